@@ -1,0 +1,23 @@
+//! The Tsunagu wire contract: every message as a serde type, the MessagePack codec
+//! with explicit limits, and pose quantisation. No Bevy, no I/O.
+//!
+//! `docs/protocol.md` is the human-readable form of this crate; snapshot tests of
+//! encoded bytes keep the two in step.
+
+pub mod codec;
+pub mod limits;
+pub mod messages;
+pub mod quant;
+
+pub use codec::{DecodeError, decode, encode};
+pub use messages::*;
+pub use quant::{QuantPose, QuantQuat, QuantVec};
+
+/// Bumped whenever the wire format changes in a way an old peer cannot read.
+pub const PROTOCOL_VERSION: u16 = 1;
+
+/// QUIC ALPN protocol id; a peer that does not offer it is refused in the TLS handshake.
+pub const ALPN: &[u8] = b"tsunagu/1";
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,18 @@
+//! Explicit bounds on everything a peer can send. Checked before decoding (frame
+//! size) and after (string and list lengths), so no input can make us allocate
+//! more than a frame's worth or recurse deeper than the message shapes need.
+
+/// Largest reliable frame (control or events stream), payload bytes.
+pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+/// Largest datagram payload we send or accept. QUIC datagrams must fit one packet.
+pub const MAX_DATAGRAM_BYTES: usize = 1200;
+/// Deepest MessagePack nesting any of our messages uses is 5; allow a little slack.
+pub const MAX_DEPTH: usize = 8;
+/// Nickname length in characters (Unicode scalar values).
+pub const MAX_NICKNAME_CHARS: usize = 24;
+/// Room code length in characters.
+pub const MAX_ROOM_CODE_CHARS: usize = 32;
+/// Most people one room can hold; also bounds every list of peers.
+pub const MAX_PEERS: usize = 64;
+/// Most avatar states in one snapshot datagram.
+pub const MAX_SNAPSHOT_AVATARS: usize = MAX_PEERS;

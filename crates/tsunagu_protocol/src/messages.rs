@@ -1,0 +1,264 @@
+//! Every message on the wire. Structs encode as MessagePack arrays (fields in
+//! declaration order); enums as `{"Variant": payload}` or, without payload, as the
+//! variant name string. Reordering fields or variants changes the wire format:
+//! the snapshot tests in `tests` will say so, and `docs/protocol.md` must follow.
+
+use serde::{Deserialize, Serialize};
+
+use crate::limits::{MAX_NICKNAME_CHARS, MAX_PEERS, MAX_ROOM_CODE_CHARS, MAX_SNAPSHOT_AVATARS};
+use crate::quant::QuantPose;
+
+/// A participant's id inside one room for one connection. Never derived from a name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PeerId(pub u32);
+
+/// What a participant may do in the room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    /// A patient or any invited guest.
+    Participant,
+    /// Staff or a volunteer running the meetup.
+    Facilitator,
+}
+
+/// How an avatar looks. Grows with new customisation; never holds personal data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvatarLook {
+    /// Body colour as sRGB bytes.
+    pub body_color: [u8; 3],
+}
+
+/// Client → server, first message on the control stream.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Hello {
+    /// The client's [`crate::PROTOCOL_VERSION`].
+    pub version: u16,
+    /// The room code from the invite.
+    pub room_code: String,
+    /// Shown above the avatar; 1 to [`MAX_NICKNAME_CHARS`] characters.
+    pub nickname: String,
+    /// The avatar's look.
+    pub look: AvatarLook,
+}
+
+/// Another participant as the room shows them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PeerInfo {
+    /// Their id in this room.
+    pub id: PeerId,
+    /// Their nickname.
+    pub nickname: String,
+    /// Their look.
+    pub look: AvatarLook,
+    /// Their role.
+    pub role: Role,
+}
+
+/// Server → client: you are in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Welcome {
+    /// Your id in this room.
+    pub your_id: PeerId,
+    /// Your role, from the invite you used.
+    pub role: Role,
+    /// Server snapshot rate in Hz.
+    pub tick_rate_hz: u8,
+    /// Where you stand when you arrive.
+    pub spawn: QuantPose,
+    /// Everyone already in the room.
+    pub peers: Vec<PeerInfo>,
+}
+
+/// Why the server would not let a client in. Each maps to a localised message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RejectReason {
+    /// The room code does not match any room on this server.
+    WrongRoomCode,
+    /// The room already holds as many people as it may.
+    RoomFull,
+    /// Client and server speak different protocol versions.
+    VersionMismatch {
+        /// The version the server speaks.
+        server_version: u16,
+    },
+    /// The nickname is empty, too long or has control characters.
+    InvalidNickname,
+    /// The server is shutting down.
+    ServerShuttingDown,
+}
+
+/// Why a connection ends. Sent on the control stream before closing, and mirrored
+/// in the QUIC close code (see `docs/protocol.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CloseReason {
+    /// The client asked to leave.
+    Left,
+    /// The server is shutting down.
+    ServerShutdown,
+    /// The peer sent something that is not our protocol.
+    ProtocolViolation,
+    /// The peer sent too much, too fast.
+    RateLimited,
+    /// A facilitator removed the participant.
+    Removed,
+}
+
+/// Client → server on the control stream.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ClientControl {
+    /// Ask to join.
+    Hello(Hello),
+    /// Leave politely.
+    Bye,
+}
+
+/// Server → client on the control stream.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ServerControl {
+    /// The join succeeded.
+    Welcome(Welcome),
+    /// The join failed.
+    Rejected(RejectReason),
+    /// The server is about to close this connection.
+    Closing(CloseReason),
+}
+
+/// Server → client on the events stream: reliable room changes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ServerEvent {
+    /// Someone came in.
+    PeerJoined(PeerInfo),
+    /// Someone left.
+    PeerLeft(PeerId),
+}
+
+/// A pose sample: where the body stands and where the head looks; hands in VR.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvatarPose {
+    /// Feet position on the floor and body facing.
+    pub body: QuantPose,
+    /// Head, relative to the room.
+    pub head: QuantPose,
+    /// Left and right hand in VR; absent on desktop.
+    pub hands: Option<[QuantPose; 2]>,
+}
+
+/// Client → server as a datagram: my latest pose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoseFrame {
+    /// Increases by one per frame sent; older frames are dropped.
+    pub seq: u32,
+    /// The newest snapshot tick this client has received.
+    pub ack_tick: u32,
+    /// The pose.
+    pub pose: AvatarPose,
+}
+
+/// One avatar in a snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvatarState {
+    /// Whose avatar.
+    pub id: PeerId,
+    /// Where it is.
+    pub pose: AvatarPose,
+}
+
+/// Server → client as a datagram: what you should see at `tick`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Server tick number; increases by one per tick.
+    pub tick: u32,
+    /// Avatars of others, at most [`MAX_SNAPSHOT_AVATARS`].
+    pub avatars: Vec<AvatarState>,
+}
+
+/// Client → server datagrams.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ClientDatagram {
+    /// My pose.
+    Pose(PoseFrame),
+}
+
+/// Server → client datagrams.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ServerDatagram {
+    /// What you should see.
+    Snapshot(Snapshot),
+}
+
+/// A message whose content must be checked after the bytes decoded: lengths a
+/// serde type cannot express.
+pub trait Validate {
+    /// `Err` names the field that broke a limit.
+    fn validate(&self) -> Result<(), &'static str>;
+}
+
+/// Nickname rule shared by the client UI and the server.
+pub fn nickname_is_valid(nickname: &str) -> bool {
+    let trimmed = nickname.trim();
+    let chars = trimmed.chars().count();
+    (1..=MAX_NICKNAME_CHARS).contains(&chars) && !trimmed.chars().any(char::is_control)
+}
+
+fn peers_valid(peers: &[PeerInfo]) -> Result<(), &'static str> {
+    if peers.len() > MAX_PEERS {
+        return Err("peers");
+    }
+    if peers.iter().any(|p| !nickname_is_valid(&p.nickname)) {
+        return Err("peers.nickname");
+    }
+    Ok(())
+}
+
+impl Validate for ClientControl {
+    fn validate(&self) -> Result<(), &'static str> {
+        match self {
+            ClientControl::Hello(hello) => {
+                if hello.room_code.chars().count() > MAX_ROOM_CODE_CHARS {
+                    return Err("room_code");
+                }
+                // The nickname is checked by the room, which answers InvalidNickname.
+                if hello.nickname.chars().count() > MAX_NICKNAME_CHARS * 4 {
+                    return Err("nickname");
+                }
+                Ok(())
+            }
+            ClientControl::Bye => Ok(()),
+        }
+    }
+}
+
+impl Validate for ServerControl {
+    fn validate(&self) -> Result<(), &'static str> {
+        match self {
+            ServerControl::Welcome(welcome) => peers_valid(&welcome.peers),
+            ServerControl::Rejected(_) | ServerControl::Closing(_) => Ok(()),
+        }
+    }
+}
+
+impl Validate for ServerEvent {
+    fn validate(&self) -> Result<(), &'static str> {
+        match self {
+            ServerEvent::PeerJoined(peer) => peers_valid(std::slice::from_ref(peer)),
+            ServerEvent::PeerLeft(_) => Ok(()),
+        }
+    }
+}
+
+impl Validate for ClientDatagram {
+    fn validate(&self) -> Result<(), &'static str> {
+        Ok(())
+    }
+}
+
+impl Validate for ServerDatagram {
+    fn validate(&self) -> Result<(), &'static str> {
+        match self {
+            ServerDatagram::Snapshot(s) if s.avatars.len() > MAX_SNAPSHOT_AVATARS => {
+                Err("avatars")
+            }
+            ServerDatagram::Snapshot(_) => Ok(()),
+        }
+    }
+}

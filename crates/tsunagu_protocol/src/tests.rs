@@ -1,0 +1,167 @@
+//! Round trips, pinned wire bytes, and hostile input.
+
+use proptest::prelude::*;
+
+use crate::codec::check_shape;
+use crate::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
+use crate::*;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+}
+
+fn sample_hello() -> ClientControl {
+    ClientControl::Hello(Hello {
+        version: 1,
+        room_code: "sakura-42".into(),
+        nickname: "ゆき".into(),
+        look: AvatarLook { body_color: [255, 170, 60] },
+    })
+}
+
+fn sample_pose() -> AvatarPose {
+    AvatarPose {
+        body: QuantPose { pos: QuantVec([1500, 0, -2000]), rot: QuantQuat(3, 0, 0, 0) },
+        head: QuantPose { pos: QuantVec([1500, 1200, -2000]), rot: QuantQuat(3, 0, 100, 0) },
+        hands: None,
+    }
+}
+
+/// The bytes in docs/protocol.md. A change here is a change to the wire contract.
+#[test]
+fn wire_bytes_are_pinned() {
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "Hello",
+            encode(&sample_hello(), MAX_FRAME_BYTES).unwrap(),
+            "81 a5 48 65 6c 6c 6f 94 01 a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 91 93 cc ff cc aa 3c",
+        ),
+        (
+            "Rejected",
+            encode(&ServerControl::Rejected(RejectReason::WrongRoomCode), MAX_FRAME_BYTES).unwrap(),
+            "81 a8 52 65 6a 65 63 74 65 64 ad 57 72 6f 6e 67 52 6f 6f 6d 43 6f 64 65",
+        ),
+        (
+            "PeerLeft",
+            encode(&ServerEvent::PeerLeft(PeerId(7)), MAX_FRAME_BYTES).unwrap(),
+            "81 a8 50 65 65 72 4c 65 66 74 07",
+        ),
+        (
+            "Pose",
+            encode(
+                &ClientDatagram::Pose(PoseFrame { seq: 5, ack_tick: 300, pose: sample_pose() }),
+                MAX_DATAGRAM_BYTES,
+            )
+            .unwrap(),
+            "81 a4 50 6f 73 65 93 05 cd 01 2c 93 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 92 93 cd 05 dc cd 04 b0 d1 f8 30 94 03 00 64 00 c0",
+        ),
+    ];
+    for (name, bytes, expected) in cases {
+        assert_eq!(hex(&bytes), expected, "{name} changed on the wire");
+    }
+}
+
+#[test]
+fn control_messages_round_trip() {
+    let welcome = ServerControl::Welcome(Welcome {
+        your_id: PeerId(3),
+        role: Role::Facilitator,
+        tick_rate_hz: 30,
+        spawn: sample_pose().body,
+        peers: vec![PeerInfo {
+            id: PeerId(1),
+            nickname: "はると".into(),
+            look: AvatarLook { body_color: [90, 160, 230] },
+            role: Role::Participant,
+        }],
+    });
+    let bytes = encode(&welcome, MAX_FRAME_BYTES).unwrap();
+    assert_eq!(decode::<ServerControl>(&bytes, MAX_FRAME_BYTES).unwrap(), welcome);
+    let bytes = encode(&sample_hello(), MAX_FRAME_BYTES).unwrap();
+    assert_eq!(decode::<ClientControl>(&bytes, MAX_FRAME_BYTES).unwrap(), sample_hello());
+}
+
+#[test]
+fn oversized_frames_are_refused_before_decoding() {
+    let big = vec![0u8; MAX_FRAME_BYTES + 1];
+    assert!(matches!(
+        decode::<ClientControl>(&big, MAX_FRAME_BYTES),
+        Err(DecodeError::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn messages_of_death_are_refused() {
+    // Thousands of nested one-element arrays: a naive recursive decode overflows the stack.
+    let nested = vec![0x91u8; 100_000];
+    assert!(matches!(check_shape(&nested), Err(DecodeError::Malformed(_))));
+    assert!(decode::<ClientDatagram>(&nested[..MAX_DATAGRAM_BYTES], MAX_DATAGRAM_BYTES).is_err());
+    // Length prefixes that claim gigabytes: array32, map32, str32 and bin32 of 0xffffffff.
+    for marker in [0xdd, 0xdf, 0xdb, 0xc6] {
+        let claim = [marker, 0xff, 0xff, 0xff, 0xff, 0x00];
+        assert!(decode::<ClientControl>(&claim, MAX_FRAME_BYTES).is_err(), "{marker:#x}");
+    }
+    // A valid Hello whose nickname claims more bytes than follow.
+    let mut hello = encode(&sample_hello(), MAX_FRAME_BYTES).unwrap();
+    hello.truncate(hello.len() - 4);
+    assert!(decode::<ClientControl>(&hello, MAX_FRAME_BYTES).is_err());
+    // Trailing bytes after a valid message.
+    let mut hello = encode(&sample_hello(), MAX_FRAME_BYTES).unwrap();
+    hello.push(0xc0);
+    assert!(decode::<ClientControl>(&hello, MAX_FRAME_BYTES).is_err());
+}
+
+#[test]
+fn content_limits_are_enforced_after_decoding() {
+    let mut hello = sample_hello();
+    if let ClientControl::Hello(h) = &mut hello {
+        h.room_code = "x".repeat(limits::MAX_ROOM_CODE_CHARS + 1);
+    }
+    let bytes = encode(&hello, MAX_FRAME_BYTES).unwrap();
+    assert_eq!(
+        decode::<ClientControl>(&bytes, MAX_FRAME_BYTES),
+        Err(DecodeError::OutOfBounds("room_code"))
+    );
+}
+
+#[test]
+fn nickname_rule() {
+    assert!(nickname_is_valid("ゆき"));
+    assert!(nickname_is_valid("  Yuki "));
+    assert!(!nickname_is_valid("   "));
+    assert!(!nickname_is_valid("a\u{7}b"));
+    assert!(!nickname_is_valid(&"あ".repeat(limits::MAX_NICKNAME_CHARS + 1)));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+    /// Any bytes at all: an error or a value, never a panic.
+    #[test]
+    fn decoding_any_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        let _ = decode::<ClientControl>(&bytes, MAX_FRAME_BYTES);
+        let _ = decode::<ServerControl>(&bytes, MAX_FRAME_BYTES);
+        let _ = decode::<ServerEvent>(&bytes, MAX_FRAME_BYTES);
+        let _ = decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES);
+        let _ = decode::<ServerDatagram>(&bytes, MAX_DATAGRAM_BYTES);
+    }
+
+    /// Mutations of real messages reach deeper into the decoder than random bytes.
+    #[test]
+    fn mutated_messages_never_panic(flips in proptest::collection::vec((0usize..64, any::<u8>()), 1..6)) {
+        let mut bytes = encode(&ClientDatagram::Pose(PoseFrame { seq: 1, ack_tick: 2, pose: sample_pose() }), MAX_DATAGRAM_BYTES).unwrap();
+        for (at, value) in flips {
+            let at = at % bytes.len();
+            bytes[at] = value;
+        }
+        let _ = decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES);
+    }
+
+    #[test]
+    fn poses_round_trip(seq: u32, ack: u32, x: i32, y: i32, z: i32, i in 0u8..4, a: i16, b: i16, c: i16) {
+        let pose = QuantPose { pos: QuantVec([x, y, z]), rot: QuantQuat(i, a, b, c) };
+        let msg = ClientDatagram::Pose(PoseFrame { seq, ack_tick: ack, pose: AvatarPose { body: pose, head: pose, hands: Some([pose, pose]) } });
+        let bytes = encode(&msg, MAX_DATAGRAM_BYTES).unwrap();
+        prop_assert_eq!(decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES).unwrap(), msg);
+    }
+}

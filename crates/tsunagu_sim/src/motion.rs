@@ -1,0 +1,121 @@
+//! How avatars may move. The client walks by these rules; the server enforces
+//! them on every pose it receives, so nobody can teleport or run through walls.
+
+use bevy_math::{Quat, Vec3};
+
+use crate::layout::WardLayout;
+
+/// Radius of an avatar's body for collisions.
+pub const AVATAR_RADIUS: f32 = 0.3;
+/// Total height of the stylised avatar.
+pub const AVATAR_HEIGHT: f32 = 1.3;
+/// Eye height above the floor in first person.
+pub const EYE_HEIGHT: f32 = 1.15;
+/// Walking speed, metres per second: an easy stroll, no reflexes needed.
+pub const WALK_SPEED: f32 = 1.4;
+/// The fastest the server believes anyone walks (with slack for jitter).
+pub const MAX_SPEED: f32 = 2.5;
+/// Angle of one snap turn (Q/E), comfortable in VR too.
+pub const SNAP_TURN_DEGREES: f32 = 30.0;
+/// Heads and hands must stay this close to the body (metres).
+pub const MAX_REACH: f32 = 1.6;
+
+/// One step of click-to-walk: move from `from` toward `target` at walking speed
+/// for `dt` seconds. Returns the new position and whether it arrived.
+pub fn step_toward(from: Vec3, target: Vec3, dt: f32) -> (Vec3, bool) {
+    let to_target = (target - from).with_y(0.0);
+    let distance = to_target.length();
+    let step = WALK_SPEED * dt.max(0.0);
+    if distance <= step {
+        (target.with_y(from.y), true)
+    } else {
+        (from + to_target / distance * step, false)
+    }
+}
+
+/// Yaw-only rotation facing along `direction` on the floor; identity when there is none.
+pub fn facing(direction: Vec3) -> Quat {
+    let flat = direction.with_y(0.0);
+    if flat.length_squared() < 1e-8 {
+        return Quat::IDENTITY;
+    }
+    // Avatars look along −Z at yaw 0.
+    Quat::from_rotation_y(f32::atan2(-flat.x, -flat.z))
+}
+
+/// Yaw after `turns` snap turns (positive = left, as Q).
+pub fn snap_turn(yaw: f32, turns: i32) -> f32 {
+    let turned = yaw + (turns as f32) * SNAP_TURN_DEGREES.to_radians();
+    // Keep the angle small so it never loses precision over a long meetup.
+    (turned + std::f32::consts::PI).rem_euclid(std::f32::consts::TAU) - std::f32::consts::PI
+}
+
+/// The server's bound on a body position reported `dt` seconds after `prev`: no
+/// faster than [`MAX_SPEED`], inside the walkable space.
+pub fn bound_body_step(layout: &WardLayout, prev: Vec3, next: Vec3, dt: f32) -> Vec3 {
+    let next = if next.is_finite() { next } else { prev };
+    let max_step = MAX_SPEED * dt.max(0.0) + 0.05;
+    let delta = (next - prev).with_y(0.0);
+    let allowed = if delta.length() > max_step { prev + delta.normalize_or_zero() * max_step } else { next };
+    layout.clamp_walkable(allowed, AVATAR_RADIUS)
+}
+
+/// Keep a head or hand within reach of its body; non-finite values go to the body.
+pub fn bound_limb(body: Vec3, limb: Vec3) -> Vec3 {
+    if !limb.is_finite() {
+        return body + Vec3::Y * EYE_HEIGHT;
+    }
+    let offset = limb - body;
+    if offset.length() > MAX_REACH { body + offset.normalize_or_zero() * MAX_REACH } else { limb }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walking_arrives_and_never_overshoots() {
+        let target = Vec3::new(2.0, 0.0, -1.0);
+        let mut pos = Vec3::ZERO;
+        let mut steps = 0;
+        loop {
+            let (next, arrived) = step_toward(pos, target, 1.0 / 60.0);
+            assert!((next - pos).length() <= WALK_SPEED / 60.0 + 1e-5);
+            pos = next;
+            steps += 1;
+            if arrived {
+                break;
+            }
+            assert!(steps < 10_000);
+        }
+        assert!((pos - target).length() < 1e-4);
+    }
+
+    #[test]
+    fn facing_matches_the_direction() {
+        let q = facing(Vec3::new(1.0, 0.0, 0.0));
+        assert!((q * Vec3::NEG_Z - Vec3::X).length() < 1e-5);
+        assert_eq!(facing(Vec3::ZERO), Quat::IDENTITY);
+    }
+
+    #[test]
+    fn twelve_snap_turns_come_back_around() {
+        let mut yaw = 0.3;
+        for _ in 0..12 {
+            yaw = snap_turn(yaw, 1);
+        }
+        assert!((yaw - 0.3).abs() < 1e-4);
+    }
+
+    #[test]
+    fn the_server_refuses_teleports_and_walls() {
+        let ward = WardLayout::ward();
+        let prev = Vec3::new(0.0, 0.0, 2.0);
+        let jumped = bound_body_step(&ward, prev, Vec3::new(0.0, 0.0, -4.0), 1.0 / 30.0);
+        assert!((jumped - prev).length() <= MAX_SPEED / 30.0 + 0.051);
+        let through_wall = bound_body_step(&ward, Vec3::new(6.5, 0.0, 4.5), Vec3::new(6.6, 0.0, 4.6), 1.0);
+        assert!(through_wall.x <= ward.interior_half.x - AVATAR_RADIUS);
+        assert_eq!(bound_body_step(&ward, prev, Vec3::NAN, 0.1), prev);
+        assert!((bound_limb(prev, prev + Vec3::Y * 50.0) - prev).length() <= MAX_REACH + 1e-4);
+    }
+}
