@@ -1,1 +1,226 @@
-//! placeholder
+//! Room rules: who may come in, with which role, and what each member's avatar
+//! may do. Deterministic and free of I/O: the server feeds it decoded messages
+//! and a clock, and sends what it answers.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bevy_math::Vec3;
+use tsunagu_protocol::{
+    AvatarLook, AvatarPose, AvatarState, Hello, PROTOCOL_VERSION, PeerId, PeerInfo, PoseFrame,
+    QuantPose, RejectReason, Role, nickname_is_valid,
+};
+use tsunagu_sim::motion::{bound_body_step, bound_limb};
+use tsunagu_sim::pose::{from_wire, to_wire};
+use tsunagu_sim::WardLayout;
+
+/// How a room is set up.
+#[derive(Clone, Debug)]
+pub struct RoomConfig {
+    /// The code in participant invites.
+    pub code: String,
+    /// The code in facilitator invites; never equal to `code`.
+    pub facilitator_code: String,
+    /// Most people at once.
+    pub capacity: usize,
+}
+
+/// One person in the room.
+#[derive(Clone, Debug)]
+pub struct Member {
+    /// What others see of them.
+    pub info: PeerInfo,
+    /// Their latest accepted pose.
+    pub pose: AvatarPose,
+    /// Sequence number of that pose.
+    last_seq: Option<u32>,
+    /// When that pose was accepted.
+    last_pose_at: Duration,
+}
+
+/// A room and its members.
+pub struct Room {
+    config: RoomConfig,
+    layout: WardLayout,
+    members: BTreeMap<PeerId, Member>,
+    next_id: u32,
+    joins_so_far: u32,
+}
+
+impl Room {
+    /// An empty room.
+    pub fn new(config: RoomConfig) -> Self {
+        Room { config, layout: WardLayout::ward(), members: BTreeMap::new(), next_id: 1, joins_so_far: 0 }
+    }
+
+    /// The room's setup.
+    pub fn config(&self) -> &RoomConfig {
+        &self.config
+    }
+
+    /// Decide on a Hello. On success the member is in and placed at a spawn point.
+    pub fn admit(&mut self, hello: &Hello, now: Duration) -> Result<&Member, RejectReason> {
+        if hello.version != PROTOCOL_VERSION {
+            return Err(RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION });
+        }
+        let role = if hello.room_code == self.config.code {
+            Role::Participant
+        } else if hello.room_code == self.config.facilitator_code {
+            Role::Facilitator
+        } else {
+            return Err(RejectReason::WrongRoomCode);
+        };
+        if !nickname_is_valid(&hello.nickname) {
+            return Err(RejectReason::InvalidNickname);
+        }
+        if self.members.len() >= self.config.capacity {
+            return Err(RejectReason::RoomFull);
+        }
+        let id = PeerId(self.next_id);
+        self.next_id += 1;
+        let spawn = self.layout.spawn_point(self.joins_so_far);
+        self.joins_so_far += 1;
+        let facing_screen = bevy_math::Quat::IDENTITY;
+        let head = spawn + Vec3::Y * tsunagu_sim::motion::EYE_HEIGHT;
+        let member = Member {
+            info: PeerInfo { id, nickname: hello.nickname.trim().to_owned(), look: hello.look, role },
+            pose: AvatarPose { body: to_wire(spawn, facing_screen), head: to_wire(head, facing_screen), hands: None },
+            last_seq: None,
+            last_pose_at: now,
+        };
+        Ok(self.members.entry(id).or_insert(member))
+    }
+
+    /// Someone left or was disconnected. Returns whether they were here.
+    pub fn remove(&mut self, id: PeerId) -> bool {
+        self.members.remove(&id).is_some()
+    }
+
+    /// A member.
+    pub fn member(&self, id: PeerId) -> Option<&Member> {
+        self.members.get(&id)
+    }
+
+    /// Everyone, in id order.
+    pub fn members(&self) -> impl Iterator<Item = &Member> {
+        self.members.values()
+    }
+
+    /// How many people are in.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// True when nobody is in.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// Take a member's pose report, bounded by the motion rules: no faster than
+    /// walking allows, inside the walkable space, hands and head within reach.
+    /// Old or repeated frames are ignored. Returns whether the pose was used.
+    pub fn accept_pose(&mut self, id: PeerId, frame: &PoseFrame, now: Duration) -> bool {
+        let Some(member) = self.members.get_mut(&id) else { return false };
+        if member.last_seq.is_some_and(|last| !seq_is_newer(frame.seq, last)) {
+            return false;
+        }
+        let dt = now.saturating_sub(member.last_pose_at).as_secs_f32();
+        let (prev_body, _) = from_wire(member.pose.body);
+        let (body, body_rot) = from_wire(frame.pose.body);
+        let body = bound_body_step(&self.layout, prev_body, body, dt);
+        let body_rot = yaw_only(body_rot);
+        let limb = |pose: QuantPose| {
+            let (p, r) = from_wire(pose);
+            to_wire(bound_limb(body, p), r)
+        };
+        member.pose = AvatarPose {
+            body: to_wire(body, body_rot),
+            head: limb(frame.pose.head),
+            hands: frame.pose.hands.map(|hands| hands.map(limb)),
+        };
+        member.last_seq = Some(frame.seq);
+        member.last_pose_at = now;
+        true
+    }
+
+    /// What `viewer` should see: everyone else's avatar.
+    pub fn visible_to(&self, viewer: PeerId) -> Vec<AvatarState> {
+        self.members
+            .values()
+            .filter(|m| m.info.id != viewer)
+            .map(|m| AvatarState { id: m.info.id, pose: m.pose })
+            .collect()
+    }
+
+    /// Everyone else, as a newcomer's Welcome lists them.
+    pub fn peers_except(&self, id: PeerId) -> Vec<PeerInfo> {
+        self.members.values().filter(|m| m.info.id != id).map(|m| m.info.clone()).collect()
+    }
+}
+
+/// Sequence comparison that survives wrap-around after 2³¹ frames.
+fn seq_is_newer(seq: u32, last: u32) -> bool {
+    seq != last && seq.wrapping_sub(last) < u32::MAX / 2
+}
+
+/// A body stands upright: keep only the turn around the vertical axis.
+fn yaw_only(rot: bevy_math::Quat) -> bevy_math::Quat {
+    let forward = rot * Vec3::NEG_Z;
+    tsunagu_sim::motion::facing(forward)
+}
+
+/// The look a client shows before it picks one.
+pub const DEFAULT_LOOK: AvatarLook = AvatarLook { body_color: [255, 170, 80] };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn room(capacity: usize) -> Room {
+        Room::new(RoomConfig { code: "sakura".into(), facilitator_code: "sakura-staff".into(), capacity })
+    }
+
+    fn hello(code: &str, name: &str) -> Hello {
+        Hello { version: PROTOCOL_VERSION, room_code: code.into(), nickname: name.into(), look: DEFAULT_LOOK }
+    }
+
+    #[test]
+    fn admission_rules() {
+        let mut room = room(2);
+        let t = Duration::ZERO;
+        assert_eq!(room.admit(&hello("nope", "a"), t).err(), Some(RejectReason::WrongRoomCode));
+        let mut old = hello("sakura", "a");
+        old.version = 0;
+        assert_eq!(room.admit(&old, t).err(), Some(RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION }));
+        assert_eq!(room.admit(&hello("sakura", "  "), t).err(), Some(RejectReason::InvalidNickname));
+        assert_eq!(room.admit(&hello("sakura", "ゆき"), t).unwrap().info.role, Role::Participant);
+        assert_eq!(room.admit(&hello("sakura-staff", "先生"), t).unwrap().info.role, Role::Facilitator);
+        assert_eq!(room.admit(&hello("sakura", "c"), t).err(), Some(RejectReason::RoomFull));
+        assert_eq!(room.len(), 2);
+    }
+
+    #[test]
+    fn poses_are_bounded_and_ordered() {
+        let mut room = room(4);
+        let id = room.admit(&hello("sakura", "a"), Duration::ZERO).unwrap().info.id;
+        let start = from_wire(room.member(id).unwrap().pose.body).0;
+        let far = to_wire(Vec3::new(6.0, 0.0, -4.0), bevy_math::Quat::IDENTITY);
+        let frame = |seq| PoseFrame { seq, ack_tick: 0, pose: AvatarPose { body: far, head: far, hands: None } };
+        assert!(room.accept_pose(id, &frame(5), Duration::from_millis(33)));
+        let moved = from_wire(room.member(id).unwrap().pose.body).0;
+        assert!((moved - start).length() < 0.2, "a teleport was accepted: {start} -> {moved}");
+        assert!(!room.accept_pose(id, &frame(4), Duration::from_millis(66)), "an older frame was used");
+        assert!(!room.accept_pose(PeerId(99), &frame(6), Duration::from_millis(66)));
+        assert!(seq_is_newer(0, u32::MAX));
+    }
+
+    #[test]
+    fn nobody_sees_themselves() {
+        let mut room = room(4);
+        let a = room.admit(&hello("sakura", "a"), Duration::ZERO).unwrap().info.id;
+        let b = room.admit(&hello("sakura", "b"), Duration::ZERO).unwrap().info.id;
+        let seen: Vec<_> = room.visible_to(a).iter().map(|s| s.id).collect();
+        assert_eq!(seen, vec![b]);
+        assert_ne!(room.member(a).unwrap().pose.body, room.member(b).unwrap().pose.body, "two people spawned on one spot");
+    }
+}

@@ -1,0 +1,59 @@
+//! The transport interface both backends implement.
+
+use tsunagu_protocol::CloseReason;
+
+/// A reliable, ordered stream of frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// Handshake and connection life: Hello, Welcome, Rejected, Closing.
+    Control,
+    /// Room changes: joins, leaves, looks; later chat, stamps and gestures.
+    Events,
+}
+
+/// What a client's link delivers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LinkEvent {
+    /// A frame on a reliable channel.
+    Frame(Channel, Vec<u8>),
+    /// A datagram.
+    Datagram(Vec<u8>),
+    /// The connection ended; nothing more will arrive.
+    Closed(Option<CloseReason>),
+}
+
+/// A server-side connection id, unique for the server's lifetime.
+pub type ConnId = u64;
+
+/// What the server's links deliver.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ServerLinkEvent {
+    /// A client connected (the transport handshake is done; the room handshake is not).
+    Connected(ConnId),
+    /// A frame or datagram from a client, or its disconnection.
+    Received(ConnId, LinkEvent),
+}
+
+/// The client end of one connection.
+pub trait ClientLink: Send {
+    /// Queue a reliable frame. Sending on a closed link does nothing.
+    fn send(&mut self, channel: Channel, frame: Vec<u8>);
+    /// Send a datagram; it may be lost.
+    fn send_datagram(&mut self, datagram: Vec<u8>);
+    /// The next delivered event, if any. Never blocks.
+    fn try_recv(&mut self) -> Option<LinkEvent>;
+    /// Close the connection, telling the server why.
+    fn close(&mut self, reason: CloseReason);
+}
+
+/// The server end of all connections.
+pub trait ServerLinks: Send {
+    /// The next delivered event, if any. Never blocks.
+    fn try_recv(&mut self) -> Option<ServerLinkEvent>;
+    /// Queue a reliable frame to one client.
+    fn send(&mut self, conn: ConnId, channel: Channel, frame: Vec<u8>);
+    /// Send a datagram to one client; it may be lost.
+    fn send_datagram(&mut self, conn: ConnId, datagram: Vec<u8>);
+    /// Close one connection with a reason the client can show.
+    fn close(&mut self, conn: ConnId, reason: CloseReason);
+}

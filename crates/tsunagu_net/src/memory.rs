@@ -1,0 +1,166 @@
+//! The in-memory transport: channels inside one process. Used by the stepper in
+//! tests and by the embedded room. Same traits, same codec, same messages as QUIC.
+
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+
+use tsunagu_protocol::CloseReason;
+
+use crate::link::{Channel, ClientLink, ConnId, LinkEvent, ServerLinkEvent, ServerLinks};
+
+/// The server side of an in-memory hub.
+pub struct MemoryServer {
+    inbox: Receiver<ServerLinkEvent>,
+    clients: Arc<Mutex<Vec<(ConnId, Sender<LinkEvent>)>>>,
+}
+
+/// Hands out in-memory client connections to one [`MemoryServer`].
+#[derive(Clone)]
+pub struct MemoryConnector {
+    to_server: Sender<ServerLinkEvent>,
+    clients: Arc<Mutex<Vec<(ConnId, Sender<LinkEvent>)>>>,
+    next_id: Arc<Mutex<ConnId>>,
+}
+
+/// The client side of one in-memory connection.
+pub struct MemoryClient {
+    conn: ConnId,
+    to_server: Sender<ServerLinkEvent>,
+    inbox: Receiver<LinkEvent>,
+    closed: bool,
+}
+
+/// A new hub: a server end and a connector for clients.
+pub fn hub() -> (MemoryServer, MemoryConnector) {
+    let (to_server, inbox) = channel();
+    let clients = Arc::new(Mutex::new(Vec::new()));
+    (
+        MemoryServer { inbox, clients: clients.clone() },
+        MemoryConnector { to_server, clients, next_id: Arc::new(Mutex::new(1)) },
+    )
+}
+
+impl MemoryConnector {
+    /// Open a new connection to the server.
+    pub fn connect(&self) -> MemoryClient {
+        let conn = {
+            let mut next = self.next_id.lock().unwrap_or_else(|e| e.into_inner());
+            let id = *next;
+            *next += 1;
+            id
+        };
+        let (to_client, inbox) = channel();
+        self.clients.lock().unwrap_or_else(|e| e.into_inner()).push((conn, to_client));
+        let _ = self.to_server.send(ServerLinkEvent::Connected(conn));
+        MemoryClient { conn, to_server: self.to_server.clone(), inbox, closed: false }
+    }
+}
+
+impl MemoryServer {
+    fn client(&self, conn: ConnId) -> Option<Sender<LinkEvent>> {
+        let clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        clients.iter().find(|(id, _)| *id == conn).map(|(_, tx)| tx.clone())
+    }
+}
+
+impl ServerLinks for MemoryServer {
+    fn try_recv(&mut self) -> Option<ServerLinkEvent> {
+        self.inbox.try_recv().ok()
+    }
+
+    fn send(&mut self, conn: ConnId, channel: Channel, frame: Vec<u8>) {
+        if let Some(tx) = self.client(conn) {
+            let _ = tx.send(LinkEvent::Frame(channel, frame));
+        }
+    }
+
+    fn send_datagram(&mut self, conn: ConnId, datagram: Vec<u8>) {
+        if let Some(tx) = self.client(conn) {
+            let _ = tx.send(LinkEvent::Datagram(datagram));
+        }
+    }
+
+    fn close(&mut self, conn: ConnId, reason: CloseReason) {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = clients.iter().position(|(id, _)| *id == conn) {
+            let (_, tx) = clients.remove(at);
+            let _ = tx.send(LinkEvent::Closed(Some(reason)));
+        }
+    }
+}
+
+impl ClientLink for MemoryClient {
+    fn send(&mut self, channel: Channel, frame: Vec<u8>) {
+        if !self.closed {
+            let _ = self.to_server.send(ServerLinkEvent::Received(self.conn, LinkEvent::Frame(channel, frame)));
+        }
+    }
+
+    fn send_datagram(&mut self, datagram: Vec<u8>) {
+        if !self.closed {
+            let _ = self.to_server.send(ServerLinkEvent::Received(self.conn, LinkEvent::Datagram(datagram)));
+        }
+    }
+
+    fn try_recv(&mut self) -> Option<LinkEvent> {
+        match self.inbox.try_recv() {
+            Ok(event) => {
+                if matches!(event, LinkEvent::Closed(_)) {
+                    self.closed = true;
+                }
+                Some(event)
+            }
+            // The server went away without a word: report it once.
+            Err(std::sync::mpsc::TryRecvError::Disconnected) if !self.closed => {
+                self.closed = true;
+                Some(LinkEvent::Closed(None))
+            }
+            Err(_) => None,
+        }
+    }
+
+    fn close(&mut self, reason: CloseReason) {
+        if !self.closed {
+            self.closed = true;
+            let _ = self.to_server.send(ServerLinkEvent::Received(self.conn, LinkEvent::Closed(Some(reason))));
+        }
+    }
+}
+
+impl Drop for MemoryClient {
+    fn drop(&mut self) {
+        self.close(CloseReason::Left);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_datagrams_and_close_travel_both_ways() {
+        let (mut server, connector) = hub();
+        let mut client = connector.connect();
+        assert_eq!(server.try_recv(), Some(ServerLinkEvent::Connected(1)));
+        client.send(Channel::Control, vec![1, 2]);
+        client.send_datagram(vec![3]);
+        assert_eq!(server.try_recv(), Some(ServerLinkEvent::Received(1, LinkEvent::Frame(Channel::Control, vec![1, 2]))));
+        assert_eq!(server.try_recv(), Some(ServerLinkEvent::Received(1, LinkEvent::Datagram(vec![3]))));
+        server.send(1, Channel::Events, vec![4]);
+        assert_eq!(client.try_recv(), Some(LinkEvent::Frame(Channel::Events, vec![4])));
+        server.close(1, CloseReason::ServerShutdown);
+        assert_eq!(client.try_recv(), Some(LinkEvent::Closed(Some(CloseReason::ServerShutdown))));
+        client.send(Channel::Control, vec![9]);
+        assert_eq!(server.try_recv(), None, "a closed link sends nothing");
+    }
+
+    #[test]
+    fn a_vanished_server_is_reported_once() {
+        let (server, connector) = hub();
+        let mut client = connector.connect();
+        drop(server);
+        drop(connector);
+        assert_eq!(client.try_recv(), Some(LinkEvent::Closed(None)));
+        assert_eq!(client.try_recv(), None);
+    }
+}
