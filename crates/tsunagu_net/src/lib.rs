@@ -5,8 +5,10 @@
 //! Channels: `Control` and `Events` are reliable, ordered streams of frames;
 //! datagrams are unreliable and carry poses (and, later, voice).
 
+pub mod invite;
 pub mod link;
 pub mod memory;
+pub mod quic;
 pub mod session;
 
-pub use link::{Channel, ClientLink, ConnId, LinkEvent, ServerLinkEvent, ServerLinks};
+pub use link::{Channel, ClientLink, ConnId, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};

@@ -19,7 +19,22 @@ pub enum LinkEvent {
     /// A datagram.
     Datagram(Vec<u8>),
     /// The connection ended; nothing more will arrive.
-    Closed(Option<CloseReason>),
+    Closed(LinkEnd),
+}
+
+/// Why a connection ended, as far as the transport can tell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkEnd {
+    /// The other side closed it and said why.
+    Reason(CloseReason),
+    /// Nothing answered at the invite's address.
+    Unreachable,
+    /// The server's certificate does not match the invite: not the room you were invited to.
+    WrongCertificate,
+    /// The connection went quiet for too long.
+    TimedOut,
+    /// It ended without a reason we understand.
+    Lost,
 }
 
 /// A server-side connection id, unique for the server's lifetime.

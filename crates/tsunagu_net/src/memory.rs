@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use tsunagu_protocol::CloseReason;
 
-use crate::link::{Channel, ClientLink, ConnId, LinkEvent, ServerLinkEvent, ServerLinks};
+use crate::link::{Channel, ClientLink, ConnId, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};
 
 /// The server side of an in-memory hub.
 pub struct MemoryServer {
@@ -84,7 +84,7 @@ impl ServerLinks for MemoryServer {
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(at) = clients.iter().position(|(id, _)| *id == conn) {
             let (_, tx) = clients.remove(at);
-            let _ = tx.send(LinkEvent::Closed(Some(reason)));
+            let _ = tx.send(LinkEvent::Closed(LinkEnd::Reason(reason)));
         }
     }
 }
@@ -113,7 +113,7 @@ impl ClientLink for MemoryClient {
             // The server went away without a word: report it once.
             Err(std::sync::mpsc::TryRecvError::Disconnected) if !self.closed => {
                 self.closed = true;
-                Some(LinkEvent::Closed(None))
+                Some(LinkEvent::Closed(LinkEnd::Lost))
             }
             Err(_) => None,
         }
@@ -122,7 +122,7 @@ impl ClientLink for MemoryClient {
     fn close(&mut self, reason: CloseReason) {
         if !self.closed {
             self.closed = true;
-            let _ = self.to_server.send(ServerLinkEvent::Received(self.conn, LinkEvent::Closed(Some(reason))));
+            let _ = self.to_server.send(ServerLinkEvent::Received(self.conn, LinkEvent::Closed(LinkEnd::Reason(reason))));
         }
     }
 }
@@ -149,7 +149,7 @@ mod tests {
         server.send(1, Channel::Events, vec![4]);
         assert_eq!(client.try_recv(), Some(LinkEvent::Frame(Channel::Events, vec![4])));
         server.close(1, CloseReason::ServerShutdown);
-        assert_eq!(client.try_recv(), Some(LinkEvent::Closed(Some(CloseReason::ServerShutdown))));
+        assert_eq!(client.try_recv(), Some(LinkEvent::Closed(LinkEnd::Reason(CloseReason::ServerShutdown))));
         client.send(Channel::Control, vec![9]);
         assert_eq!(server.try_recv(), None, "a closed link sends nothing");
     }
@@ -160,7 +160,7 @@ mod tests {
         let mut client = connector.connect();
         drop(server);
         drop(connector);
-        assert_eq!(client.try_recv(), Some(LinkEvent::Closed(None)));
+        assert_eq!(client.try_recv(), Some(LinkEvent::Closed(LinkEnd::Lost)));
         assert_eq!(client.try_recv(), None);
     }
 }

@@ -8,7 +8,7 @@ use tsunagu_protocol::{
     RejectReason, ServerControl, ServerDatagram, ServerEvent, Snapshot, Welcome, decode, encode,
 };
 
-use crate::link::{Channel, ClientLink, LinkEvent};
+use crate::link::{Channel, ClientLink, LinkEnd, LinkEvent};
 
 /// What the session tells the app.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,8 +23,8 @@ pub enum SessionEvent {
     PeerLeft(PeerId),
     /// A newer snapshot of the room.
     Snapshot(Snapshot),
-    /// The connection is over; `None` when no reason came.
-    Closed(Option<CloseReason>),
+    /// The connection is over.
+    Closed(LinkEnd),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,7 +70,7 @@ impl ClientSession {
                 tracing::warn!("the server broke the protocol: {reason}");
                 self.link.close(CloseReason::ProtocolViolation);
                 self.state = State::Over;
-                out.push(SessionEvent::Closed(Some(CloseReason::ProtocolViolation)));
+                out.push(SessionEvent::Closed(LinkEnd::Reason(CloseReason::ProtocolViolation)));
             }
         }
         out
@@ -91,7 +91,7 @@ impl ClientSession {
                     }
                     ServerControl::Closing(reason) => {
                         self.state = State::Over;
-                        out.push(SessionEvent::Closed(Some(reason)));
+                        out.push(SessionEvent::Closed(LinkEnd::Reason(reason)));
                     }
                     other => return Err(format!("unexpected {other:?}")),
                 }

@@ -103,6 +103,37 @@ pub enum CloseReason {
     Removed,
 }
 
+impl CloseReason {
+    /// The QUIC application close code that carries this reason.
+    pub fn code(self) -> u32 {
+        match self {
+            CloseReason::Left => 0,
+            CloseReason::ServerShutdown => 1,
+            CloseReason::ProtocolViolation => 2,
+            CloseReason::RateLimited => 3,
+            CloseReason::Removed => 4,
+        }
+    }
+
+    /// The reason for a QUIC application close code, if it is one of ours.
+    pub fn from_code(code: u64) -> Option<CloseReason> {
+        [CloseReason::Left, CloseReason::ServerShutdown, CloseReason::ProtocolViolation, CloseReason::RateLimited, CloseReason::Removed]
+            .into_iter()
+            .find(|r| u64::from(r.code()) == code)
+    }
+
+    /// The short English text sent beside the code (for logs and other clients).
+    pub fn text(self) -> &'static str {
+        match self {
+            CloseReason::Left => "left the room",
+            CloseReason::ServerShutdown => "the server is shutting down",
+            CloseReason::ProtocolViolation => "the peer broke the Tsunagu protocol",
+            CloseReason::RateLimited => "the peer sent too much, too fast",
+            CloseReason::Removed => "removed by a facilitator",
+        }
+    }
+}
+
 /// Client → server on the control stream.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ClientControl {

@@ -1,3 +1,5 @@
+//! Stepper scenarios: joins, walks, refusals, shutdown and silence, all on a manual clock.
+
 use bevy_math::{Quat, Vec3};
 use tsunagu_protocol::{AvatarPose, RejectReason, Role};
 use tsunagu_sim::pose::{from_wire, to_wire};

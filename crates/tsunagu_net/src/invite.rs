@@ -1,0 +1,119 @@
+//! Invites: everything a client needs to join one room, as one line of text a
+//! facilitator can send. `tsunagu://HOST:PORT/ROOM-CODE?fp=SHA256-HEX`
+//!
+//! The fingerprint pins the server's certificate: a client only talks to the
+//! server the invite was made for, with no certificate authority involved.
+
+use std::fmt;
+
+use tsunagu_protocol::limits::MAX_ROOM_CODE_CHARS;
+
+/// The link scheme.
+pub const SCHEME: &str = "tsunagu://";
+
+/// A parsed invite.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invite {
+    /// Host name or IP address (IPv6 without brackets).
+    pub host: String,
+    /// UDP port.
+    pub port: u16,
+    /// The room code (participant or facilitator).
+    pub room_code: String,
+    /// SHA-256 of the server certificate (DER).
+    pub fingerprint: [u8; 32],
+}
+
+/// Why an invite could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InviteError {
+    /// It does not start with `tsunagu://`.
+    #[error("an invite starts with tsunagu://")]
+    Scheme,
+    /// No `host:port`.
+    #[error("the invite has no host:port")]
+    Address,
+    /// No room code, or one with characters other than letters, digits and '-'.
+    #[error("the invite's room code is missing or malformed")]
+    RoomCode,
+    /// No `fp=` with 64 hex digits.
+    #[error("the invite's certificate fingerprint is missing or malformed")]
+    Fingerprint,
+}
+
+fn room_code_ok(code: &str) -> bool {
+    !code.is_empty() && code.chars().count() <= MAX_ROOM_CODE_CHARS && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+impl Invite {
+    /// Read an invite from text (surrounding spaces are ignored).
+    pub fn parse(text: &str) -> Result<Invite, InviteError> {
+        let rest = text.trim().strip_prefix(SCHEME).ok_or(InviteError::Scheme)?;
+        let (address, rest) = rest.split_once('/').ok_or(InviteError::Address)?;
+        let (host, port) = if let Some(v6) = address.strip_prefix('[') {
+            let (host, port) = v6.split_once("]:").ok_or(InviteError::Address)?;
+            (host, port)
+        } else {
+            address.rsplit_once(':').ok_or(InviteError::Address)?
+        };
+        let port: u16 = port.parse().map_err(|_| InviteError::Address)?;
+        if host.is_empty() || port == 0 {
+            return Err(InviteError::Address);
+        }
+        let (room_code, query) = rest.split_once('?').ok_or(InviteError::Fingerprint)?;
+        if !room_code_ok(room_code) {
+            return Err(InviteError::RoomCode);
+        }
+        let hex = query.split('&').find_map(|kv| kv.strip_prefix("fp=")).ok_or(InviteError::Fingerprint)?;
+        let fingerprint = parse_hex32(hex).ok_or(InviteError::Fingerprint)?;
+        Ok(Invite { host: host.to_owned(), port, room_code: room_code.to_owned(), fingerprint })
+    }
+}
+
+fn parse_hex32(hex: &str) -> Option<[u8; 32]> {
+    if hex.len() != 64 || !hex.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
+/// Lowercase hex of a fingerprint.
+pub fn fingerprint_hex(fingerprint: &[u8; 32]) -> String {
+    fingerprint.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl fmt::Display for Invite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        write!(f, "{SCHEME}{host}:{}/{}?fp={}", self.port, self.room_code, fingerprint_hex(&self.fingerprint))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_v4_v6_and_names() {
+        for host in ["192.168.1.20", "::1", "ward-pc.local"] {
+            let invite = Invite { host: host.into(), port: 4433, room_code: "abc-23".into(), fingerprint: [0xab; 32] };
+            assert_eq!(Invite::parse(&format!("  {invite}\n")).unwrap(), invite);
+        }
+    }
+
+    #[test]
+    fn bad_invites_say_what_is_wrong() {
+        let fp = "ab".repeat(32);
+        assert_eq!(Invite::parse("http://x:1/a?fp=00"), Err(InviteError::Scheme));
+        assert_eq!(Invite::parse(&format!("tsunagu://x/a?fp={fp}")), Err(InviteError::Address));
+        assert_eq!(Invite::parse(&format!("tsunagu://x:0/a?fp={fp}")), Err(InviteError::Address));
+        assert_eq!(Invite::parse(&format!("tsunagu://x:1/a b?fp={fp}")), Err(InviteError::RoomCode));
+        assert_eq!(Invite::parse("tsunagu://x:1/a?fp=12"), Err(InviteError::Fingerprint));
+        assert_eq!(Invite::parse(&format!("tsunagu://x:1/a?fp={}", "é".repeat(32))), Err(InviteError::Fingerprint));
+        assert_eq!(Invite::parse("tsunagu://x:1/a"), Err(InviteError::Fingerprint));
+    }
+}
