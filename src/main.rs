@@ -1,1 +1,81 @@
-fn main() {}
+//! `tsunagu`: the desktop/VR client. With no options it opens the start screen;
+//! hosting a room on this PC is the default way in.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tsunagu_client::screenshot::ScreenshotRequest;
+use tsunagu_client::{ClientOptions, run};
+use tsunagu_i18n::Language;
+
+/// Tsunagu (つなぐ): a shared virtual ward room for children in hospital.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    /// Your nickname (1 to 24 characters).
+    #[arg(long)]
+    name: Option<String>,
+    /// Your avatar's body colour as RRGGBB, e.g. ff9f50.
+    #[arg(long, value_parser = parse_color)]
+    color: Option<[u8; 3]>,
+    /// Interface language: ja (日本語) or en (English). Default: from the system, else ja.
+    #[arg(long, value_parser = parse_language)]
+    lang: Option<Language>,
+    /// Skip the start screen and host a room on this PC at once.
+    #[arg(long)]
+    host: bool,
+    /// Add N practice guests who walk around the hosted room.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=8))]
+    bots: u32,
+    /// Enter the room, save a PNG of the window to FILE after --frames frames, and exit.
+    #[arg(long, value_name = "FILE")]
+    screenshot: Option<PathBuf>,
+    /// Frames to render in the room before the screenshot.
+    #[arg(long, default_value_t = 60)]
+    frames: u32,
+    /// Window size as WIDTHxHEIGHT.
+    #[arg(long, default_value = "1280x720", value_parser = parse_size)]
+    size: (u32, u32),
+    /// Do not try OpenXR; use the desktop window only.
+    #[arg(long)]
+    no_xr: bool,
+}
+
+fn parse_color(s: &str) -> Result<[u8; 3], String> {
+    let hex = s.trim_start_matches('#');
+    let value = u32::from_str_radix(hex, 16).map_err(|_| format!("'{s}' is not a colour like ff9f50"))?;
+    if hex.len() != 6 {
+        return Err(format!("'{s}' is not a colour like ff9f50"));
+    }
+    Ok([(value >> 16) as u8, (value >> 8) as u8, value as u8])
+}
+
+fn parse_language(s: &str) -> Result<Language, String> {
+    Language::from_tag(s).ok_or_else(|| format!("'{s}' is not a language Tsunagu speaks (ja, en)"))
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(|| format!("'{s}' is not a size like 1280x720"))?;
+    let w: u32 = w.parse().map_err(|_| format!("'{s}' is not a size like 1280x720"))?;
+    let h: u32 = h.parse().map_err(|_| format!("'{s}' is not a size like 1280x720"))?;
+    if !(320..=7680).contains(&w) || !(240..=4320).contains(&h) {
+        return Err(format!("'{s}' is outside 320x240 to 7680x4320"));
+    }
+    Ok((w, h))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let options = ClientOptions {
+        nickname: cli.name,
+        body_color: cli.color,
+        language: cli.lang,
+        host_now: cli.host,
+        screenshot: cli.screenshot.map(|path| ScreenshotRequest { path, frames: cli.frames.max(1) }),
+        window_size: cli.size,
+        xr: !cli.no_xr,
+        bots: cli.bots,
+    };
+    if run(options).is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}

@@ -1,1 +1,14 @@
+//! The one integration-test binary of the `tsunagu` package (each file in
+//! `tests/` would be its own binary linking all of Bevy; modules keep it to one).
 
+mod cli;
+mod client_logic;
+mod screenshot;
+mod tidy;
+
+use std::path::PathBuf;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}

@@ -1,1 +1,74 @@
-fn main() {}
+//! Project commands, run as `cargo xtask <command>`. The command tree is declared
+//! here; each command lives in its own module.
+//!
+//! ```text
+//! cargo xtask run [-- ARGS]     install missing system packages, build release, launch
+//! cargo xtask test              install what tests need, run every test (incl. the screenshot)
+//! cargo xtask screenshot [--out FILE] [--frames N] [--size WxH]
+//! cargo xtask deps [--check]    name (and install) the Debian/Ubuntu packages Tsunagu needs
+//! ```
+
+mod deps;
+mod run;
+mod screenshot;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  run [-- ARGS]                              install missing system packages, build in release, launch
+  test                                       install what the tests need and run the whole suite
+  screenshot [--out FILE] [--frames N] [--size WxH]
+                                             enter the room (under Xvfb if there is no display), save a PNG
+  deps [--check]                             list the system packages Tsunagu needs and install missing ones";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((c, rest)) => (c.as_str(), rest),
+        None => {
+            eprintln!("{USAGE}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match command {
+        "run" => run::run(rest),
+        "test" => test::run(rest),
+        "screenshot" => screenshot::run(rest),
+        "deps" => deps::run(rest),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command '{other}'\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root (xtask lives one level below it).
+pub fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(|p| p.to_path_buf()).unwrap_or_default()
+}
+
+/// Run a command to completion; an error names the command.
+pub fn status(cmd: &mut std::process::Command) -> Result<(), String> {
+    let shown = format!("{cmd:?}");
+    eprintln!("xtask: {shown}");
+    let status = cmd.status().map_err(|e| format!("could not start {shown}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{shown} failed ({status})")) }
+}
+
+/// `cargo` as invoked by the user (respects `CARGO`).
+pub fn cargo() -> std::process::Command {
+    let mut cmd = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}

@@ -31,3 +31,7 @@ status-no-xr = No VR headset found, so you are on the screen.
 status-xr-ready = VR headset connected.
 status-server-error = The room could not open: { $reason }
 status-disconnected = The connection to the room was lost.
+
+bot-name = Practice guest { $n }
+
+default-nickname = Guest

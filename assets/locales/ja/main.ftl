@@ -18,7 +18,7 @@ lang-en = English
 
 hud-people = { $count }人が ここに います
 hud-you = { $name }（あなた）
-hud-help = あるく: WASD・やじるし ／ そこへ行く: ゆかを クリック ／ まわる: Q・E ／ 見まわす: 右ボタンで ドラッグ ／ 見え方: V
+hud-help = あるく: WASD・やじるし  /  そこへ行く: ゆかを クリック  /  まわる: Q・E  /  見まわす: 右ボタンで ドラッグ  /  見え方: V
 hud-view-first = じぶんの 目で 見ています
 hud-view-third = うしろから 見ています
 hud-hosting = このPCで ルームを ひらいています
@@ -28,3 +28,7 @@ status-no-xr = VRゴーグルが 見つからないので、画面で あそび�
 status-xr-ready = VRゴーグルが つながっています。
 status-server-error = ルームを ひらけませんでした: { $reason }
 status-disconnected = ルームとの つながりが きれました。
+
+bot-name = おためしさん { $n }
+
+default-nickname = ゲスト

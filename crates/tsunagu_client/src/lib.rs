@@ -1,1 +1,142 @@
-//! placeholder
+//! The Tsunagu client as Bevy plugins. [`build_app`] puts them together; the
+//! `tsunagu` binary parses the command line and runs it.
+//!
+//! Plugin order: Bevy's plugins (through bevy_mod_openxr, which falls back to
+//! the desktop renderer when no headset runtime is found), then Rapier, then
+//! ours. Ours only need each other's resources, not a fixed order.
+
+pub mod assets;
+pub mod audio;
+pub mod avatar;
+pub mod bots;
+pub mod controls;
+pub mod net;
+pub mod scene;
+pub mod screenshot;
+pub mod text;
+pub mod ui;
+pub mod xr;
+
+use bevy::prelude::*;
+use bevy::window::WindowResolution;
+use tsunagu_i18n::Language;
+
+/// What the command line asked for.
+#[derive(Clone, Debug, Resource)]
+pub struct ClientOptions {
+    /// Nickname to start with.
+    pub nickname: Option<String>,
+    /// Body colour to start with.
+    pub body_color: Option<[u8; 3]>,
+    /// Language to start with; otherwise from the system, else Japanese.
+    pub language: Option<Language>,
+    /// Skip the start screen and host a room at once.
+    pub host_now: bool,
+    /// Save a screenshot after this many frames in the room, then exit.
+    pub screenshot: Option<screenshot::ScreenshotRequest>,
+    /// Window size in logical pixels.
+    pub window_size: (u32, u32),
+    /// Try OpenXR (falls back to the desktop when no runtime is found).
+    pub xr: bool,
+    /// Practice guests who walk around the hosted room (for trying it alone, and tests).
+    pub bots: u32,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            nickname: None,
+            body_color: None,
+            language: None,
+            host_now: false,
+            screenshot: None,
+            window_size: (1280, 720),
+            xr: true,
+            bots: 0,
+        }
+    }
+}
+
+/// Where the app is.
+#[derive(States, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AppState {
+    /// Choosing a name, a colour and how to join.
+    #[default]
+    Start,
+    /// In the ward room.
+    InRoom,
+}
+
+/// The player's choices, from the start screen.
+#[derive(Clone, Debug, Resource)]
+pub struct Settings {
+    /// Nickname shown above the avatar.
+    pub nickname: String,
+    /// Body colour.
+    pub body_color: [u8; 3],
+    /// Interface language.
+    pub language: Language,
+}
+
+/// Body colours offered on the start screen: warm, distinct, friendly.
+pub const BODY_COLORS: [[u8; 3]; 8] = [
+    [255, 160, 80],
+    [250, 120, 140],
+    [255, 205, 80],
+    [120, 200, 120],
+    [90, 180, 230],
+    [160, 130, 220],
+    [240, 240, 235],
+    [150, 110, 90],
+];
+
+/// Build the whole client.
+pub fn build_app(options: ClientOptions) -> App {
+    let mut app = App::new();
+    let language = options
+        .language
+        .or_else(|| std::env::var("LANG").ok().and_then(|l| Language::from_tag(&l)))
+        .unwrap_or_default();
+    let (width, height) = options.window_size;
+    let window = Window {
+        title: "つなぐ Tsunagu".into(),
+        resolution: WindowResolution::new(width, height),
+        ..default()
+    };
+    let defaults = DefaultPlugins
+        .set(WindowPlugin { primary_window: Some(window), ..default() })
+        .set(AssetPlugin { file_path: assets::asset_root().to_string_lossy().into_owned(), ..default() });
+    if options.xr {
+        app.add_plugins(bevy_mod_openxr::add_xr_plugins(defaults));
+    } else {
+        app.add_plugins(defaults);
+    }
+    app.add_plugins(bevy_rapier3d::prelude::RapierPhysicsPlugin::<bevy_rapier3d::prelude::NoUserData>::default());
+    app.insert_resource(Settings {
+        nickname: options.nickname.clone().unwrap_or_default(),
+        body_color: options.body_color.unwrap_or(BODY_COLORS[0]),
+        language,
+    })
+    .insert_resource(ClearColor(Color::srgb(0.98, 0.93, 0.85)))
+    .init_state::<AppState>()
+    .add_plugins((
+        text::TextPlugin,
+        audio::AudioPlugin,
+        xr::XrStatusPlugin,
+        scene::WardScenePlugin,
+        avatar::AvatarPlugin,
+        controls::ControlsPlugin,
+        net::NetPlugin,
+        bots::BotsPlugin,
+        ui::StartScreenPlugin,
+        ui::HudPlugin,
+        screenshot::ScreenshotPlugin,
+    ));
+    app.insert_resource(options);
+    app
+}
+
+/// Build and run; returns how the app ended.
+pub fn run(options: ClientOptions) -> AppExit {
+    build_app(options).run()
+}

@@ -155,6 +155,27 @@ mod tests {
         assert_eq!(locales.text(Language::English, "no-such-key"), "no-such-key");
     }
 
+    /// A character the font lacks shows as an empty box: every character of
+    /// every message must be in the font the client ships.
+    #[test]
+    fn the_shipped_font_has_every_character_of_every_message() {
+        let font = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/fonts/Mplus2-Medium.otf")).expect("font file");
+        let face = ttf_parser::Face::parse(&font, 0).expect("a font");
+        for lang in Language::ALL {
+            let resource = FluentResource::try_new(lang.source().to_owned()).unwrap_or_else(|(r, _)| r);
+            for entry in resource.entries() {
+                let fluent_syntax::ast::Entry::Message(message) = entry else { continue };
+                let Some(pattern) = &message.value else { continue };
+                for element in &pattern.elements {
+                    let fluent_syntax::ast::PatternElement::TextElement { value } = element else { continue };
+                    for c in value.chars().filter(|c| !c.is_whitespace()) {
+                        assert!(face.glyph_index(c).is_some(), "{} uses {c:?} (U+{:04X}), which the font lacks", message.id.name, c as u32);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn tags_parse() {
         assert_eq!(Language::from_tag("ja_JP.UTF-8"), Some(Language::Japanese));

@@ -24,16 +24,35 @@ pub const TICK_RATE_HZ: u8 = 30;
 /// A connection that has not said Hello by then is closed.
 pub const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Most datagrams a client may send in one second (poses are 30 Hz).
+pub const MAX_DATAGRAMS_PER_SECOND: u32 = 120;
+/// Most reliable frames a client may send in one second.
+pub const MAX_FRAMES_PER_SECOND: u32 = 20;
+
+#[derive(Clone, Copy)]
 enum ConnState {
     AwaitingHello { since: Duration },
-    Member(PeerId),
+    Member { room: usize, id: PeerId },
 }
 
-/// One room served over one transport.
+/// Counts what one connection sent in the current one-second window.
+#[derive(Clone, Copy, Default)]
+struct RateWindow {
+    started: Duration,
+    datagrams: u32,
+    frames: u32,
+}
+
+struct Conn {
+    state: ConnState,
+    rate: RateWindow,
+}
+
+/// Rooms served over one transport.
 pub struct RoomServer<L: ServerLinks> {
     links: L,
-    room: Room,
-    conns: HashMap<ConnId, ConnState>,
+    rooms: Vec<Room>,
+    conns: HashMap<ConnId, Conn>,
     tick: u32,
     next_tick_at: Duration,
     shutting_down: bool,
@@ -42,9 +61,14 @@ pub struct RoomServer<L: ServerLinks> {
 impl<L: ServerLinks> RoomServer<L> {
     /// A server for one room.
     pub fn new(links: L, config: RoomConfig) -> Self {
+        Self::with_rooms(links, vec![config])
+    }
+
+    /// A server for several rooms; a Hello's code picks the room.
+    pub fn with_rooms(links: L, configs: Vec<RoomConfig>) -> Self {
         RoomServer {
             links,
-            room: Room::new(config),
+            rooms: configs.into_iter().map(Room::new).collect(),
             conns: HashMap::new(),
             tick: 0,
             next_tick_at: Duration::ZERO,
@@ -52,9 +76,19 @@ impl<L: ServerLinks> RoomServer<L> {
         }
     }
 
-    /// The room.
+    /// The first (often the only) room.
     pub fn room(&self) -> &Room {
-        &self.room
+        &self.rooms[0]
+    }
+
+    /// All rooms.
+    pub fn rooms(&self) -> &[Room] {
+        &self.rooms
+    }
+
+    /// The transport, for waiting on it between ticks.
+    pub fn links_mut(&mut self) -> &mut L {
+        &mut self.links
     }
 
     /// The current tick number.
@@ -97,10 +131,42 @@ impl<L: ServerLinks> RoomServer<L> {
                 if self.shutting_down {
                     self.links.close(conn, CloseReason::ServerShutdown);
                 } else {
-                    self.conns.insert(conn, ConnState::AwaitingHello { since: now });
+                    let rate = RateWindow { started: now, ..RateWindow::default() };
+                    self.conns.insert(conn, Conn { state: ConnState::AwaitingHello { since: now }, rate });
                 }
             }
-            ServerLinkEvent::Received(conn, LinkEvent::Frame(Channel::Control, bytes)) => {
+            ServerLinkEvent::Received(conn, LinkEvent::Closed(_)) => self.forget(conn),
+            ServerLinkEvent::Received(conn, event) => {
+                if !self.within_rate(conn, &event, now) {
+                    tracing::warn!(connection = conn, "rate limit exceeded");
+                    self.close(conn, CloseReason::RateLimited);
+                    return;
+                }
+                self.handle_input(conn, event, now);
+            }
+        }
+    }
+
+    fn within_rate(&mut self, conn: ConnId, event: &LinkEvent, now: Duration) -> bool {
+        let Some(c) = self.conns.get_mut(&conn) else { return true };
+        if now.saturating_sub(c.rate.started) >= Duration::from_secs(1) {
+            c.rate = RateWindow { started: now, ..RateWindow::default() };
+        }
+        match event {
+            LinkEvent::Datagram(_) => {
+                c.rate.datagrams += 1;
+                c.rate.datagrams <= MAX_DATAGRAMS_PER_SECOND
+            }
+            _ => {
+                c.rate.frames += 1;
+                c.rate.frames <= MAX_FRAMES_PER_SECOND
+            }
+        }
+    }
+
+    fn handle_input(&mut self, conn: ConnId, event: LinkEvent, now: Duration) {
+        match event {
+            LinkEvent::Frame(Channel::Control, bytes) => {
                 match decode::<ClientControl>(&bytes, MAX_FRAME_BYTES) {
                     Ok(ClientControl::Hello(hello)) => self.on_hello(conn, &hello, now),
                     Ok(ClientControl::Bye) => self.close(conn, CloseReason::Left),
@@ -108,46 +174,54 @@ impl<L: ServerLinks> RoomServer<L> {
                 }
             }
             // Clients have no events to send yet: anything there is a violation.
-            ServerLinkEvent::Received(conn, LinkEvent::Frame(Channel::Events, _)) => {
+            LinkEvent::Frame(Channel::Events, _) => {
                 self.violation(conn, &DecodeError::Malformed("client events are not accepted yet"));
             }
-            ServerLinkEvent::Received(conn, LinkEvent::Datagram(bytes)) => {
-                let Some(ConnState::Member(id)) = self.conns.get(&conn) else { return };
-                let id = *id;
+            LinkEvent::Datagram(bytes) => {
+                let Some(ConnState::Member { room, id }) = self.conns.get(&conn).map(|c| c.state) else {
+                    // Before the handshake a datagram means nothing; it is dropped.
+                    return;
+                };
                 match decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES) {
                     Ok(ClientDatagram::Pose(frame)) => {
-                        self.room.accept_pose(id, &frame, now);
+                        self.rooms[room].accept_pose(id, &frame, now);
                     }
                     Err(e) => self.violation(conn, &e),
                 }
             }
-            ServerLinkEvent::Received(conn, LinkEvent::Closed(_)) => self.forget(conn),
+            LinkEvent::Closed(_) => self.forget(conn),
         }
     }
 
     fn on_hello(&mut self, conn: ConnId, hello: &tsunagu_protocol::Hello, now: Duration) {
-        if !matches!(self.conns.get(&conn), Some(ConnState::AwaitingHello { .. })) {
+        if !matches!(self.conns.get(&conn).map(|c| c.state), Some(ConnState::AwaitingHello { .. })) {
             self.violation(conn, &DecodeError::Malformed("a second Hello"));
             return;
         }
-        let admitted = if self.shutting_down {
-            Err(RejectReason::ServerShuttingDown)
-        } else {
-            self.room.admit(hello, now).map(|m| (m.info.clone(), m.pose.body))
+        let room = self
+            .rooms
+            .iter()
+            .position(|r| r.config().code == hello.room_code || r.config().facilitator_code == hello.room_code);
+        let admitted = match room {
+            _ if self.shutting_down => Err(RejectReason::ServerShuttingDown),
+            None => Err(RejectReason::WrongRoomCode),
+            Some(room) => self.rooms[room].admit(hello, now).map(|m| (room, m.info.clone(), m.pose.body)),
         };
         match admitted {
-            Ok((info, spawn)) => {
+            Ok((room, info, spawn)) => {
                 let welcome = Welcome {
                     your_id: info.id,
                     role: info.role,
                     tick_rate_hz: TICK_RATE_HZ,
                     spawn,
-                    peers: self.room.peers_except(info.id),
+                    peers: self.rooms[room].peers_except(info.id),
                 };
-                tracing::info!(session = info.id.0, role = ?info.role, "joined");
-                self.conns.insert(conn, ConnState::Member(info.id));
+                tracing::info!(room, session = info.id.0, role = ?info.role, "joined");
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.state = ConnState::Member { room, id: info.id };
+                }
                 self.send_frame(conn, Channel::Control, &ServerControl::Welcome(welcome));
-                self.broadcast_event(&ServerEvent::PeerJoined(info.clone()), Some(info.id));
+                self.broadcast_event(room, &ServerEvent::PeerJoined(info.clone()), Some(info.id));
             }
             Err(reason) => {
                 tracing::info!(connection = conn, ?reason, "join refused");
@@ -159,9 +233,9 @@ impl<L: ServerLinks> RoomServer<L> {
     }
 
     fn send_snapshots(&mut self) {
-        for (conn, state) in &self.conns {
-            let ConnState::Member(viewer) = state else { continue };
-            let snapshot = ServerDatagram::Snapshot(Snapshot { tick: self.tick, avatars: self.room.visible_to(*viewer) });
+        for (conn, c) in &self.conns {
+            let ConnState::Member { room, id: viewer } = c.state else { continue };
+            let snapshot = ServerDatagram::Snapshot(Snapshot { tick: self.tick, avatars: self.rooms[room].visible_to(viewer) });
             match encode(&snapshot, MAX_DATAGRAM_BYTES) {
                 Ok(bytes) => self.links.send_datagram(*conn, bytes),
                 Err(e) => tracing::error!("snapshot too large: {e}"),
@@ -176,11 +250,12 @@ impl<L: ServerLinks> RoomServer<L> {
         }
     }
 
-    fn broadcast_event(&mut self, event: &ServerEvent, except: Option<PeerId>) {
+    fn broadcast_event(&mut self, room: usize, event: &ServerEvent, except: Option<PeerId>) {
         let Ok(bytes) = encode(event, MAX_FRAME_BYTES) else { return };
-        for (conn, state) in &self.conns {
-            if let ConnState::Member(id) = state
-                && Some(*id) != except
+        for (conn, c) in &self.conns {
+            if let ConnState::Member { room: r, id } = c.state
+                && r == room
+                && Some(id) != except
             {
                 self.links.send(*conn, Channel::Events, bytes.clone());
             }
@@ -201,11 +276,11 @@ impl<L: ServerLinks> RoomServer<L> {
     }
 
     fn forget(&mut self, conn: ConnId) {
-        if let Some(ConnState::Member(id)) = self.conns.remove(&conn)
-            && self.room.remove(id)
+        if let Some(ConnState::Member { room, id }) = self.conns.remove(&conn).map(|c| c.state)
+            && self.rooms[room].remove(id)
         {
-            tracing::info!(session = id.0, "left");
-            self.broadcast_event(&ServerEvent::PeerLeft(id), None);
+            tracing::info!(room, session = id.0, "left");
+            self.broadcast_event(room, &ServerEvent::PeerLeft(id), None);
         }
     }
 
@@ -213,7 +288,7 @@ impl<L: ServerLinks> RoomServer<L> {
         let silent: Vec<ConnId> = self
             .conns
             .iter()
-            .filter(|(_, s)| matches!(s, ConnState::AwaitingHello { since } if now.saturating_sub(*since) > HELLO_TIMEOUT))
+            .filter(|(_, c)| matches!(c.state, ConnState::AwaitingHello { since } if now.saturating_sub(since) > HELLO_TIMEOUT))
             .map(|(c, _)| *c)
             .collect();
         for conn in silent {

@@ -108,7 +108,7 @@ impl WardLayout {
         let slots = [0.0, -1.2, 1.2, -2.4, 2.4, -0.6, 0.6, -1.8, 1.8];
         let x = slots[n as usize % slots.len()];
         let row = (n as usize / slots.len()) as f32;
-        self.clamp_walkable(Vec3::new(x, 0.0, 3.0 - row * 0.8), crate::motion::AVATAR_RADIUS)
+        self.clamp_walkable(Vec3::new(x, 0.0, 1.8 + row * 0.8), crate::motion::AVATAR_RADIUS)
     }
 
     /// The nearest place to `pos` where a standing avatar of `radius` fits: inside

@@ -1,0 +1,227 @@
+//! Desktop controls, all slow and forgiving: WASD or arrows to walk, click the
+//! floor to walk there (mouse only, one hand), Q/E to snap-turn, drag with the
+//! right button to look around, V to switch between first and third person.
+
+use bevy::input::mouse::AccumulatedMouseMotion;
+use bevy::prelude::*;
+use bevy::window::PrimaryWindow;
+use bevy_rapier3d::prelude::*;
+use tsunagu_sim::motion::{AVATAR_HEIGHT, AVATAR_RADIUS, EYE_HEIGHT, WALK_SPEED, facing, snap_turn, step_toward};
+
+use crate::AppState;
+use crate::avatar::{Avatar, AvatarHead};
+
+/// The one camera.
+#[derive(Component)]
+pub struct MainCamera;
+
+/// My own avatar.
+#[derive(Component)]
+pub struct LocalPlayer;
+
+/// How I see the room.
+#[derive(Resource, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ViewMode {
+    /// From a little behind and above my avatar.
+    #[default]
+    ThirdPerson,
+    /// Through my avatar's eyes.
+    FirstPerson,
+}
+
+/// Where I face and look, and where I am walking to.
+#[derive(Resource, Clone, Copy, Debug, Default)]
+pub struct Heading {
+    /// Turn around the vertical axis, radians; 0 faces the screen (−Z).
+    pub yaw: f32,
+    /// Looking up (+) or down (−), radians.
+    pub pitch: f32,
+    /// A clicked floor point being walked to.
+    pub walk_target: Option<Vec3>,
+}
+
+const MAX_PITCH: f32 = 1.2;
+const LOOK_SENSITIVITY: f32 = 0.004;
+
+/// Camera, local player and the input systems.
+pub struct ControlsPlugin;
+
+impl Plugin for ControlsPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<ViewMode>()
+            .init_resource::<Heading>()
+            .add_systems(Startup, spawn_camera)
+            .add_systems(
+                Update,
+                (keyboard_turn_and_view, mouse_look, click_to_walk, walk)
+                    .chain()
+                    .run_if(in_state(AppState::InRoom)),
+            )
+            .add_systems(PostUpdate, follow_camera.before(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
+    }
+}
+
+fn spawn_camera(mut commands: Commands) {
+    // Before joining, the camera shows the room from its entrance.
+    commands.spawn((
+        MainCamera,
+        Camera3d::default(),
+        Transform::from_xyz(0.0, 2.3, 4.6).looking_at(Vec3::new(0.0, 1.2, -2.0), Vec3::Y),
+    ));
+}
+
+/// The physics body that carries my avatar.
+pub fn local_player_bundle() -> impl Bundle {
+    (
+        LocalPlayer,
+        Collider::capsule_y((AVATAR_HEIGHT - 2.0 * AVATAR_RADIUS) / 2.0, AVATAR_RADIUS),
+        KinematicCharacterController {
+            offset: CharacterLength::Absolute(0.02),
+            slide: true,
+            // The floor is flat: no stepping onto beds or tables.
+            autostep: None,
+            snap_to_ground: Some(CharacterLength::Absolute(0.2)),
+            ..default()
+        },
+    )
+}
+
+fn keyboard_turn_and_view(keys: Res<ButtonInput<KeyCode>>, mut heading: ResMut<Heading>, mut view: ResMut<ViewMode>) {
+    if keys.just_pressed(KeyCode::KeyQ) {
+        heading.yaw = snap_turn(heading.yaw, 1);
+    }
+    if keys.just_pressed(KeyCode::KeyE) {
+        heading.yaw = snap_turn(heading.yaw, -1);
+    }
+    if keys.just_pressed(KeyCode::KeyV) {
+        *view = match *view {
+            ViewMode::ThirdPerson => ViewMode::FirstPerson,
+            ViewMode::FirstPerson => ViewMode::ThirdPerson,
+        };
+    }
+}
+
+fn mouse_look(buttons: Res<ButtonInput<MouseButton>>, motion: Res<AccumulatedMouseMotion>, mut heading: ResMut<Heading>) {
+    if buttons.pressed(MouseButton::Right) && motion.delta != Vec2::ZERO {
+        heading.yaw -= motion.delta.x * LOOK_SENSITIVITY;
+        heading.pitch = (heading.pitch - motion.delta.y * LOOK_SENSITIVITY).clamp(-MAX_PITCH, MAX_PITCH);
+    }
+}
+
+/// Where a cursor position hits the floor, if it does.
+pub fn floor_point(camera: &Camera, camera_transform: &GlobalTransform, cursor: Vec2) -> Option<Vec3> {
+    let ray = camera.viewport_to_world(camera_transform, cursor).ok()?;
+    let distance = ray.intersect_plane(Vec3::ZERO, InfinitePlane3d::new(Vec3::Y))?;
+    Some(ray.get_point(distance))
+}
+
+fn click_to_walk(
+    buttons: Res<ButtonInput<MouseButton>>,
+    windows: Query<&Window, With<PrimaryWindow>>,
+    cameras: Query<(&Camera, &GlobalTransform), With<MainCamera>>,
+    ui_hover: Query<&Interaction>,
+    mut heading: ResMut<Heading>,
+) {
+    if !buttons.just_pressed(MouseButton::Left) || ui_hover.iter().any(|i| *i != Interaction::None) {
+        return;
+    }
+    let (Ok(window), Ok((camera, camera_transform))) = (windows.single(), cameras.single()) else { return };
+    if let Some(point) = window.cursor_position().and_then(|c| floor_point(camera, camera_transform, c)) {
+        heading.walk_target = Some(point);
+    }
+}
+
+fn walk(
+    time: Res<Time>,
+    keys: Res<ButtonInput<KeyCode>>,
+    mut heading: ResMut<Heading>,
+    mut player: Query<(&Transform, &mut KinematicCharacterController), With<LocalPlayer>>,
+) {
+    let Ok((transform, mut controller)) = player.single_mut() else { return };
+    let dt = time.delta_secs();
+    let pressed = |codes: [KeyCode; 2]| codes.iter().any(|c| keys.pressed(*c));
+    let mut input = Vec2::ZERO;
+    if pressed([KeyCode::KeyW, KeyCode::ArrowUp]) {
+        input.y += 1.0;
+    }
+    if pressed([KeyCode::KeyS, KeyCode::ArrowDown]) {
+        input.y -= 1.0;
+    }
+    if pressed([KeyCode::KeyA, KeyCode::ArrowLeft]) {
+        input.x -= 1.0;
+    }
+    if pressed([KeyCode::KeyD, KeyCode::ArrowRight]) {
+        input.x += 1.0;
+    }
+    let yaw = Quat::from_rotation_y(heading.yaw);
+    let mut step = Vec3::ZERO;
+    if input != Vec2::ZERO {
+        // Keys take over from a click.
+        heading.walk_target = None;
+        let direction = yaw * Vec3::new(input.x, 0.0, -input.y).normalize();
+        step = direction * WALK_SPEED * dt;
+    } else if let Some(target) = heading.walk_target {
+        let (next, arrived) = step_toward(transform.translation.with_y(0.0), target, dt);
+        step = next - transform.translation.with_y(0.0);
+        if step.length_squared() > 1e-8 {
+            heading.yaw = yaw_of(facing(step));
+        }
+        if arrived {
+            heading.walk_target = None;
+        }
+    }
+    // A little downward push keeps the body on the floor.
+    controller.translation = Some(step + Vec3::NEG_Y * 0.5 * dt);
+}
+
+fn yaw_of(rotation: Quat) -> f32 {
+    rotation.to_euler(EulerRot::YXZ).0
+}
+
+fn follow_camera(
+    view: Res<ViewMode>,
+    ward: Res<crate::scene::Ward>,
+    heading: Res<Heading>,
+    mut player: Query<(&Transform, &Children), (With<LocalPlayer>, Without<MainCamera>)>,
+    mut avatars: Query<(&mut Transform, &mut Visibility), (With<Avatar>, Without<LocalPlayer>, Without<MainCamera>)>,
+    mut heads: Query<&mut Transform, (With<AvatarHead>, Without<Avatar>, Without<LocalPlayer>, Without<MainCamera>)>,
+    mut camera: Query<&mut Transform, (With<MainCamera>, Without<LocalPlayer>, Without<Avatar>, Without<AvatarHead>)>,
+    children: Query<&Children>,
+) {
+    let Ok((body, kids)) = player.single_mut() else { return };
+    let Ok(mut camera) = camera.single_mut() else { return };
+    let feet = body.translation - Vec3::Y * (AVATAR_HEIGHT / 2.0);
+    let yaw = Quat::from_rotation_y(heading.yaw);
+    let look = yaw * Quat::from_rotation_x(heading.pitch);
+    for kid in kids.iter() {
+        if let Ok((mut transform, mut visibility)) = avatars.get_mut(kid) {
+            transform.translation = -Vec3::Y * (AVATAR_HEIGHT / 2.0);
+            transform.rotation = yaw;
+            *visibility = if *view == ViewMode::FirstPerson { Visibility::Hidden } else { Visibility::Inherited };
+            for part in children.iter_descendants(kid) {
+                if let Ok(mut head) = heads.get_mut(part) {
+                    head.rotation = Quat::from_rotation_x(heading.pitch * 0.6);
+                }
+            }
+        }
+    }
+    let eye = feet + Vec3::Y * EYE_HEIGHT;
+    *camera = match *view {
+        ViewMode::FirstPerson => Transform::from_translation(eye).with_rotation(look),
+        ViewMode::ThirdPerson => {
+            let behind = look * Vec3::new(0.0, 0.0, 3.0) + Vec3::Y * 1.0;
+            // Stay inside the room: a camera behind a wall would see only the wall.
+            let limit = ward.0.interior_half - Vec2::splat(0.15);
+            let at = eye + behind;
+            let at = Vec3::new(at.x.clamp(-limit.x, limit.x), at.y.clamp(0.3, ward.0.ceiling - 0.2), at.z.clamp(-limit.y, limit.y));
+            Transform::from_translation(at).looking_at(eye + look * Vec3::NEG_Z * 2.0, Vec3::Y)
+        }
+    };
+}
+
+/// Where my avatar stands (feet) and faces, for the pose I send.
+pub fn local_pose(body: &Transform, heading: &Heading) -> (Vec3, Quat, Vec3, Quat) {
+    let feet = body.translation - Vec3::Y * (AVATAR_HEIGHT / 2.0);
+    let yaw = Quat::from_rotation_y(heading.yaw);
+    (feet, yaw, feet + Vec3::Y * EYE_HEIGHT, yaw * Quat::from_rotation_x(heading.pitch))
+}

@@ -1,0 +1,68 @@
+//! User-facing text: the locale bundles, the font with Japanese glyphs, and
+//! [`Localized`] text nodes that follow the chosen language.
+
+use bevy::prelude::*;
+use tsunagu_i18n::{Arg, Language, Locales};
+
+use crate::Settings;
+
+/// The font every text uses: M PLUS 2 (OFL), with Japanese glyphs.
+pub const FONT_PATH: &str = "fonts/Mplus2-Medium.otf";
+
+/// The locale bundles.
+#[derive(Resource)]
+pub struct Texts(pub Locales);
+
+impl Texts {
+    /// Text for `key` in `lang`.
+    pub fn get(&self, lang: Language, key: &str) -> String {
+        self.0.text(lang, key)
+    }
+
+    /// Text for `key` in `lang` with arguments.
+    pub fn get_with(&self, lang: Language, key: &str, args: &[(&str, Arg)]) -> String {
+        self.0.text_with(lang, key, args)
+    }
+}
+
+/// The UI font handle.
+#[derive(Resource, Clone)]
+pub struct UiFont(pub Handle<Font>);
+
+/// A text node showing the message `key`, redrawn when the language changes.
+#[derive(Component, Clone, Copy)]
+pub struct Localized(pub &'static str);
+
+/// Loads texts and the font; keeps [`Localized`] nodes in the current language.
+pub struct TextPlugin;
+
+impl Plugin for TextPlugin {
+    fn build(&self, app: &mut App) {
+        // The locale files are compiled in and tested; failing here is a build defect.
+        let locales = Locales::load().unwrap_or_else(|e| panic!("locale files are broken: {e}"));
+        // Loaded here, not in a startup system: the first state's OnEnter runs before
+        // Startup and already builds text.
+        let font = app.world().resource::<AssetServer>().load(FONT_PATH);
+        app.insert_resource(Texts(locales)).insert_resource(UiFont(font)).add_systems(PostUpdate, refresh_localized);
+    }
+}
+
+/// A text bundle in the UI font.
+pub fn ui_text(font: &UiFont, text: impl Into<String>, size: f32, color: Color) -> impl Bundle {
+    (Text::new(text), TextFont { font: font.0.clone().into(), font_size: FontSize::Px(size), ..default() }, TextColor(color))
+}
+
+fn refresh_localized(
+    settings: Res<Settings>,
+    texts: Res<Texts>,
+    mut nodes: Query<(Ref<Localized>, &mut Text)>,
+) {
+    for (localized, mut text) in &mut nodes {
+        if settings.is_changed() || localized.is_added() {
+            let wanted = texts.get(settings.language, localized.0);
+            if text.0 != wanted {
+                text.0 = wanted;
+            }
+        }
+    }
+}

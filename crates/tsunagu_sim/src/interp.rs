@@ -1,0 +1,140 @@
+//! Smooth remote avatars: snapshots arrive at the server's tick rate with jitter
+//! and loss; each remote avatar is drawn a short delay behind the newest
+//! snapshot, interpolating between the two samples around that time, and
+//! extrapolating briefly when samples stop.
+
+use std::collections::VecDeque;
+
+use bevy_math::{Quat, Vec3};
+
+/// How far behind the newest snapshot remote avatars are drawn, seconds.
+pub const INTERP_DELAY: f64 = 0.1;
+/// Longest a remote avatar keeps moving on its last velocity when samples stop.
+pub const MAX_EXTRAPOLATION: f64 = 0.2;
+const MAX_SAMPLES: usize = 32;
+
+/// A pose sample at a server time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sample {
+    /// Server time in seconds (tick / tick rate).
+    pub time: f64,
+    /// Position.
+    pub pos: Vec3,
+    /// Rotation.
+    pub rot: Quat,
+}
+
+/// The samples of one remote avatar.
+#[derive(Clone, Debug, Default)]
+pub struct Track {
+    samples: VecDeque<Sample>,
+}
+
+impl Track {
+    /// Add a sample; out-of-order or repeated times are ignored.
+    pub fn push(&mut self, sample: Sample) {
+        if self.samples.back().is_some_and(|last| sample.time <= last.time) {
+            return;
+        }
+        self.samples.push_back(sample);
+        while self.samples.len() > MAX_SAMPLES {
+            self.samples.pop_front();
+        }
+    }
+
+    /// The newest sample's time.
+    pub fn newest_time(&self) -> Option<f64> {
+        self.samples.back().map(|s| s.time)
+    }
+
+    /// Position and rotation at server time `t`.
+    pub fn sample(&self, t: f64) -> Option<(Vec3, Quat)> {
+        let first = self.samples.front()?;
+        if t <= first.time || self.samples.len() == 1 {
+            return Some((first.pos, first.rot));
+        }
+        let after = self.samples.iter().position(|s| s.time >= t);
+        match after {
+            Some(i) => {
+                let (a, b) = (self.samples[i - 1], self.samples[i]);
+                let f = ((t - a.time) / (b.time - a.time)) as f32;
+                Some((a.pos.lerp(b.pos, f), a.rot.slerp(b.rot, f)))
+            }
+            None => {
+                // Past the newest sample: keep going on the last velocity, briefly.
+                let n = self.samples.len();
+                let (a, b) = (self.samples[n - 2], self.samples[n - 1]);
+                let ahead = (t - b.time).min(MAX_EXTRAPOLATION);
+                let velocity = (b.pos - a.pos) / (b.time - a.time) as f32;
+                Some((b.pos + velocity * ahead as f32, b.rot))
+            }
+        }
+    }
+}
+
+/// Maps local time to the server time at which remote avatars are drawn.
+#[derive(Clone, Debug, Default)]
+pub struct Playout {
+    /// Server time minus local time, smoothed.
+    offset: Option<f64>,
+}
+
+impl Playout {
+    /// Note a snapshot stamped `server_time` arriving at `local_time`.
+    pub fn on_snapshot(&mut self, server_time: f64, local_time: f64) {
+        let observed = server_time - local_time;
+        self.offset = Some(match self.offset {
+            // A late packet says little; an early one means the clock moved: follow fast.
+            Some(current) if observed < current => current + (observed - current) * 0.05,
+            Some(current) => current + (observed - current) * 0.5,
+            None => observed,
+        });
+    }
+
+    /// The server time to draw at local time `local_time`.
+    pub fn render_time(&self, local_time: f64) -> Option<f64> {
+        self.offset.map(|o| local_time + o - INTERP_DELAY)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(time: f64, x: f32) -> Sample {
+        Sample { time, pos: Vec3::new(x, 0.0, 0.0), rot: Quat::IDENTITY }
+    }
+
+    #[test]
+    fn interpolates_between_samples() {
+        let mut track = Track::default();
+        track.push(at(0.0, 0.0));
+        track.push(at(0.1, 1.0));
+        let (p, _) = track.sample(0.05).unwrap();
+        assert!((p.x - 0.5).abs() < 1e-5);
+        track.push(at(0.05, 9.0));
+        assert_eq!(track.newest_time(), Some(0.1), "an old sample was taken");
+    }
+
+    #[test]
+    fn extrapolates_briefly_then_holds() {
+        let mut track = Track::default();
+        track.push(at(0.0, 0.0));
+        track.push(at(0.1, 0.1));
+        let (p, _) = track.sample(0.15).unwrap();
+        assert!((p.x - 0.15).abs() < 1e-4);
+        let (far, _) = track.sample(5.0).unwrap();
+        assert!((far.x - (0.1 + MAX_EXTRAPOLATION as f32)).abs() < 1e-4);
+    }
+
+    #[test]
+    fn playout_runs_behind_the_newest_snapshot() {
+        let mut playout = Playout::default();
+        playout.on_snapshot(10.0, 1.0);
+        let t = playout.render_time(1.0).unwrap();
+        assert!((t - (10.0 - INTERP_DELAY)).abs() < 1e-9);
+        // A late packet barely moves the clock.
+        playout.on_snapshot(10.0, 1.5);
+        assert!(playout.render_time(1.5).unwrap() > 10.3);
+    }
+}

@@ -1,0 +1,31 @@
+//! The command line, as a person would use it.
+
+use std::process::Command;
+
+fn tsunagu() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+}
+
+#[test]
+fn help_lists_the_options() {
+    let out = tsunagu().arg("--help").output().expect("run tsunagu --help");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for option in ["--name", "--color", "--lang", "--host", "--bots", "--screenshot", "--frames", "--size", "--no-xr"] {
+        assert!(help.contains(option), "--help does not mention {option}:\n{help}");
+    }
+}
+
+#[test]
+fn bad_options_are_explained_not_crashed_on() {
+    for (args, expected) in [
+        (vec!["--color", "purple"], "is not a colour like"),
+        (vec!["--lang", "fr"], "is not a language"),
+        (vec!["--size", "10x10"], "outside"),
+    ] {
+        let out = tsunagu().args(&args).output().expect("run tsunagu");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+}
