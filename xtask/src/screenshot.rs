@@ -1,5 +1,5 @@
 //! `cargo xtask screenshot [--out FILE] [--frames N] [--size WxH]`: build the
-//! client (dev profile, shared with the tests), enter a hosted room with two
+//! client (the test build, so nothing compiles twice), enter a hosted room with three
 //! practice guests, save a PNG and exit 0. With no display it runs under
 //! `xvfb-run`; if that is missing it says which package to install rather than
 //! installing anything silently.
@@ -23,7 +23,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     }
     let out = std::env::current_dir().map_err(|e| e.to_string())?.join(out);
-    crate::status(crate::cargo().args(["build", "--package", "tsunagu"]))?;
+    // The same build as `cargo xtask test` (whose integration tests need this
+    // binary): a plain `cargo build -p tsunagu` unifies features differently and
+    // would compile Bevy a second time.
+    crate::status(crate::cargo().args(["test", "--workspace", "--no-run"]))?;
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| crate::root().join("target"));
     let binary = target.join("debug").join("tsunagu");
     let client_args = ["--screenshot", &out.to_string_lossy(), "--frames", &frames, "--size", &size, "--bots", "3"];

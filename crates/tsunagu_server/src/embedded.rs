@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tsunagu_net::memory::{MemoryConnector, hub};
 use tsunagu_room::RoomConfig;
 
-use crate::{RoomServer, new_room_code};
+use crate::{RoomServer, fresh_room_config};
 
 /// A room running in this process. Dropping it tells its clients and stops it.
 pub struct EmbeddedRoom {
@@ -22,8 +22,7 @@ pub struct EmbeddedRoom {
 impl EmbeddedRoom {
     /// Start a room with fresh codes for `capacity` people.
     pub fn start(capacity: usize) -> std::io::Result<EmbeddedRoom> {
-        let code = new_room_code();
-        let config = RoomConfig { facilitator_code: format!("{code}-staff"), code, capacity };
+        let config = fresh_room_config(capacity);
         let (links, connector) = hub();
         let stop = Arc::new(AtomicBool::new(false));
         let mut server = RoomServer::new(links, config.clone());

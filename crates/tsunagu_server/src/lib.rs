@@ -297,6 +297,17 @@ impl<L: ServerLinks> RoomServer<L> {
     }
 }
 
+/// A room with fresh, independent participant and facilitator codes (one cannot
+/// be guessed from the other).
+pub fn fresh_room_config(capacity: usize) -> RoomConfig {
+    let code = new_room_code();
+    let mut facilitator_code = new_room_code();
+    while facilitator_code == code {
+        facilitator_code = new_room_code();
+    }
+    RoomConfig { code, facilitator_code, capacity }
+}
+
 /// A fresh random room code a person can read aloud: lowercase letters and digits
 /// without look-alikes (no 0/o, 1/l/i).
 pub fn new_room_code() -> String {

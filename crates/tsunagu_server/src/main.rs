@@ -1,0 +1,113 @@
+//! `tsunagu-server`: a headless room server a hospital or a volunteer runs.
+//! Prints each room's invites, logs joins and leaves by session id only (never
+//! names or chat), and on SIGINT/SIGTERM tells every client why and exits 0.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use tsunagu_net::invite::Invite;
+use tsunagu_net::quic::{QuicServer, QuicServerConfig};
+use tsunagu_server::{RoomServer, fresh_room_config};
+
+/// Tsunagu room server: hosts invite-only ward rooms over QUIC.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    /// UDP address to listen on.
+    #[arg(long, default_value = "0.0.0.0:4433")]
+    bind: SocketAddr,
+    /// How many rooms to host.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    rooms: u16,
+    /// Most people in one room.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=64))]
+    capacity: u16,
+    /// Where the server keeps its certificate (nothing about people is stored).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// The host name or address clients should dial (default: this machine's LAN address).
+    #[arg(long)]
+    public_host: Option<String>,
+}
+
+fn default_data_dir() -> PathBuf {
+    directories::ProjectDirs::from("org", "Tsunagu", "tsunagu-server")
+        .map(|d| d.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from("tsunagu-server-data"))
+}
+
+/// The address to put in invites: the bound one, or a LAN address when bound to all interfaces.
+pub fn advertised_host(bind: IpAddr) -> String {
+    if !bind.is_unspecified() {
+        return bind.to_string();
+    }
+    if_addrs::get_if_addrs()
+        .ok()
+        .and_then(|addrs| addrs.into_iter().map(|a| a.ip()).find(|ip| ip.is_ipv4() && !ip.is_loopback()))
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|| "127.0.0.1".to_owned())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(signal, stop.clone()) {
+            eprintln!("tsunagu-server: cannot watch for signal {signal}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
+    let config = QuicServerConfig {
+        bind: cli.bind,
+        data_dir: data_dir.clone(),
+        max_connections: usize::from(cli.rooms) * usize::from(cli.capacity) * 2 + 8,
+        max_per_address: usize::from(cli.capacity) + 4,
+    };
+    let links = match QuicServer::start(config) {
+        Ok(links) => links,
+        Err(e) => {
+            eprintln!("tsunagu-server: could not start on {}: {e}", cli.bind);
+            return ExitCode::FAILURE;
+        }
+    };
+    let host = cli.public_host.clone().unwrap_or_else(|| advertised_host(cli.bind.ip()));
+    let port = links.local_addr().port();
+    let fingerprint = links.fingerprint();
+    let rooms: Vec<_> = (0..cli.rooms).map(|_| fresh_room_config(usize::from(cli.capacity))).collect();
+    println!("Tsunagu room server on {} (certificate kept in {})", links.local_addr(), data_dir.display());
+    for (i, room) in rooms.iter().enumerate() {
+        let invite = |code: &str| Invite { host: host.clone(), port, room_code: code.to_owned(), fingerprint };
+        println!("Room {}", i + 1);
+        println!("  participant invite: {}", invite(&room.code));
+        println!("  facilitator invite: {}", invite(&room.facilitator_code));
+    }
+    println!("Send the participant invite to patients and the facilitator invite only to staff.");
+
+    let mut server = RoomServer::with_rooms(links, rooms);
+    let started = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        server.step(started.elapsed());
+        // Poses are latest-wins: handling input once per tick loses nothing.
+        std::thread::sleep(server.until_next_tick(started.elapsed()).min(Duration::from_millis(50)));
+    }
+    tracing::info!("shutting down: telling every client");
+    server.shutdown();
+    // Let the goodbye frames and close reasons leave before the endpoint closes.
+    let deadline = Instant::now() + Duration::from_millis(1200);
+    while Instant::now() < deadline {
+        server.step(started.elapsed());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    ExitCode::SUCCESS
+}
