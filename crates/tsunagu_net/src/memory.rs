@@ -56,6 +56,15 @@ impl MemoryConnector {
     }
 }
 
+impl MemoryConnector {
+    /// Cut a connection as a lost Wi-Fi would: no goodbye; the server sees it
+    /// time out and the client sees it lost (for tests of reconnecting).
+    pub fn cut(&self, conn: ConnId) {
+        self.clients.lock().unwrap_or_else(|e| e.into_inner()).retain(|(id, _)| *id != conn);
+        let _ = self.to_server.send(ServerLinkEvent::Received(conn, LinkEvent::Closed(LinkEnd::TimedOut)));
+    }
+}
+
 impl MemoryServer {
     fn client(&self, conn: ConnId) -> Option<Sender<LinkEvent>> {
         let clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
@@ -86,6 +95,13 @@ impl ServerLinks for MemoryServer {
             let (_, tx) = clients.remove(at);
             let _ = tx.send(LinkEvent::Closed(LinkEnd::Reason(reason)));
         }
+    }
+}
+
+impl MemoryClient {
+    /// This connection's id on the server side.
+    pub fn id(&self) -> ConnId {
+        self.conn
     }
 }
 

@@ -40,6 +40,7 @@ pub struct ClientSession {
     state: State,
     next_seq: u32,
     newest_tick: Option<u32>,
+    resume: Option<u64>,
     /// Events that arrived before Welcome (streams are not ordered with each other).
     early_events: Vec<ServerEvent>,
 }
@@ -53,7 +54,12 @@ impl ClientSession {
             // Only an over-long field of our own can fail; the server will time us out.
             Err(e) => tracing::error!("could not encode Hello: {e}"),
         }
-        ClientSession { link, state: State::Joining, next_seq: 0, newest_tick: None, early_events: Vec::new() }
+        ClientSession { link, state: State::Joining, next_seq: 0, newest_tick: None, resume: None, early_events: Vec::new() }
+    }
+
+    /// The token for coming back after a dropped connection (from Welcome).
+    pub fn resume_token(&self) -> Option<u64> {
+        self.resume
     }
 
     /// True once Welcome has arrived and until the connection ends.
@@ -82,6 +88,7 @@ impl ClientSession {
                 match decode::<ServerControl>(&bytes, MAX_FRAME_BYTES).map_err(|e| e.to_string())? {
                     ServerControl::Welcome(welcome) if self.state == State::Joining => {
                         self.state = State::InRoom;
+                        self.resume = Some(welcome.resume);
                         out.push(SessionEvent::Joined(welcome));
                         out.extend(self.early_events.drain(..).map(event_to_session));
                     }

@@ -39,6 +39,9 @@ pub struct Hello {
     pub nickname: String,
     /// The avatar's look.
     pub look: AvatarLook,
+    /// The `resume` token of an earlier `Welcome`, when reconnecting after the
+    /// connection dropped: the server puts you back where you were.
+    pub resume: Option<u64>,
 }
 
 /// Another participant as the room shows them.
@@ -67,6 +70,9 @@ pub struct Welcome {
     pub spawn: QuantPose,
     /// Everyone already in the room.
     pub peers: Vec<PeerInfo>,
+    /// A random token to send in `Hello.resume` if the connection drops. Valid
+    /// for a short while after a drop; means nothing after that.
+    pub resume: u64,
 }
 
 /// Why the server would not let a client in. Each maps to a localised message.

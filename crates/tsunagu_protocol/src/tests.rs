@@ -16,6 +16,7 @@ fn sample_hello() -> ClientControl {
         room_code: "sakura-42".into(),
         nickname: "ゆき".into(),
         look: AvatarLook { body_color: [255, 170, 60] },
+        resume: None,
     })
 }
 
@@ -34,7 +35,7 @@ fn wire_bytes_are_pinned() {
         (
             "Hello",
             encode(&sample_hello(), MAX_FRAME_BYTES).unwrap(),
-            "81 a5 48 65 6c 6c 6f 94 01 a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 91 93 cc ff cc aa 3c",
+            "81 a5 48 65 6c 6c 6f 95 01 a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 91 93 cc ff cc aa 3c c0",
         ),
         (
             "Rejected",
@@ -55,30 +56,101 @@ fn wire_bytes_are_pinned() {
             .unwrap(),
             "81 a4 50 6f 73 65 93 05 cd 01 2c 93 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 92 93 cd 05 dc cd 04 b0 d1 f8 30 94 03 00 64 00 c0",
         ),
+        ("Bye", encode(&ClientControl::Bye, MAX_FRAME_BYTES).unwrap(), "a3 42 79 65"),
+        (
+            "Welcome",
+            encode(&sample_welcome(), MAX_FRAME_BYTES).unwrap(),
+            "81 a7 57 65 6c 63 6f 6d 65 96 02 ab 50 61 72 74 69 63 69 70 61 6e 74 1e 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 91 94 01 a3 41 6f 69 91 93 5a cc b4 cc e6 ab 46 61 63 69 6c 69 74 61 74 6f 72 cf 00 00 12 34 56 78 9a bc",
+        ),
+        (
+            "VersionMismatch",
+            encode(&ServerControl::Rejected(RejectReason::VersionMismatch { server_version: 1 }), MAX_FRAME_BYTES).unwrap(),
+            "81 a8 52 65 6a 65 63 74 65 64 81 af 56 65 72 73 69 6f 6e 4d 69 73 6d 61 74 63 68 91 01",
+        ),
+        (
+            "Closing",
+            encode(&ServerControl::Closing(CloseReason::ServerShutdown), MAX_FRAME_BYTES).unwrap(),
+            "81 a7 43 6c 6f 73 69 6e 67 ae 53 65 72 76 65 72 53 68 75 74 64 6f 77 6e",
+        ),
+        (
+            "PeerJoined",
+            encode(
+                &ServerEvent::PeerJoined(PeerInfo {
+                    id: PeerId(3),
+                    nickname: "Ren".into(),
+                    look: AvatarLook { body_color: [255, 160, 80] },
+                    role: Role::Participant,
+                }),
+                MAX_FRAME_BYTES,
+            )
+            .unwrap(),
+            "81 aa 50 65 65 72 4a 6f 69 6e 65 64 94 03 a3 52 65 6e 91 93 cc ff cc a0 50 ab 50 61 72 74 69 63 69 70 61 6e 74",
+        ),
+        (
+            "Snapshot",
+            encode(
+                &ServerDatagram::Snapshot(Snapshot { tick: 301, avatars: vec![AvatarState { id: PeerId(1), pose: sample_pose() }] }),
+                MAX_DATAGRAM_BYTES,
+            )
+            .unwrap(),
+            "81 a8 53 6e 61 70 73 68 6f 74 92 cd 01 2d 91 92 01 93 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 92 93 cd 05 dc cd 04 b0 d1 f8 30 94 03 00 64 00 c0",
+        ),
+        (
+            "Pose (VR)",
+            encode(
+                &ClientDatagram::Pose(PoseFrame {
+                    seq: 6,
+                    ack_tick: 301,
+                    pose: AvatarPose {
+                        hands: Some([
+                            QuantPose { pos: QuantVec([1300, 900, -2200]), rot: QuantQuat(3, 0, 0, 0) },
+                            QuantPose { pos: QuantVec([1700, 900, -2200]), rot: QuantQuat(3, 0, 0, 0) },
+                        ]),
+                        ..sample_pose()
+                    },
+                }),
+                MAX_DATAGRAM_BYTES,
+            )
+            .unwrap(),
+            "81 a4 50 6f 73 65 93 06 cd 01 2d 93 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 92 93 cd 05 dc cd 04 b0 d1 f8 30 94 03 00 64 00 92 92 93 cd 05 14 cd 03 84 d1 f7 68 94 03 00 00 00 92 93 cd 06 a4 cd 03 84 d1 f7 68 94 03 00 00 00",
+        ),
     ];
     for (name, bytes, expected) in cases {
         assert_eq!(hex(&bytes), expected, "{name} changed on the wire");
     }
 }
 
-#[test]
-fn control_messages_round_trip() {
-    let welcome = ServerControl::Welcome(Welcome {
-        your_id: PeerId(3),
-        role: Role::Facilitator,
+fn sample_welcome() -> ServerControl {
+    ServerControl::Welcome(Welcome {
+        your_id: PeerId(2),
+        role: Role::Participant,
         tick_rate_hz: 30,
         spawn: sample_pose().body,
         peers: vec![PeerInfo {
             id: PeerId(1),
-            nickname: "はると".into(),
-            look: AvatarLook { body_color: [90, 160, 230] },
-            role: Role::Participant,
+            nickname: "Aoi".into(),
+            look: AvatarLook { body_color: [90, 180, 230] },
+            role: Role::Facilitator,
         }],
-    });
+        resume: 0x1234_5678_9abc,
+    })
+}
+
+#[test]
+fn control_messages_round_trip() {
+    let welcome = sample_welcome();
     let bytes = encode(&welcome, MAX_FRAME_BYTES).unwrap();
     assert_eq!(decode::<ServerControl>(&bytes, MAX_FRAME_BYTES).unwrap(), welcome);
     let bytes = encode(&sample_hello(), MAX_FRAME_BYTES).unwrap();
     assert_eq!(decode::<ClientControl>(&bytes, MAX_FRAME_BYTES).unwrap(), sample_hello());
+}
+
+#[test]
+fn close_codes_round_trip() {
+    for reason in [CloseReason::Left, CloseReason::ServerShutdown, CloseReason::ProtocolViolation, CloseReason::RateLimited, CloseReason::Removed] {
+        assert_eq!(CloseReason::from_code(u64::from(reason.code())), Some(reason));
+    }
+    assert_eq!(CloseReason::from_code(99), None);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! may do. Deterministic and free of I/O: the server feeds it decoded messages
 //! and a clock, and sends what it answers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use bevy_math::Vec3;
@@ -36,13 +36,20 @@ pub struct Member {
     last_seq: Option<u32>,
     /// When that pose was accepted.
     last_pose_at: Duration,
+    /// The token that brings them back here after a dropped connection.
+    pub resume: u64,
 }
+
+/// How long a dropped member's place is kept for a reconnect.
+pub const RESUME_WINDOW: Duration = Duration::from_secs(120);
 
 /// A room and its members.
 pub struct Room {
     config: RoomConfig,
     layout: WardLayout,
     members: BTreeMap<PeerId, Member>,
+    /// Where members whose connection dropped stood, by resume token, and when.
+    departed: HashMap<u64, (AvatarPose, Duration)>,
     next_id: u32,
     joins_so_far: u32,
 }
@@ -50,7 +57,7 @@ pub struct Room {
 impl Room {
     /// An empty room.
     pub fn new(config: RoomConfig) -> Self {
-        Room { config, layout: WardLayout::ward(), members: BTreeMap::new(), next_id: 1, joins_so_far: 0 }
+        Room { config, layout: WardLayout::ward(), members: BTreeMap::new(), departed: HashMap::new(), next_id: 1, joins_so_far: 0 }
     }
 
     /// The room's setup.
@@ -58,8 +65,10 @@ impl Room {
         &self.config
     }
 
-    /// Decide on a Hello. On success the member is in and placed at a spawn point.
-    pub fn admit(&mut self, hello: &Hello, now: Duration) -> Result<&Member, RejectReason> {
+    /// Decide on a Hello. On success the member is in, placed where they were if
+    /// `hello.resume` names a recent drop, else at a spawn point; `resume_token`
+    /// (fresh randomness from the caller) is theirs for the next drop.
+    pub fn admit(&mut self, hello: &Hello, now: Duration, resume_token: u64) -> Result<&Member, RejectReason> {
         if hello.version != PROTOCOL_VERSION {
             return Err(RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION });
         }
@@ -78,22 +87,40 @@ impl Room {
         }
         let id = PeerId(self.next_id);
         self.next_id += 1;
-        let spawn = self.layout.spawn_point(self.joins_so_far);
-        self.joins_so_far += 1;
-        let facing_screen = bevy_math::Quat::IDENTITY;
-        let head = spawn + Vec3::Y * tsunagu_sim::motion::EYE_HEIGHT;
+        let resumed = hello.resume.and_then(|token| self.departed.remove(&token)).map(|(pose, _)| pose);
+        let pose = resumed.unwrap_or_else(|| {
+            let spawn = self.layout.spawn_point(self.joins_so_far);
+            self.joins_so_far += 1;
+            let facing_screen = bevy_math::Quat::IDENTITY;
+            let head = spawn + Vec3::Y * tsunagu_sim::motion::EYE_HEIGHT;
+            AvatarPose { body: to_wire(spawn, facing_screen), head: to_wire(head, facing_screen), hands: None }
+        });
         let member = Member {
             info: PeerInfo { id, nickname: hello.nickname.trim().to_owned(), look: hello.look, role },
-            pose: AvatarPose { body: to_wire(spawn, facing_screen), head: to_wire(head, facing_screen), hands: None },
+            pose,
             last_seq: None,
             last_pose_at: now,
+            resume: resume_token,
         };
         Ok(self.members.entry(id).or_insert(member))
     }
 
-    /// Someone left or was disconnected. Returns whether they were here.
+    /// Someone left, or was sent away. Returns whether they were here.
     pub fn remove(&mut self, id: PeerId) -> bool {
         self.members.remove(&id).is_some()
+    }
+
+    /// Someone's connection dropped: they are gone, but their place is kept for
+    /// [`RESUME_WINDOW`] in case they come back. Returns whether they were here.
+    pub fn depart(&mut self, id: PeerId, now: Duration) -> bool {
+        let Some(member) = self.members.remove(&id) else { return false };
+        self.departed.insert(member.resume, (member.pose, now));
+        true
+    }
+
+    /// Forget places kept longer than [`RESUME_WINDOW`].
+    pub fn expire_departed(&mut self, now: Duration) {
+        self.departed.retain(|_, (_, at)| now.saturating_sub(*at) <= RESUME_WINDOW);
     }
 
     /// A member.
@@ -181,28 +208,28 @@ mod tests {
     }
 
     fn hello(code: &str, name: &str) -> Hello {
-        Hello { version: PROTOCOL_VERSION, room_code: code.into(), nickname: name.into(), look: DEFAULT_LOOK }
+        Hello { version: PROTOCOL_VERSION, room_code: code.into(), nickname: name.into(), look: DEFAULT_LOOK, resume: None }
     }
 
     #[test]
     fn admission_rules() {
         let mut room = room(2);
         let t = Duration::ZERO;
-        assert_eq!(room.admit(&hello("nope", "a"), t).err(), Some(RejectReason::WrongRoomCode));
+        assert_eq!(room.admit(&hello("nope", "a"), t, 7).err(), Some(RejectReason::WrongRoomCode));
         let mut old = hello("sakura", "a");
         old.version = 0;
-        assert_eq!(room.admit(&old, t).err(), Some(RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION }));
-        assert_eq!(room.admit(&hello("sakura", "  "), t).err(), Some(RejectReason::InvalidNickname));
-        assert_eq!(room.admit(&hello("sakura", "ゆき"), t).unwrap().info.role, Role::Participant);
-        assert_eq!(room.admit(&hello("sakura-staff", "先生"), t).unwrap().info.role, Role::Facilitator);
-        assert_eq!(room.admit(&hello("sakura", "c"), t).err(), Some(RejectReason::RoomFull));
+        assert_eq!(room.admit(&old, t, 1).err(), Some(RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION }));
+        assert_eq!(room.admit(&hello("sakura", "  "), t, 7).err(), Some(RejectReason::InvalidNickname));
+        assert_eq!(room.admit(&hello("sakura", "ゆき"), t, 7).unwrap().info.role, Role::Participant);
+        assert_eq!(room.admit(&hello("sakura-staff", "先生"), t, 7).unwrap().info.role, Role::Facilitator);
+        assert_eq!(room.admit(&hello("sakura", "c"), t, 7).err(), Some(RejectReason::RoomFull));
         assert_eq!(room.len(), 2);
     }
 
     #[test]
     fn poses_are_bounded_and_ordered() {
         let mut room = room(4);
-        let id = room.admit(&hello("sakura", "a"), Duration::ZERO).unwrap().info.id;
+        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 7).unwrap().info.id;
         let start = from_wire(room.member(id).unwrap().pose.body).0;
         let far = to_wire(Vec3::new(6.0, 0.0, -4.0), bevy_math::Quat::IDENTITY);
         let frame = |seq| PoseFrame { seq, ack_tick: 0, pose: AvatarPose { body: far, head: far, hands: None } };
@@ -215,10 +242,30 @@ mod tests {
     }
 
     #[test]
+    fn a_dropped_member_comes_back_where_they_were() {
+        let mut room = room(4);
+        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 41).unwrap().info.id;
+        let spot = to_wire(Vec3::new(0.3, 0.0, 1.5), bevy_math::Quat::IDENTITY);
+        let frame = PoseFrame { seq: 1, ack_tick: 0, pose: AvatarPose { body: spot, head: spot, hands: None } };
+        assert!(room.accept_pose(id, &frame, Duration::from_secs(1)));
+        let was = room.member(id).unwrap().pose.body;
+        assert!(room.depart(id, Duration::from_secs(2)));
+        let mut back = hello("sakura", "a");
+        back.resume = Some(41);
+        let (back_id, back_pose) = room.admit(&back, Duration::from_secs(5), 42).map(|m| (m.info.id, m.pose.body)).unwrap();
+        assert_eq!(back_pose, was);
+        // A token works once, and not after the window.
+        assert!(room.depart(back_id, Duration::from_secs(6)));
+        room.expire_departed(Duration::from_secs(6) + RESUME_WINDOW + Duration::from_secs(1));
+        back.resume = Some(42);
+        assert_ne!(room.admit(&back, Duration::from_secs(500), 43).unwrap().pose.body, was);
+    }
+
+    #[test]
     fn nobody_sees_themselves() {
         let mut room = room(4);
-        let a = room.admit(&hello("sakura", "a"), Duration::ZERO).unwrap().info.id;
-        let b = room.admit(&hello("sakura", "b"), Duration::ZERO).unwrap().info.id;
+        let a = room.admit(&hello("sakura", "a"), Duration::ZERO, 7).unwrap().info.id;
+        let b = room.admit(&hello("sakura", "b"), Duration::ZERO, 7).unwrap().info.id;
         let seen: Vec<_> = room.visible_to(a).iter().map(|s| s.id).collect();
         assert_eq!(seen, vec![b]);
         assert_ne!(room.member(a).unwrap().pose.body, room.member(b).unwrap().pose.body, "two people spawned on one spot");

@@ -1,53 +1,72 @@
 //! The embedded default: a room hosted inside the client's own process, on its
-//! own thread, reached through the same link interface a remote room uses.
+//! own thread, served over real QUIC. The host's own client joins it over
+//! loopback exactly as a remote client would; a second PC joins with the LAN
+//! invite.
 
+use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
-use tsunagu_net::memory::{MemoryConnector, hub};
+use tsunagu_net::invite::Invite;
+use tsunagu_net::quic::{QuicError, QuicServer, QuicServerConfig};
 use tsunagu_room::RoomConfig;
 
-use crate::{RoomServer, fresh_room_config};
+use crate::{RoomServer, advertised_host, fresh_room_config, serve_until_stopped};
+
+/// The UDP port a hosted room tries first, so invites stay short and firewall
+/// rules can name it; any free port is used when it is taken.
+pub const DEFAULT_PORT: u16 = 4433;
 
 /// A room running in this process. Dropping it tells its clients and stops it.
 pub struct EmbeddedRoom {
-    connector: MemoryConnector,
     config: RoomConfig,
+    local_addr: SocketAddr,
+    lan_host: String,
+    fingerprint: [u8; 32],
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl EmbeddedRoom {
-    /// Start a room with fresh codes for `capacity` people.
-    pub fn start(capacity: usize) -> std::io::Result<EmbeddedRoom> {
+    /// Start a room for `capacity` people; the certificate lives in `data_dir`.
+    pub fn start(capacity: usize, data_dir: &Path) -> Result<EmbeddedRoom, QuicError> {
+        let quic = |port: u16| {
+            QuicServer::start(QuicServerConfig {
+                bind: SocketAddr::from(([0, 0, 0, 0], port)),
+                data_dir: data_dir.to_path_buf(),
+                max_connections: capacity * 2 + 8,
+                max_per_address: capacity + 4,
+            })
+        };
+        let links = quic(DEFAULT_PORT).or_else(|_| quic(0))?;
+        let local_addr = links.local_addr();
+        let fingerprint = links.fingerprint();
         let config = fresh_room_config(capacity);
-        let (links, connector) = hub();
+        let server = RoomServer::new(links, config.clone());
         let stop = Arc::new(AtomicBool::new(false));
-        let mut server = RoomServer::new(links, config.clone());
         let thread_stop = stop.clone();
-        let thread = std::thread::Builder::new().name("tsunagu-room".into()).spawn(move || {
-            let started = Instant::now();
-            while !thread_stop.load(Ordering::Relaxed) {
-                let now = started.elapsed();
-                server.step(now);
-                // Wake for the next tick, or sooner to pick up joins and poses.
-                std::thread::sleep(server.until_next_tick(now).min(Duration::from_millis(5)));
-            }
-            server.shutdown();
-        })?;
-        Ok(EmbeddedRoom { connector, config, stop, thread: Some(thread) })
-    }
-
-    /// Connect a client to this room.
-    pub fn connector(&self) -> &MemoryConnector {
-        &self.connector
+        let thread = std::thread::Builder::new()
+            .name("tsunagu-room".into())
+            .spawn(move || serve_until_stopped(server, &thread_stop))?;
+        let lan_host = advertised_host(local_addr.ip());
+        Ok(EmbeddedRoom { config, local_addr, lan_host, fingerprint, stop, thread: Some(thread) })
     }
 
     /// The room's codes.
     pub fn config(&self) -> &RoomConfig {
         &self.config
+    }
+
+    /// An invite with `code` for a client on this PC (loopback).
+    pub fn local_invite(&self, code: &str) -> Invite {
+        Invite { host: "127.0.0.1".into(), port: self.local_addr.port(), room_code: code.to_owned(), fingerprint: self.fingerprint }
+    }
+
+    /// The participant invite another PC on the network uses.
+    pub fn lan_invite(&self) -> Invite {
+        Invite { host: self.lan_host.clone(), ..self.local_invite(&self.config.code) }
     }
 }
 

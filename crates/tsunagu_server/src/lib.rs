@@ -11,7 +11,7 @@ pub mod embedded;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use tsunagu_net::{Channel, ConnId, LinkEvent, ServerLinkEvent, ServerLinks};
+use tsunagu_net::{Channel, ConnId, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use tsunagu_protocol::{
     ClientControl, ClientDatagram, CloseReason, DecodeError, PeerId, RejectReason, ServerControl,
@@ -107,6 +107,9 @@ impl<L: ServerLinks> RoomServer<L> {
             self.handle(event, now);
         }
         self.expire_silent(now);
+        for room in &mut self.rooms {
+            room.expire_departed(now);
+        }
         if now >= self.next_tick_at {
             self.send_snapshots();
             self.tick = self.tick.wrapping_add(1);
@@ -135,7 +138,10 @@ impl<L: ServerLinks> RoomServer<L> {
                     self.conns.insert(conn, Conn { state: ConnState::AwaitingHello { since: now }, rate });
                 }
             }
-            ServerLinkEvent::Received(conn, LinkEvent::Closed(_)) => self.forget(conn),
+            ServerLinkEvent::Received(conn, LinkEvent::Closed(end)) => {
+                let dropped = !matches!(end, LinkEnd::Reason(CloseReason::Left));
+                self.forget(conn, dropped.then_some(now));
+            }
             ServerLinkEvent::Received(conn, event) => {
                 if !self.within_rate(conn, &event, now) {
                     tracing::warn!(connection = conn, "rate limit exceeded");
@@ -189,7 +195,8 @@ impl<L: ServerLinks> RoomServer<L> {
                     Err(e) => self.violation(conn, &e),
                 }
             }
-            LinkEvent::Closed(_) => self.forget(conn),
+            // Handled before rate limiting, in `handle`.
+            LinkEvent::Closed(_) => {}
         }
     }
 
@@ -205,16 +212,17 @@ impl<L: ServerLinks> RoomServer<L> {
         let admitted = match room {
             _ if self.shutting_down => Err(RejectReason::ServerShuttingDown),
             None => Err(RejectReason::WrongRoomCode),
-            Some(room) => self.rooms[room].admit(hello, now).map(|m| (room, m.info.clone(), m.pose.body)),
+            Some(room) => self.rooms[room].admit(hello, now, rand::random()).map(|m| (room, m.info.clone(), m.pose.body, m.resume)),
         };
         match admitted {
-            Ok((room, info, spawn)) => {
+            Ok((room, info, spawn, resume)) => {
                 let welcome = Welcome {
                     your_id: info.id,
                     role: info.role,
                     tick_rate_hz: TICK_RATE_HZ,
                     spawn,
                     peers: self.rooms[room].peers_except(info.id),
+                    resume,
                 };
                 tracing::info!(room, session = info.id.0, role = ?info.role, "joined");
                 if let Some(c) = self.conns.get_mut(&conn) {
@@ -271,15 +279,20 @@ impl<L: ServerLinks> RoomServer<L> {
         if self.conns.contains_key(&conn) {
             self.send_frame(conn, Channel::Control, &ServerControl::Closing(reason));
             self.links.close(conn, reason);
-            self.forget(conn);
+            self.forget(conn, None);
         }
     }
 
-    fn forget(&mut self, conn: ConnId) {
-        if let Some(ConnState::Member { room, id }) = self.conns.remove(&conn).map(|c| c.state)
-            && self.rooms[room].remove(id)
-        {
-            tracing::info!(room, session = id.0, "left");
+    /// Drop a connection's member. `dropped` means the link failed (not a Bye or
+    /// our own close): their place is kept for a reconnect.
+    fn forget(&mut self, conn: ConnId, dropped: Option<Duration>) {
+        let Some(ConnState::Member { room, id }) = self.conns.remove(&conn).map(|c| c.state) else { return };
+        let was_here = match dropped {
+            Some(now) => self.rooms[room].depart(id, now),
+            None => self.rooms[room].remove(id),
+        };
+        if was_here {
+            tracing::info!(room, session = id.0, dropped = dropped.is_some(), "left");
             self.broadcast_event(room, &ServerEvent::PeerLeft(id), None);
         }
     }
@@ -295,6 +308,39 @@ impl<L: ServerLinks> RoomServer<L> {
             self.close(conn, CloseReason::ProtocolViolation);
         }
     }
+}
+
+/// Run `server` in real time until `stop` is set, then tell every client and
+/// give the goodbyes time to leave. Used by the binary and the embedded room.
+pub fn serve_until_stopped<L: ServerLinks>(mut server: RoomServer<L>, stop: &std::sync::atomic::AtomicBool) {
+    use std::sync::atomic::Ordering;
+    use std::time::Instant;
+    let started = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        server.step(started.elapsed());
+        // Poses are latest-wins: handling input once per tick loses nothing.
+        std::thread::sleep(server.until_next_tick(started.elapsed()).min(Duration::from_millis(50)));
+    }
+    tracing::info!("shutting down: telling every client");
+    server.shutdown();
+    let deadline = Instant::now() + Duration::from_millis(1200);
+    while Instant::now() < deadline {
+        server.step(started.elapsed());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The address to put in invites: the bound one, or a LAN address when bound
+/// to all interfaces (loopback if there is none).
+pub fn advertised_host(bind: std::net::IpAddr) -> String {
+    if !bind.is_unspecified() {
+        return bind.to_string();
+    }
+    if_addrs::get_if_addrs()
+        .ok()
+        .and_then(|addrs| addrs.into_iter().map(|a| a.ip()).find(|ip| ip.is_ipv4() && !ip.is_loopback()))
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|| "127.0.0.1".to_owned())
 }
 
 /// A room with fresh, independent participant and facilitator codes (one cannot

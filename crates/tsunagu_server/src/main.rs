@@ -2,17 +2,16 @@
 //! Prints each room's invites, logs joins and leaves by session id only (never
 //! names or chat), and on SIGINT/SIGTERM tells every client why and exits 0.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicBool;
 
 use clap::Parser;
 use tsunagu_net::invite::Invite;
 use tsunagu_net::quic::{QuicServer, QuicServerConfig};
-use tsunagu_server::{RoomServer, fresh_room_config};
+use tsunagu_server::{RoomServer, advertised_host, fresh_room_config, serve_until_stopped};
 
 /// Tsunagu room server: hosts invite-only ward rooms over QUIC.
 #[derive(Parser, Debug)]
@@ -39,18 +38,6 @@ fn default_data_dir() -> PathBuf {
     directories::ProjectDirs::from("org", "Tsunagu", "tsunagu-server")
         .map(|d| d.data_dir().to_path_buf())
         .unwrap_or_else(|| PathBuf::from("tsunagu-server-data"))
-}
-
-/// The address to put in invites: the bound one, or a LAN address when bound to all interfaces.
-pub fn advertised_host(bind: IpAddr) -> String {
-    if !bind.is_unspecified() {
-        return bind.to_string();
-    }
-    if_addrs::get_if_addrs()
-        .ok()
-        .and_then(|addrs| addrs.into_iter().map(|a| a.ip()).find(|ip| ip.is_ipv4() && !ip.is_loopback()))
-        .map(|ip| ip.to_string())
-        .unwrap_or_else(|| "127.0.0.1".to_owned())
 }
 
 fn main() -> ExitCode {
@@ -94,20 +81,6 @@ fn main() -> ExitCode {
     }
     println!("Send the participant invite to patients and the facilitator invite only to staff.");
 
-    let mut server = RoomServer::with_rooms(links, rooms);
-    let started = Instant::now();
-    while !stop.load(Ordering::Relaxed) {
-        server.step(started.elapsed());
-        // Poses are latest-wins: handling input once per tick loses nothing.
-        std::thread::sleep(server.until_next_tick(started.elapsed()).min(Duration::from_millis(50)));
-    }
-    tracing::info!("shutting down: telling every client");
-    server.shutdown();
-    // Let the goodbye frames and close reasons leave before the endpoint closes.
-    let deadline = Instant::now() + Duration::from_millis(1200);
-    while Instant::now() < deadline {
-        server.step(started.elapsed());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    serve_until_stopped(RoomServer::with_rooms(links, rooms), &stop);
     ExitCode::SUCCESS
 }

@@ -56,6 +56,7 @@ impl Stepper {
             room_code: code.into(),
             nickname: nickname.into(),
             look: AvatarLook { body_color: [200, 120, 80] },
+            resume: None,
         };
         let session = ClientSession::start(Box::new(self.connector.connect()), hello);
         self.clients.push(TestClient {

@@ -80,3 +80,70 @@ fn a_silent_connection_is_closed() {
     s.run(2, TICK);
     assert!(s.clients[a].id.is_some(), "the server still serves others");
 }
+
+#[test]
+fn nobody_can_move_someone_else() {
+    let mut s = Stepper::new(8);
+    let a = s.connect(ROOM_CODE, "a");
+    let b = s.connect(ROOM_CODE, "b");
+    s.run(2, TICK);
+    let id_b = s.clients[b].id.unwrap();
+    let b_before = s.server.room().member(id_b).unwrap().pose;
+    let b_body = from_wire(b_before.body).0;
+    // A reports poses standing exactly where B stands, and beyond: only A moves.
+    for i in 0..60 {
+        s.send_pose(a, pose_at(b_body + Vec3::X * (i as f32 * 0.01)));
+        s.step(TICK);
+    }
+    assert_eq!(s.server.room().member(id_b).unwrap().pose, b_before);
+}
+
+#[test]
+fn a_flood_of_datagrams_is_cut_off_with_a_reason() {
+    let mut s = Stepper::new(8);
+    let flooder = s.connect(ROOM_CODE, "flood");
+    let calm = s.connect(ROOM_CODE, "calm");
+    s.run(2, TICK);
+    let here = from_wire(s.server.room().member(s.clients[flooder].id.unwrap()).unwrap().pose.body).0;
+    for _ in 0..(crate::tests::MAX_PER_SECOND + 10) {
+        s.send_pose(flooder, pose_at(here));
+    }
+    s.step(TICK);
+    s.step(TICK);
+    assert!(s.clients[flooder].closed, "the flooder is still connected");
+    assert!(!s.clients[calm].closed);
+    assert_eq!(s.server.room().len(), 1);
+}
+
+const MAX_PER_SECOND: usize = tsunagu_server::MAX_DATAGRAMS_PER_SECOND as usize;
+
+#[test]
+fn a_dropped_client_that_comes_back_stands_where_it_was() {
+    use tsunagu_net::session::{ClientSession, SessionEvent};
+    use tsunagu_protocol::{AvatarLook, Hello, PROTOCOL_VERSION};
+    let mut s = Stepper::new(8);
+    let hello = |resume| Hello { version: PROTOCOL_VERSION, room_code: ROOM_CODE.into(), nickname: "w".into(), look: AvatarLook { body_color: [1, 2, 3] }, resume };
+    // Drive a session by hand over a link we can cut.
+    let link = s.connector.connect();
+    let conn = link.id();
+    let mut first = ClientSession::start(Box::new(link), hello(None));
+    s.run(2, TICK);
+    let welcome = first.poll().into_iter().find_map(|e| if let SessionEvent::Joined(w) = e { Some(w) } else { None }).unwrap();
+    let token = first.resume_token().unwrap();
+    assert_eq!(token, welcome.resume);
+    let spot = from_wire(welcome.spawn).0 + Vec3::new(0.0, 0.0, -0.05);
+    for _ in 0..10 {
+        first.send_pose(pose_at(spot));
+        s.step(TICK);
+        first.poll();
+    }
+    let stood = s.server.room().member(welcome.your_id).unwrap().pose.body;
+    s.connector.cut(conn);
+    s.step(TICK);
+    assert!(s.server.room().is_empty());
+    assert!(first.poll().iter().any(|e| matches!(e, SessionEvent::Closed(_))), "the client did not notice the drop");
+    let mut again = ClientSession::start(Box::new(s.connector.connect()), hello(Some(token)));
+    s.run(2, TICK);
+    let back = again.poll().into_iter().find_map(|e| if let SessionEvent::Joined(w) = e { Some(w) } else { None }).unwrap();
+    assert_eq!(back.spawn, stood, "not put back where it was");
+}

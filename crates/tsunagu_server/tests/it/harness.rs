@@ -1,0 +1,235 @@
+//! A server on loopback and headless clients that watch each other as a real
+//! client would: snapshots through the interpolation buffer, sampled per frame.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use bevy_math::{Quat, Vec3};
+use tsunagu_net::LinkEnd;
+use tsunagu_net::invite::Invite;
+use tsunagu_net::quic::{QuicClient, QuicServer, QuicServerConfig};
+use tsunagu_net::session::{ClientSession, SessionEvent};
+use tsunagu_protocol::{AvatarLook, AvatarPose, Hello, PROTOCOL_VERSION, PeerId, RejectReason};
+use tsunagu_room::RoomConfig;
+use tsunagu_server::{RoomServer, serve_until_stopped};
+use tsunagu_sim::interp::{Playout, Sample, Track};
+use tsunagu_sim::pose::{from_wire, to_wire};
+
+pub const CODE: &str = "e2e-room";
+pub const STAFF: &str = "e2e-staff";
+
+/// A room server on 127.0.0.1, stopped (with goodbyes) on drop.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub fingerprint: [u8; 32],
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub fn start(name: &str, capacity: usize) -> TestServer {
+        let data_dir = std::env::temp_dir().join(format!("tsunagu-e2e-{name}-{}", std::process::id()));
+        let links = QuicServer::start(QuicServerConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            data_dir,
+            max_connections: 32,
+            max_per_address: 32,
+        })
+        .expect("server starts");
+        let (addr, fingerprint) = (links.local_addr(), links.fingerprint());
+        let server = RoomServer::new(links, RoomConfig { code: CODE.into(), facilitator_code: STAFF.into(), capacity });
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread_stop = stop.clone();
+        let thread = std::thread::spawn(move || serve_until_stopped(server, &thread_stop));
+        TestServer { addr, fingerprint, stop, thread: Some(thread) }
+    }
+
+    pub fn invite(&self, code: &str) -> Invite {
+        Invite { host: self.addr.ip().to_string(), port: self.addr.port(), room_code: code.into(), fingerprint: self.fingerprint }
+    }
+
+    /// Stop: every client is told why.
+    pub fn shut_down(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+/// What one headless client has seen.
+pub struct Peer {
+    pub session: ClientSession,
+    pub id: Option<PeerId>,
+    pub rejected: Option<RejectReason>,
+    pub closed: Option<LinkEnd>,
+    pub present: BTreeMap<PeerId, ()>,
+    tracks: BTreeMap<PeerId, Track>,
+    playout: Playout,
+    started: Instant,
+    seq_seen: u32,
+}
+
+pub fn pose_at(pos: Vec3) -> AvatarPose {
+    AvatarPose { body: to_wire(pos, Quat::IDENTITY), head: to_wire(pos + Vec3::Y * 1.15, Quat::IDENTITY), hands: None }
+}
+
+impl Peer {
+    pub fn join(invite: &Invite, nickname: &str) -> Peer {
+        let hello = Hello {
+            version: PROTOCOL_VERSION,
+            room_code: invite.room_code.clone(),
+            nickname: nickname.into(),
+            look: AvatarLook { body_color: [120, 200, 120] },
+            resume: None,
+        };
+        let link = QuicClient::connect(invite).expect("client starts");
+        Peer {
+            session: ClientSession::start(Box::new(link), hello),
+            id: None,
+            rejected: None,
+            closed: None,
+            present: BTreeMap::new(),
+            tracks: BTreeMap::new(),
+            playout: Playout::default(),
+            started: Instant::now(),
+            seq_seen: 0,
+        }
+    }
+
+    fn local_time(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    /// Handle everything that arrived.
+    pub fn pump(&mut self) {
+        let now = self.local_time();
+        for event in self.session.poll() {
+            match event {
+                SessionEvent::Joined(welcome) => {
+                    self.id = Some(welcome.your_id);
+                    for p in welcome.peers {
+                        self.present.insert(p.id, ());
+                    }
+                }
+                SessionEvent::Rejected(r) => self.rejected = Some(r),
+                SessionEvent::PeerJoined(p) => {
+                    self.present.insert(p.id, ());
+                }
+                SessionEvent::PeerLeft(id) => {
+                    self.present.remove(&id);
+                    self.tracks.remove(&id);
+                }
+                SessionEvent::Snapshot(s) => {
+                    self.seq_seen += 1;
+                    let server_time = f64::from(s.tick) / 30.0;
+                    self.playout.on_snapshot(server_time, now);
+                    for a in s.avatars {
+                        let (pos, rot) = from_wire(a.pose.body);
+                        self.tracks.entry(a.id).or_default().push(Sample { time: server_time, pos, rot });
+                    }
+                }
+                SessionEvent::Closed(end) => self.closed = Some(end),
+            }
+        }
+    }
+
+    /// Where this client would draw `id` right now.
+    pub fn rendered(&self, id: PeerId) -> Option<Vec3> {
+        let t = self.playout.render_time(self.local_time())?;
+        self.tracks.get(&id)?.sample(t).map(|(p, _)| p)
+    }
+
+    pub fn snapshots_seen(&self) -> u32 {
+        self.seq_seen
+    }
+}
+
+/// Pump `peers` until `done` or `limit`; returns whether `done` became true.
+pub fn wait_until(peers: &mut [&mut Peer], limit: Duration, done: impl Fn(&[&mut Peer]) -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        for p in peers.iter_mut() {
+            p.pump();
+        }
+        if done(peers) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    false
+}
+
+/// A slow, natural walk: a loop across the free floor in front of the screen.
+pub fn path(t: f32) -> Vec3 {
+    Vec3::new(1.2 * (t * 0.8).sin(), 0.0, 1.0 + 0.6 * (t * 0.5).cos())
+}
+
+/// The result of watching `walker` walk [`path`] for `seconds`.
+pub struct Follow {
+    /// Largest distance between where a watcher drew the walker and the nearest
+    /// point of the true path within the last 200 ms.
+    pub worst_error: f32,
+    /// Largest jump of the drawn walker between two consecutive frames.
+    pub worst_jump: f32,
+    /// Frames compared.
+    pub frames: usize,
+}
+
+/// Walk `walker` along [`path`] at 30 Hz for `seconds` while `watchers` render at
+/// 60 Hz; also calls `meanwhile` every frame (e.g. a rogue client).
+pub fn walk_and_watch(walker: &mut Peer, watchers: &mut [&mut Peer], seconds: f32, mut meanwhile: impl FnMut()) -> Follow {
+    let walker_id = walker.id.expect("walker joined");
+    let start = Instant::now();
+    let mut truth: Vec<(f32, Vec3)> = Vec::new();
+    let mut last_drawn: Vec<Option<Vec3>> = vec![None; watchers.len()];
+    let mut follow = Follow { worst_error: 0.0, worst_jump: 0.0, frames: 0 };
+    let mut next_pose = 0.0f32;
+    let mut frame = 0u32;
+    loop {
+        let t = start.elapsed().as_secs_f32();
+        if t > seconds {
+            break;
+        }
+        if t >= next_pose {
+            let p = path(t);
+            truth.push((t, p));
+            walker.session.send_pose(pose_at(p));
+            next_pose += 1.0 / 30.0;
+        }
+        walker.pump();
+        meanwhile();
+        for (i, w) in watchers.iter_mut().enumerate() {
+            w.pump();
+            // Judge once the walk is under way and buffers have filled.
+            if t < 1.0 {
+                continue;
+            }
+            let Some(drawn) = w.rendered(walker_id) else { continue };
+            let window: Vec<Vec3> = truth.iter().filter(|(ts, _)| *ts >= t - 0.2 && *ts <= t).map(|(_, p)| *p).collect();
+            let error = window.iter().map(|p| p.distance(drawn)).fold(f32::MAX, f32::min);
+            follow.worst_error = follow.worst_error.max(error);
+            if let Some(prev) = last_drawn[i] {
+                follow.worst_jump = follow.worst_jump.max(prev.distance(drawn));
+            }
+            last_drawn[i] = Some(drawn);
+            follow.frames += 1;
+        }
+        frame += 1;
+        let next_frame = Duration::from_secs_f64(f64::from(frame) / 60.0);
+        if let Some(wait) = next_frame.checked_sub(start.elapsed()) {
+            std::thread::sleep(wait);
+        }
+    }
+    follow
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests of the room server: the real server over real QUIC on
+//! loopback with several headless clients (no renderer: these build in seconds).
+//! One binary, several modules.
+
+mod harness;
+mod relay;
+mod sync;

@@ -1,0 +1,137 @@
+//! An in-process UDP relay that loses and delays packets, standing in for a
+//! ward Wi-Fi between clients and the server. Loopback only; stops on drop.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+
+struct Delayed {
+    at: Instant,
+    from_client: bool,
+    client: SocketAddr,
+    bytes: Vec<u8>,
+}
+
+impl PartialEq for Delayed {
+    fn eq(&self, other: &Self) -> bool {
+        self.at == other.at
+    }
+}
+impl Eq for Delayed {}
+impl PartialOrd for Delayed {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Delayed {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.at.cmp(&other.at)
+    }
+}
+
+/// Relays between clients (who dial [`LossyRelay::addr`]) and `server`, dropping
+/// a fraction of packets and delaying each by `delay ± jitter`, both ways.
+pub struct LossyRelay {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl LossyRelay {
+    pub fn start(server: SocketAddr, loss: f64, delay: Duration, jitter: Duration, seed: u64) -> LossyRelay {
+        let front = Arc::new(UdpSocket::bind("127.0.0.1:0").expect("bind relay"));
+        front.set_read_timeout(Some(Duration::from_millis(5))).ok();
+        let addr = front.local_addr().expect("relay address");
+        let stop = Arc::new(AtomicBool::new(false));
+        let queue: Arc<Mutex<BinaryHeap<Reverse<Delayed>>>> = Arc::new(Mutex::new(BinaryHeap::new()));
+        // One upstream socket per client, so the server sees each client apart.
+        let upstreams: Arc<Mutex<HashMap<SocketAddr, Arc<UdpSocket>>>> = Arc::new(Mutex::new(HashMap::new()));
+        let rng = Arc::new(Mutex::new(rand::rngs::StdRng::seed_from_u64(seed)));
+        let schedule = {
+            let (queue, rng) = (queue.clone(), rng.clone());
+            move |from_client: bool, client: SocketAddr, bytes: Vec<u8>| {
+                let mut rng = rng.lock().unwrap();
+                if rng.random_bool(loss) {
+                    return;
+                }
+                let spread = jitter.as_secs_f64() * rng.random_range(-1.0..=1.0);
+                let at = Instant::now() + Duration::from_secs_f64((delay.as_secs_f64() + spread).max(0.0));
+                queue.lock().unwrap().push(Reverse(Delayed { at, from_client, client, bytes }));
+            }
+        };
+        let mut threads = Vec::new();
+        // Client → relay: remember the client, open its upstream, schedule the packet.
+        {
+            let (front, stop, upstreams, schedule) = (front.clone(), stop.clone(), upstreams.clone(), schedule.clone());
+            threads.push(std::thread::spawn(move || {
+                let mut buf = vec![0u8; 65_536];
+                while !stop.load(Ordering::Relaxed) {
+                    let Ok((len, client)) = front.recv_from(&mut buf) else { continue };
+                    let is_new = !upstreams.lock().unwrap().contains_key(&client);
+                    if is_new {
+                        let up = Arc::new(UdpSocket::bind("127.0.0.1:0").expect("bind upstream"));
+                        up.connect(server).expect("connect upstream");
+                        up.set_read_timeout(Some(Duration::from_millis(5))).ok();
+                        upstreams.lock().unwrap().insert(client, up.clone());
+                        let (stop, schedule) = (stop.clone(), schedule.clone());
+                        // Server → client, through this client's upstream socket.
+                        std::thread::spawn(move || {
+                            let mut buf = vec![0u8; 65_536];
+                            while !stop.load(Ordering::Relaxed) {
+                                if let Ok(len) = up.recv(&mut buf) {
+                                    schedule(false, client, buf[..len].to_vec());
+                                }
+                            }
+                        });
+                    }
+                    schedule(true, client, buf[..len].to_vec());
+                }
+            }));
+        }
+        // Delivery: send each packet when its time comes.
+        {
+            let (front, stop, upstreams, queue) = (front.clone(), stop.clone(), upstreams.clone(), queue.clone());
+            threads.push(std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let due = {
+                        let mut q = queue.lock().unwrap();
+                        match q.peek() {
+                            Some(Reverse(d)) if d.at <= Instant::now() => q.pop().map(|Reverse(d)| d),
+                            _ => None,
+                        }
+                    };
+                    match due {
+                        Some(d) if d.from_client => {
+                            if let Some(up) = upstreams.lock().unwrap().get(&d.client) {
+                                let _ = up.send(&d.bytes);
+                            }
+                        }
+                        Some(d) => {
+                            let _ = front.send_to(&d.bytes, d.client);
+                        }
+                        None => std::thread::sleep(Duration::from_millis(1)),
+                    }
+                }
+            }));
+        }
+        LossyRelay { addr, stop, threads }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for LossyRelay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
