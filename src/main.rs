@@ -8,6 +8,7 @@ use clap::Parser;
 use tsunagu_client::screenshot::ScreenshotRequest;
 use tsunagu_client::{ClientOptions, run};
 use tsunagu_i18n::Language;
+use tsunagu_net::invite::Invite;
 
 /// Tsunagu (つなぐ): a shared virtual ward room for children in hospital.
 #[derive(Parser, Debug)]
@@ -23,8 +24,11 @@ struct Cli {
     #[arg(long, value_parser = parse_language)]
     lang: Option<Language>,
     /// Skip the start screen and host a room on this PC at once.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "join")]
     host: bool,
+    /// Skip the start screen and join the room this invite names (tsunagu://…).
+    #[arg(long, value_name = "INVITE", value_parser = parse_invite)]
+    join: Option<Invite>,
     /// Add N practice guests who walk around the hosted room.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=8))]
     bots: u32,
@@ -51,6 +55,10 @@ fn parse_color(s: &str) -> Result<[u8; 3], String> {
     Ok([(value >> 16) as u8, (value >> 8) as u8, value as u8])
 }
 
+fn parse_invite(s: &str) -> Result<Invite, String> {
+    Invite::parse(s).map_err(|e| format!("'{s}' is not an invite: {e}"))
+}
+
 fn parse_language(s: &str) -> Result<Language, String> {
     Language::from_tag(s).ok_or_else(|| format!("'{s}' is not a language Tsunagu speaks (ja, en)"))
 }
@@ -72,6 +80,7 @@ fn main() -> ExitCode {
         body_color: cli.color,
         language: cli.lang,
         host_now: cli.host,
+        join: cli.join,
         screenshot: cli.screenshot.map(|path| ScreenshotRequest { path, frames: cli.frames.max(1) }),
         window_size: cli.size,
         xr: !cli.no_xr,

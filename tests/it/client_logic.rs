@@ -2,7 +2,7 @@
 
 use tsunagu_client::audio::SoundStatus;
 use tsunagu_client::ui::hud::notices;
-use tsunagu_client::ui::start::append_to_nickname;
+use tsunagu_client::ui::start::{MAX_INVITE_CHARS, append_to_invite, append_to_nickname};
 use tsunagu_client::xr::DisplayMode;
 use tsunagu_client::{BODY_COLORS, Settings};
 use tsunagu_i18n::Language;
@@ -21,10 +21,39 @@ fn typing_keeps_the_nickname_within_limits() {
 
 #[test]
 fn missing_devices_are_announced() {
-    let shown = notices(Some(SoundStatus::Unavailable), Some(DisplayMode::Desktop), None);
-    let keys: Vec<_> = shown.iter().map(|(k, _)| *k).collect();
-    assert_eq!(keys, ["status-no-sound", "status-no-xr"]);
-    assert!(notices(Some(SoundStatus::Ready), Some(DisplayMode::Headset), None).is_empty());
+    assert_eq!(notices(Some(SoundStatus::Unavailable), Some(DisplayMode::Desktop), false), ["status-no-sound", "status-no-xr"]);
+    assert!(notices(Some(SoundStatus::Ready), Some(DisplayMode::Headset), false).is_empty());
+    assert_eq!(notices(Some(SoundStatus::Ready), Some(DisplayMode::Headset), true), ["hud-reconnecting"]);
+}
+
+#[test]
+fn pasted_invites_keep_only_what_an_invite_can_hold() {
+    let mut invite = String::new();
+    append_to_invite(&mut invite, "tsunagu://127.0.0.1:4433/abc?fp=00\n\u{3042}");
+    assert_eq!(invite, "tsunagu://127.0.0.1:4433/abc?fp=00");
+    append_to_invite(&mut invite, &"x".repeat(1000));
+    assert_eq!(invite.len(), MAX_INVITE_CHARS);
+}
+
+#[test]
+fn every_way_a_join_fails_has_its_own_message() {
+    use tsunagu_client::net::{end_message, reject_message};
+    use tsunagu_net::LinkEnd;
+    use tsunagu_protocol::{CloseReason, RejectReason};
+    let messages = [
+        reject_message(RejectReason::WrongRoomCode),
+        reject_message(RejectReason::RoomFull),
+        reject_message(RejectReason::VersionMismatch { server_version: 9 }),
+        end_message(LinkEnd::Unreachable),
+        end_message(LinkEnd::WrongCertificate),
+        end_message(LinkEnd::Reason(CloseReason::ServerShutdown)),
+    ];
+    let unique: std::collections::HashSet<_> = messages.iter().collect();
+    assert_eq!(unique.len(), messages.len(), "two failures share a message: {messages:?}");
+    let ja = std::fs::read_to_string(crate::root().join("assets/locales/ja/main.ftl")).unwrap();
+    for key in messages {
+        assert!(ja.contains(&format!("\n{key} = ")), "{key} is not in the ja locale");
+    }
 }
 
 #[test]
@@ -34,4 +63,15 @@ fn the_hello_carries_the_start_screen_choices() {
     assert_eq!(hello.nickname, "はると");
     assert_eq!(hello.look.body_color, BODY_COLORS[2]);
     assert_eq!(hello.version, tsunagu_protocol::PROTOCOL_VERSION);
+}
+
+#[test]
+fn only_a_lost_connection_is_retried() {
+    use tsunagu_client::net::worth_reconnecting;
+    use tsunagu_net::LinkEnd;
+    use tsunagu_protocol::CloseReason;
+    assert!(worth_reconnecting(LinkEnd::Lost) && worth_reconnecting(LinkEnd::TimedOut));
+    assert!(!worth_reconnecting(LinkEnd::WrongCertificate));
+    assert!(!worth_reconnecting(LinkEnd::Reason(CloseReason::ServerShutdown)));
+    assert!(!worth_reconnecting(LinkEnd::Reason(CloseReason::Removed)));
 }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod client_logic;
+mod controls;
 mod screenshot;
 mod tidy;
 

@@ -73,7 +73,7 @@ fn every_message_id_used_in_code_exists_in_the_locales() {
     let mut used = Vec::new();
     for file in all_sources().into_iter().filter(|f| f.to_string_lossy().contains("tsunagu_client")) {
         let text = std::fs::read_to_string(&file).expect("read");
-        for marker in ["Localized(\"", "get(settings.language, \"", "get_with(settings.language, \"", "StatusLine::error(\"", "\"status-", "\"hud-", "\"start-"] {
+        for marker in ["Localized(\"", "get(settings.language, \"", "get_with(settings.language, \"", "\"join-error-", "\"invite-error", "\"status-", "\"hud-", "\"start-"] {
             for piece in text.split(marker).skip(1) {
                 let key = piece.split('"').next().unwrap_or_default();
                 let key = if marker.starts_with("\"") { format!("{}{key}", &marker[1..]) } else { key.to_owned() };

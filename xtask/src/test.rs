@@ -3,10 +3,14 @@
 
 use crate::deps::{Need, ensure};
 
-/// Install what the tests need, then run every test in the workspace. The
-/// root package's integration tests include the screenshot of the room under
-/// Xvfb with software Vulkan.
+/// Install what the tests need, run every test in the workspace (the root
+/// package's integration tests include a screenshot of the room under Xvfb with
+/// software Vulkan, checked pixel by pixel), then take the README's screenshot
+/// the way a person would, to prove `cargo xtask screenshot` itself works.
 pub fn run(args: &[String]) -> Result<(), String> {
     ensure(&[Need::Build, Need::Run, Need::Headless])?;
-    crate::status(crate::cargo().args(["test", "--workspace"]).args(args))
+    crate::status(crate::cargo().args(["test", "--workspace"]).args(args))?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| crate::root().join("target"));
+    let out = target.join("tsunagu-screenshot.png");
+    crate::screenshot::run(&["--out".into(), out.to_string_lossy().into_owned(), "--frames".into(), "20".into()])
 }

@@ -10,7 +10,6 @@ start-color-label = Your colour
 start-language-label = Language
 start-host = Open a room on this PC
 start-join = Join with an invite
-start-join-unavailable = Joining with an invite is coming soon. For now, please choose "Open a room on this PC".
 start-starting = Getting the room ready…
 
 lang-ja = 日本語
@@ -30,8 +29,24 @@ status-no-sound = No sound: no speaker was found. Everything else works.
 status-no-xr = No VR headset found, so you are on the screen.
 status-xr-ready = VR headset connected.
 status-server-error = The room could not open: { $reason }
-status-disconnected = The connection to the room was lost.
 
 bot-name = Practice guest { $n }
 
 default-nickname = Guest
+
+start-invite-label = Invite (starts with tsunagu://)
+start-invite-hint = Paste the invite here (Ctrl+V)
+start-joining = Connecting…
+invite-error = That does not look like an invite. Please paste the whole invite that starts with tsunagu://.
+join-error-wrong-code = The room code in the invite seems wrong. Please check it again.
+join-error-room-full = The room is full. Please wait a little and try again.
+join-error-version = This app is a different version from the room. Please use the newest Tsunagu.
+join-error-unreachable = Could not reach the room. Please check the network and the invite.
+join-error-certificate = The invite does not match this room. Please ask for a new invite.
+join-error-shutdown = The room has closed. See you next time.
+join-error-removed = You were asked to leave the room.
+join-error-lost = The connection to the room was lost. Please try again.
+hud-invite = Other PCs can join with this invite:
+hud-copy = Copy the invite
+hud-copied = Copied
+hud-reconnecting = Reconnecting…

@@ -10,7 +10,6 @@ start-color-label = からだの いろ
 start-language-label = ことば
 start-host = このPCで ルームを ひらく
 start-join = しょうたいで さんかする
-start-join-unavailable = しょうたいで さんかする 機能は もうすぐ できます。いまは「このPCで ルームを ひらく」を えらんでね。
 start-starting = ルームを じゅんびしています…
 
 lang-ja = 日本語
@@ -27,8 +26,24 @@ status-no-sound = 音が 出せません（スピーカーが 見つかりませ
 status-no-xr = VRゴーグルが 見つからないので、画面で あそびます。
 status-xr-ready = VRゴーグルが つながっています。
 status-server-error = ルームを ひらけませんでした: { $reason }
-status-disconnected = ルームとの つながりが きれました。
 
 bot-name = おためしさん { $n }
 
 default-nickname = ゲスト
+
+start-invite-label = しょうたい（tsunagu:// で はじまる もの）
+start-invite-hint = しょうたいを はりつけてね（Ctrl+V）
+start-joining = つないでいます…
+invite-error = しょうたいの かたちが ちがうようです。tsunagu:// で はじまる しょうたいを まるごと はりつけてね。
+join-error-wrong-code = しょうたいの コードが ちがうようです。もういちど たしかめてね。
+join-error-room-full = ルームが いっぱいです。すこし まってから もういちど ためしてね。
+join-error-version = アプリの バージョンが ちがいます。あたらしい つなぐ を つかってね。
+join-error-unreachable = ルームに とどきませんでした。ネットワークと しょうたいを たしかめてね。
+join-error-certificate = しょうたいと ルームが あいません。あたらしい しょうたいを もらってね。
+join-error-shutdown = ルームが しまりました。またね。
+join-error-removed = ルームから でることに なりました。
+join-error-lost = ルームとの つながりが きれました。もういちど ためしてね。
+hud-invite = ほかの PC からは この しょうたいで さんかできます:
+hud-copy = しょうたいを コピー
+hud-copied = コピーしました
+hud-reconnecting = つなぎなおしています…

@@ -1,11 +1,12 @@
-//! Practice guests (`--bots N`): simple clients that join the hosted room through
-//! the same link and protocol as everyone else and stroll in slow circles. For
+//! Practice guests (`--bots N`): simple clients that join the hosted room over
+//! loopback QUIC with the same protocol as everyone else and stroll in slow circles. For
 //! trying the room alone, for demos, and for tests that need people in view.
 
 use std::sync::Mutex;
 
 use bevy::prelude::*;
 use tsunagu_i18n::Arg;
+use tsunagu_net::quic::QuicClient;
 use tsunagu_net::session::ClientSession;
 use tsunagu_protocol::{AvatarLook, AvatarPose, Hello, PROTOCOL_VERSION};
 use tsunagu_sim::motion::{EYE_HEIGHT, facing};
@@ -36,22 +37,25 @@ impl Plugin for BotsPlugin {
 }
 
 fn start_bots(mut commands: Commands, options: Res<ClientOptions>, room: Res<HostedRoom>, texts: Res<Texts>, settings: Res<Settings>) {
+    let invite = room.0.local_invite(&room.0.config().code);
     let bots = (0..options.bots)
-        .map(|i| {
+        .filter_map(|i| {
             let nickname = texts.get_with(settings.language, "bot-name", &[("n", Arg::Num(f64::from(i + 1)))]);
             let hello = Hello {
                 version: PROTOCOL_VERSION,
-                room_code: room.0.config().code.clone(),
+                room_code: invite.room_code.clone(),
                 nickname,
                 look: AvatarLook { body_color: BODY_COLORS[(i as usize + 3) % BODY_COLORS.len()] },
+                resume: None,
             };
+            let link = QuicClient::connect(&invite).inspect_err(|e| warn!("tsunagu: a practice guest could not start: {e}")).ok()?;
             let i = i as f32;
-            Bot {
-                session: ClientSession::start(Box::new(room.0.connector().connect()), hello),
+            Some(Bot {
+                session: ClientSession::start(Box::new(link), hello),
                 center: Vec3::new(-1.8 + 1.8 * (i % 3.0), 0.0, -0.4 - 1.2 * (i / 3.0).floor()),
                 radius: 0.5,
                 phase: i * 1.7,
-            }
+            })
         })
         .collect();
     commands.insert_resource(Bots(Mutex::new(bots)));

@@ -32,6 +32,8 @@ pub struct ClientOptions {
     pub language: Option<Language>,
     /// Skip the start screen and host a room at once.
     pub host_now: bool,
+    /// Skip the start screen and join the room this invite names.
+    pub join: Option<tsunagu_net::invite::Invite>,
     /// Save a screenshot after this many frames in the room, then exit.
     pub screenshot: Option<screenshot::ScreenshotRequest>,
     /// Window size in logical pixels.
@@ -49,6 +51,7 @@ impl Default for ClientOptions {
             body_color: None,
             language: None,
             host_now: false,
+            join: None,
             screenshot: None,
             window_size: (1280, 720),
             xr: true,

@@ -1,15 +1,20 @@
-//! The client's connection to its room. Hosting (the default) starts the room
-//! server inside this process and joins it through the same link interface a
-//! remote room will use; snapshots move remote avatars, smoothed by
-//! `tsunagu_sim::interp`.
+//! The client's connection to its room, over QUIC in both cases: hosting (the
+//! default) starts the room server inside this process and joins it over
+//! loopback exactly as a remote client would; joining uses an invite. Snapshots
+//! move remote avatars, smoothed by `tsunagu_sim::interp`. If the join fails,
+//! the start screen comes back with a message that says why.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use bevy::prelude::*;
+use tsunagu_net::LinkEnd;
+use tsunagu_net::invite::Invite;
+use tsunagu_net::quic::QuicClient;
 use tsunagu_net::session::{ClientSession, SessionEvent};
-use tsunagu_protocol::{AvatarLook, AvatarPose, Hello, PROTOCOL_VERSION, PeerId, PeerInfo, Role};
+use tsunagu_protocol::{AvatarLook, AvatarPose, CloseReason, Hello, PROTOCOL_VERSION, PeerId, PeerInfo, RejectReason, Role};
 use tsunagu_server::embedded::EmbeddedRoom;
 use tsunagu_sim::interp::{Playout, Sample, Track};
 use tsunagu_sim::motion::AVATAR_HEIGHT;
@@ -24,6 +29,56 @@ use crate::{AppState, Settings};
 pub const HOSTED_ROOM_CAPACITY: usize = 20;
 /// Poses are sent at most this often.
 const POSE_INTERVAL: Duration = Duration::from_nanos(1_000_000_000 / 30);
+/// Waits between reconnect attempts after a dropped connection; the last repeats.
+const RECONNECT_BACKOFF: [Duration; 5] =
+    [Duration::from_millis(500), Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(4), Duration::from_secs(8)];
+/// Give up reconnecting after this long (the server keeps your place 120 s).
+const RECONNECT_FOR: Duration = Duration::from_secs(100);
+
+/// A join that has not been welcomed by then has failed (the transport reports
+/// an unreachable server sooner; this catches a server that never answers).
+pub const JOIN_DEADLINE: Duration = Duration::from_secs(5);
+
+/// How to get into a room: chosen on the start screen or the command line.
+#[derive(Resource, Clone, Debug, Default, PartialEq)]
+pub enum JoinPlan {
+    /// Host a room on this PC and join it.
+    #[default]
+    Host,
+    /// Join the room an invite names.
+    Invite(Invite),
+}
+
+/// Why the last join or connection ended, for the start screen to say.
+#[derive(Resource, Clone, Debug, PartialEq)]
+pub struct JoinFailure {
+    /// Message id.
+    pub key: &'static str,
+    /// Detail for messages with a `reason` argument.
+    pub reason: String,
+}
+
+/// The message id that explains a refusal.
+pub fn reject_message(reason: RejectReason) -> &'static str {
+    match reason {
+        RejectReason::WrongRoomCode => "join-error-wrong-code",
+        RejectReason::RoomFull => "join-error-room-full",
+        RejectReason::VersionMismatch { .. } => "join-error-version",
+        RejectReason::InvalidNickname => "start-nickname-invalid",
+        RejectReason::ServerShuttingDown => "join-error-shutdown",
+    }
+}
+
+/// The message id that explains a connection ending.
+pub fn end_message(end: LinkEnd) -> &'static str {
+    match end {
+        LinkEnd::Unreachable => "join-error-unreachable",
+        LinkEnd::WrongCertificate => "join-error-certificate",
+        LinkEnd::Reason(CloseReason::ServerShutdown) => "join-error-shutdown",
+        LinkEnd::Reason(CloseReason::Removed) => "join-error-removed",
+        LinkEnd::Reason(_) | LinkEnd::TimedOut | LinkEnd::Lost => "join-error-lost",
+    }
+}
 
 /// The room this PC hosts, when it hosts one.
 #[derive(Resource)]
@@ -40,11 +95,27 @@ pub struct Connection {
     pub role: Option<Role>,
     /// Everyone else here.
     pub peers: HashMap<PeerId, PeerInfo>,
-    /// Set when the connection ended.
-    pub ended: bool,
     tick_rate: f64,
     playout: Playout,
     since_pose: Duration,
+    waiting: Duration,
+    invite: Invite,
+    /// Set while reconnecting after a drop.
+    pub retry: Option<Retry>,
+}
+
+/// Reconnect state after a dropped connection.
+#[derive(Clone, Debug)]
+pub struct Retry {
+    attempt: usize,
+    wait: Duration,
+    elapsed: Duration,
+    resume: Option<u64>,
+}
+
+/// Whether a connection that ended this way is worth reconnecting to.
+pub fn worth_reconnecting(end: LinkEnd) -> bool {
+    matches!(end, LinkEnd::Lost | LinkEnd::TimedOut | LinkEnd::Unreachable)
 }
 
 /// The smoothing buffers of a remote avatar (body and head).
@@ -54,18 +125,27 @@ pub struct RemoteTracks {
     head: Track,
 }
 
-/// Starts hosting and keeps the connection running.
+/// Connects on entering the room and keeps the connection running.
 pub struct NetPlugin;
 
 impl Plugin for NetPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(OnEnter(AppState::InRoom), host_and_join)
+        app.init_resource::<JoinPlan>()
+            .add_systems(OnEnter(AppState::InRoom), connect)
+            .add_systems(OnExit(AppState::InRoom), disconnect)
             .add_systems(
                 Update,
                 (receive, move_remote_avatars, send_pose).chain().run_if(resource_exists::<Connection>),
             )
             .add_systems(Last, leave_on_exit);
     }
+}
+
+/// Where this PC keeps the hosted room's certificate (nothing about people).
+pub fn data_dir() -> PathBuf {
+    directories::ProjectDirs::from("org", "Tsunagu", "tsunagu")
+        .map(|d| d.data_dir().to_path_buf())
+        .unwrap_or_else(|| std::env::temp_dir().join("tsunagu"))
 }
 
 /// A Hello for these settings and room code.
@@ -75,39 +155,88 @@ pub fn hello_for(settings: &Settings, room_code: &str) -> Hello {
         room_code: room_code.to_owned(),
         nickname: settings.nickname.trim().to_owned(),
         look: AvatarLook { body_color: settings.body_color },
+        resume: None,
     }
 }
 
-fn host_and_join(mut commands: Commands, settings: Res<Settings>) {
-    let room = match EmbeddedRoom::start(HOSTED_ROOM_CAPACITY) {
-        Ok(room) => room,
-        Err(e) => {
-            error!("tsunagu: could not start the room: {e}");
-            commands.insert_resource(crate::ui::StatusLine::error("status-server-error", e.to_string()));
-            return;
+fn fail(commands: &mut Commands, next: &mut NextState<AppState>, key: &'static str, reason: String) {
+    warn!("tsunagu: could not join: {key} {reason}");
+    commands.insert_resource(JoinFailure { key, reason });
+    next.set(AppState::Start);
+}
+
+fn connect(mut commands: Commands, settings: Res<Settings>, plan: Res<JoinPlan>, mut next: ResMut<NextState<AppState>>) {
+    let invite = match &*plan {
+        JoinPlan::Host => {
+            let room = match EmbeddedRoom::start(HOSTED_ROOM_CAPACITY, &data_dir()) {
+                Ok(room) => room,
+                Err(e) => return fail(&mut commands, &mut next, "status-server-error", e.to_string()),
+            };
+            info!("tsunagu: hosting a room on this PC; others join with {}", room.lan_invite());
+            // The host is the room's facilitator.
+            let invite = room.local_invite(&room.config().facilitator_code);
+            commands.insert_resource(HostedRoom(room));
+            invite
         }
+        JoinPlan::Invite(invite) => invite.clone(),
     };
-    // The host is the room's facilitator.
-    let hello = hello_for(&settings, &room.config().facilitator_code);
-    let session = ClientSession::start(Box::new(room.connector().connect()), hello);
-    info!("tsunagu: hosting a room on this PC");
+    let link = match QuicClient::connect(&invite) {
+        Ok(link) => link,
+        Err(e) => return fail(&mut commands, &mut next, "status-server-error", e.to_string()),
+    };
+    let session = ClientSession::start(Box::new(link), hello_for(&settings, &invite.room_code));
     commands.insert_resource(Connection {
         session: Mutex::new(session),
         my_id: None,
         role: None,
         peers: HashMap::new(),
-        ended: false,
         tick_rate: 30.0,
         playout: Playout::default(),
         since_pose: Duration::ZERO,
+        waiting: Duration::ZERO,
+        invite,
+        retry: None,
     });
-    commands.insert_resource(HostedRoom(room));
+}
+
+/// Try the room again after a drop, with the resume token so the server puts
+/// us back where we were. Returns false when it is time to give up.
+fn reconnect(connection: &mut Connection, settings: &Settings, dt: Duration) -> bool {
+    let Some(retry) = connection.retry.as_mut() else { return true };
+    retry.elapsed += dt;
+    if retry.elapsed > RECONNECT_FOR {
+        return false;
+    }
+    retry.wait = retry.wait.saturating_sub(dt);
+    if !retry.wait.is_zero() {
+        return true;
+    }
+    retry.attempt += 1;
+    retry.wait = RECONNECT_BACKOFF[retry.attempt.min(RECONNECT_BACKOFF.len() - 1)];
+    info!("tsunagu: reconnecting (attempt {})", retry.attempt);
+    let mut hello = hello_for(settings, &connection.invite.room_code);
+    hello.resume = retry.resume;
+    if let Ok(link) = QuicClient::connect(&connection.invite) {
+        connection.session = Mutex::new(ClientSession::start(Box::new(link), hello));
+    }
+    true
+}
+
+fn disconnect(mut commands: Commands, connection: Option<ResMut<Connection>>) {
+    if let Some(mut connection) = connection
+        && let Ok(session) = connection.session.get_mut()
+    {
+        session.leave();
+    }
+    commands.remove_resource::<Connection>();
+    commands.remove_resource::<HostedRoom>();
 }
 
 #[allow(clippy::too_many_arguments)]
 fn receive(
     mut commands: Commands,
     mut connection: ResMut<Connection>,
+    mut next: ResMut<NextState<AppState>>,
     time: Res<Time<Real>>,
     settings: Res<Settings>,
     font: Res<UiFont>,
@@ -115,10 +244,34 @@ fn receive(
     mut materials: ResMut<Assets<StandardMaterial>>,
     mut remotes: Query<(Entity, &RemoteAvatar, &mut RemoteTracks)>,
 ) {
+    if !reconnect(&mut connection, &settings, time.delta()) {
+        return fail(&mut commands, &mut next, end_message(LinkEnd::Lost), String::new());
+    }
     let events = connection.session.get_mut().map(|s| s.poll()).unwrap_or_default();
     let now = time.elapsed_secs_f64();
+    if connection.my_id.is_none() {
+        connection.waiting += time.delta();
+        if connection.waiting > JOIN_DEADLINE && events.is_empty() {
+            return fail(&mut commands, &mut next, end_message(LinkEnd::Unreachable), String::new());
+        }
+    }
     for event in events {
         match event {
+            SessionEvent::Joined(welcome) if connection.retry.is_some() => {
+                info!("tsunagu: back in the room");
+                connection.retry = None;
+                connection.my_id = Some(welcome.your_id);
+                connection.playout = Playout::default();
+                // Everyone is introduced again; the old avatars go.
+                for (entity, _, _) in &remotes {
+                    commands.entity(entity).despawn();
+                }
+                connection.peers.clear();
+                for peer in welcome.peers {
+                    spawn_remote(&mut commands, &shapes, &mut materials, &font, &peer);
+                    connection.peers.insert(peer.id, peer);
+                }
+            }
             SessionEvent::Joined(welcome) => {
                 info!("tsunagu: joined the room as {:?}", welcome.role);
                 connection.my_id = Some(welcome.your_id);
@@ -126,10 +279,16 @@ fn receive(
                 connection.tick_rate = f64::from(welcome.tick_rate_hz.max(1));
                 let (spawn, rotation) = from_wire(welcome.spawn);
                 let body = commands
-                    .spawn((local_player_bundle(), Transform::from_translation(spawn + Vec3::Y * (AVATAR_HEIGHT / 2.0)), Visibility::default(), DespawnOnExit(AppState::InRoom)))
+                    .spawn((
+                        local_player_bundle(),
+                        Transform::from_translation(spawn + Vec3::Y * (AVATAR_HEIGHT / 2.0)),
+                        Visibility::default(),
+                        DespawnOnExit(AppState::InRoom),
+                    ))
                     .id();
                 let look = AvatarLook { body_color: settings.body_color };
-                let avatar = spawn_avatar(&mut commands, &shapes, &mut materials, &font, look, settings.nickname.trim().to_owned(), Transform::default());
+                let name = settings.nickname.trim().to_owned();
+                let avatar = spawn_avatar(&mut commands, &shapes, &mut materials, &font, look, name, Transform::default());
                 commands.entity(body).add_child(avatar);
                 commands.insert_resource(Heading { yaw: rotation.to_euler(EulerRot::YXZ).0, ..default() });
                 for peer in welcome.peers {
@@ -161,20 +320,27 @@ fn receive(
                     }
                 }
             }
-            SessionEvent::Rejected(reason) => {
-                warn!("tsunagu: the room said no: {reason:?}");
-                connection.ended = true;
+            SessionEvent::Rejected(reason) => return fail(&mut commands, &mut next, reject_message(reason), String::new()),
+            SessionEvent::Closed(end) if connection.my_id.is_some() && worth_reconnecting(end) => {
+                // Keep the room on screen and try again; a retry already running keeps its pace.
+                if connection.retry.is_none() {
+                    warn!("tsunagu: the connection dropped ({end:?}); reconnecting");
+                    let resume = connection.session.get_mut().ok().and_then(|s| s.resume_token());
+                    connection.retry = Some(Retry { attempt: 0, wait: RECONNECT_BACKOFF[0], elapsed: Duration::ZERO, resume });
+                }
             }
-            SessionEvent::Closed(reason) => {
-                warn!("tsunagu: the connection ended: {reason:?}");
-                connection.ended = true;
-                commands.insert_resource(crate::ui::StatusLine::error("status-disconnected", String::new()));
-            }
+            SessionEvent::Closed(end) => return fail(&mut commands, &mut next, end_message(end), String::new()),
         }
     }
 }
 
-fn spawn_remote(commands: &mut Commands, shapes: &crate::scene::Shapes, materials: &mut Assets<StandardMaterial>, font: &UiFont, peer: &PeerInfo) {
+fn spawn_remote(
+    commands: &mut Commands,
+    shapes: &crate::scene::Shapes,
+    materials: &mut Assets<StandardMaterial>,
+    font: &UiFont,
+    peer: &PeerInfo,
+) {
     let avatar = spawn_avatar(commands, shapes, materials, font, peer.look, peer.nickname.clone(), Transform::default());
     commands.entity(avatar).insert((RemoteAvatar(peer.id), RemoteTracks::default(), DespawnOnExit(AppState::InRoom)));
 }

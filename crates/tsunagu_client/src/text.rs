@@ -58,7 +58,7 @@ fn refresh_localized(
     mut nodes: Query<(Ref<Localized>, &mut Text)>,
 ) {
     for (localized, mut text) in &mut nodes {
-        if settings.is_changed() || localized.is_added() {
+        if settings.is_changed() || localized.is_changed() {
             let wanted = texts.get(settings.language, localized.0);
             if text.0 != wanted {
                 text.0 = wanted;

@@ -1,10 +1,12 @@
-//! The in-room overlay: who is here, what the keys do, and anything the
-//! person should know (no sound, no headset, a lost connection).
+//! The in-room overlay: who is here, what the keys do, anything the person
+//! should know (no sound, no headset), and, for the host, the invite other PCs
+//! join with and a button to copy it.
 
+use bevy::clipboard::Clipboard;
 use bevy::prelude::*;
 use tsunagu_i18n::Arg;
 
-use super::{StatusLine, palette};
+use super::palette;
 use crate::audio::SoundStatus;
 use crate::controls::ViewMode;
 use crate::net::{Connection, HostedRoom};
@@ -24,10 +26,19 @@ struct ViewLabel;
 #[derive(Component)]
 struct Notices;
 
+#[derive(Component)]
+struct InvitePanel;
+
+#[derive(Component)]
+struct CopyInvite;
+
 impl Plugin for HudPlugin {
     fn build(&self, app: &mut App) {
         app.add_systems(OnEnter(AppState::InRoom), build_hud)
-            .add_systems(Update, (update_people, update_view_label, update_notices).run_if(in_state(AppState::InRoom)));
+            .add_systems(
+                Update,
+                (update_people, update_view_label, update_notices, show_invite, copy_invite).run_if(in_state(AppState::InRoom)),
+            );
     }
 }
 
@@ -64,7 +75,11 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                         p.spawn((PeopleCount, ui_text(&font, "", 24.0, palette::INK)));
                         p.spawn((ViewLabel, ui_text(&font, "", 17.0, palette::INK_SOFT)));
                     });
-                    top.spawn((Notices, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), max_width: Val::Px(520.0), ..default() }));
+                    top.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), max_width: Val::Px(520.0), align_items: AlignItems::End, ..default() })
+                        .with_children(|right| {
+                            right.spawn((Notices, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), ..default() }));
+                            right.spawn((InvitePanel, panel(), Visibility::Hidden));
+                        });
                 });
             root.spawn(Node { justify_content: JustifyContent::Center, ..default() }).with_children(|bottom| {
                 bottom.spawn(panel()).with_children(|p| {
@@ -104,17 +119,17 @@ fn update_view_label(view: Res<ViewMode>, settings: Res<Settings>, texts: Res<Te
     }
 }
 
-/// Which notices to show, as message ids with an optional reason.
-pub fn notices(sound: Option<SoundStatus>, display: Option<DisplayMode>, status: Option<&StatusLine>) -> Vec<(&'static str, String)> {
+/// Which notices to show, as message ids.
+pub fn notices(sound: Option<SoundStatus>, display: Option<DisplayMode>, reconnecting: bool) -> Vec<&'static str> {
     let mut out = Vec::new();
-    if let Some(status) = status {
-        out.push((status.key, status.reason.clone()));
+    if reconnecting {
+        out.push("hud-reconnecting");
     }
     if sound == Some(SoundStatus::Unavailable) {
-        out.push(("status-no-sound", String::new()));
+        out.push("status-no-sound");
     }
     if display == Some(DisplayMode::Desktop) {
-        out.push(("status-no-xr", String::new()));
+        out.push("status-no-xr");
     }
     out
 }
@@ -124,7 +139,7 @@ fn update_notices(
     mut commands: Commands,
     sound: Option<Res<SoundStatus>>,
     display: Option<Res<DisplayMode>>,
-    status: Option<Res<StatusLine>>,
+    connection: Option<Res<Connection>>,
     settings: Res<Settings>,
     texts: Res<Texts>,
     font: Res<UiFont>,
@@ -132,10 +147,8 @@ fn update_notices(
     mut shown: Local<Vec<String>>,
 ) {
     let Ok((container, children)) = container.single() else { return };
-    let wanted: Vec<String> = notices(sound.as_deref().copied(), display.as_deref().copied(), status.as_deref())
-        .into_iter()
-        .map(|(key, reason)| texts.get_with(settings.language, key, &[("reason", Arg::Str(&reason))]))
-        .collect();
+    let wanted: Vec<String> =
+        notices(sound.as_deref().copied(), display.as_deref().copied(), connection.is_some_and(|c| c.retry.is_some())).into_iter().map(|key| texts.get(settings.language, key)).collect();
     if *shown == wanted && children.is_some_and(|c| c.len() == wanted.len()) {
         return;
     }
@@ -148,4 +161,48 @@ fn update_notices(
         }
     });
     *shown = wanted;
+}
+
+fn show_invite(
+    mut commands: Commands,
+    hosted: Option<Res<HostedRoom>>,
+    font: Res<UiFont>,
+    panel: Query<(Entity, &Visibility), With<InvitePanel>>,
+) {
+    let (Some(hosted), Ok((panel, visibility))) = (hosted, panel.single()) else { return };
+    if *visibility != Visibility::Hidden {
+        return;
+    }
+    let invite = hosted.0.lan_invite().to_string();
+    commands.entity(panel).insert(Visibility::Inherited).with_children(|p| {
+        p.spawn((ui_text(&font, "", 15.0, palette::INK_SOFT), Localized("hud-invite")));
+        p.spawn(ui_text(&font, invite, 13.0, palette::INK));
+        p.spawn((
+            Button,
+            CopyInvite,
+            Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(6.0)), border_radius: BorderRadius::all(Val::Px(10.0)), align_self: AlignSelf::End, ..default() },
+            BackgroundColor(palette::BUTTON),
+            children![(ui_text(&font, "", 15.0, palette::INK), Localized("hud-copy"))],
+        ));
+    });
+}
+
+fn copy_invite(
+    hosted: Option<Res<HostedRoom>>,
+    mut clipboard: ResMut<Clipboard>,
+    buttons: Query<(&Interaction, &Children), (With<CopyInvite>, Changed<Interaction>)>,
+    mut labels: Query<&mut Localized>,
+) {
+    let Some(hosted) = hosted else { return };
+    for (interaction, children) in &buttons {
+        if *interaction != Interaction::Pressed {
+            continue;
+        }
+        let copied = clipboard.set_text(hosted.0.lan_invite().to_string()).is_ok();
+        for child in children.iter() {
+            if let Ok(mut label) = labels.get_mut(child) {
+                label.0 = if copied { "hud-copied" } else { "hud-copy" };
+            }
+        }
+    }
 }

@@ -4,26 +4,8 @@
 pub mod hud;
 pub mod start;
 
-use bevy::prelude::*;
-
 pub use hud::HudPlugin;
 pub use start::StartScreenPlugin;
-
-/// A message that needs attention (an error the room reported).
-#[derive(Resource, Clone, Debug)]
-pub struct StatusLine {
-    /// Message id.
-    pub key: &'static str,
-    /// The `reason` argument, if the message has one.
-    pub reason: String,
-}
-
-impl StatusLine {
-    /// A status line for `key` with a reason.
-    pub fn error(key: &'static str, reason: String) -> Self {
-        StatusLine { key, reason }
-    }
-}
 
 /// Warm palette shared by the screens.
 pub mod palette {

@@ -1,18 +1,41 @@
 //! The start screen: nickname, avatar colour, language, and "host a room on this
 //! PC" or "join with an invite". Typing works with the keyboard and with an IME
-//! for Japanese.
+//! for Japanese; Ctrl+V pastes (invites are long); Tab or a click moves between
+//! the two fields. If the last join failed, it says why here.
 
+use bevy::clipboard::Clipboard;
 use bevy::input::ButtonState;
 use bevy::input::keyboard::{Key, KeyboardInput};
 use bevy::prelude::*;
 use bevy::window::{Ime, PrimaryWindow};
 use tsunagu_i18n::Language;
+use tsunagu_net::invite::Invite;
 use tsunagu_protocol::limits::MAX_NICKNAME_CHARS;
 use tsunagu_protocol::nickname_is_valid;
 
 use super::palette;
+use crate::net::{JoinFailure, JoinPlan};
 use crate::text::{Localized, Texts, UiFont, ui_text};
 use crate::{AppState, BODY_COLORS, ClientOptions, Settings};
+
+/// The longest invite text accepted (a host name can be long; real invites are ~120).
+pub const MAX_INVITE_CHARS: usize = 300;
+
+/// A text field of the start screen.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Field {
+    #[default]
+    Nickname,
+    Invite,
+}
+
+/// Which text field receives typing.
+#[derive(Resource, Default)]
+struct Focus(Field);
+
+/// The invite being typed or pasted.
+#[derive(Resource, Default)]
+struct InviteText(String);
 
 /// Shows the start screen and handles its input.
 pub struct StartScreenPlugin;
@@ -26,30 +49,53 @@ enum StartAction {
 }
 
 #[derive(Component)]
-struct NicknameField;
+struct FieldText(Field);
 
 #[derive(Component)]
 struct StartMessage;
 
 impl Plugin for StartScreenPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Startup, skip_if_asked)
-            .add_systems(OnEnter(AppState::Start), build_start_screen)
+        app.init_resource::<Focus>()
+            .init_resource::<InviteText>()
+            .add_systems(Startup, skip_if_asked)
+            .add_systems(OnEnter(AppState::Start), (build_start_screen, show_join_failure).chain())
             .add_systems(
                 Update,
-                (type_nickname, press_buttons, show_choices).run_if(in_state(AppState::Start)),
+                (type_text, press_buttons, show_choices).run_if(in_state(AppState::Start)),
             )
             .add_systems(OnExit(AppState::Start), disable_ime);
     }
 }
 
-fn skip_if_asked(options: Res<ClientOptions>, mut settings: ResMut<Settings>, mut next: ResMut<NextState<AppState>>, texts: Res<Texts>) {
-    if options.host_now || options.screenshot.is_some() {
+fn skip_if_asked(
+    options: Res<ClientOptions>,
+    mut settings: ResMut<Settings>,
+    mut plan: ResMut<JoinPlan>,
+    mut next: ResMut<NextState<AppState>>,
+    texts: Res<Texts>,
+) {
+    if options.host_now || options.screenshot.is_some() || options.join.is_some() {
         if !nickname_is_valid(&settings.nickname) {
             settings.nickname = texts.get(settings.language, "default-nickname");
         }
+        *plan = options.join.clone().map(JoinPlan::Invite).unwrap_or(JoinPlan::Host);
         next.set(AppState::InRoom);
     }
+}
+
+fn show_join_failure(
+    mut commands: Commands,
+    failure: Option<Res<JoinFailure>>,
+    settings: Res<Settings>,
+    texts: Res<Texts>,
+    mut message: Query<&mut Text, With<StartMessage>>,
+) {
+    let Some(failure) = failure else { return };
+    if let Ok(mut text) = message.single_mut() {
+        text.0 = texts.get_with(settings.language, failure.key, &[("reason", tsunagu_i18n::Arg::Str(&failure.reason))]);
+    }
+    commands.remove_resource::<JoinFailure>();
 }
 
 fn build_start_screen(mut commands: Commands, font: Res<UiFont>, mut windows: Query<&mut Window, With<PrimaryWindow>>) {
@@ -94,17 +140,7 @@ fn build_start_screen(mut commands: Commands, font: Res<UiFont>, mut windows: Qu
                 card.spawn((ui_text(&font, "", 52.0, palette::ACCENT), Localized("app-title")));
                 card.spawn((ui_text(&font, "", 22.0, palette::INK), Localized("app-subtitle")));
                 card.spawn(label("start-nickname-label"));
-                card.spawn((
-                    Node {
-                        padding: UiRect::axes(Val::Px(14.0), Val::Px(8.0)),
-                        border: UiRect::all(Val::Px(2.0)),
-                        border_radius: BorderRadius::all(Val::Px(10.0)),
-                        ..default()
-                    },
-                    BorderColor::all(palette::ACCENT),
-                    BackgroundColor(Color::WHITE),
-                    children![(NicknameField, ui_text(&font, "", 24.0, palette::INK))],
-                ));
+                card.spawn(text_field(Field::Nickname, ui_text(&font, "", 24.0, palette::INK)));
                 card.spawn(label("start-color-label"));
                 card.spawn(Node { column_gap: Val::Px(10.0), ..default() }).with_children(|row| {
                     for color in BODY_COLORS {
@@ -131,10 +167,28 @@ fn build_start_screen(mut commands: Commands, font: Res<UiFont>, mut windows: Qu
                 });
                 card.spawn(Node { height: Val::Px(6.0), ..default() });
                 card.spawn(button(StartAction::Host, "start-host", true));
+                card.spawn(label("start-invite-label"));
+                card.spawn(text_field(Field::Invite, ui_text(&font, "", 16.0, palette::INK)));
                 card.spawn(button(StartAction::Join, "start-join", false));
                 card.spawn((StartMessage, ui_text(&font, "", 18.0, palette::NOTE), Node { min_height: Val::Px(24.0), ..default() }));
             });
         });
+}
+
+fn text_field(field: Field, text: impl Bundle) -> impl Bundle {
+    (
+        Button,
+        field,
+        Node {
+            padding: UiRect::axes(Val::Px(14.0), Val::Px(8.0)),
+            border: UiRect::all(Val::Px(2.0)),
+            border_radius: BorderRadius::all(Val::Px(10.0)),
+            ..default()
+        },
+        BorderColor::all(palette::BUTTON),
+        BackgroundColor(Color::WHITE),
+        children![(FieldText(field), text)],
+    )
 }
 
 fn disable_ime(mut windows: Query<&mut Window, With<PrimaryWindow>>) {
@@ -153,58 +207,142 @@ pub fn append_to_nickname(nickname: &mut String, typed: &str) {
     }
 }
 
-fn type_nickname(
+/// Append typed or pasted text to an invite: visible ASCII only (invites have
+/// nothing else), within the length limit.
+pub fn append_to_invite(invite: &mut String, typed: &str) {
+    for c in typed.chars().filter(|c| c.is_ascii_graphic()) {
+        if invite.len() >= MAX_INVITE_CHARS {
+            break;
+        }
+        invite.push(c);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn type_text(
     mut keys: MessageReader<KeyboardInput>,
     mut ime: MessageReader<Ime>,
+    held: Res<ButtonInput<KeyCode>>,
+    mut clipboard: ResMut<Clipboard>,
+    mut focus: ResMut<Focus>,
     mut settings: ResMut<Settings>,
+    mut invite: ResMut<InviteText>,
+    mut plan: ResMut<JoinPlan>,
     mut next: ResMut<NextState<AppState>>,
     mut message: Query<&mut Text, With<StartMessage>>,
     texts: Res<Texts>,
 ) {
-    let mut nickname = settings.nickname.clone();
+    let ctrl = held.any_pressed([KeyCode::ControlLeft, KeyCode::ControlRight]);
+    let mut typed = String::new();
     let mut submit = false;
+    let mut erase = 0;
     for key in keys.read() {
         if key.state != ButtonState::Pressed {
             continue;
         }
         match &key.logical_key {
-            Key::Backspace => {
-                nickname.pop();
-            }
+            Key::Backspace => erase += 1,
             Key::Enter => submit = true,
-            Key::Character(typed) => append_to_nickname(&mut nickname, typed),
-            Key::Space => append_to_nickname(&mut nickname, " "),
+            Key::Tab => {
+                focus.0 = if focus.0 == Field::Nickname { Field::Invite } else { Field::Nickname };
+            }
+            Key::Character(c) if ctrl && c.eq_ignore_ascii_case("v") => {
+                if let Some(Ok(pasted)) = clipboard.fetch_text().poll_result() {
+                    typed.push_str(pasted.trim());
+                }
+            }
+            Key::Character(_) if ctrl => {}
+            Key::Character(c) => typed.push_str(c),
+            Key::Space => typed.push(' '),
             _ => {}
         }
     }
     for event in ime.read() {
         if let Ime::Commit { value, .. } = event {
-            append_to_nickname(&mut nickname, value);
+            typed.push_str(value);
         }
     }
-    if nickname != settings.nickname {
-        settings.nickname = nickname;
+    if erase > 0 || !typed.is_empty() {
+        match focus.0 {
+            Field::Nickname => {
+                let mut nickname = settings.nickname.clone();
+                for _ in 0..erase {
+                    nickname.pop();
+                }
+                append_to_nickname(&mut nickname, &typed);
+                settings.nickname = nickname;
+            }
+            Field::Invite => {
+                for _ in 0..erase {
+                    invite.0.pop();
+                }
+                append_to_invite(&mut invite.0, &typed);
+            }
+        }
     }
     if submit {
-        try_host(&settings, &mut next, &mut message, &texts);
+        let action = if focus.0 == Field::Invite && !invite.0.is_empty() { StartAction::Join } else { StartAction::Host };
+        start(action, &settings, &invite.0, &mut focus.0, &mut plan, &mut next, &mut message, &texts);
     }
 }
 
-fn try_host(settings: &Settings, next: &mut NextState<AppState>, message: &mut Query<&mut Text, With<StartMessage>>, texts: &Texts) {
-    if nickname_is_valid(&settings.nickname) {
-        next.set(AppState::InRoom);
-    } else if let Ok(mut text) = message.single_mut() {
-        text.0 = texts.get(settings.language, "start-nickname-invalid");
+/// Host or join if the choices allow it; otherwise say what is missing.
+#[allow(clippy::too_many_arguments)]
+fn start(
+    action: StartAction,
+    settings: &Settings,
+    invite: &str,
+    focus: &mut Field,
+    plan: &mut JoinPlan,
+    next: &mut NextState<AppState>,
+    message: &mut Query<&mut Text, With<StartMessage>>,
+    texts: &Texts,
+) {
+    let mut say = |key: &str| {
+        if let Ok(mut text) = message.single_mut() {
+            text.0 = texts.get(settings.language, key);
+        }
+    };
+    if !nickname_is_valid(&settings.nickname) {
+        *focus = Field::Nickname;
+        return say("start-nickname-invalid");
     }
+    match action {
+        StartAction::Host => *plan = JoinPlan::Host,
+        StartAction::Join if invite.trim().is_empty() => {
+            *focus = Field::Invite;
+            return say("start-invite-hint");
+        }
+        StartAction::Join => match Invite::parse(invite) {
+            Ok(parsed) => *plan = JoinPlan::Invite(parsed),
+            Err(_) => {
+                *focus = Field::Invite;
+                return say("invite-error");
+            }
+        },
+        _ => return,
+    }
+    say(if action == StartAction::Join { "start-joining" } else { "start-starting" });
+    next.set(AppState::InRoom);
 }
 
+#[allow(clippy::too_many_arguments)]
 fn press_buttons(
     mut buttons: Query<(&Interaction, &StartAction, &mut BackgroundColor), Changed<Interaction>>,
+    fields: Query<(&Interaction, &Field), Changed<Interaction>>,
+    mut focus: ResMut<Focus>,
     mut settings: ResMut<Settings>,
+    invite: Res<InviteText>,
+    mut plan: ResMut<JoinPlan>,
     mut next: ResMut<NextState<AppState>>,
     mut message: Query<&mut Text, With<StartMessage>>,
     texts: Res<Texts>,
 ) {
+    for (interaction, field) in &fields {
+        if *interaction == Interaction::Pressed {
+            focus.0 = *field;
+        }
+    }
     for (interaction, action, mut background) in &mut buttons {
         let main = *action == StartAction::Host;
         match (interaction, action) {
@@ -215,11 +353,8 @@ fn press_buttons(
                     text.0.clear();
                 }
             }
-            (Interaction::Pressed, StartAction::Host) => try_host(&settings, &mut next, &mut message, &texts),
-            (Interaction::Pressed, StartAction::Join) => {
-                if let Ok(mut text) = message.single_mut() {
-                    text.0 = texts.get(settings.language, "start-join-unavailable");
-                }
+            (Interaction::Pressed, StartAction::Host | StartAction::Join) => {
+                start(*action, &settings, &invite.0, &mut focus.0, &mut plan, &mut next, &mut message, &texts);
             }
             (Interaction::Hovered, StartAction::Host | StartAction::Join | StartAction::Language(_)) => {
                 background.0 = if main { palette::ACCENT_HOVER } else { palette::BUTTON_HOVER };
@@ -232,24 +367,36 @@ fn press_buttons(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn show_choices(
     settings: Res<Settings>,
+    invite: Res<InviteText>,
+    focus: Res<Focus>,
     texts: Res<Texts>,
     time: Res<Time<Real>>,
-    mut field: Query<(&mut Text, &mut TextColor), With<NicknameField>>,
-    mut swatches: Query<(&StartAction, &mut BorderColor)>,
+    mut field_texts: Query<(&FieldText, &mut Text, &mut TextColor)>,
+    mut field_borders: Query<(&Field, &mut BorderColor), Without<StartAction>>,
+    mut swatches: Query<(&StartAction, &mut BorderColor), Without<Field>>,
 ) {
-    if let Ok((mut text, mut color)) = field.single_mut() {
-        let caret = if time.elapsed_secs().fract() < 0.5 { "|" } else { " " };
-        let (shown, tone) = if settings.nickname.is_empty() {
-            (format!("{caret} {}", texts.get(settings.language, "start-nickname-hint")), palette::INK_SOFT)
+    let blink = time.elapsed_secs().fract() < 0.5;
+    for (FieldText(field), mut text, mut color) in &mut field_texts {
+        let caret = if *field == focus.0 && blink { "|" } else { " " };
+        let (value, hint) = match field {
+            Field::Nickname => (settings.nickname.as_str(), "start-nickname-hint"),
+            Field::Invite => (invite.0.as_str(), "start-invite-hint"),
+        };
+        let (shown, tone) = if value.is_empty() {
+            (format!("{caret} {}", texts.get(settings.language, hint)), palette::INK_SOFT)
         } else {
-            (format!("{}{caret}", settings.nickname), palette::INK)
+            (format!("{value}{caret}"), palette::INK)
         };
         if text.0 != shown {
             text.0 = shown;
         }
         color.0 = tone;
+    }
+    for (field, mut border) in &mut field_borders {
+        *border = BorderColor::all(if *field == focus.0 { palette::ACCENT } else { palette::BUTTON });
     }
     for (action, mut border) in &mut swatches {
         if let StartAction::Color(c) = action {

@@ -1,0 +1,96 @@
+//! The desktop controls in a headless Bevy app: real input messages in, the
+//! character controller's requested movement and the heading out.
+
+use std::time::Duration;
+
+use bevy::input::ButtonState;
+use bevy::input::keyboard::{Key, KeyboardInput};
+use bevy::prelude::*;
+use bevy::state::app::StatesPlugin;
+use bevy::time::TimeUpdateStrategy;
+use bevy_rapier3d::prelude::KinematicCharacterController;
+use tsunagu_client::AppState;
+use tsunagu_client::controls::{ControlsPlugin, Heading, ViewMode, local_player_bundle};
+use tsunagu_client::scene::Ward;
+use tsunagu_sim::WardLayout;
+use tsunagu_sim::motion::{SNAP_TURN_DEGREES, WALK_SPEED};
+
+const FRAME: Duration = Duration::from_millis(16);
+
+fn app() -> (App, Entity) {
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, bevy::input::InputPlugin, TransformPlugin))
+        .insert_resource(TimeUpdateStrategy::ManualDuration(FRAME))
+        .insert_resource(Ward(WardLayout::ward()))
+        .init_state::<AppState>()
+        .add_plugins(ControlsPlugin);
+    app.world_mut().resource_mut::<NextState<AppState>>().set(AppState::InRoom);
+    app.update();
+    let player = app.world_mut().spawn((local_player_bundle(), Transform::from_xyz(0.0, 0.65, 1.8))).id();
+    app.update();
+    (app, player)
+}
+
+fn key(app: &mut App, code: KeyCode, text: &str, state: ButtonState) {
+    let window = Entity::PLACEHOLDER;
+    app.world_mut().write_message(KeyboardInput {
+        key_code: code,
+        logical_key: Key::Character(text.into()),
+        state,
+        text: Some(text.into()),
+        repeat: false,
+        window,
+    });
+}
+
+fn requested_step(app: &App, player: Entity) -> Vec3 {
+    app.world().get::<KinematicCharacterController>(player).and_then(|c| c.translation).unwrap_or_default()
+}
+
+#[test]
+fn holding_w_walks_forward_at_walking_speed() {
+    let (mut app, player) = app();
+    key(&mut app, KeyCode::KeyW, "w", ButtonState::Pressed);
+    app.update();
+    app.update();
+    let step = requested_step(&app, player).with_y(0.0);
+    let expected = WALK_SPEED * FRAME.as_secs_f32();
+    assert!(step.z < 0.0 && step.x.abs() < 1e-4, "W should walk toward the screen (−Z), got {step}");
+    assert!((step.length() - expected).abs() < 1e-3, "step {} vs walking speed {expected}", step.length());
+    key(&mut app, KeyCode::KeyW, "w", ButtonState::Released);
+    app.update();
+    assert!(requested_step(&app, player).with_y(0.0).length() < 1e-6, "still walking after W was released");
+}
+
+#[test]
+fn q_and_e_snap_turn_and_v_switches_the_view() {
+    let (mut app, _) = app();
+    let yaw = |app: &App| app.world().resource::<Heading>().yaw;
+    let before = yaw(&app);
+    key(&mut app, KeyCode::KeyQ, "q", ButtonState::Pressed);
+    app.update();
+    assert!((yaw(&app) - before - SNAP_TURN_DEGREES.to_radians()).abs() < 1e-4);
+    key(&mut app, KeyCode::KeyQ, "q", ButtonState::Released);
+    key(&mut app, KeyCode::KeyE, "e", ButtonState::Pressed);
+    app.update();
+    assert!((yaw(&app) - before).abs() < 1e-4, "E should undo Q");
+    assert_eq!(*app.world().resource::<ViewMode>(), ViewMode::ThirdPerson);
+    key(&mut app, KeyCode::KeyV, "v", ButtonState::Pressed);
+    app.update();
+    assert_eq!(*app.world().resource::<ViewMode>(), ViewMode::FirstPerson);
+}
+
+#[test]
+fn a_clicked_spot_is_walked_to_and_the_avatar_turns_toward_it() {
+    let (mut app, player) = app();
+    app.world_mut().resource_mut::<Heading>().walk_target = Some(Vec3::new(2.0, 0.0, 1.8));
+    app.update();
+    let step = requested_step(&app, player).with_y(0.0);
+    assert!(step.x > 0.0 && step.z.abs() < 1e-4, "should walk toward +X, got {step}");
+    let heading = *app.world().resource::<Heading>();
+    assert!((heading.yaw + std::f32::consts::FRAC_PI_2).abs() < 1e-3, "should face +X, yaw {}", heading.yaw);
+    // A key press takes over from the click.
+    key(&mut app, KeyCode::KeyS, "s", ButtonState::Pressed);
+    app.update();
+    assert!(app.world().resource::<Heading>().walk_target.is_none());
+}
