@@ -8,7 +8,7 @@ use bevy::prelude::*;
 use tsunagu_i18n::Arg;
 use tsunagu_net::quic::QuicClient;
 use tsunagu_net::session::ClientSession;
-use tsunagu_protocol::{AvatarLook, AvatarPose, Hello, PROTOCOL_VERSION};
+use tsunagu_protocol::{AvatarLook, AvatarPose, Hello};
 use tsunagu_sim::motion::{EYE_HEIGHT, facing};
 use tsunagu_sim::pose::to_wire;
 
@@ -41,13 +41,7 @@ fn start_bots(mut commands: Commands, options: Res<ClientOptions>, room: Res<Hos
     let bots = (0..options.bots)
         .filter_map(|i| {
             let nickname = texts.get_with(settings.language, "bot-name", &[("n", Arg::Num(f64::from(i + 1)))]);
-            let hello = Hello {
-                version: PROTOCOL_VERSION,
-                room_code: invite.room_code.clone(),
-                nickname,
-                look: AvatarLook { body_color: BODY_COLORS[(i as usize + 3) % BODY_COLORS.len()] },
-                resume: None,
-            };
+            let hello = Hello::new(&invite.room_code, &nickname, AvatarLook { body_color: BODY_COLORS[(i as usize + 3) % BODY_COLORS.len()] });
             let link = QuicClient::connect(&invite).inspect_err(|e| warn!("tsunagu: a practice guest could not start: {e}")).ok()?;
             let i = i as f32;
             Some(Bot {

@@ -14,7 +14,7 @@ use tsunagu_net::LinkEnd;
 use tsunagu_net::invite::Invite;
 use tsunagu_net::quic::QuicClient;
 use tsunagu_net::session::{ClientSession, SessionEvent};
-use tsunagu_protocol::{AvatarLook, AvatarPose, CloseReason, Hello, PROTOCOL_VERSION, PeerId, PeerInfo, RejectReason, Role};
+use tsunagu_protocol::{AvatarLook, AvatarPose, CloseReason, Hello, PeerId, PeerInfo, RejectReason, Role};
 use tsunagu_server::embedded::EmbeddedRoom;
 use tsunagu_sim::interp::{Playout, Sample, Track};
 use tsunagu_sim::motion::AVATAR_HEIGHT;
@@ -150,13 +150,7 @@ pub fn data_dir() -> PathBuf {
 
 /// A Hello for these settings and room code.
 pub fn hello_for(settings: &Settings, room_code: &str) -> Hello {
-    Hello {
-        version: PROTOCOL_VERSION,
-        room_code: room_code.to_owned(),
-        nickname: settings.nickname.trim().to_owned(),
-        look: AvatarLook { body_color: settings.body_color },
-        resume: None,
-    }
+    Hello::new(room_code, settings.nickname.trim(), AvatarLook { body_color: settings.body_color })
 }
 
 fn fail(commands: &mut Commands, next: &mut NextState<AppState>, key: &'static str, reason: String) {
@@ -268,8 +262,7 @@ fn receive(
                 }
                 connection.peers.clear();
                 for peer in welcome.peers {
-                    spawn_remote(&mut commands, &shapes, &mut materials, &font, &peer);
-                    connection.peers.insert(peer.id, peer);
+                    introduce(&mut commands, &shapes, &mut materials, &font, &mut connection, peer);
                 }
             }
             SessionEvent::Joined(welcome) => {
@@ -292,14 +285,10 @@ fn receive(
                 commands.entity(body).add_child(avatar);
                 commands.insert_resource(Heading { yaw: rotation.to_euler(EulerRot::YXZ).0, ..default() });
                 for peer in welcome.peers {
-                    spawn_remote(&mut commands, &shapes, &mut materials, &font, &peer);
-                    connection.peers.insert(peer.id, peer);
+                    introduce(&mut commands, &shapes, &mut materials, &font, &mut connection, peer);
                 }
             }
-            SessionEvent::PeerJoined(peer) => {
-                spawn_remote(&mut commands, &shapes, &mut materials, &font, &peer);
-                connection.peers.insert(peer.id, peer);
-            }
+            SessionEvent::PeerJoined(peer) => introduce(&mut commands, &shapes, &mut materials, &font, &mut connection, peer),
             SessionEvent::PeerLeft(id) => {
                 connection.peers.remove(&id);
                 for (entity, remote, _) in &remotes {
@@ -334,15 +323,18 @@ fn receive(
     }
 }
 
-fn spawn_remote(
+/// Someone is here: give them an avatar and remember them.
+fn introduce(
     commands: &mut Commands,
     shapes: &crate::scene::Shapes,
     materials: &mut Assets<StandardMaterial>,
     font: &UiFont,
-    peer: &PeerInfo,
+    connection: &mut Connection,
+    peer: PeerInfo,
 ) {
     let avatar = spawn_avatar(commands, shapes, materials, font, peer.look, peer.nickname.clone(), Transform::default());
     commands.entity(avatar).insert((RemoteAvatar(peer.id), RemoteTracks::default(), DespawnOnExit(AppState::InRoom)));
+    connection.peers.insert(peer.id, peer);
 }
 
 fn move_remote_avatars(

@@ -44,6 +44,13 @@ pub struct Hello {
     pub resume: Option<u64>,
 }
 
+impl Hello {
+    /// A first-time Hello in this protocol version.
+    pub fn new(room_code: &str, nickname: &str, look: AvatarLook) -> Hello {
+        Hello { version: crate::PROTOCOL_VERSION, room_code: room_code.to_owned(), nickname: nickname.to_owned(), look, resume: None }
+    }
+}
+
 /// Another participant as the room shows them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PeerInfo {

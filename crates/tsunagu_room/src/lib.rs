@@ -208,7 +208,7 @@ mod tests {
     }
 
     fn hello(code: &str, name: &str) -> Hello {
-        Hello { version: PROTOCOL_VERSION, room_code: code.into(), nickname: name.into(), look: DEFAULT_LOOK, resume: None }
+        Hello::new(code, name, DEFAULT_LOOK)
     }
 
     #[test]

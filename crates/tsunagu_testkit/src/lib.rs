@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tsunagu_net::memory::{MemoryConnector, MemoryServer, hub};
 use tsunagu_net::session::{ClientSession, SessionEvent};
-use tsunagu_protocol::{AvatarLook, AvatarPose, Hello, PROTOCOL_VERSION, PeerId, PeerInfo, RejectReason};
+use tsunagu_protocol::{AvatarLook, AvatarPose, Hello, PeerId, PeerInfo, RejectReason};
 use tsunagu_room::RoomConfig;
 use tsunagu_server::RoomServer;
 
@@ -51,13 +51,7 @@ impl Stepper {
 
     /// Add a client that says Hello with `code` and `nickname`. Returns its index.
     pub fn connect(&mut self, code: &str, nickname: &str) -> usize {
-        let hello = Hello {
-            version: PROTOCOL_VERSION,
-            room_code: code.into(),
-            nickname: nickname.into(),
-            look: AvatarLook { body_color: [200, 120, 80] },
-            resume: None,
-        };
+        let hello = Hello::new(code, nickname, AvatarLook { body_color: [200, 120, 80] });
         let session = ClientSession::start(Box::new(self.connector.connect()), hello);
         self.clients.push(TestClient {
             session,

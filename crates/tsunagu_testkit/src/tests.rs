@@ -120,9 +120,9 @@ const MAX_PER_SECOND: usize = tsunagu_server::MAX_DATAGRAMS_PER_SECOND as usize;
 #[test]
 fn a_dropped_client_that_comes_back_stands_where_it_was() {
     use tsunagu_net::session::{ClientSession, SessionEvent};
-    use tsunagu_protocol::{AvatarLook, Hello, PROTOCOL_VERSION};
+    use tsunagu_protocol::{AvatarLook, Hello};
     let mut s = Stepper::new(8);
-    let hello = |resume| Hello { version: PROTOCOL_VERSION, room_code: ROOM_CODE.into(), nickname: "w".into(), look: AvatarLook { body_color: [1, 2, 3] }, resume };
+    let hello = |resume| Hello { resume, ..Hello::new(ROOM_CODE, "w", AvatarLook { body_color: [1, 2, 3] }) };
     // Drive a session by hand over a link we can cut.
     let link = s.connector.connect();
     let conn = link.id();

@@ -13,7 +13,7 @@ use tsunagu_net::LinkEnd;
 use tsunagu_net::invite::Invite;
 use tsunagu_net::quic::{QuicClient, QuicServer, QuicServerConfig};
 use tsunagu_net::session::{ClientSession, SessionEvent};
-use tsunagu_protocol::{AvatarLook, AvatarPose, Hello, PROTOCOL_VERSION, PeerId, RejectReason};
+use tsunagu_protocol::{AvatarLook, AvatarPose, Hello, PeerId, RejectReason};
 use tsunagu_room::RoomConfig;
 use tsunagu_server::{RoomServer, serve_until_stopped};
 use tsunagu_sim::interp::{Playout, Sample, Track};
@@ -86,13 +86,7 @@ pub fn pose_at(pos: Vec3) -> AvatarPose {
 
 impl Peer {
     pub fn join(invite: &Invite, nickname: &str) -> Peer {
-        let hello = Hello {
-            version: PROTOCOL_VERSION,
-            room_code: invite.room_code.clone(),
-            nickname: nickname.into(),
-            look: AvatarLook { body_color: [120, 200, 120] },
-            resume: None,
-        };
+        let hello = Hello::new(&invite.room_code, nickname, AvatarLook { body_color: [120, 200, 120] });
         let link = QuicClient::connect(invite).expect("client starts");
         Peer {
             session: ClientSession::start(Box::new(link), hello),
