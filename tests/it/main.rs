@@ -4,6 +4,7 @@
 mod cli;
 mod client_logic;
 mod controls;
+mod join;
 mod screenshot;
 mod tidy;
 

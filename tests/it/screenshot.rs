@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 const WIDTH: u32 = 1280;
 const HEIGHT: u32 = 720;
 
-fn client_command() -> Command {
+pub fn client_command() -> Command {
     let binary = env!("CARGO_BIN_EXE_tsunagu");
     if std::env::var_os("DISPLAY").is_some() {
         return Command::new(binary);
@@ -20,7 +20,7 @@ fn client_command() -> Command {
 }
 
 /// Run to completion within `limit`, returning (success, combined output).
-fn run_with_limit(mut cmd: Command, limit: Duration) -> (bool, String) {
+pub fn run_with_limit(mut cmd: Command, limit: Duration) -> (bool, String) {
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,5 +1,6 @@
 //! `--screenshot FILE`: enter the room, let it render for some frames, save the
 //! window as PNG and exit. Used by `cargo xtask screenshot` and the test suite.
+//! If joining fails, the start screen with its message is what gets saved.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
 
 use crate::controls::LocalPlayer;
-use crate::ClientOptions;
+use crate::{AppState, ClientOptions};
 
 /// Where and when to take the picture.
 #[derive(Clone, Debug)]
@@ -27,8 +28,9 @@ pub struct ScreenshotPlugin;
 
 #[derive(Resource, Default)]
 struct Progress {
-    frames_in_room: u32,
+    frames_shown: u32,
     requested: bool,
+    left_for_the_room: bool,
 }
 
 impl Plugin for ScreenshotPlugin {
@@ -42,6 +44,7 @@ fn count_and_capture(
     options: Res<ClientOptions>,
     mut progress: ResMut<Progress>,
     player: Query<(), With<LocalPlayer>>,
+    state: Res<State<AppState>>,
     time: Res<Time<Real>>,
     mut exit: MessageWriter<AppExit>,
 ) {
@@ -51,11 +54,15 @@ fn count_and_capture(
         exit.write(AppExit::error());
         return;
     }
-    if progress.requested || player.is_empty() {
+    let in_room = *state.get() == AppState::InRoom;
+    progress.left_for_the_room |= in_room;
+    // Back on the start screen after setting off: the join failed and says why.
+    let join_failed = progress.left_for_the_room && !in_room;
+    if progress.requested || (player.is_empty() && !join_failed) {
         return;
     }
-    progress.frames_in_room += 1;
-    if progress.frames_in_room >= request.frames {
+    progress.frames_shown += 1;
+    if progress.frames_shown >= request.frames {
         progress.requested = true;
         let path = request.path.clone();
         info!("tsunagu: saving screenshot to {}", path.display());
