@@ -1,14 +1,18 @@
 //! Smooth remote avatars: snapshots arrive at the server's tick rate with jitter
 //! and loss; each remote avatar is drawn a short delay behind the newest
 //! snapshot, interpolating between the two samples around that time, and
-//! extrapolating briefly when samples stop.
+//! extrapolating briefly when samples stop. The delay adapts to the measured
+//! jitter: about 100 ms on a calm network, more on a jittery ward Wi-Fi.
 
 use std::collections::VecDeque;
 
 use bevy_math::{Quat, Vec3};
 
-/// How far behind the newest snapshot remote avatars are drawn, seconds.
+/// How far behind the newest snapshot remote avatars are drawn on a calm
+/// network, seconds: three ticks at 30 Hz.
 pub const INTERP_DELAY: f64 = 0.1;
+/// The most the delay grows on a jittery network, seconds.
+pub const MAX_INTERP_DELAY: f64 = 0.3;
 /// Longest a remote avatar keeps moving on its last velocity when samples stop.
 pub const MAX_EXTRAPOLATION: f64 = 0.2;
 const MAX_SAMPLES: usize = 32;
@@ -77,12 +81,17 @@ impl Track {
 pub struct Playout {
     /// Server time minus local time, smoothed.
     offset: Option<f64>,
+    /// Mean deviation of arrivals from that offset (seconds): the jitter.
+    jitter: f64,
 }
 
 impl Playout {
     /// Note a snapshot stamped `server_time` arriving at `local_time`.
     pub fn on_snapshot(&mut self, server_time: f64, local_time: f64) {
         let observed = server_time - local_time;
+        if let Some(current) = self.offset {
+            self.jitter += ((observed - current).abs() - self.jitter) * 0.1;
+        }
         self.offset = Some(match self.offset {
             // A late packet says little; an early one means the clock moved: follow fast.
             Some(current) if observed < current => current + (observed - current) * 0.05,
@@ -91,9 +100,14 @@ impl Playout {
         });
     }
 
+    /// How far behind the newest snapshot avatars are drawn now.
+    pub fn delay(&self) -> f64 {
+        (INTERP_DELAY + 2.0 * self.jitter).min(MAX_INTERP_DELAY)
+    }
+
     /// The server time to draw at local time `local_time`.
     pub fn render_time(&self, local_time: f64) -> Option<f64> {
-        self.offset.map(|o| local_time + o - INTERP_DELAY)
+        self.offset.map(|o| local_time + o - self.delay())
     }
 }
 
@@ -128,6 +142,24 @@ mod tests {
     }
 
     #[test]
+    fn the_delay_grows_with_jitter_and_stays_bounded() {
+        let mut calm = Playout::default();
+        let mut jittery = Playout::default();
+        let mut wild = Playout::default();
+        for i in 0..300 {
+            let server = f64::from(i) / 30.0;
+            calm.on_snapshot(server, server + 0.05);
+            // ±30 ms around a 50 ms path, like the lossy test's relay.
+            let wobble = if i % 2 == 0 { 0.03 } else { -0.03 };
+            jittery.on_snapshot(server, server + 0.05 + wobble);
+            wild.on_snapshot(server, server + 0.05 + wobble * 20.0);
+        }
+        assert!((calm.delay() - INTERP_DELAY).abs() < 0.005, "calm delay {}", calm.delay());
+        assert!(jittery.delay() > INTERP_DELAY + 0.02 && jittery.delay() < 0.2, "jittery delay {}", jittery.delay());
+        assert_eq!(wild.delay(), MAX_INTERP_DELAY);
+    }
+
+    #[test]
     fn playout_runs_behind_the_newest_snapshot() {
         let mut playout = Playout::default();
         playout.on_snapshot(10.0, 1.0);
@@ -135,6 +167,6 @@ mod tests {
         assert!((t - (10.0 - INTERP_DELAY)).abs() < 1e-9);
         // A late packet barely moves the clock.
         playout.on_snapshot(10.0, 1.5);
-        assert!(playout.render_time(1.5).unwrap() > 10.3);
+        assert!(playout.render_time(1.5).unwrap() + playout.delay() > 10.45);
     }
 }
