@@ -122,7 +122,8 @@ pub fn check_shape(bytes: &[u8]) -> Result<(), DecodeError> {
             if children > bytes.len() - pos {
                 return Err(Malformed("declared item count is larger than the message"));
             }
-            if open.len() >= MAX_DEPTH {
+            // `open` holds the root's counter plus one per open container.
+            if open.len() > MAX_DEPTH {
                 return Err(Malformed("nested too deeply"));
             }
             open.push(children);

@@ -6,8 +6,10 @@
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
 /// Largest datagram payload we send or accept. QUIC datagrams must fit one packet.
 pub const MAX_DATAGRAM_BYTES: usize = 1200;
-/// Deepest MessagePack nesting any of our messages uses is 5; allow a little slack.
-pub const MAX_DEPTH: usize = 8;
+/// Most nested arrays and maps in one message. The deepest message we send, a
+/// snapshot of avatars with hands, nests 8 (map, snapshot, avatar list, avatar,
+/// pose, hands, hand pose, position); a little slack above that.
+pub const MAX_DEPTH: usize = 12;
 /// Nickname length in characters (Unicode scalar values).
 pub const MAX_NICKNAME_CHARS: usize = 24;
 /// Room code length in characters.

@@ -153,6 +153,16 @@ fn close_codes_round_trip() {
     assert_eq!(CloseReason::from_code(99), None);
 }
 
+/// The deepest message we send must pass our own depth limit.
+#[test]
+fn a_snapshot_of_vr_avatars_decodes() {
+    let hand = QuantPose { pos: QuantVec([-4000, 1100, -2300]), rot: QuantQuat(2, 100, -200, 300) };
+    let pose = AvatarPose { hands: Some([hand, hand]), ..sample_pose() };
+    let snapshot = ServerDatagram::Snapshot(Snapshot { tick: 9, avatars: vec![AvatarState { id: PeerId(4), pose }; 8] });
+    let bytes = encode(&snapshot, MAX_DATAGRAM_BYTES).unwrap();
+    assert_eq!(decode::<ServerDatagram>(&bytes, MAX_DATAGRAM_BYTES).unwrap(), snapshot);
+}
+
 #[test]
 fn oversized_frames_are_refused_before_decoding() {
     let big = vec![0u8; MAX_FRAME_BYTES + 1];

@@ -46,6 +46,22 @@ struct RateWindow {
 struct Conn {
     state: ConnState,
     rate: RateWindow,
+    /// Snapshot bytes this client may still be sent (refilled every tick).
+    budget: f32,
+    /// The tick at which each avatar was last sent to this client.
+    sent_at: HashMap<PeerId, u32>,
+}
+
+/// Pose bandwidth each client gets by default: 64 kbit/s.
+pub const POSE_BUDGET_BYTES_PER_SECOND: f32 = 64_000.0 / 8.0;
+/// Unused budget carries over for at most this many ticks (small bursts only).
+const BUDGET_CARRY_TICKS: f32 = 3.0;
+
+/// How urgently `viewer` should get a fresh state of an avatar `distance`
+/// metres away that it last got `ticks_since` ticks ago: staleness grows it,
+/// distance shrinks it, so near people move smoothly and far ones still update.
+pub fn snapshot_priority(ticks_since: u32, distance: f32) -> f32 {
+    ticks_since as f32 / (1.0 + distance.max(0.0))
 }
 
 /// Rooms served over one transport.
@@ -135,7 +151,8 @@ impl<L: ServerLinks> RoomServer<L> {
                     self.links.close(conn, CloseReason::ServerShutdown);
                 } else {
                     let rate = RateWindow { started: now, ..RateWindow::default() };
-                    self.conns.insert(conn, Conn { state: ConnState::AwaitingHello { since: now }, rate });
+                    let conn_state = Conn { state: ConnState::AwaitingHello { since: now }, rate, budget: 0.0, sent_at: HashMap::new() };
+                    self.conns.insert(conn, conn_state);
                 }
             }
             ServerLinkEvent::Received(conn, LinkEvent::Closed(end)) => {
@@ -240,12 +257,51 @@ impl<L: ServerLinks> RoomServer<L> {
         }
     }
 
+    /// Each client gets the avatars it should see, most urgent first, as many
+    /// as its byte budget allows this tick (and one datagram holds).
     fn send_snapshots(&mut self) {
-        for (conn, c) in &self.conns {
+        let per_tick = POSE_BUDGET_BYTES_PER_SECOND / f32::from(TICK_RATE_HZ);
+        // A snapshot's own framing: the variant name, the tick and the list header.
+        const SNAPSHOT_OVERHEAD: usize = 20;
+        for (conn, c) in &mut self.conns {
             let ConnState::Member { room, id: viewer } = c.state else { continue };
-            let snapshot = ServerDatagram::Snapshot(Snapshot { tick: self.tick, avatars: self.rooms[room].visible_to(viewer) });
-            match encode(&snapshot, MAX_DATAGRAM_BYTES) {
-                Ok(bytes) => self.links.send_datagram(*conn, bytes),
+            c.budget = (c.budget + per_tick).min(per_tick * BUDGET_CARRY_TICKS);
+            let room = &self.rooms[room];
+            let Some(me) = room.member(viewer) else { continue };
+            let here = tsunagu_sim::pose::wire_pos(me.pose.body.pos);
+            let mut candidates: Vec<_> = room
+                .visible_to(viewer)
+                .into_iter()
+                .map(|state| {
+                    let since = self.tick.wrapping_sub(c.sent_at.get(&state.id).copied().unwrap_or(0));
+                    let distance = tsunagu_sim::pose::wire_pos(state.pose.body.pos).distance(here);
+                    (snapshot_priority(since, distance), state)
+                })
+                .collect();
+            candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let limit = (c.budget as usize).min(MAX_DATAGRAM_BYTES);
+            let mut size = SNAPSHOT_OVERHEAD;
+            let mut avatars = Vec::new();
+            for (_, state) in candidates {
+                let state_size = encode(&state, MAX_DATAGRAM_BYTES).map(|b| b.len()).unwrap_or(MAX_DATAGRAM_BYTES);
+                if size + state_size > limit {
+                    break;
+                }
+                size += state_size;
+                avatars.push(state);
+            }
+            // Nothing fits yet (or nobody else is here): the budget grows for the next tick.
+            if avatars.is_empty() && room.len() > 1 {
+                continue;
+            }
+            for state in &avatars {
+                c.sent_at.insert(state.id, self.tick);
+            }
+            match encode(&ServerDatagram::Snapshot(Snapshot { tick: self.tick, avatars }), MAX_DATAGRAM_BYTES) {
+                Ok(bytes) => {
+                    c.budget -= bytes.len() as f32;
+                    self.links.send_datagram(*conn, bytes);
+                }
                 Err(e) => tracing::error!("snapshot too large: {e}"),
             }
         }

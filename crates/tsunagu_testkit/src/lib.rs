@@ -29,6 +29,10 @@ pub struct TestClient {
     pub peers: BTreeMap<PeerId, PeerInfo>,
     /// The newest pose we saw of each other avatar.
     pub seen: BTreeMap<PeerId, AvatarPose>,
+    /// Snapshot bytes received (re-encoded: the same bytes the wire carried).
+    pub snapshot_bytes: usize,
+    /// The ticks at which each other avatar was updated.
+    pub updates: BTreeMap<PeerId, Vec<u32>>,
 }
 
 /// A server and its clients on one manual clock.
@@ -60,6 +64,8 @@ impl Stepper {
             closed: false,
             peers: BTreeMap::new(),
             seen: BTreeMap::new(),
+            snapshot_bytes: 0,
+            updates: BTreeMap::new(),
         });
         self.clients.len() - 1
     }
@@ -99,9 +105,13 @@ impl Stepper {
                         client.seen.remove(&id);
                     }
                     SessionEvent::Snapshot(snapshot) => {
+                        let wire = tsunagu_protocol::ServerDatagram::Snapshot(snapshot);
+                        client.snapshot_bytes += tsunagu_protocol::encode(&wire, usize::MAX).map(|b| b.len()).unwrap_or(0);
+                        let tsunagu_protocol::ServerDatagram::Snapshot(snapshot) = wire;
                         for state in snapshot.avatars {
                             if client.peers.contains_key(&state.id) {
                                 client.seen.insert(state.id, state.pose);
+                                client.updates.entry(state.id).or_default().push(snapshot.tick);
                             }
                         }
                     }

@@ -147,3 +147,42 @@ fn a_dropped_client_that_comes_back_stands_where_it_was() {
     let back = again.poll().into_iter().find_map(|e| if let SessionEvent::Joined(w) = e { Some(w) } else { None }).unwrap();
     assert_eq!(back.spawn, stood, "not put back where it was");
 }
+
+/// Twenty people in VR (head and two hands): each client's snapshots stay
+/// within the 64 kbit/s pose budget, nobody is starved, and near people are
+/// updated more often than far ones.
+#[test]
+fn snapshots_keep_to_the_budget_and_favour_those_nearby() {
+    use tsunagu_protocol::QuantPose;
+    let mut s = Stepper::new(24);
+    let ids: Vec<usize> = (0..20).map(|i| s.connect(ROOM_CODE, &format!("vr{i}"))).collect();
+    s.run(3, TICK);
+    // Everyone stands in a line along X, 0.7 m apart, moving their hands.
+    let spot = |i: usize| Vec3::new(-5.0 + 0.52 * i as f32, 0.0, -2.0);
+    let seconds = 4;
+    for t in 0..(30 * seconds) {
+        for (n, &i) in ids.iter().enumerate() {
+            let body = spot(n);
+            let wave = (t as f32 * 0.2 + n as f32).sin() * 0.2;
+            let hand = |side: f32| QuantPose::new((body + Vec3::new(side * 0.4, 1.0 + wave, -0.2)).to_array(), Quat::from_rotation_x(wave).to_array());
+            let mut pose = pose_at(body);
+            pose.hands = Some([hand(-1.0), hand(1.0)]);
+            s.send_pose(i, pose);
+        }
+        s.step(TICK);
+    }
+    let budget = tsunagu_server::POSE_BUDGET_BYTES_PER_SECOND as usize;
+    let first = &s.clients[ids[0]];
+    for (n, &i) in ids.iter().enumerate() {
+        let client = &s.clients[i];
+        let per_second = client.snapshot_bytes / (seconds + 1);
+        assert!(per_second <= budget, "client {n} received {per_second} B/s, budget {budget}");
+        let missing: Vec<_> = client.peers.keys().filter(|id| !client.updates.contains_key(id)).collect();
+        assert!(missing.is_empty() && client.peers.len() == 19, "client {n} never heard from {missing:?}");
+    }
+    // Seen from the first in the line: the neighbour is updated more often than the farthest.
+    let near = first.updates[&s.clients[ids[1]].id.unwrap()].len();
+    let far = first.updates[&s.clients[ids[19]].id.unwrap()].len();
+    assert!(near > far * 2, "near {near} vs far {far} updates");
+    eprintln!("per client: {} B/s of {budget}; nearest updated {near}x, farthest {far}x in {seconds} s", first.snapshot_bytes / (seconds + 1));
+}
