@@ -53,9 +53,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// The repository root (xtask lives one level below it).
+/// The repository root (xtask lives one level below it). Read from the
+/// environment `cargo run` sets, not baked in at compile time: two checkouts
+/// sharing one target directory share this binary too.
 pub fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(|p| p.to_path_buf()).unwrap_or_default()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    std::path::Path::new(&manifest_dir).parent().map(|p| p.to_path_buf()).unwrap_or_default()
 }
 
 /// Run a command to completion; an error names the command.
