@@ -3,9 +3,10 @@
 //! the stepper tests it without sockets or a window.
 
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
+use tsunagu_protocol::delta::{View, ViewHistory, decode_avatars};
 use tsunagu_protocol::{
     AvatarPose, ClientControl, ClientDatagram, CloseReason, Hello, PeerId, PeerInfo, PoseFrame,
-    RejectReason, ServerControl, ServerDatagram, ServerEvent, Snapshot, Welcome, decode, encode,
+    RejectReason, RoomSnapshot, ServerControl, ServerDatagram, ServerEvent, Welcome, decode, encode,
 };
 
 use crate::link::{Channel, ClientLink, LinkEnd, LinkEvent};
@@ -21,8 +22,8 @@ pub enum SessionEvent {
     PeerJoined(PeerInfo),
     /// Someone left.
     PeerLeft(PeerId),
-    /// A newer snapshot of the room.
-    Snapshot(Snapshot),
+    /// A newer snapshot of the room, decoded.
+    Snapshot(RoomSnapshot),
     /// The connection is over.
     Closed(LinkEnd),
 }
@@ -43,6 +44,10 @@ pub struct ClientSession {
     resume: Option<u64>,
     /// Events that arrived before Welcome (streams are not ordered with each other).
     early_events: Vec<ServerEvent>,
+    /// What we hold after each recent snapshot: the bases the server codes against.
+    views: ViewHistory,
+    /// Bytes of every snapshot datagram that arrived (for measuring bandwidth).
+    snapshot_bytes: u64,
 }
 
 impl ClientSession {
@@ -54,12 +59,26 @@ impl ClientSession {
             // Only an over-long field of our own can fail; the server will time us out.
             Err(e) => tracing::error!("could not encode Hello: {e}"),
         }
-        ClientSession { link, state: State::Joining, next_seq: 0, newest_tick: None, resume: None, early_events: Vec::new() }
+        ClientSession {
+            link,
+            state: State::Joining,
+            next_seq: 0,
+            newest_tick: None,
+            resume: None,
+            early_events: Vec::new(),
+            views: ViewHistory::default(),
+            snapshot_bytes: 0,
+        }
     }
 
     /// The token for coming back after a dropped connection (from Welcome).
     pub fn resume_token(&self) -> Option<u64> {
         self.resume
+    }
+
+    /// Bytes of snapshot datagrams received so far.
+    pub fn snapshot_bytes(&self) -> u64 {
+        self.snapshot_bytes
     }
 
     /// True once Welcome has arrived and until the connection ends.
@@ -112,15 +131,30 @@ impl ClientSession {
                 }
             }
             LinkEvent::Datagram(bytes) => {
+                self.snapshot_bytes += bytes.len() as u64;
                 // A bad datagram is dropped, not fatal: it may be corruption, not malice.
                 let Ok(ServerDatagram::Snapshot(snapshot)) = decode(&bytes, MAX_DATAGRAM_BYTES) else {
                     return Ok(());
                 };
                 let is_newer = self.newest_tick.is_none_or(|t| snapshot.tick > t);
-                if self.state == State::InRoom && is_newer {
-                    self.newest_tick = Some(snapshot.tick);
-                    out.push(SessionEvent::Snapshot(snapshot));
+                if self.state != State::InRoom || !is_newer {
+                    return Ok(());
                 }
+                let empty = View::default();
+                let base = match snapshot.base_ago {
+                    0 => Some(&empty),
+                    ago => self.views.get(snapshot.tick.wrapping_sub(u32::from(ago))),
+                };
+                // A base we never got (it can only be one we did not acknowledge):
+                // this snapshot cannot be read; the next one will be.
+                let Some(base) = base else { return Ok(()) };
+                let Ok(avatars) = decode_avatars(base, usize::from(snapshot.count), &snapshot.poses) else {
+                    return Ok(());
+                };
+                let view = base.then(snapshot.tick, &avatars);
+                self.views.record(snapshot.tick, view);
+                self.newest_tick = Some(snapshot.tick);
+                out.push(SessionEvent::Snapshot(RoomSnapshot { tick: snapshot.tick, avatars }));
             }
             LinkEvent::Closed(reason) => {
                 self.state = State::Over;

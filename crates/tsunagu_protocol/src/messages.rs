@@ -207,12 +207,28 @@ pub struct AvatarState {
     pub pose: AvatarPose,
 }
 
-/// Server → client as a datagram: what you should see at `tick`.
+/// Server → client as a datagram: what you should see at `tick`. The poses are
+/// delta-coded against the view after snapshot `tick - base_ago` (see
+/// [`crate::delta`]); decode them with [`crate::delta::decode_avatars`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     /// Server tick number; increases by one per tick.
     pub tick: u32,
-    /// Avatars of others, at most [`MAX_SNAPSHOT_AVATARS`].
+    /// How many ticks back the base snapshot is; 0 means no base (every pose whole).
+    pub base_ago: u8,
+    /// How many avatars `poses` holds, at most [`MAX_SNAPSHOT_AVATARS`].
+    pub count: u8,
+    /// The avatars, bit-packed.
+    #[serde(with = "serde_bytes")]
+    pub poses: Vec<u8>,
+}
+
+/// A snapshot after decoding: the avatars updated at `tick`, as full poses.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoomSnapshot {
+    /// Server tick number.
+    pub tick: u32,
+    /// Avatars of others updated in this snapshot.
     pub avatars: Vec<AvatarState>,
 }
 
@@ -299,9 +315,8 @@ impl Validate for ClientDatagram {
 impl Validate for ServerDatagram {
     fn validate(&self) -> Result<(), &'static str> {
         match self {
-            ServerDatagram::Snapshot(s) if s.avatars.len() > MAX_SNAPSHOT_AVATARS => {
-                Err("avatars")
-            }
+            ServerDatagram::Snapshot(s) if usize::from(s.count) > MAX_SNAPSHOT_AVATARS => Err("count"),
+            ServerDatagram::Snapshot(s) if u32::from(s.base_ago) > crate::delta::MAX_BASE_AGE_TICKS => Err("base_ago"),
             ServerDatagram::Snapshot(_) => Ok(()),
         }
     }

@@ -87,13 +87,14 @@ fn wire_bytes_are_pinned() {
             "81 aa 50 65 65 72 4a 6f 69 6e 65 64 94 03 a3 52 65 6e 91 93 cc ff cc a0 50 ab 50 61 72 74 69 63 69 70 61 6e 74",
         ),
         (
-            "Snapshot",
-            encode(
-                &ServerDatagram::Snapshot(Snapshot { tick: 301, avatars: vec![AvatarState { id: PeerId(1), pose: sample_pose() }] }),
-                MAX_DATAGRAM_BYTES,
-            )
-            .unwrap(),
-            "81 a8 53 6e 61 70 73 68 6f 74 92 cd 01 2d 91 92 01 93 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 92 93 cd 05 dc cd 04 b0 d1 f8 30 94 03 00 64 00 c0",
+            "Snapshot (whole)",
+            encode(&ServerDatagram::Snapshot(whole_snapshot()), MAX_DATAGRAM_BYTES).unwrap(),
+            "81 a8 53 6e 61 70 73 68 6f 74 94 cd 01 2d 00 01 c4 10 15 6b b8 00 10 61 85 ae e2 58 41 86 e0 0c 80 00",
+        ),
+        (
+            "Snapshot (delta)",
+            encode(&ServerDatagram::Snapshot(delta_snapshot()), MAX_DATAGRAM_BYTES).unwrap(),
+            "81 a8 53 6e 61 70 73 68 6f 74 94 cd 01 2f 02 01 c4 0b 14 c8 40 00 c1 90 80 01 a0 18 00",
         ),
         (
             "Pose (VR)",
@@ -118,6 +119,15 @@ fn wire_bytes_are_pinned() {
     for (name, bytes, expected) in cases {
         assert_eq!(hex(&bytes), expected, "{name} changed on the wire");
     }
+}
+
+fn arb_quant_pose() -> impl Strategy<Value = QuantPose> {
+    (any::<[i32; 3]>(), any::<u8>(), any::<[i16; 3]>()).prop_map(|(pos, i, [a, b, c])| QuantPose { pos: QuantVec(pos), rot: QuantQuat(i, a, b, c) })
+}
+
+fn arb_pose() -> impl Strategy<Value = AvatarPose> {
+    (arb_quant_pose(), arb_quant_pose(), proptest::option::of([arb_quant_pose(), arb_quant_pose()]))
+        .prop_map(|(body, head, hands)| AvatarPose { body, head, hands })
 }
 
 fn sample_welcome() -> ServerControl {
@@ -153,14 +163,89 @@ fn close_codes_round_trip() {
     assert_eq!(CloseReason::from_code(99), None);
 }
 
-/// The deepest message we send must pass our own depth limit.
+/// The first snapshot with avatar 1 in it: no base, so its pose goes whole.
+fn whole_snapshot() -> Snapshot {
+    let avatars = [AvatarState { id: PeerId(1), pose: sample_pose() }];
+    Snapshot { tick: 301, base_ago: 0, count: 1, poses: delta::encode_avatars(&delta::View::default(), &avatars) }
+}
+
+/// Two ticks later, against snapshot 301 (acknowledged): avatar 1 stepped
+/// 33 mm along +X and turned its head a little; only that is sent.
+fn delta_snapshot() -> Snapshot {
+    let base = delta::View::default().then(301, &[AvatarState { id: PeerId(1), pose: sample_pose() }]);
+    let mut moved = sample_pose();
+    moved.body.pos.0[0] += 33;
+    moved.head.pos.0[0] += 33;
+    moved.head.rot.2 += 12;
+    let avatars = [AvatarState { id: PeerId(1), pose: moved }];
+    Snapshot { tick: 303, base_ago: 2, count: 1, poses: delta::encode_avatars(&base, &avatars) }
+}
+
 #[test]
-fn a_snapshot_of_vr_avatars_decodes() {
+fn pinned_snapshots_decode_to_their_poses() {
+    let whole = delta::decode_avatars(&delta::View::default(), 1, &whole_snapshot().poses).unwrap();
+    assert_eq!(whole, vec![AvatarState { id: PeerId(1), pose: sample_pose() }]);
+    let base = delta::View::default().then(301, &whole);
+    let moved = delta::decode_avatars(&base, 1, &delta_snapshot().poses).unwrap();
+    assert_eq!(moved[0].pose.body.pos, QuantVec([1533, 0, -2000]));
+    assert_eq!(moved[0].pose.head.rot, QuantQuat(3, 0, 112, 0));
+}
+
+/// The deepest message we send must pass our own depth limit, and the most
+/// avatars a snapshot may carry must fit one datagram even sent whole.
+#[test]
+fn a_full_snapshot_of_vr_avatars_fits_and_decodes() {
     let hand = QuantPose { pos: QuantVec([-4000, 1100, -2300]), rot: QuantQuat(2, 100, -200, 300) };
     let pose = AvatarPose { hands: Some([hand, hand]), ..sample_pose() };
-    let snapshot = ServerDatagram::Snapshot(Snapshot { tick: 9, avatars: vec![AvatarState { id: PeerId(4), pose }; 8] });
+    let avatars: Vec<AvatarState> = (0..20).map(|i| AvatarState { id: PeerId(i), pose }).collect();
+    let poses = delta::encode_avatars(&delta::View::default(), &avatars);
+    let snapshot = ServerDatagram::Snapshot(Snapshot { tick: 9, base_ago: 0, count: 20, poses });
     let bytes = encode(&snapshot, MAX_DATAGRAM_BYTES).unwrap();
-    assert_eq!(decode::<ServerDatagram>(&bytes, MAX_DATAGRAM_BYTES).unwrap(), snapshot);
+    let ServerDatagram::Snapshot(back) = decode::<ServerDatagram>(&bytes, MAX_DATAGRAM_BYTES).unwrap();
+    assert_eq!(delta::decode_avatars(&delta::View::default(), 20, &back.poses).unwrap(), avatars);
+    let frame = ClientDatagram::Pose(PoseFrame { seq: 1, ack_tick: 1, pose });
+    let bytes = encode(&frame, MAX_DATAGRAM_BYTES).unwrap();
+    assert_eq!(decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES).unwrap(), frame);
+}
+
+#[test]
+fn standing_still_costs_a_few_bits() {
+    let hand = QuantPose { pos: QuantVec([-400, 1100, -2300]), rot: QuantQuat(2, 100, -200, 300) };
+    let state = AvatarState { id: PeerId(5), pose: AvatarPose { hands: Some([hand, hand]), ..sample_pose() } };
+    let whole = delta::avatar_bits(&delta::View::default(), &state);
+    let base = delta::View::default().then(1, &[state]);
+    let still = delta::avatar_bits(&base, &state);
+    // Width code and id (7), hands flag (1), four poses at 10 bits each.
+    assert_eq!(still, 48, "whole {whole} bits");
+    assert!(whole > 4 * still);
+    assert_eq!(delta::encode_avatars(&base, &[state]).len(), 6);
+}
+
+#[test]
+fn views_forget_avatars_not_updated_for_a_while() {
+    let state = AvatarState { id: PeerId(5), pose: sample_pose() };
+    let view = delta::View::default().then(10, &[state]);
+    assert!(view.then(10 + delta::VIEW_MAX_AGE_TICKS, &[]).get(PeerId(5)).is_some());
+    assert!(view.then(11 + delta::VIEW_MAX_AGE_TICKS, &[]).get(PeerId(5)).is_none());
+    let mut history = delta::ViewHistory::default();
+    history.record(10, view.clone());
+    history.record(10 + delta::MAX_BASE_AGE_TICKS - 1, delta::View::default());
+    assert_eq!(history.get(10), Some(&view));
+    history.record(10 + delta::MAX_BASE_AGE_TICKS, delta::View::default());
+    assert_eq!(history.get(10), None, "a view too old to be a base was kept");
+}
+
+#[test]
+fn snapshot_poses_with_extra_or_dirty_bits_are_refused() {
+    let mut poses = whole_snapshot().poses;
+    let base = delta::View::default();
+    assert!(delta::decode_avatars(&base, 2, &poses).is_err(), "a missing record was invented");
+    assert!(delta::decode_avatars(&base, 0, &poses).is_err(), "leftover bytes were ignored");
+    assert!(delta::decode_avatars(&base, 65, &poses).is_err());
+    if let Some(last) = poses.last_mut() {
+        *last |= 1;
+    }
+    assert!(delta::decode_avatars(&base, 1, &poses).is_err(), "non-zero padding was accepted");
 }
 
 #[test]
@@ -237,6 +322,34 @@ proptest! {
             bytes[at] = value;
         }
         let _ = decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES);
+    }
+
+    /// Any bytes as snapshot poses against any base: an error or avatars, never a panic.
+    #[test]
+    fn decoding_any_snapshot_poses_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300), count in 0usize..80) {
+        let base = delta::View::default().then(1, &[AvatarState { id: PeerId(1), pose: sample_pose() }]);
+        let _ = delta::decode_avatars(&base, count, &bytes);
+        let _ = delta::decode_avatars(&delta::View::default(), count, &bytes);
+    }
+
+    /// Whatever the base and the new pose (all of i32 and i16, any rotation
+    /// index, hands or not on either side), the client rebuilds the exact pose.
+    #[test]
+    fn delta_coding_rebuilds_exact_poses(
+        id: u32, base in arb_pose(), next in arb_pose(), with_base: bool, other in arb_pose()
+    ) {
+        let mut view = delta::View::default().then(7, &[AvatarState { id: PeerId(id.wrapping_add(1)), pose: other }]);
+        if with_base {
+            view = view.then(8, &[AvatarState { id: PeerId(id), pose: base }]);
+        }
+        let state = AvatarState { id: PeerId(id), pose: next };
+        let poses = delta::encode_avatars(&view, &[state, state]);
+        let bits = u64::from(delta::avatar_bits(&view, &state)) * 2;
+        prop_assert!(poses.len() as u64 * 8 >= bits && poses.len() as u64 * 8 - bits < 8, "sized {bits} bits, wrote {} bytes", poses.len());
+        let back = delta::decode_avatars(&view, 2, &poses).unwrap();
+        let canonical = view.then(9, &[state]).get(PeerId(id)).copied().unwrap();
+        prop_assert_eq!(back[0], AvatarState { id: PeerId(id), pose: canonical });
+        prop_assert_eq!(back[1], back[0]);
     }
 
     #[test]

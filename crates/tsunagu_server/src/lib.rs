@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use tsunagu_net::{Channel, ConnId, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};
-use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
+use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES, MAX_SNAPSHOT_AVATARS};
+use tsunagu_protocol::delta::{MAX_BASE_AGE_TICKS, View, ViewHistory, avatar_bits, encode_avatars};
 use tsunagu_protocol::{
     ClientControl, ClientDatagram, CloseReason, DecodeError, PeerId, RejectReason, ServerControl,
     ServerDatagram, ServerEvent, Snapshot, Welcome, decode, encode,
@@ -50,6 +51,10 @@ struct Conn {
     budget: f32,
     /// The tick at which each avatar was last sent to this client.
     sent_at: HashMap<PeerId, u32>,
+    /// The newest snapshot tick the client says it received.
+    acked: Option<u32>,
+    /// What the client holds after each recent snapshot: the bases for deltas.
+    views: ViewHistory,
 }
 
 /// Pose bandwidth each client gets by default: 64 kbit/s.
@@ -62,6 +67,17 @@ const BUDGET_CARRY_TICKS: f32 = 3.0;
 /// distance shrinks it, so near people move smoothly and far ones still update.
 pub fn snapshot_priority(ticks_since: u32, distance: f32) -> f32 {
     ticks_since as f32 / (1.0 + distance.max(0.0))
+}
+
+/// The fewest ticks between two updates of an avatar `distance` metres from the
+/// viewer: every tick (30 Hz) within arm's reach, 15 Hz across a bed, 10 Hz
+/// across the room. The interpolation delay (three ticks) covers the longest.
+pub fn update_interval_ticks(distance: f32) -> u32 {
+    match distance {
+        d if d <= 2.0 => 1,
+        d if d <= 4.0 => 2,
+        _ => 3,
+    }
 }
 
 /// Rooms served over one transport.
@@ -151,7 +167,14 @@ impl<L: ServerLinks> RoomServer<L> {
                     self.links.close(conn, CloseReason::ServerShutdown);
                 } else {
                     let rate = RateWindow { started: now, ..RateWindow::default() };
-                    let conn_state = Conn { state: ConnState::AwaitingHello { since: now }, rate, budget: 0.0, sent_at: HashMap::new() };
+                    let conn_state = Conn {
+                        state: ConnState::AwaitingHello { since: now },
+                        rate,
+                        budget: 0.0,
+                        sent_at: HashMap::new(),
+                        acked: None,
+                        views: ViewHistory::default(),
+                    };
                     self.conns.insert(conn, conn_state);
                 }
             }
@@ -208,6 +231,13 @@ impl<L: ServerLinks> RoomServer<L> {
                 match decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES) {
                     Ok(ClientDatagram::Pose(frame)) => {
                         self.rooms[room].accept_pose(id, &frame, now);
+                        let tick = self.tick;
+                        if let Some(c) = self.conns.get_mut(&conn)
+                            && frame.ack_tick < tick
+                            && c.acked.is_none_or(|a| frame.ack_tick > a)
+                        {
+                            c.acked = Some(frame.ack_tick);
+                        }
                     }
                     Err(e) => self.violation(conn, &e),
                 }
@@ -257,49 +287,71 @@ impl<L: ServerLinks> RoomServer<L> {
         }
     }
 
-    /// Each client gets the avatars it should see, most urgent first, as many
-    /// as its byte budget allows this tick (and one datagram holds).
+    /// Each client gets the avatars it should see that are due (by distance),
+    /// most urgent first, as many as its byte budget allows this tick (and one
+    /// datagram holds), each coded against the newest view the client acknowledged.
     fn send_snapshots(&mut self) {
         let per_tick = POSE_BUDGET_BYTES_PER_SECOND / f32::from(TICK_RATE_HZ);
-        // A snapshot's own framing: the variant name, the tick and the list header.
-        const SNAPSHOT_OVERHEAD: usize = 20;
+        // A snapshot's own framing: the variant name, tick, base, count and bin header.
+        const SNAPSHOT_OVERHEAD: usize = 22;
+        let tick = self.tick;
+        let empty = View::default();
         for (conn, c) in &mut self.conns {
             let ConnState::Member { room, id: viewer } = c.state else { continue };
             c.budget = (c.budget + per_tick).min(per_tick * BUDGET_CARRY_TICKS);
             let room = &self.rooms[room];
             let Some(me) = room.member(viewer) else { continue };
+            let (base_ago, base) = match c.acked.filter(|a| tick.wrapping_sub(*a) <= MAX_BASE_AGE_TICKS) {
+                Some(acked) => match c.views.get(acked) {
+                    Some(view) => (tick.wrapping_sub(acked), view),
+                    None => (0, &empty),
+                },
+                None => (0, &empty),
+            };
             let here = tsunagu_sim::pose::wire_pos(me.pose.body.pos);
             let mut candidates: Vec<_> = room
                 .visible_to(viewer)
                 .into_iter()
-                .map(|state| {
-                    let since = self.tick.wrapping_sub(c.sent_at.get(&state.id).copied().unwrap_or(0));
+                .filter_map(|state| {
                     let distance = tsunagu_sim::pose::wire_pos(state.pose.body.pos).distance(here);
-                    (snapshot_priority(since, distance), state)
+                    let since = match c.sent_at.get(&state.id) {
+                        Some(at) => tick.wrapping_sub(*at),
+                        None => u32::MAX,
+                    };
+                    (since >= update_interval_ticks(distance)).then(|| (snapshot_priority(since, distance), state))
                 })
                 .collect();
             candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
-            let limit = (c.budget as usize).min(MAX_DATAGRAM_BYTES);
-            let mut size = SNAPSHOT_OVERHEAD;
+            let limit_bits = (c.budget as usize).min(MAX_DATAGRAM_BYTES).saturating_sub(SNAPSHOT_OVERHEAD) * 8;
+            let mut bits = 0usize;
             let mut avatars = Vec::new();
-            for (_, state) in candidates {
-                let state_size = encode(&state, MAX_DATAGRAM_BYTES).map(|b| b.len()).unwrap_or(MAX_DATAGRAM_BYTES);
-                if size + state_size > limit {
+            for (_, state) in candidates.into_iter().take(MAX_SNAPSHOT_AVATARS) {
+                let state_bits = avatar_bits(base, &state) as usize;
+                if bits + state_bits > limit_bits {
                     break;
                 }
-                size += state_size;
+                bits += state_bits;
                 avatars.push(state);
             }
-            // Nothing fits yet (or nobody else is here): the budget grows for the next tick.
+            // Nothing due or nothing fits yet: the budget grows for the next tick.
+            // Someone alone still gets empty snapshots: they keep its clock and acks going.
             if avatars.is_empty() && room.len() > 1 {
                 continue;
             }
             for state in &avatars {
-                c.sent_at.insert(state.id, self.tick);
+                c.sent_at.insert(state.id, tick);
             }
-            match encode(&ServerDatagram::Snapshot(Snapshot { tick: self.tick, avatars }), MAX_DATAGRAM_BYTES) {
+            let view = base.then(tick, &avatars);
+            let snapshot = Snapshot {
+                tick,
+                base_ago: u8::try_from(base_ago).unwrap_or(0),
+                count: u8::try_from(avatars.len()).unwrap_or(u8::MAX),
+                poses: encode_avatars(base, &avatars),
+            };
+            match encode(&ServerDatagram::Snapshot(snapshot), MAX_DATAGRAM_BYTES) {
                 Ok(bytes) => {
                     c.budget -= bytes.len() as f32;
+                    c.views.record(tick, view);
                     self.links.send_datagram(*conn, bytes);
                 }
                 Err(e) => tracing::error!("snapshot too large: {e}"),

@@ -29,7 +29,7 @@ pub struct TestClient {
     pub peers: BTreeMap<PeerId, PeerInfo>,
     /// The newest pose we saw of each other avatar.
     pub seen: BTreeMap<PeerId, AvatarPose>,
-    /// Snapshot bytes received (re-encoded: the same bytes the wire carried).
+    /// Snapshot datagram bytes received.
     pub snapshot_bytes: usize,
     /// The ticks at which each other avatar was updated.
     pub updates: BTreeMap<PeerId, Vec<u32>>,
@@ -105,9 +105,6 @@ impl Stepper {
                         client.seen.remove(&id);
                     }
                     SessionEvent::Snapshot(snapshot) => {
-                        let wire = tsunagu_protocol::ServerDatagram::Snapshot(snapshot);
-                        client.snapshot_bytes += tsunagu_protocol::encode(&wire, usize::MAX).map(|b| b.len()).unwrap_or(0);
-                        let tsunagu_protocol::ServerDatagram::Snapshot(snapshot) = wire;
                         for state in snapshot.avatars {
                             if client.peers.contains_key(&state.id) {
                                 client.seen.insert(state.id, state.pose);
@@ -118,6 +115,7 @@ impl Stepper {
                     SessionEvent::Closed(_) => client.closed = true,
                 }
             }
+            client.snapshot_bytes = client.session.snapshot_bytes() as usize;
         }
     }
 

@@ -1,0 +1,243 @@
+//! Snapshot poses, delta-coded and bit-packed. Each avatar in a snapshot is sent
+//! as the difference from the pose the client already holds for it in a *view*
+//! it acknowledged, so a person standing still costs a few bits and a moving one
+//! a few bytes. MessagePack cannot say "a 6-bit integer", so the poses travel as
+//! one `bin` of packed bits; `docs/protocol.md` gives the layout bit by bit.
+//!
+//! A view is what a client holds after a snapshot: the base view's avatars, with
+//! the snapshot's avatars replacing theirs, minus avatars not updated for
+//! [`VIEW_MAX_AGE_TICKS`]. Server and client build it with the same function
+//! ([`View::then`]), so they agree on every base without ever sending one.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use bitstream_io::{BigEndian, BitRead, BitReader, BitWrite, BitWriter, BitsWritten};
+
+use crate::codec::DecodeError;
+use crate::limits::MAX_SNAPSHOT_AVATARS;
+use crate::messages::{AvatarPose, AvatarState, PeerId};
+use crate::quant::{QuantPose, QuantQuat, QuantVec};
+
+/// Bit widths a 4-bit width code selects. Three values share one width; 0 means
+/// all three are zero (nothing changed). 33 bits hold any difference of two i32s.
+pub const WIDTHS: [u32; 16] = [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 20, 33];
+/// Oldest base a snapshot may refer to, in ticks (about a second at 30 Hz).
+pub const MAX_BASE_AGE_TICKS: u32 = 32;
+/// An avatar not updated for this many ticks drops out of the view (three
+/// seconds); its next update is sent whole.
+pub const VIEW_MAX_AGE_TICKS: u32 = 90;
+
+/// The poses a client holds after one snapshot: for each avatar, the tick of
+/// its newest update and that pose.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct View {
+    entries: BTreeMap<PeerId, (u32, AvatarPose)>,
+}
+
+impl View {
+    /// The pose held for `id`, if any.
+    pub fn get(&self, id: PeerId) -> Option<&AvatarPose> {
+        self.entries.get(&id).map(|(_, pose)| pose)
+    }
+
+    /// How many avatars the view holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the view holds nobody.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The view after snapshot `tick` carried `avatars` on top of this one.
+    pub fn then(&self, tick: u32, avatars: &[AvatarState]) -> View {
+        let mut entries: BTreeMap<_, _> =
+            self.entries.iter().filter(|(_, (stamp, _))| tick.wrapping_sub(*stamp) <= VIEW_MAX_AGE_TICKS).map(|(id, e)| (*id, *e)).collect();
+        for state in avatars {
+            entries.insert(state.id, (tick, canonical(state.pose)));
+        }
+        View { entries }
+    }
+}
+
+/// The views of the last [`MAX_BASE_AGE_TICKS`] snapshots, by tick.
+#[derive(Clone, Debug, Default)]
+pub struct ViewHistory {
+    views: VecDeque<(u32, View)>,
+}
+
+impl ViewHistory {
+    /// The view after snapshot `tick`, if it is still kept.
+    pub fn get(&self, tick: u32) -> Option<&View> {
+        self.views.iter().find(|(t, _)| *t == tick).map(|(_, v)| v)
+    }
+
+    /// Keep `view` as the one after snapshot `tick`; forget views too old to be a base.
+    pub fn record(&mut self, tick: u32, view: View) {
+        self.views.retain(|(t, _)| tick.wrapping_sub(*t) < MAX_BASE_AGE_TICKS && *t != tick);
+        self.views.push_back((tick, view));
+    }
+
+    /// Forget everything (a new connection starts from nothing).
+    pub fn clear(&mut self) {
+        self.views.clear();
+    }
+}
+
+/// The same pose as the decoder will rebuild it: rotation index in 0..=3.
+fn canonical(mut pose: AvatarPose) -> AvatarPose {
+    let fix = |p: &mut QuantPose| p.rot.0 %= 4;
+    fix(&mut pose.body);
+    fix(&mut pose.head);
+    if let Some(hands) = &mut pose.hands {
+        hands.iter_mut().for_each(fix);
+    }
+    pose
+}
+
+/// Pack `avatars` as differences from `base`. The result is the snapshot's `poses`.
+pub fn encode_avatars(base: &View, avatars: &[AvatarState]) -> Vec<u8> {
+    let mut writer = BitWriter::endian(Vec::new(), BigEndian);
+    for state in avatars {
+        // Writing to a Vec cannot fail and every width is chosen to fit.
+        let _ = write_avatar(&mut writer, base.get(state.id), state);
+    }
+    let _ = writer.byte_align();
+    writer.into_writer()
+}
+
+/// How many bits `state` takes in a snapshot whose base is `base`.
+pub fn avatar_bits(base: &View, state: &AvatarState) -> u32 {
+    let mut counter = BitsWritten::<u32>::new();
+    let _ = write_avatar(&mut counter, base.get(state.id), state);
+    counter.written()
+}
+
+/// Unpack `count` avatars from a snapshot's `poses`, against `base`. Refuses
+/// anything but exactly `count` well-formed records followed by zero padding.
+pub fn decode_avatars(base: &View, count: usize, poses: &[u8]) -> Result<Vec<AvatarState>, DecodeError> {
+    if count > MAX_SNAPSHOT_AVATARS {
+        return Err(DecodeError::OutOfBounds("count"));
+    }
+    let mut reader = BitReader::endian(std::io::Cursor::new(poses), BigEndian);
+    let mut avatars = Vec::with_capacity(count);
+    for _ in 0..count {
+        avatars.push(read_avatar(&mut reader, base)?);
+    }
+    let used = reader.position_in_bits().map_err(|_| ENDS_EARLY)?;
+    let padding = (poses.len() as u64 * 8).saturating_sub(used);
+    if padding >= 8 {
+        return Err(DecodeError::Malformed("bytes after the last pose"));
+    }
+    let pad: u8 = reader.read_var(padding as u32).unwrap_or(0);
+    if padding > 0 && pad != 0 {
+        return Err(DecodeError::Malformed("padding bits are not zero"));
+    }
+    Ok(avatars)
+}
+
+const ENDS_EARLY: DecodeError = DecodeError::Malformed("snapshot poses end early");
+
+fn base_parts(base: Option<&AvatarPose>) -> [QuantPose; 4] {
+    let base = base.copied().map(canonical);
+    let body = base.map(|b| b.body).unwrap_or_default();
+    let head = base.map(|b| b.head).unwrap_or_default();
+    let [left, right] = base.and_then(|b| b.hands).unwrap_or_default();
+    [body, head, left, right]
+}
+
+fn write_avatar<W: BitWrite>(w: &mut W, base: Option<&AvatarPose>, state: &AvatarState) -> std::io::Result<()> {
+    let id = u64::from(state.id.0);
+    let code = width_code(|bits| bits >= 64 || id >> bits == 0);
+    w.write_var::<u8>(4, code)?;
+    if WIDTHS[usize::from(code)] > 0 {
+        w.write_var::<u64>(WIDTHS[usize::from(code)], id)?;
+    }
+    let [body, head, left, right] = base_parts(base);
+    w.write_bit(state.pose.hands.is_some())?;
+    write_pose(w, &body, &state.pose.body)?;
+    write_pose(w, &head, &state.pose.head)?;
+    if let Some([l, r]) = &state.pose.hands {
+        write_pose(w, &left, l)?;
+        write_pose(w, &right, r)?;
+    }
+    Ok(())
+}
+
+fn write_pose<W: BitWrite>(w: &mut W, base: &QuantPose, pose: &QuantPose) -> std::io::Result<()> {
+    write_group(w, std::array::from_fn(|i| i64::from(pose.pos.0[i]) - i64::from(base.pos.0[i])))?;
+    let index = pose.rot.0 % 4;
+    w.write_var::<u8>(2, index)?;
+    let now = [pose.rot.1, pose.rot.2, pose.rot.3].map(i64::from);
+    let was = [base.rot.1, base.rot.2, base.rot.3].map(i64::from);
+    // Same largest component: send the change. Otherwise the three are sent as they are.
+    let values = if index == base.rot.0 { std::array::from_fn(|i| now[i] - was[i]) } else { now };
+    write_group(w, values)
+}
+
+/// The smallest width code whose width `fits`.
+fn width_code(fits: impl Fn(u32) -> bool) -> u8 {
+    (0u8..16).find(|&code| fits(WIDTHS[usize::from(code)])).unwrap_or(15)
+}
+
+fn fits_signed(value: i64, bits: u32) -> bool {
+    match bits {
+        0 => value == 0,
+        64.. => true,
+        _ => (-(1i64 << (bits - 1))..(1i64 << (bits - 1))).contains(&value),
+    }
+}
+
+fn write_group<W: BitWrite>(w: &mut W, values: [i64; 3]) -> std::io::Result<()> {
+    let code = width_code(|bits| values.iter().all(|&v| fits_signed(v, bits)));
+    w.write_var::<u8>(4, code)?;
+    let bits = WIDTHS[usize::from(code)];
+    if bits > 0 {
+        for v in values {
+            w.write_signed_var::<i64>(bits, v)?;
+        }
+    }
+    Ok(())
+}
+
+fn read_avatar<R: BitRead>(r: &mut R, base: &View) -> Result<AvatarState, DecodeError> {
+    let code: u8 = r.read_var(4).map_err(|_| ENDS_EARLY)?;
+    let bits = WIDTHS[usize::from(code)];
+    let id: u64 = if bits > 0 { r.read_var(bits).map_err(|_| ENDS_EARLY)? } else { 0 };
+    let id = PeerId(u32::try_from(id).map_err(|_| DecodeError::OutOfBounds("avatar id"))?);
+    let [body, head, left, right] = base_parts(base.get(id));
+    let has_hands = r.read_bit().map_err(|_| ENDS_EARLY)?;
+    let body = read_pose(r, &body)?;
+    let head = read_pose(r, &head)?;
+    let hands = if has_hands { Some([read_pose(r, &left)?, read_pose(r, &right)?]) } else { None };
+    Ok(AvatarState { id, pose: AvatarPose { body, head, hands } })
+}
+
+fn read_pose<R: BitRead>(r: &mut R, base: &QuantPose) -> Result<QuantPose, DecodeError> {
+    let delta = read_group(r)?;
+    let mut pos = [0i32; 3];
+    for i in 0..3 {
+        pos[i] = i32::try_from(i64::from(base.pos.0[i]) + delta[i]).map_err(|_| DecodeError::OutOfBounds("position"))?;
+    }
+    let index: u8 = r.read_var(2).map_err(|_| ENDS_EARLY)?;
+    let values = read_group(r)?;
+    let was = if index == base.rot.0 { [base.rot.1, base.rot.2, base.rot.3].map(i64::from) } else { [0; 3] };
+    let mut rot = [0i16; 3];
+    for i in 0..3 {
+        rot[i] = i16::try_from(was[i] + values[i]).map_err(|_| DecodeError::OutOfBounds("rotation"))?;
+    }
+    Ok(QuantPose { pos: QuantVec(pos), rot: QuantQuat(index, rot[0], rot[1], rot[2]) })
+}
+
+fn read_group<R: BitRead>(r: &mut R) -> Result<[i64; 3], DecodeError> {
+    let code: u8 = r.read_var(4).map_err(|_| ENDS_EARLY)?;
+    let bits = WIDTHS[usize::from(code)];
+    let mut values = [0i64; 3];
+    if bits > 0 {
+        for v in &mut values {
+            *v = r.read_signed_var(bits).map_err(|_| ENDS_EARLY)?;
+        }
+    }
+    Ok(values)
+}
