@@ -12,6 +12,10 @@ use crate::link::{Channel, ClientLink, ConnId, LinkEnd, LinkEvent, ServerLinkEve
 pub struct MemoryServer {
     inbox: Receiver<ServerLinkEvent>,
     clients: Arc<Mutex<Vec<(ConnId, Sender<LinkEvent>)>>>,
+    /// Percent of datagrams to clients that are lost, like a ward Wi-Fi.
+    datagram_loss_percent: u64,
+    /// Drives a repeatable loss pattern.
+    loss_state: u64,
 }
 
 /// Hands out in-memory client connections to one [`MemoryServer`].
@@ -35,7 +39,7 @@ pub fn hub() -> (MemoryServer, MemoryConnector) {
     let (to_server, inbox) = channel();
     let clients = Arc::new(Mutex::new(Vec::new()));
     (
-        MemoryServer { inbox, clients: clients.clone() },
+        MemoryServer { inbox, clients: clients.clone(), datagram_loss_percent: 0, loss_state: 0x9e37_79b9_7f4a_7c15 },
         MemoryConnector { to_server, clients, next_id: Arc::new(Mutex::new(1)) },
     )
 }
@@ -66,6 +70,20 @@ impl MemoryConnector {
 }
 
 impl MemoryServer {
+    /// Lose `percent` of the datagrams sent to clients, in a fixed pseudo-random
+    /// pattern (the same every run).
+    pub fn set_datagram_loss(&mut self, percent: u64) {
+        self.datagram_loss_percent = percent.min(100);
+    }
+
+    fn next_is_lost(&mut self) -> bool {
+        // xorshift64: repeatable, no dependency, plenty for a loss pattern.
+        self.loss_state ^= self.loss_state << 13;
+        self.loss_state ^= self.loss_state >> 7;
+        self.loss_state ^= self.loss_state << 17;
+        self.loss_state % 100 < self.datagram_loss_percent
+    }
+
     fn client(&self, conn: ConnId) -> Option<Sender<LinkEvent>> {
         let clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         clients.iter().find(|(id, _)| *id == conn).map(|(_, tx)| tx.clone())
@@ -84,6 +102,9 @@ impl ServerLinks for MemoryServer {
     }
 
     fn send_datagram(&mut self, conn: ConnId, datagram: Vec<u8>) {
+        if self.next_is_lost() {
+            return;
+        }
         if let Some(tx) = self.client(conn) {
             let _ = tx.send(LinkEvent::Datagram(datagram));
         }

@@ -186,3 +186,35 @@ fn snapshots_keep_to_the_budget_and_favour_those_nearby() {
     assert!(near > far * 2, "near {near} vs far {far} updates");
     eprintln!("per client: {} B/s of {budget}; nearest updated {near}x, farthest {far}x in {seconds} s", first.snapshot_bytes / (seconds + 1));
 }
+
+/// With a fifth of the snapshots lost, every delta is still read against the
+/// base the server meant: once people stop, each client holds exactly the
+/// server's poses, hands included.
+#[test]
+fn delta_snapshots_survive_loss_exactly() {
+    use tsunagu_protocol::QuantPose;
+    let mut s = Stepper::new(8);
+    s.server.links_mut().set_datagram_loss(20);
+    let ids: Vec<usize> = (0..5).map(|i| s.connect(ROOM_CODE, &format!("p{i}"))).collect();
+    s.run(3, TICK);
+    for t in 0..180 {
+        for (n, &i) in ids.iter().enumerate() {
+            // The last second everyone stands still (and keeps acknowledging).
+            let phase = t.min(150) as f32 * 0.07 + n as f32;
+            let body = Vec3::new(-2.0 + n as f32, 0.0, phase.sin());
+            let hand = |side: f32| QuantPose::new((body + Vec3::new(side * 0.4, 1.0 + 0.3 * phase.cos(), -0.2)).to_array(), Quat::from_rotation_x(phase).to_array());
+            let mut pose = pose_at(body);
+            pose.head = QuantPose::new((body + Vec3::Y * 1.15).to_array(), Quat::from_rotation_y(phase * 1.3).to_array());
+            pose.hands = Some([hand(-1.0), hand(1.0)]);
+            s.send_pose(i, pose);
+        }
+        s.step(TICK);
+    }
+    for &i in &ids {
+        let client = &s.clients[i];
+        assert_eq!(client.seen.len(), 4);
+        for (id, pose) in &client.seen {
+            assert_eq!(pose, &s.server.room().member(*id).unwrap().pose, "client {i} holds a wrong pose of {id:?}");
+        }
+    }
+}
