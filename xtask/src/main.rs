@@ -6,8 +6,10 @@
 //! cargo xtask test              install what tests need, run every test (incl. the screenshot)
 //! cargo xtask screenshot [--out FILE] [--frames N] [--size WxH]
 //! cargo xtask deps [--check]    name (and install) the Debian/Ubuntu packages Tsunagu needs
+//! cargo xtask bench net         network benchmarks: bandwidth per avatar, server CPU, latency
 //! ```
 
+mod bench;
 mod deps;
 mod run;
 mod screenshot;
@@ -22,7 +24,8 @@ commands:
   test                                       install what the tests need and run the whole suite
   screenshot [--out FILE] [--frames N] [--size WxH]
                                              enter the room (under Xvfb if there is no display), save a PNG
-  deps [--check]                             list the system packages Tsunagu needs and install missing ones";
+  deps [--check]                             list the system packages Tsunagu needs and install missing ones
+  bench net [bandwidth|server]               network benchmarks (see docs/benchmarks.md)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         "test" => test::run(rest),
         "screenshot" => screenshot::run(rest),
         "deps" => deps::run(rest),
+        "bench" => bench::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -59,6 +63,11 @@ fn main() -> ExitCode {
 pub fn root() -> std::path::PathBuf {
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
     std::path::Path::new(&manifest_dir).parent().map(|p| p.to_path_buf()).unwrap_or_default()
+}
+
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR`, or `target/` in the repository.
+pub fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| root().join("target"))
 }
 
 /// Run a command to completion; an error names the command.

@@ -13,7 +13,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
              `cargo xtask screenshot` shows the room."
             .into());
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| crate::root().join("target"));
+    let target = crate::target_dir();
     let binary = target.join("release").join("tsunagu");
     let passthrough = args.strip_prefix(&["--".to_string()]).unwrap_or(args);
     crate::status(std::process::Command::new(binary).args(passthrough).env("TSUNAGU_ASSETS", crate::root().join("assets")))

@@ -27,7 +27,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     // binary): a plain `cargo build -p tsunagu` unifies features differently and
     // would compile Bevy a second time.
     crate::status(crate::cargo().args(["test", "--workspace", "--no-run"]))?;
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| crate::root().join("target"));
+    let target = crate::target_dir();
     let binary = target.join("debug").join("tsunagu");
     let client_args = ["--screenshot", &out.to_string_lossy(), "--frames", &frames, "--size", &size, "--bots", "3"];
     let mut cmd = headless_command(&binary, &size)?;

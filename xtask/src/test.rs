@@ -10,7 +10,7 @@ use crate::deps::{Need, ensure};
 pub fn run(args: &[String]) -> Result<(), String> {
     ensure(&[Need::Build, Need::Run, Need::Headless])?;
     crate::status(crate::cargo().args(["test", "--workspace"]).args(args))?;
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| crate::root().join("target"));
+    let target = crate::target_dir();
     let out = target.join("tsunagu-screenshot.png");
     crate::screenshot::run(&["--out".into(), out.to_string_lossy().into_owned(), "--frames".into(), "20".into()])
 }

@@ -19,8 +19,9 @@ use crate::messages::{AvatarPose, AvatarState, PeerId};
 use crate::quant::{QuantPose, QuantQuat, QuantVec};
 
 /// Bit widths a 4-bit width code selects. Three values share one width; 0 means
-/// all three are zero (nothing changed). 33 bits hold any difference of two i32s.
-pub const WIDTHS: [u32; 16] = [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 20, 33];
+/// all three are zero (nothing changed). 35 bits hold anything the coding can
+/// produce from i32 positions (a change less the body's change).
+pub const WIDTHS: [u32; 16] = [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 20, 35];
 /// Oldest base a snapshot may refer to, in ticks (about a second at 30 Hz).
 pub const MAX_BASE_AGE_TICKS: u32 = 32;
 /// An avatar not updated for this many ticks drops out of the view (three
@@ -156,17 +157,24 @@ fn write_avatar<W: BitWrite>(w: &mut W, base: Option<&AvatarPose>, state: &Avata
     }
     let [body, head, left, right] = base_parts(base);
     w.write_bit(state.pose.hands.is_some())?;
-    write_pose(w, &body, &state.pose.body)?;
-    write_pose(w, &head, &state.pose.head)?;
+    write_pose(w, &body, &state.pose.body, [0; 3])?;
+    // Head and hands ride on the body: only their movement beyond the body's is sent.
+    let carried = position_change(&body, &state.pose.body);
+    write_pose(w, &head, &state.pose.head, carried)?;
     if let Some([l, r]) = &state.pose.hands {
-        write_pose(w, &left, l)?;
-        write_pose(w, &right, r)?;
+        write_pose(w, &left, l, carried)?;
+        write_pose(w, &right, r, carried)?;
     }
     Ok(())
 }
 
-fn write_pose<W: BitWrite>(w: &mut W, base: &QuantPose, pose: &QuantPose) -> std::io::Result<()> {
-    write_group(w, std::array::from_fn(|i| i64::from(pose.pos.0[i]) - i64::from(base.pos.0[i])))?;
+fn position_change(base: &QuantPose, pose: &QuantPose) -> [i64; 3] {
+    std::array::from_fn(|i| i64::from(pose.pos.0[i]) - i64::from(base.pos.0[i]))
+}
+
+fn write_pose<W: BitWrite>(w: &mut W, base: &QuantPose, pose: &QuantPose, carried: [i64; 3]) -> std::io::Result<()> {
+    let change = position_change(base, pose);
+    write_group(w, std::array::from_fn(|i| change[i] - carried[i]))?;
     let index = pose.rot.0 % 4;
     w.write_var::<u8>(2, index)?;
     let now = [pose.rot.1, pose.rot.2, pose.rot.3].map(i64::from);
@@ -208,17 +216,19 @@ fn read_avatar<R: BitRead>(r: &mut R, base: &View) -> Result<AvatarState, Decode
     let id = PeerId(u32::try_from(id).map_err(|_| DecodeError::OutOfBounds("avatar id"))?);
     let [body, head, left, right] = base_parts(base.get(id));
     let has_hands = r.read_bit().map_err(|_| ENDS_EARLY)?;
-    let body = read_pose(r, &body)?;
-    let head = read_pose(r, &head)?;
-    let hands = if has_hands { Some([read_pose(r, &left)?, read_pose(r, &right)?]) } else { None };
+    let body_now = read_pose(r, &body, [0; 3])?;
+    let carried = position_change(&body, &body_now);
+    let head = read_pose(r, &head, carried)?;
+    let hands = if has_hands { Some([read_pose(r, &left, carried)?, read_pose(r, &right, carried)?]) } else { None };
+    let body = body_now;
     Ok(AvatarState { id, pose: AvatarPose { body, head, hands } })
 }
 
-fn read_pose<R: BitRead>(r: &mut R, base: &QuantPose) -> Result<QuantPose, DecodeError> {
+fn read_pose<R: BitRead>(r: &mut R, base: &QuantPose, carried: [i64; 3]) -> Result<QuantPose, DecodeError> {
     let delta = read_group(r)?;
     let mut pos = [0i32; 3];
     for i in 0..3 {
-        pos[i] = i32::try_from(i64::from(base.pos.0[i]) + delta[i]).map_err(|_| DecodeError::OutOfBounds("position"))?;
+        pos[i] = i32::try_from(i64::from(base.pos.0[i]) + carried[i] + delta[i]).map_err(|_| DecodeError::OutOfBounds("position"))?;
     }
     let index: u8 = r.read_var(2).map_err(|_| ENDS_EARLY)?;
     let values = read_group(r)?;

@@ -235,14 +235,16 @@ pub struct RoomSnapshot {
 /// Client → server datagrams.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ClientDatagram {
-    /// My pose.
+    /// My pose. Datagrams go 30 times a second, so their tag is one letter.
+    #[serde(rename = "P")]
     Pose(PoseFrame),
 }
 
 /// Server → client datagrams.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ServerDatagram {
-    /// What you should see.
+    /// What you should see. Tagged with one letter, like every datagram.
+    #[serde(rename = "S")]
     Snapshot(Snapshot),
 }
 

@@ -1,7 +1,7 @@
 //! Pose quantisation. Positions in whole millimetres (error ≤ 0.5 mm); rotations
 //! as "smallest three": the index of the largest quaternion component, which is
 //! dropped and rebuilt from the unit length, and the other three scaled from
-//! ±1/√2 to ±[`QUAT_SCALE`] (error ≤ 0.05°; 12 bits plus sign keep snapshot
+//! ±1/√2 to ±[`QUAT_SCALE`] (error ≤ 0.06°; 11 bits plus sign keep snapshot
 //! deltas small). Plain `[f32; N]` keeps this crate
 //! free of any maths library; the sim crate converts.
 
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 /// Millimetres per metre.
 pub const POS_SCALE: f32 = 1000.0;
 /// Quantised value of a component equal to 1/√2.
-pub const QUAT_SCALE: f32 = 4095.0;
+pub const QUAT_SCALE: f32 = 2047.0;
 
 /// A position in millimetres.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -54,7 +54,7 @@ fn wire_bytes_are_pinned() {
                 MAX_DATAGRAM_BYTES,
             )
             .unwrap(),
-            "81 a4 50 6f 73 65 93 05 cd 01 2c 93 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 92 93 cd 05 dc cd 04 b0 d1 f8 30 94 03 00 64 00 c0",
+            "81 a1 50 93 05 cd 01 2c 93 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 92 93 cd 05 dc cd 04 b0 d1 f8 30 94 03 00 64 00 c0",
         ),
         ("Bye", encode(&ClientControl::Bye, MAX_FRAME_BYTES).unwrap(), "a3 42 79 65"),
         (
@@ -89,12 +89,12 @@ fn wire_bytes_are_pinned() {
         (
             "Snapshot (whole)",
             encode(&ServerDatagram::Snapshot(whole_snapshot()), MAX_DATAGRAM_BYTES).unwrap(),
-            "81 a8 53 6e 61 70 73 68 6f 74 94 cd 01 2d 00 01 c4 10 15 6b b8 00 10 61 85 ae e2 58 41 86 e0 0c 80 00",
+            "81 a1 53 94 cd 01 2d 00 01 c4 10 15 6b b8 00 10 61 85 80 02 58 00 06 e0 0c 80 00",
         ),
         (
             "Snapshot (delta)",
             encode(&ServerDatagram::Snapshot(delta_snapshot()), MAX_DATAGRAM_BYTES).unwrap(),
-            "81 a8 53 6e 61 70 73 68 6f 74 94 cd 01 2f 02 01 c4 0b 14 c8 40 00 c1 90 80 01 a0 18 00",
+            "81 a1 53 94 cd 01 2f 02 01 c4 08 14 c8 40 00 c0 34 03 00",
         ),
         (
             "Pose (VR)",
@@ -113,7 +113,7 @@ fn wire_bytes_are_pinned() {
                 MAX_DATAGRAM_BYTES,
             )
             .unwrap(),
-            "81 a4 50 6f 73 65 93 06 cd 01 2d 93 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 92 93 cd 05 dc cd 04 b0 d1 f8 30 94 03 00 64 00 92 92 93 cd 05 14 cd 03 84 d1 f7 68 94 03 00 00 00 92 93 cd 06 a4 cd 03 84 d1 f7 68 94 03 00 00 00",
+            "81 a1 50 93 06 cd 01 2d 93 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 92 93 cd 05 dc cd 04 b0 d1 f8 30 94 03 00 64 00 92 92 93 cd 05 14 cd 03 84 d1 f7 68 94 03 00 00 00 92 93 cd 06 a4 cd 03 84 d1 f7 68 94 03 00 00 00",
         ),
     ];
     for (name, bytes, expected) in cases {

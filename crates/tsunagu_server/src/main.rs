@@ -2,6 +2,7 @@
 //! Prints each room's invites, logs joins and leaves by session id only (never
 //! names or chat), and on SIGINT/SIGTERM tells every client why and exits 0.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,14 +73,19 @@ fn main() -> ExitCode {
     let port = links.local_addr().port();
     let fingerprint = links.fingerprint();
     let rooms: Vec<_> = (0..cli.rooms).map(|_| fresh_room_config(usize::from(cli.capacity))).collect();
-    println!("Tsunagu room server on {} (certificate kept in {})", links.local_addr(), data_dir.display());
+    // Printed with write!, not println!: a closed stdout (a supervisor that stopped
+    // listening) must not take the rooms down with a panic.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "Tsunagu room server on {} (certificate kept in {})", links.local_addr(), data_dir.display());
     for (i, room) in rooms.iter().enumerate() {
         let invite = |code: &str| Invite { host: host.clone(), port, room_code: code.to_owned(), fingerprint };
-        println!("Room {}", i + 1);
-        println!("  participant invite: {}", invite(&room.code));
-        println!("  facilitator invite: {}", invite(&room.facilitator_code));
+        let _ = writeln!(out, "Room {}", i + 1);
+        let _ = writeln!(out, "  participant invite: {}", invite(&room.code));
+        let _ = writeln!(out, "  facilitator invite: {}", invite(&room.facilitator_code));
     }
-    println!("Send the participant invite to patients and the facilitator invite only to staff.");
+    let _ = writeln!(out, "Send the participant invite to patients and the facilitator invite only to staff.");
+    let _ = out.flush();
+    drop(out);
 
     serve_until_stopped(RoomServer::with_rooms(links, rooms), &stop);
     ExitCode::SUCCESS

@@ -2,6 +2,8 @@
 //! the in-memory transport and driven by a manual clock. No sockets, no sleeps,
 //! no flaky timing: every test run sees exactly the same sequence of events.
 
+pub mod trace;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

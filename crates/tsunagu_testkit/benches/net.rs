@@ -1,0 +1,257 @@
+//! `cargo xtask bench net`: what the room costs on the network and on the server.
+//!
+//! (a) Bandwidth: 20 people in VR (body, head, two hands) moving as in
+//!     [`tsunagu_testkit::trace`], through the real server and client code on the
+//!     stepper's in-memory transport at 30 Hz. Bytes each client receives per
+//!     visible avatar, beside the same trace sent naively (MessagePack of f32
+//!     transforms, every avatar every tick).
+//! (b) Server load: the real `tsunagu-server` binary on loopback with 50 bot
+//!     clients over QUIC; its CPU time from /proc, and how old a pose is when
+//!     another client first sees it (client → server → client).
+//!
+//! Run through xtask, which builds the server binary and sets TSUNAGU_SERVER_BIN.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tsunagu_net::invite::Invite;
+use tsunagu_net::quic::QuicClient;
+use tsunagu_net::session::{ClientSession, SessionEvent};
+use tsunagu_protocol::{AvatarLook, Hello, PeerId};
+use tsunagu_testkit::trace::Person;
+use tsunagu_testkit::{ROOM_CODE, Stepper, TICK};
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn bandwidth(people: usize, seconds: usize) {
+    let mut s = Stepper::new(people + 4);
+    let ids: Vec<usize> = (0..people).map(|i| s.connect(ROOM_CODE, &format!("vr{i}"))).collect();
+    s.run(3, TICK);
+    let trace: Vec<Person> = (0..people).map(Person::new).collect();
+    let mut tick = 0usize;
+    let mut advance = |s: &mut Stepper, naive: &mut usize| {
+        let t = tick as f32 / 30.0;
+        let poses: Vec<_> = trace.iter().map(|p| p.pose(t)).collect();
+        for (n, &i) in ids.iter().enumerate() {
+            s.send_pose(i, poses[n]);
+        }
+        // The naive snapshot one client would get: every other avatar, whole, as f32s.
+        let naive_snapshot: Vec<(u32, [[f32; 7]; 4])> = poses[1..]
+            .iter()
+            .enumerate()
+            .map(|(n, pose)| {
+                let hands = pose.hands.unwrap_or([pose.head; 2]);
+                let transform = |q: tsunagu_protocol::QuantPose| {
+                    let (p, r) = (q.pos.to_metres(), q.rot.to_xyzw());
+                    [p[0], p[1], p[2], r[0], r[1], r[2], r[3]]
+                };
+                (n as u32 + 2, [transform(pose.body), transform(pose.head), transform(hands[0]), transform(hands[1])])
+            })
+            .collect();
+        *naive += rmp_serde::to_vec(&(tick as u32, naive_snapshot)).map(|b| b.len()).unwrap_or(0);
+        s.step(TICK);
+        tick += 1;
+    };
+    // Warm up: everyone's first, whole update is not the steady state.
+    let mut naive_bytes = 0;
+    for _ in 0..90 {
+        advance(&mut s, &mut naive_bytes);
+    }
+    let start_bytes: Vec<usize> = ids.iter().map(|&i| s.clients[i].snapshot_bytes).collect();
+    let start_tick = s.server.tick();
+    naive_bytes = 0;
+    for _ in 0..seconds * 30 {
+        advance(&mut s, &mut naive_bytes);
+    }
+    let visible = (people - 1) as f64;
+    let mut per_avatar: Vec<f64> = ids
+        .iter()
+        .zip(&start_bytes)
+        .map(|(&i, start)| (s.clients[i].snapshot_bytes - start) as f64 / seconds as f64 / visible * 8.0 / 1000.0)
+        .collect();
+    let worst = per_avatar.iter().copied().fold(0.0, f64::max);
+    let ours = median(&mut per_avatar);
+    let naive = naive_bytes as f64 / seconds as f64 / visible * 8.0 / 1000.0;
+    let first = &s.clients[ids[0]];
+    let mut rates: Vec<f64> = first
+        .updates
+        .values()
+        .map(|ticks| ticks.iter().filter(|&&t| t >= start_tick).count() as f64 / seconds as f64)
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    println!("(a) bandwidth: {people} VR avatars, {seconds} s of recorded-like motion at 30 Hz");
+    println!("    delta-coded snapshots: {ours:.2} kbit/s per visible avatar (median client; worst client {worst:.2})");
+    println!("    naive f32 MessagePack:  {naive:.2} kbit/s per visible avatar");
+    println!("    ratio naive / ours:     {:.1}x", naive / ours);
+    println!(
+        "    updates per avatar seen by one client: {:.1} Hz (slowest) / {:.1} Hz (median) / {:.1} Hz (fastest)",
+        rates.first().copied().unwrap_or(0.0),
+        percentile(&rates, 0.5),
+        rates.last().copied().unwrap_or(0.0)
+    );
+}
+
+/// User + system CPU seconds a process has used (from /proc).
+fn cpu_seconds(pid: u32, ticks_per_second: f64) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start at the state, field 3.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let user: f64 = fields.get(11)?.parse().ok()?;
+    let system: f64 = fields.get(12)?.parse().ok()?;
+    Some((user + system) / ticks_per_second)
+}
+
+fn clock_ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+struct Bot {
+    session: ClientSession,
+    person: Person,
+    id: Option<PeerId>,
+    /// When each marker (head height in mm above 1 m) was sent.
+    sent: HashMap<i32, Instant>,
+    seq: u32,
+    /// The newest marker this bot has seen from each other bot.
+    seen: HashMap<PeerId, i32>,
+}
+
+fn server_load(server_bin: &Path, clients: usize, seconds: u64) -> Result<(), String> {
+    let data_dir = std::env::temp_dir().join(format!("tsunagu-bench-{}", std::process::id()));
+    let mut child = Command::new(server_bin)
+        .args(["--bind", "127.0.0.1:0", "--rooms", "1", "--capacity", "64", "--public-host", "127.0.0.1"])
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", server_bin.display()))?;
+    let stdout = child.stdout.take().ok_or("no server stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let invite = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| line.split_once("participant invite:").and_then(|(_, i)| Invite::parse(i.trim()).ok()))
+        .ok_or("the server printed no invite")?;
+    // Keep reading whatever else it prints, as a terminal would.
+    std::thread::spawn(move || lines.for_each(drop));
+    let mut bots: Vec<Bot> = (0..clients)
+        .map(|i| {
+            let link = QuicClient::connect(&invite).map_err(|e| e.to_string())?;
+            let hello = Hello::new(&invite.room_code, &format!("bot{i}"), AvatarLook { body_color: [200, 160, 90] });
+            Ok(Bot { session: ClientSession::start(Box::new(link), hello), person: Person::new(i), id: None, sent: HashMap::new(), seq: 0, seen: HashMap::new() })
+        })
+        .collect::<Result<_, String>>()?;
+    let started = Instant::now();
+    let period = Duration::from_secs(1) / 30;
+    let warm_up = Duration::from_secs(3);
+    let mut latencies_ms: Vec<f64> = Vec::new();
+    let mut measure_from: Option<(Instant, f64)> = None;
+    let ticks_per_second = clock_ticks_per_second();
+    let mut next_send: Vec<Duration> = (0..clients).map(|i| period * i as u32 / clients as u32).collect();
+    let end = warm_up + Duration::from_secs(seconds);
+    while started.elapsed() < end {
+        let now = started.elapsed();
+        if measure_from.is_none() && now >= warm_up {
+            measure_from = Some((Instant::now(), cpu_seconds(child.id(), ticks_per_second).ok_or("cannot read the server's CPU time")?));
+            latencies_ms.clear();
+        }
+        for (i, bot) in bots.iter_mut().enumerate() {
+            if now >= next_send[i] && bot.session.in_room() {
+                next_send[i] += period;
+                let mut pose = bot.person.pose(now.as_secs_f32());
+                // Head height carries a marker, so whoever sees this pose knows when it left.
+                let marker = (bot.seq % 250) as i32;
+                pose.head.pos.0[1] = 1000 + marker;
+                bot.sent.insert(marker, Instant::now());
+                bot.seq += 1;
+                bot.session.send_pose(pose);
+            }
+        }
+        let ids: HashMap<PeerId, usize> = bots.iter().enumerate().filter_map(|(i, b)| b.id.map(|id| (id, i))).collect();
+        let mut seen_now = Vec::new();
+        for (i, bot) in bots.iter_mut().enumerate() {
+            for event in bot.session.poll() {
+                match event {
+                    SessionEvent::Joined(welcome) => bot.id = Some(welcome.your_id),
+                    SessionEvent::Snapshot(snapshot) => {
+                        for avatar in snapshot.avatars {
+                            let marker = avatar.pose.head.pos.0[1] - 1000;
+                            if bot.seen.insert(avatar.id, marker) != Some(marker) {
+                                seen_now.push((i, avatar.id, marker));
+                            }
+                        }
+                    }
+                    SessionEvent::Closed(end) => return Err(format!("bot {i} was disconnected: {end:?}")),
+                    _ => {}
+                }
+            }
+        }
+        let arrived = Instant::now();
+        for (_, id, marker) in seen_now {
+            if let Some(sent) = ids.get(&id).and_then(|&from| bots[from].sent.get(&marker)) {
+                latencies_ms.push(arrived.duration_since(*sent).as_secs_f64() * 1000.0);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let (measured_at, cpu_start) = measure_from.ok_or("the run ended before measuring")?;
+    let cpu = cpu_seconds(child.id(), ticks_per_second).ok_or("cannot read the server's CPU time")? - cpu_start;
+    let wall = measured_at.elapsed().as_secs_f64();
+    let joined = bots.iter().filter(|b| b.id.is_some()).count();
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+    drop(bots);
+    let _ = std::fs::remove_dir_all(&data_dir);
+    latencies_ms.sort_by(f64::total_cmp);
+    let tick_ms = 1000.0 / 30.0;
+    println!("(b) server load: tsunagu-server on loopback, {joined} of {clients} bot clients in VR sending 30 poses/s, {seconds} s");
+    println!("    server CPU: {:.1}% of one core in all, {:.2}% per client", cpu / wall * 100.0, cpu / wall * 100.0 / joined.max(1) as f64);
+    println!(
+        "    pose age when first seen by another client: p50 {:.1} ms, p99 {:.1} ms ({:.2} ticks), max {:.1} ms, {} samples",
+        percentile(&latencies_ms, 0.5),
+        percentile(&latencies_ms, 0.99),
+        percentile(&latencies_ms, 0.99) / tick_ms,
+        latencies_ms.last().copied().unwrap_or(f64::NAN),
+        latencies_ms.len()
+    );
+    Ok(())
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a name after it picks one part.
+    let only: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let wants = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    if wants("bandwidth") {
+        bandwidth(20, 60);
+    }
+    if wants("server") {
+        let Some(bin) = std::env::var_os("TSUNAGU_SERVER_BIN") else {
+            eprintln!("(b) skipped: TSUNAGU_SERVER_BIN is not set (run `cargo xtask bench net`)");
+            return;
+        };
+        if let Err(e) = server_load(Path::new(&bin), 50, 20) {
+            eprintln!("(b) failed: {e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! `cargo xtask bench net`: builds the server binary in release and runs the
+//! network benchmark (crates/tsunagu_testkit/benches/net.rs) against it. The
+//! numbers go into docs/benchmarks.md with this command.
+
+/// Run a named benchmark suite.
+pub fn run(args: &[String]) -> Result<(), String> {
+    match args.first().map(String::as_str) {
+        Some("net") => {
+            // Neither build touches Bevy: the server and the testkit never link the renderer.
+            crate::status(crate::cargo().args(["build", "--release", "--package", "tsunagu_server", "--bin", "tsunagu-server"]))?;
+            let server = crate::target_dir().join("release").join("tsunagu-server");
+            crate::status(
+                crate::cargo()
+                    .args(["bench", "--package", "tsunagu_testkit", "--bench", "net", "--"])
+                    .args(&args[1..])
+                    .env("TSUNAGU_SERVER_BIN", server),
+            )
+        }
+        _ => Err("usage: cargo xtask bench net [bandwidth|server]".into()),
+    }
+}
