@@ -6,9 +6,9 @@
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
 /// Largest datagram payload we send or accept. QUIC datagrams must fit one packet.
 pub const MAX_DATAGRAM_BYTES: usize = 1200;
-/// Most nested arrays and maps in one message. The deepest message we send, a
-/// snapshot of avatars with hands, nests 8 (map, snapshot, avatar list, avatar,
-/// pose, hands, hand pose, position); a little slack above that.
+/// Most nested arrays and maps in one message. The deepest messages, a VR pose
+/// (map, frame, pose, hands, hand pose, position) and a Welcome (map, welcome,
+/// peers, peer, look, colour), nest 6; the slack allows growth.
 pub const MAX_DEPTH: usize = 12;
 /// Nickname length in characters (Unicode scalar values).
 pub const MAX_NICKNAME_CHARS: usize = 24;

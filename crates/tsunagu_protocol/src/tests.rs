@@ -12,7 +12,7 @@ fn hex(bytes: &[u8]) -> String {
 
 fn sample_hello() -> ClientControl {
     ClientControl::Hello(Hello {
-        version: 1,
+        version: 2,
         room_code: "sakura-42".into(),
         nickname: "ゆき".into(),
         look: AvatarLook { body_color: [255, 170, 60] },
@@ -35,7 +35,7 @@ fn wire_bytes_are_pinned() {
         (
             "Hello",
             encode(&sample_hello(), MAX_FRAME_BYTES).unwrap(),
-            "81 a5 48 65 6c 6c 6f 95 01 a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 91 93 cc ff cc aa 3c c0",
+            "81 a5 48 65 6c 6c 6f 95 02 a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 91 93 cc ff cc aa 3c c0",
         ),
         (
             "Rejected",
@@ -64,8 +64,8 @@ fn wire_bytes_are_pinned() {
         ),
         (
             "VersionMismatch",
-            encode(&ServerControl::Rejected(RejectReason::VersionMismatch { server_version: 1 }), MAX_FRAME_BYTES).unwrap(),
-            "81 a8 52 65 6a 65 63 74 65 64 81 af 56 65 72 73 69 6f 6e 4d 69 73 6d 61 74 63 68 91 01",
+            encode(&ServerControl::Rejected(RejectReason::VersionMismatch { server_version: 2 }), MAX_FRAME_BYTES).unwrap(),
+            "81 a8 52 65 6a 65 63 74 65 64 81 af 56 65 72 73 69 6f 6e 4d 69 73 6d 61 74 63 68 91 02",
         ),
         (
             "Closing",
