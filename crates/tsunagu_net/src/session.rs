@@ -148,7 +148,7 @@ impl ClientSession {
                 // A base we never got (it can only be one we did not acknowledge):
                 // this snapshot cannot be read; the next one will be.
                 let Some(base) = base else { return Ok(()) };
-                let Ok(avatars) = decode_avatars(base, usize::from(snapshot.count), &snapshot.poses) else {
+                let Ok(avatars) = decode_avatars(base, snapshot.tick, usize::from(snapshot.count), &snapshot.poses) else {
                     return Ok(());
                 };
                 let view = base.then(snapshot.tick, &avatars);

@@ -8,6 +8,10 @@
 //! the snapshot's avatars replacing theirs, minus avatars not updated for
 //! [`VIEW_MAX_AGE_TICKS`]. Server and client build it with the same function
 //! ([`View::then`]), so they agree on every base without ever sending one.
+//!
+//! The difference is taken not from the held pose but from where that avatar
+//! would be now if it kept moving as between its last two held poses
+//! ([`View::predict`]): people move smoothly, so what is left is small.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -28,17 +32,52 @@ pub const MAX_BASE_AGE_TICKS: u32 = 32;
 /// seconds); its next update is sent whole.
 pub const VIEW_MAX_AGE_TICKS: u32 = 90;
 
+/// Prediction only spans gaps of up to this many ticks (between the two held
+/// poses, and from the newer one to the snapshot); beyond, the held pose is the base.
+pub const MAX_PREDICTION_TICKS: u32 = 6;
+
+/// One avatar in a view: its newest update and the one before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    tick: u32,
+    pose: AvatarPose,
+    previous: Option<(u32, AvatarPose)>,
+}
+
 /// The poses a client holds after one snapshot: for each avatar, the tick of
-/// its newest update and that pose.
+/// its newest update and that pose, and the update before it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct View {
-    entries: BTreeMap<PeerId, (u32, AvatarPose)>,
+    entries: BTreeMap<PeerId, Entry>,
 }
 
 impl View {
     /// The pose held for `id`, if any.
     pub fn get(&self, id: PeerId) -> Option<&AvatarPose> {
-        self.entries.get(&id).map(|(_, pose)| pose)
+        self.entries.get(&id).map(|e| &e.pose)
+    }
+
+    /// Where `id` would be at `tick` if it kept moving as between its last two
+    /// held poses: the base its next update is coded against. The held pose
+    /// when there is no earlier one or a gap is too long.
+    pub fn predict(&self, id: PeerId, tick: u32) -> Option<AvatarPose> {
+        let entry = self.entries.get(&id)?;
+        let Some((then, before)) = entry.previous else { return Some(entry.pose) };
+        let (span, ahead) = (entry.tick.wrapping_sub(then), tick.wrapping_sub(entry.tick));
+        if span == 0 || span > MAX_PREDICTION_TICKS || ahead > MAX_PREDICTION_TICKS {
+            return Some(entry.pose);
+        }
+        let (span, ahead) = (i64::from(span), i64::from(ahead));
+        let part = |now: QuantPose, was: QuantPose| extrapolate(now, was, ahead, span);
+        let now = entry.pose;
+        Some(AvatarPose {
+            body: part(now.body, before.body),
+            head: part(now.head, before.head),
+            hands: match (now.hands, before.hands) {
+                (Some([l, r]), Some([lb, rb])) => Some([part(l, lb), part(r, rb)]),
+                (hands, _) => hands,
+            },
+        })
     }
 
     /// How many avatars the view holds.
@@ -54,12 +93,31 @@ impl View {
     /// The view after snapshot `tick` carried `avatars` on top of this one.
     pub fn then(&self, tick: u32, avatars: &[AvatarState]) -> View {
         let mut entries: BTreeMap<_, _> =
-            self.entries.iter().filter(|(_, (stamp, _))| tick.wrapping_sub(*stamp) <= VIEW_MAX_AGE_TICKS).map(|(id, e)| (*id, *e)).collect();
+            self.entries.iter().filter(|(_, e)| tick.wrapping_sub(e.tick) <= VIEW_MAX_AGE_TICKS).map(|(id, e)| (*id, *e)).collect();
         for state in avatars {
-            entries.insert(state.id, (tick, canonical(state.pose)));
+            let previous = entries.get(&state.id).map(|e: &Entry| (e.tick, e.pose));
+            entries.insert(state.id, Entry { tick, pose: canonical(state.pose), previous });
         }
         View { entries }
     }
+}
+
+/// `now + (now − was) × ahead / span`, per value, rounded toward zero and
+/// clamped to the value's type. Rotations only when both have the same largest
+/// component (otherwise `now`'s rotation).
+fn extrapolate(now: QuantPose, was: QuantPose, ahead: i64, span: i64) -> QuantPose {
+    let line = |n: i64, w: i64| n + (n - w) * ahead / span;
+    let pos = std::array::from_fn(|i| {
+        let value = line(i64::from(now.pos.0[i]), i64::from(was.pos.0[i]));
+        value.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+    });
+    let rot = if now.rot.0 == was.rot.0 {
+        let component = |n: i16, w: i16| line(i64::from(n), i64::from(w)).clamp(i64::from(i16::MIN), i64::from(i16::MAX)) as i16;
+        QuantQuat(now.rot.0, component(now.rot.1, was.rot.1), component(now.rot.2, was.rot.2), component(now.rot.3, was.rot.3))
+    } else {
+        now.rot
+    };
+    QuantPose { pos: QuantVec(pos), rot }
 }
 
 /// The views of the last [`MAX_BASE_AGE_TICKS`] snapshots, by tick.
@@ -97,34 +155,35 @@ fn canonical(mut pose: AvatarPose) -> AvatarPose {
     pose
 }
 
-/// Pack `avatars` as differences from `base`. The result is the snapshot's `poses`.
-pub fn encode_avatars(base: &View, avatars: &[AvatarState]) -> Vec<u8> {
+/// Pack `avatars` for snapshot `tick` as differences from what `base` predicts.
+/// The result is the snapshot's `poses`.
+pub fn encode_avatars(base: &View, tick: u32, avatars: &[AvatarState]) -> Vec<u8> {
     let mut writer = BitWriter::endian(Vec::new(), BigEndian);
     for state in avatars {
         // Writing to a Vec cannot fail and every width is chosen to fit.
-        let _ = write_avatar(&mut writer, base.get(state.id), state);
+        let _ = write_avatar(&mut writer, base.predict(state.id, tick).as_ref(), state);
     }
     let _ = writer.byte_align();
     writer.into_writer()
 }
 
-/// How many bits `state` takes in a snapshot whose base is `base`.
-pub fn avatar_bits(base: &View, state: &AvatarState) -> u32 {
+/// How many bits `state` takes in snapshot `tick` whose base is `base`.
+pub fn avatar_bits(base: &View, tick: u32, state: &AvatarState) -> u32 {
     let mut counter = BitsWritten::<u32>::new();
-    let _ = write_avatar(&mut counter, base.get(state.id), state);
+    let _ = write_avatar(&mut counter, base.predict(state.id, tick).as_ref(), state);
     counter.written()
 }
 
-/// Unpack `count` avatars from a snapshot's `poses`, against `base`. Refuses
-/// anything but exactly `count` well-formed records followed by zero padding.
-pub fn decode_avatars(base: &View, count: usize, poses: &[u8]) -> Result<Vec<AvatarState>, DecodeError> {
+/// Unpack `count` avatars from the `poses` of snapshot `tick`, against `base`.
+/// Refuses anything but exactly `count` well-formed records and zero padding.
+pub fn decode_avatars(base: &View, tick: u32, count: usize, poses: &[u8]) -> Result<Vec<AvatarState>, DecodeError> {
     if count > MAX_SNAPSHOT_AVATARS {
         return Err(DecodeError::OutOfBounds("count"));
     }
     let mut reader = BitReader::endian(std::io::Cursor::new(poses), BigEndian);
     let mut avatars = Vec::with_capacity(count);
     for _ in 0..count {
-        avatars.push(read_avatar(&mut reader, base)?);
+        avatars.push(read_avatar(&mut reader, base, tick)?);
     }
     let used = reader.position_in_bits().map_err(|_| ENDS_EARLY)?;
     let padding = (poses.len() as u64 * 8).saturating_sub(used);
@@ -209,12 +268,12 @@ fn write_group<W: BitWrite>(w: &mut W, values: [i64; 3]) -> std::io::Result<()> 
     Ok(())
 }
 
-fn read_avatar<R: BitRead>(r: &mut R, base: &View) -> Result<AvatarState, DecodeError> {
+fn read_avatar<R: BitRead>(r: &mut R, base: &View, tick: u32) -> Result<AvatarState, DecodeError> {
     let code: u8 = r.read_var(4).map_err(|_| ENDS_EARLY)?;
     let bits = WIDTHS[usize::from(code)];
     let id: u64 = if bits > 0 { r.read_var(bits).map_err(|_| ENDS_EARLY)? } else { 0 };
     let id = PeerId(u32::try_from(id).map_err(|_| DecodeError::OutOfBounds("avatar id"))?);
-    let [body, head, left, right] = base_parts(base.get(id));
+    let [body, head, left, right] = base_parts(base.predict(id, tick).as_ref());
     let has_hands = r.read_bit().map_err(|_| ENDS_EARLY)?;
     let body_now = read_pose(r, &body, [0; 3])?;
     let carried = position_change(&body, &body_now);

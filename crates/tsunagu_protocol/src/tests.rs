@@ -97,6 +97,11 @@ fn wire_bytes_are_pinned() {
             "81 a1 53 94 cd 01 2f 02 01 c4 08 14 c8 40 00 c0 34 03 00",
         ),
         (
+            "Snapshot (predicted)",
+            encode(&ServerDatagram::Snapshot(predicted_snapshot()), MAX_DATAGRAM_BYTES).unwrap(),
+            "81 a1 53 94 cd 01 31 02 01 c4 04 14 18 06 00",
+        ),
+        (
             "Pose (VR)",
             encode(
                 &ClientDatagram::Pose(PoseFrame {
@@ -166,7 +171,7 @@ fn close_codes_round_trip() {
 /// The first snapshot with avatar 1 in it: no base, so its pose goes whole.
 fn whole_snapshot() -> Snapshot {
     let avatars = [AvatarState { id: PeerId(1), pose: sample_pose() }];
-    Snapshot { tick: 301, base_ago: 0, count: 1, poses: delta::encode_avatars(&delta::View::default(), &avatars) }
+    Snapshot { tick: 301, base_ago: 0, count: 1, poses: delta::encode_avatars(&delta::View::default(), 301, &avatars) }
 }
 
 /// Two ticks later, against snapshot 301 (acknowledged): avatar 1 stepped
@@ -178,15 +183,37 @@ fn delta_snapshot() -> Snapshot {
     moved.head.pos.0[0] += 33;
     moved.head.rot.2 += 12;
     let avatars = [AvatarState { id: PeerId(1), pose: moved }];
-    Snapshot { tick: 303, base_ago: 2, count: 1, poses: delta::encode_avatars(&base, &avatars) }
+    Snapshot { tick: 303, base_ago: 2, count: 1, poses: delta::encode_avatars(&base, 303, &avatars) }
+}
+
+/// The view after snapshot 303 (holding 301 and 303).
+fn view_after_303() -> delta::View {
+    let whole = delta::decode_avatars(&delta::View::default(), 301, 1, &whole_snapshot().poses).unwrap();
+    let base = delta::View::default().then(301, &whole);
+    let moved = delta::decode_avatars(&base, 303, 1, &delta_snapshot().poses).unwrap();
+    base.then(303, &moved)
+}
+
+/// Snapshot 305 against 303: avatar 1 kept walking and turning exactly as from
+/// 301 to 303, so it is where the prediction says and nothing else is sent.
+fn predicted_snapshot() -> Snapshot {
+    let mut pose = sample_pose();
+    pose.body.pos.0[0] += 66;
+    pose.head.pos.0[0] += 66;
+    pose.head.rot.2 += 24;
+    let avatars = [AvatarState { id: PeerId(1), pose }];
+    Snapshot { tick: 305, base_ago: 2, count: 1, poses: delta::encode_avatars(&view_after_303(), 305, &avatars) }
 }
 
 #[test]
 fn pinned_snapshots_decode_to_their_poses() {
-    let whole = delta::decode_avatars(&delta::View::default(), 1, &whole_snapshot().poses).unwrap();
+    let walked = delta::decode_avatars(&view_after_303(), 305, 1, &predicted_snapshot().poses).unwrap();
+    assert_eq!(walked[0].pose.body.pos, QuantVec([1566, 0, -2000]));
+    assert_eq!(walked[0].pose.head.rot, QuantQuat(3, 0, 124, 0));
+    let whole = delta::decode_avatars(&delta::View::default(), 301, 1, &whole_snapshot().poses).unwrap();
     assert_eq!(whole, vec![AvatarState { id: PeerId(1), pose: sample_pose() }]);
     let base = delta::View::default().then(301, &whole);
-    let moved = delta::decode_avatars(&base, 1, &delta_snapshot().poses).unwrap();
+    let moved = delta::decode_avatars(&base, 303, 1, &delta_snapshot().poses).unwrap();
     assert_eq!(moved[0].pose.body.pos, QuantVec([1533, 0, -2000]));
     assert_eq!(moved[0].pose.head.rot, QuantQuat(3, 0, 112, 0));
 }
@@ -198,11 +225,11 @@ fn a_full_snapshot_of_vr_avatars_fits_and_decodes() {
     let hand = QuantPose { pos: QuantVec([-4000, 1100, -2300]), rot: QuantQuat(2, 100, -200, 300) };
     let pose = AvatarPose { hands: Some([hand, hand]), ..sample_pose() };
     let avatars: Vec<AvatarState> = (0..20).map(|i| AvatarState { id: PeerId(i), pose }).collect();
-    let poses = delta::encode_avatars(&delta::View::default(), &avatars);
+    let poses = delta::encode_avatars(&delta::View::default(), 9, &avatars);
     let snapshot = ServerDatagram::Snapshot(Snapshot { tick: 9, base_ago: 0, count: 20, poses });
     let bytes = encode(&snapshot, MAX_DATAGRAM_BYTES).unwrap();
     let ServerDatagram::Snapshot(back) = decode::<ServerDatagram>(&bytes, MAX_DATAGRAM_BYTES).unwrap();
-    assert_eq!(delta::decode_avatars(&delta::View::default(), 20, &back.poses).unwrap(), avatars);
+    assert_eq!(delta::decode_avatars(&delta::View::default(), 9, 20, &back.poses).unwrap(), avatars);
     let frame = ClientDatagram::Pose(PoseFrame { seq: 1, ack_tick: 1, pose });
     let bytes = encode(&frame, MAX_DATAGRAM_BYTES).unwrap();
     assert_eq!(decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES).unwrap(), frame);
@@ -212,13 +239,27 @@ fn a_full_snapshot_of_vr_avatars_fits_and_decodes() {
 fn standing_still_costs_a_few_bits() {
     let hand = QuantPose { pos: QuantVec([-400, 1100, -2300]), rot: QuantQuat(2, 100, -200, 300) };
     let state = AvatarState { id: PeerId(5), pose: AvatarPose { hands: Some([hand, hand]), ..sample_pose() } };
-    let whole = delta::avatar_bits(&delta::View::default(), &state);
+    let whole = delta::avatar_bits(&delta::View::default(), 2, &state);
     let base = delta::View::default().then(1, &[state]);
-    let still = delta::avatar_bits(&base, &state);
+    let still = delta::avatar_bits(&base, 2, &state);
     // Width code and id (7), hands flag (1), four poses at 10 bits each.
     assert_eq!(still, 48, "whole {whole} bits");
     assert!(whole > 4 * still);
-    assert_eq!(delta::encode_avatars(&base, &[state]).len(), 6);
+    assert_eq!(delta::encode_avatars(&base, 2, &[state]).len(), 6);
+}
+
+/// Someone walking steadily costs next to nothing once two poses are held.
+#[test]
+fn steady_movement_is_predicted() {
+    let at = |x: i32| AvatarState { id: PeerId(5), pose: AvatarPose { body: QuantPose { pos: QuantVec([x, 0, 0]), rot: QuantQuat::default() }, head: QuantPose { pos: QuantVec([x, 1150, 0]), rot: QuantQuat(3, 0, 40, 0) }, hands: None } };
+    let view = delta::View::default().then(10, &[at(1000)]).then(12, &[at(1080)]);
+    assert_eq!(view.predict(PeerId(5), 15).unwrap().body.pos, QuantVec([1200, 0, 0]));
+    let predicted = delta::avatar_bits(&view, 15, &at(1200));
+    let unpredicted = delta::avatar_bits(&delta::View::default().then(12, &[at(1080)]), 15, &at(1200));
+    assert!(predicted < unpredicted, "{predicted} bits with prediction, {unpredicted} without");
+    assert_eq!(predicted, 28, "id (7), hands flag (1), two poses as predicted (10 each)");
+    // Too long a gap: the held pose is the base.
+    assert_eq!(view.predict(PeerId(5), 12 + delta::MAX_PREDICTION_TICKS + 1).unwrap().body.pos, QuantVec([1080, 0, 0]));
 }
 
 #[test]
@@ -239,13 +280,13 @@ fn views_forget_avatars_not_updated_for_a_while() {
 fn snapshot_poses_with_extra_or_dirty_bits_are_refused() {
     let mut poses = whole_snapshot().poses;
     let base = delta::View::default();
-    assert!(delta::decode_avatars(&base, 2, &poses).is_err(), "a missing record was invented");
-    assert!(delta::decode_avatars(&base, 0, &poses).is_err(), "leftover bytes were ignored");
-    assert!(delta::decode_avatars(&base, 65, &poses).is_err());
+    assert!(delta::decode_avatars(&base, 301, 2, &poses).is_err(), "a missing record was invented");
+    assert!(delta::decode_avatars(&base, 301, 0, &poses).is_err(), "leftover bytes were ignored");
+    assert!(delta::decode_avatars(&base, 301, 65, &poses).is_err());
     if let Some(last) = poses.last_mut() {
         *last |= 1;
     }
-    assert!(delta::decode_avatars(&base, 1, &poses).is_err(), "non-zero padding was accepted");
+    assert!(delta::decode_avatars(&base, 301, 1, &poses).is_err(), "non-zero padding was accepted");
 }
 
 #[test]
@@ -328,25 +369,29 @@ proptest! {
     #[test]
     fn decoding_any_snapshot_poses_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300), count in 0usize..80) {
         let base = delta::View::default().then(1, &[AvatarState { id: PeerId(1), pose: sample_pose() }]);
-        let _ = delta::decode_avatars(&base, count, &bytes);
-        let _ = delta::decode_avatars(&delta::View::default(), count, &bytes);
+        let _ = delta::decode_avatars(&base, 3, count, &bytes);
+        let _ = delta::decode_avatars(&delta::View::default(), 3, count, &bytes);
     }
 
     /// Whatever the base and the new pose (all of i32 and i16, any rotation
-    /// index, hands or not on either side), the client rebuilds the exact pose.
+    /// index, hands or not on either side, with or without a prediction from
+    /// two earlier poses), the client rebuilds the exact pose.
     #[test]
     fn delta_coding_rebuilds_exact_poses(
-        id: u32, base in arb_pose(), next in arb_pose(), with_base: bool, other in arb_pose()
+        id: u32, earlier in arb_pose(), base in arb_pose(), next in arb_pose(), history in 0u8..3, other in arb_pose()
     ) {
-        let mut view = delta::View::default().then(7, &[AvatarState { id: PeerId(id.wrapping_add(1)), pose: other }]);
-        if with_base {
+        let mut view = delta::View::default().then(5, &[AvatarState { id: PeerId(id.wrapping_add(1)), pose: other }]);
+        if history >= 2 {
+            view = view.then(6, &[AvatarState { id: PeerId(id), pose: earlier }]);
+        }
+        if history >= 1 {
             view = view.then(8, &[AvatarState { id: PeerId(id), pose: base }]);
         }
         let state = AvatarState { id: PeerId(id), pose: next };
-        let poses = delta::encode_avatars(&view, &[state, state]);
-        let bits = u64::from(delta::avatar_bits(&view, &state)) * 2;
+        let poses = delta::encode_avatars(&view, 9, &[state, state]);
+        let bits = u64::from(delta::avatar_bits(&view, 9, &state)) * 2;
         prop_assert!(poses.len() as u64 * 8 >= bits && poses.len() as u64 * 8 - bits < 8, "sized {bits} bits, wrote {} bytes", poses.len());
-        let back = delta::decode_avatars(&view, 2, &poses).unwrap();
+        let back = delta::decode_avatars(&view, 9, 2, &poses).unwrap();
         let canonical = view.then(9, &[state]).get(PeerId(id)).copied().unwrap();
         prop_assert_eq!(back[0], AvatarState { id: PeerId(id), pose: canonical });
         prop_assert_eq!(back[1], back[0]);

@@ -330,7 +330,7 @@ impl<L: ServerLinks> RoomServer<L> {
             let mut bits = 0usize;
             let mut avatars = Vec::new();
             for (_, state) in candidates.into_iter().take(MAX_SNAPSHOT_AVATARS) {
-                let state_bits = avatar_bits(base, &state) as usize;
+                let state_bits = avatar_bits(base, tick, &state) as usize;
                 if bits + state_bits > limit_bits {
                     break;
                 }
@@ -350,7 +350,7 @@ impl<L: ServerLinks> RoomServer<L> {
                 tick,
                 base_ago: u8::try_from(base_ago).unwrap_or(0),
                 count: u8::try_from(avatars.len()).unwrap_or(u8::MAX),
-                poses: encode_avatars(base, &avatars),
+                poses: encode_avatars(base, tick, &avatars),
             };
             match encode(&ServerDatagram::Snapshot(snapshot), MAX_DATAGRAM_BYTES) {
                 Ok(bytes) => {
