@@ -7,10 +7,12 @@
 //! cargo xtask screenshot [--out FILE] [--frames N] [--size WxH]
 //! cargo xtask deps [--check]    name (and install) the Debian/Ubuntu packages Tsunagu needs
 //! cargo xtask bench net         network benchmarks: bandwidth per avatar, server CPU, latency
+//! cargo xtask interop           a Python client written from docs/protocol.md joins the server
 //! ```
 
 mod bench;
 mod deps;
+mod interop;
 mod run;
 mod screenshot;
 mod test;
@@ -25,7 +27,8 @@ commands:
   screenshot [--out FILE] [--frames N] [--size WxH]
                                              enter the room (under Xvfb if there is no display), save a PNG
   deps [--check]                             list the system packages Tsunagu needs and install missing ones
-  bench net [bandwidth|server]               network benchmarks (see docs/benchmarks.md)";
+  bench net [bandwidth|server]               network benchmarks (see docs/benchmarks.md)
+  interop                                    a Python/aioquic client written from docs/protocol.md joins a server";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
         "screenshot" => screenshot::run(rest),
         "deps" => deps::run(rest),
         "bench" => bench::run(rest),
+        "interop" => interop::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

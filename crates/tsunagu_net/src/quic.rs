@@ -131,6 +131,9 @@ async fn read_frame(recv: &mut RecvStream) -> Result<Option<Vec<u8>>, &'static s
     match recv.read_exact(&mut len).await {
         Ok(()) => {}
         Err(quinn::ReadExactError::FinishedEarly(0)) => return Ok(None),
+        // The connection ended between frames (a goodbye, a timeout): not the
+        // peer breaking the framing; the end itself is reported elsewhere.
+        Err(quinn::ReadExactError::ReadError(quinn::ReadError::ConnectionLost(_))) => return Ok(None),
         Err(_) => return Err("the stream broke inside a frame header"),
     }
     let len = u32::from_be_bytes(len) as usize;

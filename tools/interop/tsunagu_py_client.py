@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""A Tsunagu client written from docs/protocol.md alone, in another language and
+on another QUIC stack (aioquic), to check that the document is enough.
+
+    pip install aioquic msgpack
+    python3 tools/interop/tsunagu_py_client.py 'tsunagu://127.0.0.1:4433/CODE?fp=HEX'
+
+Two clients join the room in one process: "walker" walks a circle, "watcher"
+decodes the delta-coded snapshots and checks that it sees the walker where the
+walker really was. Exits 0 when it did, 1 with a reason otherwise.
+"""
+
+import asyncio
+import functools
+import hashlib
+import math
+import ssl
+import struct
+import sys
+import time
+import urllib.parse
+
+import msgpack
+from cryptography.hazmat.primitives.serialization import Encoding
+from aioquic.asyncio import QuicConnectionProtocol, connect
+from aioquic.quic.configuration import QuicConfiguration
+from aioquic.quic.events import ConnectionTerminated, DatagramFrameReceived, HandshakeCompleted, StreamDataReceived
+
+PROTOCOL_VERSION = 2
+WIDTHS = [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 20, 35]
+ZERO = ((0, 0, 0), (3, 0, 0, 0))  # a missing part: origin, identity rotation
+
+
+def parse_invite(text):
+    url = urllib.parse.urlparse(text)
+    if url.scheme != "tsunagu":
+        raise ValueError("not a tsunagu:// invite")
+    fp = urllib.parse.parse_qs(url.query)["fp"][0].lower()
+    return url.hostname, url.port, url.path.lstrip("/"), bytes.fromhex(fp)
+
+
+# --- poses (section 5) -------------------------------------------------------
+
+def quat_from_yaw(yaw):
+    return (0.0, math.sin(yaw / 2), 0.0, math.cos(yaw / 2))
+
+
+def quant_quat(q):
+    n = math.sqrt(sum(c * c for c in q))
+    q = [c / n for c in q]
+    largest = max(range(4), key=lambda i: abs(q[i]))
+    if q[largest] < 0:
+        q = [-c for c in q]
+    rest = [max(-2047, min(2047, round(q[i] * math.sqrt(2) * 2047))) for i in range(4) if i != largest]
+    return [largest] + rest
+
+
+def quant_pose(pos_m, q):
+    return [[round(c * 1000) for c in pos_m], quant_quat(q)]
+
+
+# --- snapshot poses (section 6, ServerDatagram) -------------------------------
+
+class Bits:
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def u(self, n):
+        v = 0
+        for _ in range(n):
+            if self.pos >= len(self.data) * 8:
+                raise ValueError("snapshot poses end early")
+            v = (v << 1) | ((self.data[self.pos // 8] >> (7 - self.pos % 8)) & 1)
+            self.pos += 1
+        return v
+
+    def i(self, n):
+        v = self.u(n)
+        return v - (1 << n) if n and v >= 1 << (n - 1) else v
+
+    def group(self):
+        n = WIDTHS[self.u(4)]
+        return [self.i(n) if n else 0 for _ in range(3)]
+
+
+def toward_zero(a, b):
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def extrapolate(now, was, ahead, span):
+    line = lambda n, w: n + toward_zero((n - w) * ahead, span)
+    pos = tuple(max(-2**31, min(2**31 - 1, line(n, w))) for n, w in zip(now[0], was[0]))
+    if now[1][0] == was[1][0]:
+        rot = (now[1][0],) + tuple(max(-32768, min(32767, line(n, w))) for n, w in zip(now[1][1:], was[1][1:]))
+    else:
+        rot = now[1]
+    return (pos, rot)
+
+
+def predict(view, peer, tick):
+    if peer not in view:
+        return None
+    t1, p1, before = view[peer]
+    if before is None:
+        return p1
+    t0, p0 = before
+    span, ahead = t1 - t0, tick - t1
+    if span == 0 or span > 6 or ahead > 6:
+        return p1
+    out = [extrapolate(p1[0], p0[0], ahead, span), extrapolate(p1[1], p0[1], ahead, span)]
+    if len(p1) == 4:
+        out += [extrapolate(p1[2], p0[2], ahead, span), extrapolate(p1[3], p0[3], ahead, span)] if len(p0) == 4 else list(p1[2:])
+    return out
+
+
+def read_pose(bits, base, carried):
+    d = bits.group()
+    pos = tuple(base[0][k] + carried[k] + d[k] for k in range(3))
+    largest = bits.u(2)
+    v = bits.group()
+    rot = (largest,) + (tuple(base[1][k + 1] + v[k] for k in range(3)) if largest == base[1][0] % 4 else tuple(v))
+    return (pos, rot)
+
+
+def decode_snapshot(view, tick, count, data):
+    bits = Bits(data)
+    avatars = []
+    for _ in range(count):
+        peer = bits.u(WIDTHS[bits.u(4)])
+        base = list(predict(view, peer, tick) or [ZERO, ZERO])
+        base += [ZERO, ZERO] if len(base) == 2 else []
+        hands = bits.u(1)
+        body = read_pose(bits, base[0], (0, 0, 0))
+        carried = tuple(body[0][k] - base[0][0][k] for k in range(3))
+        parts = [body, read_pose(bits, base[1], carried)]
+        if hands:
+            parts += [read_pose(bits, base[2], carried), read_pose(bits, base[3], carried)]
+        avatars.append((peer, parts))
+    padding = len(data) * 8 - bits.pos
+    if padding >= 8 or bits.u(padding) != 0:
+        raise ValueError("bad padding")
+    new = {p: e for p, e in view.items() if tick - e[0] <= 90}
+    for peer, parts in avatars:
+        old = new.get(peer)
+        new[peer] = (tick, parts, (old[0], old[1]) if old else None)
+    return avatars, new
+
+
+# --- one connection -----------------------------------------------------------
+
+class Client(QuicConnectionProtocol):
+    def __init__(self, *args, expected_fp, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.buffers = {}
+        self.welcome = asyncio.get_running_loop().create_future()
+        self.views = {}  # tick -> view
+        self.newest_tick = None
+        self.seen = {}  # peer -> list of (local time, body position mm)
+        self.peers = {}
+        self.closed = None
+        self.expected_fp = expected_fp
+        self.control = None
+
+    def send_frame(self, stream, message):
+        data = msgpack.packb(message, use_bin_type=True)
+        self._quic.send_stream_data(stream, struct.pack(">I", len(data)) + data)
+        self.transmit()
+
+    def send_pose(self, seq, pose):
+        frame = {"P": [seq, self.newest_tick or 0, pose]}
+        self._quic.send_datagram_frame(msgpack.packb(frame, use_bin_type=True))
+        self.transmit()
+
+    def quic_event_received(self, event):
+        if isinstance(event, HandshakeCompleted):
+            # The pin (section 1): the certificate's DER bytes must hash to the invite's fp.
+            der = self._quic.tls._peer_certificate.public_bytes(Encoding.DER)
+            if hashlib.sha256(der).digest() != self.expected_fp:
+                self.closed = "certificate does not match the invite"
+                self._quic.close(error_code=0, reason_phrase="pin")
+        elif isinstance(event, StreamDataReceived):
+            buf = self.buffers.get(event.stream_id, b"") + event.data
+            while len(buf) >= 4:
+                (n,) = struct.unpack(">I", buf[:4])
+                if n > 16384:
+                    raise ValueError("frame too long")
+                if len(buf) < 4 + n:
+                    break
+                self.on_message(msgpack.unpackb(buf[4:4 + n], raw=False))
+                buf = buf[4 + n:]
+            self.buffers[event.stream_id] = buf
+        elif isinstance(event, DatagramFrameReceived):
+            self.on_datagram(msgpack.unpackb(event.data, raw=False))
+        elif isinstance(event, ConnectionTerminated):
+            self.closed = self.closed or f"closed: code {event.error_code} {event.reason_phrase}"
+            if not self.welcome.done():
+                self.welcome.set_exception(RuntimeError(self.closed))
+
+    def on_message(self, msg):
+        if isinstance(msg, dict) and "Welcome" in msg:
+            self.welcome.set_result(msg["Welcome"])
+        elif isinstance(msg, dict) and "Rejected" in msg:
+            self.welcome.set_exception(RuntimeError(f"rejected: {msg['Rejected']}"))
+        elif isinstance(msg, dict) and "PeerJoined" in msg:
+            info = msg["PeerJoined"]
+            self.peers[info[0]] = info[1]
+        elif isinstance(msg, dict) and "PeerLeft" in msg:
+            self.peers.pop(msg["PeerLeft"], None)
+        elif isinstance(msg, dict) and "Closing" in msg:
+            self.closed = f"server closing: {msg['Closing']}"
+
+    def on_datagram(self, msg):
+        tick, base_ago, count, poses = msg["S"]
+        if self.newest_tick is not None and tick <= self.newest_tick:
+            return
+        base = {} if base_ago == 0 else self.views.get(tick - base_ago)
+        if base is None:
+            return
+        avatars, view = decode_snapshot(base, tick, count, poses)
+        self.views = {t: v for t, v in self.views.items() if tick - t < 32}
+        self.views[tick] = view
+        self.newest_tick = tick
+        now = time.monotonic()
+        for peer, parts in avatars:
+            self.seen.setdefault(peer, []).append((now, parts[0][0]))
+
+
+async def join(host, port, code, fp, nickname, color):
+    config = QuicConfiguration(is_client=True, alpn_protocols=["tsunagu/1"], max_datagram_frame_size=65536,
+                               verify_mode=ssl.CERT_NONE, server_name="tsunagu", idle_timeout=15)
+    cm = connect(host, port, configuration=config, create_protocol=functools.partial(Client, expected_fp=fp))
+    client = await cm.__aenter__()
+    if client.closed:
+        raise RuntimeError(client.closed)
+    client.control = client._quic.get_next_available_stream_id()
+    client.send_frame(client.control, {"Hello": [PROTOCOL_VERSION, code, nickname, [list(color)], None]})
+    welcome = await asyncio.wait_for(client.welcome, 5)
+    for info in welcome[4]:
+        client.peers[info[0]] = info[1]
+    return cm, client, welcome
+
+
+async def main(invite):
+    host, port, code, fp = parse_invite(invite)
+    walker_cm, walker, w_welcome = await join(host, port, code, fp, "Walker", (255, 170, 60))
+    watcher_cm, watcher, _ = await join(host, port, code, fp, "Watcher", (90, 180, 230))
+    walker_id = w_welcome[0]
+    print(f"joined: walker is peer {walker_id}, watcher knows {sorted(watcher.peers.values())}")
+    sent = []  # (local time, body mm)
+    start = time.monotonic()
+    seq = 0
+    centre = (1.0, 0.0, 1.0)
+    while time.monotonic() - start < 6.0:
+        t = time.monotonic() - start
+        angle = t * 0.6
+        body = (centre[0] + 0.8 * math.cos(angle), 0.0, centre[2] + 0.8 * math.sin(angle))
+        head = (body[0], 1.15, body[2])
+        pose = [quant_pose(body, quat_from_yaw(-angle)), quant_pose(head, quat_from_yaw(-angle)), None]
+        walker.send_pose(seq, pose)
+        watcher.send_pose(seq, [quant_pose((-1.0, 0.0, -1.0), quat_from_yaw(0)), quant_pose((-1.0, 1.15, -1.0), quat_from_yaw(0)), None])
+        sent.append((time.monotonic(), tuple(pose[0][0])))
+        seq += 1
+        await asyncio.sleep(1 / 30)
+    seen = [s for s in watcher.seen.get(walker_id, []) if s[0] - start > 1.0]
+    if not seen:
+        print("FAIL: the watcher never saw the walker")
+        return 1
+    # Every position the watcher decoded must be one the walker sent (the server
+    # relays positions unchanged when they are within the rules), and recent.
+    sent_at = {pos: when for when, pos in sent}
+    exact = sum(1 for _, pos in seen if pos in sent_at)
+    ages = sorted(when - sent_at[pos] for when, pos in seen if pos in sent_at)
+    print(f"watcher decoded {len(seen)} updates of the walker; {exact} match a sent position exactly")
+    if ages:
+        print(f"age when seen: median {ages[len(ages) // 2] * 1000:.1f} ms, worst {ages[-1] * 1000:.1f} ms")
+    for cm, client in ((walker_cm, walker), (watcher_cm, watcher)):
+        client.send_frame(client.control, "Bye")
+        await cm.__aexit__(None, None, None)
+    if exact < len(seen) * 0.95 or len(seen) < 30:
+        print("FAIL: decoded positions do not match what was sent")
+        return 1
+    print("OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(sys.argv[1])))
