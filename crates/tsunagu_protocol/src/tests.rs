@@ -373,6 +373,26 @@ proptest! {
         let _ = delta::decode_avatars(&delta::View::default(), 3, count, &bytes);
     }
 
+    /// Real VR snapshots with bytes changed reach deep into the pose decoder:
+    /// an error or avatars, never a panic, and never more avatars than counted.
+    #[test]
+    fn mutated_snapshots_never_panic(flips in proptest::collection::vec((0usize..512, any::<u8>()), 1..6)) {
+        let hand = QuantPose { pos: QuantVec([-400, 1100, -2300]), rot: QuantQuat(2, 100, -200, 300) };
+        let avatars: Vec<AvatarState> = (0..5).map(|i| AvatarState { id: PeerId(i), pose: AvatarPose { hands: Some([hand, hand]), ..sample_pose() } }).collect();
+        let base = delta::View::default().then(1, &avatars);
+        let poses = delta::encode_avatars(&base, 3, &avatars);
+        let mut bytes = encode(&ServerDatagram::Snapshot(Snapshot { tick: 3, base_ago: 2, count: 5, poses }), MAX_DATAGRAM_BYTES).unwrap();
+        for (at, value) in flips {
+            let at = at % bytes.len();
+            bytes[at] = value;
+        }
+        if let Ok(ServerDatagram::Snapshot(s)) = decode::<ServerDatagram>(&bytes, MAX_DATAGRAM_BYTES)
+            && let Ok(decoded) = delta::decode_avatars(&base, s.tick, usize::from(s.count), &s.poses)
+        {
+            prop_assert_eq!(decoded.len(), usize::from(s.count));
+        }
+    }
+
     /// Whatever the base and the new pose (all of i32 and i16, any rotation
     /// index, hands or not on either side, with or without a prediction from
     /// two earlier poses), the client rebuilds the exact pose.
