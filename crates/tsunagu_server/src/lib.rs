@@ -321,7 +321,7 @@ impl<L: ServerLinks> RoomServer<L> {
                     // Due on the interval's own ticks, so avatars due together share a
                     // datagram (fewer headers); or when a full budget made one late.
                     let interval = update_interval_ticks(distance);
-                    let due = tick % interval == 0 || since > interval;
+                    let due = tick.is_multiple_of(interval) || since > interval;
                     due.then(|| (snapshot_priority(since, distance), state))
                 })
                 .collect();
