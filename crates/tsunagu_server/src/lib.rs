@@ -102,7 +102,8 @@ impl<L: ServerLinks> RoomServer<L> {
             links,
             rooms: configs.into_iter().map(Room::new).collect(),
             conns: HashMap::new(),
-            tick: 0,
+            // Tick 0 is never sent: an ack_tick of 0 means "nothing yet".
+            tick: 1,
             next_tick_at: Duration::ZERO,
             shutting_down: false,
         }
