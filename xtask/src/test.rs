@@ -5,11 +5,14 @@ use crate::deps::{Need, ensure};
 
 /// Install what the tests need, run every test in the workspace (the root
 /// package's integration tests include a screenshot of the room under Xvfb with
-/// software Vulkan, checked pixel by pixel), then take the README's screenshot
-/// the way a person would, to prove `cargo xtask screenshot` itself works.
+/// software Vulkan, checked pixel by pixel) and a smoke run of the network
+/// bench, then take the README's screenshot the way a person would, to prove
+/// `cargo xtask screenshot` itself works.
 pub fn run(args: &[String]) -> Result<(), String> {
     ensure(&[Need::Build, Need::Run, Need::Headless])?;
     crate::status(crate::cargo().args(["test", "--workspace"]).args(args))?;
+    // The network bench is not a test target; a short smoke keeps it building and honest.
+    crate::status(crate::cargo().args(["test", "--package", "tsunagu_testkit", "--bench", "net", "--", "smoke"]))?;
     let target = crate::target_dir();
     let out = target.join("tsunagu-screenshot.png");
     crate::screenshot::run(&["--out".into(), out.to_string_lossy().into_owned(), "--frames".into(), "20".into()])

@@ -36,7 +36,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-fn bandwidth(people: usize, seconds: usize) {
+/// Returns (ours, naive) in kbit/s per visible avatar.
+fn bandwidth(people: usize, seconds: usize) -> (f64, f64) {
     let mut s = Stepper::new(people + 4);
     let ids: Vec<usize> = (0..people).map(|i| s.connect(ROOM_CODE, &format!("vr{i}"))).collect();
     s.run(3, TICK);
@@ -102,6 +103,7 @@ fn bandwidth(people: usize, seconds: usize) {
         percentile(&rates, 0.5),
         rates.last().copied().unwrap_or(0.0)
     );
+    (ours, naive)
 }
 
 /// User + system CPU seconds a process has used (from /proc).
@@ -240,6 +242,12 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64) -> Result<(), St
 fn main() {
     // `cargo bench` passes `--bench`; a name after it picks one part.
     let only: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    // `cargo xtask test` runs a short smoke so the bench cannot rot unnoticed.
+    if only.as_deref() == Some("smoke") {
+        let (ours, naive) = bandwidth(6, 3);
+        assert!(ours > 0.0 && ours * 5.0 < naive, "delta coding is not paying off: {ours:.2} vs naive {naive:.2} kbit/s");
+        return;
+    }
     let wants = |part: &str| only.as_deref().is_none_or(|o| o == part);
     if wants("bandwidth") {
         bandwidth(20, 60);
