@@ -64,14 +64,3 @@ fn the_hello_carries_the_start_screen_choices() {
     assert_eq!(hello.look.body_color, BODY_COLORS[2]);
     assert_eq!(hello.version, tsunagu_protocol::PROTOCOL_VERSION);
 }
-
-#[test]
-fn only_a_lost_connection_is_retried() {
-    use tsunagu_client::net::worth_reconnecting;
-    use tsunagu_net::LinkEnd;
-    use tsunagu_protocol::CloseReason;
-    assert!(worth_reconnecting(LinkEnd::Lost) && worth_reconnecting(LinkEnd::TimedOut));
-    assert!(!worth_reconnecting(LinkEnd::WrongCertificate));
-    assert!(!worth_reconnecting(LinkEnd::Reason(CloseReason::ServerShutdown)));
-    assert!(!worth_reconnecting(LinkEnd::Reason(CloseReason::Removed)));
-}

@@ -1,13 +1,20 @@
 //! Avatars: a friendly, stylised figure (round body in the chosen colour, a big
-//! soft head with dot eyes and pink cheeks) and the name tag above it.
+//! soft head with dot eyes and pink cheeks) and the name tag above it. Reads
+//! the room's events: people arriving, changing and leaving, and where the
+//! server puts me.
 
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
-use tsunagu_protocol::{AvatarLook, PeerId};
+use tsunagu_client_core::RoomEvent;
+use tsunagu_protocol::{AvatarLook, PeerId, PeerInfo, QuantPose};
 use tsunagu_sim::motion::AVATAR_HEIGHT;
+use tsunagu_sim::pose::from_wire;
 
+use crate::AppState;
+use crate::controls::{Heading, LocalPlayer, local_player_bundle};
+use crate::net::{Connection, NetSet, RoomMessage};
 use crate::scene::Shapes;
 use crate::text::UiFont;
-use crate::AppState;
 
 /// The root of one avatar; its transform is the feet on the floor.
 #[derive(Component)]
@@ -21,6 +28,14 @@ pub struct AvatarHead;
 #[derive(Component)]
 pub struct RemoteAvatar(pub PeerId);
 
+/// My own avatar (a child of the local player's physics body).
+#[derive(Component)]
+pub struct OwnAvatar;
+
+/// An avatar's body material, recoloured when its look changes.
+#[derive(Component)]
+pub struct AvatarBody(pub Handle<StandardMaterial>);
+
 /// A name tag that follows an avatar on screen.
 #[derive(Component)]
 pub struct NameTag {
@@ -33,7 +48,8 @@ pub struct AvatarPlugin;
 
 impl Plugin for AvatarPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(PostUpdate, place_name_tags.after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
+        app.add_systems(Update, (apply_room_events, move_remote_avatars).chain().in_set(NetSet::Apply))
+            .add_systems(PostUpdate, place_name_tags.after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
     }
 }
 
@@ -55,7 +71,7 @@ pub fn spawn_avatar(
     let cheek = materials.add(StandardMaterial { base_color: Color::srgb(1.0, 0.65, 0.7), ..default() });
     let (torso, limb, ball) = (shapes.torso.clone(), shapes.limb.clone(), shapes.sphere.clone());
 
-    let avatar = commands.spawn((Avatar, transform, Visibility::default())).id();
+    let avatar = commands.spawn((Avatar, AvatarBody(body.clone()), transform, Visibility::default())).id();
     commands.entity(avatar).with_children(|parent| {
         parent.spawn((Mesh3d(torso), MeshMaterial3d(body.clone()), Transform::from_xyz(0.0, 0.5, 0.0)));
         for side in [-1.0, 1.0] {
@@ -121,4 +137,115 @@ fn place_name_tags(
             _ => *visibility = Visibility::Hidden,
         }
     }
+}
+
+/// What spawning and recolouring avatars needs.
+#[derive(SystemParam)]
+pub struct AvatarKit<'w, 's> {
+    commands: Commands<'w, 's>,
+    shapes: Res<'w, Shapes>,
+    materials: ResMut<'w, Assets<StandardMaterial>>,
+    font: Res<'w, UiFont>,
+}
+
+impl AvatarKit<'_, '_> {
+    fn spawn(&mut self, info: &PeerInfo) -> Entity {
+        spawn_avatar(&mut self.commands, &self.shapes, &mut self.materials, &self.font, info.look, info.nickname.clone(), Transform::default())
+    }
+
+    fn recolour(&mut self, body: &AvatarBody, look: AvatarLook) {
+        let [r, g, b] = look.body_color;
+        if let Some(mut material) = self.materials.get_mut(&body.0) {
+            material.base_color = Color::srgb_u8(r, g, b);
+        }
+    }
+}
+
+/// My body, my avatar, and where I face.
+type LocalParts<'w, 's> = (
+    Query<'w, 's, &'static mut Transform, With<LocalPlayer>>,
+    Query<'w, 's, &'static AvatarBody, With<OwnAvatar>>,
+    ResMut<'w, Heading>,
+);
+
+fn place_local_player(transform: &mut Transform, spawn: QuantPose) {
+    let (feet, _) = from_wire(spawn);
+    transform.translation = feet + Vec3::Y * (AVATAR_HEIGHT / 2.0);
+}
+
+fn apply_room_events(
+    mut messages: MessageReader<RoomMessage>,
+    mut kit: AvatarKit,
+    remotes: Query<(Entity, &RemoteAvatar, &AvatarBody)>,
+    (mut player, own, mut heading): LocalParts,
+) {
+    for RoomMessage(event) in messages.read() {
+        match event {
+            RoomEvent::Joined { me, spawn } => {
+                let (feet, rotation) = from_wire(*spawn);
+                let body = kit
+                    .commands
+                    .spawn((
+                        local_player_bundle(),
+                        Transform::from_translation(feet + Vec3::Y * (AVATAR_HEIGHT / 2.0)),
+                        Visibility::default(),
+                        DespawnOnExit(AppState::InRoom),
+                    ))
+                    .id();
+                let avatar = kit.spawn(me);
+                kit.commands.entity(avatar).insert(OwnAvatar);
+                kit.commands.entity(body).add_child(avatar);
+                *heading = Heading { yaw: rotation.to_euler(EulerRot::YXZ).0, ..default() };
+            }
+            // Our place was not kept: stand where the server put us.
+            RoomEvent::Rejoined { resumed: false, spawn, .. } => {
+                for mut transform in &mut player {
+                    place_local_player(&mut transform, *spawn);
+                }
+            }
+            RoomEvent::PeerJoined(info) => {
+                let avatar = kit.spawn(info);
+                kit.commands.entity(avatar).insert((RemoteAvatar(info.id), DespawnOnExit(AppState::InRoom)));
+            }
+            RoomEvent::PeerChanged(info) => {
+                let remote = remotes.iter().find(|(_, r, _)| r.0 == info.id).map(|(_, _, body)| body);
+                // Not a remote avatar: it is me.
+                if let Some(body) = remote.or_else(|| own.iter().next()) {
+                    kit.recolour(body, info.look);
+                }
+            }
+            RoomEvent::PeerLeft(id) => {
+                for (entity, remote, _) in &remotes {
+                    if remote.0 == *id {
+                        kit.commands.entity(entity).despawn();
+                    }
+                }
+            }
+            RoomEvent::Rejoined { .. } | RoomEvent::Reconnecting | RoomEvent::Refused(_) | RoomEvent::Ended(_) => {}
+        }
+    }
+}
+
+fn move_remote_avatars(
+    connection: Option<Res<Connection>>,
+    time: Res<Time<Real>>,
+    mut remotes: Query<(&RemoteAvatar, &mut Transform, &Children)>,
+    mut heads: Query<&mut Transform, (With<AvatarHead>, Without<RemoteAvatar>)>,
+) {
+    let Some(connection) = connection else { return };
+    connection.read(|core| {
+        let room = core.room();
+        let Some(render_time) = room.render_time(time.elapsed()) else { return };
+        for (remote, mut transform, children) in &mut remotes {
+            let Some(pose) = room.sample(remote.0, render_time) else { continue };
+            (transform.translation, transform.rotation) = pose.body;
+            // The head turns relative to the body.
+            let relative = transform.rotation.inverse() * pose.head.1;
+            for child in children.iter() {
+                if let Ok(mut head) = heads.get_mut(child) {
+                    head.rotation = relative;
+                }
+            }
+        }
+    });
 }

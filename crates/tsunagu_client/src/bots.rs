@@ -5,9 +5,9 @@
 use std::sync::Mutex;
 
 use bevy::prelude::*;
+use tsunagu_client_core::ClientCore;
 use tsunagu_i18n::Arg;
-use tsunagu_net::quic::QuicClient;
-use tsunagu_net::session::ClientSession;
+use tsunagu_net::quic::QuicConnector;
 use tsunagu_protocol::{AvatarLook, AvatarPose, Hello};
 use tsunagu_sim::motion::{EYE_HEIGHT, facing};
 use tsunagu_sim::pose::to_wire;
@@ -17,7 +17,7 @@ use crate::text::Texts;
 use crate::{BODY_COLORS, ClientOptions, Settings};
 
 struct Bot {
-    session: ClientSession,
+    core: ClientCore,
     center: Vec3,
     radius: f32,
     phase: f32,
@@ -36,46 +36,44 @@ impl Plugin for BotsPlugin {
     }
 }
 
-fn start_bots(mut commands: Commands, options: Res<ClientOptions>, room: Res<HostedRoom>, texts: Res<Texts>, settings: Res<Settings>) {
+fn start_bots(
+    mut commands: Commands,
+    options: Res<ClientOptions>,
+    room: Res<HostedRoom>,
+    texts: Res<Texts>,
+    settings: Res<Settings>,
+    time: Res<Time<Real>>,
+) {
     let invite = room.0.local_invite(&room.0.config().code);
     let bots = (0..options.bots)
-        .filter_map(|i| {
+        .map(|i| {
             let nickname = texts.get_with(settings.language, "bot-name", &[("n", Arg::Num(f64::from(i + 1)))]);
             let hello = Hello::new(&invite.room_code, &nickname, AvatarLook { body_color: BODY_COLORS[(i as usize + 3) % BODY_COLORS.len()] });
-            let link = QuicClient::connect(&invite).inspect_err(|e| warn!("tsunagu: a practice guest could not start: {e}")).ok()?;
             let i = i as f32;
-            Some(Bot {
-                session: ClientSession::start(Box::new(link), hello),
+            Bot {
+                core: ClientCore::join(Box::new(QuicConnector::new(invite.clone())), hello, time.elapsed()),
                 center: Vec3::new(-1.8 + 1.8 * (i % 3.0), 0.0, -0.4 - 1.2 * (i / 3.0).floor()),
                 radius: 0.5,
                 phase: i * 1.7,
-            })
+            }
         })
         .collect();
     commands.insert_resource(Bots(Mutex::new(bots)));
 }
 
-fn stroll(time: Res<Time<Real>>, mut bots: ResMut<Bots>, mut since_pose: Local<f32>) {
+fn stroll(time: Res<Time<Real>>, mut bots: ResMut<Bots>) {
     let Ok(bots) = bots.0.get_mut() else { return };
     let t = time.elapsed_secs();
-    // Like any client, no more than 30 poses a second.
-    *since_pose += time.delta_secs();
-    let send = *since_pose >= 1.0 / 30.0;
-    if send {
-        *since_pose = 0.0;
-    }
     for bot in bots.iter_mut() {
         // Bots only listen so their queues stay empty; they react to nothing.
-        bot.session.poll();
-        if !send {
-            continue;
-        }
+        bot.core.poll(time.elapsed());
         let angle = bot.phase + t * 0.35;
         let pos = bot.center + Vec3::new(angle.cos(), 0.0, angle.sin()) * bot.radius;
         let tangent = Vec3::new(-angle.sin(), 0.0, angle.cos());
         let rot = facing(tangent);
         let head = rot * Quat::from_rotation_y((t * 0.7 + bot.phase).sin() * 0.4);
         let pose = AvatarPose { body: to_wire(pos, rot), head: to_wire(pos + Vec3::Y * EYE_HEIGHT, head), hands: None };
-        bot.session.send_pose(pose);
+        // The core paces poses to the server's tick rate, like any client's.
+        bot.core.send_pose(pose, time.elapsed());
     }
 }

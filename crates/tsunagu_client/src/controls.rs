@@ -7,6 +7,7 @@ use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 use bevy_rapier3d::prelude::*;
 use tsunagu_sim::motion::{AVATAR_HEIGHT, AVATAR_RADIUS, EYE_HEIGHT, WALK_SPEED, facing, snap_turn, step_toward};
+use tsunagu_sim::pose::to_wire;
 
 use crate::AppState;
 use crate::avatar::{Avatar, AvatarHead};
@@ -53,8 +54,9 @@ impl Plugin for ControlsPlugin {
             .add_systems(Startup, spawn_camera)
             .add_systems(
                 Update,
-                (keyboard_turn_and_view, mouse_look, click_to_walk, walk)
+                (keyboard_turn_and_view, mouse_look, click_to_walk, walk, write_local_pose)
                     .chain()
+                    .in_set(crate::net::NetSet::LocalInput)
                     .run_if(in_state(AppState::InRoom)),
             )
             .add_systems(PostUpdate, follow_camera.before(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
@@ -74,6 +76,7 @@ fn spawn_camera(mut commands: Commands) {
 pub fn local_player_bundle() -> impl Bundle {
     (
         LocalPlayer,
+        crate::net::LocalPose::default(),
         Collider::capsule_y((AVATAR_HEIGHT - 2.0 * AVATAR_RADIUS) / 2.0, AVATAR_RADIUS),
         KinematicCharacterController {
             offset: CharacterLength::Absolute(0.02),
@@ -217,6 +220,14 @@ fn follow_camera(
             Transform::from_translation(at).looking_at(eye + look * Vec3::NEG_Z * 2.0, Vec3::Y)
         }
     };
+}
+
+/// The desktop's pose to send: body from the physics body, head from the heading.
+fn write_local_pose(heading: Res<Heading>, mut player: Query<(&Transform, &mut crate::net::LocalPose), With<LocalPlayer>>) {
+    for (body, mut pose) in &mut player {
+        let (feet, yaw, eye, look) = local_pose(body, &heading);
+        pose.0 = Some(tsunagu_protocol::AvatarPose { body: to_wire(feet, yaw), head: to_wire(eye, look), hands: None });
+    }
 }
 
 /// Where my avatar stands (feet) and faces, for the pose I send.

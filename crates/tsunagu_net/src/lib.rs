@@ -1,6 +1,7 @@
 //! How bytes travel between a client and a room server. The rest of Tsunagu sees
-//! only the link traits here, so the in-memory transport (tests, and the embedded
-//! room until QUIC lands) and the QUIC transport are interchangeable. No Bevy.
+//! only the link traits here, so the in-memory transport (the stepper's tests)
+//! and the QUIC transport are interchangeable. No Bevy, no room logic: the
+//! client's half of the protocol lives in `tsunagu_client_core`.
 //!
 //! Channels: `Control` and `Events` are reliable, ordered streams of frames;
 //! datagrams are unreliable and carry poses (and, later, voice).
@@ -9,6 +10,5 @@ pub mod invite;
 pub mod link;
 pub mod memory;
 pub mod quic;
-pub mod session;
 
-pub use link::{Channel, ClientLink, ConnId, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};
+pub use link::{Channel, ClientLink, ConnId, Connector, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};

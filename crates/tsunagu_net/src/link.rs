@@ -71,4 +71,17 @@ pub trait ServerLinks: Send {
     fn send_datagram(&mut self, conn: ConnId, datagram: Vec<u8>);
     /// Close one connection with a reason the client can show.
     fn close(&mut self, conn: ConnId, reason: CloseReason);
+    /// Block until something arrives or `timeout` passes; what arrived is
+    /// then returned by [`ServerLinks::try_recv`]. The default only sleeps.
+    fn wait(&mut self, timeout: std::time::Duration) {
+        std::thread::sleep(timeout);
+    }
+}
+
+/// Opens client links to one room: the first join and every reconnect. The
+/// client core owns one, so it can come back after a drop by itself.
+pub trait Connector: Send {
+    /// Start a new connection; failure to connect arrives later as
+    /// [`LinkEvent::Closed`], so `Err` only means it could not even start.
+    fn open(&mut self) -> Result<Box<dyn ClientLink>, String>;
 }

@@ -1,12 +1,29 @@
 //! The in-memory transport: channels inside one process. Used by the stepper in
 //! tests and by the embedded room. Same traits, same codec, same messages as QUIC.
 
+use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 
 use tsunagu_protocol::CloseReason;
 
-use crate::link::{Channel, ClientLink, ConnId, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};
+use crate::link::{Channel, ClientLink, ConnId, Connector, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};
+
+/// Which directions of a connection silently lose everything, like a Wi-Fi
+/// that drops traffic one way: neither end is told.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Blocked {
+    /// Client → server traffic is lost.
+    pub to_server: bool,
+    /// Server → client traffic is lost.
+    pub to_client: bool,
+}
+
+type BlockList = Arc<Mutex<HashMap<ConnId, Blocked>>>;
+
+fn blocked(list: &BlockList, conn: ConnId) -> Blocked {
+    list.lock().unwrap_or_else(|e| e.into_inner()).get(&conn).copied().unwrap_or_default()
+}
 
 /// The server side of an in-memory hub.
 pub struct MemoryServer {
@@ -16,6 +33,7 @@ pub struct MemoryServer {
     datagram_loss_percent: u64,
     /// Drives a repeatable loss pattern.
     loss_state: u64,
+    blocked: BlockList,
 }
 
 /// Hands out in-memory client connections to one [`MemoryServer`].
@@ -24,6 +42,7 @@ pub struct MemoryConnector {
     to_server: Sender<ServerLinkEvent>,
     clients: Arc<Mutex<Vec<(ConnId, Sender<LinkEvent>)>>>,
     next_id: Arc<Mutex<ConnId>>,
+    blocked: BlockList,
 }
 
 /// The client side of one in-memory connection.
@@ -32,15 +51,17 @@ pub struct MemoryClient {
     to_server: Sender<ServerLinkEvent>,
     inbox: Receiver<LinkEvent>,
     closed: bool,
+    blocked: BlockList,
 }
 
 /// A new hub: a server end and a connector for clients.
 pub fn hub() -> (MemoryServer, MemoryConnector) {
     let (to_server, inbox) = channel();
     let clients = Arc::new(Mutex::new(Vec::new()));
+    let blocked = BlockList::default();
     (
-        MemoryServer { inbox, clients: clients.clone(), datagram_loss_percent: 0, loss_state: 0x9e37_79b9_7f4a_7c15 },
-        MemoryConnector { to_server, clients, next_id: Arc::new(Mutex::new(1)) },
+        MemoryServer { inbox, clients: clients.clone(), datagram_loss_percent: 0, loss_state: 0x9e37_79b9_7f4a_7c15, blocked: blocked.clone() },
+        MemoryConnector { to_server, clients, next_id: Arc::new(Mutex::new(1)), blocked },
     )
 }
 
@@ -56,7 +77,18 @@ impl MemoryConnector {
         let (to_client, inbox) = channel();
         self.clients.lock().unwrap_or_else(|e| e.into_inner()).push((conn, to_client));
         let _ = self.to_server.send(ServerLinkEvent::Connected(conn));
-        MemoryClient { conn, to_server: self.to_server.clone(), inbox, closed: false }
+        MemoryClient { conn, to_server: self.to_server.clone(), inbox, closed: false, blocked: self.blocked.clone() }
+    }
+
+    /// Lose traffic of `conn` in the given directions until called again.
+    pub fn block(&self, conn: ConnId, block: Blocked) {
+        self.blocked.lock().unwrap_or_else(|e| e.into_inner()).insert(conn, block);
+    }
+}
+
+impl Connector for MemoryConnector {
+    fn open(&mut self) -> Result<Box<dyn ClientLink>, String> {
+        Ok(Box::new(self.connect()))
     }
 }
 
@@ -96,13 +128,16 @@ impl ServerLinks for MemoryServer {
     }
 
     fn send(&mut self, conn: ConnId, channel: Channel, frame: Vec<u8>) {
+        if blocked(&self.blocked, conn).to_client {
+            return;
+        }
         if let Some(tx) = self.client(conn) {
             let _ = tx.send(LinkEvent::Frame(channel, frame));
         }
     }
 
     fn send_datagram(&mut self, conn: ConnId, datagram: Vec<u8>) {
-        if self.next_is_lost() {
+        if self.next_is_lost() || blocked(&self.blocked, conn).to_client {
             return;
         }
         if let Some(tx) = self.client(conn) {
@@ -128,13 +163,13 @@ impl MemoryClient {
 
 impl ClientLink for MemoryClient {
     fn send(&mut self, channel: Channel, frame: Vec<u8>) {
-        if !self.closed {
+        if !self.closed && !blocked(&self.blocked, self.conn).to_server {
             let _ = self.to_server.send(ServerLinkEvent::Received(self.conn, LinkEvent::Frame(channel, frame)));
         }
     }
 
     fn send_datagram(&mut self, datagram: Vec<u8>) {
-        if !self.closed {
+        if !self.closed && !blocked(&self.blocked, self.conn).to_server {
             let _ = self.to_server.send(ServerLinkEvent::Received(self.conn, LinkEvent::Datagram(datagram)));
         }
     }
@@ -159,6 +194,9 @@ impl ClientLink for MemoryClient {
     fn close(&mut self, reason: CloseReason) {
         if !self.closed {
             self.closed = true;
+            if blocked(&self.blocked, self.conn).to_server {
+                return;
+            }
             let _ = self.to_server.send(ServerLinkEvent::Received(self.conn, LinkEvent::Closed(LinkEnd::Reason(reason))));
         }
     }

@@ -35,6 +35,15 @@ use crate::link::{Channel, ClientLink, ConnId, LinkEnd, LinkEvent, ServerLinkEve
 pub const CONTROL_DEADLINE: Duration = Duration::from_secs(5);
 /// How long a client waits for the server to answer before calling it unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
+/// How long one reconnect attempt waits for the handshake. Shorter than a
+/// first join: the server was just there, and after a one-way outage a fresh
+/// attempt gets through sooner than a handshake deep in its retransmission
+/// back-off (see `tsunagu_client_core::RECONNECT_BACKOFF`).
+pub const RECONNECT_TIMEOUT: Duration = Duration::from_millis(1500);
+/// The round-trip time assumed before one is measured. quinn's default
+/// (333 ms) spaces handshake retransmissions 1, 2, 4 s apart; ward networks
+/// are well under 100 ms, and a lost Initial is resent sooner.
+const INITIAL_RTT: Duration = Duration::from_millis(100);
 /// Keep-alive ping interval: keeps ward NAT mappings open.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(4);
 /// A connection silent this long is gone.
@@ -63,6 +72,7 @@ fn transport_config() -> Arc<quinn::TransportConfig> {
         .receive_window(VarInt::from_u32(256 * 1024))
         .send_window(1024 * 1024)
         .datagram_receive_buffer_size(Some(64 * 1024))
+        .initial_rtt(INITIAL_RTT)
         .keep_alive_interval(Some(KEEP_ALIVE))
         .max_idle_timeout(Some(IDLE_TIMEOUT.try_into().unwrap_or(quinn::IdleTimeout::from(VarInt::from_u32(15_000)))));
     Arc::new(t)
@@ -264,6 +274,8 @@ type Registry = Arc<Mutex<HashMap<ConnId, ServerConn>>>;
 /// A listening QUIC room server endpoint; implements [`ServerLinks`].
 pub struct QuicServer {
     inbox: std_mpsc::Receiver<ServerLinkEvent>,
+    /// An event [`ServerLinks::wait`] took out of the inbox, delivered next.
+    waited: Option<ServerLinkEvent>,
     registry: Registry,
     endpoint: Endpoint,
     local_addr: SocketAddr,
@@ -296,7 +308,7 @@ impl QuicServer {
         let (to_inbox, inbox) = std_mpsc::channel();
         let registry: Registry = Arc::new(Mutex::new(HashMap::new()));
         runtime.spawn(accept_loop(endpoint.clone(), registry.clone(), to_inbox, config));
-        Ok(QuicServer { inbox, registry, endpoint, local_addr, fingerprint, runtime: Some(runtime) })
+        Ok(QuicServer { inbox, waited: None, registry, endpoint, local_addr, fingerprint, runtime: Some(runtime) })
     }
 
     /// The address actually bound (useful with port 0).
@@ -309,9 +321,9 @@ impl QuicServer {
         self.fingerprint
     }
 
-    /// Wait up to `timeout` for the next event (the server loop sleeps here between ticks).
+    /// Wait up to `timeout` for the next event.
     pub fn recv_timeout(&mut self, timeout: Duration) -> Option<ServerLinkEvent> {
-        self.inbox.recv_timeout(timeout).ok()
+        self.waited.take().or_else(|| self.inbox.recv_timeout(timeout).ok())
     }
 
     fn with_conn(&self, conn: ConnId, f: impl FnOnce(&ServerConn)) {
@@ -333,7 +345,13 @@ impl Drop for QuicServer {
 
 impl ServerLinks for QuicServer {
     fn try_recv(&mut self) -> Option<ServerLinkEvent> {
-        self.inbox.try_recv().ok()
+        self.waited.take().or_else(|| self.inbox.try_recv().ok())
+    }
+
+    fn wait(&mut self, timeout: Duration) {
+        if self.waited.is_none() {
+            self.waited = self.inbox.recv_timeout(timeout).ok();
+        }
     }
 
     fn send(&mut self, conn: ConnId, channel: Channel, frame: Vec<u8>) {
@@ -496,11 +514,38 @@ pub struct QuicClient {
 impl QuicClient {
     /// Start connecting to the server an invite names.
     pub fn connect(invite: &Invite) -> Result<QuicClient, QuicError> {
+        Self::connect_within(invite, CONNECT_TIMEOUT)
+    }
+
+    /// Start connecting; no handshake within `timeout` is reported as unreachable.
+    pub fn connect_within(invite: &Invite, timeout: Duration) -> Result<QuicClient, QuicError> {
         let runtime = runtime("tsunagu-quic-client")?;
         let (to_inbox, inbox) = std_mpsc::channel();
         let (outgoing, out_rx) = unbounded_channel();
-        runtime.spawn(run_client(invite.clone(), to_inbox, out_rx));
+        runtime.spawn(run_client(invite.clone(), timeout, to_inbox, out_rx));
         Ok(QuicClient { inbox, outgoing, closed: false, runtime: Some(runtime) })
+    }
+}
+
+/// Opens QUIC connections to the room an invite names: the first with
+/// [`CONNECT_TIMEOUT`] (a join), later ones with [`RECONNECT_TIMEOUT`].
+pub struct QuicConnector {
+    invite: Invite,
+    opened: u32,
+}
+
+impl QuicConnector {
+    /// Connections to the room `invite` names.
+    pub fn new(invite: Invite) -> Self {
+        QuicConnector { invite, opened: 0 }
+    }
+}
+
+impl crate::link::Connector for QuicConnector {
+    fn open(&mut self) -> Result<Box<dyn ClientLink>, String> {
+        let timeout = if self.opened == 0 { CONNECT_TIMEOUT } else { RECONNECT_TIMEOUT };
+        self.opened += 1;
+        QuicClient::connect_within(&self.invite, timeout).map(|c| Box::new(c) as Box<dyn ClientLink>).map_err(|e| e.to_string())
     }
 }
 
@@ -533,13 +578,16 @@ impl Drop for QuicClient {
     fn drop(&mut self) {
         let _ = self.outgoing.send(ClientOut::Close(CloseReason::Left));
         if let Some(runtime) = self.runtime.take() {
-            // Let the close reach the server; never hang the caller.
-            runtime.shutdown_timeout(Duration::from_millis(300));
+            // Let the close reach the server, on a thread of its own: the caller
+            // may be the render thread, and a headset must never freeze.
+            let _ = std::thread::Builder::new()
+                .name("tsunagu-quic-client-close".into())
+                .spawn(move || runtime.shutdown_timeout(Duration::from_millis(300)));
         }
     }
 }
 
-async fn run_client(invite: Invite, inbox: std_mpsc::Sender<LinkEvent>, mut outgoing: UnboundedReceiver<ClientOut>) {
+async fn run_client(invite: Invite, timeout: Duration, inbox: std_mpsc::Sender<LinkEvent>, mut outgoing: UnboundedReceiver<ClientOut>) {
     let end = |e: LinkEnd| {
         let _ = inbox.send(LinkEvent::Closed(e));
     };
@@ -559,7 +607,7 @@ async fn run_client(invite: Invite, inbox: std_mpsc::Sender<LinkEvent>, mut outg
     let bind: SocketAddr = if addr.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" }.parse().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     let Ok(endpoint) = Endpoint::client(bind) else { return end(LinkEnd::Lost) };
     let Ok(connecting) = endpoint.connect_with(client_config, addr, "tsunagu") else { return end(LinkEnd::Unreachable) };
-    let connection = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+    let connection = match tokio::time::timeout(timeout, connecting).await {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => return end(if mismatch.load(Ordering::Relaxed) { LinkEnd::WrongCertificate } else { link_end(&e, false) }),
         Err(_) => return end(LinkEnd::Unreachable),

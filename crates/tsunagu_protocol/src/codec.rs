@@ -32,6 +32,19 @@ pub enum DecodeError {
     OutOfBounds(&'static str),
 }
 
+impl DecodeError {
+    /// The kind of error without its detail, for logs: a `Shape` error's text
+    /// comes from the decoder and can carry the peer's own strings (names).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DecodeError::TooLarge { .. } => "a message over the size limit",
+            DecodeError::Malformed(_) => "malformed MessagePack",
+            DecodeError::Shape(_) => "an unexpected message shape",
+            DecodeError::OutOfBounds(_) => "a field out of bounds",
+        }
+    }
+}
+
 /// Why a message could not be encoded. Only our own bug can cause it.
 #[derive(Debug, thiserror::Error)]
 pub enum EncodeError {

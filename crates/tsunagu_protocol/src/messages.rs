@@ -80,6 +80,10 @@ pub struct Welcome {
     /// A random token to send in `Hello.resume` if the connection drops. Valid
     /// for a short while after a drop; means nothing after that.
     pub resume: u64,
+    /// True when `Hello.resume` was honoured: same id, same place, nobody saw
+    /// you leave. False on a first join or when the token was unknown (then
+    /// `spawn` is a fresh place and the client moves its avatar there).
+    pub resumed: bool,
 }
 
 /// Why the server would not let a client in. Each maps to a localised message.
@@ -114,6 +118,9 @@ pub enum CloseReason {
     RateLimited,
     /// A facilitator removed the participant.
     Removed,
+    /// The client gave up on this connection (it heard nothing for too long)
+    /// and is coming back on a new one with its resume token: keep its place.
+    Reconnecting,
 }
 
 impl CloseReason {
@@ -125,12 +132,20 @@ impl CloseReason {
             CloseReason::ProtocolViolation => 2,
             CloseReason::RateLimited => 3,
             CloseReason::Removed => 4,
+            CloseReason::Reconnecting => 5,
         }
     }
 
     /// The reason for a QUIC application close code, if it is one of ours.
     pub fn from_code(code: u64) -> Option<CloseReason> {
-        [CloseReason::Left, CloseReason::ServerShutdown, CloseReason::ProtocolViolation, CloseReason::RateLimited, CloseReason::Removed]
+        [
+            CloseReason::Left,
+            CloseReason::ServerShutdown,
+            CloseReason::ProtocolViolation,
+            CloseReason::RateLimited,
+            CloseReason::Removed,
+            CloseReason::Reconnecting,
+        ]
             .into_iter()
             .find(|r| u64::from(r.code()) == code)
     }
@@ -143,6 +158,7 @@ impl CloseReason {
             CloseReason::ProtocolViolation => "the peer broke the Tsunagu protocol",
             CloseReason::RateLimited => "the peer sent too much, too fast",
             CloseReason::Removed => "removed by a facilitator",
+            CloseReason::Reconnecting => "the client is reconnecting",
         }
     }
 }
@@ -174,6 +190,54 @@ pub enum ServerEvent {
     PeerJoined(PeerInfo),
     /// Someone left.
     PeerLeft(PeerId),
+    /// Someone's nickname, look or role changed: the whole new `PeerInfo`.
+    /// Sent to everyone, the person themselves included.
+    PeerChanged(PeerInfo),
+    /// The server did not apply one of your `ClientEvent`s, and why.
+    Refused(Refusal),
+}
+
+/// Client → server on the events stream: something a person did in the room.
+/// Each kind is checked and rate-limited by the room's rules; a refused one is
+/// answered with [`ServerEvent::Refused`], never applied halfway.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ClientEvent {
+    /// Change my avatar's look while in the room.
+    SetLook(AvatarLook),
+}
+
+impl ClientEvent {
+    /// Which kind of event this is (for refusals and per-kind limits).
+    pub fn kind(&self) -> EventKind {
+        match self {
+            ClientEvent::SetLook(_) => EventKind::SetLook,
+        }
+    }
+}
+
+/// The kinds of [`ClientEvent`], without their data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventKind {
+    /// [`ClientEvent::SetLook`].
+    SetLook,
+}
+
+/// A refused client event: which kind, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    /// The kind of event refused.
+    pub kind: EventKind,
+    /// Why.
+    pub reason: RefusalReason,
+}
+
+/// Why the server refused a client event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RefusalReason {
+    /// More of this kind than the room allows per second; try again shortly.
+    TooFast,
+    /// Your role may not do this.
+    NotAllowed,
 }
 
 /// A pose sample: where the body stands and where the head looks; hands in VR.
@@ -302,8 +366,16 @@ impl Validate for ServerControl {
 impl Validate for ServerEvent {
     fn validate(&self) -> Result<(), &'static str> {
         match self {
-            ServerEvent::PeerJoined(peer) => peers_valid(std::slice::from_ref(peer)),
-            ServerEvent::PeerLeft(_) => Ok(()),
+            ServerEvent::PeerJoined(peer) | ServerEvent::PeerChanged(peer) => peers_valid(std::slice::from_ref(peer)),
+            ServerEvent::PeerLeft(_) | ServerEvent::Refused(_) => Ok(()),
+        }
+    }
+}
+
+impl Validate for ClientEvent {
+    fn validate(&self) -> Result<(), &'static str> {
+        match self {
+            ClientEvent::SetLook(_) => Ok(()),
         }
     }
 }

@@ -12,7 +12,7 @@ fn hex(bytes: &[u8]) -> String {
 
 fn sample_hello() -> ClientControl {
     ClientControl::Hello(Hello {
-        version: 2,
+        version: 3,
         room_code: "sakura-42".into(),
         nickname: "ゆき".into(),
         look: AvatarLook { body_color: [255, 170, 60] },
@@ -35,7 +35,7 @@ fn wire_bytes_are_pinned() {
         (
             "Hello",
             encode(&sample_hello(), MAX_FRAME_BYTES).unwrap(),
-            "81 a5 48 65 6c 6c 6f 95 02 a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 91 93 cc ff cc aa 3c c0",
+            "81 a5 48 65 6c 6c 6f 95 03 a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 91 93 cc ff cc aa 3c c0",
         ),
         (
             "Rejected",
@@ -60,12 +60,12 @@ fn wire_bytes_are_pinned() {
         (
             "Welcome",
             encode(&sample_welcome(), MAX_FRAME_BYTES).unwrap(),
-            "81 a7 57 65 6c 63 6f 6d 65 96 02 ab 50 61 72 74 69 63 69 70 61 6e 74 1e 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 91 94 01 a3 41 6f 69 91 93 5a cc b4 cc e6 ab 46 61 63 69 6c 69 74 61 74 6f 72 cf 00 00 12 34 56 78 9a bc",
+            "81 a7 57 65 6c 63 6f 6d 65 97 02 ab 50 61 72 74 69 63 69 70 61 6e 74 1e 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 91 94 01 a3 41 6f 69 91 93 5a cc b4 cc e6 ab 46 61 63 69 6c 69 74 61 74 6f 72 cf 00 00 12 34 56 78 9a bc c2",
         ),
         (
             "VersionMismatch",
-            encode(&ServerControl::Rejected(RejectReason::VersionMismatch { server_version: 2 }), MAX_FRAME_BYTES).unwrap(),
-            "81 a8 52 65 6a 65 63 74 65 64 81 af 56 65 72 73 69 6f 6e 4d 69 73 6d 61 74 63 68 91 02",
+            encode(&ServerControl::Rejected(RejectReason::VersionMismatch { server_version: 3 }), MAX_FRAME_BYTES).unwrap(),
+            "81 a8 52 65 6a 65 63 74 65 64 81 af 56 65 72 73 69 6f 6e 4d 69 73 6d 61 74 63 68 91 03",
         ),
         (
             "Closing",
@@ -85,6 +85,16 @@ fn wire_bytes_are_pinned() {
             )
             .unwrap(),
             "81 aa 50 65 65 72 4a 6f 69 6e 65 64 94 03 a3 52 65 6e 91 93 cc ff cc a0 50 ab 50 61 72 74 69 63 69 70 61 6e 74",
+        ),
+        (
+            "SetLook",
+            encode(&ClientEvent::SetLook(AvatarLook { body_color: [90, 180, 230] }), MAX_FRAME_BYTES).unwrap(),
+            "81 a7 53 65 74 4c 6f 6f 6b 91 93 5a cc b4 cc e6",
+        ),
+        (
+            "Refused",
+            encode(&ServerEvent::Refused(Refusal { kind: EventKind::SetLook, reason: RefusalReason::TooFast }), MAX_FRAME_BYTES).unwrap(),
+            "81 a7 52 65 66 75 73 65 64 92 a7 53 65 74 4c 6f 6f 6b a7 54 6f 6f 46 61 73 74",
         ),
         (
             "Snapshot (whole)",
@@ -148,6 +158,7 @@ fn sample_welcome() -> ServerControl {
             role: Role::Facilitator,
         }],
         resume: 0x1234_5678_9abc,
+        resumed: false,
     })
 }
 

@@ -1,15 +1,21 @@
-//! Room rules: who may come in, with which role, and what each member's avatar
-//! may do. Deterministic and free of I/O: the server feeds it decoded messages
-//! and a clock, and sends what it answers.
+//! Room rules: who may come in, with which role, what each member's avatar
+//! and events may do, and who is due what (`interest`, `limits`).
+//! Deterministic and free of I/O: the server feeds it decoded messages and a
+//! clock, and sends what it answers.
+
+pub mod interest;
+pub mod limits;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use bevy_math::Vec3;
 use tsunagu_protocol::{
-    AvatarLook, AvatarPose, AvatarState, Hello, PROTOCOL_VERSION, PeerId, PeerInfo, PoseFrame,
-    QuantPose, RejectReason, Role, nickname_is_valid,
+    AvatarLook, AvatarPose, AvatarState, ClientEvent, Hello, PROTOCOL_VERSION, PeerId, PeerInfo, PoseFrame, QuantPose,
+    Refusal, RefusalReason, RejectReason, Role, ServerEvent, nickname_is_valid,
 };
+
+use crate::limits::EventLimiter;
 use tsunagu_sim::motion::{bound_body_step, bound_limb};
 use tsunagu_sim::pose::{from_wire, to_wire};
 use tsunagu_sim::WardLayout;
@@ -38,6 +44,28 @@ pub struct Member {
     last_pose_at: Duration,
     /// The token that brings them back here after a dropped connection.
     pub resume: u64,
+    events: EventLimiter,
+}
+
+/// How a Hello was let in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Someone new, at a spawn point.
+    Fresh,
+    /// A member whose old connection the server still holds came back: same
+    /// id and place; the old connection is stale and must be dropped quietly.
+    Replaced,
+    /// A member whose connection had dropped came back to their kept place,
+    /// with the same id.
+    Returned,
+}
+
+/// A dropped member's kept place.
+#[derive(Clone, Debug)]
+struct Departed {
+    info: PeerInfo,
+    pose: AvatarPose,
+    at: Duration,
 }
 
 /// How long a dropped member's place is kept for a reconnect.
@@ -48,8 +76,9 @@ pub struct Room {
     config: RoomConfig,
     layout: WardLayout,
     members: BTreeMap<PeerId, Member>,
-    /// Where members whose connection dropped stood, by resume token, and when.
-    departed: HashMap<u64, (AvatarPose, Duration)>,
+    /// Places kept for members whose connection dropped, by resume token.
+    /// They count toward capacity, so a reconnect into a full room succeeds.
+    departed: HashMap<u64, Departed>,
     next_id: u32,
     joins_so_far: u32,
 }
@@ -65,10 +94,12 @@ impl Room {
         &self.config
     }
 
-    /// Decide on a Hello. On success the member is in, placed where they were if
-    /// `hello.resume` names a recent drop, else at a spawn point; `resume_token`
-    /// (fresh randomness from the caller) is theirs for the next drop.
-    pub fn admit(&mut self, hello: &Hello, now: Duration, resume_token: u64) -> Result<&Member, RejectReason> {
+    /// Decide on a Hello. `hello.resume` naming a member still here (their
+    /// old connection not yet noticed dead) or a kept place brings them back
+    /// with the same id and place, even into a full room; otherwise a newcomer
+    /// gets a spawn point if there is room. `resume_token` (fresh randomness
+    /// from the caller) is theirs for the next drop.
+    pub fn admit(&mut self, hello: &Hello, now: Duration, resume_token: u64) -> Result<(&Member, Admission), RejectReason> {
         if hello.version != PROTOCOL_VERSION {
             return Err(RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION });
         }
@@ -82,27 +113,61 @@ impl Room {
         if !nickname_is_valid(&hello.nickname) {
             return Err(RejectReason::InvalidNickname);
         }
-        if self.members.len() >= self.config.capacity {
+        let nickname = hello.nickname.trim().to_owned();
+        // A token only brings back someone of the role the invite gives.
+        if let Some(token) = hello.resume {
+            let present = self.members.values().find(|m| m.resume == token && m.info.role == role).map(|m| m.info.id);
+            if let Some(id) = present {
+                let member = self.members.get_mut(&id).ok_or(RejectReason::RoomFull)?;
+                member.resume = resume_token;
+                member.info.look = hello.look;
+                member.info.nickname = nickname;
+                return Ok((member, Admission::Replaced));
+            }
+            if self.departed.get(&token).is_some_and(|d| d.info.role == role)
+                && let Some(kept) = self.departed.remove(&token)
+            {
+                let info = PeerInfo { nickname, look: hello.look, ..kept.info };
+                let member = Member { info, pose: kept.pose, last_seq: None, last_pose_at: now, resume: resume_token, events: EventLimiter::default() };
+                let id = member.info.id;
+                return Ok((self.members.entry(id).or_insert(member), Admission::Returned));
+            }
+        }
+        if self.members.len() + self.departed.len() >= self.config.capacity {
             return Err(RejectReason::RoomFull);
         }
         let id = PeerId(self.next_id);
         self.next_id += 1;
-        let resumed = hello.resume.and_then(|token| self.departed.remove(&token)).map(|(pose, _)| pose);
-        let pose = resumed.unwrap_or_else(|| {
-            let spawn = self.layout.spawn_point(self.joins_so_far);
-            self.joins_so_far += 1;
-            let facing_screen = bevy_math::Quat::IDENTITY;
-            let head = spawn + Vec3::Y * tsunagu_sim::motion::EYE_HEIGHT;
-            AvatarPose { body: to_wire(spawn, facing_screen), head: to_wire(head, facing_screen), hands: None }
-        });
+        let spawn = self.layout.spawn_point(self.joins_so_far);
+        self.joins_so_far += 1;
+        let facing_screen = bevy_math::Quat::IDENTITY;
+        let head = spawn + Vec3::Y * tsunagu_sim::motion::EYE_HEIGHT;
+        let pose = AvatarPose { body: to_wire(spawn, facing_screen), head: to_wire(head, facing_screen), hands: None };
         let member = Member {
-            info: PeerInfo { id, nickname: hello.nickname.trim().to_owned(), look: hello.look, role },
+            info: PeerInfo { id, nickname, look: hello.look, role },
             pose,
             last_seq: None,
             last_pose_at: now,
             resume: resume_token,
+            events: EventLimiter::default(),
         };
-        Ok(self.members.entry(id).or_insert(member))
+        Ok((self.members.entry(id).or_insert(member), Admission::Fresh))
+    }
+
+    /// Apply a member's event under the room's rules. `Ok` is what everyone in
+    /// the room (the sender included) is told; `Err` goes back to the sender.
+    pub fn apply_event(&mut self, id: PeerId, event: &ClientEvent, now: Duration) -> Result<ServerEvent, Refusal> {
+        let kind = event.kind();
+        let Some(member) = self.members.get_mut(&id) else { return Err(Refusal { kind, reason: RefusalReason::NotAllowed }) };
+        if !member.events.allow(kind, now) {
+            return Err(Refusal { kind, reason: RefusalReason::TooFast });
+        }
+        match event {
+            ClientEvent::SetLook(look) => {
+                member.info.look = *look;
+                Ok(ServerEvent::PeerChanged(member.info.clone()))
+            }
+        }
     }
 
     /// Someone left, or was sent away. Returns whether they were here.
@@ -114,13 +179,18 @@ impl Room {
     /// [`RESUME_WINDOW`] in case they come back. Returns whether they were here.
     pub fn depart(&mut self, id: PeerId, now: Duration) -> bool {
         let Some(member) = self.members.remove(&id) else { return false };
-        self.departed.insert(member.resume, (member.pose, now));
+        self.departed.insert(member.resume, Departed { info: member.info, pose: member.pose, at: now });
         true
     }
 
     /// Forget places kept longer than [`RESUME_WINDOW`].
     pub fn expire_departed(&mut self, now: Duration) {
-        self.departed.retain(|_, (_, at)| now.saturating_sub(*at) <= RESUME_WINDOW);
+        self.departed.retain(|_, d| now.saturating_sub(d.at) <= RESUME_WINDOW);
+    }
+
+    /// Places kept for members whose connection dropped.
+    pub fn places_kept(&self) -> usize {
+        self.departed.len()
     }
 
     /// A member.
@@ -186,7 +256,7 @@ impl Room {
 }
 
 /// Sequence comparison that survives wrap-around after 2³¹ frames.
-fn seq_is_newer(seq: u32, last: u32) -> bool {
+pub fn seq_is_newer(seq: u32, last: u32) -> bool {
     seq != last && seq.wrapping_sub(last) < u32::MAX / 2
 }
 
@@ -220,8 +290,8 @@ mod tests {
         old.version = 0;
         assert_eq!(room.admit(&old, t, 1).err(), Some(RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION }));
         assert_eq!(room.admit(&hello("sakura", "  "), t, 7).err(), Some(RejectReason::InvalidNickname));
-        assert_eq!(room.admit(&hello("sakura", "ゆき"), t, 7).unwrap().info.role, Role::Participant);
-        assert_eq!(room.admit(&hello("sakura-staff", "先生"), t, 7).unwrap().info.role, Role::Facilitator);
+        assert_eq!(room.admit(&hello("sakura", "ゆき"), t, 7).unwrap().0.info.role, Role::Participant);
+        assert_eq!(room.admit(&hello("sakura-staff", "先生"), t, 7).unwrap().0.info.role, Role::Facilitator);
         assert_eq!(room.admit(&hello("sakura", "c"), t, 7).err(), Some(RejectReason::RoomFull));
         assert_eq!(room.len(), 2);
     }
@@ -229,7 +299,7 @@ mod tests {
     #[test]
     fn poses_are_bounded_and_ordered() {
         let mut room = room(4);
-        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 7).unwrap().info.id;
+        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 7).unwrap().0.info.id;
         let start = from_wire(room.member(id).unwrap().pose.body).0;
         let far = to_wire(Vec3::new(6.0, 0.0, -4.0), bevy_math::Quat::IDENTITY);
         let frame = |seq| PoseFrame { seq, ack_tick: 0, pose: AvatarPose { body: far, head: far, hands: None } };
@@ -244,7 +314,7 @@ mod tests {
     #[test]
     fn a_dropped_member_comes_back_where_they_were() {
         let mut room = room(4);
-        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 41).unwrap().info.id;
+        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 41).unwrap().0.info.id;
         let spot = to_wire(Vec3::new(0.3, 0.0, 1.5), bevy_math::Quat::IDENTITY);
         let frame = PoseFrame { seq: 1, ack_tick: 0, pose: AvatarPose { body: spot, head: spot, hands: None } };
         assert!(room.accept_pose(id, &frame, Duration::from_secs(1)));
@@ -252,22 +322,75 @@ mod tests {
         assert!(room.depart(id, Duration::from_secs(2)));
         let mut back = hello("sakura", "a");
         back.resume = Some(41);
-        let (back_id, back_pose) = room.admit(&back, Duration::from_secs(5), 42).map(|m| (m.info.id, m.pose.body)).unwrap();
+        let (back_id, back_pose) = room.admit(&back, Duration::from_secs(5), 42).map(|(m, _)| (m.info.id, m.pose.body)).unwrap();
         assert_eq!(back_pose, was);
+        assert_eq!(back_id, id, "a returning member keeps their id");
         // A token works once, and not after the window.
         assert!(room.depart(back_id, Duration::from_secs(6)));
         room.expire_departed(Duration::from_secs(6) + RESUME_WINDOW + Duration::from_secs(1));
         back.resume = Some(42);
-        assert_ne!(room.admit(&back, Duration::from_secs(500), 43).unwrap().pose.body, was);
+        assert_ne!(room.admit(&back, Duration::from_secs(500), 43).unwrap().0.pose.body, was);
     }
 
     #[test]
     fn nobody_sees_themselves() {
         let mut room = room(4);
-        let a = room.admit(&hello("sakura", "a"), Duration::ZERO, 7).unwrap().info.id;
-        let b = room.admit(&hello("sakura", "b"), Duration::ZERO, 7).unwrap().info.id;
+        let a = room.admit(&hello("sakura", "a"), Duration::ZERO, 7).unwrap().0.info.id;
+        let b = room.admit(&hello("sakura", "b"), Duration::ZERO, 7).unwrap().0.info.id;
         let seen: Vec<_> = room.visible_to(a).iter().map(|s| s.id).collect();
         assert_eq!(seen, vec![b]);
         assert_ne!(room.member(a).unwrap().pose.body, room.member(b).unwrap().pose.body, "two people spawned on one spot");
+    }
+
+    #[test]
+    fn a_kept_place_counts_toward_capacity_and_its_owner_gets_back_into_a_full_room() {
+        let mut room = room(2);
+        let t = Duration::ZERO;
+        let a = room.admit(&hello("sakura", "a"), t, 100).unwrap().0.info.id;
+        room.admit(&hello("sakura", "b"), t, 200).unwrap();
+        assert!(room.depart(a, t));
+        assert_eq!(room.admit(&hello("sakura", "c"), t, 300).err(), Some(RejectReason::RoomFull), "a newcomer took a kept place");
+        let mut back = hello("sakura", "a");
+        back.resume = Some(100);
+        let (member, how) = room.admit(&back, t, 101).unwrap();
+        assert_eq!((member.info.id, how), (a, Admission::Returned));
+        assert_eq!(room.len(), 2);
+    }
+
+    #[test]
+    fn a_member_still_here_is_replaced_not_doubled_even_when_full() {
+        let mut room = room(2);
+        let t = Duration::ZERO;
+        let (a, spawn) = room.admit(&hello("sakura", "a"), t, 100).map(|(m, _)| (m.info.id, m.pose)).unwrap();
+        room.admit(&hello("sakura", "b"), t, 200).unwrap();
+        let mut back = hello("sakura", "a");
+        back.resume = Some(100);
+        // With the facilitator code the same token does not work: no role change by resume.
+        back.room_code = "sakura-staff".into();
+        assert_eq!(room.admit(&back, t, 102).err(), Some(RejectReason::RoomFull));
+        back.room_code = "sakura".into();
+        let (member, how) = room.admit(&back, t, 101).unwrap();
+        assert_eq!((member.info.id, member.pose, how), (a, spawn, Admission::Replaced));
+        assert_eq!(room.len(), 2);
+        assert_eq!(room.member(a).unwrap().resume, 101, "a token works once");
+    }
+
+    #[test]
+    fn events_follow_the_rules_and_their_limits() {
+        let mut room = room(4);
+        let a = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
+        let look = AvatarLook { body_color: [1, 2, 3] };
+        let event = ClientEvent::SetLook(look);
+        let changed = room.apply_event(a, &event, Duration::ZERO).unwrap();
+        assert!(matches!(changed, ServerEvent::PeerChanged(info) if info.id == a && info.look == look));
+        let burst = limits::limit(tsunagu_protocol::EventKind::SetLook).burst;
+        let refused = (0..burst + 5).filter(|_| room.apply_event(a, &event, Duration::from_millis(10)).is_err()).count();
+        assert_eq!(refused as u32, 5 + 1, "the burst allows {burst} at once");
+        assert_eq!(
+            room.apply_event(a, &event, Duration::from_millis(20)),
+            Err(Refusal { kind: tsunagu_protocol::EventKind::SetLook, reason: RefusalReason::TooFast })
+        );
+        assert!(room.apply_event(a, &event, Duration::from_secs(5)).is_ok(), "the limit refills");
+        assert_eq!(room.apply_event(PeerId(99), &event, Duration::ZERO).map(|_| ()), Err(Refusal { kind: event.kind(), reason: RefusalReason::NotAllowed }));
     }
 }

@@ -12,23 +12,27 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use tsunagu_net::{Channel, ConnId, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};
-use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES, MAX_SNAPSHOT_AVATARS};
 use tsunagu_protocol::delta::{MAX_BASE_AGE_TICKS, View, ViewHistory, avatar_bits, encode_avatars};
+use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use tsunagu_protocol::{
-    ClientControl, ClientDatagram, CloseReason, DecodeError, PeerId, RejectReason, ServerControl,
-    ServerDatagram, ServerEvent, Snapshot, Welcome, decode, encode,
+    ClientControl, ClientDatagram, ClientEvent, CloseReason, PeerId, RejectReason, ServerControl, ServerDatagram,
+    ServerEvent, Snapshot, Welcome, decode, encode,
 };
-use tsunagu_room::{Room, RoomConfig};
+use tsunagu_room::interest::{Interest, SnapshotFrame};
+use tsunagu_room::limits::TrafficWindow;
+use tsunagu_room::{Admission, Room, RoomConfig};
 
 /// Snapshots per second.
 pub const TICK_RATE_HZ: u8 = 30;
 /// A connection that has not said Hello by then is closed.
 pub const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Most datagrams a client may send in one second (poses are 30 Hz).
-pub const MAX_DATAGRAMS_PER_SECOND: u32 = 120;
-/// Most reliable frames a client may send in one second.
-pub const MAX_FRAMES_PER_SECOND: u32 = 20;
+/// A member whose client said it is reconnecting stays in the room, still,
+/// this long before the others are told they left.
+pub const RECONNECT_GRACE: Duration = Duration::from_secs(10);
+
+/// A snapshot's own framing: the variant name, tick, base, count and bin header.
+const SNAPSHOT_OVERHEAD: usize = 22;
 
 #[derive(Clone, Copy)]
 enum ConnState {
@@ -36,47 +40,26 @@ enum ConnState {
     Member { room: usize, id: PeerId },
 }
 
-/// Counts what one connection sent in the current one-second window.
-#[derive(Clone, Copy, Default)]
-struct RateWindow {
-    started: Duration,
-    datagrams: u32,
-    frames: u32,
-}
-
 struct Conn {
     state: ConnState,
-    rate: RateWindow,
-    /// Snapshot bytes this client may still be sent (refilled every tick).
-    budget: f32,
-    /// The tick at which each avatar was last sent to this client.
-    sent_at: HashMap<PeerId, u32>,
+    traffic: TrafficWindow,
+    /// Who this client is due and its byte budget (a room rule).
+    interest: Interest,
     /// The newest snapshot tick the client says it received.
     acked: Option<u32>,
     /// What the client holds after each recent snapshot: the bases for deltas.
     views: ViewHistory,
 }
 
-/// Pose bandwidth each client gets by default: 64 kbit/s.
-pub const POSE_BUDGET_BYTES_PER_SECOND: f32 = 64_000.0 / 8.0;
-/// Unused budget carries over for at most this many ticks (small bursts only).
-const BUDGET_CARRY_TICKS: f32 = 3.0;
-
-/// How urgently `viewer` should get a fresh state of an avatar `distance`
-/// metres away that it last got `ticks_since` ticks ago: staleness grows it,
-/// distance shrinks it, so near people move smoothly and far ones still update.
-pub fn snapshot_priority(ticks_since: u32, distance: f32) -> f32 {
-    ticks_since as f32 / (1.0 + distance.max(0.0))
-}
-
-/// The fewest ticks between two updates of an avatar `distance` metres from the
-/// viewer: every tick (30 Hz) within arm's reach, 15 Hz a few steps away, 10 Hz
-/// across the room. The interpolation delay (three ticks) covers the longest.
-pub fn update_interval_ticks(distance: f32) -> u32 {
-    match distance {
-        d if d <= 1.5 => 1,
-        d if d <= 3.0 => 2,
-        _ => 3,
+impl Conn {
+    fn new(now: Duration) -> Conn {
+        Conn {
+            state: ConnState::AwaitingHello { since: now },
+            traffic: TrafficWindow::new(now),
+            interest: Interest::default(),
+            acked: None,
+            views: ViewHistory::default(),
+        }
     }
 }
 
@@ -88,6 +71,20 @@ pub struct RoomServer<L: ServerLinks> {
     tick: u32,
     next_tick_at: Duration,
     shutting_down: bool,
+    /// Members whose client gave its connection up to come back on a new one
+    /// (room, id, since): present to the others until [`RECONNECT_GRACE`].
+    reconnecting: Vec<(usize, PeerId, Duration)>,
+}
+
+/// How a connection's member goes.
+#[derive(Clone, Copy)]
+enum Leaving {
+    /// A Bye, a polite close, or sent away: gone.
+    Gone,
+    /// The link failed: gone, place kept for the resume token.
+    Dropped(Duration),
+    /// The client is coming straight back: still here for now.
+    Reconnecting(Duration),
 }
 
 impl<L: ServerLinks> RoomServer<L> {
@@ -106,6 +103,7 @@ impl<L: ServerLinks> RoomServer<L> {
             tick: 1,
             next_tick_at: Duration::ZERO,
             shutting_down: false,
+            reconnecting: Vec::new(),
         }
     }
 
@@ -129,21 +127,29 @@ impl<L: ServerLinks> RoomServer<L> {
         self.tick
     }
 
+    /// Open connections, members or not.
+    pub fn connections(&self) -> usize {
+        self.conns.len()
+    }
+
     /// How long until the next tick is due.
     pub fn until_next_tick(&self, now: Duration) -> Duration {
         self.next_tick_at.saturating_sub(now)
     }
 
     /// Handle everything that arrived, then send snapshots if a tick is due.
+    /// Call it whenever input arrives (see [`serve_until_stopped`]), not only
+    /// at ticks: what is forwarded leaves at once.
     pub fn step(&mut self, now: Duration) {
         while let Some(event) = self.links.try_recv() {
             self.handle(event, now);
         }
-        self.expire_silent(now);
-        for room in &mut self.rooms {
-            room.expire_departed(now);
-        }
         if now >= self.next_tick_at {
+            self.expire_silent(now);
+            self.expire_reconnecting(now);
+            for room in &mut self.rooms {
+                room.expire_departed(now);
+            }
             self.send_snapshots();
             self.tick = self.tick.wrapping_add(1);
             let period = Duration::from_secs(1) / u32::from(TICK_RATE_HZ);
@@ -167,24 +173,24 @@ impl<L: ServerLinks> RoomServer<L> {
                 if self.shutting_down {
                     self.links.close(conn, CloseReason::ServerShutdown);
                 } else {
-                    let rate = RateWindow { started: now, ..RateWindow::default() };
-                    let conn_state = Conn {
-                        state: ConnState::AwaitingHello { since: now },
-                        rate,
-                        budget: 0.0,
-                        sent_at: HashMap::new(),
-                        acked: None,
-                        views: ViewHistory::default(),
-                    };
-                    self.conns.insert(conn, conn_state);
+                    self.conns.insert(conn, Conn::new(now));
                 }
             }
             ServerLinkEvent::Received(conn, LinkEvent::Closed(end)) => {
-                let dropped = !matches!(end, LinkEnd::Reason(CloseReason::Left));
-                self.forget(conn, dropped.then_some(now));
+                let leaving = match end {
+                    LinkEnd::Reason(CloseReason::Left) => Leaving::Gone,
+                    LinkEnd::Reason(CloseReason::Reconnecting) => Leaving::Reconnecting(now),
+                    _ => Leaving::Dropped(now),
+                };
+                self.forget(conn, leaving);
             }
             ServerLinkEvent::Received(conn, event) => {
-                if !self.within_rate(conn, &event, now) {
+                let Some(c) = self.conns.get_mut(&conn) else { return };
+                let within = match event {
+                    LinkEvent::Datagram(_) => c.traffic.datagram(now),
+                    _ => c.traffic.frame(now),
+                };
+                if !within {
                     tracing::warn!(connection = conn, "rate limit exceeded");
                     self.close(conn, CloseReason::RateLimited);
                     return;
@@ -194,41 +200,30 @@ impl<L: ServerLinks> RoomServer<L> {
         }
     }
 
-    fn within_rate(&mut self, conn: ConnId, event: &LinkEvent, now: Duration) -> bool {
-        let Some(c) = self.conns.get_mut(&conn) else { return true };
-        if now.saturating_sub(c.rate.started) >= Duration::from_secs(1) {
-            c.rate = RateWindow { started: now, ..RateWindow::default() };
-        }
-        match event {
-            LinkEvent::Datagram(_) => {
-                c.rate.datagrams += 1;
-                c.rate.datagrams <= MAX_DATAGRAMS_PER_SECOND
-            }
-            _ => {
-                c.rate.frames += 1;
-                c.rate.frames <= MAX_FRAMES_PER_SECOND
-            }
-        }
-    }
-
     fn handle_input(&mut self, conn: ConnId, event: LinkEvent, now: Duration) {
+        let member = match self.conns.get(&conn).map(|c| c.state) {
+            Some(ConnState::Member { room, id }) => Some((room, id)),
+            _ => None,
+        };
         match event {
-            LinkEvent::Frame(Channel::Control, bytes) => {
-                match decode::<ClientControl>(&bytes, MAX_FRAME_BYTES) {
-                    Ok(ClientControl::Hello(hello)) => self.on_hello(conn, &hello, now),
-                    Ok(ClientControl::Bye) => self.close(conn, CloseReason::Left),
-                    Err(e) => self.violation(conn, &e),
+            LinkEvent::Frame(Channel::Control, bytes) => match decode::<ClientControl>(&bytes, MAX_FRAME_BYTES) {
+                Ok(ClientControl::Hello(hello)) => self.on_hello(conn, &hello, now),
+                Ok(ClientControl::Bye) => self.close(conn, CloseReason::Left),
+                Err(e) => self.violation(conn, e.kind()),
+            },
+            LinkEvent::Frame(Channel::Events, bytes) => {
+                let Some((room, id)) = member else { return self.violation(conn, "an event before Hello") };
+                match decode::<ClientEvent>(&bytes, MAX_FRAME_BYTES) {
+                    Ok(event) => match self.rooms[room].apply_event(id, &event, now) {
+                        Ok(outcome) => self.broadcast_event(room, &outcome, None),
+                        Err(refusal) => self.send_frame(conn, Channel::Events, &ServerEvent::Refused(refusal)),
+                    },
+                    Err(e) => self.violation(conn, e.kind()),
                 }
             }
-            // Clients have no events to send yet: anything there is a violation.
-            LinkEvent::Frame(Channel::Events, _) => {
-                self.violation(conn, &DecodeError::Malformed("client events are not accepted yet"));
-            }
             LinkEvent::Datagram(bytes) => {
-                let Some(ConnState::Member { room, id }) = self.conns.get(&conn).map(|c| c.state) else {
-                    // Before the handshake a datagram means nothing; it is dropped.
-                    return;
-                };
+                // Before the handshake a datagram means nothing; it is dropped.
+                let Some((room, id)) = member else { return };
                 match decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES) {
                     Ok(ClientDatagram::Pose(frame)) => {
                         self.rooms[room].accept_pose(id, &frame, now);
@@ -240,7 +235,7 @@ impl<L: ServerLinks> RoomServer<L> {
                             c.acked = Some(frame.ack_tick);
                         }
                     }
-                    Err(e) => self.violation(conn, &e),
+                    Err(e) => self.violation(conn, e.kind()),
                 }
             }
             // Handled before rate limiting, in `handle`.
@@ -250,8 +245,7 @@ impl<L: ServerLinks> RoomServer<L> {
 
     fn on_hello(&mut self, conn: ConnId, hello: &tsunagu_protocol::Hello, now: Duration) {
         if !matches!(self.conns.get(&conn).map(|c| c.state), Some(ConnState::AwaitingHello { .. })) {
-            self.violation(conn, &DecodeError::Malformed("a second Hello"));
-            return;
+            return self.violation(conn, "a second Hello");
         }
         let room = self
             .rooms
@@ -260,48 +254,62 @@ impl<L: ServerLinks> RoomServer<L> {
         let admitted = match room {
             _ if self.shutting_down => Err(RejectReason::ServerShuttingDown),
             None => Err(RejectReason::WrongRoomCode),
-            Some(room) => self.rooms[room].admit(hello, now, rand::random()).map(|m| (room, m.info.clone(), m.pose.body, m.resume)),
+            Some(room) => self.rooms[room].admit(hello, now, rand::random()).map(|(m, how)| (room, m.info.clone(), m.pose.body, m.resume, how)),
         };
-        match admitted {
-            Ok((room, info, spawn, resume)) => {
-                let welcome = Welcome {
-                    your_id: info.id,
-                    role: info.role,
-                    tick_rate_hz: TICK_RATE_HZ,
-                    spawn,
-                    peers: self.rooms[room].peers_except(info.id),
-                    resume,
-                };
-                tracing::info!(room, session = info.id.0, role = ?info.role, "joined");
-                if let Some(c) = self.conns.get_mut(&conn) {
-                    c.state = ConnState::Member { room, id: info.id };
-                }
-                self.send_frame(conn, Channel::Control, &ServerControl::Welcome(welcome));
-                self.broadcast_event(room, &ServerEvent::PeerJoined(info.clone()), Some(info.id));
-            }
+        let (room, info, spawn, resume, how) = match admitted {
+            Ok(admitted) => admitted,
             Err(reason) => {
                 tracing::info!(connection = conn, ?reason, "join refused");
                 self.send_frame(conn, Channel::Control, &ServerControl::Rejected(reason));
                 self.conns.remove(&conn);
                 self.links.close(conn, CloseReason::Left);
+                return;
             }
+        };
+        self.reconnecting.retain(|(r, id, _)| !(*r == room && *id == info.id));
+        if how == Admission::Replaced {
+            // The member's old connection is stale (the client gave up on it):
+            // drop it quietly; nobody sees them leave or arrive.
+            let stale: Vec<ConnId> = self
+                .conns
+                .iter()
+                .filter(|(c, s)| **c != conn && matches!(s.state, ConnState::Member { room: r, id } if r == room && id == info.id))
+                .map(|(c, _)| *c)
+                .collect();
+            for old in stale {
+                self.conns.remove(&old);
+                self.links.close(old, CloseReason::Reconnecting);
+            }
+        }
+        let welcome = Welcome {
+            your_id: info.id,
+            role: info.role,
+            tick_rate_hz: TICK_RATE_HZ,
+            spawn,
+            peers: self.rooms[room].peers_except(info.id),
+            resume,
+            resumed: how != Admission::Fresh,
+        };
+        tracing::info!(room, session = info.id.0, role = ?info.role, admission = ?how, "joined");
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.state = ConnState::Member { room, id: info.id };
+        }
+        self.send_frame(conn, Channel::Control, &ServerControl::Welcome(welcome));
+        match how {
+            // Others already know them; their name or look may have changed.
+            Admission::Replaced => self.broadcast_event(room, &ServerEvent::PeerChanged(info.clone()), Some(info.id)),
+            Admission::Fresh | Admission::Returned => self.broadcast_event(room, &ServerEvent::PeerJoined(info.clone()), Some(info.id)),
         }
     }
 
-    /// Each client gets the avatars it should see that are due (by distance),
-    /// most urgent first, as many as its byte budget allows this tick (and one
-    /// datagram holds), each coded against the newest view the client acknowledged.
+    /// Each client gets the avatars the room's interest rules say it is due,
+    /// each coded against the newest view the client acknowledged.
     fn send_snapshots(&mut self) {
-        let per_tick = POSE_BUDGET_BYTES_PER_SECOND / f32::from(TICK_RATE_HZ);
-        // A snapshot's own framing: the variant name, tick, base, count and bin header.
-        const SNAPSHOT_OVERHEAD: usize = 22;
         let tick = self.tick;
         let empty = View::default();
+        let frame = SnapshotFrame { tick_rate_hz: TICK_RATE_HZ, max_bytes: MAX_DATAGRAM_BYTES, overhead: SNAPSHOT_OVERHEAD };
         for (conn, c) in &mut self.conns {
             let ConnState::Member { room, id: viewer } = c.state else { continue };
-            c.budget = (c.budget + per_tick).min(per_tick * BUDGET_CARRY_TICKS);
-            let room = &self.rooms[room];
-            let Some(me) = room.member(viewer) else { continue };
             let (base_ago, base) = match c.acked.filter(|a| tick.wrapping_sub(*a) <= MAX_BASE_AGE_TICKS) {
                 Some(acked) => match c.views.get(acked) {
                     Some(view) => (tick.wrapping_sub(acked), view),
@@ -309,43 +317,10 @@ impl<L: ServerLinks> RoomServer<L> {
                 },
                 None => (0, &empty),
             };
-            let here = tsunagu_sim::pose::wire_pos(me.pose.body.pos);
-            let mut candidates: Vec<_> = room
-                .visible_to(viewer)
-                .into_iter()
-                .filter_map(|state| {
-                    let distance = tsunagu_sim::pose::wire_pos(state.pose.body.pos).distance(here);
-                    let since = match c.sent_at.get(&state.id) {
-                        Some(at) => tick.wrapping_sub(*at),
-                        None => u32::MAX,
-                    };
-                    // Due on the interval's own ticks, so avatars due together share a
-                    // datagram (fewer headers); or when a full budget made one late.
-                    let interval = update_interval_ticks(distance);
-                    let due = tick.is_multiple_of(interval) || since > interval;
-                    due.then(|| (snapshot_priority(since, distance), state))
-                })
-                .collect();
-            candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
-            let limit_bits = (c.budget as usize).min(MAX_DATAGRAM_BYTES).saturating_sub(SNAPSHOT_OVERHEAD) * 8;
-            let mut bits = 0usize;
-            let mut avatars = Vec::new();
-            for (_, state) in candidates.into_iter().take(MAX_SNAPSHOT_AVATARS) {
-                let state_bits = avatar_bits(base, tick, &state) as usize;
-                if bits + state_bits > limit_bits {
-                    break;
-                }
-                bits += state_bits;
-                avatars.push(state);
-            }
-            // Nothing due or nothing fits yet: the budget grows for the next tick.
-            // Someone alone still gets empty snapshots: they keep its clock and acks going.
-            if avatars.is_empty() && room.len() > 1 {
+            let Some(avatars) = c.interest.select(&self.rooms[room], viewer, tick, frame, |state| avatar_bits(base, tick, state) as usize)
+            else {
                 continue;
-            }
-            for state in &avatars {
-                c.sent_at.insert(state.id, tick);
-            }
+            };
             let view = base.then(tick, &avatars);
             let snapshot = Snapshot {
                 tick,
@@ -355,11 +330,11 @@ impl<L: ServerLinks> RoomServer<L> {
             };
             match encode(&ServerDatagram::Snapshot(snapshot), MAX_DATAGRAM_BYTES) {
                 Ok(bytes) => {
-                    c.budget -= bytes.len() as f32;
+                    c.interest.spend(bytes.len());
                     c.views.record(tick, view);
                     self.links.send_datagram(*conn, bytes);
                 }
-                Err(e) => tracing::error!("snapshot too large: {e}"),
+                Err(_) => tracing::error!("a snapshot did not fit a datagram"),
             }
         }
     }
@@ -367,7 +342,7 @@ impl<L: ServerLinks> RoomServer<L> {
     fn send_frame<T: serde::Serialize>(&mut self, conn: ConnId, channel: Channel, msg: &T) {
         match encode(msg, MAX_FRAME_BYTES) {
             Ok(bytes) => self.links.send(conn, channel, bytes),
-            Err(e) => tracing::error!("could not encode a frame: {e}"),
+            Err(_) => tracing::error!("could not encode a frame"),
         }
     }
 
@@ -383,8 +358,10 @@ impl<L: ServerLinks> RoomServer<L> {
         }
     }
 
-    fn violation(&mut self, conn: ConnId, error: &DecodeError) {
-        tracing::warn!(connection = conn, "protocol violation: {error}");
+    /// Close a connection that broke the protocol. `what` is the kind of
+    /// breach only: a decoder's message can carry the peer's own text.
+    fn violation(&mut self, conn: ConnId, what: &'static str) {
+        tracing::warn!(connection = conn, "protocol violation: {what}");
         self.close(conn, CloseReason::ProtocolViolation);
     }
 
@@ -392,21 +369,37 @@ impl<L: ServerLinks> RoomServer<L> {
         if self.conns.contains_key(&conn) {
             self.send_frame(conn, Channel::Control, &ServerControl::Closing(reason));
             self.links.close(conn, reason);
-            self.forget(conn, None);
+            self.forget(conn, Leaving::Gone);
         }
     }
 
-    /// Drop a connection's member. `dropped` means the link failed (not a Bye or
-    /// our own close): their place is kept for a reconnect.
-    fn forget(&mut self, conn: ConnId, dropped: Option<Duration>) {
+    /// A connection ended: its member leaves as `leaving` says.
+    fn forget(&mut self, conn: ConnId, leaving: Leaving) {
         let Some(ConnState::Member { room, id }) = self.conns.remove(&conn).map(|c| c.state) else { return };
-        let was_here = match dropped {
-            Some(now) => self.rooms[room].depart(id, now),
-            None => self.rooms[room].remove(id),
+        let was_here = match leaving {
+            Leaving::Gone => self.rooms[room].remove(id),
+            Leaving::Dropped(now) => self.rooms[room].depart(id, now),
+            Leaving::Reconnecting(now) => {
+                self.reconnecting.push((room, id, now));
+                return;
+            }
         };
         if was_here {
-            tracing::info!(room, session = id.0, dropped = dropped.is_some(), "left");
+            tracing::info!(room, session = id.0, dropped = matches!(leaving, Leaving::Dropped(_)), "left");
             self.broadcast_event(room, &ServerEvent::PeerLeft(id), None);
+        }
+    }
+
+    /// Members who said they were reconnecting and did not come back in time
+    /// leave, their place kept like any dropped member's.
+    fn expire_reconnecting(&mut self, now: Duration) {
+        let (late, waiting): (Vec<_>, Vec<_>) = self.reconnecting.drain(..).partition(|(_, _, since)| now.saturating_sub(*since) > RECONNECT_GRACE);
+        self.reconnecting = waiting;
+        for (room, id, _) in late {
+            if self.rooms[room].depart(id, now) {
+                tracing::info!(room, session = id.0, "did not come back");
+                self.broadcast_event(room, &ServerEvent::PeerLeft(id), None);
+            }
         }
     }
 
@@ -424,15 +417,18 @@ impl<L: ServerLinks> RoomServer<L> {
 }
 
 /// Run `server` in real time until `stop` is set, then tell every client and
-/// give the goodbyes time to leave. Used by the binary and the embedded room.
+/// give the goodbyes time to leave. It wakes on input as well as on its tick,
+/// so whatever it forwards leaves as soon as it arrives. Used by the binary
+/// and the embedded room.
 pub fn serve_until_stopped<L: ServerLinks>(mut server: RoomServer<L>, stop: &std::sync::atomic::AtomicBool) {
     use std::sync::atomic::Ordering;
     use std::time::Instant;
     let started = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         server.step(started.elapsed());
-        // Poses are latest-wins: handling input once per tick loses nothing.
-        std::thread::sleep(server.until_next_tick(started.elapsed()).min(Duration::from_millis(50)));
+        // Bounded so a stop is noticed promptly.
+        let until = server.until_next_tick(started.elapsed()).min(Duration::from_millis(50));
+        server.links_mut().wait(until);
     }
     tracing::info!("shutting down: telling every client");
     server.shutdown();

@@ -17,9 +17,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use tsunagu_client_core::{ClientCore, RoomEvent};
 use tsunagu_net::invite::Invite;
-use tsunagu_net::quic::QuicClient;
-use tsunagu_net::session::{ClientSession, SessionEvent};
+use tsunagu_net::quic::QuicConnector;
 use tsunagu_protocol::{AvatarLook, Hello, PeerId};
 use tsunagu_testkit::trace::Person;
 use tsunagu_testkit::{ROOM_CODE, Stepper, TICK};
@@ -71,8 +71,11 @@ fn bandwidth(people: usize, seconds: usize) -> (f64, f64) {
     for _ in 0..90 {
         advance(&mut s, &mut naive_bytes);
     }
-    let start_bytes: Vec<usize> = ids.iter().map(|&i| s.clients[i].snapshot_bytes).collect();
-    let start_tick = s.server.tick();
+    let start_bytes: Vec<usize> = ids.iter().map(|&i| s.clients[i].snapshot_bytes()).collect();
+    let first_updates: Vec<u32> = {
+        let first = &s.clients[ids[0]];
+        ids.iter().map(|&i| s.clients[i].id().map_or(0, |id| first.updates(id))).collect()
+    };
     naive_bytes = 0;
     for _ in 0..seconds * 30 {
         advance(&mut s, &mut naive_bytes);
@@ -81,16 +84,16 @@ fn bandwidth(people: usize, seconds: usize) -> (f64, f64) {
     let mut per_avatar: Vec<f64> = ids
         .iter()
         .zip(&start_bytes)
-        .map(|(&i, start)| (s.clients[i].snapshot_bytes - start) as f64 / seconds as f64 / visible * 8.0 / 1000.0)
+        .map(|(&i, start)| (s.clients[i].snapshot_bytes() - start) as f64 / seconds as f64 / visible * 8.0 / 1000.0)
         .collect();
     let worst = per_avatar.iter().copied().fold(0.0, f64::max);
     let ours = median(&mut per_avatar);
     let naive = naive_bytes as f64 / seconds as f64 / visible * 8.0 / 1000.0;
     let first = &s.clients[ids[0]];
-    let mut rates: Vec<f64> = first
-        .updates
-        .values()
-        .map(|ticks| ticks.iter().filter(|&&t| t >= start_tick).count() as f64 / seconds as f64)
+    let mut rates: Vec<f64> = ids[1..]
+        .iter()
+        .zip(&first_updates[1..])
+        .filter_map(|(&i, start)| s.clients[i].id().map(|id| f64::from(first.updates(id) - start) / seconds as f64))
         .collect();
     rates.sort_by(f64::total_cmp);
     println!("(a) bandwidth: {people} VR avatars, {seconds} s of recorded-like motion at 30 Hz");
@@ -127,9 +130,8 @@ fn clock_ticks_per_second() -> f64 {
 }
 
 struct Bot {
-    session: ClientSession,
+    core: ClientCore,
     person: Person,
-    id: Option<PeerId>,
     /// When each marker (head height in mm above 1 m) was sent.
     sent: HashMap<i32, Instant>,
     seq: u32,
@@ -158,11 +160,11 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64) -> Result<(), St
     std::thread::spawn(move || lines.for_each(drop));
     let mut bots: Vec<Bot> = (0..clients)
         .map(|i| {
-            let link = QuicClient::connect(&invite).map_err(|e| e.to_string())?;
             let hello = Hello::new(&invite.room_code, &format!("bot{i}"), AvatarLook { body_color: [200, 160, 90] });
-            Ok(Bot { session: ClientSession::start(Box::new(link), hello), person: Person::new(i), id: None, sent: HashMap::new(), seq: 0, seen: HashMap::new() })
+            let core = ClientCore::join(Box::new(QuicConnector::new(invite.clone())), hello, Duration::ZERO);
+            Bot { core, person: Person::new(i), sent: HashMap::new(), seq: 0, seen: HashMap::new() }
         })
-        .collect::<Result<_, String>>()?;
+        .collect();
     let started = Instant::now();
     let period = Duration::from_secs(1) / 30;
     let warm_up = Duration::from_secs(3);
@@ -178,7 +180,7 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64) -> Result<(), St
             latencies_ms.clear();
         }
         for (i, bot) in bots.iter_mut().enumerate() {
-            if now >= next_send[i] && bot.session.in_room() {
+            if now >= next_send[i] && bot.core.in_room() {
                 next_send[i] += period;
                 let mut pose = bot.person.pose(now.as_secs_f32());
                 // Head height carries a marker, so whoever sees this pose knows when it left.
@@ -186,25 +188,24 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64) -> Result<(), St
                 pose.head.pos.0[1] = 1000 + marker;
                 bot.sent.insert(marker, Instant::now());
                 bot.seq += 1;
-                bot.session.send_pose(pose);
+                bot.core.send_pose(pose, now);
             }
         }
-        let ids: HashMap<PeerId, usize> = bots.iter().enumerate().filter_map(|(i, b)| b.id.map(|id| (id, i))).collect();
+        let ids: HashMap<PeerId, usize> = bots.iter().enumerate().filter_map(|(i, b)| b.core.my_id().map(|id| (id, i))).collect();
         let mut seen_now = Vec::new();
         for (i, bot) in bots.iter_mut().enumerate() {
-            for event in bot.session.poll() {
-                match event {
-                    SessionEvent::Joined(welcome) => bot.id = Some(welcome.your_id),
-                    SessionEvent::Snapshot(snapshot) => {
-                        for avatar in snapshot.avatars {
-                            let marker = avatar.pose.head.pos.0[1] - 1000;
-                            if bot.seen.insert(avatar.id, marker) != Some(marker) {
-                                seen_now.push((i, avatar.id, marker));
-                            }
-                        }
-                    }
-                    SessionEvent::Closed(end) => return Err(format!("bot {i} was disconnected: {end:?}")),
-                    _ => {}
+            for event in bot.core.poll(now) {
+                if matches!(event, RoomEvent::Ended(_) | RoomEvent::Reconnecting) {
+                    return Err(format!("bot {i} lost its connection: {event:?}"));
+                }
+            }
+            // The newest pose of each avatar (the bots poll every millisecond,
+            // so two snapshots rarely arrive between polls).
+            for &id in ids.keys() {
+                let Some(pose) = bot.core.room().peer(id).and_then(|p| p.latest) else { continue };
+                let marker = pose.head.pos.0[1] - 1000;
+                if bot.seen.insert(id, marker) != Some(marker) {
+                    seen_now.push((i, id, marker));
                 }
             }
         }
@@ -219,7 +220,7 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64) -> Result<(), St
     let (measured_at, cpu_start) = measure_from.ok_or("the run ended before measuring")?;
     let cpu = cpu_seconds(child.id(), ticks_per_second).ok_or("cannot read the server's CPU time")? - cpu_start;
     let wall = measured_at.elapsed().as_secs_f64();
-    let joined = bots.iter().filter(|b| b.id.is_some()).count();
+    let joined = bots.iter().filter(|b| b.core.my_id().is_some()).count();
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let _ = child.wait();
     drop(bots);

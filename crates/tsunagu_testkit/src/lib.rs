@@ -1,15 +1,17 @@
-//! The stepper: one room server and N client sessions in one process, joined by
-//! the in-memory transport and driven by a manual clock. No sockets, no sleeps,
-//! no flaky timing: every test run sees exactly the same sequence of events.
+//! The stepper: one room server and N real client cores in one process, joined
+//! by the in-memory transport and driven by a manual clock. No sockets, no
+//! sleeps, no flaky timing: every test run sees exactly the same events.
 
 pub mod trace;
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tsunagu_net::memory::{MemoryConnector, MemoryServer, hub};
-use tsunagu_net::session::{ClientSession, SessionEvent};
-use tsunagu_protocol::{AvatarLook, AvatarPose, Hello, PeerId, PeerInfo, RejectReason};
+use tsunagu_client_core::{ClientCore, ClientEnd, RoomEvent};
+use tsunagu_net::memory::{Blocked, MemoryConnector, MemoryServer, hub};
+use tsunagu_net::{ClientLink, ConnId, Connector};
+use tsunagu_protocol::{AvatarLook, AvatarPose, ClientEvent, Hello, PeerId, PeerInfo, RejectReason};
 use tsunagu_room::RoomConfig;
 use tsunagu_server::RoomServer;
 
@@ -18,30 +20,89 @@ pub const ROOM_CODE: &str = "stepper-room";
 /// Facilitator code of the stepper's room.
 pub const STAFF_CODE: &str = "stepper-room-staff";
 
-/// One simulated client and what it has seen.
+/// Opens hub links for one client and remembers which, so a test can cut or
+/// block that client's current connection.
+struct TrackedConnector {
+    hub: MemoryConnector,
+    opened: Arc<Mutex<Vec<ConnId>>>,
+}
+
+impl Connector for TrackedConnector {
+    fn open(&mut self) -> Result<Box<dyn ClientLink>, String> {
+        let link = self.hub.connect();
+        self.opened.lock().unwrap_or_else(|e| e.into_inner()).push(link.id());
+        Ok(Box::new(link))
+    }
+}
+
+/// One simulated client: a real [`ClientCore`] and everything it reported.
 pub struct TestClient {
-    session: ClientSession,
+    /// The client under test.
+    pub core: ClientCore,
+    /// Every event it reported, in order.
+    pub events: Vec<RoomEvent>,
+    opened: Arc<Mutex<Vec<ConnId>>>,
+}
+
+impl TestClient {
     /// Our id, once welcomed.
-    pub id: Option<PeerId>,
+    pub fn id(&self) -> Option<PeerId> {
+        self.core.my_id()
+    }
+
     /// Why we were refused, if we were.
-    pub rejected: Option<RejectReason>,
-    /// Whether the connection ended.
-    pub closed: bool,
+    pub fn rejected(&self) -> Option<RejectReason> {
+        self.events.iter().find_map(|e| match e {
+            RoomEvent::Ended(ClientEnd::Rejected(reason)) => Some(*reason),
+            _ => None,
+        })
+    }
+
+    /// How it ended, if it has.
+    pub fn ended(&self) -> Option<ClientEnd> {
+        self.events.iter().find_map(|e| match e {
+            RoomEvent::Ended(end) => Some(*end),
+            _ => None,
+        })
+    }
+
     /// Who we know is here (not counting us).
-    pub peers: BTreeMap<PeerId, PeerInfo>,
-    /// The newest pose we saw of each other avatar.
-    pub seen: BTreeMap<PeerId, AvatarPose>,
-    /// Snapshot datagram bytes received.
-    pub snapshot_bytes: usize,
-    /// The ticks at which each other avatar was updated.
-    pub updates: BTreeMap<PeerId, Vec<u32>>,
+    pub fn peers(&self) -> BTreeMap<PeerId, PeerInfo> {
+        self.core.room().peers().map(|p| (p.id, p.clone())).collect()
+    }
+
+    /// The newest pose we hold of someone, exactly as decoded.
+    pub fn seen(&self, id: PeerId) -> Option<AvatarPose> {
+        self.core.room().peer(id).and_then(|p| p.latest)
+    }
+
+    /// How many snapshots updated someone.
+    pub fn updates(&self, id: PeerId) -> u32 {
+        self.core.room().peer(id).map_or(0, |p| p.updates)
+    }
+
+    /// Snapshot bytes received, over every connection.
+    pub fn snapshot_bytes(&self) -> usize {
+        self.core.snapshot_bytes() as usize
+    }
+
+    /// The hub connection the client uses now.
+    pub fn conn(&self) -> Option<ConnId> {
+        self.opened.lock().unwrap_or_else(|e| e.into_inner()).last().copied()
+    }
+
+    /// How many connections it has opened (1 + reconnects).
+    pub fn connections_opened(&self) -> usize {
+        self.opened.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
 }
 
 /// A server and its clients on one manual clock.
 pub struct Stepper {
     /// The server under test.
     pub server: RoomServer<MemoryServer>,
-    connector: MemoryConnector,
+    /// Opens raw connections (for tests that misbehave on purpose).
+    pub connector: MemoryConnector,
     /// The clients, in the order they were added.
     pub clients: Vec<TestClient>,
     now: Duration,
@@ -58,17 +119,10 @@ impl Stepper {
     /// Add a client that says Hello with `code` and `nickname`. Returns its index.
     pub fn connect(&mut self, code: &str, nickname: &str) -> usize {
         let hello = Hello::new(code, nickname, AvatarLook { body_color: [200, 120, 80] });
-        let session = ClientSession::start(Box::new(self.connector.connect()), hello);
-        self.clients.push(TestClient {
-            session,
-            id: None,
-            rejected: None,
-            closed: false,
-            peers: BTreeMap::new(),
-            seen: BTreeMap::new(),
-            snapshot_bytes: 0,
-            updates: BTreeMap::new(),
-        });
+        let opened = Arc::new(Mutex::new(Vec::new()));
+        let connector = TrackedConnector { hub: self.connector.clone(), opened: opened.clone() };
+        let core = ClientCore::join(Box::new(connector), hello, self.now);
+        self.clients.push(TestClient { core, events: Vec::new(), opened });
         self.clients.len() - 1
     }
 
@@ -79,12 +133,25 @@ impl Stepper {
 
     /// Send a pose from client `index`.
     pub fn send_pose(&mut self, index: usize, pose: AvatarPose) {
-        self.clients[index].session.send_pose(pose);
+        let now = self.now;
+        self.clients[index].core.send_pose(pose, now);
+    }
+
+    /// Send a room event from client `index`.
+    pub fn send_event(&mut self, index: usize, event: ClientEvent) {
+        self.clients[index].core.send_event(event);
     }
 
     /// Client `index` leaves politely.
     pub fn leave(&mut self, index: usize) {
-        self.clients[index].session.leave();
+        self.clients[index].core.leave();
+    }
+
+    /// Silently lose client `index`'s current traffic in the given directions.
+    pub fn block(&mut self, index: usize, blocked: Blocked) {
+        if let Some(conn) = self.clients[index].conn() {
+            self.connector.block(conn, blocked);
+        }
     }
 
     /// Advance the clock by `dt` in one step: server first, then every client.
@@ -92,32 +159,8 @@ impl Stepper {
         self.now += dt;
         self.server.step(self.now);
         for client in &mut self.clients {
-            for event in client.session.poll() {
-                match event {
-                    SessionEvent::Joined(welcome) => {
-                        client.id = Some(welcome.your_id);
-                        client.peers = welcome.peers.into_iter().map(|p| (p.id, p)).collect();
-                    }
-                    SessionEvent::Rejected(reason) => client.rejected = Some(reason),
-                    SessionEvent::PeerJoined(peer) => {
-                        client.peers.insert(peer.id, peer);
-                    }
-                    SessionEvent::PeerLeft(id) => {
-                        client.peers.remove(&id);
-                        client.seen.remove(&id);
-                    }
-                    SessionEvent::Snapshot(snapshot) => {
-                        for state in snapshot.avatars {
-                            if client.peers.contains_key(&state.id) {
-                                client.seen.insert(state.id, state.pose);
-                                client.updates.entry(state.id).or_default().push(snapshot.tick);
-                            }
-                        }
-                    }
-                    SessionEvent::Closed(_) => client.closed = true,
-                }
-            }
-            client.snapshot_bytes = client.session.snapshot_bytes() as usize;
+            let events = client.core.poll(self.now);
+            client.events.extend(events);
         }
     }
 

@@ -97,7 +97,7 @@ fn update_people(
     mut label: Query<&mut Text, With<PeopleCount>>,
 ) {
     let Ok(mut text) = label.single_mut() else { return };
-    let count = connection.map(|c| c.peers.len() + usize::from(c.my_id.is_some())).unwrap_or(0);
+    let count = connection.map(|c| c.read(|core| core.room().head_count())).unwrap_or(0);
     let mut shown = texts.get_with(settings.language, "hud-people", &[("count", Arg::Num(count as f64))]);
     if hosted.is_some() {
         shown = format!("{shown}\n{}", texts.get(settings.language, "hud-hosting"));
@@ -148,7 +148,7 @@ fn update_notices(
 ) {
     let Ok((container, children)) = container.single() else { return };
     let wanted: Vec<String> =
-        notices(sound.as_deref().copied(), display.as_deref().copied(), connection.is_some_and(|c| c.retry.is_some())).into_iter().map(|key| texts.get(settings.language, key)).collect();
+        notices(sound.as_deref().copied(), display.as_deref().copied(), connection.is_some_and(|c| c.read(|core| core.reconnecting()))).into_iter().map(|key| texts.get(settings.language, key)).collect();
     if *shown == wanted && children.is_some_and(|c| c.len() == wanted.len()) {
         return;
     }

@@ -1,7 +1,6 @@
 //! A server on loopback and headless clients that watch each other as a real
 //! client would: snapshots through the interpolation buffer, sampled per frame.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,15 +8,13 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bevy_math::{Quat, Vec3};
-use tsunagu_net::LinkEnd;
+use tsunagu_client_core::{ClientCore, ClientEnd, RoomEvent};
 use tsunagu_net::invite::Invite;
-use tsunagu_net::quic::{QuicClient, QuicServer, QuicServerConfig};
-use tsunagu_net::session::{ClientSession, SessionEvent};
+use tsunagu_net::quic::{QuicConnector, QuicServer, QuicServerConfig};
 use tsunagu_protocol::{AvatarLook, AvatarPose, Hello, PeerId, RejectReason};
 use tsunagu_room::RoomConfig;
 use tsunagu_server::{RoomServer, serve_until_stopped};
-use tsunagu_sim::interp::{Playout, Sample, Track};
-use tsunagu_sim::pose::{from_wire, to_wire};
+use tsunagu_sim::pose::to_wire;
 
 pub const CODE: &str = "e2e-room";
 pub const STAFF: &str = "e2e-staff";
@@ -67,17 +64,11 @@ impl Drop for TestServer {
     }
 }
 
-/// What one headless client has seen.
+/// One headless client: the real client core over real QUIC, and what it reported.
 pub struct Peer {
-    pub session: ClientSession,
-    pub id: Option<PeerId>,
-    pub rejected: Option<RejectReason>,
-    pub closed: Option<LinkEnd>,
-    pub present: BTreeMap<PeerId, ()>,
-    tracks: BTreeMap<PeerId, Track>,
-    playout: Playout,
+    pub core: ClientCore,
+    pub events: Vec<RoomEvent>,
     started: Instant,
-    seq_seen: u32,
 }
 
 pub fn pose_at(pos: Vec3) -> AvatarPose {
@@ -87,65 +78,63 @@ pub fn pose_at(pos: Vec3) -> AvatarPose {
 impl Peer {
     pub fn join(invite: &Invite, nickname: &str) -> Peer {
         let hello = Hello::new(&invite.room_code, nickname, AvatarLook { body_color: [120, 200, 120] });
-        let link = QuicClient::connect(invite).expect("client starts");
-        Peer {
-            session: ClientSession::start(Box::new(link), hello),
-            id: None,
-            rejected: None,
-            closed: None,
-            present: BTreeMap::new(),
-            tracks: BTreeMap::new(),
-            playout: Playout::default(),
-            started: Instant::now(),
-            seq_seen: 0,
-        }
+        let started = Instant::now();
+        let core = ClientCore::join(Box::new(QuicConnector::new(invite.clone())), hello, Duration::ZERO);
+        Peer { core, events: Vec::new(), started }
     }
 
-    fn local_time(&self) -> f64 {
-        self.started.elapsed().as_secs_f64()
+    fn now(&self) -> Duration {
+        self.started.elapsed()
     }
 
     /// Handle everything that arrived.
     pub fn pump(&mut self) {
-        let now = self.local_time();
-        for event in self.session.poll() {
-            match event {
-                SessionEvent::Joined(welcome) => {
-                    self.id = Some(welcome.your_id);
-                    for p in welcome.peers {
-                        self.present.insert(p.id, ());
-                    }
-                }
-                SessionEvent::Rejected(r) => self.rejected = Some(r),
-                SessionEvent::PeerJoined(p) => {
-                    self.present.insert(p.id, ());
-                }
-                SessionEvent::PeerLeft(id) => {
-                    self.present.remove(&id);
-                    self.tracks.remove(&id);
-                }
-                SessionEvent::Snapshot(s) => {
-                    self.seq_seen += 1;
-                    let server_time = f64::from(s.tick) / 30.0;
-                    self.playout.on_snapshot(server_time, now);
-                    for a in s.avatars {
-                        let (pos, rot) = from_wire(a.pose.body);
-                        self.tracks.entry(a.id).or_default().push(Sample { time: server_time, pos, rot });
-                    }
-                }
-                SessionEvent::Closed(end) => self.closed = Some(end),
-            }
-        }
+        let now = self.now();
+        let events = self.core.poll(now);
+        self.events.extend(events);
+    }
+
+    pub fn id(&self) -> Option<PeerId> {
+        self.core.my_id()
+    }
+
+    /// How many others are here.
+    pub fn present(&self) -> usize {
+        self.core.room().peers().count()
+    }
+
+    pub fn sees(&self, id: PeerId) -> bool {
+        self.core.room().peers().any(|p| p.id == id)
+    }
+
+    pub fn rejected(&self) -> Option<RejectReason> {
+        self.events.iter().find_map(|e| match e {
+            RoomEvent::Ended(ClientEnd::Rejected(r)) => Some(*r),
+            _ => None,
+        })
+    }
+
+    pub fn ended(&self) -> Option<ClientEnd> {
+        self.events.iter().find_map(|e| match e {
+            RoomEvent::Ended(end) => Some(*end),
+            _ => None,
+        })
+    }
+
+    pub fn send_pose(&mut self, pose: AvatarPose) {
+        let now = self.now();
+        self.core.send_pose(pose, now);
     }
 
     /// Where this client would draw `id` right now.
     pub fn rendered(&self, id: PeerId) -> Option<Vec3> {
-        let t = self.playout.render_time(self.local_time())?;
-        self.tracks.get(&id)?.sample(t).map(|(p, _)| p)
+        let room = self.core.room();
+        let t = room.render_time(self.now())?;
+        room.sample(id, t).map(|p| p.body.0)
     }
 
-    pub fn snapshots_seen(&self) -> u32 {
-        self.seq_seen
+    pub fn snapshots_seen(&self) -> u64 {
+        self.core.room().snapshots()
     }
 }
 
@@ -183,7 +172,7 @@ pub struct Follow {
 /// Walk `walker` along [`path`] at 30 Hz for `seconds` while `watchers` render at
 /// 60 Hz; also calls `meanwhile` every frame (e.g. a rogue client).
 pub fn walk_and_watch(walker: &mut Peer, watchers: &mut [&mut Peer], seconds: f32, mut meanwhile: impl FnMut()) -> Follow {
-    let walker_id = walker.id.expect("walker joined");
+    let walker_id = walker.id().expect("walker joined");
     let start = Instant::now();
     let mut truth: Vec<(f32, Vec3)> = Vec::new();
     let mut last_drawn: Vec<Option<Vec3>> = vec![None; watchers.len()];
@@ -198,7 +187,7 @@ pub fn walk_and_watch(walker: &mut Peer, watchers: &mut [&mut Peer], seconds: f3
         if t >= next_pose {
             let p = path(t);
             truth.push((t, p));
-            walker.session.send_pose(pose_at(p));
+            walker.send_pose(pose_at(p));
             next_pose += 1.0 / 30.0;
         }
         walker.pump();

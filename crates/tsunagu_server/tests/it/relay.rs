@@ -38,6 +38,9 @@ impl Ord for Delayed {
 /// a fraction of packets and delaying each by `delay ± jitter`, both ways.
 pub struct LossyRelay {
     addr: SocketAddr,
+    /// Client → server and server → client traffic silently lost, as when a
+    /// Wi-Fi drops one direction.
+    blocked: Arc<[AtomicBool; 2]>,
     stop: Arc<AtomicBool>,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
@@ -52,9 +55,13 @@ impl LossyRelay {
         // One upstream socket per client, so the server sees each client apart.
         let upstreams: Arc<Mutex<HashMap<SocketAddr, Arc<UdpSocket>>>> = Arc::new(Mutex::new(HashMap::new()));
         let rng = Arc::new(Mutex::new(rand::rngs::StdRng::seed_from_u64(seed)));
+        let blocked: Arc<[AtomicBool; 2]> = Arc::new([AtomicBool::new(false), AtomicBool::new(false)]);
         let schedule = {
-            let (queue, rng) = (queue.clone(), rng.clone());
+            let (queue, rng, blocked) = (queue.clone(), rng.clone(), blocked.clone());
             move |from_client: bool, client: SocketAddr, bytes: Vec<u8>| {
+                if blocked[usize::from(!from_client)].load(Ordering::Relaxed) {
+                    return;
+                }
                 let mut rng = rng.lock().unwrap();
                 if rng.random_bool(loss) {
                     return;
@@ -119,11 +126,17 @@ impl LossyRelay {
                 }
             }));
         }
-        LossyRelay { addr, stop, threads }
+        LossyRelay { addr, blocked, stop, threads }
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Lose everything going to the server, to the clients, both or neither.
+    pub fn block(&self, to_server: bool, to_client: bool) {
+        self.blocked[0].store(to_server, Ordering::Relaxed);
+        self.blocked[1].store(to_client, Ordering::Relaxed);
     }
 }
 

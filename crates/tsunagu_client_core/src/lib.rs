@@ -1,0 +1,412 @@
+//! The Tsunagu client as a headless library: the client's half of the
+//! protocol, the room as this client knows it, joining, and coming back after
+//! a drop. No renderer, no window, no sound: the Bevy client, the practice
+//! guests, the stepper, the end-to-end tests and the benches all drive this.
+//!
+//! The API is small: [`ClientCore::join`], then every frame
+//! [`ClientCore::poll`] with the current time (which hands back
+//! [`RoomEvent`]s), [`ClientCore::send_pose`] and [`ClientCore::send_event`];
+//! [`ClientCore::room`] says who is here and where to draw them.
+
+pub mod room;
+pub mod session;
+
+use std::time::Duration;
+
+use tsunagu_net::{Connector, LinkEnd};
+use tsunagu_protocol::{AvatarPose, ClientEvent, CloseReason, Hello, PeerId, PeerInfo, QuantPose, Refusal, RejectReason, Role, ServerEvent};
+
+pub use room::{Placement, RemotePeer, RoomView, SampledPose};
+use session::{Session, SessionEvent};
+
+/// A join that has not been welcomed by then has failed. Longer than the
+/// transport's own connect timeout, so an attempt is never cut short.
+pub const JOIN_DEADLINE: Duration = Duration::from_secs(5);
+/// Waits before each reconnect attempt after a drop; the last repeats. Short
+/// at first: most drops are a few seconds of bad Wi-Fi, and a child should be
+/// back within moments of it clearing. Then slower, to spare a server that is
+/// really gone.
+pub const RECONNECT_BACKOFF: [Duration; 8] = [
+    Duration::from_millis(250),
+    Duration::from_millis(250),
+    Duration::from_millis(250),
+    Duration::from_millis(500),
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+];
+/// Give up reconnecting after this long (the server keeps a place 120 s).
+pub const RECONNECT_FOR: Duration = Duration::from_secs(100);
+/// In a room the server sends something at least every few ticks (snapshots,
+/// empty ones when alone). Hearing nothing this long means the connection is
+/// broken in at least one direction, even if QUIC has not noticed yet (its idle
+/// timeout is 15 s): give it up and come back with the resume token.
+pub const SILENCE_LIMIT: Duration = Duration::from_secs(2);
+/// Poses sent without the server showing it heard any (its snapshots keep
+/// coding against an old acknowledgement): after a second's worth of them and
+/// [`SILENCE_LIMIT`], our direction of the connection is broken.
+const UNHEARD_POSES_LIMIT: u32 = 30;
+/// Client events waiting for a (re)join are kept up to this many.
+const MAX_PENDING_EVENTS: usize = 32;
+
+/// Why the core stopped for good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientEnd {
+    /// The server would not let us in.
+    Rejected(RejectReason),
+    /// The connection ended and coming back was not possible or not wise.
+    Closed(LinkEnd),
+    /// We left.
+    Left,
+}
+
+/// What happened in the room, for the app to show. A closed set: each feature
+/// reads the variants it cares about.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RoomEvent {
+    /// We are in for the first time: our id and role, and where we stand.
+    Joined {
+        /// Me as the room shows me.
+        me: PeerInfo,
+        /// Where to stand.
+        spawn: QuantPose,
+    },
+    /// The connection dropped; the room stays on screen while we come back.
+    Reconnecting,
+    /// Back in after a drop. `resumed`: same id and place, nobody saw us go;
+    /// otherwise the server gave a new place and the avatar moves to `spawn`.
+    Rejoined {
+        /// Me as the room shows me now.
+        me: PeerInfo,
+        /// Where the server has us.
+        spawn: QuantPose,
+        /// Whether our place was kept.
+        resumed: bool,
+    },
+    /// Someone is here (also sent for everyone present when we join).
+    PeerJoined(PeerInfo),
+    /// Someone's name, look or role changed (mine included).
+    PeerChanged(PeerInfo),
+    /// Someone left.
+    PeerLeft(PeerId),
+    /// The server did not apply something we sent.
+    Refused(Refusal),
+    /// Over for good; nothing more will happen.
+    Ended(ClientEnd),
+}
+
+/// Whether a connection that ended this way is worth coming back to.
+pub fn worth_reconnecting(end: LinkEnd) -> bool {
+    matches!(end, LinkEnd::Lost | LinkEnd::TimedOut | LinkEnd::Unreachable | LinkEnd::Reason(CloseReason::Reconnecting))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Phase {
+    /// First join, attempt started then.
+    Joining { since: Duration },
+    InRoom,
+    /// Coming back after a drop. `attempt_since` is set while an attempt is in
+    /// flight; otherwise the next one starts at `next_try`.
+    Reconnecting { since: Duration, attempt: usize, next_try: Duration, attempt_since: Option<Duration> },
+    Ended,
+}
+
+/// One person's client, without a screen.
+pub struct ClientCore {
+    connector: Box<dyn Connector>,
+    hello: Hello,
+    session: Option<Session>,
+    phase: Phase,
+    room: RoomView,
+    resume: Option<u64>,
+    last_heard: Duration,
+    /// When the server last showed it heard us, and what it had heard.
+    server_heard: (Option<u32>, Duration),
+    /// Poses sent since then.
+    poses_unheard: u32,
+    pending_pose: Option<AvatarPose>,
+    next_pose_at: Duration,
+    pending_events: Vec<ClientEvent>,
+    snapshot_bytes_before: u64,
+    out: Vec<RoomEvent>,
+}
+
+impl ClientCore {
+    /// Start joining the room `connector` reaches, introducing ourselves with `hello`.
+    pub fn join(mut connector: Box<dyn Connector>, hello: Hello, now: Duration) -> Self {
+        let mut out = Vec::new();
+        let session = match connector.open() {
+            Ok(link) => Some(Session::start(link, &hello)),
+            Err(e) => {
+                tracing::warn!("could not start a connection: {e}");
+                out.push(RoomEvent::Ended(ClientEnd::Closed(LinkEnd::Lost)));
+                None
+            }
+        };
+        let phase = if session.is_some() { Phase::Joining { since: now } } else { Phase::Ended };
+        ClientCore {
+            connector,
+            hello,
+            session,
+            phase,
+            room: RoomView::default(),
+            resume: None,
+            last_heard: now,
+            server_heard: (None, now),
+            poses_unheard: 0,
+            pending_pose: None,
+            next_pose_at: now,
+            pending_events: Vec::new(),
+            snapshot_bytes_before: 0,
+            out,
+        }
+    }
+
+    /// The room as we know it.
+    pub fn room(&self) -> &RoomView {
+        &self.room
+    }
+
+    /// Our id, once welcomed.
+    pub fn my_id(&self) -> Option<PeerId> {
+        self.room.me().map(|m| m.id)
+    }
+
+    /// Our role, once welcomed.
+    pub fn role(&self) -> Option<Role> {
+        self.room.me().map(|m| m.role)
+    }
+
+    /// True while in the room (not joining, not reconnecting, not over).
+    pub fn in_room(&self) -> bool {
+        self.phase == Phase::InRoom
+    }
+
+    /// True while coming back after a drop.
+    pub fn reconnecting(&self) -> bool {
+        matches!(self.phase, Phase::Reconnecting { .. })
+    }
+
+    /// True once over for good.
+    pub fn ended(&self) -> bool {
+        self.phase == Phase::Ended
+    }
+
+    /// Bytes of snapshot datagrams received so far, over every connection.
+    pub fn snapshot_bytes(&self) -> u64 {
+        self.snapshot_bytes_before + self.session.as_ref().map_or(0, Session::snapshot_bytes)
+    }
+
+    /// Our pose now. Sent at once when a send is due (at most the server's tick
+    /// rate), otherwise kept and the newest sent when due, from [`Self::poll`].
+    pub fn send_pose(&mut self, pose: AvatarPose, now: Duration) {
+        self.pending_pose = Some(pose);
+        self.flush_pose(now);
+    }
+
+    /// Something we did in the room. Sent reliably; kept while (re)joining.
+    pub fn send_event(&mut self, event: ClientEvent) {
+        // A reconnect introduces us as we are now.
+        match &event {
+            ClientEvent::SetLook(look) => self.hello.look = *look,
+        }
+        match self.session.as_mut() {
+            Some(session) if self.phase == Phase::InRoom => session.send_event(&event),
+            _ if self.pending_events.len() < MAX_PENDING_EVENTS => self.pending_events.push(event),
+            _ => tracing::warn!("dropped a room event while reconnecting"),
+        }
+    }
+
+    /// Leave the room politely.
+    pub fn leave(&mut self) {
+        if let Some(session) = self.session.as_mut() {
+            session.leave();
+        }
+        if self.phase != Phase::Ended {
+            self.phase = Phase::Ended;
+            self.out.push(RoomEvent::Ended(ClientEnd::Left));
+        }
+    }
+
+    /// Handle everything that arrived, keep the connection alive or bring it
+    /// back, and return what happened since the last call. `now` is any
+    /// monotonic clock (a manual one in tests).
+    pub fn poll(&mut self, now: Duration) -> Vec<RoomEvent> {
+        self.start_attempt_if_due(now);
+        let mut delivered = Vec::new();
+        if let Some(session) = self.session.as_mut() {
+            session.poll(&mut delivered);
+        }
+        if !delivered.is_empty() {
+            self.last_heard = now;
+        }
+        let base = self.session.as_ref().and_then(Session::newest_base);
+        if base != self.server_heard.0 {
+            self.server_heard = (base, now);
+            self.poses_unheard = 0;
+        }
+        for event in delivered {
+            self.on_session(event, now);
+        }
+        self.check_deadlines(now);
+        self.flush_pose(now);
+        std::mem::take(&mut self.out)
+    }
+
+    fn on_session(&mut self, event: SessionEvent, now: Duration) {
+        match event {
+            SessionEvent::Joined(welcome) => {
+                let me = PeerInfo {
+                    id: welcome.your_id,
+                    nickname: self.hello.nickname.trim().to_owned(),
+                    look: self.hello.look,
+                    role: welcome.role,
+                };
+                self.resume = Some(welcome.resume);
+                self.server_heard = (None, now);
+                self.poses_unheard = 0;
+                let first = matches!(self.phase, Phase::Joining { .. });
+                self.phase = Phase::InRoom;
+                self.room.welcome(me.clone(), welcome.tick_rate_hz);
+                self.room.restart_playout();
+                if first {
+                    self.out.push(RoomEvent::Joined { me, spawn: welcome.spawn });
+                } else {
+                    // Whoever came or went while we were away.
+                    let present: Vec<PeerId> = welcome.peers.iter().map(|p| p.id).collect();
+                    let gone: Vec<PeerId> = self.room.peers().map(|p| p.id).filter(|id| !present.contains(id)).collect();
+                    for id in gone {
+                        self.room.remove(id);
+                        self.out.push(RoomEvent::PeerLeft(id));
+                    }
+                    self.out.push(RoomEvent::Rejoined { me, spawn: welcome.spawn, resumed: welcome.resumed });
+                }
+                for peer in welcome.peers {
+                    self.introduce(peer);
+                }
+                if let Some(session) = self.session.as_mut() {
+                    for event in self.pending_events.drain(..) {
+                        session.send_event(&event);
+                    }
+                }
+            }
+            SessionEvent::Rejected(reason) => self.end(ClientEnd::Rejected(reason)),
+            SessionEvent::Event(ServerEvent::PeerJoined(info) | ServerEvent::PeerChanged(info)) => self.introduce(info),
+            SessionEvent::Event(ServerEvent::PeerLeft(id)) => {
+                if self.room.remove(id) {
+                    self.out.push(RoomEvent::PeerLeft(id));
+                }
+            }
+            SessionEvent::Event(ServerEvent::Refused(refusal)) => self.out.push(RoomEvent::Refused(refusal)),
+            SessionEvent::Snapshot(snapshot) => self.room.on_snapshot(&snapshot, now),
+            SessionEvent::Closed(end) => self.on_closed(end, now),
+        }
+    }
+
+    fn introduce(&mut self, info: PeerInfo) {
+        match self.room.introduce(info.clone()) {
+            Some(true) => self.out.push(RoomEvent::PeerJoined(info)),
+            Some(false) => {
+                if self.my_id() == Some(info.id) {
+                    self.hello.look = info.look;
+                }
+                self.out.push(RoomEvent::PeerChanged(info));
+            }
+            None => {}
+        }
+    }
+
+    fn on_closed(&mut self, end: LinkEnd, now: Duration) {
+        self.retire_session();
+        match self.phase {
+            Phase::InRoom if worth_reconnecting(end) => {
+                tracing::info!("the connection dropped ({end:?}); coming back");
+                self.phase = Phase::Reconnecting { since: now, attempt: 0, next_try: now + RECONNECT_BACKOFF[0], attempt_since: None };
+                self.out.push(RoomEvent::Reconnecting);
+            }
+            Phase::Reconnecting { since, attempt, .. } if worth_reconnecting(end) => {
+                let wait = RECONNECT_BACKOFF[attempt.min(RECONNECT_BACKOFF.len() - 1)];
+                self.phase = Phase::Reconnecting { since, attempt, next_try: now + wait, attempt_since: None };
+            }
+            _ => self.end(ClientEnd::Closed(end)),
+        }
+    }
+
+    fn start_attempt_if_due(&mut self, now: Duration) {
+        let Phase::Reconnecting { since, attempt, next_try, attempt_since: None } = self.phase else { return };
+        if now < next_try {
+            return;
+        }
+        let mut hello = self.hello.clone();
+        hello.resume = self.resume;
+        tracing::info!("reconnecting (attempt {})", attempt + 1);
+        if let Ok(link) = self.connector.open() {
+            self.session = Some(Session::start(link, &hello));
+        }
+        // A failed start counts as a failed attempt: the deadline moves us on.
+        self.phase = Phase::Reconnecting { since, attempt: attempt + 1, next_try, attempt_since: Some(now) };
+    }
+
+    fn check_deadlines(&mut self, now: Duration) {
+        match self.phase {
+            Phase::Joining { since } if now.saturating_sub(since) > JOIN_DEADLINE => {
+                self.end(ClientEnd::Closed(LinkEnd::Unreachable));
+            }
+            Phase::InRoom
+                if now.saturating_sub(self.last_heard) > SILENCE_LIMIT
+                    || (self.poses_unheard >= UNHEARD_POSES_LIMIT && now.saturating_sub(self.server_heard.1) > SILENCE_LIMIT) =>
+            {
+                tracing::info!("the connection is silent one way; coming back on a new one");
+                if let Some(session) = self.session.as_mut() {
+                    session.abandon();
+                }
+                self.on_closed(LinkEnd::TimedOut, now);
+            }
+            Phase::Reconnecting { since, .. } if now.saturating_sub(since) > RECONNECT_FOR => {
+                self.end(ClientEnd::Closed(LinkEnd::Lost));
+            }
+            Phase::Reconnecting { attempt_since: Some(started), .. } if now.saturating_sub(started) > JOIN_DEADLINE => {
+                if let Some(session) = self.session.as_mut() {
+                    session.abandon();
+                }
+                self.on_closed(LinkEnd::Unreachable, now);
+            }
+            _ => {}
+        }
+    }
+
+    fn flush_pose(&mut self, now: Duration) {
+        if self.phase != Phase::InRoom || now < self.next_pose_at {
+            return;
+        }
+        let (Some(pose), Some(session)) = (self.pending_pose.take(), self.session.as_mut()) else { return };
+        session.send_pose(pose);
+        self.poses_unheard = self.poses_unheard.saturating_add(1);
+        let interval = Duration::from_secs_f64(1.0 / self.room.tick_rate());
+        // On schedule, so frames that are not a multiple of the tick still send
+        // at the tick rate on average; after a pause, start again from now.
+        self.next_pose_at = (self.next_pose_at + interval).max(now.saturating_sub(interval));
+    }
+
+    fn retire_session(&mut self) {
+        if let Some(session) = self.session.take() {
+            self.snapshot_bytes_before += session.snapshot_bytes();
+        }
+    }
+
+    fn end(&mut self, end: ClientEnd) {
+        if self.phase == Phase::Ended {
+            return;
+        }
+        if let Some(session) = self.session.as_mut() {
+            session.leave();
+        }
+        self.retire_session();
+        self.phase = Phase::Ended;
+        self.out.push(RoomEvent::Ended(end));
+    }
+}
+
+#[cfg(test)]
+mod tests;

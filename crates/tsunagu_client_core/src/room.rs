@@ -1,0 +1,194 @@
+//! The room as this client knows it: who I am, who else is here, and where
+//! each of them is to be drawn now (interpolation tracks and the playout clock).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bevy_math::{Quat, Vec3};
+use tsunagu_protocol::delta::VIEW_MAX_AGE_TICKS;
+use tsunagu_protocol::limits::MAX_PEERS;
+use tsunagu_protocol::{AvatarPose, PeerId, PeerInfo, QuantPose, RoomSnapshot};
+use tsunagu_sim::interp::{Playout, Sample, Track};
+use tsunagu_sim::pose::from_wire;
+
+/// A position and a rotation.
+pub type Placement = (Vec3, Quat);
+
+/// Where to draw someone now.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SampledPose {
+    /// Feet on the floor, facing.
+    pub body: Placement,
+    /// Head, in the room.
+    pub head: Placement,
+    /// Hands, when they are in a headset.
+    pub hands: Option<[Placement; 2]>,
+}
+
+/// Someone else in the room, or someone a snapshot named before the event
+/// that introduces them arrived (the two travel on different channels).
+#[derive(Clone, Debug, Default)]
+pub struct RemotePeer {
+    /// Who they are; `None` until `Welcome` or `PeerJoined` names them.
+    pub info: Option<PeerInfo>,
+    /// Their newest pose, exactly as the server sent it.
+    pub latest: Option<AvatarPose>,
+    /// How many snapshots have updated them.
+    pub updates: u32,
+    last_tick: u32,
+    body: Track,
+    head: Track,
+    hands: Option<[Track; 2]>,
+}
+
+impl RemotePeer {
+    fn push(&mut self, time: f64, tick: u32, pose: &AvatarPose) {
+        let sample = |q: QuantPose| {
+            let (pos, rot) = from_wire(q);
+            Sample { time, pos, rot }
+        };
+        self.body.push(sample(pose.body));
+        self.head.push(sample(pose.head));
+        match (pose.hands, self.hands.as_mut()) {
+            (Some([l, r]), Some([tl, tr])) => {
+                tl.push(sample(l));
+                tr.push(sample(r));
+            }
+            (Some([l, r]), None) => {
+                let (mut tl, mut tr) = (Track::default(), Track::default());
+                tl.push(sample(l));
+                tr.push(sample(r));
+                self.hands = Some([tl, tr]);
+            }
+            // Hands gone (the headset was taken off): stop drawing them.
+            (None, _) => self.hands = None,
+        }
+        self.latest = Some(*pose);
+        self.updates += 1;
+        self.last_tick = tick;
+    }
+
+    fn sample(&self, t: f64) -> Option<SampledPose> {
+        Some(SampledPose {
+            body: self.body.sample(t)?,
+            head: self.head.sample(t)?,
+            hands: self.hands.as_ref().and_then(|[l, r]| Some([l.sample(t)?, r.sample(t)?])),
+        })
+    }
+}
+
+/// The room as this client knows it.
+#[derive(Clone, Debug)]
+pub struct RoomView {
+    me: Option<PeerInfo>,
+    peers: BTreeMap<PeerId, RemotePeer>,
+    playout: Playout,
+    tick_rate: f64,
+    snapshots: u64,
+}
+
+impl Default for RoomView {
+    fn default() -> Self {
+        // The rate is the server's (from Welcome); nothing is drawn before it.
+        RoomView { me: None, peers: BTreeMap::new(), playout: Playout::default(), tick_rate: 1.0, snapshots: 0 }
+    }
+}
+
+impl RoomView {
+    /// Me as the room shows me, once welcomed.
+    pub fn me(&self) -> Option<&PeerInfo> {
+        self.me.as_ref()
+    }
+
+    /// Everyone else who is here (introduced by the server), in id order.
+    pub fn peers(&self) -> impl Iterator<Item = &PeerInfo> {
+        self.peers.values().filter_map(|p| p.info.as_ref())
+    }
+
+    /// How many people are here, me included.
+    pub fn head_count(&self) -> usize {
+        self.peers().count() + usize::from(self.me.is_some())
+    }
+
+    /// Someone else, introduced or not yet.
+    pub fn peer(&self, id: PeerId) -> Option<&RemotePeer> {
+        self.peers.get(&id)
+    }
+
+    /// How many snapshots have been applied so far.
+    pub fn snapshots(&self) -> u64 {
+        self.snapshots
+    }
+
+    /// The server's snapshot rate, from Welcome.
+    pub fn tick_rate(&self) -> f64 {
+        self.tick_rate
+    }
+
+    /// The server time at which remote avatars are drawn at local time `now`.
+    pub fn render_time(&self, now: Duration) -> Option<f64> {
+        self.playout.render_time(now.as_secs_f64())
+    }
+
+    /// Where to draw `id` at server time `render_time`.
+    pub fn sample(&self, id: PeerId, render_time: f64) -> Option<SampledPose> {
+        self.peers.get(&id)?.sample(render_time)
+    }
+
+    pub(crate) fn welcome(&mut self, me: PeerInfo, tick_rate_hz: u8) {
+        self.me = Some(me);
+        self.tick_rate = f64::from(tick_rate_hz.max(1));
+    }
+
+    /// A new connection restarts the server's view of us: the playout clock
+    /// is measured again from its snapshots.
+    pub(crate) fn restart_playout(&mut self) {
+        self.playout = Playout::default();
+    }
+
+    /// Name someone. Returns `Some(true)` if they are new, `Some(false)` if
+    /// known but changed, `None` if nothing changed.
+    pub(crate) fn introduce(&mut self, info: PeerInfo) -> Option<bool> {
+        if self.me.as_ref().is_some_and(|me| me.id == info.id) {
+            let me = self.me.as_mut()?;
+            let changed = *me != info;
+            *me = info;
+            return changed.then_some(false);
+        }
+        if !self.peers.contains_key(&info.id) && self.peers.len() >= MAX_PEERS * 2 {
+            return None;
+        }
+        let peer = self.peers.entry(info.id).or_default();
+        match &peer.info {
+            None => {
+                peer.info = Some(info);
+                Some(true)
+            }
+            Some(known) if *known != info => {
+                peer.info = Some(info);
+                Some(false)
+            }
+            Some(_) => None,
+        }
+    }
+
+    /// Someone left; returns whether they had been introduced.
+    pub(crate) fn remove(&mut self, id: PeerId) -> bool {
+        self.peers.remove(&id).is_some_and(|p| p.info.is_some())
+    }
+
+    pub(crate) fn on_snapshot(&mut self, snapshot: &RoomSnapshot, now: Duration) {
+        self.snapshots += 1;
+        let server_time = f64::from(snapshot.tick) / self.tick_rate;
+        self.playout.on_snapshot(server_time, now.as_secs_f64());
+        let me = self.me.as_ref().map(|m| m.id);
+        for state in &snapshot.avatars {
+            if Some(state.id) == me || (!self.peers.contains_key(&state.id) && self.peers.len() >= MAX_PEERS * 2) {
+                continue;
+            }
+            self.peers.entry(state.id).or_default().push(server_time, snapshot.tick, &state.pose);
+        }
+        // Someone never introduced (they came and went before we heard) is forgotten.
+        self.peers.retain(|_, p| p.info.is_some() || snapshot.tick.wrapping_sub(p.last_tick) <= VIEW_MAX_AGE_TICKS);
+    }
+}

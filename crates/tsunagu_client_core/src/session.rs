@@ -1,0 +1,227 @@
+//! The client's side of the room protocol over one [`ClientLink`]: say Hello,
+//! wait for Welcome, then trade poses and events. One session is one
+//! connection; [`crate::ClientCore`] starts a new one for each reconnect.
+
+use tsunagu_net::{Channel, ClientLink, LinkEnd, LinkEvent};
+use tsunagu_protocol::delta::{View, ViewHistory, decode_avatars};
+use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
+use tsunagu_protocol::{
+    AvatarPose, ClientControl, ClientDatagram, ClientEvent, CloseReason, Hello, PoseFrame, RejectReason, RoomSnapshot,
+    ServerControl, ServerDatagram, ServerEvent, Welcome, decode, encode,
+};
+
+/// What one connection delivered, decoded.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SessionEvent {
+    /// We are in the room.
+    Joined(Welcome),
+    /// The server said no.
+    Rejected(RejectReason),
+    /// A reliable room event (joins, leaves, changes, refusals).
+    Event(ServerEvent),
+    /// A newer snapshot of the room, decoded.
+    Snapshot(RoomSnapshot),
+    /// The connection is over.
+    Closed(LinkEnd),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Joining,
+    InRoom,
+    Over,
+}
+
+/// One connection's conversation with a room.
+pub struct Session {
+    link: Box<dyn ClientLink>,
+    state: State,
+    next_seq: u32,
+    newest_tick: Option<u32>,
+    /// Events that arrived before Welcome (the streams are not ordered with each other).
+    early_events: Vec<ServerEvent>,
+    /// What we hold after each recent snapshot: the bases the server codes against.
+    views: ViewHistory,
+    /// Bytes of every snapshot datagram that arrived (for measuring bandwidth).
+    snapshot_bytes: u64,
+    /// The newest base the server coded against: proof it hears our acks.
+    newest_base: Option<u32>,
+}
+
+impl Session {
+    /// Start: sends `hello` on the control channel.
+    pub fn start(mut link: Box<dyn ClientLink>, hello: &Hello) -> Self {
+        match encode(&ClientControl::Hello(hello.clone()), MAX_FRAME_BYTES) {
+            Ok(frame) => link.send(Channel::Control, frame),
+            // Only an over-long field of our own can fail; the join deadline reports it.
+            Err(_) => tracing::error!("could not encode Hello"),
+        }
+        Session {
+            link,
+            state: State::Joining,
+            next_seq: 0,
+            newest_tick: None,
+            early_events: Vec::new(),
+            views: ViewHistory::default(),
+            snapshot_bytes: 0,
+            newest_base: None,
+        }
+    }
+
+    /// The newest snapshot the server has coded against, i.e. the newest of
+    /// our acknowledgements it has shown it heard.
+    pub fn newest_base(&self) -> Option<u32> {
+        self.newest_base
+    }
+
+    /// Bytes of snapshot datagrams received on this connection.
+    pub fn snapshot_bytes(&self) -> u64 {
+        self.snapshot_bytes
+    }
+
+    /// True once Welcome has arrived and until the connection ends.
+    pub fn in_room(&self) -> bool {
+        self.state == State::InRoom
+    }
+
+    /// Drain everything the link delivered since the last call into `out`.
+    pub fn poll(&mut self, out: &mut Vec<SessionEvent>) {
+        while self.state != State::Over {
+            let Some(event) = self.link.try_recv() else { break };
+            if let Err(what) = self.handle(event, out) {
+                // The kind only: a message's text may hold people's names.
+                tracing::warn!("the server broke the protocol: {what}");
+                self.link.close(CloseReason::ProtocolViolation);
+                self.state = State::Over;
+                out.push(SessionEvent::Closed(LinkEnd::Reason(CloseReason::ProtocolViolation)));
+            }
+        }
+    }
+
+    fn handle(&mut self, event: LinkEvent, out: &mut Vec<SessionEvent>) -> Result<(), &'static str> {
+        match event {
+            LinkEvent::Frame(Channel::Control, bytes) => {
+                match decode::<ServerControl>(&bytes, MAX_FRAME_BYTES).map_err(|_| "an undecodable control frame")? {
+                    ServerControl::Welcome(welcome) if self.state == State::Joining => {
+                        self.state = State::InRoom;
+                        out.push(SessionEvent::Joined(welcome));
+                        out.extend(self.early_events.drain(..).map(SessionEvent::Event));
+                    }
+                    ServerControl::Rejected(reason) if self.state == State::Joining => {
+                        self.state = State::Over;
+                        out.push(SessionEvent::Rejected(reason));
+                    }
+                    ServerControl::Closing(reason) => {
+                        self.state = State::Over;
+                        out.push(SessionEvent::Closed(LinkEnd::Reason(reason)));
+                    }
+                    ServerControl::Welcome(_) => return Err("a second Welcome"),
+                    ServerControl::Rejected(_) => return Err("Rejected after Welcome"),
+                }
+            }
+            LinkEvent::Frame(Channel::Events, bytes) => {
+                let event = decode::<ServerEvent>(&bytes, MAX_FRAME_BYTES).map_err(|_| "an undecodable event")?;
+                if self.state == State::InRoom {
+                    out.push(SessionEvent::Event(event));
+                } else if self.early_events.len() < tsunagu_protocol::limits::MAX_PEERS * 2 {
+                    self.early_events.push(event);
+                } else {
+                    return Err("too many events before Welcome");
+                }
+            }
+            LinkEvent::Datagram(bytes) => {
+                self.snapshot_bytes += bytes.len() as u64;
+                // A snapshot before Welcome is dropped (it is not acknowledged, so
+                // nothing is coded against it); a bad one is dropped, not fatal:
+                // it may be corruption, not malice.
+                if self.state != State::InRoom {
+                    return Ok(());
+                }
+                let Ok(ServerDatagram::Snapshot(snapshot)) = decode(&bytes, MAX_DATAGRAM_BYTES) else {
+                    return Ok(());
+                };
+                if self.newest_tick.is_some_and(|t| !tick_is_newer(snapshot.tick, t)) {
+                    return Ok(());
+                }
+                let empty = View::default();
+                let base = match snapshot.base_ago {
+                    0 => Some(&empty),
+                    ago => self.views.get(snapshot.tick.wrapping_sub(u32::from(ago))),
+                };
+                // A base we never got (it can only be one we did not acknowledge):
+                // this snapshot cannot be read; the next one will be.
+                let Some(base) = base else { return Ok(()) };
+                let Ok(avatars) = decode_avatars(base, snapshot.tick, usize::from(snapshot.count), &snapshot.poses) else {
+                    return Ok(());
+                };
+                let view = base.then(snapshot.tick, &avatars);
+                self.views.record(snapshot.tick, view);
+                if snapshot.base_ago > 0 {
+                    let base_tick = snapshot.tick.wrapping_sub(u32::from(snapshot.base_ago));
+                    if self.newest_base.is_none_or(|b| tick_is_newer(base_tick, b)) {
+                        self.newest_base = Some(base_tick);
+                    }
+                }
+                self.newest_tick = Some(snapshot.tick);
+                out.push(SessionEvent::Snapshot(RoomSnapshot { tick: snapshot.tick, avatars }));
+            }
+            LinkEvent::Closed(reason) => {
+                self.state = State::Over;
+                out.push(SessionEvent::Closed(reason));
+            }
+        }
+        Ok(())
+    }
+
+    /// Send my pose (as a datagram; a lost one is replaced by the next).
+    pub fn send_pose(&mut self, pose: AvatarPose) {
+        if self.state != State::InRoom {
+            return;
+        }
+        let frame = PoseFrame { seq: self.next_seq, ack_tick: self.newest_tick.unwrap_or(0), pose };
+        self.next_seq = self.next_seq.wrapping_add(1);
+        if let Ok(bytes) = encode(&ClientDatagram::Pose(frame), MAX_DATAGRAM_BYTES) {
+            self.link.send_datagram(bytes);
+        }
+    }
+
+    /// Send a room event on the reliable events stream.
+    pub fn send_event(&mut self, event: &ClientEvent) {
+        if self.state != State::InRoom {
+            return;
+        }
+        if let Ok(bytes) = encode(event, MAX_FRAME_BYTES) {
+            self.link.send(Channel::Events, bytes);
+        }
+    }
+
+    /// Leave politely.
+    pub fn leave(&mut self) {
+        self.end(CloseReason::Left);
+    }
+
+    /// Give up on this connection but not on the room: the server keeps our
+    /// place for the resume token.
+    pub fn abandon(&mut self) {
+        self.end(CloseReason::Reconnecting);
+    }
+
+    fn end(&mut self, reason: CloseReason) {
+        if self.state == State::Over {
+            return;
+        }
+        if reason == CloseReason::Left
+            && let Ok(bytes) = encode(&ClientControl::Bye, MAX_FRAME_BYTES)
+        {
+            self.link.send(Channel::Control, bytes);
+        }
+        self.link.close(reason);
+        self.state = State::Over;
+    }
+}
+
+/// Tick comparison that survives wrap-around (ticks run for years at 30 Hz
+/// before wrapping, but a comparison should never be the thing that breaks).
+pub fn tick_is_newer(tick: u32, than: u32) -> bool {
+    tick != than && tick.wrapping_sub(than) < u32::MAX / 2
+}
