@@ -1,6 +1,7 @@
 //! The one integration-test binary of the `tsunagu` package (each file in
 //! `tests/` would be its own binary linking all of Bevy; modules keep it to one).
 
+mod adapter;
 mod cli;
 mod client_logic;
 mod controls;
