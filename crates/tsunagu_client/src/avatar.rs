@@ -197,8 +197,8 @@ fn apply_room_events(
                 kit.commands.entity(body).add_child(avatar);
                 *heading = Heading { yaw: rotation.to_euler(EulerRot::YXZ).0, ..default() };
             }
-            // Our place was not kept: stand where the server put us.
-            RoomEvent::Rejoined { resumed: false, spawn, .. } => {
+            // Our place was not kept, or the server moved us: stand where it says.
+            RoomEvent::Rejoined { resumed: false, spawn, .. } | RoomEvent::MovedTo(spawn) => {
                 for mut transform in &mut player {
                     place_local_player(&mut transform, *spawn);
                 }

@@ -92,6 +92,8 @@ pub enum RoomEvent {
     PeerLeft(PeerId),
     /// The server did not apply something we sent.
     Refused(Refusal),
+    /// The server has put our body here: move the avatar and go on from it.
+    MovedTo(QuantPose),
     /// Over for good; nothing more will happen.
     Ended(ClientEnd),
 }
@@ -299,6 +301,7 @@ impl ClientCore {
                 }
             }
             SessionEvent::Event(ServerEvent::Refused(refusal)) => self.out.push(RoomEvent::Refused(refusal)),
+            SessionEvent::Event(ServerEvent::MovedTo(body)) => self.out.push(RoomEvent::MovedTo(body)),
             SessionEvent::Snapshot(snapshot) => self.room.on_snapshot(&snapshot, now),
             SessionEvent::Closed(end) => self.on_closed(end, now),
         }

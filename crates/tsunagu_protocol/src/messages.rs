@@ -121,6 +121,8 @@ pub enum CloseReason {
     /// The client gave up on this connection (it heard nothing for too long)
     /// and is coming back on a new one with its resume token: keep its place.
     Reconnecting,
+    /// The server refused the join; `Rejected` on the control stream says why.
+    Refused,
 }
 
 impl CloseReason {
@@ -133,6 +135,7 @@ impl CloseReason {
             CloseReason::RateLimited => 3,
             CloseReason::Removed => 4,
             CloseReason::Reconnecting => 5,
+            CloseReason::Refused => 6,
         }
     }
 
@@ -145,6 +148,7 @@ impl CloseReason {
             CloseReason::RateLimited,
             CloseReason::Removed,
             CloseReason::Reconnecting,
+            CloseReason::Refused,
         ]
             .into_iter()
             .find(|r| u64::from(r.code()) == code)
@@ -159,6 +163,7 @@ impl CloseReason {
             CloseReason::RateLimited => "the peer sent too much, too fast",
             CloseReason::Removed => "removed by a facilitator",
             CloseReason::Reconnecting => "the client is reconnecting",
+            CloseReason::Refused => "the server refused the join",
         }
     }
 }
@@ -195,6 +200,9 @@ pub enum ServerEvent {
     PeerChanged(PeerInfo),
     /// The server did not apply one of your `ClientEvent`s, and why.
     Refused(Refusal),
+    /// The server has put your body here (you walked where nobody may stand,
+    /// or faster than walking allows): move your avatar there and go on from it.
+    MovedTo(QuantPose),
 }
 
 /// Client → server on the events stream: something a person did in the room.
@@ -367,7 +375,7 @@ impl Validate for ServerEvent {
     fn validate(&self) -> Result<(), &'static str> {
         match self {
             ServerEvent::PeerJoined(peer) | ServerEvent::PeerChanged(peer) => peers_valid(std::slice::from_ref(peer)),
-            ServerEvent::PeerLeft(_) | ServerEvent::Refused(_) => Ok(()),
+            ServerEvent::PeerLeft(_) | ServerEvent::Refused(_) | ServerEvent::MovedTo(_) => Ok(()),
         }
     }
 }

@@ -45,7 +45,24 @@ pub struct Member {
     /// The token that brings them back here after a dropped connection.
     pub resume: u64,
     events: EventLimiter,
+    last_correction: Option<Duration>,
 }
+
+/// What became of a reported pose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoseOutcome {
+    /// Old, repeated, or not from a member: not used.
+    Ignored,
+    /// Used (perhaps bounded a little).
+    Accepted,
+    /// Used, but the body was put somewhere else: tell the client.
+    Corrected(QuantPose),
+}
+
+/// A body bounded this far from where its client said is corrected.
+pub const CORRECTION_DISTANCE: f32 = 0.1;
+/// At most one correction per member this often.
+pub const CORRECTION_INTERVAL: Duration = Duration::from_millis(500);
 
 /// How a Hello was let in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +111,12 @@ impl Room {
         &self.config
     }
 
+    /// Whether `code` opens this room (either code; case does not matter, so
+    /// a child typing capitals still gets in).
+    pub fn has_code(&self, code: &str) -> bool {
+        code.eq_ignore_ascii_case(&self.config.code) || code.eq_ignore_ascii_case(&self.config.facilitator_code)
+    }
+
     /// Decide on a Hello. `hello.resume` naming a member still here (their
     /// old connection not yet noticed dead) or a kept place brings them back
     /// with the same id and place, even into a full room; otherwise a newcomer
@@ -103,9 +126,9 @@ impl Room {
         if hello.version != PROTOCOL_VERSION {
             return Err(RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION });
         }
-        let role = if hello.room_code == self.config.code {
+        let role = if hello.room_code.eq_ignore_ascii_case(&self.config.code) {
             Role::Participant
-        } else if hello.room_code == self.config.facilitator_code {
+        } else if hello.room_code.eq_ignore_ascii_case(&self.config.facilitator_code) {
             Role::Facilitator
         } else {
             return Err(RejectReason::WrongRoomCode);
@@ -128,7 +151,7 @@ impl Room {
                 && let Some(kept) = self.departed.remove(&token)
             {
                 let info = PeerInfo { nickname, look: hello.look, ..kept.info };
-                let member = Member { info, pose: kept.pose, last_seq: None, last_pose_at: now, resume: resume_token, events: EventLimiter::default() };
+                let member = Member { info, pose: kept.pose, last_seq: None, last_pose_at: now, resume: resume_token, events: EventLimiter::default(), last_correction: None };
                 let id = member.info.id;
                 return Ok((self.members.entry(id).or_insert(member), Admission::Returned));
             }
@@ -150,6 +173,7 @@ impl Room {
             last_pose_at: now,
             resume: resume_token,
             events: EventLimiter::default(),
+            last_correction: None,
         };
         Ok((self.members.entry(id).or_insert(member), Admission::Fresh))
     }
@@ -215,20 +239,24 @@ impl Room {
 
     /// Take a member's pose report, bounded by the motion rules: no faster than
     /// walking allows, inside the walkable space, hands and head within reach.
-    /// Old or repeated frames are ignored. Returns whether the pose was used.
-    pub fn accept_pose(&mut self, id: PeerId, frame: &PoseFrame, now: Duration) -> bool {
-        let Some(member) = self.members.get_mut(&id) else { return false };
+    /// When the body is moved, head and hands move with it. Old or repeated
+    /// frames are ignored. A body put more than [`CORRECTION_DISTANCE`] from
+    /// where the client said is [`PoseOutcome::Corrected`]: the client is told
+    /// where it stands (at most every [`CORRECTION_INTERVAL`]).
+    pub fn accept_pose(&mut self, id: PeerId, frame: &PoseFrame, now: Duration) -> PoseOutcome {
+        let Some(member) = self.members.get_mut(&id) else { return PoseOutcome::Ignored };
         if member.last_seq.is_some_and(|last| !seq_is_newer(frame.seq, last)) {
-            return false;
+            return PoseOutcome::Ignored;
         }
         let dt = now.saturating_sub(member.last_pose_at).as_secs_f32();
         let (prev_body, _) = from_wire(member.pose.body);
-        let (body, body_rot) = from_wire(frame.pose.body);
-        let body = bound_body_step(&self.layout, prev_body, body, dt);
+        let (reported, body_rot) = from_wire(frame.pose.body);
+        let body = bound_body_step(&self.layout, prev_body, reported, dt);
         let body_rot = yaw_only(body_rot);
+        let shift = if reported.is_finite() { body - reported.with_y(0.0) } else { Vec3::ZERO };
         let limb = |pose: QuantPose| {
             let (p, r) = from_wire(pose);
-            to_wire(bound_limb(body, p), r)
+            to_wire(bound_limb(body, p + shift), r)
         };
         member.pose = AvatarPose {
             body: to_wire(body, body_rot),
@@ -237,7 +265,12 @@ impl Room {
         };
         member.last_seq = Some(frame.seq);
         member.last_pose_at = now;
-        true
+        let due = member.last_correction.is_none_or(|at| now.saturating_sub(at) >= CORRECTION_INTERVAL);
+        if shift.length() > CORRECTION_DISTANCE && due {
+            member.last_correction = Some(now);
+            return PoseOutcome::Corrected(member.pose.body);
+        }
+        PoseOutcome::Accepted
     }
 
     /// What `viewer` should see: everyone else's avatar.
@@ -255,7 +288,8 @@ impl Room {
     }
 }
 
-/// Sequence comparison that survives wrap-around after 2³¹ frames.
+/// Sequence (and tick) comparison that survives wrap-around: `seq` is newer
+/// than `last` when `(seq − last) mod 2³²` is between 1 and 2³¹ − 1.
 pub fn seq_is_newer(seq: u32, last: u32) -> bool {
     seq != last && seq.wrapping_sub(last) < u32::MAX / 2
 }
@@ -291,7 +325,7 @@ mod tests {
         assert_eq!(room.admit(&old, t, 1).err(), Some(RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION }));
         assert_eq!(room.admit(&hello("sakura", "  "), t, 7).err(), Some(RejectReason::InvalidNickname));
         assert_eq!(room.admit(&hello("sakura", "ゆき"), t, 7).unwrap().0.info.role, Role::Participant);
-        assert_eq!(room.admit(&hello("sakura-staff", "先生"), t, 7).unwrap().0.info.role, Role::Facilitator);
+        assert_eq!(room.admit(&hello("Sakura-STAFF", "先生"), t, 7).unwrap().0.info.role, Role::Facilitator, "codes ignore case");
         assert_eq!(room.admit(&hello("sakura", "c"), t, 7).err(), Some(RejectReason::RoomFull));
         assert_eq!(room.len(), 2);
     }
@@ -303,11 +337,16 @@ mod tests {
         let start = from_wire(room.member(id).unwrap().pose.body).0;
         let far = to_wire(Vec3::new(6.0, 0.0, -4.0), bevy_math::Quat::IDENTITY);
         let frame = |seq| PoseFrame { seq, ack_tick: 0, pose: AvatarPose { body: far, head: far, hands: None } };
-        assert!(room.accept_pose(id, &frame(5), Duration::from_millis(33)));
+        let outcome = room.accept_pose(id, &frame(5), Duration::from_millis(33));
         let moved = from_wire(room.member(id).unwrap().pose.body).0;
         assert!((moved - start).length() < 0.2, "a teleport was accepted: {start} -> {moved}");
-        assert!(!room.accept_pose(id, &frame(4), Duration::from_millis(66)), "an older frame was used");
-        assert!(!room.accept_pose(PeerId(99), &frame(6), Duration::from_millis(66)));
+        assert_eq!(outcome, PoseOutcome::Corrected(room.member(id).unwrap().pose.body), "the client was not told where it stands");
+        // The head came along with the body instead of staying where it was sent.
+        let head = from_wire(room.member(id).unwrap().pose.head).0;
+        assert!((head - moved).length() < 0.01, "head left behind at {head}, body at {moved}");
+        assert_eq!(room.accept_pose(id, &frame(6), Duration::from_millis(66)), PoseOutcome::Accepted, "corrected again too soon");
+        assert_eq!(room.accept_pose(id, &frame(4), Duration::from_millis(99)), PoseOutcome::Ignored, "an older frame was used");
+        assert_eq!(room.accept_pose(PeerId(99), &frame(7), Duration::from_millis(99)), PoseOutcome::Ignored);
         assert!(seq_is_newer(0, u32::MAX));
     }
 
@@ -317,7 +356,7 @@ mod tests {
         let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 41).unwrap().0.info.id;
         let spot = to_wire(Vec3::new(0.3, 0.0, 1.5), bevy_math::Quat::IDENTITY);
         let frame = PoseFrame { seq: 1, ack_tick: 0, pose: AvatarPose { body: spot, head: spot, hands: None } };
-        assert!(room.accept_pose(id, &frame, Duration::from_secs(1)));
+        assert_eq!(room.accept_pose(id, &frame, Duration::from_secs(1)), PoseOutcome::Accepted);
         let was = room.member(id).unwrap().pose.body;
         assert!(room.depart(id, Duration::from_secs(2)));
         let mut back = hello("sakura", "a");

@@ -20,7 +20,7 @@ use tsunagu_protocol::{
 };
 use tsunagu_room::interest::{Interest, SnapshotFrame};
 use tsunagu_room::limits::TrafficWindow;
-use tsunagu_room::{Admission, Room, RoomConfig};
+use tsunagu_room::{Admission, PoseOutcome, Room, RoomConfig, seq_is_newer};
 
 /// Snapshots per second.
 pub const TICK_RATE_HZ: u8 = 30;
@@ -226,11 +226,16 @@ impl<L: ServerLinks> RoomServer<L> {
                 let Some((room, id)) = member else { return };
                 match decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES) {
                     Ok(ClientDatagram::Pose(frame)) => {
-                        self.rooms[room].accept_pose(id, &frame, now);
+                        if let PoseOutcome::Corrected(body) = self.rooms[room].accept_pose(id, &frame, now) {
+                            self.send_frame(conn, Channel::Events, &ServerEvent::MovedTo(body));
+                        }
                         let tick = self.tick;
+                        // Only ticks already sent, newer than the last (wrap-safe);
+                        // 0 means "nothing yet".
                         if let Some(c) = self.conns.get_mut(&conn)
-                            && frame.ack_tick < tick
-                            && c.acked.is_none_or(|a| frame.ack_tick > a)
+                            && frame.ack_tick != 0
+                            && seq_is_newer(tick, frame.ack_tick)
+                            && c.acked.is_none_or(|a| seq_is_newer(frame.ack_tick, a))
                         {
                             c.acked = Some(frame.ack_tick);
                         }
@@ -247,10 +252,7 @@ impl<L: ServerLinks> RoomServer<L> {
         if !matches!(self.conns.get(&conn).map(|c| c.state), Some(ConnState::AwaitingHello { .. })) {
             return self.violation(conn, "a second Hello");
         }
-        let room = self
-            .rooms
-            .iter()
-            .position(|r| r.config().code == hello.room_code || r.config().facilitator_code == hello.room_code);
+        let room = self.rooms.iter().position(|r| r.has_code(&hello.room_code));
         let admitted = match room {
             _ if self.shutting_down => Err(RejectReason::ServerShuttingDown),
             None => Err(RejectReason::WrongRoomCode),
@@ -262,7 +264,7 @@ impl<L: ServerLinks> RoomServer<L> {
                 tracing::info!(connection = conn, ?reason, "join refused");
                 self.send_frame(conn, Channel::Control, &ServerControl::Rejected(reason));
                 self.conns.remove(&conn);
-                self.links.close(conn, CloseReason::Left);
+                self.links.close(conn, CloseReason::Refused);
                 return;
             }
         };

@@ -7,7 +7,7 @@ use tsunagu_net::{Channel, ClientLink, LinkEnd, LinkEvent};
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use tsunagu_protocol::{
     AvatarLook, AvatarPose, ClientControl, ClientDatagram, ClientEvent, CloseReason, EventKind, Hello, PoseFrame,
-    Refusal, RefusalReason, RejectReason, Role, encode,
+    QuantPose, Refusal, RefusalReason, RejectReason, Role, encode,
 };
 use tsunagu_room::interest::POSE_BUDGET_BYTES_PER_SECOND;
 use tsunagu_room::limits::MAX_DATAGRAMS_PER_SECOND;
@@ -391,4 +391,36 @@ fn a_client_that_said_it_was_reconnecting_but_never_came_back_leaves_after_the_g
     s.run(10, TICK);
     assert!(s.clients[watcher].peers().is_empty(), "still shown after the grace");
     assert_eq!(s.server.room().places_kept(), 1, "its place is kept like any dropped member's");
+}
+
+#[test]
+fn a_body_put_elsewhere_is_told_where_it_stands() {
+    let mut s = Stepper::new(4);
+    let a = s.connect(ROOM_CODE, "a");
+    s.run(2, TICK);
+    let id = s.clients[a].id().unwrap();
+    let here = from_wire(s.server.room().member(id).unwrap().pose.body).0;
+    // A step that would end inside the wall: the server stops it at the wall.
+    let beyond = Vec3::new(here.x, 0.0, 5.5);
+    for _ in 0..60 {
+        s.send_pose(a, pose_at(beyond));
+        s.step(TICK);
+    }
+    let stands = s.server.room().member(id).unwrap().pose.body;
+    let told: Vec<QuantPose> = s.clients[a].events.iter().filter_map(|e| if let RoomEvent::MovedTo(p) = e { Some(*p) } else { None }).collect();
+    assert!(!told.is_empty(), "never told");
+    assert!(told.len() <= 5, "told {} times in 2 s", told.len());
+    assert_eq!(told.last(), Some(&stands));
+    assert!(from_wire(stands).0.z < 5.0 - 0.29, "stands in the wall at {}", from_wire(stands).0);
+}
+
+#[test]
+fn a_refused_join_is_closed_as_refused_not_as_a_leave() {
+    let mut s = Stepper::new(4);
+    let mut link = s.connector.connect();
+    let hello = Hello::new("not-this-room", "a", AvatarLook { body_color: [1, 2, 3] });
+    link.send(Channel::Control, encode(&ClientControl::Hello(hello), MAX_FRAME_BYTES).unwrap());
+    s.run(2, TICK);
+    let events = drain(&mut link);
+    assert_eq!(events.last(), Some(&LinkEvent::Closed(LinkEnd::Reason(CloseReason::Refused))), "{events:?}");
 }
