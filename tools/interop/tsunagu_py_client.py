@@ -26,7 +26,7 @@ from aioquic.asyncio import QuicConnectionProtocol, connect
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.events import ConnectionTerminated, DatagramFrameReceived, HandshakeCompleted, StreamDataReceived
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 WIDTHS = [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 20, 35]
 ZERO = ((0, 0, 0), (3, 0, 0, 0))  # a missing part: origin, identity rotation
 
@@ -161,11 +161,20 @@ class Client(QuicConnectionProtocol):
         self.closed = None
         self.expected_fp = expected_fp
         self.control = None
+        self.events_out = None
+        self.changes = []  # PeerChanged infos, in order
+        self.refusals = []
 
     def send_frame(self, stream, message):
         data = msgpack.packb(message, use_bin_type=True)
         self._quic.send_stream_data(stream, struct.pack(">I", len(data)) + data)
         self.transmit()
+
+    def send_event(self, event):
+        # Section 3: the client opens its own unidirectional events stream on first use.
+        if self.events_out is None:
+            self.events_out = self._quic.get_next_available_stream_id(is_unidirectional=True)
+        self.send_frame(self.events_out, event)
 
     def send_pose(self, seq, pose):
         frame = {"P": [seq, self.newest_tick or 0, pose]}
@@ -207,12 +216,19 @@ class Client(QuicConnectionProtocol):
             self.peers[info[0]] = info[1]
         elif isinstance(msg, dict) and "PeerLeft" in msg:
             self.peers.pop(msg["PeerLeft"], None)
+        elif isinstance(msg, dict) and "PeerChanged" in msg:
+            self.changes.append(msg["PeerChanged"])
+        elif isinstance(msg, dict) and "Refused" in msg:
+            self.refusals.append(msg["Refused"])
+        elif isinstance(msg, dict) and "MovedTo" in msg:
+            pass  # Section 7: only a body put somewhere else is told; the walker stays on the floor.
         elif isinstance(msg, dict) and "Closing" in msg:
             self.closed = f"server closing: {msg['Closing']}"
 
     def on_datagram(self, msg):
         tick, base_ago, count, poses = msg["S"]
-        if self.newest_tick is not None and tick <= self.newest_tick:
+        # Section 6: "newer" across wrap-around.
+        if self.newest_tick is not None and not (0 < (tick - self.newest_tick) % 2**32 < 2**31):
             return
         base = {} if base_ago == 0 else self.views.get(tick - base_ago)
         if base is None:
@@ -244,7 +260,8 @@ async def join(host, port, code, fp, nickname, color):
 async def main(invite):
     host, port, code, fp = parse_invite(invite)
     walker_cm, walker, w_welcome = await join(host, port, code, fp, "Walker", (255, 170, 60))
-    watcher_cm, watcher, _ = await join(host, port, code, fp, "Watcher", (90, 180, 230))
+    # Section 5: room codes ignore case.
+    watcher_cm, watcher, _ = await join(host, port, code.upper(), fp, "Watcher", (90, 180, 230))
     walker_id = w_welcome[0]
     print(f"joined: walker is peer {walker_id}, watcher knows {sorted(watcher.peers.values())}")
     sent = []  # (local time, body mm)
@@ -262,6 +279,15 @@ async def main(invite):
         sent.append((time.monotonic(), tuple(pose[0][0])))
         seq += 1
         await asyncio.sleep(1 / 30)
+    # Section 6: a SetLook on the client's events stream reaches everyone, sender included.
+    walker.send_event({"SetLook": [[120, 200, 120]]})
+    await asyncio.sleep(0.3)
+    changed = [c for c in watcher.changes if c[0] == walker_id and c[2] == [[120, 200, 120]]]
+    own = [c for c in walker.changes if c[0] == walker_id]
+    print(f"SetLook: the watcher saw {len(changed)} PeerChanged, the walker {len(own)}")
+    if not changed or not own:
+        print("FAIL: the look change did not come back as PeerChanged")
+        return 1
     seen = [s for s in watcher.seen.get(walker_id, []) if s[0] - start > 1.0]
     if not seen:
         print("FAIL: the watcher never saw the walker")

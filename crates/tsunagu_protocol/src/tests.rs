@@ -29,9 +29,8 @@ fn sample_pose() -> AvatarPose {
 }
 
 /// The bytes in docs/protocol.md. A change here is a change to the wire contract.
-#[test]
-fn wire_bytes_are_pinned() {
-    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    vec![
         (
             "Hello",
             encode(&sample_hello(), MAX_FRAME_BYTES).unwrap(),
@@ -130,9 +129,88 @@ fn wire_bytes_are_pinned() {
             .unwrap(),
             "81 a1 50 93 06 cd 01 2d 93 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 92 93 cd 05 dc cd 04 b0 d1 f8 30 94 03 00 64 00 92 92 93 cd 05 14 cd 03 84 d1 f7 68 94 03 00 00 00 92 93 cd 06 a4 cd 03 84 d1 f7 68 94 03 00 00 00",
         ),
-    ];
-    for (name, bytes, expected) in cases {
+        (
+            "PeerChanged",
+            encode(
+                &ServerEvent::PeerChanged(PeerInfo {
+                    id: PeerId(3),
+                    nickname: "Ren".into(),
+                    look: AvatarLook { body_color: [90, 180, 230] },
+                    role: Role::Participant,
+                }),
+                MAX_FRAME_BYTES,
+            )
+            .unwrap(),
+            "81 ab 50 65 65 72 43 68 61 6e 67 65 64 94 03 a3 52 65 6e 91 93 5a cc b4 cc e6 ab 50 61 72 74 69 63 69 70 61 6e 74",
+        ),
+        (
+            "MovedTo",
+            encode(&ServerEvent::MovedTo(sample_pose().body), MAX_FRAME_BYTES).unwrap(),
+            "81 a7 4d 6f 76 65 64 54 6f 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00",
+        ),
+    ]
+}
+
+#[test]
+fn wire_bytes_are_pinned() {
+    for (name, bytes, expected) in pinned_cases() {
         assert_eq!(hex(&bytes), expected, "{name} changed on the wire");
+    }
+}
+
+/// Every run of hex bytes in docs/protocol.md (fenced blocks of hex lines, and
+/// inline spans of four bytes or more), with its line number.
+fn hex_in_protocol_doc() -> Vec<(usize, String)> {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/protocol.md")).expect("docs/protocol.md");
+    let is_hex_run = |s: &str| {
+        let words: Vec<&str> = s.split_whitespace().collect();
+        words.len() >= 4 && words.iter().all(|w| w.len() == 2 && w.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()))
+    };
+    let mut found = Vec::new();
+    let mut block: Option<(usize, String)> = None;
+    for (n, line) in doc.lines().enumerate() {
+        let n = n + 1;
+        if is_hex_run(line) {
+            let entry = block.get_or_insert((n, String::new()));
+            if !entry.1.is_empty() {
+                entry.1.push(' ');
+            }
+            entry.1.push_str(line.trim());
+            continue;
+        }
+        found.extend(block.take());
+        for (i, span) in line.split('`').enumerate() {
+            if i % 2 == 1 && is_hex_run(span) {
+                found.push((n, span.trim().to_owned()));
+            }
+        }
+    }
+    found.extend(block);
+    found
+}
+
+fn decodes_as_some_message(bytes: &[u8]) -> bool {
+    decode::<ClientControl>(bytes, MAX_FRAME_BYTES).is_ok()
+        || decode::<ServerControl>(bytes, MAX_FRAME_BYTES).is_ok()
+        || decode::<ServerEvent>(bytes, MAX_FRAME_BYTES).is_ok()
+        || decode::<ClientEvent>(bytes, MAX_FRAME_BYTES).is_ok()
+        || decode::<ClientDatagram>(bytes, MAX_DATAGRAM_BYTES).is_ok()
+        || decode::<ServerDatagram>(bytes, MAX_DATAGRAM_BYTES).is_ok()
+}
+
+/// docs/protocol.md and the codec cannot drift: every pinned message is in the
+/// document byte for byte, and every hex example in the document decodes as a
+/// message (or is a snapshot's packed poses, checked by the pinned snapshots).
+#[test]
+fn the_protocol_document_shows_the_bytes_the_codec_makes() {
+    let in_doc = hex_in_protocol_doc();
+    assert!(in_doc.len() >= 15, "found only {} hex examples in docs/protocol.md", in_doc.len());
+    for (name, _, expected) in pinned_cases() {
+        assert!(in_doc.iter().any(|(_, h)| h == expected), "docs/protocol.md does not show {name}: {expected}");
+    }
+    for (line, run) in &in_doc {
+        let bytes: Vec<u8> = run.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect();
+        assert!(decodes_as_some_message(&bytes), "docs/protocol.md line {line}: {run} is not a message this version decodes");
     }
 }
 

@@ -188,3 +188,40 @@ mod tests {
         assert_eq!(ward.clamp_walkable(p, AVATAR_RADIUS), p);
     }
 }
+
+/// docs/protocol.md tells other clients where a body may stand; its furniture
+/// table must be this layout, piece for piece.
+#[cfg(test)]
+mod protocol_doc {
+    use super::*;
+
+    #[test]
+    fn the_protocol_documents_every_piece_of_furniture_exactly() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/protocol.md")).expect("docs/protocol.md");
+        let section = doc.split("### Where a body may stand").nth(1).expect("the walkable-space section");
+        let mut documented: Vec<[i32; 4]> = Vec::new();
+        let cm = |v: &str| (v.trim().replace('−', "-").parse::<f32>().expect("a number") * 100.0).round() as i32;
+        for row in section.lines().take_while(|l| !l.starts_with("###")).filter(|l| l.starts_with("| ") && !l.starts_with("| piece") && !l.starts_with("| ---")) {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            let (centre, size) = (cells[2], cells[3]);
+            let (x, zs) = centre.split_once(',').expect("x, z");
+            let (sx, sz) = size.split_once('×').expect("x × z");
+            for z in zs.split('/') {
+                documented.push([cm(x), cm(z), cm(sx), cm(sz)]);
+            }
+        }
+        let mut actual: Vec<[i32; 4]> = WardLayout::ward()
+            .furniture()
+            .map(|p| {
+                let c = |v: f32| (v * 100.0).round() as i32;
+                [c(p.center.x), c(p.center.z), c(p.half_extents.x * 2.0), c(p.half_extents.z * 2.0)]
+            })
+            .collect();
+        documented.sort();
+        actual.sort();
+        assert_eq!(documented, actual);
+        let half = WardLayout::ward().interior_half;
+        assert!(section.contains(&format!("x from −{} to {} m, z from −{} to {} m", half.x, half.x, half.y, half.y)));
+        assert!(section.contains(&format!("radius **{} m**", crate::motion::AVATAR_RADIUS)));
+    }
+}
