@@ -26,6 +26,7 @@ impl Server {
             data_dir: std::env::temp_dir().join(format!("tsunagu-it-join-{name}-{}", std::process::id())),
             max_connections: 8,
             max_per_address: 8,
+            traffic: tsunagu_room::limits::TRAFFIC,
         })
         .expect("server starts");
         let invite = Invite { host: "127.0.0.1".into(), port: links.local_addr().port(), room_code: "right-code".into(), fingerprint: links.fingerprint() };

@@ -100,7 +100,7 @@ pub enum RoomEvent {
 
 /// Whether a connection that ended this way is worth coming back to.
 pub fn worth_reconnecting(end: LinkEnd) -> bool {
-    matches!(end, LinkEnd::Lost | LinkEnd::TimedOut | LinkEnd::Unreachable | LinkEnd::Reason(CloseReason::Reconnecting))
+    matches!(end, LinkEnd::Lost | LinkEnd::TimedOut | LinkEnd::Unreachable | LinkEnd::Reason(CloseReason::Reconnecting | CloseReason::TooSlow))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -302,7 +302,12 @@ impl ClientCore {
             }
             SessionEvent::Event(ServerEvent::Refused(refusal)) => self.out.push(RoomEvent::Refused(refusal)),
             SessionEvent::Event(ServerEvent::MovedTo(body)) => self.out.push(RoomEvent::MovedTo(body)),
-            SessionEvent::Snapshot(snapshot) => self.room.on_snapshot(&snapshot, now),
+            SessionEvent::Snapshot(snapshot, arrived) => {
+                // On the caller's clock, when it arrived (not when we polled:
+                // a slow frame must not look like network jitter).
+                let waited = std::time::Instant::now().saturating_duration_since(arrived);
+                self.room.on_snapshot(&snapshot, now.saturating_sub(waited));
+            }
             SessionEvent::Closed(end) => self.on_closed(end, now),
         }
     }

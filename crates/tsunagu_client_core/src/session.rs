@@ -2,7 +2,9 @@
 //! wait for Welcome, then trade poses and events. One session is one
 //! connection; [`crate::ClientCore`] starts a new one for each reconnect.
 
-use tsunagu_net::{Channel, ClientLink, LinkEnd, LinkEvent};
+use std::time::Instant;
+
+use tsunagu_net::{Channel, ClientLink, Datagram, LinkEnd, LinkEvent};
 use tsunagu_protocol::delta::{View, ViewHistory, decode_avatars};
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use tsunagu_protocol::{
@@ -19,8 +21,8 @@ pub enum SessionEvent {
     Rejected(RejectReason),
     /// A reliable room event (joins, leaves, changes, refusals).
     Event(ServerEvent),
-    /// A newer snapshot of the room, decoded.
-    Snapshot(RoomSnapshot),
+    /// A newer snapshot of the room, decoded, and when it came off the network.
+    Snapshot(RoomSnapshot, Instant),
     /// The connection is over.
     Closed(LinkEnd),
 }
@@ -129,7 +131,7 @@ impl Session {
                     return Err("too many events before Welcome");
                 }
             }
-            LinkEvent::Datagram(bytes) => {
+            LinkEvent::Datagram(Datagram { bytes, arrived, .. }) => {
                 self.snapshot_bytes += bytes.len() as u64;
                 // A snapshot before Welcome is dropped (it is not acknowledged, so
                 // nothing is coded against it); a bad one is dropped, not fatal:
@@ -163,7 +165,7 @@ impl Session {
                     }
                 }
                 self.newest_tick = Some(snapshot.tick);
-                out.push(SessionEvent::Snapshot(RoomSnapshot { tick: snapshot.tick, avatars }));
+                out.push(SessionEvent::Snapshot(RoomSnapshot { tick: snapshot.tick, avatars }, arrived));
             }
             LinkEvent::Closed(reason) => {
                 self.state = State::Over;

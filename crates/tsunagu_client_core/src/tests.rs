@@ -72,8 +72,8 @@ impl Script {
                         got.push((conn, format!("hello resume={:?}", hello.resume)));
                     }
                 }
-                ServerLinkEvent::Received(conn, tsunagu_net::LinkEvent::Datagram(bytes)) => {
-                    if let Ok(ClientDatagram::Pose(frame)) = decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES) {
+                ServerLinkEvent::Received(conn, tsunagu_net::LinkEvent::Datagram(datagram)) => {
+                    if let Ok(ClientDatagram::Pose(frame)) = decode::<ClientDatagram>(&datagram.bytes, MAX_DATAGRAM_BYTES) {
                         got.push((conn, format!("pose x={}", frame.pose.body.pos.0[0])));
                     }
                 }

@@ -11,4 +11,6 @@ pub mod link;
 pub mod memory;
 pub mod quic;
 
-pub use link::{Channel, ClientLink, ConnId, Connector, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};
+pub mod limits;
+
+pub use link::{Channel, ClientLink, ConnId, Connector, Datagram, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};

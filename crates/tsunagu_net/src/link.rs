@@ -1,6 +1,28 @@
 //! The transport interface both backends implement.
 
-use tsunagu_protocol::CloseReason;
+use std::time::Instant;
+
+use tsunagu_protocol::{CloseReason, DatagramKind};
+
+/// A datagram as it arrived: its kind (from its tag, not decoded) and when the
+/// transport's own thread received it, which may be well before the room or
+/// the render loop gets to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Datagram {
+    /// What it carries.
+    pub kind: DatagramKind,
+    /// When it came off the network.
+    pub arrived: Instant,
+    /// The payload.
+    pub bytes: Vec<u8>,
+}
+
+impl Datagram {
+    /// A datagram arriving now.
+    pub fn arriving(bytes: Vec<u8>) -> Datagram {
+        Datagram { kind: DatagramKind::of(&bytes), arrived: Instant::now(), bytes }
+    }
+}
 
 /// A reliable, ordered stream of frames.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -17,7 +39,7 @@ pub enum LinkEvent {
     /// A frame on a reliable channel.
     Frame(Channel, Vec<u8>),
     /// A datagram.
-    Datagram(Vec<u8>),
+    Datagram(Datagram),
     /// The connection ended; nothing more will arrive.
     Closed(LinkEnd),
 }

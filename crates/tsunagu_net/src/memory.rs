@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use tsunagu_protocol::CloseReason;
 
-use crate::link::{Channel, ClientLink, ConnId, Connector, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};
+use crate::link::{Channel, ClientLink, ConnId, Connector, Datagram, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};
 
 /// Which directions of a connection silently lose everything, like a Wi-Fi
 /// that drops traffic one way: neither end is told.
@@ -141,7 +141,7 @@ impl ServerLinks for MemoryServer {
             return;
         }
         if let Some(tx) = self.client(conn) {
-            let _ = tx.send(LinkEvent::Datagram(datagram));
+            let _ = tx.send(LinkEvent::Datagram(Datagram::arriving(datagram)));
         }
     }
 
@@ -170,7 +170,7 @@ impl ClientLink for MemoryClient {
 
     fn send_datagram(&mut self, datagram: Vec<u8>) {
         if !self.closed && !blocked(&self.blocked, self.conn).to_server {
-            let _ = self.to_server.send(ServerLinkEvent::Received(self.conn, LinkEvent::Datagram(datagram)));
+            let _ = self.to_server.send(ServerLinkEvent::Received(self.conn, LinkEvent::Datagram(Datagram::arriving(datagram))));
         }
     }
 
@@ -220,7 +220,8 @@ mod tests {
         client.send(Channel::Control, vec![1, 2]);
         client.send_datagram(vec![3]);
         assert_eq!(server.try_recv(), Some(ServerLinkEvent::Received(1, LinkEvent::Frame(Channel::Control, vec![1, 2]))));
-        assert_eq!(server.try_recv(), Some(ServerLinkEvent::Received(1, LinkEvent::Datagram(vec![3]))));
+        let Some(ServerLinkEvent::Received(1, LinkEvent::Datagram(datagram))) = server.try_recv() else { panic!("no datagram") };
+        assert_eq!(datagram.bytes, vec![3]);
         server.send(1, Channel::Events, vec![4]);
         assert_eq!(client.try_recv(), Some(LinkEvent::Frame(Channel::Events, vec![4])));
         server.close(1, CloseReason::ServerShutdown);

@@ -123,6 +123,9 @@ pub enum CloseReason {
     Reconnecting,
     /// The server refused the join; `Rejected` on the control stream says why.
     Refused,
+    /// The peer did not keep up with what was sent to it (it stopped reading,
+    /// or the far side's queue for it filled): closed rather than buffered.
+    TooSlow,
 }
 
 impl CloseReason {
@@ -136,6 +139,7 @@ impl CloseReason {
             CloseReason::Removed => 4,
             CloseReason::Reconnecting => 5,
             CloseReason::Refused => 6,
+            CloseReason::TooSlow => 7,
         }
     }
 
@@ -149,6 +153,7 @@ impl CloseReason {
             CloseReason::Removed,
             CloseReason::Reconnecting,
             CloseReason::Refused,
+            CloseReason::TooSlow,
         ]
             .into_iter()
             .find(|r| u64::from(r.code()) == code)
@@ -164,6 +169,7 @@ impl CloseReason {
             CloseReason::Removed => "removed by a facilitator",
             CloseReason::Reconnecting => "the client is reconnecting",
             CloseReason::Refused => "the server refused the join",
+            CloseReason::TooSlow => "the peer did not keep up",
         }
     }
 }
@@ -302,6 +308,30 @@ pub struct RoomSnapshot {
     pub tick: u32,
     /// Avatars of others updated in this snapshot.
     pub avatars: Vec<AvatarState>,
+}
+
+/// What a datagram carries, read from its one-letter tag without decoding it,
+/// so a transport can route and count datagrams by kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DatagramKind {
+    /// `P`: a client's pose.
+    Pose,
+    /// `S`: a server's snapshot.
+    Snapshot,
+    /// Anything else (it will fail to decode).
+    Unknown,
+}
+
+impl DatagramKind {
+    /// The kind of `bytes`: a one-entry map (`81`) whose key is a one-letter
+    /// string (`a1`) naming the variant.
+    pub fn of(bytes: &[u8]) -> DatagramKind {
+        match bytes {
+            [0x81, 0xa1, b'P', ..] => DatagramKind::Pose,
+            [0x81, 0xa1, b'S', ..] => DatagramKind::Snapshot,
+            _ => DatagramKind::Unknown,
+        }
+    }
 }
 
 /// Client → server datagrams.

@@ -152,6 +152,15 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
 }
 
 #[test]
+fn datagram_kinds_are_read_from_the_tag() {
+    let pose = encode(&ClientDatagram::Pose(PoseFrame { seq: 1, ack_tick: 0, pose: sample_pose() }), MAX_DATAGRAM_BYTES).unwrap();
+    assert_eq!(DatagramKind::of(&pose), DatagramKind::Pose);
+    assert_eq!(DatagramKind::of(&encode(&ServerDatagram::Snapshot(whole_snapshot()), MAX_DATAGRAM_BYTES).unwrap()), DatagramKind::Snapshot);
+    assert_eq!(DatagramKind::of(&[0x81, 0xa1]), DatagramKind::Unknown);
+    assert_eq!(DatagramKind::of(b""), DatagramKind::Unknown);
+}
+
+#[test]
 fn wire_bytes_are_pinned() {
     for (name, bytes, expected) in pinned_cases() {
         assert_eq!(hex(&bytes), expected, "{name} changed on the wire");

@@ -1,15 +1,18 @@
 //! How much a connection and a member may send: the room's rate limits, in
-//! one place. The server applies them; the numbers live here.
+//! one place. The transport and the server apply them; the numbers live here.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use tsunagu_net::limits::TrafficLimits;
 use tsunagu_protocol::EventKind;
 
 /// Most datagrams a connection may send in one second (poses are 30 Hz).
 pub const MAX_DATAGRAMS_PER_SECOND: u32 = 120;
 /// Most reliable frames a connection may send in one second (all kinds together).
 pub const MAX_FRAMES_PER_SECOND: u32 = 20;
+/// Both, as the transport takes them.
+pub const TRAFFIC: TrafficLimits = TrafficLimits { datagrams_per_second: MAX_DATAGRAMS_PER_SECOND, frames_per_second: MAX_FRAMES_PER_SECOND };
 
 /// A rate: so many a second on average, with a short burst allowed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,54 +51,5 @@ impl EventLimiter {
         } else {
             false
         }
-    }
-}
-
-/// Counts what one connection sent in the current one-second window.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct TrafficWindow {
-    started: Duration,
-    datagrams: u32,
-    frames: u32,
-}
-
-impl TrafficWindow {
-    /// A window opening at `now`.
-    pub fn new(now: Duration) -> Self {
-        TrafficWindow { started: now, ..Self::default() }
-    }
-
-    fn roll(&mut self, now: Duration) {
-        if now.saturating_sub(self.started) >= Duration::from_secs(1) {
-            *self = TrafficWindow::new(now);
-        }
-    }
-
-    /// Count a datagram; false once over [`MAX_DATAGRAMS_PER_SECOND`].
-    pub fn datagram(&mut self, now: Duration) -> bool {
-        self.roll(now);
-        self.datagrams += 1;
-        self.datagrams <= MAX_DATAGRAMS_PER_SECOND
-    }
-
-    /// Count a frame; false once over [`MAX_FRAMES_PER_SECOND`].
-    pub fn frame(&mut self, now: Duration) -> bool {
-        self.roll(now);
-        self.frames += 1;
-        self.frames <= MAX_FRAMES_PER_SECOND
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_window_allows_its_count_then_refuses_until_the_next_second() {
-        let mut window = TrafficWindow::new(Duration::ZERO);
-        let at = Duration::from_millis(500);
-        assert_eq!((0..MAX_DATAGRAMS_PER_SECOND + 3).filter(|_| window.datagram(at)).count() as u32, MAX_DATAGRAMS_PER_SECOND);
-        assert_eq!((0..MAX_FRAMES_PER_SECOND + 3).filter(|_| window.frame(at)).count() as u32, MAX_FRAMES_PER_SECOND);
-        assert!(window.datagram(Duration::from_millis(1000)), "a new second starts a new count");
     }
 }

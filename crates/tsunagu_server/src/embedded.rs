@@ -38,6 +38,7 @@ impl EmbeddedRoom {
                 data_dir: data_dir.to_path_buf(),
                 max_connections: capacity * 2 + 8,
                 max_per_address: capacity + 4,
+                traffic: tsunagu_room::limits::TRAFFIC,
             })
         };
         let links = quic(DEFAULT_PORT).or_else(|_| quic(0))?;

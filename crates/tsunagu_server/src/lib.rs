@@ -19,7 +19,8 @@ use tsunagu_protocol::{
     ServerEvent, Snapshot, Welcome, decode, encode,
 };
 use tsunagu_room::interest::{Interest, SnapshotFrame};
-use tsunagu_room::limits::TrafficWindow;
+use tsunagu_net::limits::TrafficWindow;
+use tsunagu_room::limits::TRAFFIC;
 use tsunagu_room::{Admission, PoseOutcome, Room, RoomConfig, seq_is_newer};
 
 /// Snapshots per second.
@@ -55,7 +56,7 @@ impl Conn {
     fn new(now: Duration) -> Conn {
         Conn {
             state: ConnState::AwaitingHello { since: now },
-            traffic: TrafficWindow::new(now),
+            traffic: TrafficWindow::new(TRAFFIC, now),
             interest: Interest::default(),
             acked: None,
             views: ViewHistory::default(),
@@ -221,10 +222,10 @@ impl<L: ServerLinks> RoomServer<L> {
                     Err(e) => self.violation(conn, e.kind()),
                 }
             }
-            LinkEvent::Datagram(bytes) => {
+            LinkEvent::Datagram(datagram) => {
                 // Before the handshake a datagram means nothing; it is dropped.
                 let Some((room, id)) = member else { return };
-                match decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES) {
+                match decode::<ClientDatagram>(&datagram.bytes, MAX_DATAGRAM_BYTES) {
                     Ok(ClientDatagram::Pose(frame)) => {
                         if let PoseOutcome::Corrected(body) = self.rooms[room].accept_pose(id, &frame, now) {
                             self.send_frame(conn, Channel::Events, &ServerEvent::MovedTo(body));

@@ -61,6 +61,7 @@ fn main() -> ExitCode {
         data_dir: data_dir.clone(),
         max_connections: usize::from(cli.rooms) * usize::from(cli.capacity) * 2 + 8,
         max_per_address: usize::from(cli.capacity) + 4,
+        traffic: tsunagu_room::limits::TRAFFIC,
     };
     let links = match QuicServer::start(config) {
         Ok(links) => links,

@@ -35,6 +35,7 @@ impl TestServer {
             data_dir,
             max_connections: 32,
             max_per_address: 32,
+            traffic: tsunagu_room::limits::TRAFFIC,
         })
         .expect("server starts");
         let (addr, fingerprint) = (links.local_addr(), links.fingerprint());

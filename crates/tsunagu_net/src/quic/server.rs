@@ -1,0 +1,345 @@
+//! The server end: accepts connections within the caps, reads each one's
+//! streams and datagrams on the transport's thread (counting them against the
+//! traffic limits as they arrive), and hands them to the room thread through
+//! one bounded inbox; writes to each peer through small bounded queues.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use quinn::{Connection, Endpoint, SendStream, VarInt};
+use tokio::sync::mpsc::{Receiver, Sender, channel};
+use tsunagu_protocol::{ALPN, CloseReason};
+
+use super::framing::{Delivered, close_with, datagram_reader, frame_reader, link_end, write_frame};
+use super::identity::{fingerprint, load_or_create_identity};
+use super::{CONNECT_TIMEOUT, CONTROL_DEADLINE, INBOX_CAPACITY, OUTBOX_CAPACITY, QuicError, provider, runtime, transport_config};
+use crate::limits::{TrafficLimits, TrafficWindow};
+use crate::link::{Channel, ConnId, LinkEvent, ServerLinkEvent, ServerLinks};
+
+/// Where and how a QUIC room server listens.
+#[derive(Clone, Debug)]
+pub struct QuicServerConfig {
+    /// UDP address to bind.
+    pub bind: SocketAddr,
+    /// Where the certificate and key live.
+    pub data_dir: PathBuf,
+    /// Most connections at once, in all.
+    pub max_connections: usize,
+    /// Most connections at once from one IP address (a hospital's NAT may hold many patients).
+    pub max_per_address: usize,
+    /// What one connection may send; more closes it as it arrives.
+    pub traffic: TrafficLimits,
+}
+
+/// What the bounded queues have had to drop or refuse so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueDrops {
+    /// Datagrams dropped because the room thread's inbox was full.
+    pub datagrams: u64,
+    /// Connections closed because their frames did not fit the inbox or
+    /// their peer stopped reading what we wrote.
+    pub connections_closed: u64,
+}
+
+#[derive(Default)]
+struct DropCounters {
+    datagrams: AtomicU64,
+    connections_closed: AtomicU64,
+}
+
+enum Outgoing {
+    Frame(Vec<u8>),
+    Finish(CloseReason),
+}
+
+struct ServerConn {
+    connection: Connection,
+    control: Sender<Outgoing>,
+    events: Sender<Vec<u8>>,
+}
+
+type Registry = Arc<Mutex<HashMap<ConnId, ServerConn>>>;
+
+/// Everything the tasks share.
+#[derive(Clone)]
+struct Shared {
+    registry: Registry,
+    inbox: std_mpsc::SyncSender<ServerLinkEvent>,
+    drops: Arc<DropCounters>,
+    traffic: TrafficLimits,
+    started: Instant,
+}
+
+/// A listening QUIC room server endpoint; implements [`ServerLinks`].
+pub struct QuicServer {
+    inbox: std_mpsc::Receiver<ServerLinkEvent>,
+    /// An event [`ServerLinks::wait`] took out of the inbox, delivered next.
+    waited: Option<ServerLinkEvent>,
+    shared: Shared,
+    endpoint: Endpoint,
+    local_addr: SocketAddr,
+    fingerprint: [u8; 32],
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl QuicServer {
+    /// Bind and start accepting connections.
+    pub fn start(config: QuicServerConfig) -> Result<QuicServer, QuicError> {
+        let (cert, key) = load_or_create_identity(&config.data_dir)?;
+        let fingerprint = fingerprint(&cert);
+        let mut tls = rustls::ServerConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(|e| QuicError::Tls(e.to_string()))?
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .map_err(|e| QuicError::Tls(e.to_string()))?;
+        tls.alpn_protocols = vec![ALPN.to_vec()];
+        let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls).map_err(|e| QuicError::Tls(e.to_string()))?;
+        let mut server_config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
+        server_config.transport_config(transport_config()).max_incoming(64);
+
+        let runtime = runtime("tsunagu-quic-server")?;
+        let endpoint = {
+            let _entered = runtime.enter();
+            Endpoint::server(server_config, config.bind)?
+        };
+        let local_addr = endpoint.local_addr()?;
+        let (to_inbox, inbox) = std_mpsc::sync_channel(INBOX_CAPACITY);
+        let shared = Shared {
+            registry: Arc::new(Mutex::new(HashMap::new())),
+            inbox: to_inbox,
+            drops: Arc::default(),
+            traffic: config.traffic,
+            started: Instant::now(),
+        };
+        runtime.spawn(accept_loop(endpoint.clone(), shared.clone(), config));
+        Ok(QuicServer { inbox, waited: None, shared, endpoint, local_addr, fingerprint, runtime: Some(runtime) })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// SHA-256 of the certificate, for invites.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        self.fingerprint
+    }
+
+    /// What the bounded queues have dropped so far.
+    pub fn drops(&self) -> QueueDrops {
+        QueueDrops {
+            datagrams: self.shared.drops.datagrams.load(Ordering::Relaxed),
+            connections_closed: self.shared.drops.connections_closed.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Wait up to `timeout` for the next event.
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Option<ServerLinkEvent> {
+        self.waited.take().or_else(|| self.inbox.recv_timeout(timeout).ok())
+    }
+
+    fn with_conn(&self, conn: ConnId, f: impl FnOnce(&ServerConn) -> bool) {
+        let mut registry = self.shared.registry.lock().unwrap_or_else(|e| e.into_inner());
+        let keep = registry.get(&conn).is_none_or(f);
+        if !keep && let Some(c) = registry.remove(&conn) {
+            // It is not reading what we send: close it rather than buffer for it.
+            self.shared.drops.connections_closed.fetch_add(1, Ordering::Relaxed);
+            close_with(&c.connection, CloseReason::TooSlow);
+        }
+    }
+}
+
+impl Drop for QuicServer {
+    fn drop(&mut self) {
+        self.endpoint.close(VarInt::from_u32(CloseReason::ServerShutdown.code()), CloseReason::ServerShutdown.text().as_bytes());
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        }
+    }
+}
+
+impl ServerLinks for QuicServer {
+    fn try_recv(&mut self) -> Option<ServerLinkEvent> {
+        self.waited.take().or_else(|| self.inbox.try_recv().ok())
+    }
+
+    fn wait(&mut self, timeout: Duration) {
+        if self.waited.is_none() {
+            self.waited = self.inbox.recv_timeout(timeout).ok();
+        }
+    }
+
+    fn send(&mut self, conn: ConnId, channel: Channel, frame: Vec<u8>) {
+        self.with_conn(conn, |c| match channel {
+            Channel::Control => c.control.try_send(Outgoing::Frame(frame)).is_ok(),
+            Channel::Events => c.events.try_send(frame).is_ok(),
+        });
+    }
+
+    fn send_datagram(&mut self, conn: ConnId, datagram: Vec<u8>) {
+        self.with_conn(conn, |c| {
+            // A full send buffer drops the datagram: the next snapshot replaces it.
+            let _ = c.connection.send_datagram(datagram.into());
+            true
+        });
+    }
+
+    fn close(&mut self, conn: ConnId, reason: CloseReason) {
+        let removed = self.shared.registry.lock().unwrap_or_else(|e| e.into_inner()).remove(&conn);
+        if let Some(c) = removed
+            && c.control.try_send(Outgoing::Finish(reason)).is_err()
+        {
+            // Its queue is full: no time for goodbyes.
+            close_with(&c.connection, reason);
+        }
+    }
+}
+
+/// Writes frames to a stream until told to finish; then closes the connection
+/// once the peer has had a moment to read what was sent.
+async fn control_writer(mut send: SendStream, mut queue: Receiver<Outgoing>, connection: Connection) {
+    while let Some(item) = queue.recv().await {
+        match item {
+            Outgoing::Frame(frame) => {
+                if write_frame(&mut send, &frame).await.is_err() {
+                    break;
+                }
+            }
+            Outgoing::Finish(reason) => {
+                let _ = send.finish();
+                // Give the last frames (a Closing, a Rejected) time to arrive before the close.
+                let _ = tokio::time::timeout(Duration::from_secs(1), send.stopped()).await;
+                close_with(&connection, reason);
+                break;
+            }
+        }
+    }
+}
+
+/// Writes frames to a unidirectional stream opened on first use.
+async fn events_writer(connection: Connection, mut queue: Receiver<Vec<u8>>) {
+    let mut send = None;
+    while let Some(frame) = queue.recv().await {
+        if send.is_none() {
+            match connection.open_uni().await {
+                Ok(s) => send = Some(s),
+                Err(_) => return,
+            }
+        }
+        if let Some(s) = send.as_mut()
+            && write_frame(s, &frame).await.is_err()
+        {
+            return;
+        }
+    }
+}
+
+async fn accept_loop(endpoint: Endpoint, shared: Shared, config: QuicServerConfig) {
+    let next_id = Arc::new(AtomicU64::new(1));
+    let per_address: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::new(Mutex::new(HashMap::new()));
+    while let Some(incoming) = endpoint.accept().await {
+        let ip = incoming.remote_address().ip();
+        let total = shared.registry.lock().unwrap_or_else(|e| e.into_inner()).len();
+        let from_ip = per_address.lock().unwrap_or_else(|e| e.into_inner()).get(&ip).copied().unwrap_or(0);
+        if total >= config.max_connections || from_ip >= config.max_per_address {
+            tracing::warn!("refusing a connection: {total} open, {from_ip} from that address");
+            incoming.refuse();
+            continue;
+        }
+        *per_address.lock().unwrap_or_else(|e| e.into_inner()).entry(ip).or_insert(0) += 1;
+        let id = next_id.fetch_add(1, Ordering::Relaxed);
+        let (shared, per_address) = (shared.clone(), per_address.clone());
+        tokio::spawn(async move {
+            serve_connection(id, incoming, shared.clone()).await;
+            shared.registry.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+            let mut counts = per_address.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = counts.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    counts.remove(&ip);
+                }
+            }
+        });
+    }
+}
+
+/// Hand something that arrived on connection `id` to the room thread: counted
+/// against the traffic limits first (over them closes the connection at once),
+/// then queued if there is room (a datagram that does not fit is dropped and
+/// counted; a frame that does not fit closes the connection).
+fn deliver(shared: &Shared, id: ConnId, window: &Mutex<TrafficWindow>, connection: &Connection, event: LinkEvent) -> Delivered {
+    let now = shared.started.elapsed();
+    let is_datagram = matches!(event, LinkEvent::Datagram(_));
+    let within = {
+        let mut window = window.lock().unwrap_or_else(|e| e.into_inner());
+        if is_datagram { window.datagram(now) } else { window.frame(now) }
+    };
+    if !within {
+        tracing::warn!(connection = id, "rate limit exceeded as data arrived");
+        close_with(connection, CloseReason::RateLimited);
+        return Delivered::Stop;
+    }
+    match shared.inbox.try_send(ServerLinkEvent::Received(id, event)) {
+        Ok(()) => Delivered::Taken,
+        Err(std_mpsc::TrySendError::Full(_)) if is_datagram => {
+            shared.drops.datagrams.fetch_add(1, Ordering::Relaxed);
+            Delivered::Taken
+        }
+        Err(std_mpsc::TrySendError::Full(_)) => {
+            shared.drops.connections_closed.fetch_add(1, Ordering::Relaxed);
+            close_with(connection, CloseReason::TooSlow);
+            Delivered::Stop
+        }
+        Err(std_mpsc::TrySendError::Disconnected(_)) => Delivered::Stop,
+    }
+}
+
+/// Lifecycle events are few and must not be lost: wait for room in the inbox,
+/// off the transport's worker.
+async fn announce(shared: &Shared, event: ServerLinkEvent) {
+    let inbox = shared.inbox.clone();
+    let _ = tokio::task::spawn_blocking(move || inbox.send(event)).await;
+}
+
+async fn serve_connection(id: ConnId, incoming: quinn::Incoming, shared: Shared) {
+    let Ok(connecting) = incoming.accept() else { return };
+    let Ok(Ok(connection)) = tokio::time::timeout(CONNECT_TIMEOUT * 2, connecting).await else { return };
+    let (control_tx, control_rx) = channel(OUTBOX_CAPACITY);
+    let (events_tx, events_rx) = channel(OUTBOX_CAPACITY);
+    shared
+        .registry
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id, ServerConn { connection: connection.clone(), control: control_tx, events: events_tx });
+    announce(&shared, ServerLinkEvent::Connected(id)).await;
+
+    match tokio::time::timeout(CONTROL_DEADLINE, connection.accept_bi()).await {
+        Ok(Ok((send, recv))) => {
+            tokio::spawn(control_writer(send, control_rx, connection.clone()));
+            tokio::spawn(events_writer(connection.clone(), events_rx));
+            let window = Arc::new(Mutex::new(TrafficWindow::new(shared.traffic, shared.started.elapsed())));
+            let hand_on = {
+                let (shared, connection) = (shared.clone(), connection.clone());
+                move |event| deliver(&shared, id, &window, &connection, event)
+            };
+            tokio::spawn(frame_reader(recv, Channel::Control, connection.clone(), hand_on.clone()));
+            tokio::spawn(datagram_reader(connection.clone(), hand_on.clone()));
+            let uni_connection = connection.clone();
+            tokio::spawn(async move {
+                // One events stream per client; the stream limit refuses a second.
+                if let Ok(recv) = uni_connection.accept_uni().await {
+                    frame_reader(recv, Channel::Events, uni_connection.clone(), hand_on).await;
+                }
+            });
+        }
+        _ => close_with(&connection, CloseReason::ProtocolViolation),
+    }
+    let error = connection.closed().await;
+    announce(&shared, ServerLinkEvent::Received(id, LinkEvent::Closed(link_end(&error, false)))).await;
+}
