@@ -47,6 +47,10 @@ pub const SILENCE_LIMIT: Duration = Duration::from_secs(2);
 /// coding against an old acknowledgement): after a second's worth of them and
 /// [`SILENCE_LIMIT`], our direction of the connection is broken.
 const UNHEARD_POSES_LIMIT: u32 = 30;
+/// How often the round trip to the server is measured.
+pub const ECHO_INTERVAL: Duration = Duration::from_secs(1);
+/// Round-trip samples kept.
+const ROUND_TRIPS_KEPT: usize = 256;
 /// Client events waiting for a (re)join are kept up to this many.
 const MAX_PENDING_EVENTS: usize = 32;
 
@@ -131,6 +135,9 @@ pub struct ClientCore {
     next_pose_at: Duration,
     pending_events: Vec<ClientEvent>,
     snapshot_bytes_before: u64,
+    /// The echo in flight (its number and when it left) and the next one's time.
+    echo: (Option<(u32, Duration)>, Duration),
+    round_trips: std::collections::VecDeque<Duration>,
     out: Vec<RoomEvent>,
 }
 
@@ -161,6 +168,8 @@ impl ClientCore {
             next_pose_at: now,
             pending_events: Vec::new(),
             snapshot_bytes_before: 0,
+            echo: (None, now),
+            round_trips: std::collections::VecDeque::new(),
             out,
         }
     }
@@ -198,6 +207,17 @@ impl ClientCore {
     /// Bytes of snapshot datagrams received so far, over every connection.
     pub fn snapshot_bytes(&self) -> u64 {
         self.snapshot_bytes_before + self.session.as_ref().map_or(0, Session::snapshot_bytes)
+    }
+
+    /// The newest round trip to the server and back (measured every
+    /// [`ECHO_INTERVAL`]); `None` before the first.
+    pub fn round_trip(&self) -> Option<Duration> {
+        self.round_trips.back().copied()
+    }
+
+    /// The last few hundred round trips, oldest first.
+    pub fn round_trips(&self) -> impl Iterator<Item = Duration> + '_ {
+        self.round_trips.iter().copied()
     }
 
     /// Our pose now. Sent at once when a send is due (at most the server's tick
@@ -253,6 +273,7 @@ impl ClientCore {
         }
         self.check_deadlines(now);
         self.flush_pose(now);
+        self.echo_if_due(now);
         std::mem::take(&mut self.out)
     }
 
@@ -308,8 +329,32 @@ impl ClientCore {
                 let waited = std::time::Instant::now().saturating_duration_since(arrived);
                 self.room.on_snapshot(&snapshot, now.saturating_sub(waited));
             }
+            SessionEvent::Echo(nonce, arrived) => {
+                if let (Some((sent_nonce, sent_at)), _) = self.echo
+                    && sent_nonce == nonce
+                {
+                    let waited = std::time::Instant::now().saturating_duration_since(arrived);
+                    self.round_trips.push_back(now.saturating_sub(waited).saturating_sub(sent_at));
+                    if self.round_trips.len() > ROUND_TRIPS_KEPT {
+                        self.round_trips.pop_front();
+                    }
+                    self.echo.0 = None;
+                }
+            }
             SessionEvent::Closed(end) => self.on_closed(end, now),
         }
+    }
+
+    fn echo_if_due(&mut self, now: Duration) {
+        if self.phase != Phase::InRoom || now < self.echo.1 {
+            return;
+        }
+        let nonce = self.echo.0.map_or(1, |(n, _)| n.wrapping_add(1));
+        if let Some(session) = self.session.as_mut() {
+            session.send_echo(nonce);
+        }
+        // A lost echo is simply replaced by the next.
+        self.echo = (Some((nonce, now)), now + ECHO_INTERVAL);
     }
 
     fn introduce(&mut self, info: PeerInfo) {

@@ -23,6 +23,8 @@ pub enum SessionEvent {
     Event(ServerEvent),
     /// A newer snapshot of the room, decoded, and when it came off the network.
     Snapshot(RoomSnapshot, Instant),
+    /// The server's answer to an echo we sent, and when it came off the network.
+    Echo(u32, Instant),
     /// The connection is over.
     Closed(LinkEnd),
 }
@@ -139,8 +141,13 @@ impl Session {
                 if self.state != State::InRoom {
                     return Ok(());
                 }
-                let Ok(ServerDatagram::Snapshot(snapshot)) = decode(&bytes, MAX_DATAGRAM_BYTES) else {
-                    return Ok(());
+                let snapshot = match decode(&bytes, MAX_DATAGRAM_BYTES) {
+                    Ok(ServerDatagram::Snapshot(snapshot)) => snapshot,
+                    Ok(ServerDatagram::Echo(nonce)) => {
+                        out.push(SessionEvent::Echo(nonce, arrived));
+                        return Ok(());
+                    }
+                    Err(_) => return Ok(()),
                 };
                 if self.newest_tick.is_some_and(|t| !tick_is_newer(snapshot.tick, t)) {
                     return Ok(());
@@ -183,6 +190,15 @@ impl Session {
         let frame = PoseFrame { seq: self.next_seq, ack_tick: self.newest_tick.unwrap_or(0), pose };
         self.next_seq = self.next_seq.wrapping_add(1);
         if let Ok(bytes) = encode(&ClientDatagram::Pose(frame), MAX_DATAGRAM_BYTES) {
+            self.link.send_datagram(bytes);
+        }
+    }
+
+    /// Ask the server to send `nonce` straight back.
+    pub fn send_echo(&mut self, nonce: u32) {
+        if self.state == State::InRoom
+            && let Ok(bytes) = encode(&ClientDatagram::Echo(nonce), MAX_DATAGRAM_BYTES)
+        {
             self.link.send_datagram(bytes);
         }
     }

@@ -318,6 +318,8 @@ pub enum DatagramKind {
     Pose,
     /// `S`: a server's snapshot.
     Snapshot,
+    /// `E`: an echo, either way.
+    Echo,
     /// Anything else (it will fail to decode).
     Unknown,
 }
@@ -329,6 +331,7 @@ impl DatagramKind {
         match bytes {
             [0x81, 0xa1, b'P', ..] => DatagramKind::Pose,
             [0x81, 0xa1, b'S', ..] => DatagramKind::Snapshot,
+            [0x81, 0xa1, b'E', ..] => DatagramKind::Echo,
             _ => DatagramKind::Unknown,
         }
     }
@@ -340,6 +343,10 @@ pub enum ClientDatagram {
     /// My pose. Datagrams go 30 times a second, so their tag is one letter.
     #[serde(rename = "P")]
     Pose(PoseFrame),
+    /// Send this straight back (the round trip, and the server's forwarding
+    /// delay, measured): the server answers at once with the same number.
+    #[serde(rename = "E")]
+    Echo(u32),
 }
 
 /// Server → client datagrams.
@@ -348,6 +355,9 @@ pub enum ServerDatagram {
     /// What you should see. Tagged with one letter, like every datagram.
     #[serde(rename = "S")]
     Snapshot(Snapshot),
+    /// The answer to your `Echo`, sent as soon as it arrived.
+    #[serde(rename = "E")]
+    Echo(u32),
 }
 
 /// A message whose content must be checked after the bytes decoded: lengths a
@@ -429,7 +439,7 @@ impl Validate for ServerDatagram {
         match self {
             ServerDatagram::Snapshot(s) if usize::from(s.count) > MAX_SNAPSHOT_AVATARS => Err("count"),
             ServerDatagram::Snapshot(s) if u32::from(s.base_ago) > crate::delta::MAX_BASE_AGE_TICKS => Err("base_ago"),
-            ServerDatagram::Snapshot(_) => Ok(()),
+            ServerDatagram::Snapshot(_) | ServerDatagram::Echo(_) => Ok(()),
         }
     }
 }

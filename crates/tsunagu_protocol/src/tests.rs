@@ -144,6 +144,11 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             "81 ab 50 65 65 72 43 68 61 6e 67 65 64 94 03 a3 52 65 6e 91 93 5a cc b4 cc e6 ab 50 61 72 74 69 63 69 70 61 6e 74",
         ),
         (
+            "Echo (client)",
+            encode(&ClientDatagram::Echo(513), MAX_DATAGRAM_BYTES).unwrap(),
+            "81 a1 45 cd 02 01",
+        ),
+        (
             "MovedTo",
             encode(&ServerEvent::MovedTo(sample_pose().body), MAX_FRAME_BYTES).unwrap(),
             "81 a7 4d 6f 76 65 64 54 6f 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00",
@@ -326,7 +331,7 @@ fn a_full_snapshot_of_vr_avatars_fits_and_decodes() {
     let poses = delta::encode_avatars(&delta::View::default(), 9, &avatars);
     let snapshot = ServerDatagram::Snapshot(Snapshot { tick: 9, base_ago: 0, count: 20, poses });
     let bytes = encode(&snapshot, MAX_DATAGRAM_BYTES).unwrap();
-    let ServerDatagram::Snapshot(back) = decode::<ServerDatagram>(&bytes, MAX_DATAGRAM_BYTES).unwrap();
+    let Ok(ServerDatagram::Snapshot(back)) = decode::<ServerDatagram>(&bytes, MAX_DATAGRAM_BYTES) else { panic!("not a snapshot") };
     assert_eq!(delta::decode_avatars(&delta::View::default(), 9, 20, &back.poses).unwrap(), avatars);
     let frame = ClientDatagram::Pose(PoseFrame { seq: 1, ack_tick: 1, pose });
     let bytes = encode(&frame, MAX_DATAGRAM_BYTES).unwrap();

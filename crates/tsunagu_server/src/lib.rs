@@ -7,6 +7,7 @@
 //! stepper and tests full control of time with nothing to schedule.
 
 pub mod embedded;
+pub mod stats;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -72,6 +73,8 @@ pub struct RoomServer<L: ServerLinks> {
     tick: u32,
     next_tick_at: Duration,
     shutting_down: bool,
+    /// How long datagrams the server passes straight on waited inside it.
+    forwarding: stats::DelayHistogram,
     /// Members whose client gave its connection up to come back on a new one
     /// (room, id, since): present to the others until [`RECONNECT_GRACE`].
     reconnecting: Vec<(usize, PeerId, Duration)>,
@@ -104,6 +107,7 @@ impl<L: ServerLinks> RoomServer<L> {
             tick: 1,
             next_tick_at: Duration::ZERO,
             shutting_down: false,
+            forwarding: stats::DelayHistogram::default(),
             reconnecting: Vec::new(),
         }
     }
@@ -128,6 +132,12 @@ impl<L: ServerLinks> RoomServer<L> {
         self.tick
     }
 
+    /// How long datagrams passed straight on (echoes; later voice) waited
+    /// between arriving at the transport and leaving again.
+    pub fn forwarding_delays(&self) -> &stats::DelayHistogram {
+        &self.forwarding
+    }
+
     /// Open connections, members or not.
     pub fn connections(&self) -> usize {
         self.conns.len()
@@ -139,8 +149,8 @@ impl<L: ServerLinks> RoomServer<L> {
     }
 
     /// Handle everything that arrived, then send snapshots if a tick is due.
-    /// Call it whenever input arrives (see [`serve_until_stopped`]), not only
-    /// at ticks: what is forwarded leaves at once.
+    /// Call it whenever the transport wakes it (see [`serve_until_stopped`]),
+    /// not only at ticks: what is passed straight on leaves at once.
     pub fn step(&mut self, now: Duration) {
         while let Some(event) = self.links.try_recv() {
             self.handle(event, now);
@@ -239,6 +249,12 @@ impl<L: ServerLinks> RoomServer<L> {
                             && c.acked.is_none_or(|a| seq_is_newer(frame.ack_tick, a))
                         {
                             c.acked = Some(frame.ack_tick);
+                        }
+                    }
+                    Ok(ClientDatagram::Echo(nonce)) => {
+                        if let Ok(bytes) = encode(&ServerDatagram::Echo(nonce), MAX_DATAGRAM_BYTES) {
+                            self.links.send_datagram(conn, bytes);
+                            self.forwarding.record(datagram.arrived.elapsed());
                         }
                     }
                     Err(e) => self.violation(conn, e.kind()),
@@ -420,9 +436,10 @@ impl<L: ServerLinks> RoomServer<L> {
 }
 
 /// Run `server` in real time until `stop` is set, then tell every client and
-/// give the goodbyes time to leave. It wakes on input as well as on its tick,
-/// so whatever it forwards leaves as soon as it arrives. Used by the binary
-/// and the embedded room.
+/// give the goodbyes time to leave. It wakes on its tick and whenever the
+/// transport has a datagram to pass straight on (an echo, later voice), so
+/// those leave as soon as they arrive; poses wait for the tick that uses them.
+/// Used by the binary and the embedded room.
 pub fn serve_until_stopped<L: ServerLinks>(mut server: RoomServer<L>, stop: &std::sync::atomic::AtomicBool) {
     use std::sync::atomic::Ordering;
     use std::time::Instant;
@@ -434,6 +451,10 @@ pub fn serve_until_stopped<L: ServerLinks>(mut server: RoomServer<L>, stop: &std
         server.links_mut().wait(until);
     }
     tracing::info!("shutting down: telling every client");
+    let delays = server.forwarding_delays();
+    if let (Some(p50), Some(p99)) = (delays.percentile(0.5), delays.percentile(0.99)) {
+        tracing::info!("forwarding delay: p50 {} us, p99 {} us over {} datagrams", p50.as_micros(), p99.as_micros(), delays.count());
+    }
     server.shutdown();
     let deadline = Instant::now() + Duration::from_millis(1200);
     while Instant::now() < deadline {

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use tsunagu_client_core::{ClientCore, RoomEvent};
 use tsunagu_net::invite::Invite;
-use tsunagu_net::quic::QuicConnector;
+use tsunagu_net::quic::{QuicConnector, WireStats};
 use tsunagu_protocol::{AvatarLook, Hello, PeerId};
 use tsunagu_testkit::trace::Person;
 use tsunagu_testkit::{ROOM_CODE, Stepper, TICK};
@@ -131,6 +131,7 @@ fn clock_ticks_per_second() -> f64 {
 
 struct Bot {
     core: ClientCore,
+    wire: WireStats,
     person: Person,
     /// When each marker (head height in mm above 1 m) was sent.
     sent: HashMap<i32, Instant>,
@@ -146,7 +147,8 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64) -> Result<(), St
         .arg("--data-dir")
         .arg(&data_dir)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
+        .env("RUST_LOG", "info")
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", server_bin.display()))?;
     let stdout = child.stdout.take().ok_or("no server stdout")?;
@@ -156,13 +158,20 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64) -> Result<(), St
         .map_while(Result::ok)
         .find_map(|line| line.split_once("participant invite:").and_then(|(_, i)| Invite::parse(i.trim()).ok()))
         .ok_or("the server printed no invite")?;
-    // Keep reading whatever else it prints, as a terminal would.
+    // Keep reading whatever else it prints, as a terminal would; the log's
+    // last word is the server's own measure of its forwarding delay.
     std::thread::spawn(move || lines.for_each(drop));
+    let stderr = child.stderr.take().ok_or("no server stderr")?;
+    let forwarding_line = std::thread::spawn(move || {
+        BufReader::new(stderr).lines().map_while(Result::ok).filter(|l| l.contains("forwarding delay")).last()
+    });
     let mut bots: Vec<Bot> = (0..clients)
         .map(|i| {
             let hello = Hello::new(&invite.room_code, &format!("bot{i}"), AvatarLook { body_color: [200, 160, 90] });
-            let core = ClientCore::join(Box::new(QuicConnector::new(invite.clone())), hello, Duration::ZERO);
-            Bot { core, person: Person::new(i), sent: HashMap::new(), seq: 0, seen: HashMap::new() }
+            let connector = QuicConnector::new(invite.clone());
+            let wire = connector.stats();
+            let core = ClientCore::join(Box::new(connector), hello, Duration::ZERO);
+            Bot { core, wire, person: Person::new(i), sent: HashMap::new(), seq: 0, seen: HashMap::new() }
         })
         .collect();
     let started = Instant::now();
@@ -170,6 +179,8 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64) -> Result<(), St
     let warm_up = Duration::from_secs(3);
     let mut latencies_ms: Vec<f64> = Vec::new();
     let mut measure_from: Option<(Instant, f64)> = None;
+    let mut wire_start = Vec::new();
+    let mut echoes_before: Vec<usize> = Vec::new();
     let ticks_per_second = clock_ticks_per_second();
     let mut next_send: Vec<Duration> = (0..clients).map(|i| period * i as u32 / clients as u32).collect();
     let end = warm_up + Duration::from_secs(seconds);
@@ -178,6 +189,8 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64) -> Result<(), St
         if measure_from.is_none() && now >= warm_up {
             measure_from = Some((Instant::now(), cpu_seconds(child.id(), ticks_per_second).ok_or("cannot read the server's CPU time")?));
             latencies_ms.clear();
+            wire_start = bots.iter().map(|b| b.wire.totals()).collect();
+            echoes_before = bots.iter().map(|b| b.core.round_trips().count()).collect();
         }
         for (i, bot) in bots.iter_mut().enumerate() {
             if now >= next_send[i] && bot.core.in_room() {
@@ -221,8 +234,28 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64) -> Result<(), St
     let cpu = cpu_seconds(child.id(), ticks_per_second).ok_or("cannot read the server's CPU time")? - cpu_start;
     let wall = measured_at.elapsed().as_secs_f64();
     let joined = bots.iter().filter(|b| b.core.my_id().is_some()).count();
+    // On the wire: UDP payload (QUIC headers and all) plus 28 bytes of IP and
+    // UDP header per packet, received by each bot, per other avatar it sees.
+    let mut wire_per_avatar: Vec<f64> = bots
+        .iter()
+        .zip(&wire_start)
+        .map(|(b, start)| {
+            let now = b.wire.totals();
+            let bytes = (now.rx_bytes - start.rx_bytes) + 28 * (now.rx_packets - start.rx_packets);
+            bytes as f64 * 8.0 / 1000.0 / wall / (joined.saturating_sub(1).max(1)) as f64
+        })
+        .collect();
+    let wire_median = median(&mut wire_per_avatar);
+    let mut round_trips_ms: Vec<f64> = bots
+        .iter()
+        .zip(&echoes_before)
+        // The ring holds 256 samples, one a second: the warm-up ones come first.
+        .flat_map(|(b, before)| b.core.round_trips().skip(*before).map(|d| d.as_secs_f64() * 1000.0).collect::<Vec<_>>())
+        .collect();
+    round_trips_ms.sort_by(f64::total_cmp);
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let _ = child.wait();
+    let forwarding = forwarding_line.join().ok().flatten();
     drop(bots);
     let _ = std::fs::remove_dir_all(&data_dir);
     latencies_ms.sort_by(f64::total_cmp);
@@ -237,6 +270,17 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64) -> Result<(), St
         latencies_ms.last().copied().unwrap_or(f64::NAN),
         latencies_ms.len()
     );
+    println!("    on the wire: {wire_median:.2} kbit/s per visible avatar received (median bot; UDP payload incl. QUIC + 28 B IP/UDP per packet)");
+    println!(
+        "    echo round trip (client -> server -> client, loopback, under this load): p50 {:.2} ms, p99 {:.2} ms, {} samples",
+        percentile(&round_trips_ms, 0.5),
+        percentile(&round_trips_ms, 0.99),
+        round_trips_ms.len()
+    );
+    match forwarding.as_deref().and_then(|l| l.split_once("forwarding delay: ")) {
+        Some((_, figures)) => println!("    server forwarding delay (datagram in -> out, measured by the server): {figures}"),
+        None => println!("    server forwarding delay: the server printed no figure"),
+    }
     Ok(())
 }
 

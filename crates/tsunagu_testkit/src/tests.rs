@@ -424,3 +424,18 @@ fn a_refused_join_is_closed_as_refused_not_as_a_leave() {
     let events = drain(&mut link);
     assert_eq!(events.last(), Some(&LinkEvent::Closed(LinkEnd::Reason(CloseReason::Refused))), "{events:?}");
 }
+
+#[test]
+fn echoes_come_straight_back_and_the_server_counts_how_long_they_waited() {
+    let mut s = Stepper::new(4);
+    let a = s.connect(ROOM_CODE, "a");
+    assert_eq!(s.clients[a].core.round_trip(), None);
+    s.run(3, TICK);
+    // Sent on one step, answered by the server on the next, read after it
+    // (less the real microseconds it waited in the hub, on this clock).
+    let rtt = s.clients[a].core.round_trip().expect("no echo came back");
+    assert!(rtt <= TICK && rtt > TICK - Duration::from_millis(5), "round trip {rtt:?}");
+    s.run(30 * 3, TICK);
+    assert!(s.clients[a].core.round_trips().count() >= 3);
+    assert!(s.server.forwarding_delays().count() >= 3, "the server did not count its echoes");
+}

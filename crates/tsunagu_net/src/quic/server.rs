@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use quinn::{Connection, Endpoint, SendStream, VarInt};
 use tokio::sync::mpsc::{Receiver, Sender, channel};
-use tsunagu_protocol::{ALPN, CloseReason};
+use tsunagu_protocol::{ALPN, CloseReason, DatagramKind};
 
 use super::framing::{Delivered, close_with, datagram_reader, frame_reader, link_end, write_frame};
 use super::identity::{fingerprint, load_or_create_identity};
@@ -70,6 +70,10 @@ type Registry = Arc<Mutex<HashMap<ConnId, ServerConn>>>;
 struct Shared {
     registry: Registry,
     inbox: std_mpsc::SyncSender<ServerLinkEvent>,
+    /// Datagrams the room passes straight on (echoes; voice next): the room
+    /// thread waits on this one, so they wake it at once. Everything else
+    /// waits for its tick, which spares the server a wake-up per pose.
+    urgent: std_mpsc::SyncSender<ServerLinkEvent>,
     drops: Arc<DropCounters>,
     traffic: TrafficLimits,
     started: Instant,
@@ -78,6 +82,7 @@ struct Shared {
 /// A listening QUIC room server endpoint; implements [`ServerLinks`].
 pub struct QuicServer {
     inbox: std_mpsc::Receiver<ServerLinkEvent>,
+    urgent: std_mpsc::Receiver<ServerLinkEvent>,
     /// An event [`ServerLinks::wait`] took out of the inbox, delivered next.
     waited: Option<ServerLinkEvent>,
     shared: Shared,
@@ -110,15 +115,17 @@ impl QuicServer {
         };
         let local_addr = endpoint.local_addr()?;
         let (to_inbox, inbox) = std_mpsc::sync_channel(INBOX_CAPACITY);
+        let (to_urgent, urgent) = std_mpsc::sync_channel(INBOX_CAPACITY);
         let shared = Shared {
             registry: Arc::new(Mutex::new(HashMap::new())),
             inbox: to_inbox,
+            urgent: to_urgent,
             drops: Arc::default(),
             traffic: config.traffic,
             started: Instant::now(),
         };
         runtime.spawn(accept_loop(endpoint.clone(), shared.clone(), config));
-        Ok(QuicServer { inbox, waited: None, shared, endpoint, local_addr, fingerprint, runtime: Some(runtime) })
+        Ok(QuicServer { inbox, urgent, waited: None, shared, endpoint, local_addr, fingerprint, runtime: Some(runtime) })
     }
 
     /// The address actually bound (useful with port 0).
@@ -139,9 +146,18 @@ impl QuicServer {
         }
     }
 
-    /// Wait up to `timeout` for the next event.
+    /// Wait up to `timeout` for the next event of any kind (tests).
     pub fn recv_timeout(&mut self, timeout: Duration) -> Option<ServerLinkEvent> {
-        self.waited.take().or_else(|| self.inbox.recv_timeout(timeout).ok())
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(event) = self.try_recv() {
+                return Some(event);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     fn with_conn(&self, conn: ConnId, f: impl FnOnce(&ServerConn) -> bool) {
@@ -166,12 +182,13 @@ impl Drop for QuicServer {
 
 impl ServerLinks for QuicServer {
     fn try_recv(&mut self) -> Option<ServerLinkEvent> {
-        self.waited.take().or_else(|| self.inbox.try_recv().ok())
+        self.waited.take().or_else(|| self.urgent.try_recv().ok()).or_else(|| self.inbox.try_recv().ok())
     }
 
+    /// Wakes for urgent datagrams only; the rest is read at the next tick.
     fn wait(&mut self, timeout: Duration) {
         if self.waited.is_none() {
-            self.waited = self.inbox.recv_timeout(timeout).ok();
+            self.waited = self.urgent.recv_timeout(timeout).ok();
         }
     }
 
@@ -276,6 +293,7 @@ async fn accept_loop(endpoint: Endpoint, shared: Shared, config: QuicServerConfi
 fn deliver(shared: &Shared, id: ConnId, window: &Mutex<TrafficWindow>, connection: &Connection, event: LinkEvent) -> Delivered {
     let now = shared.started.elapsed();
     let is_datagram = matches!(event, LinkEvent::Datagram(_));
+    let urgent = matches!(&event, LinkEvent::Datagram(d) if d.kind == DatagramKind::Echo);
     let within = {
         let mut window = window.lock().unwrap_or_else(|e| e.into_inner());
         if is_datagram { window.datagram(now) } else { window.frame(now) }
@@ -285,7 +303,8 @@ fn deliver(shared: &Shared, id: ConnId, window: &Mutex<TrafficWindow>, connectio
         close_with(connection, CloseReason::RateLimited);
         return Delivered::Stop;
     }
-    match shared.inbox.try_send(ServerLinkEvent::Received(id, event)) {
+    let queue = if urgent { &shared.urgent } else { &shared.inbox };
+    match queue.try_send(ServerLinkEvent::Received(id, event)) {
         Ok(()) => Delivered::Taken,
         Err(std_mpsc::TrySendError::Full(_)) if is_datagram => {
             shared.drops.datagrams.fetch_add(1, Ordering::Relaxed);
