@@ -21,9 +21,10 @@ fn typing_keeps_the_nickname_within_limits() {
 
 #[test]
 fn missing_devices_are_announced() {
-    assert_eq!(notices(Some(SoundStatus::Unavailable), Some(DisplayMode::Desktop), false), ["status-no-sound", "status-no-xr"]);
-    assert!(notices(Some(SoundStatus::Ready), Some(DisplayMode::Headset), false).is_empty());
-    assert_eq!(notices(Some(SoundStatus::Ready), Some(DisplayMode::Headset), true), ["hud-reconnecting"]);
+    assert_eq!(notices(Some(SoundStatus::Unavailable), Some(DisplayMode::Desktop), false, false), ["status-no-sound", "status-no-xr"]);
+    assert!(notices(Some(SoundStatus::Ready), Some(DisplayMode::Headset), false, false).is_empty());
+    assert_eq!(notices(Some(SoundStatus::Ready), Some(DisplayMode::Headset), true, false), ["hud-reconnecting"]);
+    assert_eq!(notices(Some(SoundStatus::Ready), Some(DisplayMode::Headset), false, true), ["hud-slow-down"]);
 }
 
 #[test]

@@ -20,7 +20,16 @@ fn normal_dependencies(package: &str) -> Vec<String> {
 
 #[test]
 fn logic_crates_and_the_server_never_link_the_renderer() {
-    for package in ["tsunagu_protocol", "tsunagu_net", "tsunagu_room", "tsunagu_sim", "tsunagu_i18n", "tsunagu_server", "tsunagu_testkit"] {
+    for package in [
+        "tsunagu_protocol",
+        "tsunagu_net",
+        "tsunagu_room",
+        "tsunagu_sim",
+        "tsunagu_i18n",
+        "tsunagu_server",
+        "tsunagu_client_core",
+        "tsunagu_testkit",
+    ] {
         let deps = normal_dependencies(package);
         assert!(deps.len() > 1, "cargo tree printed nothing for {package}");
         for forbidden in PRESENTATION {

@@ -50,3 +50,5 @@ hud-invite = Other PCs can join with this invite:
 hud-copy = Copy the invite
 hud-copied = Copied
 hud-reconnecting = Reconnecting…
+hud-colour = Change colour
+hud-slow-down = Please wait a moment, then try again

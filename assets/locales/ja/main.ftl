@@ -47,3 +47,5 @@ hud-invite = ほかの PC からは この しょうたいで さんかできま
 hud-copy = しょうたいを コピー
 hud-copied = コピーしました
 hud-reconnecting = つなぎなおしています…
+hud-colour = いろを かえる
+hud-slow-down = ちょっと まってから、もういちど どうぞ

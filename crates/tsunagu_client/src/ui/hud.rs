@@ -1,18 +1,21 @@
-//! The in-room overlay: who is here, what the keys do, anything the person
-//! should know (no sound, no headset), and, for the host, the invite other PCs
-//! join with and a button to copy it.
+//! The in-room overlay: who is here, what the keys do, colours to change into,
+//! anything the person should know (no sound, no headset, reconnecting, "wait a
+//! moment"), and, for the host, the invite other PCs join with and a button to
+//! copy it.
 
 use bevy::clipboard::Clipboard;
 use bevy::prelude::*;
+use tsunagu_client_core::RoomEvent;
 use tsunagu_i18n::Arg;
+use tsunagu_protocol::{AvatarLook, ClientEvent};
 
 use super::palette;
 use crate::audio::SoundStatus;
 use crate::controls::ViewMode;
-use crate::net::{Connection, HostedRoom};
+use crate::net::{Connection, HostedRoom, NetSet, RoomMessage, SendRoomEvent};
 use crate::text::{Localized, Texts, UiFont, ui_text};
 use crate::xr::DisplayMode;
-use crate::{AppState, Settings};
+use crate::{AppState, BODY_COLORS, Settings};
 
 /// Shows the HUD while in the room.
 pub struct HudPlugin;
@@ -32,9 +35,22 @@ struct InvitePanel;
 #[derive(Component)]
 struct CopyInvite;
 
+/// A colour to change into while in the room.
+#[derive(Component)]
+struct ColourChoice([u8; 3]);
+
+/// When the server last asked us to slow down (seconds of real time).
+#[derive(Resource, Default)]
+struct LastRefusal(Option<f64>);
+
+/// How long "wait a moment" stays on screen.
+const REFUSAL_NOTICE_SECS: f64 = 3.0;
+
 impl Plugin for HudPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(OnEnter(AppState::InRoom), build_hud)
+        app.init_resource::<LastRefusal>()
+            .add_systems(OnEnter(AppState::InRoom), build_hud)
+            .add_systems(Update, (note_refusals, choose_colour).in_set(NetSet::Apply))
             .add_systems(
                 Update,
                 (update_people, update_view_label, update_notices, show_invite, copy_invite).run_if(in_state(AppState::InRoom)),
@@ -74,6 +90,27 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                     top.spawn(panel()).with_children(|p| {
                         p.spawn((PeopleCount, ui_text(&font, "", 24.0, palette::INK)));
                         p.spawn((ViewLabel, ui_text(&font, "", 17.0, palette::INK_SOFT)));
+                        p.spawn((ui_text(&font, "", 15.0, palette::INK_SOFT), Localized("hud-colour")));
+                        p.spawn(Node { column_gap: Val::Px(6.0), ..default() }).with_children(|row| {
+                            for colour in BODY_COLORS {
+                                let [r, g, b] = colour;
+                                // Big enough to hit without a steady hand.
+                                row.spawn((
+                                    Button,
+                                    ColourChoice(colour),
+                                    Node {
+                                        width: Val::Px(30.0),
+                                        height: Val::Px(30.0),
+                                        border: UiRect::all(Val::Px(2.0)),
+                                        border_radius: BorderRadius::all(Val::Px(15.0)),
+                                        ..default()
+                                    },
+                                    BackgroundColor(Color::srgb_u8(r, g, b)),
+                                    // A soft rim, so the white one shows on the white card.
+                                    BorderColor::all(palette::BUTTON),
+                                ));
+                            }
+                        });
                     });
                     top.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), max_width: Val::Px(520.0), align_items: AlignItems::End, ..default() })
                         .with_children(|right| {
@@ -120,10 +157,13 @@ fn update_view_label(view: Res<ViewMode>, settings: Res<Settings>, texts: Res<Te
 }
 
 /// Which notices to show, as message ids.
-pub fn notices(sound: Option<SoundStatus>, display: Option<DisplayMode>, reconnecting: bool) -> Vec<&'static str> {
+pub fn notices(sound: Option<SoundStatus>, display: Option<DisplayMode>, reconnecting: bool, slow_down: bool) -> Vec<&'static str> {
     let mut out = Vec::new();
     if reconnecting {
         out.push("hud-reconnecting");
+    }
+    if slow_down {
+        out.push("hud-slow-down");
     }
     if sound == Some(SoundStatus::Unavailable) {
         out.push("status-no-sound");
@@ -134,12 +174,19 @@ pub fn notices(sound: Option<SoundStatus>, display: Option<DisplayMode>, reconne
     out
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the notices are about.
+#[derive(bevy::ecs::system::SystemParam)]
+struct NoticeSources<'w> {
+    sound: Option<Res<'w, SoundStatus>>,
+    display: Option<Res<'w, DisplayMode>>,
+    connection: Option<Res<'w, Connection>>,
+    refusal: Res<'w, LastRefusal>,
+    time: Res<'w, Time<Real>>,
+}
+
 fn update_notices(
     mut commands: Commands,
-    sound: Option<Res<SoundStatus>>,
-    display: Option<Res<DisplayMode>>,
-    connection: Option<Res<Connection>>,
+    sources: NoticeSources,
     settings: Res<Settings>,
     texts: Res<Texts>,
     font: Res<UiFont>,
@@ -147,8 +194,12 @@ fn update_notices(
     mut shown: Local<Vec<String>>,
 ) {
     let Ok((container, children)) = container.single() else { return };
-    let wanted: Vec<String> =
-        notices(sound.as_deref().copied(), display.as_deref().copied(), connection.is_some_and(|c| c.read(|core| core.reconnecting()))).into_iter().map(|key| texts.get(settings.language, key)).collect();
+    let reconnecting = sources.connection.is_some_and(|c| c.read(|core| core.reconnecting()));
+    let slow_down = sources.refusal.0.is_some_and(|at| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS);
+    let wanted: Vec<String> = notices(sources.sound.as_deref().copied(), sources.display.as_deref().copied(), reconnecting, slow_down)
+        .into_iter()
+        .map(|key| texts.get(settings.language, key))
+        .collect();
     if *shown == wanted && children.is_some_and(|c| c.len() == wanted.len()) {
         return;
     }
@@ -203,6 +254,26 @@ fn copy_invite(
             if let Ok(mut label) = labels.get_mut(child) {
                 label.0 = if copied { "hud-copied" } else { "hud-copy" };
             }
+        }
+    }
+}
+
+fn note_refusals(mut messages: MessageReader<RoomMessage>, mut last: ResMut<LastRefusal>, time: Res<Time<Real>>) {
+    if messages.read().any(|m| matches!(m.0, RoomEvent::Refused(_))) {
+        last.0 = Some(time.elapsed_secs_f64());
+    }
+}
+
+/// A colour pressed in the room: ask the server, and remember it for next time.
+fn choose_colour(
+    choices: Query<(&Interaction, &ColourChoice), Changed<Interaction>>,
+    mut settings: ResMut<Settings>,
+    mut send: MessageWriter<SendRoomEvent>,
+) {
+    for (interaction, choice) in &choices {
+        if *interaction == Interaction::Pressed && settings.body_color != choice.0 {
+            settings.body_color = choice.0;
+            send.write(SendRoomEvent(ClientEvent::SetLook(AvatarLook { body_color: choice.0 })));
         }
     }
 }
