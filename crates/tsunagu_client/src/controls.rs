@@ -181,16 +181,18 @@ fn yaw_of(rotation: Quat) -> f32 {
     rotation.to_euler(EulerRot::YXZ).0
 }
 
-fn follow_camera(
-    view: Res<ViewMode>,
-    ward: Res<crate::scene::Ward>,
-    heading: Res<Heading>,
-    mut player: Query<(&Transform, &Children), (With<LocalPlayer>, Without<MainCamera>)>,
-    mut avatars: Query<(&mut Transform, &mut Visibility), (With<Avatar>, Without<LocalPlayer>, Without<MainCamera>)>,
-    mut heads: Query<&mut Transform, (With<AvatarHead>, Without<Avatar>, Without<LocalPlayer>, Without<MainCamera>)>,
-    mut camera: Query<&mut Transform, (With<MainCamera>, Without<LocalPlayer>, Without<Avatar>, Without<AvatarHead>)>,
-    children: Query<&Children>,
-) {
+/// The local player's body, avatar, head and the camera that follows them.
+#[derive(bevy::ecs::system::SystemParam)]
+struct CameraRig<'w, 's> {
+    player: Query<'w, 's, (&'static Transform, &'static Children), (With<LocalPlayer>, Without<MainCamera>)>,
+    avatars: Query<'w, 's, (&'static mut Transform, &'static mut Visibility), (With<Avatar>, Without<LocalPlayer>, Without<MainCamera>)>,
+    heads: Query<'w, 's, &'static mut Transform, (With<AvatarHead>, Without<Avatar>, Without<LocalPlayer>, Without<MainCamera>)>,
+    camera: Query<'w, 's, &'static mut Transform, (With<MainCamera>, Without<LocalPlayer>, Without<Avatar>, Without<AvatarHead>)>,
+    children: Query<'w, 's, &'static Children>,
+}
+
+fn follow_camera(view: Res<ViewMode>, ward: Res<crate::scene::Ward>, heading: Res<Heading>, rig: CameraRig) {
+    let CameraRig { mut player, mut avatars, mut heads, mut camera, children } = rig;
     let Ok((body, kids)) = player.single_mut() else { return };
     let Ok(mut camera) = camera.single_mut() else { return };
     let feet = body.translation - Vec3::Y * (AVATAR_HEIGHT / 2.0);

@@ -3,7 +3,11 @@
 //!
 //! Plugin order: Bevy's plugins (through bevy_mod_openxr, which falls back to
 //! the desktop renderer when no headset runtime is found), then Rapier, then
-//! ours. Ours only need each other's resources, not a fixed order.
+//! ours. Within a frame, ours run in the order of [`net::NetSet`]: receive →
+//! apply (plugins read `RoomMessage`s) → local input (`LocalPose` written) → send.
+
+// Bevy queries spell their filters in their types; naming each would hide them.
+#![allow(clippy::type_complexity)]
 
 pub mod assets;
 pub mod audio;

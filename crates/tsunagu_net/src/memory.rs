@@ -20,6 +20,8 @@ pub struct Blocked {
 }
 
 type BlockList = Arc<Mutex<HashMap<ConnId, Blocked>>>;
+/// Each client connection's id and the way to it.
+type ClientList = Arc<Mutex<Vec<(ConnId, Sender<LinkEvent>)>>>;
 
 fn blocked(list: &BlockList, conn: ConnId) -> Blocked {
     list.lock().unwrap_or_else(|e| e.into_inner()).get(&conn).copied().unwrap_or_default()
@@ -28,7 +30,7 @@ fn blocked(list: &BlockList, conn: ConnId) -> Blocked {
 /// The server side of an in-memory hub.
 pub struct MemoryServer {
     inbox: Receiver<ServerLinkEvent>,
-    clients: Arc<Mutex<Vec<(ConnId, Sender<LinkEvent>)>>>,
+    clients: ClientList,
     /// Percent of datagrams to clients that are lost, like a ward Wi-Fi.
     datagram_loss_percent: u64,
     /// Drives a repeatable loss pattern.
@@ -40,7 +42,7 @@ pub struct MemoryServer {
 #[derive(Clone)]
 pub struct MemoryConnector {
     to_server: Sender<ServerLinkEvent>,
-    clients: Arc<Mutex<Vec<(ConnId, Sender<LinkEvent>)>>>,
+    clients: ClientList,
     next_id: Arc<Mutex<ConnId>>,
     blocked: BlockList,
 }

@@ -4,6 +4,7 @@
 //! the two fields. If the last join failed, it says why here.
 
 use bevy::clipboard::Clipboard;
+use bevy::ecs::system::SystemParam;
 use bevy::input::ButtonState;
 use bevy::input::keyboard::{Key, KeyboardInput};
 use bevy::prelude::*;
@@ -218,25 +219,30 @@ pub fn append_to_invite(invite: &mut String, typed: &str) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn type_text(
-    mut keys: MessageReader<KeyboardInput>,
-    mut ime: MessageReader<Ime>,
-    held: Res<ButtonInput<KeyCode>>,
-    mut clipboard: ResMut<Clipboard>,
-    mut focus: ResMut<Focus>,
-    mut settings: ResMut<Settings>,
-    mut invite: ResMut<InviteText>,
-    mut plan: ResMut<JoinPlan>,
-    mut next: ResMut<NextState<AppState>>,
-    mut message: Query<&mut Text, With<StartMessage>>,
-    texts: Res<Texts>,
-) {
-    let ctrl = held.any_pressed([KeyCode::ControlLeft, KeyCode::ControlRight]);
+/// Keys, the input method (Japanese) and the clipboard: what typing reads.
+#[derive(SystemParam)]
+struct Typing<'w, 's> {
+    keys: MessageReader<'w, 's, KeyboardInput>,
+    ime: MessageReader<'w, 's, Ime>,
+    held: Res<'w, ButtonInput<KeyCode>>,
+    clipboard: ResMut<'w, Clipboard>,
+}
+
+/// What starting a join needs: where to go next, and where to say what is missing.
+#[derive(SystemParam)]
+struct Launcher<'w, 's> {
+    plan: ResMut<'w, JoinPlan>,
+    next: ResMut<'w, NextState<AppState>>,
+    message: Query<'w, 's, &'static mut Text, With<StartMessage>>,
+    texts: Res<'w, Texts>,
+}
+
+fn type_text(mut typing: Typing, mut focus: ResMut<Focus>, mut settings: ResMut<Settings>, mut invite: ResMut<InviteText>, mut launcher: Launcher) {
+    let ctrl = typing.held.any_pressed([KeyCode::ControlLeft, KeyCode::ControlRight]);
     let mut typed = String::new();
     let mut submit = false;
     let mut erase = 0;
-    for key in keys.read() {
+    for key in typing.keys.read() {
         if key.state != ButtonState::Pressed {
             continue;
         }
@@ -247,7 +253,7 @@ fn type_text(
                 focus.0 = if focus.0 == Field::Nickname { Field::Invite } else { Field::Nickname };
             }
             Key::Character(c) if ctrl && c.eq_ignore_ascii_case("v") => {
-                if let Some(Ok(pasted)) = clipboard.fetch_text().poll_result() {
+                if let Some(Ok(pasted)) = typing.clipboard.fetch_text().poll_result() {
                     typed.push_str(pasted.trim());
                 }
             }
@@ -257,7 +263,7 @@ fn type_text(
             _ => {}
         }
     }
-    for event in ime.read() {
+    for event in typing.ime.read() {
         if let Ime::Commit { value, .. } = event {
             typed.push_str(value);
         }
@@ -282,12 +288,22 @@ fn type_text(
     }
     if submit {
         let action = if focus.0 == Field::Invite && !invite.0.is_empty() { StartAction::Join } else { StartAction::Host };
-        start(action, &settings, &invite.0, &mut focus.0, &mut plan, &mut next, &mut message, &texts);
+        launcher.start(action, &settings, &invite.0, &mut focus.0);
     }
 }
 
-/// Host or join if the choices allow it; otherwise say what is missing.
-#[allow(clippy::too_many_arguments)]
+impl Launcher<'_, '_> {
+    /// Host or join if the choices allow it; otherwise say what is missing.
+    fn start(&mut self, action: StartAction, settings: &Settings, invite: &str, focus: &mut Field) {
+        let Launcher { plan, next, message, texts } = self;
+        start(action, settings, invite, focus, plan, next, &mut |key| {
+            if let Ok(mut text) = message.single_mut() {
+                text.0 = texts.get(settings.language, key);
+            }
+        });
+    }
+}
+
 fn start(
     action: StartAction,
     settings: &Settings,
@@ -295,14 +311,8 @@ fn start(
     focus: &mut Field,
     plan: &mut JoinPlan,
     next: &mut NextState<AppState>,
-    message: &mut Query<&mut Text, With<StartMessage>>,
-    texts: &Texts,
+    say: &mut dyn FnMut(&str),
 ) {
-    let mut say = |key: &str| {
-        if let Ok(mut text) = message.single_mut() {
-            text.0 = texts.get(settings.language, key);
-        }
-    };
     if !nickname_is_valid(&settings.nickname) {
         *focus = Field::Nickname;
         return say("start-nickname-invalid");
@@ -326,17 +336,13 @@ fn start(
     next.set(AppState::InRoom);
 }
 
-#[allow(clippy::too_many_arguments)]
 fn press_buttons(
     mut buttons: Query<(&Interaction, &StartAction, &mut BackgroundColor), Changed<Interaction>>,
     fields: Query<(&Interaction, &Field), Changed<Interaction>>,
     mut focus: ResMut<Focus>,
     mut settings: ResMut<Settings>,
     invite: Res<InviteText>,
-    mut plan: ResMut<JoinPlan>,
-    mut next: ResMut<NextState<AppState>>,
-    mut message: Query<&mut Text, With<StartMessage>>,
-    texts: Res<Texts>,
+    mut launcher: Launcher,
 ) {
     for (interaction, field) in &fields {
         if *interaction == Interaction::Pressed {
@@ -349,12 +355,12 @@ fn press_buttons(
             (Interaction::Pressed, StartAction::Color(color)) => settings.body_color = *color,
             (Interaction::Pressed, StartAction::Language(lang)) => {
                 settings.language = *lang;
-                if let Ok(mut text) = message.single_mut() {
+                if let Ok(mut text) = launcher.message.single_mut() {
                     text.0.clear();
                 }
             }
             (Interaction::Pressed, StartAction::Host | StartAction::Join) => {
-                start(*action, &settings, &invite.0, &mut focus.0, &mut plan, &mut next, &mut message, &texts);
+                launcher.start(*action, &settings, &invite.0, &mut focus.0);
             }
             (Interaction::Hovered, StartAction::Host | StartAction::Join | StartAction::Language(_)) => {
                 background.0 = if main { palette::ACCENT_HOVER } else { palette::BUTTON_HOVER };
@@ -367,19 +373,24 @@ fn press_buttons(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The parts of the start screen that show the current choices.
+#[derive(SystemParam)]
+struct ChoiceWidgets<'w, 's> {
+    field_texts: Query<'w, 's, (&'static FieldText, &'static mut Text, &'static mut TextColor)>,
+    field_borders: Query<'w, 's, (&'static Field, &'static mut BorderColor), Without<StartAction>>,
+    swatches: Query<'w, 's, (&'static StartAction, &'static mut BorderColor), Without<Field>>,
+}
+
 fn show_choices(
     settings: Res<Settings>,
     invite: Res<InviteText>,
     focus: Res<Focus>,
     texts: Res<Texts>,
     time: Res<Time<Real>>,
-    mut field_texts: Query<(&FieldText, &mut Text, &mut TextColor)>,
-    mut field_borders: Query<(&Field, &mut BorderColor), Without<StartAction>>,
-    mut swatches: Query<(&StartAction, &mut BorderColor), Without<Field>>,
+    mut widgets: ChoiceWidgets,
 ) {
     let blink = time.elapsed_secs().fract() < 0.5;
-    for (FieldText(field), mut text, mut color) in &mut field_texts {
+    for (FieldText(field), mut text, mut color) in &mut widgets.field_texts {
         let caret = if *field == focus.0 && blink { "|" } else { " " };
         let (value, hint) = match field {
             Field::Nickname => (settings.nickname.as_str(), "start-nickname-hint"),
@@ -395,10 +406,10 @@ fn show_choices(
         }
         color.0 = tone;
     }
-    for (field, mut border) in &mut field_borders {
+    for (field, mut border) in &mut widgets.field_borders {
         *border = BorderColor::all(if *field == focus.0 { palette::ACCENT } else { palette::BUTTON });
     }
-    for (action, mut border) in &mut swatches {
+    for (action, mut border) in &mut widgets.swatches {
         if let StartAction::Color(c) = action {
             let chosen = *c == settings.body_color;
             *border = BorderColor::all(if chosen { palette::INK } else { Color::WHITE });
