@@ -138,6 +138,7 @@ pub struct ClientCore {
     /// The echo in flight (its number and when it left) and the next one's time.
     echo: (Option<(u32, Duration)>, Duration),
     round_trips: std::collections::VecDeque<Duration>,
+    ending: Option<ClientEnd>,
     out: Vec<RoomEvent>,
 }
 
@@ -154,6 +155,7 @@ impl ClientCore {
             }
         };
         let phase = if session.is_some() { Phase::Joining { since: now } } else { Phase::Ended };
+        let ending = session.is_none().then_some(ClientEnd::Closed(LinkEnd::Lost));
         ClientCore {
             connector,
             hello,
@@ -170,6 +172,7 @@ impl ClientCore {
             snapshot_bytes_before: 0,
             echo: (None, now),
             round_trips: std::collections::VecDeque::new(),
+            ending,
             out,
         }
     }
@@ -202,6 +205,19 @@ impl ClientCore {
     /// True once over for good.
     pub fn ended(&self) -> bool {
         self.phase == Phase::Ended
+    }
+
+    /// Why it is over, once it is.
+    pub fn ending(&self) -> Option<ClientEnd> {
+        self.ending
+    }
+
+    /// Why the server refused us, if it did.
+    pub fn rejected(&self) -> Option<RejectReason> {
+        match self.ending {
+            Some(ClientEnd::Rejected(reason)) => Some(reason),
+            _ => None,
+        }
     }
 
     /// Bytes of snapshot datagrams received so far, over every connection.
@@ -247,6 +263,7 @@ impl ClientCore {
         }
         if self.phase != Phase::Ended {
             self.phase = Phase::Ended;
+            self.ending = Some(ClientEnd::Left);
             self.out.push(RoomEvent::Ended(ClientEnd::Left));
         }
     }
@@ -457,6 +474,7 @@ impl ClientCore {
         }
         self.retire_session();
         self.phase = Phase::Ended;
+        self.ending = Some(end);
         self.out.push(RoomEvent::Ended(end));
     }
 }

@@ -1,7 +1,7 @@
 //! Conversions between maths types and wire poses.
 
 use bevy_math::{Quat, Vec3};
-use tsunagu_protocol::{QuantPose, QuantQuat, QuantVec};
+use tsunagu_protocol::{QuantPose, QuantVec};
 
 /// Quantise a position and rotation for the wire.
 pub fn to_wire(pos: Vec3, rot: Quat) -> QuantPose {
@@ -16,11 +16,6 @@ pub fn from_wire(pose: QuantPose) -> (Vec3, Quat) {
 /// Only the position of a wire pose.
 pub fn wire_pos(v: QuantVec) -> Vec3 {
     Vec3::from(v.to_metres())
-}
-
-/// Only the rotation of a wire pose.
-pub fn wire_rot(q: QuantQuat) -> Quat {
-    Quat::from_array(q.to_xyzw())
 }
 
 #[cfg(test)]

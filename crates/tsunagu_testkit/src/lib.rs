@@ -52,18 +52,12 @@ impl TestClient {
 
     /// Why we were refused, if we were.
     pub fn rejected(&self) -> Option<RejectReason> {
-        self.events.iter().find_map(|e| match e {
-            RoomEvent::Ended(ClientEnd::Rejected(reason)) => Some(*reason),
-            _ => None,
-        })
+        self.core.rejected()
     }
 
     /// How it ended, if it has.
     pub fn ended(&self) -> Option<ClientEnd> {
-        self.events.iter().find_map(|e| match e {
-            RoomEvent::Ended(end) => Some(*end),
-            _ => None,
-        })
+        self.core.ending()
     }
 
     /// Who we know is here (not counting us).

@@ -108,18 +108,14 @@ impl Peer {
         self.core.room().peers().any(|p| p.id == id)
     }
 
+    /// Why we were refused, if we were.
     pub fn rejected(&self) -> Option<RejectReason> {
-        self.events.iter().find_map(|e| match e {
-            RoomEvent::Ended(ClientEnd::Rejected(r)) => Some(*r),
-            _ => None,
-        })
+        self.core.rejected()
     }
 
+    /// How it ended, if it has.
     pub fn ended(&self) -> Option<ClientEnd> {
-        self.events.iter().find_map(|e| match e {
-            RoomEvent::Ended(end) => Some(*end),
-            _ => None,
-        })
+        self.core.ending()
     }
 
     pub fn send_pose(&mut self, pose: AvatarPose) {
