@@ -45,6 +45,25 @@ impl DecodeError {
     }
 }
 
+/// The protocol version a `Hello` frame claims, read without decoding the
+/// rest: a client of another version may shape its `Hello` differently, and
+/// still deserves `VersionMismatch` rather than a protocol violation.
+pub fn hello_version(bytes: &[u8]) -> Option<u16> {
+    let rest = bytes.strip_prefix(&[0x81, 0xa5, b'H', b'e', b'l', b'l', b'o'])?;
+    let rest = match rest.first()? {
+        0x90..=0x9f => &rest[1..],
+        0xdc => rest.get(3..)?,
+        0xdd => rest.get(5..)?,
+        _ => return None,
+    };
+    match rest {
+        [v @ 0x00..=0x7f, ..] => Some(u16::from(*v)),
+        [0xcc, v, ..] => Some(u16::from(*v)),
+        [0xcd, hi, lo, ..] => Some(u16::from_be_bytes([*hi, *lo])),
+        _ => None,
+    }
+}
+
 /// Why a message could not be encoded. Only our own bug can cause it.
 #[derive(Debug, thiserror::Error)]
 pub enum EncodeError {

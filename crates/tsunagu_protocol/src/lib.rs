@@ -10,7 +10,7 @@ pub mod limits;
 pub mod messages;
 pub mod quant;
 
-pub use codec::{DecodeError, decode, encode};
+pub use codec::{DecodeError, decode, encode, hello_version};
 pub use messages::*;
 pub use quant::{QuantPose, QuantQuat, QuantVec};
 

@@ -157,6 +157,23 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
 }
 
 #[test]
+fn a_hello_of_any_shape_says_its_version() {
+    let ours = encode(&sample_hello(), MAX_FRAME_BYTES).unwrap();
+    assert_eq!(hello_version(&ours), Some(PROTOCOL_VERSION));
+    // A future Hello with one more field, version 300 (a uint16 on the wire).
+    let future = rmp_serde::to_vec(&serde_json_like_hello(300)).unwrap();
+    assert!(decode::<ClientControl>(&future, MAX_FRAME_BYTES).is_err());
+    assert_eq!(hello_version(&future), Some(300));
+    assert_eq!(hello_version(&encode(&ClientControl::Bye, MAX_FRAME_BYTES).unwrap()), None);
+    assert_eq!(hello_version(&[0x81, 0xa5, b'H', b'e', b'l', b'l', b'o', 0x95]), None);
+}
+
+/// `{"Hello": [version, "room", "ゆき", [[1, 2, 3]], nil, "a field from the future"]}`
+fn serde_json_like_hello(version: u16) -> std::collections::BTreeMap<&'static str, (u16, &'static str, &'static str, ([u8; 3],), Option<u64>, &'static str)> {
+    std::collections::BTreeMap::from([("Hello", (version, "room", "ゆき", ([1, 2, 3],), None, "a field from the future"))])
+}
+
+#[test]
 fn datagram_kinds_are_read_from_the_tag() {
     let pose = encode(&ClientDatagram::Pose(PoseFrame { seq: 1, ack_tick: 0, pose: sample_pose() }), MAX_DATAGRAM_BYTES).unwrap();
     assert_eq!(DatagramKind::of(&pose), DatagramKind::Pose);

@@ -16,7 +16,8 @@ use tsunagu_protocol::{
 };
 
 use crate::limits::EventLimiter;
-use tsunagu_sim::motion::{bound_body_step, bound_limb};
+
+use tsunagu_sim::motion::{MAX_SPEED, bound_body_step, bound_limb};
 use tsunagu_sim::pose::{from_wire, to_wire};
 use tsunagu_sim::WardLayout;
 
@@ -46,6 +47,26 @@ pub struct Member {
     pub resume: u64,
     events: EventLimiter,
     last_correction: Option<Duration>,
+    /// Metres the body may still walk (refilled with time, see `limits`).
+    stride: f32,
+    /// Poses used in the current second: (window start, count).
+    pose_window: (Duration, u32),
+}
+
+impl Member {
+    fn new(info: PeerInfo, pose: AvatarPose, now: Duration, resume: u64) -> Member {
+        Member {
+            info,
+            pose,
+            last_seq: None,
+            last_pose_at: now,
+            resume,
+            events: EventLimiter::default(),
+            last_correction: None,
+            stride: limits::STRIDE_SLACK,
+            pose_window: (now, 0),
+        }
+    }
 }
 
 /// What became of a reported pose.
@@ -151,7 +172,7 @@ impl Room {
                 && let Some(kept) = self.departed.remove(&token)
             {
                 let info = PeerInfo { nickname, look: hello.look, ..kept.info };
-                let member = Member { info, pose: kept.pose, last_seq: None, last_pose_at: now, resume: resume_token, events: EventLimiter::default(), last_correction: None };
+                let member = Member::new(info, kept.pose, now, resume_token);
                 let id = member.info.id;
                 return Ok((self.members.entry(id).or_insert(member), Admission::Returned));
             }
@@ -159,23 +180,28 @@ impl Room {
         if self.members.len() + self.departed.len() >= self.config.capacity {
             return Err(RejectReason::RoomFull);
         }
-        let id = PeerId(self.next_id);
-        self.next_id += 1;
+        let id = self.fresh_id();
         let spawn = self.layout.spawn_point(self.joins_so_far);
         self.joins_so_far += 1;
         let facing_screen = bevy_math::Quat::IDENTITY;
         let head = spawn + Vec3::Y * tsunagu_sim::motion::EYE_HEIGHT;
         let pose = AvatarPose { body: to_wire(spawn, facing_screen), head: to_wire(head, facing_screen), hands: None };
-        let member = Member {
-            info: PeerInfo { id, nickname, look: hello.look, role },
-            pose,
-            last_seq: None,
-            last_pose_at: now,
-            resume: resume_token,
-            events: EventLimiter::default(),
-            last_correction: None,
-        };
+        let member = Member::new(PeerInfo { id, nickname, look: hello.look, role }, pose, now, resume_token);
         Ok((self.members.entry(id).or_insert(member), Admission::Fresh))
+    }
+
+    /// An id nobody here, and nobody whose place is kept, has. Ids count up
+    /// and, after 2³² − 1 joins, wrap around past 0, skipping those in use:
+    /// a newcomer must never get someone's id (and with it their role).
+    fn fresh_id(&mut self) -> PeerId {
+        loop {
+            let id = PeerId(self.next_id);
+            self.next_id = self.next_id.checked_add(1).unwrap_or(1);
+            let taken = self.members.contains_key(&id) || self.departed.values().any(|d| d.info.id == id);
+            if id.0 != 0 && !taken {
+                return id;
+            }
+        }
     }
 
     /// Apply a member's event under the room's rules. `Ok` is what everyone in
@@ -248,10 +274,22 @@ impl Room {
         if member.last_seq.is_some_and(|last| !seq_is_newer(frame.seq, last)) {
             return PoseOutcome::Ignored;
         }
-        let dt = now.saturating_sub(member.last_pose_at).as_secs_f32();
+        if now.saturating_sub(member.pose_window.0) >= Duration::from_secs(1) {
+            member.pose_window = (now, 0);
+        }
+        if member.pose_window.1 >= limits::MAX_POSES_PER_SECOND {
+            return PoseOutcome::Ignored;
+        }
+        member.pose_window.1 += 1;
+        // The stride budget: time since the last pose (at most MAX_STRIDE_TIME)
+        // at walking's top speed, plus the slack once; what a step uses is gone.
+        let dt = now.saturating_sub(member.last_pose_at).min(limits::MAX_STRIDE_TIME).as_secs_f32();
+        let most = MAX_SPEED * limits::MAX_STRIDE_TIME.as_secs_f32() + limits::STRIDE_SLACK;
+        member.stride = (member.stride + MAX_SPEED * dt).min(most);
         let (prev_body, _) = from_wire(member.pose.body);
         let (reported, body_rot) = from_wire(frame.pose.body);
-        let body = bound_body_step(&self.layout, prev_body, reported, dt);
+        let body = bound_body_step(&self.layout, prev_body, reported, member.stride);
+        member.stride = (member.stride - (body - prev_body).with_y(0.0).length()).max(0.0);
         let body_rot = yaw_only(body_rot);
         let shift = if reported.is_finite() { body - reported.with_y(0.0) } else { Vec3::ZERO };
         let limb = |pose: QuantPose| {
@@ -431,5 +469,67 @@ mod tests {
         );
         assert!(room.apply_event(a, &event, Duration::from_secs(5)).is_ok(), "the limit refills");
         assert_eq!(room.apply_event(PeerId(99), &event, Duration::ZERO).map(|_| ()), Err(Refusal { kind: event.kind(), reason: RefusalReason::NotAllowed }));
+    }
+
+    /// Many small steps at once (120 poses a second, or several drained with one
+    /// `now`) used to get 5 cm of slack each: about 8.5 m/s. Now the stride is
+    /// time-based: at most walking's top speed, however the poses come.
+    #[test]
+    fn the_speed_limit_holds_however_many_poses_come() {
+        let mut room = room(4);
+        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
+        let start = from_wire(room.member(id).unwrap().pose.body).0;
+        let dir = Vec3::new(1.0, 0.0, 0.0);
+        let mut seq = 0;
+        let mut walked_to = start;
+        // One second: 120 poses, 4 at a time with the same `now`, each 5 cm on.
+        for tick in 1..=30u64 {
+            let now = Duration::from_millis(tick * 1000 / 30);
+            for _ in 0..4 {
+                seq += 1;
+                walked_to += dir * 0.05;
+                let pose = AvatarPose { body: to_wire(walked_to, bevy_math::Quat::IDENTITY), head: to_wire(walked_to, bevy_math::Quat::IDENTITY), hands: None };
+                room.accept_pose(id, &PoseFrame { seq, ack_tick: 0, pose }, now);
+            }
+        }
+        let moved = (from_wire(room.member(id).unwrap().pose.body).0 - start).length();
+        assert!(moved <= MAX_SPEED + limits::STRIDE_SLACK + 1e-3, "moved {moved} m in one second");
+        assert!(moved > 2.0, "an honest fast walk was held back: {moved} m");
+    }
+
+    #[test]
+    fn after_a_silence_nobody_jumps_across_the_room() {
+        let mut room = room(4);
+        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
+        let start = from_wire(room.member(id).unwrap().pose.body).0;
+        let far = start + Vec3::new(-4.0, 0.0, 0.0);
+        let pose = AvatarPose { body: to_wire(far, bevy_math::Quat::IDENTITY), head: to_wire(far, bevy_math::Quat::IDENTITY), hands: None };
+        room.accept_pose(id, &PoseFrame { seq: 1, ack_tick: 0, pose }, Duration::from_secs(10));
+        let moved = (from_wire(room.member(id).unwrap().pose.body).0 - start).length();
+        let most = MAX_SPEED * limits::MAX_STRIDE_TIME.as_secs_f32() + limits::STRIDE_SLACK;
+        assert!(moved <= most + 1e-3, "jumped {moved} m after 10 s of silence");
+    }
+
+    #[test]
+    fn no_more_poses_than_the_room_uses_in_a_second() {
+        let mut room = room(4);
+        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
+        let here = room.member(id).unwrap().pose;
+        let used = (1..=100).filter(|&seq| room.accept_pose(id, &PoseFrame { seq, ack_tick: 0, pose: here }, Duration::from_millis(500)) != PoseOutcome::Ignored).count();
+        assert_eq!(used as u32, limits::MAX_POSES_PER_SECOND);
+    }
+
+    #[test]
+    fn ids_wrap_around_without_handing_out_one_in_use() {
+        let mut room = room(4);
+        room.next_id = u32::MAX;
+        let a = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
+        assert_eq!(a, PeerId(u32::MAX));
+        room.next_id = u32::MAX;
+        let b = room.admit(&hello("sakura", "b"), Duration::ZERO, 2).unwrap().0.info.id;
+        assert_eq!(b, PeerId(1), "after the wrap, skip 0 and the id in use");
+        room.next_id = 1;
+        let c = room.admit(&hello("sakura", "c"), Duration::ZERO, 3).unwrap().0.info.id;
+        assert_eq!(c, PeerId(2));
     }
 }

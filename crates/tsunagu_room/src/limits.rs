@@ -11,6 +11,14 @@ use tsunagu_protocol::EventKind;
 pub const MAX_DATAGRAMS_PER_SECOND: u32 = 120;
 /// Most reliable frames a connection may send in one second (all kinds together).
 pub const MAX_FRAMES_PER_SECOND: u32 = 20;
+/// Most poses of one member the room uses in a second: the tick rate and half
+/// again for network bunching. More are ignored (not an offence).
+pub const MAX_POSES_PER_SECOND: u32 = 45;
+/// A body may walk [`tsunagu_sim::motion::MAX_SPEED`] × time; unused time
+/// counts for at most this long, so after a silence nobody jumps across the room.
+pub const MAX_STRIDE_TIME: Duration = Duration::from_millis(500);
+/// On top of that, this much slack for rounding and jitter, once (not per pose).
+pub const STRIDE_SLACK: f32 = 0.05;
 /// Both, as the transport takes them.
 pub const TRAFFIC: TrafficLimits = TrafficLimits { datagrams_per_second: MAX_DATAGRAMS_PER_SECOND, frames_per_second: MAX_FRAMES_PER_SECOND };
 

@@ -16,8 +16,8 @@ use tsunagu_net::{Channel, ConnId, LinkEnd, LinkEvent, ServerLinkEvent, ServerLi
 use tsunagu_protocol::delta::{MAX_BASE_AGE_TICKS, View, ViewHistory, avatar_bits, encode_avatars};
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use tsunagu_protocol::{
-    ClientControl, ClientDatagram, ClientEvent, CloseReason, PeerId, RejectReason, ServerControl, ServerDatagram,
-    ServerEvent, Snapshot, Welcome, decode, encode,
+    ClientControl, ClientDatagram, ClientEvent, CloseReason, PROTOCOL_VERSION, PeerId, RejectReason, ServerControl,
+    ServerDatagram, ServerEvent, Snapshot, Welcome, decode, encode, hello_version,
 };
 use tsunagu_room::interest::{Interest, SnapshotFrame};
 use tsunagu_net::limits::TrafficWindow;
@@ -26,8 +26,9 @@ use tsunagu_room::{Admission, PoseOutcome, Room, RoomConfig, seq_is_newer};
 
 /// Snapshots per second.
 pub const TICK_RATE_HZ: u8 = 30;
-/// A connection that has not said Hello by then is closed.
-pub const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
+/// A connection that has not said Hello by then is closed: a real client says
+/// it at once, and a connection that does not must not hold a place.
+pub const HELLO_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// A member whose client said it is reconnecting stays in the room, still,
 /// this long before the others are told they left.
@@ -162,7 +163,8 @@ impl<L: ServerLinks> RoomServer<L> {
                 room.expire_departed(now);
             }
             self.send_snapshots();
-            self.tick = self.tick.wrapping_add(1);
+            // Tick 0 means "nothing yet" in acknowledgements: skip it when wrapping.
+            self.tick = self.tick.checked_add(1).unwrap_or(1);
             let period = Duration::from_secs(1) / u32::from(TICK_RATE_HZ);
             // Never try to catch up a backlog of ticks after a stall.
             self.next_tick_at = (self.next_tick_at + period).max(now);
@@ -220,6 +222,10 @@ impl<L: ServerLinks> RoomServer<L> {
             LinkEvent::Frame(Channel::Control, bytes) => match decode::<ClientControl>(&bytes, MAX_FRAME_BYTES) {
                 Ok(ClientControl::Hello(hello)) => self.on_hello(conn, &hello, now),
                 Ok(ClientControl::Bye) => self.close(conn, CloseReason::Left),
+                // Another version may shape its Hello differently: tell it so.
+                Err(_) if member.is_none() && hello_version(&bytes).is_some_and(|v| v != PROTOCOL_VERSION) => {
+                    self.refuse(conn, RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION });
+                }
                 Err(e) => self.violation(conn, e.kind()),
             },
             LinkEvent::Frame(Channel::Events, bytes) => {
@@ -237,7 +243,10 @@ impl<L: ServerLinks> RoomServer<L> {
                 let Some((room, id)) = member else { return };
                 match decode::<ClientDatagram>(&datagram.bytes, MAX_DATAGRAM_BYTES) {
                     Ok(ClientDatagram::Pose(frame)) => {
-                        if let PoseOutcome::Corrected(body) = self.rooms[room].accept_pose(id, &frame, now) {
+                        // When it arrived, on this clock: poses read together at a
+                        // tick did not all arrive together.
+                        let arrived = now.saturating_sub(datagram.arrived.elapsed());
+                        if let PoseOutcome::Corrected(body) = self.rooms[room].accept_pose(id, &frame, arrived) {
                             self.send_frame(conn, Channel::Events, &ServerEvent::MovedTo(body));
                         }
                         let tick = self.tick;
@@ -277,13 +286,7 @@ impl<L: ServerLinks> RoomServer<L> {
         };
         let (room, info, spawn, resume, how) = match admitted {
             Ok(admitted) => admitted,
-            Err(reason) => {
-                tracing::info!(connection = conn, ?reason, "join refused");
-                self.send_frame(conn, Channel::Control, &ServerControl::Rejected(reason));
-                self.conns.remove(&conn);
-                self.links.close(conn, CloseReason::Refused);
-                return;
-            }
+            Err(reason) => return self.refuse(conn, reason),
         };
         self.reconnecting.retain(|(r, id, _)| !(*r == room && *id == info.id));
         if how == Admission::Replaced {
@@ -319,6 +322,13 @@ impl<L: ServerLinks> RoomServer<L> {
             Admission::Replaced => self.broadcast_event(room, &ServerEvent::PeerChanged(info.clone()), Some(info.id)),
             Admission::Fresh | Admission::Returned => self.broadcast_event(room, &ServerEvent::PeerJoined(info.clone()), Some(info.id)),
         }
+    }
+
+    fn refuse(&mut self, conn: ConnId, reason: RejectReason) {
+        tracing::info!(connection = conn, ?reason, "join refused");
+        self.send_frame(conn, Channel::Control, &ServerControl::Rejected(reason));
+        self.conns.remove(&conn);
+        self.links.close(conn, CloseReason::Refused);
     }
 
     /// Each client gets the avatars the room's interest rules say it is due,

@@ -50,11 +50,12 @@ pub fn snap_turn(yaw: f32, turns: i32) -> f32 {
     (turned + std::f32::consts::PI).rem_euclid(std::f32::consts::TAU) - std::f32::consts::PI
 }
 
-/// The server's bound on a body position reported `dt` seconds after `prev`: no
-/// faster than [`MAX_SPEED`], inside the walkable space.
-pub fn bound_body_step(layout: &WardLayout, prev: Vec3, next: Vec3, dt: f32) -> Vec3 {
+/// The server's bound on a body moving from `prev` toward `next`: at most
+/// `max_step` metres across the floor (the room's stride budget), inside the
+/// walkable space.
+pub fn bound_body_step(layout: &WardLayout, prev: Vec3, next: Vec3, max_step: f32) -> Vec3 {
     let next = if next.is_finite() { next } else { prev };
-    let max_step = MAX_SPEED * dt.max(0.0) + 0.05;
+    let max_step = max_step.max(0.0);
     let delta = (next - prev).with_y(0.0);
     let allowed = if delta.length() > max_step { prev + delta.normalize_or_zero() * max_step } else { next };
     layout.clamp_walkable(allowed, AVATAR_RADIUS)
@@ -111,11 +112,12 @@ mod tests {
     fn the_server_refuses_teleports_and_walls() {
         let ward = WardLayout::ward();
         let prev = Vec3::new(0.0, 0.0, 2.0);
-        let jumped = bound_body_step(&ward, prev, Vec3::new(0.0, 0.0, -4.0), 1.0 / 30.0);
-        assert!((jumped - prev).length() <= MAX_SPEED / 30.0 + 0.051);
+        let jumped = bound_body_step(&ward, prev, Vec3::new(0.0, 0.0, -4.0), 0.1);
+        assert!((jumped - prev).length() <= 0.1 + 1e-5);
         let through_wall = bound_body_step(&ward, Vec3::new(6.5, 0.0, 4.5), Vec3::new(6.6, 0.0, 4.6), 1.0);
         assert!(through_wall.x <= ward.interior_half.x - AVATAR_RADIUS);
         assert_eq!(bound_body_step(&ward, prev, Vec3::NAN, 0.1), prev);
+        assert_eq!(bound_body_step(&ward, prev, prev + Vec3::X, -1.0), prev, "a negative budget is none");
         assert!((bound_limb(prev, prev + Vec3::Y * 50.0) - prev).length() <= MAX_REACH + 1e-4);
     }
 }

@@ -439,3 +439,26 @@ fn echoes_come_straight_back_and_the_server_counts_how_long_they_waited() {
     assert!(s.clients[a].core.round_trips().count() >= 3);
     assert!(s.server.forwarding_delays().count() >= 3, "the server did not count its echoes");
 }
+
+/// A client of another version whose Hello has another shape is told to update,
+/// not thrown out for breaking the protocol.
+#[test]
+fn a_future_client_is_told_the_version_not_called_a_violation() {
+    use tsunagu_protocol::{PROTOCOL_VERSION, ServerControl, decode};
+    let mut s = Stepper::new(4);
+    let mut link = s.connector.connect();
+    // {"Hello": [4, room, name, look, nil, "something new"]}
+    let future = std::collections::BTreeMap::from([("Hello", (4u16, ROOM_CODE, "ゆき", ([1u8, 2, 3],), None::<u64>, "something new"))]);
+    link.send(Channel::Control, rmp_serde::to_vec(&future).unwrap());
+    s.run(2, TICK);
+    let events = drain(&mut link);
+    let rejected = events.iter().find_map(|e| match e {
+        LinkEvent::Frame(Channel::Control, bytes) => match decode::<ServerControl>(bytes, MAX_FRAME_BYTES) {
+            Ok(ServerControl::Rejected(reason)) => Some(reason),
+            _ => None,
+        },
+        _ => None,
+    });
+    assert_eq!(rejected, Some(RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION }), "{events:?}");
+    assert_eq!(events.last(), Some(&LinkEvent::Closed(LinkEnd::Reason(CloseReason::Refused))));
+}

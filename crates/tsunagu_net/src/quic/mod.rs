@@ -34,8 +34,10 @@ pub use client::{QuicClient, QuicConnector, WireStats};
 pub use identity::{fingerprint, load_or_create_identity};
 pub use server::{QuicServer, QuicServerConfig, QueueDrops};
 
-/// How long a client may take to open its control stream.
-pub const CONTROL_DEADLINE: Duration = Duration::from_secs(5);
+/// How long a client may take to open its control stream after the handshake
+/// (a real client opens it at once; a connection that does not is closed
+/// before it can hold a place).
+pub const CONTROL_DEADLINE: Duration = Duration::from_secs(1);
 /// How long a client waits for the server to answer before calling it unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
 /// How long one reconnect attempt waits for the handshake. Shorter than a
