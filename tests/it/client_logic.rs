@@ -45,6 +45,7 @@ fn every_way_a_join_fails_has_its_own_message() {
         reject_message(RejectReason::WrongRoomCode),
         reject_message(RejectReason::RoomFull),
         reject_message(RejectReason::VersionMismatch { server_version: 9 }),
+        reject_message(RejectReason::RoomClosed),
         end_message(LinkEnd::Unreachable),
         end_message(LinkEnd::WrongCertificate),
         end_message(LinkEnd::Reason(CloseReason::ServerShutdown)),

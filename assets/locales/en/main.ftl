@@ -44,6 +44,7 @@ join-error-version = This app is a different version from the room. Please use t
 join-error-unreachable = Could not reach the room. Please check the network and the invite.
 join-error-certificate = The invite does not match this room. Please ask for a new invite.
 join-error-shutdown = The room has closed. See you next time.
+join-error-closed = This room has closed. Ask the person who invited you.
 join-error-removed = You were asked to leave the room.
 join-error-lost = The connection to the room was lost. Please try again.
 hud-invite = Other PCs can join with this invite:

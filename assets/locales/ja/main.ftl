@@ -41,6 +41,7 @@ join-error-version = アプリの バージョンが ちがいます。あたら
 join-error-unreachable = ルームに とどきませんでした。ネットワークと しょうたいを たしかめてね。
 join-error-certificate = しょうたいと ルームが あいません。あたらしい しょうたいを もらってね。
 join-error-shutdown = ルームが しまりました。またね。
+join-error-closed = この ルームは もう おわっています。しょうたいを くれた 人に きいてみてね。
 join-error-removed = ルームから でることに なりました。
 join-error-lost = ルームとの つながりが きれました。もういちど ためしてね。
 hud-invite = ほかの PC からは この しょうたいで さんかできます:

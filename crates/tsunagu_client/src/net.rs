@@ -94,6 +94,7 @@ pub fn reject_message(reason: RejectReason) -> &'static str {
         RejectReason::VersionMismatch { .. } => "join-error-version",
         RejectReason::InvalidNickname => "start-nickname-invalid",
         RejectReason::ServerShuttingDown => "join-error-shutdown",
+        RejectReason::RoomClosed => "join-error-closed",
     }
 }
 
@@ -161,11 +162,11 @@ impl Plugin for NetPlugin {
     }
 }
 
-/// Where this PC keeps the hosted room's certificate (nothing about people).
-pub fn data_dir() -> PathBuf {
-    directories::ProjectDirs::from("org", "Tsunagu", "tsunagu")
-        .map(|d| d.data_dir().to_path_buf())
-        .unwrap_or_else(|| std::env::temp_dir().join("tsunagu"))
+/// Where this PC keeps the hosted room's certificate (nothing about people):
+/// the user's own data directory. There is no fallback to a shared place
+/// such as /tmp, where others could read or replace the key.
+pub fn data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("org", "Tsunagu", "tsunagu").map(|d| d.data_dir().to_path_buf())
 }
 
 /// A Hello for these settings and room code.
@@ -193,7 +194,10 @@ fn connect(
     }
     let invite = match &*plan {
         JoinPlan::Host => {
-            let room = match EmbeddedRoom::start(HOSTED_ROOM_CAPACITY, &data_dir()) {
+            let Some(dir) = data_dir() else {
+                return fail(&mut commands, &mut next, "status-server-error", "no home directory".into());
+            };
+            let room = match EmbeddedRoom::start(HOSTED_ROOM_CAPACITY, &dir) {
                 Ok(room) => room,
                 Err(e) => return fail(&mut commands, &mut next, "status-server-error", e.to_string()),
             };

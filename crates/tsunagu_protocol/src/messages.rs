@@ -102,6 +102,8 @@ pub enum RejectReason {
     InvalidNickname,
     /// The server is shutting down.
     ServerShuttingDown,
+    /// The invite is for a room this server no longer holds.
+    RoomClosed,
 }
 
 /// Why a connection ends. Sent on the control stream before closing, and mirrored

@@ -22,7 +22,7 @@ use tsunagu_sim::pose::{from_wire, to_wire};
 use tsunagu_sim::WardLayout;
 
 /// How a room is set up.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoomConfig {
     /// The code in participant invites.
     pub code: String,

@@ -6,6 +6,7 @@
 //! ECS app: a room holds a few dozen people, and a stepped struct gives the
 //! stepper and tests full control of time with nothing to schedule.
 
+pub mod codes;
 pub mod embedded;
 pub mod stats;
 
@@ -76,6 +77,8 @@ pub struct RoomServer<L: ServerLinks> {
     shutting_down: bool,
     /// How long datagrams the server passes straight on waited inside it.
     forwarding: stats::DelayHistogram,
+    /// Codes of rooms this server no longer serves (see `codes`).
+    closed_codes: Vec<String>,
     /// Members whose client gave its connection up to come back on a new one
     /// (room, id, since): present to the others until [`RECONNECT_GRACE`].
     reconnecting: Vec<(usize, PeerId, Duration)>,
@@ -109,8 +112,15 @@ impl<L: ServerLinks> RoomServer<L> {
             next_tick_at: Duration::ZERO,
             shutting_down: false,
             forwarding: stats::DelayHistogram::default(),
+            closed_codes: Vec::new(),
             reconnecting: Vec::new(),
         }
+    }
+
+    /// Answer these codes with "this room has closed" rather than "wrong code".
+    pub fn with_closed_codes(mut self, codes: Vec<String>) -> Self {
+        self.closed_codes = codes;
+        self
     }
 
     /// The first (often the only) room.
@@ -281,6 +291,7 @@ impl<L: ServerLinks> RoomServer<L> {
         let room = self.rooms.iter().position(|r| r.has_code(&hello.room_code));
         let admitted = match room {
             _ if self.shutting_down => Err(RejectReason::ServerShuttingDown),
+            None if self.closed_codes.iter().any(|c| c.eq_ignore_ascii_case(&hello.room_code)) => Err(RejectReason::RoomClosed),
             None => Err(RejectReason::WrongRoomCode),
             Some(room) => self.rooms[room].admit(hello, now, rand::random()).map(|(m, how)| (room, m.info.clone(), m.pose.body, m.resume, how)),
         };

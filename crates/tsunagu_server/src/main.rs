@@ -12,7 +12,11 @@ use std::sync::atomic::AtomicBool;
 use clap::Parser;
 use tsunagu_net::invite::Invite;
 use tsunagu_net::quic::{QuicServer, QuicServerConfig};
-use tsunagu_server::{RoomServer, advertised_host, fresh_room_config, serve_until_stopped};
+use tsunagu_net::private_files;
+use tsunagu_server::{RoomServer, advertised_host, codes, serve_until_stopped};
+
+/// Where the facilitator invites are written, in the server's own directory.
+const STAFF_INVITES_FILE: &str = "facilitator-invites.txt";
 
 /// Tsunagu room server: hosts invite-only ward rooms over QUIC.
 #[derive(Parser, Debug)]
@@ -33,6 +37,10 @@ struct Cli {
     /// The host name or address clients should dial (default: this machine's LAN address).
     #[arg(long)]
     public_host: Option<String>,
+    /// Also print the facilitator invites (by default they go only to an
+    /// owner-only file, so a log or a shared terminal does not keep them).
+    #[arg(long)]
+    show_facilitator_invites: bool,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -46,6 +54,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never in a file or journald.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -73,21 +83,40 @@ fn main() -> ExitCode {
     let host = cli.public_host.clone().unwrap_or_else(|| advertised_host(cli.bind.ip()));
     let port = links.local_addr().port();
     let fingerprint = links.fingerprint();
-    let rooms: Vec<_> = (0..cli.rooms).map(|_| fresh_room_config(usize::from(cli.capacity))).collect();
+    let saved = match codes::load_or_create(&data_dir, usize::from(cli.rooms), usize::from(cli.capacity)) {
+        Ok(saved) => saved,
+        Err(e) => {
+            eprintln!("tsunagu-server: could not keep the room codes: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let rooms = saved.open.clone();
     // Printed with write!, not println!: a closed stdout (a supervisor that stopped
     // listening) must not take the rooms down with a panic.
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "Tsunagu room server on {} (certificate kept in {})", links.local_addr(), data_dir.display());
+    let invite = |code: &str| Invite { host: host.clone(), port, room_code: code.to_owned(), fingerprint };
+    let staff_invites: String =
+        rooms.iter().enumerate().map(|(i, room)| format!("Room {}: {}\n", i + 1, invite(&room.facilitator_code))).collect();
+    let staff_file = match private_files::own_dir(&data_dir).and_then(|dir| private_files::write(&dir, STAFF_INVITES_FILE, staff_invites.as_bytes())) {
+        Ok(path) => path,
+        Err(e) => {
+            eprintln!("tsunagu-server: could not write the facilitator invites: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let _ = writeln!(out, "Tsunagu room server on {} (certificate and room codes kept in {})", links.local_addr(), data_dir.display());
     for (i, room) in rooms.iter().enumerate() {
-        let invite = |code: &str| Invite { host: host.clone(), port, room_code: code.to_owned(), fingerprint };
         let _ = writeln!(out, "Room {}", i + 1);
         let _ = writeln!(out, "  participant invite: {}", invite(&room.code));
-        let _ = writeln!(out, "  facilitator invite: {}", invite(&room.facilitator_code));
+        if cli.show_facilitator_invites {
+            let _ = writeln!(out, "  facilitator invite: {}", invite(&room.facilitator_code));
+        }
     }
+    let _ = writeln!(out, "Facilitator invites (for staff only) are in {} (readable by you alone).", staff_file.display());
     let _ = writeln!(out, "Send the participant invite to patients and the facilitator invite only to staff.");
     let _ = out.flush();
     drop(out);
 
-    serve_until_stopped(RoomServer::with_rooms(links, rooms), &stop);
+    serve_until_stopped(RoomServer::with_rooms(links, rooms).with_closed_codes(saved.closed), &stop);
     ExitCode::SUCCESS
 }

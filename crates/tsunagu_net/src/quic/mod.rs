@@ -72,6 +72,9 @@ pub enum QuicError {
     /// The certificate could not be made or read.
     #[error("certificate: {0}")]
     Certificate(String),
+    /// The key or certificate file is not private to us.
+    #[error("{0}")]
+    Private(#[from] crate::private_files::PrivateFileError),
 }
 
 fn transport_config() -> Arc<quinn::TransportConfig> {

@@ -115,9 +115,14 @@ fn the_identity_is_kept_private_and_reused() {
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&dir), 0o700);
-        assert_eq!(mode(&dir.join("server-key.der")), 0o600);
-        assert_eq!(mode(&dir.join("server-cert.der")), 0o600);
+        let own = dir.join(crate::private_files::OWN_DIR);
+        assert_eq!(mode(&own), 0o700);
+        assert_eq!(mode(&own.join("server-key.der")), 0o600);
+        assert_eq!(mode(&own.join("server-cert.der")), 0o600);
+        // A key others could have read is not trusted.
+        std::fs::set_permissions(own.join("server-key.der"), std::fs::Permissions::from_mode(0o640)).unwrap();
+        let refused = load_or_create_identity(&dir).err().map(|e| e.to_string());
+        assert!(refused.as_deref().is_some_and(|e| e.contains("can be read by other users")), "{refused:?}");
     }
 }
 

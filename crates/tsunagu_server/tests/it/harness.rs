@@ -30,16 +30,23 @@ pub struct TestServer {
 impl TestServer {
     pub fn start(name: &str, capacity: usize) -> TestServer {
         let data_dir = std::env::temp_dir().join(format!("tsunagu-e2e-{name}-{}", std::process::id()));
+        let room = RoomConfig { code: CODE.into(), facilitator_code: STAFF.into(), capacity };
+        Self::start_in(&data_dir, "127.0.0.1:0".parse().unwrap(), vec![room], Vec::new())
+    }
+
+    /// A server keeping its identity in `data_dir`, on `bind`, serving `rooms`
+    /// and answering `closed` codes as closed rooms (as the binary does).
+    pub fn start_in(data_dir: &std::path::Path, bind: SocketAddr, rooms: Vec<RoomConfig>, closed: Vec<String>) -> TestServer {
         let links = QuicServer::start(QuicServerConfig {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            data_dir,
+            bind,
+            data_dir: data_dir.to_path_buf(),
             max_connections: 32,
             max_per_address: 32,
             traffic: tsunagu_room::limits::TRAFFIC,
         })
         .expect("server starts");
         let (addr, fingerprint) = (links.local_addr(), links.fingerprint());
-        let server = RoomServer::new(links, RoomConfig { code: CODE.into(), facilitator_code: STAFF.into(), capacity });
+        let server = RoomServer::with_rooms(links, rooms).with_closed_codes(closed);
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = stop.clone();
         let thread = std::thread::spawn(move || serve_until_stopped(server, &thread_stop));

@@ -4,4 +4,5 @@
 
 mod harness;
 mod relay;
+mod restart;
 mod sync;
