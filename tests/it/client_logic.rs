@@ -1,7 +1,7 @@
 //! Client logic that needs no window: the rules behind the start screen and HUD.
 
 use tsunagu_client::audio::SoundStatus;
-use tsunagu_client::ui::hud::notices;
+use tsunagu_client::ui::hud::{ConnectionNotice, notices};
 use tsunagu_client::ui::start::{MAX_INVITE_CHARS, append_to_invite, append_to_nickname};
 use tsunagu_client::xr::DisplayMode;
 use tsunagu_client::{BODY_COLORS, Settings};
@@ -21,10 +21,12 @@ fn typing_keeps_the_nickname_within_limits() {
 
 #[test]
 fn missing_devices_are_announced() {
-    assert_eq!(notices(Some(SoundStatus::Unavailable), Some(DisplayMode::Desktop), false, false), ["status-no-sound", "status-no-xr"]);
-    assert!(notices(Some(SoundStatus::Ready), Some(DisplayMode::Headset), false, false).is_empty());
-    assert_eq!(notices(Some(SoundStatus::Ready), Some(DisplayMode::Headset), true, false), ["hud-reconnecting"]);
-    assert_eq!(notices(Some(SoundStatus::Ready), Some(DisplayMode::Headset), false, true), ["hud-slow-down"]);
+    let (ready, headset) = (Some(SoundStatus::Ready), Some(DisplayMode::Headset));
+    assert_eq!(notices(Some(SoundStatus::Unavailable), Some(DisplayMode::Desktop), ConnectionNotice::Fine, false), ["status-no-sound", "status-no-xr"]);
+    assert!(notices(ready, headset, ConnectionNotice::Fine, false).is_empty());
+    assert_eq!(notices(ready, headset, ConnectionNotice::Reconnecting, false), ["hud-reconnecting"]);
+    assert_eq!(notices(ready, headset, ConnectionNotice::Busy, false), ["hud-busy"]);
+    assert_eq!(notices(ready, headset, ConnectionNotice::Fine, true), ["hud-slow-down"]);
 }
 
 #[test]
@@ -48,6 +50,7 @@ fn every_way_a_join_fails_has_its_own_message() {
         reject_message(RejectReason::RoomClosed),
         end_message(LinkEnd::Unreachable),
         end_message(LinkEnd::WrongCertificate),
+        end_message(LinkEnd::Busy),
         end_message(LinkEnd::Reason(CloseReason::ServerShutdown)),
     ];
     let unique: std::collections::HashSet<_> = messages.iter().collect();

@@ -221,7 +221,7 @@ fn apply_room_events(
                     }
                 }
             }
-            RoomEvent::Rejoined { .. } | RoomEvent::Reconnecting | RoomEvent::Refused(_) | RoomEvent::Ended(_) => {}
+            RoomEvent::Rejoined { .. } | RoomEvent::Reconnecting | RoomEvent::ServerBusy | RoomEvent::Refused(_) | RoomEvent::Ended(_) => {}
         }
     }
 }

@@ -103,6 +103,7 @@ pub fn end_message(end: LinkEnd) -> &'static str {
     match end {
         LinkEnd::Unreachable => "join-error-unreachable",
         LinkEnd::WrongCertificate => "join-error-certificate",
+        LinkEnd::Busy => "join-error-busy",
         LinkEnd::Reason(CloseReason::ServerShutdown) => "join-error-shutdown",
         LinkEnd::Reason(CloseReason::Removed) => "join-error-removed",
         LinkEnd::Reason(_) | LinkEnd::TimedOut | LinkEnd::Lost => "join-error-lost",
@@ -240,6 +241,7 @@ fn receive(
                 info!("tsunagu: back in the room (place kept: {resumed})");
                 next_room.set(RoomState::Present);
             }
+            RoomEvent::ServerBusy => warn!("tsunagu: the server is busy; trying again"),
             RoomEvent::Reconnecting => {
                 warn!("tsunagu: the connection dropped; reconnecting");
                 next_room.set(RoomState::Reconnecting);

@@ -38,6 +38,8 @@ pub const RECONNECT_BACKOFF: [Duration; 8] = [
 ];
 /// Give up reconnecting after this long (the server keeps a place 120 s).
 pub const RECONNECT_FOR: Duration = Duration::from_secs(100);
+/// Between attempts while the server says it is busy.
+pub const BUSY_RETRY: Duration = Duration::from_secs(2);
 /// In a room the server sends something at least every few ticks (snapshots,
 /// empty ones when alone). Hearing nothing this long means the connection is
 /// broken in at least one direction, even if QUIC has not noticed yet (its idle
@@ -78,6 +80,8 @@ pub enum RoomEvent {
     },
     /// The connection dropped; the room stays on screen while we come back.
     Reconnecting,
+    /// The server turned us away as busy; trying again by ourselves.
+    ServerBusy,
     /// Back in after a drop. `resumed`: same id and place, nobody saw us go;
     /// otherwise the server gave a new place and the avatar moves to `spawn`.
     Rejoined {
@@ -104,7 +108,7 @@ pub enum RoomEvent {
 
 /// Whether a connection that ended this way is worth coming back to.
 pub fn worth_reconnecting(end: LinkEnd) -> bool {
-    matches!(end, LinkEnd::Lost | LinkEnd::TimedOut | LinkEnd::Unreachable | LinkEnd::Reason(CloseReason::Reconnecting | CloseReason::TooSlow))
+    matches!(end, LinkEnd::Lost | LinkEnd::TimedOut | LinkEnd::Unreachable | LinkEnd::Busy | LinkEnd::Reason(CloseReason::Reconnecting | CloseReason::TooSlow))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -112,9 +116,10 @@ enum Phase {
     /// First join, attempt started then.
     Joining { since: Duration },
     InRoom,
-    /// Coming back after a drop. `attempt_since` is set while an attempt is in
-    /// flight; otherwise the next one starts at `next_try`.
-    Reconnecting { since: Duration, attempt: usize, next_try: Duration, attempt_since: Option<Duration> },
+    /// Coming back after a drop, or trying again after a busy server turned
+    /// the first join away (`joined` false). `attempt_since` is set while an
+    /// attempt is in flight; otherwise the next one starts at `next_try`.
+    Reconnecting { since: Duration, attempt: usize, next_try: Duration, attempt_since: Option<Duration>, joined: bool },
     Ended,
 }
 
@@ -139,6 +144,8 @@ pub struct ClientCore {
     echo: (Option<(u32, Duration)>, Duration),
     round_trips: std::collections::VecDeque<Duration>,
     ending: Option<ClientEnd>,
+    /// The last attempt was turned away as busy.
+    busy: bool,
     out: Vec<RoomEvent>,
 }
 
@@ -173,6 +180,7 @@ impl ClientCore {
             echo: (None, now),
             round_trips: std::collections::VecDeque::new(),
             ending,
+            busy: false,
             out,
         }
     }
@@ -199,7 +207,12 @@ impl ClientCore {
 
     /// True while coming back after a drop.
     pub fn reconnecting(&self) -> bool {
-        matches!(self.phase, Phase::Reconnecting { .. })
+        matches!(self.phase, Phase::Reconnecting { joined: true, .. })
+    }
+
+    /// True while the server turns us away as busy (we keep trying).
+    pub fn busy(&self) -> bool {
+        self.busy && !self.ended()
     }
 
     /// True once over for good.
@@ -304,9 +317,10 @@ impl ClientCore {
                     role: welcome.role,
                 };
                 self.resume = Some(welcome.resume);
+                self.busy = false;
                 self.server_heard = (None, now);
                 self.poses_unheard = 0;
-                let first = matches!(self.phase, Phase::Joining { .. });
+                let first = matches!(self.phase, Phase::Joining { .. } | Phase::Reconnecting { joined: false, .. });
                 self.phase = Phase::InRoom;
                 self.room.welcome(me.clone(), welcome.tick_rate_hz);
                 self.room.restart_playout();
@@ -389,22 +403,30 @@ impl ClientCore {
 
     fn on_closed(&mut self, end: LinkEnd, now: Duration) {
         self.retire_session();
+        if end == LinkEnd::Busy && !self.busy {
+            self.out.push(RoomEvent::ServerBusy);
+        }
+        self.busy = end == LinkEnd::Busy;
         match self.phase {
             Phase::InRoom if worth_reconnecting(end) => {
                 tracing::info!("the connection dropped ({end:?}); coming back");
-                self.phase = Phase::Reconnecting { since: now, attempt: 0, next_try: now + RECONNECT_BACKOFF[0], attempt_since: None };
+                self.phase = Phase::Reconnecting { since: now, attempt: 0, next_try: now + RECONNECT_BACKOFF[0], attempt_since: None, joined: true };
                 self.out.push(RoomEvent::Reconnecting);
             }
-            Phase::Reconnecting { since, attempt, .. } if worth_reconnecting(end) => {
-                let wait = RECONNECT_BACKOFF[attempt.min(RECONNECT_BACKOFF.len() - 1)];
-                self.phase = Phase::Reconnecting { since, attempt, next_try: now + wait, attempt_since: None };
+            // A busy server is worth waiting for even before we were ever in.
+            Phase::Joining { since } if end == LinkEnd::Busy => {
+                self.phase = Phase::Reconnecting { since, attempt: 1, next_try: now + BUSY_RETRY, attempt_since: None, joined: false };
+            }
+            Phase::Reconnecting { since, attempt, joined, .. } if worth_reconnecting(end) => {
+                let wait = if end == LinkEnd::Busy { BUSY_RETRY } else { RECONNECT_BACKOFF[attempt.min(RECONNECT_BACKOFF.len() - 1)] };
+                self.phase = Phase::Reconnecting { since, attempt, next_try: now + wait, attempt_since: None, joined };
             }
             _ => self.end(ClientEnd::Closed(end)),
         }
     }
 
     fn start_attempt_if_due(&mut self, now: Duration) {
-        let Phase::Reconnecting { since, attempt, next_try, attempt_since: None } = self.phase else { return };
+        let Phase::Reconnecting { since, attempt, next_try, attempt_since: None, joined } = self.phase else { return };
         if now < next_try {
             return;
         }
@@ -415,7 +437,7 @@ impl ClientCore {
             self.session = Some(Session::start(link, &hello));
         }
         // A failed start counts as a failed attempt: the deadline moves us on.
-        self.phase = Phase::Reconnecting { since, attempt: attempt + 1, next_try, attempt_since: Some(now) };
+        self.phase = Phase::Reconnecting { since, attempt: attempt + 1, next_try, attempt_since: Some(now), joined };
     }
 
     fn check_deadlines(&mut self, now: Duration) {
@@ -434,7 +456,7 @@ impl ClientCore {
                 self.on_closed(LinkEnd::TimedOut, now);
             }
             Phase::Reconnecting { since, .. } if now.saturating_sub(since) > RECONNECT_FOR => {
-                self.end(ClientEnd::Closed(LinkEnd::Lost));
+                self.end(ClientEnd::Closed(if self.busy { LinkEnd::Busy } else { LinkEnd::Lost }));
             }
             Phase::Reconnecting { attempt_since: Some(started), .. } if now.saturating_sub(started) > JOIN_DEADLINE => {
                 if let Some(session) = self.session.as_mut() {

@@ -215,3 +215,44 @@ fn only_a_lost_connection_is_retried() {
     assert!(!worth_reconnecting(LinkEnd::Reason(CloseReason::Removed)));
     assert!(!worth_reconnecting(LinkEnd::Reason(CloseReason::Left)));
 }
+
+/// A link the server turned away at the door.
+struct TurnedAway(bool);
+
+impl tsunagu_net::ClientLink for TurnedAway {
+    fn send(&mut self, _: Channel, _: Vec<u8>) {}
+    fn send_datagram(&mut self, _: Vec<u8>) {}
+    fn try_recv(&mut self) -> Option<tsunagu_net::LinkEvent> {
+        std::mem::take(&mut self.0).then_some(tsunagu_net::LinkEvent::Closed(LinkEnd::Busy))
+    }
+    fn close(&mut self, _: CloseReason) {}
+}
+
+/// Busy twice, then the hub.
+struct BusyTwice(u32, MemoryConnector);
+
+impl Connector for BusyTwice {
+    fn open(&mut self) -> Result<Box<dyn tsunagu_net::ClientLink>, String> {
+        self.0 += 1;
+        if self.0 <= 2 { Ok(Box::new(TurnedAway(true))) } else { self.1.open() }
+    }
+}
+
+#[test]
+fn a_busy_server_is_tried_again_and_the_first_join_still_counts_as_a_join() {
+    let mut script = Script::new();
+    let hello = Hello::new("room", "ゆき", AvatarLook { body_color: [9, 9, 9] });
+    let mut core = ClientCore::join(Box::new(BusyTwice(0, script.connector.clone())), hello, Duration::ZERO);
+    assert_eq!(core.poll(ms(10)), vec![RoomEvent::ServerBusy]);
+    assert!(core.busy() && !core.reconnecting() && !core.ended());
+    let mut now = ms(10);
+    while script.received().is_empty() && now < ms(10_000) {
+        now += ms(100);
+        assert!(!core.poll(now).iter().any(|e| matches!(e, RoomEvent::Ended(_))), "gave up on a busy server");
+    }
+    assert!(now >= BUSY_RETRY * 2, "tried again too soon: {now:?}");
+    script.send(1, Channel::Control, &welcome(2, vec![], 1, false));
+    let events = core.poll(now + ms(10));
+    assert!(matches!(&events[0], RoomEvent::Joined { .. }), "{events:?}");
+    assert!(!core.busy());
+}

@@ -55,6 +55,9 @@ pub enum LinkEnd {
     WrongCertificate,
     /// The connection went quiet for too long.
     TimedOut,
+    /// The server turned the connection away at the door: it is busy (too
+    /// many connections, or too many from this address just now). Try again.
+    Busy,
     /// It ended without a reason we understand.
     Lost,
 }

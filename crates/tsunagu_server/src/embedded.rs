@@ -36,8 +36,8 @@ impl EmbeddedRoom {
             QuicServer::start(QuicServerConfig {
                 bind: SocketAddr::from(([0, 0, 0, 0], port)),
                 data_dir: data_dir.to_path_buf(),
-                max_connections: capacity * 2 + 8,
-                max_per_address: capacity + 4,
+                max_connections: crate::connection_limits(1, capacity).0,
+                max_per_address: crate::connection_limits(1, capacity).1,
                 traffic: tsunagu_room::limits::TRAFFIC,
             })
         };

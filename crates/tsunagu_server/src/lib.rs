@@ -484,6 +484,16 @@ pub fn serve_until_stopped<L: ServerLinks>(mut server: RoomServer<L>, stop: &std
     }
 }
 
+/// Connection caps for `rooms` rooms of `capacity`: (in all, from one
+/// address). One address may bring every participant (a hospital's NAT holds
+/// a whole ward); in all there is room for everyone three times over, so
+/// connections that never say Hello (closed after a second, and limited per
+/// address and second at the door) cannot keep children out.
+pub fn connection_limits(rooms: usize, capacity: usize) -> (usize, usize) {
+    let people = rooms * capacity;
+    (people * 3 + 16, people + 4)
+}
+
 /// The address to put in invites: the bound one, or a LAN address when bound
 /// to all interfaces (loopback if there is none).
 pub fn advertised_host(bind: std::net::IpAddr) -> String {

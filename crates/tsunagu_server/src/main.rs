@@ -13,7 +13,7 @@ use clap::Parser;
 use tsunagu_net::invite::Invite;
 use tsunagu_net::quic::{QuicServer, QuicServerConfig};
 use tsunagu_net::private_files;
-use tsunagu_server::{RoomServer, advertised_host, codes, serve_until_stopped};
+use tsunagu_server::{RoomServer, advertised_host, codes, connection_limits, serve_until_stopped};
 
 /// Where the facilitator invites are written, in the server's own directory.
 const STAFF_INVITES_FILE: &str = "facilitator-invites.txt";
@@ -66,11 +66,12 @@ fn main() -> ExitCode {
         }
     }
     let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
+    let (max_connections, max_per_address) = connection_limits(usize::from(cli.rooms), usize::from(cli.capacity));
     let config = QuicServerConfig {
         bind: cli.bind,
         data_dir: data_dir.clone(),
-        max_connections: usize::from(cli.rooms) * usize::from(cli.capacity) * 2 + 8,
-        max_per_address: usize::from(cli.capacity) + 4,
+        max_connections,
+        max_per_address,
         traffic: tsunagu_room::limits::TRAFFIC,
     };
     let links = match QuicServer::start(config) {

@@ -156,11 +156,24 @@ fn update_view_label(view: Res<ViewMode>, settings: Res<Settings>, texts: Res<Te
     }
 }
 
+/// What the connection needs to say, if anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectionNotice {
+    /// Nothing to say.
+    Fine,
+    /// Coming back after a drop.
+    Reconnecting,
+    /// The server turned us away as busy; trying again.
+    Busy,
+}
+
 /// Which notices to show, as message ids.
-pub fn notices(sound: Option<SoundStatus>, display: Option<DisplayMode>, reconnecting: bool, slow_down: bool) -> Vec<&'static str> {
+pub fn notices(sound: Option<SoundStatus>, display: Option<DisplayMode>, connection: ConnectionNotice, slow_down: bool) -> Vec<&'static str> {
     let mut out = Vec::new();
-    if reconnecting {
-        out.push("hud-reconnecting");
+    match connection {
+        ConnectionNotice::Busy => out.push("hud-busy"),
+        ConnectionNotice::Reconnecting => out.push("hud-reconnecting"),
+        ConnectionNotice::Fine => {}
     }
     if slow_down {
         out.push("hud-slow-down");
@@ -194,9 +207,15 @@ fn update_notices(
     mut shown: Local<Vec<String>>,
 ) {
     let Ok((container, children)) = container.single() else { return };
-    let reconnecting = sources.connection.is_some_and(|c| c.read(|core| core.reconnecting()));
+    let connection = sources.connection.map_or(ConnectionNotice::Fine, |c| {
+        c.read(|core| match (core.busy(), core.reconnecting()) {
+            (true, _) => ConnectionNotice::Busy,
+            (false, true) => ConnectionNotice::Reconnecting,
+            (false, false) => ConnectionNotice::Fine,
+        })
+    });
     let slow_down = sources.refusal.0.is_some_and(|at| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS);
-    let wanted: Vec<String> = notices(sources.sound.as_deref().copied(), sources.display.as_deref().copied(), reconnecting, slow_down)
+    let wanted: Vec<String> = notices(sources.sound.as_deref().copied(), sources.display.as_deref().copied(), connection, slow_down)
         .into_iter()
         .map(|key| texts.get(settings.language, key))
         .collect();

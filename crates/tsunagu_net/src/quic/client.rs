@@ -140,11 +140,21 @@ impl QuicClient {
     /// Start connecting; no handshake within `timeout` is reported as
     /// unreachable. `stats` follows the connection's wire counters.
     pub fn connect_within(invite: &Invite, timeout: Duration, stats: WireStats) -> Result<QuicClient, QuicError> {
-        let runtime = runtime("tsunagu-quic-client")?;
+        Self::start(invite, timeout, stats, None)
+    }
+
+    /// Start connecting from a given local address (tests on loopback use
+    /// 127.0.0.2, 127.0.0.3, … to stand in for other hosts).
+    pub fn connect_from(invite: &Invite, local: std::net::IpAddr) -> Result<QuicClient, QuicError> {
+        Self::start(invite, CONNECT_TIMEOUT, WireStats::default(), Some(local))
+    }
+
+    fn start(invite: &Invite, timeout: Duration, stats: WireStats, local: Option<std::net::IpAddr>) -> Result<QuicClient, QuicError> {
+        let runtime = runtime("tsunagu-quic-client", 1)?;
         let (to_inbox, inbox) = std_mpsc::sync_channel(INBOX_CAPACITY);
         let (outgoing, out_rx) = channel(OUTBOX_CAPACITY * 4);
         let dropped = Arc::new(AtomicU64::new(0));
-        runtime.spawn(run_client(invite.clone(), timeout, stats, to_inbox, out_rx, dropped.clone()));
+        runtime.spawn(run_client(invite.clone(), timeout, local, stats, to_inbox, out_rx, dropped.clone()));
         Ok(QuicClient { inbox, outgoing, closed: false, runtime: Some(runtime), dropped })
     }
 
@@ -231,12 +241,13 @@ impl Drop for QuicClient {
 async fn run_client(
     invite: Invite,
     timeout: Duration,
+    local: Option<std::net::IpAddr>,
     stats: WireStats,
     inbox: std_mpsc::SyncSender<LinkEvent>,
     outgoing: Receiver<ClientOut>,
     dropped: Arc<AtomicU64>,
 ) {
-    let end = match connect_and_serve(&invite, timeout, &stats, &inbox, outgoing, &dropped).await {
+    let end = match connect_and_serve(&invite, timeout, local, &stats, &inbox, outgoing, &dropped).await {
         Ok((end, endpoint)) => {
             send_end(&inbox, end).await;
             endpoint.wait_idle().await;
@@ -257,6 +268,7 @@ async fn send_end(inbox: &std_mpsc::SyncSender<LinkEvent>, end: LinkEnd) {
 async fn connect_and_serve(
     invite: &Invite,
     timeout: Duration,
+    local: Option<std::net::IpAddr>,
     stats: &WireStats,
     inbox: &std_mpsc::SyncSender<LinkEvent>,
     mut outgoing: Receiver<ClientOut>,
@@ -271,7 +283,8 @@ async fn connect_and_serve(
     let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).map_err(|_| LinkEnd::Lost)?;
     let mut client_config = quinn::ClientConfig::new(Arc::new(crypto));
     client_config.transport_config(transport_config());
-    let bind: SocketAddr = if addr.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" }.parse().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let any: SocketAddr = if addr.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" }.parse().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let bind = local.map_or(any, |ip| SocketAddr::new(ip, 0));
     let endpoint = Endpoint::client(bind).map_err(|_| LinkEnd::Lost)?;
     let connecting = endpoint.connect_with(client_config, addr, "tsunagu").map_err(|_| LinkEnd::Unreachable)?;
     let connection = match tokio::time::timeout(timeout, connecting).await {

@@ -50,6 +50,7 @@ pub(super) fn link_end(error: &ConnectionError, wrong_certificate: bool) -> Link
             CloseReason::from_code(close.error_code.into_inner()).map(LinkEnd::Reason).unwrap_or(LinkEnd::Lost)
         }
         ConnectionError::TimedOut => LinkEnd::TimedOut,
+        ConnectionError::ConnectionClosed(close) if close.error_code == quinn::TransportErrorCode::CONNECTION_REFUSED => LinkEnd::Busy,
         ConnectionError::LocallyClosed => LinkEnd::Reason(CloseReason::Left),
         _ if wrong_certificate => LinkEnd::WrongCertificate,
         _ => LinkEnd::Lost,

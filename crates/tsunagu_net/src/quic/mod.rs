@@ -92,8 +92,8 @@ fn transport_config() -> Arc<quinn::TransportConfig> {
     Arc::new(t)
 }
 
-fn runtime(name: &str) -> Result<tokio::runtime::Runtime, QuicError> {
-    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(1).thread_name(name).enable_all().build()?)
+fn runtime(name: &str, workers: usize) -> Result<tokio::runtime::Runtime, QuicError> {
+    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(workers).thread_name(name).enable_all().build()?)
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {

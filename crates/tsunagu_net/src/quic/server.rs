@@ -44,12 +44,16 @@ pub struct QueueDrops {
     /// Connections closed because their frames did not fit the inbox or
     /// their peer stopped reading what we wrote.
     pub connections_closed: u64,
+    /// Connections refused at the door: too many open, from one address, too
+    /// fast, or too many handshakes in progress.
+    pub connections_refused: u64,
 }
 
 #[derive(Default)]
 struct DropCounters {
     datagrams: AtomicU64,
     connections_closed: AtomicU64,
+    connections_refused: AtomicU64,
 }
 
 enum Outgoing {
@@ -108,7 +112,9 @@ impl QuicServer {
         let mut server_config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
         server_config.transport_config(transport_config()).max_incoming(64);
 
-        let runtime = runtime("tsunagu-quic-server")?;
+        // Two workers: a burst of handshakes (each a signature and a key
+        // exchange) must not hold up the members' traffic.
+        let runtime = runtime("tsunagu-quic-server", 2)?;
         let endpoint = {
             let _entered = runtime.enter();
             Endpoint::server(server_config, config.bind)?
@@ -143,6 +149,7 @@ impl QuicServer {
         QueueDrops {
             datagrams: self.shared.drops.datagrams.load(Ordering::Relaxed),
             connections_closed: self.shared.drops.connections_closed.load(Ordering::Relaxed),
+            connections_refused: self.shared.drops.connections_refused.load(Ordering::Relaxed),
         }
     }
 
@@ -257,29 +264,93 @@ async fn events_writer(connection: Connection, mut queue: Receiver<Vec<u8>>) {
     }
 }
 
+/// New connections one address (an IPv4 address, or an IPv6 /64) may open:
+/// a burst — a ward's PCs joining as a meetup starts — then a steady rate.
+pub const NEW_CONNECTIONS_BURST: f64 = 20.0;
+/// New connections per second one address may open after the burst.
+pub const NEW_CONNECTIONS_PER_SECOND: f64 = 5.0;
+/// Handshakes in progress above which an address that has not proved it can
+/// receive (QUIC address validation) is sent a Retry first: a spoofed flood of
+/// first packets then costs us no key exchange.
+pub const RETRY_ABOVE_PENDING: usize = 8;
+/// Most handshakes in progress at once; more are refused.
+pub const MAX_PENDING_HANDSHAKES: usize = 128;
+
+/// What limits apply to together: an IPv4 address, or the /64 of an IPv6 one
+/// (a single host is usually given a whole /64).
+fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from(v6.to_bits() & !((1u128 << 64) - 1))),
+    }
+}
+
+/// Who may start a new connection now.
+#[derive(Default)]
+struct Admission {
+    open: HashMap<IpAddr, usize>,
+    buckets: HashMap<IpAddr, (f64, Instant)>,
+}
+
+impl Admission {
+    fn new_connection_allowed(&mut self, key: IpAddr, now: Instant) -> bool {
+        if self.buckets.len() > 4096 {
+            self.buckets.retain(|_, (_, at)| now.duration_since(*at) < Duration::from_secs(60));
+        }
+        let (tokens, at) = self.buckets.entry(key).or_insert((NEW_CONNECTIONS_BURST, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * NEW_CONNECTIONS_PER_SECOND).min(NEW_CONNECTIONS_BURST);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 async fn accept_loop(endpoint: Endpoint, shared: Shared, config: QuicServerConfig) {
     let next_id = Arc::new(AtomicU64::new(1));
-    let per_address: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::new(Mutex::new(HashMap::new()));
+    let admission = Arc::new(Mutex::new(Admission::default()));
+    let pending = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     while let Some(incoming) = endpoint.accept().await {
-        let ip = incoming.remote_address().ip();
-        let total = shared.registry.lock().unwrap_or_else(|e| e.into_inner()).len();
-        let from_ip = per_address.lock().unwrap_or_else(|e| e.into_inner()).get(&ip).copied().unwrap_or(0);
-        if total >= config.max_connections || from_ip >= config.max_per_address {
-            tracing::warn!("refusing a connection: {total} open, {from_ip} from that address");
+        let key = address_key(incoming.remote_address().ip());
+        let in_progress = pending.load(Ordering::Relaxed);
+        if in_progress >= MAX_PENDING_HANDSHAKES {
+            shared.drops.connections_refused.fetch_add(1, Ordering::Relaxed);
             incoming.refuse();
             continue;
         }
-        *per_address.lock().unwrap_or_else(|e| e.into_inner()).entry(ip).or_insert(0) += 1;
+        if in_progress >= RETRY_ABOVE_PENDING && !incoming.remote_address_validated() {
+            // Costs us one small packet; a real client answers it at once.
+            let _ = incoming.retry();
+            continue;
+        }
+        let total = shared.registry.lock().unwrap_or_else(|e| e.into_inner()).len();
+        let allowed = {
+            let mut admission = admission.lock().unwrap_or_else(|e| e.into_inner());
+            let from_key = admission.open.get(&key).copied().unwrap_or(0);
+            total < config.max_connections && from_key < config.max_per_address && admission.new_connection_allowed(key, Instant::now())
+        };
+        if !allowed {
+            // Counted, not logged per connection: a flood must not flood the log,
+            // and addresses are never logged.
+            shared.drops.connections_refused.fetch_add(1, Ordering::Relaxed);
+            incoming.refuse();
+            continue;
+        }
+        *admission.lock().unwrap_or_else(|e| e.into_inner()).open.entry(key).or_insert(0) += 1;
+        pending.fetch_add(1, Ordering::Relaxed);
         let id = next_id.fetch_add(1, Ordering::Relaxed);
-        let (shared, per_address) = (shared.clone(), per_address.clone());
+        let (shared, admission, pending) = (shared.clone(), admission.clone(), pending.clone());
         tokio::spawn(async move {
-            serve_connection(id, incoming, shared.clone()).await;
+            serve_connection(id, incoming, shared.clone(), &pending).await;
             shared.registry.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
-            let mut counts = per_address.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(n) = counts.get_mut(&ip) {
+            let mut admission = admission.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = admission.open.get_mut(&key) {
                 *n -= 1;
                 if *n == 0 {
-                    counts.remove(&ip);
+                    admission.open.remove(&key);
                 }
             }
         });
@@ -326,9 +397,14 @@ async fn announce(shared: &Shared, event: ServerLinkEvent) {
     let _ = tokio::task::spawn_blocking(move || inbox.send(event)).await;
 }
 
-async fn serve_connection(id: ConnId, incoming: quinn::Incoming, shared: Shared) {
-    let Ok(connecting) = incoming.accept() else { return };
-    let Ok(Ok(connection)) = tokio::time::timeout(CONNECT_TIMEOUT * 2, connecting).await else { return };
+async fn serve_connection(id: ConnId, incoming: quinn::Incoming, shared: Shared, pending: &std::sync::atomic::AtomicUsize) {
+    let handshake = async {
+        let connecting = incoming.accept().ok()?;
+        tokio::time::timeout(CONNECT_TIMEOUT * 2, connecting).await.ok()?.ok()
+    };
+    let connection = handshake.await;
+    pending.fetch_sub(1, Ordering::Relaxed);
+    let Some(connection) = connection else { return };
     let (control_tx, control_rx) = channel(OUTBOX_CAPACITY);
     let (events_tx, events_rx) = channel(OUTBOX_CAPACITY);
     shared

@@ -40,8 +40,8 @@ impl TestServer {
         let links = QuicServer::start(QuicServerConfig {
             bind,
             data_dir: data_dir.to_path_buf(),
-            max_connections: 32,
-            max_per_address: 32,
+            max_connections: tsunagu_server::connection_limits(rooms.len(), rooms.iter().map(|r| r.capacity).max().unwrap_or(1)).0,
+            max_per_address: tsunagu_server::connection_limits(rooms.len(), rooms.iter().map(|r| r.capacity).max().unwrap_or(1)).1,
             traffic: tsunagu_room::limits::TRAFFIC,
         })
         .expect("server starts");

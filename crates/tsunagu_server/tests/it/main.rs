@@ -2,6 +2,7 @@
 //! loopback with several headless clients (no renderer: these build in seconds).
 //! One binary, several modules.
 
+mod attacks;
 mod harness;
 mod relay;
 mod restart;
