@@ -5,7 +5,7 @@ app-subtitle = Our ward room, together
 
 start-nickname-label = Your name (nickname)
 start-nickname-hint = Type it on the keyboard
-start-nickname-invalid = Please use 1 to 24 letters for your name
+start-nickname-invalid = Please use 1 to 24 letters or numbers for your name (no emoji or special symbols)
 start-color-label = Your colour
 start-language-label = Language
 start-host = Open a room on this PC
@@ -53,5 +53,6 @@ hud-copy = Copy the invite
 hud-copied = Copied
 hud-reconnecting = Reconnecting…
 hud-busy = The server is busy. Trying again…
+badge-facilitator = Staff
 hud-colour = Change colour
 hud-slow-down = Please wait a moment, then try again

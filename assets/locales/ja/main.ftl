@@ -5,7 +5,7 @@ app-subtitle = みんなの びょうしつ ルーム
 
 start-nickname-label = なまえ（ニックネーム）
 start-nickname-hint = キーボードで 入力してね
-start-nickname-invalid = なまえを 1〜24文字で 入れてね
+start-nickname-invalid = なまえは 1〜24文字の もじと すうじで 入れてね（えもじや とくべつな きごうは つかえません）
 start-color-label = からだの いろ
 start-language-label = ことば
 start-host = このPCで ルームを ひらく
@@ -50,5 +50,6 @@ hud-copy = しょうたいを コピー
 hud-copied = コピーしました
 hud-reconnecting = つなぎなおしています…
 hud-busy = サーバーが こんでいます。もういちど つないでいます…
+badge-facilitator = スタッフ
 hud-colour = いろを かえる
 hud-slow-down = ちょっと まってから、もういちど どうぞ

@@ -6,7 +6,7 @@
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use tsunagu_client_core::RoomEvent;
-use tsunagu_protocol::{AvatarLook, PeerId, PeerInfo, QuantPose};
+use tsunagu_protocol::{AvatarLook, PeerId, PeerInfo, QuantPose, Role};
 use tsunagu_sim::motion::AVATAR_HEIGHT;
 use tsunagu_sim::pose::from_wire;
 
@@ -53,17 +53,10 @@ impl Plugin for AvatarPlugin {
     }
 }
 
-/// Spawn an avatar with `look` at `transform` and a name tag reading `name`.
-pub fn spawn_avatar(
-    commands: &mut Commands,
-    shapes: &Shapes,
-    materials: &mut Assets<StandardMaterial>,
-    font: &UiFont,
-    look: AvatarLook,
-    name: String,
-    transform: Transform,
-) -> Entity {
-    let [r, g, b] = look.body_color;
+/// Spawn `who`'s avatar at `transform`, with a name tag reading their
+/// nickname and, for staff, the badge only the server can give.
+pub fn spawn_avatar(commands: &mut Commands, shapes: &Shapes, materials: &mut Assets<StandardMaterial>, font: &UiFont, who: &PeerInfo, transform: Transform) -> Entity {
+    let [r, g, b] = who.look.body_color;
     let body_color = Color::srgb_u8(r, g, b);
     let body = materials.add(StandardMaterial { base_color: body_color, perceptual_roughness: 0.7, ..default() });
     let face = materials.add(StandardMaterial { base_color: Color::srgb(1.0, 0.95, 0.88), perceptual_roughness: 0.8, ..default() });
@@ -107,7 +100,17 @@ pub fn spawn_avatar(
         DespawnOnExit(AppState::InRoom),
     ))
     .with_children(|tag| {
-        tag.spawn(crate::text::ui_text(font, name, 18.0, Color::srgb(0.3, 0.22, 0.18)));
+        if who.role == Role::Facilitator {
+            // Not text in the name: a chip in its own colour, set from the role the server assigned.
+            tag.spawn((
+                Node { padding: UiRect::axes(Val::Px(6.0), Val::Px(1.0)), margin: UiRect::right(Val::Px(6.0)), border_radius: BorderRadius::all(Val::Px(8.0)), ..default() },
+                BackgroundColor(crate::ui::palette::ACCENT),
+            ))
+            .with_children(|chip| {
+                chip.spawn((crate::text::ui_text(font, "", 15.0, Color::WHITE), crate::text::Localized("badge-facilitator")));
+            });
+        }
+        tag.spawn(crate::text::ui_text(font, who.nickname.clone(), 18.0, Color::srgb(0.3, 0.22, 0.18)));
     });
     avatar
 }
@@ -150,7 +153,7 @@ pub struct AvatarKit<'w, 's> {
 
 impl AvatarKit<'_, '_> {
     fn spawn(&mut self, info: &PeerInfo) -> Entity {
-        spawn_avatar(&mut self.commands, &self.shapes, &mut self.materials, &self.font, info.look, info.nickname.clone(), Transform::default())
+        spawn_avatar(&mut self.commands, &self.shapes, &mut self.materials, &self.font, info, Transform::default())
     }
 
     fn recolour(&mut self, body: &AvatarBody, look: AvatarLook) {

@@ -312,7 +312,7 @@ impl ClientCore {
             SessionEvent::Joined(welcome) => {
                 let me = PeerInfo {
                     id: welcome.your_id,
-                    nickname: self.hello.nickname.trim().to_owned(),
+                    nickname: tsunagu_protocol::normalize_nickname(&self.hello.nickname),
                     look: self.hello.look,
                     role: welcome.role,
                 };

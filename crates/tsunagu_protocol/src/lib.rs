@@ -8,10 +8,12 @@ pub mod codec;
 pub mod delta;
 pub mod limits;
 pub mod messages;
+pub mod nickname;
 pub mod quant;
 
 pub use codec::{DecodeError, decode, encode, hello_version};
 pub use messages::*;
+pub use nickname::{NicknameProblem, nickname_is_valid, nickname_problem, normalize_nickname};
 pub use quant::{QuantPose, QuantQuat, QuantVec};
 
 /// Bumped whenever the wire format changes in a way an old peer cannot read.

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::limits::{MAX_NICKNAME_CHARS, MAX_PEERS, MAX_ROOM_CODE_CHARS, MAX_SNAPSHOT_AVATARS};
+use crate::nickname::nickname_is_valid;
 use crate::quant::QuantPose;
 
 /// A participant's id inside one room for one connection. Never derived from a name.
@@ -369,12 +370,6 @@ pub trait Validate {
     fn validate(&self) -> Result<(), &'static str>;
 }
 
-/// Nickname rule shared by the client UI and the server.
-pub fn nickname_is_valid(nickname: &str) -> bool {
-    let trimmed = nickname.trim();
-    let chars = trimmed.chars().count();
-    (1..=MAX_NICKNAME_CHARS).contains(&chars) && !trimmed.chars().any(char::is_control)
-}
 
 fn peers_valid(peers: &[PeerInfo]) -> Result<(), &'static str> {
     if peers.len() > MAX_PEERS {

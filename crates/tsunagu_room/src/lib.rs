@@ -12,7 +12,7 @@ use std::time::Duration;
 use bevy_math::Vec3;
 use tsunagu_protocol::{
     AvatarLook, AvatarPose, AvatarState, ClientEvent, Hello, PROTOCOL_VERSION, PeerId, PeerInfo, PoseFrame, QuantPose,
-    Refusal, RefusalReason, RejectReason, Role, ServerEvent, nickname_is_valid,
+    Refusal, RefusalReason, RejectReason, Role, ServerEvent, nickname_is_valid, normalize_nickname,
 };
 
 use crate::limits::EventLimiter;
@@ -157,7 +157,7 @@ impl Room {
         if !nickname_is_valid(&hello.nickname) {
             return Err(RejectReason::InvalidNickname);
         }
-        let nickname = hello.nickname.trim().to_owned();
+        let nickname = normalize_nickname(&hello.nickname);
         // A token only brings back someone of the role the invite gives.
         if let Some(token) = hello.resume {
             let present = self.members.values().find(|m| m.resume == token && m.info.role == role).map(|m| m.info.id);
