@@ -202,7 +202,8 @@ fn connect(
                 Ok(room) => room,
                 Err(e) => return fail(&mut commands, &mut next, "status-server-error", e.to_string()),
             };
-            info!("tsunagu: hosting a room on this PC; others join with {}", room.lan_invite());
+            // The invite is on screen; a log is no place for it.
+            info!("tsunagu: hosting a room on this PC");
             // The host is the room's facilitator.
             let invite = room.local_invite(&room.config().facilitator_code);
             commands.insert_resource(HostedRoom(room));
@@ -220,7 +221,16 @@ fn disconnect(mut commands: Commands, connection: Option<ResMut<Connection>>) {
         connection.core().leave();
     }
     commands.remove_resource::<Connection>();
-    commands.remove_resource::<HostedRoom>();
+    commands.queue(close_hosted_room_in_the_background);
+}
+
+/// Stopping a hosted room says goodbye to everyone and waits about a second
+/// for it to leave: done on a thread of its own, so the window (or a headset's
+/// view) never freezes.
+fn close_hosted_room_in_the_background(world: &mut World) {
+    if let Some(room) = world.remove_resource::<HostedRoom>() {
+        let _ = std::thread::Builder::new().name("tsunagu-room-close".into()).spawn(move || drop(room));
+    }
 }
 
 fn receive(

@@ -461,17 +461,51 @@ fn nickname_rule() {
     assert!(!nickname_is_valid(&"あ".repeat(limits::MAX_NICKNAME_CHARS + 1)));
 }
 
+/// A MessagePack value of any shape, for the decoder to chew on.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(untagged)]
+enum Msgpack {
+    Int(i64),
+    Text(String),
+    List(Vec<Msgpack>),
+    Map(std::collections::BTreeMap<String, Msgpack>),
+}
+
+fn arb_msgpack() -> impl Strategy<Value = Msgpack> {
+    let leaf = prop_oneof![any::<i64>().prop_map(Msgpack::Int), ".{0,40}".prop_map(Msgpack::Text)];
+    leaf.prop_recursive(16, 2048, 64, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..64).prop_map(Msgpack::List),
+            proptest::collection::btree_map("[A-Za-z]{1,12}", inner, 0..8).prop_map(Msgpack::Map),
+        ]
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(20_000))]
 
-    /// Any bytes at all: an error or a value, never a panic.
+    /// Any bytes at all, up to a whole frame: an error or a value, never a panic.
     #[test]
-    fn decoding_any_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+    fn decoding_any_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..=MAX_FRAME_BYTES)) {
         let _ = decode::<ClientControl>(&bytes, MAX_FRAME_BYTES);
         let _ = decode::<ServerControl>(&bytes, MAX_FRAME_BYTES);
         let _ = decode::<ServerEvent>(&bytes, MAX_FRAME_BYTES);
+        let _ = decode::<ClientEvent>(&bytes, MAX_FRAME_BYTES);
         let _ = decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES);
         let _ = decode::<ServerDatagram>(&bytes, MAX_DATAGRAM_BYTES);
+        let _ = hello_version(&bytes);
+        let _ = DatagramKind::of(&bytes);
+    }
+
+    /// Well-formed MessagePack of any shape up to a frame (random bytes rarely
+    /// are): arrays and maps of strings and numbers, nested.
+    #[test]
+    fn decoding_any_messagepack_never_panics(value in arb_msgpack()) {
+        let bytes = rmp_serde::to_vec(&value).unwrap_or_default();
+        let _ = decode::<ClientControl>(&bytes, MAX_FRAME_BYTES);
+        let _ = decode::<ServerEvent>(&bytes, MAX_FRAME_BYTES);
+        let _ = decode::<ClientEvent>(&bytes, MAX_FRAME_BYTES);
+        let _ = decode::<ServerControl>(&bytes, MAX_FRAME_BYTES);
     }
 
     /// Mutations of real messages reach deeper into the decoder than random bytes.

@@ -43,6 +43,17 @@ struct Cli {
     show_facilitator_invites: bool,
 }
 
+/// `RUST_LOG` (default `info`) for Tsunagu's own logs. The QUIC and TLS
+/// libraries speak only at `warn` and above whatever `RUST_LOG` says: below
+/// that they name peers' addresses, and nothing about people goes into a log.
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    ["quinn=warn", "quinn_proto=warn", "quinn_udp=warn", "rustls=warn"]
+        .into_iter()
+        .filter_map(|d| d.parse().ok())
+        .fold(filter, tracing_subscriber::EnvFilter::add_directive)
+}
+
 fn default_data_dir() -> PathBuf {
     directories::ProjectDirs::from("org", "Tsunagu", "tsunagu-server")
         .map(|d| d.data_dir().to_path_buf())
@@ -52,7 +63,7 @@ fn default_data_dir() -> PathBuf {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(log_filter())
         .with_writer(std::io::stderr)
         // Colour codes only for a person at a terminal, never in a file or journald.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

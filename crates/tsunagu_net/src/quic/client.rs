@@ -176,12 +176,18 @@ pub struct QuicConnector {
     invite: Invite,
     opened: u32,
     stats: WireStats,
+    local: Option<std::net::IpAddr>,
 }
 
 impl QuicConnector {
     /// Connections to the room `invite` names.
     pub fn new(invite: Invite) -> Self {
-        QuicConnector { invite, opened: 0, stats: WireStats::default() }
+        QuicConnector { invite, opened: 0, stats: WireStats::default(), local: None }
+    }
+
+    /// The same, from a given local address (tests standing in for other hosts).
+    pub fn from_address(invite: Invite, local: std::net::IpAddr) -> Self {
+        QuicConnector { local: Some(local), ..Self::new(invite) }
     }
 
     /// What its connections have put on the wire (kept across reconnects).
@@ -194,7 +200,7 @@ impl crate::link::Connector for QuicConnector {
     fn open(&mut self) -> Result<Box<dyn ClientLink>, String> {
         let timeout = if self.opened == 0 { CONNECT_TIMEOUT } else { RECONNECT_TIMEOUT };
         self.opened += 1;
-        QuicClient::connect_within(&self.invite, timeout, self.stats.clone())
+        QuicClient::start(&self.invite, timeout, self.stats.clone(), self.local)
             .map(|c| Box::new(c) as Box<dyn ClientLink>)
             .map_err(|e| e.to_string())
     }

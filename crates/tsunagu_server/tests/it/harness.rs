@@ -86,9 +86,12 @@ pub fn pose_at(pos: Vec3) -> AvatarPose {
 impl Peer {
     pub fn join(invite: &Invite, nickname: &str) -> Peer {
         let hello = Hello::new(&invite.room_code, nickname, AvatarLook { body_color: [120, 200, 120] });
-        let started = Instant::now();
-        let core = ClientCore::join(Box::new(QuicConnector::new(invite.clone())), hello, Duration::ZERO);
-        Peer { core, events: Vec::new(), started }
+        Peer::from_core(ClientCore::join(Box::new(QuicConnector::new(invite.clone())), hello, Duration::ZERO))
+    }
+
+    /// A peer around a core that started joining at time zero (now).
+    pub fn from_core(core: ClientCore) -> Peer {
+        Peer { core, events: Vec::new(), started: Instant::now() }
     }
 
     fn now(&self) -> Duration {

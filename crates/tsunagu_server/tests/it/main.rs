@@ -4,6 +4,7 @@
 
 mod attacks;
 mod harness;
+mod privacy;
 mod relay;
 mod restart;
 mod sync;

@@ -1,0 +1,121 @@
+//! Nothing about people in any log or file: the real `tsunagu-server` binary
+//! at `RUST_LOG=trace`, a small meetup with canary nicknames, and crafted
+//! messages that used to carry a peer's text into the log (an unknown variant
+//! with newlines, a Hello with its fields out of order). Then every log line
+//! and every file the server wrote is searched for the canaries and for the
+//! clients' addresses (127.0.0.2 and 127.0.0.3 stand in for children's PCs).
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use tsunagu_client_core::ClientCore;
+use tsunagu_net::invite::Invite;
+use tsunagu_net::quic::{QuicClient, QuicConnector};
+use tsunagu_net::{Channel, ClientLink};
+use tsunagu_protocol::{AvatarLook, Hello};
+
+use crate::harness::{Peer, pose_at, wait_until};
+
+const CANARIES: [&str; 4] = ["さくら", "Hanako-Test", "CANARY-LINE", "127.0.0.2"];
+const ALSO_ADDRESS: &str = "127.0.0.3";
+
+fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
+    let data_dir = std::env::temp_dir().join(format!("tsunagu-privacy-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let mut server = Command::new(env!("CARGO_BIN_EXE_tsunagu-server"))
+        .args(["--bind", "127.0.0.1:0", "--public-host", "127.0.0.1", "--rooms", "1"])
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tsunagu-server");
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    let mut printed = String::new();
+    let invite = loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "the server printed no invite");
+        printed.push_str(&line);
+        if let Some((_, i)) = line.split_once("participant invite:") {
+            break Invite::parse(i.trim()).unwrap();
+        }
+    };
+    let mut stderr = server.stderr.take().unwrap();
+    let log_reader = std::thread::spawn(move || {
+        let mut log = String::new();
+        let _ = stderr.read_to_string(&mut log);
+        log
+    });
+
+    // The meetup: two children from their own addresses, walking a little.
+    let join = |name: &str, ip: &str| {
+        let hello = Hello::new(&invite.room_code, name, AvatarLook { body_color: [200, 100, 100] });
+        let core = ClientCore::join(Box::new(QuicConnector::from_address(invite.clone(), ip.parse().unwrap())), hello, Duration::ZERO);
+        Peer::from_core(core)
+    };
+    let mut sakura = join("さくら", "127.0.0.2");
+    let mut hanako = join("Hanako-Test", ALSO_ADDRESS);
+    assert!(wait_until(&mut [&mut sakura, &mut hanako], Duration::from_secs(5), |ps| ps.iter().all(|p| p.present() == 1)));
+    for i in 0..30 {
+        sakura.send_pose(pose_at(bevy_math::Vec3::new(0.0, 0.0, 1.8 + i as f32 * 0.01)));
+        std::thread::sleep(Duration::from_millis(33));
+        sakura.pump();
+        hanako.pump();
+    }
+    // Crafted frames that carry text into a careless log.
+    let crafted: [Vec<u8>; 3] = [
+        rmp_serde::to_vec(&std::collections::BTreeMap::from([("Canary さくら\nINFO CANARY-LINE forged", 1u8)])).unwrap(),
+        rmp_serde::to_vec(&std::collections::BTreeMap::from([("Hello", ("Hanako-Test\nCANARY-LINE", 3u16, "room"))])).unwrap(),
+        b"\x81\xa5Hello\x95\x03\xa4room\xa9\xe3\x81\x95\xe3\x81\x8f\xe3\x82\x89\x91\x93\x01\x02\x03\xc3".to_vec(),
+    ];
+    for frame in crafted {
+        let mut rogue = QuicClient::connect_from(&invite, "127.0.0.2".parse().unwrap()).unwrap();
+        rogue.send(Channel::Control, frame);
+        std::thread::sleep(Duration::from_millis(300));
+        drop(rogue);
+    }
+    sakura.core.leave();
+    hanako.core.leave();
+    sakura.pump();
+    hanako.pump();
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
+    let _ = server.wait();
+    let _ = stdout.read_to_string(&mut printed);
+    let log = log_reader.join().unwrap();
+
+    assert!(log.lines().count() >= 5, "the server logged almost nothing: {log}");
+    assert!(!log.contains('\u{1b}'), "terminal colour codes in a log that is not a terminal");
+    assert!(log.contains("protocol violation"), "the crafted frames were not even noticed: {log}");
+    for canary in CANARIES.iter().chain([&ALSO_ADDRESS]) {
+        for (what, text) in [("log", &log), ("printed", &printed)] {
+            let hits: Vec<&str> = text.lines().filter(|l| l.contains(canary)).collect();
+            assert!(hits.is_empty(), "{canary:?} in the server's {what}: {hits:?}");
+        }
+    }
+    let mut files = Vec::new();
+    files_under(&data_dir, &mut files);
+    assert!(!files.is_empty());
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for canary in CANARIES.iter().chain([&ALSO_ADDRESS]) {
+            assert!(!text.contains(canary), "{canary:?} in {}", file.display());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
