@@ -96,6 +96,11 @@ pub trait ServerLinks: Send {
     fn send_datagram(&mut self, conn: ConnId, datagram: Vec<u8>);
     /// Close one connection with a reason the client can show.
     fn close(&mut self, conn: ConnId, reason: CloseReason);
+    /// The largest datagram that can go to `conn` now (the path's, at most
+    /// the protocol's 1,200 bytes); 0 if it cannot take datagrams.
+    fn max_datagram(&self, _conn: ConnId) -> usize {
+        tsunagu_protocol::limits::MAX_DATAGRAM_BYTES
+    }
     /// Block until something arrives or `timeout` passes; what arrived is
     /// then returned by [`ServerLinks::try_recv`]. The default only sleeps.
     fn wait(&mut self, timeout: std::time::Duration) {

@@ -347,9 +347,13 @@ impl<L: ServerLinks> RoomServer<L> {
     fn send_snapshots(&mut self) {
         let tick = self.tick;
         let empty = View::default();
-        let frame = SnapshotFrame { tick_rate_hz: TICK_RATE_HZ, max_bytes: MAX_DATAGRAM_BYTES, overhead: SNAPSHOT_OVERHEAD };
         for (conn, c) in &mut self.conns {
             let ConnState::Member { room, id: viewer } = c.state else { continue };
+            // What this connection's path takes, not what we wish it took.
+            let frame = SnapshotFrame { tick_rate_hz: TICK_RATE_HZ, max_bytes: self.links.max_datagram(*conn), overhead: SNAPSHOT_OVERHEAD };
+            if frame.max_bytes <= SNAPSHOT_OVERHEAD {
+                continue;
+            }
             let (base_ago, base) = match c.acked.filter(|a| tick.wrapping_sub(*a) <= MAX_BASE_AGE_TICKS) {
                 Some(acked) => match c.views.get(acked) {
                     Some(view) => (tick.wrapping_sub(acked), view),
@@ -368,7 +372,7 @@ impl<L: ServerLinks> RoomServer<L> {
                 count: u8::try_from(avatars.len()).unwrap_or(u8::MAX),
                 poses: encode_avatars(base, tick, &avatars),
             };
-            match encode(&ServerDatagram::Snapshot(snapshot), MAX_DATAGRAM_BYTES) {
+            match encode(&ServerDatagram::Snapshot(snapshot), frame.max_bytes) {
                 Ok(bytes) => {
                     c.interest.spend(bytes.len());
                     c.views.record(tick, view);

@@ -206,6 +206,14 @@ impl ServerLinks for QuicServer {
         });
     }
 
+    fn max_datagram(&self, conn: ConnId) -> usize {
+        let registry = self.shared.registry.lock().unwrap_or_else(|e| e.into_inner());
+        registry
+            .get(&conn)
+            .and_then(|c| c.connection.max_datagram_size())
+            .map_or(0, |size| size.min(tsunagu_protocol::limits::MAX_DATAGRAM_BYTES))
+    }
+
     fn send_datagram(&mut self, conn: ConnId, datagram: Vec<u8>) {
         self.with_conn(conn, |c| {
             // A full send buffer drops the datagram: the next snapshot replaces it.

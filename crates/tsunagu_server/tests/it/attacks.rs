@@ -73,3 +73,41 @@ fn strangers_holding_connections_from_two_addresses_do_not_keep_children_out() {
     let turned_away = children.iter().filter(|c| c.events.contains(&tsunagu_client_core::RoomEvent::ServerBusy)).count();
     assert_eq!(turned_away, 0, "{turned_away} children were told the server is busy");
 }
+
+/// A member who joined properly, then floods datagrams as fast as it can: it
+/// is closed as it goes over the limit, counted where the data arrives, while
+/// the others stay.
+#[test]
+fn a_member_flooding_datagrams_is_closed_at_once_and_the_others_stay() {
+    let server = TestServer::start("flooding-member", 8);
+    let mut child = Peer::join(&server.invite(CODE), "child");
+    let mut flooder = QuicClient::connect(&server.invite(CODE)).unwrap();
+    let hello = tsunagu_protocol::Hello::new(CODE, "flood", tsunagu_protocol::AvatarLook { body_color: [0, 0, 0] });
+    flooder.send(tsunagu_net::Channel::Control, tsunagu_protocol::encode(&tsunagu_protocol::ClientControl::Hello(hello), 16 * 1024).unwrap());
+    assert!(wait_until(&mut [&mut child], Duration::from_secs(5), |ps| ps[0].present() == 1), "the flooder never joined");
+    let pose = tsunagu_protocol::encode(
+        &tsunagu_protocol::ClientDatagram::Pose(tsunagu_protocol::PoseFrame { seq: 1, ack_tick: 0, pose: pose_at(bevy_math::Vec3::ZERO) }),
+        1200,
+    )
+    .unwrap();
+    let started = Instant::now();
+    let mut end = None;
+    let mut sent = 0;
+    while end.is_none() && started.elapsed() < Duration::from_secs(5) && sent < 100_000 {
+        for _ in 0..200 {
+            flooder.send_datagram(pose.clone());
+            sent += 1;
+        }
+        while let Some(event) = flooder.try_recv() {
+            if let tsunagu_net::LinkEvent::Closed(why) = event {
+                end = Some((why, started.elapsed()));
+            }
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    let (why, after) = end.expect("the flooder was never closed");
+    eprintln!("flooding member: closed as {why:?} after {:.1} ms and {sent} datagrams sent", after.as_secs_f64() * 1000.0);
+    assert_eq!(why, tsunagu_net::LinkEnd::Reason(tsunagu_protocol::CloseReason::RateLimited));
+    assert!(wait_until(&mut [&mut child], Duration::from_secs(3), |ps| ps[0].present() == 0), "the flooder is still shown");
+    assert!(child.ended().is_none(), "the child was closed too");
+}
