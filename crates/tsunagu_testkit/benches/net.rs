@@ -140,7 +140,40 @@ struct Bot {
     seen: HashMap<PeerId, i32>,
 }
 
-fn server_load(server_bin: &Path, clients: usize, seconds: u64) -> Result<(), String> {
+/// The server process's resident memory, KiB (from /proc).
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+/// Strangers on eight other loopback addresses (127.0.0.2–9) start QUIC
+/// handshakes as fast as they can, each dropped after a moment, never saying
+/// Hello: at most `per_address` each, until `stop`.
+fn handshake_burst(invite: &Invite, per_address: usize, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Vec<std::thread::JoinHandle<usize>> {
+    (2..=9u8)
+        .map(|last| {
+            let (invite, stop) = (invite.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let ip = std::net::IpAddr::from([127, 0, 0, last]);
+                let mut started = 0;
+                let mut live = std::collections::VecDeque::new();
+                while started < per_address && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if let Ok(c) = tsunagu_net::quic::QuicClient::connect_from(&invite, ip) {
+                        live.push_back(c);
+                        started += 1;
+                    }
+                    if live.len() > 4 {
+                        live.pop_front();
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                started
+            })
+        })
+        .collect()
+}
+
+fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> Result<(), String> {
     let data_dir = std::env::temp_dir().join(format!("tsunagu-bench-{}", std::process::id()));
     let mut child = Command::new(server_bin)
         .args(["--bind", "127.0.0.1:0", "--rooms", "1", "--capacity", "64", "--public-host", "127.0.0.1"])
@@ -168,7 +201,9 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64) -> Result<(), St
     let mut bots: Vec<Bot> = (0..clients)
         .map(|i| {
             let hello = Hello::new(&invite.room_code, &format!("bot{i}"), AvatarLook { body_color: [200, 160, 90] });
-            let connector = QuicConnector::new(invite.clone());
+            // Ten bots per address, as from five hospitals: one address may open
+            // only so many connections in a burst (see the server's door limits).
+            let connector = QuicConnector::from_address(invite.clone(), std::net::IpAddr::from([127, 0, 1, 10 + (i / 10) as u8]));
             let wire = connector.stats();
             let core = ClientCore::join(Box::new(connector), hello, Duration::ZERO);
             Bot { core, wire, person: Person::new(i), sent: HashMap::new(), seq: 0, seen: HashMap::new() }
@@ -181,11 +216,22 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64) -> Result<(), St
     let mut measure_from: Option<(Instant, f64)> = None;
     let mut wire_start = Vec::new();
     let mut echoes_before: Vec<usize> = Vec::new();
+    // With `burst`: the second half of the measured window is under attack.
+    let burst_from = warm_up + Duration::from_secs(seconds / 2);
+    let stop_burst = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut attackers = Vec::new();
+    let mut calm_ms: Vec<f64> = Vec::new();
+    let mut rss_before = None;
     let ticks_per_second = clock_ticks_per_second();
     let mut next_send: Vec<Duration> = (0..clients).map(|i| period * i as u32 / clients as u32).collect();
     let end = warm_up + Duration::from_secs(seconds);
     while started.elapsed() < end {
         let now = started.elapsed();
+        if burst && attackers.is_empty() && now >= burst_from {
+            rss_before = rss_kib(child.id());
+            calm_ms = std::mem::take(&mut latencies_ms);
+            attackers = handshake_burst(&invite, 200, stop_burst.clone());
+        }
         if measure_from.is_none() && now >= warm_up {
             measure_from = Some((Instant::now(), cpu_seconds(child.id(), ticks_per_second).ok_or("cannot read the server's CPU time")?));
             latencies_ms.clear();
@@ -230,6 +276,9 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64) -> Result<(), St
         }
         std::thread::sleep(Duration::from_millis(1));
     }
+    stop_burst.store(true, std::sync::atomic::Ordering::Relaxed);
+    let handshakes: usize = attackers.into_iter().filter_map(|a| a.join().ok()).sum();
+    let rss_after = rss_kib(child.id());
     let (measured_at, cpu_start) = measure_from.ok_or("the run ended before measuring")?;
     let cpu = cpu_seconds(child.id(), ticks_per_second).ok_or("cannot read the server's CPU time")? - cpu_start;
     let wall = measured_at.elapsed().as_secs_f64();
@@ -256,6 +305,24 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64) -> Result<(), St
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let _ = child.wait();
     let forwarding = forwarding_line.join().ok().flatten();
+    if burst {
+        calm_ms.sort_by(f64::total_cmp);
+        latencies_ms.sort_by(f64::total_cmp);
+        println!("(c) handshake burst: {handshakes} handshakes from 8 other addresses in the second half, never saying Hello");
+        println!(
+            "    members' pose age p99: {:.1} ms before ({} samples), {:.1} ms during ({:.2} ticks, {} samples)",
+            percentile(&calm_ms, 0.99),
+            calm_ms.len(),
+            percentile(&latencies_ms, 0.99),
+            percentile(&latencies_ms, 0.99) / (1000.0 / 30.0),
+            latencies_ms.len()
+        );
+        if let (Some(before), Some(after)) = (rss_before, rss_after) {
+            println!("    server memory (RSS): {:.1} MiB before, {:.1} MiB after ({:+.1} MiB)", before as f64 / 1024.0, after as f64 / 1024.0, (after as f64 - before as f64) / 1024.0);
+        }
+        println!("    bots still in: {joined} of {clients}");
+        return Ok(());
+    }
     drop(bots);
     let _ = std::fs::remove_dir_all(&data_dir);
     latencies_ms.sort_by(f64::total_cmp);
@@ -302,8 +369,19 @@ fn main() {
             eprintln!("(b) skipped: TSUNAGU_SERVER_BIN is not set (run `cargo xtask bench net`)");
             return;
         };
-        if let Err(e) = server_load(Path::new(&bin), 50, 20) {
+        if let Err(e) = server_load(Path::new(&bin), 50, 20, false) {
             eprintln!("(b) failed: {e}");
+            std::process::exit(1);
+        }
+    }
+    // Not part of the default run: it shares the machine's cores with the attackers.
+    if only.as_deref() == Some("attack") {
+        let Some(bin) = std::env::var_os("TSUNAGU_SERVER_BIN") else {
+            eprintln!("(c) skipped: TSUNAGU_SERVER_BIN is not set (run `cargo xtask bench net attack`)");
+            return;
+        };
+        if let Err(e) = server_load(Path::new(&bin), 50, 20, true) {
+            eprintln!("(c) failed: {e}");
             std::process::exit(1);
         }
     }

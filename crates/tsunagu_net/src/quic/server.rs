@@ -112,9 +112,11 @@ impl QuicServer {
         let mut server_config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
         server_config.transport_config(transport_config()).max_incoming(64);
 
-        // Two workers: a burst of handshakes (each a signature and a key
-        // exchange) must not hold up the members' traffic.
-        let runtime = runtime("tsunagu-quic-server", 2)?;
+        // One worker: the room's tick runs on a thread of its own, so a burst of
+        // handshakes cannot starve it; a second worker measured 1-2 points more
+        // CPU with 50 clients and no better pose age under a burst
+        // (docs/reliability.md).
+        let runtime = runtime("tsunagu-quic-server", 1)?;
         let endpoint = {
             let _entered = runtime.enter();
             Endpoint::server(server_config, config.bind)?
