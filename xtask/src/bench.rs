@@ -16,6 +16,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
                     .env("TSUNAGU_SERVER_BIN", server),
             )
         }
-        _ => Err("usage: cargo xtask bench net [bandwidth|server]".into()),
+        _ => Err("usage: cargo xtask bench net [bandwidth|server|attack]".into()),
     }
 }

@@ -365,24 +365,22 @@ fn main() {
         bandwidth(20, 60);
     }
     if wants("server") {
-        let Some(bin) = std::env::var_os("TSUNAGU_SERVER_BIN") else {
-            eprintln!("(b) skipped: TSUNAGU_SERVER_BIN is not set (run `cargo xtask bench net`)");
-            return;
-        };
-        if let Err(e) = server_load(Path::new(&bin), 50, 20, false) {
-            eprintln!("(b) failed: {e}");
-            std::process::exit(1);
-        }
+        run_server_part("(b)", false);
     }
     // Not part of the default run: it shares the machine's cores with the attackers.
     if only.as_deref() == Some("attack") {
-        let Some(bin) = std::env::var_os("TSUNAGU_SERVER_BIN") else {
-            eprintln!("(c) skipped: TSUNAGU_SERVER_BIN is not set (run `cargo xtask bench net attack`)");
-            return;
-        };
-        if let Err(e) = server_load(Path::new(&bin), 50, 20, true) {
-            eprintln!("(c) failed: {e}");
-            std::process::exit(1);
-        }
+        run_server_part("(c)", true);
+    }
+}
+
+/// Parts (b) and (c) need the release server that `cargo xtask bench net` builds.
+fn run_server_part(label: &str, burst: bool) {
+    let Some(bin) = std::env::var_os("TSUNAGU_SERVER_BIN") else {
+        eprintln!("{label} skipped: TSUNAGU_SERVER_BIN is not set (run it through `cargo xtask bench net`)");
+        return;
+    };
+    if let Err(e) = server_load(Path::new(&bin), 50, 20, burst) {
+        eprintln!("{label} failed: {e}");
+        std::process::exit(1);
     }
 }
