@@ -112,7 +112,8 @@ pub fn build_app(options: ClientOptions) -> App {
     };
     let defaults = DefaultPlugins
         .set(WindowPlugin { primary_window: Some(window), ..default() })
-        .set(AssetPlugin { file_path: assets::asset_root().to_string_lossy().into_owned(), ..default() });
+        .set(AssetPlugin { file_path: assets::asset_root().to_string_lossy().into_owned(), ..default() })
+        .set(bevy::log::LogPlugin { fmt_layer: log_format, ..default() });
     if options.xr {
         app.add_plugins(bevy_mod_openxr::add_xr_plugins(defaults));
     } else {
@@ -141,6 +142,23 @@ pub fn build_app(options: ClientOptions) -> App {
     ));
     app.insert_resource(options);
     app
+}
+
+/// How the client's log lines are written: colour codes only for a person at
+/// a terminal (never in a file or journald), and the QUIC and TLS libraries
+/// only at `warn` and above whatever `RUST_LOG` says, because below that they
+/// name other people's addresses.
+fn log_format(_: &mut App) -> Option<bevy::log::BoxedFmtLayer> {
+    use std::io::IsTerminal;
+    use tracing_subscriber::Layer;
+    let quiet_below_warn = ["quinn", "rustls"];
+    let layer = tracing_subscriber::fmt::Layer::default()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_filter(tracing_subscriber::filter::FilterFn::new(move |meta| {
+            *meta.level() <= tracing::Level::WARN || !quiet_below_warn.iter().any(|t| meta.target().starts_with(t))
+        }));
+    Some(Box::new(layer))
 }
 
 /// Build and run; returns how the app ended.
