@@ -224,7 +224,8 @@ fn apply_room_events(
                     }
                 }
             }
-            RoomEvent::Rejoined { .. } | RoomEvent::Reconnecting | RoomEvent::ServerBusy | RoomEvent::Refused(_) | RoomEvent::Ended(_) => {}
+            // Other features (the HUD, later voice, gestures, safety) read the rest.
+            _ => {}
         }
     }
 }

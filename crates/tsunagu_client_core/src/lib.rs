@@ -325,6 +325,8 @@ impl ClientCore {
                 self.room.welcome(me.clone(), welcome.tick_rate_hz);
                 self.room.restart_playout();
                 if first {
+                    // By number: names stay out of logs.
+                    tracing::debug!(session = me.id.0, "joined the room");
                     self.out.push(RoomEvent::Joined { me, spawn: welcome.spawn });
                 } else {
                     // Whoever came or went while we were away.

@@ -36,6 +36,7 @@ fn hold_slots(server: &TestServer, ip: IpAddr, hold: usize, attempts: usize, sto
 
 #[test]
 fn strangers_holding_connections_from_two_addresses_do_not_keep_children_out() {
+    let _turn = one_at_a_time();
     let server = TestServer::start("slot-holders", 20);
     let stop = Arc::new(AtomicBool::new(false));
     let opened = Arc::new(AtomicUsize::new(0));
@@ -79,6 +80,7 @@ fn strangers_holding_connections_from_two_addresses_do_not_keep_children_out() {
 /// the others stay.
 #[test]
 fn a_member_flooding_datagrams_is_closed_at_once_and_the_others_stay() {
+    let _turn = one_at_a_time();
     let server = TestServer::start("flooding-member", 8);
     let mut child = Peer::join(&server.invite(CODE), "child");
     let mut flooder = QuicClient::connect(&server.invite(CODE)).unwrap();

@@ -19,6 +19,15 @@ use tsunagu_sim::pose::to_wire;
 pub const CODE: &str = "e2e-room";
 pub const STAFF: &str = "e2e-staff";
 
+/// Tests that judge smoothness or timing hold this while they run, and so do
+/// the tests that load the machine on purpose (hundreds of connections, a
+/// server process at trace): on two cores, the one would otherwise be judging
+/// the other's load, not the code.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A room server on 127.0.0.1, stopped (with goodbyes) on drop.
 pub struct TestServer {
     pub addr: SocketAddr,

@@ -3,10 +3,12 @@
 //! messages that used to carry a peer's text into the log (an unknown variant
 //! with newlines, a Hello with its fields out of order). Then every log line
 //! and every file the server wrote is searched for the canaries and for the
-//! clients' addresses (127.0.0.2 and 127.0.0.3 stand in for children's PCs).
+//! clients' addresses (127.0.0.2 and 127.0.0.3 stand in for children's PCs);
+//! the clients' own log lines (the cores in this process, at trace) likewise.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tsunagu_client_core::ClientCore;
@@ -15,10 +17,38 @@ use tsunagu_net::quic::{QuicClient, QuicConnector};
 use tsunagu_net::{Channel, ClientLink};
 use tsunagu_protocol::{AvatarLook, Hello};
 
-use crate::harness::{Peer, pose_at, wait_until};
+use crate::harness::{Peer, one_at_a_time, pose_at, wait_until};
 
 const CANARIES: [&str; 4] = ["さくら", "Hanako-Test", "CANARY-LINE", "127.0.0.2"];
 const ALSO_ADDRESS: &str = "127.0.0.3";
+
+/// Log lines written into memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every log line of Tsunagu's own crates in this process (the client
+/// cores and their transport), at trace.
+fn capture_client_logs() -> Captured {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter("tsunagu_client_core=trace,tsunagu_net=trace,tsunagu_protocol=trace")
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .try_init()
+        .expect("this test is the only one in the binary to install a log subscriber");
+    captured
+}
 
 fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -33,6 +63,8 @@ fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 
 #[test]
 fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
+    let _turn = one_at_a_time();
+    let client_log = capture_client_logs();
     let data_dir = std::env::temp_dir().join(format!("tsunagu-privacy-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
     let mut server = Command::new(env!("CARGO_BIN_EXE_tsunagu-server"))
@@ -106,6 +138,12 @@ fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
             let hits: Vec<&str> = text.lines().filter(|l| l.contains(canary)).collect();
             assert!(hits.is_empty(), "{canary:?} in the server's {what}: {hits:?}");
         }
+    }
+    let client_log = String::from_utf8_lossy(&client_log.0.lock().unwrap()).into_owned();
+    assert!(client_log.contains("joined the room"), "the clients logged nothing: {client_log}");
+    for canary in CANARIES.iter().chain([&ALSO_ADDRESS]) {
+        let hits: Vec<&str> = client_log.lines().filter(|l| l.contains(canary)).collect();
+        assert!(hits.is_empty(), "{canary:?} in the clients' log: {hits:?}");
     }
     let mut files = Vec::new();
     files_under(&data_dir, &mut files);

@@ -26,6 +26,7 @@ fn three_in_a_room(server: &TestServer) -> (Peer, Peer, Peer) {
 
 #[test]
 fn others_follow_a_walk_within_200_ms_and_5_cm_and_see_a_leave() {
+    let _turn = one_at_a_time();
     let server = TestServer::start("follow", 8);
     let (mut a, mut b, mut c) = three_in_a_room(&server);
     let follow = walk_and_watch(&mut a, &mut [&mut b, &mut c], 4.0, || {});
@@ -67,6 +68,7 @@ fn a_shutdown_tells_every_client_why() {
 /// A client that speaks garbage: thousands of random datagrams and malformed frames.
 #[test]
 fn a_rogue_client_is_thrown_out_while_the_others_stay_in_sync() {
+    let _turn = one_at_a_time();
     let server = TestServer::start("rogue", 8);
     let (mut a, mut b, mut c) = three_in_a_room(&server);
     let mut rogue = QuicClient::connect(&server.invite(CODE)).unwrap();
@@ -107,6 +109,7 @@ fn a_rogue_client_is_thrown_out_while_the_others_stay_in_sync() {
 /// avatar jumps more than 20 cm between two drawn frames.
 #[test]
 fn a_lossy_jittery_ward_network_still_converges_smoothly() {
+    let _turn = one_at_a_time();
     let server = TestServer::start("lossy", 8);
     let relay = LossyRelay::start(server.addr, 0.10, Duration::from_millis(50), Duration::from_millis(30), 42);
     let via_relay = |code: &str| {
@@ -179,12 +182,14 @@ fn cut_one_way_and_restore(name: &str, to_server: bool, to_client: bool, capacit
 
 #[test]
 fn a_client_cut_off_one_way_is_back_in_its_place_soon_after() {
+    let _turn = one_at_a_time();
     cut_one_way_and_restore("cut-up", true, false, 4);
     cut_one_way_and_restore("cut-down", false, true, 4);
 }
 
 #[test]
 fn a_client_cut_off_one_way_gets_back_into_a_full_room() {
+    let _turn = one_at_a_time();
     cut_one_way_and_restore("cut-full", false, true, 2);
 }
 
