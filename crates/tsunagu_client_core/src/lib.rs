@@ -13,7 +13,7 @@ pub mod session;
 
 use std::time::Duration;
 
-use tsunagu_net::{Connector, LinkEnd};
+use tsunagu_net::{Connector, LinkEnd, arrival_on_clock};
 use tsunagu_protocol::{AvatarPose, ClientEvent, CloseReason, Hello, PeerId, PeerInfo, QuantPose, Refusal, RejectReason, Role, ServerEvent};
 
 pub use room::{Placement, RemotePeer, RoomView, SampledPose};
@@ -359,15 +359,13 @@ impl ClientCore {
             SessionEvent::Snapshot(snapshot, arrived) => {
                 // On the caller's clock, when it arrived (not when we polled:
                 // a slow frame must not look like network jitter).
-                let waited = std::time::Instant::now().saturating_duration_since(arrived);
-                self.room.on_snapshot(&snapshot, now.saturating_sub(waited));
+                self.room.on_snapshot(&snapshot, arrival_on_clock(arrived, now));
             }
             SessionEvent::Echo(nonce, arrived) => {
                 if let (Some((sent_nonce, sent_at)), _) = self.echo
                     && sent_nonce == nonce
                 {
-                    let waited = std::time::Instant::now().saturating_duration_since(arrived);
-                    self.round_trips.push_back(now.saturating_sub(waited).saturating_sub(sent_at));
+                    self.round_trips.push_back(arrival_on_clock(arrived, now).saturating_sub(sent_at));
                     if self.round_trips.len() > ROUND_TRIPS_KEPT {
                         self.round_trips.pop_front();
                     }

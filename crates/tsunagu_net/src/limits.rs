@@ -14,6 +14,39 @@ pub struct TrafficLimits {
     pub frames_per_second: u32,
 }
 
+/// A token bucket: `burst` at once after a quiet while, `per_second` on
+/// average. Time is any clock the caller keeps.
+#[derive(Clone, Copy, Debug)]
+pub struct TokenBucket {
+    tokens: f64,
+    last: Duration,
+}
+
+impl TokenBucket {
+    /// A full bucket at `now`.
+    pub fn full(burst: f64, now: Duration) -> Self {
+        TokenBucket { tokens: burst, last: now }
+    }
+
+    /// Take one token at `now` if there is one, refilling first.
+    pub fn take(&mut self, now: Duration, per_second: f64, burst: f64) -> bool {
+        let elapsed = now.saturating_sub(self.last).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * per_second).min(burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// When it was last used.
+    pub fn last_used(&self) -> Duration {
+        self.last
+    }
+}
+
 /// Counts what one connection sent in the current one-second window.
 #[derive(Clone, Copy, Debug)]
 pub struct TrafficWindow {

@@ -17,6 +17,13 @@ pub struct Datagram {
     pub bytes: Vec<u8>,
 }
 
+/// When something stamped `arrived` came in, on a caller's clock that reads
+/// `now` at this moment (the room's and the client's clocks are Durations
+/// from a start of their own; the transport stamps with `Instant`).
+pub fn arrival_on_clock(arrived: Instant, now: std::time::Duration) -> std::time::Duration {
+    now.saturating_sub(Instant::now().saturating_duration_since(arrived))
+}
+
 impl Datagram {
     /// A datagram arriving now.
     pub fn arriving(bytes: Vec<u8>) -> Datagram {

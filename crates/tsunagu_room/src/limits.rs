@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use tsunagu_net::limits::TrafficLimits;
+use tsunagu_net::limits::{TokenBucket, TrafficLimits};
 use tsunagu_protocol::EventKind;
 
 /// Most datagrams a connection may send in one second (poses are 30 Hz).
@@ -42,22 +42,14 @@ pub fn limit(kind: EventKind) -> Limit {
 /// Per-member token buckets, one per event kind.
 #[derive(Clone, Debug, Default)]
 pub struct EventLimiter {
-    buckets: HashMap<EventKind, (f64, Duration)>,
+    buckets: HashMap<EventKind, TokenBucket>,
 }
 
 impl EventLimiter {
     /// Whether one more event of `kind` is allowed at `now`; counts it if so.
     pub fn allow(&mut self, kind: EventKind, now: Duration) -> bool {
         let Limit { per_second, burst } = limit(kind);
-        let (tokens, last) = self.buckets.entry(kind).or_insert((f64::from(burst), now));
-        let elapsed = now.saturating_sub(*last).as_secs_f64();
-        *tokens = (*tokens + elapsed * f64::from(per_second)).min(f64::from(burst));
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        let (per_second, burst) = (f64::from(per_second), f64::from(burst));
+        self.buckets.entry(kind).or_insert_with(|| TokenBucket::full(burst, now)).take(now, per_second, burst)
     }
 }

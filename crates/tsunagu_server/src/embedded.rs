@@ -32,12 +32,13 @@ pub struct EmbeddedRoom {
 impl EmbeddedRoom {
     /// Start a room for `capacity` people; the certificate lives in `data_dir`.
     pub fn start(capacity: usize, data_dir: &Path) -> Result<EmbeddedRoom, QuicError> {
+        let (max_connections, max_per_address) = crate::connection_limits(1, capacity);
         let quic = |port: u16| {
             QuicServer::start(QuicServerConfig {
                 bind: SocketAddr::from(([0, 0, 0, 0], port)),
                 data_dir: data_dir.to_path_buf(),
-                max_connections: crate::connection_limits(1, capacity).0,
-                max_per_address: crate::connection_limits(1, capacity).1,
+                max_connections,
+                max_per_address,
                 traffic: tsunagu_room::limits::TRAFFIC,
             })
         };

@@ -13,7 +13,7 @@ pub mod stats;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use tsunagu_net::{Channel, ConnId, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};
+use tsunagu_net::{Channel, ConnId, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks, arrival_on_clock};
 use tsunagu_protocol::delta::{MAX_BASE_AGE_TICKS, View, ViewHistory, avatar_bits, encode_avatars};
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use tsunagu_protocol::{
@@ -255,7 +255,7 @@ impl<L: ServerLinks> RoomServer<L> {
                     Ok(ClientDatagram::Pose(frame)) => {
                         // When it arrived, on this clock: poses read together at a
                         // tick did not all arrive together.
-                        let arrived = now.saturating_sub(datagram.arrived.elapsed());
+                        let arrived = arrival_on_clock(datagram.arrived, now);
                         if let PoseOutcome::Corrected(body) = self.rooms[room].accept_pose(id, &frame, arrived) {
                             self.send_frame(conn, Channel::Events, &ServerEvent::MovedTo(body));
                         }

@@ -18,7 +18,7 @@ use tsunagu_protocol::{ALPN, CloseReason, DatagramKind};
 use super::framing::{Delivered, close_with, datagram_reader, frame_reader, link_end, write_frame};
 use super::identity::{fingerprint, load_or_create_identity};
 use super::{CONNECT_TIMEOUT, CONTROL_DEADLINE, INBOX_CAPACITY, OUTBOX_CAPACITY, QuicError, provider, runtime, transport_config};
-use crate::limits::{TrafficLimits, TrafficWindow};
+use crate::limits::{TokenBucket, TrafficLimits, TrafficWindow};
 use crate::link::{Channel, ConnId, LinkEvent, ServerLinkEvent, ServerLinks};
 
 /// Where and how a QUIC room server listens.
@@ -299,23 +299,19 @@ fn address_key(ip: IpAddr) -> IpAddr {
 #[derive(Default)]
 struct Admission {
     open: HashMap<IpAddr, usize>,
-    buckets: HashMap<IpAddr, (f64, Instant)>,
+    buckets: HashMap<IpAddr, TokenBucket>,
 }
 
 impl Admission {
-    fn new_connection_allowed(&mut self, key: IpAddr, now: Instant) -> bool {
+    /// `now` on the server's own clock (since it started).
+    fn new_connection_allowed(&mut self, key: IpAddr, now: Duration) -> bool {
         if self.buckets.len() > 4096 {
-            self.buckets.retain(|_, (_, at)| now.duration_since(*at) < Duration::from_secs(60));
+            self.buckets.retain(|_, bucket| now.saturating_sub(bucket.last_used()) < Duration::from_secs(60));
         }
-        let (tokens, at) = self.buckets.entry(key).or_insert((NEW_CONNECTIONS_BURST, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * NEW_CONNECTIONS_PER_SECOND).min(NEW_CONNECTIONS_BURST);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        self.buckets
+            .entry(key)
+            .or_insert_with(|| TokenBucket::full(NEW_CONNECTIONS_BURST, now))
+            .take(now, NEW_CONNECTIONS_PER_SECOND, NEW_CONNECTIONS_BURST)
     }
 }
 
@@ -340,7 +336,7 @@ async fn accept_loop(endpoint: Endpoint, shared: Shared, config: QuicServerConfi
         let allowed = {
             let mut admission = admission.lock().unwrap_or_else(|e| e.into_inner());
             let from_key = admission.open.get(&key).copied().unwrap_or(0);
-            total < config.max_connections && from_key < config.max_per_address && admission.new_connection_allowed(key, Instant::now())
+            total < config.max_connections && from_key < config.max_per_address && admission.new_connection_allowed(key, shared.started.elapsed())
         };
         if !allowed {
             // Counted, not logged per connection: a flood must not flood the log,

@@ -46,11 +46,13 @@ impl TestServer {
     /// A server keeping its identity in `data_dir`, on `bind`, serving `rooms`
     /// and answering `closed` codes as closed rooms (as the binary does).
     pub fn start_in(data_dir: &std::path::Path, bind: SocketAddr, rooms: Vec<RoomConfig>, closed: Vec<String>) -> TestServer {
+        let capacity = rooms.iter().map(|r| r.capacity).max().unwrap_or(1);
+        let (max_connections, max_per_address) = tsunagu_server::connection_limits(rooms.len(), capacity);
         let links = QuicServer::start(QuicServerConfig {
             bind,
             data_dir: data_dir.to_path_buf(),
-            max_connections: tsunagu_server::connection_limits(rooms.len(), rooms.iter().map(|r| r.capacity).max().unwrap_or(1)).0,
-            max_per_address: tsunagu_server::connection_limits(rooms.len(), rooms.iter().map(|r| r.capacity).max().unwrap_or(1)).1,
+            max_connections,
+            max_per_address,
             traffic: tsunagu_room::limits::TRAFFIC,
         })
         .expect("server starts");
