@@ -14,7 +14,9 @@ pub mod session;
 use std::time::Duration;
 
 use tsunagu_net::{Connector, LinkEnd, arrival_on_clock};
-use tsunagu_protocol::{AvatarPose, ClientEvent, CloseReason, Hello, PeerId, PeerInfo, QuantPose, Refusal, RejectReason, Role, ServerEvent};
+use tsunagu_protocol::{
+    AvatarPose, ClientEvent, CloseReason, Hello, PeerId, PeerInfo, QuantPose, Refusal, RejectReason, Role, ServerEvent, VoiceFrame,
+};
 
 pub use room::{Placement, RemotePeer, RoomView, SampledPose};
 use session::{Session, SessionEvent};
@@ -55,6 +57,20 @@ pub const ECHO_INTERVAL: Duration = Duration::from_secs(1);
 const ROUND_TRIPS_KEPT: usize = 256;
 /// Client events waiting for a (re)join are kept up to this many.
 const MAX_PENDING_EVENTS: usize = 32;
+/// Voice frames received and not yet taken are kept up to this many (a
+/// second of eight speakers); older ones are dropped first.
+const MAX_PENDING_VOICE: usize = 400;
+
+/// A voice frame from someone in the room.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IncomingVoice {
+    /// Who spoke.
+    pub from: PeerId,
+    /// The frame, as sent.
+    pub frame: VoiceFrame,
+    /// When it came off the network, on the caller's clock.
+    pub arrived: Duration,
+}
 
 /// Why the core stopped for good.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,6 +163,7 @@ pub struct ClientCore {
     /// The last attempt was turned away as busy.
     busy: bool,
     out: Vec<RoomEvent>,
+    voice_in: std::collections::VecDeque<IncomingVoice>,
 }
 
 impl ClientCore {
@@ -182,6 +199,7 @@ impl ClientCore {
             ending,
             busy: false,
             out,
+            voice_in: std::collections::VecDeque::new(),
         }
     }
 
@@ -267,6 +285,21 @@ impl ClientCore {
             _ if self.pending_events.len() < MAX_PENDING_EVENTS => self.pending_events.push(event),
             _ => tracing::warn!("dropped a room event while reconnecting"),
         }
+    }
+
+    /// 20 ms of our voice, sent at once while in the room (dropped otherwise:
+    /// old voice is worth nothing after a reconnect).
+    pub fn send_voice(&mut self, frame: VoiceFrame) {
+        if let Some(session) = self.session.as_mut()
+            && self.phase == Phase::InRoom
+        {
+            session.send_voice(frame);
+        }
+    }
+
+    /// The voice frames that arrived since the last call, oldest first.
+    pub fn take_voice(&mut self) -> Vec<IncomingVoice> {
+        self.voice_in.drain(..).collect()
     }
 
     /// Leave the room politely.
@@ -371,6 +404,12 @@ impl ClientCore {
                     }
                     self.echo.0 = None;
                 }
+            }
+            SessionEvent::Voice(from, frame, arrived) => {
+                if self.voice_in.len() >= MAX_PENDING_VOICE {
+                    self.voice_in.pop_front();
+                }
+                self.voice_in.push_back(IncomingVoice { from, frame, arrived: arrival_on_clock(arrived, now) });
             }
             SessionEvent::Closed(end) => self.on_closed(end, now),
         }

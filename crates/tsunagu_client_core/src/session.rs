@@ -8,8 +8,8 @@ use tsunagu_net::{Channel, ClientLink, Datagram, LinkEnd, LinkEvent};
 use tsunagu_protocol::delta::{View, ViewHistory, decode_avatars};
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use tsunagu_protocol::{
-    AvatarPose, ClientControl, ClientDatagram, ClientEvent, CloseReason, Hello, PoseFrame, RejectReason, RoomSnapshot,
-    ServerControl, ServerDatagram, ServerEvent, Welcome, decode, encode,
+    AvatarPose, ClientControl, ClientDatagram, ClientEvent, CloseReason, DatagramKind, Hello, PeerId, PoseFrame, RejectReason,
+    RoomSnapshot, ServerControl, ServerDatagram, ServerEvent, VoiceFrame, Welcome, decode, encode,
 };
 
 /// What one connection delivered, decoded.
@@ -25,6 +25,8 @@ pub enum SessionEvent {
     Snapshot(RoomSnapshot, Instant),
     /// The server's answer to an echo we sent, and when it came off the network.
     Echo(u32, Instant),
+    /// Someone's voice frame, and when it came off the network.
+    Voice(PeerId, VoiceFrame, Instant),
     /// The connection is over.
     Closed(LinkEnd),
 }
@@ -133,8 +135,10 @@ impl Session {
                     return Err("too many events before Welcome");
                 }
             }
-            LinkEvent::Datagram(Datagram { bytes, arrived, .. }) => {
-                self.snapshot_bytes += bytes.len() as u64;
+            LinkEvent::Datagram(Datagram { bytes, arrived, kind }) => {
+                if kind == DatagramKind::Snapshot {
+                    self.snapshot_bytes += bytes.len() as u64;
+                }
                 // A snapshot before Welcome is dropped (it is not acknowledged, so
                 // nothing is coded against it); a bad one is dropped, not fatal:
                 // it may be corruption, not malice.
@@ -145,6 +149,10 @@ impl Session {
                     Ok(ServerDatagram::Snapshot(snapshot)) => snapshot,
                     Ok(ServerDatagram::Echo(nonce)) => {
                         out.push(SessionEvent::Echo(nonce, arrived));
+                        return Ok(());
+                    }
+                    Ok(ServerDatagram::Voice(from, frame)) => {
+                        out.push(SessionEvent::Voice(from, frame, arrived));
                         return Ok(());
                     }
                     Err(_) => return Ok(()),
@@ -198,6 +206,15 @@ impl Session {
     pub fn send_echo(&mut self, nonce: u32) {
         if self.state == State::InRoom
             && let Ok(bytes) = encode(&ClientDatagram::Echo(nonce), MAX_DATAGRAM_BYTES)
+        {
+            self.link.send_datagram(bytes);
+        }
+    }
+
+    /// Send 20 ms of my voice (as a datagram: a late frame is worth nothing).
+    pub fn send_voice(&mut self, frame: VoiceFrame) {
+        if self.state == State::InRoom
+            && let Ok(bytes) = encode(&ClientDatagram::Voice(frame), MAX_DATAGRAM_BYTES)
         {
             self.link.send_datagram(bytes);
         }

@@ -30,11 +30,16 @@ impl TokenBucket {
 
     /// Take one token at `now` if there is one, refilling first.
     pub fn take(&mut self, now: Duration, per_second: f64, burst: f64) -> bool {
+        self.take_n(1.0, now, per_second, burst)
+    }
+
+    /// Take `n` tokens at `now` if there are that many (bytes, say), refilling first.
+    pub fn take_n(&mut self, n: f64, now: Duration, per_second: f64, burst: f64) -> bool {
         let elapsed = now.saturating_sub(self.last).as_secs_f64();
         self.tokens = (self.tokens + elapsed * per_second).min(burst);
         self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        if self.tokens >= n {
+            self.tokens -= n;
             true
         } else {
             false

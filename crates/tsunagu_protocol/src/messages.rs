@@ -237,6 +237,9 @@ impl ClientEvent {
 pub enum EventKind {
     /// [`ClientEvent::SetLook`].
     SetLook,
+    /// Voice datagrams ([`ClientDatagram::Voice`]): refused (once) when a
+    /// client sends more than the room's voice limit; the excess is dropped.
+    Voice,
 }
 
 /// A refused client event: which kind, and why.
@@ -323,6 +326,8 @@ pub enum DatagramKind {
     Snapshot,
     /// `E`: an echo, either way.
     Echo,
+    /// `V`: a voice frame, either way.
+    Voice,
     /// Anything else (it will fail to decode).
     Unknown,
 }
@@ -335,8 +340,15 @@ impl DatagramKind {
             [0x81, 0xa1, b'P', ..] => DatagramKind::Pose,
             [0x81, 0xa1, b'S', ..] => DatagramKind::Snapshot,
             [0x81, 0xa1, b'E', ..] => DatagramKind::Echo,
+            [0x81, 0xa1, b'V', ..] => DatagramKind::Voice,
             _ => DatagramKind::Unknown,
         }
+    }
+
+    /// Whether the server passes this kind on the moment it arrives (an echo,
+    /// a voice) rather than reading it at its next tick (poses).
+    pub fn is_forwarded_at_once(self) -> bool {
+        matches!(self, DatagramKind::Echo | DatagramKind::Voice)
     }
 }
 
@@ -350,6 +362,30 @@ pub enum ClientDatagram {
     /// delay, measured): the server answers at once with the same number.
     #[serde(rename = "E")]
     Echo(u32),
+    /// 20 ms of my voice. The server forwards it to the listeners it chooses
+    /// and never decodes the sound.
+    #[serde(rename = "V")]
+    Voice(VoiceFrame),
+}
+
+/// Largest Opus payload in one voice frame, bytes: 20 ms at 64 kbit/s is 160;
+/// twice that leaves room for a burst, and the datagram stays far below 1,200.
+pub const MAX_VOICE_PAYLOAD_BYTES: usize = 320;
+
+/// 20 ms of one person's voice: the Opus packet and what a jitter buffer needs
+/// to place it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoiceFrame {
+    /// Increases by one per frame sent (wrapping); a gap is a lost frame.
+    pub seq: u16,
+    /// The first sample's time on the speaker's 48 kHz clock (wrapping): a
+    /// gap without a `seq` gap is silence nobody sent.
+    pub timestamp: u32,
+    /// The speaker is talking; `false` on the last frame of a talk spurt.
+    pub speaking: bool,
+    /// One Opus packet (48 kHz, mono, 20 ms).
+    #[serde(with = "serde_bytes")]
+    pub opus: Vec<u8>,
 }
 
 /// Server → client datagrams.
@@ -361,6 +397,9 @@ pub enum ServerDatagram {
     /// The answer to your `Echo`, sent as soon as it arrived.
     #[serde(rename = "E")]
     Echo(u32),
+    /// Someone's voice, forwarded as it arrived, unchanged.
+    #[serde(rename = "V")]
+    Voice(PeerId, VoiceFrame),
 }
 
 /// A message whose content must be checked after the bytes decoded: lengths a
@@ -427,7 +466,10 @@ impl Validate for ClientEvent {
 
 impl Validate for ClientDatagram {
     fn validate(&self) -> Result<(), &'static str> {
-        Ok(())
+        match self {
+            ClientDatagram::Voice(frame) if frame.opus.len() > MAX_VOICE_PAYLOAD_BYTES => Err("opus"),
+            ClientDatagram::Pose(_) | ClientDatagram::Echo(_) | ClientDatagram::Voice(_) => Ok(()),
+        }
     }
 }
 
@@ -436,7 +478,8 @@ impl Validate for ServerDatagram {
         match self {
             ServerDatagram::Snapshot(s) if usize::from(s.count) > MAX_SNAPSHOT_AVATARS => Err("count"),
             ServerDatagram::Snapshot(s) if u32::from(s.base_ago) > crate::delta::MAX_BASE_AGE_TICKS => Err("base_ago"),
-            ServerDatagram::Snapshot(_) | ServerDatagram::Echo(_) => Ok(()),
+            ServerDatagram::Voice(_, frame) if frame.opus.len() > MAX_VOICE_PAYLOAD_BYTES => Err("opus"),
+            ServerDatagram::Snapshot(_) | ServerDatagram::Echo(_) | ServerDatagram::Voice(..) => Ok(()),
         }
     }
 }

@@ -12,7 +12,7 @@ fn hex(bytes: &[u8]) -> String {
 
 fn sample_hello() -> ClientControl {
     ClientControl::Hello(Hello {
-        version: 3,
+        version: PROTOCOL_VERSION,
         room_code: "sakura-42".into(),
         nickname: "ゆき".into(),
         look: AvatarLook { body_color: [255, 170, 60] },
@@ -34,7 +34,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         (
             "Hello",
             encode(&sample_hello(), MAX_FRAME_BYTES).unwrap(),
-            "81 a5 48 65 6c 6c 6f 95 03 a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 91 93 cc ff cc aa 3c c0",
+            "81 a5 48 65 6c 6c 6f 95 04 a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 91 93 cc ff cc aa 3c c0",
         ),
         (
             "Rejected",
@@ -63,8 +63,8 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ),
         (
             "VersionMismatch",
-            encode(&ServerControl::Rejected(RejectReason::VersionMismatch { server_version: 3 }), MAX_FRAME_BYTES).unwrap(),
-            "81 a8 52 65 6a 65 63 74 65 64 81 af 56 65 72 73 69 6f 6e 4d 69 73 6d 61 74 63 68 91 03",
+            encode(&ServerControl::Rejected(RejectReason::VersionMismatch { server_version: 4 }), MAX_FRAME_BYTES).unwrap(),
+            "81 a8 52 65 6a 65 63 74 65 64 81 af 56 65 72 73 69 6f 6e 4d 69 73 6d 61 74 63 68 91 04",
         ),
         (
             "Closing",
@@ -149,6 +149,16 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             "81 a1 45 cd 02 01",
         ),
         (
+            "Voice (client)",
+            encode(&ClientDatagram::Voice(sample_voice()), MAX_DATAGRAM_BYTES).unwrap(),
+            "81 a1 56 94 cd 01 2c ce 00 04 65 00 c3 c4 04 78 01 02 03",
+        ),
+        (
+            "Voice (server)",
+            encode(&ServerDatagram::Voice(PeerId(3), sample_voice()), MAX_DATAGRAM_BYTES).unwrap(),
+            "81 a1 56 92 03 94 cd 01 2c ce 00 04 65 00 c3 c4 04 78 01 02 03",
+        ),
+        (
             "MovedTo",
             encode(&ServerEvent::MovedTo(sample_pose().body), MAX_FRAME_BYTES).unwrap(),
             "81 a7 4d 6f 76 65 64 54 6f 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00",
@@ -171,6 +181,25 @@ fn a_hello_of_any_shape_says_its_version() {
 /// `{"Hello": [version, "room", "ゆき", [[1, 2, 3]], nil, "a field from the future"]}`
 fn serde_json_like_hello(version: u16) -> std::collections::BTreeMap<&'static str, (u16, &'static str, &'static str, ([u8; 3],), Option<u64>, &'static str)> {
     std::collections::BTreeMap::from([("Hello", (version, "room", "ゆき", ([1, 2, 3],), None, "a field from the future"))])
+}
+
+/// Frame 300 of a talk spurt, 6 s into the speaker's clock, four Opus bytes.
+fn sample_voice() -> VoiceFrame {
+    VoiceFrame { seq: 300, timestamp: 288_000, speaking: true, opus: vec![0x78, 0x01, 0x02, 0x03] }
+}
+
+#[test]
+fn voice_payloads_are_bounded() {
+    let big = VoiceFrame { opus: vec![0; MAX_VOICE_PAYLOAD_BYTES + 1], ..sample_voice() };
+    let bytes = encode(&ClientDatagram::Voice(big.clone()), MAX_DATAGRAM_BYTES).unwrap();
+    assert_eq!(DatagramKind::of(&bytes), DatagramKind::Voice);
+    assert!(decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES).is_err());
+    let bytes = encode(&ServerDatagram::Voice(PeerId(1), big), MAX_DATAGRAM_BYTES).unwrap();
+    assert!(decode::<ServerDatagram>(&bytes, MAX_DATAGRAM_BYTES).is_err());
+    let fits = VoiceFrame { opus: vec![0; MAX_VOICE_PAYLOAD_BYTES], ..sample_voice() };
+    let bytes = encode(&ServerDatagram::Voice(PeerId(u32::MAX), fits), MAX_DATAGRAM_BYTES).unwrap();
+    assert!(bytes.len() < MAX_DATAGRAM_BYTES / 2);
+    assert!(decode::<ServerDatagram>(&bytes, MAX_DATAGRAM_BYTES).is_ok());
 }
 
 #[test]

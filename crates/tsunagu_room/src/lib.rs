@@ -5,6 +5,7 @@
 
 pub mod interest;
 pub mod limits;
+pub mod voice;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -51,6 +52,8 @@ pub struct Member {
     stride: f32,
     /// Poses used in the current second: (window start, count).
     pose_window: (Duration, u32),
+    /// Voice limits and talking.
+    pub voice: voice::VoiceState,
 }
 
 impl Member {
@@ -65,6 +68,7 @@ impl Member {
             last_correction: None,
             stride: limits::STRIDE_SLACK,
             pose_window: (now, 0),
+            voice: voice::VoiceState::new(now),
         }
     }
 }

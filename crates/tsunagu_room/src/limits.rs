@@ -36,6 +36,8 @@ pub fn limit(kind: EventKind) -> Limit {
     match kind {
         // Trying colours on: a few clicks in a row, then about one a second.
         EventKind::SetLook => Limit { per_second: 1, burst: 3 },
+        // Voice is not a client event; its limits are in `crate::voice`.
+        EventKind::Voice => Limit { per_second: 0, burst: 0 },
     }
 }
 

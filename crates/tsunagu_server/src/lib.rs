@@ -17,12 +17,13 @@ use tsunagu_net::{Channel, ConnId, LinkEnd, LinkEvent, ServerLinkEvent, ServerLi
 use tsunagu_protocol::delta::{MAX_BASE_AGE_TICKS, View, ViewHistory, avatar_bits, encode_avatars};
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use tsunagu_protocol::{
-    ClientControl, ClientDatagram, ClientEvent, CloseReason, PROTOCOL_VERSION, PeerId, RejectReason, ServerControl,
-    ServerDatagram, ServerEvent, Snapshot, Welcome, decode, encode, hello_version,
+    ClientControl, ClientDatagram, ClientEvent, CloseReason, EventKind, PROTOCOL_VERSION, PeerId, Refusal, RefusalReason,
+    RejectReason, ServerControl, ServerDatagram, ServerEvent, Snapshot, VoiceFrame, Welcome, decode, encode, hello_version,
 };
 use tsunagu_room::interest::{Interest, SnapshotFrame};
 use tsunagu_net::limits::TrafficWindow;
 use tsunagu_room::limits::TRAFFIC;
+use tsunagu_room::voice::VoiceOutcome;
 use tsunagu_room::{Admission, PoseOutcome, Room, RoomConfig, seq_is_newer};
 
 /// Snapshots per second.
@@ -82,6 +83,8 @@ pub struct RoomServer<L: ServerLinks> {
     /// Members whose client gave its connection up to come back on a new one
     /// (room, id, since): present to the others until [`RECONNECT_GRACE`].
     reconnecting: Vec<(usize, PeerId, Duration)>,
+    /// Voice frames dropped for going over a member's voice limit.
+    voice_dropped: u64,
 }
 
 /// How a connection's member goes.
@@ -114,6 +117,7 @@ impl<L: ServerLinks> RoomServer<L> {
             forwarding: stats::DelayHistogram::default(),
             closed_codes: Vec::new(),
             reconnecting: Vec::new(),
+            voice_dropped: 0,
         }
     }
 
@@ -143,7 +147,12 @@ impl<L: ServerLinks> RoomServer<L> {
         self.tick
     }
 
-    /// How long datagrams passed straight on (echoes; later voice) waited
+    /// Voice frames dropped for going over a member's voice limit.
+    pub fn voice_dropped(&self) -> u64 {
+        self.voice_dropped
+    }
+
+    /// How long datagrams passed straight on (echoes, voice) waited
     /// between arriving at the transport and leaving again.
     pub fn forwarding_delays(&self) -> &stats::DelayHistogram {
         &self.forwarding
@@ -276,6 +285,20 @@ impl<L: ServerLinks> RoomServer<L> {
                             self.forwarding.record(datagram.arrived.elapsed());
                         }
                     }
+                    Ok(ClientDatagram::Voice(frame)) => {
+                        let arrived = arrival_on_clock(datagram.arrived, now);
+                        match self.rooms[room].accept_voice(id, &frame, arrived) {
+                            VoiceOutcome::Forward(listeners) => self.forward_voice(room, id, frame, &listeners),
+                            VoiceOutcome::Dropped { tell } => {
+                                self.voice_dropped += 1;
+                                if tell {
+                                    let refusal = Refusal { kind: EventKind::Voice, reason: RefusalReason::TooFast };
+                                    self.send_frame(conn, Channel::Events, &ServerEvent::Refused(refusal));
+                                }
+                            }
+                        }
+                        self.forwarding.record(datagram.arrived.elapsed());
+                    }
                     Err(e) => self.violation(conn, e.kind()),
                 }
             }
@@ -387,6 +410,22 @@ impl<L: ServerLinks> RoomServer<L> {
         match encode(msg, MAX_FRAME_BYTES) {
             Ok(bytes) => self.links.send(conn, channel, bytes),
             Err(_) => tracing::error!("could not encode a frame"),
+        }
+    }
+
+    /// Pass a voice frame on, coded once, to the listeners the room chose.
+    fn forward_voice(&mut self, room: usize, speaker: PeerId, frame: VoiceFrame, listeners: &[PeerId]) {
+        if listeners.is_empty() {
+            return;
+        }
+        let Ok(bytes) = encode(&ServerDatagram::Voice(speaker, frame), MAX_DATAGRAM_BYTES) else { return };
+        for (conn, c) in &self.conns {
+            if let ConnState::Member { room: r, id } = c.state
+                && r == room
+                && listeners.contains(&id)
+            {
+                self.links.send_datagram(*conn, bytes.clone());
+            }
         }
     }
 

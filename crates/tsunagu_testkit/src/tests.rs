@@ -462,3 +462,79 @@ fn a_future_client_is_told_the_version_not_called_a_violation() {
     assert_eq!(rejected, Some(RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION }), "{events:?}");
     assert_eq!(events.last(), Some(&LinkEvent::Closed(LinkEnd::Reason(CloseReason::Refused))));
 }
+
+/// Walk each client toward its target at 2 m/s (under the walking limit), a
+/// pose a tick, until all are there.
+fn walk_to(s: &mut Stepper, targets: &[(usize, Vec3)]) {
+    for _ in 0..(12 * 30) {
+        for &(index, target) in targets {
+            let Some(id) = s.clients[index].id() else { continue };
+            let here = from_wire(s.server.room().member(id).unwrap().pose.body).0;
+            let step = (target - here).clamp_length_max(2.0 / 30.0);
+            s.send_pose(index, pose_at(here + step));
+        }
+        s.step(TICK);
+    }
+    for &(index, target) in targets {
+        let id = s.clients[index].id().unwrap();
+        let at = from_wire(s.server.room().member(id).unwrap().pose.body).0;
+        assert!((at - target).length() < 0.05, "client {index} stands at {at}, not {target}");
+    }
+}
+
+fn talk(s: &mut Stepper, index: usize, frames: u16) {
+    for seq in 0..frames {
+        let frame = tsunagu_protocol::VoiceFrame { seq, timestamp: u32::from(seq) * 960, speaking: true, opus: vec![0xfc, 0xff, 0xfe] };
+        s.clients[index].core.send_voice(frame);
+        s.step(std::time::Duration::from_millis(20));
+    }
+}
+
+fn heard_from(s: &mut Stepper, index: usize, speaker: usize) -> usize {
+    let from = s.clients[speaker].id().unwrap();
+    s.clients[index].core.take_voice().iter().filter(|v| v.from == from).count()
+}
+
+#[test]
+fn voice_reaches_the_near_and_not_the_far_but_staff_reach_everyone() {
+    let mut s = Stepper::new(8);
+    let (a, b, c) = (s.connect(ROOM_CODE, "a"), s.connect(ROOM_CODE, "b"), s.connect(ROOM_CODE, "c"));
+    let staff = s.connect(STAFF_CODE, "先生");
+    s.run(3, TICK);
+    // a and b by the beds in one corner, c by the bamboo in the far one (15 m).
+    walk_to(&mut s, &[(a, Vec3::new(-5.5, 0.0, 4.5)), (b, Vec3::new(-4.5, 0.0, 4.5)), (c, Vec3::new(6.6, 0.0, -4.6)), (staff, Vec3::new(6.0, 0.0, -2.0))]);
+    for i in [a, b, c, staff] {
+        s.clients[i].core.take_voice();
+    }
+    talk(&mut s, a, 25);
+    s.run(2, TICK);
+    assert_eq!(heard_from(&mut s, b, a), 25, "the neighbour missed frames");
+    assert_eq!(heard_from(&mut s, c, a), 0, "15 m away heard a participant");
+    assert_eq!(heard_from(&mut s, a, a), 0, "a speaker heard themself");
+    talk(&mut s, staff, 10);
+    s.run(2, TICK);
+    for listener in [a, b, c] {
+        assert_eq!(heard_from(&mut s, listener, staff), 10, "client {listener} did not hear the facilitator");
+    }
+}
+
+#[test]
+fn a_voice_flood_is_dropped_at_the_server_and_the_sender_told_once() {
+    let mut s = Stepper::new(8);
+    let (a, b) = (s.connect(ROOM_CODE, "a"), s.connect(ROOM_CODE, "b"));
+    s.run(3, TICK);
+    s.clients[b].core.take_voice();
+    // 100 frames a second for two seconds: twice the allowed rate.
+    for seq in 0..200u16 {
+        let frame = tsunagu_protocol::VoiceFrame { seq, timestamp: u32::from(seq) * 480, speaking: true, opus: vec![1; 40] };
+        s.clients[a].core.send_voice(frame);
+        s.step(std::time::Duration::from_millis(10));
+    }
+    s.run(2, TICK);
+    let heard = heard_from(&mut s, b, a);
+    assert!((110..=130).contains(&heard), "{heard} of 200 frames passed in 2 s");
+    assert_eq!(s.server.voice_dropped(), 200 - heard as u64);
+    let told = s.clients[a].events.iter().filter(|e| **e == RoomEvent::Refused(Refusal { kind: EventKind::Voice, reason: RefusalReason::TooFast })).count();
+    assert_eq!(told, 1);
+    assert!(s.clients[a].core.in_room(), "a voice flood is dropped, not closed");
+}

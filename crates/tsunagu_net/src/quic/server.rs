@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use quinn::{Connection, Endpoint, SendStream, VarInt};
 use tokio::sync::mpsc::{Receiver, Sender, channel};
-use tsunagu_protocol::{ALPN, CloseReason, DatagramKind};
+use tsunagu_protocol::{ALPN, CloseReason};
 
 use super::framing::{Delivered, close_with, datagram_reader, frame_reader, link_end, write_frame};
 use super::identity::{fingerprint, load_or_create_identity};
@@ -370,7 +370,7 @@ async fn accept_loop(endpoint: Endpoint, shared: Shared, config: QuicServerConfi
 fn deliver(shared: &Shared, id: ConnId, window: &Mutex<TrafficWindow>, connection: &Connection, event: LinkEvent) -> Delivered {
     let now = shared.started.elapsed();
     let is_datagram = matches!(event, LinkEvent::Datagram(_));
-    let urgent = matches!(&event, LinkEvent::Datagram(d) if d.kind == DatagramKind::Echo);
+    let urgent = matches!(&event, LinkEvent::Datagram(d) if d.kind.is_forwarded_at_once());
     let within = {
         let mut window = window.lock().unwrap_or_else(|e| e.into_inner());
         if is_datagram { window.datagram(now) } else { window.frame(now) }
