@@ -7,13 +7,13 @@
 //! [`capture::CaptureChain`]; the receiving side is [`receiver::VoiceReceiver`]
 //! inside [`output::VoiceOutput`]; [`engine::VoiceEngine`] joins them to devices.
 
-//pub mod capture;
+pub mod capture;
 pub mod codec;
-//pub mod devices;
+pub mod devices;
 //pub mod engine;
 pub mod jitter;
 pub mod measure;
-//pub mod output;
+pub mod output;
 pub mod receiver;
 pub mod resample;
 pub mod vad;
