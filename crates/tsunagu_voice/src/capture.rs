@@ -178,32 +178,8 @@ pub(crate) mod tests {
     use crate::measure::{attenuation_db, correlation};
     use crate::testing::{other_speech, speech};
 
-    /// A small ward room between a laptop's speakers and its microphone:
-    /// `delay_ms` of travel and buffering, the direct sound at `gain`, and a
-    /// decaying tail of reflections (RT60 about 200 ms).
     pub fn room_echo(far: &[f32], delay_ms: usize, gain: f32) -> Vec<f32> {
-        let delay = delay_ms * 48;
-        let tail = 48 * 200;
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut impulse = vec![0.0f32; tail];
-        impulse[0] = gain;
-        // A reflection every millisecond is dense enough for the canceller, cheap to convolve.
-        for (i, tap) in impulse.iter_mut().enumerate().skip(48).step_by(48) {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let noise = (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
-            *tap = noise * gain * 0.5 * (-(i as f32) / (48.0 * 30.0)).exp();
-        }
-        let taps: Vec<(usize, f32)> = impulse.iter().copied().enumerate().filter(|(_, h)| *h != 0.0).collect();
-        let mut echo = vec![0.0f32; far.len() + delay + tail];
-        for (i, &f) in far.iter().enumerate().filter(|(_, f)| **f != 0.0) {
-            for &(k, h) in &taps {
-                echo[i + delay + k] += f * h;
-            }
-        }
-        echo.truncate(far.len());
-        echo
+        crate::measure::RoomEcho::new(delay_ms, gain).next(far)
     }
 
     /// Run `mic` through a chain that is told `far` was played; the processed output.

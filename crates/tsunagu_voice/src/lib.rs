@@ -10,7 +10,7 @@
 pub mod capture;
 pub mod codec;
 pub mod devices;
-//pub mod engine;
+pub mod engine;
 pub mod jitter;
 pub mod measure;
 pub mod output;

@@ -8,3 +8,4 @@ mod privacy;
 mod relay;
 mod restart;
 mod sync;
+mod voice;

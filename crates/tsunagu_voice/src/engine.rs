@@ -1,0 +1,458 @@
+//! Voice with real devices (or files standing in for them): a capture thread
+//! running the [`CaptureChain`] on the microphone and the mix's far-end tap,
+//! and the [`VoiceOutput`] mix. Each direction works or is missing on its
+//! own: no microphone still hears, no speakers still talks.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tsunagu_protocol::{PeerId, VoiceFrame};
+
+use crate::capture::{CaptureChain, TalkMode};
+use crate::codec::VoiceEncoder;
+use crate::devices::{MicStream, open_microphone};
+use crate::output::{Sink, VoiceOutput};
+use crate::{FRAME_SAMPLES, FRAME_DURATION, SAMPLE_RATE};
+
+/// How long the mic test records before playing it back.
+pub const MIC_TEST_LENGTH: Duration = Duration::from_secs(3);
+/// The mic test's playback is a voice with this id (never a person's: ids start at 1).
+pub const MIC_TEST_VOICE: PeerId = PeerId(0);
+/// How often the capture thread looks for new microphone samples.
+const CAPTURE_POLL: Duration = Duration::from_millis(2);
+
+/// Where the microphone comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MicSource {
+    /// A sound card: this one by name, or the default.
+    Device(Option<String>),
+    /// A WAV file, played into the chain in real time from the start (`--mic-file`).
+    File(PathBuf),
+}
+
+/// Where the mix goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SpeakerSink {
+    /// A sound card: this one by name, or the default.
+    Device(Option<String>),
+    /// A WAV file (`--speaker-file`).
+    File(PathBuf),
+}
+
+/// What to open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VoiceSettings {
+    /// The microphone (`None`: voice never sent).
+    pub mic: Option<MicSource>,
+    /// The speakers (`None`: voices never played).
+    pub speakers: Option<SpeakerSink>,
+    /// Open mic or push-to-talk.
+    pub mode: TalkMode,
+}
+
+impl Default for VoiceSettings {
+    fn default() -> Self {
+        VoiceSettings { mic: Some(MicSource::Device(None)), speakers: Some(SpeakerSink::Device(None)), mode: TalkMode::OpenMic }
+    }
+}
+
+/// One direction of sound.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeviceStatus {
+    /// Working; the device's or file's name.
+    Working(String),
+    /// Wanted but missing: why (for the log; the screen says it kindly).
+    Missing(String),
+    /// Not wanted.
+    Off,
+}
+
+impl DeviceStatus {
+    /// True when working.
+    pub fn works(&self) -> bool {
+        matches!(self, DeviceStatus::Working(_))
+    }
+}
+
+/// The mic test's progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MicTest {
+    /// Not running.
+    Idle,
+    /// "Say something": recording.
+    Recording,
+    /// Playing the recording back.
+    PlayingBack,
+}
+
+/// Settings and readings shared with the capture thread.
+#[derive(Default)]
+struct Shared {
+    stop: AtomicBool,
+    push_to_talk: AtomicBool,
+    muted: AtomicBool,
+    talk_held: AtomicBool,
+    /// The microphone's level, dB full scale, as f32 bits.
+    level_db: AtomicU32,
+    /// The voice detector hears speech now.
+    voice: AtomicBool,
+    /// A talk spurt is being sent now.
+    sending: AtomicBool,
+    recording_test: AtomicBool,
+}
+
+enum Source {
+    Device(MicStream),
+    File { samples: Vec<f32>, position: usize, started: Instant },
+}
+
+impl Source {
+    /// Whatever arrived since the last call.
+    fn gather(&mut self, into: &mut Vec<f32>) {
+        match self {
+            Source::Device(mic) => into.extend(std::iter::from_fn(|| mic.samples.pop().ok())),
+            Source::File { samples, position, started } => {
+                let due = (started.elapsed().as_secs_f64() * f64::from(SAMPLE_RATE)) as usize;
+                let end = due.min(samples.len());
+                if *position < end {
+                    into.extend_from_slice(&samples[*position..end]);
+                }
+                // After the end of the file: silence, in time.
+                if due > samples.len() {
+                    into.resize(into.len() + due - (*position).max(samples.len()), 0.0);
+                }
+                *position = due;
+            }
+        }
+    }
+}
+
+/// Voice for one client: open once, then feed and drain every frame.
+pub struct VoiceEngine {
+    output: Option<VoiceOutput>,
+    outgoing: Option<mpsc::Receiver<VoiceFrame>>,
+    test_recordings: Option<mpsc::Receiver<Vec<f32>>>,
+    shared: Arc<Shared>,
+    capture: Option<std::thread::JoinHandle<()>>,
+    mic: DeviceStatus,
+    speakers: DeviceStatus,
+    /// The mic test's playback: frames and when the first is due.
+    playback: Option<(Vec<VoiceFrame>, Instant)>,
+}
+
+impl VoiceEngine {
+    /// Open what `settings` ask for; what is missing is reported in
+    /// [`Self::mic`] and [`Self::speakers`], never an error.
+    pub fn start(settings: &VoiceSettings) -> VoiceEngine {
+        let (output, speakers) = match &settings.speakers {
+            None => (None, DeviceStatus::Off),
+            Some(sink) => {
+                let (sink, name) = match sink {
+                    SpeakerSink::Device(name) => (Sink::Device(name.clone()), name.clone().unwrap_or_else(|| "default".into())),
+                    SpeakerSink::File(path) => (Sink::File(path.clone()), path.display().to_string()),
+                };
+                match VoiceOutput::open(sink) {
+                    Ok(output) => (Some(output), DeviceStatus::Working(name)),
+                    Err(e) => (None, DeviceStatus::Missing(e.to_string())),
+                }
+            }
+        };
+        let mut engine = VoiceEngine {
+            output,
+            outgoing: None,
+            test_recordings: None,
+            shared: Arc::new(Shared::default()),
+            capture: None,
+            mic: DeviceStatus::Off,
+            speakers,
+            playback: None,
+        };
+        engine.shared.push_to_talk.store(settings.mode == TalkMode::PushToTalk, Ordering::Relaxed);
+        engine.shared.level_db.store((-100.0f32).to_bits(), Ordering::Relaxed);
+        if let Some(mic) = &settings.mic {
+            engine.mic = match engine.start_capture(mic) {
+                Ok(name) => DeviceStatus::Working(name),
+                Err(reason) => DeviceStatus::Missing(reason),
+            };
+        }
+        if let DeviceStatus::Missing(why) = &engine.mic {
+            tracing::warn!("voice: {why}; you can still hear the others");
+        }
+        if let DeviceStatus::Missing(why) = &engine.speakers {
+            tracing::warn!("voice: {why}; the others can still hear you");
+        }
+        engine
+    }
+
+    fn start_capture(&mut self, mic: &MicSource) -> Result<String, String> {
+        let (source, name) = match mic {
+            MicSource::Device(name) => {
+                let stream = open_microphone(name.as_deref()).map_err(|e| e.to_string())?;
+                let name = stream.name.clone();
+                (Source::Device(stream), name)
+            }
+            MicSource::File(path) => {
+                let samples = crate::wav::read_mono_48k(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                (Source::File { samples, position: 0, started: Instant::now() }, path.display().to_string())
+            }
+        };
+        let mut chain = CaptureChain::new().map_err(|e| e.to_string())?;
+        let reference = self.output.as_mut().and_then(VoiceOutput::take_reference);
+        let (frames, outgoing) = mpsc::channel();
+        let (recordings, test_recordings) = mpsc::channel();
+        let shared = self.shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("tsunagu-capture".into())
+            .spawn(move || capture_loop(source, &mut chain, reference, &shared, &frames, &recordings))
+            .map_err(|e| e.to_string())?;
+        self.capture = Some(thread);
+        self.outgoing = Some(outgoing);
+        self.test_recordings = Some(test_recordings);
+        Ok(name)
+    }
+
+    /// The microphone's state.
+    pub fn mic(&self) -> &DeviceStatus {
+        &self.mic
+    }
+
+    /// The speakers' state.
+    pub fn speakers(&self) -> &DeviceStatus {
+        &self.speakers
+    }
+
+    /// Voice frames to send, oldest first.
+    pub fn take_outgoing(&mut self) -> Vec<VoiceFrame> {
+        self.outgoing.as_ref().map(|rx| rx.try_iter().collect()).unwrap_or_default()
+    }
+
+    /// Someone's voice frame from the network.
+    pub fn receive(&mut self, from: PeerId, frame: VoiceFrame) {
+        if let Some(output) = self.output.as_mut() {
+            output.push(from, frame);
+        }
+    }
+
+    /// Call every frame: moves the mic test along.
+    pub fn update(&mut self) {
+        if let Some(recording) = self.test_recordings.as_ref().and_then(|rx| rx.try_recv().ok()) {
+            self.playback = encode_for_playback(&recording).map(|frames| (frames, Instant::now()));
+        }
+        let Some((frames, started)) = self.playback.as_mut() else { return };
+        let due = (started.elapsed().as_secs_f64() / FRAME_DURATION.as_secs_f64()) as usize + 1;
+        let now_due: Vec<VoiceFrame> = frames.iter().filter(|f| (f.seq as usize) < due).cloned().collect();
+        frames.retain(|f| (f.seq as usize) >= due);
+        let done = frames.is_empty();
+        if let Some(output) = self.output.as_mut() {
+            for frame in now_due {
+                output.push(MIC_TEST_VOICE, frame);
+            }
+        }
+        if done {
+            self.playback = None;
+            if let Some(output) = self.output.as_mut() {
+                output.remove(MIC_TEST_VOICE);
+            }
+        }
+    }
+
+    /// Start the mic test: record [`MIC_TEST_LENGTH`], then play it back.
+    pub fn start_mic_test(&mut self) {
+        if self.mic.works() && self.mic_test() == MicTest::Idle {
+            self.shared.recording_test.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Where the mic test is.
+    pub fn mic_test(&self) -> MicTest {
+        if self.shared.recording_test.load(Ordering::Relaxed) {
+            MicTest::Recording
+        } else if self.playback.is_some() {
+            MicTest::PlayingBack
+        } else {
+            MicTest::Idle
+        }
+    }
+
+    /// Where our ears are: position and rotation (x, y, z, w).
+    pub fn set_listener(&mut self, position: [f32; 3], rotation: [f32; 4]) {
+        if let Some(output) = self.output.as_mut() {
+            output.set_listener(position, rotation);
+            // The mic test plays from just in front of us.
+            output.place(MIC_TEST_VOICE, position);
+        }
+    }
+
+    /// Where someone's head is.
+    pub fn place(&mut self, who: PeerId, head: [f32; 3]) {
+        if let Some(output) = self.output.as_mut() {
+            output.place(who, head);
+        }
+    }
+
+    /// Someone's volume here only (0 to 2).
+    pub fn set_volume(&mut self, who: PeerId, volume: f32) {
+        if let Some(output) = self.output.as_mut() {
+            output.set_volume(who, volume);
+        }
+    }
+
+    /// Silence someone here only.
+    pub fn set_peer_muted(&mut self, who: PeerId, muted: bool) {
+        if let Some(output) = self.output.as_mut() {
+            output.set_muted(who, muted);
+        }
+    }
+
+    /// Someone left.
+    pub fn remove(&mut self, who: PeerId) {
+        if let Some(output) = self.output.as_mut() {
+            output.remove(who);
+        }
+    }
+
+    /// Someone is talking (their voice is playing here).
+    pub fn speaking(&self, who: PeerId) -> bool {
+        self.output.as_ref().is_some_and(|o| o.speaking(who))
+    }
+
+    /// Jitter-buffer counters for someone.
+    pub fn counters(&self, who: PeerId) -> Option<crate::output::StreamCounters> {
+        self.output.as_ref().and_then(|o| o.counters(who))
+    }
+
+    /// Open mic or push-to-talk.
+    pub fn set_mode(&mut self, mode: TalkMode) {
+        self.shared.push_to_talk.store(mode == TalkMode::PushToTalk, Ordering::Relaxed);
+    }
+
+    /// The current mode.
+    pub fn mode(&self) -> TalkMode {
+        if self.shared.push_to_talk.load(Ordering::Relaxed) { TalkMode::PushToTalk } else { TalkMode::OpenMic }
+    }
+
+    /// Mute (nothing sent) or unmute.
+    pub fn set_muted(&mut self, muted: bool) {
+        self.shared.muted.store(muted, Ordering::Relaxed);
+    }
+
+    /// Muted now.
+    pub fn muted(&self) -> bool {
+        self.shared.muted.load(Ordering::Relaxed)
+    }
+
+    /// The talk key or button is held (push-to-talk).
+    pub fn set_talk_held(&mut self, held: bool) {
+        self.shared.talk_held.store(held, Ordering::Relaxed);
+    }
+
+    /// The microphone's level now, dB full scale (−100 when silent or missing).
+    pub fn input_level_db(&self) -> f32 {
+        f32::from_bits(self.shared.level_db.load(Ordering::Relaxed))
+    }
+
+    /// We are being sent to the room now.
+    pub fn sending(&self) -> bool {
+        self.shared.sending.load(Ordering::Relaxed)
+    }
+
+    /// Stop capturing and finish the speaker file.
+    pub fn close(mut self) {
+        self.stop();
+        if let Some(output) = self.output.take() {
+            output.close();
+        }
+    }
+
+    fn stop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.capture.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for VoiceEngine {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The mic test's recording as frames to play back (seq counts from 0).
+fn encode_for_playback(recording: &[f32]) -> Option<Vec<VoiceFrame>> {
+    let mut encoder = VoiceEncoder::new().ok()?;
+    Some(
+        recording
+            .chunks_exact(FRAME_SAMPLES)
+            .enumerate()
+            .filter_map(|(i, samples)| {
+                let opus = encoder.encode(samples.try_into().ok()?)?;
+                Some(VoiceFrame { seq: i as u16, timestamp: (i * FRAME_SAMPLES) as u32, speaking: true, opus })
+            })
+            .collect(),
+    )
+}
+
+fn capture_loop(
+    mut source: Source,
+    chain: &mut CaptureChain,
+    mut reference: Option<rtrb::Consumer<f32>>,
+    shared: &Shared,
+    frames: &mpsc::Sender<VoiceFrame>,
+    recordings: &mpsc::Sender<Vec<f32>>,
+) {
+    let mut mic = Vec::new();
+    let mut far = Vec::new();
+    let mut recording: Vec<f32> = Vec::new();
+    let test_samples = (MIC_TEST_LENGTH.as_secs_f64() * f64::from(SAMPLE_RATE)) as usize;
+    while !shared.stop.load(Ordering::Relaxed) {
+        source.gather(&mut mic);
+        if let Some(reference) = reference.as_mut() {
+            far.clear();
+            far.extend(std::iter::from_fn(|| reference.pop().ok()));
+            chain.far_end(&far);
+        }
+        let mut used = 0;
+        while mic.len() - used >= FRAME_SAMPLES {
+            let frame: &[f32; FRAME_SAMPLES] = mic[used..used + FRAME_SAMPLES].try_into().expect("one frame");
+            used += FRAME_SAMPLES;
+            chain.mode = if shared.push_to_talk.load(Ordering::Relaxed) { TalkMode::PushToTalk } else { TalkMode::OpenMic };
+            let testing = shared.recording_test.load(Ordering::Relaxed);
+            // During the mic test nothing goes to the room.
+            chain.muted = shared.muted.load(Ordering::Relaxed) || testing;
+            chain.talk_held = shared.talk_held.load(Ordering::Relaxed);
+            let outcome = chain.process(frame);
+            shared.level_db.store(outcome.input_level_db.to_bits(), Ordering::Relaxed);
+            shared.voice.store(outcome.voice, Ordering::Relaxed);
+            if testing {
+                recording.extend_from_slice(chain.processed());
+                if recording.len() >= test_samples {
+                    let _ = recordings.send(std::mem::take(&mut recording));
+                    shared.recording_test.store(false, Ordering::Relaxed);
+                }
+            }
+            if let Some(frame) = outcome.frame {
+                shared.sending.store(frame.speaking, Ordering::Relaxed);
+                if frames.send(frame).is_err() {
+                    return;
+                }
+            }
+        }
+        mic.drain(..used);
+        std::thread::sleep(CAPTURE_POLL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[allow(dead_code)]
+    fn the_engine_can_move_to_another_thread() {
+        fn is_send<T: Send>() {}
+        is_send::<VoiceEngine>();
+    }
+}
