@@ -9,6 +9,8 @@ use tsunagu_client::screenshot::ScreenshotRequest;
 use tsunagu_client::{ClientOptions, run};
 use tsunagu_i18n::Language;
 use tsunagu_net::invite::Invite;
+use tsunagu_voice::capture::TalkMode;
+use tsunagu_voice::engine::{MicSource, SpeakerSink, VoiceSettings};
 
 /// Tsunagu (つなぐ): a shared virtual ward room for children in hospital.
 #[derive(Parser, Debug)]
@@ -44,11 +46,60 @@ struct Cli {
     /// Do not try OpenXR; use the desktop window only.
     #[arg(long)]
     no_xr: bool,
+    /// Use this microphone (a name from --list-devices) instead of the default.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["mic_file", "no_mic"])]
+    mic: Option<String>,
+    /// Use a WAV file as the microphone (played from the start, in real time).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_mic")]
+    mic_file: Option<PathBuf>,
+    /// Never open a microphone.
+    #[arg(long)]
+    no_mic: bool,
+    /// Use these speakers or headphones (a name from --list-devices) instead of the default.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["speaker_file", "no_speakers"])]
+    speakers: Option<String>,
+    /// Write what would be played to a WAV file instead of the speakers.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_speakers")]
+    speaker_file: Option<PathBuf>,
+    /// Never open speakers.
+    #[arg(long)]
+    no_speakers: bool,
+    /// Send your voice only while Space (or the talk button) is held.
+    #[arg(long)]
+    push_to_talk: bool,
+    /// List the microphones and speakers on this PC, and exit.
+    #[arg(long)]
+    list_devices: bool,
+}
+
+/// The voice settings the options ask for.
+fn voice_settings(cli: &Cli) -> VoiceSettings {
+    let mic = match (&cli.mic_file, cli.no_mic) {
+        (_, true) => None,
+        (Some(file), false) => Some(MicSource::File(file.clone())),
+        (None, false) => Some(MicSource::Device(cli.mic.clone())),
+    };
+    let speakers = match (&cli.speaker_file, cli.no_speakers) {
+        (_, true) => None,
+        (Some(file), false) => Some(SpeakerSink::File(file.clone())),
+        (None, false) => Some(SpeakerSink::Device(cli.speakers.clone())),
+    };
+    let mode = if cli.push_to_talk {
+        TalkMode::PushToTalk
+    } else {
+        TalkMode::OpenMic
+    };
+    VoiceSettings {
+        mic,
+        speakers,
+        mode,
+    }
 }
 
 fn parse_color(s: &str) -> Result<[u8; 3], String> {
     let hex = s.trim_start_matches('#');
-    let value = u32::from_str_radix(hex, 16).map_err(|_| format!("'{s}' is not a colour like ff9f50"))?;
+    let value =
+        u32::from_str_radix(hex, 16).map_err(|_| format!("'{s}' is not a colour like ff9f50"))?;
     if hex.len() != 6 {
         return Err(format!("'{s}' is not a colour like ff9f50"));
     }
@@ -64,9 +115,15 @@ fn parse_language(s: &str) -> Result<Language, String> {
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s.split_once(['x', 'X']).ok_or_else(|| format!("'{s}' is not a size like 1280x720"))?;
-    let w: u32 = w.parse().map_err(|_| format!("'{s}' is not a size like 1280x720"))?;
-    let h: u32 = h.parse().map_err(|_| format!("'{s}' is not a size like 1280x720"))?;
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("'{s}' is not a size like 1280x720"))?;
+    let w: u32 = w
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size like 1280x720"))?;
+    let h: u32 = h
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size like 1280x720"))?;
     if !(320..=7680).contains(&w) || !(240..=4320).contains(&h) {
         return Err(format!("'{s}' is outside 320x240 to 7680x4320"));
     }
@@ -75,16 +132,36 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.list_devices {
+        println!("Microphones:");
+        for name in tsunagu_voice::devices::input_names() {
+            println!("  {name}");
+        }
+        println!("Speakers and headphones:");
+        for name in tsunagu_voice::devices::output_names() {
+            println!("  {name}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let voice = voice_settings(&cli);
     let options = ClientOptions {
         nickname: cli.name,
         body_color: cli.color,
         language: cli.lang,
         host_now: cli.host,
         join: cli.join,
-        screenshot: cli.screenshot.map(|path| ScreenshotRequest { path, frames: cli.frames.max(1) }),
+        screenshot: cli.screenshot.map(|path| ScreenshotRequest {
+            path,
+            frames: cli.frames.max(1),
+        }),
         window_size: cli.size,
         xr: !cli.no_xr,
         bots: cli.bots,
+        voice,
     };
-    if run(options).is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if run(options).is_success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -3,6 +3,7 @@
 use tsunagu_client::audio::SoundStatus;
 use tsunagu_client::ui::hud::{ConnectionNotice, notices};
 use tsunagu_client::ui::start::{MAX_INVITE_CHARS, append_to_invite, append_to_nickname};
+use tsunagu_client::voice::MicStatus;
 use tsunagu_client::xr::DisplayMode;
 use tsunagu_client::{BODY_COLORS, Settings};
 use tsunagu_i18n::Language;
@@ -21,12 +22,55 @@ fn typing_keeps_the_nickname_within_limits() {
 
 #[test]
 fn missing_devices_are_announced() {
-    let (ready, headset) = (Some(SoundStatus::Ready), Some(DisplayMode::Headset));
-    assert_eq!(notices(Some(SoundStatus::Unavailable), Some(DisplayMode::Desktop), ConnectionNotice::Fine, false), ["status-no-sound", "status-no-xr"]);
-    assert!(notices(ready, headset, ConnectionNotice::Fine, false).is_empty());
-    assert_eq!(notices(ready, headset, ConnectionNotice::Reconnecting, false), ["hud-reconnecting"]);
-    assert_eq!(notices(ready, headset, ConnectionNotice::Busy, false), ["hud-busy"]);
-    assert_eq!(notices(ready, headset, ConnectionNotice::Fine, true), ["hud-slow-down"]);
+    let (ready, mic, headset) = (
+        Some(SoundStatus::Ready),
+        Some(MicStatus::Ready),
+        Some(DisplayMode::Headset),
+    );
+    assert_eq!(
+        notices(
+            Some(SoundStatus::Unavailable),
+            Some(MicStatus::Unavailable),
+            Some(DisplayMode::Desktop),
+            ConnectionNotice::Fine,
+            false
+        ),
+        ["status-no-sound", "status-no-mic", "status-no-xr"]
+    );
+    assert_eq!(
+        notices(
+            ready,
+            Some(MicStatus::Unavailable),
+            headset,
+            ConnectionNotice::Fine,
+            false
+        ),
+        ["status-no-mic"]
+    );
+    // Turned off on purpose (--no-mic) is not news.
+    assert!(
+        notices(
+            ready,
+            Some(MicStatus::Off),
+            headset,
+            ConnectionNotice::Fine,
+            false
+        )
+        .is_empty()
+    );
+    assert!(notices(ready, mic, headset, ConnectionNotice::Fine, false).is_empty());
+    assert_eq!(
+        notices(ready, mic, headset, ConnectionNotice::Reconnecting, false),
+        ["hud-reconnecting"]
+    );
+    assert_eq!(
+        notices(ready, mic, headset, ConnectionNotice::Busy, false),
+        ["hud-busy"]
+    );
+    assert_eq!(
+        notices(ready, mic, headset, ConnectionNotice::Fine, true),
+        ["hud-slow-down"]
+    );
 }
 
 #[test]
@@ -54,16 +98,27 @@ fn every_way_a_join_fails_has_its_own_message() {
         end_message(LinkEnd::Reason(CloseReason::ServerShutdown)),
     ];
     let unique: std::collections::HashSet<_> = messages.iter().collect();
-    assert_eq!(unique.len(), messages.len(), "two failures share a message: {messages:?}");
+    assert_eq!(
+        unique.len(),
+        messages.len(),
+        "two failures share a message: {messages:?}"
+    );
     let ja = std::fs::read_to_string(crate::root().join("assets/locales/ja/main.ftl")).unwrap();
     for key in messages {
-        assert!(ja.contains(&format!("\n{key} = ")), "{key} is not in the ja locale");
+        assert!(
+            ja.contains(&format!("\n{key} = ")),
+            "{key} is not in the ja locale"
+        );
     }
 }
 
 #[test]
 fn the_hello_carries_the_start_screen_choices() {
-    let settings = Settings { nickname: "  はると ".into(), body_color: BODY_COLORS[2], language: Language::Japanese };
+    let settings = Settings {
+        nickname: "  はると ".into(),
+        body_color: BODY_COLORS[2],
+        language: Language::Japanese,
+    };
     let hello = tsunagu_client::net::hello_for(&settings, "room");
     assert_eq!(hello.nickname, "はると");
     assert_eq!(hello.look.body_color, BODY_COLORS[2]);

@@ -8,6 +8,7 @@ mod controls;
 mod join;
 mod screenshot;
 mod tidy;
+mod voice;
 
 use std::path::PathBuf;
 

@@ -10,10 +10,36 @@ use crate::deps::{Need, ensure};
 /// `cargo xtask screenshot` itself works.
 pub fn run(args: &[String]) -> Result<(), String> {
     ensure(&[Need::Build, Need::Run, Need::Headless])?;
-    crate::status(crate::cargo().args(["test", "--workspace"]).args(args))?;
+    let sound = crate::sound::start();
+    let mut tests = crate::cargo();
+    tests.args(["test", "--workspace"]).args(args);
+    if let Ok(env) = &sound {
+        tests.envs(env.iter().map(|(k, v)| (k, v)));
+    }
+    let result = crate::status(&mut tests);
+    // Said last and loudly, so nobody mistakes a skip for a pass.
+    if let Err(why) = &sound {
+        eprintln!(
+            "\nxtask: *** SOUND DEVICE TESTS SKIPPED: no test sound server ({why}). Only the --mic-file path was tested. ***\n"
+        );
+    }
+    result?;
     // The network bench is not a test target; a short smoke keeps it building and honest.
-    crate::status(crate::cargo().args(["test", "--package", "tsunagu_testkit", "--bench", "net", "--", "smoke"]))?;
+    crate::status(crate::cargo().args([
+        "test",
+        "--package",
+        "tsunagu_testkit",
+        "--bench",
+        "net",
+        "--",
+        "smoke",
+    ]))?;
     let target = crate::target_dir();
     let out = target.join("tsunagu-screenshot.png");
-    crate::screenshot::run(&["--out".into(), out.to_string_lossy().into_owned(), "--frames".into(), "20".into()])
+    crate::screenshot::run(&[
+        "--out".into(),
+        out.to_string_lossy().into_owned(),
+        "--frames".into(),
+        "20".into(),
+    ])
 }

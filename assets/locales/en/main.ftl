@@ -20,7 +20,7 @@ hud-people = { $count ->
    *[other] { $count } people are here
 }
 hud-you = { $name } (you)
-hud-help = Walk: WASD / arrows · Go there: click the floor · Turn: Q / E · Look around: drag with right button · View: V
+hud-help = Walk: WASD / arrows · Go there: click the floor · Turn: Q / E · Look around: drag with right button · View: V · Mic: M · Hold to talk: Space
 hud-view-first = Seeing through your own eyes
 hud-view-third = Seeing from behind
 hud-hosting = This PC is hosting the room
@@ -56,3 +56,20 @@ hud-busy = The server is busy. Trying again…
 badge-facilitator = Staff
 hud-colour = Change colour
 hud-slow-down = Please wait a moment, then try again
+
+# Voice
+voice-start-label = Voice
+voice-mic-on = Mic on
+voice-mic-off = Mic off
+voice-mode-open = Talk any time
+voice-mode-ptt = Talk while holding
+voice-talk = Hold to talk
+voice-talking = Talking
+voice-test = Test my mic
+voice-test-recording = Say something…
+voice-test-playing = Can you hear yourself?
+voice-change-device = Change
+voice-mic-device = Microphone: { $name }
+voice-speaker-device = Speakers: { $name }
+voice-device-none = none
+status-no-mic = No microphone found. You can still hear everyone.

@@ -17,7 +17,7 @@ lang-en = English
 
 hud-people = { $count }人が ここに います
 hud-you = { $name }（あなた）
-hud-help = あるく: WASD・やじるし  /  そこへ行く: ゆかを クリック  /  まわる: Q・E  /  見まわす: 右ボタンで ドラッグ  /  見え方: V
+hud-help = あるく: WASD・やじるし  /  そこへ行く: ゆかを クリック  /  まわる: Q・E  /  見まわす: 右ボタンで ドラッグ  /  見え方: V  /  マイク: M  /  おして はなす: スペース
 hud-view-first = じぶんの 目で 見ています
 hud-view-third = うしろから 見ています
 hud-hosting = このPCで ルームを ひらいています
@@ -53,3 +53,20 @@ hud-busy = サーバーが こんでいます。もういちど つないでい�
 badge-facilitator = スタッフ
 hud-colour = いろを かえる
 hud-slow-down = ちょっと まってから、もういちど どうぞ
+
+# Voice
+voice-start-label = こえ
+voice-mic-on = マイク オン
+voice-mic-off = マイク オフ
+voice-mode-open = いつでも はなせる
+voice-mode-ptt = おしている あいだ はなせる
+voice-talk = おして はなす
+voice-talking = はなしています
+voice-test = マイクの テスト
+voice-test-recording = なにか はなしてみてね…
+voice-test-playing = きこえるかな？
+voice-change-device = かえる
+voice-mic-device = マイク: { $name }
+voice-speaker-device = スピーカー: { $name }
+voice-device-none = ありません
+status-no-mic = マイクが 見つかりません。ほかの ひとの こえは きこえます。

@@ -19,6 +19,7 @@ pub mod scene;
 pub mod screenshot;
 pub mod text;
 pub mod ui;
+pub mod voice;
 pub mod xr;
 
 use bevy::prelude::*;
@@ -46,6 +47,8 @@ pub struct ClientOptions {
     pub xr: bool,
     /// Practice guests who walk around the hosted room (for trying it alone, and tests).
     pub bots: u32,
+    /// Microphone, speakers and talk mode.
+    pub voice: tsunagu_voice::engine::VoiceSettings,
 }
 
 impl Default for ClientOptions {
@@ -60,6 +63,7 @@ impl Default for ClientOptions {
             window_size: (1280, 720),
             xr: true,
             bots: 0,
+            voice: tsunagu_voice::engine::VoiceSettings::default(),
         }
     }
 }
@@ -102,7 +106,11 @@ pub fn build_app(options: ClientOptions) -> App {
     let mut app = App::new();
     let language = options
         .language
-        .or_else(|| std::env::var("LANG").ok().and_then(|l| Language::from_tag(&l)))
+        .or_else(|| {
+            std::env::var("LANG")
+                .ok()
+                .and_then(|l| Language::from_tag(&l))
+        })
         .unwrap_or_default();
     let (width, height) = options.window_size;
     let window = Window {
@@ -111,15 +119,26 @@ pub fn build_app(options: ClientOptions) -> App {
         ..default()
     };
     let defaults = DefaultPlugins
-        .set(WindowPlugin { primary_window: Some(window), ..default() })
-        .set(AssetPlugin { file_path: assets::asset_root().to_string_lossy().into_owned(), ..default() })
-        .set(bevy::log::LogPlugin { fmt_layer: log_format, ..default() });
+        .set(WindowPlugin {
+            primary_window: Some(window),
+            ..default()
+        })
+        .set(AssetPlugin {
+            file_path: assets::asset_root().to_string_lossy().into_owned(),
+            ..default()
+        })
+        .set(bevy::log::LogPlugin {
+            fmt_layer: log_format,
+            ..default()
+        });
     if options.xr {
         app.add_plugins(bevy_mod_openxr::add_xr_plugins(defaults));
     } else {
         app.add_plugins(defaults);
     }
-    app.add_plugins(bevy_rapier3d::prelude::RapierPhysicsPlugin::<bevy_rapier3d::prelude::NoUserData>::default());
+    app.add_plugins(bevy_rapier3d::prelude::RapierPhysicsPlugin::<
+        bevy_rapier3d::prelude::NoUserData,
+    >::default());
     app.insert_resource(Settings {
         nickname: options.nickname.clone().unwrap_or_default(),
         body_color: options.body_color.unwrap_or(BODY_COLORS[0]),
@@ -129,7 +148,9 @@ pub fn build_app(options: ClientOptions) -> App {
     .init_state::<AppState>()
     .add_plugins((
         text::TextPlugin,
-        audio::AudioPlugin,
+        voice::VoicePlugin {
+            settings: options.voice.clone(),
+        },
         xr::XrStatusPlugin,
         scene::WardScenePlugin,
         avatar::AvatarPlugin,
@@ -138,6 +159,7 @@ pub fn build_app(options: ClientOptions) -> App {
         bots::BotsPlugin,
         ui::StartScreenPlugin,
         ui::HudPlugin,
+        ui::VoicePanelPlugin,
         screenshot::ScreenshotPlugin,
     ));
     app.insert_resource(options);
@@ -156,7 +178,10 @@ fn log_format(_: &mut App) -> Option<bevy::log::BoxedFmtLayer> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_filter(tracing_subscriber::filter::FilterFn::new(move |meta| {
-            *meta.level() <= tracing::Level::WARN || !quiet_below_warn.iter().any(|t| meta.target().starts_with(t))
+            *meta.level() <= tracing::Level::WARN
+                || !quiet_below_warn
+                    .iter()
+                    .any(|t| meta.target().starts_with(t))
         }));
     Some(Box::new(layer))
 }

@@ -35,7 +35,8 @@ struct Progress {
 
 impl Plugin for ScreenshotPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<Progress>().add_systems(Last, count_and_capture);
+        app.init_resource::<Progress>()
+            .add_systems(Last, count_and_capture);
     }
 }
 
@@ -48,7 +49,9 @@ fn count_and_capture(
     time: Res<Time<Real>>,
     mut exit: MessageWriter<AppExit>,
 ) {
-    let Some(request) = &options.screenshot else { return };
+    let Some(request) = &options.screenshot else {
+        return;
+    };
     if time.elapsed() > GIVE_UP_AFTER {
         error!("tsunagu: no screenshot after {GIVE_UP_AFTER:?}; giving up");
         exit.write(AppExit::error());
@@ -69,8 +72,10 @@ fn count_and_capture(
         commands
             .spawn(Screenshot::primary_window())
             .observe(save_to_disk(path))
-            .observe(|_: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
-                exit.write(AppExit::Success);
-            });
+            .observe(
+                |_: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
+                    exit.write(AppExit::Success);
+                },
+            );
     }
 }

@@ -48,7 +48,13 @@ pub struct Hello {
 impl Hello {
     /// A first-time Hello in this protocol version.
     pub fn new(room_code: &str, nickname: &str, look: AvatarLook) -> Hello {
-        Hello { version: crate::PROTOCOL_VERSION, room_code: room_code.to_owned(), nickname: nickname.to_owned(), look, resume: None }
+        Hello {
+            version: crate::PROTOCOL_VERSION,
+            room_code: room_code.to_owned(),
+            nickname: nickname.to_owned(),
+            look,
+            resume: None,
+        }
     }
 }
 
@@ -158,8 +164,8 @@ impl CloseReason {
             CloseReason::Refused,
             CloseReason::TooSlow,
         ]
-            .into_iter()
-            .find(|r| u64::from(r.code()) == code)
+        .into_iter()
+        .find(|r| u64::from(r.code()) == code)
     }
 
     /// The short English text sent beside the code (for logs and other clients).
@@ -409,7 +415,6 @@ pub trait Validate {
     fn validate(&self) -> Result<(), &'static str>;
 }
 
-
 fn peers_valid(peers: &[PeerInfo]) -> Result<(), &'static str> {
     if peers.len() > MAX_PEERS {
         return Err("peers");
@@ -450,7 +455,9 @@ impl Validate for ServerControl {
 impl Validate for ServerEvent {
     fn validate(&self) -> Result<(), &'static str> {
         match self {
-            ServerEvent::PeerJoined(peer) | ServerEvent::PeerChanged(peer) => peers_valid(std::slice::from_ref(peer)),
+            ServerEvent::PeerJoined(peer) | ServerEvent::PeerChanged(peer) => {
+                peers_valid(std::slice::from_ref(peer))
+            }
             ServerEvent::PeerLeft(_) | ServerEvent::Refused(_) | ServerEvent::MovedTo(_) => Ok(()),
         }
     }
@@ -467,7 +474,9 @@ impl Validate for ClientEvent {
 impl Validate for ClientDatagram {
     fn validate(&self) -> Result<(), &'static str> {
         match self {
-            ClientDatagram::Voice(frame) if frame.opus.len() > MAX_VOICE_PAYLOAD_BYTES => Err("opus"),
+            ClientDatagram::Voice(frame) if frame.opus.len() > MAX_VOICE_PAYLOAD_BYTES => {
+                Err("opus")
+            }
             ClientDatagram::Pose(_) | ClientDatagram::Echo(_) | ClientDatagram::Voice(_) => Ok(()),
         }
     }
@@ -476,10 +485,20 @@ impl Validate for ClientDatagram {
 impl Validate for ServerDatagram {
     fn validate(&self) -> Result<(), &'static str> {
         match self {
-            ServerDatagram::Snapshot(s) if usize::from(s.count) > MAX_SNAPSHOT_AVATARS => Err("count"),
-            ServerDatagram::Snapshot(s) if u32::from(s.base_ago) > crate::delta::MAX_BASE_AGE_TICKS => Err("base_ago"),
-            ServerDatagram::Voice(_, frame) if frame.opus.len() > MAX_VOICE_PAYLOAD_BYTES => Err("opus"),
-            ServerDatagram::Snapshot(_) | ServerDatagram::Echo(_) | ServerDatagram::Voice(..) => Ok(()),
+            ServerDatagram::Snapshot(s) if usize::from(s.count) > MAX_SNAPSHOT_AVATARS => {
+                Err("count")
+            }
+            ServerDatagram::Snapshot(s)
+                if u32::from(s.base_ago) > crate::delta::MAX_BASE_AGE_TICKS =>
+            {
+                Err("base_ago")
+            }
+            ServerDatagram::Voice(_, frame) if frame.opus.len() > MAX_VOICE_PAYLOAD_BYTES => {
+                Err("opus")
+            }
+            ServerDatagram::Snapshot(_) | ServerDatagram::Echo(_) | ServerDatagram::Voice(..) => {
+                Ok(())
+            }
         }
     }
 }

@@ -20,7 +20,10 @@ pub const MAX_STRIDE_TIME: Duration = Duration::from_millis(500);
 /// On top of that, this much slack for rounding and jitter, once (not per pose).
 pub const STRIDE_SLACK: f32 = 0.05;
 /// Both, as the transport takes them.
-pub const TRAFFIC: TrafficLimits = TrafficLimits { datagrams_per_second: MAX_DATAGRAMS_PER_SECOND, frames_per_second: MAX_FRAMES_PER_SECOND };
+pub const TRAFFIC: TrafficLimits = TrafficLimits {
+    datagrams_per_second: MAX_DATAGRAMS_PER_SECOND,
+    frames_per_second: MAX_FRAMES_PER_SECOND,
+};
 
 /// A rate: so many a second on average, with a short burst allowed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,9 +38,15 @@ pub struct Limit {
 pub fn limit(kind: EventKind) -> Limit {
     match kind {
         // Trying colours on: a few clicks in a row, then about one a second.
-        EventKind::SetLook => Limit { per_second: 1, burst: 3 },
+        EventKind::SetLook => Limit {
+            per_second: 1,
+            burst: 3,
+        },
         // Voice is not a client event; its limits are in `crate::voice`.
-        EventKind::Voice => Limit { per_second: 0, burst: 0 },
+        EventKind::Voice => Limit {
+            per_second: 0,
+            burst: 0,
+        },
     }
 }
 
@@ -52,6 +61,9 @@ impl EventLimiter {
     pub fn allow(&mut self, kind: EventKind, now: Duration) -> bool {
         let Limit { per_second, burst } = limit(kind);
         let (per_second, burst) = (f64::from(per_second), f64::from(burst));
-        self.buckets.entry(kind).or_insert_with(|| TokenBucket::full(burst, now)).take(now, per_second, burst)
+        self.buckets
+            .entry(kind)
+            .or_insert_with(|| TokenBucket::full(burst, now))
+            .take(now, per_second, burst)
     }
 }

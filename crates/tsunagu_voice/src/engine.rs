@@ -4,9 +4,9 @@
 //! own: no microphone still hears, no speakers still talks.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tsunagu_protocol::{PeerId, VoiceFrame};
@@ -15,7 +15,7 @@ use crate::capture::{CaptureChain, TalkMode};
 use crate::codec::VoiceEncoder;
 use crate::devices::{MicStream, open_microphone};
 use crate::output::{Sink, VoiceOutput};
-use crate::{FRAME_SAMPLES, FRAME_DURATION, SAMPLE_RATE};
+use crate::{FRAME_DURATION, FRAME_SAMPLES, SAMPLE_RATE};
 
 /// How long the mic test records before playing it back.
 pub const MIC_TEST_LENGTH: Duration = Duration::from_secs(3);
@@ -55,7 +55,11 @@ pub struct VoiceSettings {
 
 impl Default for VoiceSettings {
     fn default() -> Self {
-        VoiceSettings { mic: Some(MicSource::Device(None)), speakers: Some(SpeakerSink::Device(None)), mode: TalkMode::OpenMic }
+        VoiceSettings {
+            mic: Some(MicSource::Device(None)),
+            speakers: Some(SpeakerSink::Device(None)),
+            mode: TalkMode::OpenMic,
+        }
     }
 }
 
@@ -106,7 +110,11 @@ struct Shared {
 
 enum Source {
     Device(MicStream),
-    File { samples: Vec<f32>, position: usize, started: Instant },
+    File {
+        samples: Vec<f32>,
+        position: usize,
+        started: Instant,
+    },
 }
 
 impl Source {
@@ -114,7 +122,11 @@ impl Source {
     fn gather(&mut self, into: &mut Vec<f32>) {
         match self {
             Source::Device(mic) => into.extend(std::iter::from_fn(|| mic.samples.pop().ok())),
-            Source::File { samples, position, started } => {
+            Source::File {
+                samples,
+                position,
+                started,
+            } => {
                 let due = (started.elapsed().as_secs_f64() * f64::from(SAMPLE_RATE)) as usize;
                 let end = due.min(samples.len());
                 if *position < end {
@@ -151,8 +163,13 @@ impl VoiceEngine {
             None => (None, DeviceStatus::Off),
             Some(sink) => {
                 let (sink, name) = match sink {
-                    SpeakerSink::Device(name) => (Sink::Device(name.clone()), name.clone().unwrap_or_else(|| "default".into())),
-                    SpeakerSink::File(path) => (Sink::File(path.clone()), path.display().to_string()),
+                    SpeakerSink::Device(name) => (
+                        Sink::Device(name.clone()),
+                        name.clone().unwrap_or_else(|| "default".into()),
+                    ),
+                    SpeakerSink::File(path) => {
+                        (Sink::File(path.clone()), path.display().to_string())
+                    }
                 };
                 match VoiceOutput::open(sink) {
                     Ok(output) => (Some(output), DeviceStatus::Working(name)),
@@ -170,8 +187,14 @@ impl VoiceEngine {
             speakers,
             playback: None,
         };
-        engine.shared.push_to_talk.store(settings.mode == TalkMode::PushToTalk, Ordering::Relaxed);
-        engine.shared.level_db.store((-100.0f32).to_bits(), Ordering::Relaxed);
+        engine
+            .shared
+            .push_to_talk
+            .store(settings.mode == TalkMode::PushToTalk, Ordering::Relaxed);
+        engine
+            .shared
+            .level_db
+            .store((-100.0f32).to_bits(), Ordering::Relaxed);
         if let Some(mic) = &settings.mic {
             engine.mic = match engine.start_capture(mic) {
                 Ok(name) => DeviceStatus::Working(name),
@@ -195,8 +218,16 @@ impl VoiceEngine {
                 (Source::Device(stream), name)
             }
             MicSource::File(path) => {
-                let samples = crate::wav::read_mono_48k(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                (Source::File { samples, position: 0, started: Instant::now() }, path.display().to_string())
+                let samples = crate::wav::read_mono_48k(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                (
+                    Source::File {
+                        samples,
+                        position: 0,
+                        started: Instant::now(),
+                    },
+                    path.display().to_string(),
+                )
             }
         };
         let mut chain = CaptureChain::new().map_err(|e| e.to_string())?;
@@ -206,7 +237,9 @@ impl VoiceEngine {
         let shared = self.shared.clone();
         let thread = std::thread::Builder::new()
             .name("tsunagu-capture".into())
-            .spawn(move || capture_loop(source, &mut chain, reference, &shared, &frames, &recordings))
+            .spawn(move || {
+                capture_loop(source, &mut chain, reference, &shared, &frames, &recordings)
+            })
             .map_err(|e| e.to_string())?;
         self.capture = Some(thread);
         self.outgoing = Some(outgoing);
@@ -226,7 +259,10 @@ impl VoiceEngine {
 
     /// Voice frames to send, oldest first.
     pub fn take_outgoing(&mut self) -> Vec<VoiceFrame> {
-        self.outgoing.as_ref().map(|rx| rx.try_iter().collect()).unwrap_or_default()
+        self.outgoing
+            .as_ref()
+            .map(|rx| rx.try_iter().collect())
+            .unwrap_or_default()
     }
 
     /// Someone's voice frame from the network.
@@ -238,12 +274,22 @@ impl VoiceEngine {
 
     /// Call every frame: moves the mic test along.
     pub fn update(&mut self) {
-        if let Some(recording) = self.test_recordings.as_ref().and_then(|rx| rx.try_recv().ok()) {
+        if let Some(recording) = self
+            .test_recordings
+            .as_ref()
+            .and_then(|rx| rx.try_recv().ok())
+        {
             self.playback = encode_for_playback(&recording).map(|frames| (frames, Instant::now()));
         }
-        let Some((frames, started)) = self.playback.as_mut() else { return };
+        let Some((frames, started)) = self.playback.as_mut() else {
+            return;
+        };
         let due = (started.elapsed().as_secs_f64() / FRAME_DURATION.as_secs_f64()) as usize + 1;
-        let now_due: Vec<VoiceFrame> = frames.iter().filter(|f| (f.seq as usize) < due).cloned().collect();
+        let now_due: Vec<VoiceFrame> = frames
+            .iter()
+            .filter(|f| (f.seq as usize) < due)
+            .cloned()
+            .collect();
         frames.retain(|f| (f.seq as usize) >= due);
         let done = frames.is_empty();
         if let Some(output) = self.output.as_mut() {
@@ -314,6 +360,13 @@ impl VoiceEngine {
         }
     }
 
+    /// Everyone's voice stops (we left the room).
+    pub fn remove_all(&mut self) {
+        if let Some(output) = self.output.as_mut() {
+            output.remove_all();
+        }
+    }
+
     /// Someone is talking (their voice is playing here).
     pub fn speaking(&self, who: PeerId) -> bool {
         self.output.as_ref().is_some_and(|o| o.speaking(who))
@@ -326,12 +379,18 @@ impl VoiceEngine {
 
     /// Open mic or push-to-talk.
     pub fn set_mode(&mut self, mode: TalkMode) {
-        self.shared.push_to_talk.store(mode == TalkMode::PushToTalk, Ordering::Relaxed);
+        self.shared
+            .push_to_talk
+            .store(mode == TalkMode::PushToTalk, Ordering::Relaxed);
     }
 
     /// The current mode.
     pub fn mode(&self) -> TalkMode {
-        if self.shared.push_to_talk.load(Ordering::Relaxed) { TalkMode::PushToTalk } else { TalkMode::OpenMic }
+        if self.shared.push_to_talk.load(Ordering::Relaxed) {
+            TalkMode::PushToTalk
+        } else {
+            TalkMode::OpenMic
+        }
     }
 
     /// Mute (nothing sent) or unmute.
@@ -390,7 +449,12 @@ fn encode_for_playback(recording: &[f32]) -> Option<Vec<VoiceFrame>> {
             .enumerate()
             .filter_map(|(i, samples)| {
                 let opus = encoder.encode(samples.try_into().ok()?)?;
-                Some(VoiceFrame { seq: i as u16, timestamp: (i * FRAME_SAMPLES) as u32, speaking: true, opus })
+                Some(VoiceFrame {
+                    seq: i as u16,
+                    timestamp: (i * FRAME_SAMPLES) as u32,
+                    speaking: true,
+                    opus,
+                })
             })
             .collect(),
     )
@@ -417,15 +481,23 @@ fn capture_loop(
         }
         let mut used = 0;
         while mic.len() - used >= FRAME_SAMPLES {
-            let frame: &[f32; FRAME_SAMPLES] = mic[used..used + FRAME_SAMPLES].try_into().expect("one frame");
+            let frame: &[f32; FRAME_SAMPLES] = mic[used..used + FRAME_SAMPLES]
+                .try_into()
+                .expect("one frame");
             used += FRAME_SAMPLES;
-            chain.mode = if shared.push_to_talk.load(Ordering::Relaxed) { TalkMode::PushToTalk } else { TalkMode::OpenMic };
+            chain.mode = if shared.push_to_talk.load(Ordering::Relaxed) {
+                TalkMode::PushToTalk
+            } else {
+                TalkMode::OpenMic
+            };
             let testing = shared.recording_test.load(Ordering::Relaxed);
             // During the mic test nothing goes to the room.
             chain.muted = shared.muted.load(Ordering::Relaxed) || testing;
             chain.talk_held = shared.talk_held.load(Ordering::Relaxed);
             let outcome = chain.process(frame);
-            shared.level_db.store(outcome.input_level_db.to_bits(), Ordering::Relaxed);
+            shared
+                .level_db
+                .store(outcome.input_level_db.to_bits(), Ordering::Relaxed);
             shared.voice.store(outcome.voice, Ordering::Relaxed);
             if testing {
                 recording.extend_from_slice(chain.processed());
@@ -449,6 +521,88 @@ fn capture_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The real device path: cpal → ALSA → a PulseAudio server whose only
+    /// sink is a null sink and whose default source is that sink's monitor
+    /// (`cargo xtask test` starts one and sets `TSUNAGU_SOUND_SERVER`).
+    /// Speech played into the sink by another program is near-end speech the
+    /// client must send; what the client plays itself comes back through the
+    /// monitor as a perfect echo it must not send.
+    #[test]
+    fn real_devices_capture_speech_and_cancel_their_own_playback() {
+        let Ok(server) = std::env::var("TSUNAGU_SOUND_SERVER") else {
+            eprintln!(
+                "SKIPPED real_devices_capture_speech_and_cancel_their_own_playback: no TSUNAGU_SOUND_SERVER (cargo xtask test starts one)"
+            );
+            return;
+        };
+        let mut engine = VoiceEngine::start(&VoiceSettings::default());
+        assert!(
+            engine.mic().works() && engine.speakers().works(),
+            "through {server}: mic {:?}, speakers {:?}",
+            engine.mic(),
+            engine.speakers()
+        );
+        let phrase = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../assets/voice/near-end-phrase.wav");
+
+        // Someone talks (another program plays into the sink): it is sent.
+        let mut player = std::process::Command::new("paplay")
+            .arg(&phrase)
+            .spawn()
+            .expect("paplay (pulseaudio-utils)");
+        let (mut sent, mut loudest) = (Vec::new(), -100.0f32);
+        let until = Instant::now() + Duration::from_secs(7);
+        while Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+            sent.extend(engine.take_outgoing());
+            loudest = loudest.max(engine.input_level_db());
+        }
+        let _ = player.wait();
+        assert!(
+            loudest > -40.0,
+            "the microphone never heard the phrase (loudest {loudest:.1} dBFS)"
+        );
+        assert!(
+            sent.len() > 100,
+            "only {} frames of a 6 s phrase were sent",
+            sent.len()
+        );
+
+        // Our own playback comes back through the monitor: cancelled, not sent.
+        let mut encoder = VoiceEncoder::new().unwrap();
+        let speech = crate::wav::read_mono_48k(&phrase).unwrap();
+        let started = Instant::now();
+        let mut echoed = Vec::new();
+        for (i, frame) in speech.chunks_exact(FRAME_SAMPLES).enumerate() {
+            let opus = encoder.encode(frame.try_into().unwrap()).unwrap();
+            engine.receive(
+                PeerId(5),
+                VoiceFrame {
+                    seq: i as u16,
+                    timestamp: (i * FRAME_SAMPLES) as u32,
+                    speaking: true,
+                    opus,
+                },
+            );
+            engine.place(PeerId(5), [0.0, 0.0, -1.0]);
+            std::thread::sleep(
+                (started + FRAME_DURATION * (i as u32 + 1))
+                    .saturating_duration_since(Instant::now()),
+            );
+            // The canceller's first two seconds are its to learn the echo path.
+            let frames = engine.take_outgoing();
+            if started.elapsed() > Duration::from_secs(2) {
+                echoed.extend(frames);
+            }
+        }
+        assert!(
+            echoed.len() < 15,
+            "{} frames of our own playback were sent back",
+            echoed.len()
+        );
+        engine.close();
+    }
 
     #[allow(dead_code)]
     fn the_engine_can_move_to_another_thread() {

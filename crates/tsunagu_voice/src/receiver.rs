@@ -18,7 +18,11 @@ pub struct VoiceReceiver {
 impl VoiceReceiver {
     /// A receiver for one speaker.
     pub fn new() -> Result<Self, CodecError> {
-        Ok(VoiceReceiver { jitter: JitterBuffer::default(), decoder: VoiceDecoder::new()?, undecodable: 0 })
+        Ok(VoiceReceiver {
+            jitter: JitterBuffer::default(),
+            decoder: VoiceDecoder::new()?,
+            undecodable: 0,
+        })
     }
 
     /// A frame arrived at `arrival` (samples on the playout clock).

@@ -14,6 +14,7 @@ use crate::audio::SoundStatus;
 use crate::controls::ViewMode;
 use crate::net::{Connection, HostedRoom, NetSet, RoomMessage, SendRoomEvent};
 use crate::text::{Localized, Texts, UiFont, ui_text};
+use crate::voice::MicStatus;
 use crate::xr::DisplayMode;
 use crate::{AppState, BODY_COLORS, Settings};
 
@@ -53,7 +54,14 @@ impl Plugin for HudPlugin {
             .add_systems(Update, (note_refusals, choose_colour).in_set(NetSet::Apply))
             .add_systems(
                 Update,
-                (update_people, update_view_label, update_notices, show_invite, copy_invite).run_if(in_state(AppState::InRoom)),
+                (
+                    update_people,
+                    update_view_label,
+                    update_notices,
+                    show_invite,
+                    copy_invite,
+                )
+                    .run_if(in_state(AppState::InRoom)),
             );
     }
 }
@@ -85,42 +93,91 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
             },
         ))
         .with_children(|root| {
-            root.spawn(Node { justify_content: JustifyContent::SpaceBetween, align_items: AlignItems::Start, ..default() })
-                .with_children(|top| {
-                    top.spawn(panel()).with_children(|p| {
-                        p.spawn((PeopleCount, ui_text(&font, "", 24.0, palette::INK)));
-                        p.spawn((ViewLabel, ui_text(&font, "", 17.0, palette::INK_SOFT)));
-                        p.spawn((ui_text(&font, "", 15.0, palette::INK_SOFT), Localized("hud-colour")));
-                        p.spawn(Node { column_gap: Val::Px(6.0), ..default() }).with_children(|row| {
-                            for colour in BODY_COLORS {
-                                let [r, g, b] = colour;
-                                // Big enough to hit without a steady hand.
-                                row.spawn((
-                                    Button,
-                                    ColourChoice(colour),
-                                    Node {
-                                        width: Val::Px(30.0),
-                                        height: Val::Px(30.0),
-                                        border: UiRect::all(Val::Px(2.0)),
-                                        border_radius: BorderRadius::all(Val::Px(15.0)),
-                                        ..default()
-                                    },
-                                    BackgroundColor(Color::srgb_u8(r, g, b)),
-                                    // A soft rim, so the white one shows on the white card.
-                                    BorderColor::all(palette::BUTTON),
-                                ));
-                            }
-                        });
+            root.spawn(Node {
+                justify_content: JustifyContent::SpaceBetween,
+                align_items: AlignItems::Start,
+                ..default()
+            })
+            .with_children(|top| {
+                top.spawn(panel()).with_children(|p| {
+                    p.spawn((PeopleCount, ui_text(&font, "", 24.0, palette::INK)));
+                    p.spawn((ViewLabel, ui_text(&font, "", 17.0, palette::INK_SOFT)));
+                    p.spawn((
+                        ui_text(&font, "", 15.0, palette::INK_SOFT),
+                        Localized("hud-colour"),
+                    ));
+                    p.spawn(Node {
+                        column_gap: Val::Px(6.0),
+                        ..default()
+                    })
+                    .with_children(|row| {
+                        for colour in BODY_COLORS {
+                            let [r, g, b] = colour;
+                            // Big enough to hit without a steady hand.
+                            row.spawn((
+                                Button,
+                                ColourChoice(colour),
+                                Node {
+                                    width: Val::Px(30.0),
+                                    height: Val::Px(30.0),
+                                    border: UiRect::all(Val::Px(2.0)),
+                                    border_radius: BorderRadius::all(Val::Px(15.0)),
+                                    ..default()
+                                },
+                                BackgroundColor(Color::srgb_u8(r, g, b)),
+                                // A soft rim, so the white one shows on the white card.
+                                BorderColor::all(palette::BUTTON),
+                            ));
+                        }
                     });
-                    top.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), max_width: Val::Px(520.0), align_items: AlignItems::End, ..default() })
-                        .with_children(|right| {
-                            right.spawn((Notices, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), ..default() }));
-                            right.spawn((InvitePanel, panel(), Visibility::Hidden));
-                        });
                 });
-            root.spawn(Node { justify_content: JustifyContent::Center, ..default() }).with_children(|bottom| {
+                top.spawn(Node {
+                    flex_direction: FlexDirection::Column,
+                    row_gap: Val::Px(6.0),
+                    max_width: Val::Px(520.0),
+                    align_items: AlignItems::End,
+                    ..default()
+                })
+                .with_children(|right| {
+                    right.spawn((
+                        Notices,
+                        Node {
+                            flex_direction: FlexDirection::Column,
+                            row_gap: Val::Px(6.0),
+                            ..default()
+                        },
+                    ));
+                    right.spawn((InvitePanel, panel(), Visibility::Hidden));
+                });
+            });
+            root.spawn(Node {
+                justify_content: JustifyContent::SpaceBetween,
+                align_items: AlignItems::End,
+                column_gap: Val::Px(12.0),
+                ..default()
+            })
+            .with_children(|bottom| {
+                let (node, background) = panel();
+                bottom
+                    .spawn((
+                        Node {
+                            flex_shrink: 0.0,
+                            ..node
+                        },
+                        background,
+                    ))
+                    .with_children(|p| {
+                        super::voice_panel::spawn_voice_panel(
+                            p,
+                            &font,
+                            super::voice_panel::PanelPlace::Room,
+                        );
+                    });
                 bottom.spawn(panel()).with_children(|p| {
-                    p.spawn((ui_text(&font, "", 17.0, palette::INK), Localized("hud-help")));
+                    p.spawn((
+                        ui_text(&font, "", 17.0, palette::INK),
+                        Localized("hud-help"),
+                    ));
                 });
             });
         });
@@ -133,9 +190,17 @@ fn update_people(
     texts: Res<Texts>,
     mut label: Query<&mut Text, With<PeopleCount>>,
 ) {
-    let Ok(mut text) = label.single_mut() else { return };
-    let count = connection.map(|c| c.read(|core| core.room().head_count())).unwrap_or(0);
-    let mut shown = texts.get_with(settings.language, "hud-people", &[("count", Arg::Num(count as f64))]);
+    let Ok(mut text) = label.single_mut() else {
+        return;
+    };
+    let count = connection
+        .map(|c| c.read(|core| core.room().head_count()))
+        .unwrap_or(0);
+    let mut shown = texts.get_with(
+        settings.language,
+        "hud-people",
+        &[("count", Arg::Num(count as f64))],
+    );
     if hosted.is_some() {
         shown = format!("{shown}\n{}", texts.get(settings.language, "hud-hosting"));
     }
@@ -144,8 +209,15 @@ fn update_people(
     }
 }
 
-fn update_view_label(view: Res<ViewMode>, settings: Res<Settings>, texts: Res<Texts>, mut label: Query<&mut Text, With<ViewLabel>>) {
-    let Ok(mut text) = label.single_mut() else { return };
+fn update_view_label(
+    view: Res<ViewMode>,
+    settings: Res<Settings>,
+    texts: Res<Texts>,
+    mut label: Query<&mut Text, With<ViewLabel>>,
+) {
+    let Ok(mut text) = label.single_mut() else {
+        return;
+    };
     let key = match *view {
         ViewMode::FirstPerson => "hud-view-first",
         ViewMode::ThirdPerson => "hud-view-third",
@@ -168,7 +240,13 @@ pub enum ConnectionNotice {
 }
 
 /// Which notices to show, as message ids.
-pub fn notices(sound: Option<SoundStatus>, display: Option<DisplayMode>, connection: ConnectionNotice, slow_down: bool) -> Vec<&'static str> {
+pub fn notices(
+    sound: Option<SoundStatus>,
+    mic: Option<MicStatus>,
+    display: Option<DisplayMode>,
+    connection: ConnectionNotice,
+    slow_down: bool,
+) -> Vec<&'static str> {
     let mut out = Vec::new();
     match connection {
         ConnectionNotice::Busy => out.push("hud-busy"),
@@ -181,6 +259,9 @@ pub fn notices(sound: Option<SoundStatus>, display: Option<DisplayMode>, connect
     if sound == Some(SoundStatus::Unavailable) {
         out.push("status-no-sound");
     }
+    if mic == Some(MicStatus::Unavailable) {
+        out.push("status-no-mic");
+    }
     if display == Some(DisplayMode::Desktop) {
         out.push("status-no-xr");
     }
@@ -191,6 +272,7 @@ pub fn notices(sound: Option<SoundStatus>, display: Option<DisplayMode>, connect
 #[derive(bevy::ecs::system::SystemParam)]
 struct NoticeSources<'w> {
     sound: Option<Res<'w, SoundStatus>>,
+    mic: Option<Res<'w, MicStatus>>,
     display: Option<Res<'w, DisplayMode>>,
     connection: Option<Res<'w, Connection>>,
     refusal: Res<'w, LastRefusal>,
@@ -206,7 +288,9 @@ fn update_notices(
     container: Query<(Entity, Option<&Children>), With<Notices>>,
     mut shown: Local<Vec<String>>,
 ) {
-    let Ok((container, children)) = container.single() else { return };
+    let Ok((container, children)) = container.single() else {
+        return;
+    };
     let connection = sources.connection.map_or(ConnectionNotice::Fine, |c| {
         c.read(|core| match (core.busy(), core.reconnecting()) {
             (true, _) => ConnectionNotice::Busy,
@@ -214,11 +298,20 @@ fn update_notices(
             (false, false) => ConnectionNotice::Fine,
         })
     });
-    let slow_down = sources.refusal.0.is_some_and(|at| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS);
-    let wanted: Vec<String> = notices(sources.sound.as_deref().copied(), sources.display.as_deref().copied(), connection, slow_down)
-        .into_iter()
-        .map(|key| texts.get(settings.language, key))
-        .collect();
+    let slow_down = sources
+        .refusal
+        .0
+        .is_some_and(|at| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS);
+    let wanted: Vec<String> = notices(
+        sources.sound.as_deref().copied(),
+        sources.mic.as_deref().copied(),
+        sources.display.as_deref().copied(),
+        connection,
+        slow_down,
+    )
+    .into_iter()
+    .map(|key| texts.get(settings.language, key))
+    .collect();
     if *shown == wanted && children.is_some_and(|c| c.len() == wanted.len()) {
         return;
     }
@@ -239,22 +332,38 @@ fn show_invite(
     font: Res<UiFont>,
     panel: Query<(Entity, &Visibility), With<InvitePanel>>,
 ) {
-    let (Some(hosted), Ok((panel, visibility))) = (hosted, panel.single()) else { return };
+    let (Some(hosted), Ok((panel, visibility))) = (hosted, panel.single()) else {
+        return;
+    };
     if *visibility != Visibility::Hidden {
         return;
     }
     let invite = hosted.0.lan_invite().to_string();
-    commands.entity(panel).insert(Visibility::Inherited).with_children(|p| {
-        p.spawn((ui_text(&font, "", 15.0, palette::INK_SOFT), Localized("hud-invite")));
-        p.spawn(ui_text(&font, invite, 13.0, palette::INK));
-        p.spawn((
-            Button,
-            CopyInvite,
-            Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(6.0)), border_radius: BorderRadius::all(Val::Px(10.0)), align_self: AlignSelf::End, ..default() },
-            BackgroundColor(palette::BUTTON),
-            children![(ui_text(&font, "", 15.0, palette::INK), Localized("hud-copy"))],
-        ));
-    });
+    commands
+        .entity(panel)
+        .insert(Visibility::Inherited)
+        .with_children(|p| {
+            p.spawn((
+                ui_text(&font, "", 15.0, palette::INK_SOFT),
+                Localized("hud-invite"),
+            ));
+            p.spawn(ui_text(&font, invite, 13.0, palette::INK));
+            p.spawn((
+                Button,
+                CopyInvite,
+                Node {
+                    padding: UiRect::axes(Val::Px(12.0), Val::Px(6.0)),
+                    border_radius: BorderRadius::all(Val::Px(10.0)),
+                    align_self: AlignSelf::End,
+                    ..default()
+                },
+                BackgroundColor(palette::BUTTON),
+                children![(
+                    ui_text(&font, "", 15.0, palette::INK),
+                    Localized("hud-copy")
+                )],
+            ));
+        });
 }
 
 fn copy_invite(
@@ -268,7 +377,9 @@ fn copy_invite(
         if *interaction != Interaction::Pressed {
             continue;
         }
-        let copied = clipboard.set_text(hosted.0.lan_invite().to_string()).is_ok();
+        let copied = clipboard
+            .set_text(hosted.0.lan_invite().to_string())
+            .is_ok();
         for child in children.iter() {
             if let Ok(mut label) = labels.get_mut(child) {
                 label.0 = if copied { "hud-copied" } else { "hud-copy" };
@@ -277,8 +388,15 @@ fn copy_invite(
     }
 }
 
-fn note_refusals(mut messages: MessageReader<RoomMessage>, mut last: ResMut<LastRefusal>, time: Res<Time<Real>>) {
-    if messages.read().any(|m| matches!(m.0, RoomEvent::Refused(_))) {
+fn note_refusals(
+    mut messages: MessageReader<RoomMessage>,
+    mut last: ResMut<LastRefusal>,
+    time: Res<Time<Real>>,
+) {
+    if messages
+        .read()
+        .any(|m| matches!(m.0, RoomEvent::Refused(_)))
+    {
         last.0 = Some(time.elapsed_secs_f64());
     }
 }
@@ -292,7 +410,9 @@ fn choose_colour(
     for (interaction, choice) in &choices {
         if *interaction == Interaction::Pressed && settings.body_color != choice.0 {
             settings.body_color = choice.0;
-            send.write(SendRoomEvent(ClientEvent::SetLook(AvatarLook { body_color: choice.0 })));
+            send.write(SendRoomEvent(ClientEvent::SetLook(AvatarLook {
+                body_color: choice.0,
+            })));
         }
     }
 }

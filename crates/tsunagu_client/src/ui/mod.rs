@@ -3,9 +3,11 @@
 
 pub mod hud;
 pub mod start;
+pub mod voice_panel;
 
 pub use hud::HudPlugin;
 pub use start::StartScreenPlugin;
+pub use voice_panel::VoicePanelPlugin;
 
 /// Warm palette shared by the screens.
 pub mod palette {

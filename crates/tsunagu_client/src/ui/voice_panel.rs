@@ -1,0 +1,319 @@
+//! The voice controls, on the start screen and in the room: microphone on/off,
+//! "talk any time" or "hold to talk", a big hold-to-talk button for mouse-only
+//! use, a live level meter, the mic test ("say something" and hear it back)
+//! and which microphone and speakers to use. Large targets, no fast reflexes.
+
+use bevy::prelude::*;
+use tsunagu_i18n::Arg;
+use tsunagu_voice::capture::TalkMode;
+use tsunagu_voice::engine::{DeviceStatus, MicSource, MicTest, SpeakerSink, VoiceEngine};
+
+use super::palette;
+use crate::Settings;
+use crate::text::{Localized, Texts, UiFont, ui_text};
+use crate::voice::{MicStatus, Voice, VoiceChoice, toggle_mode};
+
+/// A voice button.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VoiceButton {
+    /// Microphone on/off.
+    Mic,
+    /// Talk any time / hold to talk.
+    Mode,
+    /// Held down: talking (push-to-talk).
+    Talk,
+    /// Record three seconds and play them back.
+    MicTest,
+    /// The next microphone on this PC.
+    NextMic,
+    /// The next speakers on this PC.
+    NextSpeakers,
+}
+
+/// The bar that shows how loud the microphone is.
+#[derive(Component)]
+pub struct LevelMeter;
+
+/// A line that names the chosen device.
+#[derive(Component, Clone, Copy)]
+enum DeviceLabel {
+    Mic,
+    Speakers,
+}
+
+/// Where the panel is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum PanelPlace {
+    /// The start screen: the mic test and the device choice.
+    Start,
+    /// The room: on/off, the mode and the talk button.
+    Room,
+}
+
+/// Keeps the voice panels working.
+pub struct VoicePanelPlugin;
+
+impl Plugin for VoicePanelPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(Update, (press, show).run_if(resource_exists::<Voice>));
+    }
+}
+
+fn voice_button(font: &UiFont, which: VoiceButton, key: &'static str, wide: bool) -> impl Bundle {
+    (
+        Button,
+        which,
+        Node {
+            padding: UiRect::axes(Val::Px(14.0), Val::Px(8.0)),
+            min_height: Val::Px(40.0),
+            min_width: Val::Px(if wide { 160.0 } else { 0.0 }),
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            border_radius: BorderRadius::all(Val::Px(12.0)),
+            // A label that wraps inside a button is hard to read: never squeeze.
+            flex_shrink: 0.0,
+            ..default()
+        },
+        BackgroundColor(palette::BUTTON),
+        children![(ui_text(font, "", 17.0, palette::INK), Localized(key))],
+    )
+}
+
+/// Spawn the voice panel's contents under `parent`.
+pub fn spawn_voice_panel(parent: &mut ChildSpawnerCommands, font: &UiFont, place: PanelPlace) {
+    parent
+        .spawn(Node {
+            column_gap: Val::Px(8.0),
+            align_items: AlignItems::Center,
+            ..default()
+        })
+        .with_children(|row| {
+            match place {
+                PanelPlace::Room => {
+                    row.spawn(voice_button(font, VoiceButton::Mic, "voice-mic-on", false));
+                    row.spawn(voice_button(
+                        font,
+                        VoiceButton::Mode,
+                        "voice-mode-open",
+                        false,
+                    ));
+                    row.spawn(voice_button(font, VoiceButton::Talk, "voice-talk", true));
+                }
+                PanelPlace::Start => {
+                    row.spawn(voice_button(font, VoiceButton::MicTest, "voice-test", true));
+                }
+            }
+            // The level meter: a track and a bar whose width follows the voice.
+            row.spawn((
+                Node {
+                    width: Val::Px(120.0),
+                    height: Val::Px(12.0),
+                    flex_shrink: 0.0,
+                    border_radius: BorderRadius::all(Val::Px(6.0)),
+                    ..default()
+                },
+                BackgroundColor(palette::BUTTON),
+            ))
+            .with_children(|track| {
+                track.spawn((
+                    LevelMeter,
+                    Node {
+                        width: Val::Percent(0.0),
+                        height: Val::Percent(100.0),
+                        border_radius: BorderRadius::all(Val::Px(6.0)),
+                        ..default()
+                    },
+                    BackgroundColor(Color::srgb(0.45, 0.75, 0.45)),
+                ));
+            });
+        });
+    if place == PanelPlace::Start {
+        for (label, button) in [
+            (DeviceLabel::Mic, VoiceButton::NextMic),
+            (DeviceLabel::Speakers, VoiceButton::NextSpeakers),
+        ] {
+            parent
+                .spawn(Node {
+                    column_gap: Val::Px(8.0),
+                    align_items: AlignItems::Center,
+                    ..default()
+                })
+                .with_children(|row| {
+                    row.spawn(voice_button(font, button, "voice-change-device", false));
+                    row.spawn((label, ui_text(font, "", 16.0, palette::INK_SOFT)));
+                });
+        }
+    }
+}
+
+/// The meter's fill for a level: −60 dBFS and below empty, −10 full.
+pub fn meter_fill(level_db: f32) -> f32 {
+    ((level_db + 60.0) / 50.0).clamp(0.0, 1.0)
+}
+
+/// The next choice after `current` in `names` (the default first, then each
+/// device), wrapping around.
+pub fn next_device(current: Option<&str>, names: &[String]) -> Option<String> {
+    let mut choices: Vec<Option<&str>> = vec![None];
+    choices.extend(names.iter().map(|n| Some(n.as_str())));
+    let at = choices.iter().position(|c| *c == current).unwrap_or(0);
+    choices[(at + 1) % choices.len()].map(str::to_owned)
+}
+
+fn press(
+    buttons: Query<(&Interaction, &VoiceButton), Changed<Interaction>>,
+    voice: Res<Voice>,
+    mut choice: ResMut<VoiceChoice>,
+    mut commands: Commands,
+) {
+    for (interaction, which) in &buttons {
+        // The talk button talks for as long as it is held.
+        if *which == VoiceButton::Talk {
+            voice.with(|engine| engine.set_talk_held(*interaction == Interaction::Pressed));
+            continue;
+        }
+        if *interaction != Interaction::Pressed {
+            continue;
+        }
+        match which {
+            VoiceButton::Mic => voice.with(|engine| {
+                let muted = !engine.muted();
+                engine.set_muted(muted);
+            }),
+            VoiceButton::Mode => voice.with(|engine| {
+                toggle_mode(engine);
+                choice.0.mode = engine.mode();
+            }),
+            VoiceButton::MicTest => voice.with(VoiceEngine::start_mic_test),
+            VoiceButton::NextMic => {
+                let current = match &choice.0.mic {
+                    Some(MicSource::Device(name)) => name.clone(),
+                    _ => None,
+                };
+                choice.0.mic = Some(MicSource::Device(next_device(
+                    current.as_deref(),
+                    &tsunagu_voice::devices::input_names(),
+                )));
+                commands.queue(crate::voice::restart_voice);
+            }
+            VoiceButton::NextSpeakers => {
+                let current = match &choice.0.speakers {
+                    Some(SpeakerSink::Device(name)) => name.clone(),
+                    _ => None,
+                };
+                choice.0.speakers = Some(SpeakerSink::Device(next_device(
+                    current.as_deref(),
+                    &tsunagu_voice::devices::output_names(),
+                )));
+                commands.queue(crate::voice::restart_voice);
+            }
+            VoiceButton::Talk => {}
+        }
+    }
+}
+
+/// What the buttons, the meter and the device lines say now.
+#[allow(clippy::type_complexity)]
+fn show(
+    voice: Res<Voice>,
+    mic: Res<MicStatus>,
+    settings: Res<Settings>,
+    texts: Res<Texts>,
+    buttons: Query<(&VoiceButton, &Children, &mut BackgroundColor, &Interaction)>,
+    mut labels: Query<&mut Localized>,
+    mut meters: Query<&mut Node, With<LevelMeter>>,
+    mut devices: Query<(&DeviceLabel, &mut Text)>,
+) {
+    let (muted, mode, test, level, sending, mic_name, speaker_name) = voice.with(|engine| {
+        let name = |status: &DeviceStatus| match status {
+            DeviceStatus::Working(name) => Some(name.clone()),
+            _ => None,
+        };
+        (
+            engine.muted(),
+            engine.mode(),
+            engine.mic_test(),
+            engine.input_level_db(),
+            engine.sending(),
+            name(engine.mic()),
+            name(engine.speakers()),
+        )
+    });
+    for mut meter in &mut meters {
+        let fill = if *mic == MicStatus::Ready && !muted {
+            meter_fill(level)
+        } else {
+            0.0
+        };
+        meter.width = Val::Percent(fill * 100.0);
+    }
+    for (which, children, mut background, interaction) in buttons {
+        let key = match which {
+            VoiceButton::Mic if muted => "voice-mic-off",
+            VoiceButton::Mic => "voice-mic-on",
+            VoiceButton::Mode if mode == TalkMode::PushToTalk => "voice-mode-ptt",
+            VoiceButton::Mode => "voice-mode-open",
+            VoiceButton::Talk if sending => "voice-talking",
+            VoiceButton::Talk => "voice-talk",
+            VoiceButton::MicTest => match test {
+                MicTest::Idle => "voice-test",
+                MicTest::Recording => "voice-test-recording",
+                MicTest::PlayingBack => "voice-test-playing",
+            },
+            VoiceButton::NextMic | VoiceButton::NextSpeakers => "voice-change-device",
+        };
+        for child in children.iter() {
+            if let Ok(mut label) = labels.get_mut(child)
+                && label.0 != key
+            {
+                label.0 = key;
+            }
+        }
+        let lit = match which {
+            VoiceButton::Mic => muted,
+            VoiceButton::Talk => sending || *interaction == Interaction::Pressed,
+            VoiceButton::MicTest => test != MicTest::Idle,
+            _ => false,
+        };
+        background.0 = match (lit, interaction) {
+            (true, _) => palette::ACCENT_HOVER,
+            (false, Interaction::Hovered) => palette::BUTTON_HOVER,
+            _ => palette::BUTTON,
+        };
+    }
+    for (which, mut text) in &mut devices {
+        let (key, name) = match which {
+            DeviceLabel::Mic => ("voice-mic-device", mic_name.clone()),
+            DeviceLabel::Speakers => ("voice-speaker-device", speaker_name.clone()),
+        };
+        let name = name.unwrap_or_else(|| texts.get(settings.language, "voice-device-none"));
+        let shown = texts.get_with(settings.language, key, &[("name", Arg::Str(&name))]);
+        if text.0 != shown {
+            text.0 = shown;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_meter_and_the_device_cycle() {
+        assert_eq!(meter_fill(-100.0), 0.0);
+        assert_eq!(meter_fill(0.0), 1.0);
+        assert!((meter_fill(-35.0) - 0.5).abs() < 1e-6);
+        let names = vec!["USB mic".to_owned(), "Laptop".to_owned()];
+        assert_eq!(next_device(None, &names).as_deref(), Some("USB mic"));
+        assert_eq!(
+            next_device(Some("USB mic"), &names).as_deref(),
+            Some("Laptop")
+        );
+        assert_eq!(next_device(Some("Laptop"), &names), None);
+        assert_eq!(
+            next_device(Some("unplugged"), &names).as_deref(),
+            Some("USB mic")
+        );
+        assert_eq!(next_device(None, &[]), None);
+    }
+}

@@ -1,0 +1,282 @@
+//! Voice in the client: the engine from `tsunagu_voice` as a resource, voice
+//! frames between it and the client core, every voice placed at its
+//! speaker's head and our ears at the camera, a speaking sign over each
+//! avatar, and the keys (M: microphone on/off, Space: hold to talk).
+//! Missing devices are reported, never fatal: each direction works alone.
+
+use std::sync::Mutex;
+
+use bevy::prelude::*;
+use bevy::transform::TransformSystems;
+use tsunagu_client_core::RoomEvent;
+use tsunagu_sim::motion::AVATAR_HEIGHT;
+use tsunagu_voice::capture::TalkMode;
+use tsunagu_voice::engine::{DeviceStatus, VoiceEngine, VoiceSettings};
+
+use crate::AppState;
+use crate::avatar::{Avatar, OwnAvatar, RemoteAvatar};
+use crate::controls::MainCamera;
+use crate::net::{Connection, NetSet, RoomMessage};
+
+/// Height of a voice above the feet: the middle of the head.
+const MOUTH_HEIGHT: f32 = AVATAR_HEIGHT - 0.3;
+
+/// Voice for this client. Behind a mutex only because Bevy resources must be
+/// `Sync`; the voice systems use it one at a time.
+#[derive(Resource)]
+pub struct Voice(Mutex<VoiceEngine>);
+
+impl Voice {
+    /// Use the engine.
+    pub fn with<R>(&self, f: impl FnOnce(&mut VoiceEngine) -> R) -> R {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Whether the microphone works on this PC (for the notices).
+#[derive(Resource, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MicStatus {
+    /// A microphone (or a file standing in for one) is open.
+    Ready,
+    /// None: others are still heard.
+    Unavailable,
+    /// Not wanted (`--no-mic`).
+    Off,
+}
+
+/// The voice settings in use: from the options, then as chosen on screen.
+#[derive(Resource, Clone, Debug)]
+pub struct VoiceChoice(pub VoiceSettings);
+
+/// The sign over an avatar while its person is talking.
+#[derive(Component)]
+pub struct SpeakingSign;
+
+#[derive(Resource)]
+struct SignLook {
+    mesh: Handle<Mesh>,
+    material: Handle<StandardMaterial>,
+}
+
+/// Opens the microphone and speakers as `settings` say.
+pub struct VoicePlugin {
+    /// What to open.
+    pub settings: VoiceSettings,
+}
+
+impl Plugin for VoicePlugin {
+    fn build(&self, app: &mut App) {
+        open_voice(app.world_mut(), &self.settings);
+        app.insert_resource(VoiceChoice(self.settings.clone()))
+            .add_systems(Startup, make_sign_look)
+            .add_systems(Update, tick)
+            .add_systems(Update, forget_leavers.in_set(NetSet::Apply))
+            .add_systems(
+                Update,
+                voice_keys
+                    .in_set(NetSet::LocalInput)
+                    .run_if(in_state(AppState::InRoom)),
+            )
+            .add_systems(
+                Update,
+                exchange
+                    .in_set(NetSet::Send)
+                    .run_if(resource_exists::<Connection>),
+            )
+            .add_systems(
+                Update,
+                (add_signs, show_signs).run_if(in_state(AppState::InRoom)),
+            )
+            .add_systems(
+                PostUpdate,
+                place_voices
+                    .after(TransformSystems::Propagate)
+                    .run_if(in_state(AppState::InRoom)),
+            )
+            .add_systems(OnExit(AppState::InRoom), |voice: Res<Voice>| {
+                voice.with(VoiceEngine::remove_all)
+            })
+            .add_systems(Last, close_on_exit);
+    }
+}
+
+/// Open the engine for `settings` and say what works.
+fn open_voice(world: &mut World, settings: &VoiceSettings) {
+    // The old engine lets go of the devices first.
+    if let Some(old) = world.remove_resource::<Voice>() {
+        old.0
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .close();
+    }
+    let engine = VoiceEngine::start(settings);
+    let mic = match engine.mic() {
+        DeviceStatus::Working(_) => MicStatus::Ready,
+        DeviceStatus::Missing(_) => MicStatus::Unavailable,
+        DeviceStatus::Off => MicStatus::Off,
+    };
+    let sound = if engine.speakers().works() {
+        crate::audio::SoundStatus::Ready
+    } else {
+        crate::audio::SoundStatus::Unavailable
+    };
+    info!("tsunagu: microphone {:?}, speakers {:?}", mic, sound);
+    world.insert_resource(Voice(Mutex::new(engine)));
+    world.insert_resource(mic);
+    world.insert_resource(sound);
+}
+
+/// Reopen the devices after the person picked others.
+pub fn restart_voice(world: &mut World) {
+    let Some(choice) = world.get_resource::<VoiceChoice>().cloned() else {
+        return;
+    };
+    open_voice(world, &choice.0);
+}
+
+fn make_sign_look(
+    mut commands: Commands,
+    meshes: Option<ResMut<Assets<Mesh>>>,
+    materials: Option<ResMut<Assets<StandardMaterial>>>,
+) {
+    let (Some(mut meshes), Some(mut materials)) = (meshes, materials) else {
+        return;
+    };
+    // A soft ring floating over the head, like a ripple of sound.
+    let mesh = meshes.add(Torus::new(0.1, 0.13));
+    let material = materials.add(StandardMaterial {
+        base_color: crate::ui::palette::ACCENT,
+        emissive: LinearRgba::rgb(0.9, 0.45, 0.2),
+        unlit: true,
+        ..default()
+    });
+    commands.insert_resource(SignLook { mesh, material });
+}
+
+fn tick(voice: Res<Voice>) {
+    voice.with(VoiceEngine::update);
+}
+
+/// Our voice frames to the room, and the room's voices to the speakers.
+fn exchange(mut connection: ResMut<Connection>, voice: Res<Voice>) {
+    let core = connection.core_mut();
+    voice.with(|engine| {
+        for frame in engine.take_outgoing() {
+            core.send_voice(frame);
+        }
+        for incoming in core.take_voice() {
+            engine.receive(incoming.from, incoming.frame);
+        }
+    });
+}
+
+fn forget_leavers(mut messages: MessageReader<RoomMessage>, voice: Res<Voice>) {
+    for message in messages.read() {
+        if let RoomEvent::PeerLeft(id) = message.0 {
+            voice.with(|engine| engine.remove(id));
+        }
+    }
+}
+
+/// M turns the microphone off and on; Space talks while held (push-to-talk).
+fn voice_keys(keys: Option<Res<ButtonInput<KeyCode>>>, voice: Res<Voice>) {
+    let Some(keys) = keys else { return };
+    voice.with(|engine| {
+        if keys.just_pressed(KeyCode::KeyM) {
+            let muted = !engine.muted();
+            engine.set_muted(muted);
+        }
+        if keys.just_pressed(KeyCode::Space) {
+            engine.set_talk_held(true);
+        }
+        if keys.just_released(KeyCode::Space) {
+            engine.set_talk_held(false);
+        }
+    });
+}
+
+/// Our ears at the camera; each voice at its avatar's head.
+fn place_voices(
+    voice: Res<Voice>,
+    camera: Query<&GlobalTransform, With<MainCamera>>,
+    avatars: Query<(&RemoteAvatar, &GlobalTransform)>,
+) {
+    voice.with(|engine| {
+        if let Ok(ears) = camera.single() {
+            let (_, rotation, position) = ears.to_scale_rotation_translation();
+            engine.set_listener(position.into(), rotation.into());
+        }
+        for (remote, at) in &avatars {
+            engine.place(remote.0, (at.translation() + Vec3::Y * MOUTH_HEIGHT).into());
+        }
+    });
+}
+
+fn add_signs(
+    mut commands: Commands,
+    look: Option<Res<SignLook>>,
+    avatars: Query<Entity, Added<Avatar>>,
+) {
+    let Some(look) = look else { return };
+    for avatar in &avatars {
+        commands.entity(avatar).with_children(|parent| {
+            parent.spawn((
+                SpeakingSign,
+                Mesh3d(look.mesh.clone()),
+                MeshMaterial3d(look.material.clone()),
+                Transform::from_xyz(0.0, AVATAR_HEIGHT + 0.12, 0.0),
+                Visibility::Hidden,
+            ));
+        });
+    }
+}
+
+/// The sign shows while that person's voice plays (or, on our own avatar,
+/// while we are being sent), and breathes a little.
+fn show_signs(
+    voice: Res<Voice>,
+    time: Res<Time>,
+    remote: Query<&RemoteAvatar>,
+    own: Query<(), With<OwnAvatar>>,
+    mut signs: Query<(&ChildOf, &mut Visibility, &mut Transform), With<SpeakingSign>>,
+) {
+    let pulse = 1.0 + 0.12 * (time.elapsed_secs() * 6.0).sin();
+    voice.with(|engine| {
+        for (parent, mut visibility, mut transform) in &mut signs {
+            let speaking = match remote.get(parent.parent()) {
+                Ok(who) => engine.speaking(who.0),
+                Err(_) => own.contains(parent.parent()) && engine.sending(),
+            };
+            visibility.set_if_neq(if speaking {
+                Visibility::Inherited
+            } else {
+                Visibility::Hidden
+            });
+            transform.scale = Vec3::splat(pulse);
+        }
+    });
+}
+
+/// The speaker file is finished when the app ends.
+fn close_on_exit(mut exits: MessageReader<AppExit>, mut commands: Commands) {
+    if exits.read().next().is_some() {
+        commands.queue(|world: &mut World| {
+            if let Some(voice) = world.remove_resource::<Voice>() {
+                voice
+                    .0
+                    .into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .close();
+            }
+        });
+    }
+}
+
+/// Flip between open mic and push-to-talk.
+pub fn toggle_mode(engine: &mut VoiceEngine) {
+    let next = match engine.mode() {
+        TalkMode::OpenMic => TalkMode::PushToTalk,
+        TalkMode::PushToTalk => TalkMode::OpenMic,
+    };
+    engine.set_mode(next);
+}
