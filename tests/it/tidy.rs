@@ -73,6 +73,30 @@ fn logic_crates_and_the_server_never_link_the_renderer() {
 }
 
 #[test]
+fn the_voice_crate_makes_sound_without_the_engine() {
+    let deps = normal_dependencies("tsunagu_voice");
+    assert!(
+        deps.iter().any(|d| d == "kira"),
+        "tsunagu_voice no longer plays through kira?"
+    );
+    for forbidden in [
+        "bevy",
+        "bevy_ecs",
+        "wgpu",
+        "winit",
+        "bevy_mod_openxr",
+        "openxr",
+        "bevy_rapier3d",
+        "quinn",
+    ] {
+        assert!(
+            !deps.iter().any(|d| d == forbidden),
+            "tsunagu_voice depends on {forbidden}"
+        );
+    }
+}
+
+#[test]
 fn the_protocol_crate_has_no_engine_and_no_io() {
     let deps = normal_dependencies("tsunagu_protocol");
     for forbidden in ["bevy", "bevy_ecs", "bevy_math", "quinn", "tokio"] {

@@ -1,6 +1,7 @@
 //! `cargo xtask bench net`: builds the server binary in release and runs the
-//! network benchmark (crates/tsunagu_testkit/benches/net.rs) against it. The
-//! numbers go into docs/benchmarks.md with this command.
+//! network benchmark (crates/tsunagu_testkit/benches/net.rs) against it.
+//! `cargo xtask bench voice`: the voice benchmark (benches/voice.rs). The
+//! numbers go into docs/benchmarks.md with these commands.
 
 /// Run a named benchmark suite.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -30,6 +31,21 @@ pub fn run(args: &[String]) -> Result<(), String> {
                     .env("TSUNAGU_SERVER_BIN", server),
             )
         }
-        _ => Err("usage: cargo xtask bench net [bandwidth|server|attack]".into()),
+        Some("voice") => crate::status(
+            crate::cargo()
+                .args([
+                    "bench",
+                    "--package",
+                    "tsunagu_testkit",
+                    "--bench",
+                    "voice",
+                    "--",
+                ])
+                .args(&args[1..]),
+        ),
+        _ => Err(
+            "usage: cargo xtask bench net [bandwidth|server|attack] | cargo xtask bench voice"
+                .into(),
+        ),
     }
 }

@@ -681,11 +681,11 @@ fn a_future_client_is_told_the_version_not_called_a_violation() {
     use tsunagu_protocol::{PROTOCOL_VERSION, ServerControl, decode};
     let mut s = Stepper::new(4);
     let mut link = s.connector.connect();
-    // {"Hello": [4, room, name, look, nil, "something new"]}
+    // {"Hello": [next version, room, name, look, nil, "something new"]}
     let future = std::collections::BTreeMap::from([(
         "Hello",
         (
-            4u16,
+            PROTOCOL_VERSION + 1,
             ROOM_CODE,
             "ゆき",
             ([1u8, 2, 3],),

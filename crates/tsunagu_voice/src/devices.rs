@@ -11,6 +11,10 @@ use crate::SAMPLE_RATE;
 use crate::output::{DEVICE_BUFFER, OutputError};
 use crate::resample::StreamResampler;
 
+/// The input buffer asked of a sound card: 5 ms. Small costs nothing here
+/// (samples queue up for the capture thread) and every millisecond is latency.
+pub const INPUT_BUFFER: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// Microphone samples waiting for the capture thread, at most (one second).
 const MIC_QUEUE: usize = SAMPLE_RATE as usize;
 
@@ -48,10 +52,13 @@ pub fn output_names() -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A stream config asking for a short buffer, within what the device allows.
-fn short_buffer(supported: &cpal::SupportedStreamConfig) -> cpal::StreamConfig {
+/// A stream config asking for a buffer of `length`, within what the device allows.
+fn short_buffer(
+    supported: &cpal::SupportedStreamConfig,
+    length: std::time::Duration,
+) -> cpal::StreamConfig {
     let mut config = supported.config();
-    let want = (supported.sample_rate() as f64 * DEVICE_BUFFER.as_secs_f64()) as u32;
+    let want = (supported.sample_rate() as f64 * length.as_secs_f64()) as u32;
     if let cpal::SupportedBufferSize::Range { min, max } = supported.buffer_size() {
         config.buffer_size = cpal::BufferSize::Fixed(want.clamp(*min, *max));
     }
@@ -100,7 +107,7 @@ pub fn play(name: Option<&str>, render: impl Render) -> Result<cpal::Stream, Out
         )
     };
     // Some cards refuse a buffer that short: then their own default.
-    let stream = build(short_buffer(&supported))
+    let stream = build(short_buffer(&supported, DEVICE_BUFFER))
         .or_else(|_| build(supported.config()))
         .map_err(|e| OutputError::NoDevice(e.to_string()))?;
     stream
@@ -142,7 +149,7 @@ pub fn open_microphone(name: Option<&str>) -> Result<MicStream, InputError> {
     let supported = device
         .default_input_config()
         .map_err(|e| InputError(e.to_string()))?;
-    let config = short_buffer(&supported);
+    let config = short_buffer(&supported, INPUT_BUFFER);
     let channels = usize::from(config.channels.max(1));
     let (mut producer, consumer) = rtrb::RingBuffer::new(MIC_QUEUE);
     let mut resampler = StreamResampler::new(config.sample_rate, SAMPLE_RATE);

@@ -19,8 +19,9 @@ use crate::FRAME_SAMPLES;
 
 /// Samples at 48 kHz in one millisecond.
 const MS: i64 = 48;
-/// Least buffering above the fastest transit: 10 ms.
-pub const MIN_DELAY: i64 = 10 * MS;
+/// Least buffering above the fastest transit: 5 ms. What the network and the
+/// sound card's periods really spread is measured and added (see `MARGIN`).
+pub const MIN_DELAY: i64 = 5 * MS;
 /// Most buffering above the fastest transit: 120 ms.
 pub const MAX_DELAY: i64 = 120 * MS;
 /// Added to the measured spread: scheduling and block-size slack.

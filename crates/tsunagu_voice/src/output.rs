@@ -259,6 +259,8 @@ struct VoiceStream {
     position: f64,
     /// Playout clock at the start of `decoded`.
     clock: i64,
+    /// `decoded` is silence (nobody talking).
+    silent: bool,
 }
 
 impl Sound for VoiceStream {
@@ -267,12 +269,19 @@ impl Sound for VoiceStream {
         while let Ok(frame) = self.frames.pop() {
             self.receiver.push(frame, now);
         }
+        // While silent, ask again every block (not every 20 ms), so a talk
+        // spurt starts within a block of its time instead of on a 20 ms grid.
+        if self.silent && self.position < FRAME_SAMPLES as f64 {
+            self.clock = now;
+            self.position = 0.0;
+            self.silent = !self.receiver.next(self.clock, &mut self.decoded);
+        }
         let step = f64::from(SAMPLE_RATE) * dt;
         for sample in out.iter_mut() {
             while self.position >= FRAME_SAMPLES as f64 {
                 self.position -= FRAME_SAMPLES as f64;
                 self.clock += FRAME_SAMPLES as i64;
-                self.receiver.next(self.clock, &mut self.decoded);
+                self.silent = !self.receiver.next(self.clock, &mut self.decoded);
             }
             let i = self.position as usize;
             let frac = (self.position - i as f64) as f32;
@@ -458,6 +467,7 @@ impl VoiceOutput {
             decoded: [0.0; FRAME_SAMPLES],
             position: FRAME_SAMPLES as f64,
             clock: -(FRAME_SAMPLES as i64),
+            silent: false,
         };
         track
             .play(VoiceStreamData(stream))
