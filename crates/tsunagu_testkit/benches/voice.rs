@@ -83,7 +83,7 @@ fn latency(speech: &[f32]) {
             }
         }
         let now = (tick + 1) * INPUT_PERIOD;
-        if now % OUTPUT_PERIOD == 0 {
+        if now.is_multiple_of(OUTPUT_PERIOD) {
             for (i, [l, r]) in clock.render(OUTPUT_PERIOD).into_iter().enumerate() {
                 if let Some(slot) = played.get_mut(now + i) {
                     *slot = (l + r) / 2.0;

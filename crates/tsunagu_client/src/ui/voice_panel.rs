@@ -212,18 +212,38 @@ fn press(
     }
 }
 
+/// The parts of the panels that change.
+#[derive(bevy::ecs::system::SystemParam)]
+struct PanelWidgets<'w, 's> {
+    buttons: Query<
+        'w,
+        's,
+        (
+            &'static VoiceButton,
+            &'static Children,
+            &'static mut BackgroundColor,
+            &'static Interaction,
+        ),
+    >,
+    labels: Query<'w, 's, &'static mut Localized>,
+    meters: Query<'w, 's, &'static mut Node, With<LevelMeter>>,
+    devices: Query<'w, 's, (&'static DeviceLabel, &'static mut Text)>,
+}
+
 /// What the buttons, the meter and the device lines say now.
-#[allow(clippy::type_complexity)]
 fn show(
     voice: Res<Voice>,
     mic: Res<MicStatus>,
     settings: Res<Settings>,
     texts: Res<Texts>,
-    buttons: Query<(&VoiceButton, &Children, &mut BackgroundColor, &Interaction)>,
-    mut labels: Query<&mut Localized>,
-    mut meters: Query<&mut Node, With<LevelMeter>>,
-    mut devices: Query<(&DeviceLabel, &mut Text)>,
+    widgets: PanelWidgets,
 ) {
+    let PanelWidgets {
+        buttons,
+        mut labels,
+        mut meters,
+        mut devices,
+    } = widgets;
     let (muted, mode, test, level, sending, mic_name, speaker_name) = voice.with(|engine| {
         let name = |status: &DeviceStatus| match status {
             DeviceStatus::Working(name) => Some(name.clone()),
