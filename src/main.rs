@@ -10,7 +10,7 @@ use tsunagu_client::{ClientOptions, run};
 use tsunagu_i18n::Language;
 use tsunagu_net::invite::Invite;
 use tsunagu_voice::capture::TalkMode;
-use tsunagu_voice::engine::{MicSource, SpeakerSink, VoiceSettings};
+use tsunagu_voice::engine::{Endpoint, VoiceSettings};
 
 /// Tsunagu (つなぐ): a shared virtual ward room for children in hospital.
 #[derive(Parser, Debug)]
@@ -76,13 +76,13 @@ struct Cli {
 fn voice_settings(cli: &Cli) -> VoiceSettings {
     let mic = match (&cli.mic_file, cli.no_mic) {
         (_, true) => None,
-        (Some(file), false) => Some(MicSource::File(file.clone())),
-        (None, false) => Some(MicSource::Device(cli.mic.clone())),
+        (Some(file), false) => Some(Endpoint::File(file.clone())),
+        (None, false) => Some(Endpoint::Device(cli.mic.clone())),
     };
     let speakers = match (&cli.speaker_file, cli.no_speakers) {
         (_, true) => None,
-        (Some(file), false) => Some(SpeakerSink::File(file.clone())),
-        (None, false) => Some(SpeakerSink::Device(cli.speakers.clone())),
+        (Some(file), false) => Some(Endpoint::File(file.clone())),
+        (None, false) => Some(Endpoint::Device(cli.speakers.clone())),
     };
     let mode = if cli.push_to_talk {
         TalkMode::PushToTalk

@@ -14,10 +14,10 @@ use tsunagu_client::voice::{MicStatus, Voice, VoicePlugin};
 use tsunagu_client::{AppState, BODY_COLORS, Settings};
 use tsunagu_client_core::ClientCore;
 use tsunagu_i18n::Language;
-use tsunagu_protocol::{AvatarLook, Hello, VoiceFrame};
+use tsunagu_protocol::{AvatarLook, Hello};
 use tsunagu_testkit::{ROOM_CODE, Stepper, TICK};
-use tsunagu_voice::engine::{MicSource, SpeakerSink, VoiceSettings};
-use tsunagu_voice::{FRAME_SAMPLES, measure};
+use tsunagu_voice::engine::{Endpoint, VoiceSettings};
+use tsunagu_voice::measure;
 
 fn phrase() -> std::path::PathBuf {
     crate::root().join("assets/voice/far-end-phrase.wav")
@@ -28,8 +28,8 @@ fn the_mic_file_reaches_the_room_and_the_room_reaches_the_speaker_file() {
     let speaker_file =
         std::env::temp_dir().join(format!("tsunagu-adapter-voice-{}.wav", std::process::id()));
     let settings = VoiceSettings {
-        mic: Some(MicSource::File(phrase())),
-        speakers: Some(SpeakerSink::File(speaker_file.clone())),
+        mic: Some(Endpoint::File(phrase())),
+        speakers: Some(Endpoint::File(speaker_file.clone())),
         ..Default::default()
     };
     let mut stepper = Stepper::new(4);
@@ -63,8 +63,10 @@ fn the_mic_file_reaches_the_room_and_the_room_reaches_the_speaker_file() {
 
     // Three seconds in real time: the app talks (its mic file), the friend too.
     let speech = tsunagu_voice::wav::read_mono_48k(&phrase()).unwrap();
-    let mut encoder = tsunagu_voice::codec::VoiceEncoder::new().unwrap();
-    let (mut heard_by_friend, mut friend_seq) = (0, 0u16);
+    let mut friend_says = tsunagu_voice::codec::talk_spurt(&speech)
+        .unwrap()
+        .into_iter();
+    let mut heard_by_friend = 0;
     let started = Instant::now();
     let mut frame_at = Duration::ZERO;
     let mut placed = false;
@@ -79,19 +81,10 @@ fn the_mic_file_reaches_the_room_and_the_room_reaches_the_speaker_file() {
         }
         std::thread::sleep(Duration::from_millis(10));
         // The friend speaks in 20 ms frames, in time.
-        while frame_at < started.elapsed() {
-            let i = usize::from(friend_seq);
-            let samples: &[f32; FRAME_SAMPLES] = speech[i * FRAME_SAMPLES..(i + 1) * FRAME_SAMPLES]
-                .try_into()
-                .unwrap();
-            let opus = encoder.encode(samples).unwrap();
-            stepper.clients[friend].core.send_voice(VoiceFrame {
-                seq: friend_seq,
-                timestamp: u32::from(friend_seq) * 960,
-                speaking: true,
-                opus,
-            });
-            friend_seq += 1;
+        while frame_at < started.elapsed()
+            && let Some(frame) = friend_says.next()
+        {
+            stepper.clients[friend].core.send_voice(frame);
             frame_at += tsunagu_voice::FRAME_DURATION;
         }
         stepper.step(TICK);

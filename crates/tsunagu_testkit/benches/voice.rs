@@ -23,7 +23,6 @@ use tsunagu_protocol::limits::MAX_DATAGRAM_BYTES;
 use tsunagu_protocol::{ClientDatagram, PeerId, VoiceFrame, encode};
 use tsunagu_testkit::{ROOM_CODE, Stepper};
 use tsunagu_voice::capture::CaptureChain;
-use tsunagu_voice::codec::VoiceEncoder;
 use tsunagu_voice::measure::{align, rms_db};
 use tsunagu_voice::output::{ManualClock, Sink, VoiceOutput};
 use tsunagu_voice::{FRAME_SAMPLES, SAMPLE_RATE};
@@ -156,25 +155,20 @@ fn cpu(speech: &[f32], rounds: usize) {
     let sent = median(&mut per_frame) / 0.020 * 100.0;
 
     // Receiving: the mix with 8 voices, against the mix with none.
-    let frames: Vec<Vec<u8>> = {
-        let mut encoder = VoiceEncoder::new().unwrap();
-        speech
-            .chunks_exact(FRAME_SAMPLES)
-            .map(|f| encoder.encode(f.try_into().unwrap()).unwrap())
-            .collect()
-    };
+    let frames = tsunagu_voice::codec::talk_spurt(speech).unwrap();
     let render_cost = |voices: u32| -> f64 {
         let clock = ManualClock::default();
         let mut output = VoiceOutput::open(Sink::Manual(clock.clone())).unwrap();
         let mut times = Vec::new();
-        for _ in 0..rounds {
-            for (i, opus) in frames.iter().enumerate() {
+        for round in 0..rounds {
+            for (i, spoken) in frames.iter().enumerate() {
+                // Each round goes on where the last ended, as one long talk.
+                let n = round * frames.len() + i;
                 for v in 0..voices {
                     let frame = VoiceFrame {
-                        seq: i as u16,
-                        timestamp: (i * FRAME_SAMPLES) as u32,
-                        speaking: true,
-                        opus: opus.clone(),
+                        seq: n as u16,
+                        timestamp: (n * FRAME_SAMPLES) as u32,
+                        ..spoken.clone()
                     };
                     output.push(PeerId(v + 1), frame);
                     output.place(PeerId(v + 1), [v as f32 - 4.0, 1.2, -2.0]);
@@ -184,6 +178,13 @@ fn cpu(speech: &[f32], rounds: usize) {
                 times.push(started.elapsed().as_secs_f64());
                 std::hint::black_box(rendered);
             }
+        }
+        if voices > 0 {
+            let played = output.counters(PeerId(1)).map_or(0, |c| c.played);
+            assert!(
+                played as usize > rounds * frames.len() * 9 / 10,
+                "the voices did not all play ({played})"
+            );
         }
         median(&mut times)
     };

@@ -103,6 +103,25 @@ impl VoiceDecoder {
     }
 }
 
+/// `samples` as one talk spurt of voice frames (seq and timestamp from 0, all
+/// marked speaking): the mic test's playback, and speech for tests and benches.
+pub fn talk_spurt(samples: &[f32]) -> Result<Vec<tsunagu_protocol::VoiceFrame>, CodecError> {
+    let mut encoder = VoiceEncoder::new()?;
+    Ok(samples
+        .chunks_exact(FRAME_SAMPLES)
+        .enumerate()
+        .filter_map(|(i, chunk)| {
+            let opus = encoder.encode(chunk.try_into().ok()?)?;
+            Some(tsunagu_protocol::VoiceFrame {
+                seq: i as u16,
+                timestamp: (i * FRAME_SAMPLES) as u32,
+                speaking: true,
+                opus,
+            })
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use tsunagu_protocol::{PeerId, VoiceFrame};
 
 use crate::capture::{CaptureChain, TalkMode};
-use crate::codec::VoiceEncoder;
 use crate::devices::{MicStream, open_microphone};
 use crate::output::{Sink, VoiceOutput};
 use crate::{FRAME_DURATION, FRAME_SAMPLES, SAMPLE_RATE};
@@ -24,31 +23,38 @@ pub const MIC_TEST_VOICE: PeerId = PeerId(0);
 /// How often the capture thread looks for new microphone samples.
 const CAPTURE_POLL: Duration = Duration::from_millis(2);
 
-/// Where the microphone comes from.
+/// Where sound comes from (a microphone) or goes to (speakers).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MicSource {
+pub enum Endpoint {
     /// A sound card: this one by name, or the default.
     Device(Option<String>),
-    /// A WAV file, played into the chain in real time from the start (`--mic-file`).
+    /// A WAV file: as a microphone, played into the chain in real time from
+    /// the start (`--mic-file`); as speakers, written (`--speaker-file`).
     File(PathBuf),
 }
 
-/// Where the mix goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SpeakerSink {
-    /// A sound card: this one by name, or the default.
-    Device(Option<String>),
-    /// A WAV file (`--speaker-file`).
-    File(PathBuf),
+impl Endpoint {
+    /// After `current`, the next sound card in `names` (the default first,
+    /// then each by name, round again).
+    pub fn next_device(current: Option<&Endpoint>, names: &[String]) -> Endpoint {
+        let current = match current {
+            Some(Endpoint::Device(name)) => name.as_deref(),
+            _ => None,
+        };
+        let mut choices: Vec<Option<&str>> = vec![None];
+        choices.extend(names.iter().map(|n| Some(n.as_str())));
+        let at = choices.iter().position(|c| *c == current).unwrap_or(0);
+        Endpoint::Device(choices[(at + 1) % choices.len()].map(str::to_owned))
+    }
 }
 
 /// What to open.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VoiceSettings {
     /// The microphone (`None`: voice never sent).
-    pub mic: Option<MicSource>,
+    pub mic: Option<Endpoint>,
     /// The speakers (`None`: voices never played).
-    pub speakers: Option<SpeakerSink>,
+    pub speakers: Option<Endpoint>,
     /// Open mic or push-to-talk.
     pub mode: TalkMode,
 }
@@ -56,8 +62,8 @@ pub struct VoiceSettings {
 impl Default for VoiceSettings {
     fn default() -> Self {
         VoiceSettings {
-            mic: Some(MicSource::Device(None)),
-            speakers: Some(SpeakerSink::Device(None)),
+            mic: Some(Endpoint::Device(None)),
+            speakers: Some(Endpoint::Device(None)),
             mode: TalkMode::OpenMic,
         }
     }
@@ -163,13 +169,11 @@ impl VoiceEngine {
             None => (None, DeviceStatus::Off),
             Some(sink) => {
                 let (sink, name) = match sink {
-                    SpeakerSink::Device(name) => (
+                    Endpoint::Device(name) => (
                         Sink::Device(name.clone()),
                         name.clone().unwrap_or_else(|| "default".into()),
                     ),
-                    SpeakerSink::File(path) => {
-                        (Sink::File(path.clone()), path.display().to_string())
-                    }
+                    Endpoint::File(path) => (Sink::File(path.clone()), path.display().to_string()),
                 };
                 match VoiceOutput::open(sink) {
                     Ok(output) => (Some(output), DeviceStatus::Working(name)),
@@ -210,14 +214,14 @@ impl VoiceEngine {
         engine
     }
 
-    fn start_capture(&mut self, mic: &MicSource) -> Result<String, String> {
+    fn start_capture(&mut self, mic: &Endpoint) -> Result<String, String> {
         let (source, name) = match mic {
-            MicSource::Device(name) => {
+            Endpoint::Device(name) => {
                 let stream = open_microphone(name.as_deref()).map_err(|e| e.to_string())?;
                 let name = stream.name.clone();
                 (Source::Device(stream), name)
             }
-            MicSource::File(path) => {
+            Endpoint::File(path) => {
                 let samples = crate::wav::read_mono_48k(path)
                     .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
                 (
@@ -279,7 +283,9 @@ impl VoiceEngine {
             .as_ref()
             .and_then(|rx| rx.try_recv().ok())
         {
-            self.playback = encode_for_playback(&recording).map(|frames| (frames, Instant::now()));
+            self.playback = crate::codec::talk_spurt(&recording)
+                .ok()
+                .map(|frames| (frames, Instant::now()));
         }
         let Some((frames, started)) = self.playback.as_mut() else {
             return;
@@ -440,26 +446,6 @@ impl Drop for VoiceEngine {
     }
 }
 
-/// The mic test's recording as frames to play back (seq counts from 0).
-fn encode_for_playback(recording: &[f32]) -> Option<Vec<VoiceFrame>> {
-    let mut encoder = VoiceEncoder::new().ok()?;
-    Some(
-        recording
-            .chunks_exact(FRAME_SAMPLES)
-            .enumerate()
-            .filter_map(|(i, samples)| {
-                let opus = encoder.encode(samples.try_into().ok()?)?;
-                Some(VoiceFrame {
-                    seq: i as u16,
-                    timestamp: (i * FRAME_SAMPLES) as u32,
-                    speaking: true,
-                    opus,
-                })
-            })
-            .collect(),
-    )
-}
-
 fn capture_loop(
     mut source: Source,
     chain: &mut CaptureChain,
@@ -570,21 +556,15 @@ mod tests {
         );
 
         // Our own playback comes back through the monitor: cancelled, not sent.
-        let mut encoder = VoiceEncoder::new().unwrap();
         let speech = crate::wav::read_mono_48k(&phrase).unwrap();
         let started = Instant::now();
         let mut echoed = Vec::new();
-        for (i, frame) in speech.chunks_exact(FRAME_SAMPLES).enumerate() {
-            let opus = encoder.encode(frame.try_into().unwrap()).unwrap();
-            engine.receive(
-                PeerId(5),
-                VoiceFrame {
-                    seq: i as u16,
-                    timestamp: (i * FRAME_SAMPLES) as u32,
-                    speaking: true,
-                    opus,
-                },
-            );
+        for (i, frame) in crate::codec::talk_spurt(&speech)
+            .unwrap()
+            .into_iter()
+            .enumerate()
+        {
+            engine.receive(PeerId(5), frame);
             engine.place(PeerId(5), [0.0, 0.0, -1.0]);
             std::thread::sleep(
                 (started + FRAME_DURATION * (i as u32 + 1))
@@ -602,6 +582,33 @@ mod tests {
             echoed.len()
         );
         engine.close();
+    }
+
+    #[test]
+    fn choosing_the_next_device_goes_round() {
+        let names = vec!["USB mic".to_owned(), "Laptop".to_owned()];
+        let device = |name: Option<&str>| Endpoint::Device(name.map(str::to_owned));
+        assert_eq!(Endpoint::next_device(None, &names), device(Some("USB mic")));
+        assert_eq!(
+            Endpoint::next_device(Some(&device(None)), &names),
+            device(Some("USB mic"))
+        );
+        assert_eq!(
+            Endpoint::next_device(Some(&device(Some("USB mic"))), &names),
+            device(Some("Laptop"))
+        );
+        assert_eq!(
+            Endpoint::next_device(Some(&device(Some("Laptop"))), &names),
+            device(None)
+        );
+        assert_eq!(
+            Endpoint::next_device(Some(&device(Some("unplugged"))), &names),
+            device(Some("USB mic"))
+        );
+        assert_eq!(
+            Endpoint::next_device(Some(&Endpoint::File("a.wav".into())), &[]),
+            device(None)
+        );
     }
 
     #[allow(dead_code)]

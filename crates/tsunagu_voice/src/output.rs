@@ -554,7 +554,6 @@ impl VoiceOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::VoiceEncoder;
     use crate::measure::rms_db;
 
     /// Speech from `at` (metres; the listener at the origin facing −Z),
@@ -564,20 +563,10 @@ mod tests {
         let mut output = VoiceOutput::open(Sink::Manual(clock.clone())).unwrap();
         output.set_listener([0.0, 1.2, 0.0], [0.0, 0.0, 0.0, 1.0]);
         let speaker = PeerId(7);
-        let mut encoder = VoiceEncoder::new().unwrap();
-        let speech = crate::testing::speech();
+        let spurt = crate::codec::talk_spurt(&crate::testing::speech()).unwrap();
         let (mut left, mut right) = (Vec::new(), Vec::new());
-        for (i, frame) in speech.chunks_exact(FRAME_SAMPLES).take(150).enumerate() {
-            let opus = encoder.encode(frame.try_into().unwrap()).unwrap();
-            output.push(
-                speaker,
-                VoiceFrame {
-                    seq: i as u16,
-                    timestamp: (i * FRAME_SAMPLES) as u32,
-                    speaking: true,
-                    opus,
-                },
-            );
+        for frame in spurt.into_iter().take(150) {
+            output.push(speaker, frame);
             output.place(speaker, at);
             for [l, r] in clock.render(FRAME_SAMPLES) {
                 left.push(l);
@@ -632,20 +621,10 @@ mod tests {
         let clock = ManualClock::default();
         let mut output = VoiceOutput::open(Sink::Manual(clock.clone())).unwrap();
         let mut reference = output.take_reference().unwrap();
-        let mut encoder = VoiceEncoder::new().unwrap();
-        let speech = crate::testing::speech();
+        let spurt = crate::codec::talk_spurt(&crate::testing::speech()).unwrap();
         let (mut loud, mut quiet, mut tapped) = (Vec::new(), Vec::new(), Vec::new());
-        for (i, frame) in speech.chunks_exact(FRAME_SAMPLES).take(200).enumerate() {
-            let opus = encoder.encode(frame.try_into().unwrap()).unwrap();
-            output.push(
-                PeerId(1),
-                VoiceFrame {
-                    seq: i as u16,
-                    timestamp: (i * FRAME_SAMPLES) as u32,
-                    speaking: true,
-                    opus,
-                },
-            );
+        for (i, frame) in spurt.into_iter().take(200).enumerate() {
+            output.push(PeerId(1), frame);
             output.place(PeerId(1), [0.0, 0.0, -1.0]);
             if i == 100 {
                 output.set_muted(PeerId(1), true);
@@ -677,20 +656,10 @@ mod tests {
         let path =
             std::env::temp_dir().join(format!("tsunagu-voice-test-{}.wav", std::process::id()));
         let mut output = VoiceOutput::open(Sink::File(path.clone())).unwrap();
-        let mut encoder = VoiceEncoder::new().unwrap();
-        let speech = crate::testing::speech();
+        let spurt = crate::codec::talk_spurt(&crate::testing::speech()).unwrap();
         let started = Instant::now();
-        for (i, frame) in speech.chunks_exact(FRAME_SAMPLES).take(50).enumerate() {
-            let opus = encoder.encode(frame.try_into().unwrap()).unwrap();
-            output.push(
-                PeerId(1),
-                VoiceFrame {
-                    seq: i as u16,
-                    timestamp: (i * FRAME_SAMPLES) as u32,
-                    speaking: true,
-                    opus,
-                },
-            );
+        for (i, frame) in spurt.into_iter().take(50).enumerate() {
+            output.push(PeerId(1), frame);
             output.place(PeerId(1), [0.0, 0.0, -1.0]);
             std::thread::sleep(
                 (started + FRAME_DURATION_TEST * (i as u32 + 1))

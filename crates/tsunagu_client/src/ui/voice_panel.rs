@@ -6,7 +6,7 @@
 use bevy::prelude::*;
 use tsunagu_i18n::Arg;
 use tsunagu_voice::capture::TalkMode;
-use tsunagu_voice::engine::{DeviceStatus, MicSource, MicTest, SpeakerSink, VoiceEngine};
+use tsunagu_voice::engine::{DeviceStatus, Endpoint, MicTest, VoiceEngine};
 
 use super::palette;
 use crate::Settings;
@@ -151,15 +151,6 @@ pub fn meter_fill(level_db: f32) -> f32 {
     ((level_db + 60.0) / 50.0).clamp(0.0, 1.0)
 }
 
-/// The next choice after `current` in `names` (the default first, then each
-/// device), wrapping around.
-pub fn next_device(current: Option<&str>, names: &[String]) -> Option<String> {
-    let mut choices: Vec<Option<&str>> = vec![None];
-    choices.extend(names.iter().map(|n| Some(n.as_str())));
-    let at = choices.iter().position(|c| *c == current).unwrap_or(0);
-    choices[(at + 1) % choices.len()].map(str::to_owned)
-}
-
 fn press(
     buttons: Query<(&Interaction, &VoiceButton), Changed<Interaction>>,
     voice: Res<Voice>,
@@ -186,25 +177,17 @@ fn press(
             }),
             VoiceButton::MicTest => voice.with(VoiceEngine::start_mic_test),
             VoiceButton::NextMic => {
-                let current = match &choice.0.mic {
-                    Some(MicSource::Device(name)) => name.clone(),
-                    _ => None,
-                };
-                choice.0.mic = Some(MicSource::Device(next_device(
-                    current.as_deref(),
+                choice.0.mic = Some(Endpoint::next_device(
+                    choice.0.mic.as_ref(),
                     &tsunagu_voice::devices::input_names(),
-                )));
+                ));
                 commands.queue(crate::voice::restart_voice);
             }
             VoiceButton::NextSpeakers => {
-                let current = match &choice.0.speakers {
-                    Some(SpeakerSink::Device(name)) => name.clone(),
-                    _ => None,
-                };
-                choice.0.speakers = Some(SpeakerSink::Device(next_device(
-                    current.as_deref(),
+                choice.0.speakers = Some(Endpoint::next_device(
+                    choice.0.speakers.as_ref(),
                     &tsunagu_voice::devices::output_names(),
-                )));
+                ));
                 commands.queue(crate::voice::restart_voice);
             }
             VoiceButton::Talk => {}
