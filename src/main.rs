@@ -98,8 +98,7 @@ fn voice_settings(cli: &Cli) -> VoiceSettings {
 
 fn parse_color(s: &str) -> Result<[u8; 3], String> {
     let hex = s.trim_start_matches('#');
-    let value =
-        u32::from_str_radix(hex, 16).map_err(|_| format!("'{s}' is not a colour like ff9f50"))?;
+    let value = u32::from_str_radix(hex, 16).map_err(|_| format!("'{s}' is not a colour like ff9f50"))?;
     if hex.len() != 6 {
         return Err(format!("'{s}' is not a colour like ff9f50"));
     }
@@ -115,15 +114,9 @@ fn parse_language(s: &str) -> Result<Language, String> {
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s
-        .split_once(['x', 'X'])
-        .ok_or_else(|| format!("'{s}' is not a size like 1280x720"))?;
-    let w: u32 = w
-        .parse()
-        .map_err(|_| format!("'{s}' is not a size like 1280x720"))?;
-    let h: u32 = h
-        .parse()
-        .map_err(|_| format!("'{s}' is not a size like 1280x720"))?;
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(|| format!("'{s}' is not a size like 1280x720"))?;
+    let w: u32 = w.parse().map_err(|_| format!("'{s}' is not a size like 1280x720"))?;
+    let h: u32 = h.parse().map_err(|_| format!("'{s}' is not a size like 1280x720"))?;
     if !(320..=7680).contains(&w) || !(240..=4320).contains(&h) {
         return Err(format!("'{s}' is outside 320x240 to 7680x4320"));
     }
@@ -150,18 +143,11 @@ fn main() -> ExitCode {
         language: cli.lang,
         host_now: cli.host,
         join: cli.join,
-        screenshot: cli.screenshot.map(|path| ScreenshotRequest {
-            path,
-            frames: cli.frames.max(1),
-        }),
+        screenshot: cli.screenshot.map(|path| ScreenshotRequest { path, frames: cli.frames.max(1) }),
         window_size: cli.size,
         xr: !cli.no_xr,
         bots: cli.bots,
         voice,
     };
-    if run(options).is_success() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    if run(options).is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

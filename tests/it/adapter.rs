@@ -7,9 +7,7 @@ use std::time::Duration;
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use bevy::time::TimeUpdateStrategy;
-use tsunagu_client::net::{
-    Connection, LocalPose, NetPlugin, NetSet, RoomMessage, RoomState, SendRoomEvent,
-};
+use tsunagu_client::net::{Connection, LocalPose, NetPlugin, NetSet, RoomMessage, RoomState, SendRoomEvent};
 use tsunagu_client::{AppState, BODY_COLORS, Settings};
 use tsunagu_client_core::{ClientCore, RoomEvent};
 use tsunagu_i18n::Language;
@@ -29,31 +27,15 @@ fn app_in(stepper: &Stepper) -> App {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin))
         .insert_resource(TimeUpdateStrategy::ManualDuration(TICK))
-        .insert_resource(Settings {
-            nickname: "ゆき".into(),
-            body_color: BODY_COLORS[0],
-            language: Language::Japanese,
-        })
+        .insert_resource(Settings { nickname: "ゆき".into(), body_color: BODY_COLORS[0], language: Language::Japanese })
         .init_state::<AppState>()
         .add_plugins(NetPlugin)
         .init_resource::<Seen>()
         .add_systems(Update, collect.in_set(NetSet::Apply));
     // The app's connection is over the stepper's hub (its first connection).
-    let hello = Hello::new(
-        ROOM_CODE,
-        "ゆき",
-        AvatarLook {
-            body_color: BODY_COLORS[0],
-        },
-    );
-    app.insert_resource(Connection::new(ClientCore::join(
-        Box::new(stepper.connector.clone()),
-        hello,
-        Duration::ZERO,
-    )));
-    app.world_mut()
-        .resource_mut::<NextState<AppState>>()
-        .set(AppState::InRoom);
+    let hello = Hello::new(ROOM_CODE, "ゆき", AvatarLook { body_color: BODY_COLORS[0] });
+    app.insert_resource(Connection::new(ClientCore::join(Box::new(stepper.connector.clone()), hello, Duration::ZERO)));
+    app.world_mut().resource_mut::<NextState<AppState>>().set(AppState::InRoom);
     app
 }
 
@@ -64,9 +46,7 @@ fn frame(stepper: &mut Stepper, app: &mut App) {
 }
 
 fn room_state(app: &App) -> Option<RoomState> {
-    app.world()
-        .get_resource::<State<RoomState>>()
-        .map(|s| *s.get())
+    app.world().get_resource::<State<RoomState>>().map(|s| *s.get())
 }
 
 #[test]
@@ -77,33 +57,18 @@ fn the_adapter_joins_shows_arrivals_and_leaves_and_comes_back_after_a_cut() {
         frame(&mut stepper, &mut app);
     }
     assert_eq!(room_state(&app), Some(RoomState::Present));
-    let me = app
-        .world()
-        .resource::<Connection>()
-        .read(|core| core.my_id())
-        .expect("joined");
-    assert!(
-        matches!(app.world().resource::<Seen>().0.first(), Some(RoomEvent::Joined { me: m, .. }) if m.id == me)
-    );
+    let me = app.world().resource::<Connection>().read(|core| core.my_id()).expect("joined");
+    assert!(matches!(app.world().resource::<Seen>().0.first(), Some(RoomEvent::Joined { me: m, .. }) if m.id == me));
 
     // The local pose written on an entity is what the server receives.
     let spawn = stepper.server.room().member(me).unwrap().pose;
     let mut moved = spawn;
-    moved.body = QuantPose {
-        pos: tsunagu_protocol::QuantVec([spawn.body.pos.0[0], 0, spawn.body.pos.0[2] - 30]),
-        ..spawn.body
-    };
-    app.world_mut().spawn(LocalPose(Some(AvatarPose {
-        hands: None,
-        ..moved
-    })));
+    moved.body = QuantPose { pos: tsunagu_protocol::QuantVec([spawn.body.pos.0[0], 0, spawn.body.pos.0[2] - 30]), ..spawn.body };
+    app.world_mut().spawn(LocalPose(Some(AvatarPose { hands: None, ..moved })));
     for _ in 0..3 {
         frame(&mut stepper, &mut app);
     }
-    assert_eq!(
-        stepper.server.room().member(me).unwrap().pose.body,
-        moved.body
-    );
+    assert_eq!(stepper.server.room().member(me).unwrap().pose.body, moved.body);
 
     // Someone arrives, changes colour, and leaves.
     let friend = stepper.connect(ROOM_CODE, "あおい");
@@ -111,40 +76,20 @@ fn the_adapter_joins_shows_arrivals_and_leaves_and_comes_back_after_a_cut() {
         frame(&mut stepper, &mut app);
     }
     let friend_id = stepper.clients[friend].id().unwrap();
-    assert!(app.world().resource::<Seen>().0.iter().any(
-        |e| matches!(e, RoomEvent::PeerJoined(p) if p.id == friend_id && p.nickname == "あおい")
-    ));
-    app.world_mut()
-        .write_message(SendRoomEvent(ClientEvent::SetLook(AvatarLook {
-            body_color: BODY_COLORS[4],
-        })));
+    assert!(app.world().resource::<Seen>().0.iter().any(|e| matches!(e, RoomEvent::PeerJoined(p) if p.id == friend_id && p.nickname == "あおい")));
+    app.world_mut().write_message(SendRoomEvent(ClientEvent::SetLook(AvatarLook { body_color: BODY_COLORS[4] })));
     for _ in 0..3 {
         frame(&mut stepper, &mut app);
     }
-    assert_eq!(
-        stepper.clients[friend].peers()[&me].look.body_color,
-        BODY_COLORS[4],
-        "the colour change did not reach the friend"
-    );
+    assert_eq!(stepper.clients[friend].peers()[&me].look.body_color, BODY_COLORS[4], "the colour change did not reach the friend");
     stepper.leave(friend);
     for _ in 0..3 {
         frame(&mut stepper, &mut app);
     }
-    assert!(
-        app.world()
-            .resource::<Seen>()
-            .0
-            .contains(&RoomEvent::PeerLeft(friend_id))
-    );
+    assert!(app.world().resource::<Seen>().0.contains(&RoomEvent::PeerLeft(friend_id)));
 
     // The server's traffic stops reaching us: Reconnecting, then back as ourselves.
-    stepper.connector.block(
-        1,
-        Blocked {
-            to_server: false,
-            to_client: true,
-        },
-    );
+    stepper.connector.block(1, Blocked { to_server: false, to_client: true });
     let mut states = Vec::new();
     for _ in 0..(4 * 30) {
         frame(&mut stepper, &mut app);
@@ -152,26 +97,8 @@ fn the_adapter_joins_shows_arrivals_and_leaves_and_comes_back_after_a_cut() {
             states.extend(room_state(&app));
         }
     }
-    assert_eq!(
-        states,
-        [
-            RoomState::Present,
-            RoomState::Reconnecting,
-            RoomState::Present
-        ]
-    );
-    assert!(
-        app.world()
-            .resource::<Seen>()
-            .0
-            .iter()
-            .any(|e| matches!(e, RoomEvent::Rejoined { resumed: true, me: m, .. } if m.id == me))
-    );
+    assert_eq!(states, [RoomState::Present, RoomState::Reconnecting, RoomState::Present]);
+    assert!(app.world().resource::<Seen>().0.iter().any(|e| matches!(e, RoomEvent::Rejoined { resumed: true, me: m, .. } if m.id == me)));
     assert_eq!(stepper.server.room().len(), 1, "two of us in the room");
-    assert_eq!(
-        app.world()
-            .get_resource::<State<AppState>>()
-            .map(|s| *s.get()),
-        Some(AppState::InRoom)
-    );
+    assert_eq!(app.world().get_resource::<State<AppState>>().map(|s| *s.get()), Some(AppState::InRoom));
 }

@@ -8,27 +8,11 @@ fn tsunagu() -> Command {
 
 #[test]
 fn help_lists_the_options() {
-    let out = tsunagu()
-        .arg("--help")
-        .output()
-        .expect("run tsunagu --help");
+    let out = tsunagu().arg("--help").output().expect("run tsunagu --help");
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for option in [
-        "--name",
-        "--color",
-        "--lang",
-        "--host",
-        "--bots",
-        "--screenshot",
-        "--frames",
-        "--size",
-        "--no-xr",
-    ] {
-        assert!(
-            help.contains(option),
-            "--help does not mention {option}:\n{help}"
-        );
+    for option in ["--name", "--color", "--lang", "--host", "--bots", "--screenshot", "--frames", "--size", "--no-xr"] {
+        assert!(help.contains(option), "--help does not mention {option}:\n{help}");
     }
 }
 

@@ -98,27 +98,16 @@ fn every_way_a_join_fails_has_its_own_message() {
         end_message(LinkEnd::Reason(CloseReason::ServerShutdown)),
     ];
     let unique: std::collections::HashSet<_> = messages.iter().collect();
-    assert_eq!(
-        unique.len(),
-        messages.len(),
-        "two failures share a message: {messages:?}"
-    );
+    assert_eq!(unique.len(), messages.len(), "two failures share a message: {messages:?}");
     let ja = std::fs::read_to_string(crate::root().join("assets/locales/ja/main.ftl")).unwrap();
     for key in messages {
-        assert!(
-            ja.contains(&format!("\n{key} = ")),
-            "{key} is not in the ja locale"
-        );
+        assert!(ja.contains(&format!("\n{key} = ")), "{key} is not in the ja locale");
     }
 }
 
 #[test]
 fn the_hello_carries_the_start_screen_choices() {
-    let settings = Settings {
-        nickname: "  はると ".into(),
-        body_color: BODY_COLORS[2],
-        language: Language::Japanese,
-    };
+    let settings = Settings { nickname: "  はると ".into(), body_color: BODY_COLORS[2], language: Language::Japanese };
     let hello = tsunagu_client::net::hello_for(&settings, "room");
     assert_eq!(hello.nickname, "はると");
     assert_eq!(hello.look.body_color, BODY_COLORS[2]);

@@ -19,24 +19,14 @@ const FRAME: Duration = Duration::from_millis(16);
 
 fn app() -> (App, Entity) {
     let mut app = App::new();
-    app.add_plugins((
-        MinimalPlugins,
-        StatesPlugin,
-        bevy::input::InputPlugin,
-        TransformPlugin,
-    ))
-    .insert_resource(TimeUpdateStrategy::ManualDuration(FRAME))
-    .insert_resource(Ward(WardLayout::ward()))
-    .init_state::<AppState>()
-    .add_plugins(ControlsPlugin);
-    app.world_mut()
-        .resource_mut::<NextState<AppState>>()
-        .set(AppState::InRoom);
+    app.add_plugins((MinimalPlugins, StatesPlugin, bevy::input::InputPlugin, TransformPlugin))
+        .insert_resource(TimeUpdateStrategy::ManualDuration(FRAME))
+        .insert_resource(Ward(WardLayout::ward()))
+        .init_state::<AppState>()
+        .add_plugins(ControlsPlugin);
+    app.world_mut().resource_mut::<NextState<AppState>>().set(AppState::InRoom);
     app.update();
-    let player = app
-        .world_mut()
-        .spawn((local_player_bundle(), Transform::from_xyz(0.0, 0.65, 1.8)))
-        .id();
+    let player = app.world_mut().spawn((local_player_bundle(), Transform::from_xyz(0.0, 0.65, 1.8))).id();
     app.update();
     (app, player)
 }
@@ -54,10 +44,7 @@ fn key(app: &mut App, code: KeyCode, text: &str, state: ButtonState) {
 }
 
 fn requested_step(app: &App, player: Entity) -> Vec3 {
-    app.world()
-        .get::<KinematicCharacterController>(player)
-        .and_then(|c| c.translation)
-        .unwrap_or_default()
+    app.world().get::<KinematicCharacterController>(player).and_then(|c| c.translation).unwrap_or_default()
 }
 
 #[test]
@@ -68,21 +55,11 @@ fn holding_w_walks_forward_at_walking_speed() {
     app.update();
     let step = requested_step(&app, player).with_y(0.0);
     let expected = WALK_SPEED * FRAME.as_secs_f32();
-    assert!(
-        step.z < 0.0 && step.x.abs() < 1e-4,
-        "W should walk toward the screen (−Z), got {step}"
-    );
-    assert!(
-        (step.length() - expected).abs() < 1e-3,
-        "step {} vs walking speed {expected}",
-        step.length()
-    );
+    assert!(step.z < 0.0 && step.x.abs() < 1e-4, "W should walk toward the screen (−Z), got {step}");
+    assert!((step.length() - expected).abs() < 1e-3, "step {} vs walking speed {expected}", step.length());
     key(&mut app, KeyCode::KeyW, "w", ButtonState::Released);
     app.update();
-    assert!(
-        requested_step(&app, player).with_y(0.0).length() < 1e-6,
-        "still walking after W was released"
-    );
+    assert!(requested_step(&app, player).with_y(0.0).length() < 1e-6, "still walking after W was released");
 }
 
 #[test]
@@ -109,16 +86,9 @@ fn a_clicked_spot_is_walked_to_and_the_avatar_turns_toward_it() {
     app.world_mut().resource_mut::<Heading>().walk_target = Some(Vec3::new(2.0, 0.0, 1.8));
     app.update();
     let step = requested_step(&app, player).with_y(0.0);
-    assert!(
-        step.x > 0.0 && step.z.abs() < 1e-4,
-        "should walk toward +X, got {step}"
-    );
+    assert!(step.x > 0.0 && step.z.abs() < 1e-4, "should walk toward +X, got {step}");
     let heading = *app.world().resource::<Heading>();
-    assert!(
-        (heading.yaw + std::f32::consts::FRAC_PI_2).abs() < 1e-3,
-        "should face +X, yaw {}",
-        heading.yaw
-    );
+    assert!((heading.yaw + std::f32::consts::FRAC_PI_2).abs() < 1e-3, "should face +X, yaw {}", heading.yaw);
     // A key press takes over from the click.
     key(&mut app, KeyCode::KeyS, "s", ButtonState::Pressed);
     app.update();

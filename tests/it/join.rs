@@ -23,35 +23,18 @@ impl Server {
     fn start(name: &str) -> Server {
         let links = QuicServer::start(QuicServerConfig {
             bind: "127.0.0.1:0".parse().unwrap(),
-            data_dir: std::env::temp_dir()
-                .join(format!("tsunagu-it-join-{name}-{}", std::process::id())),
+            data_dir: std::env::temp_dir().join(format!("tsunagu-it-join-{name}-{}", std::process::id())),
             max_connections: 8,
             max_per_address: 8,
             traffic: tsunagu_room::limits::TRAFFIC,
         })
         .expect("server starts");
-        let invite = Invite {
-            host: "127.0.0.1".into(),
-            port: links.local_addr().port(),
-            room_code: "right-code".into(),
-            fingerprint: links.fingerprint(),
-        };
-        let server = RoomServer::new(
-            links,
-            RoomConfig {
-                code: "right-code".into(),
-                facilitator_code: "staff-code".into(),
-                capacity: 4,
-            },
-        );
+        let invite = Invite { host: "127.0.0.1".into(), port: links.local_addr().port(), room_code: "right-code".into(), fingerprint: links.fingerprint() };
+        let server = RoomServer::new(links, RoomConfig { code: "right-code".into(), facilitator_code: "staff-code".into(), capacity: 4 });
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = stop.clone();
         let thread = std::thread::spawn(move || serve_until_stopped(server, &thread_stop));
-        Server {
-            invite,
-            stop,
-            thread: Some(thread),
-        }
+        Server { invite, stop, thread: Some(thread) }
     }
 }
 
@@ -66,18 +49,7 @@ impl Drop for Server {
 
 fn join(invite: &Invite, png: &std::path::Path) -> (bool, String, Duration) {
     let mut cmd = client_command();
-    cmd.args([
-        "--join",
-        &invite.to_string(),
-        "--screenshot",
-        &png.to_string_lossy(),
-        "--frames",
-        "5",
-        "--size",
-        "960x540",
-        "--lang",
-        "ja",
-    ]);
+    cmd.args(["--join", &invite.to_string(), "--screenshot", &png.to_string_lossy(), "--frames", "5", "--size", "960x540", "--lang", "ja"]);
     let started = Instant::now();
     let (ok, log) = run_with_limit(cmd, Duration::from_secs(240));
     (ok, log, started.elapsed())
@@ -91,30 +63,17 @@ fn a_second_pc_joins_with_the_invite_and_a_wrong_code_is_explained() {
 
     let (ok, log, _) = join(&server.invite, &dir.join("joined.png"));
     assert!(ok, "joining failed:\n{log}");
-    assert!(
-        log.contains("joined the room as Participant"),
-        "not welcomed:\n{log}"
-    );
+    assert!(log.contains("joined the room as Participant"), "not welcomed:\n{log}");
 
     let mut wrong = server.invite.clone();
     wrong.room_code = "guessed-code".into();
     let (ok, log, _) = join(&wrong, &dir.join("refused.png"));
-    assert!(
-        ok,
-        "the client did not come back to the start screen cleanly:\n{log}"
-    );
-    assert!(
-        log.contains("could not join: join-error-wrong-code"),
-        "no wrong-code message:\n{log}"
-    );
+    assert!(ok, "the client did not come back to the start screen cleanly:\n{log}");
+    assert!(log.contains("could not join: join-error-wrong-code"), "no wrong-code message:\n{log}");
     // Seconds from the start of the join to the message, from the client's own log.
     let asked = seconds_at(&log, "desktop mode").expect("start line in the log");
     let told = seconds_at(&log, "could not join").expect("refusal line in the log");
-    assert!(
-        told - asked < 5.0,
-        "the refusal took {:.1} s to show",
-        told - asked
-    );
+    assert!(told - asked < 5.0, "the refusal took {:.1} s to show", told - asked);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

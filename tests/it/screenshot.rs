@@ -15,12 +15,7 @@ pub fn client_command() -> Command {
         return Command::new(binary);
     }
     let mut cmd = Command::new("xvfb-run");
-    cmd.args([
-        "-a",
-        "-s",
-        &format!("-screen 0 {WIDTH}x{HEIGHT}x24"),
-        binary,
-    ]);
+    cmd.args(["-a", "-s", &format!("-screen 0 {WIDTH}x{HEIGHT}x24"), binary]);
     cmd
 }
 
@@ -55,11 +50,7 @@ pub fn run_with_limit(mut cmd: Command, limit: Duration) -> (bool, String) {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    let log = format!(
-        "{}{}",
-        out_reader.join().unwrap_or_default(),
-        err_reader.join().unwrap_or_default()
-    );
+    let log = format!("{}{}", out_reader.join().unwrap_or_default(), err_reader.join().unwrap_or_default());
     (status.is_some_and(|s| s.success()), log)
 }
 
@@ -70,22 +61,13 @@ struct Picture {
 }
 
 fn read_png(path: &std::path::Path) -> Picture {
-    let decoder = png::Decoder::new(std::io::BufReader::new(
-        std::fs::File::open(path).expect("screenshot written"),
-    ));
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).expect("screenshot written")));
     let mut reader = decoder.read_info().expect("a PNG");
     let mut buf = vec![0; reader.output_buffer_size().expect("size")];
     let info = reader.next_frame(&mut buf).expect("PNG frame");
     let channels = info.color_type.samples();
-    let rgb = buf[..info.buffer_size()]
-        .chunks(channels)
-        .map(|p| [p[0], p[1], p[2]])
-        .collect();
-    Picture {
-        width: info.width,
-        height: info.height,
-        rgb,
-    }
+    let rgb = buf[..info.buffer_size()].chunks(channels).map(|p| [p[0], p[1], p[2]]).collect();
+    Picture { width: info.width, height: info.height, rgb }
 }
 
 #[test]
@@ -94,16 +76,7 @@ fn the_room_renders_with_people_in_it_and_no_headset_or_sound_card_needed() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("room.png");
     let mut cmd = client_command();
-    cmd.args([
-        "--screenshot",
-        &path.to_string_lossy(),
-        "--frames",
-        "30",
-        "--bots",
-        "3",
-        "--lang",
-        "ja",
-    ]);
+    cmd.args(["--screenshot", &path.to_string_lossy(), "--frames", "30", "--bots", "3", "--lang", "ja"]);
     cmd.args(["--size", &format!("{WIDTH}x{HEIGHT}")]);
     // Out of reach of the test sound server (`cargo xtask test` starts one):
     // on a machine without a sound card, no microphone and no speakers.
@@ -133,25 +106,9 @@ fn the_room_renders_with_people_in_it_and_no_headset_or_sound_card_needed() {
         *counts.entry(p.map(|c| c >> 3)).or_insert(0usize) += 1;
     }
     let most_common = counts.values().copied().max().unwrap_or(0) as f64 / picture.rgb.len() as f64;
-    assert!(
-        counts.len() > 300,
-        "only {} tones: not a rendered room",
-        counts.len()
-    );
-    assert!(
-        most_common < 0.3,
-        "one colour covers {:.0}% of the picture",
-        most_common * 100.0
-    );
-    let mean: f64 = picture
-        .rgb
-        .iter()
-        .map(|p| p.iter().map(|c| f64::from(*c)).sum::<f64>() / 3.0)
-        .sum::<f64>()
-        / picture.rgb.len() as f64;
-    assert!(
-        (70.0..=235.0).contains(&mean),
-        "mean brightness {mean:.0}: too dark or washed out"
-    );
+    assert!(counts.len() > 300, "only {} tones: not a rendered room", counts.len());
+    assert!(most_common < 0.3, "one colour covers {:.0}% of the picture", most_common * 100.0);
+    let mean: f64 = picture.rgb.iter().map(|p| p.iter().map(|c| f64::from(*c)).sum::<f64>() / 3.0).sum::<f64>() / picture.rgb.len() as f64;
+    assert!((70.0..=235.0).contains(&mean), "mean brightness {mean:.0}: too dark or washed out");
     let _ = std::fs::remove_dir_all(&dir);
 }

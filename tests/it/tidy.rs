@@ -6,47 +6,16 @@ use std::process::Command;
 use crate::root;
 
 /// Renderer, window, sound and headset crates: none may sit under a logic crate or the server.
-const PRESENTATION: &[&str] = &[
-    "wgpu",
-    "winit",
-    "bevy_render",
-    "bevy_winit",
-    "bevy_pbr",
-    "bevy_ui",
-    "kira",
-    "cpal",
-    "bevy_mod_openxr",
-    "openxr",
-    "bevy_rapier3d",
-];
+const PRESENTATION: &[&str] = &["wgpu", "winit", "bevy_render", "bevy_winit", "bevy_pbr", "bevy_ui", "kira", "cpal", "bevy_mod_openxr", "openxr", "bevy_rapier3d"];
 
 fn normal_dependencies(package: &str) -> Vec<String> {
     let out = Command::new(env!("CARGO"))
-        .args([
-            "tree",
-            "--locked",
-            "--offline",
-            "-e",
-            "normal,build",
-            "--prefix",
-            "none",
-            "--format",
-            "{p}",
-            "-p",
-            package,
-        ])
+        .args(["tree", "--locked", "--offline", "-e", "normal,build", "--prefix", "none", "--format", "{p}", "-p", package])
         .current_dir(root())
         .output()
         .expect("run cargo tree");
-    assert!(
-        out.status.success(),
-        "cargo tree -p {package}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
-        .collect()
+    assert!(out.status.success(), "cargo tree -p {package}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.split_whitespace().next().map(str::to_owned)).collect()
 }
 
 #[test]
@@ -64,10 +33,7 @@ fn logic_crates_and_the_server_never_link_the_renderer() {
         let deps = normal_dependencies(package);
         assert!(deps.len() > 1, "cargo tree printed nothing for {package}");
         for forbidden in PRESENTATION {
-            assert!(
-                !deps.iter().any(|d| d == forbidden),
-                "{package} depends on {forbidden}"
-            );
+            assert!(!deps.iter().any(|d| d == forbidden), "{package} depends on {forbidden}");
         }
     }
 }
@@ -100,10 +66,7 @@ fn the_voice_crate_makes_sound_without_the_engine() {
 fn the_protocol_crate_has_no_engine_and_no_io() {
     let deps = normal_dependencies("tsunagu_protocol");
     for forbidden in ["bevy", "bevy_ecs", "bevy_math", "quinn", "tokio"] {
-        assert!(
-            !deps.iter().any(|d| d == forbidden),
-            "tsunagu_protocol depends on {forbidden}"
-        );
+        assert!(!deps.iter().any(|d| d == forbidden), "tsunagu_protocol depends on {forbidden}");
     }
 }
 
@@ -132,60 +95,29 @@ fn every_source_file_says_what_it_is_for() {
     assert!(files.len() > 20);
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read");
-        assert!(
-            text.starts_with("//!"),
-            "{} has no //! file comment",
-            file.display()
-        );
+        assert!(text.starts_with("//!"), "{} has no //! file comment", file.display());
     }
 }
 
 #[test]
 fn every_message_id_used_in_code_exists_in_the_locales() {
     let ja = std::fs::read_to_string(root().join("assets/locales/ja/main.ftl")).expect("ja locale");
-    let defined: Vec<&str> = ja
-        .lines()
-        .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim()))
-        .collect();
+    let defined: Vec<&str> = ja.lines().filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim())).collect();
     let mut used = Vec::new();
-    for file in all_sources()
-        .into_iter()
-        .filter(|f| f.to_string_lossy().contains("tsunagu_client"))
-    {
+    for file in all_sources().into_iter().filter(|f| f.to_string_lossy().contains("tsunagu_client")) {
         let text = std::fs::read_to_string(&file).expect("read");
-        for marker in [
-            "Localized(\"",
-            "get(settings.language, \"",
-            "get_with(settings.language, \"",
-            "\"join-error-",
-            "\"invite-error",
-            "\"status-",
-            "\"hud-",
-            "\"start-",
-        ] {
+        for marker in ["Localized(\"", "get(settings.language, \"", "get_with(settings.language, \"", "\"join-error-", "\"invite-error", "\"status-", "\"hud-", "\"start-"] {
             for piece in text.split(marker).skip(1) {
                 let key = piece.split('"').next().unwrap_or_default();
-                let key = if marker.starts_with("\"") {
-                    format!("{}{key}", &marker[1..])
-                } else {
-                    key.to_owned()
-                };
+                let key = if marker.starts_with("\"") { format!("{}{key}", &marker[1..]) } else { key.to_owned() };
                 if !key.is_empty() {
                     used.push((key, file.clone()));
                 }
             }
         }
     }
-    assert!(
-        used.len() > 10,
-        "found only {} message ids in the client",
-        used.len()
-    );
+    assert!(used.len() > 10, "found only {} message ids in the client", used.len());
     for (key, file) in used {
-        assert!(
-            defined.contains(&key.as_str()),
-            "{} uses '{key}', which assets/locales/ja/main.ftl does not define",
-            file.display()
-        );
+        assert!(defined.contains(&key.as_str()), "{} uses '{key}', which assets/locales/ja/main.ftl does not define", file.display());
     }
 }

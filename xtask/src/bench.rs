@@ -8,25 +8,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         Some("net") => {
             // Neither build touches Bevy: the server and the testkit never link the renderer.
-            crate::status(crate::cargo().args([
-                "build",
-                "--release",
-                "--package",
-                "tsunagu_server",
-                "--bin",
-                "tsunagu-server",
-            ]))?;
+            crate::status(crate::cargo().args(["build", "--release", "--package", "tsunagu_server", "--bin", "tsunagu-server"]))?;
             let server = crate::target_dir().join("release").join("tsunagu-server");
             crate::status(
                 crate::cargo()
-                    .args([
-                        "bench",
-                        "--package",
-                        "tsunagu_testkit",
-                        "--bench",
-                        "net",
-                        "--",
-                    ])
+                    .args(["bench", "--package", "tsunagu_testkit", "--bench", "net", "--"])
                     .args(&args[1..])
                     .env("TSUNAGU_SERVER_BIN", server),
             )

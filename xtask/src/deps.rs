@@ -93,42 +93,25 @@ fn is_installed(package: &str) -> bool {
 
 fn is_debian_like() -> bool {
     std::fs::read_to_string("/etc/os-release")
-        .map(|s| {
-            s.lines().any(|l| {
-                (l.starts_with("ID=") || l.starts_with("ID_LIKE="))
-                    && (l.contains("debian") || l.contains("ubuntu"))
-            })
-        })
+        .map(|s| s.lines().any(|l| (l.starts_with("ID=") || l.starts_with("ID_LIKE=")) && (l.contains("debian") || l.contains("ubuntu"))))
         .unwrap_or(false)
 }
 
 fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }
 
 /// Install the packages needed for `needs` that are missing. Names them first.
 pub fn ensure(needs: &[Need]) -> Result<(), String> {
-    let wanted: Vec<_> = PACKAGES
-        .iter()
-        .filter(|(_, _, need)| needs.contains(need))
-        .collect();
+    let wanted: Vec<_> = PACKAGES.iter().filter(|(_, _, need)| needs.contains(need)).collect();
     if !is_debian_like() {
-        eprintln!(
-            "xtask: not Debian/Ubuntu, so nothing is installed. Tsunagu needs the equivalents of:"
-        );
+        eprintln!("xtask: not Debian/Ubuntu, so nothing is installed. Tsunagu needs the equivalents of:");
         for (name, why, _) in &wanted {
             eprintln!("  {name:<22} {why}");
         }
         return Ok(());
     }
-    let missing: Vec<_> = wanted
-        .iter()
-        .filter(|(name, _, _)| !is_installed(name))
-        .collect();
+    let missing: Vec<_> = wanted.iter().filter(|(name, _, _)| !is_installed(name)).collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -172,11 +155,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         println!("  {mark:<8} {name:<22} [{when}] {why}");
     }
     if check_only {
-        return if missing == 0 {
-            Ok(())
-        } else {
-            Err(format!("{missing} package(s) missing"))
-        };
+        return if missing == 0 { Ok(()) } else { Err(format!("{missing} package(s) missing")) };
     }
     ensure(&[Need::Build, Need::Run, Need::Headless])
 }

@@ -14,50 +14,27 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut size = "1280x720".to_string();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{arg} needs a value"))
-        };
+        let mut value = || it.next().cloned().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
             "--out" => out = PathBuf::from(value()?),
             "--frames" => frames = value()?,
             "--size" => size = value()?,
-            other => {
-                return Err(format!(
-                    "unknown option '{other}' (use --out FILE, --frames N, --size WxH)"
-                ));
-            }
+            other => return Err(format!("unknown option '{other}' (use --out FILE, --frames N, --size WxH)")),
         }
     }
-    let out = std::env::current_dir()
-        .map_err(|e| e.to_string())?
-        .join(out);
+    let out = std::env::current_dir().map_err(|e| e.to_string())?.join(out);
     // The same build as `cargo xtask test` (whose integration tests need this
     // binary): a plain `cargo build -p tsunagu` unifies features differently and
     // would compile Bevy a second time.
     crate::status(crate::cargo().args(["test", "--workspace", "--no-run"]))?;
     let target = crate::target_dir();
     let binary = target.join("debug").join("tsunagu");
-    let client_args = [
-        "--screenshot",
-        &out.to_string_lossy(),
-        "--frames",
-        &frames,
-        "--size",
-        &size,
-        "--bots",
-        "3",
-    ];
+    let client_args = ["--screenshot", &out.to_string_lossy(), "--frames", &frames, "--size", &size, "--bots", "3"];
     let mut cmd = headless_command(&binary, &size)?;
-    cmd.args(client_args)
-        .env("TSUNAGU_ASSETS", crate::root().join("assets"));
+    cmd.args(client_args).env("TSUNAGU_ASSETS", crate::root().join("assets"));
     crate::status(&mut cmd)?;
     if !out.is_file() {
-        return Err(format!(
-            "the client exited but {} was not written",
-            out.display()
-        ));
+        return Err(format!("the client exited but {} was not written", out.display()));
     }
     println!("{}", out.display());
     Ok(())
@@ -68,20 +45,13 @@ pub fn headless_command(binary: &std::path::Path, size: &str) -> Result<Command,
     if std::env::var_os("DISPLAY").is_some() {
         return Ok(Command::new(binary));
     }
-    let found = Command::new("sh")
-        .args(["-c", "command -v xvfb-run"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+    let found = Command::new("sh").args(["-c", "command -v xvfb-run"]).output().map(|o| o.status.success()).unwrap_or(false);
     if !found {
-        return Err(
-            "no display and no xvfb-run: install the packages `xvfb` and `xauth` \
+        return Err("no display and no xvfb-run: install the packages `xvfb` and `xauth` \
                     (`cargo xtask deps` does it) and try again"
-                .into(),
-        );
+            .into());
     }
     let mut cmd = Command::new("xvfb-run");
-    cmd.args(["-a", "-s", &format!("-screen 0 {size}x24")])
-        .arg(binary);
+    cmd.args(["-a", "-s", &format!("-screen 0 {size}x24")]).arg(binary);
     Ok(cmd)
 }

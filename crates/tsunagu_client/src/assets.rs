@@ -9,9 +9,7 @@ pub fn asset_root() -> PathBuf {
     if let Some(dir) = std::env::var_os("TSUNAGU_ASSETS") {
         return PathBuf::from(dir);
     }
-    let exe_dir = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf));
+    let exe_dir = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf));
     let mut candidates = Vec::new();
     if let Some(dir) = exe_dir {
         candidates.push(dir.join("assets"));

@@ -32,13 +32,7 @@ pub struct BotsPlugin;
 
 impl Plugin for BotsPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(
-            Update,
-            (
-                start_bots.run_if(resource_added::<HostedRoom>),
-                stroll.run_if(resource_exists::<Bots>),
-            ),
-        );
+        app.add_systems(Update, (start_bots.run_if(resource_added::<HostedRoom>), stroll.run_if(resource_exists::<Bots>)));
     }
 }
 
@@ -53,25 +47,11 @@ fn start_bots(
     let invite = room.0.local_invite(&room.0.config().code);
     let bots = (0..options.bots)
         .map(|i| {
-            let nickname = texts.get_with(
-                settings.language,
-                "bot-name",
-                &[("n", Arg::Num(f64::from(i + 1)))],
-            );
-            let hello = Hello::new(
-                &invite.room_code,
-                &nickname,
-                AvatarLook {
-                    body_color: BODY_COLORS[(i as usize + 3) % BODY_COLORS.len()],
-                },
-            );
+            let nickname = texts.get_with(settings.language, "bot-name", &[("n", Arg::Num(f64::from(i + 1)))]);
+            let hello = Hello::new(&invite.room_code, &nickname, AvatarLook { body_color: BODY_COLORS[(i as usize + 3) % BODY_COLORS.len()] });
             let i = i as f32;
             Bot {
-                core: ClientCore::join(
-                    Box::new(QuicConnector::new(invite.clone())),
-                    hello,
-                    time.elapsed(),
-                ),
+                core: ClientCore::join(Box::new(QuicConnector::new(invite.clone())), hello, time.elapsed()),
                 center: Vec3::new(-1.8 + 1.8 * (i % 3.0), 0.0, -0.4 - 1.2 * (i / 3.0).floor()),
                 radius: 0.5,
                 phase: i * 1.7,
@@ -92,11 +72,7 @@ fn stroll(time: Res<Time<Real>>, mut bots: ResMut<Bots>) {
         let tangent = Vec3::new(-angle.sin(), 0.0, angle.cos());
         let rot = facing(tangent);
         let head = rot * Quat::from_rotation_y((t * 0.7 + bot.phase).sin() * 0.4);
-        let pose = AvatarPose {
-            body: to_wire(pos, rot),
-            head: to_wire(pos + Vec3::Y * EYE_HEIGHT, head),
-            hands: None,
-        };
+        let pose = AvatarPose { body: to_wire(pos, rot), head: to_wire(pos + Vec3::Y * EYE_HEIGHT, head), hands: None };
         // The core paces poses to the server's tick rate, like any client's.
         bot.core.send_pose(pose, time.elapsed());
     }

@@ -6,9 +6,7 @@ use bevy::input::mouse::AccumulatedMouseMotion;
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 use bevy_rapier3d::prelude::*;
-use tsunagu_sim::motion::{
-    AVATAR_HEIGHT, AVATAR_RADIUS, EYE_HEIGHT, WALK_SPEED, facing, snap_turn, step_toward,
-};
+use tsunagu_sim::motion::{AVATAR_HEIGHT, AVATAR_RADIUS, EYE_HEIGHT, WALK_SPEED, facing, snap_turn, step_toward};
 use tsunagu_sim::pose::to_wire;
 
 use crate::AppState;
@@ -56,23 +54,12 @@ impl Plugin for ControlsPlugin {
             .add_systems(Startup, spawn_camera)
             .add_systems(
                 Update,
-                (
-                    keyboard_turn_and_view,
-                    mouse_look,
-                    click_to_walk,
-                    walk,
-                    write_local_pose,
-                )
+                (keyboard_turn_and_view, mouse_look, click_to_walk, walk, write_local_pose)
                     .chain()
                     .in_set(crate::net::NetSet::LocalInput)
                     .run_if(in_state(AppState::InRoom)),
             )
-            .add_systems(
-                PostUpdate,
-                follow_camera
-                    .before(TransformSystems::Propagate)
-                    .run_if(in_state(AppState::InRoom)),
-            );
+            .add_systems(PostUpdate, follow_camera.before(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
     }
 }
 
@@ -102,11 +89,7 @@ pub fn local_player_bundle() -> impl Bundle {
     )
 }
 
-fn keyboard_turn_and_view(
-    keys: Res<ButtonInput<KeyCode>>,
-    mut heading: ResMut<Heading>,
-    mut view: ResMut<ViewMode>,
-) {
+fn keyboard_turn_and_view(keys: Res<ButtonInput<KeyCode>>, mut heading: ResMut<Heading>, mut view: ResMut<ViewMode>) {
     if keys.just_pressed(KeyCode::KeyQ) {
         heading.yaw = snap_turn(heading.yaw, 1);
     }
@@ -121,24 +104,15 @@ fn keyboard_turn_and_view(
     }
 }
 
-fn mouse_look(
-    buttons: Res<ButtonInput<MouseButton>>,
-    motion: Res<AccumulatedMouseMotion>,
-    mut heading: ResMut<Heading>,
-) {
+fn mouse_look(buttons: Res<ButtonInput<MouseButton>>, motion: Res<AccumulatedMouseMotion>, mut heading: ResMut<Heading>) {
     if buttons.pressed(MouseButton::Right) && motion.delta != Vec2::ZERO {
         heading.yaw -= motion.delta.x * LOOK_SENSITIVITY;
-        heading.pitch =
-            (heading.pitch - motion.delta.y * LOOK_SENSITIVITY).clamp(-MAX_PITCH, MAX_PITCH);
+        heading.pitch = (heading.pitch - motion.delta.y * LOOK_SENSITIVITY).clamp(-MAX_PITCH, MAX_PITCH);
     }
 }
 
 /// Where a cursor position hits the floor, if it does.
-pub fn floor_point(
-    camera: &Camera,
-    camera_transform: &GlobalTransform,
-    cursor: Vec2,
-) -> Option<Vec3> {
+pub fn floor_point(camera: &Camera, camera_transform: &GlobalTransform, cursor: Vec2) -> Option<Vec3> {
     let ray = camera.viewport_to_world(camera_transform, cursor).ok()?;
     let distance = ray.intersect_plane(Vec3::ZERO, InfinitePlane3d::new(Vec3::Y))?;
     Some(ray.get_point(distance))
@@ -151,17 +125,11 @@ fn click_to_walk(
     ui_hover: Query<&Interaction>,
     mut heading: ResMut<Heading>,
 ) {
-    if !buttons.just_pressed(MouseButton::Left) || ui_hover.iter().any(|i| *i != Interaction::None)
-    {
+    if !buttons.just_pressed(MouseButton::Left) || ui_hover.iter().any(|i| *i != Interaction::None) {
         return;
     }
-    let (Ok(window), Ok((camera, camera_transform))) = (windows.single(), cameras.single()) else {
-        return;
-    };
-    if let Some(point) = window
-        .cursor_position()
-        .and_then(|c| floor_point(camera, camera_transform, c))
-    {
+    let (Ok(window), Ok((camera, camera_transform))) = (windows.single(), cameras.single()) else { return };
+    if let Some(point) = window.cursor_position().and_then(|c| floor_point(camera, camera_transform, c)) {
         heading.walk_target = Some(point);
     }
 }
@@ -172,9 +140,7 @@ fn walk(
     mut heading: ResMut<Heading>,
     mut player: Query<(&Transform, &mut KinematicCharacterController), With<LocalPlayer>>,
 ) {
-    let Ok((transform, mut controller)) = player.single_mut() else {
-        return;
-    };
+    let Ok((transform, mut controller)) = player.single_mut() else { return };
     let dt = time.delta_secs();
     let pressed = |codes: [KeyCode; 2]| codes.iter().any(|c| keys.pressed(*c));
     let mut input = Vec2::ZERO;
@@ -218,62 +184,17 @@ fn yaw_of(rotation: Quat) -> f32 {
 /// The local player's body, avatar, head and the camera that follows them.
 #[derive(bevy::ecs::system::SystemParam)]
 struct CameraRig<'w, 's> {
-    player: Query<
-        'w,
-        's,
-        (&'static Transform, &'static Children),
-        (With<LocalPlayer>, Without<MainCamera>),
-    >,
-    avatars: Query<
-        'w,
-        's,
-        (&'static mut Transform, &'static mut Visibility),
-        (With<Avatar>, Without<LocalPlayer>, Without<MainCamera>),
-    >,
-    heads: Query<
-        'w,
-        's,
-        &'static mut Transform,
-        (
-            With<AvatarHead>,
-            Without<Avatar>,
-            Without<LocalPlayer>,
-            Without<MainCamera>,
-        ),
-    >,
-    camera: Query<
-        'w,
-        's,
-        &'static mut Transform,
-        (
-            With<MainCamera>,
-            Without<LocalPlayer>,
-            Without<Avatar>,
-            Without<AvatarHead>,
-        ),
-    >,
+    player: Query<'w, 's, (&'static Transform, &'static Children), (With<LocalPlayer>, Without<MainCamera>)>,
+    avatars: Query<'w, 's, (&'static mut Transform, &'static mut Visibility), (With<Avatar>, Without<LocalPlayer>, Without<MainCamera>)>,
+    heads: Query<'w, 's, &'static mut Transform, (With<AvatarHead>, Without<Avatar>, Without<LocalPlayer>, Without<MainCamera>)>,
+    camera: Query<'w, 's, &'static mut Transform, (With<MainCamera>, Without<LocalPlayer>, Without<Avatar>, Without<AvatarHead>)>,
     children: Query<'w, 's, &'static Children>,
 }
 
-fn follow_camera(
-    view: Res<ViewMode>,
-    ward: Res<crate::scene::Ward>,
-    heading: Res<Heading>,
-    rig: CameraRig,
-) {
-    let CameraRig {
-        mut player,
-        mut avatars,
-        mut heads,
-        mut camera,
-        children,
-    } = rig;
-    let Ok((body, kids)) = player.single_mut() else {
-        return;
-    };
-    let Ok(mut camera) = camera.single_mut() else {
-        return;
-    };
+fn follow_camera(view: Res<ViewMode>, ward: Res<crate::scene::Ward>, heading: Res<Heading>, rig: CameraRig) {
+    let CameraRig { mut player, mut avatars, mut heads, mut camera, children } = rig;
+    let Ok((body, kids)) = player.single_mut() else { return };
+    let Ok(mut camera) = camera.single_mut() else { return };
     let feet = body.translation - Vec3::Y * (AVATAR_HEIGHT / 2.0);
     let yaw = Quat::from_rotation_y(heading.yaw);
     let look = yaw * Quat::from_rotation_x(heading.pitch);
@@ -281,11 +202,7 @@ fn follow_camera(
         if let Ok((mut transform, mut visibility)) = avatars.get_mut(kid) {
             transform.translation = -Vec3::Y * (AVATAR_HEIGHT / 2.0);
             transform.rotation = yaw;
-            *visibility = if *view == ViewMode::FirstPerson {
-                Visibility::Hidden
-            } else {
-                Visibility::Inherited
-            };
+            *visibility = if *view == ViewMode::FirstPerson { Visibility::Hidden } else { Visibility::Inherited };
             for part in children.iter_descendants(kid) {
                 if let Ok(mut head) = heads.get_mut(part) {
                     head.rotation = Quat::from_rotation_x(heading.pitch * 0.6);
@@ -301,28 +218,17 @@ fn follow_camera(
             // Stay inside the room: a camera behind a wall would see only the wall.
             let limit = ward.0.interior_half - Vec2::splat(0.15);
             let at = eye + behind;
-            let at = Vec3::new(
-                at.x.clamp(-limit.x, limit.x),
-                at.y.clamp(0.3, ward.0.ceiling - 0.2),
-                at.z.clamp(-limit.y, limit.y),
-            );
+            let at = Vec3::new(at.x.clamp(-limit.x, limit.x), at.y.clamp(0.3, ward.0.ceiling - 0.2), at.z.clamp(-limit.y, limit.y));
             Transform::from_translation(at).looking_at(eye + look * Vec3::NEG_Z * 2.0, Vec3::Y)
         }
     };
 }
 
 /// The desktop's pose to send: body from the physics body, head from the heading.
-fn write_local_pose(
-    heading: Res<Heading>,
-    mut player: Query<(&Transform, &mut crate::net::LocalPose), With<LocalPlayer>>,
-) {
+fn write_local_pose(heading: Res<Heading>, mut player: Query<(&Transform, &mut crate::net::LocalPose), With<LocalPlayer>>) {
     for (body, mut pose) in &mut player {
         let (feet, yaw, eye, look) = local_pose(body, &heading);
-        pose.0 = Some(tsunagu_protocol::AvatarPose {
-            body: to_wire(feet, yaw),
-            head: to_wire(eye, look),
-            hands: None,
-        });
+        pose.0 = Some(tsunagu_protocol::AvatarPose { body: to_wire(feet, yaw), head: to_wire(eye, look), hands: None });
     }
 }
 
@@ -330,10 +236,5 @@ fn write_local_pose(
 pub fn local_pose(body: &Transform, heading: &Heading) -> (Vec3, Quat, Vec3, Quat) {
     let feet = body.translation - Vec3::Y * (AVATAR_HEIGHT / 2.0);
     let yaw = Quat::from_rotation_y(heading.yaw);
-    (
-        feet,
-        yaw,
-        feet + Vec3::Y * EYE_HEIGHT,
-        yaw * Quat::from_rotation_x(heading.pitch),
-    )
+    (feet, yaw, feet + Vec3::Y * EYE_HEIGHT, yaw * Quat::from_rotation_x(heading.pitch))
 }

@@ -159,30 +159,11 @@ impl Plugin for NetPlugin {
             .add_sub_state::<RoomState>()
             .add_message::<RoomMessage>()
             .add_message::<SendRoomEvent>()
-            .configure_sets(
-                Update,
-                (
-                    NetSet::Receive,
-                    NetSet::Apply,
-                    NetSet::LocalInput,
-                    NetSet::Send,
-                )
-                    .chain(),
-            )
+            .configure_sets(Update, (NetSet::Receive, NetSet::Apply, NetSet::LocalInput, NetSet::Send).chain())
             .add_systems(OnEnter(AppState::InRoom), connect)
             .add_systems(OnExit(AppState::InRoom), disconnect)
-            .add_systems(
-                Update,
-                receive
-                    .in_set(NetSet::Receive)
-                    .run_if(resource_exists::<Connection>),
-            )
-            .add_systems(
-                Update,
-                (send_events, send_pose)
-                    .in_set(NetSet::Send)
-                    .run_if(resource_exists::<Connection>),
-            )
+            .add_systems(Update, receive.in_set(NetSet::Receive).run_if(resource_exists::<Connection>))
+            .add_systems(Update, (send_events, send_pose).in_set(NetSet::Send).run_if(resource_exists::<Connection>))
             .add_systems(Last, leave_on_exit);
     }
 }
@@ -196,21 +177,10 @@ pub fn data_dir() -> Option<PathBuf> {
 
 /// A Hello for these settings and room code.
 pub fn hello_for(settings: &Settings, room_code: &str) -> Hello {
-    Hello::new(
-        room_code,
-        settings.nickname.trim(),
-        AvatarLook {
-            body_color: settings.body_color,
-        },
-    )
+    Hello::new(room_code, settings.nickname.trim(), AvatarLook { body_color: settings.body_color })
 }
 
-fn fail(
-    commands: &mut Commands,
-    next: &mut NextState<AppState>,
-    key: &'static str,
-    reason: String,
-) {
+fn fail(commands: &mut Commands, next: &mut NextState<AppState>, key: &'static str, reason: String) {
     warn!("tsunagu: could not join: {key}");
     commands.insert_resource(JoinFailure { key, reason });
     next.set(AppState::Start);
@@ -231,23 +201,11 @@ fn connect(
     let invite = match &*plan {
         JoinPlan::Host => {
             let Some(dir) = data_dir() else {
-                return fail(
-                    &mut commands,
-                    &mut next,
-                    "status-server-error",
-                    "no home directory".into(),
-                );
+                return fail(&mut commands, &mut next, "status-server-error", "no home directory".into());
             };
             let room = match EmbeddedRoom::start(HOSTED_ROOM_CAPACITY, &dir) {
                 Ok(room) => room,
-                Err(e) => {
-                    return fail(
-                        &mut commands,
-                        &mut next,
-                        "status-server-error",
-                        e.to_string(),
-                    );
-                }
+                Err(e) => return fail(&mut commands, &mut next, "status-server-error", e.to_string()),
             };
             // The invite is on screen; a log is no place for it.
             info!("tsunagu: hosting a room on this PC");
@@ -276,9 +234,7 @@ fn disconnect(mut commands: Commands, connection: Option<ResMut<Connection>>) {
 /// view) never freezes.
 fn close_hosted_room_in_the_background(world: &mut World) {
     if let Some(room) = world.remove_resource::<HostedRoom>() {
-        let _ = std::thread::Builder::new()
-            .name("tsunagu-room-close".into())
-            .spawn(move || drop(room));
+        let _ = std::thread::Builder::new().name("tsunagu-room-close".into()).spawn(move || drop(room));
     }
 }
 
@@ -306,12 +262,7 @@ fn receive(
                 next_room.set(RoomState::Reconnecting);
             }
             RoomEvent::Ended(end) => {
-                fail(
-                    &mut commands,
-                    &mut next_app,
-                    ending_message(*end),
-                    String::new(),
-                );
+                fail(&mut commands, &mut next_app, ending_message(*end), String::new());
                 commands.remove_resource::<Connection>();
             }
             _ => {}

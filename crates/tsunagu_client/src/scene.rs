@@ -52,10 +52,7 @@ fn lighten_for_software_rendering(
     if adapter.device_type != wgpu_types::DeviceType::Cpu {
         return;
     }
-    info!(
-        "tsunagu: software rendering ({}): simpler lighting, no multisampling",
-        adapter.name
-    );
+    info!("tsunagu: software rendering ({}): simpler lighting, no multisampling", adapter.name);
     for camera in &cameras {
         commands.entity(camera).insert(Msaa::Off);
     }
@@ -96,10 +93,7 @@ pub struct Shapes {
 impl Shapes {
     /// Make the unit meshes.
     pub fn new(meshes: &mut Assets<Mesh>) -> Self {
-        let sphere = Sphere::new(1.0)
-            .mesh()
-            .ico(3)
-            .unwrap_or_else(|_| Sphere::new(1.0).mesh().uv(24, 16));
+        let sphere = Sphere::new(1.0).mesh().ico(3).unwrap_or_else(|_| Sphere::new(1.0).mesh().uv(24, 16));
         Shapes {
             cube: meshes.add(Cuboid::from_length(1.0)),
             sphere: meshes.add(sphere),
@@ -120,14 +114,7 @@ impl Builder<'_, '_, '_> {
         let materials = &mut *self.materials;
         self.palette
             .entry(key)
-            .or_insert_with(|| {
-                materials.add(StandardMaterial {
-                    base_color: color,
-                    perceptual_roughness: 0.85,
-                    unlit,
-                    ..default()
-                })
-            })
+            .or_insert_with(|| materials.add(StandardMaterial { base_color: color, perceptual_roughness: 0.85, unlit, ..default() }))
             .clone()
     }
 
@@ -139,24 +126,13 @@ impl Builder<'_, '_, '_> {
         self.material(color, true)
     }
 
-    fn spawn(
-        &mut self,
-        mesh: Handle<Mesh>,
-        material: Handle<StandardMaterial>,
-        transform: Transform,
-    ) -> Entity {
-        self.commands
-            .spawn((WardPart, Mesh3d(mesh), MeshMaterial3d(material), transform))
-            .id()
+    fn spawn(&mut self, mesh: Handle<Mesh>, material: Handle<StandardMaterial>, transform: Transform) -> Entity {
+        self.commands.spawn((WardPart, Mesh3d(mesh), MeshMaterial3d(material), transform)).id()
     }
 
     fn cuboid(&mut self, center: Vec3, size: Vec3, color: Color) -> Entity {
         let material = self.matte(color);
-        self.spawn(
-            self.shapes.cube.clone(),
-            material,
-            Transform::from_translation(center).with_scale(size),
-        )
+        self.spawn(self.shapes.cube.clone(), material, Transform::from_translation(center).with_scale(size))
     }
 
     /// A cuboid in a flat colour that ignores lighting (sky, pictures).
@@ -167,11 +143,7 @@ impl Builder<'_, '_, '_> {
 
     fn sphere(&mut self, center: Vec3, radius: f32, scale: Vec3, color: Color) -> Entity {
         let material = self.matte(color);
-        self.spawn(
-            self.shapes.sphere.clone(),
-            material,
-            Transform::from_translation(center).with_scale(scale * radius),
-        )
+        self.spawn(self.shapes.sphere.clone(), material, Transform::from_translation(center).with_scale(scale * radius))
     }
 
     /// A sphere in a flat colour that ignores lighting.
@@ -182,11 +154,7 @@ impl Builder<'_, '_, '_> {
 
     fn cylinder(&mut self, center: Vec3, radius: f32, height: f32, color: Color) -> Entity {
         let material = self.matte(color);
-        self.spawn(
-            self.shapes.cylinder.clone(),
-            material,
-            Transform::from_translation(center).with_scale(Vec3::new(radius, height, radius)),
-        )
+        self.spawn(self.shapes.cylinder.clone(), material, Transform::from_translation(center).with_scale(Vec3::new(radius, height, radius)))
     }
 }
 
@@ -199,33 +167,17 @@ fn build_ward(
     let layout = &ward.0;
     let shapes = Shapes::new(&mut meshes);
     commands.insert_resource(shapes.clone());
-    let mut b = Builder {
-        commands: &mut commands,
-        materials: &mut materials,
-        shapes,
-        palette: HashMap::new(),
-    };
+    let mut b = Builder { commands: &mut commands, materials: &mut materials, shapes, palette: HashMap::new() };
     let half = layout.interior_half;
 
     // Floor: warm wood, with a collider under it.
-    let floor = b.cuboid(
-        Vec3::new(0.0, -0.05, 0.0),
-        Vec3::new(2.0 * half.x, 0.1, 2.0 * half.y),
-        srgb(0xd9b48a),
-    );
-    b.commands
-        .entity(floor)
-        .insert(Collider::cuboid(half.x, 0.05, half.y));
+    let floor = b.cuboid(Vec3::new(0.0, -0.05, 0.0), Vec3::new(2.0 * half.x, 0.1, 2.0 * half.y), srgb(0xd9b48a));
+    b.commands.entity(floor).insert(Collider::cuboid(half.x, 0.05, half.y));
     // Ceiling, and soft round lamps in it.
-    b.cuboid(
-        Vec3::new(0.0, layout.ceiling + 0.05, 0.0),
-        Vec3::new(2.0 * half.x, 0.1, 2.0 * half.y),
-        srgb(0xfff8ee),
-    );
+    b.cuboid(Vec3::new(0.0, layout.ceiling + 0.05, 0.0), Vec3::new(2.0 * half.x, 0.1, 2.0 * half.y), srgb(0xfff8ee));
     for x in [-4.0, 0.0, 4.0] {
         for z in [-2.5, 2.5] {
-            let lamp = Transform::from_xyz(x, layout.ceiling - 0.01, z)
-                .with_scale(Vec3::new(0.45, 0.04, 0.45));
+            let lamp = Transform::from_xyz(x, layout.ceiling - 0.01, z).with_scale(Vec3::new(0.45, 0.04, 0.45));
             let material = b.glowing(srgb(0xfff1d6));
             b.spawn(b.shapes.cylinder.clone(), material, lamp);
         }
@@ -238,84 +190,43 @@ fn build_ward(
             PieceKind::Bed => bed(&mut b, piece.center, size),
             PieceKind::BedsideCabinet => {
                 let cabinet = b.cuboid(piece.center, size, srgb(0xe8c9a0));
-                b.sphere(
-                    piece.center + Vec3::new(0.26, 0.1, 0.0),
-                    0.03,
-                    Vec3::ONE,
-                    srgb(0x9a6b3f),
-                );
-                b.cuboid(
-                    piece.center + Vec3::Y * 0.36,
-                    Vec3::new(0.16, 0.02, 0.16),
-                    srgb(0x8fd3c2),
-                );
+                b.sphere(piece.center + Vec3::new(0.26, 0.1, 0.0), 0.03, Vec3::ONE, srgb(0x9a6b3f));
+                b.cuboid(piece.center + Vec3::Y * 0.36, Vec3::new(0.16, 0.02, 0.16), srgb(0x8fd3c2));
                 cabinet
             }
             PieceKind::ToyBox => {
                 let chest = b.cuboid(piece.center, size, srgb(0x6fb6e8));
-                b.cuboid(
-                    piece.center + Vec3::Y * (piece.half_extents.y + 0.03),
-                    size.with_y(0.06) + 0.04,
-                    srgb(0xffcf5a),
-                );
+                b.cuboid(piece.center + Vec3::Y * (piece.half_extents.y + 0.03), size.with_y(0.06) + 0.04, srgb(0xffcf5a));
                 chest
             }
             PieceKind::LowTable => {
-                let top = b.cuboid(
-                    piece.center + Vec3::Y * 0.17,
-                    size.with_y(0.06),
-                    srgb(0xf3d9b1),
-                );
+                let top = b.cuboid(piece.center + Vec3::Y * 0.17, size.with_y(0.06), srgb(0xf3d9b1));
                 for (sx, sz) in [(-1.0, -1.0), (1.0, -1.0), (-1.0, 1.0), (1.0, 1.0)] {
-                    let leg = piece.center
-                        + Vec3::new(
-                            sx * (piece.half_extents.x - 0.08),
-                            -0.04,
-                            sz * (piece.half_extents.z - 0.08),
-                        );
+                    let leg = piece.center + Vec3::new(sx * (piece.half_extents.x - 0.08), -0.04, sz * (piece.half_extents.z - 0.08));
                     b.cylinder(leg, 0.04, 0.36, srgb(0xe0b98a));
                 }
                 top
             }
-            PieceKind::BambooPot => {
-                b.cylinder(piece.center, piece.half_extents.x, size.y, srgb(0xc98b5a))
-            }
+            PieceKind::BambooPot => b.cylinder(piece.center, piece.half_extents.x, size.y, srgb(0xc98b5a)),
             PieceKind::Bench => {
                 let bench = b.cuboid(piece.center, size, srgb(0xf4a9a0));
                 for i in 0..3 {
                     let x = piece.center.x + (i as f32 - 1.0) * 0.72;
-                    b.sphere(
-                        Vec3::new(x, piece.center.y + 0.26, piece.center.z),
-                        0.3,
-                        Vec3::new(1.0, 0.35, 0.8),
-                        srgb(0xffd6c9),
-                    );
+                    b.sphere(Vec3::new(x, piece.center.y + 0.26, piece.center.z), 0.3, Vec3::new(1.0, 0.35, 0.8), srgb(0xffd6c9));
                 }
                 bench
             }
         };
-        b.commands.entity(entity).insert(Collider::cuboid(
-            piece.half_extents.x,
-            piece.half_extents.y,
-            piece.half_extents.z,
-        ));
+        b.commands.entity(entity).insert(Collider::cuboid(piece.half_extents.x, piece.half_extents.y, piece.half_extents.z));
     }
 
     // A soft green band along the lower walls.
     let band = srgb(0xcfe8c9);
     for z in [-half.y + 0.01, half.y - 0.01] {
-        b.cuboid(
-            Vec3::new(0.0, 0.45, z),
-            Vec3::new(2.0 * half.x, 0.9, 0.02),
-            band,
-        );
+        b.cuboid(Vec3::new(0.0, 0.45, z), Vec3::new(2.0 * half.x, 0.9, 0.02), band);
     }
     for x in [-half.x + 0.01, half.x - 0.01] {
-        b.cuboid(
-            Vec3::new(x, 0.45, 0.0),
-            Vec3::new(0.02, 0.9, 2.0 * half.y),
-            band,
-        );
+        b.cuboid(Vec3::new(x, 0.45, 0.0), Vec3::new(0.02, 0.9, 2.0 * half.y), band);
     }
 
     for (center, window_half) in &layout.windows {
@@ -328,31 +239,15 @@ fn build_ward(
     // Daylight through the windows: the one shadowed light (cheap on software rendering).
     commands.spawn((
         WardPart,
-        DirectionalLight {
-            illuminance: 4_500.0,
-            color: srgb(0xfff0d8),
-            shadow_maps_enabled: true,
-            ..default()
-        },
+        DirectionalLight { illuminance: 4_500.0, color: srgb(0xfff0d8), shadow_maps_enabled: true, ..default() },
         Transform::from_xyz(2.0, 6.0, -9.0).looking_at(Vec3::new(0.0, 0.0, 1.0), Vec3::Y),
-        CascadeShadowConfigBuilder {
-            num_cascades: 1,
-            maximum_distance: 20.0,
-            ..default()
-        }
-        .build(),
+        CascadeShadowConfigBuilder { num_cascades: 1, maximum_distance: 20.0, ..default() }.build(),
     ));
     // Warm lamps filling the room.
     for x in [-4.0, 0.0, 4.0] {
         commands.spawn((
             WardPart,
-            PointLight {
-                intensity: 180_000.0,
-                range: 12.0,
-                color: srgb(0xffd9a8),
-                shadow_maps_enabled: false,
-                ..default()
-            },
+            PointLight { intensity: 180_000.0, range: 12.0, color: srgb(0xffd9a8), shadow_maps_enabled: false, ..default() },
             Transform::from_xyz(x, layout.ceiling - 0.3, 0.0),
         ));
     }
@@ -361,64 +256,31 @@ fn build_ward(
 fn bed(b: &mut Builder, center: Vec3, size: Vec3) -> Entity {
     let frame = b.cuboid(center - Vec3::Y * 0.1, size.with_y(0.4), srgb(0xdfe9f2));
     let top = center.y + size.y / 2.0;
-    b.cuboid(
-        Vec3::new(center.x, top - 0.08, center.z),
-        Vec3::new(size.x - 0.1, 0.16, size.z - 0.1),
-        srgb(0xffffff),
-    );
+    b.cuboid(Vec3::new(center.x, top - 0.08, center.z), Vec3::new(size.x - 0.1, 0.16, size.z - 0.1), srgb(0xffffff));
     // A cheerful blanket over the foot end.
     let blankets = [0xf7b6c2, 0xa8d8f0, 0xffe08a];
     let pick = blankets[(center.z.abs() * 10.0) as usize % blankets.len()];
-    b.cuboid(
-        Vec3::new(center.x + 0.25, top + 0.02, center.z),
-        Vec3::new(size.x * 0.7, 0.06, size.z - 0.04),
-        srgb(pick),
-    );
-    b.sphere(
-        Vec3::new(center.x - size.x / 2.0 + 0.3, top + 0.07, center.z),
-        0.3,
-        Vec3::new(0.7, 0.3, 1.2),
-        srgb(0xffffff),
-    );
+    b.cuboid(Vec3::new(center.x + 0.25, top + 0.02, center.z), Vec3::new(size.x * 0.7, 0.06, size.z - 0.04), srgb(pick));
+    b.sphere(Vec3::new(center.x - size.x / 2.0 + 0.3, top + 0.07, center.z), 0.3, Vec3::new(0.7, 0.3, 1.2), srgb(0xffffff));
     // Headboard against the wall.
-    b.cuboid(
-        Vec3::new(center.x - size.x / 2.0 + 0.03, center.y + 0.35, center.z),
-        Vec3::new(0.06, 1.0, size.z),
-        srgb(0xe8c9a0),
-    );
+    b.cuboid(Vec3::new(center.x - size.x / 2.0 + 0.03, center.y + 0.35, center.z), Vec3::new(0.06, 1.0, size.z), srgb(0xe8c9a0));
     // Curtain rail and a half-drawn curtain on the open side, in soft pastels.
     let rail_y = 2.3;
-    b.cuboid(
-        Vec3::new(center.x + size.x / 2.0 + 0.2, rail_y, center.z),
-        Vec3::new(0.04, 0.04, size.z + 0.8),
-        srgb(0xcfcfcf),
-    );
+    b.cuboid(Vec3::new(center.x + size.x / 2.0 + 0.2, rail_y, center.z), Vec3::new(0.04, 0.04, size.z + 0.8), srgb(0xcfcfcf));
     for side in [-1.0, 1.0] {
         b.cuboid(
-            Vec3::new(
-                center.x + 0.1,
-                rail_y,
-                center.z + side * (size.z / 2.0 + 0.4),
-            ),
+            Vec3::new(center.x + 0.1, rail_y, center.z + side * (size.z / 2.0 + 0.4)),
             Vec3::new(size.x + 0.2, 0.04, 0.04),
             srgb(0xcfcfcf),
         );
         // Folded curtain at each side.
         b.cuboid(
-            Vec3::new(
-                center.x + size.x / 2.0 + 0.2,
-                rail_y - 0.95,
-                center.z + side * (size.z / 2.0 + 0.25),
-            ),
+            Vec3::new(center.x + size.x / 2.0 + 0.2, rail_y - 0.95, center.z + side * (size.z / 2.0 + 0.25)),
             Vec3::new(0.08, 1.9, 0.3),
             srgb(0xc9b8e8),
         );
         b.cuboid(
-            Vec3::new(
-                center.x + 0.1,
-                rail_y - 0.95,
-                center.z + side * (size.z / 2.0 + 0.4),
-            ),
+            Vec3::new(center.x + 0.1, rail_y - 0.95, center.z + side * (size.z / 2.0 + 0.4)),
             Vec3::new(size.x + 0.2, 1.9, 0.03),
             srgb(0xd8ecd9),
         );
@@ -428,95 +290,40 @@ fn bed(b: &mut Builder, center: Vec3, size: Vec3) -> Entity {
 
 fn window(b: &mut Builder, center: Vec3, half: Vec2) {
     let inset = center + Vec3::Z * 0.02;
-    b.panel(
-        Transform::from_translation(inset).with_scale(Vec3::new(half.x * 2.0, half.y * 2.0, 0.01)),
-        srgb(0x9fd4f5),
-    );
-    for (dx, dy, s) in [
-        (-0.5, 0.25, 0.22),
-        (-0.28, 0.3, 0.28),
-        (0.45, -0.1, 0.2),
-        (0.62, -0.05, 0.16),
-    ] {
-        let cloud = Transform::from_translation(inset + Vec3::new(dx, dy, 0.01))
-            .with_scale(Vec3::new(1.4, 0.6, 0.05) * s);
+    b.panel(Transform::from_translation(inset).with_scale(Vec3::new(half.x * 2.0, half.y * 2.0, 0.01)), srgb(0x9fd4f5));
+    for (dx, dy, s) in [(-0.5, 0.25, 0.22), (-0.28, 0.3, 0.28), (0.45, -0.1, 0.2), (0.62, -0.05, 0.16)] {
+        let cloud = Transform::from_translation(inset + Vec3::new(dx, dy, 0.01)).with_scale(Vec3::new(1.4, 0.6, 0.05) * s);
         b.glowing_sphere(cloud, srgb(0xffffff));
     }
-    let hills = Transform::from_translation(inset + Vec3::new(0.2, -half.y - 0.35, 0.012))
-        .with_scale(Vec3::new(1.3, 0.6, 0.01) * half.x * 0.9);
+    let hills = Transform::from_translation(inset + Vec3::new(0.2, -half.y - 0.35, 0.012)).with_scale(Vec3::new(1.3, 0.6, 0.01) * half.x * 0.9);
     b.glowing_sphere(hills, srgb(0x9fd98f));
     let frame = srgb(0xffffff);
-    b.cuboid(
-        center + Vec3::new(0.0, half.y + 0.04, 0.05),
-        Vec3::new(half.x * 2.0 + 0.16, 0.08, 0.1),
-        frame,
-    );
-    b.cuboid(
-        center + Vec3::new(0.0, -half.y - 0.05, 0.08),
-        Vec3::new(half.x * 2.0 + 0.3, 0.1, 0.16),
-        frame,
-    );
+    b.cuboid(center + Vec3::new(0.0, half.y + 0.04, 0.05), Vec3::new(half.x * 2.0 + 0.16, 0.08, 0.1), frame);
+    b.cuboid(center + Vec3::new(0.0, -half.y - 0.05, 0.08), Vec3::new(half.x * 2.0 + 0.3, 0.1, 0.16), frame);
     for side in [-1.0, 1.0] {
-        b.cuboid(
-            center + Vec3::new(side * (half.x + 0.04), 0.0, 0.05),
-            Vec3::new(0.08, half.y * 2.0, 0.1),
-            frame,
-        );
+        b.cuboid(center + Vec3::new(side * (half.x + 0.04), 0.0, 0.05), Vec3::new(0.08, half.y * 2.0, 0.1), frame);
     }
-    b.cuboid(
-        center + Vec3::new(0.0, 0.0, 0.05),
-        Vec3::new(0.05, half.y * 2.0, 0.06),
-        frame,
-    );
+    b.cuboid(center + Vec3::new(0.0, 0.0, 0.05), Vec3::new(0.05, half.y * 2.0, 0.06), frame);
     // Tied-back curtains either side.
     for side in [-1.0, 1.0] {
-        b.cuboid(
-            center + Vec3::new(side * (half.x + 0.25), -0.1, 0.12),
-            Vec3::new(0.3, half.y * 2.0 + 0.6, 0.05),
-            srgb(0xffc9a8),
-        );
+        b.cuboid(center + Vec3::new(side * (half.x + 0.25), -0.1, 0.12), Vec3::new(0.3, half.y * 2.0 + 0.6, 0.05), srgb(0xffc9a8));
     }
 }
 
 fn wall_screen(b: &mut Builder, center: Vec3, half: Vec2) {
-    b.cuboid(
-        center + Vec3::Z * 0.04,
-        Vec3::new(half.x * 2.0 + 0.12, half.y * 2.0 + 0.12, 0.06),
-        srgb(0x3a3f4a),
-    );
+    b.cuboid(center + Vec3::Z * 0.04, Vec3::new(half.x * 2.0 + 0.12, half.y * 2.0 + 0.12, 0.06), srgb(0x3a3f4a));
     let front = center + Vec3::Z * 0.075;
     // A calm picture: evening sky, a moon and the Milky Way for Tanabata.
-    b.panel(
-        Transform::from_translation(front).with_scale(Vec3::new(half.x * 2.0, half.y * 2.0, 0.005)),
-        srgb(0x3c4f9a),
-    );
+    b.panel(Transform::from_translation(front).with_scale(Vec3::new(half.x * 2.0, half.y * 2.0, 0.005)), srgb(0x3c4f9a));
     let river = Transform::from_translation(front + Vec3::Z * 0.004)
         .with_rotation(Quat::from_rotation_z(0.35))
         .with_scale(Vec3::new(half.x * 2.4, 0.22, 0.004));
     b.panel(river, srgb(0x8fa6e6));
-    for (dx, dy) in [
-        (-1.1, 0.55),
-        (-0.7, -0.35),
-        (-0.2, 0.6),
-        (0.3, -0.55),
-        (0.75, 0.45),
-        (1.2, -0.2),
-        (-1.25, -0.6),
-        (0.05, 0.1),
-    ] {
-        b.glowing_sphere(
-            Transform::from_translation(front + Vec3::new(dx, dy, 0.01))
-                .with_scale(Vec3::splat(0.035)),
-            srgb(0xfff3a0),
-        );
+    for (dx, dy) in [(-1.1, 0.55), (-0.7, -0.35), (-0.2, 0.6), (0.3, -0.55), (0.75, 0.45), (1.2, -0.2), (-1.25, -0.6), (0.05, 0.1)] {
+        b.glowing_sphere(Transform::from_translation(front + Vec3::new(dx, dy, 0.01)).with_scale(Vec3::splat(0.035)), srgb(0xfff3a0));
     }
-    b.glowing_sphere(
-        Transform::from_translation(front + Vec3::new(1.05, 0.5, 0.01))
-            .with_scale(Vec3::new(0.18, 0.18, 0.01)),
-        srgb(0xfff7d6),
-    );
-    let hill = Transform::from_translation(front + Vec3::new(-0.3, -half.y - 0.55, 0.008))
-        .with_scale(Vec3::new(1.2, 0.7, 0.01) * half.x);
+    b.glowing_sphere(Transform::from_translation(front + Vec3::new(1.05, 0.5, 0.01)).with_scale(Vec3::new(0.18, 0.18, 0.01)), srgb(0xfff7d6));
+    let hill = Transform::from_translation(front + Vec3::new(-0.3, -half.y - 0.55, 0.008)).with_scale(Vec3::new(1.2, 0.7, 0.01) * half.x);
     b.glowing_sphere(hill, srgb(0x2f6b4f));
 }
 
@@ -525,18 +332,9 @@ fn play_corner(b: &mut Builder, center: Vec3, radius: f32) {
     b.cylinder(center + Vec3::Y * 0.015, radius * 0.7, 0.02, srgb(0xffe3a3));
     b.cylinder(center + Vec3::Y * 0.02, radius * 0.35, 0.02, srgb(0xffb3a7));
     // Building blocks, a ball and a teddy bear on the rug.
-    let blocks = [
-        (0xf26b6b, -1.3, 0.4, 0.0),
-        (0x6bb8f2, -1.1, 0.75, 0.0),
-        (0xf2d06b, -1.2, 0.55, 0.2),
-        (0x7fd67f, -1.45, 0.2, 0.0),
-    ];
+    let blocks = [(0xf26b6b, -1.3, 0.4, 0.0), (0x6bb8f2, -1.1, 0.75, 0.0), (0xf2d06b, -1.2, 0.55, 0.2), (0x7fd67f, -1.45, 0.2, 0.0)];
     for (color, dx, dz, dy) in blocks {
-        b.cuboid(
-            center + Vec3::new(dx, 0.1 + dy, dz),
-            Vec3::splat(0.2),
-            srgb(color),
-        );
+        b.cuboid(center + Vec3::new(dx, 0.1 + dy, dz), Vec3::splat(0.2), srgb(color));
     }
     let ball = center + Vec3::new(1.2, 0.18, 1.0);
     b.sphere(ball, 0.18, Vec3::ONE, srgb(0xff7a7a));
@@ -546,32 +344,16 @@ fn play_corner(b: &mut Builder, center: Vec3, radius: f32) {
     b.sphere(bear + Vec3::Y * 0.2, 0.2, Vec3::new(1.0, 1.1, 0.9), fur);
     b.sphere(bear + Vec3::Y * 0.5, 0.15, Vec3::ONE, fur);
     for side in [-1.0, 1.0] {
-        b.sphere(
-            bear + Vec3::new(side * 0.11, 0.63, 0.0),
-            0.055,
-            Vec3::ONE,
-            fur,
-        );
+        b.sphere(bear + Vec3::new(side * 0.11, 0.63, 0.0), 0.055, Vec3::ONE, fur);
     }
-    b.sphere(
-        bear + Vec3::new(0.0, 0.48, 0.13),
-        0.06,
-        Vec3::ONE,
-        srgb(0xf3dcc0),
-    );
+    b.sphere(bear + Vec3::new(0.0, 0.48, 0.13), 0.06, Vec3::ONE, srgb(0xf3dcc0));
 }
 
 fn bamboo(b: &mut Builder, base: Vec3) {
     let green = srgb(0x6fae4f);
     let leaf = srgb(0x8cc96a);
-    let stalks = [
-        (Vec3::new(0.0, 0.0, 0.0), 2.6),
-        (Vec3::new(0.18, 0.0, 0.12), 2.3),
-        (Vec3::new(-0.15, 0.0, 0.1), 2.0),
-    ];
-    let strips = [
-        0xff8a8a, 0xffd166, 0x8fd3ff, 0xb8e986, 0xd7a8ff, 0xffffff, 0xffa8d8,
-    ];
+    let stalks = [(Vec3::new(0.0, 0.0, 0.0), 2.6), (Vec3::new(0.18, 0.0, 0.12), 2.3), (Vec3::new(-0.15, 0.0, 0.1), 2.0)];
+    let strips = [0xff8a8a, 0xffd166, 0x8fd3ff, 0xb8e986, 0xd7a8ff, 0xffffff, 0xffa8d8];
     let mut n = 0;
     for (offset, height) in stalks {
         let foot = base + offset;
@@ -588,11 +370,7 @@ fn bamboo(b: &mut Builder, base: Vec3) {
             // Paper wishes (tanzaku) hanging from the branches.
             let color = strips[n % strips.len()];
             n += 1;
-            b.cuboid(
-                foot + Vec3::Y * (y - 0.2) + dir * 0.35,
-                Vec3::new(0.07, 0.22, 0.01),
-                srgb(color),
-            );
+            b.cuboid(foot + Vec3::Y * (y - 0.2) + dir * 0.35, Vec3::new(0.07, 0.22, 0.01), srgb(color));
         }
     }
 }

@@ -35,8 +35,7 @@ struct Progress {
 
 impl Plugin for ScreenshotPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<Progress>()
-            .add_systems(Last, count_and_capture);
+        app.init_resource::<Progress>().add_systems(Last, count_and_capture);
     }
 }
 
@@ -49,9 +48,7 @@ fn count_and_capture(
     time: Res<Time<Real>>,
     mut exit: MessageWriter<AppExit>,
 ) {
-    let Some(request) = &options.screenshot else {
-        return;
-    };
+    let Some(request) = &options.screenshot else { return };
     if time.elapsed() > GIVE_UP_AFTER {
         error!("tsunagu: no screenshot after {GIVE_UP_AFTER:?}; giving up");
         exit.write(AppExit::error());
@@ -72,10 +69,8 @@ fn count_and_capture(
         commands
             .spawn(Screenshot::primary_window())
             .observe(save_to_disk(path))
-            .observe(
-                |_: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
-                    exit.write(AppExit::Success);
-                },
-            );
+            .observe(|_: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
+                exit.write(AppExit::Success);
+            });
     }
 }

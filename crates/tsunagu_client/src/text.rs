@@ -43,23 +43,13 @@ impl Plugin for TextPlugin {
         // Loaded here, not in a startup system: the first state's OnEnter runs before
         // Startup and already builds text.
         let font = app.world().resource::<AssetServer>().load(FONT_PATH);
-        app.insert_resource(Texts(locales))
-            .insert_resource(UiFont(font))
-            .add_systems(PostUpdate, refresh_localized);
+        app.insert_resource(Texts(locales)).insert_resource(UiFont(font)).add_systems(PostUpdate, refresh_localized);
     }
 }
 
 /// A text bundle in the UI font.
 pub fn ui_text(font: &UiFont, text: impl Into<String>, size: f32, color: Color) -> impl Bundle {
-    (
-        Text::new(text),
-        TextFont {
-            font: font.0.clone().into(),
-            font_size: FontSize::Px(size),
-            ..default()
-        },
-        TextColor(color),
-    )
+    (Text::new(text), TextFont { font: font.0.clone().into(), font_size: FontSize::Px(size), ..default() }, TextColor(color))
 }
 
 fn refresh_localized(

@@ -72,10 +72,7 @@ impl RemotePeer {
         Some(SampledPose {
             body: self.body.sample(t)?,
             head: self.head.sample(t)?,
-            hands: self
-                .hands
-                .as_ref()
-                .and_then(|[l, r]| Some([l.sample(t)?, r.sample(t)?])),
+            hands: self.hands.as_ref().and_then(|[l, r]| Some([l.sample(t)?, r.sample(t)?])),
         })
     }
 }
@@ -93,13 +90,7 @@ pub struct RoomView {
 impl Default for RoomView {
     fn default() -> Self {
         // The rate is the server's (from Welcome); nothing is drawn before it.
-        RoomView {
-            me: None,
-            peers: BTreeMap::new(),
-            playout: Playout::default(),
-            tick_rate: 1.0,
-            snapshots: 0,
-        }
+        RoomView { me: None, peers: BTreeMap::new(), playout: Playout::default(), tick_rate: 1.0, snapshots: 0 }
     }
 }
 
@@ -192,19 +183,12 @@ impl RoomView {
         self.playout.on_snapshot(server_time, now.as_secs_f64());
         let me = self.me.as_ref().map(|m| m.id);
         for state in &snapshot.avatars {
-            if Some(state.id) == me
-                || (!self.peers.contains_key(&state.id) && self.peers.len() >= MAX_PEERS * 2)
-            {
+            if Some(state.id) == me || (!self.peers.contains_key(&state.id) && self.peers.len() >= MAX_PEERS * 2) {
                 continue;
             }
-            self.peers
-                .entry(state.id)
-                .or_default()
-                .push(server_time, snapshot.tick, &state.pose);
+            self.peers.entry(state.id).or_default().push(server_time, snapshot.tick, &state.pose);
         }
         // Someone never introduced (they came and went before we heard) is forgotten.
-        self.peers.retain(|_, p| {
-            p.info.is_some() || snapshot.tick.wrapping_sub(p.last_tick) <= VIEW_MAX_AGE_TICKS
-        });
+        self.peers.retain(|_, p| p.info.is_some() || snapshot.tick.wrapping_sub(p.last_tick) <= VIEW_MAX_AGE_TICKS);
     }
 }

@@ -94,31 +94,21 @@ impl Session {
     /// Drain everything the link delivered since the last call into `out`.
     pub fn poll(&mut self, out: &mut Vec<SessionEvent>) {
         while self.state != State::Over {
-            let Some(event) = self.link.try_recv() else {
-                break;
-            };
+            let Some(event) = self.link.try_recv() else { break };
             if let Err(what) = self.handle(event, out) {
                 // The kind only: a message's text may hold people's names.
                 tracing::warn!("the server broke the protocol: {what}");
                 self.link.close(CloseReason::ProtocolViolation);
                 self.state = State::Over;
-                out.push(SessionEvent::Closed(LinkEnd::Reason(
-                    CloseReason::ProtocolViolation,
-                )));
+                out.push(SessionEvent::Closed(LinkEnd::Reason(CloseReason::ProtocolViolation)));
             }
         }
     }
 
-    fn handle(
-        &mut self,
-        event: LinkEvent,
-        out: &mut Vec<SessionEvent>,
-    ) -> Result<(), &'static str> {
+    fn handle(&mut self, event: LinkEvent, out: &mut Vec<SessionEvent>) -> Result<(), &'static str> {
         match event {
             LinkEvent::Frame(Channel::Control, bytes) => {
-                match decode::<ServerControl>(&bytes, MAX_FRAME_BYTES)
-                    .map_err(|_| "an undecodable control frame")?
-                {
+                match decode::<ServerControl>(&bytes, MAX_FRAME_BYTES).map_err(|_| "an undecodable control frame")? {
                     ServerControl::Welcome(welcome) if self.state == State::Joining => {
                         self.state = State::InRoom;
                         out.push(SessionEvent::Joined(welcome));
@@ -137,8 +127,7 @@ impl Session {
                 }
             }
             LinkEvent::Frame(Channel::Events, bytes) => {
-                let event = decode::<ServerEvent>(&bytes, MAX_FRAME_BYTES)
-                    .map_err(|_| "an undecodable event")?;
+                let event = decode::<ServerEvent>(&bytes, MAX_FRAME_BYTES).map_err(|_| "an undecodable event")?;
                 if self.state == State::InRoom {
                     out.push(SessionEvent::Event(event));
                 } else if self.early_events.len() < tsunagu_protocol::limits::MAX_PEERS * 2 {
@@ -173,10 +162,7 @@ impl Session {
                     }
                     Err(_) => return Ok(()),
                 };
-                if self
-                    .newest_tick
-                    .is_some_and(|t| !tick_is_newer(snapshot.tick, t))
-                {
+                if self.newest_tick.is_some_and(|t| !tick_is_newer(snapshot.tick, t)) {
                     return Ok(());
                 }
                 let empty = View::default();
@@ -187,12 +173,7 @@ impl Session {
                 // A base we never got (it can only be one we did not acknowledge):
                 // this snapshot cannot be read; the next one will be.
                 let Some(base) = base else { return Ok(()) };
-                let Ok(avatars) = decode_avatars(
-                    base,
-                    snapshot.tick,
-                    usize::from(snapshot.count),
-                    &snapshot.poses,
-                ) else {
+                let Ok(avatars) = decode_avatars(base, snapshot.tick, usize::from(snapshot.count), &snapshot.poses) else {
                     return Ok(());
                 };
                 let view = base.then(snapshot.tick, &avatars);
@@ -204,13 +185,7 @@ impl Session {
                     }
                 }
                 self.newest_tick = Some(snapshot.tick);
-                out.push(SessionEvent::Snapshot(
-                    RoomSnapshot {
-                        tick: snapshot.tick,
-                        avatars,
-                    },
-                    arrived,
-                ));
+                out.push(SessionEvent::Snapshot(RoomSnapshot { tick: snapshot.tick, avatars }, arrived));
             }
             LinkEvent::Closed(reason) => {
                 self.state = State::Over;
@@ -225,11 +200,7 @@ impl Session {
         if self.state != State::InRoom {
             return;
         }
-        let frame = PoseFrame {
-            seq: self.next_seq,
-            ack_tick: self.newest_tick.unwrap_or(0),
-            pose,
-        };
+        let frame = PoseFrame { seq: self.next_seq, ack_tick: self.newest_tick.unwrap_or(0), pose };
         self.next_seq = self.next_seq.wrapping_add(1);
         if let Ok(bytes) = encode(&ClientDatagram::Pose(frame), MAX_DATAGRAM_BYTES) {
             self.link.send_datagram(bytes);

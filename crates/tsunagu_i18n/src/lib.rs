@@ -72,9 +72,7 @@ impl Locales {
             let mut bundle = FluentBundle::new_concurrent(vec![id]);
             // Isolation marks around arguments show as boxes in many fonts.
             bundle.set_use_isolating(false);
-            bundle
-                .add_resource(resource)
-                .map_err(|errors| format!("{} locale: {errors:?}", lang.tag()))?;
+            bundle.add_resource(resource).map_err(|errors| format!("{} locale: {errors:?}", lang.tag()))?;
             bundles.push((lang, bundle));
         }
         Ok(Locales { bundles })
@@ -109,11 +107,7 @@ impl Locales {
         let pattern = bundle.get_message(key)?.value()?;
         // A missing argument still renders (as `{$name}`): better visible than blank.
         let mut errors = Vec::new();
-        Some(
-            bundle
-                .format_pattern(pattern, Some(args), &mut errors)
-                .into_owned(),
-        )
+        Some(bundle.format_pattern(pattern, Some(args), &mut errors).into_owned())
     }
 
     /// Every message id in `lang`'s file.
@@ -145,10 +139,7 @@ mod tests {
         for key in &ja {
             for lang in Language::ALL {
                 let text = locales.text(lang, key);
-                assert!(
-                    !text.trim().is_empty() && text != *key,
-                    "{key} in {lang:?} is empty"
-                );
+                assert!(!text.trim().is_empty() && text != *key, "{key} in {lang:?} is empty");
             }
         }
     }
@@ -158,49 +149,27 @@ mod tests {
         let locales = Locales::load().unwrap();
         assert_eq!(Language::default(), Language::Japanese);
         let ja = locales.text(Language::Japanese, "start-host");
-        assert!(
-            ja.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c)),
-            "{ja}"
-        );
+        assert!(ja.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c)), "{ja}");
         let text = locales.text_with(Language::English, "hud-people", &[("count", Arg::Num(3.0))]);
         assert!(text.contains('3'), "{text}");
-        assert_eq!(
-            locales.text(Language::English, "no-such-key"),
-            "no-such-key"
-        );
+        assert_eq!(locales.text(Language::English, "no-such-key"), "no-such-key");
     }
 
     /// A character the font lacks shows as an empty box: every character of
     /// every message must be in the font the client ships.
     #[test]
     fn the_shipped_font_has_every_character_of_every_message() {
-        let font = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../assets/fonts/Mplus2-Medium.otf"
-        ))
-        .expect("font file");
+        let font = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/fonts/Mplus2-Medium.otf")).expect("font file");
         let face = ttf_parser::Face::parse(&font, 0).expect("a font");
         for lang in Language::ALL {
-            let resource =
-                FluentResource::try_new(lang.source().to_owned()).unwrap_or_else(|(r, _)| r);
+            let resource = FluentResource::try_new(lang.source().to_owned()).unwrap_or_else(|(r, _)| r);
             for entry in resource.entries() {
-                let fluent_syntax::ast::Entry::Message(message) = entry else {
-                    continue;
-                };
-                let Some(pattern) = &message.value else {
-                    continue;
-                };
+                let fluent_syntax::ast::Entry::Message(message) = entry else { continue };
+                let Some(pattern) = &message.value else { continue };
                 for element in &pattern.elements {
-                    let fluent_syntax::ast::PatternElement::TextElement { value } = element else {
-                        continue;
-                    };
+                    let fluent_syntax::ast::PatternElement::TextElement { value } = element else { continue };
                     for c in value.chars().filter(|c| !c.is_whitespace()) {
-                        assert!(
-                            face.glyph_index(c).is_some(),
-                            "{} uses {c:?} (U+{:04X}), which the font lacks",
-                            message.id.name,
-                            c as u32
-                        );
+                        assert!(face.glyph_index(c).is_some(), "{} uses {c:?} (U+{:04X}), which the font lacks", message.id.name, c as u32);
                     }
                 }
             }

@@ -42,18 +42,13 @@ pub enum InviteError {
 }
 
 fn room_code_ok(code: &str) -> bool {
-    !code.is_empty()
-        && code.chars().count() <= MAX_ROOM_CODE_CHARS
-        && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    !code.is_empty() && code.chars().count() <= MAX_ROOM_CODE_CHARS && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
 impl Invite {
     /// Read an invite from text (surrounding spaces are ignored).
     pub fn parse(text: &str) -> Result<Invite, InviteError> {
-        let rest = text
-            .trim()
-            .strip_prefix(SCHEME)
-            .ok_or(InviteError::Scheme)?;
+        let rest = text.trim().strip_prefix(SCHEME).ok_or(InviteError::Scheme)?;
         let (address, rest) = rest.split_once('/').ok_or(InviteError::Address)?;
         let (host, port) = if let Some(v6) = address.strip_prefix('[') {
             let (host, port) = v6.split_once("]:").ok_or(InviteError::Address)?;
@@ -69,17 +64,9 @@ impl Invite {
         if !room_code_ok(room_code) {
             return Err(InviteError::RoomCode);
         }
-        let hex = query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("fp="))
-            .ok_or(InviteError::Fingerprint)?;
+        let hex = query.split('&').find_map(|kv| kv.strip_prefix("fp=")).ok_or(InviteError::Fingerprint)?;
         let fingerprint = parse_hex32(hex).ok_or(InviteError::Fingerprint)?;
-        Ok(Invite {
-            host: host.to_owned(),
-            port,
-            room_code: room_code.to_owned(),
-            fingerprint,
-        })
+        Ok(Invite { host: host.to_owned(), port, room_code: room_code.to_owned(), fingerprint })
     }
 }
 
@@ -101,18 +88,8 @@ pub fn fingerprint_hex(fingerprint: &[u8; 32]) -> String {
 
 impl fmt::Display for Invite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        write!(
-            f,
-            "{SCHEME}{host}:{}/{}?fp={}",
-            self.port,
-            self.room_code,
-            fingerprint_hex(&self.fingerprint)
-        )
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        write!(f, "{SCHEME}{host}:{}/{}?fp={}", self.port, self.room_code, fingerprint_hex(&self.fingerprint))
     }
 }
 
@@ -123,12 +100,7 @@ mod tests {
     #[test]
     fn round_trips_v4_v6_and_names() {
         for host in ["192.168.1.20", "::1", "ward-pc.local"] {
-            let invite = Invite {
-                host: host.into(),
-                port: 4433,
-                room_code: "abc-23".into(),
-                fingerprint: [0xab; 32],
-            };
+            let invite = Invite { host: host.into(), port: 4433, room_code: "abc-23".into(), fingerprint: [0xab; 32] };
             assert_eq!(Invite::parse(&format!("  {invite}\n")).unwrap(), invite);
         }
     }
@@ -136,33 +108,12 @@ mod tests {
     #[test]
     fn bad_invites_say_what_is_wrong() {
         let fp = "ab".repeat(32);
-        assert_eq!(
-            Invite::parse("http://x:1/a?fp=00"),
-            Err(InviteError::Scheme)
-        );
-        assert_eq!(
-            Invite::parse(&format!("tsunagu://x/a?fp={fp}")),
-            Err(InviteError::Address)
-        );
-        assert_eq!(
-            Invite::parse(&format!("tsunagu://x:0/a?fp={fp}")),
-            Err(InviteError::Address)
-        );
-        assert_eq!(
-            Invite::parse(&format!("tsunagu://x:1/a b?fp={fp}")),
-            Err(InviteError::RoomCode)
-        );
-        assert_eq!(
-            Invite::parse("tsunagu://x:1/a?fp=12"),
-            Err(InviteError::Fingerprint)
-        );
-        assert_eq!(
-            Invite::parse(&format!("tsunagu://x:1/a?fp={}", "é".repeat(32))),
-            Err(InviteError::Fingerprint)
-        );
-        assert_eq!(
-            Invite::parse("tsunagu://x:1/a"),
-            Err(InviteError::Fingerprint)
-        );
+        assert_eq!(Invite::parse("http://x:1/a?fp=00"), Err(InviteError::Scheme));
+        assert_eq!(Invite::parse(&format!("tsunagu://x/a?fp={fp}")), Err(InviteError::Address));
+        assert_eq!(Invite::parse(&format!("tsunagu://x:0/a?fp={fp}")), Err(InviteError::Address));
+        assert_eq!(Invite::parse(&format!("tsunagu://x:1/a b?fp={fp}")), Err(InviteError::RoomCode));
+        assert_eq!(Invite::parse("tsunagu://x:1/a?fp=12"), Err(InviteError::Fingerprint));
+        assert_eq!(Invite::parse(&format!("tsunagu://x:1/a?fp={}", "é".repeat(32))), Err(InviteError::Fingerprint));
+        assert_eq!(Invite::parse("tsunagu://x:1/a"), Err(InviteError::Fingerprint));
     }
 }

@@ -25,10 +25,7 @@ pub struct TokenBucket {
 impl TokenBucket {
     /// A full bucket at `now`.
     pub fn full(burst: f64, now: Duration) -> Self {
-        TokenBucket {
-            tokens: burst,
-            last: now,
-        }
+        TokenBucket { tokens: burst, last: now }
     }
 
     /// Take one token at `now` if there is one, refilling first.
@@ -67,12 +64,7 @@ pub struct TrafficWindow {
 impl TrafficWindow {
     /// A window opening at `now`.
     pub fn new(limits: TrafficLimits, now: Duration) -> Self {
-        TrafficWindow {
-            limits,
-            started: now,
-            datagrams: 0,
-            frames: 0,
-        }
+        TrafficWindow { limits, started: now, datagrams: 0, frames: 0 }
     }
 
     fn roll(&mut self, now: Duration) {
@@ -102,17 +94,11 @@ mod tests {
 
     #[test]
     fn a_window_allows_its_count_then_refuses_until_the_next_second() {
-        let limits = TrafficLimits {
-            datagrams_per_second: 120,
-            frames_per_second: 20,
-        };
+        let limits = TrafficLimits { datagrams_per_second: 120, frames_per_second: 20 };
         let mut window = TrafficWindow::new(limits, Duration::ZERO);
         let at = Duration::from_millis(500);
         assert_eq!((0..123).filter(|_| window.datagram(at)).count(), 120);
         assert_eq!((0..23).filter(|_| window.frame(at)).count(), 20);
-        assert!(
-            window.datagram(Duration::from_millis(1000)),
-            "a new second starts a new count"
-        );
+        assert!(window.datagram(Duration::from_millis(1000)), "a new second starts a new count");
     }
 }

@@ -27,11 +27,7 @@ pub fn arrival_on_clock(arrived: Instant, now: std::time::Duration) -> std::time
 impl Datagram {
     /// A datagram arriving now.
     pub fn arriving(bytes: Vec<u8>) -> Datagram {
-        Datagram {
-            kind: DatagramKind::of(&bytes),
-            arrived: Instant::now(),
-            bytes,
-        }
+        Datagram { kind: DatagramKind::of(&bytes), arrived: Instant::now(), bytes }
     }
 }
 

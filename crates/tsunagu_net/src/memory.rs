@@ -7,10 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use tsunagu_protocol::CloseReason;
 
-use crate::link::{
-    Channel, ClientLink, ConnId, Connector, Datagram, LinkEnd, LinkEvent, ServerLinkEvent,
-    ServerLinks,
-};
+use crate::link::{Channel, ClientLink, ConnId, Connector, Datagram, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};
 
 /// Which directions of a connection silently lose everything, like a Wi-Fi
 /// that drops traffic one way: neither end is told.
@@ -27,11 +24,7 @@ type BlockList = Arc<Mutex<HashMap<ConnId, Blocked>>>;
 type ClientList = Arc<Mutex<Vec<(ConnId, Sender<LinkEvent>)>>>;
 
 fn blocked(list: &BlockList, conn: ConnId) -> Blocked {
-    list.lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&conn)
-        .copied()
-        .unwrap_or_default()
+    list.lock().unwrap_or_else(|e| e.into_inner()).get(&conn).copied().unwrap_or_default()
 }
 
 /// The server side of an in-memory hub.
@@ -69,19 +62,8 @@ pub fn hub() -> (MemoryServer, MemoryConnector) {
     let clients = Arc::new(Mutex::new(Vec::new()));
     let blocked = BlockList::default();
     (
-        MemoryServer {
-            inbox,
-            clients: clients.clone(),
-            datagram_loss_percent: 0,
-            loss_state: 0x9e37_79b9_7f4a_7c15,
-            blocked: blocked.clone(),
-        },
-        MemoryConnector {
-            to_server,
-            clients,
-            next_id: Arc::new(Mutex::new(1)),
-            blocked,
-        },
+        MemoryServer { inbox, clients: clients.clone(), datagram_loss_percent: 0, loss_state: 0x9e37_79b9_7f4a_7c15, blocked: blocked.clone() },
+        MemoryConnector { to_server, clients, next_id: Arc::new(Mutex::new(1)), blocked },
     )
 }
 
@@ -95,26 +77,14 @@ impl MemoryConnector {
             id
         };
         let (to_client, inbox) = channel();
-        self.clients
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((conn, to_client));
+        self.clients.lock().unwrap_or_else(|e| e.into_inner()).push((conn, to_client));
         let _ = self.to_server.send(ServerLinkEvent::Connected(conn));
-        MemoryClient {
-            conn,
-            to_server: self.to_server.clone(),
-            inbox,
-            closed: false,
-            blocked: self.blocked.clone(),
-        }
+        MemoryClient { conn, to_server: self.to_server.clone(), inbox, closed: false, blocked: self.blocked.clone() }
     }
 
     /// Lose traffic of `conn` in the given directions until called again.
     pub fn block(&self, conn: ConnId, block: Blocked) {
-        self.blocked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(conn, block);
+        self.blocked.lock().unwrap_or_else(|e| e.into_inner()).insert(conn, block);
     }
 }
 
@@ -128,14 +98,8 @@ impl MemoryConnector {
     /// Cut a connection as a lost Wi-Fi would: no goodbye; the server sees it
     /// time out and the client sees it lost (for tests of reconnecting).
     pub fn cut(&self, conn: ConnId) {
-        self.clients
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|(id, _)| *id != conn);
-        let _ = self.to_server.send(ServerLinkEvent::Received(
-            conn,
-            LinkEvent::Closed(LinkEnd::TimedOut),
-        ));
+        self.clients.lock().unwrap_or_else(|e| e.into_inner()).retain(|(id, _)| *id != conn);
+        let _ = self.to_server.send(ServerLinkEvent::Received(conn, LinkEvent::Closed(LinkEnd::TimedOut)));
     }
 }
 
@@ -156,10 +120,7 @@ impl MemoryServer {
 
     fn client(&self, conn: ConnId) -> Option<Sender<LinkEvent>> {
         let clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        clients
-            .iter()
-            .find(|(id, _)| *id == conn)
-            .map(|(_, tx)| tx.clone())
+        clients.iter().find(|(id, _)| *id == conn).map(|(_, tx)| tx.clone())
     }
 }
 
@@ -205,19 +166,13 @@ impl MemoryClient {
 impl ClientLink for MemoryClient {
     fn send(&mut self, channel: Channel, frame: Vec<u8>) {
         if !self.closed && !blocked(&self.blocked, self.conn).to_server {
-            let _ = self.to_server.send(ServerLinkEvent::Received(
-                self.conn,
-                LinkEvent::Frame(channel, frame),
-            ));
+            let _ = self.to_server.send(ServerLinkEvent::Received(self.conn, LinkEvent::Frame(channel, frame)));
         }
     }
 
     fn send_datagram(&mut self, datagram: Vec<u8>) {
         if !self.closed && !blocked(&self.blocked, self.conn).to_server {
-            let _ = self.to_server.send(ServerLinkEvent::Received(
-                self.conn,
-                LinkEvent::Datagram(Datagram::arriving(datagram)),
-            ));
+            let _ = self.to_server.send(ServerLinkEvent::Received(self.conn, LinkEvent::Datagram(Datagram::arriving(datagram))));
         }
     }
 
@@ -244,10 +199,7 @@ impl ClientLink for MemoryClient {
             if blocked(&self.blocked, self.conn).to_server {
                 return;
             }
-            let _ = self.to_server.send(ServerLinkEvent::Received(
-                self.conn,
-                LinkEvent::Closed(LinkEnd::Reason(reason)),
-            ));
+            let _ = self.to_server.send(ServerLinkEvent::Received(self.conn, LinkEvent::Closed(LinkEnd::Reason(reason))));
         }
     }
 }
@@ -269,30 +221,13 @@ mod tests {
         assert_eq!(server.try_recv(), Some(ServerLinkEvent::Connected(1)));
         client.send(Channel::Control, vec![1, 2]);
         client.send_datagram(vec![3]);
-        assert_eq!(
-            server.try_recv(),
-            Some(ServerLinkEvent::Received(
-                1,
-                LinkEvent::Frame(Channel::Control, vec![1, 2])
-            ))
-        );
-        let Some(ServerLinkEvent::Received(1, LinkEvent::Datagram(datagram))) = server.try_recv()
-        else {
-            panic!("no datagram")
-        };
+        assert_eq!(server.try_recv(), Some(ServerLinkEvent::Received(1, LinkEvent::Frame(Channel::Control, vec![1, 2]))));
+        let Some(ServerLinkEvent::Received(1, LinkEvent::Datagram(datagram))) = server.try_recv() else { panic!("no datagram") };
         assert_eq!(datagram.bytes, vec![3]);
         server.send(1, Channel::Events, vec![4]);
-        assert_eq!(
-            client.try_recv(),
-            Some(LinkEvent::Frame(Channel::Events, vec![4]))
-        );
+        assert_eq!(client.try_recv(), Some(LinkEvent::Frame(Channel::Events, vec![4])));
         server.close(1, CloseReason::ServerShutdown);
-        assert_eq!(
-            client.try_recv(),
-            Some(LinkEvent::Closed(LinkEnd::Reason(
-                CloseReason::ServerShutdown
-            )))
-        );
+        assert_eq!(client.try_recv(), Some(LinkEvent::Closed(LinkEnd::Reason(CloseReason::ServerShutdown))));
         client.send(Channel::Control, vec![9]);
         assert_eq!(server.try_recv(), None, "a closed link sends nothing");
     }

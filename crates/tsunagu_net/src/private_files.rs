@@ -92,11 +92,7 @@ fn check(_dir: &Path, _path: &Path) -> Result<(), PrivateFileError> {
 #[cfg(unix)]
 fn tempfile_in(dir: &Path) -> std::io::Result<PathBuf> {
     let path = dir.join(format!(".owner-probe-{}", std::process::id()));
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&path)?;
+    std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&path)?;
     Ok(path)
 }
 
@@ -107,8 +103,7 @@ mod tests {
     use super::*;
 
     fn fresh(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("tsunagu-private-{name}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("tsunagu-private-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
@@ -120,11 +115,7 @@ mod tests {
         std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
         let own = own_dir(&data).unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(
-            mode(&data),
-            0o755,
-            "the directory a person named was changed"
-        );
+        assert_eq!(mode(&data), 0o755, "the directory a person named was changed");
         assert_eq!(mode(&own), 0o700);
         let file = write(&own, "secret", b"x").unwrap();
         assert_eq!(mode(&file), 0o600);
@@ -137,14 +128,8 @@ mod tests {
         let own = own_dir(&fresh("loose")).unwrap();
         let file = write(&own, "key", b"k").unwrap();
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(
-            read(&own, "key"),
-            Err(PrivateFileError::NotPrivate(_))
-        ));
+        assert!(matches!(read(&own, "key"), Err(PrivateFileError::NotPrivate(_))));
         std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o755)).unwrap();
-        assert!(matches!(
-            own_dir(own.parent().unwrap()),
-            Err(PrivateFileError::NotPrivate(_))
-        ));
+        assert!(matches!(own_dir(own.parent().unwrap()), Err(PrivateFileError::NotPrivate(_))));
     }
 }

@@ -84,25 +84,16 @@ pub enum EncodeError {
 pub fn encode<T: Serialize>(msg: &T, limit: usize) -> Result<Vec<u8>, EncodeError> {
     let bytes = rmp_serde::to_vec(msg)?;
     if bytes.len() > limit {
-        return Err(EncodeError::TooLarge {
-            len: bytes.len(),
-            limit,
-        });
+        return Err(EncodeError::TooLarge { len: bytes.len(), limit });
     }
     Ok(bytes)
 }
 
 /// Decode one message from untrusted bytes. Never panics; allocation is bounded
 /// by the input length.
-pub fn decode<T: DeserializeOwned + Validate>(
-    bytes: &[u8],
-    limit: usize,
-) -> Result<T, DecodeError> {
+pub fn decode<T: DeserializeOwned + Validate>(bytes: &[u8], limit: usize) -> Result<T, DecodeError> {
     if bytes.len() > limit {
-        return Err(DecodeError::TooLarge {
-            len: bytes.len(),
-            limit,
-        });
+        return Err(DecodeError::TooLarge { len: bytes.len(), limit });
     }
     check_shape(bytes)?;
     let mut de = rmp_serde::Deserializer::new(bytes);
@@ -129,13 +120,9 @@ pub fn check_shape(bytes: &[u8]) -> Result<(), DecodeError> {
         pos += 1;
         let read_len = |pos: &mut usize, width: usize| -> Result<usize, DecodeError> {
             let end = pos.checked_add(width).ok_or(Malformed("length overflow"))?;
-            let raw = bytes
-                .get(*pos..end)
-                .ok_or(Malformed("ends inside a length"))?;
+            let raw = bytes.get(*pos..end).ok_or(Malformed("ends inside a length"))?;
             *pos = end;
-            Ok(raw
-                .iter()
-                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b)))
+            Ok(raw.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b)))
         };
         // (payload bytes to skip, child items to open)
         let (skip, children) = match marker {

@@ -62,9 +62,7 @@ impl View {
     /// when there is no earlier one or a gap is too long.
     pub fn predict(&self, id: PeerId, tick: u32) -> Option<AvatarPose> {
         let entry = self.entries.get(&id)?;
-        let Some((then, before)) = entry.previous else {
-            return Some(entry.pose);
-        };
+        let Some((then, before)) = entry.previous else { return Some(entry.pose) };
         let (span, ahead) = (entry.tick.wrapping_sub(then), tick.wrapping_sub(entry.tick));
         if span == 0 || span > MAX_PREDICTION_TICKS || ahead > MAX_PREDICTION_TICKS {
             return Some(entry.pose);
@@ -94,22 +92,11 @@ impl View {
 
     /// The view after snapshot `tick` carried `avatars` on top of this one.
     pub fn then(&self, tick: u32, avatars: &[AvatarState]) -> View {
-        let mut entries: BTreeMap<_, _> = self
-            .entries
-            .iter()
-            .filter(|(_, e)| tick.wrapping_sub(e.tick) <= VIEW_MAX_AGE_TICKS)
-            .map(|(id, e)| (*id, *e))
-            .collect();
+        let mut entries: BTreeMap<_, _> =
+            self.entries.iter().filter(|(_, e)| tick.wrapping_sub(e.tick) <= VIEW_MAX_AGE_TICKS).map(|(id, e)| (*id, *e)).collect();
         for state in avatars {
             let previous = entries.get(&state.id).map(|e: &Entry| (e.tick, e.pose));
-            entries.insert(
-                state.id,
-                Entry {
-                    tick,
-                    pose: canonical(state.pose),
-                    previous,
-                },
-            );
+            entries.insert(state.id, Entry { tick, pose: canonical(state.pose), previous });
         }
         View { entries }
     }
@@ -125,22 +112,12 @@ fn extrapolate(now: QuantPose, was: QuantPose, ahead: i64, span: i64) -> QuantPo
         value.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
     });
     let rot = if now.rot.0 == was.rot.0 {
-        let component = |n: i16, w: i16| {
-            line(i64::from(n), i64::from(w)).clamp(i64::from(i16::MIN), i64::from(i16::MAX)) as i16
-        };
-        QuantQuat(
-            now.rot.0,
-            component(now.rot.1, was.rot.1),
-            component(now.rot.2, was.rot.2),
-            component(now.rot.3, was.rot.3),
-        )
+        let component = |n: i16, w: i16| line(i64::from(n), i64::from(w)).clamp(i64::from(i16::MIN), i64::from(i16::MAX)) as i16;
+        QuantQuat(now.rot.0, component(now.rot.1, was.rot.1), component(now.rot.2, was.rot.2), component(now.rot.3, was.rot.3))
     } else {
         now.rot
     };
-    QuantPose {
-        pos: QuantVec(pos),
-        rot,
-    }
+    QuantPose { pos: QuantVec(pos), rot }
 }
 
 /// The views of the last [`MAX_BASE_AGE_TICKS`] snapshots, by tick.
@@ -157,8 +134,7 @@ impl ViewHistory {
 
     /// Keep `view` as the one after snapshot `tick`; forget views too old to be a base.
     pub fn record(&mut self, tick: u32, view: View) {
-        self.views
-            .retain(|(t, _)| tick.wrapping_sub(*t) < MAX_BASE_AGE_TICKS && *t != tick);
+        self.views.retain(|(t, _)| tick.wrapping_sub(*t) < MAX_BASE_AGE_TICKS && *t != tick);
         self.views.push_back((tick, view));
     }
 
@@ -200,12 +176,7 @@ pub fn avatar_bits(base: &View, tick: u32, state: &AvatarState) -> u32 {
 
 /// Unpack `count` avatars from the `poses` of snapshot `tick`, against `base`.
 /// Refuses anything but exactly `count` well-formed records and zero padding.
-pub fn decode_avatars(
-    base: &View,
-    tick: u32,
-    count: usize,
-    poses: &[u8],
-) -> Result<Vec<AvatarState>, DecodeError> {
+pub fn decode_avatars(base: &View, tick: u32, count: usize, poses: &[u8]) -> Result<Vec<AvatarState>, DecodeError> {
     if count > MAX_SNAPSHOT_AVATARS {
         return Err(DecodeError::OutOfBounds("count"));
     }
@@ -236,11 +207,7 @@ fn base_parts(base: Option<&AvatarPose>) -> [QuantPose; 4] {
     [body, head, left, right]
 }
 
-fn write_avatar<W: BitWrite>(
-    w: &mut W,
-    base: Option<&AvatarPose>,
-    state: &AvatarState,
-) -> std::io::Result<()> {
+fn write_avatar<W: BitWrite>(w: &mut W, base: Option<&AvatarPose>, state: &AvatarState) -> std::io::Result<()> {
     let id = u64::from(state.id.0);
     let code = width_code(|bits| bits >= 64 || id >> bits == 0);
     w.write_var::<u8>(4, code)?;
@@ -264,12 +231,7 @@ fn position_change(base: &QuantPose, pose: &QuantPose) -> [i64; 3] {
     std::array::from_fn(|i| i64::from(pose.pos.0[i]) - i64::from(base.pos.0[i]))
 }
 
-fn write_pose<W: BitWrite>(
-    w: &mut W,
-    base: &QuantPose,
-    pose: &QuantPose,
-    carried: [i64; 3],
-) -> std::io::Result<()> {
+fn write_pose<W: BitWrite>(w: &mut W, base: &QuantPose, pose: &QuantPose, carried: [i64; 3]) -> std::io::Result<()> {
     let change = position_change(base, pose);
     write_group(w, std::array::from_fn(|i| change[i] - carried[i]))?;
     let index = pose.rot.0 % 4;
@@ -277,19 +239,13 @@ fn write_pose<W: BitWrite>(
     let now = [pose.rot.1, pose.rot.2, pose.rot.3].map(i64::from);
     let was = [base.rot.1, base.rot.2, base.rot.3].map(i64::from);
     // Same largest component: send the change. Otherwise the three are sent as they are.
-    let values = if index == base.rot.0 {
-        std::array::from_fn(|i| now[i] - was[i])
-    } else {
-        now
-    };
+    let values = if index == base.rot.0 { std::array::from_fn(|i| now[i] - was[i]) } else { now };
     write_group(w, values)
 }
 
 /// The smallest width code whose width `fits`.
 fn width_code(fits: impl Fn(u32) -> bool) -> u8 {
-    (0u8..16)
-        .find(|&code| fits(WIDTHS[usize::from(code)]))
-        .unwrap_or(15)
+    (0u8..16).find(|&code| fits(WIDTHS[usize::from(code)])).unwrap_or(15)
 }
 
 fn fits_signed(value: i64, bits: u32) -> bool {
@@ -315,59 +271,32 @@ fn write_group<W: BitWrite>(w: &mut W, values: [i64; 3]) -> std::io::Result<()> 
 fn read_avatar<R: BitRead>(r: &mut R, base: &View, tick: u32) -> Result<AvatarState, DecodeError> {
     let code: u8 = r.read_var(4).map_err(|_| ENDS_EARLY)?;
     let bits = WIDTHS[usize::from(code)];
-    let id: u64 = if bits > 0 {
-        r.read_var(bits).map_err(|_| ENDS_EARLY)?
-    } else {
-        0
-    };
+    let id: u64 = if bits > 0 { r.read_var(bits).map_err(|_| ENDS_EARLY)? } else { 0 };
     let id = PeerId(u32::try_from(id).map_err(|_| DecodeError::OutOfBounds("avatar id"))?);
     let [body, head, left, right] = base_parts(base.predict(id, tick).as_ref());
     let has_hands = r.read_bit().map_err(|_| ENDS_EARLY)?;
     let body_now = read_pose(r, &body, [0; 3])?;
     let carried = position_change(&body, &body_now);
     let head = read_pose(r, &head, carried)?;
-    let hands = if has_hands {
-        Some([
-            read_pose(r, &left, carried)?,
-            read_pose(r, &right, carried)?,
-        ])
-    } else {
-        None
-    };
+    let hands = if has_hands { Some([read_pose(r, &left, carried)?, read_pose(r, &right, carried)?]) } else { None };
     let body = body_now;
-    Ok(AvatarState {
-        id,
-        pose: AvatarPose { body, head, hands },
-    })
+    Ok(AvatarState { id, pose: AvatarPose { body, head, hands } })
 }
 
-fn read_pose<R: BitRead>(
-    r: &mut R,
-    base: &QuantPose,
-    carried: [i64; 3],
-) -> Result<QuantPose, DecodeError> {
+fn read_pose<R: BitRead>(r: &mut R, base: &QuantPose, carried: [i64; 3]) -> Result<QuantPose, DecodeError> {
     let delta = read_group(r)?;
     let mut pos = [0i32; 3];
     for i in 0..3 {
-        pos[i] = i32::try_from(i64::from(base.pos.0[i]) + carried[i] + delta[i])
-            .map_err(|_| DecodeError::OutOfBounds("position"))?;
+        pos[i] = i32::try_from(i64::from(base.pos.0[i]) + carried[i] + delta[i]).map_err(|_| DecodeError::OutOfBounds("position"))?;
     }
     let index: u8 = r.read_var(2).map_err(|_| ENDS_EARLY)?;
     let values = read_group(r)?;
-    let was = if index == base.rot.0 {
-        [base.rot.1, base.rot.2, base.rot.3].map(i64::from)
-    } else {
-        [0; 3]
-    };
+    let was = if index == base.rot.0 { [base.rot.1, base.rot.2, base.rot.3].map(i64::from) } else { [0; 3] };
     let mut rot = [0i16; 3];
     for i in 0..3 {
-        rot[i] =
-            i16::try_from(was[i] + values[i]).map_err(|_| DecodeError::OutOfBounds("rotation"))?;
+        rot[i] = i16::try_from(was[i] + values[i]).map_err(|_| DecodeError::OutOfBounds("rotation"))?;
     }
-    Ok(QuantPose {
-        pos: QuantVec(pos),
-        rot: QuantQuat(index, rot[0], rot[1], rot[2]),
-    })
+    Ok(QuantPose { pos: QuantVec(pos), rot: QuantQuat(index, rot[0], rot[1], rot[2]) })
 }
 
 fn read_group<R: BitRead>(r: &mut R) -> Result<[i64; 3], DecodeError> {

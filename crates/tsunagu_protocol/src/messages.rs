@@ -48,13 +48,7 @@ pub struct Hello {
 impl Hello {
     /// A first-time Hello in this protocol version.
     pub fn new(room_code: &str, nickname: &str, look: AvatarLook) -> Hello {
-        Hello {
-            version: crate::PROTOCOL_VERSION,
-            room_code: room_code.to_owned(),
-            nickname: nickname.to_owned(),
-            look,
-            resume: None,
-        }
+        Hello { version: crate::PROTOCOL_VERSION, room_code: room_code.to_owned(), nickname: nickname.to_owned(), look, resume: None }
     }
 }
 
@@ -164,8 +158,8 @@ impl CloseReason {
             CloseReason::Refused,
             CloseReason::TooSlow,
         ]
-        .into_iter()
-        .find(|r| u64::from(r.code()) == code)
+            .into_iter()
+            .find(|r| u64::from(r.code()) == code)
     }
 
     /// The short English text sent beside the code (for logs and other clients).
@@ -415,6 +409,7 @@ pub trait Validate {
     fn validate(&self) -> Result<(), &'static str>;
 }
 
+
 fn peers_valid(peers: &[PeerInfo]) -> Result<(), &'static str> {
     if peers.len() > MAX_PEERS {
         return Err("peers");
@@ -455,9 +450,7 @@ impl Validate for ServerControl {
 impl Validate for ServerEvent {
     fn validate(&self) -> Result<(), &'static str> {
         match self {
-            ServerEvent::PeerJoined(peer) | ServerEvent::PeerChanged(peer) => {
-                peers_valid(std::slice::from_ref(peer))
-            }
+            ServerEvent::PeerJoined(peer) | ServerEvent::PeerChanged(peer) => peers_valid(std::slice::from_ref(peer)),
             ServerEvent::PeerLeft(_) | ServerEvent::Refused(_) | ServerEvent::MovedTo(_) => Ok(()),
         }
     }

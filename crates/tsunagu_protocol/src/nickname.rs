@@ -34,14 +34,8 @@ pub enum NicknameProblem {
 /// The form a nickname is kept and shown in: NFC, the ideographic space as a
 /// plain one, runs of spaces as one, no spaces at the ends.
 pub fn normalize_nickname(nickname: &str) -> String {
-    let nfc: String = nickname
-        .nfc()
-        .map(|c| if c == '\u{3000}' { ' ' } else { c })
-        .collect();
-    nfc.split(' ')
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    let nfc: String = nickname.nfc().map(|c| if c == '\u{3000}' { ' ' } else { c }).collect();
+    nfc.split(' ').filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 /// What is wrong with `nickname` as given (it is normalized first), if anything.
@@ -57,18 +51,12 @@ pub fn nickname_problem(nickname: &str) -> Option<NicknameProblem> {
     let mut marks = 0;
     for c in name.chars() {
         let group = c.general_category_group();
-        marks = if group == GeneralCategoryGroup::Mark {
-            marks + 1
-        } else {
-            0
-        };
+        marks = if group == GeneralCategoryGroup::Mark { marks + 1 } else { 0 };
         if marks > MAX_MARKS_IN_A_ROW {
             return Some(NicknameProblem::TooManyMarks);
         }
         let allowed = match group {
-            GeneralCategoryGroup::Letter
-            | GeneralCategoryGroup::Mark
-            | GeneralCategoryGroup::Number => true,
+            GeneralCategoryGroup::Letter | GeneralCategoryGroup::Mark | GeneralCategoryGroup::Number => true,
             _ => c == ' ' || NICKNAME_EXTRAS.contains(c),
         };
         if !allowed {
@@ -89,26 +77,10 @@ mod tests {
 
     #[test]
     fn names_children_use_are_fine() {
-        for name in [
-            "ゆき",
-            "  Yuki ",
-            "あおい",
-            "先生",
-            "おためしさん 1",
-            "Hanako-Test",
-            "さくら☆",
-            "けん!",
-            "Zoë",
-            "한글",
-            "محمد",
-            "ナースのみか",
-        ] {
+        for name in ["ゆき", "  Yuki ", "あおい", "先生", "おためしさん 1", "Hanako-Test", "さくら☆", "けん!", "Zoë", "한글", "محمد", "ナースのみか"] {
             assert_eq!(nickname_problem(name), None, "{name:?} was refused");
         }
-        assert_eq!(
-            normalize_nickname("  ゆき\u{3000}\u{3000}ちゃん "),
-            "ゆき ちゃん"
-        );
+        assert_eq!(normalize_nickname("  ゆき\u{3000}\u{3000}ちゃん "), "ゆき ちゃん");
         // Decomposed é (e + combining acute) is kept as the one character.
         assert_eq!(normalize_nickname("Ze\u{301}"), "Zé");
     }
@@ -123,24 +95,18 @@ mod tests {
             ("a\u{2029}b", NicknameProblem::NotAllowed('\u{2029}')), // paragraph separator
             ("a\u{e0041}", NicknameProblem::NotAllowed('\u{e0041}')), // tag character
             ("a\u{200d}b", NicknameProblem::NotAllowed('\u{200d}')), // zero-width joiner
-            ("a\u{7}b", NicknameProblem::NotAllowed('\u{7}')),     // control
+            ("a\u{7}b", NicknameProblem::NotAllowed('\u{7}')),       // control
             ("a\nb", NicknameProblem::NotAllowed('\n')),
             ("a\u{e000}", NicknameProblem::NotAllowed('\u{e000}')), // private use
             ("a\u{0378}", NicknameProblem::NotAllowed('\u{0378}')), // unassigned
             ("a\u{00a0}b", NicknameProblem::NotAllowed('\u{00a0}')), // no-break space
-            (
-                "z\u{301}\u{302}\u{303}\u{304}",
-                NicknameProblem::TooManyMarks,
-            ), // NFC composes the first
+            ("z\u{301}\u{302}\u{303}\u{304}", NicknameProblem::TooManyMarks), // NFC composes the first
             ("😀", NicknameProblem::NotAllowed('😀')),
             ("<b>", NicknameProblem::NotAllowed('<')),
         ];
         for (name, problem) in cases {
             assert_eq!(nickname_problem(name), Some(problem), "{name:?}");
         }
-        assert_eq!(
-            nickname_problem(&"あ".repeat(MAX_NICKNAME_CHARS + 1)),
-            Some(NicknameProblem::TooLong)
-        );
+        assert_eq!(nickname_problem(&"あ".repeat(MAX_NICKNAME_CHARS + 1)), Some(NicknameProblem::TooLong));
     }
 }

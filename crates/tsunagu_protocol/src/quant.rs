@@ -105,10 +105,7 @@ impl QuantQuat {
 impl QuantPose {
     /// Quantise a position in metres and a rotation `[x, y, z, w]`.
     pub fn new(pos: [f32; 3], rot: [f32; 4]) -> Self {
-        QuantPose {
-            pos: QuantVec::from_metres(pos),
-            rot: QuantQuat::from_xyzw(rot),
-        }
+        QuantPose { pos: QuantVec::from_metres(pos), rot: QuantQuat::from_xyzw(rot) }
     }
 }
 
@@ -118,11 +115,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn angle_between(a: [f32; 4], b: [f32; 4]) -> f64 {
-        let dot: f64 = a
-            .iter()
-            .zip(b)
-            .map(|(x, y)| f64::from(*x) * f64::from(y))
-            .sum();
+        let dot: f64 = a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(y)).sum();
         2.0 * dot.abs().min(1.0).acos()
     }
 
@@ -162,22 +155,13 @@ mod tests {
 
     #[test]
     fn bad_floats_do_not_leak_through() {
-        assert_eq!(
-            QuantVec::from_metres([f32::NAN, f32::INFINITY, 1.0]).0,
-            [0, 0, 1000]
-        );
+        assert_eq!(QuantVec::from_metres([f32::NAN, f32::INFINITY, 1.0]).0, [0, 0, 1000]);
         assert_eq!(QuantQuat::from_xyzw([0.0; 4]), QuantQuat::default());
-        assert_eq!(
-            QuantQuat::from_xyzw([f32::NAN, 0.0, 0.0, 1.0]),
-            QuantQuat::default()
-        );
+        assert_eq!(QuantQuat::from_xyzw([f32::NAN, 0.0, 0.0, 1.0]), QuantQuat::default());
     }
 
     #[test]
     fn identity_round_trips_exactly() {
-        assert_eq!(
-            QuantQuat::from_xyzw([0.0, 0.0, 0.0, 1.0]).to_xyzw(),
-            [0.0, 0.0, 0.0, 1.0]
-        );
+        assert_eq!(QuantQuat::from_xyzw([0.0, 0.0, 0.0, 1.0]).to_xyzw(), [0.0, 0.0, 0.0, 1.0]);
     }
 }

@@ -7,11 +7,7 @@ use crate::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use crate::*;
 
 fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
 }
 
 fn sample_hello() -> ClientControl {
@@ -19,23 +15,15 @@ fn sample_hello() -> ClientControl {
         version: PROTOCOL_VERSION,
         room_code: "sakura-42".into(),
         nickname: "ゆき".into(),
-        look: AvatarLook {
-            body_color: [255, 170, 60],
-        },
+        look: AvatarLook { body_color: [255, 170, 60] },
         resume: None,
     })
 }
 
 fn sample_pose() -> AvatarPose {
     AvatarPose {
-        body: QuantPose {
-            pos: QuantVec([1500, 0, -2000]),
-            rot: QuantQuat(3, 0, 0, 0),
-        },
-        head: QuantPose {
-            pos: QuantVec([1500, 1200, -2000]),
-            rot: QuantQuat(3, 0, 100, 0),
-        },
+        body: QuantPose { pos: QuantVec([1500, 0, -2000]), rot: QuantQuat(3, 0, 0, 0) },
+        head: QuantPose { pos: QuantVec([1500, 1200, -2000]), rot: QuantQuat(3, 0, 100, 0) },
         hands: None,
     }
 }
@@ -50,11 +38,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ),
         (
             "Rejected",
-            encode(
-                &ServerControl::Rejected(RejectReason::WrongRoomCode),
-                MAX_FRAME_BYTES,
-            )
-            .unwrap(),
+            encode(&ServerControl::Rejected(RejectReason::WrongRoomCode), MAX_FRAME_BYTES).unwrap(),
             "81 a8 52 65 6a 65 63 74 65 64 ad 57 72 6f 6e 67 52 6f 6f 6d 43 6f 64 65",
         ),
         (
@@ -65,21 +49,13 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         (
             "Pose",
             encode(
-                &ClientDatagram::Pose(PoseFrame {
-                    seq: 5,
-                    ack_tick: 300,
-                    pose: sample_pose(),
-                }),
+                &ClientDatagram::Pose(PoseFrame { seq: 5, ack_tick: 300, pose: sample_pose() }),
                 MAX_DATAGRAM_BYTES,
             )
             .unwrap(),
             "81 a1 50 93 05 cd 01 2c 93 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 92 93 cd 05 dc cd 04 b0 d1 f8 30 94 03 00 64 00 c0",
         ),
-        (
-            "Bye",
-            encode(&ClientControl::Bye, MAX_FRAME_BYTES).unwrap(),
-            "a3 42 79 65",
-        ),
+        ("Bye", encode(&ClientControl::Bye, MAX_FRAME_BYTES).unwrap(), "a3 42 79 65"),
         (
             "Welcome",
             encode(&sample_welcome(), MAX_FRAME_BYTES).unwrap(),
@@ -96,11 +72,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ),
         (
             "Closing",
-            encode(
-                &ServerControl::Closing(CloseReason::ServerShutdown),
-                MAX_FRAME_BYTES,
-            )
-            .unwrap(),
+            encode(&ServerControl::Closing(CloseReason::ServerShutdown), MAX_FRAME_BYTES).unwrap(),
             "81 a7 43 6c 6f 73 69 6e 67 ae 53 65 72 76 65 72 53 68 75 74 64 6f 77 6e",
         ),
         (
@@ -109,9 +81,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
                 &ServerEvent::PeerJoined(PeerInfo {
                     id: PeerId(3),
                     nickname: "Ren".into(),
-                    look: AvatarLook {
-                        body_color: [255, 160, 80],
-                    },
+                    look: AvatarLook { body_color: [255, 160, 80] },
                     role: Role::Participant,
                 }),
                 MAX_FRAME_BYTES,
@@ -121,52 +91,27 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ),
         (
             "SetLook",
-            encode(
-                &ClientEvent::SetLook(AvatarLook {
-                    body_color: [90, 180, 230],
-                }),
-                MAX_FRAME_BYTES,
-            )
-            .unwrap(),
+            encode(&ClientEvent::SetLook(AvatarLook { body_color: [90, 180, 230] }), MAX_FRAME_BYTES).unwrap(),
             "81 a7 53 65 74 4c 6f 6f 6b 91 93 5a cc b4 cc e6",
         ),
         (
             "Refused",
-            encode(
-                &ServerEvent::Refused(Refusal {
-                    kind: EventKind::SetLook,
-                    reason: RefusalReason::TooFast,
-                }),
-                MAX_FRAME_BYTES,
-            )
-            .unwrap(),
+            encode(&ServerEvent::Refused(Refusal { kind: EventKind::SetLook, reason: RefusalReason::TooFast }), MAX_FRAME_BYTES).unwrap(),
             "81 a7 52 65 66 75 73 65 64 92 a7 53 65 74 4c 6f 6f 6b a7 54 6f 6f 46 61 73 74",
         ),
         (
             "Snapshot (whole)",
-            encode(
-                &ServerDatagram::Snapshot(whole_snapshot()),
-                MAX_DATAGRAM_BYTES,
-            )
-            .unwrap(),
+            encode(&ServerDatagram::Snapshot(whole_snapshot()), MAX_DATAGRAM_BYTES).unwrap(),
             "81 a1 53 94 cd 01 2d 00 01 c4 10 15 6b b8 00 10 61 85 80 02 58 00 06 e0 0c 80 00",
         ),
         (
             "Snapshot (delta)",
-            encode(
-                &ServerDatagram::Snapshot(delta_snapshot()),
-                MAX_DATAGRAM_BYTES,
-            )
-            .unwrap(),
+            encode(&ServerDatagram::Snapshot(delta_snapshot()), MAX_DATAGRAM_BYTES).unwrap(),
             "81 a1 53 94 cd 01 2f 02 01 c4 08 14 c8 40 00 c0 34 03 00",
         ),
         (
             "Snapshot (predicted)",
-            encode(
-                &ServerDatagram::Snapshot(predicted_snapshot()),
-                MAX_DATAGRAM_BYTES,
-            )
-            .unwrap(),
+            encode(&ServerDatagram::Snapshot(predicted_snapshot()), MAX_DATAGRAM_BYTES).unwrap(),
             "81 a1 53 94 cd 01 31 02 01 c4 04 14 18 06 00",
         ),
         (
@@ -177,14 +122,8 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
                     ack_tick: 301,
                     pose: AvatarPose {
                         hands: Some([
-                            QuantPose {
-                                pos: QuantVec([1300, 900, -2200]),
-                                rot: QuantQuat(3, 0, 0, 0),
-                            },
-                            QuantPose {
-                                pos: QuantVec([1700, 900, -2200]),
-                                rot: QuantQuat(3, 0, 0, 0),
-                            },
+                            QuantPose { pos: QuantVec([1300, 900, -2200]), rot: QuantQuat(3, 0, 0, 0) },
+                            QuantPose { pos: QuantVec([1700, 900, -2200]), rot: QuantQuat(3, 0, 0, 0) },
                         ]),
                         ..sample_pose()
                     },
@@ -200,9 +139,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
                 &ServerEvent::PeerChanged(PeerInfo {
                     id: PeerId(3),
                     nickname: "Ren".into(),
-                    look: AvatarLook {
-                        body_color: [90, 180, 230],
-                    },
+                    look: AvatarLook { body_color: [90, 180, 230] },
                     role: Role::Participant,
                 }),
                 MAX_FRAME_BYTES,
@@ -245,41 +182,13 @@ fn a_hello_of_any_shape_says_its_version() {
     let future = rmp_serde::to_vec(&serde_json_like_hello(300)).unwrap();
     assert!(decode::<ClientControl>(&future, MAX_FRAME_BYTES).is_err());
     assert_eq!(hello_version(&future), Some(300));
-    assert_eq!(
-        hello_version(&encode(&ClientControl::Bye, MAX_FRAME_BYTES).unwrap()),
-        None
-    );
-    assert_eq!(
-        hello_version(&[0x81, 0xa5, b'H', b'e', b'l', b'l', b'o', 0x95]),
-        None
-    );
+    assert_eq!(hello_version(&encode(&ClientControl::Bye, MAX_FRAME_BYTES).unwrap()), None);
+    assert_eq!(hello_version(&[0x81, 0xa5, b'H', b'e', b'l', b'l', b'o', 0x95]), None);
 }
 
 /// `{"Hello": [version, "room", "ゆき", [[1, 2, 3]], nil, "a field from the future"]}`
-fn serde_json_like_hello(
-    version: u16,
-) -> std::collections::BTreeMap<
-    &'static str,
-    (
-        u16,
-        &'static str,
-        &'static str,
-        ([u8; 3],),
-        Option<u64>,
-        &'static str,
-    ),
-> {
-    std::collections::BTreeMap::from([(
-        "Hello",
-        (
-            version,
-            "room",
-            "ゆき",
-            ([1, 2, 3],),
-            None,
-            "a field from the future",
-        ),
-    )])
+fn serde_json_like_hello(version: u16) -> std::collections::BTreeMap<&'static str, (u16, &'static str, &'static str, ([u8; 3],), Option<u64>, &'static str)> {
+    std::collections::BTreeMap::from([("Hello", (version, "room", "ゆき", ([1, 2, 3],), None, "a field from the future"))])
 }
 
 /// Frame 300 of a talk spurt, 6 s into the speaker's clock, four Opus bytes.
@@ -318,26 +227,9 @@ fn voice_payloads_are_bounded() {
 
 #[test]
 fn datagram_kinds_are_read_from_the_tag() {
-    let pose = encode(
-        &ClientDatagram::Pose(PoseFrame {
-            seq: 1,
-            ack_tick: 0,
-            pose: sample_pose(),
-        }),
-        MAX_DATAGRAM_BYTES,
-    )
-    .unwrap();
+    let pose = encode(&ClientDatagram::Pose(PoseFrame { seq: 1, ack_tick: 0, pose: sample_pose() }), MAX_DATAGRAM_BYTES).unwrap();
     assert_eq!(DatagramKind::of(&pose), DatagramKind::Pose);
-    assert_eq!(
-        DatagramKind::of(
-            &encode(
-                &ServerDatagram::Snapshot(whole_snapshot()),
-                MAX_DATAGRAM_BYTES
-            )
-            .unwrap()
-        ),
-        DatagramKind::Snapshot
-    );
+    assert_eq!(DatagramKind::of(&encode(&ServerDatagram::Snapshot(whole_snapshot()), MAX_DATAGRAM_BYTES).unwrap()), DatagramKind::Snapshot);
     assert_eq!(DatagramKind::of(&[0x81, 0xa1]), DatagramKind::Unknown);
     assert_eq!(DatagramKind::of(b""), DatagramKind::Unknown);
 }
@@ -352,19 +244,10 @@ fn wire_bytes_are_pinned() {
 /// Every run of hex bytes in docs/protocol.md (fenced blocks of hex lines, and
 /// inline spans of four bytes or more), with its line number.
 fn hex_in_protocol_doc() -> Vec<(usize, String)> {
-    let doc = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/protocol.md"
-    ))
-    .expect("docs/protocol.md");
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/protocol.md")).expect("docs/protocol.md");
     let is_hex_run = |s: &str| {
         let words: Vec<&str> = s.split_whitespace().collect();
-        words.len() >= 4
-            && words.iter().all(|w| {
-                w.len() == 2
-                    && w.chars()
-                        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-            })
+        words.len() >= 4 && words.iter().all(|w| w.len() == 2 && w.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()))
     };
     let mut found = Vec::new();
     let mut block: Option<(usize, String)> = None;
@@ -404,42 +287,22 @@ fn decodes_as_some_message(bytes: &[u8]) -> bool {
 #[test]
 fn the_protocol_document_shows_the_bytes_the_codec_makes() {
     let in_doc = hex_in_protocol_doc();
-    assert!(
-        in_doc.len() >= 15,
-        "found only {} hex examples in docs/protocol.md",
-        in_doc.len()
-    );
+    assert!(in_doc.len() >= 15, "found only {} hex examples in docs/protocol.md", in_doc.len());
     for (name, _, expected) in pinned_cases() {
-        assert!(
-            in_doc.iter().any(|(_, h)| h == expected),
-            "docs/protocol.md does not show {name}: {expected}"
-        );
+        assert!(in_doc.iter().any(|(_, h)| h == expected), "docs/protocol.md does not show {name}: {expected}");
     }
     for (line, run) in &in_doc {
-        let bytes: Vec<u8> = run
-            .split_whitespace()
-            .map(|b| u8::from_str_radix(b, 16).unwrap())
-            .collect();
-        assert!(
-            decodes_as_some_message(&bytes),
-            "docs/protocol.md line {line}: {run} is not a message this version decodes"
-        );
+        let bytes: Vec<u8> = run.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect();
+        assert!(decodes_as_some_message(&bytes), "docs/protocol.md line {line}: {run} is not a message this version decodes");
     }
 }
 
 fn arb_quant_pose() -> impl Strategy<Value = QuantPose> {
-    (any::<[i32; 3]>(), any::<u8>(), any::<[i16; 3]>()).prop_map(|(pos, i, [a, b, c])| QuantPose {
-        pos: QuantVec(pos),
-        rot: QuantQuat(i, a, b, c),
-    })
+    (any::<[i32; 3]>(), any::<u8>(), any::<[i16; 3]>()).prop_map(|(pos, i, [a, b, c])| QuantPose { pos: QuantVec(pos), rot: QuantQuat(i, a, b, c) })
 }
 
 fn arb_pose() -> impl Strategy<Value = AvatarPose> {
-    (
-        arb_quant_pose(),
-        arb_quant_pose(),
-        proptest::option::of([arb_quant_pose(), arb_quant_pose()]),
-    )
+    (arb_quant_pose(), arb_quant_pose(), proptest::option::of([arb_quant_pose(), arb_quant_pose()]))
         .prop_map(|(body, head, hands)| AvatarPose { body, head, hands })
 }
 
@@ -452,9 +315,7 @@ fn sample_welcome() -> ServerControl {
         peers: vec![PeerInfo {
             id: PeerId(1),
             nickname: "Aoi".into(),
-            look: AvatarLook {
-                body_color: [90, 180, 230],
-            },
+            look: AvatarLook { body_color: [90, 180, 230] },
             role: Role::Facilitator,
         }],
         resume: 0x1234_5678_9abc,
@@ -466,78 +327,40 @@ fn sample_welcome() -> ServerControl {
 fn control_messages_round_trip() {
     let welcome = sample_welcome();
     let bytes = encode(&welcome, MAX_FRAME_BYTES).unwrap();
-    assert_eq!(
-        decode::<ServerControl>(&bytes, MAX_FRAME_BYTES).unwrap(),
-        welcome
-    );
+    assert_eq!(decode::<ServerControl>(&bytes, MAX_FRAME_BYTES).unwrap(), welcome);
     let bytes = encode(&sample_hello(), MAX_FRAME_BYTES).unwrap();
-    assert_eq!(
-        decode::<ClientControl>(&bytes, MAX_FRAME_BYTES).unwrap(),
-        sample_hello()
-    );
+    assert_eq!(decode::<ClientControl>(&bytes, MAX_FRAME_BYTES).unwrap(), sample_hello());
 }
 
 #[test]
 fn close_codes_round_trip() {
-    for reason in [
-        CloseReason::Left,
-        CloseReason::ServerShutdown,
-        CloseReason::ProtocolViolation,
-        CloseReason::RateLimited,
-        CloseReason::Removed,
-    ] {
-        assert_eq!(
-            CloseReason::from_code(u64::from(reason.code())),
-            Some(reason)
-        );
+    for reason in [CloseReason::Left, CloseReason::ServerShutdown, CloseReason::ProtocolViolation, CloseReason::RateLimited, CloseReason::Removed] {
+        assert_eq!(CloseReason::from_code(u64::from(reason.code())), Some(reason));
     }
     assert_eq!(CloseReason::from_code(99), None);
 }
 
 /// The first snapshot with avatar 1 in it: no base, so its pose goes whole.
 fn whole_snapshot() -> Snapshot {
-    let avatars = [AvatarState {
-        id: PeerId(1),
-        pose: sample_pose(),
-    }];
-    Snapshot {
-        tick: 301,
-        base_ago: 0,
-        count: 1,
-        poses: delta::encode_avatars(&delta::View::default(), 301, &avatars),
-    }
+    let avatars = [AvatarState { id: PeerId(1), pose: sample_pose() }];
+    Snapshot { tick: 301, base_ago: 0, count: 1, poses: delta::encode_avatars(&delta::View::default(), 301, &avatars) }
 }
 
 /// Two ticks later, against snapshot 301 (acknowledged): avatar 1 stepped
 /// 33 mm along +X and turned its head a little; only that is sent.
 fn delta_snapshot() -> Snapshot {
-    let base = delta::View::default().then(
-        301,
-        &[AvatarState {
-            id: PeerId(1),
-            pose: sample_pose(),
-        }],
-    );
+    let base = delta::View::default().then(301, &[AvatarState { id: PeerId(1), pose: sample_pose() }]);
     let mut moved = sample_pose();
     moved.body.pos.0[0] += 33;
     moved.head.pos.0[0] += 33;
     moved.head.rot.2 += 12;
-    let avatars = [AvatarState {
-        id: PeerId(1),
-        pose: moved,
-    }];
-    Snapshot {
-        tick: 303,
-        base_ago: 2,
-        count: 1,
-        poses: delta::encode_avatars(&base, 303, &avatars),
-    }
+    let avatars = [AvatarState { id: PeerId(1), pose: moved }];
+    Snapshot { tick: 303, base_ago: 2, count: 1, poses: delta::encode_avatars(&base, 303, &avatars) }
 }
 
 /// The view after snapshot 303 (holding 301 and 303).
 fn view_after_303() -> delta::View {
-    let whole =
-        delta::decode_avatars(&delta::View::default(), 301, 1, &whole_snapshot().poses).unwrap();
+    let whole = delta::decode_avatars(&delta::View::default(), 301, 1, &whole_snapshot().poses).unwrap();
     let base = delta::View::default().then(301, &whole);
     let moved = delta::decode_avatars(&base, 303, 1, &delta_snapshot().poses).unwrap();
     base.then(303, &moved)
@@ -550,33 +373,17 @@ fn predicted_snapshot() -> Snapshot {
     pose.body.pos.0[0] += 66;
     pose.head.pos.0[0] += 66;
     pose.head.rot.2 += 24;
-    let avatars = [AvatarState {
-        id: PeerId(1),
-        pose,
-    }];
-    Snapshot {
-        tick: 305,
-        base_ago: 2,
-        count: 1,
-        poses: delta::encode_avatars(&view_after_303(), 305, &avatars),
-    }
+    let avatars = [AvatarState { id: PeerId(1), pose }];
+    Snapshot { tick: 305, base_ago: 2, count: 1, poses: delta::encode_avatars(&view_after_303(), 305, &avatars) }
 }
 
 #[test]
 fn pinned_snapshots_decode_to_their_poses() {
-    let walked =
-        delta::decode_avatars(&view_after_303(), 305, 1, &predicted_snapshot().poses).unwrap();
+    let walked = delta::decode_avatars(&view_after_303(), 305, 1, &predicted_snapshot().poses).unwrap();
     assert_eq!(walked[0].pose.body.pos, QuantVec([1566, 0, -2000]));
     assert_eq!(walked[0].pose.head.rot, QuantQuat(3, 0, 124, 0));
-    let whole =
-        delta::decode_avatars(&delta::View::default(), 301, 1, &whole_snapshot().poses).unwrap();
-    assert_eq!(
-        whole,
-        vec![AvatarState {
-            id: PeerId(1),
-            pose: sample_pose()
-        }]
-    );
+    let whole = delta::decode_avatars(&delta::View::default(), 301, 1, &whole_snapshot().poses).unwrap();
+    assert_eq!(whole, vec![AvatarState { id: PeerId(1), pose: sample_pose() }]);
     let base = delta::View::default().then(301, &whole);
     let moved = delta::decode_avatars(&base, 303, 1, &delta_snapshot().poses).unwrap();
     assert_eq!(moved[0].pose.body.pos, QuantVec([1533, 0, -2000]));
@@ -587,61 +394,23 @@ fn pinned_snapshots_decode_to_their_poses() {
 /// avatars a snapshot may carry must fit one datagram even sent whole.
 #[test]
 fn a_full_snapshot_of_vr_avatars_fits_and_decodes() {
-    let hand = QuantPose {
-        pos: QuantVec([-4000, 1100, -2300]),
-        rot: QuantQuat(2, 100, -200, 300),
-    };
-    let pose = AvatarPose {
-        hands: Some([hand, hand]),
-        ..sample_pose()
-    };
-    let avatars: Vec<AvatarState> = (0..20)
-        .map(|i| AvatarState {
-            id: PeerId(i),
-            pose,
-        })
-        .collect();
+    let hand = QuantPose { pos: QuantVec([-4000, 1100, -2300]), rot: QuantQuat(2, 100, -200, 300) };
+    let pose = AvatarPose { hands: Some([hand, hand]), ..sample_pose() };
+    let avatars: Vec<AvatarState> = (0..20).map(|i| AvatarState { id: PeerId(i), pose }).collect();
     let poses = delta::encode_avatars(&delta::View::default(), 9, &avatars);
-    let snapshot = ServerDatagram::Snapshot(Snapshot {
-        tick: 9,
-        base_ago: 0,
-        count: 20,
-        poses,
-    });
+    let snapshot = ServerDatagram::Snapshot(Snapshot { tick: 9, base_ago: 0, count: 20, poses });
     let bytes = encode(&snapshot, MAX_DATAGRAM_BYTES).unwrap();
-    let Ok(ServerDatagram::Snapshot(back)) = decode::<ServerDatagram>(&bytes, MAX_DATAGRAM_BYTES)
-    else {
-        panic!("not a snapshot")
-    };
-    assert_eq!(
-        delta::decode_avatars(&delta::View::default(), 9, 20, &back.poses).unwrap(),
-        avatars
-    );
-    let frame = ClientDatagram::Pose(PoseFrame {
-        seq: 1,
-        ack_tick: 1,
-        pose,
-    });
+    let Ok(ServerDatagram::Snapshot(back)) = decode::<ServerDatagram>(&bytes, MAX_DATAGRAM_BYTES) else { panic!("not a snapshot") };
+    assert_eq!(delta::decode_avatars(&delta::View::default(), 9, 20, &back.poses).unwrap(), avatars);
+    let frame = ClientDatagram::Pose(PoseFrame { seq: 1, ack_tick: 1, pose });
     let bytes = encode(&frame, MAX_DATAGRAM_BYTES).unwrap();
-    assert_eq!(
-        decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES).unwrap(),
-        frame
-    );
+    assert_eq!(decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES).unwrap(), frame);
 }
 
 #[test]
 fn standing_still_costs_a_few_bits() {
-    let hand = QuantPose {
-        pos: QuantVec([-400, 1100, -2300]),
-        rot: QuantQuat(2, 100, -200, 300),
-    };
-    let state = AvatarState {
-        id: PeerId(5),
-        pose: AvatarPose {
-            hands: Some([hand, hand]),
-            ..sample_pose()
-        },
-    };
+    let hand = QuantPose { pos: QuantVec([-400, 1100, -2300]), rot: QuantQuat(2, 100, -200, 300) };
+    let state = AvatarState { id: PeerId(5), pose: AvatarPose { hands: Some([hand, hand]), ..sample_pose() } };
     let whole = delta::avatar_bits(&delta::View::default(), 2, &state);
     let base = delta::View::default().then(1, &[state]);
     let still = delta::avatar_bits(&base, 2, &state);
@@ -654,97 +423,42 @@ fn standing_still_costs_a_few_bits() {
 /// Someone walking steadily costs next to nothing once two poses are held.
 #[test]
 fn steady_movement_is_predicted() {
-    let at = |x: i32| AvatarState {
-        id: PeerId(5),
-        pose: AvatarPose {
-            body: QuantPose {
-                pos: QuantVec([x, 0, 0]),
-                rot: QuantQuat::default(),
-            },
-            head: QuantPose {
-                pos: QuantVec([x, 1150, 0]),
-                rot: QuantQuat(3, 0, 40, 0),
-            },
-            hands: None,
-        },
-    };
-    let view = delta::View::default()
-        .then(10, &[at(1000)])
-        .then(12, &[at(1080)]);
-    assert_eq!(
-        view.predict(PeerId(5), 15).unwrap().body.pos,
-        QuantVec([1200, 0, 0])
-    );
+    let at = |x: i32| AvatarState { id: PeerId(5), pose: AvatarPose { body: QuantPose { pos: QuantVec([x, 0, 0]), rot: QuantQuat::default() }, head: QuantPose { pos: QuantVec([x, 1150, 0]), rot: QuantQuat(3, 0, 40, 0) }, hands: None } };
+    let view = delta::View::default().then(10, &[at(1000)]).then(12, &[at(1080)]);
+    assert_eq!(view.predict(PeerId(5), 15).unwrap().body.pos, QuantVec([1200, 0, 0]));
     let predicted = delta::avatar_bits(&view, 15, &at(1200));
-    let unpredicted =
-        delta::avatar_bits(&delta::View::default().then(12, &[at(1080)]), 15, &at(1200));
-    assert!(
-        predicted < unpredicted,
-        "{predicted} bits with prediction, {unpredicted} without"
-    );
-    assert_eq!(
-        predicted, 28,
-        "id (7), hands flag (1), two poses as predicted (10 each)"
-    );
+    let unpredicted = delta::avatar_bits(&delta::View::default().then(12, &[at(1080)]), 15, &at(1200));
+    assert!(predicted < unpredicted, "{predicted} bits with prediction, {unpredicted} without");
+    assert_eq!(predicted, 28, "id (7), hands flag (1), two poses as predicted (10 each)");
     // Too long a gap: the held pose is the base.
-    assert_eq!(
-        view.predict(PeerId(5), 12 + delta::MAX_PREDICTION_TICKS + 1)
-            .unwrap()
-            .body
-            .pos,
-        QuantVec([1080, 0, 0])
-    );
+    assert_eq!(view.predict(PeerId(5), 12 + delta::MAX_PREDICTION_TICKS + 1).unwrap().body.pos, QuantVec([1080, 0, 0]));
 }
 
 #[test]
 fn views_forget_avatars_not_updated_for_a_while() {
-    let state = AvatarState {
-        id: PeerId(5),
-        pose: sample_pose(),
-    };
+    let state = AvatarState { id: PeerId(5), pose: sample_pose() };
     let view = delta::View::default().then(10, &[state]);
-    assert!(
-        view.then(10 + delta::VIEW_MAX_AGE_TICKS, &[])
-            .get(PeerId(5))
-            .is_some()
-    );
-    assert!(
-        view.then(11 + delta::VIEW_MAX_AGE_TICKS, &[])
-            .get(PeerId(5))
-            .is_none()
-    );
+    assert!(view.then(10 + delta::VIEW_MAX_AGE_TICKS, &[]).get(PeerId(5)).is_some());
+    assert!(view.then(11 + delta::VIEW_MAX_AGE_TICKS, &[]).get(PeerId(5)).is_none());
     let mut history = delta::ViewHistory::default();
     history.record(10, view.clone());
     history.record(10 + delta::MAX_BASE_AGE_TICKS - 1, delta::View::default());
     assert_eq!(history.get(10), Some(&view));
     history.record(10 + delta::MAX_BASE_AGE_TICKS, delta::View::default());
-    assert_eq!(
-        history.get(10),
-        None,
-        "a view too old to be a base was kept"
-    );
+    assert_eq!(history.get(10), None, "a view too old to be a base was kept");
 }
 
 #[test]
 fn snapshot_poses_with_extra_or_dirty_bits_are_refused() {
     let mut poses = whole_snapshot().poses;
     let base = delta::View::default();
-    assert!(
-        delta::decode_avatars(&base, 301, 2, &poses).is_err(),
-        "a missing record was invented"
-    );
-    assert!(
-        delta::decode_avatars(&base, 301, 0, &poses).is_err(),
-        "leftover bytes were ignored"
-    );
+    assert!(delta::decode_avatars(&base, 301, 2, &poses).is_err(), "a missing record was invented");
+    assert!(delta::decode_avatars(&base, 301, 0, &poses).is_err(), "leftover bytes were ignored");
     assert!(delta::decode_avatars(&base, 301, 65, &poses).is_err());
     if let Some(last) = poses.last_mut() {
         *last |= 1;
     }
-    assert!(
-        delta::decode_avatars(&base, 301, 1, &poses).is_err(),
-        "non-zero padding was accepted"
-    );
+    assert!(delta::decode_avatars(&base, 301, 1, &poses).is_err(), "non-zero padding was accepted");
 }
 
 #[test]
@@ -760,18 +474,12 @@ fn oversized_frames_are_refused_before_decoding() {
 fn messages_of_death_are_refused() {
     // Thousands of nested one-element arrays: a naive recursive decode overflows the stack.
     let nested = vec![0x91u8; 100_000];
-    assert!(matches!(
-        check_shape(&nested),
-        Err(DecodeError::Malformed(_))
-    ));
+    assert!(matches!(check_shape(&nested), Err(DecodeError::Malformed(_))));
     assert!(decode::<ClientDatagram>(&nested[..MAX_DATAGRAM_BYTES], MAX_DATAGRAM_BYTES).is_err());
     // Length prefixes that claim gigabytes: array32, map32, str32 and bin32 of 0xffffffff.
     for marker in [0xdd, 0xdf, 0xdb, 0xc6] {
         let claim = [marker, 0xff, 0xff, 0xff, 0xff, 0x00];
-        assert!(
-            decode::<ClientControl>(&claim, MAX_FRAME_BYTES).is_err(),
-            "{marker:#x}"
-        );
+        assert!(decode::<ClientControl>(&claim, MAX_FRAME_BYTES).is_err(), "{marker:#x}");
     }
     // A valid Hello whose nickname claims more bytes than follow.
     let mut hello = encode(&sample_hello(), MAX_FRAME_BYTES).unwrap();
@@ -802,9 +510,7 @@ fn nickname_rule() {
     assert!(nickname_is_valid("  Yuki "));
     assert!(!nickname_is_valid("   "));
     assert!(!nickname_is_valid("a\u{7}b"));
-    assert!(!nickname_is_valid(
-        &"あ".repeat(limits::MAX_NICKNAME_CHARS + 1)
-    ));
+    assert!(!nickname_is_valid(&"あ".repeat(limits::MAX_NICKNAME_CHARS + 1)));
 }
 
 /// A MessagePack value of any shape, for the decoder to chew on.
@@ -818,10 +524,7 @@ enum Msgpack {
 }
 
 fn arb_msgpack() -> impl Strategy<Value = Msgpack> {
-    let leaf = prop_oneof![
-        any::<i64>().prop_map(Msgpack::Int),
-        ".{0,40}".prop_map(Msgpack::Text)
-    ];
+    let leaf = prop_oneof![any::<i64>().prop_map(Msgpack::Int), ".{0,40}".prop_map(Msgpack::Text)];
     leaf.prop_recursive(16, 2048, 64, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..64).prop_map(Msgpack::List),

@@ -78,10 +78,7 @@ impl Interest {
             .into_iter()
             .filter_map(|state| {
                 let distance = wire_pos(state.pose.body.pos).distance(here);
-                let since = self
-                    .sent_at
-                    .get(&state.id)
-                    .map_or(u32::MAX, |at| tick.wrapping_sub(*at));
+                let since = self.sent_at.get(&state.id).map_or(u32::MAX, |at| tick.wrapping_sub(*at));
                 // Due on the interval's own ticks, so avatars due together share a
                 // datagram (fewer headers); or when a full budget made one late.
                 let interval = update_interval_ticks(distance);
@@ -90,10 +87,7 @@ impl Interest {
             })
             .collect();
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let limit_bits = (self.budget as usize)
-            .min(frame.max_bytes)
-            .saturating_sub(frame.overhead)
-            * 8;
+        let limit_bits = (self.budget as usize).min(frame.max_bytes).saturating_sub(frame.overhead) * 8;
         let mut used = 0usize;
         let mut chosen = Vec::new();
         for (_, state) in candidates.into_iter().take(MAX_SNAPSHOT_AVATARS) {

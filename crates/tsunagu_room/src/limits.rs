@@ -20,10 +20,7 @@ pub const MAX_STRIDE_TIME: Duration = Duration::from_millis(500);
 /// On top of that, this much slack for rounding and jitter, once (not per pose).
 pub const STRIDE_SLACK: f32 = 0.05;
 /// Both, as the transport takes them.
-pub const TRAFFIC: TrafficLimits = TrafficLimits {
-    datagrams_per_second: MAX_DATAGRAMS_PER_SECOND,
-    frames_per_second: MAX_FRAMES_PER_SECOND,
-};
+pub const TRAFFIC: TrafficLimits = TrafficLimits { datagrams_per_second: MAX_DATAGRAMS_PER_SECOND, frames_per_second: MAX_FRAMES_PER_SECOND };
 
 /// A rate: so many a second on average, with a short burst allowed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,9 +58,6 @@ impl EventLimiter {
     pub fn allow(&mut self, kind: EventKind, now: Duration) -> bool {
         let Limit { per_second, burst } = limit(kind);
         let (per_second, burst) = (f64::from(per_second), f64::from(burst));
-        self.buckets
-            .entry(kind)
-            .or_insert_with(|| TokenBucket::full(burst, now))
-            .take(now, per_second, burst)
+        self.buckets.entry(kind).or_insert_with(|| TokenBucket::full(burst, now)).take(now, per_second, burst)
     }
 }

@@ -29,31 +29,17 @@ fn valid(code: &str) -> bool {
 
 /// The saved rooms of `data_dir`, made up to `rooms` open ones of `capacity`
 /// (new codes for new rooms; rooms beyond `rooms` closed), saved back.
-pub fn load_or_create(
-    data_dir: &Path,
-    rooms: usize,
-    capacity: usize,
-) -> Result<SavedRooms, PrivateFileError> {
+pub fn load_or_create(data_dir: &Path, rooms: usize, capacity: usize) -> Result<SavedRooms, PrivateFileError> {
     let dir = private_files::own_dir(data_dir)?;
-    let text = private_files::read(&dir, ROOMS_FILE)?
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
+    let text = private_files::read(&dir, ROOMS_FILE)?.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     let mut open = Vec::new();
     let mut closed = Vec::new();
-    for line in text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-    {
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
         match line.split_whitespace().collect::<Vec<_>>()[..] {
-            ["open", code, staff] if valid(code) && valid(staff) => open.push(RoomConfig {
-                code: code.to_owned(),
-                facilitator_code: staff.to_owned(),
-                capacity,
-            }),
-            ["closed", code, staff] if valid(code) && valid(staff) => {
-                closed.extend([code.to_owned(), staff.to_owned()])
+            ["open", code, staff] if valid(code) && valid(staff) => {
+                open.push(RoomConfig { code: code.to_owned(), facilitator_code: staff.to_owned(), capacity })
             }
+            ["closed", code, staff] if valid(code) && valid(staff) => closed.extend([code.to_owned(), staff.to_owned()]),
             // A line we cannot read is dropped, not fatal: the room gets new codes.
             _ => tracing::warn!("{ROOMS_FILE}: a line that is not a room was skipped"),
         }
@@ -64,9 +50,7 @@ pub fn load_or_create(
     while open.len() < rooms {
         open.push(fresh_room_config(capacity));
     }
-    let mut out = String::from(
-        "# Tsunagu room codes (not personal data; keep private). open|closed participant-code facilitator-code\n",
-    );
+    let mut out = String::from("# Tsunagu room codes (not personal data; keep private). open|closed participant-code facilitator-code\n");
     for room in &open {
         out.push_str(&format!("open {} {}\n", room.code, room.facilitator_code));
     }
@@ -99,32 +83,18 @@ mod tests {
         assert_eq!(again, first, "a restart drew new codes");
         let fewer = load_or_create(&dir, 1, 20).unwrap();
         assert_eq!(fewer.open, first.open[..1]);
-        assert_eq!(
-            fewer.closed,
-            vec![
-                first.open[1].code.clone(),
-                first.open[1].facilitator_code.clone()
-            ]
-        );
+        assert_eq!(fewer.closed, vec![first.open[1].code.clone(), first.open[1].facilitator_code.clone()]);
         let more = load_or_create(&dir, 3, 20).unwrap();
         assert_eq!(more.open[0], first.open[0]);
         assert_eq!(more.open.len(), 3);
-        assert!(
-            !more.open.iter().any(|r| r.code == first.open[1].code),
-            "a closed room opened again"
-        );
+        assert!(!more.open.iter().any(|r| r.code == first.open[1].code), "a closed room opened again");
     }
 
     #[test]
     fn a_damaged_file_costs_only_its_bad_lines() {
         let dir = fresh_dir("damaged");
         let own = private_files::own_dir(&dir).unwrap();
-        private_files::write(
-            &own,
-            ROOMS_FILE,
-            b"open good-code staff-code\nopen bad code here\nopen ../../x y\n\xff\xfe\n",
-        )
-        .unwrap();
+        private_files::write(&own, ROOMS_FILE, b"open good-code staff-code\nopen bad code here\nopen ../../x y\n\xff\xfe\n").unwrap();
         let rooms = load_or_create(&dir, 2, 10).unwrap();
         assert_eq!(rooms.open[0].code, "good-code");
         assert_eq!(rooms.open.len(), 2);

@@ -53,14 +53,7 @@ impl EmbeddedRoom {
             .name("tsunagu-room".into())
             .spawn(move || serve_until_stopped(server, &thread_stop))?;
         let lan_host = advertised_host(local_addr.ip());
-        Ok(EmbeddedRoom {
-            config,
-            local_addr,
-            lan_host,
-            fingerprint,
-            stop,
-            thread: Some(thread),
-        })
+        Ok(EmbeddedRoom { config, local_addr, lan_host, fingerprint, stop, thread: Some(thread) })
     }
 
     /// The room's codes.
@@ -70,20 +63,12 @@ impl EmbeddedRoom {
 
     /// An invite with `code` for a client on this PC (loopback).
     pub fn local_invite(&self, code: &str) -> Invite {
-        Invite {
-            host: "127.0.0.1".into(),
-            port: self.local_addr.port(),
-            room_code: code.to_owned(),
-            fingerprint: self.fingerprint,
-        }
+        Invite { host: "127.0.0.1".into(), port: self.local_addr.port(), room_code: code.to_owned(), fingerprint: self.fingerprint }
     }
 
     /// The participant invite another PC on the network uses.
     pub fn lan_invite(&self) -> Invite {
-        Invite {
-            host: self.lan_host.clone(),
-            ..self.local_invite(&self.config.code)
-        }
+        Invite { host: self.lan_host.clone(), ..self.local_invite(&self.config.code) }
     }
 }
 

@@ -11,8 +11,8 @@ use std::sync::atomic::AtomicBool;
 
 use clap::Parser;
 use tsunagu_net::invite::Invite;
-use tsunagu_net::private_files;
 use tsunagu_net::quic::{QuicServer, QuicServerConfig};
+use tsunagu_net::private_files;
 use tsunagu_server::{RoomServer, advertised_host, codes, connection_limits, serve_until_stopped};
 
 /// Where the facilitator invites are written, in the server's own directory.
@@ -47,17 +47,11 @@ struct Cli {
 /// libraries speak only at `warn` and above whatever `RUST_LOG` says: below
 /// that they name peers' addresses, and nothing about people goes into a log.
 fn log_filter() -> tracing_subscriber::EnvFilter {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    [
-        "quinn=warn",
-        "quinn_proto=warn",
-        "quinn_udp=warn",
-        "rustls=warn",
-    ]
-    .into_iter()
-    .filter_map(|d| d.parse().ok())
-    .fold(filter, tracing_subscriber::EnvFilter::add_directive)
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    ["quinn=warn", "quinn_proto=warn", "quinn_udp=warn", "rustls=warn"]
+        .into_iter()
+        .filter_map(|d| d.parse().ok())
+        .fold(filter, tracing_subscriber::EnvFilter::add_directive)
 }
 
 fn default_data_dir() -> PathBuf {
@@ -83,8 +77,7 @@ fn main() -> ExitCode {
         }
     }
     let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
-    let (max_connections, max_per_address) =
-        connection_limits(usize::from(cli.rooms), usize::from(cli.capacity));
+    let (max_connections, max_per_address) = connection_limits(usize::from(cli.rooms), usize::from(cli.capacity));
     let config = QuicServerConfig {
         bind: cli.bind,
         data_dir: data_dir.clone(),
@@ -99,76 +92,43 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let host = cli
-        .public_host
-        .clone()
-        .unwrap_or_else(|| advertised_host(cli.bind.ip()));
+    let host = cli.public_host.clone().unwrap_or_else(|| advertised_host(cli.bind.ip()));
     let port = links.local_addr().port();
     let fingerprint = links.fingerprint();
-    let saved =
-        match codes::load_or_create(&data_dir, usize::from(cli.rooms), usize::from(cli.capacity)) {
-            Ok(saved) => saved,
-            Err(e) => {
-                eprintln!("tsunagu-server: could not keep the room codes: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
+    let saved = match codes::load_or_create(&data_dir, usize::from(cli.rooms), usize::from(cli.capacity)) {
+        Ok(saved) => saved,
+        Err(e) => {
+            eprintln!("tsunagu-server: could not keep the room codes: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let rooms = saved.open.clone();
     // Printed with write!, not println!: a closed stdout (a supervisor that stopped
     // listening) must not take the rooms down with a panic.
     let mut out = std::io::stdout().lock();
-    let invite = |code: &str| Invite {
-        host: host.clone(),
-        port,
-        room_code: code.to_owned(),
-        fingerprint,
-    };
-    let staff_invites: String = rooms
-        .iter()
-        .enumerate()
-        .map(|(i, room)| format!("Room {}: {}\n", i + 1, invite(&room.facilitator_code)))
-        .collect();
-    let staff_file = match private_files::own_dir(&data_dir)
-        .and_then(|dir| private_files::write(&dir, STAFF_INVITES_FILE, staff_invites.as_bytes()))
-    {
+    let invite = |code: &str| Invite { host: host.clone(), port, room_code: code.to_owned(), fingerprint };
+    let staff_invites: String =
+        rooms.iter().enumerate().map(|(i, room)| format!("Room {}: {}\n", i + 1, invite(&room.facilitator_code))).collect();
+    let staff_file = match private_files::own_dir(&data_dir).and_then(|dir| private_files::write(&dir, STAFF_INVITES_FILE, staff_invites.as_bytes())) {
         Ok(path) => path,
         Err(e) => {
             eprintln!("tsunagu-server: could not write the facilitator invites: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let _ = writeln!(
-        out,
-        "Tsunagu room server on {} (certificate and room codes kept in {})",
-        links.local_addr(),
-        data_dir.display()
-    );
+    let _ = writeln!(out, "Tsunagu room server on {} (certificate and room codes kept in {})", links.local_addr(), data_dir.display());
     for (i, room) in rooms.iter().enumerate() {
         let _ = writeln!(out, "Room {}", i + 1);
         let _ = writeln!(out, "  participant invite: {}", invite(&room.code));
         if cli.show_facilitator_invites {
-            let _ = writeln!(
-                out,
-                "  facilitator invite: {}",
-                invite(&room.facilitator_code)
-            );
+            let _ = writeln!(out, "  facilitator invite: {}", invite(&room.facilitator_code));
         }
     }
-    let _ = writeln!(
-        out,
-        "Facilitator invites (for staff only) are in {} (readable by you alone).",
-        staff_file.display()
-    );
-    let _ = writeln!(
-        out,
-        "Send the participant invite to patients and the facilitator invite only to staff."
-    );
+    let _ = writeln!(out, "Facilitator invites (for staff only) are in {} (readable by you alone).", staff_file.display());
+    let _ = writeln!(out, "Send the participant invite to patients and the facilitator invite only to staff.");
     let _ = out.flush();
     drop(out);
 
-    serve_until_stopped(
-        RoomServer::with_rooms(links, rooms).with_closed_codes(saved.closed),
-        &stop,
-    );
+    serve_until_stopped(RoomServer::with_rooms(links, rooms).with_closed_codes(saved.closed), &stop);
     ExitCode::SUCCESS
 }

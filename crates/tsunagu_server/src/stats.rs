@@ -15,19 +15,14 @@ const BUCKETS: usize = 10_000;
 
 impl Default for DelayHistogram {
     fn default() -> Self {
-        DelayHistogram {
-            buckets: vec![0; BUCKETS + 1],
-            count: 0,
-        }
+        DelayHistogram { buckets: vec![0; BUCKETS + 1], count: 0 }
     }
 }
 
 impl DelayHistogram {
     /// Count one delay.
     pub fn record(&mut self, delay: Duration) {
-        let bucket = usize::try_from(delay.as_micros() / BUCKET.as_micros())
-            .unwrap_or(BUCKETS)
-            .min(BUCKETS);
+        let bucket = usize::try_from(delay.as_micros() / BUCKET.as_micros()).unwrap_or(BUCKETS).min(BUCKETS);
         self.buckets[bucket] += 1;
         self.count += 1;
     }
@@ -69,11 +64,7 @@ mod tests {
         assert_eq!(h.percentile(0.5), Some(Duration::from_micros(500)));
         assert_eq!(h.percentile(0.99), Some(Duration::from_micros(990)));
         h.record(Duration::from_secs(3));
-        assert_eq!(
-            h.percentile(1.0),
-            Some(BUCKET * (BUCKETS as u32 + 1)),
-            "a long one lands in the last bucket"
-        );
+        assert_eq!(h.percentile(1.0), Some(BUCKET * (BUCKETS as u32 + 1)), "a long one lands in the last bucket");
         assert_eq!(h.count(), 101);
     }
 }

@@ -37,11 +37,7 @@ pub struct Track {
 impl Track {
     /// Add a sample; out-of-order or repeated times are ignored.
     pub fn push(&mut self, sample: Sample) {
-        if self
-            .samples
-            .back()
-            .is_some_and(|last| sample.time <= last.time)
-        {
+        if self.samples.back().is_some_and(|last| sample.time <= last.time) {
             return;
         }
         self.samples.push_back(sample);
@@ -115,11 +111,7 @@ mod tests {
     use super::*;
 
     fn at(time: f64, x: f32) -> Sample {
-        Sample {
-            time,
-            pos: Vec3::new(x, 0.0, 0.0),
-            rot: Quat::IDENTITY,
-        }
+        Sample { time, pos: Vec3::new(x, 0.0, 0.0), rot: Quat::IDENTITY }
     }
 
     #[test]
@@ -130,11 +122,7 @@ mod tests {
         let (p, _) = track.sample(0.05).unwrap();
         assert!((p.x - 0.5).abs() < 1e-5);
         track.push(at(0.05, 9.0));
-        assert_eq!(
-            track.sample(0.1).map(|(p, _)| p.x),
-            Some(1.0),
-            "an old sample was taken"
-        );
+        assert_eq!(track.sample(0.1).map(|(p, _)| p.x), Some(1.0), "an old sample was taken");
     }
 
     #[test]
@@ -161,16 +149,8 @@ mod tests {
             jittery.on_snapshot(server, server + 0.05 + wobble);
             wild.on_snapshot(server, server + 0.05 + wobble * 20.0);
         }
-        assert!(
-            (calm.delay() - INTERP_DELAY).abs() < 0.005,
-            "calm delay {}",
-            calm.delay()
-        );
-        assert!(
-            jittery.delay() > INTERP_DELAY + 0.02 && jittery.delay() < 0.2,
-            "jittery delay {}",
-            jittery.delay()
-        );
+        assert!((calm.delay() - INTERP_DELAY).abs() < 0.005, "calm delay {}", calm.delay());
+        assert!(jittery.delay() > INTERP_DELAY + 0.02 && jittery.delay() < 0.2, "jittery delay {}", jittery.delay());
         assert_eq!(wild.delay(), MAX_INTERP_DELAY);
     }
 

@@ -70,52 +70,20 @@ impl WardLayout {
             half_extents: Vec3::from(size) / 2.0,
         };
         let mut pieces = vec![
-            solid(
-                PieceKind::Wall,
-                [0.0, ceiling / 2.0, -half.y - WALL / 2.0],
-                [2.0 * half.x + 2.0 * WALL, ceiling, WALL],
-            ),
-            solid(
-                PieceKind::Wall,
-                [0.0, ceiling / 2.0, half.y + WALL / 2.0],
-                [2.0 * half.x + 2.0 * WALL, ceiling, WALL],
-            ),
-            solid(
-                PieceKind::Wall,
-                [-half.x - WALL / 2.0, ceiling / 2.0, 0.0],
-                [WALL, ceiling, 2.0 * half.y],
-            ),
-            solid(
-                PieceKind::Wall,
-                [half.x + WALL / 2.0, ceiling / 2.0, 0.0],
-                [WALL, ceiling, 2.0 * half.y],
-            ),
+            solid(PieceKind::Wall, [0.0, ceiling / 2.0, -half.y - WALL / 2.0], [2.0 * half.x + 2.0 * WALL, ceiling, WALL]),
+            solid(PieceKind::Wall, [0.0, ceiling / 2.0, half.y + WALL / 2.0], [2.0 * half.x + 2.0 * WALL, ceiling, WALL]),
+            solid(PieceKind::Wall, [-half.x - WALL / 2.0, ceiling / 2.0, 0.0], [WALL, ceiling, 2.0 * half.y]),
+            solid(PieceKind::Wall, [half.x + WALL / 2.0, ceiling / 2.0, 0.0], [WALL, ceiling, 2.0 * half.y]),
         ];
         // Three beds along the west wall, each with a cabinet on its south side.
         for z in [-3.2, 0.0, 3.2] {
-            pieces.push(solid(
-                PieceKind::Bed,
-                [-half.x + 1.05, 0.3, z],
-                [2.1, 0.6, 1.1],
-            ));
-            pieces.push(solid(
-                PieceKind::BedsideCabinet,
-                [-half.x + 0.3, 0.35, z + 0.95],
-                [0.5, 0.7, 0.5],
-            ));
+            pieces.push(solid(PieceKind::Bed, [-half.x + 1.05, 0.3, z], [2.1, 0.6, 1.1]));
+            pieces.push(solid(PieceKind::BedsideCabinet, [-half.x + 0.3, 0.35, z + 0.95], [0.5, 0.7, 0.5]));
         }
         pieces.push(solid(PieceKind::ToyBox, [5.9, 0.3, 1.2], [0.9, 0.6, 0.6]));
         pieces.push(solid(PieceKind::LowTable, [3.6, 0.2, 0.9], [1.0, 0.4, 0.7]));
-        pieces.push(solid(
-            PieceKind::BambooPot,
-            [5.9, 0.25, -3.9],
-            [0.7, 0.5, 0.7],
-        ));
-        pieces.push(solid(
-            PieceKind::Bench,
-            [-3.6, 0.22, -half.y + 0.35],
-            [2.2, 0.44, 0.6],
-        ));
+        pieces.push(solid(PieceKind::BambooPot, [5.9, 0.25, -3.9], [0.7, 0.5, 0.7]));
+        pieces.push(solid(PieceKind::Bench, [-3.6, 0.22, -half.y + 0.35], [2.2, 0.44, 0.6]));
         WardLayout {
             interior_half: half,
             ceiling,
@@ -140,10 +108,7 @@ impl WardLayout {
         let slots = [0.0, -1.2, 1.2, -2.4, 2.4, -0.6, 0.6, -1.8, 1.8];
         let x = slots[n as usize % slots.len()];
         let row = (n as usize / slots.len()) as f32;
-        self.clamp_walkable(
-            Vec3::new(x, 0.0, 1.8 + row * 0.8),
-            crate::motion::AVATAR_RADIUS,
-        )
+        self.clamp_walkable(Vec3::new(x, 0.0, 1.8 + row * 0.8), crate::motion::AVATAR_RADIUS)
     }
 
     /// The nearest place to `pos` where a standing avatar of `radius` fits: inside
@@ -158,8 +123,7 @@ impl WardLayout {
         // where two pieces meet.
         for _ in 0..2 {
             for piece in self.furniture() {
-                let half =
-                    Vec2::new(piece.half_extents.x, piece.half_extents.z) + Vec2::splat(radius);
+                let half = Vec2::new(piece.half_extents.x, piece.half_extents.z) + Vec2::splat(radius);
                 let centre = Vec2::new(piece.center.x, piece.center.z);
                 let d = p - centre;
                 let overlap = half - d.abs();
@@ -198,10 +162,7 @@ mod tests {
         let ward = WardLayout::ward();
         for n in 0..40 {
             let p = ward.spawn_point(n);
-            assert!(
-                !inside_furniture(&ward, p),
-                "spawn {n} at {p} is inside furniture"
-            );
+            assert!(!inside_furniture(&ward, p), "spawn {n} at {p} is inside furniture");
             assert!(p.x.abs() < ward.interior_half.x && p.z.abs() < ward.interior_half.y);
         }
     }
@@ -209,11 +170,7 @@ mod tests {
     #[test]
     fn clamping_keeps_avatars_out_of_walls_and_beds() {
         let ward = WardLayout::ward();
-        let bed = ward
-            .pieces
-            .iter()
-            .find(|p| p.kind == PieceKind::Bed)
-            .unwrap();
+        let bed = ward.pieces.iter().find(|p| p.kind == PieceKind::Bed).unwrap();
         let on_bed = ward.clamp_walkable(bed.center, AVATAR_RADIUS);
         assert!(!inside_furniture(&ward, on_bed), "{on_bed}");
         let outside = ward.clamp_walkable(Vec3::new(100.0, 5.0, -100.0), AVATAR_RADIUS);
@@ -240,24 +197,11 @@ mod protocol_doc {
 
     #[test]
     fn the_protocol_documents_every_piece_of_furniture_exactly() {
-        let doc = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../docs/protocol.md"
-        ))
-        .expect("docs/protocol.md");
-        let section = doc
-            .split("### Where a body may stand")
-            .nth(1)
-            .expect("the walkable-space section");
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/protocol.md")).expect("docs/protocol.md");
+        let section = doc.split("### Where a body may stand").nth(1).expect("the walkable-space section");
         let mut documented: Vec<[i32; 4]> = Vec::new();
-        let cm = |v: &str| {
-            (v.trim().replace('−', "-").parse::<f32>().expect("a number") * 100.0).round() as i32
-        };
-        for row in section
-            .lines()
-            .take_while(|l| !l.starts_with("###"))
-            .filter(|l| l.starts_with("| ") && !l.starts_with("| piece") && !l.starts_with("| ---"))
-        {
+        let cm = |v: &str| (v.trim().replace('−', "-").parse::<f32>().expect("a number") * 100.0).round() as i32;
+        for row in section.lines().take_while(|l| !l.starts_with("###")).filter(|l| l.starts_with("| ") && !l.starts_with("| piece") && !l.starts_with("| ---")) {
             let cells: Vec<&str> = row.split('|').map(str::trim).collect();
             let (centre, size) = (cells[2], cells[3]);
             let (x, zs) = centre.split_once(',').expect("x, z");
@@ -270,22 +214,14 @@ mod protocol_doc {
             .furniture()
             .map(|p| {
                 let c = |v: f32| (v * 100.0).round() as i32;
-                [
-                    c(p.center.x),
-                    c(p.center.z),
-                    c(p.half_extents.x * 2.0),
-                    c(p.half_extents.z * 2.0),
-                ]
+                [c(p.center.x), c(p.center.z), c(p.half_extents.x * 2.0), c(p.half_extents.z * 2.0)]
             })
             .collect();
         documented.sort();
         actual.sort();
         assert_eq!(documented, actual);
         let half = WardLayout::ward().interior_half;
-        assert!(section.contains(&format!(
-            "x from −{} to {} m, z from −{} to {} m",
-            half.x, half.x, half.y, half.y
-        )));
+        assert!(section.contains(&format!("x from −{} to {} m, z from −{} to {} m", half.x, half.x, half.y, half.y)));
         assert!(section.contains(&format!("radius **{} m**", crate::motion::AVATAR_RADIUS)));
     }
 }

@@ -57,11 +57,7 @@ pub fn bound_body_step(layout: &WardLayout, prev: Vec3, next: Vec3, max_step: f3
     let next = if next.is_finite() { next } else { prev };
     let max_step = max_step.max(0.0);
     let delta = (next - prev).with_y(0.0);
-    let allowed = if delta.length() > max_step {
-        prev + delta.normalize_or_zero() * max_step
-    } else {
-        next
-    };
+    let allowed = if delta.length() > max_step { prev + delta.normalize_or_zero() * max_step } else { next };
     layout.clamp_walkable(allowed, AVATAR_RADIUS)
 }
 
@@ -71,11 +67,7 @@ pub fn bound_limb(body: Vec3, limb: Vec3) -> Vec3 {
         return body + Vec3::Y * EYE_HEIGHT;
     }
     let offset = limb - body;
-    if offset.length() > MAX_REACH {
-        body + offset.normalize_or_zero() * MAX_REACH
-    } else {
-        limb
-    }
+    if offset.length() > MAX_REACH { body + offset.normalize_or_zero() * MAX_REACH } else { limb }
 }
 
 #[cfg(test)]
@@ -122,19 +114,10 @@ mod tests {
         let prev = Vec3::new(0.0, 0.0, 2.0);
         let jumped = bound_body_step(&ward, prev, Vec3::new(0.0, 0.0, -4.0), 0.1);
         assert!((jumped - prev).length() <= 0.1 + 1e-5);
-        let through_wall = bound_body_step(
-            &ward,
-            Vec3::new(6.5, 0.0, 4.5),
-            Vec3::new(6.6, 0.0, 4.6),
-            1.0,
-        );
+        let through_wall = bound_body_step(&ward, Vec3::new(6.5, 0.0, 4.5), Vec3::new(6.6, 0.0, 4.6), 1.0);
         assert!(through_wall.x <= ward.interior_half.x - AVATAR_RADIUS);
         assert_eq!(bound_body_step(&ward, prev, Vec3::NAN, 0.1), prev);
-        assert_eq!(
-            bound_body_step(&ward, prev, prev + Vec3::X, -1.0),
-            prev,
-            "a negative budget is none"
-        );
+        assert_eq!(bound_body_step(&ward, prev, prev + Vec3::X, -1.0), prev, "a negative budget is none");
         assert!((bound_limb(prev, prev + Vec3::Y * 50.0) - prev).length() <= MAX_REACH + 1e-4);
     }
 }

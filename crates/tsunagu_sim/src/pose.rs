@@ -10,10 +10,7 @@ pub fn to_wire(pos: Vec3, rot: Quat) -> QuantPose {
 
 /// A wire pose as position and rotation.
 pub fn from_wire(pose: QuantPose) -> (Vec3, Quat) {
-    (
-        Vec3::from(pose.pos.to_metres()),
-        Quat::from_array(pose.rot.to_xyzw()),
-    )
+    (Vec3::from(pose.pos.to_metres()), Quat::from_array(pose.rot.to_xyzw()))
 }
 
 /// Only the position of a wire pose.

@@ -39,9 +39,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Returns (ours, naive) in kbit/s per visible avatar.
 fn bandwidth(people: usize, seconds: usize) -> (f64, f64) {
     let mut s = Stepper::new(people + 4);
-    let ids: Vec<usize> = (0..people)
-        .map(|i| s.connect(ROOM_CODE, &format!("vr{i}")))
-        .collect();
+    let ids: Vec<usize> = (0..people).map(|i| s.connect(ROOM_CODE, &format!("vr{i}"))).collect();
     s.run(3, TICK);
     let trace: Vec<Person> = (0..people).map(Person::new).collect();
     let mut tick = 0usize;
@@ -61,20 +59,10 @@ fn bandwidth(people: usize, seconds: usize) -> (f64, f64) {
                     let (p, r) = (q.pos.to_metres(), q.rot.to_xyzw());
                     [p[0], p[1], p[2], r[0], r[1], r[2], r[3]]
                 };
-                (
-                    n as u32 + 2,
-                    [
-                        transform(pose.body),
-                        transform(pose.head),
-                        transform(hands[0]),
-                        transform(hands[1]),
-                    ],
-                )
+                (n as u32 + 2, [transform(pose.body), transform(pose.head), transform(hands[0]), transform(hands[1])])
             })
             .collect();
-        *naive += rmp_serde::to_vec(&(tick as u32, naive_snapshot))
-            .map(|b| b.len())
-            .unwrap_or(0);
+        *naive += rmp_serde::to_vec(&(tick as u32, naive_snapshot)).map(|b| b.len()).unwrap_or(0);
         s.step(TICK);
         tick += 1;
     };
@@ -86,9 +74,7 @@ fn bandwidth(people: usize, seconds: usize) -> (f64, f64) {
     let start_bytes: Vec<usize> = ids.iter().map(|&i| s.clients[i].snapshot_bytes()).collect();
     let first_updates: Vec<u32> = {
         let first = &s.clients[ids[0]];
-        ids.iter()
-            .map(|&i| s.clients[i].id().map_or(0, |id| first.updates(id)))
-            .collect()
+        ids.iter().map(|&i| s.clients[i].id().map_or(0, |id| first.updates(id))).collect()
     };
     naive_bytes = 0;
     for _ in 0..seconds * 30 {
@@ -98,9 +84,7 @@ fn bandwidth(people: usize, seconds: usize) -> (f64, f64) {
     let mut per_avatar: Vec<f64> = ids
         .iter()
         .zip(&start_bytes)
-        .map(|(&i, start)| {
-            (s.clients[i].snapshot_bytes() - start) as f64 / seconds as f64 / visible * 8.0 / 1000.0
-        })
+        .map(|(&i, start)| (s.clients[i].snapshot_bytes() - start) as f64 / seconds as f64 / visible * 8.0 / 1000.0)
         .collect();
     let worst = per_avatar.iter().copied().fold(0.0, f64::max);
     let ours = median(&mut per_avatar);
@@ -109,17 +93,11 @@ fn bandwidth(people: usize, seconds: usize) -> (f64, f64) {
     let mut rates: Vec<f64> = ids[1..]
         .iter()
         .zip(&first_updates[1..])
-        .filter_map(|(&i, start)| {
-            s.clients[i]
-                .id()
-                .map(|id| f64::from(first.updates(id) - start) / seconds as f64)
-        })
+        .filter_map(|(&i, start)| s.clients[i].id().map(|id| f64::from(first.updates(id) - start) / seconds as f64))
         .collect();
     rates.sort_by(f64::total_cmp);
     println!("(a) bandwidth: {people} VR avatars, {seconds} s of recorded-like motion at 30 Hz");
-    println!(
-        "    delta-coded snapshots: {ours:.2} kbit/s per visible avatar (median client; worst client {worst:.2})"
-    );
+    println!("    delta-coded snapshots: {ours:.2} kbit/s per visible avatar (median client; worst client {worst:.2})");
     println!("    naive f32 MessagePack:  {naive:.2} kbit/s per visible avatar");
     println!("    ratio naive / ours:     {:.1}x", naive / ours);
     println!(
@@ -165,20 +143,13 @@ struct Bot {
 /// The server process's resident memory, KiB (from /proc).
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()?.parse().ok())
 }
 
 /// Strangers on eight other loopback addresses (127.0.0.2–9) start QUIC
 /// handshakes as fast as they can, each dropped after a moment, never saying
 /// Hello: at most `per_address` each, until `stop`.
-fn handshake_burst(
-    invite: &Invite,
-    per_address: usize,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> Vec<std::thread::JoinHandle<usize>> {
+fn handshake_burst(invite: &Invite, per_address: usize, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Vec<std::thread::JoinHandle<usize>> {
     (2..=9u8)
         .map(|last| {
             let (invite, stop) = (invite.clone(), stop.clone());
@@ -205,16 +176,7 @@ fn handshake_burst(
 fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> Result<(), String> {
     let data_dir = std::env::temp_dir().join(format!("tsunagu-bench-{}", std::process::id()));
     let mut child = Command::new(server_bin)
-        .args([
-            "--bind",
-            "127.0.0.1:0",
-            "--rooms",
-            "1",
-            "--capacity",
-            "64",
-            "--public-host",
-            "127.0.0.1",
-        ])
+        .args(["--bind", "127.0.0.1:0", "--rooms", "1", "--capacity", "64", "--public-host", "127.0.0.1"])
         .arg("--data-dir")
         .arg(&data_dir)
         .stdout(Stdio::piped())
@@ -227,47 +189,24 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> 
     let invite = lines
         .by_ref()
         .map_while(Result::ok)
-        .find_map(|line| {
-            line.split_once("participant invite:")
-                .and_then(|(_, i)| Invite::parse(i.trim()).ok())
-        })
+        .find_map(|line| line.split_once("participant invite:").and_then(|(_, i)| Invite::parse(i.trim()).ok()))
         .ok_or("the server printed no invite")?;
     // Keep reading whatever else it prints, as a terminal would; the log's
     // last word is the server's own measure of its forwarding delay.
     std::thread::spawn(move || lines.for_each(drop));
     let stderr = child.stderr.take().ok_or("no server stderr")?;
     let forwarding_line = std::thread::spawn(move || {
-        BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-            .filter(|l| l.contains("forwarding delay"))
-            .last()
+        BufReader::new(stderr).lines().map_while(Result::ok).filter(|l| l.contains("forwarding delay")).last()
     });
     let mut bots: Vec<Bot> = (0..clients)
         .map(|i| {
-            let hello = Hello::new(
-                &invite.room_code,
-                &format!("bot{i}"),
-                AvatarLook {
-                    body_color: [200, 160, 90],
-                },
-            );
+            let hello = Hello::new(&invite.room_code, &format!("bot{i}"), AvatarLook { body_color: [200, 160, 90] });
             // Ten bots per address, as from five hospitals: one address may open
             // only so many connections in a burst (see the server's door limits).
-            let connector = QuicConnector::from_address(
-                invite.clone(),
-                std::net::IpAddr::from([127, 0, 1, 10 + (i / 10) as u8]),
-            );
+            let connector = QuicConnector::from_address(invite.clone(), std::net::IpAddr::from([127, 0, 1, 10 + (i / 10) as u8]));
             let wire = connector.stats();
             let core = ClientCore::join(Box::new(connector), hello, Duration::ZERO);
-            Bot {
-                core,
-                wire,
-                person: Person::new(i),
-                sent: HashMap::new(),
-                seq: 0,
-                seen: HashMap::new(),
-            }
+            Bot { core, wire, person: Person::new(i), sent: HashMap::new(), seq: 0, seen: HashMap::new() }
         })
         .collect();
     let started = Instant::now();
@@ -284,9 +223,7 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> 
     let mut calm_ms: Vec<f64> = Vec::new();
     let mut rss_before = None;
     let ticks_per_second = clock_ticks_per_second();
-    let mut next_send: Vec<Duration> = (0..clients)
-        .map(|i| period * i as u32 / clients as u32)
-        .collect();
+    let mut next_send: Vec<Duration> = (0..clients).map(|i| period * i as u32 / clients as u32).collect();
     let end = warm_up + Duration::from_secs(seconds);
     while started.elapsed() < end {
         let now = started.elapsed();
@@ -296,11 +233,7 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> 
             attackers = handshake_burst(&invite, 200, stop_burst.clone());
         }
         if measure_from.is_none() && now >= warm_up {
-            measure_from = Some((
-                Instant::now(),
-                cpu_seconds(child.id(), ticks_per_second)
-                    .ok_or("cannot read the server's CPU time")?,
-            ));
+            measure_from = Some((Instant::now(), cpu_seconds(child.id(), ticks_per_second).ok_or("cannot read the server's CPU time")?));
             latencies_ms.clear();
             wire_start = bots.iter().map(|b| b.wire.totals()).collect();
             echoes_before = bots.iter().map(|b| b.core.round_trips().count()).collect();
@@ -317,11 +250,7 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> 
                 bot.core.send_pose(pose, now);
             }
         }
-        let ids: HashMap<PeerId, usize> = bots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, b)| b.core.my_id().map(|id| (id, i)))
-            .collect();
+        let ids: HashMap<PeerId, usize> = bots.iter().enumerate().filter_map(|(i, b)| b.core.my_id().map(|id| (id, i))).collect();
         let mut seen_now = Vec::new();
         for (i, bot) in bots.iter_mut().enumerate() {
             for event in bot.core.poll(now) {
@@ -332,9 +261,7 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> 
             // The newest pose of each avatar (the bots poll every millisecond,
             // so two snapshots rarely arrive between polls).
             for &id in ids.keys() {
-                let Some(pose) = bot.core.room().peer(id).and_then(|p| p.latest) else {
-                    continue;
-                };
+                let Some(pose) = bot.core.room().peer(id).and_then(|p| p.latest) else { continue };
                 let marker = pose.head.pos.0[1] - 1000;
                 if bot.seen.insert(id, marker) != Some(marker) {
                     seen_now.push((i, id, marker));
@@ -353,9 +280,7 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> 
     let handshakes: usize = attackers.into_iter().filter_map(|a| a.join().ok()).sum();
     let rss_after = rss_kib(child.id());
     let (measured_at, cpu_start) = measure_from.ok_or("the run ended before measuring")?;
-    let cpu = cpu_seconds(child.id(), ticks_per_second)
-        .ok_or("cannot read the server's CPU time")?
-        - cpu_start;
+    let cpu = cpu_seconds(child.id(), ticks_per_second).ok_or("cannot read the server's CPU time")? - cpu_start;
     let wall = measured_at.elapsed().as_secs_f64();
     let joined = bots.iter().filter(|b| b.core.my_id().is_some()).count();
     // On the wire: UDP payload (QUIC headers and all) plus 28 bytes of IP and
@@ -374,26 +299,16 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> 
         .iter()
         .zip(&echoes_before)
         // The ring holds 256 samples, one a second: the warm-up ones come first.
-        .flat_map(|(b, before)| {
-            b.core
-                .round_trips()
-                .skip(*before)
-                .map(|d| d.as_secs_f64() * 1000.0)
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|(b, before)| b.core.round_trips().skip(*before).map(|d| d.as_secs_f64() * 1000.0).collect::<Vec<_>>())
         .collect();
     round_trips_ms.sort_by(f64::total_cmp);
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let _ = child.wait();
     let forwarding = forwarding_line.join().ok().flatten();
     if burst {
         calm_ms.sort_by(f64::total_cmp);
         latencies_ms.sort_by(f64::total_cmp);
-        println!(
-            "(c) handshake burst: {handshakes} handshakes from 8 other addresses in the second half, never saying Hello"
-        );
+        println!("(c) handshake burst: {handshakes} handshakes from 8 other addresses in the second half, never saying Hello");
         println!(
             "    members' pose age p99: {:.1} ms before ({} samples), {:.1} ms during ({:.2} ticks, {} samples)",
             percentile(&calm_ms, 0.99),
@@ -403,12 +318,7 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> 
             latencies_ms.len()
         );
         if let (Some(before), Some(after)) = (rss_before, rss_after) {
-            println!(
-                "    server memory (RSS): {:.1} MiB before, {:.1} MiB after ({:+.1} MiB)",
-                before as f64 / 1024.0,
-                after as f64 / 1024.0,
-                (after as f64 - before as f64) / 1024.0
-            );
+            println!("    server memory (RSS): {:.1} MiB before, {:.1} MiB after ({:+.1} MiB)", before as f64 / 1024.0, after as f64 / 1024.0, (after as f64 - before as f64) / 1024.0);
         }
         println!("    bots still in: {joined} of {clients}");
         return Ok(());
@@ -417,14 +327,8 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> 
     let _ = std::fs::remove_dir_all(&data_dir);
     latencies_ms.sort_by(f64::total_cmp);
     let tick_ms = 1000.0 / 30.0;
-    println!(
-        "(b) server load: tsunagu-server on loopback, {joined} of {clients} bot clients in VR sending 30 poses/s, {seconds} s"
-    );
-    println!(
-        "    server CPU: {:.1}% of one core in all, {:.2}% per client",
-        cpu / wall * 100.0,
-        cpu / wall * 100.0 / joined.max(1) as f64
-    );
+    println!("(b) server load: tsunagu-server on loopback, {joined} of {clients} bot clients in VR sending 30 poses/s, {seconds} s");
+    println!("    server CPU: {:.1}% of one core in all, {:.2}% per client", cpu / wall * 100.0, cpu / wall * 100.0 / joined.max(1) as f64);
     println!(
         "    pose age when first seen by another client: p50 {:.1} ms, p99 {:.1} ms ({:.2} ticks), max {:.1} ms, {} samples",
         percentile(&latencies_ms, 0.5),
@@ -433,22 +337,15 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> 
         latencies_ms.last().copied().unwrap_or(f64::NAN),
         latencies_ms.len()
     );
-    println!(
-        "    on the wire: {wire_median:.2} kbit/s per visible avatar received (median bot; UDP payload incl. QUIC + 28 B IP/UDP per packet)"
-    );
+    println!("    on the wire: {wire_median:.2} kbit/s per visible avatar received (median bot; UDP payload incl. QUIC + 28 B IP/UDP per packet)");
     println!(
         "    echo round trip (client -> server -> client, loopback, under this load): p50 {:.2} ms, p99 {:.2} ms, {} samples",
         percentile(&round_trips_ms, 0.5),
         percentile(&round_trips_ms, 0.99),
         round_trips_ms.len()
     );
-    match forwarding
-        .as_deref()
-        .and_then(|l| l.split_once("forwarding delay: "))
-    {
-        Some((_, figures)) => println!(
-            "    server forwarding delay (datagram in -> out, measured by the server): {figures}"
-        ),
+    match forwarding.as_deref().and_then(|l| l.split_once("forwarding delay: ")) {
+        Some((_, figures)) => println!("    server forwarding delay (datagram in -> out, measured by the server): {figures}"),
         None => println!("    server forwarding delay: the server printed no figure"),
     }
     Ok(())
@@ -460,10 +357,7 @@ fn main() {
     // `cargo xtask test` runs a short smoke so the bench cannot rot unnoticed.
     if only.as_deref() == Some("smoke") {
         let (ours, naive) = bandwidth(6, 3);
-        assert!(
-            ours > 0.0 && ours * 5.0 < naive,
-            "delta coding is not paying off: {ours:.2} vs naive {naive:.2} kbit/s"
-        );
+        assert!(ours > 0.0 && ours * 5.0 < naive, "delta coding is not paying off: {ours:.2} vs naive {naive:.2} kbit/s");
         return;
     }
     let wants = |part: &str| only.as_deref().is_none_or(|o| o == part);
@@ -482,9 +376,7 @@ fn main() {
 /// Parts (b) and (c) need the release server that `cargo xtask bench net` builds.
 fn run_server_part(label: &str, burst: bool) {
     let Some(bin) = std::env::var_os("TSUNAGU_SERVER_BIN") else {
-        eprintln!(
-            "{label} skipped: TSUNAGU_SERVER_BIN is not set (run it through `cargo xtask bench net`)"
-        );
+        eprintln!("{label} skipped: TSUNAGU_SERVER_BIN is not set (run it through `cargo xtask bench net`)");
         return;
     };
     if let Err(e) = server_load(Path::new(&bin), 50, 20, burst) {

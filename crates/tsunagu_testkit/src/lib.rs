@@ -11,9 +11,7 @@ use std::time::Duration;
 use tsunagu_client_core::{ClientCore, ClientEnd, RoomEvent};
 use tsunagu_net::memory::{Blocked, MemoryConnector, MemoryServer, hub};
 use tsunagu_net::{ClientLink, ConnId, Connector};
-use tsunagu_protocol::{
-    AvatarLook, AvatarPose, ClientEvent, Hello, PeerId, PeerInfo, RejectReason,
-};
+use tsunagu_protocol::{AvatarLook, AvatarPose, ClientEvent, Hello, PeerId, PeerInfo, RejectReason};
 use tsunagu_room::RoomConfig;
 use tsunagu_server::RoomServer;
 
@@ -32,10 +30,7 @@ struct TrackedConnector {
 impl Connector for TrackedConnector {
     fn open(&mut self) -> Result<Box<dyn ClientLink>, String> {
         let link = self.hub.connect();
-        self.opened
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(link.id());
+        self.opened.lock().unwrap_or_else(|e| e.into_inner()).push(link.id());
         Ok(Box::new(link))
     }
 }
@@ -67,11 +62,7 @@ impl TestClient {
 
     /// Who we know is here (not counting us).
     pub fn peers(&self) -> BTreeMap<PeerId, PeerInfo> {
-        self.core
-            .room()
-            .peers()
-            .map(|p| (p.id, p.clone()))
-            .collect()
+        self.core.room().peers().map(|p| (p.id, p.clone())).collect()
     }
 
     /// The newest pose we hold of someone, exactly as decoded.
@@ -91,11 +82,7 @@ impl TestClient {
 
     /// The hub connection the client uses now.
     pub fn conn(&self) -> Option<ConnId> {
-        self.opened
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .last()
-            .copied()
+        self.opened.lock().unwrap_or_else(|e| e.into_inner()).last().copied()
     }
 
     /// How many connections it has opened (1 + reconnects).
@@ -119,39 +106,17 @@ impl Stepper {
     /// A room for `capacity` people with nobody in it.
     pub fn new(capacity: usize) -> Self {
         let (links, connector) = hub();
-        let config = RoomConfig {
-            code: ROOM_CODE.into(),
-            facilitator_code: STAFF_CODE.into(),
-            capacity,
-        };
-        Stepper {
-            server: RoomServer::new(links, config),
-            connector,
-            clients: Vec::new(),
-            now: Duration::ZERO,
-        }
+        let config = RoomConfig { code: ROOM_CODE.into(), facilitator_code: STAFF_CODE.into(), capacity };
+        Stepper { server: RoomServer::new(links, config), connector, clients: Vec::new(), now: Duration::ZERO }
     }
 
     /// Add a client that says Hello with `code` and `nickname`. Returns its index.
     pub fn connect(&mut self, code: &str, nickname: &str) -> usize {
-        let hello = Hello::new(
-            code,
-            nickname,
-            AvatarLook {
-                body_color: [200, 120, 80],
-            },
-        );
+        let hello = Hello::new(code, nickname, AvatarLook { body_color: [200, 120, 80] });
         let opened = Arc::new(Mutex::new(Vec::new()));
-        let connector = TrackedConnector {
-            hub: self.connector.clone(),
-            opened: opened.clone(),
-        };
+        let connector = TrackedConnector { hub: self.connector.clone(), opened: opened.clone() };
         let core = ClientCore::join(Box::new(connector), hello, self.now);
-        self.clients.push(TestClient {
-            core,
-            events: Vec::new(),
-            opened,
-        });
+        self.clients.push(TestClient { core, events: Vec::new(), opened });
         self.clients.len() - 1
     }
 

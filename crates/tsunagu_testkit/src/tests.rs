@@ -6,8 +6,8 @@ use tsunagu_net::memory::Blocked;
 use tsunagu_net::{Channel, ClientLink, LinkEnd, LinkEvent};
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use tsunagu_protocol::{
-    AvatarLook, AvatarPose, ClientControl, ClientDatagram, ClientEvent, CloseReason, EventKind,
-    Hello, PoseFrame, QuantPose, Refusal, RefusalReason, RejectReason, Role, encode,
+    AvatarLook, AvatarPose, ClientControl, ClientDatagram, ClientEvent, CloseReason, EventKind, Hello, PoseFrame,
+    QuantPose, Refusal, RefusalReason, RejectReason, Role, encode,
 };
 use tsunagu_room::interest::POSE_BUDGET_BYTES_PER_SECOND;
 use tsunagu_room::limits::MAX_DATAGRAMS_PER_SECOND;
@@ -16,11 +16,7 @@ use tsunagu_sim::pose::{from_wire, to_wire};
 use super::*;
 
 fn pose_at(pos: Vec3) -> AvatarPose {
-    AvatarPose {
-        body: to_wire(pos, Quat::IDENTITY),
-        head: to_wire(pos + Vec3::Y, Quat::IDENTITY),
-        hands: None,
-    }
+    AvatarPose { body: to_wire(pos, Quat::IDENTITY), head: to_wire(pos + Vec3::Y, Quat::IDENTITY), hands: None }
 }
 
 #[test]
@@ -59,10 +55,7 @@ fn a_walk_is_followed_by_the_other_client() {
     }
     s.step(TICK);
     let seen = from_wire(s.clients[b].seen(id_a).unwrap().body).0;
-    assert!(
-        (seen - (start + Vec3::NEG_Z)).length() < 0.01,
-        "b sees a at {seen}"
-    );
+    assert!((seen - (start + Vec3::NEG_Z)).length() < 0.01, "b sees a at {seen}");
 }
 
 #[test]
@@ -73,10 +66,7 @@ fn wrong_code_and_full_room_are_refused_with_a_reason() {
     let full = s.connect(ROOM_CODE, "c");
     s.run(2, TICK);
     assert!(s.clients[ok].id().is_some());
-    assert_eq!(
-        s.clients[wrong].rejected(),
-        Some(RejectReason::WrongRoomCode)
-    );
+    assert_eq!(s.clients[wrong].rejected(), Some(RejectReason::WrongRoomCode));
     assert_eq!(s.clients[full].rejected(), Some(RejectReason::RoomFull));
 }
 
@@ -87,12 +77,7 @@ fn shutdown_tells_everyone() {
     s.run(2, TICK);
     s.server.shutdown();
     s.step(TICK);
-    assert_eq!(
-        s.clients[a].ended(),
-        Some(ClientEnd::Closed(LinkEnd::Reason(
-            CloseReason::ServerShutdown
-        )))
-    );
+    assert_eq!(s.clients[a].ended(), Some(ClientEnd::Closed(LinkEnd::Reason(CloseReason::ServerShutdown))));
 }
 
 /// Everything a raw link received so far.
@@ -107,27 +92,15 @@ fn a_silent_connection_is_closed() {
     let mut silent = s.connector.connect();
     let deadline = tsunagu_server::HELLO_TIMEOUT.as_millis() as usize / 33;
     s.run(deadline - 2, TICK);
-    assert!(
-        drain(&mut silent).is_empty(),
-        "closed before its time to say Hello was up"
-    );
+    assert!(drain(&mut silent).is_empty(), "closed before its time to say Hello was up");
     assert_eq!(s.server.connections(), 1);
     s.run(4, TICK);
     let events = drain(&mut silent);
-    assert_eq!(
-        events.last(),
-        Some(&LinkEvent::Closed(LinkEnd::Reason(
-            CloseReason::ProtocolViolation
-        ))),
-        "{events:?}"
-    );
+    assert_eq!(events.last(), Some(&LinkEvent::Closed(LinkEnd::Reason(CloseReason::ProtocolViolation))), "{events:?}");
     assert_eq!(s.server.connections(), 0);
     let a = s.connect(ROOM_CODE, "a");
     s.run(2, TICK);
-    assert!(
-        s.clients[a].id().is_some(),
-        "the server still serves others"
-    );
+    assert!(s.clients[a].id().is_some(), "the server still serves others");
 }
 
 #[test]
@@ -151,17 +124,8 @@ fn nobody_can_move_someone_else() {
 /// the client core keeps.
 fn raw_member(s: &mut Stepper, nickname: &str) -> tsunagu_net::memory::MemoryClient {
     let mut link = s.connector.connect();
-    let hello = Hello::new(
-        ROOM_CODE,
-        nickname,
-        AvatarLook {
-            body_color: [1, 2, 3],
-        },
-    );
-    link.send(
-        Channel::Control,
-        encode(&ClientControl::Hello(hello), MAX_FRAME_BYTES).unwrap(),
-    );
+    let hello = Hello::new(ROOM_CODE, nickname, AvatarLook { body_color: [1, 2, 3] });
+    link.send(Channel::Control, encode(&ClientControl::Hello(hello), MAX_FRAME_BYTES).unwrap());
     s.run(2, TICK);
     link
 }
@@ -175,22 +139,12 @@ fn a_flood_of_datagrams_is_cut_off_with_a_reason() {
     assert_eq!(s.server.room().len(), 2);
     let here = s.server.room().members().next().unwrap().pose;
     for seq in 0..(MAX_DATAGRAMS_PER_SECOND + 10) {
-        let frame = PoseFrame {
-            seq,
-            ack_tick: 0,
-            pose: here,
-        };
+        let frame = PoseFrame { seq, ack_tick: 0, pose: here };
         flooder.send_datagram(encode(&ClientDatagram::Pose(frame), MAX_DATAGRAM_BYTES).unwrap());
     }
     s.step(TICK);
     let events = drain(&mut flooder);
-    assert_eq!(
-        events.last(),
-        Some(&LinkEvent::Closed(LinkEnd::Reason(
-            CloseReason::RateLimited
-        ))),
-        "{events:?}"
-    );
+    assert_eq!(events.last(), Some(&LinkEvent::Closed(LinkEnd::Reason(CloseReason::RateLimited))), "{events:?}");
     assert!(s.clients[calm].ended().is_none());
     assert_eq!(s.server.room().len(), 1);
 }
@@ -204,13 +158,7 @@ fn a_member_sending_malformed_datagrams_is_closed_as_a_violation() {
     rogue.send_datagram(vec![0x81, 0xa1, b'P', 0xc1]);
     s.step(TICK);
     let events = drain(&mut rogue);
-    assert_eq!(
-        events.last(),
-        Some(&LinkEvent::Closed(LinkEnd::Reason(
-            CloseReason::ProtocolViolation
-        ))),
-        "{events:?}"
-    );
+    assert_eq!(events.last(), Some(&LinkEvent::Closed(LinkEnd::Reason(CloseReason::ProtocolViolation))), "{events:?}");
     assert!(s.clients[calm].ended().is_none());
     assert_eq!(s.server.room().len(), 1);
 }
@@ -224,10 +172,7 @@ fn a_dropped_client_that_comes_back_stands_where_it_was() {
     let id = s.clients[walker].id().unwrap();
     let spawn = from_wire(s.server.room().member(id).unwrap().pose.body).0;
     for i in 0..10 {
-        s.send_pose(
-            walker,
-            pose_at(spawn + Vec3::new(0.0, 0.0, -0.01 * i as f32)),
-        );
+        s.send_pose(walker, pose_at(spawn + Vec3::new(0.0, 0.0, -0.01 * i as f32)));
         s.step(TICK);
     }
     let stood = s.server.room().member(id).unwrap().pose.body;
@@ -236,32 +181,17 @@ fn a_dropped_client_that_comes_back_stands_where_it_was() {
     s.step(TICK);
     assert_eq!(s.server.room().len(), 1);
     assert_eq!(s.server.room().places_kept(), 1);
-    assert!(
-        s.clients[walker].events.contains(&RoomEvent::Reconnecting),
-        "the client did not notice the drop"
-    );
+    assert!(s.clients[walker].events.contains(&RoomEvent::Reconnecting), "the client did not notice the drop");
     s.run(30, TICK);
     let back = s.clients[walker].events.iter().find_map(|e| match e {
         RoomEvent::Rejoined { me, spawn, resumed } => Some((me.id, *spawn, *resumed)),
         _ => None,
     });
-    assert_eq!(
-        back,
-        Some((id, stood, true)),
-        "not put back as itself where it was"
-    );
+    assert_eq!(back, Some((id, stood, true)), "not put back as itself where it was");
     assert_eq!(s.clients[walker].connections_opened(), 2);
     // The watcher saw a leave and the same person come back.
-    let seen: Vec<_> = s.clients[watcher]
-        .events
-        .iter()
-        .filter(|e| matches!(e, RoomEvent::PeerLeft(_) | RoomEvent::PeerJoined(_)))
-        .cloned()
-        .collect();
-    assert!(
-        matches!(&seen[..], [RoomEvent::PeerJoined(_), RoomEvent::PeerLeft(a), RoomEvent::PeerJoined(b)] if *a == id && b.id == id),
-        "{seen:?}"
-    );
+    let seen: Vec<_> = s.clients[watcher].events.iter().filter(|e| matches!(e, RoomEvent::PeerLeft(_) | RoomEvent::PeerJoined(_))).cloned().collect();
+    assert!(matches!(&seen[..], [RoomEvent::PeerJoined(_), RoomEvent::PeerLeft(a), RoomEvent::PeerJoined(b)] if *a == id && b.id == id), "{seen:?}");
 }
 
 /// A connection broken one way that the server has not noticed: the client
@@ -271,14 +201,11 @@ fn a_dropped_client_that_comes_back_stands_where_it_was() {
 fn one_way_cut(blocked: Blocked, capacity: usize) {
     let mut s = Stepper::new(capacity);
     let victim = s.connect(ROOM_CODE, "v");
-    let watchers: Vec<usize> = (1..capacity)
-        .map(|i| s.connect(ROOM_CODE, &format!("o{i}")))
-        .collect();
+    let watchers: Vec<usize> = (1..capacity).map(|i| s.connect(ROOM_CODE, &format!("o{i}"))).collect();
     s.run(3, TICK);
     assert_eq!(s.server.room().len(), capacity);
     let id = s.clients[victim].id().unwrap();
-    let spot =
-        from_wire(s.server.room().member(id).unwrap().pose.body).0 + Vec3::new(0.0, 0.0, -0.1);
+    let spot = from_wire(s.server.room().member(id).unwrap().pose.body).0 + Vec3::new(0.0, 0.0, -0.1);
     for _ in 0..5 {
         s.send_pose(victim, pose_at(spot));
         s.step(TICK);
@@ -289,47 +216,21 @@ fn one_way_cut(blocked: Blocked, capacity: usize) {
     for tick in 0..(5 * 30) {
         s.send_pose(victim, pose_at(spot));
         s.step(TICK);
-        assert_eq!(
-            s.server.room().len(),
-            capacity,
-            "the room lost or doubled someone at tick {tick}"
-        );
+        assert_eq!(s.server.room().len(), capacity, "the room lost or doubled someone at tick {tick}");
         for &w in &watchers {
-            assert_eq!(
-                s.clients[w].peers().len(),
-                capacity - 1,
-                "a watcher saw a wrong head count"
-            );
+            assert_eq!(s.clients[w].peers().len(), capacity - 1, "a watcher saw a wrong head count");
         }
-        if back_at.is_none()
-            && s.clients[victim].core.in_room()
-            && s.clients[victim].connections_opened() == 2
-        {
+        if back_at.is_none() && s.clients[victim].core.in_room() && s.clients[victim].connections_opened() == 2 {
             back_at = Some(tick);
         }
     }
     let back_at = back_at.expect("never came back");
     eprintln!("{blocked:?}: back after {:.2} s", back_at as f64 / 30.0);
     assert!(back_at < 4 * 30, "back only after {back_at} ticks");
-    assert_eq!(
-        s.server.room().member(id).unwrap().pose.body,
-        stood,
-        "not in its place"
-    );
-    assert!(
-        s.clients[victim]
-            .events
-            .iter()
-            .any(|e| matches!(e, RoomEvent::Rejoined { resumed: true, me, .. } if me.id == id))
-    );
+    assert_eq!(s.server.room().member(id).unwrap().pose.body, stood, "not in its place");
+    assert!(s.clients[victim].events.iter().any(|e| matches!(e, RoomEvent::Rejoined { resumed: true, me, .. } if me.id == id)));
     for &w in &watchers {
-        assert!(
-            !s.clients[w]
-                .events
-                .iter()
-                .any(|e| matches!(e, RoomEvent::PeerLeft(x) if *x == id)),
-            "a watcher saw it leave"
-        );
+        assert!(!s.clients[w].events.iter().any(|e| matches!(e, RoomEvent::PeerLeft(x) if *x == id)), "a watcher saw it leave");
     }
     // And it moves again for everyone.
     let later = spot + Vec3::new(0.0, 0.0, -0.05);
@@ -343,38 +244,14 @@ fn one_way_cut(blocked: Blocked, capacity: usize) {
 
 #[test]
 fn a_client_cut_off_from_the_server_one_way_comes_back_as_itself() {
-    one_way_cut(
-        Blocked {
-            to_server: true,
-            to_client: false,
-        },
-        3,
-    );
-    one_way_cut(
-        Blocked {
-            to_server: false,
-            to_client: true,
-        },
-        3,
-    );
-    one_way_cut(
-        Blocked {
-            to_server: true,
-            to_client: true,
-        },
-        3,
-    );
+    one_way_cut(Blocked { to_server: true, to_client: false }, 3);
+    one_way_cut(Blocked { to_server: false, to_client: true }, 3);
+    one_way_cut(Blocked { to_server: true, to_client: true }, 3);
 }
 
 #[test]
 fn the_same_in_a_full_room() {
-    one_way_cut(
-        Blocked {
-            to_server: false,
-            to_client: true,
-        },
-        2,
-    );
+    one_way_cut(Blocked { to_server: false, to_client: true }, 2);
 }
 
 #[test]
@@ -399,48 +276,20 @@ fn changing_colour_in_the_room_reaches_everyone_and_spam_is_refused_with_a_reaso
     let b = s.connect(ROOM_CODE, "b");
     s.run(2, TICK);
     let id = s.clients[a].id().unwrap();
-    let blue = AvatarLook {
-        body_color: [90, 180, 230],
-    };
+    let blue = AvatarLook { body_color: [90, 180, 230] };
     s.send_event(a, ClientEvent::SetLook(blue));
     s.run(2, TICK);
     assert_eq!(s.clients[b].peers()[&id].look, blue);
-    assert!(
-        s.clients[b]
-            .events
-            .iter()
-            .any(|e| matches!(e, RoomEvent::PeerChanged(p) if p.id == id && p.look == blue))
-    );
-    assert_eq!(
-        s.clients[a].core.room().me().map(|m| m.look),
-        Some(blue),
-        "the sender's own view follows the server"
-    );
+    assert!(s.clients[b].events.iter().any(|e| matches!(e, RoomEvent::PeerChanged(p) if p.id == id && p.look == blue)));
+    assert_eq!(s.clients[a].core.room().me().map(|m| m.look), Some(blue), "the sender's own view follows the server");
     assert_eq!(s.server.room().member(id).unwrap().info.look, blue);
     for _ in 0..10 {
-        s.send_event(
-            a,
-            ClientEvent::SetLook(AvatarLook {
-                body_color: [1, 1, 1],
-            }),
-        );
+        s.send_event(a, ClientEvent::SetLook(AvatarLook { body_color: [1, 1, 1] }));
     }
     s.run(2, TICK);
-    let refused = s.clients[a]
-        .events
-        .iter()
-        .filter(|e| {
-            **e == RoomEvent::Refused(Refusal {
-                kind: EventKind::SetLook,
-                reason: RefusalReason::TooFast,
-            })
-        })
-        .count();
+    let refused = s.clients[a].events.iter().filter(|e| **e == RoomEvent::Refused(Refusal { kind: EventKind::SetLook, reason: RefusalReason::TooFast })).count();
     assert!(refused >= 7, "only {refused} of 10 refused");
-    assert!(
-        s.clients[a].ended().is_none(),
-        "a refusal is not a disconnection"
-    );
+    assert!(s.clients[a].ended().is_none(), "a refusal is not a disconnection");
 }
 
 /// Twenty people in VR (head and two hands): each client's snapshots stay
@@ -450,9 +299,7 @@ fn changing_colour_in_the_room_reaches_everyone_and_spam_is_refused_with_a_reaso
 fn snapshots_keep_to_the_budget_and_favour_those_nearby() {
     use tsunagu_protocol::QuantPose;
     let mut s = Stepper::new(24);
-    let ids: Vec<usize> = (0..20)
-        .map(|i| s.connect(ROOM_CODE, &format!("vr{i}")))
-        .collect();
+    let ids: Vec<usize> = (0..20).map(|i| s.connect(ROOM_CODE, &format!("vr{i}"))).collect();
     s.run(3, TICK);
     // Everyone stands in a line along X, 0.7 m apart, moving their hands.
     let spot = |i: usize| Vec3::new(-5.0 + 0.52 * i as f32, 0.0, -2.0);
@@ -465,20 +312,12 @@ fn snapshots_keep_to_the_budget_and_favour_those_nearby() {
         if t == warm_up {
             start_bytes = ids.iter().map(|&i| s.clients[i].snapshot_bytes()).collect();
             let first = &s.clients[ids[0]];
-            start_updates = ids
-                .iter()
-                .map(|&i| s.clients[i].id().map_or(0, |id| first.updates(id)))
-                .collect();
+            start_updates = ids.iter().map(|&i| s.clients[i].id().map_or(0, |id| first.updates(id))).collect();
         }
         for (n, &i) in ids.iter().enumerate() {
             let body = spot(n);
             let wave = (t as f32 * 0.2 + n as f32).sin() * 0.2;
-            let hand = |side: f32| {
-                QuantPose::new(
-                    (body + Vec3::new(side * 0.4, 1.0 + wave, -0.2)).to_array(),
-                    Quat::from_rotation_x(wave).to_array(),
-                )
-            };
+            let hand = |side: f32| QuantPose::new((body + Vec3::new(side * 0.4, 1.0 + wave, -0.2)).to_array(), Quat::from_rotation_x(wave).to_array());
             let mut pose = pose_at(body);
             pose.hands = Some([hand(-1.0), hand(1.0)]);
             s.send_pose(i, pose);
@@ -492,33 +331,18 @@ fn snapshots_keep_to_the_budget_and_favour_those_nearby() {
         let client = &s.clients[i];
         let per_second = (client.snapshot_bytes() - start_bytes[n]) / seconds;
         busiest = busiest.max(per_second);
-        assert!(
-            per_second <= budget,
-            "client {n} received {per_second} B/s, budget {budget}"
-        );
+        assert!(per_second <= budget, "client {n} received {per_second} B/s, budget {budget}");
         let peers = client.peers();
-        let missing: Vec<_> = peers
-            .keys()
-            .filter(|id| client.updates(**id) == 0)
-            .collect();
-        assert!(
-            missing.is_empty() && peers.len() == 19,
-            "client {n} never heard from {missing:?}"
-        );
+        let missing: Vec<_> = peers.keys().filter(|id| client.updates(**id) == 0).collect();
+        assert!(missing.is_empty() && peers.len() == 19, "client {n} never heard from {missing:?}");
     }
     // The budget is used, not just respected: most of it goes to people moving.
-    assert!(
-        busiest > budget / 2,
-        "the busiest client got only {busiest} B/s of {budget}"
-    );
+    assert!(busiest > budget / 2, "the busiest client got only {busiest} B/s of {budget}");
     // Seen from the first in the line: the neighbour is updated more often than the farthest.
-    let updates_in_window =
-        |n: usize| first.updates(s.clients[ids[n]].id().unwrap()) - start_updates[n];
+    let updates_in_window = |n: usize| first.updates(s.clients[ids[n]].id().unwrap()) - start_updates[n];
     let (near, far) = (updates_in_window(1), updates_in_window(19));
     assert!(near > far * 2, "near {near} vs far {far} updates");
-    eprintln!(
-        "busiest client: {busiest} B/s of {budget}; nearest updated {near}x, farthest {far}x in {seconds} s"
-    );
+    eprintln!("busiest client: {busiest} B/s of {budget}; nearest updated {near}x, farthest {far}x in {seconds} s");
 }
 
 /// With a fifth of the snapshots lost, every delta is still read against the
@@ -529,26 +353,16 @@ fn delta_snapshots_survive_loss_exactly() {
     use tsunagu_protocol::QuantPose;
     let mut s = Stepper::new(8);
     s.server.links_mut().set_datagram_loss(20);
-    let ids: Vec<usize> = (0..5)
-        .map(|i| s.connect(ROOM_CODE, &format!("p{i}")))
-        .collect();
+    let ids: Vec<usize> = (0..5).map(|i| s.connect(ROOM_CODE, &format!("p{i}"))).collect();
     s.run(3, TICK);
     for t in 0..180 {
         for (n, &i) in ids.iter().enumerate() {
             // The last second everyone stands still (and keeps acknowledging).
             let phase = t.min(150) as f32 * 0.07 + n as f32;
             let body = Vec3::new(-2.0 + n as f32, 0.0, phase.sin());
-            let hand = |side: f32| {
-                QuantPose::new(
-                    (body + Vec3::new(side * 0.4, 1.0 + 0.3 * phase.cos(), -0.2)).to_array(),
-                    Quat::from_rotation_x(phase).to_array(),
-                )
-            };
+            let hand = |side: f32| QuantPose::new((body + Vec3::new(side * 0.4, 1.0 + 0.3 * phase.cos(), -0.2)).to_array(), Quat::from_rotation_x(phase).to_array());
             let mut pose = pose_at(body);
-            pose.head = QuantPose::new(
-                (body + Vec3::Y * 1.15).to_array(),
-                Quat::from_rotation_y(phase * 1.3).to_array(),
-            );
+            pose.head = QuantPose::new((body + Vec3::Y * 1.15).to_array(), Quat::from_rotation_y(phase * 1.3).to_array());
             pose.hands = Some([hand(-1.0), hand(1.0)]);
             s.send_pose(i, pose);
         }
@@ -559,11 +373,7 @@ fn delta_snapshots_survive_loss_exactly() {
         let peers = client.peers();
         assert_eq!(peers.len(), 4);
         for id in peers.keys() {
-            assert_eq!(
-                client.seen(*id).as_ref(),
-                Some(&s.server.room().member(*id).unwrap().pose),
-                "client {i} holds a wrong pose of {id:?}"
-            );
+            assert_eq!(client.seen(*id).as_ref(), Some(&s.server.room().member(*id).unwrap().pose), "client {i} holds a wrong pose of {id:?}");
         }
     }
 }
@@ -577,21 +387,10 @@ fn a_client_that_said_it_was_reconnecting_but_never_came_back_leaves_after_the_g
     gone.close(CloseReason::Reconnecting);
     let grace_ticks = (tsunagu_server::RECONNECT_GRACE.as_millis() / TICK.as_millis()) as usize;
     s.run(grace_ticks - 5, TICK);
-    assert_eq!(
-        s.clients[watcher].peers().len(),
-        1,
-        "left before the grace was over"
-    );
+    assert_eq!(s.clients[watcher].peers().len(), 1, "left before the grace was over");
     s.run(10, TICK);
-    assert!(
-        s.clients[watcher].peers().is_empty(),
-        "still shown after the grace"
-    );
-    assert_eq!(
-        s.server.room().places_kept(),
-        1,
-        "its place is kept like any dropped member's"
-    );
+    assert!(s.clients[watcher].peers().is_empty(), "still shown after the grace");
+    assert_eq!(s.server.room().places_kept(), 1, "its place is kept like any dropped member's");
 }
 
 #[test]
@@ -608,49 +407,22 @@ fn a_body_put_elsewhere_is_told_where_it_stands() {
         s.step(TICK);
     }
     let stands = s.server.room().member(id).unwrap().pose.body;
-    let told: Vec<QuantPose> = s.clients[a]
-        .events
-        .iter()
-        .filter_map(|e| {
-            if let RoomEvent::MovedTo(p) = e {
-                Some(*p)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let told: Vec<QuantPose> = s.clients[a].events.iter().filter_map(|e| if let RoomEvent::MovedTo(p) = e { Some(*p) } else { None }).collect();
     assert!(!told.is_empty(), "never told");
     assert!(told.len() <= 5, "told {} times in 2 s", told.len());
     assert_eq!(told.last(), Some(&stands));
-    assert!(
-        from_wire(stands).0.z < 5.0 - 0.29,
-        "stands in the wall at {}",
-        from_wire(stands).0
-    );
+    assert!(from_wire(stands).0.z < 5.0 - 0.29, "stands in the wall at {}", from_wire(stands).0);
 }
 
 #[test]
 fn a_refused_join_is_closed_as_refused_not_as_a_leave() {
     let mut s = Stepper::new(4);
     let mut link = s.connector.connect();
-    let hello = Hello::new(
-        "not-this-room",
-        "a",
-        AvatarLook {
-            body_color: [1, 2, 3],
-        },
-    );
-    link.send(
-        Channel::Control,
-        encode(&ClientControl::Hello(hello), MAX_FRAME_BYTES).unwrap(),
-    );
+    let hello = Hello::new("not-this-room", "a", AvatarLook { body_color: [1, 2, 3] });
+    link.send(Channel::Control, encode(&ClientControl::Hello(hello), MAX_FRAME_BYTES).unwrap());
     s.run(2, TICK);
     let events = drain(&mut link);
-    assert_eq!(
-        events.last(),
-        Some(&LinkEvent::Closed(LinkEnd::Reason(CloseReason::Refused))),
-        "{events:?}"
-    );
+    assert_eq!(events.last(), Some(&LinkEvent::Closed(LinkEnd::Reason(CloseReason::Refused))), "{events:?}");
 }
 
 #[test]
@@ -662,16 +434,10 @@ fn echoes_come_straight_back_and_the_server_counts_how_long_they_waited() {
     // Sent on one step, answered by the server on the next, read after it
     // (less the real microseconds it waited in the hub, on this clock).
     let rtt = s.clients[a].core.round_trip().expect("no echo came back");
-    assert!(
-        rtt <= TICK && rtt > TICK - Duration::from_millis(5),
-        "round trip {rtt:?}"
-    );
+    assert!(rtt <= TICK && rtt > TICK - Duration::from_millis(5), "round trip {rtt:?}");
     s.run(30 * 3, TICK);
     assert!(s.clients[a].core.round_trips().count() >= 3);
-    assert!(
-        s.server.forwarding_delays().count() >= 3,
-        "the server did not count its echoes"
-    );
+    assert!(s.server.forwarding_delays().count() >= 3, "the server did not count its echoes");
 }
 
 /// A client of another version whose Hello has another shape is told to update,
@@ -697,25 +463,14 @@ fn a_future_client_is_told_the_version_not_called_a_violation() {
     s.run(2, TICK);
     let events = drain(&mut link);
     let rejected = events.iter().find_map(|e| match e {
-        LinkEvent::Frame(Channel::Control, bytes) => {
-            match decode::<ServerControl>(bytes, MAX_FRAME_BYTES) {
-                Ok(ServerControl::Rejected(reason)) => Some(reason),
-                _ => None,
-            }
-        }
+        LinkEvent::Frame(Channel::Control, bytes) => match decode::<ServerControl>(bytes, MAX_FRAME_BYTES) {
+            Ok(ServerControl::Rejected(reason)) => Some(reason),
+            _ => None,
+        },
         _ => None,
     });
-    assert_eq!(
-        rejected,
-        Some(RejectReason::VersionMismatch {
-            server_version: PROTOCOL_VERSION
-        }),
-        "{events:?}"
-    );
-    assert_eq!(
-        events.last(),
-        Some(&LinkEvent::Closed(LinkEnd::Reason(CloseReason::Refused)))
-    );
+    assert_eq!(rejected, Some(RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION }), "{events:?}");
+    assert_eq!(events.last(), Some(&LinkEvent::Closed(LinkEnd::Reason(CloseReason::Refused))));
 }
 
 /// Walk each client toward its target at 2 m/s (under the walking limit), a

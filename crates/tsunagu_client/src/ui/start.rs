@@ -60,10 +60,7 @@ impl Plugin for StartScreenPlugin {
         app.init_resource::<Focus>()
             .init_resource::<InviteText>()
             .add_systems(Startup, skip_if_asked)
-            .add_systems(
-                OnEnter(AppState::Start),
-                (build_start_screen, show_join_failure).chain(),
-            )
+            .add_systems(OnEnter(AppState::Start), (build_start_screen, show_join_failure).chain())
             .add_systems(
                 Update,
                 (type_text, press_buttons, show_choices).run_if(in_state(AppState::Start)),
@@ -83,11 +80,7 @@ fn skip_if_asked(
         if !nickname_is_valid(&settings.nickname) {
             settings.nickname = texts.get(settings.language, "default-nickname");
         }
-        *plan = options
-            .join
-            .clone()
-            .map(JoinPlan::Invite)
-            .unwrap_or(JoinPlan::Host);
+        *plan = options.join.clone().map(JoinPlan::Invite).unwrap_or(JoinPlan::Host);
         next.set(AppState::InRoom);
     }
 }
@@ -101,20 +94,12 @@ fn show_join_failure(
 ) {
     let Some(failure) = failure else { return };
     if let Ok(mut text) = message.single_mut() {
-        text.0 = texts.get_with(
-            settings.language,
-            failure.key,
-            &[("reason", tsunagu_i18n::Arg::Str(&failure.reason))],
-        );
+        text.0 = texts.get_with(settings.language, failure.key, &[("reason", tsunagu_i18n::Arg::Str(&failure.reason))]);
     }
     commands.remove_resource::<JoinFailure>();
 }
 
-fn build_start_screen(
-    mut commands: Commands,
-    font: Res<UiFont>,
-    mut windows: Query<&mut Window, With<PrimaryWindow>>,
-) {
+fn build_start_screen(mut commands: Commands, font: Res<UiFont>, mut windows: Query<&mut Window, With<PrimaryWindow>>) {
     if let Ok(mut window) = windows.single_mut() {
         window.ime_enabled = true;
     }
@@ -130,32 +115,14 @@ fn build_start_screen(
                 flex_grow: 1.0,
                 ..default()
             },
-            BackgroundColor(if main {
-                palette::ACCENT
-            } else {
-                palette::BUTTON
-            }),
-            children![(
-                ui_text(
-                    &font,
-                    "",
-                    if main { 24.0 } else { 20.0 },
-                    if main { Color::WHITE } else { palette::INK }
-                ),
-                Localized(key)
-            )],
+            BackgroundColor(if main { palette::ACCENT } else { palette::BUTTON }),
+            children![(ui_text(&font, "", if main { 24.0 } else { 20.0 }, if main { Color::WHITE } else { palette::INK }), Localized(key))],
         )
     };
     commands
         .spawn((
             DespawnOnExit(AppState::Start),
-            Node {
-                width: Val::Percent(100.0),
-                height: Val::Percent(100.0),
-                justify_content: JustifyContent::Center,
-                align_items: AlignItems::Center,
-                ..default()
-            },
+            Node { width: Val::Percent(100.0), height: Val::Percent(100.0), justify_content: JustifyContent::Center, align_items: AlignItems::Center, ..default() },
             BackgroundColor(Color::srgba(0.99, 0.93, 0.85, 0.35)),
         ))
         .with_children(|root| {
@@ -171,25 +138,12 @@ fn build_start_screen(
                 BackgroundColor(palette::CARD),
             ))
             .with_children(|card| {
-                card.spawn((
-                    ui_text(&font, "", 52.0, palette::ACCENT),
-                    Localized("app-title"),
-                ));
-                card.spawn((
-                    ui_text(&font, "", 22.0, palette::INK),
-                    Localized("app-subtitle"),
-                ));
+                card.spawn((ui_text(&font, "", 52.0, palette::ACCENT), Localized("app-title")));
+                card.spawn((ui_text(&font, "", 22.0, palette::INK), Localized("app-subtitle")));
                 card.spawn(label("start-nickname-label"));
-                card.spawn(text_field(
-                    Field::Nickname,
-                    ui_text(&font, "", 24.0, palette::INK),
-                ));
+                card.spawn(text_field(Field::Nickname, ui_text(&font, "", 24.0, palette::INK)));
                 card.spawn(label("start-color-label"));
-                card.spawn(Node {
-                    column_gap: Val::Px(10.0),
-                    ..default()
-                })
-                .with_children(|row| {
+                card.spawn(Node { column_gap: Val::Px(10.0), ..default() }).with_children(|row| {
                     for color in BODY_COLORS {
                         let [r, g, b] = color;
                         row.spawn((
@@ -234,21 +188,12 @@ fn build_start_screen(
                     height: Val::Px(6.0),
                     ..default()
                 });
+                card.spawn(Node { height: Val::Px(6.0), ..default() });
                 card.spawn(button(StartAction::Host, "start-host", true));
                 card.spawn(label("start-invite-label"));
-                card.spawn(text_field(
-                    Field::Invite,
-                    ui_text(&font, "", 16.0, palette::INK),
-                ));
+                card.spawn(text_field(Field::Invite, ui_text(&font, "", 16.0, palette::INK)));
                 card.spawn(button(StartAction::Join, "start-join", false));
-                card.spawn((
-                    StartMessage,
-                    ui_text(&font, "", 18.0, palette::NOTE),
-                    Node {
-                        min_height: Val::Px(24.0),
-                        ..default()
-                    },
-                ));
+                card.spawn((StartMessage, ui_text(&font, "", 18.0, palette::NOTE), Node { min_height: Val::Px(24.0), ..default() }));
             });
         });
 }
@@ -314,16 +259,8 @@ struct Launcher<'w, 's> {
     texts: Res<'w, Texts>,
 }
 
-fn type_text(
-    mut typing: Typing,
-    mut focus: ResMut<Focus>,
-    mut settings: ResMut<Settings>,
-    mut invite: ResMut<InviteText>,
-    mut launcher: Launcher,
-) {
-    let ctrl = typing
-        .held
-        .any_pressed([KeyCode::ControlLeft, KeyCode::ControlRight]);
+fn type_text(mut typing: Typing, mut focus: ResMut<Focus>, mut settings: ResMut<Settings>, mut invite: ResMut<InviteText>, mut launcher: Launcher) {
+    let ctrl = typing.held.any_pressed([KeyCode::ControlLeft, KeyCode::ControlRight]);
     let mut typed = String::new();
     let mut submit = false;
     let mut erase = 0;
@@ -335,11 +272,7 @@ fn type_text(
             Key::Backspace => erase += 1,
             Key::Enter => submit = true,
             Key::Tab => {
-                focus.0 = if focus.0 == Field::Nickname {
-                    Field::Invite
-                } else {
-                    Field::Nickname
-                };
+                focus.0 = if focus.0 == Field::Nickname { Field::Invite } else { Field::Nickname };
             }
             Key::Character(c) if ctrl && c.eq_ignore_ascii_case("v") => {
                 if let Some(Ok(pasted)) = typing.clipboard.fetch_text().poll_result() {
@@ -376,11 +309,7 @@ fn type_text(
         }
     }
     if submit {
-        let action = if focus.0 == Field::Invite && !invite.0.is_empty() {
-            StartAction::Join
-        } else {
-            StartAction::Host
-        };
+        let action = if focus.0 == Field::Invite && !invite.0.is_empty() { StartAction::Join } else { StartAction::Host };
         launcher.start(action, &settings, &invite.0, &mut focus.0);
     }
 }
@@ -388,12 +317,7 @@ fn type_text(
 impl Launcher<'_, '_> {
     /// Host or join if the choices allow it; otherwise say what is missing.
     fn start(&mut self, action: StartAction, settings: &Settings, invite: &str, focus: &mut Field) {
-        let Launcher {
-            plan,
-            next,
-            message,
-            texts,
-        } = self;
+        let Launcher { plan, next, message, texts } = self;
         start(action, settings, invite, focus, plan, next, &mut |key| {
             if let Ok(mut text) = message.single_mut() {
                 text.0 = texts.get(settings.language, key);
@@ -430,11 +354,7 @@ fn start(
         },
         _ => return,
     }
-    say(if action == StartAction::Join {
-        "start-joining"
-    } else {
-        "start-starting"
-    });
+    say(if action == StartAction::Join { "start-joining" } else { "start-starting" });
     next.set(AppState::InRoom);
 }
 
@@ -464,25 +384,11 @@ fn press_buttons(
             (Interaction::Pressed, StartAction::Host | StartAction::Join) => {
                 launcher.start(*action, &settings, &invite.0, &mut focus.0);
             }
-            (
-                Interaction::Hovered,
-                StartAction::Host | StartAction::Join | StartAction::Language(_),
-            ) => {
-                background.0 = if main {
-                    palette::ACCENT_HOVER
-                } else {
-                    palette::BUTTON_HOVER
-                };
+            (Interaction::Hovered, StartAction::Host | StartAction::Join | StartAction::Language(_)) => {
+                background.0 = if main { palette::ACCENT_HOVER } else { palette::BUTTON_HOVER };
             }
-            (
-                Interaction::None,
-                StartAction::Host | StartAction::Join | StartAction::Language(_),
-            ) => {
-                background.0 = if main {
-                    palette::ACCENT
-                } else {
-                    palette::BUTTON
-                };
+            (Interaction::None, StartAction::Host | StartAction::Join | StartAction::Language(_)) => {
+                background.0 = if main { palette::ACCENT } else { palette::BUTTON };
             }
             _ => {}
         }
@@ -492,15 +398,7 @@ fn press_buttons(
 /// The parts of the start screen that show the current choices.
 #[derive(SystemParam)]
 struct ChoiceWidgets<'w, 's> {
-    field_texts: Query<
-        'w,
-        's,
-        (
-            &'static FieldText,
-            &'static mut Text,
-            &'static mut TextColor,
-        ),
-    >,
+    field_texts: Query<'w, 's, (&'static FieldText, &'static mut Text, &'static mut TextColor)>,
     field_borders: Query<'w, 's, (&'static Field, &'static mut BorderColor), Without<StartAction>>,
     swatches: Query<'w, 's, (&'static StartAction, &'static mut BorderColor), Without<Field>>,
 }
@@ -521,10 +419,7 @@ fn show_choices(
             Field::Invite => (invite.0.as_str(), "start-invite-hint"),
         };
         let (shown, tone) = if value.is_empty() {
-            (
-                format!("{caret} {}", texts.get(settings.language, hint)),
-                palette::INK_SOFT,
-            )
+            (format!("{caret} {}", texts.get(settings.language, hint)), palette::INK_SOFT)
         } else {
             (format!("{value}{caret}"), palette::INK)
         };
@@ -534,11 +429,7 @@ fn show_choices(
         color.0 = tone;
     }
     for (field, mut border) in &mut widgets.field_borders {
-        *border = BorderColor::all(if *field == focus.0 {
-            palette::ACCENT
-        } else {
-            palette::BUTTON
-        });
+        *border = BorderColor::all(if *field == focus.0 { palette::ACCENT } else { palette::BUTTON });
     }
     for (action, mut border) in &mut widgets.swatches {
         if let StartAction::Color(c) = action {

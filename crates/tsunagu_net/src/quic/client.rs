@@ -15,10 +15,7 @@ use tsunagu_protocol::{ALPN, CloseReason};
 
 use super::framing::{Delivered, close_with, datagram_reader, frame_reader, link_end, write_frame};
 use super::identity::fingerprint;
-use super::{
-    CONNECT_TIMEOUT, INBOX_CAPACITY, OUTBOX_CAPACITY, QuicError, RECONNECT_TIMEOUT, provider,
-    runtime, transport_config,
-};
+use super::{CONNECT_TIMEOUT, INBOX_CAPACITY, OUTBOX_CAPACITY, QuicError, RECONNECT_TIMEOUT, provider, runtime, transport_config};
 use crate::invite::Invite;
 use crate::link::{Channel, ClientLink, LinkEnd, LinkEvent};
 
@@ -44,9 +41,7 @@ impl rustls::client::danger::ServerCertVerifier for PinnedCertificate {
             Ok(rustls::client::danger::ServerCertVerified::assertion())
         } else {
             self.mismatch.store(true, Ordering::Relaxed);
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::ApplicationVerificationFailure,
-            ))
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure))
         }
     }
 
@@ -57,9 +52,7 @@ impl rustls::client::danger::ServerCertVerifier for PinnedCertificate {
         _dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
         // TLS 1.2 is never negotiated (QUIC is TLS 1.3 only).
-        Err(rustls::Error::PeerIncompatible(
-            rustls::PeerIncompatible::Tls12NotOffered,
-        ))
+        Err(rustls::Error::PeerIncompatible(rustls::PeerIncompatible::Tls12NotOffered))
     }
 
     fn verify_tls13_signature(
@@ -69,18 +62,11 @@ impl rustls::client::danger::ServerCertVerifier for PinnedCertificate {
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
         // The handshake must still prove the server holds the pinned certificate's key.
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -128,12 +114,7 @@ impl WireStats {
     /// Totals so far, over every connection (the current one included).
     pub fn totals(&self) -> WireTotals {
         let mut totals = *self.before.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = self
-            .current
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-        {
+        if let Some(c) = self.current.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             let stats = c.stats();
             totals.rx_bytes += stats.udp_rx.bytes;
             totals.rx_packets += stats.udp_rx.datagrams;
@@ -158,11 +139,7 @@ impl QuicClient {
 
     /// Start connecting; no handshake within `timeout` is reported as
     /// unreachable. `stats` follows the connection's wire counters.
-    pub fn connect_within(
-        invite: &Invite,
-        timeout: Duration,
-        stats: WireStats,
-    ) -> Result<QuicClient, QuicError> {
+    pub fn connect_within(invite: &Invite, timeout: Duration, stats: WireStats) -> Result<QuicClient, QuicError> {
         Self::start(invite, timeout, stats, None)
     }
 
@@ -172,32 +149,13 @@ impl QuicClient {
         Self::start(invite, CONNECT_TIMEOUT, WireStats::default(), Some(local))
     }
 
-    fn start(
-        invite: &Invite,
-        timeout: Duration,
-        stats: WireStats,
-        local: Option<std::net::IpAddr>,
-    ) -> Result<QuicClient, QuicError> {
+    fn start(invite: &Invite, timeout: Duration, stats: WireStats, local: Option<std::net::IpAddr>) -> Result<QuicClient, QuicError> {
         let runtime = runtime("tsunagu-quic-client", 1)?;
         let (to_inbox, inbox) = std_mpsc::sync_channel(INBOX_CAPACITY);
         let (outgoing, out_rx) = channel(OUTBOX_CAPACITY * 4);
         let dropped = Arc::new(AtomicU64::new(0));
-        runtime.spawn(run_client(
-            invite.clone(),
-            timeout,
-            local,
-            stats,
-            to_inbox,
-            out_rx,
-            dropped.clone(),
-        ));
-        Ok(QuicClient {
-            inbox,
-            outgoing,
-            closed: false,
-            runtime: Some(runtime),
-            dropped,
-        })
+        runtime.spawn(run_client(invite.clone(), timeout, local, stats, to_inbox, out_rx, dropped.clone()));
+        Ok(QuicClient { inbox, outgoing, closed: false, runtime: Some(runtime), dropped })
     }
 
     /// Datagrams dropped because a queue was full, so far.
@@ -224,20 +182,12 @@ pub struct QuicConnector {
 impl QuicConnector {
     /// Connections to the room `invite` names.
     pub fn new(invite: Invite) -> Self {
-        QuicConnector {
-            invite,
-            opened: 0,
-            stats: WireStats::default(),
-            local: None,
-        }
+        QuicConnector { invite, opened: 0, stats: WireStats::default(), local: None }
     }
 
     /// The same, from a given local address (tests standing in for other hosts).
     pub fn from_address(invite: Invite, local: std::net::IpAddr) -> Self {
-        QuicConnector {
-            local: Some(local),
-            ..Self::new(invite)
-        }
+        QuicConnector { local: Some(local), ..Self::new(invite) }
     }
 
     /// What its connections have put on the wire (kept across reconnects).
@@ -248,11 +198,7 @@ impl QuicConnector {
 
 impl crate::link::Connector for QuicConnector {
     fn open(&mut self) -> Result<Box<dyn ClientLink>, String> {
-        let timeout = if self.opened == 0 {
-            CONNECT_TIMEOUT
-        } else {
-            RECONNECT_TIMEOUT
-        };
+        let timeout = if self.opened == 0 { CONNECT_TIMEOUT } else { RECONNECT_TIMEOUT };
         self.opened += 1;
         QuicClient::start(&self.invite, timeout, self.stats.clone(), self.local)
             .map(|c| Box::new(c) as Box<dyn ClientLink>)
@@ -307,9 +253,7 @@ async fn run_client(
     outgoing: Receiver<ClientOut>,
     dropped: Arc<AtomicU64>,
 ) {
-    let end = match connect_and_serve(&invite, timeout, local, &stats, &inbox, outgoing, &dropped)
-        .await
-    {
+    let end = match connect_and_serve(&invite, timeout, local, &stats, &inbox, outgoing, &dropped).await {
         Ok((end, endpoint)) => {
             send_end(&inbox, end).await;
             endpoint.wait_idle().await;
@@ -336,50 +280,22 @@ async fn connect_and_serve(
     mut outgoing: Receiver<ClientOut>,
     dropped: &Arc<AtomicU64>,
 ) -> Result<(LinkEnd, Endpoint), LinkEnd> {
-    let addr = tokio::net::lookup_host((invite.host.as_str(), invite.port))
-        .await
-        .ok()
-        .and_then(|mut a| a.next())
-        .ok_or(LinkEnd::Unreachable)?;
+    let addr = tokio::net::lookup_host((invite.host.as_str(), invite.port)).await.ok().and_then(|mut a| a.next()).ok_or(LinkEnd::Unreachable)?;
     let mismatch = Arc::new(AtomicBool::new(false));
-    let verifier = PinnedCertificate {
-        fingerprint: invite.fingerprint,
-        mismatch: mismatch.clone(),
-        provider: provider(),
-    };
-    let builder = rustls::ClientConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|_| LinkEnd::Lost)?;
-    let mut tls = builder
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
+    let verifier = PinnedCertificate { fingerprint: invite.fingerprint, mismatch: mismatch.clone(), provider: provider() };
+    let builder = rustls::ClientConfig::builder_with_provider(provider()).with_protocol_versions(&[&rustls::version::TLS13]).map_err(|_| LinkEnd::Lost)?;
+    let mut tls = builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier)).with_no_client_auth();
     tls.alpn_protocols = vec![ALPN.to_vec()];
-    let crypto =
-        quinn::crypto::rustls::QuicClientConfig::try_from(tls).map_err(|_| LinkEnd::Lost)?;
+    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).map_err(|_| LinkEnd::Lost)?;
     let mut client_config = quinn::ClientConfig::new(Arc::new(crypto));
     client_config.transport_config(transport_config());
-    let any: SocketAddr = if addr.is_ipv6() {
-        "[::]:0"
-    } else {
-        "0.0.0.0:0"
-    }
-    .parse()
-    .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let any: SocketAddr = if addr.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" }.parse().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     let bind = local.map_or(any, |ip| SocketAddr::new(ip, 0));
     let endpoint = Endpoint::client(bind).map_err(|_| LinkEnd::Lost)?;
-    let connecting = endpoint
-        .connect_with(client_config, addr, "tsunagu")
-        .map_err(|_| LinkEnd::Unreachable)?;
+    let connecting = endpoint.connect_with(client_config, addr, "tsunagu").map_err(|_| LinkEnd::Unreachable)?;
     let connection = match tokio::time::timeout(timeout, connecting).await {
         Ok(Ok(c)) => c,
-        Ok(Err(e)) => {
-            return Err(if mismatch.load(Ordering::Relaxed) {
-                LinkEnd::WrongCertificate
-            } else {
-                link_end(&e, false)
-            });
-        }
+        Ok(Err(e)) => return Err(if mismatch.load(Ordering::Relaxed) { LinkEnd::WrongCertificate } else { link_end(&e, false) }),
         Err(_) => return Err(LinkEnd::Unreachable),
     };
     stats.start(connection.clone());
@@ -406,24 +322,13 @@ async fn connect_and_serve(
             }
         }
     };
-    tokio::spawn(frame_reader(
-        control_recv,
-        Channel::Control,
-        connection.clone(),
-        deliver.clone(),
-    ));
+    tokio::spawn(frame_reader(control_recv, Channel::Control, connection.clone(), deliver.clone()));
     tokio::spawn(datagram_reader(connection.clone(), deliver.clone()));
     let uni_connection = connection.clone();
     let events_deliver = deliver.clone();
     tokio::spawn(async move {
         if let Ok(recv) = uni_connection.accept_uni().await {
-            frame_reader(
-                recv,
-                Channel::Events,
-                uni_connection.clone(),
-                events_deliver,
-            )
-            .await;
+            frame_reader(recv, Channel::Events, uni_connection.clone(), events_deliver).await;
         }
     });
     let writer_connection = connection.clone();

@@ -22,9 +22,7 @@ pub(super) async fn read_frame(recv: &mut RecvStream) -> Result<Option<Vec<u8>>,
         Err(quinn::ReadExactError::FinishedEarly(0)) => return Ok(None),
         // The connection ended between frames (a goodbye, a timeout): not the
         // peer breaking the framing; the end itself is reported elsewhere.
-        Err(quinn::ReadExactError::ReadError(quinn::ReadError::ConnectionLost(_))) => {
-            return Ok(None);
-        }
+        Err(quinn::ReadExactError::ReadError(quinn::ReadError::ConnectionLost(_))) => return Ok(None),
         Err(_) => return Err("the stream broke inside a frame header"),
     }
     let len = u32::from_be_bytes(len) as usize;
@@ -33,16 +31,11 @@ pub(super) async fn read_frame(recv: &mut RecvStream) -> Result<Option<Vec<u8>>,
         return Err("a frame is larger than the limit");
     }
     let mut frame = vec![0u8; len];
-    recv.read_exact(&mut frame)
-        .await
-        .map_err(|_| "the stream broke inside a frame")?;
+    recv.read_exact(&mut frame).await.map_err(|_| "the stream broke inside a frame")?;
     Ok(Some(frame))
 }
 
-pub(super) async fn write_frame(
-    send: &mut SendStream,
-    frame: &[u8],
-) -> Result<(), quinn::WriteError> {
+pub(super) async fn write_frame(send: &mut SendStream, frame: &[u8]) -> Result<(), quinn::WriteError> {
     send.write_all(&(frame.len() as u32).to_be_bytes()).await?;
     send.write_all(frame).await
 }
@@ -54,16 +47,10 @@ pub(super) fn close_with(connection: &Connection, reason: CloseReason) {
 pub(super) fn link_end(error: &ConnectionError, wrong_certificate: bool) -> LinkEnd {
     match error {
         ConnectionError::ApplicationClosed(close) => {
-            CloseReason::from_code(close.error_code.into_inner())
-                .map(LinkEnd::Reason)
-                .unwrap_or(LinkEnd::Lost)
+            CloseReason::from_code(close.error_code.into_inner()).map(LinkEnd::Reason).unwrap_or(LinkEnd::Lost)
         }
         ConnectionError::TimedOut => LinkEnd::TimedOut,
-        ConnectionError::ConnectionClosed(close)
-            if close.error_code == quinn::TransportErrorCode::CONNECTION_REFUSED =>
-        {
-            LinkEnd::Busy
-        }
+        ConnectionError::ConnectionClosed(close) if close.error_code == quinn::TransportErrorCode::CONNECTION_REFUSED => LinkEnd::Busy,
         ConnectionError::LocallyClosed => LinkEnd::Reason(CloseReason::Left),
         _ if wrong_certificate => LinkEnd::WrongCertificate,
         _ => LinkEnd::Lost,
@@ -72,12 +59,7 @@ pub(super) fn link_end(error: &ConnectionError, wrong_certificate: bool) -> Link
 
 /// Reads frames from `recv` and hands them on; a framing violation closes the
 /// connection at once.
-pub(super) async fn frame_reader(
-    mut recv: RecvStream,
-    channel: Channel,
-    connection: Connection,
-    deliver: impl Fn(LinkEvent) -> Delivered,
-) {
+pub(super) async fn frame_reader(mut recv: RecvStream, channel: Channel, connection: Connection, deliver: impl Fn(LinkEvent) -> Delivered) {
     loop {
         match read_frame(&mut recv).await {
             Ok(Some(frame)) => {
@@ -96,17 +78,9 @@ pub(super) async fn frame_reader(
 }
 
 /// Reads datagrams, stamps their arrival and kind, and hands them on.
-pub(super) async fn datagram_reader(
-    connection: Connection,
-    deliver: impl Fn(LinkEvent) -> Delivered,
-) {
+pub(super) async fn datagram_reader(connection: Connection, deliver: impl Fn(LinkEvent) -> Delivered) {
     while let Ok(bytes) = connection.read_datagram().await {
-        if bytes.len() <= MAX_DATAGRAM_BYTES
-            && matches!(
-                deliver(LinkEvent::Datagram(Datagram::arriving(bytes.to_vec()))),
-                Delivered::Stop
-            )
-        {
+        if bytes.len() <= MAX_DATAGRAM_BYTES && matches!(deliver(LinkEvent::Datagram(Datagram::arriving(bytes.to_vec()))), Delivered::Stop) {
             return;
         }
     }

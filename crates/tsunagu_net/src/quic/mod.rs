@@ -32,7 +32,7 @@ use quinn::VarInt;
 
 pub use client::{QuicClient, QuicConnector, WireStats};
 pub use identity::{fingerprint, load_or_create_identity};
-pub use server::{QueueDrops, QuicServer, QuicServerConfig};
+pub use server::{QuicServer, QuicServerConfig, QueueDrops};
 
 /// How long a client may take to open its control stream after the handshake
 /// (a real client opens it at once; a connection that does not is closed
@@ -88,20 +88,12 @@ fn transport_config() -> Arc<quinn::TransportConfig> {
         .datagram_receive_buffer_size(Some(64 * 1024))
         .initial_rtt(INITIAL_RTT)
         .keep_alive_interval(Some(KEEP_ALIVE))
-        .max_idle_timeout(Some(
-            IDLE_TIMEOUT
-                .try_into()
-                .unwrap_or(quinn::IdleTimeout::from(VarInt::from_u32(15_000))),
-        ));
+        .max_idle_timeout(Some(IDLE_TIMEOUT.try_into().unwrap_or(quinn::IdleTimeout::from(VarInt::from_u32(15_000)))));
     Arc::new(t)
 }
 
 fn runtime(name: &str, workers: usize) -> Result<tokio::runtime::Runtime, QuicError> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .thread_name(name)
-        .enable_all()
-        .build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(workers).thread_name(name).enable_all().build()?)
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {

@@ -17,10 +17,7 @@ use tsunagu_protocol::{ALPN, CloseReason};
 
 use super::framing::{Delivered, close_with, datagram_reader, frame_reader, link_end, write_frame};
 use super::identity::{fingerprint, load_or_create_identity};
-use super::{
-    CONNECT_TIMEOUT, CONTROL_DEADLINE, INBOX_CAPACITY, OUTBOX_CAPACITY, QuicError, provider,
-    runtime, transport_config,
-};
+use super::{CONNECT_TIMEOUT, CONTROL_DEADLINE, INBOX_CAPACITY, OUTBOX_CAPACITY, QuicError, provider, runtime, transport_config};
 use crate::limits::{TokenBucket, TrafficLimits, TrafficWindow};
 use crate::link::{Channel, ConnId, LinkEvent, ServerLinkEvent, ServerLinks};
 
@@ -111,12 +108,9 @@ impl QuicServer {
             .with_single_cert(vec![cert], key)
             .map_err(|e| QuicError::Tls(e.to_string()))?;
         tls.alpn_protocols = vec![ALPN.to_vec()];
-        let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls)
-            .map_err(|e| QuicError::Tls(e.to_string()))?;
+        let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls).map_err(|e| QuicError::Tls(e.to_string()))?;
         let mut server_config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
-        server_config
-            .transport_config(transport_config())
-            .max_incoming(64);
+        server_config.transport_config(transport_config()).max_incoming(64);
 
         // One worker: the room's tick runs on a thread of its own, so a burst of
         // handshakes cannot starve it; a second worker measured 1-2 points more
@@ -139,16 +133,7 @@ impl QuicServer {
             started: Instant::now(),
         };
         runtime.spawn(accept_loop(endpoint.clone(), shared.clone(), config));
-        Ok(QuicServer {
-            inbox,
-            urgent,
-            waited: None,
-            shared,
-            endpoint,
-            local_addr,
-            fingerprint,
-            runtime: Some(runtime),
-        })
+        Ok(QuicServer { inbox, urgent, waited: None, shared, endpoint, local_addr, fingerprint, runtime: Some(runtime) })
     }
 
     /// The address actually bound (useful with port 0).
@@ -166,11 +151,7 @@ impl QuicServer {
         QueueDrops {
             datagrams: self.shared.drops.datagrams.load(Ordering::Relaxed),
             connections_closed: self.shared.drops.connections_closed.load(Ordering::Relaxed),
-            connections_refused: self
-                .shared
-                .drops
-                .connections_refused
-                .load(Ordering::Relaxed),
+            connections_refused: self.shared.drops.connections_refused.load(Ordering::Relaxed),
         }
     }
 
@@ -189,18 +170,11 @@ impl QuicServer {
     }
 
     fn with_conn(&self, conn: ConnId, f: impl FnOnce(&ServerConn) -> bool) {
-        let mut registry = self
-            .shared
-            .registry
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut registry = self.shared.registry.lock().unwrap_or_else(|e| e.into_inner());
         let keep = registry.get(&conn).is_none_or(f);
         if !keep && let Some(c) = registry.remove(&conn) {
             // It is not reading what we send: close it rather than buffer for it.
-            self.shared
-                .drops
-                .connections_closed
-                .fetch_add(1, Ordering::Relaxed);
+            self.shared.drops.connections_closed.fetch_add(1, Ordering::Relaxed);
             close_with(&c.connection, CloseReason::TooSlow);
         }
     }
@@ -208,10 +182,7 @@ impl QuicServer {
 
 impl Drop for QuicServer {
     fn drop(&mut self) {
-        self.endpoint.close(
-            VarInt::from_u32(CloseReason::ServerShutdown.code()),
-            CloseReason::ServerShutdown.text().as_bytes(),
-        );
+        self.endpoint.close(VarInt::from_u32(CloseReason::ServerShutdown.code()), CloseReason::ServerShutdown.text().as_bytes());
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_timeout(Duration::from_secs(1));
         }
@@ -220,10 +191,7 @@ impl Drop for QuicServer {
 
 impl ServerLinks for QuicServer {
     fn try_recv(&mut self) -> Option<ServerLinkEvent> {
-        self.waited
-            .take()
-            .or_else(|| self.urgent.try_recv().ok())
-            .or_else(|| self.inbox.try_recv().ok())
+        self.waited.take().or_else(|| self.urgent.try_recv().ok()).or_else(|| self.inbox.try_recv().ok())
     }
 
     /// Wakes for urgent datagrams only; the rest is read at the next tick.
@@ -241,17 +209,11 @@ impl ServerLinks for QuicServer {
     }
 
     fn max_datagram(&self, conn: ConnId) -> usize {
-        let registry = self
-            .shared
-            .registry
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let registry = self.shared.registry.lock().unwrap_or_else(|e| e.into_inner());
         registry
             .get(&conn)
             .and_then(|c| c.connection.max_datagram_size())
-            .map_or(0, |size| {
-                size.min(tsunagu_protocol::limits::MAX_DATAGRAM_BYTES)
-            })
+            .map_or(0, |size| size.min(tsunagu_protocol::limits::MAX_DATAGRAM_BYTES))
     }
 
     fn send_datagram(&mut self, conn: ConnId, datagram: Vec<u8>) {
@@ -263,12 +225,7 @@ impl ServerLinks for QuicServer {
     }
 
     fn close(&mut self, conn: ConnId, reason: CloseReason) {
-        let removed = self
-            .shared
-            .registry
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&conn);
+        let removed = self.shared.registry.lock().unwrap_or_else(|e| e.into_inner()).remove(&conn);
         if let Some(c) = removed
             && c.control.try_send(Outgoing::Finish(reason)).is_err()
         {
@@ -280,11 +237,7 @@ impl ServerLinks for QuicServer {
 
 /// Writes frames to a stream until told to finish; then closes the connection
 /// once the peer has had a moment to read what was sent.
-async fn control_writer(
-    mut send: SendStream,
-    mut queue: Receiver<Outgoing>,
-    connection: Connection,
-) {
+async fn control_writer(mut send: SendStream, mut queue: Receiver<Outgoing>, connection: Connection) {
     while let Some(item) = queue.recv().await {
         match item {
             Outgoing::Frame(frame) => {
@@ -338,9 +291,7 @@ pub const MAX_PENDING_HANDSHAKES: usize = 128;
 fn address_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(v4) => IpAddr::V4(v4),
-        IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from(
-            v6.to_bits() & !((1u128 << 64) - 1),
-        )),
+        IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from(v6.to_bits() & !((1u128 << 64) - 1))),
     }
 }
 
@@ -355,9 +306,7 @@ impl Admission {
     /// `now` on the server's own clock (since it started).
     fn new_connection_allowed(&mut self, key: IpAddr, now: Duration) -> bool {
         if self.buckets.len() > 4096 {
-            self.buckets.retain(|_, bucket| {
-                now.saturating_sub(bucket.last_used()) < Duration::from_secs(60)
-            });
+            self.buckets.retain(|_, bucket| now.saturating_sub(bucket.last_used()) < Duration::from_secs(60));
         }
         self.buckets
             .entry(key)
@@ -374,10 +323,7 @@ async fn accept_loop(endpoint: Endpoint, shared: Shared, config: QuicServerConfi
         let key = address_key(incoming.remote_address().ip());
         let in_progress = pending.load(Ordering::Relaxed);
         if in_progress >= MAX_PENDING_HANDSHAKES {
-            shared
-                .drops
-                .connections_refused
-                .fetch_add(1, Ordering::Relaxed);
+            shared.drops.connections_refused.fetch_add(1, Ordering::Relaxed);
             incoming.refuse();
             continue;
         }
@@ -386,44 +332,26 @@ async fn accept_loop(endpoint: Endpoint, shared: Shared, config: QuicServerConfi
             let _ = incoming.retry();
             continue;
         }
-        let total = shared
-            .registry
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .len();
+        let total = shared.registry.lock().unwrap_or_else(|e| e.into_inner()).len();
         let allowed = {
             let mut admission = admission.lock().unwrap_or_else(|e| e.into_inner());
             let from_key = admission.open.get(&key).copied().unwrap_or(0);
-            total < config.max_connections
-                && from_key < config.max_per_address
-                && admission.new_connection_allowed(key, shared.started.elapsed())
+            total < config.max_connections && from_key < config.max_per_address && admission.new_connection_allowed(key, shared.started.elapsed())
         };
         if !allowed {
             // Counted, not logged per connection: a flood must not flood the log,
             // and addresses are never logged.
-            shared
-                .drops
-                .connections_refused
-                .fetch_add(1, Ordering::Relaxed);
+            shared.drops.connections_refused.fetch_add(1, Ordering::Relaxed);
             incoming.refuse();
             continue;
         }
-        *admission
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .open
-            .entry(key)
-            .or_insert(0) += 1;
+        *admission.lock().unwrap_or_else(|e| e.into_inner()).open.entry(key).or_insert(0) += 1;
         pending.fetch_add(1, Ordering::Relaxed);
         let id = next_id.fetch_add(1, Ordering::Relaxed);
         let (shared, admission, pending) = (shared.clone(), admission.clone(), pending.clone());
         tokio::spawn(async move {
             serve_connection(id, incoming, shared.clone(), &pending).await;
-            shared
-                .registry
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&id);
+            shared.registry.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
             let mut admission = admission.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(n) = admission.open.get_mut(&key) {
                 *n -= 1;
@@ -439,34 +367,20 @@ async fn accept_loop(endpoint: Endpoint, shared: Shared, config: QuicServerConfi
 /// against the traffic limits first (over them closes the connection at once),
 /// then queued if there is room (a datagram that does not fit is dropped and
 /// counted; a frame that does not fit closes the connection).
-fn deliver(
-    shared: &Shared,
-    id: ConnId,
-    window: &Mutex<TrafficWindow>,
-    connection: &Connection,
-    event: LinkEvent,
-) -> Delivered {
+fn deliver(shared: &Shared, id: ConnId, window: &Mutex<TrafficWindow>, connection: &Connection, event: LinkEvent) -> Delivered {
     let now = shared.started.elapsed();
     let is_datagram = matches!(event, LinkEvent::Datagram(_));
     let urgent = matches!(&event, LinkEvent::Datagram(d) if d.kind.is_forwarded_at_once());
     let within = {
         let mut window = window.lock().unwrap_or_else(|e| e.into_inner());
-        if is_datagram {
-            window.datagram(now)
-        } else {
-            window.frame(now)
-        }
+        if is_datagram { window.datagram(now) } else { window.frame(now) }
     };
     if !within {
         tracing::warn!(connection = id, "rate limit exceeded as data arrived");
         close_with(connection, CloseReason::RateLimited);
         return Delivered::Stop;
     }
-    let queue = if urgent {
-        &shared.urgent
-    } else {
-        &shared.inbox
-    };
+    let queue = if urgent { &shared.urgent } else { &shared.inbox };
     match queue.try_send(ServerLinkEvent::Received(id, event)) {
         Ok(()) => Delivered::Taken,
         Err(std_mpsc::TrySendError::Full(_)) if is_datagram => {
@@ -474,10 +388,7 @@ fn deliver(
             Delivered::Taken
         }
         Err(std_mpsc::TrySendError::Full(_)) => {
-            shared
-                .drops
-                .connections_closed
-                .fetch_add(1, Ordering::Relaxed);
+            shared.drops.connections_closed.fetch_add(1, Ordering::Relaxed);
             close_with(connection, CloseReason::TooSlow);
             Delivered::Stop
         }
@@ -492,18 +403,10 @@ async fn announce(shared: &Shared, event: ServerLinkEvent) {
     let _ = tokio::task::spawn_blocking(move || inbox.send(event)).await;
 }
 
-async fn serve_connection(
-    id: ConnId,
-    incoming: quinn::Incoming,
-    shared: Shared,
-    pending: &std::sync::atomic::AtomicUsize,
-) {
+async fn serve_connection(id: ConnId, incoming: quinn::Incoming, shared: Shared, pending: &std::sync::atomic::AtomicUsize) {
     let handshake = async {
         let connecting = incoming.accept().ok()?;
-        tokio::time::timeout(CONNECT_TIMEOUT * 2, connecting)
-            .await
-            .ok()?
-            .ok()
+        tokio::time::timeout(CONNECT_TIMEOUT * 2, connecting).await.ok()?.ok()
     };
     let connection = handshake.await;
     pending.fetch_sub(1, Ordering::Relaxed);
@@ -514,34 +417,19 @@ async fn serve_connection(
         .registry
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(
-            id,
-            ServerConn {
-                connection: connection.clone(),
-                control: control_tx,
-                events: events_tx,
-            },
-        );
+        .insert(id, ServerConn { connection: connection.clone(), control: control_tx, events: events_tx });
     announce(&shared, ServerLinkEvent::Connected(id)).await;
 
     match tokio::time::timeout(CONTROL_DEADLINE, connection.accept_bi()).await {
         Ok(Ok((send, recv))) => {
             tokio::spawn(control_writer(send, control_rx, connection.clone()));
             tokio::spawn(events_writer(connection.clone(), events_rx));
-            let window = Arc::new(Mutex::new(TrafficWindow::new(
-                shared.traffic,
-                shared.started.elapsed(),
-            )));
+            let window = Arc::new(Mutex::new(TrafficWindow::new(shared.traffic, shared.started.elapsed())));
             let hand_on = {
                 let (shared, connection) = (shared.clone(), connection.clone());
                 move |event| deliver(&shared, id, &window, &connection, event)
             };
-            tokio::spawn(frame_reader(
-                recv,
-                Channel::Control,
-                connection.clone(),
-                hand_on.clone(),
-            ));
+            tokio::spawn(frame_reader(recv, Channel::Control, connection.clone(), hand_on.clone()));
             tokio::spawn(datagram_reader(connection.clone(), hand_on.clone()));
             let uni_connection = connection.clone();
             tokio::spawn(async move {
@@ -554,9 +442,5 @@ async fn serve_connection(
         _ => close_with(&connection, CloseReason::ProtocolViolation),
     }
     let error = connection.closed().await;
-    announce(
-        &shared,
-        ServerLinkEvent::Received(id, LinkEvent::Closed(link_end(&error, false))),
-    )
-    .await;
+    announce(&shared, ServerLinkEvent::Received(id, LinkEvent::Closed(link_end(&error, false)))).await;
 }

@@ -11,10 +11,7 @@ use crate::invite::Invite;
 use crate::limits::TrafficLimits;
 use crate::link::{Channel, ClientLink, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};
 
-const TRAFFIC: TrafficLimits = TrafficLimits {
-    datagrams_per_second: 120,
-    frames_per_second: 20,
-};
+const TRAFFIC: TrafficLimits = TrafficLimits { datagrams_per_second: 120, frames_per_second: 20 };
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tsunagu-net-{name}-{}", std::process::id()));
@@ -34,12 +31,7 @@ fn server(name: &str) -> QuicServer {
 }
 
 fn invite(server: &QuicServer) -> Invite {
-    Invite {
-        host: "127.0.0.1".into(),
-        port: server.local_addr().port(),
-        room_code: "room".into(),
-        fingerprint: server.fingerprint(),
-    }
+    Invite { host: "127.0.0.1".into(), port: server.local_addr().port(), room_code: "room".into(), fingerprint: server.fingerprint() }
 }
 
 fn wait_client(client: &mut QuicClient, limit: Duration) -> Option<LinkEvent> {
@@ -53,11 +45,7 @@ fn wait_client(client: &mut QuicClient, limit: Duration) -> Option<LinkEvent> {
     None
 }
 
-fn wait_server(
-    server: &mut QuicServer,
-    limit: Duration,
-    want: impl Fn(&ServerLinkEvent) -> bool,
-) -> Option<ServerLinkEvent> {
+fn wait_server(server: &mut QuicServer, limit: Duration, want: impl Fn(&ServerLinkEvent) -> bool) -> Option<ServerLinkEvent> {
     let start = Instant::now();
     while start.elapsed() < limit {
         if let Some(e) = server.recv_timeout(Duration::from_millis(20))
@@ -75,9 +63,7 @@ fn frames_and_datagrams_cross_real_quic_and_close_carries_the_reason() {
     let mut client = QuicClient::connect(&invite(&server)).unwrap();
     client.send(Channel::Control, b"hello".to_vec());
     let Some(ServerLinkEvent::Received(conn, LinkEvent::Frame(Channel::Control, frame))) =
-        wait_server(&mut server, Duration::from_secs(5), |e| {
-            matches!(e, ServerLinkEvent::Received(..))
-        })
+        wait_server(&mut server, Duration::from_secs(5), |e| matches!(e, ServerLinkEvent::Received(..)))
     else {
         panic!("no control frame arrived");
     };
@@ -91,24 +77,12 @@ fn frames_and_datagrams_cross_real_quic_and_close_carries_the_reason() {
     assert!(got.contains(&LinkEvent::Frame(Channel::Control, b"welcome".to_vec())));
     assert!(got.contains(&LinkEvent::Frame(Channel::Events, b"joined".to_vec())));
     client.send_datagram(vec![7; 100]);
-    let datagram = wait_server(&mut server, Duration::from_secs(5), |e| {
-        matches!(e, ServerLinkEvent::Received(_, LinkEvent::Datagram(_)))
-    });
-    let Some(ServerLinkEvent::Received(from, LinkEvent::Datagram(datagram))) = datagram else {
-        panic!("no datagram")
-    };
-    assert_eq!(
-        (from, datagram.bytes.as_slice(), datagram.kind),
-        (conn, &[7u8; 100][..], DatagramKind::Unknown)
-    );
+    let datagram = wait_server(&mut server, Duration::from_secs(5), |e| matches!(e, ServerLinkEvent::Received(_, LinkEvent::Datagram(_))));
+    let Some(ServerLinkEvent::Received(from, LinkEvent::Datagram(datagram))) = datagram else { panic!("no datagram") };
+    assert_eq!((from, datagram.bytes.as_slice(), datagram.kind), (conn, &[7u8; 100][..], DatagramKind::Unknown));
     assert!(datagram.arrived.elapsed() < Duration::from_secs(5));
     server.close(conn, CloseReason::ServerShutdown);
-    assert_eq!(
-        wait_client(&mut client, Duration::from_secs(5)),
-        Some(LinkEvent::Closed(LinkEnd::Reason(
-            CloseReason::ServerShutdown
-        )))
-    );
+    assert_eq!(wait_client(&mut client, Duration::from_secs(5)), Some(LinkEvent::Closed(LinkEnd::Reason(CloseReason::ServerShutdown))));
 }
 
 #[test]
@@ -117,10 +91,7 @@ fn a_server_with_another_certificate_is_refused() {
     let mut wrong = invite(&server);
     wrong.fingerprint[0] ^= 0xff;
     let mut client = QuicClient::connect(&wrong).unwrap();
-    assert_eq!(
-        wait_client(&mut client, Duration::from_secs(5)),
-        Some(LinkEvent::Closed(LinkEnd::WrongCertificate))
-    );
+    assert_eq!(wait_client(&mut client, Duration::from_secs(5)), Some(LinkEvent::Closed(LinkEnd::WrongCertificate)));
 }
 
 #[test]
@@ -129,17 +100,8 @@ fn nobody_listening_is_reported_within_five_seconds() {
     let port = socket.local_addr().unwrap().port();
     drop(socket);
     let started = Instant::now();
-    let mut client = QuicClient::connect(&Invite {
-        host: "127.0.0.1".into(),
-        port,
-        room_code: "x".into(),
-        fingerprint: [0; 32],
-    })
-    .unwrap();
-    assert_eq!(
-        wait_client(&mut client, Duration::from_secs(6)),
-        Some(LinkEvent::Closed(LinkEnd::Unreachable))
-    );
+    let mut client = QuicClient::connect(&Invite { host: "127.0.0.1".into(), port, room_code: "x".into(), fingerprint: [0; 32] }).unwrap();
+    assert_eq!(wait_client(&mut client, Duration::from_secs(6)), Some(LinkEvent::Closed(LinkEnd::Unreachable)));
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
@@ -158,18 +120,9 @@ fn the_identity_is_kept_private_and_reused() {
         assert_eq!(mode(&own.join("server-key.der")), 0o600);
         assert_eq!(mode(&own.join("server-cert.der")), 0o600);
         // A key others could have read is not trusted.
-        std::fs::set_permissions(
-            own.join("server-key.der"),
-            std::fs::Permissions::from_mode(0o640),
-        )
-        .unwrap();
+        std::fs::set_permissions(own.join("server-key.der"), std::fs::Permissions::from_mode(0o640)).unwrap();
         let refused = load_or_create_identity(&dir).err().map(|e| e.to_string());
-        assert!(
-            refused
-                .as_deref()
-                .is_some_and(|e| e.contains("can be read by other users")),
-            "{refused:?}"
-        );
+        assert!(refused.as_deref().is_some_and(|e| e.contains("can be read by other users")), "{refused:?}");
     }
 }
 
@@ -178,19 +131,9 @@ fn an_oversized_frame_closes_the_connection_with_a_reason() {
     let mut server = server("oversize");
     let mut client = QuicClient::connect(&invite(&server)).unwrap();
     client.send(Channel::Control, vec![0; MAX_FRAME_BYTES + 1]);
-    let closed = wait_server(&mut server, Duration::from_secs(5), |e| {
-        matches!(e, ServerLinkEvent::Received(_, LinkEvent::Closed(_)))
-    });
-    assert!(
-        closed.is_some(),
-        "the server kept a connection that sent an oversized frame"
-    );
-    assert_eq!(
-        wait_client(&mut client, Duration::from_secs(5)),
-        Some(LinkEvent::Closed(LinkEnd::Reason(
-            CloseReason::ProtocolViolation
-        )))
-    );
+    let closed = wait_server(&mut server, Duration::from_secs(5), |e| matches!(e, ServerLinkEvent::Received(_, LinkEvent::Closed(_))));
+    assert!(closed.is_some(), "the server kept a connection that sent an oversized frame");
+    assert_eq!(wait_client(&mut client, Duration::from_secs(5)), Some(LinkEvent::Closed(LinkEnd::Reason(CloseReason::ProtocolViolation))));
 }
 
 #[test]
@@ -208,16 +151,8 @@ fn frames_over_the_limit_close_the_connection_as_they_arrive() {
         matches!(e, ServerLinkEvent::Received(_, LinkEvent::Closed(_)))
     });
     assert!(closed.is_some(), "the flood was not cut off");
-    assert!(
-        frames.get() <= TRAFFIC.frames_per_second,
-        "{} frames reached the room, limit {}",
-        frames.get(),
-        TRAFFIC.frames_per_second
-    );
-    assert_eq!(
-        wait_client(&mut client, Duration::from_secs(5)),
-        Some(LinkEvent::Closed(LinkEnd::Reason(CloseReason::RateLimited)))
-    );
+    assert!(frames.get() <= TRAFFIC.frames_per_second, "{} frames reached the room, limit {}", frames.get(), TRAFFIC.frames_per_second);
+    assert_eq!(wait_client(&mut client, Duration::from_secs(5)), Some(LinkEvent::Closed(LinkEnd::Reason(CloseReason::RateLimited))));
 }
 
 #[test]
@@ -225,11 +160,7 @@ fn a_peer_that_stops_reading_is_closed_not_buffered() {
     let mut server = server("slow-reader");
     let mut client = QuicClient::connect(&invite(&server)).unwrap();
     client.send(Channel::Control, b"hello".to_vec());
-    let Some(ServerLinkEvent::Received(conn, _)) =
-        wait_server(&mut server, Duration::from_secs(5), |e| {
-            matches!(e, ServerLinkEvent::Received(..))
-        })
-    else {
+    let Some(ServerLinkEvent::Received(conn, _)) = wait_server(&mut server, Duration::from_secs(5), |e| matches!(e, ServerLinkEvent::Received(..))) else {
         panic!("the client never arrived");
     };
     // The client's app reads nothing while the server sends far more than
@@ -242,11 +173,7 @@ fn a_peer_that_stops_reading_is_closed_not_buffered() {
         }
         std::thread::sleep(Duration::from_micros(200));
     }
-    assert_eq!(
-        server.drops().connections_closed,
-        1,
-        "a peer that does not read was buffered for"
-    );
+    assert_eq!(server.drops().connections_closed, 1, "a peer that does not read was buffered for");
     // When the app reads at last, the end says why.
     let started = Instant::now();
     let mut end = None;

@@ -38,32 +38,16 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start(name: &str, capacity: usize) -> TestServer {
-        let data_dir =
-            std::env::temp_dir().join(format!("tsunagu-e2e-{name}-{}", std::process::id()));
-        let room = RoomConfig {
-            code: CODE.into(),
-            facilitator_code: STAFF.into(),
-            capacity,
-        };
-        Self::start_in(
-            &data_dir,
-            "127.0.0.1:0".parse().unwrap(),
-            vec![room],
-            Vec::new(),
-        )
+        let data_dir = std::env::temp_dir().join(format!("tsunagu-e2e-{name}-{}", std::process::id()));
+        let room = RoomConfig { code: CODE.into(), facilitator_code: STAFF.into(), capacity };
+        Self::start_in(&data_dir, "127.0.0.1:0".parse().unwrap(), vec![room], Vec::new())
     }
 
     /// A server keeping its identity in `data_dir`, on `bind`, serving `rooms`
     /// and answering `closed` codes as closed rooms (as the binary does).
-    pub fn start_in(
-        data_dir: &std::path::Path,
-        bind: SocketAddr,
-        rooms: Vec<RoomConfig>,
-        closed: Vec<String>,
-    ) -> TestServer {
+    pub fn start_in(data_dir: &std::path::Path, bind: SocketAddr, rooms: Vec<RoomConfig>, closed: Vec<String>) -> TestServer {
         let capacity = rooms.iter().map(|r| r.capacity).max().unwrap_or(1);
-        let (max_connections, max_per_address) =
-            tsunagu_server::connection_limits(rooms.len(), capacity);
+        let (max_connections, max_per_address) = tsunagu_server::connection_limits(rooms.len(), capacity);
         let links = QuicServer::start(QuicServerConfig {
             bind,
             data_dir: data_dir.to_path_buf(),
@@ -77,21 +61,11 @@ impl TestServer {
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = stop.clone();
         let thread = std::thread::spawn(move || serve_until_stopped(server, &thread_stop));
-        TestServer {
-            addr,
-            fingerprint,
-            stop,
-            thread: Some(thread),
-        }
+        TestServer { addr, fingerprint, stop, thread: Some(thread) }
     }
 
     pub fn invite(&self, code: &str) -> Invite {
-        Invite {
-            host: self.addr.ip().to_string(),
-            port: self.addr.port(),
-            room_code: code.into(),
-            fingerprint: self.fingerprint,
-        }
+        Invite { host: self.addr.ip().to_string(), port: self.addr.port(), room_code: code.into(), fingerprint: self.fingerprint }
     }
 
     /// Stop: every client is told why.
@@ -117,36 +91,18 @@ pub struct Peer {
 }
 
 pub fn pose_at(pos: Vec3) -> AvatarPose {
-    AvatarPose {
-        body: to_wire(pos, Quat::IDENTITY),
-        head: to_wire(pos + Vec3::Y * 1.15, Quat::IDENTITY),
-        hands: None,
-    }
+    AvatarPose { body: to_wire(pos, Quat::IDENTITY), head: to_wire(pos + Vec3::Y * 1.15, Quat::IDENTITY), hands: None }
 }
 
 impl Peer {
     pub fn join(invite: &Invite, nickname: &str) -> Peer {
-        let hello = Hello::new(
-            &invite.room_code,
-            nickname,
-            AvatarLook {
-                body_color: [120, 200, 120],
-            },
-        );
-        Peer::from_core(ClientCore::join(
-            Box::new(QuicConnector::new(invite.clone())),
-            hello,
-            Duration::ZERO,
-        ))
+        let hello = Hello::new(&invite.room_code, nickname, AvatarLook { body_color: [120, 200, 120] });
+        Peer::from_core(ClientCore::join(Box::new(QuicConnector::new(invite.clone())), hello, Duration::ZERO))
     }
 
     /// A peer around a core that started joining at time zero (now).
     pub fn from_core(core: ClientCore) -> Peer {
-        Peer {
-            core,
-            events: Vec::new(),
-            started: Instant::now(),
-        }
+        Peer { core, events: Vec::new(), started: Instant::now() }
     }
 
     fn now(&self) -> Duration {
@@ -201,11 +157,7 @@ impl Peer {
 }
 
 /// Pump `peers` until `done` or `limit`; returns whether `done` became true.
-pub fn wait_until(
-    peers: &mut [&mut Peer],
-    limit: Duration,
-    done: impl Fn(&[&mut Peer]) -> bool,
-) -> bool {
+pub fn wait_until(peers: &mut [&mut Peer], limit: Duration, done: impl Fn(&[&mut Peer]) -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
         for p in peers.iter_mut() {
@@ -237,21 +189,12 @@ pub struct Follow {
 
 /// Walk `walker` along [`path`] at 30 Hz for `seconds` while `watchers` render at
 /// 60 Hz; also calls `meanwhile` every frame (e.g. a rogue client).
-pub fn walk_and_watch(
-    walker: &mut Peer,
-    watchers: &mut [&mut Peer],
-    seconds: f32,
-    mut meanwhile: impl FnMut(),
-) -> Follow {
+pub fn walk_and_watch(walker: &mut Peer, watchers: &mut [&mut Peer], seconds: f32, mut meanwhile: impl FnMut()) -> Follow {
     let walker_id = walker.id().expect("walker joined");
     let start = Instant::now();
     let mut truth: Vec<(f32, Vec3)> = Vec::new();
     let mut last_drawn: Vec<Option<Vec3>> = vec![None; watchers.len()];
-    let mut follow = Follow {
-        worst_error: 0.0,
-        worst_jump: 0.0,
-        frames: 0,
-    };
+    let mut follow = Follow { worst_error: 0.0, worst_jump: 0.0, frames: 0 };
     let mut next_pose = 0.0f32;
     let mut frame = 0u32;
     loop {
@@ -273,18 +216,9 @@ pub fn walk_and_watch(
             if t < 1.0 {
                 continue;
             }
-            let Some(drawn) = w.rendered(walker_id) else {
-                continue;
-            };
-            let window: Vec<Vec3> = truth
-                .iter()
-                .filter(|(ts, _)| *ts >= t - 0.2 && *ts <= t)
-                .map(|(_, p)| *p)
-                .collect();
-            let error = window
-                .iter()
-                .map(|p| p.distance(drawn))
-                .fold(f32::MAX, f32::min);
+            let Some(drawn) = w.rendered(walker_id) else { continue };
+            let window: Vec<Vec3> = truth.iter().filter(|(ts, _)| *ts >= t - 0.2 && *ts <= t).map(|(_, p)| *p).collect();
+            let error = window.iter().map(|p| p.distance(drawn)).fold(f32::MAX, f32::min);
             follow.worst_error = follow.worst_error.max(error);
             if let Some(prev) = last_drawn[i] {
                 follow.worst_jump = follow.worst_jump.max(prev.distance(drawn));

@@ -68,14 +68,7 @@ fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
     let data_dir = std::env::temp_dir().join(format!("tsunagu-privacy-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
     let mut server = Command::new(env!("CARGO_BIN_EXE_tsunagu-server"))
-        .args([
-            "--bind",
-            "127.0.0.1:0",
-            "--public-host",
-            "127.0.0.1",
-            "--rooms",
-            "1",
-        ])
+        .args(["--bind", "127.0.0.1:0", "--public-host", "127.0.0.1", "--rooms", "1"])
         .arg("--data-dir")
         .arg(&data_dir)
         .env("RUST_LOG", "trace")
@@ -87,10 +80,7 @@ fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
     let mut printed = String::new();
     let invite = loop {
         let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "the server printed no invite"
-        );
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "the server printed no invite");
         printed.push_str(&line);
         if let Some((_, i)) = line.split_once("participant invite:") {
             break Invite::parse(i.trim()).unwrap();
@@ -105,36 +95,15 @@ fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
 
     // The meetup: two children from their own addresses, walking a little.
     let join = |name: &str, ip: &str| {
-        let hello = Hello::new(
-            &invite.room_code,
-            name,
-            AvatarLook {
-                body_color: [200, 100, 100],
-            },
-        );
-        let core = ClientCore::join(
-            Box::new(QuicConnector::from_address(
-                invite.clone(),
-                ip.parse().unwrap(),
-            )),
-            hello,
-            Duration::ZERO,
-        );
+        let hello = Hello::new(&invite.room_code, name, AvatarLook { body_color: [200, 100, 100] });
+        let core = ClientCore::join(Box::new(QuicConnector::from_address(invite.clone(), ip.parse().unwrap())), hello, Duration::ZERO);
         Peer::from_core(core)
     };
     let mut sakura = join("さくら", "127.0.0.2");
     let mut hanako = join("Hanako-Test", ALSO_ADDRESS);
-    assert!(wait_until(
-        &mut [&mut sakura, &mut hanako],
-        Duration::from_secs(5),
-        |ps| ps.iter().all(|p| p.present() == 1)
-    ));
+    assert!(wait_until(&mut [&mut sakura, &mut hanako], Duration::from_secs(5), |ps| ps.iter().all(|p| p.present() == 1)));
     for i in 0..30 {
-        sakura.send_pose(pose_at(bevy_math::Vec3::new(
-            0.0,
-            0.0,
-            1.8 + i as f32 * 0.01,
-        )));
+        sakura.send_pose(pose_at(bevy_math::Vec3::new(0.0, 0.0, 1.8 + i as f32 * 0.01)));
         std::thread::sleep(Duration::from_millis(33));
         sakura.pump();
         hanako.pump();
@@ -156,39 +125,22 @@ fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
     sakura.pump();
     hanako.pump();
     std::thread::sleep(Duration::from_millis(300));
-    let _ = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status();
+    let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
     let _ = server.wait();
     let _ = stdout.read_to_string(&mut printed);
     let log = log_reader.join().unwrap();
 
-    assert!(
-        log.lines().count() >= 5,
-        "the server logged almost nothing: {log}"
-    );
-    assert!(
-        !log.contains('\u{1b}'),
-        "terminal colour codes in a log that is not a terminal"
-    );
-    assert!(
-        log.contains("protocol violation"),
-        "the crafted frames were not even noticed: {log}"
-    );
+    assert!(log.lines().count() >= 5, "the server logged almost nothing: {log}");
+    assert!(!log.contains('\u{1b}'), "terminal colour codes in a log that is not a terminal");
+    assert!(log.contains("protocol violation"), "the crafted frames were not even noticed: {log}");
     for canary in CANARIES.iter().chain([&ALSO_ADDRESS]) {
         for (what, text) in [("log", &log), ("printed", &printed)] {
             let hits: Vec<&str> = text.lines().filter(|l| l.contains(canary)).collect();
-            assert!(
-                hits.is_empty(),
-                "{canary:?} in the server's {what}: {hits:?}"
-            );
+            assert!(hits.is_empty(), "{canary:?} in the server's {what}: {hits:?}");
         }
     }
     let client_log = String::from_utf8_lossy(&client_log.0.lock().unwrap()).into_owned();
-    assert!(
-        client_log.contains("joined the room"),
-        "the clients logged nothing: {client_log}"
-    );
+    assert!(client_log.contains("joined the room"), "the clients logged nothing: {client_log}");
     for canary in CANARIES.iter().chain([&ALSO_ADDRESS]) {
         let hits: Vec<&str> = client_log.lines().filter(|l| l.contains(canary)).collect();
         assert!(hits.is_empty(), "{canary:?} in the clients' log: {hits:?}");

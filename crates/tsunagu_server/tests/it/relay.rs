@@ -46,25 +46,16 @@ pub struct LossyRelay {
 }
 
 impl LossyRelay {
-    pub fn start(
-        server: SocketAddr,
-        loss: f64,
-        delay: Duration,
-        jitter: Duration,
-        seed: u64,
-    ) -> LossyRelay {
+    pub fn start(server: SocketAddr, loss: f64, delay: Duration, jitter: Duration, seed: u64) -> LossyRelay {
         let front = Arc::new(UdpSocket::bind("127.0.0.1:0").expect("bind relay"));
         front.set_read_timeout(Some(Duration::from_millis(5))).ok();
         let addr = front.local_addr().expect("relay address");
         let stop = Arc::new(AtomicBool::new(false));
-        let queue: Arc<Mutex<BinaryHeap<Reverse<Delayed>>>> =
-            Arc::new(Mutex::new(BinaryHeap::new()));
+        let queue: Arc<Mutex<BinaryHeap<Reverse<Delayed>>>> = Arc::new(Mutex::new(BinaryHeap::new()));
         // One upstream socket per client, so the server sees each client apart.
-        let upstreams: Arc<Mutex<HashMap<SocketAddr, Arc<UdpSocket>>>> =
-            Arc::new(Mutex::new(HashMap::new()));
+        let upstreams: Arc<Mutex<HashMap<SocketAddr, Arc<UdpSocket>>>> = Arc::new(Mutex::new(HashMap::new()));
         let rng = Arc::new(Mutex::new(rand::rngs::StdRng::seed_from_u64(seed)));
-        let blocked: Arc<[AtomicBool; 2]> =
-            Arc::new([AtomicBool::new(false), AtomicBool::new(false)]);
+        let blocked: Arc<[AtomicBool; 2]> = Arc::new([AtomicBool::new(false), AtomicBool::new(false)]);
         let schedule = {
             let (queue, rng, blocked) = (queue.clone(), rng.clone(), blocked.clone());
             move |from_client: bool, client: SocketAddr, bytes: Vec<u8>| {
@@ -76,31 +67,18 @@ impl LossyRelay {
                     return;
                 }
                 let spread = jitter.as_secs_f64() * rng.random_range(-1.0..=1.0);
-                let at = Instant::now()
-                    + Duration::from_secs_f64((delay.as_secs_f64() + spread).max(0.0));
-                queue.lock().unwrap().push(Reverse(Delayed {
-                    at,
-                    from_client,
-                    client,
-                    bytes,
-                }));
+                let at = Instant::now() + Duration::from_secs_f64((delay.as_secs_f64() + spread).max(0.0));
+                queue.lock().unwrap().push(Reverse(Delayed { at, from_client, client, bytes }));
             }
         };
         let mut threads = Vec::new();
         // Client → relay: remember the client, open its upstream, schedule the packet.
         {
-            let (front, stop, upstreams, schedule) = (
-                front.clone(),
-                stop.clone(),
-                upstreams.clone(),
-                schedule.clone(),
-            );
+            let (front, stop, upstreams, schedule) = (front.clone(), stop.clone(), upstreams.clone(), schedule.clone());
             threads.push(std::thread::spawn(move || {
                 let mut buf = vec![0u8; 65_536];
                 while !stop.load(Ordering::Relaxed) {
-                    let Ok((len, client)) = front.recv_from(&mut buf) else {
-                        continue;
-                    };
+                    let Ok((len, client)) = front.recv_from(&mut buf) else { continue };
                     let is_new = !upstreams.lock().unwrap().contains_key(&client);
                     if is_new {
                         let up = Arc::new(UdpSocket::bind("127.0.0.1:0").expect("bind upstream"));
@@ -124,20 +102,13 @@ impl LossyRelay {
         }
         // Delivery: send each packet when its time comes.
         {
-            let (front, stop, upstreams, queue) = (
-                front.clone(),
-                stop.clone(),
-                upstreams.clone(),
-                queue.clone(),
-            );
+            let (front, stop, upstreams, queue) = (front.clone(), stop.clone(), upstreams.clone(), queue.clone());
             threads.push(std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let due = {
                         let mut q = queue.lock().unwrap();
                         match q.peek() {
-                            Some(Reverse(d)) if d.at <= Instant::now() => {
-                                q.pop().map(|Reverse(d)| d)
-                            }
+                            Some(Reverse(d)) if d.at <= Instant::now() => q.pop().map(|Reverse(d)| d),
                             _ => None,
                         }
                     };
@@ -155,12 +126,7 @@ impl LossyRelay {
                 }
             }));
         }
-        LossyRelay {
-            addr,
-            blocked,
-            stop,
-            threads,
-        }
+        LossyRelay { addr, blocked, stop, threads }
     }
 
     pub fn addr(&self) -> SocketAddr {

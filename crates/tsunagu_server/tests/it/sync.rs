@@ -17,14 +17,9 @@ fn three_in_a_room(server: &TestServer) -> (Peer, Peer, Peer) {
     let mut a = Peer::join(&server.invite(CODE), "A");
     let mut b = Peer::join(&server.invite(CODE), "B");
     let mut c = Peer::join(&server.invite(STAFF), "C");
-    let all_in = wait_until(
-        &mut [&mut a, &mut b, &mut c],
-        Duration::from_secs(5),
-        |ps| {
-            ps.iter()
-                .all(|p| p.id().is_some() && p.present() == 2 && p.snapshots_seen() > 3)
-        },
-    );
+    let all_in = wait_until(&mut [&mut a, &mut b, &mut c], Duration::from_secs(5), |ps| {
+        ps.iter().all(|p| p.id().is_some() && p.present() == 2 && p.snapshots_seen() > 3)
+    });
     assert!(all_in, "three clients did not all join and see each other");
     (a, b, c)
 }
@@ -35,22 +30,13 @@ fn others_follow_a_walk_within_200_ms_and_5_cm_and_see_a_leave() {
     let server = TestServer::start("follow", 8);
     let (mut a, mut b, mut c) = three_in_a_room(&server);
     let follow = walk_and_watch(&mut a, &mut [&mut b, &mut c], 4.0, || {});
-    eprintln!(
-        "loopback: worst error {:.4} m, worst jump {:.4} m over {} frames",
-        follow.worst_error, follow.worst_jump, follow.frames
-    );
+    eprintln!("loopback: worst error {:.4} m, worst jump {:.4} m over {} frames", follow.worst_error, follow.worst_jump, follow.frames);
     assert!(follow.frames > 200, "only {} frames judged", follow.frames);
-    assert!(
-        follow.worst_error <= 0.05,
-        "a watcher drew A {:.3} m from its path",
-        follow.worst_error
-    );
+    assert!(follow.worst_error <= 0.05, "a watcher drew A {:.3} m from its path", follow.worst_error);
 
     let a_id = a.id().unwrap();
     a.core.leave();
-    let gone = wait_until(&mut [&mut b, &mut c], Duration::from_secs(3), |ps| {
-        ps.iter().all(|p| !p.sees(a_id))
-    });
+    let gone = wait_until(&mut [&mut b, &mut c], Duration::from_secs(3), |ps| ps.iter().all(|p| !p.sees(a_id)));
     assert!(gone, "A left but B or C still see A");
 }
 
@@ -60,16 +46,10 @@ fn wrong_code_and_full_room_are_refused_quickly() {
     let mut first = Peer::join(&server.invite(CODE), "first");
     let mut wrong = Peer::join(&server.invite("not-the-code"), "wrong");
     let started = Instant::now();
-    assert!(wait_until(
-        &mut [&mut first, &mut wrong],
-        Duration::from_secs(5),
-        |ps| ps[0].id().is_some() && ps[1].rejected().is_some()
-    ));
+    assert!(wait_until(&mut [&mut first, &mut wrong], Duration::from_secs(5), |ps| ps[0].id().is_some() && ps[1].rejected().is_some()));
     assert_eq!(wrong.rejected(), Some(RejectReason::WrongRoomCode));
     let mut full = Peer::join(&server.invite(CODE), "full");
-    assert!(wait_until(&mut [&mut full], Duration::from_secs(5), |ps| {
-        ps[0].rejected().is_some()
-    }));
+    assert!(wait_until(&mut [&mut full], Duration::from_secs(5), |ps| ps[0].rejected().is_some()));
     assert_eq!(full.rejected(), Some(RejectReason::RoomFull));
     assert!(started.elapsed() < Duration::from_secs(5));
 }
@@ -79,25 +59,10 @@ fn a_shutdown_tells_every_client_why() {
     let mut server = TestServer::start("shutdown", 8);
     let (mut a, mut b, mut c) = three_in_a_room(&server);
     server.shut_down();
-    let told = wait_until(
-        &mut [&mut a, &mut b, &mut c],
-        Duration::from_secs(5),
-        |ps| {
-            ps.iter().all(|p| {
-                p.ended()
-                    == Some(ClientEnd::Closed(LinkEnd::Reason(
-                        CloseReason::ServerShutdown,
-                    )))
-            })
-        },
-    );
-    assert!(
-        told,
-        "ends seen: {:?} {:?} {:?}",
-        a.ended(),
-        b.ended(),
-        c.ended()
-    );
+    let told = wait_until(&mut [&mut a, &mut b, &mut c], Duration::from_secs(5), |ps| {
+        ps.iter().all(|p| p.ended() == Some(ClientEnd::Closed(LinkEnd::Reason(CloseReason::ServerShutdown))))
+    });
+    assert!(told, "ends seen: {:?} {:?} {:?}", a.ended(), b.ended(), c.ended());
 }
 
 /// A client that speaks garbage: thousands of random datagrams and malformed frames.
@@ -132,27 +97,12 @@ fn a_rogue_client_is_thrown_out_while_the_others_stay_in_sync() {
     });
     let thrown_out = matches!(
         rogue_end,
-        Some(LinkEnd::Reason(
-            CloseReason::ProtocolViolation | CloseReason::RateLimited
-        ))
+        Some(LinkEnd::Reason(CloseReason::ProtocolViolation | CloseReason::RateLimited))
     );
-    eprintln!(
-        "rogue: {rogue_end:?} after {sent_datagrams} datagrams and {sent_frames} frames; others' worst error {:.4} m",
-        follow.worst_error
-    );
-    assert!(
-        thrown_out,
-        "the rogue client was not closed with a reason: {rogue_end:?}"
-    );
-    assert!(
-        follow.worst_error <= 0.05,
-        "sync suffered: {:.3} m",
-        follow.worst_error
-    );
-    assert!(
-        a.ended().is_none() && b.ended().is_none() && c.ended().is_none(),
-        "a good client was closed"
-    );
+    eprintln!("rogue: {rogue_end:?} after {sent_datagrams} datagrams and {sent_frames} frames; others' worst error {:.4} m", follow.worst_error);
+    assert!(thrown_out, "the rogue client was not closed with a reason: {rogue_end:?}");
+    assert!(follow.worst_error <= 0.05, "sync suffered: {:.3} m", follow.worst_error);
+    assert!(a.ended().is_none() && b.ended().is_none() && c.ended().is_none(), "a good client was closed");
 }
 
 /// 10% loss and 50±30 ms of jitter each way: still converges, and no remote
@@ -161,13 +111,7 @@ fn a_rogue_client_is_thrown_out_while_the_others_stay_in_sync() {
 fn a_lossy_jittery_ward_network_still_converges_smoothly() {
     let _turn = one_at_a_time();
     let server = TestServer::start("lossy", 8);
-    let relay = LossyRelay::start(
-        server.addr,
-        0.10,
-        Duration::from_millis(50),
-        Duration::from_millis(30),
-        42,
-    );
+    let relay = LossyRelay::start(server.addr, 0.10, Duration::from_millis(50), Duration::from_millis(30), 42);
     let via_relay = |code: &str| {
         let mut invite = server.invite(code);
         invite.port = relay.addr().port();
@@ -176,32 +120,16 @@ fn a_lossy_jittery_ward_network_still_converges_smoothly() {
     let mut a = Peer::join(&via_relay(CODE), "A");
     let mut b = Peer::join(&via_relay(CODE), "B");
     let mut c = Peer::join(&via_relay(CODE), "C");
-    let all_in = wait_until(
-        &mut [&mut a, &mut b, &mut c],
-        Duration::from_secs(10),
-        |ps| {
-            ps.iter()
-                .all(|p| p.id().is_some() && p.present() == 2 && p.snapshots_seen() > 5)
-        },
-    );
+    let all_in = wait_until(&mut [&mut a, &mut b, &mut c], Duration::from_secs(10), |ps| {
+        ps.iter().all(|p| p.id().is_some() && p.present() == 2 && p.snapshots_seen() > 5)
+    });
     assert!(all_in, "three clients did not join through the lossy link");
     let follow = walk_and_watch(&mut a, &mut [&mut b, &mut c], 5.0, || {});
-    eprintln!(
-        "lossy: worst error {:.4} m, worst jump {:.4} m over {} frames",
-        follow.worst_error, follow.worst_jump, follow.frames
-    );
+    eprintln!("lossy: worst error {:.4} m, worst jump {:.4} m over {} frames", follow.worst_error, follow.worst_jump, follow.frames);
     assert!(follow.frames > 250, "only {} frames judged", follow.frames);
-    assert!(
-        follow.worst_jump <= 0.20,
-        "a remote avatar jumped {:.3} m between frames",
-        follow.worst_jump
-    );
+    assert!(follow.worst_jump <= 0.20, "a remote avatar jumped {:.3} m between frames", follow.worst_jump);
     // With 50±30 ms each way plus the 100 ms buffer, allow the delay in the error window.
-    assert!(
-        follow.worst_error <= 0.25,
-        "a watcher drew A {:.3} m from its path",
-        follow.worst_error
-    );
+    assert!(follow.worst_error <= 0.25, "a watcher drew A {:.3} m from its path", follow.worst_error);
 }
 
 /// One direction of a client's traffic is cut for 5 s and then restored: the
@@ -211,32 +139,16 @@ fn a_lossy_jittery_ward_network_still_converges_smoothly() {
 /// (nor sees it leave). `capacity` 2 makes the room full.
 fn cut_one_way_and_restore(name: &str, to_server: bool, to_client: bool, capacity: usize) {
     let server = TestServer::start(name, capacity);
-    let relay = LossyRelay::start(
-        server.addr,
-        0.0,
-        Duration::from_millis(5),
-        Duration::ZERO,
-        1,
-    );
+    let relay = LossyRelay::start(server.addr, 0.0, Duration::from_millis(5), Duration::ZERO, 1);
     let mut invite = server.invite(CODE);
     invite.port = relay.addr().port();
     let mut victim = Peer::join(&invite, "V");
     let mut watcher = Peer::join(&server.invite(CODE), "W");
-    assert!(wait_until(
-        &mut [&mut victim, &mut watcher],
-        Duration::from_secs(5),
-        |ps| ps
-            .iter()
-            .all(|p| p.present() == 1 && p.snapshots_seen() > 3)
-    ));
+    assert!(wait_until(&mut [&mut victim, &mut watcher], Duration::from_secs(5), |ps| ps.iter().all(|p| p.present() == 1 && p.snapshots_seen() > 3)));
     let id = victim.id().unwrap();
     let spot = path(0.0);
     let mut most_seen = 0;
-    let mut walk = |victim: &mut Peer,
-                    watcher: &mut Peer,
-                    seconds: f32,
-                    until: &dyn Fn(&Peer) -> bool|
-     -> Option<Duration> {
+    let mut walk = |victim: &mut Peer, watcher: &mut Peer, seconds: f32, until: &dyn Fn(&Peer) -> bool| -> Option<Duration> {
         let start = Instant::now();
         while start.elapsed().as_secs_f32() < seconds {
             victim.send_pose(pose_at(spot));
@@ -253,39 +165,18 @@ fn cut_one_way_and_restore(name: &str, to_server: bool, to_client: bool, capacit
     walk(&mut victim, &mut watcher, 1.0, &|_| false);
     relay.block(to_server, to_client);
     walk(&mut victim, &mut watcher, 5.0, &|_| false);
-    assert!(
-        victim.events.contains(&RoomEvent::Reconnecting),
-        "the cut was not noticed: {:?}",
-        victim.events
-    );
+    assert!(victim.events.contains(&RoomEvent::Reconnecting), "the cut was not noticed: {:?}", victim.events);
     relay.block(false, false);
-    let back =
-        walk(&mut victim, &mut watcher, 6.0, &|v| v.core.in_room()).expect("never came back");
+    let back = walk(&mut victim, &mut watcher, 6.0, &|v| v.core.in_room()).expect("never came back");
     walk(&mut victim, &mut watcher, 0.5, &|_| false);
     eprintln!("{name}: back {:.2} s after the restore", back.as_secs_f32());
-    assert!(
-        back <= Duration::from_secs(2),
-        "back only {back:?} after the restore"
-    );
+    assert!(back <= Duration::from_secs(2), "back only {back:?} after the restore");
     assert_eq!(victim.id(), Some(id), "came back as someone else");
-    assert!(
-        victim
-            .events
-            .iter()
-            .any(|e| matches!(e, RoomEvent::Rejoined { resumed: true, .. })),
-        "{:?}",
-        victim.events
-    );
+    assert!(victim.events.iter().any(|e| matches!(e, RoomEvent::Rejoined { resumed: true, .. })), "{:?}", victim.events);
     assert_eq!(most_seen, 1, "the watcher saw two of it");
-    assert!(
-        !watcher.events.contains(&RoomEvent::PeerLeft(id)),
-        "the watcher saw it leave"
-    );
+    assert!(!watcher.events.contains(&RoomEvent::PeerLeft(id)), "the watcher saw it leave");
     let drawn = watcher.rendered(id).expect("the watcher draws it");
-    assert!(
-        drawn.distance(spot) < 0.05,
-        "drawn at {drawn}, stands at {spot}"
-    );
+    assert!(drawn.distance(spot) < 0.05, "drawn at {drawn}, stands at {spot}");
     assert!(watcher.ended().is_none() && victim.ended().is_none());
 }
 
@@ -308,23 +199,9 @@ fn a_member_sending_malformed_datagrams_is_closed_and_the_others_stay() {
     let server = TestServer::start("rogue-member", 8);
     let (mut a, mut b, mut c) = three_in_a_room(&server);
     let mut rogue = QuicClient::connect(&server.invite(CODE)).unwrap();
-    let hello = tsunagu_protocol::Hello::new(
-        CODE,
-        "rogue",
-        tsunagu_protocol::AvatarLook {
-            body_color: [0, 0, 0],
-        },
-    );
-    rogue.send(
-        Channel::Control,
-        tsunagu_protocol::encode(&tsunagu_protocol::ClientControl::Hello(hello), 16 * 1024)
-            .unwrap(),
-    );
-    assert!(
-        wait_until(&mut [&mut a], Duration::from_secs(5), |ps| ps[0].present()
-            == 3),
-        "the rogue never joined"
-    );
+    let hello = tsunagu_protocol::Hello::new(CODE, "rogue", tsunagu_protocol::AvatarLook { body_color: [0, 0, 0] });
+    rogue.send(Channel::Control, tsunagu_protocol::encode(&tsunagu_protocol::ClientControl::Hello(hello), 16 * 1024).unwrap());
+    assert!(wait_until(&mut [&mut a], Duration::from_secs(5), |ps| ps[0].present() == 3), "the rogue never joined");
     rogue.send_datagram(vec![0x81, 0xa1, b'P', 0xc1, 0xff]);
     let started = Instant::now();
     let mut end = None;
@@ -337,13 +214,6 @@ fn a_member_sending_malformed_datagrams_is_closed_and_the_others_stay() {
         std::thread::sleep(Duration::from_millis(5));
     }
     assert_eq!(end, Some(LinkEnd::Reason(CloseReason::ProtocolViolation)));
-    assert!(
-        wait_until(
-            &mut [&mut a, &mut b, &mut c],
-            Duration::from_secs(3),
-            |ps| ps.iter().all(|p| p.present() == 2)
-        ),
-        "the rogue is still shown"
-    );
+    assert!(wait_until(&mut [&mut a, &mut b, &mut c], Duration::from_secs(3), |ps| ps.iter().all(|p| p.present() == 2)), "the rogue is still shown");
     assert!(a.ended().is_none() && b.ended().is_none() && c.ended().is_none());
 }
