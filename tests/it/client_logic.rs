@@ -113,3 +113,13 @@ fn the_hello_carries_the_start_screen_choices() {
     assert_eq!(hello.look.body_color, BODY_COLORS[2]);
     assert_eq!(hello.version, tsunagu_protocol::PROTOCOL_VERSION);
 }
+
+#[test]
+fn clicking_a_name_tag_makes_a_voice_softer_then_silent_then_full_again() {
+    use tsunagu_client::voice::LocalVolume;
+    let steps: Vec<LocalVolume> = std::iter::successors(Some(LocalVolume::default()), |v| Some(v.next())).take(4).collect();
+    assert_eq!(steps, [LocalVolume::Full, LocalVolume::Soft, LocalVolume::Off, LocalVolume::Full]);
+    assert_eq!(LocalVolume::Full.note(), None);
+    assert_eq!(LocalVolume::Soft.note(), Some("voice-peer-soft"));
+    assert_eq!(LocalVolume::Off.note(), Some("voice-peer-off"));
+}

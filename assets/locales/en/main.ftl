@@ -73,3 +73,5 @@ voice-mic-device = Microphone: { $name }
 voice-speaker-device = Speakers: { $name }
 voice-device-none = none
 status-no-mic = No microphone found. You can still hear everyone.
+voice-peer-soft = (softer)
+voice-peer-off = (muted)

@@ -70,3 +70,5 @@ voice-mic-device = マイク: { $name }
 voice-speaker-device = スピーカー: { $name }
 voice-device-none = ありません
 status-no-mic = マイクが 見つかりません。ほかの ひとの こえは きこえます。
+voice-peer-soft = （ちいさく）
+voice-peer-off = （きこえない）

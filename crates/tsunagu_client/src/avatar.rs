@@ -94,6 +94,8 @@ pub fn spawn_avatar(commands: &mut Commands, shapes: &Shapes, materials: &mut As
     });
     commands.spawn((
         NameTag { target: avatar },
+        // Clicked: this person's voice louder, softer or off, on this PC only (see `voice`).
+        Button,
         Node { position_type: PositionType::Absolute, padding: UiRect::axes(Val::Px(10.0), Val::Px(3.0)), border_radius: BorderRadius::all(Val::Px(12.0)), ..default() },
         BackgroundColor(Color::srgba(1.0, 1.0, 1.0, 0.85)),
         Visibility::Hidden,
@@ -111,6 +113,7 @@ pub fn spawn_avatar(commands: &mut Commands, shapes: &Shapes, materials: &mut As
             });
         }
         tag.spawn(crate::text::ui_text(font, who.nickname.clone(), 18.0, Color::srgb(0.3, 0.22, 0.18)));
+        tag.spawn((crate::voice::VolumeMark, crate::text::ui_text(font, "", 15.0, crate::ui::palette::INK_SOFT)));
     });
     avatar
 }

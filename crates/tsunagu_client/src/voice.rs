@@ -48,6 +48,52 @@ pub enum MicStatus {
 #[derive(Resource, Clone, Debug)]
 pub struct VoiceChoice(pub VoiceSettings);
 
+/// How loud someone is on this PC, chosen by clicking their name tag (they
+/// are not told). Kept until they leave.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LocalVolume {
+    /// As they speak.
+    #[default]
+    Full,
+    /// Half as loud (−6 dB).
+    Soft,
+    /// Not heard here.
+    Off,
+}
+
+impl LocalVolume {
+    /// The next step when the name tag is clicked: full, soft, off, full.
+    pub fn next(self) -> LocalVolume {
+        match self {
+            LocalVolume::Full => LocalVolume::Soft,
+            LocalVolume::Soft => LocalVolume::Off,
+            LocalVolume::Off => LocalVolume::Full,
+        }
+    }
+
+    /// The note on the name tag (a message id), if any.
+    pub fn note(self) -> Option<&'static str> {
+        match self {
+            LocalVolume::Full => None,
+            LocalVolume::Soft => Some("voice-peer-soft"),
+            LocalVolume::Off => Some("voice-peer-off"),
+        }
+    }
+
+    fn apply(self, engine: &mut VoiceEngine, who: tsunagu_protocol::PeerId) {
+        engine.set_volume(who, if self == LocalVolume::Soft { 0.5 } else { 1.0 });
+        engine.set_peer_muted(who, self == LocalVolume::Off);
+    }
+}
+
+/// Everyone's [`LocalVolume`] here.
+#[derive(Resource, Default)]
+pub struct LocalVolumes(pub std::collections::HashMap<tsunagu_protocol::PeerId, LocalVolume>);
+
+/// The note on a name tag saying someone is softer or off here.
+#[derive(Component)]
+pub struct VolumeMark;
+
 /// The sign over an avatar while its person is talking.
 #[derive(Component)]
 pub struct SpeakingSign;
@@ -68,7 +114,9 @@ impl Plugin for VoicePlugin {
     fn build(&self, app: &mut App) {
         open_voice(app.world_mut(), &self.settings);
         app.insert_resource(VoiceChoice(self.settings.clone()))
+            .init_resource::<LocalVolumes>()
             .add_systems(Startup, make_sign_look)
+            .add_systems(Update, (click_name_tags, show_volume_marks).chain().run_if(in_state(AppState::InRoom)))
             .add_systems(Update, tick)
             .add_systems(Update, forget_leavers.in_set(NetSet::Apply))
             .add_systems(
@@ -170,10 +218,50 @@ fn exchange(mut connection: ResMut<Connection>, voice: Res<Voice>) {
     });
 }
 
-fn forget_leavers(mut messages: MessageReader<RoomMessage>, voice: Res<Voice>) {
+fn forget_leavers(mut messages: MessageReader<RoomMessage>, voice: Res<Voice>, mut volumes: ResMut<LocalVolumes>) {
     for message in messages.read() {
         if let RoomEvent::PeerLeft(id) = message.0 {
             voice.with(|engine| engine.remove(id));
+            volumes.0.remove(&id);
+        }
+    }
+}
+
+/// A click on someone's name tag: their voice softer, off, or back to full here.
+fn click_name_tags(
+    tags: Query<(&Interaction, &crate::avatar::NameTag), Changed<Interaction>>,
+    remote: Query<&RemoteAvatar>,
+    voice: Res<Voice>,
+    mut volumes: ResMut<LocalVolumes>,
+) {
+    for (interaction, tag) in &tags {
+        if *interaction != Interaction::Pressed {
+            continue;
+        }
+        let Ok(who) = remote.get(tag.target) else { continue };
+        let volume = volumes.0.entry(who.0).or_default();
+        *volume = volume.next();
+        voice.with(|engine| volume.apply(engine, who.0));
+    }
+}
+
+fn show_volume_marks(
+    volumes: Res<LocalVolumes>,
+    settings: Res<crate::Settings>,
+    texts: Res<crate::text::Texts>,
+    tags: Query<(&crate::avatar::NameTag, &Children)>,
+    remote: Query<&RemoteAvatar>,
+    mut marks: Query<&mut Text, With<VolumeMark>>,
+) {
+    for (tag, children) in &tags {
+        let volume = remote.get(tag.target).ok().and_then(|who| volumes.0.get(&who.0)).copied().unwrap_or_default();
+        let shown = volume.note().map(|key| format!(" {}", texts.get(settings.language, key))).unwrap_or_default();
+        for child in children.iter() {
+            if let Ok(mut text) = marks.get_mut(child)
+                && text.0 != shown
+            {
+                text.0 = shown.clone();
+            }
         }
     }
 }

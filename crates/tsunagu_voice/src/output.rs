@@ -371,6 +371,9 @@ pub struct VoiceOutput {
     manager: AudioManager<TapBackend>,
     listener: ListenerHandle,
     speakers: HashMap<PeerId, Speaker>,
+    /// Volume (0..2) and mute chosen for each person, kept for those who have
+    /// not spoken yet (their stream starts with their first frame).
+    chosen: HashMap<PeerId, (f32, bool)>,
     reference: Option<rtrb::Consumer<f32>>,
 }
 
@@ -396,6 +399,7 @@ impl VoiceOutput {
             manager,
             listener,
             speakers: HashMap::new(),
+            chosen: HashMap::new(),
             reference: Some(consumer),
         })
     }
@@ -433,7 +437,11 @@ impl VoiceOutput {
     pub fn push(&mut self, from: PeerId, frame: VoiceFrame) {
         if !self.speakers.contains_key(&from) {
             match self.add_speaker() {
-                Ok(speaker) => {
+                Ok(mut speaker) => {
+                    if let Some(&(volume, muted)) = self.chosen.get(&from) {
+                        (speaker.volume, speaker.muted) = (volume, muted);
+                        speaker.apply_volume();
+                    }
                     self.speakers.insert(from, speaker);
                 }
                 Err(e) => {
@@ -496,14 +504,17 @@ impl VoiceOutput {
 
     /// This person's volume on this PC only, 0 (silent) to 2 (twice as loud).
     pub fn set_volume(&mut self, who: PeerId, volume: f32) {
+        let volume = volume.clamp(0.0, 2.0);
+        self.chosen.entry(who).or_insert((1.0, false)).0 = volume;
         if let Some(speaker) = self.speakers.get_mut(&who) {
-            speaker.volume = volume.clamp(0.0, 2.0);
+            speaker.volume = volume;
             speaker.apply_volume();
         }
     }
 
     /// Silence this person on this PC only (they are not told).
     pub fn set_muted(&mut self, who: PeerId, muted: bool) {
+        self.chosen.entry(who).or_insert((1.0, false)).1 = muted;
         if let Some(speaker) = self.speakers.get_mut(&who) {
             speaker.muted = muted;
             speaker.apply_volume();
@@ -512,6 +523,7 @@ impl VoiceOutput {
 
     /// `who` left: their stream ends.
     pub fn remove(&mut self, who: PeerId) {
+        self.chosen.remove(&who);
         if let Some(speaker) = self.speakers.remove(&who) {
             speaker.shared.removed.store(true, Ordering::Relaxed);
         }
@@ -519,6 +531,7 @@ impl VoiceOutput {
 
     /// Everyone's stream ends (we left the room).
     pub fn remove_all(&mut self) {
+        self.chosen.clear();
         for (_, speaker) in self.speakers.drain() {
             speaker.shared.removed.store(true, Ordering::Relaxed);
         }
@@ -649,6 +662,29 @@ mod tests {
             "the echo tap missed samples"
         );
         assert!(rms_db(&tapped) > -50.0);
+    }
+
+    #[test]
+    fn a_person_muted_or_made_quieter_before_they_speak_stays_so() {
+        let level = |volume: Option<f32>, muted: bool| {
+            let clock = ManualClock::default();
+            let mut output = VoiceOutput::open(Sink::Manual(clock.clone())).unwrap();
+            if let Some(volume) = volume {
+                output.set_volume(PeerId(2), volume);
+            }
+            output.set_muted(PeerId(2), muted);
+            let spurt = crate::codec::talk_spurt(&crate::testing::speech()).unwrap();
+            let mut heard = Vec::new();
+            for frame in spurt.into_iter().take(100) {
+                output.push(PeerId(2), frame);
+                output.place(PeerId(2), [0.0, 0.0, -1.0]);
+                heard.extend(clock.render(FRAME_SAMPLES).iter().map(|[l, _]| *l));
+            }
+            rms_db(&heard[48_000..])
+        };
+        let (full, half, muted) = (level(None, false), level(Some(0.5), false), level(None, true));
+        assert!((full - half - 6.0).abs() < 1.0, "half volume is {:.1} dB below full", full - half);
+        assert!(muted < -90.0, "muted before speaking, still heard at {muted:.1} dB");
     }
 
     #[test]

@@ -179,15 +179,7 @@ fn build_start_screen(mut commands: Commands, font: Res<UiFont>, mut windows: Qu
                     ));
                 });
                 card.spawn(label("voice-start-label"));
-                super::voice_panel::spawn_voice_panel(
-                    card,
-                    &font,
-                    super::voice_panel::PanelPlace::Start,
-                );
-                card.spawn(Node {
-                    height: Val::Px(6.0),
-                    ..default()
-                });
+                super::voice_panel::spawn_voice_panel(card, &font, super::voice_panel::PanelPlace::Start);
                 card.spawn(Node { height: Val::Px(6.0), ..default() });
                 card.spawn(button(StartAction::Host, "start-host", true));
                 card.spawn(label("start-invite-label"));
