@@ -58,7 +58,6 @@ hud-colour = Change colour
 hud-slow-down = Please wait a moment, then try again
 
 # Voice
-voice-start-label = Voice
 voice-mic-on = Mic on
 voice-mic-off = Mic off
 voice-mode-open = Talk any time

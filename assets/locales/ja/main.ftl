@@ -55,7 +55,6 @@ hud-colour = いろを かえる
 hud-slow-down = ちょっと まってから、もういちど どうぞ
 
 # Voice
-voice-start-label = こえ
 voice-mic-on = マイク オン
 voice-mic-off = マイク オフ
 voice-mode-open = いつでも はなせる

@@ -65,6 +65,11 @@ fn short_buffer(
     config
 }
 
+/// The name of the named output, or of the default one.
+pub fn output_name(name: Option<&str>) -> Option<String> {
+    output_device(name).ok().map(|(device, _)| describe(&device))
+}
+
 /// The named output (or the default) and its preferred config.
 pub fn output_device(
     name: Option<&str>,

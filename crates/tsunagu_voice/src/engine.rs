@@ -169,10 +169,10 @@ impl VoiceEngine {
             None => (None, DeviceStatus::Off),
             Some(sink) => {
                 let (sink, name) = match sink {
-                    Endpoint::Device(name) => (
-                        Sink::Device(name.clone()),
-                        name.clone().unwrap_or_else(|| "default".into()),
-                    ),
+                    Endpoint::Device(name) => {
+                        let shown = crate::devices::output_name(name.as_deref()).unwrap_or_default();
+                        (Sink::Device(name.clone()), shown)
+                    }
                     Endpoint::File(path) => (Sink::File(path.clone()), path.display().to_string()),
                 };
                 match VoiceOutput::open(sink) {

@@ -129,7 +129,7 @@ fn build_start_screen(mut commands: Commands, font: Res<UiFont>, mut windows: Qu
             root.spawn((
                 Node {
                     flex_direction: FlexDirection::Column,
-                    row_gap: Val::Px(10.0),
+                    row_gap: Val::Px(8.0),
                     padding: UiRect::all(Val::Px(28.0)),
                     width: Val::Px(600.0),
                     border_radius: BorderRadius::all(Val::Px(24.0)),
@@ -178,7 +178,6 @@ fn build_start_screen(mut commands: Commands, font: Res<UiFont>, mut windows: Qu
                         false,
                     ));
                 });
-                card.spawn(label("voice-start-label"));
                 super::voice_panel::spawn_voice_panel(card, &font, super::voice_panel::PanelPlace::Start);
                 card.spawn(Node { height: Val::Px(6.0), ..default() });
                 card.spawn(button(StartAction::Host, "start-host", true));

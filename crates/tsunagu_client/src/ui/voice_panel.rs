@@ -128,21 +128,13 @@ pub fn spawn_voice_panel(parent: &mut ChildSpawnerCommands, font: &UiFont, place
             });
         });
     if place == PanelPlace::Start {
-        for (label, button) in [
-            (DeviceLabel::Mic, VoiceButton::NextMic),
-            (DeviceLabel::Speakers, VoiceButton::NextSpeakers),
-        ] {
-            parent
-                .spawn(Node {
-                    column_gap: Val::Px(8.0),
-                    align_items: AlignItems::Center,
-                    ..default()
-                })
-                .with_children(|row| {
-                    row.spawn(voice_button(font, button, "voice-change-device", false));
-                    row.spawn((label, ui_text(font, "", 16.0, palette::INK_SOFT)));
-                });
-        }
+        // Microphone and speakers side by side: the start screen must fit 720 px.
+        parent.spawn(Node { column_gap: Val::Px(8.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
+            for (label, button) in [(DeviceLabel::Mic, VoiceButton::NextMic), (DeviceLabel::Speakers, VoiceButton::NextSpeakers)] {
+                row.spawn(voice_button(font, button, "voice-change-device", false));
+                row.spawn((label, ui_text(font, "", 15.0, palette::INK_SOFT), Node { flex_grow: 1.0, flex_basis: Val::Px(0.0), ..default() }));
+            }
+        });
     }
 }
 
