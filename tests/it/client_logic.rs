@@ -123,3 +123,21 @@ fn clicking_a_name_tag_makes_a_voice_softer_then_silent_then_full_again() {
     assert_eq!(LocalVolume::Soft.note(), Some("voice-peer-soft"));
     assert_eq!(LocalVolume::Off.note(), Some("voice-peer-off"));
 }
+
+#[test]
+fn the_talk_button_talks_while_held_or_from_one_tap_to_the_next() {
+    use tsunagu_client::ui::voice_panel::{TalkLatch, meter_fill};
+    let mut latch = TalkLatch::default();
+    // Held for a second: talking while down, not after.
+    assert!(latch.change(true, 10.0));
+    assert!(!latch.change(false, 11.0));
+    // A tap: talking goes on after the button is up...
+    assert!(latch.change(true, 20.0));
+    assert!(latch.change(false, 20.1));
+    // ...until the next tap.
+    assert!(!latch.change(true, 25.0));
+    assert!(!latch.change(false, 25.1));
+    assert_eq!(meter_fill(-100.0), 0.0);
+    assert_eq!(meter_fill(0.0), 1.0);
+    assert!((meter_fill(-35.0) - 0.5).abs() < 1e-6);
+}

@@ -116,7 +116,7 @@ impl Plugin for VoicePlugin {
         app.insert_resource(VoiceChoice(self.settings.clone()))
             .init_resource::<LocalVolumes>()
             .add_systems(Startup, make_sign_look)
-            .add_systems(Update, (click_name_tags, show_volume_marks).chain().run_if(in_state(AppState::InRoom)))
+            .add_systems(Update, click_name_tags.run_if(in_state(AppState::InRoom)))
             .add_systems(Update, tick)
             .add_systems(Update, forget_leavers.in_set(NetSet::Apply))
             .add_systems(
@@ -228,7 +228,7 @@ fn forget_leavers(mut messages: MessageReader<RoomMessage>, voice: Res<Voice>, m
 }
 
 /// A click on someone's name tag: their voice softer, off, or back to full here.
-fn click_name_tags(
+pub(crate) fn click_name_tags(
     tags: Query<(&Interaction, &crate::avatar::NameTag), Changed<Interaction>>,
     remote: Query<&RemoteAvatar>,
     voice: Res<Voice>,
@@ -245,7 +245,8 @@ fn click_name_tags(
     }
 }
 
-fn show_volume_marks(
+/// The notes on name tags (UI: added by the voice panel's plugin).
+pub(crate) fn show_volume_marks(
     volumes: Res<LocalVolumes>,
     settings: Res<crate::Settings>,
     texts: Res<crate::text::Texts>,

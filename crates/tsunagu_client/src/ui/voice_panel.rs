@@ -55,7 +55,10 @@ pub struct VoicePanelPlugin;
 
 impl Plugin for VoicePanelPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, (press, show).run_if(resource_exists::<Voice>));
+        app.add_systems(Update, (press, show).run_if(resource_exists::<Voice>)).add_systems(
+            Update,
+            crate::voice::show_volume_marks.after(crate::voice::click_name_tags).run_if(in_state(crate::AppState::InRoom)),
+        );
     }
 }
 
@@ -138,6 +141,41 @@ pub fn spawn_voice_panel(parent: &mut ChildSpawnerCommands, font: &UiFont, place
     }
 }
 
+/// A click shorter than this on the talk button turns talking on until the
+/// next click (for a hand that cannot hold a button down); longer is held.
+pub const TAP_TO_LATCH_SECS: f64 = 0.4;
+
+/// The talk button: held, or tapped on and tapped off.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TalkLatch {
+    pressed_at: Option<f64>,
+    latched: bool,
+}
+
+impl TalkLatch {
+    /// The button went down (`true`) or up at `now` (seconds); returns
+    /// whether we are talking now.
+    pub fn change(&mut self, down: bool, now: f64) -> bool {
+        match (down, self.pressed_at) {
+            (true, _) if self.latched => {
+                self.latched = false;
+                self.pressed_at = None;
+                false
+            }
+            (true, _) => {
+                self.pressed_at = Some(now);
+                true
+            }
+            (false, Some(at)) => {
+                self.pressed_at = None;
+                self.latched = now - at < TAP_TO_LATCH_SECS;
+                self.latched
+            }
+            (false, None) => self.latched,
+        }
+    }
+}
+
 /// The meter's fill for a level: −60 dBFS and below empty, −10 full.
 pub fn meter_fill(level_db: f32) -> f32 {
     ((level_db + 60.0) / 50.0).clamp(0.0, 1.0)
@@ -148,11 +186,14 @@ fn press(
     voice: Res<Voice>,
     mut choice: ResMut<VoiceChoice>,
     mut commands: Commands,
+    time: Res<Time<Real>>,
+    mut latch: Local<TalkLatch>,
 ) {
     for (interaction, which) in &buttons {
-        // The talk button talks for as long as it is held.
+        // The talk button talks while held, or from a tap to the next tap.
         if *which == VoiceButton::Talk {
-            voice.with(|engine| engine.set_talk_held(*interaction == Interaction::Pressed));
+            let talking = latch.change(*interaction == Interaction::Pressed, time.elapsed_secs_f64());
+            voice.with(|engine| engine.set_talk_held(talking));
             continue;
         }
         if *interaction != Interaction::Pressed {
@@ -286,29 +327,5 @@ fn show(
         if text.0 != shown {
             text.0 = shown;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_meter_and_the_device_cycle() {
-        assert_eq!(meter_fill(-100.0), 0.0);
-        assert_eq!(meter_fill(0.0), 1.0);
-        assert!((meter_fill(-35.0) - 0.5).abs() < 1e-6);
-        let names = vec!["USB mic".to_owned(), "Laptop".to_owned()];
-        assert_eq!(next_device(None, &names).as_deref(), Some("USB mic"));
-        assert_eq!(
-            next_device(Some("USB mic"), &names).as_deref(),
-            Some("Laptop")
-        );
-        assert_eq!(next_device(Some("Laptop"), &names), None);
-        assert_eq!(
-            next_device(Some("unplugged"), &names).as_deref(),
-            Some("USB mic")
-        );
-        assert_eq!(next_device(None, &[]), None);
     }
 }
