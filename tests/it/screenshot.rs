@@ -97,6 +97,9 @@ fn the_room_renders_with_people_in_it_and_no_headset_or_sound_card_needed() {
         log.contains("tsunagu: microphone") && log.contains("speakers"),
         "sound status not reported:\n{log}"
     );
+    // Japanese text is joined within words (tsunagu_i18n::keep_words_together),
+    // so the shaper never needs the dictionary it lacks, nor breaks inside a word.
+    assert!(!log.contains("No segmentation model"), "the text shaper still looked for a Japanese dictionary:\n{log}");
 
     let picture = read_png(&path);
     assert_eq!((picture.width, picture.height), (WIDTH, HEIGHT));

@@ -112,7 +112,7 @@ pub fn spawn_avatar(commands: &mut Commands, shapes: &Shapes, materials: &mut As
                 chip.spawn((crate::text::ui_text(font, "", 15.0, Color::WHITE), crate::text::Localized("badge-facilitator")));
             });
         }
-        tag.spawn(crate::text::ui_text(font, who.nickname.clone(), 18.0, Color::srgb(0.3, 0.22, 0.18)));
+        tag.spawn(crate::text::ui_text(font, tsunagu_i18n::keep_words_together(&who.nickname), 18.0, Color::srgb(0.3, 0.22, 0.18)));
         tag.spawn((crate::voice::VolumeMark, crate::text::ui_text(font, "", 15.0, crate::ui::palette::INK_SOFT)));
     });
     avatar

@@ -47,7 +47,7 @@ fn start_bots(
     let invite = room.0.local_invite(&room.0.config().code);
     let bots = (0..options.bots)
         .map(|i| {
-            let nickname = texts.get_with(settings.language, "bot-name", &[("n", Arg::Num(f64::from(i + 1)))]);
+            let nickname = texts.plain_with(settings.language, "bot-name", &[("n", Arg::Num(f64::from(i + 1)))]);
             let hello = Hello::new(&invite.room_code, &nickname, AvatarLook { body_color: BODY_COLORS[(i as usize + 3) % BODY_COLORS.len()] });
             let i = i as f32;
             Bot {

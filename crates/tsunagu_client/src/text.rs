@@ -23,6 +23,11 @@ impl Texts {
     pub fn get_with(&self, lang: Language, key: &str, args: &[(&str, Arg)]) -> String {
         self.0.text_with(lang, key, args)
     }
+
+    /// The text as written, for a name sent to the room (no word joiners).
+    pub fn plain_with(&self, lang: Language, key: &str, args: &[(&str, Arg)]) -> String {
+        self.0.plain_text_with(lang, key, args)
+    }
 }
 
 /// The UI font handle.

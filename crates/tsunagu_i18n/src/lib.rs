@@ -47,6 +47,43 @@ impl Language {
     }
 }
 
+/// WORD JOINER (U+2060): no line break on either side, and nothing drawn.
+pub const WORD_JOINER: char = '\u{2060}';
+
+/// Japanese has no spaces, so a line breaker needs a dictionary to find its
+/// words; the text shaper here has none and would break between any two kana
+/// (「ほかは ふ／つうに」). The locale files put a space between words, as
+/// children's books do: this joins the characters between those spaces, so
+/// lines break at the spaces (and after 。、！？) and never inside a word.
+/// Text without Japanese passes unchanged.
+pub fn keep_words_together(text: &str) -> String {
+    let is_japanese = |c: char| {
+        matches!(c as u32,
+            0x3040..=0x30FF // hiragana, katakana
+            | 0x3400..=0x4DBF | 0x4E00..=0x9FFF // kanji
+            | 0x31F0..=0x31FF // katakana extensions
+            | 0xFF01..=0xFF60 // full-width forms
+        )
+    };
+    // A line may end after these, as in Japanese typesetting.
+    let ends_a_phrase = |c: char| matches!(c, '。' | '、' | '！' | '？' | '）' | '」' | '』' | '…');
+    let mut out = String::with_capacity(text.len() + text.len() / 2);
+    let mut previous: Option<char> = None;
+    for c in text.chars() {
+        if let Some(p) = previous
+            && !p.is_whitespace()
+            && !c.is_whitespace()
+            && (is_japanese(p) || is_japanese(c))
+            && !ends_a_phrase(p)
+        {
+            out.push(WORD_JOINER);
+        }
+        out.push(c);
+        previous = Some(c);
+    }
+    out
+}
+
 /// Loaded bundles for every language.
 pub struct Locales {
     bundles: Vec<(Language, FluentBundle<FluentResource>)>,
@@ -86,6 +123,13 @@ impl Locales {
 
     /// As [`Locales::text`], with named arguments.
     pub fn text_with(&self, lang: Language, key: &str, args: &[(&str, Arg)]) -> String {
+        keep_words_together(&self.plain_text_with(lang, key, args))
+    }
+
+    /// The text as written, without the word joiners that keep it from
+    /// breaking inside words: for what is not drawn as a paragraph (a default
+    /// nickname goes into a `Hello`, where invisible characters are refused).
+    pub fn plain_text_with(&self, lang: Language, key: &str, args: &[(&str, Arg)]) -> String {
         let mut fluent_args = FluentArgs::new();
         for (name, value) in args {
             let value = match value {
@@ -126,6 +170,23 @@ impl Locales {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn japanese_words_hold_together_and_break_at_spaces_and_after_full_stops() {
+        let joined = keep_words_together("ほかは ふつうに。つかえます");
+        // Never a break before 。 (it may not start a line); one may follow it.
+        assert_eq!(joined, "ほ\u{2060}か\u{2060}は ふ\u{2060}つ\u{2060}う\u{2060}に\u{2060}。つ\u{2060}か\u{2060}え\u{2060}ま\u{2060}す");
+        // What a person reads is unchanged.
+        assert_eq!(joined.replace(WORD_JOINER, ""), "ほかは ふつうに。つかえます");
+        assert_eq!(keep_words_together("Walk: WASD / arrows"), "Walk: WASD / arrows");
+        // Every Japanese message comes out joined.
+        let locales = Locales::load().unwrap();
+        let notice = locales.text(Language::Japanese, "status-no-sound");
+        assert!(notice.contains('\u{2060}') && !notice.contains("ふつ"), "{notice}");
+        // A name sent to the room has none (the room refuses invisible characters).
+        let name = locales.plain_text_with(Language::Japanese, "default-nickname", &[]);
+        assert!(!name.contains(WORD_JOINER) && !name.is_empty());
+    }
 
     #[test]
     fn both_languages_parse_and_hold_the_same_keys() {

@@ -78,7 +78,7 @@ fn skip_if_asked(
 ) {
     if options.host_now || options.screenshot.is_some() || options.join.is_some() {
         if !nickname_is_valid(&settings.nickname) {
-            settings.nickname = texts.get(settings.language, "default-nickname");
+            settings.nickname = texts.plain_with(settings.language, "default-nickname", &[]);
         }
         *plan = options.join.clone().map(JoinPlan::Invite).unwrap_or(JoinPlan::Host);
         next.set(AppState::InRoom);
