@@ -141,8 +141,12 @@ impl Plugin for VoicePlugin {
                     .after(TransformSystems::Propagate)
                     .run_if(in_state(AppState::InRoom)),
             )
-            .add_systems(OnExit(AppState::InRoom), |voice: Res<Voice>| {
-                voice.with(VoiceEngine::remove_all)
+            .add_systems(OnExit(AppState::InRoom), |voice: Res<Voice>, mut volumes: ResMut<LocalVolumes>| {
+                voice.with(|engine| {
+                    engine.remove_all();
+                    engine.set_direct_sender(None);
+                });
+                volumes.0.clear();
             })
             .add_systems(Last, close_on_exit);
     }
@@ -205,10 +209,17 @@ fn tick(voice: Res<Voice>) {
     voice.with(VoiceEngine::update);
 }
 
-/// Our voice frames to the room, and the room's voices to the speakers.
-fn exchange(mut connection: ResMut<Connection>, voice: Res<Voice>) {
+/// Our voice frames to the room, and the room's voices to the speakers. While
+/// in the room the capture thread sends straight onto the connection (a new
+/// sender for each new connection); the queue covers the rest.
+fn exchange(mut connection: ResMut<Connection>, voice: Res<Voice>, mut sending_on: Local<Option<(bool, u32)>>) {
     let core = connection.core_mut();
     voice.with(|engine| {
+        let now_on = (core.in_room(), core.connection_number());
+        if *sending_on != Some(now_on) {
+            *sending_on = Some(now_on);
+            engine.set_direct_sender(core.voice_sender());
+        }
         for frame in engine.take_outgoing() {
             core.send_voice(frame);
         }

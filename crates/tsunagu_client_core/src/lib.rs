@@ -62,6 +62,10 @@ const MAX_PENDING_EVENTS: usize = 32;
 /// second of eight speakers); older ones are dropped first.
 const MAX_PENDING_VOICE: usize = 400;
 
+/// Sends our voice frames straight onto one connection, from any thread (the
+/// capture thread), without waiting for the next [`ClientCore::poll`].
+pub type VoiceSender = std::sync::Arc<dyn Fn(VoiceFrame) + Send + Sync>;
+
 /// A voice frame from someone in the room.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IncomingVoice {
@@ -180,6 +184,7 @@ pub struct ClientCore {
     busy: bool,
     out: Vec<RoomEvent>,
     voice_in: std::collections::VecDeque<IncomingVoice>,
+    connections_opened: u32,
 }
 
 impl ClientCore {
@@ -222,6 +227,7 @@ impl ClientCore {
             busy: false,
             out,
             voice_in: std::collections::VecDeque::new(),
+            connections_opened: 1,
         }
     }
 
@@ -317,6 +323,19 @@ impl ClientCore {
         {
             session.send_voice(frame);
         }
+    }
+
+    /// A [`VoiceSender`] for the current connection while in the room
+    /// (`None` otherwise, or if the transport has none: then use
+    /// [`Self::send_voice`]). A new connection needs a new one: ask again
+    /// when [`Self::connection_number`] changes.
+    pub fn voice_sender(&self) -> Option<VoiceSender> {
+        self.session.as_ref().filter(|_| self.phase == Phase::InRoom).and_then(Session::voice_sender)
+    }
+
+    /// Counts the connections this core has opened (a reconnect adds one).
+    pub fn connection_number(&self) -> u32 {
+        self.connections_opened
     }
 
     /// The voice frames that arrived since the last call, oldest first.
@@ -559,6 +578,7 @@ impl ClientCore {
         tracing::info!("reconnecting (attempt {})", attempt + 1);
         if let Ok(link) = self.connector.open() {
             self.session = Some(Session::start(link, &hello));
+            self.connections_opened += 1;
         }
         // A failed start counts as a failed attempt: the deadline moves us on.
         self.phase = Phase::Reconnecting {

@@ -225,6 +225,20 @@ impl Session {
         }
     }
 
+    /// A sender for our voice on this connection that any thread may use
+    /// (only once we are in the room; `None` if the transport has none).
+    pub fn voice_sender(&self) -> Option<crate::VoiceSender> {
+        if self.state != State::InRoom {
+            return None;
+        }
+        let datagrams = self.link.datagram_sender()?;
+        Some(std::sync::Arc::new(move |frame: VoiceFrame| {
+            if let Ok(bytes) = encode(&ClientDatagram::Voice(frame), MAX_DATAGRAM_BYTES) {
+                datagrams(bytes);
+            }
+        }))
+    }
+
     /// Send a room event on the reliable events stream.
     pub fn send_event(&mut self, event: &ClientEvent) {
         if self.state != State::InRoom {

@@ -14,4 +14,6 @@ pub mod quic;
 
 pub mod limits;
 
-pub use link::{Channel, ClientLink, ConnId, Connector, Datagram, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks, arrival_on_clock};
+pub use link::{
+    Channel, ClientLink, ConnId, Connector, Datagram, DatagramSender, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks, arrival_on_clock,
+};

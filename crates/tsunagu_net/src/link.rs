@@ -81,6 +81,11 @@ pub enum ServerLinkEvent {
     Received(ConnId, LinkEvent),
 }
 
+/// Sends datagrams on one connection from any thread, without waiting for
+/// the owner's next poll (voice, from the capture thread). Sending after the
+/// connection ended does nothing.
+pub type DatagramSender = std::sync::Arc<dyn Fn(Vec<u8>) + Send + Sync>;
+
 /// The client end of one connection.
 pub trait ClientLink: Send {
     /// Queue a reliable frame. Sending on a closed link does nothing.
@@ -91,6 +96,10 @@ pub trait ClientLink: Send {
     fn try_recv(&mut self) -> Option<LinkEvent>;
     /// Close the connection, telling the server why.
     fn close(&mut self, reason: CloseReason);
+    /// A [`DatagramSender`] for this connection, if the transport has one.
+    fn datagram_sender(&self) -> Option<DatagramSender> {
+        None
+    }
 }
 
 /// The server end of all connections.

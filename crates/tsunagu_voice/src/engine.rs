@@ -98,9 +98,15 @@ pub enum MicTest {
     PlayingBack,
 }
 
+/// Sends a voice frame straight to the network from the capture thread.
+pub type DirectSend = Arc<dyn Fn(VoiceFrame) + Send + Sync>;
+
 /// Settings and readings shared with the capture thread.
 #[derive(Default)]
 struct Shared {
+    /// When set, frames go straight out through it instead of waiting in the
+    /// queue for the app's next frame (up to one rendered frame sooner).
+    direct: std::sync::Mutex<Option<DirectSend>>,
     stop: AtomicBool,
     push_to_talk: AtomicBool,
     muted: AtomicBool,
@@ -259,6 +265,12 @@ impl VoiceEngine {
     /// The speakers' state.
     pub fn speakers(&self) -> &DeviceStatus {
         &self.speakers
+    }
+
+    /// Send frames straight through `sender` from now on (`None`: queue them
+    /// for [`Self::take_outgoing`] again). Set it for each new connection.
+    pub fn set_direct_sender(&mut self, sender: Option<DirectSend>) {
+        *self.shared.direct.lock().unwrap_or_else(|e| e.into_inner()) = sender;
     }
 
     /// Voice frames to send, oldest first.
@@ -494,8 +506,11 @@ fn capture_loop(
             }
             if let Some(frame) = outcome.frame {
                 shared.sending.store(frame.speaking, Ordering::Relaxed);
-                if frames.send(frame).is_err() {
-                    return;
+                let direct = shared.direct.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                match direct {
+                    Some(send) => send(frame),
+                    None if frames.send(frame).is_err() => return,
+                    None => {}
                 }
             }
         }

@@ -215,6 +215,15 @@ impl ClientLink for QuicClient {
         self.queue(ClientOut::Datagram(datagram));
     }
 
+    fn datagram_sender(&self) -> Option<crate::link::DatagramSender> {
+        let (outgoing, dropped) = (self.outgoing.clone(), self.dropped.clone());
+        Some(Arc::new(move |datagram| {
+            if outgoing.try_send(ClientOut::Datagram(datagram)).is_err() {
+                dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }))
+    }
+
     fn try_recv(&mut self) -> Option<LinkEvent> {
         if self.closed {
             return None;

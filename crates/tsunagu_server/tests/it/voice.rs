@@ -210,3 +210,33 @@ fn speech_survives_ten_percent_loss() {
     let _turn = one_at_a_time();
     check(&speak_and_listen("voice-lossy", 0.10), 0.10, 0.55, 0.75);
 }
+
+/// The capture thread's way out: frames sent from another thread, straight
+/// onto the QUIC connection, reach the listener without the sender polling.
+#[test]
+fn voice_sent_from_another_thread_goes_straight_out() {
+    let server = TestServer::start("voice-direct", 4);
+    let mut speaker = Peer::join(&server.invite(CODE), "S");
+    let mut listener = Peer::join(&server.invite(CODE), "L");
+    assert!(wait_until(&mut [&mut speaker, &mut listener], Duration::from_secs(5), |ps| ps.iter().all(|p| p.present() == 1)));
+    let send = speaker.core.voice_sender().expect("QUIC connections have a datagram sender");
+    let frames = tsunagu_voice::codec::talk_spurt(&speech()[..50 * FRAME_SAMPLES]).unwrap();
+    let sent = frames.len();
+    std::thread::spawn(move || {
+        for frame in frames {
+            send(frame);
+            std::thread::sleep(FRAME_DURATION);
+        }
+    })
+    .join()
+    .unwrap();
+    // Only the listener polls.
+    let mut heard = 0;
+    let until = Instant::now() + Duration::from_secs(3);
+    while heard < sent && Instant::now() < until {
+        listener.pump();
+        heard += listener.core.take_voice().len();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(heard, sent, "frames sent from another thread went missing on loopback");
+}
