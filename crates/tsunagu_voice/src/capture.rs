@@ -179,11 +179,6 @@ impl CaptureChain {
         &self.processed
     }
 
-    /// The canceller's own estimate of the echo path delay, ms.
-    pub fn echo_delay_ms(&self) -> Option<i32> {
-        self.apm.statistics().delay_ms
-    }
-
     /// Samples of delay the encoder adds.
     pub fn encoder_lookahead(&mut self) -> usize {
         self.encoder.lookahead()
@@ -191,17 +186,13 @@ impl CaptureChain {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::measure::{attenuation_db, correlation};
+    use crate::measure::{RoomEcho, attenuation_db, correlation};
     use crate::testing::{other_speech, speech};
 
-    pub fn room_echo(far: &[f32], delay_ms: usize, gain: f32) -> Vec<f32> {
-        crate::measure::RoomEcho::new(delay_ms, gain).next(far)
-    }
-
     /// Run `mic` through a chain that is told `far` was played; the processed output.
-    pub fn cancel(far: &[f32], mic: &[f32]) -> Vec<f32> {
+    fn cancel(far: &[f32], mic: &[f32]) -> Vec<f32> {
         let mut chain = CaptureChain::new().unwrap();
         let mut out = Vec::with_capacity(mic.len());
         for (f, m) in far
@@ -226,7 +217,7 @@ pub(crate) mod tests {
             near_in_mic[start + i] = s * 0.5;
         }
         for delay_ms in [50, 150] {
-            let echo = room_echo(&far, delay_ms, 0.4);
+            let echo = RoomEcho::new(delay_ms, 0.4).next(&far);
             let echo_only = cancel(&far, &echo);
             // After two seconds to converge, single talk: the echo sent on is 20 dB quieter or more.
             let window = 2 * 48_000..start;

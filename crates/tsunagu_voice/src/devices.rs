@@ -3,7 +3,6 @@
 //! On a machine without them the errors say so plainly; callers carry on.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 
@@ -121,12 +120,6 @@ pub fn play(name: Option<&str>, render: impl Render) -> Result<cpal::Stream, Out
     Ok(stream)
 }
 
-impl<F: FnMut(&mut [f32], u16) + Send + 'static> Render for F {
-    fn render(&mut self, out: &mut [f32], channels: u16) {
-        self(out, channels)
-    }
-}
-
 /// A running microphone: 48 kHz mono samples arrive in `samples`.
 pub struct MicStream {
     _stream: cpal::Stream,
@@ -134,8 +127,6 @@ pub struct MicStream {
     pub samples: rtrb::Consumer<f32>,
     /// The device's name.
     pub name: String,
-    /// Samples dropped because nobody read them in time.
-    pub dropped: Arc<AtomicU64>,
 }
 
 /// Open the named microphone (or the default).
@@ -158,8 +149,6 @@ pub fn open_microphone(name: Option<&str>) -> Result<MicStream, InputError> {
     let channels = usize::from(config.channels.max(1));
     let (mut producer, consumer) = rtrb::RingBuffer::new(MIC_QUEUE);
     let mut resampler = StreamResampler::new(config.sample_rate, SAMPLE_RATE);
-    let dropped = Arc::new(AtomicU64::new(0));
-    let dropped_in = dropped.clone();
     let mut mono = Vec::new();
     let mut converted = Vec::new();
     let stream = device
@@ -173,10 +162,9 @@ pub fn open_microphone(name: Option<&str>) -> Result<MicStream, InputError> {
                 );
                 converted.clear();
                 resampler.process(&mono, &mut converted);
+                // Full: the capture thread has stalled a second; newer sound waits.
                 for &s in &converted {
-                    if producer.push(s).is_err() {
-                        dropped_in.fetch_add(1, Ordering::Relaxed);
-                    }
+                    let _ = producer.push(s);
                 }
             },
             |e| tracing::warn!("microphone: {e}"),
@@ -188,6 +176,5 @@ pub fn open_microphone(name: Option<&str>) -> Result<MicStream, InputError> {
         _stream: stream,
         samples: consumer,
         name: describe(&device),
-        dropped,
     })
 }

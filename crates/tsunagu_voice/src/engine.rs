@@ -113,8 +113,6 @@ struct Shared {
     talk_held: AtomicBool,
     /// The microphone's level, dB full scale, as f32 bits.
     level_db: AtomicU32,
-    /// The voice detector hears speech now.
-    voice: AtomicBool,
     /// A talk spurt is being sent now.
     sending: AtomicBool,
     recording_test: AtomicBool,
@@ -390,11 +388,6 @@ impl VoiceEngine {
         self.output.as_ref().is_some_and(|o| o.speaking(who))
     }
 
-    /// Jitter-buffer counters for someone.
-    pub fn counters(&self, who: PeerId) -> Option<crate::output::StreamCounters> {
-        self.output.as_ref().and_then(|o| o.counters(who))
-    }
-
     /// Open mic or push-to-talk.
     pub fn set_mode(&mut self, mode: TalkMode) {
         self.shared
@@ -496,7 +489,6 @@ fn capture_loop(
             shared
                 .level_db
                 .store(outcome.input_level_db.to_bits(), Ordering::Relaxed);
-            shared.voice.store(outcome.voice, Ordering::Relaxed);
             if testing {
                 recording.extend_from_slice(chain.processed());
                 if recording.len() >= test_samples {

@@ -11,8 +11,6 @@ use crate::jitter::{JitterBuffer, JitterStats, Playout};
 pub struct VoiceReceiver {
     jitter: JitterBuffer,
     decoder: VoiceDecoder,
-    /// Frames whose bytes did not decode (concealed instead).
-    pub undecodable: u64,
 }
 
 impl VoiceReceiver {
@@ -21,7 +19,6 @@ impl VoiceReceiver {
         Ok(VoiceReceiver {
             jitter: JitterBuffer::default(),
             decoder: VoiceDecoder::new()?,
-            undecodable: 0,
         })
     }
 
@@ -32,20 +29,19 @@ impl VoiceReceiver {
 
     /// The 20 ms starting at `clock`, into `out`. False when it is silence.
     pub fn next(&mut self, clock: i64, out: &mut [f32; FRAME_SAMPLES]) -> bool {
-        let decoded = match self.jitter.next(clock) {
+        // Bytes that do not decode are concealed by the decoder itself.
+        match self.jitter.next(clock) {
             Playout::Silence => {
                 out.fill(0.0);
                 return false;
             }
-            Playout::Frame(packet) => self.decoder.decode(&packet, out),
-            Playout::Recover(next) => self.decoder.decode_fec(&next, out),
-            Playout::Conceal => {
-                self.decoder.conceal(out);
-                true
+            Playout::Frame(packet) => {
+                self.decoder.decode(&packet, out);
             }
-        };
-        if !decoded {
-            self.undecodable += 1;
+            Playout::Recover(next) => {
+                self.decoder.decode_fec(&next, out);
+            }
+            Playout::Conceal => self.decoder.conceal(out),
         }
         true
     }
