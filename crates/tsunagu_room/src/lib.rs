@@ -12,16 +12,15 @@ use std::time::Duration;
 
 use bevy_math::Vec3;
 use tsunagu_protocol::{
-    AvatarLook, AvatarPose, AvatarState, ClientEvent, Hello, PROTOCOL_VERSION, PeerId, PeerInfo,
-    PoseFrame, QuantPose, Refusal, RefusalReason, RejectReason, Role, ServerEvent,
-    nickname_is_valid, normalize_nickname,
+    AvatarLook, AvatarPose, AvatarState, ClientEvent, Hello, PROTOCOL_VERSION, PeerId, PeerInfo, PoseFrame, QuantPose,
+    Refusal, RefusalReason, RejectReason, Role, ServerEvent, nickname_is_valid, normalize_nickname,
 };
 
 use crate::limits::EventLimiter;
 
-use tsunagu_sim::WardLayout;
 use tsunagu_sim::motion::{MAX_SPEED, bound_body_step, bound_limb};
 use tsunagu_sim::pose::{from_wire, to_wire};
+use tsunagu_sim::WardLayout;
 
 /// How a room is set up.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,14 +128,7 @@ pub struct Room {
 impl Room {
     /// An empty room.
     pub fn new(config: RoomConfig) -> Self {
-        Room {
-            config,
-            layout: WardLayout::ward(),
-            members: BTreeMap::new(),
-            departed: HashMap::new(),
-            next_id: 1,
-            joins_so_far: 0,
-        }
+        Room { config, layout: WardLayout::ward(), members: BTreeMap::new(), departed: HashMap::new(), next_id: 1, joins_so_far: 0 }
     }
 
     /// The room's setup.
@@ -147,8 +139,7 @@ impl Room {
     /// Whether `code` opens this room (either code; case does not matter, so
     /// a child typing capitals still gets in).
     pub fn has_code(&self, code: &str) -> bool {
-        code.eq_ignore_ascii_case(&self.config.code)
-            || code.eq_ignore_ascii_case(&self.config.facilitator_code)
+        code.eq_ignore_ascii_case(&self.config.code) || code.eq_ignore_ascii_case(&self.config.facilitator_code)
     }
 
     /// Decide on a Hello. `hello.resume` naming a member still here (their
@@ -156,23 +147,13 @@ impl Room {
     /// with the same id and place, even into a full room; otherwise a newcomer
     /// gets a spawn point if there is room. `resume_token` (fresh randomness
     /// from the caller) is theirs for the next drop.
-    pub fn admit(
-        &mut self,
-        hello: &Hello,
-        now: Duration,
-        resume_token: u64,
-    ) -> Result<(&Member, Admission), RejectReason> {
+    pub fn admit(&mut self, hello: &Hello, now: Duration, resume_token: u64) -> Result<(&Member, Admission), RejectReason> {
         if hello.version != PROTOCOL_VERSION {
-            return Err(RejectReason::VersionMismatch {
-                server_version: PROTOCOL_VERSION,
-            });
+            return Err(RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION });
         }
         let role = if hello.room_code.eq_ignore_ascii_case(&self.config.code) {
             Role::Participant
-        } else if hello
-            .room_code
-            .eq_ignore_ascii_case(&self.config.facilitator_code)
-        {
+        } else if hello.room_code.eq_ignore_ascii_case(&self.config.facilitator_code) {
             Role::Facilitator
         } else {
             return Err(RejectReason::WrongRoomCode);
@@ -183,11 +164,7 @@ impl Room {
         let nickname = normalize_nickname(&hello.nickname);
         // A token only brings back someone of the role the invite gives.
         if let Some(token) = hello.resume {
-            let present = self
-                .members
-                .values()
-                .find(|m| m.resume == token && m.info.role == role)
-                .map(|m| m.info.id);
+            let present = self.members.values().find(|m| m.resume == token && m.info.role == role).map(|m| m.info.id);
             if let Some(id) = present {
                 let member = self.members.get_mut(&id).ok_or(RejectReason::RoomFull)?;
                 member.resume = resume_token;
@@ -195,23 +172,13 @@ impl Room {
                 member.info.nickname = nickname;
                 return Ok((member, Admission::Replaced));
             }
-            if self
-                .departed
-                .get(&token)
-                .is_some_and(|d| d.info.role == role)
+            if self.departed.get(&token).is_some_and(|d| d.info.role == role)
                 && let Some(kept) = self.departed.remove(&token)
             {
-                let info = PeerInfo {
-                    nickname,
-                    look: hello.look,
-                    ..kept.info
-                };
+                let info = PeerInfo { nickname, look: hello.look, ..kept.info };
                 let member = Member::new(info, kept.pose, now, resume_token);
                 let id = member.info.id;
-                return Ok((
-                    self.members.entry(id).or_insert(member),
-                    Admission::Returned,
-                ));
+                return Ok((self.members.entry(id).or_insert(member), Admission::Returned));
             }
         }
         if self.members.len() + self.departed.len() >= self.config.capacity {
@@ -222,22 +189,8 @@ impl Room {
         self.joins_so_far += 1;
         let facing_screen = bevy_math::Quat::IDENTITY;
         let head = spawn + Vec3::Y * tsunagu_sim::motion::EYE_HEIGHT;
-        let pose = AvatarPose {
-            body: to_wire(spawn, facing_screen),
-            head: to_wire(head, facing_screen),
-            hands: None,
-        };
-        let member = Member::new(
-            PeerInfo {
-                id,
-                nickname,
-                look: hello.look,
-                role,
-            },
-            pose,
-            now,
-            resume_token,
-        );
+        let pose = AvatarPose { body: to_wire(spawn, facing_screen), head: to_wire(head, facing_screen), hands: None };
+        let member = Member::new(PeerInfo { id, nickname, look: hello.look, role }, pose, now, resume_token);
         Ok((self.members.entry(id).or_insert(member), Admission::Fresh))
     }
 
@@ -248,8 +201,7 @@ impl Room {
         loop {
             let id = PeerId(self.next_id);
             self.next_id = self.next_id.checked_add(1).unwrap_or(1);
-            let taken =
-                self.members.contains_key(&id) || self.departed.values().any(|d| d.info.id == id);
+            let taken = self.members.contains_key(&id) || self.departed.values().any(|d| d.info.id == id);
             if id.0 != 0 && !taken {
                 return id;
             }
@@ -258,24 +210,11 @@ impl Room {
 
     /// Apply a member's event under the room's rules. `Ok` is what everyone in
     /// the room (the sender included) is told; `Err` goes back to the sender.
-    pub fn apply_event(
-        &mut self,
-        id: PeerId,
-        event: &ClientEvent,
-        now: Duration,
-    ) -> Result<ServerEvent, Refusal> {
+    pub fn apply_event(&mut self, id: PeerId, event: &ClientEvent, now: Duration) -> Result<ServerEvent, Refusal> {
         let kind = event.kind();
-        let Some(member) = self.members.get_mut(&id) else {
-            return Err(Refusal {
-                kind,
-                reason: RefusalReason::NotAllowed,
-            });
-        };
+        let Some(member) = self.members.get_mut(&id) else { return Err(Refusal { kind, reason: RefusalReason::NotAllowed }) };
         if !member.events.allow(kind, now) {
-            return Err(Refusal {
-                kind,
-                reason: RefusalReason::TooFast,
-            });
+            return Err(Refusal { kind, reason: RefusalReason::TooFast });
         }
         match event {
             ClientEvent::SetLook(look) => {
@@ -293,24 +232,14 @@ impl Room {
     /// Someone's connection dropped: they are gone, but their place is kept for
     /// [`RESUME_WINDOW`] in case they come back. Returns whether they were here.
     pub fn depart(&mut self, id: PeerId, now: Duration) -> bool {
-        let Some(member) = self.members.remove(&id) else {
-            return false;
-        };
-        self.departed.insert(
-            member.resume,
-            Departed {
-                info: member.info,
-                pose: member.pose,
-                at: now,
-            },
-        );
+        let Some(member) = self.members.remove(&id) else { return false };
+        self.departed.insert(member.resume, Departed { info: member.info, pose: member.pose, at: now });
         true
     }
 
     /// Forget places kept longer than [`RESUME_WINDOW`].
     pub fn expire_departed(&mut self, now: Duration) {
-        self.departed
-            .retain(|_, d| now.saturating_sub(d.at) <= RESUME_WINDOW);
+        self.departed.retain(|_, d| now.saturating_sub(d.at) <= RESUME_WINDOW);
     }
 
     /// Places kept for members whose connection dropped.
@@ -345,13 +274,8 @@ impl Room {
     /// where the client said is [`PoseOutcome::Corrected`]: the client is told
     /// where it stands (at most every [`CORRECTION_INTERVAL`]).
     pub fn accept_pose(&mut self, id: PeerId, frame: &PoseFrame, now: Duration) -> PoseOutcome {
-        let Some(member) = self.members.get_mut(&id) else {
-            return PoseOutcome::Ignored;
-        };
-        if member
-            .last_seq
-            .is_some_and(|last| !seq_is_newer(frame.seq, last))
-        {
+        let Some(member) = self.members.get_mut(&id) else { return PoseOutcome::Ignored };
+        if member.last_seq.is_some_and(|last| !seq_is_newer(frame.seq, last)) {
             return PoseOutcome::Ignored;
         }
         if now.saturating_sub(member.pose_window.0) >= Duration::from_secs(1) {
@@ -363,10 +287,7 @@ impl Room {
         member.pose_window.1 += 1;
         // The stride budget: time since the last pose (at most MAX_STRIDE_TIME)
         // at walking's top speed, plus the slack once; what a step uses is gone.
-        let dt = now
-            .saturating_sub(member.last_pose_at)
-            .min(limits::MAX_STRIDE_TIME)
-            .as_secs_f32();
+        let dt = now.saturating_sub(member.last_pose_at).min(limits::MAX_STRIDE_TIME).as_secs_f32();
         let most = MAX_SPEED * limits::MAX_STRIDE_TIME.as_secs_f32() + limits::STRIDE_SLACK;
         member.stride = (member.stride + MAX_SPEED * dt).min(most);
         let (prev_body, _) = from_wire(member.pose.body);
@@ -374,11 +295,7 @@ impl Room {
         let body = bound_body_step(&self.layout, prev_body, reported, member.stride);
         member.stride = (member.stride - (body - prev_body).with_y(0.0).length()).max(0.0);
         let body_rot = yaw_only(body_rot);
-        let shift = if reported.is_finite() {
-            body - reported.with_y(0.0)
-        } else {
-            Vec3::ZERO
-        };
+        let shift = if reported.is_finite() { body - reported.with_y(0.0) } else { Vec3::ZERO };
         let limb = |pose: QuantPose| {
             let (p, r) = from_wire(pose);
             to_wire(bound_limb(body, p + shift), r)
@@ -390,9 +307,7 @@ impl Room {
         };
         member.last_seq = Some(frame.seq);
         member.last_pose_at = now;
-        let due = member
-            .last_correction
-            .is_none_or(|at| now.saturating_sub(at) >= CORRECTION_INTERVAL);
+        let due = member.last_correction.is_none_or(|at| now.saturating_sub(at) >= CORRECTION_INTERVAL);
         if shift.length() > CORRECTION_DISTANCE && due {
             member.last_correction = Some(now);
             return PoseOutcome::Corrected(member.pose.body);
@@ -405,20 +320,13 @@ impl Room {
         self.members
             .values()
             .filter(|m| m.info.id != viewer)
-            .map(|m| AvatarState {
-                id: m.info.id,
-                pose: m.pose,
-            })
+            .map(|m| AvatarState { id: m.info.id, pose: m.pose })
             .collect()
     }
 
     /// Everyone else, as a newcomer's Welcome lists them.
     pub fn peers_except(&self, id: PeerId) -> Vec<PeerInfo> {
-        self.members
-            .values()
-            .filter(|m| m.info.id != id)
-            .map(|m| m.info.clone())
-            .collect()
+        self.members.values().filter(|m| m.info.id != id).map(|m| m.info.clone()).collect()
     }
 }
 
@@ -435,20 +343,14 @@ fn yaw_only(rot: bevy_math::Quat) -> bevy_math::Quat {
 }
 
 /// The look a client shows before it picks one.
-pub const DEFAULT_LOOK: AvatarLook = AvatarLook {
-    body_color: [255, 170, 80],
-};
+pub const DEFAULT_LOOK: AvatarLook = AvatarLook { body_color: [255, 170, 80] };
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn room(capacity: usize) -> Room {
-        Room::new(RoomConfig {
-            code: "sakura".into(),
-            facilitator_code: "sakura-staff".into(),
-            capacity,
-        })
+        Room::new(RoomConfig { code: "sakura".into(), facilitator_code: "sakura-staff".into(), capacity })
     }
 
     fn hello(code: &str, name: &str) -> Hello {
@@ -459,169 +361,66 @@ mod tests {
     fn admission_rules() {
         let mut room = room(2);
         let t = Duration::ZERO;
-        assert_eq!(
-            room.admit(&hello("nope", "a"), t, 7).err(),
-            Some(RejectReason::WrongRoomCode)
-        );
+        assert_eq!(room.admit(&hello("nope", "a"), t, 7).err(), Some(RejectReason::WrongRoomCode));
         let mut old = hello("sakura", "a");
         old.version = 0;
-        assert_eq!(
-            room.admit(&old, t, 1).err(),
-            Some(RejectReason::VersionMismatch {
-                server_version: PROTOCOL_VERSION
-            })
-        );
-        assert_eq!(
-            room.admit(&hello("sakura", "  "), t, 7).err(),
-            Some(RejectReason::InvalidNickname)
-        );
-        assert_eq!(
-            room.admit(&hello("sakura", "ゆき"), t, 7)
-                .unwrap()
-                .0
-                .info
-                .role,
-            Role::Participant
-        );
-        assert_eq!(
-            room.admit(&hello("Sakura-STAFF", "先生"), t, 7)
-                .unwrap()
-                .0
-                .info
-                .role,
-            Role::Facilitator,
-            "codes ignore case"
-        );
-        assert_eq!(
-            room.admit(&hello("sakura", "c"), t, 7).err(),
-            Some(RejectReason::RoomFull)
-        );
+        assert_eq!(room.admit(&old, t, 1).err(), Some(RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION }));
+        assert_eq!(room.admit(&hello("sakura", "  "), t, 7).err(), Some(RejectReason::InvalidNickname));
+        assert_eq!(room.admit(&hello("sakura", "ゆき"), t, 7).unwrap().0.info.role, Role::Participant);
+        assert_eq!(room.admit(&hello("Sakura-STAFF", "先生"), t, 7).unwrap().0.info.role, Role::Facilitator, "codes ignore case");
+        assert_eq!(room.admit(&hello("sakura", "c"), t, 7).err(), Some(RejectReason::RoomFull));
         assert_eq!(room.len(), 2);
     }
 
     #[test]
     fn poses_are_bounded_and_ordered() {
         let mut room = room(4);
-        let id = room
-            .admit(&hello("sakura", "a"), Duration::ZERO, 7)
-            .unwrap()
-            .0
-            .info
-            .id;
+        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 7).unwrap().0.info.id;
         let start = from_wire(room.member(id).unwrap().pose.body).0;
         let far = to_wire(Vec3::new(6.0, 0.0, -4.0), bevy_math::Quat::IDENTITY);
-        let frame = |seq| PoseFrame {
-            seq,
-            ack_tick: 0,
-            pose: AvatarPose {
-                body: far,
-                head: far,
-                hands: None,
-            },
-        };
+        let frame = |seq| PoseFrame { seq, ack_tick: 0, pose: AvatarPose { body: far, head: far, hands: None } };
         let outcome = room.accept_pose(id, &frame(5), Duration::from_millis(33));
         let moved = from_wire(room.member(id).unwrap().pose.body).0;
-        assert!(
-            (moved - start).length() < 0.2,
-            "a teleport was accepted: {start} -> {moved}"
-        );
-        assert_eq!(
-            outcome,
-            PoseOutcome::Corrected(room.member(id).unwrap().pose.body),
-            "the client was not told where it stands"
-        );
+        assert!((moved - start).length() < 0.2, "a teleport was accepted: {start} -> {moved}");
+        assert_eq!(outcome, PoseOutcome::Corrected(room.member(id).unwrap().pose.body), "the client was not told where it stands");
         // The head came along with the body instead of staying where it was sent.
         let head = from_wire(room.member(id).unwrap().pose.head).0;
-        assert!(
-            (head - moved).length() < 0.01,
-            "head left behind at {head}, body at {moved}"
-        );
-        assert_eq!(
-            room.accept_pose(id, &frame(6), Duration::from_millis(66)),
-            PoseOutcome::Accepted,
-            "corrected again too soon"
-        );
-        assert_eq!(
-            room.accept_pose(id, &frame(4), Duration::from_millis(99)),
-            PoseOutcome::Ignored,
-            "an older frame was used"
-        );
-        assert_eq!(
-            room.accept_pose(PeerId(99), &frame(7), Duration::from_millis(99)),
-            PoseOutcome::Ignored
-        );
+        assert!((head - moved).length() < 0.01, "head left behind at {head}, body at {moved}");
+        assert_eq!(room.accept_pose(id, &frame(6), Duration::from_millis(66)), PoseOutcome::Accepted, "corrected again too soon");
+        assert_eq!(room.accept_pose(id, &frame(4), Duration::from_millis(99)), PoseOutcome::Ignored, "an older frame was used");
+        assert_eq!(room.accept_pose(PeerId(99), &frame(7), Duration::from_millis(99)), PoseOutcome::Ignored);
         assert!(seq_is_newer(0, u32::MAX));
     }
 
     #[test]
     fn a_dropped_member_comes_back_where_they_were() {
         let mut room = room(4);
-        let id = room
-            .admit(&hello("sakura", "a"), Duration::ZERO, 41)
-            .unwrap()
-            .0
-            .info
-            .id;
+        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 41).unwrap().0.info.id;
         let spot = to_wire(Vec3::new(0.3, 0.0, 1.5), bevy_math::Quat::IDENTITY);
-        let frame = PoseFrame {
-            seq: 1,
-            ack_tick: 0,
-            pose: AvatarPose {
-                body: spot,
-                head: spot,
-                hands: None,
-            },
-        };
-        assert_eq!(
-            room.accept_pose(id, &frame, Duration::from_secs(1)),
-            PoseOutcome::Accepted
-        );
+        let frame = PoseFrame { seq: 1, ack_tick: 0, pose: AvatarPose { body: spot, head: spot, hands: None } };
+        assert_eq!(room.accept_pose(id, &frame, Duration::from_secs(1)), PoseOutcome::Accepted);
         let was = room.member(id).unwrap().pose.body;
         assert!(room.depart(id, Duration::from_secs(2)));
         let mut back = hello("sakura", "a");
         back.resume = Some(41);
-        let (back_id, back_pose) = room
-            .admit(&back, Duration::from_secs(5), 42)
-            .map(|(m, _)| (m.info.id, m.pose.body))
-            .unwrap();
+        let (back_id, back_pose) = room.admit(&back, Duration::from_secs(5), 42).map(|(m, _)| (m.info.id, m.pose.body)).unwrap();
         assert_eq!(back_pose, was);
         assert_eq!(back_id, id, "a returning member keeps their id");
         // A token works once, and not after the window.
         assert!(room.depart(back_id, Duration::from_secs(6)));
         room.expire_departed(Duration::from_secs(6) + RESUME_WINDOW + Duration::from_secs(1));
         back.resume = Some(42);
-        assert_ne!(
-            room.admit(&back, Duration::from_secs(500), 43)
-                .unwrap()
-                .0
-                .pose
-                .body,
-            was
-        );
+        assert_ne!(room.admit(&back, Duration::from_secs(500), 43).unwrap().0.pose.body, was);
     }
 
     #[test]
     fn nobody_sees_themselves() {
         let mut room = room(4);
-        let a = room
-            .admit(&hello("sakura", "a"), Duration::ZERO, 7)
-            .unwrap()
-            .0
-            .info
-            .id;
-        let b = room
-            .admit(&hello("sakura", "b"), Duration::ZERO, 7)
-            .unwrap()
-            .0
-            .info
-            .id;
+        let a = room.admit(&hello("sakura", "a"), Duration::ZERO, 7).unwrap().0.info.id;
+        let b = room.admit(&hello("sakura", "b"), Duration::ZERO, 7).unwrap().0.info.id;
         let seen: Vec<_> = room.visible_to(a).iter().map(|s| s.id).collect();
         assert_eq!(seen, vec![b]);
-        assert_ne!(
-            room.member(a).unwrap().pose.body,
-            room.member(b).unwrap().pose.body,
-            "two people spawned on one spot"
-        );
+        assert_ne!(room.member(a).unwrap().pose.body, room.member(b).unwrap().pose.body, "two people spawned on one spot");
     }
 
     #[test]
@@ -631,11 +430,7 @@ mod tests {
         let a = room.admit(&hello("sakura", "a"), t, 100).unwrap().0.info.id;
         room.admit(&hello("sakura", "b"), t, 200).unwrap();
         assert!(room.depart(a, t));
-        assert_eq!(
-            room.admit(&hello("sakura", "c"), t, 300).err(),
-            Some(RejectReason::RoomFull),
-            "a newcomer took a kept place"
-        );
+        assert_eq!(room.admit(&hello("sakura", "c"), t, 300).err(), Some(RejectReason::RoomFull), "a newcomer took a kept place");
         let mut back = hello("sakura", "a");
         back.resume = Some(100);
         let (member, how) = room.admit(&back, t, 101).unwrap();
@@ -647,25 +442,16 @@ mod tests {
     fn a_member_still_here_is_replaced_not_doubled_even_when_full() {
         let mut room = room(2);
         let t = Duration::ZERO;
-        let (a, spawn) = room
-            .admit(&hello("sakura", "a"), t, 100)
-            .map(|(m, _)| (m.info.id, m.pose))
-            .unwrap();
+        let (a, spawn) = room.admit(&hello("sakura", "a"), t, 100).map(|(m, _)| (m.info.id, m.pose)).unwrap();
         room.admit(&hello("sakura", "b"), t, 200).unwrap();
         let mut back = hello("sakura", "a");
         back.resume = Some(100);
         // With the facilitator code the same token does not work: no role change by resume.
         back.room_code = "sakura-staff".into();
-        assert_eq!(
-            room.admit(&back, t, 102).err(),
-            Some(RejectReason::RoomFull)
-        );
+        assert_eq!(room.admit(&back, t, 102).err(), Some(RejectReason::RoomFull));
         back.room_code = "sakura".into();
         let (member, how) = room.admit(&back, t, 101).unwrap();
-        assert_eq!(
-            (member.info.id, member.pose, how),
-            (a, spawn, Admission::Replaced)
-        );
+        assert_eq!((member.info.id, member.pose, how), (a, spawn, Admission::Replaced));
         assert_eq!(room.len(), 2);
         assert_eq!(room.member(a).unwrap().resume, 101, "a token works once");
     }
@@ -673,47 +459,20 @@ mod tests {
     #[test]
     fn events_follow_the_rules_and_their_limits() {
         let mut room = room(4);
-        let a = room
-            .admit(&hello("sakura", "a"), Duration::ZERO, 1)
-            .unwrap()
-            .0
-            .info
-            .id;
-        let look = AvatarLook {
-            body_color: [1, 2, 3],
-        };
+        let a = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
+        let look = AvatarLook { body_color: [1, 2, 3] };
         let event = ClientEvent::SetLook(look);
         let changed = room.apply_event(a, &event, Duration::ZERO).unwrap();
-        assert!(
-            matches!(changed, ServerEvent::PeerChanged(info) if info.id == a && info.look == look)
-        );
+        assert!(matches!(changed, ServerEvent::PeerChanged(info) if info.id == a && info.look == look));
         let burst = limits::limit(tsunagu_protocol::EventKind::SetLook).burst;
-        let refused = (0..burst + 5)
-            .filter(|_| {
-                room.apply_event(a, &event, Duration::from_millis(10))
-                    .is_err()
-            })
-            .count();
+        let refused = (0..burst + 5).filter(|_| room.apply_event(a, &event, Duration::from_millis(10)).is_err()).count();
         assert_eq!(refused as u32, 5 + 1, "the burst allows {burst} at once");
         assert_eq!(
             room.apply_event(a, &event, Duration::from_millis(20)),
-            Err(Refusal {
-                kind: tsunagu_protocol::EventKind::SetLook,
-                reason: RefusalReason::TooFast
-            })
+            Err(Refusal { kind: tsunagu_protocol::EventKind::SetLook, reason: RefusalReason::TooFast })
         );
-        assert!(
-            room.apply_event(a, &event, Duration::from_secs(5)).is_ok(),
-            "the limit refills"
-        );
-        assert_eq!(
-            room.apply_event(PeerId(99), &event, Duration::ZERO)
-                .map(|_| ()),
-            Err(Refusal {
-                kind: event.kind(),
-                reason: RefusalReason::NotAllowed
-            })
-        );
+        assert!(room.apply_event(a, &event, Duration::from_secs(5)).is_ok(), "the limit refills");
+        assert_eq!(room.apply_event(PeerId(99), &event, Duration::ZERO).map(|_| ()), Err(Refusal { kind: event.kind(), reason: RefusalReason::NotAllowed }));
     }
 
     /// Many small steps at once (120 poses a second, or several drained with one
@@ -722,12 +481,7 @@ mod tests {
     #[test]
     fn the_speed_limit_holds_however_many_poses_come() {
         let mut room = room(4);
-        let id = room
-            .admit(&hello("sakura", "a"), Duration::ZERO, 1)
-            .unwrap()
-            .0
-            .info
-            .id;
+        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
         let start = from_wire(room.member(id).unwrap().pose.body).0;
         let dir = Vec3::new(1.0, 0.0, 0.0);
         let mut seq = 0;
@@ -738,86 +492,34 @@ mod tests {
             for _ in 0..4 {
                 seq += 1;
                 walked_to += dir * 0.05;
-                let pose = AvatarPose {
-                    body: to_wire(walked_to, bevy_math::Quat::IDENTITY),
-                    head: to_wire(walked_to, bevy_math::Quat::IDENTITY),
-                    hands: None,
-                };
-                room.accept_pose(
-                    id,
-                    &PoseFrame {
-                        seq,
-                        ack_tick: 0,
-                        pose,
-                    },
-                    now,
-                );
+                let pose = AvatarPose { body: to_wire(walked_to, bevy_math::Quat::IDENTITY), head: to_wire(walked_to, bevy_math::Quat::IDENTITY), hands: None };
+                room.accept_pose(id, &PoseFrame { seq, ack_tick: 0, pose }, now);
             }
         }
         let moved = (from_wire(room.member(id).unwrap().pose.body).0 - start).length();
-        assert!(
-            moved <= MAX_SPEED + limits::STRIDE_SLACK + 1e-3,
-            "moved {moved} m in one second"
-        );
+        assert!(moved <= MAX_SPEED + limits::STRIDE_SLACK + 1e-3, "moved {moved} m in one second");
         assert!(moved > 2.0, "an honest fast walk was held back: {moved} m");
     }
 
     #[test]
     fn after_a_silence_nobody_jumps_across_the_room() {
         let mut room = room(4);
-        let id = room
-            .admit(&hello("sakura", "a"), Duration::ZERO, 1)
-            .unwrap()
-            .0
-            .info
-            .id;
+        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
         let start = from_wire(room.member(id).unwrap().pose.body).0;
         let far = start + Vec3::new(-4.0, 0.0, 0.0);
-        let pose = AvatarPose {
-            body: to_wire(far, bevy_math::Quat::IDENTITY),
-            head: to_wire(far, bevy_math::Quat::IDENTITY),
-            hands: None,
-        };
-        room.accept_pose(
-            id,
-            &PoseFrame {
-                seq: 1,
-                ack_tick: 0,
-                pose,
-            },
-            Duration::from_secs(10),
-        );
+        let pose = AvatarPose { body: to_wire(far, bevy_math::Quat::IDENTITY), head: to_wire(far, bevy_math::Quat::IDENTITY), hands: None };
+        room.accept_pose(id, &PoseFrame { seq: 1, ack_tick: 0, pose }, Duration::from_secs(10));
         let moved = (from_wire(room.member(id).unwrap().pose.body).0 - start).length();
         let most = MAX_SPEED * limits::MAX_STRIDE_TIME.as_secs_f32() + limits::STRIDE_SLACK;
-        assert!(
-            moved <= most + 1e-3,
-            "jumped {moved} m after 10 s of silence"
-        );
+        assert!(moved <= most + 1e-3, "jumped {moved} m after 10 s of silence");
     }
 
     #[test]
     fn no_more_poses_than_the_room_uses_in_a_second() {
         let mut room = room(4);
-        let id = room
-            .admit(&hello("sakura", "a"), Duration::ZERO, 1)
-            .unwrap()
-            .0
-            .info
-            .id;
+        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
         let here = room.member(id).unwrap().pose;
-        let used = (1..=100)
-            .filter(|&seq| {
-                room.accept_pose(
-                    id,
-                    &PoseFrame {
-                        seq,
-                        ack_tick: 0,
-                        pose: here,
-                    },
-                    Duration::from_millis(500),
-                ) != PoseOutcome::Ignored
-            })
-            .count();
+        let used = (1..=100).filter(|&seq| room.accept_pose(id, &PoseFrame { seq, ack_tick: 0, pose: here }, Duration::from_millis(500)) != PoseOutcome::Ignored).count();
         assert_eq!(used as u32, limits::MAX_POSES_PER_SECOND);
     }
 
@@ -825,28 +527,13 @@ mod tests {
     fn ids_wrap_around_without_handing_out_one_in_use() {
         let mut room = room(4);
         room.next_id = u32::MAX;
-        let a = room
-            .admit(&hello("sakura", "a"), Duration::ZERO, 1)
-            .unwrap()
-            .0
-            .info
-            .id;
+        let a = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
         assert_eq!(a, PeerId(u32::MAX));
         room.next_id = u32::MAX;
-        let b = room
-            .admit(&hello("sakura", "b"), Duration::ZERO, 2)
-            .unwrap()
-            .0
-            .info
-            .id;
+        let b = room.admit(&hello("sakura", "b"), Duration::ZERO, 2).unwrap().0.info.id;
         assert_eq!(b, PeerId(1), "after the wrap, skip 0 and the id in use");
         room.next_id = 1;
-        let c = room
-            .admit(&hello("sakura", "c"), Duration::ZERO, 3)
-            .unwrap()
-            .0
-            .info
-            .id;
+        let c = room.admit(&hello("sakura", "c"), Duration::ZERO, 3).unwrap().0.info.id;
         assert_eq!(c, PeerId(2));
     }
 }
