@@ -13,18 +13,15 @@ pub mod stats;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use tsunagu_net::limits::TrafficWindow;
-use tsunagu_net::{
-    Channel, ConnId, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks, arrival_on_clock,
-};
+use tsunagu_net::{Channel, ConnId, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks, arrival_on_clock};
 use tsunagu_protocol::delta::{MAX_BASE_AGE_TICKS, View, ViewHistory, avatar_bits, encode_avatars};
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use tsunagu_protocol::{
-    ClientControl, ClientDatagram, ClientEvent, CloseReason, EventKind, PROTOCOL_VERSION, PeerId,
-    Refusal, RefusalReason, RejectReason, ServerControl, ServerDatagram, ServerEvent, Snapshot,
-    VoiceFrame, Welcome, decode, encode, hello_version,
+    ClientControl, ClientDatagram, ClientEvent, CloseReason, EventKind, PROTOCOL_VERSION, PeerId, Refusal, RefusalReason,
+    RejectReason, ServerControl, ServerDatagram, ServerEvent, Snapshot, VoiceFrame, Welcome, decode, encode, hello_version,
 };
 use tsunagu_room::interest::{Interest, SnapshotFrame};
+use tsunagu_net::limits::TrafficWindow;
 use tsunagu_room::limits::TRAFFIC;
 use tsunagu_room::voice::VoiceOutcome;
 use tsunagu_room::{Admission, PoseOutcome, Room, RoomConfig, seq_is_newer};
@@ -99,6 +96,14 @@ enum Leaving {
     Dropped(Duration),
     /// The client is coming straight back: still here for now.
     Reconnecting(Duration),
+}
+
+/// The connections of `room`'s members, and whose each is.
+fn members_in(conns: &HashMap<ConnId, Conn>, room: usize) -> impl Iterator<Item = (ConnId, PeerId)> + '_ {
+    conns.iter().filter_map(move |(conn, c)| match c.state {
+        ConnState::Member { room: r, id } if r == room => Some((*conn, id)),
+        _ => None,
+    })
 }
 
 impl<L: ServerLinks> RoomServer<L> {
@@ -220,9 +225,7 @@ impl<L: ServerLinks> RoomServer<L> {
                 self.forget(conn, leaving);
             }
             ServerLinkEvent::Received(conn, event) => {
-                let Some(c) = self.conns.get_mut(&conn) else {
-                    return;
-                };
+                let Some(c) = self.conns.get_mut(&conn) else { return };
                 let within = match event {
                     LinkEvent::Datagram(_) => c.traffic.datagram(now),
                     _ => c.traffic.frame(now),
@@ -243,35 +246,21 @@ impl<L: ServerLinks> RoomServer<L> {
             _ => None,
         };
         match event {
-            LinkEvent::Frame(Channel::Control, bytes) => {
-                match decode::<ClientControl>(&bytes, MAX_FRAME_BYTES) {
-                    Ok(ClientControl::Hello(hello)) => self.on_hello(conn, &hello, now),
-                    Ok(ClientControl::Bye) => self.close(conn, CloseReason::Left),
-                    // Another version may shape its Hello differently: tell it so.
-                    Err(_)
-                        if member.is_none()
-                            && hello_version(&bytes).is_some_and(|v| v != PROTOCOL_VERSION) =>
-                    {
-                        self.refuse(
-                            conn,
-                            RejectReason::VersionMismatch {
-                                server_version: PROTOCOL_VERSION,
-                            },
-                        );
-                    }
-                    Err(e) => self.violation(conn, e.kind()),
+            LinkEvent::Frame(Channel::Control, bytes) => match decode::<ClientControl>(&bytes, MAX_FRAME_BYTES) {
+                Ok(ClientControl::Hello(hello)) => self.on_hello(conn, &hello, now),
+                Ok(ClientControl::Bye) => self.close(conn, CloseReason::Left),
+                // Another version may shape its Hello differently: tell it so.
+                Err(_) if member.is_none() && hello_version(&bytes).is_some_and(|v| v != PROTOCOL_VERSION) => {
+                    self.refuse(conn, RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION });
                 }
-            }
+                Err(e) => self.violation(conn, e.kind()),
+            },
             LinkEvent::Frame(Channel::Events, bytes) => {
-                let Some((room, id)) = member else {
-                    return self.violation(conn, "an event before Hello");
-                };
+                let Some((room, id)) = member else { return self.violation(conn, "an event before Hello") };
                 match decode::<ClientEvent>(&bytes, MAX_FRAME_BYTES) {
                     Ok(event) => match self.rooms[room].apply_event(id, &event, now) {
                         Ok(outcome) => self.broadcast_event(room, &outcome, None),
-                        Err(refusal) => {
-                            self.send_frame(conn, Channel::Events, &ServerEvent::Refused(refusal))
-                        }
+                        Err(refusal) => self.send_frame(conn, Channel::Events, &ServerEvent::Refused(refusal)),
                     },
                     Err(e) => self.violation(conn, e.kind()),
                 }
@@ -284,9 +273,7 @@ impl<L: ServerLinks> RoomServer<L> {
                         // When it arrived, on this clock: poses read together at a
                         // tick did not all arrive together.
                         let arrived = arrival_on_clock(datagram.arrived, now);
-                        if let PoseOutcome::Corrected(body) =
-                            self.rooms[room].accept_pose(id, &frame, arrived)
-                        {
+                        if let PoseOutcome::Corrected(body) = self.rooms[room].accept_pose(id, &frame, arrived) {
                             self.send_frame(conn, Channel::Events, &ServerEvent::MovedTo(body));
                         }
                         let tick = self.tick;
@@ -301,8 +288,7 @@ impl<L: ServerLinks> RoomServer<L> {
                         }
                     }
                     Ok(ClientDatagram::Echo(nonce)) => {
-                        if let Ok(bytes) = encode(&ServerDatagram::Echo(nonce), MAX_DATAGRAM_BYTES)
-                        {
+                        if let Ok(bytes) = encode(&ServerDatagram::Echo(nonce), MAX_DATAGRAM_BYTES) {
                             self.links.send_datagram(conn, bytes);
                             self.forwarding.record(datagram.arrived.elapsed());
                         }
@@ -310,21 +296,12 @@ impl<L: ServerLinks> RoomServer<L> {
                     Ok(ClientDatagram::Voice(frame)) => {
                         let arrived = arrival_on_clock(datagram.arrived, now);
                         match self.rooms[room].accept_voice(id, &frame, arrived) {
-                            VoiceOutcome::Forward(listeners) => {
-                                self.forward_voice(room, id, frame, &listeners)
-                            }
+                            VoiceOutcome::Forward(listeners) => self.forward_voice(room, id, frame, &listeners),
                             VoiceOutcome::Dropped { tell } => {
                                 self.voice_dropped += 1;
                                 if tell {
-                                    let refusal = Refusal {
-                                        kind: EventKind::Voice,
-                                        reason: RefusalReason::TooFast,
-                                    };
-                                    self.send_frame(
-                                        conn,
-                                        Channel::Events,
-                                        &ServerEvent::Refused(refusal),
-                                    );
+                                    let refusal = Refusal { kind: EventKind::Voice, reason: RefusalReason::TooFast };
+                                    self.send_frame(conn, Channel::Events, &ServerEvent::Refused(refusal));
                                 }
                             }
                         }
@@ -339,33 +316,21 @@ impl<L: ServerLinks> RoomServer<L> {
     }
 
     fn on_hello(&mut self, conn: ConnId, hello: &tsunagu_protocol::Hello, now: Duration) {
-        if !matches!(
-            self.conns.get(&conn).map(|c| c.state),
-            Some(ConnState::AwaitingHello { .. })
-        ) {
+        if !matches!(self.conns.get(&conn).map(|c| c.state), Some(ConnState::AwaitingHello { .. })) {
             return self.violation(conn, "a second Hello");
         }
         let room = self.rooms.iter().position(|r| r.has_code(&hello.room_code));
         let admitted = match room {
             _ if self.shutting_down => Err(RejectReason::ServerShuttingDown),
-            None if self
-                .closed_codes
-                .iter()
-                .any(|c| c.eq_ignore_ascii_case(&hello.room_code)) =>
-            {
-                Err(RejectReason::RoomClosed)
-            }
+            None if self.closed_codes.iter().any(|c| c.eq_ignore_ascii_case(&hello.room_code)) => Err(RejectReason::RoomClosed),
             None => Err(RejectReason::WrongRoomCode),
-            Some(room) => self.rooms[room]
-                .admit(hello, now, rand::random())
-                .map(|(m, how)| (room, m.info.clone(), m.pose.body, m.resume, how)),
+            Some(room) => self.rooms[room].admit(hello, now, rand::random()).map(|(m, how)| (room, m.info.clone(), m.pose.body, m.resume, how)),
         };
         let (room, info, spawn, resume, how) = match admitted {
             Ok(admitted) => admitted,
             Err(reason) => return self.refuse(conn, reason),
         };
-        self.reconnecting
-            .retain(|(r, id, _)| !(*r == room && *id == info.id));
+        self.reconnecting.retain(|(r, id, _)| !(*r == room && *id == info.id));
         if how == Admission::Replaced {
             // The member's old connection is stale (the client gave up on it):
             // drop it quietly; nobody sees them leave or arrive.
@@ -396,12 +361,8 @@ impl<L: ServerLinks> RoomServer<L> {
         self.send_frame(conn, Channel::Control, &ServerControl::Welcome(welcome));
         match how {
             // Others already know them; their name or look may have changed.
-            Admission::Replaced => {
-                self.broadcast_event(room, &ServerEvent::PeerChanged(info.clone()), Some(info.id))
-            }
-            Admission::Fresh | Admission::Returned => {
-                self.broadcast_event(room, &ServerEvent::PeerJoined(info.clone()), Some(info.id))
-            }
+            Admission::Replaced => self.broadcast_event(room, &ServerEvent::PeerChanged(info.clone()), Some(info.id)),
+            Admission::Fresh | Admission::Returned => self.broadcast_event(room, &ServerEvent::PeerJoined(info.clone()), Some(info.id)),
         }
     }
 
@@ -418,33 +379,20 @@ impl<L: ServerLinks> RoomServer<L> {
         let tick = self.tick;
         let empty = View::default();
         for (conn, c) in &mut self.conns {
-            let ConnState::Member { room, id: viewer } = c.state else {
-                continue;
-            };
+            let ConnState::Member { room, id: viewer } = c.state else { continue };
             // What this connection's path takes, not what we wish it took.
-            let frame = SnapshotFrame {
-                tick_rate_hz: TICK_RATE_HZ,
-                max_bytes: self.links.max_datagram(*conn),
-                overhead: SNAPSHOT_OVERHEAD,
-            };
+            let frame = SnapshotFrame { tick_rate_hz: TICK_RATE_HZ, max_bytes: self.links.max_datagram(*conn), overhead: SNAPSHOT_OVERHEAD };
             if frame.max_bytes <= SNAPSHOT_OVERHEAD {
                 continue;
             }
-            let (base_ago, base) = match c
-                .acked
-                .filter(|a| tick.wrapping_sub(*a) <= MAX_BASE_AGE_TICKS)
-            {
+            let (base_ago, base) = match c.acked.filter(|a| tick.wrapping_sub(*a) <= MAX_BASE_AGE_TICKS) {
                 Some(acked) => match c.views.get(acked) {
                     Some(view) => (tick.wrapping_sub(acked), view),
                     None => (0, &empty),
                 },
                 None => (0, &empty),
             };
-            let Some(avatars) =
-                c.interest
-                    .select(&self.rooms[room], viewer, tick, frame, |state| {
-                        avatar_bits(base, tick, state) as usize
-                    })
+            let Some(avatars) = c.interest.select(&self.rooms[room], viewer, tick, frame, |state| avatar_bits(base, tick, state) as usize)
             else {
                 continue;
             };
@@ -474,39 +422,23 @@ impl<L: ServerLinks> RoomServer<L> {
     }
 
     /// Pass a voice frame on, coded once, to the listeners the room chose.
-    fn forward_voice(
-        &mut self,
-        room: usize,
-        speaker: PeerId,
-        frame: VoiceFrame,
-        listeners: &[PeerId],
-    ) {
+    fn forward_voice(&mut self, room: usize, speaker: PeerId, frame: VoiceFrame, listeners: &[PeerId]) {
         if listeners.is_empty() {
             return;
         }
-        let Ok(bytes) = encode(&ServerDatagram::Voice(speaker, frame), MAX_DATAGRAM_BYTES) else {
-            return;
-        };
-        for (conn, c) in &self.conns {
-            if let ConnState::Member { room: r, id } = c.state
-                && r == room
-                && listeners.contains(&id)
-            {
-                self.links.send_datagram(*conn, bytes.clone());
+        let Ok(bytes) = encode(&ServerDatagram::Voice(speaker, frame), MAX_DATAGRAM_BYTES) else { return };
+        for (conn, id) in members_in(&self.conns, room) {
+            if listeners.contains(&id) {
+                self.links.send_datagram(conn, bytes.clone());
             }
         }
     }
 
     fn broadcast_event(&mut self, room: usize, event: &ServerEvent, except: Option<PeerId>) {
-        let Ok(bytes) = encode(event, MAX_FRAME_BYTES) else {
-            return;
-        };
-        for (conn, c) in &self.conns {
-            if let ConnState::Member { room: r, id } = c.state
-                && r == room
-                && Some(id) != except
-            {
-                self.links.send(*conn, Channel::Events, bytes.clone());
+        let Ok(bytes) = encode(event, MAX_FRAME_BYTES) else { return };
+        for (conn, id) in members_in(&self.conns, room) {
+            if Some(id) != except {
+                self.links.send(conn, Channel::Events, bytes.clone());
             }
         }
     }
@@ -528,9 +460,7 @@ impl<L: ServerLinks> RoomServer<L> {
 
     /// A connection ended: its member leaves as `leaving` says.
     fn forget(&mut self, conn: ConnId, leaving: Leaving) {
-        let Some(ConnState::Member { room, id }) = self.conns.remove(&conn).map(|c| c.state) else {
-            return;
-        };
+        let Some(ConnState::Member { room, id }) = self.conns.remove(&conn).map(|c| c.state) else { return };
         let was_here = match leaving {
             Leaving::Gone => self.rooms[room].remove(id),
             Leaving::Dropped(now) => self.rooms[room].depart(id, now),
@@ -540,12 +470,7 @@ impl<L: ServerLinks> RoomServer<L> {
             }
         };
         if was_here {
-            tracing::info!(
-                room,
-                session = id.0,
-                dropped = matches!(leaving, Leaving::Dropped(_)),
-                "left"
-            );
+            tracing::info!(room, session = id.0, dropped = matches!(leaving, Leaving::Dropped(_)), "left");
             self.broadcast_event(room, &ServerEvent::PeerLeft(id), None);
         }
     }
@@ -553,10 +478,7 @@ impl<L: ServerLinks> RoomServer<L> {
     /// Members who said they were reconnecting and did not come back in time
     /// leave, their place kept like any dropped member's.
     fn expire_reconnecting(&mut self, now: Duration) {
-        let (late, waiting): (Vec<_>, Vec<_>) = self
-            .reconnecting
-            .drain(..)
-            .partition(|(_, _, since)| now.saturating_sub(*since) > RECONNECT_GRACE);
+        let (late, waiting): (Vec<_>, Vec<_>) = self.reconnecting.drain(..).partition(|(_, _, since)| now.saturating_sub(*since) > RECONNECT_GRACE);
         self.reconnecting = waiting;
         for (room, id, _) in late {
             if self.rooms[room].depart(id, now) {
@@ -584,30 +506,20 @@ impl<L: ServerLinks> RoomServer<L> {
 /// transport has a datagram to pass straight on (an echo, later voice), so
 /// those leave as soon as they arrive; poses wait for the tick that uses them.
 /// Used by the binary and the embedded room.
-pub fn serve_until_stopped<L: ServerLinks>(
-    mut server: RoomServer<L>,
-    stop: &std::sync::atomic::AtomicBool,
-) {
+pub fn serve_until_stopped<L: ServerLinks>(mut server: RoomServer<L>, stop: &std::sync::atomic::AtomicBool) {
     use std::sync::atomic::Ordering;
     use std::time::Instant;
     let started = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         server.step(started.elapsed());
         // Bounded so a stop is noticed promptly.
-        let until = server
-            .until_next_tick(started.elapsed())
-            .min(Duration::from_millis(50));
+        let until = server.until_next_tick(started.elapsed()).min(Duration::from_millis(50));
         server.links_mut().wait(until);
     }
     tracing::info!("shutting down: telling every client");
     let delays = server.forwarding_delays();
     if let (Some(p50), Some(p99)) = (delays.percentile(0.5), delays.percentile(0.99)) {
-        tracing::info!(
-            "forwarding delay: p50 {} us, p99 {} us over {} datagrams",
-            p50.as_micros(),
-            p99.as_micros(),
-            delays.count()
-        );
+        tracing::info!("forwarding delay: p50 {} us, p99 {} us over {} datagrams", p50.as_micros(), p99.as_micros(), delays.count());
     }
     server.shutdown();
     let deadline = Instant::now() + Duration::from_millis(1200);
@@ -635,12 +547,7 @@ pub fn advertised_host(bind: std::net::IpAddr) -> String {
     }
     if_addrs::get_if_addrs()
         .ok()
-        .and_then(|addrs| {
-            addrs
-                .into_iter()
-                .map(|a| a.ip())
-                .find(|ip| ip.is_ipv4() && !ip.is_loopback())
-        })
+        .and_then(|addrs| addrs.into_iter().map(|a| a.ip()).find(|ip| ip.is_ipv4() && !ip.is_loopback()))
         .map(|ip| ip.to_string())
         .unwrap_or_else(|| "127.0.0.1".to_owned())
 }
@@ -653,11 +560,7 @@ pub fn fresh_room_config(capacity: usize) -> RoomConfig {
     while facilitator_code == code {
         facilitator_code = new_room_code();
     }
-    RoomConfig {
-        code,
-        facilitator_code,
-        capacity,
-    }
+    RoomConfig { code, facilitator_code, capacity }
 }
 
 /// A fresh random room code a person can read aloud: lowercase letters and digits
@@ -666,7 +569,5 @@ pub fn new_room_code() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     let mut rng = rand::rng();
-    (0..10)
-        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-        .collect()
+    (0..10).map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())])).collect()
 }
