@@ -15,8 +15,7 @@ use std::time::Duration;
 
 use tsunagu_net::{Connector, LinkEnd, arrival_on_clock};
 use tsunagu_protocol::{
-    AvatarPose, ClientEvent, CloseReason, Hello, PeerId, PeerInfo, QuantPose, Refusal,
-    RejectReason, Role, ServerEvent, VoiceFrame,
+    AvatarPose, ClientEvent, CloseReason, Hello, PeerId, PeerInfo, QuantPose, Refusal, RejectReason, Role, ServerEvent, VoiceFrame,
 };
 
 pub use room::{Placement, RemotePeer, RoomView, SampledPose};
@@ -129,33 +128,18 @@ pub enum RoomEvent {
 
 /// Whether a connection that ended this way is worth coming back to.
 pub fn worth_reconnecting(end: LinkEnd) -> bool {
-    matches!(
-        end,
-        LinkEnd::Lost
-            | LinkEnd::TimedOut
-            | LinkEnd::Unreachable
-            | LinkEnd::Busy
-            | LinkEnd::Reason(CloseReason::Reconnecting | CloseReason::TooSlow)
-    )
+    matches!(end, LinkEnd::Lost | LinkEnd::TimedOut | LinkEnd::Unreachable | LinkEnd::Busy | LinkEnd::Reason(CloseReason::Reconnecting | CloseReason::TooSlow))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Phase {
     /// First join, attempt started then.
-    Joining {
-        since: Duration,
-    },
+    Joining { since: Duration },
     InRoom,
     /// Coming back after a drop, or trying again after a busy server turned
     /// the first join away (`joined` false). `attempt_since` is set while an
     /// attempt is in flight; otherwise the next one starts at `next_try`.
-    Reconnecting {
-        since: Duration,
-        attempt: usize,
-        next_try: Duration,
-        attempt_since: Option<Duration>,
-        joined: bool,
-    },
+    Reconnecting { since: Duration, attempt: usize, next_try: Duration, attempt_since: Option<Duration>, joined: bool },
     Ended,
 }
 
@@ -199,14 +183,8 @@ impl ClientCore {
                 None
             }
         };
-        let phase = if session.is_some() {
-            Phase::Joining { since: now }
-        } else {
-            Phase::Ended
-        };
-        let ending = session
-            .is_none()
-            .then_some(ClientEnd::Closed(LinkEnd::Lost));
+        let phase = if session.is_some() { Phase::Joining { since: now } } else { Phase::Ended };
+        let ending = session.is_none().then_some(ClientEnd::Closed(LinkEnd::Lost));
         ClientCore {
             connector,
             hello,
@@ -394,38 +372,23 @@ impl ClientCore {
                 self.busy = false;
                 self.server_heard = (None, now);
                 self.poses_unheard = 0;
-                let first = matches!(
-                    self.phase,
-                    Phase::Joining { .. } | Phase::Reconnecting { joined: false, .. }
-                );
+                let first = matches!(self.phase, Phase::Joining { .. } | Phase::Reconnecting { joined: false, .. });
                 self.phase = Phase::InRoom;
                 self.room.welcome(me.clone(), welcome.tick_rate_hz);
                 self.room.restart_playout();
                 if first {
                     // By number: names stay out of logs.
                     tracing::debug!(session = me.id.0, "joined the room");
-                    self.out.push(RoomEvent::Joined {
-                        me,
-                        spawn: welcome.spawn,
-                    });
+                    self.out.push(RoomEvent::Joined { me, spawn: welcome.spawn });
                 } else {
                     // Whoever came or went while we were away.
                     let present: Vec<PeerId> = welcome.peers.iter().map(|p| p.id).collect();
-                    let gone: Vec<PeerId> = self
-                        .room
-                        .peers()
-                        .map(|p| p.id)
-                        .filter(|id| !present.contains(id))
-                        .collect();
+                    let gone: Vec<PeerId> = self.room.peers().map(|p| p.id).filter(|id| !present.contains(id)).collect();
                     for id in gone {
                         self.room.remove(id);
                         self.out.push(RoomEvent::PeerLeft(id));
                     }
-                    self.out.push(RoomEvent::Rejoined {
-                        me,
-                        spawn: welcome.spawn,
-                        resumed: welcome.resumed,
-                    });
+                    self.out.push(RoomEvent::Rejoined { me, spawn: welcome.spawn, resumed: welcome.resumed });
                 }
                 for peer in welcome.peers {
                     self.introduce(peer);
@@ -437,32 +400,24 @@ impl ClientCore {
                 }
             }
             SessionEvent::Rejected(reason) => self.end(ClientEnd::Rejected(reason)),
-            SessionEvent::Event(ServerEvent::PeerJoined(info) | ServerEvent::PeerChanged(info)) => {
-                self.introduce(info)
-            }
+            SessionEvent::Event(ServerEvent::PeerJoined(info) | ServerEvent::PeerChanged(info)) => self.introduce(info),
             SessionEvent::Event(ServerEvent::PeerLeft(id)) => {
                 if self.room.remove(id) {
                     self.out.push(RoomEvent::PeerLeft(id));
                 }
             }
-            SessionEvent::Event(ServerEvent::Refused(refusal)) => {
-                self.out.push(RoomEvent::Refused(refusal))
-            }
-            SessionEvent::Event(ServerEvent::MovedTo(body)) => {
-                self.out.push(RoomEvent::MovedTo(body))
-            }
+            SessionEvent::Event(ServerEvent::Refused(refusal)) => self.out.push(RoomEvent::Refused(refusal)),
+            SessionEvent::Event(ServerEvent::MovedTo(body)) => self.out.push(RoomEvent::MovedTo(body)),
             SessionEvent::Snapshot(snapshot, arrived) => {
                 // On the caller's clock, when it arrived (not when we polled:
                 // a slow frame must not look like network jitter).
-                self.room
-                    .on_snapshot(&snapshot, arrival_on_clock(arrived, now));
+                self.room.on_snapshot(&snapshot, arrival_on_clock(arrived, now));
             }
             SessionEvent::Echo(nonce, arrived) => {
                 if let (Some((sent_nonce, sent_at)), _) = self.echo
                     && sent_nonce == nonce
                 {
-                    self.round_trips
-                        .push_back(arrival_on_clock(arrived, now).saturating_sub(sent_at));
+                    self.round_trips.push_back(arrival_on_clock(arrived, now).saturating_sub(sent_at));
                     if self.round_trips.len() > ROUND_TRIPS_KEPT {
                         self.round_trips.pop_front();
                     }
@@ -473,11 +428,7 @@ impl ClientCore {
                 if self.voice_in.len() >= MAX_PENDING_VOICE {
                     self.voice_in.pop_front();
                 }
-                self.voice_in.push_back(IncomingVoice {
-                    from,
-                    frame,
-                    arrived: arrival_on_clock(arrived, now),
-                });
+                self.voice_in.push_back(IncomingVoice { from, frame, arrived: arrival_on_clock(arrived, now) });
             }
             SessionEvent::Closed(end) => self.on_closed(end, now),
         }
@@ -517,59 +468,23 @@ impl ClientCore {
         match self.phase {
             Phase::InRoom if worth_reconnecting(end) => {
                 tracing::info!("the connection dropped ({end:?}); coming back");
-                self.phase = Phase::Reconnecting {
-                    since: now,
-                    attempt: 0,
-                    next_try: now + RECONNECT_BACKOFF[0],
-                    attempt_since: None,
-                    joined: true,
-                };
+                self.phase = Phase::Reconnecting { since: now, attempt: 0, next_try: now + RECONNECT_BACKOFF[0], attempt_since: None, joined: true };
                 self.out.push(RoomEvent::Reconnecting);
             }
             // A busy server is worth waiting for even before we were ever in.
             Phase::Joining { since } if end == LinkEnd::Busy => {
-                self.phase = Phase::Reconnecting {
-                    since,
-                    attempt: 1,
-                    next_try: now + BUSY_RETRY,
-                    attempt_since: None,
-                    joined: false,
-                };
+                self.phase = Phase::Reconnecting { since, attempt: 1, next_try: now + BUSY_RETRY, attempt_since: None, joined: false };
             }
-            Phase::Reconnecting {
-                since,
-                attempt,
-                joined,
-                ..
-            } if worth_reconnecting(end) => {
-                let wait = if end == LinkEnd::Busy {
-                    BUSY_RETRY
-                } else {
-                    RECONNECT_BACKOFF[attempt.min(RECONNECT_BACKOFF.len() - 1)]
-                };
-                self.phase = Phase::Reconnecting {
-                    since,
-                    attempt,
-                    next_try: now + wait,
-                    attempt_since: None,
-                    joined,
-                };
+            Phase::Reconnecting { since, attempt, joined, .. } if worth_reconnecting(end) => {
+                let wait = if end == LinkEnd::Busy { BUSY_RETRY } else { RECONNECT_BACKOFF[attempt.min(RECONNECT_BACKOFF.len() - 1)] };
+                self.phase = Phase::Reconnecting { since, attempt, next_try: now + wait, attempt_since: None, joined };
             }
             _ => self.end(ClientEnd::Closed(end)),
         }
     }
 
     fn start_attempt_if_due(&mut self, now: Duration) {
-        let Phase::Reconnecting {
-            since,
-            attempt,
-            next_try,
-            attempt_since: None,
-            joined,
-        } = self.phase
-        else {
-            return;
-        };
+        let Phase::Reconnecting { since, attempt, next_try, attempt_since: None, joined } = self.phase else { return };
         if now < next_try {
             return;
         }
@@ -581,13 +496,7 @@ impl ClientCore {
             self.connections_opened += 1;
         }
         // A failed start counts as a failed attempt: the deadline moves us on.
-        self.phase = Phase::Reconnecting {
-            since,
-            attempt: attempt + 1,
-            next_try,
-            attempt_since: Some(now),
-            joined,
-        };
+        self.phase = Phase::Reconnecting { since, attempt: attempt + 1, next_try, attempt_since: Some(now), joined };
     }
 
     fn check_deadlines(&mut self, now: Duration) {
@@ -597,8 +506,7 @@ impl ClientCore {
             }
             Phase::InRoom
                 if now.saturating_sub(self.last_heard) > SILENCE_LIMIT
-                    || (self.poses_unheard >= UNHEARD_POSES_LIMIT
-                        && now.saturating_sub(self.server_heard.1) > SILENCE_LIMIT) =>
+                    || (self.poses_unheard >= UNHEARD_POSES_LIMIT && now.saturating_sub(self.server_heard.1) > SILENCE_LIMIT) =>
             {
                 tracing::info!("the connection is silent one way; coming back on a new one");
                 if let Some(session) = self.session.as_mut() {
@@ -607,16 +515,9 @@ impl ClientCore {
                 self.on_closed(LinkEnd::TimedOut, now);
             }
             Phase::Reconnecting { since, .. } if now.saturating_sub(since) > RECONNECT_FOR => {
-                self.end(ClientEnd::Closed(if self.busy {
-                    LinkEnd::Busy
-                } else {
-                    LinkEnd::Lost
-                }));
+                self.end(ClientEnd::Closed(if self.busy { LinkEnd::Busy } else { LinkEnd::Lost }));
             }
-            Phase::Reconnecting {
-                attempt_since: Some(started),
-                ..
-            } if now.saturating_sub(started) > JOIN_DEADLINE => {
+            Phase::Reconnecting { attempt_since: Some(started), .. } if now.saturating_sub(started) > JOIN_DEADLINE => {
                 if let Some(session) = self.session.as_mut() {
                     session.abandon();
                 }
@@ -630,9 +531,7 @@ impl ClientCore {
         if self.phase != Phase::InRoom || now < self.next_pose_at {
             return;
         }
-        let (Some(pose), Some(session)) = (self.pending_pose.take(), self.session.as_mut()) else {
-            return;
-        };
+        let (Some(pose), Some(session)) = (self.pending_pose.take(), self.session.as_mut()) else { return };
         session.send_pose(pose);
         self.poses_unheard = self.poses_unheard.saturating_add(1);
         let interval = Duration::from_secs_f64(1.0 / self.room.tick_rate());
