@@ -54,14 +54,7 @@ impl Plugin for HudPlugin {
             .add_systems(Update, (note_refusals, choose_colour).in_set(NetSet::Apply))
             .add_systems(
                 Update,
-                (
-                    update_people,
-                    update_view_label,
-                    update_notices,
-                    show_invite,
-                    copy_invite,
-                )
-                    .run_if(in_state(AppState::InRoom)),
+                (update_people, update_view_label, update_notices, show_invite, copy_invite).run_if(in_state(AppState::InRoom)),
             );
     }
 }
@@ -93,93 +86,49 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
             },
         ))
         .with_children(|root| {
-            root.spawn(Node {
-                justify_content: JustifyContent::SpaceBetween,
-                align_items: AlignItems::Start,
-                ..default()
-            })
-            .with_children(|top| {
-                top.spawn(panel()).with_children(|p| {
-                    p.spawn((PeopleCount, ui_text(&font, "", 24.0, palette::INK)));
-                    p.spawn((ViewLabel, ui_text(&font, "", 17.0, palette::INK_SOFT)));
-                    p.spawn((
-                        ui_text(&font, "", 15.0, palette::INK_SOFT),
-                        Localized("hud-colour"),
-                    ));
-                    p.spawn(Node {
-                        column_gap: Val::Px(6.0),
-                        ..default()
-                    })
-                    .with_children(|row| {
-                        for colour in BODY_COLORS {
-                            let [r, g, b] = colour;
-                            // Big enough to hit without a steady hand.
-                            row.spawn((
-                                Button,
-                                ColourChoice(colour),
-                                Node {
-                                    width: Val::Px(30.0),
-                                    height: Val::Px(30.0),
-                                    border: UiRect::all(Val::Px(2.0)),
-                                    border_radius: BorderRadius::all(Val::Px(15.0)),
-                                    ..default()
-                                },
-                                BackgroundColor(Color::srgb_u8(r, g, b)),
-                                // A soft rim, so the white one shows on the white card.
-                                BorderColor::all(palette::BUTTON),
-                            ));
-                        }
+            root.spawn(Node { justify_content: JustifyContent::SpaceBetween, align_items: AlignItems::Start, ..default() })
+                .with_children(|top| {
+                    top.spawn(panel()).with_children(|p| {
+                        p.spawn((PeopleCount, ui_text(&font, "", 24.0, palette::INK)));
+                        p.spawn((ViewLabel, ui_text(&font, "", 17.0, palette::INK_SOFT)));
+                        p.spawn((ui_text(&font, "", 15.0, palette::INK_SOFT), Localized("hud-colour")));
+                        p.spawn(Node { column_gap: Val::Px(6.0), ..default() }).with_children(|row| {
+                            for colour in BODY_COLORS {
+                                let [r, g, b] = colour;
+                                // Big enough to hit without a steady hand.
+                                row.spawn((
+                                    Button,
+                                    ColourChoice(colour),
+                                    Node {
+                                        width: Val::Px(30.0),
+                                        height: Val::Px(30.0),
+                                        border: UiRect::all(Val::Px(2.0)),
+                                        border_radius: BorderRadius::all(Val::Px(15.0)),
+                                        ..default()
+                                    },
+                                    BackgroundColor(Color::srgb_u8(r, g, b)),
+                                    // A soft rim, so the white one shows on the white card.
+                                    BorderColor::all(palette::BUTTON),
+                                ));
+                            }
+                        });
+                    });
+                    top.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), max_width: Val::Px(520.0), align_items: AlignItems::End, ..default() })
+                        .with_children(|right| {
+                            right.spawn((Notices, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), ..default() }));
+                            right.spawn((InvitePanel, panel(), Visibility::Hidden));
+                        });
+                });
+            root.spawn(Node { justify_content: JustifyContent::SpaceBetween, align_items: AlignItems::End, column_gap: Val::Px(12.0), ..default() })
+                .with_children(|bottom| {
+                    let (node, background) = panel();
+                    bottom.spawn((Node { flex_shrink: 0.0, ..node }, background)).with_children(|p| {
+                        super::voice_panel::spawn_voice_panel(p, &font, super::voice_panel::PanelPlace::Room);
+                    });
+                    bottom.spawn(panel()).with_children(|p| {
+                        p.spawn((ui_text(&font, "", 17.0, palette::INK), Localized("hud-help")));
                     });
                 });
-                top.spawn(Node {
-                    flex_direction: FlexDirection::Column,
-                    row_gap: Val::Px(6.0),
-                    max_width: Val::Px(520.0),
-                    align_items: AlignItems::End,
-                    ..default()
-                })
-                .with_children(|right| {
-                    right.spawn((
-                        Notices,
-                        Node {
-                            flex_direction: FlexDirection::Column,
-                            row_gap: Val::Px(6.0),
-                            ..default()
-                        },
-                    ));
-                    right.spawn((InvitePanel, panel(), Visibility::Hidden));
-                });
-            });
-            root.spawn(Node {
-                justify_content: JustifyContent::SpaceBetween,
-                align_items: AlignItems::End,
-                column_gap: Val::Px(12.0),
-                ..default()
-            })
-            .with_children(|bottom| {
-                let (node, background) = panel();
-                bottom
-                    .spawn((
-                        Node {
-                            flex_shrink: 0.0,
-                            ..node
-                        },
-                        background,
-                    ))
-                    .with_children(|p| {
-                        super::voice_panel::spawn_voice_panel(
-                            p,
-                            &font,
-                            super::voice_panel::PanelPlace::Room,
-                        );
-                    });
-                bottom.spawn(panel()).with_children(|p| {
-                    p.spawn((
-                        ui_text(&font, "", 17.0, palette::INK),
-                        Localized("hud-help"),
-                    ));
-                });
-            });
         });
 }
 
@@ -190,17 +139,9 @@ fn update_people(
     texts: Res<Texts>,
     mut label: Query<&mut Text, With<PeopleCount>>,
 ) {
-    let Ok(mut text) = label.single_mut() else {
-        return;
-    };
-    let count = connection
-        .map(|c| c.read(|core| core.room().head_count()))
-        .unwrap_or(0);
-    let mut shown = texts.get_with(
-        settings.language,
-        "hud-people",
-        &[("count", Arg::Num(count as f64))],
-    );
+    let Ok(mut text) = label.single_mut() else { return };
+    let count = connection.map(|c| c.read(|core| core.room().head_count())).unwrap_or(0);
+    let mut shown = texts.get_with(settings.language, "hud-people", &[("count", Arg::Num(count as f64))]);
     if hosted.is_some() {
         shown = format!("{shown}\n{}", texts.get(settings.language, "hud-hosting"));
     }
@@ -209,15 +150,8 @@ fn update_people(
     }
 }
 
-fn update_view_label(
-    view: Res<ViewMode>,
-    settings: Res<Settings>,
-    texts: Res<Texts>,
-    mut label: Query<&mut Text, With<ViewLabel>>,
-) {
-    let Ok(mut text) = label.single_mut() else {
-        return;
-    };
+fn update_view_label(view: Res<ViewMode>, settings: Res<Settings>, texts: Res<Texts>, mut label: Query<&mut Text, With<ViewLabel>>) {
+    let Ok(mut text) = label.single_mut() else { return };
     let key = match *view {
         ViewMode::FirstPerson => "hud-view-first",
         ViewMode::ThirdPerson => "hud-view-third",
@@ -240,13 +174,7 @@ pub enum ConnectionNotice {
 }
 
 /// Which notices to show, as message ids.
-pub fn notices(
-    sound: Option<SoundStatus>,
-    mic: Option<MicStatus>,
-    display: Option<DisplayMode>,
-    connection: ConnectionNotice,
-    slow_down: bool,
-) -> Vec<&'static str> {
+pub fn notices(sound: Option<SoundStatus>, mic: Option<MicStatus>, display: Option<DisplayMode>, connection: ConnectionNotice, slow_down: bool) -> Vec<&'static str> {
     let mut out = Vec::new();
     match connection {
         ConnectionNotice::Busy => out.push("hud-busy"),
@@ -288,9 +216,7 @@ fn update_notices(
     container: Query<(Entity, Option<&Children>), With<Notices>>,
     mut shown: Local<Vec<String>>,
 ) {
-    let Ok((container, children)) = container.single() else {
-        return;
-    };
+    let Ok((container, children)) = container.single() else { return };
     let connection = sources.connection.map_or(ConnectionNotice::Fine, |c| {
         c.read(|core| match (core.busy(), core.reconnecting()) {
             (true, _) => ConnectionNotice::Busy,
@@ -298,20 +224,11 @@ fn update_notices(
             (false, false) => ConnectionNotice::Fine,
         })
     });
-    let slow_down = sources
-        .refusal
-        .0
-        .is_some_and(|at| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS);
-    let wanted: Vec<String> = notices(
-        sources.sound.as_deref().copied(),
-        sources.mic.as_deref().copied(),
-        sources.display.as_deref().copied(),
-        connection,
-        slow_down,
-    )
-    .into_iter()
-    .map(|key| texts.get(settings.language, key))
-    .collect();
+    let slow_down = sources.refusal.0.is_some_and(|at| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS);
+    let wanted: Vec<String> = notices(sources.sound.as_deref().copied(), sources.mic.as_deref().copied(), sources.display.as_deref().copied(), connection, slow_down)
+        .into_iter()
+        .map(|key| texts.get(settings.language, key))
+        .collect();
     if *shown == wanted && children.is_some_and(|c| c.len() == wanted.len()) {
         return;
     }
@@ -332,38 +249,22 @@ fn show_invite(
     font: Res<UiFont>,
     panel: Query<(Entity, &Visibility), With<InvitePanel>>,
 ) {
-    let (Some(hosted), Ok((panel, visibility))) = (hosted, panel.single()) else {
-        return;
-    };
+    let (Some(hosted), Ok((panel, visibility))) = (hosted, panel.single()) else { return };
     if *visibility != Visibility::Hidden {
         return;
     }
     let invite = hosted.0.lan_invite().to_string();
-    commands
-        .entity(panel)
-        .insert(Visibility::Inherited)
-        .with_children(|p| {
-            p.spawn((
-                ui_text(&font, "", 15.0, palette::INK_SOFT),
-                Localized("hud-invite"),
-            ));
-            p.spawn(ui_text(&font, invite, 13.0, palette::INK));
-            p.spawn((
-                Button,
-                CopyInvite,
-                Node {
-                    padding: UiRect::axes(Val::Px(12.0), Val::Px(6.0)),
-                    border_radius: BorderRadius::all(Val::Px(10.0)),
-                    align_self: AlignSelf::End,
-                    ..default()
-                },
-                BackgroundColor(palette::BUTTON),
-                children![(
-                    ui_text(&font, "", 15.0, palette::INK),
-                    Localized("hud-copy")
-                )],
-            ));
-        });
+    commands.entity(panel).insert(Visibility::Inherited).with_children(|p| {
+        p.spawn((ui_text(&font, "", 15.0, palette::INK_SOFT), Localized("hud-invite")));
+        p.spawn(ui_text(&font, invite, 13.0, palette::INK));
+        p.spawn((
+            Button,
+            CopyInvite,
+            Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(6.0)), border_radius: BorderRadius::all(Val::Px(10.0)), align_self: AlignSelf::End, ..default() },
+            BackgroundColor(palette::BUTTON),
+            children![(ui_text(&font, "", 15.0, palette::INK), Localized("hud-copy"))],
+        ));
+    });
 }
 
 fn copy_invite(
@@ -377,9 +278,7 @@ fn copy_invite(
         if *interaction != Interaction::Pressed {
             continue;
         }
-        let copied = clipboard
-            .set_text(hosted.0.lan_invite().to_string())
-            .is_ok();
+        let copied = clipboard.set_text(hosted.0.lan_invite().to_string()).is_ok();
         for child in children.iter() {
             if let Ok(mut label) = labels.get_mut(child) {
                 label.0 = if copied { "hud-copied" } else { "hud-copy" };
@@ -388,15 +287,8 @@ fn copy_invite(
     }
 }
 
-fn note_refusals(
-    mut messages: MessageReader<RoomMessage>,
-    mut last: ResMut<LastRefusal>,
-    time: Res<Time<Real>>,
-) {
-    if messages
-        .read()
-        .any(|m| matches!(m.0, RoomEvent::Refused(_)))
-    {
+fn note_refusals(mut messages: MessageReader<RoomMessage>, mut last: ResMut<LastRefusal>, time: Res<Time<Real>>) {
+    if messages.read().any(|m| matches!(m.0, RoomEvent::Refused(_))) {
         last.0 = Some(time.elapsed_secs_f64());
     }
 }
@@ -410,9 +302,7 @@ fn choose_colour(
     for (interaction, choice) in &choices {
         if *interaction == Interaction::Pressed && settings.body_color != choice.0 {
             settings.body_color = choice.0;
-            send.write(SendRoomEvent(ClientEvent::SetLook(AvatarLook {
-                body_color: choice.0,
-            })));
+            send.write(SendRoomEvent(ClientEvent::SetLook(AvatarLook { body_color: choice.0 })));
         }
     }
 }
