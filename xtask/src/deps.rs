@@ -17,70 +17,22 @@ pub enum Need {
 
 /// Every package, what it is for, and when it is needed.
 pub const PACKAGES: &[(&str, &str, Need)] = &[
-    (
-        "pkg-config",
-        "finds the ALSA sound library while compiling",
-        Need::Build,
-    ),
-    (
-        "libasound2-dev",
-        "ALSA sound (kira/cpal) headers for compiling",
-        Need::Build,
-    ),
-    (
-        "cmake",
-        "builds the Opus voice codec (libopus, bundled with the opus crate)",
-        Need::Build,
-    ),
-    (
-        "libvulkan1",
-        "Vulkan loader: how the renderer reaches the graphics card",
-        Need::Run,
-    ),
-    (
-        "mesa-vulkan-drivers",
-        "Vulkan drivers for Intel/AMD graphics, and lavapipe software rendering when there is no GPU",
-        Need::Run,
-    ),
+    ("pkg-config", "finds the ALSA sound library while compiling", Need::Build),
+    ("libasound2-dev", "ALSA sound (kira/cpal) headers for compiling", Need::Build),
+    ("cmake", "builds the Opus voice codec (libopus, bundled with the opus crate)", Need::Build),
+    ("libvulkan1", "Vulkan loader: how the renderer reaches the graphics card", Need::Run),
+    ("mesa-vulkan-drivers", "Vulkan drivers for Intel/AMD graphics, and lavapipe software rendering when there is no GPU", Need::Run),
     ("libx11-6", "X11 window", Need::Run),
     ("libxcursor1", "X11 mouse cursor", Need::Run),
     ("libxrandr2", "X11 screen size", Need::Run),
     ("libxi6", "X11 mouse and keyboard input", Need::Run),
-    (
-        "libxkbcommon-x11-0",
-        "keyboard layouts (typing names, Japanese too)",
-        Need::Run,
-    ),
-    (
-        "libopenxr-loader1",
-        "OpenXR loader for VR headsets (without it Tsunagu runs on the screen)",
-        Need::Run,
-    ),
-    (
-        "xvfb",
-        "a virtual display for tests and screenshots on machines without one",
-        Need::Headless,
-    ),
-    (
-        "xauth",
-        "lets xvfb-run start the virtual display",
-        Need::Headless,
-    ),
-    (
-        "pulseaudio",
-        "a sound server with a silent sink, so tests open a real microphone and speakers",
-        Need::Headless,
-    ),
-    (
-        "pulseaudio-utils",
-        "paplay: a second program talking into the test microphone",
-        Need::Headless,
-    ),
-    (
-        "libasound2-plugins",
-        "routes ALSA (what cpal opens) to the test sound server",
-        Need::Headless,
-    ),
+    ("libxkbcommon-x11-0", "keyboard layouts (typing names, Japanese too)", Need::Run),
+    ("libopenxr-loader1", "OpenXR loader for VR headsets (without it Tsunagu runs on the screen)", Need::Run),
+    ("xvfb", "a virtual display for tests and screenshots on machines without one", Need::Headless),
+    ("xauth", "lets xvfb-run start the virtual display", Need::Headless),
+    ("pulseaudio", "a sound server with a silent sink, so tests open a real microphone and speakers", Need::Headless),
+    ("pulseaudio-utils", "paplay: a second program talking into the test microphone", Need::Headless),
+    ("libasound2-plugins", "routes ALSA (what cpal opens) to the test sound server", Need::Headless),
 ];
 
 fn is_installed(package: &str) -> bool {

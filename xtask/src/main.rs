@@ -66,39 +66,26 @@ fn main() -> ExitCode {
 /// environment `cargo run` sets, not baked in at compile time: two checkouts
 /// sharing one target directory share this binary too.
 pub fn root() -> std::path::PathBuf {
-    let manifest_dir =
-        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
-    std::path::Path::new(&manifest_dir)
-        .parent()
-        .map(|p| p.to_path_buf())
-        .unwrap_or_default()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    std::path::Path::new(&manifest_dir).parent().map(|p| p.to_path_buf()).unwrap_or_default()
 }
 
 /// Where cargo puts what it builds: `CARGO_TARGET_DIR`, or `target/` in the repository.
 pub fn target_dir() -> std::path::PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| root().join("target"))
 }
 
 /// Run a command to completion; an error names the command.
 pub fn status(cmd: &mut std::process::Command) -> Result<(), String> {
     let shown = format!("{cmd:?}");
     eprintln!("xtask: {shown}");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("could not start {shown}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{shown} failed ({status})"))
-    }
+    let status = cmd.status().map_err(|e| format!("could not start {shown}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{shown} failed ({status})")) }
 }
 
 /// `cargo` as invoked by the user (respects `CARGO`).
 pub fn cargo() -> std::process::Command {
-    let mut cmd =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    let mut cmd = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root());
     cmd
 }

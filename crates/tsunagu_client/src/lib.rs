@@ -106,11 +106,7 @@ pub fn build_app(options: ClientOptions) -> App {
     let mut app = App::new();
     let language = options
         .language
-        .or_else(|| {
-            std::env::var("LANG")
-                .ok()
-                .and_then(|l| Language::from_tag(&l))
-        })
+        .or_else(|| std::env::var("LANG").ok().and_then(|l| Language::from_tag(&l)))
         .unwrap_or_default();
     let (width, height) = options.window_size;
     let window = Window {
@@ -119,26 +115,15 @@ pub fn build_app(options: ClientOptions) -> App {
         ..default()
     };
     let defaults = DefaultPlugins
-        .set(WindowPlugin {
-            primary_window: Some(window),
-            ..default()
-        })
-        .set(AssetPlugin {
-            file_path: assets::asset_root().to_string_lossy().into_owned(),
-            ..default()
-        })
-        .set(bevy::log::LogPlugin {
-            fmt_layer: log_format,
-            ..default()
-        });
+        .set(WindowPlugin { primary_window: Some(window), ..default() })
+        .set(AssetPlugin { file_path: assets::asset_root().to_string_lossy().into_owned(), ..default() })
+        .set(bevy::log::LogPlugin { fmt_layer: log_format, ..default() });
     if options.xr {
         app.add_plugins(bevy_mod_openxr::add_xr_plugins(defaults));
     } else {
         app.add_plugins(defaults);
     }
-    app.add_plugins(bevy_rapier3d::prelude::RapierPhysicsPlugin::<
-        bevy_rapier3d::prelude::NoUserData,
-    >::default());
+    app.add_plugins(bevy_rapier3d::prelude::RapierPhysicsPlugin::<bevy_rapier3d::prelude::NoUserData>::default());
     app.insert_resource(Settings {
         nickname: options.nickname.clone().unwrap_or_default(),
         body_color: options.body_color.unwrap_or(BODY_COLORS[0]),
@@ -148,9 +133,7 @@ pub fn build_app(options: ClientOptions) -> App {
     .init_state::<AppState>()
     .add_plugins((
         text::TextPlugin,
-        voice::VoicePlugin {
-            settings: options.voice.clone(),
-        },
+        voice::VoicePlugin { settings: options.voice.clone() },
         xr::XrStatusPlugin,
         scene::WardScenePlugin,
         avatar::AvatarPlugin,
@@ -178,10 +161,7 @@ fn log_format(_: &mut App) -> Option<bevy::log::BoxedFmtLayer> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_filter(tracing_subscriber::filter::FilterFn::new(move |meta| {
-            *meta.level() <= tracing::Level::WARN
-                || !quiet_below_warn
-                    .iter()
-                    .any(|t| meta.target().starts_with(t))
+            *meta.level() <= tracing::Level::WARN || !quiet_below_warn.iter().any(|t| meta.target().starts_with(t))
         }));
     Some(Box::new(layer))
 }

@@ -162,21 +162,9 @@ fn build_start_screen(mut commands: Commands, font: Res<UiFont>, mut windows: Qu
                     }
                 });
                 card.spawn(label("start-language-label"));
-                card.spawn(Node {
-                    column_gap: Val::Px(10.0),
-                    ..default()
-                })
-                .with_children(|row| {
-                    row.spawn(button(
-                        StartAction::Language(Language::Japanese),
-                        "lang-ja",
-                        false,
-                    ));
-                    row.spawn(button(
-                        StartAction::Language(Language::English),
-                        "lang-en",
-                        false,
-                    ));
+                card.spawn(Node { column_gap: Val::Px(10.0), ..default() }).with_children(|row| {
+                    row.spawn(button(StartAction::Language(Language::Japanese), "lang-ja", false));
+                    row.spawn(button(StartAction::Language(Language::English), "lang-en", false));
                 });
                 super::voice_panel::spawn_voice_panel(card, &font, super::voice_panel::PanelPlace::Start);
                 card.spawn(Node { height: Val::Px(6.0), ..default() });
