@@ -122,6 +122,10 @@ fn clicking_a_name_tag_makes_a_voice_softer_then_silent_then_full_again() {
     assert_eq!(LocalVolume::Full.note(), None);
     assert_eq!(LocalVolume::Soft.note(), Some("voice-peer-soft"));
     assert_eq!(LocalVolume::Off.note(), Some("voice-peer-off"));
+    // What the engine holds reads back as the same step.
+    assert_eq!(LocalVolume::of((1.0, false)), LocalVolume::Full);
+    assert_eq!(LocalVolume::of((0.5, false)), LocalVolume::Soft);
+    assert_eq!(LocalVolume::of((0.5, true)), LocalVolume::Off);
 }
 
 #[test]

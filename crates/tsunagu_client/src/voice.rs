@@ -49,7 +49,7 @@ pub enum MicStatus {
 pub struct VoiceChoice(pub VoiceSettings);
 
 /// How loud someone is on this PC, chosen by clicking their name tag (they
-/// are not told). Kept until they leave.
+/// are not told). The engine keeps the choice until they leave.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LocalVolume {
     /// As they speak.
@@ -80,15 +80,20 @@ impl LocalVolume {
         }
     }
 
+    /// The step that a volume and mute chosen in the engine stand for.
+    pub fn of((volume, muted): (f32, bool)) -> LocalVolume {
+        match (muted, volume < 1.0) {
+            (true, _) => LocalVolume::Off,
+            (false, true) => LocalVolume::Soft,
+            (false, false) => LocalVolume::Full,
+        }
+    }
+
     fn apply(self, engine: &mut VoiceEngine, who: tsunagu_protocol::PeerId) {
         engine.set_volume(who, if self == LocalVolume::Soft { 0.5 } else { 1.0 });
         engine.set_peer_muted(who, self == LocalVolume::Off);
     }
 }
-
-/// Everyone's [`LocalVolume`] here.
-#[derive(Resource, Default)]
-pub struct LocalVolumes(pub std::collections::HashMap<tsunagu_protocol::PeerId, LocalVolume>);
 
 /// The note on a name tag saying someone is softer or off here.
 #[derive(Component)]
@@ -114,7 +119,6 @@ impl Plugin for VoicePlugin {
     fn build(&self, app: &mut App) {
         open_voice(app.world_mut(), &self.settings);
         app.insert_resource(VoiceChoice(self.settings.clone()))
-            .init_resource::<LocalVolumes>()
             .add_systems(Startup, make_sign_look)
             .add_systems(Update, click_name_tags.run_if(in_state(AppState::InRoom)))
             .add_systems(Update, tick)
@@ -141,12 +145,11 @@ impl Plugin for VoicePlugin {
                     .after(TransformSystems::Propagate)
                     .run_if(in_state(AppState::InRoom)),
             )
-            .add_systems(OnExit(AppState::InRoom), |voice: Res<Voice>, mut volumes: ResMut<LocalVolumes>| {
+            .add_systems(OnExit(AppState::InRoom), |voice: Res<Voice>| {
                 voice.with(|engine| {
                     engine.remove_all();
                     engine.set_direct_sender(None);
-                });
-                volumes.0.clear();
+                })
             })
             .add_systems(Last, close_on_exit);
     }
@@ -229,11 +232,10 @@ fn exchange(mut connection: ResMut<Connection>, voice: Res<Voice>, mut sending_o
     });
 }
 
-fn forget_leavers(mut messages: MessageReader<RoomMessage>, voice: Res<Voice>, mut volumes: ResMut<LocalVolumes>) {
+fn forget_leavers(mut messages: MessageReader<RoomMessage>, voice: Res<Voice>) {
     for message in messages.read() {
         if let RoomEvent::PeerLeft(id) = message.0 {
             voice.with(|engine| engine.remove(id));
-            volumes.0.remove(&id);
         }
     }
 }
@@ -243,22 +245,19 @@ pub(crate) fn click_name_tags(
     tags: Query<(&Interaction, &crate::avatar::NameTag), Changed<Interaction>>,
     remote: Query<&RemoteAvatar>,
     voice: Res<Voice>,
-    mut volumes: ResMut<LocalVolumes>,
 ) {
     for (interaction, tag) in &tags {
         if *interaction != Interaction::Pressed {
             continue;
         }
         let Ok(who) = remote.get(tag.target) else { continue };
-        let volume = volumes.0.entry(who.0).or_default();
-        *volume = volume.next();
-        voice.with(|engine| volume.apply(engine, who.0));
+        voice.with(|engine| LocalVolume::of(engine.peer_choice(who.0)).next().apply(engine, who.0));
     }
 }
 
 /// The notes on name tags (UI: added by the voice panel's plugin).
 pub(crate) fn show_volume_marks(
-    volumes: Res<LocalVolumes>,
+    voice: Res<Voice>,
     settings: Res<crate::Settings>,
     texts: Res<crate::text::Texts>,
     tags: Query<(&crate::avatar::NameTag, &Children)>,
@@ -266,7 +265,7 @@ pub(crate) fn show_volume_marks(
     mut marks: Query<&mut Text, With<VolumeMark>>,
 ) {
     for (tag, children) in &tags {
-        let volume = remote.get(tag.target).ok().and_then(|who| volumes.0.get(&who.0)).copied().unwrap_or_default();
+        let volume = remote.get(tag.target).map_or(LocalVolume::Full, |who| voice.with(|engine| LocalVolume::of(engine.peer_choice(who.0))));
         let shown = volume.note().map(|key| format!(" {}", texts.get(settings.language, key))).unwrap_or_default();
         for child in children.iter() {
             if let Ok(mut text) = marks.get_mut(child)

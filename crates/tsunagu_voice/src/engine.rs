@@ -369,6 +369,11 @@ impl VoiceEngine {
         }
     }
 
+    /// The volume (0..2) and mute chosen for someone here.
+    pub fn peer_choice(&self, who: PeerId) -> (f32, bool) {
+        self.output.as_ref().map_or((1.0, false), |o| o.chosen(who))
+    }
+
     /// Someone left.
     pub fn remove(&mut self, who: PeerId) {
         if let Some(output) = self.output.as_mut() {

@@ -521,6 +521,11 @@ impl VoiceOutput {
         }
     }
 
+    /// The volume (0..2) and mute chosen for `who` on this PC.
+    pub fn chosen(&self, who: PeerId) -> (f32, bool) {
+        self.chosen.get(&who).copied().unwrap_or((1.0, false))
+    }
+
     /// `who` left: their stream ends.
     pub fn remove(&mut self, who: PeerId) {
         self.chosen.remove(&who);
