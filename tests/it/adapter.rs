@@ -33,7 +33,7 @@ fn app_in(stepper: &Stepper) -> App {
         .init_resource::<Seen>()
         .add_systems(Update, collect.in_set(NetSet::Apply));
     // The app's connection is over the stepper's hub (its first connection).
-    let hello = Hello::new(ROOM_CODE, "ゆき", AvatarLook { body_color: BODY_COLORS[0] });
+    let hello = Hello::new(ROOM_CODE, "ゆき", AvatarLook::with_color(BODY_COLORS[0]));
     app.insert_resource(Connection::new(ClientCore::join(Box::new(stepper.connector.clone()), hello, Duration::ZERO)));
     app.world_mut().resource_mut::<NextState<AppState>>().set(AppState::InRoom);
     app
@@ -77,7 +77,7 @@ fn the_adapter_joins_shows_arrivals_and_leaves_and_comes_back_after_a_cut() {
     }
     let friend_id = stepper.clients[friend].id().unwrap();
     assert!(app.world().resource::<Seen>().0.iter().any(|e| matches!(e, RoomEvent::PeerJoined(p) if p.id == friend_id && p.nickname == "あおい")));
-    app.world_mut().write_message(SendRoomEvent(ClientEvent::SetLook(AvatarLook { body_color: BODY_COLORS[4] })));
+    app.world_mut().write_message(SendRoomEvent(ClientEvent::SetLook(AvatarLook::with_color(BODY_COLORS[4]))));
     for _ in 0..3 {
         frame(&mut stepper, &mut app);
     }

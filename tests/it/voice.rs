@@ -47,9 +47,7 @@ fn the_mic_file_reaches_the_room_and_the_room_reaches_the_speaker_file() {
     let hello = Hello::new(
         ROOM_CODE,
         "ゆき",
-        AvatarLook {
-            body_color: BODY_COLORS[0],
-        },
+        AvatarLook::with_color(BODY_COLORS[0]),
     );
     app.insert_resource(Connection::new(ClientCore::join(
         Box::new(stepper.connector.clone()),

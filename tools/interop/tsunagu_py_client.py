@@ -26,7 +26,7 @@ from aioquic.asyncio import QuicConnectionProtocol, connect
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.events import ConnectionTerminated, DatagramFrameReceived, HandshakeCompleted, StreamDataReceived
 
-PROTOCOL_VERSION = 4
+PROTOCOL_VERSION = 5
 WIDTHS = [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 20, 35]
 ZERO = ((0, 0, 0), (3, 0, 0, 0))  # a missing part: origin, identity rotation
 
@@ -164,6 +164,7 @@ class Client(QuicConnectionProtocol):
         self.events_out = None
         self.changes = []  # PeerChanged infos, in order
         self.refusals = []
+        self.chats = []  # [peer, text] in order
 
     def send_frame(self, stream, message):
         data = msgpack.packb(message, use_bin_type=True)
@@ -218,6 +219,8 @@ class Client(QuicConnectionProtocol):
             self.peers.pop(msg["PeerLeft"], None)
         elif isinstance(msg, dict) and "PeerChanged" in msg:
             self.changes.append(msg["PeerChanged"])
+        elif isinstance(msg, dict) and "Chat" in msg:
+            self.chats.append(msg["Chat"])
         elif isinstance(msg, dict) and "Refused" in msg:
             self.refusals.append(msg["Refused"])
         elif isinstance(msg, dict) and "MovedTo" in msg:
@@ -242,6 +245,11 @@ class Client(QuicConnectionProtocol):
             self.seen.setdefault(peer, []).append((now, parts[0][0]))
 
 
+def look(color):
+    """Section 5: AvatarLook = [body_color, headwear, headwear_color, accessories]."""
+    return [list(color), "Tuft", list(color), [False, False, False]]
+
+
 async def join(host, port, code, fp, nickname, color):
     config = QuicConfiguration(is_client=True, alpn_protocols=["tsunagu/1"], max_datagram_frame_size=65536,
                                verify_mode=ssl.CERT_NONE, server_name="tsunagu", idle_timeout=15)
@@ -250,7 +258,7 @@ async def join(host, port, code, fp, nickname, color):
     if client.closed:
         raise RuntimeError(client.closed)
     client.control = client._quic.get_next_available_stream_id()
-    client.send_frame(client.control, {"Hello": [PROTOCOL_VERSION, code, nickname, [list(color)], None]})
+    client.send_frame(client.control, {"Hello": [PROTOCOL_VERSION, code, nickname, look(color), None]})
     welcome = await asyncio.wait_for(client.welcome, 5)
     for info in welcome[4]:
         client.peers[info[0]] = info[1]
@@ -280,9 +288,14 @@ async def main(invite):
         seq += 1
         await asyncio.sleep(1 / 30)
     # Section 6: a SetLook on the client's events stream reaches everyone, sender included.
-    walker.send_event({"SetLook": [[120, 200, 120]]})
+    walker.send_event({"SetLook": look((120, 200, 120))})
+    # Section 6: a chat line comes back, normalized, to everyone.
+    walker.send_event({"Chat": "  やあ！"})
     await asyncio.sleep(0.3)
-    changed = [c for c in watcher.changes if c[0] == walker_id and c[2] == [[120, 200, 120]]]
+    changed = [c for c in watcher.changes if c[0] == walker_id and c[2] == look((120, 200, 120))]
+    if [walker_id, "やあ！"] not in watcher.chats:
+        print(f"FAIL: the watcher did not get the chat line (got {watcher.chats})")
+        return 1
     own = [c for c in walker.changes if c[0] == walker_id]
     print(f"SetLook: the watcher saw {len(changed)} PeerChanged, the walker {len(own)}")
     if not changed or not own:

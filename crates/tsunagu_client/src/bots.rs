@@ -48,7 +48,7 @@ fn start_bots(
     let bots = (0..options.bots)
         .map(|i| {
             let nickname = texts.plain_with(settings.language, "bot-name", &[("n", Arg::Num(f64::from(i + 1)))]);
-            let hello = Hello::new(&invite.room_code, &nickname, AvatarLook { body_color: BODY_COLORS[(i as usize + 3) % BODY_COLORS.len()] });
+            let hello = Hello::new(&invite.room_code, &nickname, AvatarLook::with_color(BODY_COLORS[(i as usize + 3) % BODY_COLORS.len()]));
             let i = i as f32;
             Bot {
                 core: ClientCore::join(Box::new(QuicConnector::new(invite.clone())), hello, time.elapsed()),

@@ -177,7 +177,7 @@ pub fn data_dir() -> Option<PathBuf> {
 
 /// A Hello for these settings and room code.
 pub fn hello_for(settings: &Settings, room_code: &str) -> Hello {
-    Hello::new(room_code, settings.nickname.trim(), AvatarLook { body_color: settings.body_color })
+    Hello::new(room_code, settings.nickname.trim(), AvatarLook::with_color(settings.body_color))
 }
 
 fn fail(commands: &mut Commands, next: &mut NextState<AppState>, key: &'static str, reason: String) {

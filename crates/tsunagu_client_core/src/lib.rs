@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use tsunagu_net::{Connector, LinkEnd, arrival_on_clock};
 use tsunagu_protocol::{
-    AvatarPose, ClientEvent, CloseReason, Hello, PeerId, PeerInfo, QuantPose, Refusal, RejectReason, Role, ServerEvent, VoiceFrame,
+    AvatarPose, ClientEvent, CloseReason, Gesture, Hello, PeerId, PeerInfo, QuantPose, Refusal, RejectReason, Role, ServerEvent, Stamp,
+    VoiceFrame,
 };
 
 pub use room::{Placement, RemotePeer, RoomView, SampledPose};
@@ -122,6 +123,13 @@ pub enum RoomEvent {
     Refused(Refusal),
     /// The server has put our body here: move the avatar and go on from it.
     MovedTo(QuantPose),
+    /// Someone made a gesture (us included).
+    Gesture(PeerId, Gesture),
+    /// Someone sent a stamp (us included).
+    Stamp(PeerId, Stamp),
+    /// Someone said a line in the chat (us included). Kept nowhere but in
+    /// this event: the app shows it and forgets it.
+    Chat(PeerId, String),
     /// Over for good; nothing more will happen.
     Ended(ClientEnd),
 }
@@ -280,14 +288,17 @@ impl ClientCore {
         self.flush_pose(now);
     }
 
-    /// Something we did in the room. Sent reliably; kept while (re)joining.
+    /// Something we did in the room. Sent reliably; kept while (re)joining,
+    /// except gestures and stamps, which mean nothing a few seconds late.
     pub fn send_event(&mut self, event: ClientEvent) {
         // A reconnect introduces us as we are now.
-        match &event {
-            ClientEvent::SetLook(look) => self.hello.look = *look,
+        if let ClientEvent::SetLook(look) = &event {
+            self.hello.look = *look;
         }
+        let momentary = matches!(event, ClientEvent::Gesture(_) | ClientEvent::Stamp(_));
         match self.session.as_mut() {
             Some(session) if self.phase == Phase::InRoom => session.send_event(&event),
+            _ if momentary => {}
             _ if self.pending_events.len() < MAX_PENDING_EVENTS => self.pending_events.push(event),
             _ => tracing::warn!("dropped a room event while reconnecting"),
         }
@@ -367,6 +378,8 @@ impl ClientCore {
                     nickname: tsunagu_protocol::normalize_nickname(&self.hello.nickname),
                     look: self.hello.look,
                     role: welcome.role,
+                    // A kept place keeps a raised hand.
+                    hand_raised: welcome.resumed && self.room.me().is_some_and(|m| m.hand_raised),
                 };
                 self.resume = Some(welcome.resume);
                 self.busy = false;
@@ -408,6 +421,9 @@ impl ClientCore {
             }
             SessionEvent::Event(ServerEvent::Refused(refusal)) => self.out.push(RoomEvent::Refused(refusal)),
             SessionEvent::Event(ServerEvent::MovedTo(body)) => self.out.push(RoomEvent::MovedTo(body)),
+            SessionEvent::Event(ServerEvent::Gesture(from, gesture)) => self.out.push(RoomEvent::Gesture(from, gesture)),
+            SessionEvent::Event(ServerEvent::Stamp(from, stamp)) => self.out.push(RoomEvent::Stamp(from, stamp)),
+            SessionEvent::Event(ServerEvent::Chat(from, text)) => self.out.push(RoomEvent::Chat(from, text)),
             SessionEvent::Snapshot(snapshot, arrived) => {
                 // On the caller's clock, when it arrived (not when we polled:
                 // a slow frame must not look like network jitter).

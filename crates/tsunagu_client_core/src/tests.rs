@@ -20,7 +20,7 @@ fn ms(n: u64) -> Duration {
 }
 
 fn info(id: u32, name: &str) -> PeerInfo {
-    PeerInfo { id: PeerId(id), nickname: name.into(), look: AvatarLook { body_color: [1, 2, 3] }, role: Role::Participant }
+    PeerInfo { id: PeerId(id), nickname: name.into(), look: AvatarLook::with_color([1, 2, 3]), role: Role::Participant, hand_raised: false }
 }
 
 fn pose(x: i32) -> AvatarPose {
@@ -59,7 +59,7 @@ impl Script {
     }
 
     fn core(&self, now: Duration) -> ClientCore {
-        ClientCore::join(Box::new(self.connector.clone()), Hello::new("room", "ゆき", AvatarLook { body_color: [9, 9, 9] }), now)
+        ClientCore::join(Box::new(self.connector.clone()), Hello::new("room", "ゆき", AvatarLook::with_color([9, 9, 9])), now)
     }
 
     /// Everything clients sent, decoded as far as the script needs.
@@ -196,7 +196,7 @@ fn a_look_changed_in_the_room_is_sent_and_used_for_a_reconnect() {
     script.send(1, Channel::Control, &welcome(2, vec![], 1, false));
     core.poll(ms(1));
     script.received();
-    let look = AvatarLook { body_color: [90, 180, 230] };
+    let look = AvatarLook::with_color([90, 180, 230]);
     core.send_event(ClientEvent::SetLook(look));
     assert_eq!(script.received(), vec![(1, "event".to_string())]);
     // The server confirms to everyone, us included.
@@ -241,7 +241,7 @@ impl Connector for BusyTwice {
 #[test]
 fn a_busy_server_is_tried_again_and_the_first_join_still_counts_as_a_join() {
     let mut script = Script::new();
-    let hello = Hello::new("room", "ゆき", AvatarLook { body_color: [9, 9, 9] });
+    let hello = Hello::new("room", "ゆき", AvatarLook::with_color([9, 9, 9]));
     let mut core = ClientCore::join(Box::new(BusyTwice(0, script.connector.clone())), hello, Duration::ZERO);
     assert_eq!(core.poll(ms(10)), vec![RoomEvent::ServerBusy]);
     assert!(core.busy() && !core.reconnecting() && !core.ended());

@@ -12,6 +12,8 @@ pub const MAX_DATAGRAM_BYTES: usize = 1200;
 pub const MAX_DEPTH: usize = 12;
 /// Nickname length in characters (Unicode scalar values).
 pub const MAX_NICKNAME_CHARS: usize = 24;
+/// Chat line length in characters: two or three sentences, a bubble's worth.
+pub const MAX_CHAT_CHARS: usize = 100;
 /// Room code length in characters.
 pub const MAX_ROOM_CODE_CHARS: usize = 32;
 /// Most people one room can hold; also bounds every list of peers.

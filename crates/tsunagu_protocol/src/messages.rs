@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::limits::{MAX_NICKNAME_CHARS, MAX_PEERS, MAX_ROOM_CODE_CHARS, MAX_SNAPSHOT_AVATARS};
-use crate::nickname::nickname_is_valid;
+use crate::limits::{MAX_CHAT_CHARS, MAX_NICKNAME_CHARS, MAX_PEERS, MAX_ROOM_CODE_CHARS, MAX_SNAPSHOT_AVATARS};
+use crate::nickname::{chat_problem, nickname_is_valid};
 use crate::quant::QuantPose;
 
 /// A participant's id inside one room for one connection. Never derived from a name.
@@ -27,6 +27,104 @@ pub enum Role {
 pub struct AvatarLook {
     /// Body colour as sRGB bytes.
     pub body_color: [u8; 3],
+    /// What is on the head.
+    pub headwear: Headwear,
+    /// The hair's or the hat's colour as sRGB bytes.
+    pub headwear_color: [u8; 3],
+    /// Small things worn.
+    pub accessories: Accessories,
+}
+
+impl AvatarLook {
+    /// A look in `body_color` with the plain tuft and nothing worn.
+    pub const fn with_color(body_color: [u8; 3]) -> AvatarLook {
+        AvatarLook { body_color, headwear: Headwear::Tuft, headwear_color: body_color, accessories: Accessories::NONE }
+    }
+}
+
+/// What is on an avatar's head: a hairstyle or a hat.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Headwear {
+    /// A small round tuft on top.
+    #[default]
+    Tuft,
+    /// Short, soft hair.
+    Short,
+    /// Long hair down the back.
+    Long,
+    /// A bun on top.
+    Bun,
+    /// A knitted beanie with a pompom.
+    Beanie,
+    /// A cap with a peak.
+    Cap,
+    /// A wide straw hat.
+    StrawHat,
+}
+
+impl Headwear {
+    /// Every kind, in the order the start screen offers them.
+    pub const ALL: [Headwear; 7] = [Headwear::Tuft, Headwear::Short, Headwear::Long, Headwear::Bun, Headwear::Beanie, Headwear::Cap, Headwear::StrawHat];
+}
+
+/// Small things an avatar wears; any together.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Accessories {
+    /// Round glasses.
+    pub glasses: bool,
+    /// A ribbon on the side of the head.
+    pub ribbon: bool,
+    /// A scarf around the neck.
+    pub scarf: bool,
+}
+
+impl Accessories {
+    /// Nothing worn.
+    pub const NONE: Accessories = Accessories { glasses: false, ribbon: false, scarf: false };
+}
+
+/// A gesture played once on the avatar, seen by everyone near.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Gesture {
+    /// Wave hello or goodbye.
+    Wave,
+    /// Clap.
+    Clap,
+    /// Nod: yes.
+    Nod,
+    /// Shake the head: no.
+    HeadShake,
+    /// Thumbs up.
+    ThumbsUp,
+    /// Hands in a heart over the head.
+    HeartHands,
+}
+
+impl Gesture {
+    /// Every gesture, in the order of the number keys (1 to 6; 7 raises the hand).
+    pub const ALL: [Gesture; 6] = [Gesture::Wave, Gesture::Clap, Gesture::Nod, Gesture::HeadShake, Gesture::ThumbsUp, Gesture::HeartHands];
+}
+
+/// A big picture that pops up over the avatar and fades.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Stamp {
+    /// A heart.
+    Heart,
+    /// Clapping hands.
+    Clap,
+    /// A smiling face.
+    Smile,
+    /// A star.
+    Star,
+    /// Bamboo with paper wishes (Tanabata).
+    Tanabata,
+    /// 「ありがとう」: thank you.
+    Thanks,
+}
+
+impl Stamp {
+    /// Every stamp, in the order of the stamp bar.
+    pub const ALL: [Stamp; 6] = [Stamp::Heart, Stamp::Clap, Stamp::Smile, Stamp::Star, Stamp::Tanabata, Stamp::Thanks];
 }
 
 /// Client → server, first message on the control stream.
@@ -63,6 +161,8 @@ pub struct PeerInfo {
     pub look: AvatarLook,
     /// Their role.
     pub role: Role,
+    /// Their hand is raised (until they lower it).
+    pub hand_raised: bool,
 }
 
 /// Server → client: you are in.
@@ -212,6 +312,13 @@ pub enum ServerEvent {
     /// The server has put your body here (you walked where nobody may stand,
     /// or faster than walking allows): move your avatar there and go on from it.
     MovedTo(QuantPose),
+    /// Someone made a gesture (you included).
+    Gesture(PeerId, Gesture),
+    /// Someone sent a stamp (you included).
+    Stamp(PeerId, Stamp),
+    /// Someone said something in the chat (you included), as the room keeps
+    /// it: normalized, checked, at most [`MAX_CHAT_CHARS`] characters.
+    Chat(PeerId, String),
 }
 
 /// Client → server on the events stream: something a person did in the room.
@@ -221,6 +328,15 @@ pub enum ServerEvent {
 pub enum ClientEvent {
     /// Change my avatar's look while in the room.
     SetLook(AvatarLook),
+    /// Make a gesture.
+    Gesture(Gesture),
+    /// Raise (`true`) or lower my hand; it stays as set.
+    RaiseHand(bool),
+    /// Send a stamp.
+    Stamp(Stamp),
+    /// Say something in the chat: one line, at most [`MAX_CHAT_CHARS`]
+    /// characters, the nickname character rules with punctuation allowed.
+    Chat(String),
 }
 
 impl ClientEvent {
@@ -228,6 +344,10 @@ impl ClientEvent {
     pub fn kind(&self) -> EventKind {
         match self {
             ClientEvent::SetLook(_) => EventKind::SetLook,
+            ClientEvent::Gesture(_) => EventKind::Gesture,
+            ClientEvent::RaiseHand(_) => EventKind::RaiseHand,
+            ClientEvent::Stamp(_) => EventKind::Stamp,
+            ClientEvent::Chat(_) => EventKind::Chat,
         }
     }
 }
@@ -240,6 +360,14 @@ pub enum EventKind {
     /// Voice datagrams ([`ClientDatagram::Voice`]): refused (once) when a
     /// client sends more than the room's voice limit; the excess is dropped.
     Voice,
+    /// [`ClientEvent::Gesture`].
+    Gesture,
+    /// [`ClientEvent::RaiseHand`].
+    RaiseHand,
+    /// [`ClientEvent::Stamp`].
+    Stamp,
+    /// [`ClientEvent::Chat`].
+    Chat,
 }
 
 /// A refused client event: which kind, and why.
@@ -258,6 +386,11 @@ pub enum RefusalReason {
     TooFast,
     /// Your role may not do this.
     NotAllowed,
+    /// The text is longer than the room allows.
+    TooLong,
+    /// The text is empty or has a character that is not allowed (invisible,
+    /// direction-changing, a line break).
+    TextNotAllowed,
 }
 
 /// A pose sample: where the body stands and where the head looks; hands in VR.
@@ -451,7 +584,9 @@ impl Validate for ServerEvent {
     fn validate(&self) -> Result<(), &'static str> {
         match self {
             ServerEvent::PeerJoined(peer) | ServerEvent::PeerChanged(peer) => peers_valid(std::slice::from_ref(peer)),
-            ServerEvent::PeerLeft(_) | ServerEvent::Refused(_) | ServerEvent::MovedTo(_) => Ok(()),
+            // The room sends only lines that pass the chat rule; anything else is not a room's.
+            ServerEvent::Chat(_, text) if chat_problem(text).is_some() => Err("chat"),
+            ServerEvent::PeerLeft(_) | ServerEvent::Refused(_) | ServerEvent::MovedTo(_) | ServerEvent::Gesture(..) | ServerEvent::Stamp(..) | ServerEvent::Chat(..) => Ok(()),
         }
     }
 }
@@ -459,7 +594,10 @@ impl Validate for ServerEvent {
 impl Validate for ClientEvent {
     fn validate(&self) -> Result<(), &'static str> {
         match self {
-            ClientEvent::SetLook(_) => Ok(()),
+            // A line a little too long is refused by the room with a reason
+            // (TooLong); one far beyond any typing is not our protocol.
+            ClientEvent::Chat(text) if text.len() > MAX_CHAT_CHARS * 16 => Err("chat"),
+            ClientEvent::SetLook(_) | ClientEvent::Gesture(_) | ClientEvent::RaiseHand(_) | ClientEvent::Stamp(_) | ClientEvent::Chat(_) => Ok(()),
         }
     }
 }

@@ -7,7 +7,7 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
-use crate::limits::MAX_NICKNAME_CHARS;
+use crate::limits::{MAX_CHAT_CHARS, MAX_NICKNAME_CHARS};
 
 /// Punctuation and symbols allowed besides letters, marks, digits and spaces:
 /// what children put in names (ゆき☆, Hana-chan, けん!), nothing that can pose
@@ -17,7 +17,7 @@ pub const NICKNAME_EXTRAS: &str = "-_.・'’!?！？&()（）~～〜☆★♪�
 /// Most combining marks in a row (enough for any real script; "zalgo" text is refused).
 pub const MAX_MARKS_IN_A_ROW: usize = 2;
 
-/// Why a nickname cannot be used.
+/// Why a nickname (or a chat line) cannot be used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NicknameProblem {
     /// Empty after trimming.
@@ -40,16 +40,37 @@ pub fn normalize_nickname(nickname: &str) -> String {
 
 /// What is wrong with `nickname` as given (it is normalized first), if anything.
 pub fn nickname_problem(nickname: &str) -> Option<NicknameProblem> {
-    let name = normalize_nickname(nickname);
-    let count = name.chars().count();
+    text_problem(&normalize_nickname(nickname), MAX_NICKNAME_CHARS, |c| c == ' ' || NICKNAME_EXTRAS.contains(c))
+}
+
+/// The form a chat line is kept and shown in: NFC, the ideographic space kept
+/// (Japanese text uses it), no spaces at the ends.
+pub fn normalize_chat(text: &str) -> String {
+    text.nfc().collect::<String>().trim_matches(|c| c == ' ' || c == '\u{3000}').to_owned()
+}
+
+/// What is wrong with a chat line as given (it is normalized first), if
+/// anything. The same rule as nicknames, with all visible punctuation and
+/// symbols allowed (a child writes 「ありがとう！」 and ♡ and 🌟): still
+/// nothing invisible, nothing that turns the text around, one line.
+pub fn chat_problem(text: &str) -> Option<NicknameProblem> {
+    text_problem(&normalize_chat(text), MAX_CHAT_CHARS, |c| {
+        matches!(c.general_category_group(), GeneralCategoryGroup::Punctuation | GeneralCategoryGroup::Symbol) || c == ' ' || c == '\u{3000}'
+    })
+}
+
+/// The rule behind both: letters, marks (not too many in a row) and digits,
+/// plus whatever `also_allowed` lets through; 1 to `max_chars` characters.
+fn text_problem(text: &str, max_chars: usize, also_allowed: impl Fn(char) -> bool) -> Option<NicknameProblem> {
+    let count = text.chars().count();
     if count == 0 {
         return Some(NicknameProblem::Empty);
     }
-    if count > MAX_NICKNAME_CHARS {
+    if count > max_chars {
         return Some(NicknameProblem::TooLong);
     }
     let mut marks = 0;
-    for c in name.chars() {
+    for c in text.chars() {
         let group = c.general_category_group();
         marks = if group == GeneralCategoryGroup::Mark { marks + 1 } else { 0 };
         if marks > MAX_MARKS_IN_A_ROW {
@@ -57,7 +78,7 @@ pub fn nickname_problem(nickname: &str) -> Option<NicknameProblem> {
         }
         let allowed = match group {
             GeneralCategoryGroup::Letter | GeneralCategoryGroup::Mark | GeneralCategoryGroup::Number => true,
-            _ => c == ' ' || NICKNAME_EXTRAS.contains(c),
+            _ => also_allowed(c),
         };
         if !allowed {
             return Some(NicknameProblem::NotAllowed(c));
@@ -108,5 +129,25 @@ mod tests {
             assert_eq!(nickname_problem(name), Some(problem), "{name:?}");
         }
         assert_eq!(nickname_problem(&"あ".repeat(MAX_NICKNAME_CHARS + 1)), Some(NicknameProblem::TooLong));
+    }
+
+    #[test]
+    fn chat_takes_what_children_write_and_refuses_the_same_tricks() {
+        for line in ["ありがとう！", "きょうは 「たなばた」 だね。", "げんき？ ♡", "みて 🌟", "3じに また ね〜", "Hello, world."] {
+            assert_eq!(chat_problem(line), None, "{line:?} was refused");
+        }
+        assert_eq!(normalize_chat("\u{3000} やあ  "), "やあ");
+        for (line, problem) in [
+            ("  ", NicknameProblem::Empty),
+            ("a\u{202e}b", NicknameProblem::NotAllowed('\u{202e}')),
+            ("a\u{200b}b", NicknameProblem::NotAllowed('\u{200b}')),
+            ("a\nb", NicknameProblem::NotAllowed('\n')),
+            ("a\u{2028}b", NicknameProblem::NotAllowed('\u{2028}')),
+            ("a\u{e000}", NicknameProblem::NotAllowed('\u{e000}')),
+        ] {
+            assert_eq!(chat_problem(line), Some(problem), "{line:?}");
+        }
+        assert_eq!(chat_problem(&"あ".repeat(MAX_CHAT_CHARS)), None);
+        assert_eq!(chat_problem(&"あ".repeat(MAX_CHAT_CHARS + 1)), Some(NicknameProblem::TooLong));
     }
 }

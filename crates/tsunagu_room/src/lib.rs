@@ -13,7 +13,8 @@ use std::time::Duration;
 use bevy_math::Vec3;
 use tsunagu_protocol::{
     AvatarLook, AvatarPose, AvatarState, ClientEvent, Hello, PROTOCOL_VERSION, PeerId, PeerInfo, PoseFrame, QuantPose,
-    Refusal, RefusalReason, RejectReason, Role, ServerEvent, nickname_is_valid, normalize_nickname,
+    NicknameProblem, Refusal, RefusalReason, RejectReason, Role, ServerEvent, chat_problem, nickname_is_valid, normalize_chat,
+    normalize_nickname,
 };
 
 use crate::limits::EventLimiter;
@@ -190,7 +191,7 @@ impl Room {
         let facing_screen = bevy_math::Quat::IDENTITY;
         let head = spawn + Vec3::Y * tsunagu_sim::motion::EYE_HEIGHT;
         let pose = AvatarPose { body: to_wire(spawn, facing_screen), head: to_wire(head, facing_screen), hands: None };
-        let member = Member::new(PeerInfo { id, nickname, look: hello.look, role }, pose, now, resume_token);
+        let member = Member::new(PeerInfo { id, nickname, look: hello.look, role, hand_raised: false }, pose, now, resume_token);
         Ok((self.members.entry(id).or_insert(member), Admission::Fresh))
     }
 
@@ -221,6 +222,17 @@ impl Room {
                 member.info.look = *look;
                 Ok(ServerEvent::PeerChanged(member.info.clone()))
             }
+            ClientEvent::RaiseHand(raised) => {
+                member.info.hand_raised = *raised;
+                Ok(ServerEvent::PeerChanged(member.info.clone()))
+            }
+            ClientEvent::Gesture(gesture) => Ok(ServerEvent::Gesture(id, *gesture)),
+            ClientEvent::Stamp(stamp) => Ok(ServerEvent::Stamp(id, *stamp)),
+            ClientEvent::Chat(text) => match chat_problem(text) {
+                None => Ok(ServerEvent::Chat(id, normalize_chat(text))),
+                Some(NicknameProblem::TooLong) => Err(Refusal { kind, reason: RefusalReason::TooLong }),
+                Some(_) => Err(Refusal { kind, reason: RefusalReason::TextNotAllowed }),
+            },
         }
     }
 
@@ -343,7 +355,7 @@ fn yaw_only(rot: bevy_math::Quat) -> bevy_math::Quat {
 }
 
 /// The look a client shows before it picks one.
-pub const DEFAULT_LOOK: AvatarLook = AvatarLook { body_color: [255, 170, 80] };
+pub const DEFAULT_LOOK: AvatarLook = AvatarLook::with_color([255, 170, 80]);
 
 #[cfg(test)]
 mod tests {
@@ -460,7 +472,7 @@ mod tests {
     fn events_follow_the_rules_and_their_limits() {
         let mut room = room(4);
         let a = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
-        let look = AvatarLook { body_color: [1, 2, 3] };
+        let look = AvatarLook::with_color([1, 2, 3]);
         let event = ClientEvent::SetLook(look);
         let changed = room.apply_event(a, &event, Duration::ZERO).unwrap();
         assert!(matches!(changed, ServerEvent::PeerChanged(info) if info.id == a && info.look == look));
@@ -473,6 +485,32 @@ mod tests {
         );
         assert!(room.apply_event(a, &event, Duration::from_secs(5)).is_ok(), "the limit refills");
         assert_eq!(room.apply_event(PeerId(99), &event, Duration::ZERO).map(|_| ()), Err(Refusal { kind: event.kind(), reason: RefusalReason::NotAllowed }));
+    }
+
+    #[test]
+    fn expression_reaches_everyone_as_the_room_keeps_it() {
+        use tsunagu_protocol::{EventKind, Gesture, Stamp};
+        let mut room = room(4);
+        let a = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
+        let t = Duration::from_secs(1);
+        assert_eq!(room.apply_event(a, &ClientEvent::Gesture(Gesture::Wave), t), Ok(ServerEvent::Gesture(a, Gesture::Wave)));
+        assert_eq!(room.apply_event(a, &ClientEvent::Stamp(Stamp::Thanks), t), Ok(ServerEvent::Stamp(a, Stamp::Thanks)));
+        // A raised hand is state: newcomers see it in the member's info.
+        assert!(matches!(room.apply_event(a, &ClientEvent::RaiseHand(true), t), Ok(ServerEvent::PeerChanged(info)) if info.hand_raised));
+        assert!(room.member(a).unwrap().info.hand_raised);
+        // Chat is normalized, and refused with a reason a person can read.
+        assert_eq!(room.apply_event(a, &ClientEvent::Chat("\u{3000}やあ ".into()), t), Ok(ServerEvent::Chat(a, "やあ".into())));
+        let refused = |reason| Err(Refusal { kind: EventKind::Chat, reason });
+        let long = "あ".repeat(tsunagu_protocol::limits::MAX_CHAT_CHARS + 1);
+        assert_eq!(room.apply_event(a, &ClientEvent::Chat(long), t), refused(RefusalReason::TooLong));
+        assert_eq!(room.apply_event(a, &ClientEvent::Chat("a\u{202e}b".into()), t + Duration::from_secs(2)), refused(RefusalReason::TextNotAllowed));
+        // Each kind has its own limit: a flood of stamps does not stop a wave.
+        let later = Duration::from_secs(10);
+        let stamps = (0..20).filter(|_| room.apply_event(a, &ClientEvent::Stamp(Stamp::Heart), later).is_ok()).count();
+        assert_eq!(stamps as u32, limits::limit(EventKind::Stamp).burst);
+        assert!(room.apply_event(a, &ClientEvent::Gesture(Gesture::Clap), later).is_ok());
+        let chats = (0..10).filter(|_| room.apply_event(a, &ClientEvent::Chat("こんにちは".into()), later).is_ok()).count();
+        assert_eq!(chats as u32, limits::limit(EventKind::Chat).burst);
     }
 
     /// Many small steps at once (120 poses a second, or several drained with one

@@ -39,6 +39,14 @@ pub fn limit(kind: EventKind) -> Limit {
             per_second: 1,
             burst: 3,
         },
+        // A wave, a clap, a nod in a row; then one every half second.
+        EventKind::Gesture => Limit { per_second: 2, burst: 4 },
+        // Up and down again by mistake is fine; flapping a hand is not.
+        EventKind::RaiseHand => Limit { per_second: 1, burst: 3 },
+        // A little shower of hearts, then one every half second.
+        EventKind::Stamp => Limit { per_second: 2, burst: 5 },
+        // Faster than anyone types a line, slow enough that nobody is flooded.
+        EventKind::Chat => Limit { per_second: 1, burst: 3 },
         // Voice is not a client event; its limits are in `crate::voice`.
         EventKind::Voice => Limit {
             per_second: 0,

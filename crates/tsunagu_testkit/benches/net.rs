@@ -200,7 +200,7 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> 
     });
     let mut bots: Vec<Bot> = (0..clients)
         .map(|i| {
-            let hello = Hello::new(&invite.room_code, &format!("bot{i}"), AvatarLook { body_color: [200, 160, 90] });
+            let hello = Hello::new(&invite.room_code, &format!("bot{i}"), AvatarLook::with_color([200, 160, 90]));
             // Ten bots per address, as from five hospitals: one address may open
             // only so many connections in a burst (see the server's door limits).
             let connector = QuicConnector::from_address(invite.clone(), std::net::IpAddr::from([127, 0, 1, 10 + (i / 10) as u8]));

@@ -112,7 +112,7 @@ impl Stepper {
 
     /// Add a client that says Hello with `code` and `nickname`. Returns its index.
     pub fn connect(&mut self, code: &str, nickname: &str) -> usize {
-        let hello = Hello::new(code, nickname, AvatarLook { body_color: [200, 120, 80] });
+        let hello = Hello::new(code, nickname, AvatarLook::with_color([200, 120, 80]));
         let opened = Arc::new(Mutex::new(Vec::new()));
         let connector = TrackedConnector { hub: self.connector.clone(), opened: opened.clone() };
         let core = ClientCore::join(Box::new(connector), hello, self.now);

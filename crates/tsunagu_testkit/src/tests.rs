@@ -124,7 +124,7 @@ fn nobody_can_move_someone_else() {
 /// the client core keeps.
 fn raw_member(s: &mut Stepper, nickname: &str) -> tsunagu_net::memory::MemoryClient {
     let mut link = s.connector.connect();
-    let hello = Hello::new(ROOM_CODE, nickname, AvatarLook { body_color: [1, 2, 3] });
+    let hello = Hello::new(ROOM_CODE, nickname, AvatarLook::with_color([1, 2, 3]));
     link.send(Channel::Control, encode(&ClientControl::Hello(hello), MAX_FRAME_BYTES).unwrap());
     s.run(2, TICK);
     link
@@ -276,7 +276,7 @@ fn changing_colour_in_the_room_reaches_everyone_and_spam_is_refused_with_a_reaso
     let b = s.connect(ROOM_CODE, "b");
     s.run(2, TICK);
     let id = s.clients[a].id().unwrap();
-    let blue = AvatarLook { body_color: [90, 180, 230] };
+    let blue = AvatarLook::with_color([90, 180, 230]);
     s.send_event(a, ClientEvent::SetLook(blue));
     s.run(2, TICK);
     assert_eq!(s.clients[b].peers()[&id].look, blue);
@@ -284,7 +284,7 @@ fn changing_colour_in_the_room_reaches_everyone_and_spam_is_refused_with_a_reaso
     assert_eq!(s.clients[a].core.room().me().map(|m| m.look), Some(blue), "the sender's own view follows the server");
     assert_eq!(s.server.room().member(id).unwrap().info.look, blue);
     for _ in 0..10 {
-        s.send_event(a, ClientEvent::SetLook(AvatarLook { body_color: [1, 1, 1] }));
+        s.send_event(a, ClientEvent::SetLook(AvatarLook::with_color([1, 1, 1])));
     }
     s.run(2, TICK);
     let refused = s.clients[a].events.iter().filter(|e| **e == RoomEvent::Refused(Refusal { kind: EventKind::SetLook, reason: RefusalReason::TooFast })).count();
@@ -418,7 +418,7 @@ fn a_body_put_elsewhere_is_told_where_it_stands() {
 fn a_refused_join_is_closed_as_refused_not_as_a_leave() {
     let mut s = Stepper::new(4);
     let mut link = s.connector.connect();
-    let hello = Hello::new("not-this-room", "a", AvatarLook { body_color: [1, 2, 3] });
+    let hello = Hello::new("not-this-room", "a", AvatarLook::with_color([1, 2, 3]));
     link.send(Channel::Control, encode(&ClientControl::Hello(hello), MAX_FRAME_BYTES).unwrap());
     s.run(2, TICK);
     let events = drain(&mut link);

@@ -302,7 +302,7 @@ fn choose_colour(
     for (interaction, choice) in &choices {
         if *interaction == Interaction::Pressed && settings.body_color != choice.0 {
             settings.body_color = choice.0;
-            send.write(SendRoomEvent(ClientEvent::SetLook(AvatarLook { body_color: choice.0 })));
+            send.write(SendRoomEvent(ClientEvent::SetLook(AvatarLook::with_color(choice.0))));
         }
     }
 }

@@ -84,7 +84,7 @@ fn a_member_flooding_datagrams_is_closed_at_once_and_the_others_stay() {
     let server = TestServer::start("flooding-member", 8);
     let mut child = Peer::join(&server.invite(CODE), "child");
     let mut flooder = QuicClient::connect(&server.invite(CODE)).unwrap();
-    let hello = tsunagu_protocol::Hello::new(CODE, "flood", tsunagu_protocol::AvatarLook { body_color: [0, 0, 0] });
+    let hello = tsunagu_protocol::Hello::new(CODE, "flood", tsunagu_protocol::AvatarLook::with_color([0, 0, 0]));
     flooder.send(tsunagu_net::Channel::Control, tsunagu_protocol::encode(&tsunagu_protocol::ClientControl::Hello(hello), 16 * 1024).unwrap());
     assert!(wait_until(&mut [&mut child], Duration::from_secs(5), |ps| ps[0].present() == 1), "the flooder never joined");
     let pose = tsunagu_protocol::encode(

@@ -96,7 +96,7 @@ pub fn pose_at(pos: Vec3) -> AvatarPose {
 
 impl Peer {
     pub fn join(invite: &Invite, nickname: &str) -> Peer {
-        let hello = Hello::new(&invite.room_code, nickname, AvatarLook { body_color: [120, 200, 120] });
+        let hello = Hello::new(&invite.room_code, nickname, AvatarLook::with_color([120, 200, 120]));
         Peer::from_core(ClientCore::join(Box::new(QuicConnector::new(invite.clone())), hello, Duration::ZERO))
     }
 

@@ -3,6 +3,7 @@
 //! One binary, several modules.
 
 mod attacks;
+mod expression;
 mod harness;
 mod privacy;
 mod relay;

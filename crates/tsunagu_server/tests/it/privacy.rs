@@ -95,7 +95,7 @@ fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
 
     // The meetup: two children from their own addresses, walking a little.
     let join = |name: &str, ip: &str| {
-        let hello = Hello::new(&invite.room_code, name, AvatarLook { body_color: [200, 100, 100] });
+        let hello = Hello::new(&invite.room_code, name, AvatarLook::with_color([200, 100, 100]));
         let core = ClientCore::join(Box::new(QuicConnector::from_address(invite.clone(), ip.parse().unwrap())), hello, Duration::ZERO);
         Peer::from_core(core)
     };

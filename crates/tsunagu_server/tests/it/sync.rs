@@ -199,7 +199,7 @@ fn a_member_sending_malformed_datagrams_is_closed_and_the_others_stay() {
     let server = TestServer::start("rogue-member", 8);
     let (mut a, mut b, mut c) = three_in_a_room(&server);
     let mut rogue = QuicClient::connect(&server.invite(CODE)).unwrap();
-    let hello = tsunagu_protocol::Hello::new(CODE, "rogue", tsunagu_protocol::AvatarLook { body_color: [0, 0, 0] });
+    let hello = tsunagu_protocol::Hello::new(CODE, "rogue", tsunagu_protocol::AvatarLook::with_color([0, 0, 0]));
     rogue.send(Channel::Control, tsunagu_protocol::encode(&tsunagu_protocol::ClientControl::Hello(hello), 16 * 1024).unwrap());
     assert!(wait_until(&mut [&mut a], Duration::from_secs(5), |ps| ps[0].present() == 3), "the rogue never joined");
     rogue.send_datagram(vec![0x81, 0xa1, b'P', 0xc1, 0xff]);
