@@ -10,6 +10,7 @@
 
 pub mod room;
 pub mod session;
+pub mod settings;
 
 use std::time::Duration;
 

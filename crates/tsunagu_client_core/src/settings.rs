@@ -1,0 +1,126 @@
+//! What this PC remembers between runs: the avatar's look, nothing else. Not
+//! the nickname: a ward PC is shared, and the next child should not find the
+//! last one's name waiting. Kept in a small RON file in the user's config
+//! directory; nothing of it goes to any server beyond the look in `Hello`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tsunagu_protocol::AvatarLook;
+
+/// The settings file's name inside the config directory.
+pub const FILE_NAME: &str = "settings.ron";
+/// A settings file bigger than this is not ours: it is not read.
+const MAX_FILE_BYTES: u64 = 16 * 1024;
+
+/// The remembered choices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedSettings {
+    /// How the avatar looks.
+    pub look: AvatarLook,
+}
+
+/// How loading went, so the app can say so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Loaded {
+    /// Read as saved.
+    Found(SavedSettings),
+    /// No file yet (the first run on this PC): the defaults.
+    Missing,
+    /// A file that could not be read or understood: the defaults, and why
+    /// (for the log; the file is left for a person to look at, and replaced
+    /// on the next save).
+    Unreadable(String),
+}
+
+impl Loaded {
+    /// The settings to start with.
+    pub fn settings_or(&self, defaults: SavedSettings) -> SavedSettings {
+        match self {
+            Loaded::Found(saved) => *saved,
+            Loaded::Missing | Loaded::Unreadable(_) => defaults,
+        }
+    }
+}
+
+/// The settings file in this user's config directory, if the system has one.
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("org", "Tsunagu", "tsunagu").map(|d| d.config_dir().join(FILE_NAME))
+}
+
+/// Read the settings at `path`.
+pub fn load(path: &Path) -> Loaded {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing,
+        Err(e) => return Loaded::Unreadable(e.to_string()),
+        Ok(meta) if meta.len() > MAX_FILE_BYTES => return Loaded::Unreadable(format!("{} bytes is too big for a settings file", meta.len())),
+        Ok(_) => {}
+    }
+    match std::fs::read_to_string(path) {
+        Ok(text) => match ron::from_str::<SavedSettings>(&text) {
+            Ok(saved) => Loaded::Found(saved),
+            Err(e) => Loaded::Unreadable(e.to_string()),
+        },
+        Err(e) => Loaded::Unreadable(e.to_string()),
+    }
+}
+
+/// Write the settings to `path`, whole or not at all: a new file beside it,
+/// then renamed over it, so a crash mid-write leaves the old one.
+pub fn save(path: &Path, settings: &SavedSettings) -> std::io::Result<()> {
+    let text = ron::ser::to_string_pretty(settings, ron::ser::PrettyConfig::default()).map_err(std::io::Error::other)?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let fresh = path.with_extension("ron.new");
+    std::fs::write(&fresh, text)?;
+    std::fs::rename(&fresh, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tsunagu_protocol::{Accessories, Headwear};
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tsunagu-settings-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir.join("nested").join(FILE_NAME)
+    }
+
+    #[test]
+    fn a_look_is_remembered_exactly() {
+        let path = scratch("round-trip");
+        let saved = SavedSettings {
+            look: AvatarLook { body_color: [90, 180, 230], headwear: Headwear::StrawHat, headwear_color: [250, 200, 80], accessories: Accessories { glasses: true, ribbon: true, scarf: false } },
+        };
+        assert_eq!(load(&path), Loaded::Missing);
+        save(&path, &saved).unwrap();
+        assert_eq!(load(&path), Loaded::Found(saved));
+        // Saving again replaces it, and leaves no temporary file behind.
+        let changed = SavedSettings { look: AvatarLook::with_color([1, 2, 3]) };
+        save(&path, &changed).unwrap();
+        assert_eq!(load(&path), Loaded::Found(changed));
+        assert!(!path.with_extension("ron.new").exists());
+    }
+
+    #[test]
+    fn a_broken_or_missing_file_starts_with_the_defaults_and_says_why() {
+        let defaults = SavedSettings { look: AvatarLook::with_color([255, 160, 80]) };
+        let path = scratch("broken");
+        assert_eq!(load(&path).settings_or(defaults), defaults);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        for junk in [&b"(look: (body_color: (1, 2"[..], b"\xff\xfe not text", b"(look: (body_color: (1, 2, 3), headwear: Crown, headwear_color: (1, 2, 3), accessories: (glasses: false, ribbon: false, scarf: false)))"] {
+            std::fs::write(&path, junk).unwrap();
+            let loaded = load(&path);
+            assert!(matches!(loaded, Loaded::Unreadable(ref why) if !why.is_empty()), "{loaded:?}");
+            assert_eq!(loaded.settings_or(defaults), defaults);
+        }
+        std::fs::write(&path, vec![b' '; 20_000]).unwrap();
+        assert!(matches!(load(&path), Loaded::Unreadable(_)));
+        // A directory where the file should be is unreadable too, not a crash.
+        let _ = std::fs::remove_file(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        assert!(matches!(load(&path), Loaded::Unreadable(_)));
+    }
+}
