@@ -2,6 +2,7 @@
 //! walls and furniture stand), where people may walk, avatar motion rules, and
 //! conversions between maths types and wire poses. No renderer, no I/O.
 
+pub mod animate;
 pub mod interp;
 pub mod layout;
 pub mod motion;
