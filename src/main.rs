@@ -34,6 +34,9 @@ struct Cli {
     /// Add N practice guests who walk around the hosted room.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=8))]
     bots: u32,
+    /// Where the avatar's look is remembered (default: settings.ron in this user's config directory).
+    #[arg(long, value_name = "FILE")]
+    settings_file: Option<PathBuf>,
     /// Enter the room, save a PNG of the window to FILE after --frames frames, and exit.
     #[arg(long, value_name = "FILE")]
     screenshot: Option<PathBuf>,
@@ -137,6 +140,8 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let voice = voice_settings(&cli);
+    // A screenshot is of the defaults, whatever this PC remembers.
+    let settings_file = if cli.screenshot.is_some() { None } else { cli.settings_file.clone().or_else(|| ClientOptions::default().settings_file) };
     let options = ClientOptions {
         nickname: cli.name,
         body_color: cli.color,
@@ -148,6 +153,7 @@ fn main() -> ExitCode {
         xr: !cli.no_xr,
         bots: cli.bots,
         voice,
+        settings_file,
     };
     if run(options).is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

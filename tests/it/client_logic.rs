@@ -107,7 +107,7 @@ fn every_way_a_join_fails_has_its_own_message() {
 
 #[test]
 fn the_hello_carries_the_start_screen_choices() {
-    let settings = Settings { nickname: "  はると ".into(), body_color: BODY_COLORS[2], language: Language::Japanese };
+    let settings = Settings { nickname: "  はると ".into(), look: tsunagu_protocol::AvatarLook::with_color(BODY_COLORS[2]), language: Language::Japanese };
     let hello = tsunagu_client::net::hello_for(&settings, "room");
     assert_eq!(hello.nickname, "はると");
     assert_eq!(hello.look.body_color, BODY_COLORS[2]);

@@ -5,6 +5,7 @@ mod adapter;
 mod cli;
 mod client_logic;
 mod controls;
+mod expression;
 mod join;
 mod screenshot;
 mod tidy;

@@ -100,6 +100,12 @@ fn the_room_renders_with_people_in_it_and_no_headset_or_sound_card_needed() {
     // Japanese text is joined within words (tsunagu_i18n::keep_words_together),
     // so the shaper never needs the dictionary it lacks, nor breaks inside a word.
     assert!(!log.contains("No segmentation model"), "the text shaper still looked for a Japanese dictionary:\n{log}");
+    // Three guests take part as children do: one waves with a hand up, one
+    // sends stamps, one writes in Japanese. All of it is in the picture.
+    let on_screen = log.lines().find(|l| l.contains("tsunagu: on screen:")).unwrap_or_else(|| panic!("no summary of the picture:\n{log}"));
+    for expected in ["4 avatars", "1 gesturing", "1 hands up", "1 stamps", "1 chat bubbles (Japanese: true)"] {
+        assert!(on_screen.contains(expected), "the picture lacks {expected}: {on_screen}");
+    }
 
     let picture = read_png(&path);
     assert_eq!((picture.width, picture.height), (WIDTH, HEIGHT));

@@ -38,7 +38,7 @@ fn the_mic_file_reaches_the_room_and_the_room_reaches_the_speaker_file() {
         .insert_resource(TimeUpdateStrategy::ManualDuration(TICK))
         .insert_resource(Settings {
             nickname: "ゆき".into(),
-            body_color: BODY_COLORS[0],
+            look: AvatarLook::with_color(BODY_COLORS[0]),
             language: Language::Japanese,
         })
         .init_state::<AppState>()

@@ -20,7 +20,7 @@ hud-people = { $count ->
    *[other] { $count } people are here
 }
 hud-you = { $name } (you)
-hud-help = Walk: WASD / arrows · Go there: click the floor · Turn: Q / E · Look around: drag with right button · View: V · Mic: M · Hold to talk: Space
+hud-help = Walk: WASD / arrows · Go there: click the floor · Turn: Q / E · Look around: drag with right button · View: V · Mic: M · Hold to talk: Space · Gestures: 1–6 · Raise hand: 7 · Chat: Enter
 hud-view-first = Seeing through your own eyes
 hud-view-third = Seeing from behind
 hud-hosting = This PC is hosting the room
@@ -54,7 +54,7 @@ hud-copied = Copied
 hud-reconnecting = Reconnecting…
 hud-busy = The server is busy. Trying again…
 badge-facilitator = Staff
-hud-colour = Change colour
+hud-look = Change how you look
 hud-slow-down = Please wait a moment, then try again
 
 # Voice
@@ -74,3 +74,45 @@ voice-device-none = none
 status-no-mic = No microphone found. You can still hear everyone.
 voice-peer-soft = (softer)
 voice-peer-off = (muted)
+
+# Gestures, the raised hand and stamps
+gesture-wave = Wave
+gesture-clap = Clap
+gesture-nod = Nod
+gesture-head-shake = Shake head
+gesture-thumbs-up = Thumbs up
+gesture-heart-hands = Heart
+hand-raise = Raise hand
+hand-lower = Lower hand
+hands-raised = Hands up: { $names }
+stamp-bar = Stamps
+stamp-thanks = Thank you
+
+# Chat
+chat-send = Send
+chat-hint = Click here to write (Enter)
+chat-hint-typing = Write, then press Enter to send
+chat-nothing-yet = Chat appears here
+chat-empty = Write something first
+chat-too-long = Too long: 100 characters at most
+chat-not-allowed = There is a character that can't be used
+
+# The avatar's look
+look-headwear-label = Hair or hat
+look-headwear-colour-label = Hair or hat colour
+look-accessories-label = Things to wear
+headwear-tuft = Tuft
+headwear-short = Short hair
+headwear-long = Long hair
+headwear-bun = Bun
+headwear-beanie = Beanie
+headwear-cap = Cap
+headwear-straw-hat = Straw hat
+accessory-glasses = Glasses
+accessory-ribbon = Ribbon
+accessory-scarf = Scarf
+hud-headwear-next = Change hair or hat
+settings-unreadable = The saved settings could not be read, so the defaults are used.
+bot-chat-1 = Hello! Nice weather today
+bot-chat-2 = Have you chosen your Tanabata wish yet?
+bot-chat-3 = Let's play again later

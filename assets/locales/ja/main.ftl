@@ -17,7 +17,7 @@ lang-en = English
 
 hud-people = { $count }人が ここに います
 hud-you = { $name }（あなた）
-hud-help = あるく: WASD・やじるし  /  そこへ行く: ゆかを クリック  /  まわる: Q・E  /  見まわす: 右ボタンで ドラッグ  /  見え方: V  /  マイク: M  /  おして はなす: スペース
+hud-help = あるく: WASD・やじるし  /  そこへ行く: ゆかを クリック  /  まわる: Q・E  /  見まわす: 右ボタンで ドラッグ  /  見え方: V  /  マイク: M  /  おして はなす: スペース  /  しぐさ: 1〜6  /  てを あげる: 7  /  チャット: Enter
 hud-view-first = じぶんの 目で 見ています
 hud-view-third = うしろから 見ています
 hud-hosting = このPCで ルームを ひらいています
@@ -51,7 +51,7 @@ hud-copied = コピーしました
 hud-reconnecting = つなぎなおしています…
 hud-busy = サーバーが こんでいます。もういちど つないでいます…
 badge-facilitator = スタッフ
-hud-colour = いろを かえる
+hud-look = すがたを かえる
 hud-slow-down = ちょっと まってから、もういちど どうぞ
 
 # Voice
@@ -71,3 +71,45 @@ voice-device-none = ありません
 status-no-mic = マイクが 見つかりません。ほかの ひとの こえは きこえます。
 voice-peer-soft = （ちいさく）
 voice-peer-off = （きこえない）
+
+# Gestures, the raised hand and stamps
+gesture-wave = てを ふる
+gesture-clap = はくしゅ
+gesture-nod = うなずく
+gesture-head-shake = くびを ふる
+gesture-thumbs-up = いいね
+gesture-heart-hands = ハート
+hand-raise = てを あげる
+hand-lower = てを おろす
+hands-raised = てを あげている ひと: { $names }
+stamp-bar = スタンプ
+stamp-thanks = ありがとう
+
+# Chat
+chat-send = おくる
+chat-hint = ここを おして かく（Enter）
+chat-hint-typing = かいたら Enter で おくる
+chat-nothing-yet = ここに チャットが でます
+chat-empty = なにか かいてね
+chat-too-long = ながすぎます。100もじ までです
+chat-not-allowed = つかえない もじが あります
+
+# The avatar's look
+look-headwear-label = かみがた・ぼうし
+look-headwear-colour-label = かみ・ぼうしの いろ
+look-accessories-label = つけるもの
+headwear-tuft = ちょこん
+headwear-short = みじかい かみ
+headwear-long = ながい かみ
+headwear-bun = おだんご
+headwear-beanie = ニット ぼう
+headwear-cap = キャップ
+headwear-straw-hat = むぎわら ぼうし
+accessory-glasses = めがね
+accessory-ribbon = リボン
+accessory-scarf = マフラー
+hud-headwear-next = かみがた・ぼうし を かえる
+settings-unreadable = まえの せっていが よめなかったので、はじめの せっていに しました。
+bot-chat-1 = こんにちは！ きょうは いい てんき だね
+bot-chat-2 = たなばたの おねがい、もう きめた？
+bot-chat-3 = また あとで あそぼうね

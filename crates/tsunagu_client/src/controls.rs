@@ -10,7 +10,7 @@ use tsunagu_sim::motion::{AVATAR_HEIGHT, AVATAR_RADIUS, EYE_HEIGHT, WALK_SPEED, 
 use tsunagu_sim::pose::to_wire;
 
 use crate::AppState;
-use crate::avatar::{Avatar, AvatarHead};
+use crate::avatar::{Avatar, HeadLook};
 
 /// The one camera.
 #[derive(Component)]
@@ -54,7 +54,7 @@ impl Plugin for ControlsPlugin {
             .add_systems(Startup, spawn_camera)
             .add_systems(
                 Update,
-                (keyboard_turn_and_view, mouse_look, click_to_walk, walk, write_local_pose)
+                (keyboard_turn_and_view.run_if(crate::chat::not_typing), mouse_look, click_to_walk, walk, write_local_pose)
                     .chain()
                     .in_set(crate::net::NetSet::LocalInput)
                     .run_if(in_state(AppState::InRoom)),
@@ -137,12 +137,15 @@ fn click_to_walk(
 fn walk(
     time: Res<Time>,
     keys: Res<ButtonInput<KeyCode>>,
+    typing: Option<Res<crate::chat::ChatInput>>,
     mut heading: ResMut<Heading>,
     mut player: Query<(&Transform, &mut KinematicCharacterController), With<LocalPlayer>>,
 ) {
     let Ok((transform, mut controller)) = player.single_mut() else { return };
     let dt = time.delta_secs();
-    let pressed = |codes: [KeyCode; 2]| codes.iter().any(|c| keys.pressed(*c));
+    // Letters typed into the chat are not steps.
+    let typing = !crate::chat::not_typing(typing);
+    let pressed = |codes: [KeyCode; 2]| !typing && codes.iter().any(|c| keys.pressed(*c));
     let mut input = Vec2::ZERO;
     if pressed([KeyCode::KeyW, KeyCode::ArrowUp]) {
         input.y += 1.0;
@@ -181,33 +184,28 @@ fn yaw_of(rotation: Quat) -> f32 {
     rotation.to_euler(EulerRot::YXZ).0
 }
 
-/// The local player's body, avatar, head and the camera that follows them.
+/// The local player's body, avatar and the camera that follows them.
 #[derive(bevy::ecs::system::SystemParam)]
-struct CameraRig<'w, 's> {
+pub struct CameraRig<'w, 's> {
     player: Query<'w, 's, (&'static Transform, &'static Children), (With<LocalPlayer>, Without<MainCamera>)>,
-    avatars: Query<'w, 's, (&'static mut Transform, &'static mut Visibility), (With<Avatar>, Without<LocalPlayer>, Without<MainCamera>)>,
-    heads: Query<'w, 's, &'static mut Transform, (With<AvatarHead>, Without<Avatar>, Without<LocalPlayer>, Without<MainCamera>)>,
-    camera: Query<'w, 's, &'static mut Transform, (With<MainCamera>, Without<LocalPlayer>, Without<Avatar>, Without<AvatarHead>)>,
-    children: Query<'w, 's, &'static Children>,
+    avatars: Query<'w, 's, (&'static mut Transform, &'static mut Visibility, &'static mut HeadLook), (With<Avatar>, Without<LocalPlayer>, Without<MainCamera>)>,
+    camera: Query<'w, 's, &'static mut Transform, (With<MainCamera>, Without<LocalPlayer>, Without<Avatar>)>,
 }
 
-fn follow_camera(view: Res<ViewMode>, ward: Res<crate::scene::Ward>, heading: Res<Heading>, rig: CameraRig) {
-    let CameraRig { mut player, mut avatars, mut heads, mut camera, children } = rig;
+/// Keeps the camera (and my avatar) with my body and heading.
+pub fn follow_camera(view: Res<ViewMode>, ward: Res<crate::scene::Ward>, heading: Res<Heading>, rig: CameraRig) {
+    let CameraRig { mut player, mut avatars, mut camera } = rig;
     let Ok((body, kids)) = player.single_mut() else { return };
     let Ok(mut camera) = camera.single_mut() else { return };
     let feet = body.translation - Vec3::Y * (AVATAR_HEIGHT / 2.0);
     let yaw = Quat::from_rotation_y(heading.yaw);
     let look = yaw * Quat::from_rotation_x(heading.pitch);
     for kid in kids.iter() {
-        if let Ok((mut transform, mut visibility)) = avatars.get_mut(kid) {
+        if let Ok((mut transform, mut visibility, mut head)) = avatars.get_mut(kid) {
             transform.translation = -Vec3::Y * (AVATAR_HEIGHT / 2.0);
             transform.rotation = yaw;
             *visibility = if *view == ViewMode::FirstPerson { Visibility::Hidden } else { Visibility::Inherited };
-            for part in children.iter_descendants(kid) {
-                if let Ok(mut head) = heads.get_mut(part) {
-                    head.rotation = Quat::from_rotation_x(heading.pitch * 0.6);
-                }
-            }
+            head.0 = Quat::from_rotation_x(heading.pitch * 0.6);
         }
     }
     let eye = feet + Vec3::Y * EYE_HEIGHT;

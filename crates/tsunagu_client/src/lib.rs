@@ -13,7 +13,11 @@ pub mod assets;
 pub mod audio;
 pub mod avatar;
 pub mod bots;
+pub mod chat;
 pub mod controls;
+pub mod expression;
+pub mod headless;
+pub mod motion;
 pub mod net;
 pub mod scene;
 pub mod screenshot;
@@ -49,6 +53,9 @@ pub struct ClientOptions {
     pub bots: u32,
     /// Microphone, speakers and talk mode.
     pub voice: tsunagu_voice::engine::VoiceSettings,
+    /// Where the avatar's look is remembered; `None`: nowhere (tests, or a
+    /// system without a config directory).
+    pub settings_file: Option<std::path::PathBuf>,
 }
 
 impl Default for ClientOptions {
@@ -64,6 +71,7 @@ impl Default for ClientOptions {
             xr: true,
             bots: 0,
             voice: tsunagu_voice::engine::VoiceSettings::default(),
+            settings_file: tsunagu_client_core::settings::default_path(),
         }
     }
 }
@@ -83,10 +91,49 @@ pub enum AppState {
 pub struct Settings {
     /// Nickname shown above the avatar.
     pub nickname: String,
-    /// Body colour.
-    pub body_color: [u8; 3],
+    /// How the avatar looks (remembered on this PC, see [`SettingsFile`]).
+    pub look: tsunagu_protocol::AvatarLook,
     /// Interface language.
     pub language: Language,
+}
+
+/// Where the look is saved, and whether loading it went wrong (said once on
+/// the start screen).
+#[derive(Clone, Debug, Resource)]
+pub struct SettingsFile {
+    /// The file; `None` saves nothing.
+    pub path: Option<std::path::PathBuf>,
+    /// The saved file could not be read and the defaults are in use.
+    pub was_unreadable: bool,
+}
+
+impl SettingsFile {
+    /// Remember `look` for the next run. A failure is logged, never fatal:
+    /// the room works the same without it.
+    pub fn save(&self, look: tsunagu_protocol::AvatarLook) {
+        if let Some(path) = &self.path
+            && let Err(e) = tsunagu_client_core::settings::save(path, &tsunagu_client_core::settings::SavedSettings { look })
+        {
+            warn!("tsunagu: could not remember the avatar's look: {e}");
+        }
+    }
+}
+
+/// The look to start with: the command line's colour over the saved look,
+/// else the saved look, else the defaults. Says (in the log) why a saved
+/// file was not used.
+fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, bool) {
+    use tsunagu_client_core::settings::{Loaded, SavedSettings, load};
+    let defaults = SavedSettings { look: tsunagu_protocol::AvatarLook::with_color(BODY_COLORS[0]) };
+    let loaded = options.settings_file.as_deref().map_or(Loaded::Missing, load);
+    if let Loaded::Unreadable(why) = &loaded {
+        warn!("tsunagu: the saved settings could not be read ({why}); starting with the defaults");
+    }
+    let mut look = loaded.settings_or(defaults).look;
+    if let Some(color) = options.body_color {
+        look.body_color = color;
+    }
+    (look, matches!(loaded, Loaded::Unreadable(_)))
 }
 
 /// Body colours offered on the start screen: warm, distinct, friendly.
@@ -124,11 +171,9 @@ pub fn build_app(options: ClientOptions) -> App {
         app.add_plugins(defaults);
     }
     app.add_plugins(bevy_rapier3d::prelude::RapierPhysicsPlugin::<bevy_rapier3d::prelude::NoUserData>::default());
-    app.insert_resource(Settings {
-        nickname: options.nickname.clone().unwrap_or_default(),
-        body_color: options.body_color.unwrap_or(BODY_COLORS[0]),
-        language,
-    })
+    let (look, was_unreadable) = starting_look(&options);
+    app.insert_resource(Settings { nickname: options.nickname.clone().unwrap_or_default(), look, language })
+    .insert_resource(SettingsFile { path: options.settings_file.clone(), was_unreadable })
     .insert_resource(ClearColor(Color::srgb(0.98, 0.93, 0.85)))
     .init_state::<AppState>()
     .add_plugins((
@@ -143,8 +188,9 @@ pub fn build_app(options: ClientOptions) -> App {
         ui::StartScreenPlugin,
         ui::HudPlugin,
         ui::VoicePanelPlugin,
-        screenshot::ScreenshotPlugin,
-    ));
+        ui::LookPlugin,
+    ))
+    .add_plugins((motion::MotionPlugin, expression::ExpressionPlugin, chat::ChatPlugin, screenshot::ScreenshotPlugin));
     app.insert_resource(options);
     app
 }

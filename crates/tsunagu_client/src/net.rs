@@ -19,7 +19,7 @@ use tsunagu_client_core::{ClientCore, ClientEnd, RoomEvent};
 use tsunagu_net::LinkEnd;
 use tsunagu_net::invite::Invite;
 use tsunagu_net::quic::QuicConnector;
-use tsunagu_protocol::{AvatarLook, AvatarPose, ClientEvent, CloseReason, Hello, RejectReason};
+use tsunagu_protocol::{AvatarPose, ClientEvent, CloseReason, Hello, RejectReason};
 use tsunagu_server::embedded::EmbeddedRoom;
 
 use crate::{AppState, Settings};
@@ -177,7 +177,7 @@ pub fn data_dir() -> Option<PathBuf> {
 
 /// A Hello for these settings and room code.
 pub fn hello_for(settings: &Settings, room_code: &str) -> Hello {
-    Hello::new(room_code, settings.nickname.trim(), AvatarLook::with_color(settings.body_color))
+    Hello::new(room_code, settings.nickname.trim(), settings.look)
 }
 
 fn fail(commands: &mut Commands, next: &mut NextState<AppState>, key: &'static str, reason: String) {

@@ -24,7 +24,11 @@ pub struct WardScenePlugin;
 
 impl Plugin for WardScenePlugin {
     fn build(&self, app: &mut App) {
-        app.insert_resource(Ward(WardLayout::ward()))
+        // Made here, not at startup: the start screen's avatar preview (the
+        // first state's OnEnter) runs before Startup and needs them.
+        let shapes = Shapes::new(&mut app.world_mut().resource_mut::<Assets<Mesh>>());
+        app.insert_resource(shapes)
+            .insert_resource(Ward(WardLayout::ward()))
             .insert_resource(GlobalAmbientLight {
                 color: Color::srgb(1.0, 0.92, 0.82),
                 brightness: 550.0,
@@ -158,15 +162,9 @@ impl Builder<'_, '_, '_> {
     }
 }
 
-fn build_ward(
-    mut commands: Commands,
-    mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
-    ward: Res<Ward>,
-) {
+fn build_ward(mut commands: Commands, shapes: Res<Shapes>, mut materials: ResMut<Assets<StandardMaterial>>, ward: Res<Ward>) {
     let layout = &ward.0;
-    let shapes = Shapes::new(&mut meshes);
-    commands.insert_resource(shapes.clone());
+    let shapes = shapes.clone();
     let mut b = Builder { commands: &mut commands, materials: &mut materials, shapes, palette: HashMap::new() };
     let half = layout.interior_half;
 

@@ -39,9 +39,37 @@ impl Plugin for ScreenshotPlugin {
     }
 }
 
+/// What is showing, for the screenshot's log line (tests read it).
+#[derive(bevy::ecs::system::SystemParam)]
+struct OnScreen<'w, 's> {
+    avatars: Query<'w, 's, &'static crate::avatar::AvatarInfo>,
+    gestures: Query<'w, 's, (), With<crate::motion::PlayingGesture>>,
+    stamps: Query<'w, 's, &'static Visibility, With<crate::expression::StampPop>>,
+    bubbles: Query<'w, 's, (&'static Visibility, &'static Children), With<crate::chat::ChatBubble>>,
+    texts: Query<'w, 's, &'static Text>,
+}
+
+impl OnScreen<'_, '_> {
+    /// (avatars, gesturing, hands up, stamps shown, bubbles shown, a bubble in Japanese)
+    fn count(&self) -> (usize, usize, usize, usize, usize, bool) {
+        let shown = |v: &Visibility| *v != Visibility::Hidden;
+        let bubbles: Vec<&Children> = self.bubbles.iter().filter(|(v, _)| shown(v)).map(|(_, c)| c).collect();
+        let japanese = bubbles.iter().flat_map(|c| c.iter()).filter_map(|e| self.texts.get(e).ok()).any(|t| t.0.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c)));
+        (
+            self.avatars.iter().count(),
+            self.gestures.iter().count(),
+            self.avatars.iter().filter(|a| a.0.hand_raised).count(),
+            self.stamps.iter().filter(|v| shown(v)).count(),
+            bubbles.len(),
+            japanese,
+        )
+    }
+}
+
 fn count_and_capture(
     mut commands: Commands,
     options: Res<ClientOptions>,
+    on_screen: OnScreen,
     mut progress: ResMut<Progress>,
     player: Query<(), With<LocalPlayer>>,
     state: Res<State<AppState>>,
@@ -62,9 +90,15 @@ fn count_and_capture(
         return;
     }
     progress.frames_shown += 1;
-    if progress.frames_shown >= request.frames {
+    // With practice guests, wait (a while at most) until one waves, one's
+    // stamp and one's chat bubble are all in the picture.
+    let (avatars, gesturing, hands_up, stamps, bubbles, japanese) = on_screen.count();
+    let everyone_expressing = options.bots < 3 || (gesturing > 0 && stamps > 0 && bubbles > 0);
+    let waited_enough = progress.frames_shown >= request.frames.saturating_mul(8);
+    if progress.frames_shown >= request.frames && (everyone_expressing || waited_enough) {
         progress.requested = true;
         let path = request.path.clone();
+        info!("tsunagu: on screen: {avatars} avatars, {gesturing} gesturing, {hands_up} hands up, {stamps} stamps, {bubbles} chat bubbles (Japanese: {japanese})");
         info!("tsunagu: saving screenshot to {}", path.display());
         commands
             .spawn(Screenshot::primary_window())

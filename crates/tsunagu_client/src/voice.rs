@@ -127,6 +127,7 @@ impl Plugin for VoicePlugin {
                 Update,
                 voice_keys
                     .in_set(NetSet::LocalInput)
+                    .run_if(crate::chat::not_typing)
                     .run_if(in_state(AppState::InRoom)),
             )
             .add_systems(

@@ -57,6 +57,18 @@ pub const WORD_JOINER: char = '\u{2060}';
 /// lines break at the spaces (and after 。、！？) and never inside a word.
 /// Text without Japanese passes unchanged.
 pub fn keep_words_together(text: &str) -> String {
+    join_words(text, usize::MAX)
+}
+
+/// Like [`keep_words_together`], for text people type (chat): they rarely
+/// put spaces between Japanese words, so a run longer than `longest_word`
+/// characters gets a break opportunity (ZERO WIDTH SPACE) after each
+/// `longest_word` characters; a bubble then wraps instead of overflowing.
+pub fn keep_typed_words_together(text: &str, longest_word: usize) -> String {
+    join_words(text, longest_word.max(1))
+}
+
+fn join_words(text: &str, longest_word: usize) -> String {
     let is_japanese = |c: char| {
         matches!(c as u32,
             0x3040..=0x30FF // hiragana, katakana
@@ -69,6 +81,7 @@ pub fn keep_words_together(text: &str) -> String {
     let ends_a_phrase = |c: char| matches!(c, '。' | '、' | '！' | '？' | '）' | '」' | '』' | '…');
     let mut out = String::with_capacity(text.len() + text.len() / 2);
     let mut previous: Option<char> = None;
+    let mut run = 0;
     for c in text.chars() {
         if let Some(p) = previous
             && !p.is_whitespace()
@@ -76,7 +89,10 @@ pub fn keep_words_together(text: &str) -> String {
             && (is_japanese(p) || is_japanese(c))
             && !ends_a_phrase(p)
         {
-            out.push(WORD_JOINER);
+            run += 1;
+            out.push(if run % longest_word == 0 { '\u{200B}' } else { WORD_JOINER });
+        } else {
+            run = 0;
         }
         out.push(c);
         previous = Some(c);
@@ -235,6 +251,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn typed_text_without_spaces_still_wraps() {
+        let line = "きょうはたなばたのかざりをつくったよ";
+        let joined = keep_typed_words_together(line, 6);
+        let pieces: Vec<&str> = joined.split('\u{200B}').collect();
+        assert!(pieces.len() >= 3, "{joined:?}");
+        assert!(pieces.iter().all(|p| p.chars().filter(|c| *c != WORD_JOINER).count() <= 6));
+        assert_eq!(joined.replace(['\u{200B}', WORD_JOINER], ""), line);
+        // Short words keep together as before.
+        assert_eq!(keep_typed_words_together("また ね", 6), keep_words_together("また ね"));
     }
 
     #[test]

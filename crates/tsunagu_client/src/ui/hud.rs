@@ -7,16 +7,15 @@ use bevy::clipboard::Clipboard;
 use bevy::prelude::*;
 use tsunagu_client_core::RoomEvent;
 use tsunagu_i18n::Arg;
-use tsunagu_protocol::{AvatarLook, ClientEvent};
 
 use super::palette;
 use crate::audio::SoundStatus;
 use crate::controls::ViewMode;
-use crate::net::{Connection, HostedRoom, NetSet, RoomMessage, SendRoomEvent};
+use crate::net::{Connection, HostedRoom, NetSet, RoomMessage};
 use crate::text::{Localized, Texts, UiFont, ui_text};
 use crate::voice::MicStatus;
 use crate::xr::DisplayMode;
-use crate::{AppState, BODY_COLORS, Settings};
+use crate::{AppState, Settings};
 
 /// Shows the HUD while in the room.
 pub struct HudPlugin;
@@ -36,9 +35,13 @@ struct InvitePanel;
 #[derive(Component)]
 struct CopyInvite;
 
-/// A colour to change into while in the room.
+/// Opens and closes the look choices.
 #[derive(Component)]
-struct ColourChoice([u8; 3]);
+struct LookToggle;
+
+/// The look choices in the room.
+#[derive(Component)]
+struct LookPanel;
 
 /// When the server last asked us to slow down (seconds of real time).
 #[derive(Resource, Default)]
@@ -51,10 +54,10 @@ impl Plugin for HudPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<LastRefusal>()
             .add_systems(OnEnter(AppState::InRoom), build_hud)
-            .add_systems(Update, (note_refusals, choose_colour).in_set(NetSet::Apply))
+            .add_systems(Update, note_refusals.in_set(NetSet::Apply))
             .add_systems(
                 Update,
-                (update_people, update_view_label, update_notices, show_invite, copy_invite).run_if(in_state(AppState::InRoom)),
+                (update_people, update_view_label, update_notices, show_invite, copy_invite, toggle_look_panel).run_if(in_state(AppState::InRoom)),
             );
     }
 }
@@ -91,27 +94,17 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                     top.spawn(panel()).with_children(|p| {
                         p.spawn((PeopleCount, ui_text(&font, "", 24.0, palette::INK)));
                         p.spawn((ViewLabel, ui_text(&font, "", 17.0, palette::INK_SOFT)));
-                        p.spawn((ui_text(&font, "", 15.0, palette::INK_SOFT), Localized("hud-colour")));
-                        p.spawn(Node { column_gap: Val::Px(6.0), ..default() }).with_children(|row| {
-                            for colour in BODY_COLORS {
-                                let [r, g, b] = colour;
-                                // Big enough to hit without a steady hand.
-                                row.spawn((
-                                    Button,
-                                    ColourChoice(colour),
-                                    Node {
-                                        width: Val::Px(30.0),
-                                        height: Val::Px(30.0),
-                                        border: UiRect::all(Val::Px(2.0)),
-                                        border_radius: BorderRadius::all(Val::Px(15.0)),
-                                        ..default()
-                                    },
-                                    BackgroundColor(Color::srgb_u8(r, g, b)),
-                                    // A soft rim, so the white one shows on the white card.
-                                    BorderColor::all(palette::BUTTON),
-                                ));
-                            }
-                        });
+                        p.spawn((crate::expression::RaisedHandsList, ui_text(&font, "", 16.0, palette::NOTE), Node { display: Display::None, max_width: Val::Px(380.0), ..default() }));
+                        p.spawn((
+                            Button,
+                            LookToggle,
+                            Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), align_self: AlignSelf::Start, ..default() },
+                            BackgroundColor(palette::BUTTON),
+                            children![(ui_text(&font, "", 15.0, palette::INK), Localized("hud-look"))],
+                        ));
+                        // Hidden until the button opens it: the room stays in view.
+                        p.spawn((LookPanel, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, ..default() }))
+                            .with_children(|panel| super::look::spawn_look_choices(panel, &font, 28.0));
                     });
                     top.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), max_width: Val::Px(520.0), align_items: AlignItems::End, ..default() })
                         .with_children(|right| {
@@ -293,16 +286,10 @@ fn note_refusals(mut messages: MessageReader<RoomMessage>, mut last: ResMut<Last
     }
 }
 
-/// A colour pressed in the room: ask the server, and remember it for next time.
-fn choose_colour(
-    choices: Query<(&Interaction, &ColourChoice), Changed<Interaction>>,
-    mut settings: ResMut<Settings>,
-    mut send: MessageWriter<SendRoomEvent>,
-) {
-    for (interaction, choice) in &choices {
-        if *interaction == Interaction::Pressed && settings.body_color != choice.0 {
-            settings.body_color = choice.0;
-            send.write(SendRoomEvent(ClientEvent::SetLook(AvatarLook::with_color(choice.0))));
+fn toggle_look_panel(toggles: Query<&Interaction, (With<LookToggle>, Changed<Interaction>)>, mut panels: Query<&mut Node, With<LookPanel>>) {
+    if toggles.iter().any(|i| *i == Interaction::Pressed) {
+        for mut node in &mut panels {
+            node.display = if node.display == Display::None { Display::Flex } else { Display::None };
         }
     }
 }

@@ -2,10 +2,13 @@
 //! from the locale files; sizes are chosen to read at 1280×720.
 
 pub mod hud;
+pub mod look;
 pub mod start;
+pub mod typing;
 pub mod voice_panel;
 
 pub use hud::HudPlugin;
+pub use look::LookPlugin;
 pub use start::StartScreenPlugin;
 pub use voice_panel::VoicePanelPlugin;
 

@@ -3,21 +3,19 @@
 //! for Japanese; Ctrl+V pastes (invites are long); Tab or a click moves between
 //! the two fields. If the last join failed, it says why here.
 
-use bevy::clipboard::Clipboard;
 use bevy::ecs::system::SystemParam;
-use bevy::input::ButtonState;
-use bevy::input::keyboard::{Key, KeyboardInput};
 use bevy::prelude::*;
-use bevy::window::{Ime, PrimaryWindow};
+use bevy::window::PrimaryWindow;
 use tsunagu_i18n::Language;
 use tsunagu_net::invite::Invite;
 use tsunagu_protocol::limits::MAX_NICKNAME_CHARS;
 use tsunagu_protocol::nickname_is_valid;
 
 use super::palette;
+use super::typing::{Typed, Typing};
 use crate::net::{JoinFailure, JoinPlan};
 use crate::text::{Localized, Texts, UiFont, ui_text};
-use crate::{AppState, BODY_COLORS, ClientOptions, Settings};
+use crate::{AppState, ClientOptions, Settings};
 
 /// The longest invite text accepted (a host name can be long; real invites are ~120).
 pub const MAX_INVITE_CHARS: usize = 300;
@@ -43,7 +41,6 @@ pub struct StartScreenPlugin;
 
 #[derive(Component, Clone, Copy, PartialEq)]
 enum StartAction {
-    Color([u8; 3]),
     Language(Language),
     Host,
     Join,
@@ -60,7 +57,7 @@ impl Plugin for StartScreenPlugin {
         app.init_resource::<Focus>()
             .init_resource::<InviteText>()
             .add_systems(Startup, skip_if_asked)
-            .add_systems(OnEnter(AppState::Start), (build_start_screen, show_join_failure).chain())
+            .add_systems(OnEnter(AppState::Start), (super::look::spawn_preview, build_start_screen, show_join_failure).chain())
             .add_systems(
                 Update,
                 (type_text, press_buttons, show_choices).run_if(in_state(AppState::Start)),
@@ -99,7 +96,13 @@ fn show_join_failure(
     commands.remove_resource::<JoinFailure>();
 }
 
-fn build_start_screen(mut commands: Commands, font: Res<UiFont>, mut windows: Query<&mut Window, With<PrimaryWindow>>) {
+fn build_start_screen(
+    mut commands: Commands,
+    font: Res<UiFont>,
+    preview: Res<super::look::PreviewImage>,
+    settings_file: Res<crate::SettingsFile>,
+    mut windows: Query<&mut Window, With<PrimaryWindow>>,
+) {
     if let Ok(mut window) = windows.single_mut() {
         window.ime_enabled = true;
     }
@@ -122,10 +125,41 @@ fn build_start_screen(mut commands: Commands, font: Res<UiFont>, mut windows: Qu
     commands
         .spawn((
             DespawnOnExit(AppState::Start),
-            Node { width: Val::Percent(100.0), height: Val::Percent(100.0), justify_content: JustifyContent::Center, align_items: AlignItems::Center, ..default() },
+            Node {
+                width: Val::Percent(100.0),
+                height: Val::Percent(100.0),
+                justify_content: JustifyContent::Center,
+                align_items: AlignItems::Center,
+                column_gap: Val::Px(18.0),
+                ..default()
+            },
             BackgroundColor(Color::srgba(0.99, 0.93, 0.85, 0.35)),
         ))
         .with_children(|root| {
+            // The avatar, turning, and everything to choose for it.
+            root.spawn((
+                Node {
+                    flex_direction: FlexDirection::Column,
+                    row_gap: Val::Px(6.0),
+                    padding: UiRect::all(Val::Px(20.0)),
+                    width: Val::Px(420.0),
+                    border_radius: BorderRadius::all(Val::Px(24.0)),
+                    align_items: AlignItems::Start,
+                    ..default()
+                },
+                BackgroundColor(palette::CARD),
+            ))
+            .with_children(|card| {
+                let size = super::look::PREVIEW_SIZE.as_vec2() * 0.8;
+                card.spawn((
+                    ImageNode::new(preview.0.clone()),
+                    Node { width: Val::Px(size.x), height: Val::Px(size.y), align_self: AlignSelf::Center, ..default() },
+                ));
+                super::look::spawn_look_choices(card, &font, 34.0);
+                if settings_file.was_unreadable {
+                    card.spawn((ui_text(&font, "", 15.0, palette::NOTE), Localized("settings-unreadable")));
+                }
+            });
             root.spawn((
                 Node {
                     flex_direction: FlexDirection::Column,
@@ -142,25 +176,6 @@ fn build_start_screen(mut commands: Commands, font: Res<UiFont>, mut windows: Qu
                 card.spawn((ui_text(&font, "", 22.0, palette::INK), Localized("app-subtitle")));
                 card.spawn(label("start-nickname-label"));
                 card.spawn(text_field(Field::Nickname, ui_text(&font, "", 24.0, palette::INK)));
-                card.spawn(label("start-color-label"));
-                card.spawn(Node { column_gap: Val::Px(10.0), ..default() }).with_children(|row| {
-                    for color in BODY_COLORS {
-                        let [r, g, b] = color;
-                        row.spawn((
-                            Button,
-                            StartAction::Color(color),
-                            Node {
-                                width: Val::Px(44.0),
-                                height: Val::Px(44.0),
-                                border: UiRect::all(Val::Px(4.0)),
-                                border_radius: BorderRadius::MAX,
-                                ..default()
-                            },
-                            BackgroundColor(Color::srgb_u8(r, g, b)),
-                            BorderColor::all(Color::WHITE),
-                        ));
-                    }
-                });
                 card.spawn(label("start-language-label"));
                 card.spawn(Node { column_gap: Val::Px(10.0), ..default() }).with_children(|row| {
                     row.spawn(button(StartAction::Language(Language::Japanese), "lang-ja", false));
@@ -220,15 +235,6 @@ pub fn append_to_invite(invite: &mut String, typed: &str) {
     }
 }
 
-/// Keys, the input method (Japanese) and the clipboard: what typing reads.
-#[derive(SystemParam)]
-struct Typing<'w, 's> {
-    keys: MessageReader<'w, 's, KeyboardInput>,
-    ime: MessageReader<'w, 's, Ime>,
-    held: Res<'w, ButtonInput<KeyCode>>,
-    clipboard: ResMut<'w, Clipboard>,
-}
-
 /// What starting a join needs: where to go next, and where to say what is missing.
 #[derive(SystemParam)]
 struct Launcher<'w, 's> {
@@ -239,35 +245,9 @@ struct Launcher<'w, 's> {
 }
 
 fn type_text(mut typing: Typing, mut focus: ResMut<Focus>, mut settings: ResMut<Settings>, mut invite: ResMut<InviteText>, mut launcher: Launcher) {
-    let ctrl = typing.held.any_pressed([KeyCode::ControlLeft, KeyCode::ControlRight]);
-    let mut typed = String::new();
-    let mut submit = false;
-    let mut erase = 0;
-    for key in typing.keys.read() {
-        if key.state != ButtonState::Pressed {
-            continue;
-        }
-        match &key.logical_key {
-            Key::Backspace => erase += 1,
-            Key::Enter => submit = true,
-            Key::Tab => {
-                focus.0 = if focus.0 == Field::Nickname { Field::Invite } else { Field::Nickname };
-            }
-            Key::Character(c) if ctrl && c.eq_ignore_ascii_case("v") => {
-                if let Some(Ok(pasted)) = typing.clipboard.fetch_text().poll_result() {
-                    typed.push_str(pasted.trim());
-                }
-            }
-            Key::Character(_) if ctrl => {}
-            Key::Character(c) => typed.push_str(c),
-            Key::Space => typed.push(' '),
-            _ => {}
-        }
-    }
-    for event in typing.ime.read() {
-        if let Ime::Commit { value, .. } = event {
-            typed.push_str(value);
-        }
+    let Typed { text: typed, erase, submit, tab, .. } = typing.read();
+    if tab {
+        focus.0 = if focus.0 == Field::Nickname { Field::Invite } else { Field::Nickname };
     }
     if erase > 0 || !typed.is_empty() {
         match focus.0 {
@@ -353,7 +333,6 @@ fn press_buttons(
     for (interaction, action, mut background) in &mut buttons {
         let main = *action == StartAction::Host;
         match (interaction, action) {
-            (Interaction::Pressed, StartAction::Color(color)) => settings.body_color = *color,
             (Interaction::Pressed, StartAction::Language(lang)) => {
                 settings.language = *lang;
                 if let Ok(mut text) = launcher.message.single_mut() {
@@ -363,13 +342,8 @@ fn press_buttons(
             (Interaction::Pressed, StartAction::Host | StartAction::Join) => {
                 launcher.start(*action, &settings, &invite.0, &mut focus.0);
             }
-            (Interaction::Hovered, StartAction::Host | StartAction::Join | StartAction::Language(_)) => {
-                background.0 = if main { palette::ACCENT_HOVER } else { palette::BUTTON_HOVER };
-            }
-            (Interaction::None, StartAction::Host | StartAction::Join | StartAction::Language(_)) => {
-                background.0 = if main { palette::ACCENT } else { palette::BUTTON };
-            }
-            _ => {}
+            (Interaction::Hovered, _) => background.0 = if main { palette::ACCENT_HOVER } else { palette::BUTTON_HOVER },
+            (Interaction::None, _) => background.0 = if main { palette::ACCENT } else { palette::BUTTON },
         }
     }
 }
@@ -379,7 +353,6 @@ fn press_buttons(
 struct ChoiceWidgets<'w, 's> {
     field_texts: Query<'w, 's, (&'static FieldText, &'static mut Text, &'static mut TextColor)>,
     field_borders: Query<'w, 's, (&'static Field, &'static mut BorderColor), Without<StartAction>>,
-    swatches: Query<'w, 's, (&'static StartAction, &'static mut BorderColor), Without<Field>>,
 }
 
 fn show_choices(
@@ -409,11 +382,5 @@ fn show_choices(
     }
     for (field, mut border) in &mut widgets.field_borders {
         *border = BorderColor::all(if *field == focus.0 { palette::ACCENT } else { palette::BUTTON });
-    }
-    for (action, mut border) in &mut widgets.swatches {
-        if let StartAction::Color(c) = action {
-            let chosen = *c == settings.body_color;
-            *border = BorderColor::all(if chosen { palette::INK } else { Color::WHITE });
-        }
     }
 }

@@ -1,0 +1,368 @@
+//! Text chat: a panel with the last lines and a field to write in (keys or a
+//! Japanese IME: kana, conversion, commit), and a bubble over the speaker's
+//! avatar. Lines live only in memory while in the room and are never written
+//! anywhere; links are plain text. The same character rule as the server's
+//! is checked before sending, so a child learns at once what is wrong.
+
+use std::collections::VecDeque;
+
+use bevy::prelude::*;
+use bevy::window::PrimaryWindow;
+use tsunagu_client_core::RoomEvent;
+use tsunagu_protocol::limits::MAX_CHAT_CHARS;
+use tsunagu_protocol::{ClientEvent, EventKind, NicknameProblem, PeerId, Refusal, RefusalReason, chat_problem, normalize_chat};
+
+use crate::AppState;
+use crate::avatar::{Avatar, AvatarInfo, above_head_on_screen};
+use crate::net::{NetSet, RoomMessage, SendRoomEvent};
+use crate::text::{Localized, Texts, UiFont, ui_text};
+use crate::ui::palette;
+use crate::ui::typing::Typing;
+use crate::Settings;
+
+/// Lines the panel keeps (older ones are forgotten).
+pub const LINES_KEPT: usize = 6;
+/// How long a bubble stays over its speaker, seconds.
+pub const BUBBLE_SECONDS: f32 = 8.0;
+/// A run of characters longer than this may break (typed Japanese has no spaces).
+const LONGEST_WORD: usize = 8;
+
+/// The line being written, and whether the field has the keyboard.
+#[derive(Resource, Default, Debug)]
+pub struct ChatInput {
+    /// Committed text.
+    pub text: String,
+    /// What the IME is still converting.
+    pub composing: String,
+    /// The field takes the keys (walking keys do nothing meanwhile).
+    pub focused: bool,
+    /// A reason the last line was not sent (a locale key), until the next key.
+    pub problem: Option<&'static str>,
+}
+
+/// The last lines said, in memory only: (who, their name then, the line).
+#[derive(Resource, Default, Debug)]
+pub struct ChatLog(pub VecDeque<(PeerId, String, String)>);
+
+/// Run condition: nobody is typing in the chat (keys mean walking, gestures, mute).
+pub fn not_typing(input: Option<Res<ChatInput>>) -> bool {
+    !input.is_some_and(|i| i.focused)
+}
+
+/// The chat panel, field and bubbles.
+pub struct ChatPlugin;
+
+impl Plugin for ChatPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<ChatInput>()
+            .init_resource::<ChatLog>()
+            .add_systems(OnEnter(AppState::InRoom), build_panel)
+            .add_systems(OnExit(AppState::InRoom), forget_everything)
+            .add_systems(Update, hear_lines.in_set(NetSet::Apply))
+            .add_systems(Update, (type_line, focus_by_click, show_panel, follow_ime_focus).chain().run_if(in_state(AppState::InRoom)))
+            .add_systems(PostUpdate, place_bubbles.after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
+    }
+}
+
+#[derive(Component)]
+struct ChatLines;
+
+#[derive(Component)]
+struct ChatField;
+
+#[derive(Component)]
+struct ChatFieldText;
+
+#[derive(Component)]
+struct SendButton;
+
+/// A speech bubble over an avatar.
+#[derive(Component)]
+pub struct ChatBubble {
+    /// The speaker's avatar.
+    pub target: Entity,
+    /// When it goes (seconds of real time).
+    pub until: f32,
+}
+
+fn build_panel(mut commands: Commands, font: Res<UiFont>) {
+    commands
+        .spawn((
+            DespawnOnExit(AppState::InRoom),
+            Node {
+                position_type: PositionType::Absolute,
+                right: Val::Px(14.0),
+                bottom: Val::Px(128.0),
+                width: Val::Px(380.0),
+                flex_direction: FlexDirection::Column,
+                row_gap: Val::Px(6.0),
+                padding: UiRect::axes(Val::Px(12.0), Val::Px(8.0)),
+                border_radius: BorderRadius::all(Val::Px(14.0)),
+                ..default()
+            },
+            BackgroundColor(palette::CARD.with_alpha(0.88)),
+        ))
+        .with_children(|panel| {
+            panel.spawn((ChatLines, ui_text(&font, "", 15.0, palette::INK), Node { max_width: Val::Px(356.0), ..default() }));
+            panel.spawn(Node { column_gap: Val::Px(6.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
+                row.spawn((
+                    Button,
+                    ChatField,
+                    Node {
+                        flex_grow: 1.0,
+                        min_height: Val::Px(40.0),
+                        padding: UiRect::axes(Val::Px(10.0), Val::Px(6.0)),
+                        border: UiRect::all(Val::Px(2.0)),
+                        border_radius: BorderRadius::all(Val::Px(10.0)),
+                        align_items: AlignItems::Center,
+                        ..default()
+                    },
+                    BorderColor::all(palette::BUTTON),
+                    BackgroundColor(Color::WHITE),
+                ))
+                .with_children(|field| {
+                    field.spawn((ChatFieldText, ui_text(&font, "", 16.0, palette::INK_SOFT), Node { max_width: Val::Px(260.0), ..default() }));
+                });
+                row.spawn((
+                    Button,
+                    SendButton,
+                    Node { padding: UiRect::axes(Val::Px(14.0), Val::Px(8.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() },
+                    BackgroundColor(palette::ACCENT),
+                    children![(ui_text(&font, "", 16.0, Color::WHITE), Localized("chat-send"))],
+                ));
+            });
+        });
+}
+
+fn forget_everything(mut input: ResMut<ChatInput>, mut log: ResMut<ChatLog>) {
+    *input = ChatInput::default();
+    log.0.clear();
+}
+
+/// Add `typed` to the line, keeping within the chat's length.
+pub fn append_to_line(line: &mut String, typed: &str) {
+    for c in typed.chars().filter(|c| !c.is_control()) {
+        if line.chars().count() >= MAX_CHAT_CHARS {
+            break;
+        }
+        line.push(c);
+    }
+}
+
+/// The locale key saying why `line` cannot be sent, if it cannot.
+pub fn line_problem(line: &str) -> Option<&'static str> {
+    match chat_problem(line)? {
+        NicknameProblem::Empty => Some("chat-empty"),
+        NicknameProblem::TooLong => Some("chat-too-long"),
+        NicknameProblem::NotAllowed(_) | NicknameProblem::TooManyMarks => Some("chat-not-allowed"),
+    }
+}
+
+/// Keys into the field while it has focus; Enter opens it otherwise.
+pub fn type_line(mut typing: Typing, keys: Res<ButtonInput<KeyCode>>, mut input: ResMut<ChatInput>, mut send: MessageWriter<SendRoomEvent>) {
+    let typed = typing.read();
+    if !input.focused {
+        // Enter opens the field, as in games children know.
+        if keys.just_pressed(KeyCode::Enter) {
+            input.focused = true;
+        }
+        return;
+    }
+    if typed.cancel {
+        input.focused = false;
+        input.composing.clear();
+        return;
+    }
+    if let Some(composing) = typed.composing {
+        input.composing = composing;
+    }
+    if typed.erase > 0 || !typed.text.is_empty() {
+        input.problem = None;
+        for _ in 0..typed.erase {
+            input.text.pop();
+        }
+        append_to_line(&mut input.text, &typed.text);
+    }
+    if typed.submit && input.composing.is_empty() {
+        submit(&mut input, &mut send);
+    }
+}
+
+fn submit(input: &mut ChatInput, send: &mut MessageWriter<SendRoomEvent>) {
+    if input.text.trim().is_empty() {
+        // Enter on an empty field just closes it.
+        input.focused = false;
+        return;
+    }
+    match line_problem(&input.text) {
+        Some(problem) => input.problem = Some(problem),
+        None => {
+            send.write(SendRoomEvent(ClientEvent::Chat(normalize_chat(&input.text))));
+            input.text.clear();
+            input.focused = false;
+        }
+    }
+}
+
+fn focus_by_click(
+    fields: Query<&Interaction, (With<ChatField>, Changed<Interaction>)>,
+    buttons: Query<&Interaction, (With<SendButton>, Changed<Interaction>)>,
+    mut input: ResMut<ChatInput>,
+    mut send: MessageWriter<SendRoomEvent>,
+) {
+    if fields.iter().any(|i| *i == Interaction::Pressed) {
+        input.focused = true;
+    }
+    if buttons.iter().any(|i| *i == Interaction::Pressed) {
+        submit(&mut input, &mut send);
+    }
+}
+
+/// The IME follows the field: on while it has focus, its window near it.
+fn follow_ime_focus(input: Res<ChatInput>, mut windows: Query<&mut Window, With<PrimaryWindow>>, fields: Query<&UiGlobalTransform, With<ChatField>>) {
+    if !input.is_changed() {
+        return;
+    }
+    let Ok(mut window) = windows.single_mut() else { return };
+    if window.ime_enabled != input.focused {
+        window.ime_enabled = input.focused;
+    }
+    if let Ok(at) = fields.single() {
+        window.ime_position = at.translation / window.scale_factor();
+    }
+}
+
+fn hear_lines(
+    mut commands: Commands,
+    mut messages: MessageReader<RoomMessage>,
+    mut log: ResMut<ChatLog>,
+    mut input: ResMut<ChatInput>,
+    time: Res<Time<Real>>,
+    avatars: Query<(Entity, &AvatarInfo), With<Avatar>>,
+    mut bubbles: Query<(&mut ChatBubble, &Children)>,
+    mut bubble_texts: Query<&mut Text>,
+    font: Res<UiFont>,
+) {
+    for RoomMessage(event) in messages.read() {
+        match event {
+            RoomEvent::Chat(from, line) => {
+                let Some((avatar, info)) = avatars.iter().find(|(_, info)| info.0.id == *from) else { continue };
+                log.0.push_back((*from, info.0.nickname.clone(), line.clone()));
+                while log.0.len() > LINES_KEPT {
+                    log.0.pop_front();
+                }
+                let shown = tsunagu_i18n::keep_typed_words_together(line, LONGEST_WORD);
+                let until = time.elapsed_secs() + BUBBLE_SECONDS;
+                // One bubble per person: a new line replaces the last.
+                if let Some((mut bubble, children)) = bubbles.iter_mut().find(|(b, _)| b.target == avatar) {
+                    bubble.until = until;
+                    for child in children.iter() {
+                        if let Ok(mut text) = bubble_texts.get_mut(child) {
+                            text.0 = shown.clone();
+                        }
+                    }
+                    continue;
+                }
+                commands.spawn((
+                    ChatBubble { target: avatar, until },
+                    Node {
+                        position_type: PositionType::Absolute,
+                        max_width: Val::Px(260.0),
+                        padding: UiRect::axes(Val::Px(12.0), Val::Px(7.0)),
+                        border_radius: BorderRadius::all(Val::Px(14.0)),
+                        border: UiRect::all(Val::Px(2.0)),
+                        ..default()
+                    },
+                    BackgroundColor(Color::WHITE),
+                    BorderColor::all(palette::ACCENT),
+                    Visibility::Hidden,
+                    DespawnOnExit(AppState::InRoom),
+                    children![ui_text(&font, shown, 17.0, palette::INK)],
+                ));
+            }
+            RoomEvent::Refused(Refusal { kind: EventKind::Chat, reason }) => {
+                input.problem = Some(match reason {
+                    RefusalReason::TooLong => "chat-too-long",
+                    RefusalReason::TextNotAllowed => "chat-not-allowed",
+                    RefusalReason::TooFast | RefusalReason::NotAllowed => "hud-slow-down",
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+fn show_panel(
+    input: Res<ChatInput>,
+    log: Res<ChatLog>,
+    settings: Res<Settings>,
+    texts: Res<Texts>,
+    time: Res<Time<Real>>,
+    mut lines: Query<&mut Text, (With<ChatLines>, Without<ChatFieldText>)>,
+    mut field: Query<(&mut Text, &mut TextColor), With<ChatFieldText>>,
+    mut borders: Query<&mut BorderColor, With<ChatField>>,
+) {
+    if let Ok(mut text) = lines.single_mut() {
+        let shown = if log.0.is_empty() {
+            texts.get(settings.language, "chat-nothing-yet")
+        } else {
+            log.0.iter().map(|(_, name, line)| format!("{name}: {}", tsunagu_i18n::keep_typed_words_together(line, LONGEST_WORD))).collect::<Vec<_>>().join("\n")
+        };
+        if text.0 != shown {
+            text.0 = shown;
+        }
+    }
+    let Ok((mut text, mut colour)) = field.single_mut() else { return };
+    let caret = if input.focused && time.elapsed_secs().fract() < 0.5 { "|" } else { " " };
+    let (shown, tone) = if let Some(problem) = input.problem {
+        (format!("{}{caret}\n{}", input.text, texts.get(settings.language, problem)), palette::NOTE)
+    } else if input.text.is_empty() && input.composing.is_empty() {
+        let hint = if input.focused { "chat-hint-typing" } else { "chat-hint" };
+        (format!("{caret}{}", texts.get(settings.language, hint)), palette::INK_SOFT)
+    } else {
+        // What the IME is converting shows after the committed text, in brackets.
+        let composing = if input.composing.is_empty() { String::new() } else { format!("［{}］", input.composing) };
+        (format!("{}{composing}{caret}", input.text), palette::INK)
+    };
+    if text.0 != shown {
+        text.0 = shown;
+    }
+    colour.0 = tone;
+    for mut border in &mut borders {
+        *border = BorderColor::all(if input.focused { palette::ACCENT } else { palette::BUTTON });
+    }
+}
+
+/// Bubbles hang above their speaker's name tag, and go after a while.
+fn place_bubbles(
+    mut commands: Commands,
+    time: Res<Time<Real>>,
+    cameras: Query<(&Camera, &GlobalTransform), With<crate::controls::MainCamera>>,
+    avatars: Query<(&GlobalTransform, &InheritedVisibility), With<Avatar>>,
+    mut bubbles: Query<(Entity, &ChatBubble, &mut Node, &mut Visibility, &ComputedNode)>,
+) {
+    let Ok((camera, camera_transform)) = cameras.single() else { return };
+    let now = time.elapsed_secs();
+    for (entity, bubble, mut node, mut visibility, computed) in &mut bubbles {
+        let Ok((avatar, seen)) = avatars.get(bubble.target) else {
+            commands.entity(entity).despawn();
+            continue;
+        };
+        if now > bubble.until {
+            commands.entity(entity).despawn();
+            continue;
+        }
+        match above_head_on_screen(camera, camera_transform, avatar, 0.25) {
+            Some(at) if seen.get() => {
+                let size = computed.size() * computed.inverse_scale_factor();
+                // Shown once laid out and placed (layout ran before this).
+                let placed = node.left != Val::Auto && size.x > 0.0;
+                node.left = Val::Px(at.x - size.x / 2.0);
+                // Above the name tag (about 30 px tall).
+                node.top = Val::Px(at.y - 34.0 - size.y);
+                *visibility = if placed { Visibility::Inherited } else { Visibility::Hidden };
+            }
+            _ => *visibility = Visibility::Hidden,
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! Taking part without a word: gestures (number keys 1–6, or the big buttons),
+//! a raised hand (7, or its button) that stays up until lowered, and stamps
+//! (the picture buttons) that pop up over the sender and fade. Everything goes
+//! through the server and is shown when it comes back, so everyone, the sender
+//! included, sees the same thing.
+
+use std::collections::HashMap;
+
+use bevy::prelude::*;
+use tsunagu_client_core::RoomEvent;
+use tsunagu_protocol::{ClientEvent, Gesture, PeerId, Stamp};
+
+use crate::AppState;
+use crate::avatar::{Avatar, AvatarInfo, OwnAvatar, above_head_on_screen};
+use crate::chat::not_typing;
+use crate::motion::PlayingGesture;
+use crate::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
+use crate::text::{Localized, Texts, UiFont, ui_text};
+use crate::ui::palette;
+use crate::Settings;
+
+/// How long a stamp stays over its sender, seconds.
+pub const STAMP_SECONDS: f32 = 2.6;
+/// A stamp's size on screen, logical pixels.
+const STAMP_SIZE: f32 = 96.0;
+
+/// Gestures, the raised hand and stamps.
+pub struct ExpressionPlugin;
+
+impl Plugin for ExpressionPlugin {
+    fn build(&self, app: &mut App) {
+        // Loaded here, not at startup: entering the room can come first.
+        let assets = app.world().resource::<AssetServer>().clone();
+        let images = Stamp::ALL.into_iter().map(|stamp| (stamp, assets.load(stamp_path(stamp)))).collect();
+        app.insert_resource(StampImages(images))
+            .add_systems(OnEnter(AppState::InRoom), build_bar)
+            .add_systems(Update, show_expression.in_set(NetSet::Apply))
+            .add_systems(Update, (expression_keys.run_if(not_typing), press_buttons, label_hand_button, list_raised_hands).run_if(in_state(AppState::InRoom)))
+            .add_systems(PostUpdate, float_stamps.after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
+    }
+}
+
+/// The stamp pictures, loaded once.
+#[derive(Resource)]
+pub struct StampImages(pub HashMap<Stamp, Handle<Image>>);
+
+/// The file of each stamp's picture under `assets/`.
+pub fn stamp_path(stamp: Stamp) -> &'static str {
+    match stamp {
+        Stamp::Heart => "stamps/heart.png",
+        Stamp::Clap => "stamps/clap.png",
+        Stamp::Smile => "stamps/smile.png",
+        Stamp::Star => "stamps/star.png",
+        Stamp::Tanabata => "stamps/tanabata.png",
+        Stamp::Thanks => "stamps/thanks.png",
+    }
+}
+
+/// The locale key of each gesture's button.
+pub fn gesture_key(gesture: Gesture) -> &'static str {
+    match gesture {
+        Gesture::Wave => "gesture-wave",
+        Gesture::Clap => "gesture-clap",
+        Gesture::Nod => "gesture-nod",
+        Gesture::HeadShake => "gesture-head-shake",
+        Gesture::ThumbsUp => "gesture-thumbs-up",
+        Gesture::HeartHands => "gesture-heart-hands",
+    }
+}
+
+/// A button of the expression bar.
+#[derive(Component, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ExpressionButton {
+    /// Play this gesture.
+    Gesture(Gesture),
+    /// Raise or lower my hand.
+    Hand,
+    /// Send this stamp.
+    Stamp(Stamp),
+}
+
+/// The raise-hand button's label.
+#[derive(Component)]
+struct HandLabel;
+
+/// The list of raised hands (for everyone; facilitators call on people from it).
+#[derive(Component)]
+pub struct RaisedHandsList;
+
+/// A stamp floating over its sender.
+#[derive(Component)]
+pub struct StampPop {
+    /// The sender's avatar.
+    pub target: Entity,
+    /// When it appeared (seconds of real time).
+    pub born: f32,
+}
+
+fn build_bar(mut commands: Commands, font: Res<UiFont>, images: Res<StampImages>) {
+    let button_node = || Node {
+        padding: UiRect::axes(Val::Px(10.0), Val::Px(6.0)),
+        min_height: Val::Px(44.0),
+        align_items: AlignItems::Center,
+        border_radius: BorderRadius::all(Val::Px(12.0)),
+        ..default()
+    };
+    commands
+        .spawn((
+            DespawnOnExit(AppState::InRoom),
+            Node {
+                position_type: PositionType::Absolute,
+                left: Val::Px(14.0),
+                bottom: Val::Px(96.0),
+                flex_direction: FlexDirection::Column,
+                row_gap: Val::Px(6.0),
+                padding: UiRect::axes(Val::Px(12.0), Val::Px(8.0)),
+                border_radius: BorderRadius::all(Val::Px(14.0)),
+                ..default()
+            },
+            BackgroundColor(palette::CARD.with_alpha(0.88)),
+        ))
+        .with_children(|bar| {
+            bar.spawn(Node { column_gap: Val::Px(6.0), ..default() }).with_children(|row| {
+                for (n, gesture) in Gesture::ALL.into_iter().enumerate() {
+                    row.spawn((Button, ExpressionButton::Gesture(gesture), button_node(), BackgroundColor(palette::BUTTON))).with_children(|b| {
+                        b.spawn(ui_text(&font, format!("{} ", n + 1), 13.0, palette::INK_SOFT));
+                        b.spawn((ui_text(&font, "", 16.0, palette::INK), Localized(gesture_key(gesture))));
+                    });
+                }
+                row.spawn((Button, ExpressionButton::Hand, button_node(), BackgroundColor(palette::ACCENT))).with_children(|b| {
+                    b.spawn(ui_text(&font, "7 ", 13.0, Color::WHITE));
+                    b.spawn((HandLabel, ui_text(&font, "", 16.0, Color::WHITE), Localized("hand-raise")));
+                });
+            });
+            bar.spawn(Node { column_gap: Val::Px(8.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
+                row.spawn((ui_text(&font, "", 15.0, palette::INK_SOFT), Localized("stamp-bar")));
+                for stamp in Stamp::ALL {
+                    let image = images.0.get(&stamp).cloned().unwrap_or_default();
+                    row.spawn((
+                        Button,
+                        ExpressionButton::Stamp(stamp),
+                        Node { width: Val::Px(52.0), height: Val::Px(52.0), justify_content: JustifyContent::Center, align_items: AlignItems::Center, ..default() },
+                        ImageNode::new(image),
+                    ))
+                    .with_children(|b| {
+                        if stamp == Stamp::Thanks {
+                            b.spawn((ui_text(&font, "", 9.0, palette::INK), Localized("stamp-thanks")));
+                        }
+                    });
+                }
+            });
+        });
+}
+
+/// Whether I have my hand up, as the room last said.
+fn my_hand_raised(connection: &Connection) -> bool {
+    connection.read(|core| core.room().me().is_some_and(|me| me.hand_raised))
+}
+
+fn expression_keys(keys: Res<ButtonInput<KeyCode>>, connection: Option<Res<Connection>>, mut send: MessageWriter<SendRoomEvent>) {
+    const DIGITS: [KeyCode; 6] = [KeyCode::Digit1, KeyCode::Digit2, KeyCode::Digit3, KeyCode::Digit4, KeyCode::Digit5, KeyCode::Digit6];
+    for (key, gesture) in DIGITS.into_iter().zip(Gesture::ALL) {
+        if keys.just_pressed(key) {
+            send.write(SendRoomEvent(ClientEvent::Gesture(gesture)));
+        }
+    }
+    if keys.just_pressed(KeyCode::Digit7)
+        && let Some(connection) = connection
+    {
+        send.write(SendRoomEvent(ClientEvent::RaiseHand(!my_hand_raised(&connection))));
+    }
+}
+
+fn press_buttons(
+    connection: Option<Res<Connection>>,
+    mut buttons: Query<(&Interaction, &ExpressionButton, Option<&mut BackgroundColor>), Changed<Interaction>>,
+    mut send: MessageWriter<SendRoomEvent>,
+) {
+    for (interaction, button, background) in &mut buttons {
+        let base = if *button == ExpressionButton::Hand { palette::ACCENT } else { palette::BUTTON };
+        let hover = if *button == ExpressionButton::Hand { palette::ACCENT_HOVER } else { palette::BUTTON_HOVER };
+        if let Some(mut background) = background
+            && !matches!(button, ExpressionButton::Stamp(_))
+        {
+            background.0 = if *interaction == Interaction::None { base } else { hover };
+        }
+        if *interaction != Interaction::Pressed {
+            continue;
+        }
+        let event = match button {
+            ExpressionButton::Gesture(gesture) => ClientEvent::Gesture(*gesture),
+            ExpressionButton::Stamp(stamp) => ClientEvent::Stamp(*stamp),
+            ExpressionButton::Hand => match &connection {
+                Some(connection) => ClientEvent::RaiseHand(!my_hand_raised(connection)),
+                None => continue,
+            },
+        };
+        send.write(SendRoomEvent(event));
+    }
+}
+
+fn label_hand_button(connection: Option<Res<Connection>>, mut labels: Query<&mut Localized, With<HandLabel>>) {
+    let Some(connection) = connection else { return };
+    let key = if my_hand_raised(&connection) { "hand-lower" } else { "hand-raise" };
+    for mut label in &mut labels {
+        if label.0 != key {
+            label.0 = key;
+        }
+    }
+}
+
+fn list_raised_hands(
+    connection: Option<Res<Connection>>,
+    settings: Res<Settings>,
+    texts: Res<Texts>,
+    mut lists: Query<(&mut Text, &mut Node), With<RaisedHandsList>>,
+) {
+    let Some(connection) = connection else { return };
+    let names: Vec<String> = connection.read(|core| {
+        let room = core.room();
+        room.me().into_iter().chain(room.peers()).filter(|p| p.hand_raised).map(|p| p.nickname.clone()).collect()
+    });
+    let shown = if names.is_empty() {
+        String::new()
+    } else {
+        texts.get_with(settings.language, "hands-raised", &[("names", tsunagu_i18n::Arg::Str(&names.join("、")))])
+    };
+    for (mut text, mut node) in &mut lists {
+        if text.0 != shown {
+            node.display = if shown.is_empty() { Display::None } else { Display::Flex };
+            text.0 = shown.clone();
+        }
+    }
+}
+
+/// Gestures and stamps from the room, on the avatars they came from.
+fn show_expression(
+    mut commands: Commands,
+    mut messages: MessageReader<RoomMessage>,
+    time: Res<Time<Real>>,
+    avatars: Query<(Entity, &AvatarInfo, Has<OwnAvatar>), With<Avatar>>,
+    images: Res<StampImages>,
+    connection: Option<Res<Connection>>,
+    font: Res<UiFont>,
+) {
+    let me = connection.and_then(|c| c.read(|core| core.my_id()));
+    let avatar_of = |id: PeerId| avatars.iter().find(|(_, info, own)| info.0.id == id || (*own && Some(id) == me)).map(|(entity, ..)| entity);
+    let now = time.elapsed_secs();
+    for RoomMessage(event) in messages.read() {
+        match event {
+            RoomEvent::Gesture(from, gesture) => {
+                if let Some(avatar) = avatar_of(*from) {
+                    commands.entity(avatar).insert(PlayingGesture { gesture: *gesture, started: now });
+                }
+            }
+            RoomEvent::Stamp(from, stamp) => {
+                let Some(avatar) = avatar_of(*from) else { continue };
+                let image = images.0.get(stamp).cloned().unwrap_or_default();
+                commands
+                    .spawn((
+                        StampPop { target: avatar, born: now },
+                        Node {
+                            position_type: PositionType::Absolute,
+                            width: Val::Px(STAMP_SIZE),
+                            height: Val::Px(STAMP_SIZE),
+                            justify_content: JustifyContent::Center,
+                            align_items: AlignItems::Center,
+                            ..default()
+                        },
+                        ImageNode::new(image),
+                        Visibility::Hidden,
+                        DespawnOnExit(AppState::InRoom),
+                    ))
+                    .with_children(|pop| {
+                        if *stamp == Stamp::Thanks {
+                            pop.spawn((ui_text(&font, "", 17.0, palette::INK), Localized("stamp-thanks")));
+                        }
+                    });
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Stamps pop up, rise a little and fade, over their sender's head.
+fn float_stamps(
+    mut commands: Commands,
+    time: Res<Time<Real>>,
+    cameras: Query<(&Camera, &GlobalTransform), With<crate::controls::MainCamera>>,
+    avatars: Query<&GlobalTransform, With<Avatar>>,
+    mut pops: Query<(Entity, &StampPop, &mut Node, &mut UiTransform, &mut ImageNode, &mut Visibility)>,
+) {
+    let Ok((camera, camera_transform)) = cameras.single() else { return };
+    let now = time.elapsed_secs();
+    for (entity, pop, mut node, mut transform, mut image, mut visibility) in &mut pops {
+        let age = now - pop.born;
+        let Ok(avatar) = avatars.get(pop.target) else {
+            commands.entity(entity).despawn();
+            continue;
+        };
+        if age > STAMP_SECONDS {
+            commands.entity(entity).despawn();
+            continue;
+        }
+        let Some(at) = above_head_on_screen(camera, camera_transform, avatar, 0.55) else {
+            *visibility = Visibility::Hidden;
+            continue;
+        };
+        let (scale, alpha, rise) = stamp_look(age);
+        // Layout has already run this frame: shown from the next one, when
+        // the node is where it belongs (not a flash in the corner).
+        let placed = node.left != Val::Auto;
+        node.left = Val::Px(at.x - STAMP_SIZE / 2.0);
+        node.top = Val::Px(at.y - STAMP_SIZE - rise);
+        transform.scale = Vec2::splat(scale);
+        image.color = Color::WHITE.with_alpha(alpha);
+        *visibility = if placed { Visibility::Inherited } else { Visibility::Hidden };
+    }
+}
+
+/// A stamp `age` seconds old: its scale (pops past full size, settles), its
+/// opacity (fades over the last 0.8 s) and how far it has risen (pixels).
+pub fn stamp_look(age: f32) -> (f32, f32, f32) {
+    let pop = (age / 0.25).clamp(0.0, 1.0);
+    let scale = if age < 0.25 { 0.3 + 0.85 * pop } else { 1.15 - 0.15 * ((age - 0.25) / 0.15).clamp(0.0, 1.0) };
+    let alpha = ((STAMP_SECONDS - age) / 0.8).clamp(0.0, 1.0);
+    (scale, alpha, 36.0 * (age / STAMP_SECONDS))
+}

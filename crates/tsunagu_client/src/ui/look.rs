@@ -1,0 +1,226 @@
+//! Choosing how the avatar looks: body colour, a hairstyle or a hat and its
+//! colour, and things to wear. The same choices on the start screen (beside a
+//! turning preview of the avatar) and in the room (behind a button); every
+//! change is remembered on this PC and, in the room, shown to everyone.
+
+use bevy::camera::RenderTarget;
+use bevy::prelude::*;
+use bevy::render::render_resource::TextureFormat;
+use tsunagu_protocol::{AvatarLook, ClientEvent, Headwear, PeerId, PeerInfo, Role};
+
+use super::palette;
+use crate::avatar::{Avatar, AvatarKit, Wardrobe};
+use crate::net::SendRoomEvent;
+use crate::text::{Localized, UiFont, ui_text};
+use crate::{AppState, BODY_COLORS, Settings, SettingsFile};
+
+/// Hair and hat colours: natural hair first, then brights.
+pub const HEADWEAR_COLORS: [[u8; 3]; 8] = [
+    [60, 45, 40],
+    [125, 85, 55],
+    [225, 185, 120],
+    [240, 240, 235],
+    [250, 120, 140],
+    [90, 180, 230],
+    [120, 200, 120],
+    [255, 205, 80],
+];
+
+/// One thing to choose.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LookChoice {
+    /// The body colour.
+    Body([u8; 3]),
+    /// A hairstyle or hat.
+    Headwear(Headwear),
+    /// Its colour.
+    HeadwearColour([u8; 3]),
+    /// Glasses on or off.
+    Glasses,
+    /// A ribbon on or off.
+    Ribbon,
+    /// A scarf on or off.
+    Scarf,
+}
+
+impl LookChoice {
+    /// `look` with this choice made (accessories toggle).
+    pub fn apply(self, mut look: AvatarLook) -> AvatarLook {
+        match self {
+            LookChoice::Body(c) => look.body_color = c,
+            LookChoice::Headwear(h) => look.headwear = h,
+            LookChoice::HeadwearColour(c) => look.headwear_color = c,
+            LookChoice::Glasses => look.accessories.glasses ^= true,
+            LookChoice::Ribbon => look.accessories.ribbon ^= true,
+            LookChoice::Scarf => look.accessories.scarf ^= true,
+        }
+        look
+    }
+
+    /// Whether `look` shows this choice as made.
+    pub fn is_chosen(self, look: &AvatarLook) -> bool {
+        match self {
+            LookChoice::Body(c) => look.body_color == c,
+            LookChoice::Headwear(h) => look.headwear == h,
+            LookChoice::HeadwearColour(c) => look.headwear_color == c,
+            LookChoice::Glasses => look.accessories.glasses,
+            LookChoice::Ribbon => look.accessories.ribbon,
+            LookChoice::Scarf => look.accessories.scarf,
+        }
+    }
+}
+
+/// The locale key naming a headwear.
+pub fn headwear_key(headwear: Headwear) -> &'static str {
+    match headwear {
+        Headwear::Tuft => "headwear-tuft",
+        Headwear::Short => "headwear-short",
+        Headwear::Long => "headwear-long",
+        Headwear::Bun => "headwear-bun",
+        Headwear::Beanie => "headwear-beanie",
+        Headwear::Cap => "headwear-cap",
+        Headwear::StrawHat => "headwear-straw-hat",
+    }
+}
+
+/// Look choices everywhere, and the start screen's preview.
+pub struct LookPlugin;
+
+impl Plugin for LookPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(Update, (choose_look, show_chosen, turn_preview, dress_preview));
+    }
+}
+
+/// Swatches, name buttons and toggles for every choice, under `parent`.
+pub fn spawn_look_choices(parent: &mut ChildSpawnerCommands, font: &UiFont, swatch: f32) {
+    let label = |key: &'static str| (ui_text(font, "", 17.0, palette::INK_SOFT), Localized(key));
+    let swatches = |parent: &mut ChildSpawnerCommands, colours: [[u8; 3]; 8], choice: fn([u8; 3]) -> LookChoice| {
+        parent.spawn(Node { column_gap: Val::Px(6.0), ..default() }).with_children(|row| {
+            for colour in colours {
+                let [r, g, b] = colour;
+                // Big enough to hit without a steady hand; a rim so white shows on white.
+                row.spawn((
+                    Button,
+                    choice(colour),
+                    Node { width: Val::Px(swatch), height: Val::Px(swatch), border: UiRect::all(Val::Px(3.0)), border_radius: BorderRadius::MAX, ..default() },
+                    BackgroundColor(Color::srgb_u8(r, g, b)),
+                    BorderColor::all(palette::BUTTON),
+                ));
+            }
+        });
+    };
+    let word_button = |row: &mut ChildSpawnerCommands, choice: LookChoice, key: &'static str| {
+        row.spawn((
+            Button,
+            choice,
+            Node { padding: UiRect::axes(Val::Px(10.0), Val::Px(5.0)), border: UiRect::all(Val::Px(3.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() },
+            BackgroundColor(palette::BUTTON),
+            BorderColor::all(palette::BUTTON),
+            children![(ui_text(font, "", 16.0, palette::INK), Localized(key))],
+        ));
+    };
+    parent.spawn(label("start-color-label"));
+    swatches(parent, BODY_COLORS, LookChoice::Body);
+    parent.spawn(label("look-headwear-label"));
+    parent.spawn(Node { column_gap: Val::Px(6.0), row_gap: Val::Px(6.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
+        for headwear in Headwear::ALL {
+            word_button(row, LookChoice::Headwear(headwear), headwear_key(headwear));
+        }
+    });
+    parent.spawn(label("look-headwear-colour-label"));
+    swatches(parent, HEADWEAR_COLORS, LookChoice::HeadwearColour);
+    parent.spawn(label("look-accessories-label"));
+    parent.spawn(Node { column_gap: Val::Px(6.0), ..default() }).with_children(|row| {
+        word_button(row, LookChoice::Glasses, "accessory-glasses");
+        word_button(row, LookChoice::Ribbon, "accessory-ribbon");
+        word_button(row, LookChoice::Scarf, "accessory-scarf");
+    });
+}
+
+/// A choice pressed: change the look, remember it, and in the room tell everyone.
+fn choose_look(
+    choices: Query<(&Interaction, &LookChoice), Changed<Interaction>>,
+    mut settings: ResMut<Settings>,
+    file: Res<SettingsFile>,
+    state: Res<State<AppState>>,
+    mut send: MessageWriter<SendRoomEvent>,
+) {
+    for (interaction, choice) in &choices {
+        if *interaction != Interaction::Pressed {
+            continue;
+        }
+        let look = choice.apply(settings.look);
+        if look == settings.look {
+            continue;
+        }
+        settings.look = look;
+        file.save(look);
+        if *state.get() == AppState::InRoom {
+            send.write(SendRoomEvent(ClientEvent::SetLook(look)));
+        }
+    }
+}
+
+fn show_chosen(settings: Res<Settings>, mut choices: Query<(&LookChoice, &mut BorderColor)>) {
+    for (choice, mut border) in &mut choices {
+        let colour = if choice.is_chosen(&settings.look) { palette::INK } else { palette::BUTTON };
+        if border.top != colour {
+            *border = BorderColor::all(colour);
+        }
+    }
+}
+
+/// The start screen's preview: an avatar alone, far outside the ward, and a
+/// camera that draws it into an image the screen shows.
+#[derive(Component)]
+struct PreviewFigure;
+
+/// The preview image, for the start screen to show.
+#[derive(Resource, Clone)]
+pub struct PreviewImage(pub Handle<Image>);
+
+/// Where the preview stands: far from the ward, so nothing else is in view.
+const PREVIEW_AT: Vec3 = Vec3::new(0.0, 0.0, 200.0);
+/// The preview image's size, pixels.
+pub const PREVIEW_SIZE: UVec2 = UVec2::new(240, 280);
+
+fn preview_info(look: AvatarLook) -> PeerInfo {
+    PeerInfo { id: PeerId(0), nickname: String::new(), look, role: Role::Participant, hand_raised: false }
+}
+
+/// The preview figure, its camera and light, and [`PreviewImage`].
+pub fn spawn_preview(mut kit: AvatarKit, mut images: ResMut<Assets<Image>>, settings: Res<Settings>) {
+    let image = images.add(Image::new_target_texture(PREVIEW_SIZE.x, PREVIEW_SIZE.y, TextureFormat::Rgba8UnormSrgb, None));
+    kit.commands.insert_resource(PreviewImage(image.clone()));
+    let figure = kit.spawn_figure(&preview_info(settings.look), Transform::from_translation(PREVIEW_AT));
+    kit.commands.entity(figure).insert((PreviewFigure, DespawnOnExit(AppState::Start)));
+    kit.commands.spawn((
+        Camera3d::default(),
+        Camera { order: -1, clear_color: ClearColorConfig::Custom(palette::CARD), ..default() },
+        RenderTarget::Image(image.into()),
+        Transform::from_translation(PREVIEW_AT + Vec3::new(0.0, 0.9, -2.6)).looking_at(PREVIEW_AT + Vec3::Y * 0.72, Vec3::Y),
+        DespawnOnExit(AppState::Start),
+    ));
+    kit.commands.spawn((
+        PointLight { intensity: 400_000.0, range: 12.0, ..default() },
+        Transform::from_translation(PREVIEW_AT + Vec3::new(-1.5, 2.5, -2.5)),
+        DespawnOnExit(AppState::Start),
+    ));
+}
+
+fn turn_preview(time: Res<Time<Real>>, mut figures: Query<&mut Transform, With<PreviewFigure>>) {
+    for mut transform in &mut figures {
+        // Slowly round and back, so the face is seen most of the time.
+        transform.rotation = Quat::from_rotation_y(std::f32::consts::PI + 1.1 * (time.elapsed_secs() * 0.6).sin());
+    }
+}
+
+fn dress_preview(settings: Res<Settings>, mut kit: AvatarKit, mut wardrobe: Wardrobe, figures: Query<Entity, (With<PreviewFigure>, With<Avatar>)>) {
+    if !settings.is_changed() {
+        return;
+    }
+    for figure in &figures {
+        wardrobe.change(&mut kit, figure, &preview_info(settings.look));
+    }
+}

@@ -1,0 +1,77 @@
+//! Reading what a person types into a text field: keys, Ctrl+V, and the
+//! input method (IME) that turns kana into kanji. One reader for the start
+//! screen's fields and the chat.
+
+use bevy::clipboard::Clipboard;
+use bevy::ecs::system::SystemParam;
+use bevy::input::ButtonState;
+use bevy::input::keyboard::{Key, KeyboardInput};
+use bevy::prelude::*;
+use bevy::window::Ime;
+
+/// What was typed since the last frame.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Typed {
+    /// Text to add: typed, pasted, or committed by the IME.
+    pub text: String,
+    /// Characters to erase from the end (Backspace).
+    pub erase: usize,
+    /// Enter was pressed (and not to confirm an IME conversion).
+    pub submit: bool,
+    /// Tab was pressed.
+    pub tab: bool,
+    /// Escape was pressed.
+    pub cancel: bool,
+    /// What the IME is composing now, if it said (empty: nothing).
+    pub composing: Option<String>,
+}
+
+/// Keys, the input method and the clipboard: what typing reads.
+#[derive(SystemParam)]
+pub struct Typing<'w, 's> {
+    keys: MessageReader<'w, 's, KeyboardInput>,
+    ime: MessageReader<'w, 's, Ime>,
+    held: Res<'w, ButtonInput<KeyCode>>,
+    clipboard: ResMut<'w, Clipboard>,
+}
+
+impl Typing<'_, '_> {
+    /// Everything typed since the last call.
+    pub fn read(&mut self) -> Typed {
+        let ctrl = self.held.any_pressed([KeyCode::ControlLeft, KeyCode::ControlRight]);
+        let mut typed = Typed::default();
+        for key in self.keys.read() {
+            if key.state != ButtonState::Pressed {
+                continue;
+            }
+            match &key.logical_key {
+                Key::Backspace => typed.erase += 1,
+                Key::Enter => typed.submit = true,
+                Key::Tab => typed.tab = true,
+                Key::Escape => typed.cancel = true,
+                Key::Character(c) if ctrl && c.eq_ignore_ascii_case("v") => {
+                    if let Some(Ok(pasted)) = self.clipboard.fetch_text().poll_result() {
+                        typed.text.push_str(pasted.trim());
+                    }
+                }
+                Key::Character(_) if ctrl => {}
+                Key::Character(c) => typed.text.push_str(c),
+                Key::Space => typed.text.push(' '),
+                _ => {}
+            }
+        }
+        for event in self.ime.read() {
+            match event {
+                Ime::Commit { value, .. } => {
+                    typed.text.push_str(value);
+                    // The Enter that confirmed a conversion is not a send.
+                    typed.submit = false;
+                    typed.composing = Some(String::new());
+                }
+                Ime::Preedit { value, .. } => typed.composing = Some(value.clone()),
+                Ime::Enabled { .. } | Ime::Disabled { .. } => {}
+            }
+        }
+        typed
+    }
+}

@@ -1,0 +1,139 @@
+//! Expression in the Bevy client, headless: Japanese typed through an IME
+//! into the chat field and sent; and a friend's wave, raised hand, stamp and
+//! chat line arriving through a real room server onto their avatar.
+
+use std::time::Duration;
+
+use bevy::input::ButtonState;
+use bevy::input::keyboard::{Key, KeyboardInput};
+use bevy::prelude::*;
+use bevy::window::Ime;
+use tsunagu_client::avatar::{AvatarInfo, RemoteAvatar, Shoulder};
+use tsunagu_client::chat::{ChatBubble, ChatInput, ChatLog};
+use tsunagu_client::expression::StampPop;
+use tsunagu_client::motion::PlayingGesture;
+use tsunagu_client::net::SendRoomEvent;
+use tsunagu_client_core::ClientCore;
+use tsunagu_protocol::{AvatarLook, ClientEvent, Gesture, Hello, Stamp};
+use tsunagu_testkit::{ROOM_CODE, Stepper, TICK};
+
+fn press(app: &mut App, code: KeyCode, key: Key) {
+    app.world_mut().resource_mut::<ButtonInput<KeyCode>>().press(code);
+    app.world_mut().write_message(KeyboardInput { key_code: code, logical_key: key, state: ButtonState::Pressed, text: None, repeat: false, window: Entity::PLACEHOLDER });
+}
+
+fn ime(app: &mut App, event: Ime) {
+    app.world_mut().write_message(event);
+}
+
+fn frame(stepper: &mut Stepper, app: &mut App) {
+    stepper.step(TICK);
+    app.update();
+    // What InputPlugin does each frame: a key pressed once is not pressed again.
+    let mut keys = app.world_mut().resource_mut::<ButtonInput<KeyCode>>();
+    let held: Vec<KeyCode> = keys.get_pressed().copied().collect();
+    for key in held {
+        keys.release(key);
+    }
+    keys.clear();
+}
+
+fn sent_chats(app: &mut App) -> Vec<String> {
+    app.world_mut()
+        .resource_mut::<Messages<SendRoomEvent>>()
+        .drain()
+        .filter_map(|SendRoomEvent(e)| if let ClientEvent::Chat(text) = e { Some(text) } else { None })
+        .collect()
+}
+
+fn app_in(stepper: &Stepper) -> App {
+    let hello = Hello::new(ROOM_CODE, "ゆき", AvatarLook::with_color([255, 160, 80]));
+    tsunagu_client::headless::room_app(ClientCore::join(Box::new(stepper.connector.clone()), hello, Duration::ZERO), TICK)
+}
+
+#[test]
+fn japanese_typed_with_an_ime_is_committed_into_the_chat_and_sent() {
+    let mut stepper = Stepper::new(4);
+    let mut app = app_in(&stepper);
+    for _ in 0..3 {
+        frame(&mut stepper, &mut app);
+    }
+    // Enter opens the field.
+    press(&mut app, KeyCode::Enter, Key::Enter);
+    frame(&mut stepper, &mut app);
+    assert!(app.world().resource::<ChatInput>().focused, "Enter did not open the chat field");
+    let window = Entity::PLACEHOLDER;
+    // Typing kana: the IME shows what it is composing, nothing committed yet.
+    ime(&mut app, Ime::Enabled { window });
+    ime(&mut app, Ime::Preedit { window, value: "きょうは".into(), cursor: Some((12, 12)) });
+    frame(&mut stepper, &mut app);
+    {
+        let input = app.world().resource::<ChatInput>();
+        assert_eq!((input.text.as_str(), input.composing.as_str()), ("", "きょうは"));
+    }
+    // Converting and confirming with Enter: committed, and that Enter does not send.
+    ime(&mut app, Ime::Preedit { window, value: "今日は".into(), cursor: None });
+    press(&mut app, KeyCode::Enter, Key::Enter);
+    ime(&mut app, Ime::Commit { window, value: "今日は".into() });
+    frame(&mut stepper, &mut app);
+    assert_eq!(app.world().resource::<ChatInput>().text, "今日は");
+    assert!(sent_chats(&mut app).is_empty(), "confirming a conversion sent the line");
+    ime(&mut app, Ime::Preedit { window, value: "たなばた".into(), cursor: None });
+    ime(&mut app, Ime::Commit { window, value: "七夕".into() });
+    frame(&mut stepper, &mut app);
+    press(&mut app, KeyCode::Digit1, Key::Character("！".into()));
+    frame(&mut stepper, &mut app);
+    // Enter on its own sends, and the field closes (walking keys work again).
+    press(&mut app, KeyCode::Enter, Key::Enter);
+    frame(&mut stepper, &mut app);
+    assert_eq!(sent_chats(&mut app), vec!["今日は七夕！".to_string()]);
+    let input = app.world().resource::<ChatInput>();
+    assert!(!input.focused && input.text.is_empty());
+
+    // A direction-changing character is caught before sending, with a reason.
+    press(&mut app, KeyCode::Enter, Key::Enter);
+    frame(&mut stepper, &mut app);
+    ime(&mut app, Ime::Commit { window, value: "みて\u{202e}".into() });
+    frame(&mut stepper, &mut app);
+    press(&mut app, KeyCode::Enter, Key::Enter);
+    frame(&mut stepper, &mut app);
+    assert!(sent_chats(&mut app).is_empty());
+    assert_eq!(app.world().resource::<ChatInput>().problem, Some("chat-not-allowed"));
+}
+
+#[test]
+fn a_friends_wave_hand_stamp_and_words_reach_their_avatar() {
+    let mut stepper = Stepper::new(4);
+    let mut app = app_in(&stepper);
+    let friend = stepper.connect(ROOM_CODE, "あおい");
+    for _ in 0..6 {
+        frame(&mut stepper, &mut app);
+    }
+    let friend_id = stepper.clients[friend].id().expect("the friend joined");
+    let avatar_of_friend = |app: &mut App| {
+        let mut q = app.world_mut().query::<(Entity, &RemoteAvatar)>();
+        q.iter(app.world()).find(|(_, r)| r.0 == friend_id).map(|(e, _)| e).expect("the friend's avatar")
+    };
+    let avatar = avatar_of_friend(&mut app);
+    stepper.send_event(friend, ClientEvent::Gesture(Gesture::Wave));
+    stepper.send_event(friend, ClientEvent::RaiseHand(true));
+    stepper.send_event(friend, ClientEvent::Stamp(Stamp::Heart));
+    stepper.send_event(friend, ClientEvent::Chat("こんにちは".into()));
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    let world = app.world_mut();
+    assert_eq!(world.get::<PlayingGesture>(avatar).map(|p| p.gesture), Some(Gesture::Wave), "the wave is not playing");
+    assert!(world.get::<AvatarInfo>(avatar).is_some_and(|i| i.0.hand_raised), "the hand is not up");
+    let stamps = world.query::<&StampPop>().iter(world).filter(|s| s.target == avatar).count();
+    assert_eq!(stamps, 1);
+    let bubbles = world.query::<&ChatBubble>().iter(world).filter(|b| b.target == avatar).count();
+    assert_eq!(bubbles, 1);
+    assert_eq!(world.resource::<ChatLog>().0.back().map(|(_, name, line)| (name.as_str(), line.as_str())), Some(("あおい", "こんにちは")));
+    // The raised hand shows: the right arm points up from its shoulder.
+    let right_arm_up = world
+        .query::<(&Shoulder, &Transform, &ChildOf)>()
+        .iter(world)
+        .any(|(s, t, _)| s.0 == tsunagu_sim::animate::RIGHT && (t.rotation * Vec3::NEG_Y).y > 0.9);
+    assert!(right_arm_up, "no right arm is raised");
+}
