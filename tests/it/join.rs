@@ -57,6 +57,7 @@ fn join(invite: &Invite, png: &std::path::Path) -> (bool, String, Duration) {
 
 #[test]
 fn a_second_pc_joins_with_the_invite_and_a_wrong_code_is_explained() {
+    let _turn = crate::one_at_a_time();
     let server = Server::start("both");
     let dir = std::env::temp_dir().join(format!("tsunagu-it-join-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -17,3 +17,11 @@ use std::path::PathBuf;
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// Tests that play sound in real time, and the screenshot (which keeps both
+/// cores busy rendering in software), hold this while they run: on two
+/// cores the one would otherwise be judging the other's load.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}

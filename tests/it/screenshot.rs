@@ -72,6 +72,7 @@ fn read_png(path: &std::path::Path) -> Picture {
 
 #[test]
 fn the_room_renders_with_people_in_it_and_no_headset_or_sound_card_needed() {
+    let _turn = crate::one_at_a_time();
     let dir = std::env::temp_dir().join(format!("tsunagu-it-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("room.png");
@@ -102,7 +103,7 @@ fn the_room_renders_with_people_in_it_and_no_headset_or_sound_card_needed() {
     assert!(!log.contains("No segmentation model"), "the text shaper still looked for a Japanese dictionary:\n{log}");
     // Three guests take part as children do: one waves with a hand up, one
     // sends stamps, one writes in Japanese. All of it is in the picture.
-    let on_screen = log.lines().find(|l| l.contains("tsunagu: on screen:")).unwrap_or_else(|| panic!("no summary of the picture:\n{log}"));
+    let on_screen = log.lines().find(|l| l.contains("tsunagu: on screen after")).unwrap_or_else(|| panic!("no summary of the picture:\n{log}"));
     for expected in ["4 avatars", "1 gesturing", "1 hands up", "1 stamps", "1 chat bubbles (Japanese: true)"] {
         assert!(on_screen.contains(expected), "the picture lacks {expected}: {on_screen}");
     }

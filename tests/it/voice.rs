@@ -25,6 +25,7 @@ fn phrase() -> std::path::PathBuf {
 
 #[test]
 fn the_mic_file_reaches_the_room_and_the_room_reaches_the_speaker_file() {
+    let _turn = crate::one_at_a_time();
     let speaker_file =
         std::env::temp_dir().join(format!("tsunagu-adapter-voice-{}.wav", std::process::id()));
     let settings = VoiceSettings {

@@ -1,6 +1,7 @@
 //! `cargo xtask bench net`: builds the server binary in release and runs the
 //! network benchmark (crates/tsunagu_testkit/benches/net.rs) against it.
-//! `cargo xtask bench voice`: the voice benchmark (benches/voice.rs). The
+//! `cargo xtask bench voice`: the voice benchmark (benches/voice.rs).
+//! `cargo xtask bench avatars`: the client's CPU per frame (benches/avatars.rs). The
 //! numbers go into docs/benchmarks.md with these commands.
 
 /// Run a named benchmark suite.
@@ -29,8 +30,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 ])
                 .args(&args[1..]),
         ),
+        // The dev profile: the one the tests built (dependencies at opt-level 1).
+        Some("avatars") => crate::status(crate::cargo().args(["bench", "--profile", "dev", "--package", "tsunagu", "--bench", "avatars", "--"]).args(&args[1..])),
         _ => Err(
-            "usage: cargo xtask bench net [bandwidth|server|attack] | cargo xtask bench voice"
+            "usage: cargo xtask bench net [bandwidth|server|attack] | cargo xtask bench voice | cargo xtask bench avatars"
                 .into(),
         ),
     }

@@ -27,6 +27,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     // The network bench is not a test target; a short smoke keeps it building and honest.
     crate::status(crate::cargo().args(["test", "--package", "tsunagu_testkit", "--bench", "net", "--", "smoke"]))?;
     crate::status(crate::cargo().args(["test", "--package", "tsunagu_testkit", "--bench", "voice", "--", "smoke"]))?;
+    crate::status(crate::cargo().args(["test", "--package", "tsunagu", "--bench", "avatars", "--", "smoke"]))?;
     let target = crate::target_dir();
     let out = target.join("tsunagu-screenshot.png");
     crate::screenshot::run(&["--out".into(), out.to_string_lossy().into_owned(), "--frames".into(), "20".into()])

@@ -86,21 +86,12 @@ pub struct ChatBubble {
 }
 
 fn build_panel(mut commands: Commands, font: Res<UiFont>) {
+    let (card, background) = crate::ui::hud::panel();
     commands
         .spawn((
             DespawnOnExit(AppState::InRoom),
-            Node {
-                position_type: PositionType::Absolute,
-                right: Val::Px(14.0),
-                bottom: Val::Px(128.0),
-                width: Val::Px(380.0),
-                flex_direction: FlexDirection::Column,
-                row_gap: Val::Px(6.0),
-                padding: UiRect::axes(Val::Px(12.0), Val::Px(8.0)),
-                border_radius: BorderRadius::all(Val::Px(14.0)),
-                ..default()
-            },
-            BackgroundColor(palette::CARD.with_alpha(0.88)),
+            Node { position_type: PositionType::Absolute, right: Val::Px(14.0), bottom: Val::Px(128.0), width: Val::Px(380.0), ..card },
+            background,
         ))
         .with_children(|panel| {
             panel.spawn((ChatLines, ui_text(&font, "", 15.0, palette::INK), Node { max_width: Val::Px(356.0), ..default() }));
@@ -306,7 +297,7 @@ fn show_panel(
         let shown = if log.0.is_empty() {
             texts.get(settings.language, "chat-nothing-yet")
         } else {
-            log.0.iter().map(|(_, name, line)| format!("{name}: {}", tsunagu_i18n::keep_typed_words_together(line, LONGEST_WORD))).collect::<Vec<_>>().join("\n")
+            log.0.iter().map(|(_, name, line)| tsunagu_i18n::keep_typed_words_together(&format!("{name}: {line}"), LONGEST_WORD)).collect::<Vec<_>>().join("\n")
         };
         if text.0 != shown {
             text.0 = shown;

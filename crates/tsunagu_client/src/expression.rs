@@ -104,20 +104,12 @@ fn build_bar(mut commands: Commands, font: Res<UiFont>, images: Res<StampImages>
         border_radius: BorderRadius::all(Val::Px(12.0)),
         ..default()
     };
+    let (card, background) = crate::ui::hud::panel();
     commands
         .spawn((
             DespawnOnExit(AppState::InRoom),
-            Node {
-                position_type: PositionType::Absolute,
-                left: Val::Px(14.0),
-                bottom: Val::Px(96.0),
-                flex_direction: FlexDirection::Column,
-                row_gap: Val::Px(6.0),
-                padding: UiRect::axes(Val::Px(12.0), Val::Px(8.0)),
-                border_radius: BorderRadius::all(Val::Px(14.0)),
-                ..default()
-            },
-            BackgroundColor(palette::CARD.with_alpha(0.88)),
+            Node { position_type: PositionType::Absolute, left: Val::Px(14.0), bottom: Val::Px(96.0), ..card },
+            background,
         ))
         .with_children(|bar| {
             bar.spawn(Node { column_gap: Val::Px(6.0), ..default() }).with_children(|row| {

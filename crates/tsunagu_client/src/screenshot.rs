@@ -98,7 +98,7 @@ fn count_and_capture(
     if progress.frames_shown >= request.frames && (everyone_expressing || waited_enough) {
         progress.requested = true;
         let path = request.path.clone();
-        info!("tsunagu: on screen: {avatars} avatars, {gesturing} gesturing, {hands_up} hands up, {stamps} stamps, {bubbles} chat bubbles (Japanese: {japanese})");
+        info!("tsunagu: on screen after {} frames: {avatars} avatars, {gesturing} gesturing, {hands_up} hands up, {stamps} stamps, {bubbles} chat bubbles (Japanese: {japanese})", progress.frames_shown);
         info!("tsunagu: saving screenshot to {}", path.display());
         commands
             .spawn(Screenshot::primary_window())

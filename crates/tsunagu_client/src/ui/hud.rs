@@ -62,7 +62,8 @@ impl Plugin for HudPlugin {
     }
 }
 
-fn panel() -> (Node, BackgroundColor) {
+/// A card floating over the room: the HUD's, the chat's and the gesture bar's.
+pub fn panel() -> (Node, BackgroundColor) {
     (
         Node {
             flex_direction: FlexDirection::Column,
