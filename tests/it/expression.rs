@@ -137,3 +137,39 @@ fn a_friends_wave_hand_stamp_and_words_reach_their_avatar() {
         .any(|(s, t, _)| s.0 == tsunagu_sim::animate::RIGHT && (t.rotation * Vec3::NEG_Y).y > 0.9);
     assert!(right_arm_up, "no right arm is raised");
 }
+
+#[test]
+fn a_new_look_in_the_room_is_remembered_and_reaches_everyone() {
+    use tsunagu_client::avatar::OwnAvatar;
+    use tsunagu_client::ui::look::LookChoice;
+    use tsunagu_client::{Settings, SettingsFile};
+    use tsunagu_client_core::settings::{Loaded, load};
+    use tsunagu_protocol::Headwear;
+
+    let mut stepper = Stepper::new(4);
+    let mut app = app_in(&stepper);
+    let file = std::env::temp_dir().join(format!("tsunagu-it-look-{}", std::process::id())).join("settings.ron");
+    app.insert_resource(SettingsFile { path: Some(file.clone()), was_unreadable: false });
+    let friend = stepper.connect(ROOM_CODE, "あおい");
+    for _ in 0..6 {
+        frame(&mut stepper, &mut app);
+    }
+    let me = app.world().resource::<tsunagu_client::net::Connection>().read(|core| core.my_id()).expect("joined");
+    // Pressing 「ニット ぼう」 and 「めがね」, as a person would.
+    for choice in [LookChoice::Headwear(Headwear::Beanie), LookChoice::Glasses] {
+        app.world_mut().spawn((Button, choice, Interaction::Pressed));
+        frame(&mut stepper, &mut app);
+    }
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    let look = app.world().resource::<Settings>().look;
+    assert_eq!((look.headwear, look.accessories.glasses), (Headwear::Beanie, true));
+    assert_eq!(load(&file), Loaded::Found(tsunagu_client_core::settings::SavedSettings { look }), "the look was not remembered");
+    assert_eq!(stepper.clients[friend].peers()[&me].look, look, "the friend does not see the new look");
+    // My own avatar wears it.
+    let world = app.world_mut();
+    let mine = world.query_filtered::<&AvatarInfo, With<OwnAvatar>>().iter(world).next().map(|i| i.0.look);
+    assert_eq!(mine, Some(look));
+    let _ = std::fs::remove_dir_all(file.parent().unwrap());
+}

@@ -38,7 +38,7 @@ pub fn room_app(core: ClientCore, frame: Duration) -> App {
         .init_state::<AppState>();
     let shapes = crate::scene::Shapes::new(&mut app.world_mut().resource_mut::<Assets<Mesh>>());
     app.insert_resource(shapes)
-        .add_plugins((NetPlugin, crate::avatar::AvatarPlugin, crate::motion::MotionPlugin, crate::expression::ExpressionPlugin, crate::chat::ChatPlugin))
+        .add_plugins((NetPlugin, crate::avatar::AvatarPlugin, crate::motion::MotionPlugin, crate::expression::ExpressionPlugin, crate::chat::ChatPlugin, crate::ui::LookPlugin))
         .insert_resource(Connection::new(core));
     app.world_mut().resource_mut::<NextState<AppState>>().set(AppState::InRoom);
     app

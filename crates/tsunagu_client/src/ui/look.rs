@@ -199,7 +199,8 @@ pub fn spawn_preview(mut kit: AvatarKit, mut images: ResMut<Assets<Image>>, sett
         Camera3d::default(),
         Camera { order: -1, clear_color: ClearColorConfig::Custom(palette::CARD), ..default() },
         RenderTarget::Image(image.into()),
-        Transform::from_translation(PREVIEW_AT + Vec3::new(0.0, 0.9, -2.6)).looking_at(PREVIEW_AT + Vec3::Y * 0.72, Vec3::Y),
+        // Close enough that the face and what is worn fill the picture.
+        Transform::from_translation(PREVIEW_AT + Vec3::new(0.0, 1.05, -1.9)).looking_at(PREVIEW_AT + Vec3::Y * 0.8, Vec3::Y),
         DespawnOnExit(AppState::Start),
     ));
     kit.commands.spawn((
@@ -212,7 +213,8 @@ pub fn spawn_preview(mut kit: AvatarKit, mut images: ResMut<Assets<Image>>, sett
 fn turn_preview(time: Res<Time<Real>>, mut figures: Query<&mut Transform, With<PreviewFigure>>) {
     for mut transform in &mut figures {
         // Slowly round and back, so the face is seen most of the time.
-        transform.rotation = Quat::from_rotation_y(std::f32::consts::PI + 1.1 * (time.elapsed_secs() * 0.6).sin());
+        // Facing the camera (−Z) at the middle of the swing.
+        transform.rotation = Quat::from_rotation_y(1.1 * (time.elapsed_secs() * 0.6).sin());
     }
 }
 
