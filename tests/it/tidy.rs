@@ -109,7 +109,7 @@ fn every_message_id_used_in_code_exists_in_the_locales() {
         for marker in ["Localized(\"", "get(settings.language, \"", "get_with(settings.language, \"", "\"join-error-", "\"invite-error", "\"status-", "\"hud-", "\"start-"] {
             for piece in text.split(marker).skip(1) {
                 let key = piece.split('"').next().unwrap_or_default();
-                let key = if marker.starts_with("\"") { format!("{}{key}", &marker[1..]) } else { key.to_owned() };
+                let key = match marker.strip_prefix('"') { Some(prefix) => format!("{prefix}{key}"), None => key.to_owned() };
                 if !key.is_empty() {
                     used.push((key, file.clone()));
                 }

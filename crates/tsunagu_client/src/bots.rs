@@ -71,7 +71,7 @@ fn start_bots(
             let look = AvatarLook {
                 headwear: Headwear::ALL[(n + 1) % Headwear::ALL.len()],
                 headwear_color: HEADWEAR_COLORS[(n * 3 + 1) % HEADWEAR_COLORS.len()],
-                accessories: Accessories { glasses: n % 2 == 0, ribbon: n % 3 == 1, scarf: n % 4 == 2 },
+                accessories: Accessories { glasses: n.is_multiple_of(2), ribbon: n % 3 == 1, scarf: n % 4 == 2 },
                 ..AvatarLook::with_color(BODY_COLORS[(n + 3) % BODY_COLORS.len()])
             };
             let hello = Hello::new(&invite.room_code, &nickname, look);

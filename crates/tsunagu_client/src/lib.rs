@@ -8,6 +8,9 @@
 
 // Bevy queries spell their filters in their types; naming each would hide them.
 #![allow(clippy::type_complexity)]
+// A Bevy system takes what it reads and writes as arguments; bundling them
+// into a struct only to satisfy the count would hide what a system touches.
+#![allow(clippy::too_many_arguments)]
 
 pub mod assets;
 pub mod audio;

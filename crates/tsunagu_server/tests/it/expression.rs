@@ -56,7 +56,6 @@ fn a_wave_a_stamp_and_a_line_reach_everyone_within_150_ms() {
     let mut late = Peer::join(&invite, "D");
     assert!(wait_until(&mut [&mut late], Duration::from_secs(5), |ps| ps[0].present() == 3));
     assert!(late.core.room().peers().any(|p| p.id == ids[0] && p.hand_raised), "a newcomer does not see the raised hand");
-    drop(peers);
     waver.core.send_event(ClientEvent::RaiseHand(false));
     assert!(wait_until(&mut [&mut waver, &mut late], Duration::from_secs(2), |ps| ps[1].core.room().peers().any(|p| p.id == ids[0] && !p.hand_raised)));
 }
