@@ -1,5 +1,6 @@
 //! Nothing about people in any log or file: the real `tsunagu-server` binary
-//! at `RUST_LOG=trace`, a small meetup with canary nicknames, and crafted
+//! at `RUST_LOG=trace`, a small meetup with canary nicknames and a canary
+//! chat line (stamps and a wave besides), and crafted
 //! messages that used to carry a peer's text into the log (an unknown variant
 //! with newlines, a Hello with its fields out of order). Then every log line
 //! and every file the server wrote is searched for the canaries and for the
@@ -11,15 +12,15 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tsunagu_client_core::ClientCore;
+use tsunagu_client_core::{ClientCore, RoomEvent};
 use tsunagu_net::invite::Invite;
 use tsunagu_net::quic::{QuicClient, QuicConnector};
 use tsunagu_net::{Channel, ClientLink};
-use tsunagu_protocol::{AvatarLook, Hello};
+use tsunagu_protocol::{AvatarLook, ClientEvent, Gesture, Hello, Stamp};
 
 use crate::harness::{Peer, one_at_a_time, pose_at, wait_until};
 
-const CANARIES: [&str; 4] = ["さくら", "Hanako-Test", "CANARY-LINE", "127.0.0.2"];
+const CANARIES: [&str; 5] = ["さくら", "Hanako-Test", "CANARY-LINE", "127.0.0.2", "ないしょの はなし"];
 const ALSO_ADDRESS: &str = "127.0.0.3";
 
 /// Log lines written into memory.
@@ -108,6 +109,12 @@ fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
         sakura.pump();
         hanako.pump();
     }
+    // They chat (one line the room refuses, one it passes), stamp and wave.
+    sakura.core.send_event(ClientEvent::Chat("ないしょの はなし です".into()));
+    hanako.core.send_event(ClientEvent::Chat("ないしょの はなし\u{202e}".into()));
+    sakura.core.send_event(ClientEvent::Stamp(Stamp::Heart));
+    hanako.core.send_event(ClientEvent::Gesture(Gesture::Wave));
+    assert!(wait_until(&mut [&mut sakura, &mut hanako], Duration::from_secs(2), |ps| ps[1].events.iter().any(|e| matches!(e, RoomEvent::Chat(..)))));
     // Crafted frames that carry text into a careless log.
     let crafted: [Vec<u8>; 3] = [
         rmp_serde::to_vec(&std::collections::BTreeMap::from([("Canary さくら\nINFO CANARY-LINE forged", 1u8)])).unwrap(),
