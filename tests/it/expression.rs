@@ -171,5 +171,18 @@ fn a_new_look_in_the_room_is_remembered_and_reaches_everyone() {
     let world = app.world_mut();
     let mine = world.query_filtered::<&AvatarInfo, With<OwnAvatar>>().iter(world).next().map(|i| i.0.look);
     assert_eq!(mine, Some(look));
+
+    // Trying every hat in a row, faster than the room takes looks: the last
+    // choice is the one everyone ends up seeing (none refused and lost).
+    for headwear in Headwear::ALL {
+        app.world_mut().spawn((Button, LookChoice::Headwear(headwear), Interaction::Pressed));
+        frame(&mut stepper, &mut app);
+    }
+    for _ in 0..60 {
+        frame(&mut stepper, &mut app);
+    }
+    let last = app.world().resource::<Settings>().look;
+    assert_eq!(last.headwear, Headwear::StrawHat);
+    assert_eq!(stepper.clients[friend].peers()[&me].look, last, "the friend sees an older choice");
     let _ = std::fs::remove_dir_all(file.parent().unwrap());
 }

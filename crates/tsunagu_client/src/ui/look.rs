@@ -88,7 +88,8 @@ pub struct LookPlugin;
 
 impl Plugin for LookPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, (choose_look, show_chosen, turn_preview, dress_preview));
+        app.init_resource::<LookToSend>()
+            .add_systems(Update, (choose_look, send_look.run_if(in_state(AppState::InRoom)), show_chosen, turn_preview, dress_preview).chain());
     }
 }
 
@@ -138,13 +139,28 @@ pub fn spawn_look_choices(parent: &mut ChildSpawnerCommands, font: &UiFont, swat
     });
 }
 
-/// A choice pressed: change the look, remember it, and in the room tell everyone.
+/// A look chosen in the room and not yet sent, and when the last was sent.
+/// A child trying hats on clicks faster than the room takes looks (3 at
+/// once, then one a second): only the newest is sent, at most once a
+/// second, so none is refused and everyone ends up seeing the last choice.
+#[derive(Resource, Default)]
+pub struct LookToSend {
+    /// The newest choice, if it has not gone out yet.
+    pub pending: Option<AvatarLook>,
+    /// When the last one went out (seconds of real time).
+    pub last_sent: Option<f64>,
+}
+
+/// Looks are sent at most this often.
+const LOOK_INTERVAL_SECS: f64 = 1.0;
+
+/// A choice pressed: change the look, remember it, and in the room queue it for everyone.
 fn choose_look(
     choices: Query<(&Interaction, &LookChoice), Changed<Interaction>>,
     mut settings: ResMut<Settings>,
     file: Res<SettingsFile>,
     state: Res<State<AppState>>,
-    mut send: MessageWriter<SendRoomEvent>,
+    mut to_send: ResMut<LookToSend>,
 ) {
     for (interaction, choice) in &choices {
         if *interaction != Interaction::Pressed {
@@ -157,8 +173,19 @@ fn choose_look(
         settings.look = look;
         file.save(look);
         if *state.get() == AppState::InRoom {
-            send.write(SendRoomEvent(ClientEvent::SetLook(look)));
+            to_send.pending = Some(look);
         }
+    }
+}
+
+fn send_look(time: Res<Time<Real>>, mut to_send: ResMut<LookToSend>, mut send: MessageWriter<SendRoomEvent>) {
+    let now = time.elapsed_secs_f64();
+    if to_send.pending.is_none() || to_send.last_sent.is_some_and(|at| now - at < LOOK_INTERVAL_SECS) {
+        return;
+    }
+    if let Some(look) = to_send.pending.take() {
+        send.write(SendRoomEvent(ClientEvent::SetLook(look)));
+        to_send.last_sent = Some(now);
     }
 }
 

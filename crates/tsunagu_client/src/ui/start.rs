@@ -1,5 +1,6 @@
-//! The start screen: nickname, avatar colour, language, and "host a room on this
-//! PC" or "join with an invite". Typing works with the keyboard and with an IME
+//! The start screen: nickname, how the avatar looks (beside a turning
+//! preview; see `look`), language, and "host a room on this PC" or "join with
+//! an invite". Typing works with the keyboard and with an IME
 //! for Japanese; Ctrl+V pastes (invites are long); Tab or a click moves between
 //! the two fields. If the last join failed, it says why here.
 

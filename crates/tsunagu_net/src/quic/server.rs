@@ -194,7 +194,7 @@ impl ServerLinks for QuicServer {
         self.waited.take().or_else(|| self.urgent.try_recv().ok()).or_else(|| self.inbox.try_recv().ok())
     }
 
-    /// Wakes for urgent datagrams only; the rest is read at the next tick.
+    /// Wakes for urgent datagrams and room events only; the rest is read at the next tick.
     fn wait(&mut self, timeout: Duration) {
         if self.waited.is_none() {
             self.waited = self.urgent.recv_timeout(timeout).ok();
@@ -370,7 +370,15 @@ async fn accept_loop(endpoint: Endpoint, shared: Shared, config: QuicServerConfi
 fn deliver(shared: &Shared, id: ConnId, window: &Mutex<TrafficWindow>, connection: &Connection, event: LinkEvent) -> Delivered {
     let now = shared.started.elapsed();
     let is_datagram = matches!(event, LinkEvent::Datagram(_));
-    let urgent = matches!(&event, LinkEvent::Datagram(d) if d.kind.is_forwarded_at_once());
+    // Echoes and voice are passed on as they arrive; so are room events (a
+    // wave, a chat line: a person waiting to see it), which the frame limit
+    // above already holds to a handful a second. A client sends events only
+    // after its Hello was answered, so none can overtake the Hello.
+    let urgent = match &event {
+        LinkEvent::Datagram(d) => d.kind.is_forwarded_at_once(),
+        LinkEvent::Frame(channel, _) => *channel == Channel::Events,
+        _ => false,
+    };
     let within = {
         let mut window = window.lock().unwrap_or_else(|e| e.into_inner());
         if is_datagram { window.datagram(now) } else { window.frame(now) }

@@ -186,3 +186,24 @@ fn a_peer_that_stops_reading_is_closed_not_buffered() {
     }
     assert_eq!(end, Some(LinkEnd::Reason(CloseReason::TooSlow)));
 }
+
+#[test]
+fn a_room_event_wakes_the_room_thread_and_a_control_frame_waits_for_its_tick() {
+    let mut server = server("wake");
+    let mut client = QuicClient::connect(&invite(&server)).unwrap();
+    client.send(Channel::Control, b"hello".to_vec());
+    assert!(wait_server(&mut server, Duration::from_secs(5), |e| matches!(e, ServerLinkEvent::Received(_, LinkEvent::Frame(Channel::Control, _)))).is_some());
+    // A control frame is read at the room's next tick: it does not end a wait.
+    client.send(Channel::Control, b"later".to_vec());
+    std::thread::sleep(Duration::from_millis(200));
+    let start = Instant::now();
+    server.wait(Duration::from_millis(300));
+    assert!(start.elapsed() >= Duration::from_millis(250), "a control frame woke the room thread");
+    assert!(matches!(server.try_recv(), Some(ServerLinkEvent::Received(_, LinkEvent::Frame(Channel::Control, _)))));
+    // A room event (a wave, a chat line) is handled the moment it arrives.
+    client.send(Channel::Events, b"wave".to_vec());
+    let start = Instant::now();
+    server.wait(Duration::from_secs(3));
+    assert!(start.elapsed() < Duration::from_secs(1), "the room thread slept through an event");
+    assert!(matches!(server.try_recv(), Some(ServerLinkEvent::Received(_, LinkEvent::Frame(Channel::Events, frame))) if frame == b"wave"));
+}
