@@ -187,3 +187,30 @@ fn a_new_look_in_the_room_is_remembered_and_reaches_everyone() {
     assert_eq!(stepper.clients[friend].peers()[&me].look, last, "the friend sees an older choice");
     let _ = std::fs::remove_dir_all(file.parent().unwrap());
 }
+
+#[test]
+fn through_my_own_eyes_my_gesture_is_named_on_screen() {
+    use tsunagu_client::controls::ViewMode;
+    use tsunagu_client::expression::GestureToast;
+    use tsunagu_client::text::Localized;
+
+    let mut stepper = Stepper::new(4);
+    let mut app = app_in(&stepper);
+    app.insert_resource(ViewMode::FirstPerson);
+    for _ in 0..3 {
+        frame(&mut stepper, &mut app);
+    }
+    app.world_mut().write_message(SendRoomEvent(ClientEvent::Gesture(Gesture::Clap)));
+    for _ in 0..3 {
+        frame(&mut stepper, &mut app);
+    }
+    let world = app.world_mut();
+    assert_eq!(world.query::<&GestureToast>().iter(world).count(), 1, "no sign that my clap happened");
+    assert!(world.query::<&Localized>().iter(world).any(|l| l.0 == "gesture-clap"));
+    // It goes when the gesture ends.
+    for _ in 0..60 {
+        frame(&mut stepper, &mut app);
+    }
+    let world = app.world_mut();
+    assert_eq!(world.query::<&GestureToast>().iter(world).count(), 0);
+}

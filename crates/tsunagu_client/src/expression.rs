@@ -36,7 +36,7 @@ impl Plugin for ExpressionPlugin {
             .add_systems(OnEnter(AppState::InRoom), build_bar)
             .add_systems(Update, show_expression.in_set(NetSet::Apply))
             .add_systems(Update, (expression_keys.run_if(not_typing), press_buttons, label_hand_button, list_raised_hands).run_if(in_state(AppState::InRoom)))
-            .add_systems(PostUpdate, float_stamps.after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
+            .add_systems(PostUpdate, (float_stamps.after(TransformSystems::Propagate), fade_toasts).run_if(in_state(AppState::InRoom)));
     }
 }
 
@@ -86,6 +86,14 @@ struct HandLabel;
 /// The list of raised hands (for everyone; facilitators call on people from it).
 #[derive(Component)]
 pub struct RaisedHandsList;
+
+/// Seen through my own eyes my avatar is not drawn: my gesture is named on
+/// screen instead, for a moment, so a press never seems to do nothing.
+#[derive(Component)]
+pub struct GestureToast {
+    /// When it goes (seconds of real time).
+    pub until: f32,
+}
 
 /// A stamp floating over its sender.
 #[derive(Component)]
@@ -234,8 +242,10 @@ fn show_expression(
     images: Res<StampImages>,
     connection: Option<Res<Connection>>,
     font: Res<UiFont>,
+    view: Option<Res<crate::controls::ViewMode>>,
 ) {
     let me = connection.and_then(|c| c.read(|core| core.my_id()));
+    let first_person = view.is_some_and(|v| *v == crate::controls::ViewMode::FirstPerson);
     let avatar_of = |id: PeerId| avatars.iter().find(|(_, info, own)| info.0.id == id || (*own && Some(id) == me)).map(|(entity, ..)| entity);
     let now = time.elapsed_secs();
     for RoomMessage(event) in messages.read() {
@@ -243,6 +253,18 @@ fn show_expression(
             RoomEvent::Gesture(from, gesture) => {
                 if let Some(avatar) = avatar_of(*from) {
                     commands.entity(avatar).insert(PlayingGesture { gesture: *gesture, started: now });
+                }
+                if first_person && Some(*from) == me {
+                    commands.spawn((
+                        GestureToast { until: now + tsunagu_sim::animate::gesture_length(*gesture) },
+                        Node { position_type: PositionType::Absolute, width: Val::Percent(100.0), top: Val::Percent(30.0), justify_content: JustifyContent::Center, ..default() },
+                        DespawnOnExit(AppState::InRoom),
+                        children![(
+                            Node { padding: UiRect::axes(Val::Px(18.0), Val::Px(8.0)), border_radius: BorderRadius::all(Val::Px(16.0)), ..default() },
+                            BackgroundColor(palette::CARD.with_alpha(0.9)),
+                            children![(ui_text(&font, "", 28.0, palette::INK), Localized(gesture_key(*gesture)))],
+                        )],
+                    ));
                 }
             }
             RoomEvent::Stamp(from, stamp) => {
@@ -274,19 +296,29 @@ fn show_expression(
     }
 }
 
-/// Stamps pop up, rise a little and fade, over their sender's head.
+fn fade_toasts(mut commands: Commands, time: Res<Time<Real>>, toasts: Query<(Entity, &GestureToast)>) {
+    for (entity, toast) in &toasts {
+        if time.elapsed_secs() > toast.until {
+            commands.entity(entity).despawn();
+        }
+    }
+}
+
+/// Stamps pop up, rise a little and fade, over their sender's head (my own,
+/// seen through my eyes, high in the middle of the screen).
 fn float_stamps(
     mut commands: Commands,
     time: Res<Time<Real>>,
+    view: Option<Res<crate::controls::ViewMode>>,
     cameras: Query<(&Camera, &GlobalTransform), With<crate::controls::MainCamera>>,
-    avatars: Query<&GlobalTransform, With<Avatar>>,
+    avatars: Query<(&GlobalTransform, Has<OwnAvatar>), With<Avatar>>,
     mut pops: Query<(Entity, &StampPop, &mut Node, &mut UiTransform, &mut ImageNode, &mut Visibility)>,
 ) {
     let Ok((camera, camera_transform)) = cameras.single() else { return };
     let now = time.elapsed_secs();
     for (entity, pop, mut node, mut transform, mut image, mut visibility) in &mut pops {
         let age = now - pop.born;
-        let Ok(avatar) = avatars.get(pop.target) else {
+        let Ok((avatar, mine)) = avatars.get(pop.target) else {
             commands.entity(entity).despawn();
             continue;
         };
@@ -294,7 +326,13 @@ fn float_stamps(
             commands.entity(entity).despawn();
             continue;
         }
-        let Some(at) = above_head_on_screen(camera, camera_transform, avatar, 0.55) else {
+        let through_my_eyes = mine && view.as_deref() == Some(&crate::controls::ViewMode::FirstPerson);
+        let at = if through_my_eyes {
+            camera.logical_viewport_size().map(|size| Vec2::new(size.x / 2.0, size.y * 0.38))
+        } else {
+            above_head_on_screen(camera, camera_transform, avatar, 0.55)
+        };
+        let Some(at) = at else {
             *visibility = Visibility::Hidden;
             continue;
         };
