@@ -214,3 +214,51 @@ fn through_my_own_eyes_my_gesture_is_named_on_screen() {
     let world = app.world_mut();
     assert_eq!(world.query::<&GestureToast>().iter(world).count(), 0);
 }
+
+#[test]
+fn a_headset_users_hands_move_their_avatars_arms() {
+    use tsunagu_client::avatar::TrackedHands;
+    use tsunagu_protocol::AvatarPose;
+    use tsunagu_sim::animate::{LEFT, RIGHT, shoulder};
+    use tsunagu_sim::pose::to_wire;
+
+    let mut stepper = Stepper::new(4);
+    let mut app = app_in(&stepper);
+    let friend = stepper.connect(ROOM_CODE, "あおい");
+    for _ in 0..6 {
+        frame(&mut stepper, &mut app);
+    }
+    let friend_id = stepper.clients[friend].id().expect("the friend joined");
+    let feet = tsunagu_sim::pose::from_wire(stepper.server.room().member(friend_id).unwrap().pose.body).0;
+    // Facing −Z (no turn): the right hand held out in front, the left raised high.
+    let right_hand = feet + shoulder(RIGHT) + Vec3::new(0.0, 0.0, -0.45);
+    let left_hand = feet + shoulder(LEFT) + Vec3::new(-0.05, 0.45, 0.0);
+    let pose = AvatarPose {
+        body: to_wire(feet, Quat::IDENTITY),
+        head: to_wire(feet + Vec3::Y * 1.15, Quat::IDENTITY),
+        hands: Some([to_wire(left_hand, Quat::IDENTITY), to_wire(right_hand, Quat::IDENTITY)]),
+    };
+    for _ in 0..30 {
+        stepper.send_pose(friend, pose);
+        frame(&mut stepper, &mut app);
+    }
+    let world = app.world_mut();
+    let (avatar, hands) = world
+        .query::<(Entity, &RemoteAvatar, &TrackedHands)>()
+        .iter(world)
+        .find(|(_, r, _)| r.0 == friend_id)
+        .map(|(e, _, h)| (e, h.0))
+        .expect("the friend's avatar");
+    assert!(hands.is_some(), "the hands did not reach the avatar");
+    let arms: Vec<(usize, Vec3)> = world
+        .query::<(&Shoulder, &Transform, &ChildOf)>()
+        .iter(world)
+        .map(|(s, t, parent)| (s.0, t.rotation * Vec3::NEG_Y, parent.parent()))
+        .filter(|(_, _, parent)| world.get::<ChildOf>(*parent).is_some_and(|c| c.parent() == avatar))
+        .map(|(arm, dir, _)| (arm, dir))
+        .collect();
+    let right = arms.iter().find(|(a, _)| *a == RIGHT).expect("a right arm").1;
+    let left = arms.iter().find(|(a, _)| *a == LEFT).expect("a left arm").1;
+    assert!(right.z < -0.9, "the right arm does not reach forward: {right}");
+    assert!(left.y > 0.9, "the left arm does not reach up: {left}");
+}
