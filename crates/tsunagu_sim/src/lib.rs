@@ -6,6 +6,7 @@ pub mod animate;
 pub mod interp;
 pub mod layout;
 pub mod motion;
+pub mod objects;
 pub mod pose;
 
 pub use layout::{Piece, PieceKind, WardLayout};
