@@ -54,6 +54,17 @@ pub struct WardLayout {
     pub screen: (Vec3, Vec2),
     /// Where the bamboo stands.
     pub bamboo: Vec3,
+    /// The dartboard on the east wall.
+    pub dartboard: Dartboard,
+}
+
+/// A round dartboard hanging on the east wall, facing west (−X).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dartboard {
+    /// The centre of its face.
+    pub center: Vec3,
+    /// Its radius, metres.
+    pub radius: f32,
 }
 
 /// Wall thickness.
@@ -95,6 +106,8 @@ impl WardLayout {
             ],
             screen: (Vec3::new(-0.3, 1.7, -half.y), Vec2::new(1.5, 0.85)),
             bamboo: Vec3::new(5.9, 0.5, -3.9),
+            // Between the bamboo and the toy box, at a child's eye height.
+            dartboard: Dartboard { center: Vec3::new(half.x - 0.03, 1.45, -1.4), radius: 0.23 },
         }
     }
 

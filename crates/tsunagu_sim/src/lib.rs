@@ -9,4 +9,4 @@ pub mod motion;
 pub mod objects;
 pub mod pose;
 
-pub use layout::{Piece, PieceKind, WardLayout};
+pub use layout::{Dartboard, Piece, PieceKind, WardLayout};

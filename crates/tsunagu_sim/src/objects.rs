@@ -1,6 +1,7 @@
 //! The room's shared things as physics: a soft ball and building blocks that
 //! fall, bounce, roll and come to rest against the same walls and furniture
-//! the avatars walk around ([`WardLayout`]). Rapier, stepped with a fixed
+//! the avatars walk around ([`WardLayout`]), and three darts that stick in
+//! the dartboard and score. Rapier, stepped with a fixed
 //! step so the same throws give the same flights. Resting things sleep and
 //! cost nothing; [`ObjectWorld::moving`] says which are awake.
 //!
@@ -20,6 +21,54 @@ pub enum ObjectKind {
     Ball,
     /// A wooden building block.
     Block,
+    /// A soft-tipped dart.
+    Dart,
+}
+
+/// Where a dart landed on the board: rings a child can read, not a pub board.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DartScore {
+    /// The middle (within 3 cm).
+    Bull,
+    /// The first ring (within 8 cm).
+    Inner,
+    /// The second ring (within 15 cm).
+    Middle,
+    /// The outer ring (the rest of the board).
+    Outer,
+}
+
+impl DartScore {
+    /// Points for it.
+    pub fn points(self) -> u32 {
+        match self {
+            DartScore::Bull => 50,
+            DartScore::Inner => 30,
+            DartScore::Middle => 20,
+            DartScore::Outer => 10,
+        }
+    }
+}
+
+/// What the board scores for a dart tip at `point` on its face, if it is on the board.
+pub fn score_at(board: &crate::Dartboard, point: Vec3) -> Option<DartScore> {
+    let off = Vec3::new(0.0, point.y - board.center.y, point.z - board.center.z).length();
+    match off {
+        r if r <= 0.03 => Some(DartScore::Bull),
+        r if r <= 0.08 => Some(DartScore::Inner),
+        r if r <= 0.15 => Some(DartScore::Middle),
+        r if r <= board.radius => Some(DartScore::Outer),
+        _ => None,
+    }
+}
+
+/// A dart that stuck in the board this step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DartHit {
+    /// Which dart.
+    pub id: u16,
+    /// What it scored.
+    pub score: DartScore,
 }
 
 /// One shared thing's place.
@@ -39,6 +88,10 @@ pub const BALL_RADIUS: f32 = 0.11;
 pub const BLOCK_HALF: f32 = 0.07;
 /// How many blocks the play corner has.
 pub const BLOCKS: usize = 4;
+/// How many darts lie ready on the toy box.
+pub const DARTS: usize = 3;
+/// A dart's radius as a body (its flight, not its look), metres.
+pub const DART_RADIUS: f32 = 0.02;
 /// The fastest a thing may be thrown, m/s: a child's good throw, never a
 /// missile (a client's velocity is bounded to this).
 pub const MAX_THROW_SPEED: f32 = 8.0;
@@ -49,6 +102,9 @@ pub const STEP_SECONDS: f32 = 1.0 / 30.0;
 pub struct ObjectWorld {
     world: PhysicsWorld,
     bodies: Vec<(ObjectKind, RigidBodyHandle)>,
+    board: crate::Dartboard,
+    /// Darts stuck in the board (they stay until picked up).
+    stuck: Vec<u16>,
 }
 
 impl ObjectWorld {
@@ -77,7 +133,14 @@ impl ObjectWorld {
             let (handle, _) = world.insert(block, ColliderBuilder::cuboid(BLOCK_HALF, BLOCK_HALF, BLOCK_HALF).density(500.0).restitution(0.1).friction(0.8));
             bodies.push((ObjectKind::Block, handle));
         }
-        let mut objects = ObjectWorld { world, bodies };
+        let toy_box = layout.furniture().find(|p| p.kind == crate::PieceKind::ToyBox).map_or(rug + Vec3::Y * 0.6, |p| p.center + Vec3::Y * p.half_extents.y);
+        for n in 0..DARTS {
+            let at = toy_box + Vec3::new(-0.2 + 0.2 * n as f32, DART_RADIUS, 0.0);
+            let dart = RigidBodyBuilder::dynamic().translation(Vector::new(at.x, at.y, at.z)).ccd_enabled(true);
+            let (handle, _) = world.insert(dart, ColliderBuilder::ball(DART_RADIUS).density(800.0).restitution(0.05).friction(0.9));
+            bodies.push((ObjectKind::Dart, handle));
+        }
+        let mut objects = ObjectWorld { world, bodies, board: layout.dartboard, stuck: Vec::new() };
         // Let everything settle where it was put, so a new room starts asleep.
         for _ in 0..90 {
             objects.step();
@@ -90,9 +153,29 @@ impl ObjectWorld {
         self.bodies.iter().map(|(kind, _)| *kind)
     }
 
-    /// One physics step of [`STEP_SECONDS`].
-    pub fn step(&mut self) {
+    /// One physics step of [`STEP_SECONDS`]; returns the darts that stuck
+    /// in the board during it.
+    pub fn step(&mut self) -> Vec<DartHit> {
         self.world.step();
+        let mut hits = Vec::new();
+        for (id, (kind, handle)) in self.bodies.iter().enumerate() {
+            let id = id as u16;
+            if *kind != ObjectKind::Dart || self.stuck.contains(&id) {
+                continue;
+            }
+            let body = &mut self.world.bodies[*handle];
+            let at = body.translation();
+            let tip = Vec3::new(at.x + DART_RADIUS, at.y, at.z);
+            // Reaching the board's face (with the tip), inside its circle: it sticks there.
+            if tip.x >= self.board.center.x - 0.005
+                && let Some(score) = score_at(&self.board, tip)
+            {
+                body.set_body_type(RigidBodyType::Fixed, true);
+                self.stuck.push(id);
+                hits.push(DartHit { id, score });
+            }
+        }
+        hits
     }
 
     /// Where every thing is.
@@ -108,10 +191,14 @@ impl ObjectWorld {
         Some(ObjectPose { id, position: Vec3::new(t.x, t.y, t.z), rotation: Quat::from_xyzw(r.x, r.y, r.z, r.w) })
     }
 
-    /// The things that are moving (awake); resting ones are asleep and cost
-    /// neither time nor bytes.
+    /// The things that are moving (awake); resting ones are asleep, and
+    /// darts stuck in the board are fixed: neither costs time nor bytes.
     pub fn moving(&self) -> Vec<u16> {
-        self.bodies.iter().enumerate().filter(|(_, (_, h))| !self.world.bodies[*h].is_sleeping()).map(|(id, _)| id as u16).collect()
+        let awake = |h: &RigidBodyHandle| {
+            let body = &self.world.bodies[*h];
+            body.is_dynamic() && !body.is_sleeping()
+        };
+        self.bodies.iter().enumerate().filter(|(_, (_, h))| awake(h)).map(|(id, _)| id as u16).collect()
     }
 
     /// Throw thing `id` from `from` with `velocity`, bounded to
@@ -119,13 +206,19 @@ impl ObjectWorld {
     /// network neither explodes nor escapes). Returns whether `id` exists.
     pub fn throw(&mut self, id: u16, from: Vec3, velocity: Vec3, layout: &WardLayout) -> bool {
         let Some((kind, handle)) = self.bodies.get(usize::from(id)).copied() else { return false };
-        let size = if kind == ObjectKind::Ball { BALL_RADIUS } else { BLOCK_HALF * 1.8 };
+        let size = match kind {
+            ObjectKind::Ball => BALL_RADIUS,
+            ObjectKind::Block => BLOCK_HALF * 1.8,
+            ObjectKind::Dart => DART_RADIUS,
+        };
         let inside = layout.interior_half - bevy_math::Vec2::splat(size);
         let finite = |v: Vec3| if v.is_finite() { v } else { Vec3::ZERO };
         let from = finite(from);
         let from = Vec3::new(from.x.clamp(-inside.x, inside.x), from.y.clamp(size, layout.ceiling - size), from.z.clamp(-inside.y, inside.y));
         let velocity = finite(velocity).clamp_length_max(MAX_THROW_SPEED);
+        self.stuck.retain(|stuck| *stuck != id);
         let body = &mut self.world.bodies[handle];
+        body.set_body_type(RigidBodyType::Dynamic, true);
         body.set_translation(Vector::new(from.x, from.y, from.z), true);
         body.set_linvel(Vector::new(velocity.x, velocity.y, velocity.z), true);
         true
@@ -153,9 +246,9 @@ mod tests {
         let objects = ObjectWorld::new(&layout);
         assert!(objects.moving().is_empty(), "things still moving: {:?}", objects.moving());
         let poses = objects.poses();
-        assert_eq!(poses.len(), 1 + BLOCKS);
+        assert_eq!(poses.len(), 1 + BLOCKS + DARTS);
         assert!((poses[0].position.y - BALL_RADIUS).abs() < 0.01, "ball at {}", poses[0].position);
-        for block in &poses[1..] {
+        for block in &poses[1..=BLOCKS] {
             assert!((block.position.y - (0.4 + BLOCK_HALF)).abs() < 0.01, "block at {}", block.position);
         }
     }
@@ -183,6 +276,48 @@ mod tests {
         again.throw(0, from, Vec3::new(1.0, 3.0, -4.0), &layout);
         settle(&mut again, 20.0);
         assert!(again.pose(0).unwrap().position.distance(rest) < 0.01);
+    }
+
+    #[test]
+    fn the_board_scores_by_rings() {
+        let board = WardLayout::ward().dartboard;
+        let at = |dy: f32, dz: f32| board.center + Vec3::new(0.0, dy, dz);
+        assert_eq!(score_at(&board, at(0.0, 0.0)), Some(DartScore::Bull));
+        assert_eq!(score_at(&board, at(0.05, 0.0)), Some(DartScore::Inner));
+        assert_eq!(score_at(&board, at(0.0, -0.12)), Some(DartScore::Middle));
+        assert_eq!(score_at(&board, at(0.14, 0.14)), Some(DartScore::Outer));
+        assert_eq!(score_at(&board, at(0.3, 0.0)), None);
+        assert_eq!(DartScore::Bull.points(), 50);
+    }
+
+    /// The velocity that carries a dart from `from` to `to` in `seconds` under gravity.
+    fn aim(from: Vec3, to: Vec3, seconds: f32) -> Vec3 {
+        (to - from - 0.5 * Vec3::new(0.0, -9.81, 0.0) * seconds * seconds) / seconds
+    }
+
+    #[test]
+    fn a_dart_thrown_at_the_bull_sticks_and_scores_the_bull_and_a_wide_one_falls() {
+        let layout = WardLayout::ward();
+        let mut objects = ObjectWorld::new(&layout);
+        let dart = (1 + BLOCKS) as u16;
+        let board = layout.dartboard.center;
+        let from = board + Vec3::new(-2.5, -0.2, 0.1);
+        // Aimed so the tip (a radius ahead of the centre) meets the bull.
+        objects.throw(dart, from, aim(from, board - Vec3::X * DART_RADIUS, 0.4), &layout);
+        let hits: Vec<DartHit> = (0..60).flat_map(|_| objects.step()).collect();
+        assert_eq!(hits, vec![DartHit { id: dart, score: DartScore::Bull }]);
+        let stuck_at = objects.pose(dart).unwrap().position;
+        for _ in 0..60 {
+            objects.step();
+        }
+        assert!(objects.pose(dart).unwrap().position.distance(stuck_at) < 1e-4, "the dart fell out of the board");
+        assert!(!objects.moving().contains(&dart));
+        // Picked up and thrown well wide: no score, it drops to the floor.
+        let wide = board + Vec3::new(0.0, 0.0, 0.8);
+        objects.throw(dart, from, aim(from, wide, 0.4), &layout);
+        let hits: Vec<DartHit> = (0..300).flat_map(|_| objects.step()).collect();
+        assert!(hits.is_empty(), "a miss scored: {hits:?}");
+        assert!(objects.pose(dart).unwrap().position.y < 0.2, "the missed dart did not fall");
     }
 
     #[test]
