@@ -232,6 +232,7 @@ fn build_ward(mut commands: Commands, shapes: Res<Shapes>, mut materials: ResMut
     }
     wall_screen(&mut b, layout.screen.0, layout.screen.1);
     play_corner(&mut b, layout.rug.0, layout.rug.1);
+    dartboard(&mut b, &layout.dartboard);
     bamboo(&mut b, layout.bamboo);
 
     // Daylight through the windows: the one shadowed light (cheap on software rendering).
@@ -323,6 +324,25 @@ fn wall_screen(b: &mut Builder, center: Vec3, half: Vec2) {
     b.glowing_sphere(Transform::from_translation(front + Vec3::new(1.05, 0.5, 0.01)).with_scale(Vec3::new(0.18, 0.18, 0.01)), srgb(0xfff7d6));
     let hill = Transform::from_translation(front + Vec3::new(-0.3, -half.y - 0.55, 0.008)).with_scale(Vec3::new(1.2, 0.7, 0.01) * half.x);
     b.glowing_sphere(hill, srgb(0x2f6b4f));
+}
+
+/// The dartboard on the east wall: the rings the room scores by, outermost
+/// first, each a little proud of the last.
+fn dartboard(b: &mut Builder, board: &tsunagu_sim::Dartboard) {
+    use tsunagu_sim::objects::{BOARD_RINGS, DartScore};
+    let colour = |score: DartScore| match score {
+        DartScore::Bull => srgb(0xf25c6b),
+        DartScore::Inner => srgb(0x6bb8f2),
+        DartScore::Middle => srgb(0xfff1d6),
+        DartScore::Outer => srgb(0x7fc98a),
+    };
+    let facing_west = Quat::from_rotation_z(std::f32::consts::FRAC_PI_2);
+    let rings = std::iter::once((board.radius + 0.02, None)).chain(std::iter::once((board.radius, Some(DartScore::Outer)))).chain(BOARD_RINGS.iter().rev().map(|(r, s)| (*r, Some(*s))));
+    for (n, (radius, score)) in rings.enumerate() {
+        let material = b.matte(score.map_or(srgb(0x8a6a4a), colour));
+        let at = board.center - Vec3::X * (0.01 + 0.004 * n as f32);
+        b.spawn(b.shapes.cylinder.clone(), material, Transform::from_translation(at).with_rotation(facing_west).with_scale(Vec3::new(radius, 0.02, radius)));
+    }
 }
 
 fn play_corner(b: &mut Builder, center: Vec3, radius: f32) {

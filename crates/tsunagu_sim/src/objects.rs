@@ -50,16 +50,18 @@ impl DartScore {
     }
 }
 
+/// The board's rings from the middle out: each scores within its radius
+/// (metres); the rest of the board is [`DartScore::Outer`]. The client draws
+/// the same rings.
+pub const BOARD_RINGS: [(f32, DartScore); 3] = [(0.03, DartScore::Bull), (0.08, DartScore::Inner), (0.15, DartScore::Middle)];
+
 /// What the board scores for a dart tip at `point` on its face, if it is on the board.
 pub fn score_at(board: &crate::Dartboard, point: Vec3) -> Option<DartScore> {
     let off = Vec3::new(0.0, point.y - board.center.y, point.z - board.center.z).length();
-    match off {
-        r if r <= 0.03 => Some(DartScore::Bull),
-        r if r <= 0.08 => Some(DartScore::Inner),
-        r if r <= 0.15 => Some(DartScore::Middle),
-        r if r <= board.radius => Some(DartScore::Outer),
-        _ => None,
+    if off > board.radius {
+        return None;
     }
+    Some(BOARD_RINGS.iter().find(|(radius, _)| off <= *radius).map_or(DartScore::Outer, |(_, score)| *score))
 }
 
 /// A dart that stuck in the board this step.
