@@ -51,6 +51,18 @@ fn app_in(stepper: &Stepper) -> App {
     tsunagu_client::headless::room_app(ClientCore::join(Box::new(stepper.connector.clone()), hello, Duration::ZERO), TICK)
 }
 
+/// Me in the room (the app) and a friend, あおい (a client core), both in.
+fn with_a_friend() -> (Stepper, App, usize, tsunagu_protocol::PeerId) {
+    let mut stepper = Stepper::new(4);
+    let mut app = app_in(&stepper);
+    let friend = stepper.connect(ROOM_CODE, "あおい");
+    for _ in 0..6 {
+        frame(&mut stepper, &mut app);
+    }
+    let friend_id = stepper.clients[friend].id().expect("the friend joined");
+    (stepper, app, friend, friend_id)
+}
+
 #[test]
 fn japanese_typed_with_an_ime_is_committed_into_the_chat_and_sent() {
     let mut stepper = Stepper::new(4);
@@ -103,13 +115,7 @@ fn japanese_typed_with_an_ime_is_committed_into_the_chat_and_sent() {
 
 #[test]
 fn a_friends_wave_hand_stamp_and_words_reach_their_avatar() {
-    let mut stepper = Stepper::new(4);
-    let mut app = app_in(&stepper);
-    let friend = stepper.connect(ROOM_CODE, "あおい");
-    for _ in 0..6 {
-        frame(&mut stepper, &mut app);
-    }
-    let friend_id = stepper.clients[friend].id().expect("the friend joined");
+    let (mut stepper, mut app, friend, friend_id) = with_a_friend();
     let avatar_of_friend = |app: &mut App| {
         let mut q = app.world_mut().query::<(Entity, &RemoteAvatar)>();
         q.iter(app.world()).find(|(_, r)| r.0 == friend_id).map(|(e, _)| e).expect("the friend's avatar")
@@ -146,14 +152,9 @@ fn a_new_look_in_the_room_is_remembered_and_reaches_everyone() {
     use tsunagu_client_core::settings::{Loaded, load};
     use tsunagu_protocol::Headwear;
 
-    let mut stepper = Stepper::new(4);
-    let mut app = app_in(&stepper);
+    let (mut stepper, mut app, friend, _) = with_a_friend();
     let file = std::env::temp_dir().join(format!("tsunagu-it-look-{}", std::process::id())).join("settings.ron");
     app.insert_resource(SettingsFile { path: Some(file.clone()), was_unreadable: false });
-    let friend = stepper.connect(ROOM_CODE, "あおい");
-    for _ in 0..6 {
-        frame(&mut stepper, &mut app);
-    }
     let me = app.world().resource::<tsunagu_client::net::Connection>().read(|core| core.my_id()).expect("joined");
     // Pressing 「ニット ぼう」 and 「めがね」, as a person would.
     for choice in [LookChoice::Headwear(Headwear::Beanie), LookChoice::Glasses] {
@@ -222,13 +223,7 @@ fn a_headset_users_hands_move_their_avatars_arms() {
     use tsunagu_sim::animate::{LEFT, RIGHT, shoulder};
     use tsunagu_sim::pose::to_wire;
 
-    let mut stepper = Stepper::new(4);
-    let mut app = app_in(&stepper);
-    let friend = stepper.connect(ROOM_CODE, "あおい");
-    for _ in 0..6 {
-        frame(&mut stepper, &mut app);
-    }
-    let friend_id = stepper.clients[friend].id().expect("the friend joined");
+    let (mut stepper, mut app, friend, friend_id) = with_a_friend();
     let feet = tsunagu_sim::pose::from_wire(stepper.server.room().member(friend_id).unwrap().pose.body).0;
     // Facing −Z (no turn): the right hand held out in front, the left raised high.
     let right_hand = feet + shoulder(RIGHT) + Vec3::new(0.0, 0.0, -0.45);
