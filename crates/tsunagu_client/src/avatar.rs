@@ -24,8 +24,10 @@ use crate::net::{Connection, NetSet, RoomMessage};
 use crate::scene::Shapes;
 use crate::text::UiFont;
 
-/// The root of one avatar; its transform is the feet on the floor.
+/// The root of one avatar; its transform is the feet on the floor. Comes
+/// with what motion reads: where the head looks, tracked hands, the stride.
 #[derive(Component)]
+#[require(HeadLook, TrackedHands, crate::motion::Stride)]
 pub struct Avatar;
 
 /// Who an avatar is, as the room last told us.
@@ -160,7 +162,7 @@ impl AvatarKit<'_, '_> {
         let ink = self.paint(INK);
         let cheek = self.paint(CHEEK);
         let (torso, limb, ball) = (self.shapes.torso.clone(), self.shapes.limb.clone(), self.shapes.sphere.clone());
-        let avatar = self.commands.spawn((Avatar, AvatarInfo(who.clone()), HeadLook::default(), TrackedHands::default(), transform, Visibility::default())).id();
+        let avatar = self.commands.spawn((Avatar, AvatarInfo(who.clone()), transform, Visibility::default())).id();
         let upper = self.commands.spawn((UpperBody, Transform::IDENTITY, Visibility::default(), ChildOf(avatar))).id();
         self.commands.spawn((Torso, BodyColoured, Mesh3d(torso), MeshMaterial3d(body.clone()), Transform::from_xyz(0.0, 0.5, 0.0), ChildOf(upper)));
         for arm in [LEFT, RIGHT] {
@@ -289,12 +291,32 @@ fn spawn_name_tag(commands: &mut Commands, font: &UiFont, who: &PeerInfo, avatar
         });
 }
 
+/// The avatar of `id` among `avatars` (mine included), as the room last told us.
+pub fn avatar_of<'a>(avatars: impl IntoIterator<Item = (Entity, &'a AvatarInfo)>, id: PeerId) -> Option<(Entity, &'a PeerInfo)> {
+    avatars.into_iter().find(|(_, info)| info.0.id == id).map(|(entity, info)| (entity, &info.0))
+}
+
 /// Where on screen a point above `avatar`'s head is, if it is in view:
 /// name tags, stamps and chat bubbles all hang there.
 pub fn above_head_on_screen(camera: &Camera, camera_transform: &GlobalTransform, avatar: &GlobalTransform, lift: f32) -> Option<Vec2> {
     let above_head = avatar.translation() + Vec3::Y * (AVATAR_HEIGHT + lift);
     let in_front = (above_head - camera_transform.translation()).dot(*camera_transform.forward()) > 0.3;
     camera.world_to_viewport(camera_transform, above_head).ok().filter(|_| in_front)
+}
+
+/// Hang a UI node of `size` (logical pixels) centred over the screen point
+/// `at`, its bottom `gap` pixels above it; hidden where there is no `at`.
+/// Shown from the frame after it was first placed: layout has already run
+/// this frame, and a node never placed would flash in the corner.
+pub fn hang_over(node: &mut Node, visibility: &mut Visibility, at: Option<Vec2>, size: Vec2, gap: f32) {
+    let Some(at) = at else {
+        *visibility = Visibility::Hidden;
+        return;
+    };
+    let placed = node.left != Val::Auto && size.x > 0.0;
+    node.left = Val::Px(at.x - size.x / 2.0);
+    node.top = Val::Px(at.y - gap - size.y);
+    *visibility = if placed { Visibility::Inherited } else { Visibility::Hidden };
 }
 
 fn place_name_tags(
@@ -310,15 +332,8 @@ fn place_name_tags(
             commands.entity(entity).despawn();
             continue;
         };
-        match above_head_on_screen(camera, camera_transform, avatar, 0.25) {
-            Some(at) if avatar_visible.get() => {
-                let size = computed.size() * computed.inverse_scale_factor();
-                node.left = Val::Px(at.x - size.x / 2.0);
-                node.top = Val::Px(at.y - size.y);
-                *visibility = Visibility::Inherited;
-            }
-            _ => *visibility = Visibility::Hidden,
-        }
+        let at = above_head_on_screen(camera, camera_transform, avatar, 0.25).filter(|_| avatar_visible.get());
+        hang_over(&mut node, &mut visibility, at, computed.size() * computed.inverse_scale_factor(), 0.0);
     }
 }
 
@@ -394,7 +409,18 @@ fn apply_room_events(
                 *heading = Heading { yaw: rotation.to_euler(EulerRot::YXZ).0, ..default() };
             }
             // Our place was not kept, or the server moved us: stand where it says.
-            RoomEvent::Rejoined { resumed: false, spawn, .. } | RoomEvent::MovedTo(spawn) => {
+            RoomEvent::Rejoined { me, spawn, resumed } => {
+                // Back as myself, perhaps with a new id: my avatar says who I am now.
+                if let Some(avatar) = own.iter().next() {
+                    wardrobe.change(&mut kit, avatar, me);
+                }
+                if !resumed {
+                    for mut transform in &mut player {
+                        place_local_player(&mut transform, *spawn);
+                    }
+                }
+            }
+            RoomEvent::MovedTo(spawn) => {
                 for mut transform in &mut player {
                     place_local_player(&mut transform, *spawn);
                 }

@@ -13,7 +13,7 @@ use tsunagu_protocol::limits::MAX_CHAT_CHARS;
 use tsunagu_protocol::{ClientEvent, EventKind, NicknameProblem, PeerId, Refusal, RefusalReason, chat_problem, normalize_chat};
 
 use crate::AppState;
-use crate::avatar::{Avatar, AvatarInfo, above_head_on_screen};
+use crate::avatar::{Avatar, AvatarInfo, above_head_on_screen, avatar_of, hang_over};
 use crate::net::{NetSet, RoomMessage, SendRoomEvent};
 use crate::text::{Localized, Texts, UiFont, ui_text};
 use crate::ui::palette;
@@ -130,16 +130,6 @@ fn forget_everything(mut input: ResMut<ChatInput>, mut log: ResMut<ChatLog>) {
     log.0.clear();
 }
 
-/// Add `typed` to the line, keeping within the chat's length.
-pub fn append_to_line(line: &mut String, typed: &str) {
-    for c in typed.chars().filter(|c| !c.is_control()) {
-        if line.chars().count() >= MAX_CHAT_CHARS {
-            break;
-        }
-        line.push(c);
-    }
-}
-
 /// The locale key saying why `line` cannot be sent, if it cannot.
 pub fn line_problem(line: &str) -> Option<&'static str> {
     match chat_problem(line)? {
@@ -172,7 +162,7 @@ pub fn type_line(mut typing: Typing, keys: Res<ButtonInput<KeyCode>>, mut input:
         for _ in 0..typed.erase {
             input.text.pop();
         }
-        append_to_line(&mut input.text, &typed.text);
+        crate::ui::typing::append_within(&mut input.text, &typed.text, MAX_CHAT_CHARS);
     }
     if typed.submit && input.composing.is_empty() {
         submit(&mut input, &mut send);
@@ -237,8 +227,8 @@ fn hear_lines(
     for RoomMessage(event) in messages.read() {
         match event {
             RoomEvent::Chat(from, line) => {
-                let Some((avatar, info)) = avatars.iter().find(|(_, info)| info.0.id == *from) else { continue };
-                log.0.push_back((*from, info.0.nickname.clone(), line.clone()));
+                let Some((avatar, info)) = avatar_of(avatars.iter(), *from) else { continue };
+                log.0.push_back((*from, info.nickname.clone(), line.clone()));
                 while log.0.len() > LINES_KEPT {
                     log.0.pop_front();
                 }
@@ -293,7 +283,10 @@ fn show_panel(
     mut field: Query<(&mut Text, &mut TextColor), With<ChatFieldText>>,
     mut borders: Query<&mut BorderColor, With<ChatField>>,
 ) {
-    if let Ok(mut text) = lines.single_mut() {
+    // The lines are made again only when one is said or the language changes.
+    if (log.is_changed() || settings.is_changed())
+        && let Ok(mut text) = lines.single_mut()
+    {
         let shown = if log.0.is_empty() {
             texts.get(settings.language, "chat-nothing-yet")
         } else {
@@ -343,17 +336,8 @@ fn place_bubbles(
             commands.entity(entity).despawn();
             continue;
         }
-        match above_head_on_screen(camera, camera_transform, avatar, 0.25) {
-            Some(at) if seen.get() => {
-                let size = computed.size() * computed.inverse_scale_factor();
-                // Shown once laid out and placed (layout ran before this).
-                let placed = node.left != Val::Auto && size.x > 0.0;
-                node.left = Val::Px(at.x - size.x / 2.0);
-                // Above the name tag (about 30 px tall).
-                node.top = Val::Px(at.y - 34.0 - size.y);
-                *visibility = if placed { Visibility::Inherited } else { Visibility::Hidden };
-            }
-            _ => *visibility = Visibility::Hidden,
-        }
+        let at = above_head_on_screen(camera, camera_transform, avatar, 0.25).filter(|_| seen.get());
+        // Above the name tag (about 30 px tall).
+        hang_over(&mut node, &mut visibility, at, computed.size() * computed.inverse_scale_factor(), 34.0);
     }
 }

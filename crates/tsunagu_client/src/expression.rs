@@ -8,10 +8,10 @@ use std::collections::HashMap;
 
 use bevy::prelude::*;
 use tsunagu_client_core::RoomEvent;
-use tsunagu_protocol::{ClientEvent, Gesture, PeerId, Stamp};
+use tsunagu_protocol::{ClientEvent, Gesture, Stamp};
 
 use crate::AppState;
-use crate::avatar::{Avatar, AvatarInfo, OwnAvatar, above_head_on_screen};
+use crate::avatar::{Avatar, AvatarInfo, OwnAvatar, above_head_on_screen, avatar_of, hang_over};
 use crate::chat::not_typing;
 use crate::motion::PlayingGesture;
 use crate::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
@@ -214,12 +214,17 @@ fn list_raised_hands(
     settings: Res<Settings>,
     texts: Res<Texts>,
     mut lists: Query<(&mut Text, &mut Node), With<RaisedHandsList>>,
+    mut shown_for: Local<Option<Vec<String>>>,
 ) {
     let Some(connection) = connection else { return };
     let names: Vec<String> = connection.read(|core| {
         let room = core.room();
         room.me().into_iter().chain(room.peers()).filter(|p| p.hand_raised).map(|p| p.nickname.clone()).collect()
     });
+    // The line is made again only when the hands or the language change.
+    if shown_for.as_ref() == Some(&names) && !settings.is_changed() {
+        return;
+    }
     let shown = if names.is_empty() {
         String::new()
     } else {
@@ -231,6 +236,7 @@ fn list_raised_hands(
             text.0 = shown.clone();
         }
     }
+    *shown_for = Some(names);
 }
 
 /// Gestures and stamps from the room, on the avatars they came from.
@@ -238,7 +244,7 @@ fn show_expression(
     mut commands: Commands,
     mut messages: MessageReader<RoomMessage>,
     time: Res<Time<Real>>,
-    avatars: Query<(Entity, &AvatarInfo, Has<OwnAvatar>), With<Avatar>>,
+    avatars: Query<(Entity, &AvatarInfo), With<Avatar>>,
     images: Res<StampImages>,
     connection: Option<Res<Connection>>,
     font: Res<UiFont>,
@@ -246,12 +252,11 @@ fn show_expression(
 ) {
     let me = connection.and_then(|c| c.read(|core| core.my_id()));
     let first_person = view.is_some_and(|v| *v == crate::controls::ViewMode::FirstPerson);
-    let avatar_of = |id: PeerId| avatars.iter().find(|(_, info, own)| info.0.id == id || (*own && Some(id) == me)).map(|(entity, ..)| entity);
     let now = time.elapsed_secs();
     for RoomMessage(event) in messages.read() {
         match event {
             RoomEvent::Gesture(from, gesture) => {
-                if let Some(avatar) = avatar_of(*from) {
+                if let Some((avatar, _)) = avatar_of(avatars.iter(), *from) {
                     commands.entity(avatar).insert(PlayingGesture { gesture: *gesture, started: now });
                 }
                 if first_person && Some(*from) == me {
@@ -268,7 +273,7 @@ fn show_expression(
                 }
             }
             RoomEvent::Stamp(from, stamp) => {
-                let Some(avatar) = avatar_of(*from) else { continue };
+                let Some((avatar, _)) = avatar_of(avatars.iter(), *from) else { continue };
                 let image = images.0.get(stamp).cloned().unwrap_or_default();
                 commands
                     .spawn((
@@ -332,19 +337,10 @@ fn float_stamps(
         } else {
             above_head_on_screen(camera, camera_transform, avatar, 0.55)
         };
-        let Some(at) = at else {
-            *visibility = Visibility::Hidden;
-            continue;
-        };
         let (scale, alpha, rise) = stamp_look(age);
-        // Layout has already run this frame: shown from the next one, when
-        // the node is where it belongs (not a flash in the corner).
-        let placed = node.left != Val::Auto;
-        node.left = Val::Px(at.x - STAMP_SIZE / 2.0);
-        node.top = Val::Px(at.y - STAMP_SIZE - rise);
+        hang_over(&mut node, &mut visibility, at, Vec2::splat(STAMP_SIZE), rise);
         transform.scale = Vec2::splat(scale);
         image.color = Color::WHITE.with_alpha(alpha);
-        *visibility = if placed { Visibility::Inherited } else { Visibility::Hidden };
     }
 }
 

@@ -31,13 +31,7 @@ pub struct MotionPlugin;
 
 impl Plugin for MotionPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(PostUpdate, (add_strides, animate_avatars).chain().after(crate::controls::follow_camera).before(TransformSystems::Propagate));
-    }
-}
-
-fn add_strides(mut commands: Commands, new: Query<Entity, (With<Avatar>, Without<Stride>)>) {
-    for avatar in &new {
-        commands.entity(avatar).insert(Stride::default());
+        app.add_systems(PostUpdate, animate_avatars.after(crate::controls::follow_camera).before(TransformSystems::Propagate));
     }
 }
 

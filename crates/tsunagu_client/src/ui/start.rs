@@ -217,12 +217,7 @@ fn disable_ime(mut windows: Query<&mut Window, With<PrimaryWindow>>) {
 
 /// Append typed text to a nickname, keeping it within the length limit.
 pub fn append_to_nickname(nickname: &mut String, typed: &str) {
-    for c in typed.chars().filter(|c| !c.is_control()) {
-        if nickname.chars().count() >= MAX_NICKNAME_CHARS {
-            break;
-        }
-        nickname.push(c);
-    }
+    super::typing::append_within(nickname, typed, MAX_NICKNAME_CHARS);
 }
 
 /// Append typed or pasted text to an invite: visible ASCII only (invites have

@@ -9,6 +9,17 @@ use bevy::input::keyboard::{Key, KeyboardInput};
 use bevy::prelude::*;
 use bevy::window::Ime;
 
+/// Add `typed` to `text` without control characters, stopping at `max_chars`
+/// characters: the one rule for every field (nickname, chat).
+pub fn append_within(text: &mut String, typed: &str, max_chars: usize) {
+    for c in typed.chars().filter(|c| !c.is_control()) {
+        if text.chars().count() >= max_chars {
+            break;
+        }
+        text.push(c);
+    }
+}
+
 /// What was typed since the last frame.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Typed {
