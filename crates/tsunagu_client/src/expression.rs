@@ -116,7 +116,7 @@ fn build_bar(mut commands: Commands, font: Res<UiFont>, images: Res<StampImages>
     commands
         .spawn((
             DespawnOnExit(AppState::InRoom),
-            Node { position_type: PositionType::Absolute, left: Val::Px(14.0), bottom: Val::Px(96.0), ..card },
+            Node { position_type: PositionType::Absolute, left: Val::Px(14.0), bottom: Val::Px(124.0), ..card },
             background,
         ))
         .with_children(|bar| {
