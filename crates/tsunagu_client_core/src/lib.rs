@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use tsunagu_net::{Connector, LinkEnd, arrival_on_clock};
 use tsunagu_protocol::{
-    AvatarPose, ClientEvent, CloseReason, Gesture, Hello, PeerId, PeerInfo, QuantPose, Refusal, RejectReason, Role, ServerEvent, Stamp,
-    VoiceFrame,
+    AvatarPose, ClientEvent, CloseReason, DartScore, Gesture, Hello, PeerId, PeerInfo, QuantPose, Refusal, RejectReason, Role, ServerEvent, Stamp,
+    VoiceFrame, Wish,
 };
 
 pub use room::{Placement, RemotePeer, RoomView, SampledPose};
@@ -131,6 +131,16 @@ pub enum RoomEvent {
     /// Someone said a line in the chat (us included). Kept nowhere but in
     /// this event: the app shows it and forgets it.
     Chat(PeerId, String),
+    /// Someone picked up a shared thing (us included); the room view knows too.
+    Held(PeerId, u16),
+    /// A shared thing was let go.
+    Released(u16),
+    /// A dart stuck in the board.
+    DartScored(PeerId, DartScore),
+    /// A wish now hangs on the bamboo (also in the room view).
+    WishHung(Wish),
+    /// A wish was taken down.
+    WishTakenDown(u32),
     /// Over for good; nothing more will happen.
     Ended(ClientEnd),
 }
@@ -290,13 +300,13 @@ impl ClientCore {
     }
 
     /// Something we did in the room. Sent reliably; kept while (re)joining,
-    /// except gestures and stamps, which mean nothing a few seconds late.
+    /// except gestures, stamps, grabs and throws, which mean nothing a few seconds late.
     pub fn send_event(&mut self, event: ClientEvent) {
         // A reconnect introduces us as we are now.
         if let ClientEvent::SetLook(look) = &event {
             self.hello.look = *look;
         }
-        let momentary = matches!(event, ClientEvent::Gesture(_) | ClientEvent::Stamp(_));
+        let momentary = matches!(event, ClientEvent::Gesture(_) | ClientEvent::Stamp(_) | ClientEvent::Grab(_) | ClientEvent::Release(..));
         match self.session.as_mut() {
             Some(session) if self.phase == Phase::InRoom => session.send_event(&event),
             _ if momentary => {}
@@ -388,7 +398,7 @@ impl ClientCore {
                 self.poses_unheard = 0;
                 let first = matches!(self.phase, Phase::Joining { .. } | Phase::Reconnecting { joined: false, .. });
                 self.phase = Phase::InRoom;
-                self.room.welcome(me.clone(), welcome.tick_rate_hz);
+                self.room.welcome(me.clone(), welcome.tick_rate_hz, welcome.play);
                 self.room.restart_playout();
                 if first {
                     // By number: names stay out of logs.
@@ -425,6 +435,28 @@ impl ClientCore {
             SessionEvent::Event(ServerEvent::Gesture(from, gesture)) => self.out.push(RoomEvent::Gesture(from, gesture)),
             SessionEvent::Event(ServerEvent::Stamp(from, stamp)) => self.out.push(RoomEvent::Stamp(from, stamp)),
             SessionEvent::Event(ServerEvent::Chat(from, text)) => self.out.push(RoomEvent::Chat(from, text)),
+            SessionEvent::Event(ServerEvent::Held(by, id)) => {
+                self.room.set_holder(id, Some(by));
+                self.out.push(RoomEvent::Held(by, id));
+            }
+            SessionEvent::Event(ServerEvent::Released(id)) => {
+                self.room.set_holder(id, None);
+                self.out.push(RoomEvent::Released(id));
+            }
+            SessionEvent::Event(ServerEvent::DartScored(by, score)) => {
+                self.room.dart_scored(by, score);
+                self.out.push(RoomEvent::DartScored(by, score));
+            }
+            SessionEvent::Event(ServerEvent::WishHung(wish)) => {
+                if self.room.wish_hung(&wish) {
+                    self.out.push(RoomEvent::WishHung(wish));
+                }
+            }
+            SessionEvent::Event(ServerEvent::WishTakenDown(id)) => {
+                if self.room.wish_taken_down(id) {
+                    self.out.push(RoomEvent::WishTakenDown(id));
+                }
+            }
             SessionEvent::Snapshot(snapshot, arrived) => {
                 // On the caller's clock, when it arrived (not when we polled:
                 // a slow frame must not look like network jitter).

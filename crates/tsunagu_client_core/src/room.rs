@@ -1,13 +1,13 @@
 //! The room as this client knows it: who I am, who else is here, and where
 //! each of them is to be drawn now (interpolation tracks and the playout clock).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use bevy_math::{Quat, Vec3};
 use tsunagu_protocol::delta::VIEW_MAX_AGE_TICKS;
 use tsunagu_protocol::limits::MAX_PEERS;
-use tsunagu_protocol::{AvatarPose, PeerId, PeerInfo, QuantPose, RoomSnapshot};
+use tsunagu_protocol::{AvatarPose, DartScore, PeerId, PeerInfo, PlayState, QuantPose, RoomSnapshot, Wish};
 use tsunagu_sim::interp::{Playout, Sample, Track};
 use tsunagu_sim::pose::from_wire;
 
@@ -77,11 +77,24 @@ impl RemotePeer {
     }
 }
 
+/// A shared thing (ball, block, dart) as this client knows it.
+#[derive(Clone, Debug, Default)]
+pub struct SharedThing {
+    /// Its newest pose, exactly as the server sent it.
+    pub latest: Option<QuantPose>,
+    /// Who holds it.
+    pub holder: Option<PeerId>,
+    track: Track,
+}
+
 /// The room as this client knows it.
 #[derive(Clone, Debug)]
 pub struct RoomView {
     me: Option<PeerInfo>,
     peers: BTreeMap<PeerId, RemotePeer>,
+    things: BTreeMap<u16, SharedThing>,
+    darts: VecDeque<(PeerId, DartScore)>,
+    wishes: Vec<Wish>,
     playout: Playout,
     tick_rate: f64,
     snapshots: u64,
@@ -90,7 +103,16 @@ pub struct RoomView {
 impl Default for RoomView {
     fn default() -> Self {
         // The rate is the server's (from Welcome); nothing is drawn before it.
-        RoomView { me: None, peers: BTreeMap::new(), playout: Playout::default(), tick_rate: 1.0, snapshots: 0 }
+        RoomView {
+            me: None,
+            peers: BTreeMap::new(),
+            things: BTreeMap::new(),
+            darts: VecDeque::new(),
+            wishes: Vec::new(),
+            playout: Playout::default(),
+            tick_rate: 1.0,
+            snapshots: 0,
+        }
     }
 }
 
@@ -135,9 +157,73 @@ impl RoomView {
         self.peers.get(&id)?.sample(render_time)
     }
 
-    pub(crate) fn welcome(&mut self, me: PeerInfo, tick_rate_hz: u8) {
+    /// A shared thing, once a snapshot has placed it.
+    pub fn thing(&self, id: u16) -> Option<&SharedThing> {
+        self.things.get(&id)
+    }
+
+    /// Where to draw thing `id` at server time `render_time`: between the
+    /// poses around it, or the newest one (no news means it lies still).
+    pub fn sample_thing(&self, id: u16, render_time: f64) -> Option<Placement> {
+        self.things.get(&id)?.track.sample_ahead(render_time, 0.0)
+    }
+
+    /// The thing `who` holds, if any.
+    pub fn held_by(&self, who: PeerId) -> Option<u16> {
+        self.things.iter().find(|(_, t)| t.holder == Some(who)).map(|(id, _)| *id)
+    }
+
+    /// The board's last darts, oldest first, and who threw them.
+    pub fn darts(&self) -> impl Iterator<Item = &(PeerId, DartScore)> {
+        self.darts.iter()
+    }
+
+    /// The wishes on the bamboo.
+    pub fn wishes(&self) -> &[Wish] {
+        &self.wishes
+    }
+
+    pub(crate) fn welcome(&mut self, me: PeerInfo, tick_rate_hz: u8, play: PlayState) {
         self.me = Some(me);
         self.tick_rate = f64::from(tick_rate_hz.max(1));
+        for thing in self.things.values_mut() {
+            thing.holder = None;
+        }
+        for (id, by) in play.held {
+            self.things.entry(id).or_default().holder = Some(by);
+        }
+        self.darts = play.darts.into_iter().collect();
+        self.wishes = play.wishes;
+    }
+
+    /// Someone picked thing `id` up (`Some`) or let it go (`None`).
+    pub(crate) fn set_holder(&mut self, id: u16, holder: Option<PeerId>) {
+        if usize::from(id) < tsunagu_protocol::limits::MAX_SNAPSHOT_OBJECTS {
+            self.things.entry(id).or_default().holder = holder;
+        }
+    }
+
+    pub(crate) fn dart_scored(&mut self, by: PeerId, score: DartScore) {
+        if self.darts.len() == tsunagu_sim::objects::DARTS {
+            self.darts.pop_front();
+        }
+        self.darts.push_back((by, score));
+    }
+
+    /// Returns whether the wish is new (a repeat is not shown twice).
+    pub(crate) fn wish_hung(&mut self, wish: &Wish) -> bool {
+        if self.wishes.iter().any(|w| w.id == wish.id) || self.wishes.len() >= tsunagu_protocol::limits::MAX_WISHES {
+            return false;
+        }
+        self.wishes.retain(|w| w.slot != wish.slot);
+        self.wishes.push(wish.clone());
+        true
+    }
+
+    pub(crate) fn wish_taken_down(&mut self, id: u32) -> bool {
+        let before = self.wishes.len();
+        self.wishes.retain(|w| w.id != id);
+        self.wishes.len() != before
     }
 
     /// A new connection restarts the server's view of us: the playout clock
@@ -187,6 +273,15 @@ impl RoomView {
                 continue;
             }
             self.peers.entry(state.id).or_default().push(server_time, snapshot.tick, &state.pose);
+        }
+        for state in &snapshot.objects {
+            if usize::from(state.id) >= tsunagu_protocol::limits::MAX_SNAPSHOT_OBJECTS {
+                continue;
+            }
+            let thing = self.things.entry(state.id).or_default();
+            let (pos, rot) = from_wire(state.pose);
+            thing.track.push(Sample { time: server_time, pos, rot });
+            thing.latest = Some(state.pose);
         }
         // Someone never introduced (they came and went before we heard) is forgotten.
         self.peers.retain(|_, p| p.info.is_some() || snapshot.tick.wrapping_sub(p.last_tick) <= VIEW_MAX_AGE_TICKS);

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use tsunagu_net::{Channel, ClientLink, Datagram, LinkEnd, LinkEvent};
-use tsunagu_protocol::delta::{View, ViewHistory, decode_avatars};
+use tsunagu_protocol::delta::{View, ViewHistory, decode_avatars, decode_objects};
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use tsunagu_protocol::{
     AvatarPose, ClientControl, ClientDatagram, ClientEvent, CloseReason, DatagramKind, Hello,
@@ -176,7 +176,8 @@ impl Session {
                 let Ok(avatars) = decode_avatars(base, snapshot.tick, usize::from(snapshot.count), &snapshot.poses) else {
                     return Ok(());
                 };
-                let view = base.then(snapshot.tick, &avatars);
+                let Ok(objects) = decode_objects(base, snapshot.tick, &snapshot.objects) else { return Ok(()) };
+                let view = base.then_with(snapshot.tick, &avatars, &objects);
                 self.views.record(snapshot.tick, view);
                 if snapshot.base_ago > 0 {
                     let base_tick = snapshot.tick.wrapping_sub(u32::from(snapshot.base_ago));
@@ -185,7 +186,7 @@ impl Session {
                     }
                 }
                 self.newest_tick = Some(snapshot.tick);
-                out.push(SessionEvent::Snapshot(RoomSnapshot { tick: snapshot.tick, avatars }, arrived));
+                out.push(SessionEvent::Snapshot(RoomSnapshot { tick: snapshot.tick, avatars, objects }, arrived));
             }
             LinkEvent::Closed(reason) => {
                 self.state = State::Over;

@@ -37,13 +37,14 @@ fn welcome(id: u32, peers: Vec<PeerInfo>, resume: u64, resumed: bool) -> ServerC
         peers,
         resume,
         resumed,
+        play: Default::default(),
     })
 }
 
 fn snapshot(tick: u32, avatars: &[(u32, i32)]) -> Vec<u8> {
     let avatars: Vec<AvatarState> = avatars.iter().map(|&(id, x)| AvatarState { id: PeerId(id), pose: pose(x) }).collect();
     let poses = encode_avatars(&Default::default(), tick, &avatars);
-    let snapshot = Snapshot { tick, base_ago: 0, count: avatars.len() as u8, poses };
+    let snapshot = Snapshot { tick, base_ago: 0, count: avatars.len() as u8, poses, objects: Vec::new() };
     encode(&ServerDatagram::Snapshot(snapshot), MAX_DATAGRAM_BYTES).unwrap()
 }
 

@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, VecDeque};
 use bitstream_io::{BigEndian, BitRead, BitReader, BitWrite, BitWriter, BitsWritten};
 
 use crate::codec::DecodeError;
-use crate::limits::MAX_SNAPSHOT_AVATARS;
-use crate::messages::{AvatarPose, AvatarState, PeerId};
+use crate::limits::{MAX_SNAPSHOT_AVATARS, MAX_SNAPSHOT_OBJECTS};
+use crate::messages::{AvatarPose, AvatarState, ObjectState, PeerId};
 use crate::quant::{QuantPose, QuantQuat, QuantVec};
 
 /// Bit widths a 4-bit width code selects. Three values share one width; 0 means
@@ -36,19 +36,35 @@ pub const VIEW_MAX_AGE_TICKS: u32 = 90;
 /// poses, and from the newer one to the snapshot); beyond, the held pose is the base.
 pub const MAX_PREDICTION_TICKS: u32 = 6;
 
-/// One avatar in a view: its newest update and the one before it.
+/// One avatar or thing in a view: its newest update and the one before it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Entry {
+struct Entry<P> {
     tick: u32,
-    pose: AvatarPose,
-    previous: Option<(u32, AvatarPose)>,
+    pose: P,
+    previous: Option<(u32, P)>,
 }
 
-/// The poses a client holds after one snapshot: for each avatar, the tick of
-/// its newest update and that pose, and the update before it.
+impl<P: Copy> Entry<P> {
+    /// The pose at `tick` if it kept moving as between the two held poses
+    /// (`line` extrapolates one pose); the held pose when there is no earlier
+    /// one or a gap is too long.
+    fn predict(&self, tick: u32, line: impl Fn(P, P, i64, i64) -> P) -> P {
+        let Some((then, before)) = self.previous else { return self.pose };
+        let (span, ahead) = (self.tick.wrapping_sub(then), tick.wrapping_sub(self.tick));
+        if span == 0 || span > MAX_PREDICTION_TICKS || ahead > MAX_PREDICTION_TICKS {
+            return self.pose;
+        }
+        line(self.pose, before, i64::from(ahead), i64::from(span))
+    }
+}
+
+/// The poses a client holds after one snapshot: for each avatar and each
+/// shared thing, the tick of its newest update and that pose, and the update
+/// before it. Things never drop out: one at rest is not sent again.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct View {
-    entries: BTreeMap<PeerId, Entry>,
+    entries: BTreeMap<PeerId, Entry<AvatarPose>>,
+    objects: BTreeMap<u16, Entry<QuantPose>>,
 }
 
 impl View {
@@ -61,23 +77,27 @@ impl View {
     /// held poses: the base its next update is coded against. The held pose
     /// when there is no earlier one or a gap is too long.
     pub fn predict(&self, id: PeerId, tick: u32) -> Option<AvatarPose> {
-        let entry = self.entries.get(&id)?;
-        let Some((then, before)) = entry.previous else { return Some(entry.pose) };
-        let (span, ahead) = (entry.tick.wrapping_sub(then), tick.wrapping_sub(entry.tick));
-        if span == 0 || span > MAX_PREDICTION_TICKS || ahead > MAX_PREDICTION_TICKS {
-            return Some(entry.pose);
-        }
-        let (span, ahead) = (i64::from(span), i64::from(ahead));
-        let part = |now: QuantPose, was: QuantPose| extrapolate(now, was, ahead, span);
-        let now = entry.pose;
-        Some(AvatarPose {
-            body: part(now.body, before.body),
-            head: part(now.head, before.head),
-            hands: match (now.hands, before.hands) {
-                (Some([l, r]), Some([lb, rb])) => Some([part(l, lb), part(r, rb)]),
-                (hands, _) => hands,
-            },
-        })
+        Some(self.entries.get(&id)?.predict(tick, |now, before, ahead, span| {
+            let part = |now: QuantPose, was: QuantPose| extrapolate(now, was, ahead, span);
+            AvatarPose {
+                body: part(now.body, before.body),
+                head: part(now.head, before.head),
+                hands: match (now.hands, before.hands) {
+                    (Some([l, r]), Some([lb, rb])) => Some([part(l, lb), part(r, rb)]),
+                    (hands, _) => hands,
+                },
+            }
+        }))
+    }
+
+    /// The pose held for shared thing `id`, if any.
+    pub fn object(&self, id: u16) -> Option<&QuantPose> {
+        self.objects.get(&id).map(|e| &e.pose)
+    }
+
+    /// Where thing `id` would be at `tick`, as [`View::predict`] for avatars.
+    pub fn predict_object(&self, id: u16, tick: u32) -> Option<QuantPose> {
+        Some(self.objects.get(&id)?.predict(tick, extrapolate))
     }
 
     /// How many avatars the view holds.
@@ -92,13 +112,25 @@ impl View {
 
     /// The view after snapshot `tick` carried `avatars` on top of this one.
     pub fn then(&self, tick: u32, avatars: &[AvatarState]) -> View {
+        self.then_with(tick, avatars, &[])
+    }
+
+    /// The view after snapshot `tick` carried `avatars` and `objects` on top of this one.
+    pub fn then_with(&self, tick: u32, avatars: &[AvatarState], objects: &[ObjectState]) -> View {
         let mut entries: BTreeMap<_, _> =
             self.entries.iter().filter(|(_, e)| tick.wrapping_sub(e.tick) <= VIEW_MAX_AGE_TICKS).map(|(id, e)| (*id, *e)).collect();
         for state in avatars {
-            let previous = entries.get(&state.id).map(|e: &Entry| (e.tick, e.pose));
+            let previous = entries.get(&state.id).map(|e: &Entry<_>| (e.tick, e.pose));
             entries.insert(state.id, Entry { tick, pose: canonical(state.pose), previous });
         }
-        View { entries }
+        let mut kept = self.objects.clone();
+        for state in objects {
+            let previous = kept.get(&state.id).map(|e| (e.tick, e.pose));
+            let mut pose = state.pose;
+            pose.rot.0 %= 4;
+            kept.insert(state.id, Entry { tick, pose, previous });
+        }
+        View { entries, objects: kept }
     }
 }
 
@@ -185,17 +217,77 @@ pub fn decode_avatars(base: &View, tick: u32, count: usize, poses: &[u8]) -> Res
     for _ in 0..count {
         avatars.push(read_avatar(&mut reader, base, tick)?);
     }
-    let used = reader.position_in_bits().map_err(|_| ENDS_EARLY)?;
-    let padding = (poses.len() as u64 * 8).saturating_sub(used);
-    if padding >= 8 {
-        return Err(DecodeError::Malformed("bytes after the last pose"));
+    match bits_left(&mut reader, poses)? {
+        0..8 => check_padding(&mut reader, poses).map(|()| avatars),
+        _ => Err(DecodeError::Malformed("bytes after the last pose")),
     }
+}
+
+/// Pack shared things for snapshot `tick` as differences from what `base`
+/// predicts. The result is the snapshot's `objects`.
+pub fn encode_objects(base: &View, tick: u32, objects: &[ObjectState]) -> Vec<u8> {
+    let mut writer = BitWriter::endian(Vec::new(), BigEndian);
+    for state in objects {
+        let _ = write_object(&mut writer, base.predict_object(state.id, tick), state);
+    }
+    let _ = writer.byte_align();
+    writer.into_writer()
+}
+
+/// How many bits thing `state` takes in snapshot `tick` whose base is `base`.
+pub fn object_bits(base: &View, tick: u32, state: &ObjectState) -> u32 {
+    let mut counter = BitsWritten::<u32>::new();
+    let _ = write_object(&mut counter, base.predict_object(state.id, tick), state);
+    counter.written()
+}
+
+/// Unpack the `objects` of snapshot `tick` against `base`: records until
+/// fewer than 8 bits are left (a record is at least 14), then zero padding.
+pub fn decode_objects(base: &View, tick: u32, bytes: &[u8]) -> Result<Vec<ObjectState>, DecodeError> {
+    let mut reader = BitReader::endian(std::io::Cursor::new(bytes), BigEndian);
+    let mut objects = Vec::new();
+    while bits_left(&mut reader, bytes)? >= 8 {
+        if objects.len() == MAX_SNAPSHOT_OBJECTS {
+            return Err(DecodeError::OutOfBounds("objects"));
+        }
+        let code: u8 = reader.read_var(4).map_err(|_| ENDS_EARLY)?;
+        let bits = WIDTHS[usize::from(code)];
+        let id: u64 = if bits > 0 { reader.read_var(bits).map_err(|_| ENDS_EARLY)? } else { 0 };
+        let id = u16::try_from(id).map_err(|_| DecodeError::OutOfBounds("object id"))?;
+        let base = base.predict_object(id, tick).unwrap_or_default();
+        objects.push(ObjectState { id, pose: read_pose(&mut reader, &base, [0; 3])? });
+    }
+    check_padding(&mut reader, bytes).map(|()| objects)
+}
+
+fn bits_left(reader: &mut Reader<'_>, bytes: &[u8]) -> Result<u64, DecodeError> {
+    let used = reader.position_in_bits().map_err(|_| ENDS_EARLY)?;
+    Ok((bytes.len() as u64 * 8).saturating_sub(used))
+}
+
+/// The bits after the last record: fewer than 8, all zero.
+fn check_padding(reader: &mut Reader<'_>, bytes: &[u8]) -> Result<(), DecodeError> {
+    let padding = bits_left(reader, bytes)?;
     let pad: u8 = reader.read_var(padding as u32).unwrap_or(0);
     if padding > 0 && pad != 0 {
         return Err(DecodeError::Malformed("padding bits are not zero"));
     }
-    Ok(avatars)
+    Ok(())
 }
+
+fn write_object<W: BitWrite>(w: &mut W, base: Option<QuantPose>, state: &ObjectState) -> std::io::Result<()> {
+    let id = u64::from(state.id);
+    let code = width_code(|bits| bits >= 64 || id >> bits == 0);
+    w.write_var::<u8>(4, code)?;
+    if WIDTHS[usize::from(code)] > 0 {
+        w.write_var::<u64>(WIDTHS[usize::from(code)], id)?;
+    }
+    let mut base = base.unwrap_or_default();
+    base.rot.0 %= 4;
+    write_pose(w, &base, &state.pose, [0; 3])
+}
+
+type Reader<'a> = BitReader<std::io::Cursor<&'a [u8]>, BigEndian>;
 
 const ENDS_EARLY: DecodeError = DecodeError::Malformed("snapshot poses end early");
 

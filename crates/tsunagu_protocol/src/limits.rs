@@ -20,3 +20,7 @@ pub const MAX_ROOM_CODE_CHARS: usize = 32;
 pub const MAX_PEERS: usize = 64;
 /// Most avatar states in one snapshot datagram.
 pub const MAX_SNAPSHOT_AVATARS: usize = MAX_PEERS;
+/// Most shared things in one snapshot datagram.
+pub const MAX_SNAPSHOT_OBJECTS: usize = 64;
+/// Most wishes on the bamboo at once (its places).
+pub const MAX_WISHES: usize = 24;

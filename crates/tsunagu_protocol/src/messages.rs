@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::limits::{MAX_CHAT_CHARS, MAX_NICKNAME_CHARS, MAX_PEERS, MAX_ROOM_CODE_CHARS, MAX_SNAPSHOT_AVATARS};
+use crate::limits::{MAX_CHAT_CHARS, MAX_NICKNAME_CHARS, MAX_PEERS, MAX_ROOM_CODE_CHARS, MAX_SNAPSHOT_AVATARS, MAX_WISHES};
 use crate::nickname::{chat_problem, nickname_is_valid};
-use crate::quant::QuantPose;
+use crate::quant::{QuantPose, QuantVec};
 
 /// A participant's id inside one room for one connection. Never derived from a name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -127,6 +127,79 @@ impl Stamp {
     pub const ALL: [Stamp; 6] = [Stamp::Heart, Stamp::Clap, Stamp::Smile, Stamp::Star, Stamp::Tanabata, Stamp::Thanks];
 }
 
+/// Where a dart landed on the board: rings a child can read, not a pub board.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DartScore {
+    /// The middle.
+    Bull,
+    /// The first ring.
+    Inner,
+    /// The second ring.
+    Middle,
+    /// The rest of the board.
+    Outer,
+}
+
+impl DartScore {
+    /// Points for it.
+    pub fn points(self) -> u32 {
+        match self {
+            DartScore::Bull => 50,
+            DartScore::Inner => 30,
+            DartScore::Middle => 20,
+            DartScore::Outer => 10,
+        }
+    }
+}
+
+/// The colour of a Tanabata wish's paper strip (短冊): the five colours of
+/// the festival, with purple for the black that nobody picks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Paper {
+    /// 赤
+    #[default]
+    Red,
+    /// 青
+    Blue,
+    /// 黄
+    Yellow,
+    /// 白
+    White,
+    /// 紫
+    Purple,
+}
+
+impl Paper {
+    /// Every colour, in the order the wish panel offers them.
+    pub const ALL: [Paper; 5] = [Paper::Red, Paper::Blue, Paper::Yellow, Paper::White, Paper::Purple];
+}
+
+/// A wish hanging on the bamboo. It lives only as long as the room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wish {
+    /// The room's number for it.
+    pub id: u32,
+    /// Who hung it.
+    pub by: PeerId,
+    /// Where on the bamboo, 0 to [`MAX_WISHES`] − 1: everyone sees it in the same place.
+    pub slot: u8,
+    /// The paper's colour.
+    pub paper: Paper,
+    /// The wish: the chat's rule and length.
+    pub text: String,
+}
+
+/// The room's play as a newcomer finds it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlayState {
+    /// Things someone is holding, and who.
+    pub held: Vec<(u16, PeerId)>,
+    /// The last darts that hit the board, oldest first, and who threw them.
+    pub darts: Vec<(PeerId, DartScore)>,
+    /// The wishes on the bamboo.
+    pub wishes: Vec<Wish>,
+}
+
 /// Client → server, first message on the control stream.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Hello {
@@ -185,6 +258,8 @@ pub struct Welcome {
     /// you leave. False on a first join or when the token was unknown (then
     /// `spawn` is a fresh place and the client moves its avatar there).
     pub resumed: bool,
+    /// Who holds what, the board's last darts and the wishes on the bamboo.
+    pub play: PlayState,
 }
 
 /// Why the server would not let a client in. Each maps to a localised message.
@@ -319,6 +394,17 @@ pub enum ServerEvent {
     /// Someone said something in the chat (you included), as the room keeps
     /// it: normalized, checked, at most [`MAX_CHAT_CHARS`] characters.
     Chat(PeerId, String),
+    /// Someone picked up shared thing `u16` (you included): it follows their
+    /// hand until `Released`.
+    Held(PeerId, u16),
+    /// Thing `u16` was let go (thrown or put down, or its holder left).
+    Released(u16),
+    /// A dart someone threw stuck in the board and scored.
+    DartScored(PeerId, DartScore),
+    /// A wish now hangs on the bamboo.
+    WishHung(Wish),
+    /// A wish was taken down (by a facilitator or by whoever hung it).
+    WishTakenDown(u32),
 }
 
 /// Client → server on the events stream: something a person did in the room.
@@ -337,6 +423,15 @@ pub enum ClientEvent {
     /// Say something in the chat: one line, at most [`MAX_CHAT_CHARS`]
     /// characters, the nickname character rules with punctuation allowed.
     Chat(String),
+    /// Pick up shared thing `u16`: granted to one person at a time, within reach.
+    Grab(u16),
+    /// Let go of thing `u16` that I hold, with this velocity in millimetres
+    /// per second (zero puts it down). The room bounds the speed.
+    Release(u16, QuantVec),
+    /// Hang a wish on the bamboo on paper of this colour.
+    HangWish(Paper, String),
+    /// Take wish `u32` down (facilitators, or whoever hung it).
+    TakeDownWish(u32),
 }
 
 impl ClientEvent {
@@ -348,6 +443,10 @@ impl ClientEvent {
             ClientEvent::RaiseHand(_) => EventKind::RaiseHand,
             ClientEvent::Stamp(_) => EventKind::Stamp,
             ClientEvent::Chat(_) => EventKind::Chat,
+            ClientEvent::Grab(_) => EventKind::Grab,
+            ClientEvent::Release(..) => EventKind::Release,
+            ClientEvent::HangWish(..) => EventKind::HangWish,
+            ClientEvent::TakeDownWish(_) => EventKind::TakeDownWish,
         }
     }
 }
@@ -368,6 +467,14 @@ pub enum EventKind {
     Stamp,
     /// [`ClientEvent::Chat`].
     Chat,
+    /// [`ClientEvent::Grab`].
+    Grab,
+    /// [`ClientEvent::Release`].
+    Release,
+    /// [`ClientEvent::HangWish`].
+    HangWish,
+    /// [`ClientEvent::TakeDownWish`].
+    TakeDownWish,
 }
 
 /// A refused client event: which kind, and why.
@@ -391,6 +498,17 @@ pub enum RefusalReason {
     /// The text is empty or has a character that is not allowed (invisible,
     /// direction-changing, a line break).
     TextNotAllowed,
+    /// Someone else is holding that thing.
+    Taken,
+    /// That thing is too far away: go closer.
+    OutOfReach,
+    /// You are not holding that thing (only its holder moves it).
+    NotHolding,
+    /// There is no more space: the bamboo is full, or you have hung as many
+    /// wishes as one person may.
+    NoSpace,
+    /// There is no such thing or wish (any more).
+    Unknown,
 }
 
 /// A pose sample: where the body stands and where the head looks; hands in VR.
@@ -438,6 +556,19 @@ pub struct Snapshot {
     /// The avatars, bit-packed.
     #[serde(with = "serde_bytes")]
     pub poses: Vec<u8>,
+    /// Shared things that moved, bit-packed (see [`crate::delta::decode_objects`]).
+    /// Left out of the array when empty, so things at rest cost no byte.
+    #[serde(with = "serde_bytes", default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<u8>,
+}
+
+/// One shared thing (ball, block, dart) in a snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ObjectState {
+    /// Which thing: 0 the ball, 1–4 the blocks, 5–7 the darts.
+    pub id: u16,
+    /// Its centre and turn.
+    pub pose: QuantPose,
 }
 
 /// A snapshot after decoding: the avatars updated at `tick`, as full poses.
@@ -447,6 +578,8 @@ pub struct RoomSnapshot {
     pub tick: u32,
     /// Avatars of others updated in this snapshot.
     pub avatars: Vec<AvatarState>,
+    /// Shared things that moved.
+    pub objects: Vec<ObjectState>,
 }
 
 /// What a datagram carries, read from its one-letter tag without decoding it,
@@ -543,6 +676,14 @@ pub trait Validate {
 }
 
 
+/// A wish as only a room sends it: the chat rule, a slot on the bamboo.
+fn wish_valid(wish: &Wish) -> Result<(), &'static str> {
+    if usize::from(wish.slot) >= MAX_WISHES || chat_problem(&wish.text).is_some() {
+        return Err("wish");
+    }
+    Ok(())
+}
+
 fn peers_valid(peers: &[PeerInfo]) -> Result<(), &'static str> {
     if peers.len() > MAX_PEERS {
         return Err("peers");
@@ -574,7 +715,14 @@ impl Validate for ClientControl {
 impl Validate for ServerControl {
     fn validate(&self) -> Result<(), &'static str> {
         match self {
-            ServerControl::Welcome(welcome) => peers_valid(&welcome.peers),
+            ServerControl::Welcome(welcome) => {
+                peers_valid(&welcome.peers)?;
+                let play = &welcome.play;
+                if play.held.len() > usize::from(u16::MAX) || play.darts.len() > MAX_PEERS || play.wishes.len() > MAX_WISHES {
+                    return Err("play");
+                }
+                play.wishes.iter().try_for_each(wish_valid)
+            }
             ServerControl::Rejected(_) | ServerControl::Closing(_) => Ok(()),
         }
     }
@@ -586,7 +734,17 @@ impl Validate for ServerEvent {
             ServerEvent::PeerJoined(peer) | ServerEvent::PeerChanged(peer) => peers_valid(std::slice::from_ref(peer)),
             // The room sends only lines that pass the chat rule; anything else is not a room's.
             ServerEvent::Chat(_, text) if chat_problem(text).is_some() => Err("chat"),
-            ServerEvent::PeerLeft(_) | ServerEvent::Refused(_) | ServerEvent::MovedTo(_) | ServerEvent::Gesture(..) | ServerEvent::Stamp(..) | ServerEvent::Chat(..) => Ok(()),
+            ServerEvent::WishHung(wish) => wish_valid(wish),
+            ServerEvent::PeerLeft(_)
+            | ServerEvent::Refused(_)
+            | ServerEvent::MovedTo(_)
+            | ServerEvent::Gesture(..)
+            | ServerEvent::Stamp(..)
+            | ServerEvent::Chat(..)
+            | ServerEvent::Held(..)
+            | ServerEvent::Released(_)
+            | ServerEvent::DartScored(..)
+            | ServerEvent::WishTakenDown(_) => Ok(()),
         }
     }
 }
@@ -597,7 +755,16 @@ impl Validate for ClientEvent {
             // A line a little too long is refused by the room with a reason
             // (TooLong); one far beyond any typing is not our protocol.
             ClientEvent::Chat(text) if text.len() > MAX_CHAT_CHARS * 16 => Err("chat"),
-            ClientEvent::SetLook(_) | ClientEvent::Gesture(_) | ClientEvent::RaiseHand(_) | ClientEvent::Stamp(_) | ClientEvent::Chat(_) => Ok(()),
+            ClientEvent::HangWish(_, text) if text.len() > MAX_CHAT_CHARS * 16 => Err("wish"),
+            ClientEvent::SetLook(_)
+            | ClientEvent::Gesture(_)
+            | ClientEvent::RaiseHand(_)
+            | ClientEvent::Stamp(_)
+            | ClientEvent::Chat(_)
+            | ClientEvent::Grab(_)
+            | ClientEvent::Release(..)
+            | ClientEvent::HangWish(..)
+            | ClientEvent::TakeDownWish(_) => Ok(()),
         }
     }
 }

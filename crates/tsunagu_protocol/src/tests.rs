@@ -34,7 +34,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         (
             "Hello",
             encode(&sample_hello(), MAX_FRAME_BYTES).unwrap(),
-            "81 a5 48 65 6c 6c 6f 95 05 a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 94 93 cc ff cc aa 3c a4 54 75 66 74 93 cc ff cc aa 3c 93 c2 c2 c2 c0",
+            "81 a5 48 65 6c 6c 6f 95 06 a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 94 93 cc ff cc aa 3c a4 54 75 66 74 93 cc ff cc aa 3c 93 c2 c2 c2 c0",
         ),
         (
             "Rejected",
@@ -59,7 +59,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         (
             "Welcome",
             encode(&sample_welcome(), MAX_FRAME_BYTES).unwrap(),
-            "81 a7 57 65 6c 63 6f 6d 65 97 02 ab 50 61 72 74 69 63 69 70 61 6e 74 1e 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 91 95 01 a3 41 6f 69 94 93 5a cc b4 cc e6 a4 54 75 66 74 93 5a cc b4 cc e6 93 c2 c2 c2 ab 46 61 63 69 6c 69 74 61 74 6f 72 c2 cf 00 00 12 34 56 78 9a bc c2",
+            "81 a7 57 65 6c 63 6f 6d 65 98 02 ab 50 61 72 74 69 63 69 70 61 6e 74 1e 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 91 95 01 a3 41 6f 69 94 93 5a cc b4 cc e6 a4 54 75 66 74 93 5a cc b4 cc e6 93 c2 c2 c2 ab 46 61 63 69 6c 69 74 61 74 6f 72 c2 cf 00 00 12 34 56 78 9a bc c2 93 90 90 90",
         ),
         (
             "VersionMismatch",
@@ -114,6 +114,21 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             "Snapshot (predicted)",
             encode(&ServerDatagram::Snapshot(predicted_snapshot()), MAX_DATAGRAM_BYTES).unwrap(),
             "81 a1 53 94 cd 01 31 02 01 c4 04 14 18 06 00",
+        ),
+        (
+            "Snapshot (a thing moved)",
+            encode(&ServerDatagram::Snapshot(ball_snapshot()), MAX_DATAGRAM_BYTES).unwrap(),
+            "81 a1 53 95 28 00 00 c4 00 c4 07 0b 0c 85 dc 3e 8c 00",
+        ),
+        ("Grab", encode(&ClientEvent::Grab(0), MAX_FRAME_BYTES).unwrap(), "81 a4 47 72 61 62 00"),
+        ("Release", encode(&ClientEvent::Release(0, QuantVec([0, 2500, -4000])), MAX_FRAME_BYTES).unwrap(), "81 a7 52 65 6c 65 61 73 65 92 00 93 00 cd 09 c4 d1 f0 60"),
+        ("Held", encode(&ServerEvent::Held(PeerId(3), 0), MAX_FRAME_BYTES).unwrap(), "81 a4 48 65 6c 64 92 03 00"),
+        ("DartScored", encode(&ServerEvent::DartScored(PeerId(3), DartScore::Bull), MAX_FRAME_BYTES).unwrap(), "81 aa 44 61 72 74 53 63 6f 72 65 64 92 03 a4 42 75 6c 6c"),
+        ("HangWish", encode(&ClientEvent::HangWish(Paper::Blue, "げんきになりたい".into()), MAX_FRAME_BYTES).unwrap(), "81 a8 48 61 6e 67 57 69 73 68 92 a4 42 6c 75 65 b8 e3 81 92 e3 82 93 e3 81 8d e3 81 ab e3 81 aa e3 82 8a e3 81 9f e3 81 84"),
+        (
+            "WishHung",
+            encode(&ServerEvent::WishHung(Wish { id: 1, by: PeerId(3), slot: 0, paper: Paper::Blue, text: "げんきになりたい".into() }), MAX_FRAME_BYTES).unwrap(),
+            "81 a8 57 69 73 68 48 75 6e 67 95 01 03 00 a4 42 6c 75 65 b8 e3 81 92 e3 82 93 e3 81 8d e3 81 ab e3 81 aa e3 82 8a e3 81 9f e3 81 84",
         ),
         (
             "Pose (VR)",
@@ -280,7 +295,7 @@ fn datagram_kinds_are_read_from_the_tag() {
     assert_eq!(DatagramKind::of(&pose), DatagramKind::Pose);
     assert_eq!(DatagramKind::of(&encode(&ServerDatagram::Snapshot(whole_snapshot()), MAX_DATAGRAM_BYTES).unwrap()), DatagramKind::Snapshot);
     assert_eq!(DatagramKind::of(&[0x81, 0xa1]), DatagramKind::Unknown);
-    assert_eq!(DatagramKind::of(b""), DatagramKind::Unknown);
+    assert_eq!(DatagramKind::of(b"81 a5 48 65 6c 6c 6f 95 06 a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 94 93 cc ff cc aa 3c a4 54 75 66 74 93 cc ff cc aa 3c 93 c2 c2 c2 c0"), DatagramKind::Unknown);
 }
 
 #[test]
@@ -374,6 +389,7 @@ fn sample_welcome() -> ServerControl {
         }],
         resume: 0x1234_5678_9abc,
         resumed: false,
+        play: PlayState::default(),
     })
 }
 
@@ -397,7 +413,7 @@ fn close_codes_round_trip() {
 /// The first snapshot with avatar 1 in it: no base, so its pose goes whole.
 fn whole_snapshot() -> Snapshot {
     let avatars = [AvatarState { id: PeerId(1), pose: sample_pose() }];
-    Snapshot { tick: 301, base_ago: 0, count: 1, poses: delta::encode_avatars(&delta::View::default(), 301, &avatars) }
+    Snapshot { tick: 301, base_ago: 0, count: 1, poses: delta::encode_avatars(&delta::View::default(), 301, &avatars), objects: Vec::new() }
 }
 
 /// Two ticks later, against snapshot 301 (acknowledged): avatar 1 stepped
@@ -409,7 +425,44 @@ fn delta_snapshot() -> Snapshot {
     moved.head.pos.0[0] += 33;
     moved.head.rot.2 += 12;
     let avatars = [AvatarState { id: PeerId(1), pose: moved }];
-    Snapshot { tick: 303, base_ago: 2, count: 1, poses: delta::encode_avatars(&base, 303, &avatars) }
+    Snapshot { tick: 303, base_ago: 2, count: 1, poses: delta::encode_avatars(&base, 303, &avatars), objects: Vec::new() }
+}
+
+/// Tick 40, no avatar due, the ball (thing 0) in flight at (0.2, 1.5, 1.0)
+/// m with no base: only the thing is sent.
+fn ball_snapshot() -> Snapshot {
+    let ball = [ObjectState { id: 0, pose: QuantPose { pos: QuantVec([200, 1500, 1000]), rot: QuantQuat(3, 0, 0, 0) } }];
+    Snapshot { tick: 40, base_ago: 0, count: 0, poses: Vec::new(), objects: delta::encode_objects(&delta::View::default(), 40, &ball) }
+}
+
+#[test]
+fn things_are_delta_coded_and_cost_nothing_at_rest() {
+    let pose = |x: i32, y: i32| QuantPose { pos: QuantVec([x, y, 1000]), rot: QuantQuat(3, 0, 0, 0) };
+    let ball = |x, y| ObjectState { id: 0, pose: pose(x, y) };
+    let back = delta::decode_objects(&delta::View::default(), 40, &ball_snapshot().objects).unwrap();
+    assert_eq!(back, vec![ball(200, 1500)]);
+    // In flight: after two updates the next position is predicted along the line.
+    let view = delta::View::default().then_with(40, &[], &[ball(200, 1500)]).then_with(41, &[], &[ball(300, 1450)]);
+    let on_the_line = delta::object_bits(&view, 42, &ball(400, 1400));
+    assert!(on_the_line <= 20, "a predicted ball took {on_the_line} bits");
+    let bytes = delta::encode_objects(&view, 42, &[ball(400, 1398)]);
+    assert_eq!(delta::decode_objects(&view, 42, &bytes).unwrap(), vec![ball(400, 1398)]);
+    // Things never drop out of the view: one at rest is held however long ago.
+    let later = view.then_with(41 + 10 * delta::VIEW_MAX_AGE_TICKS, &[], &[]);
+    assert_eq!(later.object(0), Some(&pose(300, 1450)));
+    // A snapshot without things leaves the field out: not one byte for them.
+    let quiet = Snapshot { objects: Vec::new(), ..ball_snapshot() };
+    let with = encode(&ServerDatagram::Snapshot(ball_snapshot()), MAX_DATAGRAM_BYTES).unwrap();
+    let without = encode(&ServerDatagram::Snapshot(quiet.clone()), MAX_DATAGRAM_BYTES).unwrap();
+    assert_eq!(without[3], 0x94, "four fields when nothing moved");
+    assert_eq!(with[3], 0x95);
+    assert_eq!(decode::<ServerDatagram>(&without, MAX_DATAGRAM_BYTES).unwrap(), ServerDatagram::Snapshot(quiet));
+    // Garbage, too many records or dirty padding are refused, never a panic.
+    assert!(delta::decode_objects(&delta::View::default(), 1, &[0xff; 3]).is_err());
+    assert!(delta::decode_objects(&delta::View::default(), 1, &vec![0u8; 400]).is_err(), "more than 64 records");
+    let mut dirty = ball_snapshot().objects;
+    *dirty.last_mut().unwrap() |= 1;
+    assert!(delta::decode_objects(&delta::View::default(), 40, &dirty).is_err());
 }
 
 /// The view after snapshot 303 (holding 301 and 303).
@@ -428,7 +481,7 @@ fn predicted_snapshot() -> Snapshot {
     pose.head.pos.0[0] += 66;
     pose.head.rot.2 += 24;
     let avatars = [AvatarState { id: PeerId(1), pose }];
-    Snapshot { tick: 305, base_ago: 2, count: 1, poses: delta::encode_avatars(&view_after_303(), 305, &avatars) }
+    Snapshot { tick: 305, base_ago: 2, count: 1, poses: delta::encode_avatars(&view_after_303(), 305, &avatars), objects: Vec::new() }
 }
 
 #[test]
@@ -452,7 +505,7 @@ fn a_full_snapshot_of_vr_avatars_fits_and_decodes() {
     let pose = AvatarPose { hands: Some([hand, hand]), ..sample_pose() };
     let avatars: Vec<AvatarState> = (0..20).map(|i| AvatarState { id: PeerId(i), pose }).collect();
     let poses = delta::encode_avatars(&delta::View::default(), 9, &avatars);
-    let snapshot = ServerDatagram::Snapshot(Snapshot { tick: 9, base_ago: 0, count: 20, poses });
+    let snapshot = ServerDatagram::Snapshot(Snapshot { tick: 9, base_ago: 0, count: 20, poses, objects: Vec::new() });
     let bytes = encode(&snapshot, MAX_DATAGRAM_BYTES).unwrap();
     let Ok(ServerDatagram::Snapshot(back)) = decode::<ServerDatagram>(&bytes, MAX_DATAGRAM_BYTES) else { panic!("not a snapshot") };
     assert_eq!(delta::decode_avatars(&delta::View::default(), 9, 20, &back.poses).unwrap(), avatars);
@@ -641,7 +694,7 @@ proptest! {
         let avatars: Vec<AvatarState> = (0..5).map(|i| AvatarState { id: PeerId(i), pose: AvatarPose { hands: Some([hand, hand]), ..sample_pose() } }).collect();
         let base = delta::View::default().then(1, &avatars);
         let poses = delta::encode_avatars(&base, 3, &avatars);
-        let mut bytes = encode(&ServerDatagram::Snapshot(Snapshot { tick: 3, base_ago: 2, count: 5, poses }), MAX_DATAGRAM_BYTES).unwrap();
+        let mut bytes = encode(&ServerDatagram::Snapshot(Snapshot { tick: 3, base_ago: 2, count: 5, poses, objects: Vec::new() }), MAX_DATAGRAM_BYTES).unwrap();
         for (at, value) in flips {
             let at = at % bytes.len();
             bytes[at] = value;

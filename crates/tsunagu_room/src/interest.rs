@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use tsunagu_protocol::limits::MAX_SNAPSHOT_AVATARS;
-use tsunagu_protocol::{AvatarState, PeerId};
+use tsunagu_protocol::{AvatarState, ObjectState, PeerId};
 use tsunagu_sim::pose::wire_pos;
 
 use crate::Room;
@@ -45,6 +45,15 @@ pub struct SnapshotFrame {
     pub overhead: usize,
 }
 
+/// What one snapshot carries for a viewer.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Due {
+    /// Shared things whose pose the viewer does not hold yet.
+    pub objects: Vec<ObjectState>,
+    /// Avatars, most urgent first.
+    pub avatars: Vec<AvatarState>,
+}
+
 /// One viewer's snapshot budget and what it was last sent when.
 #[derive(Clone, Debug, Default)]
 pub struct Interest {
@@ -55,20 +64,22 @@ pub struct Interest {
 }
 
 impl Interest {
-    /// The avatars `viewer` is due at `tick`, most urgent first, as many as
-    /// this tick's budget allows within one `frame`; `bits` is the coded size
-    /// of one avatar. `None`
-    /// means send nothing this tick (nothing due or nothing fits: the budget
-    /// grows); someone alone still gets empty snapshots, which keep their clock
-    /// and acknowledgements going.
+    /// What `viewer` is due at `tick`, as much as this tick's budget allows
+    /// within one `frame`: first the shared things that changed (`moved`,
+    /// each with its coded size in bits: few, and a thrown ball must not
+    /// stutter), then avatars, most urgent first; `bits` is the coded size of
+    /// one avatar. `None` means send nothing this tick (nothing due or nothing
+    /// fits: the budget grows); someone alone still gets empty snapshots,
+    /// which keep their clock and acknowledgements going.
     pub fn select(
         &mut self,
         room: &Room,
         viewer: PeerId,
         tick: u32,
         frame: SnapshotFrame,
+        moved: Vec<(ObjectState, usize)>,
         mut bits: impl FnMut(&AvatarState) -> usize,
-    ) -> Option<Vec<AvatarState>> {
+    ) -> Option<Due> {
         let per_tick = POSE_BUDGET_BYTES_PER_SECOND / f32::from(frame.tick_rate_hz.max(1));
         self.budget = (self.budget + per_tick).min(per_tick * BUDGET_CARRY_TICKS);
         let me = room.member(viewer)?;
@@ -89,6 +100,17 @@ impl Interest {
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
         let limit_bits = (self.budget as usize).min(frame.max_bytes).saturating_sub(frame.overhead) * 8;
         let mut used = 0usize;
+        let mut objects = Vec::new();
+        // The objects field's own framing (a bin header) when there are any.
+        let mut object_field = 3 * 8;
+        for (state, cost) in moved.into_iter().take(tsunagu_protocol::limits::MAX_SNAPSHOT_OBJECTS) {
+            if used + cost + object_field > limit_bits {
+                break;
+            }
+            used += cost + object_field;
+            object_field = 0;
+            objects.push(state);
+        }
         let mut chosen = Vec::new();
         for (_, state) in candidates.into_iter().take(MAX_SNAPSHOT_AVATARS) {
             let cost = bits(&state);
@@ -98,13 +120,13 @@ impl Interest {
             used += cost;
             chosen.push(state);
         }
-        if chosen.is_empty() && room.len() > 1 {
+        if chosen.is_empty() && objects.is_empty() && room.len() > 1 {
             return None;
         }
         for state in &chosen {
             self.sent_at.insert(state.id, tick);
         }
-        Some(chosen)
+        Some(Due { objects, avatars: chosen })
     }
 
     /// A snapshot of `bytes` was sent.

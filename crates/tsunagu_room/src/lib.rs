@@ -5,6 +5,7 @@
 
 pub mod interest;
 pub mod limits;
+pub mod play;
 pub mod voice;
 
 use std::collections::{BTreeMap, HashMap};
@@ -18,6 +19,7 @@ use tsunagu_protocol::{
 };
 
 use crate::limits::EventLimiter;
+use crate::play::Play;
 
 use tsunagu_sim::motion::{MAX_SPEED, bound_body_step, bound_limb};
 use tsunagu_sim::pose::{from_wire, to_wire};
@@ -124,12 +126,15 @@ pub struct Room {
     departed: HashMap<u64, Departed>,
     next_id: u32,
     joins_so_far: u32,
+    play: Play,
 }
 
 impl Room {
     /// An empty room.
     pub fn new(config: RoomConfig) -> Self {
-        Room { config, layout: WardLayout::ward(), members: BTreeMap::new(), departed: HashMap::new(), next_id: 1, joins_so_far: 0 }
+        let layout = WardLayout::ward();
+        let play = Play::new(&layout);
+        Room { config, layout, members: BTreeMap::new(), departed: HashMap::new(), next_id: 1, joins_so_far: 0, play }
     }
 
     /// The room's setup.
@@ -233,7 +238,33 @@ impl Room {
                 Some(NicknameProblem::TooLong) => Err(Refusal { kind, reason: RefusalReason::TooLong }),
                 Some(_) => Err(Refusal { kind, reason: RefusalReason::TextNotAllowed }),
             },
+            ClientEvent::Grab(object) => self.play.grab(member, *object).map_err(|reason| Refusal { kind, reason }),
+            ClientEvent::Release(object, velocity) => self.play.release(id, *object, *velocity, &self.layout).map_err(|reason| Refusal { kind, reason }),
+            ClientEvent::HangWish(paper, text) => self.play.hang_wish(id, *paper, text).map_err(|reason| Refusal { kind, reason }),
+            ClientEvent::TakeDownWish(wish) => {
+                let facilitator = member.info.role == Role::Facilitator;
+                self.play.take_down_wish(*wish, |w| facilitator || w.by == id).map_err(|reason| Refusal { kind, reason })
+            }
         }
+    }
+
+    /// One tick of the room's play: the things move, held ones with their
+    /// holders' hands. Returns what everyone is to be told (things let go,
+    /// darts scored). When nobody is here and no place is kept, the play is
+    /// forgotten: the next people find the room as new.
+    pub fn tick(&mut self) -> Vec<ServerEvent> {
+        if self.members.is_empty() && self.departed.is_empty() {
+            if self.play.touched() || !self.play.is_at_rest() {
+                self.play = Play::new(&self.layout);
+            }
+            return Vec::new();
+        }
+        self.play.tick(&self.members, &self.layout)
+    }
+
+    /// The room's things, wishes and darts.
+    pub fn play(&self) -> &Play {
+        &self.play
     }
 
     /// Someone left, or was sent away. Returns whether they were here.

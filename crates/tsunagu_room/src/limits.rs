@@ -47,6 +47,12 @@ pub fn limit(kind: EventKind) -> Limit {
         EventKind::Stamp => Limit { per_second: 2, burst: 5 },
         // Faster than anyone types a line, slow enough that nobody is flooded.
         EventKind::Chat => Limit { per_second: 1, burst: 3 },
+        // Picking up and letting go: a quick game of catch, not a machine gun.
+        EventKind::Grab | EventKind::Release => Limit { per_second: 2, burst: 4 },
+        // A wish takes a while to write; two in a row is already a lot.
+        EventKind::HangWish => Limit { per_second: 1, burst: 2 },
+        // Staff tidying up the bamboo.
+        EventKind::TakeDownWish => Limit { per_second: 1, burst: 3 },
         // Voice is not a client event; its limits are in `crate::voice`.
         EventKind::Voice => Limit {
             per_second: 0,

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use tsunagu_net::{Channel, ConnId, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks, arrival_on_clock};
-use tsunagu_protocol::delta::{MAX_BASE_AGE_TICKS, View, ViewHistory, avatar_bits, encode_avatars};
+use tsunagu_protocol::delta::{MAX_BASE_AGE_TICKS, View, ViewHistory, avatar_bits, encode_avatars, encode_objects, object_bits};
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use tsunagu_protocol::{
     ClientControl, ClientDatagram, ClientEvent, CloseReason, EventKind, PROTOCOL_VERSION, PeerId, Refusal, RefusalReason,
@@ -186,8 +186,11 @@ impl<L: ServerLinks> RoomServer<L> {
         if now >= self.next_tick_at {
             self.expire_silent(now);
             self.expire_reconnecting(now);
-            for room in &mut self.rooms {
-                room.expire_departed(now);
+            for room in 0..self.rooms.len() {
+                self.rooms[room].expire_departed(now);
+                for event in self.rooms[room].tick() {
+                    self.broadcast_event(room, &event, None);
+                }
             }
             self.send_snapshots();
             // Tick 0 means "nothing yet" in acknowledgements: skip it when wrapping.
@@ -353,6 +356,7 @@ impl<L: ServerLinks> RoomServer<L> {
             peers: self.rooms[room].peers_except(info.id),
             resume,
             resumed: how != Admission::Fresh,
+            play: self.rooms[room].play().state(),
         };
         tracing::info!(room, session = info.id.0, role = ?info.role, admission = ?how, "joined");
         if let Some(c) = self.conns.get_mut(&conn) {
@@ -392,16 +396,25 @@ impl<L: ServerLinks> RoomServer<L> {
                 },
                 None => (0, &empty),
             };
-            let Some(avatars) = c.interest.select(&self.rooms[room], viewer, tick, frame, |state| avatar_bits(base, tick, state) as usize)
+            // Things the client does not hold as they are now; at rest, none.
+            let moved = self.rooms[room]
+                .play()
+                .objects()
+                .iter()
+                .filter(|state| base.object(state.id) != Some(&state.pose))
+                .map(|state| (*state, object_bits(base, tick, state) as usize))
+                .collect();
+            let Some(due) = c.interest.select(&self.rooms[room], viewer, tick, frame, moved, |state| avatar_bits(base, tick, state) as usize)
             else {
                 continue;
             };
-            let view = base.then(tick, &avatars);
+            let view = base.then_with(tick, &due.avatars, &due.objects);
             let snapshot = Snapshot {
                 tick,
                 base_ago: u8::try_from(base_ago).unwrap_or(0),
-                count: u8::try_from(avatars.len()).unwrap_or(u8::MAX),
-                poses: encode_avatars(base, tick, &avatars),
+                count: u8::try_from(due.avatars.len()).unwrap_or(u8::MAX),
+                poses: encode_avatars(base, tick, &due.avatars),
+                objects: encode_objects(base, tick, &due.objects),
             };
             match encode(&ServerDatagram::Snapshot(snapshot), frame.max_bytes) {
                 Ok(bytes) => {

@@ -48,6 +48,13 @@ impl Track {
 
     /// Position and rotation at server time `t`.
     pub fn sample(&self, t: f64) -> Option<(Vec3, Quat)> {
+        self.sample_ahead(t, MAX_EXTRAPOLATION)
+    }
+
+    /// Position and rotation at server time `t`, going on past the newest
+    /// sample for at most `most_ahead` seconds. Things the server sends only
+    /// when they move use 0: no news means they lie still.
+    pub fn sample_ahead(&self, t: f64, most_ahead: f64) -> Option<(Vec3, Quat)> {
         let first = self.samples.front()?;
         if t <= first.time || self.samples.len() == 1 {
             return Some((first.pos, first.rot));
@@ -63,7 +70,7 @@ impl Track {
                 // Past the newest sample: keep going on the last velocity, briefly.
                 let n = self.samples.len();
                 let (a, b) = (self.samples[n - 2], self.samples[n - 1]);
-                let ahead = (t - b.time).min(MAX_EXTRAPOLATION);
+                let ahead = (t - b.time).min(most_ahead);
                 let velocity = (b.pos - a.pos) / (b.time - a.time) as f32;
                 Some((b.pos + velocity * ahead as f32, b.rot))
             }

@@ -5,9 +5,9 @@
 //! step so the same throws give the same flights. Resting things sleep and
 //! cost nothing; [`ObjectWorld::moving`] says which are awake.
 //!
-//! The first part of shared play (issue 18): the room server will own one of
-//! these per room and send the poses in its snapshots; holding and throwing
-//! arrive as client events. Not yet wired to the server or the wire.
+//! The room server owns one per room and sends the poses in its snapshots;
+//! holding and throwing arrive as client events. Clients use the ids, kinds
+//! and [`hold_point`] from here to draw the same things in the same hands.
 
 use bevy_math::{Quat, Vec3};
 use rapier3d::prelude::*;
@@ -25,30 +25,7 @@ pub enum ObjectKind {
     Dart,
 }
 
-/// Where a dart landed on the board: rings a child can read, not a pub board.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DartScore {
-    /// The middle (within 3 cm).
-    Bull,
-    /// The first ring (within 8 cm).
-    Inner,
-    /// The second ring (within 15 cm).
-    Middle,
-    /// The outer ring (the rest of the board).
-    Outer,
-}
-
-impl DartScore {
-    /// Points for it.
-    pub fn points(self) -> u32 {
-        match self {
-            DartScore::Bull => 50,
-            DartScore::Inner => 30,
-            DartScore::Middle => 20,
-            DartScore::Outer => 10,
-        }
-    }
-}
+pub use tsunagu_protocol::DartScore;
 
 /// The board's rings from the middle out: each scores within its radius
 /// (metres); the rest of the board is [`DartScore::Outer`]. The client draws
@@ -92,6 +69,28 @@ pub const BLOCK_HALF: f32 = 0.07;
 pub const BLOCKS: usize = 4;
 /// How many darts lie ready on the toy box.
 pub const DARTS: usize = 3;
+/// How many shared things a room has: ids 0 (the ball), 1–4 (blocks), 5–7 (darts).
+pub const OBJECTS: usize = 1 + BLOCKS + DARTS;
+
+/// What thing `id` is, if there is one: the same numbering on every side.
+pub fn kind_of(id: u16) -> Option<ObjectKind> {
+    match usize::from(id) {
+        0 => Some(ObjectKind::Ball),
+        n if n <= BLOCKS => Some(ObjectKind::Block),
+        n if n < OBJECTS => Some(ObjectKind::Dart),
+        _ => None,
+    }
+}
+
+/// How far from its holder's hand point a thing may be picked up, metres:
+/// an arm and a lean, so a child walks over to the ball as in a real room.
+pub const GRAB_REACH: f32 = 1.6;
+
+/// Where a held thing is: in the right hand in a headset; on the desktop a
+/// little in front of the chest, where a child holding a ball would have it.
+pub fn hold_point(body: Vec3, body_rotation: Quat, right_hand: Option<Vec3>) -> Vec3 {
+    right_hand.unwrap_or_else(|| body + body_rotation * Vec3::new(0.15, 0.9, -0.4))
+}
 /// A dart's radius as a body (its flight, not its look), metres.
 pub const DART_RADIUS: f32 = 0.02;
 /// The fastest a thing may be thrown, m/s: a child's good throw, never a
@@ -129,6 +128,7 @@ impl ObjectWorld {
         let (handle, _) = world.insert(ball, ColliderBuilder::ball(BALL_RADIUS).density(100.0).restitution(0.6).friction(0.6));
         bodies.push((ObjectKind::Ball, handle));
         let table = layout.furniture().find(|p| p.kind == crate::PieceKind::LowTable).map_or(rug + Vec3::Y * 0.4, |p| p.center + Vec3::Y * p.half_extents.y);
+        // Ids follow `kind_of`: the ball, the blocks, the darts.
         for n in 0..BLOCKS {
             let at = table + Vec3::new(-0.3 + 0.2 * n as f32, BLOCK_HALF, 0.0);
             let block = RigidBodyBuilder::dynamic().translation(Vector::new(at.x, at.y, at.z)).ccd_enabled(true);
@@ -180,6 +180,32 @@ impl ObjectWorld {
         hits
     }
 
+    /// Hold thing `id` at `at` (its holder's hand point this tick): it
+    /// follows the hand, pushing what it meets, and is not pulled by gravity.
+    /// Returns whether `id` exists.
+    pub fn hold(&mut self, id: u16, at: Vec3, layout: &WardLayout) -> bool {
+        let Some((kind, handle)) = self.bodies.get(usize::from(id)).copied() else { return false };
+        let at = inside_room(at, kind, layout);
+        self.stuck.retain(|stuck| *stuck != id);
+        let body = &mut self.world.bodies[handle];
+        if !body.is_kinematic() {
+            body.set_body_type(RigidBodyType::KinematicPositionBased, true);
+            body.set_linvel(Vector::ZERO, true);
+            body.set_angvel(Vector::ZERO, true);
+        }
+        body.set_next_kinematic_translation(Vector::new(at.x, at.y, at.z));
+        true
+    }
+
+    /// Whether anything is awake or held: a room where this is false need
+    /// not be stepped at all.
+    pub fn is_at_rest(&self) -> bool {
+        self.bodies.iter().all(|(_, h)| {
+            let body = &self.world.bodies[*h];
+            body.is_fixed() || (body.is_dynamic() && body.is_sleeping())
+        })
+    }
+
     /// Where every thing is.
     pub fn poses(&self) -> Vec<ObjectPose> {
         (0..self.bodies.len()).filter_map(|id| self.pose(id as u16)).collect()
@@ -208,16 +234,8 @@ impl ObjectWorld {
     /// network neither explodes nor escapes). Returns whether `id` exists.
     pub fn throw(&mut self, id: u16, from: Vec3, velocity: Vec3, layout: &WardLayout) -> bool {
         let Some((kind, handle)) = self.bodies.get(usize::from(id)).copied() else { return false };
-        let size = match kind {
-            ObjectKind::Ball => BALL_RADIUS,
-            ObjectKind::Block => BLOCK_HALF * 1.8,
-            ObjectKind::Dart => DART_RADIUS,
-        };
-        let inside = layout.interior_half - bevy_math::Vec2::splat(size);
-        let finite = |v: Vec3| if v.is_finite() { v } else { Vec3::ZERO };
-        let from = finite(from);
-        let from = Vec3::new(from.x.clamp(-inside.x, inside.x), from.y.clamp(size, layout.ceiling - size), from.z.clamp(-inside.y, inside.y));
-        let velocity = finite(velocity).clamp_length_max(MAX_THROW_SPEED);
+        let from = inside_room(from, kind, layout);
+        let velocity = if velocity.is_finite() { velocity } else { Vec3::ZERO }.clamp_length_max(MAX_THROW_SPEED);
         self.stuck.retain(|stuck| *stuck != id);
         let body = &mut self.world.bodies[handle];
         body.set_body_type(RigidBodyType::Dynamic, true);
@@ -225,6 +243,19 @@ impl ObjectWorld {
         body.set_linvel(Vector::new(velocity.x, velocity.y, velocity.z), true);
         true
     }
+}
+
+/// `at` moved inside the room's walls, floor and ceiling by the thing's size
+/// (a non-finite point becomes the room's middle).
+fn inside_room(at: Vec3, kind: ObjectKind, layout: &WardLayout) -> Vec3 {
+    let size = match kind {
+        ObjectKind::Ball => BALL_RADIUS,
+        ObjectKind::Block => BLOCK_HALF * 1.8,
+        ObjectKind::Dart => DART_RADIUS,
+    };
+    let inside = layout.interior_half - bevy_math::Vec2::splat(size);
+    let at = if at.is_finite() { at } else { Vec3::Y };
+    Vec3::new(at.x.clamp(-inside.x, inside.x), at.y.clamp(size, layout.ceiling - size), at.z.clamp(-inside.y, inside.y))
 }
 
 #[cfg(test)]
@@ -343,5 +374,32 @@ mod tests {
             last = now;
         }
         assert!(fastest <= MAX_THROW_SPEED * 1.05 + 3.0, "something flew at {fastest} m/s");
+    }
+
+    #[test]
+    fn a_held_thing_follows_the_hand_then_flies_from_it() {
+        let layout = WardLayout::ward();
+        let mut objects = ObjectWorld::new(&layout);
+        assert!(objects.is_at_rest());
+        let hand = Vec3::new(0.5, 1.1, 1.0);
+        for n in 0..10 {
+            objects.hold(0, hand + Vec3::X * 0.02 * n as f32, &layout);
+            objects.step();
+        }
+        assert!(!objects.is_at_rest(), "a held thing keeps the room awake");
+        let held = objects.pose(0).unwrap().position;
+        assert!(held.distance(hand + Vec3::X * 0.18) < 0.01, "the ball is at {held}, not in the hand");
+        objects.throw(0, held, Vec3::new(0.0, 2.0, -3.0), &layout);
+        objects.step();
+        assert!(objects.pose(0).unwrap().position.z < held.z, "released, it flies off");
+        for _ in 0..900 {
+            objects.step();
+        }
+        assert!(objects.is_at_rest(), "and comes to rest again");
+        assert_eq!(kind_of(0), Some(ObjectKind::Ball));
+        assert_eq!(kind_of(4), Some(ObjectKind::Block));
+        assert_eq!(kind_of(7), Some(ObjectKind::Dart));
+        assert_eq!(kind_of(8), None);
+        assert!(objects.kinds().enumerate().all(|(id, kind)| kind_of(id as u16) == Some(kind)));
     }
 }

@@ -170,4 +170,6 @@ impl Stepper {
 pub const TICK: Duration = Duration::from_nanos(1_000_000_000 / 30);
 
 #[cfg(test)]
+mod play_tests;
+#[cfg(test)]
 mod tests;

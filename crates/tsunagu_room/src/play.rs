@@ -1,0 +1,199 @@
+//! Shared play: the room's ball, blocks and darts (physics the room owns,
+//! see [`tsunagu_sim::objects`]), who holds what, the dartboard's last darts
+//! and the wishes on the Tanabata bamboo. Room state like the members: it
+//! lives in memory and is forgotten when the room empties.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use bevy_math::Vec3;
+use tsunagu_protocol::limits::MAX_WISHES;
+use tsunagu_protocol::{
+    DartScore, NicknameProblem, ObjectState, Paper, PeerId, PlayState, QuantVec, RefusalReason, ServerEvent, Wish, chat_problem,
+    normalize_chat,
+};
+use tsunagu_sim::objects::{GRAB_REACH, ObjectWorld, hold_point};
+use tsunagu_sim::pose::{from_wire, to_wire};
+use tsunagu_sim::WardLayout;
+
+use crate::Member;
+
+/// The board shows this many of the last darts (one round: the three darts).
+pub const DARTS_SHOWN: usize = 3;
+/// Most wishes one person may have on the bamboo at once, so one child
+/// cannot fill it.
+pub const WISHES_EACH: usize = 3;
+
+/// The room's things and what has been done with them.
+pub struct Play {
+    objects: ObjectWorld,
+    /// The poses as sent: updated after each step.
+    states: Vec<ObjectState>,
+    holders: BTreeMap<u16, PeerId>,
+    /// Who last let go of each thing: a dart scores for its thrower.
+    thrown_by: HashMap<u16, PeerId>,
+    darts: VecDeque<(PeerId, DartScore)>,
+    wishes: Vec<Wish>,
+    next_wish: u32,
+    /// Something happened since the room was set up (a reset is needed when it empties).
+    touched: bool,
+}
+
+impl Play {
+    /// The ward's things in their places, nothing held, no wishes.
+    pub fn new(layout: &WardLayout) -> Play {
+        let objects = ObjectWorld::new(layout);
+        let mut play = Play {
+            objects,
+            states: Vec::new(),
+            holders: BTreeMap::new(),
+            thrown_by: HashMap::new(),
+            darts: VecDeque::new(),
+            wishes: Vec::new(),
+            next_wish: 1,
+            touched: false,
+        };
+        play.refresh_states();
+        play
+    }
+
+    /// Every thing's pose as the wire carries it, by id.
+    pub fn objects(&self) -> &[ObjectState] {
+        &self.states
+    }
+
+    /// Who holds thing `id`.
+    pub fn holder(&self, id: u16) -> Option<PeerId> {
+        self.holders.get(&id).copied()
+    }
+
+    /// The wishes on the bamboo.
+    pub fn wishes(&self) -> &[Wish] {
+        &self.wishes
+    }
+
+    /// What a newcomer needs to see the play as everyone does.
+    pub fn state(&self) -> PlayState {
+        PlayState {
+            held: self.holders.iter().map(|(id, by)| (*id, *by)).collect(),
+            darts: self.darts.iter().copied().collect(),
+            wishes: self.wishes.clone(),
+        }
+    }
+
+    /// Whether nothing moves and nobody holds anything.
+    pub fn is_at_rest(&self) -> bool {
+        self.holders.is_empty() && self.objects.is_at_rest()
+    }
+
+    /// `member` asks to pick up thing `id`.
+    pub(crate) fn grab(&mut self, member: &Member, id: u16) -> Result<ServerEvent, RefusalReason> {
+        let by = member.info.id;
+        let Some(at) = self.objects.pose(id).map(|p| p.position) else { return Err(RefusalReason::Unknown) };
+        match self.holder(id) {
+            Some(holder) if holder == by => return Ok(ServerEvent::Held(by, id)),
+            Some(_) => return Err(RefusalReason::Taken),
+            None => {}
+        }
+        // One thing at a time: a hand holding the ball cannot take a block too.
+        if self.holders.values().any(|h| *h == by) {
+            return Err(RefusalReason::NotAllowed);
+        }
+        if hand_point(member).distance(at) > GRAB_REACH {
+            return Err(RefusalReason::OutOfReach);
+        }
+        self.holders.insert(id, by);
+        self.touched = true;
+        Ok(ServerEvent::Held(by, id))
+    }
+
+    /// `by` lets go of thing `id` with `velocity` (mm/s), bounded by the physics.
+    pub(crate) fn release(&mut self, by: PeerId, id: u16, velocity: QuantVec, layout: &WardLayout) -> Result<ServerEvent, RefusalReason> {
+        if self.holder(id) != Some(by) {
+            return Err(RefusalReason::NotHolding);
+        }
+        self.holders.remove(&id);
+        let from = self.objects.pose(id).map_or(Vec3::ZERO, |p| p.position);
+        self.objects.throw(id, from, Vec3::from(velocity.to_metres()), layout);
+        self.thrown_by.insert(id, by);
+        Ok(ServerEvent::Released(id))
+    }
+
+    /// `by` hangs a wish. The text follows the chat's rule; the room gives it
+    /// the first free place on the bamboo.
+    pub(crate) fn hang_wish(&mut self, by: PeerId, paper: Paper, text: &str) -> Result<ServerEvent, RefusalReason> {
+        match chat_problem(text) {
+            None => {}
+            Some(NicknameProblem::TooLong) => return Err(RefusalReason::TooLong),
+            Some(_) => return Err(RefusalReason::TextNotAllowed),
+        }
+        if self.wishes.iter().filter(|w| w.by == by).count() >= WISHES_EACH {
+            return Err(RefusalReason::NoSpace);
+        }
+        let Some(slot) = (0..MAX_WISHES as u8).find(|slot| self.wishes.iter().all(|w| w.slot != *slot)) else {
+            return Err(RefusalReason::NoSpace);
+        };
+        let wish = Wish { id: self.next_wish, by, slot, paper, text: normalize_chat(text) };
+        self.next_wish = self.next_wish.wrapping_add(1).max(1);
+        self.wishes.push(wish.clone());
+        self.touched = true;
+        Ok(ServerEvent::WishHung(wish))
+    }
+
+    /// Wish `id` comes down, if `may` says this person may take it.
+    pub(crate) fn take_down_wish(&mut self, id: u32, may: impl Fn(&Wish) -> bool) -> Result<ServerEvent, RefusalReason> {
+        let Some(at) = self.wishes.iter().position(|w| w.id == id) else { return Err(RefusalReason::Unknown) };
+        if !may(&self.wishes[at]) {
+            return Err(RefusalReason::NotAllowed);
+        }
+        self.wishes.remove(at);
+        Ok(ServerEvent::WishTakenDown(id))
+    }
+
+    /// One physics step: held things follow their holders' hands; things
+    /// whose holder is gone are let go. Returns what everyone is told (let go,
+    /// darts scored). A room at rest is not stepped.
+    pub(crate) fn tick(&mut self, members: &BTreeMap<PeerId, Member>, layout: &WardLayout) -> Vec<ServerEvent> {
+        let mut told = Vec::new();
+        let gone: Vec<u16> = self.holders.iter().filter(|(_, by)| !members.contains_key(by)).map(|(id, _)| *id).collect();
+        for id in gone {
+            self.holders.remove(&id);
+            let from = self.objects.pose(id).map_or(Vec3::ZERO, |p| p.position);
+            self.objects.throw(id, from, Vec3::ZERO, layout);
+            told.push(ServerEvent::Released(id));
+        }
+        if self.is_at_rest() {
+            return told;
+        }
+        for (id, by) in &self.holders {
+            if let Some(member) = members.get(by) {
+                self.objects.hold(*id, hand_point(member), layout);
+            }
+        }
+        for hit in self.objects.step() {
+            let by = self.thrown_by.get(&hit.id).copied().unwrap_or(PeerId(0));
+            if self.darts.len() == DARTS_SHOWN {
+                self.darts.pop_front();
+            }
+            self.darts.push_back((by, hit.score));
+            told.push(ServerEvent::DartScored(by, hit.score));
+        }
+        self.refresh_states();
+        told
+    }
+
+    /// Whether anything was done since the room was set up.
+    pub(crate) fn touched(&self) -> bool {
+        self.touched
+    }
+
+    fn refresh_states(&mut self) {
+        self.states = self.objects.poses().into_iter().map(|p| ObjectState { id: p.id, pose: to_wire(p.position, p.rotation) }).collect();
+    }
+}
+
+/// Where `member` holds things now, from their latest accepted pose.
+fn hand_point(member: &Member) -> Vec3 {
+    let (body, rotation) = from_wire(member.pose.body);
+    let right = member.pose.hands.map(|[_, right]| from_wire(right).0);
+    hold_point(body, rotation, right)
+}
