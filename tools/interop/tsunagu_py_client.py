@@ -7,7 +7,9 @@ on another QUIC stack (aioquic), to check that the document is enough.
 
 Two clients join the room in one process: "walker" walks a circle, "watcher"
 decodes the delta-coded snapshots and checks that it sees the walker where the
-walker really was. Exits 0 when it did, 1 with a reason otherwise.
+walker really was, and that it is sent the room's things (ball, blocks, darts)
+once and then, while they rest, never again. Exits 0 when it did, 1 with a
+reason otherwise.
 """
 
 import asyncio
@@ -26,7 +28,7 @@ from aioquic.asyncio import QuicConnectionProtocol, connect
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.events import ConnectionTerminated, DatagramFrameReceived, HandshakeCompleted, StreamDataReceived
 
-PROTOCOL_VERSION = 5
+PROTOCOL_VERSION = 6
 WIDTHS = [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 20, 35]
 ZERO = ((0, 0, 0), (3, 0, 0, 0))  # a missing part: origin, identity rotation
 
@@ -123,7 +125,23 @@ def read_pose(bits, base, carried):
     return (pos, rot)
 
 
-def decode_snapshot(view, tick, count, data):
+def decode_objects(view, tick, data):
+    """Section 6, `objects`: thing records until fewer than 8 bits are left."""
+    bits = Bits(data)
+    things = []
+    while len(data) * 8 - bits.pos >= 8:
+        if len(things) == 64:
+            raise ValueError("too many things")
+        thing = bits.u(WIDTHS[bits.u(4)])
+        base = predict(view, ("thing", thing), tick)
+        things.append((thing, read_pose(bits, base[0] if base else ZERO, (0, 0, 0))))
+    padding = len(data) * 8 - bits.pos
+    if bits.u(padding) != 0:
+        raise ValueError("bad padding")
+    return things
+
+
+def decode_snapshot(view, tick, count, data, objects=b""):
     bits = Bits(data)
     avatars = []
     for _ in range(count):
@@ -140,11 +158,13 @@ def decode_snapshot(view, tick, count, data):
     padding = len(data) * 8 - bits.pos
     if padding >= 8 or bits.u(padding) != 0:
         raise ValueError("bad padding")
-    new = {p: e for p, e in view.items() if tick - e[0] <= 90}
-    for peer, parts in avatars:
-        old = new.get(peer)
-        new[peer] = (tick, parts, (old[0], old[1]) if old else None)
-    return avatars, new
+    things = decode_objects(view, tick, objects)
+    # Things are never dropped for age (a thing at rest is not sent again).
+    new = {p: e for p, e in view.items() if isinstance(p, tuple) or tick - e[0] <= 90}
+    for key, parts in [(peer, parts) for peer, parts in avatars] + [(("thing", t), [pose]) for t, pose in things]:
+        old = new.get(key)
+        new[key] = (tick, parts, (old[0], old[1]) if old else None)
+    return avatars, things, new
 
 
 # --- one connection -----------------------------------------------------------
@@ -165,6 +185,7 @@ class Client(QuicConnectionProtocol):
         self.changes = []  # PeerChanged infos, in order
         self.refusals = []
         self.chats = []  # [peer, text] in order
+        self.things_seen = []  # (local time, thing id) per thing record decoded
 
     def send_frame(self, stream, message):
         data = msgpack.packb(message, use_bin_type=True)
@@ -229,18 +250,22 @@ class Client(QuicConnectionProtocol):
             self.closed = f"server closing: {msg['Closing']}"
 
     def on_datagram(self, msg):
-        tick, base_ago, count, poses = msg["S"]
+        # Section 6: a fifth field, `objects`, only when things moved.
+        tick, base_ago, count, poses = msg["S"][:4]
+        objects = msg["S"][4] if len(msg["S"]) > 4 else b""
         # Section 6: "newer" across wrap-around.
         if self.newest_tick is not None and not (0 < (tick - self.newest_tick) % 2**32 < 2**31):
             return
         base = {} if base_ago == 0 else self.views.get(tick - base_ago)
         if base is None:
             return
-        avatars, view = decode_snapshot(base, tick, count, poses)
+        avatars, things, view = decode_snapshot(base, tick, count, poses, objects)
         self.views = {t: v for t, v in self.views.items() if tick - t < 32}
         self.views[tick] = view
         self.newest_tick = tick
         now = time.monotonic()
+        for thing, _ in things:
+            self.things_seen.append((now, thing))
         for peer, parts in avatars:
             self.seen.setdefault(peer, []).append((now, parts[0][0]))
 
@@ -316,6 +341,12 @@ async def main(invite):
     for cm, client in ((walker_cm, walker), (watcher_cm, watcher)):
         client.send_frame(client.control, "Bye")
         await cm.__aexit__(None, None, None)
+    first = {t for when, t in watcher.things_seen if when - start < 1.0}
+    later = [t for when, t in watcher.things_seen if when - start > 2.0]
+    print(f"things: {len(first)} sent whole at first, {len(later)} records later while they rested")
+    if first != set(range(8)) or later:
+        print("FAIL: the room's things were not sent once, or cost bytes at rest")
+        return 1
     if exact < len(seen) * 0.95 or len(seen) < 30:
         print("FAIL: decoded positions do not match what was sent")
         return 1
