@@ -8,7 +8,8 @@ use tsunagu_client::xr::DisplayMode;
 use tsunagu_client::{BODY_COLORS, Settings};
 use tsunagu_i18n::Language;
 use tsunagu_protocol::limits::MAX_NICKNAME_CHARS;
-use tsunagu_protocol::nickname_is_valid;
+use tsunagu_client::net::refusal_message;
+use tsunagu_protocol::{RefusalReason, nickname_is_valid};
 
 #[test]
 fn typing_keeps_the_nickname_within_limits() {
@@ -33,7 +34,7 @@ fn missing_devices_are_announced() {
             Some(MicStatus::Unavailable),
             Some(DisplayMode::Desktop),
             ConnectionNotice::Fine,
-            false
+            None
         ),
         ["status-no-sound", "status-no-mic", "status-no-xr"]
     );
@@ -43,7 +44,7 @@ fn missing_devices_are_announced() {
             Some(MicStatus::Unavailable),
             headset,
             ConnectionNotice::Fine,
-            false
+            None
         ),
         ["status-no-mic"]
     );
@@ -54,23 +55,26 @@ fn missing_devices_are_announced() {
             Some(MicStatus::Off),
             headset,
             ConnectionNotice::Fine,
-            false
+            None
         )
         .is_empty()
     );
-    assert!(notices(ready, mic, headset, ConnectionNotice::Fine, false).is_empty());
+    assert!(notices(ready, mic, headset, ConnectionNotice::Fine, None).is_empty());
     assert_eq!(
-        notices(ready, mic, headset, ConnectionNotice::Reconnecting, false),
+        notices(ready, mic, headset, ConnectionNotice::Reconnecting, None),
         ["hud-reconnecting"]
     );
     assert_eq!(
-        notices(ready, mic, headset, ConnectionNotice::Busy, false),
+        notices(ready, mic, headset, ConnectionNotice::Busy, None),
         ["hud-busy"]
     );
     assert_eq!(
-        notices(ready, mic, headset, ConnectionNotice::Fine, true),
+        notices(ready, mic, headset, ConnectionNotice::Fine, Some(refusal_message(RefusalReason::TooFast))),
         ["hud-slow-down"]
     );
+    // A refusal in play says why, kindly: someone has it, or go closer.
+    assert_eq!(refusal_message(RefusalReason::Taken), "play-taken");
+    assert_eq!(refusal_message(RefusalReason::OutOfReach), "play-too-far");
 }
 
 #[test]

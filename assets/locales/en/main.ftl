@@ -20,7 +20,7 @@ hud-people = { $count ->
    *[other] { $count } people are here
 }
 hud-you = { $name } (you)
-hud-help = Walk: WASD / arrows · Go there: click the floor · Turn: Q / E · Look around: drag with right button · View: V · Mic: M · Hold to talk: Space · Gestures: 1–6 · Raise hand: 7 · Chat: Enter
+hud-help = Walk: WASD / arrows · Go there: click the floor · Turn: Q / E · Look around: drag with right button · View: V · Mic: M · Hold to talk: Space · Gestures: 1–6 · Raise hand: 7 · Ball, darts: click to pick up · Chat: Enter
 hud-view-first = Seeing through your own eyes
 hud-view-third = Seeing from behind
 hud-hosting = This PC is hosting the room
@@ -116,3 +116,37 @@ settings-unreadable = The saved settings could not be read, so the defaults are 
 bot-chat-1 = Hello! Nice weather today
 bot-chat-2 = Have you chosen your Tanabata wish yet?
 bot-chat-3 = Let's play again later
+
+# Playing together: the ball, blocks, darts and Tanabata wishes
+hud-not-allowed = That can't be done right now
+play-taken = Someone else is holding it
+play-too-far = Go a little closer
+play-not-holding = You can only throw what you hold
+play-gone = That isn't there any more
+play-hold-hint = Drag and let go to throw · Click to put it down
+play-darts = Darts: { $scores }
+play-dart-scored = { $name }: { $ring } { $points } points!
+play-ring-bull = Bullseye!
+play-ring-inner = So close!
+play-ring-middle = Nice!
+play-ring-outer = A hit!
+wish-title = Tanabata bamboo
+wish-none-yet = No wishes yet
+wish-write = Write a wish
+wish-pick-paper = Paper colour:
+wish-hint = Write your wish (Enter to hang it)
+wish-hang = Hang it
+wish-no-space = No more room (3 wishes each)
+wish-take-down = Take down
+wish-save-picture = Save a picture of the bamboo
+wish-saved = Picture saved: { $path }
+wish-save-failed = The picture could not be saved
+hud-tanabata = Tanabata
+paper-red = red
+paper-blue = blue
+paper-yellow = yellow
+paper-white = white
+paper-purple = purple
+bot-wish-1 = I wish everyone gets well
+bot-wish-2 = I want to be an astronaut
+bot-wish-3 = I hope we can all play together again

@@ -10,7 +10,7 @@ use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 use tsunagu_client_core::RoomEvent;
 use tsunagu_protocol::limits::MAX_CHAT_CHARS;
-use tsunagu_protocol::{ClientEvent, EventKind, NicknameProblem, PeerId, Refusal, RefusalReason, chat_problem, normalize_chat};
+use tsunagu_protocol::{ClientEvent, EventKind, NicknameProblem, Paper, PeerId, Refusal, chat_problem, normalize_chat};
 
 use crate::AppState;
 use crate::avatar::{Avatar, AvatarInfo, above_head_on_screen, avatar_of, hang_over};
@@ -38,6 +38,8 @@ pub struct ChatInput {
     pub focused: bool,
     /// A reason the last line was not sent (a locale key), until the next key.
     pub problem: Option<&'static str>,
+    /// Writing a Tanabata wish on paper of this colour instead of a chat line.
+    pub wish: Option<Paper>,
 }
 
 /// The last lines said, in memory only: (who, their name then, the line).
@@ -151,6 +153,7 @@ pub fn type_line(mut typing: Typing, keys: Res<ButtonInput<KeyCode>>, mut input:
     }
     if typed.cancel {
         input.focused = false;
+        input.wish = None;
         input.composing.clear();
         return;
     }
@@ -173,12 +176,17 @@ fn submit(input: &mut ChatInput, send: &mut MessageWriter<SendRoomEvent>) {
     if input.text.trim().is_empty() {
         // Enter on an empty field just closes it.
         input.focused = false;
+        input.wish = None;
         return;
     }
     match line_problem(&input.text) {
         Some(problem) => input.problem = Some(problem),
         None => {
-            send.write(SendRoomEvent(ClientEvent::Chat(normalize_chat(&input.text))));
+            let line = normalize_chat(&input.text);
+            send.write(SendRoomEvent(match input.wish.take() {
+                Some(paper) => ClientEvent::HangWish(paper, line),
+                None => ClientEvent::Chat(line),
+            }));
             input.text.clear();
             input.focused = false;
         }
@@ -261,12 +269,8 @@ fn hear_lines(
                     children![ui_text(&font, shown, 17.0, palette::INK)],
                 ));
             }
-            RoomEvent::Refused(Refusal { kind: EventKind::Chat, reason }) => {
-                input.problem = Some(match reason {
-                    RefusalReason::TooLong => "chat-too-long",
-                    RefusalReason::TextNotAllowed => "chat-not-allowed",
-                    RefusalReason::TooFast | RefusalReason::NotAllowed => "hud-slow-down",
-                });
+            RoomEvent::Refused(Refusal { kind: EventKind::Chat | EventKind::HangWish, reason }) => {
+                input.problem = Some(crate::net::refusal_message(*reason));
             }
             _ => {}
         }
@@ -301,7 +305,11 @@ fn show_panel(
     let (shown, tone) = if let Some(problem) = input.problem {
         (format!("{}{caret}\n{}", input.text, texts.get(settings.language, problem)), palette::NOTE)
     } else if input.text.is_empty() && input.composing.is_empty() {
-        let hint = if input.focused { "chat-hint-typing" } else { "chat-hint" };
+        let hint = match (input.wish, input.focused) {
+            (Some(_), _) => "wish-hint",
+            (None, true) => "chat-hint-typing",
+            (None, false) => "chat-hint",
+        };
         (format!("{caret}{}", texts.get(settings.language, hint)), palette::INK_SOFT)
     } else {
         // What the IME is converting shows after the committed text, in brackets.

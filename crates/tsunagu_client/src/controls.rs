@@ -123,9 +123,12 @@ fn click_to_walk(
     windows: Query<&Window, With<PrimaryWindow>>,
     cameras: Query<(&Camera, &GlobalTransform), With<MainCamera>>,
     ui_hover: Query<&Interaction>,
+    hands: Option<Res<crate::play::Hands>>,
     mut heading: ResMut<Heading>,
 ) {
-    if !buttons.just_pressed(MouseButton::Left) || ui_hover.iter().any(|i| *i != Interaction::None) {
+    // While holding something, a press aims a throw.
+    let aiming = hands.is_some_and(|h| h.busy());
+    if !buttons.just_pressed(MouseButton::Left) || aiming || ui_hover.iter().any(|i| *i != Interaction::None) {
         return;
     }
     let (Ok(window), Ok((camera, camera_transform))) = (windows.single(), cameras.single()) else { return };

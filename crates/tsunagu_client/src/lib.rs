@@ -22,6 +22,7 @@ pub mod expression;
 pub mod headless;
 pub mod motion;
 pub mod net;
+pub mod play;
 pub mod scene;
 pub mod screenshot;
 pub mod text;
@@ -193,7 +194,7 @@ pub fn build_app(options: ClientOptions) -> App {
         ui::VoicePanelPlugin,
         ui::LookPlugin,
     ))
-    .add_plugins((motion::MotionPlugin, expression::ExpressionPlugin, chat::ChatPlugin, screenshot::ScreenshotPlugin));
+    .add_plugins((motion::MotionPlugin, expression::ExpressionPlugin, chat::ChatPlugin, play::PlayPlugin, screenshot::ScreenshotPlugin));
     app.insert_resource(options);
     app
 }

@@ -19,7 +19,7 @@ use tsunagu_client_core::{ClientCore, ClientEnd, RoomEvent};
 use tsunagu_net::LinkEnd;
 use tsunagu_net::invite::Invite;
 use tsunagu_net::quic::QuicConnector;
-use tsunagu_protocol::{AvatarPose, ClientEvent, CloseReason, Hello, RejectReason};
+use tsunagu_protocol::{AvatarPose, ClientEvent, CloseReason, Hello, RefusalReason, RejectReason};
 use tsunagu_server::embedded::EmbeddedRoom;
 
 use crate::{AppState, Settings};
@@ -95,6 +95,21 @@ pub fn reject_message(reason: RejectReason) -> &'static str {
         RejectReason::InvalidNickname => "start-nickname-invalid",
         RejectReason::ServerShuttingDown => "join-error-shutdown",
         RejectReason::RoomClosed => "join-error-closed",
+    }
+}
+
+/// The message id that explains why the room did not do something we asked.
+pub fn refusal_message(reason: RefusalReason) -> &'static str {
+    match reason {
+        RefusalReason::TooFast => "hud-slow-down",
+        RefusalReason::NotAllowed => "hud-not-allowed",
+        RefusalReason::TooLong => "chat-too-long",
+        RefusalReason::TextNotAllowed => "chat-not-allowed",
+        RefusalReason::Taken => "play-taken",
+        RefusalReason::OutOfReach => "play-too-far",
+        RefusalReason::NotHolding => "play-not-holding",
+        RefusalReason::NoSpace => "wish-no-space",
+        RefusalReason::Unknown => "play-gone",
     }
 }
 

@@ -349,14 +349,8 @@ fn play_corner(b: &mut Builder, center: Vec3, radius: f32) {
     b.cylinder(center + Vec3::Y * 0.01, radius, 0.02, srgb(0xffc37a));
     b.cylinder(center + Vec3::Y * 0.015, radius * 0.7, 0.02, srgb(0xffe3a3));
     b.cylinder(center + Vec3::Y * 0.02, radius * 0.35, 0.02, srgb(0xffb3a7));
-    // Building blocks, a ball and a teddy bear on the rug.
-    let blocks = [(0xf26b6b, -1.3, 0.4, 0.0), (0x6bb8f2, -1.1, 0.75, 0.0), (0xf2d06b, -1.2, 0.55, 0.2), (0x7fd67f, -1.45, 0.2, 0.0)];
-    for (color, dx, dz, dy) in blocks {
-        b.cuboid(center + Vec3::new(dx, 0.1 + dy, dz), Vec3::splat(0.2), srgb(color));
-    }
-    let ball = center + Vec3::new(1.2, 0.18, 1.0);
-    b.sphere(ball, 0.18, Vec3::ONE, srgb(0xff7a7a));
-    b.sphere(ball, 0.182, Vec3::new(1.0, 0.25, 1.0), srgb(0xffffff));
+    // A teddy bear on the rug. The ball, blocks and darts are the room's
+    // shared things, drawn from snapshots (`play`).
     let bear = center + Vec3::new(-0.3, 0.0, 1.35);
     let fur = srgb(0xc08a5a);
     b.sphere(bear + Vec3::Y * 0.2, 0.2, Vec3::new(1.0, 1.1, 0.9), fur);
@@ -371,8 +365,6 @@ fn bamboo(b: &mut Builder, base: Vec3) {
     let green = srgb(0x6fae4f);
     let leaf = srgb(0x8cc96a);
     let stalks = [(Vec3::new(0.0, 0.0, 0.0), 2.6), (Vec3::new(0.18, 0.0, 0.12), 2.3), (Vec3::new(-0.15, 0.0, 0.1), 2.0)];
-    let strips = [0xff8a8a, 0xffd166, 0x8fd3ff, 0xb8e986, 0xd7a8ff, 0xffffff, 0xffa8d8];
-    let mut n = 0;
     for (offset, height) in stalks {
         let foot = base + offset;
         b.cylinder(foot + Vec3::Y * (height / 2.0), 0.045, height, green);
@@ -385,10 +377,7 @@ fn bamboo(b: &mut Builder, base: Vec3) {
                 .with_scale(Vec3::new(0.26, 0.02, 0.07));
             let material = b.matte(leaf);
             b.spawn(b.shapes.sphere.clone(), material, leaf_at);
-            // Paper wishes (tanzaku) hanging from the branches.
-            let color = strips[n % strips.len()];
-            n += 1;
-            b.cuboid(foot + Vec3::Y * (y - 0.2) + dir * 0.35, Vec3::new(0.07, 0.22, 0.01), srgb(color));
         }
+        // The wishes hang from it as the room has them (`play`).
     }
 }

@@ -48,6 +48,16 @@ pub fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("org", "Tsunagu", "tsunagu").map(|d| d.config_dir().join(FILE_NAME))
 }
 
+/// Where a picture this child chose to save goes: their Pictures folder (or
+/// home, or here), in a `Tsunagu` folder, named by the time only: nothing
+/// about anyone is in the name.
+pub fn picture_path(kind: &str, unix_seconds: u64) -> PathBuf {
+    let folder = directories::UserDirs::new()
+        .and_then(|dirs| dirs.picture_dir().map(Path::to_path_buf).or_else(|| Some(dirs.home_dir().to_path_buf())))
+        .unwrap_or_else(|| PathBuf::from("."));
+    folder.join("Tsunagu").join(format!("{kind}-{unix_seconds}.png"))
+}
+
 /// Read the settings at `path`.
 pub fn load(path: &Path) -> Loaded {
     match std::fs::metadata(path) {

@@ -43,9 +43,10 @@ struct LookToggle;
 #[derive(Component)]
 struct LookPanel;
 
-/// When the server last asked us to slow down (seconds of real time).
+/// When the server last refused something of ours (seconds of real time), and
+/// the message that says why.
 #[derive(Resource, Default)]
-struct LastRefusal(Option<f64>);
+struct LastRefusal(Option<(f64, &'static str)>);
 
 /// How long "wait a moment" stays on screen.
 const REFUSAL_NOTICE_SECS: f64 = 3.0;
@@ -106,6 +107,7 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                         // Hidden until the button opens it: the room stays in view.
                         p.spawn((LookPanel, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, ..default() }))
                             .with_children(|panel| super::look::spawn_look_choices(panel, &font, 28.0));
+                        crate::play::spawn_wish_section(p, &font);
                     });
                     top.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), max_width: Val::Px(520.0), align_items: AlignItems::End, ..default() })
                         .with_children(|right| {
@@ -168,16 +170,14 @@ pub enum ConnectionNotice {
 }
 
 /// Which notices to show, as message ids.
-pub fn notices(sound: Option<SoundStatus>, mic: Option<MicStatus>, display: Option<DisplayMode>, connection: ConnectionNotice, slow_down: bool) -> Vec<&'static str> {
+pub fn notices(sound: Option<SoundStatus>, mic: Option<MicStatus>, display: Option<DisplayMode>, connection: ConnectionNotice, refusal: Option<&'static str>) -> Vec<&'static str> {
     let mut out = Vec::new();
     match connection {
         ConnectionNotice::Busy => out.push("hud-busy"),
         ConnectionNotice::Reconnecting => out.push("hud-reconnecting"),
         ConnectionNotice::Fine => {}
     }
-    if slow_down {
-        out.push("hud-slow-down");
-    }
+    out.extend(refusal);
     if sound == Some(SoundStatus::Unavailable) {
         out.push("status-no-sound");
     }
@@ -218,8 +218,8 @@ fn update_notices(
             (false, false) => ConnectionNotice::Fine,
         })
     });
-    let slow_down = sources.refusal.0.is_some_and(|at| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS);
-    let wanted: Vec<String> = notices(sources.sound.as_deref().copied(), sources.mic.as_deref().copied(), sources.display.as_deref().copied(), connection, slow_down)
+    let refusal = sources.refusal.0.filter(|(at, _)| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS).map(|(_, key)| key);
+    let wanted: Vec<String> = notices(sources.sound.as_deref().copied(), sources.mic.as_deref().copied(), sources.display.as_deref().copied(), connection, refusal)
         .into_iter()
         .map(|key| texts.get(settings.language, key))
         .collect();
@@ -282,8 +282,10 @@ fn copy_invite(
 }
 
 fn note_refusals(mut messages: MessageReader<RoomMessage>, mut last: ResMut<LastRefusal>, time: Res<Time<Real>>) {
-    if messages.read().any(|m| matches!(m.0, RoomEvent::Refused(_))) {
-        last.0 = Some(time.elapsed_secs_f64());
+    for message in messages.read() {
+        if let RoomEvent::Refused(refusal) = &message.0 {
+            last.0 = Some((time.elapsed_secs_f64(), crate::net::refusal_message(refusal.reason)));
+        }
     }
 }
 

@@ -1,0 +1,687 @@
+//! Playing together on screen: the room's ball, blocks and darts drawn where
+//! the server's snapshots put them (a thing I hold is drawn in my hands at
+//! once, without waiting for the server), picked up with a click, thrown by
+//! dragging and letting go, mouse only; the dartboard's last darts; and the
+//! Tanabata wishes, hung on the bamboo and listed to read up close, written
+//! in the chat's field, with a button to save a picture of the bamboo on this
+//! PC. Nothing here is kept after leaving the room.
+
+use std::path::PathBuf;
+
+use bevy::camera::RenderTarget;
+use bevy::prelude::*;
+use bevy::render::render_resource::TextureFormat;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+use bevy::window::PrimaryWindow;
+use tsunagu_client_core::RoomEvent;
+use tsunagu_i18n::Arg;
+use tsunagu_protocol::{ClientEvent, DartScore, Paper, PeerId, QuantVec, Role, Wish};
+use tsunagu_sim::objects::{BALL_RADIUS, BLOCK_HALF, DART_RADIUS, GRAB_REACH, OBJECTS, ObjectKind, hold_point, kind_of};
+
+use crate::avatar::hang_over;
+use crate::chat::ChatInput;
+use crate::controls::{Heading, LocalPlayer, MainCamera, local_pose};
+use crate::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
+use crate::scene::{Shapes, Ward};
+use crate::text::{Localized, Texts, UiFont, ui_text};
+use crate::ui::palette;
+use crate::{AppState, Settings};
+
+/// The ball, blocks, darts and wishes, on screen and under the mouse.
+pub struct PlayPlugin;
+
+impl Plugin for PlayPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<Hands>()
+            .init_resource::<WishesShown>()
+            .add_systems(OnEnter(AppState::InRoom), (spawn_things, spawn_board_labels))
+            .add_systems(OnExit(AppState::InRoom), |mut hands: ResMut<Hands>| *hands = Hands::default())
+            .add_systems(Update, hear_play.in_set(NetSet::Apply))
+            .add_systems(Update, pick_and_throw.run_if(crate::chat::not_typing).in_set(NetSet::LocalInput))
+            .add_systems(
+                Update,
+                (place_things.after(NetSet::LocalInput), hang_wishes, list_wishes, wish_buttons, toggle_wish_panel, take_picture, show_hold_hint)
+                    .run_if(in_state(AppState::InRoom)),
+            )
+            .add_systems(PostUpdate, place_board_labels.after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
+    }
+}
+
+/// A shared thing on screen, by its room id.
+#[derive(Component)]
+pub struct Thing(pub u16);
+
+/// What my hands are doing.
+#[derive(Resource, Default, Debug)]
+pub struct Hands {
+    /// The thing I hold, as the room says.
+    pub holding: Option<u16>,
+    /// A thing clicked from too far away: picked up once within reach.
+    reaching_for: Option<u16>,
+    /// Where a press began (window pixels) while holding: a drag throws.
+    drag_from: Option<Vec2>,
+}
+
+impl Hands {
+    /// Whether a click now belongs to play (aiming a throw), not to walking.
+    pub fn busy(&self) -> bool {
+        self.holding.is_some()
+    }
+}
+
+/// A paper strip on the bamboo.
+#[derive(Component)]
+pub struct WishStrip(pub u32);
+
+/// The list of wishes in the Tanabata panel (rebuilt when they change).
+#[derive(Component)]
+struct WishRows;
+
+/// The Tanabata panel (wishes, paper colours, picture button).
+#[derive(Component)]
+pub struct WishPanel;
+
+#[derive(Component)]
+struct WishToggle;
+
+#[derive(Component)]
+struct PaperChoice(Paper);
+
+#[derive(Component)]
+struct TakeDown(u32);
+
+#[derive(Component)]
+struct SavePicture;
+
+#[derive(Component)]
+struct PictureNotice;
+
+#[derive(Component)]
+struct HoldHint;
+
+/// The last darts, over the board.
+#[derive(Component)]
+struct ScoreBoard;
+
+/// "Bullseye! 50 points", popping over the board for a moment.
+#[derive(Component)]
+pub struct ScorePop {
+    until: f32,
+}
+
+/// The wishes the strips and the list were last built from.
+#[derive(Resource, Default)]
+struct WishesShown {
+    wishes: Option<Vec<Wish>>,
+    /// The panel was opened with its button (it also opens near the bamboo).
+    opened: bool,
+}
+
+/// A camera drawing the bamboo into an image to save, and its progress.
+#[derive(Component)]
+struct PictureCamera {
+    image: Handle<Image>,
+    path: PathBuf,
+    frames: u32,
+}
+
+/// The panel is open within this distance of the bamboo, metres.
+const NEAR_BAMBOO: f32 = 3.5;
+/// A press that moves less than this, pixels, is a click (put down), not a throw.
+const DRAG_PIXELS: f32 = 14.0;
+/// How long a dart's score stays up, seconds.
+const SCORE_POP_SECONDS: f32 = 2.5;
+
+/// The paper's colour on screen.
+pub fn paper_color(paper: Paper) -> Color {
+    match paper {
+        Paper::Red => Color::srgb_u8(0xf2, 0x7a, 0x7a),
+        Paper::Blue => Color::srgb_u8(0x7a, 0xb8, 0xf2),
+        Paper::Yellow => Color::srgb_u8(0xf7, 0xd3, 0x5c),
+        Paper::White => Color::srgb_u8(0xfa, 0xf7, 0xf0),
+        Paper::Purple => Color::srgb_u8(0xc3, 0x9b, 0xe8),
+    }
+}
+
+fn paper_key(paper: Paper) -> &'static str {
+    match paper {
+        Paper::Red => "paper-red",
+        Paper::Blue => "paper-blue",
+        Paper::Yellow => "paper-yellow",
+        Paper::White => "paper-white",
+        Paper::Purple => "paper-purple",
+    }
+}
+
+/// Where the wish in `slot` hangs: around the three stalks, from low to
+/// high, so the first wishes are at a child's eye height.
+pub fn wish_place(bamboo: Vec3, slot: u8) -> Vec3 {
+    let stalks = [Vec3::ZERO, Vec3::new(0.18, 0.0, 0.12), Vec3::new(-0.15, 0.0, 0.1)];
+    let (stalk, level) = (usize::from(slot) % 3, f32::from(slot / 3));
+    let angle = level * 2.4 + stalk as f32 * 2.1;
+    bamboo + stalks[stalk] + Vec3::new(angle.cos(), 0.0, angle.sin()) * 0.33 + Vec3::Y * (0.75 + 0.16 * level)
+}
+
+fn spawn_things(mut commands: Commands, shapes: Res<Shapes>, mut materials: ResMut<Assets<StandardMaterial>>) {
+    let mut matte = |color: Color| materials.add(StandardMaterial { base_color: color, perceptual_roughness: 0.85, ..default() });
+    let block_colors = [0xf26b6b, 0x6bb8f2, 0xf2d06b, 0x7fd67f].map(|c: u32| Color::srgb_u8((c >> 16) as u8, (c >> 8) as u8, c as u8));
+    let (ball_red, ball_white) = (matte(Color::srgb_u8(0xff, 0x7a, 0x7a)), matte(Color::WHITE));
+    let (shaft, flight, tip) = (matte(Color::srgb_u8(0x5a, 0x6b, 0xd6)), matte(Color::srgb_u8(0xff, 0xb3, 0x3b)), matte(Color::srgb_u8(0x60, 0x60, 0x66)));
+    for id in 0..OBJECTS as u16 {
+        let Some(kind) = kind_of(id) else { continue };
+        // Hidden until a snapshot places it.
+        let mut thing = commands.spawn((Thing(id), Transform::default(), Visibility::Hidden, DespawnOnExit(AppState::InRoom)));
+        match kind {
+            ObjectKind::Ball => {
+                thing.insert((Mesh3d(shapes.sphere.clone()), MeshMaterial3d(ball_red.clone()), Transform::from_scale(Vec3::splat(BALL_RADIUS))));
+                // A white band, so a rolling ball is seen to roll.
+                thing.with_child((Mesh3d(shapes.sphere.clone()), MeshMaterial3d(ball_white.clone()), Transform::from_scale(Vec3::new(1.01, 0.3, 1.01))));
+            }
+            ObjectKind::Block => {
+                let color = block_colors[usize::from(id) % block_colors.len()];
+                thing.insert((Mesh3d(shapes.cube.clone()), MeshMaterial3d(matte(color)), Transform::from_scale(Vec3::splat(BLOCK_HALF * 2.0))));
+            }
+            ObjectKind::Dart => {
+                // Pointing along +X, the tip a body's radius ahead of the centre.
+                let along_x = Quat::from_rotation_z(-std::f32::consts::FRAC_PI_2);
+                thing.with_children(|dart| {
+                    dart.spawn((Mesh3d(shapes.cylinder.clone()), MeshMaterial3d(shaft.clone()), Transform::from_translation(Vec3::X * -0.03).with_rotation(along_x).with_scale(Vec3::new(0.009, 0.13, 0.009))));
+                    dart.spawn((Mesh3d(shapes.sphere.clone()), MeshMaterial3d(tip.clone()), Transform::from_translation(Vec3::X * DART_RADIUS * 1.3).with_scale(Vec3::new(0.025, 0.008, 0.008))));
+                    for turn in [0.0, std::f32::consts::FRAC_PI_2] {
+                        dart.spawn((Mesh3d(shapes.cube.clone()), MeshMaterial3d(flight.clone()), Transform::from_translation(Vec3::X * -0.09).with_rotation(Quat::from_rotation_x(turn)).with_scale(Vec3::new(0.05, 0.045, 0.003))));
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// My hand point now, from my own avatar (no waiting for the server).
+fn my_hand_point(player: &Transform, heading: &Heading) -> Vec3 {
+    let (feet, yaw, _, _) = local_pose(player, heading);
+    hold_point(feet, yaw, None)
+}
+
+fn place_things(
+    connection: Option<Res<Connection>>,
+    hands: Res<Hands>,
+    time: Res<Time<Real>>,
+    heading: Res<Heading>,
+    player: Query<&Transform, (With<LocalPlayer>, Without<Thing>)>,
+    mut things: Query<(&Thing, &mut Transform, &mut Visibility)>,
+) {
+    let Some(connection) = connection else { return };
+    let mine = player.single().ok().map(|p| my_hand_point(p, &heading));
+    connection.read(|core| {
+        let room = core.room();
+        let Some(t) = room.render_time(time.elapsed()) else { return };
+        for (thing, mut transform, mut visibility) in &mut things {
+            let kind = kind_of(thing.0);
+            let held_here = hands.holding == Some(thing.0) && mine.is_some();
+            let (at, turn) = match (held_here, room.sample_thing(thing.0, t)) {
+                (true, _) => (mine.unwrap_or_default(), Quat::from_rotation_y(heading.yaw) * Quat::from_rotation_y(std::f32::consts::FRAC_PI_2)),
+                (false, Some((at, turn))) => {
+                    if kind == Some(ObjectKind::Dart) {
+                        // A dart flies tip first: along its path when it moves, else as it lies or sticks (+X).
+                        let before = room.sample_thing(thing.0, t - 0.05).map_or(at, |(p, _)| p);
+                        let path = at - before;
+                        (at, if path.length() > 0.01 { Quat::from_rotation_arc(Vec3::X, path.normalize()) } else { Quat::IDENTITY })
+                    } else {
+                        (at, turn)
+                    }
+                }
+                (false, None) => continue,
+            };
+            transform.translation = at;
+            transform.rotation = turn;
+            *visibility = Visibility::Inherited;
+        }
+    });
+}
+
+/// Keep track of what I hold; wishes and darts as they come.
+fn hear_play(
+    mut commands: Commands,
+    mut messages: MessageReader<RoomMessage>,
+    mut hands: ResMut<Hands>,
+    connection: Option<Res<Connection>>,
+    settings: Res<Settings>,
+    texts: Res<Texts>,
+    font: Res<UiFont>,
+    time: Res<Time<Real>>,
+    pops: Query<Entity, With<ScorePop>>,
+) {
+    let Some(connection) = connection else { return };
+    let me = connection.read(|core| core.my_id());
+    for RoomMessage(event) in messages.read() {
+        match event {
+            RoomEvent::Joined { .. } | RoomEvent::Rejoined { .. } => *hands = Hands::default(),
+            RoomEvent::Held(by, id) if Some(*by) == me => {
+                hands.holding = Some(*id);
+                hands.reaching_for = None;
+            }
+            RoomEvent::Released(id) if hands.holding == Some(*id) => {
+                hands.holding = None;
+                hands.drag_from = None;
+            }
+            RoomEvent::DartScored(by, score) => {
+                let name = connection.read(|core| nickname(core, *by));
+                let ring = texts.get(settings.language, ring_key(*score));
+                let args = [("name", Arg::Str(&name)), ("ring", Arg::Str(&ring)), ("points", Arg::Num(f64::from(score.points())))];
+                let line = texts.plain_with(settings.language, "play-dart-scored", &args);
+                for old in &pops {
+                    commands.entity(old).despawn();
+                }
+                commands.spawn((
+                    ScorePop { until: time.elapsed_secs() + SCORE_POP_SECONDS },
+                    Node { position_type: PositionType::Absolute, padding: UiRect::axes(Val::Px(14.0), Val::Px(8.0)), border_radius: BorderRadius::all(Val::Px(14.0)), ..default() },
+                    BackgroundColor(palette::ACCENT),
+                    Visibility::Hidden,
+                    DespawnOnExit(AppState::InRoom),
+                    children![ui_text(&font, line, 24.0, Color::WHITE)],
+                ));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Someone's nickname as this client knows it (mine included).
+fn nickname(core: &tsunagu_client_core::ClientCore, id: PeerId) -> String {
+    let room = core.room();
+    room.me().filter(|me| me.id == id).or_else(|| room.peers().find(|p| p.id == id)).map(|p| p.nickname.clone()).unwrap_or_default()
+}
+
+fn ring_key(score: DartScore) -> &'static str {
+    match score {
+        DartScore::Bull => "play-ring-bull",
+        DartScore::Inner => "play-ring-inner",
+        DartScore::Middle => "play-ring-middle",
+        DartScore::Outer => "play-ring-outer",
+    }
+}
+
+/// Where the cursor's ray first meets the room's walls, floor or ceiling.
+fn room_point(ray: Ray3d, ward: &tsunagu_sim::WardLayout) -> Vec3 {
+    let half = ward.interior_half;
+    let planes = [
+        (Vec3::ZERO, Vec3::Y),
+        (Vec3::Y * ward.ceiling, Vec3::NEG_Y),
+        (Vec3::X * half.x, Vec3::NEG_X),
+        (Vec3::X * -half.x, Vec3::X),
+        (Vec3::Z * half.y, Vec3::NEG_Z),
+        (Vec3::Z * -half.y, Vec3::Z),
+    ];
+    let nearest = planes.iter().filter_map(|(at, normal)| ray.intersect_plane(*at, InfinitePlane3d::new(*normal))).fold(f32::INFINITY, f32::min);
+    ray.get_point(nearest.min(10.0))
+}
+
+/// The velocity that carries a thing from `from` to `to` under gravity, in a
+/// flight time that grows with the distance (a lob, not a line drive).
+pub fn throw_velocity(from: Vec3, to: Vec3) -> Vec3 {
+    let across = (to - from).with_y(0.0).length();
+    let seconds = (across / 5.0).clamp(0.35, 1.1);
+    (to - from + Vec3::new(0.0, 0.5 * 9.81 * seconds * seconds, 0.0)) / seconds
+}
+
+/// Click a thing to pick it up (walking over first if it is too far);
+/// while holding, drag and let go to throw toward the cursor, or click to
+/// put it down.
+#[allow(clippy::too_many_arguments)]
+fn pick_and_throw(
+    buttons: Res<ButtonInput<MouseButton>>,
+    windows: Query<&Window, With<PrimaryWindow>>,
+    cameras: Query<(&Camera, &GlobalTransform), With<MainCamera>>,
+    ui_hover: Query<&Interaction>,
+    heading: Res<Heading>,
+    player: Query<&Transform, With<LocalPlayer>>,
+    things: Query<(&Thing, &Transform, &Visibility), Without<LocalPlayer>>,
+    ward: Res<Ward>,
+    mut hands: ResMut<Hands>,
+    mut send: MessageWriter<SendRoomEvent>,
+) {
+    let (Ok(window), Ok((camera, camera_transform)), Ok(player)) = (windows.single(), cameras.single(), player.single()) else { return };
+    let hand = my_hand_point(player, &heading);
+    let cursor = window.cursor_position();
+    let over_ui = ui_hover.iter().any(|i| *i != Interaction::None);
+    if let Some(id) = hands.holding {
+        if buttons.just_pressed(MouseButton::Left) && !over_ui {
+            hands.drag_from = cursor;
+        }
+        if buttons.just_released(MouseButton::Left)
+            && let (Some(from), Some(to)) = (hands.drag_from.take(), cursor)
+        {
+            let velocity = if from.distance(to) < DRAG_PIXELS {
+                Vec3::ZERO
+            } else {
+                let Ok(ray) = camera.viewport_to_world(camera_transform, to) else { return };
+                let mut target = room_point(ray, &ward.0);
+                if kind_of(id) == Some(ObjectKind::Dart) {
+                    // The dart's tip leads its centre: aim the centre a tip short.
+                    target -= (target - hand).normalize_or_zero() * DART_RADIUS;
+                }
+                throw_velocity(hand, target)
+            };
+            send.write(SendRoomEvent(ClientEvent::Release(id, QuantVec::from_metres(velocity.to_array()))));
+        }
+        return;
+    }
+    if buttons.just_pressed(MouseButton::Left) && !over_ui {
+        hands.reaching_for = None;
+        let ray = cursor.and_then(|c| camera.viewport_to_world(camera_transform, c).ok());
+        let picked = ray.and_then(|ray| {
+            things
+                .iter()
+                .filter(|(_, _, v)| **v != Visibility::Hidden)
+                .filter_map(|(thing, at, _)| {
+                    let size = match kind_of(thing.0)? {
+                        ObjectKind::Ball => BALL_RADIUS,
+                        ObjectKind::Block => BLOCK_HALF * 1.4,
+                        ObjectKind::Dart => 0.06,
+                    };
+                    // Generous: a child's click near a small thing counts.
+                    let along = (at.translation - ray.origin).dot(*ray.direction);
+                    let miss = (ray.get_point(along) - at.translation).length();
+                    (along > 0.0 && miss < size + 0.06).then_some((thing.0, along))
+                })
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(id, _)| id)
+        });
+        // Too far: the click also walks there (controls), and it is picked up on arrival.
+        hands.reaching_for = picked;
+    }
+    if let Some(id) = hands.reaching_for
+        && let Some((_, at, _)) = things.iter().find(|(t, _, _)| t.0 == id)
+        && at.translation.distance(hand) <= GRAB_REACH * 0.95
+    {
+        send.write(SendRoomEvent(ClientEvent::Grab(id)));
+        hands.reaching_for = None;
+    }
+}
+
+fn show_hold_hint(hands: Res<Hands>, mut hints: Query<&mut Node, With<HoldHint>>) {
+    if !hands.is_changed() {
+        return;
+    }
+    for mut node in &mut hints {
+        node.display = if hands.holding.is_some() { Display::Flex } else { Display::None };
+    }
+}
+
+fn spawn_board_labels(mut commands: Commands, font: Res<UiFont>) {
+    commands.spawn((
+        ScoreBoard,
+        Node { position_type: PositionType::Absolute, padding: UiRect::axes(Val::Px(12.0), Val::Px(6.0)), border_radius: BorderRadius::all(Val::Px(12.0)), ..default() },
+        BackgroundColor(palette::CARD.with_alpha(0.9)),
+        Visibility::Hidden,
+        DespawnOnExit(AppState::InRoom),
+        children![ui_text(&font, "", 18.0, palette::INK)],
+    ));
+    commands.spawn((
+        HoldHint,
+        Node { position_type: PositionType::Absolute, bottom: Val::Px(200.0), left: Val::Percent(50.0), margin: UiRect::left(Val::Px(-220.0)), width: Val::Px(440.0), justify_content: JustifyContent::Center, display: Display::None, ..default() },
+        DespawnOnExit(AppState::InRoom),
+        children![(
+            Node { padding: UiRect::axes(Val::Px(14.0), Val::Px(7.0)), border_radius: BorderRadius::all(Val::Px(12.0)), ..default() },
+            BackgroundColor(palette::CARD.with_alpha(0.92)),
+            children![(ui_text(&font, "", 18.0, palette::INK), Localized("play-hold-hint"))],
+        )],
+    ));
+}
+
+/// The last darts over the board, and a dart's score popping up above them.
+#[allow(clippy::type_complexity)]
+fn place_board_labels(
+    mut commands: Commands,
+    connection: Option<Res<Connection>>,
+    ward: Res<Ward>,
+    settings: Res<Settings>,
+    texts: Res<Texts>,
+    time: Res<Time<Real>>,
+    cameras: Query<(&Camera, &GlobalTransform), With<MainCamera>>,
+    mut boards: Query<(&mut Node, &mut Visibility, &ComputedNode, &Children), (With<ScoreBoard>, Without<ScorePop>)>,
+    mut pops: Query<(Entity, &ScorePop, &mut Node, &mut Visibility, &ComputedNode), Without<ScoreBoard>>,
+    mut labels: Query<&mut Text>,
+) {
+    let (Some(connection), Ok((camera, camera_transform))) = (connection, cameras.single()) else { return };
+    let board = ward.0.dartboard;
+    let on_screen = |lift: f32| {
+        let at = board.center + Vec3::Y * (board.radius + lift);
+        let in_front = (at - camera_transform.translation()).dot(*camera_transform.forward()) > 0.3;
+        camera.world_to_viewport(camera_transform, at).ok().filter(|_| in_front)
+    };
+    let darts: Vec<u32> = connection.read(|core| core.room().darts().map(|(_, score)| score.points()).collect());
+    for (mut node, mut visibility, computed, children) in &mut boards {
+        let scores = darts.iter().map(u32::to_string).collect::<Vec<_>>().join(" ・ ");
+        let shown = (!darts.is_empty()).then(|| texts.plain_with(settings.language, "play-darts", &[("scores", Arg::Str(&scores))]));
+        for child in children.iter() {
+            if let Ok(mut text) = labels.get_mut(child)
+                && text.0 != shown.clone().unwrap_or_default()
+            {
+                text.0 = shown.clone().unwrap_or_default();
+            }
+        }
+        hang_over(&mut node, &mut visibility, on_screen(0.05).filter(|_| shown.is_some()), computed.size() * computed.inverse_scale_factor(), 4.0);
+    }
+    for (entity, pop, mut node, mut visibility, computed) in &mut pops {
+        if time.elapsed_secs() > pop.until {
+            commands.entity(entity).despawn();
+            continue;
+        }
+        hang_over(&mut node, &mut visibility, on_screen(0.05), computed.size() * computed.inverse_scale_factor(), 44.0);
+    }
+}
+
+/// The paper strips on the bamboo follow the room's wishes.
+fn hang_wishes(
+    mut commands: Commands,
+    connection: Option<Res<Connection>>,
+    mut shown: ResMut<WishesShown>,
+    ward: Res<Ward>,
+    shapes: Res<Shapes>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+    strips: Query<Entity, With<WishStrip>>,
+) {
+    let Some(connection) = connection else { return };
+    let wishes = connection.read(|core| core.room().wishes().to_vec());
+    if shown.wishes.as_ref() == Some(&wishes) {
+        return;
+    }
+    for strip in &strips {
+        commands.entity(strip).despawn();
+    }
+    for wish in &wishes {
+        let at = wish_place(ward.0.bamboo, wish.slot);
+        let material = materials.add(StandardMaterial { base_color: paper_color(wish.paper), perceptual_roughness: 0.9, ..default() });
+        // A strip hanging below its branch, turned to face out from the stalk.
+        let out = (at - ward.0.bamboo).with_y(0.0).normalize_or_zero();
+        commands.spawn((
+            WishStrip(wish.id),
+            Mesh3d(shapes.cube.clone()),
+            MeshMaterial3d(material),
+            Transform::from_translation(at - Vec3::Y * 0.13).looking_to(out, Vec3::Y).with_scale(Vec3::new(0.075, 0.24, 0.006)),
+            DespawnOnExit(AppState::InRoom),
+        ));
+    }
+    shown.wishes = Some(wishes);
+}
+
+/// The Tanabata part of the HUD: a button, and the panel it opens (also
+/// opened by walking up to the bamboo).
+pub fn spawn_wish_section(parent: &mut ChildSpawnerCommands, font: &UiFont) {
+    parent.spawn((
+        Button,
+        WishToggle,
+        Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), align_self: AlignSelf::Start, ..default() },
+        BackgroundColor(palette::BUTTON),
+        children![(ui_text(font, "", 15.0, palette::INK), Localized("hud-tanabata"))],
+    ));
+    parent
+        .spawn((WishPanel, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(5.0), display: Display::None, max_width: Val::Px(380.0), ..default() }))
+        .with_children(|panel| {
+            panel.spawn((ui_text(font, "", 17.0, palette::INK), Localized("wish-title")));
+            panel.spawn((WishRows, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(3.0), ..default() }));
+            panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
+                row.spawn((ui_text(font, "", 15.0, palette::INK_SOFT), Localized("wish-write")));
+                for paper in Paper::ALL {
+                    row.spawn((
+                        Button,
+                        PaperChoice(paper),
+                        Node { padding: UiRect::axes(Val::Px(8.0), Val::Px(4.0)), border_radius: BorderRadius::all(Val::Px(8.0)), border: UiRect::all(Val::Px(2.0)), ..default() },
+                        BackgroundColor(paper_color(paper)),
+                        BorderColor::all(palette::INK_SOFT.with_alpha(0.4)),
+                        children![(ui_text(font, "", 14.0, palette::INK), Localized(paper_key(paper)))],
+                    ));
+                }
+            });
+            panel.spawn((
+                Button,
+                SavePicture,
+                Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), align_self: AlignSelf::Start, ..default() },
+                BackgroundColor(palette::BUTTON),
+                children![(ui_text(font, "", 15.0, palette::INK), Localized("wish-save-picture"))],
+            ));
+            panel.spawn((PictureNotice, ui_text(font, "", 14.0, palette::NOTE), Node { max_width: Val::Px(370.0), ..default() }));
+        });
+}
+
+fn toggle_wish_panel(
+    toggles: Query<&Interaction, (With<WishToggle>, Changed<Interaction>)>,
+    mut shown: ResMut<WishesShown>,
+    input: Res<ChatInput>,
+    ward: Res<Ward>,
+    cameras: Query<&GlobalTransform, With<MainCamera>>,
+    mut panels: Query<&mut Node, With<WishPanel>>,
+) {
+    if toggles.iter().any(|i| *i == Interaction::Pressed) {
+        shown.opened = !shown.opened;
+    }
+    let near = cameras.single().is_ok_and(|c| c.translation().with_y(0.0).distance(ward.0.bamboo.with_y(0.0)) < NEAR_BAMBOO);
+    let open = shown.opened || near || input.wish.is_some();
+    for mut node in &mut panels {
+        let display = if open { Display::Flex } else { Display::None };
+        if node.display != display {
+            node.display = display;
+        }
+    }
+}
+
+/// The wishes listed to read, each on its paper colour; a facilitator (or
+/// whoever wrote it) can take one down.
+fn list_wishes(
+    mut commands: Commands,
+    connection: Option<Res<Connection>>,
+    font: Res<UiFont>,
+    settings: Res<Settings>,
+    texts: Res<Texts>,
+    rows: Query<Entity, With<WishRows>>,
+    mut listed: Local<Option<(Vec<Wish>, Option<Role>, Option<PeerId>)>>,
+) {
+    let Some(connection) = connection else { return };
+    let now = connection.read(|core| (core.room().wishes().to_vec(), core.role(), core.my_id()));
+    if listed.as_ref() == Some(&now) {
+        return;
+    }
+    let (wishes, role, me) = &now;
+    for container in &rows {
+        commands.entity(container).despawn_related::<Children>();
+        commands.entity(container).with_children(|list| {
+            if wishes.is_empty() {
+                list.spawn(ui_text(&font, texts.get(settings.language, "wish-none-yet"), 15.0, palette::INK_SOFT));
+            }
+            let mut sorted: Vec<&Wish> = wishes.iter().collect();
+            sorted.sort_by_key(|w| w.slot);
+            for wish in sorted {
+                list.spawn((
+                    Node { column_gap: Val::Px(6.0), align_items: AlignItems::Center, padding: UiRect::axes(Val::Px(8.0), Val::Px(3.0)), border_radius: BorderRadius::all(Val::Px(6.0)), ..default() },
+                    BackgroundColor(paper_color(wish.paper)),
+                ))
+                .with_children(|row| {
+                    let shown = tsunagu_i18n::keep_typed_words_together(&wish.text, 8);
+                    row.spawn((ui_text(&font, shown, 16.0, palette::INK), Node { max_width: Val::Px(280.0), ..default() }));
+                    if *role == Some(Role::Facilitator) || Some(wish.by) == *me {
+                        row.spawn((
+                            Button,
+                            TakeDown(wish.id),
+                            Node { padding: UiRect::axes(Val::Px(6.0), Val::Px(2.0)), border_radius: BorderRadius::all(Val::Px(6.0)), ..default() },
+                            BackgroundColor(palette::CARD),
+                            children![(ui_text(&font, texts.get(settings.language, "wish-take-down"), 13.0, palette::INK_SOFT))],
+                        ));
+                    }
+                });
+            }
+        });
+    }
+    *listed = Some(now);
+}
+
+fn wish_buttons(
+    papers: Query<(&Interaction, &PaperChoice), Changed<Interaction>>,
+    take_downs: Query<(&Interaction, &TakeDown), Changed<Interaction>>,
+    pictures: Query<&Interaction, (With<SavePicture>, Changed<Interaction>)>,
+    mut input: ResMut<ChatInput>,
+    mut send: MessageWriter<SendRoomEvent>,
+    mut commands: Commands,
+    mut images: ResMut<Assets<Image>>,
+    ward: Res<Ward>,
+    cameras: Query<(), With<PictureCamera>>,
+) {
+    for (interaction, paper) in &papers {
+        if *interaction == Interaction::Pressed {
+            // The chat's field becomes the wish's: same keys, IME and rules.
+            input.wish = Some(paper.0);
+            input.focused = true;
+            input.problem = None;
+        }
+    }
+    for (interaction, take_down) in &take_downs {
+        if *interaction == Interaction::Pressed {
+            send.write(SendRoomEvent(ClientEvent::TakeDownWish(take_down.0)));
+        }
+    }
+    if pictures.iter().any(|i| *i == Interaction::Pressed) && cameras.is_empty() {
+        let image = images.add(Image::new_target_texture(720, 960, TextureFormat::Rgba8UnormSrgb, None));
+        let bamboo = ward.0.bamboo;
+        let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        commands.spawn((
+            PictureCamera { image: image.clone(), path: tsunagu_client_core::settings::picture_path("tanabata", unix), frames: 0 },
+            Camera3d::default(),
+            Camera { order: -2, clear_color: ClearColorConfig::Custom(Color::srgb(0.98, 0.93, 0.85)), ..default() },
+            RenderTarget::Image(image.into()),
+            // From the room's side, a little below the top, the whole bamboo in view.
+            Transform::from_translation(bamboo + Vec3::new(-1.9, 1.0, 1.5)).looking_at(bamboo + Vec3::Y * 1.0, Vec3::Y),
+            DespawnOnExit(AppState::InRoom),
+        ));
+    }
+}
+
+/// A few frames after the picture camera starts, its image is saved as PNG.
+fn take_picture(
+    mut commands: Commands,
+    mut cameras: Query<(Entity, &mut PictureCamera)>,
+    mut notices: Query<&mut Text, With<PictureNotice>>,
+    settings: Res<Settings>,
+    texts: Res<Texts>,
+) {
+    for (entity, mut camera) in &mut cameras {
+        camera.frames += 1;
+        if camera.frames != 3 {
+            continue;
+        }
+        let path = camera.path.clone();
+        let made = path.parent().map(std::fs::create_dir_all);
+        let line = if matches!(made, Some(Ok(()))) {
+            commands.spawn(Screenshot::image(camera.image.clone())).observe(save_to_disk(path.clone())).observe(move |_: On<ScreenshotCaptured>, mut commands: Commands| {
+                commands.entity(entity).despawn();
+            });
+            info!("tsunagu: saving a picture of the bamboo");
+            texts.plain_with(settings.language, "wish-saved", &[("path", Arg::Str(&path.display().to_string()))])
+        } else {
+            commands.entity(entity).despawn();
+            texts.get(settings.language, "wish-save-failed")
+        };
+        for mut notice in &mut notices {
+            notice.0 = line.clone();
+        }
+    }
+}
