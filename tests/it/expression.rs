@@ -17,16 +17,16 @@ use tsunagu_client_core::ClientCore;
 use tsunagu_protocol::{AvatarLook, ClientEvent, Gesture, Hello, Stamp};
 use tsunagu_testkit::{ROOM_CODE, Stepper, TICK};
 
-fn press(app: &mut App, code: KeyCode, key: Key) {
+pub fn press(app: &mut App, code: KeyCode, key: Key) {
     app.world_mut().resource_mut::<ButtonInput<KeyCode>>().press(code);
     app.world_mut().write_message(KeyboardInput { key_code: code, logical_key: key, state: ButtonState::Pressed, text: None, repeat: false, window: Entity::PLACEHOLDER });
 }
 
-fn ime(app: &mut App, event: Ime) {
+pub fn ime(app: &mut App, event: Ime) {
     app.world_mut().write_message(event);
 }
 
-fn frame(stepper: &mut Stepper, app: &mut App) {
+pub fn frame(stepper: &mut Stepper, app: &mut App) {
     stepper.step(TICK);
     app.update();
     // What InputPlugin does each frame: a key pressed once is not pressed again.
@@ -52,7 +52,7 @@ fn app_in(stepper: &Stepper) -> App {
 }
 
 /// Me in the room (the app) and a friend, あおい (a client core), both in.
-fn with_a_friend() -> (Stepper, App, usize, tsunagu_protocol::PeerId) {
+pub fn with_a_friend() -> (Stepper, App, usize, tsunagu_protocol::PeerId) {
     let mut stepper = Stepper::new(4);
     let mut app = app_in(&stepper);
     let friend = stepper.connect(ROOM_CODE, "あおい");

@@ -7,6 +7,7 @@ mod client_logic;
 mod controls;
 mod expression;
 mod join;
+mod play;
 mod screenshot;
 mod tidy;
 mod voice;

@@ -77,7 +77,7 @@ fn the_room_renders_with_people_in_it_and_no_headset_or_sound_card_needed() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("room.png");
     let mut cmd = client_command();
-    cmd.args(["--screenshot", &path.to_string_lossy(), "--frames", "30", "--bots", "3", "--lang", "ja"]);
+    cmd.args(["--screenshot", &path.to_string_lossy(), "--frames", "30", "--bots", "5", "--lang", "ja"]);
     cmd.args(["--size", &format!("{WIDTH}x{HEIGHT}")]);
     // Out of reach of the test sound server (`cargo xtask test` starts one):
     // on a machine without a sound card, no microphone and no speakers.
@@ -104,8 +104,14 @@ fn the_room_renders_with_people_in_it_and_no_headset_or_sound_card_needed() {
     // Three guests take part as children do: one waves with a hand up, one
     // sends stamps, one writes in Japanese. All of it is in the picture.
     let on_screen = log.lines().find(|l| l.contains("tsunagu: on screen after")).unwrap_or_else(|| panic!("no summary of the picture:\n{log}"));
-    for expected in ["4 avatars", "1 gesturing", "1 hands up", "1 stamps", "1 chat bubbles (Japanese: true)"] {
+    for expected in ["6 avatars", "1 gesturing", "1 hands up", "1 stamps", "1 chat bubbles (Japanese: true)"] {
         assert!(on_screen.contains(expected), "the picture lacks {expected}: {on_screen}");
+    }
+    // Two more play: the ball tossed up, three darts thrown; the chat guest's
+    // three wishes hang on the bamboo, the panel open to read them.
+    let play = log.lines().find(|l| l.contains("tsunagu: play on screen")).unwrap_or_else(|| panic!("no summary of the play:\n{log}"));
+    for expected in ["ball flying: true", "3 darts in the board", "3 wishes on the bamboo"] {
+        assert!(play.contains(expected), "the picture lacks {expected}: {play}");
     }
 
     let picture = read_png(&path);

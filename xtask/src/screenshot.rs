@@ -29,7 +29,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     crate::status(crate::cargo().args(["test", "--workspace", "--no-run"]))?;
     let target = crate::target_dir();
     let binary = target.join("debug").join("tsunagu");
-    let client_args = ["--screenshot", &out.to_string_lossy(), "--frames", &frames, "--size", &size, "--bots", "3"];
+    let client_args = ["--screenshot", &out.to_string_lossy(), "--frames", &frames, "--size", &size, "--bots", "5"];
     let mut cmd = headless_command(&binary, &size)?;
     cmd.args(client_args).env("TSUNAGU_ASSETS", crate::root().join("assets"));
     crate::status(&mut cmd)?;

@@ -268,6 +268,7 @@ fn spawn_name_tag(commands: &mut Commands, font: &UiFont, who: &PeerInfo, avatar
     commands
         .spawn((
             NameTag { target: avatar },
+            UNDER_THE_HUD,
             // Clicked: this person's voice louder, softer or off, on this PC only (see `voice`).
             Button,
             Node { position_type: PositionType::Absolute, padding: UiRect::axes(Val::Px(10.0), Val::Px(3.0)), border_radius: BorderRadius::all(Val::Px(12.0)), ..default() },
@@ -303,6 +304,10 @@ pub fn above_head_on_screen(camera: &Camera, camera_transform: &GlobalTransform,
     let in_front = (above_head - camera_transform.translation()).dot(*camera_transform.forward()) > 0.3;
     camera.world_to_viewport(camera_transform, above_head).ok().filter(|_| in_front)
 }
+
+/// Labels hung over the room (name tags, bubbles, stamps, scores) are drawn
+/// under the HUD's panels, never over their buttons and text.
+pub const UNDER_THE_HUD: GlobalZIndex = GlobalZIndex(-1);
 
 /// Hang a UI node of `size` (logical pixels) centred over the screen point
 /// `at`, its bottom `gap` pixels above it; hidden where there is no `at`.

@@ -1,9 +1,10 @@
 //! Practice guests (`--bots N`): simple clients that join the hosted room over
 //! loopback QUIC with the same protocol as everyone else and stroll in slow
-//! circles. Each also takes part as children do: the first of every three
-//! waves with a hand up, the second sends stamps, the third writes in the
-//! chat. For trying the room alone, for demos, and for tests that need people
-//! in view.
+//! circles. Each also takes part as children do: the first of every five
+//! waves with a hand up, the second sends stamps, the third hangs three
+//! Tanabata wishes and then writes in the chat, the fourth throws the three
+//! darts at the board, the fifth tosses the ball up and catches it. For
+//! trying the room alone, for demos, and for tests that need people in view.
 
 use std::sync::Mutex;
 
@@ -11,8 +12,10 @@ use bevy::prelude::*;
 use tsunagu_client_core::ClientCore;
 use tsunagu_i18n::Arg;
 use tsunagu_net::quic::QuicConnector;
-use tsunagu_protocol::{Accessories, AvatarLook, AvatarPose, ClientEvent, Gesture, Headwear, Hello, Stamp};
+use tsunagu_protocol::{Accessories, AvatarLook, AvatarPose, ClientEvent, Gesture, Headwear, Hello, Paper, QuantVec, Stamp};
+use tsunagu_sim::WardLayout;
 use tsunagu_sim::motion::{EYE_HEIGHT, facing};
+use tsunagu_sim::objects::{BLOCKS, DARTS, DART_RADIUS, hold_point, throw_velocity};
 use tsunagu_sim::pose::to_wire;
 
 use crate::net::HostedRoom;
@@ -29,6 +32,8 @@ struct Bot {
     habit: Habit,
     next_turn: f32,
     turns: usize,
+    /// When it set off (seconds of real time): a player walks to its spot first.
+    started: f32,
 }
 
 /// What a practice guest does now and then.
@@ -38,8 +43,65 @@ enum Habit {
     Waves,
     /// Sends stamps.
     Stamps,
-    /// Writes in the chat.
+    /// Hangs wishes, then writes in the chat.
     Chats,
+    /// Throws the darts at the board, from beside the toy box.
+    Darts,
+    /// Tosses the ball up and catches it, on the rug.
+    Catch,
+}
+
+impl Habit {
+    const ALL: [Habit; 5] = [Habit::Waves, Habit::Stamps, Habit::Chats, Habit::Darts, Habit::Catch];
+
+    /// Where a guest who plays is `since` seconds after setting off, and which
+    /// way it faces; strollers walk circles instead.
+    fn spot(self, ward: &WardLayout, since: f32) -> Option<(Vec3, Vec3)> {
+        match self {
+            Habit::Darts => {
+                let at = Vec3::new(5.3, 0.0, 1.9);
+                Some((at, (ward.dartboard.center - at).with_y(0.0).normalize()))
+            }
+            // Beside the ball on the rug; having picked it up, round the low
+            // table to the open floor between the dartboard and the bamboo.
+            Habit::Catch => Some(along(&catch_route(ward), (since - CATCH_WALK_AT).max(0.0) * CATCH_WALK_SPEED).unwrap_or((CATCH_SPOT, Vec3::NEG_Z))),
+            _ => None,
+        }
+    }
+}
+
+/// The middles of the strollers' circles.
+const STROLLS: [Vec3; 5] = [Vec3::new(1.8, 0.0, -2.8), Vec3::new(4.4, 0.0, 0.2), Vec3::new(2.4, 0.0, -1.6), Vec3::new(0.0, 0.0, -1.0), Vec3::new(-2.0, 0.0, -1.0)];
+
+/// Where the ball is tossed up and caught.
+const CATCH_SPOT: Vec3 = Vec3::new(5.6, 0.0, -2.9);
+/// When the ball player sets off for it, seconds after joining (it has the ball by then).
+const CATCH_WALK_AT: f32 = 5.0;
+/// How fast it walks there, m/s.
+const CATCH_WALK_SPEED: f32 = 1.2;
+
+/// From beside the ball on the rug, round the low table, to the catch spot.
+fn catch_route(ward: &WardLayout) -> [Vec3; 3] {
+    [ward.rug.0 + Vec3::new(0.0, 0.0, 1.6), Vec3::new(4.8, 0.0, 2.2), CATCH_SPOT]
+}
+
+/// When the ball player is at the catch spot, seconds after joining.
+fn catch_there_at(ward: &WardLayout) -> f32 {
+    let length: f32 = catch_route(ward).windows(2).map(|leg| leg[0].distance(leg[1])).sum();
+    CATCH_WALK_AT + length / CATCH_WALK_SPEED + 0.5
+}
+
+/// The point `distance` metres along `route`, and the way it heads; `None` past its end.
+fn along(route: &[Vec3], mut distance: f32) -> Option<(Vec3, Vec3)> {
+    for leg in route.windows(2) {
+        let length = leg[0].distance(leg[1]);
+        if distance <= length {
+            let heading = (leg[1] - leg[0]).normalize_or(Vec3::NEG_Z);
+            return Some((leg[0] + heading * distance, heading));
+        }
+        distance -= length;
+    }
+    None
 }
 
 /// The practice guests. Behind a mutex only because resources must be `Sync`.
@@ -78,12 +140,14 @@ fn start_bots(
             let i = i as f32;
             Bot {
                 core: ClientCore::join(Box::new(QuicConnector::new(invite.clone())), hello, time.elapsed()),
-                center: Vec3::new(-1.8 + 1.8 * (i % 3.0), 0.0, -0.4 - 1.2 * (i / 3.0).floor()),
+                // Around the play corner (the first three; players have their spots).
+                center: STROLLS[n % STROLLS.len()] - Vec3::Z * 1.2 * (i / 5.0).floor(),
                 radius: 0.5,
                 phase: i * 1.7,
-                habit: [Habit::Waves, Habit::Stamps, Habit::Chats][n % 3],
+                habit: Habit::ALL[n % Habit::ALL.len()],
                 next_turn: 1.0 + 0.3 * i,
                 turns: 0,
+                started: time.elapsed_secs(),
             }
         })
         .collect();
@@ -93,27 +157,58 @@ fn start_bots(
 fn stroll(time: Res<Time<Real>>, mut bots: ResMut<Bots>, texts: Res<Texts>, settings: Res<Settings>) {
     let Ok(bots) = bots.0.get_mut() else { return };
     let t = time.elapsed_secs();
+    let ward = WardLayout::ward();
     for bot in bots.iter_mut() {
-        if t >= bot.next_turn && bot.core.in_room() {
+        let angle = bot.phase + t * 0.35;
+        let since = t - bot.started;
+        let (pos, rot) = match bot.habit.spot(&ward, since) {
+            Some((at, looking)) => (at, facing(looking)),
+            None => (bot.center + Vec3::new(angle.cos(), 0.0, angle.sin()) * bot.radius, facing(Vec3::new(-angle.sin(), 0.0, angle.cos()))),
+        };
+        // Walking over to its spot first takes the room's walking speed.
+        let arrived = since > 4.0;
+        if t >= bot.next_turn && bot.core.in_room() && (bot.habit.spot(&ward, since).is_none() || arrived) {
+            let hand = hold_point(pos, rot, None);
             let (event, wait) = match bot.habit {
-                Habit::Waves if bot.turns == 0 => (ClientEvent::RaiseHand(true), 0.5),
-                Habit::Waves => (ClientEvent::Gesture(Gesture::Wave), 2.0),
-                Habit::Stamps => (ClientEvent::Stamp(Stamp::ALL[bot.turns % Stamp::ALL.len()]), 3.0),
+                Habit::Waves if bot.turns == 0 => (Some(ClientEvent::RaiseHand(true)), 0.5),
+                Habit::Waves => (Some(ClientEvent::Gesture(Gesture::Wave)), 2.0),
+                Habit::Stamps => (Some(ClientEvent::Stamp(Stamp::ALL[bot.turns % Stamp::ALL.len()])), 3.0),
+                Habit::Chats if bot.turns < 3 => {
+                    let wish = texts.plain_with(settings.language, ["bot-wish-1", "bot-wish-2", "bot-wish-3"][bot.turns], &[]);
+                    (Some(ClientEvent::HangWish(Paper::ALL[bot.turns % Paper::ALL.len()], wish)), 1.2)
+                }
                 Habit::Chats => {
                     let key = ["bot-chat-1", "bot-chat-2", "bot-chat-3"][bot.turns % 3];
-                    (ClientEvent::Chat(texts.plain_with(settings.language, key, &[])), 6.0)
+                    (Some(ClientEvent::Chat(texts.plain_with(settings.language, key, &[]))), 6.0)
                 }
+                // Pick up a dart, then throw it at the middle of the board; three times.
+                Habit::Darts if bot.turns < 2 * DARTS => {
+                    let dart = (1 + BLOCKS + bot.turns / 2) as u16;
+                    if bot.turns % 2 == 0 {
+                        (Some(ClientEvent::Grab(dart)), 1.0)
+                    } else {
+                        // Not every dart a child throws goes in the middle.
+                        let aim = [Vec3::ZERO, Vec3::new(0.0, 0.05, 0.05), Vec3::new(0.0, -0.09, -0.04)][bot.turns / 2 % DARTS];
+                        let velocity = throw_velocity(hand, ward.dartboard.center + aim - Vec3::X * DART_RADIUS);
+                        (Some(ClientEvent::Release(dart, QuantVec::from_metres(velocity.to_array()))), 1.5)
+                    }
+                }
+                Habit::Darts => (None, f32::INFINITY),
+                // Up it goes, and is caught again on the way down.
+                // Carrying the ball over to the open floor first.
+                Habit::Catch if bot.turns == 0 => (Some(ClientEvent::Grab(0)), catch_there_at(&ward) - since),
+                // Caught as it comes back down past the hands (3.8 m/s up is back in 0.77 s).
+                Habit::Catch if bot.turns % 2 == 0 => (Some(ClientEvent::Grab(0)), 0.6),
+                Habit::Catch => (Some(ClientEvent::Release(0, QuantVec::from_metres([0.0, 3.8, 0.0]))), 0.72),
             };
-            bot.core.send_event(event);
+            if let Some(event) = event {
+                bot.core.send_event(event);
+            }
             bot.turns += 1;
             bot.next_turn = t + wait;
         }
         // Bots only listen so their queues stay empty; they react to nothing.
         bot.core.poll(time.elapsed());
-        let angle = bot.phase + t * 0.35;
-        let pos = bot.center + Vec3::new(angle.cos(), 0.0, angle.sin()) * bot.radius;
-        let tangent = Vec3::new(-angle.sin(), 0.0, angle.cos());
-        let rot = facing(tangent);
         let head = rot * Quat::from_rotation_y((t * 0.7 + bot.phase).sin() * 0.4);
         let pose = AvatarPose { body: to_wire(pos, rot), head: to_wire(pos + Vec3::Y * EYE_HEIGHT, head), hands: None };
         // The core paces poses to the server's tick rate, like any client's.

@@ -254,6 +254,7 @@ fn hear_lines(
                 }
                 commands.spawn((
                     ChatBubble { target: avatar, until },
+                    crate::avatar::UNDER_THE_HUD,
                     Node {
                         position_type: PositionType::Absolute,
                         max_width: Val::Px(260.0),

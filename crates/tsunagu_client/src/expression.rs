@@ -278,6 +278,7 @@ fn show_expression(
                 commands
                     .spawn((
                         StampPop { target: avatar, born: now },
+                        crate::avatar::UNDER_THE_HUD,
                         Node {
                             position_type: PositionType::Absolute,
                             width: Val::Px(STAMP_SIZE),

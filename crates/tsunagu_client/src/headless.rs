@@ -1,5 +1,5 @@
 //! The client's room features without a window, a renderer or a sound card:
-//! the net adapter, avatars, motion, gestures, stamps and chat, driven by a
+//! the net adapter, avatars, motion, gestures, stamps, chat and play, driven by a
 //! manual clock. Tests and the avatar benchmark use it to run the same
 //! systems a person's client runs, minus drawing.
 
@@ -28,6 +28,8 @@ pub fn room_app(core: ClientCore, frame: Duration) -> App {
         .add_message::<KeyboardInput>()
         .add_message::<Ime>()
         .init_resource::<ButtonInput<KeyCode>>()
+        .init_resource::<ButtonInput<MouseButton>>()
+        .insert_resource(crate::scene::Ward(tsunagu_sim::WardLayout::ward()))
         .init_resource::<bevy::clipboard::Clipboard>()
         .insert_resource(TimeUpdateStrategy::ManualDuration(frame))
         .insert_resource(Settings { nickname: "ゆき".into(), look: tsunagu_protocol::AvatarLook::with_color(crate::BODY_COLORS[0]), language: Language::Japanese })
@@ -38,7 +40,7 @@ pub fn room_app(core: ClientCore, frame: Duration) -> App {
         .init_state::<AppState>();
     let shapes = crate::scene::Shapes::new(&mut app.world_mut().resource_mut::<Assets<Mesh>>());
     app.insert_resource(shapes)
-        .add_plugins((NetPlugin, crate::avatar::AvatarPlugin, crate::motion::MotionPlugin, crate::expression::ExpressionPlugin, crate::chat::ChatPlugin, crate::ui::LookPlugin))
+        .add_plugins((NetPlugin, crate::avatar::AvatarPlugin, crate::motion::MotionPlugin, crate::expression::ExpressionPlugin, crate::chat::ChatPlugin, crate::play::PlayPlugin, crate::ui::LookPlugin))
         .insert_resource(Connection::new(core));
     app.world_mut().resource_mut::<NextState<AppState>>().set(AppState::InRoom);
     app

@@ -16,7 +16,7 @@ use bevy::window::PrimaryWindow;
 use tsunagu_client_core::RoomEvent;
 use tsunagu_i18n::Arg;
 use tsunagu_protocol::{ClientEvent, DartScore, Paper, PeerId, QuantVec, Role, Wish};
-use tsunagu_sim::objects::{BALL_RADIUS, BLOCK_HALF, DART_RADIUS, GRAB_REACH, OBJECTS, ObjectKind, hold_point, kind_of};
+use tsunagu_sim::objects::{BALL_RADIUS, BLOCK_HALF, DART_RADIUS, GRAB_REACH, OBJECTS, ObjectKind, hold_point, kind_of, throw_velocity};
 
 use crate::avatar::hang_over;
 use crate::chat::ChatInput;
@@ -84,11 +84,13 @@ pub struct WishPanel;
 #[derive(Component)]
 struct WishToggle;
 
+/// A paper colour button: starts writing a wish on that paper.
 #[derive(Component)]
-struct PaperChoice(Paper);
+pub struct PaperChoice(pub Paper);
 
+/// The button that takes wish `.0` down.
 #[derive(Component)]
-struct TakeDown(u32);
+pub struct TakeDown(pub u32);
 
 #[derive(Component)]
 struct SavePicture;
@@ -109,12 +111,12 @@ pub struct ScorePop {
     until: f32,
 }
 
-/// The wishes the strips and the list were last built from.
+/// The wishes the strips were last built from, and whether the panel is open.
 #[derive(Resource, Default)]
-struct WishesShown {
+pub struct WishesShown {
     wishes: Option<Vec<Wish>>,
     /// The panel was opened with its button (it also opens near the bamboo).
-    opened: bool,
+    pub opened: bool,
 }
 
 /// A camera drawing the bamboo into an image to save, and its progress.
@@ -274,6 +276,7 @@ fn hear_play(
                 }
                 commands.spawn((
                     ScorePop { until: time.elapsed_secs() + SCORE_POP_SECONDS },
+                    crate::avatar::UNDER_THE_HUD,
                     Node { position_type: PositionType::Absolute, padding: UiRect::axes(Val::Px(14.0), Val::Px(8.0)), border_radius: BorderRadius::all(Val::Px(14.0)), ..default() },
                     BackgroundColor(palette::ACCENT),
                     Visibility::Hidden,
@@ -314,14 +317,6 @@ fn room_point(ray: Ray3d, ward: &tsunagu_sim::WardLayout) -> Vec3 {
     ];
     let nearest = planes.iter().filter_map(|(at, normal)| ray.intersect_plane(*at, InfinitePlane3d::new(*normal))).fold(f32::INFINITY, f32::min);
     ray.get_point(nearest.min(10.0))
-}
-
-/// The velocity that carries a thing from `from` to `to` under gravity, in a
-/// flight time that grows with the distance (a lob, not a line drive).
-pub fn throw_velocity(from: Vec3, to: Vec3) -> Vec3 {
-    let across = (to - from).with_y(0.0).length();
-    let seconds = (across / 5.0).clamp(0.35, 1.1);
-    (to - from + Vec3::new(0.0, 0.5 * 9.81 * seconds * seconds, 0.0)) / seconds
 }
 
 /// Click a thing to pick it up (walking over first if it is too far);
@@ -411,6 +406,7 @@ fn show_hold_hint(hands: Res<Hands>, mut hints: Query<&mut Node, With<HoldHint>>
 fn spawn_board_labels(mut commands: Commands, font: Res<UiFont>) {
     commands.spawn((
         ScoreBoard,
+        crate::avatar::UNDER_THE_HUD,
         Node { position_type: PositionType::Absolute, padding: UiRect::axes(Val::Px(12.0), Val::Px(6.0)), border_radius: BorderRadius::all(Val::Px(12.0)), ..default() },
         BackgroundColor(palette::CARD.with_alpha(0.9)),
         Visibility::Hidden,
@@ -461,7 +457,9 @@ fn place_board_labels(
                 text.0 = shown.clone().unwrap_or_default();
             }
         }
-        hang_over(&mut node, &mut visibility, on_screen(0.05).filter(|_| shown.is_some()), computed.size() * computed.inverse_scale_factor(), 4.0);
+        // Under the board, so the darts in it stay in view.
+        let size = computed.size() * computed.inverse_scale_factor();
+        hang_over(&mut node, &mut visibility, on_screen(-2.0 * board.radius - 0.05).filter(|_| shown.is_some()), size, -size.y);
     }
     for (entity, pop, mut node, mut visibility, computed) in &mut pops {
         if time.elapsed_secs() > pop.until {
@@ -499,7 +497,7 @@ fn hang_wishes(
             WishStrip(wish.id),
             Mesh3d(shapes.cube.clone()),
             MeshMaterial3d(material),
-            Transform::from_translation(at - Vec3::Y * 0.13).looking_to(out, Vec3::Y).with_scale(Vec3::new(0.075, 0.24, 0.006)),
+            Transform::from_translation(at - Vec3::Y * 0.17).looking_to(out, Vec3::Y).with_scale(Vec3::new(0.1, 0.32, 0.008)),
             DespawnOnExit(AppState::InRoom),
         ));
     }

@@ -31,7 +31,12 @@ struct Progress {
     frames_shown: u32,
     requested: bool,
     left_for_the_room: bool,
+    turned: bool,
 }
+
+/// Where the picture of the room's play is taken from: between the rug and
+/// the bamboo, the dartboard to the right.
+const VANTAGE: Vec3 = Vec3::new(4.0, 0.0, -1.5);
 
 impl Plugin for ScreenshotPlugin {
     fn build(&self, app: &mut App) {
@@ -47,6 +52,20 @@ struct OnScreen<'w, 's> {
     stamps: Query<'w, 's, &'static Visibility, With<crate::expression::StampPop>>,
     bubbles: Query<'w, 's, (&'static Visibility, &'static Children), With<crate::chat::ChatBubble>>,
     texts: Query<'w, 's, &'static Text>,
+    things: Query<'w, 's, (&'static crate::play::Thing, &'static Transform, &'static Visibility)>,
+    wishes: Query<'w, 's, (), With<crate::play::WishStrip>>,
+    hands: Option<Res<'w, crate::net::Connection>>,
+    ward: Res<'w, crate::scene::Ward>,
+}
+
+/// The room's play as the picture shows it.
+struct Play {
+    /// The ball is flying (up, and nobody holds it).
+    ball_flying: bool,
+    /// Darts stuck in the board.
+    darts_in_board: usize,
+    /// Wishes on the bamboo.
+    wishes: usize,
 }
 
 impl OnScreen<'_, '_> {
@@ -64,6 +83,21 @@ impl OnScreen<'_, '_> {
             japanese,
         )
     }
+
+    fn play(&self) -> Play {
+        let board = self.ward.0.dartboard;
+        let shown = |v: &Visibility| *v != Visibility::Hidden;
+        let held = |id: u16| self.hands.as_ref().is_some_and(|c| c.read(|core| core.room().thing(id).is_some_and(|t| t.holder.is_some())));
+        let things: Vec<(u16, Vec3)> = self.things.iter().filter(|(_, _, v)| shown(v)).map(|(t, at, _)| (t.0, at.translation)).collect();
+        Play {
+            ball_flying: things.iter().any(|(id, at)| *id == 0 && at.y > 1.1 && !held(0)),
+            darts_in_board: things
+                .iter()
+                .filter(|(id, at)| tsunagu_sim::objects::kind_of(*id) == Some(tsunagu_sim::objects::ObjectKind::Dart) && at.x > board.center.x - 0.15 && (*at - board.center).with_x(0.0).length() < board.radius)
+                .count(),
+            wishes: self.wishes.iter().count(),
+        }
+    }
 }
 
 fn count_and_capture(
@@ -74,6 +108,8 @@ fn count_and_capture(
     player: Query<(), With<LocalPlayer>>,
     state: Res<State<AppState>>,
     time: Res<Time<Real>>,
+    mut heading: ResMut<crate::controls::Heading>,
+    mut wishes_panel: ResMut<crate::play::WishesShown>,
     mut exit: MessageWriter<AppExit>,
 ) {
     let Some(request) = &options.screenshot else { return };
@@ -90,15 +126,30 @@ fn count_and_capture(
         return;
     }
     progress.frames_shown += 1;
+    if options.bots >= 5 {
+        // Walk over to the play corner, then look at the ball, the darts and the bamboo.
+        if progress.frames_shown == 1 {
+            heading.walk_target = Some(VANTAGE);
+        } else if heading.walk_target.is_none() && !progress.turned {
+            heading.yaw = -1.15;
+            progress.turned = true;
+            // The wishes listed to read, as a child opening the panel sees them.
+            wishes_panel.opened = true;
+        }
+    }
     // With practice guests, wait (a while at most) until one waves, one's
     // stamp and one's chat bubble are all in the picture.
     let (avatars, gesturing, hands_up, stamps, bubbles, japanese) = on_screen.count();
+    let play = on_screen.play();
     let everyone_expressing = options.bots < 3 || (gesturing > 0 && stamps > 0 && bubbles > 0);
+    // With five guests, also their play: the ball up, the darts in, three wishes up.
+    let everyone_playing = options.bots < 5 || (progress.turned && play.ball_flying && play.darts_in_board == 3 && play.wishes >= 3);
     let waited_enough = progress.frames_shown >= request.frames.saturating_mul(8);
-    if progress.frames_shown >= request.frames && (everyone_expressing || waited_enough) {
+    if progress.frames_shown >= request.frames && ((everyone_expressing && everyone_playing) || waited_enough) {
         progress.requested = true;
         let path = request.path.clone();
         info!("tsunagu: on screen after {} frames: {avatars} avatars, {gesturing} gesturing, {hands_up} hands up, {stamps} stamps, {bubbles} chat bubbles (Japanese: {japanese})", progress.frames_shown);
+        info!("tsunagu: play on screen: ball flying: {}, {} darts in the board, {} wishes on the bamboo", play.ball_flying, play.darts_in_board, play.wishes);
         info!("tsunagu: saving screenshot to {}", path.display());
         commands
             .spawn(Screenshot::primary_window())

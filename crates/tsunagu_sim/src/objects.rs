@@ -86,6 +86,23 @@ pub fn kind_of(id: u16) -> Option<ObjectKind> {
 /// an arm and a lean, so a child walks over to the ball as in a real room.
 pub const GRAB_REACH: f32 = 1.6;
 
+/// The velocity that carries a thing from `from` to `to` under gravity, in a
+/// flight time that grows with the distance (a lob, not a line drive): how a
+/// client turns "throw it there" into a release.
+pub fn throw_velocity(from: Vec3, to: Vec3) -> Vec3 {
+    let across = (to - from).with_y(0.0).length();
+    let seconds = (across / 5.0).clamp(0.35, 1.1);
+    // The physics steps gravity in substeps, velocity first, then position:
+    // a flight of t falls g·t·(t + substep)/2, not g·t²/2.
+    let substep = STEP_SECONDS / SUBSTEPS as f32;
+    (to - from + Vec3::new(0.0, 0.5 * GRAVITY * seconds * (seconds + substep), 0.0)) / seconds
+}
+
+/// Gravity the room's physics uses, m/s².
+pub const GRAVITY: f32 = 9.81;
+/// Solver substeps per physics step.
+pub const SUBSTEPS: usize = 4;
+
 /// Where a held thing is: in the right hand in a headset; on the desktop a
 /// little in front of the chest, where a child holding a ball would have it.
 pub fn hold_point(body: Vec3, body_rotation: Quat, right_hand: Option<Vec3>) -> Vec3 {
@@ -114,6 +131,8 @@ impl ObjectWorld {
     pub fn new(layout: &WardLayout) -> ObjectWorld {
         let mut world = PhysicsWorld::default();
         world.integration_parameters.dt = STEP_SECONDS;
+        world.gravity = Vector::new(0.0, -GRAVITY, 0.0);
+        world.integration_parameters.num_solver_iterations = SUBSTEPS;
         let half = layout.interior_half;
         // The floor and the ceiling, then every wall and piece of furniture.
         world.insert(RigidBodyBuilder::fixed().translation(Vector::new(0.0, -0.5, 0.0)), ColliderBuilder::cuboid(half.x + 1.0, 0.5, half.y + 1.0).friction(0.8));
@@ -158,7 +177,13 @@ impl ObjectWorld {
     /// One physics step of [`STEP_SECONDS`]; returns the darts that stuck
     /// in the board during it.
     pub fn step(&mut self) -> Vec<DartHit> {
+        let tip_of = |body: &RigidBody| {
+            let at = body.translation();
+            Vec3::new(at.x + DART_RADIUS, at.y, at.z)
+        };
+        let before: Vec<Vec3> = self.bodies.iter().map(|(_, h)| tip_of(&self.world.bodies[*h])).collect();
         self.world.step();
+        let face = self.board.center.x - 0.005;
         let mut hits = Vec::new();
         for (id, (kind, handle)) in self.bodies.iter().enumerate() {
             let id = id as u16;
@@ -166,13 +191,22 @@ impl ObjectWorld {
                 continue;
             }
             let body = &mut self.world.bodies[*handle];
-            let at = body.translation();
-            let tip = Vec3::new(at.x + DART_RADIUS, at.y, at.z);
-            // Reaching the board's face (with the tip), inside its circle: it sticks there.
-            if tip.x >= self.board.center.x - 0.005
-                && let Some(score) = score_at(&self.board, tip)
-            {
+            let (was, tip) = (before[usize::from(id)], tip_of(body));
+            if tip.x < face || was.x >= face {
+                continue;
+            }
+            // Where the tip crossed the board's face during the step (a fast
+            // dart moves 20 cm in one): inside the circle, it sticks there.
+            let crossed = was.lerp(tip, (face - was.x) / (tip.x - was.x));
+            if let Some(score) = score_at(&self.board, crossed) {
                 body.set_body_type(RigidBodyType::Fixed, true);
+                body.set_translation(Vector::new(crossed.x - DART_RADIUS, crossed.y, crossed.z), true);
+                // Stuck, it is part of the board: the next dart goes in beside it, not off it.
+                for collider in body.colliders() {
+                    if let Some(collider) = self.world.colliders.get_mut(*collider) {
+                        collider.set_sensor(true);
+                    }
+                }
                 self.stuck.push(id);
                 hits.push(DartHit { id, score });
             }
@@ -186,7 +220,7 @@ impl ObjectWorld {
     pub fn hold(&mut self, id: u16, at: Vec3, layout: &WardLayout) -> bool {
         let Some((kind, handle)) = self.bodies.get(usize::from(id)).copied() else { return false };
         let at = inside_room(at, kind, layout);
-        self.stuck.retain(|stuck| *stuck != id);
+        self.unstick(id);
         let body = &mut self.world.bodies[handle];
         if !body.is_kinematic() {
             body.set_body_type(RigidBodyType::KinematicPositionBased, true);
@@ -195,6 +229,20 @@ impl ObjectWorld {
         }
         body.set_next_kinematic_translation(Vector::new(at.x, at.y, at.z));
         true
+    }
+
+    /// Pulled out of the board (if it was in): solid again.
+    fn unstick(&mut self, id: u16) {
+        if !self.stuck.contains(&id) {
+            return;
+        }
+        self.stuck.retain(|stuck| *stuck != id);
+        let Some((_, handle)) = self.bodies.get(usize::from(id)) else { return };
+        for collider in self.world.bodies[*handle].colliders().to_vec() {
+            if let Some(collider) = self.world.colliders.get_mut(collider) {
+                collider.set_sensor(false);
+            }
+        }
     }
 
     /// Whether anything is awake or held: a room where this is false need
@@ -236,7 +284,7 @@ impl ObjectWorld {
         let Some((kind, handle)) = self.bodies.get(usize::from(id)).copied() else { return false };
         let from = inside_room(from, kind, layout);
         let velocity = if velocity.is_finite() { velocity } else { Vec3::ZERO }.clamp_length_max(MAX_THROW_SPEED);
-        self.stuck.retain(|stuck| *stuck != id);
+        self.unstick(id);
         let body = &mut self.world.bodies[handle];
         body.set_body_type(RigidBodyType::Dynamic, true);
         body.set_translation(Vector::new(from.x, from.y, from.z), true);
@@ -374,6 +422,36 @@ mod tests {
             last = now;
         }
         assert!(fastest <= MAX_THROW_SPEED * 1.05 + 3.0, "something flew at {fastest} m/s");
+    }
+
+    #[test]
+    fn three_darts_at_the_same_spot_all_go_in() {
+        let layout = WardLayout::ward();
+        let board = layout.dartboard.center;
+        let mut objects = ObjectWorld::new(&layout);
+        let from = board + Vec3::new(-2.4, -0.55, 0.2);
+        let mut scores = Vec::new();
+        for dart in (1 + BLOCKS)..(1 + BLOCKS + DARTS) {
+            objects.throw(dart as u16, from, throw_velocity(from, board - Vec3::X * DART_RADIUS), &layout);
+            scores.extend((0..60).flat_map(|_| objects.step()).map(|hit| hit.score));
+        }
+        assert_eq!(scores, vec![DartScore::Bull; DARTS], "a stuck dart knocked the next one off");
+    }
+
+    /// "Throw it there" lands there: darts aimed with `throw_velocity` at the
+    /// bull from anywhere a child stands score the bull.
+    #[test]
+    fn a_throw_aimed_at_the_bull_scores_the_bull_from_near_and_far() {
+        let layout = WardLayout::ward();
+        let board = layout.dartboard.center;
+        for from in [board + Vec3::new(-1.5, -0.5, 0.0), board + Vec3::new(-2.4, -0.55, -0.15), Vec3::new(5.5, 0.9, 1.5), board + Vec3::new(-4.0, -0.6, 1.0)] {
+            let mut objects = ObjectWorld::new(&layout);
+            let dart = (1 + BLOCKS) as u16;
+            objects.throw(dart, from, throw_velocity(from, board - Vec3::X * DART_RADIUS), &layout);
+            let hits: Vec<DartHit> = (0..90).flat_map(|_| objects.step()).collect();
+            let tip = objects.pose(dart).unwrap().position + Vec3::X * DART_RADIUS;
+            assert_eq!(hits.iter().map(|h| h.score).collect::<Vec<_>>(), vec![DartScore::Bull], "from {from}: the tip went in at {tip}, {:.1} cm from the middle", (tip - board).with_x(0.0).length() * 100.0);
+        }
     }
 
     #[test]

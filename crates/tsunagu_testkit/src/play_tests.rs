@@ -162,9 +162,7 @@ fn a_dart_thrown_at_the_bull_scores_the_bull_for_everyone() {
     // Aim from where the thrower sees the dart in hand (its own view of the room).
     let from = wire_pos(s.clients[a].core.room().thing(FIRST_DART).unwrap().latest.unwrap().pos);
     assert!(from.distance(truth(&s, FIRST_DART)) < 0.01, "the thrower's view of the dart is the room's");
-    let seconds = 0.4;
-    let target = board - Vec3::X * tsunagu_sim::objects::DART_RADIUS;
-    let velocity = (target - from + Vec3::new(0.0, 0.5 * 9.81 * seconds * seconds, 0.0)) / seconds;
+    let velocity = tsunagu_sim::objects::throw_velocity(from, board - Vec3::X * tsunagu_sim::objects::DART_RADIUS);
     s.send_event(a, ClientEvent::Release(FIRST_DART, QuantVec::from_metres(velocity.to_array())));
     s.run(30, TICK);
     let id_a = s.clients[a].id().unwrap();

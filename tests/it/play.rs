@@ -1,0 +1,138 @@
+//! Playing together in the Bevy client, headless, through a real room server:
+//! a friend's throw drawn in flight and at rest where the room has it, a dart
+//! scored over the board, and a wish written in Japanese hung for everyone.
+
+use bevy::input::keyboard::Key;
+use bevy::prelude::*;
+use bevy::window::Ime;
+use tsunagu_client::chat::ChatInput;
+use tsunagu_client::play::{PaperChoice, ScorePop, TakeDown, Thing, WishStrip, spawn_wish_section};
+use tsunagu_client::text::UiFont;
+use tsunagu_client_core::RoomEvent;
+use tsunagu_protocol::{AvatarPose, ClientEvent, Paper, QuantVec};
+use tsunagu_sim::WardLayout;
+use tsunagu_sim::motion::{WALK_SPEED, facing};
+use tsunagu_sim::objects::{DART_RADIUS, hold_point, throw_velocity};
+use tsunagu_sim::pose::{to_wire, wire_pos};
+use tsunagu_testkit::Stepper;
+
+use crate::expression::{frame, ime, press, with_a_friend};
+
+/// The friend walks to `to`, facing `look`, a pose a frame, at walking speed.
+fn walk_friend(stepper: &mut Stepper, app: &mut App, friend: usize, to: Vec3, look: Vec3) {
+    let id = stepper.clients[friend].id().unwrap();
+    let mut at = wire_pos(stepper.server.room().member(id).unwrap().pose.body.pos);
+    for _ in 0..400 {
+        at += (to - at).clamp_length_max(WALK_SPEED / 30.0);
+        let rot = facing(look);
+        stepper.send_pose(friend, AvatarPose { body: to_wire(at, rot), head: to_wire(at + Vec3::Y * 1.15, rot), hands: None });
+        frame(stepper, app);
+        if at.distance(to) < 1e-3 {
+            break;
+        }
+    }
+    for _ in 0..3 {
+        frame(stepper, app);
+    }
+}
+
+fn drawn_at(app: &mut App, id: u16) -> Option<Vec3> {
+    let mut things = app.world_mut().query::<(&Thing, &Transform, &Visibility)>();
+    things.iter(app.world()).find(|(t, _, v)| t.0 == id && **v != Visibility::Hidden).map(|(_, at, _)| at.translation)
+}
+
+#[test]
+fn a_friends_throw_is_drawn_in_flight_and_at_rest_where_the_room_has_it() {
+    let (mut stepper, mut app, friend, _) = with_a_friend();
+    let rug = WardLayout::ward().rug.0;
+    let ball_start = wire_pos(stepper.server.room().play().objects()[0].pose.pos);
+    assert!(drawn_at(&mut app, 0).is_some_and(|at| at.distance(ball_start) < 0.01), "the ball is not drawn where it lies");
+    walk_friend(&mut stepper, &mut app, friend, Vec3::new(rug.x, 0.0, rug.z + 1.3), Vec3::NEG_Z);
+    stepper.send_event(friend, ClientEvent::Grab(0));
+    for _ in 0..6 {
+        frame(&mut stepper, &mut app);
+    }
+    stepper.send_event(friend, ClientEvent::Release(0, QuantVec([500, 4000, -2500])));
+    let mut highest = 0.0f32;
+    for _ in 0..30 * 12 {
+        frame(&mut stepper, &mut app);
+        highest = highest.max(drawn_at(&mut app, 0).map_or(0.0, |at| at.y));
+    }
+    assert!(highest > 1.4, "the ball was never drawn in the air (highest {highest} m)");
+    assert!(stepper.server.room().play().is_at_rest());
+    let rest = wire_pos(stepper.server.room().play().objects()[0].pose.pos);
+    let drawn = drawn_at(&mut app, 0).unwrap();
+    assert!(drawn.distance(rest) < 0.01, "drawn at {drawn}, the room has it at {rest}");
+}
+
+#[test]
+fn a_friends_dart_in_the_bull_pops_its_score_over_the_board() {
+    let (mut stepper, mut app, friend, _) = with_a_friend();
+    let board = WardLayout::ward().dartboard.center;
+    walk_friend(&mut stepper, &mut app, friend, Vec3::new(5.9, 0.0, 1.9), Vec3::NEG_Z);
+    stepper.send_event(friend, ClientEvent::Grab(5));
+    frame(&mut stepper, &mut app);
+    let throw_from = Vec3::new(board.x - 2.4, 0.0, board.z);
+    walk_friend(&mut stepper, &mut app, friend, throw_from, Vec3::X);
+    let hand = hold_point(throw_from, facing(Vec3::X), None);
+    let velocity = throw_velocity(hand, board - Vec3::X * DART_RADIUS);
+    stepper.send_event(friend, ClientEvent::Release(5, QuantVec::from_metres(velocity.to_array())));
+    for _ in 0..30 {
+        frame(&mut stepper, &mut app);
+    }
+    let mut pops = app.world_mut().query_filtered::<&Children, With<ScorePop>>();
+    let pop_children: Vec<Entity> = pops.iter(app.world()).flat_map(|c| c.iter().collect::<Vec<_>>()).collect();
+    let lines: Vec<String> = pop_children.iter().filter_map(|e| app.world().get::<Text>(*e).map(|t| t.0.clone())).collect();
+    assert_eq!(lines.len(), 1, "one score pops up: {lines:?}");
+    assert!(lines[0].contains("あおい") && lines[0].contains("50"), "the pop says who and how much: {}", lines[0]);
+    let dart = drawn_at(&mut app, 5).unwrap();
+    assert!(dart.distance(board) < 0.06, "the dart is drawn at {dart}, not in the board");
+}
+
+#[test]
+fn a_wish_written_in_japanese_hangs_on_the_bamboo_for_a_friend_too() {
+    let (mut stepper, mut app, friend, _) = with_a_friend();
+    // The Tanabata panel, where the HUD puts it.
+    let font = app.world().resource::<UiFont>().clone();
+    app.world_mut().commands().spawn(Node::default()).with_children(|hud| spawn_wish_section(hud, &font));
+    frame(&mut stepper, &mut app);
+    // Pressing a paper colour turns the chat's field into the wish's.
+    let mut papers = app.world_mut().query::<(Entity, &PaperChoice)>();
+    let blue = papers.iter(app.world()).find(|(_, p)| p.0 == Paper::Blue).map(|(e, _)| e).expect("no blue paper button");
+    app.world_mut().entity_mut(blue).insert(Interaction::Pressed);
+    frame(&mut stepper, &mut app);
+    assert_eq!(app.world().resource::<ChatInput>().wish, Some(Paper::Blue));
+    let window = Entity::PLACEHOLDER;
+    ime(&mut app, Ime::Preedit { window, value: "はなびがみたい".into(), cursor: None });
+    ime(&mut app, Ime::Commit { window, value: "花火が見たい".into() });
+    frame(&mut stepper, &mut app);
+    press(&mut app, KeyCode::Enter, Key::Enter);
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    let hung = stepper.clients[friend].events.iter().find_map(|e| if let RoomEvent::WishHung(w) = e { Some(w.clone()) } else { None });
+    let hung = hung.expect("the friend never saw the wish");
+    assert_eq!((hung.text.as_str(), hung.paper), ("花火が見たい", Paper::Blue));
+    assert!(app.world().resource::<ChatInput>().wish.is_none(), "the field went back to being the chat's");
+    // The friend hangs one too: two strips on my bamboo, and I may take down only mine.
+    stepper.send_event(friend, ClientEvent::HangWish(Paper::Yellow, "みんなで あそびたい".into()));
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    let mut strips = app.world_mut().query::<&WishStrip>();
+    assert_eq!(strips.iter(app.world()).count(), 2);
+    let mut texts = app.world_mut().query::<&Text>();
+    let shown: Vec<String> = texts.iter(app.world()).map(|t| t.0.replace(['\u{200b}', '\u{2060}'], "")).collect();
+    assert!(shown.iter().any(|t| t == "花火が見たい") && shown.iter().any(|t| t == "みんなで あそびたい"), "the wishes are not listed to read: {shown:?}");
+    let mut take_downs = app.world_mut().query::<&TakeDown>();
+    let mine: Vec<u32> = take_downs.iter(app.world()).map(|t| t.0).collect();
+    assert_eq!(mine, vec![hung.id], "a child may take down only their own wish");
+    let button = app.world_mut().query::<(Entity, &TakeDown)>().iter(app.world()).map(|(e, _)| e).next().unwrap();
+    app.world_mut().entity_mut(button).insert(Interaction::Pressed);
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    assert!(stepper.clients[friend].events.contains(&RoomEvent::WishTakenDown(hung.id)));
+    let mut strips = app.world_mut().query::<&WishStrip>();
+    assert_eq!(strips.iter(app.world()).count(), 1);
+}
