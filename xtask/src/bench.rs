@@ -33,7 +33,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         // The dev profile: the one the tests built (dependencies at opt-level 1).
         Some("avatars") => crate::status(crate::cargo().args(["bench", "--profile", "dev", "--package", "tsunagu", "--bench", "avatars", "--"]).args(&args[1..])),
         _ => Err(
-            "usage: cargo xtask bench net [bandwidth|server|attack] | cargo xtask bench voice | cargo xtask bench avatars"
+            "usage: cargo xtask bench net [bandwidth|server|attack|play] | cargo xtask bench voice | cargo xtask bench avatars"
                 .into(),
         ),
     }

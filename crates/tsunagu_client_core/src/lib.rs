@@ -179,6 +179,7 @@ pub struct ClientCore {
     next_pose_at: Duration,
     pending_events: Vec<ClientEvent>,
     snapshot_bytes_before: u64,
+    object_bytes_before: u64,
     /// The echo in flight (its number and when it left) and the next one's time.
     echo: (Option<(u32, Duration)>, Duration),
     round_trips: std::collections::VecDeque<Duration>,
@@ -218,6 +219,7 @@ impl ClientCore {
             next_pose_at: now,
             pending_events: Vec::new(),
             snapshot_bytes_before: 0,
+            object_bytes_before: 0,
             echo: (None, now),
             round_trips: std::collections::VecDeque::new(),
             ending,
@@ -279,6 +281,11 @@ impl ClientCore {
     /// Bytes of snapshot datagrams received so far, over every connection.
     pub fn snapshot_bytes(&self) -> u64 {
         self.snapshot_bytes_before + self.session.as_ref().map_or(0, Session::snapshot_bytes)
+    }
+
+    /// Of those, the bytes that carried the room's things, over every connection.
+    pub fn object_bytes(&self) -> u64 {
+        self.object_bytes_before + self.session.as_ref().map_or(0, Session::object_bytes)
     }
 
     /// The newest round trip to the server and back (measured every
@@ -592,6 +599,7 @@ impl ClientCore {
     fn retire_session(&mut self) {
         if let Some(session) = self.session.take() {
             self.snapshot_bytes_before += session.snapshot_bytes();
+            self.object_bytes_before += session.object_bytes();
         }
     }
 

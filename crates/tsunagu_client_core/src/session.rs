@@ -51,6 +51,8 @@ pub struct Session {
     views: ViewHistory,
     /// Bytes of every snapshot datagram that arrived (for measuring bandwidth).
     snapshot_bytes: u64,
+    /// Bytes of the snapshots' `objects` fields (the shared things), field header included.
+    object_bytes: u64,
     /// The newest base the server coded against: proof it hears our acks.
     newest_base: Option<u32>,
 }
@@ -71,6 +73,7 @@ impl Session {
             early_events: Vec::new(),
             views: ViewHistory::default(),
             snapshot_bytes: 0,
+            object_bytes: 0,
             newest_base: None,
         }
     }
@@ -84,6 +87,11 @@ impl Session {
     /// Bytes of snapshot datagrams received on this connection.
     pub fn snapshot_bytes(&self) -> u64 {
         self.snapshot_bytes
+    }
+
+    /// Bytes of snapshots that carried the room's things (their field only).
+    pub fn object_bytes(&self) -> u64 {
+        self.object_bytes
     }
 
     /// True once Welcome has arrived and until the connection ends.
@@ -177,6 +185,10 @@ impl Session {
                     return Ok(());
                 };
                 let Ok(objects) = decode_objects(base, snapshot.tick, &snapshot.objects) else { return Ok(()) };
+                if !snapshot.objects.is_empty() {
+                    // The bin's header: 2 bytes up to 255, 3 beyond.
+                    self.object_bytes += snapshot.objects.len() as u64 + if snapshot.objects.len() > 255 { 3 } else { 2 };
+                }
                 let view = base.then_with(snapshot.tick, &avatars, &objects);
                 self.views.record(snapshot.tick, view);
                 if snapshot.base_ago > 0 {

@@ -9,6 +9,12 @@
 //!     clients over QUIC; its CPU time from /proc, and how old a pose is when
 //!     another client first sees it (client → server → client).
 //!
+//! (d) Play (`cargo xtask bench net play`): four rooms of 20 on one server
+//!     (in process, the stepper's transport), the eight things of every room
+//!     tossed up and caught again by eight of its people; the server's time per
+//!     tick, beside the same rooms with the things at rest, and the bytes each
+//!     client receives for the things.
+//!
 //! Run through xtask, which builds the server binary and sets TSUNAGU_SERVER_BIN.
 
 use std::collections::HashMap;
@@ -358,6 +364,7 @@ fn main() {
     if only.as_deref() == Some("smoke") {
         let (ours, naive) = bandwidth(6, 3);
         assert!(ours > 0.0 && ours * 5.0 < naive, "delta coding is not paying off: {ours:.2} vs naive {naive:.2} kbit/s");
+        play(1, 10, 2, true);
         return;
     }
     let wants = |part: &str| only.as_deref().is_none_or(|o| o == part);
@@ -366,6 +373,11 @@ fn main() {
     }
     if wants("server") {
         run_server_part("(b)", false);
+    }
+    if wants("play") {
+        let resting = play(4, 20, 20, false);
+        let playing = play(4, 20, 20, true);
+        println!("    playing costs the server {:.2}x the time of the same rooms at rest", playing / resting);
     }
     // Not part of the default run: it shares the machine's cores with the attackers.
     if only.as_deref() == Some("attack") {
@@ -383,4 +395,102 @@ fn run_server_part(label: &str, burst: bool) {
         eprintln!("{label} failed: {e}");
         std::process::exit(1);
     }
+}
+
+/// (d) `rooms` rooms of `people` on one in-process server for `seconds`
+/// (after the players walk to their things): with `playing`, eight people in
+/// each room toss their thing up every two seconds and catch it again, so
+/// all eight are in the air or bouncing most of the time. Returns the
+/// server's median time per tick, in milliseconds.
+fn play(rooms: usize, people: usize, seconds: usize, playing: bool) -> f64 {
+    use tsunagu_protocol::{ClientEvent, QuantVec};
+    use tsunagu_room::RoomConfig;
+    use tsunagu_server::RoomServer;
+    use tsunagu_sim::WardLayout;
+    use tsunagu_sim::motion::{WALK_SPEED, facing};
+    use tsunagu_sim::objects::{OBJECTS, ObjectWorld};
+    use tsunagu_sim::pose::to_wire;
+
+    let (links, connector) = tsunagu_net::memory::hub();
+    let configs = (0..rooms).map(|r| RoomConfig { code: format!("play-{r}"), facilitator_code: format!("play-{r}-staff"), capacity: people + 2 }).collect();
+    let mut server = RoomServer::with_rooms(links, configs);
+    let mut now = Duration::ZERO;
+    let mut clients: Vec<(usize, usize, ClientCore)> = Vec::new();
+    for room in 0..rooms {
+        for n in 0..people {
+            let hello = Hello::new(&format!("play-{room}"), &format!("p{n}"), AvatarLook::with_color([200, 120, 80]));
+            clients.push((room, n, ClientCore::join(Box::new(connector.clone()), hello, now)));
+        }
+    }
+    // Each player stands just south of its thing, facing it: the hand point is over it.
+    let layout = WardLayout::ward();
+    let things = ObjectWorld::new(&layout).poses();
+    let stands: Vec<bevy_math::Vec3> = things.iter().map(|t| layout.clamp_walkable(t.position.with_y(0.0) + bevy_math::Vec3::Z * 0.55, 0.3)).collect();
+    let trace: Vec<Person> = (0..people).map(Person::new).collect();
+    let mut at: Vec<bevy_math::Vec3> = vec![bevy_math::Vec3::ZERO; clients.len()];
+    let mut tick = 0usize;
+    let walk_ticks = 30 * 8;
+    let mut step_times = Vec::new();
+    let mut object_bytes_at_start = Vec::new();
+    let total_ticks = walk_ticks + 30 * seconds;
+    for _ in 0..total_ticks {
+        let t = tick as f32 / 30.0;
+        for (i, (_, n, core)) in clients.iter_mut().enumerate() {
+            let player = *n < OBJECTS;
+            let pose = if player {
+                if at[i] == bevy_math::Vec3::ZERO {
+                    at[i] = trace[*n].pose(t).body.pos.to_metres().into();
+                }
+                let step = (stands[*n] - at[i]).clamp_length_max(WALK_SPEED / 30.0);
+                at[i] += step;
+                let rot = facing(bevy_math::Vec3::NEG_Z);
+                tsunagu_protocol::AvatarPose { body: to_wire(at[i], rot), head: to_wire(at[i] + bevy_math::Vec3::Y * 1.15, rot), hands: None }
+            } else {
+                trace[*n].pose(t)
+            };
+            core.send_pose(pose, now);
+            // Toss up (3.5 m/s: back at the hand in 0.7 s), catch, toss again.
+            if playing && player && tick >= walk_ticks {
+                let phase = (tick + *n * 7) % 60;
+                if phase == 0 {
+                    core.send_event(ClientEvent::Grab(*n as u16));
+                } else if phase == 15 {
+                    core.send_event(ClientEvent::Release(*n as u16, QuantVec([0, 3500, 0])));
+                }
+            }
+        }
+        now += TICK;
+        let started = Instant::now();
+        server.step(now);
+        if tick >= walk_ticks {
+            step_times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        for (_, _, core) in &mut clients {
+            core.poll(now);
+        }
+        if tick + 1 == walk_ticks {
+            object_bytes_at_start = clients.iter().map(|(_, _, c)| c.object_bytes()).collect();
+        }
+        tick += 1;
+    }
+    let mut per_client: Vec<f64> = clients.iter().zip(&object_bytes_at_start).map(|((_, _, c), start)| (c.object_bytes() - start) as f64 / seconds as f64).collect();
+    let awake = server.rooms().iter().filter(|r| !r.play().is_at_rest()).count();
+    let total_ms: f64 = step_times.iter().sum();
+    let mut sorted = step_times.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median_ms = percentile(&sorted, 0.5);
+    let what = if playing { "all things tossed and caught" } else { "things at rest" };
+    println!("(d) play: {rooms} rooms x {people} people, {seconds} s, {what}");
+    println!(
+        "    server per tick: median {median_ms:.3} ms, p99 {:.3} ms; {:.1}% of one core at 30 Hz",
+        percentile(&sorted, 0.99),
+        total_ms / (seconds as f64 * 1000.0) * 100.0
+    );
+    println!("    things' bytes per client: median {:.0} B/s ({:.2} kbit/s), max {:.0} B/s", median(&mut per_client), median(&mut per_client) * 8.0 / 1000.0, per_client.iter().copied().fold(0.0, f64::max));
+    if !playing {
+        assert!(per_client.iter().all(|b| *b == 0.0), "things at rest cost bytes: {per_client:?}");
+    } else {
+        assert!(awake == rooms, "only {awake} of {rooms} rooms were playing at the end");
+    }
+    median_ms
 }
