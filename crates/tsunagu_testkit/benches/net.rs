@@ -428,12 +428,11 @@ fn play(rooms: usize, people: usize, seconds: usize, playing: bool) -> f64 {
     let stands: Vec<bevy_math::Vec3> = things.iter().map(|t| layout.clamp_walkable(t.position.with_y(0.0) + bevy_math::Vec3::Z * 0.55, 0.3)).collect();
     let trace: Vec<Person> = (0..people).map(Person::new).collect();
     let mut at: Vec<bevy_math::Vec3> = vec![bevy_math::Vec3::ZERO; clients.len()];
-    let mut tick = 0usize;
     let walk_ticks = 30 * 8;
     let mut step_times = Vec::new();
     let mut object_bytes_at_start = Vec::new();
     let total_ticks = walk_ticks + 30 * seconds;
-    for _ in 0..total_ticks {
+    for tick in 0..total_ticks {
         let t = tick as f32 / 30.0;
         for (i, (_, n, core)) in clients.iter_mut().enumerate() {
             let player = *n < OBJECTS;
@@ -471,7 +470,6 @@ fn play(rooms: usize, people: usize, seconds: usize, playing: bool) -> f64 {
         if tick + 1 == walk_ticks {
             object_bytes_at_start = clients.iter().map(|(_, _, c)| c.object_bytes()).collect();
         }
-        tick += 1;
     }
     let mut per_client: Vec<f64> = clients.iter().zip(&object_bytes_at_start).map(|((_, _, c), start)| (c.object_bytes() - start) as f64 / seconds as f64).collect();
     let awake = server.rooms().iter().filter(|r| !r.play().is_at_rest()).count();

@@ -20,7 +20,7 @@ use tsunagu_protocol::{AvatarLook, ClientEvent, Gesture, Hello, Stamp};
 
 use crate::harness::{Peer, one_at_a_time, pose_at, wait_until};
 
-const CANARIES: [&str; 5] = ["さくら", "Hanako-Test", "CANARY-LINE", "127.0.0.2", "ないしょの はなし"];
+const CANARIES: [&str; 6] = ["さくら", "Hanako-Test", "CANARY-LINE", "127.0.0.2", "ないしょの はなし", "ひみつの ねがい"];
 const ALSO_ADDRESS: &str = "127.0.0.3";
 
 /// Log lines written into memory.
@@ -114,7 +114,12 @@ fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
     hanako.core.send_event(ClientEvent::Chat("ないしょの はなし\u{202e}".into()));
     sakura.core.send_event(ClientEvent::Stamp(Stamp::Heart));
     hanako.core.send_event(ClientEvent::Gesture(Gesture::Wave));
+    // A Tanabata wish, and the ball picked up and thrown.
+    hanako.core.send_event(ClientEvent::HangWish(tsunagu_protocol::Paper::Blue, "ひみつの ねがい".into()));
+    sakura.core.send_event(ClientEvent::Grab(0));
+    sakura.core.send_event(ClientEvent::Release(0, tsunagu_protocol::QuantVec([0, 3000, 0])));
     assert!(wait_until(&mut [&mut sakura, &mut hanako], Duration::from_secs(2), |ps| ps[1].events.iter().any(|e| matches!(e, RoomEvent::Chat(..)))));
+    assert!(wait_until(&mut [&mut sakura, &mut hanako], Duration::from_secs(2), |ps| ps[0].events.iter().any(|e| matches!(e, RoomEvent::WishHung(..)))));
     // Crafted frames that carry text into a careless log.
     let crafted: [Vec<u8>; 3] = [
         rmp_serde::to_vec(&std::collections::BTreeMap::from([("Canary さくら\nINFO CANARY-LINE forged", 1u8)])).unwrap(),
