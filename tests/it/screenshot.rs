@@ -82,6 +82,10 @@ fn the_room_renders_with_people_in_it_and_no_headset_or_sound_card_needed() {
     // Out of reach of the test sound server (`cargo xtask test` starts one):
     // on a machine without a sound card, no microphone and no speakers.
     cmd.env_remove("XDG_RUNTIME_DIR").env_remove("PULSE_SERVER");
+    // The bamboo's picture goes where a child's Pictures would be: here.
+    let home = dir.join("home");
+    let _ = std::fs::remove_dir_all(&home);
+    cmd.env("HOME", &home).env_remove("XDG_CONFIG_HOME");
     let (ok, log) = run_with_limit(cmd, Duration::from_secs(300));
     assert!(ok, "the client failed:\n{log}");
 
@@ -113,6 +117,14 @@ fn the_room_renders_with_people_in_it_and_no_headset_or_sound_card_needed() {
     for expected in ["ball flying: true", "3 darts in the board", "3 wishes on the bamboo"] {
         assert!(play.contains(expected), "the picture lacks {expected}: {play}");
     }
+    // 「ささの しゃしんを ほぞん」: a PNG of the bamboo, on this PC only.
+    let pictures: Vec<_> = std::fs::read_dir(home.join("Tsunagu")).map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
+    assert_eq!(pictures.len(), 1, "no picture of the bamboo saved:\n{log}");
+    let bamboo = read_png(&pictures[0]);
+    assert_eq!((bamboo.width, bamboo.height), (720, 960));
+    let tones: std::collections::HashSet<[u8; 3]> = bamboo.rgb.iter().map(|p| p.map(|c| c >> 3)).collect();
+    assert!(tones.len() > 50, "the bamboo's picture is nearly blank ({} tones)", tones.len());
+    println!("picture of the bamboo: {}", pictures[0].display());
 
     let picture = read_png(&path);
     assert_eq!((picture.width, picture.height), (WIDTH, HEIGHT));

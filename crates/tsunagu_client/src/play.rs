@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use bevy::camera::RenderTarget;
 use bevy::prelude::*;
 use bevy::render::render_resource::TextureFormat;
-use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::window::PrimaryWindow;
 use tsunagu_client_core::RoomEvent;
 use tsunagu_i18n::Arg;
@@ -121,11 +121,14 @@ pub struct WishesShown {
 
 /// A camera drawing the bamboo into an image to save, and its progress.
 #[derive(Component)]
-struct PictureCamera {
+pub struct PictureCamera {
     image: Handle<Image>,
     path: PathBuf,
     frames: u32,
 }
+
+/// The way the bamboo's wishes face: from its corner toward the middle of the room.
+const TOWARD_THE_ROOM: Vec3 = Vec3::new(-0.8, 0.0, 0.6);
 
 /// The panel is open within this distance of the bamboo, metres.
 const NEAR_BAMBOO: f32 = 3.5;
@@ -270,7 +273,7 @@ fn hear_play(
                 let name = connection.read(|core| nickname(core, *by));
                 let ring = texts.get(settings.language, ring_key(*score));
                 let args = [("name", Arg::Str(&name)), ("ring", Arg::Str(&ring)), ("points", Arg::Num(f64::from(score.points())))];
-                let line = texts.plain_with(settings.language, "play-dart-scored", &args);
+                let line = texts.get_with(settings.language, "play-dart-scored", &args);
                 for old in &pops {
                     commands.entity(old).despawn();
                 }
@@ -449,7 +452,7 @@ fn place_board_labels(
     let darts: Vec<u32> = connection.read(|core| core.room().darts().map(|(_, score)| score.points()).collect());
     for (mut node, mut visibility, computed, children) in &mut boards {
         let scores = darts.iter().map(u32::to_string).collect::<Vec<_>>().join(" ・ ");
-        let shown = (!darts.is_empty()).then(|| texts.plain_with(settings.language, "play-darts", &[("scores", Arg::Str(&scores))]));
+        let shown = (!darts.is_empty()).then(|| texts.get_with(settings.language, "play-darts", &[("scores", Arg::Str(&scores))]));
         for child in children.iter() {
             if let Ok(mut text) = labels.get_mut(child)
                 && text.0 != shown.clone().unwrap_or_default()
@@ -491,13 +494,12 @@ fn hang_wishes(
     for wish in &wishes {
         let at = wish_place(ward.0.bamboo, wish.slot);
         let material = materials.add(StandardMaterial { base_color: paper_color(wish.paper), perceptual_roughness: 0.9, ..default() });
-        // A strip hanging below its branch, turned to face out from the stalk.
-        let out = (at - ward.0.bamboo).with_y(0.0).normalize_or_zero();
+        // A strip hanging below its branch, its face turned to the room.
         commands.spawn((
             WishStrip(wish.id),
             Mesh3d(shapes.cube.clone()),
             MeshMaterial3d(material),
-            Transform::from_translation(at - Vec3::Y * 0.17).looking_to(out, Vec3::Y).with_scale(Vec3::new(0.1, 0.32, 0.008)),
+            Transform::from_translation(at - Vec3::Y * 0.17).looking_to(TOWARD_THE_ROOM, Vec3::Y).with_scale(Vec3::new(0.1, 0.32, 0.008)),
             DespawnOnExit(AppState::InRoom),
         ));
     }
@@ -638,48 +640,76 @@ fn wish_buttons(
         }
     }
     if pictures.iter().any(|i| *i == Interaction::Pressed) && cameras.is_empty() {
-        let image = images.add(Image::new_target_texture(720, 960, TextureFormat::Rgba8UnormSrgb, None));
-        let bamboo = ward.0.bamboo;
-        let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        commands.spawn((
-            PictureCamera { image: image.clone(), path: tsunagu_client_core::settings::picture_path("tanabata", unix), frames: 0 },
-            Camera3d::default(),
-            Camera { order: -2, clear_color: ClearColorConfig::Custom(Color::srgb(0.98, 0.93, 0.85)), ..default() },
-            RenderTarget::Image(image.into()),
-            // From the room's side, a little below the top, the whole bamboo in view.
-            Transform::from_translation(bamboo + Vec3::new(-1.9, 1.0, 1.5)).looking_at(bamboo + Vec3::Y * 1.0, Vec3::Y),
-            DespawnOnExit(AppState::InRoom),
-        ));
+        picture_the_bamboo(&mut commands, &mut images, &ward.0);
     }
 }
 
-/// A few frames after the picture camera starts, its image is saved as PNG.
-fn take_picture(
-    mut commands: Commands,
-    mut cameras: Query<(Entity, &mut PictureCamera)>,
-    mut notices: Query<&mut Text, With<PictureNotice>>,
-    settings: Res<Settings>,
-    texts: Res<Texts>,
-) {
+/// Start a picture of the bamboo: a camera draws it into an image, saved as
+/// PNG in this child's Pictures folder a few frames later (`take_picture`).
+pub fn picture_the_bamboo(commands: &mut Commands, images: &mut Assets<Image>, ward: &tsunagu_sim::WardLayout) {
+    let image = images.add(Image::new_target_texture(720, 960, TextureFormat::Rgba8UnormSrgb, None));
+    let bamboo = ward.bamboo;
+    let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    commands.spawn((
+        PictureCamera { image: image.clone(), path: tsunagu_client_core::settings::picture_path("tanabata", unix), frames: 0 },
+        Camera3d::default(),
+        Camera { order: -2, clear_color: ClearColorConfig::Custom(Color::srgb(0.98, 0.93, 0.85)), ..default() },
+        RenderTarget::Image(image.into()),
+        // From the room, facing the wishes, the whole bamboo in view.
+        Transform::from_translation(bamboo + TOWARD_THE_ROOM.normalize() * 3.4 + Vec3::Y * 0.9).looking_at(bamboo + Vec3::Y * 1.2, Vec3::Y),
+        DespawnOnExit(AppState::InRoom),
+    ));
+}
+
+/// A few frames after the picture camera starts, its image is saved as PNG;
+/// the panel says where, or that it could not be (the path only on screen,
+/// never in the log: it names the PC's user).
+fn take_picture(mut commands: Commands, mut cameras: Query<(Entity, &mut PictureCamera)>) {
     for (entity, mut camera) in &mut cameras {
         camera.frames += 1;
         if camera.frames != 3 {
             continue;
         }
         let path = camera.path.clone();
-        let made = path.parent().map(std::fs::create_dir_all);
-        let line = if matches!(made, Some(Ok(()))) {
-            commands.spawn(Screenshot::image(camera.image.clone())).observe(save_to_disk(path.clone())).observe(move |_: On<ScreenshotCaptured>, mut commands: Commands| {
+        commands.spawn(Screenshot::image(camera.image.clone())).observe(
+            move |captured: On<ScreenshotCaptured>, mut commands: Commands, mut notices: Query<&mut Text, With<PictureNotice>>, settings: Res<Settings>, texts: Res<Texts>| {
+                let line = match write_png(&path, &captured.image) {
+                    Ok(()) => {
+                        info!("tsunagu: saved a picture of the bamboo");
+                        texts.get_with(settings.language, "wish-saved", &[("path", Arg::Str(&path.display().to_string()))])
+                    }
+                    Err(e) => {
+                        warn!("tsunagu: could not save a picture of the bamboo: {e}");
+                        texts.get(settings.language, "wish-save-failed")
+                    }
+                };
+                for mut notice in &mut notices {
+                    notice.0 = line.clone();
+                }
                 commands.entity(entity).despawn();
-            });
-            info!("tsunagu: saving a picture of the bamboo");
-            texts.plain_with(settings.language, "wish-saved", &[("path", Arg::Str(&path.display().to_string()))])
-        } else {
-            commands.entity(entity).despawn();
-            texts.get(settings.language, "wish-save-failed")
-        };
-        for mut notice in &mut notices {
-            notice.0 = line.clone();
-        }
+            },
+        );
     }
+}
+
+/// Write `image` (8-bit RGBA or BGRA) to `path` as an RGB PNG, through a
+/// temporary file so a half-written picture never has the name.
+fn write_png(path: &std::path::Path, image: &Image) -> Result<(), String> {
+    use bevy::render::render_resource::TextureFormat as Format;
+    let pixels = image.data.as_ref().ok_or("no pixels")?;
+    let bgra = matches!(image.texture_descriptor.format, Format::Bgra8Unorm | Format::Bgra8UnormSrgb);
+    let rgb: Vec<u8> = pixels.chunks_exact(4).flat_map(|p| if bgra { [p[2], p[1], p[0]] } else { [p[0], p[1], p[2]] }).collect();
+    if rgb.len() != (image.width() * image.height() * 3) as usize {
+        return Err(format!("{} bytes for {}x{} pixels", pixels.len(), image.width(), image.height()));
+    }
+    let folder = path.parent().ok_or("no folder")?;
+    std::fs::create_dir_all(folder).map_err(|e| e.to_string())?;
+    let partial = path.with_extension("png.part");
+    let file = std::fs::File::create(&partial).map_err(|e| e.to_string())?;
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), image.width(), image.height());
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let written = encoder.write_header().and_then(|mut writer| writer.write_image_data(&rgb).and_then(|()| writer.finish()));
+    written.map_err(|e| e.to_string())?;
+    std::fs::rename(&partial, path).map_err(|e| e.to_string())
 }

@@ -32,6 +32,8 @@ struct Progress {
     requested: bool,
     left_for_the_room: bool,
     turned: bool,
+    /// The bamboo's picture was asked for (taken before the window's).
+    bamboo_pictured: bool,
 }
 
 /// Where the picture of the room's play is taken from: between the rug and
@@ -110,6 +112,9 @@ fn count_and_capture(
     time: Res<Time<Real>>,
     mut heading: ResMut<crate::controls::Heading>,
     mut wishes_panel: ResMut<crate::play::WishesShown>,
+    mut images: ResMut<Assets<Image>>,
+    ward: Res<crate::scene::Ward>,
+    picture_cameras: Query<(), With<crate::play::PictureCamera>>,
     mut exit: MessageWriter<AppExit>,
 ) {
     let Some(request) = &options.screenshot else { return };
@@ -145,7 +150,14 @@ fn count_and_capture(
     // With five guests, also their play: the ball up, the darts in, three wishes up.
     let everyone_playing = options.bots < 5 || (progress.turned && play.ball_flying && play.darts_in_board == 3 && play.wishes >= 3);
     let waited_enough = progress.frames_shown >= request.frames.saturating_mul(8);
-    if progress.frames_shown >= request.frames && ((everyone_expressing && everyone_playing) || waited_enough) {
+    let ready = progress.frames_shown >= request.frames && ((everyone_expressing && everyone_playing) || waited_enough);
+    // With play in the picture, first save the bamboo's as a child's button would.
+    if ready && options.bots >= 5 && !progress.bamboo_pictured {
+        crate::play::picture_the_bamboo(&mut commands, &mut images, &ward.0);
+        progress.bamboo_pictured = true;
+        return;
+    }
+    if ready && picture_cameras.is_empty() {
         progress.requested = true;
         let path = request.path.clone();
         info!("tsunagu: on screen after {} frames: {avatars} avatars, {gesturing} gesturing, {hands_up} hands up, {stamps} stamps, {bubbles} chat bubbles (Japanese: {japanese})", progress.frames_shown);
