@@ -34,7 +34,8 @@ fn missing_devices_are_announced() {
             Some(MicStatus::Unavailable),
             Some(DisplayMode::Desktop),
             ConnectionNotice::Fine,
-            None
+            None,
+            false
         ),
         ["status-no-sound", "status-no-mic", "status-no-xr"]
     );
@@ -44,7 +45,8 @@ fn missing_devices_are_announced() {
             Some(MicStatus::Unavailable),
             headset,
             ConnectionNotice::Fine,
-            None
+            None,
+            false
         ),
         ["status-no-mic"]
     );
@@ -55,23 +57,26 @@ fn missing_devices_are_announced() {
             Some(MicStatus::Off),
             headset,
             ConnectionNotice::Fine,
-            None
+            None,
+            false
         )
         .is_empty()
     );
-    assert!(notices(ready, mic, headset, ConnectionNotice::Fine, None).is_empty());
+    assert!(notices(ready, mic, headset, ConnectionNotice::Fine, None, false).is_empty());
     assert_eq!(
-        notices(ready, mic, headset, ConnectionNotice::Reconnecting, None),
+        notices(ready, mic, headset, ConnectionNotice::Reconnecting, None, false),
         ["hud-reconnecting"]
     );
     assert_eq!(
-        notices(ready, mic, headset, ConnectionNotice::Busy, None),
+        notices(ready, mic, headset, ConnectionNotice::Busy, None, false),
         ["hud-busy"]
     );
     assert_eq!(
-        notices(ready, mic, headset, ConnectionNotice::Fine, Some(refusal_message(RefusalReason::TooFast))),
+        notices(ready, mic, headset, ConnectionNotice::Fine, Some(refusal_message(RefusalReason::TooFast)), false),
         ["hud-slow-down"]
     );
+    // Muted by a facilitator: said first, so a child knows why nobody hears them.
+    assert_eq!(notices(ready, mic, headset, ConnectionNotice::Fine, None, true), ["hud-muted-by-staff"]);
     // A refusal in play says why, kindly: someone has it, or go closer.
     assert_eq!(refusal_message(RefusalReason::Taken), "play-taken");
     assert_eq!(refusal_message(RefusalReason::OutOfReach), "play-too-far");
@@ -112,8 +117,9 @@ fn every_way_a_join_fails_has_its_own_message() {
 #[test]
 fn the_hello_carries_the_start_screen_choices() {
     let settings = Settings { nickname: "  はると ".into(), look: tsunagu_protocol::AvatarLook::with_color(BODY_COLORS[2]), language: Language::Japanese };
-    let hello = tsunagu_client::net::hello_for(&settings, "room");
+    let hello = tsunagu_client::net::hello_for(&settings, "room", 42);
     assert_eq!(hello.nickname, "はると");
+    assert_eq!(hello.device, 42, "the installation's number goes with it");
     assert_eq!(hello.look.body_color, BODY_COLORS[2]);
     assert_eq!(hello.version, tsunagu_protocol::PROTOCOL_VERSION);
 }

@@ -28,7 +28,7 @@ from aioquic.asyncio import QuicConnectionProtocol, connect
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.events import ConnectionTerminated, DatagramFrameReceived, HandshakeCompleted, StreamDataReceived
 
-PROTOCOL_VERSION = 6
+PROTOCOL_VERSION = 7
 WIDTHS = [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 20, 35]
 ZERO = ((0, 0, 0), (3, 0, 0, 0))  # a missing part: origin, identity rotation
 
@@ -283,7 +283,7 @@ async def join(host, port, code, fp, nickname, color):
     if client.closed:
         raise RuntimeError(client.closed)
     client.control = client._quic.get_next_available_stream_id()
-    client.send_frame(client.control, {"Hello": [PROTOCOL_VERSION, code, nickname, look(color), None]})
+    client.send_frame(client.control, {"Hello": [PROTOCOL_VERSION, code, nickname, look(color), None, 0]})
     welcome = await asyncio.wait_for(client.welcome, 5)
     for info in welcome[4]:
         client.peers[info[0]] = info[1]

@@ -150,3 +150,7 @@ paper-purple = purple
 bot-wish-1 = I wish everyone gets well
 bot-wish-2 = I want to be an astronaut
 bot-wish-3 = I hope we can all play together again
+
+# Facilitation and safety
+join-error-locked = The room is closed to newcomers right now. Please ask a staff member
+hud-muted-by-staff = A staff member has muted your microphone

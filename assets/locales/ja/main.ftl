@@ -147,3 +147,7 @@ paper-purple = むらさき
 bot-wish-1 = みんなが げんきに なりますように
 bot-wish-2 = うちゅうひこうしに なりたい
 bot-wish-3 = また みんなで あそべますように
+
+# Facilitation and safety
+join-error-locked = いまは あたらしく はいれません。スタッフに きいてね
+hud-muted-by-staff = スタッフが あなたの マイクを とめています

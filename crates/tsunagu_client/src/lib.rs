@@ -109,6 +109,9 @@ pub struct SettingsFile {
     pub path: Option<std::path::PathBuf>,
     /// The saved file could not be read and the defaults are in use.
     pub was_unreadable: bool,
+    /// This installation's random number, sent in `Hello` (chosen on the
+    /// first run and kept in the file).
+    pub device: u64,
 }
 
 impl SettingsFile {
@@ -116,7 +119,7 @@ impl SettingsFile {
     /// the room works the same without it.
     pub fn save(&self, look: tsunagu_protocol::AvatarLook) {
         if let Some(path) = &self.path
-            && let Err(e) = tsunagu_client_core::settings::save(path, &tsunagu_client_core::settings::SavedSettings { look })
+            && let Err(e) = tsunagu_client_core::settings::save(path, &tsunagu_client_core::settings::SavedSettings { look, device: self.device })
         {
             warn!("tsunagu: could not remember the avatar's look: {e}");
         }
@@ -126,18 +129,26 @@ impl SettingsFile {
 /// The look to start with: the command line's colour over the saved look,
 /// else the saved look, else the defaults. Says (in the log) why a saved
 /// file was not used.
-fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, bool) {
+fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, SettingsFile) {
     use tsunagu_client_core::settings::{Loaded, SavedSettings, load};
-    let defaults = SavedSettings { look: tsunagu_protocol::AvatarLook::with_color(BODY_COLORS[0]) };
+    let defaults = SavedSettings { look: tsunagu_protocol::AvatarLook::with_color(BODY_COLORS[0]), device: 0 };
     let loaded = options.settings_file.as_deref().map_or(Loaded::Missing, load);
     if let Loaded::Unreadable(why) = &loaded {
         warn!("tsunagu: the saved settings could not be read ({why}); starting with the defaults");
     }
-    let mut look = loaded.settings_or(defaults).look;
+    let saved = loaded.settings_or(defaults);
+    let mut look = saved.look;
     if let Some(color) = options.body_color {
         look.body_color = color;
     }
-    (look, matches!(loaded, Loaded::Unreadable(_)))
+    let file = SettingsFile { path: options.settings_file.clone(), was_unreadable: matches!(loaded, Loaded::Unreadable(_)), device: saved.device };
+    if saved.device == 0 {
+        // The first run here: choose this installation's number and keep it.
+        let file = SettingsFile { device: rand::random::<u64>().max(1), ..file };
+        file.save(saved.look);
+        return (look, file);
+    }
+    (look, file)
 }
 
 /// Body colours offered on the start screen: warm, distinct, friendly.
@@ -175,9 +186,9 @@ pub fn build_app(options: ClientOptions) -> App {
         app.add_plugins(defaults);
     }
     app.add_plugins(bevy_rapier3d::prelude::RapierPhysicsPlugin::<bevy_rapier3d::prelude::NoUserData>::default());
-    let (look, was_unreadable) = starting_look(&options);
+    let (look, settings_file) = starting_look(&options);
     app.insert_resource(Settings { nickname: options.nickname.clone().unwrap_or_default(), look, language })
-    .insert_resource(SettingsFile { path: options.settings_file.clone(), was_unreadable })
+    .insert_resource(settings_file)
     .insert_resource(ClearColor(Color::srgb(0.98, 0.93, 0.85)))
     .init_state::<AppState>()
     .add_plugins((

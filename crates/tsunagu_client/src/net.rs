@@ -95,6 +95,8 @@ pub fn reject_message(reason: RejectReason) -> &'static str {
         RejectReason::InvalidNickname => "start-nickname-invalid",
         RejectReason::ServerShuttingDown => "join-error-shutdown",
         RejectReason::RoomClosed => "join-error-closed",
+        RejectReason::Removed => "join-error-removed",
+        RejectReason::RoomLocked => "join-error-locked",
     }
 }
 
@@ -190,9 +192,9 @@ pub fn data_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("org", "Tsunagu", "tsunagu").map(|d| d.data_dir().to_path_buf())
 }
 
-/// A Hello for these settings and room code.
-pub fn hello_for(settings: &Settings, room_code: &str) -> Hello {
-    Hello::new(room_code, settings.nickname.trim(), settings.look)
+/// A Hello for these settings and room code, from installation `device`.
+pub fn hello_for(settings: &Settings, room_code: &str, device: u64) -> Hello {
+    Hello::new(room_code, settings.nickname.trim(), settings.look).from_device(device)
 }
 
 fn fail(commands: &mut Commands, next: &mut NextState<AppState>, key: &'static str, reason: String) {
@@ -204,6 +206,7 @@ fn fail(commands: &mut Commands, next: &mut NextState<AppState>, key: &'static s
 fn connect(
     mut commands: Commands,
     settings: Res<Settings>,
+    settings_file: Res<crate::SettingsFile>,
     plan: Res<JoinPlan>,
     time: Res<Time<Real>>,
     existing: Option<Res<Connection>>,
@@ -231,7 +234,7 @@ fn connect(
         }
         JoinPlan::Invite(invite) => invite.clone(),
     };
-    let hello = hello_for(&settings, &invite.room_code);
+    let hello = hello_for(&settings, &invite.room_code, settings_file.device);
     let core = ClientCore::join(Box::new(QuicConnector::new(invite)), hello, time.elapsed());
     commands.insert_resource(Connection::new(core));
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tsunagu_net::{Connector, LinkEnd, arrival_on_clock};
 use tsunagu_protocol::{
     AvatarPose, ClientEvent, CloseReason, DartScore, Gesture, Hello, PeerId, PeerInfo, QuantPose, Refusal, RejectReason, Role, ServerEvent, Stamp,
-    VoiceFrame, Wish,
+    RemovedPerson, VoiceFrame, Wish,
 };
 
 pub use room::{Placement, RemotePeer, RoomView, SampledPose};
@@ -141,6 +141,10 @@ pub enum RoomEvent {
     WishHung(Wish),
     /// A wish was taken down.
     WishTakenDown(u32),
+    /// The room was closed to newcomers, or opened again.
+    RoomLocked(bool),
+    /// (Facilitators) whom facilitators have removed, now.
+    RemovedPeople(Vec<RemovedPerson>),
     /// Over for good; nothing more will happen.
     Ended(ClientEnd),
 }
@@ -398,6 +402,8 @@ impl ClientCore {
                     role: welcome.role,
                     // A kept place keeps a raised hand.
                     hand_raised: welcome.resumed && self.room.me().is_some_and(|m| m.hand_raised),
+                    // So does a facilitator's mute (the server says so again at once).
+                    muted: welcome.resumed && self.room.me().is_some_and(|m| m.muted),
                 };
                 self.resume = Some(welcome.resume);
                 self.busy = false;
@@ -458,6 +464,14 @@ impl ClientCore {
                 if self.room.wish_hung(&wish) {
                     self.out.push(RoomEvent::WishHung(wish));
                 }
+            }
+            SessionEvent::Event(ServerEvent::RoomLocked(locked)) => {
+                self.room.set_locked(locked);
+                self.out.push(RoomEvent::RoomLocked(locked));
+            }
+            SessionEvent::Event(ServerEvent::RemovedPeople(people)) => {
+                self.room.set_removed(people.clone());
+                self.out.push(RoomEvent::RemovedPeople(people));
             }
             SessionEvent::Event(ServerEvent::WishTakenDown(id)) => {
                 if self.room.wish_taken_down(id) {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bevy_math::{Quat, Vec3};
 use tsunagu_protocol::delta::VIEW_MAX_AGE_TICKS;
 use tsunagu_protocol::limits::MAX_PEERS;
-use tsunagu_protocol::{AvatarPose, DartScore, PeerId, PeerInfo, PlayState, QuantPose, RoomSnapshot, Wish};
+use tsunagu_protocol::{AvatarPose, DartScore, PeerId, PeerInfo, PlayState, QuantPose, RemovedPerson, RoomSnapshot, Wish};
 use tsunagu_sim::interp::{Playout, Sample, Track};
 use tsunagu_sim::pose::from_wire;
 
@@ -95,6 +95,8 @@ pub struct RoomView {
     things: BTreeMap<u16, SharedThing>,
     darts: VecDeque<(PeerId, DartScore)>,
     wishes: Vec<Wish>,
+    locked: bool,
+    removed: Vec<RemovedPerson>,
     playout: Playout,
     tick_rate: f64,
     snapshots: u64,
@@ -109,6 +111,8 @@ impl Default for RoomView {
             things: BTreeMap::new(),
             darts: VecDeque::new(),
             wishes: Vec::new(),
+            locked: false,
+            removed: Vec::new(),
             playout: Playout::default(),
             tick_rate: 1.0,
             snapshots: 0,
@@ -183,6 +187,24 @@ impl RoomView {
         &self.wishes
     }
 
+    /// Whether a facilitator has closed the room to newcomers.
+    pub fn is_locked(&self) -> bool {
+        self.locked
+    }
+
+    /// Whom facilitators have removed (known to facilitators only).
+    pub fn removed(&self) -> &[RemovedPerson] {
+        &self.removed
+    }
+
+    pub(crate) fn set_locked(&mut self, locked: bool) {
+        self.locked = locked;
+    }
+
+    pub(crate) fn set_removed(&mut self, removed: Vec<RemovedPerson>) {
+        self.removed = removed;
+    }
+
     pub(crate) fn welcome(&mut self, me: PeerInfo, tick_rate_hz: u8, play: PlayState) {
         self.me = Some(me);
         self.tick_rate = f64::from(tick_rate_hz.max(1));
@@ -194,6 +216,9 @@ impl RoomView {
         }
         self.darts = play.darts.into_iter().collect();
         self.wishes = play.wishes;
+        // Told again after Welcome when they apply.
+        self.locked = false;
+        self.removed.clear();
     }
 
     /// Someone picked thing `id` up (`Some`) or let it go (`None`).

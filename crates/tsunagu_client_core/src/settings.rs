@@ -1,7 +1,9 @@
-//! What this PC remembers between runs: the avatar's look, nothing else. Not
-//! the nickname: a ward PC is shared, and the next child should not find the
-//! last one's name waiting. Kept in a small RON file in the user's config
-//! directory; nothing of it goes to any server beyond the look in `Hello`.
+//! What this PC remembers between runs: the avatar's look and a random number
+//! for this installation, nothing else. Not the nickname: a ward PC is
+//! shared, and the next child should not find the last one's name waiting.
+//! Kept in a small RON file in the user's config directory; what goes to a
+//! server is the look and the number in `Hello` (the number names no one; a
+//! room uses it only to keep a removed person out).
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +20,10 @@ const MAX_FILE_BYTES: u64 = 16 * 1024;
 pub struct SavedSettings {
     /// How the avatar looks.
     pub look: AvatarLook,
+    /// This installation's random number (0: not chosen yet; files from
+    /// before it existed read as 0).
+    #[serde(default)]
+    pub device: u64,
 }
 
 /// How loading went, so the app can say so.
@@ -103,20 +109,32 @@ mod tests {
         let path = scratch("round-trip");
         let saved = SavedSettings {
             look: AvatarLook { body_color: [90, 180, 230], headwear: Headwear::StrawHat, headwear_color: [250, 200, 80], accessories: Accessories { glasses: true, ribbon: true, scarf: false } },
+            device: 0x1234_5678_9abc_def0,
         };
         assert_eq!(load(&path), Loaded::Missing);
         save(&path, &saved).unwrap();
         assert_eq!(load(&path), Loaded::Found(saved));
         // Saving again replaces it, and leaves no temporary file behind.
-        let changed = SavedSettings { look: AvatarLook::with_color([1, 2, 3]) };
+        let changed = SavedSettings { look: AvatarLook::with_color([1, 2, 3]), device: 9 };
         save(&path, &changed).unwrap();
         assert_eq!(load(&path), Loaded::Found(changed));
         assert!(!path.with_extension("ron.new").exists());
     }
 
+    /// A file from before the installation number existed still reads: the
+    /// look kept, the number 0 (chosen afresh by the app).
+    #[test]
+    fn a_file_without_the_installation_number_still_reads() {
+        let path = scratch("older");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "(look: (body_color: (1, 2, 3), headwear: Cap, headwear_color: (4, 5, 6), accessories: (glasses: true, ribbon: false, scarf: false)))").unwrap();
+        let Loaded::Found(saved) = load(&path) else { panic!("an older file was not read") };
+        assert_eq!((saved.look.headwear, saved.device), (Headwear::Cap, 0));
+    }
+
     #[test]
     fn a_broken_or_missing_file_starts_with_the_defaults_and_says_why() {
-        let defaults = SavedSettings { look: AvatarLook::with_color([255, 160, 80]) };
+        let defaults = SavedSettings { look: AvatarLook::with_color([255, 160, 80]), device: 0 };
         let path = scratch("broken");
         assert_eq!(load(&path).settings_or(defaults), defaults);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -20,7 +20,7 @@ fn ms(n: u64) -> Duration {
 }
 
 fn info(id: u32, name: &str) -> PeerInfo {
-    PeerInfo { id: PeerId(id), nickname: name.into(), look: AvatarLook::with_color([1, 2, 3]), role: Role::Participant, hand_raised: false }
+    PeerInfo { id: PeerId(id), nickname: name.into(), look: AvatarLook::with_color([1, 2, 3]), role: Role::Participant, hand_raised: false, muted: false }
 }
 
 fn pose(x: i32) -> AvatarPose {

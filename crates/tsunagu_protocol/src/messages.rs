@@ -214,12 +214,21 @@ pub struct Hello {
     /// The `resume` token of an earlier `Welcome`, when reconnecting after the
     /// connection dropped: the server puts you back where you were.
     pub resume: Option<u64>,
+    /// A random number this installation chose once and keeps (0: none). It
+    /// names no one; a room uses it only to keep a removed person out until a
+    /// facilitator lets them back in.
+    pub device: u64,
 }
 
 impl Hello {
     /// A first-time Hello in this protocol version.
     pub fn new(room_code: &str, nickname: &str, look: AvatarLook) -> Hello {
-        Hello { version: crate::PROTOCOL_VERSION, room_code: room_code.to_owned(), nickname: nickname.to_owned(), look, resume: None }
+        Hello { version: crate::PROTOCOL_VERSION, room_code: room_code.to_owned(), nickname: nickname.to_owned(), look, resume: None, device: 0 }
+    }
+
+    /// The same Hello from installation `device`.
+    pub fn from_device(self, device: u64) -> Hello {
+        Hello { device, ..self }
     }
 }
 
@@ -236,6 +245,8 @@ pub struct PeerInfo {
     pub role: Role,
     /// Their hand is raised (until they lower it).
     pub hand_raised: bool,
+    /// A facilitator has muted them: the room drops their voice.
+    pub muted: bool,
 }
 
 /// Server → client: you are in.
@@ -280,6 +291,10 @@ pub enum RejectReason {
     ServerShuttingDown,
     /// The invite is for a room this server no longer holds.
     RoomClosed,
+    /// A facilitator removed you from this room; only a facilitator can let you back in.
+    Removed,
+    /// A facilitator has closed the room to newcomers for now.
+    RoomLocked,
 }
 
 /// Why a connection ends. Sent on the control stream before closing, and mirrored
@@ -405,6 +420,21 @@ pub enum ServerEvent {
     WishHung(Wish),
     /// A wish was taken down (by a facilitator or by whoever hung it).
     WishTakenDown(u32),
+    /// The room was closed to newcomers (`true`) or opened again. Sent to
+    /// everyone when it changes, and after `Welcome` while it is locked.
+    RoomLocked(bool),
+    /// To facilitators only: the people removed from this room, who cannot come
+    /// back until one of them is let back in. Sent after `Welcome` and when it changes.
+    RemovedPeople(Vec<RemovedPerson>),
+}
+
+/// Someone a facilitator removed, as other facilitators see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemovedPerson {
+    /// The room's number for the removal (for `LetBackIn`).
+    pub id: u32,
+    /// Their nickname when removed.
+    pub nickname: String,
 }
 
 /// Client → server on the events stream: something a person did in the room.
@@ -432,6 +462,16 @@ pub enum ClientEvent {
     HangWish(Paper, String),
     /// Take wish `u32` down (facilitators, or whoever hung it).
     TakeDownWish(u32),
+    /// Facilitators: mute (`true`) or unmute someone; the room drops their voice.
+    Mute(PeerId, bool),
+    /// Facilitators: remove someone from the room; they cannot come back until let back in.
+    Remove(PeerId),
+    /// Facilitators: make someone a facilitator or a participant, at once.
+    SetRole(PeerId, Role),
+    /// Facilitators: close the room to newcomers (`true`) or open it again.
+    LockRoom(bool),
+    /// Facilitators: let a removed person back in (the `RemovedPerson` id).
+    LetBackIn(u32),
 }
 
 impl ClientEvent {
@@ -447,6 +487,7 @@ impl ClientEvent {
             ClientEvent::Release(..) => EventKind::Release,
             ClientEvent::HangWish(..) => EventKind::HangWish,
             ClientEvent::TakeDownWish(_) => EventKind::TakeDownWish,
+            ClientEvent::Mute(..) | ClientEvent::Remove(_) | ClientEvent::SetRole(..) | ClientEvent::LockRoom(_) | ClientEvent::LetBackIn(_) => EventKind::Facilitate,
         }
     }
 }
@@ -475,6 +516,8 @@ pub enum EventKind {
     HangWish,
     /// [`ClientEvent::TakeDownWish`].
     TakeDownWish,
+    /// A facilitator's action: `Mute`, `Remove`, `SetRole`, `LockRoom`, `LetBackIn`.
+    Facilitate,
 }
 
 /// A refused client event: which kind, and why.
@@ -744,7 +787,10 @@ impl Validate for ServerEvent {
             | ServerEvent::Held(..)
             | ServerEvent::Released(_)
             | ServerEvent::DartScored(..)
-            | ServerEvent::WishTakenDown(_) => Ok(()),
+            | ServerEvent::WishTakenDown(_)
+            | ServerEvent::RoomLocked(_) => Ok(()),
+            ServerEvent::RemovedPeople(people) if people.len() > MAX_PEERS * 4 || people.iter().any(|p| !nickname_is_valid(&p.nickname)) => Err("removed"),
+            ServerEvent::RemovedPeople(_) => Ok(()),
         }
     }
 }
@@ -764,7 +810,12 @@ impl Validate for ClientEvent {
             | ClientEvent::Grab(_)
             | ClientEvent::Release(..)
             | ClientEvent::HangWish(..)
-            | ClientEvent::TakeDownWish(_) => Ok(()),
+            | ClientEvent::TakeDownWish(_)
+            | ClientEvent::Mute(..)
+            | ClientEvent::Remove(_)
+            | ClientEvent::SetRole(..)
+            | ClientEvent::LockRoom(_)
+            | ClientEvent::LetBackIn(_) => Ok(()),
         }
     }
 }

@@ -17,6 +17,7 @@ fn sample_hello() -> ClientControl {
         nickname: "ゆき".into(),
         look: AvatarLook::with_color([255, 170, 60]),
         resume: None,
+        device: 0,
     })
 }
 
@@ -34,7 +35,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         (
             "Hello",
             encode(&sample_hello(), MAX_FRAME_BYTES).unwrap(),
-            "81 a5 48 65 6c 6c 6f 95 06 a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 94 93 cc ff cc aa 3c a4 54 75 66 74 93 cc ff cc aa 3c 93 c2 c2 c2 c0",
+            "81 a5 48 65 6c 6c 6f 96 07 a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 94 93 cc ff cc aa 3c a4 54 75 66 74 93 cc ff cc aa 3c 93 c2 c2 c2 c0 00",
         ),
         (
             "Rejected",
@@ -59,7 +60,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         (
             "Welcome",
             encode(&sample_welcome(), MAX_FRAME_BYTES).unwrap(),
-            "81 a7 57 65 6c 63 6f 6d 65 98 02 ab 50 61 72 74 69 63 69 70 61 6e 74 1e 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 91 95 01 a3 41 6f 69 94 93 5a cc b4 cc e6 a4 54 75 66 74 93 5a cc b4 cc e6 93 c2 c2 c2 ab 46 61 63 69 6c 69 74 61 74 6f 72 c2 cf 00 00 12 34 56 78 9a bc c2 93 90 90 90",
+            "81 a7 57 65 6c 63 6f 6d 65 98 02 ab 50 61 72 74 69 63 69 70 61 6e 74 1e 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 91 96 01 a3 41 6f 69 94 93 5a cc b4 cc e6 a4 54 75 66 74 93 5a cc b4 cc e6 93 c2 c2 c2 ab 46 61 63 69 6c 69 74 61 74 6f 72 c2 c2 cf 00 00 12 34 56 78 9a bc c2 93 90 90 90",
         ),
         (
             "VersionMismatch",
@@ -84,11 +85,12 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
                     look: AvatarLook::with_color([255, 160, 80]),
                     role: Role::Participant,
                     hand_raised: false,
+                    muted: false,
                 }),
                 MAX_FRAME_BYTES,
             )
             .unwrap(),
-            "81 aa 50 65 65 72 4a 6f 69 6e 65 64 95 03 a3 52 65 6e 94 93 cc ff cc a0 50 a4 54 75 66 74 93 cc ff cc a0 50 93 c2 c2 c2 ab 50 61 72 74 69 63 69 70 61 6e 74 c2",
+            "81 aa 50 65 65 72 4a 6f 69 6e 65 64 96 03 a3 52 65 6e 94 93 cc ff cc a0 50 a4 54 75 66 74 93 cc ff cc a0 50 93 c2 c2 c2 ab 50 61 72 74 69 63 69 70 61 6e 74 c2 c2",
         ),
         (
             "SetLook",
@@ -120,6 +122,9 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             encode(&ServerDatagram::Snapshot(ball_snapshot()), MAX_DATAGRAM_BYTES).unwrap(),
             "81 a1 53 95 28 00 00 c4 00 c4 07 0b 0c 85 dc 3e 8c 00",
         ),
+        ("Mute", encode(&ClientEvent::Mute(PeerId(3), true), MAX_FRAME_BYTES).unwrap(), "81 a4 4d 75 74 65 92 03 c3"),
+        ("RoomLocked", encode(&ServerEvent::RoomLocked(true), MAX_FRAME_BYTES).unwrap(), "81 aa 52 6f 6f 6d 4c 6f 63 6b 65 64 c3"),
+        ("Rejected(Removed)", encode(&ServerControl::Rejected(RejectReason::Removed), MAX_FRAME_BYTES).unwrap(), "81 a8 52 65 6a 65 63 74 65 64 a7 52 65 6d 6f 76 65 64"),
         ("Grab", encode(&ClientEvent::Grab(0), MAX_FRAME_BYTES).unwrap(), "81 a4 47 72 61 62 00"),
         ("Release", encode(&ClientEvent::Release(0, QuantVec([0, 2500, -4000])), MAX_FRAME_BYTES).unwrap(), "81 a7 52 65 6c 65 61 73 65 92 00 93 00 cd 09 c4 d1 f0 60"),
         ("Held", encode(&ServerEvent::Held(PeerId(3), 0), MAX_FRAME_BYTES).unwrap(), "81 a4 48 65 6c 64 92 03 00"),
@@ -158,11 +163,12 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
                     look: AvatarLook::with_color([90, 180, 230]),
                     role: Role::Participant,
                     hand_raised: false,
+                    muted: false,
                 }),
                 MAX_FRAME_BYTES,
             )
             .unwrap(),
-            "81 ab 50 65 65 72 43 68 61 6e 67 65 64 95 03 a3 52 65 6e 94 93 5a cc b4 cc e6 a4 54 75 66 74 93 5a cc b4 cc e6 93 c2 c2 c2 ab 50 61 72 74 69 63 69 70 61 6e 74 c2",
+            "81 ab 50 65 65 72 43 68 61 6e 67 65 64 96 03 a3 52 65 6e 94 93 5a cc b4 cc e6 a4 54 75 66 74 93 5a cc b4 cc e6 93 c2 c2 c2 ab 50 61 72 74 69 63 69 70 61 6e 74 c2 c2",
         ),
         (
             "Echo (client)",
@@ -386,6 +392,7 @@ fn sample_welcome() -> ServerControl {
             look: AvatarLook::with_color([90, 180, 230]),
             role: Role::Facilitator,
             hand_raised: false,
+            muted: false,
         }],
         resume: 0x1234_5678_9abc,
         resumed: false,

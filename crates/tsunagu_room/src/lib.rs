@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use bevy_math::Vec3;
 use tsunagu_protocol::{
-    AvatarLook, AvatarPose, AvatarState, ClientEvent, Hello, PROTOCOL_VERSION, PeerId, PeerInfo, PoseFrame, QuantPose,
+    AvatarLook, AvatarPose, AvatarState, ClientEvent, EventKind, Hello, PROTOCOL_VERSION, PeerId, PeerInfo, PoseFrame, QuantPose, RemovedPerson,
     NicknameProblem, Refusal, RefusalReason, RejectReason, Role, ServerEvent, chat_problem, nickname_is_valid, normalize_chat,
     normalize_nickname,
 };
@@ -57,11 +57,17 @@ pub struct Member {
     pose_window: (Duration, u32),
     /// Voice limits and talking.
     pub voice: voice::VoiceState,
+    /// The role of the invite they came in with (a resume must use the same).
+    invited_as: Role,
+    /// Their installation's number from Hello (0: none), for a removal.
+    device: u64,
 }
 
 impl Member {
-    fn new(info: PeerInfo, pose: AvatarPose, now: Duration, resume: u64) -> Member {
+    fn new(info: PeerInfo, pose: AvatarPose, now: Duration, resume: u64, device: u64) -> Member {
         Member {
+            invited_as: info.role,
+            device,
             info,
             pose,
             last_seq: None,
@@ -111,6 +117,15 @@ struct Departed {
     info: PeerInfo,
     pose: AvatarPose,
     at: Duration,
+    invited_as: Role,
+}
+
+/// Someone a facilitator removed: kept out until let back in.
+#[derive(Clone, Debug)]
+struct Removal {
+    id: u32,
+    device: u64,
+    nickname: String,
 }
 
 /// How long a dropped member's place is kept for a reconnect.
@@ -127,6 +142,10 @@ pub struct Room {
     next_id: u32,
     joins_so_far: u32,
     play: Play,
+    /// Closed to newcomers by a facilitator.
+    locked: bool,
+    removed: Vec<Removal>,
+    next_removal: u32,
 }
 
 impl Room {
@@ -134,7 +153,7 @@ impl Room {
     pub fn new(config: RoomConfig) -> Self {
         let layout = WardLayout::ward();
         let play = Play::new(&layout);
-        Room { config, layout, members: BTreeMap::new(), departed: HashMap::new(), next_id: 1, joins_so_far: 0, play }
+        Room { config, layout, members: BTreeMap::new(), departed: HashMap::new(), next_id: 1, joins_so_far: 0, play, locked: false, removed: Vec::new(), next_removal: 1 }
     }
 
     /// The room's setup.
@@ -167,10 +186,15 @@ impl Room {
         if !nickname_is_valid(&hello.nickname) {
             return Err(RejectReason::InvalidNickname);
         }
+        // Removed from this room: not with this invite, not with the other,
+        // not with a resume token, until a facilitator lets them back in.
+        if hello.device != 0 && self.removed.iter().any(|r| r.device == hello.device) {
+            return Err(RejectReason::Removed);
+        }
         let nickname = normalize_nickname(&hello.nickname);
         // A token only brings back someone of the role the invite gives.
         if let Some(token) = hello.resume {
-            let present = self.members.values().find(|m| m.resume == token && m.info.role == role).map(|m| m.info.id);
+            let present = self.members.values().find(|m| m.resume == token && m.invited_as == role).map(|m| m.info.id);
             if let Some(id) = present {
                 let member = self.members.get_mut(&id).ok_or(RejectReason::RoomFull)?;
                 member.resume = resume_token;
@@ -178,14 +202,18 @@ impl Room {
                 member.info.nickname = nickname;
                 return Ok((member, Admission::Replaced));
             }
-            if self.departed.get(&token).is_some_and(|d| d.info.role == role)
+            if self.departed.get(&token).is_some_and(|d| d.invited_as == role)
                 && let Some(kept) = self.departed.remove(&token)
             {
                 let info = PeerInfo { nickname, look: hello.look, ..kept.info };
-                let member = Member::new(info, kept.pose, now, resume_token);
+                let mut member = Member::new(info, kept.pose, now, resume_token, hello.device);
+                member.invited_as = kept.invited_as;
                 let id = member.info.id;
                 return Ok((self.members.entry(id).or_insert(member), Admission::Returned));
             }
+        }
+        if self.locked {
+            return Err(RejectReason::RoomLocked);
         }
         if self.members.len() + self.departed.len() >= self.config.capacity {
             return Err(RejectReason::RoomFull);
@@ -196,7 +224,7 @@ impl Room {
         let facing_screen = bevy_math::Quat::IDENTITY;
         let head = spawn + Vec3::Y * tsunagu_sim::motion::EYE_HEIGHT;
         let pose = AvatarPose { body: to_wire(spawn, facing_screen), head: to_wire(head, facing_screen), hands: None };
-        let member = Member::new(PeerInfo { id, nickname, look: hello.look, role, hand_raised: false }, pose, now, resume_token);
+        let member = Member::new(PeerInfo { id, nickname, look: hello.look, role, hand_raised: false, muted: false }, pose, now, resume_token, hello.device);
         Ok((self.members.entry(id).or_insert(member), Admission::Fresh))
     }
 
@@ -222,6 +250,13 @@ impl Room {
         if !member.events.allow(kind, now) {
             return Err(Refusal { kind, reason: RefusalReason::TooFast });
         }
+        if kind == EventKind::Facilitate {
+            // The role as it is now: a demoted facilitator has lost these at once.
+            if member.info.role != Role::Facilitator {
+                return Err(Refusal { kind, reason: RefusalReason::NotAllowed });
+            }
+            return self.facilitate(id, event).map_err(|reason| Refusal { kind, reason });
+        }
         match event {
             ClientEvent::SetLook(look) => {
                 member.info.look = *look;
@@ -245,7 +280,57 @@ impl Room {
                 let facilitator = member.info.role == Role::Facilitator;
                 self.play.take_down_wish(*wish, |w| facilitator || w.by == id).map_err(|reason| Refusal { kind, reason })
             }
+            ClientEvent::Mute(..) | ClientEvent::Remove(_) | ClientEvent::SetRole(..) | ClientEvent::LockRoom(_) | ClientEvent::LetBackIn(_) => {
+                Err(Refusal { kind, reason: RefusalReason::NotAllowed })
+            }
         }
+    }
+
+    /// A facilitator's action on someone or on the room. A removal answers
+    /// `PeerLeft`: the caller also closes the removed person's connection.
+    fn facilitate(&mut self, by: PeerId, event: &ClientEvent) -> Result<ServerEvent, RefusalReason> {
+        match event {
+            ClientEvent::Mute(target, on) => {
+                let member = self.members.get_mut(target).ok_or(RefusalReason::Unknown)?;
+                member.info.muted = *on;
+                Ok(ServerEvent::PeerChanged(member.info.clone()))
+            }
+            ClientEvent::SetRole(target, role) => {
+                let member = self.members.get_mut(target).ok_or(RefusalReason::Unknown)?;
+                member.info.role = *role;
+                Ok(ServerEvent::PeerChanged(member.info.clone()))
+            }
+            ClientEvent::Remove(target) if *target == by => Err(RefusalReason::NotAllowed),
+            ClientEvent::Remove(target) => {
+                let member = self.members.remove(target).ok_or(RefusalReason::Unknown)?;
+                self.removed.push(Removal { id: self.next_removal, device: member.device, nickname: member.info.nickname });
+                self.next_removal = self.next_removal.wrapping_add(1).max(1);
+                Ok(ServerEvent::PeerLeft(*target))
+            }
+            ClientEvent::LockRoom(on) => {
+                self.locked = *on;
+                Ok(ServerEvent::RoomLocked(*on))
+            }
+            ClientEvent::LetBackIn(removal) => {
+                let before = self.removed.len();
+                self.removed.retain(|r| r.id != *removal);
+                if self.removed.len() == before {
+                    return Err(RefusalReason::Unknown);
+                }
+                Ok(self.removed_people())
+            }
+            _ => Err(RefusalReason::NotAllowed),
+        }
+    }
+
+    /// Who has been removed, as facilitators see it.
+    pub fn removed_people(&self) -> ServerEvent {
+        ServerEvent::RemovedPeople(self.removed.iter().map(|r| RemovedPerson { id: r.id, nickname: r.nickname.clone() }).collect())
+    }
+
+    /// Whether a facilitator has closed the room to newcomers.
+    pub fn is_locked(&self) -> bool {
+        self.locked
     }
 
     /// One tick of the room's play: the things move, held ones with their
@@ -276,7 +361,8 @@ impl Room {
     /// [`RESUME_WINDOW`] in case they come back. Returns whether they were here.
     pub fn depart(&mut self, id: PeerId, now: Duration) -> bool {
         let Some(member) = self.members.remove(&id) else { return false };
-        self.departed.insert(member.resume, Departed { info: member.info, pose: member.pose, at: now });
+        let departed = Departed { info: member.info, pose: member.pose, at: now, invited_as: member.invited_as };
+        self.departed.insert(member.resume, departed);
         true
     }
 

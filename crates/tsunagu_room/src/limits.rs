@@ -53,6 +53,8 @@ pub fn limit(kind: EventKind) -> Limit {
         EventKind::HangWish => Limit { per_second: 1, burst: 2 },
         // Staff tidying up the bamboo.
         EventKind::TakeDownWish => Limit { per_second: 1, burst: 3 },
+        // A nurse acting quickly in a hard moment: several at once, never a flood.
+        EventKind::Facilitate => Limit { per_second: 2, burst: 10 },
         // Voice is not a client event; its limits are in `crate::voice`.
         EventKind::Voice => Limit {
             per_second: 0,

@@ -78,6 +78,11 @@ impl Room {
         let Some(member) = self.members.get_mut(&speaker) else {
             return VoiceOutcome::Forward(Vec::new());
         };
+        // Muted by a facilitator: dropped here, whatever their client does.
+        // They know: their own PeerInfo says muted.
+        if member.info.muted {
+            return VoiceOutcome::Dropped { tell: false };
+        }
         let voice = &mut member.voice;
         let bytes_per_second = f64::from(MAX_VOICE_BITS_PER_SECOND / 8);
         let within = voice.frames.take(

@@ -262,7 +262,7 @@ impl<L: ServerLinks> RoomServer<L> {
                 let Some((room, id)) = member else { return self.violation(conn, "an event before Hello") };
                 match decode::<ClientEvent>(&bytes, MAX_FRAME_BYTES) {
                     Ok(event) => match self.rooms[room].apply_event(id, &event, now) {
-                        Ok(outcome) => self.broadcast_event(room, &outcome, None),
+                        Ok(outcome) => self.tell_room(room, &event, &outcome),
                         Err(refusal) => self.send_frame(conn, Channel::Events, &ServerEvent::Refused(refusal)),
                     },
                     Err(e) => self.violation(conn, e.kind()),
@@ -363,6 +363,17 @@ impl<L: ServerLinks> RoomServer<L> {
             c.state = ConnState::Member { room, id: info.id };
         }
         self.send_frame(conn, Channel::Control, &ServerControl::Welcome(welcome));
+        if self.rooms[room].is_locked() {
+            self.send_frame(conn, Channel::Events, &ServerEvent::RoomLocked(true));
+        }
+        if how != Admission::Fresh {
+            // Back in: how the room has them now (muted while away, say).
+            self.send_frame(conn, Channel::Events, &ServerEvent::PeerChanged(info.clone()));
+        }
+        if info.role == tsunagu_protocol::Role::Facilitator {
+            let removed = self.rooms[room].removed_people();
+            self.send_frame(conn, Channel::Events, &removed);
+        }
         match how {
             // Others already know them; their name or look may have changed.
             Admission::Replaced => self.broadcast_event(room, &ServerEvent::PeerChanged(info.clone()), Some(info.id)),
@@ -444,6 +455,49 @@ impl<L: ServerLinks> RoomServer<L> {
             if listeners.contains(&id) {
                 self.links.send_datagram(conn, bytes.clone());
             }
+        }
+    }
+
+    /// Tell the room what an applied event changed. A removal also closes
+    /// the removed person's connection, with the reason; who was removed
+    /// goes to facilitators only.
+    fn tell_room(&mut self, room: usize, event: &ClientEvent, outcome: &ServerEvent) {
+        match (event, outcome) {
+            (ClientEvent::Remove(target), _) => {
+                let theirs: Vec<ConnId> = members_in(&self.conns, room).filter(|(_, id)| id == target).map(|(c, _)| c).collect();
+                for conn in theirs {
+                    self.send_frame(conn, Channel::Control, &ServerControl::Closing(CloseReason::Removed));
+                    self.links.close(conn, CloseReason::Removed);
+                    self.conns.remove(&conn);
+                }
+                self.reconnecting.retain(|(r, id, _)| !(*r == room && id == target));
+                tracing::info!(room, session = target.0, "removed by a facilitator");
+                self.broadcast_event(room, outcome, None);
+                let removed = self.rooms[room].removed_people();
+                self.tell_facilitators(room, &removed);
+            }
+            (_, ServerEvent::RemovedPeople(_)) => self.tell_facilitators(room, outcome),
+            (ClientEvent::SetRole(target, tsunagu_protocol::Role::Facilitator), _) => {
+                self.broadcast_event(room, outcome, None);
+                // A new facilitator sees whom the others have removed.
+                let removed = self.rooms[room].removed_people();
+                let theirs: Vec<ConnId> = members_in(&self.conns, room).filter(|(_, id)| id == target).map(|(c, _)| c).collect();
+                for conn in theirs {
+                    self.send_frame(conn, Channel::Events, &removed);
+                }
+            }
+            _ => self.broadcast_event(room, outcome, None),
+        }
+    }
+
+    fn tell_facilitators(&mut self, room: usize, event: &ServerEvent) {
+        let Ok(bytes) = encode(event, MAX_FRAME_BYTES) else { return };
+        let staff: Vec<ConnId> = members_in(&self.conns, room)
+            .filter(|(_, id)| self.rooms[room].member(*id).is_some_and(|m| m.info.role == tsunagu_protocol::Role::Facilitator))
+            .map(|(c, _)| c)
+            .collect();
+        for conn in staff {
+            self.links.send(conn, Channel::Events, bytes.clone());
         }
     }
 

@@ -110,9 +110,17 @@ impl Stepper {
         Stepper { server: RoomServer::new(links, config), connector, clients: Vec::new(), now: Duration::ZERO }
     }
 
-    /// Add a client that says Hello with `code` and `nickname`. Returns its index.
+    /// Add a client that says Hello with `code` and `nickname`, from an
+    /// installation of its own. Returns its index.
     pub fn connect(&mut self, code: &str, nickname: &str) -> usize {
-        let hello = Hello::new(code, nickname, AvatarLook::with_color([200, 120, 80]));
+        let device = 1000 + self.clients.len() as u64;
+        self.connect_from(code, nickname, device)
+    }
+
+    /// Add a client from installation `device` (the same number as an earlier
+    /// client's is that client started again). Returns its index.
+    pub fn connect_from(&mut self, code: &str, nickname: &str, device: u64) -> usize {
+        let hello = Hello::new(code, nickname, AvatarLook::with_color([200, 120, 80])).from_device(device);
         let opened = Arc::new(Mutex::new(Vec::new()));
         let connector = TrackedConnector { hub: self.connector.clone(), opened: opened.clone() };
         let core = ClientCore::join(Box::new(connector), hello, self.now);
@@ -171,5 +179,7 @@ pub const TICK: Duration = Duration::from_nanos(1_000_000_000 / 30);
 
 #[cfg(test)]
 mod play_tests;
+#[cfg(test)]
+mod safety_tests;
 #[cfg(test)]
 mod tests;

@@ -170,8 +170,11 @@ pub enum ConnectionNotice {
 }
 
 /// Which notices to show, as message ids.
-pub fn notices(sound: Option<SoundStatus>, mic: Option<MicStatus>, display: Option<DisplayMode>, connection: ConnectionNotice, refusal: Option<&'static str>) -> Vec<&'static str> {
+pub fn notices(sound: Option<SoundStatus>, mic: Option<MicStatus>, display: Option<DisplayMode>, connection: ConnectionNotice, refusal: Option<&'static str>, muted_by_staff: bool) -> Vec<&'static str> {
     let mut out = Vec::new();
+    if muted_by_staff {
+        out.push("hud-muted-by-staff");
+    }
     match connection {
         ConnectionNotice::Busy => out.push("hud-busy"),
         ConnectionNotice::Reconnecting => out.push("hud-reconnecting"),
@@ -211,6 +214,7 @@ fn update_notices(
     mut shown: Local<Vec<String>>,
 ) {
     let Ok((container, children)) = container.single() else { return };
+    let muted_by_staff = sources.connection.as_ref().is_some_and(|c| c.read(|core| core.room().me().is_some_and(|me| me.muted)));
     let connection = sources.connection.map_or(ConnectionNotice::Fine, |c| {
         c.read(|core| match (core.busy(), core.reconnecting()) {
             (true, _) => ConnectionNotice::Busy,
@@ -219,7 +223,7 @@ fn update_notices(
         })
     });
     let refusal = sources.refusal.0.filter(|(at, _)| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS).map(|(_, key)| key);
-    let wanted: Vec<String> = notices(sources.sound.as_deref().copied(), sources.mic.as_deref().copied(), sources.display.as_deref().copied(), connection, refusal)
+    let wanted: Vec<String> = notices(sources.sound.as_deref().copied(), sources.mic.as_deref().copied(), sources.display.as_deref().copied(), connection, refusal, muted_by_staff)
         .into_iter()
         .map(|key| texts.get(settings.language, key))
         .collect();

@@ -1,0 +1,139 @@
+//! Facilitation through the stepper: every staff action by a facilitator,
+//! then the same by a child (refused, nothing changes); a removal that
+//! outlives the removed client starting again; roles that change at once.
+
+use tsunagu_client_core::{ClientEnd, RoomEvent};
+use tsunagu_net::LinkEnd;
+use tsunagu_protocol::{ClientEvent, CloseReason, EventKind, PeerId, Refusal, RefusalReason, RejectReason, Role, VoiceFrame};
+
+use super::*;
+
+/// A nurse and two children, in.
+fn meetup() -> (Stepper, usize, usize, usize) {
+    let mut s = Stepper::new(8);
+    let staff = s.connect(STAFF_CODE, "かんごし");
+    let child = s.connect(ROOM_CODE, "ひなた");
+    let friend = s.connect(ROOM_CODE, "あおい");
+    s.run(3, TICK);
+    (s, staff, child, friend)
+}
+
+fn id(s: &Stepper, index: usize) -> PeerId {
+    s.clients[index].id().expect("joined")
+}
+
+/// Frames `listener` heard from `speaker` when `speaker` sent `n` (20 ms apart).
+fn heard(s: &mut Stepper, speaker: usize, listener: usize, n: u16) -> usize {
+    s.clients[listener].core.take_voice();
+    for seq in 0..n {
+        s.clients[speaker].core.send_voice(VoiceFrame { seq, timestamp: u32::from(seq) * 960, speaking: true, opus: vec![7; 40] });
+        s.step(std::time::Duration::from_millis(20));
+    }
+    s.run(2, TICK);
+    let from = id(s, speaker);
+    s.clients[listener].core.take_voice().iter().filter(|v| v.from == from).count()
+}
+
+fn last_refusal(s: &Stepper, index: usize) -> Option<Refusal> {
+    s.clients[index].events.iter().rev().find_map(|e| if let RoomEvent::Refused(r) = e { Some(*r) } else { None })
+}
+
+const NOT_ALLOWED: Refusal = Refusal { kind: EventKind::Facilitate, reason: RefusalReason::NotAllowed };
+
+#[test]
+fn a_facilitator_mutes_a_child_at_the_server_and_a_child_cannot_mute_anyone() {
+    let (mut s, staff, child, friend) = meetup();
+    assert_eq!(heard(&mut s, child, friend, 10), 10);
+    s.send_event(staff, ClientEvent::Mute(id(&s, child), true));
+    // Within one tick the room drops their voice, whatever their client does.
+    s.step(TICK);
+    assert_eq!(heard(&mut s, child, friend, 10), 0, "a muted child's voice got through");
+    // They see that they are muted; so does everyone.
+    assert!(s.clients[child].core.room().me().is_some_and(|me| me.muted), "the child was not told");
+    assert!(s.clients[friend].peers()[&id(&s, child)].muted);
+    // A child (or a patched client sending the same event) cannot unmute
+    // themselves, mute the nurse, or lock the room: refused, nothing changes.
+    for event in [ClientEvent::Mute(id(&s, child), false), ClientEvent::Mute(id(&s, staff), true), ClientEvent::LockRoom(true), ClientEvent::Remove(id(&s, friend))] {
+        s.send_event(child, event.clone());
+        s.run(2, TICK);
+        assert_eq!(last_refusal(&s, child), Some(NOT_ALLOWED), "{event:?} was not refused");
+    }
+    assert_eq!(heard(&mut s, child, friend, 5), 0);
+    assert!(!s.clients[friend].peers()[&id(&s, staff)].muted);
+    assert!(!s.server.room().is_locked());
+    assert_eq!(s.server.room().len(), 3);
+    s.send_event(staff, ClientEvent::Mute(id(&s, child), false));
+    s.step(TICK);
+    assert_eq!(heard(&mut s, child, friend, 10), 10, "unmuted, the voice flows again");
+}
+
+#[test]
+fn a_removed_child_stays_out_after_restarting_until_a_facilitator_lets_them_back() {
+    let (mut s, staff, child, friend) = meetup();
+    let device = 1000 + child as u64;
+    let child_id = id(&s, child);
+    s.send_event(staff, ClientEvent::Remove(child_id));
+    s.run(3, TICK);
+    assert_eq!(s.clients[child].ended(), Some(ClientEnd::Closed(LinkEnd::Reason(CloseReason::Removed))));
+    assert!(s.clients[friend].events.contains(&RoomEvent::PeerLeft(child_id)));
+    let listed = s.clients[staff].core.room().removed().to_vec();
+    assert_eq!(listed.iter().map(|r| r.nickname.as_str()).collect::<Vec<_>>(), ["ひなた"]);
+    assert!(s.clients[friend].core.room().removed().is_empty(), "only facilitators see who was removed");
+    // Starting the client again, with the same invite or the staff one: refused.
+    for code in [ROOM_CODE, STAFF_CODE] {
+        let again = s.connect_from(code, "ひなた", device);
+        s.run(3, TICK);
+        assert_eq!(s.clients[again].rejected(), Some(RejectReason::Removed), "back in with {code}");
+    }
+    assert_eq!(s.server.room().len(), 2);
+    // A child cannot let them back in; the nurse can.
+    s.send_event(friend, ClientEvent::LetBackIn(listed[0].id));
+    s.run(2, TICK);
+    assert_eq!(last_refusal(&s, friend), Some(NOT_ALLOWED));
+    s.send_event(staff, ClientEvent::LetBackIn(listed[0].id));
+    s.run(2, TICK);
+    assert!(s.clients[staff].core.room().removed().is_empty());
+    let back = s.connect_from(ROOM_CODE, "ひなた", device);
+    s.run(3, TICK);
+    assert!(s.clients[back].id().is_some(), "let back in, they could not join: {:?}", s.clients[back].rejected());
+    // Nobody removes themselves by mistake.
+    s.send_event(staff, ClientEvent::Remove(id(&s, staff)));
+    s.run(2, TICK);
+    assert_eq!(last_refusal(&s, staff), Some(NOT_ALLOWED));
+}
+
+#[test]
+fn roles_change_at_once_and_a_demoted_facilitator_loses_the_powers() {
+    let (mut s, staff, child, friend) = meetup();
+    let volunteer = id(&s, friend);
+    s.send_event(staff, ClientEvent::SetRole(volunteer, Role::Facilitator));
+    s.run(2, TICK);
+    assert_eq!(s.clients[friend].core.room().me().map(|m| m.role), Some(Role::Facilitator), "promoted without reconnecting");
+    assert_eq!(s.clients[child].peers()[&volunteer].role, Role::Facilitator, "the badge shows for everyone");
+    s.send_event(friend, ClientEvent::Mute(id(&s, child), true));
+    s.run(2, TICK);
+    assert!(s.clients[child].core.room().me().is_some_and(|m| m.muted), "the new facilitator could not mute");
+    s.send_event(staff, ClientEvent::SetRole(volunteer, Role::Participant));
+    s.send_event(friend, ClientEvent::Mute(id(&s, child), false));
+    s.run(2, TICK);
+    assert_eq!(last_refusal(&s, friend), Some(NOT_ALLOWED), "demoted, still had the powers");
+    assert!(s.clients[child].core.room().me().is_some_and(|m| m.muted));
+    assert_eq!(s.clients[friend].connections_opened(), 1, "a role change must not reconnect anyone");
+}
+
+#[test]
+fn a_locked_room_turns_newcomers_away_and_opens_again() {
+    let (mut s, staff, child, _) = meetup();
+    s.send_event(staff, ClientEvent::LockRoom(true));
+    s.run(2, TICK);
+    assert!(s.clients[child].events.contains(&RoomEvent::RoomLocked(true)));
+    let late = s.connect(ROOM_CODE, "そら");
+    s.run(3, TICK);
+    assert_eq!(s.clients[late].rejected(), Some(RejectReason::RoomLocked));
+    s.send_event(staff, ClientEvent::LockRoom(false));
+    s.run(2, TICK);
+    let later = s.connect(ROOM_CODE, "そら");
+    s.run(3, TICK);
+    assert!(s.clients[later].id().is_some(), "the room did not open again: {:?}", s.clients[later].rejected());
+    assert!(s.clients[later].events.iter().all(|e| *e != RoomEvent::RoomLocked(true)));
+}
