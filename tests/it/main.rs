@@ -8,6 +8,7 @@ mod controls;
 mod expression;
 mod join;
 mod play;
+mod safety;
 mod screenshot;
 mod tidy;
 mod voice;

@@ -154,3 +154,15 @@ bot-wish-3 = I hope we can all play together again
 # Facilitation and safety
 join-error-locked = The room is closed to newcomers right now. Please ask a staff member
 hud-muted-by-staff = A staff member has muted your microphone
+staff-panel = Staff
+staff-panel-title = Staff panel
+staff-badge = staff
+staff-mute = Mute
+staff-unmute = Unmute
+staff-make-staff = Make staff
+staff-make-participant = Not staff
+staff-remove = Ask to leave
+staff-lock = Close the room (no newcomers)
+staff-unlock = Open the room
+staff-removed = Asked to leave: { $name }
+staff-let-back-in = Let back in

@@ -151,3 +151,15 @@ bot-wish-3 = また みんなで あそべますように
 # Facilitation and safety
 join-error-locked = いまは あたらしく はいれません。スタッフに きいてね
 hud-muted-by-staff = スタッフが あなたの マイクを とめています
+staff-panel = スタッフ
+staff-panel-title = スタッフの パネル
+staff-badge = スタッフ
+staff-mute = マイクを とめる
+staff-unmute = マイクを もどす
+staff-make-staff = スタッフに する
+staff-make-participant = スタッフを はずす
+staff-remove = でてもらう
+staff-lock = へやを しめる（あたらしい ひとは はいれない）
+staff-unlock = へやを あける
+staff-removed = でてもらった ひと: { $name }
+staff-let-back-in = もどれるように する

@@ -204,6 +204,7 @@ pub fn build_app(options: ClientOptions) -> App {
         ui::HudPlugin,
         ui::VoicePanelPlugin,
         ui::LookPlugin,
+        ui::StaffPanelPlugin,
     ))
     .add_plugins((motion::MotionPlugin, expression::ExpressionPlugin, chat::ChatPlugin, play::PlayPlugin, screenshot::ScreenshotPlugin));
     app.insert_resource(options);

@@ -108,6 +108,7 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                         p.spawn((LookPanel, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, ..default() }))
                             .with_children(|panel| super::look::spawn_look_choices(panel, &font, 28.0));
                         crate::play::spawn_wish_section(p, &font);
+                        super::staff::spawn_staff_section(p, &font);
                     });
                     top.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), max_width: Val::Px(520.0), align_items: AlignItems::End, ..default() })
                         .with_children(|right| {

@@ -3,12 +3,14 @@
 
 pub mod hud;
 pub mod look;
+pub mod staff;
 pub mod start;
 pub mod typing;
 pub mod voice_panel;
 
 pub use hud::HudPlugin;
 pub use look::LookPlugin;
+pub use staff::StaffPanelPlugin;
 pub use start::StartScreenPlugin;
 pub use voice_panel::VoicePanelPlugin;
 

@@ -1,0 +1,152 @@
+//! The facilitator panel: everyone present, and for each a button to mute or
+//! unmute them, make them staff or not, or ask them to leave; a button to
+//! close the room to newcomers; whom staff removed, with a button to let each
+//! back in. Shown to facilitators only (the server refuses these actions from
+//! anyone else anyway). The buttons only ask: what shows is what the server
+//! says happened.
+
+use bevy::prelude::*;
+use tsunagu_client_core::ClientCore;
+use tsunagu_protocol::{ClientEvent, PeerInfo, RemovedPerson, Role};
+
+use super::palette;
+use crate::net::{Connection, SendRoomEvent};
+use crate::text::{Localized, Texts, UiFont, ui_text};
+use crate::{AppState, Settings};
+
+/// The facilitator panel.
+pub struct StaffPanelPlugin;
+
+impl Plugin for StaffPanelPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(Update, (show_for_staff, list_people, press_buttons).chain().run_if(in_state(AppState::InRoom)));
+    }
+}
+
+/// Opens and closes the panel (facilitators only).
+#[derive(Component)]
+pub struct StaffToggle;
+
+/// The panel.
+#[derive(Component)]
+pub struct StaffPanel;
+
+#[derive(Component)]
+struct StaffRows;
+
+/// A button in the panel and what it asks the room.
+#[derive(Component, Clone, Debug, PartialEq)]
+pub struct StaffAction(pub ClientEvent);
+
+/// The HUD's part: the toggle, and the panel it opens (both hidden for participants).
+pub fn spawn_staff_section(parent: &mut ChildSpawnerCommands, font: &UiFont) {
+    parent.spawn((
+        Button,
+        StaffToggle,
+        Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), align_self: AlignSelf::Start, display: Display::None, ..default() },
+        BackgroundColor(palette::ACCENT),
+        children![(ui_text(font, "", 15.0, Color::WHITE), Localized("staff-panel"))],
+    ));
+    parent.spawn((StaffPanel, StaffRows, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, max_width: Val::Px(400.0), ..default() }));
+}
+
+fn is_staff(core: &ClientCore) -> bool {
+    core.room().me().is_some_and(|me| me.role == Role::Facilitator)
+}
+
+fn show_for_staff(
+    connection: Option<Res<Connection>>,
+    mut toggles: Query<(Ref<Interaction>, &mut Node), (With<StaffToggle>, Without<StaffPanel>)>,
+    mut panels: Query<&mut Node, (With<StaffPanel>, Without<StaffToggle>)>,
+    mut open: Local<bool>,
+) {
+    let staff = connection.is_some_and(|c| c.read(is_staff));
+    for (interaction, mut node) in &mut toggles {
+        let display = if staff { Display::Flex } else { Display::None };
+        if node.display != display {
+            node.display = display;
+        }
+        if staff && interaction.is_changed() && *interaction == Interaction::Pressed {
+            *open = !*open;
+        }
+    }
+    // A demoted facilitator's panel closes at once.
+    let display = if staff && *open { Display::Flex } else { Display::None };
+    for mut node in &mut panels {
+        if node.display != display {
+            node.display = display;
+        }
+    }
+}
+
+/// What the panel shows: everyone else, whether the room is locked, whom staff removed.
+#[derive(Clone, Debug, PartialEq)]
+struct Shown {
+    people: Vec<PeerInfo>,
+    locked: bool,
+    removed: Vec<RemovedPerson>,
+}
+
+fn list_people(
+    mut commands: Commands,
+    connection: Option<Res<Connection>>,
+    font: Res<UiFont>,
+    settings: Res<Settings>,
+    texts: Res<Texts>,
+    rows: Query<Entity, With<StaffRows>>,
+    mut shown: Local<Option<Shown>>,
+) {
+    let Some(connection) = connection else { return };
+    let now = connection.read(|core| Shown { people: core.room().peers().cloned().collect(), locked: core.room().is_locked(), removed: core.room().removed().to_vec() });
+    if shown.as_ref() == Some(&now) {
+        return;
+    }
+    let text = |key: &str| texts.get(settings.language, key);
+    for container in &rows {
+        commands.entity(container).despawn_related::<Children>();
+        commands.entity(container).with_children(|panel| {
+            panel.spawn(ui_text(&font, text("staff-panel-title"), 17.0, palette::INK));
+            for person in &now.people {
+                panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
+                    let badge = if person.role == Role::Facilitator { format!("{} ({})", person.nickname, text("staff-badge")) } else { person.nickname.clone() };
+                    row.spawn((ui_text(&font, badge, 15.0, palette::INK), Node { min_width: Val::Px(110.0), ..default() }));
+                    let (mute_key, mute) = if person.muted { ("staff-unmute", false) } else { ("staff-mute", true) };
+                    action_button(row, &font, &text(mute_key), ClientEvent::Mute(person.id, mute));
+                    let (role_key, role) = match person.role {
+                        Role::Participant => ("staff-make-staff", Role::Facilitator),
+                        Role::Facilitator => ("staff-make-participant", Role::Participant),
+                    };
+                    action_button(row, &font, &text(role_key), ClientEvent::SetRole(person.id, role));
+                    action_button(row, &font, &text("staff-remove"), ClientEvent::Remove(person.id));
+                });
+            }
+            let (lock_key, lock) = if now.locked { ("staff-unlock", false) } else { ("staff-lock", true) };
+            panel.spawn(Node::default()).with_children(|row| action_button(row, &font, &text(lock_key), ClientEvent::LockRoom(lock)));
+            for removed in &now.removed {
+                panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
+                    row.spawn(ui_text(&font, texts.get_with(settings.language, "staff-removed", &[("name", tsunagu_i18n::Arg::Str(&removed.nickname))]), 14.0, palette::INK_SOFT));
+                    action_button(row, &font, &text("staff-let-back-in"), ClientEvent::LetBackIn(removed.id));
+                });
+            }
+        });
+    }
+    *shown = Some(now);
+}
+
+fn action_button(row: &mut ChildSpawnerCommands, font: &UiFont, label: &str, event: ClientEvent) {
+    row.spawn((
+        Button,
+        StaffAction(event),
+        Node { padding: UiRect::axes(Val::Px(8.0), Val::Px(3.0)), border_radius: BorderRadius::all(Val::Px(8.0)), ..default() },
+        BackgroundColor(palette::BUTTON),
+        children![ui_text(font, label.to_owned(), 13.0, palette::INK)],
+    ));
+}
+
+fn press_buttons(buttons: Query<(&Interaction, &StaffAction), Changed<Interaction>>, mut send: MessageWriter<SendRoomEvent>) {
+    for (interaction, action) in &buttons {
+        if *interaction == Interaction::Pressed {
+            send.write(SendRoomEvent(action.0.clone()));
+        }
+    }
+}

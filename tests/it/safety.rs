@@ -1,0 +1,94 @@
+//! The facilitator panel in the Bevy client, headless, through a real room
+//! server: a nurse mutes a child, asks them to leave and lets them back in
+//! with its buttons; a child's client shows no panel.
+
+use std::time::Duration;
+
+use bevy::prelude::*;
+use tsunagu_client::text::UiFont;
+use tsunagu_client::ui::staff::{StaffAction, StaffToggle, spawn_staff_section};
+use tsunagu_client_core::{ClientCore, ClientEnd};
+use tsunagu_net::LinkEnd;
+use tsunagu_protocol::{AvatarLook, ClientEvent, CloseReason, Hello, Role};
+use tsunagu_testkit::{ROOM_CODE, STAFF_CODE, Stepper, TICK};
+
+use crate::expression::frame;
+
+/// My client joined with `code`, with the HUD's staff section, and a child in the room.
+fn app_with_a_child(code: &str) -> (Stepper, App, usize) {
+    let mut stepper = Stepper::new(4);
+    let hello = Hello::new(code, "かんごし", AvatarLook::with_color([255, 160, 80])).from_device(1);
+    let mut app = tsunagu_client::headless::room_app(ClientCore::join(Box::new(stepper.connector.clone()), hello, Duration::ZERO), TICK);
+    let font = app.world().resource::<UiFont>().clone();
+    app.world_mut().commands().spawn(Node::default()).with_children(|hud| spawn_staff_section(hud, &font));
+    let child = stepper.connect(ROOM_CODE, "ひなた");
+    for _ in 0..6 {
+        frame(&mut stepper, &mut app);
+    }
+    (stepper, app, child)
+}
+
+/// Press the panel's button that asks for `event`; false if there is none.
+fn press(app: &mut App, event: &ClientEvent) -> bool {
+    let mut buttons = app.world_mut().query::<(Entity, &StaffAction)>();
+    let Some(button) = buttons.iter(app.world()).find(|(_, a)| a.0 == *event).map(|(e, _)| e) else { return false };
+    app.world_mut().entity_mut(button).insert(Interaction::Pressed);
+    true
+}
+
+fn toggle_shown(app: &mut App) -> bool {
+    let mut toggles = app.world_mut().query_filtered::<&Node, With<StaffToggle>>();
+    toggles.iter(app.world()).any(|n| n.display != Display::None)
+}
+
+#[test]
+fn a_nurse_mutes_removes_and_lets_back_in_with_the_panel() {
+    let (mut stepper, mut app, child) = app_with_a_child(STAFF_CODE);
+    assert!(toggle_shown(&mut app), "a facilitator has no staff button");
+    let child_id = stepper.clients[child].id().unwrap();
+    assert!(press(&mut app, &ClientEvent::Mute(child_id, true)), "no mute button for the child");
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    assert!(stepper.clients[child].core.room().me().is_some_and(|me| me.muted), "the child was not muted");
+    // The row now offers to unmute: it shows what the server says.
+    assert!(press(&mut app, &ClientEvent::Mute(child_id, false)));
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    assert!(!stepper.clients[child].core.room().me().is_some_and(|me| me.muted));
+    assert!(press(&mut app, &ClientEvent::Remove(child_id)));
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    assert_eq!(stepper.clients[child].ended(), Some(ClientEnd::Closed(LinkEnd::Reason(CloseReason::Removed))));
+    // Listed as removed, with a button to let them back in.
+    let mut buttons = app.world_mut().query::<&StaffAction>();
+    let let_back = buttons.iter(app.world()).find_map(|a| if let ClientEvent::LetBackIn(id) = a.0 { Some(id) } else { None });
+    let let_back = let_back.expect("the removed child is not listed");
+    assert!(press(&mut app, &ClientEvent::LetBackIn(let_back)));
+    assert!(press(&mut app, &ClientEvent::LockRoom(true)));
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    assert!(stepper.server.room().is_locked());
+    assert!(app.world_mut().query::<&StaffAction>().iter(app.world()).any(|a| a.0 == ClientEvent::LockRoom(false)), "no button to open the room again");
+}
+
+#[test]
+fn a_childs_client_shows_no_staff_panel() {
+    let (mut stepper, mut app, child) = app_with_a_child(ROOM_CODE);
+    assert!(!toggle_shown(&mut app));
+    // Made staff by a nurse, the panel's button appears without reconnecting.
+    let nurse = stepper.connect(STAFF_CODE, "かんごし");
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    let me = app.world().resource::<tsunagu_client::net::Connection>().read(|core| core.my_id()).unwrap();
+    stepper.send_event(nurse, ClientEvent::SetRole(me, Role::Facilitator));
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    assert!(toggle_shown(&mut app), "promoted, still no staff button");
+    assert!(stepper.clients[child].peers()[&me].role == Role::Facilitator);
+}
