@@ -206,7 +206,7 @@ fn fail(commands: &mut Commands, next: &mut NextState<AppState>, key: &'static s
 fn connect(
     mut commands: Commands,
     settings: Res<Settings>,
-    settings_file: Res<crate::SettingsFile>,
+    settings_file: Option<Res<crate::SettingsFile>>,
     plan: Res<JoinPlan>,
     time: Res<Time<Real>>,
     existing: Option<Res<Connection>>,
@@ -234,7 +234,7 @@ fn connect(
         }
         JoinPlan::Invite(invite) => invite.clone(),
     };
-    let hello = hello_for(&settings, &invite.room_code, settings_file.device);
+    let hello = hello_for(&settings, &invite.room_code, settings_file.map_or(0, |f| f.device));
     let core = ClientCore::join(Box::new(QuicConnector::new(invite)), hello, time.elapsed());
     commands.insert_resource(Connection::new(core));
 }

@@ -108,7 +108,8 @@ fn list_people(
             panel.spawn(ui_text(&font, text("staff-panel-title"), 17.0, palette::INK));
             for person in &now.people {
                 panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
-                    let badge = if person.role == Role::Facilitator { format!("{} ({})", person.nickname, text("staff-badge")) } else { person.nickname.clone() };
+                    let name = tsunagu_i18n::keep_words_together(&person.nickname);
+                    let badge = if person.role == Role::Facilitator { format!("{name} ({})", text("staff-badge")) } else { name };
                     row.spawn((ui_text(&font, badge, 15.0, palette::INK), Node { min_width: Val::Px(110.0), ..default() }));
                     let (mute_key, mute) = if person.muted { ("staff-unmute", false) } else { ("staff-mute", true) };
                     action_button(row, &font, &text(mute_key), ClientEvent::Mute(person.id, mute));
