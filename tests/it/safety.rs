@@ -57,6 +57,12 @@ fn a_nurse_mutes_removes_and_lets_back_in_with_the_panel() {
         frame(&mut stepper, &mut app);
     }
     assert!(!stepper.clients[child].core.room().me().is_some_and(|me| me.muted));
+    // Asking someone to leave takes a second press: the first only asks "sure?".
+    assert!(press(&mut app, &ClientEvent::Remove(child_id)));
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    assert!(stepper.clients[child].ended().is_none(), "one press removed the child");
     assert!(press(&mut app, &ClientEvent::Remove(child_id)));
     for _ in 0..4 {
         frame(&mut stepper, &mut app);

@@ -123,6 +123,7 @@ pub fn end_message(end: LinkEnd) -> &'static str {
         LinkEnd::Busy => "join-error-busy",
         LinkEnd::Reason(CloseReason::ServerShutdown) => "join-error-shutdown",
         LinkEnd::Reason(CloseReason::Removed) => "join-error-removed",
+        LinkEnd::Reason(CloseReason::MeetupEnded) => "join-meetup-ended",
         LinkEnd::Reason(_) | LinkEnd::TimedOut | LinkEnd::Lost => "join-error-lost",
     }
 }

@@ -319,6 +319,8 @@ pub enum CloseReason {
     /// The peer did not keep up with what was sent to it (it stopped reading,
     /// or the far side's queue for it filled): closed rather than buffered.
     TooSlow,
+    /// A facilitator ended the meetup for everyone.
+    MeetupEnded,
 }
 
 impl CloseReason {
@@ -333,6 +335,7 @@ impl CloseReason {
             CloseReason::Reconnecting => 5,
             CloseReason::Refused => 6,
             CloseReason::TooSlow => 7,
+            CloseReason::MeetupEnded => 8,
         }
     }
 
@@ -347,6 +350,7 @@ impl CloseReason {
             CloseReason::Reconnecting,
             CloseReason::Refused,
             CloseReason::TooSlow,
+            CloseReason::MeetupEnded,
         ]
             .into_iter()
             .find(|r| u64::from(r.code()) == code)
@@ -363,6 +367,7 @@ impl CloseReason {
             CloseReason::Reconnecting => "the client is reconnecting",
             CloseReason::Refused => "the server refused the join",
             CloseReason::TooSlow => "the peer did not keep up",
+            CloseReason::MeetupEnded => "a facilitator ended the meetup",
         }
     }
 }
@@ -472,6 +477,12 @@ pub enum ClientEvent {
     LockRoom(bool),
     /// Facilitators: let a removed person back in (the `RemovedPerson` id).
     LetBackIn(u32),
+    /// Facilitators: bring someone to stand in front of me.
+    BringHere(PeerId),
+    /// Facilitators: bring everyone to stand around in front of me.
+    GatherHere,
+    /// Facilitators: end the meetup for everyone (each is closed with `MeetupEnded`).
+    EndMeetup,
 }
 
 impl ClientEvent {
@@ -487,7 +498,14 @@ impl ClientEvent {
             ClientEvent::Release(..) => EventKind::Release,
             ClientEvent::HangWish(..) => EventKind::HangWish,
             ClientEvent::TakeDownWish(_) => EventKind::TakeDownWish,
-            ClientEvent::Mute(..) | ClientEvent::Remove(_) | ClientEvent::SetRole(..) | ClientEvent::LockRoom(_) | ClientEvent::LetBackIn(_) => EventKind::Facilitate,
+            ClientEvent::Mute(..)
+            | ClientEvent::Remove(_)
+            | ClientEvent::SetRole(..)
+            | ClientEvent::LockRoom(_)
+            | ClientEvent::LetBackIn(_)
+            | ClientEvent::BringHere(_)
+            | ClientEvent::GatherHere
+            | ClientEvent::EndMeetup => EventKind::Facilitate,
         }
     }
 }
@@ -815,7 +833,10 @@ impl Validate for ClientEvent {
             | ClientEvent::Remove(_)
             | ClientEvent::SetRole(..)
             | ClientEvent::LockRoom(_)
-            | ClientEvent::LetBackIn(_) => Ok(()),
+            | ClientEvent::LetBackIn(_)
+            | ClientEvent::BringHere(_)
+            | ClientEvent::GatherHere
+            | ClientEvent::EndMeetup => Ok(()),
         }
     }
 }

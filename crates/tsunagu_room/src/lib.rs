@@ -61,6 +61,9 @@ pub struct Member {
     invited_as: Role,
     /// Their installation's number from Hello (0: none), for a removal.
     device: u64,
+    /// A facilitator moved them: their body stays there until then, while
+    /// poses sent before their client knew come in.
+    placed_until: Option<Duration>,
 }
 
 impl Member {
@@ -68,6 +71,7 @@ impl Member {
         Member {
             invited_as: info.role,
             device,
+            placed_until: None,
             info,
             pose,
             last_seq: None,
@@ -128,6 +132,10 @@ struct Removal {
     nickname: String,
 }
 
+/// How long a person moved by a facilitator stays put while their client
+/// learns where they are (several round trips on a slow ward network).
+pub const PLACED_FOR: Duration = Duration::from_millis(600);
+
 /// How long a dropped member's place is kept for a reconnect.
 pub const RESUME_WINDOW: Duration = Duration::from_secs(120);
 
@@ -146,6 +154,8 @@ pub struct Room {
     locked: bool,
     removed: Vec<Removal>,
     next_removal: u32,
+    /// Where the last facilitator's move put people (see `take_moves`).
+    moves: Vec<(PeerId, QuantPose)>,
 }
 
 impl Room {
@@ -153,7 +163,7 @@ impl Room {
     pub fn new(config: RoomConfig) -> Self {
         let layout = WardLayout::ward();
         let play = Play::new(&layout);
-        Room { config, layout, members: BTreeMap::new(), departed: HashMap::new(), next_id: 1, joins_so_far: 0, play, locked: false, removed: Vec::new(), next_removal: 1 }
+        Room { config, layout, members: BTreeMap::new(), departed: HashMap::new(), next_id: 1, joins_so_far: 0, play, locked: false, removed: Vec::new(), next_removal: 1, moves: Vec::new() }
     }
 
     /// The room's setup.
@@ -255,7 +265,7 @@ impl Room {
             if member.info.role != Role::Facilitator {
                 return Err(Refusal { kind, reason: RefusalReason::NotAllowed });
             }
-            return self.facilitate(id, event).map_err(|reason| Refusal { kind, reason });
+            return self.facilitate(id, event, now).map_err(|reason| Refusal { kind, reason });
         }
         match event {
             ClientEvent::SetLook(look) => {
@@ -280,16 +290,38 @@ impl Room {
                 let facilitator = member.info.role == Role::Facilitator;
                 self.play.take_down_wish(*wish, |w| facilitator || w.by == id).map_err(|reason| Refusal { kind, reason })
             }
-            ClientEvent::Mute(..) | ClientEvent::Remove(_) | ClientEvent::SetRole(..) | ClientEvent::LockRoom(_) | ClientEvent::LetBackIn(_) => {
-                Err(Refusal { kind, reason: RefusalReason::NotAllowed })
-            }
+            ClientEvent::Mute(..)
+            | ClientEvent::Remove(_)
+            | ClientEvent::SetRole(..)
+            | ClientEvent::LockRoom(_)
+            | ClientEvent::LetBackIn(_)
+            | ClientEvent::BringHere(_)
+            | ClientEvent::GatherHere
+            | ClientEvent::EndMeetup => Err(Refusal { kind, reason: RefusalReason::NotAllowed }),
         }
     }
 
     /// A facilitator's action on someone or on the room. A removal answers
-    /// `PeerLeft`: the caller also closes the removed person's connection.
-    fn facilitate(&mut self, by: PeerId, event: &ClientEvent) -> Result<ServerEvent, RefusalReason> {
+    /// `PeerLeft`: the caller also closes the removed person's connection. A
+    /// move answers `MovedTo` (the first person's place): [`Room::take_moves`]
+    /// has each moved person's, to tell them alone. Ending the meetup answers
+    /// `PeerLeft` of the facilitator: the caller closes everyone.
+    fn facilitate(&mut self, by: PeerId, event: &ClientEvent, now: Duration) -> Result<ServerEvent, RefusalReason> {
         match event {
+            ClientEvent::BringHere(target) if *target == by => Err(RefusalReason::NotAllowed),
+            ClientEvent::BringHere(target) => {
+                if !self.members.contains_key(target) {
+                    return Err(RefusalReason::Unknown);
+                }
+                self.gather(by, &[*target], now);
+                self.moves.first().map(|(_, at)| ServerEvent::MovedTo(*at)).ok_or(RefusalReason::Unknown)
+            }
+            ClientEvent::GatherHere => {
+                let everyone: Vec<PeerId> = self.members.keys().copied().filter(|id| *id != by).collect();
+                self.gather(by, &everyone, now);
+                self.moves.first().map(|(_, at)| ServerEvent::MovedTo(*at)).ok_or(RefusalReason::Unknown)
+            }
+            ClientEvent::EndMeetup => Ok(ServerEvent::PeerLeft(by)),
             ClientEvent::Mute(target, on) => {
                 let member = self.members.get_mut(target).ok_or(RefusalReason::Unknown)?;
                 member.info.muted = *on;
@@ -321,6 +353,45 @@ impl Room {
             }
             _ => Err(RefusalReason::NotAllowed),
         }
+    }
+
+    /// Stand `people` around in front of `by`, facing them: one in front, more
+    /// on an arc 1.3 m away. Each is held there for [`PLACED_FOR`] while their
+    /// client learns of it (`MovedTo`).
+    fn gather(&mut self, by: PeerId, people: &[PeerId], now: Duration) {
+        let Some(host) = self.members.get(&by) else { return };
+        let (centre, rotation) = from_wire(host.pose.body);
+        let forward = rotation * Vec3::NEG_Z;
+        self.moves.clear();
+        for (n, id) in people.iter().enumerate() {
+            // 0, then alternately right and left of straight ahead, 25° apart.
+            let step = ((n + 1) / 2) as f32 * if n % 2 == 1 { 1.0 } else { -1.0 };
+            let direction = bevy_math::Quat::from_rotation_y(step * 25f32.to_radians()) * forward;
+            let spot = self.layout.clamp_walkable(centre + direction * 1.3, tsunagu_sim::motion::AVATAR_RADIUS);
+            let facing_host = tsunagu_sim::motion::facing(centre - spot);
+            let Some(member) = self.members.get_mut(id) else { continue };
+            let (_, head_rotation) = from_wire(member.pose.head);
+            member.pose = AvatarPose {
+                body: to_wire(spot, facing_host),
+                head: to_wire(spot + Vec3::Y * tsunagu_sim::motion::EYE_HEIGHT, head_rotation),
+                hands: None,
+            };
+            member.placed_until = Some(now + PLACED_FOR);
+            self.moves.push((*id, member.pose.body));
+        }
+    }
+
+    /// The people the last move placed, and where: tell each of them alone.
+    pub fn take_moves(&mut self) -> Vec<(PeerId, QuantPose)> {
+        std::mem::take(&mut self.moves)
+    }
+
+    /// Everyone leaves: the meetup is over. Returns who was here.
+    pub fn end_meetup(&mut self) -> Vec<PeerId> {
+        self.departed.clear();
+        let everyone: Vec<PeerId> = self.members.keys().copied().collect();
+        self.members.clear();
+        everyone
     }
 
     /// Who has been removed, as facilitators see it.
@@ -419,9 +490,12 @@ impl Room {
         let dt = now.saturating_sub(member.last_pose_at).min(limits::MAX_STRIDE_TIME).as_secs_f32();
         let most = MAX_SPEED * limits::MAX_STRIDE_TIME.as_secs_f32() + limits::STRIDE_SLACK;
         member.stride = (member.stride + MAX_SPEED * dt).min(most);
-        let (prev_body, _) = from_wire(member.pose.body);
+        let (prev_body, placed_rot) = from_wire(member.pose.body);
         let (reported, body_rot) = from_wire(frame.pose.body);
-        let body = bound_body_step(&self.layout, prev_body, reported, member.stride);
+        // Just moved by a facilitator: poses from before the client knew must not walk them back.
+        let placed = member.placed_until.is_some_and(|until| now < until);
+        let body = if placed { prev_body } else { bound_body_step(&self.layout, prev_body, reported, member.stride) };
+        let body_rot = if placed { placed_rot } else { body_rot };
         member.stride = (member.stride - (body - prev_body).with_y(0.0).length()).max(0.0);
         let body_rot = yaw_only(body_rot);
         let shift = if reported.is_finite() { body - reported.with_y(0.0) } else { Vec3::ZERO };
@@ -437,7 +511,7 @@ impl Room {
         member.last_seq = Some(frame.seq);
         member.last_pose_at = now;
         let due = member.last_correction.is_none_or(|at| now.saturating_sub(at) >= CORRECTION_INTERVAL);
-        if shift.length() > CORRECTION_DISTANCE && due {
+        if shift.length() > CORRECTION_DISTANCE && due && !placed {
             member.last_correction = Some(now);
             return PoseOutcome::Corrected(member.pose.body);
         }

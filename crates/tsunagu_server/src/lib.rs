@@ -477,6 +477,27 @@ impl<L: ServerLinks> RoomServer<L> {
                 self.tell_facilitators(room, &removed);
             }
             (_, ServerEvent::RemovedPeople(_)) => self.tell_facilitators(room, outcome),
+            // Each moved person is told where they stand now; the others see it in snapshots.
+            (ClientEvent::BringHere(_) | ClientEvent::GatherHere, _) => {
+                for (id, at) in self.rooms[room].take_moves() {
+                    let theirs: Vec<ConnId> = members_in(&self.conns, room).filter(|(_, m)| *m == id).map(|(c, _)| c).collect();
+                    for conn in theirs {
+                        self.send_frame(conn, Channel::Events, &ServerEvent::MovedTo(at));
+                    }
+                }
+            }
+            // Everyone goes, with a kind goodbye; nobody's place is kept.
+            (ClientEvent::EndMeetup, _) => {
+                let everyone: Vec<ConnId> = members_in(&self.conns, room).map(|(c, _)| c).collect();
+                for conn in everyone {
+                    self.send_frame(conn, Channel::Control, &ServerControl::Closing(CloseReason::MeetupEnded));
+                    self.links.close(conn, CloseReason::MeetupEnded);
+                    self.conns.remove(&conn);
+                }
+                self.reconnecting.retain(|(r, _, _)| *r != room);
+                let ended = self.rooms[room].end_meetup();
+                tracing::info!(room, people = ended.len(), "a facilitator ended the meetup");
+            }
             (ClientEvent::SetRole(target, tsunagu_protocol::Role::Facilitator), _) => {
                 self.broadcast_event(room, outcome, None);
                 // A new facilitator sees whom the others have removed.

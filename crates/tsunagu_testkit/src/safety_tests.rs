@@ -137,3 +137,61 @@ fn a_locked_room_turns_newcomers_away_and_opens_again() {
     assert!(s.clients[later].id().is_some(), "the room did not open again: {:?}", s.clients[later].rejected());
     assert!(s.clients[later].events.iter().all(|e| *e != RoomEvent::RoomLocked(true)));
 }
+
+#[test]
+fn a_nurse_brings_a_child_over_gathers_everyone_and_ends_the_meetup_kindly() {
+    use bevy_math::Vec3;
+    use tsunagu_sim::pose::{to_wire, wire_pos};
+    let (mut s, staff, child, friend) = meetup();
+    let nurse_at = Vec3::new(-2.0, 0.0, -1.0);
+    // Everyone keeps sending poses where they stand, as clients do.
+    let stand = |s: &mut Stepper, who: usize, at: Vec3| {
+        let rot = bevy_math::Quat::IDENTITY;
+        s.send_pose(who, tsunagu_protocol::AvatarPose { body: to_wire(at, rot), head: to_wire(at + Vec3::Y * 1.15, rot), hands: None });
+    };
+    let mut at = [Vec3::ZERO; 3];
+    for (n, who) in [staff, child, friend].into_iter().enumerate() {
+        at[n] = wire_pos(s.server.room().member(id(&s, who)).unwrap().pose.body.pos);
+    }
+    // The nurse walks over to the bench side of the room.
+    for _ in 0..90 {
+        at[0] += (nurse_at - at[0]).clamp_length_max(1.4 / 30.0);
+        for (n, who) in [staff, child, friend].into_iter().enumerate() {
+            stand(&mut s, who, at[n]);
+        }
+        s.step(TICK);
+    }
+    s.send_event(staff, ClientEvent::BringHere(id(&s, child)));
+    // The child's client keeps sending its old place for a while (it has not heard yet).
+    for _ in 0..6 {
+        for (n, who) in [staff, child, friend].into_iter().enumerate() {
+            stand(&mut s, who, at[n]);
+        }
+        s.step(TICK);
+    }
+    let child_now = wire_pos(s.server.room().member(id(&s, child)).unwrap().pose.body.pos);
+    assert!((child_now.distance(nurse_at) - 1.3).abs() < 0.05, "the child stands {} m from the nurse", child_now.distance(nurse_at));
+    assert!(s.clients[child].events.iter().any(|e| matches!(e, RoomEvent::MovedTo(_))), "the child's client was not told where it stands");
+    // A child cannot call people over.
+    s.send_event(friend, ClientEvent::GatherHere);
+    s.run(2, TICK);
+    assert_eq!(last_refusal(&s, friend), Some(NOT_ALLOWED));
+    s.send_event(staff, ClientEvent::GatherHere);
+    s.run(2, TICK);
+    for who in [child, friend] {
+        let there = wire_pos(s.server.room().member(id(&s, who)).unwrap().pose.body.pos);
+        assert!((there.distance(nurse_at) - 1.3).abs() < 0.05, "gathered {} m away", there.distance(nurse_at));
+    }
+    let (c, f) = (wire_pos(s.server.room().member(id(&s, child)).unwrap().pose.body.pos), wire_pos(s.server.room().member(id(&s, friend)).unwrap().pose.body.pos));
+    assert!(c.distance(f) > 0.5, "two children put in the same place");
+    // A child cannot end it; the nurse can, for everyone, and nobody comes back on a resume.
+    s.send_event(child, ClientEvent::EndMeetup);
+    s.run(2, TICK);
+    assert_eq!(last_refusal(&s, child), Some(NOT_ALLOWED));
+    s.send_event(staff, ClientEvent::EndMeetup);
+    s.run(3, TICK);
+    for who in [staff, child, friend] {
+        assert_eq!(s.clients[who].ended(), Some(ClientEnd::Closed(LinkEnd::Reason(CloseReason::MeetupEnded))), "client {who}");
+    }
+    assert!(s.server.room().is_empty() && s.server.room().places_kept() == 0);
+}

@@ -118,11 +118,16 @@ fn list_people(
                         Role::Facilitator => ("staff-make-participant", Role::Participant),
                     };
                     action_button(row, &font, &text(role_key), ClientEvent::SetRole(person.id, role));
+                    action_button(row, &font, &text("staff-bring-here"), ClientEvent::BringHere(person.id));
                     action_button(row, &font, &text("staff-remove"), ClientEvent::Remove(person.id));
                 });
             }
             let (lock_key, lock) = if now.locked { ("staff-unlock", false) } else { ("staff-lock", true) };
-            panel.spawn(Node::default()).with_children(|row| action_button(row, &font, &text(lock_key), ClientEvent::LockRoom(lock)));
+            panel.spawn(Node { column_gap: Val::Px(5.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
+                action_button(row, &font, &text("staff-gather"), ClientEvent::GatherHere);
+                action_button(row, &font, &text(lock_key), ClientEvent::LockRoom(lock));
+                action_button(row, &font, &text("staff-end"), ClientEvent::EndMeetup);
+            });
             for removed in &now.removed {
                 panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
                     row.spawn(ui_text(&font, texts.get_with(settings.language, "staff-removed", &[("name", tsunagu_i18n::Arg::Str(&removed.nickname))]), 14.0, palette::INK_SOFT));
@@ -144,10 +149,40 @@ fn action_button(row: &mut ChildSpawnerCommands, font: &UiFont, label: &str, eve
     ));
 }
 
-fn press_buttons(buttons: Query<(&Interaction, &StaffAction), Changed<Interaction>>, mut send: MessageWriter<SendRoomEvent>) {
-    for (interaction, action) in &buttons {
-        if *interaction == Interaction::Pressed {
-            send.write(SendRoomEvent(action.0.clone()));
+/// How long a "Sure? Press again" waits for the second press, seconds.
+const CONFIRM_SECONDS: f32 = 4.0;
+
+/// Asking someone to leave and ending the meetup take a second press, so a
+/// slip of the hand in a busy moment does neither.
+fn needs_confirming(event: &ClientEvent) -> bool {
+    matches!(event, ClientEvent::Remove(_) | ClientEvent::EndMeetup)
+}
+
+fn press_buttons(
+    buttons: Query<(&Interaction, &StaffAction, &Children), Changed<Interaction>>,
+    mut labels: Query<&mut Text>,
+    settings: Res<Settings>,
+    texts: Res<Texts>,
+    time: Res<Time<Real>>,
+    mut armed: Local<Option<(ClientEvent, f32)>>,
+    mut send: MessageWriter<SendRoomEvent>,
+) {
+    let now = time.elapsed_secs();
+    for (interaction, action, children) in &buttons {
+        if *interaction != Interaction::Pressed {
+            continue;
         }
+        let confirmed = armed.as_ref().is_some_and(|(event, at)| *event == action.0 && now - at < CONFIRM_SECONDS);
+        if needs_confirming(&action.0) && !confirmed {
+            *armed = Some((action.0.clone(), now));
+            for child in children.iter() {
+                if let Ok(mut label) = labels.get_mut(child) {
+                    label.0 = texts.get(settings.language, "staff-are-you-sure");
+                }
+            }
+            continue;
+        }
+        *armed = None;
+        send.write(SendRoomEvent(action.0.clone()));
     }
 }
