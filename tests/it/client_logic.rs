@@ -125,17 +125,19 @@ fn the_hello_carries_the_start_screen_choices() {
 }
 
 #[test]
-fn clicking_a_name_tag_makes_a_voice_softer_then_silent_then_full_again() {
+fn clicking_a_name_tag_makes_a_voice_softer_then_silent_then_hidden_then_full_again() {
     use tsunagu_client::voice::LocalVolume;
-    let steps: Vec<LocalVolume> = std::iter::successors(Some(LocalVolume::default()), |v| Some(v.next())).take(4).collect();
-    assert_eq!(steps, [LocalVolume::Full, LocalVolume::Soft, LocalVolume::Off, LocalVolume::Full]);
+    let steps: Vec<LocalVolume> = std::iter::successors(Some(LocalVolume::default()), |v| Some(v.next())).take(5).collect();
+    assert_eq!(steps, [LocalVolume::Full, LocalVolume::Soft, LocalVolume::Off, LocalVolume::Hidden, LocalVolume::Full]);
     assert_eq!(LocalVolume::Full.note(), None);
     assert_eq!(LocalVolume::Soft.note(), Some("voice-peer-soft"));
     assert_eq!(LocalVolume::Off.note(), Some("voice-peer-off"));
-    // What the engine holds reads back as the same step.
-    assert_eq!(LocalVolume::of((1.0, false)), LocalVolume::Full);
-    assert_eq!(LocalVolume::of((0.5, false)), LocalVolume::Soft);
-    assert_eq!(LocalVolume::of((0.5, true)), LocalVolume::Off);
+    // (volume here, seen): each step, and the calm button over any of them.
+    assert_eq!(LocalVolume::Full.effect(false), (1.0, true));
+    assert_eq!(LocalVolume::Soft.effect(false), (0.5, true));
+    assert_eq!(LocalVolume::Off.effect(false), (0.0, true));
+    assert_eq!(LocalVolume::Hidden.effect(false), (0.0, false));
+    assert_eq!(LocalVolume::Full.effect(true), (0.0, false));
 }
 
 #[test]

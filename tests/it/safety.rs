@@ -98,3 +98,52 @@ fn a_childs_client_shows_no_staff_panel() {
     assert!(toggle_shown(&mut app), "promoted, still no staff button");
     assert!(stepper.clients[child].peers()[&me].role == Role::Facilitator);
 }
+
+#[test]
+fn the_calm_button_hides_and_silences_all_but_staff_at_once_and_tells_nobody() {
+    use tsunagu_client::avatar::RemoteAvatar;
+    use tsunagu_client::calm::{CalmButton, ShowHiddenButton, spawn_calm_section};
+    use tsunagu_client::voice::LocalVolume;
+    let (mut stepper, mut app, child) = app_with_a_child(ROOM_CODE);
+    let nurse = stepper.connect(STAFF_CODE, "かんごし");
+    for _ in 0..6 {
+        frame(&mut stepper, &mut app);
+    }
+    let font = app.world().resource::<UiFont>().clone();
+    app.world_mut().commands().spawn(Node::default()).with_children(|hud| spawn_calm_section(hud, &font));
+    frame(&mut stepper, &mut app);
+    let (child_id, nurse_id) = (stepper.clients[child].id().unwrap(), stepper.clients[nurse].id().unwrap());
+    let seen = |app: &mut App| -> Vec<(tsunagu_protocol::PeerId, bool)> {
+        let mut q = app.world_mut().query::<(&RemoteAvatar, &Visibility)>();
+        let mut all: Vec<_> = q.iter(app.world()).map(|(r, v)| (r.0, *v != Visibility::Hidden)).collect();
+        all.sort();
+        all
+    };
+    assert_eq!(seen(&mut app), vec![(child_id, true), (nurse_id, true)]);
+    let events_before: Vec<usize> = stepper.clients.iter().map(|c| c.events.len()).collect();
+    let calm = app.world_mut().query_filtered::<Entity, With<CalmButton>>().single(app.world()).unwrap();
+    app.world_mut().entity_mut(calm).insert(Interaction::Pressed);
+    app.update();
+    // Within the same frame: the child hidden, the nurse still there.
+    assert_eq!(seen(&mut app), vec![(child_id, false), (nurse_id, true)]);
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    let events_after: Vec<usize> = stepper.clients.iter().map(|c| c.events.len()).collect();
+    assert_eq!(events_before, events_after, "someone was told about the calm button");
+    app.world_mut().entity_mut(calm).insert(Interaction::None);
+    app.update();
+    app.world_mut().entity_mut(calm).insert(Interaction::Pressed);
+    app.update();
+    assert_eq!(seen(&mut app), vec![(child_id, true), (nurse_id, true)]);
+    // Hidden with their name tag (its last step): gone until brought back.
+    let avatar = app.world_mut().query::<(Entity, &RemoteAvatar)>().iter(app.world()).find(|(_, r)| r.0 == child_id).map(|(e, _)| e).unwrap();
+    app.world_mut().entity_mut(avatar).insert(LocalVolume::Hidden);
+    app.update();
+    assert_eq!(seen(&mut app), vec![(child_id, false), (nurse_id, true)]);
+    let show = app.world_mut().query_filtered::<(Entity, &Node), With<ShowHiddenButton>>().single(app.world()).map(|(e, n)| (e, n.display)).unwrap();
+    assert_ne!(show.1, Display::None, "no button to bring hidden people back");
+    app.world_mut().entity_mut(show.0).insert(Interaction::Pressed);
+    app.update();
+    assert_eq!(seen(&mut app), vec![(child_id, true), (nurse_id, true)]);
+}

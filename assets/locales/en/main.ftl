@@ -171,3 +171,6 @@ staff-bring-here = Bring here
 staff-gather = Gather everyone here
 staff-end = End the meetup
 staff-are-you-sure = Sure? Press again
+calm-on = Quiet please (staff only)
+calm-off = Bring everyone back
+calm-show-hidden = Show the people I hid

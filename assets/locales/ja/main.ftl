@@ -168,3 +168,6 @@ staff-bring-here = そばに よぶ
 staff-gather = みんなを あつめる
 staff-end = あつまりを おわりにする
 staff-are-you-sure = ほんとうに？ もういちど おしてね
+calm-on = しずかに する（スタッフ だけに する）
+calm-off = みんなを もどす
+calm-show-hidden = みえなく した ひとを もどす

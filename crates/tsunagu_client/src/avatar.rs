@@ -72,8 +72,9 @@ struct BodyColoured;
 #[derive(Component)]
 struct LookPart;
 
-/// Another participant's avatar.
+/// Another participant's avatar, with how this child chose to hear and see them.
 #[derive(Component)]
+#[require(crate::voice::LocalVolume)]
 pub struct RemoteAvatar(pub PeerId);
 
 /// My own avatar (a child of the local player's physics body).

@@ -16,6 +16,7 @@ pub mod assets;
 pub mod audio;
 pub mod avatar;
 pub mod bots;
+pub mod calm;
 pub mod chat;
 pub mod controls;
 pub mod expression;
@@ -206,7 +207,7 @@ pub fn build_app(options: ClientOptions) -> App {
         ui::LookPlugin,
         ui::StaffPanelPlugin,
     ))
-    .add_plugins((motion::MotionPlugin, expression::ExpressionPlugin, chat::ChatPlugin, play::PlayPlugin, screenshot::ScreenshotPlugin));
+    .add_plugins((motion::MotionPlugin, expression::ExpressionPlugin, chat::ChatPlugin, play::PlayPlugin, calm::CalmPlugin, screenshot::ScreenshotPlugin));
     app.insert_resource(options);
     app
 }

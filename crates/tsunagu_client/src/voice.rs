@@ -48,9 +48,9 @@ pub enum MicStatus {
 #[derive(Resource, Clone, Debug)]
 pub struct VoiceChoice(pub VoiceSettings);
 
-/// How loud someone is on this PC, chosen by clicking their name tag (they
-/// are not told). The engine keeps the choice until they leave.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How someone is heard and seen on this PC, chosen by clicking their name
+/// tag (they are never told). Kept on their avatar until they leave.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LocalVolume {
     /// As they speak.
     #[default]
@@ -59,39 +59,39 @@ pub enum LocalVolume {
     Soft,
     /// Not heard here.
     Off,
+    /// Neither heard nor seen here (「みえなく した ひとを もどす」 brings them back).
+    Hidden,
 }
 
 impl LocalVolume {
-    /// The next step when the name tag is clicked: full, soft, off, full.
+    /// The next step when the name tag is clicked: full, soft, off, hidden.
     pub fn next(self) -> LocalVolume {
         match self {
             LocalVolume::Full => LocalVolume::Soft,
             LocalVolume::Soft => LocalVolume::Off,
-            LocalVolume::Off => LocalVolume::Full,
+            LocalVolume::Off => LocalVolume::Hidden,
+            LocalVolume::Hidden => LocalVolume::Full,
         }
     }
 
     /// The note on the name tag (a message id), if any.
     pub fn note(self) -> Option<&'static str> {
         match self {
-            LocalVolume::Full => None,
+            LocalVolume::Full | LocalVolume::Hidden => None,
             LocalVolume::Soft => Some("voice-peer-soft"),
             LocalVolume::Off => Some("voice-peer-off"),
         }
     }
 
-    /// The step that a volume and mute chosen in the engine stand for.
-    pub fn of((volume, muted): (f32, bool)) -> LocalVolume {
-        match (muted, volume < 1.0) {
-            (true, _) => LocalVolume::Off,
-            (false, true) => LocalVolume::Soft,
-            (false, false) => LocalVolume::Full,
+    /// How loud (0..1) and whether seen, with the calm button on or off for them.
+    pub fn effect(self, calmed: bool) -> (f32, bool) {
+        match self {
+            _ if calmed => (0.0, false),
+            LocalVolume::Full => (1.0, true),
+            LocalVolume::Soft => (0.5, true),
+            LocalVolume::Off => (0.0, true),
+            LocalVolume::Hidden => (0.0, false),
         }
-    }
-
-    fn apply(self, engine: &mut VoiceEngine, who: tsunagu_protocol::PeerId) {
-        engine.set_volume(who, if self == LocalVolume::Soft { 0.5 } else { 1.0 });
-        engine.set_peer_muted(who, self == LocalVolume::Off);
     }
 }
 
@@ -244,29 +244,28 @@ fn forget_leavers(mut messages: MessageReader<RoomMessage>, voice: Res<Voice>) {
 /// A click on someone's name tag: their voice softer, off, or back to full here.
 pub(crate) fn click_name_tags(
     tags: Query<(&Interaction, &crate::avatar::NameTag), Changed<Interaction>>,
-    remote: Query<&RemoteAvatar>,
-    voice: Res<Voice>,
+    mut choices: Query<&mut LocalVolume, With<RemoteAvatar>>,
 ) {
     for (interaction, tag) in &tags {
         if *interaction != Interaction::Pressed {
             continue;
         }
-        let Ok(who) = remote.get(tag.target) else { continue };
-        voice.with(|engine| LocalVolume::of(engine.peer_choice(who.0)).next().apply(engine, who.0));
+        if let Ok(mut choice) = choices.get_mut(tag.target) {
+            *choice = choice.next();
+        }
     }
 }
 
 /// The notes on name tags (UI: added by the voice panel's plugin).
 pub(crate) fn show_volume_marks(
-    voice: Res<Voice>,
     settings: Res<crate::Settings>,
     texts: Res<crate::text::Texts>,
     tags: Query<(&crate::avatar::NameTag, &Children)>,
-    remote: Query<&RemoteAvatar>,
+    choices: Query<&LocalVolume>,
     mut marks: Query<&mut Text, With<VolumeMark>>,
 ) {
     for (tag, children) in &tags {
-        let volume = remote.get(tag.target).map_or(LocalVolume::Full, |who| voice.with(|engine| LocalVolume::of(engine.peer_choice(who.0))));
+        let volume = choices.get(tag.target).copied().unwrap_or_default();
         let shown = volume.note().map(|key| format!(" {}", texts.get(settings.language, key))).unwrap_or_default();
         for child in children.iter() {
             if let Ok(mut text) = marks.get_mut(child)

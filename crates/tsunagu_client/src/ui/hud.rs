@@ -107,6 +107,7 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                         // Hidden until the button opens it: the room stays in view.
                         p.spawn((LookPanel, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, ..default() }))
                             .with_children(|panel| super::look::spawn_look_choices(panel, &font, 28.0));
+                        crate::calm::spawn_calm_section(p, &font);
                         crate::play::spawn_wish_section(p, &font);
                         super::staff::spawn_staff_section(p, &font);
                     });

@@ -1,0 +1,123 @@
+//! Each child's own controls, on this PC only and never told to anyone: how
+//! each person is heard and seen (their name tag cycles softer, silent,
+//! hidden), and a calm button that at once hides and silences everyone but
+//! the facilitators, until pressed again.
+
+use std::collections::HashMap;
+
+use bevy::prelude::*;
+use tsunagu_protocol::{PeerId, Role};
+
+use crate::avatar::{AvatarInfo, RemoteAvatar};
+use crate::text::{Localized, UiFont, ui_text};
+use crate::ui::palette;
+use crate::voice::{LocalVolume, Voice};
+use crate::AppState;
+
+/// The calm button and the choices, applied to sight and sound.
+pub struct CalmPlugin;
+
+impl Plugin for CalmPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<Calm>()
+            .add_systems(OnExit(AppState::InRoom), |mut calm: ResMut<Calm>| calm.0 = false)
+            .add_systems(Update, (press_buttons, apply_choices, label_buttons).chain().run_if(in_state(AppState::InRoom)));
+    }
+}
+
+/// The calm button is on: only facilitators are seen and heard.
+#[derive(Resource, Default, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Calm(pub bool);
+
+/// Turns calm on and off.
+#[derive(Component)]
+pub struct CalmButton;
+
+/// Brings back everyone hidden with their name tag.
+#[derive(Component)]
+pub struct ShowHiddenButton;
+
+/// The HUD's part: the calm button, and the one that brings hidden people back.
+pub fn spawn_calm_section(parent: &mut ChildSpawnerCommands, font: &UiFont) {
+    let button = || Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), align_self: AlignSelf::Start, ..default() };
+    parent.spawn((Button, CalmButton, button(), BackgroundColor(palette::BUTTON), children![(ui_text(font, "", 15.0, palette::INK), Localized("calm-on"))]));
+    parent.spawn((
+        Button,
+        ShowHiddenButton,
+        Node { display: Display::None, ..button() },
+        BackgroundColor(palette::BUTTON),
+        children![(ui_text(font, "", 15.0, palette::INK), Localized("calm-show-hidden"))],
+    ));
+}
+
+fn press_buttons(
+    calm_buttons: Query<&Interaction, (With<CalmButton>, Changed<Interaction>)>,
+    show_buttons: Query<&Interaction, (With<ShowHiddenButton>, Changed<Interaction>)>,
+    mut calm: ResMut<Calm>,
+    mut choices: Query<&mut LocalVolume>,
+) {
+    if calm_buttons.iter().any(|i| *i == Interaction::Pressed) {
+        calm.0 = !calm.0;
+    }
+    if show_buttons.iter().any(|i| *i == Interaction::Pressed) {
+        for mut choice in &mut choices {
+            if *choice == LocalVolume::Hidden {
+                *choice = LocalVolume::Full;
+            }
+        }
+    }
+}
+
+/// Each remote person as this child chose, with calm over it: seen or not
+/// (this frame), and their voice's volume here.
+fn apply_choices(
+    calm: Res<Calm>,
+    voice: Option<Res<Voice>>,
+    mut avatars: Query<(&RemoteAvatar, &AvatarInfo, &LocalVolume, &mut Visibility)>,
+    mut applied: Local<HashMap<PeerId, f32>>,
+) {
+    for (remote, info, choice, mut visibility) in &mut avatars {
+        let calmed = calm.0 && info.0.role != Role::Facilitator;
+        let (volume, seen) = choice.effect(calmed);
+        let wanted = if seen { Visibility::Inherited } else { Visibility::Hidden };
+        if *visibility != wanted {
+            *visibility = wanted;
+        }
+        // Told to the sound engine only when it changes.
+        if applied.get(&remote.0) != Some(&volume) {
+            if let Some(voice) = &voice {
+                voice.with(|engine| {
+                    engine.set_volume(remote.0, if volume > 0.0 { volume } else { 1.0 });
+                    engine.set_peer_muted(remote.0, volume == 0.0);
+                });
+            }
+            applied.insert(remote.0, volume);
+        }
+    }
+}
+
+fn label_buttons(
+    calm: Res<Calm>,
+    choices: Query<&LocalVolume>,
+    mut calm_labels: Query<&mut Localized>,
+    calm_buttons: Query<&Children, With<CalmButton>>,
+    mut show_buttons: Query<&mut Node, With<ShowHiddenButton>>,
+) {
+    let key = if calm.0 { "calm-off" } else { "calm-on" };
+    for children in &calm_buttons {
+        for child in children.iter() {
+            if let Ok(mut label) = calm_labels.get_mut(child)
+                && label.0 != key
+            {
+                label.0 = key;
+            }
+        }
+    }
+    let any_hidden = choices.iter().any(|c| *c == LocalVolume::Hidden);
+    for mut node in &mut show_buttons {
+        let display = if any_hidden { Display::Flex } else { Display::None };
+        if node.display != display {
+            node.display = display;
+        }
+    }
+}
