@@ -136,6 +136,10 @@ struct Removal {
 /// learns where they are (several round trips on a slow ward network).
 pub const PLACED_FOR: Duration = Duration::from_millis(600);
 
+/// After the last person leaves, the room forgets everything about the
+/// people who were in it within this long.
+pub const EMPTY_ROOM_FORGETS: Duration = Duration::from_secs(60);
+
 /// How long a dropped member's place is kept for a reconnect.
 pub const RESUME_WINDOW: Duration = Duration::from_secs(120);
 
@@ -156,6 +160,8 @@ pub struct Room {
     next_removal: u32,
     /// Where the last facilitator's move put people (see `take_moves`).
     moves: Vec<(PeerId, QuantPose)>,
+    /// Since when nobody has been in.
+    empty_since: Option<Duration>,
 }
 
 impl Room {
@@ -163,7 +169,7 @@ impl Room {
     pub fn new(config: RoomConfig) -> Self {
         let layout = WardLayout::ward();
         let play = Play::new(&layout);
-        Room { config, layout, members: BTreeMap::new(), departed: HashMap::new(), next_id: 1, joins_so_far: 0, play, locked: false, removed: Vec::new(), next_removal: 1, moves: Vec::new() }
+        Room { config, layout, members: BTreeMap::new(), departed: HashMap::new(), next_id: 1, joins_so_far: 0, play, locked: false, removed: Vec::new(), next_removal: 1, moves: Vec::new(), empty_since: None }
     }
 
     /// The room's setup.
@@ -437,9 +443,22 @@ impl Room {
         true
     }
 
-    /// Forget places kept longer than [`RESUME_WINDOW`].
+    /// Forget places kept longer than [`RESUME_WINDOW`]; and once nobody has
+    /// been in for [`EMPTY_ROOM_FORGETS`], everything about the people who
+    /// were: kept places, whom staff removed, the lock (the play goes at the
+    /// next `tick`).
     pub fn expire_departed(&mut self, now: Duration) {
         self.departed.retain(|_, d| now.saturating_sub(d.at) <= RESUME_WINDOW);
+        if !self.members.is_empty() {
+            self.empty_since = None;
+            return;
+        }
+        let since = *self.empty_since.get_or_insert(now);
+        if now.saturating_sub(since) >= EMPTY_ROOM_FORGETS {
+            self.departed.clear();
+            self.removed.clear();
+            self.locked = false;
+        }
     }
 
     /// Places kept for members whose connection dropped.

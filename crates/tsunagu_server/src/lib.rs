@@ -651,11 +651,16 @@ pub fn fresh_room_config(capacity: usize) -> RoomConfig {
     RoomConfig { code, facilitator_code, capacity }
 }
 
-/// A fresh random room code a person can read aloud: lowercase letters and digits
-/// without look-alikes (no 0/o, 1/l/i).
+/// The letters of a room code: lowercase letters and digits without
+/// look-alikes (no 0/o, 1/l/i), so a person can read one aloud.
+pub const CODE_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+/// Characters in a room code: 13 of 31 letters is 64.4 bits, past guessing
+/// however many tries a door allows.
+pub const CODE_CHARS: usize = 13;
+
+/// A fresh random room code (see [`CODE_ALPHABET`], [`CODE_CHARS`]).
 pub fn new_room_code() -> String {
     use rand::Rng;
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     let mut rng = rand::rng();
-    (0..10).map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())])).collect()
+    (0..CODE_CHARS).map(|_| char::from(CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())])).collect()
 }

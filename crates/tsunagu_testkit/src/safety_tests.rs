@@ -195,3 +195,43 @@ fn a_nurse_brings_a_child_over_gathers_everyone_and_ends_the_meetup_kindly() {
     }
     assert!(s.server.room().is_empty() && s.server.room().places_kept() == 0);
 }
+
+#[test]
+fn invites_carry_64_bits_and_a_rush_of_joins_fills_a_room_exactly() {
+    use tsunagu_server::{CODE_ALPHABET, CODE_CHARS, new_room_code};
+    let bits = CODE_CHARS as f64 * (CODE_ALPHABET.len() as f64).log2();
+    assert!(bits >= 64.0, "a room code carries {bits:.1} bits");
+    let codes: std::collections::HashSet<String> = (0..2000).map(|_| new_room_code()).collect();
+    assert_eq!(codes.len(), 2000, "codes repeat");
+    assert!(codes.iter().all(|c| c.len() == CODE_CHARS && c.bytes().all(|b| CODE_ALPHABET.contains(&b))));
+    // Twenty children press "join" in the same moment; the room holds eight.
+    let mut s = Stepper::new(8);
+    let rush: Vec<usize> = (0..20).map(|n| s.connect(ROOM_CODE, &format!("こ{n}"))).collect();
+    s.run(3, TICK);
+    let admitted = rush.iter().filter(|&&i| s.clients[i].id().is_some()).count();
+    let full = rush.iter().filter(|&&i| s.clients[i].rejected() == Some(RejectReason::RoomFull)).count();
+    assert_eq!((admitted, full), (8, 12));
+    assert_eq!(s.server.room().len(), 8);
+}
+
+#[test]
+fn a_minute_after_the_last_person_leaves_the_room_keeps_nothing_of_them() {
+    let (mut s, staff, child, friend) = meetup();
+    s.send_event(staff, ClientEvent::Remove(id(&s, child)));
+    s.send_event(staff, ClientEvent::LockRoom(true));
+    s.send_event(friend, ClientEvent::HangWish(tsunagu_protocol::Paper::Red, "また あそぼうね".into()));
+    s.run(3, TICK);
+    // One leaves politely; the other's connection just drops (a place is kept).
+    s.leave(staff);
+    assert_eq!(friend, s.clients.len() - 1);
+    drop(s.clients.pop());
+    s.run(30 * 20, TICK);
+    assert_eq!(s.server.room().len(), 0);
+    assert!(s.server.room().places_kept() > 0 || s.server.room().is_locked(), "nothing was kept even for a moment");
+    s.run(30 * 61, TICK);
+    let room = s.server.room();
+    assert_eq!(room.places_kept(), 0, "a dropped child's place (with their name) outlived the room");
+    assert!(!room.is_locked());
+    assert_eq!(room.removed_people(), tsunagu_protocol::ServerEvent::RemovedPeople(Vec::new()), "whom staff removed outlived the room");
+    assert!(room.play().wishes().is_empty() && room.play().is_at_rest());
+}
