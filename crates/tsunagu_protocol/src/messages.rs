@@ -820,23 +820,8 @@ impl Validate for ClientEvent {
             // (TooLong); one far beyond any typing is not our protocol.
             ClientEvent::Chat(text) if text.len() > MAX_CHAT_CHARS * 16 => Err("chat"),
             ClientEvent::HangWish(_, text) if text.len() > MAX_CHAT_CHARS * 16 => Err("wish"),
-            ClientEvent::SetLook(_)
-            | ClientEvent::Gesture(_)
-            | ClientEvent::RaiseHand(_)
-            | ClientEvent::Stamp(_)
-            | ClientEvent::Chat(_)
-            | ClientEvent::Grab(_)
-            | ClientEvent::Release(..)
-            | ClientEvent::HangWish(..)
-            | ClientEvent::TakeDownWish(_)
-            | ClientEvent::Mute(..)
-            | ClientEvent::Remove(_)
-            | ClientEvent::SetRole(..)
-            | ClientEvent::LockRoom(_)
-            | ClientEvent::LetBackIn(_)
-            | ClientEvent::BringHere(_)
-            | ClientEvent::GatherHere
-            | ClientEvent::EndMeetup => Ok(()),
+            // Everything else has no length a serde type cannot bound.
+            _ => Ok(()),
         }
     }
 }

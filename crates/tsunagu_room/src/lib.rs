@@ -296,14 +296,8 @@ impl Room {
                 let facilitator = member.info.role == Role::Facilitator;
                 self.play.take_down_wish(*wish, |w| facilitator || w.by == id).map_err(|reason| Refusal { kind, reason })
             }
-            ClientEvent::Mute(..)
-            | ClientEvent::Remove(_)
-            | ClientEvent::SetRole(..)
-            | ClientEvent::LockRoom(_)
-            | ClientEvent::LetBackIn(_)
-            | ClientEvent::BringHere(_)
-            | ClientEvent::GatherHere
-            | ClientEvent::EndMeetup => Err(Refusal { kind, reason: RefusalReason::NotAllowed }),
+            // Facilitator actions went to `facilitate` above.
+            _ => Err(Refusal { kind, reason: RefusalReason::NotAllowed }),
         }
     }
 
