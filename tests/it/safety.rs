@@ -46,6 +46,15 @@ fn a_nurse_mutes_removes_and_lets_back_in_with_the_panel() {
     let (mut stepper, mut app, child) = app_with_a_child(STAFF_CODE);
     assert!(toggle_shown(&mut app), "a facilitator has no staff button");
     let child_id = stepper.clients[child].id().unwrap();
+    // Each row says who, and how they are: just came, hand up.
+    stepper.send_event(child, ClientEvent::RaiseHand(true));
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    let mut texts = app.world_mut().query::<&Text>();
+    let row = texts.iter(app.world()).map(|t| t.0.replace('\u{2060}', "")).find(|t| t.starts_with("ひなた ・"));
+    let row = row.expect("the child has no row in the panel");
+    assert!(row.contains("てを あげている") && row.contains("いま きた"), "the row says: {row}");
     assert!(press(&mut app, &ClientEvent::Mute(child_id, true)), "no mute button for the child");
     for _ in 0..4 {
         frame(&mut stepper, &mut app);

@@ -174,3 +174,11 @@ staff-are-you-sure = Sure? Press again
 calm-on = Quiet please (staff only)
 calm-off = Bring everyone back
 calm-show-hidden = Show the people I hid
+staff-talking = talking
+staff-hand-up = hand up
+staff-muted = muted
+staff-minutes = { $minutes ->
+    [0] just came
+    [one] here 1 minute
+   *[other] here { $minutes } minutes
+}

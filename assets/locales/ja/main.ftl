@@ -171,3 +171,10 @@ staff-are-you-sure = ほんとうに？ もういちど おしてね
 calm-on = しずかに する（スタッフ だけに する）
 calm-off = みんなを もどす
 calm-show-hidden = みえなく した ひとを もどす
+staff-talking = はなしている
+staff-hand-up = てを あげている
+staff-muted = マイクを とめている
+staff-minutes = { $minutes ->
+    [0] いま きた
+   *[other] { $minutes }ふん まえから
+}

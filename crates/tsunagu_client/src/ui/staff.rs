@@ -5,12 +5,15 @@
 //! anyone else anyway). The buttons only ask: what shows is what the server
 //! says happened.
 
+use std::collections::HashMap;
+
 use bevy::prelude::*;
-use tsunagu_client_core::ClientCore;
-use tsunagu_protocol::{ClientEvent, PeerInfo, RemovedPerson, Role};
+use tsunagu_client_core::{ClientCore, RoomEvent};
+use tsunagu_i18n::Arg;
+use tsunagu_protocol::{ClientEvent, PeerId, PeerInfo, RemovedPerson, Role};
 
 use super::palette;
-use crate::net::{Connection, SendRoomEvent};
+use crate::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
 use crate::text::{Localized, Texts, UiFont, ui_text};
 use crate::{AppState, Settings};
 
@@ -19,7 +22,10 @@ pub struct StaffPanelPlugin;
 
 impl Plugin for StaffPanelPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, (show_for_staff, list_people, press_buttons).chain().run_if(in_state(AppState::InRoom)));
+        app.init_resource::<Arrivals>()
+            .add_systems(OnExit(AppState::InRoom), |mut arrivals: ResMut<Arrivals>| arrivals.0.clear())
+            .add_systems(Update, note_arrivals.in_set(NetSet::Apply))
+            .add_systems(Update, (show_for_staff, list_people, press_buttons).chain().run_if(in_state(AppState::InRoom)));
     }
 }
 
@@ -37,6 +43,25 @@ struct StaffRows;
 /// A button in the panel and what it asks the room.
 #[derive(Component, Clone, Debug, PartialEq)]
 pub struct StaffAction(pub ClientEvent);
+
+/// When each person arrived, as this client saw it (seconds of real time);
+/// those already there when I came in count from my arrival. Memory only.
+#[derive(Resource, Default)]
+struct Arrivals(HashMap<PeerId, f32>);
+
+fn note_arrivals(mut messages: MessageReader<RoomMessage>, mut arrivals: ResMut<Arrivals>, time: Res<Time<Real>>) {
+    for RoomMessage(event) in messages.read() {
+        match event {
+            RoomEvent::PeerJoined(info) => {
+                arrivals.0.entry(info.id).or_insert(time.elapsed_secs());
+            }
+            RoomEvent::PeerLeft(id) => {
+                arrivals.0.remove(id);
+            }
+            _ => {}
+        }
+    }
+}
 
 /// The HUD's part: the toggle, and the panel it opens (both hidden for participants).
 pub fn spawn_staff_section(parent: &mut ChildSpawnerCommands, font: &UiFont) {
@@ -79,10 +104,12 @@ fn show_for_staff(
     }
 }
 
-/// What the panel shows: everyone else, whether the room is locked, whom staff removed.
+/// What the panel shows: everyone else (with whether they are talking and
+/// for how many minutes they have been here), whether the room is locked,
+/// whom staff removed.
 #[derive(Clone, Debug, PartialEq)]
 struct Shown {
-    people: Vec<PeerInfo>,
+    people: Vec<(PeerInfo, bool, u32)>,
     locked: bool,
     removed: Vec<RemovedPerson>,
 }
@@ -93,11 +120,20 @@ fn list_people(
     font: Res<UiFont>,
     settings: Res<Settings>,
     texts: Res<Texts>,
+    voice: Option<Res<crate::voice::Voice>>,
+    arrivals: Res<Arrivals>,
+    time: Res<Time<Real>>,
     rows: Query<Entity, With<StaffRows>>,
     mut shown: Local<Option<Shown>>,
 ) {
     let Some(connection) = connection else { return };
-    let now = connection.read(|core| Shown { people: core.room().peers().cloned().collect(), locked: core.room().is_locked(), removed: core.room().removed().to_vec() });
+    let talking = |id: PeerId| voice.as_ref().is_some_and(|v| v.with(|engine| engine.speaking(id)));
+    let minutes = |id: PeerId| arrivals.0.get(&id).map_or(0, |at| ((time.elapsed_secs() - at) / 60.0) as u32);
+    let now = connection.read(|core| Shown {
+        people: core.room().peers().map(|p| (p.clone(), talking(p.id), minutes(p.id))).collect(),
+        locked: core.room().is_locked(),
+        removed: core.room().removed().to_vec(),
+    });
     if shown.as_ref() == Some(&now) {
         return;
     }
@@ -106,11 +142,17 @@ fn list_people(
         commands.entity(container).despawn_related::<Children>();
         commands.entity(container).with_children(|panel| {
             panel.spawn(ui_text(&font, text("staff-panel-title"), 17.0, palette::INK));
-            for person in &now.people {
+            for (person, talking, minutes) in &now.people {
                 panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
                     let name = tsunagu_i18n::keep_words_together(&person.nickname);
-                    let badge = if person.role == Role::Facilitator { format!("{name} ({})", text("staff-badge")) } else { name };
-                    row.spawn((ui_text(&font, badge, 15.0, palette::INK), Node { min_width: Val::Px(110.0), ..default() }));
+                    let mut about = if person.role == Role::Facilitator { format!("{name} ({})", text("staff-badge")) } else { name };
+                    for (on, key) in [(*talking, "staff-talking"), (person.hand_raised, "staff-hand-up"), (person.muted, "staff-muted")] {
+                        if on {
+                            about = format!("{about} ・ {}", text(key));
+                        }
+                    }
+                    about = format!("{about} ・ {}", texts.get_with(settings.language, "staff-minutes", &[("minutes", Arg::Num(f64::from(*minutes)))]));
+                    row.spawn((ui_text(&font, about, 15.0, palette::INK), Node { min_width: Val::Px(110.0), ..default() }));
                     let (mute_key, mute) = if person.muted { ("staff-unmute", false) } else { ("staff-mute", true) };
                     action_button(row, &font, &text(mute_key), ClientEvent::Mute(person.id, mute));
                     let (role_key, role) = match person.role {
