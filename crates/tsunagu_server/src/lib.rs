@@ -464,11 +464,9 @@ impl<L: ServerLinks> RoomServer<L> {
     fn tell_room(&mut self, room: usize, event: &ClientEvent, outcome: &ServerEvent) {
         match (event, outcome) {
             (ClientEvent::Remove(target), _) => {
-                let theirs: Vec<ConnId> = members_in(&self.conns, room).filter(|(_, id)| id == target).map(|(c, _)| c).collect();
-                for conn in theirs {
-                    self.send_frame(conn, Channel::Control, &ServerControl::Closing(CloseReason::Removed));
-                    self.links.close(conn, CloseReason::Removed);
-                    self.conns.remove(&conn);
+                // The room has let them go already: closing tells no one twice.
+                for conn in self.conns_of(room, *target) {
+                    self.close(conn, CloseReason::Removed);
                 }
                 self.reconnecting.retain(|(r, id, _)| !(*r == room && id == target));
                 tracing::info!(room, session = target.0, "removed by a facilitator");
@@ -480,35 +478,37 @@ impl<L: ServerLinks> RoomServer<L> {
             // Each moved person is told where they stand now; the others see it in snapshots.
             (ClientEvent::BringHere(_) | ClientEvent::GatherHere, _) => {
                 for (id, at) in self.rooms[room].take_moves() {
-                    let theirs: Vec<ConnId> = members_in(&self.conns, room).filter(|(_, m)| *m == id).map(|(c, _)| c).collect();
-                    for conn in theirs {
+                    for conn in self.conns_of(room, id) {
                         self.send_frame(conn, Channel::Events, &ServerEvent::MovedTo(at));
                     }
                 }
             }
             // Everyone goes, with a kind goodbye; nobody's place is kept.
             (ClientEvent::EndMeetup, _) => {
+                // Out of the room first, so closing each tells no one of the others leaving.
+                let ended = self.rooms[room].end_meetup();
                 let everyone: Vec<ConnId> = members_in(&self.conns, room).map(|(c, _)| c).collect();
                 for conn in everyone {
-                    self.send_frame(conn, Channel::Control, &ServerControl::Closing(CloseReason::MeetupEnded));
-                    self.links.close(conn, CloseReason::MeetupEnded);
-                    self.conns.remove(&conn);
+                    self.close(conn, CloseReason::MeetupEnded);
                 }
                 self.reconnecting.retain(|(r, _, _)| *r != room);
-                let ended = self.rooms[room].end_meetup();
                 tracing::info!(room, people = ended.len(), "a facilitator ended the meetup");
             }
             (ClientEvent::SetRole(target, tsunagu_protocol::Role::Facilitator), _) => {
                 self.broadcast_event(room, outcome, None);
                 // A new facilitator sees whom the others have removed.
                 let removed = self.rooms[room].removed_people();
-                let theirs: Vec<ConnId> = members_in(&self.conns, room).filter(|(_, id)| id == target).map(|(c, _)| c).collect();
-                for conn in theirs {
+                for conn in self.conns_of(room, *target) {
                     self.send_frame(conn, Channel::Events, &removed);
                 }
             }
             _ => self.broadcast_event(room, outcome, None),
         }
+    }
+
+    /// The connections of member `id` of `room`.
+    fn conns_of(&self, room: usize, id: PeerId) -> Vec<ConnId> {
+        members_in(&self.conns, room).filter(|(_, member)| *member == id).map(|(c, _)| c).collect()
     }
 
     fn tell_facilitators(&mut self, room: usize, event: &ServerEvent) {
