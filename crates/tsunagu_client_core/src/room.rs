@@ -229,7 +229,7 @@ impl RoomView {
     }
 
     pub(crate) fn dart_scored(&mut self, by: PeerId, score: DartScore) {
-        if self.darts.len() == tsunagu_sim::objects::DARTS {
+        if self.darts.len() == tsunagu_sim::objects::DARTS_SHOWN {
             self.darts.pop_front();
         }
         self.darts.push_back((by, score));

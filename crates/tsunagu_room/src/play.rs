@@ -11,14 +11,12 @@ use tsunagu_protocol::{
     DartScore, NicknameProblem, ObjectState, Paper, PeerId, PlayState, QuantVec, RefusalReason, ServerEvent, Wish, chat_problem,
     normalize_chat,
 };
-use tsunagu_sim::objects::{GRAB_REACH, ObjectWorld, hold_point};
+use tsunagu_sim::objects::{DARTS_SHOWN, GRAB_REACH, ObjectWorld, hold_point};
 use tsunagu_sim::pose::{from_wire, to_wire};
 use tsunagu_sim::WardLayout;
 
 use crate::Member;
 
-/// The board shows this many of the last darts (one round: the three darts).
-pub const DARTS_SHOWN: usize = 3;
 /// Most wishes one person may have on the bamboo at once, so one child
 /// cannot fill it.
 pub const WISHES_EACH: usize = 3;

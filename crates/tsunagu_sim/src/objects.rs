@@ -69,6 +69,9 @@ pub const BLOCK_HALF: f32 = 0.07;
 pub const BLOCKS: usize = 4;
 /// How many darts lie ready on the toy box.
 pub const DARTS: usize = 3;
+/// The board shows this many of the last darts (one round: the three darts).
+/// The room keeps as many, and clients show as many.
+pub const DARTS_SHOWN: usize = DARTS;
 /// How many shared things a room has: ids 0 (the ball), 1–4 (blocks), 5–7 (darts).
 pub const OBJECTS: usize = 1 + BLOCKS + DARTS;
 
