@@ -301,9 +301,13 @@ pub fn avatar_of<'a>(avatars: impl IntoIterator<Item = (Entity, &'a AvatarInfo)>
 /// Where on screen a point above `avatar`'s head is, if it is in view:
 /// name tags, stamps and chat bubbles all hang there.
 pub fn above_head_on_screen(camera: &Camera, camera_transform: &GlobalTransform, avatar: &GlobalTransform, lift: f32) -> Option<Vec2> {
-    let above_head = avatar.translation() + Vec3::Y * (AVATAR_HEIGHT + lift);
-    let in_front = (above_head - camera_transform.translation()).dot(*camera_transform.forward()) > 0.3;
-    camera.world_to_viewport(camera_transform, above_head).ok().filter(|_| in_front)
+    on_screen(camera, camera_transform, avatar.translation() + Vec3::Y * (AVATAR_HEIGHT + lift))
+}
+
+/// Where the room's point `at` is on screen, if it is in front of the camera.
+pub fn on_screen(camera: &Camera, camera_transform: &GlobalTransform, at: Vec3) -> Option<Vec2> {
+    let in_front = (at - camera_transform.translation()).dot(*camera_transform.forward()) > 0.3;
+    camera.world_to_viewport(camera_transform, at).ok().filter(|_| in_front)
 }
 
 /// Labels hung over the room (name tags, bubbles, stamps, scores) are drawn

@@ -18,7 +18,7 @@ use tsunagu_i18n::Arg;
 use tsunagu_protocol::{ClientEvent, DartScore, Paper, PeerId, QuantVec, Role, Wish};
 use tsunagu_sim::objects::{BALL_RADIUS, BLOCK_HALF, DART_RADIUS, GRAB_REACH, OBJECTS, ObjectKind, hold_point, kind_of, throw_velocity};
 
-use crate::avatar::hang_over;
+use crate::avatar::{hang_over, on_screen};
 use crate::chat::ChatInput;
 use crate::controls::{Heading, LocalPlayer, MainCamera, local_pose};
 use crate::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
@@ -441,35 +441,37 @@ fn place_board_labels(
     mut boards: Query<(&mut Node, &mut Visibility, &ComputedNode, &Children), (With<ScoreBoard>, Without<ScorePop>)>,
     mut pops: Query<(Entity, &ScorePop, &mut Node, &mut Visibility, &ComputedNode), Without<ScoreBoard>>,
     mut labels: Query<&mut Text>,
+    new_boards: Query<(), Added<ScoreBoard>>,
+    mut darts_shown: Local<Vec<u32>>,
 ) {
     let (Some(connection), Ok((camera, camera_transform))) = (connection, cameras.single()) else { return };
     let board = ward.0.dartboard;
-    let on_screen = |lift: f32| {
-        let at = board.center + Vec3::Y * (board.radius + lift);
-        let in_front = (at - camera_transform.translation()).dot(*camera_transform.forward()) > 0.3;
-        camera.world_to_viewport(camera_transform, at).ok().filter(|_| in_front)
-    };
-    let darts: Vec<u32> = connection.read(|core| core.room().darts().map(|(_, score)| score.points()).collect());
-    for (mut node, mut visibility, computed, children) in &mut boards {
-        let scores = darts.iter().map(u32::to_string).collect::<Vec<_>>().join(" ・ ");
-        let shown = (!darts.is_empty()).then(|| texts.get_with(settings.language, "play-darts", &[("scores", Arg::Str(&scores))]));
-        for child in children.iter() {
-            if let Ok(mut text) = labels.get_mut(child)
-                && text.0 != shown.clone().unwrap_or_default()
-            {
-                text.0 = shown.clone().unwrap_or_default();
+    let over_board = |lift: f32| on_screen(camera, camera_transform, board.center + Vec3::Y * (board.radius + lift));
+    // The line is written when a dart goes in (or the room is entered), not every frame.
+    let changed = connection.read(|core| !core.room().darts().map(|(_, score)| score.points()).eq(darts_shown.iter().copied()));
+    if changed || !new_boards.is_empty() {
+        *darts_shown = connection.read(|core| core.room().darts().map(|(_, score)| score.points()).collect());
+        let scores = darts_shown.iter().map(u32::to_string).collect::<Vec<_>>().join(" ・ ");
+        let line = if darts_shown.is_empty() { String::new() } else { texts.get_with(settings.language, "play-darts", &[("scores", Arg::Str(&scores))]) };
+        for (_, _, _, children) in &boards {
+            for child in children.iter() {
+                if let Ok(mut text) = labels.get_mut(child) {
+                    text.0 = line.clone();
+                }
             }
         }
+    }
+    for (mut node, mut visibility, computed, _) in &mut boards {
         // Under the board, so the darts in it stay in view.
         let size = computed.size() * computed.inverse_scale_factor();
-        hang_over(&mut node, &mut visibility, on_screen(-2.0 * board.radius - 0.05).filter(|_| shown.is_some()), size, -size.y);
+        hang_over(&mut node, &mut visibility, over_board(-2.0 * board.radius - 0.05).filter(|_| !darts_shown.is_empty()), size, -size.y);
     }
     for (entity, pop, mut node, mut visibility, computed) in &mut pops {
         if time.elapsed_secs() > pop.until {
             commands.entity(entity).despawn();
             continue;
         }
-        hang_over(&mut node, &mut visibility, on_screen(0.05), computed.size() * computed.inverse_scale_factor(), 44.0);
+        hang_over(&mut node, &mut visibility, over_board(0.05), computed.size() * computed.inverse_scale_factor(), 44.0);
     }
 }
 
@@ -482,18 +484,21 @@ fn hang_wishes(
     shapes: Res<Shapes>,
     mut materials: ResMut<Assets<StandardMaterial>>,
     strips: Query<Entity, With<WishStrip>>,
+    mut papers: Local<std::collections::HashMap<Paper, Handle<StandardMaterial>>>,
 ) {
     let Some(connection) = connection else { return };
-    let wishes = connection.read(|core| core.room().wishes().to_vec());
-    if shown.wishes.as_ref() == Some(&wishes) {
+    // Compared in place: nothing is copied on the frames where nothing changed.
+    if connection.read(|core| shown.wishes.as_deref() == Some(core.room().wishes())) {
         return;
     }
+    let wishes = connection.read(|core| core.room().wishes().to_vec());
     for strip in &strips {
         commands.entity(strip).despawn();
     }
     for wish in &wishes {
         let at = wish_place(ward.0.bamboo, wish.slot);
-        let material = materials.add(StandardMaterial { base_color: paper_color(wish.paper), perceptual_roughness: 0.9, ..default() });
+        // One material per paper colour, as avatars share one per body colour.
+        let material = papers.entry(wish.paper).or_insert_with(|| materials.add(StandardMaterial { base_color: paper_color(wish.paper), perceptual_roughness: 0.9, ..default() })).clone();
         // A strip hanging below its branch, its face turned to the room.
         commands.spawn((
             WishStrip(wish.id),
@@ -578,10 +583,11 @@ fn list_wishes(
     mut listed: Local<Option<(Vec<Wish>, Option<Role>, Option<PeerId>)>>,
 ) {
     let Some(connection) = connection else { return };
-    let now = connection.read(|core| (core.room().wishes().to_vec(), core.role(), core.my_id()));
-    if listed.as_ref() == Some(&now) {
+    let same = connection.read(|core| listed.as_ref().is_some_and(|(wishes, role, me)| wishes.as_slice() == core.room().wishes() && *role == core.role() && *me == core.my_id()));
+    if same {
         return;
     }
+    let now = connection.read(|core| (core.room().wishes().to_vec(), core.role(), core.my_id()));
     let (wishes, role, me) = &now;
     for container in &rows {
         commands.entity(container).despawn_related::<Children>();
