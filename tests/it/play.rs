@@ -6,7 +6,7 @@ use bevy::input::keyboard::Key;
 use bevy::prelude::*;
 use bevy::window::Ime;
 use tsunagu_client::chat::ChatInput;
-use tsunagu_client::play::{PaperChoice, ScorePop, TakeDown, Thing, WishStrip, spawn_wish_section};
+use tsunagu_client::play::{PaperChoice, ScorePop, TakeDown, Thing, WishStrip, spawn_wish_panel};
 use tsunagu_client::text::UiFont;
 use tsunagu_client_core::RoomEvent;
 use tsunagu_protocol::{AvatarPose, ClientEvent, Paper, QuantVec};
@@ -95,7 +95,7 @@ fn a_wish_written_in_japanese_hangs_on_the_bamboo_for_a_friend_too() {
     let (mut stepper, mut app, friend, _) = with_a_friend();
     // The Tanabata panel, where the HUD puts it.
     let font = app.world().resource::<UiFont>().clone();
-    app.world_mut().commands().spawn(Node::default()).with_children(|hud| spawn_wish_section(hud, &font));
+    app.world_mut().commands().spawn(Node::default()).with_children(|hud| spawn_wish_panel(hud, &font));
     frame(&mut stepper, &mut app);
     // Pressing a paper colour turns the chat's field into the wish's.
     let mut papers = app.world_mut().query::<(Entity, &PaperChoice)>();

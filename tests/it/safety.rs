@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bevy::prelude::*;
 use tsunagu_client::text::UiFont;
-use tsunagu_client::ui::staff::{StaffAction, StaffToggle, spawn_staff_section};
+use tsunagu_client::ui::staff::{StaffAction, StaffToggle, spawn_staff_panel, spawn_staff_toggle};
 use tsunagu_client_core::{ClientCore, ClientEnd};
 use tsunagu_net::LinkEnd;
 use tsunagu_protocol::{AvatarLook, ClientEvent, CloseReason, Hello, Role};
@@ -20,7 +20,10 @@ fn app_with_a_child(code: &str) -> (Stepper, App, usize) {
     let hello = Hello::new(code, "かんごし", AvatarLook::with_color([255, 160, 80])).from_device(1);
     let mut app = tsunagu_client::headless::room_app(ClientCore::join(Box::new(stepper.connector.clone()), hello, Duration::ZERO), TICK);
     let font = app.world().resource::<UiFont>().clone();
-    app.world_mut().commands().spawn(Node::default()).with_children(|hud| spawn_staff_section(hud, &font));
+    app.world_mut().commands().spawn(Node::default()).with_children(|hud| {
+        spawn_staff_toggle(hud, &font);
+        spawn_staff_panel(hud);
+    });
     let child = stepper.connect(ROOM_CODE, "ひなた");
     for _ in 0..6 {
         frame(&mut stepper, &mut app);

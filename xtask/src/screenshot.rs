@@ -31,7 +31,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let binary = target.join("debug").join("tsunagu");
     let client_args = ["--screenshot", &out.to_string_lossy(), "--frames", &frames, "--size", &size, "--bots", "5"];
     let mut cmd = headless_command(&binary, &size)?;
-    cmd.args(client_args).env("TSUNAGU_ASSETS", crate::root().join("assets"));
+    // The practice guests' play includes saving a picture of the bamboo in
+    // "the child's Pictures": here, a home under the target directory, so a
+    // developer's or CI machine's own home gets nothing.
+    cmd.args(client_args).env("TSUNAGU_ASSETS", crate::root().join("assets")).env("HOME", target.join("screenshot-home")).env_remove("XDG_CONFIG_HOME");
     crate::status(&mut cmd)?;
     if !out.is_file() {
         return Err(format!("the client exited but {} was not written", out.display()));

@@ -39,7 +39,7 @@ pub struct ShowHiddenButton;
 
 /// The HUD's part: the calm button, and the one that brings hidden people back.
 pub fn spawn_calm_section(parent: &mut ChildSpawnerCommands, font: &UiFont) {
-    let button = || Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), align_self: AlignSelf::Start, ..default() };
+    let button = || Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() };
     parent.spawn((Button, CalmButton, button(), BackgroundColor(palette::BUTTON), children![(ui_text(font, "", 15.0, palette::INK), Localized("calm-on"))]));
     parent.spawn((
         Button,

@@ -511,16 +511,19 @@ fn hang_wishes(
     shown.wishes = Some(wishes);
 }
 
-/// The Tanabata part of the HUD: a button, and the panel it opens (also
-/// opened by walking up to the bamboo).
-pub fn spawn_wish_section(parent: &mut ChildSpawnerCommands, font: &UiFont) {
+/// The Tanabata button of the HUD; it opens [`spawn_wish_panel`]'s panel.
+pub fn spawn_wish_toggle(parent: &mut ChildSpawnerCommands, font: &UiFont) {
     parent.spawn((
         Button,
         WishToggle,
-        Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), align_self: AlignSelf::Start, ..default() },
+        Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() },
         BackgroundColor(palette::BUTTON),
         children![(ui_text(font, "", 15.0, palette::INK), Localized("hud-tanabata"))],
     ));
+}
+
+/// The Tanabata panel (also opened by walking up to the bamboo).
+pub fn spawn_wish_panel(parent: &mut ChildSpawnerCommands, font: &UiFont) {
     parent
         .spawn((WishPanel, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(5.0), display: Display::None, max_width: Val::Px(380.0), ..default() }))
         .with_children(|panel| {

@@ -97,19 +97,24 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                         p.spawn((PeopleCount, ui_text(&font, "", 24.0, palette::INK)));
                         p.spawn((ViewLabel, ui_text(&font, "", 17.0, palette::INK_SOFT)));
                         p.spawn((crate::expression::RaisedHandsList, ui_text(&font, "", 16.0, palette::NOTE), Node { display: Display::None, max_width: Val::Px(380.0), ..default() }));
-                        p.spawn((
-                            Button,
-                            LookToggle,
-                            Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), align_self: AlignSelf::Start, ..default() },
-                            BackgroundColor(palette::BUTTON),
-                            children![(ui_text(&font, "", 15.0, palette::INK), Localized("hud-look"))],
-                        ));
-                        // Hidden until the button opens it: the room stays in view.
+                        // The buttons side by side, so the panel stays clear of the gesture bar.
+                        p.spawn(Node { column_gap: Val::Px(6.0), row_gap: Val::Px(6.0), flex_wrap: FlexWrap::Wrap, max_width: Val::Px(400.0), ..default() }).with_children(|row| {
+                            row.spawn((
+                                Button,
+                                LookToggle,
+                                Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() },
+                                BackgroundColor(palette::BUTTON),
+                                children![(ui_text(&font, "", 15.0, palette::INK), Localized("hud-look"))],
+                            ));
+                            crate::play::spawn_wish_toggle(row, &font);
+                            super::staff::spawn_staff_toggle(row, &font);
+                            crate::calm::spawn_calm_section(row, &font);
+                        });
+                        // Hidden until their buttons open them: the room stays in view.
                         p.spawn((LookPanel, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, ..default() }))
                             .with_children(|panel| super::look::spawn_look_choices(panel, &font, 28.0));
-                        crate::calm::spawn_calm_section(p, &font);
-                        crate::play::spawn_wish_section(p, &font);
-                        super::staff::spawn_staff_section(p, &font);
+                        crate::play::spawn_wish_panel(p, &font);
+                        super::staff::spawn_staff_panel(p);
                     });
                     top.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), max_width: Val::Px(520.0), align_items: AlignItems::End, ..default() })
                         .with_children(|right| {

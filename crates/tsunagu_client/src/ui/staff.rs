@@ -63,15 +63,19 @@ fn note_arrivals(mut messages: MessageReader<RoomMessage>, mut arrivals: ResMut<
     }
 }
 
-/// The HUD's part: the toggle, and the panel it opens (both hidden for participants).
-pub fn spawn_staff_section(parent: &mut ChildSpawnerCommands, font: &UiFont) {
+/// The HUD's staff button (hidden for participants); it opens [`spawn_staff_panel`]'s panel.
+pub fn spawn_staff_toggle(parent: &mut ChildSpawnerCommands, font: &UiFont) {
     parent.spawn((
         Button,
         StaffToggle,
-        Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), align_self: AlignSelf::Start, display: Display::None, ..default() },
+        Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), display: Display::None, ..default() },
         BackgroundColor(palette::ACCENT),
         children![(ui_text(font, "", 15.0, Color::WHITE), Localized("staff-panel"))],
     ));
+}
+
+/// The staff panel (hidden until its button opens it, and for participants).
+pub fn spawn_staff_panel(parent: &mut ChildSpawnerCommands) {
     parent.spawn((StaffPanel, StaffRows, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, max_width: Val::Px(400.0), ..default() }));
 }
 
