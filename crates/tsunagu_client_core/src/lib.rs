@@ -17,7 +17,7 @@ use std::time::Duration;
 use tsunagu_net::{Connector, LinkEnd, arrival_on_clock};
 use tsunagu_protocol::{
     AvatarPose, ClientEvent, CloseReason, DartScore, Gesture, Hello, PeerId, PeerInfo, QuantPose, Refusal, RejectReason, Role, ServerEvent, Stamp,
-    RemovedPerson, VoiceFrame, Wish,
+    RemovedPerson, RoomCodes, VoiceFrame, WaitingPerson, Wish,
 };
 
 pub use room::{Placement, RemotePeer, RoomView, SampledPose};
@@ -145,6 +145,15 @@ pub enum RoomEvent {
     RoomLocked(bool),
     /// (Facilitators) whom facilitators have removed, now.
     RemovedPeople(Vec<RemovedPerson>),
+    /// We are in the room's waiting room until a facilitator lets us in
+    /// (then `Joined`) or not (then `Ended`). No deadline runs meanwhile.
+    Waiting,
+    /// Newcomers wait to be let in, or come straight in (the room view knows too).
+    WaitingRoom(bool),
+    /// (Facilitators) who waits to be let in, now.
+    WaitingPeople(Vec<WaitingPerson>),
+    /// (Facilitators) the room's codes, now (after a change, or on joining).
+    Invites(RoomCodes),
     /// Over for good; nothing more will happen.
     Ended(ClientEnd),
 }
@@ -158,6 +167,9 @@ pub fn worth_reconnecting(end: LinkEnd) -> bool {
 enum Phase {
     /// First join, attempt started then.
     Joining { since: Duration },
+    /// First join, in the room's waiting room: no deadline (a facilitator
+    /// decides; the link's own keep-alive notices a dead connection).
+    Waiting,
     InRoom,
     /// Coming back after a drop, or trying again after a busy server turned
     /// the first join away (`joined` false). `attempt_since` is set while an
@@ -257,6 +269,11 @@ impl ClientCore {
     /// True while coming back after a drop.
     pub fn reconnecting(&self) -> bool {
         matches!(self.phase, Phase::Reconnecting { joined: true, .. })
+    }
+
+    /// True while we wait in the room's waiting room to be let in.
+    pub fn waiting(&self) -> bool {
+        self.phase == Phase::Waiting
     }
 
     /// True while the server turns us away as busy (we keep trying).
@@ -409,7 +426,7 @@ impl ClientCore {
                 self.busy = false;
                 self.server_heard = (None, now);
                 self.poses_unheard = 0;
-                let first = matches!(self.phase, Phase::Joining { .. } | Phase::Reconnecting { joined: false, .. });
+                let first = matches!(self.phase, Phase::Joining { .. } | Phase::Waiting | Phase::Reconnecting { joined: false, .. });
                 self.phase = Phase::InRoom;
                 self.room.welcome(me.clone(), welcome.tick_rate_hz, welcome.play);
                 self.room.restart_playout();
@@ -437,6 +454,24 @@ impl ClientCore {
                 }
             }
             SessionEvent::Rejected(reason) => self.end(ClientEnd::Rejected(reason)),
+            SessionEvent::Waiting => {
+                if let Phase::Joining { .. } = self.phase {
+                    self.phase = Phase::Waiting;
+                }
+                self.out.push(RoomEvent::Waiting);
+            }
+            SessionEvent::Event(ServerEvent::WaitingRoom(on)) => {
+                self.room.set_waiting_room(on);
+                self.out.push(RoomEvent::WaitingRoom(on));
+            }
+            SessionEvent::Event(ServerEvent::WaitingPeople(people)) => {
+                self.room.set_waiting(people.clone());
+                self.out.push(RoomEvent::WaitingPeople(people));
+            }
+            SessionEvent::Event(ServerEvent::Invites(codes)) => {
+                self.room.set_invites(codes.clone());
+                self.out.push(RoomEvent::Invites(codes));
+            }
             SessionEvent::Event(ServerEvent::PeerJoined(info) | ServerEvent::PeerChanged(info)) => self.introduce(info),
             SessionEvent::Event(ServerEvent::PeerLeft(id)) => {
                 if self.room.remove(id) {

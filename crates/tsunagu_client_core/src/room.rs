@@ -7,7 +7,7 @@ use std::time::Duration;
 use bevy_math::{Quat, Vec3};
 use tsunagu_protocol::delta::VIEW_MAX_AGE_TICKS;
 use tsunagu_protocol::limits::MAX_PEERS;
-use tsunagu_protocol::{AvatarPose, DartScore, PeerId, PeerInfo, PlayState, QuantPose, RemovedPerson, RoomSnapshot, Wish};
+use tsunagu_protocol::{AvatarPose, DartScore, PeerId, PeerInfo, PlayState, QuantPose, RemovedPerson, RoomCodes, RoomSnapshot, WaitingPerson, Wish};
 use tsunagu_sim::interp::{Playout, Sample, Track};
 use tsunagu_sim::pose::from_wire;
 
@@ -97,6 +97,9 @@ pub struct RoomView {
     wishes: Vec<Wish>,
     locked: bool,
     removed: Vec<RemovedPerson>,
+    waiting_room: bool,
+    waiting: Vec<WaitingPerson>,
+    invites: Option<RoomCodes>,
     playout: Playout,
     tick_rate: f64,
     snapshots: u64,
@@ -113,6 +116,9 @@ impl Default for RoomView {
             wishes: Vec::new(),
             locked: false,
             removed: Vec::new(),
+            waiting_room: false,
+            waiting: Vec::new(),
+            invites: None,
             playout: Playout::default(),
             tick_rate: 1.0,
             snapshots: 0,
@@ -197,6 +203,33 @@ impl RoomView {
         &self.removed
     }
 
+    /// Whether newcomers wait for a facilitator to let them in.
+    pub fn has_waiting_room(&self) -> bool {
+        self.waiting_room
+    }
+
+    /// Who waits to be let in, oldest first (known to facilitators only).
+    pub fn waiting(&self) -> &[WaitingPerson] {
+        &self.waiting
+    }
+
+    /// The room's codes now (known to facilitators only).
+    pub fn invites(&self) -> Option<&RoomCodes> {
+        self.invites.as_ref()
+    }
+
+    pub(crate) fn set_waiting_room(&mut self, on: bool) {
+        self.waiting_room = on;
+    }
+
+    pub(crate) fn set_waiting(&mut self, waiting: Vec<WaitingPerson>) {
+        self.waiting = waiting;
+    }
+
+    pub(crate) fn set_invites(&mut self, codes: RoomCodes) {
+        self.invites = Some(codes);
+    }
+
     pub(crate) fn set_locked(&mut self, locked: bool) {
         self.locked = locked;
     }
@@ -219,6 +252,9 @@ impl RoomView {
         // Told again after Welcome when they apply.
         self.locked = false;
         self.removed.clear();
+        self.waiting_room = false;
+        self.waiting.clear();
+        self.invites = None;
     }
 
     /// Someone picked thing `id` up (`Some`) or let it go (`None`).

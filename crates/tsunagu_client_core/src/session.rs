@@ -20,6 +20,8 @@ pub enum SessionEvent {
     Joined(Welcome),
     /// The server said no.
     Rejected(RejectReason),
+    /// The room has a waiting room: a facilitator will let us in (or not).
+    Waiting,
     /// A reliable room event (joins, leaves, changes, refusals).
     Event(ServerEvent),
     /// A newer snapshot of the room, decoded, and when it came off the network.
@@ -126,6 +128,8 @@ impl Session {
                         self.state = State::Over;
                         out.push(SessionEvent::Rejected(reason));
                     }
+                    ServerControl::Waiting if self.state == State::Joining => out.push(SessionEvent::Waiting),
+                    ServerControl::Waiting => return Err("Waiting after Welcome"),
                     ServerControl::Closing(reason) => {
                         self.state = State::Over;
                         out.push(SessionEvent::Closed(LinkEnd::Reason(reason)));

@@ -51,9 +51,14 @@ pub fn read(dir: &Path, name: &str) -> Result<Option<Vec<u8>>, PrivateFileError>
     Ok(Some(std::fs::read(&path)?))
 }
 
-/// Write a private file (0600) of `dir` (from [`own_dir`]).
+/// Write a private file (0600) of `dir` (from [`own_dir`]). A file that
+/// already holds exactly `bytes` is left untouched, so a server restarted
+/// with nothing new to keep writes nothing (its directory may be read-only).
 pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, PrivateFileError> {
     let path = dir.join(name);
+    if read(dir, name)?.is_some_and(|kept| kept == bytes) {
+        return Ok(path);
+    }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -131,5 +136,18 @@ mod tests {
         assert!(matches!(read(&own, "key"), Err(PrivateFileError::NotPrivate(_))));
         std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert!(matches!(own_dir(own.parent().unwrap()), Err(PrivateFileError::NotPrivate(_))));
+    }
+
+    #[test]
+    fn the_same_bytes_are_not_written_again() {
+        let own = own_dir(&fresh("same")).unwrap();
+        let file = write(&own, "codes", b"abc").unwrap();
+        let long_ago = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        std::fs::File::options().write(true).open(&file).unwrap().set_modified(long_ago).unwrap();
+        write(&own, "codes", b"abc").unwrap();
+        assert_eq!(std::fs::metadata(&file).unwrap().modified().unwrap(), long_ago, "unchanged bytes were written again");
+        write(&own, "codes", b"abd").unwrap();
+        assert_ne!(std::fs::metadata(&file).unwrap().modified().unwrap(), long_ago);
+        assert_eq!(read(&own, "codes").unwrap(), Some(b"abd".to_vec()));
     }
 }

@@ -17,7 +17,7 @@ pub use nickname::{NicknameProblem, chat_problem, nickname_is_valid, nickname_pr
 pub use quant::{QuantPose, QuantQuat, QuantVec};
 
 /// Bumped whenever the wire format changes in a way an old peer cannot read.
-pub const PROTOCOL_VERSION: u16 = 7;
+pub const PROTOCOL_VERSION: u16 = 8;
 
 /// QUIC ALPN protocol id; a peer that does not offer it is refused in the TLS handshake.
 pub const ALPN: &[u8] = b"tsunagu/1";

@@ -24,3 +24,5 @@ pub const MAX_SNAPSHOT_AVATARS: usize = MAX_PEERS;
 pub const MAX_SNAPSHOT_OBJECTS: usize = 64;
 /// Most wishes on the bamboo at once (its places).
 pub const MAX_WISHES: usize = 24;
+/// Most people in a room's waiting room at once (more are refused `RoomFull`).
+pub const MAX_WAITING: usize = 32;

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::limits::{MAX_CHAT_CHARS, MAX_NICKNAME_CHARS, MAX_PEERS, MAX_ROOM_CODE_CHARS, MAX_SNAPSHOT_AVATARS, MAX_WISHES};
+use crate::limits::{MAX_CHAT_CHARS, MAX_NICKNAME_CHARS, MAX_PEERS, MAX_ROOM_CODE_CHARS, MAX_SNAPSHOT_AVATARS, MAX_WAITING, MAX_WISHES};
 use crate::nickname::{chat_problem, nickname_is_valid};
 use crate::quant::{QuantPose, QuantVec};
 
@@ -295,6 +295,11 @@ pub enum RejectReason {
     Removed,
     /// A facilitator has closed the room to newcomers for now.
     RoomLocked,
+    /// You waited to be let in and a facilitator said not now.
+    TurnedAway,
+    /// The invite was changed by a facilitator: this one only brings back
+    /// people already inside (with their resume token).
+    OldInvite,
 }
 
 /// Why a connection ends. Sent on the control stream before closing, and mirrored
@@ -388,6 +393,10 @@ pub enum ServerControl {
     Welcome(Welcome),
     /// The join failed.
     Rejected(RejectReason),
+    /// The room has a waiting room: wait until a facilitator lets you in
+    /// (then `Welcome`) or not (then `Rejected(TurnedAway)`). Send nothing
+    /// but `Bye` meanwhile; there is no deadline.
+    Waiting,
     /// The server is about to close this connection.
     Closing(CloseReason),
 }
@@ -431,6 +440,33 @@ pub enum ServerEvent {
     /// To facilitators only: the people removed from this room, who cannot come
     /// back until one of them is let back in. Sent after `Welcome` and when it changes.
     RemovedPeople(Vec<RemovedPerson>),
+    /// Newcomers wait to be let in (`true`), or come straight in. Sent to
+    /// everyone when it changes, and after `Welcome` while it is on.
+    WaitingRoom(bool),
+    /// To facilitators only: who is waiting to be let in, oldest first. Sent
+    /// after `Welcome` and whenever it changes (an empty list when nobody waits).
+    WaitingPeople(Vec<WaitingPerson>),
+    /// To facilitators only: the room's codes as they are now (for invites
+    /// to pass on). Sent after `Welcome` and when a facilitator changes them.
+    Invites(RoomCodes),
+}
+
+/// Someone waiting to be let in, as facilitators see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingPerson {
+    /// Their number in the waiting room (for `LetIn` and `TurnAway`).
+    pub ticket: u32,
+    /// The nickname they asked to join with (checked like any nickname).
+    pub nickname: String,
+}
+
+/// A room's two codes: the participant one and the facilitator one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomCodes {
+    /// The code in participant invites.
+    pub participant: String,
+    /// The code in facilitator invites.
+    pub facilitator: String,
 }
 
 /// Someone a facilitator removed, as other facilitators see them.
@@ -483,6 +519,16 @@ pub enum ClientEvent {
     GatherHere,
     /// Facilitators: end the meetup for everyone (each is closed with `MeetupEnded`).
     EndMeetup,
+    /// Facilitators: newcomers wait to be let in (`true`); `false` lets in
+    /// everyone waiting and opens the door again.
+    SetWaitingRoom(bool),
+    /// Facilitators: let the person with this waiting ticket in.
+    LetIn(u32),
+    /// Facilitators: do not let the person with this waiting ticket in.
+    TurnAway(u32),
+    /// Facilitators: give the room new codes. Nobody inside is removed; the
+    /// old codes bring back only people with a resume token.
+    NewInvites,
 }
 
 impl ClientEvent {
@@ -505,7 +551,11 @@ impl ClientEvent {
             | ClientEvent::LetBackIn(_)
             | ClientEvent::BringHere(_)
             | ClientEvent::GatherHere
-            | ClientEvent::EndMeetup => EventKind::Facilitate,
+            | ClientEvent::EndMeetup
+            | ClientEvent::SetWaitingRoom(_)
+            | ClientEvent::LetIn(_)
+            | ClientEvent::TurnAway(_)
+            | ClientEvent::NewInvites => EventKind::Facilitate,
         }
     }
 }
@@ -784,7 +834,7 @@ impl Validate for ServerControl {
                 }
                 play.wishes.iter().try_for_each(wish_valid)
             }
-            ServerControl::Rejected(_) | ServerControl::Closing(_) => Ok(()),
+            ServerControl::Rejected(_) | ServerControl::Waiting | ServerControl::Closing(_) => Ok(()),
         }
     }
 }
@@ -809,6 +859,10 @@ impl Validate for ServerEvent {
             | ServerEvent::RoomLocked(_) => Ok(()),
             ServerEvent::RemovedPeople(people) if people.len() > MAX_PEERS * 4 || people.iter().any(|p| !nickname_is_valid(&p.nickname)) => Err("removed"),
             ServerEvent::RemovedPeople(_) => Ok(()),
+            ServerEvent::WaitingPeople(people) if people.len() > MAX_WAITING || people.iter().any(|p| !nickname_is_valid(&p.nickname)) => Err("waiting"),
+            ServerEvent::WaitingPeople(_) | ServerEvent::WaitingRoom(_) => Ok(()),
+            ServerEvent::Invites(codes) if [&codes.participant, &codes.facilitator].iter().any(|c| c.chars().count() > MAX_ROOM_CODE_CHARS) => Err("invites"),
+            ServerEvent::Invites(_) => Ok(()),
         }
     }
 }

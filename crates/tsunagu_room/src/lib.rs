@@ -1,8 +1,9 @@
 //! Room rules: who may come in, with which role, what each member's avatar
 //! and events may do, and who is due what (`interest`, `limits`).
-//! Deterministic and free of I/O: the server feeds it decoded messages and a
-//! clock, and sends what it answers.
+//! Free of I/O: the server feeds it decoded messages and a clock, and sends
+//! what it answers. Deterministic but for fresh room codes (`codes`).
 
+pub mod codes;
 pub mod interest;
 pub mod limits;
 pub mod play;
@@ -14,9 +15,10 @@ use std::time::Duration;
 use bevy_math::Vec3;
 use tsunagu_protocol::{
     AvatarLook, AvatarPose, AvatarState, ClientEvent, EventKind, Hello, PROTOCOL_VERSION, PeerId, PeerInfo, PoseFrame, QuantPose, RemovedPerson,
-    NicknameProblem, Refusal, RefusalReason, RejectReason, Role, ServerEvent, chat_problem, nickname_is_valid, normalize_chat,
-    normalize_nickname,
+    NicknameProblem, Refusal, RefusalReason, RejectReason, Role, RoomCodes, ServerEvent, WaitingPerson, chat_problem, nickname_is_valid,
+    normalize_chat, normalize_nickname,
 };
+use tsunagu_protocol::limits::MAX_WAITING;
 
 use crate::limits::EventLimiter;
 use crate::play::Play;
@@ -24,6 +26,10 @@ use crate::play::Play;
 use tsunagu_sim::motion::{MAX_SPEED, bound_body_step, bound_limb};
 use tsunagu_sim::pose::{from_wire, to_wire};
 use tsunagu_sim::WardLayout;
+
+/// Codes a room had before a facilitator changed them, kept this many times
+/// over: they bring back people already inside, and nobody new.
+pub const RETIRED_CODES_KEPT: usize = 4;
 
 /// How a room is set up.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -162,6 +168,16 @@ pub struct Room {
     moves: Vec<(PeerId, QuantPose)>,
     /// Since when nobody has been in.
     empty_since: Option<Duration>,
+    /// Newcomers wait for a facilitator to let them in.
+    waiting_room: bool,
+    /// Who waits, oldest first: their ticket and the Hello to admit them with.
+    waiting: Vec<(u32, Hello)>,
+    next_ticket: u32,
+    /// What facilitators decided about waiting people since the caller last
+    /// asked (see `take_decisions`).
+    decided: Vec<(u32, Option<Hello>)>,
+    /// Earlier codes (newest last), each with the role it gave.
+    retired_codes: Vec<(String, Role)>,
 }
 
 impl Room {
@@ -169,7 +185,25 @@ impl Room {
     pub fn new(config: RoomConfig) -> Self {
         let layout = WardLayout::ward();
         let play = Play::new(&layout);
-        Room { config, layout, members: BTreeMap::new(), departed: HashMap::new(), next_id: 1, joins_so_far: 0, play, locked: false, removed: Vec::new(), next_removal: 1, moves: Vec::new(), empty_since: None }
+        Room {
+            config,
+            layout,
+            members: BTreeMap::new(),
+            departed: HashMap::new(),
+            next_id: 1,
+            joins_so_far: 0,
+            play,
+            locked: false,
+            removed: Vec::new(),
+            next_removal: 1,
+            moves: Vec::new(),
+            empty_since: None,
+            waiting_room: false,
+            waiting: Vec::new(),
+            next_ticket: 1,
+            decided: Vec::new(),
+            retired_codes: Vec::new(),
+        }
     }
 
     /// The room's setup.
@@ -177,10 +211,85 @@ impl Room {
         &self.config
     }
 
-    /// Whether `code` opens this room (either code; case does not matter, so
-    /// a child typing capitals still gets in).
+    /// Whether `code` is this room's (either code, or one it had before;
+    /// case does not matter, so a child typing capitals still gets in).
     pub fn has_code(&self, code: &str) -> bool {
-        code.eq_ignore_ascii_case(&self.config.code) || code.eq_ignore_ascii_case(&self.config.facilitator_code)
+        self.role_of_code(code).is_some()
+    }
+
+    /// The role `code` gives, and whether it is a current code (an earlier
+    /// one only brings back people already inside).
+    fn role_of_code(&self, code: &str) -> Option<(Role, bool)> {
+        if code.eq_ignore_ascii_case(&self.config.code) {
+            Some((Role::Participant, true))
+        } else if code.eq_ignore_ascii_case(&self.config.facilitator_code) {
+            Some((Role::Facilitator, true))
+        } else {
+            self.retired_codes.iter().find(|(old, _)| code.eq_ignore_ascii_case(old)).map(|(_, role)| (*role, false))
+        }
+    }
+
+    /// Whether `hello` brings back someone here or someone whose place is kept.
+    fn is_coming_back(&self, hello: &Hello, role: Role) -> bool {
+        hello.resume.is_some_and(|token| {
+            self.members.values().any(|m| m.resume == token && m.invited_as == role) || self.departed.get(&token).is_some_and(|d| d.invited_as == role)
+        })
+    }
+
+    /// Decide whether `hello` must wait to be let in: a newcomer with the
+    /// participant invite while the waiting room is on. `Ok(Some(ticket))`:
+    /// they now wait (see [`Room::take_decisions`]); `Ok(None)`: go on with
+    /// [`Room::admit`], which gives every other answer.
+    pub fn wait_if_needed(&mut self, hello: &Hello) -> Result<Option<u32>, RejectReason> {
+        let Some((Role::Participant, true)) = self.role_of_code(&hello.room_code) else { return Ok(None) };
+        let removed = hello.device != 0 && self.removed.iter().any(|r| r.device == hello.device);
+        if !self.waiting_room
+            || self.locked
+            || removed
+            || hello.version != PROTOCOL_VERSION
+            || !nickname_is_valid(&hello.nickname)
+            || self.is_coming_back(hello, Role::Participant)
+        {
+            return Ok(None);
+        }
+        if self.waiting.len() >= MAX_WAITING.min(self.config.capacity) {
+            return Err(RejectReason::RoomFull);
+        }
+        let ticket = self.next_ticket;
+        self.next_ticket = self.next_ticket.wrapping_add(1).max(1);
+        let mut hello = hello.clone();
+        hello.nickname = normalize_nickname(&hello.nickname);
+        self.waiting.push((ticket, hello));
+        Ok(Some(ticket))
+    }
+
+    /// Someone stopped waiting (their connection closed). Returns whether
+    /// they were waiting.
+    pub fn stop_waiting(&mut self, ticket: u32) -> bool {
+        let before = self.waiting.len();
+        self.waiting.retain(|(t, _)| *t != ticket);
+        self.waiting.len() != before
+    }
+
+    /// Who waits, as facilitators see it.
+    pub fn waiting_people(&self) -> ServerEvent {
+        ServerEvent::WaitingPeople(self.waiting.iter().map(|(ticket, hello)| WaitingPerson { ticket: *ticket, nickname: hello.nickname.clone() }).collect())
+    }
+
+    /// Whether newcomers wait to be let in.
+    pub fn has_waiting_room(&self) -> bool {
+        self.waiting_room
+    }
+
+    /// What was decided about waiting people since the last call: each
+    /// ticket with the Hello to admit them with, or `None` when turned away.
+    pub fn take_decisions(&mut self) -> Vec<(u32, Option<Hello>)> {
+        std::mem::take(&mut self.decided)
+    }
+
+    /// The room's codes, as facilitators are told them.
+    pub fn invites(&self) -> ServerEvent {
+        ServerEvent::Invites(RoomCodes { participant: self.config.code.clone(), facilitator: self.config.facilitator_code.clone() })
     }
 
     /// Decide on a Hello. `hello.resume` naming a member still here (their
@@ -192,13 +301,7 @@ impl Room {
         if hello.version != PROTOCOL_VERSION {
             return Err(RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION });
         }
-        let role = if hello.room_code.eq_ignore_ascii_case(&self.config.code) {
-            Role::Participant
-        } else if hello.room_code.eq_ignore_ascii_case(&self.config.facilitator_code) {
-            Role::Facilitator
-        } else {
-            return Err(RejectReason::WrongRoomCode);
-        };
+        let (role, current_code) = self.role_of_code(&hello.room_code).ok_or(RejectReason::WrongRoomCode)?;
         if !nickname_is_valid(&hello.nickname) {
             return Err(RejectReason::InvalidNickname);
         }
@@ -227,6 +330,9 @@ impl Room {
                 let id = member.info.id;
                 return Ok((self.members.entry(id).or_insert(member), Admission::Returned));
             }
+        }
+        if !current_code {
+            return Err(RejectReason::OldInvite);
         }
         if self.locked {
             return Err(RejectReason::RoomLocked);
@@ -343,6 +449,29 @@ impl Room {
                 self.locked = *on;
                 Ok(ServerEvent::RoomLocked(*on))
             }
+            ClientEvent::SetWaitingRoom(on) => {
+                self.waiting_room = *on;
+                if !on {
+                    self.let_everyone_in();
+                }
+                Ok(ServerEvent::WaitingRoom(*on))
+            }
+            ClientEvent::LetIn(ticket) | ClientEvent::TurnAway(ticket) => {
+                let at = self.waiting.iter().position(|(t, _)| t == ticket).ok_or(RefusalReason::Unknown)?;
+                let (ticket, hello) = self.waiting.remove(at);
+                let admitted = matches!(event, ClientEvent::LetIn(_)).then_some(hello);
+                self.decided.push((ticket, admitted));
+                Ok(self.waiting_people())
+            }
+            ClientEvent::NewInvites => {
+                let (code, facilitator_code) = codes::fresh_code_pair();
+                let old_code = std::mem::replace(&mut self.config.code, code);
+                let old_facilitator_code = std::mem::replace(&mut self.config.facilitator_code, facilitator_code);
+                self.retired_codes.extend([(old_code, Role::Participant), (old_facilitator_code, Role::Facilitator)]);
+                let beyond = self.retired_codes.len().saturating_sub(RETIRED_CODES_KEPT * 2);
+                self.retired_codes.drain(..beyond);
+                Ok(self.invites())
+            }
             ClientEvent::LetBackIn(removal) => {
                 let before = self.removed.len();
                 self.removed.retain(|r| r.id != *removal);
@@ -452,7 +581,17 @@ impl Room {
             self.departed.clear();
             self.removed.clear();
             self.locked = false;
+            self.retired_codes.clear();
+            // No staff left to decide: the door opens as for a new room.
+            self.waiting_room = false;
+            self.let_everyone_in();
         }
+    }
+
+    /// Everyone waiting is let in (the caller admits them, `take_decisions`).
+    fn let_everyone_in(&mut self) {
+        let waiting = std::mem::take(&mut self.waiting);
+        self.decided.extend(waiting.into_iter().map(|(ticket, hello)| (ticket, Some(hello))));
     }
 
     /// Places kept for members whose connection dropped.

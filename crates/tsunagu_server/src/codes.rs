@@ -50,8 +50,16 @@ pub fn load_or_create(data_dir: &Path, rooms: usize, capacity: usize) -> Result<
     while open.len() < rooms {
         open.push(fresh_room_config(capacity));
     }
+    save(data_dir, &open, &closed)?;
+    Ok(SavedRooms { open, closed })
+}
+
+/// Keep `open` and `closed` rooms' codes in `data_dir` (nothing is written
+/// when the file already says so).
+pub fn save(data_dir: &Path, open: &[RoomConfig], closed: &[String]) -> Result<(), PrivateFileError> {
+    let dir = private_files::own_dir(data_dir)?;
     let mut out = String::from("# Tsunagu room codes (not personal data; keep private). open|closed participant-code facilitator-code\n");
-    for room in &open {
+    for room in open {
         out.push_str(&format!("open {} {}\n", room.code, room.facilitator_code));
     }
     for pair in closed.chunks(2) {
@@ -60,7 +68,7 @@ pub fn load_or_create(data_dir: &Path, rooms: usize, capacity: usize) -> Result<
         }
     }
     private_files::write(&dir, ROOMS_FILE, out.as_bytes())?;
-    Ok(SavedRooms { open, closed })
+    Ok(())
 }
 
 #[cfg(test)]

@@ -25,6 +25,8 @@ use tsunagu_net::limits::TrafficWindow;
 use tsunagu_room::limits::TRAFFIC;
 use tsunagu_room::voice::VoiceOutcome;
 use tsunagu_room::{Admission, PoseOutcome, Room, RoomConfig, seq_is_newer};
+// Room codes are the room's business; the server and its tests name them from here too.
+pub use tsunagu_room::codes::{CODE_ALPHABET, CODE_CHARS, fresh_room_config, new_room_code};
 
 /// Snapshots per second.
 pub const TICK_RATE_HZ: u8 = 30;
@@ -42,6 +44,8 @@ const SNAPSHOT_OVERHEAD: usize = 22;
 #[derive(Clone, Copy)]
 enum ConnState {
     AwaitingHello { since: Duration },
+    /// In the room's waiting room, until a facilitator decides.
+    Waiting { room: usize, ticket: u32 },
     Member { room: usize, id: PeerId },
 }
 
@@ -85,7 +89,13 @@ pub struct RoomServer<L: ServerLinks> {
     reconnecting: Vec<(usize, PeerId, Duration)>,
     /// Voice frames dropped for going over a member's voice limit.
     voice_dropped: u64,
+    /// Keeps the rooms' codes when a facilitator changes them (the binary
+    /// writes them to its codes file).
+    codes_saver: Option<CodesSaver>,
 }
+
+/// Called with every room's setup after a facilitator gave a room new codes.
+pub type CodesSaver = Box<dyn FnMut(&[RoomConfig]) + Send>;
 
 /// How a connection's member goes.
 #[derive(Clone, Copy)]
@@ -126,7 +136,14 @@ impl<L: ServerLinks> RoomServer<L> {
             closed_codes: Vec::new(),
             reconnecting: Vec::new(),
             voice_dropped: 0,
+            codes_saver: None,
         }
+    }
+
+    /// Keep the rooms' codes with `saver` whenever a facilitator changes them.
+    pub fn with_codes_saver(mut self, saver: CodesSaver) -> Self {
+        self.codes_saver = Some(saver);
+        self
     }
 
     /// Answer these codes with "this room has closed" rather than "wrong code".
@@ -188,6 +205,8 @@ impl<L: ServerLinks> RoomServer<L> {
             self.expire_reconnecting(now);
             for room in 0..self.rooms.len() {
                 self.rooms[room].expire_departed(now);
+                // An emptied room opens its door to whoever waited.
+                self.carry_out_decisions(room, now);
                 for event in self.rooms[room].tick() {
                     self.broadcast_event(room, &event, None);
                 }
@@ -262,7 +281,7 @@ impl<L: ServerLinks> RoomServer<L> {
                 let Some((room, id)) = member else { return self.violation(conn, "an event before Hello") };
                 match decode::<ClientEvent>(&bytes, MAX_FRAME_BYTES) {
                     Ok(event) => match self.rooms[room].apply_event(id, &event, now) {
-                        Ok(outcome) => self.tell_room(room, &event, &outcome),
+                        Ok(outcome) => self.tell_room(room, &event, &outcome, now),
                         Err(refusal) => self.send_frame(conn, Channel::Events, &ServerEvent::Refused(refusal)),
                     },
                     Err(e) => self.violation(conn, e.kind()),
@@ -322,13 +341,34 @@ impl<L: ServerLinks> RoomServer<L> {
         if !matches!(self.conns.get(&conn).map(|c| c.state), Some(ConnState::AwaitingHello { .. })) {
             return self.violation(conn, "a second Hello");
         }
-        let room = self.rooms.iter().position(|r| r.has_code(&hello.room_code));
-        let admitted = match room {
+        let room = match self.rooms.iter().position(|r| r.has_code(&hello.room_code)) {
             _ if self.shutting_down => Err(RejectReason::ServerShuttingDown),
             None if self.closed_codes.iter().any(|c| c.eq_ignore_ascii_case(&hello.room_code)) => Err(RejectReason::RoomClosed),
             None => Err(RejectReason::WrongRoomCode),
-            Some(room) => self.rooms[room].admit(hello, now, rand::random()).map(|(m, how)| (room, m.info.clone(), m.pose.body, m.resume, how)),
+            Some(room) => Ok(room),
         };
+        let room = match room {
+            Ok(room) => room,
+            Err(reason) => return self.refuse(conn, reason),
+        };
+        match self.rooms[room].wait_if_needed(hello) {
+            Ok(None) => self.join(conn, room, hello, now),
+            Ok(Some(ticket)) => {
+                tracing::info!(room, ticket, "waiting to be let in");
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.state = ConnState::Waiting { room, ticket };
+                }
+                self.send_frame(conn, Channel::Control, &ServerControl::Waiting);
+                let waiting = self.rooms[room].waiting_people();
+                self.tell_facilitators(room, &waiting);
+            }
+            Err(reason) => self.refuse(conn, reason),
+        }
+    }
+
+    /// Let a connection whose Hello named `room` in, if the room's rules do.
+    fn join(&mut self, conn: ConnId, room: usize, hello: &tsunagu_protocol::Hello, now: Duration) {
+        let admitted = self.rooms[room].admit(hello, now, rand::random()).map(|(m, how)| (room, m.info.clone(), m.pose.body, m.resume, how));
         let (room, info, spawn, resume, how) = match admitted {
             Ok(admitted) => admitted,
             Err(reason) => return self.refuse(conn, reason),
@@ -366,13 +406,15 @@ impl<L: ServerLinks> RoomServer<L> {
         if self.rooms[room].is_locked() {
             self.send_frame(conn, Channel::Events, &ServerEvent::RoomLocked(true));
         }
+        if self.rooms[room].has_waiting_room() {
+            self.send_frame(conn, Channel::Events, &ServerEvent::WaitingRoom(true));
+        }
         if how != Admission::Fresh {
             // Back in: how the room has them now (muted while away, say).
             self.send_frame(conn, Channel::Events, &ServerEvent::PeerChanged(info.clone()));
         }
         if info.role == tsunagu_protocol::Role::Facilitator {
-            let removed = self.rooms[room].removed_people();
-            self.send_frame(conn, Channel::Events, &removed);
+            self.brief_facilitator(conn, room);
         }
         match how {
             // Others already know them; their name or look may have changed.
@@ -461,7 +503,7 @@ impl<L: ServerLinks> RoomServer<L> {
     /// Tell the room what an applied event changed. A removal also closes
     /// the removed person's connection, with the reason; who was removed
     /// goes to facilitators only.
-    fn tell_room(&mut self, room: usize, event: &ClientEvent, outcome: &ServerEvent) {
+    fn tell_room(&mut self, room: usize, event: &ClientEvent, outcome: &ServerEvent, now: Duration) {
         match (event, outcome) {
             (ClientEvent::Remove(target), _) => {
                 // The room has let them go already: closing tells no one twice.
@@ -496,13 +538,54 @@ impl<L: ServerLinks> RoomServer<L> {
             }
             (ClientEvent::SetRole(target, tsunagu_protocol::Role::Facilitator), _) => {
                 self.broadcast_event(room, outcome, None);
-                // A new facilitator sees whom the others have removed.
-                let removed = self.rooms[room].removed_people();
                 for conn in self.conns_of(room, *target) {
-                    self.send_frame(conn, Channel::Events, &removed);
+                    self.brief_facilitator(conn, room);
                 }
             }
+            (_, ServerEvent::WaitingPeople(_)) => {
+                self.tell_facilitators(room, outcome);
+                self.carry_out_decisions(room, now);
+            }
+            (ClientEvent::SetWaitingRoom(_), _) => {
+                self.broadcast_event(room, outcome, None);
+                self.carry_out_decisions(room, now);
+            }
+            (_, ServerEvent::Invites(_)) => {
+                tracing::info!(room, "a facilitator gave the room new invites");
+                if let Some(saver) = self.codes_saver.as_mut() {
+                    let configs: Vec<RoomConfig> = self.rooms.iter().map(|r| r.config().clone()).collect();
+                    saver(&configs);
+                }
+                self.tell_facilitators(room, outcome);
+            }
             _ => self.broadcast_event(room, outcome, None),
+        }
+    }
+
+    /// What only facilitators are told, for one who just came in or became one:
+    /// whom the others removed, who waits, and the invites to pass on.
+    fn brief_facilitator(&mut self, conn: ConnId, room: usize) {
+        let briefing = [self.rooms[room].removed_people(), self.rooms[room].waiting_people(), self.rooms[room].invites()];
+        for event in &briefing {
+            self.send_frame(conn, Channel::Events, event);
+        }
+    }
+
+    /// Admit or turn away the people facilitators decided about.
+    fn carry_out_decisions(&mut self, room: usize, now: Duration) {
+        for (ticket, admitted) in self.rooms[room].take_decisions() {
+            let waiting = self.conns.iter().find(|(_, c)| matches!(c.state, ConnState::Waiting { room: r, ticket: t } if r == room && t == ticket));
+            let Some(conn) = waiting.map(|(conn, _)| *conn) else { continue };
+            match admitted {
+                Some(hello) => {
+                    tracing::info!(room, ticket, "let in from the waiting room");
+                    self.join(conn, room, &hello, now);
+                }
+                None => {
+                    tracing::info!(room, ticket, "turned away from the waiting room");
+                    self.refuse(conn, RejectReason::TurnedAway);
+                }
+            }
         }
     }
 
@@ -548,7 +631,17 @@ impl<L: ServerLinks> RoomServer<L> {
 
     /// A connection ended: its member leaves as `leaving` says.
     fn forget(&mut self, conn: ConnId, leaving: Leaving) {
-        let Some(ConnState::Member { room, id }) = self.conns.remove(&conn).map(|c| c.state) else { return };
+        let (room, id) = match self.conns.remove(&conn).map(|c| c.state) {
+            Some(ConnState::Member { room, id }) => (room, id),
+            Some(ConnState::Waiting { room, ticket }) => {
+                if self.rooms[room].stop_waiting(ticket) {
+                    let waiting = self.rooms[room].waiting_people();
+                    self.tell_facilitators(room, &waiting);
+                }
+                return;
+            }
+            _ => return,
+        };
         let was_here = match leaving {
             Leaving::Gone => self.rooms[room].remove(id),
             Leaving::Dropped(now) => self.rooms[room].depart(id, now),
@@ -638,29 +731,4 @@ pub fn advertised_host(bind: std::net::IpAddr) -> String {
         .and_then(|addrs| addrs.into_iter().map(|a| a.ip()).find(|ip| ip.is_ipv4() && !ip.is_loopback()))
         .map(|ip| ip.to_string())
         .unwrap_or_else(|| "127.0.0.1".to_owned())
-}
-
-/// A room with fresh, independent participant and facilitator codes (one cannot
-/// be guessed from the other).
-pub fn fresh_room_config(capacity: usize) -> RoomConfig {
-    let code = new_room_code();
-    let mut facilitator_code = new_room_code();
-    while facilitator_code == code {
-        facilitator_code = new_room_code();
-    }
-    RoomConfig { code, facilitator_code, capacity }
-}
-
-/// The letters of a room code: lowercase letters and digits without
-/// look-alikes (no 0/o, 1/l/i), so a person can read one aloud.
-pub const CODE_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-/// Characters in a room code: 13 of 31 letters is 64.4 bits, past guessing
-/// however many tries a door allows.
-pub const CODE_CHARS: usize = 13;
-
-/// A fresh random room code (see [`CODE_ALPHABET`], [`CODE_CHARS`]).
-pub fn new_room_code() -> String {
-    use rand::Rng;
-    let mut rng = rand::rng();
-    (0..CODE_CHARS).map(|_| char::from(CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())])).collect()
 }

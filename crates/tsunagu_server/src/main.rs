@@ -60,6 +60,16 @@ fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("tsunagu-server-data"))
 }
 
+/// Write the facilitator invites of `rooms` to their owner-only file.
+fn write_staff_invites(
+    data_dir: &std::path::Path,
+    rooms: &[tsunagu_room::RoomConfig],
+    invite: &dyn Fn(&str) -> Invite,
+) -> Result<PathBuf, private_files::PrivateFileError> {
+    let staff_invites: String = rooms.iter().enumerate().map(|(i, room)| format!("Room {}: {}\n", i + 1, invite(&room.facilitator_code))).collect();
+    private_files::write(&private_files::own_dir(data_dir)?, STAFF_INVITES_FILE, staff_invites.as_bytes())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -107,9 +117,7 @@ fn main() -> ExitCode {
     // listening) must not take the rooms down with a panic.
     let mut out = std::io::stdout().lock();
     let invite = |code: &str| Invite { host: host.clone(), port, room_code: code.to_owned(), fingerprint };
-    let staff_invites: String =
-        rooms.iter().enumerate().map(|(i, room)| format!("Room {}: {}\n", i + 1, invite(&room.facilitator_code))).collect();
-    let staff_file = match private_files::own_dir(&data_dir).and_then(|dir| private_files::write(&dir, STAFF_INVITES_FILE, staff_invites.as_bytes())) {
+    let staff_file = match write_staff_invites(&data_dir, &rooms, &invite) {
         Ok(path) => path,
         Err(e) => {
             eprintln!("tsunagu-server: could not write the facilitator invites: {e}");
@@ -129,6 +137,23 @@ fn main() -> ExitCode {
     let _ = out.flush();
     drop(out);
 
-    serve_until_stopped(RoomServer::with_rooms(links, rooms).with_closed_codes(saved.closed), &stop);
+    // A facilitator gave a room new invites from the panel: keep them, so a
+    // restart serves the new codes, and tell whoever runs the server.
+    let closed = saved.closed.clone();
+    let saver_dir = data_dir.clone();
+    let save_codes = move |rooms: &[tsunagu_room::RoomConfig]| {
+        let invite = |code: &str| Invite { host: host.clone(), port, room_code: code.to_owned(), fingerprint };
+        if let Err(e) = codes::save(&saver_dir, rooms, &closed).and_then(|()| write_staff_invites(&saver_dir, rooms, &invite)) {
+            tracing::error!("could not keep the new room codes: {e}");
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "A facilitator changed the invites. The old ones bring back only people already inside.");
+        for (i, room) in rooms.iter().enumerate() {
+            let _ = writeln!(out, "Room {}: participant invite: {}", i + 1, invite(&room.code));
+        }
+        let _ = out.flush();
+    };
+    let server = RoomServer::with_rooms(links, rooms).with_closed_codes(saved.closed).with_codes_saver(Box::new(save_codes));
+    serve_until_stopped(server, &stop);
     ExitCode::SUCCESS
 }

@@ -235,3 +235,105 @@ fn a_minute_after_the_last_person_leaves_the_room_keeps_nothing_of_them() {
     assert_eq!(room.removed_people(), tsunagu_protocol::ServerEvent::RemovedPeople(Vec::new()), "whom staff removed outlived the room");
     assert!(room.play().wishes().is_empty() && room.play().is_at_rest());
 }
+
+fn waiting_names(s: &Stepper, staff: usize) -> Vec<String> {
+    s.clients[staff].core.room().waiting().iter().map(|w| w.nickname.clone()).collect()
+}
+
+#[test]
+fn newcomers_wait_until_a_facilitator_lets_them_in_or_not() {
+    let (mut s, staff, child, _) = meetup();
+    // A child cannot turn the waiting room on; the nurse can, and everyone is told.
+    s.send_event(child, ClientEvent::SetWaitingRoom(true));
+    s.run(2, TICK);
+    assert_eq!(last_refusal(&s, child), Some(NOT_ALLOWED));
+    s.send_event(staff, ClientEvent::SetWaitingRoom(true));
+    s.run(2, TICK);
+    assert!(s.clients[child].core.room().has_waiting_room());
+    let sora = s.connect(ROOM_CODE, "そら");
+    let riku = s.connect(ROOM_CODE, "りく");
+    let leaves = s.connect(ROOM_CODE, "うみ");
+    // Well past any join deadline: waiting has none.
+    s.run(30 * 20, TICK);
+    for who in [sora, riku, leaves] {
+        assert!(s.clients[who].core.waiting(), "client {who} is not waiting: {:?}", s.clients[who].events);
+        assert!(s.clients[who].id().is_none());
+    }
+    assert_eq!(s.server.room().len(), 3, "someone waiting got in");
+    assert_eq!(waiting_names(&s, staff), ["そら", "りく", "うみ"]);
+    assert!(s.clients[child].core.room().waiting().is_empty(), "a child saw who waits");
+    // One gives up waiting: the list says so.
+    s.leave(leaves);
+    s.run(3, TICK);
+    assert_eq!(waiting_names(&s, staff), ["そら", "りく"]);
+    let tickets: Vec<u32> = s.clients[staff].core.room().waiting().iter().map(|w| w.ticket).collect();
+    // A child cannot let anyone in or turn them away (nor can a raw client: the room checks the sender).
+    for event in [ClientEvent::LetIn(tickets[0]), ClientEvent::TurnAway(tickets[1])] {
+        s.send_event(child, event.clone());
+        s.run(2, TICK);
+        assert_eq!(last_refusal(&s, child), Some(NOT_ALLOWED), "{event:?}");
+    }
+    assert_eq!(waiting_names(&s, staff), ["そら", "りく"]);
+    s.send_event(staff, ClientEvent::LetIn(tickets[0]));
+    s.send_event(staff, ClientEvent::TurnAway(tickets[1]));
+    s.run(3, TICK);
+    let sora_id = s.clients[sora].id().expect("let in, そら is not in");
+    assert!(s.clients[child].peers().contains_key(&sora_id), "the room did not see そら come in");
+    assert_eq!(s.clients[riku].rejected(), Some(RejectReason::TurnedAway));
+    assert!(waiting_names(&s, staff).is_empty());
+    // People coming back after a drop never wait.
+    let child_id = id(&s, child);
+    s.connector.cut(s.clients[child].conn().unwrap());
+    s.run(30, TICK);
+    assert_eq!(s.clients[child].id(), Some(child_id));
+    assert!(s.clients[child].core.in_room(), "a child coming back was made to wait");
+    // Facilitators never wait.
+    let nurse = s.connect(STAFF_CODE, "せんせい");
+    s.run(3, TICK);
+    assert!(s.clients[nurse].id().is_some());
+    // Turning the waiting room off lets whoever waits in.
+    let late = s.connect(ROOM_CODE, "ひかり");
+    s.run(3, TICK);
+    assert!(s.clients[late].core.waiting());
+    s.send_event(nurse, ClientEvent::SetWaitingRoom(false));
+    s.run(3, TICK);
+    assert!(s.clients[late].id().is_some(), "turning the waiting room off left someone waiting");
+    assert!(!s.clients[child].core.room().has_waiting_room());
+}
+
+#[test]
+fn new_invites_keep_everyone_inside_and_the_old_ones_bring_in_nobody_new() {
+    let (mut s, staff, child, friend) = meetup();
+    let first = s.clients[staff].core.room().invites().cloned().expect("a facilitator is told the invites");
+    assert_eq!((first.participant.as_str(), first.facilitator.as_str()), (ROOM_CODE, STAFF_CODE));
+    assert!(s.clients[child].core.room().invites().is_none(), "a child was told the codes");
+    s.send_event(child, ClientEvent::NewInvites);
+    s.run(2, TICK);
+    assert_eq!(last_refusal(&s, child), Some(NOT_ALLOWED));
+    assert_eq!(s.server.room().config().code, ROOM_CODE);
+    s.send_event(staff, ClientEvent::NewInvites);
+    s.run(3, TICK);
+    let new = s.clients[staff].core.room().invites().cloned().unwrap();
+    assert!(new.participant != ROOM_CODE && new.facilitator != STAFF_CODE && new.participant != new.facilitator);
+    assert_eq!(new.participant.len(), tsunagu_server::CODE_CHARS);
+    assert_eq!(s.server.room().len(), 3, "changing the invites removed someone");
+    // The old invites bring in nobody new, with either role.
+    for code in [ROOM_CODE, STAFF_CODE] {
+        let late = s.connect(code, "そら");
+        s.run(3, TICK);
+        assert_eq!(s.clients[late].rejected(), Some(RejectReason::OldInvite), "{code}");
+    }
+    // Someone inside whose connection drops comes back with the invite they had.
+    let friend_id = id(&s, friend);
+    s.connector.cut(s.clients[friend].conn().unwrap());
+    s.run(30, TICK);
+    assert_eq!(s.clients[friend].id(), Some(friend_id));
+    assert!(s.clients[friend].core.in_room(), "the old invite did not bring back someone inside");
+    // The new ones work, with their roles.
+    let newcomer = s.connect(&new.participant, "そら");
+    let volunteer = s.connect(&new.facilitator, "ボランティア");
+    s.run(3, TICK);
+    assert_eq!(s.clients[newcomer].core.room().me().map(|m| m.role), Some(Role::Participant));
+    assert_eq!(s.clients[volunteer].core.room().me().map(|m| m.role), Some(Role::Facilitator));
+    assert_eq!(s.clients[volunteer].core.room().invites(), Some(&new), "a facilitator coming in is not told the invites");
+}
