@@ -35,6 +35,7 @@ fn missing_devices_are_announced() {
             Some(DisplayMode::Desktop),
             ConnectionNotice::Fine,
             None,
+            false,
             false
         ),
         ["status-no-sound", "status-no-mic", "status-no-xr"]
@@ -46,6 +47,7 @@ fn missing_devices_are_announced() {
             headset,
             ConnectionNotice::Fine,
             None,
+            false,
             false
         ),
         ["status-no-mic"]
@@ -58,25 +60,29 @@ fn missing_devices_are_announced() {
             headset,
             ConnectionNotice::Fine,
             None,
+            false,
             false
         )
         .is_empty()
     );
-    assert!(notices(ready, mic, headset, ConnectionNotice::Fine, None, false).is_empty());
+    assert!(notices(ready, mic, headset, ConnectionNotice::Fine, None, false, false).is_empty());
     assert_eq!(
-        notices(ready, mic, headset, ConnectionNotice::Reconnecting, None, false),
+        notices(ready, mic, headset, ConnectionNotice::Reconnecting, None, false, false),
         ["hud-reconnecting"]
     );
     assert_eq!(
-        notices(ready, mic, headset, ConnectionNotice::Busy, None, false),
+        notices(ready, mic, headset, ConnectionNotice::Busy, None, false, false),
         ["hud-busy"]
     );
     assert_eq!(
-        notices(ready, mic, headset, ConnectionNotice::Fine, Some(refusal_message(RefusalReason::TooFast)), false),
+        notices(ready, mic, headset, ConnectionNotice::Fine, Some(refusal_message(RefusalReason::TooFast)), false, false),
         ["hud-slow-down"]
     );
     // Muted by a facilitator: said first, so a child knows why nobody hears them.
-    assert_eq!(notices(ready, mic, headset, ConnectionNotice::Fine, None, true), ["hud-muted-by-staff"]);
+    assert_eq!(notices(ready, mic, headset, ConnectionNotice::Fine, None, true, false), ["hud-muted-by-staff"]);
+    // Waiting to be let in says so, calmly; staff are told someone waits.
+    assert_eq!(notices(ready, mic, headset, ConnectionNotice::Waiting, None, false, false), ["hud-waiting"]);
+    assert_eq!(notices(ready, mic, headset, ConnectionNotice::Fine, None, false, true), ["hud-someone-waiting"]);
     // A refusal in play says why, kindly: someone has it, or go closer.
     assert_eq!(refusal_message(RefusalReason::Taken), "play-taken");
     assert_eq!(refusal_message(RefusalReason::OutOfReach), "play-too-far");

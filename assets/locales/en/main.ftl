@@ -182,3 +182,13 @@ staff-minutes = { $minutes ->
     [one] here 1 minute
    *[other] here { $minutes } minutes
 }
+join-error-turned-away = You cannot come in right now. Please ask a staff member
+join-error-old-invite = This invite no longer works. Please ask a staff member for a new one
+hud-waiting = Please wait a moment: a staff member will let you in
+hud-someone-waiting = Someone is waiting to come in (staff panel)
+staff-waiting-room-on = Use a waiting room
+staff-waiting-room-off = Stop the waiting room (let everyone in)
+staff-waiting = Waiting: { $name }
+staff-let-in = Let in
+staff-turn-away = Not now
+staff-new-invites = Make new invites

@@ -178,3 +178,13 @@ staff-minutes = { $minutes ->
     [0] いま きた
    *[other] { $minutes }ふん まえから
 }
+join-error-turned-away = いまは はいれません。スタッフに きいてね
+join-error-old-invite = この しょうたいは もう つかえません。スタッフに あたらしい しょうたいを もらってね
+hud-waiting = スタッフが なかに いれてくれるまで、すこし まっていてね
+hud-someone-waiting = まっている ひとが います（スタッフの パネル）
+staff-waiting-room-on = まちあいしつを つかう
+staff-waiting-room-off = まちあいしつを やめる（まっている ひとは はいる）
+staff-waiting = まっている ひと: { $name }
+staff-let-in = いれる
+staff-turn-away = ことわる
+staff-new-invites = しょうたいを あたらしく する

@@ -97,7 +97,27 @@ pub fn reject_message(reason: RejectReason) -> &'static str {
         RejectReason::RoomClosed => "join-error-closed",
         RejectReason::Removed => "join-error-removed",
         RejectReason::RoomLocked => "join-error-locked",
+        RejectReason::TurnedAway => "join-error-turned-away",
+        RejectReason::OldInvite => "join-error-old-invite",
     }
+}
+
+/// The participant invite to pass on, for whoever may see it: the host, and
+/// facilitators (the server tells them the codes, new ones included). The
+/// address and fingerprint are the ones this client reached the room with
+/// (the host's LAN address for the host).
+pub fn participant_invite(core: &ClientCore, hosted: Option<&HostedRoom>, plan: &JoinPlan) -> Option<Invite> {
+    let base = match (hosted, plan) {
+        (Some(hosted), _) => hosted.0.lan_invite(),
+        (None, JoinPlan::Invite(invite)) => invite.clone(),
+        (None, JoinPlan::Host) => return None,
+    };
+    let code = match core.room().invites() {
+        Some(codes) => codes.participant.clone(),
+        // Before the server says (or a participant host): the room's first code.
+        None => hosted?.0.config().code.clone(),
+    };
+    Some(Invite { room_code: code, ..base })
 }
 
 /// The message id that explains why the room did not do something we asked.

@@ -11,7 +11,7 @@ use tsunagu_i18n::Arg;
 use super::palette;
 use crate::audio::SoundStatus;
 use crate::controls::ViewMode;
-use crate::net::{Connection, HostedRoom, NetSet, RoomMessage};
+use crate::net::{Connection, HostedRoom, JoinPlan, NetSet, RoomMessage};
 use crate::text::{Localized, Texts, UiFont, ui_text};
 use crate::voice::MicStatus;
 use crate::xr::DisplayMode;
@@ -174,15 +174,30 @@ pub enum ConnectionNotice {
     Reconnecting,
     /// The server turned us away as busy; trying again.
     Busy,
+    /// In the room's waiting room until a facilitator lets us in.
+    Waiting,
 }
 
 /// Which notices to show, as message ids.
-pub fn notices(sound: Option<SoundStatus>, mic: Option<MicStatus>, display: Option<DisplayMode>, connection: ConnectionNotice, refusal: Option<&'static str>, muted_by_staff: bool) -> Vec<&'static str> {
+/// `staff` is what only facilitators are told: whether someone waits to be let in.
+pub fn notices(
+    sound: Option<SoundStatus>,
+    mic: Option<MicStatus>,
+    display: Option<DisplayMode>,
+    connection: ConnectionNotice,
+    refusal: Option<&'static str>,
+    muted_by_staff: bool,
+    someone_waiting: bool,
+) -> Vec<&'static str> {
     let mut out = Vec::new();
     if muted_by_staff {
         out.push("hud-muted-by-staff");
     }
+    if someone_waiting {
+        out.push("hud-someone-waiting");
+    }
     match connection {
+        ConnectionNotice::Waiting => out.push("hud-waiting"),
         ConnectionNotice::Busy => out.push("hud-busy"),
         ConnectionNotice::Reconnecting => out.push("hud-reconnecting"),
         ConnectionNotice::Fine => {}
@@ -222,15 +237,17 @@ fn update_notices(
 ) {
     let Ok((container, children)) = container.single() else { return };
     let muted_by_staff = sources.connection.as_ref().is_some_and(|c| c.read(|core| core.room().me().is_some_and(|me| me.muted)));
+    let someone_waiting = sources.connection.as_ref().is_some_and(|c| c.read(|core| !core.room().waiting().is_empty()));
     let connection = sources.connection.map_or(ConnectionNotice::Fine, |c| {
-        c.read(|core| match (core.busy(), core.reconnecting()) {
-            (true, _) => ConnectionNotice::Busy,
-            (false, true) => ConnectionNotice::Reconnecting,
-            (false, false) => ConnectionNotice::Fine,
+        c.read(|core| match (core.waiting(), core.busy(), core.reconnecting()) {
+            (true, ..) => ConnectionNotice::Waiting,
+            (_, true, _) => ConnectionNotice::Busy,
+            (_, false, true) => ConnectionNotice::Reconnecting,
+            _ => ConnectionNotice::Fine,
         })
     });
     let refusal = sources.refusal.0.filter(|(at, _)| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS).map(|(_, key)| key);
-    let wanted: Vec<String> = notices(sources.sound.as_deref().copied(), sources.mic.as_deref().copied(), sources.display.as_deref().copied(), connection, refusal, muted_by_staff)
+    let wanted: Vec<String> = notices(sources.sound.as_deref().copied(), sources.mic.as_deref().copied(), sources.display.as_deref().copied(), connection, refusal, muted_by_staff, someone_waiting)
         .into_iter()
         .map(|key| texts.get(settings.language, key))
         .collect();
@@ -248,17 +265,32 @@ fn update_notices(
     *shown = wanted;
 }
 
+/// The invite to show and copy, if this person may pass one on.
+fn invite_to_share(connection: Option<&Connection>, hosted: Option<&HostedRoom>, plan: Option<&JoinPlan>) -> Option<String> {
+    let (connection, plan) = (connection?, plan?);
+    connection.read(|core| crate::net::participant_invite(core, hosted, plan)).map(|invite| invite.to_string())
+}
+
 fn show_invite(
     mut commands: Commands,
+    connection: Option<Res<Connection>>,
     hosted: Option<Res<HostedRoom>>,
+    plan: Option<Res<JoinPlan>>,
     font: Res<UiFont>,
-    panel: Query<(Entity, &Visibility), With<InvitePanel>>,
+    panel: Query<Entity, With<InvitePanel>>,
+    mut shown: Local<Option<String>>,
 ) {
-    let (Some(hosted), Ok((panel, visibility))) = (hosted, panel.single()) else { return };
-    if *visibility != Visibility::Hidden {
+    let Ok(panel) = panel.single() else { return };
+    let invite = invite_to_share(connection.as_deref(), hosted.as_deref(), plan.as_deref());
+    if *shown == invite {
         return;
     }
-    let invite = hosted.0.lan_invite().to_string();
+    commands.entity(panel).despawn_related::<Children>();
+    *shown = invite.clone();
+    let Some(invite) = invite else {
+        commands.entity(panel).insert(Visibility::Hidden);
+        return;
+    };
     commands.entity(panel).insert(Visibility::Inherited).with_children(|p| {
         p.spawn((ui_text(&font, "", 15.0, palette::INK_SOFT), Localized("hud-invite")));
         p.spawn(ui_text(&font, invite, 13.0, palette::INK));
@@ -273,17 +305,19 @@ fn show_invite(
 }
 
 fn copy_invite(
+    connection: Option<Res<Connection>>,
     hosted: Option<Res<HostedRoom>>,
+    plan: Option<Res<JoinPlan>>,
     mut clipboard: ResMut<Clipboard>,
     buttons: Query<(&Interaction, &Children), (With<CopyInvite>, Changed<Interaction>)>,
     mut labels: Query<&mut Localized>,
 ) {
-    let Some(hosted) = hosted else { return };
     for (interaction, children) in &buttons {
         if *interaction != Interaction::Pressed {
             continue;
         }
-        let copied = clipboard.set_text(hosted.0.lan_invite().to_string()).is_ok();
+        let Some(invite) = invite_to_share(connection.as_deref(), hosted.as_deref(), plan.as_deref()) else { continue };
+        let copied = clipboard.set_text(invite).is_ok();
         for child in children.iter() {
             if let Ok(mut label) = labels.get_mut(child) {
                 label.0 = if copied { "hud-copied" } else { "hud-copy" };

@@ -1,6 +1,7 @@
 //! The facilitator panel: everyone present, and for each a button to mute or
-//! unmute them, make them staff or not, or ask them to leave; a button to
-//! close the room to newcomers; whom staff removed, with a button to let each
+//! unmute them, make them staff or not, or ask them to leave; buttons to
+//! close the room to newcomers, use a waiting room and make new invites;
+//! who waits, to let in or not; whom staff removed, with a button to let each
 //! back in. Shown to facilitators only (the server refuses these actions from
 //! anyone else anyway). The buttons only ask: what shows is what the server
 //! says happened.
@@ -10,7 +11,7 @@ use std::collections::HashMap;
 use bevy::prelude::*;
 use tsunagu_client_core::{ClientCore, RoomEvent};
 use tsunagu_i18n::Arg;
-use tsunagu_protocol::{ClientEvent, PeerId, PeerInfo, RemovedPerson, Role};
+use tsunagu_protocol::{ClientEvent, PeerId, PeerInfo, RemovedPerson, Role, WaitingPerson};
 
 use super::palette;
 use crate::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
@@ -116,6 +117,8 @@ struct Shown {
     people: Vec<(PeerInfo, bool, u32)>,
     locked: bool,
     removed: Vec<RemovedPerson>,
+    waiting_room: bool,
+    waiting: Vec<WaitingPerson>,
 }
 
 fn list_people(
@@ -137,6 +140,8 @@ fn list_people(
         people: core.room().peers().map(|p| (p.clone(), talking(p.id), minutes(p.id))).collect(),
         locked: core.room().is_locked(),
         removed: core.room().removed().to_vec(),
+        waiting_room: core.room().has_waiting_room(),
+        waiting: core.room().waiting().to_vec(),
     });
     if shown.as_ref() == Some(&now) {
         return;
@@ -146,6 +151,15 @@ fn list_people(
         commands.entity(container).despawn_related::<Children>();
         commands.entity(container).with_children(|panel| {
             panel.spawn(ui_text(&font, text("staff-panel-title"), 17.0, palette::INK));
+            // Who waits comes first: they are waiting on us.
+            for waiting in &now.waiting {
+                panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
+                    let about = texts.get_with(settings.language, "staff-waiting", &[("name", Arg::Str(&waiting.nickname))]);
+                    row.spawn(ui_text(&font, about, 15.0, palette::INK));
+                    action_button(row, &font, &text("staff-let-in"), ClientEvent::LetIn(waiting.ticket));
+                    action_button(row, &font, &text("staff-turn-away"), ClientEvent::TurnAway(waiting.ticket));
+                });
+            }
             for (person, talking, minutes) in &now.people {
                 panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
                     let name = tsunagu_i18n::keep_words_together(&person.nickname);
@@ -174,6 +188,11 @@ fn list_people(
                 action_button(row, &font, &text(lock_key), ClientEvent::LockRoom(lock));
                 action_button(row, &font, &text("staff-end"), ClientEvent::EndMeetup);
             });
+            let (waiting_key, waiting_room) = if now.waiting_room { ("staff-waiting-room-off", false) } else { ("staff-waiting-room-on", true) };
+            panel.spawn(Node { column_gap: Val::Px(5.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
+                action_button(row, &font, &text(waiting_key), ClientEvent::SetWaitingRoom(waiting_room));
+                action_button(row, &font, &text("staff-new-invites"), ClientEvent::NewInvites);
+            });
             for removed in &now.removed {
                 panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
                     row.spawn(ui_text(&font, texts.get_with(settings.language, "staff-removed", &[("name", tsunagu_i18n::Arg::Str(&removed.nickname))]), 14.0, palette::INK_SOFT));
@@ -198,10 +217,11 @@ fn action_button(row: &mut ChildSpawnerCommands, font: &UiFont, label: &str, eve
 /// How long a "Sure? Press again" waits for the second press, seconds.
 const CONFIRM_SECONDS: f32 = 4.0;
 
-/// Asking someone to leave and ending the meetup take a second press, so a
-/// slip of the hand in a busy moment does neither.
+/// Asking someone to leave, ending the meetup and new invites (the old ones
+/// stop letting anyone new in) take a second press, so a slip of the hand in
+/// a busy moment does none of them.
 fn needs_confirming(event: &ClientEvent) -> bool {
-    matches!(event, ClientEvent::Remove(_) | ClientEvent::EndMeetup)
+    matches!(event, ClientEvent::Remove(_) | ClientEvent::EndMeetup | ClientEvent::NewInvites)
 }
 
 fn press_buttons(
