@@ -94,3 +94,52 @@ fn a_clicked_spot_is_walked_to_and_the_avatar_turns_toward_it() {
     app.update();
     assert!(app.world().resource::<Heading>().walk_target.is_none());
 }
+
+#[test]
+fn walking_goes_around_people_and_never_into_them() {
+    use tsunagu_client::avatar::RemoteAvatar;
+    use tsunagu_protocol::PeerId;
+    let (mut app, player) = app();
+    let feet = Vec3::new(0.0, 0.0, 1.8);
+    let walk_frames = |app: &mut App, frames: usize| -> Vec3 {
+        // Physics does not run here: move the body by what the controller asks.
+        let mut walked = Vec3::ZERO;
+        for _ in 0..frames {
+            app.update();
+            let step = requested_step(app, player).with_y(0.0);
+            walked += step;
+            app.world_mut().get_mut::<Transform>(player).unwrap().translation += step;
+        }
+        walked
+    };
+    // Someone stands 1 m straight ahead: holding W stops at arm's length.
+    let friend = app.world_mut().spawn((RemoteAvatar(PeerId(2)), Transform::from_translation(feet + Vec3::new(0.0, 0.0, -1.0)))).id();
+    key(&mut app, KeyCode::KeyW, "w", ButtonState::Pressed);
+    walk_frames(&mut app, 120);
+    let at = app.world().get::<Transform>(player).unwrap().translation.with_y(0.0);
+    let friend_at = app.world().get::<Transform>(friend).unwrap().translation;
+    let gap = at.distance(friend_at);
+    assert!((gap - 0.6).abs() < 0.01, "walked into a friend: {gap:.3} m apart");
+    // Walking away is never stopped.
+    key(&mut app, KeyCode::KeyW, "w", ButtonState::Released);
+    key(&mut app, KeyCode::KeyS, "s", ButtonState::Pressed);
+    let back = walk_frames(&mut app, 10);
+    assert!(back.z > 0.2, "could not step back: {back}");
+    key(&mut app, KeyCode::KeyS, "s", ButtonState::Released);
+    // A spot clicked beyond them, a little to the side: walked to, around them.
+    app.world_mut().get_mut::<Transform>(player).unwrap().translation = feet + Vec3::Y * 0.65;
+    // A spot straight behind them too: nobody stands stuck in front of a friend.
+    for beyond in [Vec3::new(0.15, 0.0, -2.0), Vec3::new(0.0, 0.0, -2.0)] {
+        app.world_mut().get_mut::<Transform>(player).unwrap().translation = feet + Vec3::Y * 0.65;
+        app.world_mut().resource_mut::<Heading>().walk_target = Some(feet + beyond);
+        let mut closest = f32::MAX;
+        for _ in 0..200 {
+            walk_frames(&mut app, 1);
+            let at = app.world().get::<Transform>(player).unwrap().translation.with_y(0.0);
+            closest = closest.min(at.distance(friend_at));
+        }
+        let at = app.world().get::<Transform>(player).unwrap().translation.with_y(0.0);
+        assert!(closest >= 0.6 - 1e-3, "passed through a friend: {closest:.3} m");
+        assert!(at.distance(feet + beyond) < 0.05, "did not get round to {beyond}: stands at {at}");
+    }
+}

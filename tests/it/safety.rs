@@ -197,3 +197,62 @@ fn a_nurse_lets_a_waiting_child_in_and_makes_new_invites_from_the_panel() {
     assert_eq!((invite.room_code.as_str(), invite.host.as_str(), invite.fingerprint), (new_code.as_str(), "192.168.1.20", [7; 32]));
     assert!(stepper.clients[sora].core.in_room(), "new invites removed someone");
 }
+
+#[test]
+fn someone_inside_my_personal_space_fades_and_the_button_sizes_it() {
+    use tsunagu_client::avatar::RemoteAvatar;
+    use tsunagu_client::controls::LocalPlayer;
+    use tsunagu_client::personal_space::{FADE_STEPS, Faded, SpaceButton, fade_level, spawn_space_button};
+    use tsunagu_client::SettingsFile;
+    use tsunagu_sim::pose::to_wire;
+    // Fully there at the bubble's edge, gone at half of it, off when it is 0.
+    assert_eq!((fade_level(0.6, 0.6), fade_level(0.45, 0.6), fade_level(0.3, 0.6), fade_level(0.1, 0.0)), (FADE_STEPS, FADE_STEPS / 2, 0, FADE_STEPS));
+    let (mut stepper, mut app, child) = app_with_a_child(ROOM_CODE);
+    let font = app.world().resource::<UiFont>().clone();
+    app.world_mut().commands().spawn(Node::default()).with_children(|hud| spawn_space_button(hud, &font));
+    let me = app.world_mut().query_filtered::<&Transform, With<LocalPlayer>>().single(app.world()).unwrap().translation.with_y(0.0);
+    let child_id = stepper.clients[child].id().unwrap();
+    let shown = |app: &mut App| {
+        let mut q = app.world_mut().query::<(&RemoteAvatar, &Faded)>();
+        q.iter(app.world()).find(|(r, _)| r.0 == child_id).map(|(_, f)| f.0).unwrap()
+    };
+    let alphas = |app: &mut App| -> Vec<f32> {
+        let avatar = app.world_mut().query::<(Entity, &RemoteAvatar)>().iter(app.world()).find(|(_, r)| r.0 == child_id).unwrap().0;
+        let mut parts = Vec::new();
+        let mut stack = vec![avatar];
+        while let Some(e) = stack.pop() {
+            parts.push(e);
+            stack.extend(app.world().get::<Children>(e).into_iter().flat_map(|kids| kids.iter()));
+        }
+        let materials = app.world().resource::<Assets<StandardMaterial>>();
+        parts.iter().filter_map(|e| app.world().get::<MeshMaterial3d<StandardMaterial>>(*e)).map(|m| materials.get(&m.0).unwrap().base_color.alpha()).collect()
+    };
+    assert_eq!(shown(&mut app), FADE_STEPS);
+    assert!(alphas(&mut app).iter().all(|a| *a == 1.0));
+    // The child walks right up to me: the room stops them 0.45 m away; here they are half there.
+    for n in 0..60 {
+        let from = me + Vec3::new(-1.2, 0.0, 0.0);
+        let at = from.lerp(me + Vec3::new(-0.2, 0.0, 0.0), (n as f32 / 40.0).min(1.0));
+        stepper.send_pose(child, tsunagu_protocol::AvatarPose { body: to_wire(at, Quat::IDENTITY), head: to_wire(at + Vec3::Y * 1.15, Quat::IDENTITY), hands: None });
+        frame(&mut stepper, &mut app);
+    }
+    let level = shown(&mut app);
+    assert!(level > 0 && level < FADE_STEPS, "a child 0.45 m away shows at {level} of {FADE_STEPS}");
+    let faded = alphas(&mut app);
+    assert!(!faded.is_empty() && faded.iter().all(|a| *a < 1.0), "some parts are not faded: {faded:?}");
+    // A bigger bubble, chosen with the button and kept on this PC.
+    let button = app.world_mut().query_filtered::<Entity, With<SpaceButton>>().single(app.world()).unwrap();
+    app.world_mut().entity_mut(button).insert(Interaction::Pressed);
+    frame(&mut stepper, &mut app);
+    assert_eq!(app.world().resource::<SettingsFile>().personal_space_cm, 90);
+    let mut texts = app.world_mut().query::<&Text>();
+    assert!(texts.iter(app.world()).any(|t| t.0.replace(['\u{2060}', '\u{200b}'], "") == "じぶんの スペース: 90cm"), "the button does not say the size");
+    // Stepping away again, they come back whole.
+    for n in 0..40 {
+        let at = (me + Vec3::new(-0.45, 0.0, 0.0)).lerp(me + Vec3::new(-2.0, 0.0, 0.0), n as f32 / 30.0);
+        stepper.send_pose(child, tsunagu_protocol::AvatarPose { body: to_wire(at, Quat::IDENTITY), head: to_wire(at + Vec3::Y * 1.15, Quat::IDENTITY), hands: None });
+        frame(&mut stepper, &mut app);
+    }
+    assert_eq!(shown(&mut app), FADE_STEPS);
+    assert!(alphas(&mut app).iter().all(|a| *a == 1.0), "parts stayed faded");
+}

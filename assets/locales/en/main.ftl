@@ -192,3 +192,5 @@ staff-waiting = Waiting: { $name }
 staff-let-in = Let in
 staff-turn-away = Not now
 staff-new-invites = Make new invites
+space-size = My space: { $cm } cm
+space-off = My space: off

@@ -188,3 +188,5 @@ staff-waiting = まっている ひと: { $name }
 staff-let-in = いれる
 staff-turn-away = ことわる
 staff-new-invites = しょうたいを あたらしく する
+space-size = じぶんの スペース: { $cm }cm
+space-off = じぶんの スペース: なし

@@ -74,7 +74,7 @@ struct LookPart;
 
 /// Another participant's avatar, with how this child chose to hear and see them.
 #[derive(Component)]
-#[require(crate::voice::LocalVolume)]
+#[require(crate::voice::LocalVolume, crate::personal_space::Faded)]
 pub struct RemoteAvatar(pub PeerId);
 
 /// My own avatar (a child of the local player's physics body).

@@ -6,7 +6,7 @@ use bevy::input::mouse::AccumulatedMouseMotion;
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 use bevy_rapier3d::prelude::*;
-use tsunagu_sim::motion::{AVATAR_HEIGHT, AVATAR_RADIUS, EYE_HEIGHT, WALK_SPEED, facing, snap_turn, step_toward};
+use tsunagu_sim::motion::{AVATAR_HEIGHT, AVATAR_RADIUS, EYE_HEIGHT, WALK_SPEED, facing, keep_apart, snap_turn, step_toward};
 use tsunagu_sim::pose::to_wire;
 
 use crate::AppState;
@@ -143,6 +143,8 @@ fn walk(
     typing: Option<Res<crate::chat::ChatInput>>,
     mut heading: ResMut<Heading>,
     mut player: Query<(&Transform, &mut KinematicCharacterController), With<LocalPlayer>>,
+    people: Query<&Transform, (With<crate::avatar::RemoteAvatar>, Without<LocalPlayer>)>,
+    ward: Res<crate::scene::Ward>,
 ) {
     let Ok((transform, mut controller)) = player.single_mut() else { return };
     let dt = time.delta_secs();
@@ -179,8 +181,19 @@ fn walk(
             heading.walk_target = None;
         }
     }
+    // Around people, not into them (the room would push me back out anyway).
+    let feet = transform.translation.with_y(0.0);
+    let others: Vec<Vec3> = people.iter().map(|t| t.translation.with_y(0.0)).collect();
+    let around = |step: Vec3| keep_apart(&ward.0, feet, feet + step, others.iter().copied(), 2.0 * AVATAR_RADIUS) - feet;
+    let mut allowed = around(step);
+    // Someone straight in the way of a clicked spot: step off to the side
+    // (to the right) to go around them rather than stand there stuck.
+    if heading.walk_target.is_some() && allowed.length() < step.length() * 0.1 {
+        allowed = around(Quat::from_rotation_y(-std::f32::consts::FRAC_PI_4) * step);
+    }
+    let step = allowed;
     // A little downward push keeps the body on the floor.
-    controller.translation = Some(step + Vec3::NEG_Y * 0.5 * dt);
+    controller.translation = Some(step.with_y(0.0) + Vec3::NEG_Y * 0.5 * dt);
 }
 
 fn yaw_of(rotation: Quat) -> f32 {

@@ -23,6 +23,7 @@ pub mod expression;
 pub mod headless;
 pub mod motion;
 pub mod net;
+pub mod personal_space;
 pub mod play;
 pub mod scene;
 pub mod screenshot;
@@ -113,14 +114,18 @@ pub struct SettingsFile {
     /// This installation's random number, sent in `Hello` (chosen on the
     /// first run and kept in the file).
     pub device: u64,
+    /// How close others may come before they fade out here, centimetres
+    /// (0: no fading); changed with the HUD's button, kept in the file.
+    pub personal_space_cm: u16,
 }
 
 impl SettingsFile {
-    /// Remember `look` for the next run. A failure is logged, never fatal:
-    /// the room works the same without it.
+    /// Remember `look` (and the rest of this file) for the next run. A
+    /// failure is logged, never fatal: the room works the same without it.
     pub fn save(&self, look: tsunagu_protocol::AvatarLook) {
+        let saved = tsunagu_client_core::settings::SavedSettings { look, device: self.device, personal_space_cm: self.personal_space_cm };
         if let Some(path) = &self.path
-            && let Err(e) = tsunagu_client_core::settings::save(path, &tsunagu_client_core::settings::SavedSettings { look, device: self.device })
+            && let Err(e) = tsunagu_client_core::settings::save(path, &saved)
         {
             warn!("tsunagu: could not remember the avatar's look: {e}");
         }
@@ -132,7 +137,11 @@ impl SettingsFile {
 /// file was not used.
 fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, SettingsFile) {
     use tsunagu_client_core::settings::{Loaded, SavedSettings, load};
-    let defaults = SavedSettings { look: tsunagu_protocol::AvatarLook::with_color(BODY_COLORS[0]), device: 0 };
+    let defaults = SavedSettings {
+        look: tsunagu_protocol::AvatarLook::with_color(BODY_COLORS[0]),
+        device: 0,
+        personal_space_cm: tsunagu_client_core::settings::DEFAULT_PERSONAL_SPACE_CM,
+    };
     let loaded = options.settings_file.as_deref().map_or(Loaded::Missing, load);
     if let Loaded::Unreadable(why) = &loaded {
         warn!("tsunagu: the saved settings could not be read ({why}); starting with the defaults");
@@ -142,7 +151,12 @@ fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, Sett
     if let Some(color) = options.body_color {
         look.body_color = color;
     }
-    let file = SettingsFile { path: options.settings_file.clone(), was_unreadable: matches!(loaded, Loaded::Unreadable(_)), device: saved.device };
+    let file = SettingsFile {
+        path: options.settings_file.clone(),
+        was_unreadable: matches!(loaded, Loaded::Unreadable(_)),
+        device: saved.device,
+        personal_space_cm: saved.personal_space_cm,
+    };
     if saved.device == 0 {
         // The first run here: choose this installation's number and keep it.
         let file = SettingsFile { device: rand::random::<u64>().max(1), ..file };
@@ -207,7 +221,7 @@ pub fn build_app(options: ClientOptions) -> App {
         ui::LookPlugin,
         ui::StaffPanelPlugin,
     ))
-    .add_plugins((motion::MotionPlugin, expression::ExpressionPlugin, chat::ChatPlugin, play::PlayPlugin, calm::CalmPlugin, screenshot::ScreenshotPlugin));
+    .add_plugins((motion::MotionPlugin, expression::ExpressionPlugin, chat::ChatPlugin, play::PlayPlugin, calm::CalmPlugin, personal_space::PersonalSpacePlugin, screenshot::ScreenshotPlugin));
     app.insert_resource(options);
     app
 }

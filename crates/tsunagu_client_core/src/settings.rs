@@ -1,5 +1,6 @@
-//! What this PC remembers between runs: the avatar's look and a random number
-//! for this installation, nothing else. Not the nickname: a ward PC is
+//! What this PC remembers between runs: the avatar's look, how big a
+//! personal space its child wants, and a random number for this
+//! installation, nothing else. Not the nickname: a ward PC is
 //! shared, and the next child should not find the last one's name waiting.
 //! Kept in a small RON file in the user's config directory; what goes to a
 //! server is the look and the number in `Hello` (the number names no one; a
@@ -24,6 +25,17 @@ pub struct SavedSettings {
     /// before it existed read as 0).
     #[serde(default)]
     pub device: u64,
+    /// How close (centimetres) others may come before they fade out here;
+    /// 0 turns fading off. Files from before it existed read the default.
+    #[serde(default = "default_personal_space_cm")]
+    pub personal_space_cm: u16,
+}
+
+/// The personal space a child starts with, centimetres.
+pub const DEFAULT_PERSONAL_SPACE_CM: u16 = 60;
+
+fn default_personal_space_cm() -> u16 {
+    DEFAULT_PERSONAL_SPACE_CM
 }
 
 /// How loading went, so the app can say so.
@@ -110,12 +122,13 @@ mod tests {
         let saved = SavedSettings {
             look: AvatarLook { body_color: [90, 180, 230], headwear: Headwear::StrawHat, headwear_color: [250, 200, 80], accessories: Accessories { glasses: true, ribbon: true, scarf: false } },
             device: 0x1234_5678_9abc_def0,
+            personal_space_cm: 90,
         };
         assert_eq!(load(&path), Loaded::Missing);
         save(&path, &saved).unwrap();
         assert_eq!(load(&path), Loaded::Found(saved));
         // Saving again replaces it, and leaves no temporary file behind.
-        let changed = SavedSettings { look: AvatarLook::with_color([1, 2, 3]), device: 9 };
+        let changed = SavedSettings { look: AvatarLook::with_color([1, 2, 3]), device: 9, personal_space_cm: 0 };
         save(&path, &changed).unwrap();
         assert_eq!(load(&path), Loaded::Found(changed));
         assert!(!path.with_extension("ron.new").exists());
@@ -129,12 +142,12 @@ mod tests {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, "(look: (body_color: (1, 2, 3), headwear: Cap, headwear_color: (4, 5, 6), accessories: (glasses: true, ribbon: false, scarf: false)))").unwrap();
         let Loaded::Found(saved) = load(&path) else { panic!("an older file was not read") };
-        assert_eq!((saved.look.headwear, saved.device), (Headwear::Cap, 0));
+        assert_eq!((saved.look.headwear, saved.device, saved.personal_space_cm), (Headwear::Cap, 0, DEFAULT_PERSONAL_SPACE_CM));
     }
 
     #[test]
     fn a_broken_or_missing_file_starts_with_the_defaults_and_says_why() {
-        let defaults = SavedSettings { look: AvatarLook::with_color([255, 160, 80]), device: 0 };
+        let defaults = SavedSettings { look: AvatarLook::with_color([255, 160, 80]), device: 0, personal_space_cm: DEFAULT_PERSONAL_SPACE_CM };
         let path = scratch("broken");
         assert_eq!(load(&path).settings_or(defaults), defaults);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

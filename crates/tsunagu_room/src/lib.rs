@@ -23,7 +23,7 @@ use tsunagu_protocol::limits::MAX_WAITING;
 use crate::limits::EventLimiter;
 use crate::play::Play;
 
-use tsunagu_sim::motion::{MAX_SPEED, bound_body_step, bound_limb};
+use tsunagu_sim::motion::{MAX_SPEED, MIN_BODY_GAP, bound_body_step, bound_limb, keep_apart};
 use tsunagu_sim::pose::{from_wire, to_wire};
 use tsunagu_sim::WardLayout;
 
@@ -620,12 +620,15 @@ impl Room {
     }
 
     /// Take a member's pose report, bounded by the motion rules: no faster than
-    /// walking allows, inside the walkable space, hands and head within reach.
+    /// walking allows, inside the walkable space, not into someone else's body
+    /// (`keep_apart`), hands and head within reach.
     /// When the body is moved, head and hands move with it. Old or repeated
     /// frames are ignored. A body put more than [`CORRECTION_DISTANCE`] from
     /// where the client said is [`PoseOutcome::Corrected`]: the client is told
     /// where it stands (at most every [`CORRECTION_INTERVAL`]).
     pub fn accept_pose(&mut self, id: PeerId, frame: &PoseFrame, now: Duration) -> PoseOutcome {
+        // Where everyone else stands, before borrowing this member to change.
+        let others: Vec<Vec3> = self.members.values().filter(|m| m.info.id != id).map(|m| from_wire(m.pose.body).0).collect();
         let Some(member) = self.members.get_mut(&id) else { return PoseOutcome::Ignored };
         if member.last_seq.is_some_and(|last| !seq_is_newer(frame.seq, last)) {
             return PoseOutcome::Ignored;
@@ -646,7 +649,7 @@ impl Room {
         let (reported, body_rot) = from_wire(frame.pose.body);
         // Just moved by a facilitator: poses from before the client knew must not walk them back.
         let placed = member.placed_until.is_some_and(|until| now < until);
-        let body = if placed { prev_body } else { bound_body_step(&self.layout, prev_body, reported, member.stride) };
+        let body = if placed { prev_body } else { keep_apart(&self.layout, prev_body, bound_body_step(&self.layout, prev_body, reported, member.stride), others, MIN_BODY_GAP) };
         let body_rot = if placed { placed_rot } else { body_rot };
         member.stride = (member.stride - (body - prev_body).with_y(0.0).length()).max(0.0);
         let body_rot = yaw_only(body_rot);

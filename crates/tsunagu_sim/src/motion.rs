@@ -61,6 +61,33 @@ pub fn bound_body_step(layout: &WardLayout, prev: Vec3, next: Vec3, max_step: f3
     layout.clamp_walkable(allowed, AVATAR_RADIUS)
 }
 
+/// The closest two bodies' centres may come, across the floor (m). Two
+/// avatars touch at twice [`AVATAR_RADIUS`]; the room allows a little closer,
+/// since each client walks around the others where it last saw them.
+pub const MIN_BODY_GAP: f32 = 0.45;
+
+/// The rule that bodies do not walk into each other: a step from `prev` to
+/// `next` that ends closer than `gap` to one of `others` *and* closer than it
+/// was is pushed back out (to the gap, or to where it was if that was already
+/// closer), which slides a step that comes in at an angle around the person.
+/// Stepping away or sideways is always allowed, so someone placed close by
+/// can always leave. The server uses [`MIN_BODY_GAP`]; a client walks around
+/// people at twice [`AVATAR_RADIUS`].
+pub fn keep_apart(layout: &WardLayout, prev: Vec3, next: Vec3, others: impl IntoIterator<Item = Vec3>, gap: f32) -> Vec3 {
+    let mut at = next;
+    for other in others {
+        let away = (at - other).with_y(0.0);
+        let now = away.length();
+        let before = (prev - other).with_y(0.0).length();
+        if now >= gap || now >= before {
+            continue;
+        }
+        let direction = if now > 1e-4 { away / now } else { (prev - other).with_y(0.0).normalize_or(Vec3::X) };
+        at = (other + direction * gap.min(before)).with_y(at.y);
+    }
+    layout.clamp_walkable(at, AVATAR_RADIUS)
+}
+
 /// Keep a head or hand within reach of its body; non-finite values go to the body.
 pub fn bound_limb(body: Vec3, limb: Vec3) -> Vec3 {
     if !limb.is_finite() {
@@ -73,6 +100,30 @@ pub fn bound_limb(body: Vec3, limb: Vec3) -> Vec3 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bodies_do_not_walk_into_each_other_but_may_always_step_away() {
+        let layout = WardLayout::ward();
+        let other = Vec3::new(1.0, 0.0, 0.0);
+        // Walking straight at someone stops at the gap.
+        let mut at = Vec3::new(-1.0, 0.0, 0.0);
+        for _ in 0..60 {
+            let (next, _) = step_toward(at, other, 1.0 / 30.0);
+            at = keep_apart(&layout, at, next, [other], MIN_BODY_GAP);
+        }
+        assert!((at.distance(other) - MIN_BODY_GAP).abs() < 1e-3, "stopped {} m away", at.distance(other));
+        // Placed closer than the gap (a facilitator gathered them): never pushed,
+        // never closer, and free to leave.
+        let close = other + Vec3::new(-0.2, 0.0, 0.0);
+        assert_eq!(keep_apart(&layout, close, close, [other], MIN_BODY_GAP), close);
+        let closer = keep_apart(&layout, close, other + Vec3::new(-0.1, 0.0, 0.0), [other], MIN_BODY_GAP);
+        assert!(closer.distance(other) >= 0.2 - 1e-4);
+        let away = other + Vec3::new(-0.3, 0.0, 0.05);
+        assert_eq!(keep_apart(&layout, close, away, [other], MIN_BODY_GAP), away);
+        // Passing by someone is allowed: only the part of a step that goes in is refused.
+        let beside = keep_apart(&layout, Vec3::new(0.0, 0.0, 0.6), Vec3::new(0.05, 0.0, 0.58), [other], MIN_BODY_GAP);
+        assert_eq!(beside, Vec3::new(0.05, 0.0, 0.58));
+    }
 
     #[test]
     fn walking_arrives_and_never_overshoots() {

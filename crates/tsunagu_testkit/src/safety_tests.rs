@@ -337,3 +337,31 @@ fn new_invites_keep_everyone_inside_and_the_old_ones_bring_in_nobody_new() {
     assert_eq!(s.clients[volunteer].core.room().me().map(|m| m.role), Some(Role::Facilitator));
     assert_eq!(s.clients[volunteer].core.room().invites(), Some(&new), "a facilitator coming in is not told the invites");
 }
+
+#[test]
+fn the_room_keeps_a_child_from_walking_into_someone_even_from_a_patched_client() {
+    use bevy_math::{Quat, Vec3};
+    use tsunagu_sim::motion::MIN_BODY_GAP;
+    use tsunagu_sim::pose::{to_wire, wire_pos};
+    let (mut s, staff, child, _) = meetup();
+    let body = |s: &Stepper, who: usize| wire_pos(s.server.room().member(id(s, who)).unwrap().pose.body.pos);
+    let nurse = body(&s, staff);
+    let pose = |at: Vec3| tsunagu_protocol::AvatarPose { body: to_wire(at, Quat::IDENTITY), head: to_wire(at + Vec3::Y * 1.15, Quat::IDENTITY), hands: None };
+    // A client that sends poses straight through the nurse, as a patched one might.
+    let start = body(&s, child);
+    for n in 0..90 {
+        let at = start.lerp(nurse, (n as f32 / 60.0).min(1.0));
+        s.send_pose(child, pose(at));
+        s.step(TICK);
+        assert!(body(&s, child).distance(nurse) >= MIN_BODY_GAP - 0.01, "inside the nurse at step {n}: {:.3} m", body(&s, child).distance(nurse));
+    }
+    assert!(s.clients[child].events.iter().any(|e| matches!(e, RoomEvent::MovedTo(_))), "the child's client was not told where it stands");
+    // Walking away is never stopped.
+    let near = body(&s, child);
+    let away = near + (near - nurse).normalize() * 1.0;
+    for n in 0..30 {
+        s.send_pose(child, pose(near.lerp(away, (n as f32 / 20.0).min(1.0))));
+        s.step(TICK);
+    }
+    assert!(body(&s, child).distance(away) < 0.05, "could not walk away: at {} near {near} to {away}", body(&s, child));
+}

@@ -109,6 +109,7 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                             crate::play::spawn_wish_toggle(row, &font);
                             super::staff::spawn_staff_toggle(row, &font);
                             crate::calm::spawn_calm_section(row, &font);
+                            crate::personal_space::spawn_space_button(row, &font);
                         });
                         // Hidden until their buttons open them: the room stays in view.
                         p.spawn((LookPanel, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, ..default() }))

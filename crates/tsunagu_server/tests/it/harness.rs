@@ -171,9 +171,11 @@ pub fn wait_until(peers: &mut [&mut Peer], limit: Duration, done: impl Fn(&[&mut
     false
 }
 
-/// A slow, natural walk: a loop across the free floor in front of the screen.
+/// A slow, natural walk: a loop across the free floor in front of the screen,
+/// clear of the row where the watchers arrive (z = 1.8 m): the room keeps
+/// bodies from walking into each other.
 pub fn path(t: f32) -> Vec3 {
-    Vec3::new(1.2 * (t * 0.8).sin(), 0.0, 1.0 + 0.6 * (t * 0.5).cos())
+    Vec3::new(1.2 * (t * 0.8).sin(), 0.0, -0.8 + 0.6 * (t * 0.5).cos())
 }
 
 /// The result of watching `walker` walk [`path`] for `seconds`.
