@@ -113,3 +113,99 @@ fn a_member_flooding_datagrams_is_closed_at_once_and_the_others_stay() {
     assert!(wait_until(&mut [&mut child], Duration::from_secs(3), |ps| ps[0].present() == 0), "the flooder is still shown");
     assert!(child.ended().is_none(), "the child was closed too");
 }
+
+/// How long after `walker` sent each pose `watcher` first held it (ms), over
+/// `seconds`, while `meanwhile` runs every millisecond. Each pose carries a
+/// marker in its head height, so the watcher knows which one it sees.
+fn pose_ages(walker: &mut Peer, watcher: &mut Peer, seconds: f32, mut meanwhile: impl FnMut()) -> Vec<f64> {
+    let walker_id = walker.id().expect("walker joined");
+    let started = Instant::now();
+    let mut sent: std::collections::HashMap<i32, Instant> = std::collections::HashMap::new();
+    let mut last_seen = None;
+    let mut ages = Vec::new();
+    let mut seq = 0;
+    let mut next_pose = Duration::ZERO;
+    while started.elapsed().as_secs_f32() < seconds {
+        if started.elapsed() >= next_pose {
+            next_pose += Duration::from_secs(1) / 30;
+            let marker = seq % 250;
+            seq += 1;
+            let mut pose = pose_at(bevy_math::Vec3::new(0.0, 0.0, 0.0));
+            pose.head.pos.0[1] = 1000 + marker;
+            sent.insert(marker, Instant::now());
+            walker.send_pose(pose);
+        }
+        walker.pump();
+        meanwhile();
+        watcher.pump();
+        let seen = watcher.core.room().peer(walker_id).and_then(|p| p.latest).map(|p| p.head.pos.0[1] - 1000);
+        if seen.is_some() && seen != last_seen {
+            last_seen = seen;
+            if let Some(at) = seen.and_then(|m| sent.get(&m)) {
+                ages.push(at.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    ages.sort_by(f64::total_cmp);
+    ages
+}
+
+fn p99(sorted: &[f64]) -> f64 {
+    sorted[((sorted.len() as f64 * 0.99) as usize).min(sorted.len() - 1)]
+}
+
+/// One member sends all it may — voice at 80 frames a second (the room
+/// passes 55), chat, stamps and gestures at 18 frames a second (most refused
+/// as too fast), poses at 30 — without going over the connection's limits,
+/// so it is never closed. The others' poses arrive no later for it.
+#[test]
+fn one_member_flooding_within_the_limits_does_not_slow_the_others() {
+    use tsunagu_protocol::{ClientEvent, Gesture, Stamp, VoiceFrame};
+    let _turn = one_at_a_time();
+    let server = TestServer::start("flood-within-limits", 8);
+    let mut walker = Peer::join(&server.invite(CODE), "walker");
+    let mut watcher = Peer::join(&server.invite(CODE), "watcher");
+    let mut flooder = Peer::join(&server.invite(CODE), "flooder");
+    assert!(wait_until(&mut [&mut walker, &mut watcher, &mut flooder], Duration::from_secs(5), |ps| ps.iter().all(|p| p.present() == 2)));
+    let calm = pose_ages(&mut walker, &mut watcher, 3.0, || flooder.pump());
+    let tick_ms = 1000.0 / 30.0;
+    let one_way_ms = watcher.core.round_trip().map_or(0.0, |rtt| rtt.as_secs_f64() * 1000.0 / 2.0);
+    let flood_started = Instant::now();
+    let (mut voice, mut events, mut poses) = (0u32, 0u32, 0u32);
+    let flooded = pose_ages(&mut walker, &mut watcher, 4.0, || {
+        let t = flood_started.elapsed().as_secs_f64();
+        while f64::from(voice) < t * 80.0 {
+            flooder.core.send_voice(VoiceFrame { seq: voice as u16, timestamp: voice * 960, speaking: true, opus: vec![0x55; 120] });
+            voice += 1;
+        }
+        while f64::from(events) < t * 18.0 {
+            let event = match events % 3 {
+                0 => ClientEvent::Chat(format!("あそぼう {events}")),
+                1 => ClientEvent::Stamp(Stamp::Heart),
+                _ => ClientEvent::Gesture(Gesture::Wave),
+            };
+            flooder.core.send_event(event);
+            events += 1;
+        }
+        while f64::from(poses) < t * 30.0 {
+            flooder.send_pose(pose_at(bevy_math::Vec3::new(2.0, 0.0, -1.0)));
+            poses += 1;
+        }
+        flooder.pump();
+    });
+    let refused = flooder.events.iter().filter(|e| matches!(e, tsunagu_client_core::RoomEvent::Refused(_))).count();
+    eprintln!(
+        "flood within the limits: {voice} voice frames, {events} events ({refused} refused), {poses} poses in 4 s; \
+         the watcher's pose age p99 {:.1} ms calm ({} samples), {:.1} ms during ({} samples); one-way delay {one_way_ms:.1} ms",
+        p99(&calm),
+        calm.len(),
+        p99(&flooded),
+        flooded.len()
+    );
+    assert!(flooder.ended().is_none(), "the flooder went over the limits and was closed: {:?}", flooder.ended());
+    assert!(refused > 0, "nothing was refused: the flood did not reach the room's limits");
+    assert!(flooded.len() > 40, "only {} poses seen during the flood", flooded.len());
+    assert!(p99(&flooded) <= one_way_ms + 2.0 * tick_ms, "pose age p99 {:.1} ms during the flood (calm {:.1} ms)", p99(&flooded), p99(&calm));
+    assert!(watcher.ended().is_none() && walker.ended().is_none());
+}

@@ -6,6 +6,9 @@
 //! and every file the server wrote is searched for the canaries and for the
 //! clients' addresses (127.0.0.2 and 127.0.0.3 stand in for children's PCs);
 //! the clients' own log lines (the cores in this process, at trace) likewise.
+//! A facilitator makes new invites meanwhile: the server keeps them, and its
+//! data directory holds its key, certificate and codes and nothing else; a
+//! restart with nothing new writes nothing there.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
@@ -132,6 +135,16 @@ fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
         std::thread::sleep(Duration::from_millis(300));
         drop(rogue);
     }
+    // A facilitator (invite from the owner-only file) makes new invites.
+    let staff_file = std::fs::read_to_string(data_dir.join("tsunagu-private").join("facilitator-invites.txt")).unwrap();
+    let staff_invite = Invite::parse(staff_file.lines().next().and_then(|l| l.split_once(": ")).unwrap().1.trim()).unwrap();
+    let mut staff = Peer::join(&staff_invite, "staff");
+    assert!(wait_until(&mut [&mut staff], Duration::from_secs(5), |ps| ps[0].core.room().invites().is_some()));
+    staff.core.send_event(ClientEvent::NewInvites);
+    assert!(wait_until(&mut [&mut staff], Duration::from_secs(3), |ps| ps[0].core.room().invites().is_some_and(|c| c.participant != invite.room_code)));
+    let new_codes = staff.core.room().invites().cloned().unwrap();
+    staff.core.leave();
+    staff.pump();
     sakura.core.leave();
     hanako.core.leave();
     sakura.pump();
@@ -167,5 +180,40 @@ fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
             assert!(!text.contains(canary), "{canary:?} in {}", file.display());
         }
     }
+    // The new invites were kept and told to whoever runs the server.
+    let private = data_dir.join("tsunagu-private");
+    assert!(std::fs::read_to_string(private.join("rooms.txt")).unwrap().contains(&new_codes.participant), "the new codes were not kept");
+    assert!(std::fs::read_to_string(private.join("facilitator-invites.txt")).unwrap().contains(&new_codes.facilitator));
+    assert!(printed.contains(&format!("/{}?", new_codes.participant)), "the new participant invite was not printed: {printed}");
+    // Only what the server must keep is in its data directory.
+    let mut names: Vec<String> = Vec::new();
+    let mut files = Vec::new();
+    files_under(&data_dir, &mut files);
+    names.extend(files.iter().map(|f| f.strip_prefix(&data_dir).unwrap().display().to_string()));
+    names.sort();
+    let kept = ["facilitator-invites.txt", "rooms.txt", "server-cert.der", "server-key.der"].map(|n| format!("tsunagu-private/{n}"));
+    assert_eq!(names, kept, "the data directory holds more than the key, certificate and codes");
+    // A restart with nothing new writes nothing, and serves the new codes.
+    let modified = |f: &std::path::PathBuf| std::fs::metadata(f).unwrap().modified().unwrap();
+    let before: Vec<_> = files.iter().map(modified).collect();
+    // On the same port, as a real server restarts (the invites name it).
+    let mut again = Command::new(env!("CARGO_BIN_EXE_tsunagu-server"))
+        .args(["--bind", &format!("127.0.0.1:{}", invite.port), "--public-host", "127.0.0.1", "--rooms", "1"])
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start tsunagu-server again");
+    let mut line = String::new();
+    let mut again_out = BufReader::new(again.stdout.take().unwrap());
+    while !line.contains("participant invite:") {
+        line.clear();
+        assert!(again_out.read_line(&mut line).unwrap() > 0, "the restarted server printed no invite");
+    }
+    let _ = again.kill();
+    let _ = again.wait();
+    assert!(line.contains(&new_codes.participant), "the restart did not serve the new codes: {line}");
+    assert_eq!(files.iter().map(modified).collect::<Vec<_>>(), before, "a restart with nothing new wrote to the data directory");
     let _ = std::fs::remove_dir_all(&data_dir);
 }
