@@ -326,6 +326,18 @@ async def main(invite):
     if not changed or not own:
         print("FAIL: the look change did not come back as PeerChanged")
         return 1
+    # Section 6, facilitation: a participant sending facilitator actions raw is
+    # refused NotAllowed, each one, and nothing changes.
+    raw = [{"Mute": [walker_id, True]}, {"LockRoom": True}, {"SetWaitingRoom": True}, "NewInvites", "EndMeetup"]
+    before = len(walker.refusals)
+    for event in raw:
+        walker.send_event(event)
+    await asyncio.sleep(0.3)
+    refused = walker.refusals[before:]
+    print(f"facilitator actions sent raw by a participant: {len(refused)} of {len(raw)} refused {sorted(set(map(tuple, refused)))}")
+    if refused != [["Facilitate", "NotAllowed"]] * len(raw):
+        print("FAIL: a participant's raw facilitator action was not refused")
+        return 1
     seen = [s for s in watcher.seen.get(walker_id, []) if s[0] - start > 1.0]
     if not seen:
         print("FAIL: the watcher never saw the walker")

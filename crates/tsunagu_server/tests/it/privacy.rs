@@ -1,6 +1,6 @@
 //! Nothing about people in any log or file: the real `tsunagu-server` binary
 //! at `RUST_LOG=trace`, a small meetup with canary nicknames and a canary
-//! chat line (stamps and a wave besides), and crafted
+//! chat line (voice, stamps and a wave besides), and crafted
 //! messages that used to carry a peer's text into the log (an unknown variant
 //! with newlines, a Hello with its fields out of order). Then every log line
 //! and every file the server wrote is searched for the canaries and for the
@@ -117,12 +117,17 @@ fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
     hanako.core.send_event(ClientEvent::Chat("ないしょの はなし\u{202e}".into()));
     sakura.core.send_event(ClientEvent::Stamp(Stamp::Heart));
     hanako.core.send_event(ClientEvent::Gesture(Gesture::Wave));
+    // She talks (voice frames pass the server as they are).
+    for seq in 0..10u16 {
+        sakura.core.send_voice(tsunagu_protocol::VoiceFrame { seq, timestamp: u32::from(seq) * 960, speaking: true, opus: vec![0x42; 60] });
+    }
     // A Tanabata wish, and the ball picked up and thrown.
     hanako.core.send_event(ClientEvent::HangWish(tsunagu_protocol::Paper::Blue, "ひみつの ねがい".into()));
     sakura.core.send_event(ClientEvent::Grab(0));
     sakura.core.send_event(ClientEvent::Release(0, tsunagu_protocol::QuantVec([0, 3000, 0])));
     assert!(wait_until(&mut [&mut sakura, &mut hanako], Duration::from_secs(2), |ps| ps[1].events.iter().any(|e| matches!(e, RoomEvent::Chat(..)))));
     assert!(wait_until(&mut [&mut sakura, &mut hanako], Duration::from_secs(2), |ps| ps[0].events.iter().any(|e| matches!(e, RoomEvent::WishHung(..)))));
+    assert!(!hanako.core.take_voice().is_empty(), "the voice did not get through");
     // Crafted frames that carry text into a careless log.
     let crafted: [Vec<u8>; 3] = [
         rmp_serde::to_vec(&std::collections::BTreeMap::from([("Canary さくら\nINFO CANARY-LINE forged", 1u8)])).unwrap(),
