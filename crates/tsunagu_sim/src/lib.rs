@@ -8,5 +8,6 @@ pub mod layout;
 pub mod motion;
 pub mod objects;
 pub mod pose;
+pub mod rig;
 
 pub use layout::{Dartboard, Piece, PieceKind, WardLayout};
