@@ -154,6 +154,8 @@ pub enum RoomEvent {
     WaitingPeople(Vec<WaitingPerson>),
     /// (Facilitators) the room's codes, now (after a change, or on joining).
     Invites(RoomCodes),
+    /// A facilitator asked this client to recentre its headset view.
+    RecentreAsked,
     /// Over for good; nothing more will happen.
     Ended(ClientEnd),
 }
@@ -468,6 +470,7 @@ impl ClientCore {
                 self.room.set_waiting(people.clone());
                 self.out.push(RoomEvent::WaitingPeople(people));
             }
+            SessionEvent::Event(ServerEvent::Recentre) => self.out.push(RoomEvent::RecentreAsked),
             SessionEvent::Event(ServerEvent::Invites(codes)) => {
                 self.room.set_invites(codes.clone());
                 self.out.push(RoomEvent::Invites(codes));

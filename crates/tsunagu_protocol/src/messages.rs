@@ -449,6 +449,10 @@ pub enum ServerEvent {
     /// To facilitators only: the room's codes as they are now (for invites
     /// to pass on). Sent after `Welcome` and when a facilitator changes them.
     Invites(RoomCodes),
+    /// To one person only: a facilitator asks your headset view to be
+    /// recentred (you face the way your body faces, at eye height). A
+    /// desktop client may ignore it.
+    Recentre,
 }
 
 /// Someone waiting to be let in, as facilitators see them.
@@ -529,6 +533,8 @@ pub enum ClientEvent {
     /// Facilitators: give the room new codes. Nobody inside is removed; the
     /// old codes bring back only people with a resume token.
     NewInvites,
+    /// Facilitators: ask this person's client to recentre their headset view.
+    AskRecentre(PeerId),
 }
 
 impl ClientEvent {
@@ -555,7 +561,8 @@ impl ClientEvent {
             | ClientEvent::SetWaitingRoom(_)
             | ClientEvent::LetIn(_)
             | ClientEvent::TurnAway(_)
-            | ClientEvent::NewInvites => EventKind::Facilitate,
+            | ClientEvent::NewInvites
+            | ClientEvent::AskRecentre(_) => EventKind::Facilitate,
         }
     }
 }
@@ -862,7 +869,7 @@ impl Validate for ServerEvent {
             ServerEvent::WaitingPeople(people) if people.len() > MAX_WAITING || people.iter().any(|p| !nickname_is_valid(&p.nickname)) => Err("waiting"),
             ServerEvent::WaitingPeople(_) | ServerEvent::WaitingRoom(_) => Ok(()),
             ServerEvent::Invites(codes) if [&codes.participant, &codes.facilitator].iter().any(|c| c.chars().count() > MAX_ROOM_CODE_CHARS) => Err("invites"),
-            ServerEvent::Invites(_) => Ok(()),
+            ServerEvent::Invites(_) | ServerEvent::Recentre => Ok(()),
         }
     }
 }

@@ -134,6 +134,8 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ("LetIn", encode(&ClientEvent::LetIn(1), MAX_FRAME_BYTES).unwrap(), "81 a5 4c 65 74 49 6e 01"),
         ("Rejected(TurnedAway)", encode(&ServerControl::Rejected(RejectReason::TurnedAway), MAX_FRAME_BYTES).unwrap(), "81 a8 52 65 6a 65 63 74 65 64 aa 54 75 72 6e 65 64 41 77 61 79"),
         ("NewInvites", encode(&ClientEvent::NewInvites, MAX_FRAME_BYTES).unwrap(), "aa 4e 65 77 49 6e 76 69 74 65 73"),
+        ("AskRecentre", encode(&ClientEvent::AskRecentre(PeerId(3)), MAX_FRAME_BYTES).unwrap(), "81 ab 41 73 6b 52 65 63 65 6e 74 72 65 03"),
+        ("Recentre", encode(&ServerEvent::Recentre, MAX_FRAME_BYTES).unwrap(), "a8 52 65 63 65 6e 74 72 65"),
         (
             "Invites",
             encode(&ServerEvent::Invites(RoomCodes { participant: "abc".into(), facilitator: "xyz".into() }), MAX_FRAME_BYTES).unwrap(),

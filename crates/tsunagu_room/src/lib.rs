@@ -463,6 +463,7 @@ impl Room {
                 self.decided.push((ticket, admitted));
                 Ok(self.waiting_people())
             }
+            ClientEvent::AskRecentre(target) => self.members.get(target).map(|_| ServerEvent::Recentre).ok_or(RefusalReason::Unknown),
             ClientEvent::NewInvites => {
                 let (code, facilitator_code) = codes::fresh_code_pair();
                 let old_code = std::mem::replace(&mut self.config.code, code);

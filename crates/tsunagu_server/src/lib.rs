@@ -542,6 +542,12 @@ impl<L: ServerLinks> RoomServer<L> {
                     self.brief_facilitator(conn, room);
                 }
             }
+            // Only the person asked recentres.
+            (ClientEvent::AskRecentre(target), _) => {
+                for conn in self.conns_of(room, *target) {
+                    self.send_frame(conn, Channel::Events, outcome);
+                }
+            }
             (_, ServerEvent::WaitingPeople(_)) => {
                 self.tell_facilitators(room, outcome);
                 self.carry_out_decisions(room, now);

@@ -365,3 +365,16 @@ fn the_room_keeps_a_child_from_walking_into_someone_even_from_a_patched_client()
     }
     assert!(body(&s, child).distance(away) < 0.05, "could not walk away: at {} near {near} to {away}", body(&s, child));
 }
+
+#[test]
+fn a_facilitator_asks_one_headset_to_recentre_and_a_child_cannot() {
+    let (mut s, staff, child, friend) = meetup();
+    s.send_event(friend, ClientEvent::AskRecentre(id(&s, child)));
+    s.run(2, TICK);
+    assert_eq!(last_refusal(&s, friend), Some(NOT_ALLOWED));
+    assert!(!s.clients[child].events.contains(&RoomEvent::RecentreAsked));
+    s.send_event(staff, ClientEvent::AskRecentre(id(&s, child)));
+    s.run(2, TICK);
+    assert!(s.clients[child].events.contains(&RoomEvent::RecentreAsked), "the child's client was not asked");
+    assert!(!s.clients[friend].events.contains(&RoomEvent::RecentreAsked), "someone else was asked too");
+}
