@@ -46,9 +46,16 @@ struct Cli {
     /// Window size as WIDTHxHEIGHT.
     #[arg(long, default_value = "1280x720", value_parser = parse_size)]
     size: (u32, u32),
+    /// Use a VR headset (OpenXR). This is also the default: without a runtime
+    /// or a headset, Tsunagu says so on screen and runs in the window.
+    #[arg(long, conflicts_with = "no_xr")]
+    xr: bool,
     /// Do not try OpenXR; use the desktop window only.
     #[arg(long)]
     no_xr: bool,
+    /// In a headset, lying back in bed at this angle (0 to 60 degrees): the room is shown upright.
+    #[arg(long, value_name = "DEGREES", default_value_t = 0.0, value_parser = parse_tilt)]
+    bed_tilt: f32,
     /// Use this microphone (a name from --list-devices) instead of the default.
     #[arg(long, value_name = "NAME", conflicts_with_all = ["mic_file", "no_mic"])]
     mic: Option<String>,
@@ -116,6 +123,13 @@ fn parse_language(s: &str) -> Result<Language, String> {
     Language::from_tag(s).ok_or_else(|| format!("'{s}' is not a language Tsunagu speaks (ja, en)"))
 }
 
+fn parse_tilt(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(degrees) if (0.0..=tsunagu_sim::rig::MAX_TILT_DEGREES).contains(&degrees) => Ok(degrees),
+        _ => Err(format!("'{s}' is not an angle from 0 to {} degrees", tsunagu_sim::rig::MAX_TILT_DEGREES)),
+    }
+}
+
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
     let (w, h) = s.split_once(['x', 'X']).ok_or_else(|| format!("'{s}' is not a size like 1280x720"))?;
     let w: u32 = w.parse().map_err(|_| format!("'{s}' is not a size like 1280x720"))?;
@@ -150,7 +164,8 @@ fn main() -> ExitCode {
         join: cli.join,
         screenshot: cli.screenshot.map(|path| ScreenshotRequest { path, frames: cli.frames.max(1) }),
         window_size: cli.size,
-        xr: !cli.no_xr,
+        xr: cli.xr || !cli.no_xr,
+        bed_tilt_degrees: cli.bed_tilt,
         bots: cli.bots,
         voice,
         settings_file,

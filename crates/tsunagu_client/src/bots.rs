@@ -104,6 +104,18 @@ fn along(route: &[Vec3], mut distance: f32) -> Option<(Vec3, Vec3)> {
     None
 }
 
+/// How far the host's head has moved as the practice guests saw it, through
+/// the server (a headset test's proof that the headset reaches others).
+#[derive(Resource, Default, Clone, Copy, Debug)]
+pub struct HostHeadSeen {
+    /// Where a guest first saw the host's head.
+    pub first: Option<Vec3>,
+    /// The farthest from there a guest has seen it since, metres.
+    pub farthest: f32,
+    /// A guest has seen the host's hands tracked.
+    pub hands: bool,
+}
+
 /// The practice guests. Behind a mutex only because resources must be `Sync`.
 #[derive(Resource)]
 struct Bots(Mutex<Vec<Bot>>);
@@ -113,7 +125,7 @@ pub struct BotsPlugin;
 
 impl Plugin for BotsPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, (start_bots.run_if(resource_added::<HostedRoom>), stroll.run_if(resource_exists::<Bots>)));
+        app.init_resource::<HostHeadSeen>().add_systems(Update, (start_bots.run_if(resource_added::<HostedRoom>), stroll.run_if(resource_exists::<Bots>)));
     }
 }
 
@@ -154,7 +166,7 @@ fn start_bots(
     commands.insert_resource(Bots(Mutex::new(bots)));
 }
 
-fn stroll(time: Res<Time<Real>>, mut bots: ResMut<Bots>, texts: Res<Texts>, settings: Res<Settings>) {
+fn stroll(time: Res<Time<Real>>, mut bots: ResMut<Bots>, texts: Res<Texts>, settings: Res<Settings>, mut host_seen: ResMut<HostHeadSeen>) {
     let Ok(bots) = bots.0.get_mut() else { return };
     let t = time.elapsed_secs();
     let ward = WardLayout::ward();
@@ -209,6 +221,14 @@ fn stroll(time: Res<Time<Real>>, mut bots: ResMut<Bots>, texts: Res<Texts>, sett
         }
         // Bots only listen so their queues stay empty; they react to nothing.
         bot.core.poll(time.elapsed());
+        // The host (the room's facilitator) as this guest sees it.
+        let host = bot.core.room().peers().find(|p| p.role == tsunagu_protocol::Role::Facilitator).map(|p| p.id);
+        if let Some(seen) = host.and_then(|id| bot.core.room().peer(id)).and_then(|p| p.latest) {
+            let head = tsunagu_sim::pose::wire_pos(seen.head.pos);
+            let first = *host_seen.first.get_or_insert(head);
+            host_seen.farthest = host_seen.farthest.max(first.distance(head));
+            host_seen.hands |= seen.hands.is_some();
+        }
         let head = rot * Quat::from_rotation_y((t * 0.7 + bot.phase).sin() * 0.4);
         let pose = AvatarPose { body: to_wire(pos, rot), head: to_wire(pos + Vec3::Y * EYE_HEIGHT, head), hands: None };
         // The core paces poses to the server's tick rate, like any client's.

@@ -54,7 +54,7 @@ impl Plugin for ControlsPlugin {
             .add_systems(Startup, spawn_camera)
             .add_systems(
                 Update,
-                (keyboard_turn_and_view.run_if(crate::chat::not_typing), mouse_look, click_to_walk, walk, write_local_pose)
+                (keyboard_turn_and_view.run_if(crate::chat::not_typing), mouse_look, click_to_walk, walk, write_local_pose.run_if(not(crate::xr::headset_running)))
                     .chain()
                     .in_set(crate::net::NetSet::LocalInput)
                     .run_if(in_state(AppState::InRoom)),

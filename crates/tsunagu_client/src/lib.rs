@@ -55,6 +55,9 @@ pub struct ClientOptions {
     pub window_size: (u32, u32),
     /// Try OpenXR (falls back to the desktop when no runtime is found).
     pub xr: bool,
+    /// How far the person lies back in bed, degrees (0 to 60): the headset
+    /// shows the room upright for them.
+    pub bed_tilt_degrees: f32,
     /// Practice guests who walk around the hosted room (for trying it alone, and tests).
     pub bots: u32,
     /// Microphone, speakers and talk mode.
@@ -75,6 +78,7 @@ impl Default for ClientOptions {
             screenshot: None,
             window_size: (1280, 720),
             xr: true,
+            bed_tilt_degrees: 0.0,
             bots: 0,
             voice: tsunagu_voice::engine::VoiceSettings::default(),
             settings_file: tsunagu_client_core::settings::default_path(),
@@ -196,7 +200,7 @@ pub fn build_app(options: ClientOptions) -> App {
         .set(AssetPlugin { file_path: assets::asset_root().to_string_lossy().into_owned(), ..default() })
         .set(bevy::log::LogPlugin { fmt_layer: log_format, ..default() });
     if options.xr {
-        app.add_plugins(bevy_mod_openxr::add_xr_plugins(defaults));
+        app.add_plugins(bevy_mod_openxr::add_xr_plugins(defaults)).add_plugins(xr::HeadsetPlugin { tilt_degrees: options.bed_tilt_degrees });
     } else {
         app.add_plugins(defaults);
     }

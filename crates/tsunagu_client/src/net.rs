@@ -72,6 +72,12 @@ pub enum NetSet {
     Send,
 }
 
+/// Sends the local pose, in `PostUpdate`: after the desktop controls (in
+/// `Update`) and the headset (which reads its views in `PostUpdate`) wrote
+/// it, so a pose leaves in the frame it was sampled.
+#[derive(SystemSet, Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct PoseSend;
+
 /// One [`RoomEvent`] from the core, for any plugin to read.
 #[derive(Message, Clone, Debug, PartialEq)]
 pub struct RoomMessage(pub RoomEvent);
@@ -201,7 +207,8 @@ impl Plugin for NetPlugin {
             .add_systems(OnEnter(AppState::InRoom), connect)
             .add_systems(OnExit(AppState::InRoom), disconnect)
             .add_systems(Update, receive.in_set(NetSet::Receive).run_if(resource_exists::<Connection>))
-            .add_systems(Update, (send_events, send_pose).in_set(NetSet::Send).run_if(resource_exists::<Connection>))
+            .add_systems(Update, send_events.in_set(NetSet::Send).run_if(resource_exists::<Connection>))
+            .add_systems(PostUpdate, send_pose.in_set(PoseSend).run_if(resource_exists::<Connection>))
             .add_systems(Last, leave_on_exit);
     }
 }

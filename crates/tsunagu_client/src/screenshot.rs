@@ -115,6 +115,7 @@ fn count_and_capture(
     mut images: ResMut<Assets<Image>>,
     ward: Res<crate::scene::Ward>,
     picture_cameras: Query<(), With<crate::play::PictureCamera>>,
+    headset: Headset,
     mut exit: MessageWriter<AppExit>,
 ) {
     let Some(request) = &options.screenshot else { return };
@@ -163,11 +164,51 @@ fn count_and_capture(
         info!("tsunagu: on screen after {} frames: {avatars} avatars, {gesturing} gesturing, {hands_up} hands up, {stamps} stamps, {bubbles} chat bubbles (Japanese: {japanese})", progress.frames_shown);
         info!("tsunagu: play on screen: ball flying: {}, {} darts in the board, {} wishes on the bamboo", play.ball_flying, play.darts_in_board, play.wishes);
         info!("tsunagu: saving screenshot to {}", path.display());
-        commands
-            .spawn(Screenshot::primary_window())
-            .observe(save_to_disk(path))
-            .observe(|_: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
-                exit.write(AppExit::Success);
-            });
+        // In a headset, also what the left eye sees, from the runtime's swapchain.
+        let eyes = headset.report();
+        let pictures = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(if eyes { 2 } else { 1 }));
+        let exit_when_all_saved = move |pictures: std::sync::Arc<std::sync::atomic::AtomicUsize>| {
+            move |_: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
+                if pictures.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+                    exit.write(AppExit::Success);
+                }
+            }
+        };
+        if eyes {
+            let eye = path.with_file_name(format!("{}-left-eye.png", path.file_stem().map_or("headset".into(), |s| s.to_string_lossy())));
+            info!("tsunagu: headset: saving the left eye's view to {}", eye.display());
+            let left_eye = bevy::camera::ManualTextureViewHandle(bevy_mod_openxr::render::XR_TEXTURE_INDEX);
+            commands.spawn(Screenshot::texture_view(left_eye)).observe(save_to_disk(eye)).observe(exit_when_all_saved(pictures.clone()));
+        }
+        commands.spawn(Screenshot::primary_window()).observe(save_to_disk(path)).observe(exit_when_all_saved(pictures));
+    }
+}
+
+/// The headset, for the screenshot's log (tests read it).
+#[derive(bevy::ecs::system::SystemParam)]
+struct Headset<'w> {
+    running: Option<Res<'w, bevy_mod_xr::session::XrState>>,
+    rig: Option<Res<'w, crate::xr::HeadsetRig>>,
+    seen: Option<Res<'w, crate::bots::HostHeadSeen>>,
+}
+
+impl Headset<'_> {
+    /// Log what the headset did; true if a session is running (its eye can be pictured).
+    fn report(&self) -> bool {
+        let running = matches!(self.running.as_deref(), Some(bevy_mod_xr::session::XrState::Running));
+        if let Some(rig) = &self.rig
+            && running
+        {
+            let moved = rig.head_path.map_or(0.0, |(first, last)| first.distance(last));
+            let seen = self.seen.as_ref().map_or(0.0, |s| s.farthest);
+            let hands = self.seen.as_ref().is_some_and(|s| s.hands);
+            info!(
+                "tsunagu: headset: {} frames in the headset, head moved {:.0} mm, a guest saw it move {:.0} mm, hands seen: {hands}",
+                rig.frames,
+                moved * 1000.0,
+                seen * 1000.0
+            );
+        }
+        running
     }
 }

@@ -1,9 +1,31 @@
-//! Headset status. bevy_mod_openxr tries the OpenXR runtime at start; without
-//! one it installs the normal desktop renderer and reports `XrState::Unavailable`.
-//! This plugin turns that into a status the HUD shows and the log states.
+//! The headset. bevy_mod_openxr tries the OpenXR runtime at start; without
+//! one it installs the normal desktop renderer and reports
+//! `XrState::Unavailable`, which the HUD says. With a session running, the
+//! headset's head and controllers drive the avatar through [`LocalPose`]
+//! (placed in the ward by a [`Rig`]: recentred, lifted to a standing eye
+//! height, tilted for a patient lying back), a trigger teleports where a body
+//! fits and the thumbstick snap-turns. Losing the session (headset off,
+//! runtime gone) goes back to the desktop controls, calmly.
+//!
+//! [`LocalPose`]: crate::net::LocalPose
 
 use bevy::prelude::*;
-use bevy_mod_xr::session::XrState;
+use bevy_mod_openxr::action_binding::{OxrSendActionBindings, OxrSuggestActionBinding};
+use bevy_mod_openxr::action_set_attaching::OxrAttachActionSet;
+use bevy_mod_openxr::action_set_syncing::{OxrActionSetSyncSet, OxrSyncActionSet};
+use bevy_mod_openxr::resources::OxrInstance;
+use bevy_mod_openxr::session::OxrSession;
+use bevy_mod_xr::camera::XrCamera;
+use bevy_mod_xr::session::{XrSessionCreated, XrState, XrTracker, XrTrackingRoot};
+use bevy_mod_xr::spaces::XrSpaceLocationFlags;
+use tsunagu_client_core::RoomEvent;
+use tsunagu_sim::motion::AVATAR_HEIGHT;
+use tsunagu_sim::pose::{from_wire, to_wire};
+use tsunagu_sim::rig::{Pose, Rig};
+
+use crate::controls::{Heading, LocalPlayer};
+use crate::net::{LocalPose, NetSet, PoseSend, RoomMessage};
+use crate::AppState;
 
 /// What the client runs on.
 #[derive(Resource, Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,4 +55,317 @@ fn report_display_mode(mut commands: Commands, state: Option<Res<XrState>>) {
         DisplayMode::Headset => info!("tsunagu: VR headset runtime found"),
     }
     commands.insert_resource(mode);
+}
+
+/// Whether a headset session is running now (its views drive the avatar).
+pub fn headset_running(state: Option<Res<XrState>>) -> bool {
+    matches!(state.as_deref(), Some(XrState::Running))
+}
+
+/// How the headset's space sits in the ward, and the comfort choices.
+#[derive(Resource, Clone, Copy, Debug)]
+pub struct HeadsetRig {
+    /// The rig itself.
+    pub rig: Rig,
+    /// How far the person lies back in bed, degrees (0: sitting or standing).
+    pub tilt_degrees: f32,
+    /// One snap turn, degrees (30 or 45).
+    pub snap_degrees: f32,
+    /// Recentre at the next frame (on joining, when asked by a facilitator).
+    pub recentre: bool,
+    /// Frames the headset has shown the room.
+    pub frames: u64,
+    /// The first and latest head positions in the room (for the log).
+    pub head_path: Option<(Vec3, Vec3)>,
+}
+
+impl Default for HeadsetRig {
+    fn default() -> Self {
+        HeadsetRig { rig: Rig::default(), tilt_degrees: 0.0, snap_degrees: 30.0, recentre: true, frames: 0, head_path: None }
+    }
+}
+
+/// The controllers' actions: hand poses, the right hand's pointing ray,
+/// the trigger (teleport) and the thumbstick (snap turn).
+#[derive(Resource)]
+struct ControllerActions {
+    set: openxr::ActionSet,
+    grips: [openxr::Action<openxr::Posef>; 2],
+    aim: openxr::Action<openxr::Posef>,
+    select: openxr::Action<bool>,
+    turn: openxr::Action<openxr::Vector2f>,
+}
+
+/// A controller's grip, 0 left and 1 right, tracked in the headset's space.
+#[derive(Component)]
+struct Grip(usize);
+
+/// The right controller's pointing ray.
+#[derive(Component)]
+struct Aim;
+
+/// What the headset did last (for turning on the stick's edge only).
+#[derive(Resource, Default)]
+struct StickWas(f32);
+
+/// The headset in the room: controllers, rig, pose.
+pub struct HeadsetPlugin {
+    /// The bed's tilt to start with, degrees.
+    pub tilt_degrees: f32,
+}
+
+impl Plugin for HeadsetPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(HeadsetRig { tilt_degrees: self.tilt_degrees, ..default() })
+            .init_resource::<StickWas>()
+            .add_systems(Startup, create_actions.run_if(bevy_mod_xr::session::session_available))
+            .add_systems(OxrSendActionBindings, suggest_bindings)
+            .add_systems(XrSessionCreated, (attach_actions, spawn_controller_spaces))
+            .add_systems(PreUpdate, sync_actions.before(OxrActionSetSyncSet).run_if(bevy_mod_openxr::openxr_session_running))
+            .add_systems(Update, (follow_room_events.in_set(NetSet::Apply), say_session_changes, keep_my_head_out_of_my_eyes, pace_the_window))
+            .add_systems(
+                PostUpdate,
+                track_headset
+                    .after(bevy_mod_openxr::render::update_views)
+                    .before(TransformSystems::Propagate)
+                    .before(PoseSend)
+                    .run_if(headset_running)
+                    .run_if(in_state(AppState::InRoom)),
+            );
+    }
+}
+
+fn create_actions(instance: Res<OxrInstance>, mut commands: Commands) {
+    let made = (|| -> openxr::Result<ControllerActions> {
+        let set = instance.create_action_set("tsunagu", "Tsunagu", 0)?;
+        Ok(ControllerActions {
+            grips: [set.create_action("left_grip", "Left hand", &[])?, set.create_action("right_grip", "Right hand", &[])?],
+            aim: set.create_action("right_aim", "Pointing", &[])?,
+            select: set.create_action("select", "Teleport", &[])?,
+            turn: set.create_action("turn", "Snap turn", &[])?,
+            set,
+        })
+    })();
+    match made {
+        Ok(actions) => commands.insert_resource(actions),
+        Err(e) => warn!("tsunagu: headset controllers unavailable ({e}); head tracking still works"),
+    }
+}
+
+fn suggest_bindings(actions: Option<Res<ControllerActions>>, mut bindings: MessageWriter<OxrSuggestActionBinding>) {
+    let Some(actions) = actions else { return };
+    let mut bind = |action: openxr::sys::Action, profile: &'static str, paths: &[&'static str]| {
+        bindings.write(OxrSuggestActionBinding { action, interaction_profile: profile.into(), bindings: paths.iter().map(|p| (*p).into()).collect() });
+    };
+    // The simplest profile every runtime offers (Monado's simulated
+    // controllers too), and the common touch controllers.
+    for profile in ["/interaction_profiles/khr/simple_controller", "/interaction_profiles/oculus/touch_controller"] {
+        bind(actions.grips[0].as_raw(), profile, &["/user/hand/left/input/grip/pose"]);
+        bind(actions.grips[1].as_raw(), profile, &["/user/hand/right/input/grip/pose"]);
+        bind(actions.aim.as_raw(), profile, &["/user/hand/right/input/aim/pose"]);
+    }
+    bind(actions.select.as_raw(), "/interaction_profiles/khr/simple_controller", &["/user/hand/right/input/select/click"]);
+    bind(actions.select.as_raw(), "/interaction_profiles/oculus/touch_controller", &["/user/hand/right/input/trigger/value"]);
+    bind(actions.turn.as_raw(), "/interaction_profiles/oculus/touch_controller", &["/user/hand/right/input/thumbstick"]);
+}
+
+fn attach_actions(actions: Option<Res<ControllerActions>>, mut attach: MessageWriter<OxrAttachActionSet>) {
+    if let Some(actions) = actions {
+        attach.write(OxrAttachActionSet(actions.set.clone()));
+    }
+}
+
+fn sync_actions(actions: Option<Res<ControllerActions>>, mut sync: MessageWriter<OxrSyncActionSet>) {
+    if let Some(actions) = actions {
+        sync.write(OxrSyncActionSet(actions.set.clone()));
+    }
+}
+
+fn spawn_controller_spaces(actions: Option<Res<ControllerActions>>, session: Res<OxrSession>, mut commands: Commands) {
+    let Some(actions) = actions else { return };
+    for (side, grip) in actions.grips.iter().enumerate() {
+        match session.create_action_space(grip, openxr::Path::NULL, Isometry3d::IDENTITY) {
+            Ok(space) => {
+                commands.spawn((space, Grip(side), XrTracker));
+            }
+            Err(e) => warn!("tsunagu: a controller's space could not be made ({e})"),
+        }
+    }
+    if let Ok(space) = session.create_action_space(&actions.aim, openxr::Path::NULL, Isometry3d::IDENTITY) {
+        commands.spawn((space, Aim, XrTracker));
+    }
+}
+
+/// The headset's eyes, in its own space (never the body or the root, which this frame moves).
+type Eyes<'w, 's> = Query<'w, 's, (&'static XrCamera, &'static Transform), (Without<LocalPlayer>, Without<XrTrackingRoot>)>;
+
+/// The head in the headset's own space: between the two eyes.
+fn tracked_head(views: &Eyes) -> Option<Pose> {
+    let mut eyes: Vec<(u32, &Transform)> = views.iter().map(|(c, t)| (c.0, t)).collect();
+    eyes.sort_by_key(|(i, _)| *i);
+    match eyes.as_slice() {
+        [(_, left), (_, right), ..] => Some(((left.translation + right.translation) / 2.0, left.rotation.slerp(right.rotation, 0.5))),
+        [(_, one)] => Some((one.translation, one.rotation)),
+        [] => None,
+    }
+}
+
+/// The frame's headset work, right after the runtime located the views:
+/// comfort moves on the rig, then head and hands into the pose that is sent
+/// this same frame, the body where the avatar stands and the tracking root
+/// where the rig says.
+#[allow(clippy::too_many_arguments)]
+fn track_headset(
+    mut headset: ResMut<HeadsetRig>,
+    views: Eyes,
+    grips: Query<(&Grip, &Transform, &XrSpaceLocationFlags), (Without<LocalPlayer>, Without<XrTrackingRoot>)>,
+    aim: Query<(&Transform, &XrSpaceLocationFlags), (With<Aim>, Without<LocalPlayer>, Without<XrTrackingRoot>)>,
+    actions: Option<Res<ControllerActions>>,
+    session: Option<Res<OxrSession>>,
+    mut stick_was: ResMut<StickWas>,
+    ward: Res<crate::scene::Ward>,
+    people: Query<&Transform, (With<crate::avatar::RemoteAvatar>, Without<LocalPlayer>, Without<XrTrackingRoot>)>,
+    mut player: Query<(&mut Transform, &mut LocalPose), (With<LocalPlayer>, Without<XrTrackingRoot>)>,
+    mut root: Query<&mut Transform, (With<XrTrackingRoot>, Without<XrCamera>)>,
+    mut heading: ResMut<Heading>,
+) {
+    let Some(head) = tracked_head(&views) else { return };
+    let Ok((mut body, mut pose)) = player.single_mut() else { return };
+    let headset = &mut *headset;
+    if headset.recentre {
+        let feet = body.translation - Vec3::Y * (AVATAR_HEIGHT / 2.0);
+        headset.rig.recentre(head, feet, heading.yaw, headset.tilt_degrees.to_radians());
+        headset.recentre = false;
+    }
+    if let (Some(actions), Some(session)) = (actions, session) {
+        let pressed = actions.select.state(&session, openxr::Path::NULL).is_ok_and(|s| s.current_state && s.changed_since_last_sync);
+        if pressed && let Ok((ray, flags)) = aim.single() && flags.position_tracked {
+            let (origin, rotation) = headset.rig.to_room((ray.translation, ray.rotation));
+            let direction = rotation * Vec3::NEG_Z;
+            // Where the pointing ray meets the floor, if it points down at it.
+            if direction.y < -0.05 {
+                let target = origin + direction * (-origin.y / direction.y);
+                let others: Vec<Vec3> = people.iter().map(|t| t.translation).collect();
+                if !headset.rig.teleport(head, target, &ward.0, others) {
+                    info!("tsunagu: headset: nobody can stand there; no teleport");
+                }
+            }
+        }
+        let stick = actions.turn.state(&session, openxr::Path::NULL).map_or(0.0, |s| s.current_state.x);
+        // A turn on the stick's push past the middle, not while it is held.
+        if stick.abs() > 0.7 && stick_was.0.abs() <= 0.7 {
+            headset.rig.snap_turn(head, -stick.signum() * headset.snap_degrees);
+        }
+        stick_was.0 = stick;
+    }
+    let hands = {
+        let mut tracked = [None, None];
+        for (grip, transform, flags) in &grips {
+            if flags.position_tracked && grip.0 < 2 {
+                tracked[grip.0] = Some((transform.translation, transform.rotation));
+            }
+        }
+        match tracked {
+            [Some(left), Some(right)] => Some([left, right]),
+            _ => None,
+        }
+    };
+    let room = headset.rig.avatar(head, hands);
+    pose.0 = Some(tsunagu_protocol::AvatarPose {
+        body: to_wire(room.feet, room.body),
+        head: to_wire(room.head.0, room.head.1),
+        hands: room.hands.map(|h| h.map(|(p, r)| to_wire(p, r))),
+    });
+    // The body (and the desktop view's heading) follow the headset.
+    body.translation = room.feet + Vec3::Y * (AVATAR_HEIGHT / 2.0);
+    heading.yaw = room.body.to_euler(EulerRot::YXZ).0;
+    if let Ok(mut root) = root.single_mut() {
+        *root = Transform { translation: headset.rig.origin + Vec3::Y * headset.rig.lift, rotation: headset.rig.rotation(), ..default() };
+    }
+    headset.frames += 1;
+    headset.head_path = Some((headset.head_path.map_or(room.head.0, |(first, _)| first), room.head.0));
+}
+
+/// The server moved me (a facilitator brought me over, or I walked where
+/// nobody may stand): the rig follows, so the head stands there. A
+/// facilitator asking for a recentre is done at the next frame.
+fn follow_room_events(mut messages: MessageReader<RoomMessage>, mut headset: ResMut<HeadsetRig>, state: Option<Res<XrState>>) {
+    for RoomMessage(event) in messages.read() {
+        match event {
+            RoomEvent::MovedTo(body) if matches!(state.as_deref(), Some(XrState::Running)) => {
+                let (at, _) = from_wire(*body);
+                if let Some((_, head)) = headset.head_path {
+                    headset.rig.origin += (at - head).with_y(0.0);
+                }
+            }
+            RoomEvent::Joined { .. } | RoomEvent::RecentreAsked => headset.recentre = true,
+            _ => {}
+        }
+    }
+}
+
+/// Only the window sees my own head (and what I wear on it): the headset
+/// looks out from inside it. The window's camera sees both layers.
+fn keep_my_head_out_of_my_eyes(
+    mut commands: Commands,
+    me: Query<&Children, With<LocalPlayer>>,
+    children: Query<&Children>,
+    heads: Query<Entity, With<crate::avatar::AvatarHead>>,
+    layered: Query<(), With<bevy::camera::visibility::RenderLayers>>,
+    window_camera: Query<Entity, (With<crate::controls::MainCamera>, Without<bevy::camera::visibility::RenderLayers>)>,
+) {
+    for camera in &window_camera {
+        commands.entity(camera).insert(bevy::camera::visibility::RenderLayers::from_layers(&[0, WINDOW_ONLY_LAYER]));
+    }
+    for kids in &me {
+        for part in kids.iter().flat_map(|avatar| children.iter_descendants(avatar)) {
+            if heads.contains(part) {
+                for piece in std::iter::once(part).chain(children.iter_descendants(part)) {
+                    if !layered.contains(piece) {
+                        commands.entity(piece).insert(bevy::camera::visibility::RenderLayers::layer(WINDOW_ONLY_LAYER));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The render layer only the window's camera sees.
+const WINDOW_ONLY_LAYER: usize = 1;
+
+/// While the headset shows the room, the window (a mirror for whoever sits
+/// beside the bed) is drawn at a quarter of the frames: on a ward PC's
+/// integrated graphics every frame it skips goes to the headset, which must
+/// keep its pace.
+fn pace_the_window(
+    state: Option<Res<XrState>>,
+    mut frame: Local<u32>,
+    pictures: Query<(), With<bevy::render::view::screenshot::Screenshot>>,
+    mut cameras: Query<&mut Camera, With<crate::controls::MainCamera>>,
+) {
+    let running = matches!(state.as_deref(), Some(XrState::Running));
+    *frame = frame.wrapping_add(1);
+    // A picture being taken is of a window drawn this frame.
+    let active = !running || frame.is_multiple_of(4) || !pictures.is_empty();
+    for mut camera in &mut cameras {
+        if camera.is_active != active {
+            camera.is_active = active;
+        }
+    }
+}
+
+/// Say in the log when the headset comes and goes (the HUD says it on screen).
+fn say_session_changes(state: Option<Res<XrState>>, mut was: Local<Option<XrState>>, headset: Res<HeadsetRig>) {
+    let Some(state) = state else { return };
+    if *was == Some(*state) {
+        return;
+    }
+    match *state {
+        XrState::Running => info!("tsunagu: headset: the room is in the headset (FOCUSED)"),
+        XrState::Stopping | XrState::Exiting { .. } if *was == Some(XrState::Running) => {
+            info!("tsunagu: headset: the session ended after {} frames; back on the screen", headset.frames);
+        }
+        _ => {}
+    }
+    *was = Some(*state);
 }
