@@ -6,6 +6,7 @@ mod cli;
 mod client_logic;
 mod controls;
 mod expression;
+mod headset;
 mod join;
 mod play;
 mod safety;

@@ -54,13 +54,13 @@ pub fn run_with_limit(mut cmd: Command, limit: Duration) -> (bool, String) {
     (status.is_some_and(|s| s.success()), log)
 }
 
-struct Picture {
-    width: u32,
-    height: u32,
-    rgb: Vec<[u8; 3]>,
+pub struct Picture {
+    pub width: u32,
+    pub height: u32,
+    pub rgb: Vec<[u8; 3]>,
 }
 
-fn read_png(path: &std::path::Path) -> Picture {
+pub fn read_png(path: &std::path::Path) -> Picture {
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).expect("screenshot written")));
     let mut reader = decoder.read_info().expect("a PNG");
     let mut buf = vec![0; reader.output_buffer_size().expect("size")];

@@ -13,6 +13,7 @@
 mod bench;
 mod deps;
 mod interop;
+mod monado;
 mod run;
 mod screenshot;
 mod sound;

@@ -11,10 +11,16 @@ use crate::deps::{Need, ensure};
 pub fn run(args: &[String]) -> Result<(), String> {
     ensure(&[Need::Build, Need::Run, Need::Headless])?;
     let sound = crate::sound::start();
+    let headset = crate::monado::runtime();
     let mut tests = crate::cargo();
     tests.args(["test", "--workspace"]).args(args);
     if let Ok(env) = &sound {
         tests.envs(env.iter().map(|(k, v)| (k, v)));
+    }
+    // Only the headset test's client is given the runtime; every other
+    // client in the suite runs as on a PC without one.
+    if let Ok(manifest) = &headset {
+        tests.env("TSUNAGU_TEST_XR_RUNTIME", manifest);
     }
     let result = crate::status(&mut tests);
     // Said last and loudly, so nobody mistakes a skip for a pass.
@@ -22,6 +28,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         eprintln!(
             "\nxtask: *** SOUND DEVICE TESTS SKIPPED: no test sound server ({why}). Only the --mic-file path was tested. ***\n"
         );
+    }
+    if let Err(why) = &headset {
+        eprintln!("\nxtask: *** HEADSET TESTS SKIPPED: no OpenXR runtime ({why}). Only the desktop fallback was tested. ***\n");
     }
     result?;
     // The network bench is not a test target; a short smoke keeps it building and honest.

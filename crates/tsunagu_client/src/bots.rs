@@ -104,14 +104,12 @@ fn along(route: &[Vec3], mut distance: f32) -> Option<(Vec3, Vec3)> {
     None
 }
 
-/// How far the host's head has moved as the practice guests saw it, through
-/// the server (a headset test's proof that the headset reaches others).
+/// The host's head and hands as a practice guest sees them, through the
+/// server (a headset test's proof that the headset reaches others).
 #[derive(Resource, Default, Clone, Copy, Debug)]
 pub struct HostHeadSeen {
-    /// Where a guest first saw the host's head.
-    pub first: Option<Vec3>,
-    /// The farthest from there a guest has seen it since, metres.
-    pub farthest: f32,
+    /// Where a guest last saw the host's head.
+    pub latest: Option<Vec3>,
     /// A guest has seen the host's hands tracked.
     pub hands: bool,
 }
@@ -224,9 +222,7 @@ fn stroll(time: Res<Time<Real>>, mut bots: ResMut<Bots>, texts: Res<Texts>, sett
         // The host (the room's facilitator) as this guest sees it.
         let host = bot.core.room().peers().find(|p| p.role == tsunagu_protocol::Role::Facilitator).map(|p| p.id);
         if let Some(seen) = host.and_then(|id| bot.core.room().peer(id)).and_then(|p| p.latest) {
-            let head = tsunagu_sim::pose::wire_pos(seen.head.pos);
-            let first = *host_seen.first.get_or_insert(head);
-            host_seen.farthest = host_seen.farthest.max(first.distance(head));
+            host_seen.latest = Some(tsunagu_sim::pose::wire_pos(seen.head.pos));
             host_seen.hands |= seen.hands.is_some();
         }
         let head = rot * Quat::from_rotation_y((t * 0.7 + bot.phase).sin() * 0.4);

@@ -200,13 +200,16 @@ impl Headset<'_> {
             && running
         {
             let moved = rig.head_path.map_or(0.0, |(first, last)| first.distance(last));
-            let seen = self.seen.as_ref().map_or(0.0, |s| s.farthest);
+            // Where a guest draws my head, against where the headset has it now.
+            let apart = match (rig.head_path, self.seen.as_ref().and_then(|s| s.latest)) {
+                (Some((_, mine)), Some(seen)) => mine.distance(seen) * 1000.0,
+                _ => f32::INFINITY,
+            };
             let hands = self.seen.as_ref().is_some_and(|s| s.hands);
             info!(
-                "tsunagu: headset: {} frames in the headset, head moved {:.0} mm, a guest saw it move {:.0} mm, hands seen: {hands}",
+                "tsunagu: headset: {} frames in the headset, head moved {:.0} mm, a guest sees it {apart:.0} mm from there, hands seen: {hands}",
                 rig.frames,
                 moved * 1000.0,
-                seen * 1000.0
             );
         }
         running
