@@ -80,6 +80,8 @@ fn missing_devices_are_announced() {
     );
     // Muted by a facilitator: said first, so a child knows why nobody hears them.
     assert_eq!(notices(ready, mic, headset, ConnectionNotice::Fine, None, true, false), ["hud-muted-by-staff"]);
+    // A headset that stopped says the screen carries on.
+    assert_eq!(notices(ready, mic, Some(DisplayMode::HeadsetEnded), ConnectionNotice::Fine, None, false, false), ["status-xr-ended"]);
     // Waiting to be let in says so, calmly; staff are told someone waits.
     assert_eq!(notices(ready, mic, headset, ConnectionNotice::Waiting, None, false, false), ["hud-waiting"]);
     assert_eq!(notices(ready, mic, headset, ConnectionNotice::Fine, None, false, true), ["hud-someone-waiting"]);

@@ -194,3 +194,5 @@ staff-turn-away = Not now
 staff-new-invites = Make new invites
 space-size = Space: { $cm } cm
 space-off = Space: off
+status-xr-ended = The headset stopped, so you carry on on the screen. Put it back on to return.
+staff-recentre = Recentre headset

@@ -190,3 +190,5 @@ staff-turn-away = ことわる
 staff-new-invites = しょうたいを あたらしく する
 space-size = スペース: { $cm }cm
 space-off = スペース: なし
+status-xr-ended = ゴーグルが とまったので、画面で つづけます。また つけたら もどります。
+staff-recentre = ゴーグルの むきを なおす

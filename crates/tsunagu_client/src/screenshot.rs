@@ -206,6 +206,9 @@ impl Headset<'_> {
                 _ => f32::INFINITY,
             };
             let hands = self.seen.as_ref().is_some_and(|s| s.hands);
+            if let Some((to_pose, to_send)) = rig.median_timings() {
+                info!("tsunagu: headset: median per frame: input to pose {to_pose} us, motion to send {to_send} us");
+            }
             info!(
                 "tsunagu: headset: {} frames in the headset, head moved {:.0} mm, a guest sees it {apart:.0} mm from there, hands seen: {hands}",
                 rig.frames,

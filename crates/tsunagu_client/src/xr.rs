@@ -34,6 +34,9 @@ pub enum DisplayMode {
     Headset,
     /// The normal window (no runtime, no headset, or XR turned off).
     Desktop,
+    /// The headset's session ended (taken off, or its runtime stopped): on
+    /// the screen again until it comes back.
+    HeadsetEnded,
 }
 
 /// Reports the display mode once the XR plugins have decided.
@@ -50,9 +53,10 @@ fn report_display_mode(mut commands: Commands, state: Option<Res<XrState>>) {
         Some(XrState::Unavailable) | None => DisplayMode::Desktop,
         Some(_) => DisplayMode::Headset,
     };
-    match mode {
-        DisplayMode::Desktop => info!("tsunagu: no VR headset runtime, desktop mode"),
-        DisplayMode::Headset => info!("tsunagu: VR headset runtime found"),
+    if mode == DisplayMode::Desktop {
+        info!("tsunagu: no VR headset runtime, desktop mode");
+    } else {
+        info!("tsunagu: VR headset runtime found");
     }
     commands.insert_resource(mode);
 }
@@ -63,7 +67,7 @@ pub fn headset_running(state: Option<Res<XrState>>) -> bool {
 }
 
 /// How the headset's space sits in the ward, and the comfort choices.
-#[derive(Resource, Clone, Copy, Debug)]
+#[derive(Resource, Clone, Debug)]
 pub struct HeadsetRig {
     /// The rig itself.
     pub rig: Rig,
@@ -77,11 +81,39 @@ pub struct HeadsetRig {
     pub frames: u64,
     /// The first and latest head positions in the room (for the log).
     pub head_path: Option<(Vec3, Vec3)>,
+    /// Per frame: the time from reading the headset to a pose ready to send
+    /// (the input-to-pose path), and from reading it to the send (motion to
+    /// send), microseconds; the latest frames, for the log and benchmarks.
+    pub timings: std::collections::VecDeque<(u32, u32)>,
+    sampled_at: Option<(std::time::Instant, u32)>,
+}
+
+/// Frames of timings kept.
+const TIMINGS_KEPT: usize = 600;
+
+impl HeadsetRig {
+    /// Median input-to-pose and motion-to-send times, microseconds.
+    pub fn median_timings(&self) -> Option<(u32, u32)> {
+        let mut pose: Vec<u32> = self.timings.iter().map(|t| t.0).collect();
+        let mut send: Vec<u32> = self.timings.iter().map(|t| t.1).collect();
+        pose.sort_unstable();
+        send.sort_unstable();
+        Some((*pose.get(pose.len() / 2)?, *send.get(send.len() / 2)?))
+    }
 }
 
 impl Default for HeadsetRig {
     fn default() -> Self {
-        HeadsetRig { rig: Rig::default(), tilt_degrees: 0.0, snap_degrees: 30.0, recentre: true, frames: 0, head_path: None }
+        HeadsetRig {
+            rig: Rig::default(),
+            tilt_degrees: 0.0,
+            snap_degrees: 30.0,
+            recentre: true,
+            frames: 0,
+            head_path: None,
+            timings: std::collections::VecDeque::new(),
+            sampled_at: None,
+        }
     }
 }
 
@@ -131,7 +163,8 @@ impl Plugin for HeadsetPlugin {
                     .before(PoseSend)
                     .run_if(headset_running)
                     .run_if(in_state(AppState::InRoom)),
-            );
+            )
+            .add_systems(PostUpdate, time_the_send.after(PoseSend).run_if(headset_running));
     }
 }
 
@@ -229,6 +262,7 @@ fn track_headset(
     mut root: Query<&mut Transform, (With<XrTrackingRoot>, Without<XrCamera>)>,
     mut heading: ResMut<Heading>,
 ) {
+    let started = std::time::Instant::now();
     let Some(head) = tracked_head(&views) else { return };
     let Ok((mut body, mut pose)) = player.single_mut() else { return };
     let headset = &mut *headset;
@@ -284,6 +318,17 @@ fn track_headset(
     }
     headset.frames += 1;
     headset.head_path = Some((headset.head_path.map_or(room.head.0, |(first, _)| first), room.head.0));
+    headset.sampled_at = Some((started, started.elapsed().as_micros() as u32));
+}
+
+/// How long after reading the headset its pose was handed to the connection.
+fn time_the_send(mut headset: ResMut<HeadsetRig>) {
+    let Some((sampled, to_pose)) = headset.sampled_at.take() else { return };
+    let to_send = sampled.elapsed().as_micros() as u32;
+    if headset.timings.len() >= TIMINGS_KEPT {
+        headset.timings.pop_front();
+    }
+    headset.timings.push_back((to_pose, to_send));
 }
 
 /// The server moved me (a facilitator brought me over, or I walked where
@@ -354,16 +399,26 @@ fn pace_the_window(
     }
 }
 
-/// Say in the log when the headset comes and goes (the HUD says it on screen).
-fn say_session_changes(state: Option<Res<XrState>>, mut was: Local<Option<XrState>>, headset: Res<HeadsetRig>) {
+/// Say when the headset comes and goes: in the log, and to the HUD through
+/// [`DisplayMode`]. When it comes back, it recentres.
+fn say_session_changes(state: Option<Res<XrState>>, mut was: Local<Option<XrState>>, mut headset: ResMut<HeadsetRig>, mut mode: Option<ResMut<DisplayMode>>) {
     let Some(state) = state else { return };
     if *was == Some(*state) {
         return;
     }
     match *state {
-        XrState::Running => info!("tsunagu: headset: the room is in the headset (FOCUSED)"),
+        XrState::Running => {
+            info!("tsunagu: headset: the room is in the headset (FOCUSED)");
+            headset.recentre = true;
+            if let Some(mode) = mode.as_mut() {
+                **mode = DisplayMode::Headset;
+            }
+        }
         XrState::Stopping | XrState::Exiting { .. } if *was == Some(XrState::Running) => {
             info!("tsunagu: headset: the session ended after {} frames; back on the screen", headset.frames);
+            if let Some(mode) = mode.as_mut() {
+                **mode = DisplayMode::HeadsetEnded;
+            }
         }
         _ => {}
     }

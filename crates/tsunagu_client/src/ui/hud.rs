@@ -210,8 +210,10 @@ pub fn notices(
     if mic == Some(MicStatus::Unavailable) {
         out.push("status-no-mic");
     }
-    if display == Some(DisplayMode::Desktop) {
-        out.push("status-no-xr");
+    match display {
+        Some(DisplayMode::Desktop) => out.push("status-no-xr"),
+        Some(DisplayMode::HeadsetEnded) => out.push("status-xr-ended"),
+        Some(DisplayMode::Headset) | None => {}
     }
     out
 }

@@ -179,6 +179,7 @@ fn list_people(
                     };
                     action_button(row, &font, &text(role_key), ClientEvent::SetRole(person.id, role));
                     action_button(row, &font, &text("staff-bring-here"), ClientEvent::BringHere(person.id));
+                    action_button(row, &font, &text("staff-recentre"), ClientEvent::AskRecentre(person.id));
                     action_button(row, &font, &text("staff-remove"), ClientEvent::Remove(person.id));
                 });
             }
