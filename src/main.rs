@@ -56,6 +56,9 @@ struct Cli {
     /// In a headset, lying back in bed at this angle (0 to 60 degrees): the room is shown upright.
     #[arg(long, value_name = "DEGREES", default_value_t = 0.0, value_parser = parse_tilt)]
     bed_tilt: f32,
+    /// In a headset, how far one push of the stick turns you: 30 or 45 degrees.
+    #[arg(long, value_name = "DEGREES", default_value_t = 30, value_parser = parse_snap_turn)]
+    snap_turn: u32,
     /// Use this microphone (a name from --list-devices) instead of the default.
     #[arg(long, value_name = "NAME", conflicts_with_all = ["mic_file", "no_mic"])]
     mic: Option<String>,
@@ -123,6 +126,13 @@ fn parse_language(s: &str) -> Result<Language, String> {
     Language::from_tag(s).ok_or_else(|| format!("'{s}' is not a language Tsunagu speaks (ja, en)"))
 }
 
+fn parse_snap_turn(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(degrees @ (30 | 45)) => Ok(degrees),
+        _ => Err(format!("'{s}' is not a turn Tsunagu offers (30 or 45 degrees)")),
+    }
+}
+
 fn parse_tilt(s: &str) -> Result<f32, String> {
     match s.parse::<f32>() {
         Ok(degrees) if (0.0..=tsunagu_sim::rig::MAX_TILT_DEGREES).contains(&degrees) => Ok(degrees),
@@ -166,6 +176,7 @@ fn main() -> ExitCode {
         window_size: cli.size,
         xr: cli.xr || !cli.no_xr,
         bed_tilt_degrees: cli.bed_tilt,
+        snap_turn_degrees: cli.snap_turn as f32,
         bots: cli.bots,
         voice,
         settings_file,

@@ -11,7 +11,7 @@ fn help_lists_the_options() {
     let out = tsunagu().arg("--help").output().expect("run tsunagu --help");
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for option in ["--name", "--color", "--lang", "--host", "--bots", "--screenshot", "--frames", "--size", "--no-xr"] {
+    for option in ["--name", "--color", "--lang", "--host", "--bots", "--screenshot", "--frames", "--size", "--no-xr", "--xr", "--bed-tilt", "--snap-turn"] {
         assert!(help.contains(option), "--help does not mention {option}:\n{help}");
     }
 }
@@ -22,6 +22,9 @@ fn bad_options_are_explained_not_crashed_on() {
         (vec!["--color", "purple"], "is not a colour like"),
         (vec!["--lang", "fr"], "is not a language"),
         (vec!["--size", "10x10"], "outside"),
+        (vec!["--bed-tilt", "80"], "is not an angle from 0 to 60"),
+        (vec!["--snap-turn", "40"], "30 or 45"),
+        (vec!["--xr", "--no-xr"], "cannot be used with"),
     ] {
         let out = tsunagu().args(&args).output().expect("run tsunagu");
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -58,6 +58,8 @@ pub struct ClientOptions {
     /// How far the person lies back in bed, degrees (0 to 60): the headset
     /// shows the room upright for them.
     pub bed_tilt_degrees: f32,
+    /// One snap turn in a headset, degrees (30 or 45).
+    pub snap_turn_degrees: f32,
     /// Practice guests who walk around the hosted room (for trying it alone, and tests).
     pub bots: u32,
     /// Microphone, speakers and talk mode.
@@ -79,6 +81,7 @@ impl Default for ClientOptions {
             window_size: (1280, 720),
             xr: true,
             bed_tilt_degrees: 0.0,
+            snap_turn_degrees: 30.0,
             bots: 0,
             voice: tsunagu_voice::engine::VoiceSettings::default(),
             settings_file: tsunagu_client_core::settings::default_path(),
@@ -200,7 +203,7 @@ pub fn build_app(options: ClientOptions) -> App {
         .set(AssetPlugin { file_path: assets::asset_root().to_string_lossy().into_owned(), ..default() })
         .set(bevy::log::LogPlugin { fmt_layer: log_format, ..default() });
     if options.xr {
-        app.add_plugins(bevy_mod_openxr::add_xr_plugins(defaults)).add_plugins(xr::HeadsetPlugin { tilt_degrees: options.bed_tilt_degrees });
+        app.add_plugins(bevy_mod_openxr::add_xr_plugins(defaults)).add_plugins(xr::HeadsetPlugin { tilt_degrees: options.bed_tilt_degrees, snap_degrees: options.snap_turn_degrees });
     } else {
         app.add_plugins(defaults);
     }

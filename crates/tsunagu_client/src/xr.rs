@@ -144,11 +144,13 @@ struct StickWas(f32);
 pub struct HeadsetPlugin {
     /// The bed's tilt to start with, degrees.
     pub tilt_degrees: f32,
+    /// One snap turn, degrees.
+    pub snap_degrees: f32,
 }
 
 impl Plugin for HeadsetPlugin {
     fn build(&self, app: &mut App) {
-        app.insert_resource(HeadsetRig { tilt_degrees: self.tilt_degrees, ..default() })
+        app.insert_resource(HeadsetRig { tilt_degrees: self.tilt_degrees, snap_degrees: self.snap_degrees, ..default() })
             .init_resource::<StickWas>()
             .add_systems(Startup, create_actions.run_if(bevy_mod_xr::session::session_available))
             .add_systems(OxrSendActionBindings, suggest_bindings)
