@@ -165,3 +165,14 @@ fn the_talk_button_talks_while_held_or_from_one_tap_to_the_next() {
     assert_eq!(meter_fill(0.0), 1.0);
     assert!((meter_fill(-35.0) - 0.5).abs() < 1e-6);
 }
+
+#[test]
+fn the_wrist_menu_finds_the_button_a_hand_points_at() {
+    use bevy::prelude::{Entity, Vec2};
+    use tsunagu_client::wrist_menu::button_at;
+    let (wave, stamp) = (Entity::from_raw_u32(1).unwrap(), Entity::from_raw_u32(2).unwrap());
+    let buttons = [(wave, Vec2::new(100.0, 50.0), Vec2::new(180.0, 56.0)), (stamp, Vec2::new(300.0, 200.0), Vec2::new(88.0, 88.0))];
+    assert_eq!(button_at(Vec2::new(20.0, 30.0), buttons), Some(wave));
+    assert_eq!(button_at(Vec2::new(330.0, 240.0), buttons), Some(stamp));
+    assert_eq!(button_at(Vec2::new(200.0, 120.0), buttons), None, "between buttons");
+}

@@ -196,3 +196,4 @@ space-size = Space: { $cm } cm
 space-off = Space: off
 status-xr-ended = The headset stopped, so you carry on on the screen. Put it back on to return.
 staff-recentre = Recentre headset
+wrist-recentre = Straighten

@@ -192,3 +192,4 @@ space-size = スペース: { $cm }cm
 space-off = スペース: なし
 status-xr-ended = ゴーグルが とまったので、画面で つづけます。また つけたら もどります。
 staff-recentre = ゴーグルの むきを なおす
+wrist-recentre = まっすぐ にする

@@ -120,21 +120,21 @@ impl Default for HeadsetRig {
 /// The controllers' actions: hand poses, the right hand's pointing ray,
 /// the trigger (teleport) and the thumbstick (snap turn).
 #[derive(Resource)]
-struct ControllerActions {
+pub(crate) struct ControllerActions {
     set: openxr::ActionSet,
     grips: [openxr::Action<openxr::Posef>; 2],
     aim: openxr::Action<openxr::Posef>,
-    select: openxr::Action<bool>,
+    pub(crate) select: openxr::Action<bool>,
     turn: openxr::Action<openxr::Vector2f>,
 }
 
 /// A controller's grip, 0 left and 1 right, tracked in the headset's space.
 #[derive(Component)]
-struct Grip(usize);
+pub(crate) struct Grip(pub(crate) usize);
 
 /// The right controller's pointing ray.
 #[derive(Component)]
-struct Aim;
+pub(crate) struct Aim;
 
 /// What the headset did last (for turning on the stick's edge only).
 #[derive(Resource, Default)]
@@ -152,6 +152,17 @@ impl Plugin for HeadsetPlugin {
     fn build(&self, app: &mut App) {
         app.insert_resource(HeadsetRig { tilt_degrees: self.tilt_degrees, snap_degrees: self.snap_degrees, ..default() })
             .init_resource::<StickWas>()
+            .init_resource::<crate::wrist_menu::WristPointer>()
+            .add_systems(Update, crate::wrist_menu::build_menu.run_if(headset_running).run_if(in_state(AppState::InRoom)))
+            .add_systems(
+                PreUpdate,
+                crate::wrist_menu::use_menu
+                    .after(OxrActionSetSyncSet)
+                    .after(bevy_mod_xr::spaces::XrSpaceSyncSet)
+                    .after(bevy::ui::UiSystems::Focus)
+                    .run_if(headset_running)
+                    .run_if(in_state(AppState::InRoom)),
+            )
             .add_systems(Startup, create_actions.run_if(bevy_mod_xr::session::session_available))
             .add_systems(OxrSendActionBindings, suggest_bindings)
             .add_systems(XrSessionCreated, (attach_actions, spawn_controller_spaces))
@@ -258,6 +269,7 @@ fn track_headset(
     actions: Option<Res<ControllerActions>>,
     session: Option<Res<OxrSession>>,
     mut stick_was: ResMut<StickWas>,
+    pointer: Res<crate::wrist_menu::WristPointer>,
     ward: Res<crate::scene::Ward>,
     people: Query<&Transform, (With<crate::avatar::RemoteAvatar>, Without<LocalPlayer>, Without<XrTrackingRoot>)>,
     mut player: Query<(&mut Transform, &mut LocalPose), (With<LocalPlayer>, Without<XrTrackingRoot>)>,
@@ -274,7 +286,8 @@ fn track_headset(
         headset.recentre = false;
     }
     if let (Some(actions), Some(session)) = (actions, session) {
-        let pressed = actions.select.state(&session, openxr::Path::NULL).is_ok_and(|s| s.current_state && s.changed_since_last_sync);
+        // The trigger is the menu's while pointing at it.
+        let pressed = !pointer.on_menu && actions.select.state(&session, openxr::Path::NULL).is_ok_and(|s| s.current_state && s.changed_since_last_sync);
         if pressed && let Ok((ray, flags)) = aim.single() && flags.position_tracked {
             let (origin, rotation) = headset.rig.to_room((ray.translation, ray.rotation));
             let direction = rotation * Vec3::NEG_Z;

@@ -265,3 +265,50 @@ mod tests {
         assert!(vignette(0.0, 0.0) == 0.0 && vignette(1.4, 0.0) > 0.5 && vignette(5.0, 5.0) == 1.0);
     }
 }
+
+/// Where a pointing ray meets a flat panel, in the panel's own units: (0, 0)
+/// its top left corner, (1, 1) its bottom right, seen from the front (the
+/// panel faces along its +Z). `None` when the ray misses it, runs along it
+/// or points away.
+pub fn point_on_panel(ray: Pose, panel: Pose, size: bevy_math::Vec2) -> Option<bevy_math::Vec2> {
+    let (origin, rotation) = ray;
+    let direction = rotation * Vec3::NEG_Z;
+    let normal = panel.1 * Vec3::Z;
+    let facing = direction.dot(normal);
+    // Only from in front, toward it.
+    if facing > -1e-4 {
+        return None;
+    }
+    let distance = (panel.0 - origin).dot(normal) / facing;
+    if distance < 0.0 {
+        return None;
+    }
+    let local = panel.1.inverse() * (origin + direction * distance - panel.0);
+    let at = bevy_math::Vec2::new(local.x / size.x + 0.5, 0.5 - local.y / size.y);
+    (at.x >= 0.0 && at.x <= 1.0 && at.y >= 0.0 && at.y <= 1.0).then_some(at)
+}
+
+#[cfg(test)]
+mod panel_tests {
+    use super::*;
+    use bevy_math::Vec2;
+
+    #[test]
+    fn a_ray_finds_the_spot_it_points_at_on_a_panel_and_misses_from_behind() {
+        // A 0.2 × 0.1 m panel 1 m ahead, facing back at us.
+        let panel = (Vec3::new(0.0, 1.0, -1.0), Quat::IDENTITY);
+        let size = Vec2::new(0.2, 0.1);
+        let from = |target: Vec3| (Vec3::new(0.0, 1.0, 0.0), facing(target - Vec3::new(0.0, 1.0, 0.0)) * Quat::from_rotation_x(((target.y - 1.0) / 1.0).atan()));
+        let centre = point_on_panel(from(Vec3::new(0.0, 1.0, -1.0)), panel, size).unwrap();
+        assert!(centre.distance(Vec2::splat(0.5)) < 1e-4, "{centre}");
+        let right = point_on_panel(from(Vec3::new(0.05, 1.0, -1.0)), panel, size).unwrap();
+        assert!((right.x - 0.75).abs() < 1e-3 && (right.y - 0.5).abs() < 1e-3, "{right}");
+        let upper = point_on_panel(from(Vec3::new(0.0, 1.025, -1.0)), panel, size).unwrap();
+        assert!((upper.y - 0.25).abs() < 2e-3, "{upper}");
+        assert_eq!(point_on_panel(from(Vec3::new(0.5, 1.0, -1.0)), panel, size), None, "beside it");
+        let behind = (Vec3::new(0.0, 1.0, -2.0), Quat::from_rotation_y(std::f32::consts::PI));
+        assert_eq!(point_on_panel(behind, panel, size), None, "from behind");
+        let away = (Vec3::new(0.0, 1.0, 0.0), Quat::from_rotation_y(std::f32::consts::PI));
+        assert_eq!(point_on_panel(away, panel, size), None, "pointing away");
+    }
+}

@@ -1,0 +1,173 @@
+//! The menu on the left wrist, in a headset: the same gestures, hand,
+//! stamps and microphone as the desktop's bars (the same buttons, so they do
+//! the same), and a button to straighten the view. It is a panel in the room,
+//! drawn from ordinary UI into a picture, in big letters; the right hand
+//! points at it and the trigger presses what it points at.
+
+use bevy::asset::RenderAssetUsages;
+use bevy::camera::RenderTarget;
+use bevy::prelude::*;
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, TextureUsages};
+use bevy_mod_xr::session::XrTrackingRoot;
+use tsunagu_protocol::{Gesture, Stamp};
+use tsunagu_sim::rig::point_on_panel;
+
+use crate::expression::{ExpressionButton, StampImages, gesture_key};
+use crate::text::{Localized, UiFont, ui_text};
+use crate::ui::palette;
+use crate::ui::voice_panel::{VoiceButton, voice_button};
+
+/// The menu's picture, in pixels.
+const PICTURE: UVec2 = UVec2::new(640, 400);
+/// The panel in the room, metres: 16 × 10 cm, big enough for 3 cm letters at
+/// arm's length.
+pub const PANEL_SIZE: Vec2 = Vec2::new(0.16, 0.10);
+
+/// The panel on the wrist.
+#[derive(Component)]
+pub struct WristPanel;
+
+/// The menu's own button: straighten my view.
+#[derive(Component)]
+pub struct RecentreButton;
+
+/// Which button the right hand points at, and which it pressed.
+#[derive(Resource, Default, Debug)]
+pub struct WristPointer {
+    /// Pointed at now.
+    pub hovered: Option<Entity>,
+    /// Pressed (until the trigger lets go).
+    pub pressed: Option<Entity>,
+    /// The right hand points at the menu (the trigger is the menu's, not a teleport).
+    pub on_menu: bool,
+}
+
+/// Builds the menu once the left controller is tracked.
+pub(crate) fn build_menu(
+    mut commands: Commands,
+    grips: Query<(Entity, &crate::xr::Grip)>,
+    built: Query<(), With<WristPanel>>,
+    font: Res<UiFont>,
+    stamps: Option<Res<StampImages>>,
+    mut images: ResMut<Assets<Image>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
+    let Some((left, _)) = grips.iter().find(|(_, g)| g.0 == 0) else { return };
+    if !built.is_empty() {
+        return;
+    }
+    let mut picture = Image::new_fill(
+        Extent3d { width: PICTURE.x, height: PICTURE.y, ..default() },
+        TextureDimension::D2,
+        &[0, 0, 0, 0],
+        TextureFormat::Bgra8UnormSrgb,
+        RenderAssetUsages::default(),
+    );
+    picture.texture_descriptor.usage = TextureUsages::TEXTURE_BINDING | TextureUsages::COPY_DST | TextureUsages::RENDER_ATTACHMENT;
+    let picture = images.add(picture);
+    let camera = commands.spawn((Camera2d, Camera { order: -1, ..default() }, RenderTarget::Image(picture.clone().into()))).id();
+    let button = || Node {
+        padding: UiRect::axes(Val::Px(12.0), Val::Px(8.0)),
+        min_height: Val::Px(56.0),
+        align_items: AlignItems::Center,
+        justify_content: JustifyContent::Center,
+        border_radius: BorderRadius::all(Val::Px(12.0)),
+        flex_grow: 1.0,
+        ..default()
+    };
+    commands
+        .spawn((
+            UiTargetCamera(camera),
+            Node { width: Val::Percent(100.0), height: Val::Percent(100.0), flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), padding: UiRect::all(Val::Px(12.0)), ..default() },
+            BackgroundColor(palette::CARD),
+        ))
+        .with_children(|menu| {
+            for gestures in Gesture::ALL.chunks(3) {
+                menu.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
+                    for gesture in gestures {
+                        row.spawn((Button, ExpressionButton::Gesture(*gesture), button(), BackgroundColor(palette::BUTTON)))
+                            .with_children(|b| {
+                                b.spawn((ui_text(&font, "", 26.0, palette::INK), Localized(gesture_key(*gesture))));
+                            });
+                    }
+                });
+            }
+            menu.spawn(Node { column_gap: Val::Px(8.0), justify_content: JustifyContent::SpaceBetween, ..default() }).with_children(|row| {
+                for stamp in Stamp::ALL {
+                    let image = stamps.as_ref().and_then(|s| s.0.get(&stamp).cloned()).unwrap_or_default();
+                    row.spawn((Button, ExpressionButton::Stamp(stamp), Node { width: Val::Px(88.0), height: Val::Px(88.0), ..default() }, ImageNode::new(image)));
+                }
+            });
+            menu.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
+                row.spawn((Button, ExpressionButton::Hand, button(), BackgroundColor(palette::ACCENT))).with_children(|b| {
+                    b.spawn((ui_text(&font, "", 26.0, Color::WHITE), Localized("hand-raise")));
+                });
+                row.spawn(voice_button(&font, VoiceButton::Mic, "voice-mic-on", false)).insert(Node { flex_grow: 1.0, min_height: Val::Px(56.0), ..button() });
+                row.spawn((Button, RecentreButton, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
+                    b.spawn((ui_text(&font, "", 26.0, palette::INK), Localized("wrist-recentre")));
+                });
+            });
+        });
+    // Above the back of the left wrist, tipped toward the eyes.
+    let material = materials.add(StandardMaterial { base_color_texture: Some(picture), unlit: true, alpha_mode: AlphaMode::Blend, ..default() });
+    let on_wrist = Transform::from_xyz(0.0, 0.06, 0.02).with_rotation(Quat::from_rotation_x(-0.6));
+    commands.spawn((WristPanel, Mesh3d(meshes.add(Rectangle::new(PANEL_SIZE.x, PANEL_SIZE.y))), MeshMaterial3d(material), on_wrist, ChildOf(left)));
+}
+
+/// The button under `pixel` of the menu's picture, among `buttons`.
+pub fn button_at(pixel: Vec2, buttons: impl IntoIterator<Item = (Entity, Vec2, Vec2)>) -> Option<Entity> {
+    buttons.into_iter().find(|(_, centre, size)| (pixel - *centre).abs().cmple(*size / 2.0).all()).map(|(e, _, _)| e)
+}
+
+/// Point with the right hand; the trigger presses. What is pressed is told
+/// to the buttons as a click (`Interaction`, right after the window's own
+/// pointer was read), so they do what they do on the desktop. While the hand
+/// points at the menu, the trigger does not teleport.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn use_menu(
+    actions: Option<Res<crate::xr::ControllerActions>>,
+    session: Option<Res<bevy_mod_openxr::session::OxrSession>>,
+    aim: Query<(&Transform, &bevy_mod_xr::spaces::XrSpaceLocationFlags), With<crate::xr::Aim>>,
+    panel: Query<&GlobalTransform, With<WristPanel>>,
+    root: Query<&GlobalTransform, With<XrTrackingRoot>>,
+    buttons: Query<(Entity, &ComputedNode, &UiGlobalTransform), With<Button>>,
+    mut interactions: Query<&mut Interaction>,
+    mut pointer: ResMut<WristPointer>,
+    mut headset: ResMut<crate::xr::HeadsetRig>,
+    recentre: Query<(), With<RecentreButton>>,
+) {
+    let trigger_down = match (&actions, &session) {
+        (Some(actions), Some(session)) => actions.select.state(session, openxr::Path::NULL).is_ok_and(|s| s.current_state),
+        _ => false,
+    };
+    let root = root.single().map(|r| r.compute_transform()).unwrap_or_default();
+    let hit = match (aim.single(), panel.single()) {
+        (Ok((ray, flags)), Ok(panel)) if flags.position_tracked => {
+            let ray = (root.transform_point(ray.translation), root.rotation * ray.rotation);
+            let panel = panel.compute_transform();
+            point_on_panel(ray, (panel.translation, panel.rotation), PANEL_SIZE)
+        }
+        _ => None,
+    };
+    let hovered = hit.and_then(|at| button_at(at * PICTURE.as_vec2(), buttons.iter().map(|(e, node, place)| (e, place.translation, node.size()))));
+    let mut set = |entity: Entity, to: Interaction| {
+        if let Ok(mut interaction) = interactions.get_mut(entity) {
+            interaction.set_if_neq(to);
+        }
+    };
+    match (trigger_down, pointer.pressed, hovered) {
+        (true, None, Some(button)) => {
+            set(button, Interaction::Pressed);
+            pointer.pressed = Some(button);
+            if recentre.contains(button) {
+                headset.recentre = true;
+            }
+        }
+        (false, Some(_), _) => pointer.pressed = None,
+        (false, None, Some(button)) => set(button, Interaction::Hovered),
+        _ => {}
+    }
+    pointer.hovered = hovered;
+    pointer.on_menu = hit.is_some();
+}
