@@ -30,6 +30,7 @@ pub mod screenshot;
 pub mod text;
 pub mod ui;
 pub mod voice;
+pub mod world_tags;
 pub mod wrist_menu;
 pub mod xr;
 

@@ -40,9 +40,14 @@ struct Progress {
 /// the bamboo, the dartboard to the right.
 const VANTAGE: Vec3 = Vec3::new(4.0, 0.0, -1.5);
 
+/// Where pictures are asked for (in `Last`): what decides whether a camera
+/// draws this frame runs after it.
+#[derive(SystemSet, Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct PictureTaking;
+
 impl Plugin for ScreenshotPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<Progress>().add_systems(Last, count_and_capture);
+        app.init_resource::<Progress>().add_systems(Last, count_and_capture.in_set(PictureTaking));
     }
 }
 

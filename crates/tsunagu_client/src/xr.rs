@@ -155,6 +155,14 @@ impl Plugin for HeadsetPlugin {
             .init_resource::<crate::wrist_menu::WristPointer>()
             .add_systems(Update, crate::wrist_menu::build_menu.run_if(headset_running).run_if(in_state(AppState::InRoom)))
             .add_systems(
+                Update,
+                (crate::world_tags::build_atlas, crate::world_tags::let_the_eyes_see_tags, crate::world_tags::keep_tags)
+                    .chain()
+                    .run_if(headset_running)
+                    .run_if(in_state(AppState::InRoom)),
+            )
+            .add_systems(PostUpdate, crate::world_tags::face_my_eyes.after(track_headset).before(TransformSystems::Propagate).run_if(headset_running))
+            .add_systems(
                 PreUpdate,
                 crate::wrist_menu::use_menu
                     .after(OxrActionSetSyncSet)
@@ -167,7 +175,9 @@ impl Plugin for HeadsetPlugin {
             .add_systems(OxrSendActionBindings, suggest_bindings)
             .add_systems(XrSessionCreated, (attach_actions, spawn_controller_spaces))
             .add_systems(PreUpdate, sync_actions.before(OxrActionSetSyncSet).run_if(bevy_mod_openxr::openxr_session_running))
-            .add_systems(Update, (follow_room_events.in_set(NetSet::Apply), say_session_changes, keep_my_head_out_of_my_eyes, pace_the_window))
+            .add_systems(Update, (follow_room_events.in_set(NetSet::Apply), say_session_changes, keep_my_head_out_of_my_eyes))
+            // After pictures are asked for: a picture is of a window drawn this frame.
+            .add_systems(Last, pace_the_window.after(crate::screenshot::PictureTaking))
             .add_systems(
                 PostUpdate,
                 track_headset
