@@ -6,12 +6,11 @@
 
 use std::collections::HashMap;
 
-use bevy::asset::RenderAssetUsages;
 use bevy::camera::RenderTarget;
 use bevy::camera::visibility::RenderLayers;
 use bevy::mesh::VertexAttributeValues;
 use bevy::prelude::*;
-use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, TextureUsages};
+use bevy::render::render_resource::TextureFormat;
 use bevy_mod_xr::camera::XrCamera;
 use tsunagu_protocol::{PeerId, Role};
 use tsunagu_sim::motion::AVATAR_HEIGHT;
@@ -61,9 +60,7 @@ pub(crate) fn build_atlas(
         return;
     }
     let size = SLOT * GRID;
-    let mut picture = Image::new_fill(Extent3d { width: size.x, height: size.y, ..default() }, TextureDimension::D2, &[0, 0, 0, 0], TextureFormat::Bgra8UnormSrgb, RenderAssetUsages::default());
-    picture.texture_descriptor.usage = TextureUsages::TEXTURE_BINDING | TextureUsages::COPY_DST | TextureUsages::RENDER_ATTACHMENT;
-    let picture = images.add(picture);
+    let picture = images.add(Image::new_target_texture(size.x, size.y, TextureFormat::Rgba8UnormSrgb, None));
     let camera = commands.spawn((Camera2d, Camera { order: -2, clear_color: ClearColorConfig::Custom(Color::NONE), ..default() }, RenderTarget::Image(picture.clone().into()))).id();
     let root = commands.spawn((UiTargetCamera(camera), Node { width: Val::Percent(100.0), height: Val::Percent(100.0), ..default() })).id();
     let material = materials.add(StandardMaterial { base_color_texture: Some(picture.clone()), unlit: true, alpha_mode: AlphaMode::Blend, cull_mode: None, ..default() });

@@ -4,10 +4,9 @@
 //! drawn from ordinary UI into a picture, in big letters; the right hand
 //! points at it and the trigger presses what it points at.
 
-use bevy::asset::RenderAssetUsages;
 use bevy::camera::RenderTarget;
 use bevy::prelude::*;
-use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, TextureUsages};
+use bevy::render::render_resource::TextureFormat;
 use bevy_mod_xr::session::XrTrackingRoot;
 use tsunagu_protocol::{Gesture, Stamp};
 use tsunagu_sim::rig::point_on_panel;
@@ -57,15 +56,7 @@ pub(crate) fn build_menu(
     if !built.is_empty() {
         return;
     }
-    let mut picture = Image::new_fill(
-        Extent3d { width: PICTURE.x, height: PICTURE.y, ..default() },
-        TextureDimension::D2,
-        &[0, 0, 0, 0],
-        TextureFormat::Bgra8UnormSrgb,
-        RenderAssetUsages::default(),
-    );
-    picture.texture_descriptor.usage = TextureUsages::TEXTURE_BINDING | TextureUsages::COPY_DST | TextureUsages::RENDER_ATTACHMENT;
-    let picture = images.add(picture);
+    let picture = images.add(Image::new_target_texture(PICTURE.x, PICTURE.y, TextureFormat::Rgba8UnormSrgb, None));
     let camera = commands.spawn((Camera2d, Camera { order: -1, ..default() }, RenderTarget::Image(picture.clone().into()))).id();
     let button = || Node {
         padding: UiRect::axes(Val::Px(12.0), Val::Px(8.0)),
