@@ -171,11 +171,12 @@ pub fn wait_until(peers: &mut [&mut Peer], limit: Duration, done: impl Fn(&[&mut
     false
 }
 
-/// A slow, natural walk: a loop across the free floor in front of the screen,
-/// clear of the row where the watchers arrive (z = 1.8 m): the room keeps
-/// bodies from walking into each other.
+/// A slow, natural walk: a loop across the free floor in front of the screen.
+/// It starts 0.6 m in front of where the first to join arrives, and keeps at
+/// least 0.6 m from where the next ones stand (z = 1.8 m, x = ±1.2 m): the
+/// room keeps bodies from walking into each other.
 pub fn path(t: f32) -> Vec3 {
-    Vec3::new(1.2 * (t * 0.8).sin(), 0.0, -0.8 + 0.6 * (t * 0.5).cos())
+    Vec3::new(1.2 * (t * 0.8).sin(), 0.0, 0.6 + 0.6 * (t * 0.5).cos())
 }
 
 /// The result of watching `walker` walk [`path`] for `seconds`.
