@@ -59,6 +59,9 @@ struct Cli {
     /// In a headset, how far one push of the stick turns you: 30 or 45 degrees.
     #[arg(long, value_name = "DEGREES", default_value_t = 30, value_parser = parse_snap_turn)]
     snap_turn: u32,
+    /// In a headset, also walk with the left stick (the edges of sight darken while moving).
+    #[arg(long)]
+    smooth_walk: bool,
     /// Use this microphone (a name from --list-devices) instead of the default.
     #[arg(long, value_name = "NAME", conflicts_with_all = ["mic_file", "no_mic"])]
     mic: Option<String>,
@@ -177,6 +180,7 @@ fn main() -> ExitCode {
         xr: cli.xr || !cli.no_xr,
         bed_tilt_degrees: cli.bed_tilt,
         snap_turn_degrees: cli.snap_turn as f32,
+        smooth_walking: cli.smooth_walk,
         bots: cli.bots,
         voice,
         settings_file,

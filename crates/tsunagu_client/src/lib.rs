@@ -62,6 +62,8 @@ pub struct ClientOptions {
     pub bed_tilt_degrees: f32,
     /// One snap turn in a headset, degrees (30 or 45).
     pub snap_turn_degrees: f32,
+    /// In a headset, the left stick walks smoothly (with a comfort vignette).
+    pub smooth_walking: bool,
     /// Practice guests who walk around the hosted room (for trying it alone, and tests).
     pub bots: u32,
     /// Microphone, speakers and talk mode.
@@ -84,6 +86,7 @@ impl Default for ClientOptions {
             xr: true,
             bed_tilt_degrees: 0.0,
             snap_turn_degrees: 30.0,
+            smooth_walking: false,
             bots: 0,
             voice: tsunagu_voice::engine::VoiceSettings::default(),
             settings_file: tsunagu_client_core::settings::default_path(),
@@ -205,7 +208,7 @@ pub fn build_app(options: ClientOptions) -> App {
         .set(AssetPlugin { file_path: assets::asset_root().to_string_lossy().into_owned(), ..default() })
         .set(bevy::log::LogPlugin { fmt_layer: log_format, ..default() });
     if options.xr {
-        app.add_plugins(bevy_mod_openxr::add_xr_plugins(defaults)).add_plugins(xr::HeadsetPlugin { tilt_degrees: options.bed_tilt_degrees, snap_degrees: options.snap_turn_degrees });
+        app.add_plugins(bevy_mod_openxr::add_xr_plugins(defaults)).add_plugins(xr::HeadsetPlugin { tilt_degrees: options.bed_tilt_degrees, snap_degrees: options.snap_turn_degrees, smooth_walking: options.smooth_walking });
     } else {
         app.add_plugins(defaults);
     }

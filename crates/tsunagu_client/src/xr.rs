@@ -75,6 +75,11 @@ pub struct HeadsetRig {
     pub tilt_degrees: f32,
     /// One snap turn, degrees (30 or 45).
     pub snap_degrees: f32,
+    /// The left stick walks (with the edges of sight darkened while moving);
+    /// off, only teleports move.
+    pub smooth_walking: bool,
+    /// How dark the edges of sight are now (0 to 1).
+    pub vignette: f32,
     /// Recentre at the next frame (on joining, when asked by a facilitator).
     pub recentre: bool,
     /// Frames the headset has shown the room.
@@ -108,6 +113,8 @@ impl Default for HeadsetRig {
             rig: Rig::default(),
             tilt_degrees: 0.0,
             snap_degrees: 30.0,
+            smooth_walking: false,
+            vignette: 0.0,
             recentre: true,
             frames: 0,
             head_path: None,
@@ -126,6 +133,7 @@ pub(crate) struct ControllerActions {
     aim: openxr::Action<openxr::Posef>,
     pub(crate) select: openxr::Action<bool>,
     turn: openxr::Action<openxr::Vector2f>,
+    walk: openxr::Action<openxr::Vector2f>,
 }
 
 /// A controller's grip, 0 left and 1 right, tracked in the headset's space.
@@ -146,11 +154,13 @@ pub struct HeadsetPlugin {
     pub tilt_degrees: f32,
     /// One snap turn, degrees.
     pub snap_degrees: f32,
+    /// The left stick walks smoothly, with a comfort vignette.
+    pub smooth_walking: bool,
 }
 
 impl Plugin for HeadsetPlugin {
     fn build(&self, app: &mut App) {
-        app.insert_resource(HeadsetRig { tilt_degrees: self.tilt_degrees, snap_degrees: self.snap_degrees, ..default() })
+        app.insert_resource(HeadsetRig { tilt_degrees: self.tilt_degrees, snap_degrees: self.snap_degrees, smooth_walking: self.smooth_walking, ..default() })
             .init_resource::<StickWas>()
             .init_resource::<crate::wrist_menu::WristPointer>()
             .add_systems(Update, crate::wrist_menu::build_menu.run_if(headset_running).run_if(in_state(AppState::InRoom)))
@@ -187,7 +197,8 @@ impl Plugin for HeadsetPlugin {
                     .run_if(headset_running)
                     .run_if(in_state(AppState::InRoom)),
             )
-            .add_systems(PostUpdate, time_the_send.after(PoseSend).run_if(headset_running));
+            .add_systems(PostUpdate, time_the_send.after(PoseSend).run_if(headset_running))
+            .add_systems(PostUpdate, darken_the_edges.after(track_headset).run_if(headset_running));
     }
 }
 
@@ -199,6 +210,7 @@ fn create_actions(instance: Res<OxrInstance>, mut commands: Commands) {
             aim: set.create_action("right_aim", "Pointing", &[])?,
             select: set.create_action("select", "Teleport", &[])?,
             turn: set.create_action("turn", "Snap turn", &[])?,
+            walk: set.create_action("walk", "Walk", &[])?,
             set,
         })
     })();
@@ -223,6 +235,7 @@ fn suggest_bindings(actions: Option<Res<ControllerActions>>, mut bindings: Messa
     bind(actions.select.as_raw(), "/interaction_profiles/khr/simple_controller", &["/user/hand/right/input/select/click"]);
     bind(actions.select.as_raw(), "/interaction_profiles/oculus/touch_controller", &["/user/hand/right/input/trigger/value"]);
     bind(actions.turn.as_raw(), "/interaction_profiles/oculus/touch_controller", &["/user/hand/right/input/thumbstick"]);
+    bind(actions.walk.as_raw(), "/interaction_profiles/oculus/touch_controller", &["/user/hand/left/input/thumbstick"]);
 }
 
 fn attach_actions(actions: Option<Res<ControllerActions>>, mut attach: MessageWriter<OxrAttachActionSet>) {
@@ -285,6 +298,7 @@ fn track_headset(
     mut player: Query<(&mut Transform, &mut LocalPose), (With<LocalPlayer>, Without<XrTrackingRoot>)>,
     mut root: Query<&mut Transform, (With<XrTrackingRoot>, Without<XrCamera>)>,
     mut heading: ResMut<Heading>,
+    time: Res<Time<Real>>,
 ) {
     let started = std::time::Instant::now();
     let Some(head) = tracked_head(&views) else { return };
@@ -316,6 +330,11 @@ fn track_headset(
             headset.rig.snap_turn(head, -stick.signum() * headset.snap_degrees);
         }
         stick_was.0 = stick;
+        let walk = if headset.smooth_walking { actions.walk.state(&session, openxr::Path::NULL).map_or((0.0, 0.0), |s| (s.current_state.x, s.current_state.y)) } else { (0.0, 0.0) };
+        let before = headset.rig.origin;
+        headset.rig.walk(head, walk, tsunagu_sim::motion::WALK_SPEED, time.delta_secs(), &ward.0);
+        let speed = headset.rig.origin.distance(before) / time.delta_secs().max(1e-3);
+        headset.vignette = tsunagu_sim::rig::vignette(speed, 0.0);
     }
     let hands = {
         let mut tracked = [None, None];
@@ -344,6 +363,78 @@ fn track_headset(
     headset.frames += 1;
     headset.head_path = Some((headset.head_path.map_or(room.head.0, |(first, _)| first), room.head.0));
     headset.sampled_at = Some((started, started.elapsed().as_micros() as u32));
+}
+
+/// The comfort vignette in front of each eye: clear in the middle, dark at
+/// the edges, as strong as `HeadsetRig::vignette` (while walking smoothly).
+#[derive(Component)]
+struct Vignette;
+
+/// Its one material, shared by both eyes.
+#[derive(Resource)]
+struct VignetteLook(Handle<StandardMaterial>);
+
+/// A ring of shade: see-through in the middle, dark toward the edges.
+fn vignette_picture() -> Image {
+    const SIZE: u32 = 64;
+    let mut pixels = Vec::with_capacity((SIZE * SIZE * 4) as usize);
+    for y in 0..SIZE {
+        for x in 0..SIZE {
+            let at = Vec2::new(x as f32, y as f32) / (SIZE - 1) as f32 * 2.0 - Vec2::ONE;
+            let shade = ((at.length() - 0.45) / 0.45).clamp(0.0, 1.0);
+            pixels.extend_from_slice(&[40, 30, 24, (shade * shade * (3.0 - 2.0 * shade) * 255.0) as u8]);
+        }
+    }
+    Image::new(
+        bevy::render::render_resource::Extent3d { width: SIZE, height: SIZE, depth_or_array_layers: 1 },
+        bevy::render::render_resource::TextureDimension::D2,
+        pixels,
+        bevy::render::render_resource::TextureFormat::Rgba8UnormSrgb,
+        bevy::asset::RenderAssetUsages::RENDER_WORLD,
+    )
+}
+
+fn darken_the_edges(
+    mut commands: Commands,
+    headset: Res<HeadsetRig>,
+    eyes: Query<(Entity, Option<&Children>), With<XrCamera>>,
+    mut shades: Query<&mut Visibility, With<Vignette>>,
+    look: Option<Res<VignetteLook>>,
+    mut images: ResMut<Assets<Image>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
+    let Some(look) = look else {
+        let picture = images.add(vignette_picture());
+        let material = StandardMaterial { base_color_texture: Some(picture), unlit: true, alpha_mode: AlphaMode::Blend, ..default() };
+        commands.insert_resource(VignetteLook(materials.add(material)));
+        return;
+    };
+    if let Some(mut material) = materials.get_mut(&look.0) {
+        let wanted = Color::srgba(1.0, 1.0, 1.0, headset.vignette);
+        if material.base_color != wanted {
+            material.base_color = wanted;
+        }
+    }
+    let shown = if headset.vignette > 0.01 { Visibility::Inherited } else { Visibility::Hidden };
+    for (eye, children) in &eyes {
+        let has = children.is_some_and(|c| c.iter().any(|child| shades.contains(child)));
+        if !has {
+            // 15 cm in front of the eye, wide enough for any headset's view.
+            commands.spawn((
+                Vignette,
+                Mesh3d(meshes.add(Rectangle::new(0.6, 0.6))),
+                MeshMaterial3d(look.0.clone()),
+                Transform::from_xyz(0.0, 0.0, -0.15),
+                bevy::camera::visibility::RenderLayers::layer(crate::world_tags::HEADSET_ONLY_LAYER),
+                shown,
+                ChildOf(eye),
+            ));
+        }
+    }
+    for mut visibility in &mut shades {
+        visibility.set_if_neq(shown);
+    }
 }
 
 /// How long after reading the headset its pose was handed to the connection.
