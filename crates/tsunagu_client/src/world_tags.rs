@@ -35,6 +35,11 @@ pub struct TagAtlas {
     pub picture: Handle<Image>,
     material: Handle<StandardMaterial>,
     root: Entity,
+    camera: Entity,
+    /// Frames the picture is still to be drawn (after a change; a new
+    /// text takes a frame to lay out). Drawn only then: on software
+    /// rendering a large picture every frame costs the headset its pace.
+    redraw: u8,
     slots: HashMap<PeerId, (usize, Entity, Entity, PeerInfoShown)>,
 }
 
@@ -43,6 +48,21 @@ pub struct TagAtlas {
 struct PeerInfoShown {
     nickname: String,
     staff: bool,
+}
+
+/// Frames a picture is drawn after it changes.
+pub(crate) const REDRAW_FRAMES: u8 = 3;
+
+/// Draw the tags' picture only for a few frames after it changed.
+pub(crate) fn draw_when_changed(atlas: Option<ResMut<TagAtlas>>, mut cameras: Query<&mut Camera>) {
+    let Some(mut atlas) = atlas else { return };
+    if let Ok(mut camera) = cameras.get_mut(atlas.camera) {
+        let active = atlas.redraw > 0;
+        if camera.is_active != active {
+            camera.is_active = active;
+        }
+    }
+    atlas.redraw = atlas.redraw.saturating_sub(1);
 }
 
 /// A card over someone's head.
@@ -64,7 +84,7 @@ pub(crate) fn build_atlas(
     let camera = commands.spawn((Camera2d, Camera { order: -2, clear_color: ClearColorConfig::Custom(Color::NONE), ..default() }, RenderTarget::Image(picture.clone().into()))).id();
     let root = commands.spawn((UiTargetCamera(camera), Node { width: Val::Percent(100.0), height: Val::Percent(100.0), ..default() })).id();
     let material = materials.add(StandardMaterial { base_color_texture: Some(picture.clone()), unlit: true, alpha_mode: AlphaMode::Blend, cull_mode: None, ..default() });
-    commands.insert_resource(TagAtlas { picture, material, root, slots: HashMap::new() });
+    commands.insert_resource(TagAtlas { picture, material, root, camera, redraw: REDRAW_FRAMES, slots: HashMap::new() });
 }
 
 /// The headset's eyes see the tags' layer (and the room's).
@@ -100,6 +120,7 @@ pub(crate) fn keep_tags(
     // Gone, or changed: their slot's node and card go.
     let stale: Vec<PeerId> = atlas.slots.iter().filter(|(id, (_, _, _, shown))| here.get(id).is_none_or(|(_, now)| now != shown)).map(|(id, _)| *id).collect();
     for id in stale {
+        atlas.redraw = REDRAW_FRAMES;
         if let Some((_, node, card, _)) = atlas.slots.remove(&id) {
             commands.entity(node).despawn();
             if let Ok(mut card) = commands.get_entity(card) {
@@ -152,6 +173,7 @@ pub(crate) fn keep_tags(
             ))
             .id();
         atlas.slots.insert(id, (slot, node, card, shown));
+        atlas.redraw = REDRAW_FRAMES;
     }
 }
 

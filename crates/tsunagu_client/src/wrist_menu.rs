@@ -41,6 +41,34 @@ pub struct WristPointer {
     pub on_menu: bool,
 }
 
+/// The menu's picture camera, drawn only when something may have changed:
+/// what the hand points at, a press, and now and then (labels such as the
+/// microphone's follow the room).
+#[derive(Resource)]
+pub(crate) struct MenuPicture {
+    camera: Entity,
+    frames_to_draw: u8,
+    frame: u32,
+}
+
+/// Frames between redraws of the menu when nothing was pointed at.
+const MENU_REDRAW_EVERY: u32 = 20;
+
+pub(crate) fn draw_menu_when_needed(picture: Option<ResMut<MenuPicture>>, pointer: Res<WristPointer>, mut cameras: Query<&mut Camera>) {
+    let Some(mut picture) = picture else { return };
+    picture.frame = picture.frame.wrapping_add(1);
+    if pointer.is_changed() || picture.frame.is_multiple_of(MENU_REDRAW_EVERY) {
+        picture.frames_to_draw = crate::world_tags::REDRAW_FRAMES;
+    }
+    if let Ok(mut camera) = cameras.get_mut(picture.camera) {
+        let active = picture.frames_to_draw > 0;
+        if camera.is_active != active {
+            camera.is_active = active;
+        }
+    }
+    picture.frames_to_draw = picture.frames_to_draw.saturating_sub(1);
+}
+
 /// Builds the menu once the left controller is tracked.
 pub(crate) fn build_menu(
     mut commands: Commands,
@@ -58,6 +86,7 @@ pub(crate) fn build_menu(
     }
     let picture = images.add(Image::new_target_texture(PICTURE.x, PICTURE.y, TextureFormat::Rgba8UnormSrgb, None));
     let camera = commands.spawn((Camera2d, Camera { order: -1, ..default() }, RenderTarget::Image(picture.clone().into()))).id();
+    commands.insert_resource(MenuPicture { camera, frames_to_draw: crate::world_tags::REDRAW_FRAMES, frame: 0 });
     let button = || Node {
         padding: UiRect::axes(Val::Px(12.0), Val::Px(8.0)),
         min_height: Val::Px(56.0),

@@ -166,7 +166,13 @@ impl Plugin for HeadsetPlugin {
             .add_systems(Update, crate::wrist_menu::build_menu.run_if(headset_running).run_if(in_state(AppState::InRoom)))
             .add_systems(
                 Update,
-                (crate::world_tags::build_atlas, crate::world_tags::let_the_eyes_see_tags, crate::world_tags::keep_tags)
+                (
+                    crate::world_tags::build_atlas,
+                    crate::world_tags::let_the_eyes_see_tags,
+                    crate::world_tags::keep_tags,
+                    crate::world_tags::draw_when_changed,
+                    crate::wrist_menu::draw_menu_when_needed,
+                )
                     .chain()
                     .run_if(headset_running)
                     .run_if(in_state(AppState::InRoom)),
@@ -491,13 +497,16 @@ fn keep_my_head_out_of_my_eyes(
     }
 }
 
+/// While the headset runs, the window is drawn at one frame in this many.
+const WINDOW_EVERY: u32 = 8;
+
 /// The render layer only the window's camera sees.
 const WINDOW_ONLY_LAYER: usize = 1;
 
 /// While the headset shows the room, the window (a mirror for whoever sits
-/// beside the bed) is drawn at a quarter of the frames: on a ward PC's
-/// integrated graphics every frame it skips goes to the headset, which must
-/// keep its pace.
+/// beside the bed) is drawn at one frame in [`WINDOW_EVERY`]: on a ward PC's
+/// integrated graphics (or software rendering) every frame it skips goes to
+/// the headset, which must keep its pace.
 fn pace_the_window(
     state: Option<Res<XrState>>,
     mut frame: Local<u32>,
@@ -507,7 +516,7 @@ fn pace_the_window(
     let running = matches!(state.as_deref(), Some(XrState::Running));
     *frame = frame.wrapping_add(1);
     // A picture being taken is of a window drawn this frame.
-    let active = !running || frame.is_multiple_of(4) || !pictures.is_empty();
+    let active = !running || frame.is_multiple_of(WINDOW_EVERY) || !pictures.is_empty();
     for mut camera in &mut cameras {
         if camera.is_active != active {
             camera.is_active = active;
