@@ -1,6 +1,7 @@
 //! The menu on the left wrist, in a headset: the same gestures, hand,
-//! stamps and microphone as the desktop's bars (the same buttons, so they do
-//! the same), and a button to straighten the view. It is a panel in the room,
+//! stamps, microphone, calm and personal-space buttons as the desktop's
+//! (the same components, so they do the same), and a button to straighten
+//! the view. It is a panel in the room,
 //! drawn from ordinary UI into a picture, in big letters; the right hand
 //! points at it and the trigger presses what it points at.
 
@@ -14,7 +15,7 @@ use tsunagu_sim::rig::point_on_panel;
 use crate::expression::{ExpressionButton, StampImages, gesture_key};
 use crate::text::{Localized, UiFont, ui_text};
 use crate::ui::palette;
-use crate::ui::voice_panel::{VoiceButton, voice_button};
+use crate::ui::voice_panel::VoiceButton;
 
 /// The menu's picture, in pixels.
 const PICTURE: UVec2 = UVec2::new(640, 400);
@@ -116,16 +117,34 @@ pub(crate) fn build_menu(
             menu.spawn(Node { column_gap: Val::Px(8.0), justify_content: JustifyContent::SpaceBetween, ..default() }).with_children(|row| {
                 for stamp in Stamp::ALL {
                     let image = stamps.as_ref().and_then(|s| s.0.get(&stamp).cloned()).unwrap_or_default();
-                    row.spawn((Button, ExpressionButton::Stamp(stamp), Node { width: Val::Px(88.0), height: Val::Px(88.0), ..default() }, ImageNode::new(image)));
+                    let node = Node { width: Val::Px(88.0), height: Val::Px(88.0), justify_content: JustifyContent::Center, align_items: AlignItems::Center, ..default() };
+                    row.spawn((Button, ExpressionButton::Stamp(stamp), node, ImageNode::new(image))).with_children(|b| {
+                        if stamp == Stamp::Thanks {
+                            b.spawn((ui_text(&font, "", 15.0, palette::INK), Localized("stamp-thanks")));
+                        }
+                    });
                 }
             });
             menu.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
                 row.spawn((Button, ExpressionButton::Hand, button(), BackgroundColor(palette::ACCENT))).with_children(|b| {
                     b.spawn((ui_text(&font, "", 26.0, Color::WHITE), Localized("hand-raise")));
                 });
-                row.spawn(voice_button(&font, VoiceButton::Mic, "voice-mic-on", false)).insert(Node { flex_grow: 1.0, min_height: Val::Px(56.0), ..button() });
+                // The voice panel keeps its label and colour, as for its own button.
+                row.spawn((Button, VoiceButton::Mic, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
+                    b.spawn((ui_text(&font, "", 26.0, palette::INK), Localized("voice-mic-on")));
+                });
                 row.spawn((Button, RecentreButton, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
                     b.spawn((ui_text(&font, "", 26.0, palette::INK), Localized("wrist-recentre")));
+                });
+            });
+            // Each child's own controls: everyone but the staff out of sight and
+            // hearing at once, and how close others may come.
+            menu.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
+                row.spawn((Button, crate::calm::CalmButton, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
+                    b.spawn((ui_text(&font, "", 26.0, palette::INK), Localized("calm-on")));
+                });
+                row.spawn((Button, crate::personal_space::SpaceButton, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
+                    b.spawn(ui_text(&font, "", 26.0, palette::INK));
                 });
             });
         });

@@ -62,7 +62,7 @@ impl Plugin for VoicePanelPlugin {
     }
 }
 
-pub(crate) fn voice_button(font: &UiFont, which: VoiceButton, key: &'static str, wide: bool) -> impl Bundle {
+fn voice_button(font: &UiFont, which: VoiceButton, key: &'static str, wide: bool) -> impl Bundle {
     (
         Button,
         which,
