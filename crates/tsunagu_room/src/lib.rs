@@ -178,6 +178,9 @@ pub struct Room {
     decided: Vec<(u32, Option<Hello>)>,
     /// Earlier codes (newest last), each with the role it gave.
     retired_codes: Vec<(String, Role)>,
+    /// Where the others stand, gathered for each pose (kept, so the pose
+    /// path allocates nothing).
+    others_scratch: Vec<Vec3>,
 }
 
 impl Room {
@@ -203,6 +206,7 @@ impl Room {
             next_ticket: 1,
             decided: Vec::new(),
             retired_codes: Vec::new(),
+            others_scratch: Vec::new(),
         }
     }
 
@@ -229,11 +233,24 @@ impl Room {
         }
     }
 
+    /// The member still here whom resume `token` (with an invite of `role`) brings back.
+    fn present_with_token(&self, token: u64, role: Role) -> Option<PeerId> {
+        self.members.values().find(|m| m.resume == token && m.invited_as == role).map(|m| m.info.id)
+    }
+
+    /// Whether resume `token` (with an invite of `role`) names a kept place.
+    fn kept_for_token(&self, token: u64, role: Role) -> bool {
+        self.departed.get(&token).is_some_and(|d| d.invited_as == role)
+    }
+
     /// Whether `hello` brings back someone here or someone whose place is kept.
     fn is_coming_back(&self, hello: &Hello, role: Role) -> bool {
-        hello.resume.is_some_and(|token| {
-            self.members.values().any(|m| m.resume == token && m.invited_as == role) || self.departed.get(&token).is_some_and(|d| d.invited_as == role)
-        })
+        hello.resume.is_some_and(|token| self.present_with_token(token, role).is_some() || self.kept_for_token(token, role))
+    }
+
+    /// Whether installation `device` was removed from this room (0 is no installation).
+    fn is_removed(&self, device: u64) -> bool {
+        device != 0 && self.removed.iter().any(|r| r.device == device)
     }
 
     /// Decide whether `hello` must wait to be let in: a newcomer with the
@@ -242,10 +259,9 @@ impl Room {
     /// [`Room::admit`], which gives every other answer.
     pub fn wait_if_needed(&mut self, hello: &Hello) -> Result<Option<u32>, RejectReason> {
         let Some((Role::Participant, true)) = self.role_of_code(&hello.room_code) else { return Ok(None) };
-        let removed = hello.device != 0 && self.removed.iter().any(|r| r.device == hello.device);
         if !self.waiting_room
             || self.locked
-            || removed
+            || self.is_removed(hello.device)
             || hello.version != PROTOCOL_VERSION
             || !nickname_is_valid(&hello.nickname)
             || self.is_coming_back(hello, Role::Participant)
@@ -307,21 +323,20 @@ impl Room {
         }
         // Removed from this room: not with this invite, not with the other,
         // not with a resume token, until a facilitator lets them back in.
-        if hello.device != 0 && self.removed.iter().any(|r| r.device == hello.device) {
+        if self.is_removed(hello.device) {
             return Err(RejectReason::Removed);
         }
         let nickname = normalize_nickname(&hello.nickname);
         // A token only brings back someone of the role the invite gives.
         if let Some(token) = hello.resume {
-            let present = self.members.values().find(|m| m.resume == token && m.invited_as == role).map(|m| m.info.id);
-            if let Some(id) = present {
+            if let Some(id) = self.present_with_token(token, role) {
                 let member = self.members.get_mut(&id).ok_or(RejectReason::RoomFull)?;
                 member.resume = resume_token;
                 member.info.look = hello.look;
                 member.info.nickname = nickname;
                 return Ok((member, Admission::Replaced));
             }
-            if self.departed.get(&token).is_some_and(|d| d.invited_as == role)
+            if self.kept_for_token(token, role)
                 && let Some(kept) = self.departed.remove(&token)
             {
                 let info = PeerInfo { nickname, look: hello.look, ..kept.info };
@@ -629,7 +644,16 @@ impl Room {
     /// where it stands (at most every [`CORRECTION_INTERVAL`]).
     pub fn accept_pose(&mut self, id: PeerId, frame: &PoseFrame, now: Duration) -> PoseOutcome {
         // Where everyone else stands, before borrowing this member to change.
-        let others: Vec<Vec3> = self.members.values().filter(|m| m.info.id != id).map(|m| from_wire(m.pose.body).0).collect();
+        let mut others = std::mem::take(&mut self.others_scratch);
+        others.clear();
+        others.extend(self.members.values().filter(|m| m.info.id != id).map(|m| from_wire(m.pose.body).0));
+        let outcome = self.bound_pose(id, frame, now, &others);
+        self.others_scratch = others;
+        outcome
+    }
+
+    /// [`Room::accept_pose`] with where everyone else stands.
+    fn bound_pose(&mut self, id: PeerId, frame: &PoseFrame, now: Duration, others: &[Vec3]) -> PoseOutcome {
         let Some(member) = self.members.get_mut(&id) else { return PoseOutcome::Ignored };
         if member.last_seq.is_some_and(|last| !seq_is_newer(frame.seq, last)) {
             return PoseOutcome::Ignored;
@@ -650,7 +674,7 @@ impl Room {
         let (reported, body_rot) = from_wire(frame.pose.body);
         // Just moved by a facilitator: poses from before the client knew must not walk them back.
         let placed = member.placed_until.is_some_and(|until| now < until);
-        let body = if placed { prev_body } else { keep_apart(&self.layout, prev_body, bound_body_step(&self.layout, prev_body, reported, member.stride), others, MIN_BODY_GAP) };
+        let body = if placed { prev_body } else { keep_apart(&self.layout, prev_body, bound_body_step(&self.layout, prev_body, reported, member.stride), others.iter().copied(), MIN_BODY_GAP) };
         let body_rot = if placed { placed_rot } else { body_rot };
         member.stride = (member.stride - (body - prev_body).with_y(0.0).length()).max(0.0);
         let body_rot = yaw_only(body_rot);
