@@ -342,14 +342,10 @@ impl<L: ServerLinks> RoomServer<L> {
             return self.violation(conn, "a second Hello");
         }
         let room = match self.rooms.iter().position(|r| r.has_code(&hello.room_code)) {
-            _ if self.shutting_down => Err(RejectReason::ServerShuttingDown),
-            None if self.closed_codes.iter().any(|c| c.eq_ignore_ascii_case(&hello.room_code)) => Err(RejectReason::RoomClosed),
-            None => Err(RejectReason::WrongRoomCode),
-            Some(room) => Ok(room),
-        };
-        let room = match room {
-            Ok(room) => room,
-            Err(reason) => return self.refuse(conn, reason),
+            _ if self.shutting_down => return self.refuse(conn, RejectReason::ServerShuttingDown),
+            None if self.closed_codes.iter().any(|c| c.eq_ignore_ascii_case(&hello.room_code)) => return self.refuse(conn, RejectReason::RoomClosed),
+            None => return self.refuse(conn, RejectReason::WrongRoomCode),
+            Some(room) => room,
         };
         match self.rooms[room].wait_if_needed(hello) {
             Ok(None) => self.join(conn, room, hello, now),

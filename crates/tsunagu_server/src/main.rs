@@ -116,7 +116,7 @@ fn main() -> ExitCode {
     // Printed with write!, not println!: a closed stdout (a supervisor that stopped
     // listening) must not take the rooms down with a panic.
     let mut out = std::io::stdout().lock();
-    let invite = |code: &str| Invite { host: host.clone(), port, room_code: code.to_owned(), fingerprint };
+    let invite = move |code: &str| Invite { host: host.clone(), port, room_code: code.to_owned(), fingerprint };
     let staff_file = match write_staff_invites(&data_dir, &rooms, &invite) {
         Ok(path) => path,
         Err(e) => {
@@ -142,7 +142,6 @@ fn main() -> ExitCode {
     let closed = saved.closed.clone();
     let saver_dir = data_dir.clone();
     let save_codes = move |rooms: &[tsunagu_room::RoomConfig]| {
-        let invite = |code: &str| Invite { host: host.clone(), port, room_code: code.to_owned(), fingerprint };
         if let Err(e) = codes::save(&saver_dir, rooms, &closed).and_then(|()| write_staff_invites(&saver_dir, rooms, &invite)) {
             tracing::error!("could not keep the new room codes: {e}");
         }
