@@ -183,8 +183,7 @@ fn walk(
     }
     // Around people, not into them (the room would push me back out anyway).
     let feet = transform.translation.with_y(0.0);
-    let others: Vec<Vec3> = people.iter().map(|t| t.translation.with_y(0.0)).collect();
-    let around = |step: Vec3| keep_apart(&ward.0, feet, feet + step, others.iter().copied(), 2.0 * AVATAR_RADIUS) - feet;
+    let around = |step: Vec3| keep_apart(&ward.0, feet, feet + step, people.iter().map(|t| t.translation.with_y(0.0)), 2.0 * AVATAR_RADIUS) - feet;
     let mut allowed = around(step);
     // Someone straight in the way of a clicked spot: step off to the side
     // (to the right) to go around them rather than stand there stuck.

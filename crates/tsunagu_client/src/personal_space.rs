@@ -108,26 +108,31 @@ pub fn bubble_metres(file: &SettingsFile) -> f32 {
     f32::from(file.personal_space_cm) / 100.0
 }
 
-/// A press steps to the next size (and remembers it on this PC); the label
-/// says the size now.
+/// A press steps to the next size (and remembers it on this PC); the
+/// labels say the size now (written when it, the language or the buttons change).
 fn size_the_bubble(
-    buttons: Query<(&Interaction, &Children), With<SpaceButton>>,
-    pressed: Query<(), (With<SpaceButton>, Changed<Interaction>)>,
+    buttons: Query<(Ref<Interaction>, &Children), With<SpaceButton>>,
+    new_buttons: Query<(), Added<SpaceButton>>,
     mut file: ResMut<SettingsFile>,
     settings: Res<Settings>,
     texts: Res<Texts>,
     mut labels: Query<&mut Text>,
 ) {
-    for (interaction, children) in &buttons {
-        if *interaction == Interaction::Pressed && !pressed.is_empty() {
+    for (interaction, _) in &buttons {
+        if interaction.is_changed() && *interaction == Interaction::Pressed {
             let at = SPACE_STEPS_CM.iter().position(|cm| *cm == file.personal_space_cm);
             file.personal_space_cm = SPACE_STEPS_CM[at.map_or(1, |i| (i + 1) % SPACE_STEPS_CM.len())];
             file.save(settings.look);
         }
-        let label = match file.personal_space_cm {
-            0 => texts.get(settings.language, "space-off"),
-            cm => texts.get_with(settings.language, "space-size", &[("cm", Arg::Num(f64::from(cm)))]),
-        };
+    }
+    if !file.is_changed() && !settings.is_changed() && new_buttons.is_empty() {
+        return;
+    }
+    let label = match file.personal_space_cm {
+        0 => texts.get(settings.language, "space-off"),
+        cm => texts.get_with(settings.language, "space-size", &[("cm", Arg::Num(f64::from(cm)))]),
+    };
+    for (_, children) in &buttons {
         for child in children.iter() {
             if let Ok(mut text) = labels.get_mut(child)
                 && text.0 != label

@@ -40,7 +40,17 @@ pub struct TagAtlas {
     /// text takes a frame to lay out). Drawn only then: on software
     /// rendering a large picture every frame costs the headset its pace.
     redraw: u8,
-    slots: HashMap<PeerId, (usize, Entity, Entity, PeerInfoShown)>,
+    slots: HashMap<PeerId, Slot>,
+}
+
+/// One person's tag: its place in the picture, its node there, its card in
+/// the room, the avatar it hangs over, and what it shows.
+struct Slot {
+    index: usize,
+    node: Entity,
+    card: Entity,
+    avatar: Entity,
+    shown: PeerInfoShown,
 }
 
 /// What a slot shows, to redraw it when it changes.
@@ -106,33 +116,47 @@ fn card_mesh(slot: usize) -> Mesh {
 }
 
 /// Each person here has a tag (made, redrawn when their name or role
-/// changes, let go when they leave).
+/// changes, let go when they leave). Only new and changed people are looked
+/// at closely: this runs every frame in the headset.
 pub(crate) fn keep_tags(
     mut commands: Commands,
     atlas: Option<ResMut<TagAtlas>>,
-    people: Query<(Entity, &RemoteAvatar, &AvatarInfo)>,
+    people: Query<(Entity, &RemoteAvatar, Ref<AvatarInfo>)>,
     font: Res<UiFont>,
     mut meshes: ResMut<Assets<Mesh>>,
 ) {
     let Some(mut atlas) = atlas else { return };
-    let here: HashMap<PeerId, (Entity, PeerInfoShown)> =
-        people.iter().map(|(e, r, info)| (r.0, (e, PeerInfoShown { nickname: info.0.nickname.clone(), staff: info.0.role == Role::Facilitator }))).collect();
-    // Gone, or changed: their slot's node and card go.
-    let stale: Vec<PeerId> = atlas.slots.iter().filter(|(id, (_, _, _, shown))| here.get(id).is_none_or(|(_, now)| now != shown)).map(|(id, _)| *id).collect();
-    for id in stale {
+    let let_go = |commands: &mut Commands, slot: Slot| {
+        commands.entity(slot.node).despawn();
+        if let Ok(mut card) = commands.get_entity(slot.card) {
+            card.despawn();
+        }
+    };
+    // Gone: their avatar (and with it the card) went.
+    let gone: Vec<PeerId> = atlas.slots.iter().filter(|(_, slot)| !people.contains(slot.avatar)).map(|(id, _)| *id).collect();
+    for id in gone {
         atlas.redraw = REDRAW_FRAMES;
-        if let Some((_, node, card, _)) = atlas.slots.remove(&id) {
-            commands.entity(node).despawn();
-            if let Ok(mut card) = commands.get_entity(card) {
-                card.despawn();
-            }
+        if let Some(slot) = atlas.slots.remove(&id) {
+            let_go(&mut commands, slot);
         }
     }
-    for (id, (avatar, shown)) in here {
-        if atlas.slots.contains_key(&id) {
+    for (avatar, remote, info) in &people {
+        let id = remote.0;
+        if !info.is_changed() && atlas.slots.contains_key(&id) {
             continue;
         }
-        let taken: Vec<usize> = atlas.slots.values().map(|(slot, ..)| *slot).collect();
+        let shown = PeerInfoShown { nickname: info.0.nickname.clone(), staff: info.0.role == Role::Facilitator };
+        match atlas.slots.get(&id) {
+            // A change that the tag does not show (a raised hand, a new look).
+            Some(slot) if slot.shown == shown => continue,
+            Some(_) => {
+                if let Some(slot) = atlas.slots.remove(&id) {
+                    let_go(&mut commands, slot);
+                }
+            }
+            None => {}
+        }
+        let taken: Vec<usize> = atlas.slots.values().map(|slot| slot.index).collect();
         let Some(slot) = (0..(GRID.x * GRID.y) as usize).find(|s| !taken.contains(s)) else { continue };
         let (col, row) = (slot as u32 % GRID.x, slot as u32 / GRID.x);
         let node = commands
@@ -172,7 +196,7 @@ pub(crate) fn keep_tags(
                 ChildOf(avatar),
             ))
             .id();
-        atlas.slots.insert(id, (slot, node, card, shown));
+        atlas.slots.insert(id, Slot { index: slot, node, card, avatar, shown });
         atlas.redraw = REDRAW_FRAMES;
     }
 }

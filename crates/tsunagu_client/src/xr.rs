@@ -191,7 +191,7 @@ impl Plugin for HeadsetPlugin {
             .add_systems(OxrSendActionBindings, suggest_bindings)
             .add_systems(XrSessionCreated, (attach_actions, spawn_controller_spaces))
             .add_systems(PreUpdate, sync_actions.before(OxrActionSetSyncSet).run_if(bevy_mod_openxr::openxr_session_running))
-            .add_systems(Update, (follow_room_events.in_set(NetSet::Apply), say_session_changes, keep_my_head_out_of_my_eyes))
+            .add_systems(Update, (follow_room_events.in_set(NetSet::Apply), say_session_changes, keep_my_head_out_of_my_eyes.run_if(headset_running)))
             // After pictures are asked for: a picture is of a window drawn this frame.
             .add_systems(Last, pace_the_window.after(crate::screenshot::PictureTaking))
             .add_systems(

@@ -179,8 +179,9 @@ pub enum ConnectionNotice {
     Waiting,
 }
 
-/// Which notices to show, as message ids.
-/// `staff` is what only facilitators are told: whether someone waits to be let in.
+/// Which notices to show, as message ids. `muted_by_staff`: a facilitator
+/// muted me; `someone_waiting`: (told to facilitators only) someone waits
+/// to be let in.
 pub fn notices(
     sound: Option<SoundStatus>,
     mic: Option<MicStatus>,
@@ -239,14 +240,16 @@ fn update_notices(
     mut shown: Local<Vec<String>>,
 ) {
     let Ok((container, children)) = container.single() else { return };
-    let muted_by_staff = sources.connection.as_ref().is_some_and(|c| c.read(|core| core.room().me().is_some_and(|me| me.muted)));
-    let someone_waiting = sources.connection.as_ref().is_some_and(|c| c.read(|core| !core.room().waiting().is_empty()));
-    let connection = sources.connection.map_or(ConnectionNotice::Fine, |c| {
-        c.read(|core| match (core.waiting(), core.busy(), core.reconnecting()) {
-            (true, ..) => ConnectionNotice::Waiting,
-            (_, true, _) => ConnectionNotice::Busy,
-            (_, false, true) => ConnectionNotice::Reconnecting,
-            _ => ConnectionNotice::Fine,
+    // The connection's part, read at once: (how it stands, muted by staff, someone waiting).
+    let (connection, muted_by_staff, someone_waiting) = sources.connection.map_or((ConnectionNotice::Fine, false, false), |c| {
+        c.read(|core| {
+            let notice = match (core.waiting(), core.busy(), core.reconnecting()) {
+                (true, ..) => ConnectionNotice::Waiting,
+                (_, true, _) => ConnectionNotice::Busy,
+                (_, false, true) => ConnectionNotice::Reconnecting,
+                _ => ConnectionNotice::Fine,
+            };
+            (notice, core.room().me().is_some_and(|me| me.muted), !core.room().waiting().is_empty())
         })
     });
     let refusal = sources.refusal.0.filter(|(at, _)| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS).map(|(_, key)| key);
