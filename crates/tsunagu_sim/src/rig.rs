@@ -118,8 +118,12 @@ impl Rig {
 
     /// Walk smoothly (a thumbstick): `input` is (right, forward) in −1..1,
     /// relative to where the head looks; moves at most `speed × dt`, never
-    /// into furniture or out of the room.
+    /// into furniture or out of the room. No input moves nothing, even with
+    /// the head leaning over a bed.
     pub fn walk(&mut self, head: Pose, input: (f32, f32), speed: f32, dt: f32, layout: &WardLayout) {
+        if input == (0.0, 0.0) {
+            return;
+        }
         let room_head = self.to_room(head);
         let forward = (room_head.1 * Vec3::NEG_Z).with_y(0.0).normalize_or(Vec3::NEG_Z);
         let right = forward.cross(Vec3::Y);
@@ -262,6 +266,11 @@ mod tests {
         }
         let feet = rig.avatar(head, None).feet;
         assert!(layout.clamp_walkable(feet, AVATAR_RADIUS).distance(feet) < 1e-3);
+        // With the stick let go, leaning over the bed moves nobody.
+        let leaning = (head.0 + Vec3::new(-0.4, 0.0, 0.0), head.1);
+        let still = rig;
+        rig.walk(leaning, (0.0, 0.0), 1.4, 0.1, &layout);
+        assert_eq!(rig, still, "the rig moved without a push of the stick");
         assert!(vignette(0.0, 0.0) == 0.0 && vignette(1.4, 0.0) > 0.5 && vignette(5.0, 5.0) == 1.0);
     }
 }
