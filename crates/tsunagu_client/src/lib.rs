@@ -27,6 +27,7 @@ pub mod personal_space;
 pub mod play;
 pub mod scene;
 pub mod screenshot;
+pub mod software_rendering;
 pub mod text;
 pub mod ui;
 pub mod voice;

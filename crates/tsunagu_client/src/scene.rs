@@ -36,37 +36,8 @@ impl Plugin for WardScenePlugin {
             })
             .insert_resource(DirectionalLightShadowMap { size: 1024 })
             .add_systems(Startup, build_ward)
-            .add_systems(PostStartup, lighten_for_software_rendering);
+            .add_plugins(crate::software_rendering::SoftwareRenderingPlugin);
     }
-}
-
-/// On a CPU renderer (no GPU, or no driver for it) every pixel costs: turn off
-/// multisampling and shadow maps, and let a brighter ambient light stand in for
-/// the lamps (measured: lamps cost a third of each frame there). Real GPUs,
-/// including weak integrated ones, keep all of it.
-fn lighten_for_software_rendering(
-    mut commands: Commands,
-    adapter: Option<Res<bevy::render::renderer::RenderAdapterInfo>>,
-    cameras: Query<Entity, With<Camera3d>>,
-    mut lights: Query<&mut DirectionalLight>,
-    lamps: Query<Entity, With<PointLight>>,
-    mut ambient: ResMut<GlobalAmbientLight>,
-) {
-    let Some(adapter) = adapter else { return };
-    if adapter.device_type != wgpu_types::DeviceType::Cpu {
-        return;
-    }
-    info!("tsunagu: software rendering ({}): simpler lighting, no multisampling", adapter.name);
-    for camera in &cameras {
-        commands.entity(camera).insert(Msaa::Off);
-    }
-    for mut light in &mut lights {
-        light.shadow_maps_enabled = false;
-    }
-    for lamp in &lamps {
-        commands.entity(lamp).despawn();
-    }
-    ambient.brightness *= 2.2;
 }
 
 /// Shorthand for spawning coloured primitives. Shapes are unit meshes scaled by

@@ -214,6 +214,9 @@ impl Headset<'_> {
             if let Some((to_pose, to_send)) = rig.median_timings() {
                 info!("tsunagu: headset: median per frame: input to pose {to_pose} us, motion to send {to_send} us");
             }
+            if let Some(pace) = rig.frames_per_second() {
+                info!("tsunagu: headset: {pace:.1} frames per second in the headset");
+            }
             info!(
                 "tsunagu: headset: {} frames in the headset, head moved {:.0} mm, a guest sees it {apart:.0} mm from there, hands seen: {hands}",
                 rig.frames,
