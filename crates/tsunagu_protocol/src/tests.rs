@@ -334,7 +334,7 @@ fn wire_bytes_are_pinned() {
 /// Every run of hex bytes in docs/protocol.md (fenced blocks of hex lines, and
 /// inline spans of four bytes or more), with its line number.
 fn hex_in_protocol_doc() -> Vec<(usize, String)> {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/protocol.md")).expect("docs/protocol.md");
+    let doc = std::fs::read_to_string(format!("{}/../../docs/protocol.md", std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR, set by cargo"))).expect("docs/protocol.md");
     let is_hex_run = |s: &str| {
         let words: Vec<&str> = s.split_whitespace().collect();
         words.len() >= 4 && words.iter().all(|w| w.len() == 2 && w.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()))

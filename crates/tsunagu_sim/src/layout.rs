@@ -210,7 +210,7 @@ mod protocol_doc {
 
     #[test]
     fn the_protocol_documents_every_piece_of_furniture_exactly() {
-        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/protocol.md")).expect("docs/protocol.md");
+        let doc = std::fs::read_to_string(format!("{}/../../docs/protocol.md", std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR, set by cargo"))).expect("docs/protocol.md");
         let section = doc.split("### Where a body may stand").nth(1).expect("the walkable-space section");
         let mut documented: Vec<[i32; 4]> = Vec::new();
         let cm = |v: &str| (v.trim().replace('−', "-").parse::<f32>().expect("a number") * 100.0).round() as i32;

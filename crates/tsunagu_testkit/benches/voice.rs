@@ -36,7 +36,7 @@ const INPUT_PERIOD: usize = 240;
 const WIRE_OVERHEAD_BYTES: usize = 1 + 8 + 2 + 3 + 16 + 8 + 20;
 
 fn phrase() -> Vec<f32> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+    let path = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR, set by cargo"))
         .join("../../assets/voice/far-end-phrase.wav");
     tsunagu_voice::wav::read_mono_48k(&path).expect("assets/voice/far-end-phrase.wav")
 }

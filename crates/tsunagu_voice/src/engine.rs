@@ -541,7 +541,7 @@ mod tests {
             engine.mic(),
             engine.speakers()
         );
-        let phrase = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        let phrase = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR, set by cargo"))
             .join("../../assets/voice/near-end-phrase.wav");
 
         // Someone talks (another program plays into the sink): it is sent.

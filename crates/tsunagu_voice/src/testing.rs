@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 fn asset(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR, set by cargo"))
         .join("../../assets/voice")
         .join(name)
 }

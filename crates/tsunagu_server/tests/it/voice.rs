@@ -15,7 +15,7 @@ use crate::harness::{CODE, Peer, TestServer, one_at_a_time, pose_at, wait_until}
 use crate::relay::LossyRelay;
 
 fn speech() -> Vec<f32> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+    let path = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR, set by cargo"))
         .join("../../assets/voice/far-end-phrase.wav");
     tsunagu_voice::wav::read_mono_48k(&path).expect("assets/voice/far-end-phrase.wav")
 }
