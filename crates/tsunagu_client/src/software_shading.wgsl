@@ -2,8 +2,8 @@
 // on a CPU renderer only: the same material read (colours, textures,
 // alpha, emissive) and the same tone mapping, lit by the ambient light and
 // the directional lights with a plain Lambert term, a little dimmer far
-// away. Measured on lavapipe:
-// two 320x240 eyes cost 26 ms with the full shader, 1.3 ms with a flat one.
+// away. Measured on lavapipe: two 320x240 eyes cost 26.4 ms with the full
+// shader, 4.9 ms with this one.
 
 #import bevy_pbr::{
     forward_io::{VertexOutput, FragmentOutput},
