@@ -46,19 +46,22 @@ struct Cli {
     /// Window size as WIDTHxHEIGHT.
     #[arg(long, default_value = "1280x720", value_parser = parse_size)]
     size: (u32, u32),
-    /// Use a VR headset (OpenXR). This is also the default: without a runtime
-    /// or a headset, Tsunagu says so on screen and runs in the window.
+    /// Use a VR headset (OpenXR). This is also the default unless turned off
+    /// in the settings file: without a runtime or a headset, Tsunagu says so
+    /// on screen and runs in the window.
     #[arg(long, conflicts_with = "no_xr")]
     xr: bool,
     /// Do not try OpenXR; use the desktop window only.
     #[arg(long)]
     no_xr: bool,
     /// In a headset, lying back in bed at this angle (0 to 60 degrees): the room is shown upright.
-    #[arg(long, value_name = "DEGREES", default_value_t = 0.0, value_parser = parse_tilt)]
-    bed_tilt: f32,
+    /// Default: as last chosen on the wrist menu, else 0.
+    #[arg(long, value_name = "DEGREES", value_parser = parse_tilt)]
+    bed_tilt: Option<u8>,
     /// In a headset, how far one push of the stick turns you: 30 or 45 degrees.
-    #[arg(long, value_name = "DEGREES", default_value_t = 30, value_parser = parse_snap_turn)]
-    snap_turn: u32,
+    /// Default: as last chosen on the wrist menu, else 30.
+    #[arg(long, value_name = "DEGREES", value_parser = parse_snap_turn)]
+    snap_turn: Option<u8>,
     /// In a headset, also walk with the left stick (the edges of sight darken while moving).
     #[arg(long)]
     smooth_walk: bool,
@@ -129,16 +132,16 @@ fn parse_language(s: &str) -> Result<Language, String> {
     Language::from_tag(s).ok_or_else(|| format!("'{s}' is not a language Tsunagu speaks (ja, en)"))
 }
 
-fn parse_snap_turn(s: &str) -> Result<u32, String> {
-    match s.parse::<u32>() {
+fn parse_snap_turn(s: &str) -> Result<u8, String> {
+    match s.parse::<u8>() {
         Ok(degrees @ (30 | 45)) => Ok(degrees),
         _ => Err(format!("'{s}' is not a turn Tsunagu offers (30 or 45 degrees)")),
     }
 }
 
-fn parse_tilt(s: &str) -> Result<f32, String> {
+fn parse_tilt(s: &str) -> Result<u8, String> {
     match s.parse::<f32>() {
-        Ok(degrees) if (0.0..=tsunagu_sim::rig::MAX_TILT_DEGREES).contains(&degrees) => Ok(degrees),
+        Ok(degrees) if (0.0..=tsunagu_sim::rig::MAX_TILT_DEGREES).contains(&degrees) => Ok(degrees.round() as u8),
         _ => Err(format!("'{s}' is not an angle from 0 to {} degrees", tsunagu_sim::rig::MAX_TILT_DEGREES)),
     }
 }
@@ -177,10 +180,10 @@ fn main() -> ExitCode {
         join: cli.join,
         screenshot: cli.screenshot.map(|path| ScreenshotRequest { path, frames: cli.frames.max(1) }),
         window_size: cli.size,
-        xr: cli.xr || !cli.no_xr,
+        xr: if cli.xr { Some(true) } else if cli.no_xr { Some(false) } else { None },
         bed_tilt_degrees: cli.bed_tilt,
-        snap_turn_degrees: cli.snap_turn as f32,
-        smooth_walking: cli.smooth_walk,
+        snap_turn_degrees: cli.snap_turn,
+        smooth_walking: cli.smooth_walk.then_some(true),
         bots: cli.bots,
         voice,
         settings_file,

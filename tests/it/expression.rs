@@ -154,7 +154,7 @@ fn a_new_look_in_the_room_is_remembered_and_reaches_everyone() {
 
     let (mut stepper, mut app, friend, _) = with_a_friend();
     let file = std::env::temp_dir().join(format!("tsunagu-it-look-{}", std::process::id())).join("settings.ron");
-    app.insert_resource(SettingsFile { path: Some(file.clone()), was_unreadable: false, device: 7, personal_space_cm: 60 });
+    app.insert_resource(SettingsFile { path: Some(file.clone()), was_unreadable: false, device: 7, personal_space_cm: 60, headset: Default::default() });
     let me = app.world().resource::<tsunagu_client::net::Connection>().read(|core| core.my_id()).expect("joined");
     // Pressing 「ニット ぼう」 and 「めがね」, as a person would.
     for choice in [LookChoice::Headwear(Headwear::Beanie), LookChoice::Glasses] {
@@ -167,7 +167,7 @@ fn a_new_look_in_the_room_is_remembered_and_reaches_everyone() {
     }
     let look = app.world().resource::<Settings>().look;
     assert_eq!((look.headwear, look.accessories.glasses), (Headwear::Beanie, true));
-    assert_eq!(load(&file), Loaded::Found(tsunagu_client_core::settings::SavedSettings { look, device: 7, personal_space_cm: 60 }), "the look was not remembered");
+    assert_eq!(load(&file), Loaded::Found(tsunagu_client_core::settings::SavedSettings { look, device: 7, personal_space_cm: 60, headset: Default::default() }), "the look was not remembered");
     assert_eq!(stepper.clients[friend].peers()[&me].look, look, "the friend does not see the new look");
     // My own avatar wears it.
     let world = app.world_mut();

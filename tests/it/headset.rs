@@ -67,4 +67,125 @@ fn on_a_simulated_headset_the_room_is_seen_upright_and_a_guest_sees_the_head_and
     };
     let (top, bottom) = (warmth(0..40), warmth(200..240));
     assert!(bottom > top + 20.0, "the floor is not below the ceiling (warmth: top {top:.0}, bottom {bottom:.0})");
+    // Then the way out of the headset and back in, as the wrist menu's and
+    // the HUD's buttons do it: the session ends calmly, the window carries on
+    // (the person's choice, so no notice about it), and a new session starts.
+    assert!(log.contains("carrying on on the screen, as asked"), "the headset was not left:\n{log}");
+    assert!(log.contains("the session ended after"), "the session did not end:\n{log}");
+    assert!(log.contains("on the screen now (shown: Some(ScreenChosen))"), "the screen did not take over as chosen:\n{log}");
+    let screen = read_png(&dir.join("room-after-headset.png"));
+    let tones: std::collections::HashSet<[u8; 3]> = screen.rgb.iter().map(|p| p.map(|c| c >> 3)).collect();
+    assert!(tones.len() > 100, "the window after the headset shows nearly nothing ({} tones)", tones.len());
+    assert_eq!(log.matches("the room is in the headset (FOCUSED)").count(), 2, "the headset did not start again:\n{log}");
+    assert!(log.contains("back in the headset after the screen"), "no frames in the headset after coming back:\n{log}");
+}
+
+/// The wrist menu's settings, pressed as the trigger presses them: each
+/// changes the headset now and is kept on this PC for the next time.
+#[test]
+fn the_wrist_menu_changes_the_headset_and_this_pc_remembers() {
+    use bevy::prelude::*;
+    use tsunagu_client::wrist_menu::{HeadsetSetting, change_headset_settings};
+    use tsunagu_client::xr::HeadsetRig;
+    use tsunagu_client::{Settings, SettingsFile};
+    use tsunagu_client_core::settings::{HeadsetChoices, Loaded, load};
+
+    let dir = std::env::temp_dir().join(format!("tsunagu-it-wrist-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let file = dir.join("settings.ron");
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .add_message::<bevy_mod_xr::session::XrRequestExitMessage>()
+        .insert_resource(HeadsetRig::with_choices(HeadsetChoices::default()))
+        .insert_resource(SettingsFile { path: Some(file.clone()), was_unreadable: false, device: 7, personal_space_cm: 60, headset: HeadsetChoices::default() })
+        .insert_resource(Settings { nickname: "ゆき".into(), look: tsunagu_protocol::AvatarLook::with_color([255, 160, 80]), language: tsunagu_i18n::Language::Japanese })
+        .insert_resource(tsunagu_client::text::Texts(tsunagu_i18n::Locales::load().expect("locales")))
+        .add_systems(Update, change_headset_settings);
+    let settings = [HeadsetSetting::Turn, HeadsetSetting::Walk, HeadsetSetting::Bed, HeadsetSetting::Higher, HeadsetSetting::Lower, HeadsetSetting::Screen];
+    let buttons: Vec<(HeadsetSetting, Entity)> = settings.iter().map(|s| (*s, app.world_mut().spawn((Button, *s, Interaction::None, children![Text::new("")])).id())).collect();
+    let press = |app: &mut App, setting: HeadsetSetting| {
+        let button = buttons.iter().find(|(s, _)| *s == setting).unwrap().1;
+        app.world_mut().entity_mut(button).insert(Interaction::Pressed);
+        app.update();
+        app.world_mut().entity_mut(button).insert(Interaction::None);
+        app.update();
+    };
+    let label = |app: &mut App, setting: HeadsetSetting| {
+        let button = buttons.iter().find(|(s, _)| *s == setting).unwrap().1;
+        let child = app.world().get::<Children>(button).unwrap()[0];
+        app.world().get::<Text>(child).unwrap().0.replace(['\u{2060}', '\u{200b}'], "")
+    };
+    app.update();
+    assert_eq!(label(&mut app, HeadsetSetting::Turn), "まわる 30°");
+    assert_eq!(label(&mut app, HeadsetSetting::Walk), "あるく: オフ");
+    assert_eq!(label(&mut app, HeadsetSetting::Bed), "ベッド 0°");
+
+    press(&mut app, HeadsetSetting::Turn);
+    press(&mut app, HeadsetSetting::Walk);
+    for _ in 0..3 {
+        press(&mut app, HeadsetSetting::Bed);
+    }
+    press(&mut app, HeadsetSetting::Higher);
+    press(&mut app, HeadsetSetting::Higher);
+    press(&mut app, HeadsetSetting::Lower);
+    let rig = app.world().resource::<HeadsetRig>().clone();
+    assert_eq!((rig.snap_degrees, rig.smooth_walking, rig.tilt_degrees), (45.0, true, 45.0));
+    assert!((rig.rig.eye_offset - 0.05).abs() < 1e-4, "eyes {} m up", rig.rig.eye_offset);
+    assert!(rig.recentre, "a new bed angle is taken as the person lies now");
+    assert_eq!(label(&mut app, HeadsetSetting::Turn), "まわる 45°");
+    assert_eq!(label(&mut app, HeadsetSetting::Walk), "あるく: オン");
+    assert_eq!(label(&mut app, HeadsetSetting::Bed), "ベッド 45°");
+    let kept = HeadsetChoices { use_headset: true, snap_turn_degrees: 45, smooth_walking: true, bed_tilt_degrees: 45, eye_offset_cm: 5 };
+    let Loaded::Found(saved) = load(&file) else { panic!("the choices were not saved") };
+    assert_eq!(saved.headset, kept);
+    assert_eq!(saved.personal_space_cm, 60, "the rest of the file is kept");
+    // Past 60° the bed comes back to flat; the eyes stop at their limit.
+    press(&mut app, HeadsetSetting::Bed);
+    press(&mut app, HeadsetSetting::Bed);
+    assert_eq!(app.world().resource::<HeadsetRig>().tilt_degrees, 0.0);
+    for _ in 0..10 {
+        press(&mut app, HeadsetSetting::Lower);
+    }
+    assert_eq!(app.world().resource::<SettingsFile>().headset.eye_offset_cm, -30);
+    // A new run starts as left.
+    let restarted = HeadsetRig::with_choices(app.world().resource::<SettingsFile>().headset);
+    assert!((restarted.rig.eye_offset + 0.30).abs() < 1e-4 && restarted.snap_degrees == 45.0 && restarted.smooth_walking);
+    // Choosing the screen asks the runtime to end the session, as the person's choice.
+    assert!(!app.world().resource::<HeadsetRig>().screen_chosen);
+    press(&mut app, HeadsetSetting::Screen);
+    assert!(app.world().resource::<HeadsetRig>().screen_chosen);
+    assert!(!app.world().resource::<Messages<bevy_mod_xr::session::XrRequestExitMessage>>().is_empty(), "the session was not asked to end");
+}
+
+/// The session ending, as the runtime reports it: when the headset stops on
+/// its own the screen says so; when the person chose the screen, it does not.
+#[test]
+fn a_session_that_ends_shows_the_screen_and_says_why_only_if_it_was_not_chosen() {
+    use bevy::prelude::*;
+    use bevy_mod_xr::session::XrState;
+    use tsunagu_client::xr::{DisplayMode, HeadsetRig, say_session_changes};
+
+    for chosen in [false, true] {
+        let mut app = App::new();
+        app.add_plugins(MinimalPlugins).insert_resource(HeadsetRig::default()).insert_resource(DisplayMode::Headset).insert_resource(XrState::Ready).add_systems(Update, say_session_changes);
+        app.update();
+        app.insert_resource(XrState::Running);
+        app.update();
+        assert_eq!(*app.world().resource::<DisplayMode>(), DisplayMode::Headset);
+        app.world_mut().resource_mut::<HeadsetRig>().screen_chosen = chosen;
+        app.insert_resource(XrState::Stopping);
+        app.update();
+        let mode = *app.world().resource::<DisplayMode>();
+        assert_eq!(mode, if chosen { DisplayMode::ScreenChosen } else { DisplayMode::HeadsetEnded });
+        let said = tsunagu_client::ui::hud::notices(None, None, Some(mode), tsunagu_client::ui::hud::ConnectionNotice::Fine, None, false, false);
+        assert_eq!(said.contains(&"status-xr-ended"), !chosen, "{said:?}");
+        // Back in the headset: the choice is forgotten, and the view straightened.
+        app.insert_resource(XrState::Available);
+        app.update();
+        app.insert_resource(XrState::Running);
+        app.update();
+        assert_eq!(*app.world().resource::<DisplayMode>(), DisplayMode::Headset);
+        let rig = app.world().resource::<HeadsetRig>();
+        assert!(!rig.screen_chosen && rig.recentre);
+    }
 }

@@ -33,7 +33,7 @@ pub fn room_app(core: ClientCore, frame: Duration) -> App {
         .init_resource::<bevy::clipboard::Clipboard>()
         .insert_resource(TimeUpdateStrategy::ManualDuration(frame))
         .insert_resource(Settings { nickname: "ゆき".into(), look: tsunagu_protocol::AvatarLook::with_color(crate::BODY_COLORS[0]), language: Language::Japanese })
-        .insert_resource(SettingsFile { path: None, was_unreadable: false, device: 7, personal_space_cm: tsunagu_client_core::settings::DEFAULT_PERSONAL_SPACE_CM })
+        .insert_resource(SettingsFile { path: None, was_unreadable: false, device: 7, personal_space_cm: tsunagu_client_core::settings::DEFAULT_PERSONAL_SPACE_CM, headset: default() })
         .insert_resource(Texts(Locales::load().unwrap_or_else(|e| panic!("locale files are broken: {e}"))))
         .insert_resource(UiFont(Handle::default()))
         .init_resource::<crate::controls::Heading>()

@@ -56,15 +56,17 @@ pub struct ClientOptions {
     pub screenshot: Option<screenshot::ScreenshotRequest>,
     /// Window size in logical pixels.
     pub window_size: (u32, u32),
-    /// Try OpenXR (falls back to the desktop when no runtime is found).
-    pub xr: bool,
+    /// Try OpenXR (falls back to the desktop when no runtime is found);
+    /// `None`: as the settings file says (yes, unless turned off there).
+    pub xr: Option<bool>,
     /// How far the person lies back in bed, degrees (0 to 60): the headset
-    /// shows the room upright for them.
-    pub bed_tilt_degrees: f32,
-    /// One snap turn in a headset, degrees (30 or 45).
-    pub snap_turn_degrees: f32,
+    /// shows the room upright for them. `None`: as the settings file says.
+    pub bed_tilt_degrees: Option<u8>,
+    /// One snap turn in a headset, degrees (30 or 45). `None`: as the settings file says.
+    pub snap_turn_degrees: Option<u8>,
     /// In a headset, the left stick walks smoothly (with a comfort vignette).
-    pub smooth_walking: bool,
+    /// `None`: as the settings file says.
+    pub smooth_walking: Option<bool>,
     /// Practice guests who walk around the hosted room (for trying it alone, and tests).
     pub bots: u32,
     /// Microphone, speakers and talk mode.
@@ -84,10 +86,10 @@ impl Default for ClientOptions {
             join: None,
             screenshot: None,
             window_size: (1280, 720),
-            xr: true,
-            bed_tilt_degrees: 0.0,
-            snap_turn_degrees: 30.0,
-            smooth_walking: false,
+            xr: None,
+            bed_tilt_degrees: None,
+            snap_turn_degrees: None,
+            smooth_walking: None,
             bots: 0,
             voice: tsunagu_voice::engine::VoiceSettings::default(),
             settings_file: tsunagu_client_core::settings::default_path(),
@@ -130,13 +132,16 @@ pub struct SettingsFile {
     /// How close others may come before they fade out here, centimetres
     /// (0: no fading); changed with the HUD's button, kept in the file.
     pub personal_space_cm: u16,
+    /// The headset's choices as the file keeps them (the command line may
+    /// change them for one run; the wrist menu changes them here too).
+    pub headset: tsunagu_client_core::settings::HeadsetChoices,
 }
 
 impl SettingsFile {
     /// Remember `look` (and the rest of this file) for the next run. A
     /// failure is logged, never fatal: the room works the same without it.
     pub fn save(&self, look: tsunagu_protocol::AvatarLook) {
-        let saved = tsunagu_client_core::settings::SavedSettings { look, device: self.device, personal_space_cm: self.personal_space_cm };
+        let saved = tsunagu_client_core::settings::SavedSettings { look, device: self.device, personal_space_cm: self.personal_space_cm, headset: self.headset };
         if let Some(path) = &self.path
             && let Err(e) = tsunagu_client_core::settings::save(path, &saved)
         {
@@ -154,6 +159,7 @@ fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, Sett
         look: tsunagu_protocol::AvatarLook::with_color(BODY_COLORS[0]),
         device: 0,
         personal_space_cm: tsunagu_client_core::settings::DEFAULT_PERSONAL_SPACE_CM,
+        headset: tsunagu_client_core::settings::HeadsetChoices::default(),
     };
     let loaded = options.settings_file.as_deref().map_or(Loaded::Missing, load);
     if let Loaded::Unreadable(why) = &loaded {
@@ -169,6 +175,7 @@ fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, Sett
         was_unreadable: matches!(loaded, Loaded::Unreadable(_)),
         device: saved.device,
         personal_space_cm: saved.personal_space_cm,
+        headset: saved.headset,
     };
     if saved.device == 0 {
         // The first run here: choose this installation's number and keep it.
@@ -177,6 +184,19 @@ fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, Sett
         return (look, file);
     }
     (look, file)
+}
+
+/// The headset's choices for this run: the settings file's, with what the
+/// command line says instead, for this run only.
+pub fn headset_choices(options: &ClientOptions, saved: tsunagu_client_core::settings::HeadsetChoices) -> tsunagu_client_core::settings::HeadsetChoices {
+    tsunagu_client_core::settings::HeadsetChoices {
+        use_headset: options.xr.unwrap_or(saved.use_headset),
+        snap_turn_degrees: options.snap_turn_degrees.unwrap_or(saved.snap_turn_degrees),
+        smooth_walking: options.smooth_walking.unwrap_or(saved.smooth_walking),
+        bed_tilt_degrees: options.bed_tilt_degrees.unwrap_or(saved.bed_tilt_degrees),
+        eye_offset_cm: saved.eye_offset_cm,
+    }
+    .within_bounds()
 }
 
 /// Body colours offered on the start screen: warm, distinct, friendly.
@@ -208,13 +228,15 @@ pub fn build_app(options: ClientOptions) -> App {
         .set(WindowPlugin { primary_window: Some(window), ..default() })
         .set(AssetPlugin { file_path: assets::asset_root().to_string_lossy().into_owned(), ..default() })
         .set(bevy::log::LogPlugin { fmt_layer: log_format, ..default() });
-    if options.xr {
-        app.add_plugins(bevy_mod_openxr::add_xr_plugins(defaults)).add_plugins(xr::HeadsetPlugin { tilt_degrees: options.bed_tilt_degrees, snap_degrees: options.snap_turn_degrees, smooth_walking: options.smooth_walking });
+    let (look, settings_file) = starting_look(&options);
+    let headset = headset_choices(&options, settings_file.headset);
+    if headset.use_headset {
+        app.add_plugins(bevy_mod_openxr::add_xr_plugins(defaults)).add_plugins(xr::HeadsetPlugin { choices: headset });
     } else {
+        info!("tsunagu: the headset is turned off (--no-xr, or in the settings); the window only");
         app.add_plugins(defaults);
     }
     app.add_plugins(bevy_rapier3d::prelude::RapierPhysicsPlugin::<bevy_rapier3d::prelude::NoUserData>::default());
-    let (look, settings_file) = starting_look(&options);
     app.insert_resource(Settings { nickname: options.nickname.clone().unwrap_or_default(), look, language })
     .insert_resource(settings_file)
     .insert_resource(ClearColor(Color::srgb(0.98, 0.93, 0.85)))

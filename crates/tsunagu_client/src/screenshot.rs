@@ -1,12 +1,19 @@
 //! `--screenshot FILE`: enter the room, let it render for some frames, save the
 //! window as PNG and exit. Used by `cargo xtask screenshot` and the test suite.
 //! If joining fails, the start screen with its message is what gets saved.
+//! In a headset it also saves what the left eye sees, then leaves the
+//! headset for the screen as the wrist menu's button does, saves the window
+//! again, and starts the headset again as the HUD's button does: the whole
+//! way out and back in, on a real runtime.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+use bevy_mod_xr::session::XrState;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::controls::LocalPlayer;
 use crate::{AppState, ClientOptions};
@@ -47,8 +54,97 @@ pub struct PictureTaking;
 
 impl Plugin for ScreenshotPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<Progress>().add_systems(Last, count_and_capture.in_set(PictureTaking));
+        // The headset's messages exist without the headset's plugins too (--no-xr): nobody reads them then.
+        app.add_message::<bevy_mod_xr::session::XrRequestExitMessage>()
+            .add_message::<bevy_mod_xr::session::XrCreateSessionMessage>()
+            .init_resource::<Progress>()
+            .add_systems(Last, (count_and_capture, after_the_pictures).in_set(PictureTaking));
     }
+}
+
+/// Pictures not saved yet, and what follows them.
+#[derive(Resource)]
+struct AfterPictures {
+    left: Arc<AtomicUsize>,
+    /// The picture's file (the one after leaving the headset is named after it).
+    path: PathBuf,
+    /// The headset's way out and back, once the pictures are saved.
+    round_trip: Option<RoundTrip>,
+}
+
+/// Where the way out of the headset and back has got to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RoundTrip {
+    /// Pictures of the headset being taken.
+    Picturing,
+    /// Asked to leave, as the wrist menu's button does.
+    Leaving,
+    /// On the screen for this many frames.
+    OnScreen(u32),
+    /// Asked to start again, as the HUD's button does; the headset's frames then.
+    Back(u64),
+}
+
+/// Frames on the screen before its picture: the window draws every frame again.
+const FRAMES_ON_SCREEN: u32 = 10;
+/// Frames in the headset again before leaving for good.
+const FRAMES_BACK: u64 = 5;
+
+/// Once the pictures are saved: exit, or (in a headset) leave it, picture
+/// the screen, come back, and exit.
+fn after_the_pictures(mut commands: Commands, after: Option<ResMut<AfterPictures>>, mut headset: HeadsetSteps, mut exit: MessageWriter<AppExit>) {
+    let Some(mut after) = after else { return };
+    let saved = after.left.load(Ordering::SeqCst) == 0;
+    let state = headset.state.as_deref().copied();
+    match after.round_trip {
+        None if saved => {
+            exit.write(AppExit::Success);
+        }
+        Some(RoundTrip::Picturing) if saved => {
+            if let Some(rig) = headset.rig.as_mut() {
+                crate::xr::leave_the_headset(rig, &mut headset.leave);
+            }
+            after.round_trip = Some(RoundTrip::Leaving);
+        }
+        Some(RoundTrip::Leaving) if state == Some(XrState::Available) => {
+            info!("tsunagu: headset: on the screen now (shown: {:?})", headset.mode.as_deref());
+            after.round_trip = Some(RoundTrip::OnScreen(0));
+        }
+        Some(RoundTrip::OnScreen(frames)) if frames < FRAMES_ON_SCREEN => after.round_trip = Some(RoundTrip::OnScreen(frames + 1)),
+        Some(RoundTrip::OnScreen(_)) => {
+            let path = after.path.with_file_name(format!("{}-after-headset.png", after.path.file_stem().map_or("screen".into(), |s| s.to_string_lossy())));
+            info!("tsunagu: headset: saving the screen after leaving it to {}", path.display());
+            after.left.fetch_add(1, Ordering::SeqCst);
+            commands.spawn(Screenshot::primary_window()).observe(save_to_disk(path)).observe(count_saved(after.left.clone()));
+            headset.start.write_default();
+            after.round_trip = Some(RoundTrip::Back(headset.rig.as_ref().map_or(0, |r| r.frames)));
+        }
+        Some(RoundTrip::Back(frames_before)) if state == Some(XrState::Running) => {
+            let frames = headset.rig.as_ref().map_or(0, |r| r.frames);
+            if frames >= frames_before + FRAMES_BACK && saved {
+                info!("tsunagu: headset: back in the headset after the screen: {} frames", frames - frames_before);
+                exit.write(AppExit::Success);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// An observer for a picture: one fewer left to save once it is.
+fn count_saved(left: Arc<AtomicUsize>) -> impl FnMut(On<ScreenshotCaptured>) {
+    move |_: On<ScreenshotCaptured>| {
+        left.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The headset's state and its two buttons' messages, for the way out and back.
+#[derive(bevy::ecs::system::SystemParam)]
+struct HeadsetSteps<'w> {
+    state: Option<Res<'w, XrState>>,
+    mode: Option<Res<'w, crate::xr::DisplayMode>>,
+    rig: Option<ResMut<'w, crate::xr::HeadsetRig>>,
+    leave: MessageWriter<'w, bevy_mod_xr::session::XrRequestExitMessage>,
+    start: MessageWriter<'w, bevy_mod_xr::session::XrCreateSessionMessage>,
 }
 
 /// What is showing, for the screenshot's log line (tests read it).
@@ -171,21 +267,21 @@ fn count_and_capture(
         info!("tsunagu: saving screenshot to {}", path.display());
         // In a headset, also what the left eye sees, from the runtime's swapchain.
         let eyes = headset.report();
-        let pictures = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(if eyes { 2 } else { 1 }));
-        let exit_when_all_saved = move |pictures: std::sync::Arc<std::sync::atomic::AtomicUsize>| {
-            move |_: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
-                if pictures.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
-                    exit.write(AppExit::Success);
-                }
-            }
-        };
+        let left = Arc::new(AtomicUsize::new(if eyes { 2 } else { 1 }));
         if eyes {
             let eye = path.with_file_name(format!("{}-left-eye.png", path.file_stem().map_or("headset".into(), |s| s.to_string_lossy())));
             info!("tsunagu: headset: saving the left eye's view to {}", eye.display());
             let left_eye = bevy::camera::ManualTextureViewHandle(bevy_mod_openxr::render::XR_TEXTURE_INDEX);
-            commands.spawn(Screenshot::texture_view(left_eye)).observe(save_to_disk(eye)).observe(exit_when_all_saved(pictures.clone()));
+            commands.spawn(Screenshot::texture_view(left_eye)).observe(save_to_disk(eye)).observe(count_saved(left.clone()));
+            // The wrist menu as drawn for the panel, to be read at full size.
+            if let Some(menu) = &headset.menu {
+                let file = path.with_file_name(format!("{}-wrist-menu.png", path.file_stem().map_or("headset".into(), |s| s.to_string_lossy())));
+                left.fetch_add(1, Ordering::SeqCst);
+                commands.spawn(Screenshot::image(menu.image.clone())).observe(save_to_disk(file)).observe(count_saved(left.clone()));
+            }
         }
-        commands.spawn(Screenshot::primary_window()).observe(save_to_disk(path)).observe(exit_when_all_saved(pictures));
+        commands.spawn(Screenshot::primary_window()).observe(save_to_disk(path.clone())).observe(count_saved(left.clone()));
+        commands.insert_resource(AfterPictures { left, path, round_trip: eyes.then_some(RoundTrip::Picturing) });
     }
 }
 
@@ -195,6 +291,7 @@ struct Headset<'w> {
     running: Option<Res<'w, bevy_mod_xr::session::XrState>>,
     rig: Option<Res<'w, crate::xr::HeadsetRig>>,
     seen: Option<Res<'w, crate::bots::HostHeadSeen>>,
+    menu: Option<Res<'w, crate::wrist_menu::MenuPicture>>,
 }
 
 impl Headset<'_> {

@@ -1,7 +1,8 @@
 //! The menu on the left wrist, in a headset: the same gestures, hand,
 //! stamps, microphone, calm and personal-space buttons as the desktop's
-//! (the same components, so they do the same), and a button to straighten
-//! the view. It is a panel in the room,
+//! (the same components, so they do the same), a button to straighten
+//! the view, the headset's own settings (turn, walking, bed, eye height; kept
+//! on this PC) and a button to carry on on the screen. It is a panel in the room,
 //! drawn from ordinary UI into a picture, in big letters; the right hand
 //! points at it and the trigger presses what it points at.
 
@@ -18,10 +19,10 @@ use crate::ui::palette;
 use crate::ui::voice_panel::VoiceButton;
 
 /// The menu's picture, in pixels.
-const PICTURE: UVec2 = UVec2::new(640, 400);
-/// The panel in the room, metres: 16 × 10 cm, big enough for 3 cm letters at
-/// arm's length.
-pub const PANEL_SIZE: Vec2 = Vec2::new(0.16, 0.10);
+const PICTURE: UVec2 = UVec2::new(640, 520);
+/// The panel in the room, metres: 16 × 13 cm (4 pixels a millimetre), big
+/// enough for 3 cm letters at arm's length.
+pub const PANEL_SIZE: Vec2 = Vec2::new(0.16, 0.13);
 
 /// The panel on the wrist.
 #[derive(Component)]
@@ -30,6 +31,27 @@ pub struct WristPanel;
 /// The menu's own button: straighten my view.
 #[derive(Component)]
 pub struct RecentreButton;
+
+/// The menu's whole UI (taken down with the session, built again with the next).
+#[derive(Component)]
+pub(crate) struct WristMenuUi;
+
+/// The headset's settings on the menu; each press steps one and keeps it on this PC.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeadsetSetting {
+    /// 30° or 45° turns.
+    Turn,
+    /// Walking with the left stick, on or off.
+    Walk,
+    /// The bed's tilt, in steps up to 60° and back to 0 (recentres).
+    Bed,
+    /// Eyes a step higher.
+    Higher,
+    /// Eyes a step lower.
+    Lower,
+    /// Leave the headset and carry on on the screen.
+    Screen,
+}
 
 /// Which button the right hand points at, and which it pressed.
 #[derive(Resource, Default, Debug)]
@@ -48,6 +70,8 @@ pub struct WristPointer {
 #[derive(Resource)]
 pub(crate) struct MenuPicture {
     camera: Entity,
+    /// The picture itself (the screenshot saves it too, to be looked at).
+    pub(crate) image: Handle<Image>,
     frames_to_draw: u8,
     frame: u32,
 }
@@ -87,7 +111,7 @@ pub(crate) fn build_menu(
     }
     let picture = images.add(Image::new_target_texture(PICTURE.x, PICTURE.y, TextureFormat::Rgba8UnormSrgb, None));
     let camera = commands.spawn((Camera2d, Camera { order: -1, ..default() }, RenderTarget::Image(picture.clone().into()))).id();
-    commands.insert_resource(MenuPicture { camera, frames_to_draw: crate::world_tags::REDRAW_FRAMES, frame: 0 });
+    commands.insert_resource(MenuPicture { camera, image: picture.clone(), frames_to_draw: crate::world_tags::REDRAW_FRAMES, frame: 0 });
     let button = || Node {
         padding: UiRect::axes(Val::Px(12.0), Val::Px(8.0)),
         min_height: Val::Px(56.0),
@@ -99,6 +123,7 @@ pub(crate) fn build_menu(
     };
     commands
         .spawn((
+            WristMenuUi,
             UiTargetCamera(camera),
             Node { width: Val::Percent(100.0), height: Val::Percent(100.0), flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), padding: UiRect::all(Val::Px(12.0)), ..default() },
             BackgroundColor(palette::CARD),
@@ -147,11 +172,112 @@ pub(crate) fn build_menu(
                     b.spawn(ui_text(&font, "", 26.0, palette::INK));
                 });
             });
+            // The headset's own settings (labelled by `change_headset_settings`).
+            for settings in [[HeadsetSetting::Turn, HeadsetSetting::Walk, HeadsetSetting::Bed], [HeadsetSetting::Higher, HeadsetSetting::Lower, HeadsetSetting::Screen]] {
+                menu.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
+                    for setting in settings {
+                        row.spawn((Button, setting, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
+                            b.spawn(ui_text(&font, "", 24.0, palette::INK));
+                        });
+                    }
+                });
+            }
         });
     // Above the back of the left wrist, tipped toward the eyes.
     let material = materials.add(StandardMaterial { base_color_texture: Some(picture), unlit: true, alpha_mode: AlphaMode::Blend, ..default() });
     let on_wrist = Transform::from_xyz(0.0, 0.06, 0.02).with_rotation(Quat::from_rotation_x(-0.6));
     commands.spawn((WristPanel, Mesh3d(meshes.add(Rectangle::new(PANEL_SIZE.x, PANEL_SIZE.y))), MeshMaterial3d(material), on_wrist, ChildOf(left)));
+}
+
+/// The session is going: the menu goes with the hand it was on (and is
+/// built again on the next session's).
+pub(crate) fn take_down_menu(mut commands: Commands, picture: Option<Res<MenuPicture>>, menu: Query<Entity, With<WristMenuUi>>) {
+    if let Some(picture) = picture {
+        commands.entity(picture.camera).despawn();
+        commands.remove_resource::<MenuPicture>();
+    }
+    for ui in &menu {
+        commands.entity(ui).despawn();
+    }
+}
+
+/// A press on a headset setting steps it, for now and (in the settings file)
+/// for the next time; the labels say each setting as it is now.
+#[allow(clippy::too_many_arguments)]
+pub fn change_headset_settings(
+    buttons: Query<(Ref<Interaction>, &HeadsetSetting, &Children)>,
+    new_buttons: Query<(), Added<HeadsetSetting>>,
+    mut headset: ResMut<crate::xr::HeadsetRig>,
+    mut file: ResMut<crate::SettingsFile>,
+    settings: Res<crate::Settings>,
+    texts: Res<crate::text::Texts>,
+    mut labels: Query<&mut Text>,
+    mut leave: MessageWriter<bevy_mod_xr::session::XrRequestExitMessage>,
+) {
+    use tsunagu_client_core::settings::HeadsetChoices;
+    let mut changed = false;
+    for (interaction, setting, _) in &buttons {
+        if !(interaction.is_changed() && *interaction == Interaction::Pressed) {
+            continue;
+        }
+        let headset = &mut *headset;
+        let choices = &mut file.headset;
+        match setting {
+            HeadsetSetting::Turn => {
+                choices.snap_turn_degrees = if headset.snap_degrees >= 45.0 { 30 } else { 45 };
+                headset.snap_degrees = f32::from(choices.snap_turn_degrees);
+            }
+            HeadsetSetting::Walk => {
+                headset.smooth_walking = !headset.smooth_walking;
+                choices.smooth_walking = headset.smooth_walking;
+            }
+            HeadsetSetting::Bed => {
+                let step = HeadsetChoices::TILT_STEP_DEGREES;
+                let now = headset.tilt_degrees.round() as u8;
+                choices.bed_tilt_degrees = if now >= tsunagu_sim::rig::MAX_TILT_DEGREES as u8 { 0 } else { (now / step + 1) * step };
+                headset.tilt_degrees = f32::from(choices.bed_tilt_degrees);
+                // The tilt is taken as the person lies now.
+                headset.recentre = true;
+            }
+            HeadsetSetting::Higher | HeadsetSetting::Lower => {
+                let step = if *setting == HeadsetSetting::Higher { HeadsetChoices::EYE_STEP_CM } else { -HeadsetChoices::EYE_STEP_CM };
+                let now = (headset.rig.eye_offset * 100.0).round() as i8;
+                headset.rig.set_eye_offset(f32::from(now.saturating_add(step)) / 100.0);
+                choices.eye_offset_cm = (headset.rig.eye_offset * 100.0).round() as i8;
+            }
+            HeadsetSetting::Screen => {
+                crate::xr::leave_the_headset(headset, &mut leave);
+                continue;
+            }
+        }
+        changed = true;
+    }
+    if changed {
+        file.save(settings.look);
+    }
+    if !changed && !settings.is_changed() && new_buttons.is_empty() {
+        return;
+    }
+    let language = settings.language;
+    let degrees = |value: f32| [("degrees", tsunagu_i18n::Arg::Num(f64::from(value.round())))];
+    for (_, setting, children) in &buttons {
+        let label = match setting {
+            HeadsetSetting::Turn => texts.get_with(language, "wrist-turn", &degrees(headset.snap_degrees)),
+            HeadsetSetting::Walk if headset.smooth_walking => texts.get(language, "wrist-walk-on"),
+            HeadsetSetting::Walk => texts.get(language, "wrist-walk-off"),
+            HeadsetSetting::Bed => texts.get_with(language, "wrist-bed", &degrees(headset.tilt_degrees)),
+            HeadsetSetting::Higher => texts.get(language, "wrist-eyes-higher"),
+            HeadsetSetting::Lower => texts.get(language, "wrist-eyes-lower"),
+            HeadsetSetting::Screen => texts.get(language, "wrist-screen"),
+        };
+        for child in children.iter() {
+            if let Ok(mut text) = labels.get_mut(child)
+                && text.0 != label
+            {
+                text.0 = label.clone();
+            }
+        }
+    }
 }
 
 /// The button under `pixel` of the menu's picture, among `buttons`.

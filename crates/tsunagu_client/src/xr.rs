@@ -16,9 +16,11 @@ use bevy_mod_openxr::action_set_syncing::{OxrActionSetSyncSet, OxrSyncActionSet}
 use bevy_mod_openxr::resources::OxrInstance;
 use bevy_mod_openxr::session::OxrSession;
 use bevy_mod_xr::camera::XrCamera;
+use bevy_mod_xr::hands::{HandBone, LeftHand, RightHand};
 use bevy_mod_xr::session::{XrSessionCreated, XrState, XrTracker, XrTrackingRoot};
 use bevy_mod_xr::spaces::XrSpaceLocationFlags;
 use tsunagu_client_core::RoomEvent;
+use tsunagu_client_core::settings::HeadsetChoices;
 use tsunagu_sim::motion::AVATAR_HEIGHT;
 use tsunagu_sim::pose::{from_wire, to_wire};
 use tsunagu_sim::rig::{Pose, Rig};
@@ -37,6 +39,9 @@ pub enum DisplayMode {
     /// The headset's session ended (taken off, or its runtime stopped): on
     /// the screen again until it comes back.
     HeadsetEnded,
+    /// The person chose the screen (the wrist menu's button, `--no-xr` or
+    /// the settings): nothing to say about it.
+    ScreenChosen,
 }
 
 /// Reports the display mode once the XR plugins have decided.
@@ -48,15 +53,17 @@ impl Plugin for XrStatusPlugin {
     }
 }
 
-fn report_display_mode(mut commands: Commands, state: Option<Res<XrState>>) {
-    let mode = match state.as_deref() {
-        Some(XrState::Unavailable) | None => DisplayMode::Desktop,
-        Some(_) => DisplayMode::Headset,
+fn report_display_mode(mut commands: Commands, state: Option<Res<XrState>>, headset: Option<Res<HeadsetRig>>) {
+    let mode = match (state.as_deref(), headset) {
+        // The headset plugins were left out on purpose.
+        (None, None) => DisplayMode::ScreenChosen,
+        (Some(XrState::Unavailable) | None, _) => DisplayMode::Desktop,
+        (Some(_), _) => DisplayMode::Headset,
     };
-    if mode == DisplayMode::Desktop {
-        info!("tsunagu: no VR headset runtime, desktop mode");
-    } else {
-        info!("tsunagu: VR headset runtime found");
+    match mode {
+        DisplayMode::ScreenChosen => info!("tsunagu: the headset is turned off (--no-xr, or in the settings); the window only"),
+        DisplayMode::Desktop => info!("tsunagu: no VR headset runtime, desktop mode"),
+        _ => info!("tsunagu: VR headset runtime found"),
     }
     commands.insert_resource(mode);
 }
@@ -82,6 +89,9 @@ pub struct HeadsetRig {
     pub vignette: f32,
     /// Recentre at the next frame (on joining, when asked by a facilitator).
     pub recentre: bool,
+    /// The person asked to leave the headset for the screen (so its end is
+    /// their choice, not something to explain).
+    pub screen_chosen: bool,
     /// Frames the headset has shown the room.
     pub frames: u64,
     /// The first and latest head positions in the room (for the log).
@@ -104,6 +114,18 @@ const FRAMES_BEFORE_PACE: u64 = 10;
 const TIMINGS_KEPT: usize = 600;
 
 impl HeadsetRig {
+    /// A rig set up as `choices` say.
+    pub fn with_choices(choices: HeadsetChoices) -> Self {
+        let mut headset = HeadsetRig {
+            tilt_degrees: f32::from(choices.bed_tilt_degrees),
+            snap_degrees: f32::from(choices.snap_turn_degrees),
+            smooth_walking: choices.smooth_walking,
+            ..default()
+        };
+        headset.rig.set_eye_offset(f32::from(choices.eye_offset_cm) / 100.0);
+        headset
+    }
+
     /// Median input-to-pose and motion-to-send times, microseconds.
     pub fn median_timings(&self) -> Option<(u32, u32)> {
         let mut pose: Vec<u32> = self.timings.iter().map(|t| t.0).collect();
@@ -130,6 +152,7 @@ impl Default for HeadsetRig {
             smooth_walking: false,
             vignette: 0.0,
             recentre: true,
+            screen_chosen: false,
             frames: 0,
             head_path: None,
             timings: std::collections::VecDeque::new(),
@@ -166,17 +189,13 @@ struct StickWas(f32);
 
 /// The headset in the room: controllers, rig, pose.
 pub struct HeadsetPlugin {
-    /// The bed's tilt to start with, degrees.
-    pub tilt_degrees: f32,
-    /// One snap turn, degrees.
-    pub snap_degrees: f32,
-    /// The left stick walks smoothly, with a comfort vignette.
-    pub smooth_walking: bool,
+    /// The bed's tilt, the turn, walking and eye height to start with.
+    pub choices: HeadsetChoices,
 }
 
 impl Plugin for HeadsetPlugin {
     fn build(&self, app: &mut App) {
-        app.insert_resource(HeadsetRig { tilt_degrees: self.tilt_degrees, snap_degrees: self.snap_degrees, smooth_walking: self.smooth_walking, ..default() })
+        app.insert_resource(HeadsetRig::with_choices(self.choices))
             .init_resource::<StickWas>()
             .init_resource::<crate::wrist_menu::WristPointer>()
             .add_systems(Update, crate::wrist_menu::build_menu.run_if(headset_running).run_if(in_state(AppState::InRoom)))
@@ -187,6 +206,7 @@ impl Plugin for HeadsetPlugin {
                     crate::world_tags::let_the_eyes_see_tags,
                     crate::world_tags::keep_tags,
                     crate::world_tags::draw_when_changed,
+                    crate::wrist_menu::change_headset_settings,
                     crate::wrist_menu::draw_menu_when_needed,
                 )
                     .chain()
@@ -206,8 +226,9 @@ impl Plugin for HeadsetPlugin {
             .add_systems(Startup, create_actions.run_if(bevy_mod_xr::session::session_available))
             .add_systems(OxrSendActionBindings, suggest_bindings)
             .add_systems(XrSessionCreated, (attach_actions, spawn_controller_spaces))
+            .add_systems(bevy_mod_xr::session::XrPreDestroySession, (forget_controller_spaces, crate::wrist_menu::take_down_menu))
             .add_systems(PreUpdate, sync_actions.before(OxrActionSetSyncSet).run_if(bevy_mod_openxr::openxr_session_running))
-            .add_systems(Update, (follow_room_events.in_set(NetSet::Apply), say_session_changes, keep_my_head_out_of_my_eyes.run_if(headset_running)))
+            .add_systems(Update, (follow_room_events.in_set(NetSet::Apply), say_session_changes, keep_my_head_out_of_my_eyes.run_if(headset_running), offer_the_headset_again.run_if(in_state(AppState::InRoom))))
             // After pictures are asked for: a picture is of a window drawn this frame.
             .add_systems(Last, pace_the_window.after(crate::screenshot::PictureTaking))
             .add_systems(
@@ -287,6 +308,13 @@ fn spawn_controller_spaces(actions: Option<Res<ControllerActions>>, session: Res
     }
 }
 
+/// The session is going, and its spaces with it: a next session makes its own.
+fn forget_controller_spaces(mut commands: Commands, spaces: Query<Entity, Or<(With<Grip>, With<Aim>)>>) {
+    for space in &spaces {
+        commands.entity(space).despawn();
+    }
+}
+
 /// The headset's eyes, in its own space (never the body or the root, which this frame moves).
 type Eyes<'w, 's> = Query<'w, 's, (&'static XrCamera, &'static Transform), (Without<LocalPlayer>, Without<XrTrackingRoot>)>;
 
@@ -310,6 +338,7 @@ fn track_headset(
     mut headset: ResMut<HeadsetRig>,
     views: Eyes,
     grips: Query<(&Grip, &Transform, &XrSpaceLocationFlags), (Without<LocalPlayer>, Without<XrTrackingRoot>)>,
+    palms: Query<(&HandBone, &Transform, &XrSpaceLocationFlags, Has<LeftHand>), (Or<(With<LeftHand>, With<RightHand>)>, Without<LocalPlayer>, Without<XrTrackingRoot>)>,
     aim: Query<(&Transform, &XrSpaceLocationFlags), (With<Aim>, Without<LocalPlayer>, Without<XrTrackingRoot>)>,
     actions: Option<Res<ControllerActions>>,
     session: Option<Res<OxrSession>>,
@@ -359,16 +388,19 @@ fn track_headset(
         headset.vignette = tsunagu_sim::rig::vignette(speed, 0.0);
     }
     let hands = {
-        let mut tracked = [None, None];
+        let mut controllers = [None, None];
         for (grip, transform, flags) in &grips {
             if flags.position_tracked && grip.0 < 2 {
-                tracked[grip.0] = Some((transform.translation, transform.rotation));
+                controllers[grip.0] = Some((transform.translation, transform.rotation));
             }
         }
-        match tracked {
-            [Some(left), Some(right)] => Some([left, right]),
-            _ => None,
+        let mut bare_hands = [None, None];
+        for (bone, transform, flags, left) in &palms {
+            if matches!(bone, HandBone::Palm) && flags.position_tracked {
+                bare_hands[usize::from(!left)] = Some((transform.translation, transform.rotation));
+            }
         }
+        tsunagu_sim::rig::tracked_hands(controllers, bare_hands)
     };
     let room = headset.rig.avatar(head, hands);
     pose.0 = Some(tsunagu_protocol::AvatarPose {
@@ -552,9 +584,48 @@ fn pace_the_window(
     }
 }
 
+/// Leave the headset for the screen, as the person asked: the session ends
+/// calmly and nothing on the screen calls it a failure.
+pub fn leave_the_headset(headset: &mut HeadsetRig, leave: &mut MessageWriter<bevy_mod_xr::session::XrRequestExitMessage>) {
+    info!("tsunagu: headset: carrying on on the screen, as asked");
+    headset.screen_chosen = true;
+    leave.write_default();
+}
+
+/// The HUD's button back into the headset, shown while one could start.
+#[derive(Component)]
+pub struct HeadsetButton;
+
+/// The button, for the HUD's row of buttons (hidden until a headset could start).
+pub fn spawn_headset_button(parent: &mut ChildSpawnerCommands, font: &crate::text::UiFont) {
+    parent.spawn((
+        Button,
+        HeadsetButton,
+        Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), display: Display::None, ..default() },
+        BackgroundColor(crate::ui::palette::ACCENT),
+        children![(crate::text::ui_text(font, "", 15.0, Color::WHITE), crate::text::Localized("hud-use-headset"))],
+    ));
+}
+
+/// While no session runs but one could (the person chose the screen, or the
+/// runtime ended it), the button shows; a press starts a new session.
+fn offer_the_headset_again(state: Option<Res<XrState>>, mut buttons: Query<(Ref<Interaction>, &mut Node), With<HeadsetButton>>, mut start: MessageWriter<bevy_mod_xr::session::XrCreateSessionMessage>) {
+    let could_start = matches!(state.as_deref(), Some(XrState::Available));
+    for (interaction, mut node) in &mut buttons {
+        let display = if could_start { Display::Flex } else { Display::None };
+        if node.display != display {
+            node.display = display;
+        }
+        if could_start && interaction.is_changed() && *interaction == Interaction::Pressed {
+            info!("tsunagu: headset: starting it again, as asked");
+            start.write_default();
+        }
+    }
+}
+
 /// Say when the headset comes and goes: in the log, and to the HUD through
 /// [`DisplayMode`]. When it comes back, it recentres.
-fn say_session_changes(state: Option<Res<XrState>>, mut was: Local<Option<XrState>>, mut headset: ResMut<HeadsetRig>, mut mode: Option<ResMut<DisplayMode>>) {
+pub fn say_session_changes(state: Option<Res<XrState>>, mut was: Local<Option<XrState>>, mut headset: ResMut<HeadsetRig>, mut mode: Option<ResMut<DisplayMode>>) {
     let Some(state) = state else { return };
     if *was == Some(*state) {
         return;
@@ -563,6 +634,7 @@ fn say_session_changes(state: Option<Res<XrState>>, mut was: Local<Option<XrStat
         XrState::Running => {
             info!("tsunagu: headset: the room is in the headset (FOCUSED)");
             headset.recentre = true;
+            headset.screen_chosen = false;
             if let Some(mode) = mode.as_mut() {
                 **mode = DisplayMode::Headset;
             }
@@ -570,7 +642,7 @@ fn say_session_changes(state: Option<Res<XrState>>, mut was: Local<Option<XrStat
         XrState::Stopping | XrState::Exiting { .. } if *was == Some(XrState::Running) => {
             info!("tsunagu: headset: the session ended after {} frames; back on the screen", headset.frames);
             if let Some(mode) = mode.as_mut() {
-                **mode = DisplayMode::HeadsetEnded;
+                **mode = if headset.screen_chosen { DisplayMode::ScreenChosen } else { DisplayMode::HeadsetEnded };
             }
         }
         _ => {}

@@ -1,6 +1,7 @@
 //! What this PC remembers between runs: the avatar's look, how big a
-//! personal space its child wants, and a random number for this
-//! installation, nothing else. Not the nickname: a ward PC is
+//! personal space its child wants, how the headset is used (whether to try
+//! it, and its comfort choices), and a random number for this installation,
+//! nothing else. Not the nickname: a ward PC is
 //! shared, and the next child should not find the last one's name waiting.
 //! Kept in a small RON file in the user's config directory; what goes to a
 //! server is the look and the number in `Hello` (the number names no one; a
@@ -29,6 +30,50 @@ pub struct SavedSettings {
     /// 0 turns fading off. Files from before it existed read the default.
     #[serde(default = "default_personal_space_cm")]
     pub personal_space_cm: u16,
+    /// The headset's choices. Files from before they existed read the defaults.
+    #[serde(default)]
+    pub headset: HeadsetChoices,
+}
+
+/// How this PC uses a VR headset; changed from the wrist menu (or the
+/// command line, for one run).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HeadsetChoices {
+    /// Try a headset at start (when a runtime and a headset are there).
+    pub use_headset: bool,
+    /// One snap turn, degrees: 30 or 45.
+    pub snap_turn_degrees: u8,
+    /// The left stick walks smoothly (the edges of sight darken meanwhile).
+    pub smooth_walking: bool,
+    /// How far the person lies back in bed, degrees (0 to 60).
+    pub bed_tilt_degrees: u8,
+    /// Eyes higher (or lower) than a standing child's, centimetres (−30 to 30).
+    pub eye_offset_cm: i8,
+}
+
+impl Default for HeadsetChoices {
+    fn default() -> Self {
+        HeadsetChoices { use_headset: true, snap_turn_degrees: 30, smooth_walking: false, bed_tilt_degrees: 0, eye_offset_cm: 0 }
+    }
+}
+
+impl HeadsetChoices {
+    /// The bed tilt's and the eye height's steps on the wrist menu.
+    pub const TILT_STEP_DEGREES: u8 = 15;
+    /// See [`HeadsetChoices::TILT_STEP_DEGREES`].
+    pub const EYE_STEP_CM: i8 = 5;
+
+    /// The same choices, each brought within what the headset offers (a file
+    /// edited by hand may say anything).
+    pub fn within_bounds(self) -> Self {
+        HeadsetChoices {
+            snap_turn_degrees: if self.snap_turn_degrees >= 45 { 45 } else { 30 },
+            bed_tilt_degrees: self.bed_tilt_degrees.min(60),
+            eye_offset_cm: self.eye_offset_cm.clamp(-30, 30),
+            ..self
+        }
+    }
 }
 
 /// The personal space a child starts with, centimetres.
@@ -86,7 +131,7 @@ pub fn load(path: &Path) -> Loaded {
     }
     match std::fs::read_to_string(path) {
         Ok(text) => match ron::from_str::<SavedSettings>(&text) {
-            Ok(saved) => Loaded::Found(saved),
+            Ok(saved) => Loaded::Found(SavedSettings { headset: saved.headset.within_bounds(), ..saved }),
             Err(e) => Loaded::Unreadable(e.to_string()),
         },
         Err(e) => Loaded::Unreadable(e.to_string()),
@@ -123,12 +168,13 @@ mod tests {
             look: AvatarLook { body_color: [90, 180, 230], headwear: Headwear::StrawHat, headwear_color: [250, 200, 80], accessories: Accessories { glasses: true, ribbon: true, scarf: false } },
             device: 0x1234_5678_9abc_def0,
             personal_space_cm: 90,
+            headset: HeadsetChoices { use_headset: false, snap_turn_degrees: 45, smooth_walking: true, bed_tilt_degrees: 30, eye_offset_cm: -10 },
         };
         assert_eq!(load(&path), Loaded::Missing);
         save(&path, &saved).unwrap();
         assert_eq!(load(&path), Loaded::Found(saved));
         // Saving again replaces it, and leaves no temporary file behind.
-        let changed = SavedSettings { look: AvatarLook::with_color([1, 2, 3]), device: 9, personal_space_cm: 0 };
+        let changed = SavedSettings { look: AvatarLook::with_color([1, 2, 3]), device: 9, personal_space_cm: 0, headset: HeadsetChoices::default() };
         save(&path, &changed).unwrap();
         assert_eq!(load(&path), Loaded::Found(changed));
         assert!(!path.with_extension("ron.new").exists());
@@ -143,11 +189,25 @@ mod tests {
         std::fs::write(&path, "(look: (body_color: (1, 2, 3), headwear: Cap, headwear_color: (4, 5, 6), accessories: (glasses: true, ribbon: false, scarf: false)))").unwrap();
         let Loaded::Found(saved) = load(&path) else { panic!("an older file was not read") };
         assert_eq!((saved.look.headwear, saved.device, saved.personal_space_cm), (Headwear::Cap, 0, DEFAULT_PERSONAL_SPACE_CM));
+        assert_eq!(saved.headset, HeadsetChoices::default(), "no headset choices yet: try the headset, as before");
+    }
+
+    /// Headset choices written by hand: what is missing is the default, what
+    /// is out of range is brought within it (a 90° bed would show the room
+    /// on its side).
+    #[test]
+    fn headset_choices_read_in_part_and_within_bounds() {
+        let path = scratch("headset");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let look = "look: (body_color: (1, 2, 3), headwear: Cap, headwear_color: (4, 5, 6), accessories: (glasses: true, ribbon: false, scarf: false))";
+        std::fs::write(&path, format!("({look}, headset: (use_headset: false, bed_tilt_degrees: 90, eye_offset_cm: -100, snap_turn_degrees: 7))")).unwrap();
+        let Loaded::Found(saved) = load(&path) else { panic!("the file was not read") };
+        assert_eq!(saved.headset, HeadsetChoices { use_headset: false, snap_turn_degrees: 30, smooth_walking: false, bed_tilt_degrees: 60, eye_offset_cm: -30 });
     }
 
     #[test]
     fn a_broken_or_missing_file_starts_with_the_defaults_and_says_why() {
-        let defaults = SavedSettings { look: AvatarLook::with_color([255, 160, 80]), device: 0, personal_space_cm: DEFAULT_PERSONAL_SPACE_CM };
+        let defaults = SavedSettings { look: AvatarLook::with_color([255, 160, 80]), device: 0, personal_space_cm: DEFAULT_PERSONAL_SPACE_CM, headset: HeadsetChoices::default() };
         let path = scratch("broken");
         assert_eq!(load(&path).settings_or(defaults), defaults);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

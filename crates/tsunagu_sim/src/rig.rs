@@ -22,6 +22,10 @@ pub const SNAP_TURN_CHOICES: [f32; 2] = [30.0, 45.0];
 /// The most a bed may be tilted back for (degrees): half lying down.
 pub const MAX_TILT_DEGREES: f32 = 60.0;
 
+/// The most a person may raise or lower their eyes from the standing eye
+/// height, metres: enough for a tall teenager or a small child to feel at home.
+pub const MAX_EYE_OFFSET: f32 = 0.3;
+
 /// How far a teleport may reach, metres across the floor.
 pub const TELEPORT_REACH: f32 = 6.0;
 
@@ -43,11 +47,14 @@ pub struct Rig {
     /// the person lay facing when recentred: the tilt is about their own
     /// sideways axis.
     pub lying_heading: f32,
+    /// The person's own choice: eyes this much higher (or lower, negative)
+    /// than the standing eye height, metres; kept through recentres.
+    pub eye_offset: f32,
 }
 
 impl Default for Rig {
     fn default() -> Self {
-        Rig { origin: Vec3::ZERO, yaw: 0.0, lift: 0.0, tilt: 0.0, lying_heading: 0.0 }
+        Rig { origin: Vec3::ZERO, yaw: 0.0, lift: 0.0, tilt: 0.0, lying_heading: 0.0, eye_offset: 0.0 }
     }
 }
 
@@ -74,7 +81,7 @@ impl Rig {
 
     /// A tracked pose, in the room.
     pub fn to_room(&self, (position, rotation): Pose) -> Pose {
-        (self.origin + Vec3::Y * self.lift + self.rotation() * position, self.rotation() * rotation)
+        (self.origin + Vec3::Y * (self.lift + self.eye_offset) + self.rotation() * position, self.rotation() * rotation)
     }
 
     /// Head and hands, tracked, as the avatar shows them in the room.
@@ -85,15 +92,26 @@ impl Rig {
     }
 
     /// Recentre: the head, as tracked now, is shown standing at `feet`, facing
-    /// `yaw`, its eyes at the standing eye height whatever the headset says
-    /// (seated, or in bed with the room tilted by `tilt`).
+    /// `yaw`, its eyes at the standing eye height (and the person's own
+    /// [`Rig::eye_offset`]) whatever the headset says (seated, or in bed with
+    /// the room tilted by `tilt`).
     pub fn recentre(&mut self, head: Pose, feet: Vec3, yaw: f32, tilt: f32) {
-        *self = Rig { tilt: tilt.clamp(0.0, MAX_TILT_DEGREES.to_radians()), lying_heading: heading_of(head.1), ..Rig::default() };
+        *self = Rig { tilt: tilt.clamp(0.0, MAX_TILT_DEGREES.to_radians()), lying_heading: heading_of(head.1), eye_offset: self.eye_offset, ..Rig::default() };
         // The head's heading after the tilt, about the vertical.
         self.yaw = yaw - heading_of(self.to_room(head).1);
         let seen = self.to_room(head);
-        self.lift = EYE_HEIGHT - seen.0.y;
+        // The lift brings the eyes to the standing height; the offset is on top.
+        self.lift = EYE_HEIGHT - (seen.0.y - self.eye_offset);
         self.origin = (feet - seen.0).with_y(0.0);
+    }
+
+    /// Eyes `metres` above (or below) the standing eye height from now on,
+    /// at most [`MAX_EYE_OFFSET`] either way; the head rises or sinks where
+    /// it is.
+    pub fn set_eye_offset(&mut self, metres: f32) {
+        if metres.is_finite() {
+            self.eye_offset = metres.clamp(-MAX_EYE_OFFSET, MAX_EYE_OFFSET);
+        }
     }
 
     /// Turn by `degrees` (positive: left) about the head, which stays where it is.
@@ -131,6 +149,17 @@ impl Rig {
         let feet = room_head.0.with_y(0.0);
         let allowed = layout.clamp_walkable(feet + wanted, AVATAR_RADIUS);
         self.origin += (allowed - feet).with_y(0.0);
+    }
+}
+
+/// The hands the avatar shows, in the headset's space: each side's
+/// controller where it is tracked, else that hand itself where the runtime
+/// tracks bare hands (its palm: it points along the fingers as a grip points
+/// through the fist). Both or none: a pose carries two hands.
+pub fn tracked_hands(controllers: [Option<Pose>; 2], bare_hands: [Option<Pose>; 2]) -> Option<[Pose; 2]> {
+    match [controllers[0].or(bare_hands[0]), controllers[1].or(bare_hands[1])] {
+        [Some(left), Some(right)] => Some([left, right]),
+        _ => None,
     }
 }
 
@@ -216,6 +245,39 @@ mod tests {
         // Leaning forward moves the head forward, not the rig.
         let leaning = (Vec3::new(0.0, 1.0, -0.2), Quat::IDENTITY);
         assert!(close(rig.avatar(leaning, None).head.0, Vec3::new(0.0, EYE_HEIGHT - 0.1, -0.2)));
+    }
+
+    #[test]
+    fn controllers_come_first_then_bare_hands_and_never_one_hand_alone() {
+        let at = |x: f32| Some((Vec3::new(x, 1.0, 0.0), Quat::IDENTITY));
+        assert_eq!(tracked_hands([at(1.0), at(2.0)], [at(3.0), at(4.0)]), Some([at(1.0).unwrap(), at(2.0).unwrap()]));
+        // A controller put down: that hand, tracked bare, takes its place.
+        assert_eq!(tracked_hands([None, at(2.0)], [at(3.0), None]), Some([at(3.0).unwrap(), at(2.0).unwrap()]));
+        assert_eq!(tracked_hands([None, None], [at(3.0), at(4.0)]), Some([at(3.0).unwrap(), at(4.0).unwrap()]));
+        assert_eq!(tracked_hands([at(1.0), None], [None, None]), None);
+        assert_eq!(tracked_hands([None, None], [None, None]), None);
+    }
+
+    #[test]
+    fn a_chosen_eye_height_holds_through_recentres_and_is_bounded() {
+        let mut rig = Rig::default();
+        let head = (Vec3::new(0.2, 1.0, 0.3), Quat::from_rotation_y(0.4));
+        let feet = Vec3::new(1.0, 0.0, -1.0);
+        rig.set_eye_offset(0.1);
+        rig.recentre(head, feet, 0.0, 0.0);
+        assert!((rig.avatar(head, None).head.0.y - (EYE_HEIGHT + 0.1)).abs() < 1e-4);
+        // Lowered at once, where the head is: the feet stay.
+        rig.set_eye_offset(-0.15);
+        let pose = rig.avatar(head, None);
+        assert!((pose.head.0.y - (EYE_HEIGHT - 0.15)).abs() < 1e-4);
+        assert!(close(pose.feet, feet));
+        // A recentre (lying back now) keeps the choice.
+        rig.recentre(head, feet, 0.0, 30f32.to_radians());
+        assert!((rig.avatar(head, None).head.0.y - (EYE_HEIGHT - 0.15)).abs() < 1e-4);
+        rig.set_eye_offset(2.0);
+        assert_eq!(rig.eye_offset, MAX_EYE_OFFSET);
+        rig.set_eye_offset(f32::NAN);
+        assert_eq!(rig.eye_offset, MAX_EYE_OFFSET);
     }
 
     #[test]

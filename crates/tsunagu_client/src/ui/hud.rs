@@ -110,6 +110,7 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                             super::staff::spawn_staff_toggle(row, &font);
                             crate::calm::spawn_calm_section(row, &font);
                             crate::personal_space::spawn_space_button(row, &font);
+                            crate::xr::spawn_headset_button(row, &font);
                         });
                         // Hidden until their buttons open them: the room stays in view.
                         p.spawn((LookPanel, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, ..default() }))
@@ -214,7 +215,7 @@ pub fn notices(
     match display {
         Some(DisplayMode::Desktop) => out.push("status-no-xr"),
         Some(DisplayMode::HeadsetEnded) => out.push("status-xr-ended"),
-        Some(DisplayMode::Headset) | None => {}
+        Some(DisplayMode::Headset | DisplayMode::ScreenChosen) | None => {}
     }
     out
 }
