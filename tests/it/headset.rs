@@ -67,6 +67,11 @@ fn on_a_simulated_headset_the_room_is_seen_upright_and_a_guest_sees_the_head_and
     };
     let (top, bottom) = (warmth(0..40), warmth(200..240));
     assert!(bottom > top + 20.0, "the floor is not below the ceiling (warmth: top {top:.0}, bottom {bottom:.0})");
+    // The wrist menu as its panel shows it: big buttons, drawn (not blank).
+    let menu = read_png(&dir.join("room-wrist-menu.png"));
+    assert_eq!((menu.width, menu.height), (640, 520));
+    let tones: std::collections::HashSet<[u8; 3]> = menu.rgb.iter().map(|p| p.map(|c| c >> 3)).collect();
+    assert!(tones.len() > 20, "the wrist menu's picture is nearly blank ({} tones)", tones.len());
     // Then the way out of the headset and back in, as the wrist menu's and
     // the HUD's buttons do it: the session ends calmly, the window carries on
     // (the person's choice, so no notice about it), and a new session starts.

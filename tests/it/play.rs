@@ -1,6 +1,7 @@
 //! Playing together in the Bevy client, headless, through a real room server:
 //! a friend's throw drawn in flight and at rest where the room has it, a dart
-//! scored over the board, and a wish written in Japanese hung for everyone.
+//! scored over the board, a wish written in Japanese hung for everyone, and a
+//! thing held in a headset's right hand.
 
 use bevy::input::keyboard::Key;
 use bevy::prelude::*;
@@ -136,4 +137,64 @@ fn a_wish_written_in_japanese_hangs_on_the_bamboo_for_a_friend_too() {
     assert!(stepper.clients[friend].events.contains(&RoomEvent::WishTakenDown(hung.id)));
     let mut strips = app.world_mut().query::<&WishStrip>();
     assert_eq!(strips.iter(app.world()).count(), 1);
+}
+
+/// A headset's pose carries hands: what I pick up sits in my right hand,
+/// drawn there at once and held there by the room (which holds it at the
+/// pose's right hand), and it follows the hand as it moves.
+#[test]
+fn a_thing_held_in_a_headset_sits_in_my_right_hand_here_and_in_the_room() {
+    use tsunagu_client::controls::LocalPlayer;
+    use tsunagu_client::net::LocalPose;
+    use tsunagu_client::play::Hands;
+
+    let (mut stepper, mut app, _, _) = with_a_friend();
+    let ball = wire_pos(stepper.server.room().play().objects()[0].pose.pos);
+    // Standing a metre from the ball, the right hand held out toward it.
+    let feet = (ball + Vec3::new(0.0, 0.0, 1.0)).with_y(0.0);
+    let turn = facing(Vec3::NEG_Z);
+    let pose_with_right_hand = |feet: Vec3, hand: Vec3| AvatarPose {
+        body: to_wire(feet, turn),
+        head: to_wire(feet + Vec3::Y * 1.5, turn),
+        hands: Some([to_wire(feet + Vec3::new(-0.3, 1.0, -0.2), turn), to_wire(hand, turn)]),
+    };
+    let set_pose_at = |app: &mut App, at: Vec3, hand: Vec3| {
+        let mut me = app.world_mut().query_filtered::<(&mut LocalPose, &mut Transform), With<LocalPlayer>>();
+        let (mut pose, mut body) = me.single_mut(app.world_mut()).expect("my avatar");
+        pose.0 = Some(pose_with_right_hand(at, hand));
+        body.translation = at + Vec3::Y * tsunagu_sim::motion::AVATAR_HEIGHT / 2.0;
+    };
+    let set_pose = |app: &mut App, hand: Vec3| set_pose_at(app, feet, hand);
+    // Walk over first (the room lets nobody jump across it).
+    let me = app.world().resource::<tsunagu_client::net::Connection>().read(|core| core.my_id()).expect("joined");
+    let mut at = wire_pos(stepper.server.room().member(me).unwrap().pose.body.pos).with_y(0.0);
+    for _ in 0..600 {
+        at += (feet - at).clamp_length_max(WALK_SPEED / 30.0);
+        set_pose_at(&mut app, at, at + Vec3::new(0.3, 1.0, -0.2));
+        frame(&mut stepper, &mut app);
+        if at.distance(feet) < 1e-3 {
+            break;
+        }
+    }
+    let hand = feet + Vec3::new(0.3, 1.1, -0.5);
+    set_pose(&mut app, hand);
+    frame(&mut stepper, &mut app);
+    app.world_mut().write_message(tsunagu_client::net::SendRoomEvent(ClientEvent::Grab(0)));
+    for _ in 0..10 {
+        set_pose(&mut app, hand);
+        frame(&mut stepper, &mut app);
+    }
+    assert_eq!(app.world().resource::<Hands>().holding, Some(0), "the room did not give me the ball");
+    let drawn = drawn_at(&mut app, 0).unwrap();
+    assert!(drawn.distance(hand) < 0.01, "the ball is drawn at {drawn}, my right hand is at {hand}");
+    let held = wire_pos(stepper.server.room().play().objects()[0].pose.pos);
+    assert!(held.distance(hand) < 0.05, "the room holds the ball at {held}, my right hand is at {hand}");
+    // The hand moves; the ball goes with it, here and in the room.
+    let raised = hand + Vec3::new(-0.2, 0.3, 0.1);
+    for _ in 0..10 {
+        set_pose(&mut app, raised);
+        frame(&mut stepper, &mut app);
+    }
+    assert!(drawn_at(&mut app, 0).unwrap().distance(raised) < 0.01);
+    assert!(wire_pos(stepper.server.room().play().objects()[0].pose.pos).distance(raised) < 0.05);
 }

@@ -34,6 +34,7 @@ pub mod voice;
 pub mod world_tags;
 pub mod wrist_menu;
 pub mod xr;
+mod headset_play;
 
 use bevy::prelude::*;
 use bevy::window::WindowResolution;

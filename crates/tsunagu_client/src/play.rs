@@ -16,12 +16,12 @@ use bevy::window::PrimaryWindow;
 use tsunagu_client_core::RoomEvent;
 use tsunagu_i18n::Arg;
 use tsunagu_protocol::{ClientEvent, DartScore, Paper, PeerId, QuantVec, Role, Wish};
-use tsunagu_sim::objects::{BALL_RADIUS, BLOCK_HALF, DART_RADIUS, GRAB_REACH, OBJECTS, ObjectKind, hold_point, kind_of, throw_velocity};
+use tsunagu_sim::objects::{BALL_RADIUS, BLOCK_HALF, DART_RADIUS, GRAB_REACH, OBJECTS, ObjectKind, hold_point, kind_of, pointed_thing, throw_velocity};
 
 use crate::avatar::{hang_over, on_screen};
 use crate::chat::ChatInput;
 use crate::controls::{Heading, LocalPlayer, MainCamera, local_pose};
-use crate::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
+use crate::net::{Connection, LocalPose, NetSet, RoomMessage, SendRoomEvent};
 use crate::scene::{Shapes, Ward};
 use crate::text::{Localized, Texts, UiFont, ui_text};
 use crate::ui::palette;
@@ -60,6 +60,12 @@ pub struct Hands {
     reaching_for: Option<u16>,
     /// Where a press began (window pixels) while holding: a drag throws.
     drag_from: Option<Vec2>,
+    /// In a headset: the thing the right hand points at, within reach (the
+    /// trigger picks it up instead of teleporting).
+    pub pointing_at: Option<u16>,
+    /// In a headset: what I hold stays while the grip is closed (else a
+    /// second pull of the trigger throws it).
+    pub held_by_grip: bool,
 }
 
 impl Hands {
@@ -201,10 +207,12 @@ fn spawn_things(mut commands: Commands, shapes: Res<Shapes>, mut materials: ResM
     }
 }
 
-/// My hand point now, from my own avatar (no waiting for the server).
-fn my_hand_point(player: &Transform, heading: &Heading) -> Vec3 {
+/// My hand point now, from my own avatar (no waiting for the server): the
+/// right hand where my pose has hands (a headset), as the server holds it.
+fn my_hand_point(player: &Transform, heading: &Heading, pose: Option<&LocalPose>) -> Vec3 {
     let (feet, yaw, _, _) = local_pose(player, heading);
-    hold_point(feet, yaw, None)
+    let right = pose.and_then(|p| p.0).and_then(|p| p.hands).map(|[_, right]| tsunagu_sim::pose::from_wire(right).0);
+    hold_point(feet, yaw, right)
 }
 
 fn place_things(
@@ -212,11 +220,11 @@ fn place_things(
     hands: Res<Hands>,
     time: Res<Time<Real>>,
     heading: Res<Heading>,
-    player: Query<&Transform, (With<LocalPlayer>, Without<Thing>)>,
+    player: Query<(&Transform, Option<&LocalPose>), (With<LocalPlayer>, Without<Thing>)>,
     mut things: Query<(&Thing, &mut Transform, &mut Visibility)>,
 ) {
     let Some(connection) = connection else { return };
-    let mine = player.single().ok().map(|p| my_hand_point(p, &heading));
+    let mine = player.single().ok().map(|(p, pose)| my_hand_point(p, &heading, pose));
     connection.read(|core| {
         let room = core.room();
         let Some(t) = room.render_time(time.elapsed()) else { return };
@@ -332,14 +340,14 @@ fn pick_and_throw(
     cameras: Query<(&Camera, &GlobalTransform), With<MainCamera>>,
     ui_hover: Query<&Interaction>,
     heading: Res<Heading>,
-    player: Query<&Transform, With<LocalPlayer>>,
+    player: Query<(&Transform, Option<&LocalPose>), With<LocalPlayer>>,
     things: Query<(&Thing, &Transform, &Visibility), Without<LocalPlayer>>,
     ward: Res<Ward>,
     mut hands: ResMut<Hands>,
     mut send: MessageWriter<SendRoomEvent>,
 ) {
-    let (Ok(window), Ok((camera, camera_transform)), Ok(player)) = (windows.single(), cameras.single(), player.single()) else { return };
-    let hand = my_hand_point(player, &heading);
+    let (Ok(window), Ok((camera, camera_transform)), Ok((player, pose))) = (windows.single(), cameras.single(), player.single()) else { return };
+    let hand = my_hand_point(player, &heading, pose);
     let cursor = window.cursor_position();
     let over_ui = ui_hover.iter().any(|i| *i != Interaction::None);
     if let Some(id) = hands.holding {
@@ -367,24 +375,7 @@ fn pick_and_throw(
     if buttons.just_pressed(MouseButton::Left) && !over_ui {
         hands.reaching_for = None;
         let ray = cursor.and_then(|c| camera.viewport_to_world(camera_transform, c).ok());
-        let picked = ray.and_then(|ray| {
-            things
-                .iter()
-                .filter(|(_, _, v)| **v != Visibility::Hidden)
-                .filter_map(|(thing, at, _)| {
-                    let size = match kind_of(thing.0)? {
-                        ObjectKind::Ball => BALL_RADIUS,
-                        ObjectKind::Block => BLOCK_HALF * 1.4,
-                        ObjectKind::Dart => 0.06,
-                    };
-                    // Generous: a child's click near a small thing counts.
-                    let along = (at.translation - ray.origin).dot(*ray.direction);
-                    let miss = (ray.get_point(along) - at.translation).length();
-                    (along > 0.0 && miss < size + 0.06).then_some((thing.0, along))
-                })
-                .min_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|(id, _)| id)
-        });
+        let picked = ray.and_then(|ray| pointed_thing(ray.origin, *ray.direction, shown_things(&things)).map(|(id, _)| id));
         // Too far: the click also walks there (controls), and it is picked up on arrival.
         hands.reaching_for = picked;
     }
@@ -395,6 +386,11 @@ fn pick_and_throw(
         send.write(SendRoomEvent(ClientEvent::Grab(id)));
         hands.reaching_for = None;
     }
+}
+
+/// The things shown now, by id and centre.
+pub(crate) fn shown_things<'a>(things: &'a Query<(&Thing, &Transform, &Visibility), Without<LocalPlayer>>) -> impl Iterator<Item = (u16, Vec3)> + 'a {
+    things.iter().filter(|(_, _, v)| **v != Visibility::Hidden).map(|(thing, at, _)| (thing.0, at.translation))
 }
 
 fn show_hold_hint(hands: Res<Hands>, mut hints: Query<&mut Node, With<HoldHint>>) {

@@ -173,6 +173,8 @@ pub(crate) struct ControllerActions {
     pub(crate) select: openxr::Action<bool>,
     turn: openxr::Action<openxr::Vector2f>,
     walk: openxr::Action<openxr::Vector2f>,
+    /// The right hand's grip (squeeze), where the controller has one.
+    pub(crate) grab: Option<openxr::Action<bool>>,
 }
 
 /// A controller's grip, 0 left and 1 right, tracked in the headset's space.
@@ -214,6 +216,7 @@ impl Plugin for HeadsetPlugin {
                     .run_if(in_state(AppState::InRoom)),
             )
             .add_systems(PostUpdate, crate::world_tags::face_my_eyes.after(track_headset).before(TransformSystems::Propagate).run_if(headset_running))
+            .add_systems(Update, crate::headset_play::play_with_hands.run_if(headset_running).run_if(in_state(AppState::InRoom)).run_if(crate::chat::not_typing).in_set(NetSet::LocalInput))
             .add_systems(
                 PreUpdate,
                 crate::wrist_menu::use_menu
@@ -254,6 +257,7 @@ fn create_actions(instance: Res<OxrInstance>, mut commands: Commands) {
             select: set.create_action("select", "Teleport", &[])?,
             turn: set.create_action("turn", "Snap turn", &[])?,
             walk: set.create_action("walk", "Walk", &[])?,
+            grab: set.create_action("grab", "Hold", &[]).ok(),
             set,
         })
     })();
@@ -279,6 +283,9 @@ fn suggest_bindings(actions: Option<Res<ControllerActions>>, mut bindings: Messa
     bind(actions.select.as_raw(), "/interaction_profiles/oculus/touch_controller", &["/user/hand/right/input/trigger/value"]);
     bind(actions.turn.as_raw(), "/interaction_profiles/oculus/touch_controller", &["/user/hand/right/input/thumbstick"]);
     bind(actions.walk.as_raw(), "/interaction_profiles/oculus/touch_controller", &["/user/hand/left/input/thumbstick"]);
+    if let Some(grab) = &actions.grab {
+        bind(grab.as_raw(), "/interaction_profiles/oculus/touch_controller", &["/user/hand/right/input/squeeze/value"]);
+    }
 }
 
 fn attach_actions(actions: Option<Res<ControllerActions>>, mut attach: MessageWriter<OxrAttachActionSet>) {
@@ -344,6 +351,7 @@ fn track_headset(
     session: Option<Res<OxrSession>>,
     mut stick_was: ResMut<StickWas>,
     pointer: Res<crate::wrist_menu::WristPointer>,
+    play: Res<crate::play::Hands>,
     ward: Res<crate::scene::Ward>,
     people: Query<&Transform, (With<crate::avatar::RemoteAvatar>, Without<LocalPlayer>, Without<XrTrackingRoot>)>,
     mut player: Query<(&mut Transform, &mut LocalPose), (With<LocalPlayer>, Without<XrTrackingRoot>)>,
@@ -361,8 +369,9 @@ fn track_headset(
         headset.recentre = false;
     }
     if let (Some(actions), Some(session)) = (actions, session) {
-        // The trigger is the menu's while pointing at it.
-        let pressed = !pointer.on_menu && actions.select.state(&session, openxr::Path::NULL).is_ok_and(|s| s.current_state && s.changed_since_last_sync);
+        // The trigger is the menu's while pointing at it, and play's while
+        // holding a thing or pointing at one within reach.
+        let pressed = !pointer.on_menu && !play.busy() && play.pointing_at.is_none() && actions.select.state(&session, openxr::Path::NULL).is_ok_and(|s| s.current_state && s.changed_since_last_sync);
         if pressed && let Ok((ray, flags)) = aim.single() && flags.position_tracked {
             let (origin, rotation) = headset.rig.to_room((ray.translation, ray.rotation));
             let direction = rotation * Vec3::NEG_Z;

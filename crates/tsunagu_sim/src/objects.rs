@@ -89,6 +89,110 @@ pub fn kind_of(id: u16) -> Option<ObjectKind> {
 /// an arm and a lean, so a child walks over to the ball as in a real room.
 pub const GRAB_REACH: f32 = 1.6;
 
+/// How close a pointer must pass a thing to pick it, metres: generous, so a
+/// child's aim near a small thing counts.
+pub fn pick_size(kind: ObjectKind) -> f32 {
+    let body = match kind {
+        ObjectKind::Ball => BALL_RADIUS,
+        ObjectKind::Block => BLOCK_HALF * 1.4,
+        ObjectKind::Dart => 0.06,
+    };
+    body + 0.06
+}
+
+/// The nearest of `things` (id, centre) that a ray from `origin` along
+/// `direction` passes close to, with how far along the ray it is: a click on
+/// the screen, or a hand pointing in a headset.
+pub fn pointed_thing(origin: Vec3, direction: Vec3, things: impl IntoIterator<Item = (u16, Vec3)>) -> Option<(u16, f32)> {
+    let direction = direction.normalize_or_zero();
+    things
+        .into_iter()
+        .filter_map(|(id, at)| {
+            let along = (at - origin).dot(direction);
+            let miss = (origin + direction * along - at).length();
+            (along > 0.0 && miss < pick_size(kind_of(id)?)).then_some((id, along))
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+/// Where a hand in a headset has been lately, to throw with its swing.
+#[derive(Clone, Debug, Default)]
+pub struct HandTrail {
+    /// (seconds, place), oldest first.
+    places: std::collections::VecDeque<(f32, Vec3)>,
+}
+
+impl HandTrail {
+    /// How far back a swing is measured, seconds: the last moment before letting go.
+    pub const SWING_SECONDS: f32 = 0.1;
+
+    /// The hand is at `place` at `seconds`.
+    pub fn push(&mut self, seconds: f32, place: Vec3) {
+        if !place.is_finite() {
+            return;
+        }
+        self.places.push_back((seconds, place));
+        while self.places.len() > 2 && self.places.front().is_some_and(|(t, _)| seconds - t > Self::SWING_SECONDS * 2.0) {
+            self.places.pop_front();
+        }
+    }
+
+    /// The hand's velocity over its last [`HandTrail::SWING_SECONDS`] (from
+    /// the latest place and the last one at least that old, else the oldest),
+    /// at most [`MAX_THROW_SPEED`]: what it throws with.
+    pub fn velocity(&self) -> Vec3 {
+        let Some(&(now, here)) = self.places.back() else { return Vec3::ZERO };
+        let (then, there) = self.places.iter().rev().find(|(t, _)| now - t >= Self::SWING_SECONDS).or(self.places.front()).copied().unwrap_or((now, here));
+        if now - then <= 1e-4 {
+            return Vec3::ZERO;
+        }
+        ((here - there) / (now - then)).clamp_length_max(MAX_THROW_SPEED)
+    }
+}
+
+/// A headset hand's buttons this frame: the trigger's press, the grip's
+/// closing and opening (edges, not states).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HandButtons {
+    /// The trigger was pulled.
+    pub trigger_pulled: bool,
+    /// The grip (squeeze) closed.
+    pub grip_closed: bool,
+    /// The grip opened.
+    pub grip_opened: bool,
+}
+
+/// What a headset hand does with the room's things this frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum HandPlay {
+    /// Pick up a thing.
+    Grab {
+        /// The thing.
+        id: u16,
+        /// Held while the grip stays closed (else until the trigger's next pull).
+        by_grip: bool,
+    },
+    /// Let go of what it holds, with this velocity.
+    Release(Vec3),
+    /// Nothing.
+    Nothing,
+}
+
+/// The hand's rules: the trigger picks up what the hand points at (within
+/// reach) and a second pull throws it; the grip picks up what is at or
+/// pointed at and opening it throws. A throw carries the hand's swing.
+pub fn hand_play(holding: Option<(u16, bool)>, pointed_at: Option<u16>, buttons: HandButtons, trail: &HandTrail) -> HandPlay {
+    match holding {
+        Some((_, by_grip)) if (by_grip && buttons.grip_opened) || (!by_grip && buttons.trigger_pulled) => HandPlay::Release(trail.velocity()),
+        Some(_) => HandPlay::Nothing,
+        None => match (pointed_at, buttons.grip_closed, buttons.trigger_pulled) {
+            (Some(id), true, _) => HandPlay::Grab { id, by_grip: true },
+            (Some(id), false, true) => HandPlay::Grab { id, by_grip: false },
+            _ => HandPlay::Nothing,
+        },
+    }
+}
+
 /// The velocity that carries a thing from `from` to `to` under gravity, in a
 /// flight time that grows with the distance (a lob, not a line drive): how a
 /// client turns "throw it there" into a release.
@@ -307,6 +411,75 @@ fn inside_room(at: Vec3, kind: ObjectKind, layout: &WardLayout) -> Vec3 {
     let inside = layout.interior_half - bevy_math::Vec2::splat(size);
     let at = if at.is_finite() { at } else { Vec3::Y };
     Vec3::new(at.x.clamp(-inside.x, inside.x), at.y.clamp(size, layout.ceiling - size), at.z.clamp(-inside.y, inside.y))
+}
+
+#[cfg(test)]
+mod pointing_tests {
+    use super::*;
+
+    #[test]
+    fn a_pointer_picks_the_nearest_thing_it_passes_close_to() {
+        let ball = (0, Vec3::new(0.0, 1.0, -3.0));
+        let block = (1, Vec3::new(0.1, 1.0, -1.5));
+        let from = Vec3::new(0.0, 1.0, 0.0);
+        assert_eq!(pointed_thing(from, Vec3::NEG_Z, [ball, block]).map(|p| p.0), Some(1), "the nearer one along the ray");
+        assert_eq!(pointed_thing(from, Vec3::new(0.0, 0.0, -1.0), [ball]).map(|p| p.0), Some(0));
+        // Near enough counts, off to the side does not, nor behind.
+        assert_eq!(pointed_thing(from, Vec3::new(0.05, 0.0, -1.0), [ball]).map(|p| p.0), Some(0));
+        assert_eq!(pointed_thing(from, Vec3::new(0.3, 0.0, -1.0), [ball]), None);
+        assert_eq!(pointed_thing(from, Vec3::Z, [ball, block]), None);
+        assert_eq!(pointed_thing(from, Vec3::ZERO, [ball]), None, "no direction points at nothing");
+        assert_eq!(pointed_thing(from, Vec3::NEG_Z, [(999, Vec3::new(0.0, 1.0, -1.0))]), None, "not a thing of the room");
+    }
+
+    #[test]
+    fn a_trigger_picks_up_and_throws_and_a_grip_holds_until_it_opens() {
+        let mut swinging = HandTrail::default();
+        swinging.push(0.0, Vec3::ZERO);
+        swinging.push(0.1, Vec3::new(0.0, 0.1, -0.2));
+        let pull = HandButtons { trigger_pulled: true, ..HandButtons::default() };
+        let close = HandButtons { grip_closed: true, ..HandButtons::default() };
+        let open = HandButtons { grip_opened: true, ..HandButtons::default() };
+        let none = HandButtons::default();
+        assert_eq!(hand_play(None, Some(3), pull, &swinging), HandPlay::Grab { id: 3, by_grip: false });
+        assert_eq!(hand_play(None, Some(3), close, &swinging), HandPlay::Grab { id: 3, by_grip: true });
+        assert_eq!(hand_play(None, None, pull, &swinging), HandPlay::Nothing, "nothing in reach: the trigger is the teleport's");
+        assert_eq!(hand_play(None, Some(3), none, &swinging), HandPlay::Nothing);
+        // Held by the trigger: pulled again, it flies with the swing; the grip does nothing to it.
+        assert_eq!(hand_play(Some((3, false)), None, open, &swinging), HandPlay::Nothing);
+        let HandPlay::Release(v) = hand_play(Some((3, false)), None, pull, &swinging) else { panic!("not thrown") };
+        assert!((v - Vec3::new(0.0, 1.0, -2.0)).length() < 1e-3, "{v}");
+        // Held by the grip: held while it stays closed, thrown when it opens.
+        assert_eq!(hand_play(Some((3, true)), Some(4), pull, &swinging), HandPlay::Nothing);
+        assert!(matches!(hand_play(Some((3, true)), None, open, &swinging), HandPlay::Release(_)));
+    }
+
+    #[test]
+    fn a_hand_throws_with_its_last_swing_and_never_too_hard() {
+        let mut trail = HandTrail::default();
+        assert_eq!(trail.velocity(), Vec3::ZERO);
+        // Held still, then swung forward at 3 m/s for the last 0.15 s (90 Hz).
+        let mut at = Vec3::new(0.2, 1.0, 0.0);
+        for frame in 0..90 {
+            let t = frame as f32 / 90.0;
+            if t > 0.85 {
+                at += Vec3::new(0.0, 0.0, -3.0) / 90.0;
+            }
+            trail.push(t, at);
+        }
+        let v = trail.velocity();
+        assert!((v - Vec3::new(0.0, 0.0, -3.0)).length() < 0.1, "thrown at {v}");
+        // A wild swing is held to a child's good throw.
+        trail.push(1.0, at + Vec3::new(0.0, 0.0, -5.0));
+        assert!(trail.velocity().length() <= MAX_THROW_SPEED + 1e-4);
+        // A hand held still lets go without a throw; a lost place is ignored.
+        let mut still = HandTrail::default();
+        for frame in 0..30 {
+            still.push(frame as f32 / 90.0, Vec3::ONE);
+        }
+        still.push(0.34, Vec3::NAN);
+        assert_eq!(still.velocity(), Vec3::ZERO);
+    }
 }
 
 #[cfg(test)]
