@@ -69,9 +69,16 @@ fn on_a_simulated_headset_the_room_is_seen_upright_and_a_guest_sees_the_head_and
     assert!(bottom > top + 20.0, "the floor is not below the ceiling (warmth: top {top:.0}, bottom {bottom:.0})");
     // The wrist menu as its panel shows it: big buttons, drawn (not blank).
     let menu = read_png(&dir.join("room-wrist-menu.png"));
-    assert_eq!((menu.width, menu.height), (640, 520));
+    assert_eq!((menu.width, menu.height), (640, 584));
     let tones: std::collections::HashSet<[u8; 3]> = menu.rgb.iter().map(|p| p.map(|c| c >> 3)).collect();
     assert!(tones.len() > 20, "the wrist menu's picture is nearly blank ({} tones)", tones.len());
+    // The board (the desktop's cards, in the room) opened as the wrist menu's
+    // button opens it: it is there in front of the eyes, changing what they see.
+    assert!(log.contains("the board is open: true"), "the board did not open:\n{log}");
+    let with_board = read_png(&dir.join("room-left-eye-board.png"));
+    let middle = |picture: &crate::screenshot::Picture| -> Vec<[u8; 3]> { (140..200).flat_map(|y| (100..220).map(move |x| (y, x))).map(|(y, x)| picture.rgb[(y * picture.width + x) as usize]).collect() };
+    let changed = middle(&eye).iter().zip(middle(&with_board)).filter(|(a, b)| a.iter().zip(b.iter()).any(|(x, y)| x.abs_diff(*y) > 24)).count();
+    assert!(changed > 1000, "the board is not in front of the eyes ({changed} pixels changed below the middle)");
     // Then the way out of the headset and back in, as the wrist menu's and
     // the HUD's buttons do it: the session ends calmly, the window carries on
     // (the person's choice, so no notice about it), and a new session starts.

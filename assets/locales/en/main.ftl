@@ -204,4 +204,6 @@ wrist-bed = Bed { $degrees }°
 wrist-eyes-higher = Eyes higher
 wrist-eyes-lower = Eyes lower
 wrist-screen = Use the screen
+wrist-board-open = Open the board
+wrist-board-close = Close the board
 hud-use-headset = Use the headset

@@ -200,4 +200,6 @@ wrist-bed = ベッド { $degrees }°
 wrist-eyes-higher = 目を たかく
 wrist-eyes-lower = 目を ひくく
 wrist-screen = 画面で つづける
+wrist-board-open = パネルを ひらく
+wrist-board-close = パネルを とじる
 hud-use-headset = ゴーグルを つかう

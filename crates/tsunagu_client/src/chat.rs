@@ -92,6 +92,7 @@ fn build_panel(mut commands: Commands, font: Res<UiFont>) {
     commands
         .spawn((
             DespawnOnExit(AppState::InRoom),
+            crate::headset_panel::HudCard,
             Node { position_type: PositionType::Absolute, right: Val::Px(14.0), bottom: Val::Px(128.0), width: Val::Px(380.0), ..card },
             background,
         ))

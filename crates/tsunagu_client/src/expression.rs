@@ -116,6 +116,7 @@ fn build_bar(mut commands: Commands, font: Res<UiFont>, images: Res<StampImages>
     commands
         .spawn((
             DespawnOnExit(AppState::InRoom),
+            crate::headset_panel::HudCard,
             Node { position_type: PositionType::Absolute, left: Val::Px(14.0), bottom: Val::Px(124.0), ..card },
             background,
         ))

@@ -35,6 +35,7 @@ pub mod world_tags;
 pub mod wrist_menu;
 pub mod xr;
 mod headset_play;
+pub mod headset_panel;
 
 use bevy::prelude::*;
 use bevy::window::WindowResolution;

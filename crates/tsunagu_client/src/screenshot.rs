@@ -58,6 +58,7 @@ impl Plugin for ScreenshotPlugin {
         app.add_message::<bevy_mod_xr::session::XrRequestExitMessage>()
             .add_message::<bevy_mod_xr::session::XrCreateSessionMessage>()
             .init_resource::<Progress>()
+            .init_resource::<crate::headset_panel::ToggleBoard>()
             .add_systems(Last, (count_and_capture, after_the_pictures).in_set(PictureTaking));
     }
 }
@@ -77,6 +78,10 @@ struct AfterPictures {
 enum RoundTrip {
     /// Pictures of the headset being taken.
     Picturing,
+    /// The board opened with the wrist menu's button, for this many frames.
+    Board(u32),
+    /// The left eye pictured again, with the board in front of it.
+    PicturingBoard,
     /// Asked to leave, as the wrist menu's button does.
     Leaving,
     /// On the screen for this many frames.
@@ -101,6 +106,20 @@ fn after_the_pictures(mut commands: Commands, after: Option<ResMut<AfterPictures
             exit.write(AppExit::Success);
         }
         Some(RoundTrip::Picturing) if saved => {
+            // As the wrist menu's board button does.
+            headset.open_board.0 = true;
+            after.round_trip = Some(RoundTrip::Board(0));
+        }
+        Some(RoundTrip::Board(frames)) if frames < FRAMES_ON_SCREEN => after.round_trip = Some(RoundTrip::Board(frames + 1)),
+        Some(RoundTrip::Board(_)) => {
+            info!("tsunagu: headset: the board is open: {}", !headset.boards.is_empty());
+            let eye = after.path.with_file_name(format!("{}-left-eye-board.png", after.path.file_stem().map_or("headset".into(), |s| s.to_string_lossy())));
+            after.left.fetch_add(1, Ordering::SeqCst);
+            let left_eye = bevy::camera::ManualTextureViewHandle(bevy_mod_openxr::render::XR_TEXTURE_INDEX);
+            commands.spawn(Screenshot::texture_view(left_eye)).observe(save_to_disk(eye)).observe(count_saved(after.left.clone()));
+            after.round_trip = Some(RoundTrip::PicturingBoard);
+        }
+        Some(RoundTrip::PicturingBoard) if saved => {
             if let Some(rig) = headset.rig.as_mut() {
                 crate::xr::leave_the_headset(rig, &mut headset.leave);
             }
@@ -139,12 +158,14 @@ fn count_saved(left: Arc<AtomicUsize>) -> impl FnMut(On<ScreenshotCaptured>) {
 
 /// The headset's state and its two buttons' messages, for the way out and back.
 #[derive(bevy::ecs::system::SystemParam)]
-struct HeadsetSteps<'w> {
+struct HeadsetSteps<'w, 's> {
     state: Option<Res<'w, XrState>>,
     mode: Option<Res<'w, crate::xr::DisplayMode>>,
     rig: Option<ResMut<'w, crate::xr::HeadsetRig>>,
     leave: MessageWriter<'w, bevy_mod_xr::session::XrRequestExitMessage>,
     start: MessageWriter<'w, bevy_mod_xr::session::XrCreateSessionMessage>,
+    open_board: ResMut<'w, crate::headset_panel::ToggleBoard>,
+    boards: Query<'w, 's, (), With<crate::headset_panel::Board>>,
 }
 
 /// What is showing, for the screenshot's log line (tests read it).

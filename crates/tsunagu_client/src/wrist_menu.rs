@@ -19,10 +19,10 @@ use crate::ui::palette;
 use crate::ui::voice_panel::VoiceButton;
 
 /// The menu's picture, in pixels.
-const PICTURE: UVec2 = UVec2::new(640, 520);
-/// The panel in the room, metres: 16 × 13 cm (4 pixels a millimetre), big
+const PICTURE: UVec2 = UVec2::new(640, 584);
+/// The panel in the room, metres: 16 × 14.6 cm (4 pixels a millimetre), big
 /// enough for 3 cm letters at arm's length.
-pub const PANEL_SIZE: Vec2 = Vec2::new(0.16, 0.13);
+pub const PANEL_SIZE: Vec2 = Vec2::new(0.16, 0.146);
 
 /// The panel on the wrist.
 #[derive(Component)]
@@ -173,20 +173,36 @@ pub(crate) fn build_menu(
                 });
             });
             // The headset's own settings (labelled by `change_headset_settings`).
-            for settings in [[HeadsetSetting::Turn, HeadsetSetting::Walk, HeadsetSetting::Bed], [HeadsetSetting::Higher, HeadsetSetting::Lower, HeadsetSetting::Screen]] {
+            for settings in [&[HeadsetSetting::Turn, HeadsetSetting::Walk, HeadsetSetting::Bed][..], &[HeadsetSetting::Higher, HeadsetSetting::Lower]] {
                 menu.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
                     for setting in settings {
-                        row.spawn((Button, setting, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
+                        row.spawn((Button, *setting, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
                             b.spawn(ui_text(&font, "", 24.0, palette::INK));
                         });
                     }
                 });
             }
+            // The room's board (everything the desktop's cards offer), and the way out.
+            menu.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
+                row.spawn((Button, crate::headset_panel::BoardButton, button(), BackgroundColor(palette::ACCENT))).with_children(|b| {
+                    b.spawn(ui_text(&font, "", 24.0, Color::WHITE));
+                });
+                row.spawn((Button, HeadsetSetting::Screen, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
+                    b.spawn(ui_text(&font, "", 24.0, palette::INK));
+                });
+            });
         });
     // Above the back of the left wrist, tipped toward the eyes.
     let material = materials.add(StandardMaterial { base_color_texture: Some(picture), unlit: true, alpha_mode: AlphaMode::Blend, ..default() });
     let on_wrist = Transform::from_xyz(0.0, 0.06, 0.02).with_rotation(Quat::from_rotation_x(-0.6));
-    commands.spawn((WristPanel, Mesh3d(meshes.add(Rectangle::new(PANEL_SIZE.x, PANEL_SIZE.y))), MeshMaterial3d(material), on_wrist, ChildOf(left)));
+    commands.spawn((
+        WristPanel,
+        PointedPanel { camera, picture: PICTURE, size: PANEL_SIZE },
+        Mesh3d(meshes.add(Rectangle::new(PANEL_SIZE.x, PANEL_SIZE.y))),
+        MeshMaterial3d(material),
+        on_wrist,
+        ChildOf(left),
+    ));
 }
 
 /// The session is going: the menu goes with the hand it was on (and is
@@ -280,7 +296,27 @@ pub fn change_headset_settings(
     }
 }
 
-/// The button under `pixel` of the menu's picture, among `buttons`.
+/// A panel in the room showing UI drawn into a picture, which the right
+/// hand's pointer presses: the wrist menu, and the room's board.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct PointedPanel {
+    /// The camera drawing its UI.
+    pub camera: Entity,
+    /// Its picture, pixels.
+    pub picture: UVec2,
+    /// Its size in the room, metres.
+    pub size: Vec2,
+}
+
+/// The buttons drawn by `camera` (another picture's, or the window's, are elsewhere), as `button_at` takes them.
+pub(crate) fn buttons_on<'a>(
+    buttons: &'a Query<(Entity, &ComputedNode, &UiGlobalTransform, &ComputedUiTargetCamera), With<Button>>,
+    camera: Entity,
+) -> impl Iterator<Item = (Entity, Vec2, Vec2)> + 'a {
+    buttons.iter().filter(move |(_, _, _, target)| target.get() == Some(camera)).map(|(e, node, place, _)| (e, place.translation, node.size()))
+}
+
+/// The button under `pixel` of a picture, among `buttons`.
 pub fn button_at(pixel: Vec2, buttons: impl IntoIterator<Item = (Entity, Vec2, Vec2)>) -> Option<Entity> {
     buttons.into_iter().find(|(_, centre, size)| (pixel - *centre).abs().cmple(*size / 2.0).all()).map(|(e, _, _)| e)
 }
@@ -294,9 +330,9 @@ pub(crate) fn use_menu(
     actions: Option<Res<crate::xr::ControllerActions>>,
     session: Option<Res<bevy_mod_openxr::session::OxrSession>>,
     aim: Query<(&Transform, &bevy_mod_xr::spaces::XrSpaceLocationFlags), With<crate::xr::Aim>>,
-    panel: Query<&GlobalTransform, With<WristPanel>>,
+    panels: Query<(&GlobalTransform, &PointedPanel)>,
     root: Query<&GlobalTransform, With<XrTrackingRoot>>,
-    buttons: Query<(Entity, &ComputedNode, &UiGlobalTransform), With<Button>>,
+    buttons: Query<(Entity, &ComputedNode, &UiGlobalTransform, &ComputedUiTargetCamera), With<Button>>,
     mut interactions: Query<&mut Interaction>,
     mut pointer: ResMut<WristPointer>,
     mut headset: ResMut<crate::xr::HeadsetRig>,
@@ -307,15 +343,23 @@ pub(crate) fn use_menu(
         _ => false,
     };
     let root = root.single().map(|r| r.compute_transform()).unwrap_or_default();
-    let hit = match (aim.single(), panel.single()) {
-        (Ok((ray, flags)), Ok(panel)) if flags.position_tracked => {
+    // The nearest panel the ray meets (the wrist's, or the room's board), and where on its picture.
+    let hit = match aim.single() {
+        Ok((ray, flags)) if flags.position_tracked => {
             let ray = (root.transform_point(ray.translation), root.rotation * ray.rotation);
-            let panel = panel.compute_transform();
-            point_on_panel(ray, (panel.translation, panel.rotation), PANEL_SIZE)
+            panels
+                .iter()
+                .filter_map(|(place, panel)| {
+                    let place = place.compute_transform();
+                    let at = point_on_panel(ray, (place.translation, place.rotation), panel.size)?;
+                    Some((ray.0.distance(place.translation), panel, at))
+                })
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, panel, at)| (panel.camera, at * panel.picture.as_vec2()))
         }
         _ => None,
     };
-    let hovered = hit.and_then(|at| button_at(at * PICTURE.as_vec2(), buttons.iter().map(|(e, node, place)| (e, place.translation, node.size()))));
+    let hovered = hit.and_then(|(camera, pixel)| button_at(pixel, buttons_on(&buttons, camera)));
     let mut set = |entity: Entity, to: Interaction| {
         if let Ok(mut interaction) = interactions.get_mut(entity) {
             interaction.set_if_neq(to);

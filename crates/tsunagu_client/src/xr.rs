@@ -210,12 +210,15 @@ impl Plugin for HeadsetPlugin {
                     crate::world_tags::draw_when_changed,
                     crate::wrist_menu::change_headset_settings,
                     crate::wrist_menu::draw_menu_when_needed,
+                    crate::headset_panel::open_and_close_the_board,
                 )
                     .chain()
                     .run_if(headset_running)
                     .run_if(in_state(AppState::InRoom)),
             )
             .add_systems(PostUpdate, crate::world_tags::face_my_eyes.after(track_headset).before(TransformSystems::Propagate).run_if(headset_running))
+            .add_systems(Update, (crate::headset_panel::move_the_cards, crate::headset_panel::draw_the_cards_when_needed).chain().run_if(in_state(AppState::InRoom)))
+            .add_systems(PreUpdate, crate::headset_panel::press_through_the_mirror.after(bevy::ui::UiSystems::Focus).run_if(headset_running).run_if(in_state(AppState::InRoom)))
             .add_systems(Update, crate::headset_play::play_with_hands.run_if(headset_running).run_if(in_state(AppState::InRoom)).run_if(crate::chat::not_typing).in_set(NetSet::LocalInput))
             .add_systems(
                 PreUpdate,

@@ -81,6 +81,7 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
     commands
         .spawn((
             DespawnOnExit(AppState::InRoom),
+            crate::headset_panel::HudCard,
             Node {
                 width: Val::Percent(100.0),
                 height: Val::Percent(100.0),
