@@ -176,3 +176,12 @@ fn the_wrist_menu_finds_the_button_a_hand_points_at() {
     assert_eq!(button_at(Vec2::new(330.0, 240.0), buttons), Some(stamp));
     assert_eq!(button_at(Vec2::new(200.0, 120.0), buttons), None, "between buttons");
 }
+
+/// The saved bamboo picture is named short: where to find it, not a whole path.
+#[test]
+fn a_saved_picture_is_named_by_its_last_folders_only() {
+    use tsunagu_client::play::where_it_went;
+    let path = std::path::Path::new("/home/ward-pc/Pictures/Tsunagu/tanabata-1795900605.png");
+    assert_eq!(where_it_went(path), "Pictures/Tsunagu/tanabata-1795900605.png");
+    assert_eq!(where_it_went(std::path::Path::new("Tsunagu/a.png")), "Tsunagu/a.png");
+}

@@ -51,6 +51,32 @@ fn app_in(stepper: &Stepper) -> App {
     tsunagu_client::headless::room_app(ClientCore::join(Box::new(stepper.connector.clone()), hello, Duration::ZERO), TICK)
 }
 
+/// Words tapped (as on the headset's board, with no keyboard) go into the
+/// field one after another, and the line is sent as a typed one would be.
+#[test]
+fn words_tapped_without_a_keyboard_make_a_chat_line() {
+    use tsunagu_client::chat::Word;
+    let mut stepper = Stepper::new(4);
+    let mut app = app_in(&stepper);
+    for _ in 0..3 {
+        frame(&mut stepper, &mut app);
+    }
+    let mut tap = |app: &mut App, stepper: &mut Stepper, key: &str| {
+        let word = app.world_mut().query::<(Entity, &Word)>().iter(app.world()).find(|(_, w)| w.0 == key).map(|(e, _)| e).expect("the word is offered");
+        app.world_mut().entity_mut(word).insert(Interaction::Pressed);
+        frame(stepper, app);
+        app.world_mut().entity_mut(word).insert(Interaction::None);
+    };
+    tap(&mut app, &mut stepper, "word-hello");
+    tap(&mut app, &mut stepper, "word-thanks");
+    assert!(app.world().resource::<ChatInput>().focused, "the field did not open for the words");
+    assert_eq!(app.world().resource::<ChatInput>().text, "こんにちは ありがとう");
+    assert!(sent_chats(&mut app).is_empty(), "a word alone sent the line");
+    press(&mut app, KeyCode::Enter, Key::Enter);
+    frame(&mut stepper, &mut app);
+    assert_eq!(sent_chats(&mut app), vec!["こんにちは ありがとう".to_string()]);
+}
+
 /// Me in the room (the app) and a friend, あおい (a client core), both in.
 pub fn with_a_friend() -> (Stepper, App, usize, tsunagu_protocol::PeerId) {
     let mut stepper = Stepper::new(4);

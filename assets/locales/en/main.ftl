@@ -90,6 +90,13 @@ stamp-thanks = Thank you
 
 # Chat
 chat-send = Send
+chat-words = Pick words, then send:
+word-hello = Hello
+word-thanks = Thank you
+word-yes = Yes
+word-bye = See you
+word-fun = Fun!
+word-cheer = Let's do our best
 chat-hint = Click here to write (Enter)
 chat-hint-typing = Write, then press Enter to send
 chat-nothing-yet = Chat appears here

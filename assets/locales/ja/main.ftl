@@ -87,6 +87,13 @@ stamp-thanks = ありがとう
 
 # Chat
 chat-send = おくる
+chat-words = ことばを えらんで おくる:
+word-hello = こんにちは
+word-thanks = ありがとう
+word-yes = うん
+word-bye = またね
+word-fun = たのしい！
+word-cheer = がんばろう
 chat-hint = ここを おして かく（Enter）
 chat-hint-typing = かいたら Enter で おくる
 chat-nothing-yet = ここに チャットが でます

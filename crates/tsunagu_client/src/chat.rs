@@ -61,13 +61,21 @@ impl Plugin for ChatPlugin {
             .add_systems(OnEnter(AppState::InRoom), build_panel)
             .add_systems(OnExit(AppState::InRoom), forget_everything)
             .add_systems(Update, hear_lines.in_set(NetSet::Apply))
-            .add_systems(Update, (type_line, focus_by_click, show_panel, follow_ime_focus).chain().run_if(in_state(AppState::InRoom)))
+            .add_systems(Update, (type_line, focus_by_click, add_words, show_panel, follow_ime_focus).chain().run_if(in_state(AppState::InRoom)))
             .add_systems(PostUpdate, place_bubbles.after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
     }
 }
 
 #[derive(Component)]
 struct ChatLines;
+
+/// A word to tap into the field (then send): chat and wishes without a
+/// keyboard, in a headset or for small hands.
+#[derive(Component)]
+pub struct Word(pub &'static str);
+
+/// The words offered, as message ids.
+pub const WORDS: [&str; 6] = ["word-hello", "word-thanks", "word-yes", "word-bye", "word-fun", "word-cheer"];
 
 #[derive(Component)]
 struct ChatField;
@@ -125,7 +133,31 @@ fn build_panel(mut commands: Commands, font: Res<UiFont>) {
                     children![(ui_text(&font, "", 16.0, Color::WHITE), Localized("chat-send"))],
                 ));
             });
+            panel.spawn((ui_text(&font, "", 13.0, palette::INK_SOFT), Localized("chat-words")));
+            panel.spawn(Node { column_gap: Val::Px(5.0), row_gap: Val::Px(5.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
+                for word in WORDS {
+                    row.spawn((
+                        Button,
+                        Word(word),
+                        Node { padding: UiRect::axes(Val::Px(9.0), Val::Px(4.0)), border_radius: BorderRadius::all(Val::Px(9.0)), ..default() },
+                        BackgroundColor(palette::BUTTON),
+                        children![(ui_text(&font, "", 14.0, palette::INK), Localized(word))],
+                    ));
+                }
+            });
         });
+}
+
+/// A tapped word goes into the field (after a space), which opens for it:
+/// the send button (or Enter) sends, as for typed lines.
+fn add_words(words: Query<(&Interaction, &Word), Changed<Interaction>>, mut input: ResMut<ChatInput>, texts: Res<crate::text::Texts>, settings: Res<crate::Settings>) {
+    for (_, word) in words.iter().filter(|(i, _)| **i == Interaction::Pressed) {
+        let word = texts.plain_with(settings.language, word.0, &[]);
+        let joined = if input.text.trim().is_empty() { word } else { format!(" {word}") };
+        crate::ui::typing::append_within(&mut input.text, &joined, MAX_CHAT_CHARS);
+        input.problem = None;
+        input.focused = true;
+    }
 }
 
 fn forget_everything(mut input: ResMut<ChatInput>, mut log: ResMut<ChatLog>) {

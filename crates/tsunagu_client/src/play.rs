@@ -681,7 +681,7 @@ fn take_picture(mut commands: Commands, mut cameras: Query<(Entity, &mut Picture
                 let line = match write_png(&path, &captured.image) {
                     Ok(()) => {
                         info!("tsunagu: saved a picture of the bamboo");
-                        texts.get_with(settings.language, "wish-saved", &[("path", Arg::Str(&path.display().to_string()))])
+                        texts.get_with(settings.language, "wish-saved", &[("path", Arg::Str(&where_it_went(&path)))])
                     }
                     Err(e) => {
                         warn!("tsunagu: could not save a picture of the bamboo: {e}");
@@ -695,6 +695,13 @@ fn take_picture(mut commands: Commands, mut cameras: Query<(Entity, &mut Picture
             },
         );
     }
+}
+
+/// Where a saved picture went, short enough for a child to read and a nurse
+/// to find: its folder's folder, its folder and its name ("Pictures/Tsunagu/tanabata-….png").
+pub fn where_it_went(path: &std::path::Path) -> String {
+    let parts: Vec<String> = path.components().rev().take(3).map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    parts.into_iter().rev().collect::<Vec<_>>().join("/")
 }
 
 /// Write `image` (8-bit RGBA or BGRA) to `path` as an RGB PNG, through a
