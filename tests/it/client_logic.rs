@@ -185,3 +185,34 @@ fn a_saved_picture_is_named_by_its_last_folders_only() {
     assert_eq!(where_it_went(path), "Pictures/Tsunagu/tanabata-1795900605.png");
     assert_eq!(where_it_went(std::path::Path::new("Tsunagu/a.png")), "Tsunagu/a.png");
 }
+
+/// A chat bubble that would sit under a card moves just beside it, to the
+/// nearest clear place on screen; a clear one stays; with no room, it stays.
+#[test]
+fn a_bubble_under_a_card_moves_beside_it() {
+    use bevy::math::{Rect, Vec2};
+    use tsunagu_client::ui::hud::clear_of_cards;
+    let screen = Rect::new(0.0, 0.0, 1280.0, 720.0);
+    let invite = Rect::new(700.0, 170.0, 1266.0, 280.0);
+    let chat = Rect::new(886.0, 380.0, 1266.0, 590.0);
+    let bubble = |x: f32, y: f32| Rect::from_corners(Vec2::new(x, y), Vec2::new(x + 260.0, y + 60.0));
+    // Clear of both: where it is.
+    assert_eq!(clear_of_cards(bubble(300.0, 300.0), &[invite, chat], screen), bubble(300.0, 300.0));
+    // Under the invite's bottom edge: just below it (the nearest), clear of the chat too.
+    let moved = clear_of_cards(bubble(800.0, 240.0), &[invite, chat], screen);
+    assert_eq!(moved, bubble(800.0, 286.0));
+    assert!(moved.intersect(invite).is_empty() && moved.intersect(chat).is_empty());
+    // Under the chat card: beside it, on screen.
+    let moved = clear_of_cards(bubble(900.0, 450.0), &[invite, chat], screen);
+    assert!(moved.intersect(chat).is_empty() && moved.intersect(invite).is_empty(), "{moved:?}");
+    assert!(screen.contains(moved.min) && screen.contains(moved.max));
+    // Caught in a corner between two cards (the Tanabata card and the gesture
+    // bar, as seen in a busy room): beside one and above the other.
+    let tanabata = Rect::new(14.0, 14.0, 430.0, 456.0);
+    let gestures = Rect::new(14.0, 476.0, 769.0, 596.0);
+    let moved = clear_of_cards(bubble(352.0, 433.0), &[tanabata, gestures], screen);
+    assert_eq!(moved, bubble(436.0, 410.0));
+    // Nowhere clear (a card over the whole screen): it stays.
+    let everything = Rect::new(0.0, 0.0, 1280.0, 720.0);
+    assert_eq!(clear_of_cards(bubble(10.0, 10.0), &[everything], screen), bubble(10.0, 10.0));
+}

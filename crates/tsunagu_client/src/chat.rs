@@ -13,6 +13,7 @@ use tsunagu_protocol::limits::MAX_CHAT_CHARS;
 use tsunagu_protocol::{ClientEvent, EventKind, NicknameProblem, Paper, PeerId, Refusal, chat_problem, normalize_chat};
 
 use crate::AppState;
+use crate::ui::hud::{CardsOnScreen, keep_clear};
 use crate::avatar::{Avatar, AvatarInfo, above_head_on_screen, avatar_of, hang_over};
 use crate::net::{NetSet, RoomMessage, SendRoomEvent};
 use crate::text::{Localized, Texts, UiFont, ui_text};
@@ -96,11 +97,12 @@ pub struct ChatBubble {
 }
 
 fn build_panel(mut commands: Commands, font: Res<UiFont>) {
-    let (card, background) = crate::ui::hud::panel();
+    let (card, background, card_marker) = crate::ui::hud::panel();
     commands
         .spawn((
             DespawnOnExit(AppState::InRoom),
             crate::headset_panel::HudCard,
+            card_marker,
             Node { position_type: PositionType::Absolute, right: Val::Px(14.0), bottom: Val::Px(128.0), width: Val::Px(380.0), ..card },
             background,
         ))
@@ -363,11 +365,14 @@ fn show_panel(
 fn place_bubbles(
     mut commands: Commands,
     time: Res<Time<Real>>,
-    cameras: Query<(&Camera, &GlobalTransform), With<crate::controls::MainCamera>>,
+    cameras: Query<(Entity, &Camera, &GlobalTransform), With<crate::controls::MainCamera>>,
     avatars: Query<(&GlobalTransform, &InheritedVisibility), With<Avatar>>,
     mut bubbles: Query<(Entity, &ChatBubble, &mut Node, &mut Visibility, &ComputedNode)>,
+    cards: CardsOnScreen,
 ) {
-    let Ok((camera, camera_transform)) = cameras.single() else { return };
+    let Ok((camera_entity, camera, camera_transform)) = cameras.single() else { return };
+    let Some(screen) = camera.logical_viewport_rect() else { return };
+    let mut taken = cards.rects(camera_entity);
     let now = time.elapsed_secs();
     for (entity, bubble, mut node, mut visibility, computed) in &mut bubbles {
         let Ok((avatar, seen)) = avatars.get(bubble.target) else {
@@ -380,6 +385,10 @@ fn place_bubbles(
         }
         let at = above_head_on_screen(camera, camera_transform, avatar, 0.25).filter(|_| seen.get());
         // Above the name tag (about 30 px tall).
-        hang_over(&mut node, &mut visibility, at, computed.size() * computed.inverse_scale_factor(), 34.0);
+        let size = computed.size() * computed.inverse_scale_factor();
+        hang_over(&mut node, &mut visibility, at, size, 34.0);
+        // Beside a card (or another bubble) it would hide under, where there is room.
+        keep_clear(&mut node, size, &mut taken, screen);
     }
 }
+

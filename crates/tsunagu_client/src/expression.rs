@@ -112,11 +112,12 @@ fn build_bar(mut commands: Commands, font: Res<UiFont>, images: Res<StampImages>
         border_radius: BorderRadius::all(Val::Px(12.0)),
         ..default()
     };
-    let (card, background) = crate::ui::hud::panel();
+    let (card, background, card_marker) = crate::ui::hud::panel();
     commands
         .spawn((
             DespawnOnExit(AppState::InRoom),
             crate::headset_panel::HudCard,
+            card_marker,
             Node { position_type: PositionType::Absolute, left: Val::Px(14.0), bottom: Val::Px(124.0), ..card },
             background,
         ))

@@ -433,14 +433,15 @@ fn place_board_labels(
     settings: Res<Settings>,
     texts: Res<Texts>,
     time: Res<Time<Real>>,
-    cameras: Query<(&Camera, &GlobalTransform), With<MainCamera>>,
+    cameras: Query<(Entity, &Camera, &GlobalTransform), With<MainCamera>>,
     mut boards: Query<(&mut Node, &mut Visibility, &ComputedNode, &Children), (With<ScoreBoard>, Without<ScorePop>)>,
     mut pops: Query<(Entity, &ScorePop, &mut Node, &mut Visibility, &ComputedNode), Without<ScoreBoard>>,
     mut labels: Query<&mut Text>,
     new_boards: Query<(), Added<ScoreBoard>>,
     mut darts_shown: Local<Vec<u32>>,
+    cards: crate::ui::hud::CardsOnScreen,
 ) {
-    let (Some(connection), Ok((camera, camera_transform))) = (connection, cameras.single()) else { return };
+    let (Some(connection), Ok((camera_entity, camera, camera_transform))) = (connection, cameras.single()) else { return };
     let board = ward.0.dartboard;
     let over_board = |lift: f32| on_screen(camera, camera_transform, board.center + Vec3::Y * (board.radius + lift));
     // The line is written when a dart goes in (or the room is entered), not every frame.
@@ -467,7 +468,12 @@ fn place_board_labels(
             commands.entity(entity).despawn();
             continue;
         }
-        hang_over(&mut node, &mut visibility, over_board(0.05), computed.size() * computed.inverse_scale_factor(), 44.0);
+        let size = computed.size() * computed.inverse_scale_factor();
+        hang_over(&mut node, &mut visibility, over_board(0.05), size, 44.0);
+        // A score popping under a card moves beside it.
+        if let Some(screen) = camera.logical_viewport_rect() {
+            crate::ui::hud::keep_clear(&mut node, size, &mut cards.rects(camera_entity), screen);
+        }
     }
 }
 

@@ -63,8 +63,62 @@ impl Plugin for HudPlugin {
     }
 }
 
+/// A card of the HUD (labels hung over the room keep clear of them).
+#[derive(Component, Clone, Copy, Default)]
+pub struct Card;
+
+/// The cards shown over the window (not those drawn into a headset's picture).
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct CardsOnScreen<'w, 's> {
+    cards: Query<'w, 's, (&'static ComputedNode, &'static UiGlobalTransform, &'static InheritedVisibility, &'static ComputedUiTargetCamera), With<Card>>,
+}
+
+impl CardsOnScreen<'_, '_> {
+    /// Their rectangles in the window of `camera`, logical pixels.
+    pub fn rects(&self, camera: Entity) -> Vec<Rect> {
+        self.cards
+            .iter()
+            .filter(|(_, _, shown, target)| shown.get() && target.get().is_none_or(|c| c == camera))
+            .map(|(node, place, _, _)| Rect::from_center_size(place.translation * node.inverse_scale_factor(), node.size() * node.inverse_scale_factor()))
+            .collect()
+    }
+}
+
+/// After `hang_over` placed a label of `size`: moved clear of `taken` (the
+/// cards, and labels placed before it), and counted among them.
+pub fn keep_clear(node: &mut Node, size: Vec2, taken: &mut Vec<Rect>, screen: Rect) {
+    if let (Val::Px(left), Val::Px(top)) = (node.left, node.top) {
+        let wanted = Rect::from_corners(Vec2::new(left, top), Vec2::new(left, top) + size);
+        let moved = clear_of_cards(wanted, taken, screen);
+        node.left = Val::Px(moved.min.x);
+        node.top = Val::Px(moved.min.y);
+        taken.push(moved);
+    }
+}
+
+/// Where a label meant for `wanted` (logical pixels) goes so that no card
+/// hides it: where it is if nothing covers it, else the nearest clear spot on
+/// `screen` whose sides line up just beside, above or below cards (or where
+/// it was meant to be, in one direction); where it is if there is none.
+pub fn clear_of_cards(wanted: Rect, cards: &[Rect], screen: Rect) -> Rect {
+    let clear = |r: &Rect| cards.iter().all(|c| c.intersect(*r).is_empty()) && screen.contains(r.min) && screen.contains(r.max);
+    if clear(&wanted) {
+        return wanted;
+    }
+    const GAP: f32 = 6.0;
+    let size = wanted.size();
+    let xs: Vec<f32> = std::iter::once(wanted.min.x).chain(cards.iter().flat_map(|c| [c.min.x - GAP - size.x, c.max.x + GAP])).collect();
+    let ys: Vec<f32> = std::iter::once(wanted.min.y).chain(cards.iter().flat_map(|c| [c.min.y - GAP - size.y, c.max.y + GAP])).collect();
+    xs.iter()
+        .flat_map(|x| ys.iter().map(move |y| Vec2::new(*x, *y)))
+        .map(|corner| Rect::from_corners(corner, corner + size))
+        .filter(clear)
+        .min_by(|a, b| a.min.distance(wanted.min).total_cmp(&b.min.distance(wanted.min)))
+        .unwrap_or(wanted)
+}
+
 /// A card floating over the room: the HUD's, the chat's and the gesture bar's.
-pub fn panel() -> (Node, BackgroundColor) {
+pub fn panel() -> (Node, BackgroundColor, Card) {
     (
         Node {
             flex_direction: FlexDirection::Column,
@@ -74,6 +128,7 @@ pub fn panel() -> (Node, BackgroundColor) {
             ..default()
         },
         BackgroundColor(palette::CARD.with_alpha(0.88)),
+        Card,
     )
 }
 
@@ -127,8 +182,8 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                 });
             root.spawn(Node { justify_content: JustifyContent::SpaceBetween, align_items: AlignItems::End, column_gap: Val::Px(12.0), ..default() })
                 .with_children(|bottom| {
-                    let (node, background) = panel();
-                    bottom.spawn((Node { flex_shrink: 0.0, ..node }, background)).with_children(|p| {
+                    let (node, background, card) = panel();
+                    bottom.spawn((Node { flex_shrink: 0.0, ..node }, background, card)).with_children(|p| {
                         super::voice_panel::spawn_voice_panel(p, &font, super::voice_panel::PanelPlace::Room);
                     });
                     bottom.spawn(panel()).with_children(|p| {
