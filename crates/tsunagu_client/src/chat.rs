@@ -75,6 +75,10 @@ struct ChatLines;
 #[derive(Component)]
 pub struct Word(pub &'static str);
 
+/// The words and their heading, shown while writing.
+#[derive(Component)]
+struct WordsShown;
+
 /// The words offered, as message ids.
 pub const WORDS: [&str; 6] = ["word-hello", "word-thanks", "word-yes", "word-bye", "word-fun", "word-cheer"];
 
@@ -135,8 +139,10 @@ fn build_panel(mut commands: Commands, font: Res<UiFont>) {
                     children![(ui_text(&font, "", 16.0, Color::WHITE), Localized("chat-send"))],
                 ));
             });
-            panel.spawn((ui_text(&font, "", 13.0, palette::INK_SOFT), Localized("chat-words")));
-            panel.spawn(Node { column_gap: Val::Px(5.0), row_gap: Val::Px(5.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
+            // Shown while writing (the field pressed): the card stays small otherwise.
+            panel.spawn((WordsShown, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, ..default() })).with_children(|words| {
+            words.spawn((ui_text(&font, "", 13.0, palette::INK_SOFT), Localized("chat-words")));
+            words.spawn(Node { column_gap: Val::Px(5.0), row_gap: Val::Px(5.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
                 for word in WORDS {
                     row.spawn((
                         Button,
@@ -146,6 +152,7 @@ fn build_panel(mut commands: Commands, font: Res<UiFont>) {
                         children![(ui_text(&font, "", 14.0, palette::INK), Localized(word))],
                     ));
                 }
+            });
             });
         });
 }
@@ -322,7 +329,16 @@ fn show_panel(
     mut lines: Query<&mut Text, (With<ChatLines>, Without<ChatFieldText>)>,
     mut field: Query<(&mut Text, &mut TextColor), With<ChatFieldText>>,
     mut borders: Query<&mut BorderColor, With<ChatField>>,
+    mut words: Query<&mut Node, With<WordsShown>>,
 ) {
+    if input.is_changed() {
+        let display = if input.focused { Display::Flex } else { Display::None };
+        for mut node in &mut words {
+            if node.display != display {
+                node.display = display;
+            }
+        }
+    }
     // The lines are made again only when one is said or the language changes.
     if (log.is_changed() || settings.is_changed())
         && let Ok(mut text) = lines.single_mut()
