@@ -61,7 +61,7 @@ fn words_tapped_without_a_keyboard_make_a_chat_line() {
     for _ in 0..3 {
         frame(&mut stepper, &mut app);
     }
-    let mut tap = |app: &mut App, stepper: &mut Stepper, key: &str| {
+    let tap = |app: &mut App, stepper: &mut Stepper, key: &str| {
         let word = app.world_mut().query::<(Entity, &Word)>().iter(app.world()).find(|(_, w)| w.0 == key).map(|(e, _)| e).expect("the word is offered");
         app.world_mut().entity_mut(word).insert(Interaction::Pressed);
         frame(stepper, app);

@@ -201,3 +201,101 @@ fn a_session_that_ends_shows_the_screen_and_says_why_only_if_it_was_not_chosen()
         assert!(!rig.screen_chosen && rig.recentre);
     }
 }
+
+/// The headset's own frame work (`track_headset`, as the headset runs it
+/// each frame) driven by its buttons without a runtime: smooth walking with
+/// the left stick darkens the edges and stops when let go; the right stick
+/// turns once per push; the trigger teleports where the right hand points at
+/// the floor, and not into a bed. (Monado's simulated controllers have no
+/// sticks, so the headset test cannot do this.)
+#[test]
+fn in_a_headset_the_sticks_walk_and_turn_and_the_trigger_teleports_only_where_a_body_fits() {
+    use std::time::Duration;
+
+    use bevy::prelude::*;
+    use bevy::time::TimeUpdateStrategy;
+    use bevy_mod_xr::camera::XrCamera;
+    use bevy_mod_xr::session::XrTrackingRoot;
+    use bevy_mod_xr::spaces::XrSpaceLocationFlags;
+    use tsunagu_client::controls::{Heading, LocalPlayer};
+    use tsunagu_client::net::LocalPose;
+    use tsunagu_client::xr::{Aim, HeadsetButtons, HeadsetRig, track_headset};
+    use tsunagu_client_core::settings::HeadsetChoices;
+    use tsunagu_sim::WardLayout;
+    use tsunagu_sim::motion::{AVATAR_HEIGHT, WALK_SPEED};
+
+    let ward = WardLayout::ward();
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .insert_resource(HeadsetRig::with_choices(HeadsetChoices { smooth_walking: true, snap_turn_degrees: 45, ..HeadsetChoices::default() }))
+        .init_resource::<HeadsetButtons>()
+        .init_resource::<tsunagu_client::wrist_menu::WristPointer>()
+        .init_resource::<tsunagu_client::play::Hands>()
+        .insert_resource(tsunagu_client::scene::Ward(ward.clone()))
+        .init_resource::<Heading>()
+        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(50)))
+        .add_systems(Update, track_headset);
+    // Seated: the eyes 1.2 m over the headset's floor, looking ahead (−Z).
+    for (eye, x) in [(0, -0.032), (1, 0.032)] {
+        app.world_mut().spawn((XrCamera(eye), Transform::from_xyz(x, 1.2, 0.0)));
+    }
+    let start = Vec3::new(1.0, 0.0, 1.0);
+    let me = app.world_mut().spawn((LocalPlayer, LocalPose::default(), Transform::from_translation(start + Vec3::Y * AVATAR_HEIGHT / 2.0))).id();
+    app.world_mut().spawn((XrTrackingRoot, Transform::default()));
+    let aim = app.world_mut().spawn((Aim, Transform::default(), XrSpaceLocationFlags { position_tracked: true, rotation_tracked: true })).id();
+    let feet = |app: &App| (app.world().get::<Transform>(me).unwrap().translation - Vec3::Y * AVATAR_HEIGHT / 2.0).with_y(0.0);
+    let press = |app: &mut App, buttons: HeadsetButtons| {
+        *app.world_mut().resource_mut::<HeadsetButtons>() = buttons;
+        app.update();
+    };
+    // Joining recentres: standing at the arrival place, facing ahead.
+    app.update();
+    app.update();
+    assert!(feet(&app).distance(start) < 0.01, "not recentred where the body stood: {}", feet(&app));
+
+    // Half a second of the left stick pushed forward: a walk ahead, edges darkened.
+    for _ in 0..10 {
+        press(&mut app, HeadsetButtons { walk: (0.0, 1.0), ..default() });
+    }
+    let walked = feet(&app) - start;
+    assert!((walked.z + WALK_SPEED * 0.5).abs() < 0.15 && walked.x.abs() < 0.01, "walked {walked}");
+    assert!(app.world().resource::<HeadsetRig>().vignette > 0.3, "the edges did not darken while walking");
+    let stopped_at = feet(&app);
+    press(&mut app, HeadsetButtons::default());
+    press(&mut app, HeadsetButtons::default());
+    assert_eq!(feet(&app), stopped_at, "moved with the stick let go");
+    assert_eq!(app.world().resource::<HeadsetRig>().vignette, 0.0);
+
+    // The right stick pushed right and held: one 45° turn; pushed again: another.
+    let yaw = |app: &App| app.world().resource::<Heading>().yaw.to_degrees();
+    let before = yaw(&app);
+    for _ in 0..5 {
+        press(&mut app, HeadsetButtons { turn: 1.0, ..default() });
+    }
+    assert!((yaw(&app) - (before - 45.0)).abs() < 0.5, "turned {} degrees", yaw(&app) - before);
+    press(&mut app, HeadsetButtons::default());
+    press(&mut app, HeadsetButtons { turn: 1.0, ..default() });
+    assert!((yaw(&app) - (before - 90.0)).abs() < 0.5);
+    assert!(feet(&app).distance(stopped_at) < 0.01, "a turn moved the feet");
+
+    // Point the right hand at `target` on the floor (from the chest) and pull the trigger.
+    let point_and_pull = |app: &mut App, target: Vec3| {
+        let rig = app.world().resource::<HeadsetRig>().rig;
+        let from = feet(app) + Vec3::Y * 1.0;
+        let towards = Transform::from_translation(from).looking_at(target, Vec3::Y);
+        // Into the headset's own space, where the runtime reports the hand.
+        let inverse = rig.rotation().inverse();
+        let in_tracking = Transform { translation: inverse * (from - rig.origin - Vec3::Y * (rig.lift + rig.eye_offset)), rotation: inverse * towards.rotation, ..default() };
+        *app.world_mut().get_mut::<Transform>(aim).unwrap() = in_tracking;
+        press(app, HeadsetButtons { trigger_down: true, trigger_pulled: true, ..default() });
+        press(app, HeadsetButtons::default());
+    };
+    let free = feet(&app) + Vec3::new(1.5, 0.0, 0.0);
+    assert!(ward.clamp_walkable(free, tsunagu_sim::motion::AVATAR_RADIUS).distance(free) < 0.01, "the test's free spot is not free");
+    point_and_pull(&mut app, free);
+    assert!(feet(&app).distance(free) < 0.05, "no teleport to {free}: at {}", feet(&app));
+    let bed = ward.furniture().next().unwrap().center.with_y(0.0);
+    let here = feet(&app);
+    point_and_pull(&mut app, bed);
+    assert_eq!(feet(&app), here, "teleported into the bed");
+}

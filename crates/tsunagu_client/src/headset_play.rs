@@ -5,7 +5,6 @@
 //! swing. The rules are `tsunagu_sim::objects::hand_play`, tested there.
 
 use bevy::prelude::*;
-use bevy_mod_openxr::session::OxrSession;
 use bevy_mod_xr::spaces::XrSpaceLocationFlags;
 use tsunagu_protocol::{ClientEvent, QuantVec};
 use tsunagu_sim::objects::{GRAB_REACH, HandButtons, HandPlay, HandTrail, hand_play, pointed_thing};
@@ -14,7 +13,7 @@ use tsunagu_sim::pose::from_wire;
 use crate::controls::LocalPlayer;
 use crate::net::{LocalPose, SendRoomEvent};
 use crate::play::{Hands, Thing, shown_things};
-use crate::xr::{Aim, ControllerActions, HeadsetRig};
+use crate::xr::{Aim, HeadsetButtons, HeadsetRig};
 
 /// The grip's state last frame (its edges are what count).
 #[derive(Default)]
@@ -22,8 +21,7 @@ pub(crate) struct GripWas(bool);
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn play_with_hands(
-    actions: Option<Res<ControllerActions>>,
-    session: Option<Res<OxrSession>>,
+    buttons: Res<HeadsetButtons>,
     aim: Query<(&Transform, &XrSpaceLocationFlags), With<Aim>>,
     headset: Res<HeadsetRig>,
     pointer: Res<crate::wrist_menu::WristPointer>,
@@ -35,19 +33,14 @@ pub(crate) fn play_with_hands(
     time: Res<Time<Real>>,
     mut send: MessageWriter<SendRoomEvent>,
 ) {
-    let (Some(actions), Some(session)) = (actions, session) else { return };
     let right_hand = me.single().ok().and_then(|p| p.0).and_then(|p| p.hands).map(|[_, right]| from_wire(right).0);
     let Some(hand) = right_hand else {
         hands.pointing_at = None;
         return;
     };
     trail.push(time.elapsed_secs(), hand);
-    let grip = actions.grab.as_ref().and_then(|g| g.state(&session, openxr::Path::NULL).ok()).is_some_and(|s| s.current_state);
-    let buttons = HandButtons {
-        trigger_pulled: actions.select.state(&session, openxr::Path::NULL).is_ok_and(|s| s.current_state && s.changed_since_last_sync),
-        grip_closed: grip && !grip_was.0,
-        grip_opened: !grip && grip_was.0,
-    };
+    let grip = buttons.grip_down;
+    let buttons = HandButtons { trigger_pulled: buttons.trigger_pulled, grip_closed: grip && !grip_was.0, grip_opened: !grip && grip_was.0 };
     grip_was.0 = grip;
     // What the right hand points at, if it is within reach (on the menu it points at the menu).
     hands.pointing_at = match aim.single() {

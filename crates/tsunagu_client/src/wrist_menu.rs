@@ -327,8 +327,7 @@ pub fn button_at(pixel: Vec2, buttons: impl IntoIterator<Item = (Entity, Vec2, V
 /// points at the menu, the trigger does not teleport.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn use_menu(
-    actions: Option<Res<crate::xr::ControllerActions>>,
-    session: Option<Res<bevy_mod_openxr::session::OxrSession>>,
+    headset_buttons: Res<crate::xr::HeadsetButtons>,
     aim: Query<(&Transform, &bevy_mod_xr::spaces::XrSpaceLocationFlags), With<crate::xr::Aim>>,
     panels: Query<(&GlobalTransform, &PointedPanel)>,
     root: Query<&GlobalTransform, With<XrTrackingRoot>>,
@@ -338,10 +337,7 @@ pub(crate) fn use_menu(
     mut headset: ResMut<crate::xr::HeadsetRig>,
     recentre: Query<(), With<RecentreButton>>,
 ) {
-    let trigger_down = match (&actions, &session) {
-        (Some(actions), Some(session)) => actions.select.state(session, openxr::Path::NULL).is_ok_and(|s| s.current_state),
-        _ => false,
-    };
+    let trigger_down = headset_buttons.trigger_down;
     let root = root.single().map(|r| r.compute_transform()).unwrap_or_default();
     // The nearest panel the ray meets (the wrist's, or the room's board), and where on its picture.
     let hit = match aim.single() {

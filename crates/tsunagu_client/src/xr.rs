@@ -177,17 +177,45 @@ pub(crate) struct ControllerActions {
     pub(crate) grab: Option<openxr::Action<bool>>,
 }
 
+/// The controllers' buttons this frame, read once from the runtime (the
+/// systems that use them read this, so tests drive them without a runtime).
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
+pub struct HeadsetButtons {
+    /// The right trigger is held.
+    pub trigger_down: bool,
+    /// The right trigger was pulled this frame.
+    pub trigger_pulled: bool,
+    /// The right stick, sideways (−1 left to 1 right).
+    pub turn: f32,
+    /// The left stick (right, forward), each −1 to 1.
+    pub walk: (f32, f32),
+    /// The right grip is closed.
+    pub grip_down: bool,
+}
+
+fn read_buttons(actions: Option<Res<ControllerActions>>, session: Option<Res<OxrSession>>, mut buttons: ResMut<HeadsetButtons>) {
+    let (Some(actions), Some(session)) = (actions, session) else {
+        *buttons = HeadsetButtons::default();
+        return;
+    };
+    let trigger = actions.select.state(&session, openxr::Path::NULL).ok();
+    *buttons = HeadsetButtons {
+        trigger_down: trigger.is_some_and(|s| s.current_state),
+        trigger_pulled: trigger.is_some_and(|s| s.current_state && s.changed_since_last_sync),
+        turn: actions.turn.state(&session, openxr::Path::NULL).map_or(0.0, |s| s.current_state.x),
+        walk: actions.walk.state(&session, openxr::Path::NULL).map_or((0.0, 0.0), |s| (s.current_state.x, s.current_state.y)),
+        grip_down: actions.grab.as_ref().and_then(|g| g.state(&session, openxr::Path::NULL).ok()).is_some_and(|s| s.current_state),
+    };
+}
+
 /// A controller's grip, 0 left and 1 right, tracked in the headset's space.
 #[derive(Component)]
-pub(crate) struct Grip(pub(crate) usize);
+pub struct Grip(pub usize);
 
 /// The right controller's pointing ray.
 #[derive(Component)]
-pub(crate) struct Aim;
+pub struct Aim;
 
-/// What the headset did last (for turning on the stick's edge only).
-#[derive(Resource, Default)]
-struct StickWas(f32);
 
 /// The headset in the room: controllers, rig, pose.
 pub struct HeadsetPlugin {
@@ -198,7 +226,6 @@ pub struct HeadsetPlugin {
 impl Plugin for HeadsetPlugin {
     fn build(&self, app: &mut App) {
         app.insert_resource(HeadsetRig::with_choices(self.choices))
-            .init_resource::<StickWas>()
             .init_resource::<crate::wrist_menu::WristPointer>()
             .add_systems(Update, crate::wrist_menu::build_menu.run_if(headset_running).run_if(in_state(AppState::InRoom)))
             .add_systems(
@@ -234,6 +261,8 @@ impl Plugin for HeadsetPlugin {
             .add_systems(XrSessionCreated, (attach_actions, spawn_controller_spaces))
             .add_systems(bevy_mod_xr::session::XrPreDestroySession, (forget_controller_spaces, crate::wrist_menu::take_down_menu))
             .add_systems(PreUpdate, sync_actions.before(OxrActionSetSyncSet).run_if(bevy_mod_openxr::openxr_session_running))
+            .init_resource::<HeadsetButtons>()
+            .add_systems(PreUpdate, read_buttons.after(OxrActionSetSyncSet).before(crate::wrist_menu::use_menu))
             .add_systems(Update, (follow_room_events.in_set(NetSet::Apply), say_session_changes, keep_my_head_out_of_my_eyes.run_if(headset_running), offer_the_headset_again.run_if(in_state(AppState::InRoom))))
             // After pictures are asked for: a picture is of a window drawn this frame.
             .add_systems(Last, pace_the_window.after(crate::screenshot::PictureTaking))
@@ -344,15 +373,15 @@ fn tracked_head(views: &Eyes) -> Option<Pose> {
 /// this same frame, the body where the avatar stands and the tracking root
 /// where the rig says.
 #[allow(clippy::too_many_arguments)]
-fn track_headset(
+pub fn track_headset(
     mut headset: ResMut<HeadsetRig>,
     views: Eyes,
     grips: Query<(&Grip, &Transform, &XrSpaceLocationFlags), (Without<LocalPlayer>, Without<XrTrackingRoot>)>,
     palms: Query<(&HandBone, &Transform, &XrSpaceLocationFlags, Has<LeftHand>), (Or<(With<LeftHand>, With<RightHand>)>, Without<LocalPlayer>, Without<XrTrackingRoot>)>,
     aim: Query<(&Transform, &XrSpaceLocationFlags), (With<Aim>, Without<LocalPlayer>, Without<XrTrackingRoot>)>,
-    actions: Option<Res<ControllerActions>>,
-    session: Option<Res<OxrSession>>,
-    mut stick_was: ResMut<StickWas>,
+    buttons: Res<HeadsetButtons>,
+    // The stick's last sideways push: a turn is on its edge only.
+    mut stick_was: Local<f32>,
     pointer: Res<crate::wrist_menu::WristPointer>,
     play: Res<crate::play::Hands>,
     ward: Res<crate::scene::Ward>,
@@ -371,10 +400,10 @@ fn track_headset(
         headset.rig.recentre(head, feet, heading.yaw, headset.tilt_degrees.to_radians());
         headset.recentre = false;
     }
-    if let (Some(actions), Some(session)) = (actions, session) {
+    {
         // The trigger is the menu's while pointing at it, and play's while
         // holding a thing or pointing at one within reach.
-        let pressed = !pointer.on_menu && !play.busy() && play.pointing_at.is_none() && actions.select.state(&session, openxr::Path::NULL).is_ok_and(|s| s.current_state && s.changed_since_last_sync);
+        let pressed = !pointer.on_menu && !play.busy() && play.pointing_at.is_none() && buttons.trigger_pulled;
         if pressed && let Ok((ray, flags)) = aim.single() && flags.position_tracked {
             let (origin, rotation) = headset.rig.to_room((ray.translation, ray.rotation));
             let direction = rotation * Vec3::NEG_Z;
@@ -387,13 +416,13 @@ fn track_headset(
                 }
             }
         }
-        let stick = actions.turn.state(&session, openxr::Path::NULL).map_or(0.0, |s| s.current_state.x);
+        let stick = buttons.turn;
         // A turn on the stick's push past the middle, not while it is held.
-        if stick.abs() > 0.7 && stick_was.0.abs() <= 0.7 {
+        if stick.abs() > 0.7 && stick_was.abs() <= 0.7 {
             headset.rig.snap_turn(head, -stick.signum() * headset.snap_degrees);
         }
-        stick_was.0 = stick;
-        let walk = if headset.smooth_walking { actions.walk.state(&session, openxr::Path::NULL).map_or((0.0, 0.0), |s| (s.current_state.x, s.current_state.y)) } else { (0.0, 0.0) };
+        *stick_was = stick;
+        let walk = if headset.smooth_walking { buttons.walk } else { (0.0, 0.0) };
         let before = headset.rig.origin;
         headset.rig.walk(head, walk, tsunagu_sim::motion::WALK_SPEED, time.delta_secs(), &ward.0);
         let speed = headset.rig.origin.distance(before) / time.delta_secs().max(1e-3);
