@@ -164,7 +164,9 @@ pub(crate) fn open_and_close_the_board(
             }
         } else if let Some(head) = me.single().ok().and_then(|p| p.0).map(|p| from_wire(p.head)) {
             let place = board_place(head);
-            let material = materials.add(StandardMaterial { base_color_texture: Some(picture.image.clone()), unlit: true, alpha_mode: AlphaMode::Blend, double_sided: false, ..default() });
+            // Drawn over a see-through clear, the picture's colours are already
+            // multiplied by their cover: blended as such, cards keep their tone.
+            let material = materials.add(StandardMaterial { base_color_texture: Some(picture.image.clone()), unlit: true, alpha_mode: AlphaMode::Premultiplied, ..default() });
             commands.spawn((
                 Board,
                 PointedPanel { camera: picture.camera, picture: CARDS_PICTURE, size: BOARD_SIZE },

@@ -400,34 +400,32 @@ pub fn track_headset(
         headset.rig.recentre(head, feet, heading.yaw, headset.tilt_degrees.to_radians());
         headset.recentre = false;
     }
-    {
-        // The trigger is the menu's while pointing at it, and play's while
-        // holding a thing or pointing at one within reach.
-        let pressed = !pointer.on_menu && !play.busy() && play.pointing_at.is_none() && buttons.trigger_pulled;
-        if pressed && let Ok((ray, flags)) = aim.single() && flags.position_tracked {
-            let (origin, rotation) = headset.rig.to_room((ray.translation, ray.rotation));
-            let direction = rotation * Vec3::NEG_Z;
-            // Where the pointing ray meets the floor, if it points down at it.
-            if direction.y < -0.05 {
-                let target = origin + direction * (-origin.y / direction.y);
-                let others: Vec<Vec3> = people.iter().map(|t| t.translation).collect();
-                if !headset.rig.teleport(head, target, &ward.0, others) {
-                    info!("tsunagu: headset: nobody can stand there; no teleport");
-                }
+    // The trigger is the menu's while pointing at it, and play's while
+    // holding a thing or pointing at one within reach.
+    let pressed = !pointer.on_menu && !play.busy() && play.pointing_at.is_none() && buttons.trigger_pulled;
+    if pressed && let Ok((ray, flags)) = aim.single() && flags.position_tracked {
+        let (origin, rotation) = headset.rig.to_room((ray.translation, ray.rotation));
+        let direction = rotation * Vec3::NEG_Z;
+        // Where the pointing ray meets the floor, if it points down at it.
+        if direction.y < -0.05 {
+            let target = origin + direction * (-origin.y / direction.y);
+            let others: Vec<Vec3> = people.iter().map(|t| t.translation).collect();
+            if !headset.rig.teleport(head, target, &ward.0, others) {
+                info!("tsunagu: headset: nobody can stand there; no teleport");
             }
         }
-        let stick = buttons.turn;
-        // A turn on the stick's push past the middle, not while it is held.
-        if stick.abs() > 0.7 && stick_was.abs() <= 0.7 {
-            headset.rig.snap_turn(head, -stick.signum() * headset.snap_degrees);
-        }
-        *stick_was = stick;
-        let walk = if headset.smooth_walking { buttons.walk } else { (0.0, 0.0) };
-        let before = headset.rig.origin;
-        headset.rig.walk(head, walk, tsunagu_sim::motion::WALK_SPEED, time.delta_secs(), &ward.0);
-        let speed = headset.rig.origin.distance(before) / time.delta_secs().max(1e-3);
-        headset.vignette = tsunagu_sim::rig::vignette(speed, 0.0);
     }
+    let stick = buttons.turn;
+    // A turn on the stick's push past the middle, not while it is held.
+    if stick.abs() > 0.7 && stick_was.abs() <= 0.7 {
+        headset.rig.snap_turn(head, -stick.signum() * headset.snap_degrees);
+    }
+    *stick_was = stick;
+    let walk = if headset.smooth_walking { buttons.walk } else { (0.0, 0.0) };
+    let before = headset.rig.origin;
+    headset.rig.walk(head, walk, tsunagu_sim::motion::WALK_SPEED, time.delta_secs(), &ward.0);
+    let speed = headset.rig.origin.distance(before) / time.delta_secs().max(1e-3);
+    headset.vignette = tsunagu_sim::rig::vignette(speed, 0.0);
     let hands = {
         let mut controllers = [None, None];
         for (grip, transform, flags) in &grips {

@@ -510,7 +510,7 @@ impl Room {
         self.moves.clear();
         for (n, id) in people.iter().enumerate() {
             // 0, then alternately right and left of straight ahead, 25° apart.
-            let step = ((n + 1) / 2) as f32 * if n % 2 == 1 { 1.0 } else { -1.0 };
+            let step = n.div_ceil(2) as f32 * if n % 2 == 1 { 1.0 } else { -1.0 };
             let direction = bevy_math::Quat::from_rotation_y(step * 25f32.to_radians()) * forward;
             let spot = self.layout.clamp_walkable(centre + direction * 1.3, tsunagu_sim::motion::AVATAR_RADIUS);
             let facing_host = tsunagu_sim::motion::facing(centre - spot);
