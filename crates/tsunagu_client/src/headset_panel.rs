@@ -183,13 +183,7 @@ pub(crate) fn open_and_close_the_board(
     }
     let label = texts.get(settings.language, if open { "wrist-board-close" } else { "wrist-board-open" });
     for (_, children) in &buttons {
-        for child in children.iter() {
-            if let Ok(mut text) = labels.get_mut(child)
-                && text.0 != label
-            {
-                text.0 = label.clone();
-            }
-        }
+        crate::text::write_label(children, &mut labels, &label);
     }
 }
 

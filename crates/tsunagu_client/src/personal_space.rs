@@ -133,13 +133,7 @@ fn size_the_bubble(
         cm => texts.get_with(settings.language, "space-size", &[("cm", Arg::Num(f64::from(cm)))]),
     };
     for (_, children) in &buttons {
-        for child in children.iter() {
-            if let Ok(mut text) = labels.get_mut(child)
-                && text.0 != label
-            {
-                text.0 = label.clone();
-            }
-        }
+        crate::text::write_label(children, &mut labels, &label);
     }
 }
 

@@ -30,6 +30,18 @@ impl Texts {
     }
 }
 
+/// A button's label (its text children) says `label`; written only when it
+/// differs, so unchanged labels are not laid out again.
+pub fn write_label(children: &Children, labels: &mut Query<&mut Text>, label: &str) {
+    for child in children.iter() {
+        if let Ok(mut text) = labels.get_mut(child)
+            && text.0 != label
+        {
+            label.clone_into(&mut text.0);
+        }
+    }
+}
+
 /// The UI font handle.
 #[derive(Resource, Clone)]
 pub struct UiFont(pub Handle<Font>);

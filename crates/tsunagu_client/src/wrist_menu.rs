@@ -286,13 +286,7 @@ pub fn change_headset_settings(
             HeadsetSetting::Lower => texts.get(language, "wrist-eyes-lower"),
             HeadsetSetting::Screen => texts.get(language, "wrist-screen"),
         };
-        for child in children.iter() {
-            if let Ok(mut text) = labels.get_mut(child)
-                && text.0 != label
-            {
-                text.0 = label.clone();
-            }
-        }
+        crate::text::write_label(children, &mut labels, &label);
     }
 }
 
