@@ -1,11 +1,11 @@
-//! The room's panels in a headset. While a headset runs, the desktop's cards
-//! (people and buttons, look, wishes, staff, invite, voice, chat, gestures
-//! and stamps) are drawn into a picture instead of the window. The wrist
-//! menu's "panel" button opens that picture as a board in the room in front
-//! of the person, which the right hand's pointer presses like the wrist menu:
-//! everything a desktop user can press, a headset user can. The window shows
-//! the same picture for whoever sits beside the bed, and its mouse presses
-//! the same buttons. When the headset stops, the cards go back to the window.
+//! The room's panels in a headset. The wrist menu's "panel" button opens a
+//! board in the room in front of the person: the desktop's cards (people and
+//! buttons, look, wishes, staff, invite, voice, chat, gestures and stamps),
+//! drawn into a picture while it is open, which the right hand's pointer
+//! presses like the wrist menu: everything a desktop user can press, a
+//! headset user can. Meanwhile the window shows the same picture for whoever
+//! sits beside the bed, and its mouse presses the same buttons. When the
+//! board closes (or the headset stops), the cards go back to the window.
 
 use bevy::camera::{ClearColorConfig, RenderTarget};
 use bevy::prelude::*;
@@ -59,7 +59,7 @@ pub struct ToggleBoard(pub bool);
 /// change with the room: people, chat, notices).
 const CARDS_REDRAW_EVERY: u32 = 10;
 
-/// Into the picture while the headset runs, back to the window after.
+/// Into the picture while the board is open, back to the window after.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn move_the_cards(
     mut commands: Commands,
@@ -71,6 +71,12 @@ pub(crate) fn move_the_cards(
     mut images: ResMut<Assets<Image>>,
 ) {
     let running = matches!(running.as_deref(), Some(bevy_mod_xr::session::XrState::Running));
+    if !running {
+        for board in &boards {
+            commands.entity(board).despawn();
+        }
+    }
+    let on_the_board = running && !boards.is_empty();
     let Some(picture) = picture else {
         if running {
             let image = images.add(Image::new_target_texture(CARDS_PICTURE.x, CARDS_PICTURE.y, TextureFormat::Rgba8UnormSrgb, None));
@@ -83,13 +89,13 @@ pub(crate) fn move_the_cards(
         return;
     };
     for (card, moved) in &cards {
-        if running && !moved {
+        if on_the_board && !moved {
             commands.entity(card).insert(UiTargetCamera(picture.camera));
-        } else if !running && moved {
+        } else if !on_the_board && moved {
             commands.entity(card).remove::<UiTargetCamera>();
         }
     }
-    if running && mirrors.is_empty() {
+    if on_the_board && mirrors.is_empty() {
         commands.spawn((
             WindowMirror,
             ImageNode::new(picture.image.clone()),
@@ -97,18 +103,18 @@ pub(crate) fn move_the_cards(
             DespawnOnExit(crate::AppState::InRoom),
         ));
     }
-    if !running {
-        for gone in mirrors.iter().chain(boards.iter()) {
-            commands.entity(gone).despawn();
+    if !on_the_board {
+        for mirror in &mirrors {
+            commands.entity(mirror).despawn();
         }
     }
 }
 
-/// The picture is drawn only when it will be seen changed: while the board
-/// is open, after a press or a pointer move over it and now and then; and
-/// whenever the window is drawn (its mirror). On a CPU renderer each drawing
-/// costs the headset a frame (measured: 19.5 → 12.6 frames a second when it
-/// was drawn every few frames regardless).
+/// The picture is drawn only while the board is open, and only when it will
+/// be seen changed: after a press or a pointer move over it and now and then,
+/// and whenever the window is drawn (its mirror). On a CPU renderer each
+/// drawing costs the headset a frame (measured: 19.5 → 12.6 frames a second
+/// when it was drawn every few frames regardless).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn draw_the_cards_when_needed(
     picture: Option<ResMut<CardsPicture>>,
@@ -122,10 +128,10 @@ pub(crate) fn draw_the_cards_when_needed(
     let Some(mut picture) = picture else { return };
     let running = matches!(running.as_deref(), Some(bevy_mod_xr::session::XrState::Running));
     picture.frame = picture.frame.wrapping_add(1);
-    let board_needs = !boards.is_empty() && (pointer.is_changed() || picture.frame.is_multiple_of(CARDS_REDRAW_EVERY));
+    let board_needs = pointer.is_changed() || picture.frame.is_multiple_of(CARDS_REDRAW_EVERY);
     // The window's camera as last decided: it draws at one frame in several while the headset runs.
     let window_needs = window.iter().any(|c| c.is_active) || mouse.get_just_pressed().next().is_some();
-    if board_needs || window_needs {
+    if !boards.is_empty() && (board_needs || window_needs) {
         picture.frames_to_draw = picture.frames_to_draw.max(1);
     }
     if let Ok(mut camera) = cameras.get_mut(picture.camera) {
