@@ -240,7 +240,6 @@ pub fn build_app(options: ClientOptions) -> App {
     if headset.use_headset {
         app.add_plugins(bevy_mod_openxr::add_xr_plugins(defaults)).add_plugins(xr::HeadsetPlugin { choices: headset });
     } else {
-        info!("tsunagu: the headset is turned off (--no-xr, or in the settings); the window only");
         app.add_plugins(defaults);
     }
     app.add_plugins(bevy_rapier3d::prelude::RapierPhysicsPlugin::<bevy_rapier3d::prelude::NoUserData>::default());

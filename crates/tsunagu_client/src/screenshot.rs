@@ -113,10 +113,7 @@ fn after_the_pictures(mut commands: Commands, after: Option<ResMut<AfterPictures
         Some(RoundTrip::Board(frames)) if frames < FRAMES_ON_SCREEN => after.round_trip = Some(RoundTrip::Board(frames + 1)),
         Some(RoundTrip::Board(_)) => {
             info!("tsunagu: headset: the board is open: {}", !headset.boards.is_empty());
-            let eye = after.path.with_file_name(format!("{}-left-eye-board.png", after.path.file_stem().map_or("headset".into(), |s| s.to_string_lossy())));
-            after.left.fetch_add(1, Ordering::SeqCst);
-            let left_eye = bevy::camera::ManualTextureViewHandle(bevy_mod_openxr::render::XR_TEXTURE_INDEX);
-            commands.spawn(Screenshot::texture_view(left_eye)).observe(save_to_disk(eye)).observe(count_saved(after.left.clone()));
+            save_picture(&mut commands, left_eye(), beside(&after.path, "left-eye-board"), &after.left);
             after.round_trip = Some(RoundTrip::PicturingBoard);
         }
         Some(RoundTrip::PicturingBoard) if saved => {
@@ -131,10 +128,9 @@ fn after_the_pictures(mut commands: Commands, after: Option<ResMut<AfterPictures
         }
         Some(RoundTrip::OnScreen(frames)) if frames < FRAMES_ON_SCREEN => after.round_trip = Some(RoundTrip::OnScreen(frames + 1)),
         Some(RoundTrip::OnScreen(_)) => {
-            let path = after.path.with_file_name(format!("{}-after-headset.png", after.path.file_stem().map_or("screen".into(), |s| s.to_string_lossy())));
+            let path = beside(&after.path, "after-headset");
             info!("tsunagu: headset: saving the screen after leaving it to {}", path.display());
-            after.left.fetch_add(1, Ordering::SeqCst);
-            commands.spawn(Screenshot::primary_window()).observe(save_to_disk(path)).observe(count_saved(after.left.clone()));
+            save_picture(&mut commands, Screenshot::primary_window(), path, &after.left);
             headset.start.write_default();
             after.round_trip = Some(RoundTrip::Back(headset.rig.as_ref().map_or(0, |r| r.frames)));
         }
@@ -149,11 +145,23 @@ fn after_the_pictures(mut commands: Commands, after: Option<ResMut<AfterPictures
     }
 }
 
-/// An observer for a picture: one fewer left to save once it is.
-fn count_saved(left: Arc<AtomicUsize>) -> impl FnMut(On<ScreenshotCaptured>) {
-    move |_: On<ScreenshotCaptured>| {
+/// Take `picture` into `file`, counted in `left` until it is saved.
+fn save_picture(commands: &mut Commands, picture: Screenshot, file: PathBuf, left: &Arc<AtomicUsize>) {
+    left.fetch_add(1, Ordering::SeqCst);
+    let left = left.clone();
+    commands.spawn(picture).observe(save_to_disk(file)).observe(move |_: On<ScreenshotCaptured>| {
         left.fetch_sub(1, Ordering::SeqCst);
-    }
+    });
+}
+
+/// The picture `path`'s sibling for `what`: room.png → room-what.png.
+fn beside(path: &std::path::Path, what: &str) -> PathBuf {
+    path.with_file_name(format!("{}-{what}.png", path.file_stem().map_or("tsunagu".into(), |s| s.to_string_lossy())))
+}
+
+/// What the headset's left eye shows, from the runtime's swapchain.
+fn left_eye() -> Screenshot {
+    Screenshot::texture_view(bevy::camera::ManualTextureViewHandle(bevy_mod_openxr::render::XR_TEXTURE_INDEX))
 }
 
 /// The headset's state and its two buttons' messages, for the way out and back.
@@ -288,20 +296,17 @@ fn count_and_capture(
         info!("tsunagu: saving screenshot to {}", path.display());
         // In a headset, also what the left eye sees, from the runtime's swapchain.
         let eyes = headset.report();
-        let left = Arc::new(AtomicUsize::new(if eyes { 2 } else { 1 }));
+        let left = Arc::new(AtomicUsize::new(0));
         if eyes {
-            let eye = path.with_file_name(format!("{}-left-eye.png", path.file_stem().map_or("headset".into(), |s| s.to_string_lossy())));
+            let eye = beside(&path, "left-eye");
             info!("tsunagu: headset: saving the left eye's view to {}", eye.display());
-            let left_eye = bevy::camera::ManualTextureViewHandle(bevy_mod_openxr::render::XR_TEXTURE_INDEX);
-            commands.spawn(Screenshot::texture_view(left_eye)).observe(save_to_disk(eye)).observe(count_saved(left.clone()));
+            save_picture(&mut commands, left_eye(), eye, &left);
             // The wrist menu as drawn for the panel, to be read at full size.
             if let Some(menu) = &headset.menu {
-                let file = path.with_file_name(format!("{}-wrist-menu.png", path.file_stem().map_or("headset".into(), |s| s.to_string_lossy())));
-                left.fetch_add(1, Ordering::SeqCst);
-                commands.spawn(Screenshot::image(menu.image.clone())).observe(save_to_disk(file)).observe(count_saved(left.clone()));
+                save_picture(&mut commands, Screenshot::image(menu.image.clone()), beside(&path, "wrist-menu"), &left);
             }
         }
-        commands.spawn(Screenshot::primary_window()).observe(save_to_disk(path.clone())).observe(count_saved(left.clone()));
+        save_picture(&mut commands, Screenshot::primary_window(), path.clone(), &left);
         commands.insert_resource(AfterPictures { left, path, round_trip: eyes.then_some(RoundTrip::Picturing) });
     }
 }
