@@ -126,6 +126,7 @@ bot-chat-3 = Let's play again later
 
 # Playing together: the ball, blocks, darts and Tanabata wishes
 hud-not-allowed = That can't be done right now
+hud-quieted = A staff member has asked you to be quiet for a little while
 play-taken = Someone else is holding it
 play-too-far = Go a little closer
 play-not-holding = You can only throw what you hold
@@ -191,6 +192,8 @@ staff-minutes = { $minutes ->
 }
 join-error-turned-away = You cannot come in right now. Please ask a staff member
 join-error-old-invite = This invite no longer works. Please ask a staff member for a new one
+join-error-name-taken = Someone here already has this name (or one that looks the same). Please choose another
+join-error-name-reserved = Words like "staff", "nurse" or "teacher" are kept for staff names. Please choose another name
 hud-waiting = Please wait a moment: a staff member will let you in
 hud-someone-waiting = Someone is waiting to come in (staff panel)
 staff-waiting-room-on = Use a waiting room

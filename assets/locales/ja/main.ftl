@@ -123,6 +123,7 @@ bot-chat-3 = またあとであそぼうねたのしかったよ
 
 # Playing together: the ball, blocks, darts and Tanabata wishes
 hud-not-allowed = それは いま できないよ
+hud-quieted = スタッフが 「すこし しずかに してね」と いっているよ
 play-taken = ほかの ひとが もっているよ
 play-too-far = もうすこし ちかくに いってね
 play-not-holding = もっていない ものは なげられないよ
@@ -187,6 +188,8 @@ staff-minutes = { $minutes ->
 }
 join-error-turned-away = いまは はいれません。スタッフに きいてね
 join-error-old-invite = この しょうたいは もう つかえません。スタッフに あたらしい しょうたいを もらってね
+join-error-name-taken = おなじ なまえ（または よく にた なまえ）の ひとが もう いるよ。ちがう なまえに してね
+join-error-name-reserved = 「スタッフ」や「ナース」「せんせい」などの ことばは スタッフの なまえだけに つかえるよ。ちがう なまえに してね
 hud-waiting = スタッフが なかに いれてくれるまで、すこし まっていてね
 hud-someone-waiting = まっている ひとが います（スタッフの パネル）
 staff-waiting-room-on = まちあいしつを つかう

@@ -105,6 +105,8 @@ pub fn reject_message(reason: RejectReason) -> &'static str {
         RejectReason::RoomLocked => "join-error-locked",
         RejectReason::TurnedAway => "join-error-turned-away",
         RejectReason::OldInvite => "join-error-old-invite",
+        RejectReason::NameTaken => "join-error-name-taken",
+        RejectReason::NameReserved => "join-error-name-reserved",
     }
 }
 
@@ -138,6 +140,7 @@ pub fn refusal_message(reason: RefusalReason) -> &'static str {
         RefusalReason::NotHolding => "play-not-holding",
         RefusalReason::NoSpace => "wish-no-space",
         RefusalReason::Unknown => "play-gone",
+        RefusalReason::Quieted => "hud-quieted",
     }
 }
 

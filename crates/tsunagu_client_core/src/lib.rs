@@ -17,7 +17,7 @@ use std::time::Duration;
 use tsunagu_net::{Connector, LinkEnd, arrival_on_clock};
 use tsunagu_protocol::{
     AvatarPose, ClientEvent, CloseReason, DartScore, Gesture, Hello, PeerId, PeerInfo, QuantPose, Refusal, RejectReason, Role, ServerEvent, Stamp,
-    RemovedPerson, RoomCodes, VoiceFrame, WaitingPerson, Wish,
+    RemovedPerson, RoomCodes, VoiceFrame, WaitingPerson, Wish, KeptPlace, Concern, StaffNotice,
 };
 
 pub use room::{Placement, RemotePeer, RoomView, SampledPose};
@@ -156,6 +156,13 @@ pub enum RoomEvent {
     Invites(RoomCodes),
     /// A facilitator asked this client to recentre its headset view.
     RecentreAsked,
+    /// (Facilitators) the places kept for dropped connections, now.
+    KeptPlaces(Vec<KeptPlace>),
+    /// (Facilitators) a child told the staff they do not like what someone
+    /// is doing. Shown, never kept.
+    Concern(Concern),
+    /// (Facilitators) something the staff should know.
+    StaffNotice(StaffNotice),
     /// Over for good; nothing more will happen.
     Ended(ClientEnd),
 }
@@ -471,6 +478,9 @@ impl ClientCore {
                 self.out.push(RoomEvent::WaitingPeople(people));
             }
             SessionEvent::Event(ServerEvent::Recentre) => self.out.push(RoomEvent::RecentreAsked),
+            SessionEvent::Event(ServerEvent::KeptPlaces(places)) => self.out.push(RoomEvent::KeptPlaces(places)),
+            SessionEvent::Event(ServerEvent::Concern(concern)) => self.out.push(RoomEvent::Concern(concern)),
+            SessionEvent::Event(ServerEvent::StaffNotice(notice)) => self.out.push(RoomEvent::StaffNotice(notice)),
             SessionEvent::Event(ServerEvent::Invites(codes)) => {
                 self.room.set_invites(codes.clone());
                 self.out.push(RoomEvent::Invites(codes));

@@ -52,39 +52,37 @@ impl TokenBucket {
     }
 }
 
-/// Counts what one connection sent in the current one-second window.
+/// Counts what one connection sends against its limits: a token bucket per
+/// kind, holding one second's worth, so a burst at the end of one second and
+/// another at the start of the next cannot pass twice the limit (as fixed
+/// one-second windows let them).
 #[derive(Clone, Copy, Debug)]
 pub struct TrafficWindow {
     limits: TrafficLimits,
-    started: Duration,
-    datagrams: u32,
-    frames: u32,
+    datagrams: TokenBucket,
+    frames: TokenBucket,
 }
 
 impl TrafficWindow {
-    /// A window opening at `now`.
+    /// A full allowance at `now`.
     pub fn new(limits: TrafficLimits, now: Duration) -> Self {
-        TrafficWindow { limits, started: now, datagrams: 0, frames: 0 }
-    }
-
-    fn roll(&mut self, now: Duration) {
-        if now.saturating_sub(self.started) >= Duration::from_secs(1) {
-            *self = TrafficWindow::new(self.limits, now);
+        TrafficWindow {
+            limits,
+            datagrams: TokenBucket::full(f64::from(limits.datagrams_per_second), now),
+            frames: TokenBucket::full(f64::from(limits.frames_per_second), now),
         }
     }
 
     /// Count a datagram; false once over the limit.
     pub fn datagram(&mut self, now: Duration) -> bool {
-        self.roll(now);
-        self.datagrams += 1;
-        self.datagrams <= self.limits.datagrams_per_second
+        let rate = f64::from(self.limits.datagrams_per_second);
+        self.datagrams.take(now, rate, rate)
     }
 
     /// Count a frame; false once over the limit.
     pub fn frame(&mut self, now: Duration) -> bool {
-        self.roll(now);
-        self.frames += 1;
-        self.frames <= self.limits.frames_per_second
+        let rate = f64::from(self.limits.frames_per_second);
+        self.frames.take(now, rate, rate)
     }
 }
 
@@ -93,12 +91,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_window_allows_its_count_then_refuses_until_the_next_second() {
+    fn a_connection_gets_a_seconds_worth_at_once_then_the_rate() {
         let limits = TrafficLimits { datagrams_per_second: 120, frames_per_second: 20 };
         let mut window = TrafficWindow::new(limits, Duration::ZERO);
         let at = Duration::from_millis(500);
         assert_eq!((0..123).filter(|_| window.datagram(at)).count(), 120);
         assert_eq!((0..23).filter(|_| window.frame(at)).count(), 20);
-        assert!(window.datagram(Duration::from_millis(1000)), "a new second starts a new count");
+        // A fixed window would allow another 120 at 1.001 s: twice the limit
+        // within a few milliseconds. The bucket has refilled only what the
+        // time since earns.
+        let edge = Duration::from_millis(1001);
+        assert_eq!((0..123).filter(|_| window.datagram(edge)).count(), 60, "501 ms earn 60 datagrams");
+        assert!(window.frame(Duration::from_millis(1600)), "the rate goes on");
     }
 }

@@ -117,6 +117,14 @@ pub trait ServerLinks: Send {
     fn max_datagram(&self, _conn: ConnId) -> usize {
         tsunagu_protocol::limits::MAX_DATAGRAM_BYTES
     }
+    /// An opaque key for where connection `conn` comes from: the same for
+    /// connections from one address (an IPv4 address, or an IPv6 /64), never
+    /// the address itself (salted per server run, so it is no use outside it
+    /// and nothing that could name a person is kept); 0 when unknown. The
+    /// room uses it to hold its decisions about people together.
+    fn address_key(&self, _conn: ConnId) -> u64 {
+        0
+    }
     /// Block until something arrives or `timeout` passes; what arrived is
     /// then returned by [`ServerLinks::try_recv`]. The default only sleeps.
     fn wait(&mut self, timeout: std::time::Duration) {

@@ -20,6 +20,8 @@ pub struct Blocked {
 }
 
 type BlockList = Arc<Mutex<HashMap<ConnId, Blocked>>>;
+/// The address key each connection came "from" (see `ServerLinks::address_key`).
+type AddressList = Arc<Mutex<HashMap<ConnId, u64>>>;
 /// Each client connection's id and the way to it.
 type ClientList = Arc<Mutex<Vec<(ConnId, Sender<LinkEvent>)>>>;
 
@@ -36,6 +38,7 @@ pub struct MemoryServer {
     /// Drives a repeatable loss pattern.
     loss_state: u64,
     blocked: BlockList,
+    addresses: AddressList,
 }
 
 /// Hands out in-memory client connections to one [`MemoryServer`].
@@ -45,6 +48,7 @@ pub struct MemoryConnector {
     clients: ClientList,
     next_id: Arc<Mutex<ConnId>>,
     blocked: BlockList,
+    addresses: AddressList,
 }
 
 /// The client side of one in-memory connection.
@@ -61,15 +65,30 @@ pub fn hub() -> (MemoryServer, MemoryConnector) {
     let (to_server, inbox) = channel();
     let clients = Arc::new(Mutex::new(Vec::new()));
     let blocked = BlockList::default();
+    let addresses = AddressList::default();
     (
-        MemoryServer { inbox, clients: clients.clone(), datagram_loss_percent: 0, loss_state: 0x9e37_79b9_7f4a_7c15, blocked: blocked.clone() },
-        MemoryConnector { to_server, clients, next_id: Arc::new(Mutex::new(1)), blocked },
+        MemoryServer {
+            inbox,
+            clients: clients.clone(),
+            datagram_loss_percent: 0,
+            loss_state: 0x9e37_79b9_7f4a_7c15,
+            blocked: blocked.clone(),
+            addresses: addresses.clone(),
+        },
+        MemoryConnector { to_server, clients, next_id: Arc::new(Mutex::new(1)), blocked, addresses },
     )
 }
 
 impl MemoryConnector {
-    /// Open a new connection to the server.
+    /// Open a new connection to the server, from an address of its own.
     pub fn connect(&self) -> MemoryClient {
+        self.connect_from(0)
+    }
+
+    /// Open a new connection to the server from address key `address`
+    /// (connections with the same nonzero key come from one address, as a
+    /// ward behind one NAT; 0: an address of its own).
+    pub fn connect_from(&self, address: u64) -> MemoryClient {
         let conn = {
             let mut next = self.next_id.lock().unwrap_or_else(|e| e.into_inner());
             let id = *next;
@@ -77,6 +96,8 @@ impl MemoryConnector {
             id
         };
         let (to_client, inbox) = channel();
+        let address = if address == 0 { 0x1_0000_0000 + conn } else { address };
+        self.addresses.lock().unwrap_or_else(|e| e.into_inner()).insert(conn, address);
         self.clients.lock().unwrap_or_else(|e| e.into_inner()).push((conn, to_client));
         let _ = self.to_server.send(ServerLinkEvent::Connected(conn));
         MemoryClient { conn, to_server: self.to_server.clone(), inbox, closed: false, blocked: self.blocked.clone() }
@@ -127,6 +148,10 @@ impl MemoryServer {
 impl ServerLinks for MemoryServer {
     fn try_recv(&mut self) -> Option<ServerLinkEvent> {
         self.inbox.try_recv().ok()
+    }
+
+    fn address_key(&self, conn: ConnId) -> u64 {
+        self.addresses.lock().unwrap_or_else(|e| e.into_inner()).get(&conn).copied().unwrap_or(0)
     }
 
     fn send(&mut self, conn: ConnId, channel: Channel, frame: Vec<u8>) {

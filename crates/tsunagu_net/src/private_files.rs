@@ -54,33 +54,56 @@ pub fn read(dir: &Path, name: &str) -> Result<Option<Vec<u8>>, PrivateFileError>
 /// Write a private file (0600) of `dir` (from [`own_dir`]). A file that
 /// already holds exactly `bytes` is left untouched, so a server restarted
 /// with nothing new to keep writes nothing (its directory may be read-only).
+/// The write is atomic: a new file beside it (created fresh, so never
+/// through a link someone left there), synced, then renamed over the old
+/// one; a full disk leaves the old file whole.
 pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, PrivateFileError> {
     let path = dir.join(name);
     if read(dir, name)?.is_some_and(|kept| kept == bytes) {
         return Ok(path);
     }
+    let temporary = dir.join(format!(".{name}.new-{}", std::process::id()));
+    let _ = std::fs::remove_file(&temporary);
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    options.open(&path)?.write_all(bytes)?;
+    let written = options.open(&temporary).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&temporary, &path)) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(e.into());
+    }
+    // The rename itself is kept only once the directory is synced.
+    if let Ok(dir_handle) = std::fs::File::open(dir) {
+        let _ = dir_handle.sync_all();
+    }
     check(dir, &path)?;
     Ok(path)
 }
 
 /// `path` must belong to whoever we are and be closed to group and others.
-/// Who we are is read from a file we create (no unsafe call to getuid).
+/// Who we are is read from the owner of `/proc/self` (no unsafe call to
+/// getuid), so a read-only directory works; elsewhere from a file we create.
 #[cfg(unix)]
 fn check(dir: &Path, path: &Path) -> Result<(), PrivateFileError> {
     use std::os::unix::fs::MetadataExt;
-    let probe = tempfile_in(dir)?;
-    let me = std::fs::metadata(&probe).map(|m| m.uid());
-    let _ = std::fs::remove_file(&probe);
-    let meta = std::fs::metadata(path)?;
-    if meta.uid() != me? {
+    let me = match std::fs::metadata("/proc/self") {
+        Ok(proc_self) => proc_self.uid(),
+        Err(_) => {
+            let probe = tempfile_in(dir)?;
+            let me = std::fs::metadata(&probe).map(|m| m.uid());
+            let _ = std::fs::remove_file(&probe);
+            me?
+        }
+    };
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.file_type().is_symlink() || meta.uid() != me {
         return Err(PrivateFileError::NotOurs(path.to_path_buf()));
     }
     if meta.mode() & 0o077 != 0 {
@@ -126,6 +149,39 @@ mod tests {
         assert_eq!(mode(&file), 0o600);
         assert_eq!(read(&own, "secret").unwrap(), Some(b"x".to_vec()));
         assert_eq!(read(&own, "missing").unwrap(), None);
+    }
+
+    #[test]
+    fn writes_replace_the_file_whole_and_never_follow_a_link() {
+        let own = own_dir(&fresh("atomic")).unwrap();
+        write(&own, "codes", b"first").unwrap();
+        write(&own, "codes", b"second").unwrap();
+        assert_eq!(read(&own, "codes").unwrap(), Some(b"second".to_vec()));
+        let leftovers: Vec<_> = std::fs::read_dir(&own).unwrap().filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().contains(".new-")).collect();
+        assert!(leftovers.is_empty(), "a temporary file was left behind");
+        // A link planted where the file goes is replaced, not written through.
+        let elsewhere = own.parent().unwrap().join("atomic-target");
+        std::fs::write(&elsewhere, b"do not touch").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, own.join("invites")).unwrap();
+        assert!(read(&own, "invites").is_err(), "a link was read as ours");
+        let _ = std::fs::remove_file(own.join("invites"));
+        write(&own, "invites", b"new").unwrap();
+        assert_eq!(std::fs::read(&elsewhere).unwrap(), b"do not touch");
+    }
+
+    #[test]
+    fn a_read_only_directory_can_be_read() {
+        let own = own_dir(&fresh("readonly")).unwrap();
+        write(&own, "codes", b"kept").unwrap();
+        std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o500)).unwrap();
+        // As root the directory's mode does not bind; the read must not need a write either way.
+        let read_back = read(&own, "codes");
+        let same = write(&own, "codes", b"kept");
+        std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert_eq!(read_back.unwrap(), Some(b"kept".to_vec()));
+        assert!(same.is_ok(), "writing the same bytes into a read-only directory failed");
+        let probes = std::fs::read_dir(&own).unwrap().filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().contains("probe")).count();
+        assert_eq!(probes, 0);
     }
 
     #[test]

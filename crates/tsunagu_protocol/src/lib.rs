@@ -13,11 +13,11 @@ pub mod quant;
 
 pub use codec::{DecodeError, decode, encode, hello_version};
 pub use messages::*;
-pub use nickname::{NicknameProblem, chat_problem, nickname_is_valid, nickname_problem, normalize_chat, normalize_nickname};
+pub use nickname::{NicknameProblem, chat_problem, has_staff_word, nickname_is_valid, nickname_key, nickname_problem, normalize_chat, normalize_nickname};
 pub use quant::{QuantPose, QuantQuat, QuantVec};
 
 /// Bumped whenever the wire format changes in a way an old peer cannot read.
-pub const PROTOCOL_VERSION: u16 = 8;
+pub const PROTOCOL_VERSION: u16 = 9;
 
 /// QUIC ALPN protocol id; a peer that does not offer it is refused in the TLS handshake.
 pub const ALPN: &[u8] = b"tsunagu/1";

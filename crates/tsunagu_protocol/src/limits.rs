@@ -26,3 +26,9 @@ pub const MAX_SNAPSHOT_OBJECTS: usize = 64;
 pub const MAX_WISHES: usize = 24;
 /// Most people in a room's waiting room at once (more are refused `RoomFull`).
 pub const MAX_WAITING: usize = 32;
+/// Most people a room keeps on its list of removed people (the oldest
+/// removal is forgotten past it); also the most a client accepts in
+/// `RemovedPeople`, so the list always reaches the staff, whole.
+pub const MAX_REMOVED: usize = 64;
+/// Most places a room keeps at once for people whose connection dropped.
+pub const MAX_KEPT_PLACES: usize = MAX_PEERS;

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::limits::{MAX_CHAT_CHARS, MAX_NICKNAME_CHARS, MAX_PEERS, MAX_ROOM_CODE_CHARS, MAX_SNAPSHOT_AVATARS, MAX_WAITING, MAX_WISHES};
+use crate::limits::{MAX_CHAT_CHARS, MAX_KEPT_PLACES, MAX_NICKNAME_CHARS, MAX_PEERS, MAX_REMOVED, MAX_ROOM_CODE_CHARS, MAX_SNAPSHOT_AVATARS, MAX_WAITING, MAX_WISHES};
 use crate::nickname::{chat_problem, nickname_is_valid};
 use crate::quant::{QuantPose, QuantVec};
 
@@ -300,6 +300,12 @@ pub enum RejectReason {
     /// The invite was changed by a facilitator: this one only brings back
     /// people already inside (with their resume token).
     OldInvite,
+    /// Someone in the room (or waiting) has this name, or one that looks the
+    /// same: choose another (see `docs/protocol.md`, nicknames).
+    NameTaken,
+    /// The name holds a word only staff names may hold (ナース, スタッフ,
+    /// 先生, nurse, …), and the invite is not a facilitator's.
+    NameReserved,
 }
 
 /// Why a connection ends. Sent on the control stream before closing, and mirrored
@@ -453,6 +459,71 @@ pub enum ServerEvent {
     /// recentred (you face the way your body faces, at eye height). A
     /// desktop client may ignore it.
     Recentre,
+    /// To facilitators only: the places kept for people whose connection
+    /// dropped (they count toward the room's capacity until they come back
+    /// or the place is released). Sent after `Welcome` and when it changes.
+    KeptPlaces(Vec<KeptPlace>),
+    /// To facilitators only, at once: a child told the staff they do not
+    /// like what someone is doing. Nothing of it is kept by the server.
+    Concern(Concern),
+    /// To facilitators only: something the staff should know about the room.
+    StaffNotice(StaffNotice),
+}
+
+/// A place kept for someone whose connection dropped, as facilitators see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptPlace {
+    /// Their id (for `ReleasePlace`).
+    pub id: PeerId,
+    /// Their nickname.
+    pub nickname: String,
+}
+
+/// What a child told the staff about someone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Concern {
+    /// Who told.
+    pub from: PeerId,
+    /// About whom.
+    pub about: PeerId,
+    /// What kind of thing.
+    pub kind: ConcernKind,
+}
+
+/// The kinds of thing a child can tell the staff about, in two presses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ConcernKind {
+    /// What they say or show (chat, stamps, gestures, name).
+    Words,
+    /// They come too close, or follow me.
+    TooClose,
+    /// Something else: please come and ask me.
+    Other,
+}
+
+/// Something the facilitators should know about the room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StaffNotice {
+    /// Someone was removed, so the waiting room is now on: newcomers wait
+    /// for a facilitator (turn it off when it is safe).
+    WaitingRoomAfterRemoval,
+    /// The server could not save the room's new invites: they work until
+    /// the server restarts; the old ones come back then.
+    InvitesNotSaved,
+}
+
+/// What the room can tell facilitators about someone waiting, so two who
+/// give the same name can be told apart. Names no one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WaitingHint {
+    /// Nothing known: a PC not seen in this meetup.
+    New,
+    /// The same PC (installation) was in this room earlier in the meetup.
+    SamePcAsBefore,
+    /// The client sent no installation number (an unusual or changed client).
+    NoInstallation,
+    /// From the same network address as someone a facilitator removed.
+    SameNetworkAsRemoved,
 }
 
 /// Someone waiting to be let in, as facilitators see them.
@@ -462,6 +533,8 @@ pub struct WaitingPerson {
     pub ticket: u32,
     /// The nickname they asked to join with (checked like any nickname).
     pub nickname: String,
+    /// What the room knows that tells them apart.
+    pub hint: WaitingHint,
 }
 
 /// A room's two codes: the participant one and the facilitator one.
@@ -535,6 +608,17 @@ pub enum ClientEvent {
     NewInvites,
     /// Facilitators: ask this person's client to recentre their headset view.
     AskRecentre(PeerId),
+    /// Facilitators: give up the place kept for this person (their
+    /// connection dropped); they come back as a newcomer, if there is room.
+    ReleasePlace(PeerId),
+    /// Facilitators: take down every wish this person hung.
+    TakeDownWishesOf(PeerId),
+    /// Facilitators: put every thing back in its place (「かたづける」); what
+    /// anyone holds is let go first.
+    PutThingsBack,
+    /// Anyone: tell the staff, quietly, that I do not like what this person
+    /// is doing. Only facilitators are told (`Concern`); nothing is kept.
+    TellStaff(PeerId, ConcernKind),
 }
 
 impl ClientEvent {
@@ -562,7 +646,11 @@ impl ClientEvent {
             | ClientEvent::LetIn(_)
             | ClientEvent::TurnAway(_)
             | ClientEvent::NewInvites
-            | ClientEvent::AskRecentre(_) => EventKind::Facilitate,
+            | ClientEvent::AskRecentre(_)
+            | ClientEvent::ReleasePlace(_)
+            | ClientEvent::TakeDownWishesOf(_)
+            | ClientEvent::PutThingsBack => EventKind::Facilitate,
+            ClientEvent::TellStaff(..) => EventKind::TellStaff,
         }
     }
 }
@@ -591,8 +679,10 @@ pub enum EventKind {
     HangWish,
     /// [`ClientEvent::TakeDownWish`].
     TakeDownWish,
-    /// A facilitator's action: `Mute`, `Remove`, `SetRole`, `LockRoom`, `LetBackIn`.
+    /// A facilitator's action: `Mute`, `Remove`, `SetRole`, `LockRoom`, `LetBackIn`, ….
     Facilitate,
+    /// [`ClientEvent::TellStaff`].
+    TellStaff,
 }
 
 /// A refused client event: which kind, and why.
@@ -627,6 +717,9 @@ pub enum RefusalReason {
     NoSpace,
     /// There is no such thing or wish (any more).
     Unknown,
+    /// A facilitator asked you to be quiet for now: chat, stamps, gestures,
+    /// wishes and voice are not passed on until they say so.
+    Quieted,
 }
 
 /// A pose sample: where the body stands and where the head looks; hands in VR.
@@ -864,12 +957,14 @@ impl Validate for ServerEvent {
             | ServerEvent::DartScored(..)
             | ServerEvent::WishTakenDown(_)
             | ServerEvent::RoomLocked(_) => Ok(()),
-            ServerEvent::RemovedPeople(people) if people.len() > MAX_PEERS * 4 || people.iter().any(|p| !nickname_is_valid(&p.nickname)) => Err("removed"),
+            ServerEvent::RemovedPeople(people) if people.len() > MAX_REMOVED || people.iter().any(|p| !nickname_is_valid(&p.nickname)) => Err("removed"),
             ServerEvent::RemovedPeople(_) => Ok(()),
             ServerEvent::WaitingPeople(people) if people.len() > MAX_WAITING || people.iter().any(|p| !nickname_is_valid(&p.nickname)) => Err("waiting"),
             ServerEvent::WaitingPeople(_) | ServerEvent::WaitingRoom(_) => Ok(()),
             ServerEvent::Invites(codes) if [&codes.participant, &codes.facilitator].iter().any(|c| c.chars().count() > MAX_ROOM_CODE_CHARS) => Err("invites"),
             ServerEvent::Invites(_) | ServerEvent::Recentre => Ok(()),
+            ServerEvent::KeptPlaces(places) if places.len() > MAX_KEPT_PLACES || places.iter().any(|p| !nickname_is_valid(&p.nickname)) => Err("kept"),
+            ServerEvent::KeptPlaces(_) | ServerEvent::Concern(_) | ServerEvent::StaffNotice(_) => Ok(()),
         }
     }
 }

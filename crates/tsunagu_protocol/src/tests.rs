@@ -35,7 +35,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         (
             "Hello",
             encode(&sample_hello(), MAX_FRAME_BYTES).unwrap(),
-            "81 a5 48 65 6c 6c 6f 96 08 a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 94 93 cc ff cc aa 3c a4 54 75 66 74 93 cc ff cc aa 3c 93 c2 c2 c2 c0 00",
+            "81 a5 48 65 6c 6c 6f 96 09 a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 94 93 cc ff cc aa 3c a4 54 75 66 74 93 cc ff cc aa 3c 93 c2 c2 c2 c0 00",
         ),
         (
             "Rejected",
@@ -128,9 +128,16 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ("Waiting", encode(&ServerControl::Waiting, MAX_FRAME_BYTES).unwrap(), "a7 57 61 69 74 69 6e 67"),
         (
             "WaitingPeople",
-            encode(&ServerEvent::WaitingPeople(vec![WaitingPerson { ticket: 1, nickname: "そら".into() }]), MAX_FRAME_BYTES).unwrap(),
-            "81 ad 57 61 69 74 69 6e 67 50 65 6f 70 6c 65 91 92 01 a6 e3 81 9d e3 82 89",
+            encode(&ServerEvent::WaitingPeople(vec![WaitingPerson { ticket: 1, nickname: "そら".into(), hint: WaitingHint::New }]), MAX_FRAME_BYTES).unwrap(),
+            "81 ad 57 61 69 74 69 6e 67 50 65 6f 70 6c 65 91 93 01 a6 e3 81 9d e3 82 89 a3 4e 65 77",
         ),
+        ("Rejected(NameTaken)", encode(&ServerControl::Rejected(RejectReason::NameTaken), MAX_FRAME_BYTES).unwrap(), "81 a8 52 65 6a 65 63 74 65 64 a9 4e 61 6d 65 54 61 6b 65 6e"),
+        ("Refused(Quieted)", encode(&ServerEvent::Refused(Refusal { kind: EventKind::Chat, reason: RefusalReason::Quieted }), MAX_FRAME_BYTES).unwrap(), "81 a7 52 65 66 75 73 65 64 92 a4 43 68 61 74 a7 51 75 69 65 74 65 64"),
+        ("TellStaff", encode(&ClientEvent::TellStaff(PeerId(3), ConcernKind::Words), MAX_FRAME_BYTES).unwrap(), "81 a9 54 65 6c 6c 53 74 61 66 66 92 03 a5 57 6f 72 64 73"),
+        ("Concern", encode(&ServerEvent::Concern(Concern { from: PeerId(2), about: PeerId(3), kind: ConcernKind::Words }), MAX_FRAME_BYTES).unwrap(), "81 a7 43 6f 6e 63 65 72 6e 93 02 03 a5 57 6f 72 64 73"),
+        ("KeptPlaces", encode(&ServerEvent::KeptPlaces(vec![KeptPlace { id: PeerId(3), nickname: "Ren".into() }]), MAX_FRAME_BYTES).unwrap(), "81 aa 4b 65 70 74 50 6c 61 63 65 73 91 92 03 a3 52 65 6e"),
+        ("ReleasePlace", encode(&ClientEvent::ReleasePlace(PeerId(3)), MAX_FRAME_BYTES).unwrap(), "81 ac 52 65 6c 65 61 73 65 50 6c 61 63 65 03"),
+        ("PutThingsBack", encode(&ClientEvent::PutThingsBack, MAX_FRAME_BYTES).unwrap(), "ad 50 75 74 54 68 69 6e 67 73 42 61 63 6b"),
         ("LetIn", encode(&ClientEvent::LetIn(1), MAX_FRAME_BYTES).unwrap(), "81 a5 4c 65 74 49 6e 01"),
         ("Rejected(TurnedAway)", encode(&ServerControl::Rejected(RejectReason::TurnedAway), MAX_FRAME_BYTES).unwrap(), "81 a8 52 65 6a 65 63 74 65 64 aa 54 75 72 6e 65 64 41 77 61 79"),
         ("NewInvites", encode(&ClientEvent::NewInvites, MAX_FRAME_BYTES).unwrap(), "aa 4e 65 77 49 6e 76 69 74 65 73"),

@@ -6,22 +6,26 @@
 pub mod codes;
 pub mod interest;
 pub mod limits;
+pub mod people;
 pub mod play;
+mod staff;
 pub mod voice;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use bevy_math::Vec3;
+use tsunagu_protocol::limits::{MAX_KEPT_PLACES, MAX_REMOVED, MAX_WAITING};
 use tsunagu_protocol::{
-    AvatarLook, AvatarPose, AvatarState, ClientEvent, EventKind, Hello, PROTOCOL_VERSION, PeerId, PeerInfo, PoseFrame, QuantPose, RemovedPerson,
-    NicknameProblem, Refusal, RefusalReason, RejectReason, Role, RoomCodes, ServerEvent, WaitingPerson, chat_problem, nickname_is_valid,
-    normalize_chat, normalize_nickname,
+    AvatarLook, AvatarPose, AvatarState, Hello, KeptPlace, PROTOCOL_VERSION, PeerId, PeerInfo, PoseFrame, QuantPose, RejectReason, RemovedPerson, Role,
+    RoomCodes, ServerEvent, WaitingHint, WaitingPerson, has_staff_word, nickname_is_valid, normalize_nickname,
 };
-use tsunagu_protocol::limits::MAX_WAITING;
 
 use crate::limits::EventLimiter;
+use crate::people::{Allowances, Bounded, Who};
 use crate::play::Play;
+
+pub use crate::staff::{Audience, Told};
 
 use tsunagu_sim::motion::{MAX_SPEED, MIN_BODY_GAP, bound_body_step, bound_limb, keep_apart};
 use tsunagu_sim::pose::{from_wire, to_wire};
@@ -30,6 +34,19 @@ use tsunagu_sim::WardLayout;
 /// Codes a room had before a facilitator changed them, kept this many times
 /// over: they bring back people already inside, and nobody new.
 pub const RETIRED_CODES_KEPT: usize = 4;
+
+/// Places kept at once for dropped connections from one address: a ward's
+/// Wi-Fi hiccup keeps a few children's places, and one machine dropping
+/// connections on purpose cannot fill the room with them.
+pub const KEPT_PER_ADDRESS: usize = 4;
+/// People waiting at once from one address.
+pub const WAITING_PER_ADDRESS: usize = 4;
+/// Facilitators (with the facilitator invite) come in even when the room is
+/// full of participants, up to this many more.
+pub const STAFF_SEATS: usize = 8;
+/// Installations the room remembers having seen this meetup (for the
+/// waiting room's "same PC as before").
+const DEVICES_REMEMBERED: usize = 256;
 
 /// How a room is set up.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,24 +76,26 @@ pub struct Member {
     last_correction: Option<Duration>,
     /// Metres the body may still walk (refilled with time, see `limits`).
     stride: f32,
-    /// Poses used in the current second: (window start, count).
-    pose_window: (Duration, u32),
+    /// Poses the room may still use now (refilled with time, see `limits`).
+    pose_allowance: tsunagu_net::limits::TokenBucket,
     /// Voice limits and talking.
     pub voice: voice::VoiceState,
-    /// The role of the invite they came in with (a resume must use the same).
+    /// The role of the invite they came in with (a resume must use the same):
+    /// only people who came with the facilitator invite hold the powers no
+    /// one made staff in the room may have.
     invited_as: Role,
-    /// Their installation's number from Hello (0: none), for a removal.
-    device: u64,
+    /// Where they come from, as the room tells people apart.
+    who: Who,
     /// A facilitator moved them: their body stays there until then, while
     /// poses sent before their client knew come in.
     placed_until: Option<Duration>,
 }
 
 impl Member {
-    fn new(info: PeerInfo, pose: AvatarPose, now: Duration, resume: u64, device: u64) -> Member {
+    fn new(info: PeerInfo, pose: AvatarPose, now: Duration, resume: u64, who: Who) -> Member {
         Member {
             invited_as: info.role,
-            device,
+            who,
             placed_until: None,
             info,
             pose,
@@ -86,9 +105,14 @@ impl Member {
             events: EventLimiter::default(),
             last_correction: None,
             stride: limits::STRIDE_SLACK,
-            pose_window: (now, 0),
+            pose_allowance: tsunagu_net::limits::TokenBucket::full(f64::from(limits::MAX_POSES_PER_SECOND), now),
             voice: voice::VoiceState::new(now),
         }
+    }
+
+    /// Whether they came in with the facilitator invite.
+    pub fn has_staff_invite(&self) -> bool {
+        self.invited_as == Role::Facilitator
     }
 }
 
@@ -128,14 +152,25 @@ struct Departed {
     pose: AvatarPose,
     at: Duration,
     invited_as: Role,
+    who: Who,
 }
 
 /// Someone a facilitator removed: kept out until let back in.
 #[derive(Clone, Debug)]
 struct Removal {
     id: u32,
-    device: u64,
+    who: Who,
     nickname: String,
+}
+
+/// Someone waiting to be let in.
+#[derive(Clone, Debug)]
+struct Waiter {
+    ticket: u32,
+    /// The Hello to admit them with (nickname normalized).
+    hello: Hello,
+    who: Who,
+    hint: WaitingHint,
 }
 
 /// How long a person moved by a facilitator stays put while their client
@@ -155,23 +190,32 @@ pub struct Room {
     layout: WardLayout,
     members: BTreeMap<PeerId, Member>,
     /// Places kept for members whose connection dropped, by resume token.
-    /// They count toward capacity, so a reconnect into a full room succeeds.
+    /// They count toward capacity, so a reconnect into a full room succeeds,
+    /// until a newcomer needs the seat: then the oldest place goes.
     departed: HashMap<u64, Departed>,
+    /// The kept places changed since facilitators were last told.
+    kept_changed: bool,
     next_id: u32,
     joins_so_far: u32,
     play: Play,
     /// Closed to newcomers by a facilitator.
     locked: bool,
-    removed: Vec<Removal>,
+    removed: Bounded<Removal>,
     next_removal: u32,
+    /// People a facilitator quieted: still quiet if they come back.
+    quieted: Bounded<Who>,
+    /// Installations seen in this meetup (for waiting-room hints).
+    seen_devices: Bounded<u64>,
+    /// Event allowances per installation and address.
+    allowances: Allowances,
     /// Where the last facilitator's move put people (see `take_moves`).
     moves: Vec<(PeerId, QuantPose)>,
     /// Since when nobody has been in.
     empty_since: Option<Duration>,
     /// Newcomers wait for a facilitator to let them in.
     waiting_room: bool,
-    /// Who waits, oldest first: their ticket and the Hello to admit them with.
-    waiting: Vec<(u32, Hello)>,
+    /// Who waits, oldest first.
+    waiting: Vec<Waiter>,
     next_ticket: u32,
     /// What facilitators decided about waiting people since the caller last
     /// asked (see `take_decisions`).
@@ -193,12 +237,16 @@ impl Room {
             layout,
             members: BTreeMap::new(),
             departed: HashMap::new(),
+            kept_changed: false,
             next_id: 1,
             joins_so_far: 0,
             play,
             locked: false,
-            removed: Vec::new(),
+            removed: Bounded::new(MAX_REMOVED),
             next_removal: 1,
+            quieted: Bounded::new(MAX_REMOVED),
+            seen_devices: Bounded::new(DEVICES_REMEMBERED),
+            allowances: Allowances::default(),
             moves: Vec::new(),
             empty_since: None,
             waiting_room: false,
@@ -248,48 +296,80 @@ impl Room {
         hello.resume.is_some_and(|token| self.present_with_token(token, role).is_some() || self.kept_for_token(token, role))
     }
 
-    /// Whether installation `device` was removed from this room (0 is no installation).
-    fn is_removed(&self, device: u64) -> bool {
-        device != 0 && self.removed.iter().any(|r| r.device == device)
+    /// Whether a facilitator removed `who` from this room (see [`Who::matches`]).
+    fn is_removed(&self, who: &Who) -> bool {
+        self.removed.iter().any(|r| r.who.matches(who))
     }
 
-    /// Decide whether `hello` must wait to be let in: a newcomer with the
-    /// participant invite while the waiting room is on. `Ok(Some(ticket))`:
-    /// they now wait (see [`Room::take_decisions`]); `Ok(None)`: go on with
-    /// [`Room::admit`], which gives every other answer.
-    pub fn wait_if_needed(&mut self, hello: &Hello) -> Result<Option<u32>, RejectReason> {
+    /// Why `who`'s name cannot be used here now, if it cannot: a staff word
+    /// without the facilitator invite, or a name that looks like that of
+    /// someone here, kept or waiting (`except` is the member coming back).
+    fn name_problem(&self, who: &Who, nickname: &str, invited_as: Role, except: Option<PeerId>) -> Option<RejectReason> {
+        if invited_as != Role::Facilitator && has_staff_word(nickname) {
+            return Some(RejectReason::NameReserved);
+        }
+        let taken = self.members.values().filter(|m| Some(m.info.id) != except).any(|m| m.who.name_key == who.name_key)
+            || self.departed.values().filter(|d| Some(d.info.id) != except).any(|d| d.who.name_key == who.name_key)
+            || self.waiting.iter().any(|w| w.who.name_key == who.name_key);
+        taken.then_some(RejectReason::NameTaken)
+    }
+
+    /// Decide whether `hello` (from `address`, the transport's opaque key)
+    /// must wait to be let in: a newcomer with the participant invite while
+    /// the waiting room is on, or one without an installation number once
+    /// anyone has been removed. `Ok(Some(ticket))`: they now wait (see
+    /// [`Room::take_decisions`]); `Ok(None)`: go on with [`Room::admit`],
+    /// which gives every other answer.
+    pub fn wait_if_needed(&mut self, hello: &Hello, address: u64) -> Result<Option<u32>, RejectReason> {
         let Some((Role::Participant, true)) = self.role_of_code(&hello.room_code) else { return Ok(None) };
-        if !self.waiting_room
+        let who = Who::of(hello, address);
+        let must_wait = self.waiting_room || (hello.device == 0 && !self.removed.is_empty());
+        if !must_wait
             || self.locked
-            || self.is_removed(hello.device)
+            || self.is_removed(&who)
             || hello.version != PROTOCOL_VERSION
             || !nickname_is_valid(&hello.nickname)
             || self.is_coming_back(hello, Role::Participant)
         {
             return Ok(None);
         }
-        if self.waiting.len() >= MAX_WAITING.min(self.config.capacity) {
+        if let Some(problem) = self.name_problem(&who, &hello.nickname, Role::Participant, None) {
+            return Err(problem);
+        }
+        let from_address = self.waiting.iter().filter(|w| w.who.same_address(&who)).count();
+        if self.waiting.len() >= MAX_WAITING.min(self.config.capacity) || from_address >= WAITING_PER_ADDRESS {
             return Err(RejectReason::RoomFull);
         }
+        let hint = if self.removed.iter().any(|r| r.who.same_address(&who)) {
+            WaitingHint::SameNetworkAsRemoved
+        } else if hello.device == 0 {
+            WaitingHint::NoInstallation
+        } else if self.seen_devices.iter().any(|d| *d == hello.device) {
+            WaitingHint::SamePcAsBefore
+        } else {
+            WaitingHint::New
+        };
         let ticket = self.next_ticket;
         self.next_ticket = self.next_ticket.wrapping_add(1).max(1);
         let mut hello = hello.clone();
         hello.nickname = normalize_nickname(&hello.nickname);
-        self.waiting.push((ticket, hello));
+        self.waiting.push(Waiter { ticket, hello, who, hint });
         Ok(Some(ticket))
     }
 
-    /// Someone stopped waiting (their connection closed). Returns whether
-    /// they were waiting.
+    /// Someone stopped waiting (their connection closed, however). Returns
+    /// whether they were waiting.
     pub fn stop_waiting(&mut self, ticket: u32) -> bool {
         let before = self.waiting.len();
-        self.waiting.retain(|(t, _)| *t != ticket);
+        self.waiting.retain(|w| w.ticket != ticket);
         self.waiting.len() != before
     }
 
     /// Who waits, as facilitators see it.
     pub fn waiting_people(&self) -> ServerEvent {
-        ServerEvent::WaitingPeople(self.waiting.iter().map(|(ticket, hello)| WaitingPerson { ticket: *ticket, nickname: hello.nickname.clone() }).collect())
+        ServerEvent::WaitingPeople(
+            self.waiting.iter().map(|w| WaitingPerson { ticket: w.ticket, nickname: w.hello.nickname.clone(), hint: w.hint }).collect(),
+        )
     }
 
     /// Whether newcomers wait to be let in.
@@ -303,17 +383,25 @@ impl Room {
         std::mem::take(&mut self.decided)
     }
 
-    /// The room's codes, as facilitators are told them.
-    pub fn invites(&self) -> ServerEvent {
-        ServerEvent::Invites(RoomCodes { participant: self.config.code.clone(), facilitator: self.config.facilitator_code.clone() })
+    /// The room's codes as member `id` is told them: the facilitator code
+    /// only to people who came in with it. Someone made staff in the room
+    /// gets the participant code alone, so their powers end when a
+    /// facilitator makes them a participant again: they hold no key to
+    /// come back as staff.
+    pub fn invites_for(&self, id: PeerId) -> ServerEvent {
+        let staff_invite = self.members.get(&id).is_some_and(Member::has_staff_invite);
+        let facilitator = if staff_invite { self.config.facilitator_code.clone() } else { String::new() };
+        ServerEvent::Invites(RoomCodes { participant: self.config.code.clone(), facilitator })
     }
 
-    /// Decide on a Hello. `hello.resume` naming a member still here (their
-    /// old connection not yet noticed dead) or a kept place brings them back
-    /// with the same id and place, even into a full room; otherwise a newcomer
-    /// gets a spawn point if there is room. `resume_token` (fresh randomness
-    /// from the caller) is theirs for the next drop.
-    pub fn admit(&mut self, hello: &Hello, now: Duration, resume_token: u64) -> Result<(&Member, Admission), RejectReason> {
+    /// Decide on a Hello from `address` (the transport's opaque key for
+    /// where the connection came from; 0 if unknown). `hello.resume` naming a
+    /// member still here (their old connection not yet noticed dead) or a
+    /// kept place brings them back with the same id and place, even into a
+    /// full room; otherwise a newcomer gets a spawn point if there is room,
+    /// taking the oldest kept place's seat if they must. `resume_token`
+    /// (fresh randomness from the caller) is theirs for the next drop.
+    pub fn admit(&mut self, hello: &Hello, address: u64, now: Duration, resume_token: u64) -> Result<(&Member, Admission), RejectReason> {
         if hello.version != PROTOCOL_VERSION {
             return Err(RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION });
         }
@@ -321,26 +409,36 @@ impl Room {
         if !nickname_is_valid(&hello.nickname) {
             return Err(RejectReason::InvalidNickname);
         }
+        let who = Who::of(hello, address);
         // Removed from this room: not with this invite, not with the other,
         // not with a resume token, until a facilitator lets them back in.
-        if self.is_removed(hello.device) {
+        if self.is_removed(&who) {
             return Err(RejectReason::Removed);
         }
         let nickname = normalize_nickname(&hello.nickname);
         // A token only brings back someone of the role the invite gives.
         if let Some(token) = hello.resume {
             if let Some(id) = self.present_with_token(token, role) {
+                if let Some(problem) = self.name_problem(&who, &nickname, role, Some(id)) {
+                    return Err(problem);
+                }
                 let member = self.members.get_mut(&id).ok_or(RejectReason::RoomFull)?;
                 member.resume = resume_token;
                 member.info.look = hello.look;
                 member.info.nickname = nickname;
+                member.who = who;
                 return Ok((member, Admission::Replaced));
             }
             if self.kept_for_token(token, role)
-                && let Some(kept) = self.departed.remove(&token)
+                && let Some(kept) = self.departed.get(&token)
             {
+                if let Some(problem) = self.name_problem(&who, &nickname, role, Some(kept.info.id)) {
+                    return Err(problem);
+                }
+                let kept = self.departed.remove(&token).ok_or(RejectReason::RoomFull)?;
+                self.kept_changed = true;
                 let info = PeerInfo { nickname, look: hello.look, ..kept.info };
-                let mut member = Member::new(info, kept.pose, now, resume_token, hello.device);
+                let mut member = Member::new(info, kept.pose, now, resume_token, who);
                 member.invited_as = kept.invited_as;
                 let id = member.info.id;
                 return Ok((self.members.entry(id).or_insert(member), Admission::Returned));
@@ -352,17 +450,59 @@ impl Room {
         if self.locked {
             return Err(RejectReason::RoomLocked);
         }
-        if self.members.len() + self.departed.len() >= self.config.capacity {
+        if let Some(problem) = self.name_problem(&who, &nickname, role, None) {
+            return Err(problem);
+        }
+        // Staff are never kept out by a room full of participants.
+        let seats = match role {
+            Role::Facilitator => (self.config.capacity + STAFF_SEATS).min(tsunagu_protocol::limits::MAX_PEERS),
+            Role::Participant => self.config.capacity,
+        };
+        if self.members.len() >= seats {
             return Err(RejectReason::RoomFull);
         }
+        // Coming in afresh, this installation gives up any place kept for it.
+        self.release_kept(|d| d.who.same_device(&who));
+        while self.members.len() + self.departed.len() >= seats && self.release_oldest_kept() {}
         let id = self.fresh_id();
         let spawn = self.layout.spawn_point(self.joins_so_far);
         self.joins_so_far += 1;
         let facing_screen = bevy_math::Quat::IDENTITY;
         let head = spawn + Vec3::Y * tsunagu_sim::motion::EYE_HEIGHT;
         let pose = AvatarPose { body: to_wire(spawn, facing_screen), head: to_wire(head, facing_screen), hands: None };
-        let member = Member::new(PeerInfo { id, nickname, look: hello.look, role, hand_raised: false, muted: false }, pose, now, resume_token, hello.device);
+        // A quiet a facilitator asked for holds when they come back afresh.
+        let muted = self.quieted.iter().any(|q| q.matches(&who));
+        if who.device != 0 && !self.seen_devices.iter().any(|d| *d == who.device) {
+            self.seen_devices.push(who.device);
+        }
+        let info = PeerInfo { id, nickname, look: hello.look, role, hand_raised: false, muted };
+        let member = Member::new(info, pose, now, resume_token, who);
         Ok((self.members.entry(id).or_insert(member), Admission::Fresh))
+    }
+
+    /// Give up the kept places `release` picks. Returns how many went.
+    fn release_kept(&mut self, release: impl Fn(&Departed) -> bool) -> usize {
+        let before = self.departed.len();
+        self.departed.retain(|_, d| !release(d));
+        let gone = before - self.departed.len();
+        self.kept_changed |= gone > 0;
+        gone
+    }
+
+    /// Give up the place kept longest. Returns whether there was one.
+    fn release_oldest_kept(&mut self) -> bool {
+        let Some(token) = self.departed.iter().min_by_key(|(_, d)| (d.at, d.info.id)).map(|(token, _)| *token) else { return false };
+        self.departed.remove(&token);
+        self.kept_changed = true;
+        true
+    }
+
+    /// The places kept for dropped connections, as facilitators see them.
+    pub fn kept_places(&self) -> ServerEvent {
+        let mut places: Vec<KeptPlace> = self.departed.values().map(|d| KeptPlace { id: d.info.id, nickname: d.info.nickname.clone() }).collect();
+        places.sort_by_key(|p| p.id);
+        places.truncate(MAX_KEPT_PLACES);
+        ServerEvent::KeptPlaces(places)
     }
 
     /// An id nobody here, and nobody whose place is kept, has. Ids count up
@@ -376,127 +516,6 @@ impl Room {
             if id.0 != 0 && !taken {
                 return id;
             }
-        }
-    }
-
-    /// Apply a member's event under the room's rules. `Ok` is what everyone in
-    /// the room (the sender included) is told; `Err` goes back to the sender.
-    pub fn apply_event(&mut self, id: PeerId, event: &ClientEvent, now: Duration) -> Result<ServerEvent, Refusal> {
-        let kind = event.kind();
-        let Some(member) = self.members.get_mut(&id) else { return Err(Refusal { kind, reason: RefusalReason::NotAllowed }) };
-        if !member.events.allow(kind, now) {
-            return Err(Refusal { kind, reason: RefusalReason::TooFast });
-        }
-        if kind == EventKind::Facilitate {
-            // The role as it is now: a demoted facilitator has lost these at once.
-            if member.info.role != Role::Facilitator {
-                return Err(Refusal { kind, reason: RefusalReason::NotAllowed });
-            }
-            return self.facilitate(id, event, now).map_err(|reason| Refusal { kind, reason });
-        }
-        match event {
-            ClientEvent::SetLook(look) => {
-                member.info.look = *look;
-                Ok(ServerEvent::PeerChanged(member.info.clone()))
-            }
-            ClientEvent::RaiseHand(raised) => {
-                member.info.hand_raised = *raised;
-                Ok(ServerEvent::PeerChanged(member.info.clone()))
-            }
-            ClientEvent::Gesture(gesture) => Ok(ServerEvent::Gesture(id, *gesture)),
-            ClientEvent::Stamp(stamp) => Ok(ServerEvent::Stamp(id, *stamp)),
-            ClientEvent::Chat(text) => match chat_problem(text) {
-                None => Ok(ServerEvent::Chat(id, normalize_chat(text))),
-                Some(NicknameProblem::TooLong) => Err(Refusal { kind, reason: RefusalReason::TooLong }),
-                Some(_) => Err(Refusal { kind, reason: RefusalReason::TextNotAllowed }),
-            },
-            ClientEvent::Grab(object) => self.play.grab(member, *object).map_err(|reason| Refusal { kind, reason }),
-            ClientEvent::Release(object, velocity) => self.play.release(id, *object, *velocity, &self.layout).map_err(|reason| Refusal { kind, reason }),
-            ClientEvent::HangWish(paper, text) => self.play.hang_wish(id, *paper, text).map_err(|reason| Refusal { kind, reason }),
-            ClientEvent::TakeDownWish(wish) => {
-                let facilitator = member.info.role == Role::Facilitator;
-                self.play.take_down_wish(*wish, |w| facilitator || w.by == id).map_err(|reason| Refusal { kind, reason })
-            }
-            // Facilitator actions went to `facilitate` above.
-            _ => Err(Refusal { kind, reason: RefusalReason::NotAllowed }),
-        }
-    }
-
-    /// A facilitator's action on someone or on the room. A removal answers
-    /// `PeerLeft`: the caller also closes the removed person's connection. A
-    /// move answers `MovedTo` (the first person's place): [`Room::take_moves`]
-    /// has each moved person's, to tell them alone. Ending the meetup answers
-    /// `PeerLeft` of the facilitator: the caller closes everyone.
-    fn facilitate(&mut self, by: PeerId, event: &ClientEvent, now: Duration) -> Result<ServerEvent, RefusalReason> {
-        match event {
-            ClientEvent::BringHere(target) if *target == by => Err(RefusalReason::NotAllowed),
-            ClientEvent::BringHere(target) => {
-                if !self.members.contains_key(target) {
-                    return Err(RefusalReason::Unknown);
-                }
-                self.gather(by, &[*target], now);
-                self.moves.first().map(|(_, at)| ServerEvent::MovedTo(*at)).ok_or(RefusalReason::Unknown)
-            }
-            ClientEvent::GatherHere => {
-                let everyone: Vec<PeerId> = self.members.keys().copied().filter(|id| *id != by).collect();
-                self.gather(by, &everyone, now);
-                self.moves.first().map(|(_, at)| ServerEvent::MovedTo(*at)).ok_or(RefusalReason::Unknown)
-            }
-            ClientEvent::EndMeetup => Ok(ServerEvent::PeerLeft(by)),
-            ClientEvent::Mute(target, on) => {
-                let member = self.members.get_mut(target).ok_or(RefusalReason::Unknown)?;
-                member.info.muted = *on;
-                Ok(ServerEvent::PeerChanged(member.info.clone()))
-            }
-            ClientEvent::SetRole(target, role) => {
-                let member = self.members.get_mut(target).ok_or(RefusalReason::Unknown)?;
-                member.info.role = *role;
-                Ok(ServerEvent::PeerChanged(member.info.clone()))
-            }
-            ClientEvent::Remove(target) if *target == by => Err(RefusalReason::NotAllowed),
-            ClientEvent::Remove(target) => {
-                let member = self.members.remove(target).ok_or(RefusalReason::Unknown)?;
-                self.removed.push(Removal { id: self.next_removal, device: member.device, nickname: member.info.nickname });
-                self.next_removal = self.next_removal.wrapping_add(1).max(1);
-                Ok(ServerEvent::PeerLeft(*target))
-            }
-            ClientEvent::LockRoom(on) => {
-                self.locked = *on;
-                Ok(ServerEvent::RoomLocked(*on))
-            }
-            ClientEvent::SetWaitingRoom(on) => {
-                self.waiting_room = *on;
-                if !on {
-                    self.let_everyone_in();
-                }
-                Ok(ServerEvent::WaitingRoom(*on))
-            }
-            ClientEvent::LetIn(ticket) | ClientEvent::TurnAway(ticket) => {
-                let at = self.waiting.iter().position(|(t, _)| t == ticket).ok_or(RefusalReason::Unknown)?;
-                let (ticket, hello) = self.waiting.remove(at);
-                let admitted = matches!(event, ClientEvent::LetIn(_)).then_some(hello);
-                self.decided.push((ticket, admitted));
-                Ok(self.waiting_people())
-            }
-            ClientEvent::AskRecentre(target) => self.members.get(target).map(|_| ServerEvent::Recentre).ok_or(RefusalReason::Unknown),
-            ClientEvent::NewInvites => {
-                let (code, facilitator_code) = codes::fresh_code_pair();
-                let old_code = std::mem::replace(&mut self.config.code, code);
-                let old_facilitator_code = std::mem::replace(&mut self.config.facilitator_code, facilitator_code);
-                self.retired_codes.extend([(old_code, Role::Participant), (old_facilitator_code, Role::Facilitator)]);
-                let beyond = self.retired_codes.len().saturating_sub(RETIRED_CODES_KEPT * 2);
-                self.retired_codes.drain(..beyond);
-                Ok(self.invites())
-            }
-            ClientEvent::LetBackIn(removal) => {
-                let before = self.removed.len();
-                self.removed.retain(|r| r.id != *removal);
-                if self.removed.len() == before {
-                    return Err(RefusalReason::Unknown);
-                }
-                Ok(self.removed_people())
-            }
-            _ => Err(RefusalReason::NotAllowed),
         }
     }
 
@@ -531,9 +550,14 @@ impl Room {
         std::mem::take(&mut self.moves)
     }
 
-    /// Everyone leaves: the meetup is over. Returns who was here.
+    /// Everyone leaves: the meetup is over. Returns who was here. Nobody
+    /// still waiting is let in, then or later: each is turned away (see
+    /// [`Room::take_decisions`]).
     pub fn end_meetup(&mut self) -> Vec<PeerId> {
+        self.kept_changed |= !self.departed.is_empty();
         self.departed.clear();
+        let waiting = std::mem::take(&mut self.waiting);
+        self.decided.extend(waiting.into_iter().map(|w| (w.ticket, None)));
         let everyone: Vec<PeerId> = self.members.keys().copied().collect();
         self.members.clear();
         everyone
@@ -563,6 +587,12 @@ impl Room {
         self.play.tick(&self.members, &self.layout)
     }
 
+    /// What facilitators are to be told of the kept places, if they changed
+    /// since the last call.
+    pub fn take_kept_change(&mut self) -> Option<ServerEvent> {
+        std::mem::take(&mut self.kept_changed).then(|| self.kept_places())
+    }
+
     /// The room's things, wishes and darts.
     pub fn play(&self) -> &Play {
         &self.play
@@ -575,10 +605,19 @@ impl Room {
 
     /// Someone's connection dropped: they are gone, but their place is kept for
     /// [`RESUME_WINDOW`] in case they come back. Returns whether they were here.
+    /// At most one place is kept per installation and [`KEPT_PER_ADDRESS`]
+    /// per address: the oldest goes first.
     pub fn depart(&mut self, id: PeerId, now: Duration) -> bool {
         let Some(member) = self.members.remove(&id) else { return false };
-        let departed = Departed { info: member.info, pose: member.pose, at: now, invited_as: member.invited_as };
+        let who = member.who;
+        self.release_kept(|d| d.who.same_device(&who));
+        while self.departed.values().filter(|d| d.who.same_address(&who)).count() >= KEPT_PER_ADDRESS {
+            let Some(token) = self.departed.iter().filter(|(_, d)| d.who.same_address(&who)).min_by_key(|(_, d)| (d.at, d.info.id)).map(|(t, _)| *t) else { break };
+            self.departed.remove(&token);
+        }
+        let departed = Departed { info: member.info, pose: member.pose, at: now, invited_as: member.invited_as, who };
         self.departed.insert(member.resume, departed);
+        self.kept_changed = true;
         true
     }
 
@@ -587,7 +626,7 @@ impl Room {
     /// were: kept places, whom staff removed, the lock (the play goes at the
     /// next `tick`).
     pub fn expire_departed(&mut self, now: Duration) {
-        self.departed.retain(|_, d| now.saturating_sub(d.at) <= RESUME_WINDOW);
+        self.release_kept(|d| now.saturating_sub(d.at) > RESUME_WINDOW);
         if !self.members.is_empty() {
             self.empty_since = None;
             return;
@@ -596,6 +635,9 @@ impl Room {
         if now.saturating_sub(since) >= EMPTY_ROOM_FORGETS {
             self.departed.clear();
             self.removed.clear();
+            self.quieted.clear();
+            self.seen_devices.clear();
+            self.allowances.clear();
             self.locked = false;
             self.retired_codes.clear();
             // No staff left to decide: the door opens as for a new room.
@@ -607,7 +649,7 @@ impl Room {
     /// Everyone waiting is let in (the caller admits them, `take_decisions`).
     fn let_everyone_in(&mut self) {
         let waiting = std::mem::take(&mut self.waiting);
-        self.decided.extend(waiting.into_iter().map(|(ticket, hello)| (ticket, Some(hello))));
+        self.decided.extend(waiting.into_iter().map(|w| (w.ticket, Some(w.hello))));
     }
 
     /// Places kept for members whose connection dropped.
@@ -658,13 +700,10 @@ impl Room {
         if member.last_seq.is_some_and(|last| !seq_is_newer(frame.seq, last)) {
             return PoseOutcome::Ignored;
         }
-        if now.saturating_sub(member.pose_window.0) >= Duration::from_secs(1) {
-            member.pose_window = (now, 0);
-        }
-        if member.pose_window.1 >= limits::MAX_POSES_PER_SECOND {
+        let most_poses = f64::from(limits::MAX_POSES_PER_SECOND);
+        if !member.pose_allowance.take(now, most_poses, most_poses) {
             return PoseOutcome::Ignored;
         }
-        member.pose_window.1 += 1;
         // The stride budget: time since the last pose (at most MAX_STRIDE_TIME)
         // at walking's top speed, plus the slack once; what a step uses is gone.
         let dt = now.saturating_sub(member.last_pose_at).min(limits::MAX_STRIDE_TIME).as_secs_f32();
@@ -676,7 +715,11 @@ impl Room {
         let placed = member.placed_until.is_some_and(|until| now < until);
         let body = if placed { prev_body } else { keep_apart(&self.layout, prev_body, bound_body_step(&self.layout, prev_body, reported, member.stride), others.iter().copied(), MIN_BODY_GAP) };
         let body_rot = if placed { placed_rot } else { body_rot };
-        member.stride = (member.stride - (body - prev_body).with_y(0.0).length()).max(0.0);
+        // What the step spends is what the wire will carry (millimetres),
+        // and a rounding up is owed to the next step, so rounding cannot add
+        // up over many small steps.
+        let stored = from_wire(to_wire(body, bevy_math::Quat::IDENTITY)).0;
+        member.stride -= (stored - prev_body).with_y(0.0).length();
         let body_rot = yaw_only(body_rot);
         let shift = if reported.is_finite() { body - reported.with_y(0.0) } else { Vec3::ZERO };
         let limb = |pose: QuantPose| {
@@ -729,220 +772,4 @@ fn yaw_only(rot: bevy_math::Quat) -> bevy_math::Quat {
 pub const DEFAULT_LOOK: AvatarLook = AvatarLook::with_color([255, 170, 80]);
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn room(capacity: usize) -> Room {
-        Room::new(RoomConfig { code: "sakura".into(), facilitator_code: "sakura-staff".into(), capacity })
-    }
-
-    fn hello(code: &str, name: &str) -> Hello {
-        Hello::new(code, name, DEFAULT_LOOK)
-    }
-
-    #[test]
-    fn admission_rules() {
-        let mut room = room(2);
-        let t = Duration::ZERO;
-        assert_eq!(room.admit(&hello("nope", "a"), t, 7).err(), Some(RejectReason::WrongRoomCode));
-        let mut old = hello("sakura", "a");
-        old.version = 0;
-        assert_eq!(room.admit(&old, t, 1).err(), Some(RejectReason::VersionMismatch { server_version: PROTOCOL_VERSION }));
-        assert_eq!(room.admit(&hello("sakura", "  "), t, 7).err(), Some(RejectReason::InvalidNickname));
-        assert_eq!(room.admit(&hello("sakura", "ゆき"), t, 7).unwrap().0.info.role, Role::Participant);
-        assert_eq!(room.admit(&hello("Sakura-STAFF", "先生"), t, 7).unwrap().0.info.role, Role::Facilitator, "codes ignore case");
-        assert_eq!(room.admit(&hello("sakura", "c"), t, 7).err(), Some(RejectReason::RoomFull));
-        assert_eq!(room.len(), 2);
-    }
-
-    #[test]
-    fn poses_are_bounded_and_ordered() {
-        let mut room = room(4);
-        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 7).unwrap().0.info.id;
-        let start = from_wire(room.member(id).unwrap().pose.body).0;
-        let far = to_wire(Vec3::new(6.0, 0.0, -4.0), bevy_math::Quat::IDENTITY);
-        let frame = |seq| PoseFrame { seq, ack_tick: 0, pose: AvatarPose { body: far, head: far, hands: None } };
-        let outcome = room.accept_pose(id, &frame(5), Duration::from_millis(33));
-        let moved = from_wire(room.member(id).unwrap().pose.body).0;
-        assert!((moved - start).length() < 0.2, "a teleport was accepted: {start} -> {moved}");
-        assert_eq!(outcome, PoseOutcome::Corrected(room.member(id).unwrap().pose.body), "the client was not told where it stands");
-        // The head came along with the body instead of staying where it was sent.
-        let head = from_wire(room.member(id).unwrap().pose.head).0;
-        assert!((head - moved).length() < 0.01, "head left behind at {head}, body at {moved}");
-        assert_eq!(room.accept_pose(id, &frame(6), Duration::from_millis(66)), PoseOutcome::Accepted, "corrected again too soon");
-        assert_eq!(room.accept_pose(id, &frame(4), Duration::from_millis(99)), PoseOutcome::Ignored, "an older frame was used");
-        assert_eq!(room.accept_pose(PeerId(99), &frame(7), Duration::from_millis(99)), PoseOutcome::Ignored);
-        assert!(seq_is_newer(0, u32::MAX));
-    }
-
-    #[test]
-    fn a_dropped_member_comes_back_where_they_were() {
-        let mut room = room(4);
-        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 41).unwrap().0.info.id;
-        let spot = to_wire(Vec3::new(0.3, 0.0, 1.5), bevy_math::Quat::IDENTITY);
-        let frame = PoseFrame { seq: 1, ack_tick: 0, pose: AvatarPose { body: spot, head: spot, hands: None } };
-        assert_eq!(room.accept_pose(id, &frame, Duration::from_secs(1)), PoseOutcome::Accepted);
-        let was = room.member(id).unwrap().pose.body;
-        assert!(room.depart(id, Duration::from_secs(2)));
-        let mut back = hello("sakura", "a");
-        back.resume = Some(41);
-        let (back_id, back_pose) = room.admit(&back, Duration::from_secs(5), 42).map(|(m, _)| (m.info.id, m.pose.body)).unwrap();
-        assert_eq!(back_pose, was);
-        assert_eq!(back_id, id, "a returning member keeps their id");
-        // A token works once, and not after the window.
-        assert!(room.depart(back_id, Duration::from_secs(6)));
-        room.expire_departed(Duration::from_secs(6) + RESUME_WINDOW + Duration::from_secs(1));
-        back.resume = Some(42);
-        assert_ne!(room.admit(&back, Duration::from_secs(500), 43).unwrap().0.pose.body, was);
-    }
-
-    #[test]
-    fn nobody_sees_themselves() {
-        let mut room = room(4);
-        let a = room.admit(&hello("sakura", "a"), Duration::ZERO, 7).unwrap().0.info.id;
-        let b = room.admit(&hello("sakura", "b"), Duration::ZERO, 7).unwrap().0.info.id;
-        let seen: Vec<_> = room.visible_to(a).iter().map(|s| s.id).collect();
-        assert_eq!(seen, vec![b]);
-        assert_ne!(room.member(a).unwrap().pose.body, room.member(b).unwrap().pose.body, "two people spawned on one spot");
-    }
-
-    #[test]
-    fn a_kept_place_counts_toward_capacity_and_its_owner_gets_back_into_a_full_room() {
-        let mut room = room(2);
-        let t = Duration::ZERO;
-        let a = room.admit(&hello("sakura", "a"), t, 100).unwrap().0.info.id;
-        room.admit(&hello("sakura", "b"), t, 200).unwrap();
-        assert!(room.depart(a, t));
-        assert_eq!(room.admit(&hello("sakura", "c"), t, 300).err(), Some(RejectReason::RoomFull), "a newcomer took a kept place");
-        let mut back = hello("sakura", "a");
-        back.resume = Some(100);
-        let (member, how) = room.admit(&back, t, 101).unwrap();
-        assert_eq!((member.info.id, how), (a, Admission::Returned));
-        assert_eq!(room.len(), 2);
-    }
-
-    #[test]
-    fn a_member_still_here_is_replaced_not_doubled_even_when_full() {
-        let mut room = room(2);
-        let t = Duration::ZERO;
-        let (a, spawn) = room.admit(&hello("sakura", "a"), t, 100).map(|(m, _)| (m.info.id, m.pose)).unwrap();
-        room.admit(&hello("sakura", "b"), t, 200).unwrap();
-        let mut back = hello("sakura", "a");
-        back.resume = Some(100);
-        // With the facilitator code the same token does not work: no role change by resume.
-        back.room_code = "sakura-staff".into();
-        assert_eq!(room.admit(&back, t, 102).err(), Some(RejectReason::RoomFull));
-        back.room_code = "sakura".into();
-        let (member, how) = room.admit(&back, t, 101).unwrap();
-        assert_eq!((member.info.id, member.pose, how), (a, spawn, Admission::Replaced));
-        assert_eq!(room.len(), 2);
-        assert_eq!(room.member(a).unwrap().resume, 101, "a token works once");
-    }
-
-    #[test]
-    fn events_follow_the_rules_and_their_limits() {
-        let mut room = room(4);
-        let a = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
-        let look = AvatarLook::with_color([1, 2, 3]);
-        let event = ClientEvent::SetLook(look);
-        let changed = room.apply_event(a, &event, Duration::ZERO).unwrap();
-        assert!(matches!(changed, ServerEvent::PeerChanged(info) if info.id == a && info.look == look));
-        let burst = limits::limit(tsunagu_protocol::EventKind::SetLook).burst;
-        let refused = (0..burst + 5).filter(|_| room.apply_event(a, &event, Duration::from_millis(10)).is_err()).count();
-        assert_eq!(refused as u32, 5 + 1, "the burst allows {burst} at once");
-        assert_eq!(
-            room.apply_event(a, &event, Duration::from_millis(20)),
-            Err(Refusal { kind: tsunagu_protocol::EventKind::SetLook, reason: RefusalReason::TooFast })
-        );
-        assert!(room.apply_event(a, &event, Duration::from_secs(5)).is_ok(), "the limit refills");
-        assert_eq!(room.apply_event(PeerId(99), &event, Duration::ZERO).map(|_| ()), Err(Refusal { kind: event.kind(), reason: RefusalReason::NotAllowed }));
-    }
-
-    #[test]
-    fn expression_reaches_everyone_as_the_room_keeps_it() {
-        use tsunagu_protocol::{EventKind, Gesture, Stamp};
-        let mut room = room(4);
-        let a = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
-        let t = Duration::from_secs(1);
-        assert_eq!(room.apply_event(a, &ClientEvent::Gesture(Gesture::Wave), t), Ok(ServerEvent::Gesture(a, Gesture::Wave)));
-        assert_eq!(room.apply_event(a, &ClientEvent::Stamp(Stamp::Thanks), t), Ok(ServerEvent::Stamp(a, Stamp::Thanks)));
-        // A raised hand is state: newcomers see it in the member's info.
-        assert!(matches!(room.apply_event(a, &ClientEvent::RaiseHand(true), t), Ok(ServerEvent::PeerChanged(info)) if info.hand_raised));
-        assert!(room.member(a).unwrap().info.hand_raised);
-        // Chat is normalized, and refused with a reason a person can read.
-        assert_eq!(room.apply_event(a, &ClientEvent::Chat("\u{3000}やあ ".into()), t), Ok(ServerEvent::Chat(a, "やあ".into())));
-        let refused = |reason| Err(Refusal { kind: EventKind::Chat, reason });
-        let long = "あ".repeat(tsunagu_protocol::limits::MAX_CHAT_CHARS + 1);
-        assert_eq!(room.apply_event(a, &ClientEvent::Chat(long), t), refused(RefusalReason::TooLong));
-        assert_eq!(room.apply_event(a, &ClientEvent::Chat("a\u{202e}b".into()), t + Duration::from_secs(2)), refused(RefusalReason::TextNotAllowed));
-        // Each kind has its own limit: a flood of stamps does not stop a wave.
-        let later = Duration::from_secs(10);
-        let stamps = (0..20).filter(|_| room.apply_event(a, &ClientEvent::Stamp(Stamp::Heart), later).is_ok()).count();
-        assert_eq!(stamps as u32, limits::limit(EventKind::Stamp).burst);
-        assert!(room.apply_event(a, &ClientEvent::Gesture(Gesture::Clap), later).is_ok());
-        let chats = (0..10).filter(|_| room.apply_event(a, &ClientEvent::Chat("こんにちは".into()), later).is_ok()).count();
-        assert_eq!(chats as u32, limits::limit(EventKind::Chat).burst);
-    }
-
-    /// Many small steps at once (120 poses a second, or several drained with one
-    /// `now`) used to get 5 cm of slack each: about 8.5 m/s. Now the stride is
-    /// time-based: at most walking's top speed, however the poses come.
-    #[test]
-    fn the_speed_limit_holds_however_many_poses_come() {
-        let mut room = room(4);
-        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
-        let start = from_wire(room.member(id).unwrap().pose.body).0;
-        let dir = Vec3::new(1.0, 0.0, 0.0);
-        let mut seq = 0;
-        let mut walked_to = start;
-        // One second: 120 poses, 4 at a time with the same `now`, each 5 cm on.
-        for tick in 1..=30u64 {
-            let now = Duration::from_millis(tick * 1000 / 30);
-            for _ in 0..4 {
-                seq += 1;
-                walked_to += dir * 0.05;
-                let pose = AvatarPose { body: to_wire(walked_to, bevy_math::Quat::IDENTITY), head: to_wire(walked_to, bevy_math::Quat::IDENTITY), hands: None };
-                room.accept_pose(id, &PoseFrame { seq, ack_tick: 0, pose }, now);
-            }
-        }
-        let moved = (from_wire(room.member(id).unwrap().pose.body).0 - start).length();
-        assert!(moved <= MAX_SPEED + limits::STRIDE_SLACK + 1e-3, "moved {moved} m in one second");
-        assert!(moved > 2.0, "an honest fast walk was held back: {moved} m");
-    }
-
-    #[test]
-    fn after_a_silence_nobody_jumps_across_the_room() {
-        let mut room = room(4);
-        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
-        let start = from_wire(room.member(id).unwrap().pose.body).0;
-        let far = start + Vec3::new(-4.0, 0.0, 0.0);
-        let pose = AvatarPose { body: to_wire(far, bevy_math::Quat::IDENTITY), head: to_wire(far, bevy_math::Quat::IDENTITY), hands: None };
-        room.accept_pose(id, &PoseFrame { seq: 1, ack_tick: 0, pose }, Duration::from_secs(10));
-        let moved = (from_wire(room.member(id).unwrap().pose.body).0 - start).length();
-        let most = MAX_SPEED * limits::MAX_STRIDE_TIME.as_secs_f32() + limits::STRIDE_SLACK;
-        assert!(moved <= most + 1e-3, "jumped {moved} m after 10 s of silence");
-    }
-
-    #[test]
-    fn no_more_poses_than_the_room_uses_in_a_second() {
-        let mut room = room(4);
-        let id = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
-        let here = room.member(id).unwrap().pose;
-        let used = (1..=100).filter(|&seq| room.accept_pose(id, &PoseFrame { seq, ack_tick: 0, pose: here }, Duration::from_millis(500)) != PoseOutcome::Ignored).count();
-        assert_eq!(used as u32, limits::MAX_POSES_PER_SECOND);
-    }
-
-    #[test]
-    fn ids_wrap_around_without_handing_out_one_in_use() {
-        let mut room = room(4);
-        room.next_id = u32::MAX;
-        let a = room.admit(&hello("sakura", "a"), Duration::ZERO, 1).unwrap().0.info.id;
-        assert_eq!(a, PeerId(u32::MAX));
-        room.next_id = u32::MAX;
-        let b = room.admit(&hello("sakura", "b"), Duration::ZERO, 2).unwrap().0.info.id;
-        assert_eq!(b, PeerId(1), "after the wrap, skip 0 and the id in use");
-        room.next_id = 1;
-        let c = room.admit(&hello("sakura", "c"), Duration::ZERO, 3).unwrap().0.info.id;
-        assert_eq!(c, PeerId(2));
-    }
-}
+mod tests;

@@ -55,6 +55,8 @@ pub fn limit(kind: EventKind) -> Limit {
         EventKind::TakeDownWish => Limit { per_second: 1, burst: 3 },
         // A nurse acting quickly in a hard moment: several at once, never a flood.
         EventKind::Facilitate => Limit { per_second: 2, burst: 10 },
+        // Telling the staff about someone: a few, never a way to flood them.
+        EventKind::TellStaff => Limit { per_second: 1, burst: 3 },
         // Voice is not a client event; its limits are in `crate::voice`.
         EventKind::Voice => Limit {
             per_second: 0,
@@ -63,17 +65,26 @@ pub fn limit(kind: EventKind) -> Limit {
     }
 }
 
-/// Per-member token buckets, one per event kind.
+/// Token buckets, one per event kind: a connection's, an installation's or
+/// an address's (see `crate::people::Allowances`).
 #[derive(Clone, Debug, Default)]
 pub struct EventLimiter {
     buckets: HashMap<EventKind, TokenBucket>,
+    last_used: Duration,
 }
 
 impl EventLimiter {
-    /// Whether one more event of `kind` is allowed at `now`; counts it if so.
-    pub fn allow(&mut self, kind: EventKind, now: Duration) -> bool {
+    /// Whether one more event of `kind` is allowed at `now` with `scale`
+    /// times the kind's limit (1: one person's); counts it if so.
+    pub fn allow(&mut self, kind: EventKind, now: Duration, scale: f64) -> bool {
         let Limit { per_second, burst } = limit(kind);
-        let (per_second, burst) = (f64::from(per_second), f64::from(burst));
+        let (per_second, burst) = (f64::from(per_second) * scale, f64::from(burst) * scale);
+        self.last_used = self.last_used.max(now);
         self.buckets.entry(kind).or_insert_with(|| TokenBucket::full(burst, now)).take(now, per_second, burst)
+    }
+
+    /// When it was last asked.
+    pub fn last_used(&self) -> Duration {
+        self.last_used
     }
 }

@@ -16,10 +16,20 @@ use tsunagu_sim::pose::{from_wire, to_wire};
 use tsunagu_sim::WardLayout;
 
 use crate::Member;
+use crate::people::Who;
 
-/// Most wishes one person may have on the bamboo at once, so one child
-/// cannot fill it.
+/// Most wishes one person (one installation) may have on the bamboo at
+/// once, so one child cannot fill it, however often they come back.
 pub const WISHES_EACH: usize = 3;
+/// Most wishes from one address at once: a ward behind one NAT writes
+/// together; one machine with many "installations" does not fill the bamboo.
+pub const WISHES_PER_ADDRESS: usize = 12;
+/// A thing held this long without moving is put down: nobody can keep the
+/// ball from everyone by holding it forever.
+pub const STILL_HOLD_TICKS: u32 = 60 * 30;
+/// How far a held thing may move in one tick: no faster than a throw may fly,
+/// so a hand that jumps metres cannot ram things across the room.
+const HELD_STEP: f32 = tsunagu_sim::objects::MAX_THROW_SPEED * tsunagu_sim::objects::STEP_SECONDS;
 
 /// The room's things and what has been done with them.
 pub struct Play {
@@ -31,6 +41,10 @@ pub struct Play {
     thrown_by: HashMap<u16, PeerId>,
     darts: VecDeque<(PeerId, DartScore)>,
     wishes: Vec<Wish>,
+    /// Where each wish's writer came from (by wish id), for the limits.
+    wish_writers: HashMap<u32, Who>,
+    /// Ticks each held thing has stayed where it is.
+    still_for: HashMap<u16, u32>,
     next_wish: u32,
     /// Something happened since the room was set up (a reset is needed when it empties).
     touched: bool,
@@ -47,6 +61,8 @@ impl Play {
             thrown_by: HashMap::new(),
             darts: VecDeque::new(),
             wishes: Vec::new(),
+            wish_writers: HashMap::new(),
+            still_for: HashMap::new(),
             next_wish: 1,
             touched: false,
         };
@@ -110,6 +126,7 @@ impl Play {
             return Err(RefusalReason::NotHolding);
         }
         self.holders.remove(&id);
+        self.still_for.remove(&id);
         let from = self.objects.pose(id).map_or(Vec3::ZERO, |p| p.position);
         self.objects.throw(id, from, Vec3::from(velocity.to_metres()), layout);
         self.thrown_by.insert(id, by);
@@ -118,13 +135,16 @@ impl Play {
 
     /// `by` hangs a wish. The text follows the chat's rule; the room gives it
     /// the first free place on the bamboo.
-    pub(crate) fn hang_wish(&mut self, by: PeerId, paper: Paper, text: &str) -> Result<ServerEvent, RefusalReason> {
+    pub(crate) fn hang_wish(&mut self, by: PeerId, who: Who, paper: Paper, text: &str) -> Result<ServerEvent, RefusalReason> {
         match chat_problem(text) {
             None => {}
             Some(NicknameProblem::TooLong) => return Err(RefusalReason::TooLong),
             Some(_) => return Err(RefusalReason::TextNotAllowed),
         }
-        if self.wishes.iter().filter(|w| w.by == by).count() >= WISHES_EACH {
+        let writer = |w: &Wish| self.wish_writers.get(&w.id);
+        let theirs = self.wishes.iter().filter(|w| w.by == by || writer(w).is_some_and(|o| o.same_device(&who))).count();
+        let from_address = self.wishes.iter().filter(|w| writer(w).is_some_and(|o| o.same_address(&who))).count();
+        if theirs >= WISHES_EACH || from_address >= WISHES_PER_ADDRESS {
             return Err(RefusalReason::NoSpace);
         }
         let Some(slot) = (0..MAX_WISHES as u8).find(|slot| self.wishes.iter().all(|w| w.slot != *slot)) else {
@@ -132,6 +152,7 @@ impl Play {
         };
         let wish = Wish { id: self.next_wish, by, slot, paper, text: normalize_chat(text) };
         self.next_wish = self.next_wish.wrapping_add(1).max(1);
+        self.wish_writers.insert(wish.id, who);
         self.wishes.push(wish.clone());
         self.touched = true;
         Ok(ServerEvent::WishHung(wish))
@@ -144,7 +165,26 @@ impl Play {
             return Err(RefusalReason::NotAllowed);
         }
         self.wishes.remove(at);
+        self.wish_writers.remove(&id);
         Ok(ServerEvent::WishTakenDown(id))
+    }
+
+    /// Every wish `take` picks comes down; what everyone is told.
+    pub(crate) fn take_down_wishes(&mut self, take: impl Fn(&Wish) -> bool) -> Vec<ServerEvent> {
+        let ids: Vec<u32> = self.wishes.iter().filter(|w| take(w)).map(|w| w.id).collect();
+        ids.into_iter().filter_map(|id| self.take_down_wish(id, |_| true).ok()).collect()
+    }
+
+    /// Every thing back in its place (「かたづける」), what anyone held let go
+    /// first; the wishes and the board's darts stay. What everyone is told.
+    pub(crate) fn put_back(&mut self, layout: &WardLayout) -> Vec<ServerEvent> {
+        let released: Vec<ServerEvent> = std::mem::take(&mut self.holders).into_keys().map(ServerEvent::Released).collect();
+        self.objects = ObjectWorld::new(layout);
+        self.thrown_by.clear();
+        self.still_for.clear();
+        self.touched = true;
+        self.refresh_states();
+        released
     }
 
     /// One physics step: held things follow their holders' hands; things
@@ -162,10 +202,25 @@ impl Play {
         if self.is_at_rest() {
             return told;
         }
+        let mut put_down = Vec::new();
         for (id, by) in &self.holders {
-            if let Some(member) = members.get(by) {
-                self.objects.hold(*id, hand_point(member), layout);
+            let Some(member) = members.get(by) else { continue };
+            let Some(now_at) = self.objects.pose(*id).map(|p| p.position) else { continue };
+            let hand = hand_point(member);
+            let step = hand - now_at;
+            let to = if step.length() > HELD_STEP { now_at + step.normalize_or_zero() * HELD_STEP } else { hand };
+            let still = self.still_for.entry(*id).or_insert(0);
+            *still = if step.length() < 0.01 { *still + 1 } else { 0 };
+            if *still >= STILL_HOLD_TICKS {
+                put_down.push(*id);
             }
+            self.objects.hold(*id, to, layout);
+        }
+        for id in put_down {
+            self.holders.remove(&id);
+            self.still_for.remove(&id);
+            self.objects.throw(id, self.objects.pose(id).map_or(Vec3::ZERO, |p| p.position), Vec3::ZERO, layout);
+            told.push(ServerEvent::Released(id));
         }
         for hit in self.objects.step() {
             let by = self.thrown_by.get(&hit.id).copied().unwrap_or(PeerId(0));

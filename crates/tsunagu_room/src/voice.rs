@@ -170,9 +170,10 @@ mod tests {
         });
         let ids = people
             .iter()
-            .map(|&(code, x, z)| {
+            .enumerate()
+            .map(|(n, &(code, x, z))| {
                 let id = room
-                    .admit(&Hello::new(code, "a", DEFAULT_LOOK), Duration::ZERO, 7)
+                    .admit(&Hello::new(code, &format!("p{n}"), DEFAULT_LOOK), 0, Duration::ZERO, 7)
                     .unwrap()
                     .0
                     .info

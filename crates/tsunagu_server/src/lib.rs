@@ -24,7 +24,7 @@ use tsunagu_room::interest::{Interest, SnapshotFrame};
 use tsunagu_net::limits::TrafficWindow;
 use tsunagu_room::limits::TRAFFIC;
 use tsunagu_room::voice::VoiceOutcome;
-use tsunagu_room::{Admission, PoseOutcome, Room, RoomConfig, seq_is_newer};
+use tsunagu_room::{Admission, Audience, PoseOutcome, Room, RoomConfig, Told, seq_is_newer};
 // Room codes are the room's business; the server and its tests name them from here too.
 pub use tsunagu_room::codes::{CODE_ALPHABET, CODE_CHARS, fresh_room_config, new_room_code};
 
@@ -94,8 +94,9 @@ pub struct RoomServer<L: ServerLinks> {
     codes_saver: Option<CodesSaver>,
 }
 
-/// Called with every room's setup after a facilitator gave a room new codes.
-pub type CodesSaver = Box<dyn FnMut(&[RoomConfig]) + Send>;
+/// Called with every room's setup after a facilitator gave a room new codes;
+/// an `Err` says why they could not be kept (the facilitators are told).
+pub type CodesSaver = Box<dyn FnMut(&[RoomConfig]) -> Result<(), String> + Send>;
 
 /// How a connection's member goes.
 #[derive(Clone, Copy)]
@@ -210,6 +211,9 @@ impl<L: ServerLinks> RoomServer<L> {
                 for event in self.rooms[room].tick() {
                     self.broadcast_event(room, &event, None);
                 }
+                if let Some(kept) = self.rooms[room].take_kept_change() {
+                    self.tell_facilitators(room, &kept);
+                }
             }
             self.send_snapshots();
             // Tick 0 means "nothing yet" in acknowledgements: skip it when wrapping.
@@ -281,7 +285,7 @@ impl<L: ServerLinks> RoomServer<L> {
                 let Some((room, id)) = member else { return self.violation(conn, "an event before Hello") };
                 match decode::<ClientEvent>(&bytes, MAX_FRAME_BYTES) {
                     Ok(event) => match self.rooms[room].apply_event(id, &event, now) {
-                        Ok(outcome) => self.tell_room(room, &event, &outcome, now),
+                        Ok(told) => self.carry_out(room, &event, told, now),
                         Err(refusal) => self.send_frame(conn, Channel::Events, &ServerEvent::Refused(refusal)),
                     },
                     Err(e) => self.violation(conn, e.kind()),
@@ -347,7 +351,8 @@ impl<L: ServerLinks> RoomServer<L> {
             None => return self.refuse(conn, RejectReason::WrongRoomCode),
             Some(room) => room,
         };
-        match self.rooms[room].wait_if_needed(hello) {
+        let address = self.links.address_key(conn);
+        match self.rooms[room].wait_if_needed(hello, address) {
             Ok(None) => self.join(conn, room, hello, now),
             Ok(Some(ticket)) => {
                 tracing::info!(room, ticket, "waiting to be let in");
@@ -364,7 +369,8 @@ impl<L: ServerLinks> RoomServer<L> {
 
     /// Let a connection whose Hello named `room` in, if the room's rules do.
     fn join(&mut self, conn: ConnId, room: usize, hello: &tsunagu_protocol::Hello, now: Duration) {
-        let admitted = self.rooms[room].admit(hello, now, rand::random()).map(|(m, how)| (room, m.info.clone(), m.pose.body, m.resume, how));
+        let address = self.links.address_key(conn);
+        let admitted = self.rooms[room].admit(hello, address, now, rand::random()).map(|(m, how)| (room, m.info.clone(), m.pose.body, m.resume, how));
         let (room, info, spawn, resume, how) = match admitted {
             Ok(admitted) => admitted,
             Err(reason) => return self.refuse(conn, reason),
@@ -422,8 +428,9 @@ impl<L: ServerLinks> RoomServer<L> {
     fn refuse(&mut self, conn: ConnId, reason: RejectReason) {
         tracing::info!(connection = conn, ?reason, "join refused");
         self.send_frame(conn, Channel::Control, &ServerControl::Rejected(reason));
-        self.conns.remove(&conn);
         self.links.close(conn, CloseReason::Refused);
+        // However a connection ends, it leaves the waiting list too.
+        self.forget(conn, Leaving::Gone);
     }
 
     /// Each client gets the avatars the room's interest rules say it is due,
@@ -496,78 +503,105 @@ impl<L: ServerLinks> RoomServer<L> {
         }
     }
 
-    /// Tell the room what an applied event changed. A removal also closes
-    /// the removed person's connection, with the reason; who was removed
-    /// goes to facilitators only.
-    fn tell_room(&mut self, room: usize, event: &ClientEvent, outcome: &ServerEvent, now: Duration) {
-        match (event, outcome) {
-            (ClientEvent::Remove(target), _) => {
-                // The room has let them go already: closing tells no one twice.
-                for conn in self.conns_of(room, *target) {
-                    self.close(conn, CloseReason::Removed);
-                }
-                self.reconnecting.retain(|(r, id, _)| !(*r == room && id == target));
-                tracing::info!(room, session = target.0, "removed by a facilitator");
-                self.broadcast_event(room, outcome, None);
-                let removed = self.rooms[room].removed_people();
-                self.tell_facilitators(room, &removed);
+    /// Tell whom the room said what an applied event changed, then do what
+    /// only the server can: close a removed person's connections, close
+    /// everyone when the meetup ends, brief someone made staff, keep new
+    /// codes, admit or turn away waiting people.
+    fn carry_out(&mut self, room: usize, event: &ClientEvent, told: Told, now: Duration) {
+        if let ClientEvent::Remove(target) = event {
+            // The room has let them go already: closing tells no one twice.
+            for conn in self.conns_of(room, *target) {
+                self.close(conn, CloseReason::Removed);
             }
-            (_, ServerEvent::RemovedPeople(_)) => self.tell_facilitators(room, outcome),
-            // Each moved person is told where they stand now; the others see it in snapshots.
-            (ClientEvent::BringHere(_) | ClientEvent::GatherHere, _) => {
-                for (id, at) in self.rooms[room].take_moves() {
-                    for conn in self.conns_of(room, id) {
-                        self.send_frame(conn, Channel::Events, &ServerEvent::MovedTo(at));
-                    }
-                }
-            }
-            // Everyone goes, with a kind goodbye; nobody's place is kept.
-            (ClientEvent::EndMeetup, _) => {
+            self.reconnecting.retain(|(r, id, _)| !(*r == room && id == target));
+            tracing::info!(room, session = target.0, "removed by a facilitator");
+        }
+        if let ClientEvent::NewInvites = event {
+            tracing::info!(room, "a facilitator gave the room new invites");
+            self.save_codes(room);
+        }
+        for (audience, outcome) in &told {
+            self.tell(room, *audience, outcome);
+        }
+        match event {
+            // Everyone goes, with a kind goodbye; nobody's place is kept, and
+            // nobody still waiting is let in.
+            ClientEvent::EndMeetup => {
                 // Out of the room first, so closing each tells no one of the others leaving.
                 let ended = self.rooms[room].end_meetup();
-                let everyone: Vec<ConnId> = members_in(&self.conns, room).map(|(c, _)| c).collect();
+                let everyone: Vec<ConnId> = self
+                    .conns
+                    .iter()
+                    .filter(|(_, c)| matches!(c.state, ConnState::Member { room: r, .. } | ConnState::Waiting { room: r, .. } if r == room))
+                    .map(|(conn, _)| *conn)
+                    .collect();
+                self.rooms[room].take_decisions();
                 for conn in everyone {
                     self.close(conn, CloseReason::MeetupEnded);
                 }
                 self.reconnecting.retain(|(r, _, _)| *r != room);
                 tracing::info!(room, people = ended.len(), "a facilitator ended the meetup");
             }
-            (ClientEvent::SetRole(target, tsunagu_protocol::Role::Facilitator), _) => {
-                self.broadcast_event(room, outcome, None);
+            ClientEvent::SetRole(target, tsunagu_protocol::Role::Facilitator) => {
                 for conn in self.conns_of(room, *target) {
                     self.brief_facilitator(conn, room);
                 }
             }
-            // Only the person asked recentres.
-            (ClientEvent::AskRecentre(target), _) => {
-                for conn in self.conns_of(room, *target) {
-                    self.send_frame(conn, Channel::Events, outcome);
+            ClientEvent::LetIn(_) | ClientEvent::TurnAway(_) | ClientEvent::SetWaitingRoom(_) | ClientEvent::Remove(_) => self.carry_out_decisions(room, now),
+            ClientEvent::SetRole(_, tsunagu_protocol::Role::Participant)
+            | ClientEvent::SetLook(_)
+            | ClientEvent::Gesture(_)
+            | ClientEvent::RaiseHand(_)
+            | ClientEvent::Stamp(_)
+            | ClientEvent::Chat(_)
+            | ClientEvent::Grab(_)
+            | ClientEvent::Release(..)
+            | ClientEvent::HangWish(..)
+            | ClientEvent::TakeDownWish(_)
+            | ClientEvent::Mute(..)
+            | ClientEvent::LockRoom(_)
+            | ClientEvent::LetBackIn(_)
+            | ClientEvent::BringHere(_)
+            | ClientEvent::GatherHere
+            | ClientEvent::NewInvites
+            | ClientEvent::AskRecentre(_)
+            | ClientEvent::ReleasePlace(_)
+            | ClientEvent::TakeDownWishesOf(_)
+            | ClientEvent::PutThingsBack
+            | ClientEvent::TellStaff(..) => {}
+        }
+    }
+
+    /// Send `event` to `audience` in `room`.
+    fn tell(&mut self, room: usize, audience: Audience, event: &ServerEvent) {
+        match audience {
+            Audience::Everyone => self.broadcast_event(room, event, None),
+            Audience::Staff => self.tell_facilitators(room, event),
+            Audience::Only(id) => {
+                for conn in self.conns_of(room, id) {
+                    self.send_frame(conn, Channel::Events, event);
                 }
             }
-            (_, ServerEvent::WaitingPeople(_)) => {
-                self.tell_facilitators(room, outcome);
-                self.carry_out_decisions(room, now);
-            }
-            (ClientEvent::SetWaitingRoom(_), _) => {
-                self.broadcast_event(room, outcome, None);
-                self.carry_out_decisions(room, now);
-            }
-            (_, ServerEvent::Invites(_)) => {
-                tracing::info!(room, "a facilitator gave the room new invites");
-                if let Some(saver) = self.codes_saver.as_mut() {
-                    let configs: Vec<RoomConfig> = self.rooms.iter().map(|r| r.config().clone()).collect();
-                    saver(&configs);
-                }
-                self.tell_facilitators(room, outcome);
-            }
-            _ => self.broadcast_event(room, outcome, None),
+        }
+    }
+
+    /// Keep every room's codes with the saver; if that fails, the
+    /// facilitators of `room` are told on screen, not only the log.
+    fn save_codes(&mut self, room: usize) {
+        let Some(saver) = self.codes_saver.as_mut() else { return };
+        let configs: Vec<RoomConfig> = self.rooms.iter().map(|r| r.config().clone()).collect();
+        if let Err(why) = saver(&configs) {
+            tracing::error!("could not save the new invites: {why}");
+            self.tell_facilitators(room, &ServerEvent::StaffNotice(tsunagu_protocol::StaffNotice::InvitesNotSaved));
         }
     }
 
     /// What only facilitators are told, for one who just came in or became one:
     /// whom the others removed, who waits, and the invites to pass on.
     fn brief_facilitator(&mut self, conn: ConnId, room: usize) {
-        let briefing = [self.rooms[room].removed_people(), self.rooms[room].waiting_people(), self.rooms[room].invites()];
+        let Some(ConnState::Member { id, .. }) = self.conns.get(&conn).map(|c| c.state) else { return };
+        let r = &self.rooms[room];
+        let briefing = [r.removed_people(), r.waiting_people(), r.kept_places(), r.invites_for(id)];
         for event in &briefing {
             self.send_frame(conn, Channel::Events, event);
         }
@@ -596,14 +630,20 @@ impl<L: ServerLinks> RoomServer<L> {
         members_in(&self.conns, room).filter(|(_, member)| *member == id).map(|(c, _)| c).collect()
     }
 
+    /// Send `event` to the facilitators of `room`. The codes are shaped for
+    /// each: only people who came with the facilitator invite are told it.
     fn tell_facilitators(&mut self, room: usize, event: &ServerEvent) {
         let Ok(bytes) = encode(event, MAX_FRAME_BYTES) else { return };
-        let staff: Vec<ConnId> = members_in(&self.conns, room)
+        let staff: Vec<(ConnId, PeerId)> = members_in(&self.conns, room)
             .filter(|(_, id)| self.rooms[room].member(*id).is_some_and(|m| m.info.role == tsunagu_protocol::Role::Facilitator))
-            .map(|(c, _)| c)
             .collect();
-        for conn in staff {
-            self.links.send(conn, Channel::Events, bytes.clone());
+        for (conn, id) in staff {
+            if let ServerEvent::Invites(_) = event {
+                let shaped = self.rooms[room].invites_for(id);
+                self.send_frame(conn, Channel::Events, &shaped);
+            } else {
+                self.links.send(conn, Channel::Events, bytes.clone());
+            }
         }
     }
 

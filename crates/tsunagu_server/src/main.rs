@@ -142,15 +142,14 @@ fn main() -> ExitCode {
     let closed = saved.closed.clone();
     let saver_dir = data_dir.clone();
     let save_codes = move |rooms: &[tsunagu_room::RoomConfig]| {
-        if let Err(e) = codes::save(&saver_dir, rooms, &closed).and_then(|()| write_staff_invites(&saver_dir, rooms, &invite)) {
-            tracing::error!("could not keep the new room codes: {e}");
-        }
+        let saved = codes::save(&saver_dir, rooms, &closed).and_then(|()| write_staff_invites(&saver_dir, rooms, &invite).map(|_| ()));
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "A facilitator changed the invites. The old ones bring back only people already inside.");
         for (i, room) in rooms.iter().enumerate() {
             let _ = writeln!(out, "Room {}: participant invite: {}", i + 1, invite(&room.code));
         }
         let _ = out.flush();
+        saved.map_err(|e| e.to_string())
     };
     let server = RoomServer::with_rooms(links, rooms).with_closed_codes(saved.closed).with_codes_saver(Box::new(save_codes));
     serve_until_stopped(server, &stop);

@@ -25,11 +25,13 @@ pub const STAFF_CODE: &str = "stepper-room-staff";
 struct TrackedConnector {
     hub: MemoryConnector,
     opened: Arc<Mutex<Vec<ConnId>>>,
+    /// The address key its connections come from (0: each its own).
+    address: u64,
 }
 
 impl Connector for TrackedConnector {
     fn open(&mut self) -> Result<Box<dyn ClientLink>, String> {
-        let link = self.hub.connect();
+        let link = self.hub.connect_from(self.address);
         self.opened.lock().unwrap_or_else(|e| e.into_inner()).push(link.id());
         Ok(Box::new(link))
     }
@@ -120,9 +122,16 @@ impl Stepper {
     /// Add a client from installation `device` (the same number as an earlier
     /// client's is that client started again). Returns its index.
     pub fn connect_from(&mut self, code: &str, nickname: &str, device: u64) -> usize {
+        self.connect_at(code, nickname, device, 0)
+    }
+
+    /// Add a client from installation `device` at address key `address`
+    /// (clients with the same nonzero key share an address, as a ward behind
+    /// one NAT, or one machine). Returns its index.
+    pub fn connect_at(&mut self, code: &str, nickname: &str, device: u64, address: u64) -> usize {
         let hello = Hello::new(code, nickname, AvatarLook::with_color([200, 120, 80])).from_device(device);
         let opened = Arc::new(Mutex::new(Vec::new()));
-        let connector = TrackedConnector { hub: self.connector.clone(), opened: opened.clone() };
+        let connector = TrackedConnector { hub: self.connector.clone(), opened: opened.clone(), address };
         let core = ClientCore::join(Box::new(connector), hello, self.now);
         self.clients.push(TestClient { core, events: Vec::new(), opened });
         self.clients.len() - 1
@@ -179,6 +188,8 @@ pub const TICK: Duration = Duration::from_nanos(1_000_000_000 / 30);
 
 #[cfg(test)]
 mod play_tests;
+#[cfg(test)]
+mod insider_tests;
 #[cfg(test)]
 mod safety_tests;
 #[cfg(test)]

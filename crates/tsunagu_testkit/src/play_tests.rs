@@ -17,7 +17,7 @@ use tsunagu_sim::WardLayout;
 
 use super::*;
 
-const BALL: u16 = 0;
+pub(crate) const BALL: u16 = 0;
 const FIRST_DART: u16 = 5;
 
 fn pose(body: Vec3, rotation: Quat) -> AvatarPose {
@@ -26,7 +26,7 @@ fn pose(body: Vec3, rotation: Quat) -> AvatarPose {
 
 /// Walk each `(client, to, facing)` there at walking speed, a pose every tick,
 /// as a person would (the room refuses faster steps).
-fn walk(s: &mut Stepper, moves: &[(usize, Vec3, Vec3)]) {
+pub(crate) fn walk(s: &mut Stepper, moves: &[(usize, Vec3, Vec3)]) {
     let mut at: Vec<Vec3> = moves.iter().map(|(i, _, _)| wire_pos(s.server.room().member(s.clients[*i].id().unwrap()).unwrap().pose.body.pos)).collect();
     for _ in 0..600 {
         let mut all_there = true;
@@ -62,7 +62,7 @@ fn refusals(client: &TestClient) -> Vec<Refusal> {
 }
 
 /// Beside the ball on the rug, facing it.
-fn by_the_ball() -> Vec3 {
+pub(crate) fn by_the_ball() -> Vec3 {
     let rug = WardLayout::ward().rug.0;
     Vec3::new(rug.x, 0.0, rug.z + 1.3)
 }
@@ -119,7 +119,8 @@ fn two_grabbing_at_once_exactly_one_holds_and_the_other_cannot_throw_it() {
     walk(&mut s, &[(a, by_the_ball(), Vec3::NEG_Z), (b, by_the_ball() + Vec3::new(0.6, 0.0, 0.0), Vec3::NEG_Z)]);
     s.send_event(a, ClientEvent::Grab(BALL));
     s.send_event(b, ClientEvent::Grab(BALL));
-    s.run(3, TICK);
+    // The ball comes to the hand no faster than a throw flies (8 m/s): a few ticks.
+    s.run(10, TICK);
     let held: Vec<_> = s.clients[a].events.iter().filter_map(|e| if let RoomEvent::Held(who, BALL) = e { Some(*who) } else { None }).collect();
     assert_eq!(held.len(), 1, "exactly one grant: {held:?}");
     let holder = &held[0];

@@ -93,7 +93,14 @@ fn a_removed_child_stays_out_after_restarting_until_a_facilitator_lets_them_back
     s.send_event(staff, ClientEvent::LetBackIn(listed[0].id));
     s.run(2, TICK);
     assert!(s.clients[staff].core.room().removed().is_empty());
+    // The removal switched the waiting room on by itself, and the staff were told.
+    assert!(s.clients[staff].events.contains(&RoomEvent::StaffNotice(tsunagu_protocol::StaffNotice::WaitingRoomAfterRemoval)));
+    assert!(s.server.room().has_waiting_room());
     let back = s.connect_from(ROOM_CODE, "ひなた", device);
+    s.run(3, TICK);
+    assert!(s.clients[back].events.contains(&RoomEvent::Waiting), "let back in, they did not wait for the nurse");
+    let ticket = s.clients[staff].core.room().waiting()[0].ticket;
+    s.send_event(staff, ClientEvent::LetIn(ticket));
     s.run(3, TICK);
     assert!(s.clients[back].id().is_some(), "let back in, they could not join: {:?}", s.clients[back].rejected());
     // Nobody removes themselves by mistake.

@@ -255,8 +255,9 @@ fn the_same_in_a_full_room() {
 }
 
 #[test]
-fn a_kept_place_is_not_given_to_a_newcomer() {
-    let mut s = Stepper::new(2);
+fn a_kept_place_waits_for_its_owner_but_gives_way_to_a_newcomer_in_a_full_room() {
+    // Room to spare: the dropped child comes back to their own place.
+    let mut s = Stepper::new(3);
     let a = s.connect(ROOM_CODE, "a");
     s.connect(ROOM_CODE, "b");
     s.run(2, TICK);
@@ -264,9 +265,22 @@ fn a_kept_place_is_not_given_to_a_newcomer() {
     s.connector.cut(s.clients[a].conn().unwrap());
     let c = s.connect(ROOM_CODE, "c");
     s.run(30, TICK);
-    assert_eq!(s.clients[c].rejected(), Some(RejectReason::RoomFull));
+    assert!(s.clients[c].id().is_some());
     assert_eq!(s.clients[a].id(), Some(id));
     assert!(s.clients[a].core.in_room());
+    // A full room: the newcomer is not kept out by a place that may never be
+    // used again (twenty ghost seats once filled a room); the oldest goes.
+    let mut s = Stepper::new(2);
+    let a = s.connect(ROOM_CODE, "a");
+    s.connect(ROOM_CODE, "b");
+    s.run(2, TICK);
+    s.connector.cut(s.clients[a].conn().unwrap());
+    s.step(TICK);
+    assert_eq!(s.server.room().places_kept(), 1);
+    let c = s.connect(ROOM_CODE, "c");
+    s.run(30, TICK);
+    assert!(s.clients[c].id().is_some(), "a newcomer was refused for a kept place: {:?}", s.clients[c].rejected());
+    assert_eq!(s.server.room().places_kept(), 0);
 }
 
 #[test]

@@ -63,6 +63,8 @@ enum Outgoing {
 
 struct ServerConn {
     connection: Connection,
+    /// Where it came from, salted (see `ServerLinks::address_key`).
+    address: u64,
     control: Sender<Outgoing>,
     events: Sender<Vec<u8>>,
 }
@@ -81,6 +83,8 @@ struct Shared {
     drops: Arc<DropCounters>,
     traffic: TrafficLimits,
     started: Instant,
+    /// Salts address keys: random for each run, so a key names no address.
+    address_salt: std::hash::RandomState,
 }
 
 /// A listening QUIC room server endpoint; implements [`ServerLinks`].
@@ -131,6 +135,7 @@ impl QuicServer {
             drops: Arc::default(),
             traffic: config.traffic,
             started: Instant::now(),
+            address_salt: std::hash::RandomState::new(),
         };
         runtime.spawn(accept_loop(endpoint.clone(), shared.clone(), config));
         Ok(QuicServer { inbox, urgent, waited: None, shared, endpoint, local_addr, fingerprint, runtime: Some(runtime) })
@@ -192,6 +197,10 @@ impl Drop for QuicServer {
 impl ServerLinks for QuicServer {
     fn try_recv(&mut self) -> Option<ServerLinkEvent> {
         self.waited.take().or_else(|| self.urgent.try_recv().ok()).or_else(|| self.inbox.try_recv().ok())
+    }
+
+    fn address_key(&self, conn: ConnId) -> u64 {
+        self.shared.registry.lock().unwrap_or_else(|e| e.into_inner()).get(&conn).map_or(0, |c| c.address)
     }
 
     /// Wakes for urgent datagrams and room events only; the rest is read at the next tick.
@@ -350,7 +359,8 @@ async fn accept_loop(endpoint: Endpoint, shared: Shared, config: QuicServerConfi
         let id = next_id.fetch_add(1, Ordering::Relaxed);
         let (shared, admission, pending) = (shared.clone(), admission.clone(), pending.clone());
         tokio::spawn(async move {
-            serve_connection(id, incoming, shared.clone(), &pending).await;
+            let address = std::hash::BuildHasher::hash_one(&shared.address_salt, key).max(1);
+            serve_connection(id, address, incoming, shared.clone(), &pending).await;
             shared.registry.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
             let mut admission = admission.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(n) = admission.open.get_mut(&key) {
@@ -411,7 +421,7 @@ async fn announce(shared: &Shared, event: ServerLinkEvent) {
     let _ = tokio::task::spawn_blocking(move || inbox.send(event)).await;
 }
 
-async fn serve_connection(id: ConnId, incoming: quinn::Incoming, shared: Shared, pending: &std::sync::atomic::AtomicUsize) {
+async fn serve_connection(id: ConnId, address: u64, incoming: quinn::Incoming, shared: Shared, pending: &std::sync::atomic::AtomicUsize) {
     let handshake = async {
         let connecting = incoming.accept().ok()?;
         tokio::time::timeout(CONNECT_TIMEOUT * 2, connecting).await.ok()?.ok()
@@ -425,7 +435,7 @@ async fn serve_connection(id: ConnId, incoming: quinn::Incoming, shared: Shared,
         .registry
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(id, ServerConn { connection: connection.clone(), control: control_tx, events: events_tx });
+        .insert(id, ServerConn { connection: connection.clone(), address, control: control_tx, events: events_tx });
     announce(&shared, ServerLinkEvent::Connected(id)).await;
 
     match tokio::time::timeout(CONTROL_DEADLINE, connection.accept_bi()).await {

@@ -1,0 +1,270 @@
+//! What members do in the room: their events under the room's rules, and the
+//! facilitators' actions. Every event is matched by name (no wildcard arm), so
+//! a new one cannot compile without a rule here.
+//!
+//! Powers come in two strengths. Whoever is a facilitator **now** may look
+//! after participants (mute, move, remove, let in). Only people who came in
+//! with the facilitator invite may act on staff, make or unmake staff, let a
+//! removed person back, change the invites or end the meetup: a child made
+//! staff in the room holds no key to the room and cannot take it from the
+//! nurse.
+
+use std::time::Duration;
+
+use tsunagu_protocol::{ClientEvent, Concern, NicknameProblem, PeerId, Refusal, RefusalReason, Role, ServerEvent, StaffNotice, chat_problem, normalize_chat};
+
+use crate::{Member, Removal, Room, codes};
+
+/// Who is told something the room decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Everyone in the room, the sender included.
+    Everyone,
+    /// The facilitators only (an `Invites` is shaped for each: see [`Room::invites_for`]).
+    Staff,
+    /// One person only.
+    Only(PeerId),
+}
+
+/// What an applied event tells whom, in order.
+pub type Told = Vec<(Audience, ServerEvent)>;
+
+impl Room {
+    /// Apply a member's event under the room's rules. `Ok` is what to tell
+    /// whom; `Err` goes back to the sender alone. Allowances are per
+    /// connection, installation and address together (see `people`).
+    pub fn apply_event(&mut self, id: PeerId, event: &ClientEvent, now: Duration) -> Result<Told, Refusal> {
+        let kind = event.kind();
+        let refuse = |reason| Refusal { kind, reason };
+        let Some(member) = self.members.get_mut(&id) else { return Err(refuse(RefusalReason::NotAllowed)) };
+        if !self.allowances.allow(&mut member.events, &member.who, kind, now) {
+            return Err(refuse(RefusalReason::TooFast));
+        }
+        let everyone = |event| Ok(vec![(Audience::Everyone, event)]);
+        // A facilitator's quiet stops everything a person can show or say.
+        let expresses = matches!(event, ClientEvent::Gesture(_) | ClientEvent::Stamp(_) | ClientEvent::Chat(_) | ClientEvent::HangWish(..));
+        if expresses && member.info.muted {
+            return Err(refuse(RefusalReason::Quieted));
+        }
+        match event {
+            ClientEvent::SetLook(look) => {
+                member.info.look = *look;
+                everyone(ServerEvent::PeerChanged(member.info.clone()))
+            }
+            ClientEvent::RaiseHand(raised) => {
+                member.info.hand_raised = *raised;
+                everyone(ServerEvent::PeerChanged(member.info.clone()))
+            }
+            ClientEvent::Gesture(gesture) => everyone(ServerEvent::Gesture(id, *gesture)),
+            ClientEvent::Stamp(stamp) => everyone(ServerEvent::Stamp(id, *stamp)),
+            ClientEvent::Chat(text) => match chat_problem(text) {
+                None => everyone(ServerEvent::Chat(id, normalize_chat(text))),
+                Some(NicknameProblem::TooLong) => Err(refuse(RefusalReason::TooLong)),
+                Some(_) => Err(refuse(RefusalReason::TextNotAllowed)),
+            },
+            ClientEvent::Grab(object) => self.play.grab(member, *object).map(|e| vec![(Audience::Everyone, e)]).map_err(refuse),
+            ClientEvent::Release(object, velocity) => {
+                self.play.release(id, *object, *velocity, &self.layout).map(|e| vec![(Audience::Everyone, e)]).map_err(refuse)
+            }
+            ClientEvent::HangWish(paper, text) => {
+                let who = member.who.clone();
+                self.play.hang_wish(id, who, *paper, text).map(|e| vec![(Audience::Everyone, e)]).map_err(refuse)
+            }
+            ClientEvent::TakeDownWish(wish) => {
+                let facilitator = member.info.role == Role::Facilitator;
+                self.play.take_down_wish(*wish, |w| facilitator || w.by == id).map(|e| vec![(Audience::Everyone, e)]).map_err(refuse)
+            }
+            ClientEvent::TellStaff(about, concern) => {
+                if *about == id || !self.members.contains_key(about) {
+                    return Err(refuse(RefusalReason::Unknown));
+                }
+                Ok(vec![(Audience::Staff, ServerEvent::Concern(Concern { from: id, about: *about, kind: *concern }))])
+            }
+            ClientEvent::Mute(..)
+            | ClientEvent::Remove(_)
+            | ClientEvent::SetRole(..)
+            | ClientEvent::LockRoom(_)
+            | ClientEvent::LetBackIn(_)
+            | ClientEvent::BringHere(_)
+            | ClientEvent::GatherHere
+            | ClientEvent::EndMeetup
+            | ClientEvent::SetWaitingRoom(_)
+            | ClientEvent::LetIn(_)
+            | ClientEvent::TurnAway(_)
+            | ClientEvent::NewInvites
+            | ClientEvent::AskRecentre(_)
+            | ClientEvent::ReleasePlace(_)
+            | ClientEvent::TakeDownWishesOf(_)
+            | ClientEvent::PutThingsBack => {
+                // The role as it is now: a demoted facilitator has lost these at once.
+                if member.info.role != Role::Facilitator {
+                    return Err(refuse(RefusalReason::NotAllowed));
+                }
+                self.facilitate(id, event, now).map_err(refuse)
+            }
+        }
+    }
+
+    /// Whether facilitator `by` may act on `target`: anyone on participants;
+    /// only people with the facilitator invite on staff.
+    fn may_act_on(&self, by: PeerId, target: &Member) -> bool {
+        let staff = target.info.role == Role::Facilitator || target.has_staff_invite();
+        !staff || self.members.get(&by).is_some_and(Member::has_staff_invite)
+    }
+
+    /// A facilitator's action on someone or on the room. A removal tells
+    /// everyone `PeerLeft` (the caller also closes the removed person's
+    /// connection). A move tells each moved person `MovedTo`. Ending the
+    /// meetup tells no one: the caller closes everyone.
+    fn facilitate(&mut self, by: PeerId, event: &ClientEvent, now: Duration) -> Result<Told, RefusalReason> {
+        let staff_invite = self.members.get(&by).is_some_and(Member::has_staff_invite);
+        let target = |room: &Room, id: &PeerId| -> Result<(), RefusalReason> {
+            let member = room.members.get(id).ok_or(RefusalReason::Unknown)?;
+            if room.may_act_on(by, member) { Ok(()) } else { Err(RefusalReason::NotAllowed) }
+        };
+        let everyone = |event| Ok(vec![(Audience::Everyone, event)]);
+        match event {
+            ClientEvent::BringHere(id) if *id == by => Err(RefusalReason::NotAllowed),
+            ClientEvent::BringHere(id) => {
+                target(self, id)?;
+                self.gather(by, &[*id], now);
+                Ok(self.take_moves().into_iter().map(|(id, at)| (Audience::Only(id), ServerEvent::MovedTo(at))).collect())
+            }
+            ClientEvent::GatherHere => {
+                let people: Vec<PeerId> = self.members.values().filter(|m| m.info.id != by && self.may_act_on(by, m)).map(|m| m.info.id).collect();
+                self.gather(by, &people, now);
+                Ok(self.take_moves().into_iter().map(|(id, at)| (Audience::Only(id), ServerEvent::MovedTo(at))).collect())
+            }
+            ClientEvent::EndMeetup if !staff_invite => Err(RefusalReason::NotAllowed),
+            ClientEvent::EndMeetup => Ok(Vec::new()),
+            ClientEvent::Mute(id, on) => {
+                target(self, id)?;
+                let member = self.members.get_mut(id).ok_or(RefusalReason::Unknown)?;
+                member.info.muted = *on;
+                let who = member.who.clone();
+                let info = member.info.clone();
+                // The quiet holds if they come back, on any connection of theirs.
+                self.quieted.retain(|q| !q.matches(&who));
+                if *on {
+                    self.quieted.push(who);
+                }
+                everyone(ServerEvent::PeerChanged(info))
+            }
+            ClientEvent::SetRole(..) if !staff_invite => Err(RefusalReason::NotAllowed),
+            ClientEvent::SetRole(id, role) => {
+                target(self, id)?;
+                let member = self.members.get_mut(id).ok_or(RefusalReason::Unknown)?;
+                member.info.role = *role;
+                let mut told = vec![(Audience::Everyone, ServerEvent::PeerChanged(member.info.clone()))];
+                if *role == Role::Participant {
+                    // Made staff in the room, they may hold more connections
+                    // (or a kept place) from the same installation: all of
+                    // them are participants again.
+                    let who = member.who.clone();
+                    for other in self.members.values_mut().filter(|m| m.info.id != *id && m.who.same_device(&who) && !m.has_staff_invite()) {
+                        if other.info.role == Role::Facilitator {
+                            other.info.role = Role::Participant;
+                            told.push((Audience::Everyone, ServerEvent::PeerChanged(other.info.clone())));
+                        }
+                    }
+                    for kept in self.departed.values_mut().filter(|d| d.who.same_device(&who) && d.invited_as != Role::Facilitator) {
+                        kept.info.role = Role::Participant;
+                    }
+                }
+                Ok(told)
+            }
+            ClientEvent::Remove(id) if *id == by => Err(RefusalReason::NotAllowed),
+            ClientEvent::Remove(id) => {
+                target(self, id)?;
+                Ok(self.remove_person(*id))
+            }
+            ClientEvent::LockRoom(on) => {
+                self.locked = *on;
+                everyone(ServerEvent::RoomLocked(*on))
+            }
+            ClientEvent::SetWaitingRoom(on) => {
+                self.waiting_room = *on;
+                if !on {
+                    self.let_everyone_in();
+                }
+                everyone(ServerEvent::WaitingRoom(*on))
+            }
+            ClientEvent::LetIn(ticket) | ClientEvent::TurnAway(ticket) => {
+                let at = self.waiting.iter().position(|w| w.ticket == *ticket).ok_or(RefusalReason::Unknown)?;
+                let waiter = self.waiting.remove(at);
+                let admitted = matches!(event, ClientEvent::LetIn(_)).then_some(waiter.hello);
+                self.decided.push((waiter.ticket, admitted));
+                Ok(vec![(Audience::Staff, self.waiting_people())])
+            }
+            ClientEvent::AskRecentre(id) => {
+                target(self, id)?;
+                Ok(vec![(Audience::Only(*id), ServerEvent::Recentre)])
+            }
+            ClientEvent::NewInvites if !staff_invite => Err(RefusalReason::NotAllowed),
+            ClientEvent::NewInvites => {
+                let (code, facilitator_code) = codes::fresh_code_pair();
+                let old_code = std::mem::replace(&mut self.config.code, code);
+                let old_facilitator_code = std::mem::replace(&mut self.config.facilitator_code, facilitator_code);
+                self.retired_codes.extend([(old_code, Role::Participant), (old_facilitator_code, Role::Facilitator)]);
+                let beyond = self.retired_codes.len().saturating_sub(crate::RETIRED_CODES_KEPT * 2);
+                self.retired_codes.drain(..beyond);
+                Ok(vec![(Audience::Staff, self.invites_for(by))])
+            }
+            ClientEvent::LetBackIn(_) if !staff_invite => Err(RefusalReason::NotAllowed),
+            ClientEvent::LetBackIn(removal) => {
+                if self.removed.retain(|r| r.id != *removal) == 0 {
+                    return Err(RefusalReason::Unknown);
+                }
+                Ok(vec![(Audience::Staff, self.removed_people())])
+            }
+            ClientEvent::ReleasePlace(id) => {
+                if self.release_kept(|d| d.info.id == *id) == 0 {
+                    return Err(RefusalReason::Unknown);
+                }
+                Ok(self.take_kept_change().map(|e| (Audience::Staff, e)).into_iter().collect())
+            }
+            ClientEvent::TakeDownWishesOf(id) => {
+                let taken = self.play.take_down_wishes(|w| w.by == *id);
+                if taken.is_empty() {
+                    return Err(RefusalReason::Unknown);
+                }
+                Ok(taken.into_iter().map(|e| (Audience::Everyone, e)).collect())
+            }
+            ClientEvent::PutThingsBack => Ok(self.play.put_back(&self.layout).into_iter().map(|e| (Audience::Everyone, e)).collect()),
+            ClientEvent::SetLook(_)
+            | ClientEvent::Gesture(_)
+            | ClientEvent::RaiseHand(_)
+            | ClientEvent::Stamp(_)
+            | ClientEvent::Chat(_)
+            | ClientEvent::Grab(_)
+            | ClientEvent::Release(..)
+            | ClientEvent::HangWish(..)
+            | ClientEvent::TakeDownWish(_)
+            | ClientEvent::TellStaff(..) => Err(RefusalReason::NotAllowed),
+        }
+    }
+
+    /// `id` is removed: out, kept out (their installation, or their name from
+    /// their address) until a facilitator with the invite lets them back,
+    /// their wishes down; the waiting room comes on by itself, and the staff
+    /// are told.
+    fn remove_person(&mut self, id: PeerId) -> Told {
+        let Some(member) = self.members.remove(&id) else { return Vec::new() };
+        let who = member.who;
+        // A place kept for their other connection would bring them back.
+        self.release_kept(|d| d.who.matches(&who));
+        let mut told = vec![(Audience::Everyone, ServerEvent::PeerLeft(id))];
+        let removal = Removal { id: self.next_removal, who: who.clone(), nickname: member.info.nickname };
+        self.next_removal = self.next_removal.wrapping_add(1).max(1);
+        self.removed.push(removal);
+        told.push((Audience::Staff, self.removed_people()));
+        let wishes = self.play.take_down_wishes(|w| w.by == id);
+        told.extend(wishes.into_iter().map(|e| (Audience::Everyone, e)));
+        if !self.waiting_room {
+            self.waiting_room = true;
+            told.push((Audience::Everyone, ServerEvent::WaitingRoom(true)));
+            told.push((Audience::Staff, ServerEvent::StaffNotice(StaffNotice::WaitingRoomAfterRemoval)));
+        }
+        told
+    }
+}
