@@ -77,10 +77,18 @@ pub(super) async fn frame_reader(mut recv: RecvStream, channel: Channel, connect
     }
 }
 
-/// Reads datagrams, stamps their arrival and kind, and hands them on.
+/// Reads datagrams, stamps their arrival and kind, and hands them on. One
+/// over the protocol's size is a violation that closes the connection (it
+/// was once dropped before the traffic limits counted it, so a flood of them
+/// was never closed).
 pub(super) async fn datagram_reader(connection: Connection, deliver: impl Fn(LinkEvent) -> Delivered) {
     while let Ok(bytes) = connection.read_datagram().await {
-        if bytes.len() <= MAX_DATAGRAM_BYTES && matches!(deliver(LinkEvent::Datagram(Datagram::arriving(bytes.to_vec()))), Delivered::Stop) {
+        if bytes.len() > MAX_DATAGRAM_BYTES {
+            tracing::warn!("closing a connection: a datagram over the size limit");
+            close_with(&connection, CloseReason::ProtocolViolation);
+            return;
+        }
+        if matches!(deliver(LinkEvent::Datagram(Datagram::arriving(bytes.to_vec()))), Delivered::Stop) {
             return;
         }
     }

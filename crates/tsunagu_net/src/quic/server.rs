@@ -17,7 +17,7 @@ use tsunagu_protocol::{ALPN, CloseReason};
 
 use super::framing::{Delivered, close_with, datagram_reader, frame_reader, link_end, write_frame};
 use super::identity::{fingerprint, load_or_create_identity};
-use super::{CONNECT_TIMEOUT, CONTROL_DEADLINE, INBOX_CAPACITY, OUTBOX_CAPACITY, QuicError, provider, runtime, transport_config};
+use super::{CONTROL_DEADLINE, INBOX_CAPACITY, OUTBOX_CAPACITY, QuicError, provider, runtime, transport_config};
 use crate::limits::{TokenBucket, TrafficLimits, TrafficWindow};
 use crate::link::{Channel, ConnId, LinkEvent, ServerLinkEvent, ServerLinks};
 
@@ -294,6 +294,13 @@ pub const NEW_CONNECTIONS_PER_SECOND: f64 = 5.0;
 pub const RETRY_ABOVE_PENDING: usize = 8;
 /// Most handshakes in progress at once; more are refused.
 pub const MAX_PENDING_HANDSHAKES: usize = 128;
+/// Most handshakes in progress at once from one address: a handful of
+/// addresses that start handshakes and never finish them cannot hold the
+/// door shut for everyone else.
+pub const MAX_PENDING_PER_ADDRESS: usize = 8;
+/// A handshake not finished by then is dropped (a real client on a slow ward
+/// network finishes in well under a second).
+pub const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(3);
 
 /// What limits apply to together: an IPv4 address, or the /64 of an IPv6 one
 /// (a single host is usually given a whole /64).
@@ -308,6 +315,8 @@ fn address_key(ip: IpAddr) -> IpAddr {
 #[derive(Default)]
 struct Admission {
     open: HashMap<IpAddr, usize>,
+    /// Handshakes in progress, per address.
+    pending: HashMap<IpAddr, usize>,
     buckets: HashMap<IpAddr, TokenBucket>,
 }
 
@@ -345,7 +354,11 @@ async fn accept_loop(endpoint: Endpoint, shared: Shared, config: QuicServerConfi
         let allowed = {
             let mut admission = admission.lock().unwrap_or_else(|e| e.into_inner());
             let from_key = admission.open.get(&key).copied().unwrap_or(0);
-            total < config.max_connections && from_key < config.max_per_address && admission.new_connection_allowed(key, shared.started.elapsed())
+            let pending_from_key = admission.pending.get(&key).copied().unwrap_or(0);
+            total < config.max_connections
+                && from_key < config.max_per_address
+                && pending_from_key < MAX_PENDING_PER_ADDRESS
+                && admission.new_connection_allowed(key, shared.started.elapsed())
         };
         if !allowed {
             // Counted, not logged per connection: a flood must not flood the log,
@@ -354,13 +367,29 @@ async fn accept_loop(endpoint: Endpoint, shared: Shared, config: QuicServerConfi
             incoming.refuse();
             continue;
         }
-        *admission.lock().unwrap_or_else(|e| e.into_inner()).open.entry(key).or_insert(0) += 1;
+        {
+            let mut admission = admission.lock().unwrap_or_else(|e| e.into_inner());
+            *admission.open.entry(key).or_insert(0) += 1;
+            *admission.pending.entry(key).or_insert(0) += 1;
+        }
         pending.fetch_add(1, Ordering::Relaxed);
         let id = next_id.fetch_add(1, Ordering::Relaxed);
         let (shared, admission, pending) = (shared.clone(), admission.clone(), pending.clone());
         tokio::spawn(async move {
             let address = std::hash::BuildHasher::hash_one(&shared.address_salt, key).max(1);
-            serve_connection(id, address, incoming, shared.clone(), &pending).await;
+            let handshake_over = {
+                let admission = admission.clone();
+                move || {
+                    let mut admission = admission.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(n) = admission.pending.get_mut(&key) {
+                        *n -= 1;
+                        if *n == 0 {
+                            admission.pending.remove(&key);
+                        }
+                    }
+                }
+            };
+            serve_connection(id, address, incoming, shared.clone(), &pending, handshake_over).await;
             shared.registry.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
             let mut admission = admission.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(n) = admission.open.get_mut(&key) {
@@ -421,13 +450,21 @@ async fn announce(shared: &Shared, event: ServerLinkEvent) {
     let _ = tokio::task::spawn_blocking(move || inbox.send(event)).await;
 }
 
-async fn serve_connection(id: ConnId, address: u64, incoming: quinn::Incoming, shared: Shared, pending: &std::sync::atomic::AtomicUsize) {
+async fn serve_connection(
+    id: ConnId,
+    address: u64,
+    incoming: quinn::Incoming,
+    shared: Shared,
+    pending: &std::sync::atomic::AtomicUsize,
+    handshake_over: impl FnOnce(),
+) {
     let handshake = async {
         let connecting = incoming.accept().ok()?;
-        tokio::time::timeout(CONNECT_TIMEOUT * 2, connecting).await.ok()?.ok()
+        tokio::time::timeout(HANDSHAKE_DEADLINE, connecting).await.ok()?.ok()
     };
     let connection = handshake.await;
     pending.fetch_sub(1, Ordering::Relaxed);
+    handshake_over();
     let Some(connection) = connection else { return };
     let (control_tx, control_rx) = channel(OUTBOX_CAPACITY);
     let (events_tx, events_rx) = channel(OUTBOX_CAPACITY);
