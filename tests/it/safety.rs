@@ -17,7 +17,7 @@ use crate::expression::frame;
 /// My client joined with `code`, with the HUD's staff section, and a child in the room.
 fn app_with_a_child(code: &str) -> (Stepper, App, usize) {
     let mut stepper = Stepper::new(4);
-    let hello = Hello::new(code, "かんごし", AvatarLook::with_color([255, 160, 80])).from_device(1);
+    let hello = Hello::new(code, "わたし", AvatarLook::with_color([255, 160, 80])).from_device(1);
     let mut app = tsunagu_client::headless::room_app(ClientCore::join(Box::new(stepper.connector.clone()), hello, Duration::ZERO), TICK);
     let font = app.world().resource::<UiFont>().clone();
     app.world_mut().commands().spawn(Node::default()).with_children(|hud| {

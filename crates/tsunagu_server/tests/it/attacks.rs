@@ -209,3 +209,113 @@ fn one_member_flooding_within_the_limits_does_not_slow_the_others() {
     assert!(p99(&flooded) <= one_way_ms + 2.0 * tick_ms, "pose age p99 {:.1} ms during the flood (calm {:.1} ms)", p99(&flooded), p99(&calm));
     assert!(watcher.ended().is_none() && walker.ended().is_none());
 }
+
+/// One handshake that answers the server's Retry and then goes silent
+/// half-way: a relay in front of a real client forwards the client's packets
+/// from `ip` only until the server sends its first packet that is not a
+/// Retry, and every packet back. The server is left waiting for the client's
+/// Finished.
+struct HalfOpen {
+    front: std::net::UdpSocket,
+    up: std::net::UdpSocket,
+    client: Option<std::net::SocketAddr>,
+    server_answered: bool,
+    _client: Option<QuicClient>,
+}
+
+/// Start `count` half-open handshakes from `ip`, each through its own relay.
+fn half_open(invite: &tsunagu_net::invite::Invite, ip: IpAddr, count: usize) -> Vec<HalfOpen> {
+    (0..count)
+        .filter_map(|_| {
+            let front = std::net::UdpSocket::bind("127.0.0.1:0").ok()?;
+            let up = std::net::UdpSocket::bind((ip, 0)).ok()?;
+            front.set_nonblocking(true).ok()?;
+            up.set_nonblocking(true).ok()?;
+            let mut invite = invite.clone();
+            invite.host = "127.0.0.1".into();
+            invite.port = front.local_addr().ok()?.port();
+            let client = QuicClient::connect(&invite).ok();
+            Some(HalfOpen { front, up, client: None, server_answered: false, _client: client })
+        })
+        .collect()
+}
+
+/// Move what has arrived through every relay once. Returns whether anything moved.
+fn relay_once(relays: &mut [HalfOpen], server: std::net::SocketAddr) -> bool {
+    let mut moved = false;
+    let mut buf = [0u8; 2048];
+    for r in relays.iter_mut() {
+        while let Ok((n, from)) = r.front.recv_from(&mut buf) {
+            moved = true;
+            r.client = Some(from);
+            if !r.server_answered {
+                let _ = r.up.send_to(&buf[..n], server);
+            }
+        }
+        while let Ok(n) = r.up.recv(&mut buf) {
+            moved = true;
+            // A long-header packet whose type is not Retry (0x30): the
+            // server's Initial. From now on the client falls silent.
+            if buf[0] & 0x80 != 0 && buf[0] & 0x30 != 0x30 {
+                r.server_answered = true;
+            }
+            if let Some(client) = r.client {
+                let _ = r.front.send_to(&buf[..n], client);
+            }
+        }
+    }
+    moved
+}
+
+/// Six addresses keep starting handshakes and leaving them half-open (at
+/// the door's rate, more than the server's 128 in progress in all within a
+/// few seconds) while ten children join: the per-address cap (8) and the
+/// handshake deadline (3 s) keep the door open for them.
+#[test]
+fn handshakes_left_half_open_from_six_addresses_do_not_keep_children_out() {
+    let _turn = one_at_a_time();
+    let server = TestServer::start("half-open", 20);
+    let addr = server.addr;
+    let stop = Arc::new(AtomicBool::new(false));
+    let started_handshakes = Arc::new(AtomicUsize::new(0));
+    let attacker = {
+        let (stop, started_handshakes) = (stop.clone(), started_handshakes.clone());
+        let invite = server.invite(CODE);
+        std::thread::spawn(move || {
+            let mut relays: Vec<HalfOpen> = Vec::new();
+            let began = Instant::now();
+            let mut round = 0;
+            // Bounded: at most 20 s and 16 rounds of 180, one a second.
+            while !stop.load(Ordering::Relaxed) && began.elapsed() < Duration::from_secs(20) {
+                if round < 16 && began.elapsed() >= Duration::from_secs(round as u64) {
+                    relays.clear();
+                    for ip in ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6", "127.0.0.7"] {
+                        relays.extend(half_open(&invite, ip.parse().expect("address"), 30));
+                    }
+                    started_handshakes.fetch_add(relays.len(), Ordering::Relaxed);
+                    round += 1;
+                }
+                if !relay_once(&mut relays, addr) {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        })
+    };
+    // Long enough for half-open handshakes to pile up at the door's rate for
+    // new connections (20 at once, then 5 a second from each address).
+    std::thread::sleep(Duration::from_secs(7));
+    let mut joined = 0;
+    let mut children = Vec::new();
+    for i in 0..10 {
+        let mut child = Peer::join(&server.invite(CODE), &format!("child{i}"));
+        if wait_until(&mut [&mut child], Duration::from_secs(5), |ps| ps[0].id().is_some()) {
+            joined += 1;
+        }
+        children.push(child);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let _ = attacker.join();
+    eprintln!("half-open: {} handshakes left half-open from six addresses; {joined} of 10 children in", started_handshakes.load(Ordering::Relaxed));
+    assert!(started_handshakes.load(Ordering::Relaxed) >= 1000, "the attack did not get going");
+    assert_eq!(joined, 10, "children were kept out by half-open handshakes");
+}
