@@ -256,3 +256,95 @@ fn someone_inside_my_personal_space_fades_and_the_button_sizes_it() {
     assert_eq!(shown(&mut app), FADE_STEPS);
     assert!(alphas(&mut app).iter().all(|a| *a == 1.0), "parts stayed faded");
 }
+
+/// The avatar entity of `id` in the app.
+fn avatar_entity(app: &mut App, id: tsunagu_protocol::PeerId) -> Entity {
+    let mut avatars = app.world_mut().query::<(Entity, &tsunagu_client::avatar::RemoteAvatar)>();
+    avatars.iter(app.world()).find(|(_, r)| r.0 == id).map(|(e, _)| e).expect("the person has an avatar")
+}
+
+#[test]
+fn a_child_tells_the_staff_from_a_name_tag_in_two_presses_and_only_the_staff_hear() {
+    use tsunagu_client::tell_staff::{ConcernChoice, TellStaffButton};
+    use tsunagu_client::voice::LocalVolume;
+    use tsunagu_protocol::ConcernKind;
+    let (mut stepper, mut app, child) = app_with_a_child(ROOM_CODE);
+    let nurse = stepper.connect(STAFF_CODE, "かんごし");
+    for _ in 0..6 {
+        frame(&mut stepper, &mut app);
+    }
+    let about = stepper.clients[child].id().unwrap();
+    let target = avatar_entity(&mut app, about);
+    // First press: the name tag's 「しらせる」.
+    let mut buttons = app.world_mut().query::<(Entity, &TellStaffButton)>();
+    let button = buttons.iter(app.world()).find(|(_, b)| b.target == target).map(|(e, _)| e).expect("no 「しらせる」 on the name tag");
+    app.world_mut().entity_mut(button).insert(Interaction::Pressed);
+    frame(&mut stepper, &mut app);
+    frame(&mut stepper, &mut app);
+    // Second press: what kind.
+    let mut choices = app.world_mut().query::<(Entity, &ConcernChoice)>();
+    let offered: Vec<ConcernKind> = choices.iter(app.world()).filter(|(_, c)| c.target == target).map(|(_, c)| c.kind).collect();
+    assert_eq!(offered, [ConcernKind::Words, ConcernKind::TooClose, ConcernKind::Other]);
+    let choice = choices.iter(app.world()).find(|(_, c)| c.target == target && c.kind == ConcernKind::TooClose).map(|(e, _)| e).unwrap();
+    app.world_mut().entity_mut(choice).insert(Interaction::Pressed);
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    let me = app.world().resource::<tsunagu_client::net::Connection>().read(|core| core.my_id()).unwrap();
+    let told = stepper.clients[nurse].events.iter().find_map(|e| if let tsunagu_client_core::RoomEvent::Concern(c) = e { Some(*c) } else { None });
+    assert_eq!(told.map(|c| (c.from, c.about, c.kind)), Some((me, about, ConcernKind::TooClose)), "the nurse was not told");
+    assert!(!stepper.clients[child].events.iter().any(|e| matches!(e, tsunagu_client_core::RoomEvent::Concern(_))), "the child told about heard of it");
+    assert_eq!(app.world().get::<LocalVolume>(target), Some(&LocalVolume::Hidden), "the person is still seen by the child who told");
+    let mut rows = app.world_mut().query::<&ConcernChoice>();
+    assert_eq!(rows.iter(app.world()).count(), 0, "the choices stayed open");
+}
+
+#[test]
+fn the_nurse_panel_shows_concerns_and_kept_seats_and_a_child_made_staff_sees_only_what_they_may_do() {
+    let (mut stepper, mut app, child) = app_with_a_child(STAFF_CODE);
+    let other = stepper.connect(ROOM_CODE, "そうた");
+    for _ in 0..6 {
+        frame(&mut stepper, &mut app);
+    }
+    let about = stepper.clients[other].id().unwrap();
+    stepper.send_event(child, ClientEvent::TellStaff(about, tsunagu_protocol::ConcernKind::Words));
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    let mut texts = app.world_mut().query::<&Text>();
+    let line = texts.iter(app.world()).map(|t| t.0.replace('\u{2060}', "")).find(|t| t.contains("しらせています"));
+    let line = line.expect("the concern is not in the panel");
+    assert!(line.contains("ひなた") && line.contains("そうた") && line.contains("いやな ことば"), "the panel says: {line}");
+    // A dropped child's seat is listed, and can be freed.
+    stepper.connector.cut(stepper.clients[other].conn().unwrap());
+    stepper.clients[other].core.leave();
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    assert_eq!(stepper.server.room().places_kept(), 1);
+    assert!(press(&mut app, &ClientEvent::ReleasePlace(about)), "no button to free the kept seat");
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    assert_eq!(stepper.server.room().places_kept(), 0);
+    assert!(app.world_mut().query::<&StaffAction>().iter(app.world()).any(|a| a.0 == ClientEvent::PutThingsBack), "no 「かたづける」");
+
+    // A child made staff: looks after children, no staff-only buttons.
+    let (mut stepper, mut app, child) = app_with_a_child(ROOM_CODE);
+    let nurse = stepper.connect(STAFF_CODE, "かんごし");
+    for _ in 0..4 {
+        frame(&mut stepper, &mut app);
+    }
+    let me = app.world().resource::<tsunagu_client::net::Connection>().read(|core| core.my_id()).unwrap();
+    stepper.send_event(nurse, ClientEvent::SetRole(me, Role::Facilitator));
+    for _ in 0..6 {
+        frame(&mut stepper, &mut app);
+    }
+    let child_id = stepper.clients[child].id().unwrap();
+    let nurse_id = stepper.clients[nurse].id().unwrap();
+    let actions: Vec<ClientEvent> = app.world_mut().query::<&StaffAction>().iter(app.world()).map(|a| a.0.clone()).collect();
+    assert!(actions.contains(&ClientEvent::Mute(child_id, true)), "made staff, cannot quiet a child: {actions:?}");
+    for forbidden in [ClientEvent::EndMeetup, ClientEvent::NewInvites, ClientEvent::SetRole(child_id, Role::Facilitator), ClientEvent::Mute(nurse_id, true), ClientEvent::Remove(nurse_id)] {
+        assert!(!actions.contains(&forbidden), "a child made staff is offered {forbidden:?}");
+    }
+}

@@ -161,12 +161,12 @@ bot-wish-3 = I hope we can all play together again
 
 # Facilitation and safety
 join-error-locked = The room is closed to newcomers right now. Please ask a staff member
-hud-muted-by-staff = A staff member has muted your microphone
+hud-muted-by-staff = A staff member asked you to be quiet for a while: your microphone, chat and stamps are paused
 staff-panel = Staff
 staff-panel-title = Staff panel
 staff-badge = staff
-staff-mute = Mute
-staff-unmute = Unmute
+staff-mute = Ask to be quiet
+staff-unmute = End the quiet
 staff-make-staff = Make staff
 staff-make-participant = Not staff
 staff-remove = Ask to leave
@@ -184,7 +184,7 @@ calm-off = Bring everyone back
 calm-show-hidden = Show the people I hid
 staff-talking = talking
 staff-hand-up = hand up
-staff-muted = muted
+staff-muted = quiet
 staff-minutes = { $minutes ->
     [0] just came
     [one] here 1 minute
@@ -217,3 +217,24 @@ wrist-screen = Use the screen
 wrist-board-open = Open the board
 wrist-board-close = Close the board
 hud-use-headset = Use the headset
+
+# Telling the staff, quietly (a name tag's button, then one kind)
+tell-staff = Tell staff
+tell-staff-words = Unkind words
+tell-staff-too-close = Too close
+tell-staff-other = Something else
+tell-staff-done = The staff know now. That person is hidden on your screen
+staff-concern = { $from } told you about { $about } ({ $kind }, { $minutes } min ago)
+staff-concern-words = unkind words
+staff-concern-too-close = too close
+staff-concern-other = something else
+staff-concerns-clear = Clear these
+staff-hint-same-pc = same PC as before
+staff-hint-no-installation = app without a number
+staff-hint-same-network = same network as someone removed
+staff-kept = Seat kept for reconnecting: { $name }
+staff-release-place = Free the seat
+staff-take-down-wishes = Take down wishes
+staff-put-back = Tidy up
+staff-notice-waiting-room-on = Someone was removed, so the waiting room is on. Turn it off when it is safe
+staff-notice-invites-not-saved = The new invites could not be saved: they work until the server restarts, then the old ones come back

@@ -158,12 +158,12 @@ bot-wish-3 = また みんなで あそべますように
 
 # Facilitation and safety
 join-error-locked = いまは あたらしく はいれません。スタッフに きいてね
-hud-muted-by-staff = スタッフが あなたの マイクを とめています
+hud-muted-by-staff = スタッフから「すこし しずかに してね」。マイク・チャット・スタンプは いま とまっているよ
 staff-panel = スタッフ
 staff-panel-title = スタッフの パネル
 staff-badge = スタッフ
-staff-mute = マイクを とめる
-staff-unmute = マイクを もどす
+staff-mute = しずかに してもらう
+staff-unmute = しずかに を おわる
 staff-make-staff = スタッフに する
 staff-make-participant = スタッフを はずす
 staff-remove = でてもらう
@@ -181,7 +181,7 @@ calm-off = みんなを もどす
 calm-show-hidden = みえなく した ひとを もどす
 staff-talking = はなしている
 staff-hand-up = てを あげている
-staff-muted = マイクを とめている
+staff-muted = しずかに している
 staff-minutes = { $minutes ->
     [0] いま きた
    *[other] { $minutes }ふん まえから
@@ -213,3 +213,24 @@ wrist-screen = 画面で つづける
 wrist-board-open = パネルを ひらく
 wrist-board-close = パネルを とじる
 hud-use-headset = ゴーグルを つかう
+
+# Telling the staff, quietly (a name tag's button, then one kind)
+tell-staff = しらせる
+tell-staff-words = いやな ことば
+tell-staff-too-close = ちかすぎる
+tell-staff-other = そのほか
+tell-staff-done = スタッフに しらせたよ。その ひとは あなたの がめんでは みえなく したよ
+staff-concern = { $from } さんが { $about } さんの ことで しらせています（{ $kind }・{ $minutes } ふんまえ）
+staff-concern-words = いやな ことば
+staff-concern-too-close = ちかすぎる
+staff-concern-other = そのほか
+staff-concerns-clear = しらせを けす
+staff-hint-same-pc = まえにも いた PC
+staff-hint-no-installation = ばんごうの ない アプリ
+staff-hint-same-network = でてもらった ひとと おなじ ネットワーク
+staff-kept = つながるのを まっている せき: { $name }
+staff-release-place = せきを あける
+staff-take-down-wishes = ねがいを おろす
+staff-put-back = かたづける
+staff-notice-waiting-room-on = だれかに でてもらったので、まちあいしつを つかっています。あんしん できたら やめてね
+staff-notice-invites-not-saved = あたらしい しょうたいを ほぞん できませんでした。サーバーを うごかしなおすと まえの しょうたいに もどります

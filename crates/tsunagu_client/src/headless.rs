@@ -40,7 +40,7 @@ pub fn room_app(core: ClientCore, frame: Duration) -> App {
         .init_state::<AppState>();
     let shapes = crate::scene::Shapes::new(&mut app.world_mut().resource_mut::<Assets<Mesh>>());
     app.insert_resource(shapes)
-        .add_plugins((NetPlugin, crate::avatar::AvatarPlugin, crate::motion::MotionPlugin, crate::expression::ExpressionPlugin, crate::chat::ChatPlugin, crate::play::PlayPlugin, crate::calm::CalmPlugin, crate::personal_space::PersonalSpacePlugin, crate::ui::LookPlugin, crate::ui::StaffPanelPlugin))
+        .add_plugins((NetPlugin, crate::avatar::AvatarPlugin, crate::motion::MotionPlugin, crate::expression::ExpressionPlugin, crate::chat::ChatPlugin, crate::play::PlayPlugin, crate::calm::CalmPlugin, crate::personal_space::PersonalSpacePlugin, crate::ui::LookPlugin, crate::ui::StaffPanelPlugin, crate::tell_staff::TellStaffPlugin))
         .insert_resource(Connection::new(core));
     app.world_mut().resource_mut::<NextState<AppState>>().set(AppState::InRoom);
     app

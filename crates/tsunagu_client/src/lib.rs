@@ -28,6 +28,7 @@ pub mod play;
 pub mod scene;
 pub mod screenshot;
 pub mod software_rendering;
+pub mod tell_staff;
 pub mod text;
 pub mod ui;
 pub mod voice;
@@ -262,7 +263,7 @@ pub fn build_app(options: ClientOptions) -> App {
         ui::LookPlugin,
         ui::StaffPanelPlugin,
     ))
-    .add_plugins((motion::MotionPlugin, expression::ExpressionPlugin, chat::ChatPlugin, play::PlayPlugin, calm::CalmPlugin, personal_space::PersonalSpacePlugin, screenshot::ScreenshotPlugin));
+    .add_plugins((motion::MotionPlugin, expression::ExpressionPlugin, chat::ChatPlugin, play::PlayPlugin, calm::CalmPlugin, personal_space::PersonalSpacePlugin, screenshot::ScreenshotPlugin, tell_staff::TellStaffPlugin));
     app.insert_resource(options);
     app
 }

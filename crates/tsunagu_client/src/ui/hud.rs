@@ -43,17 +43,18 @@ struct LookToggle;
 #[derive(Component)]
 struct LookPanel;
 
-/// When the server last refused something of ours (seconds of real time), and
-/// the message that says why.
+/// A short line for a moment (seconds of real time when it came, and its
+/// message id): why the server refused something of ours, or that the staff
+/// were told.
 #[derive(Resource, Default)]
-struct LastRefusal(Option<(f64, &'static str)>);
+pub struct ShortNotice(pub Option<(f64, &'static str)>);
 
 /// How long "wait a moment" stays on screen.
 const REFUSAL_NOTICE_SECS: f64 = 3.0;
 
 impl Plugin for HudPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<LastRefusal>()
+        app.init_resource::<ShortNotice>()
             .add_systems(OnEnter(AppState::InRoom), build_hud)
             .add_systems(Update, note_refusals.in_set(NetSet::Apply))
             .add_systems(
@@ -283,7 +284,7 @@ struct NoticeSources<'w> {
     mic: Option<Res<'w, MicStatus>>,
     display: Option<Res<'w, DisplayMode>>,
     connection: Option<Res<'w, Connection>>,
-    refusal: Res<'w, LastRefusal>,
+    refusal: Res<'w, ShortNotice>,
     time: Res<'w, Time<Real>>,
 }
 
@@ -389,7 +390,7 @@ fn copy_invite(
     }
 }
 
-fn note_refusals(mut messages: MessageReader<RoomMessage>, mut last: ResMut<LastRefusal>, time: Res<Time<Real>>) {
+fn note_refusals(mut messages: MessageReader<RoomMessage>, mut last: ResMut<ShortNotice>, time: Res<Time<Real>>) {
     for message in messages.read() {
         if let RoomEvent::Refused(refusal) = &message.0 {
             last.0 = Some((time.elapsed_secs_f64(), crate::net::refusal_message(refusal.reason)));

@@ -2,16 +2,20 @@
 //! unmute them, make them staff or not, or ask them to leave; buttons to
 //! close the room to newcomers, use a waiting room and make new invites;
 //! who waits, to let in or not; whom staff removed, with a button to let each
-//! back in. Shown to facilitators only (the server refuses these actions from
-//! anyone else anyway). The buttons only ask: what shows is what the server
-//! says happened.
+//! back in; what children told the staff (who, about whom, what kind, how
+//! long ago); the places kept for dropped connections, to give up; putting
+//! every thing back. Shown to facilitators only (the server refuses these
+//! actions from anyone else anyway). Someone made staff in the room (the
+//! server does not tell them the facilitator code) sees only what they may
+//! do: nothing about staff, roles, new invites or ending. The buttons only
+//! ask: what shows is what the server says happened.
 
 use std::collections::HashMap;
 
 use bevy::prelude::*;
 use tsunagu_client_core::{ClientCore, RoomEvent};
 use tsunagu_i18n::Arg;
-use tsunagu_protocol::{ClientEvent, PeerId, PeerInfo, RemovedPerson, Role, WaitingPerson};
+use tsunagu_protocol::{ClientEvent, Concern, ConcernKind, KeptPlace, PeerId, PeerInfo, RemovedPerson, Role, StaffNotice, WaitingHint, WaitingPerson};
 
 use super::palette;
 use crate::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
@@ -24,9 +28,13 @@ pub struct StaffPanelPlugin;
 impl Plugin for StaffPanelPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Arrivals>()
-            .add_systems(OnExit(AppState::InRoom), |mut arrivals: ResMut<Arrivals>| arrivals.0.clear())
+            .init_resource::<StaffNews>()
+            .add_systems(OnExit(AppState::InRoom), |mut arrivals: ResMut<Arrivals>, mut news: ResMut<StaffNews>| {
+                arrivals.0.clear();
+                *news = StaffNews::default();
+            })
             .add_systems(Update, note_arrivals.in_set(NetSet::Apply))
-            .add_systems(Update, (show_for_staff, list_people, press_buttons).chain().run_if(in_state(AppState::InRoom)));
+            .add_systems(Update, (show_for_staff, list_people, press_buttons, clear_concerns).chain().run_if(in_state(AppState::InRoom)));
     }
 }
 
@@ -50,7 +58,24 @@ pub struct StaffAction(pub ClientEvent);
 #[derive(Resource, Default)]
 struct Arrivals(HashMap<PeerId, f32>);
 
-fn note_arrivals(mut messages: MessageReader<RoomMessage>, mut arrivals: ResMut<Arrivals>, time: Res<Time<Real>>) {
+/// What the server told only the staff, as this client keeps it for the
+/// panel (memory only, gone when leaving the room): children's concerns
+/// (the newest [`CONCERNS_SHOWN`], with when they came), the kept places,
+/// and notices.
+#[derive(Resource, Default)]
+pub struct StaffNews {
+    /// Concerns, newest last, with the second (real time) each came.
+    pub concerns: Vec<(f32, Concern)>,
+    /// The places kept for dropped connections.
+    pub kept: Vec<KeptPlace>,
+    /// The latest notice for the staff.
+    pub notice: Option<StaffNotice>,
+}
+
+/// Concerns the panel keeps.
+const CONCERNS_SHOWN: usize = 8;
+
+fn note_arrivals(mut messages: MessageReader<RoomMessage>, mut arrivals: ResMut<Arrivals>, mut news: ResMut<StaffNews>, time: Res<Time<Real>>) {
     for RoomMessage(event) in messages.read() {
         match event {
             RoomEvent::PeerJoined(info) => {
@@ -59,10 +84,21 @@ fn note_arrivals(mut messages: MessageReader<RoomMessage>, mut arrivals: ResMut<
             RoomEvent::PeerLeft(id) => {
                 arrivals.0.remove(id);
             }
+            RoomEvent::Concern(concern) => {
+                news.concerns.push((time.elapsed_secs(), *concern));
+                let beyond = news.concerns.len().saturating_sub(CONCERNS_SHOWN);
+                news.concerns.drain(..beyond);
+            }
+            RoomEvent::KeptPlaces(places) => news.kept = places.clone(),
+            RoomEvent::StaffNotice(notice) => news.notice = Some(*notice),
             _ => {}
         }
     }
 }
+
+/// The panel's button that clears the concerns shown (they are only ever on this screen).
+#[derive(Component)]
+pub struct ClearConcerns;
 
 /// The HUD's staff button (hidden for participants); it opens [`spawn_staff_panel`]'s panel.
 pub fn spawn_staff_toggle(parent: &mut ChildSpawnerCommands, font: &UiFont) {
@@ -119,6 +155,38 @@ struct Shown {
     removed: Vec<RemovedPerson>,
     waiting_room: bool,
     waiting: Vec<WaitingPerson>,
+    /// Came in with the facilitator invite (not only made staff in the room).
+    staff_invite: bool,
+    /// Concerns: who told, about whom (names), what kind, minutes ago.
+    concerns: Vec<(String, String, ConcernKind, u32)>,
+    kept: Vec<KeptPlace>,
+    notice: Option<StaffNotice>,
+    /// People who have wishes on the bamboo.
+    wishing: Vec<PeerId>,
+}
+
+fn hint_key(hint: WaitingHint) -> Option<&'static str> {
+    match hint {
+        WaitingHint::New => None,
+        WaitingHint::SamePcAsBefore => Some("staff-hint-same-pc"),
+        WaitingHint::NoInstallation => Some("staff-hint-no-installation"),
+        WaitingHint::SameNetworkAsRemoved => Some("staff-hint-same-network"),
+    }
+}
+
+fn concern_key(kind: ConcernKind) -> &'static str {
+    match kind {
+        ConcernKind::Words => "staff-concern-words",
+        ConcernKind::TooClose => "staff-concern-too-close",
+        ConcernKind::Other => "staff-concern-other",
+    }
+}
+
+fn notice_key(notice: StaffNotice) -> &'static str {
+    match notice {
+        StaffNotice::WaitingRoomAfterRemoval => "staff-notice-waiting-room-on",
+        StaffNotice::InvitesNotSaved => "staff-notice-invites-not-saved",
+    }
 }
 
 fn list_people(
@@ -129,6 +197,7 @@ fn list_people(
     texts: Res<Texts>,
     voice: Option<Res<crate::voice::Voice>>,
     arrivals: Res<Arrivals>,
+    news: Res<StaffNews>,
     time: Res<Time<Real>>,
     rows: Query<Entity, With<StaffRows>>,
     mut shown: Local<Option<Shown>>,
@@ -136,12 +205,21 @@ fn list_people(
     let Some(connection) = connection else { return };
     let talking = |id: PeerId| voice.as_ref().is_some_and(|v| v.with(|engine| engine.speaking(id)));
     let minutes = |id: PeerId| arrivals.0.get(&id).map_or(0, |at| ((time.elapsed_secs() - at) / 60.0) as u32);
-    let now = connection.read(|core| Shown {
-        people: core.room().peers().map(|p| (p.clone(), talking(p.id), minutes(p.id))).collect(),
-        locked: core.room().is_locked(),
-        removed: core.room().removed().to_vec(),
-        waiting_room: core.room().has_waiting_room(),
-        waiting: core.room().waiting().to_vec(),
+    let now = connection.read(|core| {
+        let room = core.room();
+        let name = |id: PeerId| room.peers().chain(room.me()).find(|p| p.id == id).map_or_else(|| "?".to_owned(), |p| p.nickname.clone());
+        Shown {
+            people: room.peers().map(|p| (p.clone(), talking(p.id), minutes(p.id))).collect(),
+            locked: room.is_locked(),
+            removed: room.removed().to_vec(),
+            waiting_room: room.has_waiting_room(),
+            waiting: room.waiting().to_vec(),
+            staff_invite: room.invites().is_some_and(|codes| !codes.facilitator.is_empty()),
+            concerns: news.concerns.iter().map(|(at, c)| (name(c.from), name(c.about), c.kind, ((time.elapsed_secs() - at) / 60.0) as u32)).collect(),
+            kept: news.kept.clone(),
+            notice: news.notice,
+            wishing: room.wishes().iter().map(|w| w.by).collect(),
+        }
     });
     if shown.as_ref() == Some(&now) {
         return;
@@ -151,10 +229,26 @@ fn list_people(
         commands.entity(container).despawn_related::<Children>();
         commands.entity(container).with_children(|panel| {
             panel.spawn(ui_text(&font, text("staff-panel-title"), 17.0, palette::INK));
-            // Who waits comes first: they are waiting on us.
+            if let Some(notice) = now.notice {
+                panel.spawn(ui_text(&font, text(notice_key(notice)), 14.0, palette::NOTE));
+            }
+            // A child asking for help comes first, then who waits: they are waiting on us.
+            for (from, about, kind, minutes) in &now.concerns {
+                let args = [("from", Arg::Str(from)), ("about", Arg::Str(about)), ("kind", Arg::Str(&text(concern_key(*kind)))), ("minutes", Arg::Num(f64::from(*minutes)))];
+                panel.spawn(ui_text(&font, texts.get_with(settings.language, "staff-concern", &args), 15.0, palette::NOTE));
+            }
+            if !now.concerns.is_empty() {
+                panel.spawn((Button, ClearConcerns, Node { padding: UiRect::axes(Val::Px(8.0), Val::Px(3.0)), border_radius: BorderRadius::all(Val::Px(8.0)), align_self: AlignSelf::FlexStart, ..default() }, BackgroundColor(palette::BUTTON)))
+                    .with_children(|b| {
+                        b.spawn(ui_text(&font, text("staff-concerns-clear"), 13.0, palette::INK));
+                    });
+            }
             for waiting in &now.waiting {
                 panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
-                    let about = texts.get_with(settings.language, "staff-waiting", &[("name", Arg::Str(&waiting.nickname))]);
+                    let mut about = texts.get_with(settings.language, "staff-waiting", &[("name", Arg::Str(&waiting.nickname))]);
+                    if let Some(key) = hint_key(waiting.hint) {
+                        about = format!("{about} ・ {}", text(key));
+                    }
                     row.spawn(ui_text(&font, about, 15.0, palette::INK));
                     action_button(row, &font, &text("staff-let-in"), ClientEvent::LetIn(waiting.ticket));
                     action_button(row, &font, &text("staff-turn-away"), ClientEvent::TurnAway(waiting.ticket));
@@ -171,33 +265,55 @@ fn list_people(
                     }
                     about = format!("{about} ・ {}", texts.get_with(settings.language, "staff-minutes", &[("minutes", Arg::Num(f64::from(*minutes)))]));
                     row.spawn((ui_text(&font, about, 15.0, palette::INK), Node { min_width: Val::Px(110.0), ..default() }));
+                    // Only staff who came with the facilitator invite act on staff.
+                    if person.role == Role::Facilitator && !now.staff_invite {
+                        return;
+                    }
                     let (mute_key, mute) = if person.muted { ("staff-unmute", false) } else { ("staff-mute", true) };
                     action_button(row, &font, &text(mute_key), ClientEvent::Mute(person.id, mute));
-                    let (role_key, role) = match person.role {
-                        Role::Participant => ("staff-make-staff", Role::Facilitator),
-                        Role::Facilitator => ("staff-make-participant", Role::Participant),
-                    };
-                    action_button(row, &font, &text(role_key), ClientEvent::SetRole(person.id, role));
+                    if now.staff_invite {
+                        let (role_key, role) = match person.role {
+                            Role::Participant => ("staff-make-staff", Role::Facilitator),
+                            Role::Facilitator => ("staff-make-participant", Role::Participant),
+                        };
+                        action_button(row, &font, &text(role_key), ClientEvent::SetRole(person.id, role));
+                    }
                     action_button(row, &font, &text("staff-bring-here"), ClientEvent::BringHere(person.id));
                     action_button(row, &font, &text("staff-recentre"), ClientEvent::AskRecentre(person.id));
+                    if now.wishing.contains(&person.id) {
+                        action_button(row, &font, &text("staff-take-down-wishes"), ClientEvent::TakeDownWishesOf(person.id));
+                    }
                     action_button(row, &font, &text("staff-remove"), ClientEvent::Remove(person.id));
+                });
+            }
+            for place in &now.kept {
+                panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
+                    row.spawn(ui_text(&font, texts.get_with(settings.language, "staff-kept", &[("name", Arg::Str(&place.nickname))]), 14.0, palette::INK_SOFT));
+                    action_button(row, &font, &text("staff-release-place"), ClientEvent::ReleasePlace(place.id));
                 });
             }
             let (lock_key, lock) = if now.locked { ("staff-unlock", false) } else { ("staff-lock", true) };
             panel.spawn(Node { column_gap: Val::Px(5.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
                 action_button(row, &font, &text("staff-gather"), ClientEvent::GatherHere);
                 action_button(row, &font, &text(lock_key), ClientEvent::LockRoom(lock));
-                action_button(row, &font, &text("staff-end"), ClientEvent::EndMeetup);
+                action_button(row, &font, &text("staff-put-back"), ClientEvent::PutThingsBack);
+                if now.staff_invite {
+                    action_button(row, &font, &text("staff-end"), ClientEvent::EndMeetup);
+                }
             });
             let (waiting_key, waiting_room) = if now.waiting_room { ("staff-waiting-room-off", false) } else { ("staff-waiting-room-on", true) };
             panel.spawn(Node { column_gap: Val::Px(5.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
                 action_button(row, &font, &text(waiting_key), ClientEvent::SetWaitingRoom(waiting_room));
-                action_button(row, &font, &text("staff-new-invites"), ClientEvent::NewInvites);
+                if now.staff_invite {
+                    action_button(row, &font, &text("staff-new-invites"), ClientEvent::NewInvites);
+                }
             });
             for removed in &now.removed {
                 panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
                     row.spawn(ui_text(&font, texts.get_with(settings.language, "staff-removed", &[("name", tsunagu_i18n::Arg::Str(&removed.nickname))]), 14.0, palette::INK_SOFT));
-                    action_button(row, &font, &text("staff-let-back-in"), ClientEvent::LetBackIn(removed.id));
+                    if now.staff_invite {
+                        action_button(row, &font, &text("staff-let-back-in"), ClientEvent::LetBackIn(removed.id));
+                    }
                 });
             }
         });
@@ -251,5 +367,11 @@ fn press_buttons(
         }
         *armed = None;
         send.write(SendRoomEvent(action.0.clone()));
+    }
+}
+
+fn clear_concerns(buttons: Query<&Interaction, (With<ClearConcerns>, Changed<Interaction>)>, mut news: ResMut<StaffNews>) {
+    if buttons.iter().any(|i| *i == Interaction::Pressed) {
+        news.concerns.clear();
     }
 }
