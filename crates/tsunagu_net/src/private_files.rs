@@ -93,15 +93,7 @@ pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, PrivateFil
 #[cfg(unix)]
 fn check(dir: &Path, path: &Path) -> Result<(), PrivateFileError> {
     use std::os::unix::fs::MetadataExt;
-    let me = match std::fs::metadata("/proc/self") {
-        Ok(proc_self) => proc_self.uid(),
-        Err(_) => {
-            let probe = tempfile_in(dir)?;
-            let me = std::fs::metadata(&probe).map(|m| m.uid());
-            let _ = std::fs::remove_file(&probe);
-            me?
-        }
-    };
+    let me = our_uid(dir)?;
     let meta = std::fs::symlink_metadata(path)?;
     if meta.file_type().is_symlink() || meta.uid() != me {
         return Err(PrivateFileError::NotOurs(path.to_path_buf()));
@@ -110,6 +102,20 @@ fn check(dir: &Path, path: &Path) -> Result<(), PrivateFileError> {
         return Err(PrivateFileError::NotPrivate(path.to_path_buf()));
     }
     Ok(())
+}
+
+/// Who we are, without writing anything where `/proc` is (Linux): the owner
+/// of `/proc/self`. Elsewhere, the owner of a file we create in `dir`.
+#[cfg(unix)]
+fn our_uid(dir: &Path) -> std::io::Result<u32> {
+    use std::os::unix::fs::MetadataExt;
+    if let Ok(proc_self) = std::fs::metadata("/proc/self") {
+        return Ok(proc_self.uid());
+    }
+    let probe = tempfile_in(dir)?;
+    let me = std::fs::metadata(&probe).map(|m| m.uid());
+    let _ = std::fs::remove_file(&probe);
+    me
 }
 
 #[cfg(not(unix))]
@@ -167,6 +173,13 @@ mod tests {
         let _ = std::fs::remove_file(own.join("invites"));
         write(&own, "invites", b"new").unwrap();
         assert_eq!(std::fs::read(&elsewhere).unwrap(), b"do not touch");
+    }
+
+    #[test]
+    fn who_we_are_is_known_without_writing_anywhere() {
+        // A directory nobody can write to (here: one that does not exist) is
+        // no obstacle: a non-root server's read-only data directory works.
+        assert!(our_uid(Path::new("/nonexistent/tsunagu-read-only")).is_ok());
     }
 
     #[test]

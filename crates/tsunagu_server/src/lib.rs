@@ -90,13 +90,50 @@ pub struct RoomServer<L: ServerLinks> {
     /// Voice frames dropped for going over a member's voice limit.
     voice_dropped: u64,
     /// Keeps the rooms' codes when a facilitator changes them (the binary
-    /// writes them to its codes file).
-    codes_saver: Option<CodesSaver>,
+    /// writes them to its codes file), on a thread of its own.
+    codes_keeper: Option<CodesKeeper>,
 }
 
 /// Called with every room's setup after a facilitator gave a room new codes;
 /// an `Err` says why they could not be kept (the facilitators are told).
+/// It runs on a thread of its own: a slow or full disk, or a terminal
+/// nobody reads, never holds up the room.
 pub type CodesSaver = Box<dyn FnMut(&[RoomConfig]) -> Result<(), String> + Send>;
+
+/// The thread that runs the [`CodesSaver`]: the room sends it what to keep
+/// (and which room asked), and reads back what failed.
+struct CodesKeeper {
+    to_keep: Option<std::sync::mpsc::Sender<(usize, Vec<RoomConfig>)>>,
+    failed: std::sync::mpsc::Receiver<usize>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for CodesKeeper {
+    /// What was handed over is written before the server goes: nothing lost.
+    fn drop(&mut self) {
+        self.to_keep = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl CodesKeeper {
+    fn start(mut saver: CodesSaver) -> CodesKeeper {
+        let (to_keep, requests) = std::sync::mpsc::channel::<(usize, Vec<RoomConfig>)>();
+        let (report, failed) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new().name("tsunagu-codes".into()).spawn(move || {
+            for (room, configs) in requests {
+                if let Err(why) = saver(&configs) {
+                    tracing::error!("could not save the new invites: {why}");
+                    let _ = report.send(room);
+                }
+            }
+        });
+        let thread = spawned.map_err(|e| tracing::error!("could not start the thread that keeps the codes: {e}")).ok();
+        CodesKeeper { to_keep: Some(to_keep), failed, thread }
+    }
+}
 
 /// How a connection's member goes.
 #[derive(Clone, Copy)]
@@ -137,14 +174,19 @@ impl<L: ServerLinks> RoomServer<L> {
             closed_codes: Vec::new(),
             reconnecting: Vec::new(),
             voice_dropped: 0,
-            codes_saver: None,
+            codes_keeper: None,
         }
     }
 
     /// Keep the rooms' codes with `saver` whenever a facilitator changes them.
     pub fn with_codes_saver(mut self, saver: CodesSaver) -> Self {
-        self.codes_saver = Some(saver);
+        self.set_codes_saver(saver);
         self
+    }
+
+    /// The same, on a server already made.
+    pub fn set_codes_saver(&mut self, saver: CodesSaver) {
+        self.codes_keeper = Some(CodesKeeper::start(saver));
     }
 
     /// Answer these codes with "this room has closed" rather than "wrong code".
@@ -201,6 +243,7 @@ impl<L: ServerLinks> RoomServer<L> {
         while let Some(event) = self.links.try_recv() {
             self.handle(event, now);
         }
+        self.report_unsaved_codes();
         if now >= self.next_tick_at {
             self.expire_silent(now);
             self.expire_reconnecting(now);
@@ -585,13 +628,20 @@ impl<L: ServerLinks> RoomServer<L> {
         }
     }
 
-    /// Keep every room's codes with the saver; if that fails, the
-    /// facilitators of `room` are told on screen, not only the log.
+    /// Hand every room's codes to the keeper's thread (see [`CodesSaver`]).
     fn save_codes(&mut self, room: usize) {
-        let Some(saver) = self.codes_saver.as_mut() else { return };
+        let Some(keeper) = self.codes_keeper.as_ref() else { return };
         let configs: Vec<RoomConfig> = self.rooms.iter().map(|r| r.config().clone()).collect();
-        if let Err(why) = saver(&configs) {
-            tracing::error!("could not save the new invites: {why}");
+        if keeper.to_keep.as_ref().is_none_or(|to_keep| to_keep.send((room, configs)).is_err()) {
+            self.tell_facilitators(room, &ServerEvent::StaffNotice(tsunagu_protocol::StaffNotice::InvitesNotSaved));
+        }
+    }
+
+    /// The facilitators of a room whose new codes could not be kept are told
+    /// on screen, not only in the log.
+    fn report_unsaved_codes(&mut self) {
+        let failed: Vec<usize> = self.codes_keeper.as_ref().map(|k| k.failed.try_iter().collect()).unwrap_or_default();
+        for room in failed {
             self.tell_facilitators(room, &ServerEvent::StaffNotice(tsunagu_protocol::StaffNotice::InvitesNotSaved));
         }
     }

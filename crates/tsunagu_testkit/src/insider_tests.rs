@@ -355,3 +355,41 @@ fn staff_put_everything_back_and_a_ball_held_still_for_a_minute_is_put_down() {
     s.run(tsunagu_room::play::STILL_HOLD_TICKS as usize + 5, TICK);
     assert_eq!(s.server.room().play().holder(BALL), None, "held still for over a minute and kept");
 }
+
+/// Attack 9 (data): new invites were written on the room's own thread, and a
+/// failed save was only logged. A slow disk must not stop the room, and the
+/// nurse must see that the new invites were not kept.
+#[test]
+fn new_invites_are_kept_off_the_room_thread_and_a_failed_save_is_shown_to_the_staff() {
+    use std::sync::mpsc;
+    let mut s = Stepper::new(8);
+    let (release, wait) = mpsc::channel::<()>();
+    // A disk that takes until the test says so, then is full.
+    s.server.set_codes_saver(Box::new(move |_| {
+        let _ = wait.recv_timeout(std::time::Duration::from_secs(10));
+        Err("no space left on the device".into())
+    }));
+    let nurse = s.connect(STAFF_CODE, "かんごし");
+    let child = s.connect(ROOM_CODE, "ひなた");
+    s.run(3, TICK);
+    s.send_event(nurse, ClientEvent::NewInvites);
+    s.send_event(nurse, ClientEvent::NewInvites);
+    // While the save hangs, the room goes on: a chat line still arrives.
+    let started = std::time::Instant::now();
+    s.run(3, TICK);
+    s.send_event(child, ClientEvent::Chat("まだ いる？".into()));
+    s.run(3, TICK);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "the room waited for the disk");
+    assert_eq!(chats_heard(&s, nurse), 1);
+    release.send(()).expect("the saver waits");
+    let notice = RoomEvent::StaffNotice(tsunagu_protocol::StaffNotice::InvitesNotSaved);
+    for _ in 0..200 {
+        if s.clients[nurse].events.contains(&notice) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        s.step(TICK);
+    }
+    assert!(s.clients[nurse].events.contains(&notice), "the nurse was not told the invites were not kept");
+    assert!(!s.clients[child].events.contains(&notice), "a child was told");
+}
