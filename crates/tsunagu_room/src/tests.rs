@@ -225,3 +225,31 @@ fn ids_wrap_around_without_handing_out_one_in_use() {
     let c = room.admit(&hello("sakura", "c"), 0, Duration::ZERO, 3).unwrap().0.info.id;
     assert_eq!(c, PeerId(2));
 }
+
+/// A hand that jumps from one side of the body to the other in a tick (a
+/// patched client's, within the 1.6 m a hand may be from the body) drags
+/// a held thing no faster than a throw may fly: it cannot ram things.
+#[test]
+fn a_held_thing_follows_a_jumping_hand_no_faster_than_a_throw() {
+    let mut room = room(4);
+    let id = room.admit(&hello("sakura", "a"), 0, Duration::ZERO, 1).unwrap().0.info.id;
+    let ball = from_wire(room.play().objects()[0].pose).0;
+    let stand = ball.with_y(0.0) + Vec3::new(0.0, 0.0, 0.5);
+    let hand_at = |x: f32| to_wire(stand + Vec3::new(x, 1.0, 0.0), bevy_math::Quat::IDENTITY);
+    let set_pose = |room: &mut Room, x: f32| {
+        let member = room.members.get_mut(&id).unwrap();
+        member.pose = AvatarPose { body: to_wire(stand, bevy_math::Quat::IDENTITY), head: to_wire(stand + Vec3::Y * 1.2, bevy_math::Quat::IDENTITY), hands: Some([hand_at(-0.3), hand_at(x)]) };
+    };
+    set_pose(&mut room, 0.0);
+    assert!(room.apply_event(id, &ClientEvent::Grab(0), Duration::from_secs(1)).is_ok(), "the ball is within reach");
+    let most = tsunagu_sim::objects::MAX_THROW_SPEED * tsunagu_sim::objects::STEP_SECONDS;
+    let mut worst: f32 = 0.0;
+    for tick in 0..30 {
+        let before = from_wire(room.play().objects()[0].pose).0;
+        set_pose(&mut room, if tick % 2 == 0 { 1.5 } else { -1.5 });
+        room.tick();
+        worst = worst.max((from_wire(room.play().objects()[0].pose).0 - before).length());
+    }
+    assert!(worst <= most + 0.01, "the ball jumped {worst} m in a tick (a throw flies {most} m)");
+    assert!(worst > most * 0.5, "the ball did not follow the hand at all: {worst} m");
+}
