@@ -62,8 +62,10 @@ pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, PrivateFil
     if read(dir, name)?.is_some_and(|kept| kept == bytes) {
         return Ok(path);
     }
-    let temporary = dir.join(format!(".{name}.new-{}", std::process::id()));
-    let _ = std::fs::remove_file(&temporary);
+    // Unique to this write: two writers (threads or processes) never share one.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nth = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temporary = dir.join(format!(".{name}.new-{}-{nth}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

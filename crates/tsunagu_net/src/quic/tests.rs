@@ -207,3 +207,27 @@ fn a_room_event_wakes_the_room_thread_and_a_control_frame_waits_for_its_tick() {
     assert!(start.elapsed() < Duration::from_secs(1), "the room thread slept through an event");
     assert!(matches!(server.try_recv(), Some(ServerLinkEvent::Received(_, LinkEvent::Frame(Channel::Events, frame))) if frame == b"wave"));
 }
+
+/// A datagram over the protocol's 1,200 bytes (loopback's path takes more
+/// once QUIC has probed it) closes the connection as a violation: it used to
+/// be dropped before the traffic limits counted it, so a flood of them was
+/// never closed.
+#[test]
+fn an_oversize_datagram_closes_the_connection() {
+    let mut server = server("oversize-datagram");
+    let mut client = QuicClient::connect(&invite(&server)).unwrap();
+    client.send(Channel::Control, b"hello".to_vec());
+    assert!(wait_server(&mut server, Duration::from_secs(5), |e| matches!(e, ServerLinkEvent::Received(..))).is_some(), "the client never arrived");
+    let started = Instant::now();
+    let mut end = None;
+    while end.is_none() && started.elapsed() < Duration::from_secs(8) {
+        client.send_datagram(vec![0x81; tsunagu_protocol::limits::MAX_DATAGRAM_BYTES + 100]);
+        std::thread::sleep(Duration::from_millis(50));
+        while let Some(event) = client.try_recv() {
+            if let LinkEvent::Closed(why) = event {
+                end = Some(why);
+            }
+        }
+    }
+    assert_eq!(end, Some(LinkEnd::Reason(CloseReason::ProtocolViolation)));
+}
