@@ -393,3 +393,23 @@ fn new_invites_are_kept_off_the_room_thread_and_a_failed_save_is_shown_to_the_st
     assert!(s.clients[nurse].events.contains(&notice), "the nurse was not told the invites were not kept");
     assert!(!s.clients[child].events.contains(&notice), "a child was told");
 }
+
+/// The waiting list at its limit: 32 wait, more are refused, and the list
+/// (with the longest names) still reaches the nurse, who stays in.
+#[test]
+fn the_waiting_list_stays_bounded_and_always_reaches_the_staff() {
+    use tsunagu_protocol::limits::MAX_WAITING;
+    let mut s = Stepper::new(64);
+    let nurse = s.connect(STAFF_CODE, "かんごし");
+    s.run(2, TICK);
+    s.send_event(nurse, ClientEvent::SetWaitingRoom(true));
+    s.run(2, TICK);
+    let long = "い".repeat(20);
+    let comers: Vec<usize> = (0..MAX_WAITING + 8).map(|n| s.connect(ROOM_CODE, &format!("{long}{n:03}"))).collect();
+    s.run(4, TICK);
+    let waiting = comers.iter().filter(|i| s.clients[**i].events.contains(&RoomEvent::Waiting)).count();
+    let refused = comers.iter().filter(|i| s.clients[**i].rejected() == Some(RejectReason::RoomFull)).count();
+    assert_eq!((waiting, refused), (MAX_WAITING, 8));
+    assert!(s.clients[nurse].core.in_room());
+    assert_eq!(s.clients[nurse].core.room().waiting().len(), MAX_WAITING);
+}
