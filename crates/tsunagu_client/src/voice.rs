@@ -4,7 +4,7 @@
 //! avatar, and the keys (M: microphone on/off, Space: hold to talk).
 //! Missing devices are reported, never fatal: each direction works alone.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bevy::prelude::*;
 use bevy::transform::TransformSystems;
@@ -21,12 +21,28 @@ use crate::net::{Connection, NetSet, RoomMessage};
 /// Height of a voice above the feet: the middle of the head.
 const MOUTH_HEIGHT: f32 = AVATAR_HEIGHT - 0.3;
 
-/// Voice for this client. Behind a mutex only because Bevy resources must be
-/// `Sync`; the voice systems use it one at a time.
+/// Voice for this client. Shared with the connection's thread, which hands
+/// each arriving voice frame straight to the mix (`voice_straight_to_the_mix`);
+/// the voice systems use it one at a time.
 #[derive(Resource)]
-pub struct Voice(Mutex<VoiceEngine>);
+pub struct Voice(Arc<Mutex<VoiceEngine>>);
 
 impl Voice {
+    /// Let go of the devices (and finish a speaker file). The connection's
+    /// thread holds the engine only weakly, for the moment of handing over a
+    /// frame: wait that moment out.
+    fn close(self) {
+        let mut engine = self.0;
+        for _ in 0..200 {
+            match Arc::try_unwrap(engine) {
+                Ok(engine) => return engine.into_inner().unwrap_or_else(|e| e.into_inner()).close(),
+                Err(shared) => engine = shared,
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        tracing::warn!("the voice engine was still in use when closing");
+    }
+
     /// Use the engine.
     pub fn with<R>(&self, f: impl FnOnce(&mut VoiceEngine) -> R) -> R {
         f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
@@ -132,7 +148,8 @@ impl Plugin for VoicePlugin {
             )
             .add_systems(
                 Update,
-                exchange
+                (voice_straight_to_the_mix, exchange)
+                    .chain()
                     .in_set(NetSet::Send)
                     .run_if(resource_exists::<Connection>),
             )
@@ -160,10 +177,7 @@ impl Plugin for VoicePlugin {
 fn open_voice(world: &mut World, settings: &VoiceSettings) {
     // The old engine lets go of the devices first.
     if let Some(old) = world.remove_resource::<Voice>() {
-        old.0
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .close();
+        old.close();
     }
     let engine = VoiceEngine::start(settings);
     let mic = match engine.mic() {
@@ -177,7 +191,7 @@ fn open_voice(world: &mut World, settings: &VoiceSettings) {
         crate::audio::SoundStatus::Unavailable
     };
     info!("tsunagu: microphone {:?}, speakers {:?}", mic, sound);
-    world.insert_resource(Voice(Mutex::new(engine)));
+    world.insert_resource(Voice(Arc::new(Mutex::new(engine))));
     world.insert_resource(mic);
     world.insert_resource(sound);
 }
@@ -231,6 +245,25 @@ fn exchange(mut connection: ResMut<Connection>, voice: Res<Voice>, mut sending_o
             engine.receive(incoming.from, incoming.frame);
         }
     });
+}
+
+/// Incoming voice goes from the connection's own thread into the mix as it
+/// arrives, never waiting for a rendered frame: a slow ward PC or a
+/// headset's hiccup delays no one's voice. Set for each new connection and
+/// each newly opened voice engine; `exchange` still takes what a transport
+/// without that path queued.
+fn voice_straight_to_the_mix(mut connection: ResMut<Connection>, voice: Res<Voice>) {
+    if !connection.is_added() && !voice.is_changed() {
+        return;
+    }
+    let engine = Arc::downgrade(&voice.0);
+    let sink: tsunagu_client_core::VoiceSink = Arc::new(move |from, frame| {
+        if let Some(engine) = engine.upgrade() {
+            engine.lock().unwrap_or_else(|e| e.into_inner()).receive(from, frame);
+        }
+    });
+    let direct = connection.core_mut().set_voice_sink(sink);
+    tracing::debug!(direct, "incoming voice goes straight to the mix");
 }
 
 fn forget_leavers(mut messages: MessageReader<RoomMessage>, voice: Res<Voice>) {
@@ -361,11 +394,7 @@ fn close_on_exit(mut exits: MessageReader<AppExit>, mut commands: Commands) {
     if exits.read().next().is_some() {
         commands.queue(|world: &mut World| {
             if let Some(voice) = world.remove_resource::<Voice>() {
-                voice
-                    .0
-                    .into_inner()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .close();
+                voice.close();
             }
         });
     }

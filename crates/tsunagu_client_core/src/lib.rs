@@ -78,6 +78,29 @@ pub struct IncomingVoice {
     pub arrived: Duration,
 }
 
+/// Where voice goes the moment it arrives: called on the transport's own
+/// thread with each speaker's frame, so a slow rendered frame (or a
+/// headset's hiccup) delays no voice. See [`ClientCore::set_voice_sink`].
+pub type VoiceSink = std::sync::Arc<dyn Fn(PeerId, VoiceFrame) + Send + Sync>;
+
+/// The tap that hands `sink` every voice datagram as it arrives (others go
+/// on to the core's poll as before).
+fn voice_tap(sink: VoiceSink) -> tsunagu_net::DatagramTap {
+    std::sync::Arc::new(move |datagram: &tsunagu_net::Datagram| {
+        if datagram.kind != tsunagu_protocol::DatagramKind::Voice {
+            return false;
+        }
+        match tsunagu_protocol::decode::<tsunagu_protocol::ServerDatagram>(&datagram.bytes, tsunagu_protocol::limits::MAX_DATAGRAM_BYTES) {
+            Ok(tsunagu_protocol::ServerDatagram::Voice(from, frame)) => {
+                sink(from, frame);
+                true
+            }
+            // Not ours to judge here: the poll drops a bad one as before.
+            _ => false,
+        }
+    })
+}
+
 /// Why the core stopped for good.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientEnd {
@@ -213,6 +236,8 @@ pub struct ClientCore {
     busy: bool,
     out: Vec<RoomEvent>,
     voice_in: std::collections::VecDeque<IncomingVoice>,
+    /// Where voice goes as it arrives, on every connection (see [`VoiceSink`]).
+    voice_sink: Option<VoiceSink>,
     connections_opened: u32,
 }
 
@@ -251,6 +276,7 @@ impl ClientCore {
             busy: false,
             out,
             voice_in: std::collections::VecDeque::new(),
+            voice_sink: None,
             connections_opened: 1,
         }
     }
@@ -375,7 +401,17 @@ impl ClientCore {
         self.connections_opened
     }
 
-    /// The voice frames that arrived since the last call, oldest first.
+    /// Hand every voice frame to `sink` the moment it arrives, on this
+    /// connection and every later one, instead of keeping it for
+    /// [`Self::take_voice`] (where a transport cannot, it is kept there as
+    /// before). Returns whether the current connection does.
+    pub fn set_voice_sink(&mut self, sink: VoiceSink) -> bool {
+        self.voice_sink = Some(sink.clone());
+        self.session.as_mut().is_some_and(|session| session.set_datagram_tap(voice_tap(sink)))
+    }
+
+    /// The voice frames that arrived since the last call, oldest first
+    /// (none that went to the voice sink).
     pub fn take_voice(&mut self) -> Vec<IncomingVoice> {
         self.voice_in.drain(..).collect()
     }
@@ -610,7 +646,11 @@ impl ClientCore {
         hello.resume = self.resume;
         tracing::info!("reconnecting (attempt {})", attempt + 1);
         if let Ok(link) = self.connector.open() {
-            self.session = Some(Session::start(link, &hello));
+            let mut session = Session::start(link, &hello);
+            if let Some(sink) = self.voice_sink.clone() {
+                session.set_datagram_tap(voice_tap(sink));
+            }
+            self.session = Some(session);
             self.connections_opened += 1;
         }
         // A failed start counts as a failed attempt: the deadline moves us on.

@@ -242,6 +242,13 @@ impl Session {
         }
     }
 
+    /// Show this connection's arriving datagrams to `tap` first, on the
+    /// transport's thread (see `tsunagu_net::DatagramTap`). Returns whether
+    /// the transport does.
+    pub fn set_datagram_tap(&mut self, tap: tsunagu_net::DatagramTap) -> bool {
+        self.link.set_datagram_tap(tap)
+    }
+
     /// A sender for our voice on this connection that any thread may use
     /// (only once we are in the room; `None` if the transport has none).
     pub fn voice_sender(&self) -> Option<crate::VoiceSender> {

@@ -15,5 +15,5 @@ pub mod quic;
 pub mod limits;
 
 pub use link::{
-    Channel, ClientLink, ConnId, Connector, Datagram, DatagramSender, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks, arrival_on_clock,
+    Channel, ClientLink, ConnId, Connector, Datagram, DatagramSender, DatagramTap, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks, arrival_on_clock,
 };

@@ -86,6 +86,12 @@ pub enum ServerLinkEvent {
 /// connection ended does nothing.
 pub type DatagramSender = std::sync::Arc<dyn Fn(Vec<u8>) + Send + Sync>;
 
+/// Sees each datagram as it comes off the network, on the transport's own
+/// thread, before it is queued for the owner's next poll; `true` takes it
+/// (it is not queued). Voice goes straight to the mix this way, so a slow
+/// rendered frame delays no voice.
+pub type DatagramTap = std::sync::Arc<dyn Fn(&Datagram) -> bool + Send + Sync>;
+
 /// The client end of one connection.
 pub trait ClientLink: Send {
     /// Queue a reliable frame. Sending on a closed link does nothing.
@@ -99,6 +105,11 @@ pub trait ClientLink: Send {
     /// A [`DatagramSender`] for this connection, if the transport has one.
     fn datagram_sender(&self) -> Option<DatagramSender> {
         None
+    }
+    /// Show every arriving datagram to `tap` first (see [`DatagramTap`]).
+    /// Returns whether this transport does; one that does not queues them all.
+    fn set_datagram_tap(&mut self, _tap: DatagramTap) -> bool {
+        false
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use tsunagu_protocol::CloseReason;
 
-use crate::link::{Channel, ClientLink, ConnId, Connector, Datagram, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};
+use crate::link::{Channel, ClientLink, ConnId, Connector, Datagram, DatagramTap, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};
 
 /// Which directions of a connection silently lose everything, like a Wi-Fi
 /// that drops traffic one way: neither end is told.
@@ -22,6 +22,9 @@ pub struct Blocked {
 type BlockList = Arc<Mutex<HashMap<ConnId, Blocked>>>;
 /// The address key each connection came "from" (see `ServerLinks::address_key`).
 type AddressList = Arc<Mutex<HashMap<ConnId, u64>>>;
+/// Each client connection's datagram tap, if it set one: called as the
+/// server sends, which is when a datagram "arrives" on this transport.
+type TapList = Arc<Mutex<HashMap<ConnId, DatagramTap>>>;
 /// Each client connection's id and the way to it.
 type ClientList = Arc<Mutex<Vec<(ConnId, Sender<LinkEvent>)>>>;
 
@@ -39,6 +42,7 @@ pub struct MemoryServer {
     loss_state: u64,
     blocked: BlockList,
     addresses: AddressList,
+    taps: TapList,
 }
 
 /// Hands out in-memory client connections to one [`MemoryServer`].
@@ -49,6 +53,7 @@ pub struct MemoryConnector {
     next_id: Arc<Mutex<ConnId>>,
     blocked: BlockList,
     addresses: AddressList,
+    taps: TapList,
 }
 
 /// The client side of one in-memory connection.
@@ -58,6 +63,7 @@ pub struct MemoryClient {
     inbox: Receiver<LinkEvent>,
     closed: bool,
     blocked: BlockList,
+    taps: TapList,
 }
 
 /// A new hub: a server end and a connector for clients.
@@ -66,6 +72,7 @@ pub fn hub() -> (MemoryServer, MemoryConnector) {
     let clients = Arc::new(Mutex::new(Vec::new()));
     let blocked = BlockList::default();
     let addresses = AddressList::default();
+    let taps = TapList::default();
     (
         MemoryServer {
             inbox,
@@ -74,8 +81,9 @@ pub fn hub() -> (MemoryServer, MemoryConnector) {
             loss_state: 0x9e37_79b9_7f4a_7c15,
             blocked: blocked.clone(),
             addresses: addresses.clone(),
+            taps: taps.clone(),
         },
-        MemoryConnector { to_server, clients, next_id: Arc::new(Mutex::new(1)), blocked, addresses },
+        MemoryConnector { to_server, clients, next_id: Arc::new(Mutex::new(1)), blocked, addresses, taps },
     )
 }
 
@@ -100,7 +108,7 @@ impl MemoryConnector {
         self.addresses.lock().unwrap_or_else(|e| e.into_inner()).insert(conn, address);
         self.clients.lock().unwrap_or_else(|e| e.into_inner()).push((conn, to_client));
         let _ = self.to_server.send(ServerLinkEvent::Connected(conn));
-        MemoryClient { conn, to_server: self.to_server.clone(), inbox, closed: false, blocked: self.blocked.clone() }
+        MemoryClient { conn, to_server: self.to_server.clone(), inbox, closed: false, blocked: self.blocked.clone(), taps: self.taps.clone() }
     }
 
     /// Lose traffic of `conn` in the given directions until called again.
@@ -167,9 +175,13 @@ impl ServerLinks for MemoryServer {
         if self.next_is_lost() || blocked(&self.blocked, conn).to_client {
             return;
         }
-        if let Some(tx) = self.client(conn) {
-            let _ = tx.send(LinkEvent::Datagram(Datagram::arriving(datagram)));
+        let Some(tx) = self.client(conn) else { return };
+        let datagram = Datagram::arriving(datagram);
+        let tap = self.taps.lock().unwrap_or_else(|e| e.into_inner()).get(&conn).cloned();
+        if tap.is_some_and(|tap| tap(&datagram)) {
+            return;
         }
+        let _ = tx.send(LinkEvent::Datagram(datagram));
     }
 
     fn close(&mut self, conn: ConnId, reason: CloseReason) {
@@ -193,6 +205,11 @@ impl ClientLink for MemoryClient {
         if !self.closed && !blocked(&self.blocked, self.conn).to_server {
             let _ = self.to_server.send(ServerLinkEvent::Received(self.conn, LinkEvent::Frame(channel, frame)));
         }
+    }
+
+    fn set_datagram_tap(&mut self, tap: DatagramTap) -> bool {
+        self.taps.lock().unwrap_or_else(|e| e.into_inner()).insert(self.conn, tap);
+        true
     }
 
     fn send_datagram(&mut self, datagram: Vec<u8>) {

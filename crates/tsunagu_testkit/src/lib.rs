@@ -167,9 +167,18 @@ impl Stepper {
 
     /// Advance the clock by `dt` in one step: server first, then every client.
     pub fn step(&mut self, dt: Duration) {
+        self.step_stalling(dt, &[]);
+    }
+
+    /// The same, but the clients in `stalled` are not polled: their app is
+    /// stuck in a long frame (a slow ward PC, a headset's hiccup).
+    pub fn step_stalling(&mut self, dt: Duration, stalled: &[usize]) {
         self.now += dt;
         self.server.step(self.now);
-        for client in &mut self.clients {
+        for (index, client) in self.clients.iter_mut().enumerate() {
+            if stalled.contains(&index) {
+                continue;
+            }
             let events = client.core.poll(self.now);
             client.events.extend(events);
         }

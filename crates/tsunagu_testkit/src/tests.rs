@@ -613,3 +613,36 @@ fn a_voice_flood_is_dropped_at_the_server_and_the_sender_told_once() {
         "a voice flood is dropped, not closed"
     );
 }
+
+/// Voice goes straight to the mix as it arrives: while the listener's app is
+/// stuck in a 100 ms frame (its core not polled), every frame the server
+/// forwarded has already reached the sink, in the step it was forwarded. A
+/// listener without a sink holds them all until its next frame.
+#[test]
+fn a_100_ms_render_stall_adds_no_delay_to_voice() {
+    use std::sync::{Arc, Mutex};
+    let mut s = Stepper::new(8);
+    let speaker = s.connect(ROOM_CODE, "はなす");
+    let listener = s.connect(ROOM_CODE, "きく");
+    let old_way = s.connect(ROOM_CODE, "まえの やりかた");
+    s.run(3, TICK);
+    let heard: Arc<Mutex<Vec<u16>>> = Arc::default();
+    let sink = {
+        let heard = heard.clone();
+        Arc::new(move |_: PeerId, frame: tsunagu_protocol::VoiceFrame| heard.lock().unwrap_or_else(|e| e.into_inner()).push(frame.seq))
+    };
+    assert!(s.clients[listener].core.set_voice_sink(sink), "the transport took no tap");
+    s.clients[old_way].core.take_voice();
+    // Five 20 ms frames: 100 ms in which both listeners' apps are stuck.
+    for seq in 0..5u16 {
+        let frame = tsunagu_protocol::VoiceFrame { seq, timestamp: u32::from(seq) * 960, speaking: true, opus: vec![3; 40] };
+        s.clients[speaker].core.send_voice(frame);
+        s.step_stalling(std::time::Duration::from_millis(20), &[listener, old_way]);
+        assert_eq!(heard.lock().unwrap().len(), usize::from(seq) + 1, "frame {seq} waited for the listener's frame");
+    }
+    assert_eq!(*heard.lock().unwrap(), vec![0, 1, 2, 3, 4]);
+    assert!(s.clients[listener].core.take_voice().is_empty(), "a frame went both ways");
+    // The old way: nothing until the stalled app polls again, then all at once.
+    s.step(std::time::Duration::from_millis(1));
+    assert_eq!(s.clients[old_way].core.take_voice().len(), 5);
+}

@@ -17,7 +17,7 @@ use super::framing::{Delivered, close_with, datagram_reader, frame_reader, link_
 use super::identity::fingerprint;
 use super::{CONNECT_TIMEOUT, INBOX_CAPACITY, OUTBOX_CAPACITY, QuicError, RECONNECT_TIMEOUT, provider, runtime, transport_config};
 use crate::invite::Invite;
-use crate::link::{Channel, ClientLink, LinkEnd, LinkEvent};
+use crate::link::{Channel, ClientLink, DatagramTap, LinkEnd, LinkEvent};
 
 /// Accepts exactly the certificate whose SHA-256 the invite names. There is no
 /// other path: no certificate authorities, no "accept anything".
@@ -86,7 +86,11 @@ pub struct QuicClient {
     runtime: Option<tokio::runtime::Runtime>,
     /// What did not fit the outgoing queue (the connection was not keeping up).
     dropped: Arc<AtomicU64>,
+    /// Sees datagrams on the transport's thread as they arrive (see [`DatagramTap`]).
+    tap: Tap,
 }
+
+type Tap = Arc<Mutex<Option<DatagramTap>>>;
 
 /// What one client's connections have put on the wire so far, read from
 /// quinn's own counters: UDP payload bytes (QUIC headers included) and
@@ -154,8 +158,9 @@ impl QuicClient {
         let (to_inbox, inbox) = std_mpsc::sync_channel(INBOX_CAPACITY);
         let (outgoing, out_rx) = channel(OUTBOX_CAPACITY * 4);
         let dropped = Arc::new(AtomicU64::new(0));
-        runtime.spawn(run_client(invite.clone(), timeout, local, stats, to_inbox, out_rx, dropped.clone()));
-        Ok(QuicClient { inbox, outgoing, closed: false, runtime: Some(runtime), dropped })
+        let tap = Tap::default();
+        runtime.spawn(run_client(invite.clone(), timeout, local, stats, to_inbox, out_rx, dropped.clone(), tap.clone()));
+        Ok(QuicClient { inbox, outgoing, closed: false, runtime: Some(runtime), dropped, tap })
     }
 
     /// Datagrams dropped because a queue was full, so far.
@@ -215,6 +220,11 @@ impl ClientLink for QuicClient {
         self.queue(ClientOut::Datagram(datagram));
     }
 
+    fn set_datagram_tap(&mut self, tap: DatagramTap) -> bool {
+        *self.tap.lock().unwrap_or_else(|e| e.into_inner()) = Some(tap);
+        true
+    }
+
     fn datagram_sender(&self) -> Option<crate::link::DatagramSender> {
         let (outgoing, dropped) = (self.outgoing.clone(), self.dropped.clone());
         Some(Arc::new(move |datagram| {
@@ -261,8 +271,9 @@ async fn run_client(
     inbox: std_mpsc::SyncSender<LinkEvent>,
     outgoing: Receiver<ClientOut>,
     dropped: Arc<AtomicU64>,
+    tap: Tap,
 ) {
-    let end = match connect_and_serve(&invite, timeout, local, &stats, &inbox, outgoing, &dropped).await {
+    let end = match connect_and_serve(&invite, timeout, local, &stats, &inbox, outgoing, &dropped, tap).await {
         Ok((end, endpoint)) => {
             send_end(&inbox, end).await;
             endpoint.wait_idle().await;
@@ -288,6 +299,7 @@ async fn connect_and_serve(
     inbox: &std_mpsc::SyncSender<LinkEvent>,
     mut outgoing: Receiver<ClientOut>,
     dropped: &Arc<AtomicU64>,
+    tap: Tap,
 ) -> Result<(LinkEnd, Endpoint), LinkEnd> {
     let addr = tokio::net::lookup_host((invite.host.as_str(), invite.port)).await.ok().and_then(|mut a| a.next()).ok_or(LinkEnd::Unreachable)?;
     let mismatch = Arc::new(AtomicBool::new(false));
@@ -313,7 +325,11 @@ async fn connect_and_serve(
     let deliver = {
         let (inbox, dropped) = (inbox.clone(), dropped.clone());
         move |event: LinkEvent| {
-            if matches!(event, LinkEvent::Datagram(_)) {
+            if let LinkEvent::Datagram(datagram) = &event {
+                let tap = tap.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                if tap.is_some_and(|tap| tap(datagram)) {
+                    return Delivered::Taken;
+                }
                 return match inbox.try_send(event) {
                     Err(std_mpsc::TrySendError::Disconnected(_)) => Delivered::Stop,
                     Err(std_mpsc::TrySendError::Full(_)) => {

@@ -240,3 +240,38 @@ fn voice_sent_from_another_thread_goes_straight_out() {
     }
     assert_eq!(heard, sent, "frames sent from another thread went missing on loopback");
 }
+
+/// Over real QUIC: while the listener's app is stuck in one 100 ms frame
+/// (its core not polled), each voice frame reaches the listener's voice sink
+/// as it comes off the network, not when the app gets round to it.
+#[test]
+fn a_100_ms_render_stall_adds_no_delay_to_what_is_heard() {
+    use std::sync::{Arc, Mutex};
+    let _turn = one_at_a_time();
+    let server = TestServer::start("voice-stall", 8);
+    let mut speaker = Peer::join(&server.invite(CODE), "S");
+    let mut listener = Peer::join(&server.invite(CODE), "L");
+    assert!(wait_until(&mut [&mut speaker, &mut listener], Duration::from_secs(5), |ps| ps.iter().all(|p| p.present() == 1)));
+    let reached: Arc<Mutex<Vec<(u16, Instant)>>> = Arc::default();
+    let sink = {
+        let reached = reached.clone();
+        Arc::new(move |_: tsunagu_protocol::PeerId, frame: tsunagu_protocol::VoiceFrame| reached.lock().unwrap().push((frame.seq, Instant::now())))
+    };
+    assert!(listener.core.set_voice_sink(sink), "QUIC took no tap");
+    // The listener's app stalls for 100 ms (5 frames of 20 ms); the speaker talks on.
+    let mut sent_at = Vec::new();
+    for seq in 0..5u16 {
+        speaker.core.send_voice(tsunagu_protocol::VoiceFrame { seq, timestamp: u32::from(seq) * 960, speaking: true, opus: vec![5; 40] });
+        sent_at.push(Instant::now());
+        speaker.pump();
+        std::thread::sleep(FRAME_DURATION);
+    }
+    std::thread::sleep(Duration::from_millis(30));
+    let reached = reached.lock().unwrap().clone();
+    assert_eq!(reached.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4], "frames missing during the stall");
+    let worst = reached.iter().map(|(seq, at)| at.duration_since(sent_at[usize::from(*seq)])).max().unwrap();
+    eprintln!("voice during a 100 ms render stall: worst send-to-mix {:.1} ms", worst.as_secs_f64() * 1e3);
+    assert!(worst < Duration::from_millis(40), "a frame waited {worst:?} for the listener's app");
+    listener.pump();
+    assert!(listener.core.take_voice().is_empty(), "a frame was also queued for the app");
+}
