@@ -103,16 +103,8 @@ fn voice_settings(cli: &Cli) -> VoiceSettings {
         (Some(file), false) => Some(Endpoint::File(file.clone())),
         (None, false) => Some(Endpoint::Device(cli.speakers.clone())),
     };
-    let mode = if cli.push_to_talk {
-        TalkMode::PushToTalk
-    } else {
-        TalkMode::OpenMic
-    };
-    VoiceSettings {
-        mic,
-        speakers,
-        mode,
-    }
+    let mode = if cli.push_to_talk { TalkMode::PushToTalk } else { TalkMode::OpenMic };
+    VoiceSettings { mic, speakers, mode }
 }
 
 fn parse_color(s: &str) -> Result<[u8; 3], String> {
@@ -180,7 +172,13 @@ fn main() -> ExitCode {
         join: cli.join,
         screenshot: cli.screenshot.map(|path| ScreenshotRequest { path, frames: cli.frames.max(1) }),
         window_size: cli.size,
-        xr: if cli.xr { Some(true) } else if cli.no_xr { Some(false) } else { None },
+        xr: if cli.xr {
+            Some(true)
+        } else if cli.no_xr {
+            Some(false)
+        } else {
+            None
+        },
         bed_tilt_degrees: cli.bed_tilt,
         snap_turn_degrees: cli.snap_turn,
         smooth_walking: cli.smooth_walk.then_some(true),

@@ -27,7 +27,11 @@ fn app_in(stepper: &Stepper) -> App {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin))
         .insert_resource(TimeUpdateStrategy::ManualDuration(TICK))
-        .insert_resource(Settings { nickname: "ゆき".into(), look: tsunagu_protocol::AvatarLook::with_color(BODY_COLORS[0]), language: Language::Japanese })
+        .insert_resource(Settings {
+            nickname: "ゆき".into(),
+            look: tsunagu_protocol::AvatarLook::with_color(BODY_COLORS[0]),
+            language: Language::Japanese,
+        })
         .init_state::<AppState>()
         .add_plugins(NetPlugin)
         .init_resource::<Seen>()

@@ -1,6 +1,7 @@
 //! Client logic that needs no window: the rules behind the start screen and HUD.
 
 use tsunagu_client::audio::SoundStatus;
+use tsunagu_client::net::refusal_message;
 use tsunagu_client::ui::hud::{ConnectionNotice, notices};
 use tsunagu_client::ui::start::{MAX_INVITE_CHARS, append_to_invite, append_to_nickname};
 use tsunagu_client::voice::MicStatus;
@@ -8,7 +9,6 @@ use tsunagu_client::xr::DisplayMode;
 use tsunagu_client::{BODY_COLORS, Settings};
 use tsunagu_i18n::Language;
 use tsunagu_protocol::limits::MAX_NICKNAME_CHARS;
-use tsunagu_client::net::refusal_message;
 use tsunagu_protocol::{RefusalReason, nickname_is_valid};
 
 #[test]
@@ -23,61 +23,18 @@ fn typing_keeps_the_nickname_within_limits() {
 
 #[test]
 fn missing_devices_are_announced() {
-    let (ready, mic, headset) = (
-        Some(SoundStatus::Ready),
-        Some(MicStatus::Ready),
-        Some(DisplayMode::Headset),
-    );
+    let (ready, mic, headset) = (Some(SoundStatus::Ready), Some(MicStatus::Ready), Some(DisplayMode::Headset));
     assert_eq!(
-        notices(
-            Some(SoundStatus::Unavailable),
-            Some(MicStatus::Unavailable),
-            Some(DisplayMode::Desktop),
-            ConnectionNotice::Fine,
-            None,
-            false,
-            false
-        ),
+        notices(Some(SoundStatus::Unavailable), Some(MicStatus::Unavailable), Some(DisplayMode::Desktop), ConnectionNotice::Fine, None, false, false),
         ["status-no-sound", "status-no-mic", "status-no-xr"]
     );
-    assert_eq!(
-        notices(
-            ready,
-            Some(MicStatus::Unavailable),
-            headset,
-            ConnectionNotice::Fine,
-            None,
-            false,
-            false
-        ),
-        ["status-no-mic"]
-    );
+    assert_eq!(notices(ready, Some(MicStatus::Unavailable), headset, ConnectionNotice::Fine, None, false, false), ["status-no-mic"]);
     // Turned off on purpose (--no-mic) is not news.
-    assert!(
-        notices(
-            ready,
-            Some(MicStatus::Off),
-            headset,
-            ConnectionNotice::Fine,
-            None,
-            false,
-            false
-        )
-        .is_empty()
-    );
+    assert!(notices(ready, Some(MicStatus::Off), headset, ConnectionNotice::Fine, None, false, false).is_empty());
     assert!(notices(ready, mic, headset, ConnectionNotice::Fine, None, false, false).is_empty());
-    assert_eq!(
-        notices(ready, mic, headset, ConnectionNotice::Reconnecting, None, false, false),
-        ["hud-reconnecting"]
-    );
-    assert_eq!(
-        notices(ready, mic, headset, ConnectionNotice::Busy, None, false, false),
-        ["hud-busy"]
-    );
-    assert_eq!(
-        notices(ready, mic, headset, ConnectionNotice::Fine, Some(refusal_message(RefusalReason::TooFast)), false, false),
-        ["hud-slow-down"]
-    );
+    assert_eq!(notices(ready, mic, headset, ConnectionNotice::Reconnecting, None, false, false), ["hud-reconnecting"]);
+    assert_eq!(notices(ready, mic, headset, ConnectionNotice::Busy, None, false, false), ["hud-busy"]);
+    assert_eq!(notices(ready, mic, headset, ConnectionNotice::Fine, Some(refusal_message(RefusalReason::TooFast)), false, false), ["hud-slow-down"]);
     // Muted by a facilitator: said first, so a child knows why nobody hears them.
     assert_eq!(notices(ready, mic, headset, ConnectionNotice::Fine, None, true, false), ["hud-muted-by-staff"]);
     // A headset that stopped says the screen carries on.
@@ -124,7 +81,8 @@ fn every_way_a_join_fails_has_its_own_message() {
 
 #[test]
 fn the_hello_carries_the_start_screen_choices() {
-    let settings = Settings { nickname: "  はると ".into(), look: tsunagu_protocol::AvatarLook::with_color(BODY_COLORS[2]), language: Language::Japanese };
+    let settings =
+        Settings { nickname: "  はると ".into(), look: tsunagu_protocol::AvatarLook::with_color(BODY_COLORS[2]), language: Language::Japanese };
     let hello = tsunagu_client::net::hello_for(&settings, "room", 42);
     assert_eq!(hello.nickname, "はると");
     assert_eq!(hello.device, 42, "the installation's number goes with it");

@@ -19,7 +19,14 @@ use tsunagu_testkit::{ROOM_CODE, Stepper, TICK};
 
 pub fn press(app: &mut App, code: KeyCode, key: Key) {
     app.world_mut().resource_mut::<ButtonInput<KeyCode>>().press(code);
-    app.world_mut().write_message(KeyboardInput { key_code: code, logical_key: key, state: ButtonState::Pressed, text: None, repeat: false, window: Entity::PLACEHOLDER });
+    app.world_mut().write_message(KeyboardInput {
+        key_code: code,
+        logical_key: key,
+        state: ButtonState::Pressed,
+        text: None,
+        repeat: false,
+        window: Entity::PLACEHOLDER,
+    });
 }
 
 pub fn ime(app: &mut App, event: Ime) {
@@ -62,7 +69,8 @@ fn words_tapped_without_a_keyboard_make_a_chat_line() {
         frame(&mut stepper, &mut app);
     }
     let tap = |app: &mut App, stepper: &mut Stepper, key: &str| {
-        let word = app.world_mut().query::<(Entity, &Word)>().iter(app.world()).find(|(_, w)| w.0 == key).map(|(e, _)| e).expect("the word is offered");
+        let word =
+            app.world_mut().query::<(Entity, &Word)>().iter(app.world()).find(|(_, w)| w.0 == key).map(|(e, _)| e).expect("the word is offered");
         app.world_mut().entity_mut(word).insert(Interaction::Pressed);
         frame(stepper, app);
         app.world_mut().entity_mut(word).insert(Interaction::None);
@@ -180,7 +188,13 @@ fn a_new_look_in_the_room_is_remembered_and_reaches_everyone() {
 
     let (mut stepper, mut app, friend, _) = with_a_friend();
     let file = std::env::temp_dir().join(format!("tsunagu-it-look-{}", std::process::id())).join("settings.ron");
-    app.insert_resource(SettingsFile { path: Some(file.clone()), was_unreadable: false, device: 7, personal_space_cm: 60, headset: Default::default() });
+    app.insert_resource(SettingsFile {
+        path: Some(file.clone()),
+        was_unreadable: false,
+        device: 7,
+        personal_space_cm: 60,
+        headset: Default::default(),
+    });
     let me = app.world().resource::<tsunagu_client::net::Connection>().read(|core| core.my_id()).expect("joined");
     // Pressing 「ニット ぼう」 and 「めがね」, as a person would.
     for choice in [LookChoice::Headwear(Headwear::Beanie), LookChoice::Glasses] {
@@ -193,7 +207,11 @@ fn a_new_look_in_the_room_is_remembered_and_reaches_everyone() {
     }
     let look = app.world().resource::<Settings>().look;
     assert_eq!((look.headwear, look.accessories.glasses), (Headwear::Beanie, true));
-    assert_eq!(load(&file), Loaded::Found(tsunagu_client_core::settings::SavedSettings { look, device: 7, personal_space_cm: 60, headset: Default::default() }), "the look was not remembered");
+    assert_eq!(
+        load(&file),
+        Loaded::Found(tsunagu_client_core::settings::SavedSettings { look, device: 7, personal_space_cm: 60, headset: Default::default() }),
+        "the look was not remembered"
+    );
     assert_eq!(stepper.clients[friend].peers()[&me].look, look, "the friend does not see the new look");
     // My own avatar wears it.
     let world = app.world_mut();

@@ -10,7 +10,11 @@ use crate::screenshot::{client_command, read_png, run_with_limit};
 
 /// The number after `label` in `line` ("head moved 26 mm" → 26).
 fn number_after(line: &str, label: &str) -> f64 {
-    line.split(label).nth(1).and_then(|rest| rest.split_whitespace().next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no number after {label:?} in: {line}"))
+    line.split(label)
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number after {label:?} in: {line}"))
 }
 
 #[test]
@@ -76,7 +80,9 @@ fn on_a_simulated_headset_the_room_is_seen_upright_and_a_guest_sees_the_head_and
     // button opens it: it is there in front of the eyes, changing what they see.
     assert!(log.contains("the board is open: true"), "the board did not open:\n{log}");
     let with_board = read_png(&dir.join("room-left-eye-board.png"));
-    let middle = |picture: &crate::screenshot::Picture| -> Vec<[u8; 3]> { (140..200).flat_map(|y| (100..220).map(move |x| (y, x))).map(|(y, x)| picture.rgb[(y * picture.width + x) as usize]).collect() };
+    let middle = |picture: &crate::screenshot::Picture| -> Vec<[u8; 3]> {
+        (140..200).flat_map(|y| (100..220).map(move |x| (y, x))).map(|(y, x)| picture.rgb[(y * picture.width + x) as usize]).collect()
+    };
     let changed = middle(&eye).iter().zip(middle(&with_board)).filter(|(a, b)| a.iter().zip(b.iter()).any(|(x, y)| x.abs_diff(*y) > 24)).count();
     assert!(changed > 1000, "the board is not in front of the eyes ({changed} pixels changed below the middle)");
     // Then the way out of the headset and back in, as the wrist menu's and
@@ -109,12 +115,24 @@ fn the_wrist_menu_changes_the_headset_and_this_pc_remembers() {
     app.add_plugins(MinimalPlugins)
         .add_message::<bevy_mod_xr::session::XrRequestExitMessage>()
         .insert_resource(HeadsetRig::with_choices(HeadsetChoices::default()))
-        .insert_resource(SettingsFile { path: Some(file.clone()), was_unreadable: false, device: 7, personal_space_cm: 60, headset: HeadsetChoices::default() })
-        .insert_resource(Settings { nickname: "ゆき".into(), look: tsunagu_protocol::AvatarLook::with_color([255, 160, 80]), language: tsunagu_i18n::Language::Japanese })
+        .insert_resource(SettingsFile {
+            path: Some(file.clone()),
+            was_unreadable: false,
+            device: 7,
+            personal_space_cm: 60,
+            headset: HeadsetChoices::default(),
+        })
+        .insert_resource(Settings {
+            nickname: "ゆき".into(),
+            look: tsunagu_protocol::AvatarLook::with_color([255, 160, 80]),
+            language: tsunagu_i18n::Language::Japanese,
+        })
         .insert_resource(tsunagu_client::text::Texts(tsunagu_i18n::Locales::load().expect("locales")))
         .add_systems(Update, change_headset_settings);
-    let settings = [HeadsetSetting::Turn, HeadsetSetting::Walk, HeadsetSetting::Bed, HeadsetSetting::Higher, HeadsetSetting::Lower, HeadsetSetting::Screen];
-    let buttons: Vec<(HeadsetSetting, Entity)> = settings.iter().map(|s| (*s, app.world_mut().spawn((Button, *s, Interaction::None, children![Text::new("")])).id())).collect();
+    let settings =
+        [HeadsetSetting::Turn, HeadsetSetting::Walk, HeadsetSetting::Bed, HeadsetSetting::Higher, HeadsetSetting::Lower, HeadsetSetting::Screen];
+    let buttons: Vec<(HeadsetSetting, Entity)> =
+        settings.iter().map(|s| (*s, app.world_mut().spawn((Button, *s, Interaction::None, children![Text::new("")])).id())).collect();
     let press = |app: &mut App, setting: HeadsetSetting| {
         let button = buttons.iter().find(|(s, _)| *s == setting).unwrap().1;
         app.world_mut().entity_mut(button).insert(Interaction::Pressed);
@@ -179,7 +197,11 @@ fn a_session_that_ends_shows_the_screen_and_says_why_only_if_it_was_not_chosen()
 
     for chosen in [false, true] {
         let mut app = App::new();
-        app.add_plugins(MinimalPlugins).insert_resource(HeadsetRig::default()).insert_resource(DisplayMode::Headset).insert_resource(XrState::Ready).add_systems(Update, say_session_changes);
+        app.add_plugins(MinimalPlugins)
+            .insert_resource(HeadsetRig::default())
+            .insert_resource(DisplayMode::Headset)
+            .insert_resource(XrState::Ready)
+            .add_systems(Update, say_session_changes);
         app.update();
         app.insert_resource(XrState::Running);
         app.update();
@@ -285,7 +307,11 @@ fn in_a_headset_the_sticks_walk_and_turn_and_the_trigger_teleports_only_where_a_
         let towards = Transform::from_translation(from).looking_at(target, Vec3::Y);
         // Into the headset's own space, where the runtime reports the hand.
         let inverse = rig.rotation().inverse();
-        let in_tracking = Transform { translation: inverse * (from - rig.origin - Vec3::Y * (rig.lift + rig.eye_offset)), rotation: inverse * towards.rotation, ..default() };
+        let in_tracking = Transform {
+            translation: inverse * (from - rig.origin - Vec3::Y * (rig.lift + rig.eye_offset)),
+            rotation: inverse * towards.rotation,
+            ..default()
+        };
         *app.world_mut().get_mut::<Transform>(aim).unwrap() = in_tracking;
         press(app, HeadsetButtons { trigger_down: true, trigger_pulled: true, ..default() });
         press(app, HeadsetButtons::default());

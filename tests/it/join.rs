@@ -29,7 +29,8 @@ impl Server {
             traffic: tsunagu_room::limits::TRAFFIC,
         })
         .expect("server starts");
-        let invite = Invite { host: "127.0.0.1".into(), port: links.local_addr().port(), room_code: "right-code".into(), fingerprint: links.fingerprint() };
+        let invite =
+            Invite { host: "127.0.0.1".into(), port: links.local_addr().port(), room_code: "right-code".into(), fingerprint: links.fingerprint() };
         let server = RoomServer::new(links, RoomConfig { code: "right-code".into(), facilitator_code: "staff-code".into(), capacity: 4 });
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = stop.clone();

@@ -84,7 +84,8 @@ fn a_friends_dart_in_the_bull_pops_its_score_over_the_board() {
     let mut pops = app.world_mut().query_filtered::<&Children, With<ScorePop>>();
     let pop_children: Vec<Entity> = pops.iter(app.world()).flat_map(|c| c.iter().collect::<Vec<_>>()).collect();
     // As shown: with the word joiners that keep Japanese words whole.
-    let lines: Vec<String> = pop_children.iter().filter_map(|e| app.world().get::<Text>(*e).map(|t| t.0.replace(['\u{2060}', '\u{200b}'], ""))).collect();
+    let lines: Vec<String> =
+        pop_children.iter().filter_map(|e| app.world().get::<Text>(*e).map(|t| t.0.replace(['\u{2060}', '\u{200b}'], ""))).collect();
     assert_eq!(lines.len(), 1, "one score pops up: {lines:?}");
     assert!(lines[0].contains("あおい") && lines[0].contains("50"), "the pop says who and how much: {}", lines[0]);
     let dart = drawn_at(&mut app, 5).unwrap();
@@ -125,7 +126,10 @@ fn a_wish_written_in_japanese_hangs_on_the_bamboo_for_a_friend_too() {
     assert_eq!(strips.iter(app.world()).count(), 2);
     let mut texts = app.world_mut().query::<&Text>();
     let shown: Vec<String> = texts.iter(app.world()).map(|t| t.0.replace(['\u{200b}', '\u{2060}'], "")).collect();
-    assert!(shown.iter().any(|t| t == "花火が見たい") && shown.iter().any(|t| t == "みんなで あそびたい"), "the wishes are not listed to read: {shown:?}");
+    assert!(
+        shown.iter().any(|t| t == "花火が見たい") && shown.iter().any(|t| t == "みんなで あそびたい"),
+        "the wishes are not listed to read: {shown:?}"
+    );
     let mut take_downs = app.world_mut().query::<&TakeDown>();
     let mine: Vec<u32> = take_downs.iter(app.world()).map(|t| t.0).collect();
     assert_eq!(mine, vec![hung.id], "a child may take down only their own wish");

@@ -90,7 +90,10 @@ fn a_nurse_mutes_removes_and_lets_back_in_with_the_panel() {
         frame(&mut stepper, &mut app);
     }
     assert!(stepper.server.room().is_locked());
-    assert!(app.world_mut().query::<&StaffAction>().iter(app.world()).any(|a| a.0 == ClientEvent::LockRoom(false)), "no button to open the room again");
+    assert!(
+        app.world_mut().query::<&StaffAction>().iter(app.world()).any(|a| a.0 == ClientEvent::LockRoom(false)),
+        "no button to open the room again"
+    );
 }
 
 #[test]
@@ -200,13 +203,16 @@ fn a_nurse_lets_a_waiting_child_in_and_makes_new_invites_from_the_panel() {
 
 #[test]
 fn someone_inside_my_personal_space_fades_and_the_button_sizes_it() {
+    use tsunagu_client::SettingsFile;
     use tsunagu_client::avatar::RemoteAvatar;
     use tsunagu_client::controls::LocalPlayer;
     use tsunagu_client::personal_space::{FADE_STEPS, Faded, SpaceButton, fade_level, spawn_space_button};
-    use tsunagu_client::SettingsFile;
     use tsunagu_sim::pose::to_wire;
     // Fully there at the bubble's edge, gone at half of it, off when it is 0.
-    assert_eq!((fade_level(0.6, 0.6), fade_level(0.45, 0.6), fade_level(0.3, 0.6), fade_level(0.1, 0.0)), (FADE_STEPS, FADE_STEPS / 2, 0, FADE_STEPS));
+    assert_eq!(
+        (fade_level(0.6, 0.6), fade_level(0.45, 0.6), fade_level(0.3, 0.6), fade_level(0.1, 0.0)),
+        (FADE_STEPS, FADE_STEPS / 2, 0, FADE_STEPS)
+    );
     let (mut stepper, mut app, child) = app_with_a_child(ROOM_CODE);
     let font = app.world().resource::<UiFont>().clone();
     app.world_mut().commands().spawn(Node::default()).with_children(|hud| spawn_space_button(hud, &font));
@@ -225,7 +231,11 @@ fn someone_inside_my_personal_space_fades_and_the_button_sizes_it() {
             stack.extend(app.world().get::<Children>(e).into_iter().flat_map(|kids| kids.iter()));
         }
         let materials = app.world().resource::<Assets<StandardMaterial>>();
-        parts.iter().filter_map(|e| app.world().get::<MeshMaterial3d<StandardMaterial>>(*e)).map(|m| materials.get(&m.0).unwrap().base_color.alpha()).collect()
+        parts
+            .iter()
+            .filter_map(|e| app.world().get::<MeshMaterial3d<StandardMaterial>>(*e))
+            .map(|m| materials.get(&m.0).unwrap().base_color.alpha())
+            .collect()
     };
     assert_eq!(shown(&mut app), FADE_STEPS);
     assert!(alphas(&mut app).iter().all(|a| *a == 1.0));
@@ -233,7 +243,10 @@ fn someone_inside_my_personal_space_fades_and_the_button_sizes_it() {
     for n in 0..60 {
         let from = me + Vec3::new(-1.2, 0.0, 0.0);
         let at = from.lerp(me + Vec3::new(-0.2, 0.0, 0.0), (n as f32 / 40.0).min(1.0));
-        stepper.send_pose(child, tsunagu_protocol::AvatarPose { body: to_wire(at, Quat::IDENTITY), head: to_wire(at + Vec3::Y * 1.15, Quat::IDENTITY), hands: None });
+        stepper.send_pose(
+            child,
+            tsunagu_protocol::AvatarPose { body: to_wire(at, Quat::IDENTITY), head: to_wire(at + Vec3::Y * 1.15, Quat::IDENTITY), hands: None },
+        );
         frame(&mut stepper, &mut app);
     }
     let level = shown(&mut app);
@@ -250,7 +263,10 @@ fn someone_inside_my_personal_space_fades_and_the_button_sizes_it() {
     // Stepping away again, they come back whole.
     for n in 0..40 {
         let at = (me + Vec3::new(-0.45, 0.0, 0.0)).lerp(me + Vec3::new(-2.0, 0.0, 0.0), n as f32 / 30.0);
-        stepper.send_pose(child, tsunagu_protocol::AvatarPose { body: to_wire(at, Quat::IDENTITY), head: to_wire(at + Vec3::Y * 1.15, Quat::IDENTITY), hands: None });
+        stepper.send_pose(
+            child,
+            tsunagu_protocol::AvatarPose { body: to_wire(at, Quat::IDENTITY), head: to_wire(at + Vec3::Y * 1.15, Quat::IDENTITY), hands: None },
+        );
         frame(&mut stepper, &mut app);
     }
     assert_eq!(shown(&mut app), FADE_STEPS);
@@ -293,7 +309,10 @@ fn a_child_tells_the_staff_from_a_name_tag_in_two_presses_and_only_the_staff_hea
     let me = app.world().resource::<tsunagu_client::net::Connection>().read(|core| core.my_id()).unwrap();
     let told = stepper.clients[nurse].events.iter().find_map(|e| if let tsunagu_client_core::RoomEvent::Concern(c) = e { Some(*c) } else { None });
     assert_eq!(told.map(|c| (c.from, c.about, c.kind)), Some((me, about, ConcernKind::TooClose)), "the nurse was not told");
-    assert!(!stepper.clients[child].events.iter().any(|e| matches!(e, tsunagu_client_core::RoomEvent::Concern(_))), "the child told about heard of it");
+    assert!(
+        !stepper.clients[child].events.iter().any(|e| matches!(e, tsunagu_client_core::RoomEvent::Concern(_))),
+        "the child told about heard of it"
+    );
     assert_eq!(app.world().get::<LocalVolume>(target), Some(&LocalVolume::Hidden), "the person is still seen by the child who told");
     let mut rows = app.world_mut().query::<&ConcernChoice>();
     assert_eq!(rows.iter(app.world()).count(), 0, "the choices stayed open");
@@ -344,7 +363,13 @@ fn the_nurse_panel_shows_concerns_and_kept_seats_and_a_child_made_staff_sees_onl
     let nurse_id = stepper.clients[nurse].id().unwrap();
     let actions: Vec<ClientEvent> = app.world_mut().query::<&StaffAction>().iter(app.world()).map(|a| a.0.clone()).collect();
     assert!(actions.contains(&ClientEvent::Mute(child_id, true)), "made staff, cannot quiet a child: {actions:?}");
-    for forbidden in [ClientEvent::EndMeetup, ClientEvent::NewInvites, ClientEvent::SetRole(child_id, Role::Facilitator), ClientEvent::Mute(nurse_id, true), ClientEvent::Remove(nurse_id)] {
+    for forbidden in [
+        ClientEvent::EndMeetup,
+        ClientEvent::NewInvites,
+        ClientEvent::SetRole(child_id, Role::Facilitator),
+        ClientEvent::Mute(nurse_id, true),
+        ClientEvent::Remove(nurse_id),
+    ] {
         assert!(!actions.contains(&forbidden), "a child made staff is offered {forbidden:?}");
     }
 }

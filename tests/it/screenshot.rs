@@ -21,11 +21,8 @@ pub fn client_command() -> Command {
 
 /// Run to completion within `limit`, returning (success, combined output).
 pub fn run_with_limit(mut cmd: Command, limit: Duration) -> (bool, String) {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("could not start the client; is xvfb installed? (`cargo xtask deps`)");
+    let mut child =
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("could not start the client; is xvfb installed? (`cargo xtask deps`)");
     let mut stdout = child.stdout.take().expect("stdout");
     let mut stderr = child.stderr.take().expect("stderr");
     let out_reader = std::thread::spawn(move || {
@@ -90,18 +87,9 @@ fn the_room_renders_with_people_in_it_and_no_headset_or_sound_card_needed() {
     assert!(ok, "the client failed:\n{log}");
 
     // XR was on and no runtime exists here: it must fall back to the desktop and say so.
-    assert!(
-        log.contains("no VR headset runtime, desktop mode"),
-        "no desktop fallback reported:\n{log}"
-    );
-    assert!(
-        log.contains("joined the room"),
-        "never joined the hosted room:\n{log}"
-    );
-    assert!(
-        log.contains("tsunagu: microphone") && log.contains("speakers"),
-        "sound status not reported:\n{log}"
-    );
+    assert!(log.contains("no VR headset runtime, desktop mode"), "no desktop fallback reported:\n{log}");
+    assert!(log.contains("joined the room"), "never joined the hosted room:\n{log}");
+    assert!(log.contains("tsunagu: microphone") && log.contains("speakers"), "sound status not reported:\n{log}");
     // Japanese text is joined within words (tsunagu_i18n::keep_words_together),
     // so the shaper never needs the dictionary it lacks, nor breaks inside a word.
     assert!(!log.contains("No segmentation model"), "the text shaper still looked for a Japanese dictionary:\n{log}");

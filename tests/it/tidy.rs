@@ -6,7 +6,8 @@ use std::process::Command;
 use crate::root;
 
 /// Renderer, window, sound and headset crates: none may sit under a logic crate or the server.
-const PRESENTATION: &[&str] = &["wgpu", "winit", "bevy_render", "bevy_winit", "bevy_pbr", "bevy_ui", "kira", "cpal", "bevy_mod_openxr", "openxr", "bevy_rapier3d"];
+const PRESENTATION: &[&str] =
+    &["wgpu", "winit", "bevy_render", "bevy_winit", "bevy_pbr", "bevy_ui", "kira", "cpal", "bevy_mod_openxr", "openxr", "bevy_rapier3d"];
 
 fn normal_dependencies(package: &str) -> Vec<String> {
     let out = Command::new(env!("CARGO"))
@@ -20,16 +21,9 @@ fn normal_dependencies(package: &str) -> Vec<String> {
 
 #[test]
 fn logic_crates_and_the_server_never_link_the_renderer() {
-    for package in [
-        "tsunagu_protocol",
-        "tsunagu_net",
-        "tsunagu_room",
-        "tsunagu_sim",
-        "tsunagu_i18n",
-        "tsunagu_server",
-        "tsunagu_client_core",
-        "tsunagu_testkit",
-    ] {
+    for package in
+        ["tsunagu_protocol", "tsunagu_net", "tsunagu_room", "tsunagu_sim", "tsunagu_i18n", "tsunagu_server", "tsunagu_client_core", "tsunagu_testkit"]
+    {
         let deps = normal_dependencies(package);
         assert!(deps.len() > 1, "cargo tree printed nothing for {package}");
         for forbidden in PRESENTATION {
@@ -41,24 +35,9 @@ fn logic_crates_and_the_server_never_link_the_renderer() {
 #[test]
 fn the_voice_crate_makes_sound_without_the_engine() {
     let deps = normal_dependencies("tsunagu_voice");
-    assert!(
-        deps.iter().any(|d| d == "kira"),
-        "tsunagu_voice no longer plays through kira?"
-    );
-    for forbidden in [
-        "bevy",
-        "bevy_ecs",
-        "wgpu",
-        "winit",
-        "bevy_mod_openxr",
-        "openxr",
-        "bevy_rapier3d",
-        "quinn",
-    ] {
-        assert!(
-            !deps.iter().any(|d| d == forbidden),
-            "tsunagu_voice depends on {forbidden}"
-        );
+    assert!(deps.iter().any(|d| d == "kira"), "tsunagu_voice no longer plays through kira?");
+    for forbidden in ["bevy", "bevy_ecs", "wgpu", "winit", "bevy_mod_openxr", "openxr", "bevy_rapier3d", "quinn"] {
+        assert!(!deps.iter().any(|d| d == forbidden), "tsunagu_voice depends on {forbidden}");
     }
 }
 
@@ -106,10 +85,22 @@ fn every_message_id_used_in_code_exists_in_the_locales() {
     let mut used = Vec::new();
     for file in all_sources().into_iter().filter(|f| f.to_string_lossy().contains("tsunagu_client")) {
         let text = std::fs::read_to_string(&file).expect("read");
-        for marker in ["Localized(\"", "get(settings.language, \"", "get_with(settings.language, \"", "\"join-error-", "\"invite-error", "\"status-", "\"hud-", "\"start-"] {
+        for marker in [
+            "Localized(\"",
+            "get(settings.language, \"",
+            "get_with(settings.language, \"",
+            "\"join-error-",
+            "\"invite-error",
+            "\"status-",
+            "\"hud-",
+            "\"start-",
+        ] {
             for piece in text.split(marker).skip(1) {
                 let key = piece.split('"').next().unwrap_or_default();
-                let key = match marker.strip_prefix('"') { Some(prefix) => format!("{prefix}{key}"), None => key.to_owned() };
+                let key = match marker.strip_prefix('"') {
+                    Some(prefix) => format!("{prefix}{key}"),
+                    None => key.to_owned(),
+                };
                 if !key.is_empty() {
                     used.push((key, file.clone()));
                 }

@@ -26,45 +26,24 @@ fn phrase() -> std::path::PathBuf {
 #[test]
 fn the_mic_file_reaches_the_room_and_the_room_reaches_the_speaker_file() {
     let _turn = crate::one_at_a_time();
-    let speaker_file =
-        std::env::temp_dir().join(format!("tsunagu-adapter-voice-{}.wav", std::process::id()));
-    let settings = VoiceSettings {
-        mic: Some(Endpoint::File(phrase())),
-        speakers: Some(Endpoint::File(speaker_file.clone())),
-        ..Default::default()
-    };
+    let speaker_file = std::env::temp_dir().join(format!("tsunagu-adapter-voice-{}.wav", std::process::id()));
+    let settings = VoiceSettings { mic: Some(Endpoint::File(phrase())), speakers: Some(Endpoint::File(speaker_file.clone())), ..Default::default() };
     let mut stepper = Stepper::new(4);
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin))
         .insert_resource(TimeUpdateStrategy::ManualDuration(TICK))
-        .insert_resource(Settings {
-            nickname: "ゆき".into(),
-            look: AvatarLook::with_color(BODY_COLORS[0]),
-            language: Language::Japanese,
-        })
+        .insert_resource(Settings { nickname: "ゆき".into(), look: AvatarLook::with_color(BODY_COLORS[0]), language: Language::Japanese })
         .init_state::<AppState>()
         .add_plugins((NetPlugin, VoicePlugin { settings }));
     assert_eq!(*app.world().resource::<MicStatus>(), MicStatus::Ready);
-    let hello = Hello::new(
-        ROOM_CODE,
-        "ゆき",
-        AvatarLook::with_color(BODY_COLORS[0]),
-    );
-    app.insert_resource(Connection::new(ClientCore::join(
-        Box::new(stepper.connector.clone()),
-        hello,
-        Duration::ZERO,
-    )));
-    app.world_mut()
-        .resource_mut::<NextState<AppState>>()
-        .set(AppState::InRoom);
+    let hello = Hello::new(ROOM_CODE, "ゆき", AvatarLook::with_color(BODY_COLORS[0]));
+    app.insert_resource(Connection::new(ClientCore::join(Box::new(stepper.connector.clone()), hello, Duration::ZERO)));
+    app.world_mut().resource_mut::<NextState<AppState>>().set(AppState::InRoom);
     let friend = stepper.connect(ROOM_CODE, "あおい");
 
     // Three seconds in real time: the app talks (its mic file), the friend too.
     let speech = tsunagu_voice::wav::read_mono_48k(&phrase()).unwrap();
-    let mut friend_says = tsunagu_voice::codec::talk_spurt(&speech)
-        .unwrap()
-        .into_iter();
+    let mut friend_says = tsunagu_voice::codec::talk_spurt(&speech).unwrap().into_iter();
     let mut heard_by_friend = 0;
     // Both in the room before anyone speaks (frames sent while joining are dropped).
     for _ in 0..100 {
@@ -81,10 +60,7 @@ fn the_mic_file_reaches_the_room_and_the_room_reaches_the_speaker_file() {
     while started.elapsed() < Duration::from_secs(4) {
         // The friend's avatar, a metre in front of us once we know who they are.
         if !placed && let Some(id) = stepper.clients[friend].id() {
-            app.world_mut().spawn((
-                RemoteAvatar(id),
-                GlobalTransform::from_translation(Vec3::new(0.0, 0.0, -1.0)),
-            ));
+            app.world_mut().spawn((RemoteAvatar(id), GlobalTransform::from_translation(Vec3::new(0.0, 0.0, -1.0))));
             placed = true;
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -100,29 +76,14 @@ fn the_mic_file_reaches_the_room_and_the_room_reaches_the_speaker_file() {
         heard_by_friend += stepper.clients[friend].core.take_voice().len();
     }
     let friend_id = stepper.clients[friend].id().unwrap();
-    assert!(
-        app.world()
-            .resource::<Voice>()
-            .with(|engine| engine.speaking(friend_id)),
-        "the friend's voice is not playing"
-    );
-    assert!(
-        heard_by_friend > 100,
-        "the friend got only {heard_by_friend} frames of the app's voice in 4 s"
-    );
+    assert!(app.world().resource::<Voice>().with(|engine| engine.speaking(friend_id)), "the friend's voice is not playing");
+    assert!(heard_by_friend > 100, "the friend got only {heard_by_friend} frames of the app's voice in 4 s");
 
     app.world_mut().write_message(AppExit::Success);
     app.update();
     let written = tsunagu_voice::wav::read_mono_48k(&speaker_file).unwrap();
     std::fs::remove_file(&speaker_file).unwrap();
-    assert!(
-        written.len() > 3 * 48_000,
-        "{} samples in the speaker file",
-        written.len()
-    );
+    assert!(written.len() > 3 * 48_000, "{} samples in the speaker file", written.len());
     let (_, similarity) = measure::align(&speech[..2 * 48_000], &written, 3 * 48_000);
-    assert!(
-        similarity > 0.5,
-        "the speaker file holds something else (correlation {similarity:.2})"
-    );
+    assert!(similarity > 0.5, "the speaker file holds something else (correlation {similarity:.2})");
 }

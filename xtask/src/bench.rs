@@ -18,23 +18,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
                     .env("TSUNAGU_SERVER_BIN", server),
             )
         }
-        Some("voice") => crate::status(
-            crate::cargo()
-                .args([
-                    "bench",
-                    "--package",
-                    "tsunagu_testkit",
-                    "--bench",
-                    "voice",
-                    "--",
-                ])
-                .args(&args[1..]),
-        ),
+        Some("voice") => crate::status(crate::cargo().args(["bench", "--package", "tsunagu_testkit", "--bench", "voice", "--"]).args(&args[1..])),
         // The dev profile: the one the tests built (dependencies at opt-level 1).
-        Some("avatars") => crate::status(crate::cargo().args(["bench", "--profile", "dev", "--package", "tsunagu", "--bench", "avatars", "--"]).args(&args[1..])),
-        _ => Err(
-            "usage: cargo xtask bench net [bandwidth|server|attack|play] | cargo xtask bench voice | cargo xtask bench avatars"
-                .into(),
-        ),
+        Some("avatars") => {
+            crate::status(crate::cargo().args(["bench", "--profile", "dev", "--package", "tsunagu", "--bench", "avatars", "--"]).args(&args[1..]))
+        }
+        _ => Err("usage: cargo xtask bench net [bandwidth|server|attack|play] | cargo xtask bench voice | cargo xtask bench avatars".into()),
     }
 }

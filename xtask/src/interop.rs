@@ -13,8 +13,7 @@ pub fn run(_args: &[String]) -> Result<(), String> {
     let venv = target.join("interop-venv");
     let python = venv.join("bin").join("python3");
     if !python.exists() {
-        crate::status(Command::new("python3").args(["-m", "venv"]).arg(&venv))
-            .map_err(|e| format!("{e} (is python3-venv installed?)"))?;
+        crate::status(Command::new("python3").args(["-m", "venv"]).arg(&venv)).map_err(|e| format!("{e} (is python3-venv installed?)"))?;
         crate::status(Command::new(&python).args(["-m", "pip", "install", "--quiet", "aioquic>=1.2,<2", "msgpack>=1.0,<2"]))?;
     }
     let data_dir = target.join("interop-server-data");
@@ -27,10 +26,7 @@ pub fn run(_args: &[String]) -> Result<(), String> {
         .map_err(|e| format!("cannot start tsunagu-server: {e}"))?;
     let stdout = server.stdout.take().ok_or("no server output")?;
     let mut lines = BufReader::new(stdout).lines();
-    let invite = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|line| line.split_once("participant invite:").map(|(_, i)| i.trim().to_owned()));
+    let invite = lines.by_ref().map_while(Result::ok).find_map(|line| line.split_once("participant invite:").map(|(_, i)| i.trim().to_owned()));
     std::thread::spawn(move || lines.for_each(drop));
     let result = match invite {
         Some(invite) => crate::status(Command::new(&python).arg(crate::root().join("tools/interop/tsunagu_py_client.py")).arg(invite)),

@@ -34,7 +34,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     // The practice guests' play includes saving a picture of the bamboo in
     // "the child's Pictures": here, a home under the target directory, so a
     // developer's or CI machine's own home gets nothing.
-    cmd.args(client_args).env("TSUNAGU_ASSETS", crate::root().join("assets")).env("HOME", target.join("screenshot-home")).env_remove("XDG_CONFIG_HOME");
+    cmd.args(client_args)
+        .env("TSUNAGU_ASSETS", crate::root().join("assets"))
+        .env("HOME", target.join("screenshot-home"))
+        .env_remove("XDG_CONFIG_HOME");
     crate::status(&mut cmd)?;
     if !out.is_file() {
         return Err(format!("the client exited but {} was not written", out.display()));

@@ -18,13 +18,9 @@ pub fn start() -> Result<Vec<(String, String)>, String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700))
-            .map_err(|e| e.to_string())?;
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).map_err(|e| e.to_string())?;
     }
-    let env = vec![(
-        "XDG_RUNTIME_DIR".to_owned(),
-        runtime.to_string_lossy().into_owned(),
-    )];
+    let env = vec![("XDG_RUNTIME_DIR".to_owned(), runtime.to_string_lossy().into_owned())];
     let run = |program: &str, args: &[&str]| -> Result<bool, String> {
         Command::new(program)
             .args(args)
@@ -39,28 +35,16 @@ pub fn start() -> Result<Vec<(String, String)>, String> {
         let sink = format!("module-null-sink sink_name={SINK} rate=48000");
         let started = run(
             "pulseaudio",
-            &[
-                "-D",
-                "--exit-idle-time=-1",
-                "-n",
-                &format!("--load={sink}"),
-                "--load=module-native-protocol-unix",
-                "--load=module-always-sink",
-            ],
+            &["-D", "--exit-idle-time=-1", "-n", &format!("--load={sink}"), "--load=module-native-protocol-unix", "--load=module-always-sink"],
         )?;
         if !started {
             return Err("pulseaudio would not start".into());
         }
     }
-    if !run("pactl", &["set-default-sink", SINK])?
-        || !run("pactl", &["set-default-source", &format!("{SINK}.monitor")])?
-    {
+    if !run("pactl", &["set-default-sink", SINK])? || !run("pactl", &["set-default-source", &format!("{SINK}.monitor")])? {
         return Err("pactl could not choose the null sink".into());
     }
     let mut env = env;
-    env.push((
-        "TSUNAGU_SOUND_SERVER".to_owned(),
-        format!("PulseAudio, null sink {SINK}"),
-    ));
+    env.push(("TSUNAGU_SOUND_SERVER".to_owned(), format!("PulseAudio, null sink {SINK}")));
     Ok(env)
 }

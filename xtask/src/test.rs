@@ -25,9 +25,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let result = crate::status(&mut tests);
     // Said last and loudly, so nobody mistakes a skip for a pass.
     if let Err(why) = &sound {
-        eprintln!(
-            "\nxtask: *** SOUND DEVICE TESTS SKIPPED: no test sound server ({why}). Only the --mic-file path was tested. ***\n"
-        );
+        eprintln!("\nxtask: *** SOUND DEVICE TESTS SKIPPED: no test sound server ({why}). Only the --mic-file path was tested. ***\n");
     }
     if let Err(why) = &headset {
         eprintln!("\nxtask: *** HEADSET TESTS SKIPPED: no OpenXR runtime ({why}). Only the desktop fallback was tested. ***\n");

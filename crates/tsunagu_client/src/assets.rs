@@ -18,9 +18,5 @@ pub fn asset_root() -> PathBuf {
     }
     let source_tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets");
     candidates.push(source_tree.clone());
-    candidates
-        .into_iter()
-        .find(|c| c.join("fonts").is_dir())
-        .and_then(|c| c.canonicalize().ok())
-        .unwrap_or(source_tree)
+    candidates.into_iter().find(|c| c.join("fonts").is_dir()).and_then(|c| c.canonicalize().ok()).unwrap_or(source_tree)
 }

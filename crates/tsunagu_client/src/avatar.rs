@@ -169,7 +169,13 @@ impl AvatarKit<'_, '_> {
         for arm in [LEFT, RIGHT] {
             let pivot = self.commands.spawn((Shoulder(arm), Transform::from_translation(shoulder(arm)), Visibility::default(), ChildOf(upper))).id();
             // The capsule's top at the shoulder, its bottom a hand's length below.
-            self.commands.spawn((BodyColoured, Mesh3d(limb.clone()), MeshMaterial3d(body.clone()), Transform::from_xyz(0.0, -ARM_LENGTH / 2.0 + 0.03, 0.0), ChildOf(pivot)));
+            self.commands.spawn((
+                BodyColoured,
+                Mesh3d(limb.clone()),
+                MeshMaterial3d(body.clone()),
+                Transform::from_xyz(0.0, -ARM_LENGTH / 2.0 + 0.03, 0.0),
+                ChildOf(pivot),
+            ));
         }
         for foot in [LEFT, RIGHT] {
             let side = if foot == LEFT { -1.0 } else { 1.0 };
@@ -184,12 +190,29 @@ impl AvatarKit<'_, '_> {
         }
         let head = self
             .commands
-            .spawn((AvatarHead, Mesh3d(ball.clone()), MeshMaterial3d(face), Transform::from_xyz(0.0, AVATAR_HEIGHT - 0.3, 0.0).with_scale(Vec3::splat(0.3)), ChildOf(upper)))
+            .spawn((
+                AvatarHead,
+                Mesh3d(ball.clone()),
+                MeshMaterial3d(face),
+                Transform::from_xyz(0.0, AVATAR_HEIGHT - 0.3, 0.0).with_scale(Vec3::splat(0.3)),
+                ChildOf(upper),
+            ))
             .id();
         // Positions in head units (the head is a unit sphere scaled to 0.3 m).
         for side in [-1.0, 1.0] {
-            self.commands.spawn((Eye, Mesh3d(ball.clone()), MeshMaterial3d(ink.clone()), head_dot(side * 0.33, 0.13, -0.9, Vec3::new(1.0, 1.3, 1.0) * 0.133), ChildOf(head)));
-            self.commands.spawn((Mesh3d(ball.clone()), MeshMaterial3d(cheek.clone()), head_dot(side * 0.57, -0.2, -0.8, Vec3::new(1.4, 0.8, 0.5) * 0.133), ChildOf(head)));
+            self.commands.spawn((
+                Eye,
+                Mesh3d(ball.clone()),
+                MeshMaterial3d(ink.clone()),
+                head_dot(side * 0.33, 0.13, -0.9, Vec3::new(1.0, 1.3, 1.0) * 0.133),
+                ChildOf(head),
+            ));
+            self.commands.spawn((
+                Mesh3d(ball.clone()),
+                MeshMaterial3d(cheek.clone()),
+                head_dot(side * 0.57, -0.2, -0.8, Vec3::new(1.4, 0.8, 0.5) * 0.133),
+                ChildOf(head),
+            ));
         }
         self.dress(head, upper, who.look);
         avatar
@@ -249,14 +272,26 @@ impl AvatarKit<'_, '_> {
         if ribbon {
             let red = self.paint(RIBBON);
             for side in [-1.0, 1.0] {
-                part(self, head, &ball, &red, head_dot(0.68 + side * 0.17, 0.7, 0.1, Vec3::new(0.2, 0.14, 0.08)).with_rotation(Quat::from_rotation_z(side * 0.5)));
+                part(
+                    self,
+                    head,
+                    &ball,
+                    &red,
+                    head_dot(0.68 + side * 0.17, 0.7, 0.1, Vec3::new(0.2, 0.14, 0.08)).with_rotation(Quat::from_rotation_z(side * 0.5)),
+                );
             }
             part(self, head, &ball, &red, head_dot(0.68, 0.7, 0.1, Vec3::splat(0.08)));
         }
         if scarf {
             let red = self.paint(SCARF);
             part(self, upper, &disc, &red, Transform::from_xyz(0.0, SHOULDER_HEIGHT + 0.05, 0.0).with_scale(Vec3::new(0.27, 0.09, 0.27)));
-            part(self, upper, &self.shapes.cube.clone(), &red, Transform::from_xyz(0.12, SHOULDER_HEIGHT - 0.1, -0.22).with_scale(Vec3::new(0.09, 0.26, 0.04)));
+            part(
+                self,
+                upper,
+                &self.shapes.cube.clone(),
+                &red,
+                Transform::from_xyz(0.12, SHOULDER_HEIGHT - 0.1, -0.22).with_scale(Vec3::new(0.09, 0.26, 0.04)),
+            );
         }
     }
 }
@@ -272,7 +307,12 @@ fn spawn_name_tag(commands: &mut Commands, font: &UiFont, who: &PeerInfo, avatar
             UNDER_THE_HUD,
             // Clicked: this person's voice louder, softer or off, on this PC only (see `voice`).
             Button,
-            Node { position_type: PositionType::Absolute, padding: UiRect::axes(Val::Px(10.0), Val::Px(3.0)), border_radius: BorderRadius::all(Val::Px(12.0)), ..default() },
+            Node {
+                position_type: PositionType::Absolute,
+                padding: UiRect::axes(Val::Px(10.0), Val::Px(3.0)),
+                border_radius: BorderRadius::all(Val::Px(12.0)),
+                ..default()
+            },
             BackgroundColor(Color::srgba(1.0, 1.0, 1.0, 0.85)),
             Visibility::Hidden,
             DespawnOnExit(AppState::InRoom),
@@ -281,7 +321,12 @@ fn spawn_name_tag(commands: &mut Commands, font: &UiFont, who: &PeerInfo, avatar
             if who.role == Role::Facilitator {
                 // Not text in the name: a chip in its own colour, set from the role the server assigned.
                 tag.spawn((
-                    Node { padding: UiRect::axes(Val::Px(6.0), Val::Px(1.0)), margin: UiRect::right(Val::Px(6.0)), border_radius: BorderRadius::all(Val::Px(8.0)), ..default() },
+                    Node {
+                        padding: UiRect::axes(Val::Px(6.0), Val::Px(1.0)),
+                        margin: UiRect::right(Val::Px(6.0)),
+                        border_radius: BorderRadius::all(Val::Px(8.0)),
+                        ..default()
+                    },
                     BackgroundColor(crate::ui::palette::ACCENT),
                 ))
                 .with_children(|chip| {
@@ -411,7 +456,12 @@ fn apply_room_events(
                 let (feet, rotation) = from_wire(*spawn);
                 let body = kit
                     .commands
-                    .spawn((local_player_bundle(), Transform::from_translation(feet + Vec3::Y * (AVATAR_HEIGHT / 2.0)), Visibility::default(), DespawnOnExit(AppState::InRoom)))
+                    .spawn((
+                        local_player_bundle(),
+                        Transform::from_translation(feet + Vec3::Y * (AVATAR_HEIGHT / 2.0)),
+                        Visibility::default(),
+                        DespawnOnExit(AppState::InRoom),
+                    ))
                     .id();
                 let avatar = kit.spawn(me, Transform::default());
                 kit.commands.entity(avatar).insert(OwnAvatar);

@@ -15,7 +15,7 @@ use tsunagu_net::quic::QuicConnector;
 use tsunagu_protocol::{Accessories, AvatarLook, AvatarPose, ClientEvent, Gesture, Headwear, Hello, Paper, QuantVec, Stamp};
 use tsunagu_sim::WardLayout;
 use tsunagu_sim::motion::{EYE_HEIGHT, facing};
-use tsunagu_sim::objects::{BLOCKS, DARTS, DART_RADIUS, hold_point, throw_velocity};
+use tsunagu_sim::objects::{BLOCKS, DART_RADIUS, DARTS, hold_point, throw_velocity};
 use tsunagu_sim::pose::to_wire;
 
 use crate::net::HostedRoom;
@@ -71,7 +71,8 @@ impl Habit {
 }
 
 /// The middles of the strollers' circles.
-const STROLLS: [Vec3; 5] = [Vec3::new(1.8, 0.0, -2.8), Vec3::new(4.4, 0.0, 0.2), Vec3::new(2.4, 0.0, -1.6), Vec3::new(0.0, 0.0, -1.0), Vec3::new(-2.0, 0.0, -1.0)];
+const STROLLS: [Vec3; 5] =
+    [Vec3::new(1.8, 0.0, -2.8), Vec3::new(4.4, 0.0, 0.2), Vec3::new(2.4, 0.0, -1.6), Vec3::new(0.0, 0.0, -1.0), Vec3::new(-2.0, 0.0, -1.0)];
 
 /// Where the ball is tossed up and caught.
 const CATCH_SPOT: Vec3 = Vec3::new(5.6, 0.0, -2.9);
@@ -123,7 +124,8 @@ pub struct BotsPlugin;
 
 impl Plugin for BotsPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<HostHeadSeen>().add_systems(Update, (start_bots.run_if(resource_added::<HostedRoom>), stroll.run_if(resource_exists::<Bots>)));
+        app.init_resource::<HostHeadSeen>()
+            .add_systems(Update, (start_bots.run_if(resource_added::<HostedRoom>), stroll.run_if(resource_exists::<Bots>)));
     }
 }
 

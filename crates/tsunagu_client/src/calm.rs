@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use bevy::prelude::*;
 use tsunagu_protocol::{PeerId, Role};
 
+use crate::AppState;
 use crate::avatar::{AvatarInfo, RemoteAvatar};
 use crate::text::{Localized, UiFont, ui_text};
 use crate::ui::palette;
 use crate::voice::{LocalVolume, Voice};
-use crate::AppState;
 
 /// The calm button and the choices, applied to sight and sound.
 pub struct CalmPlugin;
@@ -40,7 +40,13 @@ pub struct ShowHiddenButton;
 /// The HUD's part: the calm button, and the one that brings hidden people back.
 pub fn spawn_calm_section(parent: &mut ChildSpawnerCommands, font: &UiFont) {
     let button = || Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() };
-    parent.spawn((Button, CalmButton, button(), BackgroundColor(palette::BUTTON), children![(ui_text(font, "", 15.0, palette::INK), Localized("calm-on"))]));
+    parent.spawn((
+        Button,
+        CalmButton,
+        button(),
+        BackgroundColor(palette::BUTTON),
+        children![(ui_text(font, "", 15.0, palette::INK), Localized("calm-on"))],
+    ));
     parent.spawn((
         Button,
         ShowHiddenButton,

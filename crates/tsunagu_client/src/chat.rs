@@ -13,13 +13,13 @@ use tsunagu_protocol::limits::MAX_CHAT_CHARS;
 use tsunagu_protocol::{ClientEvent, EventKind, NicknameProblem, Paper, PeerId, Refusal, chat_problem, normalize_chat};
 
 use crate::AppState;
-use crate::ui::hud::{CardsOnScreen, keep_clear};
+use crate::Settings;
 use crate::avatar::{Avatar, AvatarInfo, above_head_on_screen, avatar_of, hang_over};
 use crate::net::{NetSet, RoomMessage, SendRoomEvent};
 use crate::text::{Localized, Texts, UiFont, ui_text};
+use crate::ui::hud::{CardsOnScreen, keep_clear};
 use crate::ui::palette;
 use crate::ui::typing::Typing;
-use crate::Settings;
 
 /// Lines the panel keeps (older ones are forgotten).
 pub const LINES_KEPT: usize = 6;
@@ -140,26 +140,39 @@ fn build_panel(mut commands: Commands, font: Res<UiFont>) {
                 ));
             });
             // Shown while writing (the field pressed): the card stays small otherwise.
-            panel.spawn((WordsShown, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, ..default() })).with_children(|words| {
-            words.spawn((ui_text(&font, "", 13.0, palette::INK_SOFT), Localized("chat-words")));
-            words.spawn(Node { column_gap: Val::Px(5.0), row_gap: Val::Px(5.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
-                for word in WORDS {
-                    row.spawn((
-                        Button,
-                        Word(word),
-                        Node { padding: UiRect::axes(Val::Px(9.0), Val::Px(4.0)), border_radius: BorderRadius::all(Val::Px(9.0)), ..default() },
-                        BackgroundColor(palette::BUTTON),
-                        children![(ui_text(&font, "", 14.0, palette::INK), Localized(word))],
-                    ));
-                }
-            });
-            });
+            panel
+                .spawn((WordsShown, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, ..default() }))
+                .with_children(|words| {
+                    words.spawn((ui_text(&font, "", 13.0, palette::INK_SOFT), Localized("chat-words")));
+                    words.spawn(Node { column_gap: Val::Px(5.0), row_gap: Val::Px(5.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(
+                        |row| {
+                            for word in WORDS {
+                                row.spawn((
+                                    Button,
+                                    Word(word),
+                                    Node {
+                                        padding: UiRect::axes(Val::Px(9.0), Val::Px(4.0)),
+                                        border_radius: BorderRadius::all(Val::Px(9.0)),
+                                        ..default()
+                                    },
+                                    BackgroundColor(palette::BUTTON),
+                                    children![(ui_text(&font, "", 14.0, palette::INK), Localized(word))],
+                                ));
+                            }
+                        },
+                    );
+                });
         });
 }
 
 /// A tapped word goes into the field (after a space), which opens for it:
 /// the send button (or Enter) sends, as for typed lines.
-fn add_words(words: Query<(&Interaction, &Word), Changed<Interaction>>, mut input: ResMut<ChatInput>, texts: Res<crate::text::Texts>, settings: Res<crate::Settings>) {
+fn add_words(
+    words: Query<(&Interaction, &Word), Changed<Interaction>>,
+    mut input: ResMut<ChatInput>,
+    texts: Res<crate::text::Texts>,
+    settings: Res<crate::Settings>,
+) {
     for (_, word) in words.iter().filter(|(i, _)| **i == Interaction::Pressed) {
         let word = texts.plain_with(settings.language, word.0, &[]);
         let joined = if input.text.trim().is_empty() { word } else { format!(" {word}") };
@@ -346,7 +359,11 @@ fn show_panel(
         let shown = if log.0.is_empty() {
             texts.get(settings.language, "chat-nothing-yet")
         } else {
-            log.0.iter().map(|(_, name, line)| tsunagu_i18n::keep_typed_words_together(&format!("{name}: {line}"), LONGEST_WORD)).collect::<Vec<_>>().join("\n")
+            log.0
+                .iter()
+                .map(|(_, name, line)| tsunagu_i18n::keep_typed_words_together(&format!("{name}: {line}"), LONGEST_WORD))
+                .collect::<Vec<_>>()
+                .join("\n")
         };
         if text.0 != shown {
             text.0 = shown;
@@ -407,4 +424,3 @@ fn place_bubbles(
         keep_clear(&mut node, size, &mut taken, screen);
     }
 }
-

@@ -54,7 +54,13 @@ impl Plugin for ControlsPlugin {
             .add_systems(Startup, spawn_camera)
             .add_systems(
                 Update,
-                (keyboard_turn_and_view.run_if(crate::chat::not_typing), mouse_look, click_to_walk, walk, write_local_pose.run_if(not(crate::xr::headset_running)))
+                (
+                    keyboard_turn_and_view.run_if(crate::chat::not_typing),
+                    mouse_look,
+                    click_to_walk,
+                    walk,
+                    write_local_pose.run_if(not(crate::xr::headset_running)),
+                )
                     .chain()
                     .in_set(crate::net::NetSet::LocalInput)
                     .run_if(in_state(AppState::InRoom)),
@@ -65,11 +71,7 @@ impl Plugin for ControlsPlugin {
 
 fn spawn_camera(mut commands: Commands) {
     // Before joining, the camera shows the room from its entrance.
-    commands.spawn((
-        MainCamera,
-        Camera3d::default(),
-        Transform::from_xyz(0.0, 2.3, 4.6).looking_at(Vec3::new(0.0, 1.2, -2.0), Vec3::Y),
-    ));
+    commands.spawn((MainCamera, Camera3d::default(), Transform::from_xyz(0.0, 2.3, 4.6).looking_at(Vec3::new(0.0, 1.2, -2.0), Vec3::Y)));
 }
 
 /// The physics body that carries my avatar.
@@ -203,7 +205,12 @@ fn yaw_of(rotation: Quat) -> f32 {
 #[derive(bevy::ecs::system::SystemParam)]
 pub struct CameraRig<'w, 's> {
     player: Query<'w, 's, (&'static Transform, &'static Children), (With<LocalPlayer>, Without<MainCamera>)>,
-    avatars: Query<'w, 's, (&'static mut Transform, &'static mut Visibility, &'static mut HeadLook), (With<Avatar>, Without<LocalPlayer>, Without<MainCamera>)>,
+    avatars: Query<
+        'w,
+        's,
+        (&'static mut Transform, &'static mut Visibility, &'static mut HeadLook),
+        (With<Avatar>, Without<LocalPlayer>, Without<MainCamera>),
+    >,
     camera: Query<'w, 's, &'static mut Transform, (With<MainCamera>, Without<LocalPlayer>, Without<Avatar>)>,
 }
 

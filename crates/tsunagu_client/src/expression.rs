@@ -11,13 +11,13 @@ use tsunagu_client_core::RoomEvent;
 use tsunagu_protocol::{ClientEvent, Gesture, Stamp};
 
 use crate::AppState;
+use crate::Settings;
 use crate::avatar::{Avatar, AvatarInfo, OwnAvatar, above_head_on_screen, avatar_of, hang_over};
 use crate::chat::not_typing;
 use crate::motion::PlayingGesture;
 use crate::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
 use crate::text::{Localized, Texts, UiFont, ui_text};
 use crate::ui::palette;
-use crate::Settings;
 
 /// How long a stamp stays over its sender, seconds.
 pub const STAMP_SECONDS: f32 = 2.6;
@@ -35,7 +35,10 @@ impl Plugin for ExpressionPlugin {
         app.insert_resource(StampImages(images))
             .add_systems(OnEnter(AppState::InRoom), build_bar)
             .add_systems(Update, show_expression.in_set(NetSet::Apply))
-            .add_systems(Update, (expression_keys.run_if(not_typing), press_buttons, label_hand_button, list_raised_hands).run_if(in_state(AppState::InRoom)))
+            .add_systems(
+                Update,
+                (expression_keys.run_if(not_typing), press_buttons, label_hand_button, list_raised_hands).run_if(in_state(AppState::InRoom)),
+            )
             .add_systems(PostUpdate, (float_stamps.after(TransformSystems::Propagate), fade_toasts).run_if(in_state(AppState::InRoom)));
     }
 }
@@ -141,7 +144,13 @@ fn build_bar(mut commands: Commands, font: Res<UiFont>, images: Res<StampImages>
                     row.spawn((
                         Button,
                         ExpressionButton::Stamp(stamp),
-                        Node { width: Val::Px(52.0), height: Val::Px(52.0), justify_content: JustifyContent::Center, align_items: AlignItems::Center, ..default() },
+                        Node {
+                            width: Val::Px(52.0),
+                            height: Val::Px(52.0),
+                            justify_content: JustifyContent::Center,
+                            align_items: AlignItems::Center,
+                            ..default()
+                        },
                         ImageNode::new(image),
                     ))
                     .with_children(|b| {
@@ -264,7 +273,13 @@ fn show_expression(
                 if first_person && Some(*from) == me {
                     commands.spawn((
                         GestureToast { until: now + tsunagu_sim::animate::gesture_length(*gesture) },
-                        Node { position_type: PositionType::Absolute, width: Val::Percent(100.0), top: Val::Percent(30.0), justify_content: JustifyContent::Center, ..default() },
+                        Node {
+                            position_type: PositionType::Absolute,
+                            width: Val::Percent(100.0),
+                            top: Val::Percent(30.0),
+                            justify_content: JustifyContent::Center,
+                            ..default()
+                        },
                         DespawnOnExit(AppState::InRoom),
                         children![(
                             Node { padding: UiRect::axes(Val::Px(18.0), Val::Px(8.0)), border_radius: BorderRadius::all(Val::Px(16.0)), ..default() },

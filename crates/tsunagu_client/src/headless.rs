@@ -32,15 +32,37 @@ pub fn room_app(core: ClientCore, frame: Duration) -> App {
         .insert_resource(crate::scene::Ward(tsunagu_sim::WardLayout::ward()))
         .init_resource::<bevy::clipboard::Clipboard>()
         .insert_resource(TimeUpdateStrategy::ManualDuration(frame))
-        .insert_resource(Settings { nickname: "ゆき".into(), look: tsunagu_protocol::AvatarLook::with_color(crate::BODY_COLORS[0]), language: Language::Japanese })
-        .insert_resource(SettingsFile { path: None, was_unreadable: false, device: 7, personal_space_cm: tsunagu_client_core::settings::DEFAULT_PERSONAL_SPACE_CM, headset: default() })
+        .insert_resource(Settings {
+            nickname: "ゆき".into(),
+            look: tsunagu_protocol::AvatarLook::with_color(crate::BODY_COLORS[0]),
+            language: Language::Japanese,
+        })
+        .insert_resource(SettingsFile {
+            path: None,
+            was_unreadable: false,
+            device: 7,
+            personal_space_cm: tsunagu_client_core::settings::DEFAULT_PERSONAL_SPACE_CM,
+            headset: default(),
+        })
         .insert_resource(Texts(Locales::load().unwrap_or_else(|e| panic!("locale files are broken: {e}"))))
         .insert_resource(UiFont(Handle::default()))
         .init_resource::<crate::controls::Heading>()
         .init_state::<AppState>();
     let shapes = crate::scene::Shapes::new(&mut app.world_mut().resource_mut::<Assets<Mesh>>());
     app.insert_resource(shapes)
-        .add_plugins((NetPlugin, crate::avatar::AvatarPlugin, crate::motion::MotionPlugin, crate::expression::ExpressionPlugin, crate::chat::ChatPlugin, crate::play::PlayPlugin, crate::calm::CalmPlugin, crate::personal_space::PersonalSpacePlugin, crate::ui::LookPlugin, crate::ui::StaffPanelPlugin, crate::tell_staff::TellStaffPlugin))
+        .add_plugins((
+            NetPlugin,
+            crate::avatar::AvatarPlugin,
+            crate::motion::MotionPlugin,
+            crate::expression::ExpressionPlugin,
+            crate::chat::ChatPlugin,
+            crate::play::PlayPlugin,
+            crate::calm::CalmPlugin,
+            crate::personal_space::PersonalSpacePlugin,
+            crate::ui::LookPlugin,
+            crate::ui::StaffPanelPlugin,
+            crate::tell_staff::TellStaffPlugin,
+        ))
         .insert_resource(Connection::new(core));
     app.world_mut().resource_mut::<NextState<AppState>>().set(AppState::InRoom);
     app

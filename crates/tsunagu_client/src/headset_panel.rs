@@ -82,7 +82,11 @@ pub(crate) fn move_the_cards(
             let image = images.add(Image::new_target_texture(CARDS_PICTURE.x, CARDS_PICTURE.y, TextureFormat::Rgba8UnormSrgb, None));
             // See-through where there is no card: on the board, the cards float.
             let camera = commands
-                .spawn((Camera2d, Camera { order: -2, clear_color: ClearColorConfig::Custom(Color::NONE), is_active: false, ..default() }, RenderTarget::Image(image.clone().into())))
+                .spawn((
+                    Camera2d,
+                    Camera { order: -2, clear_color: ClearColorConfig::Custom(Color::NONE), is_active: false, ..default() },
+                    RenderTarget::Image(image.clone().into()),
+                ))
                 .id();
             commands.insert_resource(CardsPicture { camera, image, frames_to_draw: crate::world_tags::REDRAW_FRAMES, frame: 0 });
         }
@@ -172,7 +176,12 @@ pub(crate) fn open_and_close_the_board(
             let place = board_place(head);
             // Drawn over a see-through clear, the picture's colours are already
             // multiplied by their cover: blended as such, cards keep their tone.
-            let material = materials.add(StandardMaterial { base_color_texture: Some(picture.image.clone()), unlit: true, alpha_mode: AlphaMode::Premultiplied, ..default() });
+            let material = materials.add(StandardMaterial {
+                base_color_texture: Some(picture.image.clone()),
+                unlit: true,
+                alpha_mode: AlphaMode::Premultiplied,
+                ..default()
+            });
             commands.spawn((
                 Board,
                 PointedPanel { camera: picture.camera, picture: CARDS_PICTURE, size: BOARD_SIZE },

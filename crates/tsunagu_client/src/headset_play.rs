@@ -46,7 +46,8 @@ pub(crate) fn play_with_hands(
     hands.pointing_at = match aim.single() {
         Ok((ray, flags)) if flags.position_tracked && !pointer.on_menu => {
             let (origin, rotation) = headset.rig.to_room((ray.translation, ray.rotation));
-            pointed_thing(origin, rotation * Vec3::NEG_Z, shown_things(&things).filter(|(_, at)| at.distance(hand) <= GRAB_REACH * 0.95)).map(|(id, _)| id)
+            pointed_thing(origin, rotation * Vec3::NEG_Z, shown_things(&things).filter(|(_, at)| at.distance(hand) <= GRAB_REACH * 0.95))
+                .map(|(id, _)| id)
         }
         _ => None,
     };

@@ -21,6 +21,8 @@ pub mod chat;
 pub mod controls;
 pub mod expression;
 pub mod headless;
+pub mod headset_panel;
+mod headset_play;
 pub mod motion;
 pub mod net;
 pub mod personal_space;
@@ -35,8 +37,6 @@ pub mod voice;
 pub mod world_tags;
 pub mod wrist_menu;
 pub mod xr;
-mod headset_play;
-pub mod headset_panel;
 
 use bevy::prelude::*;
 use bevy::window::WindowResolution;
@@ -144,7 +144,12 @@ impl SettingsFile {
     /// Remember `look` (and the rest of this file) for the next run. A
     /// failure is logged, never fatal: the room works the same without it.
     pub fn save(&self, look: tsunagu_protocol::AvatarLook) {
-        let saved = tsunagu_client_core::settings::SavedSettings { look, device: self.device, personal_space_cm: self.personal_space_cm, headset: self.headset };
+        let saved = tsunagu_client_core::settings::SavedSettings {
+            look,
+            device: self.device,
+            personal_space_cm: self.personal_space_cm,
+            headset: self.headset,
+        };
         if let Some(path) = &self.path
             && let Err(e) = tsunagu_client_core::settings::save(path, &saved)
         {
@@ -191,7 +196,10 @@ fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, Sett
 
 /// The headset's choices for this run: the settings file's, with what the
 /// command line says instead, for this run only.
-pub fn headset_choices(options: &ClientOptions, saved: tsunagu_client_core::settings::HeadsetChoices) -> tsunagu_client_core::settings::HeadsetChoices {
+pub fn headset_choices(
+    options: &ClientOptions,
+    saved: tsunagu_client_core::settings::HeadsetChoices,
+) -> tsunagu_client_core::settings::HeadsetChoices {
     tsunagu_client_core::settings::HeadsetChoices {
         use_headset: options.xr.unwrap_or(saved.use_headset),
         snap_turn_degrees: options.snap_turn_degrees.unwrap_or(saved.snap_turn_degrees),
@@ -203,16 +211,8 @@ pub fn headset_choices(options: &ClientOptions, saved: tsunagu_client_core::sett
 }
 
 /// Body colours offered on the start screen: warm, distinct, friendly.
-pub const BODY_COLORS: [[u8; 3]; 8] = [
-    [255, 160, 80],
-    [250, 120, 140],
-    [255, 205, 80],
-    [120, 200, 120],
-    [90, 180, 230],
-    [160, 130, 220],
-    [240, 240, 235],
-    [150, 110, 90],
-];
+pub const BODY_COLORS: [[u8; 3]; 8] =
+    [[255, 160, 80], [250, 120, 140], [255, 205, 80], [120, 200, 120], [90, 180, 230], [160, 130, 220], [240, 240, 235], [150, 110, 90]];
 
 /// Build the whole client.
 pub fn build_app(options: ClientOptions) -> App {
@@ -222,16 +222,9 @@ pub fn build_app(options: ClientOptions) -> App {
     // sometimes despawns the eyes twice (seen once in CI, leaving the headset
     // for the screen), which Bevy's default handler turns into a panic.
     app.set_error_handler(bevy::ecs::error::warn);
-    let language = options
-        .language
-        .or_else(|| std::env::var("LANG").ok().and_then(|l| Language::from_tag(&l)))
-        .unwrap_or_default();
+    let language = options.language.or_else(|| std::env::var("LANG").ok().and_then(|l| Language::from_tag(&l))).unwrap_or_default();
     let (width, height) = options.window_size;
-    let window = Window {
-        title: "つなぐ Tsunagu".into(),
-        resolution: WindowResolution::new(width, height),
-        ..default()
-    };
+    let window = Window { title: "つなぐ Tsunagu".into(), resolution: WindowResolution::new(width, height), ..default() };
     let defaults = DefaultPlugins
         .set(WindowPlugin { primary_window: Some(window), ..default() })
         .set(AssetPlugin { file_path: assets::asset_root().to_string_lossy().into_owned(), ..default() })
@@ -245,25 +238,34 @@ pub fn build_app(options: ClientOptions) -> App {
     }
     app.add_plugins(bevy_rapier3d::prelude::RapierPhysicsPlugin::<bevy_rapier3d::prelude::NoUserData>::default());
     app.insert_resource(Settings { nickname: options.nickname.clone().unwrap_or_default(), look, language })
-    .insert_resource(settings_file)
-    .insert_resource(ClearColor(Color::srgb(0.98, 0.93, 0.85)))
-    .init_state::<AppState>()
-    .add_plugins((
-        text::TextPlugin,
-        voice::VoicePlugin { settings: options.voice.clone() },
-        xr::XrStatusPlugin,
-        scene::WardScenePlugin,
-        avatar::AvatarPlugin,
-        controls::ControlsPlugin,
-        net::NetPlugin,
-        bots::BotsPlugin,
-        ui::StartScreenPlugin,
-        ui::HudPlugin,
-        ui::VoicePanelPlugin,
-        ui::LookPlugin,
-        ui::StaffPanelPlugin,
-    ))
-    .add_plugins((motion::MotionPlugin, expression::ExpressionPlugin, chat::ChatPlugin, play::PlayPlugin, calm::CalmPlugin, personal_space::PersonalSpacePlugin, screenshot::ScreenshotPlugin, tell_staff::TellStaffPlugin));
+        .insert_resource(settings_file)
+        .insert_resource(ClearColor(Color::srgb(0.98, 0.93, 0.85)))
+        .init_state::<AppState>()
+        .add_plugins((
+            text::TextPlugin,
+            voice::VoicePlugin { settings: options.voice.clone() },
+            xr::XrStatusPlugin,
+            scene::WardScenePlugin,
+            avatar::AvatarPlugin,
+            controls::ControlsPlugin,
+            net::NetPlugin,
+            bots::BotsPlugin,
+            ui::StartScreenPlugin,
+            ui::HudPlugin,
+            ui::VoicePanelPlugin,
+            ui::LookPlugin,
+            ui::StaffPanelPlugin,
+        ))
+        .add_plugins((
+            motion::MotionPlugin,
+            expression::ExpressionPlugin,
+            chat::ChatPlugin,
+            play::PlayPlugin,
+            calm::CalmPlugin,
+            personal_space::PersonalSpacePlugin,
+            screenshot::ScreenshotPlugin,
+            tell_staff::TellStaffPlugin,
+        ));
     app.insert_resource(options);
     app
 }
@@ -276,12 +278,11 @@ fn log_format(_: &mut App) -> Option<bevy::log::BoxedFmtLayer> {
     use std::io::IsTerminal;
     use tracing_subscriber::Layer;
     let quiet_below_warn = ["quinn", "rustls"];
-    let layer = tracing_subscriber::fmt::Layer::default()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_filter(tracing_subscriber::filter::FilterFn::new(move |meta| {
+    let layer = tracing_subscriber::fmt::Layer::default().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal()).with_filter(
+        tracing_subscriber::filter::FilterFn::new(move |meta| {
             *meta.level() <= tracing::Level::WARN || !quiet_below_warn.iter().any(|t| meta.target().starts_with(t))
-        }));
+        }),
+    );
     Some(Box::new(layer))
 }
 

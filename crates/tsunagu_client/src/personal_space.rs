@@ -29,8 +29,7 @@ pub struct PersonalSpacePlugin;
 
 impl Plugin for PersonalSpacePlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<FadedMaterials>()
-            .add_systems(Update, (size_the_bubble, fade_close_avatars).chain().run_if(in_state(AppState::InRoom)));
+        app.init_resource::<FadedMaterials>().add_systems(Update, (size_the_bubble, fade_close_avatars).chain().run_if(in_state(AppState::InRoom)));
     }
 }
 

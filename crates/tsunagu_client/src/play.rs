@@ -16,7 +16,9 @@ use bevy::window::PrimaryWindow;
 use tsunagu_client_core::RoomEvent;
 use tsunagu_i18n::Arg;
 use tsunagu_protocol::{ClientEvent, DartScore, Paper, PeerId, QuantVec, Role, Wish};
-use tsunagu_sim::objects::{BALL_RADIUS, BLOCK_HALF, DART_RADIUS, GRAB_REACH, OBJECTS, ObjectKind, hold_point, kind_of, pointed_thing, throw_velocity};
+use tsunagu_sim::objects::{
+    BALL_RADIUS, BLOCK_HALF, DART_RADIUS, GRAB_REACH, OBJECTS, ObjectKind, hold_point, kind_of, pointed_thing, throw_velocity,
+};
 
 use crate::avatar::{hang_over, on_screen};
 use crate::chat::ChatInput;
@@ -177,7 +179,8 @@ fn spawn_things(mut commands: Commands, shapes: Res<Shapes>, mut materials: ResM
     let mut matte = |color: Color| materials.add(StandardMaterial { base_color: color, perceptual_roughness: 0.85, ..default() });
     let block_colors = [0xf26b6b, 0x6bb8f2, 0xf2d06b, 0x7fd67f].map(|c: u32| Color::srgb_u8((c >> 16) as u8, (c >> 8) as u8, c as u8));
     let (ball_red, ball_white) = (matte(Color::srgb_u8(0xff, 0x7a, 0x7a)), matte(Color::WHITE));
-    let (shaft, flight, tip) = (matte(Color::srgb_u8(0x5a, 0x6b, 0xd6)), matte(Color::srgb_u8(0xff, 0xb3, 0x3b)), matte(Color::srgb_u8(0x60, 0x60, 0x66)));
+    let (shaft, flight, tip) =
+        (matte(Color::srgb_u8(0x5a, 0x6b, 0xd6)), matte(Color::srgb_u8(0xff, 0xb3, 0x3b)), matte(Color::srgb_u8(0x60, 0x60, 0x66)));
     for id in 0..OBJECTS as u16 {
         let Some(kind) = kind_of(id) else { continue };
         // Hidden until a snapshot places it.
@@ -186,7 +189,11 @@ fn spawn_things(mut commands: Commands, shapes: Res<Shapes>, mut materials: ResM
             ObjectKind::Ball => {
                 thing.insert((Mesh3d(shapes.sphere.clone()), MeshMaterial3d(ball_red.clone()), Transform::from_scale(Vec3::splat(BALL_RADIUS))));
                 // A white band, so a rolling ball is seen to roll.
-                thing.with_child((Mesh3d(shapes.sphere.clone()), MeshMaterial3d(ball_white.clone()), Transform::from_scale(Vec3::new(1.01, 0.3, 1.01))));
+                thing.with_child((
+                    Mesh3d(shapes.sphere.clone()),
+                    MeshMaterial3d(ball_white.clone()),
+                    Transform::from_scale(Vec3::new(1.01, 0.3, 1.01)),
+                ));
             }
             ObjectKind::Block => {
                 let color = block_colors[usize::from(id) % block_colors.len()];
@@ -196,10 +203,24 @@ fn spawn_things(mut commands: Commands, shapes: Res<Shapes>, mut materials: ResM
                 // Pointing along +X, the tip a body's radius ahead of the centre.
                 let along_x = Quat::from_rotation_z(-std::f32::consts::FRAC_PI_2);
                 thing.with_children(|dart| {
-                    dart.spawn((Mesh3d(shapes.cylinder.clone()), MeshMaterial3d(shaft.clone()), Transform::from_translation(Vec3::X * -0.03).with_rotation(along_x).with_scale(Vec3::new(0.009, 0.13, 0.009))));
-                    dart.spawn((Mesh3d(shapes.sphere.clone()), MeshMaterial3d(tip.clone()), Transform::from_translation(Vec3::X * DART_RADIUS * 1.3).with_scale(Vec3::new(0.025, 0.008, 0.008))));
+                    dart.spawn((
+                        Mesh3d(shapes.cylinder.clone()),
+                        MeshMaterial3d(shaft.clone()),
+                        Transform::from_translation(Vec3::X * -0.03).with_rotation(along_x).with_scale(Vec3::new(0.009, 0.13, 0.009)),
+                    ));
+                    dart.spawn((
+                        Mesh3d(shapes.sphere.clone()),
+                        MeshMaterial3d(tip.clone()),
+                        Transform::from_translation(Vec3::X * DART_RADIUS * 1.3).with_scale(Vec3::new(0.025, 0.008, 0.008)),
+                    ));
                     for turn in [0.0, std::f32::consts::FRAC_PI_2] {
-                        dart.spawn((Mesh3d(shapes.cube.clone()), MeshMaterial3d(flight.clone()), Transform::from_translation(Vec3::X * -0.09).with_rotation(Quat::from_rotation_x(turn)).with_scale(Vec3::new(0.05, 0.045, 0.003))));
+                        dart.spawn((
+                            Mesh3d(shapes.cube.clone()),
+                            MeshMaterial3d(flight.clone()),
+                            Transform::from_translation(Vec3::X * -0.09)
+                                .with_rotation(Quat::from_rotation_x(turn))
+                                .with_scale(Vec3::new(0.05, 0.045, 0.003)),
+                        ));
                     }
                 });
             }
@@ -288,7 +309,12 @@ fn hear_play(
                 commands.spawn((
                     ScorePop { until: time.elapsed_secs() + SCORE_POP_SECONDS },
                     crate::avatar::UNDER_THE_HUD,
-                    Node { position_type: PositionType::Absolute, padding: UiRect::axes(Val::Px(14.0), Val::Px(8.0)), border_radius: BorderRadius::all(Val::Px(14.0)), ..default() },
+                    Node {
+                        position_type: PositionType::Absolute,
+                        padding: UiRect::axes(Val::Px(14.0), Val::Px(8.0)),
+                        border_radius: BorderRadius::all(Val::Px(14.0)),
+                        ..default()
+                    },
                     BackgroundColor(palette::ACCENT),
                     Visibility::Hidden,
                     DespawnOnExit(AppState::InRoom),
@@ -406,7 +432,12 @@ fn spawn_board_labels(mut commands: Commands, font: Res<UiFont>) {
     commands.spawn((
         ScoreBoard,
         crate::avatar::UNDER_THE_HUD,
-        Node { position_type: PositionType::Absolute, padding: UiRect::axes(Val::Px(12.0), Val::Px(6.0)), border_radius: BorderRadius::all(Val::Px(12.0)), ..default() },
+        Node {
+            position_type: PositionType::Absolute,
+            padding: UiRect::axes(Val::Px(12.0), Val::Px(6.0)),
+            border_radius: BorderRadius::all(Val::Px(12.0)),
+            ..default()
+        },
         BackgroundColor(palette::CARD.with_alpha(0.9)),
         Visibility::Hidden,
         DespawnOnExit(AppState::InRoom),
@@ -414,7 +445,16 @@ fn spawn_board_labels(mut commands: Commands, font: Res<UiFont>) {
     ));
     commands.spawn((
         HoldHint,
-        Node { position_type: PositionType::Absolute, bottom: Val::Px(200.0), left: Val::Percent(50.0), margin: UiRect::left(Val::Px(-220.0)), width: Val::Px(440.0), justify_content: JustifyContent::Center, display: Display::None, ..default() },
+        Node {
+            position_type: PositionType::Absolute,
+            bottom: Val::Px(200.0),
+            left: Val::Percent(50.0),
+            margin: UiRect::left(Val::Px(-220.0)),
+            width: Val::Px(440.0),
+            justify_content: JustifyContent::Center,
+            display: Display::None,
+            ..default()
+        },
         DespawnOnExit(AppState::InRoom),
         children![(
             Node { padding: UiRect::axes(Val::Px(14.0), Val::Px(7.0)), border_radius: BorderRadius::all(Val::Px(12.0)), ..default() },
@@ -449,7 +489,8 @@ fn place_board_labels(
     if changed || !new_boards.is_empty() {
         *darts_shown = connection.read(|core| core.room().darts().map(|(_, score)| score.points()).collect());
         let scores = darts_shown.iter().map(u32::to_string).collect::<Vec<_>>().join(" ・ ");
-        let line = if darts_shown.is_empty() { String::new() } else { texts.get_with(settings.language, "play-darts", &[("scores", Arg::Str(&scores))]) };
+        let line =
+            if darts_shown.is_empty() { String::new() } else { texts.get_with(settings.language, "play-darts", &[("scores", Arg::Str(&scores))]) };
         for (_, _, _, children) in &boards {
             for child in children.iter() {
                 if let Ok(mut text) = labels.get_mut(child) {
@@ -500,7 +541,10 @@ fn hang_wishes(
     for wish in &wishes {
         let at = wish_place(ward.0.bamboo, wish.slot);
         // One material per paper colour, as avatars share one per body colour.
-        let material = papers.entry(wish.paper).or_insert_with(|| materials.add(StandardMaterial { base_color: paper_color(wish.paper), perceptual_roughness: 0.9, ..default() })).clone();
+        let material = papers
+            .entry(wish.paper)
+            .or_insert_with(|| materials.add(StandardMaterial { base_color: paper_color(wish.paper), perceptual_roughness: 0.9, ..default() }))
+            .clone();
         // A strip hanging below its branch, its face turned to the room.
         commands.spawn((
             WishStrip(wish.id),
@@ -527,27 +571,42 @@ pub fn spawn_wish_toggle(parent: &mut ChildSpawnerCommands, font: &UiFont) {
 /// The Tanabata panel (also opened by walking up to the bamboo).
 pub fn spawn_wish_panel(parent: &mut ChildSpawnerCommands, font: &UiFont) {
     parent
-        .spawn((WishPanel, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(5.0), display: Display::None, max_width: Val::Px(380.0), ..default() }))
+        .spawn((
+            WishPanel,
+            Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(5.0), display: Display::None, max_width: Val::Px(380.0), ..default() },
+        ))
         .with_children(|panel| {
             panel.spawn((ui_text(font, "", 17.0, palette::INK), Localized("wish-title")));
             panel.spawn((WishRows, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(3.0), ..default() }));
-            panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
-                row.spawn((ui_text(font, "", 15.0, palette::INK_SOFT), Localized("wish-write")));
-                for paper in Paper::ALL {
-                    row.spawn((
-                        Button,
-                        PaperChoice(paper),
-                        Node { padding: UiRect::axes(Val::Px(8.0), Val::Px(4.0)), border_radius: BorderRadius::all(Val::Px(8.0)), border: UiRect::all(Val::Px(2.0)), ..default() },
-                        BackgroundColor(paper_color(paper)),
-                        BorderColor::all(palette::INK_SOFT.with_alpha(0.4)),
-                        children![(ui_text(font, "", 14.0, palette::INK), Localized(paper_key(paper)))],
-                    ));
-                }
-            });
+            panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, flex_wrap: FlexWrap::Wrap, ..default() }).with_children(
+                |row| {
+                    row.spawn((ui_text(font, "", 15.0, palette::INK_SOFT), Localized("wish-write")));
+                    for paper in Paper::ALL {
+                        row.spawn((
+                            Button,
+                            PaperChoice(paper),
+                            Node {
+                                padding: UiRect::axes(Val::Px(8.0), Val::Px(4.0)),
+                                border_radius: BorderRadius::all(Val::Px(8.0)),
+                                border: UiRect::all(Val::Px(2.0)),
+                                ..default()
+                            },
+                            BackgroundColor(paper_color(paper)),
+                            BorderColor::all(palette::INK_SOFT.with_alpha(0.4)),
+                            children![(ui_text(font, "", 14.0, palette::INK), Localized(paper_key(paper)))],
+                        ));
+                    }
+                },
+            );
             panel.spawn((
                 Button,
                 SavePicture,
-                Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), align_self: AlignSelf::Start, ..default() },
+                Node {
+                    padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)),
+                    border_radius: BorderRadius::all(Val::Px(10.0)),
+                    align_self: AlignSelf::Start,
+                    ..default()
+                },
                 BackgroundColor(palette::BUTTON),
                 children![(ui_text(font, "", 15.0, palette::INK), Localized("wish-save-picture"))],
             ));
@@ -588,7 +647,9 @@ fn list_wishes(
     mut listed: Local<Option<(Vec<Wish>, Option<Role>, Option<PeerId>)>>,
 ) {
     let Some(connection) = connection else { return };
-    let same = connection.read(|core| listed.as_ref().is_some_and(|(wishes, role, me)| wishes.as_slice() == core.room().wishes() && *role == core.role() && *me == core.my_id()));
+    let same = connection.read(|core| {
+        listed.as_ref().is_some_and(|(wishes, role, me)| wishes.as_slice() == core.room().wishes() && *role == core.role() && *me == core.my_id())
+    });
     if same {
         return;
     }
@@ -604,7 +665,13 @@ fn list_wishes(
             sorted.sort_by_key(|w| w.slot);
             for wish in sorted {
                 list.spawn((
-                    Node { column_gap: Val::Px(6.0), align_items: AlignItems::Center, padding: UiRect::axes(Val::Px(8.0), Val::Px(3.0)), border_radius: BorderRadius::all(Val::Px(6.0)), ..default() },
+                    Node {
+                        column_gap: Val::Px(6.0),
+                        align_items: AlignItems::Center,
+                        padding: UiRect::axes(Val::Px(8.0), Val::Px(3.0)),
+                        border_radius: BorderRadius::all(Val::Px(6.0)),
+                        ..default()
+                    },
                     BackgroundColor(paper_color(wish.paper)),
                 ))
                 .with_children(|row| {
@@ -683,7 +750,11 @@ fn take_picture(mut commands: Commands, mut cameras: Query<(Entity, &mut Picture
         }
         let path = camera.path.clone();
         commands.spawn(Screenshot::image(camera.image.clone())).observe(
-            move |captured: On<ScreenshotCaptured>, mut commands: Commands, mut notices: Query<&mut Text, With<PictureNotice>>, settings: Res<Settings>, texts: Res<Texts>| {
+            move |captured: On<ScreenshotCaptured>,
+                  mut commands: Commands,
+                  mut notices: Query<&mut Text, With<PictureNotice>>,
+                  settings: Res<Settings>,
+                  texts: Res<Texts>| {
                 let line = match write_png(&path, &captured.image) {
                     Ok(()) => {
                         info!("tsunagu: saved a picture of the bamboo");

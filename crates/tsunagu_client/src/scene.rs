@@ -29,11 +29,7 @@ impl Plugin for WardScenePlugin {
         let shapes = Shapes::new(&mut app.world_mut().resource_mut::<Assets<Mesh>>());
         app.insert_resource(shapes)
             .insert_resource(Ward(WardLayout::ward()))
-            .insert_resource(GlobalAmbientLight {
-                color: Color::srgb(1.0, 0.92, 0.82),
-                brightness: 550.0,
-                affects_lightmapped_meshes: true,
-            })
+            .insert_resource(GlobalAmbientLight { color: Color::srgb(1.0, 0.92, 0.82), brightness: 550.0, affects_lightmapped_meshes: true })
             .insert_resource(DirectionalLightShadowMap { size: 1024 })
             .add_systems(Startup, build_ward)
             .add_plugins(crate::software_rendering::SoftwareRenderingPlugin);
@@ -238,11 +234,7 @@ fn bed(b: &mut Builder, center: Vec3, size: Vec3) -> Entity {
     let rail_y = 2.3;
     b.cuboid(Vec3::new(center.x + size.x / 2.0 + 0.2, rail_y, center.z), Vec3::new(0.04, 0.04, size.z + 0.8), srgb(0xcfcfcf));
     for side in [-1.0, 1.0] {
-        b.cuboid(
-            Vec3::new(center.x + 0.1, rail_y, center.z + side * (size.z / 2.0 + 0.4)),
-            Vec3::new(size.x + 0.2, 0.04, 0.04),
-            srgb(0xcfcfcf),
-        );
+        b.cuboid(Vec3::new(center.x + 0.1, rail_y, center.z + side * (size.z / 2.0 + 0.4)), Vec3::new(size.x + 0.2, 0.04, 0.04), srgb(0xcfcfcf));
         // Folded curtain at each side.
         b.cuboid(
             Vec3::new(center.x + size.x / 2.0 + 0.2, rail_y - 0.95, center.z + side * (size.z / 2.0 + 0.25)),
@@ -285,9 +277,11 @@ fn wall_screen(b: &mut Builder, center: Vec3, half: Vec2) {
     let front = center + Vec3::Z * 0.075;
     // A calm picture: evening sky, a moon and the Milky Way for Tanabata.
     b.panel(Transform::from_translation(front).with_scale(Vec3::new(half.x * 2.0, half.y * 2.0, 0.005)), srgb(0x3c4f9a));
-    let river = Transform::from_translation(front + Vec3::Z * 0.004)
-        .with_rotation(Quat::from_rotation_z(0.35))
-        .with_scale(Vec3::new(half.x * 2.4, 0.22, 0.004));
+    let river = Transform::from_translation(front + Vec3::Z * 0.004).with_rotation(Quat::from_rotation_z(0.35)).with_scale(Vec3::new(
+        half.x * 2.4,
+        0.22,
+        0.004,
+    ));
     b.panel(river, srgb(0x8fa6e6));
     for (dx, dy) in [(-1.1, 0.55), (-0.7, -0.35), (-0.2, 0.6), (0.3, -0.55), (0.75, 0.45), (1.2, -0.2), (-1.25, -0.6), (0.05, 0.1)] {
         b.glowing_sphere(Transform::from_translation(front + Vec3::new(dx, dy, 0.01)).with_scale(Vec3::splat(0.035)), srgb(0xfff3a0));
@@ -308,11 +302,17 @@ fn dartboard(b: &mut Builder, board: &tsunagu_sim::Dartboard) {
         DartScore::Outer => srgb(0x7fc98a),
     };
     let facing_west = Quat::from_rotation_z(std::f32::consts::FRAC_PI_2);
-    let rings = std::iter::once((board.radius + 0.02, None)).chain(std::iter::once((board.radius, Some(DartScore::Outer)))).chain(BOARD_RINGS.iter().rev().map(|(r, s)| (*r, Some(*s))));
+    let rings = std::iter::once((board.radius + 0.02, None))
+        .chain(std::iter::once((board.radius, Some(DartScore::Outer))))
+        .chain(BOARD_RINGS.iter().rev().map(|(r, s)| (*r, Some(*s))));
     for (n, (radius, score)) in rings.enumerate() {
         let material = b.matte(score.map_or(srgb(0x8a6a4a), colour));
         let at = board.center - Vec3::X * (0.01 + 0.004 * n as f32);
-        b.spawn(b.shapes.cylinder.clone(), material, Transform::from_translation(at).with_rotation(facing_west).with_scale(Vec3::new(radius, 0.02, radius)));
+        b.spawn(
+            b.shapes.cylinder.clone(),
+            material,
+            Transform::from_translation(at).with_rotation(facing_west).with_scale(Vec3::new(radius, 0.02, radius)),
+        );
     }
 }
 

@@ -205,7 +205,11 @@ impl OnScreen<'_, '_> {
     fn count(&self) -> (usize, usize, usize, usize, usize, bool) {
         let shown = |v: &Visibility| *v != Visibility::Hidden;
         let bubbles: Vec<&Children> = self.bubbles.iter().filter(|(v, _)| shown(v)).map(|(_, c)| c).collect();
-        let japanese = bubbles.iter().flat_map(|c| c.iter()).filter_map(|e| self.texts.get(e).ok()).any(|t| t.0.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c)));
+        let japanese = bubbles
+            .iter()
+            .flat_map(|c| c.iter())
+            .filter_map(|e| self.texts.get(e).ok())
+            .any(|t| t.0.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c)));
         (
             self.avatars.iter().count(),
             self.gestures.iter().count(),
@@ -225,7 +229,11 @@ impl OnScreen<'_, '_> {
             ball_flying: things.iter().any(|(id, at)| *id == 0 && at.y > 1.1 && !held(0)),
             darts_in_board: things
                 .iter()
-                .filter(|(id, at)| tsunagu_sim::objects::kind_of(*id) == Some(tsunagu_sim::objects::ObjectKind::Dart) && at.x > board.center.x - 0.15 && (*at - board.center).with_x(0.0).length() < board.radius)
+                .filter(|(id, at)| {
+                    tsunagu_sim::objects::kind_of(*id) == Some(tsunagu_sim::objects::ObjectKind::Dart)
+                        && at.x > board.center.x - 0.15
+                        && (*at - board.center).with_x(0.0).length() < board.radius
+                })
                 .count(),
             wishes: self.wishes.iter().count(),
         }
@@ -291,8 +299,14 @@ fn count_and_capture(
     if ready && picture_cameras.is_empty() {
         progress.requested = true;
         let path = request.path.clone();
-        info!("tsunagu: on screen after {} frames: {avatars} avatars, {gesturing} gesturing, {hands_up} hands up, {stamps} stamps, {bubbles} chat bubbles (Japanese: {japanese})", progress.frames_shown);
-        info!("tsunagu: play on screen: ball flying: {}, {} darts in the board, {} wishes on the bamboo", play.ball_flying, play.darts_in_board, play.wishes);
+        info!(
+            "tsunagu: on screen after {} frames: {avatars} avatars, {gesturing} gesturing, {hands_up} hands up, {stamps} stamps, {bubbles} chat bubbles (Japanese: {japanese})",
+            progress.frames_shown
+        );
+        info!(
+            "tsunagu: play on screen: ball flying: {}, {} darts in the board, {} wishes on the bamboo",
+            play.ball_flying, play.darts_in_board, play.wishes
+        );
         info!("tsunagu: saving screenshot to {}", path.display());
         // In a headset, also what the left eye sees, from the runtime's swapchain.
         let eyes = headset.report();

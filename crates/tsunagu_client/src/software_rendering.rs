@@ -15,10 +15,8 @@ pub struct SoftwareRenderingPlugin;
 
 impl Plugin for SoftwareRenderingPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(PostStartup, lighten_for_software_rendering).add_systems(
-            PostUpdate,
-            (no_multisampling_on_software, shade_simply).run_if(resource_exists::<SoftwareRendering>),
-        );
+        app.add_systems(PostStartup, lighten_for_software_rendering)
+            .add_systems(PostUpdate, (no_multisampling_on_software, shade_simply).run_if(resource_exists::<SoftwareRendering>));
     }
 }
 

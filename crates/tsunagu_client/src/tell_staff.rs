@@ -51,7 +51,12 @@ const KINDS: [(ConcernKind, &str); 3] =
 fn small_button() -> (Button, Node, BackgroundColor) {
     (
         Button,
-        Node { padding: UiRect::axes(Val::Px(7.0), Val::Px(2.0)), margin: UiRect::left(Val::Px(6.0)), border_radius: BorderRadius::all(Val::Px(8.0)), ..default() },
+        Node {
+            padding: UiRect::axes(Val::Px(7.0), Val::Px(2.0)),
+            margin: UiRect::left(Val::Px(6.0)),
+            border_radius: BorderRadius::all(Val::Px(8.0)),
+            ..default()
+        },
         BackgroundColor(palette::BUTTON),
     )
 }

@@ -69,11 +69,7 @@ pub fn ui_text(font: &UiFont, text: impl Into<String>, size: f32, color: Color) 
     (Text::new(text), TextFont { font: font.0.clone().into(), font_size: FontSize::Px(size), ..default() }, TextColor(color))
 }
 
-fn refresh_localized(
-    settings: Res<Settings>,
-    texts: Res<Texts>,
-    mut nodes: Query<(Ref<Localized>, &mut Text)>,
-) {
+fn refresh_localized(settings: Res<Settings>, texts: Res<Texts>, mut nodes: Query<(Ref<Localized>, &mut Text)>) {
     for (localized, mut text) in &mut nodes {
         if settings.is_changed() || localized.is_changed() {
             let wanted = texts.get(settings.language, localized.0);

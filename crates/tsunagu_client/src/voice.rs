@@ -139,30 +139,10 @@ impl Plugin for VoicePlugin {
             .add_systems(Update, click_name_tags.run_if(in_state(AppState::InRoom)))
             .add_systems(Update, tick)
             .add_systems(Update, forget_leavers.in_set(NetSet::Apply))
-            .add_systems(
-                Update,
-                voice_keys
-                    .in_set(NetSet::LocalInput)
-                    .run_if(crate::chat::not_typing)
-                    .run_if(in_state(AppState::InRoom)),
-            )
-            .add_systems(
-                Update,
-                (voice_straight_to_the_mix, exchange)
-                    .chain()
-                    .in_set(NetSet::Send)
-                    .run_if(resource_exists::<Connection>),
-            )
-            .add_systems(
-                Update,
-                (add_signs, show_signs).run_if(in_state(AppState::InRoom)),
-            )
-            .add_systems(
-                PostUpdate,
-                place_voices
-                    .after(TransformSystems::Propagate)
-                    .run_if(in_state(AppState::InRoom)),
-            )
+            .add_systems(Update, voice_keys.in_set(NetSet::LocalInput).run_if(crate::chat::not_typing).run_if(in_state(AppState::InRoom)))
+            .add_systems(Update, (voice_straight_to_the_mix, exchange).chain().in_set(NetSet::Send).run_if(resource_exists::<Connection>))
+            .add_systems(Update, (add_signs, show_signs).run_if(in_state(AppState::InRoom)))
+            .add_systems(PostUpdate, place_voices.after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)))
             .add_systems(OnExit(AppState::InRoom), |voice: Res<Voice>| {
                 voice.with(|engine| {
                     engine.remove_all();
@@ -185,11 +165,7 @@ fn open_voice(world: &mut World, settings: &VoiceSettings) {
         DeviceStatus::Missing(_) => MicStatus::Unavailable,
         DeviceStatus::Off => MicStatus::Off,
     };
-    let sound = if engine.speakers().works() {
-        crate::audio::SoundStatus::Ready
-    } else {
-        crate::audio::SoundStatus::Unavailable
-    };
+    let sound = if engine.speakers().works() { crate::audio::SoundStatus::Ready } else { crate::audio::SoundStatus::Unavailable };
     info!("tsunagu: microphone {:?}, speakers {:?}", mic, sound);
     world.insert_resource(Voice(Arc::new(Mutex::new(engine))));
     world.insert_resource(mic);
@@ -204,11 +180,7 @@ pub fn restart_voice(world: &mut World) {
     open_voice(world, &choice.0);
 }
 
-fn make_sign_look(
-    mut commands: Commands,
-    meshes: Option<ResMut<Assets<Mesh>>>,
-    materials: Option<ResMut<Assets<StandardMaterial>>>,
-) {
+fn make_sign_look(mut commands: Commands, meshes: Option<ResMut<Assets<Mesh>>>, materials: Option<ResMut<Assets<StandardMaterial>>>) {
     let (Some(mut meshes), Some(mut materials)) = (meshes, materials) else {
         return;
     };
@@ -328,11 +300,7 @@ fn voice_keys(keys: Option<Res<ButtonInput<KeyCode>>>, voice: Res<Voice>) {
 }
 
 /// Our ears at the camera; each voice at its avatar's head.
-fn place_voices(
-    voice: Res<Voice>,
-    camera: Query<&GlobalTransform, With<MainCamera>>,
-    avatars: Query<(&RemoteAvatar, &GlobalTransform)>,
-) {
+fn place_voices(voice: Res<Voice>, camera: Query<&GlobalTransform, With<MainCamera>>, avatars: Query<(&RemoteAvatar, &GlobalTransform)>) {
     voice.with(|engine| {
         if let Ok(ears) = camera.single() {
             let (_, rotation, position) = ears.to_scale_rotation_translation();
@@ -344,11 +312,7 @@ fn place_voices(
     });
 }
 
-fn add_signs(
-    mut commands: Commands,
-    look: Option<Res<SignLook>>,
-    avatars: Query<Entity, Added<Avatar>>,
-) {
+fn add_signs(mut commands: Commands, look: Option<Res<SignLook>>, avatars: Query<Entity, Added<Avatar>>) {
     let Some(look) = look else { return };
     for avatar in &avatars {
         commands.entity(avatar).with_children(|parent| {
@@ -379,11 +343,7 @@ fn show_signs(
                 Ok(who) => engine.speaking(who.0),
                 Err(_) => own.contains(parent.parent()) && engine.sending(),
             };
-            visibility.set_if_neq(if speaking {
-                Visibility::Inherited
-            } else {
-                Visibility::Hidden
-            });
+            visibility.set_if_neq(if speaking { Visibility::Inherited } else { Visibility::Hidden });
             transform.scale = Vec3::splat(pulse);
         }
     });

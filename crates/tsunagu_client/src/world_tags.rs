@@ -91,9 +91,21 @@ pub(crate) fn build_atlas(
     }
     let size = SLOT * GRID;
     let picture = images.add(Image::new_target_texture(size.x, size.y, TextureFormat::Rgba8UnormSrgb, None));
-    let camera = commands.spawn((Camera2d, Camera { order: -2, clear_color: ClearColorConfig::Custom(Color::NONE), ..default() }, RenderTarget::Image(picture.clone().into()))).id();
+    let camera = commands
+        .spawn((
+            Camera2d,
+            Camera { order: -2, clear_color: ClearColorConfig::Custom(Color::NONE), ..default() },
+            RenderTarget::Image(picture.clone().into()),
+        ))
+        .id();
     let root = commands.spawn((UiTargetCamera(camera), Node { width: Val::Percent(100.0), height: Val::Percent(100.0), ..default() })).id();
-    let material = materials.add(StandardMaterial { base_color_texture: Some(picture.clone()), unlit: true, alpha_mode: AlphaMode::Blend, cull_mode: None, ..default() });
+    let material = materials.add(StandardMaterial {
+        base_color_texture: Some(picture.clone()),
+        unlit: true,
+        alpha_mode: AlphaMode::Blend,
+        cull_mode: None,
+        ..default()
+    });
     commands.insert_resource(TagAtlas { picture, material, root, camera, redraw: REDRAW_FRAMES, slots: HashMap::new() });
 }
 
@@ -178,10 +190,13 @@ pub(crate) fn keep_tags(
             ))
             .with_children(|tag| {
                 if shown.staff {
-                    tag.spawn((Node { padding: UiRect::axes(Val::Px(8.0), Val::Px(2.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() }, BackgroundColor(palette::ACCENT)))
-                        .with_children(|chip| {
-                            chip.spawn((ui_text(&font, "", 24.0, Color::WHITE), Localized("badge-facilitator")));
-                        });
+                    tag.spawn((
+                        Node { padding: UiRect::axes(Val::Px(8.0), Val::Px(2.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() },
+                        BackgroundColor(palette::ACCENT),
+                    ))
+                    .with_children(|chip| {
+                        chip.spawn((ui_text(&font, "", 24.0, Color::WHITE), Localized("badge-facilitator")));
+                    });
                 }
                 tag.spawn(ui_text(&font, tsunagu_i18n::keep_words_together(&shown.nickname), 32.0, palette::INK));
             })
@@ -207,7 +222,11 @@ const TAG_READABLE_AT: f32 = 2.0;
 
 /// Every card turns to face my eyes (about the vertical, so it stays
 /// upright), and grows with distance so its letters stay readable.
-pub(crate) fn face_my_eyes(eyes: Query<&GlobalTransform, With<XrCamera>>, mut cards: Query<(&mut Transform, &ChildOf), With<WorldTag>>, avatars: Query<&GlobalTransform>) {
+pub(crate) fn face_my_eyes(
+    eyes: Query<&GlobalTransform, With<XrCamera>>,
+    mut cards: Query<(&mut Transform, &ChildOf), With<WorldTag>>,
+    avatars: Query<&GlobalTransform>,
+) {
     let Some(eye) = eyes.iter().next().map(GlobalTransform::translation) else { return };
     for (mut card, parent) in &mut cards {
         let Ok(avatar) = avatars.get(parent.parent()) else { continue };

@@ -125,24 +125,36 @@ pub(crate) fn build_menu(
         .spawn((
             WristMenuUi,
             UiTargetCamera(camera),
-            Node { width: Val::Percent(100.0), height: Val::Percent(100.0), flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), padding: UiRect::all(Val::Px(12.0)), ..default() },
+            Node {
+                width: Val::Percent(100.0),
+                height: Val::Percent(100.0),
+                flex_direction: FlexDirection::Column,
+                row_gap: Val::Px(8.0),
+                padding: UiRect::all(Val::Px(12.0)),
+                ..default()
+            },
             BackgroundColor(palette::CARD),
         ))
         .with_children(|menu| {
             for gestures in Gesture::ALL.chunks(3) {
                 menu.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
                     for gesture in gestures {
-                        row.spawn((Button, ExpressionButton::Gesture(*gesture), button(), BackgroundColor(palette::BUTTON)))
-                            .with_children(|b| {
-                                b.spawn((ui_text(&font, "", 26.0, palette::INK), Localized(gesture_key(*gesture))));
-                            });
+                        row.spawn((Button, ExpressionButton::Gesture(*gesture), button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
+                            b.spawn((ui_text(&font, "", 26.0, palette::INK), Localized(gesture_key(*gesture))));
+                        });
                     }
                 });
             }
             menu.spawn(Node { column_gap: Val::Px(8.0), justify_content: JustifyContent::SpaceBetween, ..default() }).with_children(|row| {
                 for stamp in Stamp::ALL {
                     let image = stamps.as_ref().and_then(|s| s.0.get(&stamp).cloned()).unwrap_or_default();
-                    let node = Node { width: Val::Px(88.0), height: Val::Px(88.0), justify_content: JustifyContent::Center, align_items: AlignItems::Center, ..default() };
+                    let node = Node {
+                        width: Val::Px(88.0),
+                        height: Val::Px(88.0),
+                        justify_content: JustifyContent::Center,
+                        align_items: AlignItems::Center,
+                        ..default()
+                    };
                     row.spawn((Button, ExpressionButton::Stamp(stamp), node, ImageNode::new(image))).with_children(|b| {
                         if stamp == Stamp::Thanks {
                             b.spawn((ui_text(&font, "", 15.0, palette::INK), Localized("stamp-thanks")));
@@ -173,7 +185,8 @@ pub(crate) fn build_menu(
                 });
             });
             // The headset's own settings (labelled by `change_headset_settings`).
-            for settings in [&[HeadsetSetting::Turn, HeadsetSetting::Walk, HeadsetSetting::Bed][..], &[HeadsetSetting::Higher, HeadsetSetting::Lower]] {
+            for settings in [&[HeadsetSetting::Turn, HeadsetSetting::Walk, HeadsetSetting::Bed][..], &[HeadsetSetting::Higher, HeadsetSetting::Lower]]
+            {
                 menu.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
                     for setting in settings {
                         row.spawn((Button, *setting, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {

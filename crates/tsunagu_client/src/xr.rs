@@ -25,9 +25,9 @@ use tsunagu_sim::motion::AVATAR_HEIGHT;
 use tsunagu_sim::pose::{from_wire, to_wire};
 use tsunagu_sim::rig::{Pose, Rig};
 
+use crate::AppState;
 use crate::controls::{Heading, LocalPlayer};
 use crate::net::{LocalPose, NetSet, PoseSend, RoomMessage};
-use crate::AppState;
 
 /// What the client runs on.
 #[derive(Resource, Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,7 +216,6 @@ pub struct Grip(pub usize);
 #[derive(Component)]
 pub struct Aim;
 
-
 /// The headset in the room: controllers, rig, pose.
 pub struct HeadsetPlugin {
     /// The bed's tilt, the turn, walking and eye height to start with.
@@ -244,9 +243,25 @@ impl Plugin for HeadsetPlugin {
                     .run_if(in_state(AppState::InRoom)),
             )
             .add_systems(PostUpdate, crate::world_tags::face_my_eyes.after(track_headset).before(TransformSystems::Propagate).run_if(headset_running))
-            .add_systems(Update, (crate::headset_panel::move_the_cards, crate::headset_panel::draw_the_cards_when_needed).chain().run_if(in_state(AppState::InRoom)))
-            .add_systems(PreUpdate, crate::headset_panel::press_through_the_mirror.after(bevy::ui::UiSystems::Focus).run_if(headset_running).run_if(in_state(AppState::InRoom)))
-            .add_systems(Update, crate::headset_play::play_with_hands.run_if(headset_running).run_if(in_state(AppState::InRoom)).run_if(crate::chat::not_typing).in_set(NetSet::LocalInput))
+            .add_systems(
+                Update,
+                (crate::headset_panel::move_the_cards, crate::headset_panel::draw_the_cards_when_needed).chain().run_if(in_state(AppState::InRoom)),
+            )
+            .add_systems(
+                PreUpdate,
+                crate::headset_panel::press_through_the_mirror
+                    .after(bevy::ui::UiSystems::Focus)
+                    .run_if(headset_running)
+                    .run_if(in_state(AppState::InRoom)),
+            )
+            .add_systems(
+                Update,
+                crate::headset_play::play_with_hands
+                    .run_if(headset_running)
+                    .run_if(in_state(AppState::InRoom))
+                    .run_if(crate::chat::not_typing)
+                    .in_set(NetSet::LocalInput),
+            )
             .add_systems(
                 PreUpdate,
                 crate::wrist_menu::use_menu
@@ -263,7 +278,15 @@ impl Plugin for HeadsetPlugin {
             .add_systems(PreUpdate, sync_actions.before(OxrActionSetSyncSet).run_if(bevy_mod_openxr::openxr_session_running))
             .init_resource::<HeadsetButtons>()
             .add_systems(PreUpdate, read_buttons.after(OxrActionSetSyncSet).before(crate::wrist_menu::use_menu))
-            .add_systems(Update, (follow_room_events.in_set(NetSet::Apply), say_session_changes, keep_my_head_out_of_my_eyes.run_if(headset_running), offer_the_headset_again.run_if(in_state(AppState::InRoom))))
+            .add_systems(
+                Update,
+                (
+                    follow_room_events.in_set(NetSet::Apply),
+                    say_session_changes,
+                    keep_my_head_out_of_my_eyes.run_if(headset_running),
+                    offer_the_headset_again.run_if(in_state(AppState::InRoom)),
+                ),
+            )
             // After pictures are asked for: a picture is of a window drawn this frame.
             .add_systems(Last, pace_the_window.after(crate::screenshot::PictureTaking))
             .add_systems(
@@ -302,7 +325,11 @@ fn create_actions(instance: Res<OxrInstance>, mut commands: Commands) {
 fn suggest_bindings(actions: Option<Res<ControllerActions>>, mut bindings: MessageWriter<OxrSuggestActionBinding>) {
     let Some(actions) = actions else { return };
     let mut bind = |action: openxr::sys::Action, profile: &'static str, paths: &[&'static str]| {
-        bindings.write(OxrSuggestActionBinding { action, interaction_profile: profile.into(), bindings: paths.iter().map(|p| (*p).into()).collect() });
+        bindings.write(OxrSuggestActionBinding {
+            action,
+            interaction_profile: profile.into(),
+            bindings: paths.iter().map(|p| (*p).into()).collect(),
+        });
     };
     // The simplest profile every runtime offers (Monado's simulated
     // controllers too), and the common touch controllers.
@@ -377,7 +404,10 @@ pub fn track_headset(
     mut headset: ResMut<HeadsetRig>,
     views: Eyes,
     grips: Query<(&Grip, &Transform, &XrSpaceLocationFlags), (Without<LocalPlayer>, Without<XrTrackingRoot>)>,
-    palms: Query<(&HandBone, &Transform, &XrSpaceLocationFlags, Has<LeftHand>), (Or<(With<LeftHand>, With<RightHand>)>, Without<LocalPlayer>, Without<XrTrackingRoot>)>,
+    palms: Query<
+        (&HandBone, &Transform, &XrSpaceLocationFlags, Has<LeftHand>),
+        (Or<(With<LeftHand>, With<RightHand>)>, Without<LocalPlayer>, Without<XrTrackingRoot>),
+    >,
     aim: Query<(&Transform, &XrSpaceLocationFlags), (With<Aim>, Without<LocalPlayer>, Without<XrTrackingRoot>)>,
     buttons: Res<HeadsetButtons>,
     // The stick's last sideways push: a turn is on its edge only.
@@ -403,7 +433,10 @@ pub fn track_headset(
     // The trigger is the menu's while pointing at it, and play's while
     // holding a thing or pointing at one within reach.
     let pressed = !pointer.on_menu && !play.busy() && play.pointing_at.is_none() && buttons.trigger_pulled;
-    if pressed && let Ok((ray, flags)) = aim.single() && flags.position_tracked {
+    if pressed
+        && let Ok((ray, flags)) = aim.single()
+        && flags.position_tracked
+    {
         let (origin, rotation) = headset.rig.to_room((ray.translation, ray.rotation));
         let direction = rotation * Vec3::NEG_Z;
         // Where the pointing ray meets the floor, if it points down at it.
@@ -640,7 +673,12 @@ pub fn spawn_headset_button(parent: &mut ChildSpawnerCommands, font: &crate::tex
     parent.spawn((
         Button,
         HeadsetButton,
-        Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), display: Display::None, ..default() },
+        Node {
+            padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)),
+            border_radius: BorderRadius::all(Val::Px(10.0)),
+            display: Display::None,
+            ..default()
+        },
         BackgroundColor(crate::ui::palette::ACCENT),
         children![(crate::text::ui_text(font, "", 15.0, Color::WHITE), crate::text::Localized("hud-use-headset"))],
     ));
@@ -648,7 +686,11 @@ pub fn spawn_headset_button(parent: &mut ChildSpawnerCommands, font: &crate::tex
 
 /// While no session runs but one could (the person chose the screen, or the
 /// runtime ended it), the button shows; a press starts a new session.
-fn offer_the_headset_again(state: Option<Res<XrState>>, mut buttons: Query<(Ref<Interaction>, &mut Node), With<HeadsetButton>>, mut start: MessageWriter<bevy_mod_xr::session::XrCreateSessionMessage>) {
+fn offer_the_headset_again(
+    state: Option<Res<XrState>>,
+    mut buttons: Query<(Ref<Interaction>, &mut Node), With<HeadsetButton>>,
+    mut start: MessageWriter<bevy_mod_xr::session::XrCreateSessionMessage>,
+) {
     let could_start = matches!(state.as_deref(), Some(XrState::Available));
     for (interaction, mut node) in &mut buttons {
         let display = if could_start { Display::Flex } else { Display::None };
@@ -664,7 +706,12 @@ fn offer_the_headset_again(state: Option<Res<XrState>>, mut buttons: Query<(Ref<
 
 /// Say when the headset comes and goes: in the log, and to the HUD through
 /// [`DisplayMode`]. When it comes back, it recentres.
-pub fn say_session_changes(state: Option<Res<XrState>>, mut was: Local<Option<XrState>>, mut headset: ResMut<HeadsetRig>, mut mode: Option<ResMut<DisplayMode>>) {
+pub fn say_session_changes(
+    state: Option<Res<XrState>>,
+    mut was: Local<Option<XrState>>,
+    mut headset: ResMut<HeadsetRig>,
+    mut mode: Option<ResMut<DisplayMode>>,
+) {
     let Some(state) = state else { return };
     if *was == Some(*state) {
         return;

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use tsunagu_net::{Connector, LinkEnd, arrival_on_clock};
 use tsunagu_protocol::{
-    AvatarPose, ClientEvent, CloseReason, DartScore, Gesture, Hello, PeerId, PeerInfo, QuantPose, Refusal, RejectReason, Role, ServerEvent, Stamp,
-    RemovedPerson, RoomCodes, VoiceFrame, WaitingPerson, Wish, KeptPlace, Concern, StaffNotice,
+    AvatarPose, ClientEvent, CloseReason, Concern, DartScore, Gesture, Hello, KeptPlace, PeerId, PeerInfo, QuantPose, Refusal, RejectReason,
+    RemovedPerson, Role, RoomCodes, ServerEvent, StaffNotice, Stamp, VoiceFrame, WaitingPerson, Wish,
 };
 
 pub use room::{Placement, RemotePeer, RoomView, SampledPose};
@@ -192,13 +192,18 @@ pub enum RoomEvent {
 
 /// Whether a connection that ended this way is worth coming back to.
 pub fn worth_reconnecting(end: LinkEnd) -> bool {
-    matches!(end, LinkEnd::Lost | LinkEnd::TimedOut | LinkEnd::Unreachable | LinkEnd::Busy | LinkEnd::Reason(CloseReason::Reconnecting | CloseReason::TooSlow))
+    matches!(
+        end,
+        LinkEnd::Lost | LinkEnd::TimedOut | LinkEnd::Unreachable | LinkEnd::Busy | LinkEnd::Reason(CloseReason::Reconnecting | CloseReason::TooSlow)
+    )
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Phase {
     /// First join, attempt started then.
-    Joining { since: Duration },
+    Joining {
+        since: Duration,
+    },
     /// First join, in the room's waiting room: no deadline (a facilitator
     /// decides; the link's own keep-alive notices a dead connection).
     Waiting,
@@ -206,7 +211,13 @@ enum Phase {
     /// Coming back after a drop, or trying again after a busy server turned
     /// the first join away (`joined` false). `attempt_since` is set while an
     /// attempt is in flight; otherwise the next one starts at `next_try`.
-    Reconnecting { since: Duration, attempt: usize, next_try: Duration, attempt_since: Option<Duration>, joined: bool },
+    Reconnecting {
+        since: Duration,
+        attempt: usize,
+        next_try: Duration,
+        attempt_since: Option<Duration>,
+        joined: bool,
+    },
     Ended,
 }
 

@@ -8,9 +8,8 @@ use tsunagu_net::{Channel, ClientLink, Datagram, LinkEnd, LinkEvent};
 use tsunagu_protocol::delta::{View, ViewHistory, decode_avatars, decode_objects};
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use tsunagu_protocol::{
-    AvatarPose, ClientControl, ClientDatagram, ClientEvent, CloseReason, DatagramKind, Hello,
-    PeerId, PoseFrame, RejectReason, RoomSnapshot, ServerControl, ServerDatagram, ServerEvent,
-    VoiceFrame, Welcome, decode, encode,
+    AvatarPose, ClientControl, ClientDatagram, ClientEvent, CloseReason, DatagramKind, Hello, PeerId, PoseFrame, RejectReason, RoomSnapshot,
+    ServerControl, ServerDatagram, ServerEvent, VoiceFrame, Welcome, decode, encode,
 };
 
 /// What one connection delivered, decoded.
@@ -148,11 +147,7 @@ impl Session {
                     return Err("too many events before Welcome");
                 }
             }
-            LinkEvent::Datagram(Datagram {
-                bytes,
-                arrived,
-                kind,
-            }) => {
+            LinkEvent::Datagram(Datagram { bytes, arrived, kind }) => {
                 if kind == DatagramKind::Snapshot {
                     self.snapshot_bytes += bytes.len() as u64;
                 }

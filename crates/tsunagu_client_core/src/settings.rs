@@ -165,7 +165,12 @@ mod tests {
     fn a_look_is_remembered_exactly() {
         let path = scratch("round-trip");
         let saved = SavedSettings {
-            look: AvatarLook { body_color: [90, 180, 230], headwear: Headwear::StrawHat, headwear_color: [250, 200, 80], accessories: Accessories { glasses: true, ribbon: true, scarf: false } },
+            look: AvatarLook {
+                body_color: [90, 180, 230],
+                headwear: Headwear::StrawHat,
+                headwear_color: [250, 200, 80],
+                accessories: Accessories { glasses: true, ribbon: true, scarf: false },
+            },
             device: 0x1234_5678_9abc_def0,
             personal_space_cm: 90,
             headset: HeadsetChoices { use_headset: false, snap_turn_degrees: 45, smooth_walking: true, bed_tilt_degrees: 30, eye_offset_cm: -10 },
@@ -186,7 +191,11 @@ mod tests {
     fn a_file_without_the_installation_number_still_reads() {
         let path = scratch("older");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, "(look: (body_color: (1, 2, 3), headwear: Cap, headwear_color: (4, 5, 6), accessories: (glasses: true, ribbon: false, scarf: false)))").unwrap();
+        std::fs::write(
+            &path,
+            "(look: (body_color: (1, 2, 3), headwear: Cap, headwear_color: (4, 5, 6), accessories: (glasses: true, ribbon: false, scarf: false)))",
+        )
+        .unwrap();
         let Loaded::Found(saved) = load(&path) else { panic!("an older file was not read") };
         assert_eq!((saved.look.headwear, saved.device, saved.personal_space_cm), (Headwear::Cap, 0, DEFAULT_PERSONAL_SPACE_CM));
         assert_eq!(saved.headset, HeadsetChoices::default(), "no headset choices yet: try the headset, as before");
@@ -199,15 +208,25 @@ mod tests {
     fn headset_choices_read_in_part_and_within_bounds() {
         let path = scratch("headset");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let look = "look: (body_color: (1, 2, 3), headwear: Cap, headwear_color: (4, 5, 6), accessories: (glasses: true, ribbon: false, scarf: false))";
-        std::fs::write(&path, format!("({look}, headset: (use_headset: false, bed_tilt_degrees: 90, eye_offset_cm: -100, snap_turn_degrees: 7))")).unwrap();
+        let look =
+            "look: (body_color: (1, 2, 3), headwear: Cap, headwear_color: (4, 5, 6), accessories: (glasses: true, ribbon: false, scarf: false))";
+        std::fs::write(&path, format!("({look}, headset: (use_headset: false, bed_tilt_degrees: 90, eye_offset_cm: -100, snap_turn_degrees: 7))"))
+            .unwrap();
         let Loaded::Found(saved) = load(&path) else { panic!("the file was not read") };
-        assert_eq!(saved.headset, HeadsetChoices { use_headset: false, snap_turn_degrees: 30, smooth_walking: false, bed_tilt_degrees: 60, eye_offset_cm: -30 });
+        assert_eq!(
+            saved.headset,
+            HeadsetChoices { use_headset: false, snap_turn_degrees: 30, smooth_walking: false, bed_tilt_degrees: 60, eye_offset_cm: -30 }
+        );
     }
 
     #[test]
     fn a_broken_or_missing_file_starts_with_the_defaults_and_says_why() {
-        let defaults = SavedSettings { look: AvatarLook::with_color([255, 160, 80]), device: 0, personal_space_cm: DEFAULT_PERSONAL_SPACE_CM, headset: HeadsetChoices::default() };
+        let defaults = SavedSettings {
+            look: AvatarLook::with_color([255, 160, 80]),
+            device: 0,
+            personal_space_cm: DEFAULT_PERSONAL_SPACE_CM,
+            headset: HeadsetChoices::default(),
+        };
         let path = scratch("broken");
         assert_eq!(load(&path).settings_or(defaults), defaults);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -7,8 +7,7 @@ use tsunagu_net::{Channel, ServerLinkEvent, ServerLinks};
 use tsunagu_protocol::delta::encode_avatars;
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use tsunagu_protocol::{
-    AvatarLook, AvatarState, ClientControl, ClientDatagram, QuantQuat, QuantVec, ServerControl, ServerDatagram, Snapshot,
-    Welcome, decode, encode,
+    AvatarLook, AvatarState, ClientControl, ClientDatagram, QuantQuat, QuantVec, ServerControl, ServerDatagram, Snapshot, Welcome, decode, encode,
 };
 
 use super::*;
@@ -20,7 +19,14 @@ fn ms(n: u64) -> Duration {
 }
 
 fn info(id: u32, name: &str) -> PeerInfo {
-    PeerInfo { id: PeerId(id), nickname: name.into(), look: AvatarLook::with_color([1, 2, 3]), role: Role::Participant, hand_raised: false, muted: false }
+    PeerInfo {
+        id: PeerId(id),
+        nickname: name.into(),
+        look: AvatarLook::with_color([1, 2, 3]),
+        role: Role::Participant,
+        hand_raised: false,
+        muted: false,
+    }
 }
 
 fn pose(x: i32) -> AvatarPose {

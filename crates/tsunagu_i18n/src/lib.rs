@@ -119,8 +119,7 @@ impl Locales {
     pub fn load() -> Result<Locales, String> {
         let mut bundles = Vec::new();
         for lang in Language::ALL {
-            let resource = FluentResource::try_new(lang.source().to_owned())
-                .map_err(|(_, errors)| format!("{} locale: {errors:?}", lang.tag()))?;
+            let resource = FluentResource::try_new(lang.source().to_owned()).map_err(|(_, errors)| format!("{} locale: {errors:?}", lang.tag()))?;
             let id: LanguageIdentifier = lang.tag().parse().map_err(|e| format!("{e}"))?;
             let mut bundle = FluentBundle::new_concurrent(vec![id]);
             // Isolation marks around arguments show as boxes in many fonts.
@@ -236,7 +235,11 @@ mod tests {
     /// every message must be in the font the client ships.
     #[test]
     fn the_shipped_font_has_every_character_of_every_message() {
-        let font = std::fs::read(format!("{}/../../assets/fonts/Mplus2-Medium.otf", std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR, set by cargo"))).expect("font file");
+        let font = std::fs::read(format!(
+            "{}/../../assets/fonts/Mplus2-Medium.otf",
+            std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR, set by cargo")
+        ))
+        .expect("font file");
         let face = ttf_parser::Face::parse(&font, 0).expect("a font");
         for lang in Language::ALL {
             let resource = FluentResource::try_new(lang.source().to_owned()).unwrap_or_else(|(r, _)| r);

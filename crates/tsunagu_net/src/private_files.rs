@@ -165,7 +165,8 @@ mod tests {
         write(&own, "codes", b"first").unwrap();
         write(&own, "codes", b"second").unwrap();
         assert_eq!(read(&own, "codes").unwrap(), Some(b"second".to_vec()));
-        let leftovers: Vec<_> = std::fs::read_dir(&own).unwrap().filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().contains(".new-")).collect();
+        let leftovers: Vec<_> =
+            std::fs::read_dir(&own).unwrap().filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().contains(".new-")).collect();
         assert!(leftovers.is_empty(), "a temporary file was left behind");
         // A link planted where the file goes is replaced, not written through.
         let elsewhere = own.parent().unwrap().join("atomic-target");

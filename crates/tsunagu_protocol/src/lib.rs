@@ -13,7 +13,9 @@ pub mod quant;
 
 pub use codec::{DecodeError, decode, encode, hello_version};
 pub use messages::*;
-pub use nickname::{NicknameProblem, chat_problem, has_staff_word, nickname_is_valid, nickname_key, nickname_problem, normalize_chat, normalize_nickname};
+pub use nickname::{
+    NicknameProblem, chat_problem, has_staff_word, nickname_is_valid, nickname_key, nickname_problem, normalize_chat, normalize_nickname,
+};
 pub use quant::{QuantPose, QuantQuat, QuantVec};
 
 /// Bumped whenever the wire format changes in a way an old peer cannot read.

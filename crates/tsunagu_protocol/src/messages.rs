@@ -5,7 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::limits::{MAX_CHAT_CHARS, MAX_KEPT_PLACES, MAX_NICKNAME_CHARS, MAX_PEERS, MAX_REMOVED, MAX_ROOM_CODE_CHARS, MAX_SNAPSHOT_AVATARS, MAX_WAITING, MAX_WISHES};
+use crate::limits::{
+    MAX_CHAT_CHARS, MAX_KEPT_PLACES, MAX_NICKNAME_CHARS, MAX_PEERS, MAX_REMOVED, MAX_ROOM_CODE_CHARS, MAX_SNAPSHOT_AVATARS, MAX_WAITING, MAX_WISHES,
+};
 use crate::nickname::{chat_problem, nickname_is_valid};
 use crate::quant::{QuantPose, QuantVec};
 
@@ -64,7 +66,8 @@ pub enum Headwear {
 
 impl Headwear {
     /// Every kind, in the order the start screen offers them.
-    pub const ALL: [Headwear; 7] = [Headwear::Tuft, Headwear::Short, Headwear::Long, Headwear::Bun, Headwear::Beanie, Headwear::Cap, Headwear::StrawHat];
+    pub const ALL: [Headwear; 7] =
+        [Headwear::Tuft, Headwear::Short, Headwear::Long, Headwear::Bun, Headwear::Beanie, Headwear::Cap, Headwear::StrawHat];
 }
 
 /// Small things an avatar wears; any together.
@@ -363,8 +366,8 @@ impl CloseReason {
             CloseReason::TooSlow,
             CloseReason::MeetupEnded,
         ]
-            .into_iter()
-            .find(|r| u64::from(r.code()) == code)
+        .into_iter()
+        .find(|r| u64::from(r.code()) == code)
     }
 
     /// The short English text sent beside the code (for logs and other clients).
@@ -886,7 +889,6 @@ pub trait Validate {
     fn validate(&self) -> Result<(), &'static str>;
 }
 
-
 /// A wish as only a room sends it: the chat rule, a slot on the bamboo.
 fn wish_valid(wish: &Wish) -> Result<(), &'static str> {
     if usize::from(wish.slot) >= MAX_WISHES || chat_problem(&wish.text).is_some() {
@@ -957,13 +959,21 @@ impl Validate for ServerEvent {
             | ServerEvent::DartScored(..)
             | ServerEvent::WishTakenDown(_)
             | ServerEvent::RoomLocked(_) => Ok(()),
-            ServerEvent::RemovedPeople(people) if people.len() > MAX_REMOVED || people.iter().any(|p| !nickname_is_valid(&p.nickname)) => Err("removed"),
+            ServerEvent::RemovedPeople(people) if people.len() > MAX_REMOVED || people.iter().any(|p| !nickname_is_valid(&p.nickname)) => {
+                Err("removed")
+            }
             ServerEvent::RemovedPeople(_) => Ok(()),
-            ServerEvent::WaitingPeople(people) if people.len() > MAX_WAITING || people.iter().any(|p| !nickname_is_valid(&p.nickname)) => Err("waiting"),
+            ServerEvent::WaitingPeople(people) if people.len() > MAX_WAITING || people.iter().any(|p| !nickname_is_valid(&p.nickname)) => {
+                Err("waiting")
+            }
             ServerEvent::WaitingPeople(_) | ServerEvent::WaitingRoom(_) => Ok(()),
-            ServerEvent::Invites(codes) if [&codes.participant, &codes.facilitator].iter().any(|c| c.chars().count() > MAX_ROOM_CODE_CHARS) => Err("invites"),
+            ServerEvent::Invites(codes) if [&codes.participant, &codes.facilitator].iter().any(|c| c.chars().count() > MAX_ROOM_CODE_CHARS) => {
+                Err("invites")
+            }
             ServerEvent::Invites(_) | ServerEvent::Recentre => Ok(()),
-            ServerEvent::KeptPlaces(places) if places.len() > MAX_KEPT_PLACES || places.iter().any(|p| !nickname_is_valid(&p.nickname)) => Err("kept"),
+            ServerEvent::KeptPlaces(places) if places.len() > MAX_KEPT_PLACES || places.iter().any(|p| !nickname_is_valid(&p.nickname)) => {
+                Err("kept")
+            }
             ServerEvent::KeptPlaces(_) | ServerEvent::Concern(_) | ServerEvent::StaffNotice(_) => Ok(()),
         }
     }
@@ -985,9 +995,7 @@ impl Validate for ClientEvent {
 impl Validate for ClientDatagram {
     fn validate(&self) -> Result<(), &'static str> {
         match self {
-            ClientDatagram::Voice(frame) if frame.opus.len() > MAX_VOICE_PAYLOAD_BYTES => {
-                Err("opus")
-            }
+            ClientDatagram::Voice(frame) if frame.opus.len() > MAX_VOICE_PAYLOAD_BYTES => Err("opus"),
             ClientDatagram::Pose(_) | ClientDatagram::Echo(_) | ClientDatagram::Voice(_) => Ok(()),
         }
     }
@@ -996,20 +1004,10 @@ impl Validate for ClientDatagram {
 impl Validate for ServerDatagram {
     fn validate(&self) -> Result<(), &'static str> {
         match self {
-            ServerDatagram::Snapshot(s) if usize::from(s.count) > MAX_SNAPSHOT_AVATARS => {
-                Err("count")
-            }
-            ServerDatagram::Snapshot(s)
-                if u32::from(s.base_ago) > crate::delta::MAX_BASE_AGE_TICKS =>
-            {
-                Err("base_ago")
-            }
-            ServerDatagram::Voice(_, frame) if frame.opus.len() > MAX_VOICE_PAYLOAD_BYTES => {
-                Err("opus")
-            }
-            ServerDatagram::Snapshot(_) | ServerDatagram::Echo(_) | ServerDatagram::Voice(..) => {
-                Ok(())
-            }
+            ServerDatagram::Snapshot(s) if usize::from(s.count) > MAX_SNAPSHOT_AVATARS => Err("count"),
+            ServerDatagram::Snapshot(s) if u32::from(s.base_ago) > crate::delta::MAX_BASE_AGE_TICKS => Err("base_ago"),
+            ServerDatagram::Voice(_, frame) if frame.opus.len() > MAX_VOICE_PAYLOAD_BYTES => Err("opus"),
+            ServerDatagram::Snapshot(_) | ServerDatagram::Echo(_) | ServerDatagram::Voice(..) => Ok(()),
         }
     }
 }

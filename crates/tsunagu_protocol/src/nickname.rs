@@ -201,7 +201,22 @@ mod tests {
 
     #[test]
     fn names_children_use_are_fine() {
-        for name in ["ゆき", "  Yuki ", "あおい", "先生", "おためしさん 1", "Hanako-Test", "さくら☆", "けん!", "Zoë", "한글", "محمد", "ナースのみか", "ガ", "Ze\u{301}\u{302}"] {
+        for name in [
+            "ゆき",
+            "  Yuki ",
+            "あおい",
+            "先生",
+            "おためしさん 1",
+            "Hanako-Test",
+            "さくら☆",
+            "けん!",
+            "Zoë",
+            "한글",
+            "محمد",
+            "ナースのみか",
+            "ガ",
+            "Ze\u{301}\u{302}",
+        ] {
             assert_eq!(nickname_problem(name), None, "{name:?} was refused");
         }
         assert_eq!(normalize_nickname("  ゆき\u{3000}\u{3000}ちゃん "), "ゆき ちゃん");
@@ -213,17 +228,17 @@ mod tests {
     fn every_trick_is_refused_with_a_reason() {
         let cases = [
             ("   ", NicknameProblem::Empty),
-            ("\u{200b}", NicknameProblem::NotAllowed('\u{200b}')), // zero-width space
+            ("\u{200b}", NicknameProblem::NotAllowed('\u{200b}')),         // zero-width space
             ("ゆき\u{202e}きゆ", NicknameProblem::NotAllowed('\u{202e}')), // right-to-left override
-            ("a\u{2028}b", NicknameProblem::NotAllowed('\u{2028}')), // line separator
-            ("a\u{2029}b", NicknameProblem::NotAllowed('\u{2029}')), // paragraph separator
-            ("a\u{e0041}", NicknameProblem::NotAllowed('\u{e0041}')), // tag character
-            ("a\u{200d}b", NicknameProblem::NotAllowed('\u{200d}')), // zero-width joiner
-            ("a\u{7}b", NicknameProblem::NotAllowed('\u{7}')),       // control
+            ("a\u{2028}b", NicknameProblem::NotAllowed('\u{2028}')),       // line separator
+            ("a\u{2029}b", NicknameProblem::NotAllowed('\u{2029}')),       // paragraph separator
+            ("a\u{e0041}", NicknameProblem::NotAllowed('\u{e0041}')),      // tag character
+            ("a\u{200d}b", NicknameProblem::NotAllowed('\u{200d}')),       // zero-width joiner
+            ("a\u{7}b", NicknameProblem::NotAllowed('\u{7}')),             // control
             ("a\nb", NicknameProblem::NotAllowed('\n')),
-            ("a\u{e000}", NicknameProblem::NotAllowed('\u{e000}')), // private use
-            ("a\u{0378}", NicknameProblem::NotAllowed('\u{0378}')), // unassigned
-            ("a\u{00a0}b", NicknameProblem::NotAllowed('\u{00a0}')), // no-break space
+            ("a\u{e000}", NicknameProblem::NotAllowed('\u{e000}')),           // private use
+            ("a\u{0378}", NicknameProblem::NotAllowed('\u{0378}')),           // unassigned
+            ("a\u{00a0}b", NicknameProblem::NotAllowed('\u{00a0}')),          // no-break space
             ("z\u{301}\u{302}\u{303}\u{304}", NicknameProblem::TooManyMarks), // NFC composes the first
             ("😀", NicknameProblem::NotAllowed('😀')),
             ("<b>", NicknameProblem::NotAllowed('<')),
@@ -244,7 +259,8 @@ mod tests {
 
     #[test]
     fn chat_takes_what_children_write_and_refuses_the_same_tricks() {
-        for line in ["ありがとう！", "きょうは 「たなばた」 だね。", "げんき？ ♡", "みて 🌟", "3じに また ね〜", "Hello, world."] {
+        for line in ["ありがとう！", "きょうは 「たなばた」 だね。", "げんき？ ♡", "みて 🌟", "3じに また ね〜", "Hello, world."]
+        {
             assert_eq!(chat_problem(line), None, "{line:?} was refused");
         }
         assert_eq!(normalize_chat("\u{3000} やあ  "), "やあ");
@@ -288,7 +304,22 @@ mod tests {
 
     #[test]
     fn staff_words_are_found_however_they_are_written() {
-        for name in ["ナース", "ナースのみか", "ｽﾀｯﾌ", "スタッフ", "先生", "やまだせんせい", "かんごし", "看護師さん", "Nurse", "NURSE Amy", "nur\u{0455}e", "ＳＴＡＦＦ", "Dr Doctor", "ドクター"] {
+        for name in [
+            "ナース",
+            "ナースのみか",
+            "ｽﾀｯﾌ",
+            "スタッフ",
+            "先生",
+            "やまだせんせい",
+            "かんごし",
+            "看護師さん",
+            "Nurse",
+            "NURSE Amy",
+            "nur\u{0455}e",
+            "ＳＴＡＦＦ",
+            "Dr Doctor",
+            "ドクター",
+        ] {
             assert!(has_staff_word(name), "{name:?} passed as a child's name");
         }
         for name in ["ゆき", "さくら", "Hanako-Test", "おためしさん 1", "あおい", "Ren"] {

@@ -66,9 +66,7 @@ impl QuantQuat {
             return QuantQuat::default();
         }
         let mut q = q.map(|c| c / len);
-        let largest = (0..4)
-            .max_by(|&a, &b| q[a].abs().total_cmp(&q[b].abs()))
-            .unwrap_or(3);
+        let largest = (0..4).max_by(|&a, &b| q[a].abs().total_cmp(&q[b].abs())).unwrap_or(3);
         if q[largest] < 0.0 {
             q = q.map(|c| -c);
         }
@@ -84,18 +82,12 @@ impl QuantQuat {
     /// hostile peer) is read modulo 4 rather than trusted.
     pub fn to_xyzw(self) -> [f32; 4] {
         let largest = usize::from(self.0 % 4);
-        let rest = [self.1, self.2, self.3].map(|c| {
-            f32::from(c).clamp(-QUAT_SCALE, QUAT_SCALE) / QUAT_SCALE / std::f32::consts::SQRT_2
-        });
+        let rest = [self.1, self.2, self.3].map(|c| f32::from(c).clamp(-QUAT_SCALE, QUAT_SCALE) / QUAT_SCALE / std::f32::consts::SQRT_2);
         let sum_sq: f32 = rest.iter().map(|c| c * c).sum();
         let mut q = [0f32; 4];
         let mut next = rest.iter();
         for (i, slot) in q.iter_mut().enumerate() {
-            *slot = if i == largest {
-                (1.0 - sum_sq).max(0.0).sqrt()
-            } else {
-                *next.next().unwrap_or(&0.0)
-            };
+            *slot = if i == largest { (1.0 - sum_sq).max(0.0).sqrt() } else { *next.next().unwrap_or(&0.0) };
         }
         let len = q.iter().map(|c| c * c).sum::<f32>().sqrt();
         q.map(|c| c / len)

@@ -42,18 +42,10 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             encode(&ServerControl::Rejected(RejectReason::WrongRoomCode), MAX_FRAME_BYTES).unwrap(),
             "81 a8 52 65 6a 65 63 74 65 64 ad 57 72 6f 6e 67 52 6f 6f 6d 43 6f 64 65",
         ),
-        (
-            "PeerLeft",
-            encode(&ServerEvent::PeerLeft(PeerId(7)), MAX_FRAME_BYTES).unwrap(),
-            "81 a8 50 65 65 72 4c 65 66 74 07",
-        ),
+        ("PeerLeft", encode(&ServerEvent::PeerLeft(PeerId(7)), MAX_FRAME_BYTES).unwrap(), "81 a8 50 65 65 72 4c 65 66 74 07"),
         (
             "Pose",
-            encode(
-                &ClientDatagram::Pose(PoseFrame { seq: 5, ack_tick: 300, pose: sample_pose() }),
-                MAX_DATAGRAM_BYTES,
-            )
-            .unwrap(),
+            encode(&ClientDatagram::Pose(PoseFrame { seq: 5, ack_tick: 300, pose: sample_pose() }), MAX_DATAGRAM_BYTES).unwrap(),
             "81 a1 50 93 05 cd 01 2c 93 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 92 93 cd 05 dc cd 04 b0 d1 f8 30 94 03 00 64 00 c0",
         ),
         ("Bye", encode(&ClientControl::Bye, MAX_FRAME_BYTES).unwrap(), "a3 42 79 65"),
@@ -64,11 +56,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ),
         (
             "VersionMismatch",
-            encode(
-                &ServerControl::Rejected(RejectReason::VersionMismatch { server_version: 4 }),
-                MAX_FRAME_BYTES,
-            )
-            .unwrap(),
+            encode(&ServerControl::Rejected(RejectReason::VersionMismatch { server_version: 4 }), MAX_FRAME_BYTES).unwrap(),
             "81 a8 52 65 6a 65 63 74 65 64 81 af 56 65 72 73 69 6f 6e 4d 69 73 6d 61 74 63 68 91 04",
         ),
         (
@@ -124,22 +112,51 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ),
         ("Mute", encode(&ClientEvent::Mute(PeerId(3), true), MAX_FRAME_BYTES).unwrap(), "81 a4 4d 75 74 65 92 03 c3"),
         ("RoomLocked", encode(&ServerEvent::RoomLocked(true), MAX_FRAME_BYTES).unwrap(), "81 aa 52 6f 6f 6d 4c 6f 63 6b 65 64 c3"),
-        ("Rejected(Removed)", encode(&ServerControl::Rejected(RejectReason::Removed), MAX_FRAME_BYTES).unwrap(), "81 a8 52 65 6a 65 63 74 65 64 a7 52 65 6d 6f 76 65 64"),
+        (
+            "Rejected(Removed)",
+            encode(&ServerControl::Rejected(RejectReason::Removed), MAX_FRAME_BYTES).unwrap(),
+            "81 a8 52 65 6a 65 63 74 65 64 a7 52 65 6d 6f 76 65 64",
+        ),
         ("Waiting", encode(&ServerControl::Waiting, MAX_FRAME_BYTES).unwrap(), "a7 57 61 69 74 69 6e 67"),
         (
             "WaitingPeople",
-            encode(&ServerEvent::WaitingPeople(vec![WaitingPerson { ticket: 1, nickname: "そら".into(), hint: WaitingHint::New }]), MAX_FRAME_BYTES).unwrap(),
+            encode(&ServerEvent::WaitingPeople(vec![WaitingPerson { ticket: 1, nickname: "そら".into(), hint: WaitingHint::New }]), MAX_FRAME_BYTES)
+                .unwrap(),
             "81 ad 57 61 69 74 69 6e 67 50 65 6f 70 6c 65 91 93 01 a6 e3 81 9d e3 82 89 a3 4e 65 77",
         ),
-        ("Rejected(NameTaken)", encode(&ServerControl::Rejected(RejectReason::NameTaken), MAX_FRAME_BYTES).unwrap(), "81 a8 52 65 6a 65 63 74 65 64 a9 4e 61 6d 65 54 61 6b 65 6e"),
-        ("Refused(Quieted)", encode(&ServerEvent::Refused(Refusal { kind: EventKind::Chat, reason: RefusalReason::Quieted }), MAX_FRAME_BYTES).unwrap(), "81 a7 52 65 66 75 73 65 64 92 a4 43 68 61 74 a7 51 75 69 65 74 65 64"),
-        ("TellStaff", encode(&ClientEvent::TellStaff(PeerId(3), ConcernKind::Words), MAX_FRAME_BYTES).unwrap(), "81 a9 54 65 6c 6c 53 74 61 66 66 92 03 a5 57 6f 72 64 73"),
-        ("Concern", encode(&ServerEvent::Concern(Concern { from: PeerId(2), about: PeerId(3), kind: ConcernKind::Words }), MAX_FRAME_BYTES).unwrap(), "81 a7 43 6f 6e 63 65 72 6e 93 02 03 a5 57 6f 72 64 73"),
-        ("KeptPlaces", encode(&ServerEvent::KeptPlaces(vec![KeptPlace { id: PeerId(3), nickname: "Ren".into() }]), MAX_FRAME_BYTES).unwrap(), "81 aa 4b 65 70 74 50 6c 61 63 65 73 91 92 03 a3 52 65 6e"),
+        (
+            "Rejected(NameTaken)",
+            encode(&ServerControl::Rejected(RejectReason::NameTaken), MAX_FRAME_BYTES).unwrap(),
+            "81 a8 52 65 6a 65 63 74 65 64 a9 4e 61 6d 65 54 61 6b 65 6e",
+        ),
+        (
+            "Refused(Quieted)",
+            encode(&ServerEvent::Refused(Refusal { kind: EventKind::Chat, reason: RefusalReason::Quieted }), MAX_FRAME_BYTES).unwrap(),
+            "81 a7 52 65 66 75 73 65 64 92 a4 43 68 61 74 a7 51 75 69 65 74 65 64",
+        ),
+        (
+            "TellStaff",
+            encode(&ClientEvent::TellStaff(PeerId(3), ConcernKind::Words), MAX_FRAME_BYTES).unwrap(),
+            "81 a9 54 65 6c 6c 53 74 61 66 66 92 03 a5 57 6f 72 64 73",
+        ),
+        (
+            "Concern",
+            encode(&ServerEvent::Concern(Concern { from: PeerId(2), about: PeerId(3), kind: ConcernKind::Words }), MAX_FRAME_BYTES).unwrap(),
+            "81 a7 43 6f 6e 63 65 72 6e 93 02 03 a5 57 6f 72 64 73",
+        ),
+        (
+            "KeptPlaces",
+            encode(&ServerEvent::KeptPlaces(vec![KeptPlace { id: PeerId(3), nickname: "Ren".into() }]), MAX_FRAME_BYTES).unwrap(),
+            "81 aa 4b 65 70 74 50 6c 61 63 65 73 91 92 03 a3 52 65 6e",
+        ),
         ("ReleasePlace", encode(&ClientEvent::ReleasePlace(PeerId(3)), MAX_FRAME_BYTES).unwrap(), "81 ac 52 65 6c 65 61 73 65 50 6c 61 63 65 03"),
         ("PutThingsBack", encode(&ClientEvent::PutThingsBack, MAX_FRAME_BYTES).unwrap(), "ad 50 75 74 54 68 69 6e 67 73 42 61 63 6b"),
         ("LetIn", encode(&ClientEvent::LetIn(1), MAX_FRAME_BYTES).unwrap(), "81 a5 4c 65 74 49 6e 01"),
-        ("Rejected(TurnedAway)", encode(&ServerControl::Rejected(RejectReason::TurnedAway), MAX_FRAME_BYTES).unwrap(), "81 a8 52 65 6a 65 63 74 65 64 aa 54 75 72 6e 65 64 41 77 61 79"),
+        (
+            "Rejected(TurnedAway)",
+            encode(&ServerControl::Rejected(RejectReason::TurnedAway), MAX_FRAME_BYTES).unwrap(),
+            "81 a8 52 65 6a 65 63 74 65 64 aa 54 75 72 6e 65 64 41 77 61 79",
+        ),
         ("NewInvites", encode(&ClientEvent::NewInvites, MAX_FRAME_BYTES).unwrap(), "aa 4e 65 77 49 6e 76 69 74 65 73"),
         ("AskRecentre", encode(&ClientEvent::AskRecentre(PeerId(3)), MAX_FRAME_BYTES).unwrap(), "81 ab 41 73 6b 52 65 63 65 6e 74 72 65 03"),
         ("Recentre", encode(&ServerEvent::Recentre, MAX_FRAME_BYTES).unwrap(), "a8 52 65 63 65 6e 74 72 65"),
@@ -149,13 +166,29 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             "81 a7 49 6e 76 69 74 65 73 92 a3 61 62 63 a3 78 79 7a",
         ),
         ("Grab", encode(&ClientEvent::Grab(0), MAX_FRAME_BYTES).unwrap(), "81 a4 47 72 61 62 00"),
-        ("Release", encode(&ClientEvent::Release(0, QuantVec([0, 2500, -4000])), MAX_FRAME_BYTES).unwrap(), "81 a7 52 65 6c 65 61 73 65 92 00 93 00 cd 09 c4 d1 f0 60"),
+        (
+            "Release",
+            encode(&ClientEvent::Release(0, QuantVec([0, 2500, -4000])), MAX_FRAME_BYTES).unwrap(),
+            "81 a7 52 65 6c 65 61 73 65 92 00 93 00 cd 09 c4 d1 f0 60",
+        ),
         ("Held", encode(&ServerEvent::Held(PeerId(3), 0), MAX_FRAME_BYTES).unwrap(), "81 a4 48 65 6c 64 92 03 00"),
-        ("DartScored", encode(&ServerEvent::DartScored(PeerId(3), DartScore::Bull), MAX_FRAME_BYTES).unwrap(), "81 aa 44 61 72 74 53 63 6f 72 65 64 92 03 a4 42 75 6c 6c"),
-        ("HangWish", encode(&ClientEvent::HangWish(Paper::Blue, "げんきになりたい".into()), MAX_FRAME_BYTES).unwrap(), "81 a8 48 61 6e 67 57 69 73 68 92 a4 42 6c 75 65 b8 e3 81 92 e3 82 93 e3 81 8d e3 81 ab e3 81 aa e3 82 8a e3 81 9f e3 81 84"),
+        (
+            "DartScored",
+            encode(&ServerEvent::DartScored(PeerId(3), DartScore::Bull), MAX_FRAME_BYTES).unwrap(),
+            "81 aa 44 61 72 74 53 63 6f 72 65 64 92 03 a4 42 75 6c 6c",
+        ),
+        (
+            "HangWish",
+            encode(&ClientEvent::HangWish(Paper::Blue, "げんきになりたい".into()), MAX_FRAME_BYTES).unwrap(),
+            "81 a8 48 61 6e 67 57 69 73 68 92 a4 42 6c 75 65 b8 e3 81 92 e3 82 93 e3 81 8d e3 81 ab e3 81 aa e3 82 8a e3 81 9f e3 81 84",
+        ),
         (
             "WishHung",
-            encode(&ServerEvent::WishHung(Wish { id: 1, by: PeerId(3), slot: 0, paper: Paper::Blue, text: "げんきになりたい".into() }), MAX_FRAME_BYTES).unwrap(),
+            encode(
+                &ServerEvent::WishHung(Wish { id: 1, by: PeerId(3), slot: 0, paper: Paper::Blue, text: "げんきになりたい".into() }),
+                MAX_FRAME_BYTES,
+            )
+            .unwrap(),
             "81 a8 57 69 73 68 48 75 6e 67 95 01 03 00 a4 42 6c 75 65 b8 e3 81 92 e3 82 93 e3 81 8d e3 81 ab e3 81 aa e3 82 8a e3 81 9f e3 81 84",
         ),
         (
@@ -193,11 +226,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             .unwrap(),
             "81 ab 50 65 65 72 43 68 61 6e 67 65 64 96 03 a3 52 65 6e 94 93 5a cc b4 cc e6 a4 54 75 66 74 93 5a cc b4 cc e6 93 c2 c2 c2 ab 50 61 72 74 69 63 69 70 61 6e 74 c2 c2",
         ),
-        (
-            "Echo (client)",
-            encode(&ClientDatagram::Echo(513), MAX_DATAGRAM_BYTES).unwrap(),
-            "81 a1 45 cd 02 01",
-        ),
+        ("Echo (client)", encode(&ClientDatagram::Echo(513), MAX_DATAGRAM_BYTES).unwrap(), "81 a1 45 cd 02 01"),
         (
             "Voice (client)",
             encode(&ClientDatagram::Voice(sample_voice()), MAX_DATAGRAM_BYTES).unwrap(),
@@ -205,38 +234,22 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ),
         (
             "Voice (server)",
-            encode(
-                &ServerDatagram::Voice(PeerId(3), sample_voice()),
-                MAX_DATAGRAM_BYTES,
-            )
-            .unwrap(),
+            encode(&ServerDatagram::Voice(PeerId(3), sample_voice()), MAX_DATAGRAM_BYTES).unwrap(),
             "81 a1 56 92 03 94 cd 01 2c ce 00 04 65 00 c3 c4 04 78 01 02 03",
         ),
-        (
-            "Gesture (client)",
-            encode(&ClientEvent::Gesture(Gesture::Wave), MAX_FRAME_BYTES).unwrap(),
-            "81 a7 47 65 73 74 75 72 65 a4 57 61 76 65",
-        ),
+        ("Gesture (client)", encode(&ClientEvent::Gesture(Gesture::Wave), MAX_FRAME_BYTES).unwrap(), "81 a7 47 65 73 74 75 72 65 a4 57 61 76 65"),
         (
             "Gesture (server)",
             encode(&ServerEvent::Gesture(PeerId(3), Gesture::Wave), MAX_FRAME_BYTES).unwrap(),
             "81 a7 47 65 73 74 75 72 65 92 03 a4 57 61 76 65",
         ),
-        (
-            "RaiseHand",
-            encode(&ClientEvent::RaiseHand(true), MAX_FRAME_BYTES).unwrap(),
-            "81 a9 52 61 69 73 65 48 61 6e 64 c3",
-        ),
+        ("RaiseHand", encode(&ClientEvent::RaiseHand(true), MAX_FRAME_BYTES).unwrap(), "81 a9 52 61 69 73 65 48 61 6e 64 c3"),
         (
             "Stamp (server)",
             encode(&ServerEvent::Stamp(PeerId(3), Stamp::Heart), MAX_FRAME_BYTES).unwrap(),
             "81 a5 53 74 61 6d 70 92 03 a5 48 65 61 72 74",
         ),
-        (
-            "Chat (client)",
-            encode(&ClientEvent::Chat("やあ！".into()), MAX_FRAME_BYTES).unwrap(),
-            "81 a4 43 68 61 74 a9 e3 82 84 e3 81 82 ef bc 81",
-        ),
+        ("Chat (client)", encode(&ClientEvent::Chat("やあ！".into()), MAX_FRAME_BYTES).unwrap(), "81 a4 43 68 61 74 a9 e3 82 84 e3 81 82 ef bc 81"),
         (
             "Chat (server)",
             encode(&ServerEvent::Chat(PeerId(3), "やあ！".into()), MAX_FRAME_BYTES).unwrap(),
@@ -286,34 +299,19 @@ fn serde_json_like_hello(version: u16) -> std::collections::BTreeMap<&'static st
 
 /// Frame 300 of a talk spurt, 6 s into the speaker's clock, four Opus bytes.
 fn sample_voice() -> VoiceFrame {
-    VoiceFrame {
-        seq: 300,
-        timestamp: 288_000,
-        speaking: true,
-        opus: vec![0x78, 0x01, 0x02, 0x03],
-    }
+    VoiceFrame { seq: 300, timestamp: 288_000, speaking: true, opus: vec![0x78, 0x01, 0x02, 0x03] }
 }
 
 #[test]
 fn voice_payloads_are_bounded() {
-    let big = VoiceFrame {
-        opus: vec![0; MAX_VOICE_PAYLOAD_BYTES + 1],
-        ..sample_voice()
-    };
+    let big = VoiceFrame { opus: vec![0; MAX_VOICE_PAYLOAD_BYTES + 1], ..sample_voice() };
     let bytes = encode(&ClientDatagram::Voice(big.clone()), MAX_DATAGRAM_BYTES).unwrap();
     assert_eq!(DatagramKind::of(&bytes), DatagramKind::Voice);
     assert!(decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES).is_err());
     let bytes = encode(&ServerDatagram::Voice(PeerId(1), big), MAX_DATAGRAM_BYTES).unwrap();
     assert!(decode::<ServerDatagram>(&bytes, MAX_DATAGRAM_BYTES).is_err());
-    let fits = VoiceFrame {
-        opus: vec![0; MAX_VOICE_PAYLOAD_BYTES],
-        ..sample_voice()
-    };
-    let bytes = encode(
-        &ServerDatagram::Voice(PeerId(u32::MAX), fits),
-        MAX_DATAGRAM_BYTES,
-    )
-    .unwrap();
+    let fits = VoiceFrame { opus: vec![0; MAX_VOICE_PAYLOAD_BYTES], ..sample_voice() };
+    let bytes = encode(&ServerDatagram::Voice(PeerId(u32::MAX), fits), MAX_DATAGRAM_BYTES).unwrap();
     assert!(bytes.len() < MAX_DATAGRAM_BYTES / 2);
     assert!(decode::<ServerDatagram>(&bytes, MAX_DATAGRAM_BYTES).is_ok());
 }
@@ -341,7 +339,9 @@ fn wire_bytes_are_pinned() {
 /// Every run of hex bytes in docs/protocol.md (fenced blocks of hex lines, and
 /// inline spans of four bytes or more), with its line number.
 fn hex_in_protocol_doc() -> Vec<(usize, String)> {
-    let doc = std::fs::read_to_string(format!("{}/../../docs/protocol.md", std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR, set by cargo"))).expect("docs/protocol.md");
+    let doc =
+        std::fs::read_to_string(format!("{}/../../docs/protocol.md", std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR, set by cargo")))
+            .expect("docs/protocol.md");
     let is_hex_run = |s: &str| {
         let words: Vec<&str> = s.split_whitespace().collect();
         words.len() >= 4 && words.iter().all(|w| w.len() == 2 && w.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()))
@@ -399,8 +399,11 @@ fn arb_quant_pose() -> impl Strategy<Value = QuantPose> {
 }
 
 fn arb_pose() -> impl Strategy<Value = AvatarPose> {
-    (arb_quant_pose(), arb_quant_pose(), proptest::option::of([arb_quant_pose(), arb_quant_pose()]))
-        .prop_map(|(body, head, hands)| AvatarPose { body, head, hands })
+    (arb_quant_pose(), arb_quant_pose(), proptest::option::of([arb_quant_pose(), arb_quant_pose()])).prop_map(|(body, head, hands)| AvatarPose {
+        body,
+        head,
+        hands,
+    })
 }
 
 fn sample_welcome() -> ServerControl {
@@ -560,7 +563,14 @@ fn standing_still_costs_a_few_bits() {
 /// Someone walking steadily costs next to nothing once two poses are held.
 #[test]
 fn steady_movement_is_predicted() {
-    let at = |x: i32| AvatarState { id: PeerId(5), pose: AvatarPose { body: QuantPose { pos: QuantVec([x, 0, 0]), rot: QuantQuat::default() }, head: QuantPose { pos: QuantVec([x, 1150, 0]), rot: QuantQuat(3, 0, 40, 0) }, hands: None } };
+    let at = |x: i32| AvatarState {
+        id: PeerId(5),
+        pose: AvatarPose {
+            body: QuantPose { pos: QuantVec([x, 0, 0]), rot: QuantQuat::default() },
+            head: QuantPose { pos: QuantVec([x, 1150, 0]), rot: QuantQuat(3, 0, 40, 0) },
+            hands: None,
+        },
+    };
     let view = delta::View::default().then(10, &[at(1000)]).then(12, &[at(1080)]);
     assert_eq!(view.predict(PeerId(5), 15).unwrap().body.pos, QuantVec([1200, 0, 0]));
     let predicted = delta::avatar_bits(&view, 15, &at(1200));
@@ -601,10 +611,7 @@ fn snapshot_poses_with_extra_or_dirty_bits_are_refused() {
 #[test]
 fn oversized_frames_are_refused_before_decoding() {
     let big = vec![0u8; MAX_FRAME_BYTES + 1];
-    assert!(matches!(
-        decode::<ClientControl>(&big, MAX_FRAME_BYTES),
-        Err(DecodeError::TooLarge { .. })
-    ));
+    assert!(matches!(decode::<ClientControl>(&big, MAX_FRAME_BYTES), Err(DecodeError::TooLarge { .. })));
 }
 
 #[test]
@@ -635,10 +642,7 @@ fn content_limits_are_enforced_after_decoding() {
         h.room_code = "x".repeat(limits::MAX_ROOM_CODE_CHARS + 1);
     }
     let bytes = encode(&hello, MAX_FRAME_BYTES).unwrap();
-    assert_eq!(
-        decode::<ClientControl>(&bytes, MAX_FRAME_BYTES),
-        Err(DecodeError::OutOfBounds("room_code"))
-    );
+    assert_eq!(decode::<ClientControl>(&bytes, MAX_FRAME_BYTES), Err(DecodeError::OutOfBounds("room_code")));
 }
 
 #[test]

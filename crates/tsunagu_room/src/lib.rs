@@ -17,8 +17,8 @@ use std::time::Duration;
 use bevy_math::Vec3;
 use tsunagu_protocol::limits::{MAX_KEPT_PLACES, MAX_REMOVED, MAX_WAITING};
 use tsunagu_protocol::{
-    AvatarLook, AvatarPose, AvatarState, Hello, KeptPlace, PROTOCOL_VERSION, PeerId, PeerInfo, PoseFrame, QuantPose, RejectReason, RemovedPerson, Role,
-    RoomCodes, ServerEvent, WaitingHint, WaitingPerson, has_staff_word, nickname_is_valid, normalize_nickname,
+    AvatarLook, AvatarPose, AvatarState, Hello, KeptPlace, PROTOCOL_VERSION, PeerId, PeerInfo, PoseFrame, QuantPose, RejectReason, RemovedPerson,
+    Role, RoomCodes, ServerEvent, WaitingHint, WaitingPerson, has_staff_word, nickname_is_valid, normalize_nickname,
 };
 
 use crate::limits::EventLimiter;
@@ -27,9 +27,9 @@ use crate::play::Play;
 
 pub use crate::staff::{Audience, Told};
 
+use tsunagu_sim::WardLayout;
 use tsunagu_sim::motion::{MAX_SPEED, MIN_BODY_GAP, bound_body_step, bound_limb, keep_apart};
 use tsunagu_sim::pose::{from_wire, to_wire};
-use tsunagu_sim::WardLayout;
 
 /// Codes a room had before a facilitator changed them, kept this many times
 /// over: they bring back people already inside, and nobody new.
@@ -612,7 +612,10 @@ impl Room {
         let who = member.who;
         self.release_kept(|d| d.who.same_device(&who));
         while self.departed.values().filter(|d| d.who.same_address(&who)).count() >= KEPT_PER_ADDRESS {
-            let Some(token) = self.departed.iter().filter(|(_, d)| d.who.same_address(&who)).min_by_key(|(_, d)| (d.at, d.info.id)).map(|(t, _)| *t) else { break };
+            let Some(token) = self.departed.iter().filter(|(_, d)| d.who.same_address(&who)).min_by_key(|(_, d)| (d.at, d.info.id)).map(|(t, _)| *t)
+            else {
+                break;
+            };
             self.departed.remove(&token);
         }
         let departed = Departed { info: member.info, pose: member.pose, at: now, invited_as: member.invited_as, who };
@@ -713,7 +716,17 @@ impl Room {
         let (reported, body_rot) = from_wire(frame.pose.body);
         // Just moved by a facilitator: poses from before the client knew must not walk them back.
         let placed = member.placed_until.is_some_and(|until| now < until);
-        let body = if placed { prev_body } else { keep_apart(&self.layout, prev_body, bound_body_step(&self.layout, prev_body, reported, member.stride), others.iter().copied(), MIN_BODY_GAP) };
+        let body = if placed {
+            prev_body
+        } else {
+            keep_apart(
+                &self.layout,
+                prev_body,
+                bound_body_step(&self.layout, prev_body, reported, member.stride),
+                others.iter().copied(),
+                MIN_BODY_GAP,
+            )
+        };
         let body_rot = if placed { placed_rot } else { body_rot };
         // What the step spends is what the wire will carry (millimetres),
         // and a rounding up is owed to the next step, so rounding cannot add
@@ -726,11 +739,7 @@ impl Room {
             let (p, r) = from_wire(pose);
             to_wire(bound_limb(body, p + shift), r)
         };
-        member.pose = AvatarPose {
-            body: to_wire(body, body_rot),
-            head: limb(frame.pose.head),
-            hands: frame.pose.hands.map(|hands| hands.map(limb)),
-        };
+        member.pose = AvatarPose { body: to_wire(body, body_rot), head: limb(frame.pose.head), hands: frame.pose.hands.map(|hands| hands.map(limb)) };
         member.last_seq = Some(frame.seq);
         member.last_pose_at = now;
         let due = member.last_correction.is_none_or(|at| now.saturating_sub(at) >= CORRECTION_INTERVAL);
@@ -743,11 +752,7 @@ impl Room {
 
     /// What `viewer` should see: everyone else's avatar.
     pub fn visible_to(&self, viewer: PeerId) -> Vec<AvatarState> {
-        self.members
-            .values()
-            .filter(|m| m.info.id != viewer)
-            .map(|m| AvatarState { id: m.info.id, pose: m.pose })
-            .collect()
+        self.members.values().filter(|m| m.info.id != viewer).map(|m| AvatarState { id: m.info.id, pose: m.pose }).collect()
     }
 
     /// Everyone else, as a newcomer's Welcome lists them.

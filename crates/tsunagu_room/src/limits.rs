@@ -35,10 +35,7 @@ pub struct Limit {
 pub fn limit(kind: EventKind) -> Limit {
     match kind {
         // Trying colours on: a few clicks in a row, then about one a second.
-        EventKind::SetLook => Limit {
-            per_second: 1,
-            burst: 3,
-        },
+        EventKind::SetLook => Limit { per_second: 1, burst: 3 },
         // A wave, a clap, a nod in a row; then one every half second.
         EventKind::Gesture => Limit { per_second: 2, burst: 4 },
         // Up and down again by mistake is fine; flapping a hand is not.
@@ -58,10 +55,7 @@ pub fn limit(kind: EventKind) -> Limit {
         // Telling the staff about someone: a few, never a way to flood them.
         EventKind::TellStaff => Limit { per_second: 1, burst: 3 },
         // Voice is not a client event; its limits are in `crate::voice`.
-        EventKind::Voice => Limit {
-            per_second: 0,
-            burst: 0,
-        },
+        EventKind::Voice => Limit { per_second: 0, burst: 0 },
     }
 }
 

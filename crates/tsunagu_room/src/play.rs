@@ -8,12 +8,11 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use bevy_math::Vec3;
 use tsunagu_protocol::limits::MAX_WISHES;
 use tsunagu_protocol::{
-    DartScore, NicknameProblem, ObjectState, Paper, PeerId, PlayState, QuantVec, RefusalReason, ServerEvent, Wish, chat_problem,
-    normalize_chat,
+    DartScore, NicknameProblem, ObjectState, Paper, PeerId, PlayState, QuantVec, RefusalReason, ServerEvent, Wish, chat_problem, normalize_chat,
 };
+use tsunagu_sim::WardLayout;
 use tsunagu_sim::objects::{DARTS_SHOWN, GRAB_REACH, ObjectWorld, hold_point};
 use tsunagu_sim::pose::{from_wire, to_wire};
-use tsunagu_sim::WardLayout;
 
 use crate::Member;
 use crate::people::Who;

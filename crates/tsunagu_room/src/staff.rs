@@ -11,7 +11,9 @@
 
 use std::time::Duration;
 
-use tsunagu_protocol::{ClientEvent, Concern, NicknameProblem, PeerId, Refusal, RefusalReason, Role, ServerEvent, StaffNotice, chat_problem, normalize_chat};
+use tsunagu_protocol::{
+    ClientEvent, Concern, NicknameProblem, PeerId, Refusal, RefusalReason, Role, ServerEvent, StaffNotice, chat_problem, normalize_chat,
+};
 
 use crate::{Member, Removal, Room, codes};
 

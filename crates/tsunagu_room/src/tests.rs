@@ -134,7 +134,10 @@ fn events_follow_the_rules_and_their_limits() {
         Err(Refusal { kind: tsunagu_protocol::EventKind::SetLook, reason: RefusalReason::TooFast })
     );
     assert!(room.apply_event(a, &event, Duration::from_secs(5)).is_ok(), "the limit refills");
-    assert_eq!(room.apply_event(PeerId(99), &event, Duration::ZERO).map(|_| ()), Err(Refusal { kind: event.kind(), reason: RefusalReason::NotAllowed }));
+    assert_eq!(
+        room.apply_event(PeerId(99), &event, Duration::ZERO).map(|_| ()),
+        Err(Refusal { kind: event.kind(), reason: RefusalReason::NotAllowed })
+    );
 }
 
 #[test]
@@ -147,7 +150,9 @@ fn expression_reaches_everyone_as_the_room_keeps_it() {
     assert_eq!(room.apply_event(a, &ClientEvent::Gesture(Gesture::Wave), t), to_all(ServerEvent::Gesture(a, Gesture::Wave)));
     assert_eq!(room.apply_event(a, &ClientEvent::Stamp(Stamp::Thanks), t), to_all(ServerEvent::Stamp(a, Stamp::Thanks)));
     // A raised hand is state: newcomers see it in the member's info.
-    assert!(matches!(room.apply_event(a, &ClientEvent::RaiseHand(true), t).as_deref(), Ok([(_, ServerEvent::PeerChanged(info))]) if info.hand_raised));
+    assert!(
+        matches!(room.apply_event(a, &ClientEvent::RaiseHand(true), t).as_deref(), Ok([(_, ServerEvent::PeerChanged(info))]) if info.hand_raised)
+    );
     assert!(room.member(a).unwrap().info.hand_raised);
     // Chat is normalized, and refused with a reason a person can read.
     assert_eq!(room.apply_event(a, &ClientEvent::Chat("\u{3000}やあ ".into()), t), to_all(ServerEvent::Chat(a, "やあ".into())));
@@ -181,7 +186,8 @@ fn the_speed_limit_holds_however_many_poses_come() {
         for _ in 0..4 {
             seq += 1;
             walked_to += dir * 0.05;
-            let pose = AvatarPose { body: to_wire(walked_to, bevy_math::Quat::IDENTITY), head: to_wire(walked_to, bevy_math::Quat::IDENTITY), hands: None };
+            let pose =
+                AvatarPose { body: to_wire(walked_to, bevy_math::Quat::IDENTITY), head: to_wire(walked_to, bevy_math::Quat::IDENTITY), hands: None };
             room.accept_pose(id, &PoseFrame { seq, ack_tick: 0, pose }, now);
         }
     }
@@ -208,7 +214,9 @@ fn no_more_poses_than_the_room_uses_in_a_second() {
     let mut room = room(4);
     let id = room.admit(&hello("sakura", "a"), 0, Duration::ZERO, 1).unwrap().0.info.id;
     let here = room.member(id).unwrap().pose;
-    let used = (1..=100).filter(|&seq| room.accept_pose(id, &PoseFrame { seq, ack_tick: 0, pose: here }, Duration::from_millis(500)) != PoseOutcome::Ignored).count();
+    let used = (1..=100)
+        .filter(|&seq| room.accept_pose(id, &PoseFrame { seq, ack_tick: 0, pose: here }, Duration::from_millis(500)) != PoseOutcome::Ignored)
+        .count();
     assert_eq!(used as u32, limits::MAX_POSES_PER_SECOND);
 }
 
@@ -238,7 +246,11 @@ fn a_held_thing_follows_a_jumping_hand_no_faster_than_a_throw() {
     let hand_at = |x: f32| to_wire(stand + Vec3::new(x, 1.0, 0.0), bevy_math::Quat::IDENTITY);
     let set_pose = |room: &mut Room, x: f32| {
         let member = room.members.get_mut(&id).unwrap();
-        member.pose = AvatarPose { body: to_wire(stand, bevy_math::Quat::IDENTITY), head: to_wire(stand + Vec3::Y * 1.2, bevy_math::Quat::IDENTITY), hands: Some([hand_at(-0.3), hand_at(x)]) };
+        member.pose = AvatarPose {
+            body: to_wire(stand, bevy_math::Quat::IDENTITY),
+            head: to_wire(stand + Vec3::Y * 1.2, bevy_math::Quat::IDENTITY),
+            hands: Some([hand_at(-0.3), hand_at(x)]),
+        };
     };
     set_pose(&mut room, 0.0);
     assert!(room.apply_event(id, &ClientEvent::Grab(0), Duration::from_secs(1)).is_ok(), "the ball is within reach");

@@ -49,8 +49,7 @@ impl VoiceState {
 
     /// Talking at `now`.
     pub fn is_talking(&self, now: Duration) -> bool {
-        self.talked_at
-            .is_some_and(|at| now.saturating_sub(at) <= TALKING_WINDOW)
+        self.talked_at.is_some_and(|at| now.saturating_sub(at) <= TALKING_WINDOW)
     }
 }
 
@@ -69,12 +68,7 @@ pub enum VoiceOutcome {
 impl Room {
     /// Take a voice frame from `speaker` at `now`: within the limits it goes to
     /// the listeners [`Room::voice_listeners`] names.
-    pub fn accept_voice(
-        &mut self,
-        speaker: PeerId,
-        frame: &VoiceFrame,
-        now: Duration,
-    ) -> VoiceOutcome {
+    pub fn accept_voice(&mut self, speaker: PeerId, frame: &VoiceFrame, now: Duration) -> VoiceOutcome {
         let Some(member) = self.members.get_mut(&speaker) else {
             return VoiceOutcome::Forward(Vec::new());
         };
@@ -85,16 +79,8 @@ impl Room {
         }
         let voice = &mut member.voice;
         let bytes_per_second = f64::from(MAX_VOICE_BITS_PER_SECOND / 8);
-        let within = voice.frames.take(
-            now,
-            f64::from(MAX_VOICE_FRAMES_PER_SECOND),
-            f64::from(VOICE_FRAME_BURST),
-        ) && voice.bytes.take_n(
-            frame.opus.len() as f64,
-            now,
-            bytes_per_second,
-            bytes_per_second,
-        );
+        let within = voice.frames.take(now, f64::from(MAX_VOICE_FRAMES_PER_SECOND), f64::from(VOICE_FRAME_BURST))
+            && voice.bytes.take_n(frame.opus.len() as f64, now, bytes_per_second, bytes_per_second);
         if !within {
             voice.dropped += 1;
             let tell = !voice.told;
@@ -125,9 +111,7 @@ impl Room {
         let rivals: Vec<(PeerId, Vec3)> = self
             .members
             .values()
-            .filter(|m| {
-                m.info.id != speaker && m.info.role != Role::Facilitator && m.voice.is_talking(now)
-            })
+            .filter(|m| m.info.id != speaker && m.info.role != Role::Facilitator && m.voice.is_talking(now))
             .map(|m| (m.info.id, wire_pos(m.pose.body.pos)))
             .collect();
         others
@@ -163,24 +147,14 @@ mod tests {
     use tsunagu_sim::pose::to_wire;
 
     fn room_of(people: &[(&str, f32, f32)]) -> (Room, Vec<PeerId>) {
-        let mut room = Room::new(RoomConfig {
-            code: "sakura".into(),
-            facilitator_code: "sakura-staff".into(),
-            capacity: 40,
-        });
+        let mut room = Room::new(RoomConfig { code: "sakura".into(), facilitator_code: "sakura-staff".into(), capacity: 40 });
         let ids = people
             .iter()
             .enumerate()
             .map(|(n, &(code, x, z))| {
-                let id = room
-                    .admit(&Hello::new(code, &format!("p{n}"), DEFAULT_LOOK), 0, Duration::ZERO, 7)
-                    .unwrap()
-                    .0
-                    .info
-                    .id;
+                let id = room.admit(&Hello::new(code, &format!("p{n}"), DEFAULT_LOOK), 0, Duration::ZERO, 7).unwrap().0.info.id;
                 // Placed directly: the walking rules are not what is tested here.
-                room.members.get_mut(&id).unwrap().pose.body =
-                    to_wire(Vec3::new(x, 0.0, z), bevy_math::Quat::IDENTITY);
+                room.members.get_mut(&id).unwrap().pose.body = to_wire(Vec3::new(x, 0.0, z), bevy_math::Quat::IDENTITY);
                 id
             })
             .collect();
@@ -188,12 +162,7 @@ mod tests {
     }
 
     fn frame(opus_bytes: usize) -> VoiceFrame {
-        VoiceFrame {
-            seq: 0,
-            timestamp: 0,
-            speaking: true,
-            opus: vec![0; opus_bytes],
-        }
+        VoiceFrame { seq: 0, timestamp: 0, speaking: true, opus: vec![0; opus_bytes] }
     }
 
     fn forwarded(outcome: VoiceOutcome) -> Vec<PeerId> {
@@ -205,23 +174,11 @@ mod tests {
 
     #[test]
     fn far_listeners_do_not_hear_participants_but_hear_facilitators() {
-        let (mut room, ids) = room_of(&[
-            ("sakura", 0.0, 0.0),
-            ("sakura", 2.0, 0.0),
-            ("sakura", 0.0, 12.5),
-            ("sakura-staff", -0.5, 13.0),
-        ]);
+        let (mut room, ids) = room_of(&[("sakura", 0.0, 0.0), ("sakura", 2.0, 0.0), ("sakura", 0.0, 12.5), ("sakura-staff", -0.5, 13.0)]);
         let t = Duration::from_secs(1);
-        assert_eq!(
-            forwarded(room.accept_voice(ids[0], &frame(60), t)),
-            vec![ids[1]],
-            "12.5 m away heard a participant"
-        );
+        assert_eq!(forwarded(room.accept_voice(ids[0], &frame(60), t)), vec![ids[1]], "12.5 m away heard a participant");
         // A facilitator is heard by everyone, even 13 m away.
-        assert_eq!(
-            forwarded(room.accept_voice(ids[3], &frame(60), t)),
-            vec![ids[0], ids[1], ids[2]]
-        );
+        assert_eq!(forwarded(room.accept_voice(ids[3], &frame(60), t)), vec![ids[0], ids[1], ids[2]]);
     }
 
     #[test]
@@ -234,30 +191,15 @@ mod tests {
         for &talker in &ids[1..] {
             room.accept_voice(talker, &frame(60), t);
         }
-        let heard_by_listener: Vec<PeerId> = ids[1..]
-            .iter()
-            .copied()
-            .filter(|&talker| room.voice_listeners(talker, t).contains(&ids[0]))
-            .collect();
-        assert_eq!(
-            heard_by_listener,
-            ids[1..9].to_vec(),
-            "not the eight nearest"
-        );
+        let heard_by_listener: Vec<PeerId> = ids[1..].iter().copied().filter(|&talker| room.voice_listeners(talker, t).contains(&ids[0])).collect();
+        assert_eq!(heard_by_listener, ids[1..9].to_vec(), "not the eight nearest");
         // When the near ones stop talking, the far ones are heard again.
         let later = t + TALKING_WINDOW + Duration::from_millis(1);
         assert!(forwarded(room.accept_voice(ids[10], &frame(60), later)).contains(&ids[0]));
         // A quiet frame (the end of a talk spurt) does not make anyone talking.
         let (mut room, ids) = room_of(&people);
         for &talker in &ids[1..10] {
-            room.accept_voice(
-                talker,
-                &VoiceFrame {
-                    speaking: false,
-                    ..frame(60)
-                },
-                t,
-            );
+            room.accept_voice(talker, &VoiceFrame { speaking: false, ..frame(60) }, t);
         }
         assert!(forwarded(room.accept_voice(ids[10], &frame(60), t)).contains(&ids[0]));
     }
@@ -268,47 +210,24 @@ mod tests {
         // 50 frames a second of 60 bytes (24 kbit/s) for ten seconds: all pass.
         for i in 0..500u64 {
             let t = Duration::from_millis(20 * i);
-            assert_eq!(
-                forwarded(room.accept_voice(ids[0], &frame(60), t)),
-                vec![ids[1]],
-                "frame {i}"
-            );
+            assert_eq!(forwarded(room.accept_voice(ids[0], &frame(60), t)), vec![ids[1]], "frame {i}");
         }
         // 100 frames a second: about 55 pass, the rest dropped; told once.
         let (mut tells, mut passed) = (0, 0);
         for i in 0..1000u64 {
-            match room.accept_voice(
-                ids[0],
-                &frame(60),
-                Duration::from_secs(10) + Duration::from_millis(10 * i),
-            ) {
+            match room.accept_voice(ids[0], &frame(60), Duration::from_secs(10) + Duration::from_millis(10 * i)) {
                 VoiceOutcome::Forward(_) => passed += 1,
                 VoiceOutcome::Dropped { tell } => tells += u32::from(tell),
             }
         }
         assert_eq!(tells, 1);
-        assert!(
-            (540..=570).contains(&passed),
-            "{passed} frames passed in 10 s at 100/s"
-        );
+        assert!((540..=570).contains(&passed), "{passed} frames passed in 10 s at 100/s");
         // Large frames: the byte limit (64 kbit/s = 8,000 bytes/s) holds too.
         let (mut room, ids) = room_of(&[("sakura", 0.0, 0.0), ("sakura", 1.0, 0.0)]);
-        let passed = (0..500u64)
-            .filter(|i| {
-                matches!(
-                    room.accept_voice(ids[0], &frame(300), Duration::from_millis(20 * i)),
-                    VoiceOutcome::Forward(_)
-                )
-            })
-            .count();
+        let passed =
+            (0..500u64).filter(|i| matches!(room.accept_voice(ids[0], &frame(300), Duration::from_millis(20 * i)), VoiceOutcome::Forward(_))).count();
         // 300 bytes × 50/s is 15,000 bytes/s: about 8,000 of them pass, plus the first second's burst.
-        assert!(
-            (270..=300).contains(&passed),
-            "{passed} large frames passed in 10 s"
-        );
-        assert_eq!(
-            room.member(ids[0]).unwrap().voice.dropped,
-            500 - passed as u64
-        );
+        assert!((270..=300).contains(&passed), "{passed} large frames passed in 10 s");
+        assert_eq!(room.member(ids[0]).unwrap().voice.dropped, 500 - passed as u64);
     }
 }

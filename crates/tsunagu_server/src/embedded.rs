@@ -49,9 +49,7 @@ impl EmbeddedRoom {
         let server = RoomServer::new(links, config.clone());
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("tsunagu-room".into())
-            .spawn(move || serve_until_stopped(server, &thread_stop))?;
+        let thread = std::thread::Builder::new().name("tsunagu-room".into()).spawn(move || serve_until_stopped(server, &thread_stop))?;
         let lan_host = advertised_host(local_addr.ip());
         Ok(EmbeddedRoom { config, local_addr, lan_host, fingerprint, stop, thread: Some(thread) })
     }

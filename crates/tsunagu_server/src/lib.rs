@@ -13,15 +13,15 @@ pub mod stats;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use tsunagu_net::limits::TrafficWindow;
 use tsunagu_net::{Channel, ConnId, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks, arrival_on_clock};
 use tsunagu_protocol::delta::{MAX_BASE_AGE_TICKS, View, ViewHistory, avatar_bits, encode_avatars, encode_objects, object_bits};
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use tsunagu_protocol::{
-    ClientControl, ClientDatagram, ClientEvent, CloseReason, EventKind, PROTOCOL_VERSION, PeerId, Refusal, RefusalReason,
-    RejectReason, ServerControl, ServerDatagram, ServerEvent, Snapshot, VoiceFrame, Welcome, decode, encode, hello_version,
+    ClientControl, ClientDatagram, ClientEvent, CloseReason, EventKind, PROTOCOL_VERSION, PeerId, Refusal, RefusalReason, RejectReason,
+    ServerControl, ServerDatagram, ServerEvent, Snapshot, VoiceFrame, Welcome, decode, encode, hello_version,
 };
 use tsunagu_room::interest::{Interest, SnapshotFrame};
-use tsunagu_net::limits::TrafficWindow;
 use tsunagu_room::limits::TRAFFIC;
 use tsunagu_room::voice::VoiceOutcome;
 use tsunagu_room::{Admission, Audience, PoseOutcome, Room, RoomConfig, Told, seq_is_newer};
@@ -43,10 +43,18 @@ const SNAPSHOT_OVERHEAD: usize = 22;
 
 #[derive(Clone, Copy)]
 enum ConnState {
-    AwaitingHello { since: Duration },
+    AwaitingHello {
+        since: Duration,
+    },
     /// In the room's waiting room, until a facilitator decides.
-    Waiting { room: usize, ticket: u32 },
-    Member { room: usize, id: PeerId },
+    Waiting {
+        room: usize,
+        ticket: u32,
+    },
+    Member {
+        room: usize,
+        id: PeerId,
+    },
 }
 
 struct Conn {
@@ -503,8 +511,7 @@ impl<L: ServerLinks> RoomServer<L> {
                 .filter(|state| base.object(state.id) != Some(&state.pose))
                 .map(|state| (*state, object_bits(base, tick, state) as usize))
                 .collect();
-            let Some(due) = c.interest.select(&self.rooms[room], viewer, tick, frame, moved, |state| avatar_bits(base, tick, state) as usize)
-            else {
+            let Some(due) = c.interest.select(&self.rooms[room], viewer, tick, frame, moved, |state| avatar_bits(base, tick, state) as usize) else {
                 continue;
             };
             let view = base.then_with(tick, &due.avatars, &due.objects);
@@ -590,7 +597,9 @@ impl<L: ServerLinks> RoomServer<L> {
                     self.brief_facilitator(conn, room);
                 }
             }
-            ClientEvent::LetIn(_) | ClientEvent::TurnAway(_) | ClientEvent::SetWaitingRoom(_) | ClientEvent::Remove(_) => self.carry_out_decisions(room, now),
+            ClientEvent::LetIn(_) | ClientEvent::TurnAway(_) | ClientEvent::SetWaitingRoom(_) | ClientEvent::Remove(_) => {
+                self.carry_out_decisions(room, now)
+            }
             ClientEvent::SetRole(_, tsunagu_protocol::Role::Participant)
             | ClientEvent::SetLook(_)
             | ClientEvent::Gesture(_)

@@ -11,8 +11,8 @@ use std::sync::atomic::AtomicBool;
 
 use clap::Parser;
 use tsunagu_net::invite::Invite;
-use tsunagu_net::quic::{QuicServer, QuicServerConfig};
 use tsunagu_net::private_files;
+use tsunagu_net::quic::{QuicServer, QuicServerConfig};
 use tsunagu_server::{RoomServer, advertised_host, codes, connection_limits, serve_until_stopped};
 
 /// Where the facilitator invites are written, in the server's own directory.
@@ -88,13 +88,8 @@ fn main() -> ExitCode {
     }
     let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
     let (max_connections, max_per_address) = connection_limits(usize::from(cli.rooms), usize::from(cli.capacity));
-    let config = QuicServerConfig {
-        bind: cli.bind,
-        data_dir: data_dir.clone(),
-        max_connections,
-        max_per_address,
-        traffic: tsunagu_room::limits::TRAFFIC,
-    };
+    let config =
+        QuicServerConfig { bind: cli.bind, data_dir: data_dir.clone(), max_connections, max_per_address, traffic: tsunagu_room::limits::TRAFFIC };
     let links = match QuicServer::start(config) {
         Ok(links) => links,
         Err(e) => {

@@ -239,7 +239,8 @@ mod tests {
         assert!(wave.arms[RIGHT].y > 0.5, "a wave raises the right hand");
         let hearts = gesture(rest, Gesture::HeartHands, 1.0).unwrap();
         assert!(hearts.arms[LEFT].y > 0.8 && hearts.arms[RIGHT].y > 0.8, "heart hands go over the head");
-        let nods: Vec<f32> = (0..40).map(|i| gesture(rest, Gesture::Nod, 0.2 + i as f32 * 0.02).unwrap().head.to_euler(bevy_math::EulerRot::YXZ).1).collect();
+        let nods: Vec<f32> =
+            (0..40).map(|i| gesture(rest, Gesture::Nod, 0.2 + i as f32 * 0.02).unwrap().head.to_euler(bevy_math::EulerRot::YXZ).1).collect();
         assert!(nods.iter().any(|x| *x < -0.2), "a nod tips the head forward");
     }
 

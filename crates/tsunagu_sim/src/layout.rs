@@ -75,11 +75,7 @@ impl WardLayout {
     pub fn ward() -> Self {
         let half = Vec2::new(7.0, 5.0);
         let ceiling = 3.2;
-        let solid = |kind, center: [f32; 3], size: [f32; 3]| Piece {
-            kind,
-            center: Vec3::from(center),
-            half_extents: Vec3::from(size) / 2.0,
-        };
+        let solid = |kind, center: [f32; 3], size: [f32; 3]| Piece { kind, center: Vec3::from(center), half_extents: Vec3::from(size) / 2.0 };
         let mut pieces = vec![
             solid(PieceKind::Wall, [0.0, ceiling / 2.0, -half.y - WALL / 2.0], [2.0 * half.x + 2.0 * WALL, ceiling, WALL]),
             solid(PieceKind::Wall, [0.0, ceiling / 2.0, half.y + WALL / 2.0], [2.0 * half.x + 2.0 * WALL, ceiling, WALL]),
@@ -100,10 +96,7 @@ impl WardLayout {
             ceiling,
             pieces,
             rug: (Vec3::new(3.6, 0.0, 0.9), 2.0),
-            windows: vec![
-                (Vec3::new(-3.6, 1.75, -half.y), Vec2::new(1.1, 0.8)),
-                (Vec3::new(3.0, 1.75, -half.y), Vec2::new(1.1, 0.8)),
-            ],
+            windows: vec![(Vec3::new(-3.6, 1.75, -half.y), Vec2::new(1.1, 0.8)), (Vec3::new(3.0, 1.75, -half.y), Vec2::new(1.1, 0.8))],
             screen: (Vec3::new(-0.3, 1.7, -half.y), Vec2::new(1.5, 0.85)),
             bamboo: Vec3::new(5.9, 0.5, -3.9),
             // Between the bamboo and the toy box, at a child's eye height.
@@ -128,10 +121,7 @@ impl WardLayout {
     /// the walls and outside every piece of furniture. Y is set to the floor.
     pub fn clamp_walkable(&self, pos: Vec3, radius: f32) -> Vec3 {
         let limit = self.interior_half - Vec2::splat(radius);
-        let mut p = Vec2::new(
-            finite_or_zero(pos.x).clamp(-limit.x, limit.x),
-            finite_or_zero(pos.z).clamp(-limit.y, limit.y),
-        );
+        let mut p = Vec2::new(finite_or_zero(pos.x).clamp(-limit.x, limit.x), finite_or_zero(pos.z).clamp(-limit.y, limit.y));
         // Push out of furniture along the shallowest axis; two passes settle corners
         // where two pieces meet.
         for _ in 0..2 {
@@ -165,8 +155,7 @@ mod tests {
 
     fn inside_furniture(layout: &WardLayout, p: Vec3) -> bool {
         layout.furniture().any(|f| {
-            (p.x - f.center.x).abs() < f.half_extents.x + AVATAR_RADIUS - 1e-4
-                && (p.z - f.center.z).abs() < f.half_extents.z + AVATAR_RADIUS - 1e-4
+            (p.x - f.center.x).abs() < f.half_extents.x + AVATAR_RADIUS - 1e-4 && (p.z - f.center.z).abs() < f.half_extents.z + AVATAR_RADIUS - 1e-4
         })
     }
 
@@ -210,11 +199,19 @@ mod protocol_doc {
 
     #[test]
     fn the_protocol_documents_every_piece_of_furniture_exactly() {
-        let doc = std::fs::read_to_string(format!("{}/../../docs/protocol.md", std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR, set by cargo"))).expect("docs/protocol.md");
+        let doc = std::fs::read_to_string(format!(
+            "{}/../../docs/protocol.md",
+            std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR, set by cargo")
+        ))
+        .expect("docs/protocol.md");
         let section = doc.split("### Where a body may stand").nth(1).expect("the walkable-space section");
         let mut documented: Vec<[i32; 4]> = Vec::new();
         let cm = |v: &str| (v.trim().replace('−', "-").parse::<f32>().expect("a number") * 100.0).round() as i32;
-        for row in section.lines().take_while(|l| !l.starts_with("###")).filter(|l| l.starts_with("| ") && !l.starts_with("| piece") && !l.starts_with("| ---")) {
+        for row in section
+            .lines()
+            .take_while(|l| !l.starts_with("###"))
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| piece") && !l.starts_with("| ---"))
+        {
             let cells: Vec<&str> = row.split('|').map(str::trim).collect();
             let (centre, size) = (cells[2], cells[3]);
             let (x, zs) = centre.split_once(',').expect("x, z");

@@ -26,11 +26,7 @@ pub fn step_toward(from: Vec3, target: Vec3, dt: f32) -> (Vec3, bool) {
     let to_target = (target - from).with_y(0.0);
     let distance = to_target.length();
     let step = WALK_SPEED * dt.max(0.0);
-    if distance <= step {
-        (target.with_y(from.y), true)
-    } else {
-        (from + to_target / distance * step, false)
-    }
+    if distance <= step { (target.with_y(from.y), true) } else { (from + to_target / distance * step, false) }
 }
 
 /// Yaw-only rotation facing along `direction` on the floor; identity when there is none.

@@ -142,7 +142,8 @@ impl HandTrail {
     /// at most [`MAX_THROW_SPEED`]: what it throws with.
     pub fn velocity(&self) -> Vec3 {
         let Some(&(now, here)) = self.places.back() else { return Vec3::ZERO };
-        let (then, there) = self.places.iter().rev().find(|(t, _)| now - t >= Self::SWING_SECONDS).or(self.places.front()).copied().unwrap_or((now, here));
+        let (then, there) =
+            self.places.iter().rev().find(|(t, _)| now - t >= Self::SWING_SECONDS).or(self.places.front()).copied().unwrap_or((now, here));
         if now - then <= 1e-4 {
             return Vec3::ZERO;
         }
@@ -242,26 +243,42 @@ impl ObjectWorld {
         world.integration_parameters.num_solver_iterations = SUBSTEPS;
         let half = layout.interior_half;
         // The floor and the ceiling, then every wall and piece of furniture.
-        world.insert(RigidBodyBuilder::fixed().translation(Vector::new(0.0, -0.5, 0.0)), ColliderBuilder::cuboid(half.x + 1.0, 0.5, half.y + 1.0).friction(0.8));
-        world.insert(RigidBodyBuilder::fixed().translation(Vector::new(0.0, layout.ceiling + 0.5, 0.0)), ColliderBuilder::cuboid(half.x + 1.0, 0.5, half.y + 1.0));
+        world.insert(
+            RigidBodyBuilder::fixed().translation(Vector::new(0.0, -0.5, 0.0)),
+            ColliderBuilder::cuboid(half.x + 1.0, 0.5, half.y + 1.0).friction(0.8),
+        );
+        world.insert(
+            RigidBodyBuilder::fixed().translation(Vector::new(0.0, layout.ceiling + 0.5, 0.0)),
+            ColliderBuilder::cuboid(half.x + 1.0, 0.5, half.y + 1.0),
+        );
         for piece in &layout.pieces {
             let (c, h) = (piece.center, piece.half_extents);
-            world.insert(RigidBodyBuilder::fixed().translation(Vector::new(c.x, c.y, c.z)), ColliderBuilder::cuboid(h.x, h.y, h.z).friction(0.7).restitution(0.2));
+            world.insert(
+                RigidBodyBuilder::fixed().translation(Vector::new(c.x, c.y, c.z)),
+                ColliderBuilder::cuboid(h.x, h.y, h.z).friction(0.7).restitution(0.2),
+            );
         }
         let mut bodies = Vec::new();
         let rug = layout.rug.0;
-        let ball = RigidBodyBuilder::dynamic().translation(Vector::new(rug.x, BALL_RADIUS, rug.z + 0.8)).linear_damping(0.3).angular_damping(0.6).ccd_enabled(true);
+        let ball = RigidBodyBuilder::dynamic()
+            .translation(Vector::new(rug.x, BALL_RADIUS, rug.z + 0.8))
+            .linear_damping(0.3)
+            .angular_damping(0.6)
+            .ccd_enabled(true);
         let (handle, _) = world.insert(ball, ColliderBuilder::ball(BALL_RADIUS).density(100.0).restitution(0.6).friction(0.6));
         bodies.push((ObjectKind::Ball, handle));
-        let table = layout.furniture().find(|p| p.kind == crate::PieceKind::LowTable).map_or(rug + Vec3::Y * 0.4, |p| p.center + Vec3::Y * p.half_extents.y);
+        let table =
+            layout.furniture().find(|p| p.kind == crate::PieceKind::LowTable).map_or(rug + Vec3::Y * 0.4, |p| p.center + Vec3::Y * p.half_extents.y);
         // Ids follow `kind_of`: the ball, the blocks, the darts.
         for n in 0..BLOCKS {
             let at = table + Vec3::new(-0.3 + 0.2 * n as f32, BLOCK_HALF, 0.0);
             let block = RigidBodyBuilder::dynamic().translation(Vector::new(at.x, at.y, at.z)).ccd_enabled(true);
-            let (handle, _) = world.insert(block, ColliderBuilder::cuboid(BLOCK_HALF, BLOCK_HALF, BLOCK_HALF).density(500.0).restitution(0.1).friction(0.8));
+            let (handle, _) =
+                world.insert(block, ColliderBuilder::cuboid(BLOCK_HALF, BLOCK_HALF, BLOCK_HALF).density(500.0).restitution(0.1).friction(0.8));
             bodies.push((ObjectKind::Block, handle));
         }
-        let toy_box = layout.furniture().find(|p| p.kind == crate::PieceKind::ToyBox).map_or(rug + Vec3::Y * 0.6, |p| p.center + Vec3::Y * p.half_extents.y);
+        let toy_box =
+            layout.furniture().find(|p| p.kind == crate::PieceKind::ToyBox).map_or(rug + Vec3::Y * 0.6, |p| p.center + Vec3::Y * p.half_extents.y);
         for n in 0..DARTS {
             let at = toy_box + Vec3::new(-0.2 + 0.2 * n as f32, DART_RADIUS, 0.0);
             let dart = RigidBodyBuilder::dynamic().translation(Vector::new(at.x, at.y, at.z)).ccd_enabled(true);
@@ -620,13 +637,20 @@ mod tests {
     fn a_throw_aimed_at_the_bull_scores_the_bull_from_near_and_far() {
         let layout = WardLayout::ward();
         let board = layout.dartboard.center;
-        for from in [board + Vec3::new(-1.5, -0.5, 0.0), board + Vec3::new(-2.4, -0.55, -0.15), Vec3::new(5.5, 0.9, 1.5), board + Vec3::new(-4.0, -0.6, 1.0)] {
+        for from in
+            [board + Vec3::new(-1.5, -0.5, 0.0), board + Vec3::new(-2.4, -0.55, -0.15), Vec3::new(5.5, 0.9, 1.5), board + Vec3::new(-4.0, -0.6, 1.0)]
+        {
             let mut objects = ObjectWorld::new(&layout);
             let dart = (1 + BLOCKS) as u16;
             objects.throw(dart, from, throw_velocity(from, board - Vec3::X * DART_RADIUS), &layout);
             let hits: Vec<DartHit> = (0..90).flat_map(|_| objects.step()).collect();
             let tip = objects.pose(dart).unwrap().position + Vec3::X * DART_RADIUS;
-            assert_eq!(hits.iter().map(|h| h.score).collect::<Vec<_>>(), vec![DartScore::Bull], "from {from}: the tip went in at {tip}, {:.1} cm from the middle", (tip - board).with_x(0.0).length() * 100.0);
+            assert_eq!(
+                hits.iter().map(|h| h.score).collect::<Vec<_>>(),
+                vec![DartScore::Bull],
+                "from {from}: the tip went in at {tip}, {:.1} cm from the middle",
+                (tip - board).with_x(0.0).length() * 100.0
+            );
         }
     }
 

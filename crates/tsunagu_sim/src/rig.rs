@@ -96,7 +96,12 @@ impl Rig {
     /// [`Rig::eye_offset`]) whatever the headset says (seated, or in bed with
     /// the room tilted by `tilt`).
     pub fn recentre(&mut self, head: Pose, feet: Vec3, yaw: f32, tilt: f32) {
-        *self = Rig { tilt: tilt.clamp(0.0, MAX_TILT_DEGREES.to_radians()), lying_heading: heading_of(head.1), eye_offset: self.eye_offset, ..Rig::default() };
+        *self = Rig {
+            tilt: tilt.clamp(0.0, MAX_TILT_DEGREES.to_radians()),
+            lying_heading: heading_of(head.1),
+            eye_offset: self.eye_offset,
+            ..Rig::default()
+        };
         // The head's heading after the tilt, about the vertical.
         self.yaw = yaw - heading_of(self.to_room(head).1);
         let seen = self.to_room(head);
@@ -369,7 +374,9 @@ mod panel_tests {
         // A 0.2 × 0.1 m panel 1 m ahead, facing back at us.
         let panel = (Vec3::new(0.0, 1.0, -1.0), Quat::IDENTITY);
         let size = Vec2::new(0.2, 0.1);
-        let from = |target: Vec3| (Vec3::new(0.0, 1.0, 0.0), facing(target - Vec3::new(0.0, 1.0, 0.0)) * Quat::from_rotation_x(((target.y - 1.0) / 1.0).atan()));
+        let from = |target: Vec3| {
+            (Vec3::new(0.0, 1.0, 0.0), facing(target - Vec3::new(0.0, 1.0, 0.0)) * Quat::from_rotation_x(((target.y - 1.0) / 1.0).atan()))
+        };
         let centre = point_on_panel(from(Vec3::new(0.0, 1.0, -1.0)), panel, size).unwrap();
         assert!(centre.distance(Vec2::splat(0.5)) < 1e-4, "{centre}");
         let right = point_on_panel(from(Vec3::new(0.05, 1.0, -1.0)), panel, size).unwrap();

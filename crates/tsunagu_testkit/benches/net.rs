@@ -127,12 +127,7 @@ fn cpu_seconds(pid: u32, ticks_per_second: f64) -> Option<f64> {
 }
 
 fn clock_ticks_per_second() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
+    Command::new("getconf").arg("CLK_TCK").output().ok().and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok()).unwrap_or(100.0)
 }
 
 struct Bot {
@@ -201,9 +196,8 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> 
     // last word is the server's own measure of its forwarding delay.
     std::thread::spawn(move || lines.for_each(drop));
     let stderr = child.stderr.take().ok_or("no server stderr")?;
-    let forwarding_line = std::thread::spawn(move || {
-        BufReader::new(stderr).lines().map_while(Result::ok).filter(|l| l.contains("forwarding delay")).last()
-    });
+    let forwarding_line =
+        std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).filter(|l| l.contains("forwarding delay")).last());
     let mut bots: Vec<Bot> = (0..clients)
         .map(|i| {
             let hello = Hello::new(&invite.room_code, &format!("bot{i}"), AvatarLook::with_color([200, 160, 90]));
@@ -324,7 +318,12 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> 
             latencies_ms.len()
         );
         if let (Some(before), Some(after)) = (rss_before, rss_after) {
-            println!("    server memory (RSS): {:.1} MiB before, {:.1} MiB after ({:+.1} MiB)", before as f64 / 1024.0, after as f64 / 1024.0, (after as f64 - before as f64) / 1024.0);
+            println!(
+                "    server memory (RSS): {:.1} MiB before, {:.1} MiB after ({:+.1} MiB)",
+                before as f64 / 1024.0,
+                after as f64 / 1024.0,
+                (after as f64 - before as f64) / 1024.0
+            );
         }
         println!("    bots still in: {joined} of {clients}");
         return Ok(());
@@ -412,7 +411,8 @@ fn play(rooms: usize, people: usize, seconds: usize, playing: bool) -> f64 {
     use tsunagu_sim::pose::to_wire;
 
     let (links, connector) = tsunagu_net::memory::hub();
-    let configs = (0..rooms).map(|r| RoomConfig { code: format!("play-{r}"), facilitator_code: format!("play-{r}-staff"), capacity: people + 2 }).collect();
+    let configs =
+        (0..rooms).map(|r| RoomConfig { code: format!("play-{r}"), facilitator_code: format!("play-{r}-staff"), capacity: people + 2 }).collect();
     let mut server = RoomServer::with_rooms(links, configs);
     let mut now = Duration::ZERO;
     let mut clients: Vec<(usize, usize, ClientCore)> = Vec::new();
@@ -425,7 +425,8 @@ fn play(rooms: usize, people: usize, seconds: usize, playing: bool) -> f64 {
     // Each player stands just south of its thing, facing it: the hand point is over it.
     let layout = WardLayout::ward();
     let things = ObjectWorld::new(&layout).poses();
-    let stands: Vec<bevy_math::Vec3> = things.iter().map(|t| layout.clamp_walkable(t.position.with_y(0.0) + bevy_math::Vec3::Z * 0.55, 0.3)).collect();
+    let stands: Vec<bevy_math::Vec3> =
+        things.iter().map(|t| layout.clamp_walkable(t.position.with_y(0.0) + bevy_math::Vec3::Z * 0.55, 0.3)).collect();
     let trace: Vec<Person> = (0..people).map(Person::new).collect();
     let mut at: Vec<bevy_math::Vec3> = vec![bevy_math::Vec3::ZERO; clients.len()];
     let walk_ticks = 30 * 8;
@@ -471,7 +472,8 @@ fn play(rooms: usize, people: usize, seconds: usize, playing: bool) -> f64 {
             object_bytes_at_start = clients.iter().map(|(_, _, c)| c.object_bytes()).collect();
         }
     }
-    let mut per_client: Vec<f64> = clients.iter().zip(&object_bytes_at_start).map(|((_, _, c), start)| (c.object_bytes() - start) as f64 / seconds as f64).collect();
+    let mut per_client: Vec<f64> =
+        clients.iter().zip(&object_bytes_at_start).map(|((_, _, c), start)| (c.object_bytes() - start) as f64 / seconds as f64).collect();
     let awake = server.rooms().iter().filter(|r| !r.play().is_at_rest()).count();
     let total_ms: f64 = step_times.iter().sum();
     let mut sorted = step_times.clone();
@@ -484,7 +486,12 @@ fn play(rooms: usize, people: usize, seconds: usize, playing: bool) -> f64 {
         percentile(&sorted, 0.99),
         total_ms / (seconds as f64 * 1000.0) * 100.0
     );
-    println!("    things' bytes per client: median {:.0} B/s ({:.2} kbit/s), max {:.0} B/s", median(&mut per_client), median(&mut per_client) * 8.0 / 1000.0, per_client.iter().copied().fold(0.0, f64::max));
+    println!(
+        "    things' bytes per client: median {:.0} B/s ({:.2} kbit/s), max {:.0} B/s",
+        median(&mut per_client),
+        median(&mut per_client) * 8.0 / 1000.0,
+        per_client.iter().copied().fold(0.0, f64::max)
+    );
     if !playing {
         assert!(per_client.iter().all(|b| *b == 0.0), "things at rest cost bytes: {per_client:?}");
     } else {

@@ -100,37 +100,19 @@ fn latency(speech: &[f32]) {
         .filter(|(_, piece)| rms_db(piece) > -40.0)
         .map(|(i, piece)| align(piece, &played[i * 24_000..], 9_600).0 as f64)
         .collect();
-    let spread = (
-        lags.iter().cloned().fold(f64::MAX, f64::min),
-        lags.iter().cloned().fold(0.0, f64::max),
-    );
+    let spread = (lags.iter().cloned().fold(f64::MAX, f64::min), lags.iter().cloned().fold(0.0, f64::max));
     let mouth_to_ear = ms(median(&mut lags));
-    println!(
-        "voice latency, software path (network excluded), 5 ms input and 10 ms output periods:"
-    );
+    println!("voice latency, software path (network excluded), 5 ms input and 10 ms output periods:");
     println!("  frame accumulation            20.0 ms (one 20 ms frame)");
-    println!(
-        "  canceller/suppression/gain  {:6.1} ms (measured by alignment)",
-        ms(chain_lag as f64)
-    );
-    println!(
-        "  Opus look-ahead             {:6.1} ms",
-        ms(lookahead as f64)
-    );
-    println!(
-        "  jitter buffer target        {:6.1} ms (median)",
-        median(&mut playout)
-    );
+    println!("  canceller/suppression/gain  {:6.1} ms (measured by alignment)", ms(chain_lag as f64));
+    println!("  Opus look-ahead             {:6.1} ms", ms(lookahead as f64));
+    println!("  jitter buffer target        {:6.1} ms (median)", median(&mut playout));
     println!("  input and output periods,");
     println!(
         "  waits for the next period   {:6.1} ms (the rest)",
         mouth_to_ear - 20.0 - ms(chain_lag as f64) - ms(lookahead as f64) - median(&mut playout)
     );
-    println!(
-        "  = mouth to ear              {mouth_to_ear:6.1} ms median over talk spurts ({:.1} to {:.1}; goal 60 ms)",
-        ms(spread.0),
-        ms(spread.1)
-    );
+    println!("  = mouth to ear              {mouth_to_ear:6.1} ms median over talk spurts ({:.1} to {:.1}; goal 60 ms)", ms(spread.0), ms(spread.1));
     println!(
         "    (periods in phase, as here; two real cards are not: up to 15 ms more, {:.1} ms)",
         mouth_to_ear + ms((INPUT_PERIOD + OUTPUT_PERIOD) as f64)
@@ -165,11 +147,7 @@ fn cpu(speech: &[f32], rounds: usize) {
                 // Each round goes on where the last ended, as one long talk.
                 let n = round * frames.len() + i;
                 for v in 0..voices {
-                    let frame = VoiceFrame {
-                        seq: n as u16,
-                        timestamp: (n * FRAME_SAMPLES) as u32,
-                        ..spoken.clone()
-                    };
+                    let frame = VoiceFrame { seq: n as u16, timestamp: (n * FRAME_SAMPLES) as u32, ..spoken.clone() };
                     output.push(PeerId(v + 1), frame);
                     output.place(PeerId(v + 1), [v as f32 - 4.0, 1.2, -2.0]);
                 }
@@ -181,27 +159,18 @@ fn cpu(speech: &[f32], rounds: usize) {
         }
         if voices > 0 {
             let played = output.counters(PeerId(1)).map_or(0, |c| c.played);
-            assert!(
-                played as usize > rounds * frames.len() * 9 / 10,
-                "the voices did not all play ({played})"
-            );
+            assert!(played as usize > rounds * frames.len() * 9 / 10, "the voices did not all play ({played})");
         }
         median(&mut times)
     };
     let (empty, eight) = (render_cost(0), render_cost(8));
     let received = (eight - empty) / 8.0 / 0.020 * 100.0;
-    println!(
-        "voice CPU, % of one core (median over {} frames):",
-        per_frame.len()
-    );
+    println!("voice CPU, % of one core (median over {} frames):", per_frame.len());
     println!(
         "  per sent stream (far end + canceller + suppression + gain + VAD + Opus): {sent:.2}% (a 20 ms frame in {:.0} us)",
         median(&mut per_frame) * 1e6
     );
-    println!(
-        "  per received stream (jitter buffer + decode + spatial mix): {received:.3}% (goal < 1%); empty mix {:.0} us per 20 ms",
-        empty * 1e6
-    );
+    println!("  per received stream (jitter buffer + decode + spatial mix): {received:.3}% (goal < 1%); empty mix {:.0} us per 20 ms", empty * 1e6);
 }
 
 /// (c) kbit/s per speaker while talking and while silent.
@@ -217,16 +186,12 @@ fn bitrate(speech: &[f32]) {
         if let Some(voice) = outcome.frame {
             frames += 1;
             opus += voice.opus.len();
-            datagrams += encode(&ClientDatagram::Voice(voice), MAX_DATAGRAM_BYTES)
-                .unwrap()
-                .len();
+            datagrams += encode(&ClientDatagram::Voice(voice), MAX_DATAGRAM_BYTES).unwrap().len();
         }
     }
     let seconds = frames as f64 * 0.020;
     let kbps = |bytes: usize| bytes as f64 * 8.0 / seconds / 1000.0;
-    println!(
-        "voice bitrate per speaker while talking ({frames} frames sent, {talking_frames} heard as speech):"
-    );
+    println!("voice bitrate per speaker while talking ({frames} frames sent, {talking_frames} heard as speech):");
     println!("  Opus payload   {:5.1} kbit/s", kbps(opus));
     println!("  V datagrams    {:5.1} kbit/s (goal 28)", kbps(datagrams));
     println!(
@@ -247,10 +212,7 @@ fn bitrate(speech: &[f32]) {
             .collect();
         tone.extend_from_slice(&frame);
         if let Some(voice) = chain.process(frame.as_slice().try_into().unwrap()).frame {
-            quiet_bytes += encode(&ClientDatagram::Voice(voice), MAX_DATAGRAM_BYTES)
-                .unwrap()
-                .len()
-                + WIRE_OVERHEAD_BYTES;
+            quiet_bytes += encode(&ClientDatagram::Voice(voice), MAX_DATAGRAM_BYTES).unwrap().len() + WIRE_OVERHEAD_BYTES;
         }
     }
     println!(
@@ -263,9 +225,7 @@ fn bitrate(speech: &[f32]) {
 /// (d) Voice streams one core of the server forwards.
 fn forwarding(people: usize, seconds: usize) {
     let mut s = Stepper::new(people);
-    let clients: Vec<usize> = (0..people)
-        .map(|i| s.connect(ROOM_CODE, &format!("p{i}")))
-        .collect();
+    let clients: Vec<usize> = (0..people).map(|i| s.connect(ROOM_CODE, &format!("p{i}"))).collect();
     let mut now = Duration::ZERO;
     for _ in 0..10 {
         now += Duration::from_millis(20);
@@ -276,12 +236,7 @@ fn forwarding(people: usize, seconds: usize) {
     let mut delivered = 0usize;
     for frame in 0..seconds * 50 {
         for &c in &clients {
-            let voice = VoiceFrame {
-                seq: frame as u16,
-                timestamp: (frame * FRAME_SAMPLES) as u32,
-                speaking: true,
-                opus: opus.clone(),
-            };
+            let voice = VoiceFrame { seq: frame as u16, timestamp: (frame * FRAME_SAMPLES) as u32, speaking: true, opus: opus.clone() };
             s.clients[c].core.send_voice(voice);
         }
         now += Duration::from_millis(20);
@@ -295,24 +250,14 @@ fn forwarding(people: usize, seconds: usize) {
     }
     let streams = people as f64;
     let busy = server_time.as_secs_f64() / seconds as f64;
-    println!(
-        "server voice forwarding: {people} people all talking (50 frames/s each), {delivered} frames delivered in {seconds} s"
-    );
-    println!(
-        "  server CPU {:.1}% of one core → {:.0} voice streams per core (goal 1,000)",
-        busy * 100.0,
-        streams / busy
-    );
+    println!("server voice forwarding: {people} people all talking (50 frames/s each), {delivered} frames delivered in {seconds} s");
+    println!("  server CPU {:.1}% of one core → {:.0} voice streams per core (goal 1,000)", busy * 100.0, streams / busy);
 }
 
 fn main() {
     let smoke = std::env::args().any(|a| a == "smoke");
     let speech = phrase();
-    let speech = if smoke {
-        speech[..2 * 48_000].to_vec()
-    } else {
-        speech
-    };
+    let speech = if smoke { speech[..2 * 48_000].to_vec() } else { speech };
     latency(&speech);
     cpu(&speech, if smoke { 1 } else { 5 });
     bitrate(&speech);

@@ -7,7 +7,8 @@ use tsunagu_client_core::{ClientEnd, RoomEvent};
 use tsunagu_net::{Channel, ClientLink, LinkEnd, LinkEvent};
 use tsunagu_protocol::limits::{MAX_FRAME_BYTES, MAX_REMOVED};
 use tsunagu_protocol::{
-    ClientControl, ClientEvent, CloseReason, ConcernKind, EventKind, Gesture, Paper, PeerId, Refusal, RefusalReason, RejectReason, Role, Stamp, WaitingHint, encode,
+    ClientControl, ClientEvent, CloseReason, ConcernKind, EventKind, Gesture, Paper, PeerId, Refusal, RefusalReason, RejectReason, Role, Stamp,
+    WaitingHint, encode,
 };
 
 use super::*;
@@ -98,7 +99,12 @@ fn ghost_seats_from_one_address_cannot_fill_the_room_and_staff_always_get_in() {
     }
     s.run(2, TICK);
     assert!(s.server.room().places_kept() <= tsunagu_room::KEPT_PER_ADDRESS, "{} places kept for one address", s.server.room().places_kept());
-    let kept = s.clients[nurse].events.iter().rev().find_map(|e| if let RoomEvent::KeptPlaces(p) = e { Some(p.clone()) } else { None }).expect("the nurse sees kept places");
+    let kept = s.clients[nurse]
+        .events
+        .iter()
+        .rev()
+        .find_map(|e| if let RoomEvent::KeptPlaces(p) = e { Some(p.clone()) } else { None })
+        .expect("the nurse sees kept places");
     assert_eq!(kept.len(), s.server.room().places_kept());
     // The nurse can clear one.
     s.send_event(nurse, ClientEvent::ReleasePlace(kept[0].id));
@@ -131,7 +137,12 @@ fn a_quieted_child_stays_quiet_through_a_restart_in_everything_they_could_send()
     s.send_event(nurse, ClientEvent::Mute(id(&s, loud), true));
     s.run(2, TICK);
     let heard_before = chats_heard(&s, friend);
-    for event in [ClientEvent::Chat("うるさい".into()), ClientEvent::Stamp(Stamp::Heart), ClientEvent::Gesture(Gesture::Wave), ClientEvent::HangWish(Paper::Red, "ねがい".into())] {
+    for event in [
+        ClientEvent::Chat("うるさい".into()),
+        ClientEvent::Stamp(Stamp::Heart),
+        ClientEvent::Gesture(Gesture::Wave),
+        ClientEvent::HangWish(Paper::Red, "ねがい".into()),
+    ] {
         s.send_event(loud, event);
     }
     s.run(3, TICK);

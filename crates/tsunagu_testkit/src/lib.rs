@@ -196,9 +196,9 @@ impl Stepper {
 pub const TICK: Duration = Duration::from_nanos(1_000_000_000 / 30);
 
 #[cfg(test)]
-mod play_tests;
-#[cfg(test)]
 mod insider_tests;
+#[cfg(test)]
+mod play_tests;
 #[cfg(test)]
 mod safety_tests;
 #[cfg(test)]

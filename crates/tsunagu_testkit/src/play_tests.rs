@@ -8,12 +8,10 @@ use tsunagu_client_core::RoomEvent;
 use tsunagu_net::{Channel, ClientLink, LinkEvent};
 use tsunagu_protocol::delta::{View, decode_objects};
 use tsunagu_protocol::limits::MAX_DATAGRAM_BYTES;
-use tsunagu_protocol::{
-    ClientEvent, DartScore, EventKind, Paper, QuantVec, Refusal, RefusalReason, ServerDatagram, decode,
-};
+use tsunagu_protocol::{ClientEvent, DartScore, EventKind, Paper, QuantVec, Refusal, RefusalReason, ServerDatagram, decode};
+use tsunagu_sim::WardLayout;
 use tsunagu_sim::motion::{WALK_SPEED, facing};
 use tsunagu_sim::pose::{to_wire, wire_pos};
-use tsunagu_sim::WardLayout;
 
 use super::*;
 
@@ -27,7 +25,8 @@ fn pose(body: Vec3, rotation: Quat) -> AvatarPose {
 /// Walk each `(client, to, facing)` there at walking speed, a pose every tick,
 /// as a person would (the room refuses faster steps).
 pub(crate) fn walk(s: &mut Stepper, moves: &[(usize, Vec3, Vec3)]) {
-    let mut at: Vec<Vec3> = moves.iter().map(|(i, _, _)| wire_pos(s.server.room().member(s.clients[*i].id().unwrap()).unwrap().pose.body.pos)).collect();
+    let mut at: Vec<Vec3> =
+        moves.iter().map(|(i, _, _)| wire_pos(s.server.room().member(s.clients[*i].id().unwrap()).unwrap().pose.body.pos)).collect();
     for _ in 0..600 {
         let mut all_there = true;
         for (n, (i, to, look)) in moves.iter().enumerate() {
@@ -100,7 +99,11 @@ fn a_thrown_ball_flies_and_lands_the_same_for_the_thrower_and_a_watcher() {
             break;
         }
     }
-    eprintln!("ball flight: highest {highest:.2} m, drawn off the room's by at most {:.1} mm (thrower) and {:.1} mm (watcher)", worst[0] * 1e3, worst[1] * 1e3);
+    eprintln!(
+        "ball flight: highest {highest:.2} m, drawn off the room's by at most {:.1} mm (thrower) and {:.1} mm (watcher)",
+        worst[0] * 1e3,
+        worst[1] * 1e3
+    );
     assert!(highest > 1.5, "the ball did not fly ({highest} m)");
     assert!(s.server.room().play().is_at_rest(), "the ball never came to rest");
     assert!(worst[0] < 0.05 && worst[1] < 0.05, "flight seen off by {worst:?} m (thrower, watcher)");

@@ -53,7 +53,12 @@ fn a_facilitator_mutes_a_child_at_the_server_and_a_child_cannot_mute_anyone() {
     assert!(s.clients[friend].peers()[&id(&s, child)].muted);
     // A child (or a patched client sending the same event) cannot unmute
     // themselves, mute the nurse, or lock the room: refused, nothing changes.
-    for event in [ClientEvent::Mute(id(&s, child), false), ClientEvent::Mute(id(&s, staff), true), ClientEvent::LockRoom(true), ClientEvent::Remove(id(&s, friend))] {
+    for event in [
+        ClientEvent::Mute(id(&s, child), false),
+        ClientEvent::Mute(id(&s, staff), true),
+        ClientEvent::LockRoom(true),
+        ClientEvent::Remove(id(&s, friend)),
+    ] {
         s.send_event(child, event.clone());
         s.run(2, TICK);
         assert_eq!(last_refusal(&s, child), Some(NOT_ALLOWED), "{event:?} was not refused");
@@ -189,7 +194,10 @@ fn a_nurse_brings_a_child_over_gathers_everyone_and_ends_the_meetup_kindly() {
         let there = wire_pos(s.server.room().member(id(&s, who)).unwrap().pose.body.pos);
         assert!((there.distance(nurse_at) - 1.3).abs() < 0.05, "gathered {} m away", there.distance(nurse_at));
     }
-    let (c, f) = (wire_pos(s.server.room().member(id(&s, child)).unwrap().pose.body.pos), wire_pos(s.server.room().member(id(&s, friend)).unwrap().pose.body.pos));
+    let (c, f) = (
+        wire_pos(s.server.room().member(id(&s, child)).unwrap().pose.body.pos),
+        wire_pos(s.server.room().member(id(&s, friend)).unwrap().pose.body.pos),
+    );
     assert!(c.distance(f) > 0.5, "two children put in the same place");
     // A child cannot end it; the nurse can, for everyone, and nobody comes back on a resume.
     s.send_event(child, ClientEvent::EndMeetup);
@@ -353,7 +361,11 @@ fn the_room_keeps_a_child_from_walking_into_someone_even_from_a_patched_client()
     let (mut s, staff, child, _) = meetup();
     let body = |s: &Stepper, who: usize| wire_pos(s.server.room().member(id(s, who)).unwrap().pose.body.pos);
     let nurse = body(&s, staff);
-    let pose = |at: Vec3| tsunagu_protocol::AvatarPose { body: to_wire(at, Quat::IDENTITY), head: to_wire(at + Vec3::Y * 1.15, Quat::IDENTITY), hands: None };
+    let pose = |at: Vec3| tsunagu_protocol::AvatarPose {
+        body: to_wire(at, Quat::IDENTITY),
+        head: to_wire(at + Vec3::Y * 1.15, Quat::IDENTITY),
+        hands: None,
+    };
     // A client that sends poses straight through the nurse, as a patched one might.
     let start = body(&s, child);
     for n in 0..90 {

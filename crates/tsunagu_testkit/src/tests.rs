@@ -6,8 +6,8 @@ use tsunagu_net::memory::Blocked;
 use tsunagu_net::{Channel, ClientLink, LinkEnd, LinkEvent};
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use tsunagu_protocol::{
-    AvatarLook, AvatarPose, ClientControl, ClientDatagram, ClientEvent, CloseReason, EventKind, Hello, PoseFrame,
-    QuantPose, Refusal, RefusalReason, RejectReason, Role, encode,
+    AvatarLook, AvatarPose, ClientControl, ClientDatagram, ClientEvent, CloseReason, EventKind, Hello, PoseFrame, QuantPose, Refusal, RefusalReason,
+    RejectReason, Role, encode,
 };
 use tsunagu_room::interest::POSE_BUDGET_BYTES_PER_SECOND;
 use tsunagu_room::limits::MAX_DATAGRAMS_PER_SECOND;
@@ -301,7 +301,11 @@ fn changing_colour_in_the_room_reaches_everyone_and_spam_is_refused_with_a_reaso
         s.send_event(a, ClientEvent::SetLook(AvatarLook::with_color([1, 1, 1])));
     }
     s.run(2, TICK);
-    let refused = s.clients[a].events.iter().filter(|e| **e == RoomEvent::Refused(Refusal { kind: EventKind::SetLook, reason: RefusalReason::TooFast })).count();
+    let refused = s.clients[a]
+        .events
+        .iter()
+        .filter(|e| **e == RoomEvent::Refused(Refusal { kind: EventKind::SetLook, reason: RefusalReason::TooFast }))
+        .count();
     assert!(refused >= 7, "only {refused} of 10 refused");
     assert!(s.clients[a].ended().is_none(), "a refusal is not a disconnection");
 }
@@ -331,7 +335,8 @@ fn snapshots_keep_to_the_budget_and_favour_those_nearby() {
         for (n, &i) in ids.iter().enumerate() {
             let body = spot(n);
             let wave = (t as f32 * 0.2 + n as f32).sin() * 0.2;
-            let hand = |side: f32| QuantPose::new((body + Vec3::new(side * 0.4, 1.0 + wave, -0.2)).to_array(), Quat::from_rotation_x(wave).to_array());
+            let hand =
+                |side: f32| QuantPose::new((body + Vec3::new(side * 0.4, 1.0 + wave, -0.2)).to_array(), Quat::from_rotation_x(wave).to_array());
             let mut pose = pose_at(body);
             pose.hands = Some([hand(-1.0), hand(1.0)]);
             s.send_pose(i, pose);
@@ -374,7 +379,9 @@ fn delta_snapshots_survive_loss_exactly() {
             // The last second everyone stands still (and keeps acknowledging).
             let phase = t.min(150) as f32 * 0.07 + n as f32;
             let body = Vec3::new(-2.0 + n as f32, 0.0, phase.sin());
-            let hand = |side: f32| QuantPose::new((body + Vec3::new(side * 0.4, 1.0 + 0.3 * phase.cos(), -0.2)).to_array(), Quat::from_rotation_x(phase).to_array());
+            let hand = |side: f32| {
+                QuantPose::new((body + Vec3::new(side * 0.4, 1.0 + 0.3 * phase.cos(), -0.2)).to_array(), Quat::from_rotation_x(phase).to_array())
+            };
             let mut pose = pose_at(body);
             pose.head = QuantPose::new((body + Vec3::Y * 1.15).to_array(), Quat::from_rotation_y(phase * 1.3).to_array());
             pose.hands = Some([hand(-1.0), hand(1.0)]);
@@ -462,17 +469,8 @@ fn a_future_client_is_told_the_version_not_called_a_violation() {
     let mut s = Stepper::new(4);
     let mut link = s.connector.connect();
     // {"Hello": [next version, room, name, look, nil, "something new"]}
-    let future = std::collections::BTreeMap::from([(
-        "Hello",
-        (
-            PROTOCOL_VERSION + 1,
-            ROOM_CODE,
-            "ゆき",
-            ([1u8, 2, 3],),
-            None::<u64>,
-            "something new",
-        ),
-    )]);
+    let future =
+        std::collections::BTreeMap::from([("Hello", (PROTOCOL_VERSION + 1, ROOM_CODE, "ゆき", ([1u8, 2, 3],), None::<u64>, "something new"))]);
     link.send(Channel::Control, rmp_serde::to_vec(&future).unwrap());
     s.run(2, TICK);
     let events = drain(&mut link);
@@ -504,21 +502,13 @@ fn walk_to(s: &mut Stepper, targets: &[(usize, Vec3)]) {
     for &(index, target) in targets {
         let id = s.clients[index].id().unwrap();
         let at = from_wire(s.server.room().member(id).unwrap().pose.body).0;
-        assert!(
-            (at - target).length() < 0.05,
-            "client {index} stands at {at}, not {target}"
-        );
+        assert!((at - target).length() < 0.05, "client {index} stands at {at}, not {target}");
     }
 }
 
 fn talk(s: &mut Stepper, index: usize, frames: u16) {
     for seq in 0..frames {
-        let frame = tsunagu_protocol::VoiceFrame {
-            seq,
-            timestamp: u32::from(seq) * 960,
-            speaking: true,
-            opus: vec![0xfc, 0xff, 0xfe],
-        };
+        let frame = tsunagu_protocol::VoiceFrame { seq, timestamp: u32::from(seq) * 960, speaking: true, opus: vec![0xfc, 0xff, 0xfe] };
         s.clients[index].core.send_voice(frame);
         s.step(std::time::Duration::from_millis(20));
     }
@@ -526,33 +516,19 @@ fn talk(s: &mut Stepper, index: usize, frames: u16) {
 
 fn heard_from(s: &mut Stepper, index: usize, speaker: usize) -> usize {
     let from = s.clients[speaker].id().unwrap();
-    s.clients[index]
-        .core
-        .take_voice()
-        .iter()
-        .filter(|v| v.from == from)
-        .count()
+    s.clients[index].core.take_voice().iter().filter(|v| v.from == from).count()
 }
 
 #[test]
 fn voice_reaches_the_near_and_not_the_far_but_staff_reach_everyone() {
     let mut s = Stepper::new(8);
-    let (a, b, c) = (
-        s.connect(ROOM_CODE, "a"),
-        s.connect(ROOM_CODE, "b"),
-        s.connect(ROOM_CODE, "c"),
-    );
+    let (a, b, c) = (s.connect(ROOM_CODE, "a"), s.connect(ROOM_CODE, "b"), s.connect(ROOM_CODE, "c"));
     let staff = s.connect(STAFF_CODE, "先生");
     s.run(3, TICK);
     // a and b by the beds in one corner, c by the bamboo in the far one (15 m).
     walk_to(
         &mut s,
-        &[
-            (a, Vec3::new(-5.5, 0.0, 4.5)),
-            (b, Vec3::new(-4.5, 0.0, 4.5)),
-            (c, Vec3::new(6.6, 0.0, -4.6)),
-            (staff, Vec3::new(6.0, 0.0, -2.0)),
-        ],
+        &[(a, Vec3::new(-5.5, 0.0, 4.5)), (b, Vec3::new(-4.5, 0.0, 4.5)), (c, Vec3::new(6.6, 0.0, -4.6)), (staff, Vec3::new(6.0, 0.0, -2.0))],
     );
     for i in [a, b, c, staff] {
         s.clients[i].core.take_voice();
@@ -565,11 +541,7 @@ fn voice_reaches_the_near_and_not_the_far_but_staff_reach_everyone() {
     talk(&mut s, staff, 10);
     s.run(2, TICK);
     for listener in [a, b, c] {
-        assert_eq!(
-            heard_from(&mut s, listener, staff),
-            10,
-            "client {listener} did not hear the facilitator"
-        );
+        assert_eq!(heard_from(&mut s, listener, staff), 10, "client {listener} did not hear the facilitator");
     }
 }
 
@@ -581,37 +553,18 @@ fn a_voice_flood_is_dropped_at_the_server_and_the_sender_told_once() {
     s.clients[b].core.take_voice();
     // 100 frames a second for two seconds: twice the allowed rate.
     for seq in 0..200u16 {
-        let frame = tsunagu_protocol::VoiceFrame {
-            seq,
-            timestamp: u32::from(seq) * 480,
-            speaking: true,
-            opus: vec![1; 40],
-        };
+        let frame = tsunagu_protocol::VoiceFrame { seq, timestamp: u32::from(seq) * 480, speaking: true, opus: vec![1; 40] };
         s.clients[a].core.send_voice(frame);
         s.step(std::time::Duration::from_millis(10));
     }
     s.run(2, TICK);
     let heard = heard_from(&mut s, b, a);
-    assert!(
-        (110..=130).contains(&heard),
-        "{heard} of 200 frames passed in 2 s"
-    );
+    assert!((110..=130).contains(&heard), "{heard} of 200 frames passed in 2 s");
     assert_eq!(s.server.voice_dropped(), 200 - heard as u64);
-    let told = s.clients[a]
-        .events
-        .iter()
-        .filter(|e| {
-            **e == RoomEvent::Refused(Refusal {
-                kind: EventKind::Voice,
-                reason: RefusalReason::TooFast,
-            })
-        })
-        .count();
+    let told =
+        s.clients[a].events.iter().filter(|e| **e == RoomEvent::Refused(Refusal { kind: EventKind::Voice, reason: RefusalReason::TooFast })).count();
     assert_eq!(told, 1);
-    assert!(
-        s.clients[a].core.in_room(),
-        "a voice flood is dropped, not closed"
-    );
+    assert!(s.clients[a].core.in_room(), "a voice flood is dropped, not closed");
 }
 
 /// Voice goes straight to the mix as it arrives: while the listener's app is

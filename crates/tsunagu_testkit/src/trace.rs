@@ -73,11 +73,7 @@ impl Person {
         let walked = ease(within / 0.4);
         let body = from.lerp(to, walked) + Vec3::new(wander(self.seed, 1, t, 0.3), 0.0, wander(self.seed, 2, t, 0.3)) * 0.05;
         let walking = (to - from).length() > 0.05 && within < 0.4;
-        let body_yaw = if walking {
-            f32::atan2(-(to - from).x, -(to - from).z)
-        } else {
-            wander(self.seed, 3, t, 0.05) * 1.5
-        };
+        let body_yaw = if walking { f32::atan2(-(to - from).x, -(to - from).z) } else { wander(self.seed, 3, t, 0.05) * 1.5 };
         // Looking around, plus now and then a quick turn towards someone.
         let glance = if unit(self.seed, 4000 + episode) < 0.5 { ease((within - 0.5) * 4.0) - ease((within - 0.8) * 4.0) } else { 0.0 };
         let head_yaw = body_yaw + wander(self.seed, 4, t, 0.6) * 0.5 + glance * 1.2 * (unit(self.seed, 5000 + episode) - 0.5).signum();
@@ -90,7 +86,8 @@ impl Person {
         let gesturing = unit(self.seed, 6000 + episode) < 0.45 && within > 0.45;
         let hand = |side: f32, channel: u64| -> QuantPose {
             let rest = Vec3::new(side * 0.25, 0.75, -0.1);
-            let drift = Vec3::new(wander(self.seed, channel, t, 0.7), wander(self.seed, channel + 1, t, 0.7), wander(self.seed, channel + 2, t, 0.7)) * 0.05;
+            let drift =
+                Vec3::new(wander(self.seed, channel, t, 0.7), wander(self.seed, channel + 1, t, 0.7), wander(self.seed, channel + 2, t, 0.7)) * 0.05;
             let gesture = if gesturing {
                 let rate = 2.0 + 2.0 * unit(self.seed, channel * 7 + episode);
                 Vec3::new((t * rate).sin() * 0.12, 0.25 + (t * rate * 1.3).cos() * 0.1, -0.2)
@@ -98,7 +95,9 @@ impl Person {
                 Vec3::ZERO
             };
             let pos = body + body_rot * (rest + drift + gesture);
-            let rot = body_rot * Quat::from_rotation_x(-0.6 + wander(self.seed, channel + 3, t, 1.0) * 0.6) * Quat::from_rotation_z(wander(self.seed, channel + 4, t, 1.0) * 0.5);
+            let rot = body_rot
+                * Quat::from_rotation_x(-0.6 + wander(self.seed, channel + 3, t, 1.0) * 0.6)
+                * Quat::from_rotation_z(wander(self.seed, channel + 4, t, 1.0) * 0.5);
             to_wire(pos, rot)
         };
         AvatarPose { body: to_wire(body, body_rot), head: to_wire(head, head_rot), hands: Some([hand(-1.0, 10), hand(1.0, 20)]) }

@@ -3,9 +3,7 @@
 //! automatic gain (WebRTC's audio processing, in `sonora`), then
 //! voice-activity detection, push-to-talk or open mic, mute, and Opus.
 
-use sonora::config::{
-    AdaptiveDigital, EchoCanceller, GainController2, HighPassFilter, NoiseSuppression,
-};
+use sonora::config::{AdaptiveDigital, EchoCanceller, GainController2, HighPassFilter, NoiseSuppression};
 use sonora::{AudioProcessing, Config, StreamConfig};
 use tsunagu_protocol::VoiceFrame;
 
@@ -123,10 +121,7 @@ impl CaptureChain {
     /// Process 20 ms of microphone (48 kHz mono).
     pub fn process(&mut self, mic: &[f32; FRAME_SAMPLES]) -> CaptureOutcome {
         let input_level_db = level_dbfs(mic);
-        for (input, output) in mic
-            .chunks_exact(BLOCK)
-            .zip(self.processed.chunks_exact_mut(BLOCK))
-        {
+        for (input, output) in mic.chunks_exact(BLOCK).zip(self.processed.chunks_exact_mut(BLOCK)) {
             if let Err(e) = self.apm.process_capture_f32(&[input], &mut [output]) {
                 tracing::warn!("the echo canceller refused a microphone block: {e:?}");
                 output.copy_from_slice(input);
@@ -155,22 +150,13 @@ impl CaptureChain {
             }
             _ => None,
         };
-        CaptureOutcome {
-            frame,
-            input_level_db,
-            voice,
-        }
+        CaptureOutcome { frame, input_level_db, voice }
     }
 
     fn frame(&mut self, timestamp: u32, speaking: bool, opus: Vec<u8>) -> VoiceFrame {
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);
-        VoiceFrame {
-            seq,
-            timestamp,
-            speaking,
-            opus,
-        }
+        VoiceFrame { seq, timestamp, speaking, opus }
     }
 
     /// The last frame after echo cancellation, noise suppression and gain:
@@ -195,10 +181,7 @@ mod tests {
     fn cancel(far: &[f32], mic: &[f32]) -> Vec<f32> {
         let mut chain = CaptureChain::new().unwrap();
         let mut out = Vec::with_capacity(mic.len());
-        for (f, m) in far
-            .chunks_exact(FRAME_SAMPLES)
-            .zip(mic.chunks_exact(FRAME_SAMPLES))
-        {
+        for (f, m) in far.chunks_exact(FRAME_SAMPLES).zip(mic.chunks_exact(FRAME_SAMPLES)) {
             chain.far_end(f);
             chain.process(m.try_into().unwrap());
             out.extend_from_slice(chain.processed());
@@ -229,10 +212,7 @@ mod tests {
             let alone = cancel(&vec![0.0; far.len()], &near_in_mic);
             let talk = start..far.len();
             let kept = correlation(&alone[talk.clone()], &both[talk.clone()]);
-            assert!(
-                kept >= 0.6,
-                "{delay_ms} ms: during double talk the child's voice correlates only {kept:.2} with the child alone"
-            );
+            assert!(kept >= 0.6, "{delay_ms} ms: during double talk the child's voice correlates only {kept:.2} with the child alone");
         }
     }
 
@@ -252,38 +232,17 @@ mod tests {
         };
         let mut chain = CaptureChain::new().unwrap();
         let sent = run(&mut chain, &|_| false);
-        assert!(
-            sent.len() > frames.len() / 2,
-            "open mic sent {} of {} frames of speech",
-            sent.len(),
-            frames.len()
-        );
-        assert!(
-            sent.windows(2)
-                .all(|w| w[1].seq == w[0].seq.wrapping_add(1) && w[1].timestamp > w[0].timestamp)
-        );
-        assert!(
-            sent.iter().any(|f| !f.speaking),
-            "no talk spurt ended with the flag"
-        );
-        let kbps = sent.iter().map(|f| f.opus.len()).sum::<usize>() as f64 * 8.0
-            / (sent.len() as f64 * 0.02)
-            / 1000.0;
+        assert!(sent.len() > frames.len() / 2, "open mic sent {} of {} frames of speech", sent.len(), frames.len());
+        assert!(sent.windows(2).all(|w| w[1].seq == w[0].seq.wrapping_add(1) && w[1].timestamp > w[0].timestamp));
+        assert!(sent.iter().any(|f| !f.speaking), "no talk spurt ended with the flag");
+        let kbps = sent.iter().map(|f| f.opus.len()).sum::<usize>() as f64 * 8.0 / (sent.len() as f64 * 0.02) / 1000.0;
         assert!(kbps <= 28.0, "{kbps:.1} kbit/s while talking");
 
         let mut ptt = CaptureChain::new().unwrap();
         ptt.mode = TalkMode::PushToTalk;
         let sent = run(&mut ptt, &|i| (100..150).contains(&i));
-        assert!(
-            sent.iter()
-                .filter(|f| f.speaking)
-                .all(|f| (100 * 960..150 * 960).contains(&f.timestamp))
-        );
-        assert!(
-            sent.len() >= 40 && sent.len() <= 51,
-            "push-to-talk held for 50 frames sent {}",
-            sent.len()
-        );
+        assert!(sent.iter().filter(|f| f.speaking).all(|f| (100 * 960..150 * 960).contains(&f.timestamp)));
+        assert!(sent.len() >= 40 && sent.len() <= 51, "push-to-talk held for 50 frames sent {}", sent.len());
         assert!(!sent.last().unwrap().speaking);
 
         let mut muted = CaptureChain::new().unwrap();

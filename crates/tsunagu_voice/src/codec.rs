@@ -24,17 +24,13 @@ pub struct VoiceEncoder {
 impl VoiceEncoder {
     /// An encoder set up for speech.
     pub fn new() -> Result<Self, CodecError> {
-        let mut encoder =
-            opus::Encoder::new(SAMPLE_RATE, opus::Channels::Mono, opus::Application::Voip)?;
+        let mut encoder = opus::Encoder::new(SAMPLE_RATE, opus::Channels::Mono, opus::Application::Voip)?;
         encoder.set_bitrate(opus::Bitrate::Bits(BITRATE))?;
         encoder.set_vbr(true)?;
         encoder.set_inband_fec(true)?;
         encoder.set_packet_loss_perc(EXPECTED_LOSS_PERCENT)?;
         encoder.set_dtx(true)?;
-        Ok(VoiceEncoder {
-            encoder,
-            out: vec![0; tsunagu_protocol::MAX_VOICE_PAYLOAD_BYTES],
-        })
+        Ok(VoiceEncoder { encoder, out: vec![0; tsunagu_protocol::MAX_VOICE_PAYLOAD_BYTES] })
     }
 
     /// Encode one 20 ms frame. `None` if Opus failed (never seen; the frame is skipped).
@@ -50,9 +46,7 @@ impl VoiceEncoder {
 
     /// Samples of delay the encoder adds (its look-ahead).
     pub fn lookahead(&mut self) -> usize {
-        self.encoder
-            .get_lookahead()
-            .map_or(0, |n| n.max(0) as usize)
+        self.encoder.get_lookahead().map_or(0, |n| n.max(0) as usize)
     }
 }
 
@@ -64,9 +58,7 @@ pub struct VoiceDecoder {
 impl VoiceDecoder {
     /// A decoder for one speaker.
     pub fn new() -> Result<Self, CodecError> {
-        Ok(VoiceDecoder {
-            decoder: opus::Decoder::new(SAMPLE_RATE, opus::Channels::Mono)?,
-        })
+        Ok(VoiceDecoder { decoder: opus::Decoder::new(SAMPLE_RATE, opus::Channels::Mono)? })
     }
 
     /// Decode `packet` into `out`. False (and `out` concealed instead) when the
@@ -94,10 +86,7 @@ impl VoiceDecoder {
 
     /// A frame that never came: Opus's loss concealment (a fade of the last sound).
     pub fn conceal(&mut self, out: &mut [f32; FRAME_SAMPLES]) {
-        if !matches!(
-            self.decoder.decode_float(&[], out, false),
-            Ok(FRAME_SAMPLES)
-        ) {
+        if !matches!(self.decoder.decode_float(&[], out, false), Ok(FRAME_SAMPLES)) {
             out.fill(0.0);
         }
     }
@@ -112,12 +101,7 @@ pub fn talk_spurt(samples: &[f32]) -> Result<Vec<tsunagu_protocol::VoiceFrame>, 
         .enumerate()
         .filter_map(|(i, chunk)| {
             let opus = encoder.encode(chunk.try_into().ok()?)?;
-            Some(tsunagu_protocol::VoiceFrame {
-                seq: i as u16,
-                timestamp: (i * FRAME_SAMPLES) as u32,
-                speaking: true,
-                opus,
-            })
+            Some(tsunagu_protocol::VoiceFrame { seq: i as u16, timestamp: (i * FRAME_SAMPLES) as u32, speaking: true, opus })
         })
         .collect())
 }
@@ -146,10 +130,7 @@ mod tests {
         assert!((12.0..=28.0).contains(&kbps), "{kbps:.1} kbit/s");
         let lag = encoder.lookahead();
         let similarity = crate::testing::aligned_correlation(&speech, &decoded, lag, 200);
-        assert!(
-            similarity > 0.9,
-            "decoded speech correlates {similarity:.2} with the source"
-        );
+        assert!(similarity > 0.9, "decoded speech correlates {similarity:.2} with the source");
         // Bytes from a stranger: no panic, a concealed frame.
         let mut out = [1.0; FRAME_SAMPLES];
         for garbage in [&[0xffu8; 300][..], &[0x00], &[0x7c, 0x01, 0x02]] {

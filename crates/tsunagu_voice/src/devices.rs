@@ -29,33 +29,21 @@ pub trait Render: Send + 'static {
 }
 
 fn describe(device: &cpal::Device) -> String {
-    device
-        .description()
-        .map(|d| d.name().to_owned())
-        .unwrap_or_else(|_| device.to_string())
+    device.description().map(|d| d.name().to_owned()).unwrap_or_else(|_| device.to_string())
 }
 
 /// Names of the microphones this PC has.
 pub fn input_names() -> Vec<String> {
-    cpal::default_host()
-        .input_devices()
-        .map(|d| d.map(|d| describe(&d)).collect())
-        .unwrap_or_default()
+    cpal::default_host().input_devices().map(|d| d.map(|d| describe(&d)).collect()).unwrap_or_default()
 }
 
 /// Names of the speakers and headphones this PC has.
 pub fn output_names() -> Vec<String> {
-    cpal::default_host()
-        .output_devices()
-        .map(|d| d.map(|d| describe(&d)).collect())
-        .unwrap_or_default()
+    cpal::default_host().output_devices().map(|d| d.map(|d| describe(&d)).collect()).unwrap_or_default()
 }
 
 /// A stream config asking for a buffer of `length`, within what the device allows.
-fn short_buffer(
-    supported: &cpal::SupportedStreamConfig,
-    length: std::time::Duration,
-) -> cpal::StreamConfig {
+fn short_buffer(supported: &cpal::SupportedStreamConfig, length: std::time::Duration) -> cpal::StreamConfig {
     let mut config = supported.config();
     let want = (supported.sample_rate() as f64 * length.as_secs_f64()) as u32;
     if let cpal::SupportedBufferSize::Range { min, max } = supported.buffer_size() {
@@ -70,9 +58,7 @@ pub fn output_name(name: Option<&str>) -> Option<String> {
 }
 
 /// The named output (or the default) and its preferred config.
-pub fn output_device(
-    name: Option<&str>,
-) -> Result<(cpal::Device, cpal::SupportedStreamConfig), OutputError> {
+pub fn output_device(name: Option<&str>) -> Result<(cpal::Device, cpal::SupportedStreamConfig), OutputError> {
     let host = cpal::default_host();
     let device = match name {
         Some(name) => host
@@ -80,13 +66,9 @@ pub fn output_device(
             .map_err(|e| OutputError::NoDevice(e.to_string()))?
             .find(|d| describe(d) == name)
             .ok_or_else(|| OutputError::NoDevice(format!("no output called {name}")))?,
-        None => host
-            .default_output_device()
-            .ok_or_else(|| OutputError::NoDevice("this PC has no sound output".into()))?,
+        None => host.default_output_device().ok_or_else(|| OutputError::NoDevice("this PC has no sound output".into()))?,
     };
-    let config = device
-        .default_output_config()
-        .map_err(|e| OutputError::NoDevice(e.to_string()))?;
+    let config = device.default_output_config().map_err(|e| OutputError::NoDevice(e.to_string()))?;
     Ok((device, config))
 }
 
@@ -100,23 +82,15 @@ pub fn play(name: Option<&str>, render: impl Render) -> Result<cpal::Stream, Out
         device.build_output_stream::<f32, _, _>(
             config,
             // Only this callback ever locks it: never contended.
-            move |data: &mut [f32], _| {
-                render
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .render(data, channels)
-            },
+            move |data: &mut [f32], _| render.lock().unwrap_or_else(|e| e.into_inner()).render(data, channels),
             |e| tracing::warn!("sound output: {e}"),
             None,
         )
     };
     // Some cards refuse a buffer that short: then their own default.
-    let stream = build(short_buffer(&supported, DEVICE_BUFFER))
-        .or_else(|_| build(supported.config()))
-        .map_err(|e| OutputError::NoDevice(e.to_string()))?;
-    stream
-        .play()
-        .map_err(|e| OutputError::NoDevice(e.to_string()))?;
+    let stream =
+        build(short_buffer(&supported, DEVICE_BUFFER)).or_else(|_| build(supported.config())).map_err(|e| OutputError::NoDevice(e.to_string()))?;
+    stream.play().map_err(|e| OutputError::NoDevice(e.to_string()))?;
     Ok(stream)
 }
 
@@ -138,13 +112,9 @@ pub fn open_microphone(name: Option<&str>) -> Result<MicStream, InputError> {
             .map_err(|e| InputError(e.to_string()))?
             .find(|d| describe(d) == name)
             .ok_or_else(|| InputError(format!("no microphone called {name}")))?,
-        None => host
-            .default_input_device()
-            .ok_or_else(|| InputError("this PC has no microphone".into()))?,
+        None => host.default_input_device().ok_or_else(|| InputError("this PC has no microphone".into()))?,
     };
-    let supported = device
-        .default_input_config()
-        .map_err(|e| InputError(e.to_string()))?;
+    let supported = device.default_input_config().map_err(|e| InputError(e.to_string()))?;
     let config = short_buffer(&supported, INPUT_BUFFER);
     let channels = usize::from(config.channels.max(1));
     let (mut producer, consumer) = rtrb::RingBuffer::new(MIC_QUEUE);
@@ -156,10 +126,7 @@ pub fn open_microphone(name: Option<&str>) -> Result<MicStream, InputError> {
             config,
             move |data: &[f32], _| {
                 mono.clear();
-                mono.extend(
-                    data.chunks(channels)
-                        .map(|c| c.iter().sum::<f32>() / channels as f32),
-                );
+                mono.extend(data.chunks(channels).map(|c| c.iter().sum::<f32>() / channels as f32));
                 converted.clear();
                 resampler.process(&mono, &mut converted);
                 // Full: the capture thread has stalled a second; newer sound waits.
@@ -172,9 +139,5 @@ pub fn open_microphone(name: Option<&str>) -> Result<MicStream, InputError> {
         )
         .map_err(|e| InputError(e.to_string()))?;
     stream.play().map_err(|e| InputError(e.to_string()))?;
-    Ok(MicStream {
-        _stream: stream,
-        samples: consumer,
-        name: describe(&device),
-    })
+    Ok(MicStream { _stream: stream, samples: consumer, name: describe(&device) })
 }

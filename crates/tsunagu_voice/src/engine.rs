@@ -61,11 +61,7 @@ pub struct VoiceSettings {
 
 impl Default for VoiceSettings {
     fn default() -> Self {
-        VoiceSettings {
-            mic: Some(Endpoint::Device(None)),
-            speakers: Some(Endpoint::Device(None)),
-            mode: TalkMode::OpenMic,
-        }
+        VoiceSettings { mic: Some(Endpoint::Device(None)), speakers: Some(Endpoint::Device(None)), mode: TalkMode::OpenMic }
     }
 }
 
@@ -120,11 +116,7 @@ struct Shared {
 
 enum Source {
     Device(MicStream),
-    File {
-        samples: Vec<f32>,
-        position: usize,
-        started: Instant,
-    },
+    File { samples: Vec<f32>, position: usize, started: Instant },
 }
 
 impl Source {
@@ -132,11 +124,7 @@ impl Source {
     fn gather(&mut self, into: &mut Vec<f32>) {
         match self {
             Source::Device(mic) => into.extend(std::iter::from_fn(|| mic.samples.pop().ok())),
-            Source::File {
-                samples,
-                position,
-                started,
-            } => {
+            Source::File { samples, position, started } => {
                 let due = (started.elapsed().as_secs_f64() * f64::from(SAMPLE_RATE)) as usize;
                 let end = due.min(samples.len());
                 if *position < end {
@@ -195,14 +183,8 @@ impl VoiceEngine {
             speakers,
             playback: None,
         };
-        engine
-            .shared
-            .push_to_talk
-            .store(settings.mode == TalkMode::PushToTalk, Ordering::Relaxed);
-        engine
-            .shared
-            .level_db
-            .store((-100.0f32).to_bits(), Ordering::Relaxed);
+        engine.shared.push_to_talk.store(settings.mode == TalkMode::PushToTalk, Ordering::Relaxed);
+        engine.shared.level_db.store((-100.0f32).to_bits(), Ordering::Relaxed);
         if let Some(mic) = &settings.mic {
             engine.mic = match engine.start_capture(mic) {
                 Ok(name) => DeviceStatus::Working(name),
@@ -226,16 +208,8 @@ impl VoiceEngine {
                 (Source::Device(stream), name)
             }
             Endpoint::File(path) => {
-                let samples = crate::wav::read_mono_48k(path)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                (
-                    Source::File {
-                        samples,
-                        position: 0,
-                        started: Instant::now(),
-                    },
-                    path.display().to_string(),
-                )
+                let samples = crate::wav::read_mono_48k(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                (Source::File { samples, position: 0, started: Instant::now() }, path.display().to_string())
             }
         };
         let mut chain = CaptureChain::new().map_err(|e| e.to_string())?;
@@ -245,9 +219,7 @@ impl VoiceEngine {
         let shared = self.shared.clone();
         let thread = std::thread::Builder::new()
             .name("tsunagu-capture".into())
-            .spawn(move || {
-                capture_loop(source, &mut chain, reference, &shared, &frames, &recordings)
-            })
+            .spawn(move || capture_loop(source, &mut chain, reference, &shared, &frames, &recordings))
             .map_err(|e| e.to_string())?;
         self.capture = Some(thread);
         self.outgoing = Some(outgoing);
@@ -273,10 +245,7 @@ impl VoiceEngine {
 
     /// Voice frames to send, oldest first.
     pub fn take_outgoing(&mut self) -> Vec<VoiceFrame> {
-        self.outgoing
-            .as_ref()
-            .map(|rx| rx.try_iter().collect())
-            .unwrap_or_default()
+        self.outgoing.as_ref().map(|rx| rx.try_iter().collect()).unwrap_or_default()
     }
 
     /// Someone's voice frame from the network.
@@ -288,24 +257,14 @@ impl VoiceEngine {
 
     /// Call every frame: moves the mic test along.
     pub fn update(&mut self) {
-        if let Some(recording) = self
-            .test_recordings
-            .as_ref()
-            .and_then(|rx| rx.try_recv().ok())
-        {
-            self.playback = crate::codec::talk_spurt(&recording)
-                .ok()
-                .map(|frames| (frames, Instant::now()));
+        if let Some(recording) = self.test_recordings.as_ref().and_then(|rx| rx.try_recv().ok()) {
+            self.playback = crate::codec::talk_spurt(&recording).ok().map(|frames| (frames, Instant::now()));
         }
         let Some((frames, started)) = self.playback.as_mut() else {
             return;
         };
         let due = (started.elapsed().as_secs_f64() / FRAME_DURATION.as_secs_f64()) as usize + 1;
-        let now_due: Vec<VoiceFrame> = frames
-            .iter()
-            .filter(|f| (f.seq as usize) < due)
-            .cloned()
-            .collect();
+        let now_due: Vec<VoiceFrame> = frames.iter().filter(|f| (f.seq as usize) < due).cloned().collect();
         frames.retain(|f| (f.seq as usize) >= due);
         let done = frames.is_empty();
         if let Some(output) = self.output.as_mut() {
@@ -395,18 +354,12 @@ impl VoiceEngine {
 
     /// Open mic or push-to-talk.
     pub fn set_mode(&mut self, mode: TalkMode) {
-        self.shared
-            .push_to_talk
-            .store(mode == TalkMode::PushToTalk, Ordering::Relaxed);
+        self.shared.push_to_talk.store(mode == TalkMode::PushToTalk, Ordering::Relaxed);
     }
 
     /// The current mode.
     pub fn mode(&self) -> TalkMode {
-        if self.shared.push_to_talk.load(Ordering::Relaxed) {
-            TalkMode::PushToTalk
-        } else {
-            TalkMode::OpenMic
-        }
+        if self.shared.push_to_talk.load(Ordering::Relaxed) { TalkMode::PushToTalk } else { TalkMode::OpenMic }
     }
 
     /// Mute (nothing sent) or unmute.
@@ -477,23 +430,15 @@ fn capture_loop(
         }
         let mut used = 0;
         while mic.len() - used >= FRAME_SAMPLES {
-            let frame: &[f32; FRAME_SAMPLES] = mic[used..used + FRAME_SAMPLES]
-                .try_into()
-                .expect("one frame");
+            let frame: &[f32; FRAME_SAMPLES] = mic[used..used + FRAME_SAMPLES].try_into().expect("one frame");
             used += FRAME_SAMPLES;
-            chain.mode = if shared.push_to_talk.load(Ordering::Relaxed) {
-                TalkMode::PushToTalk
-            } else {
-                TalkMode::OpenMic
-            };
+            chain.mode = if shared.push_to_talk.load(Ordering::Relaxed) { TalkMode::PushToTalk } else { TalkMode::OpenMic };
             let testing = shared.recording_test.load(Ordering::Relaxed);
             // During the mic test nothing goes to the room.
             chain.muted = shared.muted.load(Ordering::Relaxed) || testing;
             chain.talk_held = shared.talk_held.load(Ordering::Relaxed);
             let outcome = chain.process(frame);
-            shared
-                .level_db
-                .store(outcome.input_level_db.to_bits(), Ordering::Relaxed);
+            shared.level_db.store(outcome.input_level_db.to_bits(), Ordering::Relaxed);
             if testing {
                 recording.extend_from_slice(chain.processed());
                 if recording.len() >= test_samples {
@@ -529,26 +474,16 @@ mod tests {
     #[test]
     fn real_devices_capture_speech_and_cancel_their_own_playback() {
         let Ok(server) = std::env::var("TSUNAGU_SOUND_SERVER") else {
-            eprintln!(
-                "SKIPPED real_devices_capture_speech_and_cancel_their_own_playback: no TSUNAGU_SOUND_SERVER (cargo xtask test starts one)"
-            );
+            eprintln!("SKIPPED real_devices_capture_speech_and_cancel_their_own_playback: no TSUNAGU_SOUND_SERVER (cargo xtask test starts one)");
             return;
         };
         let mut engine = VoiceEngine::start(&VoiceSettings::default());
-        assert!(
-            engine.mic().works() && engine.speakers().works(),
-            "through {server}: mic {:?}, speakers {:?}",
-            engine.mic(),
-            engine.speakers()
-        );
+        assert!(engine.mic().works() && engine.speakers().works(), "through {server}: mic {:?}, speakers {:?}", engine.mic(), engine.speakers());
         let phrase = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR, set by cargo"))
             .join("../../assets/voice/near-end-phrase.wav");
 
         // Someone talks (another program plays into the sink): it is sent.
-        let mut player = std::process::Command::new("paplay")
-            .arg(&phrase)
-            .spawn()
-            .expect("paplay (pulseaudio-utils)");
+        let mut player = std::process::Command::new("paplay").arg(&phrase).spawn().expect("paplay (pulseaudio-utils)");
         let (mut sent, mut loudest) = (Vec::new(), -100.0f32);
         let until = Instant::now() + Duration::from_secs(7);
         while Instant::now() < until {
@@ -557,42 +492,24 @@ mod tests {
             loudest = loudest.max(engine.input_level_db());
         }
         let _ = player.wait();
-        assert!(
-            loudest > -40.0,
-            "the microphone never heard the phrase (loudest {loudest:.1} dBFS)"
-        );
-        assert!(
-            sent.len() > 100,
-            "only {} frames of a 6 s phrase were sent",
-            sent.len()
-        );
+        assert!(loudest > -40.0, "the microphone never heard the phrase (loudest {loudest:.1} dBFS)");
+        assert!(sent.len() > 100, "only {} frames of a 6 s phrase were sent", sent.len());
 
         // Our own playback comes back through the monitor: cancelled, not sent.
         let speech = crate::wav::read_mono_48k(&phrase).unwrap();
         let started = Instant::now();
         let mut echoed = Vec::new();
-        for (i, frame) in crate::codec::talk_spurt(&speech)
-            .unwrap()
-            .into_iter()
-            .enumerate()
-        {
+        for (i, frame) in crate::codec::talk_spurt(&speech).unwrap().into_iter().enumerate() {
             engine.receive(PeerId(5), frame);
             engine.place(PeerId(5), [0.0, 0.0, -1.0]);
-            std::thread::sleep(
-                (started + FRAME_DURATION * (i as u32 + 1))
-                    .saturating_duration_since(Instant::now()),
-            );
+            std::thread::sleep((started + FRAME_DURATION * (i as u32 + 1)).saturating_duration_since(Instant::now()));
             // The canceller's first two seconds are its to learn the echo path.
             let frames = engine.take_outgoing();
             if started.elapsed() > Duration::from_secs(2) {
                 echoed.extend(frames);
             }
         }
-        assert!(
-            echoed.len() < 15,
-            "{} frames of our own playback were sent back",
-            echoed.len()
-        );
+        assert!(echoed.len() < 15, "{} frames of our own playback were sent back", echoed.len());
         engine.close();
     }
 
@@ -601,26 +518,11 @@ mod tests {
         let names = vec!["USB mic".to_owned(), "Laptop".to_owned()];
         let device = |name: Option<&str>| Endpoint::Device(name.map(str::to_owned));
         assert_eq!(Endpoint::next_device(None, &names), device(Some("USB mic")));
-        assert_eq!(
-            Endpoint::next_device(Some(&device(None)), &names),
-            device(Some("USB mic"))
-        );
-        assert_eq!(
-            Endpoint::next_device(Some(&device(Some("USB mic"))), &names),
-            device(Some("Laptop"))
-        );
-        assert_eq!(
-            Endpoint::next_device(Some(&device(Some("Laptop"))), &names),
-            device(None)
-        );
-        assert_eq!(
-            Endpoint::next_device(Some(&device(Some("unplugged"))), &names),
-            device(Some("USB mic"))
-        );
-        assert_eq!(
-            Endpoint::next_device(Some(&Endpoint::File("a.wav".into())), &[]),
-            device(None)
-        );
+        assert_eq!(Endpoint::next_device(Some(&device(None)), &names), device(Some("USB mic")));
+        assert_eq!(Endpoint::next_device(Some(&device(Some("USB mic"))), &names), device(Some("Laptop")));
+        assert_eq!(Endpoint::next_device(Some(&device(Some("Laptop"))), &names), device(None));
+        assert_eq!(Endpoint::next_device(Some(&device(Some("unplugged"))), &names), device(Some("USB mic")));
+        assert_eq!(Endpoint::next_device(Some(&Endpoint::File("a.wav".into())), &[]), device(None));
     }
 
     #[allow(dead_code)]

@@ -155,25 +155,14 @@ impl JitterBuffer {
             None => self.highest_seq = Some(frame.seq),
         }
         self.transits.push_back((arrival, arrival - ts));
-        while self
-            .transits
-            .front()
-            .is_some_and(|&(at, _)| arrival - at > WINDOW)
-            || self.transits.len() > 200
-        {
+        while self.transits.front().is_some_and(|&(at, _)| arrival - at > WINDOW) || self.transits.len() > 200 {
             self.transits.pop_front();
         }
         if playing_at.is_some_and(|next| ts < next) {
             self.stats.late += 1;
             return;
         }
-        self.frames.insert(
-            ts,
-            Waiting {
-                speaking: frame.speaking,
-                opus: frame.opus,
-            },
-        );
+        self.frames.insert(ts, Waiting { speaking: frame.speaking, opus: frame.opus });
         while self.frames.len() > MAX_BUFFERED {
             self.frames.pop_first();
         }
@@ -184,11 +173,8 @@ impl JitterBuffer {
     /// rebuilt from the next one's FEC data, which has arrived by its time.
     pub fn target_delay(&self) -> i64 {
         let newest_arrival = self.transits.back().map_or(0, |&(at, _)| at);
-        let lossy = self
-            .last_loss
-            .is_some_and(|at| newest_arrival - at <= LOSS_MEMORY);
-        (self.transit_spread().1 + MARGIN + if lossy { FRAME } else { 0 })
-            .clamp(MIN_DELAY, MAX_DELAY)
+        let lossy = self.last_loss.is_some_and(|at| newest_arrival - at <= LOSS_MEMORY);
+        (self.transit_spread().1 + MARGIN + if lossy { FRAME } else { 0 }).clamp(MIN_DELAY, MAX_DELAY)
     }
 
     /// (fastest transit, 95th percentile − fastest) over the window.
@@ -211,17 +197,9 @@ impl JitterBuffer {
     /// What to play for the 20 ms starting at `clock` on the playout clock.
     pub fn next(&mut self, clock: i64) -> Playout {
         let desired = self.desired_offset();
-        let State::Playing {
-            mut next_ts,
-            underruns,
-        } = self.state
-        else {
+        let State::Playing { mut next_ts, underruns } = self.state else {
             // Starting: frames already past their time are dropped, not played late.
-            while self
-                .frames
-                .first_key_value()
-                .is_some_and(|(&ts, _)| clock - ts > desired + FRAME)
-            {
+            while self.frames.first_key_value().is_some_and(|(&ts, _)| clock - ts > desired + FRAME) {
                 self.frames.pop_first();
                 self.stats.late += 1;
             }
@@ -231,10 +209,7 @@ impl JitterBuffer {
             if clock < first + desired {
                 return Playout::Silence;
             }
-            self.state = State::Playing {
-                next_ts: first,
-                underruns: 0,
-            };
+            self.state = State::Playing { next_ts: first, underruns: 0 };
             return self.next(clock);
         };
         let offset = clock - next_ts;
@@ -260,14 +235,7 @@ impl JitterBuffer {
             }
             let frame = self.frames.remove(&next_ts).expect("checked above");
             self.speaking = frame.speaking;
-            self.state = if frame.speaking {
-                State::Playing {
-                    next_ts: next_ts + FRAME,
-                    underruns: 0,
-                }
-            } else {
-                State::Idle
-            };
+            self.state = if frame.speaking { State::Playing { next_ts: next_ts + FRAME, underruns: 0 } } else { State::Idle };
             self.stats.played += 1;
             return Playout::Frame(frame.opus);
         }
@@ -279,10 +247,7 @@ impl JitterBuffer {
         }
         if later_here {
             // Lost: the next one may carry it.
-            self.state = State::Playing {
-                next_ts: next_ts + FRAME,
-                underruns: 0,
-            };
+            self.state = State::Playing { next_ts: next_ts + FRAME, underruns: 0 };
             if let Some(next) = self.frames.get(&(next_ts + FRAME)) {
                 self.stats.recovered += 1;
                 return Playout::Recover(next.opus.clone());
@@ -302,10 +267,7 @@ impl JitterBuffer {
         }
         // Waiting longer would pass the most buffering the network calls for:
         // go on without it (if it comes, it is late).
-        self.state = State::Playing {
-            next_ts: next_ts + FRAME,
-            underruns: underruns + 1,
-        };
+        self.state = State::Playing { next_ts: next_ts + FRAME, underruns: underruns + 1 };
         Playout::Conceal
     }
 
@@ -369,12 +331,7 @@ mod tests {
             .map(|i| {
                 let sent = i as f64 * 0.02 / (1.0 + ppm * 1e-6);
                 let arrival = ((sent + 0.02 + rng.next() * jitter_ms / 1000.0) * 48_000.0) as i64;
-                let frame = VoiceFrame {
-                    seq: i as u16,
-                    timestamp: first_ts.wrapping_add((i * 960) as u32),
-                    speaking: true,
-                    opus: vec![1],
-                };
+                let frame = VoiceFrame { seq: i as u16, timestamp: first_ts.wrapping_add((i * 960) as u32), speaking: true, opus: vec![1] };
                 (arrival, frame)
             })
             .collect();
@@ -393,11 +350,7 @@ mod tests {
             let playout = buffer.next(clock);
             if clock > 48_000 {
                 match playout {
-                    Playout::Frame(_) => delays.push(
-                        (buffer.current_offset(clock + FRAME).unwrap() - buffer.fastest_transit())
-                            as f64
-                            / 48.0,
-                    ),
+                    Playout::Frame(_) => delays.push((buffer.current_offset(clock + FRAME).unwrap() - buffer.fastest_transit()) as f64 / 48.0),
                     Playout::Silence => {
                         silences_while_talking += 1;
                     }
@@ -406,11 +359,7 @@ mod tests {
             }
             clock += FRAME;
         }
-        Run {
-            stats: buffer.stats(),
-            delays,
-            silences_while_talking,
-        }
+        Run { stats: buffer.stats(), delays, silences_while_talking }
     }
 
     fn median(v: &[f64]) -> f64 {
@@ -423,43 +372,23 @@ mod tests {
     fn a_calm_network_plays_everything_with_little_buffering() {
         let run = simulate(60.0, 0.0, 2.0, 0.0, 0);
         let m = median(&run.delays);
-        assert!(
-            (10.0..=30.0).contains(&m),
-            "median buffering {m:.1} ms on a calm LAN"
-        );
-        assert_eq!(
-            run.stats.late + run.stats.concealed + run.silences_while_talking,
-            0,
-            "{:?}",
-            run.stats
-        );
+        assert!((10.0..=30.0).contains(&m), "median buffering {m:.1} ms on a calm LAN");
+        assert_eq!(run.stats.late + run.stats.concealed + run.silences_while_talking, 0, "{:?}", run.stats);
     }
 
     #[test]
     fn jitter_grows_the_buffer_up_to_its_limit_and_few_frames_come_late() {
         let run = simulate(60.0, 0.0, 60.0, 0.0, 0);
         let m = median(&run.delays);
-        assert!(
-            (45.0..=90.0).contains(&m),
-            "median buffering {m:.1} ms under 60 ms of jitter"
-        );
+        assert!((45.0..=90.0).contains(&m), "median buffering {m:.1} ms under 60 ms of jitter");
         let frames = 60 * 50;
-        assert!(
-            run.stats.late * 100 < frames * 5,
-            "{} of {frames} frames late: {:?}",
-            run.stats.late,
-            run.stats
-        );
+        assert!(run.stats.late * 100 < frames * 5, "{} of {frames} frames late: {:?}", run.stats.late, run.stats);
         let wild = simulate(30.0, 0.0, 400.0, 0.0, 0);
         let mut sorted = wild.delays.clone();
         sorted.sort_by(f64::total_cmp);
         let (m, p99) = (median(&sorted), sorted[sorted.len() * 99 / 100]);
         // The target stops at 120 ms; playing waits up to 1.5 frames over it before dropping.
-        assert!(
-            m <= 120.0 + 30.0 && p99 <= 120.0 + 50.0,
-            "wild jitter: median {m:.1} ms, p99 {p99:.1} ms of buffering: {:?}",
-            wild.stats
-        );
+        assert!(m <= 120.0 + 30.0 && p99 <= 120.0 + 50.0, "wild jitter: median {m:.1} ms, p99 {p99:.1} ms of buffering: {:?}", wild.stats);
     }
 
     #[test]
@@ -467,16 +396,8 @@ mod tests {
         let run = simulate(60.0, 0.0, 2.0, 0.10, 0);
         let lost = 60 * 50 / 10;
         let rebuilt = run.stats.recovered + run.stats.concealed;
-        assert!(
-            (lost * 8 / 10..=lost * 12 / 10).contains(&rebuilt),
-            "{:?} for about {lost} lost",
-            run.stats
-        );
-        assert!(
-            run.stats.recovered > run.stats.concealed * 3,
-            "FEC was not used first: {:?}",
-            run.stats
-        );
+        assert!((lost * 8 / 10..=lost * 12 / 10).contains(&rebuilt), "{:?} for about {lost} lost", run.stats);
+        assert!(run.stats.recovered > run.stats.concealed * 3, "FEC was not used first: {:?}", run.stats);
         assert_eq!(run.silences_while_talking, 0);
     }
 
@@ -486,31 +407,13 @@ mod tests {
             // Timestamps start near the wrap, so they wrap within the hour.
             let run = simulate(3600.0, ppm, 2.0, 0.0, u32::MAX - 10 * 48_000);
             let minutes = run.delays.len() / 60;
-            let (first, last) = (
-                median(&run.delays[..minutes * 5]),
-                median(&run.delays[run.delays.len() - minutes * 5..]),
-            );
-            assert!(
-                (last - first).abs() <= 12.0,
-                "{ppm} ppm: buffering went from {first:.1} to {last:.1} ms"
-            );
-            assert!(
-                run.delays.iter().all(|&d| d < 60.0),
-                "{ppm} ppm: a frame waited {:.1} ms",
-                run.delays.iter().cloned().fold(0.0, f64::max)
-            );
+            let (first, last) = (median(&run.delays[..minutes * 5]), median(&run.delays[run.delays.len() - minutes * 5..]));
+            assert!((last - first).abs() <= 12.0, "{ppm} ppm: buffering went from {first:.1} to {last:.1} ms");
+            assert!(run.delays.iter().all(|&d| d < 60.0), "{ppm} ppm: a frame waited {:.1} ms", run.delays.iter().cloned().fold(0.0, f64::max));
             // 0.72 s of drift is 36 frames: about that many drops or stretches, no more.
             let adjustments = run.stats.dropped + run.stats.stretched;
-            assert!(
-                (30..=80).contains(&adjustments),
-                "{ppm} ppm: {:?}",
-                run.stats
-            );
-            assert_eq!(
-                run.silences_while_talking, 0,
-                "{ppm} ppm: the buffer ran dry: {:?}",
-                run.stats
-            );
+            assert!((30..=80).contains(&adjustments), "{ppm} ppm: {:?}", run.stats);
+            assert_eq!(run.silences_while_talking, 0, "{ppm} ppm: the buffer ran dry: {:?}", run.stats);
             assert_eq!(run.stats.late, 0, "{ppm} ppm: {:?}", run.stats);
         }
     }
@@ -518,12 +421,7 @@ mod tests {
     #[test]
     fn a_talk_spurt_ends_with_the_speaking_flag_and_a_restart_is_followed() {
         let mut b = JitterBuffer::default();
-        let frame = |seq: u16, speaking| VoiceFrame {
-            seq,
-            timestamp: u32::from(seq) * 960,
-            speaking,
-            opus: vec![seq as u8],
-        };
+        let frame = |seq: u16, speaking| VoiceFrame { seq, timestamp: u32::from(seq) * 960, speaking, opus: vec![seq as u8] };
         for seq in 0..5 {
             b.push(frame(seq, seq < 4), i64::from(seq) * FRAME + 960);
         }
@@ -539,12 +437,7 @@ mod tests {
         assert_eq!(played, vec![0, 1, 2, 3, 4]);
         assert!(!b.speaking());
         // The speaker's client restarted: its clock begins somewhere else entirely.
-        let restarted = VoiceFrame {
-            seq: 0,
-            timestamp: 3_000_000_000,
-            speaking: true,
-            opus: vec![9],
-        };
+        let restarted = VoiceFrame { seq: 0, timestamp: 3_000_000_000, speaking: true, opus: vec![9] };
         b.push(restarted, clock);
         let later = (0..5).find_map(|i| match b.next(clock + i * FRAME) {
             Playout::Frame(p) => Some(p[0]),

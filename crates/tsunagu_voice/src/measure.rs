@@ -11,11 +11,7 @@ pub fn energy(x: &[f32]) -> f64 {
 /// Normalised correlation of `a` and `b` over their common length (1 = same shape).
 pub fn correlation(a: &[f32], b: &[f32]) -> f64 {
     let n = a.len().min(b.len());
-    let dot: f64 = a[..n]
-        .iter()
-        .zip(&b[..n])
-        .map(|(&x, &y)| f64::from(x) * f64::from(y))
-        .sum();
+    let dot: f64 = a[..n].iter().zip(&b[..n]).map(|(&x, &y)| f64::from(x) * f64::from(y)).sum();
     let norm = (energy(&a[..n]) * energy(&b[..n])).sqrt();
     if norm > 0.0 { dot / norm } else { 0.0 }
 }
@@ -41,17 +37,9 @@ pub fn best_alignment(source: &[f32], output: &[f32], lags: Range<usize>) -> (us
 pub fn snr_db(source: &[f32], output: &[f32]) -> f64 {
     let n = source.len().min(output.len());
     let (s, o) = (&source[..n], &output[..n]);
-    let dot: f64 = s
-        .iter()
-        .zip(o)
-        .map(|(&x, &y)| f64::from(x) * f64::from(y))
-        .sum();
+    let dot: f64 = s.iter().zip(o).map(|(&x, &y)| f64::from(x) * f64::from(y)).sum();
     let gain = dot / energy(s).max(1e-12);
-    let noise: f64 = s
-        .iter()
-        .zip(o)
-        .map(|(&x, &y)| (f64::from(y) - gain * f64::from(x)).powi(2))
-        .sum();
+    let noise: f64 = s.iter().zip(o).map(|(&x, &y)| (f64::from(y) - gain * f64::from(x)).powi(2)).sum();
     10.0 * ((gain * gain * energy(s)) / noise.max(1e-12)).log10()
 }
 
@@ -91,11 +79,7 @@ impl RoomEcho {
             let noise = (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
             taps.push((i, noise * gain * 0.5 * (-(i as f32) / (48.0 * 30.0)).exp()));
         }
-        RoomEcho {
-            taps,
-            delay: delay_ms * 48,
-            history: Vec::new(),
-        }
+        RoomEcho { taps, delay: delay_ms * 48, history: Vec::new() }
     }
 
     /// What the microphone hears of `played` (same length).
@@ -104,13 +88,7 @@ impl RoomEcho {
         self.history.extend_from_slice(played);
         let reach = self.delay + self.taps.last().map_or(0, |t| t.0);
         let out = (start..self.history.len())
-            .map(|n| {
-                self.taps
-                    .iter()
-                    .filter(|(k, _)| n >= self.delay + k)
-                    .map(|&(k, h)| self.history[n - self.delay - k] * h)
-                    .sum()
-            })
+            .map(|n| self.taps.iter().filter(|(k, _)| n >= self.delay + k).map(|&(k, h)| self.history[n - self.delay - k] * h).sum())
             .collect();
         // Keep only what the echo can still reach.
         let keep_from = self.history.len().saturating_sub(reach + 1);
@@ -125,15 +103,10 @@ impl RoomEcho {
 /// over 8 samples (a coarse lag), then sample by sample around it.
 pub fn align(source: &[f32], output: &[f32], max_lag: usize) -> (usize, f64) {
     const STEP: usize = 8;
-    let coarse = |x: &[f32]| -> Vec<f32> {
-        x.chunks(STEP)
-            .map(|c| c.iter().sum::<f32>() / c.len() as f32)
-            .collect()
-    };
+    let coarse = |x: &[f32]| -> Vec<f32> { x.chunks(STEP).map(|c| c.iter().sum::<f32>() / c.len() as f32).collect() };
     let (s, o) = (coarse(source), coarse(output));
     let (rough, _) = best_alignment(&s, &o, 0..max_lag / STEP + 1);
-    let around =
-        (rough * STEP).saturating_sub(2 * STEP)..(rough * STEP + 2 * STEP + 1).min(max_lag + 1);
+    let around = (rough * STEP).saturating_sub(2 * STEP)..(rough * STEP + 2 * STEP + 1).min(max_lag + 1);
     best_alignment(source, output, around)
 }
 
@@ -155,11 +128,7 @@ pub fn segmental_similarity(source: &[f32], output: &[f32], lag: usize, max_shif
         }
         scores.push(align(piece, &output[from..], 2 * max_shift).1);
     }
-    if scores.is_empty() {
-        0.0
-    } else {
-        scores.iter().sum::<f64>() / scores.len() as f64
-    }
+    if scores.is_empty() { 0.0 } else { scores.iter().sum::<f64>() / scores.len() as f64 }
 }
 
 #[cfg(test)]
@@ -169,9 +138,7 @@ mod tests {
     #[test]
     fn alignment_finds_a_known_delay() {
         let speech = crate::testing::speech();
-        let delayed: Vec<f32> = std::iter::repeat_n(0.0, 4321)
-            .chain(speech.iter().map(|s| s * 0.5))
-            .collect();
+        let delayed: Vec<f32> = std::iter::repeat_n(0.0, 4321).chain(speech.iter().map(|s| s * 0.5)).collect();
         let (lag, similarity) = align(&speech, &delayed, 10_000);
         assert_eq!(lag, 4321);
         assert!(similarity > 0.999);

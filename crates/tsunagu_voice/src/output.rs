@@ -101,10 +101,7 @@ impl Tap {
         self.renderer.process(out, channels);
         let channels = usize::from(channels.max(1));
         self.mono.clear();
-        self.mono.extend(
-            out.chunks(channels)
-                .map(|c| c.iter().take(2).sum::<f32>() / c.len().min(2) as f32),
-        );
+        self.mono.extend(out.chunks(channels).map(|c| c.iter().take(2).sum::<f32>() / c.len().min(2) as f32));
         self.mono_48k.clear();
         self.to_48k.process(&self.mono, &mut self.mono_48k);
         for &s in &self.mono_48k {
@@ -134,14 +131,9 @@ impl Backend for TapBackend {
     type Settings = TapSettings;
     type Error = OutputError;
 
-    fn setup(
-        settings: TapSettings,
-        _internal_buffer_size: usize,
-    ) -> Result<(Self, u32), OutputError> {
+    fn setup(settings: TapSettings, _internal_buffer_size: usize) -> Result<(Self, u32), OutputError> {
         let sample_rate = match &settings.sink {
-            Sink::Device(name) => crate::devices::output_device(name.as_deref())?
-                .1
-                .sample_rate(),
+            Sink::Device(name) => crate::devices::output_device(name.as_deref())?.1.sample_rate(),
             Sink::File(_) | Sink::Manual(_) => SAMPLE_RATE,
         };
         let backend = TapBackend {
@@ -156,24 +148,14 @@ impl Backend for TapBackend {
     }
 
     fn start(&mut self, renderer: Renderer) -> Result<(), OutputError> {
-        let reference = self
-            .reference
-            .take()
-            .ok_or_else(|| OutputError::NoDevice("started twice".into()))?;
-        let tap = Tap {
-            renderer,
-            reference,
-            to_48k: StreamResampler::new(self.sample_rate, SAMPLE_RATE),
-            mono: Vec::new(),
-            mono_48k: Vec::new(),
-        };
+        let reference = self.reference.take().ok_or_else(|| OutputError::NoDevice("started twice".into()))?;
+        let tap = Tap { renderer, reference, to_48k: StreamResampler::new(self.sample_rate, SAMPLE_RATE), mono: Vec::new(), mono_48k: Vec::new() };
         match self.sink.take() {
             Some(Sink::Manual(clock)) => {
                 *clock.tap.lock().unwrap_or_else(|e| e.into_inner()) = Some(tap);
             }
             Some(Sink::File(path)) => {
-                let mut writer = crate::wav::create(&path, SAMPLE_RATE, 2)
-                    .map_err(|e| OutputError::File(e.to_string()))?;
+                let mut writer = crate::wav::create(&path, SAMPLE_RATE, 2).map_err(|e| OutputError::File(e.to_string()))?;
                 let stop = self.stop.clone();
                 let mut tap = tap;
                 // Real time, so voices arrive and play as they would on a sound card.
@@ -195,9 +177,7 @@ impl Backend for TapBackend {
                         written = due;
                         // The header says how long the file is: keep it true, so a
                         // run that is killed still leaves a playable file.
-                        if written % u64::from(SAMPLE_RATE / 2) < frames as u64
-                            && writer.flush().is_err()
-                        {
+                        if written % u64::from(SAMPLE_RATE / 2) < frames as u64 && writer.flush().is_err() {
                             return;
                         }
                     }
@@ -291,21 +271,11 @@ impl Sound for VoiceStream {
             self.position += step;
         }
         let stats = self.receiver.stats();
-        self.shared
-            .speaking
-            .store(self.receiver.speaking(), Ordering::Relaxed);
-        for (counter, value) in self.shared.counters.iter().zip([
-            stats.played,
-            stats.recovered,
-            stats.concealed,
-            stats.late,
-        ]) {
+        self.shared.speaking.store(self.receiver.speaking(), Ordering::Relaxed);
+        for (counter, value) in self.shared.counters.iter().zip([stats.played, stats.recovered, stats.concealed, stats.late]) {
             counter.store(value as u32, Ordering::Relaxed);
         }
-        self.shared.target_delay.store(
-            self.receiver.target_delay().max(0) as u32,
-            Ordering::Relaxed,
-        );
+        self.shared.target_delay.store(self.receiver.target_delay().max(0) as u32, Ordering::Relaxed);
     }
 
     fn finished(&self) -> bool {
@@ -336,18 +306,8 @@ struct Speaker {
 
 impl Speaker {
     fn apply_volume(&mut self) {
-        let db = if self.muted || self.volume <= 0.001 {
-            Decibels::SILENCE
-        } else {
-            Decibels(20.0 * self.volume.log10())
-        };
-        self.track.set_volume(
-            db,
-            Tween {
-                duration: Duration::from_millis(50),
-                ..Default::default()
-            },
-        );
+        let db = if self.muted || self.volume <= 0.001 { Decibels::SILENCE } else { Decibels(20.0 * self.volume.log10()) };
+        self.track.set_volume(db, Tween { duration: Duration::from_millis(50), ..Default::default() });
     }
 }
 
@@ -386,22 +346,11 @@ impl VoiceOutput {
             capacities: defaults.capacities,
             main_track_builder: defaults.main_track_builder,
             internal_buffer_size: defaults.internal_buffer_size,
-            backend_settings: TapSettings {
-                sink,
-                reference: producer,
-            },
+            backend_settings: TapSettings { sink, reference: producer },
         };
         let mut manager = AudioManager::<TapBackend>::new(settings)?;
-        let listener = manager
-            .add_listener([0.0f32; 3], [0.0f32, 0.0, 0.0, 1.0])
-            .map_err(|e| OutputError::NoDevice(e.to_string()))?;
-        Ok(VoiceOutput {
-            manager,
-            listener,
-            speakers: HashMap::new(),
-            chosen: HashMap::new(),
-            reference: Some(consumer),
-        })
+        let listener = manager.add_listener([0.0f32; 3], [0.0f32, 0.0, 0.0, 1.0]).map_err(|e| OutputError::NoDevice(e.to_string()))?;
+        Ok(VoiceOutput { manager, listener, speakers: HashMap::new(), chosen: HashMap::new(), reference: Some(consumer) })
     }
 
     /// The far-end tap, once: what the mix played, 48 kHz mono, for the canceller.
@@ -412,25 +361,10 @@ impl VoiceOutput {
     /// Where our ears are (the camera now; the headset later): position and
     /// rotation (x, y, z, w) in the room, −Z forward, +X to the right.
     pub fn set_listener(&mut self, position: [f32; 3], rotation: [f32; 4]) {
-        self.listener.set_position(
-            position,
-            Tween {
-                duration: Duration::from_millis(20),
-                ..Default::default()
-            },
-        );
+        self.listener.set_position(position, Tween { duration: Duration::from_millis(20), ..Default::default() });
         let [x, y, z, w] = rotation;
-        let quat = mint::Quaternion {
-            v: mint::Vector3 { x, y, z },
-            s: w,
-        };
-        self.listener.set_orientation(
-            quat,
-            Tween {
-                duration: Duration::from_millis(20),
-                ..Default::default()
-            },
-        );
+        let quat = mint::Quaternion { v: mint::Vector3 { x, y, z }, s: w };
+        self.listener.set_orientation(quat, Tween { duration: Duration::from_millis(20), ..Default::default() });
     }
 
     /// A voice frame from `from`; their stream starts with the first.
@@ -461,10 +395,7 @@ impl VoiceOutput {
             .distances((FULL_VOLUME_WITHIN, SILENT_BEYOND))
             .attenuation_function(Easing::OutPowi(2))
             .spatialization_strength(PANNING_STRENGTH);
-        let mut track = self
-            .manager
-            .add_spatial_sub_track(&self.listener, [0.0f32, -100.0, 0.0], builder)
-            .map_err(|e| e.to_string())?;
+        let mut track = self.manager.add_spatial_sub_track(&self.listener, [0.0f32, -100.0, 0.0], builder).map_err(|e| e.to_string())?;
         let (producer, consumer) = rtrb::RingBuffer::new(STREAM_QUEUE);
         let shared = Arc::new(StreamShared::default());
         let receiver = VoiceReceiver::new().map_err(|e| e.to_string())?;
@@ -477,28 +408,14 @@ impl VoiceOutput {
             clock: -(FRAME_SAMPLES as i64),
             silent: false,
         };
-        track
-            .play(VoiceStreamData(stream))
-            .map_err(|e| format!("{e:?}"))?;
-        Ok(Speaker {
-            track,
-            frames: producer,
-            shared,
-            muted: false,
-            volume: 1.0,
-        })
+        track.play(VoiceStreamData(stream)).map_err(|e| format!("{e:?}"))?;
+        Ok(Speaker { track, frames: producer, shared, muted: false, volume: 1.0 })
     }
 
     /// Where `who`'s head is (metres, room coordinates).
     pub fn place(&mut self, who: PeerId, head: [f32; 3]) {
         if let Some(speaker) = self.speakers.get_mut(&who) {
-            speaker.track.set_position(
-                head,
-                Tween {
-                    duration: Duration::from_millis(30),
-                    ..Default::default()
-                },
-            );
+            speaker.track.set_position(head, Tween { duration: Duration::from_millis(30), ..Default::default() });
         }
     }
 
@@ -544,9 +461,7 @@ impl VoiceOutput {
 
     /// Whether `who` is talking now (their voice is playing).
     pub fn speaking(&self, who: PeerId) -> bool {
-        self.speakers
-            .get(&who)
-            .is_some_and(|s| s.shared.speaking.load(Ordering::Relaxed))
+        self.speakers.get(&who).is_some_and(|s| s.shared.speaking.load(Ordering::Relaxed))
     }
 
     /// Jitter-buffer counters for `who`.
@@ -591,11 +506,7 @@ mod tests {
                 right.push(r);
             }
         }
-        assert!(
-            output.counters(speaker).unwrap().played > 140,
-            "{:?}",
-            output.counters(speaker)
-        );
+        assert!(output.counters(speaker).unwrap().played > 140, "{:?}", output.counters(speaker));
         (rms_db(&left), rms_db(&right))
     }
 
@@ -608,30 +519,12 @@ mod tests {
         eprintln!(
             "2 m left: {near_l:.1}/{near_r:.1} dB; 8 m right: {far_l:.1}/{far_r:.1}; 1 m ahead: {ahead_l:.1}/{ahead_r:.1}; 12.5 m: {beyond_l:.1}/{beyond_r:.1}"
         );
-        assert!(
-            near_l.max(near_r) > far_l.max(far_r) + 15.0,
-            "2 m is not clearly louder than 8 m"
-        );
-        assert!(
-            near_l > near_r + 3.0,
-            "a voice on the left is not louder in the left ear"
-        );
-        assert!(
-            far_r > far_l + 3.0,
-            "a voice on the right is not louder in the right ear"
-        );
-        assert!(
-            (ahead_l - ahead_r).abs() < 1.0,
-            "a voice straight ahead is not centred"
-        );
-        assert!(
-            ahead_l > near_l - 2.0,
-            "1 m ahead is quieter than 2 m to the side"
-        );
-        assert!(
-            beyond_l.max(beyond_r) < ahead_l - 50.0,
-            "a voice beyond 12 m is still heard"
-        );
+        assert!(near_l.max(near_r) > far_l.max(far_r) + 15.0, "2 m is not clearly louder than 8 m");
+        assert!(near_l > near_r + 3.0, "a voice on the left is not louder in the left ear");
+        assert!(far_r > far_l + 3.0, "a voice on the right is not louder in the right ear");
+        assert!((ahead_l - ahead_r).abs() < 1.0, "a voice straight ahead is not centred");
+        assert!(ahead_l > near_l - 2.0, "1 m ahead is quieter than 2 m to the side");
+        assert!(beyond_l.max(beyond_r) < ahead_l - 50.0, "a voice beyond 12 m is still heard");
     }
 
     #[test]
@@ -655,17 +548,8 @@ mod tests {
                 quiet.extend(rendered.iter().map(|[l, _]| *l));
             }
         }
-        assert!(
-            rms_db(&loud) > -40.0 && rms_db(&quiet) < -90.0,
-            "muted: {:.1} dB vs {:.1} dB",
-            rms_db(&quiet),
-            rms_db(&loud)
-        );
-        assert_eq!(
-            tapped.len(),
-            200 * FRAME_SAMPLES,
-            "the echo tap missed samples"
-        );
+        assert!(rms_db(&loud) > -40.0 && rms_db(&quiet) < -90.0, "muted: {:.1} dB vs {:.1} dB", rms_db(&quiet), rms_db(&loud));
+        assert_eq!(tapped.len(), 200 * FRAME_SAMPLES, "the echo tap missed samples");
         assert!(rms_db(&tapped) > -50.0);
     }
 
@@ -694,33 +578,21 @@ mod tests {
 
     #[test]
     fn the_speaker_file_holds_what_was_played() {
-        let path =
-            std::env::temp_dir().join(format!("tsunagu-voice-test-{}.wav", std::process::id()));
+        let path = std::env::temp_dir().join(format!("tsunagu-voice-test-{}.wav", std::process::id()));
         let mut output = VoiceOutput::open(Sink::File(path.clone())).unwrap();
         let spurt = crate::codec::talk_spurt(&crate::testing::speech()).unwrap();
         let started = Instant::now();
         for (i, frame) in spurt.into_iter().take(50).enumerate() {
             output.push(PeerId(1), frame);
             output.place(PeerId(1), [0.0, 0.0, -1.0]);
-            std::thread::sleep(
-                (started + FRAME_DURATION_TEST * (i as u32 + 1))
-                    .saturating_duration_since(Instant::now()),
-            );
+            std::thread::sleep((started + FRAME_DURATION_TEST * (i as u32 + 1)).saturating_duration_since(Instant::now()));
         }
         std::thread::sleep(Duration::from_millis(200));
         output.close();
         let written = crate::wav::read_mono_48k(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
-        assert!(
-            written.len() > 48_000,
-            "{} samples written in 1.2 s",
-            written.len()
-        );
-        assert!(
-            rms_db(&written) > -40.0,
-            "the file is silent: {:.1} dB",
-            rms_db(&written)
-        );
+        assert!(written.len() > 48_000, "{} samples written in 1.2 s", written.len());
+        assert!(rms_db(&written) > -40.0, "the file is silent: {:.1} dB", rms_db(&written));
     }
 
     const FRAME_DURATION_TEST: Duration = crate::FRAME_DURATION;

@@ -16,10 +16,7 @@ pub struct VoiceReceiver {
 impl VoiceReceiver {
     /// A receiver for one speaker.
     pub fn new() -> Result<Self, CodecError> {
-        Ok(VoiceReceiver {
-            jitter: JitterBuffer::default(),
-            decoder: VoiceDecoder::new()?,
-        })
+        Ok(VoiceReceiver { jitter: JitterBuffer::default(), decoder: VoiceDecoder::new()? })
     }
 
     /// A frame arrived at `arrival` (samples on the playout clock).

@@ -21,10 +21,7 @@ pub struct VoiceActivity {
 
 impl Default for VoiceActivity {
     fn default() -> Self {
-        VoiceActivity {
-            floor_db: -70.0,
-            hangover: 0,
-        }
+        VoiceActivity { floor_db: -70.0, hangover: 0 }
     }
 }
 
@@ -56,41 +53,21 @@ mod tests {
     fn speech_turns_it_on_silence_and_steady_hum_turn_it_off_after_the_hangover() {
         let mut vad = VoiceActivity::default();
         let quiet = [0.0005f32; FRAME_SAMPLES];
-        assert!(
-            !(0..50).any(|_| vad.update(&quiet)),
-            "room tone counted as speech"
-        );
+        assert!(!(0..50).any(|_| vad.update(&quiet)), "room tone counted as speech");
         let mut speech = crate::testing::speech();
         // End on the last word, not on the file's trailing silence.
-        let last_loud = speech
-            .chunks_exact(FRAME_SAMPLES)
-            .rposition(|f| crate::level_dbfs(f) > -40.0)
-            .unwrap();
+        let last_loud = speech.chunks_exact(FRAME_SAMPLES).rposition(|f| crate::level_dbfs(f) > -40.0).unwrap();
         speech.truncate((last_loud + 1) * FRAME_SAMPLES);
-        let talking = speech
-            .chunks_exact(FRAME_SAMPLES)
-            .filter(|f| vad.update(f))
-            .count();
+        let talking = speech.chunks_exact(FRAME_SAMPLES).filter(|f| vad.update(f)).count();
         let frames = speech.len() / FRAME_SAMPLES;
-        assert!(
-            talking * 10 > frames * 6,
-            "only {talking} of {frames} speech frames detected"
-        );
+        assert!(talking * 10 > frames * 6, "only {talking} of {frames} speech frames detected");
         let off_after = (1..100).find(|_| !vad.update(&quiet)).unwrap();
-        assert!(
-            off_after as u32 <= HANGOVER_FRAMES,
-            "still on {off_after} frames after speech"
-        );
+        assert!(off_after as u32 <= HANGOVER_FRAMES, "still on {off_after} frames after speech");
         assert!(off_after > 5, "the hangover did not hold the end of a word");
         // A steady fan hum 30 dB over room tone becomes the floor, not speech.
-        let hum: Vec<f32> = (0..FRAME_SAMPLES)
-            .map(|i| 0.02 * (i as f32 * 0.05).sin())
-            .collect();
+        let hum: Vec<f32> = (0..FRAME_SAMPLES).map(|i| 0.02 * (i as f32 * 0.05).sin()).collect();
         let on = (0..600).filter(|_| vad.update(&hum)).count();
-        assert!(
-            on < 600 / 2,
-            "a steady hum kept it on for {on} of 600 frames"
-        );
+        assert!(on < 600 / 2, "a steady hum kept it on for {on} of 600 frames");
         assert!(!vad.update(&hum));
     }
 }

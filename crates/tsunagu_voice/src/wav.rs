@@ -22,19 +22,11 @@ pub fn read_mono_48k(path: &Path) -> Result<Vec<f32>, WavError> {
         hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>()?,
         hound::SampleFormat::Int => {
             let scale = 1.0 / (1i64 << (spec.bits_per_sample.clamp(1, 32) - 1)) as f32;
-            reader
-                .samples::<i32>()
-                .map(|s| s.map(|s| s as f32 * scale))
-                .collect::<Result<_, _>>()?
+            reader.samples::<i32>().map(|s| s.map(|s| s as f32 * scale)).collect::<Result<_, _>>()?
         }
     };
-    let mono: Vec<f32> = samples
-        .chunks(channels)
-        .map(|c| c.iter().sum::<f32>() / channels as f32)
-        .collect();
-    let mut out = Vec::with_capacity(
-        mono.len() * SAMPLE_RATE as usize / spec.sample_rate.max(1) as usize + 1024,
-    );
+    let mono: Vec<f32> = samples.chunks(channels).map(|c| c.iter().sum::<f32>() / channels as f32).collect();
+    let mut out = Vec::with_capacity(mono.len() * SAMPLE_RATE as usize / spec.sample_rate.max(1) as usize + 1024);
     let mut resampler = StreamResampler::new(spec.sample_rate, SAMPLE_RATE);
     resampler.process(&mono, &mut out);
     // Push the resampler's tail out.
@@ -43,17 +35,8 @@ pub fn read_mono_48k(path: &Path) -> Result<Vec<f32>, WavError> {
 }
 
 /// A 16-bit WAV writer for interleaved frames at `rate` with `channels`.
-pub fn create(
-    path: &Path,
-    rate: u32,
-    channels: u16,
-) -> Result<hound::WavWriter<std::io::BufWriter<std::fs::File>>, WavError> {
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
+pub fn create(path: &Path, rate: u32, channels: u16) -> Result<hound::WavWriter<std::io::BufWriter<std::fs::File>>, WavError> {
+    let spec = hound::WavSpec { channels, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
     Ok(hound::WavWriter::create(path, spec)?)
 }
 

@@ -71,7 +71,8 @@ pub struct Card;
 /// The cards shown over the window (not those drawn into a headset's picture).
 #[derive(bevy::ecs::system::SystemParam)]
 pub struct CardsOnScreen<'w, 's> {
-    cards: Query<'w, 's, (&'static ComputedNode, &'static UiGlobalTransform, &'static InheritedVisibility, &'static ComputedUiTargetCamera), With<Card>>,
+    cards:
+        Query<'w, 's, (&'static ComputedNode, &'static UiGlobalTransform, &'static InheritedVisibility, &'static ComputedUiTargetCamera), With<Card>>,
 }
 
 impl CardsOnScreen<'_, '_> {
@@ -80,7 +81,9 @@ impl CardsOnScreen<'_, '_> {
         self.cards
             .iter()
             .filter(|(_, _, shown, target)| shown.get() && target.get().is_none_or(|c| c == camera))
-            .map(|(node, place, _, _)| Rect::from_center_size(place.translation * node.inverse_scale_factor(), node.size() * node.inverse_scale_factor()))
+            .map(|(node, place, _, _)| {
+                Rect::from_center_size(place.translation * node.inverse_scale_factor(), node.size() * node.inverse_scale_factor())
+            })
             .collect()
     }
 }
@@ -148,39 +151,55 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
             },
         ))
         .with_children(|root| {
-            root.spawn(Node { justify_content: JustifyContent::SpaceBetween, align_items: AlignItems::Start, ..default() })
-                .with_children(|top| {
-                    top.spawn(panel()).with_children(|p| {
-                        p.spawn((PeopleCount, ui_text(&font, "", 24.0, palette::INK)));
-                        p.spawn((ViewLabel, ui_text(&font, "", 17.0, palette::INK_SOFT)));
-                        p.spawn((crate::expression::RaisedHandsList, ui_text(&font, "", 16.0, palette::NOTE), Node { display: Display::None, max_width: Val::Px(380.0), ..default() }));
-                        // The buttons side by side, so the panel stays clear of the gesture bar.
-                        p.spawn(Node { column_gap: Val::Px(6.0), row_gap: Val::Px(6.0), flex_wrap: FlexWrap::Wrap, max_width: Val::Px(400.0), ..default() }).with_children(|row| {
-                            row.spawn((
-                                Button,
-                                LookToggle,
-                                Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() },
-                                BackgroundColor(palette::BUTTON),
-                                children![(ui_text(&font, "", 15.0, palette::INK), Localized("hud-look"))],
-                            ));
-                            crate::play::spawn_wish_toggle(row, &font);
-                            super::staff::spawn_staff_toggle(row, &font);
-                            crate::calm::spawn_calm_section(row, &font);
-                            crate::personal_space::spawn_space_button(row, &font);
-                            crate::xr::spawn_headset_button(row, &font);
-                        });
-                        // Hidden until their buttons open them: the room stays in view.
-                        p.spawn((LookPanel, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, ..default() }))
-                            .with_children(|panel| super::look::spawn_look_choices(panel, &font, 28.0));
-                        crate::play::spawn_wish_panel(p, &font);
-                        super::staff::spawn_staff_panel(p);
+            root.spawn(Node { justify_content: JustifyContent::SpaceBetween, align_items: AlignItems::Start, ..default() }).with_children(|top| {
+                top.spawn(panel()).with_children(|p| {
+                    p.spawn((PeopleCount, ui_text(&font, "", 24.0, palette::INK)));
+                    p.spawn((ViewLabel, ui_text(&font, "", 17.0, palette::INK_SOFT)));
+                    p.spawn((
+                        crate::expression::RaisedHandsList,
+                        ui_text(&font, "", 16.0, palette::NOTE),
+                        Node { display: Display::None, max_width: Val::Px(380.0), ..default() },
+                    ));
+                    // The buttons side by side, so the panel stays clear of the gesture bar.
+                    p.spawn(Node {
+                        column_gap: Val::Px(6.0),
+                        row_gap: Val::Px(6.0),
+                        flex_wrap: FlexWrap::Wrap,
+                        max_width: Val::Px(400.0),
+                        ..default()
+                    })
+                    .with_children(|row| {
+                        row.spawn((
+                            Button,
+                            LookToggle,
+                            Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() },
+                            BackgroundColor(palette::BUTTON),
+                            children![(ui_text(&font, "", 15.0, palette::INK), Localized("hud-look"))],
+                        ));
+                        crate::play::spawn_wish_toggle(row, &font);
+                        super::staff::spawn_staff_toggle(row, &font);
+                        crate::calm::spawn_calm_section(row, &font);
+                        crate::personal_space::spawn_space_button(row, &font);
+                        crate::xr::spawn_headset_button(row, &font);
                     });
-                    top.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), max_width: Val::Px(520.0), align_items: AlignItems::End, ..default() })
-                        .with_children(|right| {
-                            right.spawn((Notices, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), ..default() }));
-                            right.spawn((InvitePanel, panel(), Visibility::Hidden));
-                        });
+                    // Hidden until their buttons open them: the room stays in view.
+                    p.spawn((LookPanel, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, ..default() }))
+                        .with_children(|panel| super::look::spawn_look_choices(panel, &font, 28.0));
+                    crate::play::spawn_wish_panel(p, &font);
+                    super::staff::spawn_staff_panel(p);
                 });
+                top.spawn(Node {
+                    flex_direction: FlexDirection::Column,
+                    row_gap: Val::Px(6.0),
+                    max_width: Val::Px(520.0),
+                    align_items: AlignItems::End,
+                    ..default()
+                })
+                .with_children(|right| {
+                    right.spawn((Notices, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), ..default() }));
+                    right.spawn((InvitePanel, panel(), Visibility::Hidden));
+                });
+            });
             root.spawn(Node { justify_content: JustifyContent::SpaceBetween, align_items: AlignItems::End, column_gap: Val::Px(12.0), ..default() })
                 .with_children(|bottom| {
                     let (node, background, card) = panel();
@@ -311,10 +330,18 @@ fn update_notices(
         })
     });
     let refusal = sources.refusal.0.filter(|(at, _)| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS).map(|(_, key)| key);
-    let wanted: Vec<String> = notices(sources.sound.as_deref().copied(), sources.mic.as_deref().copied(), sources.display.as_deref().copied(), connection, refusal, muted_by_staff, someone_waiting)
-        .into_iter()
-        .map(|key| texts.get(settings.language, key))
-        .collect();
+    let wanted: Vec<String> = notices(
+        sources.sound.as_deref().copied(),
+        sources.mic.as_deref().copied(),
+        sources.display.as_deref().copied(),
+        connection,
+        refusal,
+        muted_by_staff,
+        someone_waiting,
+    )
+    .into_iter()
+    .map(|key| texts.get(settings.language, key))
+    .collect();
     if *shown == wanted && children.is_some_and(|c| c.len() == wanted.len()) {
         return;
     }
@@ -361,7 +388,12 @@ fn show_invite(
         p.spawn((
             Button,
             CopyInvite,
-            Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(6.0)), border_radius: BorderRadius::all(Val::Px(10.0)), align_self: AlignSelf::End, ..default() },
+            Node {
+                padding: UiRect::axes(Val::Px(12.0), Val::Px(6.0)),
+                border_radius: BorderRadius::all(Val::Px(10.0)),
+                align_self: AlignSelf::End,
+                ..default()
+            },
             BackgroundColor(palette::BUTTON),
             children![(ui_text(&font, "", 15.0, palette::INK), Localized("hud-copy"))],
         ));

@@ -15,16 +15,8 @@ use crate::text::{Localized, UiFont, ui_text};
 use crate::{AppState, BODY_COLORS, Settings, SettingsFile};
 
 /// Hair and hat colours: natural hair first, then brights.
-pub const HEADWEAR_COLORS: [[u8; 3]; 8] = [
-    [60, 45, 40],
-    [125, 85, 55],
-    [225, 185, 120],
-    [240, 240, 235],
-    [250, 120, 140],
-    [90, 180, 230],
-    [120, 200, 120],
-    [255, 205, 80],
-];
+pub const HEADWEAR_COLORS: [[u8; 3]; 8] =
+    [[60, 45, 40], [125, 85, 55], [225, 185, 120], [240, 240, 235], [250, 120, 140], [90, 180, 230], [120, 200, 120], [255, 205, 80]];
 
 /// One thing to choose.
 #[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,7 +96,13 @@ pub fn spawn_look_choices(parent: &mut ChildSpawnerCommands, font: &UiFont, swat
                 row.spawn((
                     Button,
                     choice(colour),
-                    Node { width: Val::Px(swatch), height: Val::Px(swatch), border: UiRect::all(Val::Px(3.0)), border_radius: BorderRadius::MAX, ..default() },
+                    Node {
+                        width: Val::Px(swatch),
+                        height: Val::Px(swatch),
+                        border: UiRect::all(Val::Px(3.0)),
+                        border_radius: BorderRadius::MAX,
+                        ..default()
+                    },
                     BackgroundColor(Color::srgb_u8(r, g, b)),
                     BorderColor::all(palette::BUTTON),
                 ));
@@ -115,7 +113,12 @@ pub fn spawn_look_choices(parent: &mut ChildSpawnerCommands, font: &UiFont, swat
         row.spawn((
             Button,
             choice,
-            Node { padding: UiRect::axes(Val::Px(10.0), Val::Px(5.0)), border: UiRect::all(Val::Px(3.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() },
+            Node {
+                padding: UiRect::axes(Val::Px(10.0), Val::Px(5.0)),
+                border: UiRect::all(Val::Px(3.0)),
+                border_radius: BorderRadius::all(Val::Px(10.0)),
+                ..default()
+            },
             BackgroundColor(palette::BUTTON),
             BorderColor::all(palette::BUTTON),
             children![(ui_text(font, "", 16.0, palette::INK), Localized(key))],

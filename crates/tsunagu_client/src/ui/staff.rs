@@ -15,7 +15,9 @@ use std::collections::HashMap;
 use bevy::prelude::*;
 use tsunagu_client_core::{ClientCore, RoomEvent};
 use tsunagu_i18n::Arg;
-use tsunagu_protocol::{ClientEvent, Concern, ConcernKind, KeptPlace, PeerId, PeerInfo, RemovedPerson, Role, StaffNotice, WaitingHint, WaitingPerson};
+use tsunagu_protocol::{
+    ClientEvent, Concern, ConcernKind, KeptPlace, PeerId, PeerInfo, RemovedPerson, Role, StaffNotice, WaitingHint, WaitingPerson,
+};
 
 use super::palette;
 use crate::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
@@ -105,7 +107,12 @@ pub fn spawn_staff_toggle(parent: &mut ChildSpawnerCommands, font: &UiFont) {
     parent.spawn((
         Button,
         StaffToggle,
-        Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), display: Display::None, ..default() },
+        Node {
+            padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)),
+            border_radius: BorderRadius::all(Val::Px(10.0)),
+            display: Display::None,
+            ..default()
+        },
         BackgroundColor(palette::ACCENT),
         children![(ui_text(font, "", 15.0, Color::WHITE), Localized("staff-panel"))],
     ));
@@ -113,7 +120,11 @@ pub fn spawn_staff_toggle(parent: &mut ChildSpawnerCommands, font: &UiFont) {
 
 /// The staff panel (hidden until its button opens it, and for participants).
 pub fn spawn_staff_panel(parent: &mut ChildSpawnerCommands) {
-    parent.spawn((StaffPanel, StaffRows, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, max_width: Val::Px(400.0), ..default() }));
+    parent.spawn((
+        StaffPanel,
+        StaffRows,
+        Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, max_width: Val::Px(400.0), ..default() },
+    ));
 }
 
 fn is_staff(core: &ClientCore) -> bool {
@@ -234,61 +245,89 @@ fn list_people(
             }
             // A child asking for help comes first, then who waits: they are waiting on us.
             for (from, about, kind, minutes) in &now.concerns {
-                let args = [("from", Arg::Str(from)), ("about", Arg::Str(about)), ("kind", Arg::Str(&text(concern_key(*kind)))), ("minutes", Arg::Num(f64::from(*minutes)))];
+                let args = [
+                    ("from", Arg::Str(from)),
+                    ("about", Arg::Str(about)),
+                    ("kind", Arg::Str(&text(concern_key(*kind)))),
+                    ("minutes", Arg::Num(f64::from(*minutes))),
+                ];
                 panel.spawn(ui_text(&font, texts.get_with(settings.language, "staff-concern", &args), 15.0, palette::NOTE));
             }
             if !now.concerns.is_empty() {
-                panel.spawn((Button, ClearConcerns, Node { padding: UiRect::axes(Val::Px(8.0), Val::Px(3.0)), border_radius: BorderRadius::all(Val::Px(8.0)), align_self: AlignSelf::FlexStart, ..default() }, BackgroundColor(palette::BUTTON)))
+                panel
+                    .spawn((
+                        Button,
+                        ClearConcerns,
+                        Node {
+                            padding: UiRect::axes(Val::Px(8.0), Val::Px(3.0)),
+                            border_radius: BorderRadius::all(Val::Px(8.0)),
+                            align_self: AlignSelf::FlexStart,
+                            ..default()
+                        },
+                        BackgroundColor(palette::BUTTON),
+                    ))
                     .with_children(|b| {
                         b.spawn(ui_text(&font, text("staff-concerns-clear"), 13.0, palette::INK));
                     });
             }
             for waiting in &now.waiting {
-                panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
-                    let mut about = texts.get_with(settings.language, "staff-waiting", &[("name", Arg::Str(&waiting.nickname))]);
-                    if let Some(key) = hint_key(waiting.hint) {
-                        about = format!("{about} ・ {}", text(key));
-                    }
-                    row.spawn(ui_text(&font, about, 15.0, palette::INK));
-                    action_button(row, &font, &text("staff-let-in"), ClientEvent::LetIn(waiting.ticket));
-                    action_button(row, &font, &text("staff-turn-away"), ClientEvent::TurnAway(waiting.ticket));
-                });
-            }
-            for (person, talking, minutes) in &now.people {
-                panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
-                    let name = tsunagu_i18n::keep_words_together(&person.nickname);
-                    let mut about = if person.role == Role::Facilitator { format!("{name} ({})", text("staff-badge")) } else { name };
-                    for (on, key) in [(*talking, "staff-talking"), (person.hand_raised, "staff-hand-up"), (person.muted, "staff-muted")] {
-                        if on {
+                panel
+                    .spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, flex_wrap: FlexWrap::Wrap, ..default() })
+                    .with_children(|row| {
+                        let mut about = texts.get_with(settings.language, "staff-waiting", &[("name", Arg::Str(&waiting.nickname))]);
+                        if let Some(key) = hint_key(waiting.hint) {
                             about = format!("{about} ・ {}", text(key));
                         }
-                    }
-                    about = format!("{about} ・ {}", texts.get_with(settings.language, "staff-minutes", &[("minutes", Arg::Num(f64::from(*minutes)))]));
-                    row.spawn((ui_text(&font, about, 15.0, palette::INK), Node { min_width: Val::Px(110.0), ..default() }));
-                    // Only staff who came with the facilitator invite act on staff.
-                    if person.role == Role::Facilitator && !now.staff_invite {
-                        return;
-                    }
-                    let (mute_key, mute) = if person.muted { ("staff-unmute", false) } else { ("staff-mute", true) };
-                    action_button(row, &font, &text(mute_key), ClientEvent::Mute(person.id, mute));
-                    if now.staff_invite {
-                        let (role_key, role) = match person.role {
-                            Role::Participant => ("staff-make-staff", Role::Facilitator),
-                            Role::Facilitator => ("staff-make-participant", Role::Participant),
-                        };
-                        action_button(row, &font, &text(role_key), ClientEvent::SetRole(person.id, role));
-                    }
-                    action_button(row, &font, &text("staff-bring-here"), ClientEvent::BringHere(person.id));
-                    action_button(row, &font, &text("staff-recentre"), ClientEvent::AskRecentre(person.id));
-                    if now.wishing.contains(&person.id) {
-                        action_button(row, &font, &text("staff-take-down-wishes"), ClientEvent::TakeDownWishesOf(person.id));
-                    }
-                    action_button(row, &font, &text("staff-remove"), ClientEvent::Remove(person.id));
-                });
+                        row.spawn(ui_text(&font, about, 15.0, palette::INK));
+                        action_button(row, &font, &text("staff-let-in"), ClientEvent::LetIn(waiting.ticket));
+                        action_button(row, &font, &text("staff-turn-away"), ClientEvent::TurnAway(waiting.ticket));
+                    });
+            }
+            for (person, talking, minutes) in &now.people {
+                panel
+                    .spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, flex_wrap: FlexWrap::Wrap, ..default() })
+                    .with_children(|row| {
+                        let name = tsunagu_i18n::keep_words_together(&person.nickname);
+                        let mut about = if person.role == Role::Facilitator { format!("{name} ({})", text("staff-badge")) } else { name };
+                        for (on, key) in [(*talking, "staff-talking"), (person.hand_raised, "staff-hand-up"), (person.muted, "staff-muted")] {
+                            if on {
+                                about = format!("{about} ・ {}", text(key));
+                            }
+                        }
+                        about = format!(
+                            "{about} ・ {}",
+                            texts.get_with(settings.language, "staff-minutes", &[("minutes", Arg::Num(f64::from(*minutes)))])
+                        );
+                        row.spawn((ui_text(&font, about, 15.0, palette::INK), Node { min_width: Val::Px(110.0), ..default() }));
+                        // Only staff who came with the facilitator invite act on staff.
+                        if person.role == Role::Facilitator && !now.staff_invite {
+                            return;
+                        }
+                        let (mute_key, mute) = if person.muted { ("staff-unmute", false) } else { ("staff-mute", true) };
+                        action_button(row, &font, &text(mute_key), ClientEvent::Mute(person.id, mute));
+                        if now.staff_invite {
+                            let (role_key, role) = match person.role {
+                                Role::Participant => ("staff-make-staff", Role::Facilitator),
+                                Role::Facilitator => ("staff-make-participant", Role::Participant),
+                            };
+                            action_button(row, &font, &text(role_key), ClientEvent::SetRole(person.id, role));
+                        }
+                        action_button(row, &font, &text("staff-bring-here"), ClientEvent::BringHere(person.id));
+                        action_button(row, &font, &text("staff-recentre"), ClientEvent::AskRecentre(person.id));
+                        if now.wishing.contains(&person.id) {
+                            action_button(row, &font, &text("staff-take-down-wishes"), ClientEvent::TakeDownWishesOf(person.id));
+                        }
+                        action_button(row, &font, &text("staff-remove"), ClientEvent::Remove(person.id));
+                    });
             }
             for place in &now.kept {
                 panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
-                    row.spawn(ui_text(&font, texts.get_with(settings.language, "staff-kept", &[("name", Arg::Str(&place.nickname))]), 14.0, palette::INK_SOFT));
+                    row.spawn(ui_text(
+                        &font,
+                        texts.get_with(settings.language, "staff-kept", &[("name", Arg::Str(&place.nickname))]),
+                        14.0,
+                        palette::INK_SOFT,
+                    ));
                     action_button(row, &font, &text("staff-release-place"), ClientEvent::ReleasePlace(place.id));
                 });
             }
@@ -310,7 +349,12 @@ fn list_people(
             });
             for removed in &now.removed {
                 panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
-                    row.spawn(ui_text(&font, texts.get_with(settings.language, "staff-removed", &[("name", tsunagu_i18n::Arg::Str(&removed.nickname))]), 14.0, palette::INK_SOFT));
+                    row.spawn(ui_text(
+                        &font,
+                        texts.get_with(settings.language, "staff-removed", &[("name", tsunagu_i18n::Arg::Str(&removed.nickname))]),
+                        14.0,
+                        palette::INK_SOFT,
+                    ));
                     if now.staff_invite {
                         action_button(row, &font, &text("staff-let-back-in"), ClientEvent::LetBackIn(removed.id));
                     }

@@ -59,10 +59,7 @@ impl Plugin for StartScreenPlugin {
             .init_resource::<InviteText>()
             .add_systems(Startup, skip_if_asked)
             .add_systems(OnEnter(AppState::Start), (super::look::spawn_preview, build_start_screen, show_join_failure).chain())
-            .add_systems(
-                Update,
-                (type_text, press_buttons, show_choices).run_if(in_state(AppState::Start)),
-            )
+            .add_systems(Update, (type_text, press_buttons, show_choices).run_if(in_state(AppState::Start)))
             .add_systems(OnExit(AppState::Start), disable_ime);
     }
 }

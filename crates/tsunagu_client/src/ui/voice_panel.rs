@@ -55,10 +55,8 @@ pub struct VoicePanelPlugin;
 
 impl Plugin for VoicePanelPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, (press, show).run_if(resource_exists::<Voice>)).add_systems(
-            Update,
-            crate::voice::show_volume_marks.after(crate::voice::click_name_tags).run_if(in_state(crate::AppState::InRoom)),
-        );
+        app.add_systems(Update, (press, show).run_if(resource_exists::<Voice>))
+            .add_systems(Update, crate::voice::show_volume_marks.after(crate::voice::click_name_tags).run_if(in_state(crate::AppState::InRoom)));
     }
 }
 
@@ -84,52 +82,30 @@ fn voice_button(font: &UiFont, which: VoiceButton, key: &'static str, wide: bool
 
 /// Spawn the voice panel's contents under `parent`.
 pub fn spawn_voice_panel(parent: &mut ChildSpawnerCommands, font: &UiFont, place: PanelPlace) {
-    parent
-        .spawn(Node {
-            column_gap: Val::Px(8.0),
-            align_items: AlignItems::Center,
-            ..default()
-        })
-        .with_children(|row| {
-            match place {
-                PanelPlace::Room => {
-                    row.spawn(voice_button(font, VoiceButton::Mic, "voice-mic-on", false));
-                    row.spawn(voice_button(
-                        font,
-                        VoiceButton::Mode,
-                        "voice-mode-open",
-                        false,
-                    ));
-                    row.spawn(voice_button(font, VoiceButton::Talk, "voice-talk", true));
-                }
-                PanelPlace::Start => {
-                    row.spawn(voice_button(font, VoiceButton::MicTest, "voice-test", true));
-                }
+    parent.spawn(Node { column_gap: Val::Px(8.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
+        match place {
+            PanelPlace::Room => {
+                row.spawn(voice_button(font, VoiceButton::Mic, "voice-mic-on", false));
+                row.spawn(voice_button(font, VoiceButton::Mode, "voice-mode-open", false));
+                row.spawn(voice_button(font, VoiceButton::Talk, "voice-talk", true));
             }
-            // The level meter: a track and a bar whose width follows the voice.
-            row.spawn((
-                Node {
-                    width: Val::Px(120.0),
-                    height: Val::Px(12.0),
-                    flex_shrink: 0.0,
-                    border_radius: BorderRadius::all(Val::Px(6.0)),
-                    ..default()
-                },
-                BackgroundColor(palette::BUTTON),
-            ))
-            .with_children(|track| {
-                track.spawn((
-                    LevelMeter,
-                    Node {
-                        width: Val::Percent(0.0),
-                        height: Val::Percent(100.0),
-                        border_radius: BorderRadius::all(Val::Px(6.0)),
-                        ..default()
-                    },
-                    BackgroundColor(Color::srgb(0.45, 0.75, 0.45)),
-                ));
-            });
+            PanelPlace::Start => {
+                row.spawn(voice_button(font, VoiceButton::MicTest, "voice-test", true));
+            }
+        }
+        // The level meter: a track and a bar whose width follows the voice.
+        row.spawn((
+            Node { width: Val::Px(120.0), height: Val::Px(12.0), flex_shrink: 0.0, border_radius: BorderRadius::all(Val::Px(6.0)), ..default() },
+            BackgroundColor(palette::BUTTON),
+        ))
+        .with_children(|track| {
+            track.spawn((
+                LevelMeter,
+                Node { width: Val::Percent(0.0), height: Val::Percent(100.0), border_radius: BorderRadius::all(Val::Px(6.0)), ..default() },
+                BackgroundColor(Color::srgb(0.45, 0.75, 0.45)),
+            ));
         });
+    });
     if place == PanelPlace::Start {
         // Microphone and speakers side by side: the start screen must fit 720 px.
         parent.spawn(Node { column_gap: Val::Px(8.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
@@ -210,17 +186,11 @@ fn press(
             }),
             VoiceButton::MicTest => voice.with(VoiceEngine::start_mic_test),
             VoiceButton::NextMic => {
-                choice.0.mic = Some(Endpoint::next_device(
-                    choice.0.mic.as_ref(),
-                    &tsunagu_voice::devices::input_names(),
-                ));
+                choice.0.mic = Some(Endpoint::next_device(choice.0.mic.as_ref(), &tsunagu_voice::devices::input_names()));
                 commands.queue(crate::voice::restart_voice);
             }
             VoiceButton::NextSpeakers => {
-                choice.0.speakers = Some(Endpoint::next_device(
-                    choice.0.speakers.as_ref(),
-                    &tsunagu_voice::devices::output_names(),
-                ));
+                choice.0.speakers = Some(Endpoint::next_device(choice.0.speakers.as_ref(), &tsunagu_voice::devices::output_names()));
                 commands.queue(crate::voice::restart_voice);
             }
             VoiceButton::Talk => {}
@@ -231,56 +201,24 @@ fn press(
 /// The parts of the panels that change.
 #[derive(bevy::ecs::system::SystemParam)]
 struct PanelWidgets<'w, 's> {
-    buttons: Query<
-        'w,
-        's,
-        (
-            &'static VoiceButton,
-            &'static Children,
-            &'static mut BackgroundColor,
-            &'static Interaction,
-        ),
-    >,
+    buttons: Query<'w, 's, (&'static VoiceButton, &'static Children, &'static mut BackgroundColor, &'static Interaction)>,
     labels: Query<'w, 's, &'static mut Localized>,
     meters: Query<'w, 's, &'static mut Node, With<LevelMeter>>,
     devices: Query<'w, 's, (&'static DeviceLabel, &'static mut Text)>,
 }
 
 /// What the buttons, the meter and the device lines say now.
-fn show(
-    voice: Res<Voice>,
-    mic: Res<MicStatus>,
-    settings: Res<Settings>,
-    texts: Res<Texts>,
-    widgets: PanelWidgets,
-) {
-    let PanelWidgets {
-        buttons,
-        mut labels,
-        mut meters,
-        mut devices,
-    } = widgets;
+fn show(voice: Res<Voice>, mic: Res<MicStatus>, settings: Res<Settings>, texts: Res<Texts>, widgets: PanelWidgets) {
+    let PanelWidgets { buttons, mut labels, mut meters, mut devices } = widgets;
     let (muted, mode, test, level, sending, mic_name, speaker_name) = voice.with(|engine| {
         let name = |status: &DeviceStatus| match status {
             DeviceStatus::Working(name) => Some(name.clone()),
             _ => None,
         };
-        (
-            engine.muted(),
-            engine.mode(),
-            engine.mic_test(),
-            engine.input_level_db(),
-            engine.sending(),
-            name(engine.mic()),
-            name(engine.speakers()),
-        )
+        (engine.muted(), engine.mode(), engine.mic_test(), engine.input_level_db(), engine.sending(), name(engine.mic()), name(engine.speakers()))
     });
     for mut meter in &mut meters {
-        let fill = if *mic == MicStatus::Ready && !muted {
-            meter_fill(level)
-        } else {
-            0.0
-        };
+        let fill = if *mic == MicStatus::Ready && !muted { meter_fill(level) } else { 0.0 };
         meter.width = Val::Percent(fill * 100.0);
     }
     for (which, children, mut background, interaction) in buttons {

@@ -304,7 +304,8 @@ async fn connect_and_serve(
     let addr = tokio::net::lookup_host((invite.host.as_str(), invite.port)).await.ok().and_then(|mut a| a.next()).ok_or(LinkEnd::Unreachable)?;
     let mismatch = Arc::new(AtomicBool::new(false));
     let verifier = PinnedCertificate { fingerprint: invite.fingerprint, mismatch: mismatch.clone(), provider: provider() };
-    let builder = rustls::ClientConfig::builder_with_provider(provider()).with_protocol_versions(&[&rustls::version::TLS13]).map_err(|_| LinkEnd::Lost)?;
+    let builder =
+        rustls::ClientConfig::builder_with_provider(provider()).with_protocol_versions(&[&rustls::version::TLS13]).map_err(|_| LinkEnd::Lost)?;
     let mut tls = builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier)).with_no_client_auth();
     tls.alpn_protocols = vec![ALPN.to_vec()];
     let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).map_err(|_| LinkEnd::Lost)?;

@@ -32,7 +32,7 @@ use quinn::VarInt;
 
 pub use client::{QuicClient, QuicConnector, WireStats};
 pub use identity::{fingerprint, load_or_create_identity};
-pub use server::{QuicServer, QuicServerConfig, QueueDrops};
+pub use server::{QueueDrops, QuicServer, QuicServerConfig};
 
 /// How long a client may take to open its control stream after the handshake
 /// (a real client opens it at once; a connection that does not is closed

@@ -219,10 +219,7 @@ impl ServerLinks for QuicServer {
 
     fn max_datagram(&self, conn: ConnId) -> usize {
         let registry = self.shared.registry.lock().unwrap_or_else(|e| e.into_inner());
-        registry
-            .get(&conn)
-            .and_then(|c| c.connection.max_datagram_size())
-            .map_or(0, |size| size.min(tsunagu_protocol::limits::MAX_DATAGRAM_BYTES))
+        registry.get(&conn).and_then(|c| c.connection.max_datagram_size()).map_or(0, |size| size.min(tsunagu_protocol::limits::MAX_DATAGRAM_BYTES))
     }
 
     fn send_datagram(&mut self, conn: ConnId, datagram: Vec<u8>) {
@@ -326,10 +323,11 @@ impl Admission {
         if self.buckets.len() > 4096 {
             self.buckets.retain(|_, bucket| now.saturating_sub(bucket.last_used()) < Duration::from_secs(60));
         }
-        self.buckets
-            .entry(key)
-            .or_insert_with(|| TokenBucket::full(NEW_CONNECTIONS_BURST, now))
-            .take(now, NEW_CONNECTIONS_PER_SECOND, NEW_CONNECTIONS_BURST)
+        self.buckets.entry(key).or_insert_with(|| TokenBucket::full(NEW_CONNECTIONS_BURST, now)).take(
+            now,
+            NEW_CONNECTIONS_PER_SECOND,
+            NEW_CONNECTIONS_BURST,
+        )
     }
 }
 

@@ -160,7 +160,8 @@ fn a_peer_that_stops_reading_is_closed_not_buffered() {
     let mut server = server("slow-reader");
     let mut client = QuicClient::connect(&invite(&server)).unwrap();
     client.send(Channel::Control, b"hello".to_vec());
-    let Some(ServerLinkEvent::Received(conn, _)) = wait_server(&mut server, Duration::from_secs(5), |e| matches!(e, ServerLinkEvent::Received(..))) else {
+    let Some(ServerLinkEvent::Received(conn, _)) = wait_server(&mut server, Duration::from_secs(5), |e| matches!(e, ServerLinkEvent::Received(..)))
+    else {
         panic!("the client never arrived");
     };
     // The client's app reads nothing while the server sends far more than
@@ -192,7 +193,10 @@ fn a_room_event_wakes_the_room_thread_and_a_control_frame_waits_for_its_tick() {
     let mut server = server("wake");
     let mut client = QuicClient::connect(&invite(&server)).unwrap();
     client.send(Channel::Control, b"hello".to_vec());
-    assert!(wait_server(&mut server, Duration::from_secs(5), |e| matches!(e, ServerLinkEvent::Received(_, LinkEvent::Frame(Channel::Control, _)))).is_some());
+    assert!(
+        wait_server(&mut server, Duration::from_secs(5), |e| matches!(e, ServerLinkEvent::Received(_, LinkEvent::Frame(Channel::Control, _))))
+            .is_some()
+    );
     // A control frame is read at the room's next tick: it does not end a wait.
     client.send(Channel::Control, b"later".to_vec());
     std::thread::sleep(Duration::from_millis(200));

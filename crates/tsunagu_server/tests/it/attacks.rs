@@ -14,7 +14,14 @@ use crate::harness::*;
 
 /// Keep opening connections from `ip` that never say Hello, holding up to
 /// `hold` at once, until `stop` (at most `attempts` connections).
-fn hold_slots(server: &TestServer, ip: IpAddr, hold: usize, attempts: usize, stop: Arc<AtomicBool>, opened: Arc<AtomicUsize>) -> std::thread::JoinHandle<()> {
+fn hold_slots(
+    server: &TestServer,
+    ip: IpAddr,
+    hold: usize,
+    attempts: usize,
+    stop: Arc<AtomicBool>,
+    opened: Arc<AtomicUsize>,
+) -> std::thread::JoinHandle<()> {
     let invite = server.invite(CODE);
     std::thread::spawn(move || {
         let mut held: Vec<QuicClient> = Vec::new();
@@ -40,10 +47,8 @@ fn strangers_holding_connections_from_two_addresses_do_not_keep_children_out() {
     let server = TestServer::start("slot-holders", 20);
     let stop = Arc::new(AtomicBool::new(false));
     let opened = Arc::new(AtomicUsize::new(0));
-    let attackers: Vec<_> = ["127.0.0.2", "127.0.0.3"]
-        .iter()
-        .map(|ip| hold_slots(&server, ip.parse().unwrap(), 40, 3000, stop.clone(), opened.clone()))
-        .collect();
+    let attackers: Vec<_> =
+        ["127.0.0.2", "127.0.0.3"].iter().map(|ip| hold_slots(&server, ip.parse().unwrap(), 40, 3000, stop.clone(), opened.clone())).collect();
     std::thread::sleep(Duration::from_millis(500));
     // Ten children join one after another while the strangers keep at it.
     let mut joined = 0;

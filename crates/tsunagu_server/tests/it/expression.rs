@@ -40,7 +40,12 @@ fn a_wave_a_stamp_and_a_line_reach_everyone_within_150_ms() {
     for gesture in [Gesture::Wave, Gesture::Clap, Gesture::Nod, Gesture::ThumbsUp] {
         delays.push(time_to_everyone(&mut peers, 0, ClientEvent::Gesture(gesture), |e| *e == RoomEvent::Gesture(ids[0], gesture)));
     }
-    delays.push(time_to_everyone(&mut peers, 0, ClientEvent::RaiseHand(true), |e| matches!(e, RoomEvent::PeerChanged(info) if info.id == ids[0] && info.hand_raised)));
+    delays.push(time_to_everyone(
+        &mut peers,
+        0,
+        ClientEvent::RaiseHand(true),
+        |e| matches!(e, RoomEvent::PeerChanged(info) if info.id == ids[0] && info.hand_raised),
+    ));
     for stamp in [Stamp::Heart, Stamp::Star, Stamp::Tanabata] {
         delays.push(time_to_everyone(&mut peers, 1, ClientEvent::Stamp(stamp), |e| *e == RoomEvent::Stamp(ids[1], stamp)));
     }
@@ -57,7 +62,11 @@ fn a_wave_a_stamp_and_a_line_reach_everyone_within_150_ms() {
     assert!(wait_until(&mut [&mut late], Duration::from_secs(5), |ps| ps[0].present() == 3));
     assert!(late.core.room().peers().any(|p| p.id == ids[0] && p.hand_raised), "a newcomer does not see the raised hand");
     waver.core.send_event(ClientEvent::RaiseHand(false));
-    assert!(wait_until(&mut [&mut waver, &mut late], Duration::from_secs(2), |ps| ps[1].core.room().peers().any(|p| p.id == ids[0] && !p.hand_raised)));
+    assert!(wait_until(&mut [&mut waver, &mut late], Duration::from_secs(2), |ps| ps[1]
+        .core
+        .room()
+        .peers()
+        .any(|p| p.id == ids[0] && !p.hand_raised)));
 }
 
 #[test]
@@ -79,7 +88,12 @@ fn the_server_refuses_chat_that_breaks_the_rules_and_floods_with_a_reason() {
     for n in 0..10 {
         writer.core.send_event(ClientEvent::Chat(format!("{n}")));
     }
-    assert!(wait_until(&mut [&mut writer, &mut reader], Duration::from_secs(2), |ps| ps[0].events.iter().filter(|e| **e == refusal(RefusalReason::TooFast)).count() >= 7));
+    assert!(wait_until(&mut [&mut writer, &mut reader], Duration::from_secs(2), |ps| ps[0]
+        .events
+        .iter()
+        .filter(|e| **e == refusal(RefusalReason::TooFast))
+        .count()
+        >= 7));
     std::thread::sleep(Duration::from_millis(100));
     reader.pump();
     let heard = reader.events.iter().filter(|e| matches!(e, RoomEvent::Chat(..))).count();

@@ -126,7 +126,10 @@ fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
     sakura.core.send_event(ClientEvent::Grab(0));
     sakura.core.send_event(ClientEvent::Release(0, tsunagu_protocol::QuantVec([0, 3000, 0])));
     assert!(wait_until(&mut [&mut sakura, &mut hanako], Duration::from_secs(2), |ps| ps[1].events.iter().any(|e| matches!(e, RoomEvent::Chat(..)))));
-    assert!(wait_until(&mut [&mut sakura, &mut hanako], Duration::from_secs(2), |ps| ps[0].events.iter().any(|e| matches!(e, RoomEvent::WishHung(..)))));
+    assert!(wait_until(&mut [&mut sakura, &mut hanako], Duration::from_secs(2), |ps| ps[0]
+        .events
+        .iter()
+        .any(|e| matches!(e, RoomEvent::WishHung(..)))));
     assert!(!hanako.core.take_voice().is_empty(), "the voice did not get through");
     // Crafted frames that carry text into a careless log.
     let crafted: [Vec<u8>; 3] = [
@@ -146,7 +149,11 @@ fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
     let mut staff = Peer::join(&staff_invite, "staff");
     assert!(wait_until(&mut [&mut staff], Duration::from_secs(5), |ps| ps[0].core.room().invites().is_some()));
     staff.core.send_event(ClientEvent::NewInvites);
-    assert!(wait_until(&mut [&mut staff], Duration::from_secs(3), |ps| ps[0].core.room().invites().is_some_and(|c| c.participant != invite.room_code)));
+    assert!(wait_until(&mut [&mut staff], Duration::from_secs(3), |ps| ps[0]
+        .core
+        .room()
+        .invites()
+        .is_some_and(|c| c.participant != invite.room_code)));
     let new_codes = staff.core.room().invites().cloned().unwrap();
     staff.core.leave();
     staff.pump();

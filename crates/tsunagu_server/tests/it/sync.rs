@@ -95,10 +95,7 @@ fn a_rogue_client_is_thrown_out_while_the_others_stay_in_sync() {
             }
         }
     });
-    let thrown_out = matches!(
-        rogue_end,
-        Some(LinkEnd::Reason(CloseReason::ProtocolViolation | CloseReason::RateLimited))
-    );
+    let thrown_out = matches!(rogue_end, Some(LinkEnd::Reason(CloseReason::ProtocolViolation | CloseReason::RateLimited)));
     eprintln!("rogue: {rogue_end:?} after {sent_datagrams} datagrams and {sent_frames} frames; others' worst error {:.4} m", follow.worst_error);
     assert!(thrown_out, "the rogue client was not closed with a reason: {rogue_end:?}");
     assert!(follow.worst_error <= 0.05, "sync suffered: {:.3} m", follow.worst_error);
@@ -140,7 +137,8 @@ fn a_lossy_jittery_ward_network_still_converges_smoothly() {
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    let states: Vec<String> = peers.iter().map(|p| format!("id {:?}, sees {}, {} snapshots, ended {:?}", p.id(), p.present(), p.snapshots_seen(), p.ended())).collect();
+    let states: Vec<String> =
+        peers.iter().map(|p| format!("id {:?}, sees {}, {} snapshots, ended {:?}", p.id(), p.present(), p.snapshots_seen(), p.ended())).collect();
     assert!(all_in, "three clients did not join through the lossy link ({joins_again} joined again): {states:?}");
     eprintln!("lossy: all in after {:?}, {joins_again} joined again", start.elapsed());
     let [mut a, mut b, mut c]: [Peer; 3] = peers.try_into().unwrap_or_else(|_| unreachable!("three peers"));

@@ -41,27 +41,13 @@ struct Heard {
 /// and its own open microphone hears its speakers through a small room.
 fn speak_and_listen(name: &str, loss: f64) -> Heard {
     let server = TestServer::start(name, 8);
-    let relay = LossyRelay::start(
-        server.addr,
-        loss,
-        Duration::from_millis(10),
-        Duration::from_millis(5),
-        7,
-    );
+    let relay = LossyRelay::start(server.addr, loss, Duration::from_millis(10), Duration::from_millis(5), 7);
     let mut via_relay = server.invite(CODE);
     via_relay.port = relay.addr().port();
     let mut speaker = Peer::join(&via_relay, "S");
-    assert!(wait_until(
-        &mut [&mut speaker],
-        Duration::from_secs(5),
-        |ps| ps[0].id().is_some()
-    ));
+    assert!(wait_until(&mut [&mut speaker], Duration::from_secs(5), |ps| ps[0].id().is_some()));
     let mut listener = Peer::join(&server.invite(CODE), "L");
-    assert!(wait_until(
-        &mut [&mut speaker, &mut listener],
-        Duration::from_secs(5),
-        |ps| ps.iter().all(|p| p.present() == 1)
-    ));
+    assert!(wait_until(&mut [&mut speaker, &mut listener], Duration::from_secs(5), |ps| ps.iter().all(|p| p.present() == 1)));
     // The first to join stands at x = 0, the second at x = −1.2 (both z = 1.8, facing −Z).
     let (speaker_at, listener_at) = (Vec3::new(0.0, 0.0, 1.8), Vec3::new(-1.2, 0.0, 1.8));
     speaker.send_pose(pose_at(speaker_at));
@@ -89,9 +75,7 @@ fn speak_and_listen(name: &str, loss: f64) -> Heard {
     };
     let started = Instant::now();
     for i in 0..frames {
-        std::thread::sleep(
-            (started + FRAME_DURATION * i as u32).saturating_duration_since(Instant::now()),
-        );
+        std::thread::sleep((started + FRAME_DURATION * i as u32).saturating_duration_since(Instant::now()));
         let mut mic = [0.0f32; FRAME_SAMPLES];
         if let Some(piece) = speech.get(i * FRAME_SAMPLES..(i + 1) * FRAME_SAMPLES) {
             mic.copy_from_slice(piece);
@@ -121,21 +105,14 @@ fn speak_and_listen(name: &str, loss: f64) -> Heard {
             heard.listener_sent_at.push(i);
         }
         heard.echo_in_mic.extend_from_slice(&echo_frame);
-        heard
-            .echo_sent_on
-            .extend_from_slice(listener_chain.processed());
+        heard.echo_sent_on.extend_from_slice(listener_chain.processed());
     }
     heard
 }
 
 fn check(heard: &Heard, loss: f64, least_similarity: f64, least_delivered: f64) {
     let speech = speech();
-    let mono: Vec<f32> = heard
-        .left
-        .iter()
-        .zip(&heard.right)
-        .map(|(l, r)| (l + r) / 2.0)
-        .collect();
+    let mono: Vec<f32> = heard.left.iter().zip(&heard.right).map(|(l, r)| (l + r) / 2.0).collect();
     // Against the phrase itself: the canceller's filters and Opus change the
     // waveform on purpose (the sender's chain alone measures about 0.77).
     let (lag, whole) = align(&speech, &mono, 48_000 / 2);
@@ -147,15 +124,8 @@ fn check(heard: &Heard, loss: f64, least_similarity: f64, least_delivered: f64) 
     let latency_ms = transport_lag as f64 / 48.0;
     // The canceller's first two seconds of far-end speech are its to learn the room.
     let converged = 3 * 48_000;
-    let sent_back = heard
-        .listener_sent_at
-        .iter()
-        .filter(|&&i| i * FRAME_SAMPLES >= converged)
-        .count();
-    let erle = attenuation_db(
-        &heard.echo_in_mic[converged..],
-        &heard.echo_sent_on[converged..],
-    );
+    let sent_back = heard.listener_sent_at.iter().filter(|&&i| i * FRAME_SAMPLES >= converged).count();
+    let erle = attenuation_db(&heard.echo_in_mic[converged..], &heard.echo_sent_on[converged..]);
     eprintln!(
         "voice at {:.0}% loss: similarity to the phrase {similarity:.3} per half second ({whole:.3} as a whole), to what was sent {delivered:.3}, {latency_ms:.1} ms after it was sent; \
          left {:.1} dB, right {:.1} dB; the listener's echo {erle:.1} dB quieter, {} frames sent back ({sent_back} after 3 s)",
@@ -164,39 +134,15 @@ fn check(heard: &Heard, loss: f64, least_similarity: f64, least_delivered: f64) 
         rms_db(&heard.right),
         heard.listener_sent_at.len(),
     );
-    assert!(
-        heard.frames_spoken > 200,
-        "only {} frames were sent",
-        heard.frames_spoken
-    );
-    assert!(
-        similarity >= least_similarity,
-        "at {:.0}% loss the output correlates {similarity:.3} with the phrase",
-        loss * 100.0
-    );
-    assert!(
-        delivered >= least_delivered,
-        "at {:.0}% loss the output correlates {delivered:.3} with what was sent",
-        loss * 100.0
-    );
-    assert!(
-        latency_ms < 150.0,
-        "{latency_ms:.1} ms from the speaker's mic to the listener's speakers on loopback"
-    );
+    assert!(heard.frames_spoken > 200, "only {} frames were sent", heard.frames_spoken);
+    assert!(similarity >= least_similarity, "at {:.0}% loss the output correlates {similarity:.3} with the phrase", loss * 100.0);
+    assert!(delivered >= least_delivered, "at {:.0}% loss the output correlates {delivered:.3} with what was sent", loss * 100.0);
+    assert!(latency_ms < 150.0, "{latency_ms:.1} ms from the speaker's mic to the listener's speakers on loopback");
     // The speaker stands to the listener's right.
-    assert!(
-        rms_db(&heard.right) > rms_db(&heard.left) + 3.0,
-        "the voice is not on the right"
-    );
+    assert!(rms_db(&heard.right) > rms_db(&heard.left) + 3.0, "the voice is not on the right");
     // The listener's open mic does not send the room back.
-    assert!(
-        erle >= 20.0,
-        "the listener's echo is only {erle:.1} dB quieter"
-    );
-    assert!(
-        sent_back <= 5,
-        "the listener sent {sent_back} frames of echo back after the canceller converged"
-    );
+    assert!(erle >= 20.0, "the listener's echo is only {erle:.1} dB quieter");
+    assert!(sent_back <= 5, "the listener sent {sent_back} frames of echo back after the canceller converged");
 }
 
 #[test]
