@@ -78,37 +78,56 @@ fn every_source_file_says_what_it_is_for() {
     }
 }
 
+/// The message ids a locale file defines.
+fn locale_ids(language: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join(format!("assets/locales/{language}/main.ftl"))).expect("locale file");
+    text.lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_lowercase()))
+        .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim().to_owned()))
+        .collect()
+}
+
+/// Whether `text` has the shape of a message id: lower-case words and digits
+/// joined by hyphens (`hud-slow-down`).
+fn looks_like_an_id(text: &str) -> bool {
+    text.contains('-') && text.split('-').all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+}
+
+/// Literals of an id's shape that are not message ids, each with where it is.
+const NOT_MESSAGE_IDS: &[&str] = &[
+    // screenshot.rs: the file name of the wrist menu's picture (room-wrist-menu.png).
+    "wrist-menu",
+];
+
+/// Checked from the code, not from a list: every string literal in the
+/// client that has the shape of a message id and begins with a word the
+/// locales use for ids (`hud`, `staff`, `tell`, …) is a message id, and
+/// must be defined in Japanese and in English; and the two files define the
+/// same ids.
 #[test]
-fn every_message_id_used_in_code_exists_in_the_locales() {
-    let ja = std::fs::read_to_string(root().join("assets/locales/ja/main.ftl")).expect("ja locale");
-    let defined: Vec<&str> = ja.lines().filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim())).collect();
+fn every_message_id_used_in_code_exists_in_both_locales() {
+    let (ja, en) = (locale_ids("ja"), locale_ids("en"));
+    for id in &ja {
+        assert!(en.contains(id), "assets/locales/en/main.ftl lacks '{id}'");
+    }
+    for id in &en {
+        assert!(ja.contains(id), "assets/locales/ja/main.ftl lacks '{id}'");
+    }
+    let first_words: std::collections::HashSet<&str> = ja.iter().filter_map(|id| id.split('-').next()).collect();
     let mut used = Vec::new();
-    for file in all_sources().into_iter().filter(|f| f.to_string_lossy().contains("tsunagu_client")) {
+    let client_sources = all_sources().into_iter().filter(|f| f.to_string_lossy().contains("tsunagu_client/") || f.starts_with(root().join("src")));
+    for file in client_sources {
         let text = std::fs::read_to_string(&file).expect("read");
-        for marker in [
-            "Localized(\"",
-            "get(settings.language, \"",
-            "get_with(settings.language, \"",
-            "\"join-error-",
-            "\"invite-error",
-            "\"status-",
-            "\"hud-",
-            "\"start-",
-        ] {
-            for piece in text.split(marker).skip(1) {
-                let key = piece.split('"').next().unwrap_or_default();
-                let key = match marker.strip_prefix('"') {
-                    Some(prefix) => format!("{prefix}{key}"),
-                    None => key.to_owned(),
-                };
-                if !key.is_empty() {
-                    used.push((key, file.clone()));
-                }
+        // Every other piece between double quotes is a string literal's text
+        // (good enough for ids, which hold no quotes).
+        for literal in text.split('"').skip(1).step_by(2) {
+            if looks_like_an_id(literal) && literal.split('-').next().is_some_and(|w| first_words.contains(w)) && !NOT_MESSAGE_IDS.contains(&literal) {
+                used.push((literal.to_owned(), file.clone()));
             }
         }
     }
-    assert!(used.len() > 10, "found only {} message ids in the client", used.len());
-    for (key, file) in used {
-        assert!(defined.contains(&key.as_str()), "{} uses '{key}', which assets/locales/ja/main.ftl does not define", file.display());
+    assert!(used.len() > 150, "found only {} message ids in the client", used.len());
+    for (id, file) in used {
+        assert!(ja.contains(&id), "{} uses '{id}', which the locales do not define", file.display());
     }
 }
