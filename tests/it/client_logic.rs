@@ -174,3 +174,14 @@ fn a_bubble_under_a_card_moves_beside_it() {
     let everything = Rect::new(0.0, 0.0, 1280.0, 720.0);
     assert_eq!(clear_of_cards(bubble(10.0, 10.0), &[everything], screen), bubble(10.0, 10.0));
 }
+
+#[test]
+fn every_gesture_has_a_key_of_its_own_and_none_takes_the_hands() {
+    use tsunagu_client::expression::{HAND_KEY, gesture_row};
+    let rows: Vec<_> = tsunagu_protocol::Gesture::ALL.iter().map(|g| gesture_row(*g)).collect();
+    for (n, row) in rows.iter().enumerate() {
+        assert_ne!(row.key, HAND_KEY.0, "{row:?} takes the raise-hand key");
+        assert!(rows[n + 1..].iter().all(|other| other.key != row.key && other.key_label != row.key_label), "{row:?} shares its key");
+        assert!(rows[n + 1..].iter().all(|other| other.message != row.message), "{row:?} shares its name");
+    }
+}

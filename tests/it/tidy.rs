@@ -121,7 +121,8 @@ fn every_message_id_used_in_code_exists_in_both_locales() {
         // Every other piece between double quotes is a string literal's text
         // (good enough for ids, which hold no quotes).
         for literal in text.split('"').skip(1).step_by(2) {
-            if looks_like_an_id(literal) && literal.split('-').next().is_some_and(|w| first_words.contains(w)) && !NOT_MESSAGE_IDS.contains(&literal) {
+            if looks_like_an_id(literal) && literal.split('-').next().is_some_and(|w| first_words.contains(w)) && !NOT_MESSAGE_IDS.contains(&literal)
+            {
                 used.push((literal.to_owned(), file.clone()));
             }
         }

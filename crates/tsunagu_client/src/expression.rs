@@ -59,16 +59,41 @@ pub fn stamp_path(stamp: Stamp) -> &'static str {
     }
 }
 
-/// The locale key of each gesture's button.
-pub fn gesture_key(gesture: Gesture) -> &'static str {
+/// How the client offers one gesture: the key that plays it, the label of
+/// that key on its button, and the button's message id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GestureRow {
+    /// The key that plays it.
+    pub key: KeyCode,
+    /// That key, as its button shows it.
+    pub key_label: &'static str,
+    /// The message id of its name.
+    pub message: &'static str,
+}
+
+/// The key that raises or lowers my hand (after the gestures' keys).
+pub const HAND_KEY: (KeyCode, &str) = (KeyCode::Digit7, "7");
+
+/// Every gesture's row: the one place the client lists gestures. A new
+/// `Gesture` is its variant (and `Gesture::ALL`), its row here (this match
+/// does not compile without it, so it cannot go without a key), its motion in
+/// `tsunagu_sim::animate`, and its locale lines; the bar, the keys and the
+/// wrist menu follow. A test checks that no two keys are the same.
+pub fn gesture_row(gesture: Gesture) -> GestureRow {
+    let row = |key, key_label, message| GestureRow { key, key_label, message };
     match gesture {
-        Gesture::Wave => "gesture-wave",
-        Gesture::Clap => "gesture-clap",
-        Gesture::Nod => "gesture-nod",
-        Gesture::HeadShake => "gesture-head-shake",
-        Gesture::ThumbsUp => "gesture-thumbs-up",
-        Gesture::HeartHands => "gesture-heart-hands",
+        Gesture::Wave => row(KeyCode::Digit1, "1", "gesture-wave"),
+        Gesture::Clap => row(KeyCode::Digit2, "2", "gesture-clap"),
+        Gesture::Nod => row(KeyCode::Digit3, "3", "gesture-nod"),
+        Gesture::HeadShake => row(KeyCode::Digit4, "4", "gesture-head-shake"),
+        Gesture::ThumbsUp => row(KeyCode::Digit5, "5", "gesture-thumbs-up"),
+        Gesture::HeartHands => row(KeyCode::Digit6, "6", "gesture-heart-hands"),
     }
+}
+
+/// The message id of a gesture's name.
+pub fn gesture_key(gesture: Gesture) -> &'static str {
+    gesture_row(gesture).message
 }
 
 /// A button of the expression bar.
@@ -126,14 +151,14 @@ fn build_bar(mut commands: Commands, font: Res<UiFont>, images: Res<StampImages>
         ))
         .with_children(|bar| {
             bar.spawn(Node { column_gap: Val::Px(6.0), ..default() }).with_children(|row| {
-                for (n, gesture) in Gesture::ALL.into_iter().enumerate() {
+                for gesture in Gesture::ALL {
                     row.spawn((Button, ExpressionButton::Gesture(gesture), button_node(), BackgroundColor(palette::BUTTON))).with_children(|b| {
-                        b.spawn(ui_text(&font, format!("{} ", n + 1), 13.0, palette::INK_SOFT));
+                        b.spawn(ui_text(&font, format!("{} ", gesture_row(gesture).key_label), 13.0, palette::INK_SOFT));
                         b.spawn((ui_text(&font, "", 16.0, palette::INK), Localized(gesture_key(gesture))));
                     });
                 }
                 row.spawn((Button, ExpressionButton::Hand, button_node(), BackgroundColor(palette::ACCENT))).with_children(|b| {
-                    b.spawn(ui_text(&font, "7 ", 13.0, Color::WHITE));
+                    b.spawn(ui_text(&font, format!("{} ", HAND_KEY.1), 13.0, Color::WHITE));
                     b.spawn((HandLabel, ui_text(&font, "", 16.0, Color::WHITE), Localized("hand-raise")));
                 });
             });
@@ -169,13 +194,12 @@ fn my_hand_raised(connection: &Connection) -> bool {
 }
 
 fn expression_keys(keys: Res<ButtonInput<KeyCode>>, connection: Option<Res<Connection>>, mut send: MessageWriter<SendRoomEvent>) {
-    const DIGITS: [KeyCode; 6] = [KeyCode::Digit1, KeyCode::Digit2, KeyCode::Digit3, KeyCode::Digit4, KeyCode::Digit5, KeyCode::Digit6];
-    for (key, gesture) in DIGITS.into_iter().zip(Gesture::ALL) {
-        if keys.just_pressed(key) {
+    for gesture in Gesture::ALL {
+        if keys.just_pressed(gesture_row(gesture).key) {
             send.write(SendRoomEvent(ClientEvent::Gesture(gesture)));
         }
     }
-    if keys.just_pressed(KeyCode::Digit7)
+    if keys.just_pressed(HAND_KEY.0)
         && let Some(connection) = connection
     {
         send.write(SendRoomEvent(ClientEvent::RaiseHand(!my_hand_raised(&connection))));

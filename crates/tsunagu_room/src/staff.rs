@@ -15,7 +15,11 @@ use tsunagu_protocol::{
     ClientEvent, Concern, NicknameProblem, PeerId, Refusal, RefusalReason, Role, ServerEvent, StaffNotice, chat_problem, normalize_chat,
 };
 
-use crate::{Member, Removal, Room, codes};
+use bevy_math::Vec3;
+use tsunagu_protocol::AvatarPose;
+use tsunagu_sim::pose::{from_wire, to_wire};
+
+use crate::{Member, PLACED_FOR, Removal, Room, codes};
 
 /// Who is told something the room decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -268,5 +272,31 @@ impl Room {
             told.push((Audience::Staff, ServerEvent::StaffNotice(StaffNotice::WaitingRoomAfterRemoval)));
         }
         told
+    }
+
+    /// Stand `people` around in front of `by`, facing them: one in front, more
+    /// on an arc 1.3 m away. Each is held there for [`PLACED_FOR`] while their
+    /// client learns of it (`MovedTo`).
+    fn gather(&mut self, by: PeerId, people: &[PeerId], now: Duration) {
+        let Some(host) = self.members.get(&by) else { return };
+        let (centre, rotation) = from_wire(host.pose.body);
+        let forward = rotation * Vec3::NEG_Z;
+        self.moves.clear();
+        for (n, id) in people.iter().enumerate() {
+            // 0, then alternately right and left of straight ahead, 25° apart.
+            let step = n.div_ceil(2) as f32 * if n % 2 == 1 { 1.0 } else { -1.0 };
+            let direction = bevy_math::Quat::from_rotation_y(step * 25f32.to_radians()) * forward;
+            let spot = self.layout.clamp_walkable(centre + direction * 1.3, tsunagu_sim::motion::AVATAR_RADIUS);
+            let facing_host = tsunagu_sim::motion::facing(centre - spot);
+            let Some(member) = self.members.get_mut(id) else { continue };
+            let (_, head_rotation) = from_wire(member.pose.head);
+            member.pose = AvatarPose {
+                body: to_wire(spot, facing_host),
+                head: to_wire(spot + Vec3::Y * tsunagu_sim::motion::EYE_HEIGHT, head_rotation),
+                hands: None,
+            };
+            member.placed_until = Some(now + PLACED_FOR);
+            self.moves.push((*id, member.pose.body));
+        }
     }
 }

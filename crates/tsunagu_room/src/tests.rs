@@ -1,6 +1,9 @@
 //! The room's rules, one at a time, without a server.
 use super::*;
-use tsunagu_protocol::{ClientEvent, Refusal, RefusalReason};
+use bevy_math::Vec3;
+use tsunagu_protocol::{ClientEvent, PROTOCOL_VERSION, PoseFrame, Refusal, RefusalReason, RejectReason};
+use tsunagu_sim::motion::MAX_SPEED;
+use tsunagu_sim::pose::{from_wire, to_wire};
 
 fn room(capacity: usize) -> Room {
     Room::new(RoomConfig { code: "sakura".into(), facilitator_code: "sakura-staff".into(), capacity })
