@@ -1,5 +1,6 @@
 //! The one integration-test binary of the `tsunagu` package (each file in
 //! `tests/` would be its own binary linking all of Bevy; modules keep it to one).
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
 
 mod adapter;
 mod cli;

@@ -133,6 +133,7 @@ fn tempfile_in(dir: &Path) -> std::io::Result<PathBuf> {
 }
 
 #[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 

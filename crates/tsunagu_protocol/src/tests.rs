@@ -1,4 +1,5 @@
 //! Round trips, pinned wire bytes, and hostile input.
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
 
 use proptest::prelude::*;
 

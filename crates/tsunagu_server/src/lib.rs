@@ -7,26 +7,33 @@
 //! stepper and tests full control of time with nothing to schedule.
 
 pub mod codes;
+mod codes_keeper;
 pub mod embedded;
+mod joining;
+mod sending;
 pub mod stats;
+mod telling;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use tsunagu_net::limits::TrafficWindow;
 use tsunagu_net::{Channel, ConnId, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks, arrival_on_clock};
-use tsunagu_protocol::delta::{MAX_BASE_AGE_TICKS, View, ViewHistory, avatar_bits, encode_avatars, encode_objects, object_bits};
+use tsunagu_protocol::delta::ViewHistory;
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use tsunagu_protocol::{
     ClientControl, ClientDatagram, ClientEvent, CloseReason, EventKind, PROTOCOL_VERSION, PeerId, Refusal, RefusalReason, RejectReason,
-    ServerControl, ServerDatagram, ServerEvent, Snapshot, VoiceFrame, Welcome, decode, encode, hello_version,
+    ServerControl, ServerDatagram, ServerEvent, VoiceFrame, decode, encode, hello_version,
 };
-use tsunagu_room::interest::{Interest, SnapshotFrame};
+use tsunagu_room::interest::Interest;
 use tsunagu_room::limits::TRAFFIC;
 use tsunagu_room::voice::VoiceOutcome;
-use tsunagu_room::{Admission, Audience, PoseOutcome, Room, RoomConfig, Told, seq_is_newer};
+use tsunagu_room::{PoseOutcome, Room, RoomConfig, seq_is_newer};
 // Room codes are the room's business; the server and its tests name them from here too.
 pub use tsunagu_room::codes::{CODE_ALPHABET, CODE_CHARS, fresh_room_config, new_room_code};
+
+use crate::codes_keeper::CodesKeeper;
+pub use crate::codes_keeper::CodesSaver;
 
 /// Snapshots per second.
 pub const TICK_RATE_HZ: u8 = 30;
@@ -100,47 +107,6 @@ pub struct RoomServer<L: ServerLinks> {
     /// Keeps the rooms' codes when a facilitator changes them (the binary
     /// writes them to its codes file), on a thread of its own.
     codes_keeper: Option<CodesKeeper>,
-}
-
-/// Called with every room's setup after a facilitator gave a room new codes;
-/// an `Err` says why they could not be kept (the facilitators are told).
-/// It runs on a thread of its own: a slow or full disk, or a terminal
-/// nobody reads, never holds up the room.
-pub type CodesSaver = Box<dyn FnMut(&[RoomConfig]) -> Result<(), String> + Send>;
-
-/// The thread that runs the [`CodesSaver`]: the room sends it what to keep
-/// (and which room asked), and reads back what failed.
-struct CodesKeeper {
-    to_keep: Option<std::sync::mpsc::Sender<(usize, Vec<RoomConfig>)>>,
-    failed: std::sync::mpsc::Receiver<usize>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for CodesKeeper {
-    /// What was handed over is written before the server goes: nothing lost.
-    fn drop(&mut self) {
-        self.to_keep = None;
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl CodesKeeper {
-    fn start(mut saver: CodesSaver) -> CodesKeeper {
-        let (to_keep, requests) = std::sync::mpsc::channel::<(usize, Vec<RoomConfig>)>();
-        let (report, failed) = std::sync::mpsc::channel();
-        let spawned = std::thread::Builder::new().name("tsunagu-codes".into()).spawn(move || {
-            for (room, configs) in requests {
-                if let Err(why) = saver(&configs) {
-                    tracing::error!("could not save the new invites: {why}");
-                    let _ = report.send(room);
-                }
-            }
-        });
-        let thread = spawned.map_err(|e| tracing::error!("could not start the thread that keeps the codes: {e}")).ok();
-        CodesKeeper { to_keep: Some(to_keep), failed, thread }
-    }
 }
 
 /// How a connection's member goes.
@@ -392,147 +358,6 @@ impl<L: ServerLinks> RoomServer<L> {
         }
     }
 
-    fn on_hello(&mut self, conn: ConnId, hello: &tsunagu_protocol::Hello, now: Duration) {
-        if !matches!(self.conns.get(&conn).map(|c| c.state), Some(ConnState::AwaitingHello { .. })) {
-            return self.violation(conn, "a second Hello");
-        }
-        let room = match self.rooms.iter().position(|r| r.has_code(&hello.room_code)) {
-            _ if self.shutting_down => return self.refuse(conn, RejectReason::ServerShuttingDown),
-            None if self.closed_codes.iter().any(|c| c.eq_ignore_ascii_case(&hello.room_code)) => return self.refuse(conn, RejectReason::RoomClosed),
-            None => return self.refuse(conn, RejectReason::WrongRoomCode),
-            Some(room) => room,
-        };
-        let address = self.links.address_key(conn);
-        match self.rooms[room].wait_if_needed(hello, address) {
-            Ok(None) => self.join(conn, room, hello, now),
-            Ok(Some(ticket)) => {
-                tracing::info!(room, ticket, "waiting to be let in");
-                if let Some(c) = self.conns.get_mut(&conn) {
-                    c.state = ConnState::Waiting { room, ticket };
-                }
-                self.send_frame(conn, Channel::Control, &ServerControl::Waiting);
-                let waiting = self.rooms[room].waiting_people();
-                self.tell_facilitators(room, &waiting);
-            }
-            Err(reason) => self.refuse(conn, reason),
-        }
-    }
-
-    /// Let a connection whose Hello named `room` in, if the room's rules do.
-    fn join(&mut self, conn: ConnId, room: usize, hello: &tsunagu_protocol::Hello, now: Duration) {
-        let address = self.links.address_key(conn);
-        let admitted = self.rooms[room].admit(hello, address, now, rand::random()).map(|(m, how)| (room, m.info.clone(), m.pose.body, m.resume, how));
-        let (room, info, spawn, resume, how) = match admitted {
-            Ok(admitted) => admitted,
-            Err(reason) => return self.refuse(conn, reason),
-        };
-        self.reconnecting.retain(|(r, id, _)| !(*r == room && *id == info.id));
-        if how == Admission::Replaced {
-            // The member's old connection is stale (the client gave up on it):
-            // drop it quietly; nobody sees them leave or arrive.
-            let stale: Vec<ConnId> = self
-                .conns
-                .iter()
-                .filter(|(c, s)| **c != conn && matches!(s.state, ConnState::Member { room: r, id } if r == room && id == info.id))
-                .map(|(c, _)| *c)
-                .collect();
-            for old in stale {
-                self.conns.remove(&old);
-                self.links.close(old, CloseReason::Reconnecting);
-            }
-        }
-        let welcome = Welcome {
-            your_id: info.id,
-            role: info.role,
-            tick_rate_hz: TICK_RATE_HZ,
-            spawn,
-            peers: self.rooms[room].peers_except(info.id),
-            resume,
-            resumed: how != Admission::Fresh,
-            play: self.rooms[room].play().state(),
-        };
-        tracing::info!(room, session = info.id.0, role = ?info.role, admission = ?how, "joined");
-        if let Some(c) = self.conns.get_mut(&conn) {
-            c.state = ConnState::Member { room, id: info.id };
-        }
-        self.send_frame(conn, Channel::Control, &ServerControl::Welcome(welcome));
-        if self.rooms[room].is_locked() {
-            self.send_frame(conn, Channel::Events, &ServerEvent::RoomLocked(true));
-        }
-        if self.rooms[room].has_waiting_room() {
-            self.send_frame(conn, Channel::Events, &ServerEvent::WaitingRoom(true));
-        }
-        if how != Admission::Fresh {
-            // Back in: how the room has them now (muted while away, say).
-            self.send_frame(conn, Channel::Events, &ServerEvent::PeerChanged(info.clone()));
-        }
-        if info.role == tsunagu_protocol::Role::Facilitator {
-            self.brief_facilitator(conn, room);
-        }
-        match how {
-            // Others already know them; their name or look may have changed.
-            Admission::Replaced => self.broadcast_event(room, &ServerEvent::PeerChanged(info.clone()), Some(info.id)),
-            Admission::Fresh | Admission::Returned => self.broadcast_event(room, &ServerEvent::PeerJoined(info.clone()), Some(info.id)),
-        }
-    }
-
-    fn refuse(&mut self, conn: ConnId, reason: RejectReason) {
-        tracing::info!(connection = conn, ?reason, "join refused");
-        self.send_frame(conn, Channel::Control, &ServerControl::Rejected(reason));
-        self.links.close(conn, CloseReason::Refused);
-        // However a connection ends, it leaves the waiting list too.
-        self.forget(conn, Leaving::Gone);
-    }
-
-    /// Each client gets the avatars the room's interest rules say it is due,
-    /// each coded against the newest view the client acknowledged.
-    fn send_snapshots(&mut self) {
-        let tick = self.tick;
-        let empty = View::default();
-        for (conn, c) in &mut self.conns {
-            let ConnState::Member { room, id: viewer } = c.state else { continue };
-            // What this connection's path takes, not what we wish it took.
-            let frame = SnapshotFrame { tick_rate_hz: TICK_RATE_HZ, max_bytes: self.links.max_datagram(*conn), overhead: SNAPSHOT_OVERHEAD };
-            if frame.max_bytes <= SNAPSHOT_OVERHEAD {
-                continue;
-            }
-            let (base_ago, base) = match c.acked.filter(|a| tick.wrapping_sub(*a) <= MAX_BASE_AGE_TICKS) {
-                Some(acked) => match c.views.get(acked) {
-                    Some(view) => (tick.wrapping_sub(acked), view),
-                    None => (0, &empty),
-                },
-                None => (0, &empty),
-            };
-            // Things the client does not hold as they are now; at rest, none.
-            let moved = self.rooms[room]
-                .play()
-                .objects()
-                .iter()
-                .filter(|state| base.object(state.id) != Some(&state.pose))
-                .map(|state| (*state, object_bits(base, tick, state) as usize))
-                .collect();
-            let Some(due) = c.interest.select(&self.rooms[room], viewer, tick, frame, moved, |state| avatar_bits(base, tick, state) as usize) else {
-                continue;
-            };
-            let view = base.then_with(tick, &due.avatars, &due.objects);
-            let snapshot = Snapshot {
-                tick,
-                base_ago: u8::try_from(base_ago).unwrap_or(0),
-                count: u8::try_from(due.avatars.len()).unwrap_or(u8::MAX),
-                poses: encode_avatars(base, tick, &due.avatars),
-                objects: encode_objects(base, tick, &due.objects),
-            };
-            match encode(&ServerDatagram::Snapshot(snapshot), frame.max_bytes) {
-                Ok(bytes) => {
-                    c.interest.spend(bytes.len());
-                    c.views.record(tick, view);
-                    self.links.send_datagram(*conn, bytes);
-                }
-                Err(_) => tracing::error!("a snapshot did not fit a datagram"),
-            }
-        }
-    }
-
     fn send_frame<T: serde::Serialize>(&mut self, conn: ConnId, channel: Channel, msg: &T) {
         match encode(msg, MAX_FRAME_BYTES) {
             Ok(bytes) => self.links.send(conn, channel, bytes),
@@ -549,168 +374,6 @@ impl<L: ServerLinks> RoomServer<L> {
         for (conn, id) in members_in(&self.conns, room) {
             if listeners.contains(&id) {
                 self.links.send_datagram(conn, bytes.clone());
-            }
-        }
-    }
-
-    /// Tell whom the room said what an applied event changed, then do what
-    /// only the server can: close a removed person's connections, close
-    /// everyone when the meetup ends, brief someone made staff, keep new
-    /// codes, admit or turn away waiting people.
-    fn carry_out(&mut self, room: usize, event: &ClientEvent, told: Told, now: Duration) {
-        if let ClientEvent::Remove(target) = event {
-            // The room has let them go already: closing tells no one twice.
-            for conn in self.conns_of(room, *target) {
-                self.close(conn, CloseReason::Removed);
-            }
-            self.reconnecting.retain(|(r, id, _)| !(*r == room && id == target));
-            tracing::info!(room, session = target.0, "removed by a facilitator");
-        }
-        if let ClientEvent::NewInvites = event {
-            tracing::info!(room, "a facilitator gave the room new invites");
-            self.save_codes(room);
-        }
-        for (audience, outcome) in &told {
-            self.tell(room, *audience, outcome);
-        }
-        match event {
-            // Everyone goes, with a kind goodbye; nobody's place is kept, and
-            // nobody still waiting is let in.
-            ClientEvent::EndMeetup => {
-                // Out of the room first, so closing each tells no one of the others leaving.
-                let ended = self.rooms[room].end_meetup();
-                let everyone: Vec<ConnId> = self
-                    .conns
-                    .iter()
-                    .filter(|(_, c)| matches!(c.state, ConnState::Member { room: r, .. } | ConnState::Waiting { room: r, .. } if r == room))
-                    .map(|(conn, _)| *conn)
-                    .collect();
-                self.rooms[room].take_decisions();
-                for conn in everyone {
-                    self.close(conn, CloseReason::MeetupEnded);
-                }
-                self.reconnecting.retain(|(r, _, _)| *r != room);
-                tracing::info!(room, people = ended.len(), "a facilitator ended the meetup");
-            }
-            ClientEvent::SetRole(target, tsunagu_protocol::Role::Facilitator) => {
-                for conn in self.conns_of(room, *target) {
-                    self.brief_facilitator(conn, room);
-                }
-            }
-            ClientEvent::LetIn(_) | ClientEvent::TurnAway(_) | ClientEvent::SetWaitingRoom(_) | ClientEvent::Remove(_) => {
-                self.carry_out_decisions(room, now)
-            }
-            ClientEvent::SetRole(_, tsunagu_protocol::Role::Participant)
-            | ClientEvent::SetLook(_)
-            | ClientEvent::Gesture(_)
-            | ClientEvent::RaiseHand(_)
-            | ClientEvent::Stamp(_)
-            | ClientEvent::Chat(_)
-            | ClientEvent::Grab(_)
-            | ClientEvent::Release(..)
-            | ClientEvent::HangWish(..)
-            | ClientEvent::TakeDownWish(_)
-            | ClientEvent::Mute(..)
-            | ClientEvent::LockRoom(_)
-            | ClientEvent::LetBackIn(_)
-            | ClientEvent::BringHere(_)
-            | ClientEvent::GatherHere
-            | ClientEvent::NewInvites
-            | ClientEvent::AskRecentre(_)
-            | ClientEvent::ReleasePlace(_)
-            | ClientEvent::TakeDownWishesOf(_)
-            | ClientEvent::PutThingsBack
-            | ClientEvent::TellStaff(..) => {}
-        }
-    }
-
-    /// Send `event` to `audience` in `room`.
-    fn tell(&mut self, room: usize, audience: Audience, event: &ServerEvent) {
-        match audience {
-            Audience::Everyone => self.broadcast_event(room, event, None),
-            Audience::Staff => self.tell_facilitators(room, event),
-            Audience::Only(id) => {
-                for conn in self.conns_of(room, id) {
-                    self.send_frame(conn, Channel::Events, event);
-                }
-            }
-        }
-    }
-
-    /// Hand every room's codes to the keeper's thread (see [`CodesSaver`]).
-    fn save_codes(&mut self, room: usize) {
-        let Some(keeper) = self.codes_keeper.as_ref() else { return };
-        let configs: Vec<RoomConfig> = self.rooms.iter().map(|r| r.config().clone()).collect();
-        if keeper.to_keep.as_ref().is_none_or(|to_keep| to_keep.send((room, configs)).is_err()) {
-            self.tell_facilitators(room, &ServerEvent::StaffNotice(tsunagu_protocol::StaffNotice::InvitesNotSaved));
-        }
-    }
-
-    /// The facilitators of a room whose new codes could not be kept are told
-    /// on screen, not only in the log.
-    fn report_unsaved_codes(&mut self) {
-        let failed: Vec<usize> = self.codes_keeper.as_ref().map(|k| k.failed.try_iter().collect()).unwrap_or_default();
-        for room in failed {
-            self.tell_facilitators(room, &ServerEvent::StaffNotice(tsunagu_protocol::StaffNotice::InvitesNotSaved));
-        }
-    }
-
-    /// What only facilitators are told, for one who just came in or became one:
-    /// whom the others removed, who waits, and the invites to pass on.
-    fn brief_facilitator(&mut self, conn: ConnId, room: usize) {
-        let Some(ConnState::Member { id, .. }) = self.conns.get(&conn).map(|c| c.state) else { return };
-        let r = &self.rooms[room];
-        let briefing = [r.removed_people(), r.waiting_people(), r.kept_places(), r.invites_for(id)];
-        for event in &briefing {
-            self.send_frame(conn, Channel::Events, event);
-        }
-    }
-
-    /// Admit or turn away the people facilitators decided about.
-    fn carry_out_decisions(&mut self, room: usize, now: Duration) {
-        for (ticket, admitted) in self.rooms[room].take_decisions() {
-            let waiting = self.conns.iter().find(|(_, c)| matches!(c.state, ConnState::Waiting { room: r, ticket: t } if r == room && t == ticket));
-            let Some(conn) = waiting.map(|(conn, _)| *conn) else { continue };
-            match admitted {
-                Some(hello) => {
-                    tracing::info!(room, ticket, "let in from the waiting room");
-                    self.join(conn, room, &hello, now);
-                }
-                None => {
-                    tracing::info!(room, ticket, "turned away from the waiting room");
-                    self.refuse(conn, RejectReason::TurnedAway);
-                }
-            }
-        }
-    }
-
-    /// The connections of member `id` of `room`.
-    fn conns_of(&self, room: usize, id: PeerId) -> Vec<ConnId> {
-        members_in(&self.conns, room).filter(|(_, member)| *member == id).map(|(c, _)| c).collect()
-    }
-
-    /// Send `event` to the facilitators of `room`. The codes are shaped for
-    /// each: only people who came with the facilitator invite are told it.
-    fn tell_facilitators(&mut self, room: usize, event: &ServerEvent) {
-        let Ok(bytes) = encode(event, MAX_FRAME_BYTES) else { return };
-        let staff: Vec<(ConnId, PeerId)> = members_in(&self.conns, room)
-            .filter(|(_, id)| self.rooms[room].member(*id).is_some_and(|m| m.info.role == tsunagu_protocol::Role::Facilitator))
-            .collect();
-        for (conn, id) in staff {
-            if let ServerEvent::Invites(_) = event {
-                let shaped = self.rooms[room].invites_for(id);
-                self.send_frame(conn, Channel::Events, &shaped);
-            } else {
-                self.links.send(conn, Channel::Events, bytes.clone());
-            }
-        }
-    }
-
-    fn broadcast_event(&mut self, room: usize, event: &ServerEvent, except: Option<PeerId>) {
-        let Ok(bytes) = encode(event, MAX_FRAME_BYTES) else { return };
-        for (conn, id) in members_in(&self.conns, room) {
-            if Some(id) != except {
-                self.links.send(conn, Channel::Events, bytes.clone());
             }
         }
     }

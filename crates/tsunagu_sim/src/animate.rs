@@ -183,6 +183,7 @@ pub fn limb_rotation(dir: Vec3) -> Quat {
     Quat::from_rotation_arc(Vec3::NEG_Y, dir.normalize_or(Vec3::NEG_Y))
 }
 
+#[allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -148,6 +148,7 @@ fn finite_or_zero(v: f32) -> f32 {
     if v.is_finite() { v } else { 0.0 }
 }
 
+#[allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +194,7 @@ mod tests {
 
 /// docs/protocol.md tells other clients where a body may stand; its furniture
 /// table must be this layout, piece for piece.
+#[allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
 #[cfg(test)]
 mod protocol_doc {
     use super::*;

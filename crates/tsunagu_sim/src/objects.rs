@@ -430,6 +430,7 @@ fn inside_room(at: Vec3, kind: ObjectKind, layout: &WardLayout) -> Vec3 {
     Vec3::new(at.x.clamp(-inside.x, inside.x), at.y.clamp(size, layout.ceiling - size), at.z.clamp(-inside.y, inside.y))
 }
 
+#[allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
 #[cfg(test)]
 mod pointing_tests {
     use super::*;
@@ -499,6 +500,7 @@ mod pointing_tests {
     }
 }
 
+#[allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
 #[cfg(test)]
 mod tests {
     use super::*;

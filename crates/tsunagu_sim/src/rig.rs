@@ -194,6 +194,7 @@ pub fn vignette(speed: f32, turn_rate: f32) -> f32 {
     (speed / 1.4 * 0.6 + turn_rate.abs() / 90f32.to_radians() * 0.4).clamp(0.0, 1.0)
 }
 
+#[allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,6 +365,7 @@ pub fn point_on_panel(ray: Pose, panel: Pose, size: bevy_math::Vec2) -> Option<b
     (at.x >= 0.0 && at.x <= 1.0 && at.y >= 0.0 && at.y <= 1.0).then_some(at)
 }
 
+#[allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
 #[cfg(test)]
 mod panel_tests {
     use super::*;

@@ -16,6 +16,7 @@
 //!     the server's time is counted.
 //!
 //! `-- smoke` runs each part briefly (the test suite does, to keep it building).
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
 
 use std::time::{Duration, Instant};
 

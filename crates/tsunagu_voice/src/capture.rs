@@ -171,6 +171,7 @@ impl CaptureChain {
     }
 }
 
+#[allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
 #[cfg(test)]
 mod tests {
     use super::*;

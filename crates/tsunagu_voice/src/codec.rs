@@ -106,6 +106,7 @@ pub fn talk_spurt(samples: &[f32]) -> Result<Vec<tsunagu_protocol::VoiceFrame>, 
         .collect())
 }
 
+#[allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
 #[cfg(test)]
 mod tests {
     use super::*;

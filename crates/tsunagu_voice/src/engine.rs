@@ -461,6 +461,7 @@ fn capture_loop(
     }
 }
 
+#[allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
 #[cfg(test)]
 mod tests {
     use super::*;

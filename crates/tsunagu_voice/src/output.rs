@@ -484,6 +484,7 @@ impl VoiceOutput {
     }
 }
 
+#[allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
 #[cfg(test)]
 mod tests {
     use super::*;

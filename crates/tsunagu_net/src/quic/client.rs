@@ -159,7 +159,8 @@ impl QuicClient {
         let (outgoing, out_rx) = channel(OUTBOX_CAPACITY * 4);
         let dropped = Arc::new(AtomicU64::new(0));
         let tap = Tap::default();
-        runtime.spawn(run_client(invite.clone(), timeout, local, stats, to_inbox, out_rx, dropped.clone(), tap.clone()));
+        let to_app = ToApp { inbox: to_inbox, dropped: dropped.clone(), tap: tap.clone() };
+        runtime.spawn(run_client(invite.clone(), timeout, local, stats, to_app, out_rx));
         Ok(QuicClient { inbox, outgoing, closed: false, runtime: Some(runtime), dropped, tap })
     }
 
@@ -263,25 +264,31 @@ impl Drop for QuicClient {
     }
 }
 
+/// Where what arrives goes: the app's inbox (and how much did not fit), and
+/// the tap that sees datagrams first.
+struct ToApp {
+    inbox: std_mpsc::SyncSender<LinkEvent>,
+    dropped: Arc<AtomicU64>,
+    tap: Tap,
+}
+
 async fn run_client(
     invite: Invite,
     timeout: Duration,
     local: Option<std::net::IpAddr>,
     stats: WireStats,
-    inbox: std_mpsc::SyncSender<LinkEvent>,
+    to_app: ToApp,
     outgoing: Receiver<ClientOut>,
-    dropped: Arc<AtomicU64>,
-    tap: Tap,
 ) {
-    let end = match connect_and_serve(&invite, timeout, local, &stats, &inbox, outgoing, &dropped, tap).await {
+    let end = match connect_and_serve(&invite, timeout, local, &stats, &to_app, outgoing).await {
         Ok((end, endpoint)) => {
-            send_end(&inbox, end).await;
+            send_end(&to_app.inbox, end).await;
             endpoint.wait_idle().await;
             return;
         }
         Err(end) => end,
     };
-    send_end(&inbox, end).await;
+    send_end(&to_app.inbox, end).await;
 }
 
 /// The end of a connection must reach the app: wait for room, off the worker.
@@ -296,11 +303,10 @@ async fn connect_and_serve(
     timeout: Duration,
     local: Option<std::net::IpAddr>,
     stats: &WireStats,
-    inbox: &std_mpsc::SyncSender<LinkEvent>,
+    to_app: &ToApp,
     mut outgoing: Receiver<ClientOut>,
-    dropped: &Arc<AtomicU64>,
-    tap: Tap,
 ) -> Result<(LinkEnd, Endpoint), LinkEnd> {
+    let (inbox, dropped, tap) = (&to_app.inbox, &to_app.dropped, to_app.tap.clone());
     let addr = tokio::net::lookup_host((invite.host.as_str(), invite.port)).await.ok().and_then(|mut a| a.next()).ok_or(LinkEnd::Unreachable)?;
     let mismatch = Arc::new(AtomicBool::new(false));
     let verifier = PinnedCertificate { fingerprint: invite.fingerprint, mismatch: mismatch.clone(), provider: provider() };
