@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use bevy::prelude::*;
 use tsunagu_client::text::UiFont;
-use tsunagu_client::ui::staff::{StaffAction, StaffToggle, spawn_staff_panel, spawn_staff_toggle};
+use tsunagu_client::ui::staff::{StaffButton, StaffToggle, spawn_staff_panel, spawn_staff_toggle};
 use tsunagu_client_core::{ClientCore, ClientEnd};
 use tsunagu_net::LinkEnd;
+use tsunagu_protocol::StaffAction;
 use tsunagu_protocol::{AvatarLook, ClientEvent, CloseReason, Hello, Role};
 use tsunagu_testkit::{ROOM_CODE, STAFF_CODE, Stepper, TICK};
 
@@ -33,7 +34,7 @@ fn app_with_a_child(code: &str) -> (Stepper, App, usize) {
 
 /// Press the panel's button that asks for `event`; false if there is none.
 fn press(app: &mut App, event: &ClientEvent) -> bool {
-    let mut buttons = app.world_mut().query::<(Entity, &StaffAction)>();
+    let mut buttons = app.world_mut().query::<(Entity, &StaffButton)>();
     let Some(button) = buttons.iter(app.world()).find(|(_, a)| a.0 == *event).map(|(e, _)| e) else { return false };
     app.world_mut().entity_mut(button).insert(Interaction::Pressed);
     true
@@ -58,40 +59,40 @@ fn a_nurse_mutes_removes_and_lets_back_in_with_the_panel() {
     let row = texts.iter(app.world()).map(|t| t.0.replace('\u{2060}', "")).find(|t| t.starts_with("ひなた ・"));
     let row = row.expect("the child has no row in the panel");
     assert!(row.contains("てを あげている") && row.contains("いま きた"), "the row says: {row}");
-    assert!(press(&mut app, &ClientEvent::Mute(child_id, true)), "no mute button for the child");
+    assert!(press(&mut app, &ClientEvent::Staff(StaffAction::Mute(child_id, true))), "no mute button for the child");
     for _ in 0..4 {
         frame(&mut stepper, &mut app);
     }
     assert!(stepper.clients[child].core.room().me().is_some_and(|me| me.muted), "the child was not muted");
     // The row now offers to unmute: it shows what the server says.
-    assert!(press(&mut app, &ClientEvent::Mute(child_id, false)));
+    assert!(press(&mut app, &ClientEvent::Staff(StaffAction::Mute(child_id, false))));
     for _ in 0..4 {
         frame(&mut stepper, &mut app);
     }
     assert!(!stepper.clients[child].core.room().me().is_some_and(|me| me.muted));
     // Asking someone to leave takes a second press: the first only asks "sure?".
-    assert!(press(&mut app, &ClientEvent::Remove(child_id)));
+    assert!(press(&mut app, &ClientEvent::Staff(StaffAction::Remove(child_id))));
     for _ in 0..4 {
         frame(&mut stepper, &mut app);
     }
     assert!(stepper.clients[child].ended().is_none(), "one press removed the child");
-    assert!(press(&mut app, &ClientEvent::Remove(child_id)));
+    assert!(press(&mut app, &ClientEvent::Staff(StaffAction::Remove(child_id))));
     for _ in 0..4 {
         frame(&mut stepper, &mut app);
     }
     assert_eq!(stepper.clients[child].ended(), Some(ClientEnd::Closed(LinkEnd::Reason(CloseReason::Removed))));
     // Listed as removed, with a button to let them back in.
-    let mut buttons = app.world_mut().query::<&StaffAction>();
-    let let_back = buttons.iter(app.world()).find_map(|a| if let ClientEvent::LetBackIn(id) = a.0 { Some(id) } else { None });
+    let mut buttons = app.world_mut().query::<&StaffButton>();
+    let let_back = buttons.iter(app.world()).find_map(|a| if let ClientEvent::Staff(StaffAction::LetBackIn(id)) = a.0 { Some(id) } else { None });
     let let_back = let_back.expect("the removed child is not listed");
-    assert!(press(&mut app, &ClientEvent::LetBackIn(let_back)));
-    assert!(press(&mut app, &ClientEvent::LockRoom(true)));
+    assert!(press(&mut app, &ClientEvent::Staff(StaffAction::LetBackIn(let_back))));
+    assert!(press(&mut app, &ClientEvent::Staff(StaffAction::LockRoom(true))));
     for _ in 0..4 {
         frame(&mut stepper, &mut app);
     }
     assert!(stepper.server.room().is_locked());
     assert!(
-        app.world_mut().query::<&StaffAction>().iter(app.world()).any(|a| a.0 == ClientEvent::LockRoom(false)),
+        app.world_mut().query::<&StaffButton>().iter(app.world()).any(|a| a.0 == ClientEvent::Staff(StaffAction::LockRoom(false))),
         "no button to open the room again"
     );
 }
@@ -106,7 +107,7 @@ fn a_childs_client_shows_no_staff_panel() {
         frame(&mut stepper, &mut app);
     }
     let me = app.world().resource::<tsunagu_client::net::Connection>().read(|core| core.my_id()).unwrap();
-    stepper.send_event(nurse, ClientEvent::SetRole(me, Role::Facilitator));
+    stepper.send_event(nurse, ClientEvent::Staff(StaffAction::SetRole(me, Role::Facilitator)));
     for _ in 0..4 {
         frame(&mut stepper, &mut app);
     }
@@ -173,7 +174,7 @@ fn a_nurse_lets_a_waiting_child_in_and_makes_new_invites_from_the_panel() {
             frame(stepper, app);
         }
     };
-    assert!(press(&mut app, &ClientEvent::SetWaitingRoom(true)), "no waiting room button");
+    assert!(press(&mut app, &ClientEvent::Staff(StaffAction::SetWaitingRoom(true))), "no waiting room button");
     settle(&mut stepper, &mut app);
     let sora = stepper.connect(ROOM_CODE, "そら");
     settle(&mut stepper, &mut app);
@@ -182,17 +183,17 @@ fn a_nurse_lets_a_waiting_child_in_and_makes_new_invites_from_the_panel() {
     let row = texts.iter(app.world()).map(|t| t.0.replace(['\u{2060}', '\u{200b}'], "")).find(|t| t.contains("そら"));
     assert_eq!(row.as_deref(), Some("まっている ひと: そら"), "the panel does not say who waits");
     let ticket = app.world().resource::<Connection>().read(|core| core.room().waiting()[0].ticket);
-    assert!(press(&mut app, &ClientEvent::LetIn(ticket)), "no button to let them in");
+    assert!(press(&mut app, &ClientEvent::Staff(StaffAction::LetIn(ticket))), "no button to let them in");
     settle(&mut stepper, &mut app);
     assert!(stepper.clients[sora].core.in_room(), "pressed いれる, still waiting");
     // New invites take a second press; then the invite to pass on is the new one.
     let joined_with = Invite { host: "192.168.1.20".into(), port: 4433, room_code: STAFF_CODE.into(), fingerprint: [7; 32] };
     let shared = |app: &App| app.world().resource::<Connection>().read(|core| participant_invite(core, None, &JoinPlan::Invite(joined_with.clone())));
     assert_eq!(shared(&app).map(|i| i.room_code), Some(ROOM_CODE.to_owned()));
-    assert!(press(&mut app, &ClientEvent::NewInvites));
+    assert!(press(&mut app, &ClientEvent::Staff(StaffAction::NewInvites)));
     settle(&mut stepper, &mut app);
     assert_eq!(stepper.server.room().config().code, ROOM_CODE, "one press changed the invites");
-    assert!(press(&mut app, &ClientEvent::NewInvites));
+    assert!(press(&mut app, &ClientEvent::Staff(StaffAction::NewInvites)));
     settle(&mut stepper, &mut app);
     let new_code = stepper.server.room().config().code.clone();
     assert_ne!(new_code, ROOM_CODE);
@@ -341,12 +342,15 @@ fn the_nurse_panel_shows_concerns_and_kept_seats_and_a_child_made_staff_sees_onl
         frame(&mut stepper, &mut app);
     }
     assert_eq!(stepper.server.room().places_kept(), 1);
-    assert!(press(&mut app, &ClientEvent::ReleasePlace(about)), "no button to free the kept seat");
+    assert!(press(&mut app, &ClientEvent::Staff(StaffAction::ReleasePlace(about))), "no button to free the kept seat");
     for _ in 0..4 {
         frame(&mut stepper, &mut app);
     }
     assert_eq!(stepper.server.room().places_kept(), 0);
-    assert!(app.world_mut().query::<&StaffAction>().iter(app.world()).any(|a| a.0 == ClientEvent::PutThingsBack), "no 「かたづける」");
+    assert!(
+        app.world_mut().query::<&StaffButton>().iter(app.world()).any(|a| a.0 == ClientEvent::Staff(StaffAction::PutThingsBack)),
+        "no 「かたづける」"
+    );
 
     // A child made staff: looks after children, no staff-only buttons.
     let (mut stepper, mut app, child) = app_with_a_child(ROOM_CODE);
@@ -355,20 +359,20 @@ fn the_nurse_panel_shows_concerns_and_kept_seats_and_a_child_made_staff_sees_onl
         frame(&mut stepper, &mut app);
     }
     let me = app.world().resource::<tsunagu_client::net::Connection>().read(|core| core.my_id()).unwrap();
-    stepper.send_event(nurse, ClientEvent::SetRole(me, Role::Facilitator));
+    stepper.send_event(nurse, ClientEvent::Staff(StaffAction::SetRole(me, Role::Facilitator)));
     for _ in 0..6 {
         frame(&mut stepper, &mut app);
     }
     let child_id = stepper.clients[child].id().unwrap();
     let nurse_id = stepper.clients[nurse].id().unwrap();
-    let actions: Vec<ClientEvent> = app.world_mut().query::<&StaffAction>().iter(app.world()).map(|a| a.0.clone()).collect();
-    assert!(actions.contains(&ClientEvent::Mute(child_id, true)), "made staff, cannot quiet a child: {actions:?}");
+    let actions: Vec<ClientEvent> = app.world_mut().query::<&StaffButton>().iter(app.world()).map(|a| a.0.clone()).collect();
+    assert!(actions.contains(&ClientEvent::Staff(StaffAction::Mute(child_id, true))), "made staff, cannot quiet a child: {actions:?}");
     for forbidden in [
-        ClientEvent::EndMeetup,
-        ClientEvent::NewInvites,
-        ClientEvent::SetRole(child_id, Role::Facilitator),
-        ClientEvent::Mute(nurse_id, true),
-        ClientEvent::Remove(nurse_id),
+        ClientEvent::Staff(StaffAction::EndMeetup),
+        ClientEvent::Staff(StaffAction::NewInvites),
+        ClientEvent::Staff(StaffAction::SetRole(child_id, Role::Facilitator)),
+        ClientEvent::Staff(StaffAction::Mute(nurse_id, true)),
+        ClientEvent::Staff(StaffAction::Remove(nurse_id)),
     ] {
         assert!(!actions.contains(&forbidden), "a child made staff is offered {forbidden:?}");
     }

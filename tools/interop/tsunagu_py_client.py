@@ -328,7 +328,8 @@ async def main(invite):
         return 1
     # Section 6, facilitation: a participant sending facilitator actions raw is
     # refused NotAllowed, each one, and nothing changes.
-    raw = [{"Mute": [walker_id, True]}, {"LockRoom": True}, {"SetWaitingRoom": True}, "NewInvites", "EndMeetup"]
+    actions = [{"Mute": [walker_id, True]}, {"LockRoom": True}, {"SetWaitingRoom": True}, "NewInvites", "EndMeetup"]
+    raw = [{"Staff": action} for action in actions]
     before = len(walker.refusals)
     for event in raw:
         walker.send_event(event)

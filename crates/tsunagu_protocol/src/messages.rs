@@ -583,45 +583,55 @@ pub enum ClientEvent {
     HangWish(Paper, String),
     /// Take wish `u32` down (facilitators, or whoever hung it).
     TakeDownWish(u32),
-    /// Facilitators: mute (`true`) or unmute someone; the room drops their voice.
-    Mute(PeerId, bool),
-    /// Facilitators: remove someone from the room; they cannot come back until let back in.
-    Remove(PeerId),
-    /// Facilitators: make someone a facilitator or a participant, at once.
-    SetRole(PeerId, Role),
-    /// Facilitators: close the room to newcomers (`true`) or open it again.
-    LockRoom(bool),
-    /// Facilitators: let a removed person back in (the `RemovedPerson` id).
-    LetBackIn(u32),
-    /// Facilitators: bring someone to stand in front of me.
-    BringHere(PeerId),
-    /// Facilitators: bring everyone to stand around in front of me.
-    GatherHere,
-    /// Facilitators: end the meetup for everyone (each is closed with `MeetupEnded`).
-    EndMeetup,
-    /// Facilitators: newcomers wait to be let in (`true`); `false` lets in
-    /// everyone waiting and opens the door again.
-    SetWaitingRoom(bool),
-    /// Facilitators: let the person with this waiting ticket in.
-    LetIn(u32),
-    /// Facilitators: do not let the person with this waiting ticket in.
-    TurnAway(u32),
-    /// Facilitators: give the room new codes. Nobody inside is removed; the
-    /// old codes bring back only people with a resume token.
-    NewInvites,
-    /// Facilitators: ask this person's client to recentre their headset view.
-    AskRecentre(PeerId),
-    /// Facilitators: give up the place kept for this person (their
-    /// connection dropped); they come back as a newcomer, if there is room.
-    ReleasePlace(PeerId),
-    /// Facilitators: take down every wish this person hung.
-    TakeDownWishesOf(PeerId),
-    /// Facilitators: put every thing back in its place (「かたづける」); what
-    /// anyone holds is let go first.
-    PutThingsBack,
+    /// A facilitator's action (see [`StaffAction`]): refused `NotAllowed`
+    /// from anyone who is not a facilitator now.
+    Staff(StaffAction),
     /// Anyone: tell the staff, quietly, that I do not like what this person
     /// is doing. Only facilitators are told (`Concern`); nothing is kept.
     TellStaff(PeerId, ConcernKind),
+}
+
+/// What facilitators do, on their own: one variant of [`ClientEvent::Staff`].
+/// Someone made staff in the room may only act on participants; the actions
+/// marked *facilitator invite* need the facilitator invite (`docs/protocol.md`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum StaffAction {
+    /// Mute (`true`) or unmute someone; the room drops their voice.
+    Mute(PeerId, bool),
+    /// Remove someone from the room; they cannot come back until let back in.
+    Remove(PeerId),
+    /// Make someone a facilitator or a participant, at once.
+    SetRole(PeerId, Role),
+    /// Close the room to newcomers (`true`) or open it again.
+    LockRoom(bool),
+    /// Let a removed person back in (the `RemovedPerson` id).
+    LetBackIn(u32),
+    /// Bring someone to stand in front of me.
+    BringHere(PeerId),
+    /// Bring everyone to stand around in front of me.
+    GatherHere,
+    /// End the meetup for everyone (each is closed with `MeetupEnded`).
+    EndMeetup,
+    /// Newcomers wait to be let in (`true`); `false` lets in
+    /// Everyone waiting and opens the door again.
+    SetWaitingRoom(bool),
+    /// Let the person with this waiting ticket in.
+    LetIn(u32),
+    /// Do not let the person with this waiting ticket in.
+    TurnAway(u32),
+    /// Give the room new codes. Nobody inside is removed; the
+    /// Old codes bring back only people with a resume token.
+    NewInvites,
+    /// Ask this person's client to recentre their headset view.
+    AskRecentre(PeerId),
+    /// Give up the place kept for this person (their
+    /// Connection dropped); they come back as a newcomer, if there is room.
+    ReleasePlace(PeerId),
+    /// Take down every wish this person hung.
+    TakeDownWishesOf(PeerId),
+    /// Put every thing back in its place (「かたづける」); what
+    /// Anyone holds is let go first.
+    PutThingsBack,
 }
 
 impl ClientEvent {
@@ -637,22 +647,7 @@ impl ClientEvent {
             ClientEvent::Release(..) => EventKind::Release,
             ClientEvent::HangWish(..) => EventKind::HangWish,
             ClientEvent::TakeDownWish(_) => EventKind::TakeDownWish,
-            ClientEvent::Mute(..)
-            | ClientEvent::Remove(_)
-            | ClientEvent::SetRole(..)
-            | ClientEvent::LockRoom(_)
-            | ClientEvent::LetBackIn(_)
-            | ClientEvent::BringHere(_)
-            | ClientEvent::GatherHere
-            | ClientEvent::EndMeetup
-            | ClientEvent::SetWaitingRoom(_)
-            | ClientEvent::LetIn(_)
-            | ClientEvent::TurnAway(_)
-            | ClientEvent::NewInvites
-            | ClientEvent::AskRecentre(_)
-            | ClientEvent::ReleasePlace(_)
-            | ClientEvent::TakeDownWishesOf(_)
-            | ClientEvent::PutThingsBack => EventKind::Facilitate,
+            ClientEvent::Staff(_) => EventKind::Facilitate,
             ClientEvent::TellStaff(..) => EventKind::TellStaff,
         }
     }

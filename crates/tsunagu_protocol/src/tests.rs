@@ -111,7 +111,11 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             encode(&ServerDatagram::Snapshot(ball_snapshot()), MAX_DATAGRAM_BYTES).unwrap(),
             "81 a1 53 95 28 00 00 c4 00 c4 07 0b 0c 85 dc 3e 8c 00",
         ),
-        ("Mute", encode(&ClientEvent::Mute(PeerId(3), true), MAX_FRAME_BYTES).unwrap(), "81 a4 4d 75 74 65 92 03 c3"),
+        (
+            "Mute",
+            encode(&ClientEvent::Staff(StaffAction::Mute(PeerId(3), true)), MAX_FRAME_BYTES).unwrap(),
+            "81 a5 53 74 61 66 66 81 a4 4d 75 74 65 92 03 c3",
+        ),
         ("RoomLocked", encode(&ServerEvent::RoomLocked(true), MAX_FRAME_BYTES).unwrap(), "81 aa 52 6f 6f 6d 4c 6f 63 6b 65 64 c3"),
         (
             "Rejected(Removed)",
@@ -150,16 +154,32 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             encode(&ServerEvent::KeptPlaces(vec![KeptPlace { id: PeerId(3), nickname: "Ren".into() }]), MAX_FRAME_BYTES).unwrap(),
             "81 aa 4b 65 70 74 50 6c 61 63 65 73 91 92 03 a3 52 65 6e",
         ),
-        ("ReleasePlace", encode(&ClientEvent::ReleasePlace(PeerId(3)), MAX_FRAME_BYTES).unwrap(), "81 ac 52 65 6c 65 61 73 65 50 6c 61 63 65 03"),
-        ("PutThingsBack", encode(&ClientEvent::PutThingsBack, MAX_FRAME_BYTES).unwrap(), "ad 50 75 74 54 68 69 6e 67 73 42 61 63 6b"),
-        ("LetIn", encode(&ClientEvent::LetIn(1), MAX_FRAME_BYTES).unwrap(), "81 a5 4c 65 74 49 6e 01"),
+        (
+            "ReleasePlace",
+            encode(&ClientEvent::Staff(StaffAction::ReleasePlace(PeerId(3))), MAX_FRAME_BYTES).unwrap(),
+            "81 a5 53 74 61 66 66 81 ac 52 65 6c 65 61 73 65 50 6c 61 63 65 03",
+        ),
+        (
+            "PutThingsBack",
+            encode(&ClientEvent::Staff(StaffAction::PutThingsBack), MAX_FRAME_BYTES).unwrap(),
+            "81 a5 53 74 61 66 66 ad 50 75 74 54 68 69 6e 67 73 42 61 63 6b",
+        ),
+        ("LetIn", encode(&ClientEvent::Staff(StaffAction::LetIn(1)), MAX_FRAME_BYTES).unwrap(), "81 a5 53 74 61 66 66 81 a5 4c 65 74 49 6e 01"),
         (
             "Rejected(TurnedAway)",
             encode(&ServerControl::Rejected(RejectReason::TurnedAway), MAX_FRAME_BYTES).unwrap(),
             "81 a8 52 65 6a 65 63 74 65 64 aa 54 75 72 6e 65 64 41 77 61 79",
         ),
-        ("NewInvites", encode(&ClientEvent::NewInvites, MAX_FRAME_BYTES).unwrap(), "aa 4e 65 77 49 6e 76 69 74 65 73"),
-        ("AskRecentre", encode(&ClientEvent::AskRecentre(PeerId(3)), MAX_FRAME_BYTES).unwrap(), "81 ab 41 73 6b 52 65 63 65 6e 74 72 65 03"),
+        (
+            "NewInvites",
+            encode(&ClientEvent::Staff(StaffAction::NewInvites), MAX_FRAME_BYTES).unwrap(),
+            "81 a5 53 74 61 66 66 aa 4e 65 77 49 6e 76 69 74 65 73",
+        ),
+        (
+            "AskRecentre",
+            encode(&ClientEvent::Staff(StaffAction::AskRecentre(PeerId(3))), MAX_FRAME_BYTES).unwrap(),
+            "81 a5 53 74 61 66 66 81 ab 41 73 6b 52 65 63 65 6e 74 72 65 03",
+        ),
         ("Recentre", encode(&ServerEvent::Recentre, MAX_FRAME_BYTES).unwrap(), "a8 52 65 63 65 6e 74 72 65"),
         (
             "Invites",

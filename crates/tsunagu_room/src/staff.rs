@@ -16,7 +16,7 @@ use tsunagu_protocol::{
 };
 
 use bevy_math::Vec3;
-use tsunagu_protocol::AvatarPose;
+use tsunagu_protocol::{AvatarPose, StaffAction};
 use tsunagu_sim::pose::{from_wire, to_wire};
 
 use crate::{Member, PLACED_FOR, Removal, Room, codes};
@@ -86,27 +86,12 @@ impl Room {
                 }
                 Ok(vec![(Audience::Staff, ServerEvent::Concern(Concern { from: id, about: *about, kind: *concern }))])
             }
-            ClientEvent::Mute(..)
-            | ClientEvent::Remove(_)
-            | ClientEvent::SetRole(..)
-            | ClientEvent::LockRoom(_)
-            | ClientEvent::LetBackIn(_)
-            | ClientEvent::BringHere(_)
-            | ClientEvent::GatherHere
-            | ClientEvent::EndMeetup
-            | ClientEvent::SetWaitingRoom(_)
-            | ClientEvent::LetIn(_)
-            | ClientEvent::TurnAway(_)
-            | ClientEvent::NewInvites
-            | ClientEvent::AskRecentre(_)
-            | ClientEvent::ReleasePlace(_)
-            | ClientEvent::TakeDownWishesOf(_)
-            | ClientEvent::PutThingsBack => {
+            ClientEvent::Staff(action) => {
                 // The role as it is now: a demoted facilitator has lost these at once.
                 if member.info.role != Role::Facilitator {
                     return Err(refuse(RefusalReason::NotAllowed));
                 }
-                self.facilitate(id, event, now).map_err(refuse)
+                self.facilitate(id, action, now).map_err(refuse)
             }
         }
     }
@@ -122,28 +107,28 @@ impl Room {
     /// everyone `PeerLeft` (the caller also closes the removed person's
     /// connection). A move tells each moved person `MovedTo`. Ending the
     /// meetup tells no one: the caller closes everyone.
-    fn facilitate(&mut self, by: PeerId, event: &ClientEvent, now: Duration) -> Result<Told, RefusalReason> {
+    fn facilitate(&mut self, by: PeerId, action: &StaffAction, now: Duration) -> Result<Told, RefusalReason> {
         let staff_invite = self.members.get(&by).is_some_and(Member::has_staff_invite);
         let target = |room: &Room, id: &PeerId| -> Result<(), RefusalReason> {
             let member = room.members.get(id).ok_or(RefusalReason::Unknown)?;
             if room.may_act_on(by, member) { Ok(()) } else { Err(RefusalReason::NotAllowed) }
         };
         let everyone = |event| Ok(vec![(Audience::Everyone, event)]);
-        match event {
-            ClientEvent::BringHere(id) if *id == by => Err(RefusalReason::NotAllowed),
-            ClientEvent::BringHere(id) => {
+        match action {
+            StaffAction::BringHere(id) if *id == by => Err(RefusalReason::NotAllowed),
+            StaffAction::BringHere(id) => {
                 target(self, id)?;
                 self.gather(by, &[*id], now);
                 Ok(self.take_moves().into_iter().map(|(id, at)| (Audience::Only(id), ServerEvent::MovedTo(at))).collect())
             }
-            ClientEvent::GatherHere => {
+            StaffAction::GatherHere => {
                 let people: Vec<PeerId> = self.members.values().filter(|m| m.info.id != by && self.may_act_on(by, m)).map(|m| m.info.id).collect();
                 self.gather(by, &people, now);
                 Ok(self.take_moves().into_iter().map(|(id, at)| (Audience::Only(id), ServerEvent::MovedTo(at))).collect())
             }
-            ClientEvent::EndMeetup if !staff_invite => Err(RefusalReason::NotAllowed),
-            ClientEvent::EndMeetup => Ok(Vec::new()),
-            ClientEvent::Mute(id, on) => {
+            StaffAction::EndMeetup if !staff_invite => Err(RefusalReason::NotAllowed),
+            StaffAction::EndMeetup => Ok(Vec::new()),
+            StaffAction::Mute(id, on) => {
                 target(self, id)?;
                 let member = self.members.get_mut(id).ok_or(RefusalReason::Unknown)?;
                 member.info.muted = *on;
@@ -156,8 +141,8 @@ impl Room {
                 }
                 everyone(ServerEvent::PeerChanged(info))
             }
-            ClientEvent::SetRole(..) if !staff_invite => Err(RefusalReason::NotAllowed),
-            ClientEvent::SetRole(id, role) => {
+            StaffAction::SetRole(..) if !staff_invite => Err(RefusalReason::NotAllowed),
+            StaffAction::SetRole(id, role) => {
                 target(self, id)?;
                 let member = self.members.get_mut(id).ok_or(RefusalReason::Unknown)?;
                 member.info.role = *role;
@@ -179,35 +164,35 @@ impl Room {
                 }
                 Ok(told)
             }
-            ClientEvent::Remove(id) if *id == by => Err(RefusalReason::NotAllowed),
-            ClientEvent::Remove(id) => {
+            StaffAction::Remove(id) if *id == by => Err(RefusalReason::NotAllowed),
+            StaffAction::Remove(id) => {
                 target(self, id)?;
                 Ok(self.remove_person(*id))
             }
-            ClientEvent::LockRoom(on) => {
+            StaffAction::LockRoom(on) => {
                 self.locked = *on;
                 everyone(ServerEvent::RoomLocked(*on))
             }
-            ClientEvent::SetWaitingRoom(on) => {
+            StaffAction::SetWaitingRoom(on) => {
                 self.waiting_room = *on;
                 if !on {
                     self.let_everyone_in();
                 }
                 everyone(ServerEvent::WaitingRoom(*on))
             }
-            ClientEvent::LetIn(ticket) | ClientEvent::TurnAway(ticket) => {
+            StaffAction::LetIn(ticket) | StaffAction::TurnAway(ticket) => {
                 let at = self.waiting.iter().position(|w| w.ticket == *ticket).ok_or(RefusalReason::Unknown)?;
                 let waiter = self.waiting.remove(at);
-                let admitted = matches!(event, ClientEvent::LetIn(_)).then_some(waiter.hello);
+                let admitted = matches!(action, StaffAction::LetIn(_)).then_some(waiter.hello);
                 self.decided.push((waiter.ticket, admitted));
                 Ok(vec![(Audience::Staff, self.waiting_people())])
             }
-            ClientEvent::AskRecentre(id) => {
+            StaffAction::AskRecentre(id) => {
                 target(self, id)?;
                 Ok(vec![(Audience::Only(*id), ServerEvent::Recentre)])
             }
-            ClientEvent::NewInvites if !staff_invite => Err(RefusalReason::NotAllowed),
-            ClientEvent::NewInvites => {
+            StaffAction::NewInvites if !staff_invite => Err(RefusalReason::NotAllowed),
+            StaffAction::NewInvites => {
                 let (code, facilitator_code) = codes::fresh_code_pair();
                 let old_code = std::mem::replace(&mut self.config.code, code);
                 let old_facilitator_code = std::mem::replace(&mut self.config.facilitator_code, facilitator_code);
@@ -216,37 +201,27 @@ impl Room {
                 self.retired_codes.drain(..beyond);
                 Ok(vec![(Audience::Staff, self.invites_for(by))])
             }
-            ClientEvent::LetBackIn(_) if !staff_invite => Err(RefusalReason::NotAllowed),
-            ClientEvent::LetBackIn(removal) => {
+            StaffAction::LetBackIn(_) if !staff_invite => Err(RefusalReason::NotAllowed),
+            StaffAction::LetBackIn(removal) => {
                 if self.removed.retain(|r| r.id != *removal) == 0 {
                     return Err(RefusalReason::Unknown);
                 }
                 Ok(vec![(Audience::Staff, self.removed_people())])
             }
-            ClientEvent::ReleasePlace(id) => {
+            StaffAction::ReleasePlace(id) => {
                 if self.release_kept(|d| d.info.id == *id) == 0 {
                     return Err(RefusalReason::Unknown);
                 }
                 Ok(self.take_kept_change().map(|e| (Audience::Staff, e)).into_iter().collect())
             }
-            ClientEvent::TakeDownWishesOf(id) => {
+            StaffAction::TakeDownWishesOf(id) => {
                 let taken = self.play.take_down_wishes(|w| w.by == *id);
                 if taken.is_empty() {
                     return Err(RefusalReason::Unknown);
                 }
                 Ok(taken.into_iter().map(|e| (Audience::Everyone, e)).collect())
             }
-            ClientEvent::PutThingsBack => Ok(self.play.put_back(&self.layout).into_iter().map(|e| (Audience::Everyone, e)).collect()),
-            ClientEvent::SetLook(_)
-            | ClientEvent::Gesture(_)
-            | ClientEvent::RaiseHand(_)
-            | ClientEvent::Stamp(_)
-            | ClientEvent::Chat(_)
-            | ClientEvent::Grab(_)
-            | ClientEvent::Release(..)
-            | ClientEvent::HangWish(..)
-            | ClientEvent::TakeDownWish(_)
-            | ClientEvent::TellStaff(..) => Err(RefusalReason::NotAllowed),
+            StaffAction::PutThingsBack => Ok(self.play.put_back(&self.layout).into_iter().map(|e| (Audience::Everyone, e)).collect()),
         }
     }
 

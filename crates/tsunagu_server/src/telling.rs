@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tsunagu_net::{Channel, ConnId, ServerLinks};
 use tsunagu_protocol::limits::MAX_FRAME_BYTES;
-use tsunagu_protocol::{ClientEvent, CloseReason, PeerId, RejectReason, ServerEvent, encode};
+use tsunagu_protocol::{ClientEvent, CloseReason, PeerId, RejectReason, ServerEvent, StaffAction, encode};
 use tsunagu_room::{Audience, RoomConfig, Told};
 
 use crate::{ConnState, RoomServer, members_in};
@@ -18,7 +18,14 @@ impl<L: ServerLinks> RoomServer<L> {
     /// everyone when the meetup ends, brief someone made staff, keep new
     /// codes, admit or turn away waiting people.
     pub(crate) fn carry_out(&mut self, room: usize, event: &ClientEvent, told: Told, now: Duration) {
-        if let ClientEvent::Remove(target) = event {
+        // What the server does besides telling follows only staff actions.
+        let ClientEvent::Staff(action) = event else {
+            for (audience, outcome) in &told {
+                self.tell(room, *audience, outcome);
+            }
+            return;
+        };
+        if let StaffAction::Remove(target) = action {
             // The room has let them go already: closing tells no one twice.
             for conn in self.conns_of(room, *target) {
                 self.close(conn, CloseReason::Removed);
@@ -26,17 +33,17 @@ impl<L: ServerLinks> RoomServer<L> {
             self.reconnecting.retain(|(r, id, _)| !(*r == room && id == target));
             tracing::info!(room, session = target.0, "removed by a facilitator");
         }
-        if let ClientEvent::NewInvites = event {
+        if let StaffAction::NewInvites = action {
             tracing::info!(room, "a facilitator gave the room new invites");
             self.save_codes(room);
         }
         for (audience, outcome) in &told {
             self.tell(room, *audience, outcome);
         }
-        match event {
+        match action {
             // Everyone goes, with a kind goodbye; nobody's place is kept, and
             // nobody still waiting is let in.
-            ClientEvent::EndMeetup => {
+            StaffAction::EndMeetup => {
                 // Out of the room first, so closing each tells no one of the others leaving.
                 let ended = self.rooms[room].end_meetup();
                 let everyone: Vec<ConnId> = self
@@ -52,35 +59,24 @@ impl<L: ServerLinks> RoomServer<L> {
                 self.reconnecting.retain(|(r, _, _)| *r != room);
                 tracing::info!(room, people = ended.len(), "a facilitator ended the meetup");
             }
-            ClientEvent::SetRole(target, tsunagu_protocol::Role::Facilitator) => {
+            StaffAction::SetRole(target, tsunagu_protocol::Role::Facilitator) => {
                 for conn in self.conns_of(room, *target) {
                     self.brief_facilitator(conn, room);
                 }
             }
-            ClientEvent::LetIn(_) | ClientEvent::TurnAway(_) | ClientEvent::SetWaitingRoom(_) | ClientEvent::Remove(_) => {
-                self.carry_out_decisions(room, now)
-            }
-            ClientEvent::SetRole(_, tsunagu_protocol::Role::Participant)
-            | ClientEvent::SetLook(_)
-            | ClientEvent::Gesture(_)
-            | ClientEvent::RaiseHand(_)
-            | ClientEvent::Stamp(_)
-            | ClientEvent::Chat(_)
-            | ClientEvent::Grab(_)
-            | ClientEvent::Release(..)
-            | ClientEvent::HangWish(..)
-            | ClientEvent::TakeDownWish(_)
-            | ClientEvent::Mute(..)
-            | ClientEvent::LockRoom(_)
-            | ClientEvent::LetBackIn(_)
-            | ClientEvent::BringHere(_)
-            | ClientEvent::GatherHere
-            | ClientEvent::NewInvites
-            | ClientEvent::AskRecentre(_)
-            | ClientEvent::ReleasePlace(_)
-            | ClientEvent::TakeDownWishesOf(_)
-            | ClientEvent::PutThingsBack
-            | ClientEvent::TellStaff(..) => {}
+            StaffAction::LetIn(_) | StaffAction::TurnAway(_) | StaffAction::SetWaitingRoom(_) => self.carry_out_decisions(room, now),
+            StaffAction::SetRole(_, tsunagu_protocol::Role::Participant)
+            | StaffAction::Remove(_)
+            | StaffAction::Mute(..)
+            | StaffAction::LockRoom(_)
+            | StaffAction::LetBackIn(_)
+            | StaffAction::BringHere(_)
+            | StaffAction::GatherHere
+            | StaffAction::NewInvites
+            | StaffAction::AskRecentre(_)
+            | StaffAction::ReleasePlace(_)
+            | StaffAction::TakeDownWishesOf(_)
+            | StaffAction::PutThingsBack => {}
         }
     }
 
@@ -126,6 +122,7 @@ impl<L: ServerLinks> RoomServer<L> {
         }
     }
 
+    /// Admit or turn away the people facilitators decided about.
     /// Admit or turn away the people facilitators decided about.
     pub(crate) fn carry_out_decisions(&mut self, room: usize, now: Duration) {
         for (ticket, admitted) in self.rooms[room].take_decisions() {

@@ -5,6 +5,7 @@
 
 use tsunagu_client_core::{ClientEnd, RoomEvent};
 use tsunagu_net::{Channel, ClientLink, LinkEnd, LinkEvent};
+use tsunagu_protocol::StaffAction;
 use tsunagu_protocol::limits::{MAX_FRAME_BYTES, MAX_REMOVED};
 use tsunagu_protocol::{
     ClientControl, ClientEvent, CloseReason, ConcernKind, EventKind, Gesture, Paper, PeerId, Refusal, RefusalReason, RejectReason, Role, Stamp,
@@ -35,7 +36,7 @@ fn a_child_made_staff_never_holds_the_staff_key_and_loses_every_power_when_made_
     let teen = s.connect_at(ROOM_CODE, "はると", 77, 0);
     let child = s.connect(ROOM_CODE, "ひなた");
     s.run(3, TICK);
-    s.send_event(nurse, ClientEvent::SetRole(id(&s, teen), Role::Facilitator));
+    s.send_event(nurse, ClientEvent::Staff(StaffAction::SetRole(id(&s, teen), Role::Facilitator)));
     s.run(3, TICK);
     let told = s.clients[teen].core.room().invites().cloned().expect("made staff, they are told the participant invite");
     assert_eq!(told.participant, ROOM_CODE);
@@ -44,12 +45,12 @@ fn a_child_made_staff_never_holds_the_staff_key_and_loses_every_power_when_made_
     // Made staff, they look after children; they cannot touch the nurse or the room's keys.
     let nurse_id = id(&s, nurse);
     for event in [
-        ClientEvent::Remove(nurse_id),
-        ClientEvent::Mute(nurse_id, true),
-        ClientEvent::SetRole(nurse_id, Role::Participant),
-        ClientEvent::SetRole(id(&s, child), Role::Facilitator),
-        ClientEvent::NewInvites,
-        ClientEvent::EndMeetup,
+        ClientEvent::Staff(StaffAction::Remove(nurse_id)),
+        ClientEvent::Staff(StaffAction::Mute(nurse_id, true)),
+        ClientEvent::Staff(StaffAction::SetRole(nurse_id, Role::Participant)),
+        ClientEvent::Staff(StaffAction::SetRole(id(&s, child), Role::Facilitator)),
+        ClientEvent::Staff(StaffAction::NewInvites),
+        ClientEvent::Staff(StaffAction::EndMeetup),
     ] {
         s.send_event(teen, event.clone());
         s.run(2, TICK);
@@ -57,21 +58,21 @@ fn a_child_made_staff_never_holds_the_staff_key_and_loses_every_power_when_made_
     }
     assert_eq!(s.server.room().len(), 3);
     assert!(!s.server.room().member(nurse_id).unwrap().info.muted);
-    s.send_event(teen, ClientEvent::Mute(id(&s, child), true));
+    s.send_event(teen, ClientEvent::Staff(StaffAction::Mute(id(&s, child), true)));
     s.run(2, TICK);
     assert!(s.server.room().member(id(&s, child)).unwrap().info.muted, "staff may quiet a participant");
-    s.send_event(nurse, ClientEvent::Mute(id(&s, child), false));
+    s.send_event(nurse, ClientEvent::Staff(StaffAction::Mute(id(&s, child), false)));
     // A second connection from the same PC, made staff too, then the nurse makes the first a participant: both are.
     let second = s.connect_at(ROOM_CODE, "はると2", 77, 0);
     s.run(3, TICK);
-    s.send_event(nurse, ClientEvent::SetRole(id(&s, second), Role::Facilitator));
+    s.send_event(nurse, ClientEvent::Staff(StaffAction::SetRole(id(&s, second), Role::Facilitator)));
     s.run(2, TICK);
-    s.send_event(nurse, ClientEvent::SetRole(id(&s, teen), Role::Participant));
+    s.send_event(nurse, ClientEvent::Staff(StaffAction::SetRole(id(&s, teen), Role::Participant)));
     s.run(3, TICK);
     for index in [teen, second] {
         assert_eq!(s.server.room().member(id(&s, index)).unwrap().info.role, Role::Participant, "client {index} kept its powers");
     }
-    s.send_event(second, ClientEvent::Mute(id(&s, child), true));
+    s.send_event(second, ClientEvent::Staff(StaffAction::Mute(id(&s, child), true)));
     s.run(2, TICK);
     assert_eq!(refusals(&s, second).last(), Some(&NOT_ALLOWED));
     // Coming back with every code they were ever told: a participant.
@@ -107,7 +108,7 @@ fn ghost_seats_from_one_address_cannot_fill_the_room_and_staff_always_get_in() {
         .expect("the nurse sees kept places");
     assert_eq!(kept.len(), s.server.room().places_kept());
     // The nurse can clear one.
-    s.send_event(nurse, ClientEvent::ReleasePlace(kept[0].id));
+    s.send_event(nurse, ClientEvent::Staff(StaffAction::ReleasePlace(kept[0].id)));
     s.run(2, TICK);
     assert_eq!(s.server.room().places_kept(), kept.len() - 1);
     // Seven children from seven homes fill the room; each gets in.
@@ -134,7 +135,7 @@ fn a_quieted_child_stays_quiet_through_a_restart_in_everything_they_could_send()
     let loud = s.connect_at(ROOM_CODE, "そうた", 21, WARD);
     let friend = s.connect_at(ROOM_CODE, "あおい", 22, WARD);
     s.run(3, TICK);
-    s.send_event(nurse, ClientEvent::Mute(id(&s, loud), true));
+    s.send_event(nurse, ClientEvent::Staff(StaffAction::Mute(id(&s, loud), true)));
     s.run(2, TICK);
     let heard_before = chats_heard(&s, friend);
     for event in [
@@ -160,7 +161,7 @@ fn a_quieted_child_stays_quiet_through_a_restart_in_everything_they_could_send()
     let again = s.connect_at(ROOM_CODE, "そうた", 99, WARD);
     s.run(3, TICK);
     assert!(s.server.room().member(id(&s, again)).unwrap().info.muted, "a restart undid the quiet");
-    s.send_event(nurse, ClientEvent::Mute(id(&s, again), false));
+    s.send_event(nurse, ClientEvent::Staff(StaffAction::Mute(id(&s, again), false)));
     s.run(2, TICK);
     s.send_event(again, ClientEvent::Chat("ごめんね".into()));
     s.run(2, TICK);
@@ -179,7 +180,7 @@ fn a_removed_child_stays_out_with_a_fresh_settings_file_and_a_new_name_waits_for
     s.send_event(rogue, ClientEvent::HangWish(Paper::Blue, "いたずら".into()));
     s.run(2, TICK);
     assert_eq!(s.server.room().play().wishes().len(), 1);
-    s.send_event(nurse, ClientEvent::Remove(id(&s, rogue)));
+    s.send_event(nurse, ClientEvent::Staff(StaffAction::Remove(id(&s, rogue))));
     s.run(3, TICK);
     assert!(s.server.room().play().wishes().is_empty(), "a removed person's wish stayed up");
     assert!(s.clients[nurse].events.contains(&RoomEvent::WaitingRoom(true)));
@@ -206,7 +207,7 @@ fn the_waiting_room_cannot_be_jammed() {
     let mut s = Stepper::new(32);
     let nurse = s.connect(STAFF_CODE, "かんごし");
     s.run(2, TICK);
-    s.send_event(nurse, ClientEvent::SetWaitingRoom(true));
+    s.send_event(nurse, ClientEvent::Staff(StaffAction::SetWaitingRoom(true)));
     s.run(2, TICK);
     // Phantoms: wait, then send another Hello of another version.
     for n in 0..3 {
@@ -234,7 +235,7 @@ fn the_waiting_room_cannot_be_jammed() {
     s.run(3, TICK);
     assert_eq!(s.clients[copy].rejected(), Some(RejectReason::NameTaken));
     // The meetup ends: nobody waiting is let in, then or later.
-    s.send_event(nurse, ClientEvent::EndMeetup);
+    s.send_event(nurse, ClientEvent::Staff(StaffAction::EndMeetup));
     s.run(3, TICK);
     s.run(70 * 30, TICK);
     assert!(s.clients[other].id().is_none(), "let in after the meetup ended");
@@ -253,10 +254,10 @@ fn the_removed_list_stays_bounded_and_always_reaches_the_staff() {
     for n in 0..MAX_REMOVED + 6 {
         let bot = s.connect(ROOM_CODE, &format!("{long}{n:03}"));
         s.run(2, TICK);
-        s.send_event(nurse, ClientEvent::Remove(id(&s, bot)));
+        s.send_event(nurse, ClientEvent::Staff(StaffAction::Remove(id(&s, bot))));
         // Each removal turns the waiting room on; the nurse turns it off
         // (her allowance for staff actions: two a second).
-        s.send_event(nurse, ClientEvent::SetWaitingRoom(false));
+        s.send_event(nurse, ClientEvent::Staff(StaffAction::SetWaitingRoom(false)));
         s.run(31, TICK);
     }
     assert!(s.clients[nurse].core.in_room(), "the nurse was closed: {:?}", s.clients[nurse].ended());
@@ -319,7 +320,7 @@ fn wishes_are_limited_per_installation_and_staff_take_down_one_persons_at_once()
     assert_eq!(refusals(&s, again).last(), Some(&Refusal { kind: EventKind::HangWish, reason: RefusalReason::NoSpace }));
     assert_eq!(s.server.room().play().wishes().len(), 3);
     let writer = s.server.room().play().wishes()[0].by;
-    s.send_event(nurse, ClientEvent::TakeDownWishesOf(writer));
+    s.send_event(nurse, ClientEvent::Staff(StaffAction::TakeDownWishesOf(writer)));
     s.run(3, TICK);
     assert!(s.server.room().play().wishes().is_empty());
     assert_eq!(s.clients[again].events.iter().filter(|e| matches!(e, RoomEvent::WishTakenDown(_))).count(), 3);
@@ -355,7 +356,7 @@ fn staff_put_everything_back_and_a_ball_held_still_for_a_minute_is_put_down() {
     s.send_event(holder, ClientEvent::Grab(BALL));
     s.run(10, TICK);
     assert_eq!(s.server.room().play().holder(BALL), Some(id(&s, holder)));
-    s.send_event(nurse, ClientEvent::PutThingsBack);
+    s.send_event(nurse, ClientEvent::Staff(StaffAction::PutThingsBack));
     s.run(3, TICK);
     assert_eq!(s.server.room().play().holder(BALL), None);
     assert!(s.clients[holder].events.contains(&RoomEvent::Released(BALL)));
@@ -383,8 +384,8 @@ fn new_invites_are_kept_off_the_room_thread_and_a_failed_save_is_shown_to_the_st
     let nurse = s.connect(STAFF_CODE, "かんごし");
     let child = s.connect(ROOM_CODE, "ひなた");
     s.run(3, TICK);
-    s.send_event(nurse, ClientEvent::NewInvites);
-    s.send_event(nurse, ClientEvent::NewInvites);
+    s.send_event(nurse, ClientEvent::Staff(StaffAction::NewInvites));
+    s.send_event(nurse, ClientEvent::Staff(StaffAction::NewInvites));
     // While the save hangs, the room goes on: a chat line still arrives.
     let started = std::time::Instant::now();
     s.run(3, TICK);
@@ -413,7 +414,7 @@ fn the_waiting_list_stays_bounded_and_always_reaches_the_staff() {
     let mut s = Stepper::new(64);
     let nurse = s.connect(STAFF_CODE, "かんごし");
     s.run(2, TICK);
-    s.send_event(nurse, ClientEvent::SetWaitingRoom(true));
+    s.send_event(nurse, ClientEvent::Staff(StaffAction::SetWaitingRoom(true)));
     s.run(2, TICK);
     let long = "い".repeat(20);
     let comers: Vec<usize> = (0..MAX_WAITING + 8).map(|n| s.connect(ROOM_CODE, &format!("{long}{n:03}"))).collect();

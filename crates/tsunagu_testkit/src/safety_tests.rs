@@ -4,6 +4,7 @@
 
 use tsunagu_client_core::{ClientEnd, RoomEvent};
 use tsunagu_net::LinkEnd;
+use tsunagu_protocol::StaffAction;
 use tsunagu_protocol::{ClientEvent, CloseReason, EventKind, PeerId, Refusal, RefusalReason, RejectReason, Role, VoiceFrame};
 
 use super::*;
@@ -44,7 +45,7 @@ const NOT_ALLOWED: Refusal = Refusal { kind: EventKind::Facilitate, reason: Refu
 fn a_facilitator_mutes_a_child_at_the_server_and_a_child_cannot_mute_anyone() {
     let (mut s, staff, child, friend) = meetup();
     assert_eq!(heard(&mut s, child, friend, 10), 10);
-    s.send_event(staff, ClientEvent::Mute(id(&s, child), true));
+    s.send_event(staff, ClientEvent::Staff(StaffAction::Mute(id(&s, child), true)));
     // Within one tick the room drops their voice, whatever their client does.
     s.step(TICK);
     assert_eq!(heard(&mut s, child, friend, 10), 0, "a muted child's voice got through");
@@ -54,10 +55,10 @@ fn a_facilitator_mutes_a_child_at_the_server_and_a_child_cannot_mute_anyone() {
     // A child (or a patched client sending the same event) cannot unmute
     // themselves, mute the nurse, or lock the room: refused, nothing changes.
     for event in [
-        ClientEvent::Mute(id(&s, child), false),
-        ClientEvent::Mute(id(&s, staff), true),
-        ClientEvent::LockRoom(true),
-        ClientEvent::Remove(id(&s, friend)),
+        ClientEvent::Staff(StaffAction::Mute(id(&s, child), false)),
+        ClientEvent::Staff(StaffAction::Mute(id(&s, staff), true)),
+        ClientEvent::Staff(StaffAction::LockRoom(true)),
+        ClientEvent::Staff(StaffAction::Remove(id(&s, friend))),
     ] {
         s.send_event(child, event.clone());
         s.run(2, TICK);
@@ -67,7 +68,7 @@ fn a_facilitator_mutes_a_child_at_the_server_and_a_child_cannot_mute_anyone() {
     assert!(!s.clients[friend].peers()[&id(&s, staff)].muted);
     assert!(!s.server.room().is_locked());
     assert_eq!(s.server.room().len(), 3);
-    s.send_event(staff, ClientEvent::Mute(id(&s, child), false));
+    s.send_event(staff, ClientEvent::Staff(StaffAction::Mute(id(&s, child), false)));
     s.step(TICK);
     assert_eq!(heard(&mut s, child, friend, 10), 10, "unmuted, the voice flows again");
 }
@@ -77,7 +78,7 @@ fn a_removed_child_stays_out_after_restarting_until_a_facilitator_lets_them_back
     let (mut s, staff, child, friend) = meetup();
     let device = 1000 + child as u64;
     let child_id = id(&s, child);
-    s.send_event(staff, ClientEvent::Remove(child_id));
+    s.send_event(staff, ClientEvent::Staff(StaffAction::Remove(child_id)));
     s.run(3, TICK);
     assert_eq!(s.clients[child].ended(), Some(ClientEnd::Closed(LinkEnd::Reason(CloseReason::Removed))));
     assert!(s.clients[friend].events.contains(&RoomEvent::PeerLeft(child_id)));
@@ -92,10 +93,10 @@ fn a_removed_child_stays_out_after_restarting_until_a_facilitator_lets_them_back
     }
     assert_eq!(s.server.room().len(), 2);
     // A child cannot let them back in; the nurse can.
-    s.send_event(friend, ClientEvent::LetBackIn(listed[0].id));
+    s.send_event(friend, ClientEvent::Staff(StaffAction::LetBackIn(listed[0].id)));
     s.run(2, TICK);
     assert_eq!(last_refusal(&s, friend), Some(NOT_ALLOWED));
-    s.send_event(staff, ClientEvent::LetBackIn(listed[0].id));
+    s.send_event(staff, ClientEvent::Staff(StaffAction::LetBackIn(listed[0].id)));
     s.run(2, TICK);
     assert!(s.clients[staff].core.room().removed().is_empty());
     // The removal switched the waiting room on by itself, and the staff were told.
@@ -105,11 +106,11 @@ fn a_removed_child_stays_out_after_restarting_until_a_facilitator_lets_them_back
     s.run(3, TICK);
     assert!(s.clients[back].events.contains(&RoomEvent::Waiting), "let back in, they did not wait for the nurse");
     let ticket = s.clients[staff].core.room().waiting()[0].ticket;
-    s.send_event(staff, ClientEvent::LetIn(ticket));
+    s.send_event(staff, ClientEvent::Staff(StaffAction::LetIn(ticket)));
     s.run(3, TICK);
     assert!(s.clients[back].id().is_some(), "let back in, they could not join: {:?}", s.clients[back].rejected());
     // Nobody removes themselves by mistake.
-    s.send_event(staff, ClientEvent::Remove(id(&s, staff)));
+    s.send_event(staff, ClientEvent::Staff(StaffAction::Remove(id(&s, staff))));
     s.run(2, TICK);
     assert_eq!(last_refusal(&s, staff), Some(NOT_ALLOWED));
 }
@@ -118,15 +119,15 @@ fn a_removed_child_stays_out_after_restarting_until_a_facilitator_lets_them_back
 fn roles_change_at_once_and_a_demoted_facilitator_loses_the_powers() {
     let (mut s, staff, child, friend) = meetup();
     let volunteer = id(&s, friend);
-    s.send_event(staff, ClientEvent::SetRole(volunteer, Role::Facilitator));
+    s.send_event(staff, ClientEvent::Staff(StaffAction::SetRole(volunteer, Role::Facilitator)));
     s.run(2, TICK);
     assert_eq!(s.clients[friend].core.room().me().map(|m| m.role), Some(Role::Facilitator), "promoted without reconnecting");
     assert_eq!(s.clients[child].peers()[&volunteer].role, Role::Facilitator, "the badge shows for everyone");
-    s.send_event(friend, ClientEvent::Mute(id(&s, child), true));
+    s.send_event(friend, ClientEvent::Staff(StaffAction::Mute(id(&s, child), true)));
     s.run(2, TICK);
     assert!(s.clients[child].core.room().me().is_some_and(|m| m.muted), "the new facilitator could not mute");
-    s.send_event(staff, ClientEvent::SetRole(volunteer, Role::Participant));
-    s.send_event(friend, ClientEvent::Mute(id(&s, child), false));
+    s.send_event(staff, ClientEvent::Staff(StaffAction::SetRole(volunteer, Role::Participant)));
+    s.send_event(friend, ClientEvent::Staff(StaffAction::Mute(id(&s, child), false)));
     s.run(2, TICK);
     assert_eq!(last_refusal(&s, friend), Some(NOT_ALLOWED), "demoted, still had the powers");
     assert!(s.clients[child].core.room().me().is_some_and(|m| m.muted));
@@ -136,13 +137,13 @@ fn roles_change_at_once_and_a_demoted_facilitator_loses_the_powers() {
 #[test]
 fn a_locked_room_turns_newcomers_away_and_opens_again() {
     let (mut s, staff, child, _) = meetup();
-    s.send_event(staff, ClientEvent::LockRoom(true));
+    s.send_event(staff, ClientEvent::Staff(StaffAction::LockRoom(true)));
     s.run(2, TICK);
     assert!(s.clients[child].events.contains(&RoomEvent::RoomLocked(true)));
     let late = s.connect(ROOM_CODE, "そら");
     s.run(3, TICK);
     assert_eq!(s.clients[late].rejected(), Some(RejectReason::RoomLocked));
-    s.send_event(staff, ClientEvent::LockRoom(false));
+    s.send_event(staff, ClientEvent::Staff(StaffAction::LockRoom(false)));
     s.run(2, TICK);
     let later = s.connect(ROOM_CODE, "そら");
     s.run(3, TICK);
@@ -173,7 +174,7 @@ fn a_nurse_brings_a_child_over_gathers_everyone_and_ends_the_meetup_kindly() {
         }
         s.step(TICK);
     }
-    s.send_event(staff, ClientEvent::BringHere(id(&s, child)));
+    s.send_event(staff, ClientEvent::Staff(StaffAction::BringHere(id(&s, child))));
     // The child's client keeps sending its old place for a while (it has not heard yet).
     for _ in 0..6 {
         for (n, who) in [staff, child, friend].into_iter().enumerate() {
@@ -185,10 +186,10 @@ fn a_nurse_brings_a_child_over_gathers_everyone_and_ends_the_meetup_kindly() {
     assert!((child_now.distance(nurse_at) - 1.3).abs() < 0.05, "the child stands {} m from the nurse", child_now.distance(nurse_at));
     assert!(s.clients[child].events.iter().any(|e| matches!(e, RoomEvent::MovedTo(_))), "the child's client was not told where it stands");
     // A child cannot call people over.
-    s.send_event(friend, ClientEvent::GatherHere);
+    s.send_event(friend, ClientEvent::Staff(StaffAction::GatherHere));
     s.run(2, TICK);
     assert_eq!(last_refusal(&s, friend), Some(NOT_ALLOWED));
-    s.send_event(staff, ClientEvent::GatherHere);
+    s.send_event(staff, ClientEvent::Staff(StaffAction::GatherHere));
     s.run(2, TICK);
     for who in [child, friend] {
         let there = wire_pos(s.server.room().member(id(&s, who)).unwrap().pose.body.pos);
@@ -200,10 +201,10 @@ fn a_nurse_brings_a_child_over_gathers_everyone_and_ends_the_meetup_kindly() {
     );
     assert!(c.distance(f) > 0.5, "two children put in the same place");
     // A child cannot end it; the nurse can, for everyone, and nobody comes back on a resume.
-    s.send_event(child, ClientEvent::EndMeetup);
+    s.send_event(child, ClientEvent::Staff(StaffAction::EndMeetup));
     s.run(2, TICK);
     assert_eq!(last_refusal(&s, child), Some(NOT_ALLOWED));
-    s.send_event(staff, ClientEvent::EndMeetup);
+    s.send_event(staff, ClientEvent::Staff(StaffAction::EndMeetup));
     s.run(3, TICK);
     for who in [staff, child, friend] {
         assert_eq!(s.clients[who].ended(), Some(ClientEnd::Closed(LinkEnd::Reason(CloseReason::MeetupEnded))), "client {who}");
@@ -232,8 +233,8 @@ fn invites_carry_64_bits_and_a_rush_of_joins_fills_a_room_exactly() {
 #[test]
 fn a_minute_after_the_last_person_leaves_the_room_keeps_nothing_of_them() {
     let (mut s, staff, child, friend) = meetup();
-    s.send_event(staff, ClientEvent::Remove(id(&s, child)));
-    s.send_event(staff, ClientEvent::LockRoom(true));
+    s.send_event(staff, ClientEvent::Staff(StaffAction::Remove(id(&s, child))));
+    s.send_event(staff, ClientEvent::Staff(StaffAction::LockRoom(true)));
     s.send_event(friend, ClientEvent::HangWish(tsunagu_protocol::Paper::Red, "また あそぼうね".into()));
     s.run(3, TICK);
     // One leaves politely; the other's connection just drops (a place is kept).
@@ -259,10 +260,10 @@ fn waiting_names(s: &Stepper, staff: usize) -> Vec<String> {
 fn newcomers_wait_until_a_facilitator_lets_them_in_or_not() {
     let (mut s, staff, child, _) = meetup();
     // A child cannot turn the waiting room on; the nurse can, and everyone is told.
-    s.send_event(child, ClientEvent::SetWaitingRoom(true));
+    s.send_event(child, ClientEvent::Staff(StaffAction::SetWaitingRoom(true)));
     s.run(2, TICK);
     assert_eq!(last_refusal(&s, child), Some(NOT_ALLOWED));
-    s.send_event(staff, ClientEvent::SetWaitingRoom(true));
+    s.send_event(staff, ClientEvent::Staff(StaffAction::SetWaitingRoom(true)));
     s.run(2, TICK);
     assert!(s.clients[child].core.room().has_waiting_room());
     let sora = s.connect(ROOM_CODE, "そら");
@@ -283,14 +284,14 @@ fn newcomers_wait_until_a_facilitator_lets_them_in_or_not() {
     assert_eq!(waiting_names(&s, staff), ["そら", "りく"]);
     let tickets: Vec<u32> = s.clients[staff].core.room().waiting().iter().map(|w| w.ticket).collect();
     // A child cannot let anyone in or turn them away (nor can a raw client: the room checks the sender).
-    for event in [ClientEvent::LetIn(tickets[0]), ClientEvent::TurnAway(tickets[1])] {
+    for event in [ClientEvent::Staff(StaffAction::LetIn(tickets[0])), ClientEvent::Staff(StaffAction::TurnAway(tickets[1]))] {
         s.send_event(child, event.clone());
         s.run(2, TICK);
         assert_eq!(last_refusal(&s, child), Some(NOT_ALLOWED), "{event:?}");
     }
     assert_eq!(waiting_names(&s, staff), ["そら", "りく"]);
-    s.send_event(staff, ClientEvent::LetIn(tickets[0]));
-    s.send_event(staff, ClientEvent::TurnAway(tickets[1]));
+    s.send_event(staff, ClientEvent::Staff(StaffAction::LetIn(tickets[0])));
+    s.send_event(staff, ClientEvent::Staff(StaffAction::TurnAway(tickets[1])));
     s.run(3, TICK);
     let sora_id = s.clients[sora].id().expect("let in, そら is not in");
     assert!(s.clients[child].peers().contains_key(&sora_id), "the room did not see そら come in");
@@ -310,7 +311,7 @@ fn newcomers_wait_until_a_facilitator_lets_them_in_or_not() {
     let late = s.connect(ROOM_CODE, "ひかり");
     s.run(3, TICK);
     assert!(s.clients[late].core.waiting());
-    s.send_event(nurse, ClientEvent::SetWaitingRoom(false));
+    s.send_event(nurse, ClientEvent::Staff(StaffAction::SetWaitingRoom(false)));
     s.run(3, TICK);
     assert!(s.clients[late].id().is_some(), "turning the waiting room off left someone waiting");
     assert!(!s.clients[child].core.room().has_waiting_room());
@@ -322,11 +323,11 @@ fn new_invites_keep_everyone_inside_and_the_old_ones_bring_in_nobody_new() {
     let first = s.clients[staff].core.room().invites().cloned().expect("a facilitator is told the invites");
     assert_eq!((first.participant.as_str(), first.facilitator.as_str()), (ROOM_CODE, STAFF_CODE));
     assert!(s.clients[child].core.room().invites().is_none(), "a child was told the codes");
-    s.send_event(child, ClientEvent::NewInvites);
+    s.send_event(child, ClientEvent::Staff(StaffAction::NewInvites));
     s.run(2, TICK);
     assert_eq!(last_refusal(&s, child), Some(NOT_ALLOWED));
     assert_eq!(s.server.room().config().code, ROOM_CODE);
-    s.send_event(staff, ClientEvent::NewInvites);
+    s.send_event(staff, ClientEvent::Staff(StaffAction::NewInvites));
     s.run(3, TICK);
     let new = s.clients[staff].core.room().invites().cloned().unwrap();
     assert!(new.participant != ROOM_CODE && new.facilitator != STAFF_CODE && new.participant != new.facilitator);
@@ -388,11 +389,11 @@ fn the_room_keeps_a_child_from_walking_into_someone_even_from_a_patched_client()
 #[test]
 fn a_facilitator_asks_one_headset_to_recentre_and_a_child_cannot() {
     let (mut s, staff, child, friend) = meetup();
-    s.send_event(friend, ClientEvent::AskRecentre(id(&s, child)));
+    s.send_event(friend, ClientEvent::Staff(StaffAction::AskRecentre(id(&s, child))));
     s.run(2, TICK);
     assert_eq!(last_refusal(&s, friend), Some(NOT_ALLOWED));
     assert!(!s.clients[child].events.contains(&RoomEvent::RecentreAsked));
-    s.send_event(staff, ClientEvent::AskRecentre(id(&s, child)));
+    s.send_event(staff, ClientEvent::Staff(StaffAction::AskRecentre(id(&s, child))));
     s.run(2, TICK);
     assert!(s.clients[child].events.contains(&RoomEvent::RecentreAsked), "the child's client was not asked");
     assert!(!s.clients[friend].events.contains(&RoomEvent::RecentreAsked), "someone else was asked too");

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use bevy::prelude::*;
 use tsunagu_client_core::{ClientCore, RoomEvent};
 use tsunagu_i18n::Arg;
+use tsunagu_protocol::StaffAction;
 use tsunagu_protocol::{
     ClientEvent, Concern, ConcernKind, KeptPlace, PeerId, PeerInfo, RemovedPerson, Role, StaffNotice, WaitingHint, WaitingPerson,
 };
@@ -53,7 +54,7 @@ struct StaffRows;
 
 /// A button in the panel and what it asks the room.
 #[derive(Component, Clone, Debug, PartialEq)]
-pub struct StaffAction(pub ClientEvent);
+pub struct StaffButton(pub ClientEvent);
 
 /// When each person arrived, as this client saw it (seconds of real time);
 /// those already there when I came in count from my arrival. Memory only.
@@ -279,8 +280,8 @@ fn list_people(
                             about = format!("{about} ・ {}", text(key));
                         }
                         row.spawn(ui_text(&font, about, 15.0, palette::INK));
-                        action_button(row, &font, &text("staff-let-in"), ClientEvent::LetIn(waiting.ticket));
-                        action_button(row, &font, &text("staff-turn-away"), ClientEvent::TurnAway(waiting.ticket));
+                        action_button(row, &font, &text("staff-let-in"), ClientEvent::Staff(StaffAction::LetIn(waiting.ticket)));
+                        action_button(row, &font, &text("staff-turn-away"), ClientEvent::Staff(StaffAction::TurnAway(waiting.ticket)));
                     });
             }
             for (person, talking, minutes) in &now.people {
@@ -304,20 +305,20 @@ fn list_people(
                             return;
                         }
                         let (mute_key, mute) = if person.muted { ("staff-unmute", false) } else { ("staff-mute", true) };
-                        action_button(row, &font, &text(mute_key), ClientEvent::Mute(person.id, mute));
+                        action_button(row, &font, &text(mute_key), ClientEvent::Staff(StaffAction::Mute(person.id, mute)));
                         if now.staff_invite {
                             let (role_key, role) = match person.role {
                                 Role::Participant => ("staff-make-staff", Role::Facilitator),
                                 Role::Facilitator => ("staff-make-participant", Role::Participant),
                             };
-                            action_button(row, &font, &text(role_key), ClientEvent::SetRole(person.id, role));
+                            action_button(row, &font, &text(role_key), ClientEvent::Staff(StaffAction::SetRole(person.id, role)));
                         }
-                        action_button(row, &font, &text("staff-bring-here"), ClientEvent::BringHere(person.id));
-                        action_button(row, &font, &text("staff-recentre"), ClientEvent::AskRecentre(person.id));
+                        action_button(row, &font, &text("staff-bring-here"), ClientEvent::Staff(StaffAction::BringHere(person.id)));
+                        action_button(row, &font, &text("staff-recentre"), ClientEvent::Staff(StaffAction::AskRecentre(person.id)));
                         if now.wishing.contains(&person.id) {
-                            action_button(row, &font, &text("staff-take-down-wishes"), ClientEvent::TakeDownWishesOf(person.id));
+                            action_button(row, &font, &text("staff-take-down-wishes"), ClientEvent::Staff(StaffAction::TakeDownWishesOf(person.id)));
                         }
-                        action_button(row, &font, &text("staff-remove"), ClientEvent::Remove(person.id));
+                        action_button(row, &font, &text("staff-remove"), ClientEvent::Staff(StaffAction::Remove(person.id)));
                     });
             }
             for place in &now.kept {
@@ -328,23 +329,23 @@ fn list_people(
                         14.0,
                         palette::INK_SOFT,
                     ));
-                    action_button(row, &font, &text("staff-release-place"), ClientEvent::ReleasePlace(place.id));
+                    action_button(row, &font, &text("staff-release-place"), ClientEvent::Staff(StaffAction::ReleasePlace(place.id)));
                 });
             }
             let (lock_key, lock) = if now.locked { ("staff-unlock", false) } else { ("staff-lock", true) };
             panel.spawn(Node { column_gap: Val::Px(5.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
-                action_button(row, &font, &text("staff-gather"), ClientEvent::GatherHere);
-                action_button(row, &font, &text(lock_key), ClientEvent::LockRoom(lock));
-                action_button(row, &font, &text("staff-put-back"), ClientEvent::PutThingsBack);
+                action_button(row, &font, &text("staff-gather"), ClientEvent::Staff(StaffAction::GatherHere));
+                action_button(row, &font, &text(lock_key), ClientEvent::Staff(StaffAction::LockRoom(lock)));
+                action_button(row, &font, &text("staff-put-back"), ClientEvent::Staff(StaffAction::PutThingsBack));
                 if now.staff_invite {
-                    action_button(row, &font, &text("staff-end"), ClientEvent::EndMeetup);
+                    action_button(row, &font, &text("staff-end"), ClientEvent::Staff(StaffAction::EndMeetup));
                 }
             });
             let (waiting_key, waiting_room) = if now.waiting_room { ("staff-waiting-room-off", false) } else { ("staff-waiting-room-on", true) };
             panel.spawn(Node { column_gap: Val::Px(5.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
-                action_button(row, &font, &text(waiting_key), ClientEvent::SetWaitingRoom(waiting_room));
+                action_button(row, &font, &text(waiting_key), ClientEvent::Staff(StaffAction::SetWaitingRoom(waiting_room)));
                 if now.staff_invite {
-                    action_button(row, &font, &text("staff-new-invites"), ClientEvent::NewInvites);
+                    action_button(row, &font, &text("staff-new-invites"), ClientEvent::Staff(StaffAction::NewInvites));
                 }
             });
             for removed in &now.removed {
@@ -356,7 +357,7 @@ fn list_people(
                         palette::INK_SOFT,
                     ));
                     if now.staff_invite {
-                        action_button(row, &font, &text("staff-let-back-in"), ClientEvent::LetBackIn(removed.id));
+                        action_button(row, &font, &text("staff-let-back-in"), ClientEvent::Staff(StaffAction::LetBackIn(removed.id)));
                     }
                 });
             }
@@ -368,7 +369,7 @@ fn list_people(
 fn action_button(row: &mut ChildSpawnerCommands, font: &UiFont, label: &str, event: ClientEvent) {
     row.spawn((
         Button,
-        StaffAction(event),
+        StaffButton(event),
         Node { padding: UiRect::axes(Val::Px(8.0), Val::Px(3.0)), border_radius: BorderRadius::all(Val::Px(8.0)), ..default() },
         BackgroundColor(palette::BUTTON),
         children![ui_text(font, label.to_owned(), 13.0, palette::INK)],
@@ -382,11 +383,14 @@ const CONFIRM_SECONDS: f32 = 4.0;
 /// stop letting anyone new in) take a second press, so a slip of the hand in
 /// a busy moment does none of them.
 fn needs_confirming(event: &ClientEvent) -> bool {
-    matches!(event, ClientEvent::Remove(_) | ClientEvent::EndMeetup | ClientEvent::NewInvites)
+    matches!(
+        event,
+        ClientEvent::Staff(StaffAction::Remove(_)) | ClientEvent::Staff(StaffAction::EndMeetup) | ClientEvent::Staff(StaffAction::NewInvites)
+    )
 }
 
 fn press_buttons(
-    buttons: Query<(&Interaction, &StaffAction, &Children), Changed<Interaction>>,
+    buttons: Query<(&Interaction, &StaffButton, &Children), Changed<Interaction>>,
     mut labels: Query<&mut Text>,
     settings: Res<Settings>,
     texts: Res<Texts>,

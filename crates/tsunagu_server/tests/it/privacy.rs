@@ -19,6 +19,7 @@ use tsunagu_client_core::{ClientCore, RoomEvent};
 use tsunagu_net::invite::Invite;
 use tsunagu_net::quic::{QuicClient, QuicConnector};
 use tsunagu_net::{Channel, ClientLink};
+use tsunagu_protocol::StaffAction;
 use tsunagu_protocol::{AvatarLook, ClientEvent, Gesture, Hello, Stamp};
 
 use crate::harness::{Peer, one_at_a_time, pose_at, wait_until};
@@ -148,7 +149,7 @@ fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
     let staff_invite = Invite::parse(staff_file.lines().next().and_then(|l| l.split_once(": ")).unwrap().1.trim()).unwrap();
     let mut staff = Peer::join(&staff_invite, "staff");
     assert!(wait_until(&mut [&mut staff], Duration::from_secs(5), |ps| ps[0].core.room().invites().is_some()));
-    staff.core.send_event(ClientEvent::NewInvites);
+    staff.core.send_event(ClientEvent::Staff(StaffAction::NewInvites));
     assert!(wait_until(&mut [&mut staff], Duration::from_secs(3), |ps| ps[0]
         .core
         .room()
