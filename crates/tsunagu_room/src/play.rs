@@ -115,6 +115,8 @@ impl Play {
             return Err(RefusalReason::OutOfReach);
         }
         self.holders.insert(id, by);
+        // A fresh hold starts the minute afresh.
+        self.still_for.remove(&id);
         self.touched = true;
         Ok(ServerEvent::Held(by, id))
     }
@@ -124,10 +126,7 @@ impl Play {
         if self.holder(id) != Some(by) {
             return Err(RefusalReason::NotHolding);
         }
-        self.holders.remove(&id);
-        self.still_for.remove(&id);
-        let from = self.objects.pose(id).map_or(Vec3::ZERO, |p| p.position);
-        self.objects.throw(id, from, Vec3::from(velocity.to_metres()), layout);
+        self.let_go(id, Vec3::from(velocity.to_metres()), layout);
         self.thrown_by.insert(id, by);
         Ok(ServerEvent::Released(id))
     }
@@ -193,9 +192,7 @@ impl Play {
         let mut told = Vec::new();
         let gone: Vec<u16> = self.holders.iter().filter(|(_, by)| !members.contains_key(by)).map(|(id, _)| *id).collect();
         for id in gone {
-            self.holders.remove(&id);
-            let from = self.objects.pose(id).map_or(Vec3::ZERO, |p| p.position);
-            self.objects.throw(id, from, Vec3::ZERO, layout);
+            self.let_go(id, Vec3::ZERO, layout);
             told.push(ServerEvent::Released(id));
         }
         if self.is_at_rest() {
@@ -216,9 +213,7 @@ impl Play {
             self.objects.hold(*id, to, layout);
         }
         for id in put_down {
-            self.holders.remove(&id);
-            self.still_for.remove(&id);
-            self.objects.throw(id, self.objects.pose(id).map_or(Vec3::ZERO, |p| p.position), Vec3::ZERO, layout);
+            self.let_go(id, Vec3::ZERO, layout);
             told.push(ServerEvent::Released(id));
         }
         for hit in self.objects.step() {
@@ -231,6 +226,15 @@ impl Play {
         }
         self.refresh_states();
         told
+    }
+
+    /// Thing `id` leaves its holder's hand where it is, with `velocity`
+    /// (bounded by the physics; zero puts it down).
+    fn let_go(&mut self, id: u16, velocity: Vec3, layout: &WardLayout) {
+        self.holders.remove(&id);
+        self.still_for.remove(&id);
+        let from = self.objects.pose(id).map_or(Vec3::ZERO, |p| p.position);
+        self.objects.throw(id, from, velocity, layout);
     }
 
     /// Whether anything was done since the room was set up.
