@@ -57,16 +57,16 @@ impl TokenBucket {
 /// another at the start of the next cannot pass twice the limit (as fixed
 /// one-second windows let them).
 #[derive(Clone, Copy, Debug)]
-pub struct TrafficWindow {
+pub struct TrafficAllowance {
     limits: TrafficLimits,
     datagrams: TokenBucket,
     frames: TokenBucket,
 }
 
-impl TrafficWindow {
+impl TrafficAllowance {
     /// A full allowance at `now`.
     pub fn new(limits: TrafficLimits, now: Duration) -> Self {
-        TrafficWindow {
+        TrafficAllowance {
             limits,
             datagrams: TokenBucket::full(f64::from(limits.datagrams_per_second), now),
             frames: TokenBucket::full(f64::from(limits.frames_per_second), now),
@@ -93,7 +93,7 @@ mod tests {
     #[test]
     fn a_connection_gets_a_seconds_worth_at_once_then_the_rate() {
         let limits = TrafficLimits { datagrams_per_second: 120, frames_per_second: 20 };
-        let mut window = TrafficWindow::new(limits, Duration::ZERO);
+        let mut window = TrafficAllowance::new(limits, Duration::ZERO);
         let at = Duration::from_millis(500);
         assert_eq!((0..123).filter(|_| window.datagram(at)).count(), 120);
         assert_eq!((0..23).filter(|_| window.frame(at)).count(), 20);

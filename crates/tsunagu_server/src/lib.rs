@@ -17,7 +17,7 @@ mod telling;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use tsunagu_net::limits::TrafficWindow;
+use tsunagu_net::limits::TrafficAllowance;
 use tsunagu_net::{Channel, ConnId, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks, arrival_on_clock};
 use tsunagu_protocol::delta::ViewHistory;
 use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
@@ -66,7 +66,7 @@ enum ConnState {
 
 struct Conn {
     state: ConnState,
-    traffic: TrafficWindow,
+    traffic: TrafficAllowance,
     /// Who this client is due and its byte budget (a room rule).
     interest: Interest,
     /// The newest snapshot tick the client says it received.
@@ -79,7 +79,7 @@ impl Conn {
     fn new(now: Duration) -> Conn {
         Conn {
             state: ConnState::AwaitingHello { since: now },
-            traffic: TrafficWindow::new(TRAFFIC, now),
+            traffic: TrafficAllowance::new(TRAFFIC, now),
             interest: Interest::default(),
             acked: None,
             views: ViewHistory::default(),

@@ -18,7 +18,7 @@ use tsunagu_protocol::{ALPN, CloseReason};
 use super::framing::{Delivered, close_with, datagram_reader, frame_reader, link_end, write_frame};
 use super::identity::{fingerprint, load_or_create_identity};
 use super::{CONTROL_DEADLINE, INBOX_CAPACITY, OUTBOX_CAPACITY, QuicError, provider, runtime, transport_config};
-use crate::limits::{TokenBucket, TrafficLimits, TrafficWindow};
+use crate::limits::{TokenBucket, TrafficAllowance, TrafficLimits};
 use crate::link::{Channel, ConnId, LinkEvent, ServerLinkEvent, ServerLinks};
 
 /// Where and how a QUIC room server listens.
@@ -404,7 +404,7 @@ async fn accept_loop(endpoint: Endpoint, shared: Shared, config: QuicServerConfi
 /// against the traffic limits first (over them closes the connection at once),
 /// then queued if there is room (a datagram that does not fit is dropped and
 /// counted; a frame that does not fit closes the connection).
-fn deliver(shared: &Shared, id: ConnId, window: &Mutex<TrafficWindow>, connection: &Connection, event: LinkEvent) -> Delivered {
+fn deliver(shared: &Shared, id: ConnId, allowance: &Mutex<TrafficAllowance>, connection: &Connection, event: LinkEvent) -> Delivered {
     let now = shared.started.elapsed();
     let is_datagram = matches!(event, LinkEvent::Datagram(_));
     // Echoes and voice are passed on as they arrive; so are room events (a
@@ -417,8 +417,8 @@ fn deliver(shared: &Shared, id: ConnId, window: &Mutex<TrafficWindow>, connectio
         _ => false,
     };
     let within = {
-        let mut window = window.lock().unwrap_or_else(|e| e.into_inner());
-        if is_datagram { window.datagram(now) } else { window.frame(now) }
+        let mut allowance = allowance.lock().unwrap_or_else(|e| e.into_inner());
+        if is_datagram { allowance.datagram(now) } else { allowance.frame(now) }
     };
     if !within {
         tracing::warn!(connection = id, "rate limit exceeded as data arrived");
@@ -477,10 +477,10 @@ async fn serve_connection(
         Ok(Ok((send, recv))) => {
             tokio::spawn(control_writer(send, control_rx, connection.clone()));
             tokio::spawn(events_writer(connection.clone(), events_rx));
-            let window = Arc::new(Mutex::new(TrafficWindow::new(shared.traffic, shared.started.elapsed())));
+            let allowance = Arc::new(Mutex::new(TrafficAllowance::new(shared.traffic, shared.started.elapsed())));
             let hand_on = {
                 let (shared, connection) = (shared.clone(), connection.clone());
-                move |event| deliver(&shared, id, &window, &connection, event)
+                move |event| deliver(&shared, id, &allowance, &connection, event)
             };
             tokio::spawn(frame_reader(recv, Channel::Control, connection.clone(), hand_on.clone()));
             tokio::spawn(datagram_reader(connection.clone(), hand_on.clone()));
