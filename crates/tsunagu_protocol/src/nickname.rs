@@ -178,8 +178,11 @@ pub fn nickname_key(nickname: &str) -> String {
 
 /// Whether `nickname` holds a staff word (see [`STAFF_WORDS`]).
 pub fn has_staff_word(nickname: &str) -> bool {
+    // The words' own keys, made once rather than at every join.
+    static KEYS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let keys = KEYS.get_or_init(|| STAFF_WORDS.iter().map(|word| nickname_key(word)).collect());
     let key = nickname_key(nickname);
-    STAFF_WORDS.iter().any(|word| key.contains(&nickname_key(word)))
+    keys.iter().any(|word| key.contains(word.as_str()))
 }
 
 /// ア → あ: the same sound read the same by a child.

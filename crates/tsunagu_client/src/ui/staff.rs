@@ -255,21 +255,9 @@ fn list_people(
                 panel.spawn(ui_text(&font, texts.get_with(settings.language, "staff-concern", &args), 15.0, palette::NOTE));
             }
             if !now.concerns.is_empty() {
-                panel
-                    .spawn((
-                        Button,
-                        ClearConcerns,
-                        Node {
-                            padding: UiRect::axes(Val::Px(8.0), Val::Px(3.0)),
-                            border_radius: BorderRadius::all(Val::Px(8.0)),
-                            align_self: AlignSelf::FlexStart,
-                            ..default()
-                        },
-                        BackgroundColor(palette::BUTTON),
-                    ))
-                    .with_children(|b| {
-                        b.spawn(ui_text(&font, text("staff-concerns-clear"), 13.0, palette::INK));
-                    });
+                panel.spawn(Node::default()).with_children(|row| {
+                    panel_button(row, &font, &text("staff-concerns-clear"), ClearConcerns);
+                });
             }
             for waiting in &now.waiting {
                 panel
@@ -367,9 +355,14 @@ fn list_people(
 }
 
 fn action_button(row: &mut ChildSpawnerCommands, font: &UiFont, label: &str, event: ClientEvent) {
+    panel_button(row, font, label, StaffButton(event));
+}
+
+/// A small button of the panel, `marker` saying what it does.
+fn panel_button(row: &mut ChildSpawnerCommands, font: &UiFont, label: &str, marker: impl Bundle) {
     row.spawn((
         Button,
-        StaffButton(event),
+        marker,
         Node { padding: UiRect::axes(Val::Px(8.0), Val::Px(3.0)), border_radius: BorderRadius::all(Val::Px(8.0)), ..default() },
         BackgroundColor(palette::BUTTON),
         children![ui_text(font, label.to_owned(), 13.0, palette::INK)],
