@@ -7,7 +7,7 @@ use std::time::Duration;
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use bevy::time::TimeUpdateStrategy;
-use tsunagu_client::net::{Connection, LocalPose, NetPlugin, NetSet, RoomMessage, RoomState, SendRoomEvent};
+use tsunagu_client::kit::net::{Connection, LocalPose, NetPlugin, NetSet, RoomMessage, RoomState, SendRoomEvent};
 use tsunagu_client::{AppState, BODY_COLORS, Settings};
 use tsunagu_client_core::{ClientCore, RoomEvent};
 use tsunagu_i18n::Language;

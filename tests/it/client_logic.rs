@@ -1,11 +1,11 @@
 //! Client logic that needs no window: the rules behind the start screen and HUD.
 
-use tsunagu_client::audio::SoundStatus;
-use tsunagu_client::net::refusal_message;
-use tsunagu_client::ui::hud::{ConnectionNotice, notices};
-use tsunagu_client::ui::start::{MAX_INVITE_CHARS, append_to_invite, append_to_nickname};
+use tsunagu_client::headset::DisplayMode;
+use tsunagu_client::hud::{ConnectionNotice, notices};
+use tsunagu_client::kit::net::refusal_message;
+use tsunagu_client::start::{MAX_INVITE_CHARS, append_to_invite, append_to_nickname};
 use tsunagu_client::voice::MicStatus;
-use tsunagu_client::xr::DisplayMode;
+use tsunagu_client::voice::audio::SoundStatus;
 use tsunagu_client::{BODY_COLORS, Settings};
 use tsunagu_i18n::Language;
 use tsunagu_protocol::limits::MAX_NICKNAME_CHARS;
@@ -58,7 +58,7 @@ fn pasted_invites_keep_only_what_an_invite_can_hold() {
 
 #[test]
 fn every_way_a_join_fails_has_its_own_message() {
-    use tsunagu_client::net::{end_message, reject_message};
+    use tsunagu_client::kit::net::{end_message, reject_message};
     use tsunagu_net::LinkEnd;
     use tsunagu_protocol::{CloseReason, RejectReason};
     let messages = [
@@ -83,7 +83,7 @@ fn every_way_a_join_fails_has_its_own_message() {
 fn the_hello_carries_the_start_screen_choices() {
     let settings =
         Settings { nickname: "  はると ".into(), look: tsunagu_protocol::AvatarLook::with_color(BODY_COLORS[2]), language: Language::Japanese };
-    let hello = tsunagu_client::net::hello_for(&settings, "room", 42);
+    let hello = tsunagu_client::kit::net::hello_for(&settings, "room", 42);
     assert_eq!(hello.nickname, "はると");
     assert_eq!(hello.device, 42, "the installation's number goes with it");
     assert_eq!(hello.look.body_color, BODY_COLORS[2]);
@@ -108,7 +108,7 @@ fn clicking_a_name_tag_makes_a_voice_softer_then_silent_then_hidden_then_full_ag
 
 #[test]
 fn the_talk_button_talks_while_held_or_from_one_tap_to_the_next() {
-    use tsunagu_client::ui::voice_panel::{TalkLatch, meter_fill};
+    use tsunagu_client::voice::panel::{TalkLatch, meter_fill};
     let mut latch = TalkLatch::default();
     // Held for a second: talking while down, not after.
     assert!(latch.change(true, 10.0));
@@ -127,7 +127,7 @@ fn the_talk_button_talks_while_held_or_from_one_tap_to_the_next() {
 #[test]
 fn the_wrist_menu_finds_the_button_a_hand_points_at() {
     use bevy::prelude::{Entity, Vec2};
-    use tsunagu_client::wrist_menu::button_at;
+    use tsunagu_client::headset::wrist_menu::button_at;
     let (wave, stamp) = (Entity::from_raw_u32(1).unwrap(), Entity::from_raw_u32(2).unwrap());
     let buttons = [(wave, Vec2::new(100.0, 50.0), Vec2::new(180.0, 56.0)), (stamp, Vec2::new(300.0, 200.0), Vec2::new(88.0, 88.0))];
     assert_eq!(button_at(Vec2::new(20.0, 30.0), buttons), Some(wave));
@@ -149,7 +149,7 @@ fn a_saved_picture_is_named_by_its_last_folders_only() {
 #[test]
 fn a_bubble_under_a_card_moves_beside_it() {
     use bevy::math::{Rect, Vec2};
-    use tsunagu_client::ui::hud::clear_of_cards;
+    use tsunagu_client::hud::clear_of_cards;
     let screen = Rect::new(0.0, 0.0, 1280.0, 720.0);
     let invite = Rect::new(700.0, 170.0, 1266.0, 280.0);
     let chat = Rect::new(886.0, 380.0, 1266.0, 590.0);

@@ -103,8 +103,8 @@ fn on_a_simulated_headset_the_room_is_seen_upright_and_a_guest_sees_the_head_and
 #[test]
 fn the_wrist_menu_changes_the_headset_and_this_pc_remembers() {
     use bevy::prelude::*;
-    use tsunagu_client::wrist_menu::{HeadsetSetting, change_headset_settings};
-    use tsunagu_client::xr::HeadsetRig;
+    use tsunagu_client::headset::HeadsetRig;
+    use tsunagu_client::headset::wrist_menu::{HeadsetSetting, change_headset_settings};
     use tsunagu_client::{Settings, SettingsFile};
     use tsunagu_client_core::settings::{HeadsetChoices, Loaded, load};
 
@@ -127,7 +127,7 @@ fn the_wrist_menu_changes_the_headset_and_this_pc_remembers() {
             look: tsunagu_protocol::AvatarLook::with_color([255, 160, 80]),
             language: tsunagu_i18n::Language::Japanese,
         })
-        .insert_resource(tsunagu_client::text::Texts(tsunagu_i18n::Locales::load().expect("locales")))
+        .insert_resource(tsunagu_client::kit::text::Texts(tsunagu_i18n::Locales::load().expect("locales")))
         .add_systems(Update, change_headset_settings);
     let settings =
         [HeadsetSetting::Turn, HeadsetSetting::Walk, HeadsetSetting::Bed, HeadsetSetting::Higher, HeadsetSetting::Lower, HeadsetSetting::Screen];
@@ -193,7 +193,7 @@ fn the_wrist_menu_changes_the_headset_and_this_pc_remembers() {
 fn a_session_that_ends_shows_the_screen_and_says_why_only_if_it_was_not_chosen() {
     use bevy::prelude::*;
     use bevy_mod_xr::session::XrState;
-    use tsunagu_client::xr::{DisplayMode, HeadsetRig, say_session_changes};
+    use tsunagu_client::headset::{DisplayMode, HeadsetRig, say_session_changes};
 
     for chosen in [false, true] {
         let mut app = App::new();
@@ -211,7 +211,7 @@ fn a_session_that_ends_shows_the_screen_and_says_why_only_if_it_was_not_chosen()
         app.update();
         let mode = *app.world().resource::<DisplayMode>();
         assert_eq!(mode, if chosen { DisplayMode::ScreenChosen } else { DisplayMode::HeadsetEnded });
-        let said = tsunagu_client::ui::hud::notices(None, None, Some(mode), tsunagu_client::ui::hud::ConnectionNotice::Fine, None, false, false);
+        let said = tsunagu_client::hud::notices(None, None, Some(mode), tsunagu_client::hud::ConnectionNotice::Fine, None, false, false);
         assert_eq!(said.contains(&"status-xr-ended"), !chosen, "{said:?}");
         // Back in the headset: the choice is forgotten, and the view straightened.
         app.insert_resource(XrState::Available);
@@ -239,9 +239,9 @@ fn in_a_headset_the_sticks_walk_and_turn_and_the_trigger_teleports_only_where_a_
     use bevy_mod_xr::camera::XrCamera;
     use bevy_mod_xr::session::XrTrackingRoot;
     use bevy_mod_xr::spaces::XrSpaceLocationFlags;
-    use tsunagu_client::controls::{Heading, LocalPlayer};
-    use tsunagu_client::net::LocalPose;
-    use tsunagu_client::xr::{Aim, HeadsetButtons, HeadsetRig, track_headset};
+    use tsunagu_client::headset::{Aim, HeadsetButtons, HeadsetRig, track_headset};
+    use tsunagu_client::kit::net::LocalPose;
+    use tsunagu_client::movement::{Heading, LocalPlayer};
     use tsunagu_client_core::settings::HeadsetChoices;
     use tsunagu_sim::WardLayout;
     use tsunagu_sim::motion::{AVATAR_HEIGHT, WALK_SPEED};
@@ -251,9 +251,9 @@ fn in_a_headset_the_sticks_walk_and_turn_and_the_trigger_teleports_only_where_a_
     app.add_plugins(MinimalPlugins)
         .insert_resource(HeadsetRig::with_choices(HeadsetChoices { smooth_walking: true, snap_turn_degrees: 45, ..HeadsetChoices::default() }))
         .init_resource::<HeadsetButtons>()
-        .init_resource::<tsunagu_client::wrist_menu::WristPointer>()
+        .init_resource::<tsunagu_client::headset::wrist_menu::WristPointer>()
         .init_resource::<tsunagu_client::play::Hands>()
-        .insert_resource(tsunagu_client::scene::Ward(ward.clone()))
+        .insert_resource(tsunagu_client::kit::scene::Ward(ward.clone()))
         .init_resource::<Heading>()
         .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(50)))
         .add_systems(Update, track_headset);

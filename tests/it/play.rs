@@ -7,8 +7,8 @@ use bevy::input::keyboard::Key;
 use bevy::prelude::*;
 use bevy::window::Ime;
 use tsunagu_client::chat::ChatInput;
+use tsunagu_client::kit::text::UiFont;
 use tsunagu_client::play::{PaperChoice, ScorePop, TakeDown, Thing, WishStrip, spawn_wish_panel};
-use tsunagu_client::text::UiFont;
 use tsunagu_client_core::RoomEvent;
 use tsunagu_protocol::{AvatarPose, ClientEvent, Paper, QuantVec};
 use tsunagu_sim::WardLayout;
@@ -148,8 +148,8 @@ fn a_wish_written_in_japanese_hangs_on_the_bamboo_for_a_friend_too() {
 /// pose's right hand), and it follows the hand as it moves.
 #[test]
 fn a_thing_held_in_a_headset_sits_in_my_right_hand_here_and_in_the_room() {
-    use tsunagu_client::controls::LocalPlayer;
-    use tsunagu_client::net::LocalPose;
+    use tsunagu_client::kit::net::LocalPose;
+    use tsunagu_client::movement::LocalPlayer;
     use tsunagu_client::play::Hands;
 
     let (mut stepper, mut app, _, _) = with_a_friend();
@@ -170,7 +170,7 @@ fn a_thing_held_in_a_headset_sits_in_my_right_hand_here_and_in_the_room() {
     };
     let set_pose = |app: &mut App, hand: Vec3| set_pose_at(app, feet, hand);
     // Walk over first (the room lets nobody jump across it).
-    let me = app.world().resource::<tsunagu_client::net::Connection>().read(|core| core.my_id()).expect("joined");
+    let me = app.world().resource::<tsunagu_client::kit::net::Connection>().read(|core| core.my_id()).expect("joined");
     let mut at = wire_pos(stepper.server.room().member(me).unwrap().pose.body.pos).with_y(0.0);
     for _ in 0..600 {
         at += (feet - at).clamp_length_max(WALK_SPEED / 30.0);
@@ -183,7 +183,7 @@ fn a_thing_held_in_a_headset_sits_in_my_right_hand_here_and_in_the_room() {
     let hand = feet + Vec3::new(0.3, 1.1, -0.5);
     set_pose(&mut app, hand);
     frame(&mut stepper, &mut app);
-    app.world_mut().write_message(tsunagu_client::net::SendRoomEvent(ClientEvent::Grab(0)));
+    app.world_mut().write_message(tsunagu_client::kit::net::SendRoomEvent(ClientEvent::Grab(0)));
     for _ in 0..10 {
         set_pose(&mut app, hand);
         frame(&mut stepper, &mut app);

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use bevy::prelude::*;
-use tsunagu_client::text::UiFont;
-use tsunagu_client::ui::staff::{StaffButton, StaffToggle, spawn_staff_panel, spawn_staff_toggle};
+use tsunagu_client::kit::text::UiFont;
+use tsunagu_client::staff::{StaffButton, StaffToggle, spawn_staff_panel, spawn_staff_toggle};
 use tsunagu_client_core::{ClientCore, ClientEnd};
 use tsunagu_net::LinkEnd;
 use tsunagu_protocol::StaffAction;
@@ -106,7 +106,7 @@ fn a_childs_client_shows_no_staff_panel() {
     for _ in 0..4 {
         frame(&mut stepper, &mut app);
     }
-    let me = app.world().resource::<tsunagu_client::net::Connection>().read(|core| core.my_id()).unwrap();
+    let me = app.world().resource::<tsunagu_client::kit::net::Connection>().read(|core| core.my_id()).unwrap();
     stepper.send_event(nurse, ClientEvent::Staff(StaffAction::SetRole(me, Role::Facilitator)));
     for _ in 0..4 {
         frame(&mut stepper, &mut app);
@@ -117,7 +117,7 @@ fn a_childs_client_shows_no_staff_panel() {
 
 #[test]
 fn the_calm_button_hides_and_silences_all_but_staff_at_once_and_tells_nobody() {
-    use tsunagu_client::avatar::RemoteAvatar;
+    use tsunagu_client::avatars::RemoteAvatar;
     use tsunagu_client::calm::{CalmButton, ShowHiddenButton, spawn_calm_section};
     use tsunagu_client::voice::LocalVolume;
     let (mut stepper, mut app, child) = app_with_a_child(ROOM_CODE);
@@ -166,7 +166,7 @@ fn the_calm_button_hides_and_silences_all_but_staff_at_once_and_tells_nobody() {
 
 #[test]
 fn a_nurse_lets_a_waiting_child_in_and_makes_new_invites_from_the_panel() {
-    use tsunagu_client::net::{Connection, JoinPlan, participant_invite};
+    use tsunagu_client::kit::net::{Connection, JoinPlan, participant_invite};
     use tsunagu_net::invite::Invite;
     let (mut stepper, mut app, _) = app_with_a_child(STAFF_CODE);
     let settle = |stepper: &mut Stepper, app: &mut App| {
@@ -205,9 +205,9 @@ fn a_nurse_lets_a_waiting_child_in_and_makes_new_invites_from_the_panel() {
 #[test]
 fn someone_inside_my_personal_space_fades_and_the_button_sizes_it() {
     use tsunagu_client::SettingsFile;
-    use tsunagu_client::avatar::RemoteAvatar;
-    use tsunagu_client::controls::LocalPlayer;
-    use tsunagu_client::personal_space::{FADE_STEPS, Faded, SpaceButton, fade_level, spawn_space_button};
+    use tsunagu_client::avatars::RemoteAvatar;
+    use tsunagu_client::calm::personal_space::{FADE_STEPS, Faded, SpaceButton, fade_level, spawn_space_button};
+    use tsunagu_client::movement::LocalPlayer;
     use tsunagu_sim::pose::to_wire;
     // Fully there at the bubble's edge, gone at half of it, off when it is 0.
     assert_eq!(
@@ -276,13 +276,13 @@ fn someone_inside_my_personal_space_fades_and_the_button_sizes_it() {
 
 /// The avatar entity of `id` in the app.
 fn avatar_entity(app: &mut App, id: tsunagu_protocol::PeerId) -> Entity {
-    let mut avatars = app.world_mut().query::<(Entity, &tsunagu_client::avatar::RemoteAvatar)>();
+    let mut avatars = app.world_mut().query::<(Entity, &tsunagu_client::avatars::RemoteAvatar)>();
     avatars.iter(app.world()).find(|(_, r)| r.0 == id).map(|(e, _)| e).expect("the person has an avatar")
 }
 
 #[test]
 fn a_child_tells_the_staff_from_a_name_tag_in_two_presses_and_only_the_staff_hear() {
-    use tsunagu_client::tell_staff::{ConcernChoice, TellStaffButton};
+    use tsunagu_client::staff::tell::{ConcernChoice, TellStaffButton};
     use tsunagu_client::voice::LocalVolume;
     use tsunagu_protocol::ConcernKind;
     let (mut stepper, mut app, child) = app_with_a_child(ROOM_CODE);
@@ -307,7 +307,7 @@ fn a_child_tells_the_staff_from_a_name_tag_in_two_presses_and_only_the_staff_hea
     for _ in 0..4 {
         frame(&mut stepper, &mut app);
     }
-    let me = app.world().resource::<tsunagu_client::net::Connection>().read(|core| core.my_id()).unwrap();
+    let me = app.world().resource::<tsunagu_client::kit::net::Connection>().read(|core| core.my_id()).unwrap();
     let told = stepper.clients[nurse].events.iter().find_map(|e| if let tsunagu_client_core::RoomEvent::Concern(c) = e { Some(*c) } else { None });
     assert_eq!(told.map(|c| (c.from, c.about, c.kind)), Some((me, about, ConcernKind::TooClose)), "the nurse was not told");
     assert!(
@@ -358,7 +358,7 @@ fn the_nurse_panel_shows_concerns_and_kept_seats_and_a_child_made_staff_sees_onl
     for _ in 0..4 {
         frame(&mut stepper, &mut app);
     }
-    let me = app.world().resource::<tsunagu_client::net::Connection>().read(|core| core.my_id()).unwrap();
+    let me = app.world().resource::<tsunagu_client::kit::net::Connection>().read(|core| core.my_id()).unwrap();
     stepper.send_event(nurse, ClientEvent::Staff(StaffAction::SetRole(me, Role::Facilitator)));
     for _ in 0..6 {
         frame(&mut stepper, &mut app);

@@ -13,8 +13,8 @@ use bevy::window::Ime;
 use tsunagu_client_core::ClientCore;
 use tsunagu_i18n::{Language, Locales};
 
-use crate::net::{Connection, NetPlugin};
-use crate::text::{Texts, UiFont};
+use crate::kit::net::{Connection, NetPlugin};
+use crate::kit::text::{Texts, UiFont};
 use crate::{AppState, Settings, SettingsFile};
 
 /// An app in the room `core` is joining, advancing `frame` per update.
@@ -29,7 +29,7 @@ pub fn room_app(core: ClientCore, frame: Duration) -> App {
         .add_message::<Ime>()
         .init_resource::<ButtonInput<KeyCode>>()
         .init_resource::<ButtonInput<MouseButton>>()
-        .insert_resource(crate::scene::Ward(tsunagu_sim::WardLayout::ward()))
+        .insert_resource(crate::kit::scene::Ward(tsunagu_sim::WardLayout::ward()))
         .init_resource::<bevy::clipboard::Clipboard>()
         .insert_resource(TimeUpdateStrategy::ManualDuration(frame))
         .insert_resource(Settings {
@@ -46,22 +46,22 @@ pub fn room_app(core: ClientCore, frame: Duration) -> App {
         })
         .insert_resource(Texts(Locales::load().unwrap_or_else(|e| panic!("locale files are broken: {e}"))))
         .insert_resource(UiFont(Handle::default()))
-        .init_resource::<crate::controls::Heading>()
+        .init_resource::<crate::movement::Heading>()
         .init_state::<AppState>();
-    let shapes = crate::scene::Shapes::new(&mut app.world_mut().resource_mut::<Assets<Mesh>>());
+    let shapes = crate::kit::scene::Shapes::new(&mut app.world_mut().resource_mut::<Assets<Mesh>>());
     app.insert_resource(shapes)
         .add_plugins((
             NetPlugin,
-            crate::avatar::AvatarPlugin,
-            crate::motion::MotionPlugin,
+            crate::avatars::AvatarPlugin,
+            crate::avatars::motion::MotionPlugin,
             crate::expression::ExpressionPlugin,
             crate::chat::ChatPlugin,
             crate::play::PlayPlugin,
             crate::calm::CalmPlugin,
-            crate::personal_space::PersonalSpacePlugin,
-            crate::ui::LookPlugin,
-            crate::ui::StaffPanelPlugin,
-            crate::tell_staff::TellStaffPlugin,
+            crate::calm::personal_space::PersonalSpacePlugin,
+            crate::avatars::look::LookPlugin,
+            crate::staff::StaffPanelPlugin,
+            crate::staff::tell::TellStaffPlugin,
         ))
         .insert_resource(Connection::new(core));
     app.world_mut().resource_mut::<NextState<AppState>>().set(AppState::InRoom);

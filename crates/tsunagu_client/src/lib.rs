@@ -12,31 +12,21 @@
 // into a struct only to satisfy the count would hide what a system touches.
 #![allow(clippy::too_many_arguments)]
 
-pub mod assets;
-pub mod audio;
-pub mod avatar;
+pub mod avatars;
 pub mod bots;
 pub mod calm;
 pub mod chat;
-pub mod controls;
 pub mod expression;
 pub mod headless;
-pub mod headset_panel;
-mod headset_play;
-pub mod motion;
-pub mod net;
-pub mod personal_space;
+pub mod headset;
+pub mod hud;
+pub mod kit;
+pub mod movement;
 pub mod play;
-pub mod scene;
 pub mod screenshot;
-pub mod software_rendering;
-pub mod tell_staff;
-pub mod text;
-pub mod ui;
+pub mod staff;
+pub mod start;
 pub mod voice;
-pub mod world_tags;
-pub mod wrist_menu;
-pub mod xr;
 
 use bevy::prelude::*;
 use bevy::window::WindowResolution;
@@ -227,12 +217,12 @@ pub fn build_app(options: ClientOptions) -> App {
     let window = Window { title: "つなぐ Tsunagu".into(), resolution: WindowResolution::new(width, height), ..default() };
     let defaults = DefaultPlugins
         .set(WindowPlugin { primary_window: Some(window), ..default() })
-        .set(AssetPlugin { file_path: assets::asset_root().to_string_lossy().into_owned(), ..default() })
+        .set(AssetPlugin { file_path: kit::assets::asset_root().to_string_lossy().into_owned(), ..default() })
         .set(bevy::log::LogPlugin { fmt_layer: log_format, ..default() });
     let (look, settings_file) = starting_look(&options);
     let headset = headset_choices(&options, settings_file.headset);
     if headset.use_headset {
-        app.add_plugins(bevy_mod_openxr::add_xr_plugins(defaults)).add_plugins(xr::HeadsetPlugin { choices: headset });
+        app.add_plugins(bevy_mod_openxr::add_xr_plugins(defaults)).add_plugins(headset::HeadsetPlugin { choices: headset });
     } else {
         app.add_plugins(defaults);
     }
@@ -242,29 +232,29 @@ pub fn build_app(options: ClientOptions) -> App {
         .insert_resource(ClearColor(Color::srgb(0.98, 0.93, 0.85)))
         .init_state::<AppState>()
         .add_plugins((
-            text::TextPlugin,
+            kit::text::TextPlugin,
             voice::VoicePlugin { settings: options.voice.clone() },
-            xr::XrStatusPlugin,
-            scene::WardScenePlugin,
-            avatar::AvatarPlugin,
-            controls::ControlsPlugin,
-            net::NetPlugin,
+            headset::XrStatusPlugin,
+            kit::scene::WardScenePlugin,
+            avatars::AvatarPlugin,
+            movement::ControlsPlugin,
+            kit::net::NetPlugin,
             bots::BotsPlugin,
-            ui::StartScreenPlugin,
-            ui::HudPlugin,
-            ui::VoicePanelPlugin,
-            ui::LookPlugin,
-            ui::StaffPanelPlugin,
+            start::StartScreenPlugin,
+            hud::HudPlugin,
+            voice::panel::VoicePanelPlugin,
+            avatars::look::LookPlugin,
+            staff::StaffPanelPlugin,
         ))
         .add_plugins((
-            motion::MotionPlugin,
+            avatars::motion::MotionPlugin,
             expression::ExpressionPlugin,
             chat::ChatPlugin,
             play::PlayPlugin,
             calm::CalmPlugin,
-            personal_space::PersonalSpacePlugin,
+            calm::personal_space::PersonalSpacePlugin,
             screenshot::ScreenshotPlugin,
-            tell_staff::TellStaffPlugin,
+            staff::tell::TellStaffPlugin,
         ));
     app.insert_resource(options);
     app

@@ -15,7 +15,7 @@ use bevy_mod_xr::session::XrState;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::controls::LocalPlayer;
+use crate::movement::LocalPlayer;
 use crate::{AppState, ClientOptions};
 
 /// Where and when to take the picture.
@@ -58,7 +58,7 @@ impl Plugin for ScreenshotPlugin {
         app.add_message::<bevy_mod_xr::session::XrRequestExitMessage>()
             .add_message::<bevy_mod_xr::session::XrCreateSessionMessage>()
             .init_resource::<Progress>()
-            .init_resource::<crate::headset_panel::ToggleBoard>()
+            .init_resource::<crate::headset::panel::ToggleBoard>()
             .add_systems(Last, (count_and_capture, after_the_pictures).in_set(PictureTaking));
     }
 }
@@ -118,7 +118,7 @@ fn after_the_pictures(mut commands: Commands, after: Option<ResMut<AfterPictures
         }
         Some(RoundTrip::PicturingBoard) if saved => {
             if let Some(rig) = headset.rig.as_mut() {
-                crate::xr::leave_the_headset(rig, &mut headset.leave);
+                crate::headset::leave_the_headset(rig, &mut headset.leave);
             }
             after.round_trip = Some(RoundTrip::Leaving);
         }
@@ -168,26 +168,26 @@ fn left_eye() -> Screenshot {
 #[derive(bevy::ecs::system::SystemParam)]
 struct HeadsetSteps<'w, 's> {
     state: Option<Res<'w, XrState>>,
-    mode: Option<Res<'w, crate::xr::DisplayMode>>,
-    rig: Option<ResMut<'w, crate::xr::HeadsetRig>>,
+    mode: Option<Res<'w, crate::headset::DisplayMode>>,
+    rig: Option<ResMut<'w, crate::headset::HeadsetRig>>,
     leave: MessageWriter<'w, bevy_mod_xr::session::XrRequestExitMessage>,
     start: MessageWriter<'w, bevy_mod_xr::session::XrCreateSessionMessage>,
-    open_board: ResMut<'w, crate::headset_panel::ToggleBoard>,
-    boards: Query<'w, 's, (), With<crate::headset_panel::Board>>,
+    open_board: ResMut<'w, crate::headset::panel::ToggleBoard>,
+    boards: Query<'w, 's, (), With<crate::headset::panel::Board>>,
 }
 
 /// What is showing, for the screenshot's log line (tests read it).
 #[derive(bevy::ecs::system::SystemParam)]
 struct OnScreen<'w, 's> {
-    avatars: Query<'w, 's, &'static crate::avatar::AvatarInfo>,
-    gestures: Query<'w, 's, (), With<crate::motion::PlayingGesture>>,
+    avatars: Query<'w, 's, &'static crate::avatars::AvatarInfo>,
+    gestures: Query<'w, 's, (), With<crate::avatars::motion::PlayingGesture>>,
     stamps: Query<'w, 's, &'static Visibility, With<crate::expression::StampPop>>,
     bubbles: Query<'w, 's, (&'static Visibility, &'static Children), With<crate::chat::ChatBubble>>,
     texts: Query<'w, 's, &'static Text>,
     things: Query<'w, 's, (&'static crate::play::Thing, &'static Transform, &'static Visibility)>,
     wishes: Query<'w, 's, (), With<crate::play::WishStrip>>,
-    hands: Option<Res<'w, crate::net::Connection>>,
-    ward: Res<'w, crate::scene::Ward>,
+    hands: Option<Res<'w, crate::kit::net::Connection>>,
+    ward: Res<'w, crate::kit::scene::Ward>,
 }
 
 /// The room's play as the picture shows it.
@@ -248,10 +248,10 @@ fn count_and_capture(
     player: Query<(), With<LocalPlayer>>,
     state: Res<State<AppState>>,
     time: Res<Time<Real>>,
-    mut heading: ResMut<crate::controls::Heading>,
+    mut heading: ResMut<crate::movement::Heading>,
     mut wishes_panel: ResMut<crate::play::WishesShown>,
     mut images: ResMut<Assets<Image>>,
-    ward: Res<crate::scene::Ward>,
+    ward: Res<crate::kit::scene::Ward>,
     picture_cameras: Query<(), With<crate::play::PictureCamera>>,
     headset: Headset,
     mut exit: MessageWriter<AppExit>,
@@ -329,9 +329,9 @@ fn count_and_capture(
 #[derive(bevy::ecs::system::SystemParam)]
 struct Headset<'w> {
     running: Option<Res<'w, bevy_mod_xr::session::XrState>>,
-    rig: Option<Res<'w, crate::xr::HeadsetRig>>,
+    rig: Option<Res<'w, crate::headset::HeadsetRig>>,
     seen: Option<Res<'w, crate::bots::HostHeadSeen>>,
-    menu: Option<Res<'w, crate::wrist_menu::MenuPicture>>,
+    menu: Option<Res<'w, crate::headset::wrist_menu::MenuPicture>>,
 }
 
 impl Headset<'_> {

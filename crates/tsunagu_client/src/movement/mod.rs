@@ -10,7 +10,7 @@ use tsunagu_sim::motion::{AVATAR_HEIGHT, AVATAR_RADIUS, EYE_HEIGHT, WALK_SPEED, 
 use tsunagu_sim::pose::to_wire;
 
 use crate::AppState;
-use crate::avatar::{Avatar, HeadLook};
+use crate::avatars::{Avatar, HeadLook};
 
 /// The one camera.
 #[derive(Component)]
@@ -59,10 +59,10 @@ impl Plugin for ControlsPlugin {
                     mouse_look,
                     click_to_walk,
                     walk,
-                    write_local_pose.run_if(not(crate::xr::headset_running)),
+                    write_local_pose.run_if(not(crate::headset::headset_running)),
                 )
                     .chain()
-                    .in_set(crate::net::NetSet::LocalInput)
+                    .in_set(crate::kit::net::NetSet::LocalInput)
                     .run_if(in_state(AppState::InRoom)),
             )
             .add_systems(PostUpdate, follow_camera.before(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
@@ -78,7 +78,7 @@ fn spawn_camera(mut commands: Commands) {
 pub fn local_player_bundle() -> impl Bundle {
     (
         LocalPlayer,
-        crate::net::LocalPose::default(),
+        crate::kit::net::LocalPose::default(),
         Collider::capsule_y((AVATAR_HEIGHT - 2.0 * AVATAR_RADIUS) / 2.0, AVATAR_RADIUS),
         KinematicCharacterController {
             offset: CharacterLength::Absolute(0.02),
@@ -145,8 +145,8 @@ fn walk(
     typing: Option<Res<crate::chat::ChatInput>>,
     mut heading: ResMut<Heading>,
     mut player: Query<(&Transform, &mut KinematicCharacterController), With<LocalPlayer>>,
-    people: Query<&Transform, (With<crate::avatar::RemoteAvatar>, Without<LocalPlayer>)>,
-    ward: Res<crate::scene::Ward>,
+    people: Query<&Transform, (With<crate::avatars::RemoteAvatar>, Without<LocalPlayer>)>,
+    ward: Res<crate::kit::scene::Ward>,
 ) {
     let Ok((transform, mut controller)) = player.single_mut() else { return };
     let dt = time.delta_secs();
@@ -215,7 +215,7 @@ pub struct CameraRig<'w, 's> {
 }
 
 /// Keeps the camera (and my avatar) with my body and heading.
-pub fn follow_camera(view: Res<ViewMode>, ward: Res<crate::scene::Ward>, heading: Res<Heading>, rig: CameraRig) {
+pub fn follow_camera(view: Res<ViewMode>, ward: Res<crate::kit::scene::Ward>, heading: Res<Heading>, rig: CameraRig) {
     let CameraRig { mut player, mut avatars, mut camera } = rig;
     let Ok((body, kids)) = player.single_mut() else { return };
     let Ok(mut camera) = camera.single_mut() else { return };
@@ -245,7 +245,7 @@ pub fn follow_camera(view: Res<ViewMode>, ward: Res<crate::scene::Ward>, heading
 }
 
 /// The desktop's pose to send: body from the physics body, head from the heading.
-fn write_local_pose(heading: Res<Heading>, mut player: Query<(&Transform, &mut crate::net::LocalPose), With<LocalPlayer>>) {
+fn write_local_pose(heading: Res<Heading>, mut player: Query<(&Transform, &mut crate::kit::net::LocalPose), With<LocalPlayer>>) {
     for (body, mut pose) in &mut player {
         let (feet, yaw, eye, look) = local_pose(body, &heading);
         pose.0 = Some(tsunagu_protocol::AvatarPose { body: to_wire(feet, yaw), head: to_wire(eye, look), hands: None });

@@ -9,10 +9,10 @@ use bevy::prelude::*;
 use tsunagu_protocol::{ClientEvent, ConcernKind};
 
 use crate::AppState;
-use crate::avatar::{NameTag, RemoteAvatar};
-use crate::net::SendRoomEvent;
-use crate::text::{Localized, UiFont, ui_text};
-use crate::ui::palette;
+use crate::avatars::{NameTag, RemoteAvatar};
+use crate::kit::net::SendRoomEvent;
+use crate::kit::palette;
+use crate::kit::text::{Localized, UiFont, ui_text};
 use crate::voice::LocalVolume;
 
 /// The name tags' "tell the staff" button.
@@ -107,7 +107,7 @@ fn tell(
     choices: Query<(&Interaction, &ConcernChoice, &ChildOf), Changed<Interaction>>,
     mut people: Query<(&RemoteAvatar, &mut LocalVolume)>,
     mut send: MessageWriter<SendRoomEvent>,
-    mut notice: Option<ResMut<crate::ui::hud::ShortNotice>>,
+    mut notice: Option<ResMut<crate::hud::ShortNotice>>,
     time: Res<Time<Real>>,
 ) {
     for (interaction, choice, row) in &choices {

@@ -1,18 +1,15 @@
-//! Screens and overlays: the start screen and the in-room HUD. Every text comes
-//! from the locale files; sizes are chosen to read at 1280×720.
+//! The shared vocabulary every feature may use, and nothing else: the room
+//! mirror and its messages ([`net`]), the language ([`text`]), the ward and
+//! its shapes ([`scene`]), typing, and the UI kit's palette. A feature
+//! depends on this and never on another feature (the tidy test
+//! `client_features_depend_only_on_the_kit` holds it to that).
 
-pub mod hud;
-pub mod look;
-pub mod staff;
-pub mod start;
+pub mod assets;
+pub mod net;
+pub mod scene;
+pub mod software_rendering;
+pub mod text;
 pub mod typing;
-pub mod voice_panel;
-
-pub use hud::HudPlugin;
-pub use look::LookPlugin;
-pub use staff::StaffPanelPlugin;
-pub use start::StartScreenPlugin;
-pub use voice_panel::VoicePanelPlugin;
 
 /// Warm palette shared by the screens.
 pub mod palette {

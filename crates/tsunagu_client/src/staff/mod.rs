@@ -10,6 +10,8 @@
 //! do: nothing about staff, roles, new invites or ending. The buttons only
 //! ask: what shows is what the server says happened.
 
+pub mod tell;
+
 use std::collections::HashMap;
 
 use bevy::prelude::*;
@@ -20,9 +22,9 @@ use tsunagu_protocol::{
     ClientEvent, Concern, ConcernKind, KeptPlace, PeerId, PeerInfo, RemovedPerson, Role, StaffNotice, WaitingHint, WaitingPerson,
 };
 
-use super::palette;
-use crate::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
-use crate::text::{Localized, Texts, UiFont, ui_text};
+use crate::kit::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
+use crate::kit::palette;
+use crate::kit::text::{Localized, Texts, UiFont, ui_text};
 use crate::{AppState, Settings};
 
 /// The facilitator panel.

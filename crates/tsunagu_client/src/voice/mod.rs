@@ -4,6 +4,9 @@
 //! avatar, and the keys (M: microphone on/off, Space: hold to talk).
 //! Missing devices are reported, never fatal: each direction works alone.
 
+pub mod audio;
+pub mod panel;
+
 use std::sync::{Arc, Mutex};
 
 use bevy::prelude::*;
@@ -14,9 +17,9 @@ use tsunagu_voice::capture::TalkMode;
 use tsunagu_voice::engine::{DeviceStatus, VoiceEngine, VoiceSettings};
 
 use crate::AppState;
-use crate::avatar::{Avatar, OwnAvatar, RemoteAvatar};
-use crate::controls::MainCamera;
-use crate::net::{Connection, NetSet, RoomMessage};
+use crate::avatars::{Avatar, OwnAvatar, RemoteAvatar};
+use crate::kit::net::{Connection, NetSet, RoomMessage};
+use crate::movement::MainCamera;
 
 /// Height of a voice above the feet: the middle of the head.
 const MOUTH_HEIGHT: f32 = AVATAR_HEIGHT - 0.3;
@@ -165,7 +168,7 @@ fn open_voice(world: &mut World, settings: &VoiceSettings) {
         DeviceStatus::Missing(_) => MicStatus::Unavailable,
         DeviceStatus::Off => MicStatus::Off,
     };
-    let sound = if engine.speakers().works() { crate::audio::SoundStatus::Ready } else { crate::audio::SoundStatus::Unavailable };
+    let sound = if engine.speakers().works() { crate::voice::audio::SoundStatus::Ready } else { crate::voice::audio::SoundStatus::Unavailable };
     info!("tsunagu: microphone {:?}, speakers {:?}", mic, sound);
     world.insert_resource(Voice(Arc::new(Mutex::new(engine))));
     world.insert_resource(mic);
@@ -187,7 +190,7 @@ fn make_sign_look(mut commands: Commands, meshes: Option<ResMut<Assets<Mesh>>>, 
     // A soft ring floating over the head, like a ripple of sound.
     let mesh = meshes.add(Torus::new(0.1, 0.13));
     let material = materials.add(StandardMaterial {
-        base_color: crate::ui::palette::ACCENT,
+        base_color: crate::kit::palette::ACCENT,
         emissive: LinearRgba::rgb(0.9, 0.45, 0.2),
         unlit: true,
         ..default()
@@ -248,7 +251,7 @@ fn forget_leavers(mut messages: MessageReader<RoomMessage>, voice: Res<Voice>) {
 
 /// A click on someone's name tag: their voice softer, off, or back to full here.
 pub(crate) fn click_name_tags(
-    tags: Query<(&Interaction, &crate::avatar::NameTag), Changed<Interaction>>,
+    tags: Query<(&Interaction, &crate::avatars::NameTag), Changed<Interaction>>,
     mut choices: Query<&mut LocalVolume, With<RemoteAvatar>>,
 ) {
     for (interaction, tag) in &tags {
@@ -264,8 +267,8 @@ pub(crate) fn click_name_tags(
 /// The notes on name tags (UI: added by the voice panel's plugin).
 pub(crate) fn show_volume_marks(
     settings: Res<crate::Settings>,
-    texts: Res<crate::text::Texts>,
-    tags: Query<(&crate::avatar::NameTag, &Children)>,
+    texts: Res<crate::kit::text::Texts>,
+    tags: Query<(&crate::avatars::NameTag, &Children)>,
     choices: Query<&LocalVolume>,
     mut marks: Query<&mut Text, With<VolumeMark>>,
 ) {

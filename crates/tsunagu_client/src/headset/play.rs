@@ -10,10 +10,10 @@ use tsunagu_protocol::{ClientEvent, QuantVec};
 use tsunagu_sim::objects::{GRAB_REACH, HandButtons, HandPlay, HandTrail, hand_play, pointed_thing};
 use tsunagu_sim::pose::from_wire;
 
-use crate::controls::LocalPlayer;
-use crate::net::{LocalPose, SendRoomEvent};
+use crate::headset::{Aim, HeadsetButtons, HeadsetRig};
+use crate::kit::net::{LocalPose, SendRoomEvent};
+use crate::movement::LocalPlayer;
 use crate::play::{Hands, Thing, shown_things};
-use crate::xr::{Aim, HeadsetButtons, HeadsetRig};
 
 /// The grip's state last frame (its edges are what count).
 #[derive(Default)]
@@ -24,7 +24,7 @@ pub(crate) fn play_with_hands(
     buttons: Res<HeadsetButtons>,
     aim: Query<(&Transform, &XrSpaceLocationFlags), With<Aim>>,
     headset: Res<HeadsetRig>,
-    pointer: Res<crate::wrist_menu::WristPointer>,
+    pointer: Res<crate::headset::wrist_menu::WristPointer>,
     me: Query<&LocalPose, With<LocalPlayer>>,
     things: Query<(&Thing, &Transform, &Visibility), Without<LocalPlayer>>,
     mut hands: ResMut<Hands>,

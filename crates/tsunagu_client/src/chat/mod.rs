@@ -14,12 +14,12 @@ use tsunagu_protocol::{ClientEvent, EventKind, NicknameProblem, Paper, PeerId, R
 
 use crate::AppState;
 use crate::Settings;
-use crate::avatar::{Avatar, AvatarInfo, above_head_on_screen, avatar_of, hang_over};
-use crate::net::{NetSet, RoomMessage, SendRoomEvent};
-use crate::text::{Localized, Texts, UiFont, ui_text};
-use crate::ui::hud::{CardsOnScreen, keep_clear};
-use crate::ui::palette;
-use crate::ui::typing::Typing;
+use crate::avatars::{Avatar, AvatarInfo, above_head_on_screen, avatar_of, hang_over};
+use crate::hud::{CardsOnScreen, keep_clear};
+use crate::kit::net::{NetSet, RoomMessage, SendRoomEvent};
+use crate::kit::palette;
+use crate::kit::text::{Localized, Texts, UiFont, ui_text};
+use crate::kit::typing::Typing;
 
 /// Lines the panel keeps (older ones are forgotten).
 pub const LINES_KEPT: usize = 6;
@@ -101,11 +101,11 @@ pub struct ChatBubble {
 }
 
 fn build_panel(mut commands: Commands, font: Res<UiFont>) {
-    let (card, background, card_marker) = crate::ui::hud::panel();
+    let (card, background, card_marker) = crate::hud::panel();
     commands
         .spawn((
             DespawnOnExit(AppState::InRoom),
-            crate::headset_panel::HudCard,
+            crate::headset::panel::HudCard,
             card_marker,
             Node { position_type: PositionType::Absolute, right: Val::Px(14.0), bottom: Val::Px(128.0), width: Val::Px(380.0), ..card },
             background,
@@ -170,13 +170,13 @@ fn build_panel(mut commands: Commands, font: Res<UiFont>) {
 fn add_words(
     words: Query<(&Interaction, &Word), Changed<Interaction>>,
     mut input: ResMut<ChatInput>,
-    texts: Res<crate::text::Texts>,
+    texts: Res<crate::kit::text::Texts>,
     settings: Res<crate::Settings>,
 ) {
     for (_, word) in words.iter().filter(|(i, _)| **i == Interaction::Pressed) {
         let word = texts.plain_with(settings.language, word.0, &[]);
         let joined = if input.text.trim().is_empty() { word } else { format!(" {word}") };
-        crate::ui::typing::append_within(&mut input.text, &joined, MAX_CHAT_CHARS);
+        crate::kit::typing::append_within(&mut input.text, &joined, MAX_CHAT_CHARS);
         input.problem = None;
         input.focused = true;
     }
@@ -220,7 +220,7 @@ pub fn type_line(mut typing: Typing, keys: Res<ButtonInput<KeyCode>>, mut input:
         for _ in 0..typed.erase {
             input.text.pop();
         }
-        crate::ui::typing::append_within(&mut input.text, &typed.text, MAX_CHAT_CHARS);
+        crate::kit::typing::append_within(&mut input.text, &typed.text, MAX_CHAT_CHARS);
     }
     if typed.submit && input.composing.is_empty() {
         submit(&mut input, &mut send);
@@ -309,7 +309,7 @@ fn hear_lines(
                 }
                 commands.spawn((
                     ChatBubble { target: avatar, until },
-                    crate::avatar::UNDER_THE_HUD,
+                    crate::avatars::UNDER_THE_HUD,
                     Node {
                         position_type: PositionType::Absolute,
                         max_width: Val::Px(260.0),
@@ -326,7 +326,7 @@ fn hear_lines(
                 ));
             }
             RoomEvent::Refused(Refusal { kind: EventKind::Chat | EventKind::HangWish, reason }) => {
-                input.problem = Some(crate::net::refusal_message(*reason));
+                input.problem = Some(crate::kit::net::refusal_message(*reason));
             }
             _ => {}
         }
@@ -398,7 +398,7 @@ fn show_panel(
 fn place_bubbles(
     mut commands: Commands,
     time: Res<Time<Real>>,
-    cameras: Query<(Entity, &Camera, &GlobalTransform), With<crate::controls::MainCamera>>,
+    cameras: Query<(Entity, &Camera, &GlobalTransform), With<crate::movement::MainCamera>>,
     avatars: Query<(&GlobalTransform, &InheritedVisibility), With<Avatar>>,
     mut bubbles: Query<(Entity, &ChatBubble, &mut Node, &mut Visibility, &ComputedNode)>,
     cards: CardsOnScreen,

@@ -8,9 +8,9 @@ use tsunagu_i18n::Arg;
 use tsunagu_voice::capture::TalkMode;
 use tsunagu_voice::engine::{DeviceStatus, Endpoint, MicTest, VoiceEngine};
 
-use super::palette;
 use crate::Settings;
-use crate::text::{Localized, Texts, UiFont, ui_text};
+use crate::kit::palette;
+use crate::kit::text::{Localized, Texts, UiFont, ui_text};
 use crate::voice::{MicStatus, Voice, VoiceChoice, toggle_mode};
 
 /// A voice button.

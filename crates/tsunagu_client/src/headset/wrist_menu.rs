@@ -14,9 +14,9 @@ use tsunagu_protocol::{Gesture, Stamp};
 use tsunagu_sim::rig::point_on_panel;
 
 use crate::expression::{ExpressionButton, StampImages, gesture_key};
-use crate::text::{Localized, UiFont, ui_text};
-use crate::ui::palette;
-use crate::ui::voice_panel::VoiceButton;
+use crate::kit::palette;
+use crate::kit::text::{Localized, UiFont, ui_text};
+use crate::voice::panel::VoiceButton;
 
 /// The menu's picture, in pixels.
 const PICTURE: UVec2 = UVec2::new(640, 584);
@@ -83,7 +83,7 @@ pub(crate) fn draw_menu_when_needed(picture: Option<ResMut<MenuPicture>>, pointe
     let Some(mut picture) = picture else { return };
     picture.frame = picture.frame.wrapping_add(1);
     if pointer.is_changed() || picture.frame.is_multiple_of(MENU_REDRAW_EVERY) {
-        picture.frames_to_draw = crate::world_tags::REDRAW_FRAMES;
+        picture.frames_to_draw = crate::headset::world_tags::REDRAW_FRAMES;
     }
     if let Ok(mut camera) = cameras.get_mut(picture.camera) {
         let active = picture.frames_to_draw > 0;
@@ -97,7 +97,7 @@ pub(crate) fn draw_menu_when_needed(picture: Option<ResMut<MenuPicture>>, pointe
 /// Builds the menu once the left controller is tracked.
 pub(crate) fn build_menu(
     mut commands: Commands,
-    grips: Query<(Entity, &crate::xr::Grip)>,
+    grips: Query<(Entity, &crate::headset::Grip)>,
     built: Query<(), With<WristPanel>>,
     font: Res<UiFont>,
     stamps: Option<Res<StampImages>>,
@@ -111,7 +111,7 @@ pub(crate) fn build_menu(
     }
     let picture = images.add(Image::new_target_texture(PICTURE.x, PICTURE.y, TextureFormat::Rgba8UnormSrgb, None));
     let camera = commands.spawn((Camera2d, Camera { order: -1, ..default() }, RenderTarget::Image(picture.clone().into()))).id();
-    commands.insert_resource(MenuPicture { camera, image: picture.clone(), frames_to_draw: crate::world_tags::REDRAW_FRAMES, frame: 0 });
+    commands.insert_resource(MenuPicture { camera, image: picture.clone(), frames_to_draw: crate::headset::world_tags::REDRAW_FRAMES, frame: 0 });
     let button = || Node {
         padding: UiRect::axes(Val::Px(12.0), Val::Px(8.0)),
         min_height: Val::Px(56.0),
@@ -180,7 +180,7 @@ pub(crate) fn build_menu(
                 row.spawn((Button, crate::calm::CalmButton, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
                     b.spawn((ui_text(&font, "", 26.0, palette::INK), Localized("calm-on")));
                 });
-                row.spawn((Button, crate::personal_space::SpaceButton, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
+                row.spawn((Button, crate::calm::personal_space::SpaceButton, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
                     b.spawn(ui_text(&font, "", 26.0, palette::INK));
                 });
             });
@@ -197,7 +197,7 @@ pub(crate) fn build_menu(
             }
             // The room's board (everything the desktop's cards offer), and the way out.
             menu.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
-                row.spawn((Button, crate::headset_panel::BoardButton, button(), BackgroundColor(palette::ACCENT))).with_children(|b| {
+                row.spawn((Button, crate::headset::panel::BoardButton, button(), BackgroundColor(palette::ACCENT))).with_children(|b| {
                     b.spawn(ui_text(&font, "", 24.0, Color::WHITE));
                 });
                 row.spawn((Button, HeadsetSetting::Screen, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
@@ -236,10 +236,10 @@ pub(crate) fn take_down_menu(mut commands: Commands, picture: Option<Res<MenuPic
 pub fn change_headset_settings(
     buttons: Query<(Ref<Interaction>, &HeadsetSetting, &Children)>,
     new_buttons: Query<(), Added<HeadsetSetting>>,
-    mut headset: ResMut<crate::xr::HeadsetRig>,
+    mut headset: ResMut<crate::headset::HeadsetRig>,
     mut file: ResMut<crate::SettingsFile>,
     settings: Res<crate::Settings>,
-    texts: Res<crate::text::Texts>,
+    texts: Res<crate::kit::text::Texts>,
     mut labels: Query<&mut Text>,
     mut leave: MessageWriter<bevy_mod_xr::session::XrRequestExitMessage>,
 ) {
@@ -275,7 +275,7 @@ pub fn change_headset_settings(
                 choices.eye_offset_cm = (headset.rig.eye_offset * 100.0).round() as i8;
             }
             HeadsetSetting::Screen => {
-                crate::xr::leave_the_headset(headset, &mut leave);
+                crate::headset::leave_the_headset(headset, &mut leave);
                 continue;
             }
         }
@@ -299,7 +299,7 @@ pub fn change_headset_settings(
             HeadsetSetting::Lower => texts.get(language, "wrist-eyes-lower"),
             HeadsetSetting::Screen => texts.get(language, "wrist-screen"),
         };
-        crate::text::write_label(children, &mut labels, &label);
+        crate::kit::text::write_label(children, &mut labels, &label);
     }
 }
 
@@ -334,14 +334,14 @@ pub fn button_at(pixel: Vec2, buttons: impl IntoIterator<Item = (Entity, Vec2, V
 /// points at the menu, the trigger does not teleport.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn use_menu(
-    headset_buttons: Res<crate::xr::HeadsetButtons>,
-    aim: Query<(&Transform, &bevy_mod_xr::spaces::XrSpaceLocationFlags), With<crate::xr::Aim>>,
+    headset_buttons: Res<crate::headset::HeadsetButtons>,
+    aim: Query<(&Transform, &bevy_mod_xr::spaces::XrSpaceLocationFlags), With<crate::headset::Aim>>,
     panels: Query<(&GlobalTransform, &PointedPanel)>,
     root: Query<&GlobalTransform, With<XrTrackingRoot>>,
     buttons: Query<(Entity, &ComputedNode, &UiGlobalTransform, &ComputedUiTargetCamera), With<Button>>,
     mut interactions: Query<&mut Interaction>,
     mut pointer: ResMut<WristPointer>,
-    mut headset: ResMut<crate::xr::HeadsetRig>,
+    mut headset: ResMut<crate::headset::HeadsetRig>,
     recentre: Query<(), With<RecentreButton>>,
 ) {
     let trigger_down = headset_buttons.trigger_down;

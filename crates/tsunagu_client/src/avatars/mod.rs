@@ -8,6 +8,9 @@
 //! material per colour ([`AvatarMaterials`]), so twenty avatars in the same
 //! few colours cost a handful of materials, not a hundred.
 
+pub mod look;
+pub mod motion;
+
 use std::collections::HashMap;
 
 use bevy::ecs::system::SystemParam;
@@ -19,15 +22,15 @@ use tsunagu_sim::motion::AVATAR_HEIGHT;
 use tsunagu_sim::pose::from_wire;
 
 use crate::AppState;
-use crate::controls::{Heading, LocalPlayer, local_player_bundle};
-use crate::net::{Connection, NetSet, RoomMessage};
-use crate::scene::Shapes;
-use crate::text::UiFont;
+use crate::kit::net::{Connection, NetSet, RoomMessage};
+use crate::kit::scene::Shapes;
+use crate::kit::text::UiFont;
+use crate::movement::{Heading, LocalPlayer, local_player_bundle};
 
 /// The root of one avatar; its transform is the feet on the floor. Comes
 /// with what motion reads: where the head looks, tracked hands, the stride.
 #[derive(Component)]
-#[require(HeadLook, TrackedHands, crate::motion::Stride)]
+#[require(HeadLook, TrackedHands, crate::avatars::motion::Stride)]
 pub struct Avatar;
 
 /// Who an avatar is, as the room last told us.
@@ -74,7 +77,7 @@ struct LookPart;
 
 /// Another participant's avatar, with how this child chose to hear and see them.
 #[derive(Component)]
-#[require(crate::voice::LocalVolume, crate::personal_space::Faded)]
+#[require(crate::voice::LocalVolume, crate::calm::personal_space::Faded)]
 pub struct RemoteAvatar(pub PeerId);
 
 /// My own avatar (a child of the local player's physics body).
@@ -327,14 +330,14 @@ fn spawn_name_tag(commands: &mut Commands, font: &UiFont, who: &PeerInfo, avatar
                         border_radius: BorderRadius::all(Val::Px(8.0)),
                         ..default()
                     },
-                    BackgroundColor(crate::ui::palette::ACCENT),
+                    BackgroundColor(crate::kit::palette::ACCENT),
                 ))
                 .with_children(|chip| {
-                    chip.spawn((crate::text::ui_text(font, "", 15.0, Color::WHITE), crate::text::Localized("badge-facilitator")));
+                    chip.spawn((crate::kit::text::ui_text(font, "", 15.0, Color::WHITE), crate::kit::text::Localized("badge-facilitator")));
                 });
             }
-            tag.spawn(crate::text::ui_text(font, tsunagu_i18n::keep_words_together(&who.nickname), 18.0, Color::srgb(0.3, 0.22, 0.18)));
-            tag.spawn((crate::voice::VolumeMark, crate::text::ui_text(font, "", 15.0, crate::ui::palette::INK_SOFT)));
+            tag.spawn(crate::kit::text::ui_text(font, tsunagu_i18n::keep_words_together(&who.nickname), 18.0, Color::srgb(0.3, 0.22, 0.18)));
+            tag.spawn((crate::voice::VolumeMark, crate::kit::text::ui_text(font, "", 15.0, crate::kit::palette::INK_SOFT)));
         });
 }
 
@@ -376,7 +379,7 @@ pub fn hang_over(node: &mut Node, visibility: &mut Visibility, at: Option<Vec2>,
 
 fn place_name_tags(
     mut commands: Commands,
-    cameras: Query<(&Camera, &GlobalTransform), With<crate::controls::MainCamera>>,
+    cameras: Query<(&Camera, &GlobalTransform), With<crate::movement::MainCamera>>,
     avatars: Query<(&GlobalTransform, &InheritedVisibility), With<Avatar>>,
     mut tags: Query<(Entity, &NameTag, &mut Node, &mut Visibility, &ComputedNode)>,
 ) {

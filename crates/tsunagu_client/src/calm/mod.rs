@@ -3,15 +3,17 @@
 //! hidden), and a calm button that at once hides and silences everyone but
 //! the facilitators, until pressed again.
 
+pub mod personal_space;
+
 use std::collections::HashMap;
 
 use bevy::prelude::*;
 use tsunagu_protocol::{PeerId, Role};
 
 use crate::AppState;
-use crate::avatar::{AvatarInfo, RemoteAvatar};
-use crate::text::{Localized, UiFont, ui_text};
-use crate::ui::palette;
+use crate::avatars::{AvatarInfo, RemoteAvatar};
+use crate::kit::palette;
+use crate::kit::text::{Localized, UiFont, ui_text};
 use crate::voice::{LocalVolume, Voice};
 
 /// The calm button and the choices, applied to sight and sound.

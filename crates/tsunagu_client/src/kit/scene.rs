@@ -32,7 +32,7 @@ impl Plugin for WardScenePlugin {
             .insert_resource(GlobalAmbientLight { color: Color::srgb(1.0, 0.92, 0.82), brightness: 550.0, affects_lightmapped_meshes: true })
             .insert_resource(DirectionalLightShadowMap { size: 1024 })
             .add_systems(Startup, build_ward)
-            .add_plugins(crate::software_rendering::SoftwareRenderingPlugin);
+            .add_plugins(crate::kit::software_rendering::SoftwareRenderingPlugin);
     }
 }
 

@@ -12,10 +12,10 @@ use tsunagu_net::invite::Invite;
 use tsunagu_protocol::limits::MAX_NICKNAME_CHARS;
 use tsunagu_protocol::nickname_is_valid;
 
-use super::palette;
-use super::typing::{Typed, Typing};
-use crate::net::{JoinFailure, JoinPlan};
-use crate::text::{Localized, Texts, UiFont, ui_text};
+use crate::kit::net::{JoinFailure, JoinPlan};
+use crate::kit::palette;
+use crate::kit::text::{Localized, Texts, UiFont, ui_text};
+use crate::kit::typing::{Typed, Typing};
 use crate::{AppState, ClientOptions, Settings};
 
 /// The longest invite text accepted (a host name can be long; real invites are ~120).
@@ -58,7 +58,7 @@ impl Plugin for StartScreenPlugin {
         app.init_resource::<Focus>()
             .init_resource::<InviteText>()
             .add_systems(Startup, skip_if_asked)
-            .add_systems(OnEnter(AppState::Start), (super::look::spawn_preview, build_start_screen, show_join_failure).chain())
+            .add_systems(OnEnter(AppState::Start), (crate::avatars::look::spawn_preview, build_start_screen, show_join_failure).chain())
             .add_systems(Update, (type_text, press_buttons, show_choices).run_if(in_state(AppState::Start)))
             .add_systems(OnExit(AppState::Start), disable_ime);
     }
@@ -97,7 +97,7 @@ fn show_join_failure(
 fn build_start_screen(
     mut commands: Commands,
     font: Res<UiFont>,
-    preview: Res<super::look::PreviewImage>,
+    preview: Res<crate::avatars::look::PreviewImage>,
     settings_file: Res<crate::SettingsFile>,
     mut windows: Query<&mut Window, With<PrimaryWindow>>,
 ) {
@@ -148,12 +148,12 @@ fn build_start_screen(
                 BackgroundColor(palette::CARD),
             ))
             .with_children(|card| {
-                let size = super::look::PREVIEW_SIZE.as_vec2() * 0.8;
+                let size = crate::avatars::look::PREVIEW_SIZE.as_vec2() * 0.8;
                 card.spawn((
                     ImageNode::new(preview.0.clone()),
                     Node { width: Val::Px(size.x), height: Val::Px(size.y), align_self: AlignSelf::Center, ..default() },
                 ));
-                super::look::spawn_look_choices(card, &font, 34.0);
+                crate::avatars::look::spawn_look_choices(card, &font, 34.0);
                 if settings_file.was_unreadable {
                     card.spawn((ui_text(&font, "", 15.0, palette::NOTE), Localized("settings-unreadable")));
                 }
@@ -179,7 +179,7 @@ fn build_start_screen(
                     row.spawn(button(StartAction::Language(Language::Japanese), "lang-ja", false));
                     row.spawn(button(StartAction::Language(Language::English), "lang-en", false));
                 });
-                super::voice_panel::spawn_voice_panel(card, &font, super::voice_panel::PanelPlace::Start);
+                crate::voice::panel::spawn_voice_panel(card, &font, crate::voice::panel::PanelPlace::Start);
                 card.spawn(Node { height: Val::Px(6.0), ..default() });
                 card.spawn(button(StartAction::Host, "start-host", true));
                 card.spawn(label("start-invite-label"));
@@ -214,7 +214,7 @@ fn disable_ime(mut windows: Query<&mut Window, With<PrimaryWindow>>) {
 
 /// Append typed text to a nickname, keeping it within the length limit.
 pub fn append_to_nickname(nickname: &mut String, typed: &str) {
-    super::typing::append_within(nickname, typed, MAX_NICKNAME_CHARS);
+    crate::kit::typing::append_within(nickname, typed, MAX_NICKNAME_CHARS);
 }
 
 /// Append typed or pasted text to an invite: visible ASCII only (invites have

@@ -12,10 +12,10 @@ use std::collections::HashMap;
 use bevy::prelude::*;
 use tsunagu_i18n::Arg;
 
-use crate::avatar::RemoteAvatar;
-use crate::controls::LocalPlayer;
-use crate::text::{Texts, UiFont, ui_text};
-use crate::ui::palette;
+use crate::avatars::RemoteAvatar;
+use crate::kit::palette;
+use crate::kit::text::{Texts, UiFont, ui_text};
+use crate::movement::LocalPlayer;
 use crate::{AppState, Settings, SettingsFile};
 
 /// Bubble sizes the button steps through, centimetres (0: no fading).
@@ -132,7 +132,7 @@ fn size_the_bubble(
         cm => texts.get_with(settings.language, "space-size", &[("cm", Arg::Num(f64::from(cm)))]),
     };
     for (_, children) in &buttons {
-        crate::text::write_label(children, &mut labels, &label);
+        crate::kit::text::write_label(children, &mut labels, &label);
     }
 }
 

@@ -15,9 +15,9 @@ use bevy_mod_xr::camera::XrCamera;
 use tsunagu_protocol::{PeerId, Role};
 use tsunagu_sim::motion::AVATAR_HEIGHT;
 
-use crate::avatar::{AvatarInfo, RemoteAvatar};
-use crate::text::{Localized, UiFont, ui_text};
-use crate::ui::palette;
+use crate::avatars::{AvatarInfo, RemoteAvatar};
+use crate::kit::palette;
+use crate::kit::text::{Localized, UiFont, ui_text};
 
 /// One tag's slot in the picture, pixels.
 const SLOT: UVec2 = UVec2::new(320, 80);

@@ -7,7 +7,7 @@ use bevy::prelude::*;
 use tsunagu_protocol::Gesture;
 use tsunagu_sim::animate::{self, RigPose};
 
-use crate::avatar::{Avatar, AvatarHead, AvatarInfo, Eye, Foot, HeadLook, Shoulder, Torso, TrackedHands, UpperBody};
+use crate::avatars::{Avatar, AvatarHead, AvatarInfo, Eye, Foot, HeadLook, Shoulder, Torso, TrackedHands, UpperBody};
 
 /// A gesture playing on an avatar, since `started` (seconds of real time).
 #[derive(Component, Clone, Copy, Debug)]
@@ -31,7 +31,7 @@ pub struct MotionPlugin;
 
 impl Plugin for MotionPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(PostUpdate, animate_avatars.after(crate::controls::follow_camera).before(TransformSystems::Propagate));
+        app.add_systems(PostUpdate, animate_avatars.after(crate::movement::follow_camera).before(TransformSystems::Propagate));
     }
 }
 

@@ -13,9 +13,9 @@ use bevy::render::render_resource::TextureFormat;
 use bevy::window::PrimaryWindow;
 use tsunagu_sim::pose::from_wire;
 
-use crate::controls::LocalPlayer;
-use crate::net::LocalPose;
-use crate::wrist_menu::{PointedPanel, button_at, buttons_on};
+use crate::headset::wrist_menu::{PointedPanel, button_at, buttons_on};
+use crate::kit::net::LocalPose;
+use crate::movement::LocalPlayer;
 
 /// The cards' picture, pixels: the window's usual size, so the cards lay out as there.
 pub const CARDS_PICTURE: UVec2 = UVec2::new(1280, 720);
@@ -88,7 +88,7 @@ pub(crate) fn move_the_cards(
                     RenderTarget::Image(image.clone().into()),
                 ))
                 .id();
-            commands.insert_resource(CardsPicture { camera, image, frames_to_draw: crate::world_tags::REDRAW_FRAMES, frame: 0 });
+            commands.insert_resource(CardsPicture { camera, image, frames_to_draw: crate::headset::world_tags::REDRAW_FRAMES, frame: 0 });
         }
         return;
     };
@@ -122,12 +122,12 @@ pub(crate) fn move_the_cards(
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn draw_the_cards_when_needed(
     picture: Option<ResMut<CardsPicture>>,
-    pointer: Res<crate::wrist_menu::WristPointer>,
+    pointer: Res<crate::headset::wrist_menu::WristPointer>,
     mouse: Res<ButtonInput<MouseButton>>,
     running: Option<Res<bevy_mod_xr::session::XrState>>,
     boards: Query<(), With<Board>>,
-    window: Query<&Camera, With<crate::controls::MainCamera>>,
-    mut cameras: Query<&mut Camera, Without<crate::controls::MainCamera>>,
+    window: Query<&Camera, With<crate::movement::MainCamera>>,
+    mut cameras: Query<&mut Camera, Without<crate::movement::MainCamera>>,
 ) {
     let Some(mut picture) = picture else { return };
     let running = matches!(running.as_deref(), Some(bevy_mod_xr::session::XrState::Running));
@@ -158,7 +158,7 @@ pub(crate) fn open_and_close_the_board(
     me: Query<&LocalPose, With<LocalPlayer>>,
     picture: Option<Res<CardsPicture>>,
     settings: Res<crate::Settings>,
-    texts: Res<crate::text::Texts>,
+    texts: Res<crate::kit::text::Texts>,
     mut labels: Query<&mut Text>,
     mut toggle: ResMut<ToggleBoard>,
     mut meshes: ResMut<Assets<Mesh>>,
@@ -198,7 +198,7 @@ pub(crate) fn open_and_close_the_board(
     }
     let label = texts.get(settings.language, if open { "wrist-board-close" } else { "wrist-board-open" });
     for (_, children) in &buttons {
-        crate::text::write_label(children, &mut labels, &label);
+        crate::kit::text::write_label(children, &mut labels, &label);
     }
 }
 

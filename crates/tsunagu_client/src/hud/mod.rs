@@ -8,13 +8,13 @@ use bevy::prelude::*;
 use tsunagu_client_core::RoomEvent;
 use tsunagu_i18n::Arg;
 
-use super::palette;
-use crate::audio::SoundStatus;
-use crate::controls::ViewMode;
-use crate::net::{Connection, HostedRoom, JoinPlan, NetSet, RoomMessage};
-use crate::text::{Localized, Texts, UiFont, ui_text};
+use crate::headset::DisplayMode;
+use crate::kit::net::{Connection, HostedRoom, JoinPlan, NetSet, RoomMessage};
+use crate::kit::palette;
+use crate::kit::text::{Localized, Texts, UiFont, ui_text};
+use crate::movement::ViewMode;
 use crate::voice::MicStatus;
-use crate::xr::DisplayMode;
+use crate::voice::audio::SoundStatus;
 use crate::{AppState, Settings};
 
 /// Shows the HUD while in the room.
@@ -140,7 +140,7 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
     commands
         .spawn((
             DespawnOnExit(AppState::InRoom),
-            crate::headset_panel::HudCard,
+            crate::headset::panel::HudCard,
             Node {
                 width: Val::Percent(100.0),
                 height: Val::Percent(100.0),
@@ -177,16 +177,16 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                             children![(ui_text(&font, "", 15.0, palette::INK), Localized("hud-look"))],
                         ));
                         crate::play::spawn_wish_toggle(row, &font);
-                        super::staff::spawn_staff_toggle(row, &font);
+                        crate::staff::spawn_staff_toggle(row, &font);
                         crate::calm::spawn_calm_section(row, &font);
-                        crate::personal_space::spawn_space_button(row, &font);
-                        crate::xr::spawn_headset_button(row, &font);
+                        crate::calm::personal_space::spawn_space_button(row, &font);
+                        crate::headset::spawn_headset_button(row, &font);
                     });
                     // Hidden until their buttons open them: the room stays in view.
                     p.spawn((LookPanel, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, ..default() }))
-                        .with_children(|panel| super::look::spawn_look_choices(panel, &font, 28.0));
+                        .with_children(|panel| crate::avatars::look::spawn_look_choices(panel, &font, 28.0));
                     crate::play::spawn_wish_panel(p, &font);
-                    super::staff::spawn_staff_panel(p);
+                    crate::staff::spawn_staff_panel(p);
                 });
                 top.spawn(Node {
                     flex_direction: FlexDirection::Column,
@@ -204,7 +204,7 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                 .with_children(|bottom| {
                     let (node, background, card) = panel();
                     bottom.spawn((Node { flex_shrink: 0.0, ..node }, background, card)).with_children(|p| {
-                        super::voice_panel::spawn_voice_panel(p, &font, super::voice_panel::PanelPlace::Room);
+                        crate::voice::panel::spawn_voice_panel(p, &font, crate::voice::panel::PanelPlace::Room);
                     });
                     bottom.spawn(panel()).with_children(|p| {
                         p.spawn((ui_text(&font, "", 17.0, palette::INK), Localized("hud-help")));
@@ -359,7 +359,7 @@ fn update_notices(
 /// The invite to show and copy, if this person may pass one on.
 fn invite_to_share(connection: Option<&Connection>, hosted: Option<&HostedRoom>, plan: Option<&JoinPlan>) -> Option<String> {
     let (connection, plan) = (connection?, plan?);
-    connection.read(|core| crate::net::participant_invite(core, hosted, plan)).map(|invite| invite.to_string())
+    connection.read(|core| crate::kit::net::participant_invite(core, hosted, plan)).map(|invite| invite.to_string())
 }
 
 fn show_invite(
@@ -425,7 +425,7 @@ fn copy_invite(
 fn note_refusals(mut messages: MessageReader<RoomMessage>, mut last: ResMut<ShortNotice>, time: Res<Time<Real>>) {
     for message in messages.read() {
         if let RoomEvent::Refused(refusal) = &message.0 {
-            last.0 = Some((time.elapsed_secs_f64(), crate::net::refusal_message(refusal.reason)));
+            last.0 = Some((time.elapsed_secs_f64(), crate::kit::net::refusal_message(refusal.reason)));
         }
     }
 }

@@ -7,7 +7,12 @@
 //! fits and the thumbstick snap-turns. Losing the session (headset off,
 //! runtime gone) goes back to the desktop controls, calmly.
 //!
-//! [`LocalPose`]: crate::net::LocalPose
+//! [`LocalPose`]: crate::kit::net::LocalPose
+
+pub mod panel;
+pub mod play;
+pub mod world_tags;
+pub mod wrist_menu;
 
 use bevy::prelude::*;
 use bevy_mod_openxr::action_binding::{OxrSendActionBindings, OxrSuggestActionBinding};
@@ -26,8 +31,8 @@ use tsunagu_sim::pose::{from_wire, to_wire};
 use tsunagu_sim::rig::{Pose, Rig};
 
 use crate::AppState;
-use crate::controls::{Heading, LocalPlayer};
-use crate::net::{LocalPose, NetSet, PoseSend, RoomMessage};
+use crate::kit::net::{LocalPose, NetSet, PoseSend, RoomMessage};
+use crate::movement::{Heading, LocalPlayer};
 
 /// What the client runs on.
 #[derive(Resource, Clone, Copy, Debug, PartialEq, Eq)]
@@ -225,38 +230,41 @@ pub struct HeadsetPlugin {
 impl Plugin for HeadsetPlugin {
     fn build(&self, app: &mut App) {
         app.insert_resource(HeadsetRig::with_choices(self.choices))
-            .init_resource::<crate::wrist_menu::WristPointer>()
-            .add_systems(Update, crate::wrist_menu::build_menu.run_if(headset_running).run_if(in_state(AppState::InRoom)))
+            .init_resource::<crate::headset::wrist_menu::WristPointer>()
+            .add_systems(Update, crate::headset::wrist_menu::build_menu.run_if(headset_running).run_if(in_state(AppState::InRoom)))
             .add_systems(
                 Update,
                 (
-                    crate::world_tags::build_atlas,
-                    crate::world_tags::let_the_eyes_see_tags,
-                    crate::world_tags::keep_tags,
-                    crate::world_tags::draw_when_changed,
-                    crate::wrist_menu::change_headset_settings,
-                    crate::wrist_menu::draw_menu_when_needed,
-                    crate::headset_panel::open_and_close_the_board,
+                    crate::headset::world_tags::build_atlas,
+                    crate::headset::world_tags::let_the_eyes_see_tags,
+                    crate::headset::world_tags::keep_tags,
+                    crate::headset::world_tags::draw_when_changed,
+                    crate::headset::wrist_menu::change_headset_settings,
+                    crate::headset::wrist_menu::draw_menu_when_needed,
+                    crate::headset::panel::open_and_close_the_board,
                 )
                     .chain()
                     .run_if(headset_running)
                     .run_if(in_state(AppState::InRoom)),
             )
-            .add_systems(PostUpdate, crate::world_tags::face_my_eyes.after(track_headset).before(TransformSystems::Propagate).run_if(headset_running))
+            .add_systems(
+                PostUpdate,
+                crate::headset::world_tags::face_my_eyes.after(track_headset).before(TransformSystems::Propagate).run_if(headset_running),
+            )
             .add_systems(
                 Update,
-                (crate::headset_panel::move_the_cards, crate::headset_panel::draw_the_cards_when_needed).chain().run_if(in_state(AppState::InRoom)),
+                (crate::headset::panel::move_the_cards, crate::headset::panel::draw_the_cards_when_needed).chain().run_if(in_state(AppState::InRoom)),
             )
             .add_systems(
                 PreUpdate,
-                crate::headset_panel::press_through_the_mirror
+                crate::headset::panel::press_through_the_mirror
                     .after(bevy::ui::UiSystems::Focus)
                     .run_if(headset_running)
                     .run_if(in_state(AppState::InRoom)),
             )
             .add_systems(
                 Update,
-                crate::headset_play::play_with_hands
+                crate::headset::play::play_with_hands
                     .run_if(headset_running)
                     .run_if(in_state(AppState::InRoom))
                     .run_if(crate::chat::not_typing)
@@ -264,7 +272,7 @@ impl Plugin for HeadsetPlugin {
             )
             .add_systems(
                 PreUpdate,
-                crate::wrist_menu::use_menu
+                crate::headset::wrist_menu::use_menu
                     .after(OxrActionSetSyncSet)
                     .after(bevy_mod_xr::spaces::XrSpaceSyncSet)
                     .after(bevy::ui::UiSystems::Focus)
@@ -274,10 +282,10 @@ impl Plugin for HeadsetPlugin {
             .add_systems(Startup, create_actions.run_if(bevy_mod_xr::session::session_available))
             .add_systems(OxrSendActionBindings, suggest_bindings)
             .add_systems(XrSessionCreated, (attach_actions, spawn_controller_spaces))
-            .add_systems(bevy_mod_xr::session::XrPreDestroySession, (forget_controller_spaces, crate::wrist_menu::take_down_menu))
+            .add_systems(bevy_mod_xr::session::XrPreDestroySession, (forget_controller_spaces, crate::headset::wrist_menu::take_down_menu))
             .add_systems(PreUpdate, sync_actions.before(OxrActionSetSyncSet).run_if(bevy_mod_openxr::openxr_session_running))
             .init_resource::<HeadsetButtons>()
-            .add_systems(PreUpdate, read_buttons.after(OxrActionSetSyncSet).before(crate::wrist_menu::use_menu))
+            .add_systems(PreUpdate, read_buttons.after(OxrActionSetSyncSet).before(crate::headset::wrist_menu::use_menu))
             .add_systems(
                 Update,
                 (
@@ -412,10 +420,10 @@ pub fn track_headset(
     buttons: Res<HeadsetButtons>,
     // The stick's last sideways push: a turn is on its edge only.
     mut stick_was: Local<f32>,
-    pointer: Res<crate::wrist_menu::WristPointer>,
+    pointer: Res<crate::headset::wrist_menu::WristPointer>,
     play: Res<crate::play::Hands>,
-    ward: Res<crate::scene::Ward>,
-    people: Query<&Transform, (With<crate::avatar::RemoteAvatar>, Without<LocalPlayer>, Without<XrTrackingRoot>)>,
+    ward: Res<crate::kit::scene::Ward>,
+    people: Query<&Transform, (With<crate::avatars::RemoteAvatar>, Without<LocalPlayer>, Without<XrTrackingRoot>)>,
     mut player: Query<(&mut Transform, &mut LocalPose), (With<LocalPlayer>, Without<XrTrackingRoot>)>,
     mut root: Query<&mut Transform, (With<XrTrackingRoot>, Without<XrCamera>)>,
     mut heading: ResMut<Heading>,
@@ -556,7 +564,7 @@ fn darken_the_edges(
                 Mesh3d(meshes.add(Rectangle::new(0.6, 0.6))),
                 MeshMaterial3d(look.0.clone()),
                 Transform::from_xyz(0.0, 0.0, -0.15),
-                bevy::camera::visibility::RenderLayers::layer(crate::world_tags::HEADSET_ONLY_LAYER),
+                bevy::camera::visibility::RenderLayers::layer(crate::headset::world_tags::HEADSET_ONLY_LAYER),
                 shown,
                 ChildOf(eye),
             ));
@@ -601,9 +609,9 @@ fn keep_my_head_out_of_my_eyes(
     mut commands: Commands,
     me: Query<&Children, With<LocalPlayer>>,
     children: Query<&Children>,
-    heads: Query<Entity, With<crate::avatar::AvatarHead>>,
+    heads: Query<Entity, With<crate::avatars::AvatarHead>>,
     layered: Query<(), With<bevy::camera::visibility::RenderLayers>>,
-    window_camera: Query<Entity, (With<crate::controls::MainCamera>, Without<bevy::camera::visibility::RenderLayers>)>,
+    window_camera: Query<Entity, (With<crate::movement::MainCamera>, Without<bevy::camera::visibility::RenderLayers>)>,
 ) {
     for camera in &window_camera {
         commands.entity(camera).insert(bevy::camera::visibility::RenderLayers::from_layers(&[0, WINDOW_ONLY_LAYER]));
@@ -641,8 +649,8 @@ fn pace_the_window(
     state: Option<Res<XrState>>,
     mut frame: Local<u32>,
     pictures: Query<(), With<bevy::render::view::screenshot::Screenshot>>,
-    software: Option<Res<crate::software_rendering::SoftwareRendering>>,
-    mut cameras: Query<&mut Camera, With<crate::controls::MainCamera>>,
+    software: Option<Res<crate::kit::software_rendering::SoftwareRendering>>,
+    mut cameras: Query<&mut Camera, With<crate::movement::MainCamera>>,
 ) {
     let running = matches!(state.as_deref(), Some(XrState::Running));
     *frame = frame.wrapping_add(1);
@@ -669,7 +677,7 @@ pub fn leave_the_headset(headset: &mut HeadsetRig, leave: &mut MessageWriter<bev
 pub struct HeadsetButton;
 
 /// The button, for the HUD's row of buttons (hidden until a headset could start).
-pub fn spawn_headset_button(parent: &mut ChildSpawnerCommands, font: &crate::text::UiFont) {
+pub fn spawn_headset_button(parent: &mut ChildSpawnerCommands, font: &crate::kit::text::UiFont) {
     parent.spawn((
         Button,
         HeadsetButton,
@@ -679,8 +687,8 @@ pub fn spawn_headset_button(parent: &mut ChildSpawnerCommands, font: &crate::tex
             display: Display::None,
             ..default()
         },
-        BackgroundColor(crate::ui::palette::ACCENT),
-        children![(crate::text::ui_text(font, "", 15.0, Color::WHITE), crate::text::Localized("hud-use-headset"))],
+        BackgroundColor(crate::kit::palette::ACCENT),
+        children![(crate::kit::text::ui_text(font, "", 15.0, Color::WHITE), crate::kit::text::Localized("hud-use-headset"))],
     ));
 }
 

@@ -20,13 +20,13 @@ use tsunagu_sim::objects::{
     BALL_RADIUS, BLOCK_HALF, DART_RADIUS, GRAB_REACH, OBJECTS, ObjectKind, hold_point, kind_of, pointed_thing, throw_velocity,
 };
 
-use crate::avatar::{hang_over, on_screen};
+use crate::avatars::{hang_over, on_screen};
 use crate::chat::ChatInput;
-use crate::controls::{Heading, LocalPlayer, MainCamera, local_pose};
-use crate::net::{Connection, LocalPose, NetSet, RoomMessage, SendRoomEvent};
-use crate::scene::{Shapes, Ward};
-use crate::text::{Localized, Texts, UiFont, ui_text};
-use crate::ui::palette;
+use crate::kit::net::{Connection, LocalPose, NetSet, RoomMessage, SendRoomEvent};
+use crate::kit::palette;
+use crate::kit::scene::{Shapes, Ward};
+use crate::kit::text::{Localized, Texts, UiFont, ui_text};
+use crate::movement::{Heading, LocalPlayer, MainCamera, local_pose};
 use crate::{AppState, Settings};
 
 /// The ball, blocks, darts and wishes, on screen and under the mouse.
@@ -308,7 +308,7 @@ fn hear_play(
                 }
                 commands.spawn((
                     ScorePop { until: time.elapsed_secs() + SCORE_POP_SECONDS },
-                    crate::avatar::UNDER_THE_HUD,
+                    crate::avatars::UNDER_THE_HUD,
                     Node {
                         position_type: PositionType::Absolute,
                         padding: UiRect::axes(Val::Px(14.0), Val::Px(8.0)),
@@ -431,7 +431,7 @@ fn show_hold_hint(hands: Res<Hands>, mut hints: Query<&mut Node, With<HoldHint>>
 fn spawn_board_labels(mut commands: Commands, font: Res<UiFont>) {
     commands.spawn((
         ScoreBoard,
-        crate::avatar::UNDER_THE_HUD,
+        crate::avatars::UNDER_THE_HUD,
         Node {
             position_type: PositionType::Absolute,
             padding: UiRect::axes(Val::Px(12.0), Val::Px(6.0)),
@@ -479,7 +479,7 @@ fn place_board_labels(
     mut labels: Query<&mut Text>,
     new_boards: Query<(), Added<ScoreBoard>>,
     mut darts_shown: Local<Vec<u32>>,
-    cards: crate::ui::hud::CardsOnScreen,
+    cards: crate::hud::CardsOnScreen,
 ) {
     let (Some(connection), Ok((camera_entity, camera, camera_transform))) = (connection, cameras.single()) else { return };
     let board = ward.0.dartboard;
@@ -513,7 +513,7 @@ fn place_board_labels(
         hang_over(&mut node, &mut visibility, over_board(0.05), size, 44.0);
         // A score popping under a card moves beside it.
         if let Some(screen) = camera.logical_viewport_rect() {
-            crate::ui::hud::keep_clear(&mut node, size, &mut cards.rects(camera_entity), screen);
+            crate::hud::keep_clear(&mut node, size, &mut cards.rects(camera_entity), screen);
         }
     }
 }

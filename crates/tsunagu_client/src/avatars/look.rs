@@ -8,10 +8,10 @@ use bevy::prelude::*;
 use bevy::render::render_resource::TextureFormat;
 use tsunagu_protocol::{AvatarLook, ClientEvent, Headwear, PeerId, PeerInfo, Role};
 
-use super::palette;
-use crate::avatar::{Avatar, AvatarKit, Wardrobe};
-use crate::net::SendRoomEvent;
-use crate::text::{Localized, UiFont, ui_text};
+use crate::avatars::{Avatar, AvatarKit, Wardrobe};
+use crate::kit::net::SendRoomEvent;
+use crate::kit::palette;
+use crate::kit::text::{Localized, UiFont, ui_text};
 use crate::{AppState, BODY_COLORS, Settings, SettingsFile};
 
 /// Hair and hat colours: natural hair first, then brights.
