@@ -10,8 +10,8 @@
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
-use tsunagu_client::avatars::motion::PlayingGesture;
 use tsunagu_client::chat::ChatBubble;
+use tsunagu_client::kit::room::PlayingGesture;
 use tsunagu_client_core::ClientCore;
 use tsunagu_protocol::{AvatarLook, AvatarPose, ClientEvent, Gesture, Hello, Stamp};
 use tsunagu_sim::pose::to_wire;

@@ -92,7 +92,7 @@ fn the_hello_carries_the_start_screen_choices() {
 
 #[test]
 fn clicking_a_name_tag_makes_a_voice_softer_then_silent_then_hidden_then_full_again() {
-    use tsunagu_client::voice::LocalVolume;
+    use tsunagu_client::kit::room::LocalVolume;
     let steps: Vec<LocalVolume> = std::iter::successors(Some(LocalVolume::default()), |v| Some(v.next())).take(5).collect();
     assert_eq!(steps, [LocalVolume::Full, LocalVolume::Soft, LocalVolume::Off, LocalVolume::Hidden, LocalVolume::Full]);
     assert_eq!(LocalVolume::Full.note(), None);

@@ -10,8 +10,9 @@ use bevy::state::app::StatesPlugin;
 use bevy::time::TimeUpdateStrategy;
 use bevy_rapier3d::prelude::KinematicCharacterController;
 use tsunagu_client::AppState;
+use tsunagu_client::kit::me::{Heading, ViewMode};
 use tsunagu_client::kit::scene::Ward;
-use tsunagu_client::movement::{ControlsPlugin, Heading, ViewMode, local_player_bundle};
+use tsunagu_client::movement::{ControlsPlugin, local_player_bundle};
 use tsunagu_sim::WardLayout;
 use tsunagu_sim::motion::{SNAP_TURN_DEGREES, WALK_SPEED};
 
@@ -97,7 +98,7 @@ fn a_clicked_spot_is_walked_to_and_the_avatar_turns_toward_it() {
 
 #[test]
 fn walking_goes_around_people_and_never_into_them() {
-    use tsunagu_client::avatars::RemoteAvatar;
+    use tsunagu_client::kit::room::RemoteAvatar;
     use tsunagu_protocol::PeerId;
     let (mut app, player) = app();
     let feet = Vec3::new(0.0, 0.0, 1.8);

@@ -8,11 +8,11 @@ use bevy::input::ButtonState;
 use bevy::input::keyboard::{Key, KeyboardInput};
 use bevy::prelude::*;
 use bevy::window::Ime;
-use tsunagu_client::avatars::motion::PlayingGesture;
-use tsunagu_client::avatars::{AvatarInfo, RemoteAvatar, Shoulder};
 use tsunagu_client::chat::{ChatBubble, ChatInput, ChatLog};
 use tsunagu_client::expression::StampPop;
 use tsunagu_client::kit::net::SendRoomEvent;
+use tsunagu_client::kit::room::PlayingGesture;
+use tsunagu_client::kit::room::{AvatarInfo, RemoteAvatar, Shoulder};
 use tsunagu_client_core::ClientCore;
 use tsunagu_protocol::{AvatarLook, ClientEvent, Gesture, Hello, Stamp};
 use tsunagu_testkit::{ROOM_CODE, Stepper, TICK};
@@ -180,8 +180,8 @@ fn a_friends_wave_hand_stamp_and_words_reach_their_avatar() {
 
 #[test]
 fn a_new_look_in_the_room_is_remembered_and_reaches_everyone() {
-    use tsunagu_client::avatars::OwnAvatar;
     use tsunagu_client::avatars::look::LookChoice;
+    use tsunagu_client::kit::room::OwnAvatar;
     use tsunagu_client::{Settings, SettingsFile};
     use tsunagu_client_core::settings::{Loaded, load};
     use tsunagu_protocol::Headwear;
@@ -236,8 +236,8 @@ fn a_new_look_in_the_room_is_remembered_and_reaches_everyone() {
 #[test]
 fn through_my_own_eyes_my_gesture_is_named_on_screen() {
     use tsunagu_client::expression::GestureToast;
+    use tsunagu_client::kit::me::ViewMode;
     use tsunagu_client::kit::text::Localized;
-    use tsunagu_client::movement::ViewMode;
 
     let mut stepper = Stepper::new(4);
     let mut app = app_in(&stepper);
@@ -262,7 +262,7 @@ fn through_my_own_eyes_my_gesture_is_named_on_screen() {
 
 #[test]
 fn a_headset_users_hands_move_their_avatars_arms() {
-    use tsunagu_client::avatars::TrackedHands;
+    use tsunagu_client::kit::room::TrackedHands;
     use tsunagu_protocol::AvatarPose;
     use tsunagu_sim::animate::{LEFT, RIGHT, shoulder};
     use tsunagu_sim::pose::to_wire;

@@ -240,8 +240,8 @@ fn in_a_headset_the_sticks_walk_and_turn_and_the_trigger_teleports_only_where_a_
     use bevy_mod_xr::session::XrTrackingRoot;
     use bevy_mod_xr::spaces::XrSpaceLocationFlags;
     use tsunagu_client::headset::{Aim, HeadsetButtons, HeadsetRig, track_headset};
+    use tsunagu_client::kit::me::{Heading, LocalPlayer};
     use tsunagu_client::kit::net::LocalPose;
-    use tsunagu_client::movement::{Heading, LocalPlayer};
     use tsunagu_client_core::settings::HeadsetChoices;
     use tsunagu_sim::WardLayout;
     use tsunagu_sim::motion::{AVATAR_HEIGHT, WALK_SPEED};
@@ -252,7 +252,7 @@ fn in_a_headset_the_sticks_walk_and_turn_and_the_trigger_teleports_only_where_a_
         .insert_resource(HeadsetRig::with_choices(HeadsetChoices { smooth_walking: true, snap_turn_degrees: 45, ..HeadsetChoices::default() }))
         .init_resource::<HeadsetButtons>()
         .init_resource::<tsunagu_client::headset::wrist_menu::WristPointer>()
-        .init_resource::<tsunagu_client::play::Hands>()
+        .init_resource::<tsunagu_client::kit::me::Hands>()
         .insert_resource(tsunagu_client::kit::scene::Ward(ward.clone()))
         .init_resource::<Heading>()
         .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(50)))

@@ -7,8 +7,9 @@ use bevy::input::keyboard::Key;
 use bevy::prelude::*;
 use bevy::window::Ime;
 use tsunagu_client::chat::ChatInput;
+use tsunagu_client::kit::room::Thing;
 use tsunagu_client::kit::text::UiFont;
-use tsunagu_client::play::{PaperChoice, ScorePop, TakeDown, Thing, WishStrip, spawn_wish_panel};
+use tsunagu_client::play::{PaperChoice, ScorePop, TakeDown, WishStrip, spawn_wish_panel};
 use tsunagu_client_core::RoomEvent;
 use tsunagu_protocol::{AvatarPose, ClientEvent, Paper, QuantVec};
 use tsunagu_sim::WardLayout;
@@ -148,9 +149,9 @@ fn a_wish_written_in_japanese_hangs_on_the_bamboo_for_a_friend_too() {
 /// pose's right hand), and it follows the hand as it moves.
 #[test]
 fn a_thing_held_in_a_headset_sits_in_my_right_hand_here_and_in_the_room() {
+    use tsunagu_client::kit::me::Hands;
+    use tsunagu_client::kit::me::LocalPlayer;
     use tsunagu_client::kit::net::LocalPose;
-    use tsunagu_client::movement::LocalPlayer;
-    use tsunagu_client::play::Hands;
 
     let (mut stepper, mut app, _, _) = with_a_friend();
     let ball = wire_pos(stepper.server.room().play().objects()[0].pose.pos);

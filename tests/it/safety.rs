@@ -117,9 +117,9 @@ fn a_childs_client_shows_no_staff_panel() {
 
 #[test]
 fn the_calm_button_hides_and_silences_all_but_staff_at_once_and_tells_nobody() {
-    use tsunagu_client::avatars::RemoteAvatar;
     use tsunagu_client::calm::{CalmButton, ShowHiddenButton, spawn_calm_section};
-    use tsunagu_client::voice::LocalVolume;
+    use tsunagu_client::kit::room::LocalVolume;
+    use tsunagu_client::kit::room::RemoteAvatar;
     let (mut stepper, mut app, child) = app_with_a_child(ROOM_CODE);
     let nurse = stepper.connect(STAFF_CODE, "かんごし");
     for _ in 0..6 {
@@ -205,9 +205,9 @@ fn a_nurse_lets_a_waiting_child_in_and_makes_new_invites_from_the_panel() {
 #[test]
 fn someone_inside_my_personal_space_fades_and_the_button_sizes_it() {
     use tsunagu_client::SettingsFile;
-    use tsunagu_client::avatars::RemoteAvatar;
     use tsunagu_client::calm::personal_space::{FADE_STEPS, Faded, SpaceButton, fade_level, spawn_space_button};
-    use tsunagu_client::movement::LocalPlayer;
+    use tsunagu_client::kit::me::LocalPlayer;
+    use tsunagu_client::kit::room::RemoteAvatar;
     use tsunagu_sim::pose::to_wire;
     // Fully there at the bubble's edge, gone at half of it, off when it is 0.
     assert_eq!(
@@ -276,14 +276,14 @@ fn someone_inside_my_personal_space_fades_and_the_button_sizes_it() {
 
 /// The avatar entity of `id` in the app.
 fn avatar_entity(app: &mut App, id: tsunagu_protocol::PeerId) -> Entity {
-    let mut avatars = app.world_mut().query::<(Entity, &tsunagu_client::avatars::RemoteAvatar)>();
+    let mut avatars = app.world_mut().query::<(Entity, &tsunagu_client::kit::room::RemoteAvatar)>();
     avatars.iter(app.world()).find(|(_, r)| r.0 == id).map(|(e, _)| e).expect("the person has an avatar")
 }
 
 #[test]
 fn a_child_tells_the_staff_from_a_name_tag_in_two_presses_and_only_the_staff_hear() {
+    use tsunagu_client::kit::room::LocalVolume;
     use tsunagu_client::staff::tell::{ConcernChoice, TellStaffButton};
-    use tsunagu_client::voice::LocalVolume;
     use tsunagu_protocol::ConcernKind;
     let (mut stepper, mut app, child) = app_with_a_child(ROOM_CODE);
     let nurse = stepper.connect(STAFF_CODE, "かんごし");

@@ -46,7 +46,7 @@ pub fn room_app(core: ClientCore, frame: Duration) -> App {
         })
         .insert_resource(Texts(Locales::load().unwrap_or_else(|e| panic!("locale files are broken: {e}"))))
         .insert_resource(UiFont(Handle::default()))
-        .init_resource::<crate::movement::Heading>()
+        .init_resource::<crate::kit::me::Heading>()
         .init_state::<AppState>();
     let shapes = crate::kit::scene::Shapes::new(&mut app.world_mut().resource_mut::<Assets<Mesh>>());
     app.insert_resource(shapes)

@@ -15,7 +15,7 @@ use bevy_mod_xr::session::XrState;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::movement::LocalPlayer;
+use crate::kit::me::LocalPlayer;
 use crate::{AppState, ClientOptions};
 
 /// Where and when to take the picture.
@@ -179,12 +179,12 @@ struct HeadsetSteps<'w, 's> {
 /// What is showing, for the screenshot's log line (tests read it).
 #[derive(bevy::ecs::system::SystemParam)]
 struct OnScreen<'w, 's> {
-    avatars: Query<'w, 's, &'static crate::avatars::AvatarInfo>,
-    gestures: Query<'w, 's, (), With<crate::avatars::motion::PlayingGesture>>,
+    avatars: Query<'w, 's, &'static crate::kit::room::AvatarInfo>,
+    gestures: Query<'w, 's, (), With<crate::kit::room::PlayingGesture>>,
     stamps: Query<'w, 's, &'static Visibility, With<crate::expression::StampPop>>,
     bubbles: Query<'w, 's, (&'static Visibility, &'static Children), With<crate::chat::ChatBubble>>,
     texts: Query<'w, 's, &'static Text>,
-    things: Query<'w, 's, (&'static crate::play::Thing, &'static Transform, &'static Visibility)>,
+    things: Query<'w, 's, (&'static crate::kit::room::Thing, &'static Transform, &'static Visibility)>,
     wishes: Query<'w, 's, (), With<crate::play::WishStrip>>,
     hands: Option<Res<'w, crate::kit::net::Connection>>,
     ward: Res<'w, crate::kit::scene::Ward>,
@@ -248,7 +248,7 @@ fn count_and_capture(
     player: Query<(), With<LocalPlayer>>,
     state: Res<State<AppState>>,
     time: Res<Time<Real>>,
-    mut heading: ResMut<crate::movement::Heading>,
+    mut heading: ResMut<crate::kit::me::Heading>,
     mut wishes_panel: ResMut<crate::play::WishesShown>,
     mut images: ResMut<Assets<Image>>,
     ward: Res<crate::kit::scene::Ward>,

@@ -8,9 +8,10 @@ use bevy::prelude::*;
 use bevy::render::render_resource::TextureFormat;
 use tsunagu_protocol::{AvatarLook, ClientEvent, Headwear, PeerId, PeerInfo, Role};
 
-use crate::avatars::{Avatar, AvatarKit, Wardrobe};
+use crate::avatars::{AvatarKit, Wardrobe};
 use crate::kit::net::SendRoomEvent;
 use crate::kit::palette;
+use crate::kit::room::Avatar;
 use crate::kit::text::{Localized, UiFont, ui_text};
 use crate::{AppState, BODY_COLORS, Settings, SettingsFile};
 

@@ -16,55 +16,21 @@ use std::collections::HashMap;
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use tsunagu_client_core::RoomEvent;
-use tsunagu_protocol::{Accessories, AvatarLook, Headwear, PeerId, PeerInfo, QuantPose, Role};
+use tsunagu_protocol::{Accessories, AvatarLook, Headwear, PeerInfo, QuantPose, Role};
 use tsunagu_sim::animate::{ARM_LENGTH, LEFT, RIGHT, SHOULDER_HEIGHT, shoulder};
 use tsunagu_sim::motion::AVATAR_HEIGHT;
 use tsunagu_sim::pose::from_wire;
 
 use crate::AppState;
+use crate::kit::me::{Heading, LocalPlayer};
 use crate::kit::net::{Connection, NetSet, RoomMessage};
+use crate::kit::room::{
+    Avatar, AvatarHead, AvatarInfo, Eye, Foot, HeadLook, NameTag, OwnAvatar, RemoteAvatar, Shoulder, Torso, TrackedHands, UNDER_THE_HUD, UpperBody,
+    above_head_on_screen, hang_over,
+};
 use crate::kit::scene::Shapes;
 use crate::kit::text::UiFont;
-use crate::movement::{Heading, LocalPlayer, local_player_bundle};
-
-/// The root of one avatar; its transform is the feet on the floor. Comes
-/// with what motion reads: where the head looks, tracked hands, the stride.
-#[derive(Component)]
-#[require(HeadLook, TrackedHands, crate::avatars::motion::Stride)]
-pub struct Avatar;
-
-/// Who an avatar is, as the room last told us.
-#[derive(Component, Clone, Debug)]
-pub struct AvatarInfo(pub PeerInfo);
-
-/// The head part (turned by [`HeadLook`] and by gestures).
-#[derive(Component)]
-pub struct AvatarHead;
-
-/// Where the person looks, relative to their body: written by whoever knows
-/// (the network for others, the controls for me), read by `motion`.
-#[derive(Component, Default, Clone, Copy)]
-pub struct HeadLook(pub Quat);
-
-/// Everything above the feet: lifted a little with each step.
-#[derive(Component)]
-pub struct UpperBody;
-
-/// The torso (breathes).
-#[derive(Component)]
-pub struct Torso;
-
-/// A shoulder joint; its arm hangs below it along −Y. 0 left, 1 right.
-#[derive(Component)]
-pub struct Shoulder(pub usize);
-
-/// A foot. 0 left, 1 right.
-#[derive(Component)]
-pub struct Foot(pub usize);
-
-/// An eye (blinks).
-#[derive(Component)]
-pub struct Eye;
+use crate::movement::local_player_bundle;
 
 /// A part drawn in the body colour (recoloured when the look changes).
 #[derive(Component)]
@@ -74,22 +40,6 @@ struct BodyColoured;
 /// the look changes).
 #[derive(Component)]
 struct LookPart;
-
-/// Another participant's avatar, with how this child chose to hear and see them.
-#[derive(Component)]
-#[require(crate::voice::LocalVolume, crate::calm::personal_space::Faded)]
-pub struct RemoteAvatar(pub PeerId);
-
-/// My own avatar (a child of the local player's physics body).
-#[derive(Component)]
-pub struct OwnAvatar;
-
-/// A name tag that follows an avatar on screen.
-#[derive(Component)]
-pub struct NameTag {
-    /// The avatar it follows.
-    pub target: Entity,
-}
 
 /// Builds avatars and keeps them as the room says.
 pub struct AvatarPlugin;
@@ -341,45 +291,9 @@ fn spawn_name_tag(commands: &mut Commands, font: &UiFont, who: &PeerInfo, avatar
         });
 }
 
-/// The avatar of `id` among `avatars` (mine included), as the room last told us.
-pub fn avatar_of<'a>(avatars: impl IntoIterator<Item = (Entity, &'a AvatarInfo)>, id: PeerId) -> Option<(Entity, &'a PeerInfo)> {
-    avatars.into_iter().find(|(_, info)| info.0.id == id).map(|(entity, info)| (entity, &info.0))
-}
-
-/// Where on screen a point above `avatar`'s head is, if it is in view:
-/// name tags, stamps and chat bubbles all hang there.
-pub fn above_head_on_screen(camera: &Camera, camera_transform: &GlobalTransform, avatar: &GlobalTransform, lift: f32) -> Option<Vec2> {
-    on_screen(camera, camera_transform, avatar.translation() + Vec3::Y * (AVATAR_HEIGHT + lift))
-}
-
-/// Where the room's point `at` is on screen, if it is in front of the camera.
-pub fn on_screen(camera: &Camera, camera_transform: &GlobalTransform, at: Vec3) -> Option<Vec2> {
-    let in_front = (at - camera_transform.translation()).dot(*camera_transform.forward()) > 0.3;
-    camera.world_to_viewport(camera_transform, at).ok().filter(|_| in_front)
-}
-
-/// Labels hung over the room (name tags, bubbles, stamps, scores) are drawn
-/// under the HUD's panels, never over their buttons and text.
-pub const UNDER_THE_HUD: GlobalZIndex = GlobalZIndex(-1);
-
-/// Hang a UI node of `size` (logical pixels) centred over the screen point
-/// `at`, its bottom `gap` pixels above it; hidden where there is no `at`.
-/// Shown from the frame after it was first placed: layout has already run
-/// this frame, and a node never placed would flash in the corner.
-pub fn hang_over(node: &mut Node, visibility: &mut Visibility, at: Option<Vec2>, size: Vec2, gap: f32) {
-    let Some(at) = at else {
-        *visibility = Visibility::Hidden;
-        return;
-    };
-    let placed = node.left != Val::Auto && size.x > 0.0;
-    node.left = Val::Px(at.x - size.x / 2.0);
-    node.top = Val::Px(at.y - gap - size.y);
-    *visibility = if placed { Visibility::Inherited } else { Visibility::Hidden };
-}
-
 fn place_name_tags(
     mut commands: Commands,
-    cameras: Query<(&Camera, &GlobalTransform), With<crate::movement::MainCamera>>,
+    cameras: Query<(&Camera, &GlobalTransform), With<crate::kit::me::MainCamera>>,
     avatars: Query<(&GlobalTransform, &InheritedVisibility), With<Avatar>>,
     mut tags: Query<(Entity, &NameTag, &mut Node, &mut Visibility, &ComputedNode)>,
 ) {
@@ -511,11 +425,6 @@ fn apply_room_events(
         }
     }
 }
-
-/// Where a remote avatar's tracked hands are (avatar space), when its person
-/// wears a headset: `motion` reaches the arms for them.
-#[derive(Component, Clone, Copy, Default)]
-pub struct TrackedHands(pub Option<[Vec3; 2]>);
 
 fn move_remote_avatars(
     connection: Option<Res<Connection>>,

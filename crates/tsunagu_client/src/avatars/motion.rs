@@ -4,19 +4,12 @@
 //! hand, and arms reaching for a headset user's hands.
 
 use bevy::prelude::*;
-use tsunagu_protocol::Gesture;
+
+use crate::kit::me::CameraPlaced;
 use tsunagu_sim::animate::{self, RigPose};
 
-use crate::avatars::{Avatar, AvatarHead, AvatarInfo, Eye, Foot, HeadLook, Shoulder, Torso, TrackedHands, UpperBody};
-
-/// A gesture playing on an avatar, since `started` (seconds of real time).
-#[derive(Component, Clone, Copy, Debug)]
-pub struct PlayingGesture {
-    /// Which.
-    pub gesture: Gesture,
-    /// When it began.
-    pub started: f32,
-}
+use crate::kit::room::PlayingGesture;
+use crate::kit::room::{Avatar, AvatarHead, AvatarInfo, Eye, Foot, HeadLook, Shoulder, Torso, TrackedHands, UpperBody};
 
 /// How far and how fast an avatar has walked.
 #[derive(Component, Default)]
@@ -31,7 +24,9 @@ pub struct MotionPlugin;
 
 impl Plugin for MotionPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(PostUpdate, animate_avatars.after(crate::movement::follow_camera).before(TransformSystems::Propagate));
+        // Every avatar gets its stride, whoever spawns it.
+        app.register_required_components::<Avatar, Stride>()
+            .add_systems(PostUpdate, animate_avatars.after(CameraPlaced).before(TransformSystems::Propagate));
     }
 }
 

@@ -11,10 +11,11 @@ use bevy::prelude::*;
 use tsunagu_protocol::{PeerId, Role};
 
 use crate::AppState;
-use crate::avatars::{AvatarInfo, RemoteAvatar};
 use crate::kit::palette;
+use crate::kit::room::LocalVolume;
+use crate::kit::room::{AvatarInfo, RemoteAvatar};
 use crate::kit::text::{Localized, UiFont, ui_text};
-use crate::voice::{LocalVolume, Voice};
+use crate::voice::Voice;
 
 /// The calm button and the choices, applied to sight and sound.
 pub struct CalmPlugin;

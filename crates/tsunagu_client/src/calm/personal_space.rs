@@ -12,10 +12,10 @@ use std::collections::HashMap;
 use bevy::prelude::*;
 use tsunagu_i18n::Arg;
 
-use crate::avatars::RemoteAvatar;
+use crate::kit::me::LocalPlayer;
 use crate::kit::palette;
+use crate::kit::room::RemoteAvatar;
 use crate::kit::text::{Texts, UiFont, ui_text};
-use crate::movement::LocalPlayer;
 use crate::{AppState, Settings, SettingsFile};
 
 /// Bubble sizes the button steps through, centimetres (0: no fading).
@@ -29,7 +29,9 @@ pub struct PersonalSpacePlugin;
 
 impl Plugin for PersonalSpacePlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<FadedMaterials>().add_systems(Update, (size_the_bubble, fade_close_avatars).chain().run_if(in_state(AppState::InRoom)));
+        app.register_required_components::<RemoteAvatar, Faded>()
+            .init_resource::<FadedMaterials>()
+            .add_systems(Update, (size_the_bubble, fade_close_avatars).chain().run_if(in_state(AppState::InRoom)));
     }
 }
 

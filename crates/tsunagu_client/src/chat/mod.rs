@@ -14,10 +14,10 @@ use tsunagu_protocol::{ClientEvent, EventKind, NicknameProblem, Paper, PeerId, R
 
 use crate::AppState;
 use crate::Settings;
-use crate::avatars::{Avatar, AvatarInfo, above_head_on_screen, avatar_of, hang_over};
 use crate::hud::{CardsOnScreen, keep_clear};
 use crate::kit::net::{NetSet, RoomMessage, SendRoomEvent};
 use crate::kit::palette;
+use crate::kit::room::{Avatar, AvatarInfo, above_head_on_screen, avatar_of, hang_over};
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
 use crate::kit::typing::Typing;
 
@@ -309,7 +309,7 @@ fn hear_lines(
                 }
                 commands.spawn((
                     ChatBubble { target: avatar, until },
-                    crate::avatars::UNDER_THE_HUD,
+                    crate::kit::room::UNDER_THE_HUD,
                     Node {
                         position_type: PositionType::Absolute,
                         max_width: Val::Px(260.0),
@@ -398,7 +398,7 @@ fn show_panel(
 fn place_bubbles(
     mut commands: Commands,
     time: Res<Time<Real>>,
-    cameras: Query<(Entity, &Camera, &GlobalTransform), With<crate::movement::MainCamera>>,
+    cameras: Query<(Entity, &Camera, &GlobalTransform), With<crate::kit::me::MainCamera>>,
     avatars: Query<(&GlobalTransform, &InheritedVisibility), With<Avatar>>,
     mut bubbles: Query<(Entity, &ChatBubble, &mut Node, &mut Visibility, &ComputedNode)>,
     cards: CardsOnScreen,

@@ -12,11 +12,11 @@ use tsunagu_protocol::{ClientEvent, Gesture, Stamp};
 
 use crate::AppState;
 use crate::Settings;
-use crate::avatars::motion::PlayingGesture;
-use crate::avatars::{Avatar, AvatarInfo, OwnAvatar, above_head_on_screen, avatar_of, hang_over};
 use crate::chat::not_typing;
 use crate::kit::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
 use crate::kit::palette;
+use crate::kit::room::PlayingGesture;
+use crate::kit::room::{Avatar, AvatarInfo, OwnAvatar, above_head_on_screen, avatar_of, hang_over};
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
 
 /// How long a stamp stays over its sender, seconds.
@@ -283,10 +283,10 @@ fn show_expression(
     images: Res<StampImages>,
     connection: Option<Res<Connection>>,
     font: Res<UiFont>,
-    view: Option<Res<crate::movement::ViewMode>>,
+    view: Option<Res<crate::kit::me::ViewMode>>,
 ) {
     let me = connection.and_then(|c| c.read(|core| core.my_id()));
-    let first_person = view.is_some_and(|v| *v == crate::movement::ViewMode::FirstPerson);
+    let first_person = view.is_some_and(|v| *v == crate::kit::me::ViewMode::FirstPerson);
     let now = time.elapsed_secs();
     for RoomMessage(event) in messages.read() {
         match event {
@@ -319,7 +319,7 @@ fn show_expression(
                 commands
                     .spawn((
                         StampPop { target: avatar, born: now },
-                        crate::avatars::UNDER_THE_HUD,
+                        crate::kit::room::UNDER_THE_HUD,
                         Node {
                             position_type: PositionType::Absolute,
                             width: Val::Px(STAMP_SIZE),
@@ -356,8 +356,8 @@ fn fade_toasts(mut commands: Commands, time: Res<Time<Real>>, toasts: Query<(Ent
 fn float_stamps(
     mut commands: Commands,
     time: Res<Time<Real>>,
-    view: Option<Res<crate::movement::ViewMode>>,
-    cameras: Query<(&Camera, &GlobalTransform), With<crate::movement::MainCamera>>,
+    view: Option<Res<crate::kit::me::ViewMode>>,
+    cameras: Query<(&Camera, &GlobalTransform), With<crate::kit::me::MainCamera>>,
     avatars: Query<(&GlobalTransform, Has<OwnAvatar>), With<Avatar>>,
     mut pops: Query<(Entity, &StampPop, &mut Node, &mut UiTransform, &mut ImageNode, &mut Visibility)>,
 ) {
@@ -373,7 +373,7 @@ fn float_stamps(
             commands.entity(entity).despawn();
             continue;
         }
-        let through_my_eyes = mine && view.as_deref() == Some(&crate::movement::ViewMode::FirstPerson);
+        let through_my_eyes = mine && view.as_deref() == Some(&crate::kit::me::ViewMode::FirstPerson);
         let at = if through_my_eyes {
             camera.logical_viewport_size().map(|size| Vec2::new(size.x / 2.0, size.y * 0.38))
         } else {

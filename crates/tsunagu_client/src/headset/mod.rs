@@ -31,8 +31,9 @@ use tsunagu_sim::pose::{from_wire, to_wire};
 use tsunagu_sim::rig::{Pose, Rig};
 
 use crate::AppState;
+use crate::kit::me::headset_running;
+use crate::kit::me::{Heading, LocalPlayer};
 use crate::kit::net::{LocalPose, NetSet, PoseSend, RoomMessage};
-use crate::movement::{Heading, LocalPlayer};
 
 /// What the client runs on.
 #[derive(Resource, Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,11 +72,6 @@ fn report_display_mode(mut commands: Commands, state: Option<Res<XrState>>, head
         _ => info!("tsunagu: VR headset runtime found"),
     }
     commands.insert_resource(mode);
-}
-
-/// Whether a headset session is running now (its views drive the avatar).
-pub fn headset_running(state: Option<Res<XrState>>) -> bool {
-    matches!(state.as_deref(), Some(XrState::Running))
 }
 
 /// How the headset's space sits in the ward, and the comfort choices.
@@ -421,9 +417,9 @@ pub fn track_headset(
     // The stick's last sideways push: a turn is on its edge only.
     mut stick_was: Local<f32>,
     pointer: Res<crate::headset::wrist_menu::WristPointer>,
-    play: Res<crate::play::Hands>,
+    play: Res<crate::kit::me::Hands>,
     ward: Res<crate::kit::scene::Ward>,
-    people: Query<&Transform, (With<crate::avatars::RemoteAvatar>, Without<LocalPlayer>, Without<XrTrackingRoot>)>,
+    people: Query<&Transform, (With<crate::kit::room::RemoteAvatar>, Without<LocalPlayer>, Without<XrTrackingRoot>)>,
     mut player: Query<(&mut Transform, &mut LocalPose), (With<LocalPlayer>, Without<XrTrackingRoot>)>,
     mut root: Query<&mut Transform, (With<XrTrackingRoot>, Without<XrCamera>)>,
     mut heading: ResMut<Heading>,
@@ -609,9 +605,9 @@ fn keep_my_head_out_of_my_eyes(
     mut commands: Commands,
     me: Query<&Children, With<LocalPlayer>>,
     children: Query<&Children>,
-    heads: Query<Entity, With<crate::avatars::AvatarHead>>,
+    heads: Query<Entity, With<crate::kit::room::AvatarHead>>,
     layered: Query<(), With<bevy::camera::visibility::RenderLayers>>,
-    window_camera: Query<Entity, (With<crate::movement::MainCamera>, Without<bevy::camera::visibility::RenderLayers>)>,
+    window_camera: Query<Entity, (With<crate::kit::me::MainCamera>, Without<bevy::camera::visibility::RenderLayers>)>,
 ) {
     for camera in &window_camera {
         commands.entity(camera).insert(bevy::camera::visibility::RenderLayers::from_layers(&[0, WINDOW_ONLY_LAYER]));
@@ -650,7 +646,7 @@ fn pace_the_window(
     mut frame: Local<u32>,
     pictures: Query<(), With<bevy::render::view::screenshot::Screenshot>>,
     software: Option<Res<crate::kit::software_rendering::SoftwareRendering>>,
-    mut cameras: Query<&mut Camera, With<crate::movement::MainCamera>>,
+    mut cameras: Query<&mut Camera, With<crate::kit::me::MainCamera>>,
 ) {
     let running = matches!(state.as_deref(), Some(XrState::Running));
     *frame = frame.wrapping_add(1);

@@ -14,8 +14,8 @@ use bevy::window::PrimaryWindow;
 use tsunagu_sim::pose::from_wire;
 
 use crate::headset::wrist_menu::{PointedPanel, button_at, buttons_on};
+use crate::kit::me::LocalPlayer;
 use crate::kit::net::LocalPose;
-use crate::movement::LocalPlayer;
 
 /// The cards' picture, pixels: the window's usual size, so the cards lay out as there.
 pub const CARDS_PICTURE: UVec2 = UVec2::new(1280, 720);
@@ -126,8 +126,8 @@ pub(crate) fn draw_the_cards_when_needed(
     mouse: Res<ButtonInput<MouseButton>>,
     running: Option<Res<bevy_mod_xr::session::XrState>>,
     boards: Query<(), With<Board>>,
-    window: Query<&Camera, With<crate::movement::MainCamera>>,
-    mut cameras: Query<&mut Camera, Without<crate::movement::MainCamera>>,
+    window: Query<&Camera, With<crate::kit::me::MainCamera>>,
+    mut cameras: Query<&mut Camera, Without<crate::kit::me::MainCamera>>,
 ) {
     let Some(mut picture) = picture else { return };
     let running = matches!(running.as_deref(), Some(bevy_mod_xr::session::XrState::Running));

@@ -11,9 +11,10 @@ use tsunagu_sim::objects::{GRAB_REACH, HandButtons, HandPlay, HandTrail, hand_pl
 use tsunagu_sim::pose::from_wire;
 
 use crate::headset::{Aim, HeadsetButtons, HeadsetRig};
+use crate::kit::me::Hands;
+use crate::kit::me::LocalPlayer;
 use crate::kit::net::{LocalPose, SendRoomEvent};
-use crate::movement::LocalPlayer;
-use crate::play::{Hands, Thing, shown_things};
+use crate::kit::room::{Thing, shown_things};
 
 /// The grip's state last frame (its edges are what count).
 #[derive(Default)]

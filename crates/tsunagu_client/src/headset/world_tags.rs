@@ -15,8 +15,8 @@ use bevy_mod_xr::camera::XrCamera;
 use tsunagu_protocol::{PeerId, Role};
 use tsunagu_sim::motion::AVATAR_HEIGHT;
 
-use crate::avatars::{AvatarInfo, RemoteAvatar};
 use crate::kit::palette;
+use crate::kit::room::{AvatarInfo, RemoteAvatar};
 use crate::kit::text::{Localized, UiFont, ui_text};
 
 /// One tag's slot in the picture, pixels.

@@ -9,10 +9,10 @@ use tsunagu_client_core::RoomEvent;
 use tsunagu_i18n::Arg;
 
 use crate::headset::DisplayMode;
+use crate::kit::me::ViewMode;
 use crate::kit::net::{Connection, HostedRoom, JoinPlan, NetSet, RoomMessage};
 use crate::kit::palette;
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
-use crate::movement::ViewMode;
 use crate::voice::MicStatus;
 use crate::voice::audio::SoundStatus;
 use crate::{AppState, Settings};

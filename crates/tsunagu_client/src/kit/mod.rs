@@ -5,7 +5,9 @@
 //! `client_features_depend_only_on_the_kit` holds it to that).
 
 pub mod assets;
+pub mod me;
 pub mod net;
+pub mod room;
 pub mod scene;
 pub mod software_rendering;
 pub mod text;

@@ -10,36 +10,8 @@ use tsunagu_sim::motion::{AVATAR_HEIGHT, AVATAR_RADIUS, EYE_HEIGHT, WALK_SPEED, 
 use tsunagu_sim::pose::to_wire;
 
 use crate::AppState;
-use crate::avatars::{Avatar, HeadLook};
-
-/// The one camera.
-#[derive(Component)]
-pub struct MainCamera;
-
-/// My own avatar.
-#[derive(Component)]
-pub struct LocalPlayer;
-
-/// How I see the room.
-#[derive(Resource, Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum ViewMode {
-    /// From a little behind and above my avatar.
-    #[default]
-    ThirdPerson,
-    /// Through my avatar's eyes.
-    FirstPerson,
-}
-
-/// Where I face and look, and where I am walking to.
-#[derive(Resource, Clone, Copy, Debug, Default)]
-pub struct Heading {
-    /// Turn around the vertical axis, radians; 0 faces the screen (−Z).
-    pub yaw: f32,
-    /// Looking up (+) or down (−), radians.
-    pub pitch: f32,
-    /// A clicked floor point being walked to.
-    pub walk_target: Option<Vec3>,
-}
+use crate::kit::me::{CameraPlaced, Heading, LocalPlayer, MainCamera, ViewMode, local_pose};
+use crate::kit::room::{Avatar, HeadLook};
 
 const MAX_PITCH: f32 = 1.2;
 const LOOK_SENSITIVITY: f32 = 0.004;
@@ -59,13 +31,13 @@ impl Plugin for ControlsPlugin {
                     mouse_look,
                     click_to_walk,
                     walk,
-                    write_local_pose.run_if(not(crate::headset::headset_running)),
+                    write_local_pose.run_if(not(crate::kit::me::headset_running)),
                 )
                     .chain()
                     .in_set(crate::kit::net::NetSet::LocalInput)
                     .run_if(in_state(AppState::InRoom)),
             )
-            .add_systems(PostUpdate, follow_camera.before(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
+            .add_systems(PostUpdate, follow_camera.in_set(CameraPlaced).before(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
     }
 }
 
@@ -125,7 +97,7 @@ fn click_to_walk(
     windows: Query<&Window, With<PrimaryWindow>>,
     cameras: Query<(&Camera, &GlobalTransform), With<MainCamera>>,
     ui_hover: Query<&Interaction>,
-    hands: Option<Res<crate::play::Hands>>,
+    hands: Option<Res<crate::kit::me::Hands>>,
     mut heading: ResMut<Heading>,
 ) {
     // While holding something, a press aims a throw.
@@ -145,7 +117,7 @@ fn walk(
     typing: Option<Res<crate::chat::ChatInput>>,
     mut heading: ResMut<Heading>,
     mut player: Query<(&Transform, &mut KinematicCharacterController), With<LocalPlayer>>,
-    people: Query<&Transform, (With<crate::avatars::RemoteAvatar>, Without<LocalPlayer>)>,
+    people: Query<&Transform, (With<crate::kit::room::RemoteAvatar>, Without<LocalPlayer>)>,
     ward: Res<crate::kit::scene::Ward>,
 ) {
     let Ok((transform, mut controller)) = player.single_mut() else { return };
@@ -250,11 +222,4 @@ fn write_local_pose(heading: Res<Heading>, mut player: Query<(&Transform, &mut c
         let (feet, yaw, eye, look) = local_pose(body, &heading);
         pose.0 = Some(tsunagu_protocol::AvatarPose { body: to_wire(feet, yaw), head: to_wire(eye, look), hands: None });
     }
-}
-
-/// Where my avatar stands (feet) and faces, for the pose I send.
-pub fn local_pose(body: &Transform, heading: &Heading) -> (Vec3, Quat, Vec3, Quat) {
-    let feet = body.translation - Vec3::Y * (AVATAR_HEIGHT / 2.0);
-    let yaw = Quat::from_rotation_y(heading.yaw);
-    (feet, yaw, feet + Vec3::Y * EYE_HEIGHT, yaw * Quat::from_rotation_x(heading.pitch))
 }

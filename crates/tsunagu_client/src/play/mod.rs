@@ -20,13 +20,15 @@ use tsunagu_sim::objects::{
     BALL_RADIUS, BLOCK_HALF, DART_RADIUS, GRAB_REACH, OBJECTS, ObjectKind, hold_point, kind_of, pointed_thing, throw_velocity,
 };
 
-use crate::avatars::{hang_over, on_screen};
 use crate::chat::ChatInput;
+use crate::kit::me::Hands;
+use crate::kit::me::{Heading, LocalPlayer, MainCamera, local_pose};
 use crate::kit::net::{Connection, LocalPose, NetSet, RoomMessage, SendRoomEvent};
 use crate::kit::palette;
+use crate::kit::room::{Thing, shown_things};
+use crate::kit::room::{hang_over, on_screen};
 use crate::kit::scene::{Shapes, Ward};
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
-use crate::movement::{Heading, LocalPlayer, MainCamera, local_pose};
 use crate::{AppState, Settings};
 
 /// The ball, blocks, darts and wishes, on screen and under the mouse.
@@ -46,34 +48,6 @@ impl Plugin for PlayPlugin {
                     .run_if(in_state(AppState::InRoom)),
             )
             .add_systems(PostUpdate, place_board_labels.after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
-    }
-}
-
-/// A shared thing on screen, by its room id.
-#[derive(Component)]
-pub struct Thing(pub u16);
-
-/// What my hands are doing.
-#[derive(Resource, Default, Debug)]
-pub struct Hands {
-    /// The thing I hold, as the room says.
-    pub holding: Option<u16>,
-    /// A thing clicked from too far away: picked up once within reach.
-    reaching_for: Option<u16>,
-    /// Where a press began (window pixels) while holding: a drag throws.
-    drag_from: Option<Vec2>,
-    /// In a headset: the thing the right hand points at, within reach (the
-    /// trigger picks it up instead of teleporting).
-    pub pointing_at: Option<u16>,
-    /// In a headset: what I hold stays while the grip is closed (else a
-    /// second pull of the trigger throws it).
-    pub held_by_grip: bool,
-}
-
-impl Hands {
-    /// Whether a click now belongs to play (aiming a throw), not to walking.
-    pub fn busy(&self) -> bool {
-        self.holding.is_some()
     }
 }
 
@@ -308,7 +282,7 @@ fn hear_play(
                 }
                 commands.spawn((
                     ScorePop { until: time.elapsed_secs() + SCORE_POP_SECONDS },
-                    crate::avatars::UNDER_THE_HUD,
+                    crate::kit::room::UNDER_THE_HUD,
                     Node {
                         position_type: PositionType::Absolute,
                         padding: UiRect::axes(Val::Px(14.0), Val::Px(8.0)),
@@ -414,11 +388,6 @@ fn pick_and_throw(
     }
 }
 
-/// The things shown now, by id and centre.
-pub(crate) fn shown_things<'a>(things: &'a Query<(&Thing, &Transform, &Visibility), Without<LocalPlayer>>) -> impl Iterator<Item = (u16, Vec3)> + 'a {
-    things.iter().filter(|(_, _, v)| **v != Visibility::Hidden).map(|(thing, at, _)| (thing.0, at.translation))
-}
-
 fn show_hold_hint(hands: Res<Hands>, mut hints: Query<&mut Node, With<HoldHint>>) {
     if !hands.is_changed() {
         return;
@@ -431,7 +400,7 @@ fn show_hold_hint(hands: Res<Hands>, mut hints: Query<&mut Node, With<HoldHint>>
 fn spawn_board_labels(mut commands: Commands, font: Res<UiFont>) {
     commands.spawn((
         ScoreBoard,
-        crate::avatars::UNDER_THE_HUD,
+        crate::kit::room::UNDER_THE_HUD,
         Node {
             position_type: PositionType::Absolute,
             padding: UiRect::axes(Val::Px(12.0), Val::Px(6.0)),

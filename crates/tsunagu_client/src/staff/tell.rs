@@ -9,11 +9,11 @@ use bevy::prelude::*;
 use tsunagu_protocol::{ClientEvent, ConcernKind};
 
 use crate::AppState;
-use crate::avatars::{NameTag, RemoteAvatar};
 use crate::kit::net::SendRoomEvent;
 use crate::kit::palette;
+use crate::kit::room::LocalVolume;
+use crate::kit::room::{NameTag, RemoteAvatar};
 use crate::kit::text::{Localized, UiFont, ui_text};
-use crate::voice::LocalVolume;
 
 /// The name tags' "tell the staff" button.
 pub struct TellStaffPlugin;

@@ -17,9 +17,10 @@ use tsunagu_voice::capture::TalkMode;
 use tsunagu_voice::engine::{DeviceStatus, VoiceEngine, VoiceSettings};
 
 use crate::AppState;
-use crate::avatars::{Avatar, OwnAvatar, RemoteAvatar};
+use crate::kit::me::MainCamera;
 use crate::kit::net::{Connection, NetSet, RoomMessage};
-use crate::movement::MainCamera;
+use crate::kit::room::LocalVolume;
+use crate::kit::room::{Avatar, OwnAvatar, RemoteAvatar};
 
 /// Height of a voice above the feet: the middle of the head.
 const MOUTH_HEIGHT: f32 = AVATAR_HEIGHT - 0.3;
@@ -66,53 +67,6 @@ pub enum MicStatus {
 /// The voice settings in use: from the options, then as chosen on screen.
 #[derive(Resource, Clone, Debug)]
 pub struct VoiceChoice(pub VoiceSettings);
-
-/// How someone is heard and seen on this PC, chosen by clicking their name
-/// tag (they are never told). Kept on their avatar until they leave.
-#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum LocalVolume {
-    /// As they speak.
-    #[default]
-    Full,
-    /// Half as loud (−6 dB).
-    Soft,
-    /// Not heard here.
-    Off,
-    /// Neither heard nor seen here (「みえなく した ひとを もどす」 brings them back).
-    Hidden,
-}
-
-impl LocalVolume {
-    /// The next step when the name tag is clicked: full, soft, off, hidden.
-    pub fn next(self) -> LocalVolume {
-        match self {
-            LocalVolume::Full => LocalVolume::Soft,
-            LocalVolume::Soft => LocalVolume::Off,
-            LocalVolume::Off => LocalVolume::Hidden,
-            LocalVolume::Hidden => LocalVolume::Full,
-        }
-    }
-
-    /// The note on the name tag (a message id), if any.
-    pub fn note(self) -> Option<&'static str> {
-        match self {
-            LocalVolume::Full | LocalVolume::Hidden => None,
-            LocalVolume::Soft => Some("voice-peer-soft"),
-            LocalVolume::Off => Some("voice-peer-off"),
-        }
-    }
-
-    /// How loud (0..1) and whether seen, with the calm button on or off for them.
-    pub fn effect(self, calmed: bool) -> (f32, bool) {
-        match self {
-            _ if calmed => (0.0, false),
-            LocalVolume::Full => (1.0, true),
-            LocalVolume::Soft => (0.5, true),
-            LocalVolume::Off => (0.0, true),
-            LocalVolume::Hidden => (0.0, false),
-        }
-    }
-}
 
 /// The note on a name tag saying someone is softer or off here.
 #[derive(Component)]
@@ -251,7 +205,7 @@ fn forget_leavers(mut messages: MessageReader<RoomMessage>, voice: Res<Voice>) {
 
 /// A click on someone's name tag: their voice softer, off, or back to full here.
 pub(crate) fn click_name_tags(
-    tags: Query<(&Interaction, &crate::avatars::NameTag), Changed<Interaction>>,
+    tags: Query<(&Interaction, &crate::kit::room::NameTag), Changed<Interaction>>,
     mut choices: Query<&mut LocalVolume, With<RemoteAvatar>>,
 ) {
     for (interaction, tag) in &tags {
@@ -268,7 +222,7 @@ pub(crate) fn click_name_tags(
 pub(crate) fn show_volume_marks(
     settings: Res<crate::Settings>,
     texts: Res<crate::kit::text::Texts>,
-    tags: Query<(&crate::avatars::NameTag, &Children)>,
+    tags: Query<(&crate::kit::room::NameTag, &Children)>,
     choices: Query<&LocalVolume>,
     mut marks: Query<&mut Text, With<VolumeMark>>,
 ) {

@@ -1,0 +1,77 @@
+//! Me: my body, the camera, where I face and what my hands hold. The
+//! movement feature moves them, the headset drives them when one runs, and
+//! every other feature reads them.
+
+use bevy::prelude::*;
+use bevy_mod_xr::session::XrState;
+use tsunagu_sim::motion::{AVATAR_HEIGHT, EYE_HEIGHT};
+
+/// The one camera.
+#[derive(Component)]
+pub struct MainCamera;
+
+/// My own avatar.
+#[derive(Component)]
+pub struct LocalPlayer;
+
+/// How I see the room.
+#[derive(Resource, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ViewMode {
+    /// From a little behind and above my avatar.
+    #[default]
+    ThirdPerson,
+    /// Through my avatar's eyes.
+    FirstPerson,
+}
+
+/// Where I face and look, and where I am walking to.
+#[derive(Resource, Clone, Copy, Debug, Default)]
+pub struct Heading {
+    /// Turn around the vertical axis, radians; 0 faces the screen (−Z).
+    pub yaw: f32,
+    /// Looking up (+) or down (−), radians.
+    pub pitch: f32,
+    /// A clicked floor point being walked to.
+    pub walk_target: Option<Vec3>,
+}
+
+/// Where my avatar stands (feet) and faces, for the pose I send.
+pub fn local_pose(body: &Transform, heading: &Heading) -> (Vec3, Quat, Vec3, Quat) {
+    let feet = body.translation - Vec3::Y * (AVATAR_HEIGHT / 2.0);
+    let yaw = Quat::from_rotation_y(heading.yaw);
+    (feet, yaw, feet + Vec3::Y * EYE_HEIGHT, yaw * Quat::from_rotation_x(heading.pitch))
+}
+
+/// Whether a headset session is running now (its views drive the avatar).
+pub fn headset_running(state: Option<Res<XrState>>) -> bool {
+    matches!(state.as_deref(), Some(XrState::Running))
+}
+
+/// What my hands are doing.
+#[derive(Resource, Default, Debug)]
+pub struct Hands {
+    /// The thing I hold, as the room says.
+    pub holding: Option<u16>,
+    /// A thing clicked from too far away: picked up once within reach.
+    pub reaching_for: Option<u16>,
+    /// Where a press began (window pixels) while holding: a drag throws.
+    pub drag_from: Option<Vec2>,
+    /// In a headset: the thing the right hand points at, within reach (the
+    /// trigger picks it up instead of teleporting).
+    pub pointing_at: Option<u16>,
+    /// In a headset: what I hold stays while the grip is closed (else a
+    /// second pull of the trigger throws it).
+    pub held_by_grip: bool,
+}
+
+impl Hands {
+    /// Whether a click now belongs to play (aiming a throw), not to walking.
+    pub fn busy(&self) -> bool {
+        self.holding.is_some()
+    }
+}
+
+/// Where the camera has been put with my body for this frame (in
+/// `PostUpdate`): what poses avatars or hangs things in view runs after it.
+#[derive(SystemSet, Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct CameraPlaced;

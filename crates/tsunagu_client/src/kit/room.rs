@@ -1,0 +1,171 @@
+//! The room as ECS sees it: the people in it (an entity per avatar, with who
+//! they are and how this child chose to hear and see them) and the shared
+//! things. The avatars feature builds and moves them; every other feature
+//! reads them through these components.
+
+use bevy::prelude::*;
+use tsunagu_protocol::{Gesture, PeerId, PeerInfo};
+use tsunagu_sim::motion::AVATAR_HEIGHT;
+
+use crate::kit::me::LocalPlayer;
+
+/// The root of one avatar; its transform is the feet on the floor. Comes
+/// with what motion reads: where the head looks, tracked hands, the stride.
+#[derive(Component)]
+#[require(HeadLook, TrackedHands)]
+pub struct Avatar;
+
+/// Who an avatar is, as the room last told us.
+#[derive(Component, Clone, Debug)]
+pub struct AvatarInfo(pub PeerInfo);
+
+/// The head part (turned by [`HeadLook`] and by gestures).
+#[derive(Component)]
+pub struct AvatarHead;
+
+/// Where the person looks, relative to their body: written by whoever knows
+/// (the network for others, the controls for me), read by `motion`.
+#[derive(Component, Default, Clone, Copy)]
+pub struct HeadLook(pub Quat);
+
+/// Everything above the feet: lifted a little with each step.
+#[derive(Component)]
+pub struct UpperBody;
+
+/// The torso (breathes).
+#[derive(Component)]
+pub struct Torso;
+
+/// A shoulder joint; its arm hangs below it along −Y. 0 left, 1 right.
+#[derive(Component)]
+pub struct Shoulder(pub usize);
+
+/// A foot. 0 left, 1 right.
+#[derive(Component)]
+pub struct Foot(pub usize);
+
+/// An eye (blinks).
+#[derive(Component)]
+pub struct Eye;
+
+/// Another participant's avatar, with how this child chose to hear and see them.
+#[derive(Component)]
+#[require(LocalVolume)]
+pub struct RemoteAvatar(pub PeerId);
+
+/// My own avatar (a child of the local player's physics body).
+#[derive(Component)]
+pub struct OwnAvatar;
+
+/// A name tag that follows an avatar on screen.
+#[derive(Component)]
+pub struct NameTag {
+    /// The avatar it follows.
+    pub target: Entity,
+}
+
+/// The avatar of `id` among `avatars` (mine included), as the room last told us.
+pub fn avatar_of<'a>(avatars: impl IntoIterator<Item = (Entity, &'a AvatarInfo)>, id: PeerId) -> Option<(Entity, &'a PeerInfo)> {
+    avatars.into_iter().find(|(_, info)| info.0.id == id).map(|(entity, info)| (entity, &info.0))
+}
+
+/// Where on screen a point above `avatar`'s head is, if it is in view:
+/// name tags, stamps and chat bubbles all hang there.
+pub fn above_head_on_screen(camera: &Camera, camera_transform: &GlobalTransform, avatar: &GlobalTransform, lift: f32) -> Option<Vec2> {
+    on_screen(camera, camera_transform, avatar.translation() + Vec3::Y * (AVATAR_HEIGHT + lift))
+}
+
+/// Where the room's point `at` is on screen, if it is in front of the camera.
+pub fn on_screen(camera: &Camera, camera_transform: &GlobalTransform, at: Vec3) -> Option<Vec2> {
+    let in_front = (at - camera_transform.translation()).dot(*camera_transform.forward()) > 0.3;
+    camera.world_to_viewport(camera_transform, at).ok().filter(|_| in_front)
+}
+
+/// Labels hung over the room (name tags, bubbles, stamps, scores) are drawn
+/// under the HUD's panels, never over their buttons and text.
+pub const UNDER_THE_HUD: GlobalZIndex = GlobalZIndex(-1);
+
+/// Hang a UI node of `size` (logical pixels) centred over the screen point
+/// `at`, its bottom `gap` pixels above it; hidden where there is no `at`.
+/// Shown from the frame after it was first placed: layout has already run
+/// this frame, and a node never placed would flash in the corner.
+pub fn hang_over(node: &mut Node, visibility: &mut Visibility, at: Option<Vec2>, size: Vec2, gap: f32) {
+    let Some(at) = at else {
+        *visibility = Visibility::Hidden;
+        return;
+    };
+    let placed = node.left != Val::Auto && size.x > 0.0;
+    node.left = Val::Px(at.x - size.x / 2.0);
+    node.top = Val::Px(at.y - gap - size.y);
+    *visibility = if placed { Visibility::Inherited } else { Visibility::Hidden };
+}
+
+/// Where a remote avatar's tracked hands are (avatar space), when its person
+/// wears a headset: `motion` reaches the arms for them.
+#[derive(Component, Clone, Copy, Default)]
+pub struct TrackedHands(pub Option<[Vec3; 2]>);
+
+/// A gesture playing on an avatar, since `started` (seconds of real time).
+#[derive(Component, Clone, Copy, Debug)]
+pub struct PlayingGesture {
+    /// Which.
+    pub gesture: Gesture,
+    /// When it began.
+    pub started: f32,
+}
+
+/// How someone is heard and seen on this PC, chosen by clicking their name
+/// tag (they are never told). Kept on their avatar until they leave.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LocalVolume {
+    /// As they speak.
+    #[default]
+    Full,
+    /// Half as loud (−6 dB).
+    Soft,
+    /// Not heard here.
+    Off,
+    /// Neither heard nor seen here (「みえなく した ひとを もどす」 brings them back).
+    Hidden,
+}
+
+impl LocalVolume {
+    /// The next step when the name tag is clicked: full, soft, off, hidden.
+    pub fn next(self) -> LocalVolume {
+        match self {
+            LocalVolume::Full => LocalVolume::Soft,
+            LocalVolume::Soft => LocalVolume::Off,
+            LocalVolume::Off => LocalVolume::Hidden,
+            LocalVolume::Hidden => LocalVolume::Full,
+        }
+    }
+
+    /// The note on the name tag (a message id), if any.
+    pub fn note(self) -> Option<&'static str> {
+        match self {
+            LocalVolume::Full | LocalVolume::Hidden => None,
+            LocalVolume::Soft => Some("voice-peer-soft"),
+            LocalVolume::Off => Some("voice-peer-off"),
+        }
+    }
+
+    /// How loud (0..1) and whether seen, with the calm button on or off for them.
+    pub fn effect(self, calmed: bool) -> (f32, bool) {
+        match self {
+            _ if calmed => (0.0, false),
+            LocalVolume::Full => (1.0, true),
+            LocalVolume::Soft => (0.5, true),
+            LocalVolume::Off => (0.0, true),
+            LocalVolume::Hidden => (0.0, false),
+        }
+    }
+}
+
+/// A shared thing on screen, by its room id.
+#[derive(Component)]
+pub struct Thing(pub u16);
+
+/// The things shown now, by id and centre.
+pub fn shown_things<'a>(things: &'a Query<(&Thing, &Transform, &Visibility), Without<LocalPlayer>>) -> impl Iterator<Item = (u16, Vec3)> + 'a {
+    things.iter().filter(|(_, _, v)| **v != Visibility::Hidden).map(|(thing, at, _)| (thing.0, at.translation))
+}
