@@ -9,6 +9,7 @@ use bevy::input::keyboard::{Key, KeyboardInput};
 use bevy::prelude::*;
 use bevy::window::Ime;
 use tsunagu_client::chat::{ChatBubble, ChatInput, ChatLog};
+use tsunagu_client::kit::typing::text_field_has_keys;
 use tsunagu_client::expression::StampPop;
 use tsunagu_client::kit::net::SendRoomEvent;
 use tsunagu_client::kit::room::PlayingGesture;
@@ -77,7 +78,7 @@ fn words_tapped_without_a_keyboard_make_a_chat_line() {
     };
     tap(&mut app, &mut stepper, "word-hello");
     tap(&mut app, &mut stepper, "word-thanks");
-    assert!(app.world().resource::<ChatInput>().focused, "the field did not open for the words");
+    assert!(text_field_has_keys(app.world()), "the field did not open for the words");
     assert_eq!(app.world().resource::<ChatInput>().text, "こんにちは ありがとう");
     assert!(sent_chats(&mut app).is_empty(), "a word alone sent the line");
     press(&mut app, KeyCode::Enter, Key::Enter);
@@ -107,7 +108,7 @@ fn japanese_typed_with_an_ime_is_committed_into_the_chat_and_sent() {
     // Enter opens the field.
     press(&mut app, KeyCode::Enter, Key::Enter);
     frame(&mut stepper, &mut app);
-    assert!(app.world().resource::<ChatInput>().focused, "Enter did not open the chat field");
+    assert!(text_field_has_keys(app.world()), "Enter did not open the chat field");
     let window = Entity::PLACEHOLDER;
     // Typing kana: the IME shows what it is composing, nothing committed yet.
     ime(&mut app, Ime::Enabled { window });
@@ -134,7 +135,7 @@ fn japanese_typed_with_an_ime_is_committed_into_the_chat_and_sent() {
     frame(&mut stepper, &mut app);
     assert_eq!(sent_chats(&mut app), vec!["今日は七夕！".to_string()]);
     let input = app.world().resource::<ChatInput>();
-    assert!(!input.focused && input.text.is_empty());
+    assert!(!text_field_has_keys(app.world()) && input.text.is_empty());
 
     // A direction-changing character is caught before sending, with a reason.
     press(&mut app, KeyCode::Enter, Key::Enter);

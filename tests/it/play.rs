@@ -6,7 +6,7 @@
 use bevy::input::keyboard::Key;
 use bevy::prelude::*;
 use bevy::window::Ime;
-use tsunagu_client::chat::ChatInput;
+use tsunagu_client::kit::typing::{PaperInHand, text_field_has_keys};
 use tsunagu_client::kit::room::Thing;
 use tsunagu_client::kit::text::UiFont;
 use tsunagu_client::play::{PaperChoice, ScorePop, TakeDown, WishStrip, spawn_wish_panel};
@@ -104,8 +104,11 @@ fn a_wish_written_in_japanese_hangs_on_the_bamboo_for_a_friend_too() {
     let mut papers = app.world_mut().query::<(Entity, &PaperChoice)>();
     let blue = papers.iter(app.world()).find(|(_, p)| p.0 == Paper::Blue).map(|(e, _)| e).expect("no blue paper button");
     app.world_mut().entity_mut(blue).insert(Interaction::Pressed);
+    // One frame to choose the paper, the next for the field to take the keys.
     frame(&mut stepper, &mut app);
-    assert_eq!(app.world().resource::<ChatInput>().wish, Some(Paper::Blue));
+    frame(&mut stepper, &mut app);
+    assert_eq!(app.world().resource::<PaperInHand>().0, Some(Paper::Blue));
+    assert!(text_field_has_keys(app.world()), "the field did not open for the wish");
     let window = Entity::PLACEHOLDER;
     ime(&mut app, Ime::Preedit { window, value: "はなびがみたい".into(), cursor: None });
     ime(&mut app, Ime::Commit { window, value: "花火が見たい".into() });
@@ -117,7 +120,7 @@ fn a_wish_written_in_japanese_hangs_on_the_bamboo_for_a_friend_too() {
     let hung = stepper.clients[friend].events.iter().find_map(|e| if let RoomEvent::WishHung(w) = e { Some(w.clone()) } else { None });
     let hung = hung.expect("the friend never saw the wish");
     assert_eq!((hung.text.as_str(), hung.paper), ("花火が見たい", Paper::Blue));
-    assert!(app.world().resource::<ChatInput>().wish.is_none(), "the field went back to being the chat's");
+    assert!(app.world().resource::<PaperInHand>().0.is_none(), "the field went back to being the chat's");
     // The friend hangs one too: two strips on my bamboo, and I may take down only mine.
     stepper.send_event(friend, ClientEvent::HangWish(Paper::Yellow, "みんなで あそびたい".into()));
     for _ in 0..4 {

@@ -6,11 +6,13 @@
 
 use std::collections::VecDeque;
 
+use bevy::ecs::system::SystemParam;
+use bevy::input_focus::{FocusCause, InputFocus};
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 use tsunagu_client_core::RoomEvent;
 use tsunagu_protocol::limits::MAX_CHAT_CHARS;
-use tsunagu_protocol::{ClientEvent, EventKind, NicknameProblem, Paper, PeerId, Refusal, chat_problem, normalize_chat};
+use tsunagu_protocol::{ClientEvent, EventKind, NicknameProblem, PeerId, Refusal, chat_problem, normalize_chat};
 
 use crate::AppState;
 use crate::Settings;
@@ -19,7 +21,7 @@ use crate::kit::net::{NetSet, RoomMessage, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::room::{Avatar, AvatarInfo, above_head_on_screen, avatar_of, hang_over};
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
-use crate::kit::typing::Typing;
+use crate::kit::typing::{PaperInHand, TextField, Typing};
 
 /// Lines the panel keeps (older ones are forgotten).
 pub const LINES_KEPT: usize = 6;
@@ -35,21 +37,42 @@ pub struct ChatInput {
     pub text: String,
     /// What the IME is still converting.
     pub composing: String,
-    /// The field takes the keys (walking keys do nothing meanwhile).
-    pub focused: bool,
     /// A reason the last line was not sent (a locale key), until the next key.
     pub problem: Option<&'static str>,
-    /// Writing a Tanabata wish on paper of this colour instead of a chat line.
-    pub wish: Option<Paper>,
 }
 
 /// The last lines said, in memory only: (who, their name then, the line).
 #[derive(Resource, Default, Debug)]
 pub struct ChatLog(pub VecDeque<(PeerId, String, String)>);
 
-/// Run condition: nobody is typing in the chat (keys mean walking, gestures, mute).
-pub fn not_typing(input: Option<Res<ChatInput>>) -> bool {
-    !input.is_some_and(|i| i.focused)
+/// Whether the chat's field has the keys, and handing them to it or back.
+#[derive(SystemParam)]
+pub struct FieldFocus<'w, 's> {
+    focus: ResMut<'w, InputFocus>,
+    field: Query<'w, 's, Entity, With<ChatField>>,
+}
+
+impl FieldFocus<'_, '_> {
+    /// The field has the keys.
+    pub fn on(&self) -> bool {
+        self.focus.get().is_some_and(|on| self.field.contains(on))
+    }
+
+    /// Give the field the keys.
+    pub fn take(&mut self) {
+        if let Ok(field) = self.field.single()
+            && self.focus.get() != Some(field)
+        {
+            self.focus.set(field, FocusCause::Navigated);
+        }
+    }
+
+    /// Give the keys back to walking and the rest.
+    pub fn release(&mut self) {
+        if self.on() {
+            self.focus.clear();
+        }
+    }
 }
 
 /// The chat panel, field and bubbles.
@@ -58,11 +81,13 @@ pub struct ChatPlugin;
 impl Plugin for ChatPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<ChatInput>()
+            .init_resource::<InputFocus>()
+            .init_resource::<PaperInHand>()
             .init_resource::<ChatLog>()
             .add_systems(OnEnter(AppState::InRoom), build_panel)
             .add_systems(OnExit(AppState::InRoom), forget_everything)
             .add_systems(Update, hear_lines.in_set(NetSet::Apply))
-            .add_systems(Update, (type_line, focus_by_click, add_words, show_panel, follow_ime_focus).chain().run_if(in_state(AppState::InRoom)))
+            .add_systems(Update, (write_on_paper, type_line, focus_by_click, add_words, show_panel, follow_ime_focus).chain().run_if(in_state(AppState::InRoom)))
             .add_systems(PostUpdate, place_bubbles.after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
     }
 }
@@ -83,6 +108,7 @@ struct WordsShown;
 pub const WORDS: [&str; 6] = ["word-hello", "word-thanks", "word-yes", "word-bye", "word-fun", "word-cheer"];
 
 #[derive(Component)]
+#[require(TextField)]
 struct ChatField;
 
 #[derive(Component)]
@@ -170,6 +196,7 @@ fn build_panel(mut commands: Commands, font: Res<UiFont>) {
 fn add_words(
     words: Query<(&Interaction, &Word), Changed<Interaction>>,
     mut input: ResMut<ChatInput>,
+    mut focus: FieldFocus,
     texts: Res<crate::kit::text::Texts>,
     settings: Res<crate::Settings>,
 ) {
@@ -178,12 +205,21 @@ fn add_words(
         let joined = if input.text.trim().is_empty() { word } else { format!(" {word}") };
         crate::kit::typing::append_within(&mut input.text, &joined, MAX_CHAT_CHARS);
         input.problem = None;
-        input.focused = true;
+        focus.take();
     }
 }
 
-fn forget_everything(mut input: ResMut<ChatInput>, mut log: ResMut<ChatLog>) {
+/// A paper chosen in the Tanabata panel: the field opens for the wish.
+fn write_on_paper(paper: Res<PaperInHand>, mut input: ResMut<ChatInput>, mut focus: FieldFocus) {
+    if paper.is_changed() && paper.0.is_some() {
+        input.problem = None;
+        focus.take();
+    }
+}
+
+fn forget_everything(mut input: ResMut<ChatInput>, mut log: ResMut<ChatLog>, mut paper: ResMut<PaperInHand>) {
     *input = ChatInput::default();
+    paper.0 = None;
     log.0.clear();
 }
 
@@ -197,18 +233,18 @@ pub fn line_problem(line: &str) -> Option<&'static str> {
 }
 
 /// Keys into the field while it has focus; Enter opens it otherwise.
-pub fn type_line(mut typing: Typing, keys: Res<ButtonInput<KeyCode>>, mut input: ResMut<ChatInput>, mut send: MessageWriter<SendRoomEvent>) {
+pub fn type_line(mut typing: Typing, keys: Res<ButtonInput<KeyCode>>, mut input: ResMut<ChatInput>, mut line: Line) {
     let typed = typing.read();
-    if !input.focused {
+    if !line.focus.on() {
         // Enter opens the field, as in games children know.
         if keys.just_pressed(KeyCode::Enter) {
-            input.focused = true;
+            line.focus.take();
         }
         return;
     }
     if typed.cancel {
-        input.focused = false;
-        input.wish = None;
+        line.focus.release();
+        line.paper.0 = None;
         input.composing.clear();
         return;
     }
@@ -223,27 +259,38 @@ pub fn type_line(mut typing: Typing, keys: Res<ButtonInput<KeyCode>>, mut input:
         crate::kit::typing::append_within(&mut input.text, &typed.text, MAX_CHAT_CHARS);
     }
     if typed.submit && input.composing.is_empty() {
-        submit(&mut input, &mut send);
+        line.submit(&mut input);
     }
 }
 
-fn submit(input: &mut ChatInput, send: &mut MessageWriter<SendRoomEvent>) {
-    if input.text.trim().is_empty() {
-        // Enter on an empty field just closes it.
-        input.focused = false;
-        input.wish = None;
-        return;
-    }
-    match line_problem(&input.text) {
-        Some(problem) => input.problem = Some(problem),
-        None => {
-            let line = normalize_chat(&input.text);
-            send.write(SendRoomEvent(match input.wish.take() {
-                Some(paper) => ClientEvent::HangWish(paper, line),
-                None => ClientEvent::Chat(line),
-            }));
-            input.text.clear();
-            input.focused = false;
+/// Where a finished line goes: the field's focus, the paper it may be
+/// written on, and the room.
+#[derive(SystemParam)]
+pub struct Line<'w, 's> {
+    focus: FieldFocus<'w, 's>,
+    paper: ResMut<'w, PaperInHand>,
+    send: MessageWriter<'w, SendRoomEvent>,
+}
+
+impl Line<'_, '_> {
+    fn submit(&mut self, input: &mut ChatInput) {
+        if input.text.trim().is_empty() {
+            // Enter on an empty field just closes it.
+            self.focus.release();
+            self.paper.0 = None;
+            return;
+        }
+        match line_problem(&input.text) {
+            Some(problem) => input.problem = Some(problem),
+            None => {
+                let line = normalize_chat(&input.text);
+                self.send.write(SendRoomEvent(match self.paper.0.take() {
+                    Some(paper) => ClientEvent::HangWish(paper, line),
+                    None => ClientEvent::Chat(line),
+                }));
+                input.text.clear();
+                self.focus.release();
+            }
         }
     }
 }
@@ -252,24 +299,24 @@ fn focus_by_click(
     fields: Query<&Interaction, (With<ChatField>, Changed<Interaction>)>,
     buttons: Query<&Interaction, (With<SendButton>, Changed<Interaction>)>,
     mut input: ResMut<ChatInput>,
-    mut send: MessageWriter<SendRoomEvent>,
+    mut line: Line,
 ) {
     if fields.iter().any(|i| *i == Interaction::Pressed) {
-        input.focused = true;
+        line.focus.take();
     }
     if buttons.iter().any(|i| *i == Interaction::Pressed) {
-        submit(&mut input, &mut send);
+        line.submit(&mut input);
     }
 }
 
 /// The IME follows the field: on while it has focus, its window near it.
-fn follow_ime_focus(input: Res<ChatInput>, mut windows: Query<&mut Window, With<PrimaryWindow>>, fields: Query<&UiGlobalTransform, With<ChatField>>) {
-    if !input.is_changed() {
+fn follow_ime_focus(focus: FieldFocus, mut windows: Query<&mut Window, With<PrimaryWindow>>, fields: Query<&UiGlobalTransform, With<ChatField>>) {
+    if !focus.focus.is_changed() {
         return;
     }
     let Ok(mut window) = windows.single_mut() else { return };
-    if window.ime_enabled != input.focused {
-        window.ime_enabled = input.focused;
+    if window.ime_enabled != focus.on() {
+        window.ime_enabled = focus.on();
     }
     if let Ok(at) = fields.single() {
         window.ime_position = at.translation / window.scale_factor();
@@ -333,19 +380,41 @@ fn hear_lines(
     }
 }
 
-fn show_panel(
-    input: Res<ChatInput>,
-    log: Res<ChatLog>,
-    settings: Res<Settings>,
-    texts: Res<Texts>,
-    time: Res<Time<Real>>,
-    mut lines: Query<&mut Text, (With<ChatLines>, Without<ChatFieldText>)>,
-    mut field: Query<(&mut Text, &mut TextColor), With<ChatFieldText>>,
-    mut borders: Query<&mut BorderColor, With<ChatField>>,
-    mut words: Query<&mut Node, With<WordsShown>>,
-) {
-    if input.is_changed() {
-        let display = if input.focused { Display::Flex } else { Display::None };
+/// The line being written as the panel shows it: its text, the paper, and
+/// whether the field has the keys.
+#[derive(SystemParam)]
+struct Writing<'w, 's> {
+    input: Res<'w, ChatInput>,
+    paper: Res<'w, PaperInHand>,
+    focus: Option<Res<'w, InputFocus>>,
+    field: Query<'w, 's, Entity, With<ChatField>>,
+}
+
+impl Writing<'_, '_> {
+    fn focused(&self) -> bool {
+        self.focus.as_ref().and_then(|f| f.get()).is_some_and(|on| self.field.contains(on))
+    }
+
+    fn is_changed(&self) -> bool {
+        self.input.is_changed() || self.paper.is_changed() || self.focus.as_ref().is_some_and(|f| f.is_changed())
+    }
+}
+
+/// The panel's parts that show the chat.
+#[derive(SystemParam)]
+struct ChatPanelParts<'w, 's> {
+    lines: Query<'w, 's, &'static mut Text, (With<ChatLines>, Without<ChatFieldText>)>,
+    field: Query<'w, 's, (&'static mut Text, &'static mut TextColor), With<ChatFieldText>>,
+    borders: Query<'w, 's, &'static mut BorderColor, With<ChatField>>,
+    words: Query<'w, 's, &'static mut Node, With<WordsShown>>,
+}
+
+fn show_panel(writing: Writing, log: Res<ChatLog>, settings: Res<Settings>, texts: Res<Texts>, time: Res<Time<Real>>, parts: ChatPanelParts) {
+    let ChatPanelParts { mut lines, mut field, mut borders, mut words } = parts;
+    let input = &writing.input;
+    let focused = writing.focused();
+    if writing.is_changed() {
+        let display = if focused { Display::Flex } else { Display::None };
         for mut node in &mut words {
             if node.display != display {
                 node.display = display;
@@ -370,11 +439,11 @@ fn show_panel(
         }
     }
     let Ok((mut text, mut colour)) = field.single_mut() else { return };
-    let caret = if input.focused && time.elapsed_secs().fract() < 0.5 { "|" } else { " " };
+    let caret = if focused && time.elapsed_secs().fract() < 0.5 { "|" } else { " " };
     let (shown, tone) = if let Some(problem) = input.problem {
         (format!("{}{caret}\n{}", input.text, texts.get(settings.language, problem)), palette::NOTE)
     } else if input.text.is_empty() && input.composing.is_empty() {
-        let hint = match (input.wish, input.focused) {
+        let hint = match (writing.paper.0, focused) {
             (Some(_), _) => "wish-hint",
             (None, true) => "chat-hint-typing",
             (None, false) => "chat-hint",
@@ -390,7 +459,7 @@ fn show_panel(
     }
     colour.0 = tone;
     for mut border in &mut borders {
-        *border = BorderColor::all(if input.focused { palette::ACCENT } else { palette::BUTTON });
+        *border = BorderColor::all(if focused { palette::ACCENT } else { palette::BUTTON });
     }
 }
 

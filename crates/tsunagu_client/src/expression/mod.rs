@@ -12,7 +12,7 @@ use tsunagu_protocol::{ClientEvent, Gesture, Stamp};
 
 use crate::AppState;
 use crate::Settings;
-use crate::chat::not_typing;
+use crate::kit::typing::not_typing;
 use crate::kit::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::room::PlayingGesture;

@@ -263,7 +263,7 @@ impl Plugin for HeadsetPlugin {
                 crate::headset::play::play_with_hands
                     .run_if(headset_running)
                     .run_if(in_state(AppState::InRoom))
-                    .run_if(crate::chat::not_typing)
+                    .run_if(crate::kit::typing::not_typing)
                     .in_set(NetSet::LocalInput),
             )
             .add_systems(

@@ -7,6 +7,7 @@ use bevy::ecs::system::SystemParam;
 use bevy::input::ButtonState;
 use bevy::input::keyboard::{Key, KeyboardInput};
 use bevy::prelude::*;
+use bevy::input_focus::InputFocus;
 use bevy::window::Ime;
 
 /// Add `typed` to `text` without control characters, stopping at `max_chars`
@@ -85,4 +86,48 @@ impl Typing<'_, '_> {
         }
         typed
     }
+}
+
+/// A text field: while Bevy's [`InputFocus`] is on one, keys are letters, not
+/// steps, gestures or the talk key.
+#[derive(Component, Default)]
+pub struct TextField;
+
+/// Run condition: no text field has the keys (they mean walking, gestures, mute).
+pub fn not_typing(focus: Option<Res<InputFocus>>, fields: Query<(), With<TextField>>) -> bool {
+    !focus.and_then(|f| f.get()).is_some_and(|on| fields.contains(on))
+}
+
+/// Writing a Tanabata wish on paper of this colour instead of a chat line.
+/// Play chooses the paper; the chat's field, which wishes are written in
+/// (same keys, IME and rules), takes the keys when it changes to `Some` and
+/// puts it back to `None` when the wish is sent or given up.
+#[derive(Resource, Default, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaperInHand(pub Option<tsunagu_protocol::Paper>);
+
+/// The keyboard as the room's keys (walking, gestures, talk): silent while a
+/// text field has the keys, so letters typed are never steps.
+#[derive(SystemParam)]
+pub struct RoomKeys<'w, 's> {
+    keys: Res<'w, ButtonInput<KeyCode>>,
+    focus: Option<Res<'w, InputFocus>>,
+    fields: Query<'w, 's, (), With<TextField>>,
+}
+
+impl RoomKeys<'_, '_> {
+    /// Someone is typing: the room's keys do nothing.
+    pub fn typing(&self) -> bool {
+        self.focus.as_ref().and_then(|f| f.get()).is_some_and(|on| self.fields.contains(on))
+    }
+
+    /// Any of `codes` is held, and nobody is typing.
+    pub fn pressed(&self, codes: impl IntoIterator<Item = KeyCode>) -> bool {
+        !self.typing() && self.keys.any_pressed(codes)
+    }
+}
+
+/// Whether a text field has the keys, read straight from the world (tests
+/// and the screenshot scenario; systems use [`not_typing`] or [`RoomKeys`]).
+pub fn text_field_has_keys(world: &World) -> bool {
+    world.get_resource::<InputFocus>().and_then(InputFocus::get).is_some_and(|on| world.get::<TextField>(on).is_some())
 }

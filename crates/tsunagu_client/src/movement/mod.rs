@@ -10,6 +10,7 @@ use tsunagu_sim::motion::{AVATAR_HEIGHT, AVATAR_RADIUS, EYE_HEIGHT, WALK_SPEED, 
 use tsunagu_sim::pose::to_wire;
 
 use crate::AppState;
+use crate::kit::typing::RoomKeys;
 use crate::kit::me::{CameraPlaced, Heading, LocalPlayer, MainCamera, ViewMode, local_pose};
 use crate::kit::room::{Avatar, HeadLook};
 
@@ -27,7 +28,7 @@ impl Plugin for ControlsPlugin {
             .add_systems(
                 Update,
                 (
-                    keyboard_turn_and_view.run_if(crate::chat::not_typing),
+                    keyboard_turn_and_view.run_if(crate::kit::typing::not_typing),
                     mouse_look,
                     click_to_walk,
                     walk,
@@ -113,8 +114,7 @@ fn click_to_walk(
 
 fn walk(
     time: Res<Time>,
-    keys: Res<ButtonInput<KeyCode>>,
-    typing: Option<Res<crate::chat::ChatInput>>,
+    keys: RoomKeys,
     mut heading: ResMut<Heading>,
     mut player: Query<(&Transform, &mut KinematicCharacterController), With<LocalPlayer>>,
     people: Query<&Transform, (With<crate::kit::room::RemoteAvatar>, Without<LocalPlayer>)>,
@@ -123,8 +123,7 @@ fn walk(
     let Ok((transform, mut controller)) = player.single_mut() else { return };
     let dt = time.delta_secs();
     // Letters typed into the chat are not steps.
-    let typing = !crate::chat::not_typing(typing);
-    let pressed = |codes: [KeyCode; 2]| !typing && codes.iter().any(|c| keys.pressed(*c));
+    let pressed = |codes: [KeyCode; 2]| keys.pressed(codes);
     let mut input = Vec2::ZERO;
     if pressed([KeyCode::KeyW, KeyCode::ArrowUp]) {
         input.y += 1.0;

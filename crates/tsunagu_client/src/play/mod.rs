@@ -20,7 +20,7 @@ use tsunagu_sim::objects::{
     BALL_RADIUS, BLOCK_HALF, DART_RADIUS, GRAB_REACH, OBJECTS, ObjectKind, hold_point, kind_of, pointed_thing, throw_velocity,
 };
 
-use crate::chat::ChatInput;
+use crate::kit::typing::PaperInHand;
 use crate::kit::me::Hands;
 use crate::kit::me::{Heading, LocalPlayer, MainCamera, local_pose};
 use crate::kit::net::{Connection, LocalPose, NetSet, RoomMessage, SendRoomEvent};
@@ -41,7 +41,7 @@ impl Plugin for PlayPlugin {
             .add_systems(OnEnter(AppState::InRoom), (spawn_things, spawn_board_labels))
             .add_systems(OnExit(AppState::InRoom), |mut hands: ResMut<Hands>| *hands = Hands::default())
             .add_systems(Update, hear_play.in_set(NetSet::Apply))
-            .add_systems(Update, pick_and_throw.run_if(crate::chat::not_typing).in_set(NetSet::LocalInput))
+            .add_systems(Update, pick_and_throw.run_if(crate::kit::typing::not_typing).in_set(NetSet::LocalInput))
             .add_systems(
                 Update,
                 (place_things.after(NetSet::LocalInput), hang_wishes, list_wishes, wish_buttons, toggle_wish_panel, take_picture, show_hold_hint)
@@ -586,7 +586,7 @@ pub fn spawn_wish_panel(parent: &mut ChildSpawnerCommands, font: &UiFont) {
 fn toggle_wish_panel(
     toggles: Query<&Interaction, (With<WishToggle>, Changed<Interaction>)>,
     mut shown: ResMut<WishesShown>,
-    input: Res<ChatInput>,
+    paper: Res<PaperInHand>,
     ward: Res<Ward>,
     cameras: Query<&GlobalTransform, With<MainCamera>>,
     mut panels: Query<&mut Node, With<WishPanel>>,
@@ -595,7 +595,7 @@ fn toggle_wish_panel(
         shown.opened = !shown.opened;
     }
     let near = cameras.single().is_ok_and(|c| c.translation().with_y(0.0).distance(ward.0.bamboo.with_y(0.0)) < NEAR_BAMBOO);
-    let open = shown.opened || near || input.wish.is_some();
+    let open = shown.opened || near || paper.0.is_some();
     for mut node in &mut panels {
         let display = if open { Display::Flex } else { Display::None };
         if node.display != display {
@@ -666,7 +666,7 @@ fn wish_buttons(
     papers: Query<(&Interaction, &PaperChoice), Changed<Interaction>>,
     take_downs: Query<(&Interaction, &TakeDown), Changed<Interaction>>,
     pictures: Query<&Interaction, (With<SavePicture>, Changed<Interaction>)>,
-    mut input: ResMut<ChatInput>,
+    mut paper_in_hand: ResMut<PaperInHand>,
     mut send: MessageWriter<SendRoomEvent>,
     mut commands: Commands,
     mut images: ResMut<Assets<Image>>,
@@ -676,9 +676,7 @@ fn wish_buttons(
     for (interaction, paper) in &papers {
         if *interaction == Interaction::Pressed {
             // The chat's field becomes the wish's: same keys, IME and rules.
-            input.wish = Some(paper.0);
-            input.focused = true;
-            input.problem = None;
+            paper_in_hand.0 = Some(paper.0);
         }
     }
     for (interaction, take_down) in &take_downs {

@@ -96,7 +96,7 @@ impl Plugin for VoicePlugin {
             .add_systems(Update, click_name_tags.run_if(in_state(AppState::InRoom)))
             .add_systems(Update, tick)
             .add_systems(Update, forget_leavers.in_set(NetSet::Apply))
-            .add_systems(Update, voice_keys.in_set(NetSet::LocalInput).run_if(crate::chat::not_typing).run_if(in_state(AppState::InRoom)))
+            .add_systems(Update, voice_keys.in_set(NetSet::LocalInput).run_if(crate::kit::typing::not_typing).run_if(in_state(AppState::InRoom)))
             .add_systems(Update, (voice_straight_to_the_mix, exchange).chain().in_set(NetSet::Send).run_if(resource_exists::<Connection>))
             .add_systems(Update, (add_signs, show_signs).run_if(in_state(AppState::InRoom)))
             .add_systems(PostUpdate, place_voices.after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)))
