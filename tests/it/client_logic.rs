@@ -2,6 +2,7 @@
 
 use tsunagu_client::headset::DisplayMode;
 use tsunagu_client::hud::{ConnectionNotice, notices};
+use tsunagu_client::kit::hud::StandingNotices;
 use tsunagu_client::kit::net::refusal_message;
 use tsunagu_client::start::{MAX_INVITE_CHARS, append_to_invite, append_to_nickname};
 use tsunagu_client::voice::MicStatus;
@@ -23,25 +24,38 @@ fn typing_keeps_the_nickname_within_limits() {
 
 #[test]
 fn missing_devices_are_announced() {
-    let (ready, mic, headset) = (Some(SoundStatus::Ready), Some(MicStatus::Ready), Some(DisplayMode::Headset));
+    // Each feature says what it misses, as its own plugin does each frame.
+    let standing = |sound: SoundStatus, mic: MicStatus, display: DisplayMode| {
+        let mut said = StandingNotices::default();
+        said.set("sound", sound.notice());
+        said.set("mic", mic.notice());
+        said.set("headset", display.notice());
+        said.ids().collect::<Vec<_>>()
+    };
+    let fine = || standing(SoundStatus::Ready, MicStatus::Ready, DisplayMode::Headset);
     assert_eq!(
-        notices(Some(SoundStatus::Unavailable), Some(MicStatus::Unavailable), Some(DisplayMode::Desktop), ConnectionNotice::Fine, None, false, false),
+        notices(standing(SoundStatus::Unavailable, MicStatus::Unavailable, DisplayMode::Desktop), ConnectionNotice::Fine, None, false, false),
         ["status-no-sound", "status-no-mic", "status-no-xr"]
     );
-    assert_eq!(notices(ready, Some(MicStatus::Unavailable), headset, ConnectionNotice::Fine, None, false, false), ["status-no-mic"]);
+    assert_eq!(notices(standing(SoundStatus::Ready, MicStatus::Unavailable, DisplayMode::Headset), ConnectionNotice::Fine, None, false, false), ["status-no-mic"]);
     // Turned off on purpose (--no-mic) is not news.
-    assert!(notices(ready, Some(MicStatus::Off), headset, ConnectionNotice::Fine, None, false, false).is_empty());
-    assert!(notices(ready, mic, headset, ConnectionNotice::Fine, None, false, false).is_empty());
-    assert_eq!(notices(ready, mic, headset, ConnectionNotice::Reconnecting, None, false, false), ["hud-reconnecting"]);
-    assert_eq!(notices(ready, mic, headset, ConnectionNotice::Busy, None, false, false), ["hud-busy"]);
-    assert_eq!(notices(ready, mic, headset, ConnectionNotice::Fine, Some(refusal_message(RefusalReason::TooFast)), false, false), ["hud-slow-down"]);
+    assert!(notices(standing(SoundStatus::Ready, MicStatus::Off, DisplayMode::Headset), ConnectionNotice::Fine, None, false, false).is_empty());
+    assert!(notices(fine(), ConnectionNotice::Fine, None, false, false).is_empty());
+    assert_eq!(notices(fine(), ConnectionNotice::Reconnecting, None, false, false), ["hud-reconnecting"]);
+    assert_eq!(notices(fine(), ConnectionNotice::Busy, None, false, false), ["hud-busy"]);
+    assert_eq!(notices(fine(), ConnectionNotice::Fine, Some(refusal_message(RefusalReason::TooFast)), false, false), ["hud-slow-down"]);
     // Muted by a facilitator: said first, so a child knows why nobody hears them.
-    assert_eq!(notices(ready, mic, headset, ConnectionNotice::Fine, None, true, false), ["hud-muted-by-staff"]);
+    assert_eq!(notices(standing(SoundStatus::Unavailable, MicStatus::Ready, DisplayMode::Headset), ConnectionNotice::Fine, None, true, false), ["hud-muted-by-staff", "status-no-sound"]);
     // A headset that stopped says the screen carries on.
-    assert_eq!(notices(ready, mic, Some(DisplayMode::HeadsetEnded), ConnectionNotice::Fine, None, false, false), ["status-xr-ended"]);
+    assert_eq!(notices(standing(SoundStatus::Ready, MicStatus::Ready, DisplayMode::HeadsetEnded), ConnectionNotice::Fine, None, false, false), ["status-xr-ended"]);
     // Waiting to be let in says so, calmly; staff are told someone waits.
-    assert_eq!(notices(ready, mic, headset, ConnectionNotice::Waiting, None, false, false), ["hud-waiting"]);
-    assert_eq!(notices(ready, mic, headset, ConnectionNotice::Fine, None, false, true), ["hud-someone-waiting"]);
+    assert_eq!(notices(fine(), ConnectionNotice::Waiting, None, false, false), ["hud-waiting"]);
+    assert_eq!(notices(fine(), ConnectionNotice::Fine, None, false, true), ["hud-someone-waiting"]);
+    // What comes back is said no more.
+    let mut said = StandingNotices::default();
+    said.set("mic", MicStatus::Unavailable.notice());
+    said.set("mic", MicStatus::Ready.notice());
+    assert_eq!(said.ids().count(), 0);
     // A refusal in play says why, kindly: someone has it, or go closer.
     assert_eq!(refusal_message(RefusalReason::Taken), "play-taken");
     assert_eq!(refusal_message(RefusalReason::OutOfReach), "play-too-far");
@@ -149,7 +163,7 @@ fn a_saved_picture_is_named_by_its_last_folders_only() {
 #[test]
 fn a_bubble_under_a_card_moves_beside_it() {
     use bevy::math::{Rect, Vec2};
-    use tsunagu_client::hud::clear_of_cards;
+    use tsunagu_client::kit::hud::clear_of_cards;
     let screen = Rect::new(0.0, 0.0, 1280.0, 720.0);
     let invite = Rect::new(700.0, 170.0, 1266.0, 280.0);
     let chat = Rect::new(886.0, 380.0, 1266.0, 590.0);

@@ -193,7 +193,8 @@ fn the_wrist_menu_changes_the_headset_and_this_pc_remembers() {
 fn a_session_that_ends_shows_the_screen_and_says_why_only_if_it_was_not_chosen() {
     use bevy::prelude::*;
     use bevy_mod_xr::session::XrState;
-    use tsunagu_client::headset::{DisplayMode, HeadsetRig, say_session_changes};
+    use tsunagu_client::headset::{DisplayMode, HeadsetRig, say_session_changes, say_the_display_mode};
+    use tsunagu_client::kit::hud::StandingNotices;
 
     for chosen in [false, true] {
         let mut app = App::new();
@@ -201,7 +202,8 @@ fn a_session_that_ends_shows_the_screen_and_says_why_only_if_it_was_not_chosen()
             .insert_resource(HeadsetRig::default())
             .insert_resource(DisplayMode::Headset)
             .insert_resource(XrState::Ready)
-            .add_systems(Update, say_session_changes);
+            .init_resource::<StandingNotices>()
+            .add_systems(Update, (say_session_changes, say_the_display_mode).chain());
         app.update();
         app.insert_resource(XrState::Running);
         app.update();
@@ -211,7 +213,7 @@ fn a_session_that_ends_shows_the_screen_and_says_why_only_if_it_was_not_chosen()
         app.update();
         let mode = *app.world().resource::<DisplayMode>();
         assert_eq!(mode, if chosen { DisplayMode::ScreenChosen } else { DisplayMode::HeadsetEnded });
-        let said = tsunagu_client::hud::notices(None, None, Some(mode), tsunagu_client::hud::ConnectionNotice::Fine, None, false, false);
+        let said: Vec<_> = app.world().resource::<StandingNotices>().ids().collect();
         assert_eq!(said.contains(&"status-xr-ended"), !chosen, "{said:?}");
         // Back in the headset: the choice is forgotten, and the view straightened.
         app.insert_resource(XrState::Available);

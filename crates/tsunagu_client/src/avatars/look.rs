@@ -9,6 +9,7 @@ use bevy::render::render_resource::TextureFormat;
 use tsunagu_protocol::{AvatarLook, ClientEvent, Headwear, PeerId, PeerInfo, Role};
 
 use crate::avatars::{AvatarKit, Wardrobe};
+use crate::kit::hud::{FillSlot, Slot};
 use crate::kit::net::SendRoomEvent;
 use crate::kit::palette;
 use crate::kit::room::Avatar;
@@ -82,7 +83,25 @@ pub struct LookPlugin;
 impl Plugin for LookPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<LookToSend>()
-            .add_systems(Update, (choose_look, send_look.run_if(in_state(AppState::InRoom)), show_chosen, turn_preview, dress_preview).chain());
+            .add_systems(Update, (choose_look, send_look.run_if(in_state(AppState::InRoom)), show_chosen, turn_preview, dress_preview).chain())
+            .add_systems(Update, toggle_look_panel.run_if(in_state(AppState::InRoom)))
+            .add_systems(Update, show_preview.run_if(in_state(AppState::Start)))
+            .add_systems(OnEnter(AppState::Start), spawn_preview)
+            .add_observer(fill_the_start_card)
+            .fill_slot(Slot::Buttons, |row, font| {
+                row.spawn((
+                    Button,
+                    LookToggle,
+                    Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() },
+                    BackgroundColor(palette::BUTTON),
+                    children![(ui_text(font, "", 15.0, palette::INK), Localized("hud-look"))],
+                ));
+            })
+            .fill_slot(Slot::Panels, |panels, font| {
+                panels
+                    .spawn((LookPanel, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, ..default() }))
+                    .with_children(|panel| spawn_look_choices(panel, font, 28.0));
+            });
     }
 }
 
@@ -255,5 +274,51 @@ fn dress_preview(settings: Res<Settings>, mut kit: AvatarKit, mut wardrobe: Ward
     }
     for figure in &figures {
         wardrobe.change(&mut kit, figure, &preview_info(settings.look));
+    }
+}
+
+/// Opens and closes the look choices in the room.
+#[derive(Component)]
+struct LookToggle;
+
+/// The look choices in the room.
+#[derive(Component)]
+struct LookPanel;
+
+fn toggle_look_panel(toggles: Query<&Interaction, (With<LookToggle>, Changed<Interaction>)>, mut panels: Query<&mut Node, With<LookPanel>>) {
+    if toggles.iter().any(|i| *i == Interaction::Pressed) {
+        for mut node in &mut panels {
+            node.display = if node.display == Display::None { Display::Flex } else { Display::None };
+        }
+    }
+}
+
+/// The start screen's avatar card: the turning preview, then every choice.
+fn fill_the_start_card(added: On<Add, Slot>, slots: Query<&Slot>, font: Res<UiFont>, mut commands: Commands) {
+    if slots.get(added.entity).ok() != Some(&Slot::StartLook) {
+        return;
+    }
+    commands.entity(added.entity).with_children(|card| {
+        let size = PREVIEW_SIZE.as_vec2() * 0.8;
+        card.spawn((
+            PreviewSpot,
+            ImageNode::default(),
+            Node { width: Val::Px(size.x), height: Val::Px(size.y), align_self: AlignSelf::Center, ..default() },
+        ));
+        spawn_look_choices(card, &font, 34.0);
+    });
+}
+
+/// Where the start card shows the preview's picture.
+#[derive(Component)]
+struct PreviewSpot;
+
+/// The preview's picture into its spot, once both exist.
+fn show_preview(preview: Option<Res<PreviewImage>>, mut spots: Query<&mut ImageNode, With<PreviewSpot>>) {
+    let Some(preview) = preview else { return };
+    for mut image in &mut spots {
+        if image.image != preview.0 {
+            image.image = preview.0.clone();
+        }
     }
 }

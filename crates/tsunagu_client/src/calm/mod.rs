@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use bevy::prelude::*;
 use tsunagu_protocol::{PeerId, Role};
 
+use crate::kit::hud::{FillSlot, Slot};
 use crate::AppState;
 use crate::kit::palette;
 use crate::kit::room::LocalVolume;
@@ -23,6 +24,7 @@ pub struct CalmPlugin;
 impl Plugin for CalmPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Calm>()
+            .fill_slot(Slot::Buttons, spawn_calm_section)
             .add_systems(OnExit(AppState::InRoom), |mut calm: ResMut<Calm>| calm.0 = false)
             .add_systems(Update, (press_buttons, apply_choices, label_buttons).chain().run_if(in_state(AppState::InRoom)));
     }

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use bevy::prelude::*;
 use tsunagu_i18n::Arg;
 
+use crate::kit::hud::{FillSlot, Slot};
 use crate::kit::me::LocalPlayer;
 use crate::kit::palette;
 use crate::kit::room::RemoteAvatar;
@@ -30,6 +31,7 @@ pub struct PersonalSpacePlugin;
 impl Plugin for PersonalSpacePlugin {
     fn build(&self, app: &mut App) {
         app.register_required_components::<RemoteAvatar, Faded>()
+            .fill_slot(Slot::Buttons, spawn_space_button)
             .init_resource::<FadedMaterials>()
             .add_systems(Update, (size_the_bubble, fade_close_avatars).chain().run_if(in_state(AppState::InRoom)));
     }

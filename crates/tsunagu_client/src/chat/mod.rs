@@ -16,7 +16,7 @@ use tsunagu_protocol::{ClientEvent, EventKind, NicknameProblem, PeerId, Refusal,
 
 use crate::AppState;
 use crate::Settings;
-use crate::hud::{CardsOnScreen, keep_clear};
+use crate::kit::hud::{CardsOnScreen, keep_clear};
 use crate::kit::net::{NetSet, RoomMessage, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::room::{Avatar, AvatarInfo, above_head_on_screen, avatar_of, hang_over};
@@ -127,11 +127,11 @@ pub struct ChatBubble {
 }
 
 fn build_panel(mut commands: Commands, font: Res<UiFont>) {
-    let (card, background, card_marker) = crate::hud::panel();
+    let (card, background, card_marker) = crate::kit::hud::panel();
     commands
         .spawn((
             DespawnOnExit(AppState::InRoom),
-            crate::headset::panel::HudCard,
+            crate::kit::hud::HudCard,
             card_marker,
             Node { position_type: PositionType::Absolute, right: Val::Px(14.0), bottom: Val::Px(128.0), width: Val::Px(380.0), ..card },
             background,

@@ -10,6 +10,7 @@ use bevy::prelude::*;
 use tsunagu_client_core::RoomEvent;
 use tsunagu_protocol::{ClientEvent, Gesture, Stamp};
 
+use crate::kit::hud::{FillSlot, Slot};
 use crate::AppState;
 use crate::Settings;
 use crate::kit::typing::not_typing;
@@ -33,6 +34,9 @@ impl Plugin for ExpressionPlugin {
         let assets = app.world().resource::<AssetServer>().clone();
         let images = Stamp::ALL.into_iter().map(|stamp| (stamp, assets.load(stamp_path(stamp)))).collect();
         app.insert_resource(StampImages(images))
+            .fill_slot(Slot::People, |card, font| {
+                card.spawn((RaisedHandsList, ui_text(font, "", 16.0, palette::NOTE), Node { display: Display::None, max_width: Val::Px(380.0), ..default() }));
+            })
             .add_systems(OnEnter(AppState::InRoom), build_bar)
             .add_systems(Update, show_expression.in_set(NetSet::Apply))
             .add_systems(
@@ -140,11 +144,11 @@ fn build_bar(mut commands: Commands, font: Res<UiFont>, images: Res<StampImages>
         border_radius: BorderRadius::all(Val::Px(12.0)),
         ..default()
     };
-    let (card, background, card_marker) = crate::hud::panel();
+    let (card, background, card_marker) = crate::kit::hud::panel();
     commands
         .spawn((
             DespawnOnExit(AppState::InRoom),
-            crate::headset::panel::HudCard,
+            crate::kit::hud::HudCard,
             card_marker,
             Node { position_type: PositionType::Absolute, left: Val::Px(14.0), bottom: Val::Px(124.0), ..card },
             background,

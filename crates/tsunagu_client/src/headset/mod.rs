@@ -33,6 +33,7 @@ use tsunagu_sim::rig::{Pose, Rig};
 use crate::AppState;
 use crate::kit::me::headset_running;
 use crate::kit::me::{Heading, LocalPlayer};
+use crate::kit::hud::{FillSlot, Slot, StandingNotices, say_standing};
 use crate::kit::net::{LocalPose, NetSet, PoseSend, RoomMessage};
 
 /// What the client runs on.
@@ -50,13 +51,32 @@ pub enum DisplayMode {
     ScreenChosen,
 }
 
+impl DisplayMode {
+    /// What stands on screen in this mode, if anything.
+    pub fn notice(self) -> Option<&'static str> {
+        match self {
+            DisplayMode::Desktop => Some("status-no-xr"),
+            DisplayMode::HeadsetEnded => Some("status-xr-ended"),
+            DisplayMode::Headset | DisplayMode::ScreenChosen => None,
+        }
+    }
+}
+
 /// Reports the display mode once the XR plugins have decided.
 pub struct XrStatusPlugin;
 
 impl Plugin for XrStatusPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Startup, report_display_mode);
+        app.init_resource::<StandingNotices>()
+            .add_systems(Startup, report_display_mode)
+            .add_systems(Update, say_the_display_mode)
+            .fill_slot(Slot::Buttons, spawn_headset_button);
     }
+}
+
+/// The display mode's standing notice, kept as the mode changes.
+pub fn say_the_display_mode(mode: Option<Res<DisplayMode>>, mut notices: ResMut<StandingNotices>) {
+    say_standing(&mut notices, "headset", mode.and_then(|m| m.notice()));
 }
 
 fn report_display_mode(mut commands: Commands, state: Option<Res<XrState>>, headset: Option<Res<HeadsetRig>>) {

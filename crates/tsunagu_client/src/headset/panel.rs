@@ -16,6 +16,7 @@ use tsunagu_sim::pose::from_wire;
 use crate::headset::wrist_menu::{PointedPanel, button_at, buttons_on};
 use crate::kit::me::LocalPlayer;
 use crate::kit::net::LocalPose;
+use crate::kit::hud::HudCard;
 
 /// The cards' picture, pixels: the window's usual size, so the cards lay out as there.
 pub const CARDS_PICTURE: UVec2 = UVec2::new(1280, 720);
@@ -24,11 +25,6 @@ pub const CARDS_PICTURE: UVec2 = UVec2::new(1280, 720);
 pub const BOARD_SIZE: Vec2 = Vec2::new(1.28, 0.72);
 /// How far in front of the eyes the board opens, metres.
 const BOARD_DISTANCE: f32 = 1.1;
-
-/// A card of the desktop's UI (a root node): it goes into the picture while
-/// a headset runs.
-#[derive(Component)]
-pub struct HudCard;
 
 /// The cards' picture and the camera drawing it.
 #[derive(Resource)]

@@ -8,14 +8,12 @@ use bevy::prelude::*;
 use tsunagu_client_core::RoomEvent;
 use tsunagu_i18n::Arg;
 
-use crate::headset::DisplayMode;
 use crate::kit::me::ViewMode;
 use crate::kit::net::{Connection, HostedRoom, JoinPlan, NetSet, RoomMessage};
 use crate::kit::palette;
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
-use crate::voice::MicStatus;
-use crate::voice::audio::SoundStatus;
 use crate::{AppState, Settings};
+use crate::kit::hud::{ShortNotice, Slot, StandingNotices, panel};
 
 /// Shows the HUD while in the room.
 pub struct HudPlugin;
@@ -35,112 +33,27 @@ struct InvitePanel;
 #[derive(Component)]
 struct CopyInvite;
 
-/// Opens and closes the look choices.
-#[derive(Component)]
-struct LookToggle;
-
-/// The look choices in the room.
-#[derive(Component)]
-struct LookPanel;
-
-/// A short line for a moment (seconds of real time when it came, and its
-/// message id): why the server refused something of ours, or that the staff
-/// were told.
-#[derive(Resource, Default)]
-pub struct ShortNotice(pub Option<(f64, &'static str)>);
-
 /// How long "wait a moment" stays on screen.
 const REFUSAL_NOTICE_SECS: f64 = 3.0;
 
 impl Plugin for HudPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<ShortNotice>()
+            .init_resource::<StandingNotices>()
             .add_systems(OnEnter(AppState::InRoom), build_hud)
             .add_systems(Update, note_refusals.in_set(NetSet::Apply))
             .add_systems(
                 Update,
-                (update_people, update_view_label, update_notices, show_invite, copy_invite, toggle_look_panel).run_if(in_state(AppState::InRoom)),
+                (update_people, update_view_label, update_notices, show_invite, copy_invite).run_if(in_state(AppState::InRoom)),
             );
     }
-}
-
-/// A card of the HUD (labels hung over the room keep clear of them).
-#[derive(Component, Clone, Copy, Default)]
-pub struct Card;
-
-/// The cards shown over the window (not those drawn into a headset's picture).
-#[derive(bevy::ecs::system::SystemParam)]
-pub struct CardsOnScreen<'w, 's> {
-    cards:
-        Query<'w, 's, (&'static ComputedNode, &'static UiGlobalTransform, &'static InheritedVisibility, &'static ComputedUiTargetCamera), With<Card>>,
-}
-
-impl CardsOnScreen<'_, '_> {
-    /// Their rectangles in the window of `camera`, logical pixels.
-    pub fn rects(&self, camera: Entity) -> Vec<Rect> {
-        self.cards
-            .iter()
-            .filter(|(_, _, shown, target)| shown.get() && target.get().is_none_or(|c| c == camera))
-            .map(|(node, place, _, _)| {
-                Rect::from_center_size(place.translation * node.inverse_scale_factor(), node.size() * node.inverse_scale_factor())
-            })
-            .collect()
-    }
-}
-
-/// After `hang_over` placed a label of `size`: moved clear of `taken` (the
-/// cards, and labels placed before it), and counted among them.
-pub fn keep_clear(node: &mut Node, size: Vec2, taken: &mut Vec<Rect>, screen: Rect) {
-    if let (Val::Px(left), Val::Px(top)) = (node.left, node.top) {
-        let wanted = Rect::from_corners(Vec2::new(left, top), Vec2::new(left, top) + size);
-        let moved = clear_of_cards(wanted, taken, screen);
-        node.left = Val::Px(moved.min.x);
-        node.top = Val::Px(moved.min.y);
-        taken.push(moved);
-    }
-}
-
-/// Where a label meant for `wanted` (logical pixels) goes so that no card
-/// hides it: where it is if nothing covers it, else the nearest clear spot on
-/// `screen` whose sides line up just beside, above or below cards (or where
-/// it was meant to be, in one direction); where it is if there is none.
-pub fn clear_of_cards(wanted: Rect, cards: &[Rect], screen: Rect) -> Rect {
-    let clear = |r: &Rect| cards.iter().all(|c| c.intersect(*r).is_empty()) && screen.contains(r.min) && screen.contains(r.max);
-    if clear(&wanted) {
-        return wanted;
-    }
-    const GAP: f32 = 6.0;
-    let size = wanted.size();
-    let xs: Vec<f32> = std::iter::once(wanted.min.x).chain(cards.iter().flat_map(|c| [c.min.x - GAP - size.x, c.max.x + GAP])).collect();
-    let ys: Vec<f32> = std::iter::once(wanted.min.y).chain(cards.iter().flat_map(|c| [c.min.y - GAP - size.y, c.max.y + GAP])).collect();
-    xs.iter()
-        .flat_map(|x| ys.iter().map(move |y| Vec2::new(*x, *y)))
-        .map(|corner| Rect::from_corners(corner, corner + size))
-        .filter(clear)
-        .min_by(|a, b| a.min.distance(wanted.min).total_cmp(&b.min.distance(wanted.min)))
-        .unwrap_or(wanted)
-}
-
-/// A card floating over the room: the HUD's, the chat's and the gesture bar's.
-pub fn panel() -> (Node, BackgroundColor, Card) {
-    (
-        Node {
-            flex_direction: FlexDirection::Column,
-            row_gap: Val::Px(4.0),
-            padding: UiRect::axes(Val::Px(16.0), Val::Px(10.0)),
-            border_radius: BorderRadius::all(Val::Px(14.0)),
-            ..default()
-        },
-        BackgroundColor(palette::CARD.with_alpha(0.88)),
-        Card,
-    )
 }
 
 fn build_hud(mut commands: Commands, font: Res<UiFont>) {
     commands
         .spawn((
             DespawnOnExit(AppState::InRoom),
-            crate::headset::panel::HudCard,
+            crate::kit::hud::HudCard,
             Node {
                 width: Val::Percent(100.0),
                 height: Val::Percent(100.0),
@@ -155,38 +68,14 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                 top.spawn(panel()).with_children(|p| {
                     p.spawn((PeopleCount, ui_text(&font, "", 24.0, palette::INK)));
                     p.spawn((ViewLabel, ui_text(&font, "", 17.0, palette::INK_SOFT)));
-                    p.spawn((
-                        crate::expression::RaisedHandsList,
-                        ui_text(&font, "", 16.0, palette::NOTE),
-                        Node { display: Display::None, max_width: Val::Px(380.0), ..default() },
-                    ));
+                    p.spawn((Slot::People, Node { flex_direction: FlexDirection::Column, ..default() }));
                     // The buttons side by side, so the panel stays clear of the gesture bar.
-                    p.spawn(Node {
-                        column_gap: Val::Px(6.0),
-                        row_gap: Val::Px(6.0),
-                        flex_wrap: FlexWrap::Wrap,
-                        max_width: Val::Px(400.0),
-                        ..default()
-                    })
-                    .with_children(|row| {
-                        row.spawn((
-                            Button,
-                            LookToggle,
-                            Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() },
-                            BackgroundColor(palette::BUTTON),
-                            children![(ui_text(&font, "", 15.0, palette::INK), Localized("hud-look"))],
-                        ));
-                        crate::play::spawn_wish_toggle(row, &font);
-                        crate::staff::spawn_staff_toggle(row, &font);
-                        crate::calm::spawn_calm_section(row, &font);
-                        crate::calm::personal_space::spawn_space_button(row, &font);
-                        crate::headset::spawn_headset_button(row, &font);
-                    });
+                    p.spawn((
+                        Slot::Buttons,
+                        Node { column_gap: Val::Px(6.0), row_gap: Val::Px(6.0), flex_wrap: FlexWrap::Wrap, max_width: Val::Px(400.0), ..default() },
+                    ));
                     // Hidden until their buttons open them: the room stays in view.
-                    p.spawn((LookPanel, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, ..default() }))
-                        .with_children(|panel| crate::avatars::look::spawn_look_choices(panel, &font, 28.0));
-                    crate::play::spawn_wish_panel(p, &font);
-                    crate::staff::spawn_staff_panel(p);
+                    p.spawn((Slot::Panels, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), ..default() }));
                 });
                 top.spawn(Node {
                     flex_direction: FlexDirection::Column,
@@ -203,9 +92,7 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
             root.spawn(Node { justify_content: JustifyContent::SpaceBetween, align_items: AlignItems::End, column_gap: Val::Px(12.0), ..default() })
                 .with_children(|bottom| {
                     let (node, background, card) = panel();
-                    bottom.spawn((Node { flex_shrink: 0.0, ..node }, background, card)).with_children(|p| {
-                        crate::voice::panel::spawn_voice_panel(p, &font, crate::voice::panel::PanelPlace::Room);
-                    });
+                    bottom.spawn((Slot::Voice, Node { flex_shrink: 0.0, ..node }, background, card));
                     bottom.spawn(panel()).with_children(|p| {
                         p.spawn((ui_text(&font, "", 17.0, palette::INK), Localized("hud-help")));
                     });
@@ -256,13 +143,12 @@ pub enum ConnectionNotice {
     Waiting,
 }
 
-/// Which notices to show, as message ids. `muted_by_staff`: a facilitator
-/// muted me; `someone_waiting`: (told to facilitators only) someone waits
-/// to be let in.
+/// Which notices to show, as message ids: what the room says of me first,
+/// then what stands while something is missing (`standing`, as features said
+/// it). `muted_by_staff`: a facilitator muted me; `someone_waiting`: (told
+/// to facilitators only) someone waits to be let in.
 pub fn notices(
-    sound: Option<SoundStatus>,
-    mic: Option<MicStatus>,
-    display: Option<DisplayMode>,
+    standing: impl IntoIterator<Item = &'static str>,
     connection: ConnectionNotice,
     refusal: Option<&'static str>,
     muted_by_staff: bool,
@@ -282,26 +168,14 @@ pub fn notices(
         ConnectionNotice::Fine => {}
     }
     out.extend(refusal);
-    if sound == Some(SoundStatus::Unavailable) {
-        out.push("status-no-sound");
-    }
-    if mic == Some(MicStatus::Unavailable) {
-        out.push("status-no-mic");
-    }
-    match display {
-        Some(DisplayMode::Desktop) => out.push("status-no-xr"),
-        Some(DisplayMode::HeadsetEnded) => out.push("status-xr-ended"),
-        Some(DisplayMode::Headset | DisplayMode::ScreenChosen) | None => {}
-    }
+    out.extend(standing);
     out
 }
 
 /// What the notices are about.
 #[derive(bevy::ecs::system::SystemParam)]
 struct NoticeSources<'w> {
-    sound: Option<Res<'w, SoundStatus>>,
-    mic: Option<Res<'w, MicStatus>>,
-    display: Option<Res<'w, DisplayMode>>,
+    standing: Res<'w, StandingNotices>,
     connection: Option<Res<'w, Connection>>,
     refusal: Res<'w, ShortNotice>,
     time: Res<'w, Time<Real>>,
@@ -330,15 +204,7 @@ fn update_notices(
         })
     });
     let refusal = sources.refusal.0.filter(|(at, _)| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS).map(|(_, key)| key);
-    let wanted: Vec<String> = notices(
-        sources.sound.as_deref().copied(),
-        sources.mic.as_deref().copied(),
-        sources.display.as_deref().copied(),
-        connection,
-        refusal,
-        muted_by_staff,
-        someone_waiting,
-    )
+    let wanted: Vec<String> = notices(sources.standing.ids(), connection, refusal, muted_by_staff, someone_waiting)
     .into_iter()
     .map(|key| texts.get(settings.language, key))
     .collect();
@@ -426,14 +292,6 @@ fn note_refusals(mut messages: MessageReader<RoomMessage>, mut last: ResMut<Shor
     for message in messages.read() {
         if let RoomEvent::Refused(refusal) = &message.0 {
             last.0 = Some((time.elapsed_secs_f64(), crate::kit::net::refusal_message(refusal.reason)));
-        }
-    }
-}
-
-fn toggle_look_panel(toggles: Query<&Interaction, (With<LookToggle>, Changed<Interaction>)>, mut panels: Query<&mut Node, With<LookPanel>>) {
-    if toggles.iter().any(|i| *i == Interaction::Pressed) {
-        for mut node in &mut panels {
-            node.display = if node.display == Display::None { Display::Flex } else { Display::None };
         }
     }
 }

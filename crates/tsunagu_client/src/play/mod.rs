@@ -20,6 +20,7 @@ use tsunagu_sim::objects::{
     BALL_RADIUS, BLOCK_HALF, DART_RADIUS, GRAB_REACH, OBJECTS, ObjectKind, hold_point, kind_of, pointed_thing, throw_velocity,
 };
 
+use crate::kit::hud::{FillSlot, Slot};
 use crate::kit::typing::PaperInHand;
 use crate::kit::me::Hands;
 use crate::kit::me::{Heading, LocalPlayer, MainCamera, local_pose};
@@ -37,6 +38,8 @@ pub struct PlayPlugin;
 impl Plugin for PlayPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Hands>()
+            .fill_slot(Slot::Buttons, spawn_wish_toggle)
+            .fill_slot(Slot::Panels, spawn_wish_panel)
             .init_resource::<WishesShown>()
             .add_systems(OnEnter(AppState::InRoom), (spawn_things, spawn_board_labels))
             .add_systems(OnExit(AppState::InRoom), |mut hands: ResMut<Hands>| *hands = Hands::default())
@@ -448,7 +451,7 @@ fn place_board_labels(
     mut labels: Query<&mut Text>,
     new_boards: Query<(), Added<ScoreBoard>>,
     mut darts_shown: Local<Vec<u32>>,
-    cards: crate::hud::CardsOnScreen,
+    cards: crate::kit::hud::CardsOnScreen,
 ) {
     let (Some(connection), Ok((camera_entity, camera, camera_transform))) = (connection, cameras.single()) else { return };
     let board = ward.0.dartboard;
@@ -482,7 +485,7 @@ fn place_board_labels(
         hang_over(&mut node, &mut visibility, over_board(0.05), size, 44.0);
         // A score popping under a card moves beside it.
         if let Some(screen) = camera.logical_viewport_rect() {
-            crate::hud::keep_clear(&mut node, size, &mut cards.rects(camera_entity), screen);
+            crate::kit::hud::keep_clear(&mut node, size, &mut cards.rects(camera_entity), screen);
         }
     }
 }

@@ -22,6 +22,7 @@ use tsunagu_protocol::{
     ClientEvent, Concern, ConcernKind, KeptPlace, PeerId, PeerInfo, RemovedPerson, Role, StaffNotice, WaitingHint, WaitingPerson,
 };
 
+use crate::kit::hud::{FillSlot, Slot};
 use crate::kit::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
@@ -33,6 +34,8 @@ pub struct StaffPanelPlugin;
 impl Plugin for StaffPanelPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Arrivals>()
+            .fill_slot(Slot::Buttons, spawn_staff_toggle)
+            .fill_slot(Slot::Panels, |panels, _| spawn_staff_panel(panels))
             .init_resource::<StaffNews>()
             .add_systems(OnExit(AppState::InRoom), |mut arrivals: ResMut<Arrivals>, mut news: ResMut<StaffNews>| {
                 arrivals.0.clear();

@@ -107,7 +107,7 @@ fn tell(
     choices: Query<(&Interaction, &ConcernChoice, &ChildOf), Changed<Interaction>>,
     mut people: Query<(&RemoteAvatar, &mut LocalVolume)>,
     mut send: MessageWriter<SendRoomEvent>,
-    mut notice: Option<ResMut<crate::hud::ShortNotice>>,
+    mut notice: Option<ResMut<crate::kit::hud::ShortNotice>>,
     time: Res<Time<Real>>,
 ) {
     for (interaction, choice, row) in &choices {

@@ -13,6 +13,7 @@ use tsunagu_protocol::limits::MAX_NICKNAME_CHARS;
 use tsunagu_protocol::nickname_is_valid;
 
 use crate::kit::net::{JoinFailure, JoinPlan};
+use crate::kit::hud::Slot;
 use crate::kit::palette;
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
 use crate::kit::typing::{Typed, Typing};
@@ -58,7 +59,7 @@ impl Plugin for StartScreenPlugin {
         app.init_resource::<Focus>()
             .init_resource::<InviteText>()
             .add_systems(Startup, skip_if_asked)
-            .add_systems(OnEnter(AppState::Start), (crate::avatars::look::spawn_preview, build_start_screen, show_join_failure).chain())
+            .add_systems(OnEnter(AppState::Start), (build_start_screen, show_join_failure).chain())
             .add_systems(Update, (type_text, press_buttons, show_choices).run_if(in_state(AppState::Start)))
             .add_systems(OnExit(AppState::Start), disable_ime);
     }
@@ -97,7 +98,6 @@ fn show_join_failure(
 fn build_start_screen(
     mut commands: Commands,
     font: Res<UiFont>,
-    preview: Res<crate::avatars::look::PreviewImage>,
     settings_file: Res<crate::SettingsFile>,
     mut windows: Query<&mut Window, With<PrimaryWindow>>,
 ) {
@@ -148,12 +148,7 @@ fn build_start_screen(
                 BackgroundColor(palette::CARD),
             ))
             .with_children(|card| {
-                let size = crate::avatars::look::PREVIEW_SIZE.as_vec2() * 0.8;
-                card.spawn((
-                    ImageNode::new(preview.0.clone()),
-                    Node { width: Val::Px(size.x), height: Val::Px(size.y), align_self: AlignSelf::Center, ..default() },
-                ));
-                crate::avatars::look::spawn_look_choices(card, &font, 34.0);
+                card.spawn((Slot::StartLook, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), align_items: AlignItems::Start, ..default() }));
                 if settings_file.was_unreadable {
                     card.spawn((ui_text(&font, "", 15.0, palette::NOTE), Localized("settings-unreadable")));
                 }
@@ -179,7 +174,7 @@ fn build_start_screen(
                     row.spawn(button(StartAction::Language(Language::Japanese), "lang-ja", false));
                     row.spawn(button(StartAction::Language(Language::English), "lang-en", false));
                 });
-                crate::voice::panel::spawn_voice_panel(card, &font, crate::voice::panel::PanelPlace::Start);
+                card.spawn((Slot::StartVoice, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), ..default() }));
                 card.spawn(Node { height: Val::Px(6.0), ..default() });
                 card.spawn(button(StartAction::Host, "start-host", true));
                 card.spawn(label("start-invite-label"));

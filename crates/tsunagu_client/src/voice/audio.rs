@@ -12,3 +12,10 @@ pub enum SoundStatus {
     /// No device: everything else works, silently.
     Unavailable,
 }
+
+impl SoundStatus {
+    /// What stands on screen while sound is so, if anything.
+    pub fn notice(self) -> Option<&'static str> {
+        (self == SoundStatus::Unavailable).then_some("status-no-sound")
+    }
+}

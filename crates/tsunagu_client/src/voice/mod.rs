@@ -18,6 +18,8 @@ use tsunagu_voice::engine::{DeviceStatus, VoiceEngine, VoiceSettings};
 
 use crate::AppState;
 use crate::kit::me::MainCamera;
+use crate::kit::hud::{StandingNotices, say_standing};
+use crate::voice::audio::SoundStatus;
 use crate::kit::net::{Connection, NetSet, RoomMessage};
 use crate::kit::room::LocalVolume;
 use crate::kit::room::{Avatar, OwnAvatar, RemoteAvatar};
@@ -64,6 +66,18 @@ pub enum MicStatus {
     Off,
 }
 
+impl MicStatus {
+    /// What stands on screen while the microphone is so, if anything.
+    pub fn notice(self) -> Option<&'static str> {
+        (self == MicStatus::Unavailable).then_some("status-no-mic")
+    }
+}
+
+fn say_what_is_missing(sound: Option<Res<SoundStatus>>, mic: Option<Res<MicStatus>>, mut notices: ResMut<StandingNotices>) {
+    say_standing(&mut notices, "sound", sound.and_then(|s| s.notice()));
+    say_standing(&mut notices, "mic", mic.and_then(|m| m.notice()));
+}
+
 /// The voice settings in use: from the options, then as chosen on screen.
 #[derive(Resource, Clone, Debug)]
 pub struct VoiceChoice(pub VoiceSettings);
@@ -106,7 +120,9 @@ impl Plugin for VoicePlugin {
                     engine.set_direct_sender(None);
                 })
             })
-            .add_systems(Last, close_on_exit);
+            .add_systems(Last, close_on_exit)
+            .init_resource::<StandingNotices>()
+            .add_systems(Update, say_what_is_missing);
     }
 }
 
@@ -122,7 +138,7 @@ fn open_voice(world: &mut World, settings: &VoiceSettings) {
         DeviceStatus::Missing(_) => MicStatus::Unavailable,
         DeviceStatus::Off => MicStatus::Off,
     };
-    let sound = if engine.speakers().works() { crate::voice::audio::SoundStatus::Ready } else { crate::voice::audio::SoundStatus::Unavailable };
+    let sound = if engine.speakers().works() { SoundStatus::Ready } else { SoundStatus::Unavailable };
     info!("tsunagu: microphone {:?}, speakers {:?}", mic, sound);
     world.insert_resource(Voice(Arc::new(Mutex::new(engine))));
     world.insert_resource(mic);

@@ -9,6 +9,7 @@ use tsunagu_voice::capture::TalkMode;
 use tsunagu_voice::engine::{DeviceStatus, Endpoint, MicTest, VoiceEngine};
 
 use crate::Settings;
+use crate::kit::hud::{FillSlot, Slot};
 use crate::kit::palette;
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
 use crate::voice::{MicStatus, Voice, VoiceChoice, toggle_mode};
@@ -55,7 +56,9 @@ pub struct VoicePanelPlugin;
 
 impl Plugin for VoicePanelPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, (press, show).run_if(resource_exists::<Voice>))
+        app.fill_slot(Slot::StartVoice, |card, font| spawn_voice_panel(card, font, PanelPlace::Start))
+            .fill_slot(Slot::Voice, |bar, font| spawn_voice_panel(bar, font, PanelPlace::Room))
+            .add_systems(Update, (press, show).run_if(resource_exists::<Voice>))
             .add_systems(Update, crate::voice::show_volume_marks.after(crate::voice::click_name_tags).run_if(in_state(crate::AppState::InRoom)));
     }
 }

@@ -1,0 +1,161 @@
+//! The HUD's frame as features see it: the cards that float over the room,
+//! the slots a screen leaves for features to fill, the notices that stand
+//! while something is missing, and the short line said for a moment. The
+//! `hud` and `start` features draw the frames; every other feature fills
+//! a slot ([`FillSlot`]) and never names another feature's widgets.
+
+use bevy::prelude::*;
+
+use crate::kit::palette;
+use crate::kit::text::UiFont;
+
+/// A place in a screen's frame that features fill with their widgets.
+#[derive(Component, Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub enum Slot {
+    /// The start screen's avatar card, under the turning preview.
+    StartLook,
+    /// The start screen's sound choices.
+    StartVoice,
+    /// The room's first card, under the people count.
+    People,
+    /// The row of buttons that open panels.
+    Buttons,
+    /// Under the buttons: the panels they open, hidden until then.
+    Panels,
+    /// The voice bar at the bottom of the room.
+    Voice,
+}
+
+/// Registering what a feature puts into a [`Slot`].
+pub trait FillSlot {
+    /// Whenever a screen spawns `slot`, `fill` adds this feature's widgets
+    /// to it (features fill a slot in the order their plugins were added).
+    fn fill_slot(&mut self, slot: Slot, fill: impl Fn(&mut ChildSpawnerCommands, &UiFont) + Send + Sync + 'static) -> &mut Self;
+}
+
+impl FillSlot for App {
+    fn fill_slot(&mut self, slot: Slot, fill: impl Fn(&mut ChildSpawnerCommands, &UiFont) + Send + Sync + 'static) -> &mut Self {
+        self.add_observer(move |added: On<Add, Slot>, slots: Query<&Slot>, font: Res<UiFont>, mut commands: Commands| {
+            if slots.get(added.entity).is_ok_and(|s| *s == slot) {
+                commands.entity(added.entity).with_children(|parent| fill(parent, &font));
+            }
+        })
+    }
+}
+
+/// What stands on screen while it is true, as message ids, by who says it
+/// (the voice says the sound is missing, the headset that it is off). Kept
+/// in the order the sayers first spoke.
+#[derive(Resource, Default, Debug)]
+pub struct StandingNotices(Vec<(&'static str, &'static str)>);
+
+impl StandingNotices {
+    /// What `sayer` needs said now (`None`: nothing any more).
+    pub fn set(&mut self, sayer: &'static str, id: Option<&'static str>) {
+        match (self.0.iter().position(|(who, _)| *who == sayer), id) {
+            (Some(at), Some(id)) => self.0[at].1 = id,
+            (Some(at), None) => {
+                self.0.remove(at);
+            }
+            (None, Some(id)) => self.0.push((sayer, id)),
+            (None, None) => {}
+        }
+    }
+
+    /// The message ids to show, in order.
+    pub fn ids(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.iter().map(|(_, id)| *id)
+    }
+}
+
+/// Keep `sayer`'s standing notice as `wanted` says, touching the resource
+/// only when it changes (so the HUD redraws only then).
+pub fn say_standing(notices: &mut ResMut<StandingNotices>, sayer: &'static str, wanted: Option<&'static str>) {
+    let now = notices.0.iter().find(|(who, _)| *who == sayer).map(|(_, id)| *id);
+    if now != wanted {
+        notices.set(sayer, wanted);
+    }
+}
+
+/// A card of the desktop's UI (a root node): it goes into the picture while
+/// a headset runs.
+#[derive(Component)]
+pub struct HudCard;
+
+/// A short line for a moment (seconds of real time when it came, and its
+/// message id): why the server refused something of ours, or that the staff
+/// were told.
+#[derive(Resource, Default)]
+pub struct ShortNotice(pub Option<(f64, &'static str)>);
+
+/// A card of the HUD (labels hung over the room keep clear of them).
+#[derive(Component, Clone, Copy, Default)]
+pub struct Card;
+
+/// The cards shown over the window (not those drawn into a headset's picture).
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct CardsOnScreen<'w, 's> {
+    cards:
+        Query<'w, 's, (&'static ComputedNode, &'static UiGlobalTransform, &'static InheritedVisibility, &'static ComputedUiTargetCamera), With<Card>>,
+}
+
+impl CardsOnScreen<'_, '_> {
+    /// Their rectangles in the window of `camera`, logical pixels.
+    pub fn rects(&self, camera: Entity) -> Vec<Rect> {
+        self.cards
+            .iter()
+            .filter(|(_, _, shown, target)| shown.get() && target.get().is_none_or(|c| c == camera))
+            .map(|(node, place, _, _)| {
+                Rect::from_center_size(place.translation * node.inverse_scale_factor(), node.size() * node.inverse_scale_factor())
+            })
+            .collect()
+    }
+}
+
+/// After `hang_over` placed a label of `size`: moved clear of `taken` (the
+/// cards, and labels placed before it), and counted among them.
+pub fn keep_clear(node: &mut Node, size: Vec2, taken: &mut Vec<Rect>, screen: Rect) {
+    if let (Val::Px(left), Val::Px(top)) = (node.left, node.top) {
+        let wanted = Rect::from_corners(Vec2::new(left, top), Vec2::new(left, top) + size);
+        let moved = clear_of_cards(wanted, taken, screen);
+        node.left = Val::Px(moved.min.x);
+        node.top = Val::Px(moved.min.y);
+        taken.push(moved);
+    }
+}
+
+/// Where a label meant for `wanted` (logical pixels) goes so that no card
+/// hides it: where it is if nothing covers it, else the nearest clear spot on
+/// `screen` whose sides line up just beside, above or below cards (or where
+/// it was meant to be, in one direction); where it is if there is none.
+pub fn clear_of_cards(wanted: Rect, cards: &[Rect], screen: Rect) -> Rect {
+    let clear = |r: &Rect| cards.iter().all(|c| c.intersect(*r).is_empty()) && screen.contains(r.min) && screen.contains(r.max);
+    if clear(&wanted) {
+        return wanted;
+    }
+    const GAP: f32 = 6.0;
+    let size = wanted.size();
+    let xs: Vec<f32> = std::iter::once(wanted.min.x).chain(cards.iter().flat_map(|c| [c.min.x - GAP - size.x, c.max.x + GAP])).collect();
+    let ys: Vec<f32> = std::iter::once(wanted.min.y).chain(cards.iter().flat_map(|c| [c.min.y - GAP - size.y, c.max.y + GAP])).collect();
+    xs.iter()
+        .flat_map(|x| ys.iter().map(move |y| Vec2::new(*x, *y)))
+        .map(|corner| Rect::from_corners(corner, corner + size))
+        .filter(clear)
+        .min_by(|a, b| a.min.distance(wanted.min).total_cmp(&b.min.distance(wanted.min)))
+        .unwrap_or(wanted)
+}
+
+/// A card floating over the room: the HUD's, the chat's and the gesture bar's.
+pub fn panel() -> (Node, BackgroundColor, Card) {
+    (
+        Node {
+            flex_direction: FlexDirection::Column,
+            row_gap: Val::Px(4.0),
+            padding: UiRect::axes(Val::Px(16.0), Val::Px(10.0)),
+            border_radius: BorderRadius::all(Val::Px(14.0)),
+            ..default()
+        },
+        BackgroundColor(palette::CARD.with_alpha(0.88)),
+        Card,
+    )
+}
