@@ -10,9 +10,9 @@ use bevy::state::app::StatesPlugin;
 use bevy::time::TimeUpdateStrategy;
 use bevy_rapier3d::prelude::KinematicCharacterController;
 use tsunagu_client::AppState;
-use tsunagu_client::kit::me::{Heading, ViewMode};
+use tsunagu_client::kit::me::{Heading, LocalPlayer, ViewMode};
 use tsunagu_client::kit::scene::Ward;
-use tsunagu_client::movement::{ControlsPlugin, local_player_bundle};
+use tsunagu_client::movement::ControlsPlugin;
 use tsunagu_sim::WardLayout;
 use tsunagu_sim::motion::{SNAP_TURN_DEGREES, WALK_SPEED};
 
@@ -27,7 +27,7 @@ fn app() -> (App, Entity) {
         .add_plugins(ControlsPlugin);
     app.world_mut().resource_mut::<NextState<AppState>>().set(AppState::InRoom);
     app.update();
-    let player = app.world_mut().spawn((local_player_bundle(), Transform::from_xyz(0.0, 0.65, 1.8))).id();
+    let player = app.world_mut().spawn((LocalPlayer, Transform::from_xyz(0.0, 0.65, 1.8))).id();
     app.update();
     (app, player)
 }

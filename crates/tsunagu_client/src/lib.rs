@@ -280,3 +280,7 @@ fn log_format(_: &mut App) -> Option<bevy::log::BoxedFmtLayer> {
 pub fn run(options: ClientOptions) -> AppExit {
     build_app(options).run()
 }
+
+/// Hair and hat colours: natural hair first, then brights.
+pub const HEADWEAR_COLORS: [[u8; 3]; 8] =
+    [[60, 45, 40], [125, 85, 55], [225, 185, 120], [240, 240, 235], [250, 120, 140], [90, 180, 230], [120, 200, 120], [255, 205, 80]];

@@ -14,11 +14,7 @@ use crate::kit::net::SendRoomEvent;
 use crate::kit::palette;
 use crate::kit::room::Avatar;
 use crate::kit::text::{Localized, UiFont, ui_text};
-use crate::{AppState, BODY_COLORS, Settings, SettingsFile};
-
-/// Hair and hat colours: natural hair first, then brights.
-pub const HEADWEAR_COLORS: [[u8; 3]; 8] =
-    [[60, 45, 40], [125, 85, 55], [225, 185, 120], [240, 240, 235], [250, 120, 140], [90, 180, 230], [120, 200, 120], [255, 205, 80]];
+use crate::{AppState, BODY_COLORS, HEADWEAR_COLORS, Settings, SettingsFile};
 
 /// One thing to choose.
 #[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]

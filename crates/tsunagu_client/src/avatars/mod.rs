@@ -30,7 +30,6 @@ use crate::kit::room::{
 };
 use crate::kit::scene::Shapes;
 use crate::kit::text::UiFont;
-use crate::movement::local_player_bundle;
 
 /// A part drawn in the body colour (recoloured when the look changes).
 #[derive(Component)]
@@ -287,7 +286,7 @@ fn spawn_name_tag(commands: &mut Commands, font: &UiFont, who: &PeerInfo, avatar
                 });
             }
             tag.spawn(crate::kit::text::ui_text(font, tsunagu_i18n::keep_words_together(&who.nickname), 18.0, Color::srgb(0.3, 0.22, 0.18)));
-            tag.spawn((crate::voice::VolumeMark, crate::kit::text::ui_text(font, "", 15.0, crate::kit::palette::INK_SOFT)));
+            tag.spawn((crate::kit::room::VolumeMark, crate::kit::text::ui_text(font, "", 15.0, crate::kit::palette::INK_SOFT)));
         });
 }
 
@@ -374,7 +373,7 @@ fn apply_room_events(
                 let body = kit
                     .commands
                     .spawn((
-                        local_player_bundle(),
+                        LocalPlayer,
                         Transform::from_translation(feet + Vec3::Y * (AVATAR_HEIGHT / 2.0)),
                         Visibility::default(),
                         DespawnOnExit(AppState::InRoom),

@@ -18,7 +18,7 @@ use tsunagu_sim::motion::{EYE_HEIGHT, facing};
 use tsunagu_sim::objects::{BLOCKS, DART_RADIUS, DARTS, hold_point, throw_velocity};
 use tsunagu_sim::pose::to_wire;
 
-use crate::avatars::look::HEADWEAR_COLORS;
+use crate::HEADWEAR_COLORS;
 use crate::kit::net::HostedRoom;
 use crate::kit::text::Texts;
 use crate::{BODY_COLORS, ClientOptions, Settings};

@@ -5,10 +5,9 @@
 
 pub mod personal_space;
 
-use std::collections::HashMap;
 
 use bevy::prelude::*;
-use tsunagu_protocol::{PeerId, Role};
+use tsunagu_protocol::Role;
 
 use crate::kit::hud::{FillSlot, Slot};
 use crate::AppState;
@@ -16,7 +15,7 @@ use crate::kit::palette;
 use crate::kit::room::LocalVolume;
 use crate::kit::room::{AvatarInfo, RemoteAvatar};
 use crate::kit::text::{Localized, UiFont, ui_text};
-use crate::voice::Voice;
+use crate::kit::room::Calmed;
 
 /// The calm button and the choices, applied to sight and sound.
 pub struct CalmPlugin;
@@ -81,29 +80,11 @@ fn press_buttons(
 
 /// Each remote person as this child chose, with calm over it: seen or not
 /// (this frame), and their voice's volume here.
-fn apply_choices(
-    calm: Res<Calm>,
-    voice: Option<Res<Voice>>,
-    mut avatars: Query<(&RemoteAvatar, &AvatarInfo, &LocalVolume, &mut Visibility)>,
-    mut applied: Local<HashMap<PeerId, f32>>,
-) {
-    for (remote, info, choice, mut visibility) in &mut avatars {
-        let calmed = calm.0 && info.0.role != Role::Facilitator;
-        let (volume, seen) = choice.effect(calmed);
-        let wanted = if seen { Visibility::Inherited } else { Visibility::Hidden };
-        if *visibility != wanted {
-            *visibility = wanted;
-        }
-        // Told to the sound engine only when it changes.
-        if applied.get(&remote.0) != Some(&volume) {
-            if let Some(voice) = &voice {
-                voice.with(|engine| {
-                    engine.set_volume(remote.0, if volume > 0.0 { volume } else { 1.0 });
-                    engine.set_peer_muted(remote.0, volume == 0.0);
-                });
-            }
-            applied.insert(remote.0, volume);
-        }
+fn apply_choices(calm: Res<Calm>, mut avatars: Query<(&AvatarInfo, &LocalVolume, &mut Calmed, &mut Visibility), With<RemoteAvatar>>) {
+    for (info, choice, mut calmed, mut visibility) in &mut avatars {
+        calmed.set_if_neq(Calmed(calm.0 && info.0.role != Role::Facilitator));
+        let (_, seen) = choice.effect(calmed.0);
+        visibility.set_if_neq(if seen { Visibility::Inherited } else { Visibility::Hidden });
     }
 }
 

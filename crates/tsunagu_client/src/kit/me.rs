@@ -12,6 +12,7 @@ pub struct MainCamera;
 
 /// My own avatar.
 #[derive(Component)]
+#[require(crate::kit::net::LocalPose)]
 pub struct LocalPlayer;
 
 /// How I see the room.

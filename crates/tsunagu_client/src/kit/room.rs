@@ -50,7 +50,7 @@ pub struct Eye;
 
 /// Another participant's avatar, with how this child chose to hear and see them.
 #[derive(Component)]
-#[require(LocalVolume)]
+#[require(LocalVolume, Calmed, Speaking)]
 pub struct RemoteAvatar(pub PeerId);
 
 /// My own avatar (a child of the local player's physics body).
@@ -169,3 +169,16 @@ pub struct Thing(pub u16);
 pub fn shown_things<'a>(things: &'a Query<(&Thing, &Transform, &Visibility), Without<LocalPlayer>>) -> impl Iterator<Item = (u16, Vec3)> + 'a {
     things.iter().filter(|(_, _, v)| **v != Visibility::Hidden).map(|(thing, at, _)| (thing.0, at.translation))
 }
+
+/// The note on a name tag saying someone is softer or off here.
+#[derive(Component)]
+pub struct VolumeMark;
+
+/// Calm is on and this person is not staff: dimmed and quieted here (the
+/// calm feature decides; voice and sight follow [`LocalVolume::effect`]).
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Calmed(pub bool);
+
+/// This person's voice is playing here now (the voice feature keeps it).
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Speaking(pub bool);

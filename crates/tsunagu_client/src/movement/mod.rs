@@ -22,7 +22,17 @@ pub struct ControlsPlugin;
 
 impl Plugin for ControlsPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<ViewMode>()
+        // My body, wherever the room places it, is a character the physics moves.
+        app.register_required_components_with::<LocalPlayer, _>(|| Collider::capsule_y((AVATAR_HEIGHT - 2.0 * AVATAR_RADIUS) / 2.0, AVATAR_RADIUS))
+            .register_required_components_with::<LocalPlayer, _>(|| KinematicCharacterController {
+                offset: CharacterLength::Absolute(0.02),
+                slide: true,
+                // The floor is flat: no stepping onto beds or tables.
+                autostep: None,
+                snap_to_ground: Some(CharacterLength::Absolute(0.2)),
+                ..default()
+            })
+            .init_resource::<ViewMode>()
             .init_resource::<Heading>()
             .add_systems(Startup, spawn_camera)
             .add_systems(
@@ -47,22 +57,6 @@ fn spawn_camera(mut commands: Commands) {
     commands.spawn((MainCamera, Camera3d::default(), Transform::from_xyz(0.0, 2.3, 4.6).looking_at(Vec3::new(0.0, 1.2, -2.0), Vec3::Y)));
 }
 
-/// The physics body that carries my avatar.
-pub fn local_player_bundle() -> impl Bundle {
-    (
-        LocalPlayer,
-        crate::kit::net::LocalPose::default(),
-        Collider::capsule_y((AVATAR_HEIGHT - 2.0 * AVATAR_RADIUS) / 2.0, AVATAR_RADIUS),
-        KinematicCharacterController {
-            offset: CharacterLength::Absolute(0.02),
-            slide: true,
-            // The floor is flat: no stepping onto beds or tables.
-            autostep: None,
-            snap_to_ground: Some(CharacterLength::Absolute(0.2)),
-            ..default()
-        },
-    )
-}
 
 fn keyboard_turn_and_view(keys: Res<ButtonInput<KeyCode>>, mut heading: ResMut<Heading>, mut view: ResMut<ViewMode>) {
     if keys.just_pressed(KeyCode::KeyQ) {

@@ -27,6 +27,7 @@ use crate::kit::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
 use crate::{AppState, Settings};
+use crate::kit::room::{RemoteAvatar, Speaking};
 
 /// The facilitator panel.
 pub struct StaffPanelPlugin;
@@ -212,7 +213,7 @@ fn list_people(
     font: Res<UiFont>,
     settings: Res<Settings>,
     texts: Res<Texts>,
-    voice: Option<Res<crate::voice::Voice>>,
+    speakers: Query<(&RemoteAvatar, &Speaking)>,
     arrivals: Res<Arrivals>,
     news: Res<StaffNews>,
     time: Res<Time<Real>>,
@@ -220,7 +221,7 @@ fn list_people(
     mut shown: Local<Option<Shown>>,
 ) {
     let Some(connection) = connection else { return };
-    let talking = |id: PeerId| voice.as_ref().is_some_and(|v| v.with(|engine| engine.speaking(id)));
+    let talking = |id: PeerId| speakers.iter().any(|(who, speaking)| who.0 == id && speaking.0);
     let minutes = |id: PeerId| arrivals.0.get(&id).map_or(0, |at| ((time.elapsed_secs() - at) / 60.0) as u32);
     let now = connection.read(|core| {
         let room = core.room();

@@ -23,6 +23,8 @@ use crate::voice::audio::SoundStatus;
 use crate::kit::net::{Connection, NetSet, RoomMessage};
 use crate::kit::room::LocalVolume;
 use crate::kit::room::{Avatar, OwnAvatar, RemoteAvatar};
+use crate::kit::room::VolumeMark;
+use crate::kit::room::{Speaking, Calmed};
 
 /// Height of a voice above the feet: the middle of the head.
 const MOUTH_HEIGHT: f32 = AVATAR_HEIGHT - 0.3;
@@ -82,10 +84,6 @@ fn say_what_is_missing(sound: Option<Res<SoundStatus>>, mic: Option<Res<MicStatu
 #[derive(Resource, Clone, Debug)]
 pub struct VoiceChoice(pub VoiceSettings);
 
-/// The note on a name tag saying someone is softer or off here.
-#[derive(Component)]
-pub struct VolumeMark;
-
 /// The sign over an avatar while its person is talking.
 #[derive(Component)]
 pub struct SpeakingSign;
@@ -112,7 +110,7 @@ impl Plugin for VoicePlugin {
             .add_systems(Update, forget_leavers.in_set(NetSet::Apply))
             .add_systems(Update, voice_keys.in_set(NetSet::LocalInput).run_if(crate::kit::typing::not_typing).run_if(in_state(AppState::InRoom)))
             .add_systems(Update, (voice_straight_to_the_mix, exchange).chain().in_set(NetSet::Send).run_if(resource_exists::<Connection>))
-            .add_systems(Update, (add_signs, show_signs).run_if(in_state(AppState::InRoom)))
+            .add_systems(Update, (add_signs, mark_speakers, show_signs, apply_volumes).chain().run_if(in_state(AppState::InRoom)))
             .add_systems(PostUpdate, place_voices.after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)))
             .add_systems(OnExit(AppState::InRoom), |voice: Res<Voice>| {
                 voice.with(|engine| {
@@ -300,12 +298,33 @@ fn add_signs(mut commands: Commands, look: Option<Res<SignLook>>, avatars: Query
     }
 }
 
+/// Each person's volume here, as this child chose and calm asks: told to
+/// the sound engine when either changes. The one place a volume is set.
+fn apply_volumes(voice: Res<Voice>, avatars: Query<(&RemoteAvatar, &LocalVolume, &Calmed), Or<(Changed<LocalVolume>, Changed<Calmed>)>>) {
+    for (remote, choice, calmed) in &avatars {
+        let (volume, _) = choice.effect(calmed.0);
+        voice.with(|engine| {
+            engine.set_volume(remote.0, if volume > 0.0 { volume } else { 1.0 });
+            engine.set_peer_muted(remote.0, volume == 0.0);
+        });
+    }
+}
+
+/// Who is heard now, for whoever shows it (signs here, the staff's list).
+fn mark_speakers(voice: Res<Voice>, mut avatars: Query<(&RemoteAvatar, &mut Speaking)>) {
+    voice.with(|engine| {
+        for (remote, mut speaking) in &mut avatars {
+            speaking.set_if_neq(Speaking(engine.speaking(remote.0)));
+        }
+    });
+}
+
 /// The sign shows while that person's voice plays (or, on our own avatar,
 /// while we are being sent), and breathes a little.
 fn show_signs(
     voice: Res<Voice>,
     time: Res<Time>,
-    remote: Query<&RemoteAvatar>,
+    remote: Query<&Speaking>,
     own: Query<(), With<OwnAvatar>>,
     mut signs: Query<(&ChildOf, &mut Visibility, &mut Transform), With<SpeakingSign>>,
 ) {
@@ -313,7 +332,7 @@ fn show_signs(
     voice.with(|engine| {
         for (parent, mut visibility, mut transform) in &mut signs {
             let speaking = match remote.get(parent.parent()) {
-                Ok(who) => engine.speaking(who.0),
+                Ok(speaking) => speaking.0,
                 Err(_) => own.contains(parent.parent()) && engine.sending(),
             };
             visibility.set_if_neq(if speaking { Visibility::Inherited } else { Visibility::Hidden });
