@@ -37,7 +37,10 @@ fn missing_devices_are_announced() {
         notices(standing(SoundStatus::Unavailable, MicStatus::Unavailable, DisplayMode::Desktop), ConnectionNotice::Fine, None, false, false),
         ["status-no-sound", "status-no-mic", "status-no-xr"]
     );
-    assert_eq!(notices(standing(SoundStatus::Ready, MicStatus::Unavailable, DisplayMode::Headset), ConnectionNotice::Fine, None, false, false), ["status-no-mic"]);
+    assert_eq!(
+        notices(standing(SoundStatus::Ready, MicStatus::Unavailable, DisplayMode::Headset), ConnectionNotice::Fine, None, false, false),
+        ["status-no-mic"]
+    );
     // Turned off on purpose (--no-mic) is not news.
     assert!(notices(standing(SoundStatus::Ready, MicStatus::Off, DisplayMode::Headset), ConnectionNotice::Fine, None, false, false).is_empty());
     assert!(notices(fine(), ConnectionNotice::Fine, None, false, false).is_empty());
@@ -45,9 +48,15 @@ fn missing_devices_are_announced() {
     assert_eq!(notices(fine(), ConnectionNotice::Busy, None, false, false), ["hud-busy"]);
     assert_eq!(notices(fine(), ConnectionNotice::Fine, Some(refusal_message(RefusalReason::TooFast)), false, false), ["hud-slow-down"]);
     // Muted by a facilitator: said first, so a child knows why nobody hears them.
-    assert_eq!(notices(standing(SoundStatus::Unavailable, MicStatus::Ready, DisplayMode::Headset), ConnectionNotice::Fine, None, true, false), ["hud-muted-by-staff", "status-no-sound"]);
+    assert_eq!(
+        notices(standing(SoundStatus::Unavailable, MicStatus::Ready, DisplayMode::Headset), ConnectionNotice::Fine, None, true, false),
+        ["hud-muted-by-staff", "status-no-sound"]
+    );
     // A headset that stopped says the screen carries on.
-    assert_eq!(notices(standing(SoundStatus::Ready, MicStatus::Ready, DisplayMode::HeadsetEnded), ConnectionNotice::Fine, None, false, false), ["status-xr-ended"]);
+    assert_eq!(
+        notices(standing(SoundStatus::Ready, MicStatus::Ready, DisplayMode::HeadsetEnded), ConnectionNotice::Fine, None, false, false),
+        ["status-xr-ended"]
+    );
     // Waiting to be let in says so, calmly; staff are told someone waits.
     assert_eq!(notices(fine(), ConnectionNotice::Waiting, None, false, false), ["hud-waiting"]);
     assert_eq!(notices(fine(), ConnectionNotice::Fine, None, false, true), ["hud-someone-waiting"]);

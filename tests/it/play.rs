@@ -6,9 +6,9 @@
 use bevy::input::keyboard::Key;
 use bevy::prelude::*;
 use bevy::window::Ime;
-use tsunagu_client::kit::typing::{PaperInHand, text_field_has_keys};
 use tsunagu_client::kit::room::Thing;
 use tsunagu_client::kit::text::UiFont;
+use tsunagu_client::kit::typing::{PaperInHand, text_field_has_keys};
 use tsunagu_client::play::{PaperChoice, ScorePop, TakeDown, WishStrip, spawn_wish_panel};
 use tsunagu_client_core::RoomEvent;
 use tsunagu_protocol::{AvatarPose, ClientEvent, Paper, QuantVec};

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::kit::me::LocalPlayer;
 use crate::{AppState, ClientOptions};
+use crate::kit::scene::PictureTaking;
 
 /// Where and when to take the picture.
 #[derive(Clone, Debug)]
@@ -46,11 +47,6 @@ struct Progress {
 /// Where the picture of the room's play is taken from: between the rug and
 /// the bamboo, the dartboard to the right.
 const VANTAGE: Vec3 = Vec3::new(4.0, 0.0, -1.5);
-
-/// Where pictures are asked for (in `Last`): what decides whether a camera
-/// draws this frame runs after it.
-#[derive(SystemSet, Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub struct PictureTaking;
 
 impl Plugin for ScreenshotPlugin {
     fn build(&self, app: &mut App) {

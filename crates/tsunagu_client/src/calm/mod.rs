@@ -5,17 +5,16 @@
 
 pub mod personal_space;
 
-
 use bevy::prelude::*;
 use tsunagu_protocol::Role;
 
-use crate::kit::hud::{FillSlot, Slot};
 use crate::AppState;
+use crate::kit::hud::{FillSlot, Slot, wrist_button};
 use crate::kit::palette;
+use crate::kit::room::Calmed;
 use crate::kit::room::LocalVolume;
 use crate::kit::room::{AvatarInfo, RemoteAvatar};
 use crate::kit::text::{Localized, UiFont, ui_text};
-use crate::kit::room::Calmed;
 
 /// The calm button and the choices, applied to sight and sound.
 pub struct CalmPlugin;
@@ -24,6 +23,12 @@ impl Plugin for CalmPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Calm>()
             .fill_slot(Slot::Buttons, spawn_calm_section)
+            .fill_slot(Slot::WristButtons, |row, font| {
+                row.spawn((Button, CalmButton, Node { flex_basis: Val::Percent(40.0), ..wrist_button() }, BackgroundColor(palette::BUTTON)))
+                    .with_children(|b| {
+                        b.spawn((ui_text(font, "", 26.0, palette::INK), Localized("calm-on")));
+                    });
+            })
             .add_systems(OnExit(AppState::InRoom), |mut calm: ResMut<Calm>| calm.0 = false)
             .add_systems(Update, (press_buttons, apply_choices, label_buttons).chain().run_if(in_state(AppState::InRoom)));
     }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use bevy::prelude::*;
 use tsunagu_i18n::Arg;
 
-use crate::kit::hud::{FillSlot, Slot};
+use crate::kit::hud::{FillSlot, Slot, wrist_button};
 use crate::kit::me::LocalPlayer;
 use crate::kit::palette;
 use crate::kit::room::RemoteAvatar;
@@ -32,6 +32,12 @@ impl Plugin for PersonalSpacePlugin {
     fn build(&self, app: &mut App) {
         app.register_required_components::<RemoteAvatar, Faded>()
             .fill_slot(Slot::Buttons, spawn_space_button)
+            .fill_slot(Slot::WristButtons, |row, font| {
+                row.spawn((Button, SpaceButton, Node { flex_basis: Val::Percent(40.0), ..wrist_button() }, BackgroundColor(palette::BUTTON)))
+                    .with_children(|b| {
+                        b.spawn(ui_text(font, "", 26.0, palette::INK));
+                    });
+            })
             .init_resource::<FadedMaterials>()
             .add_systems(Update, (size_the_bubble, fade_close_avatars).chain().run_if(in_state(AppState::InRoom)));
     }

@@ -87,7 +87,10 @@ impl Plugin for ChatPlugin {
             .add_systems(OnEnter(AppState::InRoom), build_panel)
             .add_systems(OnExit(AppState::InRoom), forget_everything)
             .add_systems(Update, hear_lines.in_set(NetSet::Apply))
-            .add_systems(Update, (write_on_paper, type_line, focus_by_click, add_words, show_panel, follow_ime_focus).chain().run_if(in_state(AppState::InRoom)))
+            .add_systems(
+                Update,
+                (write_on_paper, type_line, focus_by_click, add_words, show_panel, follow_ime_focus).chain().run_if(in_state(AppState::InRoom)),
+            )
             .add_systems(PostUpdate, place_bubbles.after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
     }
 }

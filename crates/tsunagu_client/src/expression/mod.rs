@@ -10,15 +10,15 @@ use bevy::prelude::*;
 use tsunagu_client_core::RoomEvent;
 use tsunagu_protocol::{ClientEvent, Gesture, Stamp};
 
-use crate::kit::hud::{FillSlot, Slot};
 use crate::AppState;
 use crate::Settings;
-use crate::kit::typing::not_typing;
+use crate::kit::hud::{FillSlot, Slot, wrist_button};
 use crate::kit::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::room::PlayingGesture;
 use crate::kit::room::{Avatar, AvatarInfo, OwnAvatar, above_head_on_screen, avatar_of, hang_over};
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
+use crate::kit::typing::not_typing;
 
 /// How long a stamp stays over its sender, seconds.
 pub const STAMP_SECONDS: f32 = 2.6;
@@ -34,8 +34,24 @@ impl Plugin for ExpressionPlugin {
         let assets = app.world().resource::<AssetServer>().clone();
         let images = Stamp::ALL.into_iter().map(|stamp| (stamp, assets.load(stamp_path(stamp)))).collect();
         app.insert_resource(StampImages(images))
+            .add_observer(fill_the_wrist_menu)
+            .fill_slot(Slot::WristButtons, |row, font| {
+                row.spawn((
+                    Button,
+                    ExpressionButton::Hand,
+                    Node { flex_basis: Val::Percent(40.0), ..wrist_button() },
+                    BackgroundColor(palette::ACCENT),
+                ))
+                .with_children(|b| {
+                    b.spawn((ui_text(font, "", 26.0, Color::WHITE), Localized("hand-raise")));
+                });
+            })
             .fill_slot(Slot::People, |card, font| {
-                card.spawn((RaisedHandsList, ui_text(font, "", 16.0, palette::NOTE), Node { display: Display::None, max_width: Val::Px(380.0), ..default() }));
+                card.spawn((
+                    RaisedHandsList,
+                    ui_text(font, "", 16.0, palette::NOTE),
+                    Node { display: Display::None, max_width: Val::Px(380.0), ..default() },
+                ));
             })
             .add_systems(OnEnter(AppState::InRoom), build_bar)
             .add_systems(Update, show_expression.in_set(NetSet::Apply))
@@ -397,4 +413,39 @@ pub fn stamp_look(age: f32) -> (f32, f32, f32) {
     let scale = if age < 0.25 { 0.3 + 0.85 * pop } else { 1.15 - 0.15 * ((age - 0.25) / 0.15).clamp(0.0, 1.0) };
     let alpha = ((STAMP_SECONDS - age) / 0.8).clamp(0.0, 1.0);
     (scale, alpha, 36.0 * (age / STAMP_SECONDS))
+}
+
+/// The wrist menu's gestures (three a row) and stamps: the same buttons as the bar's.
+fn fill_the_wrist_menu(added: On<Add, Slot>, slots: Query<&Slot>, stamps: Option<Res<StampImages>>, font: Res<UiFont>, mut commands: Commands) {
+    if slots.get(added.entity).ok() != Some(&Slot::WristExpressions) {
+        return;
+    }
+    commands.entity(added.entity).with_children(|menu| {
+        for gestures in Gesture::ALL.chunks(3) {
+            menu.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
+                for gesture in gestures {
+                    row.spawn((Button, ExpressionButton::Gesture(*gesture), wrist_button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
+                        b.spawn((ui_text(&font, "", 26.0, palette::INK), Localized(gesture_key(*gesture))));
+                    });
+                }
+            });
+        }
+        menu.spawn(Node { column_gap: Val::Px(8.0), justify_content: JustifyContent::SpaceBetween, ..default() }).with_children(|row| {
+            for stamp in Stamp::ALL {
+                let image = stamps.as_ref().and_then(|s| s.0.get(&stamp).cloned()).unwrap_or_default();
+                let node = Node {
+                    width: Val::Px(88.0),
+                    height: Val::Px(88.0),
+                    justify_content: JustifyContent::Center,
+                    align_items: AlignItems::Center,
+                    ..default()
+                };
+                row.spawn((Button, ExpressionButton::Stamp(stamp), node, ImageNode::new(image))).with_children(|b| {
+                    if stamp == Stamp::Thanks {
+                        b.spawn((ui_text(&font, "", 15.0, palette::INK), Localized("stamp-thanks")));
+                    }
+                });
+            }
+        });
+    });
 }

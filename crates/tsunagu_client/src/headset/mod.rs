@@ -31,9 +31,9 @@ use tsunagu_sim::pose::{from_wire, to_wire};
 use tsunagu_sim::rig::{Pose, Rig};
 
 use crate::AppState;
+use crate::kit::hud::{FillSlot, Slot, StandingNotices, say_standing};
 use crate::kit::me::headset_running;
 use crate::kit::me::{Heading, LocalPlayer};
-use crate::kit::hud::{FillSlot, Slot, StandingNotices, say_standing};
 use crate::kit::net::{LocalPose, NetSet, PoseSend, RoomMessage};
 
 /// What the client runs on.
@@ -312,7 +312,7 @@ impl Plugin for HeadsetPlugin {
                 ),
             )
             // After pictures are asked for: a picture is of a window drawn this frame.
-            .add_systems(Last, pace_the_window.after(crate::screenshot::PictureTaking))
+            .add_systems(Last, pace_the_window.after(crate::kit::scene::PictureTaking))
             .add_systems(
                 PostUpdate,
                 track_headset

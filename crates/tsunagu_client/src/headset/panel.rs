@@ -14,9 +14,9 @@ use bevy::window::PrimaryWindow;
 use tsunagu_sim::pose::from_wire;
 
 use crate::headset::wrist_menu::{PointedPanel, button_at, buttons_on};
+use crate::kit::hud::HudCard;
 use crate::kit::me::LocalPlayer;
 use crate::kit::net::LocalPose;
-use crate::kit::hud::HudCard;
 
 /// The cards' picture, pixels: the window's usual size, so the cards lay out as there.
 pub const CARDS_PICTURE: UVec2 = UVec2::new(1280, 720);

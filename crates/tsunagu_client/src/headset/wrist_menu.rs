@@ -1,6 +1,6 @@
 //! The menu on the left wrist, in a headset: the same gestures, hand,
 //! stamps, microphone, calm and personal-space buttons as the desktop's
-//! (the same components, so they do the same), a button to straighten
+//! (their features fill its slots with the same components, so they do the same), a button to straighten
 //! the view, the headset's own settings (turn, walking, bed, eye height; kept
 //! on this PC) and a button to carry on on the screen. It is a panel in the room,
 //! drawn from ordinary UI into a picture, in big letters; the right hand
@@ -10,13 +10,11 @@ use bevy::camera::RenderTarget;
 use bevy::prelude::*;
 use bevy::render::render_resource::TextureFormat;
 use bevy_mod_xr::session::XrTrackingRoot;
-use tsunagu_protocol::{Gesture, Stamp};
 use tsunagu_sim::rig::point_on_panel;
 
-use crate::expression::{ExpressionButton, StampImages, gesture_key};
+use crate::kit::hud::{Slot, wrist_button};
 use crate::kit::palette;
 use crate::kit::text::{Localized, UiFont, ui_text};
-use crate::voice::panel::VoiceButton;
 
 /// The menu's picture, in pixels.
 const PICTURE: UVec2 = UVec2::new(640, 584);
@@ -100,7 +98,6 @@ pub(crate) fn build_menu(
     grips: Query<(Entity, &crate::headset::Grip)>,
     built: Query<(), With<WristPanel>>,
     font: Res<UiFont>,
-    stamps: Option<Res<StampImages>>,
     mut images: ResMut<Assets<Image>>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
@@ -112,15 +109,7 @@ pub(crate) fn build_menu(
     let picture = images.add(Image::new_target_texture(PICTURE.x, PICTURE.y, TextureFormat::Rgba8UnormSrgb, None));
     let camera = commands.spawn((Camera2d, Camera { order: -1, ..default() }, RenderTarget::Image(picture.clone().into()))).id();
     commands.insert_resource(MenuPicture { camera, image: picture.clone(), frames_to_draw: crate::headset::world_tags::REDRAW_FRAMES, frame: 0 });
-    let button = || Node {
-        padding: UiRect::axes(Val::Px(12.0), Val::Px(8.0)),
-        min_height: Val::Px(56.0),
-        align_items: AlignItems::Center,
-        justify_content: JustifyContent::Center,
-        border_radius: BorderRadius::all(Val::Px(12.0)),
-        flex_grow: 1.0,
-        ..default()
-    };
+    let button = wrist_button;
     commands
         .spawn((
             WristMenuUi,
@@ -136,61 +125,26 @@ pub(crate) fn build_menu(
             BackgroundColor(palette::CARD),
         ))
         .with_children(|menu| {
-            for gestures in Gesture::ALL.chunks(3) {
-                menu.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
-                    for gesture in gestures {
-                        row.spawn((Button, ExpressionButton::Gesture(*gesture), button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
-                            b.spawn((ui_text(&font, "", 26.0, palette::INK), Localized(gesture_key(*gesture))));
-                        });
-                    }
-                });
-            }
-            menu.spawn(Node { column_gap: Val::Px(8.0), justify_content: JustifyContent::SpaceBetween, ..default() }).with_children(|row| {
-                for stamp in Stamp::ALL {
-                    let image = stamps.as_ref().and_then(|s| s.0.get(&stamp).cloned()).unwrap_or_default();
-                    let node = Node {
-                        width: Val::Px(88.0),
-                        height: Val::Px(88.0),
-                        justify_content: JustifyContent::Center,
-                        align_items: AlignItems::Center,
-                        ..default()
-                    };
-                    row.spawn((Button, ExpressionButton::Stamp(stamp), node, ImageNode::new(image))).with_children(|b| {
-                        if stamp == Stamp::Thanks {
-                            b.spawn((ui_text(&font, "", 15.0, palette::INK), Localized("stamp-thanks")));
-                        }
-                    });
-                }
-            });
-            menu.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
-                row.spawn((Button, ExpressionButton::Hand, button(), BackgroundColor(palette::ACCENT))).with_children(|b| {
-                    b.spawn((ui_text(&font, "", 26.0, Color::WHITE), Localized("hand-raise")));
-                });
-                // The voice panel keeps its label and colour, as for its own button.
-                row.spawn((Button, VoiceButton::Mic, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
-                    b.spawn((ui_text(&font, "", 26.0, palette::INK), Localized("voice-mic-on")));
-                });
-                row.spawn((Button, RecentreButton, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
-                    b.spawn((ui_text(&font, "", 26.0, palette::INK), Localized("wrist-recentre")));
-                });
-            });
-            // Each child's own controls: everyone but the staff out of sight and
-            // hearing at once, and how close others may come.
-            menu.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
-                row.spawn((Button, crate::calm::CalmButton, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
-                    b.spawn((ui_text(&font, "", 26.0, palette::INK), Localized("calm-on")));
-                });
-                row.spawn((Button, crate::calm::personal_space::SpaceButton, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
-                    b.spawn(ui_text(&font, "", 26.0, palette::INK));
-                });
-            });
-            // The headset's own settings (labelled by `change_headset_settings`).
-            for settings in [&[HeadsetSetting::Turn, HeadsetSetting::Walk, HeadsetSetting::Bed][..], &[HeadsetSetting::Higher, HeadsetSetting::Lower]]
+            menu.spawn((Slot::WristExpressions, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), ..default() }));
+            // Each child's own controls (hand, microphone, everyone but the
+            // staff out of sight at once, how close others may come), two a row.
+            menu.spawn((Slot::WristButtons, Node { column_gap: Val::Px(8.0), row_gap: Val::Px(8.0), flex_wrap: FlexWrap::Wrap, ..default() }));
+            // The headset's own settings (labelled by `change_headset_settings`),
+            // and straightening the view.
+            for (n, settings) in
+                [&[HeadsetSetting::Turn, HeadsetSetting::Walk, HeadsetSetting::Bed][..], &[HeadsetSetting::Higher, HeadsetSetting::Lower]]
+                    .into_iter()
+                    .enumerate()
             {
                 menu.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
                     for setting in settings {
                         row.spawn((Button, *setting, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
                             b.spawn(ui_text(&font, "", 24.0, palette::INK));
+                        });
+                    }
+                    if n == 1 {
+                        row.spawn((Button, RecentreButton, button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
+                            b.spawn((ui_text(&font, "", 24.0, palette::INK), Localized("wrist-recentre")));
                         });
                     }
                 });

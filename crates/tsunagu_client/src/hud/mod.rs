@@ -8,12 +8,12 @@ use bevy::prelude::*;
 use tsunagu_client_core::RoomEvent;
 use tsunagu_i18n::Arg;
 
+use crate::kit::hud::{ShortNotice, Slot, StandingNotices, panel};
 use crate::kit::me::ViewMode;
 use crate::kit::net::{Connection, HostedRoom, JoinPlan, NetSet, RoomMessage};
 use crate::kit::palette;
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
 use crate::{AppState, Settings};
-use crate::kit::hud::{ShortNotice, Slot, StandingNotices, panel};
 
 /// Shows the HUD while in the room.
 pub struct HudPlugin;
@@ -42,10 +42,7 @@ impl Plugin for HudPlugin {
             .init_resource::<StandingNotices>()
             .add_systems(OnEnter(AppState::InRoom), build_hud)
             .add_systems(Update, note_refusals.in_set(NetSet::Apply))
-            .add_systems(
-                Update,
-                (update_people, update_view_label, update_notices, show_invite, copy_invite).run_if(in_state(AppState::InRoom)),
-            );
+            .add_systems(Update, (update_people, update_view_label, update_notices, show_invite, copy_invite).run_if(in_state(AppState::InRoom)));
     }
 }
 
@@ -205,9 +202,9 @@ fn update_notices(
     });
     let refusal = sources.refusal.0.filter(|(at, _)| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS).map(|(_, key)| key);
     let wanted: Vec<String> = notices(sources.standing.ids(), connection, refusal, muted_by_staff, someone_waiting)
-    .into_iter()
-    .map(|key| texts.get(settings.language, key))
-    .collect();
+        .into_iter()
+        .map(|key| texts.get(settings.language, key))
+        .collect();
     if *shown == wanted && children.is_some_and(|c| c.len() == wanted.len()) {
         return;
     }

@@ -24,6 +24,23 @@ pub enum Slot {
     Panels,
     /// The voice bar at the bottom of the room.
     Voice,
+    /// The headset's wrist menu: gestures and stamps, in rows.
+    WristExpressions,
+    /// The wrist menu's buttons for me: hand, microphone, calm, space (two a row).
+    WristButtons,
+}
+
+/// A button's shape on the wrist menu: big, for a finger pointed from arm's length.
+pub fn wrist_button() -> Node {
+    Node {
+        padding: UiRect::axes(Val::Px(12.0), Val::Px(8.0)),
+        min_height: Val::Px(56.0),
+        align_items: AlignItems::Center,
+        justify_content: JustifyContent::Center,
+        border_radius: BorderRadius::all(Val::Px(12.0)),
+        flex_grow: 1.0,
+        ..default()
+    }
 }
 
 /// Registering what a feature puts into a [`Slot`].

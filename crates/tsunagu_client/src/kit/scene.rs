@@ -352,3 +352,8 @@ fn bamboo(b: &mut Builder, base: Vec3) {
         // The wishes hang from it as the room has them (`play`).
     }
 }
+
+/// Where pictures are asked for (in `Last`): what decides whether a camera
+/// draws this frame runs after it.
+#[derive(SystemSet, Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct PictureTaking;

@@ -6,8 +6,8 @@ use bevy::clipboard::Clipboard;
 use bevy::ecs::system::SystemParam;
 use bevy::input::ButtonState;
 use bevy::input::keyboard::{Key, KeyboardInput};
-use bevy::prelude::*;
 use bevy::input_focus::InputFocus;
+use bevy::prelude::*;
 use bevy::window::Ime;
 
 /// Add `typed` to `text` without control characters, stopping at `max_chars`

@@ -10,9 +10,9 @@ use tsunagu_sim::motion::{AVATAR_HEIGHT, AVATAR_RADIUS, EYE_HEIGHT, WALK_SPEED, 
 use tsunagu_sim::pose::to_wire;
 
 use crate::AppState;
-use crate::kit::typing::RoomKeys;
 use crate::kit::me::{CameraPlaced, Heading, LocalPlayer, MainCamera, ViewMode, local_pose};
 use crate::kit::room::{Avatar, HeadLook};
+use crate::kit::typing::RoomKeys;
 
 const MAX_PITCH: f32 = 1.2;
 const LOOK_SENSITIVITY: f32 = 0.004;
@@ -56,7 +56,6 @@ fn spawn_camera(mut commands: Commands) {
     // Before joining, the camera shows the room from its entrance.
     commands.spawn((MainCamera, Camera3d::default(), Transform::from_xyz(0.0, 2.3, 4.6).looking_at(Vec3::new(0.0, 1.2, -2.0), Vec3::Y)));
 }
-
 
 fn keyboard_turn_and_view(keys: Res<ButtonInput<KeyCode>>, mut heading: ResMut<Heading>, mut view: ResMut<ViewMode>) {
     if keys.just_pressed(KeyCode::KeyQ) {

@@ -21,7 +21,6 @@ use tsunagu_sim::objects::{
 };
 
 use crate::kit::hud::{FillSlot, Slot};
-use crate::kit::typing::PaperInHand;
 use crate::kit::me::Hands;
 use crate::kit::me::{Heading, LocalPlayer, MainCamera, local_pose};
 use crate::kit::net::{Connection, LocalPose, NetSet, RoomMessage, SendRoomEvent};
@@ -30,6 +29,7 @@ use crate::kit::room::{Thing, shown_things};
 use crate::kit::room::{hang_over, on_screen};
 use crate::kit::scene::{Shapes, Ward};
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
+use crate::kit::typing::PaperInHand;
 use crate::{AppState, Settings};
 
 /// The ball, blocks, darts and wishes, on screen and under the mouse.

@@ -25,9 +25,9 @@ use tsunagu_protocol::{
 use crate::kit::hud::{FillSlot, Slot};
 use crate::kit::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
 use crate::kit::palette;
+use crate::kit::room::{RemoteAvatar, Speaking};
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
 use crate::{AppState, Settings};
-use crate::kit::room::{RemoteAvatar, Speaking};
 
 /// The facilitator panel.
 pub struct StaffPanelPlugin;

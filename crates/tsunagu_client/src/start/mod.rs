@@ -12,8 +12,8 @@ use tsunagu_net::invite::Invite;
 use tsunagu_protocol::limits::MAX_NICKNAME_CHARS;
 use tsunagu_protocol::nickname_is_valid;
 
-use crate::kit::net::{JoinFailure, JoinPlan};
 use crate::kit::hud::Slot;
+use crate::kit::net::{JoinFailure, JoinPlan};
 use crate::kit::palette;
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
 use crate::kit::typing::{Typed, Typing};
@@ -148,7 +148,10 @@ fn build_start_screen(
                 BackgroundColor(palette::CARD),
             ))
             .with_children(|card| {
-                card.spawn((Slot::StartLook, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), align_items: AlignItems::Start, ..default() }));
+                card.spawn((
+                    Slot::StartLook,
+                    Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), align_items: AlignItems::Start, ..default() },
+                ));
                 if settings_file.was_unreadable {
                     card.spawn((ui_text(&font, "", 15.0, palette::NOTE), Localized("settings-unreadable")));
                 }

@@ -17,14 +17,14 @@ use tsunagu_voice::capture::TalkMode;
 use tsunagu_voice::engine::{DeviceStatus, VoiceEngine, VoiceSettings};
 
 use crate::AppState;
-use crate::kit::me::MainCamera;
 use crate::kit::hud::{StandingNotices, say_standing};
-use crate::voice::audio::SoundStatus;
+use crate::kit::me::MainCamera;
 use crate::kit::net::{Connection, NetSet, RoomMessage};
 use crate::kit::room::LocalVolume;
-use crate::kit::room::{Avatar, OwnAvatar, RemoteAvatar};
 use crate::kit::room::VolumeMark;
-use crate::kit::room::{Speaking, Calmed};
+use crate::kit::room::{Avatar, OwnAvatar, RemoteAvatar};
+use crate::kit::room::{Calmed, Speaking};
+use crate::voice::audio::SoundStatus;
 
 /// Height of a voice above the feet: the middle of the head.
 const MOUTH_HEIGHT: f32 = AVATAR_HEIGHT - 0.3;

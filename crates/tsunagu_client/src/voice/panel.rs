@@ -9,7 +9,7 @@ use tsunagu_voice::capture::TalkMode;
 use tsunagu_voice::engine::{DeviceStatus, Endpoint, MicTest, VoiceEngine};
 
 use crate::Settings;
-use crate::kit::hud::{FillSlot, Slot};
+use crate::kit::hud::{FillSlot, Slot, wrist_button};
 use crate::kit::palette;
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
 use crate::voice::{MicStatus, Voice, VoiceChoice, toggle_mode};
@@ -58,6 +58,13 @@ impl Plugin for VoicePanelPlugin {
     fn build(&self, app: &mut App) {
         app.fill_slot(Slot::StartVoice, |card, font| spawn_voice_panel(card, font, PanelPlace::Start))
             .fill_slot(Slot::Voice, |bar, font| spawn_voice_panel(bar, font, PanelPlace::Room))
+            // The panel keeps the wrist's button labelled and coloured, as its own.
+            .fill_slot(Slot::WristButtons, |row, font| {
+                row.spawn((Button, VoiceButton::Mic, Node { flex_basis: Val::Percent(40.0), ..wrist_button() }, BackgroundColor(palette::BUTTON)))
+                    .with_children(|b| {
+                        b.spawn((ui_text(font, "", 26.0, palette::INK), Localized("voice-mic-on")));
+                    });
+            })
             .add_systems(Update, (press, show).run_if(resource_exists::<Voice>))
             .add_systems(Update, crate::voice::show_volume_marks.after(crate::voice::click_name_tags).run_if(in_state(crate::AppState::InRoom)));
     }
