@@ -302,3 +302,37 @@ fn a_headset_users_hands_move_their_avatars_arms() {
     assert!(right.z < -0.9, "the right arm does not reach forward: {right}");
     assert!(left.y > 0.9, "the left arm does not reach up: {left}");
 }
+
+/// The HUD's frame names no feature: each fills its slots, in the order of
+/// the plugin group, and a slot spawned again (the next meetup) is filled
+/// again.
+#[test]
+fn features_fill_the_frames_slots_in_the_groups_order() {
+    use tsunagu_client::kit::hud::Slot;
+    use tsunagu_client::kit::text::Localized;
+    let stepper = Stepper::new(4);
+    let mut app = app_in(&stepper);
+    let labels_in = |app: &mut App, slot: Entity| -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut stack = vec![slot];
+        while let Some(entity) = stack.pop() {
+            if let Some(label) = app.world().get::<Localized>(entity) {
+                out.push(label.0);
+            }
+            if let Some(children) = app.world().get::<Children>(entity) {
+                stack.extend(children.iter().rev());
+            }
+        }
+        out
+    };
+    for _ in 0..2 {
+        let buttons = app.world_mut().spawn((Slot::Buttons, Node::default())).id();
+        let people = app.world_mut().spawn((Slot::People, Node::default())).id();
+        app.update();
+        assert_eq!(labels_in(&mut app, buttons), ["hud-look", "hud-tanabata", "staff-panel", "calm-on", "calm-show-hidden"]);
+        let hands = app.world_mut().query_filtered::<&ChildOf, With<tsunagu_client::expression::RaisedHandsList>>().iter(app.world()).any(|c| c.parent() == people);
+        assert!(hands, "the raised hands list is not in the people card");
+        app.world_mut().entity_mut(buttons).despawn();
+        app.world_mut().entity_mut(people).despawn();
+    }
+}

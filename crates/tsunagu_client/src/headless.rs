@@ -13,7 +13,7 @@ use bevy::window::Ime;
 use tsunagu_client_core::ClientCore;
 use tsunagu_i18n::{Language, Locales};
 
-use crate::kit::net::{Connection, NetPlugin};
+use crate::kit::net::Connection;
 use crate::kit::text::{Texts, UiFont};
 use crate::{AppState, Settings, SettingsFile};
 
@@ -49,21 +49,7 @@ pub fn room_app(core: ClientCore, frame: Duration) -> App {
         .init_resource::<crate::kit::me::Heading>()
         .init_state::<AppState>();
     let shapes = crate::kit::scene::Shapes::new(&mut app.world_mut().resource_mut::<Assets<Mesh>>());
-    app.insert_resource(shapes)
-        .add_plugins((
-            NetPlugin,
-            crate::avatars::AvatarPlugin,
-            crate::avatars::motion::MotionPlugin,
-            crate::expression::ExpressionPlugin,
-            crate::chat::ChatPlugin,
-            crate::play::PlayPlugin,
-            crate::calm::CalmPlugin,
-            crate::calm::personal_space::PersonalSpacePlugin,
-            crate::avatars::look::LookPlugin,
-            crate::staff::StaffPanelPlugin,
-            crate::staff::tell::TellStaffPlugin,
-        ))
-        .insert_resource(Connection::new(core));
+    app.insert_resource(shapes).add_plugins(crate::RoomFeatures).insert_resource(Connection::new(core));
     app.world_mut().resource_mut::<NextState<AppState>>().set(AppState::InRoom);
     app
 }

@@ -204,6 +204,51 @@ pub fn headset_choices(
 pub const BODY_COLORS: [[u8; 3]; 8] =
     [[255, 160, 80], [250, 120, 140], [255, 205, 80], [120, 200, 120], [90, 180, 230], [160, 130, 220], [240, 240, 235], [150, 110, 90]];
 
+/// The room's features that need no window, renderer or sound card: what
+/// the app, the headless test app ([`headless::room_app`]) and the avatar
+/// benchmark all run. The order is the order they fill the HUD's slots in.
+pub struct RoomFeatures;
+
+impl PluginGroup for RoomFeatures {
+    fn build(self) -> bevy::app::PluginGroupBuilder {
+        bevy::app::PluginGroupBuilder::start::<Self>()
+            .add(kit::net::NetPlugin)
+            .add(avatars::AvatarPlugin)
+            .add(avatars::motion::MotionPlugin)
+            .add(avatars::look::LookPlugin)
+            .add(expression::ExpressionPlugin)
+            .add(chat::ChatPlugin)
+            .add(play::PlayPlugin)
+            .add(staff::StaffPanelPlugin)
+            .add(staff::tell::TellStaffPlugin)
+            .add(calm::CalmPlugin)
+            .add(calm::personal_space::PersonalSpacePlugin)
+    }
+}
+
+/// The features a person's screen adds around the room: text and fonts,
+/// sound, the ward drawn, the keys and mouse, the start screen, the HUD's
+/// frame, the headset's status, practice guests.
+pub struct ScreenFeatures {
+    /// Microphone, speakers and talk mode.
+    pub voice: tsunagu_voice::engine::VoiceSettings,
+}
+
+impl PluginGroup for ScreenFeatures {
+    fn build(self) -> bevy::app::PluginGroupBuilder {
+        bevy::app::PluginGroupBuilder::start::<Self>()
+            .add(kit::text::TextPlugin)
+            .add(voice::VoicePlugin { settings: self.voice })
+            .add(voice::panel::VoicePanelPlugin)
+            .add(headset::XrStatusPlugin)
+            .add(kit::scene::WardScenePlugin)
+            .add(movement::ControlsPlugin)
+            .add(bots::BotsPlugin)
+            .add(start::StartScreenPlugin)
+            .add(hud::HudPlugin)
+    }
+}
+
 /// Build the whole client.
 pub fn build_app(options: ClientOptions) -> App {
     let mut app = App::new();
@@ -231,31 +276,9 @@ pub fn build_app(options: ClientOptions) -> App {
         .insert_resource(settings_file)
         .insert_resource(ClearColor(Color::srgb(0.98, 0.93, 0.85)))
         .init_state::<AppState>()
-        .add_plugins((
-            kit::text::TextPlugin,
-            voice::VoicePlugin { settings: options.voice.clone() },
-            headset::XrStatusPlugin,
-            kit::scene::WardScenePlugin,
-            avatars::AvatarPlugin,
-            movement::ControlsPlugin,
-            kit::net::NetPlugin,
-            bots::BotsPlugin,
-            start::StartScreenPlugin,
-            hud::HudPlugin,
-            voice::panel::VoicePanelPlugin,
-            avatars::look::LookPlugin,
-            staff::StaffPanelPlugin,
-        ))
-        .add_plugins((
-            avatars::motion::MotionPlugin,
-            expression::ExpressionPlugin,
-            chat::ChatPlugin,
-            play::PlayPlugin,
-            calm::CalmPlugin,
-            calm::personal_space::PersonalSpacePlugin,
-            screenshot::ScreenshotPlugin,
-            staff::tell::TellStaffPlugin,
-        ));
+        .add_plugins(RoomFeatures)
+        .add_plugins(ScreenFeatures { voice: options.voice.clone() })
+        .add_plugins(screenshot::ScreenshotPlugin);
     app.insert_resource(options);
     app
 }

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::kit::me::LocalPlayer;
-use crate::{AppState, ClientOptions};
 use crate::kit::scene::PictureTaking;
+use crate::{AppState, ClientOptions};
 
 /// Where and when to take the picture.
 #[derive(Clone, Debug)]

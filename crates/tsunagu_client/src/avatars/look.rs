@@ -83,7 +83,7 @@ impl Plugin for LookPlugin {
             .add_systems(Update, toggle_look_panel.run_if(in_state(AppState::InRoom)))
             .add_systems(Update, show_preview.run_if(in_state(AppState::Start)))
             .add_systems(OnEnter(AppState::Start), spawn_preview)
-            .add_observer(fill_the_start_card)
+            .fill_slot(Slot::StartLook, fill_the_start_card)
             .fill_slot(Slot::Buttons, |row, font| {
                 row.spawn((
                     Button,
@@ -290,19 +290,14 @@ fn toggle_look_panel(toggles: Query<&Interaction, (With<LookToggle>, Changed<Int
 }
 
 /// The start screen's avatar card: the turning preview, then every choice.
-fn fill_the_start_card(added: On<Add, Slot>, slots: Query<&Slot>, font: Res<UiFont>, mut commands: Commands) {
-    if slots.get(added.entity).ok() != Some(&Slot::StartLook) {
-        return;
-    }
-    commands.entity(added.entity).with_children(|card| {
-        let size = PREVIEW_SIZE.as_vec2() * 0.8;
-        card.spawn((
-            PreviewSpot,
-            ImageNode::default(),
-            Node { width: Val::Px(size.x), height: Val::Px(size.y), align_self: AlignSelf::Center, ..default() },
-        ));
-        spawn_look_choices(card, &font, 34.0);
-    });
+fn fill_the_start_card(card: &mut ChildSpawnerCommands, font: &UiFont) {
+    let size = PREVIEW_SIZE.as_vec2() * 0.8;
+    card.spawn((
+        PreviewSpot,
+        ImageNode::default(),
+        Node { width: Val::Px(size.x), height: Val::Px(size.y), align_self: AlignSelf::Center, ..default() },
+    ));
+    spawn_look_choices(card, font, 34.0);
 }
 
 /// Where the start card shows the preview's picture.

@@ -34,7 +34,8 @@ impl Plugin for ExpressionPlugin {
         let assets = app.world().resource::<AssetServer>().clone();
         let images = Stamp::ALL.into_iter().map(|stamp| (stamp, assets.load(stamp_path(stamp)))).collect();
         app.insert_resource(StampImages(images))
-            .add_observer(fill_the_wrist_menu)
+            .fill_slot(Slot::WristExpressions, fill_the_wrist_menu)
+            .add_systems(Update, show_stamp_pictures)
             .fill_slot(Slot::WristButtons, |row, font| {
                 row.spawn((
                     Button,
@@ -416,36 +417,43 @@ pub fn stamp_look(age: f32) -> (f32, f32, f32) {
 }
 
 /// The wrist menu's gestures (three a row) and stamps: the same buttons as the bar's.
-fn fill_the_wrist_menu(added: On<Add, Slot>, slots: Query<&Slot>, stamps: Option<Res<StampImages>>, font: Res<UiFont>, mut commands: Commands) {
-    if slots.get(added.entity).ok() != Some(&Slot::WristExpressions) {
-        return;
-    }
-    commands.entity(added.entity).with_children(|menu| {
-        for gestures in Gesture::ALL.chunks(3) {
-            menu.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
-                for gesture in gestures {
-                    row.spawn((Button, ExpressionButton::Gesture(*gesture), wrist_button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
-                        b.spawn((ui_text(&font, "", 26.0, palette::INK), Localized(gesture_key(*gesture))));
-                    });
-                }
-            });
-        }
-        menu.spawn(Node { column_gap: Val::Px(8.0), justify_content: JustifyContent::SpaceBetween, ..default() }).with_children(|row| {
-            for stamp in Stamp::ALL {
-                let image = stamps.as_ref().and_then(|s| s.0.get(&stamp).cloned()).unwrap_or_default();
-                let node = Node {
-                    width: Val::Px(88.0),
-                    height: Val::Px(88.0),
-                    justify_content: JustifyContent::Center,
-                    align_items: AlignItems::Center,
-                    ..default()
-                };
-                row.spawn((Button, ExpressionButton::Stamp(stamp), node, ImageNode::new(image))).with_children(|b| {
-                    if stamp == Stamp::Thanks {
-                        b.spawn((ui_text(&font, "", 15.0, palette::INK), Localized("stamp-thanks")));
-                    }
+fn fill_the_wrist_menu(menu: &mut ChildSpawnerCommands, font: &UiFont) {
+    for gestures in Gesture::ALL.chunks(3) {
+        menu.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
+            for gesture in gestures {
+                row.spawn((Button, ExpressionButton::Gesture(*gesture), wrist_button(), BackgroundColor(palette::BUTTON))).with_children(|b| {
+                    b.spawn((ui_text(font, "", 26.0, palette::INK), Localized(gesture_key(*gesture))));
                 });
             }
         });
+    }
+    menu.spawn(Node { column_gap: Val::Px(8.0), justify_content: JustifyContent::SpaceBetween, ..default() }).with_children(|row| {
+        for stamp in Stamp::ALL {
+            let node = Node {
+                width: Val::Px(88.0),
+                height: Val::Px(88.0),
+                justify_content: JustifyContent::Center,
+                align_items: AlignItems::Center,
+                ..default()
+            };
+            // The picture is put in by `show_stamp_pictures`.
+            row.spawn((Button, ExpressionButton::Stamp(stamp), node, ImageNode::default())).with_children(|b| {
+                if stamp == Stamp::Thanks {
+                    b.spawn((ui_text(font, "", 15.0, palette::INK), Localized("stamp-thanks")));
+                }
+            });
+        }
     });
+}
+
+/// A stamp button spawned without its picture gets it.
+fn show_stamp_pictures(stamps: Res<StampImages>, mut buttons: Query<(&ExpressionButton, &mut ImageNode), Added<ExpressionButton>>) {
+    for (button, mut image) in &mut buttons {
+        if let ExpressionButton::Stamp(stamp) = button
+            && let Some(picture) = stamps.0.get(stamp)
+            && image.image != *picture
+        {
+            image.image = picture.clone();
+        }
+    }
 }

@@ -43,21 +43,39 @@ pub fn wrist_button() -> Node {
     }
 }
 
+/// Adds one feature's widgets to a slot.
+type Filler = Box<dyn Fn(&mut ChildSpawnerCommands, &UiFont) + Send + Sync>;
+
+/// Every feature's fillers, in the order their plugins were added.
+#[derive(Resource, Default)]
+struct SlotFillers(Vec<(Slot, Filler)>);
+
 /// Registering what a feature puts into a [`Slot`].
 pub trait FillSlot {
     /// Whenever a screen spawns `slot`, `fill` adds this feature's widgets
-    /// to it (features fill a slot in the order their plugins were added).
+    /// to it, after those of the features whose plugins came before.
     fn fill_slot(&mut self, slot: Slot, fill: impl Fn(&mut ChildSpawnerCommands, &UiFont) + Send + Sync + 'static) -> &mut Self;
 }
 
 impl FillSlot for App {
     fn fill_slot(&mut self, slot: Slot, fill: impl Fn(&mut ChildSpawnerCommands, &UiFont) + Send + Sync + 'static) -> &mut Self {
-        self.add_observer(move |added: On<Add, Slot>, slots: Query<&Slot>, font: Res<UiFont>, mut commands: Commands| {
-            if slots.get(added.entity).is_ok_and(|s| *s == slot) {
-                commands.entity(added.entity).with_children(|parent| fill(parent, &font));
-            }
-        })
+        if !self.world().contains_resource::<SlotFillers>() {
+            self.init_resource::<SlotFillers>().add_observer(fill_the_slot);
+        }
+        self.world_mut().resource_mut::<SlotFillers>().0.push((slot, Box::new(fill)));
+        self
     }
+}
+
+/// One observer fills every slot, so the order is the plugins' (observers
+/// of their own would each queue commands, in no order to rely on).
+fn fill_the_slot(added: On<Add, Slot>, slots: Query<&Slot>, fillers: Res<SlotFillers>, font: Res<UiFont>, mut commands: Commands) {
+    let Ok(slot) = slots.get(added.entity) else { return };
+    commands.entity(added.entity).with_children(|parent| {
+        for (_, fill) in fillers.0.iter().filter(|(s, _)| s == slot) {
+            fill(parent, &font);
+        }
+    });
 }
 
 /// What stands on screen while it is true, as message ids, by who says it
