@@ -132,3 +132,83 @@ fn every_message_id_used_in_code_exists_in_both_locales() {
         assert!(ja.contains(&id), "{} uses '{id}', which the locales do not define", file.display());
     }
 }
+
+/// The client's top-level modules that are not features: the shared
+/// vocabulary (`kit`), and what puts the app together or tests it.
+const CLIENT_ASSEMBLY: &[&str] = &["lib", "headless", "screenshot"];
+
+/// Every `crate::<module>` a client source file names (test modules excluded),
+/// with the line it is on.
+fn client_modules_named(text: &str, modules: &[String]) -> Vec<(String, usize)> {
+    let code = text.split("#[cfg(test)]").next().unwrap_or(text);
+    let mut out = Vec::new();
+    for (n, line) in code.lines().enumerate() {
+        // A comment, whole-line or after the code (not `tsunagu://` in a string).
+        let comment = line.match_indices("//").find(|(at, _)| *at == 0 || line[..*at].ends_with(char::is_whitespace));
+        let mut rest = comment.map_or(line, |(at, _)| &line[..at]);
+        while let Some(at) = rest.find("crate::") {
+            rest = &rest[at + "crate::".len()..];
+            let mut names: Vec<&str> = Vec::new();
+            if let Some(inside) = rest.strip_prefix('{') {
+                // `use crate::{a, b::C}`: each first word.
+                let inside = inside.split('}').next().unwrap_or("");
+                names.extend(inside.split(',').map(|p| p.trim().split("::").next().unwrap_or("")));
+            } else {
+                names.push(rest.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or(""));
+            }
+            for name in names {
+                if modules.iter().any(|m| m == name) {
+                    out.push((name.to_owned(), n + 1));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A feature of the client (a folder under `src/`) uses the shared
+/// vocabulary in `kit/` and the crate root's settings, never another
+/// feature; `kit` uses nothing but itself. Features talk through the kit's
+/// messages, components and slots (docs/architecture.md).
+#[test]
+fn client_features_depend_only_on_the_kit() {
+    let src = root().join("crates/tsunagu_client/src");
+    let modules: Vec<String> = std::fs::read_dir(&src)
+        .expect("client sources")
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if e.path().is_dir() { Some(name) } else { name.strip_suffix(".rs").map(str::to_owned) }
+        })
+        .collect();
+    assert!(modules.len() > 10 && modules.iter().any(|m| m == "kit"), "the client's modules moved? {modules:?}");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut broken = Vec::new();
+    for file in files {
+        let relative = file.strip_prefix(&src).expect("under src");
+        let home = relative.components().next().map(|c| c.as_os_str().to_string_lossy().trim_end_matches(".rs").to_owned()).unwrap_or_default();
+        if CLIENT_ASSEMBLY.contains(&home.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("read");
+        for (named, line) in client_modules_named(&text, &modules) {
+            let allowed = named == home || named == "kit";
+            if !allowed {
+                broken.push(format!("{}:{line}: the {home} feature uses crate::{named}", relative.display()));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "features reach into each other (move the shared part into kit/, or send a message):\n{}", broken.join("\n"));
+}
+
+#[test]
+fn the_client_module_rule_sees_every_way_of_naming_a_module() {
+    let modules = ["kit".to_owned(), "chat".to_owned(), "play".to_owned()];
+    let named = |text: &str| client_modules_named(text, &modules).into_iter().map(|(m, _)| m).collect::<Vec<_>>();
+    assert_eq!(named("use crate::chat::ChatInput;"), ["chat"]);
+    assert_eq!(named("use crate::{chat, play::Hands};"), ["chat", "play"]);
+    assert_eq!(named("let x = crate::play::Thing(1); // crate::chat"), ["play"]);
+    assert_eq!(named("// crate::chat::x\nuse crate::kit::me::LocalPlayer;"), ["kit"]);
+    assert!(named("use crate::Settings;").is_empty());
+}
