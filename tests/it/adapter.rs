@@ -7,20 +7,32 @@ use std::time::Duration;
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use bevy::time::TimeUpdateStrategy;
-use tsunagu_client::kit::net::{Connection, LocalPose, NetPlugin, NetSet, RoomMessage, RoomState, SendRoomEvent};
+use tsunagu_client::kit::heard::{EnteredRoom, PersonArrived, PersonLeft};
+use tsunagu_client::kit::net::{Connection, LocalPose, NetPlugin, NetSet, RoomState, SendRoomEvent};
 use tsunagu_client::{AppState, BODY_COLORS, Settings};
-use tsunagu_client_core::{ClientCore, RoomEvent};
+use tsunagu_client_core::ClientCore;
 use tsunagu_i18n::Language;
 use tsunagu_net::memory::Blocked;
 use tsunagu_protocol::{AvatarLook, AvatarPose, ClientEvent, Hello, QuantPose};
 use tsunagu_testkit::{ROOM_CODE, Stepper, TICK};
 
-/// Every room message the app's plugins were handed.
+/// The room messages the app's plugins were handed, of the kinds this test follows.
 #[derive(Resource, Default)]
-struct Seen(Vec<RoomEvent>);
+struct Seen {
+    entered: Vec<EnteredRoom>,
+    arrived: Vec<PersonArrived>,
+    left: Vec<PersonLeft>,
+}
 
-fn collect(mut messages: MessageReader<RoomMessage>, mut seen: ResMut<Seen>) {
-    seen.0.extend(messages.read().map(|m| m.0.clone()));
+fn collect(
+    mut entered: MessageReader<EnteredRoom>,
+    mut arrived: MessageReader<PersonArrived>,
+    mut left: MessageReader<PersonLeft>,
+    mut seen: ResMut<Seen>,
+) {
+    seen.entered.extend(entered.read().cloned());
+    seen.arrived.extend(arrived.read().cloned());
+    seen.left.extend(left.read().cloned());
 }
 
 fn app_in(stepper: &Stepper) -> App {
@@ -62,7 +74,7 @@ fn the_adapter_joins_shows_arrivals_and_leaves_and_comes_back_after_a_cut() {
     }
     assert_eq!(room_state(&app), Some(RoomState::Present));
     let me = app.world().resource::<Connection>().read(|core| core.my_id()).expect("joined");
-    assert!(matches!(app.world().resource::<Seen>().0.first(), Some(RoomEvent::Joined { me: m, .. }) if m.id == me));
+    assert!(matches!(app.world().resource::<Seen>().entered.first(), Some(EnteredRoom { me: m, rejoined: false, .. }) if m.id == me));
 
     // The local pose written on an entity is what the server receives.
     let spawn = stepper.server.room().member(me).unwrap().pose;
@@ -80,7 +92,7 @@ fn the_adapter_joins_shows_arrivals_and_leaves_and_comes_back_after_a_cut() {
         frame(&mut stepper, &mut app);
     }
     let friend_id = stepper.clients[friend].id().unwrap();
-    assert!(app.world().resource::<Seen>().0.iter().any(|e| matches!(e, RoomEvent::PeerJoined(p) if p.id == friend_id && p.nickname == "あおい")));
+    assert!(app.world().resource::<Seen>().arrived.iter().any(|PersonArrived { info }| info.id == friend_id && info.nickname == "あおい"));
     app.world_mut().write_message(SendRoomEvent(ClientEvent::SetLook(AvatarLook::with_color(BODY_COLORS[4]))));
     for _ in 0..3 {
         frame(&mut stepper, &mut app);
@@ -90,7 +102,7 @@ fn the_adapter_joins_shows_arrivals_and_leaves_and_comes_back_after_a_cut() {
     for _ in 0..3 {
         frame(&mut stepper, &mut app);
     }
-    assert!(app.world().resource::<Seen>().0.contains(&RoomEvent::PeerLeft(friend_id)));
+    assert!(app.world().resource::<Seen>().left.contains(&PersonLeft { id: friend_id }));
 
     // The server's traffic stops reaching us: Reconnecting, then back as ourselves.
     stepper.connector.block(1, Blocked { to_server: false, to_client: true });
@@ -102,7 +114,9 @@ fn the_adapter_joins_shows_arrivals_and_leaves_and_comes_back_after_a_cut() {
         }
     }
     assert_eq!(states, [RoomState::Present, RoomState::Reconnecting, RoomState::Present]);
-    assert!(app.world().resource::<Seen>().0.iter().any(|e| matches!(e, RoomEvent::Rejoined { resumed: true, me: m, .. } if m.id == me)));
+    assert!(
+        app.world().resource::<Seen>().entered.iter().any(|e| matches!(e, EnteredRoom { rejoined: true, resumed: true, me: m, .. } if m.id == me))
+    );
     assert_eq!(stepper.server.room().len(), 1, "two of us in the room");
     assert_eq!(app.world().get_resource::<State<AppState>>().map(|s| *s.get()), Some(AppState::InRoom));
 }

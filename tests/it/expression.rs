@@ -330,7 +330,11 @@ fn features_fill_the_frames_slots_in_the_groups_order() {
         let people = app.world_mut().spawn((Slot::People, Node::default())).id();
         app.update();
         assert_eq!(labels_in(&mut app, buttons), ["hud-look", "hud-tanabata", "staff-panel", "calm-on", "calm-show-hidden"]);
-        let hands = app.world_mut().query_filtered::<&ChildOf, With<tsunagu_client::expression::RaisedHandsList>>().iter(app.world()).any(|c| c.parent() == people);
+        let hands = app
+            .world_mut()
+            .query_filtered::<&ChildOf, With<tsunagu_client::expression::RaisedHandsList>>()
+            .iter(app.world())
+            .any(|c| c.parent() == people);
         assert!(hands, "the raised hands list is not in the people card");
         app.world_mut().entity_mut(buttons).despawn();
         app.world_mut().entity_mut(people).despawn();

@@ -19,6 +19,7 @@ use tsunagu_sim::pose::{to_wire, wire_pos};
 use tsunagu_testkit::Stepper;
 
 use crate::expression::{frame, ime, press, with_a_friend};
+use tsunagu_protocol::ServerEvent;
 
 /// The friend walks to `to`, facing `look`, a pose a frame, at walking speed.
 fn walk_friend(stepper: &mut Stepper, app: &mut App, friend: usize, to: Vec3, look: Vec3) {
@@ -117,7 +118,8 @@ fn a_wish_written_in_japanese_hangs_on_the_bamboo_for_a_friend_too() {
     for _ in 0..4 {
         frame(&mut stepper, &mut app);
     }
-    let hung = stepper.clients[friend].events.iter().find_map(|e| if let RoomEvent::WishHung(w) = e { Some(w.clone()) } else { None });
+    let hung =
+        stepper.clients[friend].events.iter().find_map(|e| if let RoomEvent::Server(ServerEvent::WishHung(w)) = e { Some(w.clone()) } else { None });
     let hung = hung.expect("the friend never saw the wish");
     assert_eq!((hung.text.as_str(), hung.paper), ("花火が見たい", Paper::Blue));
     assert!(app.world().resource::<PaperInHand>().0.is_none(), "the field went back to being the chat's");
@@ -142,7 +144,7 @@ fn a_wish_written_in_japanese_hangs_on_the_bamboo_for_a_friend_too() {
     for _ in 0..4 {
         frame(&mut stepper, &mut app);
     }
-    assert!(stepper.clients[friend].events.contains(&RoomEvent::WishTakenDown(hung.id)));
+    assert!(stepper.clients[friend].events.contains(&RoomEvent::Server(ServerEvent::WishTakenDown(hung.id))));
     let mut strips = app.world_mut().query::<&WishStrip>();
     assert_eq!(strips.iter(app.world()).count(), 1);
 }

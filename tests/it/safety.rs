@@ -14,6 +14,7 @@ use tsunagu_protocol::{AvatarLook, ClientEvent, CloseReason, Hello, Role};
 use tsunagu_testkit::{ROOM_CODE, STAFF_CODE, Stepper, TICK};
 
 use crate::expression::frame;
+use tsunagu_protocol::ServerEvent;
 
 /// My client joined with `code`, with the HUD's staff section, and a child in the room.
 fn app_with_a_child(code: &str) -> (Stepper, App, usize) {
@@ -308,10 +309,13 @@ fn a_child_tells_the_staff_from_a_name_tag_in_two_presses_and_only_the_staff_hea
         frame(&mut stepper, &mut app);
     }
     let me = app.world().resource::<tsunagu_client::kit::net::Connection>().read(|core| core.my_id()).unwrap();
-    let told = stepper.clients[nurse].events.iter().find_map(|e| if let tsunagu_client_core::RoomEvent::Concern(c) = e { Some(*c) } else { None });
+    let told = stepper.clients[nurse]
+        .events
+        .iter()
+        .find_map(|e| if let tsunagu_client_core::RoomEvent::Server(ServerEvent::Concern(c)) = e { Some(*c) } else { None });
     assert_eq!(told.map(|c| (c.from, c.about, c.kind)), Some((me, about, ConcernKind::TooClose)), "the nurse was not told");
     assert!(
-        !stepper.clients[child].events.iter().any(|e| matches!(e, tsunagu_client_core::RoomEvent::Concern(_))),
+        !stepper.clients[child].events.iter().any(|e| matches!(e, tsunagu_client_core::RoomEvent::Server(ServerEvent::Concern(_)))),
         "the child told about heard of it"
     );
     assert_eq!(app.world().get::<LocalVolume>(target), Some(&LocalVolume::Hidden), "the person is still seen by the child who told");

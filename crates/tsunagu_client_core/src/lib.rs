@@ -15,10 +15,7 @@ pub mod settings;
 use std::time::Duration;
 
 use tsunagu_net::{Connector, LinkEnd, arrival_on_clock};
-use tsunagu_protocol::{
-    AvatarPose, ClientEvent, CloseReason, Concern, DartScore, Gesture, Hello, KeptPlace, PeerId, PeerInfo, QuantPose, Refusal, RejectReason,
-    RemovedPerson, Role, RoomCodes, ServerEvent, StaffNotice, Stamp, VoiceFrame, WaitingPerson, Wish,
-};
+use tsunagu_protocol::{AvatarPose, ClientEvent, CloseReason, Hello, PeerId, PeerInfo, QuantPose, RejectReason, Role, ServerEvent, VoiceFrame};
 
 pub use room::{Placement, RemotePeer, RoomView, SampledPose};
 use session::{Session, SessionEvent};
@@ -137,55 +134,15 @@ pub enum RoomEvent {
         /// Whether our place was kept.
         resumed: bool,
     },
-    /// Someone is here (also sent for everyone present when we join).
-    PeerJoined(PeerInfo),
-    /// Someone's name, look or role changed (mine included).
-    PeerChanged(PeerInfo),
-    /// Someone left.
-    PeerLeft(PeerId),
-    /// The server did not apply something we sent.
-    Refused(Refusal),
-    /// The server has put our body here: move the avatar and go on from it.
-    MovedTo(QuantPose),
-    /// Someone made a gesture (us included).
-    Gesture(PeerId, Gesture),
-    /// Someone sent a stamp (us included).
-    Stamp(PeerId, Stamp),
-    /// Someone said a line in the chat (us included). Kept nowhere but in
-    /// this event: the app shows it and forgets it.
-    Chat(PeerId, String),
-    /// Someone picked up a shared thing (us included); the room view knows too.
-    Held(PeerId, u16),
-    /// A shared thing was let go.
-    Released(u16),
-    /// A dart stuck in the board.
-    DartScored(PeerId, DartScore),
-    /// A wish now hangs on the bamboo (also in the room view).
-    WishHung(Wish),
-    /// A wish was taken down.
-    WishTakenDown(u32),
-    /// The room was closed to newcomers, or opened again.
-    RoomLocked(bool),
-    /// (Facilitators) whom facilitators have removed, now.
-    RemovedPeople(Vec<RemovedPerson>),
     /// We are in the room's waiting room until a facilitator lets us in
     /// (then `Joined`) or not (then `Ended`). No deadline runs meanwhile.
     Waiting,
-    /// Newcomers wait to be let in, or come straight in (the room view knows too).
-    WaitingRoom(bool),
-    /// (Facilitators) who waits to be let in, now.
-    WaitingPeople(Vec<WaitingPerson>),
-    /// (Facilitators) the room's codes, now (after a change, or on joining).
-    Invites(RoomCodes),
-    /// A facilitator asked this client to recentre its headset view.
-    RecentreAsked,
-    /// (Facilitators) the places kept for dropped connections, now.
-    KeptPlaces(Vec<KeptPlace>),
-    /// (Facilitators) a child told the staff they do not like what someone
-    /// is doing. Shown, never kept.
-    Concern(Concern),
-    /// (Facilitators) something the staff should know.
-    StaffNotice(StaffNotice),
+    /// What the server told the room, once the room view has taken it in.
+    /// Filtered where the view knows better: `PeerJoined` only for someone
+    /// new (a change is `PeerChanged`, whichever the server sent),
+    /// `PeerLeft` only for someone here (also for those who left while we
+    /// were away), `WishHung` and `WishTakenDown` only when the bamboo changed.
+    Server(ServerEvent),
     /// Over for good; nothing more will happen.
     Ended(ClientEnd),
 }
@@ -496,7 +453,7 @@ impl ClientCore {
                     let gone: Vec<PeerId> = self.room.peers().map(|p| p.id).filter(|id| !present.contains(id)).collect();
                     for id in gone {
                         self.room.remove(id);
-                        self.out.push(RoomEvent::PeerLeft(id));
+                        self.out.push(RoomEvent::Server(ServerEvent::PeerLeft(id)));
                     }
                     self.out.push(RoomEvent::Rejoined { me, spawn: welcome.spawn, resumed: welcome.resumed });
                 }
@@ -516,63 +473,7 @@ impl ClientCore {
                 }
                 self.out.push(RoomEvent::Waiting);
             }
-            SessionEvent::Event(ServerEvent::WaitingRoom(on)) => {
-                self.room.set_waiting_room(on);
-                self.out.push(RoomEvent::WaitingRoom(on));
-            }
-            SessionEvent::Event(ServerEvent::WaitingPeople(people)) => {
-                self.room.set_waiting(people.clone());
-                self.out.push(RoomEvent::WaitingPeople(people));
-            }
-            SessionEvent::Event(ServerEvent::Recentre) => self.out.push(RoomEvent::RecentreAsked),
-            SessionEvent::Event(ServerEvent::KeptPlaces(places)) => self.out.push(RoomEvent::KeptPlaces(places)),
-            SessionEvent::Event(ServerEvent::Concern(concern)) => self.out.push(RoomEvent::Concern(concern)),
-            SessionEvent::Event(ServerEvent::StaffNotice(notice)) => self.out.push(RoomEvent::StaffNotice(notice)),
-            SessionEvent::Event(ServerEvent::Invites(codes)) => {
-                self.room.set_invites(codes.clone());
-                self.out.push(RoomEvent::Invites(codes));
-            }
-            SessionEvent::Event(ServerEvent::PeerJoined(info) | ServerEvent::PeerChanged(info)) => self.introduce(info),
-            SessionEvent::Event(ServerEvent::PeerLeft(id)) => {
-                if self.room.remove(id) {
-                    self.out.push(RoomEvent::PeerLeft(id));
-                }
-            }
-            SessionEvent::Event(ServerEvent::Refused(refusal)) => self.out.push(RoomEvent::Refused(refusal)),
-            SessionEvent::Event(ServerEvent::MovedTo(body)) => self.out.push(RoomEvent::MovedTo(body)),
-            SessionEvent::Event(ServerEvent::Gesture(from, gesture)) => self.out.push(RoomEvent::Gesture(from, gesture)),
-            SessionEvent::Event(ServerEvent::Stamp(from, stamp)) => self.out.push(RoomEvent::Stamp(from, stamp)),
-            SessionEvent::Event(ServerEvent::Chat(from, text)) => self.out.push(RoomEvent::Chat(from, text)),
-            SessionEvent::Event(ServerEvent::Held(by, id)) => {
-                self.room.set_holder(id, Some(by));
-                self.out.push(RoomEvent::Held(by, id));
-            }
-            SessionEvent::Event(ServerEvent::Released(id)) => {
-                self.room.set_holder(id, None);
-                self.out.push(RoomEvent::Released(id));
-            }
-            SessionEvent::Event(ServerEvent::DartScored(by, score)) => {
-                self.room.dart_scored(by, score);
-                self.out.push(RoomEvent::DartScored(by, score));
-            }
-            SessionEvent::Event(ServerEvent::WishHung(wish)) => {
-                if self.room.wish_hung(&wish) {
-                    self.out.push(RoomEvent::WishHung(wish));
-                }
-            }
-            SessionEvent::Event(ServerEvent::RoomLocked(locked)) => {
-                self.room.set_locked(locked);
-                self.out.push(RoomEvent::RoomLocked(locked));
-            }
-            SessionEvent::Event(ServerEvent::RemovedPeople(people)) => {
-                self.room.set_removed(people.clone());
-                self.out.push(RoomEvent::RemovedPeople(people));
-            }
-            SessionEvent::Event(ServerEvent::WishTakenDown(id)) => {
-                if self.room.wish_taken_down(id) {
-                    self.out.push(RoomEvent::WishTakenDown(id));
-                }
-            }
+            SessionEvent::Event(event) => self.take_in(event),
             SessionEvent::Snapshot(snapshot, arrived) => {
                 // On the caller's clock, when it arrived (not when we polled:
                 // a slow frame must not look like network jitter).
@@ -599,6 +500,65 @@ impl ClientCore {
         }
     }
 
+    /// The room view takes in what the server said; what changed goes on
+    /// to the app. Every event is named: a new one must be decided here.
+    fn take_in(&mut self, event: ServerEvent) {
+        let pass_on = match &event {
+            ServerEvent::PeerJoined(info) | ServerEvent::PeerChanged(info) => {
+                // Which of the two it is, the view decides (see `introduce`).
+                self.introduce(info.clone());
+                false
+            }
+            ServerEvent::PeerLeft(id) => self.room.remove(*id),
+            ServerEvent::WaitingRoom(on) => {
+                self.room.set_waiting_room(*on);
+                true
+            }
+            ServerEvent::WaitingPeople(people) => {
+                self.room.set_waiting(people.clone());
+                true
+            }
+            ServerEvent::Invites(codes) => {
+                self.room.set_invites(codes.clone());
+                true
+            }
+            ServerEvent::Held(by, id) => {
+                self.room.set_holder(*id, Some(*by));
+                true
+            }
+            ServerEvent::Released(id) => {
+                self.room.set_holder(*id, None);
+                true
+            }
+            ServerEvent::DartScored(by, score) => {
+                self.room.dart_scored(*by, *score);
+                true
+            }
+            ServerEvent::WishHung(wish) => self.room.wish_hung(wish),
+            ServerEvent::WishTakenDown(id) => self.room.wish_taken_down(*id),
+            ServerEvent::RoomLocked(locked) => {
+                self.room.set_locked(*locked);
+                true
+            }
+            ServerEvent::RemovedPeople(people) => {
+                self.room.set_removed(people.clone());
+                true
+            }
+            ServerEvent::Recentre
+            | ServerEvent::KeptPlaces(_)
+            | ServerEvent::Concern(_)
+            | ServerEvent::StaffNotice(_)
+            | ServerEvent::Refused(_)
+            | ServerEvent::MovedTo(_)
+            | ServerEvent::Gesture(..)
+            | ServerEvent::Stamp(..)
+            | ServerEvent::Chat(..) => true,
+        };
+        if pass_on {
+            self.out.push(RoomEvent::Server(event));
+        }
+    }
+
     fn echo_if_due(&mut self, now: Duration) {
         if self.phase != Phase::InRoom || now < self.echo.1 {
             return;
@@ -613,12 +573,12 @@ impl ClientCore {
 
     fn introduce(&mut self, info: PeerInfo) {
         match self.room.introduce(info.clone()) {
-            Some(true) => self.out.push(RoomEvent::PeerJoined(info)),
+            Some(true) => self.out.push(RoomEvent::Server(ServerEvent::PeerJoined(info))),
             Some(false) => {
                 if self.my_id() == Some(info.id) {
                     self.hello.look = info.look;
                 }
-                self.out.push(RoomEvent::PeerChanged(info));
+                self.out.push(RoomEvent::Server(ServerEvent::PeerChanged(info)));
             }
             None => {}
         }

@@ -107,19 +107,19 @@ fn events_and_snapshots_may_arrive_before_welcome_and_before_their_introduction(
     script.send(1, Channel::Control, &welcome(2, vec![info(3, "Ren")], 77, false));
     let events = core.poll(ms(20));
     assert!(matches!(&events[0], RoomEvent::Joined { me, .. } if me.id == PeerId(2) && me.nickname == "ゆき"));
-    assert!(events.contains(&RoomEvent::PeerJoined(info(3, "Ren"))));
-    assert!(events.contains(&RoomEvent::PeerJoined(info(5, "あおい"))));
+    assert!(events.contains(&RoomEvent::Server(ServerEvent::PeerJoined(info(3, "Ren")))));
+    assert!(events.contains(&RoomEvent::Server(ServerEvent::PeerJoined(info(5, "あおい")))));
     // A snapshot names peer 9 before the PeerJoined that introduces them.
     script.server.send_datagram(1, snapshot(10, &[(9, 1500), (3, 200)]));
     core.poll(ms(30));
     assert_eq!(core.room().head_count(), 3, "an avatar counts once introduced");
     assert_eq!(core.room().peer(PeerId(9)).and_then(|p| p.latest).map(|p| p.body.pos.0[0]), Some(1500));
     script.send(1, Channel::Events, &ServerEvent::PeerJoined(info(9, "Hanako")));
-    assert_eq!(core.poll(ms(40)), vec![RoomEvent::PeerJoined(info(9, "Hanako"))]);
+    assert_eq!(core.poll(ms(40)), vec![RoomEvent::Server(ServerEvent::PeerJoined(info(9, "Hanako")))]);
     let t = core.room().render_time(ms(500)).expect("a playout clock after a snapshot");
     assert_eq!(core.room().sample(PeerId(9), t).map(|p| p.body.0.x), Some(1.5), "the early pose was kept");
     script.send(1, Channel::Events, &ServerEvent::PeerLeft(PeerId(9)));
-    assert_eq!(core.poll(ms(50)), vec![RoomEvent::PeerLeft(PeerId(9))]);
+    assert_eq!(core.poll(ms(50)), vec![RoomEvent::Server(ServerEvent::PeerLeft(PeerId(9)))]);
     assert!(core.room().peer(PeerId(9)).is_none());
 }
 
@@ -182,7 +182,7 @@ fn silence_in_one_direction_brings_the_client_back_with_its_resume_token() {
     assert!(sent.contains(&(2, "hello resume=Some(2748)".into())), "{sent:?}");
     script.send(2, Channel::Control, &welcome(2, vec![], 0xdef, true));
     let events = core.poll(now + TICK);
-    assert_eq!(events[0], RoomEvent::PeerLeft(PeerId(3)), "Ren left while we were away");
+    assert_eq!(events[0], RoomEvent::Server(ServerEvent::PeerLeft(PeerId(3))), "Ren left while we were away");
     assert!(matches!(&events[1], RoomEvent::Rejoined { resumed: true, me, .. } if me.id == PeerId(2)));
     assert!(core.in_room());
 }
@@ -208,7 +208,7 @@ fn a_look_changed_in_the_room_is_sent_and_used_for_a_reconnect() {
     assert_eq!(script.received(), vec![(1, "event".to_string())]);
     // The server confirms to everyone, us included.
     script.send(1, Channel::Events, &ServerEvent::PeerChanged(PeerInfo { look, ..info(2, "ゆき") }));
-    assert_eq!(core.poll(ms(2)), vec![RoomEvent::PeerChanged(PeerInfo { look, ..info(2, "ゆき") })]);
+    assert_eq!(core.poll(ms(2)), vec![RoomEvent::Server(ServerEvent::PeerChanged(PeerInfo { look, ..info(2, "ゆき") }))]);
     assert_eq!(core.room().me().map(|m| m.look), Some(look));
     assert_eq!(core.hello.look, look);
 }

@@ -13,17 +13,18 @@ use tsunagu_protocol::{
 };
 
 use super::*;
+use tsunagu_protocol::ServerEvent;
 
 fn id(s: &Stepper, index: usize) -> PeerId {
     s.clients[index].id().expect("joined")
 }
 
 fn refusals(s: &Stepper, index: usize) -> Vec<Refusal> {
-    s.clients[index].events.iter().filter_map(|e| if let RoomEvent::Refused(r) = e { Some(*r) } else { None }).collect()
+    s.clients[index].events.iter().filter_map(|e| if let RoomEvent::Server(ServerEvent::Refused(r)) = e { Some(*r) } else { None }).collect()
 }
 
 fn chats_heard(s: &Stepper, index: usize) -> usize {
-    s.clients[index].events.iter().filter(|e| matches!(e, RoomEvent::Chat(..))).count()
+    s.clients[index].events.iter().filter(|e| matches!(e, RoomEvent::Server(ServerEvent::Chat(..)))).count()
 }
 
 const NOT_ALLOWED: Refusal = Refusal { kind: EventKind::Facilitate, reason: RefusalReason::NotAllowed };
@@ -104,7 +105,7 @@ fn ghost_seats_from_one_address_cannot_fill_the_room_and_staff_always_get_in() {
         .events
         .iter()
         .rev()
-        .find_map(|e| if let RoomEvent::KeptPlaces(p) = e { Some(p.clone()) } else { None })
+        .find_map(|e| if let RoomEvent::Server(ServerEvent::KeptPlaces(p)) = e { Some(p.clone()) } else { None })
         .expect("the nurse sees kept places");
     assert_eq!(kept.len(), s.server.room().places_kept());
     // The nurse can clear one.
@@ -150,7 +151,10 @@ fn a_quieted_child_stays_quiet_through_a_restart_in_everything_they_could_send()
     let quiet: Vec<EventKind> = refusals(&s, loud).iter().filter(|r| r.reason == RefusalReason::Quieted).map(|r| r.kind).collect();
     assert_eq!(quiet, vec![EventKind::Chat, EventKind::Stamp, EventKind::Gesture, EventKind::HangWish]);
     assert_eq!(chats_heard(&s, friend), heard_before);
-    assert!(!s.clients[friend].events.iter().any(|e| matches!(e, RoomEvent::Stamp(..) | RoomEvent::Gesture(..) | RoomEvent::WishHung(_))));
+    assert!(!s.clients[friend].events.iter().any(|e| matches!(
+        e,
+        RoomEvent::Server(ServerEvent::Stamp(..)) | RoomEvent::Server(ServerEvent::Gesture(..)) | RoomEvent::Server(ServerEvent::WishHung(_))
+    )));
     // Their friend on the same ward network is not quieted.
     s.send_event(friend, ClientEvent::Chat("やあ".into()));
     s.run(2, TICK);
@@ -183,7 +187,7 @@ fn a_removed_child_stays_out_with_a_fresh_settings_file_and_a_new_name_waits_for
     s.send_event(nurse, ClientEvent::Staff(StaffAction::Remove(id(&s, rogue))));
     s.run(3, TICK);
     assert!(s.server.room().play().wishes().is_empty(), "a removed person's wish stayed up");
-    assert!(s.clients[nurse].events.contains(&RoomEvent::WaitingRoom(true)));
+    assert!(s.clients[nurse].events.contains(&RoomEvent::Server(ServerEvent::WaitingRoom(true))));
     // Fresh settings (a new number), same name and network: refused.
     let again = s.connect_at(ROOM_CODE, "ユウト", 32, HOME);
     s.run(3, TICK);
@@ -323,7 +327,7 @@ fn wishes_are_limited_per_installation_and_staff_take_down_one_persons_at_once()
     s.send_event(nurse, ClientEvent::Staff(StaffAction::TakeDownWishesOf(writer)));
     s.run(3, TICK);
     assert!(s.server.room().play().wishes().is_empty());
-    assert_eq!(s.clients[again].events.iter().filter(|e| matches!(e, RoomEvent::WishTakenDown(_))).count(), 3);
+    assert_eq!(s.clients[again].events.iter().filter(|e| matches!(e, RoomEvent::Server(ServerEvent::WishTakenDown(_)))).count(), 3);
 }
 
 /// Telling the staff, quietly: only facilitators hear of it.
@@ -336,10 +340,10 @@ fn a_child_tells_the_staff_quietly_and_only_the_staff_hear() {
     s.run(3, TICK);
     s.send_event(child, ClientEvent::TellStaff(id(&s, other), ConcernKind::TooClose));
     s.run(2, TICK);
-    let concern = s.clients[nurse].events.iter().find_map(|e| if let RoomEvent::Concern(c) = e { Some(*c) } else { None });
+    let concern = s.clients[nurse].events.iter().find_map(|e| if let RoomEvent::Server(ServerEvent::Concern(c)) = e { Some(*c) } else { None });
     assert_eq!(concern.map(|c| (c.from, c.about, c.kind)), Some((id(&s, child), id(&s, other), ConcernKind::TooClose)));
     for index in [child, other] {
-        assert!(!s.clients[index].events.iter().any(|e| matches!(e, RoomEvent::Concern(_))), "client {index} heard of it");
+        assert!(!s.clients[index].events.iter().any(|e| matches!(e, RoomEvent::Server(ServerEvent::Concern(_)))), "client {index} heard of it");
     }
 }
 
@@ -359,7 +363,7 @@ fn staff_put_everything_back_and_a_ball_held_still_for_a_minute_is_put_down() {
     s.send_event(nurse, ClientEvent::Staff(StaffAction::PutThingsBack));
     s.run(3, TICK);
     assert_eq!(s.server.room().play().holder(BALL), None);
-    assert!(s.clients[holder].events.contains(&RoomEvent::Released(BALL)));
+    assert!(s.clients[holder].events.contains(&RoomEvent::Server(ServerEvent::Released(BALL))));
     // Held again, and not moved for a minute: put down.
     s.send_event(holder, ClientEvent::Grab(BALL));
     s.run(10, TICK);
@@ -394,7 +398,7 @@ fn new_invites_are_kept_off_the_room_thread_and_a_failed_save_is_shown_to_the_st
     assert!(started.elapsed() < std::time::Duration::from_secs(2), "the room waited for the disk");
     assert_eq!(chats_heard(&s, nurse), 1);
     release.send(()).expect("the saver waits");
-    let notice = RoomEvent::StaffNotice(tsunagu_protocol::StaffNotice::InvitesNotSaved);
+    let notice = RoomEvent::Server(ServerEvent::StaffNotice(tsunagu_protocol::StaffNotice::InvitesNotSaved));
     for _ in 0..200 {
         if s.clients[nurse].events.contains(&notice) {
             break;

@@ -14,6 +14,7 @@ use tsunagu_sim::motion::{WALK_SPEED, facing};
 use tsunagu_sim::pose::{to_wire, wire_pos};
 
 use super::*;
+use tsunagu_protocol::ServerEvent;
 
 pub(crate) const BALL: u16 = 0;
 const FIRST_DART: u16 = 5;
@@ -57,7 +58,7 @@ fn two_players() -> (Stepper, usize, usize) {
 }
 
 fn refusals(client: &TestClient) -> Vec<Refusal> {
-    client.events.iter().filter_map(|e| if let RoomEvent::Refused(r) = e { Some(*r) } else { None }).collect()
+    client.events.iter().filter_map(|e| if let RoomEvent::Server(ServerEvent::Refused(r)) = e { Some(*r) } else { None }).collect()
 }
 
 /// Beside the ball on the rug, facing it.
@@ -74,7 +75,7 @@ fn a_thrown_ball_flies_and_lands_the_same_for_the_thrower_and_a_watcher() {
     s.send_event(a, ClientEvent::Grab(BALL));
     s.run(6, TICK);
     assert_eq!(s.clients[b].core.room().thing(BALL).and_then(|t| t.holder), Some(id_a), "the watcher sees who holds the ball");
-    assert!(s.clients[b].events.contains(&RoomEvent::Held(id_a, BALL)));
+    assert!(s.clients[b].events.contains(&RoomEvent::Server(ServerEvent::Held(id_a, BALL))));
     assert!(truth(&s, BALL).y > 0.8, "held, the ball is up in the hands: {}", truth(&s, BALL));
     // Up and toward the window; then watch every tick until it rests.
     s.send_event(a, ClientEvent::Release(BALL, QuantVec([0, 4000, -3500])));
@@ -113,7 +114,7 @@ fn a_thrown_ball_flies_and_lands_the_same_for_the_thrower_and_a_watcher() {
         let seen = s.clients[who].core.room().sample_thing(BALL, 1e9).unwrap().0;
         assert!(seen.distance(rest) < 0.01, "client {who} sees the ball resting at {seen}, the room has it at {rest}");
     }
-    assert!(s.clients[b].events.contains(&RoomEvent::Released(BALL)));
+    assert!(s.clients[b].events.contains(&RoomEvent::Server(ServerEvent::Released(BALL))));
 }
 
 #[test]
@@ -124,7 +125,8 @@ fn two_grabbing_at_once_exactly_one_holds_and_the_other_cannot_throw_it() {
     s.send_event(b, ClientEvent::Grab(BALL));
     // The ball comes to the hand no faster than a throw flies (8 m/s): a few ticks.
     s.run(10, TICK);
-    let held: Vec<_> = s.clients[a].events.iter().filter_map(|e| if let RoomEvent::Held(who, BALL) = e { Some(*who) } else { None }).collect();
+    let held: Vec<_> =
+        s.clients[a].events.iter().filter_map(|e| if let RoomEvent::Server(ServerEvent::Held(who, BALL)) = e { Some(*who) } else { None }).collect();
     assert_eq!(held.len(), 1, "exactly one grant: {held:?}");
     let holder = &held[0];
     let (winner, loser) = if Some(*holder) == s.clients[a].id() { (a, b) } else { (b, a) };
@@ -147,7 +149,7 @@ fn two_grabbing_at_once_exactly_one_holds_and_the_other_cannot_throw_it() {
     // The holder leaves: the ball drops for everyone.
     s.leave(winner);
     s.run(40, TICK);
-    assert!(s.clients[loser].events.contains(&RoomEvent::Released(BALL)));
+    assert!(s.clients[loser].events.contains(&RoomEvent::Server(ServerEvent::Released(BALL))));
     assert_eq!(s.server.room().play().holder(BALL), None);
     assert!(truth(&s, BALL).y < 0.3, "the dropped ball fell: {}", truth(&s, BALL));
 }
@@ -171,7 +173,10 @@ fn a_dart_thrown_at_the_bull_scores_the_bull_for_everyone() {
     s.run(30, TICK);
     let id_a = s.clients[a].id().unwrap();
     for who in [a, b] {
-        assert!(s.clients[who].events.contains(&RoomEvent::DartScored(id_a, DartScore::Bull)), "client {who} did not see the bull");
+        assert!(
+            s.clients[who].events.contains(&RoomEvent::Server(ServerEvent::DartScored(id_a, DartScore::Bull))),
+            "client {who} did not see the bull"
+        );
         assert_eq!(s.clients[who].core.room().darts().collect::<Vec<_>>(), vec![&(id_a, DartScore::Bull)]);
     }
     // A newcomer finds the score on the board, and the dart in it.
@@ -200,7 +205,7 @@ fn a_wish_in_japanese_hangs_for_everyone_and_only_staff_or_its_writer_take_it_do
     let hung = s.clients[b].core.room().wishes().to_vec();
     assert_eq!(hung.len(), 1);
     assert_eq!((hung[0].text.as_str(), hung[0].paper, hung[0].by), (wish, Paper::Blue, s.clients[a].id().unwrap()));
-    assert!(s.clients[a].events.iter().any(|e| matches!(e, RoomEvent::WishHung(w) if w.text == wish)));
+    assert!(s.clients[a].events.iter().any(|e| matches!(e, RoomEvent::Server(ServerEvent::WishHung(w)) if w.text == wish)));
     // The chat's rules: too long, or hidden characters, are refused with a reason.
     s.send_event(b, ClientEvent::HangWish(Paper::Red, "ね".repeat(101)));
     s.send_event(b, ClientEvent::HangWish(Paper::Red, "a\u{202e}b".into()));
@@ -217,7 +222,7 @@ fn a_wish_in_japanese_hangs_for_everyone_and_only_staff_or_its_writer_take_it_do
     s.run(3, TICK);
     for who in [a, b, staff] {
         assert!(s.clients[who].core.room().wishes().is_empty());
-        assert!(s.clients[who].events.contains(&RoomEvent::WishTakenDown(hung[0].id)));
+        assert!(s.clients[who].events.contains(&RoomEvent::Server(ServerEvent::WishTakenDown(hung[0].id))));
     }
     // One person may hang three at a time; each gets its own place.
     for n in 0..4 {

@@ -8,6 +8,7 @@ use tsunagu_protocol::StaffAction;
 use tsunagu_protocol::{ClientEvent, CloseReason, EventKind, PeerId, Refusal, RefusalReason, RejectReason, Role, VoiceFrame};
 
 use super::*;
+use tsunagu_protocol::ServerEvent;
 
 /// A nurse and two children, in.
 fn meetup() -> (Stepper, usize, usize, usize) {
@@ -36,7 +37,7 @@ fn heard(s: &mut Stepper, speaker: usize, listener: usize, n: u16) -> usize {
 }
 
 fn last_refusal(s: &Stepper, index: usize) -> Option<Refusal> {
-    s.clients[index].events.iter().rev().find_map(|e| if let RoomEvent::Refused(r) = e { Some(*r) } else { None })
+    s.clients[index].events.iter().rev().find_map(|e| if let RoomEvent::Server(ServerEvent::Refused(r)) = e { Some(*r) } else { None })
 }
 
 const NOT_ALLOWED: Refusal = Refusal { kind: EventKind::Facilitate, reason: RefusalReason::NotAllowed };
@@ -81,7 +82,7 @@ fn a_removed_child_stays_out_after_restarting_until_a_facilitator_lets_them_back
     s.send_event(staff, ClientEvent::Staff(StaffAction::Remove(child_id)));
     s.run(3, TICK);
     assert_eq!(s.clients[child].ended(), Some(ClientEnd::Closed(LinkEnd::Reason(CloseReason::Removed))));
-    assert!(s.clients[friend].events.contains(&RoomEvent::PeerLeft(child_id)));
+    assert!(s.clients[friend].events.contains(&RoomEvent::Server(ServerEvent::PeerLeft(child_id))));
     let listed = s.clients[staff].core.room().removed().to_vec();
     assert_eq!(listed.iter().map(|r| r.nickname.as_str()).collect::<Vec<_>>(), ["ひなた"]);
     assert!(s.clients[friend].core.room().removed().is_empty(), "only facilitators see who was removed");
@@ -100,7 +101,7 @@ fn a_removed_child_stays_out_after_restarting_until_a_facilitator_lets_them_back
     s.run(2, TICK);
     assert!(s.clients[staff].core.room().removed().is_empty());
     // The removal switched the waiting room on by itself, and the staff were told.
-    assert!(s.clients[staff].events.contains(&RoomEvent::StaffNotice(tsunagu_protocol::StaffNotice::WaitingRoomAfterRemoval)));
+    assert!(s.clients[staff].events.contains(&RoomEvent::Server(ServerEvent::StaffNotice(tsunagu_protocol::StaffNotice::WaitingRoomAfterRemoval))));
     assert!(s.server.room().has_waiting_room());
     let back = s.connect_from(ROOM_CODE, "ひなた", device);
     s.run(3, TICK);
@@ -139,7 +140,7 @@ fn a_locked_room_turns_newcomers_away_and_opens_again() {
     let (mut s, staff, child, _) = meetup();
     s.send_event(staff, ClientEvent::Staff(StaffAction::LockRoom(true)));
     s.run(2, TICK);
-    assert!(s.clients[child].events.contains(&RoomEvent::RoomLocked(true)));
+    assert!(s.clients[child].events.contains(&RoomEvent::Server(ServerEvent::RoomLocked(true))));
     let late = s.connect(ROOM_CODE, "そら");
     s.run(3, TICK);
     assert_eq!(s.clients[late].rejected(), Some(RejectReason::RoomLocked));
@@ -148,7 +149,7 @@ fn a_locked_room_turns_newcomers_away_and_opens_again() {
     let later = s.connect(ROOM_CODE, "そら");
     s.run(3, TICK);
     assert!(s.clients[later].id().is_some(), "the room did not open again: {:?}", s.clients[later].rejected());
-    assert!(s.clients[later].events.iter().all(|e| *e != RoomEvent::RoomLocked(true)));
+    assert!(s.clients[later].events.iter().all(|e| *e != RoomEvent::Server(ServerEvent::RoomLocked(true))));
 }
 
 #[test]
@@ -184,7 +185,10 @@ fn a_nurse_brings_a_child_over_gathers_everyone_and_ends_the_meetup_kindly() {
     }
     let child_now = wire_pos(s.server.room().member(id(&s, child)).unwrap().pose.body.pos);
     assert!((child_now.distance(nurse_at) - 1.3).abs() < 0.05, "the child stands {} m from the nurse", child_now.distance(nurse_at));
-    assert!(s.clients[child].events.iter().any(|e| matches!(e, RoomEvent::MovedTo(_))), "the child's client was not told where it stands");
+    assert!(
+        s.clients[child].events.iter().any(|e| matches!(e, RoomEvent::Server(ServerEvent::MovedTo(_)))),
+        "the child's client was not told where it stands"
+    );
     // A child cannot call people over.
     s.send_event(friend, ClientEvent::Staff(StaffAction::GatherHere));
     s.run(2, TICK);
@@ -375,7 +379,10 @@ fn the_room_keeps_a_child_from_walking_into_someone_even_from_a_patched_client()
         s.step(TICK);
         assert!(body(&s, child).distance(nurse) >= MIN_BODY_GAP - 0.01, "inside the nurse at step {n}: {:.3} m", body(&s, child).distance(nurse));
     }
-    assert!(s.clients[child].events.iter().any(|e| matches!(e, RoomEvent::MovedTo(_))), "the child's client was not told where it stands");
+    assert!(
+        s.clients[child].events.iter().any(|e| matches!(e, RoomEvent::Server(ServerEvent::MovedTo(_)))),
+        "the child's client was not told where it stands"
+    );
     // Walking away is never stopped.
     let near = body(&s, child);
     let away = near + (near - nurse).normalize() * 1.0;
@@ -392,9 +399,9 @@ fn a_facilitator_asks_one_headset_to_recentre_and_a_child_cannot() {
     s.send_event(friend, ClientEvent::Staff(StaffAction::AskRecentre(id(&s, child))));
     s.run(2, TICK);
     assert_eq!(last_refusal(&s, friend), Some(NOT_ALLOWED));
-    assert!(!s.clients[child].events.contains(&RoomEvent::RecentreAsked));
+    assert!(!s.clients[child].events.contains(&RoomEvent::Server(ServerEvent::Recentre)));
     s.send_event(staff, ClientEvent::Staff(StaffAction::AskRecentre(id(&s, child))));
     s.run(2, TICK);
-    assert!(s.clients[child].events.contains(&RoomEvent::RecentreAsked), "the child's client was not asked");
-    assert!(!s.clients[friend].events.contains(&RoomEvent::RecentreAsked), "someone else was asked too");
+    assert!(s.clients[child].events.contains(&RoomEvent::Server(ServerEvent::Recentre)), "the child's client was not asked");
+    assert!(!s.clients[friend].events.contains(&RoomEvent::Server(ServerEvent::Recentre)), "someone else was asked too");
 }

@@ -14,6 +14,7 @@ use tsunagu_room::limits::MAX_DATAGRAMS_PER_SECOND;
 use tsunagu_sim::pose::{from_wire, to_wire};
 
 use super::*;
+use tsunagu_protocol::ServerEvent;
 
 fn pose_at(pos: Vec3) -> AvatarPose {
     AvatarPose { body: to_wire(pos, Quat::IDENTITY), head: to_wire(pos + Vec3::Y, Quat::IDENTITY), hands: None }
@@ -34,7 +35,7 @@ fn two_people_join_see_each_other_and_one_leaves() {
     s.leave(b);
     s.run(2, TICK);
     assert!(s.clients[a].peers().is_empty() && s.clients[a].seen(id_b).is_none());
-    assert!(s.clients[a].events.contains(&RoomEvent::PeerLeft(id_b)));
+    assert!(s.clients[a].events.contains(&RoomEvent::Server(ServerEvent::PeerLeft(id_b))));
     assert_eq!(s.clients[b].ended(), Some(ClientEnd::Left));
     assert_eq!(s.server.room().len(), 1);
 }
@@ -190,8 +191,16 @@ fn a_dropped_client_that_comes_back_stands_where_it_was() {
     assert_eq!(back, Some((id, stood, true)), "not put back as itself where it was");
     assert_eq!(s.clients[walker].connections_opened(), 2);
     // The watcher saw a leave and the same person come back.
-    let seen: Vec<_> = s.clients[watcher].events.iter().filter(|e| matches!(e, RoomEvent::PeerLeft(_) | RoomEvent::PeerJoined(_))).cloned().collect();
-    assert!(matches!(&seen[..], [RoomEvent::PeerJoined(_), RoomEvent::PeerLeft(a), RoomEvent::PeerJoined(b)] if *a == id && b.id == id), "{seen:?}");
+    let seen: Vec<_> = s.clients[watcher]
+        .events
+        .iter()
+        .filter(|e| matches!(e, RoomEvent::Server(ServerEvent::PeerLeft(_)) | RoomEvent::Server(ServerEvent::PeerJoined(_))))
+        .cloned()
+        .collect();
+    assert!(
+        matches!(&seen[..], [RoomEvent::Server(ServerEvent::PeerJoined(_)), RoomEvent::Server(ServerEvent::PeerLeft(a)), RoomEvent::Server(ServerEvent::PeerJoined(b))] if *a == id && b.id == id),
+        "{seen:?}"
+    );
 }
 
 /// A connection broken one way that the server has not noticed: the client
@@ -230,7 +239,7 @@ fn one_way_cut(blocked: Blocked, capacity: usize) {
     assert_eq!(s.server.room().member(id).unwrap().pose.body, stood, "not in its place");
     assert!(s.clients[victim].events.iter().any(|e| matches!(e, RoomEvent::Rejoined { resumed: true, me, .. } if me.id == id)));
     for &w in &watchers {
-        assert!(!s.clients[w].events.iter().any(|e| matches!(e, RoomEvent::PeerLeft(x) if *x == id)), "a watcher saw it leave");
+        assert!(!s.clients[w].events.iter().any(|e| matches!(e, RoomEvent::Server(ServerEvent::PeerLeft(x)) if *x == id)), "a watcher saw it leave");
     }
     // And it moves again for everyone.
     let later = spot + Vec3::new(0.0, 0.0, -0.05);
@@ -294,7 +303,7 @@ fn changing_colour_in_the_room_reaches_everyone_and_spam_is_refused_with_a_reaso
     s.send_event(a, ClientEvent::SetLook(blue));
     s.run(2, TICK);
     assert_eq!(s.clients[b].peers()[&id].look, blue);
-    assert!(s.clients[b].events.iter().any(|e| matches!(e, RoomEvent::PeerChanged(p) if p.id == id && p.look == blue)));
+    assert!(s.clients[b].events.iter().any(|e| matches!(e, RoomEvent::Server(ServerEvent::PeerChanged(p)) if p.id == id && p.look == blue)));
     assert_eq!(s.clients[a].core.room().me().map(|m| m.look), Some(blue), "the sender's own view follows the server");
     assert_eq!(s.server.room().member(id).unwrap().info.look, blue);
     for _ in 0..10 {
@@ -304,7 +313,7 @@ fn changing_colour_in_the_room_reaches_everyone_and_spam_is_refused_with_a_reaso
     let refused = s.clients[a]
         .events
         .iter()
-        .filter(|e| **e == RoomEvent::Refused(Refusal { kind: EventKind::SetLook, reason: RefusalReason::TooFast }))
+        .filter(|e| **e == RoomEvent::Server(ServerEvent::Refused(Refusal { kind: EventKind::SetLook, reason: RefusalReason::TooFast })))
         .count();
     assert!(refused >= 7, "only {refused} of 10 refused");
     assert!(s.clients[a].ended().is_none(), "a refusal is not a disconnection");
@@ -428,7 +437,8 @@ fn a_body_put_elsewhere_is_told_where_it_stands() {
         s.step(TICK);
     }
     let stands = s.server.room().member(id).unwrap().pose.body;
-    let told: Vec<QuantPose> = s.clients[a].events.iter().filter_map(|e| if let RoomEvent::MovedTo(p) = e { Some(*p) } else { None }).collect();
+    let told: Vec<QuantPose> =
+        s.clients[a].events.iter().filter_map(|e| if let RoomEvent::Server(ServerEvent::MovedTo(p)) = e { Some(*p) } else { None }).collect();
     assert!(!told.is_empty(), "never told");
     assert!(told.len() <= 5, "told {} times in 2 s", told.len());
     assert_eq!(told.last(), Some(&stands));
@@ -561,8 +571,11 @@ fn a_voice_flood_is_dropped_at_the_server_and_the_sender_told_once() {
     let heard = heard_from(&mut s, b, a);
     assert!((110..=130).contains(&heard), "{heard} of 200 frames passed in 2 s");
     assert_eq!(s.server.voice_dropped(), 200 - heard as u64);
-    let told =
-        s.clients[a].events.iter().filter(|e| **e == RoomEvent::Refused(Refusal { kind: EventKind::Voice, reason: RefusalReason::TooFast })).count();
+    let told = s.clients[a]
+        .events
+        .iter()
+        .filter(|e| **e == RoomEvent::Server(ServerEvent::Refused(Refusal { kind: EventKind::Voice, reason: RefusalReason::TooFast })))
+        .count();
     assert_eq!(told, 1);
     assert!(s.clients[a].core.in_room(), "a voice flood is dropped, not closed");
 }

@@ -15,15 +15,15 @@ use std::collections::HashMap;
 
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
-use tsunagu_client_core::RoomEvent;
-use tsunagu_protocol::{Accessories, AvatarLook, Headwear, PeerInfo, QuantPose, Role};
+use tsunagu_protocol::{Accessories, AvatarLook, Headwear, PeerId, PeerInfo, QuantPose, Role};
 use tsunagu_sim::animate::{ARM_LENGTH, LEFT, RIGHT, SHOULDER_HEIGHT, shoulder};
 use tsunagu_sim::motion::AVATAR_HEIGHT;
 use tsunagu_sim::pose::from_wire;
 
 use crate::AppState;
+use crate::kit::heard::{EnteredRoom, MovedMe, PersonArrived, PersonChanged, PersonLeft};
 use crate::kit::me::{Heading, LocalPlayer};
-use crate::kit::net::{Connection, NetSet, RoomMessage};
+use crate::kit::net::{Connection, NetSet};
 use crate::kit::room::{
     Avatar, AvatarHead, AvatarInfo, Eye, Foot, HeadLook, NameTag, OwnAvatar, RemoteAvatar, Shoulder, Torso, TrackedHands, UNDER_THE_HUD, UpperBody,
     above_head_on_screen, hang_over,
@@ -46,7 +46,7 @@ pub struct AvatarPlugin;
 impl Plugin for AvatarPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<AvatarMaterials>()
-            .add_systems(Update, (apply_room_events, move_remote_avatars).chain().in_set(NetSet::Apply))
+            .add_systems(Update, (place_me, people_come_and_go, move_remote_avatars).chain().in_set(NetSet::Apply))
             .add_systems(PostUpdate, place_name_tags.after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
     }
 }
@@ -359,68 +359,79 @@ fn place_local_player(transform: &mut Transform, spawn: QuantPose) {
     transform.translation = feet + Vec3::Y * (AVATAR_HEIGHT / 2.0);
 }
 
-fn apply_room_events(
-    mut messages: MessageReader<RoomMessage>,
+/// Me in the room: my body and avatar when I first come in, my avatar as
+/// I am now when I come back, and where the server puts me.
+fn place_me(
+    mut entered: MessageReader<EnteredRoom>,
+    mut moved: MessageReader<MovedMe>,
+    mut kit: AvatarKit,
+    mut wardrobe: Wardrobe,
+    (mut player, own, mut heading): LocalParts,
+) {
+    for EnteredRoom { me, spawn, rejoined, resumed } in entered.read() {
+        if !rejoined {
+            let (feet, rotation) = from_wire(*spawn);
+            let body = kit
+                .commands
+                .spawn((
+                    LocalPlayer,
+                    Transform::from_translation(feet + Vec3::Y * (AVATAR_HEIGHT / 2.0)),
+                    Visibility::default(),
+                    DespawnOnExit(AppState::InRoom),
+                ))
+                .id();
+            let avatar = kit.spawn(me, Transform::default());
+            kit.commands.entity(avatar).insert(OwnAvatar);
+            kit.commands.entity(body).add_child(avatar);
+            *heading = Heading { yaw: rotation.to_euler(EulerRot::YXZ).0, ..default() };
+            continue;
+        }
+        // Back as myself, perhaps with a new id: my avatar says who I am now.
+        if let Some(avatar) = own.iter().next() {
+            wardrobe.change(&mut kit, avatar, me);
+        }
+        // Our place was not kept: stand where the server says.
+        if !resumed {
+            for mut transform in &mut player {
+                place_local_player(&mut transform, *spawn);
+            }
+        }
+    }
+    for MovedMe { body } in moved.read() {
+        for mut transform in &mut player {
+            place_local_player(&mut transform, *body);
+        }
+    }
+}
+
+/// Others arriving, changing and leaving. Arrivals first, so a change
+/// heard in the same frame finds the avatar just made.
+fn people_come_and_go(
+    mut arrived: MessageReader<PersonArrived>,
+    mut changed: MessageReader<PersonChanged>,
+    mut left: MessageReader<PersonLeft>,
     mut kit: AvatarKit,
     mut wardrobe: Wardrobe,
     remotes: Query<(Entity, &RemoteAvatar)>,
-    (mut player, own, mut heading): LocalParts,
+    own: Query<Entity, With<OwnAvatar>>,
 ) {
-    for RoomMessage(event) in messages.read() {
-        match event {
-            RoomEvent::Joined { me, spawn } => {
-                let (feet, rotation) = from_wire(*spawn);
-                let body = kit
-                    .commands
-                    .spawn((
-                        LocalPlayer,
-                        Transform::from_translation(feet + Vec3::Y * (AVATAR_HEIGHT / 2.0)),
-                        Visibility::default(),
-                        DespawnOnExit(AppState::InRoom),
-                    ))
-                    .id();
-                let avatar = kit.spawn(me, Transform::default());
-                kit.commands.entity(avatar).insert(OwnAvatar);
-                kit.commands.entity(body).add_child(avatar);
-                *heading = Heading { yaw: rotation.to_euler(EulerRot::YXZ).0, ..default() };
-            }
-            // Our place was not kept, or the server moved us: stand where it says.
-            RoomEvent::Rejoined { me, spawn, resumed } => {
-                // Back as myself, perhaps with a new id: my avatar says who I am now.
-                if let Some(avatar) = own.iter().next() {
-                    wardrobe.change(&mut kit, avatar, me);
-                }
-                if !resumed {
-                    for mut transform in &mut player {
-                        place_local_player(&mut transform, *spawn);
-                    }
-                }
-            }
-            RoomEvent::MovedTo(spawn) => {
-                for mut transform in &mut player {
-                    place_local_player(&mut transform, *spawn);
-                }
-            }
-            RoomEvent::PeerJoined(info) => {
-                let avatar = kit.spawn(info, Transform::default());
-                kit.commands.entity(avatar).insert((RemoteAvatar(info.id), DespawnOnExit(AppState::InRoom)));
-            }
-            RoomEvent::PeerChanged(info) => {
-                let remote = remotes.iter().find(|(_, r)| r.0 == info.id).map(|(entity, _)| entity);
-                // Not a remote avatar: it is me.
-                if let Some(avatar) = remote.or_else(|| own.iter().next()) {
-                    wardrobe.change(&mut kit, avatar, info);
-                }
-            }
-            RoomEvent::PeerLeft(id) => {
-                for (entity, remote) in &remotes {
-                    if remote.0 == *id {
-                        kit.commands.entity(entity).despawn();
-                    }
-                }
-            }
-            // Other features (the HUD, voice, expression, safety) read the rest.
-            _ => {}
+    let mut new: Vec<(PeerId, Entity)> = Vec::new();
+    for PersonArrived { info } in arrived.read() {
+        let avatar = kit.spawn(info, Transform::default());
+        kit.commands.entity(avatar).insert((RemoteAvatar(info.id), DespawnOnExit(AppState::InRoom)));
+        new.push((info.id, avatar));
+    }
+    let avatar_of =
+        |id: PeerId| new.iter().find(|(n, _)| *n == id).map(|(_, e)| *e).or_else(|| remotes.iter().find(|(_, r)| r.0 == id).map(|(e, _)| e));
+    for PersonChanged { info } in changed.read() {
+        // Not a remote avatar: it is me.
+        if let Some(avatar) = avatar_of(info.id).or_else(|| own.iter().next()) {
+            wardrobe.change(&mut kit, avatar, info);
+        }
+    }
+    for PersonLeft { id } in left.read() {
+        if let Some(avatar) = avatar_of(*id) {
+            kit.commands.entity(avatar).despawn();
         }
     }
 }

@@ -10,14 +10,14 @@ use bevy::ecs::system::SystemParam;
 use bevy::input_focus::{FocusCause, InputFocus};
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
-use tsunagu_client_core::RoomEvent;
 use tsunagu_protocol::limits::MAX_CHAT_CHARS;
 use tsunagu_protocol::{ClientEvent, EventKind, NicknameProblem, PeerId, Refusal, chat_problem, normalize_chat};
 
 use crate::AppState;
 use crate::Settings;
+use crate::kit::heard::{ChatHeard, RefusedMine};
 use crate::kit::hud::{CardsOnScreen, keep_clear};
-use crate::kit::net::{NetSet, RoomMessage, SendRoomEvent};
+use crate::kit::net::{NetSet, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::room::{Avatar, AvatarInfo, above_head_on_screen, avatar_of, hang_over};
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
@@ -86,7 +86,7 @@ impl Plugin for ChatPlugin {
             .init_resource::<ChatLog>()
             .add_systems(OnEnter(AppState::InRoom), build_panel)
             .add_systems(OnExit(AppState::InRoom), forget_everything)
-            .add_systems(Update, hear_lines.in_set(NetSet::Apply))
+            .add_systems(Update, (hear_lines, hear_refusals).in_set(NetSet::Apply))
             .add_systems(
                 Update,
                 (write_on_paper, type_line, focus_by_click, add_words, show_panel, follow_ime_focus).chain().run_if(in_state(AppState::InRoom)),
@@ -326,20 +326,26 @@ fn follow_ime_focus(focus: FieldFocus, mut windows: Query<&mut Window, With<Prim
     }
 }
 
+/// The bubbles over people, and what is in them.
+#[derive(SystemParam)]
+struct Bubbles<'w, 's> {
+    bubbles: Query<'w, 's, (&'static mut ChatBubble, &'static Children)>,
+    texts: Query<'w, 's, &'static mut Text>,
+}
+
 fn hear_lines(
     mut commands: Commands,
-    mut messages: MessageReader<RoomMessage>,
+    mut heard: MessageReader<ChatHeard>,
     mut log: ResMut<ChatLog>,
-    mut input: ResMut<ChatInput>,
     time: Res<Time<Real>>,
     avatars: Query<(Entity, &AvatarInfo), With<Avatar>>,
-    mut bubbles: Query<(&mut ChatBubble, &Children)>,
-    mut bubble_texts: Query<&mut Text>,
+    bubbles: Bubbles,
     font: Res<UiFont>,
 ) {
-    for RoomMessage(event) in messages.read() {
-        match event {
-            RoomEvent::Chat(from, line) => {
+    let Bubbles { mut bubbles, texts: mut bubble_texts } = bubbles;
+    for ChatHeard { from, line } in heard.read() {
+        {
+            {
                 let Some((avatar, info)) = avatar_of(avatars.iter(), *from) else { continue };
                 log.0.push_back((*from, info.nickname.clone(), line.clone()));
                 while log.0.len() > LINES_KEPT {
@@ -375,10 +381,15 @@ fn hear_lines(
                     children![ui_text(&font, shown, 17.0, palette::INK)],
                 ));
             }
-            RoomEvent::Refused(Refusal { kind: EventKind::Chat | EventKind::HangWish, reason }) => {
-                input.problem = Some(crate::kit::net::refusal_message(*reason));
-            }
-            _ => {}
+        }
+    }
+}
+
+/// The server would not take my line or wish: the field says why.
+fn hear_refusals(mut refused: MessageReader<RefusedMine>, mut input: ResMut<ChatInput>) {
+    for RefusedMine { refusal: Refusal { kind, reason } } in refused.read() {
+        if matches!(kind, EventKind::Chat | EventKind::HangWish) {
+            input.problem = Some(crate::kit::net::refusal_message(*reason));
         }
     }
 }

@@ -7,13 +7,13 @@
 use std::collections::HashMap;
 
 use bevy::prelude::*;
-use tsunagu_client_core::RoomEvent;
 use tsunagu_protocol::{ClientEvent, Gesture, Stamp};
 
 use crate::AppState;
 use crate::Settings;
+use crate::kit::heard::{GestureSeen, StampSeen};
 use crate::kit::hud::{FillSlot, Slot, wrist_button};
-use crate::kit::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
+use crate::kit::net::{Connection, NetSet, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::room::PlayingGesture;
 use crate::kit::room::{Avatar, AvatarInfo, OwnAvatar, above_head_on_screen, avatar_of, hang_over};
@@ -55,7 +55,7 @@ impl Plugin for ExpressionPlugin {
                 ));
             })
             .add_systems(OnEnter(AppState::InRoom), build_bar)
-            .add_systems(Update, show_expression.in_set(NetSet::Apply))
+            .add_systems(Update, (show_gestures, show_stamps).in_set(NetSet::Apply))
             .add_systems(
                 Update,
                 (expression_keys.run_if(not_typing), press_buttons, label_hand_button, list_raised_hands).run_if(in_state(AppState::InRoom)),
@@ -295,13 +295,13 @@ fn list_raised_hands(
     *shown_for = Some(names);
 }
 
-/// Gestures and stamps from the room, on the avatars they came from.
-fn show_expression(
+/// Gestures from the room, on the avatars they came from (and named on
+/// screen when mine is not seen, in first person).
+fn show_gestures(
     mut commands: Commands,
-    mut messages: MessageReader<RoomMessage>,
+    mut seen: MessageReader<GestureSeen>,
     time: Res<Time<Real>>,
     avatars: Query<(Entity, &AvatarInfo), With<Avatar>>,
-    images: Res<StampImages>,
     connection: Option<Res<Connection>>,
     font: Res<UiFont>,
     view: Option<Res<crate::kit::me::ViewMode>>,
@@ -309,9 +309,9 @@ fn show_expression(
     let me = connection.and_then(|c| c.read(|core| core.my_id()));
     let first_person = view.is_some_and(|v| *v == crate::kit::me::ViewMode::FirstPerson);
     let now = time.elapsed_secs();
-    for RoomMessage(event) in messages.read() {
-        match event {
-            RoomEvent::Gesture(from, gesture) => {
+    for GestureSeen { from, gesture } in seen.read() {
+        {
+            {
                 if let Some((avatar, _)) = avatar_of(avatars.iter(), *from) {
                     commands.entity(avatar).insert(PlayingGesture { gesture: *gesture, started: now });
                 }
@@ -334,7 +334,23 @@ fn show_expression(
                     ));
                 }
             }
-            RoomEvent::Stamp(from, stamp) => {
+        }
+    }
+}
+
+/// Stamps from the room, popping over the avatars they came from.
+fn show_stamps(
+    mut commands: Commands,
+    mut seen: MessageReader<StampSeen>,
+    time: Res<Time<Real>>,
+    avatars: Query<(Entity, &AvatarInfo), With<Avatar>>,
+    images: Res<StampImages>,
+    font: Res<UiFont>,
+) {
+    let now = time.elapsed_secs();
+    for StampSeen { from, stamp } in seen.read() {
+        {
+            {
                 let Some((avatar, _)) = avatar_of(avatars.iter(), *from) else { continue };
                 let image = images.0.get(stamp).cloned().unwrap_or_default();
                 commands
@@ -359,7 +375,6 @@ fn show_expression(
                         }
                     });
             }
-            _ => {}
         }
     }
 }

@@ -24,17 +24,17 @@ use bevy_mod_xr::camera::XrCamera;
 use bevy_mod_xr::hands::{HandBone, LeftHand, RightHand};
 use bevy_mod_xr::session::{XrSessionCreated, XrState, XrTracker, XrTrackingRoot};
 use bevy_mod_xr::spaces::XrSpaceLocationFlags;
-use tsunagu_client_core::RoomEvent;
 use tsunagu_client_core::settings::HeadsetChoices;
 use tsunagu_sim::motion::AVATAR_HEIGHT;
 use tsunagu_sim::pose::{from_wire, to_wire};
 use tsunagu_sim::rig::{Pose, Rig};
 
 use crate::AppState;
+use crate::kit::heard::{EnteredRoom, MovedMe, RecentreAsked};
 use crate::kit::hud::{FillSlot, Slot, StandingNotices, say_standing};
 use crate::kit::me::headset_running;
 use crate::kit::me::{Heading, LocalPlayer};
-use crate::kit::net::{LocalPose, NetSet, PoseSend, RoomMessage};
+use crate::kit::net::{LocalPose, NetSet, PoseSend};
 
 /// What the client runs on.
 #[derive(Resource, Clone, Copy, Debug, PartialEq, Eq)]
@@ -604,18 +604,24 @@ fn time_the_send(mut headset: ResMut<HeadsetRig>) {
 /// The server moved me (a facilitator brought me over, or I walked where
 /// nobody may stand): the rig follows, so the head stands there. A
 /// facilitator asking for a recentre is done at the next frame.
-fn follow_room_events(mut messages: MessageReader<RoomMessage>, mut headset: ResMut<HeadsetRig>, state: Option<Res<XrState>>) {
-    for RoomMessage(event) in messages.read() {
-        match event {
-            RoomEvent::MovedTo(body) if matches!(state.as_deref(), Some(XrState::Running)) => {
-                let (at, _) = from_wire(*body);
-                if let Some((_, head)) = headset.head_path {
-                    headset.rig.origin += (at - head).with_y(0.0);
-                }
+fn follow_room_events(
+    mut moved: MessageReader<MovedMe>,
+    mut entered: MessageReader<EnteredRoom>,
+    mut asked: MessageReader<RecentreAsked>,
+    mut headset: ResMut<HeadsetRig>,
+    state: Option<Res<XrState>>,
+) {
+    for MovedMe { body } in moved.read() {
+        if matches!(state.as_deref(), Some(XrState::Running)) {
+            let (at, _) = from_wire(*body);
+            if let Some((_, head)) = headset.head_path {
+                headset.rig.origin += (at - head).with_y(0.0);
             }
-            RoomEvent::Joined { .. } | RoomEvent::RecentreAsked => headset.recentre = true,
-            _ => {}
         }
+    }
+    let first_entry = entered.read().any(|e| !e.rejoined);
+    if first_entry | (asked.read().count() > 0) {
+        headset.recentre = true;
     }
 }
 

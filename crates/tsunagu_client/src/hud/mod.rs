@@ -5,12 +5,12 @@
 
 use bevy::clipboard::Clipboard;
 use bevy::prelude::*;
-use tsunagu_client_core::RoomEvent;
 use tsunagu_i18n::Arg;
 
+use crate::kit::heard::RefusedMine;
 use crate::kit::hud::{ShortNotice, Slot, StandingNotices, panel};
 use crate::kit::me::ViewMode;
-use crate::kit::net::{Connection, HostedRoom, JoinPlan, NetSet, RoomMessage};
+use crate::kit::net::{Connection, HostedRoom, JoinPlan, NetSet};
 use crate::kit::palette;
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
 use crate::{AppState, Settings};
@@ -285,10 +285,8 @@ fn copy_invite(
     }
 }
 
-fn note_refusals(mut messages: MessageReader<RoomMessage>, mut last: ResMut<ShortNotice>, time: Res<Time<Real>>) {
-    for message in messages.read() {
-        if let RoomEvent::Refused(refusal) = &message.0 {
-            last.0 = Some((time.elapsed_secs_f64(), crate::kit::net::refusal_message(refusal.reason)));
-        }
+fn note_refusals(mut refused: MessageReader<RefusedMine>, mut last: ResMut<ShortNotice>, time: Res<Time<Real>>) {
+    for RefusedMine { refusal } in refused.read() {
+        last.0 = Some((time.elapsed_secs_f64(), crate::kit::net::refusal_message(refusal.reason)));
     }
 }

@@ -5,6 +5,7 @@
 //! `client_features_depend_only_on_the_kit` holds it to that).
 
 pub mod assets;
+pub mod heard;
 pub mod hud;
 pub mod me;
 pub mod net;

@@ -4,7 +4,8 @@
 //! remote client would; joining uses an invite.
 //!
 //! Each frame runs in ordered sets: [`NetSet::Receive`] polls the core and
-//! hands its [`RoomEvent`]s to every plugin as [`RoomMessage`]s;
+//! hands what the room said to every plugin as typed messages
+//! ([`crate::kit::heard`]);
 //! [`NetSet::Apply`] is where plugins act on them (avatars, HUD, and later
 //! voice, gestures, safety); [`NetSet::LocalInput`] is where controls (or the
 //! headset) write the [`LocalPose`]; [`NetSet::Send`] sends it. Nothing but this
@@ -15,6 +16,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use bevy::prelude::*;
+
 use tsunagu_client_core::{ClientCore, ClientEnd, RoomEvent};
 use tsunagu_net::LinkEnd;
 use tsunagu_net::invite::Invite;
@@ -22,6 +24,7 @@ use tsunagu_net::quic::QuicConnector;
 use tsunagu_protocol::{AvatarPose, ClientEvent, CloseReason, Hello, RefusalReason, RejectReason};
 use tsunagu_server::embedded::EmbeddedRoom;
 
+use crate::kit::heard::EnteredRoom;
 use crate::{AppState, Settings};
 
 /// Most people the hosted room admits.
@@ -62,7 +65,7 @@ pub enum RoomState {
 /// The order of each frame's room work.
 #[derive(SystemSet, Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum NetSet {
-    /// Poll the core; write [`RoomMessage`]s.
+    /// Poll the core; write the room's typed messages.
     Receive,
     /// Plugins act on the room's events.
     Apply,
@@ -77,10 +80,6 @@ pub enum NetSet {
 /// it, so a pose leaves in the frame it was sampled.
 #[derive(SystemSet, Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct PoseSend;
-
-/// One [`RoomEvent`] from the core, for any plugin to read.
-#[derive(Message, Clone, Debug, PartialEq)]
-pub struct RoomMessage(pub RoomEvent);
 
 /// A room event this client wants to send (a colour change, later gestures
 /// and stamps). Any plugin writes it; the net adapter sends it.
@@ -202,9 +201,10 @@ pub struct NetPlugin;
 
 impl Plugin for NetPlugin {
     fn build(&self, app: &mut App) {
+        crate::kit::heard::add_heard_messages(app);
         app.init_resource::<JoinPlan>()
             .add_sub_state::<RoomState>()
-            .add_message::<RoomMessage>()
+            .add_message::<EnteredRoom>()
             .add_message::<SendRoomEvent>()
             .configure_sets(Update, (NetSet::Receive, NetSet::Apply, NetSet::LocalInput, NetSet::Send).chain())
             .add_systems(OnEnter(AppState::InRoom), connect)
@@ -287,36 +287,40 @@ fn close_hosted_room_in_the_background(world: &mut World) {
     }
 }
 
-fn receive(
-    mut commands: Commands,
-    mut connection: ResMut<Connection>,
-    time: Res<Time<Real>>,
-    mut next_app: ResMut<NextState<AppState>>,
-    mut next_room: ResMut<NextState<RoomState>>,
-    mut messages: MessageWriter<RoomMessage>,
-) {
-    for event in connection.core().poll(time.elapsed()) {
-        match &event {
-            RoomEvent::Joined { me, .. } => {
+/// The core's events: the connection's states here, the rest as typed
+/// messages ([`crate::kit::heard`]) for the features.
+fn receive(world: &mut World) {
+    let now = world.resource::<Time<Real>>().elapsed();
+    let events = world.resource_mut::<Connection>().core().poll(now);
+    for event in events {
+        match event {
+            RoomEvent::Joined { me, spawn } => {
                 info!("tsunagu: joined the room as {:?}", me.role);
-                next_room.set(RoomState::Present);
+                world.resource_mut::<NextState<RoomState>>().set(RoomState::Present);
+                world.write_message(EnteredRoom { me, spawn, rejoined: false, resumed: false });
             }
-            RoomEvent::Rejoined { resumed, .. } => {
+            RoomEvent::Rejoined { me, spawn, resumed } => {
                 info!("tsunagu: back in the room (place kept: {resumed})");
-                next_room.set(RoomState::Present);
+                world.resource_mut::<NextState<RoomState>>().set(RoomState::Present);
+                world.write_message(EnteredRoom { me, spawn, rejoined: true, resumed });
             }
+            // The HUD reads these from the core's state (waiting, busy, reconnecting).
             RoomEvent::ServerBusy => warn!("tsunagu: the server is busy; trying again"),
+            RoomEvent::Waiting => info!("tsunagu: in the waiting room"),
             RoomEvent::Reconnecting => {
                 warn!("tsunagu: the connection dropped; reconnecting");
-                next_room.set(RoomState::Reconnecting);
+                world.resource_mut::<NextState<RoomState>>().set(RoomState::Reconnecting);
             }
             RoomEvent::Ended(end) => {
-                fail(&mut commands, &mut next_app, ending_message(*end), String::new());
-                commands.remove_resource::<Connection>();
+                let key = ending_message(end);
+                warn!("tsunagu: could not join: {key}");
+                world.insert_resource(JoinFailure { key, reason: String::new() });
+                world.resource_mut::<NextState<AppState>>().set(AppState::Start);
+                world.remove_resource::<Connection>();
+                return;
             }
-            _ => {}
+            RoomEvent::Server(event) => crate::kit::heard::write_heard(world, event),
         }
-        messages.write(RoomMessage(event));
     }
 }
 

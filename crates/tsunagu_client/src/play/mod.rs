@@ -13,17 +13,17 @@ use bevy::prelude::*;
 use bevy::render::render_resource::TextureFormat;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::window::PrimaryWindow;
-use tsunagu_client_core::RoomEvent;
 use tsunagu_i18n::Arg;
 use tsunagu_protocol::{ClientEvent, DartScore, Paper, PeerId, QuantVec, Role, Wish};
 use tsunagu_sim::objects::{
     BALL_RADIUS, BLOCK_HALF, DART_RADIUS, GRAB_REACH, OBJECTS, ObjectKind, hold_point, kind_of, pointed_thing, throw_velocity,
 };
 
+use crate::kit::heard::{DartLanded, EnteredRoom, ThingHeld, ThingReleased};
 use crate::kit::hud::{FillSlot, Slot};
 use crate::kit::me::Hands;
 use crate::kit::me::{Heading, LocalPlayer, MainCamera, local_pose};
-use crate::kit::net::{Connection, LocalPose, NetSet, RoomMessage, SendRoomEvent};
+use crate::kit::net::{Connection, LocalPose, NetSet, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::room::{Thing, shown_things};
 use crate::kit::room::{hang_over, on_screen};
@@ -43,7 +43,7 @@ impl Plugin for PlayPlugin {
             .init_resource::<WishesShown>()
             .add_systems(OnEnter(AppState::InRoom), (spawn_things, spawn_board_labels))
             .add_systems(OnExit(AppState::InRoom), |mut hands: ResMut<Hands>| *hands = Hands::default())
-            .add_systems(Update, hear_play.in_set(NetSet::Apply))
+            .add_systems(Update, (hear_hands, hear_darts).in_set(NetSet::Apply))
             .add_systems(Update, pick_and_throw.run_if(crate::kit::typing::not_typing).in_set(NetSet::LocalInput))
             .add_systems(
                 Update,
@@ -251,10 +251,35 @@ fn place_things(
 }
 
 /// Keep track of what I hold; wishes and darts as they come.
-fn hear_play(
-    mut commands: Commands,
-    mut messages: MessageReader<RoomMessage>,
+fn hear_hands(
+    mut entered: MessageReader<EnteredRoom>,
+    mut held: MessageReader<ThingHeld>,
+    mut released: MessageReader<ThingReleased>,
     mut hands: ResMut<Hands>,
+    connection: Option<Res<Connection>>,
+) {
+    if entered.read().count() > 0 {
+        *hands = Hands::default();
+    }
+    let me = connection.and_then(|c| c.read(|core| core.my_id()));
+    for ThingHeld { by, thing } in held.read() {
+        if Some(*by) == me {
+            hands.holding = Some(*thing);
+            hands.reaching_for = None;
+        }
+    }
+    for ThingReleased { thing } in released.read() {
+        if hands.holding == Some(*thing) {
+            hands.holding = None;
+            hands.drag_from = None;
+        }
+    }
+}
+
+/// A dart's score, said over the board for a moment.
+fn hear_darts(
+    mut commands: Commands,
+    mut landed: MessageReader<DartLanded>,
     connection: Option<Res<Connection>>,
     settings: Res<Settings>,
     texts: Res<Texts>,
@@ -263,19 +288,9 @@ fn hear_play(
     pops: Query<Entity, With<ScorePop>>,
 ) {
     let Some(connection) = connection else { return };
-    let me = connection.read(|core| core.my_id());
-    for RoomMessage(event) in messages.read() {
-        match event {
-            RoomEvent::Joined { .. } | RoomEvent::Rejoined { .. } => *hands = Hands::default(),
-            RoomEvent::Held(by, id) if Some(*by) == me => {
-                hands.holding = Some(*id);
-                hands.reaching_for = None;
-            }
-            RoomEvent::Released(id) if hands.holding == Some(*id) => {
-                hands.holding = None;
-                hands.drag_from = None;
-            }
-            RoomEvent::DartScored(by, score) => {
+    for DartLanded { by, score } in landed.read() {
+        {
+            {
                 let name = connection.read(|core| nickname(core, *by));
                 let ring = texts.get(settings.language, ring_key(*score));
                 let args = [("name", Arg::Str(&name)), ("ring", Arg::Str(&ring)), ("points", Arg::Num(f64::from(score.points())))];
@@ -298,7 +313,6 @@ fn hear_play(
                     children![ui_text(&font, line, 24.0, Color::WHITE)],
                 ));
             }
-            _ => {}
         }
     }
 }

@@ -15,15 +15,16 @@ pub mod tell;
 use std::collections::HashMap;
 
 use bevy::prelude::*;
-use tsunagu_client_core::{ClientCore, RoomEvent};
+use tsunagu_client_core::ClientCore;
 use tsunagu_i18n::Arg;
 use tsunagu_protocol::StaffAction;
 use tsunagu_protocol::{
     ClientEvent, Concern, ConcernKind, KeptPlace, PeerId, PeerInfo, RemovedPerson, Role, StaffNotice, WaitingHint, WaitingPerson,
 };
 
+use crate::kit::heard::{ConcernTold, KeptPlacesNow, PersonArrived, PersonLeft, StaffNoticeTold};
 use crate::kit::hud::{FillSlot, Slot};
-use crate::kit::net::{Connection, NetSet, RoomMessage, SendRoomEvent};
+use crate::kit::net::{Connection, NetSet, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::room::{RemoteAvatar, Speaking};
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
@@ -42,7 +43,7 @@ impl Plugin for StaffPanelPlugin {
                 arrivals.0.clear();
                 *news = StaffNews::default();
             })
-            .add_systems(Update, note_arrivals.in_set(NetSet::Apply))
+            .add_systems(Update, (note_arrivals, note_staff_news).in_set(NetSet::Apply))
             .add_systems(Update, (show_for_staff, list_people, press_buttons, clear_concerns).chain().run_if(in_state(AppState::InRoom)));
     }
 }
@@ -84,24 +85,38 @@ pub struct StaffNews {
 /// Concerns the panel keeps.
 const CONCERNS_SHOWN: usize = 8;
 
-fn note_arrivals(mut messages: MessageReader<RoomMessage>, mut arrivals: ResMut<Arrivals>, mut news: ResMut<StaffNews>, time: Res<Time<Real>>) {
-    for RoomMessage(event) in messages.read() {
-        match event {
-            RoomEvent::PeerJoined(info) => {
-                arrivals.0.entry(info.id).or_insert(time.elapsed_secs());
-            }
-            RoomEvent::PeerLeft(id) => {
-                arrivals.0.remove(id);
-            }
-            RoomEvent::Concern(concern) => {
-                news.concerns.push((time.elapsed_secs(), *concern));
-                let beyond = news.concerns.len().saturating_sub(CONCERNS_SHOWN);
-                news.concerns.drain(..beyond);
-            }
-            RoomEvent::KeptPlaces(places) => news.kept = places.clone(),
-            RoomEvent::StaffNotice(notice) => news.notice = Some(*notice),
-            _ => {}
-        }
+fn note_arrivals(
+    mut arrived: MessageReader<PersonArrived>,
+    mut left: MessageReader<PersonLeft>,
+    mut arrivals: ResMut<Arrivals>,
+    time: Res<Time<Real>>,
+) {
+    for PersonArrived { info } in arrived.read() {
+        arrivals.0.entry(info.id).or_insert(time.elapsed_secs());
+    }
+    for PersonLeft { id } in left.read() {
+        arrivals.0.remove(id);
+    }
+}
+
+/// What only the staff are told: concerns, kept places, notices.
+fn note_staff_news(
+    mut concerns: MessageReader<ConcernTold>,
+    mut kept: MessageReader<KeptPlacesNow>,
+    mut notices: MessageReader<StaffNoticeTold>,
+    mut news: ResMut<StaffNews>,
+    time: Res<Time<Real>>,
+) {
+    for ConcernTold { concern } in concerns.read() {
+        news.concerns.push((time.elapsed_secs(), *concern));
+        let beyond = news.concerns.len().saturating_sub(CONCERNS_SHOWN);
+        news.concerns.drain(..beyond);
+    }
+    if let Some(KeptPlacesNow { places }) = kept.read().last() {
+        news.kept = places.clone();
+    }
+    if let Some(StaffNoticeTold { notice }) = notices.read().last() {
+        news.notice = Some(*notice);
     }
 }
 

@@ -11,15 +11,15 @@ use std::sync::{Arc, Mutex};
 
 use bevy::prelude::*;
 use bevy::transform::TransformSystems;
-use tsunagu_client_core::RoomEvent;
 use tsunagu_sim::motion::AVATAR_HEIGHT;
 use tsunagu_voice::capture::TalkMode;
 use tsunagu_voice::engine::{DeviceStatus, VoiceEngine, VoiceSettings};
 
 use crate::AppState;
+use crate::kit::heard::PersonLeft;
 use crate::kit::hud::{StandingNotices, say_standing};
 use crate::kit::me::MainCamera;
-use crate::kit::net::{Connection, NetSet, RoomMessage};
+use crate::kit::net::{Connection, NetSet};
 use crate::kit::room::LocalVolume;
 use crate::kit::room::VolumeMark;
 use crate::kit::room::{Avatar, OwnAvatar, RemoteAvatar};
@@ -209,11 +209,9 @@ fn voice_straight_to_the_mix(mut connection: ResMut<Connection>, voice: Res<Voic
     tracing::debug!(direct, "incoming voice goes straight to the mix");
 }
 
-fn forget_leavers(mut messages: MessageReader<RoomMessage>, voice: Res<Voice>) {
-    for message in messages.read() {
-        if let RoomEvent::PeerLeft(id) = message.0 {
-            voice.with(|engine| engine.remove(id));
-        }
+fn forget_leavers(mut left: MessageReader<PersonLeft>, voice: Res<Voice>) {
+    for PersonLeft { id } in left.read() {
+        voice.with(|engine| engine.remove(*id));
     }
 }
 

@@ -11,6 +11,7 @@ use tsunagu_net::ClientLink;
 use tsunagu_net::quic::QuicClient;
 
 use crate::harness::*;
+use tsunagu_protocol::ServerEvent;
 
 /// Keep opening connections from `ip` that never say Hello, holding up to
 /// `hold` at once, until `stop` (at most `attempts` connections).
@@ -199,7 +200,7 @@ fn one_member_flooding_within_the_limits_does_not_slow_the_others() {
         }
         flooder.pump();
     });
-    let refused = flooder.events.iter().filter(|e| matches!(e, tsunagu_client_core::RoomEvent::Refused(_))).count();
+    let refused = flooder.events.iter().filter(|e| matches!(e, tsunagu_client_core::RoomEvent::Server(ServerEvent::Refused(_)))).count();
     eprintln!(
         "flood within the limits: {voice} voice frames, {events} events ({refused} refused), {poses} poses in 4 s; \
          the watcher's pose age p99 {:.1} ms calm ({} samples), {:.1} ms during ({} samples); one-way delay {one_way_ms:.1} ms",

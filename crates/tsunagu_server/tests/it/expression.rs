@@ -9,6 +9,7 @@ use tsunagu_client_core::RoomEvent;
 use tsunagu_protocol::{ClientEvent, EventKind, Gesture, Refusal, RefusalReason, Stamp};
 
 use crate::harness::{CODE, Peer, TestServer, one_at_a_time, wait_until};
+use tsunagu_protocol::ServerEvent;
 
 /// What the issue asks: the press seen by the others within this, on loopback.
 const SEEN_WITHIN: Duration = Duration::from_millis(150);
@@ -38,19 +39,22 @@ fn a_wave_a_stamp_and_a_line_reach_everyone_within_150_ms() {
 
     let mut delays = Vec::new();
     for gesture in [Gesture::Wave, Gesture::Clap, Gesture::Nod, Gesture::ThumbsUp] {
-        delays.push(time_to_everyone(&mut peers, 0, ClientEvent::Gesture(gesture), |e| *e == RoomEvent::Gesture(ids[0], gesture)));
+        delays
+            .push(time_to_everyone(&mut peers, 0, ClientEvent::Gesture(gesture), |e| *e == RoomEvent::Server(ServerEvent::Gesture(ids[0], gesture))));
     }
     delays.push(time_to_everyone(
         &mut peers,
         0,
         ClientEvent::RaiseHand(true),
-        |e| matches!(e, RoomEvent::PeerChanged(info) if info.id == ids[0] && info.hand_raised),
+        |e| matches!(e, RoomEvent::Server(ServerEvent::PeerChanged(info)) if info.id == ids[0] && info.hand_raised),
     ));
     for stamp in [Stamp::Heart, Stamp::Star, Stamp::Tanabata] {
-        delays.push(time_to_everyone(&mut peers, 1, ClientEvent::Stamp(stamp), |e| *e == RoomEvent::Stamp(ids[1], stamp)));
+        delays.push(time_to_everyone(&mut peers, 1, ClientEvent::Stamp(stamp), |e| *e == RoomEvent::Server(ServerEvent::Stamp(ids[1], stamp))));
     }
     for line in ["こんにちは！", "きょうは たなばた だね 🎋", "また あした ね。"] {
-        delays.push(time_to_everyone(&mut peers, 2, ClientEvent::Chat(line.into()), |e| *e == RoomEvent::Chat(ids[2], line.into())));
+        delays.push(time_to_everyone(&mut peers, 2, ClientEvent::Chat(line.into()), |e| {
+            *e == RoomEvent::Server(ServerEvent::Chat(ids[2], line.into()))
+        }));
     }
     delays.sort();
     let (median, worst) = (delays[delays.len() / 2], delays[delays.len() - 1]);
@@ -76,7 +80,7 @@ fn the_server_refuses_chat_that_breaks_the_rules_and_floods_with_a_reason() {
     let invite = server.invite(CODE);
     let (mut writer, mut reader) = (Peer::join(&invite, "W"), Peer::join(&invite, "R"));
     assert!(wait_until(&mut [&mut writer, &mut reader], Duration::from_secs(5), |ps| ps.iter().all(|p| p.present() == 1)));
-    let refusal = |reason| RoomEvent::Refused(Refusal { kind: EventKind::Chat, reason });
+    let refusal = |reason| RoomEvent::Server(ServerEvent::Refused(Refusal { kind: EventKind::Chat, reason }));
     let too_long = "な".repeat(tsunagu_protocol::limits::MAX_CHAT_CHARS + 1);
     // A patched client can send anything; the server decides.
     writer.core.send_event(ClientEvent::Chat(too_long));
@@ -96,8 +100,13 @@ fn the_server_refuses_chat_that_breaks_the_rules_and_floods_with_a_reason() {
         >= 7));
     std::thread::sleep(Duration::from_millis(100));
     reader.pump();
-    let heard = reader.events.iter().filter(|e| matches!(e, RoomEvent::Chat(..))).count();
+    let heard = reader.events.iter().filter(|e| matches!(e, RoomEvent::Server(ServerEvent::Chat(..)))).count();
     assert!((1..=3).contains(&heard), "the reader got {heard} lines of the flood");
-    assert!(!reader.events.iter().any(|e| matches!(e, RoomEvent::Chat(_, text) if text.contains('\u{202e}') || text.chars().count() > 100)));
+    assert!(
+        !reader
+            .events
+            .iter()
+            .any(|e| matches!(e, RoomEvent::Server(ServerEvent::Chat(_, text)) if text.contains('\u{202e}') || text.chars().count() > 100))
+    );
     assert!(writer.ended().is_none() && reader.ended().is_none(), "a refusal closes nothing");
 }

@@ -23,6 +23,7 @@ use tsunagu_protocol::StaffAction;
 use tsunagu_protocol::{AvatarLook, ClientEvent, Gesture, Hello, Stamp};
 
 use crate::harness::{Peer, one_at_a_time, pose_at, wait_until};
+use tsunagu_protocol::ServerEvent;
 
 const CANARIES: [&str; 6] = ["さくら", "Hanako-Test", "CANARY-LINE", "127.0.0.2", "ないしょの はなし", "ひみつの ねがい"];
 const ALSO_ADDRESS: &str = "127.0.0.3";
@@ -126,11 +127,14 @@ fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
     hanako.core.send_event(ClientEvent::HangWish(tsunagu_protocol::Paper::Blue, "ひみつの ねがい".into()));
     sakura.core.send_event(ClientEvent::Grab(0));
     sakura.core.send_event(ClientEvent::Release(0, tsunagu_protocol::QuantVec([0, 3000, 0])));
-    assert!(wait_until(&mut [&mut sakura, &mut hanako], Duration::from_secs(2), |ps| ps[1].events.iter().any(|e| matches!(e, RoomEvent::Chat(..)))));
+    assert!(wait_until(&mut [&mut sakura, &mut hanako], Duration::from_secs(2), |ps| ps[1]
+        .events
+        .iter()
+        .any(|e| matches!(e, RoomEvent::Server(ServerEvent::Chat(..))))));
     assert!(wait_until(&mut [&mut sakura, &mut hanako], Duration::from_secs(2), |ps| ps[0]
         .events
         .iter()
-        .any(|e| matches!(e, RoomEvent::WishHung(..)))));
+        .any(|e| matches!(e, RoomEvent::Server(ServerEvent::WishHung(..))))));
     assert!(!hanako.core.take_voice().is_empty(), "the voice did not get through");
     // Crafted frames that carry text into a careless log.
     let crafted: [Vec<u8>; 3] = [

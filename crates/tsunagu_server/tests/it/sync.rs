@@ -12,6 +12,7 @@ use tsunagu_protocol::{CloseReason, RejectReason};
 
 use crate::harness::*;
 use crate::relay::LossyRelay;
+use tsunagu_protocol::ServerEvent;
 
 fn three_in_a_room(server: &TestServer) -> (Peer, Peer, Peer) {
     let mut a = Peer::join(&server.invite(CODE), "A");
@@ -192,7 +193,7 @@ fn cut_one_way_and_restore(name: &str, to_server: bool, to_client: bool, capacit
     assert_eq!(victim.id(), Some(id), "came back as someone else");
     assert!(victim.events.iter().any(|e| matches!(e, RoomEvent::Rejoined { resumed: true, .. })), "{:?}", victim.events);
     assert_eq!(most_seen, 1, "the watcher saw two of it");
-    assert!(!watcher.events.contains(&RoomEvent::PeerLeft(id)), "the watcher saw it leave");
+    assert!(!watcher.events.contains(&RoomEvent::Server(ServerEvent::PeerLeft(id))), "the watcher saw it leave");
     let drawn = watcher.rendered(id).expect("the watcher draws it");
     assert!(drawn.distance(spot) < 0.05, "drawn at {drawn}, stands at {spot}");
     assert!(watcher.ended().is_none() && victim.ended().is_none());
