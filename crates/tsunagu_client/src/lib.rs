@@ -2,15 +2,12 @@
 //! `tsunagu` binary parses the command line and runs it.
 //!
 //! Plugin order: Bevy's plugins (through bevy_mod_openxr, which falls back to
-//! the desktop renderer when no headset runtime is found), then Rapier, then
-//! ours. Within a frame, ours run in the order of [`net::NetSet`]: receive →
-//! apply (plugins read `RoomMessage`s) → local input (`LocalPose` written) → send.
-
-// Bevy queries spell their filters in their types; naming each would hide them.
-#![allow(clippy::type_complexity)]
-// A Bevy system takes what it reads and writes as arguments; bundling them
-// into a struct only to satisfy the count would hide what a system touches.
-#![allow(clippy::too_many_arguments)]
+//! the desktop renderer when no headset runtime is found), then ours. Within a frame, ours run in the order of [`kit::net::NetSet`]: receive →
+//! apply (features read the room's typed messages, [`kit::heard`]) → local
+//! input (`LocalPose` written) → send.
+//!
+//! Each feature is a folder with its plugin; features use the shared
+//! vocabulary in [`kit`] and never each other (see docs/architecture.md).
 
 pub mod avatars;
 pub mod bots;
@@ -271,7 +268,6 @@ pub fn build_app(options: ClientOptions) -> App {
     } else {
         app.add_plugins(defaults);
     }
-    app.add_plugins(bevy_rapier3d::prelude::RapierPhysicsPlugin::<bevy_rapier3d::prelude::NoUserData>::default());
     app.insert_resource(Settings { nickname: options.nickname.clone().unwrap_or_default(), look, language })
         .insert_resource(settings_file)
         .insert_resource(ClearColor(Color::srgb(0.98, 0.93, 0.85)))

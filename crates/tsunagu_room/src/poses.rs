@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bevy_math::Vec3;
 use tsunagu_protocol::{AvatarPose, AvatarState, PeerId, PeerInfo, PoseFrame, QuantPose};
-use tsunagu_sim::motion::{MAX_SPEED, MIN_BODY_GAP, bound_body_step, bound_limb, keep_apart};
+use tsunagu_sim::motion::{MAX_SPEED, MIN_BODY_GAP, bound_limb, step_body};
 use tsunagu_sim::pose::{from_wire, to_wire};
 
 use crate::{Room, limits};
@@ -66,13 +66,8 @@ impl Room {
         let body = if placed {
             prev_body
         } else {
-            keep_apart(
-                &self.layout,
-                prev_body,
-                bound_body_step(&self.layout, prev_body, reported, member.stride),
-                others.iter().copied(),
-                MIN_BODY_GAP,
-            )
+            let wanted = if reported.is_finite() { reported - prev_body } else { Vec3::ZERO };
+            step_body(&self.layout, prev_body, wanted, member.stride, others.iter().copied(), MIN_BODY_GAP)
         };
         let body_rot = if placed { placed_rot } else { body_rot };
         // What the step spends is what the wire will carry (millimetres),

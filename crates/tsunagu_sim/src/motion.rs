@@ -84,6 +84,19 @@ pub fn keep_apart(layout: &WardLayout, prev: Vec3, next: Vec3, others: impl Into
     layout.clamp_walkable(at, AVATAR_RADIUS)
 }
 
+/// The one walking model, for every body in the room: from `feet`, a step
+/// of `wanted` goes at most `max_step` across the floor, stays inside the
+/// walkable space, and slides around `others` rather than into them (no
+/// closer than `gap`). The desktop's keys and clicks, the headset's stick
+/// and the server's bound on what clients report all move bodies with it;
+/// they differ only in the numbers (the server allows [`MIN_BODY_GAP`] and
+/// a stride budget, a client walks around people at twice
+/// [`AVATAR_RADIUS`]).
+pub fn step_body(layout: &WardLayout, feet: Vec3, wanted: Vec3, max_step: f32, others: impl IntoIterator<Item = Vec3>, gap: f32) -> Vec3 {
+    let wanted = if wanted.is_finite() { wanted } else { Vec3::ZERO };
+    keep_apart(layout, feet, bound_body_step(layout, feet, feet + wanted, max_step), others, gap)
+}
+
 /// Keep a head or hand within reach of its body; non-finite values go to the body.
 pub fn bound_limb(body: Vec3, limb: Vec3) -> Vec3 {
     if !limb.is_finite() {

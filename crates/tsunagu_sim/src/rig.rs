@@ -11,7 +11,7 @@
 use bevy_math::{Quat, Vec3};
 
 use crate::layout::WardLayout;
-use crate::motion::{AVATAR_RADIUS, EYE_HEIGHT, facing};
+use crate::motion::{AVATAR_RADIUS, EYE_HEIGHT, facing, step_body};
 
 /// A position and a rotation.
 pub type Pose = (Vec3, Quat);
@@ -140,19 +140,21 @@ impl Rig {
     }
 
     /// Walk smoothly (a thumbstick): `input` is (right, forward) in −1..1,
-    /// relative to where the head looks; moves at most `speed × dt`, never
-    /// into furniture or out of the room. No input moves nothing, even with
-    /// the head leaning over a bed.
-    pub fn walk(&mut self, head: Pose, input: (f32, f32), speed: f32, dt: f32, layout: &WardLayout) {
+    /// relative to where the head looks; moves at most `speed × dt` by the
+    /// room's one walking model ([`step_body`]): never into furniture, out
+    /// of the room or into `others`. No input moves nothing, even with the
+    /// head leaning over a bed.
+    pub fn walk(&mut self, head: Pose, input: (f32, f32), speed: f32, dt: f32, layout: &WardLayout, others: impl IntoIterator<Item = Vec3>) {
         if input == (0.0, 0.0) {
             return;
         }
         let room_head = self.to_room(head);
         let forward = (room_head.1 * Vec3::NEG_Z).with_y(0.0).normalize_or(Vec3::NEG_Z);
         let right = forward.cross(Vec3::Y);
-        let wanted = (right * input.0 + forward * input.1).clamp_length_max(1.0) * speed * dt.max(0.0);
+        let most = speed * dt.max(0.0);
+        let wanted = (right * input.0 + forward * input.1).clamp_length_max(1.0) * most;
         let feet = room_head.0.with_y(0.0);
-        let allowed = layout.clamp_walkable(feet + wanted, AVATAR_RADIUS);
+        let allowed = step_body(layout, feet, wanted, most, others, 2.0 * AVATAR_RADIUS);
         self.origin += (allowed - feet).with_y(0.0);
     }
 }
@@ -325,19 +327,19 @@ mod tests {
         let layout = WardLayout::ward();
         let mut rig = Rig::default();
         let head = (Vec3::new(0.0, 1.2, 0.0), Quat::from_rotation_y(90f32.to_radians()));
-        rig.walk(head, (0.0, 1.0), 1.4, 1.0, &layout);
+        rig.walk(head, (0.0, 1.0), 1.4, 1.0, &layout, []);
         // Looking left (−X), forward is −X.
         assert!(close(rig.avatar(head, None).feet, Vec3::new(-1.4, 0.0, 0.0)));
         // Walking into a bed for a long while ends beside it, not in it.
         for _ in 0..100 {
-            rig.walk(head, (0.0, 1.0), 1.4, 0.1, &layout);
+            rig.walk(head, (0.0, 1.0), 1.4, 0.1, &layout, []);
         }
         let feet = rig.avatar(head, None).feet;
         assert!(layout.clamp_walkable(feet, AVATAR_RADIUS).distance(feet) < 1e-3);
         // With the stick let go, leaning over the bed moves nobody.
         let leaning = (head.0 + Vec3::new(-0.4, 0.0, 0.0), head.1);
         let still = rig;
-        rig.walk(leaning, (0.0, 0.0), 1.4, 0.1, &layout);
+        rig.walk(leaning, (0.0, 0.0), 1.4, 0.1, &layout, []);
         assert_eq!(rig, still, "the rig moved without a push of the stick");
         assert!(vignette(0.0, 0.0) == 0.0 && vignette(1.4, 0.0) > 0.5 && vignette(5.0, 5.0) == 1.0);
     }

@@ -423,7 +423,6 @@ fn tracked_head(views: &Eyes) -> Option<Pose> {
 /// comfort moves on the rig, then head and hands into the pose that is sent
 /// this same frame, the body where the avatar stands and the tracking root
 /// where the rig says.
-#[allow(clippy::too_many_arguments)]
 pub fn track_headset(
     mut headset: ResMut<HeadsetRig>,
     views: Eyes,
@@ -480,7 +479,7 @@ pub fn track_headset(
     *stick_was = stick;
     let walk = if headset.smooth_walking { buttons.walk } else { (0.0, 0.0) };
     let before = headset.rig.origin;
-    headset.rig.walk(head, walk, tsunagu_sim::motion::WALK_SPEED, time.delta_secs(), &ward.0);
+    headset.rig.walk(head, walk, tsunagu_sim::motion::WALK_SPEED, time.delta_secs(), &ward.0, people.iter().map(|t| t.translation.with_y(0.0)));
     let speed = headset.rig.origin.distance(before) / time.delta_secs().max(1e-3);
     headset.vignette = tsunagu_sim::rig::vignette(speed, 0.0);
     let hands = {

@@ -56,7 +56,6 @@ pub struct ToggleBoard(pub bool);
 const CARDS_REDRAW_EVERY: u32 = 10;
 
 /// Into the picture while the board is open, back to the window after.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn move_the_cards(
     mut commands: Commands,
     running: Option<Res<bevy_mod_xr::session::XrState>>,
@@ -115,7 +114,6 @@ pub(crate) fn move_the_cards(
 /// and whenever the window is drawn (its mirror). On a CPU renderer each
 /// drawing costs the headset a frame (measured: 19.5 → 12.6 frames a second
 /// when it was drawn every few frames regardless).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn draw_the_cards_when_needed(
     picture: Option<ResMut<CardsPicture>>,
     pointer: Res<crate::headset::wrist_menu::WristPointer>,
@@ -145,7 +143,6 @@ pub(crate) fn draw_the_cards_when_needed(
 
 /// The wrist menu's button opens the board in front of the eyes (level, a
 /// little below them, facing the person), or closes it; its label says which.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn open_and_close_the_board(
     mut commands: Commands,
     buttons: Query<(Ref<Interaction>, &Children), With<BoardButton>>,

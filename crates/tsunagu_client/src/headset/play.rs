@@ -20,7 +20,6 @@ use crate::kit::room::{Thing, shown_things};
 #[derive(Default)]
 pub(crate) struct GripWas(bool);
 
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn play_with_hands(
     buttons: Res<HeadsetButtons>,
     aim: Query<(&Transform, &XrSpaceLocationFlags), With<Aim>>,

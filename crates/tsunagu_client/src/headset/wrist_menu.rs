@@ -186,7 +186,6 @@ pub(crate) fn take_down_menu(mut commands: Commands, picture: Option<Res<MenuPic
 
 /// A press on a headset setting steps it, for now and (in the settings file)
 /// for the next time; the labels say each setting as it is now.
-#[allow(clippy::too_many_arguments)]
 pub fn change_headset_settings(
     buttons: Query<(Ref<Interaction>, &HeadsetSetting, &Children)>,
     new_buttons: Query<(), Added<HeadsetSetting>>,
@@ -286,7 +285,6 @@ pub fn button_at(pixel: Vec2, buttons: impl IntoIterator<Item = (Entity, Vec2, V
 /// to the buttons as a click (`Interaction`, right after the window's own
 /// pointer was read), so they do what they do on the desktop. While the hand
 /// points at the menu, the trigger does not teleport.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn use_menu(
     headset_buttons: Res<crate::headset::HeadsetButtons>,
     aim: Query<(&Transform, &bevy_mod_xr::spaces::XrSpaceLocationFlags), With<crate::headset::Aim>>,

@@ -1,6 +1,7 @@
 //! The ward room, built in code from the shared layout: every solid piece gets
-//! a mesh and a Rapier collider from the same numbers the server uses, so what
-//! you see, what you bump into and what the server allows always agree. Built
+//! a mesh from the same numbers the walking model (`tsunagu_sim::motion`) and
+//! the server use, so what you see, what you bump into and what the server
+//! allows always agree. Built
 //! in code rather than glTF because the layout is data both sides need anyway,
 //! and primitive shapes render fast on weak integrated graphics.
 
@@ -8,7 +9,6 @@ use bevy::light::{CascadeShadowConfigBuilder, DirectionalLightShadowMap};
 use std::collections::HashMap;
 
 use bevy::prelude::*;
-use bevy_rapier3d::prelude::Collider;
 use tsunagu_sim::layout::{PieceKind, WardLayout};
 
 /// The layout the room was built from.
@@ -135,9 +135,8 @@ fn build_ward(mut commands: Commands, shapes: Res<Shapes>, mut materials: ResMut
     let mut b = Builder { commands: &mut commands, materials: &mut materials, shapes, palette: HashMap::new() };
     let half = layout.interior_half;
 
-    // Floor: warm wood, with a collider under it.
-    let floor = b.cuboid(Vec3::new(0.0, -0.05, 0.0), Vec3::new(2.0 * half.x, 0.1, 2.0 * half.y), srgb(0xd9b48a));
-    b.commands.entity(floor).insert(Collider::cuboid(half.x, 0.05, half.y));
+    // Floor: warm wood.
+    b.cuboid(Vec3::new(0.0, -0.05, 0.0), Vec3::new(2.0 * half.x, 0.1, 2.0 * half.y), srgb(0xd9b48a));
     // Ceiling, and soft round lamps in it.
     b.cuboid(Vec3::new(0.0, layout.ceiling + 0.05, 0.0), Vec3::new(2.0 * half.x, 0.1, 2.0 * half.y), srgb(0xfff8ee));
     for x in [-4.0, 0.0, 4.0] {
@@ -150,7 +149,7 @@ fn build_ward(mut commands: Commands, shapes: Res<Shapes>, mut materials: ResMut
 
     for piece in &layout.pieces {
         let size = piece.half_extents * 2.0;
-        let entity = match piece.kind {
+        match piece.kind {
             PieceKind::Wall => b.cuboid(piece.center, size, srgb(0xfbe9d4)),
             PieceKind::Bed => bed(&mut b, piece.center, size),
             PieceKind::BedsideCabinet => {
@@ -182,7 +181,6 @@ fn build_ward(mut commands: Commands, shapes: Res<Shapes>, mut materials: ResMut
                 bench
             }
         };
-        b.commands.entity(entity).insert(Collider::cuboid(piece.half_extents.x, piece.half_extents.y, piece.half_extents.z));
     }
 
     // A soft green band along the lower walls.

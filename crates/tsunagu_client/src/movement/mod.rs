@@ -5,8 +5,7 @@
 use bevy::input::mouse::AccumulatedMouseMotion;
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
-use bevy_rapier3d::prelude::*;
-use tsunagu_sim::motion::{AVATAR_HEIGHT, AVATAR_RADIUS, EYE_HEIGHT, WALK_SPEED, facing, keep_apart, snap_turn, step_toward};
+use tsunagu_sim::motion::{AVATAR_HEIGHT, AVATAR_RADIUS, EYE_HEIGHT, WALK_SPEED, facing, snap_turn, step_body, step_toward};
 use tsunagu_sim::pose::to_wire;
 
 use crate::AppState;
@@ -22,17 +21,7 @@ pub struct ControlsPlugin;
 
 impl Plugin for ControlsPlugin {
     fn build(&self, app: &mut App) {
-        // My body, wherever the room places it, is a character the physics moves.
-        app.register_required_components_with::<LocalPlayer, _>(|| Collider::capsule_y((AVATAR_HEIGHT - 2.0 * AVATAR_RADIUS) / 2.0, AVATAR_RADIUS))
-            .register_required_components_with::<LocalPlayer, _>(|| KinematicCharacterController {
-                offset: CharacterLength::Absolute(0.02),
-                slide: true,
-                // The floor is flat: no stepping onto beds or tables.
-                autostep: None,
-                snap_to_ground: Some(CharacterLength::Absolute(0.2)),
-                ..default()
-            })
-            .init_resource::<ViewMode>()
+        app.init_resource::<ViewMode>()
             .init_resource::<Heading>()
             .add_systems(Startup, spawn_camera)
             .add_systems(
@@ -109,11 +98,11 @@ fn walk(
     time: Res<Time>,
     keys: RoomKeys,
     mut heading: ResMut<Heading>,
-    mut player: Query<(&Transform, &mut KinematicCharacterController), With<LocalPlayer>>,
+    mut player: Query<&mut Transform, With<LocalPlayer>>,
     people: Query<&Transform, (With<crate::kit::room::RemoteAvatar>, Without<LocalPlayer>)>,
     ward: Res<crate::kit::scene::Ward>,
 ) {
-    let Ok((transform, mut controller)) = player.single_mut() else { return };
+    let Ok(mut transform) = player.single_mut() else { return };
     let dt = time.delta_secs();
     // Letters typed into the chat are not steps.
     let pressed = |codes: [KeyCode; 2]| keys.pressed(codes);
@@ -147,18 +136,17 @@ fn walk(
             heading.walk_target = None;
         }
     }
-    // Around people, not into them (the room would push me back out anyway).
+    // The room's one walking model: inside the ward, clear of furniture, around
+    // people rather than into them (the room would push me back out anyway).
     let feet = transform.translation.with_y(0.0);
-    let around = |step: Vec3| keep_apart(&ward.0, feet, feet + step, people.iter().map(|t| t.translation.with_y(0.0)), 2.0 * AVATAR_RADIUS) - feet;
-    let mut allowed = around(step);
+    let around = |step: Vec3| step_body(&ward.0, feet, step, step.length(), people.iter().map(|t| t.translation.with_y(0.0)), 2.0 * AVATAR_RADIUS);
+    let mut next = around(step);
     // Someone straight in the way of a clicked spot: step off to the side
     // (to the right) to go around them rather than stand there stuck.
-    if heading.walk_target.is_some() && allowed.length() < step.length() * 0.1 {
-        allowed = around(Quat::from_rotation_y(-std::f32::consts::FRAC_PI_4) * step);
+    if heading.walk_target.is_some() && (next - feet).length() < step.length() * 0.1 {
+        next = around(Quat::from_rotation_y(-std::f32::consts::FRAC_PI_4) * step);
     }
-    let step = allowed;
-    // A little downward push keeps the body on the floor.
-    controller.translation = Some(step.with_y(0.0) + Vec3::NEG_Y * 0.5 * dt);
+    transform.translation = next + Vec3::Y * (AVATAR_HEIGHT / 2.0);
 }
 
 fn yaw_of(rotation: Quat) -> f32 {

@@ -350,7 +350,6 @@ fn room_point(ray: Ray3d, ward: &tsunagu_sim::WardLayout) -> Vec3 {
 /// Click a thing to pick it up (walking over first if it is too far);
 /// while holding, drag and let go to throw toward the cursor, or click to
 /// put it down.
-#[allow(clippy::too_many_arguments)]
 fn pick_and_throw(
     buttons: Res<ButtonInput<MouseButton>>,
     windows: Query<&Window, With<PrimaryWindow>>,
@@ -451,7 +450,6 @@ fn spawn_board_labels(mut commands: Commands, font: Res<UiFont>) {
 }
 
 /// The last darts over the board, and a dart's score popping up above them.
-#[allow(clippy::type_complexity)]
 fn place_board_labels(
     mut commands: Commands,
     connection: Option<Res<Connection>>,
