@@ -179,12 +179,14 @@ pub enum HandPlay {
     Nothing,
 }
 
-/// The hand's rules: the trigger picks up what the hand points at (within
-/// reach) and a second pull throws it; the grip picks up what is at or
-/// pointed at and opening it throws. A throw carries the hand's swing.
-pub fn hand_play(holding: Option<(u16, bool)>, pointed_at: Option<u16>, buttons: HandButtons, trail: &HandTrail) -> HandPlay {
+/// The one grab-and-throw rule, for a headset hand and for the mouse (whose
+/// click is a trigger pull): the trigger picks up what is pointed at within
+/// reach and a second pull throws it; the grip picks up what is pointed at
+/// and opening it throws. A throw goes with `throw()`: the hand's swing
+/// ([`HandTrail::velocity`]), or the mouse's aim ([`throw_velocity`]).
+pub fn hand_play(holding: Option<(u16, bool)>, pointed_at: Option<u16>, buttons: HandButtons, throw: impl FnOnce() -> Vec3) -> HandPlay {
     match holding {
-        Some((_, by_grip)) if (by_grip && buttons.grip_opened) || (!by_grip && buttons.trigger_pulled) => HandPlay::Release(trail.velocity()),
+        Some((_, by_grip)) if (by_grip && buttons.grip_opened) || (!by_grip && buttons.trigger_pulled) => HandPlay::Release(throw()),
         Some(_) => HandPlay::Nothing,
         None => match (pointed_at, buttons.grip_closed, buttons.trigger_pulled) {
             (Some(id), true, _) => HandPlay::Grab { id, by_grip: true },
@@ -459,17 +461,17 @@ mod pointing_tests {
         let close = HandButtons { grip_closed: true, ..HandButtons::default() };
         let open = HandButtons { grip_opened: true, ..HandButtons::default() };
         let none = HandButtons::default();
-        assert_eq!(hand_play(None, Some(3), pull, &swinging), HandPlay::Grab { id: 3, by_grip: false });
-        assert_eq!(hand_play(None, Some(3), close, &swinging), HandPlay::Grab { id: 3, by_grip: true });
-        assert_eq!(hand_play(None, None, pull, &swinging), HandPlay::Nothing, "nothing in reach: the trigger is the teleport's");
-        assert_eq!(hand_play(None, Some(3), none, &swinging), HandPlay::Nothing);
+        assert_eq!(hand_play(None, Some(3), pull, || swinging.velocity()), HandPlay::Grab { id: 3, by_grip: false });
+        assert_eq!(hand_play(None, Some(3), close, || swinging.velocity()), HandPlay::Grab { id: 3, by_grip: true });
+        assert_eq!(hand_play(None, None, pull, || swinging.velocity()), HandPlay::Nothing, "nothing in reach: the trigger is the teleport's");
+        assert_eq!(hand_play(None, Some(3), none, || swinging.velocity()), HandPlay::Nothing);
         // Held by the trigger: pulled again, it flies with the swing; the grip does nothing to it.
-        assert_eq!(hand_play(Some((3, false)), None, open, &swinging), HandPlay::Nothing);
-        let HandPlay::Release(v) = hand_play(Some((3, false)), None, pull, &swinging) else { panic!("not thrown") };
+        assert_eq!(hand_play(Some((3, false)), None, open, || swinging.velocity()), HandPlay::Nothing);
+        let HandPlay::Release(v) = hand_play(Some((3, false)), None, pull, || swinging.velocity()) else { panic!("not thrown") };
         assert!((v - Vec3::new(0.0, 1.0, -2.0)).length() < 1e-3, "{v}");
         // Held by the grip: held while it stays closed, thrown when it opens.
-        assert_eq!(hand_play(Some((3, true)), Some(4), pull, &swinging), HandPlay::Nothing);
-        assert!(matches!(hand_play(Some((3, true)), None, open, &swinging), HandPlay::Release(_)));
+        assert_eq!(hand_play(Some((3, true)), Some(4), pull, || swinging.velocity()), HandPlay::Nothing);
+        assert!(matches!(hand_play(Some((3, true)), None, open, || swinging.velocity()), HandPlay::Release(_)));
     }
 
     #[test]

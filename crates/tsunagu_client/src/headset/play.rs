@@ -2,7 +2,8 @@
 //! trigger picks it up (a second pull throws it), or the grip closes on it
 //! and opening the grip throws it. It sits in that hand, where the server
 //! holds it too (from the pose's right hand), and flies with the hand's
-//! swing. The rules are `tsunagu_sim::objects::hand_play`, tested there.
+//! swing. The rules are `tsunagu_sim::objects::hand_play`, tested there and
+//! shared with the mouse (`crate::play`).
 
 use bevy::prelude::*;
 use bevy_mod_xr::spaces::XrSpaceLocationFlags;
@@ -51,7 +52,7 @@ pub(crate) fn play_with_hands(
         }
         _ => None,
     };
-    match hand_play(hands.holding.map(|id| (id, hands.held_by_grip)), hands.pointing_at, buttons, &trail) {
+    match hand_play(hands.holding.map(|id| (id, hands.held_by_grip)), hands.pointing_at, buttons, || trail.velocity()) {
         HandPlay::Grab { id, by_grip } => {
             hands.held_by_grip = by_grip;
             send.write(SendRoomEvent(ClientEvent::Grab(id)));

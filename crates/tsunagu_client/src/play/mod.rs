@@ -16,7 +16,8 @@ use bevy::window::PrimaryWindow;
 use tsunagu_i18n::Arg;
 use tsunagu_protocol::{ClientEvent, DartScore, Paper, PeerId, QuantVec, Role, Wish};
 use tsunagu_sim::objects::{
-    BALL_RADIUS, BLOCK_HALF, DART_RADIUS, GRAB_REACH, OBJECTS, ObjectKind, hold_point, kind_of, pointed_thing, throw_velocity,
+    BALL_RADIUS, BLOCK_HALF, DART_RADIUS, GRAB_REACH, HandButtons, HandPlay, OBJECTS, ObjectKind, hand_play, hold_point, kind_of, pointed_thing,
+    throw_velocity,
 };
 
 use crate::kit::heard::{DartLanded, EnteredRoom, ThingHeld, ThingReleased};
@@ -366,42 +367,59 @@ fn pick_and_throw(
     let hand = my_hand_point(player, &heading, pose);
     let cursor = window.cursor_position();
     let over_ui = ui_hover.iter().any(|i| *i != Interaction::None);
-    if let Some(id) = hands.holding {
+    // The mouse as a hand: letting go after a press while holding is the
+    // trigger's second pull (a drag throws toward the cursor, a click puts
+    // down); a click on a thing is the first pull, once it is within reach.
+    let mut let_go_at = None;
+    if hands.holding.is_some() {
         if buttons.just_pressed(MouseButton::Left) && !over_ui {
             hands.drag_from = cursor;
         }
-        if buttons.just_released(MouseButton::Left)
-            && let (Some(from), Some(to)) = (hands.drag_from.take(), cursor)
-        {
-            let velocity = if from.distance(to) < DRAG_PIXELS {
-                Vec3::ZERO
-            } else {
-                let Ok(ray) = camera.viewport_to_world(camera_transform, to) else { return };
-                let mut target = room_point(ray, &ward.0);
-                if kind_of(id) == Some(ObjectKind::Dart) {
-                    // The dart's tip leads its centre: aim the centre a tip short.
-                    target -= (target - hand).normalize_or_zero() * DART_RADIUS;
-                }
-                throw_velocity(hand, target)
-            };
-            send.write(SendRoomEvent(ClientEvent::Release(id, QuantVec::from_metres(velocity.to_array()))));
+        if buttons.just_released(MouseButton::Left) {
+            let_go_at = hands.drag_from.take().zip(cursor);
         }
-        return;
-    }
-    if buttons.just_pressed(MouseButton::Left) && !over_ui {
-        hands.reaching_for = None;
+    } else if buttons.just_pressed(MouseButton::Left) && !over_ui {
         let ray = cursor.and_then(|c| camera.viewport_to_world(camera_transform, c).ok());
-        let picked = ray.and_then(|ray| pointed_thing(ray.origin, *ray.direction, shown_things(&things)).map(|(id, _)| id));
         // Too far: the click also walks there (controls), and it is picked up on arrival.
-        hands.reaching_for = picked;
+        hands.reaching_for = ray.and_then(|ray| pointed_thing(ray.origin, *ray.direction, shown_things(&things)).map(|(id, _)| id));
     }
-    if let Some(id) = hands.reaching_for
-        && let Some((_, at, _)) = things.iter().find(|(t, _, _)| t.0 == id)
-        && at.translation.distance(hand) <= GRAB_REACH * 0.95
-    {
-        send.write(SendRoomEvent(ClientEvent::Grab(id)));
-        hands.reaching_for = None;
+    let in_reach = hands
+        .reaching_for
+        .filter(|id| things.iter().find(|(t, _, _)| t.0 == *id).is_some_and(|(_, at, _)| at.translation.distance(hand) <= GRAB_REACH * 0.95));
+    let aim = |to: Vec2| {
+        let Ok(ray) = camera.viewport_to_world(camera_transform, to) else { return Vec3::ZERO };
+        let mut target = room_point(ray, &ward.0);
+        if hands.holding.and_then(kind_of) == Some(ObjectKind::Dart) {
+            // The dart's tip leads its centre: aim the centre a tip short.
+            target -= (target - hand).normalize_or_zero() * DART_RADIUS;
+        }
+        throw_velocity(hand, target)
+    };
+    match mouse_as_hand(hands.holding, in_reach, let_go_at, aim) {
+        HandPlay::Grab { id, .. } => {
+            send.write(SendRoomEvent(ClientEvent::Grab(id)));
+            hands.reaching_for = None;
+        }
+        HandPlay::Release(velocity) => {
+            if let Some(id) = hands.holding {
+                send.write(SendRoomEvent(ClientEvent::Release(id, QuantVec::from_metres(velocity.to_array()))));
+            }
+        }
+        HandPlay::Nothing => {}
     }
+}
+
+/// The mouse played by the hand's rules ([`hand_play`]): a press then a
+/// release while holding (`let_go`: from, to, window pixels) is the trigger's
+/// second pull, thrown at `aim(to)` when dragged, put down when not; a thing
+/// clicked and now within reach is the first pull.
+fn mouse_as_hand(holding: Option<u16>, in_reach: Option<u16>, let_go: Option<(Vec2, Vec2)>, aim: impl FnOnce(Vec2) -> Vec3) -> HandPlay {
+    let pulled = HandButtons { trigger_pulled: if holding.is_some() { let_go.is_some() } else { in_reach.is_some() }, ..default() };
+    let throw = || match let_go {
+        Some((from, to)) if from.distance(to) >= DRAG_PIXELS => aim(to),
+        _ => Vec3::ZERO,
+    };
+    hand_play(holding.map(|id| (id, false)), in_reach, pulled, throw)
 }
 
 fn show_hold_hint(hands: Res<Hands>, mut hints: Query<&mut Node, With<HoldHint>>) {
@@ -783,4 +801,21 @@ fn write_png(path: &std::path::Path, image: &Image) -> Result<(), String> {
     let written = encoder.write_header().and_then(|mut writer| writer.write_image_data(&rgb).and_then(|()| writer.finish()));
     written.map_err(|e| e.to_string())?;
     std::fs::rename(&partial, path).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mouse_grabs_throws_and_puts_down_by_the_hands_rules() {
+        let aim = |_: Vec2| Vec3::new(0.0, 2.0, -3.0);
+        assert_eq!(mouse_as_hand(None, Some(4), None, aim), HandPlay::Grab { id: 4, by_grip: false });
+        assert_eq!(mouse_as_hand(None, None, None, aim), HandPlay::Nothing, "a click on nothing in reach picks nothing up");
+        let dragged = Some((Vec2::new(100.0, 100.0), Vec2::new(100.0, 100.0 - DRAG_PIXELS * 2.0)));
+        assert_eq!(mouse_as_hand(Some(4), None, dragged, aim), HandPlay::Release(Vec3::new(0.0, 2.0, -3.0)));
+        let clicked = Some((Vec2::new(100.0, 100.0), Vec2::new(101.0, 100.0)));
+        assert_eq!(mouse_as_hand(Some(4), None, clicked, aim), HandPlay::Release(Vec3::ZERO), "a click puts it down");
+        assert_eq!(mouse_as_hand(Some(4), Some(5), None, aim), HandPlay::Nothing, "holding one, another is not picked up");
+    }
 }
