@@ -1,0 +1,174 @@
+//! The dartboard on screen: the last darts' scores over the board, and a
+//! short line when one lands, with who threw it.
+
+use bevy::prelude::*;
+use tsunagu_i18n::Arg;
+use tsunagu_protocol::{DartScore, PeerId};
+
+use super::HoldHint;
+use crate::kit::heard::DartLanded;
+use crate::kit::me::MainCamera;
+use crate::kit::net::Connection;
+use crate::kit::palette;
+use crate::kit::room::{hang_over, on_screen};
+use crate::kit::scene::Ward;
+use crate::kit::text::{Localized, Texts, UiFont, ui_text};
+use crate::{AppState, Settings};
+
+/// The last darts, over the board.
+#[derive(Component)]
+pub(super) struct ScoreBoard;
+
+/// "Bullseye! 50 points", popping over the board for a moment.
+#[derive(Component)]
+pub struct ScorePop {
+    until: f32,
+}
+
+/// How long a dart's score stays up, seconds.
+pub(super) const SCORE_POP_SECONDS: f32 = 2.5;
+
+/// A dart's score, said over the board for a moment.
+pub(super) fn hear_darts(
+    mut commands: Commands,
+    mut landed: MessageReader<DartLanded>,
+    connection: Option<Res<Connection>>,
+    settings: Res<Settings>,
+    texts: Res<Texts>,
+    font: Res<UiFont>,
+    time: Res<Time<Real>>,
+    pops: Query<Entity, With<ScorePop>>,
+) {
+    let Some(connection) = connection else { return };
+    for DartLanded { by, score } in landed.read() {
+        {
+            {
+                let name = connection.read(|core| nickname(core, *by));
+                let ring = texts.get(settings.language, ring_key(*score));
+                let args = [("name", Arg::Str(&name)), ("ring", Arg::Str(&ring)), ("points", Arg::Num(f64::from(score.points())))];
+                let line = texts.get_with(settings.language, "play-dart-scored", &args);
+                for old in &pops {
+                    commands.entity(old).despawn();
+                }
+                commands.spawn((
+                    ScorePop { until: time.elapsed_secs() + SCORE_POP_SECONDS },
+                    crate::kit::room::UNDER_THE_HUD,
+                    Node {
+                        position_type: PositionType::Absolute,
+                        padding: UiRect::axes(Val::Px(14.0), Val::Px(8.0)),
+                        border_radius: BorderRadius::all(Val::Px(14.0)),
+                        ..default()
+                    },
+                    BackgroundColor(palette::ACCENT),
+                    Visibility::Hidden,
+                    DespawnOnExit(AppState::InRoom),
+                    children![ui_text(&font, line, 24.0, Color::WHITE)],
+                ));
+            }
+        }
+    }
+}
+
+/// Someone's nickname as this client knows it (mine included).
+pub(super) fn nickname(core: &tsunagu_client_core::ClientCore, id: PeerId) -> String {
+    let room = core.room();
+    room.me().filter(|me| me.id == id).or_else(|| room.peers().find(|p| p.id == id)).map(|p| p.nickname.clone()).unwrap_or_default()
+}
+
+pub(super) fn ring_key(score: DartScore) -> &'static str {
+    match score {
+        DartScore::Bull => "play-ring-bull",
+        DartScore::Inner => "play-ring-inner",
+        DartScore::Middle => "play-ring-middle",
+        DartScore::Outer => "play-ring-outer",
+    }
+}
+
+pub(super) fn spawn_board_labels(mut commands: Commands, font: Res<UiFont>) {
+    commands.spawn((
+        ScoreBoard,
+        crate::kit::room::UNDER_THE_HUD,
+        Node {
+            position_type: PositionType::Absolute,
+            padding: UiRect::axes(Val::Px(12.0), Val::Px(6.0)),
+            border_radius: BorderRadius::all(Val::Px(12.0)),
+            ..default()
+        },
+        BackgroundColor(palette::CARD.with_alpha(0.9)),
+        Visibility::Hidden,
+        DespawnOnExit(AppState::InRoom),
+        children![ui_text(&font, "", 18.0, palette::INK)],
+    ));
+    commands.spawn((
+        HoldHint,
+        Node {
+            position_type: PositionType::Absolute,
+            bottom: Val::Px(200.0),
+            left: Val::Percent(50.0),
+            margin: UiRect::left(Val::Px(-220.0)),
+            width: Val::Px(440.0),
+            justify_content: JustifyContent::Center,
+            display: Display::None,
+            ..default()
+        },
+        DespawnOnExit(AppState::InRoom),
+        children![(
+            Node { padding: UiRect::axes(Val::Px(14.0), Val::Px(7.0)), border_radius: BorderRadius::all(Val::Px(12.0)), ..default() },
+            BackgroundColor(palette::CARD.with_alpha(0.92)),
+            children![(ui_text(&font, "", 18.0, palette::INK), Localized("play-hold-hint"))],
+        )],
+    ));
+}
+
+/// The last darts over the board, and a dart's score popping up above them.
+pub(super) fn place_board_labels(
+    mut commands: Commands,
+    connection: Option<Res<Connection>>,
+    ward: Res<Ward>,
+    settings: Res<Settings>,
+    texts: Res<Texts>,
+    time: Res<Time<Real>>,
+    cameras: Query<(Entity, &Camera, &GlobalTransform), With<MainCamera>>,
+    mut boards: Query<(&mut Node, &mut Visibility, &ComputedNode, &Children), (With<ScoreBoard>, Without<ScorePop>)>,
+    mut pops: Query<(Entity, &ScorePop, &mut Node, &mut Visibility, &ComputedNode), Without<ScoreBoard>>,
+    mut labels: Query<&mut Text>,
+    new_boards: Query<(), Added<ScoreBoard>>,
+    mut darts_shown: Local<Vec<u32>>,
+    cards: crate::kit::hud::CardsOnScreen,
+) {
+    let (Some(connection), Ok((camera_entity, camera, camera_transform))) = (connection, cameras.single()) else { return };
+    let board = ward.0.dartboard;
+    let over_board = |lift: f32| on_screen(camera, camera_transform, board.center + Vec3::Y * (board.radius + lift));
+    // The line is written when a dart goes in (or the room is entered), not every frame.
+    let changed = connection.read(|core| !core.room().darts().map(|(_, score)| score.points()).eq(darts_shown.iter().copied()));
+    if changed || !new_boards.is_empty() {
+        *darts_shown = connection.read(|core| core.room().darts().map(|(_, score)| score.points()).collect());
+        let scores = darts_shown.iter().map(u32::to_string).collect::<Vec<_>>().join(" ・ ");
+        let line =
+            if darts_shown.is_empty() { String::new() } else { texts.get_with(settings.language, "play-darts", &[("scores", Arg::Str(&scores))]) };
+        for (_, _, _, children) in &boards {
+            for child in children.iter() {
+                if let Ok(mut text) = labels.get_mut(child) {
+                    text.0 = line.clone();
+                }
+            }
+        }
+    }
+    for (mut node, mut visibility, computed, _) in &mut boards {
+        // Under the board, so the darts in it stay in view.
+        let size = computed.size() * computed.inverse_scale_factor();
+        hang_over(&mut node, &mut visibility, over_board(-2.0 * board.radius - 0.05).filter(|_| !darts_shown.is_empty()), size, -size.y);
+    }
+    for (entity, pop, mut node, mut visibility, computed) in &mut pops {
+        if time.elapsed_secs() > pop.until {
+            commands.entity(entity).despawn();
+            continue;
+        }
+        let size = computed.size() * computed.inverse_scale_factor();
+        hang_over(&mut node, &mut visibility, over_board(0.05), size, 44.0);
+        // A score popping under a card moves beside it.
+        if let Some(screen) = camera.logical_viewport_rect() {
+            crate::kit::hud::keep_clear(&mut node, size, &mut cards.rects(camera_entity), screen);
+        }
+    }
+}
