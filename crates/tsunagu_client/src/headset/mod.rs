@@ -9,20 +9,19 @@
 //!
 //! [`LocalPose`]: crate::kit::net::LocalPose
 
+mod comfort;
+mod controllers;
 pub mod panel;
 pub mod play;
 pub mod world_tags;
 pub mod wrist_menu;
 
 use bevy::prelude::*;
-use bevy_mod_openxr::action_binding::{OxrSendActionBindings, OxrSuggestActionBinding};
-use bevy_mod_openxr::action_set_attaching::OxrAttachActionSet;
-use bevy_mod_openxr::action_set_syncing::{OxrActionSetSyncSet, OxrSyncActionSet};
-use bevy_mod_openxr::resources::OxrInstance;
-use bevy_mod_openxr::session::OxrSession;
+use bevy_mod_openxr::action_binding::OxrSendActionBindings;
+use bevy_mod_openxr::action_set_syncing::OxrActionSetSyncSet;
 use bevy_mod_xr::camera::XrCamera;
 use bevy_mod_xr::hands::{HandBone, LeftHand, RightHand};
-use bevy_mod_xr::session::{XrSessionCreated, XrState, XrTracker, XrTrackingRoot};
+use bevy_mod_xr::session::{XrSessionCreated, XrState, XrTrackingRoot};
 use bevy_mod_xr::spaces::XrSpaceLocationFlags;
 use tsunagu_client_core::settings::HeadsetChoices;
 use tsunagu_sim::motion::AVATAR_HEIGHT;
@@ -35,6 +34,10 @@ use crate::kit::hud::{FillSlot, Slot, StandingNotices, say_standing};
 use crate::kit::me::headset_running;
 use crate::kit::me::{Heading, LocalPlayer};
 use crate::kit::net::{LocalPose, NetSet, PoseSend};
+
+use comfort::{darken_the_edges, keep_my_head_out_of_my_eyes, pace_the_window};
+pub use controllers::{Aim, Grip, HeadsetButtons};
+use controllers::{attach_actions, create_actions, forget_controller_spaces, read_buttons, spawn_controller_spaces, suggest_bindings, sync_actions};
 
 /// What the client runs on.
 #[derive(Resource, Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,59 +187,6 @@ impl Default for HeadsetRig {
     }
 }
 
-/// The controllers' actions: hand poses, the right hand's pointing ray,
-/// the trigger (teleport) and the thumbstick (snap turn).
-#[derive(Resource)]
-pub(crate) struct ControllerActions {
-    set: openxr::ActionSet,
-    grips: [openxr::Action<openxr::Posef>; 2],
-    aim: openxr::Action<openxr::Posef>,
-    pub(crate) select: openxr::Action<bool>,
-    turn: openxr::Action<openxr::Vector2f>,
-    walk: openxr::Action<openxr::Vector2f>,
-    /// The right hand's grip (squeeze), where the controller has one.
-    pub(crate) grab: Option<openxr::Action<bool>>,
-}
-
-/// The controllers' buttons this frame, read once from the runtime (the
-/// systems that use them read this, so tests drive them without a runtime).
-#[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
-pub struct HeadsetButtons {
-    /// The right trigger is held.
-    pub trigger_down: bool,
-    /// The right trigger was pulled this frame.
-    pub trigger_pulled: bool,
-    /// The right stick, sideways (−1 left to 1 right).
-    pub turn: f32,
-    /// The left stick (right, forward), each −1 to 1.
-    pub walk: (f32, f32),
-    /// The right grip is closed.
-    pub grip_down: bool,
-}
-
-fn read_buttons(actions: Option<Res<ControllerActions>>, session: Option<Res<OxrSession>>, mut buttons: ResMut<HeadsetButtons>) {
-    let (Some(actions), Some(session)) = (actions, session) else {
-        *buttons = HeadsetButtons::default();
-        return;
-    };
-    let trigger = actions.select.state(&session, openxr::Path::NULL).ok();
-    *buttons = HeadsetButtons {
-        trigger_down: trigger.is_some_and(|s| s.current_state),
-        trigger_pulled: trigger.is_some_and(|s| s.current_state && s.changed_since_last_sync),
-        turn: actions.turn.state(&session, openxr::Path::NULL).map_or(0.0, |s| s.current_state.x),
-        walk: actions.walk.state(&session, openxr::Path::NULL).map_or((0.0, 0.0), |s| (s.current_state.x, s.current_state.y)),
-        grip_down: actions.grab.as_ref().and_then(|g| g.state(&session, openxr::Path::NULL).ok()).is_some_and(|s| s.current_state),
-    };
-}
-
-/// A controller's grip, 0 left and 1 right, tracked in the headset's space.
-#[derive(Component)]
-pub struct Grip(pub usize);
-
-/// The right controller's pointing ray.
-#[derive(Component)]
-pub struct Aim;
-
 /// The headset in the room: controllers, rig, pose.
 pub struct HeadsetPlugin {
     /// The bed's tilt, the turn, walking and eye height to start with.
@@ -324,84 +274,6 @@ impl Plugin for HeadsetPlugin {
             )
             .add_systems(PostUpdate, time_the_send.after(PoseSend).run_if(headset_running))
             .add_systems(PostUpdate, darken_the_edges.after(track_headset).run_if(headset_running));
-    }
-}
-
-fn create_actions(instance: Res<OxrInstance>, mut commands: Commands) {
-    let made = (|| -> openxr::Result<ControllerActions> {
-        let set = instance.create_action_set("tsunagu", "Tsunagu", 0)?;
-        Ok(ControllerActions {
-            grips: [set.create_action("left_grip", "Left hand", &[])?, set.create_action("right_grip", "Right hand", &[])?],
-            aim: set.create_action("right_aim", "Pointing", &[])?,
-            select: set.create_action("select", "Teleport", &[])?,
-            turn: set.create_action("turn", "Snap turn", &[])?,
-            walk: set.create_action("walk", "Walk", &[])?,
-            grab: set.create_action("grab", "Hold", &[]).ok(),
-            set,
-        })
-    })();
-    match made {
-        Ok(actions) => commands.insert_resource(actions),
-        Err(e) => warn!("tsunagu: headset controllers unavailable ({e}); head tracking still works"),
-    }
-}
-
-fn suggest_bindings(actions: Option<Res<ControllerActions>>, mut bindings: MessageWriter<OxrSuggestActionBinding>) {
-    let Some(actions) = actions else { return };
-    let mut bind = |action: openxr::sys::Action, profile: &'static str, paths: &[&'static str]| {
-        bindings.write(OxrSuggestActionBinding {
-            action,
-            interaction_profile: profile.into(),
-            bindings: paths.iter().map(|p| (*p).into()).collect(),
-        });
-    };
-    // The simplest profile every runtime offers (Monado's simulated
-    // controllers too), and the common touch controllers.
-    for profile in ["/interaction_profiles/khr/simple_controller", "/interaction_profiles/oculus/touch_controller"] {
-        bind(actions.grips[0].as_raw(), profile, &["/user/hand/left/input/grip/pose"]);
-        bind(actions.grips[1].as_raw(), profile, &["/user/hand/right/input/grip/pose"]);
-        bind(actions.aim.as_raw(), profile, &["/user/hand/right/input/aim/pose"]);
-    }
-    bind(actions.select.as_raw(), "/interaction_profiles/khr/simple_controller", &["/user/hand/right/input/select/click"]);
-    bind(actions.select.as_raw(), "/interaction_profiles/oculus/touch_controller", &["/user/hand/right/input/trigger/value"]);
-    bind(actions.turn.as_raw(), "/interaction_profiles/oculus/touch_controller", &["/user/hand/right/input/thumbstick"]);
-    bind(actions.walk.as_raw(), "/interaction_profiles/oculus/touch_controller", &["/user/hand/left/input/thumbstick"]);
-    if let Some(grab) = &actions.grab {
-        bind(grab.as_raw(), "/interaction_profiles/oculus/touch_controller", &["/user/hand/right/input/squeeze/value"]);
-    }
-}
-
-fn attach_actions(actions: Option<Res<ControllerActions>>, mut attach: MessageWriter<OxrAttachActionSet>) {
-    if let Some(actions) = actions {
-        attach.write(OxrAttachActionSet(actions.set.clone()));
-    }
-}
-
-fn sync_actions(actions: Option<Res<ControllerActions>>, mut sync: MessageWriter<OxrSyncActionSet>) {
-    if let Some(actions) = actions {
-        sync.write(OxrSyncActionSet(actions.set.clone()));
-    }
-}
-
-fn spawn_controller_spaces(actions: Option<Res<ControllerActions>>, session: Res<OxrSession>, mut commands: Commands) {
-    let Some(actions) = actions else { return };
-    for (side, grip) in actions.grips.iter().enumerate() {
-        match session.create_action_space(grip, openxr::Path::NULL, Isometry3d::IDENTITY) {
-            Ok(space) => {
-                commands.spawn((space, Grip(side), XrTracker));
-            }
-            Err(e) => warn!("tsunagu: a controller's space could not be made ({e})"),
-        }
-    }
-    if let Ok(space) = session.create_action_space(&actions.aim, openxr::Path::NULL, Isometry3d::IDENTITY) {
-        commands.spawn((space, Aim, XrTracker));
-    }
-}
-
-/// The session is going, and its spaces with it: a next session makes its own.
-fn forget_controller_spaces(mut commands: Commands, spaces: Query<Entity, Or<(With<Grip>, With<Aim>)>>) {
-    for space in &spaces {
-        commands.entity(space).despawn();
     }
 }
 
@@ -518,78 +390,6 @@ pub fn track_headset(
     headset.sampled_at = Some((started, started.elapsed().as_micros() as u32));
 }
 
-/// The comfort vignette in front of each eye: clear in the middle, dark at
-/// the edges, as strong as `HeadsetRig::vignette` (while walking smoothly).
-#[derive(Component)]
-struct Vignette;
-
-/// Its one material, shared by both eyes.
-#[derive(Resource)]
-struct VignetteLook(Handle<StandardMaterial>);
-
-/// A ring of shade: see-through in the middle, dark toward the edges.
-fn vignette_picture() -> Image {
-    const SIZE: u32 = 64;
-    let mut pixels = Vec::with_capacity((SIZE * SIZE * 4) as usize);
-    for y in 0..SIZE {
-        for x in 0..SIZE {
-            let at = Vec2::new(x as f32, y as f32) / (SIZE - 1) as f32 * 2.0 - Vec2::ONE;
-            let shade = ((at.length() - 0.45) / 0.45).clamp(0.0, 1.0);
-            pixels.extend_from_slice(&[40, 30, 24, (shade * shade * (3.0 - 2.0 * shade) * 255.0) as u8]);
-        }
-    }
-    Image::new(
-        bevy::render::render_resource::Extent3d { width: SIZE, height: SIZE, depth_or_array_layers: 1 },
-        bevy::render::render_resource::TextureDimension::D2,
-        pixels,
-        bevy::render::render_resource::TextureFormat::Rgba8UnormSrgb,
-        bevy::asset::RenderAssetUsages::RENDER_WORLD,
-    )
-}
-
-fn darken_the_edges(
-    mut commands: Commands,
-    headset: Res<HeadsetRig>,
-    eyes: Query<(Entity, Option<&Children>), With<XrCamera>>,
-    mut shades: Query<&mut Visibility, With<Vignette>>,
-    look: Option<Res<VignetteLook>>,
-    mut images: ResMut<Assets<Image>>,
-    mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
-) {
-    let Some(look) = look else {
-        let picture = images.add(vignette_picture());
-        let material = StandardMaterial { base_color_texture: Some(picture), unlit: true, alpha_mode: AlphaMode::Blend, ..default() };
-        commands.insert_resource(VignetteLook(materials.add(material)));
-        return;
-    };
-    if let Some(mut material) = materials.get_mut(&look.0) {
-        let wanted = Color::srgba(1.0, 1.0, 1.0, headset.vignette);
-        if material.base_color != wanted {
-            material.base_color = wanted;
-        }
-    }
-    let shown = if headset.vignette > 0.01 { Visibility::Inherited } else { Visibility::Hidden };
-    for (eye, children) in &eyes {
-        let has = children.is_some_and(|c| c.iter().any(|child| shades.contains(child)));
-        if !has {
-            // 15 cm in front of the eye, wide enough for any headset's view.
-            commands.spawn((
-                Vignette,
-                Mesh3d(meshes.add(Rectangle::new(0.6, 0.6))),
-                MeshMaterial3d(look.0.clone()),
-                Transform::from_xyz(0.0, 0.0, -0.15),
-                bevy::camera::visibility::RenderLayers::layer(crate::headset::world_tags::HEADSET_ONLY_LAYER),
-                shown,
-                ChildOf(eye),
-            ));
-        }
-    }
-    for mut visibility in &mut shades {
-        visibility.set_if_neq(shown);
-    }
-}
-
 /// How long after reading the headset its pose was handed to the connection.
 fn time_the_send(mut headset: ResMut<HeadsetRig>) {
     let Some((sampled, to_pose)) = headset.sampled_at.take() else { return };
@@ -621,67 +421,6 @@ fn follow_room_events(
     let first_entry = entered.read().any(|e| !e.rejoined);
     if first_entry | (asked.read().count() > 0) {
         headset.recentre = true;
-    }
-}
-
-/// Only the window sees my own head (and what I wear on it): the headset
-/// looks out from inside it. The window's camera sees both layers.
-fn keep_my_head_out_of_my_eyes(
-    mut commands: Commands,
-    me: Query<&Children, With<LocalPlayer>>,
-    children: Query<&Children>,
-    heads: Query<Entity, With<crate::kit::room::AvatarHead>>,
-    layered: Query<(), With<bevy::camera::visibility::RenderLayers>>,
-    window_camera: Query<Entity, (With<crate::kit::me::MainCamera>, Without<bevy::camera::visibility::RenderLayers>)>,
-) {
-    for camera in &window_camera {
-        commands.entity(camera).insert(bevy::camera::visibility::RenderLayers::from_layers(&[0, WINDOW_ONLY_LAYER]));
-    }
-    for kids in &me {
-        for part in kids.iter().flat_map(|avatar| children.iter_descendants(avatar)) {
-            if heads.contains(part) {
-                for piece in std::iter::once(part).chain(children.iter_descendants(part)) {
-                    if !layered.contains(piece) {
-                        commands.entity(piece).insert(bevy::camera::visibility::RenderLayers::layer(WINDOW_ONLY_LAYER));
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// While the headset runs, the window is drawn at one frame in this many.
-const WINDOW_EVERY: u32 = 8;
-
-/// The same on a CPU renderer, where one window frame costs the headset a
-/// frame of its own (about 50 ms on lavapipe): every 2 s at 20 Hz.
-/// Measured (docs/benchmarks.md): one in 8 let the headset keep 16.6 frames a
-/// second of its 20, one in 32 kept 19.4.
-const WINDOW_EVERY_ON_SOFTWARE: u32 = 40;
-
-/// The render layer only the window's camera sees.
-const WINDOW_ONLY_LAYER: usize = 1;
-
-/// While the headset shows the room, the window (a mirror for whoever sits
-/// beside the bed) is drawn at one frame in [`WINDOW_EVERY`] (in
-/// [`WINDOW_EVERY_ON_SOFTWARE`] on a CPU renderer): on a ward PC's integrated
-/// graphics every frame it skips goes to the headset, which must keep its pace.
-fn pace_the_window(
-    state: Option<Res<XrState>>,
-    mut frame: Local<u32>,
-    pictures: Query<(), With<bevy::render::view::screenshot::Screenshot>>,
-    software: Option<Res<crate::kit::software_rendering::SoftwareRendering>>,
-    mut cameras: Query<&mut Camera, With<crate::kit::me::MainCamera>>,
-) {
-    let running = matches!(state.as_deref(), Some(XrState::Running));
-    *frame = frame.wrapping_add(1);
-    // A picture being taken is of a window drawn this frame.
-    let every = if software.is_some() { WINDOW_EVERY_ON_SOFTWARE } else { WINDOW_EVERY };
-    let active = !running || frame.is_multiple_of(every) || !pictures.is_empty();
-    for mut camera in &mut cameras {
-        if camera.is_active != active {
-            camera.is_active = active;
-        }
     }
 }
 
