@@ -59,13 +59,23 @@ type PartQuery<'w, 's> = Query<
     Without<Avatar>,
 >;
 
-fn animate_avatars(
-    mut commands: Commands,
-    time: Res<Time<Real>>,
-    mut avatars: Query<(Entity, &GlobalTransform, &AvatarInfo, &HeadLook, &TrackedHands, &mut Stride, Option<&PlayingGesture>), With<Avatar>>,
-    children: Query<&Children>,
-    mut parts: PartQuery,
-) {
+/// Each avatar with what its pose is made from.
+type Animated<'w, 's> = Query<
+    'w,
+    's,
+    (
+        Entity,
+        &'static GlobalTransform,
+        &'static AvatarInfo,
+        &'static HeadLook,
+        &'static TrackedHands,
+        &'static mut Stride,
+        Option<&'static PlayingGesture>,
+    ),
+    With<Avatar>,
+>;
+
+fn animate_avatars(mut commands: Commands, time: Res<Time<Real>>, mut avatars: Animated, children: Query<&Children>, mut parts: PartQuery) {
     let now = time.elapsed_secs();
     let dt = time.delta_secs().max(1e-4);
     for (avatar, global, info, look, hands, mut stride, gesture) in &mut avatars {

@@ -10,14 +10,13 @@ use bevy::prelude::*;
 use tsunagu_protocol::{ClientEvent, Gesture, Stamp};
 
 use crate::AppState;
-use crate::Settings;
 use crate::kit::heard::{GestureSeen, StampSeen};
 use crate::kit::hud::{FillSlot, Slot, wrist_button};
 use crate::kit::net::{Connection, NetSet, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::room::PlayingGesture;
 use crate::kit::room::{Avatar, AvatarInfo, OwnAvatar, above_head_on_screen, avatar_of, hang_over};
-use crate::kit::text::{Localized, Texts, UiFont, ui_text};
+use crate::kit::text::{Localized, UiFont, ui_text};
 use crate::kit::typing::not_typing;
 
 /// How long a stamp stays over its sender, seconds.
@@ -267,8 +266,7 @@ fn label_hand_button(connection: Option<Res<Connection>>, mut labels: Query<&mut
 
 fn list_raised_hands(
     connection: Option<Res<Connection>>,
-    settings: Res<Settings>,
-    texts: Res<Texts>,
+    words: crate::kit::text::Words,
     mut lists: Query<(&mut Text, &mut Node), With<RaisedHandsList>>,
     mut shown_for: Local<Option<Vec<String>>>,
 ) {
@@ -278,14 +276,11 @@ fn list_raised_hands(
         room.me().into_iter().chain(room.peers()).filter(|p| p.hand_raised).map(|p| p.nickname.clone()).collect()
     });
     // The line is made again only when the hands or the language change.
-    if shown_for.as_ref() == Some(&names) && !settings.is_changed() {
+    if shown_for.as_ref() == Some(&names) && !words.changed() {
         return;
     }
-    let shown = if names.is_empty() {
-        String::new()
-    } else {
-        texts.get_with(settings.language, "hands-raised", &[("names", tsunagu_i18n::Arg::Str(&names.join("、")))])
-    };
+    let shown =
+        if names.is_empty() { String::new() } else { words.get_with("hands-raised", &[("names", tsunagu_i18n::Arg::Str(&names.join("、")))]) };
     for (mut text, mut node) in &mut lists {
         if text.0 != shown {
             node.display = if shown.is_empty() { Display::None } else { Display::Flex };

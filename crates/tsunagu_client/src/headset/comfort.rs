@@ -8,6 +8,7 @@ use bevy_mod_xr::session::XrState;
 
 use super::HeadsetRig;
 use crate::kit::me::LocalPlayer;
+use crate::kit::scene::Drawing;
 
 /// The comfort vignette in front of each eye: clear in the middle, dark at
 /// the edges, as strong as `HeadsetRig::vignette` (while walking smoothly).
@@ -45,9 +46,9 @@ pub(super) fn darken_the_edges(
     mut shades: Query<&mut Visibility, With<Vignette>>,
     look: Option<Res<VignetteLook>>,
     mut images: ResMut<Assets<Image>>,
-    mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
+    drawing: Drawing,
 ) {
+    let Drawing { mut meshes, mut materials } = drawing;
     let Some(look) = look else {
         let picture = images.add(vignette_picture());
         let material = StandardMaterial { base_color_texture: Some(picture), unlit: true, alpha_mode: AlphaMode::Blend, ..default() };

@@ -134,8 +134,11 @@ pub(super) fn spawn_controller_spaces(actions: Option<Res<ControllerActions>>, s
     }
 }
 
+/// A grip's or the aim's space.
+type ControllerSpace = Or<(With<Grip>, With<Aim>)>;
+
 /// The session is going, and its spaces with it: a next session makes its own.
-pub(super) fn forget_controller_spaces(mut commands: Commands, spaces: Query<Entity, Or<(With<Grip>, With<Aim>)>>) {
+pub(super) fn forget_controller_spaces(mut commands: Commands, spaces: Query<Entity, ControllerSpace>) {
     for space in &spaces {
         commands.entity(space).despawn();
     }

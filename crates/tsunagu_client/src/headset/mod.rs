@@ -16,6 +16,7 @@ pub mod play;
 pub mod world_tags;
 pub mod wrist_menu;
 
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy_mod_openxr::action_binding::OxrSendActionBindings;
 use bevy_mod_openxr::action_set_syncing::OxrActionSetSyncSet;
@@ -297,25 +298,18 @@ fn tracked_head(views: &Eyes) -> Option<Pose> {
 /// where the rig says.
 pub fn track_headset(
     mut headset: ResMut<HeadsetRig>,
-    views: Eyes,
-    grips: Query<(&Grip, &Transform, &XrSpaceLocationFlags), (Without<LocalPlayer>, Without<XrTrackingRoot>)>,
-    palms: Query<
-        (&HandBone, &Transform, &XrSpaceLocationFlags, Has<LeftHand>),
-        (Or<(With<LeftHand>, With<RightHand>)>, Without<LocalPlayer>, Without<XrTrackingRoot>),
-    >,
-    aim: Query<(&Transform, &XrSpaceLocationFlags), (With<Aim>, Without<LocalPlayer>, Without<XrTrackingRoot>)>,
-    buttons: Res<HeadsetButtons>,
+    tracked: Tracked,
+    trigger: TriggerOwners,
     // The stick's last sideways push: a turn is on its edge only.
     mut stick_was: Local<f32>,
-    pointer: Res<crate::headset::wrist_menu::WristPointer>,
-    play: Res<crate::kit::me::Hands>,
-    ward: Res<crate::kit::scene::Ward>,
-    people: Query<&Transform, (With<crate::kit::room::RemoteAvatar>, Without<LocalPlayer>, Without<XrTrackingRoot>)>,
-    mut player: Query<(&mut Transform, &mut LocalPose), (With<LocalPlayer>, Without<XrTrackingRoot>)>,
-    mut root: Query<&mut Transform, (With<XrTrackingRoot>, Without<XrCamera>)>,
-    mut heading: ResMut<Heading>,
+    around: AroundMe,
+    me: MeInTheRoom,
     time: Res<Time<Real>>,
 ) {
+    let Tracked { views, grips, palms, aim } = tracked;
+    let TriggerOwners { buttons, pointer, hands: play } = trigger;
+    let AroundMe { ward, people } = around;
+    let MeInTheRoom { mut player, mut root, mut heading } = me;
     let started = std::time::Instant::now();
     let Some(head) = tracked_head(&views) else { return };
     let Ok((mut body, mut pose)) = player.single_mut() else { return };
@@ -388,6 +382,61 @@ pub fn track_headset(
     }
     headset.head_path = Some((headset.head_path.map_or(room.head.0, |(first, _)| first), room.head.0));
     headset.sampled_at = Some((started, started.elapsed().as_micros() as u32));
+}
+
+/// What the runtime tracks this frame: the eyes, each hand's grip, bare
+/// hands' palms and the right hand's pointing ray.
+#[derive(SystemParam)]
+pub struct Tracked<'w, 's> {
+    views: Eyes<'w, 's>,
+    grips: Grips<'w, 's>,
+    palms: Palms<'w, 's>,
+    aim: AimRay<'w, 's>,
+}
+
+/// Not my body, nor the tracking root: the spaces the runtime moves.
+type Tracking = (Without<LocalPlayer>, Without<XrTrackingRoot>);
+
+/// Each hand's controller grip.
+type Grips<'w, 's> = Query<'w, 's, (&'static Grip, &'static Transform, &'static XrSpaceLocationFlags), Tracking>;
+
+/// The right hand's pointing ray.
+type AimRay<'w, 's> = Query<'w, 's, (&'static Transform, &'static XrSpaceLocationFlags), (With<Aim>, Tracking)>;
+
+/// A bare hand's bones, left or right.
+type Palms<'w, 's> = Query<
+    'w,
+    's,
+    (&'static HandBone, &'static Transform, &'static XrSpaceLocationFlags, Has<LeftHand>),
+    (Or<(With<LeftHand>, With<RightHand>)>, Tracking),
+>;
+
+/// My body and the pose sent from it.
+type MyBody<'w, 's> = Query<'w, 's, (&'static mut Transform, &'static mut LocalPose), (With<LocalPlayer>, Without<XrTrackingRoot>)>;
+
+/// Who the trigger belongs to: the wrist menu while pointing at it, play
+/// while holding or pointing at a thing, else the teleport.
+#[derive(SystemParam)]
+pub struct TriggerOwners<'w> {
+    buttons: Res<'w, HeadsetButtons>,
+    pointer: Res<'w, crate::headset::wrist_menu::WristPointer>,
+    hands: Res<'w, crate::kit::me::Hands>,
+}
+
+/// The ward and the people in it, to walk and teleport around.
+#[derive(SystemParam)]
+pub struct AroundMe<'w, 's> {
+    ward: Res<'w, crate::kit::scene::Ward>,
+    people: Query<'w, 's, &'static Transform, (With<crate::kit::room::RemoteAvatar>, Tracking)>,
+}
+
+/// My body and pose, the tracking root the headset's space hangs from, and
+/// the heading the desktop view keeps.
+#[derive(SystemParam)]
+pub struct MeInTheRoom<'w, 's> {
+    player: MyBody<'w, 's>,
+    root: Query<'w, 's, &'static mut Transform, (With<XrTrackingRoot>, Without<XrCamera>)>,
+    heading: ResMut<'w, Heading>,
 }
 
 /// How long after reading the headset its pose was handed to the connection.

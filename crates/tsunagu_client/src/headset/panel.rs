@@ -13,10 +13,12 @@ use bevy::render::render_resource::TextureFormat;
 use bevy::window::PrimaryWindow;
 use tsunagu_sim::pose::from_wire;
 
-use crate::headset::wrist_menu::{PointedPanel, button_at, buttons_on};
+use crate::headset::wrist_menu::{PanelButtons, PointedPanel};
 use crate::kit::hud::HudCard;
 use crate::kit::me::LocalPlayer;
 use crate::kit::net::LocalPose;
+use crate::kit::scene::Drawing;
+use crate::kit::text::LabelledButtons;
 
 /// The cards' picture, pixels: the window's usual size, so the cards lay out as there.
 pub const CARDS_PICTURE: UVec2 = UVec2::new(1280, 720);
@@ -145,21 +147,17 @@ pub(crate) fn draw_the_cards_when_needed(
 /// little below them, facing the person), or closes it; its label says which.
 pub(crate) fn open_and_close_the_board(
     mut commands: Commands,
-    buttons: Query<(Ref<Interaction>, &Children), With<BoardButton>>,
-    new_buttons: Query<(), Added<BoardButton>>,
+    mut buttons: LabelledButtons<BoardButton>,
     boards: Query<Entity, With<Board>>,
     me: Query<&LocalPose, With<LocalPlayer>>,
     picture: Option<Res<CardsPicture>>,
-    settings: Res<crate::Settings>,
-    texts: Res<crate::kit::text::Texts>,
-    mut labels: Query<&mut Text>,
     mut toggle: ResMut<ToggleBoard>,
-    mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
+    drawing: Drawing,
 ) {
+    let Drawing { mut meshes, mut materials } = drawing;
     let Some(picture) = picture else { return };
     let mut open = !boards.is_empty();
-    let pressed = buttons.iter().any(|(i, _)| i.is_changed() && *i == Interaction::Pressed) || std::mem::take(&mut toggle.0);
+    let pressed = !buttons.pressed().is_empty() || std::mem::take(&mut toggle.0);
     if pressed {
         if open {
             for board in &boards {
@@ -186,13 +184,10 @@ pub(crate) fn open_and_close_the_board(
         }
         open = !open;
     }
-    if !pressed && !settings.is_changed() && new_buttons.is_empty() {
+    if !pressed && !buttons.stale() {
         return;
     }
-    let label = texts.get(settings.language, if open { "wrist-board-close" } else { "wrist-board-open" });
-    for (_, children) in &buttons {
-        crate::kit::text::write_label(children, &mut labels, &label);
-    }
+    buttons.write(|_, words| words.get(if open { "wrist-board-close" } else { "wrist-board-open" }));
 }
 
 /// Where the board opens for a head at `head`: ahead of where it looks
@@ -211,16 +206,13 @@ pub(crate) fn press_through_the_mirror(
     mirrors: Query<(), With<WindowMirror>>,
     windows: Query<&Window, With<PrimaryWindow>>,
     mouse: Res<ButtonInput<MouseButton>>,
-    buttons: Query<(Entity, &ComputedNode, &UiGlobalTransform, &ComputedUiTargetCamera), With<Button>>,
-    mut interactions: Query<&mut Interaction>,
+    mut buttons: PanelButtons,
 ) {
     let (Some(picture), false, Ok(window)) = (picture, mirrors.is_empty(), windows.single()) else { return };
     let Some(cursor) = window.cursor_position() else { return };
     let pixel = cursor / Vec2::new(window.width(), window.height()) * CARDS_PICTURE.as_vec2();
-    if let Some(button) = button_at(pixel, buttons_on(&buttons, picture.camera))
-        && let Ok(mut interaction) = interactions.get_mut(button)
-    {
+    if let Some(button) = buttons.at(picture.camera, pixel) {
         // A press is one frame's, as a click on the window is.
-        interaction.set_if_neq(if mouse.just_pressed(MouseButton::Left) { Interaction::Pressed } else { Interaction::Hovered });
+        buttons.set(button, if mouse.just_pressed(MouseButton::Left) { Interaction::Pressed } else { Interaction::Hovered });
     }
 }

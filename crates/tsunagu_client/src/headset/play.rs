@@ -5,6 +5,7 @@
 //! swing. The rules are `tsunagu_sim::objects::hand_play`, tested there and
 //! shared with the mouse (`crate::play`).
 
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy_mod_xr::spaces::XrSpaceLocationFlags;
 use tsunagu_protocol::{ClientEvent, QuantVec};
@@ -17,20 +18,42 @@ use crate::kit::me::LocalPlayer;
 use crate::kit::net::{LocalPose, SendRoomEvent};
 use crate::kit::room::{Thing, shown_things};
 
-/// The grip's state last frame (its edges are what count).
+/// What the right hand did lately: its trail (for the swing) and whether
+/// the grip was closed last frame (its edges are what count).
 #[derive(Default)]
-pub(crate) struct GripWas(bool);
+pub(crate) struct HandMemory {
+    trail: HandTrail,
+    grip_was: bool,
+}
+
+/// The right hand's buttons, and its pointing ray in the room unless it
+/// points at the menu.
+#[derive(SystemParam)]
+pub(crate) struct RightHand<'w, 's> {
+    buttons: Res<'w, HeadsetButtons>,
+    aim: Query<'w, 's, (&'static Transform, &'static XrSpaceLocationFlags), With<Aim>>,
+    headset: Res<'w, HeadsetRig>,
+    pointer: Res<'w, crate::headset::wrist_menu::WristPointer>,
+}
+
+impl RightHand<'_, '_> {
+    /// Where the ray starts and where it points, while tracked and off the menu.
+    fn pointing(&self) -> Option<(Vec3, Vec3)> {
+        let (ray, flags) = self.aim.single().ok()?;
+        if !flags.position_tracked || self.pointer.on_menu {
+            return None;
+        }
+        let (origin, rotation) = self.headset.rig.to_room((ray.translation, ray.rotation));
+        Some((origin, rotation * Vec3::NEG_Z))
+    }
+}
 
 pub(crate) fn play_with_hands(
-    buttons: Res<HeadsetButtons>,
-    aim: Query<(&Transform, &XrSpaceLocationFlags), With<Aim>>,
-    headset: Res<HeadsetRig>,
-    pointer: Res<crate::headset::wrist_menu::WristPointer>,
+    ray: RightHand,
     me: Query<&LocalPose, With<LocalPlayer>>,
     things: Query<(&Thing, &Transform, &Visibility), Without<LocalPlayer>>,
     mut hands: ResMut<Hands>,
-    mut trail: Local<HandTrail>,
-    mut grip_was: Local<GripWas>,
+    mut memory: Local<HandMemory>,
     time: Res<Time<Real>>,
     mut send: MessageWriter<SendRoomEvent>,
 ) {
@@ -39,20 +62,17 @@ pub(crate) fn play_with_hands(
         hands.pointing_at = None;
         return;
     };
-    trail.push(time.elapsed_secs(), hand);
-    let grip = buttons.grip_down;
-    let buttons = HandButtons { trigger_pulled: buttons.trigger_pulled, grip_closed: grip && !grip_was.0, grip_opened: !grip && grip_was.0 };
-    grip_was.0 = grip;
+    let memory = &mut *memory;
+    memory.trail.push(time.elapsed_secs(), hand);
+    let grip = ray.buttons.grip_down;
+    let buttons =
+        HandButtons { trigger_pulled: ray.buttons.trigger_pulled, grip_closed: grip && !memory.grip_was, grip_opened: !grip && memory.grip_was };
+    memory.grip_was = grip;
     // What the right hand points at, if it is within reach (on the menu it points at the menu).
-    hands.pointing_at = match aim.single() {
-        Ok((ray, flags)) if flags.position_tracked && !pointer.on_menu => {
-            let (origin, rotation) = headset.rig.to_room((ray.translation, ray.rotation));
-            pointed_thing(origin, rotation * Vec3::NEG_Z, shown_things(&things).filter(|(_, at)| at.distance(hand) <= GRAB_REACH * 0.95))
-                .map(|(id, _)| id)
-        }
-        _ => None,
-    };
-    match hand_play(hands.holding.map(|id| (id, hands.held_by_grip)), hands.pointing_at, buttons, || trail.velocity()) {
+    hands.pointing_at = ray.pointing().and_then(|(origin, direction)| {
+        pointed_thing(origin, direction, shown_things(&things).filter(|(_, at)| at.distance(hand) <= GRAB_REACH * 0.95)).map(|(id, _)| id)
+    });
+    match hand_play(hands.holding.map(|id| (id, hands.held_by_grip)), hands.pointing_at, buttons, || memory.trail.velocity()) {
         HandPlay::Grab { id, by_grip } => {
             hands.held_by_grip = by_grip;
             send.write(SendRoomEvent(ClientEvent::Grab(id)));

@@ -7,6 +7,7 @@
 //! points at it and the trigger presses what it points at.
 
 use bevy::camera::RenderTarget;
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy::render::render_resource::TextureFormat;
 use bevy_mod_xr::session::XrTrackingRoot;
@@ -14,6 +15,7 @@ use tsunagu_sim::rig::point_on_panel;
 
 use crate::kit::hud::{Slot, wrist_button};
 use crate::kit::palette;
+use crate::kit::text::LabelledButtons;
 use crate::kit::text::{Localized, UiFont, ui_text};
 
 /// The menu's picture, in pixels.
@@ -187,21 +189,15 @@ pub(crate) fn take_down_menu(mut commands: Commands, picture: Option<Res<MenuPic
 /// A press on a headset setting steps it, for now and (in the settings file)
 /// for the next time; the labels say each setting as it is now.
 pub fn change_headset_settings(
-    buttons: Query<(Ref<Interaction>, &HeadsetSetting, &Children)>,
-    new_buttons: Query<(), Added<HeadsetSetting>>,
+    mut buttons: LabelledButtons<HeadsetSetting>,
     mut headset: ResMut<crate::headset::HeadsetRig>,
     mut file: ResMut<crate::SettingsFile>,
     settings: Res<crate::Settings>,
-    texts: Res<crate::kit::text::Texts>,
-    mut labels: Query<&mut Text>,
     mut leave: MessageWriter<bevy_mod_xr::session::XrRequestExitMessage>,
 ) {
     use tsunagu_client_core::settings::HeadsetChoices;
     let mut changed = false;
-    for (interaction, setting, _) in &buttons {
-        if !(interaction.is_changed() && *interaction == Interaction::Pressed) {
-            continue;
-        }
+    for setting in buttons.pressed().into_iter().copied() {
         let headset = &mut *headset;
         let choices = &mut file.headset;
         match setting {
@@ -222,7 +218,7 @@ pub fn change_headset_settings(
                 headset.recentre = true;
             }
             HeadsetSetting::Higher | HeadsetSetting::Lower => {
-                let step = if *setting == HeadsetSetting::Higher { HeadsetChoices::EYE_STEP_CM } else { -HeadsetChoices::EYE_STEP_CM };
+                let step = if setting == HeadsetSetting::Higher { HeadsetChoices::EYE_STEP_CM } else { -HeadsetChoices::EYE_STEP_CM };
                 let now = (headset.rig.eye_offset * 100.0).round() as i8;
                 headset.rig.set_eye_offset(f32::from(now.saturating_add(step)) / 100.0);
                 choices.eye_offset_cm = (headset.rig.eye_offset * 100.0).round() as i8;
@@ -237,23 +233,19 @@ pub fn change_headset_settings(
     if changed {
         file.save(settings.look);
     }
-    if !changed && !settings.is_changed() && new_buttons.is_empty() {
+    if !changed && !buttons.stale() {
         return;
     }
-    let language = settings.language;
     let degrees = |value: f32| [("degrees", tsunagu_i18n::Arg::Num(f64::from(value.round())))];
-    for (_, setting, children) in &buttons {
-        let label = match setting {
-            HeadsetSetting::Turn => texts.get_with(language, "wrist-turn", &degrees(headset.snap_degrees)),
-            HeadsetSetting::Walk if headset.smooth_walking => texts.get(language, "wrist-walk-on"),
-            HeadsetSetting::Walk => texts.get(language, "wrist-walk-off"),
-            HeadsetSetting::Bed => texts.get_with(language, "wrist-bed", &degrees(headset.tilt_degrees)),
-            HeadsetSetting::Higher => texts.get(language, "wrist-eyes-higher"),
-            HeadsetSetting::Lower => texts.get(language, "wrist-eyes-lower"),
-            HeadsetSetting::Screen => texts.get(language, "wrist-screen"),
-        };
-        crate::kit::text::write_label(children, &mut labels, &label);
-    }
+    buttons.write(|setting, words| match setting {
+        HeadsetSetting::Turn => words.get_with("wrist-turn", &degrees(headset.snap_degrees)),
+        HeadsetSetting::Walk if headset.smooth_walking => words.get("wrist-walk-on"),
+        HeadsetSetting::Walk => words.get("wrist-walk-off"),
+        HeadsetSetting::Bed => words.get_with("wrist-bed", &degrees(headset.tilt_degrees)),
+        HeadsetSetting::Higher => words.get("wrist-eyes-higher"),
+        HeadsetSetting::Lower => words.get("wrist-eyes-lower"),
+        HeadsetSetting::Screen => words.get("wrist-screen"),
+    });
 }
 
 /// A panel in the room showing UI drawn into a picture, which the right
@@ -268,12 +260,49 @@ pub struct PointedPanel {
     pub size: Vec2,
 }
 
-/// The buttons drawn by `camera` (another picture's, or the window's, are elsewhere), as `button_at` takes them.
-pub(crate) fn buttons_on<'a>(
-    buttons: &'a Query<(Entity, &ComputedNode, &UiGlobalTransform, &ComputedUiTargetCamera), With<Button>>,
-    camera: Entity,
-) -> impl Iterator<Item = (Entity, Vec2, Vec2)> + 'a {
-    buttons.iter().filter(move |(_, _, _, target)| target.get() == Some(camera)).map(|(e, node, place, _)| (e, place.translation, node.size()))
+/// The right hand's pointing ray, and the tracking root that puts it in the room.
+#[derive(SystemParam)]
+pub(crate) struct RightHandRay<'w, 's> {
+    aim: Query<'w, 's, (&'static Transform, &'static bevy_mod_xr::spaces::XrSpaceLocationFlags), With<crate::headset::Aim>>,
+    root: Query<'w, 's, &'static GlobalTransform, With<XrTrackingRoot>>,
+}
+
+impl RightHandRay<'_, '_> {
+    /// Where the ray starts and how it turns, in the room, while it is tracked.
+    pub(crate) fn in_the_room(&self) -> Option<(Vec3, Quat)> {
+        let root = self.root.single().map(|r| r.compute_transform()).unwrap_or_default();
+        let (ray, flags) = self.aim.single().ok()?;
+        flags.position_tracked.then(|| (root.transform_point(ray.translation), root.rotation * ray.rotation))
+    }
+}
+
+/// The buttons drawn into pictures, and how each is pressed.
+#[derive(SystemParam)]
+pub(crate) struct PanelButtons<'w, 's> {
+    shapes: Query<'w, 's, (Entity, &'static ComputedNode, &'static UiGlobalTransform, &'static ComputedUiTargetCamera), With<Button>>,
+    interactions: Query<'w, 's, &'static mut Interaction>,
+}
+
+impl PanelButtons<'_, '_> {
+    /// The buttons drawn by `camera` (another picture's, or the window's, are elsewhere), as `button_at` takes them.
+    pub(crate) fn on(&self, camera: Entity) -> impl Iterator<Item = (Entity, Vec2, Vec2)> + '_ {
+        self.shapes
+            .iter()
+            .filter(move |(_, _, _, target)| target.get() == Some(camera))
+            .map(|(e, node, place, _)| (e, place.translation, node.size()))
+    }
+
+    /// The button `camera` draws under `pixel` of its picture.
+    pub(crate) fn at(&self, camera: Entity, pixel: Vec2) -> Option<Entity> {
+        button_at(pixel, self.on(camera))
+    }
+
+    /// Tell `button` it is pressed or hovered, as the window's pointer would.
+    pub(crate) fn set(&mut self, button: Entity, to: Interaction) {
+        if let Ok(mut interaction) = self.interactions.get_mut(button) {
+            interaction.set_if_neq(to);
+        }
+    }
 }
 
 /// The button under `pixel` of a picture, among `buttons`.
@@ -287,49 +316,38 @@ pub fn button_at(pixel: Vec2, buttons: impl IntoIterator<Item = (Entity, Vec2, V
 /// points at the menu, the trigger does not teleport.
 pub(crate) fn use_menu(
     headset_buttons: Res<crate::headset::HeadsetButtons>,
-    aim: Query<(&Transform, &bevy_mod_xr::spaces::XrSpaceLocationFlags), With<crate::headset::Aim>>,
+    ray: RightHandRay,
     panels: Query<(&GlobalTransform, &PointedPanel)>,
-    root: Query<&GlobalTransform, With<XrTrackingRoot>>,
-    buttons: Query<(Entity, &ComputedNode, &UiGlobalTransform, &ComputedUiTargetCamera), With<Button>>,
-    mut interactions: Query<&mut Interaction>,
+    mut buttons: PanelButtons,
     mut pointer: ResMut<WristPointer>,
     mut headset: ResMut<crate::headset::HeadsetRig>,
     recentre: Query<(), With<RecentreButton>>,
 ) {
     let trigger_down = headset_buttons.trigger_down;
-    let root = root.single().map(|r| r.compute_transform()).unwrap_or_default();
     // The nearest panel the ray meets (the wrist's, or the room's board), and where on its picture.
-    let hit = match aim.single() {
-        Ok((ray, flags)) if flags.position_tracked => {
-            let ray = (root.transform_point(ray.translation), root.rotation * ray.rotation);
-            panels
-                .iter()
-                .filter_map(|(place, panel)| {
-                    let place = place.compute_transform();
-                    let at = point_on_panel(ray, (place.translation, place.rotation), panel.size)?;
-                    Some((ray.0.distance(place.translation), panel, at))
-                })
-                .min_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|(_, panel, at)| (panel.camera, at * panel.picture.as_vec2()))
-        }
+    let hit = match ray.in_the_room() {
+        Some(ray) => panels
+            .iter()
+            .filter_map(|(place, panel)| {
+                let place = place.compute_transform();
+                let at = point_on_panel(ray, (place.translation, place.rotation), panel.size)?;
+                Some((ray.0.distance(place.translation), panel, at))
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, panel, at)| (panel.camera, at * panel.picture.as_vec2())),
         _ => None,
     };
-    let hovered = hit.and_then(|(camera, pixel)| button_at(pixel, buttons_on(&buttons, camera)));
-    let mut set = |entity: Entity, to: Interaction| {
-        if let Ok(mut interaction) = interactions.get_mut(entity) {
-            interaction.set_if_neq(to);
-        }
-    };
+    let hovered = hit.and_then(|(camera, pixel)| buttons.at(camera, pixel));
     match (trigger_down, pointer.pressed, hovered) {
         (true, None, Some(button)) => {
-            set(button, Interaction::Pressed);
+            buttons.set(button, Interaction::Pressed);
             pointer.pressed = Some(button);
             if recentre.contains(button) {
                 headset.recentre = true;
             }
         }
         (false, Some(_), _) => pointer.pressed = None,
-        (false, None, Some(button)) => set(button, Interaction::Hovered),
+        (false, None, Some(button)) => buttons.set(button, Interaction::Hovered),
         _ => {}
     }
     pointer.hovered = hovered;

@@ -12,7 +12,7 @@ use crate::kit::hud::{ShortNotice, Slot, StandingNotices, panel};
 use crate::kit::me::ViewMode;
 use crate::kit::net::{Connection, HostedRoom, JoinPlan, NetSet};
 use crate::kit::palette;
-use crate::kit::text::{Localized, Texts, UiFont, ui_text};
+use crate::kit::text::{ButtonsChanged, Localized, Texts, UiFont, ui_text};
 use crate::{AppState, Settings};
 
 /// Shows the HUD while in the room.
@@ -100,15 +100,14 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
 fn update_people(
     connection: Option<Res<Connection>>,
     hosted: Option<Res<HostedRoom>>,
-    settings: Res<Settings>,
-    texts: Res<Texts>,
+    words: crate::kit::text::Words,
     mut label: Query<&mut Text, With<PeopleCount>>,
 ) {
     let Ok(mut text) = label.single_mut() else { return };
     let count = connection.map(|c| c.read(|core| core.room().head_count())).unwrap_or(0);
-    let mut shown = texts.get_with(settings.language, "hud-people", &[("count", Arg::Num(count as f64))]);
+    let mut shown = words.get_with("hud-people", &[("count", Arg::Num(count as f64))]);
     if hosted.is_some() {
-        shown = format!("{shown}\n{}", texts.get(settings.language, "hud-hosting"));
+        shown = format!("{shown}\n{}", words.get("hud-hosting"));
     }
     if text.0 != shown {
         text.0 = shown;
@@ -181,8 +180,7 @@ struct NoticeSources<'w> {
 fn update_notices(
     mut commands: Commands,
     sources: NoticeSources,
-    settings: Res<Settings>,
-    texts: Res<Texts>,
+    words: crate::kit::text::Words,
     font: Res<UiFont>,
     container: Query<(Entity, Option<&Children>), With<Notices>>,
     mut shown: Local<Vec<String>>,
@@ -201,10 +199,8 @@ fn update_notices(
         })
     });
     let refusal = sources.refusal.0.filter(|(at, _)| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS).map(|(_, key)| key);
-    let wanted: Vec<String> = notices(sources.standing.ids(), connection, refusal, muted_by_staff, someone_waiting)
-        .into_iter()
-        .map(|key| texts.get(settings.language, key))
-        .collect();
+    let wanted: Vec<String> =
+        notices(sources.standing.ids(), connection, refusal, muted_by_staff, someone_waiting).into_iter().map(|key| words.get(key)).collect();
     if *shown == wanted && children.is_some_and(|c| c.len() == wanted.len()) {
         return;
     }
@@ -268,7 +264,7 @@ fn copy_invite(
     hosted: Option<Res<HostedRoom>>,
     plan: Option<Res<JoinPlan>>,
     mut clipboard: ResMut<Clipboard>,
-    buttons: Query<(&Interaction, &Children), (With<CopyInvite>, Changed<Interaction>)>,
+    buttons: ButtonsChanged<CopyInvite>,
     mut labels: Query<&mut Localized>,
 ) {
     for (interaction, children) in &buttons {

@@ -76,3 +76,46 @@ impl Hands {
 /// `PostUpdate`): what poses avatars or hangs things in view runs after it.
 #[derive(SystemSet, Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct CameraPlaced;
+
+/// The mouse over the room: its button, where it points in the window and
+/// into the room, and whether it is over a panel (then it is the panel's).
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct RoomMouse<'w, 's> {
+    buttons: Res<'w, ButtonInput<MouseButton>>,
+    windows: Query<'w, 's, &'static Window, With<bevy::window::PrimaryWindow>>,
+    cameras: Query<'w, 's, (&'static Camera, &'static GlobalTransform), With<MainCamera>>,
+    ui_hover: Query<'w, 's, &'static Interaction>,
+}
+
+impl RoomMouse<'_, '_> {
+    /// The left button went down this frame, not on a panel.
+    pub fn pressed_on_room(&self) -> bool {
+        self.buttons.just_pressed(MouseButton::Left) && !self.over_ui()
+    }
+
+    /// The left button came up this frame.
+    pub fn released(&self) -> bool {
+        self.buttons.just_released(MouseButton::Left)
+    }
+
+    /// The pointer is over a panel's button.
+    pub fn over_ui(&self) -> bool {
+        self.ui_hover.iter().any(|i| *i != Interaction::None)
+    }
+
+    /// Where the pointer is in the window, logical pixels.
+    pub fn cursor(&self) -> Option<Vec2> {
+        self.windows.single().ok()?.cursor_position()
+    }
+
+    /// The ray from the camera through `at` (window pixels).
+    pub fn ray_through(&self, at: Vec2) -> Option<Ray3d> {
+        let (camera, place) = self.cameras.single().ok()?;
+        camera.viewport_to_world(place, at).ok()
+    }
+
+    /// The camera, for systems that place things on screen.
+    pub fn camera(&self) -> Option<(&Camera, &GlobalTransform)> {
+        self.cameras.single().ok()
+    }
+}

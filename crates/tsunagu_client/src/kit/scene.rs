@@ -355,3 +355,12 @@ fn bamboo(b: &mut Builder, base: Vec3) {
 /// draws this frame runs after it.
 #[derive(SystemSet, Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct PictureTaking;
+
+/// What 3D things are drawn with: meshes and materials, to add or change.
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct Drawing<'w> {
+    /// The meshes.
+    pub meshes: ResMut<'w, Assets<Mesh>>,
+    /// The materials.
+    pub materials: ResMut<'w, Assets<StandardMaterial>>,
+}

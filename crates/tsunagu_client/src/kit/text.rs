@@ -30,6 +30,31 @@ impl Texts {
     }
 }
 
+/// The texts in the language this person chose: what a system reads to
+/// write a line, instead of the settings and the bundles side by side.
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct Words<'w> {
+    settings: Res<'w, Settings>,
+    texts: Res<'w, Texts>,
+}
+
+impl Words<'_> {
+    /// Text for `key`.
+    pub fn get(&self, key: &str) -> String {
+        self.texts.get(self.settings.language, key)
+    }
+
+    /// Text for `key` with arguments.
+    pub fn get_with(&self, key: &str, args: &[(&str, Arg)]) -> String {
+        self.texts.get_with(self.settings.language, key, args)
+    }
+
+    /// The language changed since this system last ran (labels are written again).
+    pub fn changed(&self) -> bool {
+        self.settings.is_changed()
+    }
+}
+
 /// A button's label (its text children) says `label`; written only when it
 /// differs, so unchanged labels are not laid out again.
 pub fn write_label(children: &Children, labels: &mut Query<&mut Text>, label: &str) {
@@ -76,6 +101,45 @@ fn refresh_localized(settings: Res<Settings>, texts: Res<Texts>, mut nodes: Quer
             if text.0 != wanted {
                 text.0 = wanted;
             }
+        }
+    }
+}
+
+/// Buttons of one kind pressed (or hovered, or let go) this frame, with
+/// their labels.
+pub type ButtonsChanged<'w, 's, T> = Query<'w, 's, (&'static Interaction, &'static Children), (With<T>, Changed<Interaction>)>;
+
+/// Buttons of one kind whose labels say how things stand: which were
+/// pressed this frame, and writing their labels when they are new, the
+/// language changed, or what they say did.
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct LabelledButtons<'w, 's, T: Component> {
+    buttons: Query<'w, 's, (Ref<'static, Interaction>, &'static T, &'static Children)>,
+    new: Query<'w, 's, (), Added<T>>,
+    labels: Query<'w, 's, &'static mut Text>,
+    words: Words<'w>,
+}
+
+impl<T: Component> LabelledButtons<'_, '_, T> {
+    /// The buttons pressed this frame.
+    pub fn pressed(&self) -> Vec<&T> {
+        self.buttons.iter().filter(|(i, _, _)| i.is_changed() && **i == Interaction::Pressed).map(|(_, b, _)| b).collect()
+    }
+
+    /// The labels need writing whatever happened: a button is new, or the language changed.
+    pub fn stale(&self) -> bool {
+        !self.new.is_empty() || self.words.changed()
+    }
+
+    /// The texts in this person's language.
+    pub fn words(&self) -> &Words<'_> {
+        &self.words
+    }
+
+    /// Write each button's label as `label` says for it.
+    pub fn write(&mut self, label: impl Fn(&T, &Words) -> String) {
+        for (_, button, children) in &self.buttons {
+            write_label(children, &mut self.labels, &label(button, &self.words));
         }
     }
 }

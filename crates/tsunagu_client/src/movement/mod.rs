@@ -156,15 +156,17 @@ fn yaw_of(rotation: Quat) -> f32 {
 /// The local player's body, avatar and the camera that follows them.
 #[derive(bevy::ecs::system::SystemParam)]
 pub struct CameraRig<'w, 's> {
-    player: Query<'w, 's, (&'static Transform, &'static Children), (With<LocalPlayer>, Without<MainCamera>)>,
-    avatars: Query<
-        'w,
-        's,
-        (&'static mut Transform, &'static mut Visibility, &'static mut HeadLook),
-        (With<Avatar>, Without<LocalPlayer>, Without<MainCamera>),
-    >,
-    camera: Query<'w, 's, &'static mut Transform, (With<MainCamera>, Without<LocalPlayer>, Without<Avatar>)>,
+    player: Query<'w, 's, (&'static Transform, &'static Children), MyBodyOnly>,
+    avatars: Query<'w, 's, (&'static mut Transform, &'static mut Visibility, &'static mut HeadLook), AvatarsOnly>,
+    camera: Query<'w, 's, &'static mut Transform, CameraOnly>,
 }
+
+/// My body, not the camera.
+type MyBodyOnly = (With<LocalPlayer>, Without<MainCamera>);
+/// Avatars, neither my body nor the camera.
+type AvatarsOnly = (With<Avatar>, Without<LocalPlayer>, Without<MainCamera>);
+/// The camera, neither my body nor an avatar.
+type CameraOnly = (With<MainCamera>, Without<LocalPlayer>, Without<Avatar>);
 
 /// Keeps the camera (and my avatar) with my body and heading.
 pub fn follow_camera(view: Res<ViewMode>, ward: Res<crate::kit::scene::Ward>, heading: Res<Heading>, rig: CameraRig) {

@@ -6,14 +6,14 @@ use tsunagu_i18n::Arg;
 use tsunagu_protocol::{DartScore, PeerId};
 
 use super::HoldHint;
+use crate::AppState;
 use crate::kit::heard::DartLanded;
 use crate::kit::me::MainCamera;
 use crate::kit::net::Connection;
 use crate::kit::palette;
 use crate::kit::room::{hang_over, on_screen};
 use crate::kit::scene::Ward;
-use crate::kit::text::{Localized, Texts, UiFont, ui_text};
-use crate::{AppState, Settings};
+use crate::kit::text::{Localized, UiFont, ui_text};
 
 /// The last darts, over the board.
 #[derive(Component)]
@@ -33,8 +33,7 @@ pub(super) fn hear_darts(
     mut commands: Commands,
     mut landed: MessageReader<DartLanded>,
     connection: Option<Res<Connection>>,
-    settings: Res<Settings>,
-    texts: Res<Texts>,
+    words: crate::kit::text::Words,
     font: Res<UiFont>,
     time: Res<Time<Real>>,
     pops: Query<Entity, With<ScorePop>>,
@@ -44,9 +43,9 @@ pub(super) fn hear_darts(
         {
             {
                 let name = connection.read(|core| nickname(core, *by));
-                let ring = texts.get(settings.language, ring_key(*score));
+                let ring = words.get(ring_key(*score));
                 let args = [("name", Arg::Str(&name)), ("ring", Arg::Str(&ring)), ("points", Arg::Num(f64::from(score.points())))];
-                let line = texts.get_with(settings.language, "play-dart-scored", &args);
+                let line = words.get_with("play-dart-scored", &args);
                 for old in &pops {
                     commands.entity(old).despawn();
                 }
@@ -120,50 +119,63 @@ pub(super) fn spawn_board_labels(mut commands: Commands, font: Res<UiFont>) {
     ));
 }
 
-/// The last darts over the board, and a dart's score popping up above them.
-pub(super) fn place_board_labels(
-    mut commands: Commands,
+/// The scores of the darts in the board now, as the line over it says them.
+#[derive(Resource, Default)]
+pub(super) struct DartsShown(Vec<u32>);
+
+/// The board's line, written when a dart goes in (or the room is entered), not every frame.
+pub(super) fn write_board_line(
     connection: Option<Res<Connection>>,
-    ward: Res<Ward>,
-    settings: Res<Settings>,
-    texts: Res<Texts>,
-    time: Res<Time<Real>>,
-    cameras: Query<(Entity, &Camera, &GlobalTransform), With<MainCamera>>,
-    mut boards: Query<(&mut Node, &mut Visibility, &ComputedNode, &Children), (With<ScoreBoard>, Without<ScorePop>)>,
-    mut pops: Query<(Entity, &ScorePop, &mut Node, &mut Visibility, &ComputedNode), Without<ScoreBoard>>,
-    mut labels: Query<&mut Text>,
+    words: crate::kit::text::Words,
+    boards: Query<&Children, With<ScoreBoard>>,
     new_boards: Query<(), Added<ScoreBoard>>,
-    mut darts_shown: Local<Vec<u32>>,
-    cards: crate::kit::hud::CardsOnScreen,
+    mut labels: Query<&mut Text>,
+    mut shown: ResMut<DartsShown>,
 ) {
-    let (Some(connection), Ok((camera_entity, camera, camera_transform))) = (connection, cameras.single()) else { return };
-    let board = ward.0.dartboard;
-    let over_board = |lift: f32| on_screen(camera, camera_transform, board.center + Vec3::Y * (board.radius + lift));
-    // The line is written when a dart goes in (or the room is entered), not every frame.
-    let changed = connection.read(|core| !core.room().darts().map(|(_, score)| score.points()).eq(darts_shown.iter().copied()));
-    if changed || !new_boards.is_empty() {
-        *darts_shown = connection.read(|core| core.room().darts().map(|(_, score)| score.points()).collect());
-        let scores = darts_shown.iter().map(u32::to_string).collect::<Vec<_>>().join(" ・ ");
-        let line =
-            if darts_shown.is_empty() { String::new() } else { texts.get_with(settings.language, "play-darts", &[("scores", Arg::Str(&scores))]) };
-        for (_, _, _, children) in &boards {
-            for child in children.iter() {
-                if let Ok(mut text) = labels.get_mut(child) {
-                    text.0 = line.clone();
-                }
-            }
-        }
+    let Some(connection) = connection else { return };
+    let changed = connection.read(|core| !core.room().darts().map(|(_, score)| score.points()).eq(shown.0.iter().copied()));
+    if !changed && new_boards.is_empty() {
+        return;
     }
-    for (mut node, mut visibility, computed, _) in &mut boards {
-        // Under the board, so the darts in it stay in view.
-        let size = computed.size() * computed.inverse_scale_factor();
-        hang_over(&mut node, &mut visibility, over_board(-2.0 * board.radius - 0.05).filter(|_| !darts_shown.is_empty()), size, -size.y);
+    shown.0 = connection.read(|core| core.room().darts().map(|(_, score)| score.points()).collect());
+    let scores = shown.0.iter().map(u32::to_string).collect::<Vec<_>>().join(" ・ ");
+    let line = if shown.0.is_empty() { String::new() } else { words.get_with("play-darts", &[("scores", Arg::Str(&scores))]) };
+    for children in &boards {
+        crate::kit::text::write_label(children, &mut labels, &line);
     }
-    for (entity, pop, mut node, mut visibility, computed) in &mut pops {
+}
+
+/// A score's moment is over.
+pub(super) fn expire_score_pops(mut commands: Commands, time: Res<Time<Real>>, pops: Query<(Entity, &ScorePop)>) {
+    for (entity, pop) in &pops {
         if time.elapsed_secs() > pop.until {
             commands.entity(entity).despawn();
-            continue;
         }
+    }
+}
+
+/// The board's line and its latest score, on screen.
+type BoardLine<'w, 's> = Query<'w, 's, (&'static mut Node, &'static mut Visibility, &'static ComputedNode), (With<ScoreBoard>, Without<ScorePop>)>;
+type ScorePops<'w, 's> = Query<'w, 's, (&'static mut Node, &'static mut Visibility, &'static ComputedNode), (With<ScorePop>, Without<ScoreBoard>)>;
+
+/// The last darts over the board, and a dart's score popping up above them.
+pub(super) fn place_board_labels(
+    ward: Res<Ward>,
+    cameras: Query<(Entity, &Camera, &GlobalTransform), With<MainCamera>>,
+    mut boards: BoardLine,
+    mut pops: ScorePops,
+    shown: Res<DartsShown>,
+    cards: crate::kit::hud::CardsOnScreen,
+) {
+    let Ok((camera_entity, camera, camera_transform)) = cameras.single() else { return };
+    let board = ward.0.dartboard;
+    let over_board = |lift: f32| on_screen(camera, camera_transform, board.center + Vec3::Y * (board.radius + lift));
+    for (mut node, mut visibility, computed) in &mut boards {
+        // Under the board, so the darts in it stay in view.
+        let size = computed.size() * computed.inverse_scale_factor();
+        hang_over(&mut node, &mut visibility, over_board(-2.0 * board.radius - 0.05).filter(|_| !shown.0.is_empty()), size, -size.y);
+    }
+    for (mut node, mut visibility, computed) in &mut pops {
         let size = computed.size() * computed.inverse_scale_factor();
         hang_over(&mut node, &mut visibility, over_board(0.05), size, 44.0);
         // A score popping under a card moves beside it.

@@ -7,7 +7,6 @@
 //! PC. Nothing here is kept after leaving the room.
 
 use bevy::prelude::*;
-use bevy::window::PrimaryWindow;
 use tsunagu_protocol::{ClientEvent, QuantVec};
 use tsunagu_sim::objects::{
     BALL_RADIUS, BLOCK_HALF, DART_RADIUS, GRAB_REACH, HandButtons, HandPlay, OBJECTS, ObjectKind, hand_play, hold_point, kind_of, pointed_thing,
@@ -18,7 +17,7 @@ use crate::AppState;
 use crate::kit::heard::{EnteredRoom, ThingHeld, ThingReleased};
 use crate::kit::hud::{FillSlot, Slot};
 use crate::kit::me::Hands;
-use crate::kit::me::{Heading, LocalPlayer, MainCamera, local_pose};
+use crate::kit::me::{Heading, LocalPlayer, RoomMouse, local_pose};
 use crate::kit::net::{Connection, LocalPose, NetSet, SendRoomEvent};
 use crate::kit::room::{Thing, shown_things};
 use crate::kit::scene::{Shapes, Ward};
@@ -26,12 +25,12 @@ use crate::kit::scene::{Shapes, Ward};
 pub mod darts;
 pub mod wishes;
 
-use darts::{hear_darts, place_board_labels, spawn_board_labels};
+use darts::{DartsShown, expire_score_pops, hear_darts, place_board_labels, spawn_board_labels, write_board_line};
 pub use wishes::{
     PaperChoice, PictureCamera, TakeDown, WishPanel, WishStrip, WishesShown, paper_color, picture_the_bamboo, spawn_wish_panel, spawn_wish_toggle,
     where_it_went, wish_place,
 };
-use wishes::{hang_wishes, list_wishes, take_picture, toggle_wish_panel, wish_buttons};
+use wishes::{hang_wishes, list_wishes, picture_button, take_picture, toggle_wish_panel, wish_buttons};
 
 /// The ball, blocks, darts and wishes, on screen and under the mouse.
 pub struct PlayPlugin;
@@ -48,10 +47,26 @@ impl Plugin for PlayPlugin {
             .add_systems(Update, pick_and_throw.run_if(crate::kit::typing::not_typing).in_set(NetSet::LocalInput))
             .add_systems(
                 Update,
-                (place_things.after(NetSet::LocalInput), hang_wishes, list_wishes, wish_buttons, toggle_wish_panel, take_picture, show_hold_hint)
+                (
+                    place_things.after(NetSet::LocalInput),
+                    hang_wishes,
+                    list_wishes,
+                    wish_buttons,
+                    picture_button,
+                    toggle_wish_panel,
+                    take_picture,
+                    show_hold_hint,
+                )
                     .run_if(in_state(AppState::InRoom)),
             )
-            .add_systems(PostUpdate, place_board_labels.after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
+            .init_resource::<DartsShown>()
+            .add_systems(
+                PostUpdate,
+                (write_board_line, expire_score_pops, place_board_labels)
+                    .chain()
+                    .after(TransformSystems::Propagate)
+                    .run_if(in_state(AppState::InRoom)),
+            );
     }
 }
 
@@ -122,12 +137,15 @@ fn my_hand_point(player: &Transform, heading: &Heading, pose: Option<&LocalPose>
     hold_point(feet, yaw, right)
 }
 
+/// My body and the pose I send (whose right hand holds what a headset holds).
+type MyBodyAndPose<'w, 's> = Query<'w, 's, (&'static Transform, Option<&'static LocalPose>), (With<LocalPlayer>, Without<Thing>)>;
+
 fn place_things(
     connection: Option<Res<Connection>>,
     hands: Res<Hands>,
     time: Res<Time<Real>>,
     heading: Res<Heading>,
-    player: Query<(&Transform, Option<&LocalPose>), (With<LocalPlayer>, Without<Thing>)>,
+    player: MyBodyAndPose,
     mut things: Query<(&Thing, &mut Transform, &mut Visibility)>,
 ) {
     let Some(connection) = connection else { return };
@@ -204,10 +222,7 @@ fn room_point(ray: Ray3d, ward: &tsunagu_sim::WardLayout) -> Vec3 {
 /// while holding, drag and let go to throw toward the cursor, or click to
 /// put it down.
 fn pick_and_throw(
-    buttons: Res<ButtonInput<MouseButton>>,
-    windows: Query<&Window, With<PrimaryWindow>>,
-    cameras: Query<(&Camera, &GlobalTransform), With<MainCamera>>,
-    ui_hover: Query<&Interaction>,
+    mouse: RoomMouse,
     heading: Res<Heading>,
     player: Query<(&Transform, Option<&LocalPose>), With<LocalPlayer>>,
     things: Query<(&Thing, &Transform, &Visibility), Without<LocalPlayer>>,
@@ -215,23 +230,22 @@ fn pick_and_throw(
     mut hands: ResMut<Hands>,
     mut send: MessageWriter<SendRoomEvent>,
 ) {
-    let (Ok(window), Ok((camera, camera_transform)), Ok((player, pose))) = (windows.single(), cameras.single(), player.single()) else { return };
+    let Ok((player, pose)) = player.single() else { return };
     let hand = my_hand_point(player, &heading, pose);
-    let cursor = window.cursor_position();
-    let over_ui = ui_hover.iter().any(|i| *i != Interaction::None);
+    let cursor = mouse.cursor();
     // The mouse as a hand: letting go after a press while holding is the
     // trigger's second pull (a drag throws toward the cursor, a click puts
     // down); a click on a thing is the first pull, once it is within reach.
     let mut let_go_at = None;
     if hands.holding.is_some() {
-        if buttons.just_pressed(MouseButton::Left) && !over_ui {
+        if mouse.pressed_on_room() {
             hands.drag_from = cursor;
         }
-        if buttons.just_released(MouseButton::Left) {
+        if mouse.released() {
             let_go_at = hands.drag_from.take().zip(cursor);
         }
-    } else if buttons.just_pressed(MouseButton::Left) && !over_ui {
-        let ray = cursor.and_then(|c| camera.viewport_to_world(camera_transform, c).ok());
+    } else if mouse.pressed_on_room() {
+        let ray = cursor.and_then(|c| mouse.ray_through(c));
         // Too far: the click also walks there (controls), and it is picked up on arrival.
         hands.reaching_for = ray.and_then(|ray| pointed_thing(ray.origin, *ray.direction, shown_things(&things)).map(|(id, _)| id));
     }
@@ -239,7 +253,7 @@ fn pick_and_throw(
         .reaching_for
         .filter(|id| things.iter().find(|(t, _, _)| t.0 == *id).is_some_and(|(_, at, _)| at.translation.distance(hand) <= GRAB_REACH * 0.95));
     let aim = |to: Vec2| {
-        let Ok(ray) = camera.viewport_to_world(camera_transform, to) else { return Vec3::ZERO };
+        let Some(ray) = mouse.ray_through(to) else { return Vec3::ZERO };
         let mut target = room_point(ray, &ward.0);
         if hands.holding.and_then(kind_of) == Some(ObjectKind::Dart) {
             // The dart's tip leads its centre: aim the centre a tip short.

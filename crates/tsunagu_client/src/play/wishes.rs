@@ -105,8 +105,7 @@ pub(super) fn hang_wishes(
     mut commands: Commands,
     connection: Option<Res<Connection>>,
     mut shown: ResMut<WishesShown>,
-    ward: Res<Ward>,
-    shapes: Res<Shapes>,
+    (ward, shapes): (Res<Ward>, Res<Shapes>),
     mut materials: ResMut<Assets<StandardMaterial>>,
     strips: Query<Entity, With<WishStrip>>,
     mut papers: Local<std::collections::HashMap<Paper, Handle<StandardMaterial>>>,
@@ -219,14 +218,16 @@ pub(super) fn toggle_wish_panel(
 
 /// The wishes listed to read, each on its paper colour; a facilitator (or
 /// whoever wrote it) can take one down.
+/// What the list shows: the wishes, as whom (role and id, which decide the take-down buttons).
+type Listed = (Vec<Wish>, Option<Role>, Option<PeerId>);
+
 pub(super) fn list_wishes(
     mut commands: Commands,
     connection: Option<Res<Connection>>,
     font: Res<UiFont>,
-    settings: Res<Settings>,
-    texts: Res<Texts>,
+    words: crate::kit::text::Words,
     rows: Query<Entity, With<WishRows>>,
-    mut listed: Local<Option<(Vec<Wish>, Option<Role>, Option<PeerId>)>>,
+    mut listed: Local<Option<Listed>>,
 ) {
     let Some(connection) = connection else { return };
     let same = connection.read(|core| {
@@ -241,7 +242,7 @@ pub(super) fn list_wishes(
         commands.entity(container).despawn_related::<Children>();
         commands.entity(container).with_children(|list| {
             if wishes.is_empty() {
-                list.spawn(ui_text(&font, texts.get(settings.language, "wish-none-yet"), 15.0, palette::INK_SOFT));
+                list.spawn(ui_text(&font, words.get("wish-none-yet"), 15.0, palette::INK_SOFT));
             }
             let mut sorted: Vec<&Wish> = wishes.iter().collect();
             sorted.sort_by_key(|w| w.slot);
@@ -265,7 +266,7 @@ pub(super) fn list_wishes(
                             TakeDown(wish.id),
                             Node { padding: UiRect::axes(Val::Px(6.0), Val::Px(2.0)), border_radius: BorderRadius::all(Val::Px(6.0)), ..default() },
                             BackgroundColor(palette::CARD),
-                            children![(ui_text(&font, texts.get(settings.language, "wish-take-down"), 13.0, palette::INK_SOFT))],
+                            children![(ui_text(&font, words.get("wish-take-down"), 13.0, palette::INK_SOFT))],
                         ));
                     }
                 });
@@ -278,13 +279,8 @@ pub(super) fn list_wishes(
 pub(super) fn wish_buttons(
     papers: Query<(&Interaction, &PaperChoice), Changed<Interaction>>,
     take_downs: Query<(&Interaction, &TakeDown), Changed<Interaction>>,
-    pictures: Query<&Interaction, (With<SavePicture>, Changed<Interaction>)>,
     mut paper_in_hand: ResMut<PaperInHand>,
     mut send: MessageWriter<SendRoomEvent>,
-    mut commands: Commands,
-    mut images: ResMut<Assets<Image>>,
-    ward: Res<Ward>,
-    cameras: Query<(), With<PictureCamera>>,
 ) {
     for (interaction, paper) in &papers {
         if *interaction == Interaction::Pressed {
@@ -297,6 +293,16 @@ pub(super) fn wish_buttons(
             send.write(SendRoomEvent(ClientEvent::TakeDownWish(take_down.0)));
         }
     }
+}
+
+/// The picture button: one picture at a time.
+pub(super) fn picture_button(
+    pictures: Query<&Interaction, (With<SavePicture>, Changed<Interaction>)>,
+    mut commands: Commands,
+    mut images: ResMut<Assets<Image>>,
+    ward: Res<Ward>,
+    cameras: Query<(), With<PictureCamera>>,
+) {
     if pictures.iter().any(|i| *i == Interaction::Pressed) && cameras.is_empty() {
         picture_the_bamboo(&mut commands, &mut images, &ward.0);
     }

@@ -14,6 +14,7 @@ pub mod tell;
 
 use std::collections::HashMap;
 
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use tsunagu_client_core::ClientCore;
 use tsunagu_i18n::Arg;
@@ -22,13 +23,13 @@ use tsunagu_protocol::{
     ClientEvent, Concern, ConcernKind, KeptPlace, PeerId, PeerInfo, RemovedPerson, Role, StaffNotice, WaitingHint, WaitingPerson,
 };
 
+use crate::AppState;
 use crate::kit::heard::{ConcernTold, KeptPlacesNow, PersonArrived, PersonLeft, StaffNoticeTold};
 use crate::kit::hud::{FillSlot, Slot};
 use crate::kit::net::{Connection, NetSet, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::room::{RemoteAvatar, Speaking};
-use crate::kit::text::{Localized, Texts, UiFont, ui_text};
-use crate::{AppState, Settings};
+use crate::kit::text::{Localized, UiFont, ui_text};
 
 /// The facilitator panel.
 pub struct StaffPanelPlugin;
@@ -153,10 +154,15 @@ fn is_staff(core: &ClientCore) -> bool {
     core.room().me().is_some_and(|me| me.role == Role::Facilitator)
 }
 
+/// The staff panel's button, not the panel.
+type ToggleNotPanel = (With<StaffToggle>, Without<StaffPanel>);
+/// The staff panel, not its button.
+type PanelNotToggle = (With<StaffPanel>, Without<StaffToggle>);
+
 fn show_for_staff(
     connection: Option<Res<Connection>>,
-    mut toggles: Query<(Ref<Interaction>, &mut Node), (With<StaffToggle>, Without<StaffPanel>)>,
-    mut panels: Query<&mut Node, (With<StaffPanel>, Without<StaffToggle>)>,
+    mut toggles: Query<(Ref<Interaction>, &mut Node), ToggleNotPanel>,
+    mut panels: Query<&mut Node, PanelNotToggle>,
     mut open: Local<bool>,
 ) {
     let staff = connection.is_some_and(|c| c.read(is_staff));
@@ -222,42 +228,60 @@ fn notice_key(notice: StaffNotice) -> &'static str {
     }
 }
 
+/// What the staff's list is made from: the room, who is heard now, when
+/// each came, and what only the staff were told.
+#[derive(SystemParam)]
+struct StaffSources<'w, 's> {
+    connection: Option<Res<'w, Connection>>,
+    speakers: Query<'w, 's, (&'static RemoteAvatar, &'static Speaking)>,
+    arrivals: Res<'w, Arrivals>,
+    news: Res<'w, StaffNews>,
+    time: Res<'w, Time<Real>>,
+}
+
+impl StaffSources<'_, '_> {
+    /// The list as it should read now, while connected.
+    fn now(&self) -> Option<Shown> {
+        let StaffSources { connection, speakers, arrivals, news, time } = self;
+        let connection = connection.as_ref()?;
+        let talking = |id: PeerId| speakers.iter().any(|(who, speaking)| who.0 == id && speaking.0);
+        let minutes = |id: PeerId| arrivals.0.get(&id).map_or(0, |at| ((time.elapsed_secs() - at) / 60.0) as u32);
+        Some(connection.read(|core| {
+            let room = core.room();
+            let name = |id: PeerId| room.peers().chain(room.me()).find(|p| p.id == id).map_or_else(|| "?".to_owned(), |p| p.nickname.clone());
+            Shown {
+                people: room.peers().map(|p| (p.clone(), talking(p.id), minutes(p.id))).collect(),
+                locked: room.is_locked(),
+                removed: room.removed().to_vec(),
+                waiting_room: room.has_waiting_room(),
+                waiting: room.waiting().to_vec(),
+                staff_invite: room.invites().is_some_and(|codes| !codes.facilitator.is_empty()),
+                concerns: news
+                    .concerns
+                    .iter()
+                    .map(|(at, c)| (name(c.from), name(c.about), c.kind, ((time.elapsed_secs() - at) / 60.0) as u32))
+                    .collect(),
+                kept: news.kept.clone(),
+                notice: news.notice,
+                wishing: room.wishes().iter().map(|w| w.by).collect(),
+            }
+        }))
+    }
+}
+
 fn list_people(
     mut commands: Commands,
-    connection: Option<Res<Connection>>,
+    sources: StaffSources,
     font: Res<UiFont>,
-    settings: Res<Settings>,
-    texts: Res<Texts>,
-    speakers: Query<(&RemoteAvatar, &Speaking)>,
-    arrivals: Res<Arrivals>,
-    news: Res<StaffNews>,
-    time: Res<Time<Real>>,
+    words: crate::kit::text::Words,
     rows: Query<Entity, With<StaffRows>>,
     mut shown: Local<Option<Shown>>,
 ) {
-    let Some(connection) = connection else { return };
-    let talking = |id: PeerId| speakers.iter().any(|(who, speaking)| who.0 == id && speaking.0);
-    let minutes = |id: PeerId| arrivals.0.get(&id).map_or(0, |at| ((time.elapsed_secs() - at) / 60.0) as u32);
-    let now = connection.read(|core| {
-        let room = core.room();
-        let name = |id: PeerId| room.peers().chain(room.me()).find(|p| p.id == id).map_or_else(|| "?".to_owned(), |p| p.nickname.clone());
-        Shown {
-            people: room.peers().map(|p| (p.clone(), talking(p.id), minutes(p.id))).collect(),
-            locked: room.is_locked(),
-            removed: room.removed().to_vec(),
-            waiting_room: room.has_waiting_room(),
-            waiting: room.waiting().to_vec(),
-            staff_invite: room.invites().is_some_and(|codes| !codes.facilitator.is_empty()),
-            concerns: news.concerns.iter().map(|(at, c)| (name(c.from), name(c.about), c.kind, ((time.elapsed_secs() - at) / 60.0) as u32)).collect(),
-            kept: news.kept.clone(),
-            notice: news.notice,
-            wishing: room.wishes().iter().map(|w| w.by).collect(),
-        }
-    });
+    let Some(now) = sources.now() else { return };
     if shown.as_ref() == Some(&now) {
         return;
     }
-    let text = |key: &str| texts.get(settings.language, key);
+    let text = |key: &str| words.get(key);
     for container in &rows {
         commands.entity(container).despawn_related::<Children>();
         commands.entity(container).with_children(|panel| {
@@ -273,7 +297,7 @@ fn list_people(
                     ("kind", Arg::Str(&text(concern_key(*kind)))),
                     ("minutes", Arg::Num(f64::from(*minutes))),
                 ];
-                panel.spawn(ui_text(&font, texts.get_with(settings.language, "staff-concern", &args), 15.0, palette::NOTE));
+                panel.spawn(ui_text(&font, words.get_with("staff-concern", &args), 15.0, palette::NOTE));
             }
             if !now.concerns.is_empty() {
                 panel.spawn(Node::default()).with_children(|row| {
@@ -284,7 +308,7 @@ fn list_people(
                 panel
                     .spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, flex_wrap: FlexWrap::Wrap, ..default() })
                     .with_children(|row| {
-                        let mut about = texts.get_with(settings.language, "staff-waiting", &[("name", Arg::Str(&waiting.nickname))]);
+                        let mut about = words.get_with("staff-waiting", &[("name", Arg::Str(&waiting.nickname))]);
                         if let Some(key) = hint_key(waiting.hint) {
                             about = format!("{about} ・ {}", text(key));
                         }
@@ -304,10 +328,7 @@ fn list_people(
                                 about = format!("{about} ・ {}", text(key));
                             }
                         }
-                        about = format!(
-                            "{about} ・ {}",
-                            texts.get_with(settings.language, "staff-minutes", &[("minutes", Arg::Num(f64::from(*minutes)))])
-                        );
+                        about = format!("{about} ・ {}", words.get_with("staff-minutes", &[("minutes", Arg::Num(f64::from(*minutes)))]));
                         row.spawn((ui_text(&font, about, 15.0, palette::INK), Node { min_width: Val::Px(110.0), ..default() }));
                         // Only staff who came with the facilitator invite act on staff.
                         if person.role == Role::Facilitator && !now.staff_invite {
@@ -332,12 +353,7 @@ fn list_people(
             }
             for place in &now.kept {
                 panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
-                    row.spawn(ui_text(
-                        &font,
-                        texts.get_with(settings.language, "staff-kept", &[("name", Arg::Str(&place.nickname))]),
-                        14.0,
-                        palette::INK_SOFT,
-                    ));
+                    row.spawn(ui_text(&font, words.get_with("staff-kept", &[("name", Arg::Str(&place.nickname))]), 14.0, palette::INK_SOFT));
                     action_button(row, &font, &text("staff-release-place"), ClientEvent::Staff(StaffAction::ReleasePlace(place.id)));
                 });
             }
@@ -361,7 +377,7 @@ fn list_people(
                 panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
                     row.spawn(ui_text(
                         &font,
-                        texts.get_with(settings.language, "staff-removed", &[("name", tsunagu_i18n::Arg::Str(&removed.nickname))]),
+                        words.get_with("staff-removed", &[("name", tsunagu_i18n::Arg::Str(&removed.nickname))]),
                         14.0,
                         palette::INK_SOFT,
                     ));
@@ -406,8 +422,7 @@ fn needs_confirming(event: &ClientEvent) -> bool {
 fn press_buttons(
     buttons: Query<(&Interaction, &StaffButton, &Children), Changed<Interaction>>,
     mut labels: Query<&mut Text>,
-    settings: Res<Settings>,
-    texts: Res<Texts>,
+    words: crate::kit::text::Words,
     time: Res<Time<Real>>,
     mut armed: Local<Option<(ClientEvent, f32)>>,
     mut send: MessageWriter<SendRoomEvent>,
@@ -422,7 +437,7 @@ fn press_buttons(
             *armed = Some((action.0.clone(), now));
             for child in children.iter() {
                 if let Ok(mut label) = labels.get_mut(child) {
-                    label.0 = texts.get(settings.language, "staff-are-you-sure");
+                    label.0 = words.get("staff-are-you-sure");
                 }
             }
             continue;

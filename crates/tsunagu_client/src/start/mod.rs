@@ -84,13 +84,12 @@ fn skip_if_asked(
 fn show_join_failure(
     mut commands: Commands,
     failure: Option<Res<JoinFailure>>,
-    settings: Res<Settings>,
-    texts: Res<Texts>,
+    words: crate::kit::text::Words,
     mut message: Query<&mut Text, With<StartMessage>>,
 ) {
     let Some(failure) = failure else { return };
     if let Ok(mut text) = message.single_mut() {
-        text.0 = texts.get_with(settings.language, failure.key, &[("reason", tsunagu_i18n::Arg::Str(&failure.reason))]);
+        text.0 = words.get_with(failure.key, &[("reason", tsunagu_i18n::Arg::Str(&failure.reason))]);
     }
     commands.remove_resource::<JoinFailure>();
 }

@@ -232,15 +232,14 @@ pub(crate) fn click_name_tags(
 
 /// The notes on name tags (UI: added by the voice panel's plugin).
 pub(crate) fn show_volume_marks(
-    settings: Res<crate::Settings>,
-    texts: Res<crate::kit::text::Texts>,
+    words: crate::kit::text::Words,
     tags: Query<(&crate::kit::room::NameTag, &Children)>,
     choices: Query<&LocalVolume>,
     mut marks: Query<&mut Text, With<VolumeMark>>,
 ) {
     for (tag, children) in &tags {
         let volume = choices.get(tag.target).copied().unwrap_or_default();
-        let shown = volume.note().map(|key| format!(" {}", texts.get(settings.language, key))).unwrap_or_default();
+        let shown = volume.note().map(|key| format!(" {}", words.get(key))).unwrap_or_default();
         for child in children.iter() {
             if let Ok(mut text) = marks.get_mut(child)
                 && text.0 != shown
@@ -296,9 +295,12 @@ fn add_signs(mut commands: Commands, look: Option<Res<SignLook>>, avatars: Query
     }
 }
 
+/// The child's choice or calm changed for this person.
+type VolumeChanged = Or<(Changed<LocalVolume>, Changed<Calmed>)>;
+
 /// Each person's volume here, as this child chose and calm asks: told to
 /// the sound engine when either changes. The one place a volume is set.
-fn apply_volumes(voice: Res<Voice>, avatars: Query<(&RemoteAvatar, &LocalVolume, &Calmed), Or<(Changed<LocalVolume>, Changed<Calmed>)>>) {
+fn apply_volumes(voice: Res<Voice>, avatars: Query<(&RemoteAvatar, &LocalVolume, &Calmed), VolumeChanged>) {
     for (remote, choice, calmed) in &avatars {
         let (volume, _) = choice.effect(calmed.0);
         voice.with(|engine| {
