@@ -209,3 +209,18 @@ fn a_thing_held_in_a_headset_sits_in_my_right_hand_here_and_in_the_room() {
     assert!(drawn_at(&mut app, 0).unwrap().distance(raised) < 0.01);
     assert!(wire_pos(stepper.server.room().play().objects()[0].pose.pos).distance(raised) < 0.05);
 }
+
+#[test]
+fn the_mouse_grabs_throws_and_puts_down_by_the_hands_rules() {
+    use bevy::math::{Vec2, Vec3};
+    use tsunagu_client::play::{DRAG_PIXELS, mouse_as_hand};
+    use tsunagu_sim::objects::HandPlay;
+    let aim = |_: Vec2| Vec3::new(0.0, 2.0, -3.0);
+    assert_eq!(mouse_as_hand(None, Some(4), None, aim), HandPlay::Grab { id: 4, by_grip: false });
+    assert_eq!(mouse_as_hand(None, None, None, aim), HandPlay::Nothing, "a click on nothing in reach picks nothing up");
+    let dragged = Some((Vec2::new(100.0, 100.0), Vec2::new(100.0, 100.0 - DRAG_PIXELS * 2.0)));
+    assert_eq!(mouse_as_hand(Some(4), None, dragged, aim), HandPlay::Release(Vec3::new(0.0, 2.0, -3.0)));
+    let clicked = Some((Vec2::new(100.0, 100.0), Vec2::new(101.0, 100.0)));
+    assert_eq!(mouse_as_hand(Some(4), None, clicked, aim), HandPlay::Release(Vec3::ZERO), "a click puts it down");
+    assert_eq!(mouse_as_hand(Some(4), Some(5), None, aim), HandPlay::Nothing, "holding one, another is not picked up");
+}

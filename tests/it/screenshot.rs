@@ -1,6 +1,8 @@
-//! The room as a person would see it: the real client binary, started with XR
-//! on but no OpenXR runtime, no sound card and no GPU (Xvfb + software Vulkan),
-//! hosts a room with practice guests and saves a screenshot.
+//! The room as a person would see it: the real client (the screenshot
+//! scenario, examples/screenshot.rs: the shipped client's plugins and command
+//! line plus a picture), started with XR on but no OpenXR runtime, no sound
+//! card and no GPU (Xvfb + software Vulkan), hosts a room with practice
+//! guests and saves a screenshot.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -9,13 +11,27 @@ use std::time::{Duration, Instant};
 const WIDTH: u32 = 1280;
 const HEIGHT: u32 = 720;
 
+/// The screenshot scenario, which `cargo test` builds beside this test
+/// binary (as an example, so the shipped `tsunagu` has no test code in it).
+fn scenario_binary() -> std::path::PathBuf {
+    let mut dir = std::env::current_exe().expect("the test binary's path");
+    dir.pop();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let binary = dir.join("examples").join(format!("screenshot{}", std::env::consts::EXE_SUFFIX));
+    assert!(binary.is_file(), "{} is missing: run the whole `cargo test` (it builds the examples), not only --test it", binary.display());
+    binary
+}
+
+/// The client, with `--screenshot` and `--frames`, under Xvfb when there is no display.
 pub fn client_command() -> Command {
-    let binary = env!("CARGO_BIN_EXE_tsunagu");
+    let binary = scenario_binary();
     if std::env::var_os("DISPLAY").is_some() {
         return Command::new(binary);
     }
     let mut cmd = Command::new("xvfb-run");
-    cmd.args(["-a", "-s", &format!("-screen 0 {WIDTH}x{HEIGHT}x24"), binary]);
+    cmd.args(["-a", "-s", &format!("-screen 0 {WIDTH}x{HEIGHT}x24")]).arg(binary);
     cmd
 }
 

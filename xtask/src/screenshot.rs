@@ -28,7 +28,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     // would compile Bevy a second time.
     crate::status(crate::cargo().args(["test", "--workspace", "--no-run"]))?;
     let target = crate::target_dir();
-    let binary = target.join("debug").join("tsunagu");
+    // The screenshot scenario: the client's plugins and command line plus
+    // the picture, built as an example so the shipped binary has no test code.
+    let binary = target.join("debug").join("examples").join(format!("screenshot{}", std::env::consts::EXE_SUFFIX));
     let client_args = ["--screenshot", &out.to_string_lossy(), "--frames", &frames, "--size", &size, "--bots", "5"];
     let mut cmd = headless_command(&binary, &size)?;
     // The practice guests' play includes saving a picture of the bamboo in

@@ -13,6 +13,7 @@ pub mod avatars;
 pub mod bots;
 pub mod calm;
 pub mod chat;
+pub mod cli;
 pub mod expression;
 pub mod headless;
 pub mod headset;
@@ -20,7 +21,6 @@ pub mod hud;
 pub mod kit;
 pub mod movement;
 pub mod play;
-pub mod screenshot;
 pub mod staff;
 pub mod start;
 pub mod voice;
@@ -42,8 +42,6 @@ pub struct ClientOptions {
     pub host_now: bool,
     /// Skip the start screen and join the room this invite names.
     pub join: Option<tsunagu_net::invite::Invite>,
-    /// Save a screenshot after this many frames in the room, then exit.
-    pub screenshot: Option<screenshot::ScreenshotRequest>,
     /// Window size in logical pixels.
     pub window_size: (u32, u32),
     /// Try OpenXR (falls back to the desktop when no runtime is found);
@@ -74,7 +72,6 @@ impl Default for ClientOptions {
             language: None,
             host_now: false,
             join: None,
-            screenshot: None,
             window_size: (1280, 720),
             xr: None,
             bed_tilt_degrees: None,
@@ -273,8 +270,7 @@ pub fn build_app(options: ClientOptions) -> App {
         .insert_resource(ClearColor(Color::srgb(0.98, 0.93, 0.85)))
         .init_state::<AppState>()
         .add_plugins(RoomFeatures)
-        .add_plugins(ScreenFeatures { voice: options.voice.clone() })
-        .add_plugins(screenshot::ScreenshotPlugin);
+        .add_plugins(ScreenFeatures { voice: options.voice.clone() });
     app.insert_resource(options);
     app
 }

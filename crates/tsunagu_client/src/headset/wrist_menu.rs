@@ -68,10 +68,10 @@ pub struct WristPointer {
 /// what the hand points at, a press, and now and then (labels such as the
 /// microphone's follow the room).
 #[derive(Resource)]
-pub(crate) struct MenuPicture {
+pub struct MenuPicture {
     camera: Entity,
     /// The picture itself (the screenshot saves it too, to be looked at).
-    pub(crate) image: Handle<Image>,
+    pub image: Handle<Image>,
     frames_to_draw: u8,
     frame: u32,
 }

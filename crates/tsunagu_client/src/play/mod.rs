@@ -74,7 +74,7 @@ impl Plugin for PlayPlugin {
 pub(crate) struct HoldHint;
 
 /// A press that moves less than this, pixels, is a click (put down), not a throw.
-const DRAG_PIXELS: f32 = 14.0;
+pub const DRAG_PIXELS: f32 = 14.0;
 
 fn spawn_things(mut commands: Commands, shapes: Res<Shapes>, mut materials: ResMut<Assets<StandardMaterial>>) {
     let mut matte = |color: Color| materials.add(StandardMaterial { base_color: color, perceptual_roughness: 0.85, ..default() });
@@ -279,7 +279,7 @@ fn pick_and_throw(
 /// release while holding (`let_go`: from, to, window pixels) is the trigger's
 /// second pull, thrown at `aim(to)` when dragged, put down when not; a thing
 /// clicked and now within reach is the first pull.
-fn mouse_as_hand(holding: Option<u16>, in_reach: Option<u16>, let_go: Option<(Vec2, Vec2)>, aim: impl FnOnce(Vec2) -> Vec3) -> HandPlay {
+pub fn mouse_as_hand(holding: Option<u16>, in_reach: Option<u16>, let_go: Option<(Vec2, Vec2)>, aim: impl FnOnce(Vec2) -> Vec3) -> HandPlay {
     let pulled = HandButtons { trigger_pulled: if holding.is_some() { let_go.is_some() } else { in_reach.is_some() }, ..default() };
     let throw = || match let_go {
         Some((from, to)) if from.distance(to) >= DRAG_PIXELS => aim(to),
@@ -294,22 +294,5 @@ fn show_hold_hint(hands: Res<Hands>, mut hints: Query<&mut Node, With<HoldHint>>
     }
     for mut node in &mut hints {
         node.display = if hands.holding.is_some() { Display::Flex } else { Display::None };
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_mouse_grabs_throws_and_puts_down_by_the_hands_rules() {
-        let aim = |_: Vec2| Vec3::new(0.0, 2.0, -3.0);
-        assert_eq!(mouse_as_hand(None, Some(4), None, aim), HandPlay::Grab { id: 4, by_grip: false });
-        assert_eq!(mouse_as_hand(None, None, None, aim), HandPlay::Nothing, "a click on nothing in reach picks nothing up");
-        let dragged = Some((Vec2::new(100.0, 100.0), Vec2::new(100.0, 100.0 - DRAG_PIXELS * 2.0)));
-        assert_eq!(mouse_as_hand(Some(4), None, dragged, aim), HandPlay::Release(Vec3::new(0.0, 2.0, -3.0)));
-        let clicked = Some((Vec2::new(100.0, 100.0), Vec2::new(101.0, 100.0)));
-        assert_eq!(mouse_as_hand(Some(4), None, clicked, aim), HandPlay::Release(Vec3::ZERO), "a click puts it down");
-        assert_eq!(mouse_as_hand(Some(4), Some(5), None, aim), HandPlay::Nothing, "holding one, another is not picked up");
     }
 }

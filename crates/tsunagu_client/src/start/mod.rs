@@ -72,7 +72,7 @@ fn skip_if_asked(
     mut next: ResMut<NextState<AppState>>,
     texts: Res<Texts>,
 ) {
-    if options.host_now || options.screenshot.is_some() || options.join.is_some() {
+    if options.host_now || options.join.is_some() {
         if !nickname_is_valid(&settings.nickname) {
             settings.nickname = texts.plain_with(settings.language, "default-nickname", &[]);
         }

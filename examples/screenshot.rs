@@ -1,5 +1,8 @@
-//! `--screenshot FILE`: enter the room, let it render for some frames, save the
-//! window as PNG and exit. Used by `cargo xtask screenshot` and the test suite.
+//! The screenshot scenario (test support, not shipped in `tsunagu`): the
+//! client with all of its command line, plus `--screenshot FILE`: enter the
+//! room (hosting one unless `--join` says where), let it render for some
+//! frames, save the window as PNG and exit. Used by `cargo xtask screenshot`
+//! and the test suite, which run it as `target/debug/examples/screenshot`.
 //! If joining fails, the start screen with its message is what gets saved.
 //! In a headset it also saves what the left eye sees, then leaves the
 //! headset for the screen as the wrist menu's button does, saves the window
@@ -15,24 +18,52 @@ use bevy_mod_xr::session::XrState;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::kit::me::LocalPlayer;
-use crate::kit::scene::PictureTaking;
-use crate::{AppState, ClientOptions};
+use tsunagu_client::AppState;
+use tsunagu_client::kit::me::LocalPlayer;
+use tsunagu_client::kit::scene::PictureTaking;
+
+/// The client's options, and the picture's.
+#[derive(clap::Parser, Debug)]
+#[command(about = "Tsunagu's screenshot scenario: the client, a picture of the room, and exit")]
+struct Args {
+    #[command(flatten)]
+    client: tsunagu_client::cli::Cli,
+    /// Save a PNG of the window to FILE after --frames frames in the room, then exit.
+    #[arg(long, value_name = "FILE")]
+    screenshot: PathBuf,
+    /// Frames to render in the room before the screenshot.
+    #[arg(long, default_value_t = 60)]
+    frames: u32,
+}
+
+fn main() -> std::process::ExitCode {
+    let args = <Args as clap::Parser>::parse();
+    let mut options = args.client.options();
+    // A screenshot is of the defaults, whatever this PC remembers, and of a room.
+    options.settings_file = None;
+    options.host_now |= options.join.is_none();
+    let request = ScreenshotRequest { path: args.screenshot, frames: args.frames.max(1), bots: options.bots };
+    let mut app = tsunagu_client::build_app(options);
+    app.insert_resource(request).add_plugins(ScreenshotPlugin);
+    if app.run().is_success() { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE }
+}
 
 /// Where and when to take the picture.
-#[derive(Clone, Debug)]
-pub struct ScreenshotRequest {
+#[derive(Resource, Clone, Debug)]
+struct ScreenshotRequest {
     /// The PNG to write.
-    pub path: PathBuf,
+    path: PathBuf,
     /// Frames to render in the room before taking it.
-    pub frames: u32,
+    frames: u32,
+    /// Practice guests in the room (with more, more of the room is waited for).
+    bots: u32,
 }
 
 /// If nothing is captured by then, something is wrong: exit with an error.
 const GIVE_UP_AFTER: Duration = Duration::from_secs(180);
 
 /// Takes the screenshot when asked.
-pub struct ScreenshotPlugin;
+struct ScreenshotPlugin;
 
 #[derive(Resource, Default)]
 struct Progress {
@@ -54,7 +85,7 @@ impl Plugin for ScreenshotPlugin {
         app.add_message::<bevy_mod_xr::session::XrRequestExitMessage>()
             .add_message::<bevy_mod_xr::session::XrCreateSessionMessage>()
             .init_resource::<Progress>()
-            .init_resource::<crate::headset::panel::ToggleBoard>()
+            .init_resource::<tsunagu_client::headset::panel::ToggleBoard>()
             .add_systems(Last, (count_and_capture, after_the_pictures).in_set(PictureTaking));
     }
 }
@@ -114,7 +145,7 @@ fn after_the_pictures(mut commands: Commands, after: Option<ResMut<AfterPictures
         }
         Some(RoundTrip::PicturingBoard) if saved => {
             if let Some(rig) = headset.rig.as_mut() {
-                crate::headset::leave_the_headset(rig, &mut headset.leave);
+                tsunagu_client::headset::leave_the_headset(rig, &mut headset.leave);
             }
             after.round_trip = Some(RoundTrip::Leaving);
         }
@@ -164,26 +195,26 @@ fn left_eye() -> Screenshot {
 #[derive(bevy::ecs::system::SystemParam)]
 struct HeadsetSteps<'w, 's> {
     state: Option<Res<'w, XrState>>,
-    mode: Option<Res<'w, crate::headset::DisplayMode>>,
-    rig: Option<ResMut<'w, crate::headset::HeadsetRig>>,
+    mode: Option<Res<'w, tsunagu_client::headset::DisplayMode>>,
+    rig: Option<ResMut<'w, tsunagu_client::headset::HeadsetRig>>,
     leave: MessageWriter<'w, bevy_mod_xr::session::XrRequestExitMessage>,
     start: MessageWriter<'w, bevy_mod_xr::session::XrCreateSessionMessage>,
-    open_board: ResMut<'w, crate::headset::panel::ToggleBoard>,
-    boards: Query<'w, 's, (), With<crate::headset::panel::Board>>,
+    open_board: ResMut<'w, tsunagu_client::headset::panel::ToggleBoard>,
+    boards: Query<'w, 's, (), With<tsunagu_client::headset::panel::Board>>,
 }
 
 /// What is showing, for the screenshot's log line (tests read it).
 #[derive(bevy::ecs::system::SystemParam)]
 struct OnScreen<'w, 's> {
-    avatars: Query<'w, 's, &'static crate::kit::room::AvatarInfo>,
-    gestures: Query<'w, 's, (), With<crate::kit::room::PlayingGesture>>,
-    stamps: Query<'w, 's, &'static Visibility, With<crate::expression::StampPop>>,
-    bubbles: Query<'w, 's, (&'static Visibility, &'static Children), With<crate::chat::ChatBubble>>,
+    avatars: Query<'w, 's, &'static tsunagu_client::kit::room::AvatarInfo>,
+    gestures: Query<'w, 's, (), With<tsunagu_client::kit::room::PlayingGesture>>,
+    stamps: Query<'w, 's, &'static Visibility, With<tsunagu_client::expression::StampPop>>,
+    bubbles: Query<'w, 's, (&'static Visibility, &'static Children), With<tsunagu_client::chat::ChatBubble>>,
     texts: Query<'w, 's, &'static Text>,
-    things: Query<'w, 's, (&'static crate::kit::room::Thing, &'static Transform, &'static Visibility)>,
-    wishes: Query<'w, 's, (), With<crate::play::WishStrip>>,
-    hands: Option<Res<'w, crate::kit::net::Connection>>,
-    ward: Res<'w, crate::kit::scene::Ward>,
+    things: Query<'w, 's, (&'static tsunagu_client::kit::room::Thing, &'static Transform, &'static Visibility)>,
+    wishes: Query<'w, 's, (), With<tsunagu_client::play::WishStrip>>,
+    hands: Option<Res<'w, tsunagu_client::kit::net::Connection>>,
+    ward: Res<'w, tsunagu_client::kit::scene::Ward>,
 }
 
 /// The room's play as the picture shows it.
@@ -236,23 +267,42 @@ impl OnScreen<'_, '_> {
     }
 }
 
+/// Where the app is: its state, its clock, and whether I am in the room yet.
+#[derive(bevy::ecs::system::SystemParam)]
+struct Moment<'w, 's> {
+    state: Res<'w, State<AppState>>,
+    time: Res<'w, Time<Real>>,
+    player: Query<'w, 's, (), With<LocalPlayer>>,
+}
+
+/// What the scenario moves for the picture: where I walk and look, and the wishes' panel.
+#[derive(bevy::ecs::system::SystemParam)]
+struct Staging<'w> {
+    heading: ResMut<'w, tsunagu_client::kit::me::Heading>,
+    wishes_panel: ResMut<'w, tsunagu_client::play::WishesShown>,
+}
+
+/// Saving the bamboo's picture, as a child's button does.
+#[derive(bevy::ecs::system::SystemParam)]
+struct BambooPicture<'w, 's> {
+    images: ResMut<'w, Assets<Image>>,
+    ward: Res<'w, tsunagu_client::kit::scene::Ward>,
+    cameras: Query<'w, 's, (), With<tsunagu_client::play::PictureCamera>>,
+}
+
 fn count_and_capture(
     mut commands: Commands,
-    options: Res<ClientOptions>,
+    (request, mut progress): (Res<ScreenshotRequest>, ResMut<Progress>),
     on_screen: OnScreen,
-    mut progress: ResMut<Progress>,
-    player: Query<(), With<LocalPlayer>>,
-    state: Res<State<AppState>>,
-    time: Res<Time<Real>>,
-    mut heading: ResMut<crate::kit::me::Heading>,
-    mut wishes_panel: ResMut<crate::play::WishesShown>,
-    mut images: ResMut<Assets<Image>>,
-    ward: Res<crate::kit::scene::Ward>,
-    picture_cameras: Query<(), With<crate::play::PictureCamera>>,
-    headset: Headset,
-    mut exit: MessageWriter<AppExit>,
+    moment: Moment,
+    staging: Staging,
+    bamboo: BambooPicture,
+    (headset, mut exit): (Headset, MessageWriter<AppExit>),
 ) {
-    let Some(request) = &options.screenshot else { return };
+    let Moment { state, time, player } = moment;
+    let Staging { mut heading, mut wishes_panel } = staging;
+    let BambooPicture { mut images, ward, cameras: picture_cameras } = bamboo;
+    let options = &*request;
     if time.elapsed() > GIVE_UP_AFTER {
         error!("tsunagu: no screenshot after {GIVE_UP_AFTER:?}; giving up");
         exit.write(AppExit::error());
@@ -288,7 +338,7 @@ fn count_and_capture(
     let ready = progress.frames_shown >= request.frames && ((everyone_expressing && everyone_playing) || waited_enough);
     // With play in the picture, first save the bamboo's as a child's button would.
     if ready && options.bots >= 5 && !progress.bamboo_pictured {
-        crate::play::picture_the_bamboo(&mut commands, &mut images, &ward.0);
+        tsunagu_client::play::picture_the_bamboo(&mut commands, &mut images, &ward.0);
         progress.bamboo_pictured = true;
         return;
     }
@@ -325,9 +375,9 @@ fn count_and_capture(
 #[derive(bevy::ecs::system::SystemParam)]
 struct Headset<'w> {
     running: Option<Res<'w, bevy_mod_xr::session::XrState>>,
-    rig: Option<Res<'w, crate::headset::HeadsetRig>>,
-    seen: Option<Res<'w, crate::bots::HostHeadSeen>>,
-    menu: Option<Res<'w, crate::headset::wrist_menu::MenuPicture>>,
+    rig: Option<Res<'w, tsunagu_client::headset::HeadsetRig>>,
+    seen: Option<Res<'w, tsunagu_client::bots::HostHeadSeen>>,
+    menu: Option<Res<'w, tsunagu_client::headset::wrist_menu::MenuPicture>>,
 }
 
 impl Headset<'_> {
