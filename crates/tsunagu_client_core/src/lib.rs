@@ -7,6 +7,10 @@
 //! [`ClientCore::poll`] with the current time (which hands back
 //! [`RoomEvent`]s), [`ClientCore::send_pose`] and [`ClientCore::send_event`];
 //! [`ClientCore::room`] says who is here and where to draw them.
+//!
+//! Long because `ClientCore` is one lifecycle (join, wait, take in, reconnect,
+//! resume, end) whose phases share its state; the session and the room view are
+//! their own files.
 
 pub mod room;
 pub mod session;

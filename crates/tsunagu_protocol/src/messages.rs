@@ -2,6 +2,9 @@
 //! declaration order); enums as `{"Variant": payload}` or, without payload, as the
 //! variant name string. Reordering fields or variants changes the wire format:
 //! the snapshot tests in `tests` will say so, and `docs/protocol.md` must follow.
+//!
+//! Long because it is the wire contract in one place: every message a client
+//! writer reads, top to bottom, with the rules in their docs.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,6 @@
 //! Round trips, pinned wire bytes, and hostile input.
+//!
+//! Long because it is tests: the pinned bytes of every message.
 #![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
 
 use proptest::prelude::*;

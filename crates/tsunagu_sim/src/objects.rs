@@ -8,6 +8,9 @@
 //! The room server owns one per room and sends the poses in its snapshots;
 //! holding and throwing arrive as client events. Clients use the ids, kinds
 //! and [`hold_point`] from here to draw the same things in the same hands.
+//!
+//! Long because the room's physics world and the rules around it (reach, holding,
+//! throws, darts, the hand's rule) are read together; most of it is its tests.
 
 use bevy_math::{Quat, Vec3};
 use rapier3d::prelude::*;

@@ -16,6 +16,8 @@
 //!     client receives for the things.
 //!
 //! Run through xtask, which builds the server binary and sets TSUNAGU_SERVER_BIN.
+//!
+//! Long because each measured scenario sets up its own room and clients.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};

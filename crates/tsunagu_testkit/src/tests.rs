@@ -1,4 +1,6 @@
 //! Stepper scenarios: joins, walks, refusals, shutdown and silence, all on a manual clock.
+//!
+//! Long because it is tests, one scenario after another.
 
 use bevy_math::{Quat, Vec3};
 use tsunagu_client_core::{ClientEnd, RoomEvent};

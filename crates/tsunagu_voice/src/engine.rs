@@ -2,6 +2,9 @@
 //! running the [`CaptureChain`] on the microphone and the mix's far-end tap,
 //! and the [`VoiceOutput`] mix. Each direction works or is missing on its
 //! own: no microphone still hears, no speakers still talks.
+//!
+//! Long because it is the one place the devices, the capture thread and the mix
+//! meet, with what each does when the other is missing.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -16,6 +16,9 @@
 //! Left and right come from the direction of the head relative to the
 //! listener's ears (kira's spatialisation at strength 0.75: a voice straight to
 //! one side is about 12 dB softer in the other ear, never gone from it).
+//!
+//! Long because the mix's backend, its tap for the echo canceller and the
+//! per-speaker stream run on one audio thread and share its clock.
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -3,6 +3,8 @@
 //! avatar. Lines live only in memory while in the room and are never written
 //! anywhere; links are plain text. The same character rule as the server's
 //! is checked before sending, so a child learns at once what is wrong.
+//!
+//! Long because the field, its focus, the bubbles and the log are one panel.
 
 use std::collections::VecDeque;
 
