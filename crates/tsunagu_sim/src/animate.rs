@@ -188,7 +188,7 @@ pub fn limb_rotation(dir: Vec3) -> Quat {
 mod tests {
     use super::*;
 
-    const EVERY: [Gesture; 6] = Gesture::ALL;
+    const EVERY: &[Gesture] = &Gesture::ALL;
 
     #[test]
     fn at_rest_the_avatar_breathes_and_blinks() {
@@ -221,7 +221,7 @@ mod tests {
     #[test]
     fn each_gesture_moves_what_it_should_and_then_ends() {
         let rest = idle(0.0, 1);
-        for g in EVERY {
+        for &g in EVERY {
             let length = gesture_length(g);
             assert!(gesture(rest, g, length).is_none() && gesture(rest, g, -0.1).is_none(), "{g:?} does not end");
             let middle = (0..20).map(|i| gesture(rest, g, length * (0.3 + 0.02 * i as f32)).unwrap());
