@@ -208,3 +208,30 @@ fn every_gesture_has_a_key_of_its_own_and_none_takes_the_hands() {
         assert!(rows[n + 1..].iter().all(|other| other.message != row.message), "{row:?} shares its name");
     }
 }
+
+/// The error handler the app runs with: a command on an entity already gone
+/// (the headset's teardown does that) keeps the room open.
+#[test]
+fn a_command_on_an_entity_already_gone_does_not_close_the_room() {
+    use bevy::prelude::*;
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).set_error_handler(tsunagu_client::keep_the_room_going);
+    let gone = app.world_mut().spawn_empty().id();
+    app.world_mut().despawn(gone);
+    app.add_systems(Update, move |mut commands: Commands| {
+        commands.entity(gone).insert(Name::new("eyes"));
+    });
+    app.update();
+    app.update();
+}
+
+/// Any other error is a bug, and a debug build (these tests) stops on it.
+#[test]
+#[should_panic(expected = "broken on purpose")]
+fn any_other_error_stops_a_debug_build() {
+    use bevy::prelude::*;
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).set_error_handler(tsunagu_client::keep_the_room_going);
+    app.add_systems(Update, || -> Result { Err("broken on purpose".into()) });
+    app.update();
+}

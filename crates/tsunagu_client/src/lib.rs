@@ -246,11 +246,7 @@ impl PluginGroup for ScreenFeatures {
 /// Build the whole client.
 pub fn build_app(options: ClientOptions) -> App {
     let mut app = App::new();
-    // A command on an entity already gone is a bug to log, never a reason to
-    // close a child's room: bevy_mod_openxr's teardown of a headset session
-    // sometimes despawns the eyes twice (seen once in CI, leaving the headset
-    // for the screen), which Bevy's default handler turns into a panic.
-    app.set_error_handler(bevy::ecs::error::warn);
+    app.set_error_handler(keep_the_room_going);
     let language = options.language.or_else(|| std::env::var("LANG").ok().and_then(|l| Language::from_tag(&l))).unwrap_or_default();
     let (width, height) = options.window_size;
     let window = Window { title: "つなぐ Tsunagu".into(), resolution: WindowResolution::new(width, height), ..default() };
@@ -273,6 +269,23 @@ pub fn build_app(options: ClientOptions) -> App {
         .add_plugins(ScreenFeatures { voice: options.voice.clone() });
     app.insert_resource(options);
     app
+}
+
+/// How the app meets an error in a system or a command. A command on an
+/// entity already gone is logged and the room goes on: bevy_mod_openxr's
+/// teardown of a headset session sometimes despawns the eyes twice (seen
+/// once in CI, leaving the headset for the screen). Anything else is a bug:
+/// a debug build (the tests) stops on it, and a child's release build logs
+/// it as an error and keeps the room open.
+pub fn keep_the_room_going(error: bevy::ecs::error::BevyError, context: bevy::ecs::error::ErrorContext) {
+    use bevy::ecs::world::error::EntityMutableFetchError;
+    if matches!(error.downcast_ref::<EntityMutableFetchError>(), Some(EntityMutableFetchError::NotSpawned(_))) {
+        bevy::ecs::error::warn(error, context);
+    } else if cfg!(debug_assertions) {
+        bevy::ecs::error::panic(error, context);
+    } else {
+        bevy::ecs::error::error(error, context);
+    }
 }
 
 /// How the client's log lines are written: colour codes only for a person at
