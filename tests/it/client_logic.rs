@@ -150,7 +150,7 @@ fn the_talk_button_talks_while_held_or_from_one_tap_to_the_next() {
 #[test]
 fn the_wrist_menu_finds_the_button_a_hand_points_at() {
     use bevy::prelude::{Entity, Vec2};
-    use tsunagu_client::headset::wrist_menu::button_at;
+    use tsunagu_client::headset::pointing::button_at;
     let (wave, stamp) = (Entity::from_raw_u32(1).unwrap(), Entity::from_raw_u32(2).unwrap());
     let buttons = [(wave, Vec2::new(100.0, 50.0), Vec2::new(180.0, 56.0)), (stamp, Vec2::new(300.0, 200.0), Vec2::new(88.0, 88.0))];
     assert_eq!(button_at(Vec2::new(20.0, 30.0), buttons), Some(wave));

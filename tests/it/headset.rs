@@ -253,7 +253,7 @@ fn in_a_headset_the_sticks_walk_and_turn_and_the_trigger_teleports_only_where_a_
     app.add_plugins(MinimalPlugins)
         .insert_resource(HeadsetRig::with_choices(HeadsetChoices { smooth_walking: true, snap_turn_degrees: 45, ..HeadsetChoices::default() }))
         .init_resource::<HeadsetButtons>()
-        .init_resource::<tsunagu_client::headset::wrist_menu::WristPointer>()
+        .init_resource::<tsunagu_client::headset::pointing::WristPointer>()
         .init_resource::<tsunagu_client::kit::me::Hands>()
         .insert_resource(tsunagu_client::kit::scene::Ward(ward.clone()))
         .init_resource::<Heading>()

@@ -6,7 +6,7 @@ use bevy::prelude::*;
 use bevy_mod_xr::camera::XrCamera;
 use bevy_mod_xr::session::XrState;
 
-use super::HeadsetRig;
+use super::rig::HeadsetRig;
 use crate::kit::me::LocalPlayer;
 use crate::kit::scene::Drawing;
 

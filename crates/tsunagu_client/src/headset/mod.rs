@@ -10,10 +10,12 @@
 //! [`LocalPose`]: crate::kit::net::LocalPose
 
 mod comfort;
-mod controllers;
+pub mod controllers;
 pub mod panel;
 pub mod play;
-mod session;
+pub mod pointing;
+pub mod rig;
+pub mod session;
 pub mod world_tags;
 pub mod wrist_menu;
 
@@ -28,7 +30,7 @@ use bevy_mod_xr::spaces::XrSpaceLocationFlags;
 use tsunagu_client_core::settings::HeadsetChoices;
 use tsunagu_sim::motion::AVATAR_HEIGHT;
 use tsunagu_sim::pose::{from_wire, to_wire};
-use tsunagu_sim::rig::{Pose, Rig};
+use tsunagu_sim::rig::Pose;
 
 use crate::AppState;
 use crate::kit::heard::{EnteredRoom, MovedMe, RecentreAsked};
@@ -40,6 +42,8 @@ use crate::kit::net::{LocalPose, NetSet, PoseSend};
 use comfort::{darken_the_edges, keep_my_head_out_of_my_eyes, pace_the_window};
 pub use controllers::{Aim, Grip, HeadsetButtons};
 use controllers::{attach_actions, create_actions, forget_controller_spaces, read_buttons, spawn_controller_spaces, suggest_bindings, sync_actions};
+pub use rig::HeadsetRig;
+use rig::{FRAMES_BEFORE_PACE, TIMINGS_KEPT};
 pub use session::{DisplayMode, HeadsetButton, leave_the_headset, say_session_changes, say_the_display_mode, spawn_headset_button};
 use session::{offer_the_headset_again, report_display_mode};
 
@@ -55,96 +59,6 @@ impl Plugin for XrStatusPlugin {
     }
 }
 
-/// How the headset's space sits in the ward, and the comfort choices.
-#[derive(Resource, Clone, Debug)]
-pub struct HeadsetRig {
-    /// The rig itself.
-    pub rig: Rig,
-    /// How far the person lies back in bed, degrees (0: sitting or standing).
-    pub tilt_degrees: f32,
-    /// One snap turn, degrees (30 or 45).
-    pub snap_degrees: f32,
-    /// The left stick walks (with the edges of sight darkened while moving);
-    /// off, only teleports move.
-    pub smooth_walking: bool,
-    /// How dark the edges of sight are now (0 to 1).
-    pub vignette: f32,
-    /// Recentre at the next frame (on joining, when asked by a facilitator).
-    pub recentre: bool,
-    /// The person asked to leave the headset for the screen (so its end is
-    /// their choice, not something to explain).
-    pub screen_chosen: bool,
-    /// Frames the headset has shown the room.
-    pub frames: u64,
-    /// The first and latest head positions in the room (for the log).
-    pub head_path: Option<(Vec3, Vec3)>,
-    /// Per frame: the time from reading the headset to a pose ready to send
-    /// (the input-to-pose path), and from reading it to the send (motion to
-    /// send), microseconds; the latest frames, for the log and benchmarks.
-    pub timings: std::collections::VecDeque<(u32, u32)>,
-    sampled_at: Option<(std::time::Instant, u32)>,
-    /// When the frame after the first few was shown (the room's start-up
-    /// settled), and the latest frame: the headset's pace.
-    paced_from: Option<std::time::Instant>,
-    latest_frame_at: Option<std::time::Instant>,
-}
-
-/// Frames left out of the pace: the first ones build the room's pictures.
-const FRAMES_BEFORE_PACE: u64 = 10;
-
-/// Frames of timings kept.
-const TIMINGS_KEPT: usize = 600;
-
-impl HeadsetRig {
-    /// A rig set up as `choices` say.
-    pub fn with_choices(choices: HeadsetChoices) -> Self {
-        let mut headset = HeadsetRig {
-            tilt_degrees: f32::from(choices.bed_tilt_degrees),
-            snap_degrees: f32::from(choices.snap_turn_degrees),
-            smooth_walking: choices.smooth_walking,
-            ..default()
-        };
-        headset.rig.set_eye_offset(f32::from(choices.eye_offset_cm) / 100.0);
-        headset
-    }
-
-    /// Median input-to-pose and motion-to-send times, microseconds.
-    pub fn median_timings(&self) -> Option<(u32, u32)> {
-        let mut pose: Vec<u32> = self.timings.iter().map(|t| t.0).collect();
-        let mut send: Vec<u32> = self.timings.iter().map(|t| t.1).collect();
-        pose.sort_unstable();
-        send.sort_unstable();
-        Some((*pose.get(pose.len() / 2)?, *send.get(send.len() / 2)?))
-    }
-
-    /// Frames the headset showed per second, after the first few.
-    pub fn frames_per_second(&self) -> Option<f32> {
-        let seconds = self.latest_frame_at?.duration_since(self.paced_from?).as_secs_f32();
-        let frames = self.frames.checked_sub(FRAMES_BEFORE_PACE)?;
-        (frames > 0 && seconds > 0.0).then(|| frames as f32 / seconds)
-    }
-}
-
-impl Default for HeadsetRig {
-    fn default() -> Self {
-        HeadsetRig {
-            rig: Rig::default(),
-            tilt_degrees: 0.0,
-            snap_degrees: 30.0,
-            smooth_walking: false,
-            vignette: 0.0,
-            recentre: true,
-            screen_chosen: false,
-            frames: 0,
-            head_path: None,
-            timings: std::collections::VecDeque::new(),
-            sampled_at: None,
-            paced_from: None,
-            latest_frame_at: None,
-        }
-    }
-}
-
 /// The headset in the room: controllers, rig, pose.
 pub struct HeadsetPlugin {
     /// The bed's tilt, the turn, walking and eye height to start with.
@@ -154,7 +68,7 @@ pub struct HeadsetPlugin {
 impl Plugin for HeadsetPlugin {
     fn build(&self, app: &mut App) {
         app.insert_resource(HeadsetRig::with_choices(self.choices))
-            .init_resource::<crate::headset::wrist_menu::WristPointer>()
+            .init_resource::<crate::headset::pointing::WristPointer>()
             .add_systems(Update, crate::headset::wrist_menu::build_menu.run_if(headset_running).run_if(in_state(AppState::InRoom)))
             .add_systems(
                 Update,
@@ -196,7 +110,7 @@ impl Plugin for HeadsetPlugin {
             )
             .add_systems(
                 PreUpdate,
-                crate::headset::wrist_menu::use_menu
+                crate::headset::pointing::use_menu
                     .after(OxrActionSetSyncSet)
                     .after(bevy_mod_xr::spaces::XrSpaceSyncSet)
                     .after(bevy::ui::UiSystems::Focus)
@@ -209,7 +123,7 @@ impl Plugin for HeadsetPlugin {
             .add_systems(bevy_mod_xr::session::XrPreDestroySession, (forget_controller_spaces, crate::headset::wrist_menu::take_down_menu))
             .add_systems(PreUpdate, sync_actions.before(OxrActionSetSyncSet).run_if(bevy_mod_openxr::openxr_session_running))
             .init_resource::<HeadsetButtons>()
-            .add_systems(PreUpdate, read_buttons.after(OxrActionSetSyncSet).before(crate::headset::wrist_menu::use_menu))
+            .add_systems(PreUpdate, read_buttons.after(OxrActionSetSyncSet).before(crate::headset::pointing::use_menu))
             .add_systems(
                 Update,
                 (
@@ -376,7 +290,7 @@ type MyBody<'w, 's> = Query<'w, 's, (&'static mut Transform, &'static mut LocalP
 #[derive(SystemParam)]
 pub struct TriggerOwners<'w> {
     buttons: Res<'w, HeadsetButtons>,
-    pointer: Res<'w, crate::headset::wrist_menu::WristPointer>,
+    pointer: Res<'w, crate::headset::pointing::WristPointer>,
     hands: Res<'w, crate::kit::me::Hands>,
 }
 

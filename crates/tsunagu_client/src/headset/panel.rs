@@ -13,7 +13,7 @@ use bevy::render::render_resource::TextureFormat;
 use bevy::window::PrimaryWindow;
 use tsunagu_sim::pose::from_wire;
 
-use crate::headset::wrist_menu::{PanelButtons, PointedPanel};
+use crate::headset::pointing::{PanelButtons, PointedPanel};
 use crate::kit::hud::HudCard;
 use crate::kit::me::LocalPlayer;
 use crate::kit::net::LocalPose;
@@ -118,7 +118,7 @@ pub(crate) fn move_the_cards(
 /// when it was drawn every few frames regardless).
 pub(crate) fn draw_the_cards_when_needed(
     picture: Option<ResMut<CardsPicture>>,
-    pointer: Res<crate::headset::wrist_menu::WristPointer>,
+    pointer: Res<crate::headset::pointing::WristPointer>,
     mouse: Res<ButtonInput<MouseButton>>,
     running: Option<Res<bevy_mod_xr::session::XrState>>,
     boards: Query<(), With<Board>>,

@@ -12,7 +12,8 @@ use tsunagu_protocol::{ClientEvent, QuantVec};
 use tsunagu_sim::objects::{GRAB_REACH, HandButtons, HandPlay, HandTrail, hand_play, pointed_thing};
 use tsunagu_sim::pose::from_wire;
 
-use crate::headset::{Aim, HeadsetButtons, HeadsetRig};
+use crate::headset::controllers::{Aim, HeadsetButtons};
+use crate::headset::rig::HeadsetRig;
 use crate::kit::me::Hands;
 use crate::kit::me::LocalPlayer;
 use crate::kit::net::{LocalPose, SendRoomEvent};
@@ -33,7 +34,7 @@ pub(crate) struct RightHand<'w, 's> {
     buttons: Res<'w, HeadsetButtons>,
     aim: Query<'w, 's, (&'static Transform, &'static XrSpaceLocationFlags), With<Aim>>,
     headset: Res<'w, HeadsetRig>,
-    pointer: Res<'w, crate::headset::wrist_menu::WristPointer>,
+    pointer: Res<'w, crate::headset::pointing::WristPointer>,
 }
 
 impl RightHand<'_, '_> {

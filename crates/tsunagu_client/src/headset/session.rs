@@ -2,7 +2,7 @@
 //! notice, leaving the headset for the screen and the HUD's button to start
 //! it again, and what is said when a session ends.
 
-use super::HeadsetRig;
+use super::rig::HeadsetRig;
 use crate::kit::hud::{StandingNotices, say_standing};
 use bevy::prelude::*;
 use bevy_mod_xr::session::XrState;

@@ -7,12 +7,10 @@
 //! points at it and the trigger presses what it points at.
 
 use bevy::camera::RenderTarget;
-use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy::render::render_resource::TextureFormat;
-use bevy_mod_xr::session::XrTrackingRoot;
-use tsunagu_sim::rig::point_on_panel;
 
+use crate::headset::pointing::{PointedPanel, RecentreButton, WristPointer};
 use crate::kit::hud::{Slot, wrist_button};
 use crate::kit::palette;
 use crate::kit::text::LabelledButtons;
@@ -27,10 +25,6 @@ pub const PANEL_SIZE: Vec2 = Vec2::new(0.16, 0.146);
 /// The panel on the wrist.
 #[derive(Component)]
 pub struct WristPanel;
-
-/// The menu's own button: straighten my view.
-#[derive(Component)]
-pub struct RecentreButton;
 
 /// The menu's whole UI (taken down with the session, built again with the next).
 #[derive(Component)]
@@ -51,17 +45,6 @@ pub enum HeadsetSetting {
     Lower,
     /// Leave the headset and carry on on the screen.
     Screen,
-}
-
-/// Which button the right hand points at, and which it pressed.
-#[derive(Resource, Default, Debug)]
-pub struct WristPointer {
-    /// Pointed at now.
-    pub hovered: Option<Entity>,
-    /// Pressed (until the trigger lets go).
-    pub pressed: Option<Entity>,
-    /// The right hand points at the menu (the trigger is the menu's, not a teleport).
-    pub on_menu: bool,
 }
 
 /// The menu's picture camera, drawn only when something may have changed:
@@ -97,7 +80,7 @@ pub(crate) fn draw_menu_when_needed(picture: Option<ResMut<MenuPicture>>, pointe
 /// Builds the menu once the left controller is tracked.
 pub(crate) fn build_menu(
     mut commands: Commands,
-    grips: Query<(Entity, &crate::headset::Grip)>,
+    grips: Query<(Entity, &crate::headset::controllers::Grip)>,
     built: Query<(), With<WristPanel>>,
     font: Res<UiFont>,
     mut images: ResMut<Assets<Image>>,
@@ -190,7 +173,7 @@ pub(crate) fn take_down_menu(mut commands: Commands, picture: Option<Res<MenuPic
 /// for the next time; the labels say each setting as it is now.
 pub fn change_headset_settings(
     mut buttons: LabelledButtons<HeadsetSetting>,
-    mut headset: ResMut<crate::headset::HeadsetRig>,
+    mut headset: ResMut<crate::headset::rig::HeadsetRig>,
     mut file: ResMut<crate::SettingsFile>,
     settings: Res<crate::Settings>,
     mut leave: MessageWriter<bevy_mod_xr::session::XrRequestExitMessage>,
@@ -224,7 +207,7 @@ pub fn change_headset_settings(
                 choices.eye_offset_cm = (headset.rig.eye_offset * 100.0).round() as i8;
             }
             HeadsetSetting::Screen => {
-                crate::headset::leave_the_headset(headset, &mut leave);
+                crate::headset::session::leave_the_headset(headset, &mut leave);
                 continue;
             }
         }
@@ -246,110 +229,4 @@ pub fn change_headset_settings(
         HeadsetSetting::Lower => words.get("wrist-eyes-lower"),
         HeadsetSetting::Screen => words.get("wrist-screen"),
     });
-}
-
-/// A panel in the room showing UI drawn into a picture, which the right
-/// hand's pointer presses: the wrist menu, and the room's board.
-#[derive(Component, Clone, Copy, Debug)]
-pub struct PointedPanel {
-    /// The camera drawing its UI.
-    pub camera: Entity,
-    /// Its picture, pixels.
-    pub picture: UVec2,
-    /// Its size in the room, metres.
-    pub size: Vec2,
-}
-
-/// The right hand's pointing ray, and the tracking root that puts it in the room.
-#[derive(SystemParam)]
-pub(crate) struct RightHandRay<'w, 's> {
-    aim: Query<'w, 's, (&'static Transform, &'static bevy_mod_xr::spaces::XrSpaceLocationFlags), With<crate::headset::Aim>>,
-    root: Query<'w, 's, &'static GlobalTransform, With<XrTrackingRoot>>,
-}
-
-impl RightHandRay<'_, '_> {
-    /// Where the ray starts and how it turns, in the room, while it is tracked.
-    pub(crate) fn in_the_room(&self) -> Option<(Vec3, Quat)> {
-        let root = self.root.single().map(|r| r.compute_transform()).unwrap_or_default();
-        let (ray, flags) = self.aim.single().ok()?;
-        flags.position_tracked.then(|| (root.transform_point(ray.translation), root.rotation * ray.rotation))
-    }
-}
-
-/// The buttons drawn into pictures, and how each is pressed.
-#[derive(SystemParam)]
-pub(crate) struct PanelButtons<'w, 's> {
-    shapes: Query<'w, 's, (Entity, &'static ComputedNode, &'static UiGlobalTransform, &'static ComputedUiTargetCamera), With<Button>>,
-    interactions: Query<'w, 's, &'static mut Interaction>,
-}
-
-impl PanelButtons<'_, '_> {
-    /// The buttons drawn by `camera` (another picture's, or the window's, are elsewhere), as `button_at` takes them.
-    pub(crate) fn on(&self, camera: Entity) -> impl Iterator<Item = (Entity, Vec2, Vec2)> + '_ {
-        self.shapes
-            .iter()
-            .filter(move |(_, _, _, target)| target.get() == Some(camera))
-            .map(|(e, node, place, _)| (e, place.translation, node.size()))
-    }
-
-    /// The button `camera` draws under `pixel` of its picture.
-    pub(crate) fn at(&self, camera: Entity, pixel: Vec2) -> Option<Entity> {
-        button_at(pixel, self.on(camera))
-    }
-
-    /// Tell `button` it is pressed or hovered, as the window's pointer would.
-    pub(crate) fn set(&mut self, button: Entity, to: Interaction) {
-        if let Ok(mut interaction) = self.interactions.get_mut(button) {
-            interaction.set_if_neq(to);
-        }
-    }
-}
-
-/// The button under `pixel` of a picture, among `buttons`.
-pub fn button_at(pixel: Vec2, buttons: impl IntoIterator<Item = (Entity, Vec2, Vec2)>) -> Option<Entity> {
-    buttons.into_iter().find(|(_, centre, size)| (pixel - *centre).abs().cmple(*size / 2.0).all()).map(|(e, _, _)| e)
-}
-
-/// Point with the right hand; the trigger presses. What is pressed is told
-/// to the buttons as a click (`Interaction`, right after the window's own
-/// pointer was read), so they do what they do on the desktop. While the hand
-/// points at the menu, the trigger does not teleport.
-pub(crate) fn use_menu(
-    headset_buttons: Res<crate::headset::HeadsetButtons>,
-    ray: RightHandRay,
-    panels: Query<(&GlobalTransform, &PointedPanel)>,
-    mut buttons: PanelButtons,
-    mut pointer: ResMut<WristPointer>,
-    mut headset: ResMut<crate::headset::HeadsetRig>,
-    recentre: Query<(), With<RecentreButton>>,
-) {
-    let trigger_down = headset_buttons.trigger_down;
-    // The nearest panel the ray meets (the wrist's, or the room's board), and where on its picture.
-    let hit = match ray.in_the_room() {
-        Some(ray) => panels
-            .iter()
-            .filter_map(|(place, panel)| {
-                let place = place.compute_transform();
-                let at = point_on_panel(ray, (place.translation, place.rotation), panel.size)?;
-                Some((ray.0.distance(place.translation), panel, at))
-            })
-            .min_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, panel, at)| (panel.camera, at * panel.picture.as_vec2())),
-        _ => None,
-    };
-    let hovered = hit.and_then(|(camera, pixel)| buttons.at(camera, pixel));
-    match (trigger_down, pointer.pressed, hovered) {
-        (true, None, Some(button)) => {
-            buttons.set(button, Interaction::Pressed);
-            pointer.pressed = Some(button);
-            if recentre.contains(button) {
-                headset.recentre = true;
-            }
-        }
-        (false, Some(_), _) => pointer.pressed = None,
-        (false, None, Some(button)) => buttons.set(button, Interaction::Hovered),
-        _ => {}
-    }
-    pointer.hovered = hovered;
-    pointer.on_menu = hit.is_some();
 }
