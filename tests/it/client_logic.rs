@@ -1,7 +1,8 @@
 //! Client logic that needs no window: the rules behind the start screen and HUD.
 
 use tsunagu_client::headset::DisplayMode;
-use tsunagu_client::hud::{ConnectionNotice, notices};
+use tsunagu_client::hud::notices;
+use tsunagu_client::kit::room::LinkState;
 use tsunagu_client::kit::hud::StandingNotices;
 use tsunagu_client::kit::net::refusal_message;
 use tsunagu_client::start::{MAX_INVITE_CHARS, append_to_invite, append_to_nickname};
@@ -34,32 +35,32 @@ fn missing_devices_are_announced() {
     };
     let fine = || standing(SoundStatus::Ready, MicStatus::Ready, DisplayMode::Headset);
     assert_eq!(
-        notices(standing(SoundStatus::Unavailable, MicStatus::Unavailable, DisplayMode::Desktop), ConnectionNotice::Fine, None, false, false),
+        notices(standing(SoundStatus::Unavailable, MicStatus::Unavailable, DisplayMode::Desktop), LinkState::Fine, None, false, false),
         ["status-no-sound", "status-no-mic", "status-no-xr"]
     );
     assert_eq!(
-        notices(standing(SoundStatus::Ready, MicStatus::Unavailable, DisplayMode::Headset), ConnectionNotice::Fine, None, false, false),
+        notices(standing(SoundStatus::Ready, MicStatus::Unavailable, DisplayMode::Headset), LinkState::Fine, None, false, false),
         ["status-no-mic"]
     );
     // Turned off on purpose (--no-mic) is not news.
-    assert!(notices(standing(SoundStatus::Ready, MicStatus::Off, DisplayMode::Headset), ConnectionNotice::Fine, None, false, false).is_empty());
-    assert!(notices(fine(), ConnectionNotice::Fine, None, false, false).is_empty());
-    assert_eq!(notices(fine(), ConnectionNotice::Reconnecting, None, false, false), ["hud-reconnecting"]);
-    assert_eq!(notices(fine(), ConnectionNotice::Busy, None, false, false), ["hud-busy"]);
-    assert_eq!(notices(fine(), ConnectionNotice::Fine, Some(refusal_message(RefusalReason::TooFast)), false, false), ["hud-slow-down"]);
+    assert!(notices(standing(SoundStatus::Ready, MicStatus::Off, DisplayMode::Headset), LinkState::Fine, None, false, false).is_empty());
+    assert!(notices(fine(), LinkState::Fine, None, false, false).is_empty());
+    assert_eq!(notices(fine(), LinkState::Reconnecting, None, false, false), ["hud-reconnecting"]);
+    assert_eq!(notices(fine(), LinkState::Busy, None, false, false), ["hud-busy"]);
+    assert_eq!(notices(fine(), LinkState::Fine, Some(refusal_message(RefusalReason::TooFast)), false, false), ["hud-slow-down"]);
     // Muted by a facilitator: said first, so a child knows why nobody hears them.
     assert_eq!(
-        notices(standing(SoundStatus::Unavailable, MicStatus::Ready, DisplayMode::Headset), ConnectionNotice::Fine, None, true, false),
+        notices(standing(SoundStatus::Unavailable, MicStatus::Ready, DisplayMode::Headset), LinkState::Fine, None, true, false),
         ["hud-muted-by-staff", "status-no-sound"]
     );
     // A headset that stopped says the screen carries on.
     assert_eq!(
-        notices(standing(SoundStatus::Ready, MicStatus::Ready, DisplayMode::HeadsetEnded), ConnectionNotice::Fine, None, false, false),
+        notices(standing(SoundStatus::Ready, MicStatus::Ready, DisplayMode::HeadsetEnded), LinkState::Fine, None, false, false),
         ["status-xr-ended"]
     );
     // Waiting to be let in says so, calmly; staff are told someone waits.
-    assert_eq!(notices(fine(), ConnectionNotice::Waiting, None, false, false), ["hud-waiting"]);
-    assert_eq!(notices(fine(), ConnectionNotice::Fine, None, false, true), ["hud-someone-waiting"]);
+    assert_eq!(notices(fine(), LinkState::Waiting, None, false, false), ["hud-waiting"]);
+    assert_eq!(notices(fine(), LinkState::Fine, None, false, true), ["hud-someone-waiting"]);
     // What comes back is said no more.
     let mut said = StandingNotices::default();
     said.set("mic", MicStatus::Unavailable.notice());

@@ -167,7 +167,8 @@ fn the_calm_button_hides_and_silences_all_but_staff_at_once_and_tells_nobody() {
 
 #[test]
 fn a_nurse_lets_a_waiting_child_in_and_makes_new_invites_from_the_panel() {
-    use tsunagu_client::kit::net::{Connection, JoinPlan, participant_invite};
+    use tsunagu_client::kit::net::{JoinPlan, participant_invite};
+    use tsunagu_client::kit::room::RoomNow;
     use tsunagu_net::invite::Invite;
     let (mut stepper, mut app, _) = app_with_a_child(STAFF_CODE);
     let settle = |stepper: &mut Stepper, app: &mut App| {
@@ -183,13 +184,13 @@ fn a_nurse_lets_a_waiting_child_in_and_makes_new_invites_from_the_panel() {
     let mut texts = app.world_mut().query::<&Text>();
     let row = texts.iter(app.world()).map(|t| t.0.replace(['\u{2060}', '\u{200b}'], "")).find(|t| t.contains("そら"));
     assert_eq!(row.as_deref(), Some("まっている ひと: そら"), "the panel does not say who waits");
-    let ticket = app.world().resource::<Connection>().read(|core| core.room().waiting()[0].ticket);
+    let ticket = app.world().resource::<RoomNow>().waiting[0].ticket;
     assert!(press(&mut app, &ClientEvent::Staff(StaffAction::LetIn(ticket))), "no button to let them in");
     settle(&mut stepper, &mut app);
     assert!(stepper.clients[sora].core.in_room(), "pressed いれる, still waiting");
     // New invites take a second press; then the invite to pass on is the new one.
     let joined_with = Invite { host: "192.168.1.20".into(), port: 4433, room_code: STAFF_CODE.into(), fingerprint: [7; 32] };
-    let shared = |app: &App| app.world().resource::<Connection>().read(|core| participant_invite(core, None, &JoinPlan::Invite(joined_with.clone())));
+    let shared = |app: &App| participant_invite(app.world().resource::<RoomNow>(), None, &JoinPlan::Invite(joined_with.clone()));
     assert_eq!(shared(&app).map(|i| i.room_code), Some(ROOM_CODE.to_owned()));
     assert!(press(&mut app, &ClientEvent::Staff(StaffAction::NewInvites)));
     settle(&mut stepper, &mut app);

@@ -10,7 +10,8 @@ use tsunagu_i18n::Arg;
 use crate::kit::heard::RefusedMine;
 use crate::kit::hud::{ShortNotice, Slot, StandingNotices, panel};
 use crate::kit::me::ViewMode;
-use crate::kit::net::{Connection, HostedRoom, JoinPlan, NetSet};
+use crate::kit::net::{HostedRoom, JoinPlan, NetSet};
+use crate::kit::room::{LinkState, RoomNow};
 use crate::kit::palette;
 use crate::kit::text::{ButtonsChanged, Localized, Texts, UiFont, ui_text};
 use crate::{AppState, Settings};
@@ -97,14 +98,9 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
         });
 }
 
-fn update_people(
-    connection: Option<Res<Connection>>,
-    hosted: Option<Res<HostedRoom>>,
-    words: crate::kit::text::Words,
-    mut label: Query<&mut Text, With<PeopleCount>>,
-) {
+fn update_people(room: Res<RoomNow>, hosted: Option<Res<HostedRoom>>, words: crate::kit::text::Words, mut label: Query<&mut Text, With<PeopleCount>>) {
     let Ok(mut text) = label.single_mut() else { return };
-    let count = connection.map(|c| c.read(|core| core.room().head_count())).unwrap_or(0);
+    let count = room.head_count();
     let mut shown = words.get_with("hud-people", &[("count", Arg::Num(count as f64))]);
     if hosted.is_some() {
         shown = format!("{shown}\n{}", words.get("hud-hosting"));
@@ -126,26 +122,13 @@ fn update_view_label(view: Res<ViewMode>, settings: Res<Settings>, texts: Res<Te
     }
 }
 
-/// What the connection needs to say, if anything.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConnectionNotice {
-    /// Nothing to say.
-    Fine,
-    /// Coming back after a drop.
-    Reconnecting,
-    /// The server turned us away as busy; trying again.
-    Busy,
-    /// In the room's waiting room until a facilitator lets us in.
-    Waiting,
-}
-
 /// Which notices to show, as message ids: what the room says of me first,
 /// then what stands while something is missing (`standing`, as features said
 /// it). `muted_by_staff`: a facilitator muted me; `someone_waiting`: (told
 /// to facilitators only) someone waits to be let in.
 pub fn notices(
     standing: impl IntoIterator<Item = &'static str>,
-    connection: ConnectionNotice,
+    connection: LinkState,
     refusal: Option<&'static str>,
     muted_by_staff: bool,
     someone_waiting: bool,
@@ -158,10 +141,10 @@ pub fn notices(
         out.push("hud-someone-waiting");
     }
     match connection {
-        ConnectionNotice::Waiting => out.push("hud-waiting"),
-        ConnectionNotice::Busy => out.push("hud-busy"),
-        ConnectionNotice::Reconnecting => out.push("hud-reconnecting"),
-        ConnectionNotice::Fine => {}
+        LinkState::Waiting => out.push("hud-waiting"),
+        LinkState::Busy => out.push("hud-busy"),
+        LinkState::Reconnecting => out.push("hud-reconnecting"),
+        LinkState::Fine => {}
     }
     out.extend(refusal);
     out.extend(standing);
@@ -172,7 +155,7 @@ pub fn notices(
 #[derive(bevy::ecs::system::SystemParam)]
 struct NoticeSources<'w> {
     standing: Res<'w, StandingNotices>,
-    connection: Option<Res<'w, Connection>>,
+    room: Res<'w, RoomNow>,
     refusal: Res<'w, ShortNotice>,
     time: Res<'w, Time<Real>>,
 }
@@ -186,18 +169,8 @@ fn update_notices(
     mut shown: Local<Vec<String>>,
 ) {
     let Ok((container, children)) = container.single() else { return };
-    // The connection's part, read at once: (how it stands, muted by staff, someone waiting).
-    let (connection, muted_by_staff, someone_waiting) = sources.connection.map_or((ConnectionNotice::Fine, false, false), |c| {
-        c.read(|core| {
-            let notice = match (core.waiting(), core.busy(), core.reconnecting()) {
-                (true, ..) => ConnectionNotice::Waiting,
-                (_, true, _) => ConnectionNotice::Busy,
-                (_, false, true) => ConnectionNotice::Reconnecting,
-                _ => ConnectionNotice::Fine,
-            };
-            (notice, core.room().me().is_some_and(|me| me.muted), !core.room().waiting().is_empty())
-        })
-    });
+    let room = &sources.room;
+    let (connection, muted_by_staff, someone_waiting) = (room.link, room.me.as_ref().is_some_and(|me| me.muted), !room.waiting.is_empty());
     let refusal = sources.refusal.0.filter(|(at, _)| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS).map(|(_, key)| key);
     let wanted: Vec<String> =
         notices(sources.standing.ids(), connection, refusal, muted_by_staff, someone_waiting).into_iter().map(|key| words.get(key)).collect();
@@ -216,14 +189,14 @@ fn update_notices(
 }
 
 /// The invite to show and copy, if this person may pass one on.
-fn invite_to_share(connection: Option<&Connection>, hosted: Option<&HostedRoom>, plan: Option<&JoinPlan>) -> Option<String> {
-    let (connection, plan) = (connection?, plan?);
-    connection.read(|core| crate::kit::net::participant_invite(core, hosted, plan)).map(|invite| invite.to_string())
+fn invite_to_share(room: &RoomNow, hosted: Option<&HostedRoom>, plan: Option<&JoinPlan>) -> Option<String> {
+    room.me.as_ref()?;
+    crate::kit::net::participant_invite(room, hosted, plan?).map(|invite| invite.to_string())
 }
 
 fn show_invite(
     mut commands: Commands,
-    connection: Option<Res<Connection>>,
+    room: Res<RoomNow>,
     hosted: Option<Res<HostedRoom>>,
     plan: Option<Res<JoinPlan>>,
     font: Res<UiFont>,
@@ -231,7 +204,7 @@ fn show_invite(
     mut shown: Local<Option<String>>,
 ) {
     let Ok(panel) = panel.single() else { return };
-    let invite = invite_to_share(connection.as_deref(), hosted.as_deref(), plan.as_deref());
+    let invite = invite_to_share(&room, hosted.as_deref(), plan.as_deref());
     if *shown == invite {
         return;
     }
@@ -260,7 +233,7 @@ fn show_invite(
 }
 
 fn copy_invite(
-    connection: Option<Res<Connection>>,
+    room: Res<RoomNow>,
     hosted: Option<Res<HostedRoom>>,
     plan: Option<Res<JoinPlan>>,
     mut clipboard: ResMut<Clipboard>,
@@ -271,7 +244,7 @@ fn copy_invite(
         if *interaction != Interaction::Pressed {
             continue;
         }
-        let Some(invite) = invite_to_share(connection.as_deref(), hosted.as_deref(), plan.as_deref()) else { continue };
+        let Some(invite) = invite_to_share(&room, hosted.as_deref(), plan.as_deref()) else { continue };
         let copied = clipboard.set_text(invite).is_ok();
         for child in children.iter() {
             if let Ok(mut label) = labels.get_mut(child) {

@@ -25,6 +25,7 @@ use tsunagu_protocol::{AvatarPose, ClientEvent, CloseReason, Hello, RefusalReaso
 use tsunagu_server::embedded::EmbeddedRoom;
 
 use crate::kit::heard::EnteredRoom;
+use crate::kit::room::{LinkState, RoomNow};
 use crate::{AppState, Settings};
 
 /// Most people the hosted room admits.
@@ -113,13 +114,13 @@ pub fn reject_message(reason: RejectReason) -> &'static str {
 /// facilitators (the server tells them the codes, new ones included). The
 /// address and fingerprint are the ones this client reached the room with
 /// (the host's LAN address for the host).
-pub fn participant_invite(core: &ClientCore, hosted: Option<&HostedRoom>, plan: &JoinPlan) -> Option<Invite> {
+pub fn participant_invite(room: &RoomNow, hosted: Option<&HostedRoom>, plan: &JoinPlan) -> Option<Invite> {
     let base = match (hosted, plan) {
         (Some(hosted), _) => hosted.0.lan_invite(),
         (None, JoinPlan::Invite(invite)) => invite.clone(),
         (None, JoinPlan::Host) => return None,
     };
-    let code = match core.room().invites() {
+    let code = match &room.invites {
         Some(codes) => codes.participant.clone(),
         // Before the server says (or a participant host): the room's first code.
         None => hosted?.0.config().code.clone(),
@@ -205,6 +206,8 @@ impl Plugin for NetPlugin {
         app.init_resource::<JoinPlan>()
             .add_sub_state::<RoomState>()
             .add_message::<EnteredRoom>()
+            .init_resource::<RoomNow>()
+            .add_systems(OnExit(AppState::InRoom), |mut room: ResMut<RoomNow>| *room = RoomNow::default())
             .add_message::<SendRoomEvent>()
             .configure_sets(Update, (NetSet::Receive, NetSet::Apply, NetSet::LocalInput, NetSet::Send).chain())
             .add_systems(OnEnter(AppState::InRoom), connect)
@@ -288,10 +291,20 @@ fn close_hosted_room_in_the_background(world: &mut World) {
 }
 
 /// The core's events: the connection's states here, the rest as typed
-/// messages ([`crate::kit::heard`]) for the features.
+/// messages ([`crate::kit::heard`]) for the features; then the room's slow
+/// state into [`RoomNow`], touched only when it changed.
 fn receive(world: &mut World) {
     let now = world.resource::<Time<Real>>().elapsed();
     let events = world.resource_mut::<Connection>().core().poll(now);
+    // The view changes only with an event (the core says every change it
+    // keeps), so the mirror is made again only then, or when it is new.
+    let stale = world.get_resource::<RoomNow>().is_some_and(|room| *room == RoomNow::default());
+    if !events.is_empty() || stale {
+        let mirrored = world.resource::<Connection>().read(room_now);
+        if let Some(mut room) = world.get_resource_mut::<RoomNow>() {
+            room.set_if_neq(mirrored);
+        }
+    }
     for event in events {
         match event {
             RoomEvent::Joined { me, spawn } => {
@@ -321,6 +334,29 @@ fn receive(world: &mut World) {
             }
             RoomEvent::Server(event) => crate::kit::heard::write_heard(world, event),
         }
+    }
+}
+
+/// The room's slow state as the core knows it now.
+pub fn room_now(core: &ClientCore) -> RoomNow {
+    let room = core.room();
+    let link = match (core.waiting(), core.busy(), core.reconnecting()) {
+        (true, ..) => LinkState::Waiting,
+        (_, true, _) => LinkState::Busy,
+        (_, false, true) => LinkState::Reconnecting,
+        _ => LinkState::Fine,
+    };
+    RoomNow {
+        me: room.me().cloned(),
+        peers: room.peers().cloned().collect(),
+        link,
+        locked: room.is_locked(),
+        waiting_room: room.has_waiting_room(),
+        waiting: room.waiting().to_vec(),
+        removed: room.removed().to_vec(),
+        invites: room.invites().cloned(),
+        darts: room.darts().copied().collect(),
+        wishes: room.wishes().to_vec(),
     }
 }
 

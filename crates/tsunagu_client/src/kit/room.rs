@@ -182,3 +182,68 @@ pub struct Calmed(pub bool);
 /// This person's voice is playing here now (the voice feature keeps it).
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Speaking(pub bool);
+
+/// The room's slow state, mirrored from the client core by the net adapter
+/// after each poll and changed only when the room changed, so a feature
+/// redraws on `is_changed()` instead of keeping a copy to compare. What
+/// moves every frame (bodies, things in flight) is sampled from the core's
+/// playout clock instead (`kit::net::Connection`).
+#[derive(Resource, Clone, Debug, Default, PartialEq)]
+pub struct RoomNow {
+    /// Me as the room shows me (role, muted, hand raised), once in.
+    pub me: Option<PeerInfo>,
+    /// Everyone else here.
+    pub peers: Vec<PeerInfo>,
+    /// The connection: waiting to be let in, turned away as busy, coming back.
+    pub link: LinkState,
+    /// Closed to newcomers.
+    pub locked: bool,
+    /// Newcomers wait to be let in.
+    pub waiting_room: bool,
+    /// (Staff) who waits to be let in.
+    pub waiting: Vec<tsunagu_protocol::WaitingPerson>,
+    /// (Staff) whom staff removed.
+    pub removed: Vec<tsunagu_protocol::RemovedPerson>,
+    /// (Staff) the room's codes; an empty facilitator code for someone made staff in the room.
+    pub invites: Option<tsunagu_protocol::RoomCodes>,
+    /// The board's last darts: who threw, and the score.
+    pub darts: Vec<(PeerId, tsunagu_protocol::DartScore)>,
+    /// The wishes on the bamboo.
+    pub wishes: Vec<tsunagu_protocol::Wish>,
+}
+
+/// How the connection stands, as the HUD says it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LinkState {
+    /// In the room, or on the way in.
+    #[default]
+    Fine,
+    /// In the room's waiting room until a facilitator lets us in.
+    Waiting,
+    /// The server turned us away as busy; trying again.
+    Busy,
+    /// Coming back after a drop.
+    Reconnecting,
+}
+
+impl RoomNow {
+    /// How many are here, me included.
+    pub fn head_count(&self) -> usize {
+        self.peers.len() + usize::from(self.me.is_some())
+    }
+
+    /// My id, once in.
+    pub fn my_id(&self) -> Option<PeerId> {
+        self.me.as_ref().map(|me| me.id)
+    }
+
+    /// I came in with a facilitator's role (now).
+    pub fn i_am_staff(&self) -> bool {
+        self.me.as_ref().is_some_and(|me| me.role == tsunagu_protocol::Role::Facilitator)
+    }
+
+    /// Someone's name as this client knows it (mine included).
+    pub fn name_of(&self, id: PeerId) -> Option<&str> {
+        self.peers.iter().chain(&self.me).find(|p| p.id == id).map(|p| p.nickname.as_str())
+    }
+}
