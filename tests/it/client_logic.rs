@@ -2,9 +2,9 @@
 
 use tsunagu_client::headset::DisplayMode;
 use tsunagu_client::hud::notices;
-use tsunagu_client::kit::room::LinkState;
 use tsunagu_client::kit::hud::StandingNotices;
 use tsunagu_client::kit::net::refusal_message;
+use tsunagu_client::kit::room::LinkState;
 use tsunagu_client::start::{MAX_INVITE_CHARS, append_to_invite, append_to_nickname};
 use tsunagu_client::voice::MicStatus;
 use tsunagu_client::voice::audio::SoundStatus;

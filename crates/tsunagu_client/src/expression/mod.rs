@@ -12,9 +12,10 @@ use tsunagu_protocol::{ClientEvent, Gesture, Stamp};
 use crate::AppState;
 use crate::kit::heard::{GestureSeen, StampSeen};
 use crate::kit::hud::{FillSlot, Slot, wrist_button};
-use crate::kit::net::{Connection, NetSet, SendRoomEvent};
+use crate::kit::net::{NetSet, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::room::PlayingGesture;
+use crate::kit::room::RoomNow;
 use crate::kit::room::{Avatar, AvatarInfo, OwnAvatar, above_head_on_screen, avatar_of, hang_over};
 use crate::kit::text::{Localized, UiFont, ui_text};
 use crate::kit::typing::not_typing;
@@ -209,25 +210,23 @@ fn build_bar(mut commands: Commands, font: Res<UiFont>, images: Res<StampImages>
 }
 
 /// Whether I have my hand up, as the room last said.
-fn my_hand_raised(connection: &Connection) -> bool {
-    connection.read(|core| core.room().me().is_some_and(|me| me.hand_raised))
+fn my_hand_raised(room: &RoomNow) -> bool {
+    room.me.as_ref().is_some_and(|me| me.hand_raised)
 }
 
-fn expression_keys(keys: Res<ButtonInput<KeyCode>>, connection: Option<Res<Connection>>, mut send: MessageWriter<SendRoomEvent>) {
+fn expression_keys(keys: Res<ButtonInput<KeyCode>>, room: Res<RoomNow>, mut send: MessageWriter<SendRoomEvent>) {
     for gesture in Gesture::ALL {
         if keys.just_pressed(gesture_row(gesture).key) {
             send.write(SendRoomEvent(ClientEvent::Gesture(gesture)));
         }
     }
-    if keys.just_pressed(HAND_KEY.0)
-        && let Some(connection) = connection
-    {
-        send.write(SendRoomEvent(ClientEvent::RaiseHand(!my_hand_raised(&connection))));
+    if keys.just_pressed(HAND_KEY.0) && room.me.is_some() {
+        send.write(SendRoomEvent(ClientEvent::RaiseHand(!my_hand_raised(&room))));
     }
 }
 
 fn press_buttons(
-    connection: Option<Res<Connection>>,
+    room: Res<RoomNow>,
     mut buttons: Query<(&Interaction, &ExpressionButton, Option<&mut BackgroundColor>), Changed<Interaction>>,
     mut send: MessageWriter<SendRoomEvent>,
 ) {
@@ -245,18 +244,18 @@ fn press_buttons(
         let event = match button {
             ExpressionButton::Gesture(gesture) => ClientEvent::Gesture(*gesture),
             ExpressionButton::Stamp(stamp) => ClientEvent::Stamp(*stamp),
-            ExpressionButton::Hand => match &connection {
-                Some(connection) => ClientEvent::RaiseHand(!my_hand_raised(connection)),
-                None => continue,
-            },
+            ExpressionButton::Hand if room.me.is_none() => continue,
+            ExpressionButton::Hand => ClientEvent::RaiseHand(!my_hand_raised(&room)),
         };
         send.write(SendRoomEvent(event));
     }
 }
 
-fn label_hand_button(connection: Option<Res<Connection>>, mut labels: Query<&mut Localized, With<HandLabel>>) {
-    let Some(connection) = connection else { return };
-    let key = if my_hand_raised(&connection) { "hand-lower" } else { "hand-raise" };
+fn label_hand_button(room: Res<RoomNow>, mut labels: Query<&mut Localized, With<HandLabel>>, new: Query<(), Added<HandLabel>>) {
+    if !room.is_changed() && new.is_empty() {
+        return;
+    }
+    let key = if my_hand_raised(&room) { "hand-lower" } else { "hand-raise" };
     for mut label in &mut labels {
         if label.0 != key {
             label.0 = key;
@@ -265,20 +264,16 @@ fn label_hand_button(connection: Option<Res<Connection>>, mut labels: Query<&mut
 }
 
 fn list_raised_hands(
-    connection: Option<Res<Connection>>,
+    room: Res<RoomNow>,
     words: crate::kit::text::Words,
     mut lists: Query<(&mut Text, &mut Node), With<RaisedHandsList>>,
-    mut shown_for: Local<Option<Vec<String>>>,
+    new: Query<(), Added<RaisedHandsList>>,
 ) {
-    let Some(connection) = connection else { return };
-    let names: Vec<String> = connection.read(|core| {
-        let room = core.room();
-        room.me().into_iter().chain(room.peers()).filter(|p| p.hand_raised).map(|p| p.nickname.clone()).collect()
-    });
-    // The line is made again only when the hands or the language change.
-    if shown_for.as_ref() == Some(&names) && !words.changed() {
+    // The line is made again only when the room or the language change.
+    if !room.is_changed() && !words.changed() && new.is_empty() {
         return;
     }
+    let names: Vec<String> = room.me.iter().chain(&room.peers).filter(|p| p.hand_raised).map(|p| p.nickname.clone()).collect();
     let shown =
         if names.is_empty() { String::new() } else { words.get_with("hands-raised", &[("names", tsunagu_i18n::Arg::Str(&names.join("、")))]) };
     for (mut text, mut node) in &mut lists {
@@ -287,7 +282,6 @@ fn list_raised_hands(
             text.0 = shown.clone();
         }
     }
-    *shown_for = Some(names);
 }
 
 /// Gestures from the room, on the avatars they came from (and named on
@@ -297,11 +291,11 @@ fn show_gestures(
     mut seen: MessageReader<GestureSeen>,
     time: Res<Time<Real>>,
     avatars: Query<(Entity, &AvatarInfo), With<Avatar>>,
-    connection: Option<Res<Connection>>,
+    room: Res<RoomNow>,
     font: Res<UiFont>,
     view: Option<Res<crate::kit::me::ViewMode>>,
 ) {
-    let me = connection.and_then(|c| c.read(|core| core.my_id()));
+    let me = room.my_id();
     let first_person = view.is_some_and(|v| *v == crate::kit::me::ViewMode::FirstPerson);
     let now = time.elapsed_secs();
     for GestureSeen { from, gesture } in seen.read() {

@@ -11,8 +11,8 @@ use crate::kit::heard::RefusedMine;
 use crate::kit::hud::{ShortNotice, Slot, StandingNotices, panel};
 use crate::kit::me::ViewMode;
 use crate::kit::net::{HostedRoom, JoinPlan, NetSet};
-use crate::kit::room::{LinkState, RoomNow};
 use crate::kit::palette;
+use crate::kit::room::{LinkState, RoomNow};
 use crate::kit::text::{ButtonsChanged, Localized, Texts, UiFont, ui_text};
 use crate::{AppState, Settings};
 
@@ -98,7 +98,12 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
         });
 }
 
-fn update_people(room: Res<RoomNow>, hosted: Option<Res<HostedRoom>>, words: crate::kit::text::Words, mut label: Query<&mut Text, With<PeopleCount>>) {
+fn update_people(
+    room: Res<RoomNow>,
+    hosted: Option<Res<HostedRoom>>,
+    words: crate::kit::text::Words,
+    mut label: Query<&mut Text, With<PeopleCount>>,
+) {
     let Ok(mut text) = label.single_mut() else { return };
     let count = room.head_count();
     let mut shown = words.get_with("hud-people", &[("count", Arg::Num(count as f64))]);

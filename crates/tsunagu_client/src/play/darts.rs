@@ -3,14 +3,14 @@
 
 use bevy::prelude::*;
 use tsunagu_i18n::Arg;
-use tsunagu_protocol::{DartScore, PeerId};
+use tsunagu_protocol::DartScore;
 
 use super::HoldHint;
 use crate::AppState;
 use crate::kit::heard::DartLanded;
 use crate::kit::me::MainCamera;
-use crate::kit::net::Connection;
 use crate::kit::palette;
+use crate::kit::room::RoomNow;
 use crate::kit::room::{hang_over, on_screen};
 use crate::kit::scene::Ward;
 use crate::kit::text::{Localized, UiFont, ui_text};
@@ -32,17 +32,16 @@ pub(super) const SCORE_POP_SECONDS: f32 = 2.5;
 pub(super) fn hear_darts(
     mut commands: Commands,
     mut landed: MessageReader<DartLanded>,
-    connection: Option<Res<Connection>>,
+    room: Res<RoomNow>,
     words: crate::kit::text::Words,
     font: Res<UiFont>,
     time: Res<Time<Real>>,
     pops: Query<Entity, With<ScorePop>>,
 ) {
-    let Some(connection) = connection else { return };
     for DartLanded { by, score } in landed.read() {
         {
             {
-                let name = connection.read(|core| nickname(core, *by));
+                let name = room.name_of(*by).unwrap_or_default().to_owned();
                 let ring = words.get(ring_key(*score));
                 let args = [("name", Arg::Str(&name)), ("ring", Arg::Str(&ring)), ("points", Arg::Num(f64::from(score.points())))];
                 let line = words.get_with("play-dart-scored", &args);
@@ -66,12 +65,6 @@ pub(super) fn hear_darts(
             }
         }
     }
-}
-
-/// Someone's nickname as this client knows it (mine included).
-pub(super) fn nickname(core: &tsunagu_client_core::ClientCore, id: PeerId) -> String {
-    let room = core.room();
-    room.me().filter(|me| me.id == id).or_else(|| room.peers().find(|p| p.id == id)).map(|p| p.nickname.clone()).unwrap_or_default()
 }
 
 pub(super) fn ring_key(score: DartScore) -> &'static str {
@@ -125,19 +118,17 @@ pub(super) struct DartsShown(Vec<u32>);
 
 /// The board's line, written when a dart goes in (or the room is entered), not every frame.
 pub(super) fn write_board_line(
-    connection: Option<Res<Connection>>,
+    room: Res<RoomNow>,
     words: crate::kit::text::Words,
     boards: Query<&Children, With<ScoreBoard>>,
     new_boards: Query<(), Added<ScoreBoard>>,
     mut labels: Query<&mut Text>,
     mut shown: ResMut<DartsShown>,
 ) {
-    let Some(connection) = connection else { return };
-    let changed = connection.read(|core| !core.room().darts().map(|(_, score)| score.points()).eq(shown.0.iter().copied()));
-    if !changed && new_boards.is_empty() {
+    if !room.is_changed() && new_boards.is_empty() {
         return;
     }
-    shown.0 = connection.read(|core| core.room().darts().map(|(_, score)| score.points()).collect());
+    shown.0 = room.darts.iter().map(|(_, score)| score.points()).collect();
     let scores = shown.0.iter().map(u32::to_string).collect::<Vec<_>>().join(" ・ ");
     let line = if shown.0.is_empty() { String::new() } else { words.get_with("play-darts", &[("scores", Arg::Str(&scores))]) };
     for children in &boards {

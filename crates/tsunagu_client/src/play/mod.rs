@@ -19,6 +19,7 @@ use crate::kit::hud::{FillSlot, Slot};
 use crate::kit::me::Hands;
 use crate::kit::me::{Heading, LocalPlayer, RoomMouse, local_pose};
 use crate::kit::net::{Connection, LocalPose, NetSet, SendRoomEvent};
+use crate::kit::room::RoomNow;
 use crate::kit::room::{Thing, shown_things};
 use crate::kit::scene::{Shapes, Ward};
 
@@ -183,12 +184,12 @@ fn hear_hands(
     mut held: MessageReader<ThingHeld>,
     mut released: MessageReader<ThingReleased>,
     mut hands: ResMut<Hands>,
-    connection: Option<Res<Connection>>,
+    room: Res<RoomNow>,
 ) {
     if entered.read().count() > 0 {
         *hands = Hands::default();
     }
-    let me = connection.and_then(|c| c.read(|core| core.my_id()));
+    let me = room.my_id();
     for ThingHeld { by, thing } in held.read() {
         if Some(*by) == me {
             hands.holding = Some(*thing);

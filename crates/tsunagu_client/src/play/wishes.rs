@@ -12,8 +12,9 @@ use tsunagu_i18n::Arg;
 use tsunagu_protocol::{ClientEvent, Paper, PeerId, Role, Wish};
 
 use crate::kit::me::MainCamera;
-use crate::kit::net::{Connection, SendRoomEvent};
+use crate::kit::net::SendRoomEvent;
 use crate::kit::palette;
+use crate::kit::room::RoomNow;
 use crate::kit::scene::{Shapes, Ward};
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
 use crate::kit::typing::PaperInHand;
@@ -103,19 +104,17 @@ pub fn wish_place(bamboo: Vec3, slot: u8) -> Vec3 {
 /// The paper strips on the bamboo follow the room's wishes.
 pub(super) fn hang_wishes(
     mut commands: Commands,
-    connection: Option<Res<Connection>>,
+    room: Res<RoomNow>,
     mut shown: ResMut<WishesShown>,
     (ward, shapes): (Res<Ward>, Res<Shapes>),
     mut materials: ResMut<Assets<StandardMaterial>>,
     strips: Query<Entity, With<WishStrip>>,
     mut papers: Local<std::collections::HashMap<Paper, Handle<StandardMaterial>>>,
 ) {
-    let Some(connection) = connection else { return };
-    // Compared in place: nothing is copied on the frames where nothing changed.
-    if connection.read(|core| shown.wishes.as_deref() == Some(core.room().wishes())) {
+    if shown.wishes.as_deref() == Some(room.wishes.as_slice()) {
         return;
     }
-    let wishes = connection.read(|core| core.room().wishes().to_vec());
+    let wishes = room.wishes.clone();
     for strip in &strips {
         commands.entity(strip).despawn();
     }
@@ -223,20 +222,16 @@ type Listed = (Vec<Wish>, Option<Role>, Option<PeerId>);
 
 pub(super) fn list_wishes(
     mut commands: Commands,
-    connection: Option<Res<Connection>>,
+    room: Res<RoomNow>,
     font: Res<UiFont>,
     words: crate::kit::text::Words,
     rows: Query<Entity, With<WishRows>>,
     mut listed: Local<Option<Listed>>,
 ) {
-    let Some(connection) = connection else { return };
-    let same = connection.read(|core| {
-        listed.as_ref().is_some_and(|(wishes, role, me)| wishes.as_slice() == core.room().wishes() && *role == core.role() && *me == core.my_id())
-    });
-    if same {
+    let now = (room.wishes.clone(), room.me.as_ref().map(|me| me.role), room.my_id());
+    if listed.as_ref() == Some(&now) {
         return;
     }
-    let now = connection.read(|core| (core.room().wishes().to_vec(), core.role(), core.my_id()));
     let (wishes, role, me) = &now;
     for container in &rows {
         commands.entity(container).despawn_related::<Children>();

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
-use tsunagu_client_core::ClientCore;
+
 use tsunagu_i18n::Arg;
 use tsunagu_protocol::StaffAction;
 use tsunagu_protocol::{
@@ -26,8 +26,9 @@ use tsunagu_protocol::{
 use crate::AppState;
 use crate::kit::heard::{ConcernTold, KeptPlacesNow, PersonArrived, PersonLeft, StaffNoticeTold};
 use crate::kit::hud::{FillSlot, Slot};
-use crate::kit::net::{Connection, NetSet, SendRoomEvent};
+use crate::kit::net::{NetSet, SendRoomEvent};
 use crate::kit::palette;
+use crate::kit::room::RoomNow;
 use crate::kit::room::{RemoteAvatar, Speaking};
 use crate::kit::text::{Localized, UiFont, ui_text};
 
@@ -150,22 +151,18 @@ pub fn spawn_staff_panel(parent: &mut ChildSpawnerCommands) {
     ));
 }
 
-fn is_staff(core: &ClientCore) -> bool {
-    core.room().me().is_some_and(|me| me.role == Role::Facilitator)
-}
-
 /// The staff panel's button, not the panel.
 type ToggleNotPanel = (With<StaffToggle>, Without<StaffPanel>);
 /// The staff panel, not its button.
 type PanelNotToggle = (With<StaffPanel>, Without<StaffToggle>);
 
 fn show_for_staff(
-    connection: Option<Res<Connection>>,
+    room: Res<RoomNow>,
     mut toggles: Query<(Ref<Interaction>, &mut Node), ToggleNotPanel>,
     mut panels: Query<&mut Node, PanelNotToggle>,
     mut open: Local<bool>,
 ) {
-    let staff = connection.is_some_and(|c| c.read(is_staff));
+    let staff = room.i_am_staff();
     for (interaction, mut node) in &mut toggles {
         let display = if staff { Display::Flex } else { Display::None };
         if node.display != display {
@@ -232,7 +229,7 @@ fn notice_key(notice: StaffNotice) -> &'static str {
 /// each came, and what only the staff were told.
 #[derive(SystemParam)]
 struct StaffSources<'w, 's> {
-    connection: Option<Res<'w, Connection>>,
+    room: Res<'w, RoomNow>,
     speakers: Query<'w, 's, (&'static RemoteAvatar, &'static Speaking)>,
     arrivals: Res<'w, Arrivals>,
     news: Res<'w, StaffNews>,
@@ -242,30 +239,23 @@ struct StaffSources<'w, 's> {
 impl StaffSources<'_, '_> {
     /// The list as it should read now, while connected.
     fn now(&self) -> Option<Shown> {
-        let StaffSources { connection, speakers, arrivals, news, time } = self;
-        let connection = connection.as_ref()?;
+        let StaffSources { room, speakers, arrivals, news, time } = self;
+        room.me.as_ref()?;
         let talking = |id: PeerId| speakers.iter().any(|(who, speaking)| who.0 == id && speaking.0);
         let minutes = |id: PeerId| arrivals.0.get(&id).map_or(0, |at| ((time.elapsed_secs() - at) / 60.0) as u32);
-        Some(connection.read(|core| {
-            let room = core.room();
-            let name = |id: PeerId| room.peers().chain(room.me()).find(|p| p.id == id).map_or_else(|| "?".to_owned(), |p| p.nickname.clone());
-            Shown {
-                people: room.peers().map(|p| (p.clone(), talking(p.id), minutes(p.id))).collect(),
-                locked: room.is_locked(),
-                removed: room.removed().to_vec(),
-                waiting_room: room.has_waiting_room(),
-                waiting: room.waiting().to_vec(),
-                staff_invite: room.invites().is_some_and(|codes| !codes.facilitator.is_empty()),
-                concerns: news
-                    .concerns
-                    .iter()
-                    .map(|(at, c)| (name(c.from), name(c.about), c.kind, ((time.elapsed_secs() - at) / 60.0) as u32))
-                    .collect(),
-                kept: news.kept.clone(),
-                notice: news.notice,
-                wishing: room.wishes().iter().map(|w| w.by).collect(),
-            }
-        }))
+        let name = |id: PeerId| room.name_of(id).unwrap_or("?").to_owned();
+        Some(Shown {
+            people: room.peers.iter().map(|p| (p.clone(), talking(p.id), minutes(p.id))).collect(),
+            locked: room.locked,
+            removed: room.removed.clone(),
+            waiting_room: room.waiting_room,
+            waiting: room.waiting.clone(),
+            staff_invite: room.invites.as_ref().is_some_and(|codes| !codes.facilitator.is_empty()),
+            concerns: news.concerns.iter().map(|(at, c)| (name(c.from), name(c.about), c.kind, ((time.elapsed_secs() - at) / 60.0) as u32)).collect(),
+            kept: news.kept.clone(),
+            notice: news.notice,
+            wishing: room.wishes.iter().map(|w| w.by).collect(),
+        })
     }
 }
 
