@@ -242,8 +242,8 @@ fn in_a_headset_the_sticks_walk_and_turn_and_the_trigger_teleports_only_where_a_
     use bevy_mod_xr::session::XrTrackingRoot;
     use bevy_mod_xr::spaces::XrSpaceLocationFlags;
     use tsunagu_client::headset::{Aim, HeadsetButtons, HeadsetRig, track_headset};
+    use tsunagu_client::kit::me::LocalPose;
     use tsunagu_client::kit::me::{Heading, LocalPlayer};
-    use tsunagu_client::kit::net::LocalPose;
     use tsunagu_client_core::settings::HeadsetChoices;
     use tsunagu_sim::WardLayout;
     use tsunagu_sim::motion::{AVATAR_HEIGHT, WALK_SPEED};

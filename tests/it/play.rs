@@ -157,7 +157,7 @@ fn a_wish_written_in_japanese_hangs_on_the_bamboo_for_a_friend_too() {
 fn a_thing_held_in_a_headset_sits_in_my_right_hand_here_and_in_the_room() {
     use tsunagu_client::kit::me::Hands;
     use tsunagu_client::kit::me::LocalPlayer;
-    use tsunagu_client::kit::net::LocalPose;
+    use tsunagu_client::kit::me::LocalPose;
 
     let (mut stepper, mut app, _, _) = with_a_friend();
     let ball = wire_pos(stepper.server.room().play().objects()[0].pose.pos);

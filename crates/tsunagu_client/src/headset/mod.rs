@@ -7,7 +7,7 @@
 //! fits and the thumbstick snap-turns. Losing the session (headset off,
 //! runtime gone) goes back to the desktop controls, calmly.
 //!
-//! [`LocalPose`]: crate::kit::net::LocalPose
+//! [`LocalPose`]: crate::kit::me::LocalPose
 
 mod comfort;
 pub mod controllers;
@@ -35,9 +35,10 @@ use tsunagu_sim::rig::Pose;
 use crate::AppState;
 use crate::kit::heard::{EnteredRoom, MovedMe, RecentreAsked};
 use crate::kit::hud::{FillSlot, Slot, StandingNotices};
+use crate::kit::me::LocalPose;
 use crate::kit::me::headset_running;
 use crate::kit::me::{Heading, LocalPlayer};
-use crate::kit::net::{LocalPose, NetSet, PoseSend};
+use crate::kit::net::{NetSet, PoseSend};
 
 use comfort::{darken_the_edges, keep_my_head_out_of_my_eyes, pace_the_window};
 pub use controllers::{Aim, Grip, HeadsetButtons};

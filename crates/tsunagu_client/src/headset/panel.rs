@@ -16,7 +16,7 @@ use tsunagu_sim::pose::from_wire;
 use crate::headset::pointing::{PanelButtons, PointedPanel};
 use crate::kit::hud::HudCard;
 use crate::kit::me::LocalPlayer;
-use crate::kit::net::LocalPose;
+use crate::kit::me::LocalPose;
 use crate::kit::scene::Drawing;
 use crate::kit::text::LabelledButtons;
 

@@ -16,7 +16,8 @@ use crate::headset::controllers::{Aim, HeadsetButtons};
 use crate::headset::rig::HeadsetRig;
 use crate::kit::me::Hands;
 use crate::kit::me::LocalPlayer;
-use crate::kit::net::{LocalPose, SendRoomEvent};
+use crate::kit::me::LocalPose;
+use crate::kit::net::SendRoomEvent;
 use crate::kit::room::{Thing, shown_things};
 
 /// What the right hand did lately: its trail (for the swing) and whether

@@ -4,6 +4,7 @@
 
 use bevy::prelude::*;
 use bevy_mod_xr::session::XrState;
+use tsunagu_protocol::AvatarPose;
 use tsunagu_sim::motion::{AVATAR_HEIGHT, EYE_HEIGHT};
 
 /// The one camera.
@@ -12,7 +13,7 @@ pub struct MainCamera;
 
 /// My own avatar.
 #[derive(Component)]
-#[require(crate::kit::net::LocalPose)]
+#[require(LocalPose)]
 pub struct LocalPlayer;
 
 /// How I see the room.
@@ -119,3 +120,9 @@ impl RoomMouse<'_, '_> {
         self.cameras.single().ok()
     }
 }
+
+/// The pose this client reports, on the local player: the desktop's
+/// `movement` writes it, or `headset` while a session runs; only they know
+/// where it comes from. The net adapter sends it.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
+pub struct LocalPose(pub Option<AvatarPose>);

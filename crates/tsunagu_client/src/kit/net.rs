@@ -8,8 +8,8 @@
 //! ([`crate::kit::heard`]);
 //! [`NetSet::Apply`] is where plugins act on them (avatars, HUD, and later
 //! voice, gestures, safety); [`NetSet::LocalInput`] is where controls (or the
-//! headset) write the [`LocalPose`]; [`NetSet::Send`] sends it. Nothing but this
-//! file knows about the connection; nothing but the writers of `LocalPose`
+//! headset) write the [`LocalPose`]; [`NetSet::Send`] sends it. Only this
+//! file polls the connection; nothing but the writers of `LocalPose`
 //! knows where a pose came from.
 
 use std::path::PathBuf;
@@ -21,10 +21,11 @@ use tsunagu_client_core::{ClientCore, ClientEnd, RoomEvent};
 use tsunagu_net::LinkEnd;
 use tsunagu_net::invite::Invite;
 use tsunagu_net::quic::QuicConnector;
-use tsunagu_protocol::{AvatarPose, ClientEvent, CloseReason, Hello, RefusalReason, RejectReason};
+use tsunagu_protocol::{ClientEvent, CloseReason, Hello, RefusalReason, RejectReason};
 use tsunagu_server::embedded::EmbeddedRoom;
 
 use crate::kit::heard::EnteredRoom;
+use crate::kit::me::LocalPose;
 use crate::kit::room::{LinkState, RoomNow};
 use crate::{AppState, Settings};
 
@@ -86,11 +87,6 @@ pub struct PoseSend;
 /// and stamps). Any plugin writes it; the net adapter sends it.
 #[derive(Message, Clone, Debug, PartialEq)]
 pub struct SendRoomEvent(pub ClientEvent);
-
-/// The pose this client reports, on the local player. Desktop controls write it
-/// today, the headset path tomorrow; only they know where it comes from.
-#[derive(Component, Clone, Copy, Debug, Default, PartialEq)]
-pub struct LocalPose(pub Option<AvatarPose>);
 
 /// The message id that explains a refusal.
 pub fn reject_message(reason: RejectReason) -> &'static str {

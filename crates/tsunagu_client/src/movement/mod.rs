@@ -199,7 +199,7 @@ pub fn follow_camera(view: Res<ViewMode>, ward: Res<crate::kit::scene::Ward>, he
 }
 
 /// The desktop's pose to send: body from the physics body, head from the heading.
-fn write_local_pose(heading: Res<Heading>, mut player: Query<(&Transform, &mut crate::kit::net::LocalPose), With<LocalPlayer>>) {
+fn write_local_pose(heading: Res<Heading>, mut player: Query<(&Transform, &mut crate::kit::me::LocalPose), With<LocalPlayer>>) {
     for (body, mut pose) in &mut player {
         let (feet, yaw, eye, look) = local_pose(body, &heading);
         pose.0 = Some(tsunagu_protocol::AvatarPose { body: to_wire(feet, yaw), head: to_wire(eye, look), hands: None });
