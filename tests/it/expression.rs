@@ -340,3 +340,33 @@ fn features_fill_the_frames_slots_in_the_groups_order() {
         app.world_mut().entity_mut(people).despawn();
     }
 }
+
+/// Joining a room where three friends already stand, the child arrives a
+/// few steps from them and facing them: the people are the first thing on
+/// the screen, whichever way the room's first arrivals stood.
+#[test]
+fn a_newcomer_arrives_facing_the_people_already_there() {
+    use tsunagu_client::kit::me::{Heading, LocalPlayer};
+    use tsunagu_sim::motion::{ARRIVAL_VIEW_HALF_ANGLE, AVATAR_HEIGHT};
+    let mut stepper = Stepper::new(4);
+    for name in ["あおい", "はると", "りん"] {
+        stepper.connect(ROOM_CODE, name);
+    }
+    for _ in 0..4 {
+        stepper.step(TICK);
+    }
+    let mut app = app_in(&stepper);
+    for _ in 0..8 {
+        frame(&mut stepper, &mut app);
+    }
+    let heading = *app.world().resource::<Heading>();
+    let me = app.world_mut().query_filtered::<&Transform, With<LocalPlayer>>().single(app.world()).expect("in the room").translation;
+    let feet = me - Vec3::Y * (AVATAR_HEIGHT / 2.0);
+    let ahead = Quat::from_rotation_y(heading.yaw) * Vec3::NEG_Z;
+    let friends: Vec<Vec3> = app.world_mut().query_filtered::<&Transform, With<RemoteAvatar>>().iter(app.world()).map(|t| t.translation).collect();
+    assert_eq!(friends.len(), 3, "the friends are not all drawn");
+    for friend in friends {
+        let angle = ahead.angle_between((friend - feet).with_y(0.0).normalize());
+        assert!(angle <= ARRIVAL_VIEW_HALF_ANGLE + 0.05, "a friend at {friend} is {angle:.2} rad to the side of where I look");
+    }
+}

@@ -9,7 +9,7 @@ use tsunagu_protocol::{
     AvatarPose, Hello, KeptPlace, PROTOCOL_VERSION, PeerId, PeerInfo, RejectReason, Role, RoomCodes, ServerEvent, WaitingHint, WaitingPerson,
     has_staff_word, nickname_is_valid, normalize_nickname,
 };
-use tsunagu_sim::pose::to_wire;
+use tsunagu_sim::pose::{from_wire, to_wire};
 
 use crate::people::Who;
 use crate::{Admission, Departed, Member, Room, RoomConfig, STAFF_SEATS, WAITING_PER_ADDRESS, Waiter};
@@ -222,11 +222,12 @@ impl Room {
         self.release_kept(|d| d.who.same_device(&who));
         while self.members.len() + self.departed.len() >= seats && self.release_oldest_kept() {}
         let id = self.fresh_id();
-        let spawn = self.layout.spawn_point(self.joins_so_far);
+        // Arrive facing the people already here, a few steps from them.
+        let present: Vec<Vec3> = self.members.values().map(|m| from_wire(m.pose.body).0).collect();
+        let (spawn, turn) = tsunagu_sim::motion::arrival(&self.layout, &present, self.layout.spawn_point(self.joins_so_far));
         self.joins_so_far += 1;
-        let facing_screen = bevy_math::Quat::IDENTITY;
         let head = spawn + Vec3::Y * tsunagu_sim::motion::EYE_HEIGHT;
-        let pose = AvatarPose { body: to_wire(spawn, facing_screen), head: to_wire(head, facing_screen), hands: None };
+        let pose = AvatarPose { body: to_wire(spawn, turn), head: to_wire(head, turn), hands: None };
         // A quiet a facilitator asked for holds when they come back afresh.
         let muted = self.quieted.iter().any(|q| q.matches(&who));
         if who.device != 0 && !self.seen_devices.iter().any(|d| *d == who.device) {

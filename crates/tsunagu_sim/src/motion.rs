@@ -97,6 +97,66 @@ pub fn step_body(layout: &WardLayout, feet: Vec3, wanted: Vec3, max_step: f32, o
     keep_apart(layout, feet, bound_body_step(layout, feet, feet + wanted, max_step), others, gap)
 }
 
+/// The widest a newcomer's view must open, either side of straight ahead,
+/// to take in everyone already there (radians): well inside a third-person
+/// view on a 16:9 window, so the people are the first thing seen.
+pub const ARRIVAL_VIEW_HALF_ANGLE: f32 = 0.6;
+
+/// The closest a newcomer is put to anyone already there (metres): near
+/// enough to greet, not in anyone's space.
+pub const ARRIVAL_GAP: f32 = 1.3;
+
+/// Where a newcomer arrives, and which way they face: with nobody there,
+/// `fallback` facing the screen; otherwise a free spot a few steps from the
+/// people already there, facing them, chosen so that everyone is within
+/// [`ARRIVAL_VIEW_HALF_ANGLE`] of straight ahead (the people see them
+/// arrive, and they see the people first). Among such spots the one nearest
+/// `fallback` (the room's entrance side) wins; if none fits them all, the
+/// one that fits them best.
+pub fn arrival(layout: &WardLayout, others: &[Vec3], fallback: Vec3) -> (Vec3, Quat) {
+    let others: Vec<Vec3> = others.iter().filter(|o| o.is_finite()).map(|o| o.with_y(0.0)).collect();
+    if others.is_empty() {
+        return (fallback, Quat::IDENTITY);
+    }
+    let centre = others.iter().copied().sum::<Vec3>() / others.len() as f32;
+    let spread = others.iter().map(|o| o.distance(centre)).fold(0.0, f32::max);
+    let widest = |at: Vec3| {
+        let ahead = (centre - at).normalize_or_zero();
+        others.iter().map(|o| ahead.angle_between((*o - at).normalize_or(ahead))).fold(0.0, f32::max)
+    };
+    let mut best: Option<(bool, f32, f32, Vec3)> = None;
+    // Rings further out see a wider group whole; 10° steps around each.
+    for ring in 0..6 {
+        let radius = ARRIVAL_GAP + spread + ring as f32 * 0.6;
+        for step in 0..36 {
+            let angle = step as f32 * std::f32::consts::TAU / 36.0;
+            let at = layout.clamp_walkable(centre + Vec3::new(angle.cos(), 0.0, angle.sin()) * radius, AVATAR_RADIUS);
+            if others.iter().any(|o| o.distance(at) < ARRIVAL_GAP) || at.distance(centre) < 1e-3 {
+                continue;
+            }
+            let view = widest(at);
+            let candidate = (view <= ARRIVAL_VIEW_HALF_ANGLE, view, at.distance(fallback), at);
+            let better = match &best {
+                None => true,
+                // Everyone in view first; then nearest the entrance; else the narrowest view.
+                Some((fits, narrowest, nearest, _)) => match (candidate.0, *fits) {
+                    (true, false) => true,
+                    (false, true) => false,
+                    (true, true) => candidate.2 < *nearest,
+                    (false, false) => candidate.1 < *narrowest,
+                },
+            };
+            if better {
+                best = Some(candidate);
+            }
+        }
+    }
+    match best {
+        Some((_, _, _, at)) => (at, facing(centre - at)),
+        None => (fallback, facing(centre - fallback)),
+    }
+}
+
 /// Keep a head or hand within reach of its body; non-finite values go to the body.
 pub fn bound_limb(body: Vec3, limb: Vec3) -> Vec3 {
     if !limb.is_finite() {
@@ -150,6 +210,30 @@ mod tests {
             assert!(steps < 10_000);
         }
         assert!((pos - target).length() < 1e-4);
+    }
+
+    #[test]
+    fn a_newcomer_arrives_facing_everyone_already_there() {
+        let layout = WardLayout::ward();
+        let fallback = layout.spawn_point(3);
+        // Nobody there: the entrance, facing the screen.
+        assert_eq!(arrival(&layout, &[], fallback), (fallback, Quat::IDENTITY));
+        // Three friends standing where the first three arrivals stood, and
+        // groups elsewhere in the room: each seen whole, from a free spot.
+        for group in [
+            vec![layout.spawn_point(0), layout.spawn_point(1), layout.spawn_point(2)],
+            vec![Vec3::new(3.0, 0.0, -1.0), Vec3::new(3.8, 0.0, -1.4), Vec3::new(2.6, 0.0, -1.9)],
+            vec![Vec3::new(-4.0, 0.0, 2.0)],
+        ] {
+            let (at, turn) = arrival(&layout, &group, fallback);
+            let ahead = turn * Vec3::NEG_Z;
+            for friend in &group {
+                let angle = ahead.angle_between((*friend - at).with_y(0.0).normalize());
+                assert!(angle <= ARRIVAL_VIEW_HALF_ANGLE + 1e-3, "{friend} is {angle:.2} rad off to the side from {at}");
+                assert!(friend.distance(at) >= ARRIVAL_GAP - 1e-3, "put {:.2} m from {friend}", friend.distance(at));
+            }
+            assert_eq!(layout.clamp_walkable(at, AVATAR_RADIUS), at, "{at} is not a place to stand");
+        }
     }
 
     #[test]
