@@ -9,7 +9,7 @@ use bevy::render::render_resource::TextureFormat;
 use tsunagu_protocol::{AvatarLook, ClientEvent, Headwear, PeerId, PeerInfo, Role};
 
 use crate::avatars::{AvatarKit, Wardrobe};
-use crate::kit::hud::{FillSlot, Slot};
+use crate::kit::hud::{BarButtonLook, FillSlot, Slot, spawn_bar_button};
 use crate::kit::net::SendRoomEvent;
 use crate::kit::palette;
 use crate::kit::room::Avatar;
@@ -85,13 +85,7 @@ impl Plugin for LookPlugin {
             .add_systems(OnEnter(AppState::Start), spawn_preview)
             .fill_slot(Slot::StartLook, fill_the_start_card)
             .fill_slot(Slot::Buttons, |row, font| {
-                row.spawn((
-                    Button,
-                    LookToggle,
-                    Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() },
-                    BackgroundColor(palette::BUTTON),
-                    children![(ui_text(font, "", 15.0, palette::INK), Localized("hud-look"))],
-                ));
+                spawn_bar_button(row, font, LookToggle, Some("hud-look"), BarButtonLook::Plain, false);
             })
             .fill_slot(Slot::Panels, |panels, font| {
                 panels

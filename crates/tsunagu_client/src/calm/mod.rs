@@ -9,6 +9,7 @@ use bevy::prelude::*;
 use tsunagu_protocol::Role;
 
 use crate::AppState;
+use crate::kit::hud::{BarButtonLook, spawn_bar_button};
 use crate::kit::hud::{FillSlot, Slot, wrist_button};
 use crate::kit::palette;
 use crate::kit::room::Calmed;
@@ -48,21 +49,8 @@ pub struct ShowHiddenButton;
 
 /// The HUD's part: the calm button, and the one that brings hidden people back.
 pub fn spawn_calm_section(parent: &mut ChildSpawnerCommands, font: &UiFont) {
-    let button = || Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() };
-    parent.spawn((
-        Button,
-        CalmButton,
-        button(),
-        BackgroundColor(palette::BUTTON),
-        children![(ui_text(font, "", 15.0, palette::INK), Localized("calm-on"))],
-    ));
-    parent.spawn((
-        Button,
-        ShowHiddenButton,
-        Node { display: Display::None, ..button() },
-        BackgroundColor(palette::BUTTON),
-        children![(ui_text(font, "", 15.0, palette::INK), Localized("calm-show-hidden"))],
-    ));
+    spawn_bar_button(parent, font, CalmButton, Some("calm-on"), BarButtonLook::Plain, false);
+    spawn_bar_button(parent, font, ShowHiddenButton, Some("calm-show-hidden"), BarButtonLook::Plain, true);
 }
 
 fn press_buttons(

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use bevy::prelude::*;
 use tsunagu_i18n::Arg;
 
+use crate::kit::hud::{BarButtonLook, spawn_bar_button};
 use crate::kit::hud::{FillSlot, Slot, wrist_button};
 use crate::kit::me::LocalPlayer;
 use crate::kit::palette;
@@ -103,13 +104,7 @@ impl FadedMaterials {
 
 /// The button, for the HUD's row of buttons.
 pub fn spawn_space_button(parent: &mut ChildSpawnerCommands, font: &UiFont) {
-    parent.spawn((
-        Button,
-        SpaceButton,
-        Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() },
-        BackgroundColor(palette::BUTTON),
-        children![ui_text(font, "", 15.0, palette::INK)],
-    ));
+    spawn_bar_button(parent, font, SpaceButton, None, BarButtonLook::Plain, false);
 }
 
 /// The bubble in metres.

@@ -161,52 +161,43 @@ fn build_bar(mut commands: Commands, font: Res<UiFont>, images: Res<StampImages>
         border_radius: BorderRadius::all(Val::Px(12.0)),
         ..default()
     };
-    let (card, background, card_marker) = crate::kit::hud::panel();
-    commands
-        .spawn((
-            DespawnOnExit(AppState::InRoom),
-            crate::kit::hud::HudCard,
-            card_marker,
-            Node { position_type: PositionType::Absolute, left: Val::Px(14.0), bottom: Val::Px(124.0), ..card },
-            background,
-        ))
-        .with_children(|bar| {
-            bar.spawn(Node { column_gap: Val::Px(6.0), ..default() }).with_children(|row| {
-                for gesture in Gesture::ALL {
-                    row.spawn((Button, ExpressionButton::Gesture(gesture), button_node(), BackgroundColor(palette::BUTTON))).with_children(|b| {
-                        b.spawn(ui_text(&font, format!("{} ", gesture_row(gesture).key_label), 13.0, palette::INK_SOFT));
-                        b.spawn((ui_text(&font, "", 16.0, palette::INK), Localized(gesture_key(gesture))));
-                    });
-                }
-                row.spawn((Button, ExpressionButton::Hand, button_node(), BackgroundColor(palette::ACCENT))).with_children(|b| {
-                    b.spawn(ui_text(&font, format!("{} ", HAND_KEY.1), 13.0, Color::WHITE));
-                    b.spawn((HandLabel, ui_text(&font, "", 16.0, Color::WHITE), Localized("hand-raise")));
+    commands.spawn(crate::kit::hud::floating_card(|card| Node { left: Val::Px(14.0), bottom: Val::Px(124.0), ..card })).with_children(|bar| {
+        bar.spawn(Node { column_gap: Val::Px(6.0), ..default() }).with_children(|row| {
+            for gesture in Gesture::ALL {
+                row.spawn((Button, ExpressionButton::Gesture(gesture), button_node(), BackgroundColor(palette::BUTTON))).with_children(|b| {
+                    b.spawn(ui_text(&font, format!("{} ", gesture_row(gesture).key_label), 13.0, palette::INK_SOFT));
+                    b.spawn((ui_text(&font, "", 16.0, palette::INK), Localized(gesture_key(gesture))));
                 });
-            });
-            bar.spawn(Node { column_gap: Val::Px(8.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
-                row.spawn((ui_text(&font, "", 15.0, palette::INK_SOFT), Localized("stamp-bar")));
-                for stamp in Stamp::ALL {
-                    let image = images.0.get(&stamp).cloned().unwrap_or_default();
-                    row.spawn((
-                        Button,
-                        ExpressionButton::Stamp(stamp),
-                        Node {
-                            width: Val::Px(52.0),
-                            height: Val::Px(52.0),
-                            justify_content: JustifyContent::Center,
-                            align_items: AlignItems::Center,
-                            ..default()
-                        },
-                        ImageNode::new(image),
-                    ))
-                    .with_children(|b| {
-                        if stamp == Stamp::Thanks {
-                            b.spawn((ui_text(&font, "", 9.0, palette::INK), Localized("stamp-thanks")));
-                        }
-                    });
-                }
+            }
+            row.spawn((Button, ExpressionButton::Hand, button_node(), BackgroundColor(palette::ACCENT))).with_children(|b| {
+                b.spawn(ui_text(&font, format!("{} ", HAND_KEY.1), 13.0, Color::WHITE));
+                b.spawn((HandLabel, ui_text(&font, "", 16.0, Color::WHITE), Localized("hand-raise")));
             });
         });
+        bar.spawn(Node { column_gap: Val::Px(8.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
+            row.spawn((ui_text(&font, "", 15.0, palette::INK_SOFT), Localized("stamp-bar")));
+            for stamp in Stamp::ALL {
+                let image = images.0.get(&stamp).cloned().unwrap_or_default();
+                row.spawn((
+                    Button,
+                    ExpressionButton::Stamp(stamp),
+                    Node {
+                        width: Val::Px(52.0),
+                        height: Val::Px(52.0),
+                        justify_content: JustifyContent::Center,
+                        align_items: AlignItems::Center,
+                        ..default()
+                    },
+                    ImageNode::new(image),
+                ))
+                .with_children(|b| {
+                    if stamp == Stamp::Thanks {
+                        b.spawn((ui_text(&font, "", 9.0, palette::INK), Localized("stamp-thanks")));
+                    }
+                });
+            }
+        });
+    });
 }
 
 /// Whether I have my hand up, as the room last said.

@@ -3,6 +3,7 @@
 //! it again, and what is said when a session ends.
 
 use super::rig::HeadsetRig;
+use crate::kit::hud::{BarButtonLook, spawn_bar_button};
 use crate::kit::hud::{StandingNotices, say_standing};
 use bevy::prelude::*;
 use bevy_mod_xr::session::XrState;
@@ -67,18 +68,7 @@ pub struct HeadsetButton;
 
 /// The button, for the HUD's row of buttons (hidden until a headset could start).
 pub fn spawn_headset_button(parent: &mut ChildSpawnerCommands, font: &crate::kit::text::UiFont) {
-    parent.spawn((
-        Button,
-        HeadsetButton,
-        Node {
-            padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)),
-            border_radius: BorderRadius::all(Val::Px(10.0)),
-            display: Display::None,
-            ..default()
-        },
-        BackgroundColor(crate::kit::palette::ACCENT),
-        children![(crate::kit::text::ui_text(font, "", 15.0, Color::WHITE), crate::kit::text::Localized("hud-use-headset"))],
-    ));
+    spawn_bar_button(parent, font, HeadsetButton, Some("hud-use-headset"), BarButtonLook::Main, true);
 }
 
 /// While no session runs but one could (the person chose the screen, or the

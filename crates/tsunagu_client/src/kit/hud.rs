@@ -194,3 +194,51 @@ pub fn panel() -> (Node, BackgroundColor, Card) {
         Card,
     )
 }
+
+/// How a bar button looks: `Plain` for most, `Main` (the accent colour) for
+/// the one a person should find first (the staff's panel, the headset).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BarButtonLook {
+    /// The usual soft button.
+    Plain,
+    /// The accent colour, white letters.
+    Main,
+}
+
+/// A button of the HUD's bar (and its panels), one shape for all: `marker`
+/// says what it does; its label is the message `label`, or, with `None`, a
+/// text its feature writes; `hidden` keeps it out of the layout until its
+/// feature shows it.
+pub fn spawn_bar_button(
+    parent: &mut ChildSpawnerCommands,
+    font: &UiFont,
+    marker: impl Bundle,
+    label: Option<&'static str>,
+    look: BarButtonLook,
+    hidden: bool,
+) {
+    let (background, ink) = match look {
+        BarButtonLook::Plain => (palette::BUTTON, palette::INK),
+        BarButtonLook::Main => (palette::ACCENT, Color::WHITE),
+    };
+    let node = Node {
+        padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)),
+        border_radius: BorderRadius::all(Val::Px(10.0)),
+        display: if hidden { Display::None } else { Display::Flex },
+        ..default()
+    };
+    parent.spawn((Button, marker, node, BackgroundColor(background))).with_children(|button| {
+        let mut text = button.spawn(crate::kit::text::ui_text(font, "", 15.0, ink));
+        if let Some(label) = label {
+            text.insert(crate::kit::text::Localized(label));
+        }
+    });
+}
+
+/// A card of the room's own, floating over it (the chat, the gesture bar):
+/// the cards' look, placed as `place` says, gone when the room is left, and
+/// drawn into the headset's board while a headset runs.
+pub fn floating_card(place: impl FnOnce(Node) -> Node) -> impl Bundle {
+    let (card, background, marker) = panel();
+    (DespawnOnExit(crate::AppState::InRoom), HudCard, marker, place(Node { position_type: PositionType::Absolute, ..card }), background)
+}

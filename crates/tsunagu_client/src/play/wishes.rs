@@ -11,6 +11,7 @@ use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use tsunagu_i18n::Arg;
 use tsunagu_protocol::{ClientEvent, Paper, PeerId, Role, Wish};
 
+use crate::kit::hud::{BarButtonLook, spawn_bar_button};
 use crate::kit::me::MainCamera;
 use crate::kit::net::SendRoomEvent;
 use crate::kit::palette;
@@ -139,13 +140,7 @@ pub(super) fn hang_wishes(
 
 /// The Tanabata button of the HUD; it opens [`spawn_wish_panel`]'s panel.
 pub fn spawn_wish_toggle(parent: &mut ChildSpawnerCommands, font: &UiFont) {
-    parent.spawn((
-        Button,
-        WishToggle,
-        Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() },
-        BackgroundColor(palette::BUTTON),
-        children![(ui_text(font, "", 15.0, palette::INK), Localized("hud-tanabata"))],
-    ));
+    spawn_bar_button(parent, font, WishToggle, Some("hud-tanabata"), BarButtonLook::Plain, false);
 }
 
 /// The Tanabata panel (also opened by walking up to the bamboo).

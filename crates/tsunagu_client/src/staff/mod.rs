@@ -25,12 +25,13 @@ use tsunagu_protocol::{
 
 use crate::AppState;
 use crate::kit::heard::{ConcernTold, KeptPlacesNow, PersonArrived, PersonLeft, StaffNoticeTold};
+use crate::kit::hud::{BarButtonLook, spawn_bar_button};
 use crate::kit::hud::{FillSlot, Slot};
 use crate::kit::net::{NetSet, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::room::RoomNow;
 use crate::kit::room::{RemoteAvatar, Speaking};
-use crate::kit::text::{Localized, UiFont, ui_text};
+use crate::kit::text::{UiFont, ui_text};
 
 /// The facilitator panel.
 pub struct StaffPanelPlugin;
@@ -128,18 +129,7 @@ pub struct ClearConcerns;
 
 /// The HUD's staff button (hidden for participants); it opens [`spawn_staff_panel`]'s panel.
 pub fn spawn_staff_toggle(parent: &mut ChildSpawnerCommands, font: &UiFont) {
-    parent.spawn((
-        Button,
-        StaffToggle,
-        Node {
-            padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)),
-            border_radius: BorderRadius::all(Val::Px(10.0)),
-            display: Display::None,
-            ..default()
-        },
-        BackgroundColor(palette::ACCENT),
-        children![(ui_text(font, "", 15.0, Color::WHITE), Localized("staff-panel"))],
-    ));
+    spawn_bar_button(parent, font, StaffToggle, Some("staff-panel"), BarButtonLook::Main, true);
 }
 
 /// The staff panel (hidden until its button opens it, and for participants).
