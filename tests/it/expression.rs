@@ -370,3 +370,56 @@ fn a_newcomer_arrives_facing_the_people_already_there() {
         assert!(angle <= ARRIVAL_VIEW_HALF_ANGLE + 0.05, "a friend at {friend} is {angle:.2} rad to the side of where I look");
     }
 }
+
+/// What is missing is said when coming in, then folds into one small button
+/// that says it again; the key help teaches for the first minutes, then
+/// folds into 「？」, which opens it again.
+#[test]
+fn notices_and_the_key_help_fold_away_after_a_while_and_open_again() {
+    use bevy::time::TimeUpdateStrategy;
+    use tsunagu_client::hud::{FoldedNotices, HELP_SHOWN_SECS, HelpButton, HudPlugin, KeyHelp, NOTICES_SHOWN_SECS};
+    use tsunagu_client::kit::hud::StandingNotices;
+    let mut stepper = Stepper::new(4);
+    let mut app = app_in(&stepper);
+    app.add_plugins(HudPlugin).init_resource::<tsunagu_client::kit::me::ViewMode>();
+    app.world_mut().resource_mut::<StandingNotices>().set("mic", Some("status-no-mic"));
+    for _ in 0..3 {
+        frame(&mut stepper, &mut app);
+    }
+    let said = |app: &mut App| -> bool {
+        // Japanese lines come with word joiners between a word's characters.
+        app.world_mut().query::<&Text>().iter(app.world()).any(|t| t.0.replace('\u{2060}', "").starts_with("マイクが"))
+    };
+    let shown = |app: &mut App, display_of: fn(&mut App) -> Option<Display>| display_of(app) == Some(Display::Flex);
+    let help = |app: &mut App| app.world_mut().query_filtered::<&Node, With<KeyHelp>>().single(app.world()).ok().map(|n| n.display);
+    let help_button = |app: &mut App| app.world_mut().query_filtered::<&Node, With<HelpButton>>().single(app.world()).ok().map(|n| n.display);
+    let folded = |app: &mut App| app.world_mut().query_filtered::<Entity, With<FoldedNotices>>().iter(app.world()).next();
+    assert!(said(&mut app), "the missing microphone was not said");
+    assert!(shown(&mut app, help) && !shown(&mut app, help_button), "the key help does not teach on coming in");
+    assert!(folded(&mut app).is_none());
+
+    // A while later: the notice has folded into its button, the help is still there.
+    let step = |app: &mut App, seconds: f64| {
+        app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(seconds)));
+        app.update();
+        app.insert_resource(TimeUpdateStrategy::ManualDuration(TICK));
+        app.update();
+    };
+    step(&mut app, NOTICES_SHOWN_SECS + 1.0);
+    assert!(!said(&mut app), "the notice still covers the room");
+    let button = folded(&mut app).expect("no button to say it again");
+    assert!(shown(&mut app, help));
+    // Pressed, it is said again.
+    app.world_mut().entity_mut(button).insert(Interaction::Pressed);
+    app.update();
+    app.update();
+    assert!(said(&mut app), "the folded notice's button did not say it again");
+
+    // Later still: the key help has folded into 「？」, which opens it again.
+    step(&mut app, HELP_SHOWN_SECS);
+    assert!(!shown(&mut app, help) && shown(&mut app, help_button), "the key help did not fold into its button");
+    let question = app.world_mut().query_filtered::<Entity, With<HelpButton>>().single(app.world()).unwrap();
+    app.world_mut().entity_mut(question).insert(Interaction::Pressed);
+    app.update();
+    assert!(shown(&mut app, help), "「？」 did not open the key help");
+}

@@ -21,6 +21,8 @@ hud-people = { $count ->
 }
 hud-you = { $name } (you)
 hud-help = Walk: WASD / arrows · Go there: click the floor · Turn: Q / E · Look around: drag with right button · View: V · Mic: M · Hold to talk: Space · Gestures: 1–6 · Raise hand: 7 · Ball, darts: click to pick up · Chat: Enter
+hud-help-button = ?
+hud-notices-folded = Notices ({ $count })
 hud-view-first = Seeing through your own eyes
 hud-view-third = Seeing from behind
 hud-hosting = This PC is hosting the room

@@ -37,11 +37,49 @@ struct CopyInvite;
 /// How long "wait a moment" stays on screen.
 const REFUSAL_NOTICE_SECS: f64 = 3.0;
 
+/// How long what is missing (no sound, no microphone, no headset) is said
+/// before it folds into a small button that says it again, seconds.
+pub const NOTICES_SHOWN_SECS: f64 = 20.0;
+
+/// How long the key help teaches after coming in before it folds into 「？」, seconds.
+pub const HELP_SHOWN_SECS: f64 = 90.0;
+
+/// Until when the parts that fold are open (seconds of real time): what is
+/// missing, and the key help. A new thing missing opens the notices again.
+#[derive(Resource, Default, Debug)]
+pub struct Unfolded {
+    /// The standing notices show until then.
+    pub notices_until: f64,
+    /// The key help shows until then.
+    pub help_until: f64,
+    /// The standing notices last seen, to notice a new one.
+    seen: Vec<&'static str>,
+}
+
+/// The folded notices' button: says how many, and opens them again.
+#[derive(Component)]
+pub struct FoldedNotices;
+
+/// The key help card.
+#[derive(Component)]
+pub struct KeyHelp;
+
+/// The 「？」 button the key help folds into.
+#[derive(Component)]
+pub struct HelpButton;
+
+/// Which standing notices to say now, and how many are folded away.
+pub fn unfolded_notices(standing: &[&'static str], now: f64, until: f64) -> (Vec<&'static str>, usize) {
+    if now < until { (standing.to_vec(), 0) } else { (Vec::new(), standing.len()) }
+}
+
 impl Plugin for HudPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<ShortNotice>()
             .init_resource::<StandingNotices>()
-            .add_systems(OnEnter(AppState::InRoom), build_hud)
+            .init_resource::<Unfolded>()
+            .add_systems(OnEnter(AppState::InRoom), (open_the_folds, build_hud))
+            .add_systems(Update, (press_folds, fold_the_help).run_if(in_state(AppState::InRoom)))
             .add_systems(Update, note_refusals.in_set(NetSet::Apply))
             .add_systems(Update, (update_people, update_view_label, update_notices, show_invite, copy_invite).run_if(in_state(AppState::InRoom)));
     }
@@ -83,7 +121,10 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                     ..default()
                 })
                 .with_children(|right| {
-                    right.spawn((Notices, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), ..default() }));
+                    right.spawn((
+                        Notices,
+                        Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), align_items: AlignItems::End, ..default() },
+                    ));
                     right.spawn((InvitePanel, panel(), Visibility::Hidden));
                 });
             });
@@ -91,9 +132,25 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                 .with_children(|bottom| {
                     let (node, background, card) = panel();
                     bottom.spawn((Slot::Voice, Node { flex_shrink: 0.0, ..node }, background, card));
-                    bottom.spawn(panel()).with_children(|p| {
+                    let (node, background, card) = panel();
+                    bottom.spawn((KeyHelp, node, background, card)).with_children(|p| {
                         p.spawn((ui_text(&font, "", 17.0, palette::INK), Localized("hud-help")));
                     });
+                    bottom.spawn((
+                        Button,
+                        HelpButton,
+                        Node {
+                            width: Val::Px(44.0),
+                            height: Val::Px(44.0),
+                            justify_content: JustifyContent::Center,
+                            align_items: AlignItems::Center,
+                            border_radius: BorderRadius::all(Val::Px(22.0)),
+                            display: Display::None,
+                            ..default()
+                        },
+                        BackgroundColor(palette::CARD),
+                        children![(ui_text(&font, "", 24.0, palette::INK), Localized("hud-help-button"))],
+                    ));
                 });
         });
 }
@@ -162,6 +219,7 @@ struct NoticeSources<'w> {
     standing: Res<'w, StandingNotices>,
     room: Res<'w, RoomNow>,
     refusal: Res<'w, ShortNotice>,
+    unfolded: Res<'w, Unfolded>,
     time: Res<'w, Time<Real>>,
 }
 
@@ -177,20 +235,86 @@ fn update_notices(
     let room = &sources.room;
     let (connection, muted_by_staff, someone_waiting) = (room.link, room.me.as_ref().is_some_and(|me| me.muted), !room.waiting.is_empty());
     let refusal = sources.refusal.0.filter(|(at, _)| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS).map(|(_, key)| key);
-    let wanted: Vec<String> =
-        notices(sources.standing.ids(), connection, refusal, muted_by_staff, someone_waiting).into_iter().map(|key| words.get(key)).collect();
+    let standing: Vec<&'static str> = sources.standing.ids().collect();
+    let (said, folded) = unfolded_notices(&standing, sources.time.elapsed_secs_f64(), sources.unfolded.notices_until);
+    let mut wanted: Vec<String> = notices(said, connection, refusal, muted_by_staff, someone_waiting).into_iter().map(|key| words.get(key)).collect();
+    let folded_label = (folded > 0).then(|| words.get_with("hud-notices-folded", &[("count", Arg::Num(folded as f64))]));
+    wanted.extend(folded_label.clone());
     if *shown == wanted && children.is_some_and(|c| c.len() == wanted.len()) {
         return;
     }
     commands.entity(container).despawn_related::<Children>();
     commands.entity(container).with_children(|list| {
-        for line in &wanted {
+        let lines = wanted.len() - usize::from(folded_label.is_some());
+        for line in &wanted[..lines] {
             list.spawn(panel()).with_children(|p| {
                 p.spawn(ui_text(&font, line.clone(), 17.0, palette::NOTE));
             });
         }
+        // What is missing, folded: one small button that says it again.
+        if let Some(label) = &folded_label {
+            list.spawn((
+                Button,
+                FoldedNotices,
+                Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() },
+                BackgroundColor(palette::CARD),
+                children![ui_text(&font, label.clone(), 15.0, palette::NOTE)],
+            ));
+        }
     });
     *shown = wanted;
+}
+
+/// Coming in: what is missing is said, and the keys are taught, for a while.
+fn open_the_folds(mut unfolded: ResMut<Unfolded>, time: Res<Time<Real>>) {
+    let now = time.elapsed_secs_f64();
+    *unfolded = Unfolded { notices_until: now + NOTICES_SHOWN_SECS, help_until: now + HELP_SHOWN_SECS, seen: Vec::new() };
+}
+
+/// The folded notices' button says them again; 「？」 opens the key help,
+/// and closes it again; something newly missing is said at once.
+fn press_folds(
+    notices: Query<&Interaction, (With<FoldedNotices>, Changed<Interaction>)>,
+    help: Query<&Interaction, (With<HelpButton>, Changed<Interaction>)>,
+    standing: Res<StandingNotices>,
+    mut unfolded: ResMut<Unfolded>,
+    time: Res<Time<Real>>,
+) {
+    let now = time.elapsed_secs_f64();
+    if notices.iter().any(|i| *i == Interaction::Pressed) {
+        unfolded.notices_until = now + NOTICES_SHOWN_SECS;
+    }
+    if help.iter().any(|i| *i == Interaction::Pressed) {
+        unfolded.help_until = if now < unfolded.help_until { now } else { now + HELP_SHOWN_SECS };
+    }
+    let ids: Vec<&'static str> = standing.ids().collect();
+    if ids.iter().any(|id| !unfolded.seen.contains(id)) {
+        unfolded.notices_until = now + NOTICES_SHOWN_SECS;
+    }
+    if unfolded.seen != ids {
+        unfolded.seen = ids;
+    }
+}
+
+/// The key help while it teaches; 「？」 after.
+fn fold_the_help(
+    unfolded: Res<Unfolded>,
+    time: Res<Time<Real>>,
+    mut cards: Query<&mut Node, (With<KeyHelp>, Without<HelpButton>)>,
+    mut buttons: Query<&mut Node, (With<HelpButton>, Without<KeyHelp>)>,
+) {
+    let open = time.elapsed_secs_f64() < unfolded.help_until;
+    let (card, button) = if open { (Display::Flex, Display::None) } else { (Display::None, Display::Flex) };
+    for mut node in &mut cards {
+        if node.display != card {
+            node.display = card;
+        }
+    }
+    for mut node in &mut buttons {
+        if node.display != button {
+            node.display = button;
+        }
+    }
 }
 
 /// The invite to show and copy, if this person may pass one on.
