@@ -236,3 +236,22 @@ fn any_other_error_stops_a_debug_build() {
     app.add_systems(Update, || -> Result { Err("broken on purpose".into()) });
     app.update();
 }
+
+/// The invite card is the staff's: a child never sees the invite string.
+#[test]
+fn only_staff_are_shown_the_invite_to_pass_on() {
+    use tsunagu_client::hud::invite_to_share;
+    use tsunagu_client::kit::net::JoinPlan;
+    use tsunagu_client::kit::room::RoomNow;
+    use tsunagu_net::invite::Invite;
+    use tsunagu_protocol::{AvatarLook, PeerId, PeerInfo, Role, RoomCodes};
+    let joined_with = Invite { host: "192.168.1.20".into(), port: 4433, room_code: "abcdefghijklm".into(), fingerprint: [7; 32] };
+    let plan = JoinPlan::Invite(joined_with);
+    let me = |role| PeerInfo { id: PeerId(1), nickname: "ゆき".into(), look: AvatarLook::with_color([255, 160, 80]), role, hand_raised: false, muted: false };
+    let codes = Some(RoomCodes { participant: "nopqrstuvwxyz".into(), facilitator: String::new() });
+    let child = RoomNow { me: Some(me(Role::Participant)), invites: codes.clone(), ..Default::default() };
+    let nurse = RoomNow { me: Some(me(Role::Facilitator)), invites: codes, ..Default::default() };
+    assert_eq!(invite_to_share(&child, None, Some(&plan)), None);
+    let shared = invite_to_share(&nurse, None, Some(&plan)).expect("the nurse has no invite to pass on");
+    assert!(shared.contains("nopqrstuvwxyz") && shared.contains("192.168.1.20"), "{shared}");
+}

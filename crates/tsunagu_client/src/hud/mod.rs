@@ -317,9 +317,12 @@ fn fold_the_help(
     }
 }
 
-/// The invite to show and copy, if this person may pass one on.
-fn invite_to_share(room: &RoomNow, hosted: Option<&HostedRoom>, plan: Option<&JoinPlan>) -> Option<String> {
-    room.me.as_ref()?;
+/// The invite to show and copy, if this person may pass one on: staff
+/// only. A child never sees the invite string (it lets anyone in).
+pub fn invite_to_share(room: &RoomNow, hosted: Option<&HostedRoom>, plan: Option<&JoinPlan>) -> Option<String> {
+    if !room.i_am_staff() {
+        return None;
+    }
     crate::kit::net::participant_invite(room, hosted, plan?).map(|invite| invite.to_string())
 }
 
