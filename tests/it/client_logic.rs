@@ -247,7 +247,14 @@ fn only_staff_are_shown_the_invite_to_pass_on() {
     use tsunagu_protocol::{AvatarLook, PeerId, PeerInfo, Role, RoomCodes};
     let joined_with = Invite { host: "192.168.1.20".into(), port: 4433, room_code: "abcdefghijklm".into(), fingerprint: [7; 32] };
     let plan = JoinPlan::Invite(joined_with);
-    let me = |role| PeerInfo { id: PeerId(1), nickname: "ゆき".into(), look: AvatarLook::with_color([255, 160, 80]), role, hand_raised: false, muted: false };
+    let me = |role| PeerInfo {
+        id: PeerId(1),
+        nickname: "ゆき".into(),
+        look: AvatarLook::with_color([255, 160, 80]),
+        role,
+        hand_raised: false,
+        muted: false,
+    };
     let codes = Some(RoomCodes { participant: "nopqrstuvwxyz".into(), facilitator: String::new() });
     let child = RoomNow { me: Some(me(Role::Participant)), invites: codes.clone(), ..Default::default() };
     let nurse = RoomNow { me: Some(me(Role::Facilitator)), invites: codes, ..Default::default() };

@@ -195,6 +195,7 @@ fn a_new_look_in_the_room_is_remembered_and_reaches_everyone() {
         device: 7,
         personal_space_cm: 60,
         headset: Default::default(),
+        text_size: Default::default(),
     });
     let me = app.world().resource::<tsunagu_client::kit::net::Connection>().read(|core| core.my_id()).expect("joined");
     // Pressing 「ニット ぼう」 and 「めがね」, as a person would.
@@ -210,7 +211,13 @@ fn a_new_look_in_the_room_is_remembered_and_reaches_everyone() {
     assert_eq!((look.headwear, look.accessories.glasses), (Headwear::Beanie, true));
     assert_eq!(
         load(&file),
-        Loaded::Found(tsunagu_client_core::settings::SavedSettings { look, device: 7, personal_space_cm: 60, headset: Default::default() }),
+        Loaded::Found(tsunagu_client_core::settings::SavedSettings {
+            look,
+            device: 7,
+            personal_space_cm: 60,
+            headset: Default::default(),
+            text_size: Default::default()
+        }),
         "the look was not remembered"
     );
     assert_eq!(stepper.clients[friend].peers()[&me].look, look, "the friend does not see the new look");
@@ -422,4 +429,44 @@ fn notices_and_the_key_help_fold_away_after_a_while_and_open_again() {
     app.world_mut().entity_mut(question).insert(Interaction::Pressed);
     app.update();
     assert!(shown(&mut app, help), "「？」 did not open the key help");
+}
+
+/// 「もじ」: one button steps the letters (and the cards around them) bigger,
+/// then back, says the size it is now, and keeps it for the next run.
+#[test]
+fn the_text_size_button_steps_the_letters_bigger_and_back() {
+    use tsunagu_client::SettingsFile;
+    use tsunagu_client::kit::text::{TextPlugin, TextSizeButton};
+    use tsunagu_client_core::settings::TextSize;
+    let mut stepper = Stepper::new(4);
+    let mut app = app_in(&stepper);
+    app.add_plugins(TextPlugin).insert_resource(UiScale(1.0));
+    let button = app
+        .world_mut()
+        .spawn((Button, TextSizeButton, Interaction::None))
+        .with_children(|b| {
+            b.spawn(Text::new(""));
+        })
+        .id();
+    frame(&mut stepper, &mut app);
+    let label = |app: &mut App| {
+        app.world_mut().query::<&Text>().iter(app.world()).map(|t| t.0.replace('\u{2060}', "")).find(|t| t.starts_with("もじ")).unwrap_or_default()
+    };
+    assert_eq!(label(&mut app), "もじ: ふつう");
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        app.world_mut().entity_mut(button).insert(Interaction::Pressed);
+        frame(&mut stepper, &mut app);
+        app.world_mut().entity_mut(button).insert(Interaction::None);
+        frame(&mut stepper, &mut app);
+        seen.push((app.world().resource::<SettingsFile>().text_size, app.world().resource::<UiScale>().0, label(&mut app)));
+    }
+    assert_eq!(
+        seen,
+        [
+            (TextSize::Large, 1.25, "もじ: おおきい".to_string()),
+            (TextSize::Largest, 1.5, "もじ: とても おおきい".to_string()),
+            (TextSize::Normal, 1.0, "もじ: ふつう".to_string())
+        ]
+    );
 }

@@ -121,6 +121,7 @@ fn the_wrist_menu_changes_the_headset_and_this_pc_remembers() {
             device: 7,
             personal_space_cm: 60,
             headset: HeadsetChoices::default(),
+            text_size: Default::default(),
         })
         .insert_resource(Settings {
             nickname: "ゆき".into(),

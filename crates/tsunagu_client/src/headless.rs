@@ -43,6 +43,7 @@ pub fn room_app(core: ClientCore, frame: Duration) -> App {
             device: 7,
             personal_space_cm: tsunagu_client_core::settings::DEFAULT_PERSONAL_SPACE_CM,
             headset: default(),
+            text_size: default(),
         })
         .insert_resource(Texts(Locales::load().unwrap_or_else(|e| panic!("locale files are broken: {e}"))))
         .insert_resource(UiFont(Handle::default()))

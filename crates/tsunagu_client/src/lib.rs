@@ -122,6 +122,8 @@ pub struct SettingsFile {
     /// The headset's choices as the file keeps them (the command line may
     /// change them for one run; the wrist menu changes them here too).
     pub headset: tsunagu_client_core::settings::HeadsetChoices,
+    /// How big the screen's letters are; changed with 「もじ」's button, kept in the file.
+    pub text_size: tsunagu_client_core::settings::TextSize,
 }
 
 impl SettingsFile {
@@ -133,6 +135,7 @@ impl SettingsFile {
             device: self.device,
             personal_space_cm: self.personal_space_cm,
             headset: self.headset,
+            text_size: self.text_size,
         };
         if let Some(path) = &self.path
             && let Err(e) = tsunagu_client_core::settings::save(path, &saved)
@@ -152,6 +155,7 @@ fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, Sett
         device: 0,
         personal_space_cm: tsunagu_client_core::settings::DEFAULT_PERSONAL_SPACE_CM,
         headset: tsunagu_client_core::settings::HeadsetChoices::default(),
+        text_size: tsunagu_client_core::settings::TextSize::Normal,
     };
     let loaded = options.settings_file.as_deref().map_or(Loaded::Missing, load);
     if let Loaded::Unreadable(why) = &loaded {
@@ -168,6 +172,7 @@ fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, Sett
         device: saved.device,
         personal_space_cm: saved.personal_space_cm,
         headset: saved.headset,
+        text_size: saved.text_size,
     };
     if saved.device == 0 {
         // The first run here: choose this installation's number and keep it.

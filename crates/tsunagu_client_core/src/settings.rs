@@ -1,6 +1,7 @@
 //! What this PC remembers between runs: the avatar's look, how big a
-//! personal space its child wants, how the headset is used (whether to try
-//! it, and its comfort choices), and a random number for this installation,
+//! personal space its child wants, how big the screen's letters are, how the
+//! headset is used (whether to try it, and its comfort choices), and a random
+//! number for this installation,
 //! nothing else. Not the nickname: a ward PC is
 //! shared, and the next child should not find the last one's name waiting.
 //! Kept in a small RON file in the user's config directory; what goes to a
@@ -33,6 +34,46 @@ pub struct SavedSettings {
     /// The headset's choices. Files from before they existed read the defaults.
     #[serde(default)]
     pub headset: HeadsetChoices,
+    /// How big the screen's letters (and the cards around them) are, for a
+    /// child who sees poorly or sits far from the screen. Files from before
+    /// it existed read `Normal`.
+    #[serde(default)]
+    pub text_size: TextSize,
+}
+
+/// The screen's letter size: 「もじの おおきさ」.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TextSize {
+    /// As designed for 1280×720.
+    #[default]
+    Normal,
+    /// A quarter bigger.
+    Large,
+    /// Half again as big.
+    Largest,
+}
+
+impl TextSize {
+    /// Every size, in the order the button steps through them.
+    pub const ALL: [TextSize; 3] = [TextSize::Normal, TextSize::Large, TextSize::Largest];
+
+    /// How much bigger than designed.
+    pub fn scale(self) -> f32 {
+        match self {
+            TextSize::Normal => 1.0,
+            TextSize::Large => 1.25,
+            TextSize::Largest => 1.5,
+        }
+    }
+
+    /// The next size, round again after the largest.
+    pub fn next(self) -> TextSize {
+        match self {
+            TextSize::Normal => TextSize::Large,
+            TextSize::Large => TextSize::Largest,
+            TextSize::Largest => TextSize::Normal,
+        }
+    }
 }
 
 /// How this PC uses a VR headset; changed from the wrist menu (or the
@@ -174,12 +215,19 @@ mod tests {
             device: 0x1234_5678_9abc_def0,
             personal_space_cm: 90,
             headset: HeadsetChoices { use_headset: false, snap_turn_degrees: 45, smooth_walking: true, bed_tilt_degrees: 30, eye_offset_cm: -10 },
+            text_size: TextSize::Largest,
         };
         assert_eq!(load(&path), Loaded::Missing);
         save(&path, &saved).unwrap();
         assert_eq!(load(&path), Loaded::Found(saved));
         // Saving again replaces it, and leaves no temporary file behind.
-        let changed = SavedSettings { look: AvatarLook::with_color([1, 2, 3]), device: 9, personal_space_cm: 0, headset: HeadsetChoices::default() };
+        let changed = SavedSettings {
+            look: AvatarLook::with_color([1, 2, 3]),
+            device: 9,
+            personal_space_cm: 0,
+            headset: HeadsetChoices::default(),
+            text_size: TextSize::Normal,
+        };
         save(&path, &changed).unwrap();
         assert_eq!(load(&path), Loaded::Found(changed));
         assert!(!path.with_extension("ron.new").exists());
@@ -198,6 +246,7 @@ mod tests {
         .unwrap();
         let Loaded::Found(saved) = load(&path) else { panic!("an older file was not read") };
         assert_eq!((saved.look.headwear, saved.device, saved.personal_space_cm), (Headwear::Cap, 0, DEFAULT_PERSONAL_SPACE_CM));
+        assert_eq!(saved.text_size, TextSize::Normal);
         assert_eq!(saved.headset, HeadsetChoices::default(), "no headset choices yet: try the headset, as before");
     }
 
@@ -226,6 +275,7 @@ mod tests {
             device: 0,
             personal_space_cm: DEFAULT_PERSONAL_SPACE_CM,
             headset: HeadsetChoices::default(),
+            text_size: TextSize::Normal,
         };
         let path = scratch("broken");
         assert_eq!(load(&path).settings_or(defaults), defaults);

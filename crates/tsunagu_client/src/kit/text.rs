@@ -5,6 +5,7 @@ use bevy::prelude::*;
 use tsunagu_i18n::{Arg, Language, Locales};
 
 use crate::Settings;
+use crate::kit::hud::FillSlot;
 
 /// The font every text uses: M PLUS 2 (OFL), with Japanese glyphs.
 pub const FONT_PATH: &str = "fonts/Mplus2-Medium.otf";
@@ -85,7 +86,13 @@ impl Plugin for TextPlugin {
         // Loaded here, not in a startup system: the first state's OnEnter runs before
         // Startup and already builds text.
         let font = app.world().resource::<AssetServer>().load(FONT_PATH);
-        app.insert_resource(Texts(locales)).insert_resource(UiFont(font)).add_systems(PostUpdate, refresh_localized);
+        app.insert_resource(Texts(locales))
+            .insert_resource(UiFont(font))
+            .add_systems(PostUpdate, refresh_localized)
+            .add_systems(Update, (step_text_size, apply_text_size).chain())
+            .fill_slot(crate::kit::hud::Slot::Buttons, |row, font| {
+                crate::kit::hud::spawn_bar_button(row, font, TextSizeButton, None, crate::kit::hud::BarButtonLook::Plain, false);
+            });
     }
 }
 
@@ -141,5 +148,43 @@ impl<T: Component> LabelledButtons<'_, '_, T> {
         for (_, button, children) in &self.buttons {
             write_label(children, &mut self.labels, &label(button, &self.words));
         }
+    }
+}
+
+/// The button that makes the screen's letters bigger, then back: one press
+/// steps normal → large → largest → normal, kept on this PC.
+#[derive(Component)]
+pub struct TextSizeButton;
+
+/// The message that names a letter size (on its button).
+pub fn text_size_label(size: tsunagu_client_core::settings::TextSize) -> &'static str {
+    use tsunagu_client_core::settings::TextSize;
+    match size {
+        TextSize::Normal => "text-size-normal",
+        TextSize::Large => "text-size-large",
+        TextSize::Largest => "text-size-largest",
+    }
+}
+
+/// A press steps the size, saves it, and says the new one on the button.
+fn step_text_size(mut buttons: LabelledButtons<TextSizeButton>, file: Option<ResMut<crate::SettingsFile>>, settings: Option<Res<Settings>>) {
+    let (Some(mut file), Some(settings)) = (file, settings) else { return };
+    let pressed = !buttons.pressed().is_empty();
+    if pressed {
+        file.text_size = file.text_size.next();
+        file.save(settings.look);
+    }
+    if pressed || buttons.stale() {
+        let size = file.text_size;
+        buttons.write(|_, words| words.get(text_size_label(size)));
+    }
+}
+
+/// Every card and letter at the chosen size.
+fn apply_text_size(file: Option<Res<crate::SettingsFile>>, scale: Option<ResMut<UiScale>>) {
+    let (Some(file), Some(mut scale)) = (file, scale) else { return };
+    let wanted = file.text_size.scale();
+    if (scale.0 - wanted).abs() > f32::EPSILON {
+        scale.0 = wanted;
     }
 }

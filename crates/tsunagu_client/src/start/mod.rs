@@ -175,6 +175,20 @@ fn build_start_screen(
                 card.spawn(Node { column_gap: Val::Px(10.0), ..default() }).with_children(|row| {
                     row.spawn(button(StartAction::Language(Language::Japanese), "lang-ja", false));
                     row.spawn(button(StartAction::Language(Language::English), "lang-en", false));
+                    // 「もじ」: bigger letters, for a child who sees poorly or sits far away.
+                    row.spawn((
+                        Button,
+                        crate::kit::text::TextSizeButton,
+                        Node {
+                            padding: UiRect::axes(Val::Px(22.0), Val::Px(12.0)),
+                            justify_content: JustifyContent::Center,
+                            border_radius: BorderRadius::all(Val::Px(14.0)),
+                            flex_grow: 1.0,
+                            ..default()
+                        },
+                        BackgroundColor(palette::BUTTON),
+                        children![ui_text(&font, "", 20.0, palette::INK)],
+                    ));
                 });
                 card.spawn((Slot::StartVoice, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), ..default() }));
                 card.spawn(Node { height: Val::Px(6.0), ..default() });
