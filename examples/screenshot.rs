@@ -34,6 +34,10 @@ struct Args {
     /// Frames to render in the room before the screenshot.
     #[arg(long, default_value_t = 60)]
     frames: u32,
+    /// The room at rest, as a child sees it after the first minutes: nothing
+    /// opened or staged, the help and the notices folded.
+    #[arg(long)]
+    at_rest: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -42,7 +46,7 @@ fn main() -> std::process::ExitCode {
     // A screenshot is of the defaults, whatever this PC remembers, and of a room.
     options.settings_file = None;
     options.host_now |= options.join.is_none();
-    let request = ScreenshotRequest { path: args.screenshot, frames: args.frames.max(1), bots: options.bots };
+    let request = ScreenshotRequest { path: args.screenshot, frames: args.frames.max(1), bots: options.bots, at_rest: args.at_rest };
     let mut app = tsunagu_client::build_app(options);
     app.insert_resource(request).add_plugins(ScreenshotPlugin);
     if app.run().is_success() { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE }
@@ -57,6 +61,8 @@ struct ScreenshotRequest {
     frames: u32,
     /// Practice guests in the room (with more, more of the room is waited for).
     bots: u32,
+    /// Nothing staged, everything folded (`--at-rest`).
+    at_rest: bool,
 }
 
 /// If nothing is captured by then, something is wrong: exit with an error.
@@ -215,6 +221,8 @@ struct OnScreen<'w, 's> {
     wishes: Query<'w, 's, (), With<tsunagu_client::play::WishStrip>>,
     hands: Option<Res<'w, tsunagu_client::kit::net::Connection>>,
     ward: Res<'w, tsunagu_client::kit::scene::Ward>,
+    cards: tsunagu_client::kit::hud::CardsOnScreen<'w, 's>,
+    cameras: Query<'w, 's, (Entity, &'static Camera), With<tsunagu_client::kit::me::MainCamera>>,
 }
 
 /// The room's play as the picture shows it.
@@ -228,6 +236,24 @@ struct Play {
 }
 
 impl OnScreen<'_, '_> {
+    /// How much of the window the HUD's cards cover (0 to 1), from their
+    /// laid-out rectangles, overlaps counted once (on a 4-pixel grid).
+    fn ui_cover(&self) -> Option<f32> {
+        let (camera_entity, camera) = self.cameras.single().ok()?;
+        let screen = camera.logical_viewport_rect()?;
+        let rects = self.cards.rects(camera_entity);
+        const CELL: f32 = 4.0;
+        let (columns, rows) = ((screen.width() / CELL) as usize, (screen.height() / CELL) as usize);
+        let mut covered = 0usize;
+        for row in 0..rows {
+            for column in 0..columns {
+                let at = screen.min + Vec2::new((column as f32 + 0.5) * CELL, (row as f32 + 0.5) * CELL);
+                covered += usize::from(rects.iter().any(|r| r.contains(at)));
+            }
+        }
+        Some(covered as f32 / (columns * rows).max(1) as f32)
+    }
+
     /// (avatars, gesturing, hands up, stamps shown, bubbles shown, a bubble in Japanese)
     fn count(&self) -> (usize, usize, usize, usize, usize, bool) {
         let shown = |v: &Visibility| *v != Visibility::Hidden;
@@ -275,11 +301,13 @@ struct Moment<'w, 's> {
     player: Query<'w, 's, (), With<LocalPlayer>>,
 }
 
-/// What the scenario moves for the picture: where I walk and look, and the wishes' panel.
+/// What the scenario moves for the picture: where I walk and look, the
+/// wishes' panel, and (at rest) the folds.
 #[derive(bevy::ecs::system::SystemParam)]
 struct Staging<'w> {
     heading: ResMut<'w, tsunagu_client::kit::me::Heading>,
     wishes_panel: ResMut<'w, tsunagu_client::play::WishesShown>,
+    unfolded: ResMut<'w, tsunagu_client::hud::Unfolded>,
 }
 
 /// Saving the bamboo's picture, as a child's button does.
@@ -300,7 +328,7 @@ fn count_and_capture(
     (headset, mut exit): (Headset, MessageWriter<AppExit>),
 ) {
     let Moment { state, time, player } = moment;
-    let Staging { mut heading, mut wishes_panel } = staging;
+    let Staging { mut heading, mut wishes_panel, mut unfolded } = staging;
     let BambooPicture { mut images, ward, cameras: picture_cameras } = bamboo;
     let options = &*request;
     if time.elapsed() > GIVE_UP_AFTER {
@@ -316,7 +344,13 @@ fn count_and_capture(
         return;
     }
     progress.frames_shown += 1;
-    if options.bots >= 5 {
+    if options.at_rest && progress.frames_shown == 1 {
+        // As after the first minutes: the help and the notices folded away.
+        unfolded.notices_until = 0.0;
+        unfolded.help_until = 0.0;
+    }
+    let staged = options.bots >= 5 && !options.at_rest;
+    if staged {
         // Walk over to the play corner, then look at the ball, the darts and the bamboo.
         if progress.frames_shown == 1 {
             heading.walk_target = Some(VANTAGE);
@@ -333,11 +367,11 @@ fn count_and_capture(
     let play = on_screen.play();
     let everyone_expressing = options.bots < 3 || (gesturing > 0 && stamps > 0 && bubbles > 0);
     // With five guests, also their play: the ball up, the darts in, three wishes up.
-    let everyone_playing = options.bots < 5 || (progress.turned && play.ball_flying && play.darts_in_board == 3 && play.wishes >= 3);
+    let everyone_playing = !staged || (progress.turned && play.ball_flying && play.darts_in_board == 3 && play.wishes >= 3);
     let waited_enough = progress.frames_shown >= request.frames.saturating_mul(8);
     let ready = progress.frames_shown >= request.frames && ((everyone_expressing && everyone_playing) || waited_enough);
     // With play in the picture, first save the bamboo's as a child's button would.
-    if ready && options.bots >= 5 && !progress.bamboo_pictured {
+    if ready && staged && !progress.bamboo_pictured {
         tsunagu_client::play::picture_the_bamboo(&mut commands, &mut images, &ward.0);
         progress.bamboo_pictured = true;
         return;
@@ -353,6 +387,9 @@ fn count_and_capture(
             "tsunagu: play on screen: ball flying: {}, {} darts in the board, {} wishes on the bamboo",
             play.ball_flying, play.darts_in_board, play.wishes
         );
+        if let Some(covered) = on_screen.ui_cover() {
+            info!("tsunagu: the UI's cards cover {:.1} % of the window", covered * 100.0);
+        }
         info!("tsunagu: saving screenshot to {}", path.display());
         // In a headset, also what the left eye sees, from the runtime's swapchain.
         let eyes = headset.report();
