@@ -237,8 +237,9 @@ struct Play {
 
 impl OnScreen<'_, '_> {
     /// How much of the window the HUD's cards cover (0 to 1), from their
-    /// laid-out rectangles, overlaps counted once (on a 4-pixel grid).
-    fn ui_cover(&self) -> Option<f32> {
+    /// laid-out rectangles, overlaps counted once (on a 4-pixel grid); and
+    /// how many pairs of cards lie over each other.
+    fn ui_cover(&self) -> Option<(f32, usize)> {
         let (camera_entity, camera) = self.cameras.single().ok()?;
         let screen = camera.logical_viewport_rect()?;
         let rects = self.cards.rects(camera_entity);
@@ -251,7 +252,13 @@ impl OnScreen<'_, '_> {
                 covered += usize::from(rects.iter().any(|r| r.contains(at)));
             }
         }
-        Some(covered as f32 / (columns * rows).max(1) as f32)
+        let overlaps = rects
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| rects[i + 1..].iter().map(move |b| a.intersect(*b)))
+            .filter(|both| both.width() > 1.0 && both.height() > 1.0)
+            .count();
+        Some((covered as f32 / (columns * rows).max(1) as f32, overlaps))
     }
 
     /// (avatars, gesturing, hands up, stamps shown, bubbles shown, a bubble in Japanese)
@@ -387,8 +394,8 @@ fn count_and_capture(
             "tsunagu: play on screen: ball flying: {}, {} darts in the board, {} wishes on the bamboo",
             play.ball_flying, play.darts_in_board, play.wishes
         );
-        if let Some(covered) = on_screen.ui_cover() {
-            info!("tsunagu: the UI's cards cover {:.1} % of the window", covered * 100.0);
+        if let Some((covered, overlaps)) = on_screen.ui_cover() {
+            info!("tsunagu: the UI's cards cover {:.1} % of the window; {overlaps} pairs of cards overlap", covered * 100.0);
         }
         info!("tsunagu: saving screenshot to {}", path.display());
         // In a headset, also what the left eye sees, from the runtime's swapchain.

@@ -133,7 +133,13 @@ pub struct ChatBubble {
 
 fn build_panel(mut commands: Commands, font: Res<UiFont>) {
     commands
-        .spawn(crate::kit::hud::floating_card(|card| Node { right: Val::Px(14.0), bottom: Val::Px(128.0), width: Val::Px(380.0), ..card }))
+        .spawn(crate::kit::hud::floating_card(|card| Node {
+            right: Val::Px(14.0),
+            bottom: Val::Px(128.0),
+            width: Val::Px(380.0),
+            max_width: Val::Percent(34.0),
+            ..card
+        }))
         .with_children(|panel| {
             panel.spawn((ChatLines, ui_text(&font, "", 15.0, palette::INK), Node { max_width: Val::Px(356.0), ..default() }));
             panel.spawn(Node { column_gap: Val::Px(6.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {

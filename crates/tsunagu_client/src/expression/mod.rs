@@ -161,8 +161,11 @@ fn build_bar(mut commands: Commands, font: Res<UiFont>, images: Res<StampImages>
         border_radius: BorderRadius::all(Val::Px(12.0)),
         ..default()
     };
-    commands.spawn(crate::kit::hud::floating_card(|card| Node { left: Val::Px(14.0), bottom: Val::Px(124.0), ..card })).with_children(|bar| {
-        bar.spawn(Node { column_gap: Val::Px(6.0), ..default() }).with_children(|row| {
+    // At most a little over half the window: on a small one the gestures
+    // wrap onto a second row rather than run under the chat.
+    let place = |card| Node { left: Val::Px(14.0), bottom: Val::Px(124.0), ..card };
+    commands.spawn(crate::kit::hud::floating_card(place)).with_children(|bar| {
+        bar.spawn(Node { column_gap: Val::Px(6.0), row_gap: Val::Px(6.0), flex_wrap: FlexWrap::Wrap, max_width: Val::Vw(58.0), ..default() }).with_children(|row| {
             for gesture in Gesture::ALL {
                 row.spawn((Button, ExpressionButton::Gesture(gesture), button_node(), BackgroundColor(palette::BUTTON))).with_children(|b| {
                     b.spawn(ui_text(&font, format!("{} ", gesture_row(gesture).key_label), 13.0, palette::INK_SOFT));
