@@ -165,18 +165,19 @@ fn build_bar(mut commands: Commands, font: Res<UiFont>, images: Res<StampImages>
     // wrap onto a second row rather than run under the chat.
     let place = |card| Node { left: Val::Px(14.0), bottom: Val::Px(124.0), ..card };
     commands.spawn(crate::kit::hud::floating_card(place)).with_children(|bar| {
-        bar.spawn(Node { column_gap: Val::Px(6.0), row_gap: Val::Px(6.0), flex_wrap: FlexWrap::Wrap, max_width: Val::Vw(58.0), ..default() }).with_children(|row| {
-            for gesture in Gesture::ALL {
-                row.spawn((Button, ExpressionButton::Gesture(gesture), button_node(), BackgroundColor(palette::BUTTON))).with_children(|b| {
-                    b.spawn(ui_text(&font, format!("{} ", gesture_row(gesture).key_label), 13.0, palette::INK_SOFT));
-                    b.spawn((ui_text(&font, "", 16.0, palette::INK), Localized(gesture_key(gesture))));
+        bar.spawn(Node { column_gap: Val::Px(6.0), row_gap: Val::Px(6.0), flex_wrap: FlexWrap::Wrap, max_width: Val::Vw(58.0), ..default() })
+            .with_children(|row| {
+                for gesture in Gesture::ALL {
+                    row.spawn((Button, ExpressionButton::Gesture(gesture), button_node(), BackgroundColor(palette::BUTTON))).with_children(|b| {
+                        b.spawn(ui_text(&font, format!("{} ", gesture_row(gesture).key_label), 13.0, palette::INK_SOFT));
+                        b.spawn((ui_text(&font, "", 16.0, palette::INK), Localized(gesture_key(gesture))));
+                    });
+                }
+                row.spawn((Button, ExpressionButton::Hand, button_node(), BackgroundColor(palette::ACCENT))).with_children(|b| {
+                    b.spawn(ui_text(&font, format!("{} ", HAND_KEY.1), 13.0, Color::WHITE));
+                    b.spawn((HandLabel, ui_text(&font, "", 16.0, Color::WHITE), Localized("hand-raise")));
                 });
-            }
-            row.spawn((Button, ExpressionButton::Hand, button_node(), BackgroundColor(palette::ACCENT))).with_children(|b| {
-                b.spawn(ui_text(&font, format!("{} ", HAND_KEY.1), 13.0, Color::WHITE));
-                b.spawn((HandLabel, ui_text(&font, "", 16.0, Color::WHITE), Localized("hand-raise")));
             });
-        });
         bar.spawn(Node { column_gap: Val::Px(8.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
             row.spawn((ui_text(&font, "", 15.0, palette::INK_SOFT), Localized("stamp-bar")));
             for stamp in Stamp::ALL {
