@@ -262,3 +262,20 @@ fn only_staff_are_shown_the_invite_to_pass_on() {
     let shared = invite_to_share(&nurse, None, Some(&plan)).expect("the nurse has no invite to pass on");
     assert!(shared.contains("nopqrstuvwxyz") && shared.contains("192.168.1.20"), "{shared}");
 }
+
+/// The standing notices keep the order their sayers were registered in (the
+/// plugins' order), not the order their systems happened to run in a frame.
+#[test]
+fn standing_notices_keep_the_sayers_order_whoever_speaks_first() {
+    let mut said = StandingNotices::default();
+    for sayer in ["sound", "mic", "headset"] {
+        said.register(sayer);
+    }
+    said.set("headset", DisplayMode::Desktop.notice());
+    said.set("sound", SoundStatus::Unavailable.notice());
+    assert_eq!(said.ids().collect::<Vec<_>>(), ["status-no-sound", "status-no-xr"]);
+    // Gone and back again, a notice keeps its place.
+    said.set("sound", None);
+    said.set("sound", SoundStatus::Unavailable.notice());
+    assert_eq!(said.ids().collect::<Vec<_>>(), ["status-no-sound", "status-no-xr"]);
+}

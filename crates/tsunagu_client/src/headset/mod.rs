@@ -53,10 +53,8 @@ pub struct XrStatusPlugin;
 
 impl Plugin for XrStatusPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<StandingNotices>()
-            .add_systems(Startup, report_display_mode)
-            .add_systems(Update, say_the_display_mode)
-            .fill_slot(Slot::Buttons, spawn_headset_button);
+        app.world_mut().get_resource_or_init::<StandingNotices>().register("headset");
+        app.add_systems(Startup, report_display_mode).add_systems(Update, say_the_display_mode).fill_slot(Slot::Buttons, spawn_headset_button);
     }
 }
 

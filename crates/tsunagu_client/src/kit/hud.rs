@@ -79,35 +79,45 @@ fn fill_the_slot(added: On<Add, Slot>, slots: Query<&Slot>, fillers: Res<SlotFil
 }
 
 /// What stands on screen while it is true, as message ids, by who says it
-/// (the voice says the sound is missing, the headset that it is off). Kept
-/// in the order the sayers first spoke.
+/// (the voice says the sound is missing, the headset that it is off). Said
+/// in the order the sayers were registered (their plugins' order, whichever
+/// system runs first in a frame); a sayer never registered goes after them,
+/// in the order it first spoke.
 #[derive(Resource, Default, Debug)]
-pub struct StandingNotices(Vec<(&'static str, &'static str)>);
+pub struct StandingNotices(Vec<(&'static str, Option<&'static str>)>);
 
 impl StandingNotices {
+    /// Keep `sayer`'s place in the order, before it has anything to say.
+    pub fn register(&mut self, sayer: &'static str) {
+        if !self.0.iter().any(|(who, _)| *who == sayer) {
+            self.0.push((sayer, None));
+        }
+    }
+
     /// What `sayer` needs said now (`None`: nothing any more).
     pub fn set(&mut self, sayer: &'static str, id: Option<&'static str>) {
-        match (self.0.iter().position(|(who, _)| *who == sayer), id) {
-            (Some(at), Some(id)) => self.0[at].1 = id,
-            (Some(at), None) => {
-                self.0.remove(at);
-            }
-            (None, Some(id)) => self.0.push((sayer, id)),
-            (None, None) => {}
+        match self.0.iter_mut().find(|(who, _)| *who == sayer) {
+            Some((_, said)) => *said = id,
+            None if id.is_some() => self.0.push((sayer, id)),
+            None => {}
         }
+    }
+
+    /// What `sayer` says now.
+    pub fn said_by(&self, sayer: &'static str) -> Option<&'static str> {
+        self.0.iter().find(|(who, _)| *who == sayer).and_then(|(_, id)| *id)
     }
 
     /// The message ids to show, in order.
     pub fn ids(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.0.iter().map(|(_, id)| *id)
+        self.0.iter().filter_map(|(_, id)| *id)
     }
 }
 
 /// Keep `sayer`'s standing notice as `wanted` says, touching the resource
 /// only when it changes (so the HUD redraws only then).
 pub fn say_standing(notices: &mut ResMut<StandingNotices>, sayer: &'static str, wanted: Option<&'static str>) {
-    let now = notices.0.iter().find(|(who, _)| *who == sayer).map(|(_, id)| *id);
-    if now != wanted {
+    if notices.said_by(sayer) != wanted {
         notices.set(sayer, wanted);
     }
 }

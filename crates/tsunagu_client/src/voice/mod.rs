@@ -103,6 +103,10 @@ pub struct VoicePlugin {
 impl Plugin for VoicePlugin {
     fn build(&self, app: &mut App) {
         open_voice(app.world_mut(), &self.settings);
+        // Sound, then the microphone, then whoever speaks after (the headset).
+        let mut notices = app.world_mut().get_resource_or_init::<StandingNotices>();
+        notices.register("sound");
+        notices.register("mic");
         app.insert_resource(VoiceChoice(self.settings.clone()))
             .add_systems(Startup, make_sign_look)
             .add_systems(Update, click_name_tags.run_if(in_state(AppState::InRoom)))
@@ -119,7 +123,6 @@ impl Plugin for VoicePlugin {
                 })
             })
             .add_systems(Last, close_on_exit)
-            .init_resource::<StandingNotices>()
             .add_systems(Update, say_what_is_missing);
     }
 }
