@@ -104,17 +104,18 @@ fn build_start_screen(
         window.ime_enabled = true;
     }
     let label = |key: &'static str| (ui_text(&font, "", 20.0, palette::INK_SOFT), Localized(key));
+    let button_node = || Node {
+        padding: UiRect::axes(Val::Px(22.0), Val::Px(12.0)),
+        justify_content: JustifyContent::Center,
+        border_radius: BorderRadius::all(Val::Px(14.0)),
+        flex_grow: 1.0,
+        ..default()
+    };
     let button = |action: StartAction, key: &'static str, main: bool| {
         (
             Button,
             action,
-            Node {
-                padding: UiRect::axes(Val::Px(22.0), Val::Px(12.0)),
-                justify_content: JustifyContent::Center,
-                border_radius: BorderRadius::all(Val::Px(14.0)),
-                flex_grow: 1.0,
-                ..default()
-            },
+            button_node(),
             BackgroundColor(if main { palette::ACCENT } else { palette::BUTTON }),
             children![(ui_text(&font, "", if main { 24.0 } else { 20.0 }, if main { Color::WHITE } else { palette::INK }), Localized(key))],
         )
@@ -179,13 +180,7 @@ fn build_start_screen(
                     row.spawn((
                         Button,
                         crate::kit::text::TextSizeButton,
-                        Node {
-                            padding: UiRect::axes(Val::Px(22.0), Val::Px(12.0)),
-                            justify_content: JustifyContent::Center,
-                            border_radius: BorderRadius::all(Val::Px(14.0)),
-                            flex_grow: 1.0,
-                            ..default()
-                        },
+                        button_node(),
                         BackgroundColor(palette::BUTTON),
                         children![ui_text(&font, "", 20.0, palette::INK)],
                     ));
