@@ -23,7 +23,7 @@ use crate::kit::net::{NetSet, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::room::{Avatar, AvatarInfo, above_head_on_screen, avatar_of, hang_over};
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
-use crate::kit::typing::{PaperInHand, TextField, Typing};
+use crate::kit::typing::{PaperInHand, TextField, Typing, focus_is_on};
 
 /// Lines the panel keeps (older ones are forgotten).
 pub const LINES_KEPT: usize = 6;
@@ -57,7 +57,7 @@ pub struct FieldFocus<'w, 's> {
 impl FieldFocus<'_, '_> {
     /// The field has the keys.
     pub fn on(&self) -> bool {
-        self.focus.get().is_some_and(|on| self.field.contains(on))
+        focus_is_on(Some(&self.focus), &self.field)
     }
 
     /// Give the field the keys.
@@ -407,7 +407,7 @@ struct Writing<'w, 's> {
 
 impl Writing<'_, '_> {
     fn focused(&self) -> bool {
-        self.focus.as_ref().and_then(|f| f.get()).is_some_and(|on| self.field.contains(on))
+        focus_is_on(self.focus.as_deref(), &self.field)
     }
 
     fn is_changed(&self) -> bool {

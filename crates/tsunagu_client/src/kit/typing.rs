@@ -3,6 +3,7 @@
 //! screen's fields and the chat.
 
 use bevy::clipboard::Clipboard;
+use bevy::ecs::query::{QueryData, QueryFilter};
 use bevy::ecs::system::SystemParam;
 use bevy::input::ButtonState;
 use bevy::input::keyboard::{Key, KeyboardInput};
@@ -88,6 +89,12 @@ impl Typing<'_, '_> {
     }
 }
 
+/// Whether the keys' focus is on one of `fields` (a text field, or one field
+/// in particular).
+pub fn focus_is_on<D: QueryData, F: QueryFilter>(focus: Option<&InputFocus>, fields: &Query<D, F>) -> bool {
+    focus.and_then(InputFocus::get).is_some_and(|on| fields.contains(on))
+}
+
 /// A text field: while Bevy's [`InputFocus`] is on one, keys are letters, not
 /// steps, gestures or the talk key.
 #[derive(Component, Default)]
@@ -95,7 +102,7 @@ pub struct TextField;
 
 /// Run condition: no text field has the keys (they mean walking, gestures, mute).
 pub fn not_typing(focus: Option<Res<InputFocus>>, fields: Query<(), With<TextField>>) -> bool {
-    !focus.and_then(|f| f.get()).is_some_and(|on| fields.contains(on))
+    !focus_is_on(focus.as_deref(), &fields)
 }
 
 /// Writing a Tanabata wish on paper of this colour instead of a chat line.
@@ -117,7 +124,7 @@ pub struct RoomKeys<'w, 's> {
 impl RoomKeys<'_, '_> {
     /// Someone is typing: the room's keys do nothing.
     pub fn typing(&self) -> bool {
-        self.focus.as_ref().and_then(|f| f.get()).is_some_and(|on| self.fields.contains(on))
+        focus_is_on(self.focus.as_deref(), &self.fields)
     }
 
     /// Any of `codes` is held, and nobody is typing.
