@@ -114,11 +114,6 @@ impl RoomMouse<'_, '_> {
         let (camera, place) = self.cameras.single().ok()?;
         camera.viewport_to_world(place, at).ok()
     }
-
-    /// The camera, for systems that place things on screen.
-    pub fn camera(&self) -> Option<(&Camera, &GlobalTransform)> {
-        self.cameras.single().ok()
-    }
 }
 
 /// The pose this client reports, on the local player: the desktop's

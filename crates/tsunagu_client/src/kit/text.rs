@@ -138,11 +138,6 @@ impl<T: Component> LabelledButtons<'_, '_, T> {
         !self.new.is_empty() || self.words.changed()
     }
 
-    /// The texts in this person's language.
-    pub fn words(&self) -> &Words<'_> {
-        &self.words
-    }
-
     /// Write each button's label as `label` says for it.
     pub fn write(&mut self, label: impl Fn(&T, &Words) -> String) {
         for (_, button, children) in &self.buttons {
