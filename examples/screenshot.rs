@@ -313,7 +313,7 @@ struct Moment<'w, 's> {
 #[derive(bevy::ecs::system::SystemParam)]
 struct Staging<'w> {
     heading: ResMut<'w, tsunagu_client::kit::me::Heading>,
-    wishes_panel: ResMut<'w, tsunagu_client::play::WishesShown>,
+    drawer: ResMut<'w, tsunagu_client::kit::hud::OpenDrawer>,
     unfolded: ResMut<'w, tsunagu_client::hud::Unfolded>,
 }
 
@@ -335,7 +335,7 @@ fn count_and_capture(
     (headset, mut exit): (Headset, MessageWriter<AppExit>),
 ) {
     let Moment { state, time, player } = moment;
-    let Staging { mut heading, mut wishes_panel, mut unfolded } = staging;
+    let Staging { mut heading, mut drawer, mut unfolded } = staging;
     let BambooPicture { mut images, ward, cameras: picture_cameras } = bamboo;
     let options = &*request;
     if time.elapsed() > GIVE_UP_AFTER {
@@ -365,7 +365,7 @@ fn count_and_capture(
             heading.yaw = -1.15;
             progress.turned = true;
             // The wishes listed to read, as a child opening the panel sees them.
-            wishes_panel.opened = true;
+            drawer.open(tsunagu_client::kit::hud::Drawer::Wishes, time.elapsed_secs_f64());
         }
     }
     // With practice guests, wait (a while at most) until one waves, one's

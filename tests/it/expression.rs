@@ -54,9 +54,16 @@ fn sent_chats(app: &mut App) -> Vec<String> {
         .collect()
 }
 
+/// The room app, with the drawers a screen's HUD would give it (the chat's
+/// field and the wishes live in theirs).
 fn app_in(stepper: &Stepper) -> App {
+    use tsunagu_client::kit::hud::{Drawer, Slot};
     let hello = Hello::new(ROOM_CODE, "ゆき", AvatarLook::with_color([255, 160, 80]));
-    tsunagu_client::headless::room_app(ClientCore::join(Box::new(stepper.connector.clone()), hello, Duration::ZERO), TICK)
+    let mut app = tsunagu_client::headless::room_app(ClientCore::join(Box::new(stepper.connector.clone()), hello, Duration::ZERO), TICK);
+    for drawer in Drawer::ALL {
+        app.world_mut().spawn((Slot::Drawer(drawer), Node::default()));
+    }
+    app
 }
 
 /// Words tapped (as on the headset's board, with no keyboard) go into the
@@ -315,7 +322,7 @@ fn a_headset_users_hands_move_their_avatars_arms() {
 /// again.
 #[test]
 fn features_fill_the_frames_slots_in_the_groups_order() {
-    use tsunagu_client::kit::hud::Slot;
+    use tsunagu_client::kit::hud::{Drawer, Slot};
     use tsunagu_client::kit::text::Localized;
     let stepper = Stepper::new(4);
     let mut app = app_in(&stepper);
@@ -333,18 +340,24 @@ fn features_fill_the_frames_slots_in_the_groups_order() {
         out
     };
     for _ in 0..2 {
-        let buttons = app.world_mut().spawn((Slot::Buttons, Node::default())).id();
-        let people = app.world_mut().spawn((Slot::People, Node::default())).id();
+        let settings = app.world_mut().spawn((Slot::Drawer(Drawer::Settings), Node::default())).id();
+        let corner = app.world_mut().spawn((Slot::Corner, Node::default())).id();
         app.update();
-        assert_eq!(labels_in(&mut app, buttons), ["hud-look", "hud-tanabata", "staff-panel", "calm-on", "calm-show-hidden"]);
+        // Calm, then personal space (whose label says the size, unlocalised), in the group's order.
+        assert_eq!(labels_in(&mut app, settings), ["calm-on", "calm-show-hidden"]);
+        let space_after_calm = app
+            .world()
+            .get::<Children>(settings)
+            .is_some_and(|c| c.len() == 3 && app.world().get::<tsunagu_client::calm::personal_space::SpaceButton>(c[2]).is_some());
+        assert!(space_after_calm, "the space button is not after the calm ones");
         let hands = app
             .world_mut()
             .query_filtered::<&ChildOf, With<tsunagu_client::expression::RaisedHandsList>>()
             .iter(app.world())
-            .any(|c| c.parent() == people);
-        assert!(hands, "the raised hands list is not in the people card");
-        app.world_mut().entity_mut(buttons).despawn();
-        app.world_mut().entity_mut(people).despawn();
+            .any(|c| c.parent() == corner);
+        assert!(hands, "the raised hands list is not in the corner");
+        app.world_mut().entity_mut(settings).despawn();
+        app.world_mut().entity_mut(corner).despawn();
     }
 }
 
@@ -400,9 +413,12 @@ fn notices_and_the_key_help_fold_away_after_a_while_and_open_again() {
     let shown = |app: &mut App, display_of: fn(&mut App) -> Option<Display>| display_of(app) == Some(Display::Flex);
     let help = |app: &mut App| app.world_mut().query_filtered::<&Node, With<KeyHelp>>().single(app.world()).ok().map(|n| n.display);
     let help_button = |app: &mut App| app.world_mut().query_filtered::<&Node, With<HelpButton>>().single(app.world()).ok().map(|n| n.display);
-    let folded = |app: &mut App| app.world_mut().query_filtered::<Entity, With<FoldedNotices>>().iter(app.world()).next();
+    let folded = |app: &mut App| {
+        let mut buttons = app.world_mut().query_filtered::<(Entity, &Node), With<FoldedNotices>>();
+        buttons.iter(app.world()).find(|(_, n)| n.display != Display::None).map(|(e, _)| e)
+    };
     assert!(said(&mut app), "the missing microphone was not said");
-    assert!(shown(&mut app, help) && !shown(&mut app, help_button), "the key help does not teach on coming in");
+    assert!(shown(&mut app, help) && shown(&mut app, help_button), "the key help does not teach on coming in, or 「？」 is missing");
     assert!(folded(&mut app).is_none());
 
     // A while later: the notice has folded into its button, the help is still there.
@@ -429,6 +445,12 @@ fn notices_and_the_key_help_fold_away_after_a_while_and_open_again() {
     app.world_mut().entity_mut(question).insert(Interaction::Pressed);
     app.update();
     assert!(shown(&mut app, help), "「？」 did not open the key help");
+    // And pressed again, closes it.
+    app.world_mut().entity_mut(question).insert(Interaction::None);
+    app.update();
+    app.world_mut().entity_mut(question).insert(Interaction::Pressed);
+    app.update();
+    assert!(!shown(&mut app, help), "「？」 did not close the key help");
 }
 
 /// 「もじ」: one button steps the letters (and the cards around them) bigger,

@@ -13,14 +13,14 @@ use tsunagu_server::{RoomServer, serve_until_stopped};
 
 use crate::screenshot::{client_command, run_with_limit};
 
-struct Server {
-    invite: Invite,
+pub(crate) struct Server {
+    pub(crate) invite: Invite,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
-    fn start(name: &str) -> Server {
+    pub(crate) fn start(name: &str) -> Server {
         let links = QuicServer::start(QuicServerConfig {
             bind: "127.0.0.1:0".parse().unwrap(),
             data_dir: std::env::temp_dir().join(format!("tsunagu-it-join-{name}-{}", std::process::id())),

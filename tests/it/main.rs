@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
 
 mod adapter;
+mod calm_screen;
 mod cli;
 mod client_logic;
 mod controls;

@@ -7,10 +7,9 @@ use bevy::input::keyboard::Key;
 use bevy::prelude::*;
 use bevy::window::Ime;
 use tsunagu_client::kit::room::Thing;
-use tsunagu_client::kit::text::UiFont;
 use tsunagu_client::kit::typing::{PaperInHand, text_field_has_keys};
 use tsunagu_client::play::darts::ScorePop;
-use tsunagu_client::play::{PaperChoice, TakeDown, WishStrip, spawn_wish_panel};
+use tsunagu_client::play::{PaperChoice, TakeDown, WishStrip};
 use tsunagu_client_core::RoomEvent;
 use tsunagu_protocol::{AvatarPose, ClientEvent, Paper, QuantVec};
 use tsunagu_sim::WardLayout;
@@ -98,9 +97,7 @@ fn a_friends_dart_in_the_bull_pops_its_score_over_the_board() {
 #[test]
 fn a_wish_written_in_japanese_hangs_on_the_bamboo_for_a_friend_too() {
     let (mut stepper, mut app, friend, _) = with_a_friend();
-    // The Tanabata panel, where the HUD puts it.
-    let font = app.world().resource::<UiFont>().clone();
-    app.world_mut().commands().spawn(Node::default()).with_children(|hud| spawn_wish_panel(hud, &font));
+    // The Tanabata panel is in its drawer, where the HUD puts it.
     frame(&mut stepper, &mut app);
     // Pressing a paper colour turns the chat's field into the wish's.
     let mut papers = app.world_mut().query::<(Entity, &PaperChoice)>();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bevy::prelude::*;
 use tsunagu_client::kit::text::UiFont;
-use tsunagu_client::staff::{StaffButton, StaffToggle, spawn_staff_panel, spawn_staff_toggle};
+use tsunagu_client::staff::{StaffButton, spawn_staff_panel};
 use tsunagu_client_core::{ClientCore, ClientEnd};
 use tsunagu_net::LinkEnd;
 use tsunagu_protocol::StaffAction;
@@ -21,11 +21,7 @@ fn app_with_a_child(code: &str) -> (Stepper, App, usize) {
     let mut stepper = Stepper::new(4);
     let hello = Hello::new(code, "わたし", AvatarLook::with_color([255, 160, 80])).from_device(1);
     let mut app = tsunagu_client::headless::room_app(ClientCore::join(Box::new(stepper.connector.clone()), hello, Duration::ZERO), TICK);
-    let font = app.world().resource::<UiFont>().clone();
-    app.world_mut().commands().spawn(Node::default()).with_children(|hud| {
-        spawn_staff_toggle(hud, &font);
-        spawn_staff_panel(hud);
-    });
+    app.world_mut().commands().spawn(Node::default()).with_children(spawn_staff_panel);
     let child = stepper.connect(ROOM_CODE, "ひなた");
     for _ in 0..6 {
         frame(&mut stepper, &mut app);
@@ -41,9 +37,10 @@ fn press(app: &mut App, event: &ClientEvent) -> bool {
     true
 }
 
+/// Whether this person has the staff drawer (and its button).
 fn toggle_shown(app: &mut App) -> bool {
-    let mut toggles = app.world_mut().query_filtered::<&Node, With<StaffToggle>>();
-    toggles.iter(app.world()).any(|n| n.display != Display::None)
+    let room = app.world().resource::<tsunagu_client::kit::room::RoomNow>();
+    tsunagu_client::hud::drawer_allowed(tsunagu_client::kit::hud::Drawer::Staff, room, false)
 }
 
 #[test]
@@ -297,6 +294,11 @@ fn a_child_tells_the_staff_from_a_name_tag_in_two_presses_and_only_the_staff_hea
     // First press: the name tag's 「しらせる」.
     let mut buttons = app.world_mut().query::<(Entity, &TellStaffButton)>();
     let button = buttons.iter(app.world()).find(|(_, b)| b.target == target).map(|(e, _)| e).expect("no 「しらせる」 on the name tag");
+    // Everyone else's tag has one, my own none: there is no telling about myself.
+    let own = app.world_mut().query_filtered::<Entity, With<tsunagu_client::kit::room::OwnAvatar>>().single(app.world()).unwrap();
+    let targets: Vec<Entity> = buttons.iter(app.world()).map(|(_, b)| b.target).collect();
+    assert_eq!(targets.len(), 2, "the child's and the nurse's tags should have one each");
+    assert!(!targets.contains(&own), "my own name tag offers to tell the staff about me");
     app.world_mut().entity_mut(button).insert(Interaction::Pressed);
     frame(&mut stepper, &mut app);
     frame(&mut stepper, &mut app);

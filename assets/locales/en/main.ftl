@@ -22,12 +22,21 @@ hud-people = { $count ->
 hud-you = { $name } (you)
 hud-help = Walk: WASD / arrows · Go there: click the floor · Turn: Q / E · Look around: drag with right button · View: V · Mic: M · Hold to talk: Space · Gestures: 1–6 · Raise hand: 7 · Ball, darts: click to pick up · Chat: Enter
 hud-help-button = ?
+drawer-people = People ({ $count })
+drawer-expressions = Feelings
+drawer-chat = Chat
+drawer-look = Look
+drawer-wishes = Wishes
+drawer-voice = Voice
+drawer-settings = Settings
+drawer-staff = Staff
+drawer-invite = Invite
 hud-notices-folded = Notices ({ $count })
 text-size-normal = Text: normal
 text-size-large = Text: large
 text-size-largest = Text: largest
-hud-view-first = Seeing through your own eyes
-hud-view-third = Seeing from behind
+hud-view-first = View: my own eyes
+hud-view-third = View: from behind
 hud-hosting = This PC is hosting the room
 
 status-no-sound = No sound: no speaker was found. Everything else works.
@@ -59,7 +68,6 @@ hud-copied = Copied
 hud-reconnecting = Reconnecting…
 hud-busy = The server is busy. Trying again…
 badge-facilitator = Staff
-hud-look = Change how you look
 hud-slow-down = Please wait a moment, then try again
 
 # Voice
@@ -154,7 +162,6 @@ wish-take-down = Take down
 wish-save-picture = Save a picture of the bamboo
 wish-saved = Picture saved: { $path }
 wish-save-failed = The picture could not be saved
-hud-tanabata = Tanabata
 paper-red = red
 paper-blue = blue
 paper-yellow = yellow
@@ -167,7 +174,6 @@ bot-wish-3 = I hope we can all play together again
 # Facilitation and safety
 join-error-locked = The room is closed to newcomers right now. Please ask a staff member
 hud-muted-by-staff = A staff member asked you to be quiet for a while: your microphone, chat and stamps are paused
-staff-panel = Staff
 staff-panel-title = Staff panel
 staff-badge = staff
 staff-mute = Ask to be quiet

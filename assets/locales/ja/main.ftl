@@ -19,12 +19,21 @@ hud-people = { $count }人が ここに います
 hud-you = { $name }（あなた）
 hud-help = あるく: WASD・やじるし  /  そこへ行く: ゆかを クリック  /  まわる: Q・E  /  見まわす: 右ボタンで ドラッグ  /  見え方: V  /  マイク: M  /  おして はなす: スペース  /  しぐさ: 1〜6  /  てを あげる: 7  /  ボール・ダーツ: クリックで もつ  /  チャット: Enter
 hud-help-button = ？
+drawer-people = みんな（{ $count }）
+drawer-expressions = きもち
+drawer-chat = チャット
+drawer-look = すがた
+drawer-wishes = たなばた
+drawer-voice = こえ
+drawer-settings = せってい
+drawer-staff = スタッフ
+drawer-invite = しょうたい
 hud-notices-folded = おしらせ（{ $count }）
 text-size-normal = もじ: ふつう
 text-size-large = もじ: おおきい
 text-size-largest = もじ: とても おおきい
-hud-view-first = じぶんの 目で 見ています
-hud-view-third = うしろから 見ています
+hud-view-first = 見え方: じぶんの 目
+hud-view-third = 見え方: うしろから
 hud-hosting = このPCで ルームを ひらいています
 
 status-no-sound = 音が 出せません（スピーカーが 見つかりません）。ほかは ふつうに つかえます。
@@ -56,7 +65,6 @@ hud-copied = コピーしました
 hud-reconnecting = つなぎなおしています…
 hud-busy = サーバーが こんでいます。もういちど つないでいます…
 badge-facilitator = スタッフ
-hud-look = すがたを かえる
 hud-slow-down = ちょっと まってから、もういちど どうぞ
 
 # Voice
@@ -151,7 +159,6 @@ wish-take-down = はずす
 wish-save-picture = ささの しゃしんを ほぞん
 wish-saved = しゃしんを ほぞんしたよ: { $path }
 wish-save-failed = しゃしんを ほぞん できませんでした
-hud-tanabata = たなばた
 paper-red = あか
 paper-blue = あお
 paper-yellow = きいろ
@@ -164,7 +171,6 @@ bot-wish-3 = また みんなで あそべますように
 # Facilitation and safety
 join-error-locked = いまは あたらしく はいれません。スタッフに きいてね
 hud-muted-by-staff = スタッフから「すこし しずかに してね」。マイク・チャット・スタンプは いま とまっているよ
-staff-panel = スタッフ
 staff-panel-title = スタッフの パネル
 staff-badge = スタッフ
 staff-mute = しずかに してもらう

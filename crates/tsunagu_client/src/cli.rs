@@ -32,7 +32,7 @@ pub struct Cli {
     /// Skip the start screen and join the room this invite names (tsunagu://…).
     #[arg(long, value_name = "INVITE", value_parser = parse_invite)]
     join: Option<Invite>,
-    /// Add N practice guests who walk around the hosted room.
+    /// Add N practice guests who walk around the room (the one hosted here, or the one --join names).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=19))]
     bots: u32,
     /// Where the avatar's look is remembered (default: settings.ron in this user's config directory).

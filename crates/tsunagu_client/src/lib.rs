@@ -250,6 +250,12 @@ impl PluginGroup for ScreenFeatures {
 
 /// Build the whole client.
 pub fn build_app(options: ClientOptions) -> App {
+    build_app_with(options, |defaults| defaults)
+}
+
+/// Build the whole client with Bevy's plugins as `adapt` leaves them: a
+/// test lays the screens out with no window system and no renderer.
+pub fn build_app_with(options: ClientOptions, adapt: impl FnOnce(bevy::app::PluginGroupBuilder) -> bevy::app::PluginGroupBuilder) -> App {
     let mut app = App::new();
     app.set_error_handler(keep_the_room_going);
     let language = options.language.or_else(|| std::env::var("LANG").ok().and_then(|l| Language::from_tag(&l))).unwrap_or_default();
@@ -259,6 +265,7 @@ pub fn build_app(options: ClientOptions) -> App {
         .set(WindowPlugin { primary_window: Some(window), ..default() })
         .set(AssetPlugin { file_path: kit::assets::asset_root().to_string_lossy().into_owned(), ..default() })
         .set(bevy::log::LogPlugin { fmt_layer: log_format, ..default() });
+    let defaults = adapt(defaults.build());
     let (look, settings_file) = starting_look(&options);
     let headset = headset_choices(&options, settings_file.headset);
     if headset.use_headset {

@@ -9,7 +9,7 @@ use bevy::render::render_resource::TextureFormat;
 use tsunagu_protocol::{AvatarLook, ClientEvent, Headwear, PeerId, PeerInfo, Role};
 
 use crate::avatars::{AvatarKit, Wardrobe};
-use crate::kit::hud::{BarButtonLook, FillSlot, Slot, spawn_bar_button};
+use crate::kit::hud::{Drawer, FillSlot, Slot};
 use crate::kit::net::SendRoomEvent;
 use crate::kit::palette;
 use crate::kit::room::Avatar;
@@ -80,18 +80,10 @@ impl Plugin for LookPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<LookToSend>()
             .add_systems(Update, (choose_look, send_look.run_if(in_state(AppState::InRoom)), show_chosen, turn_preview, dress_preview).chain())
-            .add_systems(Update, toggle_look_panel.run_if(in_state(AppState::InRoom)))
             .add_systems(Update, show_preview.run_if(in_state(AppState::Start)))
             .add_systems(OnEnter(AppState::Start), spawn_preview)
             .fill_slot(Slot::StartLook, fill_the_start_card)
-            .fill_slot(Slot::Buttons, |row, font| {
-                spawn_bar_button(row, font, LookToggle, Some("hud-look"), BarButtonLook::Plain, false);
-            })
-            .fill_slot(Slot::Panels, |panels, font| {
-                panels
-                    .spawn((LookPanel, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, ..default() }))
-                    .with_children(|panel| spawn_look_choices(panel, font, 28.0));
-            });
+            .fill_slot(Slot::Drawer(Drawer::Look), |drawer, font| spawn_look_choices(drawer, font, 28.0));
     }
 }
 
@@ -264,22 +256,6 @@ fn dress_preview(settings: Res<Settings>, mut kit: AvatarKit, mut wardrobe: Ward
     }
     for figure in &figures {
         wardrobe.change(&mut kit, figure, &preview_info(settings.look));
-    }
-}
-
-/// Opens and closes the look choices in the room.
-#[derive(Component)]
-struct LookToggle;
-
-/// The look choices in the room.
-#[derive(Component)]
-struct LookPanel;
-
-fn toggle_look_panel(toggles: Query<&Interaction, (With<LookToggle>, Changed<Interaction>)>, mut panels: Query<&mut Node, With<LookPanel>>) {
-    if toggles.iter().any(|i| *i == Interaction::Pressed) {
-        for mut node in &mut panels {
-            node.display = if node.display == Display::None { Display::Flex } else { Display::None };
-        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! Practice guests (`--bots N`): simple clients that join the hosted room over
-//! loopback QUIC with the same protocol as everyone else and stroll in slow
+//! Practice guests (`--bots N`): simple clients that join the hosted room
+//! (or the room `--join` names) over QUIC with the same protocol as everyone else and stroll in slow
 //! circles. Each also takes part as children do: the first of every five
 //! waves with a hand up, the second sends stamps, the third hangs three
 //! Tanabata wishes and then writes in the chat, the fourth throws the three
@@ -124,20 +124,30 @@ pub struct BotsPlugin;
 
 impl Plugin for BotsPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<HostHeadSeen>()
-            .add_systems(Update, (start_bots.run_if(resource_added::<HostedRoom>), stroll.run_if(resource_exists::<Bots>)));
+        app.init_resource::<HostHeadSeen>().add_systems(
+            Update,
+            (start_bots.run_if(resource_added::<HostedRoom>.or_else(not(resource_exists::<Bots>))), stroll.run_if(resource_exists::<Bots>)),
+        );
     }
 }
 
+/// The guests set off into the room this PC hosts, or (joining with an
+/// invite from the command line) into that room, with the same invite: a
+/// child's seat among practice guests, for pictures and tests.
 fn start_bots(
     mut commands: Commands,
     options: Res<ClientOptions>,
-    room: Res<HostedRoom>,
+    hosted: Option<Res<HostedRoom>>,
     texts: Res<Texts>,
     settings: Res<Settings>,
     time: Res<Time<Real>>,
 ) {
-    let invite = room.0.local_invite(&room.0.config().code);
+    let invite = match (&hosted, &options.join) {
+        _ if options.bots == 0 => return,
+        (Some(room), _) => room.0.local_invite(&room.0.config().code),
+        (None, Some(invite)) => invite.clone(),
+        (None, None) => return,
+    };
     let bots = (0..options.bots)
         .map(|i| {
             let nickname = texts.plain_with(settings.language, "bot-name", &[("n", Arg::Num(f64::from(i + 1)))]);

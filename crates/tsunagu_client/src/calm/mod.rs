@@ -10,7 +10,7 @@ use tsunagu_protocol::Role;
 
 use crate::AppState;
 use crate::kit::hud::{BarButtonLook, spawn_bar_button};
-use crate::kit::hud::{FillSlot, Slot, wrist_button};
+use crate::kit::hud::{Drawer, FillSlot, Slot, wrist_button};
 use crate::kit::palette;
 use crate::kit::room::Calmed;
 use crate::kit::room::LocalVolume;
@@ -23,7 +23,7 @@ pub struct CalmPlugin;
 impl Plugin for CalmPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Calm>()
-            .fill_slot(Slot::Buttons, spawn_calm_section)
+            .fill_slot(Slot::Drawer(Drawer::Settings), spawn_calm_section)
             .fill_slot(Slot::WristButtons, |row, font| {
                 row.spawn((Button, CalmButton, Node { flex_basis: Val::Percent(40.0), ..wrist_button() }, BackgroundColor(palette::BUTTON)))
                     .with_children(|b| {

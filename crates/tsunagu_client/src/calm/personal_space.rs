@@ -13,7 +13,7 @@ use bevy::prelude::*;
 use tsunagu_i18n::Arg;
 
 use crate::kit::hud::{BarButtonLook, spawn_bar_button};
-use crate::kit::hud::{FillSlot, Slot, wrist_button};
+use crate::kit::hud::{Drawer, FillSlot, Slot, wrist_button};
 use crate::kit::me::LocalPlayer;
 use crate::kit::palette;
 use crate::kit::room::RemoteAvatar;
@@ -32,7 +32,7 @@ pub struct PersonalSpacePlugin;
 impl Plugin for PersonalSpacePlugin {
     fn build(&self, app: &mut App) {
         app.register_required_components::<RemoteAvatar, Faded>()
-            .fill_slot(Slot::Buttons, spawn_space_button)
+            .fill_slot(Slot::Drawer(Drawer::Settings), spawn_space_button)
             .fill_slot(Slot::WristButtons, |row, font| {
                 row.spawn((Button, SpaceButton, Node { flex_basis: Val::Percent(40.0), ..wrist_button() }, BackgroundColor(palette::BUTTON)))
                     .with_children(|b| {

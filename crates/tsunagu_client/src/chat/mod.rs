@@ -18,7 +18,7 @@ use tsunagu_protocol::{ClientEvent, EventKind, NicknameProblem, PeerId, Refusal,
 use crate::AppState;
 use crate::Settings;
 use crate::kit::heard::{ChatHeard, RefusedMine};
-use crate::kit::hud::{CardsOnScreen, keep_clear};
+use crate::kit::hud::{CardsOnScreen, Drawer, FillSlot, OpenDrawer, Slot, keep_clear};
 use crate::kit::net::{NetSet, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::room::{Avatar, AvatarInfo, above_head_on_screen, avatar_of, hang_over};
@@ -86,12 +86,15 @@ impl Plugin for ChatPlugin {
             .init_resource::<InputFocus>()
             .init_resource::<PaperInHand>()
             .init_resource::<ChatLog>()
-            .add_systems(OnEnter(AppState::InRoom), build_panel)
+            .init_resource::<OpenDrawer>()
+            .fill_slot(Slot::Drawer(Drawer::Chat), fill_the_drawer)
             .add_systems(OnExit(AppState::InRoom), forget_everything)
             .add_systems(Update, (hear_lines, hear_refusals).in_set(NetSet::Apply))
             .add_systems(
                 Update,
-                (write_on_paper, type_line, focus_by_click, add_words, show_panel, follow_ime_focus).chain().run_if(in_state(AppState::InRoom)),
+                (write_on_paper, type_line, focus_by_click, add_words, follow_the_drawer, show_panel, follow_ime_focus)
+                    .chain()
+                    .run_if(in_state(AppState::InRoom)),
             )
             .add_systems(PostUpdate, place_bubbles.after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)));
     }
@@ -131,17 +134,18 @@ pub struct ChatBubble {
     pub until: f32,
 }
 
-fn build_panel(mut commands: Commands, font: Res<UiFont>) {
-    commands
-        .spawn(crate::kit::hud::floating_card(|card| Node {
-            right: Val::Px(14.0),
-            bottom: Val::Px(128.0),
-            width: Val::Px(380.0),
-            max_width: Val::Percent(34.0),
-            ..card
-        }))
+/// The chat drawer: the last lines, the field, and (while writing) words to tap.
+fn fill_the_drawer(drawer: &mut ChildSpawnerCommands, font: &UiFont) {
+    drawer
+        .spawn(Node {
+            flex_direction: FlexDirection::Column,
+            row_gap: Val::Px(4.0),
+            width: Val::Px(420.0),
+            max_width: Val::Percent(100.0),
+            ..default()
+        })
         .with_children(|panel| {
-            panel.spawn((ChatLines, ui_text(&font, "", 15.0, palette::INK), Node { max_width: Val::Px(356.0), ..default() }));
+            panel.spawn((ChatLines, ui_text(font, "", 15.0, palette::INK), Node { max_width: Val::Px(396.0), ..default() }));
             panel.spawn(Node { column_gap: Val::Px(6.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
                 row.spawn((
                     Button,
@@ -159,21 +163,21 @@ fn build_panel(mut commands: Commands, font: Res<UiFont>) {
                     BackgroundColor(Color::WHITE),
                 ))
                 .with_children(|field| {
-                    field.spawn((ChatFieldText, ui_text(&font, "", 16.0, palette::INK_SOFT), Node { max_width: Val::Px(260.0), ..default() }));
+                    field.spawn((ChatFieldText, ui_text(font, "", 16.0, palette::INK_SOFT), Node { max_width: Val::Px(290.0), ..default() }));
                 });
                 row.spawn((
                     Button,
                     SendButton,
                     Node { padding: UiRect::axes(Val::Px(14.0), Val::Px(8.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() },
                     BackgroundColor(palette::ACCENT),
-                    children![(ui_text(&font, "", 16.0, Color::WHITE), Localized("chat-send"))],
+                    children![(ui_text(font, "", 16.0, Color::WHITE), Localized("chat-send"))],
                 ));
             });
             // Shown while writing (the field pressed): the card stays small otherwise.
             panel
                 .spawn((WordsShown, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, ..default() }))
                 .with_children(|words| {
-                    words.spawn((ui_text(&font, "", 13.0, palette::INK_SOFT), Localized("chat-words")));
+                    words.spawn((ui_text(font, "", 13.0, palette::INK_SOFT), Localized("chat-words")));
                     words.spawn(Node { column_gap: Val::Px(5.0), row_gap: Val::Px(5.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(
                         |row| {
                             for word in WORDS {
@@ -186,7 +190,7 @@ fn build_panel(mut commands: Commands, font: Res<UiFont>) {
                                         ..default()
                                     },
                                     BackgroundColor(palette::BUTTON),
-                                    children![(ui_text(&font, "", 14.0, palette::INK), Localized(word))],
+                                    children![(ui_text(font, "", 14.0, palette::INK), Localized(word))],
                                 ));
                             }
                         },
@@ -310,6 +314,27 @@ fn focus_by_click(
     }
     if buttons.iter().any(|i| *i == Interaction::Pressed) {
         line.submit(&mut input);
+    }
+}
+
+/// The field and the chat drawer go together: the field taking the keys
+/// (Enter, a tapped word, a paper for a wish) opens the drawer; the drawer
+/// closing (Esc, another drawer, left alone) gives the keys back; writing
+/// keeps it open.
+fn follow_the_drawer(mut field: FieldFocus, mut paper: ResMut<PaperInHand>, mut open: ResMut<OpenDrawer>, time: Res<Time<Real>>) {
+    let now = time.elapsed_secs_f64();
+    if !field.on() {
+        return;
+    }
+    if field.focus.is_changed() {
+        if !open.is_open(Drawer::Chat) {
+            open.open(Drawer::Chat, now);
+        }
+    } else if open.is_open(Drawer::Chat) {
+        open.touch(now);
+    } else {
+        field.release();
+        paper.0 = None;
     }
 }
 

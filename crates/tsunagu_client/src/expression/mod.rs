@@ -11,7 +11,7 @@ use tsunagu_protocol::{ClientEvent, Gesture, Stamp};
 
 use crate::AppState;
 use crate::kit::heard::{GestureSeen, StampSeen};
-use crate::kit::hud::{FillSlot, Slot, wrist_button};
+use crate::kit::hud::{Drawer, FillSlot, OpenDrawer, Slot, wrist_button};
 use crate::kit::net::{NetSet, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::room::PlayingGesture;
@@ -47,14 +47,19 @@ impl Plugin for ExpressionPlugin {
                     b.spawn((ui_text(font, "", 26.0, Color::WHITE), Localized("hand-raise")));
                 });
             })
-            .fill_slot(Slot::People, |card, font| {
-                card.spawn((
+            // Raised hands stay in sight with no drawer open: facilitators call on people from them.
+            .fill_slot(Slot::Corner, |corner, font| {
+                let (node, background, card) = crate::kit::hud::panel();
+                corner.spawn((
                     RaisedHandsList,
                     ui_text(font, "", 16.0, palette::NOTE),
-                    Node { display: Display::None, max_width: Val::Px(380.0), ..default() },
+                    Node { display: Display::None, max_width: Val::Px(380.0), ..node },
+                    background,
+                    card,
                 ));
             })
-            .add_systems(OnEnter(AppState::InRoom), build_bar)
+            .fill_slot(Slot::Drawer(Drawer::Expressions), fill_the_drawer)
+            .init_resource::<OpenDrawer>()
             .add_systems(Update, (show_gestures, show_stamps).in_set(NetSet::Apply))
             .add_systems(
                 Update,
@@ -153,7 +158,8 @@ pub struct StampPop {
     pub born: f32,
 }
 
-fn build_bar(mut commands: Commands, font: Res<UiFont>, images: Res<StampImages>) {
+/// The expressions' drawer: the gestures with their keys, the raised hand, the stamps.
+fn fill_the_drawer(drawer: &mut ChildSpawnerCommands, font: &UiFont) {
     let button_node = || Node {
         padding: UiRect::axes(Val::Px(10.0), Val::Px(6.0)),
         min_height: Val::Px(44.0),
@@ -161,27 +167,24 @@ fn build_bar(mut commands: Commands, font: Res<UiFont>, images: Res<StampImages>
         border_radius: BorderRadius::all(Val::Px(12.0)),
         ..default()
     };
-    // At most a little over half the window: on a small one the gestures
-    // wrap onto a second row rather than run under the chat.
-    let place = |card| Node { left: Val::Px(14.0), bottom: Val::Px(124.0), ..card };
-    commands.spawn(crate::kit::hud::floating_card(place)).with_children(|bar| {
-        bar.spawn(Node { column_gap: Val::Px(6.0), row_gap: Val::Px(6.0), flex_wrap: FlexWrap::Wrap, max_width: Val::Vw(58.0), ..default() })
+    drawer.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), ..default() }).with_children(|bar| {
+        bar.spawn(Node { column_gap: Val::Px(6.0), row_gap: Val::Px(6.0), flex_wrap: FlexWrap::Wrap, max_width: Val::Px(720.0), ..default() })
             .with_children(|row| {
                 for gesture in Gesture::ALL {
                     row.spawn((Button, ExpressionButton::Gesture(gesture), button_node(), BackgroundColor(palette::BUTTON))).with_children(|b| {
-                        b.spawn(ui_text(&font, format!("{} ", gesture_row(gesture).key_label), 13.0, palette::INK_SOFT));
-                        b.spawn((ui_text(&font, "", 16.0, palette::INK), Localized(gesture_key(gesture))));
+                        b.spawn(ui_text(font, format!("{} ", gesture_row(gesture).key_label), 13.0, palette::INK_SOFT));
+                        b.spawn((ui_text(font, "", 16.0, palette::INK), Localized(gesture_key(gesture))));
                     });
                 }
                 row.spawn((Button, ExpressionButton::Hand, button_node(), BackgroundColor(palette::ACCENT))).with_children(|b| {
-                    b.spawn(ui_text(&font, format!("{} ", HAND_KEY.1), 13.0, Color::WHITE));
-                    b.spawn((HandLabel, ui_text(&font, "", 16.0, Color::WHITE), Localized("hand-raise")));
+                    b.spawn(ui_text(font, format!("{} ", HAND_KEY.1), 13.0, Color::WHITE));
+                    b.spawn((HandLabel, ui_text(font, "", 16.0, Color::WHITE), Localized("hand-raise")));
                 });
             });
         bar.spawn(Node { column_gap: Val::Px(8.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
-            row.spawn((ui_text(&font, "", 15.0, palette::INK_SOFT), Localized("stamp-bar")));
+            row.spawn((ui_text(font, "", 15.0, palette::INK_SOFT), Localized("stamp-bar")));
             for stamp in Stamp::ALL {
-                let image = images.0.get(&stamp).cloned().unwrap_or_default();
+                // The picture is put in by `show_stamp_pictures`.
                 row.spawn((
                     Button,
                     ExpressionButton::Stamp(stamp),
@@ -192,11 +195,11 @@ fn build_bar(mut commands: Commands, font: Res<UiFont>, images: Res<StampImages>
                         align_items: AlignItems::Center,
                         ..default()
                     },
-                    ImageNode::new(image),
+                    ImageNode::default(),
                 ))
                 .with_children(|b| {
                     if stamp == Stamp::Thanks {
-                        b.spawn((ui_text(&font, "", 9.0, palette::INK), Localized("stamp-thanks")));
+                        b.spawn((ui_text(font, "", 9.0, palette::INK), Localized("stamp-thanks")));
                     }
                 });
             }
@@ -220,10 +223,13 @@ fn expression_keys(keys: Res<ButtonInput<KeyCode>>, room: Res<RoomNow>, mut send
     }
 }
 
+/// A gesture, the hand or a stamp pressed: sent, and the drawer it was in
+/// closes (the room is what the child wants to see it in).
 fn press_buttons(
     room: Res<RoomNow>,
     mut buttons: Query<(&Interaction, &ExpressionButton, Option<&mut BackgroundColor>), Changed<Interaction>>,
     mut send: MessageWriter<SendRoomEvent>,
+    mut open: ResMut<OpenDrawer>,
 ) {
     for (interaction, button, background) in &mut buttons {
         let base = if *button == ExpressionButton::Hand { palette::ACCENT } else { palette::BUTTON };
@@ -243,6 +249,7 @@ fn press_buttons(
             ExpressionButton::Hand => ClientEvent::RaiseHand(!my_hand_raised(&room)),
         };
         send.write(SendRoomEvent(event));
+        open.used(Drawer::Expressions);
     }
 }
 

@@ -34,7 +34,7 @@ use tsunagu_sim::rig::Pose;
 
 use crate::AppState;
 use crate::kit::heard::{EnteredRoom, MovedMe, RecentreAsked};
-use crate::kit::hud::{FillSlot, Slot, StandingNotices};
+use crate::kit::hud::{Drawer, FillSlot, Slot, StandingNotices};
 use crate::kit::me::LocalPose;
 use crate::kit::me::headset_running;
 use crate::kit::me::{Heading, LocalPlayer};
@@ -54,7 +54,9 @@ pub struct XrStatusPlugin;
 impl Plugin for XrStatusPlugin {
     fn build(&self, app: &mut App) {
         app.world_mut().get_resource_or_init::<StandingNotices>().register("headset");
-        app.add_systems(Startup, report_display_mode).add_systems(Update, say_the_display_mode).fill_slot(Slot::Buttons, spawn_headset_button);
+        app.add_systems(Startup, report_display_mode)
+            .add_systems(Update, say_the_display_mode)
+            .fill_slot(Slot::Drawer(Drawer::Settings), spawn_headset_button);
     }
 }
 

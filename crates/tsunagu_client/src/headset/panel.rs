@@ -1,7 +1,8 @@
 //! The room's panels in a headset. The wrist menu's "panel" button opens a
-//! board in the room in front of the person: the desktop's cards (people and
-//! buttons, look, wishes, staff, invite, voice, chat, gestures and stamps),
-//! drawn into a picture while it is open, which the right hand's pointer
+//! board in the room in front of the person: the desktop's frame (the bar,
+//! and the drawer its buttons open: people, feelings, chat, look, wishes,
+//! voice, settings, and for staff the panel and the invite), drawn into a
+//! picture while it is open, which the right hand's pointer
 //! presses like the wrist menu: everything a desktop user can press, a
 //! headset user can. Meanwhile the window shows the same picture for whoever
 //! sits beside the bed, and its mouse presses the same buttons. When the

@@ -1,20 +1,27 @@
-//! The in-room overlay: who is here, what the keys do, colours to change into,
-//! anything the person should know (no sound, no headset, reconnecting, "wait a
-//! moment"), and, for the host, the invite other PCs join with and a button to
-//! copy it.
+//! The in-room frame: one slim bar of big buttons along the bottom (the
+//! microphone first, then a button per drawer, 「？」 and the folded
+//! notices), the drawer its button opened just above it, and small cards
+//! that come and go: what is missing (said on coming in, then folded into
+//! the bar), the key help (for the first minutes), raised hands. At rest
+//! the room is what a child sees. For the host, the invite other PCs join
+//! with, in a drawer of its own for facilitators only.
 
 use bevy::clipboard::Clipboard;
 use bevy::prelude::*;
 use tsunagu_i18n::Arg;
 
-use crate::kit::heard::RefusedMine;
-use crate::kit::hud::{ShortNotice, Slot, StandingNotices, panel};
+use crate::AppState;
+use crate::kit::hud::{BarButtonLook, Card, Drawer, FillSlot, OpenDrawer, ShortNotice, Slot, StandingNotices, panel, spawn_bar_button};
 use crate::kit::me::ViewMode;
 use crate::kit::net::{HostedRoom, JoinPlan, NetSet};
 use crate::kit::palette;
-use crate::kit::room::{LinkState, RoomNow};
-use crate::kit::text::{ButtonsChanged, Localized, Texts, UiFont, ui_text};
-use crate::{AppState, Settings};
+use crate::kit::room::RoomNow;
+use crate::kit::text::{ButtonsChanged, Localized, UiFont, ui_text};
+
+mod notices;
+
+pub use notices::{FoldedNotices, HELP_SHOWN_SECS, HelpButton, KeyHelp, NOTICES_SHOWN_SECS, Unfolded, notices, unfolded_notices};
+use notices::{Notices, fold_the_help, label_folded_notices, note_refusals, open_the_folds, press_folds, update_notices};
 
 /// Shows the HUD while in the room.
 pub struct HudPlugin;
@@ -22,11 +29,9 @@ pub struct HudPlugin;
 #[derive(Component)]
 struct PeopleCount;
 
+/// Switches between seeing through my eyes and from behind me, and says which it is.
 #[derive(Component)]
-struct ViewLabel;
-
-#[derive(Component)]
-struct Notices;
+pub struct ViewButton;
 
 #[derive(Component)]
 struct InvitePanel;
@@ -34,43 +39,29 @@ struct InvitePanel;
 #[derive(Component)]
 struct CopyInvite;
 
-/// How long "wait a moment" stays on screen.
-const REFUSAL_NOTICE_SECS: f64 = 3.0;
+/// A button of the bar that opens (and closes) its drawer.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct DrawerButton(pub Drawer);
 
-/// How long what is missing (no sound, no microphone, no headset) is said
-/// before it folds into a small button that says it again, seconds.
-pub const NOTICES_SHOWN_SECS: f64 = 20.0;
+/// A drawer's card, shown while it is open.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct DrawerCard(pub Drawer);
 
-/// How long the key help teaches after coming in before it folds into 「？」, seconds.
-pub const HELP_SHOWN_SECS: f64 = 90.0;
+/// The bar along the bottom.
+#[derive(Component)]
+pub struct Bar;
 
-/// Until when the parts that fold are open (seconds of real time): what is
-/// missing, and the key help. A new thing missing opens the notices again.
+/// The invite this person may pass on now (facilitators only).
 #[derive(Resource, Default, Debug)]
-pub struct Unfolded {
-    /// The standing notices show until then.
-    pub notices_until: f64,
-    /// The key help shows until then.
-    pub help_until: f64,
-    /// The standing notices last seen, to notice a new one.
-    seen: Vec<&'static str>,
-}
+struct InviteToShare(Option<String>);
 
-/// The folded notices' button: says how many, and opens them again.
-#[derive(Component)]
-pub struct FoldedNotices;
-
-/// The key help card.
-#[derive(Component)]
-pub struct KeyHelp;
-
-/// The 「？」 button the key help folds into.
-#[derive(Component)]
-pub struct HelpButton;
-
-/// Which standing notices to say now, and how many are folded away.
-pub fn unfolded_notices(standing: &[&'static str], now: f64, until: f64) -> (Vec<&'static str>, usize) {
-    if now < until { (standing.to_vec(), 0) } else { (Vec::new(), standing.len()) }
+/// Whether this person has `drawer` (and its button): a child never has
+/// the facilitators' ones; the invite's only while there is one to pass on.
+pub fn drawer_allowed(drawer: Drawer, room: &RoomNow, has_invite: bool) -> bool {
+    match drawer {
+        Drawer::Invite => room.i_am_staff() && has_invite,
+        _ => !drawer.staff_only() || room.i_am_staff(),
+    }
 }
 
 impl Plugin for HudPlugin {
@@ -78,10 +69,43 @@ impl Plugin for HudPlugin {
         app.init_resource::<ShortNotice>()
             .init_resource::<StandingNotices>()
             .init_resource::<Unfolded>()
-            .add_systems(OnEnter(AppState::InRoom), (open_the_folds, build_hud))
+            .init_resource::<OpenDrawer>()
+            .init_resource::<InviteToShare>()
+            .add_systems(OnEnter(AppState::InRoom), (open_the_folds, build_hud, |mut open: ResMut<OpenDrawer>| open.close()))
             .add_systems(Update, (press_folds, fold_the_help).run_if(in_state(AppState::InRoom)))
+            .add_systems(Update, (press_drawer_buttons, close_drawers, show_drawers).chain().run_if(in_state(AppState::InRoom)))
             .add_systems(Update, note_refusals.in_set(NetSet::Apply))
-            .add_systems(Update, (update_people, update_view_label, update_notices, show_invite, copy_invite).run_if(in_state(AppState::InRoom)));
+            .add_systems(
+                Update,
+                (
+                    update_people,
+                    press_view_button,
+                    update_view_label,
+                    update_notices,
+                    label_folded_notices,
+                    (note_invite, show_invite).chain(),
+                    copy_invite,
+                )
+                    .run_if(in_state(AppState::InRoom)),
+            )
+            .fill_slot(Slot::Corner, |corner, font| {
+                let (node, background, card) = panel();
+                corner.spawn((KeyHelp, Node { max_width: Val::Px(560.0), ..node }, background, card)).with_children(|p| {
+                    p.spawn((ui_text(font, "", 17.0, palette::INK), Localized("hud-help")));
+                });
+            })
+            .fill_slot(Slot::Drawer(Drawer::People), |drawer, font| {
+                drawer.spawn((PeopleCount, ui_text(font, "", 20.0, palette::INK), Node { max_width: Val::Px(560.0), ..default() }));
+            })
+            .fill_slot(Slot::Drawer(Drawer::Settings), |drawer, font| {
+                spawn_bar_button(drawer, font, ViewButton, None, BarButtonLook::Plain, false);
+            })
+            .fill_slot(Slot::Drawer(Drawer::Invite), |drawer, _| {
+                drawer.spawn((
+                    InvitePanel,
+                    Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), max_width: Val::Px(520.0), ..default() },
+                ));
+            });
     }
 }
 
@@ -95,224 +119,206 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                 height: Val::Percent(100.0),
                 flex_direction: FlexDirection::Column,
                 justify_content: JustifyContent::SpaceBetween,
-                padding: UiRect::all(Val::Px(14.0)),
+                padding: UiRect::all(Val::Px(12.0)),
                 ..default()
             },
         ))
         .with_children(|root| {
-            root.spawn(Node { justify_content: JustifyContent::SpaceBetween, align_items: AlignItems::Start, ..default() }).with_children(|top| {
-                top.spawn(panel()).with_children(|p| {
-                    p.spawn((PeopleCount, ui_text(&font, "", 24.0, palette::INK)));
-                    p.spawn((ViewLabel, ui_text(&font, "", 17.0, palette::INK_SOFT)));
-                    p.spawn((Slot::People, Node { flex_direction: FlexDirection::Column, ..default() }));
-                    // The buttons side by side, so the panel stays clear of the gesture bar.
-                    p.spawn((
-                        Slot::Buttons,
-                        Node { column_gap: Val::Px(6.0), row_gap: Val::Px(6.0), flex_wrap: FlexWrap::Wrap, max_width: Val::Px(400.0), ..default() },
-                    ));
-                    // Hidden until their buttons open them: the room stays in view.
-                    p.spawn((Slot::Panels, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), ..default() }));
-                });
-                top.spawn(Node {
-                    flex_direction: FlexDirection::Column,
-                    row_gap: Val::Px(6.0),
-                    max_width: Val::Px(520.0),
-                    align_items: AlignItems::End,
-                    ..default()
-                })
-                .with_children(|right| {
-                    right.spawn((
-                        Notices,
-                        Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), align_items: AlignItems::End, ..default() },
-                    ));
-                    right.spawn((InvitePanel, panel(), Visibility::Hidden));
-                });
+            root.spawn(Node {
+                justify_content: JustifyContent::SpaceBetween,
+                align_items: AlignItems::Start,
+                column_gap: Val::Px(12.0),
+                ..default()
+            })
+            .with_children(|top| {
+                top.spawn((
+                    Slot::Corner,
+                    Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), max_width: Val::Percent(50.0), ..default() },
+                ));
+                top.spawn((
+                    Notices,
+                    Node {
+                        flex_direction: FlexDirection::Column,
+                        row_gap: Val::Px(6.0),
+                        align_items: AlignItems::End,
+                        max_width: Val::Px(520.0),
+                        ..default()
+                    },
+                ));
             });
-            root.spawn(Node { justify_content: JustifyContent::SpaceBetween, align_items: AlignItems::End, column_gap: Val::Px(12.0), ..default() })
+            root.spawn(Node { flex_direction: FlexDirection::Column, align_items: AlignItems::Center, row_gap: Val::Px(8.0), ..default() })
                 .with_children(|bottom| {
-                    let (node, background, card) = panel();
-                    bottom.spawn((Slot::Voice, Node { flex_shrink: 0.0, ..node }, background, card));
-                    let (node, background, card) = panel();
-                    bottom.spawn((KeyHelp, node, background, card)).with_children(|p| {
-                        p.spawn((ui_text(&font, "", 17.0, palette::INK), Localized("hud-help")));
-                    });
-                    bottom.spawn((
-                        Button,
-                        HelpButton,
-                        Node {
-                            width: Val::Px(44.0),
-                            height: Val::Px(44.0),
-                            justify_content: JustifyContent::Center,
-                            align_items: AlignItems::Center,
-                            border_radius: BorderRadius::all(Val::Px(22.0)),
-                            display: Display::None,
-                            ..default()
-                        },
-                        BackgroundColor(palette::CARD),
-                        children![(ui_text(&font, "", 24.0, palette::INK), Localized("hud-help-button"))],
-                    ));
+                    // Every drawer, closed: only the open one takes room.
+                    for drawer in Drawer::ALL {
+                        let (node, background, card) = panel();
+                        bottom.spawn((
+                            DrawerCard(drawer),
+                            Slot::Drawer(drawer),
+                            Node {
+                                display: Display::None,
+                                max_width: Val::Percent(100.0),
+                                max_height: Val::Vh(66.0),
+                                overflow: Overflow::clip(),
+                                ..node
+                            },
+                            background,
+                            card,
+                        ));
+                    }
+                    bottom
+                        .spawn((
+                            Bar,
+                            Card,
+                            Node {
+                                flex_wrap: FlexWrap::Wrap,
+                                justify_content: JustifyContent::Center,
+                                align_items: AlignItems::Center,
+                                column_gap: Val::Px(6.0),
+                                row_gap: Val::Px(6.0),
+                                padding: UiRect::all(Val::Px(6.0)),
+                                border_radius: BorderRadius::all(Val::Px(16.0)),
+                                max_width: Val::Percent(100.0),
+                                ..default()
+                            },
+                            BackgroundColor(palette::CARD.with_alpha(0.88)),
+                        ))
+                        .with_children(|bar| {
+                            bar.spawn((Slot::Voice, Node { column_gap: Val::Px(6.0), align_items: AlignItems::Center, ..default() }));
+                            for drawer in Drawer::ALL {
+                                let label = (drawer != Drawer::People).then_some(drawer.label());
+                                spawn_bar_button(bar, &font, DrawerButton(drawer), label, BarButtonLook::Plain, drawer.staff_only());
+                            }
+                            spawn_bar_button(bar, &font, HelpButton, Some("hud-help-button"), BarButtonLook::Plain, false);
+                            spawn_bar_button(bar, &font, FoldedNotices, None, BarButtonLook::Plain, true);
+                        });
                 });
         });
 }
 
+/// A drawer's button pressed: it opens, or closes if open; anything else
+/// pressed keeps the open one open.
+fn press_drawer_buttons(
+    buttons: Query<(&Interaction, Option<&DrawerButton>), Changed<Interaction>>,
+    mut open: ResMut<OpenDrawer>,
+    time: Res<Time<Real>>,
+) {
+    let now = time.elapsed_secs_f64();
+    for (interaction, drawer) in &buttons {
+        if *interaction != Interaction::Pressed {
+            continue;
+        }
+        match drawer {
+            Some(DrawerButton(drawer)) => open.toggle(*drawer, now),
+            None => open.touch(now),
+        }
+    }
+}
+
+/// Esc closes the open drawer; so does leaving it untouched, or losing the
+/// right to it (a facilitator made a participant).
+fn close_drawers(
+    keys: Res<ButtonInput<KeyCode>>,
+    room: Res<RoomNow>,
+    invite: Res<InviteToShare>,
+    mut open: ResMut<OpenDrawer>,
+    time: Res<Time<Real>>,
+) {
+    if keys.just_pressed(KeyCode::Escape) || open.get().is_some_and(|d| !drawer_allowed(d, &room, invite.0.is_some())) {
+        open.close();
+    }
+    open.close_if_idle(time.elapsed_secs_f64());
+}
+
+/// The open drawer shown, the others not; its button lit; the buttons this
+/// person may not use out of the bar.
+fn show_drawers(
+    open: Res<OpenDrawer>,
+    room: Res<RoomNow>,
+    invite: Res<InviteToShare>,
+    mut cards: Query<(&DrawerCard, &mut Node), Without<DrawerButton>>,
+    mut buttons: Query<(&DrawerButton, &mut Node, &mut BackgroundColor, &Children), Without<DrawerCard>>,
+    mut inks: Query<&mut TextColor>,
+) {
+    for (DrawerCard(drawer), mut node) in &mut cards {
+        let display = if open.is_open(*drawer) { Display::Flex } else { Display::None };
+        if node.display != display {
+            node.display = display;
+        }
+    }
+    for (DrawerButton(drawer), mut node, mut background, children) in &mut buttons {
+        let display = if drawer_allowed(*drawer, &room, invite.0.is_some()) { Display::Flex } else { Display::None };
+        if node.display != display {
+            node.display = display;
+        }
+        let (colour, ink) = if open.is_open(*drawer) { (palette::ACCENT, Color::WHITE) } else { (palette::BUTTON, palette::INK) };
+        background.set_if_neq(BackgroundColor(colour));
+        for child in children.iter() {
+            if let Ok(mut text) = inks.get_mut(child) {
+                text.set_if_neq(TextColor(ink));
+            }
+        }
+    }
+}
+
+/// How many are here: in the people drawer, and on its button.
 fn update_people(
     room: Res<RoomNow>,
     hosted: Option<Res<HostedRoom>>,
     words: crate::kit::text::Words,
     mut label: Query<&mut Text, With<PeopleCount>>,
+    buttons: Query<(&DrawerButton, &Children)>,
+    mut texts: Query<&mut Text, Without<PeopleCount>>,
 ) {
-    let Ok(mut text) = label.single_mut() else { return };
-    let count = room.head_count();
-    let mut shown = words.get_with("hud-people", &[("count", Arg::Num(count as f64))]);
+    let count = room.head_count() as f64;
+    let mut shown = words.get_with("hud-people", &[("count", Arg::Num(count))]);
+    let mine = room.me.as_ref().map(|me| words.get_with("hud-you", &[("name", Arg::Str(&me.nickname))]));
+    let names: Vec<String> = mine.into_iter().chain(room.peers.iter().map(|p| tsunagu_i18n::keep_words_together(&p.nickname))).collect();
+    if !names.is_empty() {
+        shown = format!("{shown}\n{}", names.join("、"));
+    }
     if hosted.is_some() {
         shown = format!("{shown}\n{}", words.get("hud-hosting"));
     }
-    if text.0 != shown {
-        text.0 = shown;
+    for mut text in &mut label {
+        if text.0 != shown {
+            text.0.clone_from(&shown);
+        }
+    }
+    let on_button = words.get_with("drawer-people", &[("count", Arg::Num(count))]);
+    for (_, children) in buttons.iter().filter(|(d, _)| d.0 == Drawer::People) {
+        for child in children.iter() {
+            if let Ok(mut text) = texts.get_mut(child)
+                && text.0 != on_button
+            {
+                text.0.clone_from(&on_button);
+            }
+        }
     }
 }
 
-fn update_view_label(view: Res<ViewMode>, settings: Res<Settings>, texts: Res<Texts>, mut label: Query<&mut Text, With<ViewLabel>>) {
-    let Ok(mut text) = label.single_mut() else { return };
+/// The view button: through my eyes, or from behind (as V does).
+fn press_view_button(buttons: Query<&Interaction, (With<ViewButton>, Changed<Interaction>)>, mut view: ResMut<ViewMode>) {
+    if buttons.iter().any(|i| *i == Interaction::Pressed) {
+        *view = match *view {
+            ViewMode::FirstPerson => ViewMode::ThirdPerson,
+            ViewMode::ThirdPerson => ViewMode::FirstPerson,
+        };
+    }
+}
+
+fn update_view_label(view: Res<ViewMode>, buttons: Query<&Children, With<ViewButton>>, mut labels: Query<&mut Text>, words: crate::kit::text::Words) {
     let key = match *view {
         ViewMode::FirstPerson => "hud-view-first",
         ViewMode::ThirdPerson => "hud-view-third",
     };
-    let shown = texts.get(settings.language, key);
-    if text.0 != shown {
-        text.0 = shown;
-    }
-}
-
-/// Which notices to show, as message ids: what the room says of me first,
-/// then what stands while something is missing (`standing`, as features said
-/// it). `muted_by_staff`: a facilitator muted me; `someone_waiting`: (told
-/// to facilitators only) someone waits to be let in.
-pub fn notices(
-    standing: impl IntoIterator<Item = &'static str>,
-    connection: LinkState,
-    refusal: Option<&'static str>,
-    muted_by_staff: bool,
-    someone_waiting: bool,
-) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if muted_by_staff {
-        out.push("hud-muted-by-staff");
-    }
-    if someone_waiting {
-        out.push("hud-someone-waiting");
-    }
-    match connection {
-        LinkState::Waiting => out.push("hud-waiting"),
-        LinkState::Busy => out.push("hud-busy"),
-        LinkState::Reconnecting => out.push("hud-reconnecting"),
-        LinkState::Fine => {}
-    }
-    out.extend(refusal);
-    out.extend(standing);
-    out
-}
-
-/// What the notices are about.
-#[derive(bevy::ecs::system::SystemParam)]
-struct NoticeSources<'w> {
-    standing: Res<'w, StandingNotices>,
-    room: Res<'w, RoomNow>,
-    refusal: Res<'w, ShortNotice>,
-    unfolded: Res<'w, Unfolded>,
-    time: Res<'w, Time<Real>>,
-}
-
-fn update_notices(
-    mut commands: Commands,
-    sources: NoticeSources,
-    words: crate::kit::text::Words,
-    font: Res<UiFont>,
-    container: Query<(Entity, Option<&Children>), With<Notices>>,
-    mut shown: Local<Vec<String>>,
-) {
-    let Ok((container, children)) = container.single() else { return };
-    let room = &sources.room;
-    let (connection, muted_by_staff, someone_waiting) = (room.link, room.me.as_ref().is_some_and(|me| me.muted), !room.waiting.is_empty());
-    let refusal = sources.refusal.0.filter(|(at, _)| sources.time.elapsed_secs_f64() - at < REFUSAL_NOTICE_SECS).map(|(_, key)| key);
-    let standing: Vec<&'static str> = sources.standing.ids().collect();
-    let (said, folded) = unfolded_notices(&standing, sources.time.elapsed_secs_f64(), sources.unfolded.notices_until);
-    let mut wanted: Vec<String> = notices(said, connection, refusal, muted_by_staff, someone_waiting).into_iter().map(|key| words.get(key)).collect();
-    let folded_label = (folded > 0).then(|| words.get_with("hud-notices-folded", &[("count", Arg::Num(folded as f64))]));
-    wanted.extend(folded_label.clone());
-    if *shown == wanted && children.is_some_and(|c| c.len() == wanted.len()) {
-        return;
-    }
-    commands.entity(container).despawn_related::<Children>();
-    commands.entity(container).with_children(|list| {
-        let lines = wanted.len() - usize::from(folded_label.is_some());
-        for line in &wanted[..lines] {
-            list.spawn(panel()).with_children(|p| {
-                p.spawn(ui_text(&font, line.clone(), 17.0, palette::NOTE));
-            });
-        }
-        // What is missing, folded: one small button that says it again.
-        if let Some(label) = &folded_label {
-            list.spawn((
-                Button,
-                FoldedNotices,
-                Node { padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)), border_radius: BorderRadius::all(Val::Px(10.0)), ..default() },
-                BackgroundColor(palette::CARD),
-                children![ui_text(&font, label.clone(), 15.0, palette::NOTE)],
-            ));
-        }
-    });
-    *shown = wanted;
-}
-
-/// Coming in: what is missing is said, and the keys are taught, for a while.
-fn open_the_folds(mut unfolded: ResMut<Unfolded>, time: Res<Time<Real>>) {
-    let now = time.elapsed_secs_f64();
-    *unfolded = Unfolded { notices_until: now + NOTICES_SHOWN_SECS, help_until: now + HELP_SHOWN_SECS, seen: Vec::new() };
-}
-
-/// The folded notices' button says them again; 「？」 opens the key help,
-/// and closes it again; something newly missing is said at once.
-fn press_folds(
-    notices: Query<&Interaction, (With<FoldedNotices>, Changed<Interaction>)>,
-    help: Query<&Interaction, (With<HelpButton>, Changed<Interaction>)>,
-    standing: Res<StandingNotices>,
-    mut unfolded: ResMut<Unfolded>,
-    time: Res<Time<Real>>,
-) {
-    let now = time.elapsed_secs_f64();
-    if notices.iter().any(|i| *i == Interaction::Pressed) {
-        unfolded.notices_until = now + NOTICES_SHOWN_SECS;
-    }
-    if help.iter().any(|i| *i == Interaction::Pressed) {
-        unfolded.help_until = if now < unfolded.help_until { now } else { now + HELP_SHOWN_SECS };
-    }
-    let ids: Vec<&'static str> = standing.ids().collect();
-    if ids.iter().any(|id| !unfolded.seen.contains(id)) {
-        unfolded.notices_until = now + NOTICES_SHOWN_SECS;
-    }
-    if unfolded.seen != ids {
-        unfolded.seen = ids;
-    }
-}
-
-/// The key help while it teaches; 「？」 after.
-fn fold_the_help(
-    unfolded: Res<Unfolded>,
-    time: Res<Time<Real>>,
-    mut cards: Query<&mut Node, (With<KeyHelp>, Without<HelpButton>)>,
-    mut buttons: Query<&mut Node, (With<HelpButton>, Without<KeyHelp>)>,
-) {
-    let open = time.elapsed_secs_f64() < unfolded.help_until;
-    let (card, button) = if open { (Display::Flex, Display::None) } else { (Display::None, Display::Flex) };
-    for mut node in &mut cards {
-        if node.display != card {
-            node.display = card;
-        }
-    }
-    for mut node in &mut buttons {
-        if node.display != button {
-            node.display = button;
+    let shown = words.get(key);
+    for children in &buttons {
+        for child in children.iter() {
+            if let Ok(mut text) = labels.get_mut(child)
+                && text.0 != shown
+            {
+                text.0.clone_from(&shown);
+            }
         }
     }
 }
@@ -326,48 +332,37 @@ pub fn invite_to_share(room: &RoomNow, hosted: Option<&HostedRoom>, plan: Option
     crate::kit::net::participant_invite(room, hosted, plan?).map(|invite| invite.to_string())
 }
 
+fn note_invite(room: Res<RoomNow>, hosted: Option<Res<HostedRoom>>, plan: Option<Res<JoinPlan>>, mut to_share: ResMut<InviteToShare>) {
+    let invite = invite_to_share(&room, hosted.as_deref(), plan.as_deref());
+    if to_share.0 != invite {
+        to_share.0 = invite;
+    }
+}
+
 fn show_invite(
     mut commands: Commands,
-    room: Res<RoomNow>,
-    hosted: Option<Res<HostedRoom>>,
-    plan: Option<Res<JoinPlan>>,
+    to_share: Res<InviteToShare>,
     font: Res<UiFont>,
     panel: Query<Entity, With<InvitePanel>>,
     mut shown: Local<Option<String>>,
 ) {
     let Ok(panel) = panel.single() else { return };
-    let invite = invite_to_share(&room, hosted.as_deref(), plan.as_deref());
-    if *shown == invite {
+    if *shown == to_share.0 {
         return;
     }
+    let invite = to_share.0.clone();
+    shown.clone_from(&invite);
     commands.entity(panel).despawn_related::<Children>();
-    *shown = invite.clone();
-    let Some(invite) = invite else {
-        commands.entity(panel).insert(Visibility::Hidden);
-        return;
-    };
-    commands.entity(panel).insert(Visibility::Inherited).with_children(|p| {
+    let Some(invite) = invite else { return };
+    commands.entity(panel).with_children(|p| {
         p.spawn((ui_text(&font, "", 15.0, palette::INK_SOFT), Localized("hud-invite")));
         p.spawn(ui_text(&font, invite, 13.0, palette::INK));
-        p.spawn((
-            Button,
-            CopyInvite,
-            Node {
-                padding: UiRect::axes(Val::Px(12.0), Val::Px(6.0)),
-                border_radius: BorderRadius::all(Val::Px(10.0)),
-                align_self: AlignSelf::End,
-                ..default()
-            },
-            BackgroundColor(palette::BUTTON),
-            children![(ui_text(&font, "", 15.0, palette::INK), Localized("hud-copy"))],
-        ));
+        spawn_bar_button(p, &font, CopyInvite, Some("hud-copy"), BarButtonLook::Main, false);
     });
 }
 
 fn copy_invite(
-    room: Res<RoomNow>,
-    hosted: Option<Res<HostedRoom>>,
-    plan: Option<Res<JoinPlan>>,
+    to_share: Res<InviteToShare>,
     mut clipboard: ResMut<Clipboard>,
     buttons: ButtonsChanged<CopyInvite>,
     mut labels: Query<&mut Localized>,
@@ -376,18 +371,12 @@ fn copy_invite(
         if *interaction != Interaction::Pressed {
             continue;
         }
-        let Some(invite) = invite_to_share(&room, hosted.as_deref(), plan.as_deref()) else { continue };
+        let Some(invite) = to_share.0.clone() else { continue };
         let copied = clipboard.set_text(invite).is_ok();
         for child in children.iter() {
             if let Ok(mut label) = labels.get_mut(child) {
                 label.0 = if copied { "hud-copied" } else { "hud-copy" };
             }
         }
-    }
-}
-
-fn note_refusals(mut refused: MessageReader<RefusedMine>, mut last: ResMut<ShortNotice>, time: Res<Time<Real>>) {
-    for RefusedMine { refusal } in refused.read() {
-        last.0 = Some((time.elapsed_secs_f64(), crate::kit::net::refusal_message(refusal.reason)));
     }
 }

@@ -1,5 +1,6 @@
 //! The HUD's frame as features see it: the cards that float over the room,
-//! the slots a screen leaves for features to fill, the notices that stand
+//! the slots a screen leaves for features to fill, the drawers the room's
+//! bar opens (one at a time, closing by themselves), the notices that stand
 //! while something is missing, and the short line said for a moment. The
 //! `hud` and `start` features draw the frames; every other feature fills
 //! a slot ([`FillSlot`]) and never names another feature's widgets.
@@ -16,18 +17,138 @@ pub enum Slot {
     StartLook,
     /// The start screen's sound choices.
     StartVoice,
-    /// The room's first card, under the people count.
-    People,
-    /// The row of buttons that open panels.
-    Buttons,
-    /// Under the buttons: the panels they open, hidden until then.
-    Panels,
-    /// The voice bar at the bottom of the room.
+    /// The room's top left corner: small cards that come and go (raised
+    /// hands, the key help while it teaches), one under the other.
+    Corner,
+    /// The bar's first part: the microphone, its level and the talk button,
+    /// always one press away.
     Voice,
+    /// Inside a drawer, shown while it is open.
+    Drawer(Drawer),
     /// The headset's wrist menu: gestures and stamps, in rows.
     WristExpressions,
     /// The wrist menu's buttons for me: hand, microphone, calm, space (two a row).
     WristButtons,
+}
+
+/// A panel that a button of the room's bar opens, over the room, one at a
+/// time. It closes with one more press of its button, with Esc, when
+/// another opens, by itself once used (a gesture played, the invite
+/// copied) and after [`DRAWER_IDLE_SECS`] untouched: at rest the room has
+/// only the bar over it.
+#[derive(Component, Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub enum Drawer {
+    /// How many are here, and whether this PC hosts the room.
+    People,
+    /// Gestures, the raised hand and stamps.
+    Expressions,
+    /// The chat's lines and the field to write in.
+    Chat,
+    /// Colours, hair and hats.
+    Look,
+    /// The Tanabata wishes.
+    Wishes,
+    /// Talk mode, the mic test, which microphone and speakers.
+    Voice,
+    /// Calm, personal space, the letters' size, the view, the headset.
+    Settings,
+    /// The facilitators' panel.
+    Staff,
+    /// The invite to pass on (facilitators only: it lets anyone in).
+    Invite,
+}
+
+impl Drawer {
+    /// Every drawer, in the bar's order: what a child uses most comes first.
+    pub const ALL: [Drawer; 9] = [
+        Drawer::People,
+        Drawer::Expressions,
+        Drawer::Chat,
+        Drawer::Look,
+        Drawer::Wishes,
+        Drawer::Voice,
+        Drawer::Settings,
+        Drawer::Staff,
+        Drawer::Invite,
+    ];
+
+    /// The message id of its button's label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Drawer::People => "drawer-people",
+            Drawer::Expressions => "drawer-expressions",
+            Drawer::Chat => "drawer-chat",
+            Drawer::Look => "drawer-look",
+            Drawer::Wishes => "drawer-wishes",
+            Drawer::Voice => "drawer-voice",
+            Drawer::Settings => "drawer-settings",
+            Drawer::Staff => "drawer-staff",
+            Drawer::Invite => "drawer-invite",
+        }
+    }
+
+    /// Only facilitators have it: a child never sees it, nor its button.
+    pub fn staff_only(self) -> bool {
+        matches!(self, Drawer::Staff | Drawer::Invite)
+    }
+}
+
+/// An open drawer closes after this long untouched, seconds.
+pub const DRAWER_IDLE_SECS: f64 = 30.0;
+
+/// Which drawer is open, and when it was last touched (seconds of real time).
+#[derive(Resource, Default, Debug, Clone, Copy, PartialEq)]
+pub struct OpenDrawer {
+    open: Option<Drawer>,
+    touched_at: f64,
+}
+
+impl OpenDrawer {
+    /// The open drawer.
+    pub fn get(&self) -> Option<Drawer> {
+        self.open
+    }
+
+    /// Whether `drawer` is the open one.
+    pub fn is_open(&self, drawer: Drawer) -> bool {
+        self.open == Some(drawer)
+    }
+
+    /// Open `drawer` (closing any other).
+    pub fn open(&mut self, drawer: Drawer, now: f64) {
+        self.open = Some(drawer);
+        self.touched_at = now;
+    }
+
+    /// Its button pressed: open it, or close it when it is open.
+    pub fn toggle(&mut self, drawer: Drawer, now: f64) {
+        if self.is_open(drawer) { self.close() } else { self.open(drawer, now) }
+    }
+
+    /// Close whichever is open.
+    pub fn close(&mut self) {
+        self.open = None;
+    }
+
+    /// Done with `drawer` (a gesture played, the invite copied): it closes,
+    /// unless another one is open by now.
+    pub fn used(&mut self, drawer: Drawer) {
+        if self.is_open(drawer) {
+            self.close();
+        }
+    }
+
+    /// Something in the open drawer was touched (or typed in): it stays.
+    pub fn touch(&mut self, now: f64) {
+        self.touched_at = now;
+    }
+
+    /// Close it if it has been left untouched for [`DRAWER_IDLE_SECS`].
+    pub fn close_if_idle(&mut self, now: f64) {
+        if self.open.is_some() && now - self.touched_at >= DRAWER_IDLE_SECS {
+            self.close();
+        }
+    }
 }
 
 /// A button's shape on the wrist menu: big, for a finger pointed from arm's length.
@@ -231,24 +352,21 @@ pub fn spawn_bar_button(
         BarButtonLook::Plain => (palette::BUTTON, palette::INK),
         BarButtonLook::Main => (palette::ACCENT, Color::WHITE),
     };
+    // Big enough to hit with an unsteady hand; a label never squeezed to wrap.
     let node = Node {
-        padding: UiRect::axes(Val::Px(12.0), Val::Px(5.0)),
-        border_radius: BorderRadius::all(Val::Px(10.0)),
+        padding: UiRect::axes(Val::Px(14.0), Val::Px(6.0)),
+        min_height: Val::Px(44.0),
+        align_items: AlignItems::Center,
+        justify_content: JustifyContent::Center,
+        border_radius: BorderRadius::all(Val::Px(12.0)),
+        flex_shrink: 0.0,
         display: if hidden { Display::None } else { Display::Flex },
         ..default()
     };
     parent.spawn((Button, marker, node, BackgroundColor(background))).with_children(|button| {
-        let mut text = button.spawn(crate::kit::text::ui_text(font, "", 15.0, ink));
+        let mut text = button.spawn(crate::kit::text::ui_text(font, "", 17.0, ink));
         if let Some(label) = label {
             text.insert(crate::kit::text::Localized(label));
         }
     });
-}
-
-/// A card of the room's own, floating over it (the chat, the gesture bar):
-/// the cards' look, placed as `place` says, gone when the room is left, and
-/// drawn into the headset's board while a headset runs.
-pub fn floating_card(place: impl FnOnce(Node) -> Node) -> impl Bundle {
-    let (card, background, marker) = panel();
-    (DespawnOnExit(crate::AppState::InRoom), HudCard, marker, place(Node { position_type: PositionType::Absolute, ..card }), background)
 }

@@ -90,7 +90,7 @@ impl Plugin for TextPlugin {
             .insert_resource(UiFont(font))
             .add_systems(PostUpdate, refresh_localized)
             .add_systems(Update, (step_text_size, apply_text_size).chain())
-            .fill_slot(crate::kit::hud::Slot::Buttons, |row, font| {
+            .fill_slot(crate::kit::hud::Slot::Drawer(crate::kit::hud::Drawer::Settings), |row, font| {
                 crate::kit::hud::spawn_bar_button(row, font, TextSizeButton, None, crate::kit::hud::BarButtonLook::Plain, false);
             });
     }

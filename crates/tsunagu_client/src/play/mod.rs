@@ -15,7 +15,7 @@ use tsunagu_sim::objects::{
 
 use crate::AppState;
 use crate::kit::heard::{EnteredRoom, ThingHeld, ThingReleased};
-use crate::kit::hud::{FillSlot, Slot};
+use crate::kit::hud::{Drawer, FillSlot, OpenDrawer, Slot};
 use crate::kit::me::Hands;
 use crate::kit::me::LocalPose;
 use crate::kit::me::{Heading, LocalPlayer, RoomMouse, local_pose};
@@ -29,10 +29,10 @@ pub mod wishes;
 
 use darts::{DartsShown, expire_score_pops, hear_darts, place_board_labels, spawn_board_labels, write_board_line};
 pub use wishes::{
-    PaperChoice, PictureCamera, TakeDown, WishPanel, WishStrip, WishesShown, paper_color, picture_the_bamboo, spawn_wish_panel, spawn_wish_toggle,
-    where_it_went, wish_place,
+    PaperChoice, PictureCamera, TakeDown, WishPanel, WishStrip, WishesShown, paper_color, picture_the_bamboo, spawn_wish_panel, where_it_went,
+    wish_place,
 };
-use wishes::{hang_wishes, list_wishes, picture_button, take_picture, toggle_wish_panel, wish_buttons};
+use wishes::{hang_wishes, list_wishes, open_near_bamboo, picture_button, take_picture, wish_buttons};
 
 /// The ball, blocks, darts and wishes, on screen and under the mouse.
 pub struct PlayPlugin;
@@ -40,8 +40,8 @@ pub struct PlayPlugin;
 impl Plugin for PlayPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Hands>()
-            .fill_slot(Slot::Buttons, spawn_wish_toggle)
-            .fill_slot(Slot::Panels, spawn_wish_panel)
+            .fill_slot(Slot::Drawer(Drawer::Wishes), spawn_wish_panel)
+            .init_resource::<OpenDrawer>()
             .init_resource::<WishesShown>()
             .add_systems(OnEnter(AppState::InRoom), (spawn_things, spawn_board_labels))
             .add_systems(OnExit(AppState::InRoom), |mut hands: ResMut<Hands>| *hands = Hands::default())
@@ -55,7 +55,7 @@ impl Plugin for PlayPlugin {
                     list_wishes,
                     wish_buttons,
                     picture_button,
-                    toggle_wish_panel,
+                    open_near_bamboo,
                     take_picture,
                     show_hold_hint,
                 )

@@ -11,7 +11,7 @@ use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use tsunagu_i18n::Arg;
 use tsunagu_protocol::{ClientEvent, Paper, PeerId, Role, Wish};
 
-use crate::kit::hud::{BarButtonLook, spawn_bar_button};
+use crate::kit::hud::{Drawer, OpenDrawer};
 use crate::kit::me::MainCamera;
 use crate::kit::net::SendRoomEvent;
 use crate::kit::palette;
@@ -33,9 +33,6 @@ pub(super) struct WishRows;
 #[derive(Component)]
 pub struct WishPanel;
 
-#[derive(Component)]
-pub(super) struct WishToggle;
-
 /// A paper colour button: starts writing a wish on that paper.
 #[derive(Component)]
 pub struct PaperChoice(pub Paper);
@@ -50,12 +47,11 @@ pub(super) struct SavePicture;
 #[derive(Component)]
 pub(super) struct PictureNotice;
 
-/// The wishes the strips were last built from, and whether the panel is open.
+/// The wishes the strips were last built from, and whether I stood near the bamboo.
 #[derive(Resource, Default)]
 pub struct WishesShown {
     wishes: Option<Vec<Wish>>,
-    /// The panel was opened with its button (it also opens near the bamboo).
-    pub opened: bool,
+    near: bool,
 }
 
 /// A camera drawing the bamboo into an image to save, and its progress.
@@ -138,18 +134,10 @@ pub(super) fn hang_wishes(
     shown.wishes = Some(wishes);
 }
 
-/// The Tanabata button of the HUD; it opens [`spawn_wish_panel`]'s panel.
-pub fn spawn_wish_toggle(parent: &mut ChildSpawnerCommands, font: &UiFont) {
-    spawn_bar_button(parent, font, WishToggle, Some("hud-tanabata"), BarButtonLook::Plain, false);
-}
-
-/// The Tanabata panel (also opened by walking up to the bamboo).
+/// The Tanabata drawer's contents (the drawer also opens on walking up to the bamboo).
 pub fn spawn_wish_panel(parent: &mut ChildSpawnerCommands, font: &UiFont) {
     parent
-        .spawn((
-            WishPanel,
-            Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(5.0), display: Display::None, max_width: Val::Px(380.0), ..default() },
-        ))
+        .spawn((WishPanel, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(5.0), max_width: Val::Px(420.0), ..default() }))
         .with_children(|panel| {
             panel.spawn((ui_text(font, "", 17.0, palette::INK), Localized("wish-title")));
             panel.spawn((WishRows, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(3.0), ..default() }));
@@ -189,24 +177,20 @@ pub fn spawn_wish_panel(parent: &mut ChildSpawnerCommands, font: &UiFont) {
         });
 }
 
-pub(super) fn toggle_wish_panel(
-    toggles: Query<&Interaction, (With<WishToggle>, Changed<Interaction>)>,
+/// Walking up to the bamboo opens the Tanabata drawer, once each time.
+pub(super) fn open_near_bamboo(
     mut shown: ResMut<WishesShown>,
-    paper: Res<PaperInHand>,
     ward: Res<Ward>,
     cameras: Query<&GlobalTransform, With<MainCamera>>,
-    mut panels: Query<&mut Node, With<WishPanel>>,
+    mut open: ResMut<OpenDrawer>,
+    time: Res<Time<Real>>,
 ) {
-    if toggles.iter().any(|i| *i == Interaction::Pressed) {
-        shown.opened = !shown.opened;
-    }
     let near = cameras.single().is_ok_and(|c| c.translation().with_y(0.0).distance(ward.0.bamboo.with_y(0.0)) < NEAR_BAMBOO);
-    let open = shown.opened || near || paper.0.is_some();
-    for mut node in &mut panels {
-        let display = if open { Display::Flex } else { Display::None };
-        if node.display != display {
-            node.display = display;
-        }
+    if near && !shown.near {
+        open.open(Drawer::Wishes, time.elapsed_secs_f64());
+    }
+    if shown.near != near {
+        shown.near = near;
     }
 }
 

@@ -25,8 +25,7 @@ use tsunagu_protocol::{
 
 use crate::AppState;
 use crate::kit::heard::{ConcernTold, KeptPlacesNow, PersonArrived, PersonLeft, StaffNoticeTold};
-use crate::kit::hud::{BarButtonLook, spawn_bar_button};
-use crate::kit::hud::{FillSlot, Slot};
+use crate::kit::hud::{Drawer, FillSlot, Slot};
 use crate::kit::net::{NetSet, SendRoomEvent};
 use crate::kit::palette;
 use crate::kit::room::RoomNow;
@@ -39,21 +38,16 @@ pub struct StaffPanelPlugin;
 impl Plugin for StaffPanelPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Arrivals>()
-            .fill_slot(Slot::Buttons, spawn_staff_toggle)
-            .fill_slot(Slot::Panels, |panels, _| spawn_staff_panel(panels))
+            .fill_slot(Slot::Drawer(Drawer::Staff), |drawer, _| spawn_staff_panel(drawer))
             .init_resource::<StaffNews>()
             .add_systems(OnExit(AppState::InRoom), |mut arrivals: ResMut<Arrivals>, mut news: ResMut<StaffNews>| {
                 arrivals.0.clear();
                 *news = StaffNews::default();
             })
             .add_systems(Update, (note_arrivals, note_staff_news).in_set(NetSet::Apply))
-            .add_systems(Update, (show_for_staff, list_people, press_buttons, clear_concerns).chain().run_if(in_state(AppState::InRoom)));
+            .add_systems(Update, (list_people, press_buttons, clear_concerns).chain().run_if(in_state(AppState::InRoom)));
     }
 }
-
-/// Opens and closes the panel (facilitators only).
-#[derive(Component)]
-pub struct StaffToggle;
 
 /// The panel.
 #[derive(Component)]
@@ -127,48 +121,13 @@ fn note_staff_news(
 #[derive(Component)]
 pub struct ClearConcerns;
 
-/// The HUD's staff button (hidden for participants); it opens [`spawn_staff_panel`]'s panel.
-pub fn spawn_staff_toggle(parent: &mut ChildSpawnerCommands, font: &UiFont) {
-    spawn_bar_button(parent, font, StaffToggle, Some("staff-panel"), BarButtonLook::Main, true);
-}
-
-/// The staff panel (hidden until its button opens it, and for participants).
+/// The staff panel, in the facilitators' drawer (a child has neither the drawer nor its button).
 pub fn spawn_staff_panel(parent: &mut ChildSpawnerCommands) {
     parent.spawn((
         StaffPanel,
         StaffRows,
-        Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), display: Display::None, max_width: Val::Px(400.0), ..default() },
+        Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), max_width: Val::Px(440.0), ..default() },
     ));
-}
-
-/// The staff panel's button, not the panel.
-type ToggleNotPanel = (With<StaffToggle>, Without<StaffPanel>);
-/// The staff panel, not its button.
-type PanelNotToggle = (With<StaffPanel>, Without<StaffToggle>);
-
-fn show_for_staff(
-    room: Res<RoomNow>,
-    mut toggles: Query<(Ref<Interaction>, &mut Node), ToggleNotPanel>,
-    mut panels: Query<&mut Node, PanelNotToggle>,
-    mut open: Local<bool>,
-) {
-    let staff = room.i_am_staff();
-    for (interaction, mut node) in &mut toggles {
-        let display = if staff { Display::Flex } else { Display::None };
-        if node.display != display {
-            node.display = display;
-        }
-        if staff && interaction.is_changed() && *interaction == Interaction::Pressed {
-            *open = !*open;
-        }
-    }
-    // A demoted facilitator's panel closes at once.
-    let display = if staff && *open { Display::Flex } else { Display::None };
-    for mut node in &mut panels {
-        if node.display != display {
-            node.display = display;
-        }
-    }
 }
 
 /// What the panel shows: everyone else (with whether they are talking and

@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::kit::net::SendRoomEvent;
 use crate::kit::palette;
 use crate::kit::room::LocalVolume;
-use crate::kit::room::{NameTag, RemoteAvatar};
+use crate::kit::room::{NameTag, OwnAvatar, RemoteAvatar};
 use crate::kit::text::{Localized, UiFont, ui_text};
 
 /// The name tags' "tell the staff" button.
@@ -61,8 +61,9 @@ fn small_button() -> (Button, Node, BackgroundColor) {
     )
 }
 
-fn add_tell_buttons(mut commands: Commands, font: Res<UiFont>, tags: Query<(Entity, &NameTag), Added<NameTag>>) {
-    for (tag, name_tag) in &tags {
+/// Each other person's name tag gets the button (there is no telling about myself).
+fn add_tell_buttons(mut commands: Commands, font: Res<UiFont>, tags: Query<(Entity, &NameTag), Added<NameTag>>, own: Query<(), With<OwnAvatar>>) {
+    for (tag, name_tag) in tags.iter().filter(|(_, t)| !own.contains(t.target)) {
         commands.entity(tag).with_children(|tag| {
             tag.spawn((small_button(), TellStaffButton { target: name_tag.target })).with_children(|button| {
                 button.spawn((ui_text(&font, "", 13.0, palette::INK_SOFT), Localized("tell-staff")));

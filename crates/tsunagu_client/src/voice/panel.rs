@@ -9,7 +9,7 @@ use tsunagu_voice::capture::TalkMode;
 use tsunagu_voice::engine::{DeviceStatus, Endpoint, MicTest, VoiceEngine};
 
 use crate::Settings;
-use crate::kit::hud::{FillSlot, Slot, wrist_button};
+use crate::kit::hud::{Drawer, FillSlot, Slot, wrist_button};
 use crate::kit::palette;
 use crate::kit::text::{Localized, Texts, UiFont, ui_text};
 use crate::voice::{MicStatus, Voice, VoiceChoice, toggle_mode};
@@ -47,8 +47,11 @@ enum DeviceLabel {
 pub enum PanelPlace {
     /// The start screen: the mic test and the device choice.
     Start,
-    /// The room: on/off, the mode and the talk button.
-    Room,
+    /// The room's bar: on/off, the level, and the talk button while
+    /// holding to talk: always one press away.
+    Bar,
+    /// The room's voice drawer: the talk mode, the mic test, the devices.
+    Drawer,
 }
 
 /// Keeps the voice panels working.
@@ -57,7 +60,8 @@ pub struct VoicePanelPlugin;
 impl Plugin for VoicePanelPlugin {
     fn build(&self, app: &mut App) {
         app.fill_slot(Slot::StartVoice, |card, font| spawn_voice_panel(card, font, PanelPlace::Start))
-            .fill_slot(Slot::Voice, |bar, font| spawn_voice_panel(bar, font, PanelPlace::Room))
+            .fill_slot(Slot::Voice, |bar, font| spawn_voice_panel(bar, font, PanelPlace::Bar))
+            .fill_slot(Slot::Drawer(Drawer::Voice), |drawer, font| spawn_voice_panel(drawer, font, PanelPlace::Drawer))
             // The panel keeps the wrist's button labelled and coloured, as its own.
             .fill_slot(Slot::WristButtons, |row, font| {
                 row.spawn((Button, VoiceButton::Mic, Node { flex_basis: Val::Percent(40.0), ..wrist_button() }, BackgroundColor(palette::BUTTON)))
@@ -94,18 +98,22 @@ fn voice_button(font: &UiFont, which: VoiceButton, key: &'static str, wide: bool
 pub fn spawn_voice_panel(parent: &mut ChildSpawnerCommands, font: &UiFont, place: PanelPlace) {
     parent.spawn(Node { column_gap: Val::Px(8.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
         match place {
-            PanelPlace::Room => {
+            PanelPlace::Bar => {
                 row.spawn(voice_button(font, VoiceButton::Mic, "voice-mic-on", false));
-                row.spawn(voice_button(font, VoiceButton::Mode, "voice-mode-open", false));
                 row.spawn(voice_button(font, VoiceButton::Talk, "voice-talk", true));
+            }
+            PanelPlace::Drawer => {
+                row.spawn(voice_button(font, VoiceButton::Mode, "voice-mode-open", false));
+                row.spawn(voice_button(font, VoiceButton::MicTest, "voice-test", true));
             }
             PanelPlace::Start => {
                 row.spawn(voice_button(font, VoiceButton::MicTest, "voice-test", true));
             }
         }
         // The level meter: a track and a bar whose width follows the voice.
+        let width = if place == PanelPlace::Bar { 72.0 } else { 120.0 };
         row.spawn((
-            Node { width: Val::Px(120.0), height: Val::Px(12.0), flex_shrink: 0.0, border_radius: BorderRadius::all(Val::Px(6.0)), ..default() },
+            Node { width: Val::Px(width), height: Val::Px(12.0), flex_shrink: 0.0, border_radius: BorderRadius::all(Val::Px(6.0)), ..default() },
             BackgroundColor(palette::BUTTON),
         ))
         .with_children(|track| {
@@ -116,7 +124,7 @@ pub fn spawn_voice_panel(parent: &mut ChildSpawnerCommands, font: &UiFont, place
             ));
         });
     });
-    if place == PanelPlace::Start {
+    if place != PanelPlace::Bar {
         // Microphone and speakers side by side: the start screen must fit 720 px.
         parent.spawn(Node { column_gap: Val::Px(8.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
             for (label, button) in [(DeviceLabel::Mic, VoiceButton::NextMic), (DeviceLabel::Speakers, VoiceButton::NextSpeakers)] {
@@ -211,9 +219,14 @@ fn press(
 /// The parts of the panels that change.
 #[derive(bevy::ecs::system::SystemParam)]
 struct PanelWidgets<'w, 's> {
-    buttons: Query<'w, 's, (&'static VoiceButton, &'static Children, &'static mut BackgroundColor, &'static Interaction)>,
+    buttons: Query<
+        'w,
+        's,
+        (&'static VoiceButton, &'static Children, &'static mut BackgroundColor, &'static Interaction, &'static mut Node),
+        Without<LevelMeter>,
+    >,
     labels: Query<'w, 's, &'static mut Localized>,
-    meters: Query<'w, 's, &'static mut Node, With<LevelMeter>>,
+    meters: Query<'w, 's, &'static mut Node, (With<LevelMeter>, Without<VoiceButton>)>,
     devices: Query<'w, 's, (&'static DeviceLabel, &'static mut Text)>,
 }
 
@@ -231,7 +244,14 @@ fn show(voice: Res<Voice>, mic: Res<MicStatus>, settings: Res<Settings>, texts: 
         let fill = if *mic == MicStatus::Ready && !muted { meter_fill(level) } else { 0.0 };
         meter.width = Val::Percent(fill * 100.0);
     }
-    for (which, children, mut background, interaction) in buttons {
+    for (which, children, mut background, interaction, mut node) in buttons {
+        // The talk button is there while holding to talk: talking any time needs none.
+        if *which == VoiceButton::Talk {
+            let display = if mode == TalkMode::PushToTalk { Display::Flex } else { Display::None };
+            if node.display != display {
+                node.display = display;
+            }
+        }
         let key = match which {
             VoiceButton::Mic if muted => "voice-mic-off",
             VoiceButton::Mic => "voice-mic-on",

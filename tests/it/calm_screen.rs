@@ -1,0 +1,194 @@
+//! The calm screen, laid out as windows of each size lay it out, with each
+//! text size, from a child's seat and from a facilitator's, in a room of four
+//! (three practice guests): at rest no two cards lie over each other, none
+//! leaves the window, and the room shows through at least three quarters of
+//! it; each drawer, opened, lies over no other card. The real client's
+//! plugins, laid out by Bevy's UI with no window system and no renderer:
+//! the layout is the code a window runs; the pixels are the screenshot's.
+
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use bevy::render::RenderPlugin;
+use bevy::render::settings::{RenderCreation, WgpuSettings};
+use bevy::ui::{ComputedNode, UiGlobalTransform};
+use bevy::window::{PrimaryWindow, WindowResized, WindowResolution, WindowScaleFactorChanged};
+use tsunagu_client::hud::DrawerCard;
+use tsunagu_client::kit::hud::{Card, Drawer, OpenDrawer};
+use tsunagu_client::kit::room::RemoteAvatar;
+use tsunagu_client::{AppState, ClientOptions, SettingsFile};
+use tsunagu_client_core::settings::TextSize;
+use tsunagu_i18n::Language;
+
+use crate::join::Server;
+
+/// Windows people meet in: a ward PC's small screen, laptops, a wall TV, and
+/// 4K at 200 % (physical pixels, scale factor).
+const WINDOWS: [(u32, u32, f32); 5] = [(1024, 600, 1.0), (1280, 720, 1.0), (1366, 768, 1.0), (1920, 1080, 1.0), (3840, 2160, 2.0)];
+
+/// At rest, at most this much of the window is UI (with letters at their normal size).
+const MOST_COVERED_AT_REST: f32 = 0.25;
+
+/// The client joining `invite`'s room with three practice guests, laid out
+/// with no window system and no renderer.
+fn client_in(invite: tsunagu_net::invite::Invite) -> App {
+    let options =
+        ClientOptions { join: Some(invite), bots: 3, xr: Some(false), language: Some(Language::Japanese), settings_file: None, ..default() };
+    let mut app = tsunagu_client::build_app_with(options, |defaults| {
+        defaults
+            .disable::<bevy::winit::WinitPlugin>()
+            .disable::<bevy::log::LogPlugin>()
+            .set(RenderPlugin { render_creation: RenderCreation::Automatic(Box::new(WgpuSettings { backends: None, ..default() })), ..default() })
+    });
+    // Bevy's render plugin leaves out the queue of entities to mirror when
+    // it has no renderer, yet a render component removed still writes to it.
+    app.add_plugins(bevy::render::sync_world::SyncWorldPlugin);
+    app.finish();
+    app.cleanup();
+    app
+}
+
+/// Frames until the three guests are drawn and every letter can be measured.
+fn wait_for_the_room(app: &mut App) {
+    let started = Instant::now();
+    loop {
+        app.update();
+        let in_room = *app.world().resource::<State<AppState>>().get() == AppState::InRoom;
+        let guests = app.world_mut().query::<&RemoteAvatar>().iter(app.world()).count();
+        let font = app.world().resource::<tsunagu_client::kit::text::UiFont>().0.clone();
+        let font_loaded = app.world().resource::<AssetServer>().is_loaded_with_dependencies(&font);
+        if in_room && guests == 3 && font_loaded {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "not in a room of four after a minute (in the room: {in_room}, guests: {guests})");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // As after the first minutes: the key help and the notices folded away.
+    let mut unfolded = app.world_mut().resource_mut::<tsunagu_client::hud::Unfolded>();
+    unfolded.notices_until = 0.0;
+    unfolded.help_until = 0.0;
+}
+
+/// The cards on screen, in logical pixels, and the window's logical size.
+fn cards(app: &mut App) -> (Vec<Rect>, Vec2) {
+    let window = app.world_mut().query_filtered::<&Window, With<PrimaryWindow>>().single(app.world()).expect("a window");
+    let size = Vec2::new(window.width(), window.height());
+    let mut query = app.world_mut().query_filtered::<(&ComputedNode, &UiGlobalTransform, &InheritedVisibility), With<Card>>();
+    let rects = query
+        .iter(app.world())
+        .filter(|(node, _, shown)| shown.get() && node.size().min_element() > 0.0)
+        .map(|(node, place, _)| Rect::from_center_size(place.translation * node.inverse_scale_factor(), node.size() * node.inverse_scale_factor()))
+        .collect();
+    (rects, size)
+}
+
+/// The share of the window the cards cover (each pixel once, on a 2-pixel grid).
+fn covered(rects: &[Rect], window: Vec2) -> f32 {
+    let step = 2.0;
+    let (columns, rows) = ((window.x / step) as usize, (window.y / step) as usize);
+    let covered = (0..rows)
+        .flat_map(|row| (0..columns).map(move |column| Vec2::new((column as f32 + 0.5) * step, (row as f32 + 0.5) * step)))
+        .filter(|at| rects.iter().any(|r| r.contains(*at)))
+        .count();
+    covered as f32 / (columns * rows) as f32
+}
+
+/// What is wrong with the cards' places, if anything: two over each
+/// other, or one out of the window.
+fn misplaced(rects: &[Rect], window: Vec2) -> Vec<String> {
+    let screen = Rect::from_corners(Vec2::ZERO, window).inflate(0.5);
+    let mut wrong = Vec::new();
+    for (i, a) in rects.iter().enumerate() {
+        if !screen.contains(a.min) || !screen.contains(a.max) {
+            wrong.push(format!("a card at {a:?} leaves the window"));
+        }
+        for b in &rects[i + 1..] {
+            let both = a.intersect(*b);
+            if both.width() > 0.5 && both.height() > 0.5 {
+                wrong.push(format!("cards at {a:?} and {b:?} overlap"));
+            }
+        }
+    }
+    wrong
+}
+
+/// Lay the client out at each window size and text size; returns what is
+/// wrong and each size's cover at rest with normal letters.
+fn check_every_size(app: &mut App, drawers: &[Drawer]) -> (Vec<String>, Vec<(String, f32)>) {
+    let mut wrong = Vec::new();
+    let mut covers = Vec::new();
+    for (width, height, scale) in WINDOWS {
+        // What the window system does when a window changes size.
+        let mut windows = app.world_mut().query_filtered::<(Entity, &mut Window), With<PrimaryWindow>>();
+        let (window, mut shape) = windows.single_mut(app.world_mut()).expect("a window");
+        let mut resolution = WindowResolution::new(width, height);
+        resolution.set_scale_factor_override(Some(scale));
+        shape.resolution = resolution;
+        let (logical_width, logical_height) = (shape.width(), shape.height());
+        app.world_mut().write_message(WindowResized { window, width: logical_width, height: logical_height });
+        app.world_mut().write_message(WindowScaleFactorChanged { window, scale_factor: f64::from(scale) });
+        for text_size in TextSize::ALL {
+            app.world_mut().resource_mut::<SettingsFile>().text_size = text_size;
+            let name = format!("{width}×{height} at {:.0} %, letters {text_size:?}", scale * 100.0);
+            app.world_mut().resource_mut::<OpenDrawer>().close();
+            for _ in 0..3 {
+                app.update();
+            }
+            let (rects, window) = cards(app);
+            if rects.is_empty() {
+                wrong.push(format!("{name}: no bar at rest"));
+            }
+            wrong.extend(misplaced(&rects, window).into_iter().map(|w| format!("{name}, at rest: {w}")));
+            let cover = covered(&rects, window);
+            if text_size == TextSize::Normal {
+                covers.push((name.clone(), cover));
+                if cover > MOST_COVERED_AT_REST {
+                    wrong.push(format!("{name}: the UI covers {:.1} % of the window at rest", cover * 100.0));
+                }
+            }
+            for drawer in drawers {
+                let now = app.world().resource::<Time<Real>>().elapsed_secs_f64();
+                app.world_mut().resource_mut::<OpenDrawer>().open(*drawer, now);
+                for _ in 0..3 {
+                    app.update();
+                }
+                let (rects, window) = cards(app);
+                let mut cards_of_drawers = app.world_mut().query::<(&DrawerCard, &ComputedNode)>();
+                let shown: Vec<Drawer> =
+                    cards_of_drawers.iter(app.world()).filter(|(_, node)| node.size().min_element() > 0.0).map(|(d, _)| d.0).collect();
+                if shown != [*drawer] {
+                    wrong.push(format!("{name}: opening {drawer:?} shows the drawers {shown:?}"));
+                }
+                wrong.extend(misplaced(&rects, window).into_iter().map(|w| format!("{name}, {drawer:?} open: {w}")));
+            }
+        }
+    }
+    (wrong, covers)
+}
+
+#[test]
+fn no_card_lies_over_another_and_the_room_fills_three_quarters_at_every_size() {
+    // A child's seat: the facilitators' drawers are not there.
+    let server = Server::start("calm-child");
+    let mut child = client_in(server.invite.clone());
+    wait_for_the_room(&mut child);
+    let childs_drawers: Vec<Drawer> = Drawer::ALL.into_iter().filter(|d| !d.staff_only()).collect();
+    let (wrong, covers) = check_every_size(&mut child, &childs_drawers);
+    for (name, cover) in &covers {
+        println!("child's seat, {name}: the UI covers {:.1} % at rest", cover * 100.0);
+    }
+    assert!(wrong.is_empty(), "from a child's seat:\n{}", wrong.join("\n"));
+    drop(child);
+    drop(server);
+
+    // A facilitator's seat, in a room of their own: the staff panel and the invite too.
+    let server = Server::start("calm-staff");
+    let staff_invite = tsunagu_net::invite::Invite { room_code: "staff-code".into(), ..server.invite.clone() };
+    let mut nurse = client_in(staff_invite);
+    wait_for_the_room(&mut nurse);
+    let (wrong, covers) = check_every_size(&mut nurse, &Drawer::ALL);
+    for (name, cover) in &covers {
+        println!("facilitator's seat, {name}: the UI covers {:.1} % at rest", cover * 100.0);
+    }
+    assert!(wrong.is_empty(), "from a facilitator's seat:\n{}", wrong.join("\n"));
+}
