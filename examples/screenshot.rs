@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tsunagu_client::AppState;
+use tsunagu_client::kit::hud::Drawer;
 use tsunagu_client::kit::me::LocalPlayer;
 use tsunagu_client::kit::scene::PictureTaking;
 
@@ -38,6 +39,10 @@ struct Args {
     /// opened or staged, the help and the notices folded.
     #[arg(long)]
     at_rest: bool,
+    /// Open this drawer of the bar for the picture (people, expressions,
+    /// chat, look, wishes, voice, settings, staff, invite).
+    #[arg(long, value_name = "NAME")]
+    drawer: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -46,7 +51,17 @@ fn main() -> std::process::ExitCode {
     // A screenshot is of the defaults, whatever this PC remembers, and of a room.
     options.settings_file = None;
     options.host_now |= options.join.is_none();
-    let request = ScreenshotRequest { path: args.screenshot, frames: args.frames.max(1), bots: options.bots, at_rest: args.at_rest };
+    let drawer = match args.drawer.as_deref().map(str::to_lowercase) {
+        None => None,
+        Some(name) => match Drawer::ALL.into_iter().find(|d| format!("{d:?}").to_lowercase() == name) {
+            Some(drawer) => Some(drawer),
+            None => {
+                eprintln!("screenshot: no drawer called {name}; there are {:?}", Drawer::ALL);
+                return std::process::ExitCode::FAILURE;
+            }
+        },
+    };
+    let request = ScreenshotRequest { path: args.screenshot, frames: args.frames.max(1), bots: options.bots, at_rest: args.at_rest, drawer };
     let mut app = tsunagu_client::build_app(options);
     app.insert_resource(request).add_plugins(ScreenshotPlugin);
     if app.run().is_success() { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE }
@@ -63,6 +78,8 @@ struct ScreenshotRequest {
     bots: u32,
     /// Nothing staged, everything folded (`--at-rest`).
     at_rest: bool,
+    /// The drawer to open for the picture.
+    drawer: Option<Drawer>,
 }
 
 /// If nothing is captured by then, something is wrong: exit with an error.
@@ -241,7 +258,7 @@ impl OnScreen<'_, '_> {
     /// how many pairs of cards lie over each other.
     fn ui_cover(&self) -> Option<(f32, usize)> {
         let (camera_entity, camera) = self.cameras.single().ok()?;
-        let screen = camera.logical_viewport_rect()?;
+        let screen = self.cards.screen(camera)?;
         let rects = self.cards.rects(camera_entity);
         const CELL: f32 = 4.0;
         let (columns, rows) = ((screen.width() / CELL) as usize, (screen.height() / CELL) as usize);
@@ -355,6 +372,9 @@ fn count_and_capture(
         // As after the first minutes: the help and the notices folded away.
         unfolded.notices_until = 0.0;
         unfolded.help_until = 0.0;
+    }
+    if let Some(open) = options.drawer {
+        drawer.open(open, time.elapsed_secs_f64());
     }
     let staged = options.bots >= 5 && !options.at_rest;
     if staged {

@@ -69,10 +69,11 @@ fn wait_for_the_room(app: &mut App) {
     unfolded.help_until = 0.0;
 }
 
-/// The cards on screen, in logical pixels, and the window's logical size.
+/// The cards on screen and the window's size, in the UI's own pixels.
 fn cards(app: &mut App) -> (Vec<Rect>, Vec2) {
     let window = app.world_mut().query_filtered::<&Window, With<PrimaryWindow>>().single(app.world()).expect("a window");
-    let size = Vec2::new(window.width(), window.height());
+    // The cards' rectangles are in the UI's own pixels: so is the window here.
+    let size = Vec2::new(window.width(), window.height()) / app.world().resource::<UiScale>().0;
     let mut query = app.world_mut().query_filtered::<(&ComputedNode, &UiGlobalTransform, &InheritedVisibility), With<Card>>();
     let rects = query
         .iter(app.world())
@@ -112,6 +113,69 @@ fn misplaced(rects: &[Rect], window: Vec2) -> Vec<String> {
     wrong
 }
 
+/// Buttons of the HUD that spill out of their card (a row wrapped below it)
+/// or out of the window, as (where the button is, where its card is), in
+/// the UI's own pixels.
+fn buttons_out_of_their_cards(app: &mut App, window: Vec2) -> Vec<(Rect, Rect)> {
+    let world = app.world_mut();
+    let mut buttons = world.query_filtered::<(Entity, &ComputedNode, &UiGlobalTransform, &InheritedVisibility), With<Button>>();
+    let rect = |node: &ComputedNode, place: &UiGlobalTransform| {
+        Rect::from_center_size(place.translation * node.inverse_scale_factor(), node.size() * node.inverse_scale_factor())
+    };
+    let shown: Vec<(Entity, Rect)> = buttons
+        .iter(world)
+        .filter(|(_, node, _, seen)| seen.get() && node.size().min_element() > 0.0)
+        .map(|(entity, node, place, _)| (entity, rect(node, place)))
+        .collect();
+    let screen = Rect::from_corners(Vec2::ZERO, window).inflate(0.5);
+    let mut out = Vec::new();
+    for (button, at) in shown {
+        // Its card: the nearest ancestor that is one (name tags and the like have none).
+        let mut parent = world.get::<ChildOf>(button).map(ChildOf::parent);
+        while let Some(p) = parent {
+            if world.get::<Card>(p).is_some() {
+                break;
+            }
+            parent = world.get::<ChildOf>(p).map(ChildOf::parent);
+        }
+        let Some(card) = parent else { continue };
+        let (Some(node), Some(place)) = (world.get::<ComputedNode>(card), world.get::<UiGlobalTransform>(card)) else { continue };
+        let card = rect(node, place).inflate(0.5);
+        if !(card.contains(at.min) && card.contains(at.max) && screen.contains(at.min) && screen.contains(at.max)) {
+            out.push((at, card));
+        }
+    }
+    out
+}
+
+/// Name tags hang over their heads, whatever the letters' size: a tag more
+/// than a few pixels off sideways, as (logical pixels) where it is and
+/// where the head is.
+fn tags_off_their_heads(app: &mut App) -> Vec<(Vec2, Vec2)> {
+    use tsunagu_client::kit::me::MainCamera;
+    use tsunagu_client::kit::room::{NameTag, above_head_on_screen};
+    let mut cameras = app.world_mut().query_filtered::<(&Camera, &GlobalTransform), With<MainCamera>>();
+    let (camera, eye) = cameras.single(app.world()).expect("a camera");
+    let (camera, eye) = (camera.clone(), *eye);
+    let mut tags = app.world_mut().query::<(&NameTag, &ComputedNode, &UiGlobalTransform, &InheritedVisibility)>();
+    let tags: Vec<(Entity, Vec2)> = tags
+        .iter(app.world())
+        .filter(|(_, node, _, shown)| shown.get() && node.size().x > 0.0)
+        .map(|(tag, node, place, _)| (tag.target, place.translation * node.inverse_scale_factor()))
+        .collect();
+    let ui = app.world().resource::<UiScale>().0;
+    let mut off = Vec::new();
+    for (avatar, centre) in tags {
+        let Some(head) = app.world().get::<GlobalTransform>(avatar) else { continue };
+        let Some(head) = above_head_on_screen(&camera, &eye, head, 0.25) else { continue };
+        let centre = centre * ui;
+        if (centre.x - head.x).abs() > 3.0 {
+            off.push((centre, head));
+        }
+    }
+    off
+}
+
 /// Lay the client out at each window size and text size; returns what is
 /// wrong and each size's cover at rest with normal letters.
 fn check_every_size(app: &mut App, drawers: &[Drawer]) -> (Vec<String>, Vec<(String, f32)>) {
@@ -139,6 +203,13 @@ fn check_every_size(app: &mut App, drawers: &[Drawer]) -> (Vec<String>, Vec<(Str
                 wrong.push(format!("{name}: no bar at rest"));
             }
             wrong.extend(misplaced(&rects, window).into_iter().map(|w| format!("{name}, at rest: {w}")));
+            wrong.extend(
+                buttons_out_of_their_cards(app, window)
+                    .into_iter()
+                    .map(|(button, card)| format!("{name}: a button at {button:?} spills out of its card at {card:?}")),
+            );
+            wrong
+                .extend(tags_off_their_heads(app).into_iter().map(|(tag, head)| format!("{name}: a name tag at {tag} hangs off its head at {head}")));
             let cover = covered(&rects, window);
             if text_size == TextSize::Normal {
                 covers.push((name.clone(), cover));
@@ -160,6 +231,11 @@ fn check_every_size(app: &mut App, drawers: &[Drawer]) -> (Vec<String>, Vec<(Str
                     wrong.push(format!("{name}: opening {drawer:?} shows the drawers {shown:?}"));
                 }
                 wrong.extend(misplaced(&rects, window).into_iter().map(|w| format!("{name}, {drawer:?} open: {w}")));
+                wrong.extend(
+                    buttons_out_of_their_cards(app, window)
+                        .into_iter()
+                        .map(|(button, card)| format!("{name}, {drawer:?} open: a button at {button:?} spills out of its card at {card:?}")),
+                );
             }
         }
     }
@@ -191,4 +267,22 @@ fn no_card_lies_over_another_and_the_room_fills_three_quarters_at_every_size() {
         println!("facilitator's seat, {name}: the UI covers {:.1} % at rest", cover * 100.0);
     }
     assert!(wrong.is_empty(), "from a facilitator's seat:\n{}", wrong.join("\n"));
+}
+
+/// A tall window (a wall TV) shows the UI bigger, so it keeps its share of
+/// the screen; the letters' size a person chose multiplies that, as far as
+/// a small window has room for.
+#[test]
+fn a_tall_window_shows_the_ui_bigger_and_a_small_one_keeps_room() {
+    use tsunagu_client::kit::text::ui_scale;
+    assert_eq!(ui_scale(TextSize::Normal, 600.0), 1.0);
+    assert_eq!(ui_scale(TextSize::Normal, 768.0), 1.0);
+    assert_eq!(ui_scale(TextSize::Normal, 1080.0), 1.25);
+    assert_eq!(ui_scale(TextSize::Normal, 1440.0), 1.5);
+    assert_eq!(ui_scale(TextSize::Normal, 2160.0), 1.5);
+    assert_eq!(ui_scale(TextSize::Largest, 1080.0), 1.875);
+    // 600 pixels tall has room for letters a quarter bigger, not half.
+    assert_eq!(ui_scale(TextSize::Large, 600.0), 1.25);
+    assert_eq!(ui_scale(TextSize::Largest, 600.0), 1.25);
+    assert_eq!(ui_scale(TextSize::Largest, 720.0), 1.5);
 }

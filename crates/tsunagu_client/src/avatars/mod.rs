@@ -295,6 +295,7 @@ fn place_name_tags(
     cameras: Query<(&Camera, &GlobalTransform), With<crate::kit::me::MainCamera>>,
     avatars: Query<(&GlobalTransform, &InheritedVisibility), With<Avatar>>,
     mut tags: Query<(Entity, &NameTag, &mut Node, &mut Visibility, &ComputedNode)>,
+    ui: Option<Res<UiScale>>,
 ) {
     let Ok((camera, camera_transform)) = cameras.single() else { return };
     for (entity, tag, mut node, mut visibility, computed) in &mut tags {
@@ -304,7 +305,7 @@ fn place_name_tags(
             continue;
         };
         let at = above_head_on_screen(camera, camera_transform, avatar, 0.25).filter(|_| avatar_visible.get());
-        hang_over(&mut node, &mut visibility, at, computed.size() * computed.inverse_scale_factor(), 0.0);
+        hang_over(&mut node, &mut visibility, at, computed.size() * computed.inverse_scale_factor(), 0.0, ui.as_ref().map_or(1.0, |ui| ui.0));
     }
 }
 

@@ -513,7 +513,7 @@ fn place_bubbles(
     cards: CardsOnScreen,
 ) {
     let Ok((camera_entity, camera, camera_transform)) = cameras.single() else { return };
-    let Some(screen) = camera.logical_viewport_rect() else { return };
+    let Some(screen) = cards.screen(camera) else { return };
     let mut taken = cards.rects(camera_entity);
     let now = time.elapsed_secs();
     for (entity, bubble, mut node, mut visibility, computed) in &mut bubbles {
@@ -528,7 +528,7 @@ fn place_bubbles(
         let at = above_head_on_screen(camera, camera_transform, avatar, 0.25).filter(|_| seen.get());
         // Above the name tag (about 30 px tall).
         let size = computed.size() * computed.inverse_scale_factor();
-        hang_over(&mut node, &mut visibility, at, size, 34.0);
+        hang_over(&mut node, &mut visibility, at, size, 34.0, cards.ui_scale());
         // Beside a card (or another bubble) it would hide under, where there is room.
         keep_clear(&mut node, size, &mut taken, screen);
     }

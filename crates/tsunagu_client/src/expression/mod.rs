@@ -387,6 +387,7 @@ fn float_stamps(
     cameras: Query<(&Camera, &GlobalTransform), With<crate::kit::me::MainCamera>>,
     avatars: Query<(&GlobalTransform, Has<OwnAvatar>), With<Avatar>>,
     mut pops: Query<(Entity, &StampPop, &mut Node, &mut UiTransform, &mut ImageNode, &mut Visibility)>,
+    ui: Option<Res<UiScale>>,
 ) {
     let Ok((camera, camera_transform)) = cameras.single() else { return };
     let now = time.elapsed_secs();
@@ -407,7 +408,7 @@ fn float_stamps(
             above_head_on_screen(camera, camera_transform, avatar, 0.55)
         };
         let (scale, alpha, rise) = stamp_look(age);
-        hang_over(&mut node, &mut visibility, at, Vec2::splat(STAMP_SIZE), rise);
+        hang_over(&mut node, &mut visibility, at, Vec2::splat(STAMP_SIZE), rise, ui.as_ref().map_or(1.0, |ui| ui.0));
         transform.scale = Vec2::splat(scale);
         image.color = Color::WHITE.with_alpha(alpha);
     }

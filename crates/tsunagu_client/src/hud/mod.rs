@@ -135,63 +135,68 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                     Slot::Corner,
                     Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), max_width: Val::Percent(50.0), ..default() },
                 ));
-                top.spawn((
-                    Notices,
-                    Node {
-                        flex_direction: FlexDirection::Column,
-                        row_gap: Val::Px(6.0),
-                        align_items: AlignItems::End,
-                        max_width: Val::Px(520.0),
-                        ..default()
-                    },
-                ));
-            });
-            root.spawn(Node { flex_direction: FlexDirection::Column, align_items: AlignItems::Center, row_gap: Val::Px(8.0), ..default() })
-                .with_children(|bottom| {
-                    // Every drawer, closed: only the open one takes room.
-                    for drawer in Drawer::ALL {
-                        let (node, background, card) = panel();
-                        bottom.spawn((
-                            DrawerCard(drawer),
-                            Slot::Drawer(drawer),
-                            Node {
-                                display: Display::None,
-                                max_width: Val::Percent(100.0),
-                                max_height: Val::Vh(66.0),
-                                overflow: Overflow::clip(),
-                                ..node
-                            },
-                            background,
-                            card,
-                        ));
-                    }
-                    bottom
-                        .spawn((
-                            Bar,
-                            Card,
-                            Node {
-                                flex_wrap: FlexWrap::Wrap,
-                                justify_content: JustifyContent::Center,
-                                align_items: AlignItems::Center,
-                                column_gap: Val::Px(6.0),
-                                row_gap: Val::Px(6.0),
-                                padding: UiRect::all(Val::Px(6.0)),
-                                border_radius: BorderRadius::all(Val::Px(16.0)),
-                                max_width: Val::Percent(100.0),
-                                ..default()
-                            },
-                            BackgroundColor(palette::CARD.with_alpha(0.88)),
-                        ))
-                        .with_children(|bar| {
-                            bar.spawn((Slot::Voice, Node { column_gap: Val::Px(6.0), align_items: AlignItems::Center, ..default() }));
-                            for drawer in Drawer::ALL {
-                                let label = (drawer != Drawer::People).then_some(drawer.label());
-                                spawn_bar_button(bar, &font, DrawerButton(drawer), label, BarButtonLook::Plain, drawer.staff_only());
-                            }
-                            spawn_bar_button(bar, &font, HelpButton, Some("hud-help-button"), BarButtonLook::Plain, false);
-                            spawn_bar_button(bar, &font, FoldedNotices, None, BarButtonLook::Plain, true);
-                        });
+                let column = Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), align_items: AlignItems::End, ..default() };
+                top.spawn(Node { max_width: Val::Px(520.0), ..column.clone() }).with_children(|right| {
+                    right.spawn((Notices, column));
+                    // Where the notices were: once folded, one small button says them again.
+                    spawn_bar_button(right, &font, FoldedNotices, None, BarButtonLook::Plain, true);
                 });
+            });
+            // Never taller than the window: an open drawer gives way (and clips) before the bar does.
+            root.spawn(Node {
+                flex_direction: FlexDirection::Column,
+                align_items: AlignItems::Center,
+                row_gap: Val::Px(8.0),
+                min_height: Val::Px(0.0),
+                flex_shrink: 1.0,
+                ..default()
+            })
+            .with_children(|bottom| {
+                // Every drawer, closed: only the open one takes room.
+                for drawer in Drawer::ALL {
+                    let (node, background, card) = panel();
+                    bottom.spawn((
+                        DrawerCard(drawer),
+                        Slot::Drawer(drawer),
+                        Node {
+                            display: Display::None,
+                            max_width: Val::Percent(100.0),
+                            min_height: Val::Px(0.0),
+                            flex_shrink: 1.0,
+                            overflow: Overflow::clip(),
+                            ..node
+                        },
+                        background,
+                        card,
+                    ));
+                }
+                bottom
+                    .spawn((
+                        Bar,
+                        Card,
+                        Node {
+                            flex_wrap: FlexWrap::Wrap,
+                            justify_content: JustifyContent::Center,
+                            align_items: AlignItems::Center,
+                            column_gap: Val::Px(6.0),
+                            row_gap: Val::Px(6.0),
+                            padding: UiRect::all(Val::Px(6.0)),
+                            border_radius: BorderRadius::all(Val::Px(16.0)),
+                            max_width: Val::Percent(100.0),
+                            flex_shrink: 0.0,
+                            ..default()
+                        },
+                        BackgroundColor(palette::CARD.with_alpha(0.88)),
+                    ))
+                    .with_children(|bar| {
+                        bar.spawn((Slot::Voice, Node { column_gap: Val::Px(6.0), align_items: AlignItems::Center, ..default() }));
+                        for drawer in Drawer::ALL {
+                            let label = (drawer != Drawer::People).then_some(drawer.label());
+                            spawn_bar_button(bar, &font, DrawerButton(drawer), label, BarButtonLook::Plain, drawer.staff_only());
+                        }
+                        spawn_bar_button(bar, &font, HelpButton, Some("hud-help-button"), BarButtonLook::Plain, false);
+                    });
+            });
         });
 }
 

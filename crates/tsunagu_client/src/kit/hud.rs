@@ -263,10 +263,22 @@ pub struct Card;
 pub struct CardsOnScreen<'w, 's> {
     cards:
         Query<'w, 's, (&'static ComputedNode, &'static UiGlobalTransform, &'static InheritedVisibility, &'static ComputedUiTargetCamera), With<Card>>,
+    ui: Option<Res<'w, UiScale>>,
 }
 
 impl CardsOnScreen<'_, '_> {
-    /// Their rectangles in the window of `camera`, logical pixels.
+    /// How many logical pixels one UI pixel takes (bigger letters, a tall window).
+    pub fn ui_scale(&self) -> f32 {
+        self.ui.as_ref().map_or(1.0, |ui| ui.0)
+    }
+
+    /// The window of `camera` in the UI's own pixels, as the cards' rectangles are.
+    pub fn screen(&self, camera: &Camera) -> Option<Rect> {
+        let window = camera.logical_viewport_rect()?;
+        Some(Rect::from_corners(window.min / self.ui_scale(), window.max / self.ui_scale()))
+    }
+
+    /// Their rectangles in the window of `camera`, in the UI's own pixels.
     pub fn rects(&self, camera: Entity) -> Vec<Rect> {
         self.cards
             .iter()
@@ -354,7 +366,7 @@ pub fn spawn_bar_button(
     };
     // Big enough to hit with an unsteady hand; a label never squeezed to wrap.
     let node = Node {
-        padding: UiRect::axes(Val::Px(14.0), Val::Px(6.0)),
+        padding: UiRect::axes(Val::Px(12.0), Val::Px(6.0)),
         min_height: Val::Px(44.0),
         align_items: AlignItems::Center,
         justify_content: JustifyContent::Center,

@@ -85,12 +85,15 @@ pub fn on_screen(camera: &Camera, camera_transform: &GlobalTransform, at: Vec3) 
 /// under the HUD's panels, never over their buttons and text.
 pub const UNDER_THE_HUD: GlobalZIndex = GlobalZIndex(-1);
 
-/// Hang a UI node of `size` (logical pixels) centred over the screen point
-/// `at`, its bottom `gap` pixels above it; hidden where there is no `at`.
-/// Shown from the frame after it was first placed: layout has already run
-/// this frame, and a node never placed would flash in the corner.
-pub fn hang_over(node: &mut Node, visibility: &mut Visibility, at: Option<Vec2>, size: Vec2, gap: f32) {
-    let Some(at) = at else {
+/// Hang a UI node of `size` (the UI's own pixels, as its `ComputedNode`
+/// says) centred over the window point `at` (logical pixels, as the camera
+/// projects it), its bottom `gap` UI pixels above it; hidden where there is
+/// no `at`. `ui_scale` (the `UiScale`, bigger letters or a tall window) is
+/// how many logical pixels one UI pixel takes. Shown from the frame after
+/// it was first placed: layout has already run this frame, and a node never
+/// placed would flash in the corner.
+pub fn hang_over(node: &mut Node, visibility: &mut Visibility, at: Option<Vec2>, size: Vec2, gap: f32, ui_scale: f32) {
+    let Some(at) = at.map(|at| at / ui_scale) else {
         *visibility = Visibility::Hidden;
         return;
     };

@@ -175,10 +175,36 @@ fn step_text_size(mut buttons: LabelledButtons<TextSizeButton>, file: Option<Res
     }
 }
 
-/// Every card and letter at the chosen size.
-fn apply_text_size(file: Option<Res<crate::SettingsFile>>, scale: Option<ResMut<UiScale>>) {
+/// Windows up to this tall (logical pixels) show the UI as designed; taller
+/// ones (a wall TV, a big monitor) show it bigger, in quarter steps, up to
+/// [`MOST_WINDOW_GROWTH`].
+pub const DESIGNED_WINDOW_HEIGHT: f32 = 768.0;
+/// How much bigger than designed a tall window shows the UI, at most.
+pub const MOST_WINDOW_GROWTH: f32 = 1.5;
+/// The UI is never drawn so big that the window is fewer UI pixels tall
+/// than this: the biggest drawer and the bar must fit in it.
+pub const LEAST_UI_HEIGHT: f32 = 480.0;
+
+/// How big the UI is drawn: the letters' size a person chose, times a
+/// growth with the window's height (so buttons and words keep their share
+/// of a big screen seen from across the room), as far as the window has
+/// room for. Quarter steps: the layout's sizes stay exact in binary, so a
+/// row that fits is never wrapped by a rounding.
+pub fn ui_scale(text_size: tsunagu_client_core::settings::TextSize, window_height: f32) -> f32 {
+    let growth = ((window_height / DESIGNED_WINDOW_HEIGHT * 4.0).floor() / 4.0).clamp(1.0, MOST_WINDOW_GROWTH);
+    let room = ((window_height / LEAST_UI_HEIGHT * 4.0).floor() / 4.0).max(1.0);
+    (text_size.scale() * growth).min(room)
+}
+
+/// Every card and letter at the chosen size, for this window.
+fn apply_text_size(
+    file: Option<Res<crate::SettingsFile>>,
+    scale: Option<ResMut<UiScale>>,
+    windows: Query<&Window, With<bevy::window::PrimaryWindow>>,
+) {
     let (Some(file), Some(mut scale)) = (file, scale) else { return };
-    let wanted = file.text_size.scale();
+    let height = windows.single().map_or(DESIGNED_WINDOW_HEIGHT, Window::height);
+    let wanted = ui_scale(file.text_size, height);
     if (scale.0 - wanted).abs() > f32::EPSILON {
         scale.0 = wanted;
     }

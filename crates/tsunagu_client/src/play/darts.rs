@@ -164,13 +164,14 @@ pub(super) fn place_board_labels(
     for (mut node, mut visibility, computed) in &mut boards {
         // Under the board, so the darts in it stay in view.
         let size = computed.size() * computed.inverse_scale_factor();
-        hang_over(&mut node, &mut visibility, over_board(-2.0 * board.radius - 0.05).filter(|_| !shown.0.is_empty()), size, -size.y);
+        let at = over_board(-2.0 * board.radius - 0.05).filter(|_| !shown.0.is_empty());
+        hang_over(&mut node, &mut visibility, at, size, -size.y, cards.ui_scale());
     }
     for (mut node, mut visibility, computed) in &mut pops {
         let size = computed.size() * computed.inverse_scale_factor();
-        hang_over(&mut node, &mut visibility, over_board(0.05), size, 44.0);
+        hang_over(&mut node, &mut visibility, over_board(0.05), size, 44.0, cards.ui_scale());
         // A score popping under a card moves beside it.
-        if let Some(screen) = camera.logical_viewport_rect() {
+        if let Some(screen) = cards.screen(camera) {
             crate::kit::hud::keep_clear(&mut node, size, &mut cards.rects(camera_entity), screen);
         }
     }
