@@ -2,7 +2,9 @@
 //! text size, from a child's seat and from a facilitator's, in a room of four
 //! (three practice guests): at rest no two cards lie over each other, none
 //! leaves the window, and the room shows through at least three quarters of
-//! it; each drawer, opened, lies over no other card. The real client's
+//! it; each drawer, opened, lies over no other card, no line of its text
+//! spills over another, and a drawer too long for a small window scrolls
+//! with the wheel. The real client's
 //! plugins, laid out by Bevy's UI with no window system and no renderer:
 //! the layout is the code a window runs; the pixels are the screenshot's.
 
@@ -113,39 +115,93 @@ fn misplaced(rects: &[Rect], window: Vec2) -> Vec<String> {
     wrong
 }
 
+/// Where a node lies, in the UI's own pixels.
+fn rect_of(world: &World, entity: Entity) -> Option<Rect> {
+    let (node, place) = (world.get::<ComputedNode>(entity)?, world.get::<UiGlobalTransform>(entity)?);
+    Some(Rect::from_center_size(place.translation * node.inverse_scale_factor(), node.size() * node.inverse_scale_factor()))
+}
+
+/// The card a node lies in: its nearest ancestor that is one (name tags and
+/// the like have none).
+fn card_of(world: &World, entity: Entity) -> Option<Entity> {
+    let mut parent = world.get::<ChildOf>(entity).map(ChildOf::parent);
+    while let Some(p) = parent {
+        if world.get::<Card>(p).is_some() {
+            return Some(p);
+        }
+        parent = world.get::<ChildOf>(p).map(ChildOf::parent);
+    }
+    None
+}
+
+/// The shown nodes with `C` that lie in a card, as (node, where, its card, where the card is).
+fn in_cards<C: Component>(app: &mut App) -> Vec<(Entity, Rect, Entity, Rect)> {
+    let world = app.world_mut();
+    let mut nodes = world.query_filtered::<(Entity, &ComputedNode, &InheritedVisibility), With<C>>();
+    let shown: Vec<Entity> =
+        nodes.iter(world).filter(|(_, node, seen)| seen.get() && node.size().min_element() > 0.0).map(|(entity, _, _)| entity).collect();
+    shown
+        .into_iter()
+        .filter_map(|entity| {
+            let card = card_of(world, entity)?;
+            Some((entity, rect_of(world, entity)?, card, rect_of(world, card)?))
+        })
+        .collect()
+}
+
 /// Buttons of the HUD that spill out of their card (a row wrapped below it)
 /// or out of the window, as (where the button is, where its card is), in
-/// the UI's own pixels.
+/// the UI's own pixels. A drawer scrolls: below or above its card is a turn
+/// of the wheel away, beside it is out of reach.
 fn buttons_out_of_their_cards(app: &mut App, window: Vec2) -> Vec<(Rect, Rect)> {
-    let world = app.world_mut();
-    let mut buttons = world.query_filtered::<(Entity, &ComputedNode, &UiGlobalTransform, &InheritedVisibility), With<Button>>();
-    let rect = |node: &ComputedNode, place: &UiGlobalTransform| {
-        Rect::from_center_size(place.translation * node.inverse_scale_factor(), node.size() * node.inverse_scale_factor())
-    };
-    let shown: Vec<(Entity, Rect)> = buttons
-        .iter(world)
-        .filter(|(_, node, _, seen)| seen.get() && node.size().min_element() > 0.0)
-        .map(|(entity, node, place, _)| (entity, rect(node, place)))
-        .collect();
     let screen = Rect::from_corners(Vec2::ZERO, window).inflate(0.5);
-    let mut out = Vec::new();
-    for (button, at) in shown {
-        // Its card: the nearest ancestor that is one (name tags and the like have none).
-        let mut parent = world.get::<ChildOf>(button).map(ChildOf::parent);
-        while let Some(p) = parent {
-            if world.get::<Card>(p).is_some() {
-                break;
-            }
-            parent = world.get::<ChildOf>(p).map(ChildOf::parent);
+    let scrolls = |app: &App, card: Entity| app.world().get::<DrawerCard>(card).is_some();
+    in_cards::<Button>(app)
+        .into_iter()
+        .filter(|(_, at, card_entity, card)| {
+            let card = card.inflate(0.5);
+            let (left, right) = (at.min.x >= card.min.x && at.max.x <= card.max.x, at.min.x >= screen.min.x && at.max.x <= screen.max.x);
+            let (top, bottom) = (at.min.y >= card.min.y && at.max.y <= card.max.y, at.min.y >= screen.min.y && at.max.y <= screen.max.y);
+            !(left && right && (scrolls(app, *card_entity) || (top && bottom)))
+        })
+        .map(|(_, at, _, card)| (at, card))
+        .collect()
+}
+
+/// Lines of text in cards that spill: letters taller or wider than their
+/// box (a line squeezed into a narrow column wraps over what lies below), or
+/// two boxes over each other. Only what a card shows counts: a drawer clips
+/// what is scrolled away.
+fn spilled_texts(app: &mut App) -> Vec<String> {
+    let mut wrong = Vec::new();
+    let mut shown: Vec<(String, Rect)> = Vec::new();
+    for (entity, at, _, card) in in_cards::<Text>(app) {
+        let world = app.world();
+        let (Some(text), Some(node), Some(letters)) =
+            (world.get::<Text>(entity), world.get::<ComputedNode>(entity), world.get::<bevy::text::TextLayoutInfo>(entity))
+        else {
+            continue;
+        };
+        let seen = at.intersect(card);
+        if text.0.trim().is_empty() || seen.is_empty() {
+            continue;
         }
-        let Some(card) = parent else { continue };
-        let (Some(node), Some(place)) = (world.get::<ComputedNode>(card), world.get::<UiGlobalTransform>(card)) else { continue };
-        let card = rect(node, place).inflate(0.5);
-        if !(card.contains(at.min) && card.contains(at.max) && screen.contains(at.min) && screen.contains(at.max)) {
-            out.push((at, card));
+        let room = node.content_box().size();
+        // Two physical pixels is rounding.
+        if letters.size.x > room.x + 2.0 || letters.size.y > room.y + 2.0 {
+            wrong.push(format!("{:?} needs {} but has {room} (physical pixels)", text.0, letters.size));
+        }
+        shown.push((text.0.clone(), seen));
+    }
+    for (i, a) in shown.iter().enumerate() {
+        for b in &shown[i + 1..] {
+            // A pixel of touching is rounding, not letters over letters.
+            if !a.1.inflate(-1.0).intersect(b.1.inflate(-1.0)).is_empty() {
+                wrong.push(format!("{:?} at {:?} lies over {:?} at {:?}", a.0, a.1, b.0, b.1));
+            }
         }
     }
-    out
+    wrong
 }
 
 /// Name tags hang over their heads, whatever the letters' size: a tag more
@@ -208,6 +264,7 @@ fn check_every_size(app: &mut App, drawers: &[Drawer]) -> (Vec<String>, Vec<(Str
                     .into_iter()
                     .map(|(button, card)| format!("{name}: a button at {button:?} spills out of its card at {card:?}")),
             );
+            wrong.extend(spilled_texts(app).into_iter().map(|w| format!("{name}, at rest: {w}")));
             wrong
                 .extend(tags_off_their_heads(app).into_iter().map(|(tag, head)| format!("{name}: a name tag at {tag} hangs off its head at {head}")));
             let cover = covered(&rects, window);
@@ -236,6 +293,7 @@ fn check_every_size(app: &mut App, drawers: &[Drawer]) -> (Vec<String>, Vec<(Str
                         .into_iter()
                         .map(|(button, card)| format!("{name}, {drawer:?} open: a button at {button:?} spills out of its card at {card:?}")),
                 );
+                wrong.extend(spilled_texts(app).into_iter().map(|w| format!("{name}, {drawer:?} open: {w}")));
             }
         }
     }
@@ -262,11 +320,62 @@ fn no_card_lies_over_another_and_the_room_fills_three_quarters_at_every_size() {
     let staff_invite = tsunagu_net::invite::Invite { room_code: "staff-code".into(), ..server.invite.clone() };
     let mut nurse = client_in(staff_invite);
     wait_for_the_room(&mut nurse);
+    // The longest line the staff drawer says of a person: hand up, and quietened.
+    for peer in &mut nurse.world_mut().resource_mut::<tsunagu_client::kit::room::RoomNow>().peers {
+        peer.hand_raised = true;
+        peer.muted = true;
+    }
     let (wrong, covers) = check_every_size(&mut nurse, &Drawer::ALL);
     for (name, cover) in &covers {
         println!("facilitator's seat, {name}: the UI covers {:.1} % at rest", cover * 100.0);
     }
     assert!(wrong.is_empty(), "from a facilitator's seat:\n{}", wrong.join("\n"));
+    the_wheel_scrolls_a_long_drawer(&mut nurse);
+}
+
+/// On a small window with the largest letters the staff drawer is taller
+/// than the room above the bar: the wheel over it brings its last buttons up.
+fn the_wheel_scrolls_a_long_drawer(app: &mut App) {
+    use bevy::input::mouse::{MouseScrollUnit, MouseWheel};
+    let mut windows = app.world_mut().query_filtered::<(Entity, &mut Window), With<PrimaryWindow>>();
+    let (window, mut shape) = windows.single_mut(app.world_mut()).expect("a window");
+    shape.resolution = WindowResolution::new(1024, 600);
+    app.world_mut().write_message(WindowResized { window, width: 1024.0, height: 600.0 });
+    app.world_mut().resource_mut::<SettingsFile>().text_size = TextSize::Largest;
+    let now = app.world().resource::<Time<Real>>().elapsed_secs_f64();
+    app.world_mut().resource_mut::<OpenDrawer>().open(Drawer::Staff, now);
+    for _ in 0..3 {
+        app.update();
+    }
+    let mut cards = app.world_mut().query::<(Entity, &DrawerCard)>();
+    let staff = cards.iter(app.world()).find(|(_, d)| d.0 == Drawer::Staff).map(|(e, _)| e).expect("the staff drawer");
+    let last_button = |app: &mut App| {
+        in_cards::<Button>(app)
+            .into_iter()
+            .filter(|(_, _, card, _)| *card == staff)
+            .map(|(_, at, _, card)| at.max.y - card.max.y)
+            .fold(f32::MIN, f32::max)
+    };
+    let hidden_before = last_button(app);
+    assert!(hidden_before > 10.0, "the staff drawer fits at 1024×600 with the largest letters: nothing to scroll ({hidden_before})");
+    let card = rect_of(app.world(), staff).expect("the drawer is laid out");
+    let ui = app.world().resource::<UiScale>().0;
+    app.world_mut().get_mut::<Window>(window).expect("a window").set_cursor_position(Some(card.center() * ui));
+    app.update();
+    for _ in 0..20 {
+        app.world_mut().write_message(MouseWheel {
+            unit: MouseScrollUnit::Line,
+            x: 0.0,
+            y: -1.0,
+            window,
+            phase: bevy::input::touch::TouchPhase::Moved,
+        });
+        app.update();
+    }
+    app.update();
+    let hidden_after = last_button(app);
+    assert!(hidden_after <= 0.5, "after turning the wheel the last button is still {hidden_after} px below the drawer (was {hidden_before})");
+    assert!(app.world().resource::<OpenDrawer>().is_open(Drawer::Staff), "scrolling closed the drawer");
 }
 
 /// A tall window (a wall TV) shows the UI bigger, so it keeps its share of

@@ -7,7 +7,9 @@
 //! with, in a drawer of its own for facilitators only.
 
 use bevy::clipboard::Clipboard;
+use bevy::input::mouse::{MouseScrollUnit, MouseWheel};
 use bevy::prelude::*;
+use bevy::ui::RelativeCursorPosition;
 use tsunagu_i18n::Arg;
 
 use crate::AppState;
@@ -73,7 +75,7 @@ impl Plugin for HudPlugin {
             .init_resource::<InviteToShare>()
             .add_systems(OnEnter(AppState::InRoom), (open_the_folds, build_hud, |mut open: ResMut<OpenDrawer>| open.close()))
             .add_systems(Update, (press_folds, fold_the_help).run_if(in_state(AppState::InRoom)))
-            .add_systems(Update, (press_drawer_buttons, close_drawers, show_drawers).chain().run_if(in_state(AppState::InRoom)))
+            .add_systems(Update, (press_drawer_buttons, scroll_drawers, close_drawers, show_drawers).chain().run_if(in_state(AppState::InRoom)))
             .add_systems(Update, note_refusals.in_set(NetSet::Apply))
             .add_systems(
                 Update,
@@ -163,11 +165,12 @@ fn build_hud(mut commands: Commands, font: Res<UiFont>) {
                             max_width: Val::Percent(100.0),
                             min_height: Val::Px(0.0),
                             flex_shrink: 1.0,
-                            overflow: Overflow::clip(),
+                            overflow: Overflow::scroll_y(),
                             ..node
                         },
                         background,
                         card,
+                        RelativeCursorPosition::default(),
                     ));
                 }
                 bottom
@@ -215,6 +218,37 @@ fn press_drawer_buttons(
         match drawer {
             Some(DrawerButton(drawer)) => open.toggle(*drawer, now),
             None => open.touch(now),
+        }
+    }
+}
+
+/// How far one notch of a mouse wheel moves a drawer, in UI units.
+const WHEEL_LINE: f32 = 40.0;
+
+/// The wheel scrolls the open drawer under the cursor: on a small window a
+/// long one (the staff's, with many people) gives way to the bar and the
+/// rest of it stays one turn of the wheel away.
+fn scroll_drawers(
+    mut wheel: MessageReader<MouseWheel>,
+    mut cards: Query<(&RelativeCursorPosition, &mut ScrollPosition), With<DrawerCard>>,
+    mut open: ResMut<OpenDrawer>,
+    time: Res<Time<Real>>,
+) {
+    let down: f32 = wheel
+        .read()
+        .map(|turn| match turn.unit {
+            MouseScrollUnit::Line => -turn.y * WHEEL_LINE,
+            MouseScrollUnit::Pixel => -turn.y,
+        })
+        .sum();
+    if down == 0.0 {
+        return;
+    }
+    for (cursor, mut scroll) in &mut cards {
+        if cursor.cursor_over() {
+            // Layout clamps it to the drawer's content.
+            scroll.y = (scroll.y + down).max(0.0);
+            open.touch(time.elapsed_secs_f64());
         }
     }
 }
@@ -361,7 +395,8 @@ fn show_invite(
     let Some(invite) = invite else { return };
     commands.entity(panel).with_children(|p| {
         p.spawn((ui_text(&font, "", 15.0, palette::INK_SOFT), Localized("hud-invite")));
-        p.spawn(ui_text(&font, invite, 13.0, palette::INK));
+        // One long word: it breaks anywhere rather than run past the card.
+        p.spawn((ui_text(&font, invite, 13.0, palette::INK), TextLayout::linebreak(LineBreak::AnyCharacter)));
         spawn_bar_button(p, &font, CopyInvite, Some("hud-copy"), BarButtonLook::Main, false);
     });
 }

@@ -257,38 +257,39 @@ fn list_people(
                     });
             }
             for (person, talking, minutes) in &now.people {
-                panel
-                    .spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, flex_wrap: FlexWrap::Wrap, ..default() })
-                    .with_children(|row| {
-                        let name = tsunagu_i18n::keep_words_together(&person.nickname);
-                        let mut about = if person.role == Role::Facilitator { format!("{name} ({})", text("staff-badge")) } else { name };
-                        for (on, key) in [(*talking, "staff-talking"), (person.hand_raised, "staff-hand-up"), (person.muted, "staff-muted")] {
-                            if on {
-                                about = format!("{about} ・ {}", text(key));
-                            }
-                        }
-                        about = format!("{about} ・ {}", words.get_with("staff-minutes", &[("minutes", Arg::Num(f64::from(*minutes)))]));
-                        row.spawn((ui_text(&font, about, 15.0, palette::INK), Node { min_width: Val::Px(110.0), ..default() }));
-                        // Only staff who came with the facilitator invite act on staff.
-                        if person.role == Role::Facilitator && !now.staff_invite {
-                            return;
-                        }
-                        let (mute_key, mute) = if person.muted { ("staff-unmute", false) } else { ("staff-mute", true) };
-                        action_button(row, &font, &text(mute_key), ClientEvent::Staff(StaffAction::Mute(person.id, mute)));
-                        if now.staff_invite {
-                            let (role_key, role) = match person.role {
-                                Role::Participant => ("staff-make-staff", Role::Facilitator),
-                                Role::Facilitator => ("staff-make-participant", Role::Participant),
-                            };
-                            action_button(row, &font, &text(role_key), ClientEvent::Staff(StaffAction::SetRole(person.id, role)));
-                        }
-                        action_button(row, &font, &text("staff-bring-here"), ClientEvent::Staff(StaffAction::BringHere(person.id)));
-                        action_button(row, &font, &text("staff-recentre"), ClientEvent::Staff(StaffAction::AskRecentre(person.id)));
-                        if now.wishing.contains(&person.id) {
-                            action_button(row, &font, &text("staff-take-down-wishes"), ClientEvent::Staff(StaffAction::TakeDownWishesOf(person.id)));
-                        }
-                        action_button(row, &font, &text("staff-remove"), ClientEvent::Staff(StaffAction::Remove(person.id)));
-                    });
+                let name = tsunagu_i18n::keep_words_together(&person.nickname);
+                let mut about = if person.role == Role::Facilitator { format!("{name} ({})", text("staff-badge")) } else { name };
+                for (on, key) in [(*talking, "staff-talking"), (person.hand_raised, "staff-hand-up"), (person.muted, "staff-muted")] {
+                    if on {
+                        about = format!("{about} ・ {}", text(key));
+                    }
+                }
+                about = format!("{about} ・ {}", words.get_with("staff-minutes", &[("minutes", Arg::Num(f64::from(*minutes)))]));
+                // The person on a line of their own, their buttons wrapping below: in one
+                // wrapping row a long line of state squeezed into a narrow column and
+                // spilled over the next row.
+                panel.spawn((ui_text(&font, about, 15.0, palette::INK), Node { margin: UiRect::top(Val::Px(4.0)), ..default() }));
+                // Only staff who came with the facilitator invite act on staff.
+                if person.role == Role::Facilitator && !now.staff_invite {
+                    continue;
+                }
+                panel.spawn(Node { column_gap: Val::Px(5.0), row_gap: Val::Px(4.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
+                    let (mute_key, mute) = if person.muted { ("staff-unmute", false) } else { ("staff-mute", true) };
+                    action_button(row, &font, &text(mute_key), ClientEvent::Staff(StaffAction::Mute(person.id, mute)));
+                    if now.staff_invite {
+                        let (role_key, role) = match person.role {
+                            Role::Participant => ("staff-make-staff", Role::Facilitator),
+                            Role::Facilitator => ("staff-make-participant", Role::Participant),
+                        };
+                        action_button(row, &font, &text(role_key), ClientEvent::Staff(StaffAction::SetRole(person.id, role)));
+                    }
+                    action_button(row, &font, &text("staff-bring-here"), ClientEvent::Staff(StaffAction::BringHere(person.id)));
+                    action_button(row, &font, &text("staff-recentre"), ClientEvent::Staff(StaffAction::AskRecentre(person.id)));
+                    if now.wishing.contains(&person.id) {
+                        action_button(row, &font, &text("staff-take-down-wishes"), ClientEvent::Staff(StaffAction::TakeDownWishesOf(person.id)));
+                    }
+                    action_button(row, &font, &text("staff-remove"), ClientEvent::Staff(StaffAction::Remove(person.id)));
+                });
             }
             for place in &now.kept {
                 panel.spawn(Node { column_gap: Val::Px(5.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
