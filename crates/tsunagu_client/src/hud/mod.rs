@@ -73,8 +73,10 @@ impl Plugin for HudPlugin {
             .init_resource::<Unfolded>()
             .init_resource::<OpenDrawer>()
             .init_resource::<InviteToShare>()
+            // Read to scroll drawers; registered here too so the HUD runs without the input plugin.
+            .add_message::<MouseWheel>()
             .add_systems(OnEnter(AppState::InRoom), (open_the_folds, build_hud, |mut open: ResMut<OpenDrawer>| open.close()))
-            .add_systems(Update, (press_folds, fold_the_help).run_if(in_state(AppState::InRoom)))
+            .add_systems(Update, (press_folds, fold_the_help).chain().run_if(in_state(AppState::InRoom)))
             .add_systems(Update, (press_drawer_buttons, scroll_drawers, close_drawers, show_drawers).chain().run_if(in_state(AppState::InRoom)))
             .add_systems(Update, note_refusals.in_set(NetSet::Apply))
             .add_systems(
