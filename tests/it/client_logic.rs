@@ -245,7 +245,7 @@ fn only_staff_are_shown_the_invite_to_pass_on() {
     use tsunagu_client::kit::room::RoomNow;
     use tsunagu_net::invite::Invite;
     use tsunagu_protocol::{AvatarLook, PeerId, PeerInfo, Role, RoomCodes};
-    let joined_with = Invite { host: "192.168.1.20".into(), port: 4433, room_code: "abcdefghijklm".into(), fingerprint: [7; 32] };
+    let joined_with = Invite { host: "192.168.1.20".into(), port: 4433, tcp_port: None, room_code: "abcdefghijklm".into(), fingerprint: [7; 32] };
     let plan = JoinPlan::Invite(joined_with);
     let me = |role| PeerInfo {
         id: PeerId(1),

@@ -27,10 +27,16 @@ impl Server {
             max_connections: 8,
             max_per_address: 8,
             traffic: tsunagu_room::limits::TRAFFIC,
+            tcp_bind: Some("127.0.0.1:0".parse().unwrap()),
         })
         .expect("server starts");
-        let invite =
-            Invite { host: "127.0.0.1".into(), port: links.local_addr().port(), room_code: "right-code".into(), fingerprint: links.fingerprint() };
+        let invite = Invite {
+            host: "127.0.0.1".into(),
+            port: links.local_addr().port(),
+            tcp_port: links.tcp_addr().map(|a| a.port()),
+            room_code: "right-code".into(),
+            fingerprint: links.fingerprint(),
+        };
         let server = RoomServer::new(links, RoomConfig { code: "right-code".into(), facilitator_code: "staff-code".into(), capacity: 4 });
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = stop.clone();

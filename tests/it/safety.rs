@@ -186,7 +186,7 @@ fn a_nurse_lets_a_waiting_child_in_and_makes_new_invites_from_the_panel() {
     settle(&mut stepper, &mut app);
     assert!(stepper.clients[sora].core.in_room(), "pressed いれる, still waiting");
     // New invites take a second press; then the invite to pass on is the new one.
-    let joined_with = Invite { host: "192.168.1.20".into(), port: 4433, room_code: STAFF_CODE.into(), fingerprint: [7; 32] };
+    let joined_with = Invite { host: "192.168.1.20".into(), port: 4433, tcp_port: None, room_code: STAFF_CODE.into(), fingerprint: [7; 32] };
     let shared = |app: &App| participant_invite(app.world().resource::<RoomNow>(), None, &JoinPlan::Invite(joined_with.clone()));
     assert_eq!(shared(&app).map(|i| i.room_code), Some(ROOM_CODE.to_owned()));
     assert!(press(&mut app, &ClientEvent::Staff(StaffAction::NewInvites)));

@@ -1,5 +1,9 @@
 //! Invites: everything a client needs to join one room, as one line of text a
-//! facilitator can send. `tsunagu://HOST:PORT/ROOM-CODE?fp=SHA256-HEX`
+//! facilitator can send. `tsunagu://HOST:PORT/ROOM-CODE?fp=SHA256-HEX[&tcp=PORT]`
+//!
+//! `PORT` is QUIC's (UDP); `tcp=` names the WebSocket door's TCP port when it
+//! is not 443. Parameters a client does not know are ignored, so invites can
+//! grow without breaking older clients.
 //!
 //! The fingerprint pins the server's certificate: a client only talks to the
 //! server the invite was made for, with no certificate authority involved.
@@ -16,8 +20,10 @@ pub const SCHEME: &str = "tsunagu://";
 pub struct Invite {
     /// Host name or IP address (IPv6 without brackets).
     pub host: String,
-    /// UDP port.
+    /// UDP port (QUIC).
     pub port: u16,
+    /// TCP port of the WebSocket door, if not 443.
+    pub tcp_port: Option<u16>,
     /// The room code (participant or facilitator).
     pub room_code: String,
     /// SHA-256 of the server certificate (DER).
@@ -66,7 +72,11 @@ impl Invite {
         }
         let hex = query.split('&').find_map(|kv| kv.strip_prefix("fp=")).ok_or(InviteError::Fingerprint)?;
         let fingerprint = parse_hex32(hex).ok_or(InviteError::Fingerprint)?;
-        Ok(Invite { host: host.to_owned(), port, room_code: room_code.to_owned(), fingerprint })
+        let tcp_port = match query.split('&').find_map(|kv| kv.strip_prefix("tcp=")) {
+            Some(tcp) => Some(tcp.parse::<u16>().ok().filter(|p| *p != 0).ok_or(InviteError::Address)?),
+            None => None,
+        };
+        Ok(Invite { host: host.to_owned(), port, tcp_port, room_code: room_code.to_owned(), fingerprint })
     }
 }
 
@@ -89,7 +99,11 @@ pub fn fingerprint_hex(fingerprint: &[u8; 32]) -> String {
 impl fmt::Display for Invite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
-        write!(f, "{SCHEME}{host}:{}/{}?fp={}", self.port, self.room_code, fingerprint_hex(&self.fingerprint))
+        write!(f, "{SCHEME}{host}:{}/{}?fp={}", self.port, self.room_code, fingerprint_hex(&self.fingerprint))?;
+        match self.tcp_port {
+            Some(tcp) if tcp != crate::wss::DEFAULT_TCP_PORT => write!(f, "&tcp={tcp}"),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -100,9 +114,22 @@ mod tests {
     #[test]
     fn round_trips_v4_v6_and_names() {
         for host in ["192.168.1.20", "::1", "ward-pc.local"] {
-            let invite = Invite { host: host.into(), port: 4433, room_code: "abc-23".into(), fingerprint: [0xab; 32] };
-            assert_eq!(Invite::parse(&format!("  {invite}\n")).unwrap(), invite);
+            for tcp_port in [None, Some(8443)] {
+                let invite = Invite { host: host.into(), port: 4433, tcp_port, room_code: "abc-23".into(), fingerprint: [0xab; 32] };
+                assert_eq!(Invite::parse(&format!("  {invite}\n")).unwrap(), invite);
+            }
         }
+    }
+
+    #[test]
+    fn the_tcp_port_is_written_only_when_not_443_and_unknown_parameters_are_ignored() {
+        let fp = "ab".repeat(32);
+        let at_443 = Invite { host: "x".into(), port: 4433, tcp_port: Some(443), room_code: "a".into(), fingerprint: [0xab; 32] };
+        assert_eq!(at_443.to_string(), format!("tsunagu://x:4433/a?fp={fp}"));
+        let parsed = Invite::parse(&format!("tsunagu://x:4433/a?v=9&fp={fp}&tcp=8443&later=yes")).unwrap();
+        assert_eq!(parsed.tcp_port, Some(8443));
+        assert_eq!(Invite::parse(&format!("tsunagu://x:4433/a?fp={fp}&tcp=0")), Err(InviteError::Address));
+        assert_eq!(Invite::parse(&format!("tsunagu://x:4433/a?fp={fp}&tcp=99999")), Err(InviteError::Address));
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub mod link;
 pub mod memory;
 pub mod private_files;
 pub mod quic;
+pub mod race;
+pub mod wss;
 
 pub mod limits;
 

@@ -67,6 +67,16 @@ pub enum LinkEnd {
     Busy,
     /// It ended without a reason we understand.
     Lost,
+    /// Something between us and the room (a TLS-inspecting proxy or
+    /// firewall) showed its own certificate instead of the room's: nothing
+    /// was sent. Hospital IT can exempt the room's address from inspection.
+    Intercepted,
+    /// The proxy set for this PC did not answer.
+    ProxyUnreachable,
+    /// The proxy wants a user name and password, or did not accept them.
+    ProxyNeedsPassword,
+    /// The proxy would not connect us to the room.
+    ProxyRefused,
 }
 
 /// A server-side connection id, unique for the server's lifetime.
@@ -105,6 +115,11 @@ pub trait ClientLink: Send {
     /// A [`DatagramSender`] for this connection, if the transport has one.
     fn datagram_sender(&self) -> Option<DatagramSender> {
         None
+    }
+    /// Whether the connection is up (its handshake done); frames sent
+    /// before are queued. Transports that cannot tell say yes.
+    fn is_up(&self) -> bool {
+        true
     }
     /// Show every arriving datagram to `tap` first (see [`DatagramTap`]).
     /// Returns whether this transport does; one that does not queues them all.

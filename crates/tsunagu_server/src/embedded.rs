@@ -23,6 +23,7 @@ pub const DEFAULT_PORT: u16 = 4433;
 pub struct EmbeddedRoom {
     config: RoomConfig,
     local_addr: SocketAddr,
+    tcp_port: Option<u16>,
     lan_host: String,
     fingerprint: [u8; 32],
     stop: Arc<AtomicBool>,
@@ -40,10 +41,13 @@ impl EmbeddedRoom {
                 max_connections,
                 max_per_address,
                 traffic: tsunagu_room::limits::TRAFFIC,
+                // The WebSocket door on the same port number, for a ward whose network drops UDP.
+                tcp_bind: Some(SocketAddr::from(([0, 0, 0, 0], port))),
             })
         };
         let links = quic(DEFAULT_PORT).or_else(|_| quic(0))?;
         let local_addr = links.local_addr();
+        let tcp_port = links.tcp_addr().map(|a| a.port());
         let fingerprint = links.fingerprint();
         let config = fresh_room_config(capacity);
         let server = RoomServer::new(links, config.clone());
@@ -51,7 +55,7 @@ impl EmbeddedRoom {
         let thread_stop = stop.clone();
         let thread = std::thread::Builder::new().name("tsunagu-room".into()).spawn(move || serve_until_stopped(server, &thread_stop))?;
         let lan_host = advertised_host(local_addr.ip());
-        Ok(EmbeddedRoom { config, local_addr, lan_host, fingerprint, stop, thread: Some(thread) })
+        Ok(EmbeddedRoom { config, local_addr, tcp_port, lan_host, fingerprint, stop, thread: Some(thread) })
     }
 
     /// The room's codes.
@@ -61,7 +65,13 @@ impl EmbeddedRoom {
 
     /// An invite with `code` for a client on this PC (loopback).
     pub fn local_invite(&self, code: &str) -> Invite {
-        Invite { host: "127.0.0.1".into(), port: self.local_addr.port(), room_code: code.to_owned(), fingerprint: self.fingerprint }
+        Invite {
+            host: "127.0.0.1".into(),
+            port: self.local_addr.port(),
+            tcp_port: self.tcp_port,
+            room_code: code.to_owned(),
+            fingerprint: self.fingerprint,
+        }
     }
 
     /// The participant invite another PC on the network uses.

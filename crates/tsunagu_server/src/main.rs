@@ -25,6 +25,13 @@ struct Cli {
     /// UDP address to listen on.
     #[arg(long, default_value = "0.0.0.0:4433")]
     bind: SocketAddr,
+    /// TCP port of the WebSocket door, for networks that block UDP (default:
+    /// 443 when the server may bind it, else the UDP port's number).
+    #[arg(long, conflicts_with = "no_tcp")]
+    tcp_port: Option<u16>,
+    /// QUIC only: no WebSocket door.
+    #[arg(long)]
+    no_tcp: bool,
     /// How many rooms to host.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
     rooms: u16,
@@ -48,7 +55,7 @@ struct Cli {
 /// that they name peers' addresses, and nothing about people goes into a log.
 fn log_filter() -> tracing_subscriber::EnvFilter {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    ["quinn=warn", "quinn_proto=warn", "quinn_udp=warn", "rustls=warn"]
+    ["quinn=warn", "quinn_proto=warn", "quinn_udp=warn", "rustls=warn", "tungstenite=warn", "tokio_tungstenite=warn"]
         .into_iter()
         .filter_map(|d| d.parse().ok())
         .fold(filter, tracing_subscriber::EnvFilter::add_directive)
@@ -88,18 +95,31 @@ fn main() -> ExitCode {
     }
     let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
     let (max_connections, max_per_address) = connection_limits(usize::from(cli.rooms), usize::from(cli.capacity));
-    let config =
-        QuicServerConfig { bind: cli.bind, data_dir: data_dir.clone(), max_connections, max_per_address, traffic: tsunagu_room::limits::TRAFFIC };
+    let tcp_bind = match (cli.no_tcp, cli.tcp_port) {
+        (true, _) => None,
+        (false, Some(port)) => Some(SocketAddr::new(cli.bind.ip(), port)),
+        (false, None) => Some(tsunagu_server::default_tcp_door(cli.bind)),
+    };
+    let config = QuicServerConfig {
+        bind: cli.bind,
+        data_dir: data_dir.clone(),
+        max_connections,
+        max_per_address,
+        traffic: tsunagu_room::limits::TRAFFIC,
+        tcp_bind,
+    };
     let links = match QuicServer::start(config) {
         Ok(links) => links,
         Err(e) => {
-            eprintln!("tsunagu-server: could not start on {}: {e}", cli.bind);
+            let tcp = tcp_bind.map(|t| format!(" and TCP {t}")).unwrap_or_default();
+            eprintln!("tsunagu-server: could not start on UDP {}{tcp}: {e}", cli.bind);
             return ExitCode::FAILURE;
         }
     };
     let host = cli.public_host.clone().unwrap_or_else(|| advertised_host(cli.bind.ip()));
     let port = links.local_addr().port();
     let fingerprint = links.fingerprint();
+    let tcp_port = links.tcp_addr().map(|a| a.port());
     let saved = match codes::load_or_create(&data_dir, usize::from(cli.rooms), usize::from(cli.capacity)) {
         Ok(saved) => saved,
         Err(e) => {
@@ -111,7 +131,7 @@ fn main() -> ExitCode {
     // Printed with write!, not println!: a closed stdout (a supervisor that stopped
     // listening) must not take the rooms down with a panic.
     let mut out = std::io::stdout().lock();
-    let invite = move |code: &str| Invite { host: host.clone(), port, room_code: code.to_owned(), fingerprint };
+    let invite = move |code: &str| Invite { host: host.clone(), port, tcp_port, room_code: code.to_owned(), fingerprint };
     let staff_file = match write_staff_invites(&data_dir, &rooms, &invite) {
         Ok(path) => path,
         Err(e) => {
@@ -119,7 +139,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let _ = writeln!(out, "Tsunagu room server on {} (certificate and room codes kept in {})", links.local_addr(), data_dir.display());
+    let doors = match links.tcp_addr() {
+        Some(tcp) => format!("UDP {} (QUIC) and TCP {tcp} (WebSocket, for networks that block UDP)", links.local_addr()),
+        None => format!("UDP {} (QUIC)", links.local_addr()),
+    };
+    let _ = writeln!(out, "Tsunagu room server on {doors} (certificate and room codes kept in {})", data_dir.display());
     for (i, room) in rooms.iter().enumerate() {
         let _ = writeln!(out, "Room {}", i + 1);
         let _ = writeln!(out, "  participant invite: {}", invite(&room.code));

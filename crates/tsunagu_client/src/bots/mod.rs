@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use bevy::prelude::*;
 use tsunagu_client_core::ClientCore;
 use tsunagu_i18n::Arg;
-use tsunagu_net::quic::QuicConnector;
+use tsunagu_net::race::{RaceSettings, RacingConnector};
 use tsunagu_protocol::{Accessories, AvatarLook, AvatarPose, ClientEvent, Gesture, Headwear, Hello, Paper, QuantVec, Stamp};
 use tsunagu_sim::WardLayout;
 use tsunagu_sim::motion::{EYE_HEIGHT, facing};
@@ -161,7 +161,7 @@ fn start_bots(
             let hello = Hello::new(&invite.room_code, &nickname, look);
             let i = i as f32;
             Bot {
-                core: ClientCore::join(Box::new(QuicConnector::new(invite.clone())), hello, time.elapsed()),
+                core: ClientCore::join(Box::new(RacingConnector::new(RaceSettings::new(invite.clone()))), hello, time.elapsed()),
                 // Around the play corner (the first three; players have their spots).
                 center: STROLLS[n % STROLLS.len()] - Vec3::Z * 1.2 * (i / 5.0).floor(),
                 radius: 0.5,

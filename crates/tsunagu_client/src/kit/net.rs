@@ -20,7 +20,7 @@ use bevy::prelude::*;
 use tsunagu_client_core::{ClientCore, ClientEnd, RoomEvent};
 use tsunagu_net::LinkEnd;
 use tsunagu_net::invite::Invite;
-use tsunagu_net::quic::QuicConnector;
+use tsunagu_net::race::{RaceSettings, RacingConnector};
 use tsunagu_protocol::{ClientEvent, CloseReason, Hello, RefusalReason, RejectReason};
 use tsunagu_server::embedded::EmbeddedRoom;
 
@@ -149,8 +149,19 @@ pub fn end_message(end: LinkEnd) -> &'static str {
         LinkEnd::Reason(CloseReason::ServerShutdown) => "join-error-shutdown",
         LinkEnd::Reason(CloseReason::Removed) => "join-error-removed",
         LinkEnd::Reason(CloseReason::MeetupEnded) => "join-meetup-ended",
+        LinkEnd::Intercepted => "join-error-intercepted",
+        LinkEnd::ProxyUnreachable => "join-error-proxy-unreachable",
+        LinkEnd::ProxyNeedsPassword => "join-error-proxy-password",
+        LinkEnd::ProxyRefused => "join-error-proxy-refused",
         LinkEnd::Reason(_) | LinkEnd::TimedOut | LinkEnd::Lost => "join-error-lost",
     }
+}
+
+/// What hospital IT must let through for `invite`'s room: its TCP door (the
+/// one a proxy or an inspecting firewall stands in front of), and its UDP port.
+pub fn door_for_it(invite: &Invite) -> String {
+    let tcp = invite.tcp_port.unwrap_or(tsunagu_net::wss::DEFAULT_TCP_PORT);
+    format!("{}:{tcp} (TCP), UDP {}", invite.host, invite.port)
 }
 
 /// The message id that explains why the core stopped.
@@ -265,7 +276,7 @@ fn connect(
         JoinPlan::Invite(invite) => invite.clone(),
     };
     let hello = hello_for(&settings, &invite.room_code, settings_file.map_or(0, |f| f.device));
-    let core = ClientCore::join(Box::new(QuicConnector::new(invite)), hello, time.elapsed());
+    let core = ClientCore::join(Box::new(RacingConnector::new(RaceSettings::new(invite))), hello, time.elapsed());
     commands.insert_resource(Connection::new(core));
 }
 
@@ -323,7 +334,11 @@ fn receive(world: &mut World) {
             RoomEvent::Ended(end) => {
                 let key = ending_message(end);
                 warn!("tsunagu: could not join: {key}");
-                world.insert_resource(JoinFailure { key, reason: String::new() });
+                let reason = match world.get_resource::<JoinPlan>() {
+                    Some(JoinPlan::Invite(invite)) => door_for_it(invite),
+                    _ => String::new(),
+                };
+                world.insert_resource(JoinFailure { key, reason });
                 world.resource_mut::<NextState<AppState>>().set(AppState::Start);
                 world.remove_resource::<Connection>();
                 return;

@@ -22,10 +22,25 @@ use crate::link::{Channel, ClientLink, DatagramTap, LinkEnd, LinkEvent};
 /// Accepts exactly the certificate whose SHA-256 the invite names. There is no
 /// other path: no certificate authorities, no "accept anything".
 #[derive(Debug)]
-struct PinnedCertificate {
+pub(crate) struct PinnedCertificate {
     fingerprint: [u8; 32],
     mismatch: Arc<AtomicBool>,
     provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl PinnedCertificate {
+    /// A TLS 1.3 client configuration that accepts only `fingerprint`'s
+    /// certificate, offering `alpn`; the flag says afterwards whether
+    /// another certificate was offered.
+    pub(crate) fn client_config(fingerprint: [u8; 32], alpn: &[u8]) -> Result<(rustls::ClientConfig, Arc<AtomicBool>), LinkEnd> {
+        let mismatch = Arc::new(AtomicBool::new(false));
+        let verifier = PinnedCertificate { fingerprint, mismatch: mismatch.clone(), provider: provider() };
+        let builder =
+            rustls::ClientConfig::builder_with_provider(provider()).with_protocol_versions(&[&rustls::version::TLS13]).map_err(|_| LinkEnd::Lost)?;
+        let mut tls = builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier)).with_no_client_auth();
+        tls.alpn_protocols = vec![alpn.to_vec()];
+        Ok((tls, mismatch))
+    }
 }
 
 impl rustls::client::danger::ServerCertVerifier for PinnedCertificate {
@@ -88,9 +103,11 @@ pub struct QuicClient {
     dropped: Arc<AtomicU64>,
     /// Sees datagrams on the transport's thread as they arrive (see [`DatagramTap`]).
     tap: Tap,
+    /// The handshake is done.
+    up: Arc<AtomicBool>,
 }
 
-type Tap = Arc<Mutex<Option<DatagramTap>>>;
+pub(crate) type Tap = Arc<Mutex<Option<DatagramTap>>>;
 
 /// What one client's connections have put on the wire so far, read from
 /// quinn's own counters: UDP payload bytes (QUIC headers included) and
@@ -153,15 +170,16 @@ impl QuicClient {
         Self::start(invite, CONNECT_TIMEOUT, WireStats::default(), Some(local))
     }
 
-    fn start(invite: &Invite, timeout: Duration, stats: WireStats, local: Option<std::net::IpAddr>) -> Result<QuicClient, QuicError> {
+    pub(crate) fn start(invite: &Invite, timeout: Duration, stats: WireStats, local: Option<std::net::IpAddr>) -> Result<QuicClient, QuicError> {
         let runtime = runtime("tsunagu-quic-client", 1)?;
         let (to_inbox, inbox) = std_mpsc::sync_channel(INBOX_CAPACITY);
         let (outgoing, out_rx) = channel(OUTBOX_CAPACITY * 4);
         let dropped = Arc::new(AtomicU64::new(0));
         let tap = Tap::default();
         let to_app = ToApp { inbox: to_inbox, dropped: dropped.clone(), tap: tap.clone() };
-        runtime.spawn(run_client(invite.clone(), timeout, local, stats, to_app, out_rx));
-        Ok(QuicClient { inbox, outgoing, closed: false, runtime: Some(runtime), dropped, tap })
+        let up = Arc::new(AtomicBool::new(false));
+        runtime.spawn(run_client(invite.clone(), timeout, local, stats, to_app, out_rx, up.clone()));
+        Ok(QuicClient { inbox, outgoing, closed: false, runtime: Some(runtime), dropped, tap, up })
     }
 
     /// Datagrams dropped because a queue was full, so far.
@@ -226,6 +244,10 @@ impl ClientLink for QuicClient {
         true
     }
 
+    fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
     fn datagram_sender(&self) -> Option<crate::link::DatagramSender> {
         let (outgoing, dropped) = (self.outgoing.clone(), self.dropped.clone());
         Some(Arc::new(move |datagram| {
@@ -266,10 +288,38 @@ impl Drop for QuicClient {
 
 /// Where what arrives goes: the app's inbox (and how much did not fit), and
 /// the tap that sees datagrams first.
-struct ToApp {
-    inbox: std_mpsc::SyncSender<LinkEvent>,
-    dropped: Arc<AtomicU64>,
-    tap: Tap,
+#[derive(Clone)]
+pub(crate) struct ToApp {
+    pub(crate) inbox: std_mpsc::SyncSender<LinkEvent>,
+    pub(crate) dropped: Arc<AtomicU64>,
+    pub(crate) tap: Tap,
+}
+
+impl ToApp {
+    /// Hand on what arrived: a datagram to the tap or, if it does not fit,
+    /// dropped and counted; a frame is never dropped: wait for the app to
+    /// read (the wait reaches the server as flow control, and it closes us
+    /// if we lag).
+    pub(crate) fn deliver(&self, event: LinkEvent) -> Delivered {
+        if let LinkEvent::Datagram(datagram) = &event {
+            let tap = self.tap.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if tap.is_some_and(|tap| tap(datagram)) {
+                return Delivered::Taken;
+            }
+            return match self.inbox.try_send(event) {
+                Err(std_mpsc::TrySendError::Disconnected(_)) => Delivered::Stop,
+                Err(std_mpsc::TrySendError::Full(_)) => {
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    Delivered::Taken
+                }
+                Ok(()) => Delivered::Taken,
+            };
+        }
+        match tokio::task::block_in_place(|| self.inbox.send(event)) {
+            Ok(()) => Delivered::Taken,
+            Err(_) => Delivered::Stop,
+        }
+    }
 }
 
 async fn run_client(
@@ -279,8 +329,9 @@ async fn run_client(
     stats: WireStats,
     to_app: ToApp,
     outgoing: Receiver<ClientOut>,
+    up: Arc<AtomicBool>,
 ) {
-    let end = match connect_and_serve(&invite, timeout, local, &stats, &to_app, outgoing).await {
+    let end = match connect_and_serve(&invite, timeout, local, &stats, &to_app, outgoing, &up).await {
         Ok((end, endpoint)) => {
             send_end(&to_app.inbox, end).await;
             endpoint.wait_idle().await;
@@ -292,7 +343,7 @@ async fn run_client(
 }
 
 /// The end of a connection must reach the app: wait for room, off the worker.
-async fn send_end(inbox: &std_mpsc::SyncSender<LinkEvent>, end: LinkEnd) {
+pub(crate) async fn send_end(inbox: &std_mpsc::SyncSender<LinkEvent>, end: LinkEnd) {
     let inbox = inbox.clone();
     let _ = tokio::task::spawn_blocking(move || inbox.send(LinkEvent::Closed(end))).await;
 }
@@ -305,15 +356,10 @@ async fn connect_and_serve(
     stats: &WireStats,
     to_app: &ToApp,
     mut outgoing: Receiver<ClientOut>,
+    up: &AtomicBool,
 ) -> Result<(LinkEnd, Endpoint), LinkEnd> {
-    let (inbox, dropped, tap) = (&to_app.inbox, &to_app.dropped, to_app.tap.clone());
     let addr = tokio::net::lookup_host((invite.host.as_str(), invite.port)).await.ok().and_then(|mut a| a.next()).ok_or(LinkEnd::Unreachable)?;
-    let mismatch = Arc::new(AtomicBool::new(false));
-    let verifier = PinnedCertificate { fingerprint: invite.fingerprint, mismatch: mismatch.clone(), provider: provider() };
-    let builder =
-        rustls::ClientConfig::builder_with_provider(provider()).with_protocol_versions(&[&rustls::version::TLS13]).map_err(|_| LinkEnd::Lost)?;
-    let mut tls = builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier)).with_no_client_auth();
-    tls.alpn_protocols = vec![ALPN.to_vec()];
+    let (tls, mismatch) = PinnedCertificate::client_config(invite.fingerprint, ALPN)?;
     let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).map_err(|_| LinkEnd::Lost)?;
     let mut client_config = quinn::ClientConfig::new(Arc::new(crypto));
     client_config.transport_config(transport_config());
@@ -328,31 +374,11 @@ async fn connect_and_serve(
     };
     stats.start(connection.clone());
     let (mut control, control_recv) = connection.open_bi().await.map_err(|_| LinkEnd::Lost)?;
+    up.store(true, Ordering::Relaxed);
 
     let deliver = {
-        let (inbox, dropped) = (inbox.clone(), dropped.clone());
-        move |event: LinkEvent| {
-            if let LinkEvent::Datagram(datagram) = &event {
-                let tap = tap.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                if tap.is_some_and(|tap| tap(datagram)) {
-                    return Delivered::Taken;
-                }
-                return match inbox.try_send(event) {
-                    Err(std_mpsc::TrySendError::Disconnected(_)) => Delivered::Stop,
-                    Err(std_mpsc::TrySendError::Full(_)) => {
-                        dropped.fetch_add(1, Ordering::Relaxed);
-                        Delivered::Taken
-                    }
-                    Ok(()) => Delivered::Taken,
-                };
-            }
-            // A frame is never dropped: wait for the app to read (the wait
-            // reaches the server as flow control, and it closes us if we lag).
-            match tokio::task::block_in_place(|| inbox.send(event)) {
-                Ok(()) => Delivered::Taken,
-                Err(_) => Delivered::Stop,
-            }
-        }
+        let to_app = to_app.clone();
+        move |event: LinkEvent| to_app.deliver(event)
     };
     tokio::spawn(frame_reader(control_recv, Channel::Control, connection.clone(), deliver.clone()));
     tokio::spawn(datagram_reader(connection.clone(), deliver.clone()));

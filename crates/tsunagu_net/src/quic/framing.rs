@@ -8,7 +8,7 @@ use tsunagu_protocol::limits::{MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES};
 use crate::link::{Channel, Datagram, LinkEnd, LinkEvent};
 
 /// What became of something handed on.
-pub(super) enum Delivered {
+pub(crate) enum Delivered {
     /// Taken (or, for a datagram, dropped and counted): go on reading.
     Taken,
     /// Stop reading: the connection is being closed, or nobody listens.

@@ -20,10 +20,10 @@
 //! queues everywhere: what does not fit is dropped and counted (datagrams) or
 //! the connection is closed (frames; a peer that does not read).
 
-mod client;
-mod framing;
+pub(crate) mod client;
+pub(crate) mod framing;
 mod identity;
-mod server;
+pub(crate) mod server;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,11 +92,11 @@ fn transport_config() -> Arc<quinn::TransportConfig> {
     Arc::new(t)
 }
 
-fn runtime(name: &str, workers: usize) -> Result<tokio::runtime::Runtime, QuicError> {
+pub(crate) fn runtime(name: &str, workers: usize) -> Result<tokio::runtime::Runtime, QuicError> {
     Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(workers).thread_name(name).enable_all().build()?)
 }
 
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 

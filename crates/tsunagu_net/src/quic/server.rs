@@ -20,6 +20,7 @@ use super::identity::{fingerprint, load_or_create_identity};
 use super::{CONTROL_DEADLINE, INBOX_CAPACITY, OUTBOX_CAPACITY, QuicError, provider, runtime, transport_config};
 use crate::limits::{TokenBucket, TrafficAllowance, TrafficLimits};
 use crate::link::{Channel, ConnId, LinkEvent, ServerLinkEvent, ServerLinks};
+use crate::wss::outbox::Outbox;
 
 /// Where and how a QUIC room server listens.
 #[derive(Clone, Debug)]
@@ -34,6 +35,9 @@ pub struct QuicServerConfig {
     pub max_per_address: usize,
     /// What one connection may send; more closes it as it arrives.
     pub traffic: TrafficLimits,
+    /// TCP address for the WebSocket door (WSS), for networks that drop UDP;
+    /// `None`: QUIC only.
+    pub tcp_bind: Option<SocketAddr>,
 }
 
 /// What the bounded queues have had to drop or refuse so far.
@@ -50,41 +54,57 @@ pub struct QueueDrops {
 }
 
 #[derive(Default)]
-struct DropCounters {
+pub(crate) struct DropCounters {
     datagrams: AtomicU64,
-    connections_closed: AtomicU64,
-    connections_refused: AtomicU64,
+    pub(crate) connections_closed: AtomicU64,
+    pub(crate) connections_refused: AtomicU64,
 }
 
-enum Outgoing {
+pub(crate) enum Outgoing {
     Frame(Vec<u8>),
     Finish(CloseReason),
 }
 
-struct ServerConn {
-    connection: Connection,
+/// How a connection reaches its client.
+pub(crate) enum Way {
+    /// QUIC: a stream writer each for control and events, datagrams as datagrams.
+    Quic { connection: Connection, control: Sender<Outgoing>, events: Sender<Vec<u8>> },
+    /// A WebSocket: everything through one prioritised outbox.
+    Wss(Arc<Outbox>),
+}
+
+impl Way {
+    /// Close it at once with `reason` (no time for goodbyes).
+    pub(crate) fn close_now(&self, reason: CloseReason) {
+        match self {
+            Way::Quic { connection, .. } => close_with(connection, reason),
+            Way::Wss(outbox) => outbox.close(reason),
+        }
+    }
+}
+
+pub(crate) struct ServerConn {
     /// Where it came from, salted (see `ServerLinks::address_key`).
-    address: u64,
-    control: Sender<Outgoing>,
-    events: Sender<Vec<u8>>,
+    pub(crate) address: u64,
+    pub(crate) way: Way,
 }
 
 type Registry = Arc<Mutex<HashMap<ConnId, ServerConn>>>;
 
 /// Everything the tasks share.
 #[derive(Clone)]
-struct Shared {
-    registry: Registry,
+pub(crate) struct Shared {
+    pub(crate) registry: Registry,
     inbox: std_mpsc::SyncSender<ServerLinkEvent>,
     /// Datagrams the room passes straight on (echoes; voice next): the room
     /// thread waits on this one, so they wake it at once. Everything else
     /// waits for its tick, which spares the server a wake-up per pose.
     urgent: std_mpsc::SyncSender<ServerLinkEvent>,
-    drops: Arc<DropCounters>,
-    traffic: TrafficLimits,
-    started: Instant,
+    pub(crate) drops: Arc<DropCounters>,
+    pub(crate) traffic: TrafficLimits,
+    pub(crate) started: Instant,
     /// Salts address keys: random for each run, so a key names no address.
-    address_salt: std::hash::RandomState,
+    pub(crate) address_salt: std::hash::RandomState,
 }
 
 /// A listening QUIC room server endpoint; implements [`ServerLinks`].
@@ -96,6 +116,7 @@ pub struct QuicServer {
     shared: Shared,
     endpoint: Endpoint,
     local_addr: SocketAddr,
+    tcp_addr: Option<SocketAddr>,
     fingerprint: [u8; 32],
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -109,9 +130,17 @@ impl QuicServer {
             .with_protocol_versions(&[&rustls::version::TLS13])
             .map_err(|e| QuicError::Tls(e.to_string()))?
             .with_no_client_auth()
-            .with_single_cert(vec![cert], key)
+            .with_single_cert(vec![cert.clone()], key.clone_key())
             .map_err(|e| QuicError::Tls(e.to_string()))?;
         tls.alpn_protocols = vec![ALPN.to_vec()];
+        // The same certificate for the WebSocket door, as HTTPS would offer it.
+        let mut tcp_tls = rustls::ServerConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(|e| QuicError::Tls(e.to_string()))?
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .map_err(|e| QuicError::Tls(e.to_string()))?;
+        tcp_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls).map_err(|e| QuicError::Tls(e.to_string()))?;
         let mut server_config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
         server_config.transport_config(transport_config()).max_incoming(64);
@@ -137,13 +166,35 @@ impl QuicServer {
             started: Instant::now(),
             address_salt: std::hash::RandomState::new(),
         };
-        runtime.spawn(accept_loop(endpoint.clone(), shared.clone(), config));
-        Ok(QuicServer { inbox, urgent, waited: None, shared, endpoint, local_addr, fingerprint, runtime: Some(runtime) })
+        let admission = Arc::new(Mutex::new(Admission::default()));
+        let next_id = Arc::new(AtomicU64::new(1));
+        let tcp_addr = match config.tcp_bind {
+            Some(bind) => {
+                let listener = {
+                    let _entered = runtime.enter();
+                    let socket = std::net::TcpListener::bind(bind)?;
+                    socket.set_nonblocking(true)?;
+                    tokio::net::TcpListener::from_std(socket)?
+                };
+                let tcp_addr = listener.local_addr()?;
+                let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tcp_tls));
+                runtime.spawn(tcp_accept_loop(listener, acceptor, shared.clone(), config.clone(), admission.clone(), next_id.clone()));
+                Some(tcp_addr)
+            }
+            None => None,
+        };
+        runtime.spawn(accept_loop(endpoint.clone(), shared.clone(), config, admission, next_id));
+        Ok(QuicServer { inbox, urgent, waited: None, shared, endpoint, local_addr, tcp_addr, fingerprint, runtime: Some(runtime) })
     }
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The WebSocket door's TCP address, if it has one.
+    pub fn tcp_addr(&self) -> Option<SocketAddr> {
+        self.tcp_addr
     }
 
     /// SHA-256 of the certificate, for invites.
@@ -180,7 +231,7 @@ impl QuicServer {
         if !keep && let Some(c) = registry.remove(&conn) {
             // It is not reading what we send: close it rather than buffer for it.
             self.shared.drops.connections_closed.fetch_add(1, Ordering::Relaxed);
-            close_with(&c.connection, CloseReason::TooSlow);
+            c.way.close_now(CloseReason::TooSlow);
         }
     }
 }
@@ -211,32 +262,41 @@ impl ServerLinks for QuicServer {
     }
 
     fn send(&mut self, conn: ConnId, channel: Channel, frame: Vec<u8>) {
-        self.with_conn(conn, |c| match channel {
-            Channel::Control => c.control.try_send(Outgoing::Frame(frame)).is_ok(),
-            Channel::Events => c.events.try_send(frame).is_ok(),
+        self.with_conn(conn, |c| match (&c.way, channel) {
+            (Way::Quic { control, .. }, Channel::Control) => control.try_send(Outgoing::Frame(frame)).is_ok(),
+            (Way::Quic { events, .. }, Channel::Events) => events.try_send(frame).is_ok(),
+            (Way::Wss(outbox), channel) => outbox.frame(channel, frame),
         });
     }
 
     fn max_datagram(&self, conn: ConnId) -> usize {
         let registry = self.shared.registry.lock().unwrap_or_else(|e| e.into_inner());
-        registry.get(&conn).and_then(|c| c.connection.max_datagram_size()).map_or(0, |size| size.min(tsunagu_protocol::limits::MAX_DATAGRAM_BYTES))
+        let size = registry.get(&conn).and_then(|c| match &c.way {
+            Way::Quic { connection, .. } => connection.max_datagram_size(),
+            Way::Wss(_) => Some(tsunagu_protocol::limits::MAX_DATAGRAM_BYTES),
+        });
+        size.map_or(0, |size| size.min(tsunagu_protocol::limits::MAX_DATAGRAM_BYTES))
     }
 
     fn send_datagram(&mut self, conn: ConnId, datagram: Vec<u8>) {
         self.with_conn(conn, |c| {
-            // A full send buffer drops the datagram: the next snapshot replaces it.
-            let _ = c.connection.send_datagram(datagram.into());
+            match &c.way {
+                // A full send buffer drops the datagram: the next snapshot replaces it.
+                Way::Quic { connection, .. } => drop(connection.send_datagram(datagram.into())),
+                Way::Wss(outbox) => outbox.datagram(datagram),
+            }
             true
         });
     }
 
     fn close(&mut self, conn: ConnId, reason: CloseReason) {
         let removed = self.shared.registry.lock().unwrap_or_else(|e| e.into_inner()).remove(&conn);
-        if let Some(c) = removed
-            && c.control.try_send(Outgoing::Finish(reason)).is_err()
-        {
+        match removed.map(|c| c.way) {
             // Its queue is full: no time for goodbyes.
-            close_with(&c.connection, reason);
+            Some(Way::Quic { connection, control, .. }) if control.try_send(Outgoing::Finish(reason)).is_err() => close_with(&connection, reason),
+            // The writer says goodbye after what is queued.
+            Some(Way::Wss(outbox)) => outbox.close(reason),
+            _ => {}
         }
     }
 }
@@ -308,9 +368,9 @@ fn address_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Who may start a new connection now.
+/// Who may start a new connection now, through either door.
 #[derive(Default)]
-struct Admission {
+pub(crate) struct Admission {
     open: HashMap<IpAddr, usize>,
     /// Handshakes in progress, per address.
     pending: HashMap<IpAddr, usize>,
@@ -331,9 +391,62 @@ impl Admission {
     }
 }
 
-async fn accept_loop(endpoint: Endpoint, shared: Shared, config: QuicServerConfig) {
-    let next_id = Arc::new(AtomicU64::new(1));
-    let admission = Arc::new(Mutex::new(Admission::default()));
+impl Admission {
+    /// Whether a new connection from `key` may start now (either door); if so
+    /// it is counted as open and in its handshake until told otherwise.
+    fn admit(&mut self, shared: &Shared, config: &QuicServerConfig, key: IpAddr) -> bool {
+        let total = shared.registry.lock().unwrap_or_else(|e| e.into_inner()).len();
+        let from_key = self.open.get(&key).copied().unwrap_or(0);
+        let pending_from_key = self.pending.get(&key).copied().unwrap_or(0);
+        let allowed = total < config.max_connections
+            && from_key < config.max_per_address
+            && pending_from_key < MAX_PENDING_PER_ADDRESS
+            && self.new_connection_allowed(key, shared.started.elapsed());
+        if allowed {
+            *self.open.entry(key).or_insert(0) += 1;
+            *self.pending.entry(key).or_insert(0) += 1;
+        } else {
+            // Counted, not logged per connection: a flood must not flood the log,
+            // and addresses are never logged.
+            shared.drops.connections_refused.fetch_add(1, Ordering::Relaxed);
+        }
+        allowed
+    }
+
+    fn count_down(counts: &mut HashMap<IpAddr, usize>, key: IpAddr) {
+        if let Some(n) = counts.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&key);
+            }
+        }
+    }
+}
+
+/// What a connection's task tells the door as it goes: its handshake is
+/// over, and (when dropped) it is closed. Both counted down once.
+pub(crate) struct Admitted {
+    admission: Arc<Mutex<Admission>>,
+    key: IpAddr,
+    in_handshake: bool,
+}
+
+impl Admitted {
+    pub(crate) fn handshake_over(&mut self) {
+        if std::mem::take(&mut self.in_handshake) {
+            Admission::count_down(&mut self.admission.lock().unwrap_or_else(|e| e.into_inner()).pending, self.key);
+        }
+    }
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.handshake_over();
+        Admission::count_down(&mut self.admission.lock().unwrap_or_else(|e| e.into_inner()).open, self.key);
+    }
+}
+
+async fn accept_loop(endpoint: Endpoint, shared: Shared, config: QuicServerConfig, admission: Arc<Mutex<Admission>>, next_id: Arc<AtomicU64>) {
     let pending = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     while let Some(incoming) = endpoint.accept().await {
         let key = address_key(incoming.remote_address().ip());
@@ -348,54 +461,61 @@ async fn accept_loop(endpoint: Endpoint, shared: Shared, config: QuicServerConfi
             let _ = incoming.retry();
             continue;
         }
-        let total = shared.registry.lock().unwrap_or_else(|e| e.into_inner()).len();
-        let allowed = {
-            let mut admission = admission.lock().unwrap_or_else(|e| e.into_inner());
-            let from_key = admission.open.get(&key).copied().unwrap_or(0);
-            let pending_from_key = admission.pending.get(&key).copied().unwrap_or(0);
-            total < config.max_connections
-                && from_key < config.max_per_address
-                && pending_from_key < MAX_PENDING_PER_ADDRESS
-                && admission.new_connection_allowed(key, shared.started.elapsed())
-        };
-        if !allowed {
-            // Counted, not logged per connection: a flood must not flood the log,
-            // and addresses are never logged.
-            shared.drops.connections_refused.fetch_add(1, Ordering::Relaxed);
+        if !admission.lock().unwrap_or_else(|e| e.into_inner()).admit(&shared, &config, key) {
             incoming.refuse();
             continue;
         }
-        {
-            let mut admission = admission.lock().unwrap_or_else(|e| e.into_inner());
-            *admission.open.entry(key).or_insert(0) += 1;
-            *admission.pending.entry(key).or_insert(0) += 1;
-        }
+        let admitted = Admitted { admission: admission.clone(), key, in_handshake: true };
         pending.fetch_add(1, Ordering::Relaxed);
         let id = next_id.fetch_add(1, Ordering::Relaxed);
-        let (shared, admission, pending) = (shared.clone(), admission.clone(), pending.clone());
+        let (shared, pending) = (shared.clone(), pending.clone());
         tokio::spawn(async move {
             let address = std::hash::BuildHasher::hash_one(&shared.address_salt, key).max(1);
-            let handshake_over = {
-                let admission = admission.clone();
-                move || {
-                    let mut admission = admission.lock().unwrap_or_else(|e| e.into_inner());
-                    if let Some(n) = admission.pending.get_mut(&key) {
-                        *n -= 1;
-                        if *n == 0 {
-                            admission.pending.remove(&key);
-                        }
-                    }
-                }
-            };
-            serve_connection(id, address, incoming, shared.clone(), &pending, handshake_over).await;
+            serve_connection(id, address, incoming, shared.clone(), &pending, admitted).await;
             shared.registry.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
-            let mut admission = admission.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(n) = admission.open.get_mut(&key) {
-                *n -= 1;
-                if *n == 0 {
-                    admission.open.remove(&key);
-                }
+        });
+    }
+}
+
+/// The WebSocket door: TCP connections within the same caps as QUIC's (the
+/// two doors share them), each given the handshake deadline for TLS and the
+/// WebSocket upgrade together, so a slow or silent opener cannot hold a place.
+async fn tcp_accept_loop(
+    listener: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    shared: Shared,
+    config: QuicServerConfig,
+    admission: Arc<Mutex<Admission>>,
+    next_id: Arc<AtomicU64>,
+) {
+    let pending = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    loop {
+        let (tcp, from) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(_) => {
+                // Out of file descriptors or the like: wait rather than spin.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
             }
+        };
+        let key = address_key(from.ip());
+        if pending.load(Ordering::Relaxed) >= MAX_PENDING_HANDSHAKES
+            || !admission.lock().unwrap_or_else(|e| e.into_inner()).admit(&shared, &config, key)
+        {
+            if pending.load(Ordering::Relaxed) >= MAX_PENDING_HANDSHAKES {
+                shared.drops.connections_refused.fetch_add(1, Ordering::Relaxed);
+            }
+            drop(tcp);
+            continue;
+        }
+        let admitted = Admitted { admission: admission.clone(), key, in_handshake: true };
+        pending.fetch_add(1, Ordering::Relaxed);
+        let id = next_id.fetch_add(1, Ordering::Relaxed);
+        let (shared, pending, acceptor) = (shared.clone(), pending.clone(), acceptor.clone());
+        tokio::spawn(async move {
+            let address = std::hash::BuildHasher::hash_one(&shared.address_salt, key).max(1);
+            crate::wss::serve_wss(id, address, tcp, acceptor, shared.clone(), &pending, admitted).await;
+            shared.registry.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
         });
     }
 }
@@ -404,7 +524,7 @@ async fn accept_loop(endpoint: Endpoint, shared: Shared, config: QuicServerConfi
 /// against the traffic limits first (over them closes the connection at once),
 /// then queued if there is room (a datagram that does not fit is dropped and
 /// counted; a frame that does not fit closes the connection).
-fn deliver(shared: &Shared, id: ConnId, allowance: &Mutex<TrafficAllowance>, connection: &Connection, event: LinkEvent) -> Delivered {
+pub(crate) fn deliver(shared: &Shared, id: ConnId, allowance: &Mutex<TrafficAllowance>, close: &dyn Fn(CloseReason), event: LinkEvent) -> Delivered {
     let now = shared.started.elapsed();
     let is_datagram = matches!(event, LinkEvent::Datagram(_));
     // Echoes and voice are passed on as they arrive; so are room events (a
@@ -422,7 +542,7 @@ fn deliver(shared: &Shared, id: ConnId, allowance: &Mutex<TrafficAllowance>, con
     };
     if !within {
         tracing::warn!(connection = id, "rate limit exceeded as data arrived");
-        close_with(connection, CloseReason::RateLimited);
+        close(CloseReason::RateLimited);
         return Delivered::Stop;
     }
     let queue = if urgent { &shared.urgent } else { &shared.inbox };
@@ -434,7 +554,7 @@ fn deliver(shared: &Shared, id: ConnId, allowance: &Mutex<TrafficAllowance>, con
         }
         Err(std_mpsc::TrySendError::Full(_)) => {
             shared.drops.connections_closed.fetch_add(1, Ordering::Relaxed);
-            close_with(connection, CloseReason::TooSlow);
+            close(CloseReason::TooSlow);
             Delivered::Stop
         }
         Err(std_mpsc::TrySendError::Disconnected(_)) => Delivered::Stop,
@@ -443,7 +563,7 @@ fn deliver(shared: &Shared, id: ConnId, allowance: &Mutex<TrafficAllowance>, con
 
 /// Lifecycle events are few and must not be lost: wait for room in the inbox,
 /// off the transport's worker.
-async fn announce(shared: &Shared, event: ServerLinkEvent) {
+pub(crate) async fn announce(shared: &Shared, event: ServerLinkEvent) {
     let inbox = shared.inbox.clone();
     let _ = tokio::task::spawn_blocking(move || inbox.send(event)).await;
 }
@@ -454,7 +574,7 @@ async fn serve_connection(
     incoming: quinn::Incoming,
     shared: Shared,
     pending: &std::sync::atomic::AtomicUsize,
-    handshake_over: impl FnOnce(),
+    mut admitted: Admitted,
 ) {
     let handshake = async {
         let connecting = incoming.accept().ok()?;
@@ -462,7 +582,7 @@ async fn serve_connection(
     };
     let connection = handshake.await;
     pending.fetch_sub(1, Ordering::Relaxed);
-    handshake_over();
+    admitted.handshake_over();
     let Some(connection) = connection else { return };
     let (control_tx, control_rx) = channel(OUTBOX_CAPACITY);
     let (events_tx, events_rx) = channel(OUTBOX_CAPACITY);
@@ -470,7 +590,7 @@ async fn serve_connection(
         .registry
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(id, ServerConn { connection: connection.clone(), address, control: control_tx, events: events_tx });
+        .insert(id, ServerConn { address, way: Way::Quic { connection: connection.clone(), control: control_tx, events: events_tx } });
     announce(&shared, ServerLinkEvent::Connected(id)).await;
 
     match tokio::time::timeout(CONTROL_DEADLINE, connection.accept_bi()).await {
@@ -480,7 +600,7 @@ async fn serve_connection(
             let allowance = Arc::new(Mutex::new(TrafficAllowance::new(shared.traffic, shared.started.elapsed())));
             let hand_on = {
                 let (shared, connection) = (shared.clone(), connection.clone());
-                move |event| deliver(&shared, id, &allowance, &connection, event)
+                move |event| deliver(&shared, id, &allowance, &|reason| close_with(&connection, reason), event)
             };
             tokio::spawn(frame_reader(recv, Channel::Control, connection.clone(), hand_on.clone()));
             tokio::spawn(datagram_reader(connection.clone(), hand_on.clone()));

@@ -26,12 +26,19 @@ fn server(name: &str) -> QuicServer {
         max_connections: 8,
         max_per_address: 8,
         traffic: TRAFFIC,
+        tcp_bind: Some("127.0.0.1:0".parse().unwrap()),
     })
     .expect("server starts")
 }
 
 fn invite(server: &QuicServer) -> Invite {
-    Invite { host: "127.0.0.1".into(), port: server.local_addr().port(), room_code: "room".into(), fingerprint: server.fingerprint() }
+    Invite {
+        host: "127.0.0.1".into(),
+        port: server.local_addr().port(),
+        tcp_port: server.tcp_addr().map(|a| a.port()),
+        room_code: "room".into(),
+        fingerprint: server.fingerprint(),
+    }
 }
 
 fn wait_client(client: &mut QuicClient, limit: Duration) -> Option<LinkEvent> {
@@ -100,7 +107,8 @@ fn nobody_listening_is_reported_within_five_seconds() {
     let port = socket.local_addr().unwrap().port();
     drop(socket);
     let started = Instant::now();
-    let mut client = QuicClient::connect(&Invite { host: "127.0.0.1".into(), port, room_code: "x".into(), fingerprint: [0; 32] }).unwrap();
+    let mut client =
+        QuicClient::connect(&Invite { host: "127.0.0.1".into(), port, tcp_port: None, room_code: "x".into(), fingerprint: [0; 32] }).unwrap();
     assert_eq!(wait_client(&mut client, Duration::from_secs(6)), Some(LinkEvent::Closed(LinkEnd::Unreachable)));
     assert!(started.elapsed() < Duration::from_secs(5));
 }

@@ -31,6 +31,7 @@ pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
 /// A room server on 127.0.0.1, stopped (with goodbyes) on drop.
 pub struct TestServer {
     pub addr: SocketAddr,
+    pub tcp_addr: Option<SocketAddr>,
     pub fingerprint: [u8; 32],
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -54,18 +55,25 @@ impl TestServer {
             max_connections,
             max_per_address,
             traffic: tsunagu_room::limits::TRAFFIC,
+            tcp_bind: Some(SocketAddr::new(bind.ip(), 0)),
         })
         .expect("server starts");
-        let (addr, fingerprint) = (links.local_addr(), links.fingerprint());
+        let (addr, tcp_addr, fingerprint) = (links.local_addr(), links.tcp_addr(), links.fingerprint());
         let server = RoomServer::with_rooms(links, rooms).with_closed_codes(closed);
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = stop.clone();
         let thread = std::thread::spawn(move || serve_until_stopped(server, &thread_stop));
-        TestServer { addr, fingerprint, stop, thread: Some(thread) }
+        TestServer { addr, tcp_addr, fingerprint, stop, thread: Some(thread) }
     }
 
     pub fn invite(&self, code: &str) -> Invite {
-        Invite { host: self.addr.ip().to_string(), port: self.addr.port(), room_code: code.into(), fingerprint: self.fingerprint }
+        Invite {
+            host: self.addr.ip().to_string(),
+            port: self.addr.port(),
+            tcp_port: self.tcp_addr.map(|a| a.port()),
+            room_code: code.into(),
+            fingerprint: self.fingerprint,
+        }
     }
 
     /// Stop: every client is told why.

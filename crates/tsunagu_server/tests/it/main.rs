@@ -6,6 +6,7 @@
 mod attacks;
 mod expression;
 mod harness;
+mod hospital_network;
 mod privacy;
 mod relay;
 mod restart;

@@ -216,6 +216,7 @@ fn a_meetup_at_trace_leaves_no_names_messages_or_addresses_in_logs_or_files() {
     // On the same port, as a real server restarts (the invites name it).
     let mut again = Command::new(env!("CARGO_BIN_EXE_tsunagu-server"))
         .args(["--bind", &format!("127.0.0.1:{}", invite.port), "--public-host", "127.0.0.1", "--rooms", "1"])
+        .args(["--tcp-port", &invite.tcp_port.unwrap_or(tsunagu_net::wss::DEFAULT_TCP_PORT).to_string()])
         .arg("--data-dir")
         .arg(&data_dir)
         .stdout(Stdio::piped())

@@ -1,0 +1,203 @@
+//! The WebSocket door and client on loopback: what crosses, what is
+//! refused, and what a hostile or broken peer gets (garbage, silence, an
+//! oversized message, too many connections, another certificate).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use tsunagu_protocol::CloseReason;
+use tsunagu_protocol::limits::MAX_FRAME_BYTES;
+
+use super::WssClient;
+use super::proxy::ProxyChoice;
+use crate::invite::Invite;
+use crate::limits::TrafficLimits;
+use crate::link::{Channel, ClientLink, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};
+use crate::quic::server::HANDSHAKE_DEADLINE;
+use crate::quic::{CONTROL_DEADLINE, QuicServer, QuicServerConfig};
+
+const TRAFFIC: TrafficLimits = TrafficLimits { datagrams_per_second: 200, frames_per_second: 50 };
+
+fn server(name: &str, max_per_address: usize) -> QuicServer {
+    let dir = std::env::temp_dir().join(format!("tsunagu-wss-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    QuicServer::start(QuicServerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir,
+        max_connections: 16,
+        max_per_address,
+        traffic: TRAFFIC,
+        tcp_bind: Some("127.0.0.1:0".parse().unwrap()),
+    })
+    .expect("server starts")
+}
+
+fn tcp_addr(server: &QuicServer) -> SocketAddr {
+    server.tcp_addr().expect("a WebSocket door")
+}
+
+fn invite(server: &QuicServer) -> Invite {
+    Invite {
+        host: "127.0.0.1".into(),
+        port: server.local_addr().port(),
+        tcp_port: Some(tcp_addr(server).port()),
+        room_code: "room".into(),
+        fingerprint: server.fingerprint(),
+    }
+}
+
+fn connect(server: &QuicServer) -> WssClient {
+    WssClient::connect(&invite(server), tcp_addr(server).port(), &ProxyChoice::Direct, Duration::from_secs(4)).unwrap()
+}
+
+fn wait_client(client: &mut WssClient, limit: Duration) -> Option<LinkEvent> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(e) = client.try_recv() {
+            return Some(e);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    None
+}
+
+fn wait_server(server: &mut QuicServer, limit: Duration, want: impl Fn(&ServerLinkEvent) -> bool) -> Option<ServerLinkEvent> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(e) = server.recv_timeout(Duration::from_millis(20))
+            && want(&e)
+        {
+            return Some(e);
+        }
+    }
+    None
+}
+
+/// Whether the server closes a raw TCP connection within `limit` (reads
+/// return the end, or an error).
+fn closed_within(mut tcp: TcpStream, limit: Duration) -> bool {
+    tcp.set_read_timeout(Some(limit)).unwrap();
+    let mut buf = [0u8; 4096];
+    let start = Instant::now();
+    loop {
+        match tcp.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => return false,
+            Err(_) => return true,
+        }
+        if start.elapsed() > limit {
+            return false;
+        }
+    }
+}
+
+#[test]
+fn frames_and_datagrams_cross_the_websocket_and_close_carries_the_reason() {
+    let mut server = server("roundtrip", 8);
+    let mut client = connect(&server);
+    client.send(Channel::Control, b"hello".to_vec());
+    let Some(ServerLinkEvent::Received(conn, LinkEvent::Frame(Channel::Control, frame))) =
+        wait_server(&mut server, Duration::from_secs(5), |e| matches!(e, ServerLinkEvent::Received(..)))
+    else {
+        panic!("no control frame arrived");
+    };
+    assert_eq!(frame, b"hello");
+    assert!(client.is_up());
+    server.send(conn, Channel::Control, b"welcome".to_vec());
+    server.send(conn, Channel::Events, b"joined".to_vec());
+    let voice = vec![0x81, 0xa1, b'V', 1, 2, 3];
+    server.send_datagram(conn, voice.clone());
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        got.push(wait_client(&mut client, Duration::from_secs(5)).expect("what the server sent arrives"));
+    }
+    assert!(got.contains(&LinkEvent::Frame(Channel::Control, b"welcome".to_vec())));
+    assert!(got.contains(&LinkEvent::Frame(Channel::Events, b"joined".to_vec())));
+    assert!(got.iter().any(|e| matches!(e, LinkEvent::Datagram(d) if d.bytes == voice)));
+    client.send_datagram(vec![7; 100]);
+    let datagram = wait_server(&mut server, Duration::from_secs(5), |e| matches!(e, ServerLinkEvent::Received(_, LinkEvent::Datagram(_))));
+    assert!(matches!(datagram, Some(ServerLinkEvent::Received(from, LinkEvent::Datagram(d))) if from == conn && d.bytes == [7u8; 100]));
+    server.close(conn, CloseReason::ServerShutdown);
+    assert_eq!(wait_client(&mut client, Duration::from_secs(5)), Some(LinkEvent::Closed(LinkEnd::Reason(CloseReason::ServerShutdown))));
+}
+
+#[test]
+fn another_certificate_on_the_way_is_refused_as_interception_and_nothing_is_sent() {
+    let mut server = server("pinning", 8);
+    let mut wrong = invite(&server);
+    wrong.fingerprint[0] ^= 0xff;
+    let mut client = WssClient::connect(&wrong, tcp_addr(&server).port(), &ProxyChoice::Direct, Duration::from_secs(4)).unwrap();
+    client.send(Channel::Control, b"hello".to_vec());
+    assert_eq!(wait_client(&mut client, Duration::from_secs(5)), Some(LinkEvent::Closed(LinkEnd::Intercepted)));
+    let reached =
+        wait_server(&mut server, Duration::from_millis(300), |e| matches!(e, ServerLinkEvent::Connected(_) | ServerLinkEvent::Received(..)));
+    assert_eq!(reached, None, "something reached the room through a connection with the wrong certificate");
+}
+
+#[test]
+fn garbage_silence_and_a_missing_hello_are_closed_in_time() {
+    let mut server = server("garbage", 8);
+    let door = tcp_addr(&server);
+    // Not TLS at all.
+    let mut junk = TcpStream::connect(door).unwrap();
+    junk.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n\x00\xff\x16\x03").unwrap();
+    assert!(closed_within(junk, Duration::from_secs(2)), "garbage kept the connection open");
+    // Nothing at all (slowloris): closed by the handshake deadline.
+    let started = Instant::now();
+    let silent = TcpStream::connect(door).unwrap();
+    assert!(closed_within(silent, HANDSHAKE_DEADLINE + Duration::from_secs(2)), "a silent connection was kept");
+    assert!(started.elapsed() >= HANDSHAKE_DEADLINE - Duration::from_millis(100));
+    // Upgraded, then no Hello: closed after the control deadline, with the reason.
+    let mut quiet = connect(&server);
+    let started = Instant::now();
+    assert_eq!(wait_client(&mut quiet, Duration::from_secs(5)), Some(LinkEvent::Closed(LinkEnd::Reason(CloseReason::ProtocolViolation))));
+    assert!(started.elapsed() < CONTROL_DEADLINE + Duration::from_secs(2));
+    // Still serving.
+    let mut fine = connect(&server);
+    fine.send(Channel::Control, b"hello".to_vec());
+    assert!(wait_server(&mut server, Duration::from_secs(5), |e| matches!(e, ServerLinkEvent::Received(_, LinkEvent::Frame(..)))).is_some());
+}
+
+#[test]
+fn an_oversized_message_closes_the_connection_with_a_reason() {
+    let mut server = server("oversize", 8);
+    let mut client = connect(&server);
+    client.send(Channel::Control, b"hello".to_vec());
+    client.send(Channel::Events, vec![0; MAX_FRAME_BYTES + 1]);
+    let closed = wait_server(&mut server, Duration::from_secs(5), |e| matches!(e, ServerLinkEvent::Received(_, LinkEvent::Closed(_))));
+    assert!(closed.is_some(), "the server kept a connection that sent an oversized message");
+    assert_eq!(wait_client(&mut client, Duration::from_secs(5)), Some(LinkEvent::Closed(LinkEnd::Reason(CloseReason::ProtocolViolation))));
+}
+
+#[test]
+fn the_doors_share_the_per_address_cap() {
+    let mut server = server("cap", 3);
+    let mut clients: Vec<WssClient> = (0..3).map(|_| connect(&server)).collect();
+    for client in &mut clients {
+        client.send(Channel::Control, b"hello".to_vec());
+    }
+    let mut connected = 0;
+    while wait_server(&mut server, Duration::from_secs(2), |e| matches!(e, ServerLinkEvent::Connected(_))).is_some() {
+        connected += 1;
+    }
+    assert_eq!(connected, 3);
+    // A fourth from the same address, over QUIC, is refused at the door.
+    let mut fourth = crate::quic::QuicClient::connect(&invite(&server)).unwrap();
+    let start = Instant::now();
+    let end = loop {
+        if let Some(LinkEvent::Closed(end)) = fourth.try_recv() {
+            break Some(end);
+        }
+        if start.elapsed() > Duration::from_secs(6) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert!(matches!(end, Some(LinkEnd::Busy | LinkEnd::Unreachable | LinkEnd::Lost)), "a fourth connection got in: {end:?}");
+    // And over TCP too: closed without a handshake.
+    let extra = TcpStream::connect(tcp_addr(&server)).unwrap();
+    assert!(closed_within(extra, Duration::from_secs(2)), "a connection over the cap was kept");
+    assert!(server.drops().connections_refused >= 2);
+}

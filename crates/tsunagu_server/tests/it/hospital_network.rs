@@ -1,0 +1,202 @@
+//! Joining from a hospital network, built on loopback: a firewall that drops
+//! UDP (a socket that swallows every datagram, not a closed port), an HTTP
+//! CONNECT proxy inside the test (with a password, and with the wrong one),
+//! and a proxy that shows its own certificate (it leads to another server).
+//! The real client core and the real room server, both transports in one room.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bevy_math::Vec3;
+use tsunagu_client_core::{ClientCore, ClientEnd};
+use tsunagu_net::LinkEnd;
+use tsunagu_net::invite::Invite;
+use tsunagu_net::race::{QUIC_HEAD_START, RaceSettings, RacingConnector, UdpMemory};
+use tsunagu_net::wss::proxy::{Proxy, ProxyChoice};
+use tsunagu_protocol::{AvatarLook, Hello};
+
+use crate::harness::{CODE, Peer, TestServer, one_at_a_time, pose_at, wait_until};
+
+/// The invite as seen from behind a firewall that drops UDP: its QUIC port
+/// leads to a socket that swallows everything.
+fn behind_a_udp_firewall(invite: &Invite) -> (Invite, UdpSocket) {
+    let swallow = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let blocked = Invite { port: swallow.local_addr().unwrap().port(), ..invite.clone() };
+    (blocked, swallow)
+}
+
+fn racing_peer(invite: &Invite, nickname: &str, proxy: ProxyChoice, memory: &UdpMemory) -> Peer {
+    let settings = RaceSettings { invite: invite.clone(), proxy, head_start: QUIC_HEAD_START, memory: memory.clone(), local: None };
+    let hello = Hello::new(&invite.room_code, nickname, AvatarLook::with_color([200, 160, 120]));
+    Peer::from_core(ClientCore::join(Box::new(RacingConnector::new(settings)), hello, Duration::ZERO))
+}
+
+/// Pump `peer` until it is in the room or has ended; how long that took.
+fn join_time(peer: &mut Peer, limit: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    wait_until(&mut [&mut *peer], limit, |p| p[0].id().is_some() || p[0].ended().is_some());
+    peer.id().map(|_| started.elapsed())
+}
+
+/// An HTTP CONNECT proxy on loopback. It sends every tunnel to `to`
+/// (whatever was asked: a test stand-in for the way out), after checking the
+/// user and password if it has them.
+struct TestProxy {
+    addr: SocketAddr,
+    tunnels: Arc<AtomicUsize>,
+}
+
+impl TestProxy {
+    fn start(to: SocketAddr, login: Option<(&'static str, &'static str)>) -> TestProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let tunnels = Arc::new(AtomicUsize::new(0));
+        let counted = tunnels.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let counted = counted.clone();
+                std::thread::spawn(move || tunnel(client, to, login, &counted));
+            }
+        });
+        TestProxy { addr, tunnels }
+    }
+
+    fn proxy(&self, user: Option<&str>, password: Option<&str>) -> ProxyChoice {
+        ProxyChoice::This(Proxy { host: "127.0.0.1".into(), port: self.addr.port(), user: user.map(Into::into), password: password.map(Into::into) })
+    }
+}
+
+fn tunnel(mut client: TcpStream, to: SocketAddr, login: Option<(&str, &str)>, tunnels: &AtomicUsize) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 8192 {
+        if client.read(&mut byte).unwrap_or(0) == 0 {
+            return;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_string();
+    if !head.starts_with("CONNECT ") {
+        let _ = client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n");
+        return;
+    }
+    if let Some((user, password)) = login {
+        use base64::Engine as _;
+        let wanted = format!("Proxy-Authorization: Basic {}\r\n", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")));
+        if !head.contains(&wanted) {
+            let _ = client.write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"ward\"\r\n\r\n");
+            return;
+        }
+    }
+    let Ok(server) = TcpStream::connect(to) else {
+        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n");
+        return;
+    };
+    tunnels.fetch_add(1, Ordering::Relaxed);
+    let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+    let (mut client_in, mut server_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut client_in, &mut server_out);
+        let _ = server_out.shutdown(std::net::Shutdown::Write);
+    });
+    let (mut server_in, mut client_out) = (server, client);
+    let _ = std::io::copy(&mut server_in, &mut client_out);
+    let _ = client_out.shutdown(std::net::Shutdown::Write);
+}
+
+#[test]
+fn behind_a_firewall_that_drops_udp_a_child_joins_over_wss_within_three_seconds_and_at_once_the_next_time() {
+    let _turn = one_at_a_time();
+    let server = TestServer::start("udp-dropped", 8);
+    let mut on_quic = Peer::join(&server.invite(CODE), "Aoi");
+    assert!(join_time(&mut on_quic, Duration::from_secs(5)).is_some(), "the child on QUIC did not join");
+    let (blocked, _swallow) = behind_a_udp_firewall(&server.invite(CODE));
+    let memory = UdpMemory::default();
+
+    let mut on_wss = racing_peer(&blocked, "Ren", ProxyChoice::Direct, &memory);
+    let first = join_time(&mut on_wss, Duration::from_secs(5)).expect("the child behind the firewall did not join");
+    println!("joined over WSS with UDP dropped: {:.0} ms (first time)", first.as_secs_f64() * 1000.0);
+    assert!(first < Duration::from_secs(3), "joining took {first:?}");
+
+    // One room: each sees the other, and where the other walks.
+    let (aoi, ren) = (on_quic.id().unwrap(), on_wss.id().unwrap());
+    assert!(wait_until(&mut [&mut on_quic, &mut on_wss], Duration::from_secs(3), |p| p[0].sees(ren) && p[1].sees(aoi)));
+    let spot = Vec3::new(1.0, 0.0, 1.0);
+    // Walking: a pose each frame, each drawn where the other stands.
+    let start = Instant::now();
+    let saw_it = loop {
+        on_wss.send_pose(pose_at(spot));
+        on_quic.send_pose(pose_at(-spot));
+        on_quic.pump();
+        on_wss.pump();
+        if on_quic.rendered(ren).is_some_and(|at| at.distance(spot) < 0.3) && on_wss.rendered(aoi).is_some_and(|at| at.distance(-spot) < 0.3) {
+            break true;
+        }
+        if start.elapsed() > Duration::from_secs(5) {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(16));
+    };
+    assert!(saw_it, "poses did not cross between QUIC and WSS");
+    on_wss.core.leave();
+    drop(on_wss);
+
+    // The next time on this network, UDP's failure is remembered.
+    let mut again = racing_peer(&blocked, "Kai", ProxyChoice::Direct, &memory);
+    let second = join_time(&mut again, Duration::from_secs(5));
+    let second = second.unwrap_or_else(|| panic!("the second join did not get in: {:?}", again.ended()));
+    println!("joined over WSS with UDP dropped: {:.0} ms (remembered)", second.as_secs_f64() * 1000.0);
+    assert!(second < Duration::from_secs(1), "the remembered join took {second:?}");
+}
+
+#[test]
+fn through_an_http_proxy_with_its_password_a_child_joins_and_a_wrong_password_says_so() {
+    let _turn = one_at_a_time();
+    let server = TestServer::start("proxy", 8);
+    let (blocked, _swallow) = behind_a_udp_firewall(&server.invite(CODE));
+    let proxy = TestProxy::start(server.tcp_addr.unwrap(), Some(("nurse", "secret")));
+
+    let mut through = racing_peer(&blocked, "Mio", proxy.proxy(Some("nurse"), Some("secret")), &UdpMemory::default());
+    assert!(join_time(&mut through, Duration::from_secs(5)).is_some(), "did not join through the proxy: {:?}", through.ended());
+    assert_eq!(proxy.tunnels.load(Ordering::Relaxed), 1);
+
+    for (user, password) in [(Some("nurse"), Some("wrong")), (None, None)] {
+        let mut refused = racing_peer(&blocked, "Sora", proxy.proxy(user, password), &UdpMemory::default());
+        assert_eq!(join_time(&mut refused, Duration::from_secs(8)), None);
+        assert_eq!(refused.ended(), Some(ClientEnd::Closed(LinkEnd::ProxyNeedsPassword)), "with user {user:?}");
+    }
+    // A proxy with no password wanted works without one.
+    let open = TestProxy::start(server.tcp_addr.unwrap(), None);
+    let mut plain = racing_peer(&blocked, "Yui", open.proxy(None, None), &UdpMemory::default());
+    assert!(join_time(&mut plain, Duration::from_secs(5)).is_some(), "did not join through a proxy without a password");
+}
+
+#[test]
+fn a_proxy_that_shows_its_own_certificate_is_refused_with_a_line_for_it_and_nothing_reaches_it() {
+    let _turn = one_at_a_time();
+    let server = TestServer::start("inspected", 8);
+    let (blocked, _swallow) = behind_a_udp_firewall(&server.invite(CODE));
+    // What an inspecting proxy does, seen from the client: the TLS on the
+    // other end is not the room's. Here it is another server, which must
+    // never see a connection come up.
+    let dir = std::env::temp_dir().join(format!("tsunagu-it-impostor-{}", std::process::id()));
+    let mut impostor = tsunagu_net::quic::QuicServer::start(tsunagu_net::quic::QuicServerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir,
+        max_connections: 8,
+        max_per_address: 8,
+        traffic: tsunagu_room::limits::TRAFFIC,
+        tcp_bind: Some("127.0.0.1:0".parse().unwrap()),
+    })
+    .unwrap();
+    assert_ne!(impostor.fingerprint(), server.fingerprint);
+    let proxy = TestProxy::start(impostor.tcp_addr().unwrap(), None);
+    let mut child = racing_peer(&blocked, "Hina", proxy.proxy(None, None), &UdpMemory::default());
+    assert_eq!(join_time(&mut child, Duration::from_secs(8)), None);
+    assert_eq!(child.ended(), Some(ClientEnd::Closed(LinkEnd::Intercepted)));
+    assert_eq!(proxy.tunnels.load(Ordering::Relaxed), 1, "the child did not try through the proxy");
+    assert!(impostor.recv_timeout(Duration::from_millis(200)).is_none(), "something of the child's reached the impostor");
+}
