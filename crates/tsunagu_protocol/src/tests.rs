@@ -393,7 +393,15 @@ fn hex_in_protocol_doc() -> Vec<(usize, String)> {
 }
 
 fn decodes_as_some_message(bytes: &[u8]) -> bool {
-    decode::<ClientControl>(bytes, MAX_FRAME_BYTES).is_ok()
+    // A WebSocket message (protocol.md §1b): a tag byte, then the message of its channel.
+    let as_websocket = match bytes.split_first() {
+        Some((1, rest)) => decode::<ClientControl>(rest, MAX_FRAME_BYTES).is_ok() || decode::<ServerControl>(rest, MAX_FRAME_BYTES).is_ok(),
+        Some((2, rest)) => decode::<ClientEvent>(rest, MAX_FRAME_BYTES).is_ok() || decode::<ServerEvent>(rest, MAX_FRAME_BYTES).is_ok(),
+        Some((3, rest)) => decode::<ClientDatagram>(rest, MAX_DATAGRAM_BYTES).is_ok() || decode::<ServerDatagram>(rest, MAX_DATAGRAM_BYTES).is_ok(),
+        _ => false,
+    };
+    as_websocket
+        || decode::<ClientControl>(bytes, MAX_FRAME_BYTES).is_ok()
         || decode::<ServerControl>(bytes, MAX_FRAME_BYTES).is_ok()
         || decode::<ServerEvent>(bytes, MAX_FRAME_BYTES).is_ok()
         || decode::<ClientEvent>(bytes, MAX_FRAME_BYTES).is_ok()
