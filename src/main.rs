@@ -20,5 +20,27 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
+    if let Some(invite) = &cli.check_network {
+        return check_network(invite, cli.language());
+    }
     if run(cli.options()).is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// `--check-network`: the same check as the start screen's button, in a
+/// terminal for hospital IT; exits 0 when a meetup can go ahead from here.
+fn check_network(invite: &tsunagu_net::invite::Invite, language: tsunagu_i18n::Language) -> ExitCode {
+    let locales = match tsunagu_i18n::Locales::load() {
+        Ok(locales) => locales,
+        Err(e) => {
+            eprintln!("tsunagu: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("{}", locales.plain_text_with(language, "netcheck-running", &[]));
+    let report =
+        tsunagu_net::netcheck::check_network(invite, &tsunagu_net::wss::proxy::ProxyChoice::FromSystem, tsunagu_client::kit::net::CHECK_LIMIT);
+    for line in tsunagu_client::kit::net::network_report_lines(&locales, language, &report, true) {
+        println!("{line}");
+    }
+    if report.can_join() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

@@ -94,6 +94,10 @@ fn every_way_a_join_fails_has_its_own_message() {
         end_message(LinkEnd::WrongCertificate),
         end_message(LinkEnd::Busy),
         end_message(LinkEnd::Reason(CloseReason::ServerShutdown)),
+        end_message(LinkEnd::Intercepted),
+        end_message(LinkEnd::ProxyNeedsPassword),
+        end_message(LinkEnd::ProxyUnreachable),
+        end_message(LinkEnd::ProxyRefused),
     ];
     let unique: std::collections::HashSet<_> = messages.iter().collect();
     assert_eq!(unique.len(), messages.len(), "two failures share a message: {messages:?}");
@@ -278,4 +282,37 @@ fn standing_notices_keep_the_sayers_order_whoever_speaks_first() {
     said.set("sound", None);
     said.set("sound", SoundStatus::Unavailable.notice());
     assert_eq!(said.ids().collect::<Vec<_>>(), ["status-no-sound", "status-no-xr"]);
+}
+
+/// The network check in plain words: what works, and what to ask IT for,
+/// naming the host and ports to let through or to exempt from inspection.
+#[test]
+fn the_network_check_says_what_works_and_what_to_ask_it_for() {
+    use std::time::Duration;
+    use tsunagu_client::kit::net::network_report_lines;
+    use tsunagu_net::LinkEnd;
+    use tsunagu_net::netcheck::{NetworkReport, Probe};
+    let locales = tsunagu_i18n::Locales::load().unwrap();
+    let report = |udp, tcp, proxy: Option<&str>| NetworkReport {
+        host: "room.example".into(),
+        udp_port: 4433,
+        tcp_port: 443,
+        udp,
+        tcp,
+        proxy: proxy.map(Into::into),
+    };
+    let up = Probe::Up(Duration::from_millis(12));
+    let say = |r: &NetworkReport, lang| network_report_lines(&locales, lang, r, true).join("\n");
+
+    let fine = say(&report(up, up, None), Language::Japanese);
+    assert!(fine.contains("さんかできます") && !fine.contains("IT"), "{fine}");
+    let tcp_only = say(&report(Probe::Failed(LinkEnd::Unreachable), up, None), Language::English);
+    assert!(tcp_only.contains("can join (over TCP)") && tcp_only.contains("UDP 4433 to room.example"), "{tcp_only}");
+    let inspected = say(&report(Probe::Failed(LinkEnd::Unreachable), Probe::Failed(LinkEnd::Intercepted), None), Language::English);
+    assert!(inspected.contains("cannot join") && inspected.contains("exempt room.example:443 from TLS inspection"), "{inspected}");
+    let nothing = say(&report(Probe::Failed(LinkEnd::Unreachable), Probe::Failed(LinkEnd::Unreachable), None), Language::Japanese);
+    assert!(nothing.contains("UDP 4433") && nothing.contains("TCP 443") && !nothing.contains("けんさ"), "{nothing}");
+    let password =
+        say(&report(Probe::Failed(LinkEnd::Unreachable), Probe::Failed(LinkEnd::ProxyNeedsPassword), Some("proxy.ward:3128")), Language::English);
+    assert!(password.contains("proxy.ward:3128") && password.contains("user name and password"), "{password}");
 }

@@ -84,6 +84,17 @@ pub struct Cli {
     /// List the microphones and speakers on this PC, and exit.
     #[arg(long)]
     pub list_devices: bool,
+    /// Check whether this PC can reach the room this invite names (UDP,
+    /// TCP, proxy, TLS inspection), say what to ask hospital IT for, and exit.
+    #[arg(long, value_name = "INVITE", value_parser = parse_invite)]
+    pub check_network: Option<Invite>,
+}
+
+impl Cli {
+    /// The language to speak in a terminal.
+    pub fn language(&self) -> Language {
+        crate::language_or_system(self.lang)
+    }
 }
 
 /// The voice settings the options ask for.

@@ -253,12 +253,17 @@ pub fn build_app(options: ClientOptions) -> App {
     build_app_with(options, |defaults| defaults)
 }
 
+/// The language asked for, else the system's (`LANG`), else Japanese.
+pub fn language_or_system(asked: Option<Language>) -> Language {
+    asked.or_else(|| std::env::var("LANG").ok().and_then(|l| Language::from_tag(&l))).unwrap_or_default()
+}
+
 /// Build the whole client with Bevy's plugins as `adapt` leaves them: a
 /// test lays the screens out with no window system and no renderer.
 pub fn build_app_with(options: ClientOptions, adapt: impl FnOnce(bevy::app::PluginGroupBuilder) -> bevy::app::PluginGroupBuilder) -> App {
     let mut app = App::new();
     app.set_error_handler(keep_the_room_going);
-    let language = options.language.or_else(|| std::env::var("LANG").ok().and_then(|l| Language::from_tag(&l))).unwrap_or_default();
+    let language = language_or_system(options.language);
     let (width, height) = options.window_size;
     let window = Window { title: "つなぐ Tsunagu".into(), resolution: WindowResolution::new(width, height), ..default() };
     let defaults = DefaultPlugins

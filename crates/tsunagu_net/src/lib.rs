@@ -9,6 +9,7 @@
 pub mod invite;
 pub mod link;
 pub mod memory;
+pub mod netcheck;
 pub mod private_files;
 pub mod quic;
 pub mod race;

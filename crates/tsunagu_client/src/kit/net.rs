@@ -164,6 +164,62 @@ pub fn door_for_it(invite: &Invite) -> String {
     format!("{}:{tcp} (TCP), UDP {}", invite.host, invite.port)
 }
 
+/// How long the network check tries each way.
+pub const CHECK_LIMIT: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// The network check's findings in plain words, one line each, for a nurse
+/// on the start screen and for hospital IT in a terminal: what works, which
+/// proxy, whether TLS is inspected, and what to ask IT for. `plain`: without
+/// the word joiners a drawn paragraph needs (a terminal shows them oddly).
+pub fn network_report_lines(
+    locales: &tsunagu_i18n::Locales,
+    lang: tsunagu_i18n::Language,
+    report: &tsunagu_net::netcheck::NetworkReport,
+    plain: bool,
+) -> Vec<String> {
+    use tsunagu_i18n::Arg;
+    use tsunagu_net::netcheck::Probe;
+    let say = |key: &str, args: &[(&str, Arg)]| if plain { locales.plain_text_with(lang, key, args) } else { locales.text_with(lang, key, args) };
+    let (udp, tcp) = (f64::from(report.udp_port), f64::from(report.tcp_port));
+    let room = format!("{} (UDP {}, TCP {})", report.host, report.udp_port, report.tcp_port);
+    let mut lines = vec![say("netcheck-title", &[("room", Arg::Str(&room))])];
+    let ms = |took: std::time::Duration| (took.as_secs_f64() * 1000.0).round();
+    lines.push(match report.udp {
+        Probe::Up(took) => say("netcheck-udp-ok", &[("ms", Arg::Num(ms(took)))]),
+        Probe::Failed(_) => say("netcheck-udp-no", &[]),
+    });
+    lines.push(match report.tcp {
+        Probe::Up(took) => say("netcheck-tcp-ok", &[("ms", Arg::Num(ms(took)))]),
+        Probe::Failed(_) => say("netcheck-tcp-no", &[]),
+    });
+    lines.push(match &report.proxy {
+        Some(proxy) => say("netcheck-proxy", &[("proxy", Arg::Str(proxy))]),
+        None => say("netcheck-no-proxy", &[]),
+    });
+    // Only what was seen: a WebSocket that never got to TLS says nothing of it.
+    if report.tls_inspected() {
+        lines.push(say("netcheck-inspected", &[]));
+    } else if report.tcp.is_up() {
+        lines.push(say("netcheck-not-inspected", &[]));
+    }
+    let host = Arg::Str(&report.host);
+    lines.push(match (report.udp.is_up(), report.tcp.is_up()) {
+        (true, _) => say("netcheck-all-good", &[]),
+        (false, true) => say("netcheck-tcp-only", &[("udp", Arg::Num(udp))]),
+        (false, false) => say("netcheck-none", &[]),
+    });
+    let ask = match report.tcp {
+        _ if report.udp.is_up() => None,
+        Probe::Failed(LinkEnd::Intercepted) => Some(say("netcheck-ask-inspection", &[("host", host), ("tcp", Arg::Num(tcp))])),
+        Probe::Failed(LinkEnd::ProxyNeedsPassword) => Some(say("netcheck-ask-proxy-password", &[])),
+        Probe::Failed(LinkEnd::ProxyUnreachable) => Some(say("netcheck-ask-proxy-address", &[])),
+        Probe::Up(_) => Some(say("netcheck-ask-it-udp", &[("host", host), ("udp", Arg::Num(udp))])),
+        Probe::Failed(_) => Some(say("netcheck-ask-it", &[("host", host), ("udp", Arg::Num(udp)), ("tcp", Arg::Num(tcp))])),
+    };
+    lines.extend(ask);
+    lines
+}
+
 /// The message id that explains why the core stopped.
 pub fn ending_message(end: ClientEnd) -> &'static str {
     match end {

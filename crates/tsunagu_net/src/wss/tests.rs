@@ -201,3 +201,28 @@ fn the_doors_share_the_per_address_cap() {
     assert!(closed_within(extra, Duration::from_secs(2)), "a connection over the cap was kept");
     assert!(server.drops().connections_refused >= 2);
 }
+
+#[test]
+fn the_network_check_tells_udp_tcp_and_inspection_apart_and_says_nothing_to_the_room() {
+    use crate::netcheck::{Probe, check_network};
+    let mut server = server("netcheck", 8);
+    let open = check_network(&invite(&server), &ProxyChoice::Direct, Duration::from_secs(3));
+    assert!(open.udp.is_up() && open.tcp.is_up() && open.can_join() && !open.tls_inspected(), "{open:?}");
+    assert_eq!((open.udp_port, open.tcp_port, open.proxy.as_deref()), (server.local_addr().port(), tcp_addr(&server).port(), None));
+    // UDP swallowed: the WebSocket still comes up.
+    let swallow = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let blocked = Invite { port: swallow.local_addr().unwrap().port(), ..invite(&server) };
+    let udp_dropped = check_network(&blocked, &ProxyChoice::Direct, Duration::from_secs(2));
+    assert_eq!(udp_dropped.udp, Probe::Failed(LinkEnd::Unreachable));
+    assert!(udp_dropped.tcp.is_up() && udp_dropped.can_join());
+    // Another certificate on the way.
+    let inspected = check_network(&Invite { fingerprint: [9; 32], ..blocked }, &ProxyChoice::Direct, Duration::from_secs(2));
+    assert!(inspected.tls_inspected() && !inspected.can_join(), "{inspected:?}");
+    // Nothing reached the room but handshakes and goodbyes.
+    while let Some(event) = server.recv_timeout(Duration::from_millis(300)) {
+        assert!(
+            matches!(event, ServerLinkEvent::Connected(_) | ServerLinkEvent::Received(_, LinkEvent::Closed(_))),
+            "the check sent the room {event:?}"
+        );
+    }
+}
