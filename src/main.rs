@@ -39,7 +39,7 @@ fn check_network(invite: &tsunagu_net::invite::Invite, language: tsunagu_i18n::L
     println!("{}", locales.plain_text_with(language, "netcheck-running", &[]));
     let report =
         tsunagu_net::netcheck::check_network(invite, &tsunagu_net::wss::proxy::ProxyChoice::FromSystem, tsunagu_client::kit::net::CHECK_LIMIT);
-    for line in tsunagu_client::kit::net::network_report_lines(&locales, language, &report, true) {
+    for line in tsunagu_client::kit::net::network_report_lines(&locales, language, &report, tsunagu_client::kit::net::ReportForm::Terminal) {
         println!("{line}");
     }
     if report.can_join() { ExitCode::SUCCESS } else { ExitCode::FAILURE }

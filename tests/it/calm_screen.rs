@@ -34,8 +34,18 @@ const MOST_COVERED_AT_REST: f32 = 0.25;
 /// The client joining `invite`'s room with three practice guests, laid out
 /// with no window system and no renderer.
 fn client_in(invite: tsunagu_net::invite::Invite) -> App {
-    let options =
-        ClientOptions { join: Some(invite), bots: 3, xr: Some(false), language: Some(Language::Japanese), settings_file: None, ..default() };
+    headless_client(ClientOptions {
+        join: Some(invite),
+        bots: 3,
+        xr: Some(false),
+        language: Some(Language::Japanese),
+        settings_file: None,
+        ..default()
+    })
+}
+
+/// The real client with `options`, laid out with no window system and no renderer.
+pub(crate) fn headless_client(options: ClientOptions) -> App {
     let mut app = tsunagu_client::build_app_with(options, |defaults| {
         defaults
             .disable::<bevy::winit::WinitPlugin>()

@@ -36,3 +36,79 @@ fn bad_options_are_explained_not_crashed_on() {
         assert!(err.contains(expected), "{args:?}: {err}");
     }
 }
+
+/// `tsunagu --check-network INVITE`, as hospital IT runs it: what gets
+/// through, in plain words, and an exit status a script can read.
+#[test]
+fn the_network_check_reports_both_ways_in_plain_words() {
+    let server = crate::join::Server::start("netcheck-cli");
+    let out = tsunagu().args(["--check-network", &server.invite.to_string(), "--lang", "en"]).output().expect("run tsunagu --check-network");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    for line in ["UDP (QUIC): works", "TCP (WebSocket): works", "TLS is not inspected", "This PC can join the meetup."] {
+        assert!(said.contains(line), "no {line:?} in:\n{said}");
+    }
+    assert!(!said.contains('\u{2060}'), "word joiners in a terminal: {said:?}");
+    // With UDP swallowed: TCP only, and what to ask IT for.
+    let swallow = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let blocked = tsunagu_net::invite::Invite { port: swallow.local_addr().unwrap().port(), ..server.invite.clone() };
+    let out = tsunagu().args(["--check-network", &blocked.to_string(), "--lang", "ja"]).output().expect("run tsunagu --check-network");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("× UDP（QUIC）") && said.contains("○ TCP（WebSocket）") && said.contains("IT たんとうの かたへ"), "{said}");
+    // A room that is not there: a failing exit status.
+    drop(server);
+    let out = tsunagu().args(["--check-network", &blocked.to_string(), "--lang", "en"]).output().expect("run tsunagu --check-network");
+    assert!(!out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// 「つながりを しらべる」 on the start screen, with an invite pasted: the
+/// findings replace the start screen's message.
+#[test]
+fn the_start_screen_checks_the_network_of_the_pasted_invite() {
+    use bevy::prelude::*;
+    use tsunagu_client::start::{CheckNetworkButton, InviteText, NetworkCheck, StartMessage};
+    let server = crate::join::Server::start("netcheck-button");
+    let options =
+        tsunagu_client::ClientOptions { xr: Some(false), language: Some(tsunagu_i18n::Language::English), settings_file: None, ..default() };
+    let mut app = crate::calm_screen::headless_client(options);
+    let started = std::time::Instant::now();
+    while *app.world().resource::<State<tsunagu_client::AppState>>().get() != tsunagu_client::AppState::Start {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "no start screen");
+        app.update();
+    }
+    app.update();
+    app.world_mut().resource_mut::<InviteText>().0 = server.invite.to_string();
+    // A click, as the window system reports one: the cursor over the button, the left button down.
+    let mut buttons = app.world_mut().query_filtered::<(&bevy::ui::ComputedNode, &bevy::ui::UiGlobalTransform), With<CheckNetworkButton>>();
+    let (node, place) = buttons.single(app.world()).expect("the check button");
+    assert!(node.size().min_element() > 0.0, "the check button is not laid out");
+    let at = place.translation;
+    let mut windows = app.world_mut().query_filtered::<(Entity, &mut Window), With<bevy::window::PrimaryWindow>>();
+    let (window, mut shape) = windows.single_mut(app.world_mut()).unwrap();
+    shape.set_physical_cursor_position(Some(at.as_dvec2()));
+    use bevy::input::ButtonState;
+    use bevy::input::mouse::MouseButtonInput;
+    app.world_mut().write_message(MouseButtonInput { button: MouseButton::Left, state: ButtonState::Pressed, window });
+    app.update();
+    assert!(app.world().get_resource::<NetworkCheck>().is_some(), "pressing the button started no check");
+    let message =
+        |app: &mut App| app.world_mut().query_filtered::<&Text, With<StartMessage>>().single(app.world()).unwrap().0.replace('\u{2060}', "");
+    assert!(message(&mut app).contains("Checking the connection"), "{}", message(&mut app));
+    let started = std::time::Instant::now();
+    while app.world().get_resource::<NetworkCheck>().is_some() && started.elapsed() < std::time::Duration::from_secs(10) {
+        app.update();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let said = message(&mut app);
+    assert!(said.contains("○ UDP ・ ○ TCP") && said.contains("This PC can join the meetup."), "{said}");
+    // The findings fit on the screen.
+    for _ in 0..3 {
+        app.update();
+    }
+    let mut shown = app.world_mut().query_filtered::<(&bevy::ui::ComputedNode, &bevy::ui::UiGlobalTransform), With<StartMessage>>();
+    let (node, place) = shown.single(app.world()).unwrap();
+    let bottom = place.translation.y + node.size().y / 2.0;
+    let window = app.world_mut().query_filtered::<&Window, With<bevy::window::PrimaryWindow>>().single(app.world()).unwrap().physical_height();
+    assert!(bottom <= window as f32, "the findings run off the bottom of the window ({bottom} of {window} pixels)");
+}

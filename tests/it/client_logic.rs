@@ -302,7 +302,7 @@ fn the_network_check_says_what_works_and_what_to_ask_it_for() {
         proxy: proxy.map(Into::into),
     };
     let up = Probe::Up(Duration::from_millis(12));
-    let say = |r: &NetworkReport, lang| network_report_lines(&locales, lang, r, true).join("\n");
+    let say = |r: &NetworkReport, lang| network_report_lines(&locales, lang, r, tsunagu_client::kit::net::ReportForm::Terminal).join("\n");
 
     let fine = say(&report(up, up, None), Language::Japanese);
     assert!(fine.contains("さんかできます") && !fine.contains("IT"), "{fine}");

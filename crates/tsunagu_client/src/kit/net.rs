@@ -167,47 +167,60 @@ pub fn door_for_it(invite: &Invite) -> String {
 /// How long the network check tries each way.
 pub const CHECK_LIMIT: std::time::Duration = std::time::Duration::from_secs(4);
 
-/// The network check's findings in plain words, one line each, for a nurse
-/// on the start screen and for hospital IT in a terminal: what works, which
-/// proxy, whether TLS is inspected, and what to ask IT for. `plain`: without
-/// the word joiners a drawn paragraph needs (a terminal shows them oddly).
+/// How the network check's findings are told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportForm {
+    /// Every finding on a line of its own, plain text: for hospital IT in a terminal.
+    Terminal,
+    /// Short, for the start screen: what it means, the findings on one line,
+    /// and what to ask IT for.
+    Screen,
+}
+
+/// The network check's findings in plain words: what works, which proxy,
+/// whether TLS is inspected, what it means, and what to ask IT for.
 pub fn network_report_lines(
     locales: &tsunagu_i18n::Locales,
     lang: tsunagu_i18n::Language,
     report: &tsunagu_net::netcheck::NetworkReport,
-    plain: bool,
+    form: ReportForm,
 ) -> Vec<String> {
     use tsunagu_i18n::Arg;
     use tsunagu_net::netcheck::Probe;
-    let say = |key: &str, args: &[(&str, Arg)]| if plain { locales.plain_text_with(lang, key, args) } else { locales.text_with(lang, key, args) };
+    // A terminal shows the word joiners a drawn paragraph needs oddly.
+    let say = |key: &str, args: &[(&str, Arg)]| match form {
+        ReportForm::Terminal => locales.plain_text_with(lang, key, args),
+        ReportForm::Screen => locales.text_with(lang, key, args),
+    };
     let (udp, tcp) = (f64::from(report.udp_port), f64::from(report.tcp_port));
     let room = format!("{} (UDP {}, TCP {})", report.host, report.udp_port, report.tcp_port);
-    let mut lines = vec![say("netcheck-title", &[("room", Arg::Str(&room))])];
     let ms = |took: std::time::Duration| (took.as_secs_f64() * 1000.0).round();
-    lines.push(match report.udp {
-        Probe::Up(took) => say("netcheck-udp-ok", &[("ms", Arg::Num(ms(took)))]),
-        Probe::Failed(_) => say("netcheck-udp-no", &[]),
-    });
-    lines.push(match report.tcp {
-        Probe::Up(took) => say("netcheck-tcp-ok", &[("ms", Arg::Num(ms(took)))]),
-        Probe::Failed(_) => say("netcheck-tcp-no", &[]),
-    });
-    lines.push(match &report.proxy {
-        Some(proxy) => say("netcheck-proxy", &[("proxy", Arg::Str(proxy))]),
-        None => say("netcheck-no-proxy", &[]),
-    });
+    let mut findings = vec![
+        match report.udp {
+            Probe::Up(took) => say("netcheck-udp-ok", &[("ms", Arg::Num(ms(took)))]),
+            Probe::Failed(_) => say("netcheck-udp-no", &[]),
+        },
+        match report.tcp {
+            Probe::Up(took) => say("netcheck-tcp-ok", &[("ms", Arg::Num(ms(took)))]),
+            Probe::Failed(_) => say("netcheck-tcp-no", &[]),
+        },
+        match &report.proxy {
+            Some(proxy) => say("netcheck-proxy", &[("proxy", Arg::Str(proxy))]),
+            None => say("netcheck-no-proxy", &[]),
+        },
+    ];
     // Only what was seen: a WebSocket that never got to TLS says nothing of it.
     if report.tls_inspected() {
-        lines.push(say("netcheck-inspected", &[]));
+        findings.push(say("netcheck-inspected", &[]));
     } else if report.tcp.is_up() {
-        lines.push(say("netcheck-not-inspected", &[]));
+        findings.push(say("netcheck-not-inspected", &[]));
     }
     let host = Arg::Str(&report.host);
-    lines.push(match (report.udp.is_up(), report.tcp.is_up()) {
+    let meaning = match (report.udp.is_up(), report.tcp.is_up()) {
         (true, _) => say("netcheck-all-good", &[]),
         (false, true) => say("netcheck-tcp-only", &[("udp", Arg::Num(udp))]),
         (false, false) => say("netcheck-none", &[]),
-    });
+    };
     let ask = match report.tcp {
         _ if report.udp.is_up() => None,
         Probe::Failed(LinkEnd::Intercepted) => Some(say("netcheck-ask-inspection", &[("host", host), ("tcp", Arg::Num(tcp))])),
@@ -215,6 +228,20 @@ pub fn network_report_lines(
         Probe::Failed(LinkEnd::ProxyUnreachable) => Some(say("netcheck-ask-proxy-address", &[])),
         Probe::Up(_) => Some(say("netcheck-ask-it-udp", &[("host", host), ("udp", Arg::Num(udp))])),
         Probe::Failed(_) => Some(say("netcheck-ask-it", &[("host", host), ("udp", Arg::Num(udp)), ("tcp", Arg::Num(tcp))])),
+    };
+    let mut lines = match form {
+        ReportForm::Terminal => {
+            let mut lines = vec![say("netcheck-title", &[("room", Arg::Str(&room))])];
+            lines.extend(findings);
+            lines.push(meaning);
+            lines
+        }
+        ReportForm::Screen => {
+            // The long explanations (the milliseconds, "the best way for voice") stay in the terminal.
+            let short: Vec<String> =
+                findings.iter().map(|f| f.split(['（', '(']).next().unwrap_or(f).trim_end_matches(['。', '.', ' ']).to_owned()).collect();
+            vec![meaning, short.join(" ・ ")]
+        }
     };
     lines.extend(ask);
     lines

@@ -19,6 +19,9 @@ use crate::kit::text::{Localized, Texts, UiFont, ui_text};
 use crate::kit::typing::{Typed, Typing};
 use crate::{AppState, ClientOptions, Settings};
 
+mod netcheck;
+pub use netcheck::{CheckNetworkButton, NetworkCheck};
+
 /// The longest invite text accepted (a host name can be long; real invites are ~120).
 pub const MAX_INVITE_CHARS: usize = 300;
 
@@ -36,7 +39,7 @@ struct Focus(Field);
 
 /// The invite being typed or pasted.
 #[derive(Resource, Default)]
-struct InviteText(String);
+pub struct InviteText(pub String);
 
 /// Shows the start screen and handles its input.
 pub struct StartScreenPlugin;
@@ -51,8 +54,9 @@ enum StartAction {
 #[derive(Component)]
 struct FieldText(Field);
 
+/// The start screen's line that says what happened (a join that failed, the network check).
 #[derive(Component)]
-struct StartMessage;
+pub struct StartMessage;
 
 impl Plugin for StartScreenPlugin {
     fn build(&self, app: &mut App) {
@@ -61,6 +65,7 @@ impl Plugin for StartScreenPlugin {
             .add_systems(Startup, skip_if_asked)
             .add_systems(OnEnter(AppState::Start), (build_start_screen, show_join_failure).chain())
             .add_systems(Update, (type_text, press_buttons, show_choices).run_if(in_state(AppState::Start)))
+            .add_systems(Update, (netcheck::press_check, netcheck::show_check).chain().run_if(in_state(AppState::Start)))
             .add_systems(OnExit(AppState::Start), disable_ime);
     }
 }
@@ -190,7 +195,22 @@ fn build_start_screen(
                 card.spawn(button(StartAction::Host, "start-host", true));
                 card.spawn(label("start-invite-label"));
                 card.spawn(text_field(Field::Invite, ui_text(&font, "", 16.0, palette::INK)));
-                card.spawn(button(StartAction::Join, "start-join", false));
+                // Before a meetup, a nurse can see whether this PC's network lets the room through.
+                card.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
+                    row.spawn(button(StartAction::Join, "start-join", false));
+                    row.spawn((
+                        Button,
+                        CheckNetworkButton,
+                        Node {
+                            padding: UiRect::axes(Val::Px(14.0), Val::Px(12.0)),
+                            border_radius: BorderRadius::all(Val::Px(14.0)),
+                            justify_content: JustifyContent::Center,
+                            ..default()
+                        },
+                        BackgroundColor(palette::BUTTON),
+                        children![(ui_text(&font, "", 17.0, palette::INK), Localized("netcheck-button"))],
+                    ));
+                });
                 card.spawn((StartMessage, ui_text(&font, "", 18.0, palette::NOTE), Node { min_height: Val::Px(24.0), ..default() }));
             });
         });
