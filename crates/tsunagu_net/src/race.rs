@@ -3,7 +3,10 @@
 //! carries the connection and the other is dropped. A network where UDP did
 //! not get through is remembered for a while, and both are tried at once
 //! there: the room comes up on TCP at once, and QUIC still wins whenever UDP
-//! works again (so every reconnect re-probes it).
+//! works again (so every reconnect re-probes it). While on the WebSocket, a
+//! QUIC handshake is tried now and then in the background (nothing said to
+//! the room); when one gets through, the link ends with "reconnecting" and
+//! the client core comes back over QUIC, keeping its place (the resume path).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -23,6 +26,8 @@ use crate::wss::proxy::ProxyChoice;
 pub const QUIC_HEAD_START: Duration = Duration::from_millis(250);
 /// How long a network where UDP did not get through is remembered.
 pub const UDP_BROKEN_FOR: Duration = Duration::from_secs(10 * 60);
+/// How often a connection carried by the WebSocket tries QUIC again.
+pub const QUIC_REPROBE_EVERY: Duration = Duration::from_secs(30);
 /// Frames queued before either transport is up, at most (a Hello, a few events).
 const MOST_EARLY_FRAMES: usize = 64;
 
@@ -89,12 +94,21 @@ pub struct RaceSettings {
     pub memory: UdpMemory,
     /// QUIC from this local address (tests standing in for other hosts).
     pub local: Option<IpAddr>,
+    /// While on the WebSocket, how often to try QUIC again.
+    pub reprobe_every: Duration,
 }
 
 impl RaceSettings {
     /// The room `invite` names, QUIC with its head start, the system's proxy.
     pub fn new(invite: Invite) -> RaceSettings {
-        RaceSettings { invite, proxy: ProxyChoice::FromSystem, head_start: QUIC_HEAD_START, memory: UdpMemory::process(), local: None }
+        RaceSettings {
+            invite,
+            proxy: ProxyChoice::FromSystem,
+            head_start: QUIC_HEAD_START,
+            memory: UdpMemory::process(),
+            local: None,
+            reprobe_every: QUIC_REPROBE_EVERY,
+        }
     }
 }
 
@@ -145,6 +159,10 @@ pub struct RacingLink {
     ends: Vec<LinkEnd>,
     said_end: bool,
     closing: Option<CloseReason>,
+    /// On the WebSocket: the next QUIC try, and the one under way.
+    reprobe: Option<(Instant, Option<QuicClient>)>,
+    /// A QUIC try got through: the link ended to come back over QUIC.
+    moving_to_quic: bool,
 }
 
 impl RacingLink {
@@ -171,6 +189,8 @@ impl RacingLink {
             ends: Vec::new(),
             said_end: false,
             closing: None,
+            reprobe: None,
+            moving_to_quic: false,
         };
         link.step();
         Ok(link)
@@ -208,7 +228,40 @@ impl RacingLink {
         }
         self.quic = None;
         self.wss = None;
+        if transport == Transport::Wss {
+            self.reprobe = Some((Instant::now() + self.settings.reprobe_every, None));
+        }
         self.winner = Some((transport, link));
+    }
+
+    /// On the WebSocket: try QUIC now and then; when it gets through, end
+    /// this link so the core comes back over QUIC with its place kept.
+    fn reprobe(&mut self) -> Option<LinkEvent> {
+        let (next, probe) = self.reprobe.as_mut()?;
+        match probe {
+            None if Instant::now() >= *next => {
+                *probe = QuicClient::start(&self.settings.invite, RECONNECT_TIMEOUT, WireStats::default(), self.settings.local).ok();
+                *next = Instant::now() + self.settings.reprobe_every;
+                None
+            }
+            None => None,
+            Some(quic) if quic.is_up() => {
+                quic.close(CloseReason::Left);
+                self.reprobe = None;
+                self.settings.memory.note(&self.network, true, Instant::now());
+                if let Some((_, link)) = &mut self.winner {
+                    link.close(CloseReason::Reconnecting);
+                }
+                self.moving_to_quic = true;
+                Some(LinkEvent::Closed(LinkEnd::Reason(CloseReason::Reconnecting)))
+            }
+            Some(quic) => {
+                if let Some(LinkEvent::Closed(_)) = quic.try_recv() {
+                    *probe = None;
+                }
+                None
+            }
+        }
     }
 
     /// Move the race on: start the WebSocket when QUIC's head start is over
@@ -285,6 +338,12 @@ impl ClientLink for RacingLink {
         self.step();
         if let Some(event) = self.first_event.take() {
             return Some(event);
+        }
+        if self.moving_to_quic {
+            return None;
+        }
+        if let Some(moved) = self.reprobe() {
+            return Some(moved);
         }
         if let Some((_, link)) = &mut self.winner {
             return link.try_recv();

@@ -14,7 +14,7 @@ use bevy_math::Vec3;
 use tsunagu_client_core::{ClientCore, ClientEnd};
 use tsunagu_net::LinkEnd;
 use tsunagu_net::invite::Invite;
-use tsunagu_net::race::{QUIC_HEAD_START, RaceSettings, RacingConnector, UdpMemory};
+use tsunagu_net::race::{RaceSettings, RacingConnector, UdpMemory};
 use tsunagu_net::wss::proxy::{Proxy, ProxyChoice};
 use tsunagu_protocol::{AvatarLook, Hello};
 
@@ -29,7 +29,7 @@ fn behind_a_udp_firewall(invite: &Invite) -> (Invite, UdpSocket) {
 }
 
 fn racing_peer(invite: &Invite, nickname: &str, proxy: ProxyChoice, memory: &UdpMemory) -> Peer {
-    let settings = RaceSettings { invite: invite.clone(), proxy, head_start: QUIC_HEAD_START, memory: memory.clone(), local: None };
+    let settings = RaceSettings { proxy, memory: memory.clone(), ..RaceSettings::new(invite.clone()) };
     let hello = Hello::new(&invite.room_code, nickname, AvatarLook::with_color([200, 160, 120]));
     Peer::from_core(ClientCore::join(Box::new(RacingConnector::new(settings)), hello, Duration::ZERO))
 }
@@ -199,4 +199,71 @@ fn a_proxy_that_shows_its_own_certificate_is_refused_with_a_line_for_it_and_noth
     assert_eq!(child.ended(), Some(ClientEnd::Closed(LinkEnd::Intercepted)));
     assert_eq!(proxy.tunnels.load(Ordering::Relaxed), 1, "the child did not try through the proxy");
     assert!(impostor.recv_timeout(Duration::from_millis(200)).is_none(), "something of the child's reached the impostor");
+}
+
+/// Walk `walker` to `spot` (a pose each frame) until `watcher` draws it
+/// there; whether it did within `limit`.
+fn walk_until_seen(walker: &mut Peer, watcher: &mut Peer, spot: Vec3, limit: Duration) -> bool {
+    let id = walker.id().expect("in the room");
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        walker.send_pose(pose_at(spot));
+        walker.pump();
+        watcher.pump();
+        if watcher.rendered(id).is_some_and(|at| at.distance(spot) < 0.3) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(16));
+    }
+    false
+}
+
+#[test]
+fn when_the_wifi_starts_dropping_udp_the_child_moves_to_wss_and_back_to_quic_as_the_same_person() {
+    let _turn = one_at_a_time();
+    let server = TestServer::start("udp-cut", 8);
+    let relay = crate::relay::LossyRelay::start(server.addr, 0.0, Duration::ZERO, Duration::ZERO, 7);
+    let through_wifi = Invite { port: relay.addr().port(), ..server.invite(CODE) };
+    let mut watcher = Peer::join(&server.invite(CODE), "Aoi");
+    assert!(join_time(&mut watcher, Duration::from_secs(5)).is_some());
+    let settings = RaceSettings {
+        proxy: ProxyChoice::Direct,
+        memory: UdpMemory::default(),
+        reprobe_every: Duration::from_secs(1),
+        ..RaceSettings::new(through_wifi)
+    };
+    let connector = RacingConnector::new(settings);
+    let on_quic = connector.stats();
+    let hello = Hello::new(CODE, "Ren", AvatarLook::with_color([200, 160, 120]));
+    let mut child = Peer::from_core(ClientCore::join(Box::new(connector), hello, Duration::ZERO));
+    assert!(join_time(&mut child, Duration::from_secs(5)).is_some());
+    let ren = child.id().unwrap();
+    assert!(walk_until_seen(&mut child, &mut watcher, Vec3::new(1.0, 0.0, 1.0), Duration::from_secs(5)));
+    assert!(on_quic.totals().tx_packets > 0, "the child did not start on QUIC");
+
+    // The Wi-Fi drops UDP both ways: the child carries on over the WebSocket.
+    relay.block(true, true);
+    let cut = Instant::now();
+    assert!(walk_until_seen(&mut child, &mut watcher, Vec3::new(-1.0, 0.0, 1.0), Duration::from_secs(10)), "the child froze after UDP was cut");
+    let moved = cut.elapsed();
+    println!("moved to WSS and seen walking again {:.1} s after UDP was cut", moved.as_secs_f64());
+    assert_eq!(child.id(), Some(ren), "the child came back as someone else");
+    let quic_sent = on_quic.totals().tx_packets;
+
+    // UDP comes back: within a few seconds the child is on QUIC again.
+    relay.block(false, false);
+    let restored = Instant::now();
+    let mut back_on_quic = false;
+    while restored.elapsed() < Duration::from_secs(8) && !back_on_quic {
+        back_on_quic = walk_until_seen(&mut child, &mut watcher, Vec3::new(0.5, 0.0, 0.5), Duration::from_millis(200))
+            && on_quic.totals().tx_packets > quic_sent + 30;
+    }
+    assert!(back_on_quic, "the child did not move back to QUIC when UDP came back");
+    println!("back on QUIC {:.1} s after UDP came back", restored.elapsed().as_secs_f64());
+    assert_eq!(child.id(), Some(ren));
+    assert!(walk_until_seen(&mut child, &mut watcher, Vec3::new(-0.5, 0.0, 0.5), Duration::from_secs(3)));
+    assert!(
+        !watcher.events.contains(&tsunagu_client_core::RoomEvent::Server(tsunagu_protocol::ServerEvent::PeerLeft(ren))),
+        "the others saw the child leave"
+    );
 }
