@@ -21,14 +21,14 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if let Some(invite) = &cli.check_network {
-        return check_network(invite, cli.language());
+        return check_network(invite, cli.language(), &cli.proxy_choice());
     }
     if run(cli.options()).is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 /// `--check-network`: the same check as the start screen's button, in a
 /// terminal for hospital IT; exits 0 when a meetup can go ahead from here.
-fn check_network(invite: &tsunagu_net::invite::Invite, language: tsunagu_i18n::Language) -> ExitCode {
+fn check_network(invite: &tsunagu_net::invite::Invite, language: tsunagu_i18n::Language, proxy: &tsunagu_net::wss::proxy::ProxyChoice) -> ExitCode {
     let locales = match tsunagu_i18n::Locales::load() {
         Ok(locales) => locales,
         Err(e) => {
@@ -37,8 +37,7 @@ fn check_network(invite: &tsunagu_net::invite::Invite, language: tsunagu_i18n::L
         }
     };
     println!("{}", locales.plain_text_with(language, "netcheck-running", &[]));
-    let report =
-        tsunagu_net::netcheck::check_network(invite, &tsunagu_net::wss::proxy::ProxyChoice::FromSystem, tsunagu_client::kit::net::CHECK_LIMIT);
+    let report = tsunagu_net::netcheck::check_network(invite, proxy, tsunagu_client::kit::net::CHECK_LIMIT);
     for line in tsunagu_client::kit::net::network_report_lines(&locales, language, &report, tsunagu_client::kit::net::ReportForm::Terminal) {
         println!("{line}");
     }

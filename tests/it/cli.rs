@@ -29,6 +29,7 @@ fn bad_options_are_explained_not_crashed_on() {
         (vec!["--bed-tilt", "80"], "is not an angle from 0 to 60"),
         (vec!["--snap-turn", "40"], "30 or 45"),
         (vec!["--xr", "--no-xr"], "cannot be used with"),
+        (vec!["--proxy", "nowhere"], "is not a proxy like"),
     ] {
         let out = tsunagu().args(&args).output().expect("run tsunagu");
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -56,6 +57,25 @@ fn the_network_check_reports_both_ways_in_plain_words() {
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{said}");
     assert!(said.contains("× UDP（QUIC）") && said.contains("○ TCP（WebSocket）") && said.contains("IT たんとうの かたへ"), "{said}");
+    // Through a proxy named on the command line that wants another password.
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy_port = proxy.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut client in proxy.incoming().flatten() {
+            let mut head = [0u8; 1024];
+            let _ = client.read(&mut head);
+            let _ = client.write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n");
+        }
+    });
+    let out = tsunagu()
+        .args(["--check-network", &blocked.to_string(), "--lang", "en", "--proxy", &format!("http://ward:wrong@127.0.0.1:{proxy_port}")])
+        .output()
+        .expect("run tsunagu --check-network --proxy");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains(&format!("Proxy: 127.0.0.1:{proxy_port}")) && said.contains("user name and password"), "{said}");
+    assert!(!said.contains("wrong"), "the password was shown: {said}");
     // A room that is not there: a failing exit status.
     drop(server);
     let out = tsunagu().args(["--check-network", &blocked.to_string(), "--lang", "en"]).output().expect("run tsunagu --check-network");

@@ -203,6 +203,10 @@ fn a_new_look_in_the_room_is_remembered_and_reaches_everyone() {
         personal_space_cm: 60,
         headset: Default::default(),
         text_size: Default::default(),
+        // Set by IT: a new look must not lose it.
+        proxy: tsunagu_client_core::settings::ProxySetting::parse("http://ward:pw@proxy.ward.example:3128"),
+        // The command line's, for this run: never kept.
+        proxy_this_run: tsunagu_client_core::settings::ProxySetting::parse("http://elsewhere:8080"),
     });
     let me = app.world().resource::<tsunagu_client::kit::net::Connection>().read(|core| core.my_id()).expect("joined");
     // Pressing 「ニット ぼう」 and 「めがね」, as a person would.
@@ -223,7 +227,8 @@ fn a_new_look_in_the_room_is_remembered_and_reaches_everyone() {
             device: 7,
             personal_space_cm: 60,
             headset: Default::default(),
-            text_size: Default::default()
+            text_size: Default::default(),
+            proxy: tsunagu_client_core::settings::ProxySetting::parse("http://ward:pw@proxy.ward.example:3128"),
         }),
         "the look was not remembered"
     );

@@ -122,6 +122,8 @@ fn the_wrist_menu_changes_the_headset_and_this_pc_remembers() {
             personal_space_cm: 60,
             headset: HeadsetChoices::default(),
             text_size: Default::default(),
+            proxy: None,
+            proxy_this_run: None,
         })
         .insert_resource(Settings {
             nickname: "ゆき".into(),

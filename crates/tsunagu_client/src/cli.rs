@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use tsunagu_client_core::settings::ProxySetting;
 use tsunagu_i18n::Language;
 use tsunagu_net::invite::Invite;
 use tsunagu_voice::capture::TalkMode;
@@ -84,6 +85,10 @@ pub struct Cli {
     /// List the microphones and speakers on this PC, and exit.
     #[arg(long)]
     pub list_devices: bool,
+    /// Go through this HTTP proxy for this run (http://[user:password@]host:port),
+    /// instead of the one in settings.ron, HTTPS_PROXY or the system's.
+    #[arg(long, value_name = "URL", value_parser = parse_proxy)]
+    proxy: Option<ProxySetting>,
     /// Check whether this PC can reach the room this invite names (UDP,
     /// TCP, proxy, TLS inspection), say what to ask hospital IT for, and exit.
     #[arg(long, value_name = "INVITE", value_parser = parse_invite)]
@@ -94,6 +99,17 @@ impl Cli {
     /// The language to speak in a terminal.
     pub fn language(&self) -> Language {
         crate::language_or_system(self.lang)
+    }
+
+    /// The proxy this run goes through: `--proxy`, else the settings file's,
+    /// else the system's and the environment's.
+    pub fn proxy_choice(&self) -> tsunagu_net::wss::proxy::ProxyChoice {
+        let saved = self.options().settings_file.as_deref().map(tsunagu_client_core::settings::load);
+        let saved = saved.and_then(|loaded| match loaded {
+            tsunagu_client_core::settings::Loaded::Found(settings) => settings.proxy,
+            _ => None,
+        });
+        crate::proxy_choice(self.proxy.as_ref().or(saved.as_ref()))
     }
 }
 
@@ -124,6 +140,10 @@ fn parse_color(s: &str) -> Result<[u8; 3], String> {
 
 fn parse_invite(s: &str) -> Result<Invite, String> {
     Invite::parse(s).map_err(|e| format!("'{s}' is not an invite: {e}"))
+}
+
+fn parse_proxy(s: &str) -> Result<ProxySetting, String> {
+    ProxySetting::parse(s).ok_or_else(|| format!("'{s}' is not a proxy like http://proxy.example:3128"))
 }
 
 fn parse_language(s: &str) -> Result<Language, String> {
@@ -178,6 +198,7 @@ impl Cli {
             bots: cli.bots,
             voice: voice_settings(&cli),
             settings_file: cli.settings_file.clone().or_else(|| ClientOptions::default().settings_file),
+            proxy: cli.proxy.clone(),
         }
     }
 }

@@ -44,6 +44,8 @@ pub fn room_app(core: ClientCore, frame: Duration) -> App {
             personal_space_cm: tsunagu_client_core::settings::DEFAULT_PERSONAL_SPACE_CM,
             headset: default(),
             text_size: default(),
+            proxy: None,
+            proxy_this_run: None,
         })
         .insert_resource(Texts(Locales::load().unwrap_or_else(|e| panic!("locale files are broken: {e}"))))
         .insert_resource(UiFont(Handle::default()))

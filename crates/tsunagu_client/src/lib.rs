@@ -62,6 +62,9 @@ pub struct ClientOptions {
     /// Where the avatar's look is remembered; `None`: nowhere (tests, or a
     /// system without a config directory).
     pub settings_file: Option<std::path::PathBuf>,
+    /// Go through this HTTP proxy for this run, instead of the settings file's
+    /// or the system's (`--proxy`).
+    pub proxy: Option<tsunagu_client_core::settings::ProxySetting>,
 }
 
 impl Default for ClientOptions {
@@ -80,6 +83,7 @@ impl Default for ClientOptions {
             bots: 0,
             voice: tsunagu_voice::engine::VoiceSettings::default(),
             settings_file: tsunagu_client_core::settings::default_path(),
+            proxy: None,
         }
     }
 }
@@ -124,6 +128,23 @@ pub struct SettingsFile {
     pub headset: tsunagu_client_core::settings::HeadsetChoices,
     /// How big the screen's letters are; changed with 「もじ」's button, kept in the file.
     pub text_size: tsunagu_client_core::settings::TextSize,
+    /// The proxy IT set for this PC in the file (the start screen's
+    /// network check and every join go through it).
+    pub proxy: Option<tsunagu_client_core::settings::ProxySetting>,
+    /// The command line's proxy, for this run only (not kept).
+    pub proxy_this_run: Option<tsunagu_client_core::settings::ProxySetting>,
+}
+
+impl SettingsFile {
+    /// How to find the proxy: the file's, else the system's and the environment's.
+    pub fn proxy_choice(&self) -> tsunagu_net::wss::proxy::ProxyChoice {
+        proxy_choice(self.proxy_this_run.as_ref().or(self.proxy.as_ref()))
+    }
+}
+
+/// `proxy` if one is set, else the system's and the environment's.
+pub fn proxy_choice(proxy: Option<&tsunagu_client_core::settings::ProxySetting>) -> tsunagu_net::wss::proxy::ProxyChoice {
+    proxy.map_or(tsunagu_net::wss::proxy::ProxyChoice::FromSystem, |p| tsunagu_net::wss::proxy::ProxyChoice::This(p.to_proxy()))
 }
 
 impl SettingsFile {
@@ -136,6 +157,7 @@ impl SettingsFile {
             personal_space_cm: self.personal_space_cm,
             headset: self.headset,
             text_size: self.text_size,
+            proxy: self.proxy.clone(),
         };
         if let Some(path) = &self.path
             && let Err(e) = tsunagu_client_core::settings::save(path, &saved)
@@ -156,6 +178,7 @@ fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, Sett
         personal_space_cm: tsunagu_client_core::settings::DEFAULT_PERSONAL_SPACE_CM,
         headset: tsunagu_client_core::settings::HeadsetChoices::default(),
         text_size: tsunagu_client_core::settings::TextSize::Normal,
+        proxy: None,
     };
     let loaded = options.settings_file.as_deref().map_or(Loaded::Missing, load);
     if let Loaded::Unreadable(why) = &loaded {
@@ -173,6 +196,8 @@ fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, Sett
         personal_space_cm: saved.personal_space_cm,
         headset: saved.headset,
         text_size: saved.text_size,
+        proxy: saved.proxy.clone(),
+        proxy_this_run: options.proxy.clone(),
     };
     if saved.device == 0 {
         // The first run here: choose this installation's number and keep it.

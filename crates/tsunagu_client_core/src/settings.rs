@@ -19,7 +19,7 @@ pub const FILE_NAME: &str = "settings.ron";
 const MAX_FILE_BYTES: u64 = 16 * 1024;
 
 /// The remembered choices.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedSettings {
     /// How the avatar looks.
     pub look: AvatarLook,
@@ -39,6 +39,63 @@ pub struct SavedSettings {
     /// it existed read `Normal`.
     #[serde(default)]
     pub text_size: TextSize,
+    /// The HTTP proxy this PC must go through, when the hospital's network
+    /// has one that the system does not name (IT sets it once). None: the
+    /// system's settings and the environment (`HTTPS_PROXY`, …).
+    #[serde(default)]
+    pub proxy: Option<ProxySetting>,
+}
+
+/// An HTTP proxy, as set in `settings.ron`:
+/// `proxy: Some((host: "proxy.ward.example", port: 3128, user: Some("ward"), password: Some("…")))`.
+/// The password is this PC's (hospital IT's), never a child's; it is never
+/// logged (`Debug` hides it), and the file is readable by this user alone.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxySetting {
+    /// Host name or address.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// User name, if the proxy wants one.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Password, with the user name.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for ProxySetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.to_proxy().host)?;
+        f.debug_struct("").field("port", &self.port).field("user", &self.user).field("password", &self.password.as_ref().map(|_| "(hidden)")).finish()
+    }
+}
+
+impl ProxySetting {
+    /// The proxy to go through.
+    pub fn to_proxy(&self) -> tsunagu_net::wss::proxy::Proxy {
+        tsunagu_net::wss::proxy::Proxy { host: self.host.clone(), port: self.port, user: self.user.clone(), password: self.password.clone() }
+    }
+
+    /// Read `http://[user[:password]@]host:port` (the form of `HTTPS_PROXY`).
+    pub fn parse(text: &str) -> Option<ProxySetting> {
+        let rest = text.trim().strip_prefix("http://").unwrap_or(text.trim()).trim_end_matches('/');
+        let (login, address) = match rest.rsplit_once('@') {
+            Some((login, address)) => (Some(login), address),
+            None => (None, rest),
+        };
+        let (host, port) = address.rsplit_once(':')?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port: u16 = port.parse().ok().filter(|p| *p != 0)?;
+        if host.is_empty() || host.contains(['/', '@', ' ']) {
+            return None;
+        }
+        let (user, password) = match login.map(|l| l.split_once(':').map_or((l, None), |(u, p)| (u, Some(p)))) {
+            Some((user, password)) if !user.is_empty() => (Some(user.to_owned()), password.map(str::to_owned)),
+            _ => (None, None),
+        };
+        Some(ProxySetting { host: host.to_owned(), port, user, password })
+    }
 }
 
 /// The screen's letter size: 「もじの おおきさ」.
@@ -141,7 +198,7 @@ impl Loaded {
     /// The settings to start with.
     pub fn settings_or(&self, defaults: SavedSettings) -> SavedSettings {
         match self {
-            Loaded::Found(saved) => *saved,
+            Loaded::Found(saved) => saved.clone(),
             Loaded::Missing | Loaded::Unreadable(_) => defaults,
         }
     }
@@ -188,6 +245,12 @@ pub fn save(path: &Path, settings: &SavedSettings) -> std::io::Result<()> {
     }
     let fresh = path.with_extension("ron.new");
     std::fs::write(&fresh, text)?;
+    // This user's alone: it may hold the proxy's password.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fresh, std::fs::Permissions::from_mode(0o600))?;
+    }
     std::fs::rename(&fresh, path)
 }
 
@@ -216,10 +279,17 @@ mod tests {
             personal_space_cm: 90,
             headset: HeadsetChoices { use_headset: false, snap_turn_degrees: 45, smooth_walking: true, bed_tilt_degrees: 30, eye_offset_cm: -10 },
             text_size: TextSize::Largest,
+            proxy: ProxySetting::parse("http://ward:pässword@proxy.ward.example:3128"),
         };
         assert_eq!(load(&path), Loaded::Missing);
         save(&path, &saved).unwrap();
-        assert_eq!(load(&path), Loaded::Found(saved));
+        assert_eq!(load(&path), Loaded::Found(saved.clone()));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "the settings (with a proxy's password) are readable by others");
+        }
         // Saving again replaces it, and leaves no temporary file behind.
         let changed = SavedSettings {
             look: AvatarLook::with_color([1, 2, 3]),
@@ -227,10 +297,27 @@ mod tests {
             personal_space_cm: 0,
             headset: HeadsetChoices::default(),
             text_size: TextSize::Normal,
+            proxy: None,
         };
         save(&path, &changed).unwrap();
         assert_eq!(load(&path), Loaded::Found(changed));
         assert!(!path.with_extension("ron.new").exists());
+    }
+
+    #[test]
+    fn a_proxy_is_read_as_the_environment_writes_it_and_its_password_never_shows() {
+        let proxy = ProxySetting::parse("http://ward:s3cret@proxy.ward.example:3128/").unwrap();
+        assert_eq!(
+            (proxy.host.as_str(), proxy.port, proxy.user.as_deref(), proxy.password.as_deref()),
+            ("proxy.ward.example", 3128, Some("ward"), Some("s3cret"))
+        );
+        assert!(!format!("{proxy:?}").contains("s3cret"));
+        let plain = ProxySetting::parse("10.0.0.1:8080").unwrap();
+        assert_eq!((plain.host.as_str(), plain.port, plain.user), ("10.0.0.1", 8080, None));
+        assert_eq!(ProxySetting::parse("[::1]:3128").map(|p| p.host), Some("::1".into()));
+        for bad in ["proxy.ward.example", "proxy:0", "proxy:99999", ":3128", "http://a b:1"] {
+            assert_eq!(ProxySetting::parse(bad), None, "{bad}");
+        }
     }
 
     /// A file from before the installation number existed still reads: the
@@ -276,15 +363,16 @@ mod tests {
             personal_space_cm: DEFAULT_PERSONAL_SPACE_CM,
             headset: HeadsetChoices::default(),
             text_size: TextSize::Normal,
+            proxy: None,
         };
         let path = scratch("broken");
-        assert_eq!(load(&path).settings_or(defaults), defaults);
+        assert_eq!(load(&path).settings_or(defaults.clone()), defaults);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         for junk in [&b"(look: (body_color: (1, 2"[..], b"\xff\xfe not text", b"(look: (body_color: (1, 2, 3), headwear: Crown, headwear_color: (1, 2, 3), accessories: (glasses: false, ribbon: false, scarf: false)))"] {
             std::fs::write(&path, junk).unwrap();
             let loaded = load(&path);
             assert!(matches!(loaded, Loaded::Unreadable(ref why) if !why.is_empty()), "{loaded:?}");
-            assert_eq!(loaded.settings_or(defaults), defaults);
+            assert_eq!(loaded.settings_or(defaults.clone()), defaults);
         }
         std::fs::write(&path, vec![b' '; 20_000]).unwrap();
         assert!(matches!(load(&path), Loaded::Unreadable(_)));

@@ -358,8 +358,9 @@ fn connect(
         }
         JoinPlan::Invite(invite) => invite.clone(),
     };
-    let hello = hello_for(&settings, &invite.room_code, settings_file.map_or(0, |f| f.device));
-    let core = ClientCore::join(Box::new(RacingConnector::new(RaceSettings::new(invite))), hello, time.elapsed());
+    let hello = hello_for(&settings, &invite.room_code, settings_file.as_ref().map_or(0, |f| f.device));
+    let proxy = settings_file.map(|f| f.proxy_choice()).unwrap_or_default();
+    let core = ClientCore::join(Box::new(RacingConnector::new(RaceSettings { proxy, ..RaceSettings::new(invite) })), hello, time.elapsed());
     commands.insert_resource(Connection::new(core));
 }
 

@@ -9,7 +9,6 @@ use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use tsunagu_net::invite::Invite;
 use tsunagu_net::netcheck::{NetworkReport, check_network};
-use tsunagu_net::wss::proxy::ProxyChoice;
 
 use super::{Field, Focus, InviteText, StartMessage};
 use crate::Settings;
@@ -52,6 +51,7 @@ pub(super) fn press_check(
     running: Option<Res<NetworkCheck>>,
     invite: Res<InviteText>,
     mut focus: ResMut<Focus>,
+    settings_file: Res<crate::SettingsFile>,
     mut says: StartSays,
 ) {
     if running.is_some() || !buttons.iter().any(|i| *i == Interaction::Pressed) {
@@ -61,8 +61,9 @@ pub(super) fn press_check(
         Ok(invite) => {
             let check = NetworkCheck::default();
             let report = check.0.clone();
+            let proxy = settings_file.proxy_choice();
             let started = std::thread::Builder::new().name("tsunagu-network-check".into()).spawn(move || {
-                let found = check_network(&invite, &ProxyChoice::FromSystem, CHECK_LIMIT);
+                let found = check_network(&invite, &proxy, CHECK_LIMIT);
                 *report.lock().unwrap_or_else(|e| e.into_inner()) = Some(found);
             });
             if started.is_err() {
