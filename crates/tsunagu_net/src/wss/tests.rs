@@ -226,3 +226,54 @@ fn the_network_check_tells_udp_tcp_and_inspection_apart_and_says_nothing_to_the_
         );
     }
 }
+
+/// A client that upgrades, says hello, then never reads: what the server
+/// writes to it piles up only as far as the outbox and the socket buffers,
+/// and the connection is closed within seconds, not kept.
+#[test]
+fn a_websocket_that_stops_reading_is_closed_not_buffered_for() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut server = server("slow-reader", 8);
+    let door = tcp_addr(&server);
+    let fingerprint = server.fingerprint();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let _ws = runtime.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(door).await.unwrap();
+        let (tls, _) = crate::quic::client::PinnedCertificate::client_config(fingerprint, b"http/1.1").unwrap();
+        let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(tls))
+            .connect(rustls::pki_types::ServerName::try_from("tsunagu").unwrap(), tcp)
+            .await
+            .unwrap();
+        let mut request = format!("wss://127.0.0.1:{}{}", door.port(), super::PATH).into_client_request().unwrap();
+        request.headers_mut().insert("sec-websocket-protocol", super::SUBPROTOCOL.parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::client_async(request, tls).await.unwrap();
+        ws.send(Message::Binary(super::message(super::Tag::Control, b"hello").into())).await.unwrap();
+        // Kept open, never read.
+        ws
+    });
+    let Some(ServerLinkEvent::Received(conn, _)) = wait_server(&mut server, Duration::from_secs(5), |e| matches!(e, ServerLinkEvent::Received(..)))
+    else {
+        panic!("the hello did not arrive");
+    };
+    let started = Instant::now();
+    let mut sent = 0usize;
+    let closed = loop {
+        for _ in 0..64 {
+            server.send(conn, Channel::Events, vec![7; MAX_FRAME_BYTES]);
+            sent += MAX_FRAME_BYTES;
+        }
+        if let Some(ServerLinkEvent::Received(c, LinkEvent::Closed(_))) = server.recv_timeout(Duration::from_millis(20))
+            && c == conn
+        {
+            break true;
+        }
+        if started.elapsed() > Duration::from_secs(15) {
+            break false;
+        }
+    };
+    assert!(closed, "a client that does not read was kept for {:?} ({} MB offered)", started.elapsed(), sent / 1_000_000);
+    assert!(started.elapsed() < Duration::from_secs(10), "closing it took {:?}", started.elapsed());
+    assert!(server.drops().connections_closed >= 1);
+}
