@@ -484,15 +484,6 @@ pub fn connection_limits(rooms: usize, capacity: usize) -> (usize, usize) {
     (people * 3 + 16, people + 4)
 }
 
-/// Where the WebSocket door listens when not told: TCP 443, which every
-/// hospital firewall lets out, when this process may bind it; else the same
-/// port number as QUIC's (TCP and UDP ports are separate), which the invite
-/// then names.
-pub fn default_tcp_door(udp: std::net::SocketAddr) -> std::net::SocketAddr {
-    let https = std::net::SocketAddr::new(udp.ip(), tsunagu_net::wss::DEFAULT_TCP_PORT);
-    if udp.port() != 0 && std::net::TcpListener::bind(https).is_ok() { https } else { udp }
-}
-
 /// The address to put in invites: the bound one, or a LAN address when bound
 /// to all interfaces (loopback if there is none).
 pub fn advertised_host(bind: std::net::IpAddr) -> String {

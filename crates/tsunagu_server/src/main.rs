@@ -61,6 +61,15 @@ fn log_filter() -> tracing_subscriber::EnvFilter {
         .fold(filter, tracing_subscriber::EnvFilter::add_directive)
 }
 
+/// Where the WebSocket door listens when not told: TCP 443, which every
+/// hospital firewall lets out, when this process may bind it; else the same
+/// port number as QUIC's (TCP and UDP ports are separate), which the invite
+/// then names.
+fn default_tcp_door(udp: std::net::SocketAddr) -> std::net::SocketAddr {
+    let https = std::net::SocketAddr::new(udp.ip(), tsunagu_net::wss::DEFAULT_TCP_PORT);
+    if udp.port() != 0 && std::net::TcpListener::bind(https).is_ok() { https } else { udp }
+}
+
 fn default_data_dir() -> PathBuf {
     directories::ProjectDirs::from("org", "Tsunagu", "tsunagu-server")
         .map(|d| d.data_dir().to_path_buf())
@@ -98,7 +107,7 @@ fn main() -> ExitCode {
     let tcp_bind = match (cli.no_tcp, cli.tcp_port) {
         (true, _) => None,
         (false, Some(port)) => Some(SocketAddr::new(cli.bind.ip(), port)),
-        (false, None) => Some(tsunagu_server::default_tcp_door(cli.bind)),
+        (false, None) => Some(default_tcp_door(cli.bind)),
     };
     let config = QuicServerConfig {
         bind: cli.bind,

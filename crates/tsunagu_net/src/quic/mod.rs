@@ -21,6 +21,7 @@
 //! the connection is closed (frames; a peer that does not read).
 
 pub(crate) mod client;
+mod door;
 pub(crate) mod framing;
 mod identity;
 pub(crate) mod server;
