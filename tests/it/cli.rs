@@ -46,7 +46,7 @@ fn the_network_check_reports_both_ways_in_plain_words() {
     let out = tsunagu().args(["--check-network", &server.invite.to_string(), "--lang", "en"]).output().expect("run tsunagu --check-network");
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{said}");
-    for line in ["UDP (QUIC): works", "TCP (WebSocket): works", "TLS is not inspected", "This PC can join the meetup."] {
+    for line in ["UDP (QUIC): works", "TCP (WebSocket): works", "TLS: not inspected", "This PC can join the meetup."] {
         assert!(said.contains(line), "no {line:?} in:\n{said}");
     }
     assert!(!said.contains('\u{2060}'), "word joiners in a terminal: {said:?}");
@@ -56,7 +56,10 @@ fn the_network_check_reports_both_ways_in_plain_words() {
     let out = tsunagu().args(["--check-network", &blocked.to_string(), "--lang", "ja"]).output().expect("run tsunagu --check-network");
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{said}");
-    assert!(said.contains("× UDP（QUIC）") && said.contains("○ TCP（WebSocket）") && said.contains("IT たんとうの かたへ"), "{said}");
+    assert!(
+        said.contains("UDP（QUIC）: とどきません") && said.contains("TCP（WebSocket）: つながります") && said.contains("IT たんとうの かたへ"),
+        "{said}"
+    );
     // Through a proxy named on the command line that wants another password.
     let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let proxy_port = proxy.local_addr().unwrap().port();
@@ -121,7 +124,10 @@ fn the_start_screen_checks_the_network_of_the_pasted_invite() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     let said = message(&mut app);
-    assert!(said.contains("○ UDP ・ ○ TCP") && said.contains("This PC can join the meetup."), "{said}");
+    assert!(
+        said.contains("UDP: works ・ TCP: works ・ Proxy: none used ・ TLS: not inspected") && said.contains("This PC can join the meetup."),
+        "{said}"
+    );
     // The findings fit on the screen.
     for _ in 0..3 {
         app.update();

@@ -315,4 +315,14 @@ fn the_network_check_says_what_works_and_what_to_ask_it_for() {
     let password =
         say(&report(Probe::Failed(LinkEnd::Unreachable), Probe::Failed(LinkEnd::ProxyNeedsPassword), Some("proxy.ward:3128")), Language::English);
     assert!(password.contains("proxy.ward:3128") && password.contains("user name and password"), "{password}");
+    // On the start screen, short: what it means, the findings on one line, what to ask.
+    let screen = network_report_lines(
+        &locales,
+        Language::English,
+        &report(Probe::Failed(LinkEnd::Unreachable), up, Some("10.0.0.1:3128")),
+        tsunagu_client::kit::net::ReportForm::Screen,
+    );
+    let screen: Vec<String> = screen.iter().map(|l| l.replace('\u{2060}', "")).collect();
+    assert_eq!(screen[1], "UDP: does not get through ・ TCP: works ・ Proxy: 10.0.0.1:3128 ・ TLS: not inspected");
+    assert!(screen[0].contains("can join (over TCP)") && screen.len() == 3, "{screen:?}");
 }

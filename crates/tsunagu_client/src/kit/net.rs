@@ -238,13 +238,33 @@ pub fn network_report_lines(
         }
         ReportForm::Screen => {
             // The long explanations (the milliseconds, "the best way for voice") stay in the terminal.
-            let short: Vec<String> =
-                findings.iter().map(|f| f.split(['（', '(']).next().unwrap_or(f).trim_end_matches(['。', '.', ' ']).to_owned()).collect();
+            let short: Vec<String> = findings.iter().map(|f| in_short(f)).collect();
             vec![meaning, short.join(" ・ ")]
         }
     };
     lines.extend(ask);
     lines
+}
+
+/// A finding without what is in brackets and past its first sentence:
+/// "UDP (QUIC): works (5 ms). The best way for voice." is "UDP: works".
+fn in_short(finding: &str) -> String {
+    let mut short = String::new();
+    let mut depth = 0usize;
+    let mut chars = finding.chars().peekable();
+    while let Some(c) = chars.next() {
+        // A full stop ends a sentence; one inside an address ("10.0.0.1") does not.
+        let ends = c == '。' || (c == '.' && chars.peek().is_none_or(|next| next.is_whitespace()));
+        match c {
+            '(' | '（' => depth += 1,
+            ')' | '）' => depth = depth.saturating_sub(1),
+            _ if ends && depth == 0 => break,
+            _ if depth == 0 => short.push(c),
+            _ => {}
+        }
+    }
+    // "UDP (QUIC): works" leaves "UDP : works".
+    short.replace(" :", ":").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The message id that explains why the core stopped.
