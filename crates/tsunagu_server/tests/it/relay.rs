@@ -148,3 +148,68 @@ impl Drop for LossyRelay {
         }
     }
 }
+
+/// A TCP path that holds everything back for `stall` at the start of every
+/// `period` (a congested proxy or Wi-Fi), losing nothing: what waited comes
+/// through in a burst. Loopback only; one connection at a time is enough.
+pub struct StallingTcpRelay {
+    addr: SocketAddr,
+    stalls: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl StallingTcpRelay {
+    pub fn start(server: SocketAddr, period: Duration, stall: Duration) -> StallingTcpRelay {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind relay");
+        let addr = listener.local_addr().expect("relay address");
+        let stalls = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let started = Instant::now();
+        let counted = stalls.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(upstream) = std::net::TcpStream::connect(server) else { continue };
+                let _ = (client.set_nodelay(true), upstream.set_nodelay(true));
+                for (from, to) in [(client.try_clone(), upstream.try_clone()), (upstream.try_clone(), client.try_clone())] {
+                    let (Ok(mut from), Ok(mut to)) = (from, to) else { continue };
+                    let counted = counted.clone();
+                    std::thread::spawn(move || {
+                        use std::io::{Read, Write};
+                        let mut buf = [0u8; 16 * 1024];
+                        let mut last_stall = u64::MAX;
+                        loop {
+                            let n = match from.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => n,
+                            };
+                            // Inside a stall: hold it (and what queues behind it) until the stall ends.
+                            let now = started.elapsed();
+                            let k = (now.as_secs_f64() / period.as_secs_f64()) as u64;
+                            let into = now.saturating_sub(period.mul_f64(k as f64));
+                            if into < stall {
+                                if last_stall != k {
+                                    last_stall = k;
+                                    counted.fetch_add(1, Ordering::Relaxed);
+                                }
+                                std::thread::sleep(stall - into);
+                            }
+                            if to.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = to.shutdown(std::net::Shutdown::Write);
+                    });
+                }
+                drop(client);
+            }
+        });
+        StallingTcpRelay { addr, stalls }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stalls that held data back so far (each direction counts its own).
+    pub fn stalls(&self) -> u64 {
+        self.stalls.load(Ordering::Relaxed)
+    }
+}

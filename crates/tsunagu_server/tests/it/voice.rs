@@ -44,7 +44,11 @@ fn speak_and_listen(name: &str, loss: f64) -> Heard {
     let relay = LossyRelay::start(server.addr, loss, Duration::from_millis(10), Duration::from_millis(5), 7);
     let mut via_relay = server.invite(CODE);
     via_relay.port = relay.addr().port();
-    let mut speaker = Peer::join(&via_relay, "S");
+    speak_and_listen_in(&server, Peer::join(&via_relay, "S"))
+}
+
+/// As [`speak_and_listen`], the speaker having joined `server` its own way.
+fn speak_and_listen_in(server: &TestServer, mut speaker: Peer) -> Heard {
     assert!(wait_until(&mut [&mut speaker], Duration::from_secs(5), |ps| ps[0].id().is_some()));
     let mut listener = Peer::join(&server.invite(CODE), "L");
     assert!(wait_until(&mut [&mut speaker, &mut listener], Duration::from_secs(5), |ps| ps.iter().all(|p| p.present() == 1)));
@@ -110,6 +114,21 @@ fn speak_and_listen(name: &str, loss: f64) -> Heard {
     heard
 }
 
+/// Speech through stalls: what was heard, and how late.
+fn check_stalled(heard: &Heard) {
+    let mono: Vec<f32> = heard.left.iter().zip(&heard.right).map(|(l, r)| (l + r) / 2.0).collect();
+    let (transport_lag, _) = align(&heard.sent, &mono, 48_000 / 2);
+    let delivered = segmental_similarity(&heard.sent, &mono, transport_lag, 48 * 25);
+    let latency_ms = transport_lag as f64 / 48.0;
+    eprintln!("voice over the WebSocket with 200 ms stalls each second: {delivered:.3} like what was sent, {latency_ms:.1} ms after it was sent");
+    assert!(heard.frames_spoken > 200, "only {} frames were sent", heard.frames_spoken);
+    assert!(delivered >= STALLED_LEAST_DELIVERED, "through the stalls the output correlates {delivered:.3} with what was sent");
+    assert!(latency_ms < 300.0, "{latency_ms:.1} ms from mouth to ear through the stalls");
+}
+
+/// How much of the speech must come through 200 ms stalls each second.
+const STALLED_LEAST_DELIVERED: f64 = 0.7;
+
 fn check(heard: &Heard, loss: f64, least_similarity: f64, least_delivered: f64) {
     let speech = speech();
     let mono: Vec<f32> = heard.left.iter().zip(&heard.right).map(|(l, r)| (l + r) / 2.0).collect();
@@ -155,6 +174,33 @@ fn speech_crosses_the_room_intact_and_the_listener_does_not_send_it_back() {
 fn speech_survives_ten_percent_loss() {
     let _turn = one_at_a_time();
     check(&speak_and_listen("voice-lossy", 0.10), 0.10, 0.55, 0.75);
+}
+
+/// Over the WebSocket (UDP dropped) through a TCP path that holds
+/// everything back for 200 ms every second, as a congested hospital proxy
+/// does: TCP loses nothing, so what stalls arrives late and in a burst. The
+/// speech still comes through: the jitter buffer waits longer, the sender
+/// drops voice that went stale rather than sending it late, and nothing
+/// grows without bound.
+#[test]
+fn speech_over_the_websocket_carries_on_through_200_ms_stalls() {
+    let _turn = one_at_a_time();
+    let server = TestServer::start("voice-wss-stalls", 8);
+    let stalling = crate::relay::StallingTcpRelay::start(server.tcp_addr.unwrap(), Duration::from_secs(1), Duration::from_millis(200));
+    let swallow = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let invite =
+        tsunagu_net::invite::Invite { port: swallow.local_addr().unwrap().port(), tcp_port: Some(stalling.addr().port()), ..server.invite(CODE) };
+    let settings = tsunagu_net::race::RaceSettings {
+        proxy: tsunagu_net::wss::proxy::ProxyChoice::Direct,
+        memory: tsunagu_net::race::UdpMemory::default(),
+        ..tsunagu_net::race::RaceSettings::new(invite)
+    };
+    let hello = tsunagu_protocol::Hello::new(CODE, "S", tsunagu_protocol::AvatarLook::with_color([200, 160, 120]));
+    let speaker =
+        Peer::from_core(tsunagu_client_core::ClientCore::join(Box::new(tsunagu_net::race::RacingConnector::new(settings)), hello, Duration::ZERO));
+    let heard = speak_and_listen_in(&server, speaker);
+    assert!(stalling.stalls() >= 5, "the relay stalled only {} times", stalling.stalls());
+    check_stalled(&heard);
 }
 
 /// The capture thread's way out: frames sent from another thread, straight
