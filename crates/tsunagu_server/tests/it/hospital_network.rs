@@ -267,3 +267,54 @@ fn when_the_wifi_starts_dropping_udp_the_child_moves_to_wss_and_back_to_quic_as_
         "the others saw the child leave"
     );
 }
+
+/// What a room costs on the wire to someone watching it over the WebSocket,
+/// against over QUIC: six children walking, one watcher on each transport,
+/// ten seconds. QUIC counts UDP payload (its headers and acknowledgements
+/// included); the WebSocket counts TCP payload (TLS records and WebSocket
+/// framing included). Printed for docs/benchmarks.md; the test fails if the
+/// WebSocket costs more than half as much again.
+#[test]
+fn watching_over_the_websocket_costs_about_what_quic_does() {
+    let _turn = one_at_a_time();
+    let server = TestServer::start("wire-bytes", 12);
+    let counting = crate::relay::StallingTcpRelay::start(server.tcp_addr.unwrap(), Duration::from_secs(1), Duration::ZERO);
+    let (blocked, _swallow) = behind_a_udp_firewall(&server.invite(CODE));
+    let on_wss_invite = Invite { tcp_port: Some(counting.addr().port()), ..blocked };
+    let quic_settings = RaceSettings { proxy: ProxyChoice::Direct, memory: UdpMemory::default(), ..RaceSettings::new(server.invite(CODE)) };
+    let quic_connector = RacingConnector::new(quic_settings);
+    let quic_wire = quic_connector.stats();
+    let hello = |name: &str| Hello::new(CODE, name, AvatarLook::with_color([200, 160, 120]));
+    let mut on_quic = Peer::from_core(ClientCore::join(Box::new(quic_connector), hello("Q"), Duration::ZERO));
+    let mut on_wss = racing_peer(&on_wss_invite, "W", ProxyChoice::Direct, &UdpMemory::default());
+    let mut walkers: Vec<Peer> = (0..6).map(|i| Peer::join(&server.invite(CODE), &format!("walker{i}"))).collect();
+    let mut everyone: Vec<&mut Peer> = walkers.iter_mut().collect();
+    everyone.push(&mut on_quic);
+    everyone.push(&mut on_wss);
+    assert!(wait_until(&mut everyone, Duration::from_secs(10), |p| p.iter().all(|p| p.present() == 7)), "not everyone got in");
+    let walk = |walkers: &mut [Peer], on_quic: &mut Peer, on_wss: &mut Peer, seconds: f32| {
+        let start = Instant::now();
+        while start.elapsed().as_secs_f32() < seconds {
+            let t = start.elapsed().as_secs_f32();
+            for (i, walker) in walkers.iter_mut().enumerate() {
+                let offset = Vec3::new(0.0, 0.0, -1.5 * (i as f32 / 3.0).floor());
+                walker.send_pose(pose_at(crate::harness::path(t + i as f32) * 0.5 + offset));
+                walker.pump();
+            }
+            on_quic.pump();
+            on_wss.pump();
+            std::thread::sleep(Duration::from_millis(33));
+        }
+    };
+    // Settle: everyone's first, whole pose is not the steady state.
+    walk(&mut walkers, &mut on_quic, &mut on_wss, 2.0);
+    let (quic_before, wss_before) = (quic_wire.totals().rx_bytes, counting.carried().1);
+    let seconds = 10.0;
+    walk(&mut walkers, &mut on_quic, &mut on_wss, seconds);
+    let per_avatar = |bytes: u64| bytes as f64 * 8.0 / 1000.0 / f64::from(seconds) / 6.0;
+    let quic = per_avatar(quic_wire.totals().rx_bytes - quic_before);
+    let wss = per_avatar(counting.carried().1 - wss_before);
+    println!("down, per walking avatar: QUIC {quic:.2} kbit/s, WebSocket {wss:.2} kbit/s ({:.2}x)", wss / quic);
+    assert!(quic > 0.5 && wss > 0.5, "nothing was measured: QUIC {quic:.2}, WebSocket {wss:.2} kbit/s");
+    assert!(wss < quic * 1.5, "watching over the WebSocket costs {wss:.2} kbit/s per avatar against QUIC's {quic:.2}");
+}

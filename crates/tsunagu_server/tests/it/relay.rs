@@ -155,6 +155,9 @@ impl Drop for LossyRelay {
 pub struct StallingTcpRelay {
     addr: SocketAddr,
     stalls: Arc<std::sync::atomic::AtomicU64>,
+    /// Bytes carried to the server and to the client (TCP payload: TLS
+    /// records with the WebSocket's framing inside).
+    carried: Arc<[std::sync::atomic::AtomicU64; 2]>,
 }
 
 impl StallingTcpRelay {
@@ -162,15 +165,17 @@ impl StallingTcpRelay {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind relay");
         let addr = listener.local_addr().expect("relay address");
         let stalls = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let carried: Arc<[std::sync::atomic::AtomicU64; 2]> = Arc::default();
         let started = Instant::now();
         let counted = stalls.clone();
+        let carried_here = carried.clone();
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let Ok(upstream) = std::net::TcpStream::connect(server) else { continue };
                 let _ = (client.set_nodelay(true), upstream.set_nodelay(true));
-                for (from, to) in [(client.try_clone(), upstream.try_clone()), (upstream.try_clone(), client.try_clone())] {
+                for (direction, from, to) in [(0, client.try_clone(), upstream.try_clone()), (1, upstream.try_clone(), client.try_clone())] {
                     let (Ok(mut from), Ok(mut to)) = (from, to) else { continue };
-                    let counted = counted.clone();
+                    let (counted, carried) = (counted.clone(), carried_here.clone());
                     std::thread::spawn(move || {
                         use std::io::{Read, Write};
                         let mut buf = [0u8; 16 * 1024];
@@ -180,9 +185,10 @@ impl StallingTcpRelay {
                                 Ok(0) | Err(_) => break,
                                 Ok(n) => n,
                             };
+                            carried[direction].fetch_add(n as u64, Ordering::Relaxed);
                             // Inside a stall: hold it (and what queues behind it) until the stall ends.
                             let now = started.elapsed();
-                            let k = (now.as_secs_f64() / period.as_secs_f64()) as u64;
+                            let k = (now.as_secs_f64() / period.as_secs_f64().max(1e-9)) as u64;
                             let into = now.saturating_sub(period.mul_f64(k as f64));
                             if into < stall {
                                 if last_stall != k {
@@ -201,7 +207,12 @@ impl StallingTcpRelay {
                 drop(client);
             }
         });
-        StallingTcpRelay { addr, stalls }
+        StallingTcpRelay { addr, stalls, carried }
+    }
+
+    /// Bytes carried so far: (to the server, to the client).
+    pub fn carried(&self) -> (u64, u64) {
+        (self.carried[0].load(Ordering::Relaxed), self.carried[1].load(Ordering::Relaxed))
     }
 
     pub fn addr(&self) -> SocketAddr {
