@@ -10,6 +10,11 @@ decodes the delta-coded snapshots and checks that it sees the walker where the
 walker really was, and that it is sent the room's things (ball, blocks, darts)
 once and then, while they rest, never again. Exits 0 when it did, 1 with a
 reason otherwise.
+
+    python3 tools/interop/tsunagu_py_client.py --wss 'tsunagu://…'
+
+does the same with the watcher on the WebSocket transport (section 1b, the
+`websockets` package) and the walker on QUIC: both in one room.
 """
 
 import asyncio
@@ -23,6 +28,7 @@ import time
 import urllib.parse
 
 import msgpack
+import websockets
 from cryptography.hazmat.primitives.serialization import Encoding
 from aioquic.asyncio import QuicConnectionProtocol, connect
 from aioquic.quic.configuration import QuicConfiguration
@@ -37,8 +43,11 @@ def parse_invite(text):
     url = urllib.parse.urlparse(text)
     if url.scheme != "tsunagu":
         raise ValueError("not a tsunagu:// invite")
-    fp = urllib.parse.parse_qs(url.query)["fp"][0].lower()
-    return url.hostname, url.port, url.path.lstrip("/"), bytes.fromhex(fp)
+    query = urllib.parse.parse_qs(url.query)
+    fp = query["fp"][0].lower()
+    # Section 2: `tcp` names the WebSocket's port; absent, 443.
+    tcp = int(query.get("tcp", ["443"])[0])
+    return url.hostname, url.port, url.path.lstrip("/"), bytes.fromhex(fp), tcp
 
 
 # --- poses (section 5) -------------------------------------------------------
@@ -169,10 +178,10 @@ def decode_snapshot(view, tick, count, data, objects=b""):
 
 # --- one connection -----------------------------------------------------------
 
-class Client(QuicConnectionProtocol):
-    def __init__(self, *args, expected_fp, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.buffers = {}
+class Room:
+    """What one client knows of the room, whichever transport brings it."""
+
+    def __init__(self, expected_fp):
         self.welcome = asyncio.get_running_loop().create_future()
         self.views = {}  # tick -> view
         self.newest_tick = None
@@ -181,52 +190,10 @@ class Client(QuicConnectionProtocol):
         self.closed = None
         self.expected_fp = expected_fp
         self.control = None
-        self.events_out = None
         self.changes = []  # PeerChanged infos, in order
         self.refusals = []
         self.chats = []  # [peer, text] in order
         self.things_seen = []  # (local time, thing id) per thing record decoded
-
-    def send_frame(self, stream, message):
-        data = msgpack.packb(message, use_bin_type=True)
-        self._quic.send_stream_data(stream, struct.pack(">I", len(data)) + data)
-        self.transmit()
-
-    def send_event(self, event):
-        # Section 3: the client opens its own unidirectional events stream on first use.
-        if self.events_out is None:
-            self.events_out = self._quic.get_next_available_stream_id(is_unidirectional=True)
-        self.send_frame(self.events_out, event)
-
-    def send_pose(self, seq, pose):
-        frame = {"P": [seq, self.newest_tick or 0, pose]}
-        self._quic.send_datagram_frame(msgpack.packb(frame, use_bin_type=True))
-        self.transmit()
-
-    def quic_event_received(self, event):
-        if isinstance(event, HandshakeCompleted):
-            # The pin (section 1): the certificate's DER bytes must hash to the invite's fp.
-            der = self._quic.tls._peer_certificate.public_bytes(Encoding.DER)
-            if hashlib.sha256(der).digest() != self.expected_fp:
-                self.closed = "certificate does not match the invite"
-                self._quic.close(error_code=0, reason_phrase="pin")
-        elif isinstance(event, StreamDataReceived):
-            buf = self.buffers.get(event.stream_id, b"") + event.data
-            while len(buf) >= 4:
-                (n,) = struct.unpack(">I", buf[:4])
-                if n > 16384:
-                    raise ValueError("frame too long")
-                if len(buf) < 4 + n:
-                    break
-                self.on_message(msgpack.unpackb(buf[4:4 + n], raw=False))
-                buf = buf[4 + n:]
-            self.buffers[event.stream_id] = buf
-        elif isinstance(event, DatagramFrameReceived):
-            self.on_datagram(msgpack.unpackb(event.data, raw=False))
-        elif isinstance(event, ConnectionTerminated):
-            self.closed = self.closed or f"closed: code {event.error_code} {event.reason_phrase}"
-            if not self.welcome.done():
-                self.welcome.set_exception(RuntimeError(self.closed))
 
     def on_message(self, msg):
         if isinstance(msg, dict) and "Welcome" in msg:
@@ -270,9 +237,113 @@ class Client(QuicConnectionProtocol):
             self.seen.setdefault(peer, []).append((now, parts[0][0]))
 
 
+class Client(QuicConnectionProtocol, Room):
+    def __init__(self, *args, expected_fp, **kwargs):
+        QuicConnectionProtocol.__init__(self, *args, **kwargs)
+        Room.__init__(self, expected_fp)
+        self.buffers = {}
+        self.events_out = None
+
+    def send_frame(self, stream, message):
+        data = msgpack.packb(message, use_bin_type=True)
+        self._quic.send_stream_data(stream, struct.pack(">I", len(data)) + data)
+        self.transmit()
+
+    def send_event(self, event):
+        # Section 3: the client opens its own unidirectional events stream on first use.
+        if self.events_out is None:
+            self.events_out = self._quic.get_next_available_stream_id(is_unidirectional=True)
+        self.send_frame(self.events_out, event)
+
+    def send_pose(self, seq, pose):
+        frame = {"P": [seq, self.newest_tick or 0, pose]}
+        self._quic.send_datagram_frame(msgpack.packb(frame, use_bin_type=True))
+        self.transmit()
+
+    def quic_event_received(self, event):
+        if isinstance(event, HandshakeCompleted):
+            # The pin (section 1): the certificate's DER bytes must hash to the invite's fp.
+            der = self._quic.tls._peer_certificate.public_bytes(Encoding.DER)
+            if hashlib.sha256(der).digest() != self.expected_fp:
+                self.closed = "certificate does not match the invite"
+                self._quic.close(error_code=0, reason_phrase="pin")
+        elif isinstance(event, StreamDataReceived):
+            buf = self.buffers.get(event.stream_id, b"") + event.data
+            while len(buf) >= 4:
+                (n,) = struct.unpack(">I", buf[:4])
+                if n > 16384:
+                    raise ValueError("frame too long")
+                if len(buf) < 4 + n:
+                    break
+                self.on_message(msgpack.unpackb(buf[4:4 + n], raw=False))
+                buf = buf[4 + n:]
+            self.buffers[event.stream_id] = buf
+        elif isinstance(event, DatagramFrameReceived):
+            self.on_datagram(msgpack.unpackb(event.data, raw=False))
+        elif isinstance(event, ConnectionTerminated):
+            self.closed = self.closed or f"closed: code {event.error_code} {event.reason_phrase}"
+            if not self.welcome.done():
+                self.welcome.set_exception(RuntimeError(self.closed))
+
+    async def bye(self, cm):
+        self.send_frame(self.control, "Bye")
+        await cm.__aexit__(None, None, None)
+
+
+class WssClient(Room):
+    """Section 1b: one WebSocket; every message a tag byte, then MessagePack."""
+
+    def __init__(self, ws, expected_fp):
+        Room.__init__(self, expected_fp)
+        self.ws = ws
+        self.reader = asyncio.get_running_loop().create_task(self.read())
+
+    async def read(self):
+        try:
+            async for message in self.ws:
+                if not isinstance(message, bytes) or not message:
+                    raise ValueError("section 1b: every message is binary, with a tag")
+                tag, body = message[0], message[1:]
+                if tag in (1, 2):
+                    self.on_message(msgpack.unpackb(body, raw=False))
+                elif tag == 3:
+                    self.on_datagram(msgpack.unpackb(body, raw=False))
+        except websockets.ConnectionClosed as closed:
+            code = closed.rcvd.code if closed.rcvd else None
+            self.closed = self.closed or f"closed: code {code} (4000 + {code - 4000 if code else '?'})"
+        if not self.welcome.done():
+            self.welcome.set_exception(RuntimeError(self.closed or "closed"))
+
+    def send_frame(self, _stream, message):
+        asyncio.get_running_loop().create_task(self.ws.send(bytes([1]) + msgpack.packb(message, use_bin_type=True)))
+
+    def send_event(self, event):
+        asyncio.get_running_loop().create_task(self.ws.send(bytes([2]) + msgpack.packb(event, use_bin_type=True)))
+
+    def send_pose(self, seq, pose):
+        frame = {"P": [seq, self.newest_tick or 0, pose]}
+        asyncio.get_running_loop().create_task(self.ws.send(bytes([3]) + msgpack.packb(frame, use_bin_type=True)))
+
+    async def bye(self, _cm):
+        await self.ws.send(bytes([1]) + msgpack.packb("Bye", use_bin_type=True))
+        await self.ws.close(code=4000, reason="left the room")
+        self.reader.cancel()
+
+
 def look(color):
     """Section 5: AvatarLook = [body_color, headwear, headwear_color, accessories]."""
     return [list(color), "Tuft", list(color), [False, False, False]]
+
+
+def hello(code, nickname, color):
+    return {"Hello": [PROTOCOL_VERSION, code, nickname, look(color), None, 0]}
+
+
+async def welcomed(client):
+    welcome = await asyncio.wait_for(client.welcome, 5)
+    for info in welcome[4]:
+        client.peers[info[0]] = info[1]
+    return welcome
 
 
 async def join(host, port, code, fp, nickname, color):
@@ -283,18 +354,37 @@ async def join(host, port, code, fp, nickname, color):
     if client.closed:
         raise RuntimeError(client.closed)
     client.control = client._quic.get_next_available_stream_id()
-    client.send_frame(client.control, {"Hello": [PROTOCOL_VERSION, code, nickname, look(color), None, 0]})
-    welcome = await asyncio.wait_for(client.welcome, 5)
-    for info in welcome[4]:
-        client.peers[info[0]] = info[1]
-    return cm, client, welcome
+    client.send_frame(client.control, hello(code, nickname, color))
+    return cm, client, await welcomed(client)
 
 
-async def main(invite):
-    host, port, code, fp = parse_invite(invite)
+async def join_wss(host, tcp_port, code, fp, nickname, color):
+    """Section 1b: TLS 1.3 pinned like QUIC, GET /tsunagu with the subprotocol tsunagu.1."""
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    tls.check_hostname = False
+    tls.verify_mode = ssl.CERT_NONE
+    tls.minimum_version = ssl.TLSVersion.TLSv1_3
+    tls.set_alpn_protocols(["http/1.1"])
+    ws = await websockets.connect(f"wss://{host}:{tcp_port}/tsunagu", ssl=tls, server_hostname="tsunagu",
+                                  subprotocols=["tsunagu.1"], max_size=1 + 16384, ping_interval=4, ping_timeout=15)
+    der = ws.transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
+    if hashlib.sha256(der).digest() != fp:
+        await ws.close(code=4002)
+        raise RuntimeError("certificate does not match the invite")
+    client = WssClient(ws, fp)
+    client.send_frame(None, hello(code, nickname, color))
+    return None, client, await welcomed(client)
+
+
+async def main(invite, over_wss):
+    host, port, code, fp, tcp_port = parse_invite(invite)
     walker_cm, walker, w_welcome = await join(host, port, code, fp, "Walker", (255, 170, 60))
     # Section 5: room codes ignore case.
-    watcher_cm, watcher, _ = await join(host, port, code.upper(), fp, "Watcher", (90, 180, 230))
+    if over_wss:
+        watcher_cm, watcher, _ = await join_wss(host, tcp_port, code.upper(), fp, "Watcher", (90, 180, 230))
+        print(f"the watcher joined over the WebSocket (TCP {tcp_port}), the walker over QUIC")
+    else:
+        watcher_cm, watcher, _ = await join(host, port, code.upper(), fp, "Watcher", (90, 180, 230))
     walker_id = w_welcome[0]
     print(f"joined: walker is peer {walker_id}, watcher knows {sorted(watcher.peers.values())}")
     sent = []  # (local time, body mm)
@@ -352,8 +442,7 @@ async def main(invite):
     if ages:
         print(f"age when seen: median {ages[len(ages) // 2] * 1000:.1f} ms, worst {ages[-1] * 1000:.1f} ms")
     for cm, client in ((walker_cm, walker), (watcher_cm, watcher)):
-        client.send_frame(client.control, "Bye")
-        await cm.__aexit__(None, None, None)
+        await client.bye(cm)
     first = {t for when, t in watcher.things_seen if when - start < 1.0}
     later = [t for when, t in watcher.things_seen if when - start > 2.0]
     print(f"things: {len(first)} sent whole at first, {len(later)} records later while they rested")
@@ -368,4 +457,5 @@ async def main(invite):
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main(sys.argv[1])))
+    args = sys.argv[1:]
+    sys.exit(asyncio.run(main([a for a in args if a != "--wss"][0], "--wss" in args)))

@@ -1,6 +1,7 @@
 //! `cargo xtask interop`: the release `tsunagu-server` on loopback, joined by the
 //! Python client in tools/interop, written from docs/protocol.md alone on another
-//! QUIC stack (aioquic). Checks that the document is enough to join and follow.
+//! QUIC stack (aioquic), and again with its watcher on the WebSocket transport.
+//! Checks that the document is enough to join and follow, either way.
 //! Python packages go into a virtual environment under the target directory.
 
 use std::io::{BufRead, BufReader};
@@ -14,8 +15,9 @@ pub fn run(_args: &[String]) -> Result<(), String> {
     let python = venv.join("bin").join("python3");
     if !python.exists() {
         crate::status(Command::new("python3").args(["-m", "venv"]).arg(&venv)).map_err(|e| format!("{e} (is python3-venv installed?)"))?;
-        crate::status(Command::new(&python).args(["-m", "pip", "install", "--quiet", "aioquic>=1.2,<2", "msgpack>=1.0,<2"]))?;
     }
+    // Already there, pip only checks: a second run costs a second, not a download.
+    crate::status(Command::new(&python).args(["-m", "pip", "install", "--quiet", "aioquic>=1.2,<2", "msgpack>=1.0,<2", "websockets>=14,<16"]))?;
     let data_dir = target.join("interop-server-data");
     let mut server = Command::new(target.join("release").join("tsunagu-server"))
         .args(["--bind", "127.0.0.1:0", "--public-host", "127.0.0.1", "--rooms", "1"])
@@ -28,8 +30,11 @@ pub fn run(_args: &[String]) -> Result<(), String> {
     let mut lines = BufReader::new(stdout).lines();
     let invite = lines.by_ref().map_while(Result::ok).find_map(|line| line.split_once("participant invite:").map(|(_, i)| i.trim().to_owned()));
     std::thread::spawn(move || lines.for_each(drop));
+    // Both transports: the watcher on QUIC, then on the WebSocket (protocol.md §1b).
+    let client = crate::root().join("tools/interop/tsunagu_py_client.py");
     let result = match invite {
-        Some(invite) => crate::status(Command::new(&python).arg(crate::root().join("tools/interop/tsunagu_py_client.py")).arg(invite)),
+        Some(invite) => crate::status(Command::new(&python).arg(&client).arg(&invite))
+            .and_then(|()| crate::status(Command::new(&python).arg(&client).arg("--wss").arg(&invite))),
         None => Err("the server printed no invite".into()),
     };
     let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
