@@ -318,3 +318,64 @@ fn watching_over_the_websocket_costs_about_what_quic_does() {
     assert!(quic > 0.5 && wss > 0.5, "nothing was measured: QUIC {quic:.2}, WebSocket {wss:.2} kbit/s");
     assert!(wss < quic * 1.5, "watching over the WebSocket costs {wss:.2} kbit/s per avatar against QUIC's {quic:.2}");
 }
+
+/// A meetup of eight with one child on the WebSocket: everyone walking, three
+/// talking at once (the child among them), Opus at the reference client's
+/// average (54 bytes a frame, 21.6 kbit/s). What the child's link carries each
+/// way, for docs/benchmarks.md and the low-bandwidth goal (256 kbit/s down,
+/// 64 up).
+#[test]
+fn a_meetup_of_eight_over_the_websocket_measured_both_ways() {
+    let _turn = one_at_a_time();
+    let server = TestServer::start("eight", 12);
+    let counting = crate::relay::StallingTcpRelay::start(server.tcp_addr.unwrap(), Duration::from_secs(1), Duration::ZERO);
+    let (blocked, _swallow) = behind_a_udp_firewall(&server.invite(CODE));
+    let mut child = racing_peer(&Invite { tcp_port: Some(counting.addr().port()), ..blocked }, "Child", ProxyChoice::Direct, &UdpMemory::default());
+    let mut others: Vec<Peer> = (0..7).map(|i| Peer::join(&server.invite(CODE), &format!("friend{i}"))).collect();
+    let mut everyone: Vec<&mut Peer> = others.iter_mut().collect();
+    everyone.push(&mut child);
+    assert!(wait_until(&mut everyone, Duration::from_secs(10), |p| p.iter().all(|p| p.present() == 7)), "not everyone got in");
+    let frame = |seq: u16| tsunagu_protocol::VoiceFrame { seq, timestamp: u32::from(seq) * 960, speaking: true, opus: vec![0x78; 54] };
+    let meet = |others: &mut [Peer], child: &mut Peer, seconds: f32| {
+        let start = Instant::now();
+        let mut seq = 0u16;
+        let mut next_voice = Instant::now();
+        while start.elapsed().as_secs_f32() < seconds {
+            let t = start.elapsed().as_secs_f32();
+            // Voice every 20 ms, poses every other time round (about 30 a second).
+            let voice_now = Instant::now() >= next_voice;
+            if voice_now {
+                next_voice += Duration::from_millis(20);
+                seq = seq.wrapping_add(1);
+                for talker in others.iter_mut().take(2) {
+                    talker.core.send_voice(frame(seq));
+                }
+                child.core.send_voice(frame(seq));
+            }
+            if seq % 5 < 3 && voice_now {
+                for (i, friend) in others.iter_mut().enumerate() {
+                    let offset = Vec3::new(0.0, 0.0, -1.5 * (i as f32 / 4.0).floor());
+                    friend.send_pose(pose_at(crate::harness::path(t + i as f32) * 0.5 + offset));
+                }
+                child.send_pose(pose_at(crate::harness::path(t + 9.0) * 0.5 + Vec3::new(0.0, 0.0, -3.0)));
+            }
+            for friend in others.iter_mut() {
+                friend.pump();
+                let _ = friend.core.take_voice();
+            }
+            child.pump();
+            let _ = child.core.take_voice();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    };
+    meet(&mut others, &mut child, 2.0);
+    let (up_before, down_before) = counting.carried();
+    let seconds = 10.0;
+    meet(&mut others, &mut child, seconds);
+    let (up, down) = counting.carried();
+    let kbit = |bytes: u64| bytes as f64 * 8.0 / 1000.0 / f64::from(seconds);
+    let (up, down) = (kbit(up - up_before), kbit(down - down_before));
+    println!("a meetup of eight, three talking, over the WebSocket: down {down:.1} kbit/s, up {up:.1} kbit/s (TCP payload)");
+    assert!(down > 10.0 && up > 10.0, "nothing was measured: down {down:.1}, up {up:.1}");
+    assert!(down < 256.0, "a meetup of eight takes {down:.1} kbit/s down");
+}
