@@ -36,6 +36,8 @@ pub struct WssClient {
     up: Arc<AtomicBool>,
     runtime: Option<tokio::runtime::Runtime>,
     tap: Tap,
+    /// Resolves when the connection's task has ended (its goodbye written).
+    done: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 impl WssClient {
@@ -49,8 +51,13 @@ impl WssClient {
         let tap = Tap::default();
         let to_app = ToApp { inbox: to_inbox, dropped: Arc::new(AtomicU64::new(0)), tap: tap.clone() };
         let target = Target { invite: invite.clone(), port, proxy: proxy.clone(), timeout };
-        runtime.spawn(run(target, to_app, outbox.clone(), up.clone()));
-        Ok(WssClient { inbox, outbox, closed: false, up, runtime: Some(runtime), tap })
+        let (finished, done) = tokio::sync::oneshot::channel();
+        let (task_outbox, task_up) = (outbox.clone(), up.clone());
+        runtime.spawn(async move {
+            run(target, to_app, task_outbox, task_up).await;
+            drop(finished);
+        });
+        Ok(WssClient { inbox, outbox, closed: false, up, runtime: Some(runtime), tap, done: Some(done) })
     }
 
     /// Datagrams dropped so far (stale voice, superseded poses).
@@ -103,15 +110,29 @@ impl ClientLink for WssClient {
 
 impl Drop for WssClient {
     fn drop(&mut self) {
+        // A reason already given (Reconnecting, say) stands.
         self.outbox.close(CloseReason::Left);
         if let Some(runtime) = self.runtime.take() {
-            // As the QUIC client: the goodbye goes out on a thread of its own.
-            let _ = std::thread::Builder::new()
-                .name("tsunagu-wss-client-close".into())
-                .spawn(move || runtime.shutdown_timeout(Duration::from_millis(300)));
+            let done = self.done.take();
+            // The goodbye goes out on a thread of its own (the caller may be
+            // the render thread), and is waited for: shutting the runtime
+            // down cancels its tasks, and a WebSocket that ends without its
+            // close frame is, to the room, someone who dropped (their friends
+            // would see them leave) rather than one coming back.
+            let _ = std::thread::Builder::new().name("tsunagu-wss-client-close".into()).spawn(move || {
+                if let Some(done) = done {
+                    runtime.block_on(async {
+                        let _ = tokio::time::timeout(GOODBYE_WAIT, done).await;
+                    });
+                }
+                runtime.shutdown_timeout(Duration::from_millis(100));
+            });
         }
     }
 }
+
+/// How long a dropped client waits for its close frame to be written.
+const GOODBYE_WAIT: Duration = Duration::from_secs(2);
 
 struct Target {
     invite: Invite,

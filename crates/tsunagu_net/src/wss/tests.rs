@@ -277,3 +277,23 @@ fn a_websocket_that_stops_reading_is_closed_not_buffered_for() {
     assert!(started.elapsed() < Duration::from_secs(10), "closing it took {:?}", started.elapsed());
     assert!(server.drops().connections_closed >= 1);
 }
+
+/// A client dropped right after saying why (here: it is reconnecting) still
+/// gets its close frame out: to the room, someone coming back, not someone
+/// who vanished (whose friends would see them leave).
+#[test]
+fn a_client_dropped_at_once_still_says_why() {
+    for (reason, name) in [(CloseReason::Reconnecting, "drop-reconnecting"), (CloseReason::Left, "drop-left")] {
+        let mut server = server(name, 8);
+        let mut client = connect(&server);
+        client.send(Channel::Control, b"hello".to_vec());
+        assert!(wait_server(&mut server, Duration::from_secs(5), |e| matches!(e, ServerLinkEvent::Received(_, LinkEvent::Frame(..)))).is_some());
+        client.close(reason);
+        drop(client);
+        let ended = wait_server(&mut server, Duration::from_secs(5), |e| matches!(e, ServerLinkEvent::Received(_, LinkEvent::Closed(_))));
+        assert!(
+            matches!(ended, Some(ServerLinkEvent::Received(_, LinkEvent::Closed(LinkEnd::Reason(r)))) if r == reason),
+            "dropped after closing with {reason:?}, the server saw {ended:?}"
+        );
+    }
+}
