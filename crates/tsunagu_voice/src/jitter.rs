@@ -315,6 +315,8 @@ mod tests {
         stats: JitterStats,
         /// Buffering (playout − fastest transit) of each played frame, ms.
         delays: Vec<f64>,
+        /// The same, with when it was played (seconds on the listener's clock).
+        delays_at: Vec<(f64, f64)>,
         silences_while_talking: u64,
     }
 
@@ -322,6 +324,11 @@ mod tests {
     /// `ppm` fast, over a network adding 20 ms plus up to `jitter_ms`, losing
     /// `loss` of the frames; the listener pulls 20 ms at a time on its clock.
     fn simulate(seconds: f64, ppm: f64, jitter_ms: f64, loss: f64, first_ts: u32) -> Run {
+        simulate_varying(seconds, ppm, &|_| jitter_ms, loss, first_ts)
+    }
+
+    /// As [`simulate`], the jitter changing with the time a frame is sent.
+    fn simulate_varying(seconds: f64, ppm: f64, jitter_ms: &dyn Fn(f64) -> f64, loss: f64, first_ts: u32) -> Run {
         let mut buffer = JitterBuffer::default();
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let frames = (seconds * 50.0) as u64;
@@ -331,7 +338,7 @@ mod tests {
             .into_iter()
             .map(|i| {
                 let sent = i as f64 * 0.02 / (1.0 + ppm * 1e-6);
-                let arrival = ((sent + 0.02 + rng.next() * jitter_ms / 1000.0) * 48_000.0) as i64;
+                let arrival = ((sent + 0.02 + rng.next() * jitter_ms(sent) / 1000.0) * 48_000.0) as i64;
                 let frame = VoiceFrame { seq: i as u16, timestamp: first_ts.wrapping_add((i * 960) as u32), speaking: true, opus: vec![1] };
                 (arrival, frame)
             })
@@ -339,6 +346,7 @@ mod tests {
         in_flight.sort_by_key(|(at, _)| *at);
         let mut arriving = in_flight.into_iter().peekable();
         let mut delays = Vec::new();
+        let mut delays_at = Vec::new();
         let mut silences_while_talking = 0;
         let mut clock = 0i64;
         // The fast sender's last frames arrive 0.72 s early per hour: stop before.
@@ -351,7 +359,11 @@ mod tests {
             let playout = buffer.next(clock);
             if clock > 48_000 {
                 match playout {
-                    Playout::Frame(_) => delays.push((buffer.current_offset(clock + FRAME).unwrap() - buffer.fastest_transit()) as f64 / 48.0),
+                    Playout::Frame(_) => {
+                        let delay = (buffer.current_offset(clock + FRAME).unwrap() - buffer.fastest_transit()) as f64 / 48.0;
+                        delays.push(delay);
+                        delays_at.push((clock as f64 / 48_000.0, delay));
+                    }
                     Playout::Silence => {
                         silences_while_talking += 1;
                     }
@@ -360,7 +372,7 @@ mod tests {
             }
             clock += FRAME;
         }
-        Run { stats: buffer.stats(), delays, silences_while_talking }
+        Run { stats: buffer.stats(), delays, delays_at, silences_while_talking }
     }
 
     fn median(v: &[f64]) -> f64 {
@@ -390,6 +402,19 @@ mod tests {
         let (m, p99) = (median(&sorted), sorted[sorted.len() * 99 / 100]);
         // The target stops at 120 ms; playing waits up to 1.5 frames over it before dropping.
         assert!(m <= 120.0 + 30.0 && p99 <= 120.0 + 50.0, "wild jitter: median {m:.1} ms, p99 {p99:.1} ms of buffering: {:?}", wild.stats);
+    }
+
+    /// A stretch of bad network (a congested TCP path, say) grows the
+    /// buffering; once it is over, the buffering shrinks back within seconds.
+    #[test]
+    fn after_a_bad_stretch_the_buffer_shrinks_back() {
+        let run = simulate_varying(40.0, 0.0, &|t| if (10.0..20.0).contains(&t) { 80.0 } else { 2.0 }, 0.0, 0);
+        let during: Vec<f64> = run.delays_at.iter().filter(|(t, _)| (15.0..20.0).contains(t)).map(|(_, d)| *d).collect();
+        let after: Vec<f64> = run.delays_at.iter().filter(|(t, _)| *t > 25.0).map(|(_, d)| *d).collect();
+        let (during, after) = (median(&during), median(&after));
+        eprintln!("buffering: {during:.1} ms during 80 ms of jitter, {after:.1} ms five seconds after");
+        assert!(during > 45.0, "the bad stretch did not grow the buffering: {during:.1} ms");
+        assert!(after <= 30.0, "five seconds after the bad stretch, still {after:.1} ms of buffering (during: {during:.1})");
     }
 
     #[test]
