@@ -23,6 +23,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Some("avatars") => {
             crate::status(crate::cargo().args(["bench", "--profile", "dev", "--package", "tsunagu", "--bench", "avatars", "--"]).args(&args[1..]))
         }
-        _ => Err("usage: cargo xtask bench net [bandwidth|server|attack|play] | cargo xtask bench voice | cargo xtask bench avatars".into()),
+        _ => Err("usage: cargo xtask bench net [bandwidth|server|mixed|attack|play] | cargo xtask bench voice | cargo xtask bench avatars".into()),
     }
 }

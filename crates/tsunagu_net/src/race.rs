@@ -92,7 +92,7 @@ pub struct RaceSettings {
     pub head_start: Duration,
     /// Networks where UDP is broken.
     pub memory: UdpMemory,
-    /// QUIC from this local address (tests standing in for other hosts).
+    /// From this local address (tests and benches standing in for other hosts).
     pub local: Option<IpAddr>,
     /// While on the WebSocket, how often to try QUIC again.
     pub reprobe_every: Duration,
@@ -204,7 +204,7 @@ impl RacingLink {
     fn start_wss(&mut self) {
         self.wss_tried = true;
         let port = self.settings.invite.tcp_port.unwrap_or(crate::wss::DEFAULT_TCP_PORT);
-        match WssClient::connect(&self.settings.invite, port, &self.settings.proxy, self.timeout) {
+        match WssClient::connect_from(&self.settings.invite, port, &self.settings.proxy, self.timeout, self.settings.local) {
             Ok(wss) => self.wss = Some(Box::new(wss)),
             Err(_) => self.ends.push(LinkEnd::Lost),
         }

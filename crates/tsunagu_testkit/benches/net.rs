@@ -176,7 +176,10 @@ fn handshake_burst(invite: &Invite, per_address: usize, stop: std::sync::Arc<std
         .collect()
 }
 
-fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> Result<(), String> {
+/// Parts (b), (c) and (e): `clients` bots on a real server; with `over_wss`,
+/// every other bot joins over the WebSocket (its UDP dropped by a socket that
+/// swallows everything).
+fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool, over_wss: bool) -> Result<(), String> {
     let data_dir = std::env::temp_dir().join(format!("tsunagu-bench-{}", std::process::id()));
     let mut child = Command::new(server_bin)
         .args(["--bind", "127.0.0.1:0", "--rooms", "1", "--capacity", "64", "--public-host", "127.0.0.1"])
@@ -200,14 +203,30 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> 
     let stderr = child.stderr.take().ok_or("no server stderr")?;
     let forwarding_line =
         std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).filter(|l| l.contains("forwarding delay")).last());
+    let swallow = std::net::UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let udp_dropped = Invite { port: swallow.local_addr().map_err(|e| e.to_string())?.port(), ..invite.clone() };
     let mut bots: Vec<Bot> = (0..clients)
         .map(|i| {
             let hello = Hello::new(&invite.room_code, &format!("bot{i}"), AvatarLook::with_color([200, 160, 90]));
             // Ten bots per address, as from five hospitals: one address may open
             // only so many connections in a burst (see the server's door limits).
-            let connector = QuicConnector::from_address(invite.clone(), std::net::IpAddr::from([127, 0, 1, 10 + (i / 10) as u8]));
-            let wire = connector.stats();
-            let core = ClientCore::join(Box::new(connector), hello, Duration::ZERO);
+            let address = std::net::IpAddr::from([127, 0, 1, 10 + (i / 10) as u8]);
+            let (connector, wire): (Box<dyn tsunagu_net::Connector>, WireStats) = if over_wss && i % 2 == 1 {
+                let settings = tsunagu_net::race::RaceSettings {
+                    proxy: tsunagu_net::wss::proxy::ProxyChoice::Direct,
+                    memory: tsunagu_net::race::UdpMemory::default(),
+                    local: Some(address),
+                    ..tsunagu_net::race::RaceSettings::new(udp_dropped.clone())
+                };
+                let connector = tsunagu_net::race::RacingConnector::new(settings);
+                let wire = connector.stats();
+                (Box::new(connector), wire)
+            } else {
+                let connector = QuicConnector::from_address(invite.clone(), address);
+                let wire = connector.stats();
+                (Box::new(connector), wire)
+            };
+            let core = ClientCore::join(connector, hello, Duration::ZERO);
             Bot { core, wire, person: Person::new(i), sent: HashMap::new(), seq: 0, seen: HashMap::new() }
         })
         .collect();
@@ -290,6 +309,8 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> 
     let mut wire_per_avatar: Vec<f64> = bots
         .iter()
         .zip(&wire_start)
+        // The WebSocket bots' bytes are TCP's, not counted here.
+        .filter(|(b, _)| b.wire.totals().rx_packets > 0)
         .map(|(b, start)| {
             let now = b.wire.totals();
             let bytes = (now.rx_bytes - start.rx_bytes) + 28 * (now.rx_packets - start.rx_packets);
@@ -334,7 +355,8 @@ fn server_load(server_bin: &Path, clients: usize, seconds: u64, burst: bool) -> 
     let _ = std::fs::remove_dir_all(&data_dir);
     latencies_ms.sort_by(f64::total_cmp);
     let tick_ms = 1000.0 / 30.0;
-    println!("(b) server load: tsunagu-server on loopback, {joined} of {clients} bot clients in VR sending 30 poses/s, {seconds} s");
+    let label = if over_wss { "(e) server load, half the bots on the WebSocket" } else { "(b) server load" };
+    println!("{label}: tsunagu-server on loopback, {joined} of {clients} bot clients in VR sending 30 poses/s, {seconds} s");
     println!("    server CPU: {:.1}% of one core in all, {:.2}% per client", cpu / wall * 100.0, cpu / wall * 100.0 / joined.max(1) as f64);
     println!(
         "    pose age when first seen by another client: p50 {:.1} ms, p99 {:.1} ms ({:.2} ticks), max {:.1} ms, {} samples",
@@ -380,6 +402,9 @@ fn main() {
         let playing = play(4, 20, 20, true);
         println!("    playing costs the server {:.2}x the time of the same rooms at rest", playing / resting);
     }
+    if wants("mixed") {
+        run_server_part("(e)", false);
+    }
     // Not part of the default run: it shares the machine's cores with the attackers.
     if only.as_deref() == Some("attack") {
         run_server_part("(c)", true);
@@ -392,7 +417,7 @@ fn run_server_part(label: &str, burst: bool) {
         eprintln!("{label} skipped: TSUNAGU_SERVER_BIN is not set (run it through `cargo xtask bench net`)");
         return;
     };
-    if let Err(e) = server_load(Path::new(&bin), 50, 20, burst) {
+    if let Err(e) = server_load(Path::new(&bin), 50, 20, burst, label == "(e)") {
         eprintln!("{label} failed: {e}");
         std::process::exit(1);
     }

@@ -44,13 +44,25 @@ impl WssClient {
     /// Start connecting to `invite`'s room at TCP `port`, through the proxy
     /// `proxy` chooses; no WebSocket within `timeout` is reported as unreachable.
     pub fn connect(invite: &Invite, port: u16, proxy: &ProxyChoice, timeout: Duration) -> Result<WssClient, String> {
+        Self::connect_from(invite, port, proxy, timeout, None)
+    }
+
+    /// The same, straight from a given local address (tests and benches on
+    /// loopback use 127.0.1.x to stand in for other hosts).
+    pub fn connect_from(
+        invite: &Invite,
+        port: u16,
+        proxy: &ProxyChoice,
+        timeout: Duration,
+        local: Option<std::net::IpAddr>,
+    ) -> Result<WssClient, String> {
         let runtime = crate::quic::runtime("tsunagu-wss-client", 1).map_err(|e| e.to_string())?;
         let (to_inbox, inbox) = std_mpsc::sync_channel(INBOX_CAPACITY);
         let outbox = Arc::new(Outbox::new(OUTBOX_CAPACITY * 4));
         let up = Arc::new(AtomicBool::new(false));
         let tap = Tap::default();
         let to_app = ToApp { inbox: to_inbox, dropped: Arc::new(AtomicU64::new(0)), tap: tap.clone() };
-        let target = Target { invite: invite.clone(), port, proxy: proxy.clone(), timeout };
+        let target = Target { invite: invite.clone(), port, proxy: proxy.clone(), timeout, local };
         let (finished, done) = tokio::sync::oneshot::channel();
         let (task_outbox, task_up) = (outbox.clone(), up.clone());
         runtime.spawn(async move {
@@ -139,6 +151,7 @@ struct Target {
     port: u16,
     proxy: ProxyChoice,
     timeout: Duration,
+    local: Option<std::net::IpAddr>,
 }
 
 impl From<ProxyError> for LinkEnd {
@@ -151,14 +164,22 @@ impl From<ProxyError> for LinkEnd {
     }
 }
 
+async fn connect_direct(host: &str, port: u16, local: Option<std::net::IpAddr>) -> std::io::Result<TcpStream> {
+    let Some(local) = local else { return TcpStream::connect((host, port)).await };
+    let addr = tokio::net::lookup_host((host, port)).await?.next().ok_or(std::io::ErrorKind::NotFound)?;
+    let socket = if local.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.bind(std::net::SocketAddr::new(local, 0))?;
+    socket.connect(addr).await
+}
+
 type Ws = tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<TcpStream>>;
 
 async fn open(target: &Target) -> Result<Ws, LinkEnd> {
-    let Target { invite, port, proxy, timeout } = target;
+    let Target { invite, port, proxy, timeout, local } = target;
     let work = async {
         let tcp = match proxy.for_target(&invite.host, *port) {
             Some(proxy) => connect_through(&proxy, &invite.host, *port, *timeout).await?,
-            None => TcpStream::connect((invite.host.as_str(), *port)).await.map_err(|_| LinkEnd::Unreachable)?,
+            None => connect_direct(&invite.host, *port, *local).await.map_err(|_| LinkEnd::Unreachable)?,
         };
         let _ = tcp.set_nodelay(true);
         let (tls, mismatch) = PinnedCertificate::client_config(invite.fingerprint, b"http/1.1")?;
