@@ -132,9 +132,10 @@ fn the_start_screen_checks_the_network_of_the_pasted_invite() {
     for _ in 0..3 {
         app.update();
     }
-    let mut shown = app.world_mut().query_filtered::<(&bevy::ui::ComputedNode, &bevy::ui::UiGlobalTransform), With<StartMessage>>();
-    let (node, place) = shown.single(app.world()).unwrap();
-    let bottom = place.translation.y + node.size().y / 2.0;
+    let mut shown =
+        app.world_mut().query_filtered::<(&bevy::ui::ComputedNode, &bevy::ui::UiGlobalTransform, &bevy::text::TextLayoutInfo), With<StartMessage>>();
+    let (node, place, letters) = shown.single(app.world()).unwrap();
+    let bottom = place.translation.y - node.size().y / 2.0 + letters.size.y.max(node.size().y);
     let window = app.world_mut().query_filtered::<&Window, With<bevy::window::PrimaryWindow>>().single(app.world()).unwrap().physical_height();
     assert!(bottom <= window as f32, "the findings run off the bottom of the window ({bottom} of {window} pixels)");
 }

@@ -62,8 +62,7 @@ join-error-closed = This room has closed. Ask the person who invited you.
 join-error-busy = The server was too busy to let you in. Please try again in a little while.
 join-error-removed = You were asked to leave the room.
 join-error-lost = The connection to the room was lost. Please try again.
-join-error-intercepted = The hospital network stepped in between, so we could not reach the room. Please show this to a nurse.
-    (For IT: please exempt { $reason } from TLS inspection. Tsunagu trusts only the room's own certificate, so an inspected connection cannot join.)
+join-error-intercepted = The network got in the way. For IT: please exempt { $reason } from TLS inspection.
 join-error-proxy-unreachable = The proxy did not answer. Please check the proxy's host and port.
 join-error-proxy-password = The proxy did not accept the user name or password. Please check them.
 join-error-proxy-refused = The proxy would not connect to the room. Please ask IT to allow { $reason }.

@@ -59,8 +59,7 @@ join-error-closed = この ルームは もう おわっています。しょう
 join-error-busy = サーバーが こんでいて つなげませんでした。すこし あとで もういちど どうぞ。
 join-error-removed = ルームから でることに なりました。
 join-error-lost = ルームとの つながりが きれました。もういちど ためしてね。
-join-error-intercepted = びょういんの ネットワークが あいだに はいって、ルームに つなげませんでした。かんごしさんに みせてね。
-    （IT たんとうの かたへ: { $reason } への つうしんを TLS の けんさ（インスペクション）から はずしてください。つなぐは この ルームの しょうめいしょ だけを しんじるので、とちゅうで けんさされると つながりません。）
+join-error-intercepted = ネットワークに じゃまされて つなげませんでした。IT の かたへ: { $reason } を TLS けんさから はずしてください
 join-error-proxy-unreachable = プロキシに とどきませんでした。プロキシの せってい（ホストと ポート）を たしかめてね。
 join-error-proxy-password = プロキシの ユーザーめいか パスワードが ちがうようです。たしかめてね。
 join-error-proxy-refused = プロキシが ルームへの つなぎを ことわりました。IT たんとうの かたに { $reason } を きょかして もらってね。

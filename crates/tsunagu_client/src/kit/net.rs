@@ -157,11 +157,11 @@ pub fn end_message(end: LinkEnd) -> &'static str {
     }
 }
 
-/// What hospital IT must let through for `invite`'s room: its TCP door (the
-/// one a proxy or an inspecting firewall stands in front of), and its UDP port.
+/// What hospital IT must let through for `invite`'s room, as `host:port`:
+/// its TCP door, the one a proxy or an inspecting firewall stands in front of.
 pub fn door_for_it(invite: &Invite) -> String {
     let tcp = invite.tcp_port.unwrap_or(tsunagu_net::wss::DEFAULT_TCP_PORT);
-    format!("{}:{tcp} (TCP), UDP {}", invite.host, invite.port)
+    if invite.host.contains(':') { format!("[{}]:{tcp}", invite.host) } else { format!("{}:{tcp}", invite.host) }
 }
 
 /// How long the network check tries each way.

@@ -164,8 +164,8 @@ fn build_start_screen(
             root.spawn((
                 Node {
                     flex_direction: FlexDirection::Column,
-                    row_gap: Val::Px(8.0),
-                    padding: UiRect::all(Val::Px(28.0)),
+                    row_gap: Val::Px(6.0),
+                    padding: UiRect::all(Val::Px(22.0)),
                     width: Val::Px(600.0),
                     border_radius: BorderRadius::all(Val::Px(24.0)),
                     ..default()
@@ -173,8 +173,13 @@ fn build_start_screen(
                 BackgroundColor(palette::CARD),
             ))
             .with_children(|card| {
-                card.spawn((ui_text(&font, "", 52.0, palette::ACCENT), Localized("app-title")));
-                card.spawn((ui_text(&font, "", 22.0, palette::INK), Localized("app-subtitle")));
+                // The name and what it is, on one line: the card keeps room
+                // below for what a join or the network check has to say.
+                card.spawn(Node { align_items: AlignItems::Baseline, column_gap: Val::Px(16.0), flex_wrap: FlexWrap::Wrap, ..default() })
+                    .with_children(|title| {
+                        title.spawn((ui_text(&font, "", 48.0, palette::ACCENT), Localized("app-title")));
+                        title.spawn((ui_text(&font, "", 21.0, palette::INK), Localized("app-subtitle")));
+                    });
                 card.spawn(label("start-nickname-label"));
                 card.spawn(text_field(Field::Nickname, ui_text(&font, "", 24.0, palette::INK)));
                 card.spawn(label("start-language-label"));
