@@ -102,4 +102,4 @@ pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

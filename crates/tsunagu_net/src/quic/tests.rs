@@ -31,7 +31,8 @@ fn server(name: &str) -> QuicServer {
     .expect("server starts")
 }
 
-fn invite(server: &QuicServer) -> Invite {
+/// An invite to `server`'s room "room", naming both its doors (the WebSocket tests use it too).
+pub(crate) fn invite(server: &QuicServer) -> Invite {
     Invite {
         host: "127.0.0.1".into(),
         port: server.local_addr().port(),
@@ -41,7 +42,8 @@ fn invite(server: &QuicServer) -> Invite {
     }
 }
 
-fn wait_client(client: &mut QuicClient, limit: Duration) -> Option<LinkEvent> {
+/// The next thing `client` delivers within `limit` (either transport).
+pub(crate) fn wait_client(client: &mut impl ClientLink, limit: Duration) -> Option<LinkEvent> {
     let start = Instant::now();
     while start.elapsed() < limit {
         if let Some(e) = client.try_recv() {
@@ -52,7 +54,8 @@ fn wait_client(client: &mut QuicClient, limit: Duration) -> Option<LinkEvent> {
     None
 }
 
-fn wait_server(server: &mut QuicServer, limit: Duration, want: impl Fn(&ServerLinkEvent) -> bool) -> Option<ServerLinkEvent> {
+/// The first event `server` delivers within `limit` that is `want`ed (the others are passed over).
+pub(crate) fn wait_server(server: &mut QuicServer, limit: Duration, want: impl Fn(&ServerLinkEvent) -> bool) -> Option<ServerLinkEvent> {
     let start = Instant::now();
     while start.elapsed() < limit {
         if let Some(e) = server.recv_timeout(Duration::from_millis(20))

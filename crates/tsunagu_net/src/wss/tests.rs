@@ -15,6 +15,7 @@ use crate::invite::Invite;
 use crate::limits::TrafficLimits;
 use crate::link::{Channel, ClientLink, LinkEnd, LinkEvent, ServerLinkEvent, ServerLinks};
 use crate::quic::server::HANDSHAKE_DEADLINE;
+use crate::quic::tests::{invite, wait_client, wait_server};
 use crate::quic::{CONTROL_DEADLINE, QuicServer, QuicServerConfig};
 
 const TRAFFIC: TrafficLimits = TrafficLimits { datagrams_per_second: 200, frames_per_second: 50 };
@@ -37,41 +38,8 @@ fn tcp_addr(server: &QuicServer) -> SocketAddr {
     server.tcp_addr().expect("a WebSocket door")
 }
 
-fn invite(server: &QuicServer) -> Invite {
-    Invite {
-        host: "127.0.0.1".into(),
-        port: server.local_addr().port(),
-        tcp_port: Some(tcp_addr(server).port()),
-        room_code: "room".into(),
-        fingerprint: server.fingerprint(),
-    }
-}
-
 fn connect(server: &QuicServer) -> WssClient {
     WssClient::connect(&invite(server), tcp_addr(server).port(), &ProxyChoice::Direct, Duration::from_secs(4)).unwrap()
-}
-
-fn wait_client(client: &mut WssClient, limit: Duration) -> Option<LinkEvent> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if let Some(e) = client.try_recv() {
-            return Some(e);
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    None
-}
-
-fn wait_server(server: &mut QuicServer, limit: Duration, want: impl Fn(&ServerLinkEvent) -> bool) -> Option<ServerLinkEvent> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if let Some(e) = server.recv_timeout(Duration::from_millis(20))
-            && want(&e)
-        {
-            return Some(e);
-        }
-    }
-    None
 }
 
 /// Whether the server closes a raw TCP connection within `limit` (reads
