@@ -144,7 +144,7 @@ impl SettingsFile {
 
 /// `proxy` if one is set, else the system's and the environment's.
 pub fn proxy_choice(proxy: Option<&tsunagu_client_core::settings::ProxySetting>) -> tsunagu_net::wss::proxy::ProxyChoice {
-    proxy.map_or(tsunagu_net::wss::proxy::ProxyChoice::FromSystem, |p| tsunagu_net::wss::proxy::ProxyChoice::This(p.to_proxy()))
+    proxy.map_or(tsunagu_net::wss::proxy::ProxyChoice::FromSystem, |p| tsunagu_net::wss::proxy::ProxyChoice::This(p.clone()))
 }
 
 impl SettingsFile {

@@ -50,53 +50,7 @@ pub struct SavedSettings {
 /// `proxy: Some((host: "proxy.ward.example", port: 3128, user: Some("ward"), password: Some("…")))`.
 /// The password is this PC's (hospital IT's), never a child's; it is never
 /// logged (`Debug` hides it), and the file is readable by this user alone.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProxySetting {
-    /// Host name or address.
-    pub host: String,
-    /// Port.
-    pub port: u16,
-    /// User name, if the proxy wants one.
-    #[serde(default)]
-    pub user: Option<String>,
-    /// Password, with the user name.
-    #[serde(default)]
-    pub password: Option<String>,
-}
-
-impl std::fmt::Debug for ProxySetting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.to_proxy().host)?;
-        f.debug_struct("").field("port", &self.port).field("user", &self.user).field("password", &self.password.as_ref().map(|_| "(hidden)")).finish()
-    }
-}
-
-impl ProxySetting {
-    /// The proxy to go through.
-    pub fn to_proxy(&self) -> tsunagu_net::wss::proxy::Proxy {
-        tsunagu_net::wss::proxy::Proxy { host: self.host.clone(), port: self.port, user: self.user.clone(), password: self.password.clone() }
-    }
-
-    /// Read `http://[user[:password]@]host:port` (the form of `HTTPS_PROXY`).
-    pub fn parse(text: &str) -> Option<ProxySetting> {
-        let rest = text.trim().strip_prefix("http://").unwrap_or(text.trim()).trim_end_matches('/');
-        let (login, address) = match rest.rsplit_once('@') {
-            Some((login, address)) => (Some(login), address),
-            None => (None, rest),
-        };
-        let (host, port) = address.rsplit_once(':')?;
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let port: u16 = port.parse().ok().filter(|p| *p != 0)?;
-        if host.is_empty() || host.contains(['/', '@', ' ']) {
-            return None;
-        }
-        let (user, password) = match login.map(|l| l.split_once(':').map_or((l, None), |(u, p)| (u, Some(p)))) {
-            Some((user, password)) if !user.is_empty() => (Some(user.to_owned()), password.map(str::to_owned)),
-            _ => (None, None),
-        };
-        Some(ProxySetting { host: host.to_owned(), port, user, password })
-    }
-}
+pub type ProxySetting = tsunagu_net::wss::proxy::Proxy;
 
 /// The screen's letter size: 「もじの おおきさ」.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

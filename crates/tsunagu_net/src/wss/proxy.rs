@@ -14,17 +14,41 @@ use tokio::net::TcpStream;
 /// The most a proxy's answer to CONNECT may be before we give up on it.
 const MOST_ANSWER_BYTES: usize = 8 * 1024;
 
-/// A proxy to go through.
-#[derive(Clone, PartialEq, Eq)]
+/// A proxy to go through (also as `settings.ron` keeps it).
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Proxy {
     /// Host name or address.
     pub host: String,
     /// Port.
     pub port: u16,
     /// User name, if the proxy asks for one.
+    #[serde(default)]
     pub user: Option<String>,
     /// Password, with the user name.
+    #[serde(default)]
     pub password: Option<String>,
+}
+
+impl Proxy {
+    /// Read `http://[user[:password]@]host:port` (the form of `HTTPS_PROXY`).
+    pub fn parse(text: &str) -> Option<Proxy> {
+        let rest = text.trim().strip_prefix("http://").unwrap_or(text.trim()).trim_end_matches('/');
+        let (login, address) = match rest.rsplit_once('@') {
+            Some((login, address)) => (Some(login), address),
+            None => (None, rest),
+        };
+        let (host, port) = address.rsplit_once(':')?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port: u16 = port.parse().ok().filter(|p| *p != 0)?;
+        if host.is_empty() || host.contains(['/', '@', ' ']) {
+            return None;
+        }
+        let (user, password) = match login.map(|l| l.split_once(':').map_or((l, None), |(u, p)| (u, Some(p)))) {
+            Some((user, password)) if !user.is_empty() => (Some(user.to_owned()), password.map(str::to_owned)),
+            _ => (None, None),
+        };
+        Some(Proxy { host: host.to_owned(), port, user, password })
+    }
 }
 
 impl fmt::Debug for Proxy {
