@@ -58,6 +58,14 @@ const UNHEARD_POSES_LIMIT: u32 = 30;
 pub const ECHO_INTERVAL: Duration = Duration::from_secs(1);
 /// Round-trip samples kept.
 const ROUND_TRIPS_KEPT: usize = 256;
+/// How many of the last echoes [`ClientCore::link_seems_poor`] looks at.
+pub const POOR_LINK_ECHOES: usize = 10;
+/// Unanswered echoes among them that make a link poor.
+pub const POOR_LINK_LOST_ECHOES: usize = 3;
+/// A round trip this long makes a link poor when half of them are.
+pub const POOR_LINK_ROUND_TRIP: Duration = Duration::from_millis(400);
+/// Our own pose updates a second in low-bandwidth mode (the server's tick rate otherwise).
+pub const LIGHT_LINK_POSES_PER_SECOND: u32 = 10;
 /// Client events waiting for a (re)join are kept up to this many.
 const MAX_PENDING_EVENTS: usize = 32;
 /// Voice frames received and not yet taken are kept up to this many (a
@@ -195,6 +203,8 @@ pub struct ClientCore {
     server_heard: (Option<u32>, Duration),
     /// Poses sent since then.
     poses_unheard: u32,
+    /// Poses sent, over every connection.
+    poses_sent: u64,
     pending_pose: Option<AvatarPose>,
     next_pose_at: Duration,
     pending_events: Vec<ClientEvent>,
@@ -203,6 +213,12 @@ pub struct ClientCore {
     /// The echo in flight (its number and when it left) and the next one's time.
     echo: (Option<(u32, Duration)>, Duration),
     round_trips: std::collections::VecDeque<Duration>,
+    /// The last echoes' fates, newest last: answered before the next was due, or not.
+    echoes_answered: std::collections::VecDeque<bool>,
+    /// The last echo's number (each echo has a new one, so a late answer is not taken for a new).
+    echo_nonce: u32,
+    /// Low-bandwidth mode: asked of the server on every connection.
+    light_link: bool,
     ending: Option<ClientEnd>,
     /// The last attempt was turned away as busy.
     busy: bool,
@@ -237,6 +253,7 @@ impl ClientCore {
             last_heard: now,
             server_heard: (None, now),
             poses_unheard: 0,
+            poses_sent: 0,
             pending_pose: None,
             next_pose_at: now,
             pending_events: Vec::new(),
@@ -244,6 +261,9 @@ impl ClientCore {
             object_bytes_before: 0,
             echo: (None, now),
             round_trips: std::collections::VecDeque::new(),
+            echoes_answered: std::collections::VecDeque::new(),
+            echo_nonce: 0,
+            light_link: false,
             ending,
             busy: false,
             out,
@@ -320,6 +340,48 @@ impl ClientCore {
     /// [`ECHO_INTERVAL`]); `None` before the first.
     pub fn round_trip(&self) -> Option<Duration> {
         self.round_trips.back().copied()
+    }
+
+    /// Whether the link measures poor enough to propose low-bandwidth mode:
+    /// over the last [`POOR_LINK_ECHOES`] echoes (one a second), at least
+    /// [`POOR_LINK_LOST_ECHOES`] went unanswered for a whole second, or half
+    /// of those answered took longer than [`POOR_LINK_ROUND_TRIP`]. `false`
+    /// until that many were sent.
+    pub fn link_seems_poor(&self) -> bool {
+        if self.echoes_answered.len() < POOR_LINK_ECHOES {
+            return false;
+        }
+        let lost = self.echoes_answered.iter().filter(|answered| !**answered).count();
+        let answered = POOR_LINK_ECHOES - lost;
+        let slow = self.round_trips.iter().rev().take(answered).filter(|rtt| **rtt > POOR_LINK_ROUND_TRIP).count();
+        lost >= POOR_LINK_LOST_ECHOES || (answered > 0 && slow * 2 >= answered)
+    }
+
+    /// Low-bandwidth mode on or off: the server is asked for fewer pose
+    /// updates (now and on every later connection), our own pose goes at
+    /// most [`LIGHT_LINK_POSES_PER_SECOND`] a second, and others are drawn
+    /// further behind. (The voice's own bitrate is the caller's.)
+    pub fn set_light_link(&mut self, light_link: bool) {
+        if self.light_link == light_link {
+            return;
+        }
+        self.light_link = light_link;
+        self.room.set_light_link(light_link);
+        if let Some(session) = self.session.as_mut()
+            && self.phase == Phase::InRoom
+        {
+            session.send_event(&ClientEvent::LightLink(light_link));
+        }
+    }
+
+    /// Poses sent so far, over every connection.
+    pub fn poses_sent(&self) -> u64 {
+        self.poses_sent
+    }
+
+    /// Whether low-bandwidth mode is on.
+    pub fn light_link(&self) -> bool {
+        self.light_link
     }
 
     /// The last few hundred round trips, oldest first.
@@ -465,6 +527,10 @@ impl ClientCore {
                     self.introduce(peer);
                 }
                 if let Some(session) = self.session.as_mut() {
+                    // A new member starts normal; a resumed one kept it, and asking again costs nothing.
+                    if self.light_link {
+                        session.send_event(&ClientEvent::LightLink(true));
+                    }
                     for event in self.pending_events.drain(..) {
                         session.send_event(&event);
                     }
@@ -492,6 +558,7 @@ impl ClientCore {
                         self.round_trips.pop_front();
                     }
                     self.echo.0 = None;
+                    self.note_echo_fate(true);
                 }
             }
             SessionEvent::Voice(from, frame, arrived) => {
@@ -567,12 +634,23 @@ impl ClientCore {
         if self.phase != Phase::InRoom || now < self.echo.1 {
             return;
         }
-        let nonce = self.echo.0.map_or(1, |(n, _)| n.wrapping_add(1));
+        if self.echo.0.is_some() {
+            self.note_echo_fate(false);
+        }
+        self.echo_nonce = self.echo_nonce.wrapping_add(1);
+        let nonce = self.echo_nonce;
         if let Some(session) = self.session.as_mut() {
             session.send_echo(nonce);
         }
         // A lost echo is simply replaced by the next.
         self.echo = (Some((nonce, now)), now + ECHO_INTERVAL);
+    }
+
+    fn note_echo_fate(&mut self, answered: bool) {
+        self.echoes_answered.push_back(answered);
+        if self.echoes_answered.len() > POOR_LINK_ECHOES {
+            self.echoes_answered.pop_front();
+        }
     }
 
     fn introduce(&mut self, info: PeerInfo) {
@@ -667,7 +745,9 @@ impl ClientCore {
         let (Some(pose), Some(session)) = (self.pending_pose.take(), self.session.as_mut()) else { return };
         session.send_pose(pose);
         self.poses_unheard = self.poses_unheard.saturating_add(1);
-        let interval = Duration::from_secs_f64(1.0 / self.room.tick_rate());
+        self.poses_sent += 1;
+        let tick = Duration::from_secs_f64(1.0 / self.room.tick_rate());
+        let interval = if self.light_link { tick.max(Duration::from_secs(1) / LIGHT_LINK_POSES_PER_SECOND) } else { tick };
         // On schedule, so frames that are not a multiple of the tick still send
         // at the tick rate on average; after a pause, start again from now.
         self.next_pose_at = (self.next_pose_at + interval).max(now.saturating_sub(interval));

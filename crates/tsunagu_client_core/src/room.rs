@@ -101,6 +101,8 @@ pub struct RoomView {
     waiting: Vec<WaitingPerson>,
     invites: Option<RoomCodes>,
     playout: Playout,
+    /// Low-bandwidth mode (kept across reconnects).
+    light_link: bool,
     tick_rate: f64,
     snapshots: u64,
 }
@@ -120,6 +122,7 @@ impl Default for RoomView {
             waiting: Vec::new(),
             invites: None,
             playout: Playout::default(),
+            light_link: false,
             tick_rate: 1.0,
             snapshots: 0,
         }
@@ -290,7 +293,15 @@ impl RoomView {
     /// A new connection restarts the server's view of us: the playout clock
     /// is measured again from its snapshots.
     pub(crate) fn restart_playout(&mut self) {
+        let light_link = self.light_link;
         self.playout = Playout::default();
+        self.playout.set_light_link(light_link);
+    }
+
+    /// Low-bandwidth mode: avatars come less often, so draw them further behind.
+    pub(crate) fn set_light_link(&mut self, light_link: bool) {
+        self.light_link = light_link;
+        self.playout.set_light_link(light_link);
     }
 
     /// Name someone. Returns `Some(true)` if they are new, `Some(false)` if

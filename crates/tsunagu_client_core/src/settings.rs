@@ -44,6 +44,40 @@ pub struct SavedSettings {
     /// system's settings and the environment (`HTTPS_PROXY`, …).
     #[serde(default)]
     pub proxy: Option<ProxySetting>,
+    /// How much this PC asks of the network (a ward whose line is thin
+    /// stays light). Files from before it existed read `Normal`.
+    #[serde(default)]
+    pub link_mode: LinkMode,
+}
+
+/// How much this PC asks of the network: 「つながり」.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LinkMode {
+    /// Everything as usual.
+    #[default]
+    Normal,
+    /// Low-bandwidth mode: far people move less often, our voice at a lower
+    /// bitrate, our pose sent less often. A meetup of eight fits 256 kbit/s
+    /// down and 64 up.
+    Light,
+    /// As light, and the microphone stays off: listen only.
+    ListenOnly,
+}
+
+impl LinkMode {
+    /// The next choice, round again after the last.
+    pub fn next(self) -> LinkMode {
+        match self {
+            LinkMode::Normal => LinkMode::Light,
+            LinkMode::Light => LinkMode::ListenOnly,
+            LinkMode::ListenOnly => LinkMode::Normal,
+        }
+    }
+
+    /// Whether the server is asked for less and the voice goes lighter.
+    pub fn is_light(self) -> bool {
+        self != LinkMode::Normal
+    }
 }
 
 /// An HTTP proxy, as set in `settings.ron`:
@@ -234,6 +268,7 @@ mod tests {
             headset: HeadsetChoices { use_headset: false, snap_turn_degrees: 45, smooth_walking: true, bed_tilt_degrees: 30, eye_offset_cm: -10 },
             text_size: TextSize::Largest,
             proxy: ProxySetting::parse("http://ward:pässword@proxy.ward.example:3128"),
+            link_mode: LinkMode::ListenOnly,
         };
         assert_eq!(load(&path), Loaded::Missing);
         save(&path, &saved).unwrap();
@@ -252,6 +287,7 @@ mod tests {
             headset: HeadsetChoices::default(),
             text_size: TextSize::Normal,
             proxy: None,
+            link_mode: LinkMode::Normal,
         };
         save(&path, &changed).unwrap();
         assert_eq!(load(&path), Loaded::Found(changed));
@@ -288,6 +324,7 @@ mod tests {
         let Loaded::Found(saved) = load(&path) else { panic!("an older file was not read") };
         assert_eq!((saved.look.headwear, saved.device, saved.personal_space_cm), (Headwear::Cap, 0, DEFAULT_PERSONAL_SPACE_CM));
         assert_eq!(saved.text_size, TextSize::Normal);
+        assert_eq!(saved.link_mode, LinkMode::Normal);
         assert_eq!(saved.headset, HeadsetChoices::default(), "no headset choices yet: try the headset, as before");
     }
 
@@ -318,6 +355,7 @@ mod tests {
             headset: HeadsetChoices::default(),
             text_size: TextSize::Normal,
             proxy: None,
+            link_mode: LinkMode::Normal,
         };
         let path = scratch("broken");
         assert_eq!(load(&path).settings_or(defaults.clone()), defaults);

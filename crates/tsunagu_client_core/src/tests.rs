@@ -84,7 +84,10 @@ impl Script {
                         got.push((conn, format!("pose x={}", frame.pose.body.pos.0[0])));
                     }
                 }
-                ServerLinkEvent::Received(conn, tsunagu_net::LinkEvent::Frame(Channel::Events, _)) => got.push((conn, "event".into())),
+                ServerLinkEvent::Received(conn, tsunagu_net::LinkEvent::Frame(Channel::Events, bytes)) => match decode::<ClientEvent>(&bytes, MAX_FRAME_BYTES) {
+                    Ok(ClientEvent::LightLink(light)) => got.push((conn, format!("light link {light}"))),
+                    _ => got.push((conn, "event".into())),
+                },
                 ServerLinkEvent::Received(conn, tsunagu_net::LinkEvent::Closed(end)) => got.push((conn, format!("closed {end:?}"))),
                 ServerLinkEvent::Connected(conn) => got.push((conn, "connected".into())),
             }
@@ -185,6 +188,81 @@ fn silence_in_one_direction_brings_the_client_back_with_its_resume_token() {
     assert_eq!(events[0], RoomEvent::Server(ServerEvent::PeerLeft(PeerId(3))), "Ren left while we were away");
     assert!(matches!(&events[1], RoomEvent::Rejoined { resumed: true, me, .. } if me.id == PeerId(2)));
     assert!(core.in_room());
+}
+
+#[test]
+fn low_bandwidth_mode_asks_the_server_on_every_connection_and_sends_fewer_poses() {
+    let mut script = Script::new();
+    let mut core = script.core(Duration::ZERO);
+    // Chosen before the room answered: said once in, not before.
+    core.set_light_link(true);
+    assert!(script.received().iter().all(|(_, what)| !what.starts_with("light")));
+    script.send(1, Channel::Control, &welcome(2, vec![], 0xabc, false));
+    core.poll(ms(1));
+    assert!(script.received().contains(&(1, "light link true".into())));
+    let mut now = ms(1);
+    let mut poses = 0;
+    while now < ms(1001) {
+        core.send_pose(pose(1), now);
+        core.poll(now);
+        poses += script.received().iter().filter(|(_, what)| what.starts_with("pose")).count();
+        now += ms(7);
+    }
+    assert!((9..=11).contains(&poses), "{poses} poses in a second in low-bandwidth mode");
+    // A new connection (not a resume) is asked again.
+    script.connector.block(1, Blocked { to_server: false, to_client: true });
+    while !script.received().iter().any(|(conn, what)| *conn == 2 && what.starts_with("hello")) && now < ms(10_000) {
+        now += TICK;
+        core.poll(now);
+    }
+    script.send(2, Channel::Control, &welcome(2, vec![], 0xdef, false));
+    core.poll(now + TICK);
+    assert!(script.received().contains(&(2, "light link true".into())));
+    core.set_light_link(false);
+    assert_eq!(script.received(), vec![(2, "light link false".to_string())]);
+}
+
+#[test]
+fn a_link_whose_echoes_go_unanswered_or_come_back_slowly_seems_poor() {
+    let mut script = Script::new();
+    let mut core = script.core(Duration::ZERO);
+    script.send(1, Channel::Control, &welcome(2, vec![], 1, false));
+    core.poll(ms(1));
+    // Runs `seconds`, answering each echo after `delay` (never if `None`).
+    let mut now = ms(1);
+    let mut run = |core: &mut ClientCore, seconds: u64, delay: Option<Duration>| {
+        let mut waiting: Vec<(Duration, u32)> = Vec::new();
+        let end = now + Duration::from_secs(seconds);
+        while now < end {
+            now += ms(20);
+            // Poses every tick, so silence from the server side is not what is tested.
+            script.send(1, Channel::Events, &ServerEvent::WaitingRoom(false));
+            while let Some(event) = script.server.try_recv() {
+                if let ServerLinkEvent::Received(_, tsunagu_net::LinkEvent::Datagram(d)) = event
+                    && let Ok(ClientDatagram::Echo(nonce)) = decode::<ClientDatagram>(&d.bytes, MAX_DATAGRAM_BYTES)
+                    && let Some(delay) = delay
+                {
+                    waiting.push((now + delay, nonce));
+                }
+            }
+            waiting.retain(|(at, nonce)| {
+                let due = *at <= now;
+                if due {
+                    script.server.send_datagram(1, encode(&tsunagu_protocol::ServerDatagram::Echo(*nonce), MAX_DATAGRAM_BYTES).unwrap());
+                }
+                !due
+            });
+            core.poll(now);
+        }
+    };
+    run(&mut core, 12, Some(ms(30)));
+    assert!(!core.link_seems_poor(), "a calm link seems poor");
+    run(&mut core, 12, Some(ms(600)));
+    assert!(core.link_seems_poor(), "slow round trips were not noticed");
+    run(&mut core, 12, Some(ms(30)));
+    assert!(!core.link_seems_poor(), "still poor after it got better");
+    run(&mut core, 12, None);
+    assert!(core.link_seems_poor(), "lost echoes were not noticed");
 }
 
 #[test]

@@ -19,7 +19,7 @@ pub use nickname::{
 pub use quant::{QuantPose, QuantQuat, QuantVec};
 
 /// Bumped whenever the wire format changes in a way an old peer cannot read.
-pub const PROTOCOL_VERSION: u16 = 9;
+pub const PROTOCOL_VERSION: u16 = 10;
 
 /// QUIC ALPN protocol id; a peer that does not offer it is refused in the TLS handshake.
 pub const ALPN: &[u8] = b"tsunagu/1";

@@ -592,6 +592,10 @@ pub enum ClientEvent {
     /// Anyone: tell the staff, quietly, that I do not like what this person
     /// is doing. Only facilitators are told (`Concern`); nothing is kept.
     TellStaff(PeerId, ConcernKind),
+    /// My link is thin (`true`: low-bandwidth mode) or back to normal: send
+    /// me far people's poses less often, within a smaller budget. Nobody
+    /// else is told. Kept across a resume; a new connection starts normal.
+    LightLink(bool),
 }
 
 /// What facilitators do, on their own: one variant of [`ClientEvent::Staff`].
@@ -652,6 +656,7 @@ impl ClientEvent {
             ClientEvent::TakeDownWish(_) => EventKind::TakeDownWish,
             ClientEvent::Staff(_) => EventKind::Facilitate,
             ClientEvent::TellStaff(..) => EventKind::TellStaff,
+            ClientEvent::LightLink(_) => EventKind::LightLink,
         }
     }
 }
@@ -684,6 +689,8 @@ pub enum EventKind {
     Facilitate,
     /// [`ClientEvent::TellStaff`].
     TellStaff,
+    /// [`ClientEvent::LightLink`].
+    LightLink,
 }
 
 /// A refused client event: which kind, and why.

@@ -38,7 +38,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         (
             "Hello",
             encode(&sample_hello(), MAX_FRAME_BYTES).unwrap(),
-            "81 a5 48 65 6c 6c 6f 96 09 a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 94 93 cc ff cc aa 3c a4 54 75 66 74 93 cc ff cc aa 3c 93 c2 c2 c2 c0 00",
+            "81 a5 48 65 6c 6c 6f 96 0a a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 94 93 cc ff cc aa 3c a4 54 75 66 74 93 cc ff cc aa 3c 93 c2 c2 c2 c0 00",
         ),
         (
             "Rejected",
@@ -146,6 +146,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             encode(&ClientEvent::TellStaff(PeerId(3), ConcernKind::Words), MAX_FRAME_BYTES).unwrap(),
             "81 a9 54 65 6c 6c 53 74 61 66 66 92 03 a5 57 6f 72 64 73",
         ),
+        ("LightLink", encode(&ClientEvent::LightLink(true), MAX_FRAME_BYTES).unwrap(), "81 a9 4c 69 67 68 74 4c 69 6e 6b c3"),
         (
             "Concern",
             encode(&ServerEvent::Concern(Concern { from: PeerId(2), about: PeerId(3), kind: ConcernKind::Words }), MAX_FRAME_BYTES).unwrap(),

@@ -12,6 +12,9 @@ use crate::Room;
 
 /// Pose bandwidth each client gets by default: 64 kbit/s.
 pub const POSE_BUDGET_BYTES_PER_SECOND: f32 = 64_000.0 / 8.0;
+/// Pose bandwidth of a client in low-bandwidth mode: 20 kbit/s, so a meetup
+/// of eight fits a 256 kbit/s line with the voices.
+pub const LIGHT_POSE_BUDGET_BYTES_PER_SECOND: f32 = 20_000.0 / 8.0;
 /// Unused budget carries over for at most this many ticks (small bursts only).
 const BUDGET_CARRY_TICKS: f32 = 3.0;
 
@@ -25,12 +28,17 @@ pub fn snapshot_priority(ticks_since: u32, distance: f32) -> f32 {
 /// The fewest ticks between two updates of an avatar `distance` metres from the
 /// viewer (bodies' feet, on the floor plane and height alike): every tick
 /// within arm's reach, every 2nd a few steps away, every 3rd across the room.
-/// The interpolation delay (three ticks) covers the longest.
-pub fn update_interval_ticks(distance: f32) -> u32 {
-    match distance {
-        d if d <= 1.5 => 1,
-        d if d <= 3.0 => 2,
-        _ => 3,
+/// The interpolation delay (three ticks) covers the longest. On a light
+/// link (low-bandwidth mode) every 3rd tick within 3 m and every 6th beyond
+/// (10 and 5 a second at 30 Hz), so at most 10 datagrams a second, each
+/// carrying everyone due: that client draws further behind.
+pub fn update_interval_ticks(distance: f32, light_link: bool) -> u32 {
+    match (distance, light_link) {
+        (d, false) if d <= 1.5 => 1,
+        (d, false) if d <= 3.0 => 2,
+        (_, false) => 3,
+        (d, true) if d <= 3.0 => 3,
+        (_, true) => 6,
     }
 }
 
@@ -80,9 +88,10 @@ impl Interest {
         moved: Vec<(ObjectState, usize)>,
         mut bits: impl FnMut(&AvatarState) -> usize,
     ) -> Option<Due> {
-        let per_tick = POSE_BUDGET_BYTES_PER_SECOND / f32::from(frame.tick_rate_hz.max(1));
-        self.budget = (self.budget + per_tick).min(per_tick * BUDGET_CARRY_TICKS);
         let me = room.member(viewer)?;
+        let per_second = if me.light_link { LIGHT_POSE_BUDGET_BYTES_PER_SECOND } else { POSE_BUDGET_BYTES_PER_SECOND };
+        let per_tick = per_second / f32::from(frame.tick_rate_hz.max(1));
+        self.budget = (self.budget + per_tick).min(per_tick * BUDGET_CARRY_TICKS);
         let here = wire_pos(me.pose.body.pos);
         let mut candidates: Vec<_> = room
             .visible_to(viewer)
@@ -92,7 +101,7 @@ impl Interest {
                 let since = self.sent_at.get(&state.id).map_or(u32::MAX, |at| tick.wrapping_sub(*at));
                 // Due on the interval's own ticks, so avatars due together share a
                 // datagram (fewer headers); or when a full budget made one late.
-                let interval = update_interval_ticks(distance);
+                let interval = update_interval_ticks(distance, me.light_link);
                 let due = tick.is_multiple_of(interval) || since > interval;
                 due.then(|| (snapshot_priority(since, distance), state))
             })

@@ -87,6 +87,8 @@ pub struct Member {
     /// A facilitator moved them: their body stays there until then, while
     /// poses sent before their client knew come in.
     placed_until: Option<Duration>,
+    /// They asked for less (low-bandwidth mode): far people's poses less often.
+    pub light_link: bool,
 }
 
 impl Member {
@@ -95,6 +97,7 @@ impl Member {
             invited_as: info.role,
             who,
             placed_until: None,
+            light_link: false,
             info,
             pose,
             last_seq: None,

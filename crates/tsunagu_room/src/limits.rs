@@ -54,6 +54,8 @@ pub fn limit(kind: EventKind) -> Limit {
         EventKind::Facilitate => Limit { per_second: 2, burst: 10 },
         // Telling the staff about someone: a few, never a way to flood them.
         EventKind::TellStaff => Limit { per_second: 1, burst: 3 },
+        // A setting changed by hand or proposed once: never needs more.
+        EventKind::LightLink => Limit { per_second: 1, burst: 3 },
         // Voice is not a client event; its limits are in `crate::voice`.
         EventKind::Voice => Limit { per_second: 0, burst: 0 },
     }

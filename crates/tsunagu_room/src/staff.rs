@@ -80,6 +80,10 @@ impl Room {
                 let facilitator = member.info.role == Role::Facilitator;
                 self.play.take_down_wish(*wish, |w| facilitator || w.by == id).map(|e| vec![(Audience::Everyone, e)]).map_err(refuse)
             }
+            ClientEvent::LightLink(light) => {
+                member.light_link = *light;
+                Ok(Vec::new())
+            }
             ClientEvent::TellStaff(about, concern) => {
                 if *about == id || !self.members.contains_key(about) {
                     return Err(refuse(RefusalReason::Unknown));

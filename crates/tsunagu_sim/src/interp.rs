@@ -13,6 +13,9 @@ use bevy_math::{Quat, Vec3};
 pub const INTERP_DELAY: f64 = 0.1;
 /// The most the delay grows on a jittery network, seconds.
 pub const MAX_INTERP_DELAY: f64 = 0.3;
+/// The delay on a light link (low-bandwidth mode), where far avatars come
+/// every 6th tick (200 ms): seconds.
+pub const LIGHT_INTERP_DELAY: f64 = 0.25;
 /// Longest a remote avatar keeps moving on its last velocity when samples stop.
 pub const MAX_EXTRAPOLATION: f64 = 0.2;
 const MAX_SAMPLES: usize = 32;
@@ -85,6 +88,8 @@ pub struct Playout {
     offset: Option<f64>,
     /// Mean deviation of arrivals from that offset (seconds): the jitter.
     jitter: f64,
+    /// Low-bandwidth mode: samples come further apart, so draw further behind.
+    light_link: bool,
 }
 
 impl Playout {
@@ -102,9 +107,16 @@ impl Playout {
         });
     }
 
+    /// Draw further behind (low-bandwidth mode), or as usual.
+    pub fn set_light_link(&mut self, light_link: bool) {
+        self.light_link = light_link;
+    }
+
     /// How far behind the newest snapshot avatars are drawn now.
     pub fn delay(&self) -> f64 {
-        (INTERP_DELAY + 2.0 * self.jitter).min(MAX_INTERP_DELAY)
+        let (least, most) =
+            if self.light_link { (LIGHT_INTERP_DELAY, LIGHT_INTERP_DELAY + MAX_INTERP_DELAY - INTERP_DELAY) } else { (INTERP_DELAY, MAX_INTERP_DELAY) };
+        (least + 2.0 * self.jitter).min(most)
     }
 
     /// The server time to draw at local time `local_time`.
@@ -142,6 +154,16 @@ mod tests {
         assert!((p.x - 0.15).abs() < 1e-4);
         let (far, _) = track.sample(5.0).unwrap();
         assert!((far.x - (0.1 + MAX_EXTRAPOLATION as f32)).abs() < 1e-4);
+    }
+
+    #[test]
+    fn a_light_link_draws_further_behind() {
+        let mut playout = Playout::default();
+        playout.on_snapshot(10.0, 1.0);
+        playout.set_light_link(true);
+        assert!((playout.delay() - LIGHT_INTERP_DELAY).abs() < 1e-9);
+        playout.set_light_link(false);
+        assert!((playout.delay() - INTERP_DELAY).abs() < 1e-9);
     }
 
     #[test]

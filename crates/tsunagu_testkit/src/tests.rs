@@ -11,7 +11,7 @@ use tsunagu_protocol::{
     AvatarLook, AvatarPose, ClientControl, ClientDatagram, ClientEvent, CloseReason, EventKind, Hello, PoseFrame, QuantPose, Refusal, RefusalReason,
     RejectReason, Role, encode,
 };
-use tsunagu_room::interest::POSE_BUDGET_BYTES_PER_SECOND;
+use tsunagu_room::interest::{LIGHT_POSE_BUDGET_BYTES_PER_SECOND, POSE_BUDGET_BYTES_PER_SECOND};
 use tsunagu_room::limits::MAX_DATAGRAMS_PER_SECOND;
 use tsunagu_sim::pose::{from_wire, to_wire};
 
@@ -373,6 +373,47 @@ fn snapshots_keep_to_the_budget_and_favour_those_nearby() {
     let (near, far) = (updates_in_window(1), updates_in_window(19));
     assert!(near > far * 2, "near {near} vs far {far} updates");
     eprintln!("busiest client: {busiest} B/s of {budget}; nearest updated {near}x, farthest {far}x in {seconds} s");
+}
+
+/// Low-bandwidth mode: of two people standing side by side watching six walk
+/// about, the one who asked for a light link is sent far fewer pose bytes,
+/// within its smaller budget, and still hears from everyone; asking again
+/// for normal gives normal back.
+#[test]
+fn a_light_link_is_sent_fewer_poses_and_still_sees_everyone() {
+    let mut s = Stepper::new(12);
+    let ids: Vec<usize> = (0..8).map(|i| s.connect(ROOM_CODE, &format!("p{i}"))).collect();
+    s.run(3, TICK);
+    let (normal, light) = (ids[0], ids[1]);
+    s.send_event(light, ClientEvent::LightLink(true));
+    let watch = |s: &mut Stepper, seconds: u32| -> (usize, usize) {
+        let before = (s.clients[normal].snapshot_bytes(), s.clients[light].snapshot_bytes());
+        for t in 0..30 * seconds {
+            s.send_pose(normal, pose_at(Vec3::new(0.0, 0.0, 2.0)));
+            s.send_pose(light, pose_at(Vec3::new(0.6, 0.0, 2.0)));
+            for (n, &i) in ids[2..].iter().enumerate() {
+                let step = (t as f32 * 0.05 + n as f32).sin();
+                s.send_pose(i, pose_at(Vec3::new(-3.0 + n as f32, 0.0, -2.0 + step)));
+            }
+            s.step(TICK);
+        }
+        let per_second = |i: usize, was: usize| (s.clients[i].snapshot_bytes() - was) / seconds as usize;
+        (per_second(normal, before.0), per_second(light, before.1))
+    };
+    watch(&mut s, 1);
+    let (normal_bytes, light_bytes) = watch(&mut s, 4);
+    eprintln!("watching six walk: normal {normal_bytes} B/s, light link {light_bytes} B/s");
+    assert!(light_bytes <= LIGHT_POSE_BUDGET_BYTES_PER_SECOND as usize, "the light link got {light_bytes} B/s");
+    assert!(light_bytes * 2 < normal_bytes, "light {light_bytes} B/s is not much less than normal {normal_bytes} B/s");
+    let client = &s.clients[light];
+    assert_eq!(client.peers().len(), 7);
+    for id in client.peers().keys() {
+        assert!(client.updates(*id) > 10, "the light link hardly heard from {id:?}");
+    }
+    s.send_event(light, ClientEvent::LightLink(false));
+    s.run(2, TICK);
+    let (normal_bytes, light_bytes) = watch(&mut s, 2);
+    assert!(light_bytes * 10 > normal_bytes * 8, "back to normal: {light_bytes} B/s against {normal_bytes} B/s");
 }
 
 /// With a fifth of the snapshots lost, every delta is still read against the

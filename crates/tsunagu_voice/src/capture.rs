@@ -54,6 +54,8 @@ pub struct CaptureChain {
     pub muted: bool,
     /// The talk key or button is held (push-to-talk).
     pub talk_held: bool,
+    /// Low-bandwidth mode: the encoder's lower bitrate.
+    light: bool,
 }
 
 /// The canceller's settings: AEC3, moderate noise suppression, AGC2's
@@ -93,6 +95,7 @@ impl CaptureChain {
             mode: TalkMode::default(),
             muted: false,
             talk_held: false,
+            light: false,
         })
     }
 
@@ -115,6 +118,14 @@ impl CaptureChain {
         if self.far_end.len() > MAX_FAR_END_PENDING {
             let extra = self.far_end.len() - MAX_FAR_END_PENDING;
             self.far_end.drain(..extra);
+        }
+    }
+
+    /// Low-bandwidth mode (a lower bitrate) or the usual, from the next frame.
+    pub fn set_light(&mut self, light: bool) {
+        if self.light != light {
+            self.light = light;
+            self.encoder.set_light(light);
         }
     }
 

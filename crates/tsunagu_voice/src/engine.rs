@@ -110,6 +110,8 @@ struct Shared {
     push_to_talk: AtomicBool,
     muted: AtomicBool,
     talk_held: AtomicBool,
+    /// Low-bandwidth mode: the encoder's lower bitrate.
+    light: AtomicBool,
     /// The microphone's level, dB full scale, as f32 bits.
     level_db: AtomicU32,
     /// A talk spurt is being sent now.
@@ -375,6 +377,11 @@ impl VoiceEngine {
         self.shared.muted.load(Ordering::Relaxed)
     }
 
+    /// Low-bandwidth mode: our voice at the lower bitrate, or the usual.
+    pub fn set_light(&mut self, light: bool) {
+        self.shared.light.store(light, Ordering::Relaxed);
+    }
+
     /// The talk key or button is held (push-to-talk).
     pub fn set_talk_held(&mut self, held: bool) {
         self.shared.talk_held.store(held, Ordering::Relaxed);
@@ -440,6 +447,7 @@ fn capture_loop(
             // During the mic test nothing goes to the room.
             chain.muted = shared.muted.load(Ordering::Relaxed) || testing;
             chain.talk_held = shared.talk_held.load(Ordering::Relaxed);
+            chain.set_light(shared.light.load(Ordering::Relaxed));
             let outcome = chain.process(frame);
             shared.level_db.store(outcome.input_level_db.to_bits(), Ordering::Relaxed);
             if testing {
