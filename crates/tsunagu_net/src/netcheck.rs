@@ -2,7 +2,9 @@
 //! PC reach the room over UDP (QUIC), over TCP (the WebSocket), through which
 //! proxy, and is something inspecting TLS on the way. Both transports are
 //! tried at once, each only as far as its handshake: nothing is said to the
-//! room (no `Hello`), and each closes politely.
+//! room (no `Hello`), and each closes politely. Where TCP gets through, a
+//! rough speed measure follows on a connection of its own (64 KiB down,
+//! 16 KiB up: a second or two on a thin ward line).
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +14,7 @@ use crate::invite::Invite;
 use crate::link::{ClientLink, LinkEnd, LinkEvent};
 use crate::quic::{QuicClient, WireStats};
 use crate::wss::proxy::ProxyChoice;
-use crate::wss::{DEFAULT_TCP_PORT, WssClient};
+use crate::wss::{Bandwidth, DEFAULT_TCP_PORT, WssClient, measure_bandwidth};
 
 /// How one transport fared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +49,20 @@ pub struct NetworkReport {
     pub tcp: Probe,
     /// The proxy the WebSocket went through, as `host:port` (never a password).
     pub proxy: Option<String>,
+    /// The rough speed over TCP (`None` when TCP did not get through or the
+    /// measure did not finish).
+    pub bandwidth: Option<Bandwidth>,
+}
+
+/// What a meetup of eight needs as usual, kbit/s down and up with headers
+/// (docs/benchmarks.md: about 130 and 82 measured), with room to spare.
+pub const USUAL_NEEDS: Bandwidth = Bandwidth { down_kbit_s: 512, up_kbit_s: 128 };
+/// What it needs in low-bandwidth mode (the goal it was measured against).
+pub const LIGHT_NEEDS: Bandwidth = Bandwidth { down_kbit_s: 256, up_kbit_s: 64 };
+
+/// Whether a measured speed is enough for what `needs`.
+pub fn enough(measured: Bandwidth, needs: Bandwidth) -> bool {
+    measured.down_kbit_s >= needs.down_kbit_s && measured.up_kbit_s >= needs.up_kbit_s
 }
 
 impl NetworkReport {
@@ -95,5 +111,6 @@ pub fn check_network(invite: &Invite, proxy: &ProxyChoice, limit: Duration) -> N
         Err(_) => Probe::Failed(LinkEnd::Lost),
     };
     let udp = quic.join().unwrap_or(Probe::Failed(LinkEnd::Lost));
-    NetworkReport { host: invite.host.clone(), udp_port: invite.port, tcp_port, udp, tcp, proxy: proxy_used }
+    let bandwidth = if tcp.is_up() { measure_bandwidth(invite, tcp_port, proxy, limit) } else { None };
+    NetworkReport { host: invite.host.clone(), udp_port: invite.port, tcp_port, udp, tcp, proxy: proxy_used, bandwidth }
 }

@@ -271,3 +271,77 @@ async fn run(target: Target, to_app: ToApp, outbox: Arc<Outbox>, up: Arc<AtomicB
     writer.abort();
     send_end(&to_app.inbox, end).await;
 }
+
+/// A rough measure of a link's speed, over the WebSocket (TCP), kbit/s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bandwidth {
+    /// From the room to this PC.
+    pub down_kbit_s: u32,
+    /// From this PC to the room.
+    pub up_kbit_s: u32,
+}
+
+/// The most a measure says: beyond it the check only says "fast enough".
+const MEASURE_CEILING_KBIT_S: f64 = 100_000.0;
+
+/// Time a speed measure ([`super::Tag::Measure`]) to `invite`'s room at TCP
+/// `port`, as a new connection that says nothing to the room. `None` when it
+/// could not connect or heard no answer within `timeout` (a partial answer
+/// is still measured).
+pub fn measure_bandwidth(invite: &Invite, port: u16, proxy: &ProxyChoice, timeout: Duration) -> Option<Bandwidth> {
+    let runtime = crate::quic::runtime("tsunagu-wss-measure", 1).ok()?;
+    let target = Target { invite: invite.clone(), port, proxy: proxy.clone(), timeout, local: None };
+    let started = std::time::Instant::now();
+    runtime.block_on(async move {
+        let ws = open(&target).await.ok()?;
+        let left = timeout.saturating_sub(started.elapsed());
+        tokio::time::timeout(left, measure(ws)).await.ok().flatten()
+    })
+}
+
+/// The upload sample, bytes.
+const MEASURE_UP_BYTES: usize = 4 * 1024;
+
+async fn measure(ws: Ws) -> Option<Bandwidth> {
+    let (mut sink, mut stream) = ws.split();
+    // One round trip first (the server's library answers a ping as it reads).
+    let pinged = std::time::Instant::now();
+    sink.send(Message::Ping(Vec::new().into())).await.ok()?;
+    loop {
+        match stream.next().await? {
+            Ok(Message::Pong(_)) => break,
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+    let round_trip = pinged.elapsed();
+    // Small enough to arrive within the server's 1 s for a first message on
+    // a 64 kbit/s line, large enough to time.
+    let mut sample = vec![super::Tag::Measure as u8];
+    sample.resize(MEASURE_UP_BYTES + 1, 0x55);
+    let sent = std::time::Instant::now();
+    sink.send(Message::Binary(sample.into())).await.ok()?;
+    let (mut first, mut last, mut after_first) = (None, sent, 0usize);
+    while let Some(Ok(message)) = stream.next().await {
+        match message {
+            Message::Binary(bytes) if bytes.first() == Some(&(super::Tag::Measure as u8)) => {
+                let now = std::time::Instant::now();
+                if first.is_none() {
+                    first = Some(now);
+                } else {
+                    after_first += bytes.len();
+                }
+                last = now;
+            }
+            Message::Close(_) => break,
+            _ => {}
+        }
+    }
+    let first = first?;
+    let kbit_s = |bytes: usize, seconds: f64| (bytes as f64 * 8.0 / 1000.0 / seconds.max(1e-6)).min(MEASURE_CEILING_KBIT_S);
+    // Down: the filler, over the time from the first (tiny) answer to the last.
+    let down = if after_first > 0 { kbit_s(after_first, (last - first).as_secs_f64()) } else { MEASURE_CEILING_KBIT_S };
+    // Up: the wait for that first answer, less one round trip.
+    let up = kbit_s(MEASURE_UP_BYTES + 1, ((first - sent).saturating_sub(round_trip)).as_secs_f64());
+    Some(Bandwidth { down_kbit_s: down.round() as u32, up_kbit_s: up.round() as u32 })
+}

@@ -8,6 +8,8 @@
 //! without its 4-byte length. Datagrams become messages too: TCP delivers
 //! them all, in order, so the writer sends voice first and only the newest
 //! pose (`outbox`). A close says why with the code 4000 + the reason's code.
+//! Tag 4 is the network check's rough speed measure, allowed only as a
+//! connection's first message (see [`Tag::Measure`]).
 //!
 //! Why WebSocket rather than our own framing over TLS: it passes HTTP
 //! proxies and the inspecting middleboxes hospitals run; bare TLS with
@@ -20,7 +22,7 @@ mod server;
 
 use std::time::Duration;
 
-pub use client::WssClient;
+pub use client::{Bandwidth, WssClient, measure_bandwidth};
 pub(crate) use server::serve_wss;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tsunagu_protocol::CloseReason;
@@ -57,7 +59,18 @@ pub enum Tag {
     Events = 2,
     /// A datagram.
     Datagram = 3,
+    /// The network check's speed measure, instead of `Hello` as a
+    /// connection's first message only (so within its 1 s): up to
+    /// [`MAX_FRAME_BYTES`] bytes of anything (the upload sample); the server
+    /// answers at once with this tag alone, then [`MEASURE_DOWN_MESSAGES`]
+    /// messages of this tag carrying [`MAX_FRAME_BYTES`] zero bytes each,
+    /// then closes as `Left`. Anywhere else it is a violation.
+    Measure = 4,
 }
+
+/// How many full messages the server answers a measure with (64 KiB in all:
+/// long enough to time on a ward line, short enough to cost nothing).
+pub const MEASURE_DOWN_MESSAGES: usize = 4;
 
 impl Tag {
     fn of(channel: Channel) -> Tag {
@@ -86,6 +99,7 @@ pub fn read_message(bytes: &[u8]) -> Result<LinkEvent, &'static str> {
         2 => Ok(LinkEvent::Frame(Channel::Events, rest.to_vec())),
         3 if rest.len() > MAX_DATAGRAM_BYTES => Err("a datagram over the size limit"),
         3 => Ok(LinkEvent::Datagram(Datagram::arriving(rest.to_vec()))),
+        4 => Err("a speed measure that is not the first message"),
         _ => Err("a message with an unknown tag"),
     }
 }
@@ -125,6 +139,7 @@ mod message_tests {
         assert!(read_message(&[]).is_err());
         assert!(read_message(&[0, 1]).is_err());
         assert!(read_message(&[9]).is_err());
+        assert!(read_message(&[4]).is_err(), "a speed measure is only ever a first message, read by the door itself");
         assert!(read_message(&message(Tag::Datagram, &vec![0; MAX_DATAGRAM_BYTES + 1])).is_err());
         assert!(read_message(&message(Tag::Events, &vec![0; MAX_FRAME_BYTES + 1])).is_err());
         assert!(read_message(&message(Tag::Events, &vec![0; MAX_FRAME_BYTES])).is_ok());

@@ -40,6 +40,8 @@ struct Queues {
     latest_pose: Option<Vec<u8>>,
     echoes: VecDeque<Vec<u8>>,
     frames: VecDeque<(Channel, Vec<u8>)>,
+    /// The answer to a speed measure (whole messages, tag included).
+    measure: VecDeque<Vec<u8>>,
     closing: Option<CloseReason>,
     /// Dropped so far (stale or over a queue's size).
     dropped: u64,
@@ -110,6 +112,21 @@ impl Outbox {
         });
     }
 
+    /// Answer a speed measure ([`Tag::Measure`]): its filler messages, then
+    /// a goodbye. At most once: the answer to a second is nothing.
+    pub fn answer_measure(&self) {
+        self.with(|q| {
+            if q.closing.is_some() {
+                return;
+            }
+            // First the tag alone, at once: its arrival times the way up.
+            q.measure.push_back(message(Tag::Measure, &[]));
+            let filler = message(Tag::Measure, &[0; tsunagu_protocol::limits::MAX_FRAME_BYTES]);
+            q.measure.extend(std::iter::repeat_n(filler, super::MEASURE_DOWN_MESSAGES));
+            q.closing = Some(CloseReason::Left);
+        });
+    }
+
     /// Stop taking more; the writer says goodbye after what is queued.
     pub fn close(&self, reason: CloseReason) {
         self.with(|q| {
@@ -144,6 +161,9 @@ impl Outbox {
         }
         if let Some((channel, bytes)) = q.frames.pop_front() {
             return Some(Next::Message(message(Tag::of(channel), &bytes)));
+        }
+        if let Some(bytes) = q.measure.pop_front() {
+            return Some(Next::Message(bytes));
         }
         q.closing.map(Next::Close)
     }

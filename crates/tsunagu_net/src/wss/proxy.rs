@@ -49,6 +49,18 @@ impl Proxy {
         };
         Some(Proxy { host: host.to_owned(), port, user, password })
     }
+
+    /// As [`Proxy::parse`] reads it: `[user[:password]@]host:port` (the
+    /// password in it: for the settings field that edits it, never a log).
+    pub fn written(&self) -> String {
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        let login = match (&self.user, &self.password) {
+            (Some(user), Some(password)) => format!("{user}:{password}@"),
+            (Some(user), None) => format!("{user}@"),
+            _ => String::new(),
+        };
+        format!("{login}{host}:{}", self.port)
+    }
 }
 
 impl fmt::Debug for Proxy {

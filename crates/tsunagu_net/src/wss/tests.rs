@@ -176,16 +176,20 @@ fn the_network_check_tells_udp_tcp_and_inspection_apart_and_says_nothing_to_the_
     let mut server = server("netcheck", 8);
     let open = check_network(&invite(&server), &ProxyChoice::Direct, Duration::from_secs(3));
     assert!(open.udp.is_up() && open.tcp.is_up() && open.can_join() && !open.tls_inspected(), "{open:?}");
+    let fast = open.bandwidth.expect("no speed measured on loopback");
+    assert!(fast.down_kbit_s > 10_000 && fast.up_kbit_s > 10_000, "loopback measured slow: {fast:?}");
     assert_eq!((open.udp_port, open.tcp_port, open.proxy.as_deref()), (server.local_addr().port(), tcp_addr(&server).port(), None));
     // UDP swallowed: the WebSocket still comes up.
     let swallow = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let blocked = Invite { port: swallow.local_addr().unwrap().port(), ..invite(&server) };
     let udp_dropped = check_network(&blocked, &ProxyChoice::Direct, Duration::from_secs(2));
     assert_eq!(udp_dropped.udp, Probe::Failed(LinkEnd::Unreachable));
+    assert!(udp_dropped.bandwidth.is_some(), "TCP alone is measured too");
     assert!(udp_dropped.tcp.is_up() && udp_dropped.can_join());
     // Another certificate on the way.
     let inspected = check_network(&Invite { fingerprint: [9; 32], ..blocked }, &ProxyChoice::Direct, Duration::from_secs(2));
     assert!(inspected.tls_inspected() && !inspected.can_join(), "{inspected:?}");
+    assert_eq!(inspected.bandwidth, None, "an impostor was measured");
     // Nothing reached the room but handshakes and goodbyes.
     while let Some(event) = server.recv_timeout(Duration::from_millis(300)) {
         assert!(
@@ -193,6 +197,51 @@ fn the_network_check_tells_udp_tcp_and_inspection_apart_and_says_nothing_to_the_
             "the check sent the room {event:?}"
         );
     }
+}
+
+/// Forwards TCP between a listener and `to`, holding each direction to
+/// `down`/`up` kbit/s (a thin ward line), in 1 KiB steps.
+fn thin_line(to: SocketAddr, down_kbit_s: f64, up_kbit_s: f64) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(to) else { continue };
+            let pipe = |mut from: TcpStream, mut into: TcpStream, kbit_s: f64| {
+                std::thread::spawn(move || {
+                    // A line idle a while has no speed saved up.
+                    let mut free_at = Instant::now();
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n) = from.read(&mut buf) {
+                        if n == 0 || into.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        free_at = free_at.max(Instant::now()) + Duration::from_secs_f64(n as f64 * 8.0 / 1000.0 / kbit_s);
+                        std::thread::sleep(free_at.saturating_duration_since(Instant::now()));
+                    }
+                    let _ = into.shutdown(std::net::Shutdown::Both);
+                });
+            };
+            pipe(client.try_clone().unwrap(), server.try_clone().unwrap(), up_kbit_s);
+            pipe(server, client, down_kbit_s);
+        }
+    });
+    addr
+}
+
+/// The speed measure on a line held to 400 kbit/s down and 100 up: roughly
+/// those (within a third), and what the check makes of it.
+#[test]
+fn the_speed_measure_reads_a_thin_line_roughly() {
+    use crate::netcheck::{LIGHT_NEEDS, USUAL_NEEDS, enough};
+    let server = server("speed", 8);
+    let line = thin_line(tcp_addr(&server), 400.0, 100.0);
+    let measured = super::measure_bandwidth(&invite(&server), line.port(), &ProxyChoice::Direct, Duration::from_secs(8)).expect("no measure");
+    eprintln!("a line held to 400 down / 100 up measured {measured:?}");
+    assert!((267..=533).contains(&measured.down_kbit_s), "down {measured:?}");
+    assert!((67..=133).contains(&measured.up_kbit_s), "up {measured:?}");
+    assert!(!enough(crate::wss::Bandwidth { down_kbit_s: 400, up_kbit_s: 100 }, USUAL_NEEDS));
+    assert!(enough(crate::wss::Bandwidth { down_kbit_s: 400, up_kbit_s: 100 }, LIGHT_NEEDS));
 }
 
 /// A client that upgrades, says hello, then never reads: what the server

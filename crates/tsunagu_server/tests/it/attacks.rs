@@ -86,24 +86,46 @@ fn strangers_holding_connections_from_two_addresses_do_not_keep_children_out() {
 /// the others stay.
 #[test]
 fn a_member_flooding_datagrams_is_closed_at_once_and_the_others_stay() {
+    flood_through(false);
+}
+
+/// The same through the WebSocket door: its datagram messages are counted
+/// by the same limits, as they are read.
+#[test]
+fn a_member_flooding_the_websocket_door_is_closed_at_once_and_the_others_stay() {
+    flood_through(true);
+}
+
+fn flood_through(websocket: bool) {
+    use tsunagu_net::ClientLink;
     let _turn = one_at_a_time();
     let server = TestServer::start("flooding-member", 8);
     let mut child = Peer::join(&server.invite(CODE), "child");
-    let mut flooder = QuicClient::connect(&server.invite(CODE)).unwrap();
+    let mut flooder: Box<dyn ClientLink> = if websocket {
+        let port = server.tcp_addr.expect("a TCP door").port();
+        let direct = tsunagu_net::wss::proxy::ProxyChoice::Direct;
+        Box::new(tsunagu_net::wss::WssClient::connect(&server.invite(CODE), port, &direct, Duration::from_secs(3)).unwrap())
+    } else {
+        Box::new(QuicClient::connect(&server.invite(CODE)).unwrap())
+    };
     let hello = tsunagu_protocol::Hello::new(CODE, "flood", tsunagu_protocol::AvatarLook::with_color([0, 0, 0]));
     flooder.send(tsunagu_net::Channel::Control, tsunagu_protocol::encode(&tsunagu_protocol::ClientControl::Hello(hello), 16 * 1024).unwrap());
     assert!(wait_until(&mut [&mut child], Duration::from_secs(5), |ps| ps[0].present() == 1), "the flooder never joined");
-    let pose = tsunagu_protocol::encode(
-        &tsunagu_protocol::ClientDatagram::Pose(tsunagu_protocol::PoseFrame { seq: 1, ack_tick: 0, pose: pose_at(bevy_math::Vec3::ZERO) }),
-        1200,
-    )
-    .unwrap();
+    // A WebSocket client's own outbox keeps only the newest pose; voice
+    // frames it sends as they come, so the flood is of voice there.
+    let datagram = if websocket {
+        let frame = tsunagu_protocol::VoiceFrame { seq: 1, timestamp: 0, speaking: true, opus: vec![0x78; 40] };
+        tsunagu_protocol::encode(&tsunagu_protocol::ClientDatagram::Voice(frame), 1200).unwrap()
+    } else {
+        let pose = tsunagu_protocol::PoseFrame { seq: 1, ack_tick: 0, pose: pose_at(bevy_math::Vec3::ZERO) };
+        tsunagu_protocol::encode(&tsunagu_protocol::ClientDatagram::Pose(pose), 1200).unwrap()
+    };
     let started = Instant::now();
     let mut end = None;
     let mut sent = 0;
     while end.is_none() && started.elapsed() < Duration::from_secs(5) && sent < 100_000 {
         for _ in 0..200 {
-            flooder.send_datagram(pose.clone());
+            flooder.send_datagram(datagram.clone());
             sent += 1;
         }
         while let Some(event) = flooder.try_recv() {
@@ -114,7 +136,8 @@ fn a_member_flooding_datagrams_is_closed_at_once_and_the_others_stay() {
         std::thread::sleep(Duration::from_micros(200));
     }
     let (why, after) = end.expect("the flooder was never closed");
-    eprintln!("flooding member: closed as {why:?} after {:.1} ms and {sent} datagrams sent", after.as_secs_f64() * 1000.0);
+    let door = if websocket { "WebSocket" } else { "QUIC" };
+    eprintln!("flooding member ({door}): closed as {why:?} after {:.1} ms and {sent} datagrams sent", after.as_secs_f64() * 1000.0);
     assert_eq!(why, tsunagu_net::LinkEnd::Reason(tsunagu_protocol::CloseReason::RateLimited));
     assert!(wait_until(&mut [&mut child], Duration::from_secs(3), |ps| ps[0].present() == 0), "the flooder is still shown");
     assert!(child.ended().is_none(), "the child was closed too");

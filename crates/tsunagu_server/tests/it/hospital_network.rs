@@ -376,7 +376,7 @@ fn a_meetup_of_eight_over_the_websocket_measured_both_ways() {
     };
     let seconds = 10.0;
     let kbit = |bytes: u64| bytes as f64 * 8.0 / 1000.0 / f64::from(seconds);
-    let mut measure = |others: &mut [Peer], child: &mut Peer, child_opus: usize| {
+    let measure = |others: &mut [Peer], child: &mut Peer, child_opus: usize| {
         meet(others, child, 2.0, child_opus);
         let (up_before, down_before) = counting.carried();
         let (voice, poses) = meet(others, child, seconds, child_opus);
