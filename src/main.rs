@@ -37,8 +37,13 @@ fn check_network(invite: &tsunagu_net::invite::Invite, language: tsunagu_i18n::L
         }
     };
     println!("{}", locales.plain_text_with(language, "netcheck-running", &[]));
-    let report = tsunagu_net::netcheck::check_network(invite, proxy, tsunagu_client::kit::net::CHECK_LIMIT);
-    for line in tsunagu_client::kit::net::network_report_lines(&locales, language, &report, tsunagu_client::kit::net::ReportForm::Terminal) {
+    let report = tsunagu_net::netcheck::check_network(invite, proxy, tsunagu_client::kit::network_report::CHECK_LIMIT);
+    for line in tsunagu_client::kit::network_report::network_report_lines(
+        &locales,
+        language,
+        &report,
+        tsunagu_client::kit::network_report::ReportForm::Terminal,
+    ) {
         println!("{line}");
     }
     if report.can_join() { ExitCode::SUCCESS } else { ExitCode::FAILURE }

@@ -90,7 +90,7 @@ fn the_network_check_reports_both_ways_in_plain_words() {
 #[test]
 fn the_start_screen_checks_the_network_of_the_pasted_invite() {
     use bevy::prelude::*;
-    use tsunagu_client::start::{CheckNetworkButton, InviteText, NetworkCheck, StartMessage};
+    use tsunagu_client::start::{InviteText, NetworkCheck, StartMessage};
     let server = crate::join::Server::start("netcheck-button");
     let options =
         tsunagu_client::ClientOptions { xr: Some(false), language: Some(tsunagu_i18n::Language::English), settings_file: None, ..default() };
@@ -102,21 +102,10 @@ fn the_start_screen_checks_the_network_of_the_pasted_invite() {
     }
     app.update();
     app.world_mut().resource_mut::<InviteText>().0 = server.invite.to_string();
-    // A click, as the window system reports one: the cursor over the button, the left button down.
-    let mut buttons = app.world_mut().query_filtered::<(&bevy::ui::ComputedNode, &bevy::ui::UiGlobalTransform), With<CheckNetworkButton>>();
-    let (node, place) = buttons.single(app.world()).expect("the check button");
-    assert!(node.size().min_element() > 0.0, "the check button is not laid out");
-    let at = place.translation;
-    let mut windows = app.world_mut().query_filtered::<(Entity, &mut Window), With<bevy::window::PrimaryWindow>>();
-    let (window, mut shape) = windows.single_mut(app.world_mut()).unwrap();
-    shape.set_physical_cursor_position(Some(at.as_dvec2()));
-    use bevy::input::ButtonState;
-    use bevy::input::mouse::MouseButtonInput;
-    app.world_mut().write_message(MouseButtonInput { button: MouseButton::Left, state: ButtonState::Pressed, window });
-    app.update();
-    assert!(app.world().get_resource::<NetworkCheck>().is_some(), "pressing the button started no check");
+    click_check_button(&mut app);
     let message =
         |app: &mut App| app.world_mut().query_filtered::<&Text, With<StartMessage>>().single(app.world()).unwrap().0.replace('\u{2060}', "");
+    assert!(app.world().get_resource::<NetworkCheck>().is_some(), "pressing the button started no check: {}", message(&mut app));
     assert!(message(&mut app).contains("Checking the connection"), "{}", message(&mut app));
     let started = std::time::Instant::now();
     while app.world().get_resource::<NetworkCheck>().is_some() && started.elapsed() < std::time::Duration::from_secs(10) {
@@ -138,4 +127,65 @@ fn the_start_screen_checks_the_network_of_the_pasted_invite() {
     let bottom = place.translation.y - node.size().y / 2.0 + letters.size.y.max(node.size().y);
     let window = app.world_mut().query_filtered::<&Window, With<bevy::window::PrimaryWindow>>().single(app.world()).unwrap().physical_height();
     assert!(bottom <= window as f32, "the findings run off the bottom of the window ({bottom} of {window} pixels)");
+    // Hospital IT types a proxy under 「プロキシ」: one that is not a proxy is said so, and not kept.
+    use tsunagu_client::start::ProxyText;
+    app.world_mut().resource_mut::<ProxyText>().text = "nowhere".into();
+    click_check_button(&mut app);
+    assert!(message(&mut app).contains("That proxy does not look right"), "{}", message(&mut app));
+    assert!(app.world().get_resource::<NetworkCheck>().is_none(), "a check started with a broken proxy");
+    // One that wants another password: checked through it, said plainly, and kept for the joins after.
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy_port = proxy.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut client in proxy.incoming().flatten() {
+            let _ = client.read(&mut [0u8; 1024]);
+            let _ = client.write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n");
+        }
+    });
+    app.world_mut().resource_mut::<ProxyText>().text = format!("ward:wrong@127.0.0.1:{proxy_port}");
+    // On a network that drops UDP, so the proxy is the only way and what it says matters.
+    let swallow = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let blocked = tsunagu_net::invite::Invite { port: swallow.local_addr().unwrap().port(), ..server.invite.clone() };
+    app.world_mut().resource_mut::<InviteText>().0 = blocked.to_string();
+    click_check_button(&mut app);
+    let started = std::time::Instant::now();
+    while app.world().get_resource::<NetworkCheck>().is_some() && started.elapsed() < std::time::Duration::from_secs(10) {
+        app.update();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let said = message(&mut app);
+    assert!(said.contains(&format!("Proxy: 127.0.0.1:{proxy_port}")) && said.contains("user name and password"), "{said}");
+    assert!(!said.contains("wrong"), "the password was shown: {said}");
+    // With the proxy's row open, what the check said still fits in the window.
+    app.world_mut().resource_mut::<ProxyText>().shown = true;
+    for _ in 0..3 {
+        app.update();
+    }
+    let (node, place, letters) = shown.single(app.world()).unwrap();
+    let bottom = place.translation.y - node.size().y / 2.0 + letters.size.y.max(node.size().y);
+    assert!(bottom <= window as f32, "with the proxy's row, the findings run off the window ({bottom} of {window} pixels): {said}");
+    let kept = app.world().resource::<tsunagu_client::SettingsFile>().proxy.clone();
+    assert_eq!(kept.map(|p| (p.host, p.port, p.user)), Some(("127.0.0.1".to_string(), proxy_port, Some("ward".to_string()))));
+}
+
+/// A click on the start screen's 「つながりを しらべる」, as the window system
+/// reports one: the cursor over the button, the left button down (one
+/// frame), then up (read with the next frame).
+fn click_check_button(app: &mut bevy::app::App) {
+    use bevy::input::ButtonState;
+    use bevy::input::mouse::MouseButtonInput;
+    use bevy::prelude::*;
+    use tsunagu_client::start::CheckNetworkButton;
+    let mut buttons = app.world_mut().query_filtered::<(&bevy::ui::ComputedNode, &bevy::ui::UiGlobalTransform), With<CheckNetworkButton>>();
+    let (node, place) = buttons.single(app.world()).expect("the check button");
+    assert!(node.size().min_element() > 0.0, "the check button is not laid out");
+    let at = place.translation;
+    let mut windows = app.world_mut().query_filtered::<(Entity, &mut Window), With<bevy::window::PrimaryWindow>>();
+    let (window, mut shape) = windows.single_mut(app.world_mut()).unwrap();
+    shape.set_physical_cursor_position(Some(at.as_dvec2()));
+    app.world_mut().write_message(MouseButtonInput { button: MouseButton::Left, state: ButtonState::Pressed, window });
+    app.update();
+    // And up again, a frame later, so the next click is a new press.
+    app.world_mut().write_message(MouseButtonInput { button: MouseButton::Left, state: ButtonState::Released, window });
 }

@@ -5,7 +5,9 @@ use tsunagu_client::hud::notices;
 use tsunagu_client::kit::hud::StandingNotices;
 use tsunagu_client::kit::net::refusal_message;
 use tsunagu_client::kit::room::LinkState;
-use tsunagu_client::start::{MAX_INVITE_CHARS, append_to_invite, append_to_nickname};
+use tsunagu_client::start::{
+    MAX_INVITE_CHARS, MAX_PROXY_CHARS, append_to_invite, append_to_nickname, append_to_proxy, masked_proxy_text, read_proxy_text,
+};
 use tsunagu_client::voice::MicStatus;
 use tsunagu_client::voice::audio::SoundStatus;
 use tsunagu_client::{BODY_COLORS, Settings};
@@ -78,6 +80,24 @@ fn pasted_invites_keep_only_what_an_invite_can_hold() {
     assert_eq!(invite, "tsunagu://127.0.0.1:4433/abc?fp=00");
     append_to_invite(&mut invite, &"x".repeat(1000));
     assert_eq!(invite.len(), MAX_INVITE_CHARS);
+}
+
+/// The start screen's proxy field: what it keeps, what it refuses, and the
+/// password never shown.
+#[test]
+fn the_proxy_field_reads_a_proxy_and_shows_no_password() {
+    assert_eq!(read_proxy_text("  "), Ok(None), "empty means the system's proxy");
+    assert_eq!(read_proxy_text("nowhere"), Err(tsunagu_client::start::NotAProxy));
+    let proxy = read_proxy_text("http://ward:s3cret@proxy.ward.example:3128").unwrap().unwrap();
+    assert_eq!((proxy.host.as_str(), proxy.port, proxy.password.as_deref()), ("proxy.ward.example", 3128, Some("s3cret")));
+    assert_eq!(masked_proxy_text("ward:s3cret@proxy.ward.example:3128"), "ward:******@proxy.ward.example:3128");
+    assert_eq!(masked_proxy_text("http://ward:pa@ss@proxy:8080"), "http://ward:*****@proxy:8080");
+    assert_eq!(masked_proxy_text("proxy.ward.example:3128"), "proxy.ward.example:3128");
+    let mut typed = String::new();
+    append_to_proxy(&mut typed, "proxy:80\n\u{3042}");
+    assert_eq!(typed, "proxy:80");
+    append_to_proxy(&mut typed, &"x".repeat(1000));
+    assert_eq!(typed.len(), MAX_PROXY_CHARS);
 }
 
 #[test]
@@ -289,20 +309,24 @@ fn standing_notices_keep_the_sayers_order_whoever_speaks_first() {
 #[test]
 fn the_network_check_says_what_works_and_what_to_ask_it_for() {
     use std::time::Duration;
-    use tsunagu_client::kit::net::network_report_lines;
+    use tsunagu_client::kit::network_report::network_report_lines;
     use tsunagu_net::LinkEnd;
     use tsunagu_net::netcheck::{NetworkReport, Probe};
+    use tsunagu_net::wss::Bandwidth;
     let locales = tsunagu_i18n::Locales::load().unwrap();
-    let report = |udp, tcp, proxy: Option<&str>| NetworkReport {
+    let fast = Bandwidth { down_kbit_s: 900, up_kbit_s: 600 };
+    let speed = |udp, tcp, proxy: Option<&str>, bandwidth: Option<Bandwidth>| NetworkReport {
         host: "room.example".into(),
         udp_port: 4433,
         tcp_port: 443,
         udp,
         tcp,
         proxy: proxy.map(Into::into),
+        bandwidth: if matches!(tcp, Probe::Up(_)) { bandwidth } else { None },
     };
+    let report = |udp, tcp, proxy: Option<&str>| speed(udp, tcp, proxy, Some(fast));
     let up = Probe::Up(Duration::from_millis(12));
-    let say = |r: &NetworkReport, lang| network_report_lines(&locales, lang, r, tsunagu_client::kit::net::ReportForm::Terminal).join("\n");
+    let say = |r: &NetworkReport, lang| network_report_lines(&locales, lang, r, tsunagu_client::kit::network_report::ReportForm::Terminal).join("\n");
 
     let fine = say(&report(up, up, None), Language::Japanese);
     assert!(fine.contains("さんかできます") && !fine.contains("IT"), "{fine}");
@@ -320,9 +344,22 @@ fn the_network_check_says_what_works_and_what_to_ask_it_for() {
         &locales,
         Language::English,
         &report(Probe::Failed(LinkEnd::Unreachable), up, Some("10.0.0.1:3128")),
-        tsunagu_client::kit::net::ReportForm::Screen,
+        tsunagu_client::kit::network_report::ReportForm::Screen,
     );
     let screen: Vec<String> = screen.iter().map(|l| l.replace('\u{2060}', "")).collect();
-    assert_eq!(screen[1], "UDP: does not get through ・ TCP: works ・ Proxy: 10.0.0.1:3128 ・ TLS: not inspected");
+    assert_eq!(
+        screen[1],
+        "UDP: does not get through ・ TCP: works ・ Proxy: 10.0.0.1:3128 ・ TLS: not inspected ・ Speed: down 900 kbit/s, up 600 kbit/s"
+    );
     assert!(screen[0].contains("can join (over TCP)") && screen.len() == 3, "{screen:?}");
+    // The rough speed, and what a thin line means for the meetup.
+    assert!(fine.contains("うけとり 900 kbit/s、おくり 600 kbit/s") && !fine.contains("おそい"), "{fine}");
+    let thin = say(&speed(up, up, None, Some(Bandwidth { down_kbit_s: 400, up_kbit_s: 100 })), Language::English);
+    assert!(thin.contains("down 400 kbit/s, up 100 kbit/s") && thin.contains("Connection: light"), "{thin}");
+    let too_thin = say(&speed(up, up, None, Some(Bandwidth { down_kbit_s: 200, up_kbit_s: 40 })), Language::English);
+    assert!(too_thin.contains("very slow") && !too_thin.contains("Connection: light"), "{too_thin}");
+    use tsunagu_client::kit::network_report::speed_text;
+    assert_eq!([speed_text(64), speed_text(2_400), speed_text(25_400), speed_text(100_000)], ["64 kbit/s", "2.4 Mbit/s", "25 Mbit/s", "100+ Mbit/s"]);
+    let unmeasured = say(&speed(up, up, None, None), Language::English);
+    assert!(unmeasured.contains("could not be measured"), "{unmeasured}");
 }

@@ -207,6 +207,7 @@ fn a_new_look_in_the_room_is_remembered_and_reaches_everyone() {
         proxy: tsunagu_client_core::settings::ProxySetting::parse("http://ward:pw@proxy.ward.example:3128"),
         // The command line's, for this run: never kept.
         proxy_this_run: tsunagu_client_core::settings::ProxySetting::parse("http://elsewhere:8080"),
+        link_mode: tsunagu_client_core::settings::LinkMode::Light,
     });
     let me = app.world().resource::<tsunagu_client::kit::net::Connection>().read(|core| core.my_id()).expect("joined");
     // Pressing 「ニット ぼう」 and 「めがね」, as a person would.
@@ -229,6 +230,7 @@ fn a_new_look_in_the_room_is_remembered_and_reaches_everyone() {
             headset: Default::default(),
             text_size: Default::default(),
             proxy: tsunagu_client_core::settings::ProxySetting::parse("http://ward:pw@proxy.ward.example:3128"),
+            link_mode: tsunagu_client_core::settings::LinkMode::Light,
         }),
         "the look was not remembered"
     );
@@ -348,13 +350,12 @@ fn features_fill_the_frames_slots_in_the_groups_order() {
         let settings = app.world_mut().spawn((Slot::Drawer(Drawer::Settings), Node::default())).id();
         let corner = app.world_mut().spawn((Slot::Corner, Node::default())).id();
         app.update();
-        // Calm, then personal space (whose label says the size, unlocalised), in the group's order.
+        // Calm, then personal space and the link (whose labels say how they stand, unlocalised), in the group's order.
         assert_eq!(labels_in(&mut app, settings), ["calm-on", "calm-show-hidden"]);
-        let space_after_calm = app
-            .world()
-            .get::<Children>(settings)
-            .is_some_and(|c| c.len() == 3 && app.world().get::<tsunagu_client::calm::personal_space::SpaceButton>(c[2]).is_some());
+        let children = app.world().get::<Children>(settings).map(|c| c.to_vec()).unwrap_or_default();
+        let space_after_calm = children.len() == 4 && app.world().get::<tsunagu_client::calm::personal_space::SpaceButton>(children[2]).is_some();
         assert!(space_after_calm, "the space button is not after the calm ones");
+        assert!(app.world().get::<tsunagu_client::link::LinkModeButton>(children[3]).is_some(), "the link's button is not last");
         let hands = app
             .world_mut()
             .query_filtered::<&ChildOf, With<tsunagu_client::expression::RaisedHandsList>>()

@@ -124,6 +124,7 @@ fn the_wrist_menu_changes_the_headset_and_this_pc_remembers() {
             text_size: Default::default(),
             proxy: None,
             proxy_this_run: None,
+            link_mode: Default::default(),
         })
         .insert_resource(Settings {
             nickname: "ゆき".into(),

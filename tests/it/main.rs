@@ -10,6 +10,7 @@ mod controls;
 mod expression;
 mod headset;
 mod join;
+mod link;
 mod play;
 mod safety;
 mod screenshot;

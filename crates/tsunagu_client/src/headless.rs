@@ -46,6 +46,7 @@ pub fn room_app(core: ClientCore, frame: Duration) -> App {
             text_size: default(),
             proxy: None,
             proxy_this_run: None,
+            link_mode: default(),
         })
         .insert_resource(Texts(Locales::load().unwrap_or_else(|e| panic!("locale files are broken: {e}"))))
         .insert_resource(UiFont(Handle::default()))

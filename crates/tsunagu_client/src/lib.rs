@@ -19,6 +19,7 @@ pub mod headless;
 pub mod headset;
 pub mod hud;
 pub mod kit;
+pub mod link;
 pub mod movement;
 pub mod play;
 pub mod staff;
@@ -133,6 +134,9 @@ pub struct SettingsFile {
     pub proxy: Option<tsunagu_client_core::settings::ProxySetting>,
     /// The command line's proxy, for this run only (not kept).
     pub proxy_this_run: Option<tsunagu_client_core::settings::ProxySetting>,
+    /// How much this PC asks of the network; changed in 「せってい」 (or
+    /// when the room proposes it on a poor link), kept in the file.
+    pub link_mode: tsunagu_client_core::settings::LinkMode,
 }
 
 impl SettingsFile {
@@ -158,6 +162,7 @@ impl SettingsFile {
             headset: self.headset,
             text_size: self.text_size,
             proxy: self.proxy.clone(),
+            link_mode: self.link_mode,
         };
         if let Some(path) = &self.path
             && let Err(e) = tsunagu_client_core::settings::save(path, &saved)
@@ -179,6 +184,7 @@ fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, Sett
         headset: tsunagu_client_core::settings::HeadsetChoices::default(),
         text_size: tsunagu_client_core::settings::TextSize::Normal,
         proxy: None,
+        link_mode: tsunagu_client_core::settings::LinkMode::Normal,
     };
     let loaded = options.settings_file.as_deref().map_or(Loaded::Missing, load);
     if let Loaded::Unreadable(why) = &loaded {
@@ -198,6 +204,7 @@ fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, Sett
         text_size: saved.text_size,
         proxy: saved.proxy.clone(),
         proxy_this_run: options.proxy.clone(),
+        link_mode: saved.link_mode,
     };
     if saved.device == 0 {
         // The first run here: choose this installation's number and keep it.
@@ -247,6 +254,7 @@ impl PluginGroup for RoomFeatures {
             .add(staff::tell::TellStaffPlugin)
             .add(calm::CalmPlugin)
             .add(calm::personal_space::PersonalSpacePlugin)
+            .add(link::LinkPlugin)
     }
 }
 

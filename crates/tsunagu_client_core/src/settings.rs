@@ -197,14 +197,52 @@ pub fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("org", "Tsunagu", "tsunagu").map(|d| d.config_dir().join(FILE_NAME))
 }
 
-/// Where a picture this child chose to save goes: their Pictures folder (or
-/// home, or here), in a `Tsunagu` folder, named by the time only: nothing
-/// about anyone is in the name.
-pub fn picture_path(kind: &str, unix_seconds: u64) -> PathBuf {
+/// The folder pictures saved from Tsunagu go in: the user's Pictures folder
+/// (or home, or here), then `Tsunagu`.
+pub fn pictures_folder() -> PathBuf {
     let folder = directories::UserDirs::new()
         .and_then(|dirs| dirs.picture_dir().map(Path::to_path_buf).or_else(|| Some(dirs.home_dir().to_path_buf())))
         .unwrap_or_else(|| PathBuf::from("."));
-    folder.join("Tsunagu").join(format!("{kind}-{unix_seconds}.png"))
+    folder.join("Tsunagu")
+}
+
+/// Where a picture this child chose to save goes in `folder`, named by its
+/// kind and the time only: nothing about anyone is in the name.
+pub fn picture_path(folder: &Path, kind: &str, unix_seconds: u64) -> PathBuf {
+    folder.join(format!("{kind}-{unix_seconds}.png"))
+}
+
+/// The pictures Tsunagu saved in `folder` (named as [`picture_path`] names
+/// them; anything else there is someone else's and never touched).
+pub fn saved_pictures(folder: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(folder) else { return Vec::new() };
+    let ours = |name: &str| {
+        let Some(stem) = name.strip_suffix(".png") else { return false };
+        let Some((kind, time)) = stem.rsplit_once('-') else { return false };
+        !kind.is_empty() && kind.chars().all(|c| c.is_ascii_lowercase()) && !time.is_empty() && time.chars().all(|c| c.is_ascii_digit())
+    };
+    let mut found: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()) && e.file_name().to_str().is_some_and(ours))
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
+/// The settings a shared ward PC keeps for the next child (「つぎの ひとへ」):
+/// what belongs to the PC stays (its installation number, IT's proxy, the
+/// line's low-bandwidth choice, whether a headset is used here); what the
+/// last child chose goes back to `fresh`'s (look, personal space, letter
+/// size, the headset's comfort settings).
+pub fn for_the_next_child(saved: &SavedSettings, fresh: &SavedSettings) -> SavedSettings {
+    SavedSettings {
+        device: saved.device,
+        proxy: saved.proxy.clone(),
+        link_mode: saved.link_mode,
+        headset: HeadsetChoices { use_headset: saved.headset.use_headset, ..fresh.headset },
+        ..fresh.clone()
+    }
 }
 
 /// Read the settings at `path`.
@@ -294,6 +332,46 @@ mod tests {
         assert!(!path.with_extension("ron.new").exists());
     }
 
+    /// 「つぎの ひとへ」: the last child's choices go, the PC's stay; only
+    /// Tsunagu's own pictures are found for deleting.
+    #[test]
+    fn the_next_child_gets_fresh_choices_and_the_pc_keeps_its_own() {
+        let last_child = SavedSettings {
+            look: AvatarLook::with_color([1, 2, 3]),
+            device: 77,
+            personal_space_cm: 150,
+            headset: HeadsetChoices { use_headset: true, snap_turn_degrees: 45, smooth_walking: true, bed_tilt_degrees: 40, eye_offset_cm: 12 },
+            text_size: TextSize::Largest,
+            proxy: ProxySetting::parse("proxy.ward:3128"),
+            link_mode: LinkMode::Light,
+        };
+        let fresh = SavedSettings {
+            look: AvatarLook::with_color([255, 160, 80]),
+            device: 0,
+            personal_space_cm: DEFAULT_PERSONAL_SPACE_CM,
+            headset: HeadsetChoices::default(),
+            text_size: TextSize::Normal,
+            proxy: None,
+            link_mode: LinkMode::Normal,
+        };
+        let next = for_the_next_child(&last_child, &fresh);
+        assert_eq!((next.look, next.personal_space_cm, next.text_size), (fresh.look, DEFAULT_PERSONAL_SPACE_CM, TextSize::Normal));
+        assert_eq!(next.headset, HeadsetChoices { use_headset: true, ..HeadsetChoices::default() });
+        assert_eq!((next.device, next.proxy, next.link_mode), (77, last_child.proxy.clone(), LinkMode::Light));
+
+        let folder = scratch("pictures").with_file_name("Tsunagu");
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        for name in ["tanabata-1765000000.png", "board-1765000001.png", "holiday.png", "tanabata-.png", "Tanabata-1.png", "notes-1.txt"] {
+            std::fs::write(folder.join(name), b"x").unwrap();
+        }
+        std::fs::create_dir_all(folder.join("album-2.png")).unwrap();
+        let found: Vec<String> = saved_pictures(&folder).iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(found, ["board-1765000001.png", "tanabata-1765000000.png"]);
+        assert_eq!(picture_path(&folder, "tanabata", 5), folder.join("tanabata-5.png"));
+        assert!(saved_pictures(&folder.join("nowhere")).is_empty());
+    }
+
     #[test]
     fn a_proxy_is_read_as_the_environment_writes_it_and_its_password_never_shows() {
         let proxy = ProxySetting::parse("http://ward:s3cret@proxy.ward.example:3128/").unwrap();
@@ -305,6 +383,12 @@ mod tests {
         let plain = ProxySetting::parse("10.0.0.1:8080").unwrap();
         assert_eq!((plain.host.as_str(), plain.port, plain.user), ("10.0.0.1", 8080, None));
         assert_eq!(ProxySetting::parse("[::1]:3128").map(|p| p.host), Some("::1".into()));
+        // What the start screen's field shows reads back the same.
+        for written in ["ward:s3cret@proxy.ward.example:3128", "ward@10.0.0.1:8080", "[::1]:3128", "proxy:8080"] {
+            let proxy = ProxySetting::parse(written).unwrap();
+            assert_eq!(proxy.written(), written);
+            assert_eq!(ProxySetting::parse(&proxy.written()), Some(proxy));
+        }
         for bad in ["proxy.ward.example", "proxy:0", "proxy:99999", ":3128", "http://a b:1"] {
             assert_eq!(ProxySetting::parse(bad), None, "{bad}");
         }

@@ -84,10 +84,12 @@ impl Script {
                         got.push((conn, format!("pose x={}", frame.pose.body.pos.0[0])));
                     }
                 }
-                ServerLinkEvent::Received(conn, tsunagu_net::LinkEvent::Frame(Channel::Events, bytes)) => match decode::<ClientEvent>(&bytes, MAX_FRAME_BYTES) {
-                    Ok(ClientEvent::LightLink(light)) => got.push((conn, format!("light link {light}"))),
-                    _ => got.push((conn, "event".into())),
-                },
+                ServerLinkEvent::Received(conn, tsunagu_net::LinkEvent::Frame(Channel::Events, bytes)) => {
+                    match decode::<ClientEvent>(&bytes, MAX_FRAME_BYTES) {
+                        Ok(ClientEvent::LightLink(light)) => got.push((conn, format!("light link {light}"))),
+                        _ => got.push((conn, "event".into())),
+                    }
+                }
                 ServerLinkEvent::Received(conn, tsunagu_net::LinkEvent::Closed(end)) => got.push((conn, format!("closed {end:?}"))),
                 ServerLinkEvent::Connected(conn) => got.push((conn, "connected".into())),
             }

@@ -114,8 +114,11 @@ impl Playout {
 
     /// How far behind the newest snapshot avatars are drawn now.
     pub fn delay(&self) -> f64 {
-        let (least, most) =
-            if self.light_link { (LIGHT_INTERP_DELAY, LIGHT_INTERP_DELAY + MAX_INTERP_DELAY - INTERP_DELAY) } else { (INTERP_DELAY, MAX_INTERP_DELAY) };
+        let (least, most) = if self.light_link {
+            (LIGHT_INTERP_DELAY, LIGHT_INTERP_DELAY + MAX_INTERP_DELAY - INTERP_DELAY)
+        } else {
+            (INTERP_DELAY, MAX_INTERP_DELAY)
+        };
         (least + 2.0 * self.jitter).min(most)
     }
 

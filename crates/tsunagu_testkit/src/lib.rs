@@ -137,6 +137,11 @@ impl Stepper {
         self.clients.len() - 1
     }
 
+    /// Whether the room sends `id` less (low-bandwidth mode); `None` if nobody by that id is in.
+    pub fn light_link(&self, id: PeerId) -> Option<bool> {
+        self.server.room().member(id).map(|m| m.light_link)
+    }
+
     /// The manual clock.
     pub fn now(&self) -> Duration {
         self.now

@@ -9,6 +9,7 @@ pub mod heard;
 pub mod hud;
 pub mod me;
 pub mod net;
+pub mod network_report;
 pub mod room;
 pub mod scene;
 pub mod software_rendering;

@@ -289,7 +289,11 @@ pub fn picture_the_bamboo(commands: &mut Commands, images: &mut Assets<Image>, w
     let bamboo = ward.bamboo;
     let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     commands.spawn((
-        PictureCamera { image: image.clone(), path: tsunagu_client_core::settings::picture_path("tanabata", unix), frames: 0 },
+        PictureCamera {
+            image: image.clone(),
+            path: tsunagu_client_core::settings::picture_path(&tsunagu_client_core::settings::pictures_folder(), "tanabata", unix),
+            frames: 0,
+        },
         Camera3d::default(),
         Camera { order: -2, clear_color: ClearColorConfig::Custom(Color::srgb(0.98, 0.93, 0.85)), ..default() },
         RenderTarget::Image(image.into()),

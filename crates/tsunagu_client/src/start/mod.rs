@@ -2,7 +2,8 @@
 //! preview; see `look`), language, and "host a room on this PC" or "join with
 //! an invite". Typing works with the keyboard and with an IME
 //! for Japanese; Ctrl+V pastes (invites are long); Tab or a click moves between
-//! the two fields. If the last join failed, it says why here.
+//! the fields. If the last join failed, it says why here. Behind 「プロキシ」,
+//! the HTTP proxy hospital IT named for this PC (kept in `settings.ron`).
 
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
@@ -20,17 +21,20 @@ use crate::kit::typing::{Typed, Typing};
 use crate::{AppState, ClientOptions, Settings};
 
 mod netcheck;
+mod proxy;
 pub use netcheck::{CheckNetworkButton, NetworkCheck};
+use proxy::{AsideForProxy, ProxyRow, keep_proxy, read_kept_proxy};
+pub use proxy::{MAX_PROXY_CHARS, NotAProxy, ProxyText, append_to_proxy, masked_proxy_text, read_proxy_text};
 
 /// The longest invite text accepted (a host name can be long; real invites are ~120).
 pub const MAX_INVITE_CHARS: usize = 300;
-
 /// A text field of the start screen.
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Field {
     #[default]
     Nickname,
     Invite,
+    Proxy,
 }
 
 /// Which text field receives typing.
@@ -49,6 +53,8 @@ enum StartAction {
     Language(Language),
     Host,
     Join,
+    /// Opens or closes the proxy's row.
+    Proxy,
 }
 
 #[derive(Component)]
@@ -62,9 +68,11 @@ impl Plugin for StartScreenPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Focus>()
             .init_resource::<InviteText>()
+            .init_resource::<ProxyText>()
+            .add_systems(OnEnter(AppState::Start), read_kept_proxy.before(build_start_screen))
             .add_systems(Startup, skip_if_asked)
             .add_systems(OnEnter(AppState::Start), (build_start_screen, show_join_failure).chain())
-            .add_systems(Update, (type_text, press_buttons, show_choices).run_if(in_state(AppState::Start)))
+            .add_systems(Update, (type_text, press_buttons, show_choices, proxy::show_proxy_row).run_if(in_state(AppState::Start)))
             .add_systems(Update, (netcheck::press_check, netcheck::show_check).chain().run_if(in_state(AppState::Start)))
             .add_systems(OnExit(AppState::Start), disable_ime);
     }
@@ -103,6 +111,7 @@ fn build_start_screen(
     mut commands: Commands,
     font: Res<UiFont>,
     settings_file: Res<crate::SettingsFile>,
+    proxy: Res<ProxyText>,
     mut windows: Query<&mut Window, With<PrimaryWindow>>,
 ) {
     if let Ok(mut window) = windows.single_mut() {
@@ -182,7 +191,7 @@ fn build_start_screen(
                     });
                 card.spawn(label("start-nickname-label"));
                 card.spawn(text_field(Field::Nickname, ui_text(&font, "", 24.0, palette::INK)));
-                card.spawn(label("start-language-label"));
+                card.spawn((label("start-language-label"), AsideForProxy, Node::default()));
                 card.spawn(Node { column_gap: Val::Px(10.0), ..default() }).with_children(|row| {
                     row.spawn(button(StartAction::Language(Language::Japanese), "lang-ja", false));
                     row.spawn(button(StartAction::Language(Language::English), "lang-en", false));
@@ -197,8 +206,8 @@ fn build_start_screen(
                 });
                 card.spawn((Slot::StartVoice, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), ..default() }));
                 card.spawn(Node { height: Val::Px(6.0), ..default() });
-                card.spawn(button(StartAction::Host, "start-host", true));
-                card.spawn(label("start-invite-label"));
+                card.spawn((button(StartAction::Host, "start-host", true), AsideForProxy));
+                card.spawn((label("start-invite-label"), AsideForProxy, Node::default()));
                 card.spawn(text_field(Field::Invite, ui_text(&font, "", 16.0, palette::INK)));
                 // Before a meetup, a nurse can see whether this PC's network lets the room through.
                 card.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
@@ -215,6 +224,35 @@ fn build_start_screen(
                         BackgroundColor(palette::BUTTON),
                         children![(ui_text(&font, "", 17.0, palette::INK), Localized("netcheck-button"))],
                     ));
+                    // For hospital IT: the proxy this PC must use, when the system does not say.
+                    row.spawn((
+                        Button,
+                        StartAction::Proxy,
+                        Node {
+                            padding: UiRect::axes(Val::Px(14.0), Val::Px(12.0)),
+                            border_radius: BorderRadius::all(Val::Px(14.0)),
+                            justify_content: JustifyContent::Center,
+                            ..default()
+                        },
+                        BackgroundColor(palette::BUTTON),
+                        children![(ui_text(&font, "", 17.0, palette::INK), Localized("start-proxy-button"))],
+                    ));
+                });
+                // One line, so the card keeps its room for what the check says.
+                card.spawn((
+                    ProxyRow,
+                    Node {
+                        align_items: AlignItems::Center,
+                        column_gap: Val::Px(8.0),
+                        display: if proxy.shown { Display::Flex } else { Display::None },
+                        ..default()
+                    },
+                ))
+                .with_children(|row| {
+                    row.spawn((ui_text(&font, "", 17.0, palette::INK_SOFT), Localized("start-proxy-label")));
+                    row.spawn(text_field(Field::Proxy, ui_text(&font, "", 16.0, palette::INK))).entry::<Node>().and_modify(|mut node| {
+                        node.flex_grow = 1.0;
+                    });
                 });
                 card.spawn((StartMessage, ui_text(&font, "", 18.0, palette::NOTE), Node { min_height: Val::Px(24.0), ..default() }));
             });
@@ -259,19 +297,31 @@ pub fn append_to_invite(invite: &mut String, typed: &str) {
     }
 }
 
-/// What starting a join needs: where to go next, and where to say what is missing.
+/// What starting a join needs: where to go next, where to say what is
+/// missing, and the proxy to keep first.
 #[derive(SystemParam)]
 struct Launcher<'w, 's> {
     plan: ResMut<'w, JoinPlan>,
     next: ResMut<'w, NextState<AppState>>,
     message: Query<'w, 's, &'static mut Text, With<StartMessage>>,
     texts: Res<'w, Texts>,
+    proxy: ResMut<'w, ProxyText>,
+    file: ResMut<'w, crate::SettingsFile>,
+}
+
+/// The field after `field` for Tab (the proxy's only while its row shows).
+fn next_field(field: Field, proxy_shown: bool) -> Field {
+    match field {
+        Field::Nickname => Field::Invite,
+        Field::Invite if proxy_shown => Field::Proxy,
+        Field::Invite | Field::Proxy => Field::Nickname,
+    }
 }
 
 fn type_text(mut typing: Typing, mut focus: ResMut<Focus>, mut settings: ResMut<Settings>, mut invite: ResMut<InviteText>, mut launcher: Launcher) {
     let Typed { text: typed, erase, submit, tab, .. } = typing.read();
     if tab {
-        focus.0 = if focus.0 == Field::Nickname { Field::Invite } else { Field::Nickname };
+        focus.0 = next_field(focus.0, launcher.proxy.shown);
     }
     if erase > 0 || !typed.is_empty() {
         match focus.0 {
@@ -289,7 +339,19 @@ fn type_text(mut typing: Typing, mut focus: ResMut<Focus>, mut settings: ResMut<
                 }
                 append_to_invite(&mut invite.0, &typed);
             }
+            Field::Proxy => {
+                for _ in 0..erase {
+                    launcher.proxy.text.pop();
+                }
+                append_to_proxy(&mut launcher.proxy.text, &typed);
+            }
         }
+    }
+    if submit && focus.0 == Field::Proxy {
+        // Enter in the proxy's field keeps it (or says it is not one), and joins nothing.
+        let key = if keep_proxy(&launcher.proxy, &mut launcher.file, settings.look).is_ok() { "start-proxy-kept" } else { "start-proxy-invalid" };
+        launcher.say(settings.language, key);
+        return;
     }
     if submit {
         let action = if focus.0 == Field::Invite && !invite.0.is_empty() { StartAction::Join } else { StartAction::Host };
@@ -298,9 +360,19 @@ fn type_text(mut typing: Typing, mut focus: ResMut<Focus>, mut settings: ResMut<
 }
 
 impl Launcher<'_, '_> {
+    fn say(&mut self, language: Language, key: &str) {
+        if let Ok(mut text) = self.message.single_mut() {
+            text.0 = self.texts.get(language, key);
+        }
+    }
+
     /// Host or join if the choices allow it; otherwise say what is missing.
     fn start(&mut self, action: StartAction, settings: &Settings, invite: &str, focus: &mut Field) {
-        let Launcher { plan, next, message, texts } = self;
+        if action == StartAction::Join && keep_proxy(&self.proxy, &mut self.file, settings.look).is_err() {
+            *focus = Field::Proxy;
+            return self.say(settings.language, "start-proxy-invalid");
+        }
+        let Launcher { plan, next, message, texts, .. } = self;
         start(action, settings, invite, focus, plan, next, &mut |key| {
             if let Ok(mut text) = message.single_mut() {
                 text.0 = texts.get(settings.language, key);
@@ -366,6 +438,10 @@ fn press_buttons(
             (Interaction::Pressed, StartAction::Host | StartAction::Join) => {
                 launcher.start(*action, &settings, &invite.0, &mut focus.0);
             }
+            (Interaction::Pressed, StartAction::Proxy) => {
+                launcher.proxy.shown = !launcher.proxy.shown;
+                focus.0 = if launcher.proxy.shown { Field::Proxy } else { Field::Invite };
+            }
             (Interaction::Hovered, _) => background.0 = if main { palette::ACCENT_HOVER } else { palette::BUTTON_HOVER },
             (Interaction::None, _) => background.0 = if main { palette::ACCENT } else { palette::BUTTON },
         }
@@ -382,6 +458,7 @@ struct ChoiceWidgets<'w, 's> {
 fn show_choices(
     settings: Res<Settings>,
     invite: Res<InviteText>,
+    proxy: Res<ProxyText>,
     focus: Res<Focus>,
     texts: Res<Texts>,
     time: Res<Time<Real>>,
@@ -390,9 +467,14 @@ fn show_choices(
     let blink = time.elapsed_secs().fract() < 0.5;
     for (FieldText(field), mut text, mut color) in &mut widgets.field_texts {
         let caret = if *field == focus.0 && blink { "|" } else { " " };
+        let masked;
         let (value, hint) = match field {
             Field::Nickname => (settings.nickname.as_str(), "start-nickname-hint"),
             Field::Invite => (invite.0.as_str(), "start-invite-hint"),
+            Field::Proxy => {
+                masked = masked_proxy_text(&proxy.text);
+                (masked.as_str(), "start-proxy-hint")
+            }
         };
         let (shown, tone) = if value.is_empty() {
             (format!("{caret} {}", texts.get(settings.language, hint)), palette::INK_SOFT)

@@ -12,7 +12,7 @@ use tsunagu_net::netcheck::{NetworkReport, check_network};
 
 use super::{Field, Focus, InviteText, StartMessage};
 use crate::Settings;
-use crate::kit::net::{CHECK_LIMIT, ReportForm, network_report_lines};
+use crate::kit::network_report::{CHECK_LIMIT, ReportForm, network_report_lines};
 use crate::kit::text::Texts;
 
 /// The button.
@@ -44,18 +44,31 @@ impl StartSays<'_, '_> {
     }
 }
 
+/// What the check reads from the start screen's fields, and where the typing goes.
+#[derive(SystemParam)]
+pub(super) struct CheckFields<'w> {
+    invite: Res<'w, InviteText>,
+    proxy_text: Res<'w, super::ProxyText>,
+    focus: ResMut<'w, Focus>,
+}
+
 /// Start a check of the pasted invite's room, or say what is missing.
 pub(super) fn press_check(
     mut commands: Commands,
     buttons: Query<&Interaction, (With<CheckNetworkButton>, Changed<Interaction>)>,
     running: Option<Res<NetworkCheck>>,
-    invite: Res<InviteText>,
-    mut focus: ResMut<Focus>,
-    settings_file: Res<crate::SettingsFile>,
+    mut fields: CheckFields,
+    mut settings_file: ResMut<crate::SettingsFile>,
     mut says: StartSays,
 ) {
+    let CheckFields { invite, proxy_text, focus } = &mut fields;
     if running.is_some() || !buttons.iter().any(|i| *i == Interaction::Pressed) {
         return;
+    }
+    // The proxy typed above is the one checked (and kept for the joins after).
+    if super::keep_proxy(proxy_text, &mut settings_file, says.settings.look).is_err() {
+        focus.0 = Field::Proxy;
+        return says.say("start-proxy-invalid");
     }
     let key = match Invite::parse(&invite.0) {
         Ok(invite) => {

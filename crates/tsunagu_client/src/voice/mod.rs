@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use bevy::prelude::*;
 use bevy::transform::TransformSystems;
+use tsunagu_client_core::settings::LinkMode;
 use tsunagu_sim::motion::AVATAR_HEIGHT;
 use tsunagu_voice::capture::TalkMode;
 use tsunagu_voice::engine::{DeviceStatus, VoiceEngine, VoiceSettings};
@@ -122,6 +123,7 @@ impl Plugin for VoicePlugin {
                     engine.set_direct_sender(None);
                 })
             })
+            .add_systems(Update, apply_link_mode)
             .add_systems(Last, close_on_exit)
             .add_systems(Update, say_what_is_missing);
     }
@@ -251,6 +253,24 @@ pub(crate) fn show_volume_marks(
             }
         }
     }
+}
+
+/// The network choice (「つながり」, kept in the settings file) on the voice,
+/// a reopened engine too: light and listen-only encode at the lower
+/// bitrate; listen-only keeps the microphone off (M cannot turn it on), and
+/// leaving it turns the microphone back on.
+fn apply_link_mode(voice: Res<Voice>, file: Option<Res<crate::SettingsFile>>, mut was: Local<Option<LinkMode>>) {
+    let mode = file.map_or(LinkMode::Normal, |f| f.link_mode);
+    voice.with(|engine| {
+        engine.set_light(mode.is_light());
+        if mode == LinkMode::ListenOnly && !engine.muted() {
+            engine.set_muted(true);
+        }
+        if *was == Some(LinkMode::ListenOnly) && mode != LinkMode::ListenOnly {
+            engine.set_muted(false);
+        }
+    });
+    *was = Some(mode);
 }
 
 /// M turns the microphone off and on; Space talks while held (push-to-talk).

@@ -336,7 +336,8 @@ fn a_meetup_of_eight_over_the_websocket_measured_both_ways() {
     let mut everyone: Vec<&mut Peer> = others.iter_mut().collect();
     everyone.push(&mut child);
     assert!(wait_until(&mut everyone, Duration::from_secs(10), |p| p.iter().all(|p| p.present() == 7)), "not everyone got in");
-    let frame = |seq: u16, bytes: usize| tsunagu_protocol::VoiceFrame { seq, timestamp: u32::from(seq) * 960, speaking: true, opus: vec![0x78; bytes] };
+    let frame =
+        |seq: u16, bytes: usize| tsunagu_protocol::VoiceFrame { seq, timestamp: u32::from(seq) * 960, speaking: true, opus: vec![0x78; bytes] };
     // Returns the child's voice frames and poses sent.
     let meet = |others: &mut [Peer], child: &mut Peer, seconds: f32, child_opus: usize| -> (u64, u64) {
         let start = Instant::now();
@@ -387,12 +388,16 @@ fn a_meetup_of_eight_over_the_websocket_measured_both_ways() {
         (kbit(up - up_before), kbit(down - down_before), kbit(up - up_before + 40 * segments), poses as f32 / seconds)
     };
     let (up, down, up_wire, poses) = measure(&mut others, &mut child, 54);
-    println!("a meetup of eight, three talking, over the WebSocket: down {down:.1} kbit/s, up {up:.1} kbit/s (TCP payload; ≈{up_wire:.1} with TCP/IP headers, {poses:.0} poses a second)");
+    println!(
+        "a meetup of eight, three talking, over the WebSocket: down {down:.1} kbit/s, up {up:.1} kbit/s (TCP payload; ≈{up_wire:.1} with TCP/IP headers, {poses:.0} poses a second)"
+    );
     assert!(down > 10.0 && up > 10.0, "nothing was measured: down {down:.1}, up {up:.1}");
     assert!(down < 256.0, "a meetup of eight takes {down:.1} kbit/s down");
     child.core.set_light_link(true);
     let (light_up, light_down, light_wire, light_poses) = measure(&mut others, &mut child, 28);
-    println!("the same in low-bandwidth mode: down {light_down:.1} kbit/s, up {light_up:.1} kbit/s (TCP payload; ≈{light_wire:.1} with TCP/IP headers, {light_poses:.0} poses a second)");
+    println!(
+        "the same in low-bandwidth mode: down {light_down:.1} kbit/s, up {light_up:.1} kbit/s (TCP payload; ≈{light_wire:.1} with TCP/IP headers, {light_poses:.0} poses a second)"
+    );
     assert!(light_down < down, "low-bandwidth mode brought down nothing: {light_down:.1} against {down:.1} kbit/s");
     assert!(light_wire <= 64.0, "low-bandwidth mode still sends {light_wire:.1} kbit/s up with headers");
     // Down, at most: two voices' 100 frames and 30 snapshots a second, a segment each.
