@@ -399,7 +399,7 @@ fn count_and_capture(
     let ready = progress.frames_shown >= request.frames && ((everyone_expressing && everyone_playing) || waited_enough);
     // With play in the picture, first save the bamboo's as a child's button would.
     if ready && staged && !progress.bamboo_pictured {
-        tsunagu_client::play::picture_the_bamboo(&mut commands, &mut images, &ward.0);
+        tsunagu_client::play::picture_the_bamboo(&mut commands, &mut images, &ward.0, &tsunagu_client_core::settings::pictures_folder());
         progress.bamboo_pictured = true;
         return;
     }

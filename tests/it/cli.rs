@@ -170,19 +170,28 @@ fn the_start_screen_checks_the_network_of_the_pasted_invite() {
 }
 
 /// A click on the start screen's 「つながりを しらべる」, as the window system
-/// reports one: the cursor over the button, the left button down (one
-/// frame), then up (read with the next frame).
+/// reports one (see [`click_on`]).
 fn click_check_button(app: &mut bevy::app::App) {
+    click_on::<tsunagu_client::start::CheckNetworkButton>(app);
+}
+
+/// A click on the one button marked `T`, as the window system reports one:
+/// the cursor over it, the left button down (one frame), then up (read with
+/// the next frame).
+pub(crate) fn click_on<T: bevy::prelude::Component>(app: &mut bevy::app::App) {
     use bevy::input::ButtonState;
     use bevy::input::mouse::MouseButtonInput;
     use bevy::prelude::*;
-    use tsunagu_client::start::CheckNetworkButton;
-    let mut buttons = app.world_mut().query_filtered::<(&bevy::ui::ComputedNode, &bevy::ui::UiGlobalTransform), With<CheckNetworkButton>>();
-    let (node, place) = buttons.single(app.world()).expect("the check button");
-    assert!(node.size().min_element() > 0.0, "the check button is not laid out");
-    let at = place.translation;
+    let mut buttons = app.world_mut().query_filtered::<(&bevy::ui::ComputedNode, &bevy::ui::UiGlobalTransform), With<T>>();
+    let (node, place) = buttons.single(app.world()).expect("the button");
+    assert!(node.size().min_element() > 0.0, "the button is not laid out");
+    let (at, half) = (place.translation, node.size() / 2.0);
     let mut windows = app.world_mut().query_filtered::<(Entity, &mut Window), With<bevy::window::PrimaryWindow>>();
     let (window, mut shape) = windows.single_mut(app.world_mut()).unwrap();
+    // A person can only click what is wholly on screen.
+    let (low, high) = (at - half, at + half);
+    let size = Vec2::new(shape.physical_width() as f32, shape.physical_height() as f32);
+    assert!(low.min_element() >= 0.0 && high.x <= size.x && high.y <= size.y, "the button lies off the window: {low}..{high} in {size}");
     shape.set_physical_cursor_position(Some(at.as_dvec2()));
     app.world_mut().write_message(MouseButtonInput { button: MouseButton::Left, state: ButtonState::Pressed, window });
     app.update();

@@ -11,6 +11,7 @@ mod expression;
 mod headset;
 mod join;
 mod link;
+mod next_child;
 mod play;
 mod safety;
 mod screenshot;

@@ -199,6 +199,7 @@ impl Cli {
             voice: voice_settings(&cli),
             settings_file: cli.settings_file.clone().or_else(|| ClientOptions::default().settings_file),
             proxy: cli.proxy.clone(),
+            pictures_dir: None,
         }
     }
 }

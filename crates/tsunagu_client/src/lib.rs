@@ -66,6 +66,8 @@ pub struct ClientOptions {
     /// Go through this HTTP proxy for this run, instead of the settings file's
     /// or the system's (`--proxy`).
     pub proxy: Option<tsunagu_client_core::settings::ProxySetting>,
+    /// Where saved pictures go; `None`: the Pictures folder's `Tsunagu`.
+    pub pictures_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ClientOptions {
@@ -85,7 +87,19 @@ impl Default for ClientOptions {
             voice: tsunagu_voice::engine::VoiceSettings::default(),
             settings_file: tsunagu_client_core::settings::default_path(),
             proxy: None,
+            pictures_dir: None,
         }
+    }
+}
+
+/// Where pictures saved from Tsunagu go: the Pictures folder's `Tsunagu`
+/// (a test's own folder instead).
+#[derive(Resource, Clone, Debug, PartialEq)]
+pub struct PicturesFolder(pub std::path::PathBuf);
+
+impl Default for PicturesFolder {
+    fn default() -> Self {
+        PicturesFolder(tsunagu_client_core::settings::pictures_folder())
     }
 }
 
@@ -152,10 +166,9 @@ pub fn proxy_choice(proxy: Option<&tsunagu_client_core::settings::ProxySetting>)
 }
 
 impl SettingsFile {
-    /// Remember `look` (and the rest of this file) for the next run. A
-    /// failure is logged, never fatal: the room works the same without it.
-    pub fn save(&self, look: tsunagu_protocol::AvatarLook) {
-        let saved = tsunagu_client_core::settings::SavedSettings {
+    /// What the file keeps, with `look`.
+    pub fn saved(&self, look: tsunagu_protocol::AvatarLook) -> tsunagu_client_core::settings::SavedSettings {
+        tsunagu_client_core::settings::SavedSettings {
             look,
             device: self.device,
             personal_space_cm: self.personal_space_cm,
@@ -163,7 +176,23 @@ impl SettingsFile {
             text_size: self.text_size,
             proxy: self.proxy.clone(),
             link_mode: self.link_mode,
-        };
+        }
+    }
+
+    /// Take on `saved`'s choices (not yet written: [`Self::save`]).
+    pub fn take(&mut self, saved: &tsunagu_client_core::settings::SavedSettings) {
+        self.device = saved.device;
+        self.personal_space_cm = saved.personal_space_cm;
+        self.headset = saved.headset;
+        self.text_size = saved.text_size;
+        self.proxy = saved.proxy.clone();
+        self.link_mode = saved.link_mode;
+    }
+
+    /// Remember `look` (and the rest of this file) for the next run. A
+    /// failure is logged, never fatal: the room works the same without it.
+    pub fn save(&self, look: tsunagu_protocol::AvatarLook) {
+        let saved = self.saved(look);
         if let Some(path) = &self.path
             && let Err(e) = tsunagu_client_core::settings::save(path, &saved)
         {
@@ -176,16 +205,8 @@ impl SettingsFile {
 /// else the saved look, else the defaults. Says (in the log) why a saved
 /// file was not used.
 fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, SettingsFile) {
-    use tsunagu_client_core::settings::{Loaded, SavedSettings, load};
-    let defaults = SavedSettings {
-        look: tsunagu_protocol::AvatarLook::with_color(BODY_COLORS[0]),
-        device: 0,
-        personal_space_cm: tsunagu_client_core::settings::DEFAULT_PERSONAL_SPACE_CM,
-        headset: tsunagu_client_core::settings::HeadsetChoices::default(),
-        text_size: tsunagu_client_core::settings::TextSize::Normal,
-        proxy: None,
-        link_mode: tsunagu_client_core::settings::LinkMode::Normal,
-    };
+    use tsunagu_client_core::settings::{Loaded, load};
+    let defaults = fresh_settings();
     let loaded = options.settings_file.as_deref().map_or(Loaded::Missing, load);
     if let Loaded::Unreadable(why) = &loaded {
         warn!("tsunagu: the saved settings could not be read ({why}); starting with the defaults");
@@ -213,6 +234,20 @@ fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, Sett
         return (look, file);
     }
     (look, file)
+}
+
+/// What a PC that never ran Tsunagu starts with (and a child after
+/// 「つぎの ひとへ」, for what is theirs).
+pub fn fresh_settings() -> tsunagu_client_core::settings::SavedSettings {
+    tsunagu_client_core::settings::SavedSettings {
+        look: tsunagu_protocol::AvatarLook::with_color(BODY_COLORS[0]),
+        device: 0,
+        personal_space_cm: tsunagu_client_core::settings::DEFAULT_PERSONAL_SPACE_CM,
+        headset: tsunagu_client_core::settings::HeadsetChoices::default(),
+        text_size: tsunagu_client_core::settings::TextSize::Normal,
+        proxy: None,
+        link_mode: tsunagu_client_core::settings::LinkMode::Normal,
+    }
 }
 
 /// The headset's choices for this run: the settings file's, with what the
@@ -313,6 +348,7 @@ pub fn build_app_with(options: ClientOptions, adapt: impl FnOnce(bevy::app::Plug
     }
     app.insert_resource(Settings { nickname: options.nickname.clone().unwrap_or_default(), look, language })
         .insert_resource(settings_file)
+        .insert_resource(options.pictures_dir.clone().map(PicturesFolder).unwrap_or_default())
         .insert_resource(ClearColor(Color::srgb(0.98, 0.93, 0.85)))
         .init_state::<AppState>()
         .add_plugins(RoomFeatures)

@@ -60,6 +60,24 @@ impl Plugin for XrStatusPlugin {
     }
 }
 
+/// 「つぎの ひとへ」 put the headset's comfort settings back in the file: the
+/// rig takes them at once, not at the next start (the next child must not
+/// lie at the last one's tilt). The command line's choices for this run
+/// are not kept: the file is what the next child gets.
+fn take_fresh_choices(file: Option<Res<crate::SettingsFile>>, mut headset: ResMut<HeadsetRig>, mut seen: Local<Option<HeadsetChoices>>) {
+    let Some(file) = file else { return };
+    // Only a change of the file's headset choices, not any change of the file.
+    let before = seen.replace(file.headset);
+    if before.is_none_or(|before| before == file.headset) {
+        return;
+    }
+    let wanted = HeadsetRig::with_choices(file.headset);
+    headset.tilt_degrees = wanted.tilt_degrees;
+    headset.snap_degrees = wanted.snap_degrees;
+    headset.smooth_walking = wanted.smooth_walking;
+    headset.rig.set_eye_offset(wanted.rig.eye_offset);
+}
+
 /// The headset in the room: controllers, rig, pose.
 pub struct HeadsetPlugin {
     /// The bed's tilt, the turn, walking and eye height to start with.
@@ -70,6 +88,7 @@ impl Plugin for HeadsetPlugin {
     fn build(&self, app: &mut App) {
         app.insert_resource(HeadsetRig::with_choices(self.choices))
             .init_resource::<crate::headset::pointing::WristPointer>()
+            .add_systems(Update, take_fresh_choices.run_if(in_state(AppState::Start)))
             .add_systems(Update, crate::headset::wrist_menu::build_menu.run_if(headset_running).run_if(in_state(AppState::InRoom)))
             .add_systems(
                 Update,

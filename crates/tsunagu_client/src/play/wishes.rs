@@ -276,24 +276,23 @@ pub(super) fn picture_button(
     mut images: ResMut<Assets<Image>>,
     ward: Res<Ward>,
     cameras: Query<(), With<PictureCamera>>,
+    folder: Option<Res<crate::PicturesFolder>>,
 ) {
     if pictures.iter().any(|i| *i == Interaction::Pressed) && cameras.is_empty() {
-        picture_the_bamboo(&mut commands, &mut images, &ward.0);
+        let folder = folder.map(|f| f.0.clone()).unwrap_or_else(tsunagu_client_core::settings::pictures_folder);
+        picture_the_bamboo(&mut commands, &mut images, &ward.0, &folder);
     }
 }
 
 /// Start a picture of the bamboo: a camera draws it into an image, saved as
-/// PNG in this child's Pictures folder a few frames later (`take_picture`).
-pub fn picture_the_bamboo(commands: &mut Commands, images: &mut Assets<Image>, ward: &tsunagu_sim::WardLayout) {
+/// PNG in `folder` (this child's Pictures folder's `Tsunagu`) a few frames
+/// later (`take_picture`).
+pub fn picture_the_bamboo(commands: &mut Commands, images: &mut Assets<Image>, ward: &tsunagu_sim::WardLayout, folder: &std::path::Path) {
     let image = images.add(Image::new_target_texture(720, 960, TextureFormat::Rgba8UnormSrgb, None));
     let bamboo = ward.bamboo;
     let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     commands.spawn((
-        PictureCamera {
-            image: image.clone(),
-            path: tsunagu_client_core::settings::picture_path(&tsunagu_client_core::settings::pictures_folder(), "tanabata", unix),
-            frames: 0,
-        },
+        PictureCamera { image: image.clone(), path: tsunagu_client_core::settings::picture_path(folder, "tanabata", unix), frames: 0 },
         Camera3d::default(),
         Camera { order: -2, clear_color: ClearColorConfig::Custom(Color::srgb(0.98, 0.93, 0.85)), ..default() },
         RenderTarget::Image(image.into()),

@@ -21,8 +21,10 @@ use crate::kit::typing::{Typed, Typing};
 use crate::{AppState, ClientOptions, Settings};
 
 mod netcheck;
+mod next_child;
 mod proxy;
 pub use netcheck::{CheckNetworkButton, NetworkCheck};
+pub use next_child::{DeletePicturesButton, NextChildButton, PicturesToDelete};
 use proxy::{AsideForProxy, ProxyRow, keep_proxy, read_kept_proxy};
 pub use proxy::{MAX_PROXY_CHARS, NotAProxy, ProxyText, append_to_proxy, masked_proxy_text, read_proxy_text};
 
@@ -69,10 +71,17 @@ impl Plugin for StartScreenPlugin {
         app.init_resource::<Focus>()
             .init_resource::<InviteText>()
             .init_resource::<ProxyText>()
+            .init_resource::<PicturesToDelete>()
             .add_systems(OnEnter(AppState::Start), read_kept_proxy.before(build_start_screen))
             .add_systems(Startup, skip_if_asked)
             .add_systems(OnEnter(AppState::Start), (build_start_screen, show_join_failure).chain())
             .add_systems(Update, (type_text, press_buttons, show_choices, proxy::show_proxy_row).run_if(in_state(AppState::Start)))
+            .add_systems(
+                Update,
+                (next_child::press_next_child, next_child::press_delete_pictures, next_child::show_delete_button)
+                    .chain()
+                    .run_if(in_state(AppState::Start)),
+            )
             .add_systems(Update, (netcheck::press_check, netcheck::show_check).chain().run_if(in_state(AppState::Start)))
             .add_systems(OnExit(AppState::Start), disable_ime);
     }
@@ -169,6 +178,8 @@ fn build_start_screen(
                 if settings_file.was_unreadable {
                     card.spawn((ui_text(&font, "", 15.0, palette::NOTE), Localized("settings-unreadable")));
                 }
+                // A ward PC many children share: the next one starts afresh.
+                next_child::spawn_buttons(card, &font);
             });
             root.spawn((
                 Node {

@@ -32,12 +32,17 @@ pub(super) struct StartSays<'w, 's> {
 }
 
 impl StartSays<'_, '_> {
-    fn say(&mut self, key: &str) {
+    pub(super) fn say(&mut self, key: &str) {
         let text = self.texts.get(self.settings.language, key);
         self.show(text);
     }
 
-    fn show(&mut self, text: String) {
+    /// The message `key` in the chosen language, with `args`.
+    pub(super) fn text(&self, key: &str, args: &[(&str, tsunagu_i18n::Arg)]) -> String {
+        self.texts.get_with(self.settings.language, key, args)
+    }
+
+    pub(super) fn show(&mut self, text: String) {
         if let Ok(mut shown) = self.message.single_mut() {
             shown.0 = text;
         }
