@@ -278,6 +278,7 @@ fn only_staff_are_shown_the_invite_to_pass_on() {
         role,
         hand_raised: false,
         muted: false,
+        resting: false,
     };
     let codes = Some(RoomCodes { participant: "nopqrstuvwxyz".into(), facilitator: String::new() });
     let child = RoomNow { me: Some(me(Role::Participant)), invites: codes.clone(), ..Default::default() };

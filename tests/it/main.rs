@@ -13,6 +13,7 @@ mod join;
 mod link;
 mod next_child;
 mod play;
+mod rest;
 mod safety;
 mod screenshot;
 mod tidy;

@@ -22,6 +22,7 @@ pub mod kit;
 pub mod link;
 pub mod movement;
 pub mod play;
+pub mod rest;
 pub mod staff;
 pub mod start;
 pub mod voice;
@@ -290,6 +291,7 @@ impl PluginGroup for RoomFeatures {
             .add(calm::CalmPlugin)
             .add(calm::personal_space::PersonalSpacePlugin)
             .add(link::LinkPlugin)
+            .add(rest::RestPlugin)
     }
 }
 

@@ -500,6 +500,8 @@ impl ClientCore {
                     hand_raised: welcome.resumed && self.room.me().is_some_and(|m| m.hand_raised),
                     // So does a facilitator's mute (the server says so again at once).
                     muted: welcome.resumed && self.room.me().is_some_and(|m| m.muted),
+                    // And a lamp left on.
+                    resting: welcome.resumed && self.room.me().is_some_and(|m| m.resting),
                 };
                 self.resume = Some(welcome.resume);
                 self.busy = false;

@@ -26,6 +26,7 @@ fn info(id: u32, name: &str) -> PeerInfo {
         role: Role::Participant,
         hand_raised: false,
         muted: false,
+        resting: false,
     }
 }
 

@@ -253,6 +253,9 @@ pub struct PeerInfo {
     pub hand_raised: bool,
     /// A facilitator has muted them: the room drops their voice.
     pub muted: bool,
+    /// They are resting (やすみちゅう): here and listening, please do not
+    /// call on them. A soft lamp over their head; nothing is announced.
+    pub resting: bool,
 }
 
 /// Server → client: you are in.
@@ -596,6 +599,10 @@ pub enum ClientEvent {
     /// me far people's poses less often, within a smaller budget. Nobody
     /// else is told. Kept across a resume; a new connection starts normal.
     LightLink(bool),
+    /// I am resting (`true`: やすみちゅう, a lamp over my head) or back; it
+    /// stays as set. Everyone sees it through `PeerChanged`; nobody is told
+    /// in words.
+    Resting(bool),
 }
 
 /// What facilitators do, on their own: one variant of [`ClientEvent::Staff`].
@@ -657,6 +664,7 @@ impl ClientEvent {
             ClientEvent::Staff(_) => EventKind::Facilitate,
             ClientEvent::TellStaff(..) => EventKind::TellStaff,
             ClientEvent::LightLink(_) => EventKind::LightLink,
+            ClientEvent::Resting(_) => EventKind::Resting,
         }
     }
 }
@@ -691,6 +699,8 @@ pub enum EventKind {
     TellStaff,
     /// [`ClientEvent::LightLink`].
     LightLink,
+    /// [`ClientEvent::Resting`].
+    Resting,
 }
 
 /// A refused client event: which kind, and why.

@@ -56,6 +56,8 @@ pub fn limit(kind: EventKind) -> Limit {
         EventKind::TellStaff => Limit { per_second: 1, burst: 3 },
         // A setting changed by hand or proposed once: never needs more.
         EventKind::LightLink => Limit { per_second: 1, burst: 3 },
+        // Like a hand: on and off by mistake is fine, flapping a lamp is not.
+        EventKind::Resting => Limit { per_second: 1, burst: 3 },
         // Voice is not a client event; its limits are in `crate::voice`.
         EventKind::Voice => Limit { per_second: 0, burst: 0 },
     }

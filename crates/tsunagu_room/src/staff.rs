@@ -80,6 +80,10 @@ impl Room {
                 let facilitator = member.info.role == Role::Facilitator;
                 self.play.take_down_wish(*wish, |w| facilitator || w.by == id).map(|e| vec![(Audience::Everyone, e)]).map_err(refuse)
             }
+            ClientEvent::Resting(resting) => {
+                member.info.resting = *resting;
+                everyone(ServerEvent::PeerChanged(member.info.clone()))
+            }
             ClientEvent::LightLink(light) => {
                 member.light_link = *light;
                 Ok(Vec::new())

@@ -157,6 +157,14 @@ fn expression_reaches_everyone_as_the_room_keeps_it() {
         matches!(room.apply_event(a, &ClientEvent::RaiseHand(true), t).as_deref(), Ok([(_, ServerEvent::PeerChanged(info))]) if info.hand_raised)
     );
     assert!(room.member(a).unwrap().info.hand_raised);
+    // So is resting (the lamp): everyone's info says it, kept for newcomers, and it goes off again.
+    assert!(
+        matches!(room.apply_event(a, &ClientEvent::Resting(true), t).as_deref(), Ok([(Audience::Everyone, ServerEvent::PeerChanged(info))]) if info.resting)
+    );
+    assert!(room.member(a).unwrap().info.resting, "the lamp is not kept for newcomers");
+    assert!(matches!(room.apply_event(a, &ClientEvent::Resting(false), t).as_deref(), Ok([(_, ServerEvent::PeerChanged(info))]) if !info.resting));
+    let flapped = (0..10).filter(|i| room.apply_event(a, &ClientEvent::Resting(i % 2 == 0), t).is_ok()).count();
+    assert_eq!(flapped as u32, limits::limit(EventKind::Resting).burst - 2, "a flapping lamp is not limited");
     // Chat is normalized, and refused with a reason a person can read.
     assert_eq!(room.apply_event(a, &ClientEvent::Chat("\u{3000}やあ ".into()), t), to_all(ServerEvent::Chat(a, "やあ".into())));
     let refused = |reason| Err(Refusal { kind: EventKind::Chat, reason });

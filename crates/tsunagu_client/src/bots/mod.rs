@@ -41,7 +41,7 @@ struct Bot {
 enum Habit {
     /// Waves, hand raised.
     Waves,
-    /// Sends stamps.
+    /// Rests (the lamp on) and sends stamps.
     Stamps,
     /// Hangs wishes, then writes in the chat.
     Chats,
@@ -194,6 +194,8 @@ fn stroll(time: Res<Time<Real>>, mut bots: ResMut<Bots>, texts: Res<Texts>, sett
             let (event, wait) = match bot.habit {
                 Habit::Waves if bot.turns == 0 => (Some(ClientEvent::RaiseHand(true)), 0.5),
                 Habit::Waves => (Some(ClientEvent::Gesture(Gesture::Wave)), 2.0),
+                // Resting (the lamp on), and still sending a stamp now and then.
+                Habit::Stamps if bot.turns == 0 => (Some(ClientEvent::Resting(true)), 0.5),
                 Habit::Stamps => (Some(ClientEvent::Stamp(Stamp::ALL[bot.turns % Stamp::ALL.len()])), 3.0),
                 Habit::Chats if bot.turns < 3 => {
                     let wish = texts.plain_with(settings.language, ["bot-wish-1", "bot-wish-2", "bot-wish-3"][bot.turns], &[]);

@@ -259,7 +259,12 @@ fn list_people(
             for (person, talking, minutes) in &now.people {
                 let name = tsunagu_i18n::keep_words_together(&person.nickname);
                 let mut about = if person.role == Role::Facilitator { format!("{name} ({})", text("staff-badge")) } else { name };
-                for (on, key) in [(*talking, "staff-talking"), (person.hand_raised, "staff-hand-up"), (person.muted, "staff-muted")] {
+                for (on, key) in [
+                    (*talking, "staff-talking"),
+                    (person.hand_raised, "staff-hand-up"),
+                    (person.resting, "staff-resting"),
+                    (person.muted, "staff-muted"),
+                ] {
                     if on {
                         about = format!("{about} ・ {}", text(key));
                     }

@@ -1,0 +1,74 @@
+//! 「やすみちゅう」 in the Bevy client, headless, through a real room server:
+//! my button lights my lamp for everyone (and the window draws less), a
+//! friend's lamp shows over their head here, and pressing again ends it.
+
+use std::time::Duration;
+
+use bevy::prelude::*;
+use tsunagu_client::kit::room::AvatarInfo;
+use tsunagu_client::rest::{RestButton, RestingLamp};
+use tsunagu_client_core::ClientCore;
+use tsunagu_protocol::{AvatarLook, ClientEvent, Hello, PeerId};
+use tsunagu_testkit::{ROOM_CODE, Stepper, TICK};
+
+use crate::expression::frame;
+
+/// Whether the lamp over `who`'s avatar shows here.
+fn lamp_lit(app: &mut App, who: PeerId) -> Option<bool> {
+    let mut avatars = app.world_mut().query::<(&AvatarInfo, &Children)>();
+    let children: Vec<Entity> = avatars.iter(app.world()).find(|(info, _)| info.0.id == who)?.1.to_vec();
+    children
+        .iter()
+        .find(|c| app.world().get::<RestingLamp>(**c).is_some())
+        .map(|lamp| app.world().get::<Visibility>(*lamp) == Some(&Visibility::Inherited))
+}
+
+#[test]
+fn resting_lights_a_lamp_everyone_sees_and_the_pc_draws_less() {
+    let mut stepper = Stepper::new(4);
+    let hello = Hello::new(ROOM_CODE, "わたし", AvatarLook::with_color([255, 160, 80])).from_device(1);
+    let mut app = tsunagu_client::headless::room_app(ClientCore::join(Box::new(stepper.connector.clone()), hello, Duration::ZERO), TICK);
+    app.insert_resource(bevy::winit::WinitSettings::game());
+    let friend = stepper.connect(ROOM_CODE, "ともだち");
+    app.world_mut().spawn((Button, RestButton, Interaction::None, children![Text::new("")]));
+    for _ in 0..8 {
+        frame(&mut stepper, &mut app);
+    }
+    let me = app.world().resource::<tsunagu_client::kit::net::Connection>().read(|core| core.my_id()).expect("joined");
+    let friend_id = stepper.clients[friend].id().unwrap();
+    assert_eq!(lamp_lit(&mut app, friend_id), Some(false), "no lamp on the friend's avatar");
+
+    let press = |app: &mut App| {
+        let button = app.world_mut().query_filtered::<Entity, With<RestButton>>().single(app.world()).unwrap();
+        app.world_mut().entity_mut(button).insert(Interaction::Pressed);
+    };
+    press(&mut app);
+    for _ in 0..6 {
+        frame(&mut stepper, &mut app);
+    }
+    assert_eq!(stepper.clients[friend].peers().get(&me).map(|p| p.resting), Some(true), "the friend does not see me resting");
+    let calm = app.world().resource::<bevy::winit::WinitSettings>().focused_mode;
+    assert!(matches!(calm, bevy::winit::UpdateMode::Reactive { .. }), "the window still draws every frame while resting: {calm:?}");
+    let label = {
+        let button = app.world_mut().query_filtered::<&Children, With<RestButton>>().single(app.world()).unwrap()[0];
+        app.world().get::<Text>(button).unwrap().0.replace('\u{2060}', "")
+    };
+    assert_eq!(label, "やすみちゅうを おわる");
+
+    // The friend rests too: their lamp lights here.
+    stepper.send_event(friend, ClientEvent::Resting(true));
+    for _ in 0..6 {
+        frame(&mut stepper, &mut app);
+    }
+    assert_eq!(lamp_lit(&mut app, friend_id), Some(true), "the friend's lamp is not lit here");
+
+    // Pressing again ends it, and the window draws as before.
+    app.world_mut().query_filtered::<&mut Interaction, With<RestButton>>().single_mut(app.world_mut()).unwrap().set_if_neq(Interaction::None);
+    frame(&mut stepper, &mut app);
+    press(&mut app);
+    for _ in 0..6 {
+        frame(&mut stepper, &mut app);
+    }
+    assert_eq!(stepper.clients[friend].peers().get(&me).map(|p| p.resting), Some(false));
+    assert!(matches!(app.world().resource::<bevy::winit::WinitSettings>().focused_mode, bevy::winit::UpdateMode::Continuous));
+}
