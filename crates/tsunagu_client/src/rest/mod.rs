@@ -68,9 +68,8 @@ fn make_lamp_look(mut commands: Commands, meshes: Option<ResMut<Assets<Mesh>>>, 
     // A small, soft, warm light: seen across the room, never glaring.
     let mesh = meshes.add(Sphere::new(0.07));
     let material = materials.add(StandardMaterial {
-        base_color: Color::srgba(1.0, 0.86, 0.55, 0.85),
+        base_color: Color::srgb(1.0, 0.86, 0.55),
         emissive: LinearRgba::rgb(1.2, 0.9, 0.45),
-        alpha_mode: AlphaMode::Blend,
         unlit: true,
         ..default()
     });

@@ -223,31 +223,17 @@ fn build_start_screen(
                 // Before a meetup, a nurse can see whether this PC's network lets the room through.
                 card.spawn(Node { column_gap: Val::Px(8.0), ..default() }).with_children(|row| {
                     row.spawn(button(StartAction::Join, "start-join", false));
-                    row.spawn((
-                        Button,
-                        CheckNetworkButton,
-                        Node {
+                    // A nurse checks the network before a meetup; hospital IT names a proxy.
+                    let small = |key| {
+                        let node = Node {
                             padding: UiRect::axes(Val::Px(14.0), Val::Px(12.0)),
                             border_radius: BorderRadius::all(Val::Px(14.0)),
-                            justify_content: JustifyContent::Center,
                             ..default()
-                        },
-                        BackgroundColor(palette::BUTTON),
-                        children![(ui_text(&font, "", 17.0, palette::INK), Localized("netcheck-button"))],
-                    ));
-                    // For hospital IT: the proxy this PC must use, when the system does not say.
-                    row.spawn((
-                        Button,
-                        StartAction::Proxy,
-                        Node {
-                            padding: UiRect::axes(Val::Px(14.0), Val::Px(12.0)),
-                            border_radius: BorderRadius::all(Val::Px(14.0)),
-                            justify_content: JustifyContent::Center,
-                            ..default()
-                        },
-                        BackgroundColor(palette::BUTTON),
-                        children![(ui_text(&font, "", 17.0, palette::INK), Localized("start-proxy-button"))],
-                    ));
+                        };
+                        (Button, node, BackgroundColor(palette::BUTTON), children![(ui_text(&font, "", 17.0, palette::INK), Localized(key))])
+                    };
+                    row.spawn((CheckNetworkButton, small("netcheck-button")));
+                    row.spawn((StartAction::Proxy, small("start-proxy-button")));
                 });
                 // One line, so the card keeps its room for what the check says.
                 card.spawn((
