@@ -162,4 +162,11 @@ pub(crate) async fn serve_wss(
         }
     }
     announce(&shared, ServerLinkEvent::Received(id, LinkEvent::Closed(end))).await;
+    // Read what the peer still sends for a moment before letting go: closing a
+    // socket with unread bytes resets it, and the reset can overtake our close
+    // frame, so a flooder would hear "lost" instead of why (seen in CI).
+    let _ = tokio::time::timeout(LINGER, async { while let Some(Ok(_)) = stream.next().await {} }).await;
 }
+
+/// How long a closed connection's unread bytes are drained (see `serve_wss`).
+const LINGER: Duration = Duration::from_millis(500);
