@@ -12,6 +12,7 @@ mod headset;
 mod join;
 mod link;
 mod next_child;
+mod phrases;
 mod play;
 mod rest;
 mod safety;

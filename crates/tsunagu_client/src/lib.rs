@@ -21,6 +21,7 @@ pub mod hud;
 pub mod kit;
 pub mod link;
 pub mod movement;
+pub mod phrases;
 pub mod play;
 pub mod rest;
 pub mod staff;
@@ -292,6 +293,7 @@ impl PluginGroup for RoomFeatures {
             .add(calm::personal_space::PersonalSpacePlugin)
             .add(link::LinkPlugin)
             .add(rest::RestPlugin)
+            .add(phrases::PhrasesPlugin)
     }
 }
 
