@@ -169,7 +169,14 @@ fn the_wrist_menu_changes_the_headset_and_this_pc_remembers() {
     assert_eq!(label(&mut app, HeadsetSetting::Turn), "まわる 45°");
     assert_eq!(label(&mut app, HeadsetSetting::Walk), "あるく: オン");
     assert_eq!(label(&mut app, HeadsetSetting::Bed), "ベッド 45°");
-    let kept = HeadsetChoices { use_headset: true, snap_turn_degrees: 45, smooth_walking: true, bed_tilt_degrees: 45, eye_offset_cm: 5 };
+    let kept = HeadsetChoices {
+        use_headset: true,
+        snap_turn_degrees: 45,
+        smooth_walking: true,
+        bed_tilt_degrees: 45,
+        eye_offset_cm: 5,
+        ..HeadsetChoices::default()
+    };
     let Loaded::Found(saved) = load(&file) else { panic!("the choices were not saved") };
     assert_eq!(saved.headset, kept);
     assert_eq!(saved.personal_space_cm, 60, "the rest of the file is kept");

@@ -1,6 +1,8 @@
-//! 「やすみちゅう」 in the Bevy client, headless, through a real room server:
-//! my button lights my lamp for everyone (and the window draws less), a
-//! friend's lamp shows over their head here, and pressing again ends it.
+//! Rest in the Bevy client, headless, through a real room server:
+//! 「やすみちゅう」 — my button lights my lamp for everyone (and the window
+//! draws less), a friend's lamp shows over their head here, and pressing
+//! again ends it; and breaks from the headset — the staff panel shows each
+//! person's minutes in one, and the prompt's timing.
 
 use std::time::Duration;
 
@@ -71,4 +73,39 @@ fn resting_lights_a_lamp_everyone_sees_and_the_pc_draws_less() {
     }
     assert_eq!(stepper.clients[friend].peers().get(&me).map(|p| p.resting), Some(false));
     assert!(matches!(app.world().resource::<bevy::winit::WinitSettings>().focused_mode, bevy::winit::UpdateMode::Continuous));
+}
+
+#[test]
+fn the_staff_panel_shows_minutes_in_the_headset_and_the_prompt_comes_when_due() {
+    use tsunagu_client::headset::break_due;
+    use tsunagu_protocol::QuantPose;
+    assert!(!break_due(0.0, 24.0 * 60.0, 25) && break_due(0.0, 25.0 * 60.0, 25), "the prompt is not due at 25 minutes");
+    assert!(!break_due(0.0, 500.0 * 60.0, 0), "0 means never");
+
+    let mut stepper = Stepper::new(4);
+    let hello = Hello::new(tsunagu_testkit::STAFF_CODE, "ナース", AvatarLook::with_color([255, 160, 80])).from_device(1);
+    let mut app = tsunagu_client::headless::room_app(ClientCore::join(Box::new(stepper.connector.clone()), hello, Duration::ZERO), TICK);
+    app.world_mut().commands().spawn(Node::default()).with_children(tsunagu_client::staff::spawn_staff_panel);
+    let in_vr = stepper.connect(ROOM_CODE, "ゴーグル");
+    let at_screen = stepper.connect(ROOM_CODE, "がめん");
+    for n in 0..20 {
+        let mut pose = pose_at(Vec3::new(1.0, 0.0, 0.0));
+        let hand = |x: f32| QuantPose::new([x, 1.0, 0.0], Quat::IDENTITY.to_array());
+        pose.hands = Some([hand(0.7), hand(1.3)]);
+        stepper.send_pose(in_vr, pose);
+        stepper.send_pose(at_screen, pose_at(Vec3::new(-1.0, 0.0, 0.1 * n as f32)));
+        frame(&mut stepper, &mut app);
+    }
+    let rows: Vec<String> = app.world_mut().query::<&Text>().iter(app.world()).map(|t| t.0.replace('\u{2060}', "")).collect();
+    let row = |name: &str| rows.iter().find(|t| t.starts_with(&format!("{name} ・"))).cloned().unwrap_or_default();
+    assert!(row("ゴーグル").contains("ヘッドセット 0 ふん"), "the headset's minutes are not shown: {rows:?}");
+    assert!(!row("がめん").contains("ヘッドセット"), "someone at the screen is shown in a headset: {}", row("がめん"));
+}
+
+/// Standing at `at`, looking ahead, hands not tracked.
+fn pose_at(at: Vec3) -> tsunagu_protocol::AvatarPose {
+    use tsunagu_protocol::QuantPose;
+    let body = QuantPose::new(at.to_array(), Quat::IDENTITY.to_array());
+    let head = QuantPose::new((at + Vec3::Y * 1.15).to_array(), Quat::IDENTITY.to_array());
+    tsunagu_protocol::AvatarPose { body, head, hands: None }
 }

@@ -264,6 +264,7 @@ pub fn headset_choices(
         smooth_walking: options.smooth_walking.unwrap_or(saved.smooth_walking),
         bed_tilt_degrees: options.bed_tilt_degrees.unwrap_or(saved.bed_tilt_degrees),
         eye_offset_cm: saved.eye_offset_cm,
+        break_after_minutes: saved.break_after_minutes,
     }
     .within_bounds()
 }

@@ -136,11 +136,21 @@ pub struct HeadsetChoices {
     pub bed_tilt_degrees: u8,
     /// Eyes higher (or lower) than a standing child's, centimetres (−30 to 30).
     pub eye_offset_cm: i8,
+    /// After this many minutes in the headset a gentle prompt suggests a rest
+    /// (0: never; at most 120). The ward's choice: 「つぎの ひとへ」 keeps it.
+    pub break_after_minutes: u8,
 }
 
 impl Default for HeadsetChoices {
     fn default() -> Self {
-        HeadsetChoices { use_headset: true, snap_turn_degrees: 30, smooth_walking: false, bed_tilt_degrees: 0, eye_offset_cm: 0 }
+        HeadsetChoices {
+            use_headset: true,
+            snap_turn_degrees: 30,
+            smooth_walking: false,
+            bed_tilt_degrees: 0,
+            eye_offset_cm: 0,
+            break_after_minutes: DEFAULT_BREAK_AFTER_MINUTES,
+        }
     }
 }
 
@@ -157,10 +167,14 @@ impl HeadsetChoices {
             snap_turn_degrees: if self.snap_turn_degrees >= 45 { 45 } else { 30 },
             bed_tilt_degrees: self.bed_tilt_degrees.min(60),
             eye_offset_cm: self.eye_offset_cm.clamp(-30, 30),
+            break_after_minutes: self.break_after_minutes.min(120),
             ..self
         }
     }
 }
+
+/// Minutes in the headset before a rest is suggested, unless the ward chose otherwise.
+pub const DEFAULT_BREAK_AFTER_MINUTES: u8 = 25;
 
 /// The personal space a child starts with, centimetres.
 pub const DEFAULT_PERSONAL_SPACE_CM: u16 = 60;
@@ -240,7 +254,7 @@ pub fn for_the_next_child(saved: &SavedSettings, fresh: &SavedSettings) -> Saved
         device: saved.device,
         proxy: saved.proxy.clone(),
         link_mode: saved.link_mode,
-        headset: HeadsetChoices { use_headset: saved.headset.use_headset, ..fresh.headset },
+        headset: HeadsetChoices { use_headset: saved.headset.use_headset, break_after_minutes: saved.headset.break_after_minutes, ..fresh.headset },
         ..fresh.clone()
     }
 }
@@ -303,7 +317,14 @@ mod tests {
             },
             device: 0x1234_5678_9abc_def0,
             personal_space_cm: 90,
-            headset: HeadsetChoices { use_headset: false, snap_turn_degrees: 45, smooth_walking: true, bed_tilt_degrees: 30, eye_offset_cm: -10 },
+            headset: HeadsetChoices {
+                use_headset: false,
+                snap_turn_degrees: 45,
+                smooth_walking: true,
+                bed_tilt_degrees: 30,
+                eye_offset_cm: -10,
+                break_after_minutes: 15,
+            },
             text_size: TextSize::Largest,
             proxy: ProxySetting::parse("http://ward:pässword@proxy.ward.example:3128"),
             link_mode: LinkMode::ListenOnly,
@@ -340,7 +361,14 @@ mod tests {
             look: AvatarLook::with_color([1, 2, 3]),
             device: 77,
             personal_space_cm: 150,
-            headset: HeadsetChoices { use_headset: true, snap_turn_degrees: 45, smooth_walking: true, bed_tilt_degrees: 40, eye_offset_cm: 12 },
+            headset: HeadsetChoices {
+                use_headset: true,
+                snap_turn_degrees: 45,
+                smooth_walking: true,
+                bed_tilt_degrees: 40,
+                eye_offset_cm: 12,
+                break_after_minutes: 15,
+            },
             text_size: TextSize::Largest,
             proxy: ProxySetting::parse("proxy.ward:3128"),
             link_mode: LinkMode::Light,
@@ -356,7 +384,7 @@ mod tests {
         };
         let next = for_the_next_child(&last_child, &fresh);
         assert_eq!((next.look, next.personal_space_cm, next.text_size), (fresh.look, DEFAULT_PERSONAL_SPACE_CM, TextSize::Normal));
-        assert_eq!(next.headset, HeadsetChoices { use_headset: true, ..HeadsetChoices::default() });
+        assert_eq!(next.headset, HeadsetChoices { use_headset: true, break_after_minutes: 15, ..HeadsetChoices::default() });
         assert_eq!((next.device, next.proxy, next.link_mode), (77, last_child.proxy.clone(), LinkMode::Light));
 
         let folder = scratch("pictures").with_file_name("Tsunagu");
@@ -421,12 +449,24 @@ mod tests {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let look =
             "look: (body_color: (1, 2, 3), headwear: Cap, headwear_color: (4, 5, 6), accessories: (glasses: true, ribbon: false, scarf: false))";
-        std::fs::write(&path, format!("({look}, headset: (use_headset: false, bed_tilt_degrees: 90, eye_offset_cm: -100, snap_turn_degrees: 7))"))
-            .unwrap();
+        std::fs::write(
+            &path,
+            format!(
+                "({look}, headset: (use_headset: false, bed_tilt_degrees: 90, eye_offset_cm: -100, snap_turn_degrees: 7, break_after_minutes: 200))"
+            ),
+        )
+        .unwrap();
         let Loaded::Found(saved) = load(&path) else { panic!("the file was not read") };
         assert_eq!(
             saved.headset,
-            HeadsetChoices { use_headset: false, snap_turn_degrees: 30, smooth_walking: false, bed_tilt_degrees: 60, eye_offset_cm: -30 }
+            HeadsetChoices {
+                use_headset: false,
+                snap_turn_degrees: 30,
+                smooth_walking: false,
+                bed_tilt_degrees: 60,
+                eye_offset_cm: -30,
+                break_after_minutes: 120
+            }
         );
     }
 

@@ -54,10 +54,39 @@ pub struct XrStatusPlugin;
 impl Plugin for XrStatusPlugin {
     fn build(&self, app: &mut App) {
         app.world_mut().get_resource_or_init::<StandingNotices>().register("headset");
+        app.world_mut().get_resource_or_init::<StandingNotices>().register("headset-break");
         app.add_systems(Startup, report_display_mode)
-            .add_systems(Update, say_the_display_mode)
+            .add_systems(Update, (say_the_display_mode, suggest_a_break))
             .fill_slot(Slot::Drawer(Drawer::Settings), spawn_headset_button);
     }
+}
+
+/// Whether a rest is due: `minutes` (0: never) have passed since the
+/// headset came on at `since` (seconds), now being `now`.
+pub fn break_due(since: f64, now: f64, minutes: u8) -> bool {
+    minutes > 0 && now - since >= f64::from(minutes) * 60.0
+}
+
+/// After the ward's minutes in the headset (settings.ron's
+/// `break_after_minutes`, 25 unless chosen), a gentle line suggests a rest;
+/// it stands (folded into 「おしらせ」 after a while) until the headset comes
+/// off. Nothing of it is kept.
+fn suggest_a_break(
+    state: Option<Res<XrState>>,
+    file: Option<Res<crate::SettingsFile>>,
+    time: Res<Time<Real>>,
+    mut since: Local<Option<f64>>,
+    mut notices: ResMut<StandingNotices>,
+) {
+    let now = time.elapsed_secs_f64();
+    let due = if matches!(state.as_deref(), Some(XrState::Running)) {
+        let minutes = file.map_or(tsunagu_client_core::settings::DEFAULT_BREAK_AFTER_MINUTES, |f| f.headset.break_after_minutes);
+        break_due(*since.get_or_insert(now), now, minutes)
+    } else {
+        *since = None;
+        false
+    };
+    crate::kit::hud::say_standing(&mut notices, "headset-break", due.then_some("hud-headset-break"));
 }
 
 /// 「つぎの ひとへ」 put the headset's comfort settings back in the file: the

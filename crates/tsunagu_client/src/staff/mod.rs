@@ -40,11 +40,13 @@ impl Plugin for StaffPanelPlugin {
         app.init_resource::<Arrivals>()
             .fill_slot(Slot::Drawer(Drawer::Staff), |drawer, _| spawn_staff_panel(drawer))
             .init_resource::<StaffNews>()
-            .add_systems(OnExit(AppState::InRoom), |mut arrivals: ResMut<Arrivals>, mut news: ResMut<StaffNews>| {
+            .add_systems(OnExit(AppState::InRoom), |mut arrivals: ResMut<Arrivals>, mut news: ResMut<StaffNews>, mut headsets: ResMut<InHeadset>| {
                 arrivals.0.clear();
+                headsets.0.clear();
                 *news = StaffNews::default();
             })
-            .add_systems(Update, (note_arrivals, note_staff_news).in_set(NetSet::Apply))
+            .init_resource::<InHeadset>()
+            .add_systems(Update, (note_arrivals, note_staff_news, note_headsets).in_set(NetSet::Apply))
             .add_systems(Update, (list_people, press_buttons, clear_concerns).chain().run_if(in_state(AppState::InRoom)));
     }
 }
@@ -64,6 +66,28 @@ pub struct StaffButton(pub ClientEvent);
 /// those already there when I came in count from my arrival. Memory only.
 #[derive(Resource, Default)]
 struct Arrivals(HashMap<PeerId, f32>);
+
+/// Since when each person has been in a headset, as this client sees it
+/// (their poses carry hands only then; seconds of real time). Memory only:
+/// the panel shows the minutes so staff can suggest a rest.
+#[derive(Resource, Default)]
+struct InHeadset(HashMap<PeerId, f32>);
+
+fn note_headsets(connection: Option<Res<crate::kit::net::Connection>>, room: Res<RoomNow>, mut headsets: ResMut<InHeadset>, time: Res<Time<Real>>) {
+    let Some(connection) = connection else { return };
+    let now = time.elapsed_secs();
+    connection.read(|core| {
+        for person in &room.peers {
+            let in_headset = core.room().peer(person.id).and_then(|p| p.latest).is_some_and(|pose| pose.hands.is_some());
+            if in_headset {
+                headsets.0.entry(person.id).or_insert(now);
+            } else {
+                headsets.0.remove(&person.id);
+            }
+        }
+    });
+    headsets.0.retain(|id, _| room.peers.iter().any(|p| p.id == *id));
+}
 
 /// What the server told only the staff, as this client keeps it for the
 /// panel (memory only, gone when leaving the room): children's concerns
@@ -135,7 +159,8 @@ pub fn spawn_staff_panel(parent: &mut ChildSpawnerCommands) {
 /// whom staff removed.
 #[derive(Clone, Debug, PartialEq)]
 struct Shown {
-    people: Vec<(PeerInfo, bool, u32)>,
+    /// Each person, whether they talk now, minutes here, and minutes in a headset.
+    people: Vec<(PeerInfo, bool, u32, Option<u32>)>,
     locked: bool,
     removed: Vec<RemovedPerson>,
     waiting_room: bool,
@@ -181,6 +206,7 @@ struct StaffSources<'w, 's> {
     room: Res<'w, RoomNow>,
     speakers: Query<'w, 's, (&'static RemoteAvatar, &'static Speaking)>,
     arrivals: Res<'w, Arrivals>,
+    headsets: Res<'w, InHeadset>,
     news: Res<'w, StaffNews>,
     time: Res<'w, Time<Real>>,
 }
@@ -188,13 +214,17 @@ struct StaffSources<'w, 's> {
 impl StaffSources<'_, '_> {
     /// The list as it should read now, while connected.
     fn now(&self) -> Option<Shown> {
-        let StaffSources { room, speakers, arrivals, news, time } = self;
+        let StaffSources { room, speakers, arrivals, headsets, news, time } = self;
         room.me.as_ref()?;
         let talking = |id: PeerId| speakers.iter().any(|(who, speaking)| who.0 == id && speaking.0);
         let minutes = |id: PeerId| arrivals.0.get(&id).map_or(0, |at| ((time.elapsed_secs() - at) / 60.0) as u32);
         let name = |id: PeerId| room.name_of(id).unwrap_or("?").to_owned();
         Some(Shown {
-            people: room.peers.iter().map(|p| (p.clone(), talking(p.id), minutes(p.id))).collect(),
+            people: room
+                .peers
+                .iter()
+                .map(|p| (p.clone(), talking(p.id), minutes(p.id), headsets.0.get(&p.id).map(|at| ((time.elapsed_secs() - at) / 60.0) as u32)))
+                .collect(),
             locked: room.locked,
             removed: room.removed.clone(),
             waiting_room: room.waiting_room,
@@ -256,7 +286,7 @@ fn list_people(
                         action_button(row, &font, &text("staff-turn-away"), ClientEvent::Staff(StaffAction::TurnAway(waiting.ticket)));
                     });
             }
-            for (person, talking, minutes) in &now.people {
+            for (person, talking, minutes, in_headset) in &now.people {
                 let name = tsunagu_i18n::keep_words_together(&person.nickname);
                 let mut about = if person.role == Role::Facilitator { format!("{name} ({})", text("staff-badge")) } else { name };
                 for (on, key) in [
@@ -270,6 +300,9 @@ fn list_people(
                     }
                 }
                 about = format!("{about} ・ {}", words.get_with("staff-minutes", &[("minutes", Arg::Num(f64::from(*minutes)))]));
+                if let Some(headset) = in_headset {
+                    about = format!("{about} ・ {}", words.get_with("staff-headset-minutes", &[("minutes", Arg::Num(f64::from(*headset)))]));
+                }
                 // The person on a line of their own, their buttons wrapping below: in one
                 // wrapping row a long line of state squeezed into a narrow column and
                 // spilled over the next row.
