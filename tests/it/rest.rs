@@ -15,6 +15,10 @@ use tsunagu_testkit::{ROOM_CODE, Stepper, TICK};
 
 use crate::expression::frame;
 
+/// The rest button this test presses (the wrist's stands beside it).
+#[derive(Component)]
+struct PressedHere;
+
 /// Whether the lamp over `who`'s avatar shows here.
 fn lamp_lit(app: &mut App, who: PeerId) -> Option<bool> {
     let mut avatars = app.world_mut().query::<(&AvatarInfo, &Children)>();
@@ -32,7 +36,9 @@ fn resting_lights_a_lamp_everyone_sees_and_the_pc_draws_less() {
     let mut app = tsunagu_client::headless::room_app(ClientCore::join(Box::new(stepper.connector.clone()), hello, Duration::ZERO), TICK);
     app.insert_resource(bevy::winit::WinitSettings::game());
     let friend = stepper.connect(ROOM_CODE, "ともだち");
-    app.world_mut().spawn((Button, RestButton, Interaction::None, children![Text::new("")]));
+    app.world_mut().spawn((Button, RestButton, PressedHere, Interaction::None, children![Text::new("")]));
+    // The headset's wrist menu has the button too.
+    app.world_mut().spawn((tsunagu_client::kit::hud::Slot::WristButtons, Node::default()));
     for _ in 0..8 {
         frame(&mut stepper, &mut app);
     }
@@ -41,7 +47,7 @@ fn resting_lights_a_lamp_everyone_sees_and_the_pc_draws_less() {
     assert_eq!(lamp_lit(&mut app, friend_id), Some(false), "no lamp on the friend's avatar");
 
     let press = |app: &mut App| {
-        let button = app.world_mut().query_filtered::<Entity, With<RestButton>>().single(app.world()).unwrap();
+        let button = app.world_mut().query_filtered::<Entity, With<PressedHere>>().single(app.world()).unwrap();
         app.world_mut().entity_mut(button).insert(Interaction::Pressed);
     };
     press(&mut app);
@@ -51,11 +57,12 @@ fn resting_lights_a_lamp_everyone_sees_and_the_pc_draws_less() {
     assert_eq!(stepper.clients[friend].peers().get(&me).map(|p| p.resting), Some(true), "the friend does not see me resting");
     let calm = app.world().resource::<bevy::winit::WinitSettings>().focused_mode;
     assert!(matches!(calm, bevy::winit::UpdateMode::Reactive { .. }), "the window still draws every frame while resting: {calm:?}");
-    let label = {
-        let button = app.world_mut().query_filtered::<&Children, With<RestButton>>().single(app.world()).unwrap()[0];
-        app.world().get::<Text>(button).unwrap().0.replace('\u{2060}', "")
+    let labels: Vec<String> = {
+        let mut buttons = app.world_mut().query_filtered::<&Children, With<RestButton>>();
+        let texts: Vec<Entity> = buttons.iter(app.world()).map(|c| c[0]).collect();
+        texts.iter().map(|t| app.world().get::<Text>(*t).unwrap().0.replace('\u{2060}', "")).collect()
     };
-    assert_eq!(label, "やすみちゅうを おわる");
+    assert_eq!(labels, ["やすみちゅうを おわる", "やすみちゅうを おわる"], "the drawer's and the wrist's buttons");
 
     // The friend rests too: their lamp lights here.
     stepper.send_event(friend, ClientEvent::Resting(true));
@@ -65,7 +72,9 @@ fn resting_lights_a_lamp_everyone_sees_and_the_pc_draws_less() {
     assert_eq!(lamp_lit(&mut app, friend_id), Some(true), "the friend's lamp is not lit here");
 
     // Pressing again ends it, and the window draws as before.
-    app.world_mut().query_filtered::<&mut Interaction, With<RestButton>>().single_mut(app.world_mut()).unwrap().set_if_neq(Interaction::None);
+    for mut interaction in app.world_mut().query_filtered::<&mut Interaction, With<RestButton>>().iter_mut(app.world_mut()) {
+        interaction.set_if_neq(Interaction::None);
+    }
     frame(&mut stepper, &mut app);
     press(&mut app);
     for _ in 0..6 {

@@ -11,10 +11,11 @@ use tsunagu_protocol::ClientEvent;
 use tsunagu_sim::motion::AVATAR_HEIGHT;
 
 use crate::AppState;
-use crate::kit::hud::{BarButtonLook, Drawer, FillSlot, OpenDrawer, Slot, spawn_bar_button};
+use crate::kit::hud::{BarButtonLook, Drawer, FillSlot, OpenDrawer, Slot, spawn_bar_button, wrist_button};
 use crate::kit::net::SendRoomEvent;
+use crate::kit::palette;
 use crate::kit::room::{Avatar, AvatarInfo, RoomNow};
-use crate::kit::text::LabelledButtons;
+use crate::kit::text::{LabelledButtons, ui_text};
 
 /// Frames a second while resting (the window still answers at once to a
 /// click or a key).
@@ -28,6 +29,13 @@ impl Plugin for RestPlugin {
         app.add_systems(Startup, make_lamp_look)
             .fill_slot(Slot::Drawer(Drawer::Expressions), |drawer, font| {
                 spawn_bar_button(drawer, font, RestButton, None, BarButtonLook::Plain, false);
+            })
+            // In a headset too: a child lying in bed with one on needs it most.
+            .fill_slot(Slot::WristButtons, |row, font| {
+                row.spawn((Button, RestButton, Node { flex_basis: Val::Percent(40.0), ..wrist_button() }, BackgroundColor(palette::BUTTON)))
+                    .with_children(|b| {
+                        b.spawn(ui_text(font, "", 26.0, palette::INK));
+                    });
             })
             .add_systems(Update, (press_rest, add_lamps, show_lamps).chain().run_if(in_state(AppState::InRoom)))
             .add_systems(Update, rest_the_pc)
