@@ -8,10 +8,12 @@
 //! cargo xtask deps [--check]    name (and install) the Debian/Ubuntu packages Tsunagu needs
 //! cargo xtask bench net         network benchmarks: bandwidth per avatar, server CPU, latency
 //! cargo xtask interop           a Python client written from docs/protocol.md joins the server
+//! cargo xtask fuzz [SECONDS]    run every decoder's fuzz target (fuzz/) for SECONDS each
 //! ```
 
 mod bench;
 mod deps;
+mod fuzz;
 mod interop;
 mod monado;
 mod run;
@@ -30,7 +32,8 @@ commands:
                                              enter the room (under Xvfb if there is no display), save a PNG
   deps [--check]                             list the system packages Tsunagu needs and install missing ones
   bench net [bandwidth|server]               network benchmarks (see docs/benchmarks.md)
-  interop                                    a Python/aioquic client written from docs/protocol.md joins a server";
+  interop                                    a Python/aioquic client written from docs/protocol.md joins a server
+  fuzz [SECONDS]                             fuzz every decoder that reads network bytes, SECONDS each (60)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         "deps" => deps::run(rest),
         "bench" => bench::run(rest),
         "interop" => interop::run(rest),
+        "fuzz" => fuzz::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

@@ -47,6 +47,14 @@ pub enum InviteError {
     Fingerprint,
 }
 
+/// A host name or IPv4 address as DNS writes it: letters, digits, '-' and
+/// '.', at most 253 (an IPv6 address goes in brackets). Found by fuzzing: a
+/// host of colons, brackets and NULs was taken, and written back as an
+/// invite that did not read.
+fn host_name_ok(host: &str) -> bool {
+    !host.is_empty() && host.len() <= 253 && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+}
+
 fn room_code_ok(code: &str) -> bool {
     !code.is_empty() && code.chars().count() <= MAX_ROOM_CODE_CHARS && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
@@ -58,12 +66,17 @@ impl Invite {
         let (address, rest) = rest.split_once('/').ok_or(InviteError::Address)?;
         let (host, port) = if let Some(v6) = address.strip_prefix('[') {
             let (host, port) = v6.split_once("]:").ok_or(InviteError::Address)?;
+            host.parse::<std::net::Ipv6Addr>().map_err(|_| InviteError::Address)?;
             (host, port)
         } else {
-            address.rsplit_once(':').ok_or(InviteError::Address)?
+            let (host, port) = address.rsplit_once(':').ok_or(InviteError::Address)?;
+            if !host_name_ok(host) {
+                return Err(InviteError::Address);
+            }
+            (host, port)
         };
         let port: u16 = port.parse().map_err(|_| InviteError::Address)?;
-        if host.is_empty() || port == 0 {
+        if port == 0 {
             return Err(InviteError::Address);
         }
         let (room_code, query) = rest.split_once('?').ok_or(InviteError::Fingerprint)?;
@@ -142,5 +155,20 @@ mod tests {
         assert_eq!(Invite::parse("tsunagu://x:1/a?fp=12"), Err(InviteError::Fingerprint));
         assert_eq!(Invite::parse(&format!("tsunagu://x:1/a?fp={}", "é".repeat(32))), Err(InviteError::Fingerprint));
         assert_eq!(Invite::parse("tsunagu://x:1/a"), Err(InviteError::Fingerprint));
+    }
+
+    /// Found by `cargo xtask fuzz` (the invite target): a host of colons,
+    /// brackets and NULs was taken, and the invite written back from it did
+    /// not read. A host is a name, an IPv4 address, or an IPv6 one in brackets.
+    #[test]
+    fn a_host_no_network_has_is_refused() {
+        let fp = "ab".repeat(32);
+        for host in ["19.19:6::::::\0\0::]::!", "ward pc", "wärd", "a/b", "", "[::1", "[not-v6]", "[::1]x"] {
+            assert_eq!(Invite::parse(&format!("tsunagu://{host}:4433/a?fp={fp}")), Err(InviteError::Address), "{host:?}");
+        }
+        for host in ["ward-pc.local", "10.0.0.7", "[fe80::1]"] {
+            let invite = Invite::parse(&format!("tsunagu://{host}:4433/a?fp={fp}")).unwrap();
+            assert_eq!(Invite::parse(&invite.to_string()), Ok(invite), "{host}");
+        }
     }
 }
