@@ -94,13 +94,7 @@ fn the_start_screen_checks_the_network_of_the_pasted_invite() {
     let server = crate::join::Server::start("netcheck-button");
     let options =
         tsunagu_client::ClientOptions { xr: Some(false), language: Some(tsunagu_i18n::Language::English), settings_file: None, ..default() };
-    let mut app = crate::calm_screen::headless_client(options);
-    let started = std::time::Instant::now();
-    while *app.world().resource::<State<tsunagu_client::AppState>>().get() != tsunagu_client::AppState::Start {
-        assert!(started.elapsed() < std::time::Duration::from_secs(30), "no start screen");
-        app.update();
-    }
-    app.update();
+    let mut app = at_the_start_screen(options);
     app.world_mut().resource_mut::<InviteText>().0 = server.invite.to_string();
     click_check_button(&mut app);
     let message =
@@ -167,6 +161,19 @@ fn the_start_screen_checks_the_network_of_the_pasted_invite() {
     assert!(bottom <= window as f32, "with the proxy's row, the findings run off the window ({bottom} of {window} pixels): {said}");
     let kept = app.world().resource::<tsunagu_client::SettingsFile>().proxy.clone();
     assert_eq!(kept.map(|p| (p.host, p.port, p.user)), Some(("127.0.0.1".to_string(), proxy_port, Some("ward".to_string()))));
+}
+
+/// The real client, headless, showing its start screen.
+pub(crate) fn at_the_start_screen(options: tsunagu_client::ClientOptions) -> bevy::app::App {
+    use bevy::prelude::*;
+    let mut app = crate::calm_screen::headless_client(options);
+    let started = std::time::Instant::now();
+    while *app.world().resource::<State<tsunagu_client::AppState>>().get() != tsunagu_client::AppState::Start {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "no start screen");
+        app.update();
+    }
+    app.update();
+    app
 }
 
 /// A click on the start screen's 「つながりを しらべる」, as the window system

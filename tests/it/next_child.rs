@@ -48,13 +48,7 @@ fn the_next_child_starts_afresh_and_nothing_of_the_last_one_stays_on_the_pc() {
         pictures_dir: Some(pictures.clone()),
         ..default()
     };
-    let mut app = crate::calm_screen::headless_client(options);
-    let started = std::time::Instant::now();
-    while *app.world().resource::<State<tsunagu_client::AppState>>().get() != tsunagu_client::AppState::Start {
-        assert!(started.elapsed() < std::time::Duration::from_secs(30), "no start screen");
-        app.update();
-    }
-    app.update();
+    let mut app = crate::cli::at_the_start_screen(options);
     // The last child: a name, a look, big letters, wide space; IT's proxy and a light line are the PC's.
     let secret_name = "ひみつのなまえ";
     let their_colour = [12, 34, 56];

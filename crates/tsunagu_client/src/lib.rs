@@ -241,15 +241,7 @@ fn starting_look(options: &ClientOptions) -> (tsunagu_protocol::AvatarLook, Sett
 /// What a PC that never ran Tsunagu starts with (and a child after
 /// 「つぎの ひとへ」, for what is theirs).
 pub fn fresh_settings() -> tsunagu_client_core::settings::SavedSettings {
-    tsunagu_client_core::settings::SavedSettings {
-        look: tsunagu_protocol::AvatarLook::with_color(BODY_COLORS[0]),
-        device: 0,
-        personal_space_cm: tsunagu_client_core::settings::DEFAULT_PERSONAL_SPACE_CM,
-        headset: tsunagu_client_core::settings::HeadsetChoices::default(),
-        text_size: tsunagu_client_core::settings::TextSize::Normal,
-        proxy: None,
-        link_mode: tsunagu_client_core::settings::LinkMode::Normal,
-    }
+    tsunagu_client_core::settings::SavedSettings::fresh(tsunagu_protocol::AvatarLook::with_color(BODY_COLORS[0]))
 }
 
 /// The headset's choices for this run: the settings file's, with what the

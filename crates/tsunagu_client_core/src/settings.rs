@@ -50,6 +50,22 @@ pub struct SavedSettings {
     pub link_mode: LinkMode,
 }
 
+impl SavedSettings {
+    /// What a PC that never ran Tsunagu starts with, looking `look` (and
+    /// what is the child's after 「つぎの ひとへ」, see [`for_the_next_child`]).
+    pub fn fresh(look: AvatarLook) -> SavedSettings {
+        SavedSettings {
+            look,
+            device: 0,
+            personal_space_cm: DEFAULT_PERSONAL_SPACE_CM,
+            headset: HeadsetChoices::default(),
+            text_size: TextSize::Normal,
+            proxy: None,
+            link_mode: LinkMode::Normal,
+        }
+    }
+}
+
 /// How much this PC asks of the network: 「つながり」.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LinkMode {
@@ -373,15 +389,7 @@ mod tests {
             proxy: ProxySetting::parse("proxy.ward:3128"),
             link_mode: LinkMode::Light,
         };
-        let fresh = SavedSettings {
-            look: AvatarLook::with_color([255, 160, 80]),
-            device: 0,
-            personal_space_cm: DEFAULT_PERSONAL_SPACE_CM,
-            headset: HeadsetChoices::default(),
-            text_size: TextSize::Normal,
-            proxy: None,
-            link_mode: LinkMode::Normal,
-        };
+        let fresh = SavedSettings::fresh(AvatarLook::with_color([255, 160, 80]));
         let next = for_the_next_child(&last_child, &fresh);
         assert_eq!((next.look, next.personal_space_cm, next.text_size), (fresh.look, DEFAULT_PERSONAL_SPACE_CM, TextSize::Normal));
         assert_eq!(next.headset, HeadsetChoices { use_headset: true, break_after_minutes: 15, ..HeadsetChoices::default() });
@@ -472,15 +480,7 @@ mod tests {
 
     #[test]
     fn a_broken_or_missing_file_starts_with_the_defaults_and_says_why() {
-        let defaults = SavedSettings {
-            look: AvatarLook::with_color([255, 160, 80]),
-            device: 0,
-            personal_space_cm: DEFAULT_PERSONAL_SPACE_CM,
-            headset: HeadsetChoices::default(),
-            text_size: TextSize::Normal,
-            proxy: None,
-            link_mode: LinkMode::Normal,
-        };
+        let defaults = SavedSettings::fresh(AvatarLook::with_color([255, 160, 80]));
         let path = scratch("broken");
         assert_eq!(load(&path).settings_or(defaults.clone()), defaults);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -4,7 +4,7 @@
 //! tried at once, each only as far as its handshake: nothing is said to the
 //! room (no `Hello`), and each closes politely. Where TCP gets through, a
 //! rough speed measure follows on a connection of its own (64 KiB down,
-//! 16 KiB up: a second or two on a thin ward line).
+//! 4 KiB up: a second or two on a thin ward line).
 
 use std::time::{Duration, Instant};
 

@@ -161,18 +161,32 @@ pub fn text_size_label(size: tsunagu_client_core::settings::TextSize) -> &'stati
     }
 }
 
-/// A press steps the size, saves it, and says the new one on the button.
-fn step_text_size(mut buttons: LabelledButtons<TextSizeButton>, file: Option<ResMut<crate::SettingsFile>>, settings: Option<Res<Settings>>) {
+/// A button that steps one of this PC's kept choices: a press steps it
+/// (`step`) and saves the settings file; the label says the choice as it
+/// is now (`label`), written when the button is new, pressed, or the
+/// language changed. The letter size's and the connection's buttons.
+pub fn step_kept_choice<T: Component>(
+    buttons: &mut LabelledButtons<T>,
+    file: Option<ResMut<crate::SettingsFile>>,
+    settings: Option<Res<Settings>>,
+    step: impl FnOnce(&mut crate::SettingsFile),
+    label: impl Fn(&crate::SettingsFile) -> &'static str,
+) {
     let (Some(mut file), Some(settings)) = (file, settings) else { return };
     let pressed = !buttons.pressed().is_empty();
     if pressed {
-        file.text_size = file.text_size.next();
+        step(&mut file);
         file.save(settings.look);
     }
     if pressed || buttons.stale() {
-        let size = file.text_size;
-        buttons.write(|_, words| words.get(text_size_label(size)));
+        let key = label(&file);
+        buttons.write(|_, words| words.get(key));
     }
+}
+
+/// A press steps the size, saves it, and says the new one on the button.
+fn step_text_size(mut buttons: LabelledButtons<TextSizeButton>, file: Option<ResMut<crate::SettingsFile>>, settings: Option<Res<Settings>>) {
+    step_kept_choice(&mut buttons, file, settings, |f| f.text_size = f.text_size.next(), |f| text_size_label(f.text_size));
 }
 
 /// Windows up to this tall (logical pixels) show the UI as designed; taller

@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::kit::hud::{BarButtonLook, Drawer, FillSlot, Slot, panel, spawn_bar_button};
 use crate::kit::net::Connection;
 use crate::kit::palette;
-use crate::kit::text::{LabelledButtons, Localized, ui_text};
+use crate::kit::text::{LabelledButtons, Localized, step_kept_choice, ui_text};
 
 /// The offer stays this long unanswered, then folds away, seconds.
 pub const OFFER_SHOWN_SECS: f64 = 60.0;
@@ -82,16 +82,7 @@ pub fn link_mode_label(mode: LinkMode) -> &'static str {
 }
 
 fn step_link_mode(mut buttons: LabelledButtons<LinkModeButton>, file: Option<ResMut<crate::SettingsFile>>, settings: Option<Res<crate::Settings>>) {
-    let (Some(mut file), Some(settings)) = (file, settings) else { return };
-    let pressed = !buttons.pressed().is_empty();
-    if pressed {
-        file.link_mode = file.link_mode.next();
-        file.save(settings.look);
-    }
-    if pressed || buttons.stale() {
-        let mode = file.link_mode;
-        buttons.write(|_, words| words.get(link_mode_label(mode)));
-    }
+    step_kept_choice(&mut buttons, file, settings, |f| f.link_mode = f.link_mode.next(), |f| link_mode_label(f.link_mode));
 }
 
 fn offer_when_poor(mut offer: ResMut<LinkOffer>, file: Option<Res<crate::SettingsFile>>, connection: Option<Res<Connection>>, time: Res<Time<Real>>) {

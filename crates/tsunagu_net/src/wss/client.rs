@@ -338,9 +338,13 @@ async fn measure(ws: Ws) -> Option<Bandwidth> {
         }
     }
     let first = first?;
+    // Cut off before any filler came: nothing to say about the way down.
+    if after_first == 0 {
+        return None;
+    }
     let kbit_s = |bytes: usize, seconds: f64| (bytes as f64 * 8.0 / 1000.0 / seconds.max(1e-6)).min(MEASURE_CEILING_KBIT_S);
     // Down: the filler, over the time from the first (tiny) answer to the last.
-    let down = if after_first > 0 { kbit_s(after_first, (last - first).as_secs_f64()) } else { MEASURE_CEILING_KBIT_S };
+    let down = kbit_s(after_first, (last - first).as_secs_f64());
     // Up: the wait for that first answer, less one round trip.
     let up = kbit_s(MEASURE_UP_BYTES + 1, ((first - sent).saturating_sub(round_trip)).as_secs_f64());
     Some(Bandwidth { down_kbit_s: down.round() as u32, up_kbit_s: up.round() as u32 })
