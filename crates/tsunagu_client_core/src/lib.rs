@@ -13,6 +13,7 @@
 //! their own files.
 
 pub mod room;
+pub mod screen;
 pub mod session;
 pub mod settings;
 
@@ -155,6 +156,9 @@ pub enum RoomEvent {
     /// `PeerLeft` only for someone here (also for those who left while we
     /// were away), `WishHung` and `WishTakenDown` only when the bamboo changed.
     Server(ServerEvent),
+    /// Page `u16` of the wall screen's showing is all here (its bytes
+    /// matched the offered hash): see [`ClientCore::screen`].
+    PageArrived(u16),
     /// Over for good; nothing more will happen.
     Ended(ClientEnd),
 }
@@ -197,6 +201,7 @@ pub struct ClientCore {
     session: Option<Session>,
     phase: Phase,
     room: RoomView,
+    screen: screen::ScreenView,
     resume: Option<u64>,
     last_heard: Duration,
     /// When the server last showed it heard us, and what it had heard.
@@ -249,6 +254,7 @@ impl ClientCore {
             session,
             phase,
             room: RoomView::default(),
+            screen: screen::ScreenView::new(),
             resume: None,
             last_heard: now,
             server_heard: (None, now),
@@ -396,6 +402,19 @@ impl ClientCore {
         self.flush_pose(now);
     }
 
+    /// The wall screen as we know it.
+    pub fn screen(&self) -> &screen::ScreenView {
+        &self.screen
+    }
+
+    /// Facilitator: show these pages on the wall screen (their bytes go
+    /// when the room asks for them, paced). An empty list stops showing.
+    pub fn show_pages(&mut self, pages: Vec<(tsunagu_protocol::PageInfo, Vec<u8>)>) {
+        self.screen.offer(&pages);
+        let infos = pages.into_iter().map(|(info, _)| info).collect();
+        self.send_event(ClientEvent::Screen(tsunagu_protocol::ScreenAction::Show(infos)));
+    }
+
     /// Something we did in the room. Sent reliably; kept while (re)joining,
     /// except gestures, stamps, grabs and throws, which mean nothing a few seconds late.
     pub fn send_event(&mut self, event: ClientEvent) {
@@ -485,6 +504,7 @@ impl ClientCore {
         self.check_deadlines(now);
         self.flush_pose(now);
         self.echo_if_due(now);
+        self.send_page_pieces(now);
         std::mem::take(&mut self.out)
     }
 
@@ -510,6 +530,8 @@ impl ClientCore {
                 let first = matches!(self.phase, Phase::Joining { .. } | Phase::Waiting | Phase::Reconnecting { joined: false, .. });
                 self.phase = Phase::InRoom;
                 self.room.welcome(me.clone(), welcome.tick_rate_hz, welcome.play);
+                self.screen.welcome();
+                self.screen.resend_from_start();
                 self.room.restart_playout();
                 if first {
                     // By number: names stay out of logs.
@@ -582,7 +604,10 @@ impl ClientCore {
                 self.introduce(info.clone());
                 false
             }
-            ServerEvent::PeerLeft(id) => self.room.remove(*id),
+            ServerEvent::PeerLeft(id) => {
+                self.screen.left(*id);
+                self.room.remove(*id)
+            }
             ServerEvent::WaitingRoom(on) => {
                 self.room.set_waiting_room(*on);
                 true
@@ -626,9 +651,40 @@ impl ClientCore {
             | ServerEvent::Gesture(..)
             | ServerEvent::Stamp(..)
             | ServerEvent::Chat(..) => true,
+            ServerEvent::Showing(_)
+            | ServerEvent::PagesWanted(_)
+            | ServerEvent::PagePiece(_)
+            | ServerEvent::PageTurned(_)
+            | ServerEvent::Pointer(..)
+            | ServerEvent::Stroke(..)
+            | ServerEvent::Board(_)
+            | ServerEvent::Undone(..)
+            | ServerEvent::BoardCleared(_)
+            | ServerEvent::DrawingAllowed(_) => {
+                let Some(arrived) = self.screen.take_in(&event) else { return };
+                // Pieces are the screen's own business; what they made is told.
+                let pass_on = !matches!(event, ServerEvent::PagePiece(_));
+                if pass_on {
+                    self.out.push(RoomEvent::Server(event));
+                }
+                self.out.extend(arrived.into_iter().map(RoomEvent::PageArrived));
+                return;
+            }
         };
         if pass_on {
             self.out.push(RoomEvent::Server(event));
+        }
+    }
+
+    /// Our pages' bytes the room asked for, a piece at a time.
+    fn send_page_pieces(&mut self, now: Duration) {
+        if self.phase != Phase::InRoom {
+            return;
+        }
+        while let Some(piece) = self.screen.next_piece(now) {
+            if let Some(session) = self.session.as_mut() {
+                session.send_event(&ClientEvent::PagePiece(piece));
+            }
         }
     }
 

@@ -138,6 +138,12 @@ pub trait ServerLinks: Send {
     fn send_datagram(&mut self, conn: ConnId, datagram: Vec<u8>);
     /// Close one connection with a reason the client can show.
     fn close(&mut self, conn: ConnId, reason: CloseReason);
+    /// Reliable frames queued for `conn` and not yet written to the
+    /// network: a sender of bulk (a page's bytes) waits while it is more
+    /// than a few. 0 where the transport cannot tell.
+    fn frames_waiting(&self, _conn: ConnId) -> usize {
+        0
+    }
     /// The largest datagram that can go to `conn` now (the path's, at most
     /// the protocol's 1,200 bytes); 0 if it cannot take datagrams.
     fn max_datagram(&self, _conn: ConnId) -> usize {

@@ -13,6 +13,7 @@ use crate::limits::{
 };
 use crate::nickname::{chat_problem, nickname_is_valid};
 use crate::quant::{QuantPose, QuantVec};
+use crate::screen::{MAX_PAGES, MAX_PIECE_BYTES, PagePiece, ScreenAction, Showing, StrokePiece};
 
 /// A participant's id inside one room for one connection. Never derived from a name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -477,6 +478,35 @@ pub enum ServerEvent {
     Concern(Concern),
     /// To facilitators only: something the staff should know about the room.
     StaffNotice(StaffNotice),
+    /// The wall screen's pages and the page on it now. Sent to everyone
+    /// when a facilitator shows pages (or stops), and after `Welcome` while
+    /// pages are shown. Their bytes follow as `PagePiece`s, the page on the
+    /// screen first.
+    Showing(Showing),
+    /// To the facilitator who showed pages: send the bytes of these pages
+    /// (the room lacks them), in this order.
+    PagesWanted(Vec<u16>),
+    /// Bytes of a page of the showing, checked against its hash by the room
+    /// and passed on unread, in order, a page at a time.
+    PagePiece(PagePiece),
+    /// The screen turned to page `u16`.
+    PageTurned(u16),
+    /// Someone points at this place on the screen (`None`: stopped). Not
+    /// sent back to the pointer.
+    Pointer(PeerId, Option<[u16; 2]>),
+    /// Someone drew (you included): a piece of their line `stroke`.
+    Stroke(PeerId, StrokePiece),
+    /// The board as it is, for someone coming in: these pieces of
+    /// everyone's lines, oldest first, at most 64 to an event (several
+    /// follow one another for a big drawing). Sent after `Welcome`.
+    Board(Vec<(PeerId, StrokePiece)>),
+    /// Someone took back their line `u16`.
+    Undone(PeerId, u16),
+    /// The board was wiped: all of it (`None`) or one person's lines.
+    BoardCleared(Option<PeerId>),
+    /// Everyone may draw (`true`) or only staff. Sent to everyone when it
+    /// changes, and after `Welcome` while drawing is for staff only.
+    DrawingAllowed(bool),
 }
 
 /// A place kept for someone whose connection dropped, as facilitators see it.
@@ -603,6 +633,17 @@ pub enum ClientEvent {
     /// stays as set. Everyone sees it through `PeerChanged`; nobody is told
     /// in words.
     Resting(bool),
+    /// A facilitator's action on the wall screen (see [`ScreenAction`]).
+    Screen(ScreenAction),
+    /// Facilitator: bytes of a page the room asked for (`PagesWanted`), in
+    /// order. The last piece completes the page; bytes that do not match
+    /// the offered hash are dropped and refused `Unknown`.
+    PagePiece(PagePiece),
+    /// Draw: a piece of my line on the wall screen (anyone, while drawing
+    /// is allowed; staff always).
+    Stroke(StrokePiece),
+    /// Take back my newest line.
+    Undo,
 }
 
 /// What facilitators do, on their own: one variant of [`ClientEvent::Staff`].
@@ -665,6 +706,11 @@ impl ClientEvent {
             ClientEvent::TellStaff(..) => EventKind::TellStaff,
             ClientEvent::LightLink(_) => EventKind::LightLink,
             ClientEvent::Resting(_) => EventKind::Resting,
+            ClientEvent::Screen(ScreenAction::Point(_)) => EventKind::Point,
+            ClientEvent::Screen(_) => EventKind::Screen,
+            ClientEvent::PagePiece(_) => EventKind::PagePiece,
+            ClientEvent::Stroke(_) => EventKind::Stroke,
+            ClientEvent::Undo => EventKind::Undo,
         }
     }
 }
@@ -701,6 +747,16 @@ pub enum EventKind {
     LightLink,
     /// [`ClientEvent::Resting`].
     Resting,
+    /// [`ClientEvent::Screen`] but for pointing.
+    Screen,
+    /// [`ScreenAction::Point`].
+    Point,
+    /// [`ClientEvent::PagePiece`].
+    PagePiece,
+    /// [`ClientEvent::Stroke`].
+    Stroke,
+    /// [`ClientEvent::Undo`].
+    Undo,
 }
 
 /// A refused client event: which kind, and why.
@@ -912,6 +968,26 @@ fn wish_valid(wish: &Wish) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// A showing within the limits: not too many pages, each within its own.
+/// (Its total size is the room's to judge: it refuses `NoSpace`.)
+fn showing_valid(showing: &Showing) -> Result<(), &'static str> {
+    if showing.pages.len() > MAX_PAGES || !showing.pages.iter().all(crate::screen::PageInfo::is_within_limits) {
+        return Err("pages");
+    }
+    Ok(())
+}
+
+fn piece_valid(piece: &PagePiece) -> Result<(), &'static str> {
+    if piece.bytes.is_empty() || piece.bytes.len() > MAX_PIECE_BYTES || usize::from(piece.page) >= MAX_PAGES {
+        return Err("piece");
+    }
+    Ok(())
+}
+
+fn on_screen(at: [u16; 2]) -> bool {
+    at.iter().all(|c| *c < crate::screen::SCREEN_UNITS)
+}
+
 fn peers_valid(peers: &[PeerInfo]) -> Result<(), &'static str> {
     if peers.len() > MAX_PEERS {
         return Err("peers");
@@ -990,6 +1066,20 @@ impl Validate for ServerEvent {
                 Err("kept")
             }
             ServerEvent::KeptPlaces(_) | ServerEvent::Concern(_) | ServerEvent::StaffNotice(_) => Ok(()),
+            ServerEvent::Showing(showing) => showing_valid(showing),
+            ServerEvent::PagesWanted(pages) if pages.len() > MAX_PAGES => Err("pages"),
+            ServerEvent::PagePiece(piece) => piece_valid(piece),
+            ServerEvent::Stroke(_, piece) if !piece.is_within_limits() => Err("stroke"),
+            ServerEvent::Board(pieces) if pieces.len() > 64 || !pieces.iter().all(|(_, p)| p.is_within_limits()) => Err("board"),
+            ServerEvent::Pointer(_, Some(at)) if !on_screen(*at) => Err("pointer"),
+            ServerEvent::PagesWanted(_)
+            | ServerEvent::PageTurned(_)
+            | ServerEvent::Pointer(..)
+            | ServerEvent::Stroke(..)
+            | ServerEvent::Board(_)
+            | ServerEvent::Undone(..)
+            | ServerEvent::BoardCleared(_)
+            | ServerEvent::DrawingAllowed(_) => Ok(()),
         }
     }
 }
@@ -1001,6 +1091,10 @@ impl Validate for ClientEvent {
             // (TooLong); one far beyond any typing is not our protocol.
             ClientEvent::Chat(text) if text.len() > MAX_CHAT_CHARS * 16 => Err("chat"),
             ClientEvent::HangWish(_, text) if text.len() > MAX_CHAT_CHARS * 16 => Err("wish"),
+            ClientEvent::Screen(ScreenAction::Show(pages)) => showing_valid(&Showing { pages: pages.clone(), current: 0 }),
+            ClientEvent::Screen(ScreenAction::Point(Some(at))) if !on_screen(*at) => Err("pointer"),
+            ClientEvent::PagePiece(piece) => piece_valid(piece),
+            ClientEvent::Stroke(piece) if !piece.is_within_limits() => Err("stroke"),
             // Everything else has no length a serde type cannot bound.
             _ => Ok(()),
         }

@@ -33,12 +33,22 @@ fn sample_pose() -> AvatarPose {
 }
 
 /// The bytes in docs/protocol.md. A change here is a change to the wire contract.
+/// A page as the protocol document shows it: the hash of three bytes.
+fn sample_page() -> PageInfo {
+    PageInfo { hash: page_hash(&[0xff, 0xd8, 0xff]), bytes: 3, kind: PageKind::Jpeg, width: 1280, height: 720 }
+}
+
+/// Two points of a red line: (100, 200) and (4095, 0).
+fn sample_stroke() -> StrokePiece {
+    StrokePiece { stroke: 1, ink: Ink::Red, pen: Pen::Medium, points: pack_points(&[[100, 200], [4095, 0]]) }
+}
+
 fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     vec![
         (
             "Hello",
             encode(&sample_hello(), MAX_FRAME_BYTES).unwrap(),
-            "81 a5 48 65 6c 6c 6f 96 0a a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 94 93 cc ff cc aa 3c a4 54 75 66 74 93 cc ff cc aa 3c 93 c2 c2 c2 c0 00",
+            "81 a5 48 65 6c 6c 6f 96 0b a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 94 93 cc ff cc aa 3c a4 54 75 66 74 93 cc ff cc aa 3c 93 c2 c2 c2 c0 00",
         ),
         (
             "Rejected",
@@ -296,6 +306,27 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             .unwrap(),
             "81 a7 53 65 74 4c 6f 6f 6b 94 93 5a cc b4 cc e6 a6 42 65 61 6e 69 65 93 cc fa 78 cc 8c 93 c3 c2 c3",
         ),
+        (
+            "Screen Show",
+            encode(&ClientEvent::Screen(ScreenAction::Show(vec![sample_page()])), MAX_FRAME_BYTES).unwrap(),
+            "81 a6 53 63 72 65 65 6e 81 a4 53 68 6f 77 91 95 c4 20 6e 56 8e 1f 67 fb a2 58 18 4c 78 18 15 39 e5 e8 fd ee 44 7e 49 bb 70 6f c0 ea 34 fb f1 23 36 a5 03 a4 4a 70 65 67 cd 05 00 cd 02 d0",
+        ),
+        (
+            "Screen TurnTo",
+            encode(&ClientEvent::Screen(ScreenAction::TurnTo(1)), MAX_FRAME_BYTES).unwrap(),
+            "81 a6 53 63 72 65 65 6e 81 a6 54 75 72 6e 54 6f 01",
+        ),
+        (
+            "PagePiece (server)",
+            encode(&ServerEvent::PagePiece(PagePiece { page: 0, offset: 0, bytes: vec![0xff, 0xd8, 0xff] }), MAX_FRAME_BYTES).unwrap(),
+            "81 a9 50 61 67 65 50 69 65 63 65 93 00 00 c4 03 ff d8 ff",
+        ),
+        (
+            "Stroke (server)",
+            encode(&ServerEvent::Stroke(PeerId(3), sample_stroke()), MAX_FRAME_BYTES).unwrap(),
+            "81 a6 53 74 72 6f 6b 65 92 03 94 01 a3 52 65 64 a6 4d 65 64 69 75 6d c4 06 06 40 c8 ff f0 00",
+        ),
+        ("Undo", encode(&ClientEvent::Undo, MAX_FRAME_BYTES).unwrap(), "a4 55 6e 64 6f"),
         (
             "MovedTo",
             encode(&ServerEvent::MovedTo(sample_pose().body), MAX_FRAME_BYTES).unwrap(),
@@ -807,4 +838,44 @@ proptest! {
         let bytes = encode(&msg, MAX_DATAGRAM_BYTES).unwrap();
         prop_assert_eq!(decode::<ClientDatagram>(&bytes, MAX_DATAGRAM_BYTES).unwrap(), msg);
     }
+}
+
+#[test]
+fn stroke_points_pack_to_three_bytes_and_back() {
+    let points = [[0, 0], [4095, 4095], [100, 200], [2048, 1]];
+    let piece = StrokePiece { stroke: 0, ink: Ink::Blue, pen: Pen::Thin, points: pack_points(&points) };
+    assert_eq!(piece.points.len(), 12);
+    assert_eq!(piece.points().collect::<Vec<_>>(), points);
+    assert!(piece.is_within_limits());
+    assert_eq!(pack_points(&[[9999, 5000]]), pack_points(&[[4095, 4095]]), "off the screen is clamped to its edge");
+    let ragged = StrokePiece { points: vec![1, 2], ..piece.clone() };
+    let empty = StrokePiece { points: vec![], ..piece.clone() };
+    let long = StrokePiece { points: vec![0; (screen::MAX_PIECE_POINTS + 1) * 3], ..piece };
+    for bad in [ragged, empty, long] {
+        assert_eq!(ClientEvent::Stroke(bad).validate(), Err("stroke"));
+    }
+}
+
+#[test]
+fn pages_out_of_bounds_are_not_our_protocol() {
+    let good = sample_page();
+    assert!(good.is_within_limits());
+    let lying = [
+        PageInfo { width: 50_000u32 as u16, ..good.clone() },
+        PageInfo { width: 4096, height: 4096, ..good.clone() },
+        PageInfo { width: 0, ..good.clone() },
+        PageInfo { bytes: screen::MAX_PAGE_BYTES + 1, ..good.clone() },
+        PageInfo { hash: vec![1; 31], ..good.clone() },
+    ];
+    for page in lying {
+        assert_eq!(ClientEvent::Screen(ScreenAction::Show(vec![page])).validate(), Err("pages"));
+    }
+    assert_eq!(ClientEvent::Screen(ScreenAction::Show(vec![good.clone(); screen::MAX_PAGES + 1])).validate(), Err("pages"));
+    assert_eq!(ClientEvent::Screen(ScreenAction::Point(Some([4096, 0]))).validate(), Err("pointer"));
+    let piece = |n| PagePiece { page: 0, offset: 0, bytes: vec![0; n] };
+    assert_eq!(ClientEvent::PagePiece(piece(screen::MAX_PIECE_BYTES + 1)).validate(), Err("piece"));
+    assert_eq!(ClientEvent::PagePiece(piece(0)).validate(), Err("piece"));
+    assert_eq!(ClientEvent::PagePiece(piece(screen::MAX_PIECE_BYTES)).validate(), Ok(()));
+    let frame = encode(&ClientEvent::PagePiece(piece(screen::MAX_PIECE_BYTES)), MAX_FRAME_BYTES);
+    assert!(frame.is_ok(), "a whole piece fits a frame");
 }

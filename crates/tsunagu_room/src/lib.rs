@@ -10,6 +10,7 @@ pub mod limits;
 pub mod people;
 pub mod play;
 mod poses;
+pub mod screen;
 mod staff;
 pub mod voice;
 
@@ -183,6 +184,8 @@ pub struct Room {
     next_id: u32,
     joins_so_far: u32,
     play: Play,
+    /// The wall screen: pages shown, the board.
+    screen: screen::Screen,
     /// Closed to newcomers by a facilitator.
     locked: bool,
     removed: Bounded<Removal>,
@@ -226,6 +229,7 @@ impl Room {
             next_id: 1,
             joins_so_far: 0,
             play,
+            screen: screen::Screen::default(),
             locked: false,
             removed: Bounded::new(MAX_REMOVED),
             next_removal: 1,
@@ -273,13 +277,15 @@ impl Room {
 
     /// One tick of the room's play: the things move, held ones with their
     /// holders' hands. Returns what everyone is to be told (things let go,
-    /// darts scored). When nobody is here and no place is kept, the play is
-    /// forgotten: the next people find the room as new.
+    /// darts scored). When nobody is here and no place is kept, the play
+    /// and the wall screen are forgotten: the next people find the room as new.
     pub fn tick(&mut self) -> Vec<ServerEvent> {
         if self.members.is_empty() && self.departed.is_empty() {
             if self.play.touched() || !self.play.is_at_rest() {
                 self.play = Play::new(&self.layout);
             }
+            // Nobody is left to see it: the pages' bytes and the drawing go.
+            self.screen = screen::Screen::default();
             return Vec::new();
         }
         self.play.tick(&self.members, &self.layout)
@@ -294,6 +300,11 @@ impl Room {
     /// The room's things, wishes and darts.
     pub fn play(&self) -> &Play {
         &self.play
+    }
+
+    /// The wall screen.
+    pub fn screen(&self) -> &screen::Screen {
+        &self.screen
     }
 
     /// Someone left, or was sent away. Returns whether they were here.

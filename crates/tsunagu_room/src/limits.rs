@@ -9,8 +9,10 @@ use tsunagu_protocol::EventKind;
 
 /// Most datagrams a connection may send in one second (poses are 30 Hz).
 pub const MAX_DATAGRAMS_PER_SECOND: u32 = 120;
-/// Most reliable frames a connection may send in one second (all kinds together).
-pub const MAX_FRAMES_PER_SECOND: u32 = 20;
+/// Most reliable frames a connection may send in one second (all kinds
+/// together): a reader sending a page's pieces while pointing and drawing
+/// (12 + 10 + 12) fits, with room for a chat line.
+pub const MAX_FRAMES_PER_SECOND: u32 = 40;
 /// Most poses of one member the room uses in a second: the tick rate and half
 /// again for network bunching. More are ignored (not an offence).
 pub const MAX_POSES_PER_SECOND: u32 = 45;
@@ -58,6 +60,18 @@ pub fn limit(kind: EventKind) -> Limit {
         EventKind::LightLink => Limit { per_second: 1, burst: 3 },
         // Like a hand: on and off by mistake is fine, flapping a lamp is not.
         EventKind::Resting => Limit { per_second: 1, burst: 3 },
+        // Showing, turning, wiping: a reader turns a page every few seconds,
+        // and may leaf through quickly to find one.
+        EventKind::Screen => Limit { per_second: 4, burst: 10 },
+        // A moving pointer is sent ~10 times a second; more is not seen.
+        EventKind::Point => Limit { per_second: 12, burst: 12 },
+        // A page's bytes, 12 KiB a piece: a client sends 12 a second (144
+        // KiB/s), under the frame limit with the reader's other events.
+        EventKind::PagePiece => Limit { per_second: 16, burst: 24 },
+        // Drawing sends what was drawn every ~80 ms.
+        EventKind::Stroke => Limit { per_second: 14, burst: 20 },
+        // A few taps of 「もどす」 in a row.
+        EventKind::Undo => Limit { per_second: 3, burst: 6 },
         // Voice is not a client event; its limits are in `crate::voice`.
         EventKind::Voice => Limit { per_second: 0, burst: 0 },
     }

@@ -16,7 +16,7 @@ use tsunagu_protocol::{
 };
 
 use bevy_math::Vec3;
-use tsunagu_protocol::{AvatarPose, StaffAction};
+use tsunagu_protocol::{AvatarPose, ScreenAction, StaffAction};
 use tsunagu_sim::pose::{from_wire, to_wire};
 
 use crate::{Member, PLACED_FOR, Removal, Room, codes};
@@ -30,6 +30,8 @@ pub enum Audience {
     Staff,
     /// One person only.
     Only(PeerId),
+    /// Everyone but this person (who knows already).
+    AllBut(PeerId),
 }
 
 /// What an applied event tells whom, in order.
@@ -48,7 +50,10 @@ impl Room {
         }
         let everyone = |event| Ok(vec![(Audience::Everyone, event)]);
         // A facilitator's quiet stops everything a person can show or say.
-        let expresses = matches!(event, ClientEvent::Gesture(_) | ClientEvent::Stamp(_) | ClientEvent::Chat(_) | ClientEvent::HangWish(..));
+        let expresses = matches!(
+            event,
+            ClientEvent::Gesture(_) | ClientEvent::Stamp(_) | ClientEvent::Chat(_) | ClientEvent::HangWish(..) | ClientEvent::Stroke(_)
+        );
         if expresses && member.info.muted {
             return Err(refuse(RefusalReason::Quieted));
         }
@@ -101,6 +106,27 @@ impl Room {
                 }
                 self.facilitate(id, action, now).map_err(refuse)
             }
+            ClientEvent::Screen(_) | ClientEvent::PagePiece(_) if member.info.role != Role::Facilitator => Err(refuse(RefusalReason::NotAllowed)),
+            ClientEvent::Screen(action) => self.screen_action(id, action).map_err(refuse),
+            ClientEvent::PagePiece(piece) => self.screen.take_piece(piece).map_err(refuse),
+            ClientEvent::Stroke(_) if !self.screen.drawing_allowed() && member.info.role != Role::Facilitator => {
+                Err(refuse(RefusalReason::NotAllowed))
+            }
+            ClientEvent::Stroke(piece) => self.screen.stroke(id, piece).map_err(refuse),
+            ClientEvent::Undo => self.screen.undo(id).map_err(refuse),
+        }
+    }
+
+    /// A facilitator's action on the wall screen.
+    fn screen_action(&mut self, by: PeerId, action: &ScreenAction) -> Result<Told, RefusalReason> {
+        match action {
+            ScreenAction::Show(pages) => self.screen.show(by, pages),
+            ScreenAction::TurnTo(page) => self.screen.turn_to(*page),
+            ScreenAction::Point(at) => Ok(vec![(Audience::AllBut(by), ServerEvent::Pointer(by, *at))]),
+            ScreenAction::AllowDrawing(allowed) => Ok(self.screen.allow_drawing(*allowed)),
+            ScreenAction::ClearBoard => Ok(self.screen.clear(None)),
+            ScreenAction::ClearDrawingOf(id) if !self.screen.has_lines_of(*id) => Err(RefusalReason::Unknown),
+            ScreenAction::ClearDrawingOf(id) => Ok(self.screen.clear(Some(*id))),
         }
     }
 
@@ -235,7 +261,7 @@ impl Room {
 
     /// `id` is removed: out, kept out (their installation, or their name from
     /// their address) until a facilitator with the invite lets them back,
-    /// their wishes down; the waiting room comes on by itself, and the staff
+    /// their wishes down, their drawing wiped; the waiting room comes on by itself, and the staff
     /// are told.
     fn remove_person(&mut self, id: PeerId) -> Told {
         let Some(member) = self.members.remove(&id) else { return Vec::new() };
@@ -249,6 +275,9 @@ impl Room {
         told.push((Audience::Staff, self.removed_people()));
         let wishes = self.play.take_down_wishes(|w| w.by == id);
         told.extend(wishes.into_iter().map(|e| (Audience::Everyone, e)));
+        if self.screen.has_lines_of(id) {
+            told.extend(self.screen.clear(Some(id)));
+        }
         if !self.waiting_room {
             self.waiting_room = true;
             told.push((Audience::Everyone, ServerEvent::WaitingRoom(true)));

@@ -88,6 +88,10 @@ impl<L: ServerLinks> RoomServer<L> {
         if info.role == tsunagu_protocol::Role::Facilitator {
             self.brief_facilitator(conn, room);
         }
+        // The wall screen as everyone sees it; its pages follow at the ticks (`pages`).
+        for event in self.rooms[room].screen().catch_up() {
+            self.send_frame(conn, Channel::Events, &event);
+        }
         match how {
             // Others already know them; their name or look may have changed.
             Admission::Replaced => self.broadcast_event(room, &ServerEvent::PeerChanged(info.clone()), Some(info.id)),

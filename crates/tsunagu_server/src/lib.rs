@@ -10,6 +10,7 @@ pub mod codes;
 mod codes_keeper;
 pub mod embedded;
 mod joining;
+mod pages;
 mod sending;
 pub mod stats;
 mod telling;
@@ -73,6 +74,8 @@ struct Conn {
     acked: Option<u32>,
     /// What the client holds after each recent snapshot: the bases for deltas.
     views: ViewHistory,
+    /// How much of the wall screen's pages it has been sent.
+    pages: pages::PageDelivery,
 }
 
 impl Conn {
@@ -83,6 +86,7 @@ impl Conn {
             interest: Interest::default(),
             acked: None,
             views: ViewHistory::default(),
+            pages: pages::PageDelivery::default(),
         }
     }
 }
@@ -233,6 +237,7 @@ impl<L: ServerLinks> RoomServer<L> {
                 }
             }
             self.send_snapshots();
+            self.send_pages();
             // Tick 0 means "nothing yet" in acknowledgements: skip it when wrapping.
             self.tick = self.tick.checked_add(1).unwrap_or(1);
             let period = Duration::from_secs(1) / u32::from(TICK_RATE_HZ);

@@ -84,6 +84,7 @@ impl<L: ServerLinks> RoomServer<L> {
     pub(crate) fn tell(&mut self, room: usize, audience: Audience, event: &ServerEvent) {
         match audience {
             Audience::Everyone => self.broadcast_event(room, event, None),
+            Audience::AllBut(id) => self.broadcast_event(room, event, Some(id)),
             Audience::Staff => self.tell_facilitators(room, event),
             Audience::Only(id) => {
                 for conn in self.conns_of(room, id) {

@@ -207,4 +207,6 @@ mod play_tests;
 #[cfg(test)]
 mod safety_tests;
 #[cfg(test)]
+mod screen_tests;
+#[cfg(test)]
 mod tests;

@@ -271,6 +271,14 @@ impl ServerLinks for QuicServer {
         });
     }
 
+    fn frames_waiting(&self, conn: ConnId) -> usize {
+        let registry = self.shared.registry.lock().unwrap_or_else(|e| e.into_inner());
+        registry.get(&conn).map_or(0, |c| match &c.way {
+            Way::Quic { events, .. } => events.max_capacity() - events.capacity(),
+            Way::Wss(outbox) => outbox.frames_waiting(),
+        })
+    }
+
     fn max_datagram(&self, conn: ConnId) -> usize {
         let registry = self.shared.registry.lock().unwrap_or_else(|e| e.into_inner());
         let size = registry.get(&conn).and_then(|c| match &c.way {

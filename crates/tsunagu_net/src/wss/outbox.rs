@@ -80,6 +80,11 @@ impl Outbox {
         })
     }
 
+    /// Reliable frames queued and not yet written.
+    pub fn frames_waiting(&self) -> usize {
+        self.with(|q| q.frames.len())
+    }
+
     /// Queue a datagram by its kind; what does not fit is dropped, as the
     /// network would drop it.
     pub fn datagram(&self, bytes: Vec<u8>) {

@@ -1,0 +1,258 @@
+//! The wall screen as this client knows it: the pages shown and their bytes
+//! (put together from the room's pieces, kept only if they match the
+//! offered hash, in memory only), the page on it, who points where, and the
+//! lines on the board. A facilitator's client also sends its own pages'
+//! bytes here, paced, when the room asks for them.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tsunagu_protocol::screen::{MAX_BOARD_POINTS, MAX_PIECE_BYTES, MAX_SHOWING_BYTES};
+use tsunagu_protocol::{Ink, PageInfo, PagePiece, PeerId, Pen, ServerEvent, Showing, StrokePiece, page_hash};
+
+/// A facilitator's client sends this many pieces of its pages a second
+/// (144 KiB/s), within the room's limit for them (16).
+pub const PIECES_PER_SECOND: u32 = 12;
+
+/// One line on the board, as screen units.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// Who drew it.
+    pub by: PeerId,
+    /// Their number for it.
+    pub stroke: u16,
+    /// Its colour.
+    pub ink: Ink,
+    /// Its thickness.
+    pub pen: Pen,
+    /// Its points, in order.
+    pub points: Vec<[u16; 2]>,
+}
+
+/// The wall screen as this client knows it.
+#[derive(Debug, Default)]
+pub struct ScreenView {
+    showing: Option<Showing>,
+    /// Whole pages, by hash (those of the showing, and our own).
+    whole: HashMap<Vec<u8>, Arc<Vec<u8>>>,
+    /// The page coming in now and its bytes so far.
+    arriving: Option<(u16, Vec<u8>)>,
+    pointer: Option<(PeerId, [u16; 2])>,
+    drawing_allowed: bool,
+    lines: Vec<Line>,
+    /// Counts changes to the lines, so a painter redraws only when needed.
+    board_changes: u64,
+    /// Our own pages' pieces still to send: page, offset.
+    to_send: VecDeque<(u16, u32)>,
+    next_piece_at: Duration,
+}
+
+impl ScreenView {
+    pub(crate) fn new() -> Self {
+        ScreenView { drawing_allowed: true, ..ScreenView::default() }
+    }
+
+    /// The pages shown and the page on the screen, if anything is shown.
+    pub fn showing(&self) -> Option<&Showing> {
+        self.showing.as_ref().filter(|s| !s.pages.is_empty())
+    }
+
+    /// The page on the screen now, and its bytes once they are all here.
+    pub fn current_page(&self) -> Option<(u16, &PageInfo, Option<&Arc<Vec<u8>>>)> {
+        let showing = self.showing()?;
+        let info = showing.pages.get(usize::from(showing.current))?;
+        Some((showing.current, info, self.whole.get(&info.hash)))
+    }
+
+    /// Page `page`'s bytes, once they are all here.
+    pub fn page_bytes(&self, page: u16) -> Option<&Arc<Vec<u8>>> {
+        let info = self.showing()?.pages.get(usize::from(page))?;
+        self.whole.get(&info.hash)
+    }
+
+    /// Who points where on the screen.
+    pub fn pointer(&self) -> Option<(PeerId, [u16; 2])> {
+        self.pointer
+    }
+
+    /// Whether everyone may draw (else only staff).
+    pub fn drawing_allowed(&self) -> bool {
+        self.drawing_allowed
+    }
+
+    /// The lines on the board, oldest first.
+    pub fn lines(&self) -> &[Line] {
+        &self.lines
+    }
+
+    /// Changes to the lines so far.
+    pub fn board_changes(&self) -> u64 {
+        self.board_changes
+    }
+
+    /// Bytes of our own pages still to send.
+    pub fn sending(&self) -> bool {
+        !self.to_send.is_empty()
+    }
+
+    /// A new connection: the room tells the screen again after `Welcome`.
+    pub(crate) fn welcome(&mut self) {
+        self.showing = None;
+        self.arriving = None;
+        self.pointer = None;
+        self.drawing_allowed = true;
+        self.lines.clear();
+        self.board_changes += 1;
+    }
+
+    /// Keep our own pages' bytes, to send when the room asks.
+    pub(crate) fn offer(&mut self, pages: &[(PageInfo, Vec<u8>)]) {
+        self.whole.retain(|hash, _| pages.iter().any(|(p, _)| &p.hash == hash));
+        for (info, bytes) in pages {
+            self.whole.insert(info.hash.clone(), Arc::new(bytes.clone()));
+        }
+        self.to_send.clear();
+    }
+
+    /// Take in a screen event. Returns the pages that became whole (to be
+    /// told to the app), or `None` if the event changes nothing worth telling.
+    pub(crate) fn take_in(&mut self, event: &ServerEvent) -> Option<Vec<u16>> {
+        match event {
+            ServerEvent::Showing(showing) => {
+                // Keep only what the new showing has, within the room's memory rule.
+                self.whole.retain(|hash, _| showing.pages.iter().any(|p| &p.hash == hash));
+                self.arriving = None;
+                self.pointer = None;
+                self.showing = Some(showing.clone());
+                let here = (0..showing.pages.len() as u16).filter(|p| self.page_bytes(*p).is_some()).collect();
+                Some(here)
+            }
+            ServerEvent::PagesWanted(pages) => {
+                self.to_send = pages.iter().map(|p| (*p, 0)).collect();
+                None
+            }
+            ServerEvent::PagePiece(piece) => self.take_piece(piece).map(|page| vec![page]),
+            ServerEvent::PageTurned(page) => {
+                let showing = self.showing.as_mut()?;
+                if usize::from(*page) >= showing.pages.len() {
+                    return None;
+                }
+                showing.current = *page;
+                self.pointer = None;
+                Some(Vec::new())
+            }
+            ServerEvent::Pointer(by, at) => {
+                self.pointer = at.map(|at| (*by, at));
+                Some(Vec::new())
+            }
+            ServerEvent::Stroke(by, piece) => {
+                self.stroke(*by, piece);
+                Some(Vec::new())
+            }
+            ServerEvent::Board(pieces) => {
+                for (by, piece) in pieces {
+                    self.stroke(*by, piece);
+                }
+                Some(Vec::new())
+            }
+            ServerEvent::Undone(by, stroke) => {
+                let at = self.lines.iter().rposition(|l| l.by == *by && l.stroke == *stroke)?;
+                self.lines.remove(at);
+                self.board_changes += 1;
+                Some(Vec::new())
+            }
+            ServerEvent::BoardCleared(whose) => {
+                self.lines.retain(|l| whose.is_some_and(|w| w != l.by));
+                self.board_changes += 1;
+                Some(Vec::new())
+            }
+            ServerEvent::DrawingAllowed(allowed) => {
+                self.drawing_allowed = *allowed;
+                Some(Vec::new())
+            }
+            _ => None,
+        }
+    }
+
+    /// Someone left: their pointer goes with them (their lines stay).
+    pub(crate) fn left(&mut self, who: PeerId) {
+        if self.pointer.is_some_and(|(by, _)| by == who) {
+            self.pointer = None;
+        }
+    }
+
+    /// A piece of a page: returns the page if it is now whole.
+    fn take_piece(&mut self, piece: &PagePiece) -> Option<u16> {
+        let info = self.showing.as_ref()?.pages.get(usize::from(piece.page))?.clone();
+        if self.whole.contains_key(&info.hash) {
+            return None;
+        }
+        if piece.offset == 0 {
+            let kept: usize = self.whole.values().map(|b| b.len()).sum();
+            if (kept + info.bytes as usize) as u64 > MAX_SHOWING_BYTES {
+                return None;
+            }
+            self.arriving = Some((piece.page, Vec::with_capacity(info.bytes as usize)));
+        }
+        let (page, bytes) = self.arriving.as_mut()?;
+        if *page != piece.page || bytes.len() != piece.offset as usize || bytes.len() + piece.bytes.len() > info.bytes as usize {
+            self.arriving = None;
+            return None;
+        }
+        bytes.extend_from_slice(&piece.bytes);
+        if bytes.len() < info.bytes as usize {
+            return None;
+        }
+        let (page, bytes) = self.arriving.take()?;
+        if page_hash(&bytes) != info.hash {
+            tracing::warn!(page, "a page's bytes did not match its hash; not shown");
+            return None;
+        }
+        self.whole.insert(info.hash, Arc::new(bytes));
+        Some(page)
+    }
+
+    fn stroke(&mut self, by: PeerId, piece: &StrokePiece) {
+        let board: usize = self.lines.iter().map(|l| l.points.len()).sum();
+        if board + piece.point_count() > MAX_BOARD_POINTS {
+            return;
+        }
+        self.board_changes += 1;
+        match self.lines.iter_mut().rev().find(|l| l.by == by).filter(|l| l.stroke == piece.stroke) {
+            Some(line) => line.points.extend(piece.points()),
+            None => self.lines.push(Line { by, stroke: piece.stroke, ink: piece.ink, pen: piece.pen, points: piece.points().collect() }),
+        }
+    }
+
+    /// Our pages' next piece, if one is due at `now` (paced at [`PIECES_PER_SECOND`]).
+    pub(crate) fn next_piece(&mut self, now: Duration) -> Option<PagePiece> {
+        if now < self.next_piece_at {
+            return None;
+        }
+        loop {
+            let (page, offset) = *self.to_send.front()?;
+            let Some(bytes) = self.page_bytes(page).cloned() else {
+                self.to_send.pop_front();
+                continue;
+            };
+            let end = (offset as usize + MAX_PIECE_BYTES).min(bytes.len());
+            if end >= bytes.len() {
+                self.to_send.pop_front();
+            } else if let Some(front) = self.to_send.front_mut() {
+                front.1 = end as u32;
+            }
+            let interval = Duration::from_secs(1) / PIECES_PER_SECOND;
+            self.next_piece_at = (self.next_piece_at + interval).max(now.saturating_sub(interval));
+            return Some(PagePiece { page, offset, bytes: bytes[offset as usize..end].to_vec() });
+        }
+    }
+
+    /// Start our pages again from the first byte of the one being sent
+    /// (a new connection: the room drops a page left half sent).
+    pub(crate) fn resend_from_start(&mut self) {
+        if let Some(front) = self.to_send.front_mut() {
+            front.1 = 0;
+        }
+    }
+}
