@@ -186,7 +186,7 @@ fn the_wrist_menu_finds_the_button_a_hand_points_at() {
 /// The saved bamboo picture is named short: where to find it, not a whole path.
 #[test]
 fn a_saved_picture_is_named_by_its_last_folders_only() {
-    use tsunagu_client::play::where_it_went;
+    use tsunagu_client::kit::pictures::where_it_went;
     let path = std::path::Path::new("/home/ward-pc/Pictures/Tsunagu/tanabata-1795900605.png");
     assert_eq!(where_it_went(path), "Pictures/Tsunagu/tanabata-1795900605.png");
     assert_eq!(where_it_went(std::path::Path::new("Tsunagu/a.png")), "Tsunagu/a.png");

@@ -19,6 +19,7 @@ mod safety;
 mod screenshot;
 mod tidy;
 mod voice;
+mod wall_screen;
 
 use std::path::PathBuf;
 

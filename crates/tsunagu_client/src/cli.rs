@@ -93,6 +93,10 @@ pub struct Cli {
     /// TCP, proxy, TLS inspection), say what to ask hospital IT for, and exit.
     #[arg(long, value_name = "INVITE", value_parser = parse_invite)]
     pub check_network: Option<Invite>,
+    /// (Staff) offer this picture, PDF or folder of them for the wall screen
+    /// (its drawer, 「がめん」); otherwise the Pictures folder's.
+    #[arg(long, value_name = "FILE_OR_FOLDER")]
+    show: Option<PathBuf>,
 }
 
 impl Cli {
@@ -200,6 +204,7 @@ impl Cli {
             settings_file: cli.settings_file.clone().or_else(|| ClientOptions::default().settings_file),
             proxy: cli.proxy.clone(),
             pictures_dir: None,
+            show: cli.show.clone(),
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod movement;
 pub mod phrases;
 pub mod play;
 pub mod rest;
+pub mod screen;
 pub mod staff;
 pub mod start;
 pub mod voice;
@@ -70,6 +71,8 @@ pub struct ClientOptions {
     pub proxy: Option<tsunagu_client_core::settings::ProxySetting>,
     /// Where saved pictures go; `None`: the Pictures folder's `Tsunagu`.
     pub pictures_dir: Option<std::path::PathBuf>,
+    /// (Facilitators) a picture, a PDF or a folder of them to offer for the wall screen.
+    pub show: Option<std::path::PathBuf>,
 }
 
 impl Default for ClientOptions {
@@ -90,9 +93,15 @@ impl Default for ClientOptions {
             settings_file: tsunagu_client_core::settings::default_path(),
             proxy: None,
             pictures_dir: None,
+            show: None,
         }
     }
 }
+
+/// (Facilitators) where the wall screen's files come from: `--show`'s
+/// file or folder; empty: the Pictures folder.
+#[derive(Resource, Clone, Debug, Default, PartialEq)]
+pub struct ShowFrom(pub Vec<std::path::PathBuf>);
 
 /// Where pictures saved from Tsunagu go: the Pictures folder's `Tsunagu`
 /// (a test's own folder instead).
@@ -287,6 +296,7 @@ impl PluginGroup for RoomFeatures {
             .add(link::LinkPlugin)
             .add(rest::RestPlugin)
             .add(phrases::PhrasesPlugin)
+            .add(screen::ScreenPlugin)
     }
 }
 
@@ -346,6 +356,7 @@ pub fn build_app_with(options: ClientOptions, adapt: impl FnOnce(bevy::app::Plug
     app.insert_resource(Settings { nickname: options.nickname.clone().unwrap_or_default(), look, language })
         .insert_resource(settings_file)
         .insert_resource(options.pictures_dir.clone().map(PicturesFolder).unwrap_or_default())
+        .insert_resource(ShowFrom(options.show.iter().cloned().collect()))
         .insert_resource(ClearColor(Color::srgb(0.98, 0.93, 0.85)))
         .init_state::<AppState>()
         .add_plugins(RoomFeatures)

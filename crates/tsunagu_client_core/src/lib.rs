@@ -12,6 +12,7 @@
 //! resume, end) whose phases share its state; the session and the room view are
 //! their own files.
 
+pub mod pages;
 pub mod room;
 pub mod screen;
 pub mod session;

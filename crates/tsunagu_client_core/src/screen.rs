@@ -30,6 +30,17 @@ pub struct Line {
     pub points: Vec<[u16; 2]>,
 }
 
+/// The page on the screen now.
+#[derive(Clone, Copy, Debug)]
+pub struct CurrentPage<'a> {
+    /// Its place in the showing.
+    pub page: u16,
+    /// What it is.
+    pub info: &'a PageInfo,
+    /// Its bytes, once they are all here.
+    pub bytes: Option<&'a Arc<Vec<u8>>>,
+}
+
 /// The wall screen as this client knows it.
 #[derive(Debug, Default)]
 pub struct ScreenView {
@@ -59,10 +70,10 @@ impl ScreenView {
     }
 
     /// The page on the screen now, and its bytes once they are all here.
-    pub fn current_page(&self) -> Option<(u16, &PageInfo, Option<&Arc<Vec<u8>>>)> {
+    pub fn current_page(&self) -> Option<CurrentPage<'_>> {
         let showing = self.showing()?;
         let info = showing.pages.get(usize::from(showing.current))?;
-        Some((showing.current, info, self.whole.get(&info.hash)))
+        Some(CurrentPage { page: showing.current, info, bytes: self.whole.get(&info.hash) })
     }
 
     /// Page `page`'s bytes, once they are all here.

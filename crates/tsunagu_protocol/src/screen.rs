@@ -160,7 +160,7 @@ impl StrokePiece {
     /// Whether it keeps the limits (a whole number of points, 1 to [`MAX_PIECE_POINTS`]).
     pub fn is_within_limits(&self) -> bool {
         let n = self.points.len() / POINT_BYTES;
-        self.points.len() % POINT_BYTES == 0 && (1..=MAX_PIECE_POINTS).contains(&n)
+        self.points.len().is_multiple_of(POINT_BYTES) && (1..=MAX_PIECE_POINTS).contains(&n)
     }
 
     /// How many points it holds.

@@ -5,6 +5,9 @@
 //! The core is a plain state machine stepped with a clock (`step(now)`), not an
 //! ECS app: a room holds a few dozen people, and a stepped struct gives the
 //! stepper and tests full control of time with nothing to schedule.
+//!
+//! Long because the step, the handshake's dispatch and the closing share the
+//! connection table; joining, telling, sending and pages are their own files.
 
 pub mod codes;
 mod codes_keeper;

@@ -40,8 +40,8 @@ fn reading() -> (Stepper, usize, usize, usize) {
 
 /// The bytes a client holds for the page on its screen now.
 fn on_screen(s: &Stepper, client: usize) -> Option<(u16, Vec<u8>)> {
-    let (page, _, bytes) = s.clients[client].core.screen().current_page()?;
-    Some((page, bytes?.as_ref().clone()))
+    let current = s.clients[client].core.screen().current_page()?;
+    Some((current.page, current.bytes?.as_ref().clone()))
 }
 
 #[test]
@@ -142,7 +142,7 @@ fn a_child_may_draw_but_not_show_turn_or_wipe_and_a_wrong_page_is_dropped() {
     }
     s.run(30, TICK);
     assert_eq!(refused(&s.clients[nurse]).last(), Some(&Refusal { kind: EventKind::PagePiece, reason: RefusalReason::Unknown }));
-    assert!(s.clients[hina].core.screen().current_page().is_some_and(|(_, _, bytes)| bytes.is_none()), "shown as not here yet, never as wrong bytes");
+    assert!(s.clients[hina].core.screen().current_page().is_some_and(|c| c.bytes.is_none()), "shown as not here yet, never as wrong bytes");
 }
 
 #[test]

@@ -7,9 +7,16 @@
 
 use bevy::prelude::*;
 use tsunagu_protocol::{
-    Concern, DartScore, Gesture, KeptPlace, PeerId, PeerInfo, QuantPose, Refusal, RemovedPerson, RoomCodes, ServerEvent, StaffNotice, Stamp,
-    WaitingPerson, Wish,
+    Concern, DartScore, Gesture, KeptPlace, PagePiece, PeerId, PeerInfo, QuantPose, Refusal, RemovedPerson, RoomCodes, ServerEvent, Showing,
+    StaffNotice, Stamp, StrokePiece, WaitingPerson, Wish,
 };
+
+/// A page of the wall screen's showing is all here (see the core's screen view).
+#[derive(Message, Clone, Debug, PartialEq)]
+pub struct PageHere {
+    /// Its place in the showing.
+    pub page: u16,
+}
 
 /// We are in the room: for the first time (`rejoined` false), or back
 /// after a drop (`resumed`: our place was kept and nobody saw us go).
@@ -40,6 +47,7 @@ macro_rules! heard {
 
         /// Registers every message the room's events become.
         pub(crate) fn add_heard_messages(app: &mut App) {
+            app.add_message::<PageHere>();
             $( app.add_message::<$message>(); )*
         }
 
@@ -99,4 +107,24 @@ heard! {
     Concern(concern: Concern) => ConcernTold;
     /// (Staff) something the staff should know.
     StaffNotice(notice: StaffNotice) => StaffNoticeTold;
+    /// The wall screen's pages, or nothing shown.
+    Showing(showing: Showing) => ShowingChanged;
+    /// (The showing facilitator) the room wants these pages' bytes; the core sends them.
+    PagesWanted(pages: Vec<u16>) => PagesAsked;
+    /// Bytes of a page (the core keeps them; never passed on in practice).
+    PagePiece(piece: PagePiece) => PagePieceHeard;
+    /// The screen turned to a page.
+    PageTurned(page: u16) => PageTurnedTo;
+    /// Someone points at the screen, or stopped.
+    Pointer(by: PeerId, at: Option<[u16; 2]>) => PointerMoved;
+    /// Someone drew on the board.
+    Stroke(by: PeerId, piece: StrokePiece) => StrokeDrawn;
+    /// The board as it is, for a newcomer.
+    Board(pieces: Vec<(PeerId, StrokePiece)>) => BoardHeard;
+    /// Someone took back a line.
+    Undone(by: PeerId, stroke: u16) => LineUndone;
+    /// The board was wiped, or one person's lines.
+    BoardCleared(whose: Option<PeerId>) => BoardWiped;
+    /// Everyone may draw, or staff only.
+    DrawingAllowed(allowed: bool) => DrawingAllowedNow;
 }

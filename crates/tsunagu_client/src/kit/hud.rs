@@ -48,6 +48,8 @@ pub enum Drawer {
     Look,
     /// The Tanabata wishes.
     Wishes,
+    /// The wall screen: drawing together, and (staff) pages to show.
+    Screen,
     /// Talk mode, the mic test, which microphone and speakers.
     Voice,
     /// Calm, personal space, the letters' size, the view, the headset.
@@ -60,12 +62,13 @@ pub enum Drawer {
 
 impl Drawer {
     /// Every drawer, in the bar's order: what a child uses most comes first.
-    pub const ALL: [Drawer; 9] = [
+    pub const ALL: [Drawer; 10] = [
         Drawer::People,
         Drawer::Expressions,
         Drawer::Chat,
         Drawer::Look,
         Drawer::Wishes,
+        Drawer::Screen,
         Drawer::Voice,
         Drawer::Settings,
         Drawer::Staff,
@@ -80,6 +83,7 @@ impl Drawer {
             Drawer::Chat => "drawer-chat",
             Drawer::Look => "drawer-look",
             Drawer::Wishes => "drawer-wishes",
+            Drawer::Screen => "drawer-screen",
             Drawer::Voice => "drawer-voice",
             Drawer::Settings => "drawer-settings",
             Drawer::Staff => "drawer-staff",

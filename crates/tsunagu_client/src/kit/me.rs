@@ -94,6 +94,11 @@ impl RoomMouse<'_, '_> {
         self.buttons.just_pressed(MouseButton::Left) && !self.over_ui()
     }
 
+    /// The left button is down (held).
+    pub fn held(&self) -> bool {
+        self.buttons.pressed(MouseButton::Left)
+    }
+
     /// The left button came up this frame.
     pub fn released(&self) -> bool {
         self.buttons.just_released(MouseButton::Left)

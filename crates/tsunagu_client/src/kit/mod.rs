@@ -10,6 +10,7 @@ pub mod hud;
 pub mod me;
 pub mod net;
 pub mod network_report;
+pub mod pictures;
 pub mod room;
 pub mod scene;
 pub mod software_rendering;

@@ -216,6 +216,7 @@ impl Plugin for NetPlugin {
             .init_resource::<RoomNow>()
             .add_systems(OnExit(AppState::InRoom), |mut room: ResMut<RoomNow>| *room = RoomNow::default())
             .add_message::<SendRoomEvent>()
+            .add_message::<ShowPages>()
             .configure_sets(Update, (NetSet::Receive, NetSet::Apply, NetSet::LocalInput, NetSet::Send).chain())
             .add_systems(OnEnter(AppState::InRoom), connect)
             .add_systems(OnExit(AppState::InRoom), disconnect)
@@ -345,6 +346,9 @@ fn receive(world: &mut World) {
                 return;
             }
             RoomEvent::Server(event) => crate::kit::heard::write_heard(world, event),
+            RoomEvent::PageArrived(page) => {
+                world.write_message(crate::kit::heard::PageHere { page });
+            }
         }
     }
 }
@@ -372,11 +376,19 @@ pub fn room_now(core: &ClientCore) -> RoomNow {
     }
 }
 
-fn send_events(mut connection: ResMut<Connection>, mut wanted: MessageReader<SendRoomEvent>) {
+fn send_events(mut connection: ResMut<Connection>, mut wanted: MessageReader<SendRoomEvent>, mut shown: MessageReader<ShowPages>) {
     for SendRoomEvent(event) in wanted.read() {
         connection.core().send_event(event.clone());
     }
+    for ShowPages(pages) in shown.read() {
+        connection.core().show_pages(pages.clone());
+    }
 }
+
+/// (Facilitator) show these pages on the wall screen: the core offers them
+/// and sends their bytes when the room asks.
+#[derive(Message, Clone, Debug)]
+pub struct ShowPages(pub Vec<(tsunagu_protocol::PageInfo, Vec<u8>)>);
 
 fn send_pose(mut connection: ResMut<Connection>, time: Res<Time<Real>>, poses: Query<&LocalPose>) {
     // One local player; the core paces the sends to the server's tick rate.

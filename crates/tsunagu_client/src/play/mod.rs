@@ -29,8 +29,7 @@ pub mod wishes;
 
 use darts::{DartsShown, expire_score_pops, hear_darts, place_board_labels, spawn_board_labels, write_board_line};
 pub use wishes::{
-    PaperChoice, PictureCamera, TakeDown, WishPanel, WishStrip, WishesShown, paper_color, picture_the_bamboo, spawn_wish_panel, where_it_went,
-    wish_place,
+    PaperChoice, PictureCamera, TakeDown, WishPanel, WishStrip, WishesShown, paper_color, picture_the_bamboo, spawn_wish_panel, wish_place,
 };
 use wishes::{hang_wishes, list_wishes, open_near_bamboo, picture_button, take_picture, wish_buttons};
 

@@ -321,7 +321,7 @@ pub(super) fn take_picture(mut commands: Commands, mut cameras: Query<(Entity, &
                 let line = match write_png(&path, &captured.image) {
                     Ok(()) => {
                         info!("tsunagu: saved a picture of the bamboo");
-                        texts.get_with(settings.language, "wish-saved", &[("path", Arg::Str(&where_it_went(&path)))])
+                        texts.get_with(settings.language, "wish-saved", &[("path", Arg::Str(&crate::kit::pictures::where_it_went(&path)))])
                     }
                     Err(e) => {
                         warn!("tsunagu: could not save a picture of the bamboo: {e}");
@@ -337,31 +337,11 @@ pub(super) fn take_picture(mut commands: Commands, mut cameras: Query<(Entity, &
     }
 }
 
-/// Where a saved picture went, short enough for a child to read and a nurse
-/// to find: its folder's folder, its folder and its name ("Pictures/Tsunagu/tanabata-….png").
-pub fn where_it_went(path: &std::path::Path) -> String {
-    let parts: Vec<String> = path.components().rev().take(3).map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-    parts.into_iter().rev().collect::<Vec<_>>().join("/")
-}
-
-/// Write `image` (8-bit RGBA or BGRA) to `path` as an RGB PNG, through a
-/// temporary file so a half-written picture never has the name.
+/// Write `image` (8-bit RGBA or BGRA, as a screenshot gives it) as an RGB PNG.
 pub(super) fn write_png(path: &std::path::Path, image: &Image) -> Result<(), String> {
     use bevy::render::render_resource::TextureFormat as Format;
     let pixels = image.data.as_ref().ok_or("no pixels")?;
     let bgra = matches!(image.texture_descriptor.format, Format::Bgra8Unorm | Format::Bgra8UnormSrgb);
     let rgb: Vec<u8> = pixels.chunks_exact(4).flat_map(|p| if bgra { [p[2], p[1], p[0]] } else { [p[0], p[1], p[2]] }).collect();
-    if rgb.len() != (image.width() * image.height() * 3) as usize {
-        return Err(format!("{} bytes for {}x{} pixels", pixels.len(), image.width(), image.height()));
-    }
-    let folder = path.parent().ok_or("no folder")?;
-    std::fs::create_dir_all(folder).map_err(|e| e.to_string())?;
-    let partial = path.with_extension("png.part");
-    let file = std::fs::File::create(&partial).map_err(|e| e.to_string())?;
-    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), image.width(), image.height());
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    let written = encoder.write_header().and_then(|mut writer| writer.write_image_data(&rgb).and_then(|()| writer.finish()));
-    written.map_err(|e| e.to_string())?;
-    std::fs::rename(&partial, path).map_err(|e| e.to_string())
+    crate::kit::pictures::write_rgb_png(path, image.width(), image.height(), &rgb)
 }

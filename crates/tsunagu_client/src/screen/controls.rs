@@ -1,0 +1,464 @@
+//! The wall screen's controls, in its drawer: for everyone the crayons
+//! (drawing on/off, colours, thickness, undo, save a picture); for staff
+//! also the pages (files to show, back and next, pointing, who may draw,
+//! wiping, stopping). Drawing and pointing follow the mouse on the screen.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bevy::prelude::*;
+use bevy::tasks::{AsyncComputeTaskPool, Task, block_on, poll_once};
+use image::RgbaImage;
+use tsunagu_client_core::pages::{MadePages, PageProblem, pages_from_file, paint_lines};
+use tsunagu_i18n::Arg;
+use tsunagu_protocol::{ClientEvent, Ink, Pen, Role, ScreenAction};
+
+use super::WallPages;
+use crate::AppState;
+use crate::kit::hud::{BarButtonLook, Drawer, FillSlot, Slot, spawn_bar_button};
+use crate::kit::net::{Connection, SendRoomEvent, ShowPages};
+use crate::kit::room::RoomNow;
+use crate::kit::text::{LabelledButtons, ui_text};
+use crate::kit::{palette, pictures};
+
+/// Files a facilitator's drawer offers at most.
+pub const FILES_OFFERED: usize = 8;
+
+/// Every button of the screen's drawer.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScreenButton {
+    /// (Staff) show file `n` of [`ScreenFiles`].
+    Show(usize),
+    /// (Staff) the page before.
+    Back,
+    /// (Staff) the page after.
+    Forward,
+    /// (Staff) point at the screen with the mouse, or stop.
+    Pointing,
+    /// (Staff) everyone may draw, or only staff.
+    WhoDraws,
+    /// (Staff) wipe the board.
+    Wipe,
+    /// (Staff) stop showing pages.
+    Stop,
+    /// Draw with the mouse on the screen, or stop.
+    Draw,
+    /// Draw in this colour.
+    Ink(Ink),
+    /// Draw this thick.
+    Pen(Pen),
+    /// Take back my newest line.
+    Undo,
+    /// Save the page and the drawing as a picture.
+    Save,
+}
+
+/// The staff's rows in the drawer (hidden from children).
+#[derive(Component)]
+struct StaffRow;
+
+/// The page counter.
+#[derive(Component)]
+struct PageCounter;
+
+/// The drawer's line that says what happened (ready, saved, a problem).
+#[derive(Component)]
+struct StatusLine;
+
+/// Files a facilitator can show: from `--show` (a file or a folder), then the Pictures folder.
+#[derive(Resource, Clone, Debug, Default, PartialEq)]
+pub struct ScreenFiles(pub Vec<PathBuf>);
+
+impl ScreenFiles {
+    /// Pictures and PDFs in `places` (files as they are, folders' top level), at most [`FILES_OFFERED`].
+    pub fn from(places: &[PathBuf]) -> ScreenFiles {
+        let showable = |p: &PathBuf| {
+            let ext = p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+            matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "webp" | "pdf")
+        };
+        let mut files = Vec::new();
+        for place in places {
+            if place.is_file() {
+                files.push(place.clone());
+            } else if let Ok(entries) = std::fs::read_dir(place) {
+                let mut found: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.is_file() && showable(p)).collect();
+                found.sort();
+                files.extend(found);
+            }
+        }
+        files.truncate(FILES_OFFERED);
+        ScreenFiles(files)
+    }
+}
+
+/// What the drawer says now: a message id (and its number, for pages shown or where a picture went).
+#[derive(Resource, Clone, Debug, Default, PartialEq)]
+pub struct ScreenStatus(pub Option<(&'static str, Option<String>)>);
+
+/// Drawing with the mouse: on or off, the crayon, and the line being drawn.
+#[derive(Resource, Debug)]
+pub struct DrawingMode {
+    /// Drawing with the mouse on the screen.
+    pub on: bool,
+    /// The colour.
+    pub ink: Ink,
+    /// The thickness.
+    pub pen: Pen,
+    /// (Staff) the mouse points at the screen.
+    pub pointing: bool,
+    pub(super) stroke: u16,
+    pub(super) drawing: bool,
+    pub(super) unsent: Vec<[u16; 2]>,
+    pub(super) last_point: Option<[u16; 2]>,
+    pub(super) last_sent: Duration,
+    pub(super) pointed: Option<[u16; 2]>,
+    pub(super) pointed_at: Duration,
+}
+
+impl Default for DrawingMode {
+    fn default() -> Self {
+        DrawingMode {
+            on: false,
+            ink: Ink::Charcoal,
+            pen: Pen::Medium,
+            pointing: false,
+            stroke: 0,
+            drawing: false,
+            unsent: Vec::new(),
+            last_point: None,
+            last_sent: Duration::ZERO,
+            pointed: None,
+            pointed_at: Duration::ZERO,
+        }
+    }
+}
+
+/// A file being made into pages.
+#[derive(Resource, Default)]
+struct Preparing(Option<Task<Result<MadePages, PageProblem>>>);
+
+pub(super) fn build(app: &mut App) {
+    app.init_resource::<DrawingMode>()
+        .init_resource::<ScreenStatus>()
+        .init_resource::<Preparing>()
+        .init_resource::<ScreenFiles>()
+        .fill_slot(Slot::Drawer(Drawer::Screen), |drawer, font| {
+            drawer.spawn((StaffRow, row())).with_children(|row| {
+                for n in 0..FILES_OFFERED {
+                    spawn_bar_button(row, font, ScreenButton::Show(n), None, BarButtonLook::Plain, true);
+                }
+            });
+            drawer.spawn((StaffRow, row())).with_children(|row| {
+                spawn_bar_button(row, font, ScreenButton::Back, None, BarButtonLook::Main, false);
+                row.spawn((PageCounter, ui_text(font, "", 20.0, palette::INK)));
+                spawn_bar_button(row, font, ScreenButton::Forward, None, BarButtonLook::Main, false);
+                for button in [ScreenButton::Pointing, ScreenButton::WhoDraws, ScreenButton::Wipe, ScreenButton::Stop] {
+                    spawn_bar_button(row, font, button, None, BarButtonLook::Plain, false);
+                }
+            });
+            drawer.spawn(row()).with_children(|row| {
+                spawn_bar_button(row, font, ScreenButton::Draw, None, BarButtonLook::Main, false);
+                for ink in Ink::ALL {
+                    spawn_bar_button(row, font, ScreenButton::Ink(ink), None, BarButtonLook::Plain, false);
+                }
+            });
+            drawer.spawn(row()).with_children(|row| {
+                for pen in Pen::ALL {
+                    spawn_bar_button(row, font, ScreenButton::Pen(pen), None, BarButtonLook::Plain, false);
+                }
+                spawn_bar_button(row, font, ScreenButton::Undo, None, BarButtonLook::Plain, false);
+                spawn_bar_button(row, font, ScreenButton::Save, None, BarButtonLook::Plain, false);
+            });
+            drawer.spawn((StatusLine, ui_text(font, "", 16.0, palette::INK)));
+        })
+        .add_systems(OnEnter(AppState::InRoom), find_files)
+        .add_systems(
+            Update,
+            (press_buttons, prepare_pages, turn_with_keys, super::drawing::draw_and_point, label_buttons, write_lines, show_staff_rows)
+                .chain()
+                .run_if(in_state(AppState::InRoom).and_then(resource_exists::<Connection>)),
+        )
+        .add_systems(OnExit(AppState::InRoom), |mut mode: ResMut<DrawingMode>, mut status: ResMut<ScreenStatus>| {
+            *mode = DrawingMode::default();
+            *status = ScreenStatus::default();
+        });
+}
+
+fn row() -> Node {
+    Node { flex_wrap: FlexWrap::Wrap, column_gap: Val::Px(6.0), row_gap: Val::Px(6.0), align_items: AlignItems::Center, ..default() }
+}
+
+fn find_files(mut files: ResMut<ScreenFiles>, from: Option<Res<crate::ShowFrom>>) {
+    let mut places: Vec<PathBuf> = from.map(|f| f.0.clone()).unwrap_or_default();
+    if places.is_empty()
+        && let Some(dirs) = directories::UserDirs::new()
+    {
+        places.extend(dirs.picture_dir().map(PathBuf::from));
+    }
+    *files = ScreenFiles::from(&places);
+}
+
+#[allow(clippy::too_many_arguments, reason = "one press handler for the drawer's buttons, each needing its own piece")]
+fn press_buttons(
+    buttons: LabelledButtons<ScreenButton>,
+    mut mode: ResMut<DrawingMode>,
+    mut status: ResMut<ScreenStatus>,
+    mut preparing: ResMut<Preparing>,
+    files: Res<ScreenFiles>,
+    connection: Res<Connection>,
+    pages: Res<WallPages>,
+    folder: Option<Res<crate::PicturesFolder>>,
+    mut send: MessageWriter<SendRoomEvent>,
+) {
+    let screen = |action| SendRoomEvent(ClientEvent::Screen(action));
+    let (page, count, allowed) = connection.read(|core| {
+        let s = core.screen();
+        (s.showing().map(|s| s.current), s.showing().map_or(0, |s| s.pages.len()), s.drawing_allowed())
+    });
+    for button in buttons.pressed() {
+        match *button {
+            ScreenButton::Show(n) => {
+                if let Some(path) = files.0.get(n).cloned()
+                    && preparing.0.is_none()
+                {
+                    preparing.0 = Some(AsyncComputeTaskPool::get().spawn(async move { pages_from_file(&path) }));
+                    status.0 = Some(("screen-preparing", None));
+                }
+            }
+            ScreenButton::Back => {
+                if let Some(page) = page.and_then(|p| p.checked_sub(1)) {
+                    send.write(screen(ScreenAction::TurnTo(page)));
+                }
+            }
+            ScreenButton::Forward => {
+                if let Some(page) = page.map(|p| p + 1).filter(|p| usize::from(*p) < count) {
+                    send.write(screen(ScreenAction::TurnTo(page)));
+                }
+            }
+            ScreenButton::Pointing => {
+                mode.pointing = !mode.pointing;
+                if !mode.pointing {
+                    send.write(screen(ScreenAction::Point(None)));
+                }
+            }
+            ScreenButton::WhoDraws => {
+                send.write(screen(ScreenAction::AllowDrawing(!allowed)));
+            }
+            ScreenButton::Wipe => {
+                send.write(screen(ScreenAction::ClearBoard));
+            }
+            ScreenButton::Stop => {
+                send.write(screen(ScreenAction::Show(Vec::new())));
+            }
+            ScreenButton::Draw => mode.on = !mode.on,
+            ScreenButton::Ink(ink) => {
+                mode.ink = ink;
+                mode.on = true;
+            }
+            ScreenButton::Pen(pen) => {
+                mode.pen = pen;
+                mode.on = true;
+            }
+            ScreenButton::Undo => {
+                send.write(SendRoomEvent(ClientEvent::Undo));
+            }
+            ScreenButton::Save => {
+                let folder = folder.as_ref().map(|f| f.0.clone()).unwrap_or_else(tsunagu_client_core::settings::pictures_folder);
+                status.0 = Some(save_picture(&connection, &pages, &folder));
+            }
+        }
+    }
+}
+
+/// The page on the wall with the board's lines over it, as a PNG in `folder`.
+fn save_picture(connection: &Connection, pages: &WallPages, folder: &std::path::Path) -> (&'static str, Option<String>) {
+    let (w, h) = super::BOARD_SIZE;
+    let (w, h) = (w * 3 / 2, h * 3 / 2);
+    // The screen's own dark blue behind, where no page covers it.
+    let mut picture = RgbaImage::from_pixel(w, h, image::Rgba([0x3c, 0x4f, 0x9a, 255]));
+    if let Some(page) = pages.shown.as_ref().and_then(|hash| pages.ready.get(hash)) {
+        let (pw, ph) = page.pixels.dimensions();
+        let scale = (w as f32 / pw as f32).min(h as f32 / ph as f32);
+        let (sw, sh) = (((pw as f32 * scale) as u32).max(1), ((ph as f32 * scale) as u32).max(1));
+        let scaled = image::imageops::resize(page.pixels.as_ref(), sw, sh, image::imageops::FilterType::Triangle);
+        image::imageops::overlay(&mut picture, &scaled, i64::from((w - sw) / 2), i64::from((h - sh) / 2));
+    }
+    connection.read(|core| paint_lines(&mut picture, core.screen().lines()));
+    let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let path = tsunagu_client_core::settings::picture_path(folder, "screen", unix);
+    let rgb: Vec<u8> = picture.pixels().flat_map(|p| [p[0], p[1], p[2]]).collect();
+    match pictures::write_rgb_png(&path, w, h, &rgb) {
+        Ok(()) => {
+            info!("tsunagu: saved a picture of the wall screen");
+            ("screen-saved", Some(pictures::where_it_went(&path)))
+        }
+        Err(e) => {
+            warn!("tsunagu: could not save a picture of the wall screen: {e}");
+            ("screen-save-failed", None)
+        }
+    }
+}
+
+/// A file made into pages: shown, or its problem said kindly.
+fn prepare_pages(mut preparing: ResMut<Preparing>, mut status: ResMut<ScreenStatus>, mut show: MessageWriter<ShowPages>) {
+    let Some(task) = preparing.0.as_mut() else { return };
+    let Some(made) = block_on(poll_once(task)) else { return };
+    preparing.0 = None;
+    status.0 = Some(match made {
+        Ok(pages) => {
+            let count = pages.len().to_string();
+            show.write(ShowPages(pages));
+            ("screen-shown", Some(count))
+        }
+        Err(problem) => (problem_message(problem), None),
+    });
+}
+
+/// The kind message for a file that cannot be shown.
+pub fn problem_message(problem: PageProblem) -> &'static str {
+    match problem {
+        PageProblem::NotAPicture => "screen-problem-not-picture",
+        PageProblem::TooBig => "screen-problem-too-big",
+        PageProblem::Broken => "screen-problem-broken",
+        PageProblem::TooManyPages => "screen-problem-too-many",
+        PageProblem::TooSlow => "screen-problem-too-slow",
+        PageProblem::Unreadable => "screen-problem-unreadable",
+    }
+}
+
+/// Page Up and Page Down turn the pages (staff).
+fn turn_with_keys(keys: Res<ButtonInput<KeyCode>>, connection: Res<Connection>, room: Res<RoomNow>, mut send: MessageWriter<SendRoomEvent>) {
+    if !is_staff(&room) {
+        return;
+    }
+    let step: i32 = if keys.just_pressed(KeyCode::PageDown) {
+        1
+    } else if keys.just_pressed(KeyCode::PageUp) {
+        -1
+    } else {
+        return;
+    };
+    let to = connection.read(|core| {
+        let showing = core.screen().showing()?;
+        let to = i32::from(showing.current) + step;
+        (0..showing.pages.len() as i32).contains(&to).then_some(to as u16)
+    });
+    if let Some(to) = to {
+        send.write(SendRoomEvent(ClientEvent::Screen(ScreenAction::TurnTo(to))));
+    }
+}
+
+fn is_staff(room: &RoomNow) -> bool {
+    room.me.as_ref().is_some_and(|me| me.role == Role::Facilitator)
+}
+
+fn label_buttons(
+    mut buttons: LabelledButtons<ScreenButton>,
+    mut nodes: Query<(&ScreenButton, &mut Node, &mut BackgroundColor)>,
+    mode: Res<DrawingMode>,
+    files: Res<ScreenFiles>,
+    connection: Res<Connection>,
+) {
+    let allowed = connection.read(|core| core.screen().drawing_allowed());
+    let file_name = |n: usize| files.0.get(n).and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    buttons.write(|button, words| match *button {
+        ScreenButton::Show(n) => file_name(n),
+        ScreenButton::Back => words.get("screen-back"),
+        ScreenButton::Forward => words.get("screen-forward"),
+        ScreenButton::Pointing => words.get(if mode.pointing { "screen-pointing-on" } else { "screen-pointing-off" }),
+        ScreenButton::WhoDraws => words.get(if allowed { "screen-drawing-all" } else { "screen-drawing-staff" }),
+        ScreenButton::Wipe => words.get("screen-wipe"),
+        ScreenButton::Stop => words.get("screen-stop"),
+        ScreenButton::Draw => words.get(if mode.on { "screen-draw-on" } else { "screen-draw-off" }),
+        ScreenButton::Ink(ink) => words.get(ink_label(ink)),
+        ScreenButton::Pen(pen) => words.get(pen_label(pen)),
+        ScreenButton::Undo => words.get("screen-undo"),
+        ScreenButton::Save => words.get("screen-save"),
+    });
+    for (button, mut node, mut background) in &mut nodes {
+        match *button {
+            ScreenButton::Show(n) => {
+                let display = if n < files.0.len() { Display::Flex } else { Display::None };
+                if node.display != display {
+                    node.display = display;
+                }
+            }
+            ScreenButton::Ink(ink) => {
+                let [r, g, b, _] = tsunagu_client_core::pages::ink_colour(ink).0;
+                let chosen = mode.on && mode.ink == ink;
+                background.set_if_neq(BackgroundColor(Color::srgb_u8(r, g, b).with_alpha(if chosen { 1.0 } else { 0.55 })));
+            }
+            ScreenButton::Pen(pen) => {
+                let chosen = mode.on && mode.pen == pen;
+                background.set_if_neq(BackgroundColor(if chosen { palette::ACCENT.with_alpha(0.5) } else { palette::BUTTON }));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The page counter and the drawer's line.
+fn write_lines(
+    mode: Res<DrawingMode>,
+    status: Res<ScreenStatus>,
+    connection: Res<Connection>,
+    mut counter: Query<&mut Text, (With<PageCounter>, Without<StatusLine>)>,
+    mut line: Query<&mut Text, (With<StatusLine>, Without<PageCounter>)>,
+    words: crate::kit::text::Words,
+) {
+    let (page, count, allowed) = connection.read(|core| {
+        let s = core.screen();
+        (s.showing().map(|s| s.current), s.showing().map_or(0, |s| s.pages.len()), s.drawing_allowed())
+    });
+    if let Ok(mut text) = counter.single_mut() {
+        let said = match page {
+            Some(page) => words.get_with("screen-page", &[("page", Arg::Num(f64::from(page) + 1.0)), ("count", Arg::Num(count as f64))]),
+            None => words.get("screen-no-pages"),
+        };
+        if text.0 != said {
+            text.0 = said;
+        }
+    }
+    if let Ok(mut text) = line.single_mut() {
+        let said = match &status.0 {
+            None => String::new(),
+            Some(("screen-saved", Some(path))) => words.get_with("screen-saved", &[("path", Arg::Str(path))]),
+            Some(("screen-shown", Some(n))) => words.get_with("screen-shown", &[("count", Arg::Num(n.parse().unwrap_or(0.0)))]),
+            Some((id, _)) => words.get(id),
+        };
+        let said = if !allowed && mode.on && said.is_empty() { words.get("screen-drawing-closed") } else { said };
+        if text.0 != said {
+            text.0 = said;
+        }
+    }
+}
+
+/// The message naming an ink.
+pub fn ink_label(ink: Ink) -> &'static str {
+    match ink {
+        Ink::Charcoal => "screen-ink-charcoal",
+        Ink::Red => "screen-ink-red",
+        Ink::Blue => "screen-ink-blue",
+        Ink::Green => "screen-ink-green",
+        Ink::Yellow => "screen-ink-yellow",
+        Ink::White => "screen-ink-white",
+    }
+}
+
+/// The message naming a pen.
+pub fn pen_label(pen: Pen) -> &'static str {
+    match pen {
+        Pen::Thin => "screen-pen-thin",
+        Pen::Medium => "screen-pen-medium",
+        Pen::Thick => "screen-pen-thick",
+    }
+}
+
+fn show_staff_rows(room: Res<RoomNow>, mut rows: Query<&mut Node, With<StaffRow>>) {
+    let display = if is_staff(&room) { Display::Flex } else { Display::None };
+    for mut node in &mut rows {
+        if node.display != display {
+            node.display = display;
+        }
+    }
+}

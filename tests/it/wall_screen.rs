@@ -1,0 +1,136 @@
+//! The wall screen in the Bevy client, headless, through a real room
+//! server: a nurse's app shows a picture from its folder and a child's app
+//! puts the page on its wall (decoded off the render thread, the room's
+//! bytes byte for byte); a file that lies about its size is refused with a
+//! kind line on the nurse's screen and nothing on the child's; a child's
+//! drawing is painted on the board, and saved with the page as a picture.
+
+use std::time::Duration;
+
+use bevy::prelude::*;
+use tsunagu_client::screen::{ScreenButton, ScreenStatus, WallBoard, WallPage, WallPages};
+use tsunagu_client_core::ClientCore;
+use tsunagu_protocol::{AvatarLook, ClientEvent, Hello, Ink, Pen, StrokePiece, pack_points};
+use tsunagu_testkit::{ROOM_CODE, STAFF_CODE, Stepper, TICK};
+
+fn app_for(stepper: &Stepper, code: &str, name: &str, device: u64, folder: &std::path::Path) -> App {
+    let hello = Hello::new(code, name, AvatarLook::with_color([255, 160, 80])).from_device(device);
+    let mut app = tsunagu_client::headless::room_app(ClientCore::join(Box::new(stepper.connector.clone()), hello, Duration::ZERO), TICK);
+    app.insert_resource(tsunagu_client::ShowFrom(vec![folder.join("show")]));
+    app.insert_resource(tsunagu_client::PicturesFolder(folder.join("saved")));
+    app
+}
+
+fn frames(stepper: &mut Stepper, apps: &mut [&mut App], n: usize) {
+    for _ in 0..n {
+        stepper.step(TICK);
+        for app in apps.iter_mut() {
+            app.update();
+        }
+    }
+}
+
+/// Press the screen drawer's button `which` (a stand-in with the same marker).
+fn press(app: &mut App, which: ScreenButton) {
+    let entity = app.world_mut().spawn((Button, which, Interaction::None, children![Text::new("")])).id();
+    app.update();
+    app.world_mut().entity_mut(entity).insert(Interaction::Pressed);
+}
+
+fn png(width: u32, height: u32, colour: [u8; 3]) -> Vec<u8> {
+    let picture = image::RgbImage::from_pixel(width, height, image::Rgb(colour));
+    let mut bytes = Vec::new();
+    picture.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+    bytes
+}
+
+/// The page on `app`'s wall: shown, and the picture it shows.
+fn wall_page(app: &mut App) -> Option<(u32, u32, [u8; 4])> {
+    let mut walls = app.world_mut().query_filtered::<(&Visibility, &MeshMaterial3d<StandardMaterial>), With<WallPage>>();
+    let (visibility, material) = walls.single(app.world()).ok()?;
+    if *visibility == Visibility::Hidden {
+        return None;
+    }
+    let texture = app.world().resource::<Assets<StandardMaterial>>().get(&material.0)?.base_color_texture.clone()?;
+    let image = app.world().resource::<Assets<Image>>().get(&texture)?;
+    let pixel = image.data.as_ref()?.get(..4)?.try_into().ok()?;
+    Some((image.width(), image.height(), pixel))
+}
+
+#[test]
+fn a_page_shown_by_the_nurse_reaches_the_childs_wall_and_a_drawing_is_saved_with_it() {
+    let folder = std::env::temp_dir().join(format!("tsunagu-wall-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(folder.join("show")).unwrap();
+    // A big photo (made smaller for the wall) and a "photo" whose header says 50,000 × 50,000.
+    std::fs::write(folder.join("show/a-sunflower.png"), png(2400, 1350, [250, 200, 40])).unwrap();
+    let mut bomb = png(4, 4, [0, 0, 0]);
+    bomb[16..20].copy_from_slice(&50_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&50_000u32.to_be_bytes());
+    let crc = {
+        let mut crc = !0u32;
+        for byte in &bomb[12..29] {
+            crc ^= u32::from(*byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    };
+    bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+    std::fs::write(folder.join("show/b-huge.png"), bomb).unwrap();
+
+    let mut stepper = Stepper::new(4);
+    let mut nurse = app_for(&stepper, STAFF_CODE, "かんごしさん", 1, &folder);
+    let mut child = app_for(&stepper, ROOM_CODE, "あおい", 2, &folder);
+    frames(&mut stepper, &mut [&mut nurse, &mut child], 8);
+    assert!(wall_page(&mut child).is_none(), "nothing on the wall before anything is shown");
+
+    // The nurse shows the lying file: refused kindly, nothing goes to the room.
+    press(&mut nurse, ScreenButton::Show(1));
+    let started = std::time::Instant::now();
+    while nurse.world().resource::<ScreenStatus>().0 == Some(("screen-preparing", None)) && started.elapsed() < Duration::from_secs(30) {
+        frames(&mut stepper, &mut [&mut nurse, &mut child], 1);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(nurse.world().resource::<ScreenStatus>().0, Some(("screen-problem-too-big", None)));
+    assert!(stepper.server.room().screen().showing().pages.is_empty(), "the room was offered nothing");
+
+    // The sunflower: the child's wall shows it, 1600 × 900, yellow.
+    press(&mut nurse, ScreenButton::Show(0));
+    // Made into a page and decoded on the task pool: wait in real time (a loaded test machine is slow).
+    let mut shown = None;
+    let started = std::time::Instant::now();
+    while shown.is_none() && started.elapsed() < Duration::from_secs(60) {
+        frames(&mut stepper, &mut [&mut nurse, &mut child], 1);
+        std::thread::sleep(Duration::from_millis(5));
+        shown = wall_page(&mut child);
+    }
+    let (w, h, pixel) = shown.expect("the page never reached the child's wall");
+    assert_eq!((w, h), (1600, 900), "the 2400 × 1350 photo was made a 1600 × 900 page");
+    assert!(pixel[0] > 230 && pixel[1] > 180 && pixel[2] < 70, "not the sunflower's yellow: {pixel:?}");
+    assert_eq!(nurse.world().resource::<ScreenStatus>().0, Some(("screen-shown", Some("1".into()))));
+    assert!(wall_page(&mut nurse).is_some(), "the nurse sees it too");
+
+    // A friend draws: the child's board shows it, and the child saves a picture.
+    let friend = stepper.connect(ROOM_CODE, "ひなた");
+    frames(&mut stepper, &mut [&mut nurse, &mut child], 4);
+    let line = StrokePiece { stroke: 1, ink: Ink::Red, pen: Pen::Thick, points: pack_points(&[[200, 2048], [3900, 2048]]) };
+    stepper.send_event(friend, ClientEvent::Stroke(line));
+    frames(&mut stepper, &mut [&mut nurse, &mut child], 6);
+    let board_shown =
+        child.world_mut().query_filtered::<&Visibility, With<WallBoard>>().single(child.world()).is_ok_and(|v| *v == Visibility::Inherited);
+    assert!(board_shown, "the board is not shown with a line on it");
+    press(&mut child, ScreenButton::Save);
+    frames(&mut stepper, &mut [&mut nurse, &mut child], 2);
+    let saved: Vec<_> = std::fs::read_dir(folder.join("saved")).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(saved.len(), 1, "one picture saved: {saved:?}");
+    let picture = image::open(&saved[0]).unwrap().to_rgb8();
+    let (pw, ph) = picture.dimensions();
+    let middle = picture.get_pixel(pw / 2, ph / 2);
+    let above = picture.get_pixel(pw / 2, ph / 4);
+    assert!(middle[0] > 200 && middle[1] < 120, "the red line across the middle: {middle:?}");
+    assert!(above[0] > 230 && above[1] > 180 && above[2] < 70, "the page above it: {above:?}");
+    assert!(child.world().resource::<WallPages>().ready.len() <= 4);
+    let _ = std::fs::remove_dir_all(&folder);
+}
