@@ -88,6 +88,7 @@ fn a_page_shown_by_the_nurse_reaches_the_childs_wall_and_a_drawing_is_saved_with
 
     // The nurse shows the lying file: refused kindly, nothing goes to the room.
     press(&mut nurse, ScreenButton::Show(1));
+    frames(&mut stepper, &mut [&mut nurse, &mut child], 1);
     let started = std::time::Instant::now();
     while nurse.world().resource::<ScreenStatus>().0 == Some(("screen-preparing", None)) && started.elapsed() < Duration::from_secs(30) {
         frames(&mut stepper, &mut [&mut nurse, &mut child], 1);
