@@ -176,7 +176,8 @@ pub(super) fn build(app: &mut App) {
             Update,
             (press_buttons, prepare_pages, turn_with_keys, super::drawing::draw_and_point, label_buttons, write_lines, show_staff_rows)
                 .chain()
-                .run_if(in_state(AppState::InRoom).and_then(resource_exists::<Connection>)),
+                .in_set(crate::kit::net::NetSet::Apply)
+                .run_if(in_state(AppState::InRoom)),
         )
         .add_systems(OnExit(AppState::InRoom), |mut mode: ResMut<DrawingMode>, mut status: ResMut<ScreenStatus>| {
             *mode = DrawingMode::default();
@@ -205,11 +206,13 @@ fn press_buttons(
     mut status: ResMut<ScreenStatus>,
     mut preparing: ResMut<Preparing>,
     files: Res<ScreenFiles>,
-    connection: Res<Connection>,
+    connection: Option<Res<Connection>>,
     pages: Res<WallPages>,
     folder: Option<Res<crate::PicturesFolder>>,
     mut send: MessageWriter<SendRoomEvent>,
 ) {
+    // Gone when the connection ended this frame; the room is left next.
+    let Some(connection) = connection else { return };
     let screen = |action| SendRoomEvent(ClientEvent::Screen(action));
     let (page, count, allowed) = connection.read(|core| {
         let s = core.screen();
@@ -327,10 +330,8 @@ pub fn problem_message(problem: PageProblem) -> &'static str {
 }
 
 /// Page Up and Page Down turn the pages (staff).
-fn turn_with_keys(keys: Res<ButtonInput<KeyCode>>, connection: Res<Connection>, room: Res<RoomNow>, mut send: MessageWriter<SendRoomEvent>) {
-    if !is_staff(&room) {
-        return;
-    }
+fn turn_with_keys(keys: Res<ButtonInput<KeyCode>>, connection: Option<Res<Connection>>, room: Res<RoomNow>, mut send: MessageWriter<SendRoomEvent>) {
+    let Some(connection) = connection.filter(|_| is_staff(&room)) else { return };
     let step: i32 = if keys.just_pressed(KeyCode::PageDown) {
         1
     } else if keys.just_pressed(KeyCode::PageUp) {
@@ -357,8 +358,9 @@ fn label_buttons(
     mut nodes: Query<(&ScreenButton, &mut Node, &mut BackgroundColor)>,
     mode: Res<DrawingMode>,
     files: Res<ScreenFiles>,
-    connection: Res<Connection>,
+    connection: Option<Res<Connection>>,
 ) {
+    let Some(connection) = connection else { return };
     let allowed = connection.read(|core| core.screen().drawing_allowed());
     let file_name = |n: usize| files.0.get(n).and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     buttons.write(|button, words| match *button {
@@ -401,11 +403,12 @@ fn label_buttons(
 fn write_lines(
     mode: Res<DrawingMode>,
     status: Res<ScreenStatus>,
-    connection: Res<Connection>,
+    connection: Option<Res<Connection>>,
     mut counter: Query<&mut Text, (With<PageCounter>, Without<StatusLine>)>,
     mut line: Query<&mut Text, (With<StatusLine>, Without<PageCounter>)>,
     words: crate::kit::text::Words,
 ) {
+    let Some(connection) = connection else { return };
     let (page, count, allowed) = connection.read(|core| {
         let s = core.screen();
         (s.showing().map(|s| s.current), s.showing().map_or(0, |s| s.pages.len()), s.drawing_allowed())

@@ -46,7 +46,13 @@ impl Plugin for ScreenPlugin {
         controls::build(app);
         app.init_resource::<WallPages>()
             .add_systems(OnEnter(AppState::InRoom), spawn_wall_screen)
-            .add_systems(Update, (follow_the_page, finish_decoding, paint_board, place_pointer).chain().run_if(in_state(AppState::InRoom)))
+            .add_systems(
+                Update,
+                (follow_the_page, finish_decoding, paint_board, place_pointer)
+                    .chain()
+                    .in_set(crate::kit::net::NetSet::Apply)
+                    .run_if(in_state(AppState::InRoom)),
+            )
             .add_systems(OnExit(AppState::InRoom), |mut pages: ResMut<WallPages>| *pages = WallPages::default());
     }
 }
