@@ -28,9 +28,10 @@ pub fn root() -> PathBuf {
     PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR, set by cargo"))
 }
 
-/// Tests that play sound in real time, and the screenshot (which keeps both
-/// cores busy rendering in software), hold this while they run: on two
-/// cores the one would otherwise be judging the other's load.
+/// Tests that play sound in real time, the screenshot (which keeps both
+/// cores busy rendering in software) and the wall screen's (which makes a
+/// page of a big photo) hold this while they run: on two cores the one
+/// would otherwise be judging the other's load.
 pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
     TURN.lock().unwrap_or_else(|e| e.into_inner())
