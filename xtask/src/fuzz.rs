@@ -9,7 +9,7 @@ use std::process::Command;
 
 /// The targets, each a decoder that reads bytes from the network (or a
 /// person's paste): see `fuzz/fuzz_targets/`.
-pub const TARGETS: [&str; 5] = ["frames", "datagrams", "invite", "text_rules", "websocket_message"];
+pub const TARGETS: [&str; 6] = ["frames", "datagrams", "invite", "text_rules", "websocket_message", "received_page"];
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let seconds: u64 = match args.first() {
