@@ -532,7 +532,6 @@ impl ClientCore {
                 self.phase = Phase::InRoom;
                 self.room.welcome(me.clone(), welcome.tick_rate_hz, welcome.play);
                 self.screen.welcome();
-                self.screen.resend_from_start();
                 self.room.restart_playout();
                 if first {
                     // By number: names stay out of logs.

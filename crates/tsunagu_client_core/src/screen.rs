@@ -8,8 +8,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tsunagu_protocol::screen::{MAX_BOARD_POINTS, MAX_PIECE_BYTES, MAX_SHOWING_BYTES};
-use tsunagu_protocol::{Ink, PageInfo, PagePiece, PeerId, Pen, ServerEvent, Showing, StrokePiece, page_hash};
+use tsunagu_protocol::screen::{MAX_BOARD_POINTS, MAX_PIECE_BYTES, MAX_SHOWING_BYTES, PageAssembly};
+use tsunagu_protocol::{Ink, PageInfo, PagePiece, PeerId, Pen, ServerEvent, Showing, StrokePiece};
 
 /// A facilitator's client sends this many pieces of its pages a second
 /// (144 KiB/s), within the room's limit for them (16).
@@ -47,8 +47,8 @@ pub struct ScreenView {
     showing: Option<Showing>,
     /// Whole pages, by hash (those of the showing, and our own).
     whole: HashMap<Vec<u8>, Arc<Vec<u8>>>,
-    /// The page coming in now and its bytes so far.
-    arriving: Option<(u16, Vec<u8>)>,
+    /// The page coming in now.
+    arriving: PageAssembly,
     pointer: Option<(PeerId, [u16; 2])>,
     drawing_allowed: bool,
     lines: Vec<Line>,
@@ -107,10 +107,15 @@ impl ScreenView {
         !self.to_send.is_empty()
     }
 
-    /// A new connection: the room tells the screen again after `Welcome`.
+    /// A new connection: the room tells the screen again after `Welcome`,
+    /// and our own page being sent starts again from its first byte (the
+    /// room drops a page left half sent).
     pub(crate) fn welcome(&mut self) {
+        if let Some(front) = self.to_send.front_mut() {
+            front.1 = 0;
+        }
         self.showing = None;
-        self.arriving = None;
+        self.arriving.clear();
         self.pointer = None;
         self.drawing_allowed = true;
         self.lines.clear();
@@ -133,7 +138,7 @@ impl ScreenView {
             ServerEvent::Showing(showing) => {
                 // Keep only what the new showing has, within the room's memory rule.
                 self.whole.retain(|hash, _| showing.pages.iter().any(|p| &p.hash == hash));
-                self.arriving = None;
+                self.arriving.clear();
                 self.pointer = None;
                 self.showing = Some(showing.clone());
                 let here = (0..showing.pages.len() as u16).filter(|p| self.page_bytes(*p).is_some()).collect();
@@ -195,7 +200,7 @@ impl ScreenView {
 
     /// A piece of a page: returns the page if it is now whole.
     fn take_piece(&mut self, piece: &PagePiece) -> Option<u16> {
-        let info = self.showing.as_ref()?.pages.get(usize::from(piece.page))?.clone();
+        let info = self.showing.as_ref()?.pages.get(usize::from(piece.page))?;
         if self.whole.contains_key(&info.hash) {
             return None;
         }
@@ -204,24 +209,18 @@ impl ScreenView {
             if (kept + info.bytes as usize) as u64 > MAX_SHOWING_BYTES {
                 return None;
             }
-            self.arriving = Some((piece.page, Vec::with_capacity(info.bytes as usize)));
         }
-        let (page, bytes) = self.arriving.as_mut()?;
-        if *page != piece.page || bytes.len() != piece.offset as usize || bytes.len() + piece.bytes.len() > info.bytes as usize {
-            self.arriving = None;
-            return None;
+        match self.arriving.take(info, piece) {
+            Ok(Some(bytes)) => {
+                self.whole.insert(info.hash.clone(), Arc::new(bytes));
+                Some(piece.page)
+            }
+            Ok(None) => None,
+            Err(_) => {
+                tracing::debug!(page = piece.page, "a piece did not fit its page, or the page did not match its hash; not shown");
+                None
+            }
         }
-        bytes.extend_from_slice(&piece.bytes);
-        if bytes.len() < info.bytes as usize {
-            return None;
-        }
-        let (page, bytes) = self.arriving.take()?;
-        if page_hash(&bytes) != info.hash {
-            tracing::warn!(page, "a page's bytes did not match its hash; not shown");
-            return None;
-        }
-        self.whole.insert(info.hash, Arc::new(bytes));
-        Some(page)
     }
 
     fn stroke(&mut self, by: PeerId, piece: &StrokePiece) {
@@ -256,14 +255,6 @@ impl ScreenView {
             let interval = Duration::from_secs(1) / PIECES_PER_SECOND;
             self.next_piece_at = (self.next_piece_at + interval).max(now.saturating_sub(interval));
             return Some(PagePiece { page, offset, bytes: bytes[offset as usize..end].to_vec() });
-        }
-    }
-
-    /// Start our pages again from the first byte of the one being sent
-    /// (a new connection: the room drops a page left half sent).
-    pub(crate) fn resend_from_start(&mut self) {
-        if let Some(front) = self.to_send.front_mut() {
-            front.1 = 0;
         }
     }
 }

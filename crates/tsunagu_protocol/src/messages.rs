@@ -13,7 +13,7 @@ use crate::limits::{
 };
 use crate::nickname::{chat_problem, nickname_is_valid};
 use crate::quant::{QuantPose, QuantVec};
-use crate::screen::{MAX_PAGES, MAX_PIECE_BYTES, PagePiece, ScreenAction, Showing, StrokePiece};
+use crate::screen::{MAX_BOARD_PIECES, MAX_PAGES, MAX_PIECE_BYTES, PageInfo, PagePiece, ScreenAction, Showing, StrokePiece};
 
 /// A participant's id inside one room for one connection. Never derived from a name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -968,10 +968,10 @@ fn wish_valid(wish: &Wish) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// A showing within the limits: not too many pages, each within its own.
-/// (Its total size is the room's to judge: it refuses `NoSpace`.)
-fn showing_valid(showing: &Showing) -> Result<(), &'static str> {
-    if showing.pages.len() > MAX_PAGES || !showing.pages.iter().all(crate::screen::PageInfo::is_within_limits) {
+/// A showing's pages within the limits: not too many, each within its own.
+/// (Their total size is the room's to judge: it refuses `NoSpace`.)
+fn pages_valid(pages: &[PageInfo]) -> Result<(), &'static str> {
+    if pages.len() > MAX_PAGES || !pages.iter().all(PageInfo::is_within_limits) {
         return Err("pages");
     }
     Ok(())
@@ -1066,11 +1066,11 @@ impl Validate for ServerEvent {
                 Err("kept")
             }
             ServerEvent::KeptPlaces(_) | ServerEvent::Concern(_) | ServerEvent::StaffNotice(_) => Ok(()),
-            ServerEvent::Showing(showing) => showing_valid(showing),
+            ServerEvent::Showing(showing) => pages_valid(&showing.pages),
             ServerEvent::PagesWanted(pages) if pages.len() > MAX_PAGES => Err("pages"),
             ServerEvent::PagePiece(piece) => piece_valid(piece),
             ServerEvent::Stroke(_, piece) if !piece.is_within_limits() => Err("stroke"),
-            ServerEvent::Board(pieces) if pieces.len() > 64 || !pieces.iter().all(|(_, p)| p.is_within_limits()) => Err("board"),
+            ServerEvent::Board(pieces) if pieces.len() > MAX_BOARD_PIECES || !pieces.iter().all(|(_, p)| p.is_within_limits()) => Err("board"),
             ServerEvent::Pointer(_, Some(at)) if !on_screen(*at) => Err("pointer"),
             ServerEvent::PagesWanted(_)
             | ServerEvent::PageTurned(_)
@@ -1091,7 +1091,7 @@ impl Validate for ClientEvent {
             // (TooLong); one far beyond any typing is not our protocol.
             ClientEvent::Chat(text) if text.len() > MAX_CHAT_CHARS * 16 => Err("chat"),
             ClientEvent::HangWish(_, text) if text.len() > MAX_CHAT_CHARS * 16 => Err("wish"),
-            ClientEvent::Screen(ScreenAction::Show(pages)) => showing_valid(&Showing { pages: pages.clone(), current: 0 }),
+            ClientEvent::Screen(ScreenAction::Show(pages)) => pages_valid(pages),
             ClientEvent::Screen(ScreenAction::Point(Some(at))) if !on_screen(*at) => Err("pointer"),
             ClientEvent::PagePiece(piece) => piece_valid(piece),
             ClientEvent::Stroke(piece) if !piece.is_within_limits() => Err("stroke"),

@@ -32,6 +32,8 @@ pub const MAX_POINTS_PER_PERSON: usize = 3000;
 pub const MAX_BOARD_POINTS: usize = 12_000;
 /// Bytes of one point in [`StrokePiece::points`].
 pub const POINT_BYTES: usize = 3;
+/// Most stroke pieces in one `Board` event: 64 full pieces are ~13 KiB, within a frame.
+pub const MAX_BOARD_PIECES: usize = 64;
 
 /// How a page's bytes are to be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -76,6 +78,61 @@ impl PageInfo {
 pub fn page_hash(bytes: &[u8]) -> Vec<u8> {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).to_vec()
+}
+
+/// A page being put together from its pieces, one page at a time, as the
+/// room and every client do: in order from offset 0, never past the
+/// offered size, and whole only if the bytes match the offered hash.
+#[derive(Debug, Default)]
+pub struct PageAssembly(Option<(u16, Vec<u8>)>);
+
+/// A piece that does not fit the page being put together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PieceRefused;
+
+impl PageAssembly {
+    /// Take `piece` of the page offered as `info`. `Ok(Some(bytes))`: the
+    /// page is whole and matches its hash. A piece of another page, or not
+    /// following on, is refused and what came before is kept; one running
+    /// past the offered size, or a whole page that does not match, drops
+    /// the page. Offset 0 starts the page again.
+    pub fn take(&mut self, info: &PageInfo, piece: &PagePiece) -> Result<Option<Vec<u8>>, PieceRefused> {
+        let size = info.bytes as usize;
+        if piece.offset == 0 {
+            self.0 = Some((piece.page, Vec::with_capacity(size.min(MAX_PAGE_BYTES as usize))));
+        }
+        let Some((_, bytes)) = self.0.as_mut().filter(|(page, bytes)| *page == piece.page && bytes.len() as u64 == u64::from(piece.offset)) else {
+            return Err(PieceRefused);
+        };
+        if bytes.len() + piece.bytes.len() > size {
+            self.0 = None;
+            return Err(PieceRefused);
+        }
+        bytes.extend_from_slice(&piece.bytes);
+        if bytes.len() < size {
+            return Ok(None);
+        }
+        let (_, bytes) = self.0.take().ok_or(PieceRefused)?;
+        if page_hash(&bytes) != info.hash {
+            return Err(PieceRefused);
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Bytes held for the page coming in.
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |(_, bytes)| bytes.len())
+    }
+
+    /// Whether no page is coming in.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// Forget the page coming in.
+    pub fn clear(&mut self) {
+        self.0 = None;
+    }
 }
 
 /// Some bytes of page `page` of the showing, from `offset`. Pieces of one

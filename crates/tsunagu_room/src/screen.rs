@@ -5,13 +5,12 @@
 
 use std::collections::HashMap;
 
-use tsunagu_protocol::screen::{MAX_BOARD_POINTS, MAX_POINTS_PER_PERSON, MAX_SHOWING_BYTES, MAX_STROKE_POINTS, POINT_BYTES};
-use tsunagu_protocol::{PageInfo, PagePiece, PeerId, RefusalReason, ServerEvent, Showing, StrokePiece, page_hash};
+use tsunagu_protocol::screen::{
+    MAX_BOARD_PIECES, MAX_BOARD_POINTS, MAX_POINTS_PER_PERSON, MAX_SHOWING_BYTES, MAX_STROKE_POINTS, POINT_BYTES, PageAssembly,
+};
+use tsunagu_protocol::{PageInfo, PagePiece, PeerId, RefusalReason, ServerEvent, Showing, StrokePiece};
 
 use crate::staff::{Audience, Told};
-
-/// Most stroke pieces in one `Board` event: 64 full pieces are ~13 KiB, within a frame.
-pub const BOARD_PIECES_PER_EVENT: usize = 64;
 
 /// One line on the board.
 #[derive(Clone, Debug)]
@@ -36,8 +35,8 @@ pub struct Screen {
     showing: Showing,
     /// Whole pages, by hash: only those of the showing.
     pages: HashMap<Vec<u8>, Vec<u8>>,
-    /// The page coming in now, and its bytes so far.
-    arriving: Option<(u16, Vec<u8>)>,
+    /// The page coming in now.
+    arriving: PageAssembly,
     drawing_allowed: bool,
     lines: Vec<Line>,
     /// Counts showings: a new one starts everyone's delivery afresh.
@@ -51,7 +50,7 @@ impl Default for Screen {
         Screen {
             showing: Showing { pages: Vec::new(), current: 0 },
             pages: HashMap::new(),
-            arriving: None,
+            arriving: PageAssembly::default(),
             drawing_allowed: true,
             lines: Vec::new(),
             epoch: 0,
@@ -84,7 +83,7 @@ impl Screen {
 
     /// Bytes kept for pages now (whole and arriving).
     pub fn bytes_kept(&self) -> usize {
-        self.pages.values().map(Vec::len).sum::<usize>() + self.arriving.as_ref().map_or(0, |(_, b)| b.len())
+        self.pages.values().map(Vec::len).sum::<usize>() + self.arriving.len()
     }
 
     /// Whether everyone may draw (else only staff).
@@ -101,7 +100,7 @@ impl Screen {
             return Err(RefusalReason::NoSpace);
         }
         self.pages.retain(|hash, _| pages.iter().any(|p| &p.hash == hash));
-        self.arriving = None;
+        self.arriving.clear();
         self.showing = Showing { pages: pages.to_vec(), current: 0 };
         self.epoch = self.epoch.wrapping_add(1);
         self.shown_by = Some(by);
@@ -128,26 +127,9 @@ impl Screen {
             // Already whole (the same picture twice in a book): nothing to do.
             return Ok(Vec::new());
         }
-        if piece.offset == 0 {
-            self.arriving = Some((piece.page, Vec::new()));
+        if let Some(bytes) = self.arriving.take(info, piece).map_err(|_| RefusalReason::Unknown)? {
+            self.pages.insert(info.hash.clone(), bytes);
         }
-        let Some((_, bytes)) = self.arriving.as_mut().filter(|(page, bytes)| *page == piece.page && bytes.len() as u64 == u64::from(piece.offset))
-        else {
-            return Err(RefusalReason::Unknown);
-        };
-        if bytes.len() + piece.bytes.len() > info.bytes as usize {
-            self.arriving = None;
-            return Err(RefusalReason::Unknown);
-        }
-        bytes.extend_from_slice(&piece.bytes);
-        if bytes.len() < info.bytes as usize {
-            return Ok(Vec::new());
-        }
-        let (_, bytes) = self.arriving.take().ok_or(RefusalReason::Unknown)?;
-        if page_hash(&bytes) != info.hash {
-            return Err(RefusalReason::Unknown);
-        }
-        self.pages.insert(info.hash.clone(), bytes);
         Ok(Vec::new())
     }
 
@@ -222,7 +204,7 @@ impl Screen {
                 l.points.chunks(chunk).map(|points| (l.by, StrokePiece { stroke: l.stroke, ink: l.ink, pen: l.pen, points: points.to_vec() }))
             })
             .collect();
-        events.extend(pieces.chunks(BOARD_PIECES_PER_EVENT).map(|c| ServerEvent::Board(c.to_vec())));
+        events.extend(pieces.chunks(MAX_BOARD_PIECES).map(|c| ServerEvent::Board(c.to_vec())));
         events
     }
 }
@@ -230,7 +212,7 @@ impl Screen {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tsunagu_protocol::{Ink, PageKind, Pen, pack_points};
+    use tsunagu_protocol::{Ink, PageKind, Pen, pack_points, page_hash};
 
     fn page(bytes: &[u8]) -> PageInfo {
         PageInfo { hash: page_hash(bytes), bytes: bytes.len() as u32, kind: PageKind::Png, width: 16, height: 9 }
