@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use bevy::prelude::*;
-use tsunagu_client::screen::{ScreenButton, ScreenStatus, WallBoard, WallPage, WallPages};
+use tsunagu_client::screen::{Said, ScreenButton, ScreenStatus, WallBoard, WallPage, WallPages};
 use tsunagu_client_core::ClientCore;
 use tsunagu_protocol::{AvatarLook, ClientEvent, Hello, Ink, Pen, StrokePiece, pack_points};
 use tsunagu_testkit::{ROOM_CODE, STAFF_CODE, Stepper, TICK};
@@ -92,11 +92,11 @@ fn a_page_shown_by_the_nurse_reaches_the_childs_wall_and_a_drawing_is_saved_with
     press(&mut nurse, ScreenButton::Show(1));
     frames(&mut stepper, &mut [&mut nurse, &mut child], 1);
     let started = std::time::Instant::now();
-    while nurse.world().resource::<ScreenStatus>().0 == Some(("screen-preparing", None)) && started.elapsed() < Duration::from_secs(30) {
+    while nurse.world().resource::<ScreenStatus>().0 == Some(Said::Line("screen-preparing")) && started.elapsed() < Duration::from_secs(30) {
         frames(&mut stepper, &mut [&mut nurse, &mut child], 1);
         std::thread::sleep(Duration::from_millis(5));
     }
-    assert_eq!(nurse.world().resource::<ScreenStatus>().0, Some(("screen-problem-too-big", None)));
+    assert_eq!(nurse.world().resource::<ScreenStatus>().0, Some(Said::Line("screen-problem-too-big")));
     assert!(stepper.server.room().screen().showing().pages.is_empty(), "the room was offered nothing");
 
     // The sunflower: the child's wall shows it, 1600 × 900, yellow.
@@ -112,7 +112,7 @@ fn a_page_shown_by_the_nurse_reaches_the_childs_wall_and_a_drawing_is_saved_with
     let (w, h, pixel) = shown.expect("the page never reached the child's wall");
     assert_eq!((w, h), (1600, 900), "the 2400 × 1350 photo was made a 1600 × 900 page");
     assert!(pixel[0] > 230 && pixel[1] > 180 && pixel[2] < 70, "not the sunflower's yellow: {pixel:?}");
-    assert_eq!(nurse.world().resource::<ScreenStatus>().0, Some(("screen-shown", Some("1".into()))));
+    assert_eq!(nurse.world().resource::<ScreenStatus>().0, Some(Said::Shown(1)));
     assert!(wall_page(&mut nurse).is_some(), "the nurse sees it too");
 
     // A friend draws: the child's board shows it, and the child saves a picture.

@@ -8,18 +8,17 @@ use std::time::Duration;
 
 use bevy::prelude::*;
 use bevy::tasks::{AsyncComputeTaskPool, Task, block_on, poll_once};
-use image::RgbaImage;
-use tsunagu_client_core::pages::{MadePages, PageProblem, pages_from_file, paint_lines};
+use tsunagu_client_core::pages::{MadePages, PageProblem, pages_from_file};
 use tsunagu_i18n::Arg;
-use tsunagu_protocol::{ClientEvent, Ink, Pen, Role, ScreenAction};
+use tsunagu_protocol::{ClientEvent, Ink, Pen, ScreenAction};
 
 use super::WallPages;
 use crate::AppState;
 use crate::kit::hud::{BarButtonLook, Drawer, FillSlot, Slot, spawn_bar_button};
 use crate::kit::net::{Connection, SendRoomEvent, ShowPages};
+use crate::kit::palette;
 use crate::kit::room::RoomNow;
 use crate::kit::text::{LabelledButtons, ui_text};
-use crate::kit::{palette, pictures};
 
 /// Files a facilitator's drawer offers at most.
 pub const FILES_OFFERED: usize = 8;
@@ -57,13 +56,14 @@ pub enum ScreenButton {
 #[derive(Component)]
 struct StaffRow;
 
-/// The page counter.
-#[derive(Component)]
-struct PageCounter;
-
-/// The drawer's line that says what happened (ready, saved, a problem).
-#[derive(Component)]
-struct StatusLine;
+/// The drawer's two lines of text.
+#[derive(Component, Clone, Copy, PartialEq, Eq)]
+enum DrawerLine {
+    /// The page counter.
+    Counter,
+    /// What happened (ready, saved, a problem).
+    Status,
+}
 
 /// Files a facilitator can show: from `--show` (a file or a folder), then the Pictures folder.
 #[derive(Resource, Clone, Debug, Default, PartialEq)]
@@ -91,9 +91,47 @@ impl ScreenFiles {
     }
 }
 
-/// What the drawer says now: a message id (and its number, for pages shown or where a picture went).
+/// What the drawer says now, if anything.
 #[derive(Resource, Clone, Debug, Default, PartialEq)]
-pub struct ScreenStatus(pub Option<(&'static str, Option<String>)>);
+pub struct ScreenStatus(pub Option<Said>);
+
+/// A line the drawer says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Said {
+    /// The message with this id.
+    Line(&'static str),
+    /// So many pages are on the screen now.
+    Shown(usize),
+    /// A picture was saved there (short: see `kit::pictures::where_it_went`).
+    Saved(String),
+}
+
+/// The screen as the drawer needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ScreenNow {
+    /// The page on the screen, if pages are shown.
+    page: Option<u16>,
+    /// How many pages are shown.
+    count: usize,
+    /// Whether everyone may draw.
+    drawing_allowed: bool,
+}
+
+impl ScreenNow {
+    fn of(connection: &Connection) -> ScreenNow {
+        connection.read(|core| {
+            let screen = core.screen();
+            let showing = screen.showing();
+            ScreenNow { page: showing.map(|s| s.current), count: showing.map_or(0, |s| s.pages.len()), drawing_allowed: screen.drawing_allowed() }
+        })
+    }
+
+    /// The page `step` pages from the one shown, if there is one.
+    fn turned(self, step: i32) -> Option<u16> {
+        let to = i32::from(self.page?) + step;
+        (0..self.count as i32).contains(&to).then_some(to as u16)
+    }
+}
 
 /// Drawing with the mouse: on or off, the crayon, and the line being drawn.
 #[derive(Resource, Debug)]
@@ -150,7 +188,7 @@ pub(super) fn build(app: &mut App) {
             });
             drawer.spawn((StaffRow, row())).with_children(|row| {
                 spawn_bar_button(row, font, ScreenButton::Back, None, BarButtonLook::Main, false);
-                row.spawn((PageCounter, ui_text(font, "", 20.0, palette::INK)));
+                row.spawn((DrawerLine::Counter, ui_text(font, "", 20.0, palette::INK)));
                 spawn_bar_button(row, font, ScreenButton::Forward, None, BarButtonLook::Main, false);
                 for button in [ScreenButton::Pointing, ScreenButton::WhoDraws, ScreenButton::Wipe, ScreenButton::Stop] {
                     spawn_bar_button(row, font, button, None, BarButtonLook::Plain, false);
@@ -169,7 +207,7 @@ pub(super) fn build(app: &mut App) {
                 spawn_bar_button(row, font, ScreenButton::Undo, None, BarButtonLook::Plain, false);
                 spawn_bar_button(row, font, ScreenButton::Save, None, BarButtonLook::Plain, false);
             });
-            drawer.spawn((StatusLine, ui_text(font, "", 16.0, palette::INK)));
+            drawer.spawn((DrawerLine::Status, ui_text(font, "", 16.0, palette::INK)));
         })
         .add_systems(OnEnter(AppState::InRoom), find_files)
         .add_systems(
@@ -214,10 +252,7 @@ fn press_buttons(
     // Gone when the connection ended this frame; the room is left next.
     let Some(connection) = connection else { return };
     let screen = |action| SendRoomEvent(ClientEvent::Screen(action));
-    let (page, count, allowed) = connection.read(|core| {
-        let s = core.screen();
-        (s.showing().map(|s| s.current), s.showing().map_or(0, |s| s.pages.len()), s.drawing_allowed())
-    });
+    let now = ScreenNow::of(&connection);
     for button in buttons.pressed() {
         match *button {
             ScreenButton::Show(n) => {
@@ -225,16 +260,12 @@ fn press_buttons(
                     && preparing.0.is_none()
                 {
                     preparing.0 = Some(AsyncComputeTaskPool::get().spawn(async move { pages_from_file(&path) }));
-                    status.0 = Some(("screen-preparing", None));
+                    status.0 = Some(Said::Line("screen-preparing"));
                 }
             }
-            ScreenButton::Back => {
-                if let Some(page) = page.and_then(|p| p.checked_sub(1)) {
-                    send.write(screen(ScreenAction::TurnTo(page)));
-                }
-            }
-            ScreenButton::Forward => {
-                if let Some(page) = page.map(|p| p + 1).filter(|p| usize::from(*p) < count) {
+            ScreenButton::Back | ScreenButton::Forward => {
+                let step = if *button == ScreenButton::Back { -1 } else { 1 };
+                if let Some(page) = now.turned(step) {
                     send.write(screen(ScreenAction::TurnTo(page)));
                 }
             }
@@ -245,7 +276,7 @@ fn press_buttons(
                 }
             }
             ScreenButton::WhoDraws => {
-                send.write(screen(ScreenAction::AllowDrawing(!allowed)));
+                send.write(screen(ScreenAction::AllowDrawing(!now.drawing_allowed)));
             }
             ScreenButton::Wipe => {
                 send.write(screen(ScreenAction::ClearBoard));
@@ -267,37 +298,8 @@ fn press_buttons(
             }
             ScreenButton::Save => {
                 let folder = folder.as_ref().map(|f| f.0.clone()).unwrap_or_else(tsunagu_client_core::settings::pictures_folder);
-                status.0 = Some(save_picture(&connection, &pages, &folder));
+                status.0 = Some(super::save_picture(&connection, &pages, &folder));
             }
-        }
-    }
-}
-
-/// The page on the wall with the board's lines over it, as a PNG in `folder`.
-fn save_picture(connection: &Connection, pages: &WallPages, folder: &std::path::Path) -> (&'static str, Option<String>) {
-    let (w, h) = super::BOARD_SIZE;
-    let (w, h) = (w * 3 / 2, h * 3 / 2);
-    // The screen's own dark blue behind, where no page covers it.
-    let mut picture = RgbaImage::from_pixel(w, h, image::Rgba([0x3c, 0x4f, 0x9a, 255]));
-    if let Some(page) = pages.shown.as_ref().and_then(|hash| pages.ready.get(hash)) {
-        let (pw, ph) = page.pixels.dimensions();
-        let scale = (w as f32 / pw as f32).min(h as f32 / ph as f32);
-        let (sw, sh) = (((pw as f32 * scale) as u32).max(1), ((ph as f32 * scale) as u32).max(1));
-        let scaled = image::imageops::resize(page.pixels.as_ref(), sw, sh, image::imageops::FilterType::Triangle);
-        image::imageops::overlay(&mut picture, &scaled, i64::from((w - sw) / 2), i64::from((h - sh) / 2));
-    }
-    connection.read(|core| paint_lines(&mut picture, core.screen().lines()));
-    let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let path = tsunagu_client_core::settings::picture_path(folder, "screen", unix);
-    let rgb: Vec<u8> = picture.pixels().flat_map(|p| [p[0], p[1], p[2]]).collect();
-    match pictures::write_rgb_png(&path, w, h, &rgb) {
-        Ok(()) => {
-            info!("tsunagu: saved a picture of the wall screen");
-            ("screen-saved", Some(pictures::where_it_went(&path)))
-        }
-        Err(e) => {
-            warn!("tsunagu: could not save a picture of the wall screen: {e}");
-            ("screen-save-failed", None)
         }
     }
 }
@@ -309,11 +311,11 @@ fn prepare_pages(mut preparing: ResMut<Preparing>, mut status: ResMut<ScreenStat
     preparing.0 = None;
     status.0 = Some(match made {
         Ok(pages) => {
-            let count = pages.len().to_string();
+            let count = pages.len();
             show.write(ShowPages(pages));
-            ("screen-shown", Some(count))
+            Said::Shown(count)
         }
-        Err(problem) => (problem_message(problem), None),
+        Err(problem) => Said::Line(problem_message(problem)),
     });
 }
 
@@ -331,37 +333,47 @@ pub fn problem_message(problem: PageProblem) -> &'static str {
 
 /// Page Up and Page Down turn the pages (staff).
 fn turn_with_keys(keys: Res<ButtonInput<KeyCode>>, connection: Option<Res<Connection>>, room: Res<RoomNow>, mut send: MessageWriter<SendRoomEvent>) {
-    let Some(connection) = connection.filter(|_| is_staff(&room)) else { return };
-    let step: i32 = if keys.just_pressed(KeyCode::PageDown) {
+    let Some(connection) = connection.filter(|_| room.i_am_staff()) else { return };
+    let step = if keys.just_pressed(KeyCode::PageDown) {
         1
     } else if keys.just_pressed(KeyCode::PageUp) {
         -1
     } else {
         return;
     };
-    let to = connection.read(|core| {
-        let showing = core.screen().showing()?;
-        let to = i32::from(showing.current) + step;
-        (0..showing.pages.len() as i32).contains(&to).then_some(to as u16)
-    });
-    if let Some(to) = to {
+    if let Some(to) = ScreenNow::of(&connection).turned(step) {
         send.write(SendRoomEvent(ClientEvent::Screen(ScreenAction::TurnTo(to))));
     }
 }
 
-fn is_staff(room: &RoomNow) -> bool {
-    room.me.as_ref().is_some_and(|me| me.role == Role::Facilitator)
+/// What the buttons show: they are written again when it changes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct ButtonsShow {
+    drawing: bool,
+    pointing: bool,
+    ink: Ink,
+    pen: Pen,
+    allowed: bool,
+    files: usize,
 }
 
+/// The buttons' labels and colours, written when something they show changed
+/// (not every frame: each label is a lookup in the locale files).
 fn label_buttons(
     mut buttons: LabelledButtons<ScreenButton>,
     mut nodes: Query<(&ScreenButton, &mut Node, &mut BackgroundColor)>,
     mode: Res<DrawingMode>,
     files: Res<ScreenFiles>,
     connection: Option<Res<Connection>>,
+    mut written: Local<Option<ButtonsShow>>,
 ) {
     let Some(connection) = connection else { return };
-    let allowed = connection.read(|core| core.screen().drawing_allowed());
+    let allowed = ScreenNow::of(&connection).drawing_allowed;
+    let shows = Some(ButtonsShow { drawing: mode.on, pointing: mode.pointing, ink: mode.ink, pen: mode.pen, allowed, files: files.0.len() });
+    if *written == shows && !buttons.stale() {
+        return;
+    }
+    *written = shows;
     let file_name = |n: usize| files.0.get(n).and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     buttons.write(|button, words| match *button {
         ScreenButton::Show(n) => file_name(n),
@@ -404,32 +416,32 @@ fn write_lines(
     mode: Res<DrawingMode>,
     status: Res<ScreenStatus>,
     connection: Option<Res<Connection>>,
-    mut counter: Query<&mut Text, (With<PageCounter>, Without<StatusLine>)>,
-    mut line: Query<&mut Text, (With<StatusLine>, Without<PageCounter>)>,
+    mut lines: Query<(&mut Text, Ref<DrawerLine>)>,
     words: crate::kit::text::Words,
+    mut written: Local<Option<(ScreenNow, bool)>>,
 ) {
     let Some(connection) = connection else { return };
-    let (page, count, allowed) = connection.read(|core| {
-        let s = core.screen();
-        (s.showing().map(|s| s.current), s.showing().map_or(0, |s| s.pages.len()), s.drawing_allowed())
-    });
-    if let Ok(mut text) = counter.single_mut() {
-        let said = match page {
-            Some(page) => words.get_with("screen-page", &[("page", Arg::Num(f64::from(page) + 1.0)), ("count", Arg::Num(count as f64))]),
-            None => words.get("screen-no-pages"),
-        };
-        if text.0 != said {
-            text.0 = said;
-        }
+    let now = ScreenNow::of(&connection);
+    // Written again only when what they say may have changed.
+    let new = lines.iter().any(|(_, line)| line.is_added());
+    if *written == Some((now, mode.on)) && !status.is_changed() && !words.changed() && !new {
+        return;
     }
-    if let Ok(mut text) = line.single_mut() {
-        let said = match &status.0 {
-            None => String::new(),
-            Some(("screen-saved", Some(path))) => words.get_with("screen-saved", &[("path", Arg::Str(path))]),
-            Some(("screen-shown", Some(n))) => words.get_with("screen-shown", &[("count", Arg::Num(n.parse().unwrap_or(0.0)))]),
-            Some((id, _)) => words.get(id),
+    *written = Some((now, mode.on));
+    for (mut text, line) in &mut lines {
+        let said = match *line {
+            DrawerLine::Counter => match now.page {
+                Some(page) => words.get_with("screen-page", &[("page", Arg::Num(f64::from(page) + 1.0)), ("count", Arg::Num(now.count as f64))]),
+                None => words.get("screen-no-pages"),
+            },
+            DrawerLine::Status => match &status.0 {
+                None if !now.drawing_allowed && mode.on => words.get("screen-drawing-closed"),
+                None => String::new(),
+                Some(Said::Saved(path)) => words.get_with("screen-saved", &[("path", Arg::Str(path))]),
+                Some(Said::Shown(count)) => words.get_with("screen-shown", &[("count", Arg::Num(*count as f64))]),
+                Some(Said::Line(id)) => words.get(id),
+            },
         };
-        let said = if !allowed && mode.on && said.is_empty() { words.get("screen-drawing-closed") } else { said };
         if text.0 != said {
             text.0 = said;
         }
@@ -458,7 +470,7 @@ pub fn pen_label(pen: Pen) -> &'static str {
 }
 
 fn show_staff_rows(room: Res<RoomNow>, mut rows: Query<&mut Node, With<StaffRow>>) {
-    let display = if is_staff(&room) { Display::Flex } else { Display::None };
+    let display = if room.i_am_staff() { Display::Flex } else { Display::None };
     for mut node in &mut rows {
         if node.display != display {
             node.display = display;

@@ -23,9 +23,10 @@ use tsunagu_protocol::PageInfo;
 
 use crate::AppState;
 use crate::kit::net::Connection;
+use crate::kit::pictures;
 use crate::kit::scene::Ward;
 
-pub use controls::{DrawingMode, ScreenButton, ScreenFiles, ScreenStatus};
+pub use controls::{DrawingMode, Said, ScreenButton, ScreenFiles, ScreenStatus};
 
 /// The board's picture, pixels (16:9, like the screen).
 pub const BOARD_SIZE: (u32, u32) = (1024, 576);
@@ -193,23 +194,28 @@ fn follow_the_page(
 ) {
     let Some(connection) = connection else { return };
     let Ok((mut visibility, mut transform, material)) = walls.single_mut() else { return };
-    // What is on the screen now, and which page to get ready next.
-    let (current, next) = connection.read(|core| {
+    // What to put up (a page not shown yet) and what to decode (the page
+    // on the screen or the next one): only those are copied out of the core,
+    // so a frame with nothing new copies nothing.
+    let wanted = |hash: &Vec<u8>| !pages.ready.contains_key(hash) && !pages.broken.contains(hash);
+    let (on_screen, to_decode) = connection.read(|core| {
         let screen = core.screen();
-        let current = screen.current_page().map(|c| (c.info.clone(), c.bytes.cloned()));
-        let next = screen.current_page().and_then(|c| {
-            let n = c.page.checked_add(1)?;
-            let info = screen.showing()?.pages.get(usize::from(n))?.clone();
-            Some((info, screen.page_bytes(n)?.clone()))
-        });
-        (current, next)
+        let Some(current) = screen.current_page() else { return (None, None) };
+        let put_up = (pages.shown.as_ref() != Some(&current.info.hash)).then(|| current.info.clone());
+        let to_decode = if pages.decoding.is_some() {
+            None
+        } else {
+            let next = current.page.checked_add(1).and_then(|n| Some((screen.showing()?.pages.get(usize::from(n))?, screen.page_bytes(n)?)));
+            [current.bytes.map(|b| (current.info, b)), next].into_iter().flatten().find(|(i, _)| wanted(&i.hash)).map(|(i, b)| (i.clone(), b.clone()))
+        };
+        (Some(put_up), to_decode)
     });
-    let Some((info, bytes)) = current else {
+    let Some(put_up) = on_screen else {
         visibility.set_if_neq(Visibility::Hidden);
         pages.shown = None;
         return;
     };
-    if pages.shown.as_ref() != Some(&info.hash) {
+    if let Some(info) = put_up {
         if let Some(ready) = pages.ready.get(&info.hash).cloned() {
             if let Some(mut material) = materials.get_mut(&material.0) {
                 material.base_color_texture = Some(ready.image);
@@ -217,22 +223,16 @@ fn follow_the_page(
             let (_, half) = screen_frame(&ward);
             transform.scale = fitted(&info, half).extend(1.0);
             visibility.set_if_neq(Visibility::Inherited);
-            pages.shown = Some(info.hash.clone());
+            pages.shown = Some(info.hash);
         } else {
             // Not here or not decoded yet: the room's own picture shows meanwhile.
             visibility.set_if_neq(Visibility::Hidden);
         }
     }
-    if pages.decoding.is_none() {
-        let wanted = [bytes.map(|b| (info, b)), next]
-            .into_iter()
-            .flatten()
-            .find(|(i, _)| !pages.ready.contains_key(&i.hash) && !pages.broken.contains(&i.hash));
-        if let Some((info, bytes)) = wanted {
-            let hash = info.hash.clone();
-            let task = AsyncComputeTaskPool::get().spawn(async move { decode_received(&info, &bytes) });
-            pages.decoding = Some((hash, task));
-        }
+    if let Some((info, bytes)) = to_decode {
+        let hash = info.hash.clone();
+        let task = AsyncComputeTaskPool::get().spawn(async move { decode_received(&info, &bytes) });
+        pages.decoding = Some((hash, task));
     }
 }
 
@@ -308,6 +308,35 @@ fn place_pointer(connection: Option<Res<Connection>>, ward: Res<Ward>, mut point
         }
         None => {
             visibility.set_if_neq(Visibility::Hidden);
+        }
+    }
+}
+
+/// The page on the wall with the board's lines over it, as a PNG in `folder`.
+pub(super) fn save_picture(connection: &Connection, pages: &WallPages, folder: &std::path::Path) -> Said {
+    let (w, h) = BOARD_SIZE;
+    let (w, h) = (w * 3 / 2, h * 3 / 2);
+    // The screen's own dark blue behind, where no page covers it.
+    let mut picture = RgbaImage::from_pixel(w, h, image::Rgba([0x3c, 0x4f, 0x9a, 255]));
+    if let Some(page) = pages.shown.as_ref().and_then(|hash| pages.ready.get(hash)) {
+        let (pw, ph) = page.pixels.dimensions();
+        let scale = (w as f32 / pw as f32).min(h as f32 / ph as f32);
+        let (sw, sh) = (((pw as f32 * scale) as u32).max(1), ((ph as f32 * scale) as u32).max(1));
+        let scaled = image::imageops::resize(page.pixels.as_ref(), sw, sh, image::imageops::FilterType::Triangle);
+        image::imageops::overlay(&mut picture, &scaled, i64::from((w - sw) / 2), i64::from((h - sh) / 2));
+    }
+    connection.read(|core| paint_lines(&mut picture, core.screen().lines()));
+    let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let path = tsunagu_client_core::settings::picture_path(folder, "screen", unix);
+    let rgb: Vec<u8> = picture.pixels().flat_map(|p| [p[0], p[1], p[2]]).collect();
+    match pictures::write_rgb_png(&path, w, h, &rgb) {
+        Ok(()) => {
+            info!("tsunagu: saved a picture of the wall screen");
+            Said::Saved(pictures::where_it_went(&path))
+        }
+        Err(e) => {
+            warn!("tsunagu: could not save a picture of the wall screen: {e}");
+            Said::Line("screen-save-failed")
         }
     }
 }
