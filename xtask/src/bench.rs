@@ -1,6 +1,8 @@
 //! `cargo xtask bench net`: builds the server binary in release and runs the
 //! network benchmark (crates/tsunagu_testkit/benches/net.rs) against it.
 //! `cargo xtask bench voice`: the voice benchmark (benches/voice.rs).
+//! `cargo xtask bench screen`: the wall screen over real QUIC, 20 children
+//! (crates/tsunagu_testkit/benches/screen.rs).
 //! `cargo xtask bench avatars`: the client's CPU per frame (benches/avatars.rs). The
 //! numbers go into docs/benchmarks.md with these commands.
 
@@ -18,11 +20,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
                     .env("TSUNAGU_SERVER_BIN", server),
             )
         }
+        Some("screen") => crate::status(crate::cargo().args(["bench", "--package", "tsunagu_testkit", "--bench", "screen", "--"]).args(&args[1..])),
         Some("voice") => crate::status(crate::cargo().args(["bench", "--package", "tsunagu_testkit", "--bench", "voice", "--"]).args(&args[1..])),
         // The dev profile: the one the tests built (dependencies at opt-level 1).
         Some("avatars") => {
             crate::status(crate::cargo().args(["bench", "--profile", "dev", "--package", "tsunagu", "--bench", "avatars", "--"]).args(&args[1..]))
         }
-        _ => Err("usage: cargo xtask bench net [bandwidth|server|mixed|attack|play] | cargo xtask bench voice | cargo xtask bench avatars".into()),
+        _ => Err("usage: cargo xtask bench net [bandwidth|server|mixed|attack|play] | cargo xtask bench voice | cargo xtask bench screen | cargo xtask bench avatars".into()),
     }
 }

@@ -40,7 +40,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     // honest. `--workspace`, as above: features resolved for one package alone
     // differ from the workspace's, and the avatar bench then built Bevy a
     // second time (docs/benchmarks.md).
-    for bench in ["net", "voice", "avatars"] {
+    for bench in ["net", "voice", "screen", "avatars"] {
         crate::status(crate::cargo().args(["test", "--workspace", "--bench", bench, "--", "smoke"]))?;
     }
     let target = crate::target_dir();
