@@ -137,3 +137,56 @@ fn a_page_shown_by_the_nurse_reaches_the_childs_wall_and_a_drawing_is_saved_with
     assert!(child.world().resource::<WallPages>().ready.len() <= 4);
     let _ = std::fs::remove_dir_all(&folder);
 }
+
+/// How many of `picture`'s pixels are within `within` of `colour` on every channel.
+fn pixels_near(picture: &crate::screenshot::Picture, colour: [u8; 3], within: u8) -> usize {
+    picture.rgb.iter().filter(|p| p.iter().zip(colour).all(|(a, b)| a.abs_diff(b) <= within)).count()
+}
+
+#[test]
+fn a_picture_book_page_on_the_wall_from_a_childs_seat_with_three_friends_drawing() {
+    let _turn = crate::one_at_a_time();
+    let dir = std::env::temp_dir().join(format!("tsunagu-it-wall-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let page = dir.join("book-page-1.png");
+    tsunagu_testkit::book::book_page(0).save(&page).expect("the book's page written");
+    let path = dir.join("wall.png");
+    let mut cmd = crate::screenshot::client_command();
+    cmd.args(["--screenshot", &path.to_string_lossy(), "--frames", "30", "--bots", "3", "--lang", "ja", "--at-rest", "--no-xr", "--wall"]);
+    cmd.arg("--show").arg(&page);
+    cmd.env_remove("XDG_RUNTIME_DIR").env_remove("PULSE_SERVER").env("HOME", dir.join("home")).env_remove("XDG_CONFIG_HOME");
+    let (ok, log) = crate::screenshot::run_with_limit(cmd, Duration::from_secs(300));
+    assert!(ok, "the client failed:\n{log}");
+    assert!(log.contains("with 3 people's drawings"), "the page and three drawings never made it to the wall:\n{log}");
+    let frames = log.lines().find(|l| l.contains("wall: frame time")).unwrap_or_else(|| panic!("no frame times around the page:\n{log}"));
+    eprintln!("{frames}");
+
+    // Where the page is in the picture (the scenario asks the camera), and
+    // what is there: the page's own tones, the three friends' red, blue and
+    // green lines, and the reader's warm dot.
+    let place = log.lines().find(|l| l.contains("wall: the page lies at")).unwrap_or_else(|| panic!("no place of the page:\n{log}"));
+    let numbers: Vec<u32> = place.split_whitespace().filter_map(|w| w.parse::<f32>().ok()).map(|n| n.max(0.0) as u32).collect();
+    let [x0, x1, y0, y1] = numbers[numbers.len().saturating_sub(4)..] else { panic!("no corners in: {place}") };
+    let picture = crate::screenshot::read_png(&path);
+    assert!(x1 - x0 > picture.width / 4, "the page is too small to read from a child's seat: {place}");
+    let on_page = crate::screenshot::Picture {
+        width: x1 - x0,
+        height: y1 - y0,
+        rgb: (y0..y1.min(picture.height))
+            .flat_map(|y| (x0..x1.min(picture.width)).map(move |x| (y * picture.width + x) as usize))
+            .map(|i| picture.rgb[i])
+            .collect(),
+    };
+    let tones: std::collections::HashSet<[u8; 3]> = on_page.rgb.iter().map(|p| p.map(|c| c >> 3)).collect();
+    assert!(tones.len() > 100, "the page is nearly one colour ({} tones): not the book's page", tones.len());
+    let sky = pixels_near(&on_page, [130, 170, 197], 20);
+    assert!(sky * 5 > on_page.rgb.len(), "the page's sky covers {sky} of {} pixels", on_page.rgb.len());
+    for (what, ink) in [("red sun", Ink::Red), ("blue wave", Ink::Blue), ("green star", Ink::Green)] {
+        let rgba = tsunagu_client_core::pages::ink_colour(ink).0;
+        let seen = pixels_near(&on_page, [rgba[0], rgba[1], rgba[2]], 40);
+        assert!(seen > 100, "the {what} is not on the page ({seen} pixels of its colour)");
+    }
+    assert!(pixels_near(&on_page, [203, 160, 92], 12) > 20, "the reader's dot is not on the page");
+    let _ = std::fs::remove_dir_all(&dir);
+}

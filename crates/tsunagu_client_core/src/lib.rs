@@ -423,6 +423,9 @@ impl ClientCore {
         if let ClientEvent::SetLook(look) = &event {
             self.hello.look = *look;
         }
+        if let (ClientEvent::Screen(tsunagu_protocol::ScreenAction::Point(at)), Some(me)) = (&event, self.my_id()) {
+            self.screen.pointed(me, *at);
+        }
         let momentary = matches!(event, ClientEvent::Gesture(_) | ClientEvent::Stamp(_) | ClientEvent::Grab(_) | ClientEvent::Release(..));
         match self.session.as_mut() {
             Some(session) if self.phase == Phase::InRoom => session.send_event(&event),

@@ -191,6 +191,14 @@ impl ScreenView {
         }
     }
 
+    /// We point (or stop): the room tells everyone but us, and the reader
+    /// sees their own dot too (in a headset there is no mouse cursor).
+    pub(crate) fn pointed(&mut self, me: PeerId, at: Option<[u16; 2]>) {
+        if self.showing.is_some() {
+            self.pointer = at.map(|at| (me, at));
+        }
+    }
+
     /// Someone left: their pointer goes with them (their lines stay).
     pub(crate) fn left(&mut self, who: PeerId) {
         if self.pointer.is_some_and(|(by, _)| by == who) {

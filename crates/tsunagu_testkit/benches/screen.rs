@@ -19,42 +19,17 @@
 
 use std::time::{Duration, Instant};
 
-use image::{Rgba, RgbaImage};
 use tsunagu_client_core::ClientCore;
 use tsunagu_client_core::pages::page_from_pixels;
 use tsunagu_net::quic::{QuicConnector, WireStats};
 use tsunagu_protocol::{AvatarLook, ClientEvent, Hello, Ink, PageInfo, Pen, ScreenAction, StrokePiece, pack_points};
 use tsunagu_server::embedded::EmbeddedRoom;
+use tsunagu_testkit::book::book_page;
 
 /// One person's app: its core and what its connection put on the wire.
 struct Person {
     core: ClientCore,
     wire: WireStats,
-}
-
-/// A page of a picture book, 1280×720: sky, sun, hills and a house,
-/// different on each page (a JPEG of it is the size a real page is).
-fn book_page(n: u32) -> RgbaImage {
-    let (w, h) = (1280u32, 720u32);
-    let sun = (200.0 + 140.0 * n as f32, 150.0 + 20.0 * n as f32);
-    RgbaImage::from_fn(w, h, |x, y| {
-        let (fx, fy) = (x as f32, y as f32);
-        let hill = 520.0 + 60.0 * ((fx / 180.0) + n as f32).sin();
-        let house = (700.0..900.0).contains(&fx) && (380.0..560.0).contains(&fy);
-        let roof = fy < 380.0 && fy > 300.0 + (fx - 800.0).abs() * 0.8 && (680.0..920.0).contains(&fx);
-        let in_sun = (fx - sun.0).powi(2) + (fy - sun.1).powi(2) < 70.0f32.powi(2);
-        if in_sun {
-            Rgba([255, 200, 60, 255])
-        } else if roof {
-            Rgba([190, 70, 50, 255])
-        } else if house {
-            Rgba([245, 230, 200, 255])
-        } else if fy > hill {
-            Rgba([90, (150.0 + 40.0 * (fx / 97.0).sin()) as u8, 70, 255])
-        } else {
-            Rgba([(120.0 + fy / 8.0) as u8, (180.0 + fy / 10.0) as u8, 240, 255])
-        }
-    })
 }
 
 fn join(room: &EmbeddedRoom, code: &str, name: &str, address: [u8; 4]) -> Person {

@@ -2,6 +2,7 @@
 //! by the in-memory transport and driven by a manual clock. No sockets, no
 //! sleeps, no flaky timing: every test run sees exactly the same events.
 
+pub mod book;
 pub mod trace;
 
 use std::collections::BTreeMap;

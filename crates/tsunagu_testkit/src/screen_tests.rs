@@ -81,6 +81,8 @@ fn children_see_the_same_page_after_each_turn_and_a_late_joiner_catches_up() {
     s.send_event(hina, ClientEvent::Stroke(line(1, 1000)));
     s.run(2, TICK);
     assert_eq!(s.clients[aoi].core.screen().pointer().map(|p| p.1), Some([2000, 1000]));
+    // The room tells everyone but the reader; the reader's own core shows it too.
+    assert_eq!(s.clients[nurse].core.screen().pointer().map(|p| p.1), Some([2000, 1000]), "the reader sees their own dot");
     assert_eq!(s.clients[aoi].core.screen().lines().len(), 2, "ひなた's two pieces are one line");
     assert_eq!(s.clients[hina].core.screen().lines(), s.clients[aoi].core.screen().lines(), "everyone sees the same drawing");
 

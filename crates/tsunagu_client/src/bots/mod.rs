@@ -3,8 +3,10 @@
 //! circles. Each also takes part as children do: the first of every five
 //! waves with a hand up, the second sends stamps, the third hangs three
 //! Tanabata wishes and then writes in the chat, the fourth throws the three
-//! darts at the board, the fifth tosses the ball up and catches it. For
-//! trying the room alone, for demos, and for tests that need people in view.
+//! darts at the board, the fifth tosses the ball up and catches it. When a
+//! page is up on the wall screen, the first three each draw a little
+//! picture on it (a sun, a wave, a star), a piece at a time as a hand does.
+//! For trying the room alone, for demos, and for tests that need people in view.
 
 use std::sync::Mutex;
 
@@ -12,7 +14,9 @@ use bevy::prelude::*;
 use tsunagu_client_core::ClientCore;
 use tsunagu_i18n::Arg;
 use tsunagu_net::race::{RaceSettings, RacingConnector};
-use tsunagu_protocol::{Accessories, AvatarLook, AvatarPose, ClientEvent, Gesture, Headwear, Hello, Paper, QuantVec, Stamp};
+use tsunagu_protocol::{
+    Accessories, AvatarLook, AvatarPose, ClientEvent, Gesture, Headwear, Hello, Ink, Paper, Pen, QuantVec, Stamp, StrokePiece, pack_points,
+};
 use tsunagu_sim::WardLayout;
 use tsunagu_sim::motion::{EYE_HEIGHT, facing};
 use tsunagu_sim::objects::{BLOCKS, DART_RADIUS, DARTS, hold_point, throw_velocity};
@@ -34,6 +38,70 @@ struct Bot {
     turns: usize,
     /// When it set off (seconds of real time): a player walks to its spot first.
     started: f32,
+    /// Its picture on the wall screen, if it draws one, and how far it got.
+    doodle: Option<Doodle>,
+}
+
+/// A practice guest's little picture on the wall screen.
+struct Doodle {
+    ink: Ink,
+    /// Its points, in screen units.
+    points: Vec<[u16; 2]>,
+    drawn: usize,
+    next_piece: f32,
+    /// When it first saw a page up (it looks before it draws).
+    page_seen: Option<f32>,
+}
+
+/// A piece of a doodle goes out this often, seconds, as the mouse's do.
+const DOODLE_PIECE_EVERY: f32 = 0.08;
+/// Seconds a guest looks at a new page before drawing on it.
+const DOODLE_LOOK_FIRST: f32 = 2.0;
+/// Points in each piece.
+const DOODLE_PIECE_POINTS: usize = 6;
+
+impl Doodle {
+    /// The `n`th guest's picture: a red sun top right, a blue wave along the
+    /// bottom, a green star top left (only the first three draw).
+    fn for_guest(n: usize) -> Option<Doodle> {
+        let around = |centre: Vec2, radius: f32, corners: usize, inner: f32, steps: usize| -> Vec<[u16; 2]> {
+            (0..=steps)
+                .map(|i| {
+                    let turn = i as f32 / steps as f32 * std::f32::consts::TAU;
+                    // A star's points alternate between the outer and the inner radius.
+                    let r = if corners == 0 || (i * corners * 2 / steps).is_multiple_of(2) { radius } else { radius * inner };
+                    centre + Vec2::new(turn.sin(), -turn.cos()) * r
+                })
+                .map(|p| [p.x as u16, p.y as u16])
+                .collect()
+        };
+        let (ink, points) = match n {
+            0 => (Ink::Red, around(Vec2::new(3350.0, 750.0), 420.0, 0, 1.0, 40)),
+            1 => (Ink::Blue, (0..=40).map(|i| [600 + i * 70, (3350.0 + 220.0 * (i as f32 * 0.6).sin()) as u16]).collect()),
+            2 => (Ink::Green, around(Vec2::new(800.0, 800.0), 450.0, 5, 0.45, 10)),
+            _ => return None,
+        };
+        Some(Doodle { ink, points, drawn: 0, next_piece: 0.0, page_seen: None })
+    }
+
+    /// The next piece to send at `t`, once a page is up and the room lets everyone draw.
+    fn next(&mut self, core: &ClientCore, t: f32) -> Option<StrokePiece> {
+        let page_up = core.screen().current_page().is_some_and(|page| page.bytes.is_some());
+        if !page_up {
+            self.page_seen = None;
+            return None;
+        }
+        let seen = *self.page_seen.get_or_insert(t);
+        if self.drawn >= self.points.len() || t < self.next_piece.max(seen + DOODLE_LOOK_FIRST) || !core.screen().drawing_allowed() {
+            return None;
+        }
+        let from = self.drawn.saturating_sub(1);
+        let to = (self.drawn + DOODLE_PIECE_POINTS).min(self.points.len());
+        self.drawn = to;
+        self.next_piece = t + DOODLE_PIECE_EVERY;
+        // Each piece starts where the last ended, so the line is whole.
+        Some(StrokePiece { stroke: 1, ink: self.ink, pen: Pen::Thick, points: pack_points(&self.points[from..to]) })
+    }
 }
 
 /// What a practice guest does now and then.
@@ -170,6 +238,7 @@ fn start_bots(
                 next_turn: 1.0 + 0.3 * i,
                 turns: 0,
                 started: time.elapsed_secs(),
+                doodle: Doodle::for_guest(n),
             }
         })
         .collect();
@@ -230,6 +299,9 @@ fn stroll(time: Res<Time<Real>>, mut bots: ResMut<Bots>, texts: Res<Texts>, sett
             }
             bot.turns += 1;
             bot.next_turn = t + wait;
+        }
+        if let Some(piece) = bot.doodle.as_mut().and_then(|d| d.next(&bot.core, t)) {
+            bot.core.send_event(ClientEvent::Stroke(piece));
         }
         // Bots only listen so their queues stay empty; they react to nothing.
         bot.core.poll(time.elapsed());

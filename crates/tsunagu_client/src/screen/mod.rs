@@ -159,7 +159,7 @@ fn spawn_wall_screen(
     });
     commands.spawn((
         WallPointer,
-        Mesh3d(meshes.add(Circle::new(0.045))),
+        Mesh3d(meshes.add(Circle::new(0.06))),
         MeshMaterial3d(dot),
         Transform::from_translation(front + Vec3::Z * POINTER_OUT),
         Visibility::Hidden,

@@ -7,7 +7,11 @@
 //! In a headset it also saves what the left eye sees, then leaves the
 //! headset for the screen as the wrist menu's button does, saves the window
 //! again, and starts the headset again as the HUD's button does: the whole
-//! way out and back in, on a real runtime.
+//! way out and back in, on a real runtime. With `--wall` the host shows the
+//! first file of `--show` on the wall screen and the guests draw on it
+//! (wall.rs).
+
+mod wall;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -43,6 +47,10 @@ struct Args {
     /// chat, look, wishes, voice, settings, staff, invite).
     #[arg(long, value_name = "NAME")]
     drawer: Option<String>,
+    /// Show the first picture or PDF of --show on the wall screen, point at
+    /// it, and wait for the practice guests' drawings on it.
+    #[arg(long)]
+    wall: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -61,8 +69,12 @@ fn main() -> std::process::ExitCode {
             }
         },
     };
-    let request = ScreenshotRequest { path: args.screenshot, frames: args.frames.max(1), bots: options.bots, at_rest: args.at_rest, drawer };
+    let request =
+        ScreenshotRequest { path: args.screenshot, frames: args.frames.max(1), bots: options.bots, at_rest: args.at_rest, drawer, wall: args.wall };
     let mut app = tsunagu_client::build_app(options);
+    if request.wall {
+        app.add_plugins(wall::WallPlugin);
+    }
     app.insert_resource(request).add_plugins(ScreenshotPlugin);
     if app.run().is_success() { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE }
 }
@@ -80,6 +92,8 @@ struct ScreenshotRequest {
     at_rest: bool,
     /// The drawer to open for the picture.
     drawer: Option<Drawer>,
+    /// A page on the wall screen, drawn on (`--wall`).
+    wall: bool,
 }
 
 /// If nothing is captured by then, something is wrong: exit with an error.
@@ -101,6 +115,8 @@ struct Progress {
 /// Where the picture of the room's play is taken from: between the rug and
 /// the bamboo, the dartboard to the right.
 const VANTAGE: Vec3 = Vec3::new(4.0, 0.0, -1.5);
+/// Where a child sits to read a picture book on the wall screen: the front row.
+const SEAT_BEFORE_THE_SCREEN: Vec3 = Vec3::new(-0.3, 0.0, -1.0);
 
 impl Plugin for ScreenshotPlugin {
     fn build(&self, app: &mut App) {
@@ -344,7 +360,7 @@ struct BambooPicture<'w, 's> {
 
 fn count_and_capture(
     mut commands: Commands,
-    (request, mut progress): (Res<ScreenshotRequest>, ResMut<Progress>),
+    (request, mut progress, wall): (Res<ScreenshotRequest>, ResMut<Progress>, Option<Res<wall::WallScene>>),
     on_screen: OnScreen,
     moment: Moment,
     staging: Staging,
@@ -377,6 +393,12 @@ fn count_and_capture(
         drawer.open(open, time.elapsed_secs_f64());
     }
     let staged = options.bots >= 5 && !options.at_rest;
+    if options.wall && progress.frames_shown == 1 {
+        // A child's seat in the front row, looking at the screen.
+        heading.walk_target = Some(SEAT_BEFORE_THE_SCREEN);
+    } else if options.wall && heading.walk_target.is_none() {
+        heading.yaw = 0.0;
+    }
     if staged {
         // Walk over to the play corner, then look at the ball, the darts and the bamboo.
         if progress.frames_shown == 1 {
@@ -396,7 +418,8 @@ fn count_and_capture(
     // With five guests, also their play: the ball up, the darts in, three wishes up.
     let everyone_playing = !staged || (progress.turned && play.ball_flying && play.darts_in_board == 3 && play.wishes >= 3);
     let waited_enough = progress.frames_shown >= request.frames.saturating_mul(8);
-    let ready = progress.frames_shown >= request.frames && ((everyone_expressing && everyone_playing) || waited_enough);
+    let wall_ready = !options.wall || wall.is_some_and(|w| w.ready);
+    let ready = progress.frames_shown >= request.frames && ((everyone_expressing && everyone_playing && wall_ready) || waited_enough);
     // With play in the picture, first save the bamboo's as a child's button would.
     if ready && staged && !progress.bamboo_pictured {
         tsunagu_client::play::picture_the_bamboo(&mut commands, &mut images, &ward.0, &tsunagu_client_core::settings::pictures_folder());
