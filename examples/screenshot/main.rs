@@ -73,7 +73,7 @@ fn main() -> std::process::ExitCode {
         ScreenshotRequest { path: args.screenshot, frames: args.frames.max(1), bots: options.bots, at_rest: args.at_rest, drawer, wall: args.wall };
     let mut app = tsunagu_client::build_app(options);
     if request.wall {
-        app.add_plugins(wall::WallPlugin);
+        app.add_plugins(wall::WallPlugin { drawers: request.bots.min(3) as usize });
     }
     app.insert_resource(request).add_plugins(ScreenshotPlugin);
     if app.run().is_success() { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE }

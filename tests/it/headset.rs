@@ -28,8 +28,12 @@ fn on_a_simulated_headset_the_room_is_seen_upright_and_a_guest_sees_the_head_and
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("room.png");
+    // A picture book's page on the wall screen, the guest's sun drawn on it.
+    let page = dir.join("book-page-1.png");
+    tsunagu_testkit::book::book_page(0).save(&page).expect("the book's page written");
     let mut cmd = client_command();
-    cmd.args(["--xr", "--screenshot", &path.to_string_lossy(), "--frames", "40", "--bots", "1", "--lang", "ja"]);
+    cmd.args(["--xr", "--screenshot", &path.to_string_lossy(), "--frames", "40", "--bots", "1", "--lang", "ja", "--wall"]);
+    cmd.arg("--show").arg(&page);
     cmd.env("XR_RUNTIME_JSON", &runtime)
         .env("XRT_COMPOSITOR_NULL", "1")
         .env("SIMULATED_ENABLE", "1")
@@ -71,6 +75,14 @@ fn on_a_simulated_headset_the_room_is_seen_upright_and_a_guest_sees_the_head_and
     };
     let (top, bottom) = (warmth(0..40), warmth(200..240));
     assert!(bottom > top + 20.0, "the floor is not below the ceiling (warmth: top {top:.0}, bottom {bottom:.0})");
+    // The picture book's page on the wall, as the left eye sees it: the
+    // page's sky over most of it, the guest's red sun and the reader's dot.
+    let on_page = crate::wall_screen::page_in(&eye, &log, "the left eye");
+    eprintln!("the page in the left eye: {} x {} pixels of 320 x 240", on_page.width, on_page.height);
+    assert!(on_page.width >= 40, "the page is too small in the eye: {} pixels wide", on_page.width);
+    let sky = crate::wall_screen::pixels_near(&on_page, [130, 170, 197], 25);
+    assert!(sky * 5 > on_page.rgb.len(), "the page's sky covers {sky} of its {} pixels in the eye", on_page.rgb.len());
+    assert!(crate::wall_screen::pixels_near(&on_page, [200, 89, 86], 35) > 5, "the guest's red sun is not on the page in the eye");
     // The wrist menu as its panel shows it: big buttons, drawn (not blank).
     let menu = read_png(&dir.join("room-wrist-menu.png"));
     assert_eq!((menu.width, menu.height), (640, 584));

@@ -1,5 +1,5 @@
 //! The room as a person would see it: the real client (the screenshot
-//! scenario, examples/screenshot.rs: the shipped client's plugins and command
+//! scenario, examples/screenshot/: the shipped client's plugins and command
 //! line plus a picture), started with XR on but no OpenXR runtime, no sound
 //! card and no GPU (Xvfb + software Vulkan), hosts a room with practice
 //! guests and saves a screenshot.

@@ -138,8 +138,24 @@ fn a_page_shown_by_the_nurse_reaches_the_childs_wall_and_a_drawing_is_saved_with
     let _ = std::fs::remove_dir_all(&folder);
 }
 
+/// The part of `picture` where the scenario's log says the page lies, as `seen_by` (the window, the left eye) sees it.
+pub fn page_in(picture: &crate::screenshot::Picture, log: &str, seen_by: &str) -> crate::screenshot::Picture {
+    let place = log
+        .lines()
+        .find(|l| l.contains("wall: the page lies at") && l.ends_with(seen_by))
+        .unwrap_or_else(|| panic!("no place of the page in {seen_by}:\n{log}"));
+    let numbers: Vec<u32> = place.split_whitespace().filter_map(|w| w.parse::<f32>().ok()).map(|n| n.max(0.0) as u32).collect();
+    let [x0, x1, y0, y1] = numbers[numbers.len().saturating_sub(4)..] else { panic!("no corners in: {place}") };
+    let (x1, y1) = (x1.min(picture.width), y1.min(picture.height));
+    crate::screenshot::Picture {
+        width: x1.saturating_sub(x0),
+        height: y1.saturating_sub(y0),
+        rgb: (y0..y1).flat_map(|y| (x0..x1).map(move |x| (y * picture.width + x) as usize)).map(|i| picture.rgb[i]).collect(),
+    }
+}
+
 /// How many of `picture`'s pixels are within `within` of `colour` on every channel.
-fn pixels_near(picture: &crate::screenshot::Picture, colour: [u8; 3], within: u8) -> usize {
+pub fn pixels_near(picture: &crate::screenshot::Picture, colour: [u8; 3], within: u8) -> usize {
     picture.rgb.iter().filter(|p| p.iter().zip(colour).all(|(a, b)| a.abs_diff(b) <= within)).count()
 }
 
@@ -165,19 +181,9 @@ fn a_picture_book_page_on_the_wall_from_a_childs_seat_with_three_friends_drawing
     // Where the page is in the picture (the scenario asks the camera), and
     // what is there: the page's own tones, the three friends' red, blue and
     // green lines, and the reader's warm dot.
-    let place = log.lines().find(|l| l.contains("wall: the page lies at")).unwrap_or_else(|| panic!("no place of the page:\n{log}"));
-    let numbers: Vec<u32> = place.split_whitespace().filter_map(|w| w.parse::<f32>().ok()).map(|n| n.max(0.0) as u32).collect();
-    let [x0, x1, y0, y1] = numbers[numbers.len().saturating_sub(4)..] else { panic!("no corners in: {place}") };
     let picture = crate::screenshot::read_png(&path);
-    assert!(x1 - x0 > picture.width / 4, "the page is too small to read from a child's seat: {place}");
-    let on_page = crate::screenshot::Picture {
-        width: x1 - x0,
-        height: y1 - y0,
-        rgb: (y0..y1.min(picture.height))
-            .flat_map(|y| (x0..x1.min(picture.width)).map(move |x| (y * picture.width + x) as usize))
-            .map(|i| picture.rgb[i])
-            .collect(),
-    };
+    let on_page = page_in(&picture, &log, "the window");
+    assert!(on_page.width > picture.width / 4, "the page is too small to read from a child's seat: {} pixels wide", on_page.width);
     let tones: std::collections::HashSet<[u8; 3]> = on_page.rgb.iter().map(|p| p.map(|c| c >> 3)).collect();
     assert!(tones.len() > 100, "the page is nearly one colour ({} tones): not the book's page", tones.len());
     let sky = pixels_near(&on_page, [130, 170, 197], 20);
@@ -189,4 +195,37 @@ fn a_picture_book_page_on_the_wall_from_a_childs_seat_with_three_friends_drawing
     }
     assert!(pixels_near(&on_page, [203, 160, 92], 12) > 20, "the reader's dot is not on the page");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn in_a_headset_the_right_hand_draws_on_the_screen_and_its_trigger_does_not_teleport() {
+    let folder = std::env::temp_dir().join(format!("tsunagu-wall-hand-{}", std::process::id()));
+    let mut stepper = Stepper::new(4);
+    let mut child = app_for(&stepper, ROOM_CODE, "あおい", 2, &folder);
+    let friend = stepper.connect(ROOM_CODE, "ひなた");
+    frames(&mut stepper, &mut [&mut child], 8);
+    child.world_mut().resource_mut::<tsunagu_client::screen::DrawingMode>().on = true;
+    // Seated two metres from the screen, the hand at chest height, aiming
+    // across the screen while the trigger is held, then letting go.
+    let (centre, half) = tsunagu_sim::WardLayout::ward().screen;
+    let hand = centre.with_y(1.0) + Vec3::Z * 2.0;
+    for step in 0..12 {
+        let aim = centre + Vec3::new(-half.x * 0.6 + half.x * 0.1 * step as f32, 0.0, 0.1);
+        let mut hands = child.world_mut().resource_mut::<tsunagu_client::kit::me::Hands>();
+        hands.ray = Some((hand, (aim - hand).normalize()));
+        hands.trigger_held = step < 10;
+        frames(&mut stepper, &mut [&mut child], 1);
+        if step < 10 {
+            assert!(child.world().resource::<tsunagu_client::kit::me::Hands>().on_screen, "the trigger on the screen would teleport");
+        }
+    }
+    frames(&mut stepper, &mut [&mut child], 4);
+    let me = child.world().resource::<tsunagu_client::kit::net::Connection>().read(|core| core.my_id()).expect("in the room");
+    assert!(stepper.server.room().screen().has_lines_of(me), "the room has no line from the hand");
+    let seen = stepper.clients[friend].core.screen().lines().iter().filter(|l| l.by == me).map(|l| l.points.len()).sum::<usize>();
+    assert!(seen >= 8, "the friend sees {seen} points of the hand's line");
+    // Drawing off, the hand on the screen no longer holds the trigger.
+    child.world_mut().resource_mut::<tsunagu_client::screen::DrawingMode>().on = false;
+    frames(&mut stepper, &mut [&mut child], 1);
+    assert!(!child.world().resource::<tsunagu_client::kit::me::Hands>().on_screen);
 }

@@ -239,9 +239,10 @@ pub fn track_headset(
         headset.rig.recentre(head, feet, heading.yaw, headset.tilt_degrees.to_radians());
         headset.recentre = false;
     }
-    // The trigger is the menu's while pointing at it, and play's while
-    // holding a thing or pointing at one within reach.
-    let pressed = !pointer.on_menu && !play.busy() && play.pointing_at.is_none() && buttons.trigger_pulled;
+    // The trigger is the menu's while pointing at it, play's while holding
+    // a thing or pointing at one within reach, and the wall screen's while
+    // drawing or pointing on it.
+    let pressed = !pointer.on_menu && !play.busy() && play.pointing_at.is_none() && !play.on_screen && buttons.trigger_pulled;
     if pressed
         && let Ok((ray, flags)) = aim.single()
         && flags.position_tracked

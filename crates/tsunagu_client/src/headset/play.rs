@@ -60,6 +60,9 @@ pub(crate) fn play_with_hands(
     mut send: MessageWriter<SendRoomEvent>,
 ) {
     let right_hand = me.single().ok().and_then(|p| p.0).and_then(|p| p.hands).map(|[_, right]| from_wire(right).0);
+    // For the wall screen (drawing and pointing with the hand).
+    hands.ray = right_hand.and(ray.pointing());
+    hands.trigger_held = ray.buttons.trigger_down;
     let Some(hand) = right_hand else {
         hands.pointing_at = None;
         return;

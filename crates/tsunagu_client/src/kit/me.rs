@@ -64,6 +64,14 @@ pub struct Hands {
     /// In a headset: what I hold stays while the grip is closed (else a
     /// second pull of the trigger throws it).
     pub held_by_grip: bool,
+    /// In a headset: the right hand's pointing ray in the room (where it
+    /// starts, which way), while tracked and not on the menu.
+    pub ray: Option<(Vec3, Vec3)>,
+    /// In a headset: the trigger is held down.
+    pub trigger_held: bool,
+    /// The right hand draws or points on the wall screen: the trigger is
+    /// the screen's then, not a teleport.
+    pub on_screen: bool,
 }
 
 impl Hands {

@@ -1,6 +1,7 @@
 //! Drawing on the wall screen with the mouse held over it (a line goes out
 //! every 80 ms while drawn, continuing until the button comes up), and the
-//! staff's pointer following the mouse.
+//! staff's pointer following the mouse. In a headset the right hand does
+//! the same: its ray is the mouse, its trigger the button.
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use tsunagu_protocol::screen::MAX_PIECE_POINTS;
 use tsunagu_protocol::{ClientEvent, ScreenAction, StrokePiece, pack_points};
 
 use super::DrawingMode;
-use crate::kit::me::RoomMouse;
+use crate::kit::me::{Hands, RoomMouse};
 use crate::kit::net::SendRoomEvent;
 use crate::kit::scene::Ward;
 
@@ -22,7 +23,11 @@ const POINT_EVERY: Duration = Duration::from_millis(100);
 
 /// Where the mouse is on the screen, if it is over it.
 fn mouse_on_screen(mouse: &RoomMouse, ward: &Ward) -> Option<[u16; 2]> {
-    let ray = mouse.ray_through(mouse.cursor()?)?;
+    ray_on_screen(mouse.ray_through(mouse.cursor()?)?, ward)
+}
+
+/// Where a ray (the mouse's, or the right hand's) meets the screen's board.
+fn ray_on_screen(ray: Ray3d, ward: &Ward) -> Option<[u16; 2]> {
     let (front, _) = super::screen_frame(ward);
     let plane_at = front + Vec3::Z * super::BOARD_OUT;
     let distance = ray.intersect_plane(plane_at, InfinitePlane3d::new(Vec3::Z))?;
@@ -32,15 +37,22 @@ fn mouse_on_screen(mouse: &RoomMouse, ward: &Ward) -> Option<[u16; 2]> {
 /// Drawing with the mouse held on the screen, and (staff) pointing.
 pub(super) fn draw_and_point(
     mouse: RoomMouse,
+    mut hands: ResMut<Hands>,
     ward: Res<Ward>,
     time: Res<Time<Real>>,
     mut mode: ResMut<DrawingMode>,
     mut send: MessageWriter<SendRoomEvent>,
 ) {
     let now = time.elapsed();
-    let at = if mouse.over_ui() { None } else { mouse_on_screen(&mouse, &ward) };
+    // In a headset the right hand's ray, else the mouse.
+    let hand_at = hands.ray.and_then(|(origin, direction)| ray_on_screen(Ray3d::new(origin, Dir3::new(direction).ok()?), &ward));
+    let (at, held) = match hands.ray {
+        Some(_) => (hand_at, hands.trigger_held),
+        None if mouse.over_ui() => (None, mouse.held()),
+        None => (mouse_on_screen(&mouse, &ward), mouse.held()),
+    };
+    hands.on_screen = hand_at.is_some() && (mode.on || mode.pointing);
     if mode.on {
-        let held = mouse.held();
         if let (true, Some(at)) = (held, at) {
             if !mode.drawing {
                 mode.drawing = true;
