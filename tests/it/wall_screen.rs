@@ -107,7 +107,8 @@ fn a_page_shown_by_the_nurse_reaches_the_childs_wall_and_a_drawing_is_saved_with
     while shown.is_none() && started.elapsed() < Duration::from_secs(60) {
         frames(&mut stepper, &mut [&mut nurse, &mut child], 1);
         std::thread::sleep(Duration::from_millis(5));
-        shown = wall_page(&mut child);
+        // Its small preview shows first; then the page itself.
+        shown = wall_page(&mut child).filter(|(w, _, _)| *w > tsunagu_protocol::screen::MAX_PREVIEW_SIDE);
     }
     let (w, h, pixel) = shown.expect("the page never reached the child's wall");
     assert_eq!((w, h), (1600, 900), "the 2400 × 1350 photo was made a 1600 × 900 page");
@@ -228,4 +229,40 @@ fn in_a_headset_the_right_hand_draws_on_the_screen_and_its_trigger_does_not_tele
     child.world_mut().resource_mut::<tsunagu_client::screen::DrawingMode>().on = false;
     frames(&mut stepper, &mut [&mut child], 1);
     assert!(!child.world().resource::<tsunagu_client::kit::me::Hands>().on_screen);
+}
+
+#[test]
+fn while_a_page_is_on_its_way_its_preview_is_on_the_wall() {
+    let folder = std::env::temp_dir().join(format!("tsunagu-wall-preview-{}", std::process::id()));
+    let mut stepper = Stepper::new(4);
+    let mut child = app_for(&stepper, ROOM_CODE, "あおい", 2, &folder);
+    let nurse = stepper.connect(STAFF_CODE, "かんごしさん");
+    frames(&mut stepper, &mut [&mut child], 8);
+    // The nurse's page and its preview; the page's own bytes held back, as on a slow link.
+    let (info, bytes) = tsunagu_client_core::pages::page_from_pixels(&tsunagu_testkit::book::book_page(0)).expect("a page");
+    let preview = tsunagu_client_core::pages::preview_of(&info, &bytes).expect("a preview");
+    stepper.send_event(nurse, ClientEvent::Screen(tsunagu_protocol::ScreenAction::Show(vec![info.clone()])));
+    stepper.send_event(nurse, ClientEvent::PagePreview(tsunagu_protocol::PagePreview { page: 0, bytes: preview }));
+    let mut shown = None;
+    let started = std::time::Instant::now();
+    while shown.is_none() && started.elapsed() < Duration::from_secs(30) {
+        frames(&mut stepper, &mut [&mut child], 1);
+        std::thread::sleep(Duration::from_millis(5));
+        shown = wall_page(&mut child);
+    }
+    let (w, h, _) = shown.expect("nothing on the wall while the page was on its way");
+    assert!(w <= 320 && w * 9 == h * 16, "not the preview: {w} × {h}");
+    let scale = child.world_mut().query_filtered::<&Transform, With<WallPage>>().single(child.world()).expect("the wall's page").scale;
+    assert!((scale.x / scale.y - 16.0 / 9.0).abs() < 0.01, "stretched to the page's shape: {scale}");
+    // The page itself arrives: it takes the preview's place.
+    for (n, piece) in bytes.chunks(tsunagu_protocol::screen::MAX_PIECE_BYTES).enumerate() {
+        let offset = (n * tsunagu_protocol::screen::MAX_PIECE_BYTES) as u32;
+        stepper.send_event(nurse, ClientEvent::PagePiece(tsunagu_protocol::PagePiece { page: 0, offset, bytes: piece.to_vec() }));
+    }
+    let started = std::time::Instant::now();
+    while wall_page(&mut child).is_none_or(|(w, _, _)| w != 1280) && started.elapsed() < Duration::from_secs(30) {
+        frames(&mut stepper, &mut [&mut child], 1);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(wall_page(&mut child).map(|(w, h, _)| (w, h)), Some((1280, 720)), "the whole page in the preview's place");
 }

@@ -409,9 +409,11 @@ impl ClientCore {
     }
 
     /// Facilitator: show these pages on the wall screen (their bytes go
-    /// when the room asks for them, paced). An empty list stops showing.
-    pub fn show_pages(&mut self, pages: Vec<(tsunagu_protocol::PageInfo, Vec<u8>)>) {
-        self.screen.offer(&pages);
+    /// when the room asks for them, paced, each after its small preview
+    /// from `previews` if it has one: see [`pages::preview_of`]). An empty
+    /// list stops showing.
+    pub fn show_pages(&mut self, pages: Vec<(tsunagu_protocol::PageInfo, Vec<u8>)>, previews: Vec<(u16, Vec<u8>)>) {
+        self.screen.offer(&pages, previews);
         let infos = pages.into_iter().map(|(info, _)| info).collect();
         self.send_event(ClientEvent::Screen(tsunagu_protocol::ScreenAction::Show(infos)));
     }
@@ -657,6 +659,7 @@ impl ClientCore {
             ServerEvent::Showing(_)
             | ServerEvent::PagesWanted(_)
             | ServerEvent::PagePiece(_)
+            | ServerEvent::PagePreview(_)
             | ServerEvent::PageTurned(_)
             | ServerEvent::Pointer(..)
             | ServerEvent::Stroke(..)
@@ -666,7 +669,7 @@ impl ClientCore {
             | ServerEvent::DrawingAllowed(_) => {
                 let Some(arrived) = self.screen.take_in(&event) else { return };
                 // Pieces are the screen's own business; what they made is told.
-                let pass_on = !matches!(event, ServerEvent::PagePiece(_));
+                let pass_on = !matches!(event, ServerEvent::PagePiece(_) | ServerEvent::PagePreview(_));
                 if pass_on {
                     self.out.push(RoomEvent::Server(event));
                 }
@@ -684,9 +687,13 @@ impl ClientCore {
         if self.phase != Phase::InRoom {
             return;
         }
-        while let Some(piece) = self.screen.next_piece(now) {
+        while let Some(outgoing) = self.screen.next_outgoing(now) {
+            let event = match outgoing {
+                screen::Outgoing::Preview(preview) => ClientEvent::PagePreview(preview),
+                screen::Outgoing::Piece(piece) => ClientEvent::PagePiece(piece),
+            };
             if let Some(session) = self.session.as_mut() {
-                session.send_event(&ClientEvent::PagePiece(piece));
+                session.send_event(&event);
             }
         }
     }

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use image::{ImageFormat, ImageReader, Limits, RgbaImage};
-use tsunagu_protocol::screen::{MAX_PAGE_BYTES, MAX_PAGE_PIXELS, MAX_PAGE_SIDE, MAX_PAGES};
+use tsunagu_protocol::screen::{MAX_PAGE_BYTES, MAX_PAGE_PIXELS, MAX_PAGE_SIDE, MAX_PAGES, MAX_PREVIEW_BYTES, MAX_PREVIEW_SIDE};
 use tsunagu_protocol::{PageInfo, PageKind, page_hash};
 
 /// Pages are made to fit this (a wall screen of 16:9, sharp enough at a
@@ -31,6 +31,10 @@ pub const MOST_PDF_POINTS: f32 = 14_400.0;
 pub const PDF_TIME_LIMIT: Duration = Duration::from_secs(20);
 /// JPEG quality of pages made here: small, and a picture book still looks right.
 const JPEG_QUALITY: u8 = 85;
+/// A preview's JPEG qualities, tried in turn until one fits.
+const PREVIEW_QUALITIES: [u8; 3] = [60, 40, 25];
+/// Memory a preview may take to decode.
+const PREVIEW_ALLOC: u64 = 4 * 1024 * 1024;
 /// Files bigger than this are not read at all.
 pub const MOST_FILE_BYTES: u64 = 200 * 1024 * 1024;
 
@@ -180,6 +184,44 @@ pub fn decode_received(info: &PageInfo, bytes: &[u8]) -> Option<RgbaImage> {
     Some(reader(bytes, format, limits).decode().ok()?.to_rgba8())
 }
 
+/// A page's small preview (a JPEG at most [`MAX_PREVIEW_SIDE`] a side and
+/// [`MAX_PREVIEW_BYTES`] bytes), made on the facilitator's PC from a page
+/// it made; `None` if the page does not decode or no quality fits.
+pub fn preview_of(info: &PageInfo, bytes: &[u8]) -> Option<Vec<u8>> {
+    let page = decode_received(info, bytes)?;
+    let (w, h) = page.dimensions();
+    // Full size at a lower quality first, then half as big: a busy photo
+    // needs the second.
+    [MAX_PREVIEW_SIDE, MAX_PREVIEW_SIDE / 2].into_iter().find_map(|side| {
+        let scale = (side as f32 / w.max(h) as f32).min(1.0);
+        let (tw, th) = (((w as f32 * scale).round() as u32).max(1), ((h as f32 * scale).round() as u32).max(1));
+        let small = image::DynamicImage::ImageRgba8(image::imageops::resize(&page, tw, th, image::imageops::FilterType::Triangle)).to_rgb8();
+        PREVIEW_QUALITIES.into_iter().find_map(|quality| {
+            let mut jpeg = Vec::new();
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality).encode_image(&small).ok()?;
+            (jpeg.len() <= MAX_PREVIEW_BYTES).then_some(jpeg)
+        })
+    })
+}
+
+/// The previews of pages (by their place), those that could be made.
+pub fn previews_of(pages: &MadePages) -> Vec<(u16, Vec<u8>)> {
+    pages.iter().enumerate().filter_map(|(n, (info, bytes))| Some((n as u16, preview_of(info, bytes)?))).collect()
+}
+
+/// Decode a preview that came from the room: a JPEG within the preview's
+/// limits, or nothing.
+pub fn decode_preview(bytes: &[u8]) -> Option<RgbaImage> {
+    if bytes.len() > MAX_PREVIEW_BYTES {
+        return None;
+    }
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_PREVIEW_SIDE);
+    limits.max_image_height = Some(MAX_PREVIEW_SIDE);
+    limits.max_alloc = Some(PREVIEW_ALLOC);
+    Some(reader(bytes, ImageFormat::Jpeg, limits).decode().ok()?.to_rgba8())
+}
+
 /// An ink's colour, as sRGB with alpha.
 pub fn ink_colour(ink: tsunagu_protocol::Ink) -> image::Rgba<u8> {
     use tsunagu_protocol::Ink;
@@ -302,6 +344,23 @@ mod tests {
         assert!(info.is_within_limits() && bytes.len() < 1_000_000);
         let decoded = decode_received(&info, &bytes).unwrap_or_else(|| panic!("the page decodes"));
         assert_eq!(decoded.dimensions(), (1200, 900));
+    }
+
+    #[test]
+    fn a_preview_is_small_and_is_decoded_only_within_its_limits() {
+        let (info, bytes) = page_from_picture(&png(4000, 3000)).unwrap_or_else(|p| panic!("{p:?}"));
+        let preview = preview_of(&info, &bytes).unwrap_or_else(|| panic!("no preview of a 1200 × 900 page"));
+        assert!(preview.len() <= MAX_PREVIEW_BYTES, "a preview of {} bytes", preview.len());
+        let (w, h) = decode_preview(&preview).map(|p| p.dimensions()).unwrap_or_else(|| panic!("the preview does not decode"));
+        assert!(w <= 320 && w * 3 == h * 4, "not the page's shape within 320 pixels: {w} × {h}");
+        // Too many pixels for a preview (a flat JPEG is small in bytes), a PNG, a page's bytes.
+        let mut wide = Vec::new();
+        let flat = image::RgbImage::from_pixel(400, 200, image::Rgb([200, 200, 200]));
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut wide, 50).encode_image(&flat).unwrap_or_default();
+        assert!(wide.len() <= MAX_PREVIEW_BYTES && decode_preview(&wide).is_none(), "a 400-pixel preview was decoded");
+        assert!(decode_preview(&png(16, 16)).is_none());
+        assert!(decode_preview(&bytes).is_none());
+        assert_eq!(previews_of(&vec![(info, bytes)]).len(), 1);
     }
 
     #[test]

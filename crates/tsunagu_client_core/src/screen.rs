@@ -1,15 +1,16 @@
 //! The wall screen as this client knows it: the pages shown and their bytes
 //! (put together from the room's pieces, kept only if they match the
 //! offered hash, in memory only), the page on it, who points where, and the
-//! lines on the board. A facilitator's client also sends its own pages'
-//! bytes here, paced, when the room asks for them.
+//! lines on the board, and small previews of pages not whole yet. A
+//! facilitator's client also sends its own pages' bytes here, paced, when
+//! the room asks for them, each page's preview just before its first piece.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tsunagu_protocol::screen::{MAX_BOARD_POINTS, MAX_PIECE_BYTES, MAX_SHOWING_BYTES, PageAssembly};
-use tsunagu_protocol::{Ink, PageInfo, PagePiece, PeerId, Pen, ServerEvent, Showing, StrokePiece};
+use tsunagu_protocol::screen::{MAX_BOARD_POINTS, MAX_PIECE_BYTES, MAX_PREVIEW_BYTES, MAX_SHOWING_BYTES, PageAssembly};
+use tsunagu_protocol::{Ink, PageInfo, PagePiece, PagePreview, PeerId, Pen, ServerEvent, Showing, StrokePiece};
 
 /// A facilitator's client sends this many pieces of its pages a second
 /// (144 KiB/s), within the room's limit for them (16).
@@ -39,6 +40,17 @@ pub struct CurrentPage<'a> {
     pub info: &'a PageInfo,
     /// Its bytes, once they are all here.
     pub bytes: Option<&'a Arc<Vec<u8>>>,
+    /// A small picture of it, if one came (shown until the bytes are here).
+    pub preview: Option<&'a Arc<Vec<u8>>>,
+}
+
+/// What our client sends next of its own pages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outgoing {
+    /// A page's small picture, before its first piece.
+    Preview(PagePreview),
+    /// A piece of a page.
+    Piece(PagePiece),
 }
 
 /// The wall screen as this client knows it.
@@ -49,6 +61,12 @@ pub struct ScreenView {
     whole: HashMap<Vec<u8>, Arc<Vec<u8>>>,
     /// The page coming in now.
     arriving: PageAssembly,
+    /// Previews of the showing's pages that came, by page.
+    previews: HashMap<u16, Arc<Vec<u8>>>,
+    /// Our own pages' previews, by page, to send when the room asks for the page.
+    own_previews: HashMap<u16, Vec<u8>>,
+    /// Pages whose preview goes before their first piece.
+    previews_due: Vec<u16>,
     pointer: Option<(PeerId, [u16; 2])>,
     drawing_allowed: bool,
     lines: Vec<Line>,
@@ -73,7 +91,7 @@ impl ScreenView {
     pub fn current_page(&self) -> Option<CurrentPage<'_>> {
         let showing = self.showing()?;
         let info = showing.pages.get(usize::from(showing.current))?;
-        Some(CurrentPage { page: showing.current, info, bytes: self.whole.get(&info.hash) })
+        Some(CurrentPage { page: showing.current, info, bytes: self.whole.get(&info.hash), preview: self.previews.get(&showing.current) })
     }
 
     /// Page `page`'s bytes, once they are all here.
@@ -116,19 +134,24 @@ impl ScreenView {
         }
         self.showing = None;
         self.arriving.clear();
+        self.previews.clear();
+        self.previews_due.clear();
         self.pointer = None;
         self.drawing_allowed = true;
         self.lines.clear();
         self.board_changes += 1;
     }
 
-    /// Keep our own pages' bytes, to send when the room asks.
-    pub(crate) fn offer(&mut self, pages: &[(PageInfo, Vec<u8>)]) {
+    /// Keep our own pages' bytes and previews (by page; none for some or
+    /// all is fine), to send when the room asks.
+    pub(crate) fn offer(&mut self, pages: &[(PageInfo, Vec<u8>)], previews: Vec<(u16, Vec<u8>)>) {
         self.whole.retain(|hash, _| pages.iter().any(|(p, _)| &p.hash == hash));
         for (info, bytes) in pages {
             self.whole.insert(info.hash.clone(), Arc::new(bytes.clone()));
         }
+        self.own_previews = previews.into_iter().filter(|(_, b)| (1..=MAX_PREVIEW_BYTES).contains(&b.len())).collect();
         self.to_send.clear();
+        self.previews_due.clear();
     }
 
     /// Take in a screen event. Returns the pages that became whole (to be
@@ -138,6 +161,7 @@ impl ScreenView {
             ServerEvent::Showing(showing) => {
                 // Keep only what the new showing has, within the room's memory rule.
                 self.whole.retain(|hash, _| showing.pages.iter().any(|p| &p.hash == hash));
+                self.previews.clear();
                 self.arriving.clear();
                 self.pointer = None;
                 self.showing = Some(showing.clone());
@@ -146,7 +170,17 @@ impl ScreenView {
             }
             ServerEvent::PagesWanted(pages) => {
                 self.to_send = pages.iter().map(|p| (*p, 0)).collect();
+                self.previews_due = pages.iter().copied().filter(|p| self.own_previews.contains_key(p)).collect();
                 None
+            }
+            ServerEvent::PagePreview(preview) => {
+                let showing = self.showing.as_ref()?;
+                let info = showing.pages.get(usize::from(preview.page))?;
+                if !self.whole.contains_key(&info.hash) && preview.bytes.len() <= MAX_PREVIEW_BYTES {
+                    self.previews.insert(preview.page, Arc::new(preview.bytes.clone()));
+                }
+                // Told only if it is the page on the screen (the app shows it).
+                Some(Vec::new())
             }
             ServerEvent::PagePiece(piece) => self.take_piece(piece).map(|page| vec![page]),
             ServerEvent::PageTurned(page) => {
@@ -243,10 +277,21 @@ impl ScreenView {
         }
     }
 
-    /// Our pages' next piece, if one is due at `now` (paced at [`PIECES_PER_SECOND`]).
-    pub(crate) fn next_piece(&mut self, now: Duration) -> Option<PagePiece> {
+    /// What we send next of our pages, if something is due at `now` (paced
+    /// at [`PIECES_PER_SECOND`]): a page's preview just before its first piece.
+    pub(crate) fn next_outgoing(&mut self, now: Duration) -> Option<Outgoing> {
         if now < self.next_piece_at {
             return None;
+        }
+        let interval = Duration::from_secs(1) / PIECES_PER_SECOND;
+        if let Some(&(page, 0)) = self.to_send.front()
+            && let Some(at) = self.previews_due.iter().position(|p| *p == page)
+        {
+            self.previews_due.remove(at);
+            if let Some(bytes) = self.own_previews.get(&page) {
+                self.next_piece_at = (self.next_piece_at + interval).max(now.saturating_sub(interval));
+                return Some(Outgoing::Preview(PagePreview { page, bytes: bytes.clone() }));
+            }
         }
         loop {
             let (page, offset) = *self.to_send.front()?;
@@ -260,9 +305,8 @@ impl ScreenView {
             } else if let Some(front) = self.to_send.front_mut() {
                 front.1 = end as u32;
             }
-            let interval = Duration::from_secs(1) / PIECES_PER_SECOND;
             self.next_piece_at = (self.next_piece_at + interval).max(now.saturating_sub(interval));
-            return Some(PagePiece { page, offset, bytes: bytes[offset as usize..end].to_vec() });
+            return Some(Outgoing::Piece(PagePiece { page, offset, bytes: bytes[offset as usize..end].to_vec() }));
         }
     }
 }

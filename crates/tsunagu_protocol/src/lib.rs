@@ -18,10 +18,10 @@ pub use nickname::{
     NicknameProblem, chat_problem, has_staff_word, nickname_is_valid, nickname_key, nickname_problem, normalize_chat, normalize_nickname,
 };
 pub use quant::{QuantPose, QuantQuat, QuantVec};
-pub use screen::{Ink, PageInfo, PageKind, PagePiece, Pen, ScreenAction, Showing, StrokePiece, pack_points, page_hash};
+pub use screen::{Ink, PageInfo, PageKind, PagePiece, PagePreview, Pen, ScreenAction, Showing, StrokePiece, pack_points, page_hash};
 
 /// Bumped whenever the wire format changes in a way an old peer cannot read.
-pub const PROTOCOL_VERSION: u16 = 11;
+pub const PROTOCOL_VERSION: u16 = 12;
 
 /// QUIC ALPN protocol id; a peer that does not offer it is refused in the TLS handshake.
 pub const ALPN: &[u8] = b"tsunagu/1";

@@ -13,7 +13,9 @@ use crate::limits::{
 };
 use crate::nickname::{chat_problem, nickname_is_valid};
 use crate::quant::{QuantPose, QuantVec};
-use crate::screen::{MAX_BOARD_PIECES, MAX_PAGES, MAX_PIECE_BYTES, PageInfo, PagePiece, ScreenAction, Showing, StrokePiece};
+use crate::screen::{
+    MAX_BOARD_PIECES, MAX_PAGES, MAX_PIECE_BYTES, MAX_PREVIEW_BYTES, PageInfo, PagePiece, PagePreview, ScreenAction, Showing, StrokePiece,
+};
 
 /// A participant's id inside one room for one connection. Never derived from a name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -489,6 +491,9 @@ pub enum ServerEvent {
     /// Bytes of a page of the showing, checked against its hash by the room
     /// and passed on unread, in order, a page at a time.
     PagePiece(PagePiece),
+    /// A small picture of a page, sent just before its first piece when the
+    /// facilitator made one: show it until the page is whole.
+    PagePreview(PagePreview),
     /// The screen turned to page `u16`.
     PageTurned(u16),
     /// Someone points at this place on the screen (`None`: stopped). Not
@@ -639,6 +644,9 @@ pub enum ClientEvent {
     /// order. The last piece completes the page; bytes that do not match
     /// the offered hash are dropped and refused `Unknown`.
     PagePiece(PagePiece),
+    /// Facilitator who showed the pages: a small picture of a page, sent
+    /// before its first piece (counted with the pieces for the rate limit).
+    PagePreview(PagePreview),
     /// Draw: a piece of my line on the wall screen (anyone, while drawing
     /// is allowed; staff always).
     Stroke(StrokePiece),
@@ -708,7 +716,7 @@ impl ClientEvent {
             ClientEvent::Resting(_) => EventKind::Resting,
             ClientEvent::Screen(ScreenAction::Point(_)) => EventKind::Point,
             ClientEvent::Screen(_) => EventKind::Screen,
-            ClientEvent::PagePiece(_) => EventKind::PagePiece,
+            ClientEvent::PagePiece(_) | ClientEvent::PagePreview(_) => EventKind::PagePiece,
             ClientEvent::Stroke(_) => EventKind::Stroke,
             ClientEvent::Undo => EventKind::Undo,
         }
@@ -984,6 +992,13 @@ fn piece_valid(piece: &PagePiece) -> Result<(), &'static str> {
     Ok(())
 }
 
+fn preview_valid(preview: &PagePreview) -> Result<(), &'static str> {
+    if preview.bytes.is_empty() || preview.bytes.len() > MAX_PREVIEW_BYTES || usize::from(preview.page) >= MAX_PAGES {
+        return Err("preview");
+    }
+    Ok(())
+}
+
 fn on_screen(at: [u16; 2]) -> bool {
     at.iter().all(|c| *c < crate::screen::SCREEN_UNITS)
 }
@@ -1069,6 +1084,7 @@ impl Validate for ServerEvent {
             ServerEvent::Showing(showing) => pages_valid(&showing.pages),
             ServerEvent::PagesWanted(pages) if pages.len() > MAX_PAGES => Err("pages"),
             ServerEvent::PagePiece(piece) => piece_valid(piece),
+            ServerEvent::PagePreview(preview) => preview_valid(preview),
             ServerEvent::Stroke(_, piece) if !piece.is_within_limits() => Err("stroke"),
             ServerEvent::Board(pieces) if pieces.len() > MAX_BOARD_PIECES || !pieces.iter().all(|(_, p)| p.is_within_limits()) => Err("board"),
             ServerEvent::Pointer(_, Some(at)) if !on_screen(*at) => Err("pointer"),
@@ -1094,6 +1110,7 @@ impl Validate for ClientEvent {
             ClientEvent::Screen(ScreenAction::Show(pages)) => pages_valid(pages),
             ClientEvent::Screen(ScreenAction::Point(Some(at))) if !on_screen(*at) => Err("pointer"),
             ClientEvent::PagePiece(piece) => piece_valid(piece),
+            ClientEvent::PagePreview(preview) => preview_valid(preview),
             ClientEvent::Stroke(piece) if !piece.is_within_limits() => Err("stroke"),
             // Everything else has no length a serde type cannot bound.
             _ => Ok(()),

@@ -19,6 +19,10 @@ pub const MAX_PAGE_SIDE: u16 = 4096;
 pub const MAX_PAGE_PIXELS: u32 = 4096 * 2304;
 /// A page's bytes travel in pieces of at most this many bytes (a frame is 16 KiB).
 pub const MAX_PIECE_BYTES: usize = 12 * 1024;
+/// A page's preview: bytes at most (one frame, like a piece).
+pub const MAX_PREVIEW_BYTES: usize = 12 * 1024;
+/// A page's preview: pixels a side at most.
+pub const MAX_PREVIEW_SIDE: u32 = 320;
 /// Screen coordinates run from 0 to this (exclusive), both ways.
 pub const SCREEN_UNITS: u16 = 4096;
 /// Most points in one stroke piece: a client sends what was drawn every
@@ -144,6 +148,19 @@ pub struct PagePiece {
     /// Where these bytes start in the page.
     pub offset: u32,
     /// At most [`MAX_PIECE_BYTES`].
+    #[serde(with = "serde_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+/// A small picture of page `page` (a JPEG at most [`MAX_PREVIEW_SIDE`]
+/// pixels a side, [`MAX_PREVIEW_BYTES`] bytes), sent ahead of the page's
+/// bytes so a slow link shows the page at once, blurred, until it is whole.
+/// One frame; the room passes it on unread.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PagePreview {
+    /// The page's place in the showing.
+    pub page: u16,
+    /// The picture, 1 to [`MAX_PREVIEW_BYTES`] bytes.
     #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
 }

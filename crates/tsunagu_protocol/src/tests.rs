@@ -48,7 +48,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         (
             "Hello",
             encode(&sample_hello(), MAX_FRAME_BYTES).unwrap(),
-            "81 a5 48 65 6c 6c 6f 96 0b a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 94 93 cc ff cc aa 3c a4 54 75 66 74 93 cc ff cc aa 3c 93 c2 c2 c2 c0 00",
+            "81 a5 48 65 6c 6c 6f 96 0c a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 94 93 cc ff cc aa 3c a4 54 75 66 74 93 cc ff cc aa 3c 93 c2 c2 c2 c0 00",
         ),
         (
             "Rejected",
@@ -320,6 +320,11 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             "PagePiece (server)",
             encode(&ServerEvent::PagePiece(PagePiece { page: 0, offset: 0, bytes: vec![0xff, 0xd8, 0xff] }), MAX_FRAME_BYTES).unwrap(),
             "81 a9 50 61 67 65 50 69 65 63 65 93 00 00 c4 03 ff d8 ff",
+        ),
+        (
+            "PagePreview (server)",
+            encode(&ServerEvent::PagePreview(PagePreview { page: 0, bytes: vec![0xff, 0xd8, 0xff] }), MAX_FRAME_BYTES).unwrap(),
+            "81 ab 50 61 67 65 50 72 65 76 69 65 77 92 00 c4 03 ff d8 ff",
         ),
         (
             "Stroke (server)",
@@ -876,6 +881,12 @@ fn pages_out_of_bounds_are_not_our_protocol() {
     assert_eq!(ClientEvent::PagePiece(piece(screen::MAX_PIECE_BYTES + 1)).validate(), Err("piece"));
     assert_eq!(ClientEvent::PagePiece(piece(0)).validate(), Err("piece"));
     assert_eq!(ClientEvent::PagePiece(piece(screen::MAX_PIECE_BYTES)).validate(), Ok(()));
+    let preview = |n| PagePreview { page: 0, bytes: vec![0; n] };
+    assert_eq!(ClientEvent::PagePreview(preview(screen::MAX_PREVIEW_BYTES + 1)).validate(), Err("preview"));
+    assert_eq!(ServerEvent::PagePreview(preview(0)).validate(), Err("preview"));
+    assert_eq!(ServerEvent::PagePreview(PagePreview { page: screen::MAX_PAGES as u16, bytes: vec![1] }).validate(), Err("preview"));
+    assert_eq!(ClientEvent::PagePreview(preview(screen::MAX_PREVIEW_BYTES)).validate(), Ok(()));
+    assert_eq!(ClientEvent::PagePreview(preview(1)).kind(), EventKind::PagePiece, "previews count with the pieces");
     let frame = encode(&ClientEvent::PagePiece(piece(screen::MAX_PIECE_BYTES)), MAX_FRAME_BYTES);
     assert!(frame.is_ok(), "a whole piece fits a frame");
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use tsunagu_protocol::screen::{
     MAX_BOARD_PIECES, MAX_BOARD_POINTS, MAX_POINTS_PER_PERSON, MAX_SHOWING_BYTES, MAX_STROKE_POINTS, POINT_BYTES, PageAssembly,
 };
-use tsunagu_protocol::{PageInfo, PagePiece, PeerId, RefusalReason, ServerEvent, Showing, StrokePiece};
+use tsunagu_protocol::{PageInfo, PagePiece, PagePreview, PeerId, RefusalReason, ServerEvent, Showing, StrokePiece};
 
 use crate::staff::{Audience, Told};
 
@@ -37,6 +37,10 @@ pub struct Screen {
     pages: HashMap<Vec<u8>, Vec<u8>>,
     /// The page coming in now.
     arriving: PageAssembly,
+    /// Small pictures of the showing's pages, by page (not checked: only
+    /// the one who showed may send them, and a client shows one only until
+    /// the page itself is whole).
+    previews: HashMap<u16, Vec<u8>>,
     drawing_allowed: bool,
     lines: Vec<Line>,
     /// Counts showings: a new one starts everyone's delivery afresh.
@@ -51,6 +55,7 @@ impl Default for Screen {
             showing: Showing { pages: Vec::new(), current: 0 },
             pages: HashMap::new(),
             arriving: PageAssembly::default(),
+            previews: HashMap::new(),
             drawing_allowed: true,
             lines: Vec::new(),
             epoch: 0,
@@ -71,6 +76,11 @@ impl Screen {
         self.pages.get(&info.hash).map(Vec::as_slice)
     }
 
+    /// Page `page`'s preview, if the one who showed sent one.
+    pub fn preview(&self, page: u16) -> Option<&[u8]> {
+        self.previews.get(&page).map(Vec::as_slice)
+    }
+
     /// The number of the showing: it changes with every `show`.
     pub fn epoch(&self) -> u32 {
         self.epoch
@@ -83,7 +93,7 @@ impl Screen {
 
     /// Bytes kept for pages now (whole and arriving).
     pub fn bytes_kept(&self) -> usize {
-        self.pages.values().map(Vec::len).sum::<usize>() + self.arriving.len()
+        self.pages.values().chain(self.previews.values()).map(Vec::len).sum::<usize>() + self.arriving.len()
     }
 
     /// Whether everyone may draw (else only staff).
@@ -101,6 +111,7 @@ impl Screen {
         }
         self.pages.retain(|hash, _| pages.iter().any(|p| &p.hash == hash));
         self.arriving.clear();
+        self.previews.clear();
         self.showing = Showing { pages: pages.to_vec(), current: 0 };
         self.epoch = self.epoch.wrapping_add(1);
         self.shown_by = Some(by);
@@ -130,6 +141,18 @@ impl Screen {
         if let Some(bytes) = self.arriving.take(info, piece).map_err(|_| RefusalReason::Unknown)? {
             self.pages.insert(info.hash.clone(), bytes);
         }
+        Ok(Vec::new())
+    }
+
+    /// Keep a preview of a page from the one who showed the pages.
+    pub fn take_preview(&mut self, by: PeerId, preview: &PagePreview) -> Result<Told, RefusalReason> {
+        if self.shown_by != Some(by) {
+            return Err(RefusalReason::NotAllowed);
+        }
+        if usize::from(preview.page) >= self.showing.pages.len() {
+            return Err(RefusalReason::Unknown);
+        }
+        self.previews.insert(preview.page, preview.bytes.clone());
         Ok(Vec::new())
     }
 

@@ -106,9 +106,12 @@ impl Room {
                 }
                 self.facilitate(id, action, now).map_err(refuse)
             }
-            ClientEvent::Screen(_) | ClientEvent::PagePiece(_) if member.info.role != Role::Facilitator => Err(refuse(RefusalReason::NotAllowed)),
+            ClientEvent::Screen(_) | ClientEvent::PagePiece(_) | ClientEvent::PagePreview(_) if member.info.role != Role::Facilitator => {
+                Err(refuse(RefusalReason::NotAllowed))
+            }
             ClientEvent::Screen(action) => self.screen_action(id, action).map_err(refuse),
             ClientEvent::PagePiece(piece) => self.screen.take_piece(piece).map_err(refuse),
+            ClientEvent::PagePreview(preview) => self.screen.take_preview(id, preview).map_err(refuse),
             ClientEvent::Stroke(_) if !self.screen.drawing_allowed() && member.info.role != Role::Facilitator => {
                 Err(refuse(RefusalReason::NotAllowed))
             }

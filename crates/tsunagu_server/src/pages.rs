@@ -1,5 +1,7 @@
 //! Passing the wall screen's pages on: each member is sent the bytes of the
-//! page on the screen first, then the next ones, a few pieces a tick and
+//! page on the screen first (its small preview before them, if the room
+//! has one, even while the page itself is still on its way from the
+//! facilitator), then the next ones, a few pieces a tick and
 //! only while its connection keeps up (frames waiting to be written stay
 //! few), so a chat line or a stroke is never stuck behind a whole book and
 //! a slow link is never closed for falling behind.
@@ -7,7 +9,7 @@
 use tsunagu_net::{Channel, ServerLinks};
 use tsunagu_protocol::limits::MAX_FRAME_BYTES;
 use tsunagu_protocol::screen::MAX_PIECE_BYTES;
-use tsunagu_protocol::{PagePiece, ServerEvent, encode};
+use tsunagu_protocol::{PagePiece, PagePreview, ServerEvent, encode};
 
 use crate::{ConnState, RoomServer};
 
@@ -25,6 +27,14 @@ pub(crate) struct PageDelivery {
     epoch: u32,
     /// Bytes sent of each page.
     sent: Vec<u32>,
+    /// Whether each page's preview was sent.
+    previewed: Vec<bool>,
+}
+
+/// What goes next to a member.
+enum Due<'a> {
+    Preview(usize, &'a [u8]),
+    Piece(usize, &'a [u8]),
 }
 
 /// Pages in the order a reader needs them: the one on the screen, the next
@@ -47,7 +57,8 @@ impl<L: ServerLinks> RoomServer<L> {
                 continue;
             }
             if c.pages.epoch != screen.epoch() || c.pages.sent.len() != showing.pages.len() {
-                c.pages = PageDelivery { epoch: screen.epoch(), sent: vec![0; showing.pages.len()] };
+                let pages = showing.pages.len();
+                c.pages = PageDelivery { epoch: screen.epoch(), sent: vec![0; pages], previewed: vec![false; pages] };
             }
             let light = room.member(id).is_some_and(|m| m.light_link);
             let most = if light { PIECES_PER_TICK_LIGHT } else { PIECES_PER_TICK };
@@ -55,17 +66,37 @@ impl<L: ServerLinks> RoomServer<L> {
                 if self.links.frames_waiting(*conn) >= MOST_FRAMES_WAITING {
                     break;
                 }
-                let due = page_order(showing.current, showing.pages.len())
-                    .find_map(|p| screen.page_bytes(p as u16).filter(|b| (c.pages.sent[p] as usize) < b.len()).map(|b| (p, b)));
-                let Some((page, bytes)) = due else { break };
-                let from = c.pages.sent[page] as usize;
-                let to = (from + MAX_PIECE_BYTES).min(bytes.len());
-                let piece = PagePiece { page: page as u16, offset: from as u32, bytes: bytes[from..to].to_vec() };
-                match encode(&ServerEvent::PagePiece(piece), MAX_FRAME_BYTES) {
+                let delivery = &c.pages;
+                let due = page_order(showing.current, showing.pages.len()).find_map(|p| {
+                    let preview = screen.preview(p as u16).filter(|_| !delivery.previewed[p] && delivery.sent[p] == 0);
+                    match preview {
+                        Some(preview) => Some(Due::Preview(p, preview)),
+                        None => screen.page_bytes(p as u16).filter(|b| (delivery.sent[p] as usize) < b.len()).map(|b| Due::Piece(p, b)),
+                    }
+                });
+                let (event, page, sent_to) = match due {
+                    None => break,
+                    Some(Due::Preview(page, bytes)) => {
+                        (ServerEvent::PagePreview(PagePreview { page: page as u16, bytes: bytes.to_vec() }), page, None)
+                    }
+                    Some(Due::Piece(page, bytes)) => {
+                        let from = c.pages.sent[page] as usize;
+                        let to = (from + MAX_PIECE_BYTES).min(bytes.len());
+                        (
+                            ServerEvent::PagePiece(PagePiece { page: page as u16, offset: from as u32, bytes: bytes[from..to].to_vec() }),
+                            page,
+                            Some(to),
+                        )
+                    }
+                };
+                match encode(&event, MAX_FRAME_BYTES) {
                     Ok(frame) => self.links.send(*conn, Channel::Events, frame),
                     Err(_) => break,
                 }
-                c.pages.sent[page] = to as u32;
+                match sent_to {
+                    Some(to) => c.pages.sent[page] = to as u32,
+                    None => c.pages.previewed[page] = true,
+                }
             }
         }
     }

@@ -20,7 +20,7 @@
 use std::time::{Duration, Instant};
 
 use tsunagu_client_core::ClientCore;
-use tsunagu_client_core::pages::page_from_pixels;
+use tsunagu_client_core::pages::{page_from_pixels, previews_of};
 use tsunagu_net::quic::{QuicConnector, WireStats};
 use tsunagu_protocol::{AvatarLook, ClientEvent, Hello, Ink, PageInfo, Pen, ScreenAction, StrokePiece, pack_points};
 use tsunagu_server::embedded::EmbeddedRoom;
@@ -105,7 +105,7 @@ fn run(children: usize, pages: u32, turns: usize, strokes: usize, print: bool) {
     let first = book[0].0.clone();
     let before: Vec<u64> = people.iter().map(|p| p.wire.totals().rx_bytes).collect();
     let shown_at = Instant::now();
-    people[0].core.show_pages(book.clone());
+    people[0].core.show_pages(book.clone(), previews_of(&book));
     let first_page = until(&mut people, started, shown_at, &kids, Duration::from_secs(60), |_, core| core.screen().page_bytes(0).is_some());
     let received: Vec<u64> = kids.iter().map(|&i| people[i].wire.totals().rx_bytes - before[i]).collect();
     let (page_median, page_worst) = median_and_worst("the first page", &first_page);

@@ -3,6 +3,7 @@
 //! together; turning, pointing, drawing, late joiners and what a child may not do.
 
 use tsunagu_client_core::RoomEvent;
+use tsunagu_client_core::pages::{decode_preview, page_from_pixels, previews_of};
 use tsunagu_protocol::screen::MAX_PIECE_BYTES;
 use tsunagu_protocol::{
     ClientEvent, EventKind, Ink, PageInfo, PageKind, Pen, Refusal, RefusalReason, ScreenAction, ServerEvent, StrokePiece, pack_points, page_hash,
@@ -48,7 +49,7 @@ fn on_screen(s: &Stepper, client: usize) -> Option<(u16, Vec<u8>)> {
 fn children_see_the_same_page_after_each_turn_and_a_late_joiner_catches_up() {
     let (mut s, nurse, aoi, hina) = reading();
     let pages = book();
-    s.clients[nurse].core.show_pages(pages.clone());
+    s.clients[nurse].core.show_pages(pages.clone(), Vec::new());
     // 240 kB at 12 pieces of 12 KiB a second: about 1.6 s.
     let mut ticks = 0;
     while [aoi, hina].iter().any(|c| s.clients[*c].core.screen().page_bytes(2).is_none()) && ticks < 300 {
@@ -152,7 +153,7 @@ fn a_removed_persons_drawing_is_wiped_and_the_room_forgets_the_screen_when_empty
     let (mut s, nurse, aoi, hina) = reading();
     s.send_event(aoi, ClientEvent::Stroke(line(1, 10)));
     s.send_event(hina, ClientEvent::Stroke(line(1, 500)));
-    s.clients[nurse].core.show_pages(vec![page(4, 5000)]);
+    s.clients[nurse].core.show_pages(vec![page(4, 5000)], Vec::new());
     s.run(10, TICK);
     let aoi_id = s.clients[aoi].id().unwrap();
     s.send_event(nurse, ClientEvent::Staff(tsunagu_protocol::StaffAction::Remove(aoi_id)));
@@ -188,4 +189,58 @@ fn a_child_drawing_faster_than_allowed_is_refused_and_does_not_slow_anothers_pos
     let seen = s.clients[nurse].updates(hina_id) - before;
     assert!(seen >= 85, "the nurse saw ひなた updated {seen} times in 90 ticks");
     assert!(s.clients[aoi].core.connection_number() == 1 && s.clients[aoi].ended().is_none(), "the drawer is refused, not thrown out");
+}
+
+#[test]
+fn a_child_on_a_light_link_sees_the_pages_preview_long_before_the_page() {
+    let (mut s, nurse, aoi, hina) = reading();
+    // Low-bandwidth mode: the room relays one piece a tick to あおい.
+    s.send_event(aoi, ClientEvent::LightLink(true));
+    s.run(2, TICK);
+    let book: Vec<(PageInfo, Vec<u8>)> = (0..2).map(|n| page_from_pixels(&crate::book::book_page(n)).expect("a page")).collect();
+    let previews = previews_of(&book);
+    assert_eq!(previews.len(), 2, "a preview of each page");
+    s.clients[nurse].core.show_pages(book.clone(), previews.clone());
+    let (mut preview_at, mut page_at) = (None, None);
+    for tick in 0..120 {
+        s.step(TICK);
+        let current = s.clients[aoi].core.screen().current_page();
+        if preview_at.is_none() && current.as_ref().is_some_and(|c| c.preview.is_some()) {
+            preview_at = Some(tick);
+        }
+        if current.as_ref().is_some_and(|c| c.bytes.is_some()) {
+            page_at = Some(tick);
+            break;
+        }
+    }
+    let (preview_at, page_at) = (preview_at.expect("no preview came"), page_at.expect("the page never came"));
+    println!("light link: preview after {preview_at} ticks, the page ({} bytes) after {page_at}", book[0].0.bytes);
+    assert!(preview_at + 3 <= page_at, "the preview (tick {preview_at}) came not much before the page (tick {page_at})");
+    let preview = s.clients[aoi].core.screen().current_page().and_then(|c| c.preview.cloned()).expect("kept until the app is done with it");
+    assert_eq!(preview.as_slice(), previews[0].1.as_slice(), "the facilitator's preview, byte for byte");
+    assert!(decode_preview(&preview).is_some_and(|p| p.width() <= 320));
+    // Everyone else got it too; a new showing forgets it.
+    assert!(s.clients[hina].core.screen().current_page().is_some_and(|c| c.preview.is_some()));
+    s.clients[nurse].core.show_pages(vec![page(9, 3000)], Vec::new());
+    s.run(2, TICK);
+    assert!(s.clients[aoi].core.screen().current_page().is_some_and(|c| c.preview.is_none()));
+}
+
+#[test]
+fn only_the_facilitator_who_showed_sends_previews() {
+    let (mut s, nurse, aoi, _) = reading();
+    let helper = s.connect(STAFF_CODE, "ボランティア");
+    s.run(2, TICK);
+    s.clients[nurse].core.show_pages(vec![page(1, 5000)], Vec::new());
+    s.run(3, TICK);
+    let preview = |page| ClientEvent::PagePreview(tsunagu_protocol::PagePreview { page, bytes: vec![0xff, 0xd8, 0xff] });
+    s.send_event(aoi, preview(0));
+    s.send_event(helper, preview(0));
+    s.send_event(nurse, preview(5));
+    s.run(2, TICK);
+    let refusal = |reason| Refusal { kind: EventKind::PagePiece, reason };
+    assert_eq!(refused(&s.clients[aoi]).last(), Some(&refusal(RefusalReason::NotAllowed)), "a child");
+    assert_eq!(refused(&s.clients[helper]).last(), Some(&refusal(RefusalReason::NotAllowed)), "staff who did not show the pages");
+    assert_eq!(refused(&s.clients[nurse]).last(), Some(&refusal(RefusalReason::Unknown)), "a page the showing lacks");
+    assert!(s.server.room().screen().preview(0).is_none());
 }

@@ -7,8 +7,8 @@
 
 use bevy::prelude::*;
 use tsunagu_protocol::{
-    Concern, DartScore, Gesture, KeptPlace, PagePiece, PeerId, PeerInfo, QuantPose, Refusal, RemovedPerson, RoomCodes, ServerEvent, Showing,
-    StaffNotice, Stamp, StrokePiece, WaitingPerson, Wish,
+    Concern, DartScore, Gesture, KeptPlace, PagePiece, PagePreview, PeerId, PeerInfo, QuantPose, Refusal, RemovedPerson, RoomCodes, ServerEvent,
+    Showing, StaffNotice, Stamp, StrokePiece, WaitingPerson, Wish,
 };
 
 /// A page of the wall screen's showing is all here (see the core's screen view).
@@ -113,6 +113,8 @@ heard! {
     PagesWanted(pages: Vec<u16>) => PagesAsked;
     /// Bytes of a page (the core keeps them; never passed on in practice).
     PagePiece(piece: PagePiece) => PagePieceHeard;
+    /// A page's small preview (the core keeps it; never passed on in practice).
+    PagePreview(preview: PagePreview) => PagePreviewHeard;
     /// The screen turned to a page.
     PageTurned(page: u16) => PageTurnedTo;
     /// Someone points at the screen, or stopped.

@@ -380,15 +380,20 @@ fn send_events(mut connection: ResMut<Connection>, mut wanted: MessageReader<Sen
     for SendRoomEvent(event) in wanted.read() {
         connection.core().send_event(event.clone());
     }
-    for ShowPages(pages) in shown.read() {
-        connection.core().show_pages(pages.clone());
+    for ShowPages { pages, previews } in shown.read() {
+        connection.core().show_pages(pages.clone(), previews.clone());
     }
 }
 
 /// (Facilitator) show these pages on the wall screen: the core offers them
-/// and sends their bytes when the room asks.
+/// and sends their bytes when the room asks, each after its preview.
 #[derive(Message, Clone, Debug)]
-pub struct ShowPages(pub Vec<(tsunagu_protocol::PageInfo, Vec<u8>)>);
+pub struct ShowPages {
+    /// The pages, in reading order.
+    pub pages: Vec<(tsunagu_protocol::PageInfo, Vec<u8>)>,
+    /// Small pictures of them, by page (those that could be made).
+    pub previews: Vec<(u16, Vec<u8>)>,
+}
 
 fn send_pose(mut connection: ResMut<Connection>, time: Res<Time<Real>>, poses: Query<&LocalPose>) {
     // One local player; the core paces the sends to the server's tick rate.

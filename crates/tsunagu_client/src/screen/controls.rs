@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bevy::prelude::*;
 use bevy::tasks::{AsyncComputeTaskPool, Task, block_on, poll_once};
-use tsunagu_client_core::pages::{MadePages, PageProblem, pages_from_file};
+use tsunagu_client_core::pages::{MadePages, PageProblem, pages_from_file, previews_of};
 use tsunagu_i18n::Arg;
 use tsunagu_protocol::{ClientEvent, Ink, Pen, ScreenAction};
 
@@ -173,7 +173,10 @@ impl Default for DrawingMode {
 
 /// A file being made into pages.
 #[derive(Resource, Default)]
-struct Preparing(Option<Task<Result<MadePages, PageProblem>>>);
+struct Preparing(Option<Task<Result<(MadePages, Previews), PageProblem>>>);
+
+/// Pages' previews, by page.
+type Previews = Vec<(u16, Vec<u8>)>;
 
 pub(super) fn build(app: &mut App) {
     app.init_resource::<DrawingMode>()
@@ -259,7 +262,13 @@ fn press_buttons(
                 if let Some(path) = files.0.get(n).cloned()
                     && preparing.0.is_none()
                 {
-                    preparing.0 = Some(AsyncComputeTaskPool::get().spawn(async move { pages_from_file(&path) }));
+                    let made = async move {
+                        pages_from_file(&path).map(|pages| {
+                            let previews = previews_of(&pages);
+                            (pages, previews)
+                        })
+                    };
+                    preparing.0 = Some(AsyncComputeTaskPool::get().spawn(made));
                     status.0 = Some(Said::Line("screen-preparing"));
                 }
             }
@@ -310,9 +319,9 @@ fn prepare_pages(mut preparing: ResMut<Preparing>, mut status: ResMut<ScreenStat
     let Some(made) = block_on(poll_once(task)) else { return };
     preparing.0 = None;
     status.0 = Some(match made {
-        Ok(pages) => {
+        Ok((pages, previews)) => {
             let count = pages.len();
-            show.write(ShowPages(pages));
+            show.write(ShowPages { pages, previews });
             Said::Shown(count)
         }
         Err(problem) => Said::Line(problem_message(problem)),

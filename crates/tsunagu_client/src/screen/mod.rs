@@ -3,7 +3,8 @@
 //! the render thread, on this PC only) and turns its pages with big
 //! buttons or Page Up / Page Down; everyone's screen follows the room. A
 //! received page is decoded off the render thread with limits and
-//! uploaded once; the next page is decoded ahead so a turn is instant. The
+//! uploaded once; the next page is decoded ahead so a turn is instant, and
+//! while a page is still on its way its small preview shows, blurred. The
 //! board's lines are painted into one picture over the page, and a child
 //! can save the two as a PNG in their own Pictures folder.
 
@@ -18,7 +19,7 @@ use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use bevy::tasks::{AsyncComputeTaskPool, Task, block_on, poll_once};
 use image::RgbaImage;
-use tsunagu_client_core::pages::{decode_received, paint_lines};
+use tsunagu_client_core::pages::{decode_preview, decode_received, paint_lines};
 use tsunagu_protocol::PageInfo;
 
 use crate::AppState;
@@ -88,6 +89,10 @@ pub struct WallPages {
     pub ready: HashMap<Vec<u8>, ReadyPage>,
     /// A page being decoded.
     decoding: Option<(Vec<u8>, Task<Option<RgbaImage>>)>,
+    /// The page on the screen's small preview while its bytes come: the
+    /// page's hash and the preview's picture; and one being decoded.
+    preview: Option<(Vec<u8>, Handle<Image>)>,
+    previewing: Option<(Vec<u8>, Task<Option<RgbaImage>>)>,
     /// Pages that would not decode (never tried again).
     pub broken: Vec<Vec<u8>>,
     /// The board's changes painted so far, and when.
@@ -198,17 +203,21 @@ fn follow_the_page(
     // on the screen or the next one): only those are copied out of the core,
     // so a frame with nothing new copies nothing.
     let wanted = |hash: &Vec<u8>| !pages.ready.contains_key(hash) && !pages.broken.contains(hash);
-    let (on_screen, to_decode) = connection.read(|core| {
+    let preview_wanted =
+        |hash: &Vec<u8>| wanted(hash) && pages.previewing.is_none() && pages.preview.as_ref().is_none_or(|(previewed, _)| previewed != hash);
+    let (on_screen, to_decode, to_preview) = connection.read(|core| {
         let screen = core.screen();
-        let Some(current) = screen.current_page() else { return (None, None) };
+        let Some(current) = screen.current_page() else { return (None, None, None) };
         let put_up = (pages.shown.as_ref() != Some(&current.info.hash)).then(|| current.info.clone());
+        let to_preview =
+            current.preview.filter(|_| current.bytes.is_none() && preview_wanted(&current.info.hash)).map(|b| (current.info.hash.clone(), b.clone()));
         let to_decode = if pages.decoding.is_some() {
             None
         } else {
             let next = current.page.checked_add(1).and_then(|n| Some((screen.showing()?.pages.get(usize::from(n))?, screen.page_bytes(n)?)));
             [current.bytes.map(|b| (current.info, b)), next].into_iter().flatten().find(|(i, _)| wanted(&i.hash)).map(|(i, b)| (i.clone(), b.clone()))
         };
-        (Some(put_up), to_decode)
+        (Some(put_up), to_decode, to_preview)
     });
     let Some(put_up) = on_screen else {
         visibility.set_if_neq(Visibility::Hidden);
@@ -224,10 +233,21 @@ fn follow_the_page(
             transform.scale = fitted(&info, half).extend(1.0);
             visibility.set_if_neq(Visibility::Inherited);
             pages.shown = Some(info.hash);
+        } else if let Some((_, preview)) = pages.preview.as_ref().filter(|(hash, _)| *hash == info.hash) {
+            // Its small preview meanwhile, stretched to the page's shape.
+            if let Some(mut material) = materials.get_mut(&material.0) {
+                material.base_color_texture = Some(preview.clone());
+            }
+            let (_, half) = screen_frame(&ward);
+            transform.scale = fitted(&info, half).extend(1.0);
+            visibility.set_if_neq(Visibility::Inherited);
         } else {
             // Not here or not decoded yet: the room's own picture shows meanwhile.
             visibility.set_if_neq(Visibility::Hidden);
         }
+    }
+    if let Some((hash, bytes)) = to_preview {
+        pages.previewing = Some((hash, AsyncComputeTaskPool::get().spawn(async move { decode_preview(&bytes) })));
     }
     if let Some((info, bytes)) = to_decode {
         let hash = info.hash.clone();
@@ -245,6 +265,19 @@ fn fitted(info: &PageInfo, half: Vec2) -> Vec2 {
 
 fn finish_decoding(mut pages: ResMut<WallPages>, images: Option<ResMut<Assets<Image>>>) {
     let Some(mut images) = images else { return };
+    if let Some((_, task)) = pages.previewing.as_mut()
+        && let Some(decoded) = block_on(poll_once(task))
+        && let Some((hash, _)) = pages.previewing.take()
+    {
+        // One preview at a time: the page on the screen's.
+        if let Some((_, old)) = pages.preview.take() {
+            images.remove(&old);
+        }
+        match decoded {
+            Some(pixels) => pages.preview = Some((hash, images.add(rgba_image(pixels, RenderAssetUsages::RENDER_WORLD)))),
+            None => debug!("tsunagu: a page's preview could not be decoded; the page comes whole"),
+        }
+    }
     let Some((_, task)) = pages.decoding.as_mut() else { return };
     let Some(decoded) = block_on(poll_once(task)) else { return };
     let Some((hash, _)) = pages.decoding.take() else { return };
