@@ -37,13 +37,6 @@ fn press(app: &mut App, which: ScreenButton) {
     app.world_mut().entity_mut(entity).insert(Interaction::Pressed);
 }
 
-fn png(width: u32, height: u32, colour: [u8; 3]) -> Vec<u8> {
-    let picture = image::RgbImage::from_pixel(width, height, image::Rgb(colour));
-    let mut bytes = Vec::new();
-    picture.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
-    bytes
-}
-
 /// The page on `app`'s wall: shown, and the picture it shows.
 fn wall_page(app: &mut App) -> Option<(u32, u32, [u8; 4])> {
     let mut walls = app.world_mut().query_filtered::<(&Visibility, &MeshMaterial3d<StandardMaterial>), With<WallPage>>();
@@ -65,21 +58,8 @@ fn a_page_shown_by_the_nurse_reaches_the_childs_wall_and_a_drawing_is_saved_with
     let _ = std::fs::remove_dir_all(&folder);
     std::fs::create_dir_all(folder.join("show")).unwrap();
     // A big photo (made smaller for the wall) and a "photo" whose header says 50,000 × 50,000.
-    std::fs::write(folder.join("show/a-sunflower.png"), png(2400, 1350, [250, 200, 40])).unwrap();
-    let mut bomb = png(4, 4, [0, 0, 0]);
-    bomb[16..20].copy_from_slice(&50_000u32.to_be_bytes());
-    bomb[20..24].copy_from_slice(&50_000u32.to_be_bytes());
-    let crc = {
-        let mut crc = !0u32;
-        for byte in &bomb[12..29] {
-            crc ^= u32::from(*byte);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
-            }
-        }
-        !crc
-    };
-    bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+    std::fs::write(folder.join("show/a-sunflower.png"), tsunagu_testkit::book::png(2400, 1350, [250, 200, 40])).unwrap();
+    let bomb = tsunagu_testkit::book::lying_png(50_000, 50_000);
     std::fs::write(folder.join("show/b-huge.png"), bomb).unwrap();
 
     let mut stepper = Stepper::new(4);

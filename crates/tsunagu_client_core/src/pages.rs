@@ -308,30 +308,6 @@ mod tests {
         bytes
     }
 
-    /// A PNG whose header says `width` × `height`, with one tiny IDAT: the
-    /// shape of a decompression bomb, without its size.
-    fn lying_png(width: u32, height: u32) -> Vec<u8> {
-        let mut bytes = png(4, 4);
-        // The IHDR's width and height sit at bytes 16..24, its CRC (over type and data) at 29..33.
-        bytes[16..20].copy_from_slice(&width.to_be_bytes());
-        bytes[20..24].copy_from_slice(&height.to_be_bytes());
-        let crc = crc32(&bytes[12..29]);
-        bytes[29..33].copy_from_slice(&crc.to_be_bytes());
-        bytes
-    }
-
-    /// PNG's CRC-32 (as a liar would compute it, to pass the header check).
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for byte in bytes {
-            crc ^= u32::from(*byte);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
-            }
-        }
-        !crc
-    }
-
     #[test]
     fn a_small_picture_is_kept_as_it_is_and_a_big_one_is_made_a_page() {
         let small = png(320, 180);
@@ -361,29 +337,6 @@ mod tests {
         assert!(decode_preview(&png(16, 16)).is_none());
         assert!(decode_preview(&bytes).is_none());
         assert_eq!(previews_of(&vec![(info, bytes)]).len(), 1);
-    }
-
-    #[test]
-    fn bombs_lies_and_broken_files_are_refused_cheaply() {
-        let started = std::time::Instant::now();
-        assert_eq!(page_from_picture(&lying_png(50_000, 50_000)), Err(PageProblem::TooBig), "50,000 × 50,000 from the header alone");
-        assert!(started.elapsed() < Duration::from_millis(500), "refused without decoding: {:?}", started.elapsed());
-        assert_eq!(page_from_picture(&lying_png(300, 200)), Err(PageProblem::Broken), "a header that lies about its own data");
-        let whole = png(200, 100);
-        assert_eq!(page_from_picture(&whole[..whole.len() / 2]), Err(PageProblem::Broken), "cut short");
-        assert_eq!(page_from_picture(b"hello, this is not a picture"), Err(PageProblem::NotAPicture));
-        assert_eq!(pages_from_file_bytes(b"%PDF-1.4 nothing else".to_vec()), Err(PageProblem::Broken));
-    }
-
-    #[test]
-    fn a_received_page_must_be_what_it_was_offered_as() {
-        let bytes = png(64, 36);
-        let (info, _) = page_from_picture(&bytes).unwrap_or_else(|p| panic!("{p:?}"));
-        assert!(decode_received(&info, &bytes).is_some());
-        assert!(decode_received(&PageInfo { width: 65, ..info.clone() }, &bytes).is_none(), "a different size than offered");
-        assert!(decode_received(&PageInfo { kind: PageKind::Jpeg, ..info.clone() }, &bytes).is_none(), "a different format");
-        let bomb = lying_png(4096, 4096);
-        assert!(decode_received(&PageInfo { width: 4096, height: 4096, ..info }, &bomb).is_none(), "over the page's pixels");
     }
 
     #[test]

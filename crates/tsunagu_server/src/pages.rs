@@ -68,7 +68,9 @@ impl<L: ServerLinks> RoomServer<L> {
                 }
                 let delivery = &c.pages;
                 let due = page_order(showing.current, showing.pages.len()).find_map(|p| {
-                    let preview = screen.preview(p as u16).filter(|_| !delivery.previewed[p] && delivery.sent[p] == 0);
+                    // A preview is worth sending while the page is not all there yet.
+                    let whole = screen.page_bytes(p as u16).is_some_and(|b| delivery.sent[p] as usize >= b.len());
+                    let preview = screen.preview(p as u16).filter(|_| !delivery.previewed[p] && !whole);
                     match preview {
                         Some(preview) => Some(Due::Preview(p, preview)),
                         None => screen.page_bytes(p as u16).filter(|b| (delivery.sent[p] as usize) < b.len()).map(|b| Due::Piece(p, b)),

@@ -1,6 +1,7 @@
-//! A picture book's page for tests and benches: sky, sun, hills and a
-//! house, different on each page, 1280×720. As a JPEG it is the size a
-//! real page is (a flat colour would be a few hundred bytes).
+//! Pictures for tests and benches. A picture book's page: sky, sun, hills
+//! and a house, different on each page, 1280×720 (as a JPEG it is the size
+//! a real page is; a flat colour would be a few hundred bytes). A PNG that
+//! lies about its size, as a decompression bomb does.
 
 use image::{Rgba, RgbaImage};
 
@@ -32,4 +33,36 @@ pub fn book_page(n: u32) -> RgbaImage {
         };
         Rgba([r, g, b, 255])
     })
+}
+
+/// A flat PNG of `width` × `height`.
+pub fn png(width: u32, height: u32, colour: [u8; 3]) -> Vec<u8> {
+    let picture = image::RgbImage::from_pixel(width, height, image::Rgb(colour));
+    let mut bytes = Vec::new();
+    picture.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap_or_default();
+    bytes
+}
+
+/// A PNG whose header says `width` × `height`, with one tiny IDAT: the
+/// shape of a decompression bomb, without its size.
+pub fn lying_png(width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = png(4, 4, [0, 0, 0]);
+    // The IHDR's width and height sit at bytes 16..24, its CRC (over type and data) at 29..33.
+    bytes[16..20].copy_from_slice(&width.to_be_bytes());
+    bytes[20..24].copy_from_slice(&height.to_be_bytes());
+    let crc = crc32(&bytes[12..29]);
+    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+    bytes
+}
+
+/// PNG's CRC-32 (as a liar would compute it, to pass the header check).
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
 }

@@ -204,6 +204,8 @@ pub const TICK: Duration = Duration::from_nanos(1_000_000_000 / 30);
 #[cfg(test)]
 mod insider_tests;
 #[cfg(test)]
+mod page_tests;
+#[cfg(test)]
 mod play_tests;
 #[cfg(test)]
 mod safety_tests;
