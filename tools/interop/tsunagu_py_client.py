@@ -8,8 +8,13 @@ on another QUIC stack (aioquic), to check that the document is enough.
 Two clients join the room in one process: "walker" walks a circle, "watcher"
 decodes the delta-coded snapshots and checks that it sees the walker where the
 walker really was, and that it is sent the room's things (ball, blocks, darts)
-once and then, while they rest, never again. Exits 0 when it did, 1 with a
-reason otherwise.
+once and then, while they rest, never again. On the wall screen (section 6)
+the walker, a participant, tries what only facilitators may (showing a page,
+turning, wiping the board, sending page bytes and previews: each refused) and
+floods the board with strokes (the excess refused, the rest drawn for the
+watcher); a third client sends a stroke over the limits and must be closed
+as a violation with a reason. Exits 0 when all of it held, 1 with a reason
+otherwise.
 
     python3 tools/interop/tsunagu_py_client.py --wss 'tsunagu://…'
 
@@ -194,6 +199,7 @@ class Room:
         self.refusals = []
         self.chats = []  # [peer, text] in order
         self.things_seen = []  # (local time, thing id) per thing record decoded
+        self.strokes = []  # [peer, StrokePiece] in order
 
     def on_message(self, msg):
         if isinstance(msg, dict) and "Welcome" in msg:
@@ -211,6 +217,8 @@ class Room:
             self.chats.append(msg["Chat"])
         elif isinstance(msg, dict) and "Refused" in msg:
             self.refusals.append(msg["Refused"])
+        elif isinstance(msg, dict) and "Stroke" in msg:
+            self.strokes.append(msg["Stroke"])
         elif isinstance(msg, dict) and "MovedTo" in msg:
             pass  # Section 7: only a body put somewhere else is told; the walker stays on the floor.
         elif isinstance(msg, dict) and "Closing" in msg:
@@ -330,6 +338,50 @@ class WssClient(Room):
         self.reader.cancel()
 
 
+def pack_points(points):
+    """Section 6: 3 bytes a point, x and y as 12-bit numbers, big-endian."""
+    return b"".join(bytes([x >> 4, ((x & 0xF) << 4) | (y >> 8), y & 0xFF]) for x, y in points)
+
+
+async def wall_screen(walker, watcher, walker_id, host, port, code, fp):
+    """Section 6, the wall screen, as a participant who should not be able to do much."""
+    page = [hashlib.sha256(b"\xff\xd8\xff").digest(), 3, "Jpeg", 1280, 720]
+    raw = [{"Screen": {"Show": [page]}}, {"Screen": {"TurnTo": 0}}, {"Screen": "ClearBoard"},
+           {"PagePiece": [0, 0, b"\xff\xd8\xff"]}, {"PagePreview": [0, b"\xff\xd8\xff"]}]
+    before = len(walker.refusals)
+    for event in raw:
+        walker.send_event(event)
+    await asyncio.sleep(0.3)
+    refused = walker.refusals[before:]
+    expected = [["Screen", "NotAllowed"]] * 3 + [["PagePiece", "NotAllowed"]] * 2
+    print(f"wall screen: a participant's show, turn, wipe, page bytes and preview: refused {refused}")
+    if refused != expected:
+        return "a participant's wall-screen action was not refused as the document says"
+    # A flood of strokes: 20 at once, then 14 a second pass (section 6); the rest are refused TooFast.
+    before = len(walker.refusals)
+    for n in range(30):
+        walker.send_event({"Stroke": [n + 1, "Red", "Thick", pack_points([(100 + n * 100, 500), (150 + n * 100, 900)])]})
+    await asyncio.sleep(0.5)
+    too_fast = [r for r in walker.refusals[before:] if r == ["Stroke", "TooFast"]]
+    drawn = [s for s in watcher.strokes if s[0] == walker_id]
+    print(f"a flood of 30 strokes: {len(drawn)} drawn for the watcher, {len(too_fast)} refused TooFast")
+    if len(drawn) + len(too_fast) != 30 or not 18 <= len(drawn) <= 24 or walker.closed:
+        return "the stroke flood was not limited as the document says"
+    # Over the limits (65 points in a piece): not our protocol, so closed with a reason.
+    vandal_cm, vandal, _ = await join(host, port, code, fp, "Vandal", (200, 200, 200))
+    vandal.send_event({"Stroke": [1, "Blue", "Thin", pack_points([(n, n) for n in range(65)])]})
+    for _ in range(20):
+        if vandal.closed:
+            break
+        await asyncio.sleep(0.1)
+    print(f"a stroke of 65 points in a piece: {vandal.closed}")
+    if not vandal.closed:
+        return "a stroke over the limits did not close its sender as a violation"
+    if watcher.closed or walker.closed:
+        return "the others were closed too"
+    return None
+
+
 def look(color):
     """Section 5: AvatarLook = [body_color, headwear, headwear_color, accessories]."""
     return [list(color), "Tuft", list(color), [False, False, False]]
@@ -441,10 +493,16 @@ async def main(invite, over_wss):
     print(f"watcher decoded {len(seen)} updates of the walker; {exact} match a sent position exactly")
     if ages:
         print(f"age when seen: median {ages[len(ages) // 2] * 1000:.1f} ms, worst {ages[-1] * 1000:.1f} ms")
-    for cm, client in ((walker_cm, walker), (watcher_cm, watcher)):
-        await client.bye(cm)
+    # Counted before the wall screen's part, in which nobody sends poses
+    # (and so acknowledges nothing): the room then sends whole views again.
     first = {t for when, t in watcher.things_seen if when - start < 1.0}
     later = [t for when, t in watcher.things_seen if when - start > 2.0]
+    problem = await wall_screen(walker, watcher, walker_id, host, port, code, fp)
+    if problem:
+        print(f"FAIL: {problem}")
+        return 1
+    for cm, client in ((walker_cm, walker), (watcher_cm, watcher)):
+        await client.bye(cm)
     print(f"things: {len(first)} sent whole at first, {len(later)} records later while they rested")
     if first != set(range(8)) or later:
         print("FAIL: the room's things were not sent once, or cost bytes at rest")

@@ -1,6 +1,8 @@
 //! `tsunagu-server`: a headless room server a hospital or a volunteer runs.
 //! Prints each room's invites, logs joins and leaves by session id only (never
 //! names or chat), and on SIGINT/SIGTERM tells every client why and exits 0.
+//! Under systemd (packaging/tsunagu-server.service, Type=notify) it says
+//! when it is ready and when it stops.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -164,6 +166,12 @@ fn main() -> ExitCode {
     let _ = writeln!(out, "Send the participant invite to patients and the facilitator invite only to staff.");
     let _ = out.flush();
     drop(out);
+    // Run by systemd (Type=notify, packaging/): the doors are open and the
+    // invites printed. Outside systemd this does nothing.
+    let status = format!("{} room(s) open on {doors}", rooms.len());
+    if let Err(e) = sd_notify::notify(false, &[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&status)]) {
+        tracing::warn!("could not tell systemd the server is ready: {e}");
+    }
 
     // A facilitator gave a room new invites from the panel: keep them, so a
     // restart serves the new codes, and tell whoever runs the server.
@@ -181,5 +189,6 @@ fn main() -> ExitCode {
     };
     let server = RoomServer::with_rooms(links, rooms).with_closed_codes(saved.closed).with_codes_saver(Box::new(save_codes));
     serve_until_stopped(server, &stop);
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
     ExitCode::SUCCESS
 }

@@ -10,5 +10,6 @@ mod hospital_network;
 mod privacy;
 mod relay;
 mod restart;
+mod service;
 mod sync;
 mod voice;
