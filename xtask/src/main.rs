@@ -9,6 +9,7 @@
 //! cargo xtask bench net         network benchmarks: bandwidth per avatar, server CPU, latency
 //! cargo xtask interop           a Python client written from docs/protocol.md joins the server
 //! cargo xtask fuzz [SECONDS]    run every decoder's fuzz target (fuzz/) for SECONDS each
+//! cargo xtask package           the room server's Debian package, built and checked
 //! ```
 
 mod bench;
@@ -16,6 +17,7 @@ mod deps;
 mod fuzz;
 mod interop;
 mod monado;
+mod package;
 mod run;
 mod screenshot;
 mod sound;
@@ -33,7 +35,8 @@ commands:
   deps [--check]                             list the system packages Tsunagu needs and install missing ones
   bench net [bandwidth|server]               network benchmarks (see docs/benchmarks.md)
   interop                                    a Python/aioquic client written from docs/protocol.md joins a server
-  fuzz [SECONDS]                             fuzz every decoder that reads network bytes, SECONDS each (60)";
+  fuzz [SECONDS]                             fuzz every decoder that reads network bytes, SECONDS each (60)
+  package                                    build the room server's Debian package (cargo-deb) and check it";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "interop" => interop::run(rest),
         "fuzz" => fuzz::run(rest),
+        "package" => package::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
