@@ -3,6 +3,8 @@
 //! `cargo xtask bench voice`: the voice benchmark (benches/voice.rs).
 //! `cargo xtask bench screen`: the wall screen over real QUIC, 20 children
 //! (crates/tsunagu_testkit/benches/screen.rs).
+//! `cargo xtask bench speech`: a line to its sound, speak-for-me's voices
+//! (crates/tsunagu_speech/benches/speech.rs), in the dev profile the client runs in.
 //! `cargo xtask bench avatars`: the client's CPU per frame (benches/avatars.rs). The
 //! numbers go into docs/benchmarks.md with these commands.
 
@@ -26,6 +28,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Some("avatars") => {
             crate::status(crate::cargo().args(["bench", "--profile", "dev", "--package", "tsunagu", "--bench", "avatars", "--"]).args(&args[1..]))
         }
-        _ => Err("usage: cargo xtask bench net [bandwidth|server|mixed|attack|play] | cargo xtask bench voice | cargo xtask bench screen | cargo xtask bench avatars".into()),
+        Some("speech") => {
+            crate::speech::ensure(|| crate::speech::tool_from(&["--package", "tsunagu_speech", "--bin", "tsunagu-speech-dictionary"]))?;
+            crate::status(crate::cargo().args(["bench", "--profile", "dev", "--package", "tsunagu_speech", "--bench", "speech", "--"]).args(&args[1..]))
+        }
+        _ => Err("usage: cargo xtask bench net [bandwidth|server|mixed|attack|play] | cargo xtask bench voice | cargo xtask bench screen | cargo xtask bench speech | cargo xtask bench avatars".into()),
     }
 }

@@ -2,7 +2,7 @@
 //! here; each command lives in its own module.
 //!
 //! ```text
-//! cargo xtask run [-- ARGS]     install missing system packages, build release, launch
+//! cargo xtask run [-- ARGS]     install missing system packages and the voices, build, launch
 //! cargo xtask test              install what tests need, run every test (incl. the screenshot)
 //! cargo xtask screenshot [--out FILE] [--frames N] [--size WxH]
 //! cargo xtask deps [--check]    name (and install) the Debian/Ubuntu packages Tsunagu needs
@@ -21,6 +21,7 @@ mod package;
 mod run;
 mod screenshot;
 mod sound;
+mod speech;
 mod test;
 
 use std::process::ExitCode;
@@ -28,7 +29,7 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  run [-- ARGS]                              install missing system packages, build in release, launch
+  run [-- ARGS]                              install missing system packages and the voices, build, launch
   test                                       install what the tests need and run the whole suite
   screenshot [--out FILE] [--frames N] [--size WxH]
                                              enter the room (under Xvfb if there is no display), save a PNG

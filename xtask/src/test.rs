@@ -15,10 +15,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
     // take about 10 s; clippy's check build adds about 3 minutes cold.
     crate::status(crate::cargo().args(["fmt", "--all", "--", "--check"]))?;
     crate::status(crate::cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    // The voices for speak-for-me, their builder built as the tests build
+    // everything (one feature set: nothing compiles twice).
+    crate::speech::ensure(|| crate::speech::tool_from(&["--workspace", "--tests", "--bins"]))?;
     let sound = crate::sound::start();
     let headset = crate::monado::runtime();
     let mut tests = crate::cargo();
     tests.args(["test", "--workspace"]).args(args);
+    // The speech tests fail, rather than skip, without the voices set up above.
+    tests.env("TSUNAGU_REQUIRE_SPEECH", "1");
     if let Ok(env) = &sound {
         tests.envs(env.iter().map(|(k, v)| (k, v)));
     }
@@ -40,7 +45,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     // honest. `--workspace`, as above: features resolved for one package alone
     // differ from the workspace's, and the avatar bench then built Bevy a
     // second time (docs/benchmarks.md).
-    for bench in ["net", "voice", "screen", "avatars"] {
+    for bench in ["net", "voice", "screen", "avatars", "speech"] {
         crate::status(crate::cargo().args(["test", "--workspace", "--bench", bench, "--", "smoke"]))?;
     }
     let target = crate::target_dir();
