@@ -260,6 +260,13 @@ impl VoiceEngine {
         }
     }
 
+    /// A line spoken for someone (speak-for-me), from their head.
+    pub fn speak(&mut self, who: PeerId, head: [f32; 3], samples: &[f32], sample_rate: u32) {
+        if let Some(output) = self.output.as_mut() {
+            output.speak(who, head, samples, sample_rate);
+        }
+    }
+
     /// Call every frame: moves the mic test along.
     pub fn update(&mut self) {
         if let Some(recording) = self.test_recordings.as_ref().and_then(|rx| rx.try_recv().ok()) {

@@ -28,9 +28,10 @@ use std::time::{Duration, Instant};
 
 use kira::backend::{Backend, Renderer};
 use kira::listener::ListenerHandle;
+use kira::sound::static_sound::{StaticSoundData, StaticSoundSettings};
 use kira::sound::{Sound, SoundData};
 use kira::track::{SpatialTrackBuilder, SpatialTrackHandle};
-use kira::{AudioManager, AudioManagerSettings, Decibels, Easing, Frame, Tween};
+use kira::{AudioManager, AudioManagerSettings, Decibels, Easing, Frame, StartTime, Tween};
 use tsunagu_protocol::{PeerId, VoiceFrame};
 
 use crate::receiver::VoiceReceiver;
@@ -45,6 +46,8 @@ pub const SILENT_BEYOND: f32 = 12.0;
 pub const PANNING_STRENGTH: f32 = 0.75;
 /// The output buffer asked of a sound card: 10 ms (the mix runs in 128-frame chunks).
 pub const DEVICE_BUFFER: Duration = Duration::from_millis(10);
+/// How fast a volume chosen by hand is reached.
+const VOLUME_FADE: Duration = Duration::from_millis(50);
 /// Frames waiting between the network and one speaker's stream, at most.
 const STREAM_QUEUE: usize = 64;
 /// Far-end samples the capture side may fall behind by (one second).
@@ -305,12 +308,16 @@ struct Speaker {
     /// Muted here; otherwise at this volume (0..2).
     muted: bool,
     volume: f32,
+    /// When the lines spoken for them (speak-for-me) have all played.
+    speech_until: Instant,
 }
 
 impl Speaker {
-    fn apply_volume(&mut self) {
+    /// The volume chosen, reached over `fade` (a change by hand is softened; a
+    /// new stream starts at it, so a muted person is never heard for a moment).
+    fn apply_volume(&mut self, fade: Duration) {
         let db = if self.muted || self.volume <= 0.001 { Decibels::SILENCE } else { Decibels(20.0 * self.volume.log10()) };
-        self.track.set_volume(db, Tween { duration: Duration::from_millis(50), ..Default::default() });
+        self.track.set_volume(db, Tween { duration: fade, ..Default::default() });
     }
 }
 
@@ -372,25 +379,48 @@ impl VoiceOutput {
 
     /// A voice frame from `from`; their stream starts with the first.
     pub fn push(&mut self, from: PeerId, frame: VoiceFrame) {
-        if !self.speakers.contains_key(&from) {
-            match self.add_speaker() {
-                Ok(mut speaker) => {
-                    if let Some(&(volume, muted)) = self.chosen.get(&from) {
-                        (speaker.volume, speaker.muted) = (volume, muted);
-                        speaker.apply_volume();
-                    }
-                    self.speakers.insert(from, speaker);
-                }
-                Err(e) => {
-                    tracing::warn!("could not start a voice stream: {e}");
-                    return;
-                }
-            }
-        }
-        if let Some(speaker) = self.speakers.get_mut(&from) {
+        if let Some(speaker) = self.speaker(from) {
             // Full: the audio thread is stalled; dropping is all we can do.
             let _ = speaker.frames.push(frame);
         }
+    }
+
+    /// A line spoken for `who` (speak-for-me: made on this PC from their
+    /// chat line), played from `head` on their own track: the same distance,
+    /// direction, volume and mute as their voice. Lines (and a long line's
+    /// sentences) play one after another, never over each other.
+    pub fn speak(&mut self, who: PeerId, head: [f32; 3], samples: &[f32], sample_rate: u32) {
+        let Some(speaker) = self.speaker(who) else { return };
+        speaker.track.set_position(head, Tween { duration: Duration::ZERO, ..Default::default() });
+        let now = Instant::now();
+        let starts = speaker.speech_until.max(now);
+        let frames: Arc<[Frame]> = samples.iter().map(|s| Frame::from_mono(*s)).collect();
+        let length = Duration::from_secs_f64(frames.len() as f64 / f64::from(sample_rate.max(1)));
+        let settings = StaticSoundSettings::new().start_time(StartTime::Delayed(starts - now));
+        match speaker.track.play(StaticSoundData { sample_rate, frames, settings, slice: None }) {
+            Ok(_) => speaker.speech_until = starts + length,
+            Err(e) => tracing::warn!("could not play a spoken line: {e:?}"),
+        }
+    }
+
+    /// `who`'s stream, started now if they had none (with the volume chosen for them).
+    fn speaker(&mut self, who: PeerId) -> Option<&mut Speaker> {
+        if !self.speakers.contains_key(&who) {
+            match self.add_speaker() {
+                Ok(mut speaker) => {
+                    if let Some(&(volume, muted)) = self.chosen.get(&who) {
+                        (speaker.volume, speaker.muted) = (volume, muted);
+                        speaker.apply_volume(Duration::ZERO);
+                    }
+                    self.speakers.insert(who, speaker);
+                }
+                Err(e) => {
+                    tracing::warn!("could not start a voice stream: {e}");
+                    return None;
+                }
+            }
+        }
+        self.speakers.get_mut(&who)
     }
 
     fn add_speaker(&mut self) -> Result<Speaker, String> {
@@ -412,7 +442,7 @@ impl VoiceOutput {
             silent: false,
         };
         track.play(VoiceStreamData(stream)).map_err(|e| format!("{e:?}"))?;
-        Ok(Speaker { track, frames: producer, shared, muted: false, volume: 1.0 })
+        Ok(Speaker { track, frames: producer, shared, muted: false, volume: 1.0, speech_until: Instant::now() })
     }
 
     /// Where `who`'s head is (metres, room coordinates).
@@ -428,7 +458,7 @@ impl VoiceOutput {
         self.chosen.entry(who).or_insert((1.0, false)).0 = volume;
         if let Some(speaker) = self.speakers.get_mut(&who) {
             speaker.volume = volume;
-            speaker.apply_volume();
+            speaker.apply_volume(VOLUME_FADE);
         }
     }
 
@@ -437,7 +467,7 @@ impl VoiceOutput {
         self.chosen.entry(who).or_insert((1.0, false)).1 = muted;
         if let Some(speaker) = self.speakers.get_mut(&who) {
             speaker.muted = muted;
-            speaker.apply_volume();
+            speaker.apply_volume(VOLUME_FADE);
         }
     }
 
@@ -462,9 +492,9 @@ impl VoiceOutput {
         }
     }
 
-    /// Whether `who` is talking now (their voice is playing).
+    /// Whether `who` is talking now (their voice, or a line spoken for them, is playing).
     pub fn speaking(&self, who: PeerId) -> bool {
-        self.speakers.get(&who).is_some_and(|s| s.shared.speaking.load(Ordering::Relaxed))
+        self.speakers.get(&who).is_some_and(|s| s.shared.speaking.load(Ordering::Relaxed) || Instant::now() < s.speech_until)
     }
 
     /// Jitter-buffer counters for `who`.
@@ -529,6 +559,33 @@ mod tests {
         assert!((ahead_l - ahead_r).abs() < 1.0, "a voice straight ahead is not centred");
         assert!(ahead_l > near_l - 2.0, "1 m ahead is quieter than 2 m to the side");
         assert!(beyond_l.max(beyond_r) < ahead_l - 50.0, "a voice beyond 12 m is still heard");
+    }
+
+    /// A spoken line (a tone with speech's rhythm, 48 kHz) from `at`, rendered: (left, right) dB.
+    fn spoken_from(at: [f32; 3], muted: bool) -> (f64, f64) {
+        let clock = ManualClock::default();
+        let mut output = VoiceOutput::open(Sink::Manual(clock.clone())).unwrap();
+        output.set_listener([0.0, 1.2, 0.0], [0.0, 0.0, 0.0, 1.0]);
+        output.set_muted(PeerId(4), muted);
+        let line = crate::testing::speech();
+        output.speak(PeerId(4), at, &line[..48_000], 48_000);
+        assert!(output.speaking(PeerId(4)), "a spoken line does not show as speaking");
+        let heard = clock.render(48_000);
+        (rms_db(&heard.iter().map(|f| f[0]).collect::<Vec<_>>()), rms_db(&heard.iter().map(|f| f[1]).collect::<Vec<_>>()))
+    }
+
+    #[test]
+    fn a_spoken_line_follows_the_rules_of_voices() {
+        let (near_l, near_r) = spoken_from([-2.0, 1.2, 0.0], false);
+        let (far_l, far_r) = spoken_from([8.0, 1.2, 0.0], false);
+        let (beyond_l, beyond_r) = spoken_from([0.0, 1.2, 12.5], false);
+        let (muted_l, muted_r) = spoken_from([0.0, 1.2, -1.0], true);
+        eprintln!("spoken: 2 m left {near_l:.1}/{near_r:.1} dB, 8 m right {far_l:.1}/{far_r:.1}, 12.5 m {beyond_l:.1}/{beyond_r:.1}");
+        assert!(near_l > -40.0, "a line 2 m away is not heard: {near_l:.1} dB");
+        assert!(near_l.max(near_r) > far_l.max(far_r) + 15.0, "2 m is not clearly louder than 8 m");
+        assert!(near_l > near_r + 3.0 && far_r > far_l + 3.0, "left and right are not kept");
+        assert!(beyond_l.max(beyond_r) < -90.0, "a line beyond 12 m is heard");
+        assert!(muted_l.max(muted_r) < -90.0, "a line of someone muted here is heard");
     }
 
     #[test]
