@@ -279,6 +279,7 @@ fn only_staff_are_shown_the_invite_to_pass_on() {
         hand_raised: false,
         muted: false,
         resting: false,
+        speak_for_me: false,
     };
     let codes = Some(RoomCodes { participant: "nopqrstuvwxyz".into(), facilitator: String::new() });
     let child = RoomNow { me: Some(me(Role::Participant)), invites: codes.clone(), ..Default::default() };

@@ -39,7 +39,7 @@ from aioquic.asyncio import QuicConnectionProtocol, connect
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.events import ConnectionTerminated, DatagramFrameReceived, HandshakeCompleted, StreamDataReceived
 
-PROTOCOL_VERSION = 12
+PROTOCOL_VERSION = 13
 WIDTHS = [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 20, 35]
 ZERO = ((0, 0, 0), (3, 0, 0, 0))  # a missing part: origin, identity rotation
 

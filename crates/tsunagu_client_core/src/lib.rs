@@ -528,6 +528,7 @@ impl ClientCore {
                     muted: welcome.resumed && self.room.me().is_some_and(|m| m.muted),
                     // And a lamp left on.
                     resting: welcome.resumed && self.room.me().is_some_and(|m| m.resting),
+                    speak_for_me: welcome.resumed && self.room.me().is_some_and(|m| m.speak_for_me),
                 };
                 self.resume = Some(welcome.resume);
                 self.busy = false;

@@ -27,6 +27,7 @@ fn info(id: u32, name: &str) -> PeerInfo {
         hand_raised: false,
         muted: false,
         resting: false,
+        speak_for_me: false,
     }
 }
 

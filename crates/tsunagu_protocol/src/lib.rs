@@ -21,7 +21,7 @@ pub use quant::{QuantPose, QuantQuat, QuantVec};
 pub use screen::{Ink, PageInfo, PageKind, PagePiece, PagePreview, Pen, ScreenAction, Showing, StrokePiece, pack_points, page_hash};
 
 /// Bumped whenever the wire format changes in a way an old peer cannot read.
-pub const PROTOCOL_VERSION: u16 = 12;
+pub const PROTOCOL_VERSION: u16 = 13;
 
 /// QUIC ALPN protocol id; a peer that does not offer it is refused in the TLS handshake.
 pub const ALPN: &[u8] = b"tsunagu/1";

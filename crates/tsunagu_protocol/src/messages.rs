@@ -259,6 +259,9 @@ pub struct PeerInfo {
     /// They are resting (やすみちゅう): here and listening, please do not
     /// call on them. A soft lamp over their head; nothing is announced.
     pub resting: bool,
+    /// Speak for me (かわりに よんで) is on: each listener's PC reads their
+    /// chat lines aloud from their head. Nothing but this flag is sent.
+    pub speak_for_me: bool,
 }
 
 /// Server → client: you are in.
@@ -638,6 +641,10 @@ pub enum ClientEvent {
     /// stays as set. Everyone sees it through `PeerChanged`; nobody is told
     /// in words.
     Resting(bool),
+    /// Read my chat lines aloud (`true`: かわりに よんで, for a child who
+    /// cannot talk today) or stop; it stays as set. Everyone sees it through
+    /// `PeerChanged`; each listener's PC speaks the lines itself.
+    SpeakForMe(bool),
     /// A facilitator's action on the wall screen (see [`ScreenAction`]).
     Screen(ScreenAction),
     /// Facilitator: bytes of a page the room asked for (`PagesWanted`), in
@@ -714,6 +721,7 @@ impl ClientEvent {
             ClientEvent::TellStaff(..) => EventKind::TellStaff,
             ClientEvent::LightLink(_) => EventKind::LightLink,
             ClientEvent::Resting(_) => EventKind::Resting,
+            ClientEvent::SpeakForMe(_) => EventKind::SpeakForMe,
             ClientEvent::Screen(ScreenAction::Point(_)) => EventKind::Point,
             ClientEvent::Screen(_) => EventKind::Screen,
             ClientEvent::PagePiece(_) | ClientEvent::PagePreview(_) => EventKind::PagePiece,
@@ -755,6 +763,8 @@ pub enum EventKind {
     LightLink,
     /// [`ClientEvent::Resting`].
     Resting,
+    /// [`ClientEvent::SpeakForMe`].
+    SpeakForMe,
     /// [`ClientEvent::Screen`] but for pointing.
     Screen,
     /// [`ScreenAction::Point`].

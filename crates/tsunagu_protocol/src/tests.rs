@@ -48,7 +48,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         (
             "Hello",
             encode(&sample_hello(), MAX_FRAME_BYTES).unwrap(),
-            "81 a5 48 65 6c 6c 6f 96 0c a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 94 93 cc ff cc aa 3c a4 54 75 66 74 93 cc ff cc aa 3c 93 c2 c2 c2 c0 00",
+            "81 a5 48 65 6c 6c 6f 96 0d a9 73 61 6b 75 72 61 2d 34 32 a6 e3 82 86 e3 81 8d 94 93 cc ff cc aa 3c a4 54 75 66 74 93 cc ff cc aa 3c 93 c2 c2 c2 c0 00",
         ),
         (
             "Rejected",
@@ -65,7 +65,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         (
             "Welcome",
             encode(&sample_welcome(), MAX_FRAME_BYTES).unwrap(),
-            "81 a7 57 65 6c 63 6f 6d 65 98 02 ab 50 61 72 74 69 63 69 70 61 6e 74 1e 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 91 97 01 a3 41 6f 69 94 93 5a cc b4 cc e6 a4 54 75 66 74 93 5a cc b4 cc e6 93 c2 c2 c2 ab 46 61 63 69 6c 69 74 61 74 6f 72 c2 c2 c2 cf 00 00 12 34 56 78 9a bc c2 93 90 90 90",
+            "81 a7 57 65 6c 63 6f 6d 65 98 02 ab 50 61 72 74 69 63 69 70 61 6e 74 1e 92 93 cd 05 dc 00 d1 f8 30 94 03 00 00 00 91 98 01 a3 41 6f 69 94 93 5a cc b4 cc e6 a4 54 75 66 74 93 5a cc b4 cc e6 93 c2 c2 c2 ab 46 61 63 69 6c 69 74 61 74 6f 72 c2 c2 c2 c2 cf 00 00 12 34 56 78 9a bc c2 93 90 90 90",
         ),
         (
             "VersionMismatch",
@@ -88,11 +88,12 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
                     hand_raised: false,
                     muted: false,
                     resting: false,
+                    speak_for_me: false,
                 }),
                 MAX_FRAME_BYTES,
             )
             .unwrap(),
-            "81 aa 50 65 65 72 4a 6f 69 6e 65 64 97 03 a3 52 65 6e 94 93 cc ff cc a0 50 a4 54 75 66 74 93 cc ff cc a0 50 93 c2 c2 c2 ab 50 61 72 74 69 63 69 70 61 6e 74 c2 c2 c2",
+            "81 aa 50 65 65 72 4a 6f 69 6e 65 64 98 03 a3 52 65 6e 94 93 cc ff cc a0 50 a4 54 75 66 74 93 cc ff cc a0 50 93 c2 c2 c2 ab 50 61 72 74 69 63 69 70 61 6e 74 c2 c2 c2 c2",
         ),
         (
             "SetLook",
@@ -159,6 +160,7 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ),
         ("LightLink", encode(&ClientEvent::LightLink(true), MAX_FRAME_BYTES).unwrap(), "81 a9 4c 69 67 68 74 4c 69 6e 6b c3"),
         ("Resting", encode(&ClientEvent::Resting(true), MAX_FRAME_BYTES).unwrap(), "81 a7 52 65 73 74 69 6e 67 c3"),
+        ("SpeakForMe", encode(&ClientEvent::SpeakForMe(true), MAX_FRAME_BYTES).unwrap(), "81 aa 53 70 65 61 6b 46 6f 72 4d 65 c3"),
         (
             "Concern",
             encode(&ServerEvent::Concern(Concern { from: PeerId(2), about: PeerId(3), kind: ConcernKind::Words }), MAX_FRAME_BYTES).unwrap(),
@@ -257,11 +259,12 @@ fn pinned_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
                     hand_raised: false,
                     muted: false,
                     resting: false,
+                    speak_for_me: false,
                 }),
                 MAX_FRAME_BYTES,
             )
             .unwrap(),
-            "81 ab 50 65 65 72 43 68 61 6e 67 65 64 97 03 a3 52 65 6e 94 93 5a cc b4 cc e6 a4 54 75 66 74 93 5a cc b4 cc e6 93 c2 c2 c2 ab 50 61 72 74 69 63 69 70 61 6e 74 c2 c2 c2",
+            "81 ab 50 65 65 72 43 68 61 6e 67 65 64 98 03 a3 52 65 6e 94 93 5a cc b4 cc e6 a4 54 75 66 74 93 5a cc b4 cc e6 93 c2 c2 c2 ab 50 61 72 74 69 63 69 70 61 6e 74 c2 c2 c2 c2",
         ),
         ("Echo (client)", encode(&ClientDatagram::Echo(513), MAX_DATAGRAM_BYTES).unwrap(), "81 a1 45 cd 02 01"),
         (
@@ -491,6 +494,7 @@ fn sample_welcome() -> ServerControl {
             hand_raised: false,
             muted: false,
             resting: false,
+            speak_for_me: false,
         }],
         resume: 0x1234_5678_9abc,
         resumed: false,

@@ -233,7 +233,7 @@ impl Room {
         if who.device != 0 && !self.seen_devices.iter().any(|d| *d == who.device) {
             self.seen_devices.push(who.device);
         }
-        let info = PeerInfo { id, nickname, look: hello.look, role, hand_raised: false, muted, resting: false };
+        let info = PeerInfo { id, nickname, look: hello.look, role, hand_raised: false, muted, resting: false, speak_for_me: false };
         let member = Member::new(info, pose, now, resume_token, who);
         Ok((self.members.entry(id).or_insert(member), Admission::Fresh))
     }

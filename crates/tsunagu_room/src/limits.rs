@@ -60,6 +60,8 @@ pub fn limit(kind: EventKind) -> Limit {
         EventKind::LightLink => Limit { per_second: 1, burst: 3 },
         // Like a hand: on and off by mistake is fine, flapping a lamp is not.
         EventKind::Resting => Limit { per_second: 1, burst: 3 },
+        // The same: a switch a child sets once in a while.
+        EventKind::SpeakForMe => Limit { per_second: 1, burst: 3 },
         // Showing, turning, wiping: a reader turns a page every few seconds,
         // and may leaf through quickly to find one.
         EventKind::Screen => Limit { per_second: 4, burst: 10 },

@@ -89,6 +89,10 @@ impl Room {
                 member.info.resting = *resting;
                 everyone(ServerEvent::PeerChanged(member.info.clone()))
             }
+            ClientEvent::SpeakForMe(on) => {
+                member.info.speak_for_me = *on;
+                everyone(ServerEvent::PeerChanged(member.info.clone()))
+            }
             ClientEvent::LightLink(light) => {
                 member.light_link = *light;
                 Ok(Vec::new())
