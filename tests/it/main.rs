@@ -17,6 +17,7 @@ mod play;
 mod rest;
 mod safety;
 mod screenshot;
+mod speech;
 mod tidy;
 mod voice;
 mod wall_screen;

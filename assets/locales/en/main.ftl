@@ -131,6 +131,11 @@ voice-device-none = none
 status-no-mic = No microphone found. You can still hear everyone.
 voice-peer-soft = (softer)
 voice-peer-off = (muted)
+speak-for-me-on = Read my words aloud
+speak-for-me-off = Stop reading aloud
+hear-lines-on = Words read aloud: on
+hear-lines-off = Words read aloud: off
+status-no-speech = The reading voice is not on this PC. Your words still reach everyone.
 
 # Gestures, the raised hand and stamps
 gesture-wave = Wave

@@ -128,6 +128,11 @@ voice-device-none = ありません
 status-no-mic = マイクが 見つかりません。ほかの ひとの こえは きこえます。
 voice-peer-soft = （ちいさく）
 voice-peer-off = （きこえない）
+speak-for-me-on = かわりに よんで
+speak-for-me-off = よみあげを やめる
+hear-lines-on = よみあげ: きく
+hear-lines-off = よみあげ: きかない
+status-no-speech = よみあげの こえが この PCに ありません。もじは みんなに とどいています。
 
 # Gestures, the raised hand and stamps
 gesture-wave = てを ふる

@@ -25,6 +25,7 @@ pub mod phrases;
 pub mod play;
 pub mod rest;
 pub mod screen;
+pub mod speech;
 pub mod staff;
 pub mod start;
 pub mod voice;
@@ -314,6 +315,7 @@ impl PluginGroup for ScreenFeatures {
             .add(kit::text::TextPlugin)
             .add(voice::VoicePlugin { settings: self.voice })
             .add(voice::panel::VoicePanelPlugin)
+            .add(speech::SpeechPlugin)
             .add(headset::XrStatusPlugin)
             .add(kit::scene::WardScenePlugin)
             .add(movement::ControlsPlugin)

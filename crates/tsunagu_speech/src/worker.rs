@@ -2,7 +2,7 @@
 //! The voices load there on first need (the dictionary is tens of
 //! megabytes: a PC where nobody asks to be read aloud never loads it).
 
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use crate::english::EnglishVoice;
@@ -38,7 +38,9 @@ enum Job<K> {
 /// Speaks lines on its own thread; results are collected with [`Self::take_said`].
 pub struct SpeechWorker<K> {
     jobs: mpsc::SyncSender<Job<K>>,
-    said: mpsc::Receiver<Said<K>>,
+    /// Behind a lock only so the worker may be shared (a Bevy resource); one
+    /// reader takes the results.
+    said: Mutex<mpsc::Receiver<Said<K>>>,
 }
 
 impl<K: Clone + Send + 'static> SpeechWorker<K> {
@@ -50,7 +52,7 @@ impl<K: Clone + Send + 'static> SpeechWorker<K> {
         if let Err(e) = spawned {
             tracing::warn!("speech: no thread ({e}); lines will not be spoken");
         }
-        SpeechWorker { jobs, said }
+        SpeechWorker { jobs, said: Mutex::new(said) }
     }
 
     /// Load the voices now (someone in the room has speak-for-me on), so
@@ -66,12 +68,12 @@ impl<K: Clone + Send + 'static> SpeechWorker<K> {
 
     /// Lines spoken since the last call, in order.
     pub fn take_said(&self) -> Vec<Said<K>> {
-        self.said.try_iter().collect()
+        self.said.lock().unwrap_or_else(|e| e.into_inner()).try_iter().collect()
     }
 
     /// Wait up to `timeout` for the next spoken line (tests and benches).
     pub fn wait_said(&self, timeout: Duration) -> Option<Said<K>> {
-        self.said.recv_timeout(timeout).ok()
+        self.said.lock().unwrap_or_else(|e| e.into_inner()).recv_timeout(timeout).ok()
     }
 }
 
@@ -97,6 +99,10 @@ impl Voices {
     }
 
     fn speak(&self, text: &str) -> Result<Spoken, SpeechError> {
+        self.speak_as_is(text).map(Spoken::without_leading_silence)
+    }
+
+    fn speak_as_is(&self, text: &str) -> Result<Spoken, SpeechError> {
         match language_of(text) {
             Language::Japanese => self.japanese.as_ref().map_err(Clone::clone)?.speak(text),
             Language::English => match &self.english {

@@ -218,7 +218,16 @@ const PREVIEW_AT: Vec3 = Vec3::new(0.0, 0.0, 200.0);
 pub const PREVIEW_SIZE: UVec2 = UVec2::new(240, 280);
 
 fn preview_info(look: AvatarLook) -> PeerInfo {
-    PeerInfo { id: PeerId(0), nickname: String::new(), look, role: Role::Participant, hand_raised: false, muted: false, resting: false, speak_for_me: false }
+    PeerInfo {
+        id: PeerId(0),
+        nickname: String::new(),
+        look,
+        role: Role::Participant,
+        hand_raised: false,
+        muted: false,
+        resting: false,
+        speak_for_me: false,
+    }
 }
 
 /// The preview figure, its camera and light, and [`PreviewImage`].

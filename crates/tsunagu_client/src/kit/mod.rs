@@ -14,6 +14,7 @@ pub mod pictures;
 pub mod room;
 pub mod scene;
 pub mod software_rendering;
+pub mod spoken;
 pub mod text;
 pub mod typing;
 

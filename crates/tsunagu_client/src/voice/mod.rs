@@ -24,7 +24,8 @@ use crate::kit::net::{Connection, NetSet};
 use crate::kit::room::LocalVolume;
 use crate::kit::room::VolumeMark;
 use crate::kit::room::{Avatar, OwnAvatar, RemoteAvatar};
-use crate::kit::room::{Calmed, Speaking};
+use crate::kit::room::{Calmed, RoomNow, Speaking};
+use crate::kit::spoken::SpokenLine;
 use crate::voice::audio::SoundStatus;
 
 /// Height of a voice above the feet: the middle of the head.
@@ -116,7 +117,8 @@ impl Plugin for VoicePlugin {
             .add_systems(Update, voice_keys.in_set(NetSet::LocalInput).run_if(crate::kit::typing::not_typing).run_if(in_state(AppState::InRoom)))
             .add_systems(Update, (voice_straight_to_the_mix, exchange).chain().in_set(NetSet::Send).run_if(resource_exists::<Connection>))
             .add_systems(Update, (add_signs, mark_speakers, show_signs, apply_volumes).chain().run_if(in_state(AppState::InRoom)))
-            .add_systems(PostUpdate, place_voices.after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)))
+            .add_systems(PostUpdate, (place_voices, play_spoken_lines).chain().after(TransformSystems::Propagate).run_if(in_state(AppState::InRoom)))
+            .add_message::<SpokenLine>()
             .add_systems(OnExit(AppState::InRoom), |voice: Res<Voice>| {
                 voice.with(|engine| {
                     engine.remove_all();
@@ -303,6 +305,24 @@ fn place_voices(voice: Res<Voice>, camera: Query<&GlobalTransform, With<MainCame
     });
 }
 
+/// Lines spoken for someone (speak-for-me) play from their head; my own
+/// from mine, so I hear what was said for me.
+fn play_spoken_lines(
+    mut lines: MessageReader<SpokenLine>,
+    voice: Res<Voice>,
+    room: Res<RoomNow>,
+    remote: Query<(&RemoteAvatar, &GlobalTransform)>,
+    own: Query<&GlobalTransform, With<OwnAvatar>>,
+) {
+    for line in lines.read() {
+        let mine = room.me.as_ref().is_some_and(|me| me.id == line.from);
+        let body = if mine { own.iter().next() } else { remote.iter().find(|(r, _)| r.0 == line.from).map(|(_, at)| at) };
+        let Some(body) = body else { continue };
+        let head = (body.translation() + Vec3::Y * MOUTH_HEIGHT).into();
+        voice.with(|engine| engine.speak(line.from, head, &line.samples, line.sample_rate));
+    }
+}
+
 fn add_signs(mut commands: Commands, look: Option<Res<SignLook>>, avatars: Query<Entity, Added<Avatar>>) {
     let Some(look) = look else { return };
     for avatar in &avatars {
@@ -349,6 +369,7 @@ fn show_signs(
     time: Res<Time>,
     remote: Query<&Speaking>,
     own: Query<(), With<OwnAvatar>>,
+    room: Res<RoomNow>,
     mut signs: Query<(&ChildOf, &mut Visibility, &mut Transform), With<SpeakingSign>>,
 ) {
     let pulse = 1.0 + 0.12 * (time.elapsed_secs() * 6.0).sin();
@@ -356,7 +377,8 @@ fn show_signs(
         for (parent, mut visibility, mut transform) in &mut signs {
             let speaking = match remote.get(parent.parent()) {
                 Ok(speaking) => speaking.0,
-                Err(_) => own.contains(parent.parent()) && engine.sending(),
+                // Mine: while my voice is sent, or a line is spoken for me.
+                Err(_) => own.contains(parent.parent()) && (engine.sending() || room.me.as_ref().is_some_and(|me| engine.speaking(me.id))),
             };
             visibility.set_if_neq(if speaking { Visibility::Inherited } else { Visibility::Hidden });
             transform.scale = Vec3::splat(pulse);
