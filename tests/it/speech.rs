@@ -137,3 +137,70 @@ fn a_line_with_speak_for_me_is_heard_from_the_friends_side_and_not_from_afar() {
     // frame that waited for it would be that long.
     assert!(longest_frame < Duration::from_millis(150), "a frame took {longest_frame:?} while a long line was being spoken");
 }
+
+/// The text on `B`'s button.
+fn label<B: Component>(app: &mut App) -> String {
+    let mut buttons = app.world_mut().query_filtered::<&Children, With<B>>();
+    let text = buttons.iter(app.world()).next().map(|c| c[0]).unwrap_or_else(|| panic!("no button"));
+    app.world().get::<Text>(text).unwrap().0.replace('\u{2060}', "")
+}
+
+fn press<B: Component>(app: &mut App) {
+    let button = app.world_mut().query_filtered::<Entity, With<B>>().single(app.world()).unwrap();
+    app.world_mut().entity_mut(button).insert(Interaction::Pressed);
+}
+
+fn release<B: Component>(app: &mut App) {
+    let button = app.world_mut().query_filtered::<Entity, With<B>>().single(app.world()).unwrap();
+    app.world_mut().entity_mut(button).insert(Interaction::None);
+}
+
+#[test]
+fn the_buttons_turn_reading_aloud_on_for_me_and_off_for_a_listener() {
+    use tsunagu_client::speech::{HearLinesButton, HearSpokenLines, SpeakForMeButton, SpeechVoices};
+    let mut stepper = Stepper::new(4);
+    let hello = Hello::new(ROOM_CODE, "わたし", AvatarLook::with_color([255, 160, 80])).from_device(1);
+    let mut app = tsunagu_client::headless::room_app(ClientCore::join(Box::new(stepper.connector.clone()), hello, Duration::ZERO), TICK);
+    app.add_plugins(SpeechPlugin);
+    let friend = stepper.connect(ROOM_CODE, "ともだち");
+    app.world_mut().spawn((Button, SpeakForMeButton, Interaction::None, children![Text::new("")]));
+    app.world_mut().spawn((Button, HearLinesButton, Interaction::None, children![Text::new("")]));
+    let frames = |app: &mut App, stepper: &mut Stepper, n: usize| {
+        for _ in 0..n {
+            stepper.step(TICK);
+            app.update();
+        }
+    };
+    frames(&mut app, &mut stepper, 8);
+    let me = app.world().resource::<Connection>().read(|core| core.my_id()).expect("joined");
+    assert_eq!(label::<SpeakForMeButton>(&mut app), "かわりに よんで");
+    assert_eq!(label::<HearLinesButton>(&mut app), "よみあげ: きく");
+
+    press::<SpeakForMeButton>(&mut app);
+    frames(&mut app, &mut stepper, 6);
+    release::<SpeakForMeButton>(&mut app);
+    frames(&mut app, &mut stepper, 1);
+    assert_eq!(stepper.clients[friend].peers().get(&me).map(|p| p.speak_for_me), Some(true), "the friend's PC does not know to read my lines");
+    assert_eq!(label::<SpeakForMeButton>(&mut app), "よみあげを やめる");
+
+    // A listener who turned it off: my own line is not handed to the voices.
+    press::<HearLinesButton>(&mut app);
+    frames(&mut app, &mut stepper, 2);
+    assert_eq!(*app.world().resource::<HearSpokenLines>(), HearSpokenLines(false));
+    assert_eq!(label::<HearLinesButton>(&mut app), "よみあげ: きかない");
+    app.world_mut().write_message(tsunagu_client::kit::net::SendRoomEvent(ClientEvent::Chat("はい".into())));
+    frames(&mut app, &mut stepper, 6);
+    assert!(
+        app.world().resource::<SpeechVoices>().0.wait_said(Duration::from_millis(500)).is_none(),
+        "a line was spoken with reading aloud turned off"
+    );
+    // Turned back on, the next line is (or says why not, where the voice is missing).
+    release::<HearLinesButton>(&mut app);
+    frames(&mut app, &mut stepper, 1);
+    press::<HearLinesButton>(&mut app);
+    frames(&mut app, &mut stepper, 2);
+    app.world_mut().write_message(tsunagu_client::kit::net::SendRoomEvent(ClientEvent::Chat("いいえ".into())));
+    frames(&mut app, &mut stepper, 6);
+    let said = app.world().resource::<SpeechVoices>().0.wait_said(Duration::from_secs(10)).unwrap_or_else(|| panic!("my line was not spoken"));
+    assert_eq!(said.who, me);
+}
