@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use tsunagu_speech::files::{FOLDER, SpeechFiles};
+use tsunagu_speech::files::{SpeechFiles, folder_in};
 use tsunagu_speech::japanese::JapaneseVoice;
 use tsunagu_speech::worker::SpeechWorker;
 
@@ -23,12 +23,6 @@ const LINES: [(&str, &str); 4] = [
     ),
 ];
 
-fn speech_folder() -> PathBuf {
-    std::env::var_os("TSUNAGU_SPEECH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets").join(FOLDER))
-}
-
 fn peak_memory_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kb = status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok());
@@ -39,7 +33,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let smoke = args.iter().any(|a| a == "smoke");
     let wav_dir = args.iter().position(|a| a == "--wav").and_then(|i| args.get(i + 1)).map(PathBuf::from);
-    let files = SpeechFiles::in_folder(&speech_folder());
+    let files = SpeechFiles::in_folder(&folder_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets")));
     let before = peak_memory_mb();
     let started = Instant::now();
     let voice = match JapaneseVoice::load(&files) {
@@ -112,20 +106,13 @@ fn main() {
 }
 
 fn write_wav(path: &Path, samples: &[f32], rate: u32) {
-    let mut out = Vec::with_capacity(44 + samples.len() * 2);
-    let data = (samples.len() * 2) as u32;
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    for v in [16u32, 0x0001_0001, rate, rate * 2, 0x0010_0002] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data.to_le_bytes());
-    for s in samples {
-        out.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes());
-    }
-    if let Err(e) = std::fs::write(path, out) {
+    let written = tsunagu_voice::wav::create(path, rate, 1).and_then(|mut wav| {
+        for s in samples {
+            wav.write_sample(tsunagu_voice::wav::to_i16(*s))?;
+        }
+        Ok(wav.finalize()?)
+    });
+    if let Err(e) = written {
         eprintln!("cannot write {}: {e}", path.display());
     }
 }

@@ -1,7 +1,7 @@
 //! Building the Japanese dictionary from MeCab-format sources (the CSVs,
 //! `matrix.def`, `char.def`, `unk.def`) into jpreprocess's own format, once,
-//! when the voices are set up (`cargo xtask deps` runs
-//! `tsunagu-speech-dictionary`).
+//! when the voices are set up (`cargo xtask run`, `test` and `bench speech`
+//! run `tsunagu-speech-dictionary`).
 
 use std::path::Path;
 

@@ -27,6 +27,12 @@ pub struct SpeechFiles {
     pub voice: PathBuf,
 }
 
+/// The folder the voices are read from: `TSUNAGU_SPEECH_DIR` if set, else
+/// [`FOLDER`] in `assets`.
+pub fn folder_in(assets: &Path) -> PathBuf {
+    std::env::var_os("TSUNAGU_SPEECH_DIR").map(PathBuf::from).unwrap_or_else(|| assets.join(FOLDER))
+}
+
 impl SpeechFiles {
     /// The files in `folder`, as `cargo xtask deps` lays them out.
     pub fn in_folder(folder: &Path) -> SpeechFiles {

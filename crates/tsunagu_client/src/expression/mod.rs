@@ -275,7 +275,7 @@ fn list_raised_hands(
     if !room.is_changed() && !words.changed() && new.is_empty() {
         return;
     }
-    let names: Vec<String> = room.me.iter().chain(&room.peers).filter(|p| p.hand_raised).map(|p| p.nickname.clone()).collect();
+    let names: Vec<String> = room.everyone().filter(|p| p.hand_raised).map(|p| p.nickname.clone()).collect();
     let shown =
         if names.is_empty() { String::new() } else { words.get_with("hands-raised", &[("names", tsunagu_i18n::Arg::Str(&names.join("、")))]) };
     for (mut text, mut node) in &mut lists {

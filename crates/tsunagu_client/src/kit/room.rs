@@ -245,8 +245,18 @@ impl RoomNow {
         self.me.as_ref().is_some_and(|me| me.role == tsunagu_protocol::Role::Facilitator)
     }
 
+    /// Everyone here as this client knows them, me first once in.
+    pub fn everyone(&self) -> impl Iterator<Item = &PeerInfo> {
+        self.me.iter().chain(&self.peers)
+    }
+
+    /// Someone here (me included).
+    pub fn person(&self, id: PeerId) -> Option<&PeerInfo> {
+        self.everyone().find(|p| p.id == id)
+    }
+
     /// Someone's name as this client knows it (mine included).
     pub fn name_of(&self, id: PeerId) -> Option<&str> {
-        self.peers.iter().chain(&self.me).find(|p| p.id == id).map(|p| p.nickname.as_str())
+        self.person(id).map(|p| p.nickname.as_str())
     }
 }

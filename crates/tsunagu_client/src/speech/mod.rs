@@ -11,7 +11,7 @@ use std::sync::Arc;
 use bevy::prelude::*;
 use tsunagu_protocol::{ClientEvent, PeerId};
 use tsunagu_speech::SpeechError;
-use tsunagu_speech::files::{FOLDER, SpeechFiles};
+use tsunagu_speech::files::SpeechFiles;
 use tsunagu_speech::worker::SpeechWorker;
 
 use crate::AppState;
@@ -43,10 +43,9 @@ pub struct SpeakForMeButton;
 #[derive(Component)]
 pub struct HearLinesButton;
 
-/// The folder the voices are read from: `TSUNAGU_SPEECH_DIR`, else `speech/`
-/// in the assets folder.
+/// The folder the voices are read from (see [`tsunagu_speech::files::folder_in`]).
 pub fn speech_folder() -> std::path::PathBuf {
-    std::env::var_os("TSUNAGU_SPEECH_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| crate::kit::assets::asset_root().join(FOLDER))
+    tsunagu_speech::files::folder_in(&crate::kit::assets::asset_root())
 }
 
 /// Speak-for-me: the buttons, the speech thread, and lines to the voice.
@@ -108,7 +107,7 @@ fn prepare_voices(room: Res<RoomNow>, voices: Res<SpeechVoices>, hear: Res<HearS
     if *prepared || !room.is_changed() || !hear.0 {
         return;
     }
-    if room.me.iter().chain(room.peers.iter()).any(|p| p.speak_for_me) {
+    if room.everyone().any(|p| p.speak_for_me) {
         voices.0.prepare();
         *prepared = true;
     }
@@ -117,7 +116,7 @@ fn prepare_voices(room: Res<RoomNow>, voices: Res<SpeechVoices>, hear: Res<HearS
 /// Each line from someone with speak-for-me on goes to the speech thread.
 fn speak_heard_lines(mut heard: MessageReader<ChatHeard>, room: Res<RoomNow>, voices: Res<SpeechVoices>, hear: Res<HearSpokenLines>) {
     for ChatHeard { from, line } in heard.read() {
-        let speaks = room.me.iter().chain(room.peers.iter()).any(|p| p.id == *from && p.speak_for_me);
+        let speaks = room.person(*from).is_some_and(|p| p.speak_for_me);
         if speaks && hear.0 && !voices.0.say(*from, line) {
             tracing::debug!("speech: too many lines waiting; one was not spoken");
         }

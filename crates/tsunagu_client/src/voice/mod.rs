@@ -315,7 +315,7 @@ fn play_spoken_lines(
     own: Query<&GlobalTransform, With<OwnAvatar>>,
 ) {
     for line in lines.read() {
-        let mine = room.me.as_ref().is_some_and(|me| me.id == line.from);
+        let mine = room.my_id() == Some(line.from);
         let body = if mine { own.iter().next() } else { remote.iter().find(|(r, _)| r.0 == line.from).map(|(_, at)| at) };
         let Some(body) = body else { continue };
         let head = (body.translation() + Vec3::Y * MOUTH_HEIGHT).into();
@@ -378,7 +378,7 @@ fn show_signs(
             let speaking = match remote.get(parent.parent()) {
                 Ok(speaking) => speaking.0,
                 // Mine: while my voice is sent, or a line is spoken for me.
-                Err(_) => own.contains(parent.parent()) && (engine.sending() || room.me.as_ref().is_some_and(|me| engine.speaking(me.id))),
+                Err(_) => own.contains(parent.parent()) && (engine.sending() || room.my_id().is_some_and(|me| engine.speaking(me))),
             };
             visibility.set_if_neq(if speaking { Visibility::Inherited } else { Visibility::Hidden });
             transform.scale = Vec3::splat(pulse);
