@@ -26,11 +26,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Some("voice") => crate::status(crate::cargo().args(["bench", "--package", "tsunagu_testkit", "--bench", "voice", "--"]).args(&args[1..])),
         // The dev profile: the one the tests built (dependencies at opt-level 1).
         Some("avatars") => {
-            crate::status(crate::cargo().args(["bench", "--profile", "dev", "--package", "tsunagu", "--bench", "avatars", "--"]).args(&args[1..]))
+            crate::status(crate::cargo_linted()?.args(["bench", "--profile", "dev", "--package", "tsunagu", "--bench", "avatars", "--"]).args(&args[1..]))
         }
         Some("speech") => {
             crate::speech::ensure(|| crate::speech::tool_from(&["--package", "tsunagu_speech", "--bin", "tsunagu-speech-dictionary"]))?;
-            crate::status(crate::cargo().args(["bench", "--profile", "dev", "--package", "tsunagu_speech", "--bench", "speech", "--"]).args(&args[1..]))
+            crate::status(crate::cargo_linted()?.args(["bench", "--profile", "dev", "--package", "tsunagu_speech", "--bench", "speech", "--"]).args(&args[1..]))
         }
         _ => Err("usage: cargo xtask bench net [bandwidth|server|mixed|attack|play] | cargo xtask bench voice | cargo xtask bench screen | cargo xtask bench speech | cargo xtask bench avatars".into()),
     }

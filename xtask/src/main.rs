@@ -99,3 +99,25 @@ pub fn cargo() -> std::process::Command {
     cmd.current_dir(root());
     cmd
 }
+
+/// `cargo` for the dev build that `run`, `test`, `screenshot` and the dev
+/// benches share: clippy compiles our own crates (as `cargo clippy` has it
+/// do, through `RUSTC_WORKSPACE_WRAPPER`) with warnings denied, so they are
+/// linted as they are built. A separate `cargo clippy` needs a check build
+/// of every dependency (3 minutes cold on 2 cores); and as the wrapper is
+/// part of our crates' build hash, every command sharing the build must set
+/// it alike, or each would rebuild our crates for the other.
+pub fn cargo_linted() -> Result<std::process::Command, String> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = std::process::Command::new(&rustc).args(["--print", "sysroot"]).output().map_err(|e| format!("cannot run {rustc}: {e}"))?;
+    let driver = std::path::Path::new(String::from_utf8_lossy(&sysroot.stdout).trim())
+        .join("bin")
+        .join(format!("clippy-driver{}", std::env::consts::EXE_SUFFIX));
+    if !driver.exists() {
+        return Err(format!("{} is missing: install clippy with `rustup component add clippy`", driver.display()));
+    }
+    let mut cmd = cargo();
+    // cargo clippy's own way of passing `-- -D warnings` to the driver.
+    cmd.env("RUSTC_WORKSPACE_WRAPPER", driver).env("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__");
+    Ok(cmd)
+}

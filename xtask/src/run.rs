@@ -13,7 +13,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     // The speech tool in the same build: it adds no features to anything.
     let built = ["--package", "tsunagu", "--bin", "tsunagu", "--package", "tsunagu_speech", "--bin", "tsunagu-speech-dictionary"];
     crate::speech::ensure(|| crate::speech::tool_from(&built))?;
-    crate::status(crate::cargo().arg("build").args(built))?;
+    crate::status(crate::cargo_linted()?.arg("build").args(built))?;
     let has_display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     if !has_display {
         return Err("built, but there is no display to open a window on (DISPLAY is not set). \

@@ -26,7 +26,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     // The same build as `cargo xtask test` (whose integration tests need this
     // binary): a plain `cargo build -p tsunagu` unifies features differently and
     // would compile Bevy a second time.
-    crate::status(crate::cargo().args(["test", "--workspace", "--no-run"]))?;
+    crate::status(crate::cargo_linted()?.args(["test", "--workspace", "--no-run"]))?;
     let target = crate::target_dir();
     // The screenshot scenario: the client's plugins and command line plus
     // the picture, built as an example so the shipped binary has no test code.

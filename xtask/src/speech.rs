@@ -89,6 +89,6 @@ fn digest(path: &Path) -> Option<String> {
 
 /// The dictionary builder built as `cargo build ARGS` builds it.
 pub fn tool_from(args: &[&str]) -> Result<PathBuf, String> {
-    crate::status(crate::cargo().args(["build"]).args(args))?;
+    crate::status(crate::cargo_linted()?.args(["build"]).args(args))?;
     Ok(crate::target_dir().join("debug").join("tsunagu-speech-dictionary"))
 }

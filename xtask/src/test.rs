@@ -10,17 +10,25 @@ use crate::deps::{Need, ensure};
 /// `cargo xtask screenshot` itself works.
 pub fn run(args: &[String]) -> Result<(), String> {
     ensure(&[Need::Build, Need::Run, Need::Headless])?;
-    // Guardrails first, so CI fails on them in seconds: one format, and no
-    // lint warning anywhere (tests, benches and xtask included). Warm, both
-    // take about 10 s; clippy's check build adds about 3 minutes cold.
+    // The format first, so CI fails on it in seconds. The lints (no warning
+    // anywhere: tests, examples, benches and xtask included) come with the
+    // build below, which clippy compiles (`cargo_linted`).
     crate::status(crate::cargo().args(["fmt", "--all", "--", "--check"]))?;
-    crate::status(crate::cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-    // The voices for speak-for-me, their builder built as the tests build
-    // everything (one feature set: nothing compiles twice).
-    crate::speech::ensure(|| crate::speech::tool_from(&["--workspace", "--tests", "--bins"]))?;
+    // The headset runtime builds (once) beside ours, at the lowest priority:
+    // it takes the core cargo leaves idle while one crate or a link holds it.
+    let headset = std::thread::spawn(crate::monado::runtime);
+    // Cargo's own options go to the build; what follows `--` is for the tests.
+    let cargo_args = args.split(|a| a == "--").next().unwrap_or_default();
+    let built = (|| {
+        // The voices for speak-for-me, their builder built as the tests build
+        // everything (one feature set: nothing compiles twice).
+        crate::speech::ensure(|| crate::speech::tool_from(&["--workspace", "--tests", "--bins"]))?;
+        crate::status(crate::cargo_linted()?.args(["test", "--workspace", "--no-run"]).args(cargo_args))
+    })();
+    let headset = headset.join().unwrap_or_else(|_| Err("building Monado panicked".into()));
+    built?;
     let sound = crate::sound::start();
-    let headset = crate::monado::runtime();
-    let mut tests = crate::cargo();
+    let mut tests = crate::cargo_linted()?;
     tests.args(["test", "--workspace"]).args(args);
     // The speech tests fail, rather than skip, without the voices set up above.
     tests.env("TSUNAGU_REQUIRE_SPEECH", "1");
@@ -46,7 +54,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     // differ from the workspace's, and the avatar bench then built Bevy a
     // second time (docs/benchmarks.md).
     for bench in ["net", "voice", "screen", "avatars", "speech"] {
-        crate::status(crate::cargo().args(["test", "--workspace", "--bench", bench, "--", "smoke"]))?;
+        crate::status(crate::cargo_linted()?.args(["test", "--workspace", "--bench", bench, "--", "smoke"]))?;
     }
     let target = crate::target_dir();
     let out = target.join("tsunagu-screenshot.png");
