@@ -22,7 +22,7 @@ pub struct Invite {
     pub host: String,
     /// UDP port (QUIC).
     pub port: u16,
-    /// TCP port of the WebSocket door, if not 443.
+    /// TCP port of the WebSocket door, if not 443 (a parsed `tcp=443` is None).
     pub tcp_port: Option<u16>,
     /// The room code (participant or facilitator).
     pub room_code: String,
@@ -86,7 +86,10 @@ impl Invite {
         let hex = query.split('&').find_map(|kv| kv.strip_prefix("fp=")).ok_or(InviteError::Fingerprint)?;
         let fingerprint = parse_hex32(hex).ok_or(InviteError::Fingerprint)?;
         let tcp_port = match query.split('&').find_map(|kv| kv.strip_prefix("tcp=")) {
-            Some(tcp) => Some(tcp.parse::<u16>().ok().filter(|p| *p != 0).ok_or(InviteError::Address)?),
+            // `tcp=443` says what no `tcp=` says: one meaning, one value.
+            Some(tcp) => {
+                Some(tcp.parse::<u16>().ok().filter(|p| *p != 0).ok_or(InviteError::Address)?).filter(|p| *p != crate::wss::DEFAULT_TCP_PORT)
+            }
             None => None,
         };
         Ok(Invite { host: host.to_owned(), port, tcp_port, room_code: room_code.to_owned(), fingerprint })
@@ -141,6 +144,11 @@ mod tests {
         assert_eq!(at_443.to_string(), format!("tsunagu://x:4433/a?fp={fp}"));
         let parsed = Invite::parse(&format!("tsunagu://x:4433/a?v=9&fp={fp}&tcp=8443&later=yes")).unwrap();
         assert_eq!(parsed.tcp_port, Some(8443));
+        // Found by fuzzing: `tcp=443` parsed as Some(443) and was written
+        // back without it, which parsed as None.
+        let written_443 = Invite::parse(&format!("tsunagu://x:4433/a?fp={fp}&tcp=443")).unwrap();
+        assert_eq!(written_443.tcp_port, None, "443 is the default, written or not");
+        assert_eq!(Invite::parse(&written_443.to_string()), Ok(written_443));
         assert_eq!(Invite::parse(&format!("tsunagu://x:4433/a?fp={fp}&tcp=0")), Err(InviteError::Address));
         assert_eq!(Invite::parse(&format!("tsunagu://x:4433/a?fp={fp}&tcp=99999")), Err(InviteError::Address));
     }
