@@ -9,14 +9,51 @@ use crate::root;
 const PRESENTATION: &[&str] =
     &["wgpu", "winit", "bevy_render", "bevy_winit", "bevy_pbr", "bevy_ui", "kira", "cpal", "bevy_mod_openxr", "openxr", "bevy_rapier3d"];
 
-fn normal_dependencies(package: &str) -> Vec<String> {
+/// `cargo tree`'s lines for `args`, one package a line, as `format` prints it.
+fn tree(args: &[&str], format: &str) -> Vec<String> {
     let out = Command::new(env!("CARGO"))
-        .args(["tree", "--locked", "--offline", "-e", "normal,build", "--prefix", "none", "--format", "{p}", "-p", package])
+        .args(["tree", "--locked", "--offline", "--prefix", "none", "--format", format])
+        .args(args)
         .current_dir(root())
         .output()
         .expect("run cargo tree");
-    assert!(out.status.success(), "cargo tree -p {package}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.split_whitespace().next().map(str::to_owned)).collect()
+    assert!(out.status.success(), "cargo tree {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect()
+}
+
+fn normal_dependencies(package: &str) -> Vec<String> {
+    tree(&["-e", "normal,build", "-p", package], "{p}").iter().filter_map(|l| l.split_whitespace().next().map(str::to_owned)).collect()
+}
+
+/// Each package ("name vX.Y.Z") with the features it is built with.
+fn features_built(args: &[&str]) -> std::collections::HashMap<String, std::collections::BTreeSet<String>> {
+    let mut built = std::collections::HashMap::<String, std::collections::BTreeSet<String>>::new();
+    for line in tree(args, "{p} {f}") {
+        let mut words = line.split_whitespace();
+        let (Some(name), Some(version)) = (words.next(), words.next()) else { continue };
+        // After the name: a path or "(proc-macro)", "(*)" for a repeat, then the features.
+        let features = words.filter(|w| !w.starts_with('(')).collect::<Vec<_>>().join(",");
+        built.entry(format!("{name} {version}")).or_default().insert(features);
+    }
+    built
+}
+
+/// `cargo xtask run` builds the client alone, `cargo xtask test` the whole
+/// workspace with its dev-dependencies. A dependency built with other
+/// features in one is built twice, and so is everything above it: a rustix
+/// feature that only proptest's tempfile turned on rebuilt most of Bevy for
+/// the tests after the run had built it (docs/benchmarks.md).
+#[test]
+fn the_run_and_the_tests_build_every_shared_dependency_alike() {
+    let run = features_built(&["-e", "normal,build", "-p", "tsunagu", "-p", "tsunagu_speech"]);
+    let tests = features_built(&["-e", "normal,build,dev", "--workspace"]);
+    assert!(run.len() > 300, "cargo tree printed {} packages for the run", run.len());
+    let differing: Vec<_> = run.iter().filter(|(package, features)| tests.get(*package).is_some_and(|t| t != *features)).collect();
+    assert!(
+        differing.is_empty(),
+        "built with other features for the tests than for `cargo xtask run`: {differing:?} (tests: {:?})",
+        differing.iter().map(|(p, _)| &tests[*p]).collect::<Vec<_>>()
+    );
 }
 
 #[test]
