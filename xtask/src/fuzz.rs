@@ -43,11 +43,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
             cmd.args(["-s", "none"]);
         }
         cmd.arg(target).arg(&corpus).arg(fuzz.join("seeds").join(target));
-        // A unit slower than a second is a hang; its own build dir keeps the
-        // sanitizer's flags away from the project's build.
+        // A unit slower than a second is a hang.
         cmd.args(["--", &format!("-max_total_time={seconds}"), "-timeout=1", "-print_final_stats=1"])
             .current_dir(&fuzz)
-            .env("CARGO_TARGET_DIR", crate::target_dir().join("fuzz"));
+            .env("CARGO_TARGET_DIR", fuzz_target_dir());
         eprintln!("xtask: {cmd:?}");
         let output = cmd.output().map_err(|e| format!("could not start cargo fuzz: {e}"))?;
         let log = String::from_utf8_lossy(&output.stderr);
@@ -82,7 +81,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 /// seconds; given files rather than a folder, its binary runs each once and
 /// says "Executed FILE in N ms", which is fine enough for the 10 ms asked.
 fn slowest_in_corpus(target: &str, corpus: &std::path::Path) -> Option<(u64, usize)> {
-    let binary = crate::target_dir().join("fuzz").join(format!("{}-unknown-linux-gnu", std::env::consts::ARCH)).join("release").join(target);
+    let binary = fuzz_target_dir().join(format!("{}-unknown-linux-gnu", std::env::consts::ARCH)).join("release").join(target);
     let files: Vec<_> = std::fs::read_dir(corpus).ok()?.filter_map(Result::ok).map(|e| e.path()).collect();
     let mut slowest = 0;
     // In batches, to stay well inside the command line's limit.
@@ -93,6 +92,12 @@ fn slowest_in_corpus(target: &str, corpus: &std::path::Path) -> Option<(u64, usi
         slowest = times.fold(slowest, u64::max);
     }
     Some((slowest, files.len()))
+}
+
+/// Where the fuzz targets are built and run from: apart from the project's
+/// build, so the sanitizer's flags never touch it.
+fn fuzz_target_dir() -> std::path::PathBuf {
+    crate::target_dir().join("fuzz")
 }
 
 fn cargo_bin() -> String {

@@ -108,16 +108,28 @@ pub fn cargo() -> std::process::Command {
 /// part of our crates' build hash, every command sharing the build must set
 /// it alike, or each would rebuild our crates for the other.
 pub fn cargo_linted() -> Result<std::process::Command, String> {
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let sysroot = std::process::Command::new(&rustc).args(["--print", "sysroot"]).output().map_err(|e| format!("cannot run {rustc}: {e}"))?;
-    let driver = std::path::Path::new(String::from_utf8_lossy(&sysroot.stdout).trim())
-        .join("bin")
-        .join(format!("clippy-driver{}", std::env::consts::EXE_SUFFIX));
-    if !driver.exists() {
-        return Err(format!("{} is missing: install clippy with `rustup component add clippy`", driver.display()));
-    }
     let mut cmd = cargo();
     // cargo clippy's own way of passing `-- -D warnings` to the driver.
-    cmd.env("RUSTC_WORKSPACE_WRAPPER", driver).env("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__");
+    cmd.env("RUSTC_WORKSPACE_WRAPPER", clippy_driver()?).env("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__");
     Ok(cmd)
+}
+
+/// The toolchain's clippy-driver, looked up once (`cargo xtask test` builds
+/// through it several times).
+fn clippy_driver() -> Result<std::path::PathBuf, String> {
+    static DRIVER: std::sync::OnceLock<Result<std::path::PathBuf, String>> = std::sync::OnceLock::new();
+    DRIVER
+        .get_or_init(|| {
+            let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+            let sysroot = std::process::Command::new(&rustc).args(["--print", "sysroot"]).output().map_err(|e| format!("cannot run {rustc}: {e}"))?;
+            let driver = std::path::Path::new(String::from_utf8_lossy(&sysroot.stdout).trim())
+                .join("bin")
+                .join(format!("clippy-driver{}", std::env::consts::EXE_SUFFIX));
+            if driver.exists() {
+                Ok(driver)
+            } else {
+                Err(format!("{} is missing: install clippy with `rustup component add clippy`", driver.display()))
+            }
+        })
+        .clone()
 }

@@ -86,9 +86,10 @@ impl Invite {
         let hex = query.split('&').find_map(|kv| kv.strip_prefix("fp=")).ok_or(InviteError::Fingerprint)?;
         let fingerprint = parse_hex32(hex).ok_or(InviteError::Fingerprint)?;
         let tcp_port = match query.split('&').find_map(|kv| kv.strip_prefix("tcp=")) {
-            // `tcp=443` says what no `tcp=` says: one meaning, one value.
             Some(tcp) => {
-                Some(tcp.parse::<u16>().ok().filter(|p| *p != 0).ok_or(InviteError::Address)?).filter(|p| *p != crate::wss::DEFAULT_TCP_PORT)
+                let port = tcp.parse::<u16>().ok().filter(|p| *p != 0).ok_or(InviteError::Address)?;
+                // `tcp=443` says what no `tcp=` says: one meaning, one value.
+                (port != crate::wss::DEFAULT_TCP_PORT).then_some(port)
             }
             None => None,
         };
